@@ -1,0 +1,342 @@
+// heap_walk.h - one walk over every arena that names each chunk's state and bin, and the heap
+// checker built on it (the numbered invariants live beside the chunk struct in chunk.h).
+//
+// Owns: chunk classification (in use / tcache / fast / unsorted / small / large / top / fencepost)
+// and the invariant checks I1..I11. Used by `heapviz sim` to print a heap, by tests after every
+// operation, and (later) by trace snapshots. Allocation-free: scratch tables come from mmap, so it
+// may run inside the real allocator. The caller keeps the heap quiescent (other threads paused);
+// the walk takes every arena lock itself.
+#pragma once
+
+#include "malloc_core.h"
+
+#include <cstdio>
+#include <cstring>
+#include <sys/mman.h>
+
+namespace hv::alloc {
+
+enum class ChunkState : uint8_t { InUse = 0, Tcache, Fast, Unsorted, Small, Large, Top, Fencepost };
+inline const char* state_name(ChunkState s) {
+  switch (s) {
+  case ChunkState::InUse: return "used";
+  case ChunkState::Tcache: return "tcache";
+  case ChunkState::Fast: return "fast";
+  case ChunkState::Unsorted: return "unsorted";
+  case ChunkState::Small: return "small";
+  case ChunkState::Large: return "large";
+  case ChunkState::Top: return "top";
+  case ChunkState::Fencepost: return "fence";
+  }
+  return "?";
+}
+
+struct ChunkView {
+  Chunk* chunk;
+  size_t size;       // without flag bits
+  size_t flags;      // A|M|P bits
+  ChunkState state;
+  int bin;           // bin index for tcache/fast/small/large; -1 otherwise
+  int arena;         // 0 = main arena, then in arena-list order
+  int segment;       // index into HeapWalk::segments()
+};
+
+struct CheckReport {
+  bool ok = true;
+  int invariant = 0;  // the I-number of the first violation
+  uintptr_t addr = 0;
+  char message[320] = {};
+  size_t chunks = 0;       // chunks walked (excluding fenceposts)
+  size_t binned = 0;       // chunks found in any bin
+  size_t arenas = 0;
+};
+
+template <class P> class HeapWalk {
+public:
+  static constexpr int kMaxSegs = 512;
+  struct Seg {
+    Segment range;
+    int arena;
+    uint16_t* tag;  // per 16-byte granule: 0 = not a chunk start, else 1 + (kind << 8 | bin)
+    size_t granules;
+  };
+
+  explicit HeapWalk(MallocCore<P>& m) : m_(m) {}
+  ~HeapWalk() { release(); }
+  HeapWalk(const HeapWalk&) = delete;
+  HeapWalk& operator=(const HeapWalk&) = delete;
+
+  // Builds the classification and checks every invariant. Takes and releases all arena locks.
+  const CheckReport& run() {
+    m_.ensure_init();
+    m_.lock_all();
+    build();
+    m_.unlock_all();
+    return rep_;
+  }
+  const CheckReport& report() const { return rep_; }
+  int segment_count() const { return nsegs_; }
+  const Seg& segment(int i) const { return segs_[i]; }
+
+  // Visits chunks in address order per segment (call after run(); reads the heap again, so
+  // keep it quiescent). Stops early if f returns false.
+  template <class F> void for_each_chunk(F&& f) {
+    for (int s = 0; s < nsegs_; ++s) {
+      Seg& sg = segs_[s];
+      Arena* av = arena_of(sg.arena);
+      char* p = sg.range.start;
+      while (p < sg.range.end) {
+        Chunk* c = reinterpret_cast<Chunk*>(p);
+        size_t sz = c->size();
+        ChunkView v{c, sz, c->size_nomask() & kSizeBits, ChunkState::InUse, -1, sg.arena, s};
+        if (c == av->top) {
+          v.state = ChunkState::Top;
+        } else if (sz == kHdr || sz == 0) {
+          v.state = ChunkState::Fencepost;
+          if (sz == 0) v.size = kHdr;
+        } else {
+          uint16_t t = tag_at(sg, c);
+          if (t > 1) {
+            v.state = static_cast<ChunkState>((t - 1) >> 8);
+            v.bin = static_cast<int>((t - 1) & 0xff);
+          }
+        }
+        if (!f(v)) return;
+        if (v.state == ChunkState::Top || v.size == 0) break;
+        p += v.size;
+      }
+    }
+  }
+
+private:
+  MallocCore<P>& m_;
+  CheckReport rep_;
+  Seg segs_[kMaxSegs] = {};
+  int nsegs_ = 0;
+  Arena* arenas_[256] = {};
+  int narenas_ = 0;
+
+  Arena* arena_of(int i) { return arenas_[i]; }
+
+  void fail(int inv, const void* addr, const char* fmt, unsigned long a = 0, unsigned long b = 0) {
+    if (!rep_.ok) return;
+    rep_.ok = false;
+    rep_.invariant = inv;
+    rep_.addr = reinterpret_cast<uintptr_t>(addr);
+    char msg[256];
+    snprintf(msg, sizeof msg, fmt, a, b);
+    snprintf(rep_.message, sizeof rep_.message, "I%d violated at %#lx: %s", inv,
+             static_cast<unsigned long>(rep_.addr), msg);
+  }
+
+  void release() {
+    for (int i = 0; i < nsegs_; ++i)
+      if (segs_[i].tag) munmap(segs_[i].tag, segs_[i].granules * sizeof(uint16_t));
+    nsegs_ = 0;
+  }
+
+  Seg* seg_of(const void* addr) {
+    const char* a = static_cast<const char*>(addr);
+    for (int i = 0; i < nsegs_; ++i)
+      if (a >= segs_[i].range.start && a < segs_[i].range.end) return &segs_[i];
+    return nullptr;
+  }
+  static size_t granule(const Seg& s, const Chunk* c) {
+    return static_cast<size_t>(reinterpret_cast<const char*>(c) - s.range.start) / kAlign;
+  }
+  uint16_t tag_at(const Seg& s, const Chunk* c) { return s.tag[granule(s, c)]; }
+
+  // Records that chunk c sits in a bin; checks it is a real chunk and in no other bin (I4).
+  bool mark(Chunk* c, ChunkState kind, int bin, const char* where) {
+    Seg* s = seg_of(c);
+    if (!s || !aligned_ok(reinterpret_cast<uintptr_t>(c) - reinterpret_cast<uintptr_t>(s->range.start))) {
+      fail(4, c, "a bin entry is not a chunk of any heap");
+      (void)where;
+      return false;
+    }
+    uint16_t& t = s->tag[granule(*s, c)];
+    if (t == 0) {
+      fail(4, c, "a bin entry is not the start of a chunk");
+      return false;
+    }
+    if (t != 1) {
+      fail(4, c, "a chunk sits in two bins (kinds %lu and %lu)", (t - 1) >> 8, static_cast<unsigned long>(kind));
+      return false;
+    }
+    t = static_cast<uint16_t>(1 + ((static_cast<unsigned>(kind) << 8) | static_cast<unsigned>(bin)));
+    ++rep_.binned;
+    return true;
+  }
+
+  void build() {
+    release();
+    rep_ = CheckReport{};
+    // Arenas and their segments.
+    narenas_ = 0;
+    Arena* a = m_.main_arena();
+    do {
+      if (narenas_ < 256) arenas_[narenas_++] = a;
+      a = a->next;
+    } while (a != m_.main_arena());
+    rep_.arenas = static_cast<size_t>(narenas_);
+    for (int ai = 0; ai < narenas_; ++ai) {
+      Segment tmp[kMaxSegs];
+      int n = m_.segments(arenas_[ai], tmp, kMaxSegs);
+      for (int i = 0; i < n && nsegs_ < kMaxSegs; ++i) {
+        Seg& s = segs_[nsegs_++];
+        s.range = tmp[i];
+        s.arena = ai;
+        s.granules = static_cast<size_t>(tmp[i].end - tmp[i].start) / kAlign + 1;
+        void* mem = mmap(nullptr, s.granules * sizeof(uint16_t), PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        s.tag = mem == MAP_FAILED ? nullptr : static_cast<uint16_t*>(mem);
+        if (!s.tag) {
+          fail(0, nullptr, "out of memory for the checker's scratch table");
+          return;
+        }
+      }
+    }
+    for (int s = 0; s < nsegs_ && rep_.ok; ++s) walk_segment(segs_[s]);
+    if (!rep_.ok) return;
+    for (int ai = 0; ai < narenas_ && rep_.ok; ++ai) check_bins(arenas_[ai]);
+    if (!rep_.ok) return;
+    check_tcaches();
+    if (!rep_.ok) return;
+    for (int s = 0; s < nsegs_ && rep_.ok; ++s) check_free_chunks(segs_[s]);
+  }
+
+  // I1, I8, I9, I10: the chunk sizes tile the segment and top comes last.
+  void walk_segment(Seg& s) {
+    Arena* av = arenas_[s.arena];
+    const bool main = m_.is_main(av);
+    char* p = s.range.start;
+    while (p < s.range.end) {
+      Chunk* c = reinterpret_cast<Chunk*>(p);
+      size_t sz = c->size();
+      if (!aligned_ok(reinterpret_cast<uintptr_t>(chunk2mem(c)))) return fail(1, c, "misaligned chunk");
+      if (c == av->top) {
+        if (!c->prev_inuse()) return fail(8, c, "top's P bit is clear");
+        if (sz < kMinSize) return fail(8, c, "top is smaller than MINSIZE (%#lx)", sz);
+        if (p + sz != s.range.end) return fail(9, c, "top does not end its heap");
+        s.tag[granule(s, c)] = 1;
+        ++rep_.chunks;
+        return;
+      }
+      if (sz == kHdr || sz == 0) {  // fencepost(s) closing a segment or a non-main heap
+        p += kHdr;
+        continue;
+      }
+      if (sz < kMinSize || !aligned_ok(sz)) return fail(1, c, "bad chunk size %#lx", sz);
+      if (p + sz > s.range.end) return fail(9, c, "chunk of size %#lx runs past its heap's end", sz);
+      if (c->is_mmapped()) return fail(10, c, "heap chunk carries the IS_MMAPPED bit");
+      if (c->inuse() && (main ? c->non_main() : !c->non_main()))
+        return fail(10, c, main ? "main-arena chunk carries NON_MAIN_ARENA" : "non-main chunk lacks NON_MAIN_ARENA");
+      s.tag[granule(s, c)] = 1;
+      ++rep_.chunks;
+      p += sz;
+    }
+    if (p != s.range.end) fail(9, p, "the chunk walk overshoots its heap's end");
+    // A segment with no top must have ended in fenceposts; the last main segment holds top.
+    if (s.range.end == reinterpret_cast<char*>(av->top) + av->top->size()) fail(8, av->top, "top was not reached");
+  }
+
+  // I4, I5, I6, I7 for the regular bins and fastbins of one arena.
+  void check_bins(Arena* av) {
+    const size_t limit = rep_.chunks + 2;
+    for (unsigned i = 1; i < kNBins && rep_.ok; ++i) {
+      Chunk* bin = av->bin_at(i);
+      ChunkState kind = i == 1 ? ChunkState::Unsorted : i < static_cast<unsigned>(kNSmallBins) ? ChunkState::Small : ChunkState::Large;
+      size_t steps = 0;
+      size_t prev_size = ~size_t(0);
+      for (Chunk* c = bin->fd; c != bin; c = c->fd) {
+        if (++steps > limit) return fail(4, bin, "bin %lu's list does not close", i);
+        if (c->fd->bk != c || c->bk->fd != c) return fail(4, c, "broken fd/bk links in bin %lu", i);
+        if (!mark(c, kind, static_cast<int>(i), "bin")) return;
+        size_t sz = c->size();
+        if (kind == ChunkState::Small && smallbin_index(sz) != i)
+          return fail(5, c, "size %#lx is in small bin %lu", sz, i);
+        if (kind == ChunkState::Large) {
+          if (largebin_index(sz) != i) return fail(5, c, "size %#lx is in large bin %lu", sz, i);
+          if (sz > prev_size) return fail(6, c, "large bin %lu is not sorted (size %#lx after a smaller one)", i, sz);
+          bool first_of_size = c->bk == bin || c->bk->size() != sz;
+          if (first_of_size != (c->fd_nextsize != nullptr && c->fd_nextsize->bk_nextsize == c))
+            return fail(6, c, "large bin %lu: nextsize links wrong for size %#lx", i, sz);
+          prev_size = sz;
+        }
+      }
+      if (i > 1 && bin->fd != bin && !av->bin_marked(i)) return fail(7, bin, "bin %lu is not empty but its binmap bit is clear", i);
+    }
+    for (int i = 0; i < kNFastBins && rep_.ok; ++i) {
+      size_t steps = 0;
+      for (Chunk* c = av->fastbins[i]; c; c = reveal_ptr(&c->fd)) {
+        if (++steps > limit) return fail(4, c, "fastbin %lu does not end", static_cast<unsigned long>(i));
+        if (!mark(c, ChunkState::Fast, i, "fastbin")) return;
+        if (fastbin_index(c->size()) != static_cast<unsigned>(i))
+          return fail(5, c, "size %#lx is in fastbin %lu", c->size(), static_cast<unsigned long>(i));
+        if (!c->inuse()) return fail(2, c, "fastbin chunk's successor has P clear");
+      }
+    }
+  }
+
+  // I4, I5, I11 for every live thread's tcache.
+  void check_tcaches() {
+    m_.for_each_thread([&](ThreadState& ts) {
+      if (!rep_.ok || !ts.tcache) return;
+      Tcache* tc = ts.tcache;
+      for (int i = 0; i < kTcacheMaxBins && rep_.ok; ++i) {
+        size_t n = 0;
+        for (TcacheEntry* e = tc->entries[i]; e; e = reveal_ptr(&e->next)) {
+          if (++n > m_.params().tcache_count + 1) return fail(11, e, "tcache bin %lu holds too many chunks", i);
+          Chunk* c = mem2chunk(e);
+          if (!mark(c, ChunkState::Tcache, i, "tcache")) return;
+          if (csize2tidx(c->size()) != static_cast<size_t>(i))
+            return fail(5, c, "size %#lx is in tcache bin %lu", c->size(), static_cast<unsigned long>(i));
+          if (e->key != m_.tcache_key()) return fail(11, c, "tcache entry lost its key");
+        }
+        if (n != tc->counts[i]) return fail(11, tc, "tcache bin %lu: count %lu but list length differs", i, tc->counts[i]);
+        if (n > m_.params().tcache_count) return fail(11, tc, "tcache bin %lu holds %lu chunks", i, n);
+      }
+    });
+  }
+
+  // I2, I3, I4: each chunk free by its boundary tags is in a regular bin; no free neighbours.
+  void check_free_chunks(Seg& s) {
+    Arena* av = arenas_[s.arena];
+    char* p = s.range.start;
+    Chunk* prev = nullptr;
+    bool prev_free = false;
+    while (p < s.range.end) {
+      Chunk* c = reinterpret_cast<Chunk*>(p);
+      size_t sz = c->size();
+      if (c == av->top) {
+        if (prev && prev_free && av->top->prev_inuse()) return;  // P of top is always set
+        return;
+      }
+      if (sz == kHdr || sz == 0) {
+        p += kHdr;
+        prev = nullptr;
+        prev_free = false;
+        continue;
+      }
+      Chunk* nx = c->next();
+      bool is_free = !(nx->size_nomask() & kPrevInuse);
+      uint16_t t = tag_at(s, c);
+      ChunkState st = t > 1 ? static_cast<ChunkState>((t - 1) >> 8) : ChunkState::InUse;
+      if (is_free) {
+        if (nx->prev_size() != sz) return fail(2, c, "free chunk of size %#lx, next prev_size %#lx", sz, nx->prev_size());
+        if (st != ChunkState::Unsorted && st != ChunkState::Small && st != ChunkState::Large)
+          return fail(4, c, "chunk of size %#lx is free but in no regular bin", sz);
+        if (prev_free) return fail(3, c, "two adjacent free chunks");
+      } else if (st == ChunkState::Unsorted || st == ChunkState::Small || st == ChunkState::Large) {
+        return fail(2, c, "chunk in a regular bin but its successor's P bit is set");
+      }
+      if (prev && !c->prev_inuse() && c->prev_size() != prev->size())
+        return fail(2, c, "prev_size %#lx does not match the previous chunk's size %#lx", c->prev_size(), prev->size());
+      prev = c;
+      prev_free = is_free;
+      p += sz;
+    }
+  }
+};
+
+}  // namespace hv::alloc

@@ -1,0 +1,157 @@
+// malloc_core.h - glibc 2.36's malloc algorithm (ptmalloc2), written as one class template.
+//
+// Owns: arenas and their bins, the tcache, top/sysmalloc/trim, mmapped chunks, arena assignment,
+// and the public entry points (malloc, free, calloc, realloc, the memalign family, mallopt,
+// mallinfo2, malloc_trim, malloc_stats). The platform P (platform.h) supplies memory and thread
+// state, so the same algorithm runs on the real process (libhvalloc.so) and on a simulated region
+// (heapviz sim, tests). Implementation: malloc_core_impl.h; a guided tour: docs/allocator.md.
+// Must not: allocate through anything but P, use C++ runtime allocation, throw, or recurse.
+#pragma once
+
+#include "arena.h"
+#include "platform.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <malloc.h>
+
+namespace hv::alloc {
+
+// A maximal run of chunks in one heap region: the main arena's sbrk space (one segment per
+// non-contiguous extension), or one heap of a non-main arena.
+struct Segment {
+  char* start;
+  char* end;  // exclusive; for the segment holding top, top's end
+};
+
+inline constexpr int kMaxMainSegments = 64;
+
+template <class P> class MallocCore {
+public:
+  template <class... A> constexpr explicit MallocCore(A&&... a) : plat_(static_cast<A&&>(a)...) {}
+
+  // ---- glibc's public API ------------------------------------------------------------------
+  void* malloc(size_t bytes);
+  void free(void* mem);
+  void* calloc(size_t n, size_t elem_size);
+  void* realloc(void* oldmem, size_t bytes);
+  void* memalign(size_t alignment, size_t bytes);  // also aligned_alloc, as glibc 2.36
+  void* valloc(size_t bytes);
+  void* pvalloc(size_t bytes);
+  int posix_memalign(void** memptr, size_t alignment, size_t size);
+  size_t usable_size(void* mem);
+  int trim(size_t pad);
+  struct mallinfo2 info();
+  int mallopt(int param, int value);
+  void stats(int fd);
+
+  // ---- Process and thread lifecycle -------------------------------------------------------
+  void ensure_init() {
+    if (!initialized_) init();
+  }
+  void thread_shutdown();  // __malloc_arena_thread_freeres: flush the tcache, detach the arena
+  void fork_prepare();
+  void fork_parent();
+  void fork_child();
+
+  // ---- Read access for the checker, the walkers and tests ---------------------------------
+  P& platform() { return plat_; }
+  Arena* main_arena() { return &main_arena_; }
+  const Params& params() const { return mp_; }
+  size_t max_fast() const { return global_max_fast_; }
+  uintptr_t tcache_key() const { return tcache_key_; }
+  bool is_main(const Arena* a) const { return a == &main_arena_; }
+  // Segments of an arena, in address order for the main arena. Returns the count written.
+  int segments(Arena* a, Segment* out, int max);
+  // Every live thread's state (for tcache walks); call only while the heap is quiescent.
+  template <class F> void for_each_thread(F&& f);
+  // Locks every arena (for a consistent heap walk) and unlocks them.
+  void lock_all();
+  void unlock_all();
+
+private:
+  void init();
+  void init_state(Arena* av);
+  void read_environment();
+
+  // Arena assignment (arena.c)
+  Arena* arena_get(ThreadState& ts, size_t size);
+  Arena* arena_get2(ThreadState& ts, size_t size, Arena* avoid);
+  Arena* arena_get_retry(ThreadState& ts, Arena* ar, size_t bytes);
+  Arena* get_free_list(ThreadState& ts);
+  Arena* reused_arena(ThreadState& ts, Arena* avoid);
+  Arena* new_arena(ThreadState& ts, size_t size);
+  void detach_arena(Arena* a);
+  void remove_from_free_list(Arena* a);
+  Arena* arena_for_chunk(Chunk* p) { return p->non_main() ? heap_for_ptr(p)->ar_ptr : &main_arena_; }
+  HeapInfo* new_heap(size_t size, size_t top_pad);
+  int grow_heap(HeapInfo* h, long diff);
+  int shrink_heap(HeapInfo* h, long diff);
+  int heap_trim(HeapInfo* heap, size_t pad);
+
+  // The algorithm (malloc.c)
+  void* int_malloc(Arena* av, size_t bytes);
+  void int_free(Arena* av, Chunk* p, bool have_lock);
+  void* int_realloc(Arena* av, Chunk* oldp, size_t oldsize, size_t nb);
+  void* int_memalign(Arena* av, size_t alignment, size_t bytes);
+  void* mid_memalign(size_t alignment, size_t bytes);
+  void malloc_consolidate(Arena* av);
+  void unlink_chunk(Arena* av, Chunk* p);
+  void* sysmalloc(size_t nb, Arena* av);
+  void* sysmalloc_mmap(size_t nb, size_t pagesize, int extra_flags);
+  char* sysmalloc_mmap_fallback(long* s, size_t nb, size_t old_size, size_t minsize, size_t pagesize, Arena* av);
+  int systrim(size_t pad, Arena* av);
+  void munmap_chunk(Chunk* p);
+  Chunk* mremap_chunk(Chunk* p, size_t new_size);
+  int mtrim(Arena* av, size_t pad);
+  void int_mallinfo(Arena* av, struct mallinfo2* m);
+  void add_main_segment(char* start, char* old_end);
+  static Chunk* next_bin(Chunk* b) { return b->at(2 * sizeof(Chunk*)); }
+
+  // Tcache
+  void tcache_init(ThreadState& ts);
+  void tcache_put(ThreadState& ts, Chunk* chunk, size_t tc_idx);
+  void* tcache_get(ThreadState& ts, size_t tc_idx);
+  void register_thread(ThreadState& ts);
+  void unregister_thread(ThreadState& ts);
+
+  // The envelope of all memory the main arena ever took (a cheap wild-pointer filter for free).
+  bool in_main_range(Chunk* p) const {
+    uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    return a >= __atomic_load_n(&main_lo_, __ATOMIC_RELAXED) && a < __atomic_load_n(&main_hi_, __ATOMIC_RELAXED);
+  }
+  void note_main_range(char* lo, char* hi) {
+    uintptr_t l = reinterpret_cast<uintptr_t>(lo), h = reinterpret_cast<uintptr_t>(hi);
+    if (main_lo_ == 0 || l < main_lo_) __atomic_store_n(&main_lo_, l, __ATOMIC_RELAXED);
+    if (h > main_hi_) __atomic_store_n(&main_hi_, h, __ATOMIC_RELAXED);
+  }
+  [[noreturn]] void corrupt(const char* msg, const void* addr = nullptr) { plat_.fatal(msg, addr); }
+  void alloc_perturb(void* p, size_t n);
+  void free_perturb(void* p, size_t n);
+
+  Arena main_arena_{};
+  Params mp_{};
+  P plat_;
+  bool initialized_ = false;
+  uintptr_t tcache_key_ = 0;
+  size_t global_max_fast_ = 0;
+  Lock list_lock_{};
+  Lock free_list_lock_{};
+  Lock registry_lock_{};
+  Arena* free_list_ = nullptr;
+  size_t narenas_ = 1;
+  size_t narenas_limit_ = 0;
+  Arena* next_to_use_ = nullptr;
+  char* aligned_heap_area_ = nullptr;
+  ThreadState* registry_ = nullptr;
+  Segment main_segs_[kMaxMainSegments] = {};
+  int n_main_segs_ = 0;
+  uintptr_t main_lo_ = 0;
+  uintptr_t main_hi_ = 0;
+};
+
+template <class P> template <class F> void MallocCore<P>::for_each_thread(F&& f) {
+  for (ThreadState* t = registry_; t; t = t->reg_next) f(*t);
+}
+
+}  // namespace hv::alloc

@@ -1,0 +1,1794 @@
+// malloc_core_impl.h - the body of MallocCore<P>: glibc 2.36's malloc, learned from its documented
+// algorithm and reproduced decision for decision, since a student must see the same layout.
+//
+// Included by exactly one .cpp per platform (malloc_sim.cpp, malloc_real.cpp), which instantiate
+// the template. Sections: [init] [arenas] [heaps] [tcache] [sysmalloc/trim] [malloc] [free]
+// [consolidate] [realloc] [memalign] [api] [info] [fork].
+// Must not: allocate through anything but P, or call into code that may call malloc.
+#pragma once
+
+#include "malloc_core.h"
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <sys/mman.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace hv::alloc {
+
+namespace detail {
+inline size_t align_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
+inline size_t align_down(size_t v, size_t a) { return v & ~(a - 1); }
+inline bool powerof2(size_t x) { return (x & (x - 1)) == 0; }
+template <class T> inline T atomic_load(T* p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+template <class T> inline void atomic_store(T* p, T v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+}  // namespace detail
+
+using detail::align_down;
+using detail::align_up;
+using detail::powerof2;
+
+// ============================================================================ [init]
+
+template <class P> void MallocCore<P>::init_state(Arena* av) {
+  for (unsigned i = 1; i < kNBins; ++i) {
+    Chunk* bin = av->bin_at(i);
+    bin->fd = bin->bk = bin;
+  }
+  if (av != &main_arena_) av->set_noncontiguous();
+  if (av == &main_arena_) global_max_fast_ = set_max_fast_value(kDefaultMxFast);
+  detail::atomic_store(&av->have_fastchunks, 0);
+  av->top = av->initial_top();
+}
+
+template <class P> void MallocCore<P>::init() {
+  if (initialized_) return;
+  initialized_ = true;
+  plat_.init();
+  tcache_key_ = plat_.random_key();
+  main_arena_.next = &main_arena_;
+  main_arena_.attached_threads = 1;
+  plat_.thread().arena = &main_arena_;
+  init_state(&main_arena_);
+  if constexpr (!P::kIsSim) read_environment();
+}
+
+// The MALLOC_*_ environment aliases of glibc's malloc tunables, read without allocating.
+template <class P> void MallocCore<P>::read_environment() {
+  if (!environ) return;
+  struct Alias {
+    const char* name;
+    int param;
+  };
+  static const Alias aliases[] = {
+      {"MALLOC_TOP_PAD_=", M_TOP_PAD},           {"MALLOC_PERTURB_=", M_PERTURB},
+      {"MALLOC_MMAP_MAX_=", M_MMAP_MAX},         {"MALLOC_ARENA_MAX=", M_ARENA_MAX},
+      {"MALLOC_ARENA_TEST=", M_ARENA_TEST},      {"MALLOC_TRIM_THRESHOLD_=", M_TRIM_THRESHOLD},
+      {"MALLOC_MMAP_THRESHOLD_=", M_MMAP_THRESHOLD},
+  };
+  for (char** e = environ; *e; ++e) {
+    if ((*e)[0] != 'M') continue;
+    for (const Alias& a : aliases) {
+      size_t n = strlen(a.name);
+      if (strncmp(*e, a.name, n) != 0) continue;
+      const char* s = *e + n;
+      long v = 0;
+      bool neg = *s == '-';
+      if (neg) ++s;
+      while (*s >= '0' && *s <= '9') v = v * 10 + (*s++ - '0');
+      mallopt(a.param, static_cast<int>(neg ? -v : v));
+    }
+  }
+}
+
+// ============================================================================ [arenas]
+
+template <class P> Arena* MallocCore<P>::arena_get(ThreadState& ts, size_t size) {
+  Arena* a = ts.arena;
+  if (a) {
+    a->mutex.lock();
+    return a;
+  }
+  return arena_get2(ts, size, nullptr);
+}
+
+template <class P> void MallocCore<P>::detach_arena(Arena* a) {
+  if (a) --a->attached_threads;
+}
+
+template <class P> Arena* MallocCore<P>::get_free_list(ThreadState& ts) {
+  Arena* replaced = ts.arena;
+  Arena* result = free_list_;
+  if (result) {
+    free_list_lock_.lock();
+    result = free_list_;
+    if (result) {
+      free_list_ = result->next_free;
+      result->attached_threads = 1;
+      detach_arena(replaced);
+    }
+    free_list_lock_.unlock();
+    if (result) {
+      result->mutex.lock();
+      ts.arena = result;
+    }
+  }
+  return result;
+}
+
+template <class P> void MallocCore<P>::remove_from_free_list(Arena* arena) {
+  Arena** previous = &free_list_;
+  for (Arena* p = free_list_; p; p = p->next_free) {
+    if (p == arena) {
+      *previous = p->next_free;
+      break;
+    }
+    previous = &p->next_free;
+  }
+}
+
+template <class P> Arena* MallocCore<P>::reused_arena(ThreadState& ts, Arena* avoid) {
+  if (!next_to_use_) next_to_use_ = &main_arena_;
+  Arena* result = next_to_use_;
+  bool locked = false;
+  do {
+    if (result->mutex.try_lock()) {
+      locked = true;
+      break;
+    }
+    result = result->next;
+  } while (result != next_to_use_);
+  if (!locked) {
+    if (result == avoid) result = result->next;
+    result->mutex.lock();
+  }
+  Arena* replaced = ts.arena;
+  free_list_lock_.lock();
+  detach_arena(replaced);
+  remove_from_free_list(result);
+  ++result->attached_threads;
+  free_list_lock_.unlock();
+  ts.arena = result;
+  next_to_use_ = result->next;
+  return result;
+}
+
+template <class P> Arena* MallocCore<P>::arena_get2(ThreadState& ts, size_t size, Arena* avoid) {
+  Arena* a = get_free_list(ts);
+  if (a) return a;
+  if (narenas_limit_ == 0) {
+    if (mp_.arena_max != 0)
+      narenas_limit_ = mp_.arena_max;
+    else if (__atomic_load_n(&narenas_, __ATOMIC_RELAXED) > mp_.arena_test) {
+      int n = plat_.nprocs();
+      narenas_limit_ = static_cast<size_t>(n >= 1 ? n : 2) * 8;  // NARENAS_FROM_NCORES
+    }
+  }
+  for (;;) {
+    size_t n = __atomic_load_n(&narenas_, __ATOMIC_RELAXED);
+    if (n <= narenas_limit_ - 1) {  // narenas_limit_ == 0 wraps: no limit yet
+      if (!__atomic_compare_exchange_n(&narenas_, &n, n + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        continue;
+      a = new_arena(ts, size);
+      if (!a) __atomic_fetch_sub(&narenas_, 1, __ATOMIC_RELAXED);
+    } else {
+      a = reused_arena(ts, avoid);
+    }
+    return a;
+  }
+}
+
+template <class P> Arena* MallocCore<P>::arena_get_retry(ThreadState& ts, Arena* ar, size_t bytes) {
+  if (ar != &main_arena_) {
+    ar->mutex.unlock();
+    ar = &main_arena_;
+    ar->mutex.lock();
+  } else {
+    ar->mutex.unlock();
+    ar = arena_get2(ts, bytes, ar);
+  }
+  return ar;
+}
+
+template <class P> Arena* MallocCore<P>::new_arena(ThreadState& ts, size_t size) {
+  HeapInfo* h = new_heap(size + (sizeof(HeapInfo) + sizeof(Arena) + kAlign), mp_.top_pad);
+  if (!h) {
+    h = new_heap(sizeof(HeapInfo) + sizeof(Arena) + kAlign, mp_.top_pad);
+    if (!h) return nullptr;
+  }
+  Arena* a = h->ar_ptr = reinterpret_cast<Arena*>(h + 1);
+  init_state(a);
+  a->attached_threads = 1;
+  a->system_mem = a->max_system_mem = h->size;
+  char* ptr = reinterpret_cast<char*>(a + 1);
+  uintptr_t misalign = reinterpret_cast<uintptr_t>(ptr + kHdr) & kAlignMask;
+  if (misalign > 0) ptr += kAlign - misalign;
+  a->top = reinterpret_cast<Chunk*>(ptr);
+  a->top->set_head(static_cast<size_t>(reinterpret_cast<char*>(h) + h->size - ptr) | kPrevInuse);
+
+  Arena* replaced = ts.arena;
+  ts.arena = a;
+  a->mutex.reinit();
+  list_lock_.lock();
+  a->next = main_arena_.next;
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  main_arena_.next = a;
+  list_lock_.unlock();
+  free_list_lock_.lock();
+  detach_arena(replaced);
+  free_list_lock_.unlock();
+  a->mutex.lock();
+  return a;
+}
+
+template <class P> void MallocCore<P>::thread_shutdown() {
+  ThreadState& ts = plat_.thread();
+  Tcache* tc = ts.tcache;
+  ts.tcache_shutting_down = true;
+  if (tc) {
+    unregister_thread(ts);
+    ts.tcache = nullptr;
+    for (int i = 0; i < kTcacheMaxBins; ++i) {
+      while (tc->entries[i]) {
+        TcacheEntry* e = tc->entries[i];
+        if (!aligned_ok(reinterpret_cast<uintptr_t>(e)))
+          corrupt("tcache_thread_shutdown(): unaligned tcache chunk detected", e);
+        tc->entries[i] = reveal_ptr(&e->next);
+        free(e);
+      }
+    }
+    free(tc);
+  }
+  Arena* a = ts.arena;
+  ts.arena = nullptr;
+  if (a) {
+    free_list_lock_.lock();
+    if (--a->attached_threads == 0) {
+      a->next_free = free_list_;
+      free_list_ = a;
+    }
+    free_list_lock_.unlock();
+  }
+}
+
+// ============================================================================ [heaps]
+
+template <class P> HeapInfo* MallocCore<P>::new_heap(size_t size, size_t top_pad) {
+  const size_t pagesize = plat_.pagesize();
+  const size_t max_size = kHeapMaxSize;
+  if (size + top_pad < kHeapMinSize)
+    size = kHeapMinSize;
+  else if (size + top_pad <= max_size)
+    size += top_pad;
+  else if (size > max_size)
+    return nullptr;
+  else
+    size = max_size;
+  size = align_up(size, pagesize);
+
+  char* p2 = static_cast<char*>(MAP_FAILED);
+  if (aligned_heap_area_) {
+    p2 = static_cast<char*>(plat_.mmap(aligned_heap_area_, max_size, PROT_NONE, MAP_NORESERVE));
+    aligned_heap_area_ = nullptr;
+    if (p2 != MAP_FAILED && (reinterpret_cast<uintptr_t>(p2) & (max_size - 1))) {
+      plat_.munmap(p2, max_size);
+      p2 = static_cast<char*>(MAP_FAILED);
+    }
+  }
+  if (p2 == MAP_FAILED) {
+    char* p1 = static_cast<char*>(plat_.mmap(nullptr, max_size << 1, PROT_NONE, MAP_NORESERVE));
+    if (p1 != MAP_FAILED) {
+      p2 = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p1) + (max_size - 1)) & ~(max_size - 1));
+      size_t ul = static_cast<size_t>(p2 - p1);
+      if (ul)
+        plat_.munmap(p1, ul);
+      else
+        aligned_heap_area_ = p2 + max_size;
+      plat_.munmap(p2 + max_size, max_size - ul);
+    } else {
+      p2 = static_cast<char*>(plat_.mmap(nullptr, max_size, PROT_NONE, MAP_NORESERVE));
+      if (p2 == MAP_FAILED) return nullptr;
+      if (reinterpret_cast<uintptr_t>(p2) & (max_size - 1)) {
+        plat_.munmap(p2, max_size);
+        return nullptr;
+      }
+    }
+  }
+  if (plat_.mprotect(p2, size, PROT_READ | PROT_WRITE) != 0) {
+    plat_.munmap(p2, max_size);
+    return nullptr;
+  }
+  HeapInfo* h = reinterpret_cast<HeapInfo*>(p2);
+  h->size = size;
+  h->mprotect_size = size;
+  h->pagesize = pagesize;
+  return h;
+}
+
+template <class P> int MallocCore<P>::grow_heap(HeapInfo* h, long diff) {
+  diff = static_cast<long>(align_up(static_cast<size_t>(diff), h->pagesize));
+  long new_size = static_cast<long>(h->size) + diff;
+  if (static_cast<unsigned long>(new_size) > kHeapMaxSize) return -1;
+  if (static_cast<unsigned long>(new_size) > h->mprotect_size) {
+    if (plat_.mprotect(reinterpret_cast<char*>(h) + h->mprotect_size,
+                       static_cast<size_t>(new_size) - h->mprotect_size, PROT_READ | PROT_WRITE) != 0)
+      return -2;
+    h->mprotect_size = static_cast<size_t>(new_size);
+  }
+  h->size = static_cast<size_t>(new_size);
+  return 0;
+}
+
+template <class P> int MallocCore<P>::shrink_heap(HeapInfo* h, long diff) {
+  long new_size = static_cast<long>(h->size) - diff;
+  if (new_size < static_cast<long>(sizeof(*h))) return -1;
+  plat_.madvise(reinterpret_cast<char*>(h) + new_size, static_cast<size_t>(diff), MADV_DONTNEED);
+  h->size = static_cast<size_t>(new_size);
+  return 0;
+}
+
+template <class P> int MallocCore<P>::heap_trim(HeapInfo* heap, size_t pad) {
+  Arena* ar_ptr = heap->ar_ptr;
+  Chunk* top_chunk = ar_ptr->top;
+  const long max_size = static_cast<long>(kHeapMaxSize);
+  while (top_chunk == reinterpret_cast<Chunk*>(reinterpret_cast<char*>(heap) + sizeof(*heap))) {
+    HeapInfo* prev_heap = heap->prev;
+    long prev_size = static_cast<long>(prev_heap->size) - static_cast<long>(kMinSize - 2 * kSizeSz);
+    Chunk* p = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(prev_heap) + prev_size);
+    long misalign = static_cast<long>(reinterpret_cast<uintptr_t>(p) & kAlignMask);
+    p = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(prev_heap) + prev_size - misalign);
+    p = p->prev();  // the fencepost's predecessor
+    long new_size = static_cast<long>(p->size()) + static_cast<long>(kMinSize - 2 * kSizeSz) + misalign;
+    if (!p->prev_inuse()) new_size += static_cast<long>(p->prev_size());
+    if (new_size + (max_size - static_cast<long>(prev_heap->size)) <
+        static_cast<long>(pad + kMinSize + heap->pagesize))
+      break;
+    ar_ptr->system_mem -= heap->size;
+    if (reinterpret_cast<char*>(heap) + max_size == aligned_heap_area_) aligned_heap_area_ = nullptr;
+    plat_.munmap(heap, kHeapMaxSize);
+    heap = prev_heap;
+    if (!p->prev_inuse()) {
+      p = p->prev();
+      unlink_chunk(ar_ptr, p);
+    }
+    ar_ptr->top = top_chunk = p;
+    top_chunk->set_head(static_cast<size_t>(new_size) | kPrevInuse);
+  }
+  long top_size = static_cast<long>(top_chunk->size());
+  if (static_cast<unsigned long>(top_size) < mp_.trim_threshold) return 0;
+  long top_area = top_size - static_cast<long>(kMinSize) - 1;
+  if (top_area < 0 || static_cast<size_t>(top_area) <= pad) return 0;
+  long extra = static_cast<long>(align_down(static_cast<size_t>(top_area) - pad, heap->pagesize));
+  if (extra == 0) return 0;
+  if (shrink_heap(heap, extra) != 0) return 0;
+  ar_ptr->system_mem -= static_cast<size_t>(extra);
+  top_chunk->set_head(static_cast<size_t>(top_size - extra) | kPrevInuse);
+  return 1;
+}
+
+template <class P> int MallocCore<P>::segments(Arena* a, Segment* out, int max) {
+  int n = 0;
+  if (a == &main_arena_) {
+    if (a->top == a->initial_top()) return 0;
+    char* top_end = reinterpret_cast<char*>(a->top) + a->top->size();
+    for (int i = 0; i < n_main_segs_ && n < max; ++i) {
+      Segment s = main_segs_[i];
+      if (i == n_main_segs_ - 1) s.end = top_end;  // the last segment holds top
+      out[n++] = s;
+    }
+    return n;
+  }
+  // Non-main: heaps chained from the one holding top back to the first.
+  Segment tmp[256];
+  int m = 0;
+  for (HeapInfo* h = heap_for_ptr(a->top); h && m < 256; h = h->prev) {
+    char* start = reinterpret_cast<char*>(h) + sizeof(HeapInfo);
+    if (h->ar_ptr == reinterpret_cast<Arena*>(start)) start += sizeof(Arena);
+    uintptr_t mis = reinterpret_cast<uintptr_t>(start + kHdr) & kAlignMask;
+    if (mis) start += kAlign - mis;
+    char* end = reinterpret_cast<char*>(h) + h->size;
+    if (h == heap_for_ptr(a->top)) end = reinterpret_cast<char*>(a->top) + a->top->size();
+    tmp[m++] = {start, end};
+  }
+  for (int i = m - 1; i >= 0 && n < max; --i) out[n++] = tmp[i];
+  return n;
+}
+
+// A new non-contiguous piece of the main heap starts at `start`; the previous piece (if any)
+// ends at `old_end`, just after its two fenceposts.
+template <class P> void MallocCore<P>::add_main_segment(char* start, char* old_end) {
+  if (n_main_segs_ > 0) main_segs_[n_main_segs_ - 1].end = old_end;
+  if (n_main_segs_ < kMaxMainSegments) main_segs_[n_main_segs_++] = {start, nullptr};
+}
+
+// ============================================================================ [tcache]
+
+template <class P> void MallocCore<P>::register_thread(ThreadState& ts) {
+  registry_lock_.lock();
+  ts.reg_prev = nullptr;
+  ts.reg_next = registry_;
+  if (registry_) registry_->reg_prev = &ts;
+  registry_ = &ts;
+  registry_lock_.unlock();
+}
+
+template <class P> void MallocCore<P>::unregister_thread(ThreadState& ts) {
+  registry_lock_.lock();
+  if (ts.reg_prev)
+    ts.reg_prev->reg_next = ts.reg_next;
+  else if (registry_ == &ts)
+    registry_ = ts.reg_next;
+  if (ts.reg_next) ts.reg_next->reg_prev = ts.reg_prev;
+  ts.reg_next = ts.reg_prev = nullptr;
+  registry_lock_.unlock();
+}
+
+template <class P> void MallocCore<P>::tcache_init(ThreadState& ts) {
+  if (ts.tcache_shutting_down) return;
+  const size_t bytes = sizeof(Tcache);
+  Arena* ar = arena_get(ts, bytes);
+  void* victim = int_malloc(ar, bytes);
+  if (!victim && ar) {
+    ar = arena_get_retry(ts, ar, bytes);
+    victim = int_malloc(ar, bytes);
+  }
+  if (ar) ar->mutex.unlock();
+  if (victim) {
+    ts.tcache = static_cast<Tcache*>(victim);
+    memset(ts.tcache, 0, sizeof(Tcache));
+    register_thread(ts);
+    plat_.on_thread_start();
+  }
+}
+
+template <class P> void MallocCore<P>::tcache_put(ThreadState& ts, Chunk* chunk, size_t tc_idx) {
+  TcacheEntry* e = static_cast<TcacheEntry*>(chunk2mem(chunk));
+  e->key = tcache_key_;
+  e->next = reinterpret_cast<TcacheEntry*>(protect_ptr(&e->next, ts.tcache->entries[tc_idx]));
+  ts.tcache->entries[tc_idx] = e;
+  ++ts.tcache->counts[tc_idx];
+}
+
+template <class P> void* MallocCore<P>::tcache_get(ThreadState& ts, size_t tc_idx) {
+  TcacheEntry* e = ts.tcache->entries[tc_idx];
+  if (!aligned_ok(reinterpret_cast<uintptr_t>(e))) corrupt("malloc(): unaligned tcache chunk detected", e);
+  ts.tcache->entries[tc_idx] = reveal_ptr(&e->next);
+  --ts.tcache->counts[tc_idx];
+  e->key = 0;
+  return e;
+}
+
+// ============================================================================ [sysmalloc/trim]
+
+template <class P> void* MallocCore<P>::sysmalloc_mmap(size_t nb, size_t pagesize, int extra_flags) {
+  long size = static_cast<long>(align_up(nb + kSizeSz, pagesize));
+  if (static_cast<unsigned long>(size) <= nb) return MAP_FAILED;
+  char* mm = static_cast<char*>(plat_.mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, extra_flags));
+  if (mm == MAP_FAILED) return mm;
+  Chunk* p = reinterpret_cast<Chunk*>(mm);
+  p->set_prev_size(0);
+  p->set_head(static_cast<size_t>(size) | kIsMmapped);
+  int n = __atomic_add_fetch(&mp_.n_mmaps, 1, __ATOMIC_RELAXED);
+  int old_max = __atomic_load_n(&mp_.max_n_mmaps, __ATOMIC_RELAXED);
+  while (n > old_max &&
+         !__atomic_compare_exchange_n(&mp_.max_n_mmaps, &old_max, n, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+  }
+  size_t sum = __atomic_add_fetch(&mp_.mmapped_mem, static_cast<size_t>(size), __ATOMIC_RELAXED);
+  size_t old_sum = __atomic_load_n(&mp_.max_mmapped_mem, __ATOMIC_RELAXED);
+  while (sum > old_sum &&
+         !__atomic_compare_exchange_n(&mp_.max_mmapped_mem, &old_sum, sum, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+  }
+  return chunk2mem(p);
+}
+
+template <class P>
+char* MallocCore<P>::sysmalloc_mmap_fallback(long* s, size_t nb, size_t old_size, size_t minsize, size_t pagesize,
+                                             Arena* av) {
+  long size = *s;
+  if (av->contiguous()) size = static_cast<long>(align_up(static_cast<size_t>(size) + old_size, pagesize));
+  if (static_cast<unsigned long>(size) < minsize) size = static_cast<long>(minsize);
+  if (static_cast<unsigned long>(size) <= nb) return nullptr;
+  char* mbrk = static_cast<char*>(plat_.mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, 0));
+  if (mbrk == MAP_FAILED) return static_cast<char*>(MAP_FAILED);
+  av->set_noncontiguous();
+  *s = size;
+  return mbrk;
+}
+
+template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
+  const size_t pagesize = plat_.pagesize();
+  bool tried_mmap = false;
+  char* brk = nullptr;  // MORECORE_FAILURE
+  char* snd_brk = nullptr;
+
+  if (av == nullptr ||
+      (nb >= mp_.mmap_threshold && __atomic_load_n(&mp_.n_mmaps, __ATOMIC_RELAXED) < mp_.n_mmaps_max)) {
+    void* mm = sysmalloc_mmap(nb, pagesize, 0);
+    if (mm != MAP_FAILED) return mm;
+    tried_mmap = true;
+  }
+  if (av == nullptr) return nullptr;
+
+  Chunk* old_top = av->top;
+  size_t old_size = old_top->size();
+  char* old_end = reinterpret_cast<char*>(old_top) + old_size;
+
+  if (av != &main_arena_) {
+    HeapInfo* old_heap = heap_for_ptr(old_top);
+    size_t old_heap_size = old_heap->size;
+    HeapInfo* heap;
+    if (static_cast<long>(kMinSize + nb - old_size) > 0 &&
+        grow_heap(old_heap, static_cast<long>(kMinSize + nb - old_size)) == 0) {
+      av->system_mem += old_heap->size - old_heap_size;
+      old_top->set_head(static_cast<size_t>(reinterpret_cast<char*>(old_heap) + old_heap->size -
+                                            reinterpret_cast<char*>(old_top)) |
+                        kPrevInuse);
+    } else if ((heap = new_heap(nb + (kMinSize + sizeof(*heap)), mp_.top_pad))) {
+      heap->ar_ptr = av;
+      heap->prev = old_heap;
+      av->system_mem += heap->size;
+      av->top = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(heap) + sizeof(*heap));
+      av->top->set_head((heap->size - sizeof(*heap)) | kPrevInuse);
+      // Fenceposts at the end of the old heap; the old top goes to the bins.
+      old_size = (old_size - kMinSize) & ~kAlignMask;
+      old_top->at(static_cast<ptrdiff_t>(old_size + kHdr))->set_head(0 | kPrevInuse);
+      if (old_size >= kMinSize) {
+        old_top->at(static_cast<ptrdiff_t>(old_size))->set_head(kHdr | kPrevInuse);
+        old_top->at(static_cast<ptrdiff_t>(old_size))->set_foot(kHdr);
+        old_top->set_head(old_size | kPrevInuse | kNonMainArena);
+        int_free(av, old_top, true);
+      } else {
+        old_top->set_head((old_size + kHdr) | kPrevInuse);
+        old_top->set_foot(old_size + kHdr);
+      }
+    } else if (!tried_mmap) {
+      void* mm = sysmalloc_mmap(nb, pagesize, 0);
+      if (mm != MAP_FAILED) return mm;
+    }
+  } else {
+    long size = static_cast<long>(nb + mp_.top_pad + kMinSize);
+    if (av->contiguous()) size -= static_cast<long>(old_size);
+    size = static_cast<long>(align_up(static_cast<size_t>(size), pagesize));
+    if (size > 0) brk = static_cast<char*>(plat_.morecore(size));
+
+    if (brk == nullptr) {
+      char* mbrk = sysmalloc_mmap_fallback(&size, nb, old_size, pagesize, 1024 * 1024, av);
+      if (mbrk == nullptr) mbrk = static_cast<char*>(MAP_FAILED);
+      if (mbrk != MAP_FAILED) {
+        brk = mbrk;
+        snd_brk = brk + size;
+      }
+    }
+
+    if (brk != nullptr) {
+      if (mp_.sbrk_base == nullptr) mp_.sbrk_base = brk;
+      note_main_range(brk, snd_brk != nullptr ? snd_brk : brk + size);
+      av->system_mem += static_cast<size_t>(size);
+
+      if (brk == old_end && snd_brk == nullptr) {
+        old_top->set_head(static_cast<size_t>(size + static_cast<long>(old_size)) | kPrevInuse);
+      } else if (av->contiguous() && old_size && brk < old_end) {
+        corrupt("break adjusted to free malloc space", brk);
+      } else {
+        size_t front_misalign = 0;
+        size_t end_misalign = 0;
+        long correction = 0;
+        char* aligned_brk = brk;
+        if (av->contiguous()) {
+          if (old_size) av->system_mem += static_cast<size_t>(brk - old_end);
+          front_misalign = reinterpret_cast<uintptr_t>(brk + kHdr) & kAlignMask;
+          if (front_misalign > 0) {
+            correction = static_cast<long>(kAlign - front_misalign);
+            aligned_brk += correction;
+          }
+          correction += static_cast<long>(old_size);
+          end_misalign = reinterpret_cast<uintptr_t>(brk + size + correction);
+          correction += static_cast<long>(align_up(end_misalign, pagesize) - end_misalign);
+          snd_brk = static_cast<char*>(plat_.morecore(correction));
+          if (snd_brk == nullptr) {
+            correction = 0;
+            snd_brk = static_cast<char*>(plat_.morecore(0));
+          }
+        } else {
+          if (snd_brk == nullptr) snd_brk = static_cast<char*>(plat_.morecore(0));
+        }
+        if (snd_brk != nullptr) {
+          av->top = reinterpret_cast<Chunk*>(aligned_brk);
+          av->top->set_head(static_cast<size_t>(snd_brk - aligned_brk + correction) | kPrevInuse);
+          av->system_mem += static_cast<size_t>(correction);
+          note_main_range(aligned_brk, snd_brk + correction);
+          add_main_segment(aligned_brk, old_size ? old_end : nullptr);
+          if (old_size != 0) {
+            // Two fenceposts end the old space; what is left of the old top is freed.
+            old_size = (old_size - 2 * kHdr) & ~kAlignMask;
+            old_top->set_head(old_size | kPrevInuse);
+            old_top->at(static_cast<ptrdiff_t>(old_size))->set_head(kHdr | kPrevInuse);
+            old_top->at(static_cast<ptrdiff_t>(old_size + kHdr))->set_head(kHdr | kPrevInuse);
+            if (old_size >= kMinSize) int_free(av, old_top, true);
+          }
+        }
+      }
+    }
+  }
+
+  if (av->system_mem > av->max_system_mem) av->max_system_mem = av->system_mem;
+
+  Chunk* p = av->top;
+  size_t size = p->size();
+  if (size >= nb + kMinSize) {
+    size_t remainder_size = size - nb;
+    Chunk* remainder = p->at(static_cast<ptrdiff_t>(nb));
+    av->top = remainder;
+    p->set_head(nb | kPrevInuse | (av != &main_arena_ ? kNonMainArena : 0));
+    remainder->set_head(remainder_size | kPrevInuse);
+    return chunk2mem(p);
+  }
+  errno = ENOMEM;
+  return nullptr;
+}
+
+template <class P> int MallocCore<P>::systrim(size_t pad, Arena* av) {
+  long top_size = static_cast<long>(av->top->size());
+  long top_area = top_size - static_cast<long>(kMinSize) - 1;
+  if (top_area <= static_cast<long>(pad)) return 0;
+  long extra = static_cast<long>(align_down(static_cast<size_t>(top_area) - pad, plat_.pagesize()));
+  if (extra == 0) return 0;
+  char* current_brk = static_cast<char*>(plat_.morecore(0));
+  if (current_brk == reinterpret_cast<char*>(av->top) + top_size) {
+    plat_.morecore(-extra);
+    char* new_brk = static_cast<char*>(plat_.morecore(0));
+    if (new_brk != nullptr) {
+      long released = current_brk - new_brk;
+      if (released != 0) {
+        av->system_mem -= static_cast<size_t>(released);
+        av->top->set_head(static_cast<size_t>(top_size - released) | kPrevInuse);
+        return 1;
+      }
+    }
+  }
+  return 0;
+}
+
+template <class P> void MallocCore<P>::munmap_chunk(Chunk* p) {
+  const size_t pagesize = plat_.pagesize();
+  size_t size = p->size();
+  uintptr_t mem = reinterpret_cast<uintptr_t>(chunk2mem(p));
+  uintptr_t block = reinterpret_cast<uintptr_t>(p) - p->prev_size();
+  size_t total_size = p->prev_size() + size;
+  if (((block | total_size) & (pagesize - 1)) != 0 || !powerof2(mem & (pagesize - 1)))
+    corrupt("munmap_chunk(): invalid pointer", reinterpret_cast<void*>(mem));
+  __atomic_sub_fetch(&mp_.n_mmaps, 1, __ATOMIC_RELAXED);
+  __atomic_sub_fetch(&mp_.mmapped_mem, total_size, __ATOMIC_RELAXED);
+  plat_.munmap(reinterpret_cast<void*>(block), total_size);
+}
+
+template <class P> Chunk* MallocCore<P>::mremap_chunk(Chunk* p, size_t new_size) {
+  const size_t pagesize = plat_.pagesize();
+  size_t offset = p->prev_size();
+  size_t size = p->size();
+  uintptr_t block = reinterpret_cast<uintptr_t>(p) - offset;
+  uintptr_t mem = reinterpret_cast<uintptr_t>(chunk2mem(p));
+  size_t total_size = offset + size;
+  if (((block | total_size) & (pagesize - 1)) != 0 || !powerof2(mem & (pagesize - 1)))
+    corrupt("mremap_chunk(): invalid pointer", reinterpret_cast<void*>(mem));
+  new_size = align_up(new_size + offset + kSizeSz, pagesize);
+  if (total_size == new_size) return p;
+  char* cp = static_cast<char*>(plat_.mremap(reinterpret_cast<void*>(block), total_size, new_size, MREMAP_MAYMOVE));
+  if (cp == MAP_FAILED) return nullptr;
+  p = reinterpret_cast<Chunk*>(cp + offset);
+  p->set_head((new_size - offset) | kIsMmapped);
+  size_t now = __atomic_add_fetch(&mp_.mmapped_mem, new_size - size - offset, __ATOMIC_RELAXED);
+  size_t old_max = __atomic_load_n(&mp_.max_mmapped_mem, __ATOMIC_RELAXED);
+  while (now > old_max &&
+         !__atomic_compare_exchange_n(&mp_.max_mmapped_mem, &old_max, now, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+  }
+  return p;
+}
+
+// ============================================================================ [malloc]
+
+template <class P> void MallocCore<P>::alloc_perturb(void* p, size_t n) {
+  if (__builtin_expect(mp_.perturb_byte, 0)) memset(p, mp_.perturb_byte ^ 0xff, n);
+}
+template <class P> void MallocCore<P>::free_perturb(void* p, size_t n) {
+  if (__builtin_expect(mp_.perturb_byte, 0)) memset(p, mp_.perturb_byte, n);
+}
+
+template <class P> void MallocCore<P>::unlink_chunk(Arena* av, Chunk* p) {
+  (void)av;
+  if (p->size() != p->next()->prev_size()) corrupt("corrupted size vs. prev_size", chunk2mem(p));
+  Chunk* fd = p->fd;
+  Chunk* bk = p->bk;
+  if (fd->bk != p || bk->fd != p) corrupt("corrupted double-linked list", chunk2mem(p));
+  fd->bk = bk;
+  bk->fd = fd;
+  if (!in_smallbin_range(p->size_nomask()) && p->fd_nextsize != nullptr) {
+    if (p->fd_nextsize->bk_nextsize != p || p->bk_nextsize->fd_nextsize != p)
+      corrupt("corrupted double-linked list (not small)", chunk2mem(p));
+    if (fd->fd_nextsize == nullptr) {
+      if (p->fd_nextsize == p) {
+        fd->fd_nextsize = fd->bk_nextsize = fd;
+      } else {
+        fd->fd_nextsize = p->fd_nextsize;
+        fd->bk_nextsize = p->bk_nextsize;
+        p->fd_nextsize->bk_nextsize = fd;
+        p->bk_nextsize->fd_nextsize = fd;
+      }
+    } else {
+      p->fd_nextsize->bk_nextsize = p->bk_nextsize;
+      p->bk_nextsize->fd_nextsize = p->fd_nextsize;
+    }
+  }
+}
+
+template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
+  size_t nb = checked_request2size(bytes);
+  if (nb == 0) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  if (av == nullptr) {
+    void* p = sysmalloc(nb, av);
+    if (p) alloc_perturb(p, bytes);
+    return p;
+  }
+  ThreadState& ts = plat_.thread();
+  const bool single = plat_.single_threaded();
+  unsigned idx;
+  Chunk* bin;
+  Chunk* victim;
+  size_t size;
+  Chunk* remainder;
+  size_t remainder_size;
+  Chunk* fwd;
+  Chunk* bck;
+
+  // ---- Fastbins: exact size, LIFO; stash the rest of the bin into the tcache.
+  if (nb <= global_max_fast_) {
+    idx = fastbin_index(nb);
+    Chunk** fb = av->fastbin(idx);
+    victim = *fb;
+    if (victim != nullptr) {
+      if (misaligned_chunk(victim)) corrupt("malloc(): unaligned fastbin chunk detected 2", victim);
+      if (single) {
+        *fb = reveal_ptr(&victim->fd);
+      } else {
+        // Pop with CAS: frees push onto fastbins without the arena lock.
+        Chunk* expected = victim;
+        for (;;) {
+          if (expected == nullptr) break;
+          Chunk* nxt = reveal_ptr(&expected->fd);
+          if (nxt != nullptr && misaligned_chunk(nxt)) corrupt("malloc(): unaligned fastbin chunk detected", nxt);
+          if (__atomic_compare_exchange_n(fb, &expected, nxt, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) break;
+        }
+        victim = expected;
+      }
+      if (victim != nullptr) {
+        if (fastbin_index(victim->size()) != idx) corrupt("malloc(): memory corruption (fast)", chunk2mem(victim));
+        size_t tc_idx = csize2tidx(nb);
+        if (ts.tcache && tc_idx < mp_.tcache_bins) {
+          Chunk* tc_victim;
+          while (ts.tcache->counts[tc_idx] < mp_.tcache_count && (tc_victim = *fb) != nullptr) {
+            if (misaligned_chunk(tc_victim)) corrupt("malloc(): unaligned fastbin chunk detected 3", tc_victim);
+            if (single) {
+              *fb = reveal_ptr(&tc_victim->fd);
+            } else {
+              Chunk* expected = tc_victim;
+              for (;;) {
+                if (expected == nullptr) break;
+                Chunk* nxt = reveal_ptr(&expected->fd);
+                if (nxt != nullptr && misaligned_chunk(nxt))
+                  corrupt("malloc(): unaligned fastbin chunk detected", nxt);
+                if (__atomic_compare_exchange_n(fb, &expected, nxt, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+                  break;
+              }
+              tc_victim = expected;
+              if (tc_victim == nullptr) break;
+            }
+            tcache_put(ts, tc_victim, tc_idx);
+          }
+        }
+        void* p = chunk2mem(victim);
+        alloc_perturb(p, bytes);
+        return p;
+      }
+    }
+  }
+
+  // ---- Small bins: exact fit; stash the rest of the bin into the tcache.
+  if (in_smallbin_range(nb)) {
+    idx = smallbin_index(nb);
+    bin = av->bin_at(idx);
+    if ((victim = bin->bk) != bin) {
+      bck = victim->bk;
+      if (bck->fd != victim) corrupt("malloc(): smallbin double linked list corrupted", chunk2mem(victim));
+      victim->set_inuse_at(nb);
+      bin->bk = bck;
+      bck->fd = bin;
+      if (av != &main_arena_) victim->set_non_main();
+      size_t tc_idx = csize2tidx(nb);
+      if (ts.tcache && tc_idx < mp_.tcache_bins) {
+        Chunk* tc_victim;
+        while (ts.tcache->counts[tc_idx] < mp_.tcache_count && (tc_victim = bin->bk) != bin) {
+          bck = tc_victim->bk;
+          tc_victim->set_inuse_at(nb);
+          if (av != &main_arena_) tc_victim->set_non_main();
+          bin->bk = bck;
+          bck->fd = bin;
+          tcache_put(ts, tc_victim, tc_idx);
+        }
+      }
+      void* p = chunk2mem(victim);
+      alloc_perturb(p, bytes);
+      return p;
+    }
+  } else {
+    idx = largebin_index(nb);
+    if (detail::atomic_load(&av->have_fastchunks)) malloc_consolidate(av);
+  }
+
+  // ---- The unsorted bin, then best fit in the bins, then top.
+  size_t tcache_nb = 0;
+  size_t tc_idx = csize2tidx(nb);
+  if (ts.tcache && tc_idx < mp_.tcache_bins) tcache_nb = nb;
+  bool return_cached = false;
+  size_t tcache_unsorted_count = 0;
+
+  for (;;) {
+    int iters = 0;
+    while ((victim = av->unsorted()->bk) != av->unsorted()) {
+      bck = victim->bk;
+      size = victim->size();
+      Chunk* next = victim->at(static_cast<ptrdiff_t>(size));
+      if (size <= kHdr || size > av->system_mem) corrupt("malloc(): invalid size (unsorted)", chunk2mem(victim));
+      if (next->size_nomask() < kHdr || next->size_nomask() > av->system_mem)
+        corrupt("malloc(): invalid next size (unsorted)", chunk2mem(victim));
+      if ((next->prev_size() & ~kSizeBits) != size)
+        corrupt("malloc(): mismatching next->prev_size (unsorted)", chunk2mem(victim));
+      if (bck->fd != victim || victim->fd != av->unsorted())
+        corrupt("malloc(): unsorted double linked list corrupted", chunk2mem(victim));
+      if (next->prev_inuse()) corrupt("malloc(): invalid next->prev_inuse (unsorted)", chunk2mem(victim));
+
+      // Last-remainder rule: a small request keeps carving the chunk it split last.
+      if (in_smallbin_range(nb) && bck == av->unsorted() && victim == av->last_remainder &&
+          size > nb + kMinSize) {
+        remainder_size = size - nb;
+        remainder = victim->at(static_cast<ptrdiff_t>(nb));
+        av->unsorted()->bk = av->unsorted()->fd = remainder;
+        av->last_remainder = remainder;
+        remainder->bk = remainder->fd = av->unsorted();
+        if (!in_smallbin_range(remainder_size)) {
+          remainder->fd_nextsize = nullptr;
+          remainder->bk_nextsize = nullptr;
+        }
+        victim->set_head(nb | kPrevInuse | (av != &main_arena_ ? kNonMainArena : 0));
+        remainder->set_head(remainder_size | kPrevInuse);
+        remainder->set_foot(remainder_size);
+        void* p = chunk2mem(victim);
+        alloc_perturb(p, bytes);
+        return p;
+      }
+
+      if (bck->fd != victim) corrupt("malloc(): corrupted unsorted chunks 3", chunk2mem(victim));
+      av->unsorted()->bk = bck;
+      bck->fd = av->unsorted();
+
+      if (size == nb) {
+        victim->set_inuse_at(size);
+        if (av != &main_arena_) victim->set_non_main();
+        if (tcache_nb && ts.tcache->counts[tc_idx] < mp_.tcache_count) {
+          tcache_put(ts, victim, tc_idx);
+          return_cached = true;
+          continue;
+        }
+        void* p = chunk2mem(victim);
+        alloc_perturb(p, bytes);
+        return p;
+      }
+
+      unsigned victim_index;
+      if (in_smallbin_range(size)) {
+        victim_index = smallbin_index(size);
+        bck = av->bin_at(victim_index);
+        fwd = bck->fd;
+      } else {
+        victim_index = largebin_index(size);
+        bck = av->bin_at(victim_index);
+        fwd = bck->fd;
+        if (fwd != bck) {
+          size |= kPrevInuse;  // compared against size_nomask, as glibc does
+          if (size < bck->bk->size_nomask()) {
+            fwd = bck;
+            bck = bck->bk;
+            victim->fd_nextsize = fwd->fd;
+            victim->bk_nextsize = fwd->fd->bk_nextsize;
+            fwd->fd->bk_nextsize = victim->bk_nextsize->fd_nextsize = victim;
+          } else {
+            while (size < fwd->size_nomask()) fwd = fwd->fd_nextsize;
+            if (size == fwd->size_nomask()) {
+              fwd = fwd->fd;  // same size: insert second, no nextsize links
+            } else {
+              victim->fd_nextsize = fwd;
+              victim->bk_nextsize = fwd->bk_nextsize;
+              if (fwd->bk_nextsize->fd_nextsize != fwd)
+                corrupt("malloc(): largebin double linked list corrupted (nextsize)", chunk2mem(fwd));
+              fwd->bk_nextsize = victim;
+              victim->bk_nextsize->fd_nextsize = victim;
+            }
+            bck = fwd->bk;
+            if (bck->fd != fwd) corrupt("malloc(): largebin double linked list corrupted (bk)", chunk2mem(fwd));
+          }
+        } else {
+          victim->fd_nextsize = victim->bk_nextsize = victim;
+        }
+      }
+      av->mark_bin(victim_index);
+      victim->bk = bck;
+      victim->fd = fwd;
+      fwd->bk = victim;
+      bck->fd = victim;
+
+      ++tcache_unsorted_count;
+      if (return_cached && mp_.tcache_unsorted_limit > 0 && tcache_unsorted_count > mp_.tcache_unsorted_limit)
+        return tcache_get(ts, tc_idx);
+
+      if (++iters >= 10000) break;
+    }
+
+    if (return_cached) return tcache_get(ts, tc_idx);
+
+    // Large request: best fit within its own bin, via the nextsize skip list.
+    if (!in_smallbin_range(nb)) {
+      bin = av->bin_at(idx);
+      if ((victim = bin->fd) != bin && victim->size_nomask() >= nb) {
+        victim = victim->bk_nextsize;
+        while ((size = victim->size()) < nb) victim = victim->bk_nextsize;
+        // Take the second of equal-size chunks, so the nextsize links need no rerouting.
+        if (victim != bin->bk && victim->size_nomask() == victim->fd->size_nomask()) victim = victim->fd;
+        remainder_size = size - nb;
+        unlink_chunk(av, victim);
+        if (remainder_size < kMinSize) {
+          victim->set_inuse_at(size);
+          if (av != &main_arena_) victim->set_non_main();
+        } else {
+          remainder = victim->at(static_cast<ptrdiff_t>(nb));
+          bck = av->unsorted();
+          fwd = bck->fd;
+          if (fwd->bk != bck) corrupt("malloc(): corrupted unsorted chunks", chunk2mem(victim));
+          remainder->bk = bck;
+          remainder->fd = fwd;
+          bck->fd = remainder;
+          fwd->bk = remainder;
+          if (!in_smallbin_range(remainder_size)) {
+            remainder->fd_nextsize = nullptr;
+            remainder->bk_nextsize = nullptr;
+          }
+          victim->set_head(nb | kPrevInuse | (av != &main_arena_ ? kNonMainArena : 0));
+          remainder->set_head(remainder_size | kPrevInuse);
+          remainder->set_foot(remainder_size);
+        }
+        void* p = chunk2mem(victim);
+        alloc_perturb(p, bytes);
+        return p;
+      }
+    }
+
+    // Scan larger bins through the binmap: the smallest chunk that fits.
+    ++idx;
+    bin = av->bin_at(idx);
+    unsigned block = idx2block(idx);
+    unsigned map = av->binmap[block];
+    unsigned bit = idx2bit(idx);
+    bool use_top = false;
+    for (;;) {
+      if (bit > map || bit == 0) {
+        do {
+          if (++block >= static_cast<unsigned>(kBinmapSize)) {
+            use_top = true;
+            break;
+          }
+        } while ((map = av->binmap[block]) == 0);
+        if (use_top) break;
+        bin = av->bin_at(block << kBinmapShift);
+        bit = 1;
+      }
+      while ((bit & map) == 0) {
+        bin = next_bin(bin);
+        bit <<= 1;
+      }
+      victim = bin->bk;
+      if (victim == bin) {
+        av->binmap[block] = map &= ~bit;  // stale bit: clear it
+        bin = next_bin(bin);
+        bit <<= 1;
+      } else {
+        size = victim->size();
+        remainder_size = size - nb;
+        unlink_chunk(av, victim);
+        if (remainder_size < kMinSize) {
+          victim->set_inuse_at(size);
+          if (av != &main_arena_) victim->set_non_main();
+        } else {
+          remainder = victim->at(static_cast<ptrdiff_t>(nb));
+          bck = av->unsorted();
+          fwd = bck->fd;
+          if (fwd->bk != bck) corrupt("malloc(): corrupted unsorted chunks 2", chunk2mem(victim));
+          remainder->bk = bck;
+          remainder->fd = fwd;
+          bck->fd = remainder;
+          fwd->bk = remainder;
+          if (in_smallbin_range(nb)) av->last_remainder = remainder;
+          if (!in_smallbin_range(remainder_size)) {
+            remainder->fd_nextsize = nullptr;
+            remainder->bk_nextsize = nullptr;
+          }
+          victim->set_head(nb | kPrevInuse | (av != &main_arena_ ? kNonMainArena : 0));
+          remainder->set_head(remainder_size | kPrevInuse);
+          remainder->set_foot(remainder_size);
+        }
+        void* p = chunk2mem(victim);
+        alloc_perturb(p, bytes);
+        return p;
+      }
+    }
+
+    // use_top:
+    victim = av->top;
+    size = victim->size();
+    if (size > av->system_mem) corrupt("malloc(): corrupted top size", chunk2mem(victim));
+    if (size >= nb + kMinSize) {
+      remainder_size = size - nb;
+      remainder = victim->at(static_cast<ptrdiff_t>(nb));
+      av->top = remainder;
+      victim->set_head(nb | kPrevInuse | (av != &main_arena_ ? kNonMainArena : 0));
+      remainder->set_head(remainder_size | kPrevInuse);
+      void* p = chunk2mem(victim);
+      alloc_perturb(p, bytes);
+      return p;
+    } else if (detail::atomic_load(&av->have_fastchunks)) {
+      malloc_consolidate(av);
+      idx = in_smallbin_range(nb) ? smallbin_index(nb) : largebin_index(nb);
+    } else {
+      void* p = sysmalloc(nb, av);
+      if (p) alloc_perturb(p, bytes);
+      return p;
+    }
+  }
+}
+
+// ============================================================================ [free]
+
+template <class P> void MallocCore<P>::int_free(Arena* av, Chunk* p, bool have_lock) {
+  size_t size = p->size();
+  if (reinterpret_cast<uintptr_t>(p) > static_cast<uintptr_t>(0) - size || misaligned_chunk(p))
+    corrupt("free(): invalid pointer", chunk2mem(p));
+  if (size < kMinSize || !aligned_ok(size)) corrupt("free(): invalid size", chunk2mem(p));
+
+  ThreadState& ts = plat_.thread();
+  {
+    size_t tc_idx = csize2tidx(size);
+    if (ts.tcache != nullptr && tc_idx < mp_.tcache_bins) {
+      TcacheEntry* e = static_cast<TcacheEntry*>(chunk2mem(p));
+      if (__builtin_expect(e->key == tcache_key_, 0)) {
+        size_t cnt = 0;
+        for (TcacheEntry* tmp = ts.tcache->entries[tc_idx]; tmp; tmp = reveal_ptr(&tmp->next), ++cnt) {
+          if (cnt >= mp_.tcache_count) corrupt("free(): too many chunks detected in tcache", e);
+          if (!aligned_ok(reinterpret_cast<uintptr_t>(tmp))) corrupt("free(): unaligned chunk detected in tcache 2", tmp);
+          if (tmp == e) corrupt("free(): double free detected in tcache 2", e);
+        }
+      }
+      if (ts.tcache->counts[tc_idx] < mp_.tcache_count) {
+        tcache_put(ts, p, tc_idx);
+        return;
+      }
+    }
+  }
+
+  const bool single = plat_.single_threaded();
+  if (size <= global_max_fast_) {
+    Chunk* nxt = p->at(static_cast<ptrdiff_t>(size));
+    if (nxt->size_nomask() <= kHdr || nxt->size() >= av->system_mem) {
+      bool fail = true;
+      if (!have_lock) {
+        av->mutex.lock();
+        fail = nxt->size_nomask() <= kHdr || nxt->size() >= av->system_mem;
+        av->mutex.unlock();
+      }
+      if (fail) corrupt("free(): invalid next size (fast)", chunk2mem(p));
+    }
+    free_perturb(chunk2mem(p), size - kHdr);
+    detail::atomic_store(&av->have_fastchunks, 1);
+    unsigned idx = fastbin_index(size);
+    Chunk** fb = av->fastbin(idx);
+    Chunk* old = *fb;
+    if (single) {
+      if (old == p) corrupt("double free or corruption (fasttop)", chunk2mem(p));
+      p->fd = reinterpret_cast<Chunk*>(protect_ptr(&p->fd, old));
+      *fb = p;
+    } else {
+      old = __atomic_load_n(fb, __ATOMIC_RELAXED);
+      do {
+        if (old == p) corrupt("double free or corruption (fasttop)", chunk2mem(p));
+        p->fd = reinterpret_cast<Chunk*>(protect_ptr(&p->fd, old));
+      } while (!__atomic_compare_exchange_n(fb, &old, p, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+    }
+    if (have_lock && old != nullptr && fastbin_index(old->size()) != idx)
+      corrupt("invalid fastbin entry (free)", chunk2mem(old));
+    return;
+  }
+
+  if (p->is_mmapped()) {
+    munmap_chunk(p);
+    return;
+  }
+
+  if (single) have_lock = true;
+  if (!have_lock) av->mutex.lock();
+  Chunk* nextchunk = p->at(static_cast<ptrdiff_t>(size));
+  if (p == av->top) corrupt("double free or corruption (top)", chunk2mem(p));
+  if (av->contiguous() &&
+      reinterpret_cast<char*>(nextchunk) >= reinterpret_cast<char*>(av->top) + av->top->size())
+    corrupt("double free or corruption (out)", chunk2mem(p));
+  if (!nextchunk->prev_inuse()) corrupt("double free or corruption (!prev)", chunk2mem(p));
+  size_t nextsize = nextchunk->size();
+  if (nextchunk->size_nomask() <= kHdr || nextsize >= av->system_mem)
+    corrupt("free(): invalid next size (normal)", chunk2mem(p));
+  free_perturb(chunk2mem(p), size - kHdr);
+
+  if (!p->prev_inuse()) {
+    size_t prevsize = p->prev_size();
+    size += prevsize;
+    p = p->at(-static_cast<ptrdiff_t>(prevsize));
+    if (p->size() != prevsize) corrupt("corrupted size vs. prev_size while consolidating", chunk2mem(p));
+    unlink_chunk(av, p);
+  }
+  if (nextchunk != av->top) {
+    bool nextinuse = nextchunk->inuse_at(nextsize);
+    if (!nextinuse) {
+      unlink_chunk(av, nextchunk);
+      size += nextsize;
+    } else {
+      nextchunk->clear_inuse_at(0);
+    }
+    Chunk* bck = av->unsorted();
+    Chunk* fwd = bck->fd;
+    if (fwd->bk != bck) corrupt("free(): corrupted unsorted chunks", chunk2mem(p));
+    p->fd = fwd;
+    p->bk = bck;
+    if (!in_smallbin_range(size)) {
+      p->fd_nextsize = nullptr;
+      p->bk_nextsize = nullptr;
+    }
+    bck->fd = p;
+    fwd->bk = p;
+    p->set_head(size | kPrevInuse);
+    p->set_foot(size);
+  } else {
+    size += nextsize;
+    p->set_head(size | kPrevInuse);
+    av->top = p;
+  }
+
+  if (size >= kFastbinConsolidationThreshold) {
+    if (detail::atomic_load(&av->have_fastchunks)) malloc_consolidate(av);
+    if (av == &main_arena_) {
+      if (av->top->size() >= mp_.trim_threshold) systrim(mp_.top_pad, av);
+    } else {
+      heap_trim(heap_for_ptr(av->top), mp_.top_pad);
+    }
+  }
+  if (!have_lock) av->mutex.unlock();
+}
+
+// ============================================================================ [consolidate]
+
+template <class P> void MallocCore<P>::malloc_consolidate(Arena* av) {
+  detail::atomic_store(&av->have_fastchunks, 0);
+  Chunk* unsorted_bin = av->unsorted();
+  for (int i = 0; i < kNFastBins; ++i) {
+    Chunk** fb = av->fastbin(static_cast<unsigned>(i));
+    Chunk* p = __atomic_exchange_n(fb, nullptr, __ATOMIC_ACQUIRE);
+    while (p != nullptr) {
+      if (misaligned_chunk(p)) corrupt("malloc_consolidate(): unaligned fastbin chunk detected", p);
+      if (fastbin_index(p->size()) != static_cast<unsigned>(i))
+        corrupt("malloc_consolidate(): invalid chunk size", chunk2mem(p));
+      Chunk* nextp = reveal_ptr(&p->fd);
+      size_t size = p->size();
+      Chunk* nextchunk = p->at(static_cast<ptrdiff_t>(size));
+      size_t nextsize = nextchunk->size();
+      if (!p->prev_inuse()) {
+        size_t prevsize = p->prev_size();
+        size += prevsize;
+        p = p->at(-static_cast<ptrdiff_t>(prevsize));
+        if (p->size() != prevsize) corrupt("corrupted size vs. prev_size in fastbins", chunk2mem(p));
+        unlink_chunk(av, p);
+      }
+      if (nextchunk != av->top) {
+        bool nextinuse = nextchunk->inuse_at(nextsize);
+        if (!nextinuse) {
+          size += nextsize;
+          unlink_chunk(av, nextchunk);
+        } else {
+          nextchunk->clear_inuse_at(0);
+        }
+        Chunk* first_unsorted = unsorted_bin->fd;
+        unsorted_bin->fd = p;
+        first_unsorted->bk = p;
+        if (!in_smallbin_range(size)) {
+          p->fd_nextsize = nullptr;
+          p->bk_nextsize = nullptr;
+        }
+        p->set_head(size | kPrevInuse);
+        p->bk = unsorted_bin;
+        p->fd = first_unsorted;
+        p->set_foot(size);
+      } else {
+        size += nextsize;
+        p->set_head(size | kPrevInuse);
+        av->top = p;
+      }
+      p = nextp;
+    }
+  }
+}
+
+// ============================================================================ [realloc]
+
+template <class P> void* MallocCore<P>::int_realloc(Arena* av, Chunk* oldp, size_t oldsize, size_t nb) {
+  if (oldp->size_nomask() <= kHdr || oldsize >= av->system_mem)
+    corrupt("realloc(): invalid old size", chunk2mem(oldp));
+  Chunk* next = oldp->at(static_cast<ptrdiff_t>(oldsize));
+  size_t nextsize = next->size();
+  if (next->size_nomask() <= kHdr || nextsize >= av->system_mem)
+    corrupt("realloc(): invalid next size", chunk2mem(oldp));
+  const size_t abit = av != &main_arena_ ? kNonMainArena : 0;
+  Chunk* newp;
+  size_t newsize;
+  if (oldsize >= nb) {
+    newp = oldp;
+    newsize = oldsize;
+  } else {
+    if (next == av->top && (newsize = oldsize + nextsize) >= nb + kMinSize) {
+      oldp->set_head_size(nb | abit);
+      av->top = oldp->at(static_cast<ptrdiff_t>(nb));
+      av->top->set_head((newsize - nb) | kPrevInuse);
+      return chunk2mem(oldp);
+    } else if (next != av->top && !next->inuse() && (newsize = oldsize + nextsize) >= nb) {
+      newp = oldp;
+      unlink_chunk(av, next);
+    } else {
+      void* newmem = int_malloc(av, nb - kAlignMask);
+      if (newmem == nullptr) return nullptr;
+      newp = mem2chunk(newmem);
+      newsize = newp->size();
+      if (newp == next) {
+        newsize += oldsize;
+        newp = oldp;
+      } else {
+        memcpy(newmem, chunk2mem(oldp), memsize(oldp));
+        int_free(av, oldp, true);
+        return newmem;
+      }
+    }
+  }
+  size_t remainder_size = newsize - nb;
+  if (remainder_size < kMinSize) {
+    newp->set_head_size(newsize | abit);
+    newp->set_inuse_at(newsize);
+  } else {
+    Chunk* remainder = newp->at(static_cast<ptrdiff_t>(nb));
+    newp->set_head_size(nb | abit);
+    remainder->set_head(remainder_size | kPrevInuse | abit);
+    remainder->set_inuse_at(remainder_size);
+    int_free(av, remainder, true);
+  }
+  return chunk2mem(newp);
+}
+
+// ============================================================================ [memalign]
+
+template <class P> void* MallocCore<P>::int_memalign(Arena* av, size_t alignment, size_t bytes) {
+  size_t nb = checked_request2size(bytes);
+  if (nb == 0 || alignment > static_cast<size_t>(PTRDIFF_MAX)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  char* m = static_cast<char*>(int_malloc(av, nb + alignment + kMinSize));
+  if (m == nullptr) return nullptr;
+  Chunk* p = mem2chunk(m);
+  const size_t abit = av != &main_arena_ ? kNonMainArena : 0;
+  if (reinterpret_cast<uintptr_t>(m) % alignment != 0) {
+    char* brk = reinterpret_cast<char*>(
+        mem2chunk(reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(m) + alignment - 1) & -alignment)));
+    if (static_cast<size_t>(brk - reinterpret_cast<char*>(p)) < kMinSize) brk += alignment;
+    Chunk* newp = reinterpret_cast<Chunk*>(brk);
+    size_t leadsize = static_cast<size_t>(brk - reinterpret_cast<char*>(p));
+    size_t newsize = p->size() - leadsize;
+    if (p->is_mmapped()) {
+      newp->set_prev_size(p->prev_size() + leadsize);
+      newp->set_head(newsize | kIsMmapped);
+      return chunk2mem(newp);
+    }
+    newp->set_head(newsize | kPrevInuse | abit);
+    newp->set_inuse_at(newsize);
+    p->set_head_size(leadsize | abit);
+    int_free(av, p, true);
+    p = newp;
+  }
+  if (!p->is_mmapped()) {
+    size_t size = p->size();
+    if (size > nb + kMinSize) {
+      size_t remainder_size = size - nb;
+      Chunk* remainder = p->at(static_cast<ptrdiff_t>(nb));
+      remainder->set_head(remainder_size | kPrevInuse | abit);
+      p->set_head_size(nb);
+      int_free(av, remainder, true);
+    }
+  }
+  return chunk2mem(p);
+}
+
+template <class P> void* MallocCore<P>::mid_memalign(size_t alignment, size_t bytes) {
+  if (alignment <= kAlign) return malloc(bytes);
+  if (alignment < kMinSize) alignment = kMinSize;
+  if (alignment > SIZE_MAX / 2 + 1) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  if (!powerof2(alignment)) {
+    size_t a = kAlign * 2;
+    while (a < alignment) a <<= 1;
+    alignment = a;
+  }
+  if (plat_.single_threaded()) return int_memalign(&main_arena_, alignment, bytes);
+  ThreadState& ts = plat_.thread();
+  Arena* ar = arena_get(ts, bytes + alignment + kMinSize);
+  void* p = int_memalign(ar, alignment, bytes);
+  if (!p && ar) {
+    ar = arena_get_retry(ts, ar, bytes);
+    p = int_memalign(ar, alignment, bytes);
+  }
+  if (ar) ar->mutex.unlock();
+  return p;
+}
+
+// ============================================================================ [api]
+
+template <class P> void* MallocCore<P>::malloc(size_t bytes) {
+  if (__builtin_expect(!initialized_, 0)) init();
+  size_t tbytes = checked_request2size(bytes);
+  if (tbytes == 0) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  size_t tc_idx = csize2tidx(tbytes);
+  ThreadState& ts = plat_.thread();
+  if (__builtin_expect(ts.tcache == nullptr, 0)) tcache_init(ts);
+  if (tc_idx < mp_.tcache_bins && ts.tcache && ts.tcache->counts[tc_idx] > 0) return tcache_get(ts, tc_idx);
+  if (plat_.single_threaded()) return int_malloc(&main_arena_, bytes);
+  Arena* ar = arena_get(ts, bytes);
+  void* victim = int_malloc(ar, bytes);
+  if (!victim && ar) {
+    ar = arena_get_retry(ts, ar, bytes);
+    victim = int_malloc(ar, bytes);
+  }
+  if (ar) ar->mutex.unlock();
+  return victim;
+}
+
+template <class P> void MallocCore<P>::free(void* mem) {
+  if (mem == nullptr) return;
+  int err = errno;
+  Chunk* p = mem2chunk(mem);
+  if (p->is_mmapped()) {
+    if (!mp_.no_dyn_threshold && p->size_nomask() > mp_.mmap_threshold &&
+        p->size_nomask() <= kDefaultMmapThresholdMax) {
+      mp_.mmap_threshold = p->size();
+      mp_.trim_threshold = 2 * mp_.mmap_threshold;
+    }
+    munmap_chunk(p);
+  } else {
+    if (!p->non_main() && !in_main_range(p)) corrupt("free(): invalid pointer", mem);
+    ThreadState& ts = plat_.thread();
+    if (__builtin_expect(ts.tcache == nullptr, 0)) tcache_init(ts);
+    int_free(arena_for_chunk(p), p, false);
+  }
+  errno = err;
+}
+
+template <class P> void* MallocCore<P>::realloc(void* oldmem, size_t bytes) {
+  if (!initialized_) init();
+  if (bytes == 0 && oldmem != nullptr) {
+    free(oldmem);
+    return nullptr;
+  }
+  if (oldmem == nullptr) return malloc(bytes);
+  Chunk* oldp = mem2chunk(oldmem);
+  const size_t oldsize = oldp->size();
+  Arena* ar_ptr = nullptr;
+  ThreadState& ts = plat_.thread();
+  if (!oldp->is_mmapped()) {
+    if (ts.tcache == nullptr) tcache_init(ts);
+    ar_ptr = arena_for_chunk(oldp);
+  }
+  if (reinterpret_cast<uintptr_t>(oldp) > static_cast<uintptr_t>(0) - oldsize || misaligned_chunk(oldp) ||
+      (ar_ptr == &main_arena_ && !in_main_range(oldp)))
+    corrupt("realloc(): invalid pointer", oldmem);
+  size_t nb = checked_request2size(bytes);
+  if (nb == 0) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  if (oldp->is_mmapped()) {
+    Chunk* newp = mremap_chunk(oldp, nb);
+    if (newp) return chunk2mem(newp);
+    if (oldsize - kSizeSz >= nb) return oldmem;
+    void* newmem = malloc(bytes);
+    if (newmem == nullptr) return nullptr;
+    memcpy(newmem, oldmem, oldsize - kHdr);
+    munmap_chunk(oldp);
+    return newmem;
+  }
+  if (plat_.single_threaded()) return int_realloc(ar_ptr, oldp, oldsize, nb);
+  ar_ptr->mutex.lock();
+  void* newp = int_realloc(ar_ptr, oldp, oldsize, nb);
+  ar_ptr->mutex.unlock();
+  if (newp == nullptr) {
+    newp = malloc(bytes);
+    if (newp != nullptr) {
+      memcpy(newp, oldmem, memsize(oldp));
+      int_free(ar_ptr, oldp, false);
+    }
+  }
+  return newp;
+}
+
+template <class P> void* MallocCore<P>::memalign(size_t alignment, size_t bytes) {
+  if (!initialized_) init();
+  return mid_memalign(alignment, bytes);
+}
+
+template <class P> void* MallocCore<P>::valloc(size_t bytes) {
+  if (!initialized_) init();
+  return mid_memalign(plat_.pagesize(), bytes);
+}
+
+template <class P> void* MallocCore<P>::pvalloc(size_t bytes) {
+  if (!initialized_) init();
+  size_t pagesize = plat_.pagesize();
+  size_t rounded;
+  if (__builtin_add_overflow(bytes, pagesize - 1, &rounded)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  rounded &= -(pagesize - 1);  // glibc 2.36's exact (odd) mask
+  return mid_memalign(pagesize, rounded);
+}
+
+template <class P> int MallocCore<P>::posix_memalign(void** memptr, size_t alignment, size_t size) {
+  if (!initialized_) init();
+  if (alignment % sizeof(void*) != 0 || !powerof2(alignment / sizeof(void*)) || alignment == 0) return EINVAL;
+  void* mem = mid_memalign(alignment, size);
+  if (mem != nullptr) {
+    *memptr = mem;
+    return 0;
+  }
+  return ENOMEM;
+}
+
+template <class P> void* MallocCore<P>::calloc(size_t n, size_t elem_size) {
+  size_t bytes;
+  if (__builtin_mul_overflow(n, elem_size, &bytes) || bytes > static_cast<size_t>(PTRDIFF_MAX)) {
+    // glibc computes into a ptrdiff_t: anything above PTRDIFF_MAX overflows.
+    errno = ENOMEM;
+    return nullptr;
+  }
+  size_t sz = bytes;
+  if (!initialized_) init();
+  ThreadState& ts = plat_.thread();
+  if (ts.tcache == nullptr) tcache_init(ts);
+  Arena* av;
+  const bool single = plat_.single_threaded();
+  if (single)
+    av = &main_arena_;
+  else
+    av = arena_get(ts, sz);
+  Chunk* oldtop = nullptr;
+  size_t oldtopsize = 0;
+  if (av) {
+    oldtop = av->top;
+    oldtopsize = av->top->size();
+    if (av == &main_arena_ && mp_.sbrk_base &&
+        oldtopsize < static_cast<size_t>(mp_.sbrk_base + av->max_system_mem - reinterpret_cast<char*>(oldtop)))
+      oldtopsize = static_cast<size_t>(mp_.sbrk_base + av->max_system_mem - reinterpret_cast<char*>(oldtop));
+    if (av != &main_arena_) {
+      HeapInfo* heap = heap_for_ptr(oldtop);
+      if (oldtopsize < static_cast<size_t>(reinterpret_cast<char*>(heap) + heap->mprotect_size -
+                                           reinterpret_cast<char*>(oldtop)))
+        oldtopsize = static_cast<size_t>(reinterpret_cast<char*>(heap) + heap->mprotect_size -
+                                         reinterpret_cast<char*>(oldtop));
+    }
+  }
+  void* mem = int_malloc(av, sz);
+  if (!single) {
+    if (mem == nullptr && av != nullptr) {
+      av = arena_get_retry(ts, av, sz);
+      mem = int_malloc(av, sz);
+    }
+    if (av != nullptr) av->mutex.unlock();
+  }
+  if (mem == nullptr) return nullptr;
+  Chunk* p = mem2chunk(mem);
+  size_t csz = p->size();
+  if (p->is_mmapped()) {
+    if (__builtin_expect(mp_.perturb_byte, 0)) return memset(mem, 0, sz);
+    return mem;
+  }
+  if (mp_.perturb_byte == 0 && p == oldtop && csz > oldtopsize) csz = oldtopsize;
+  memset(mem, 0, csz - kSizeSz);
+  return mem;
+}
+
+template <class P> size_t MallocCore<P>::usable_size(void* mem) {
+  if (mem == nullptr) return 0;
+  Chunk* p = mem2chunk(mem);
+  if (p->is_mmapped()) return p->size() - kHdr;
+  if (p->inuse()) return memsize(p);
+  return 0;
+}
+
+template <class P> int MallocCore<P>::mtrim(Arena* av, size_t pad) {
+  malloc_consolidate(av);
+  const size_t ps = plat_.pagesize();
+  unsigned psindex = bin_index(ps);
+  const size_t psm1 = ps - 1;
+  int result = 0;
+  for (unsigned i = 1; i < kNBins; ++i) {
+    if (i == 1 || i >= psindex) {
+      Chunk* bin = av->bin_at(i);
+      for (Chunk* p = bin->bk; p != bin; p = p->bk) {
+        size_t size = p->size();
+        if (size > psm1 + sizeof(Chunk)) {
+          char* paligned_mem = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + sizeof(Chunk) + psm1) & ~psm1);
+          size -= static_cast<size_t>(paligned_mem - reinterpret_cast<char*>(p));
+          if (size > psm1) {
+            plat_.madvise(paligned_mem, size & ~psm1, MADV_DONTNEED);
+            result = 1;
+          }
+        }
+      }
+    }
+  }
+  return result | (av == &main_arena_ ? systrim(pad, av) : 0);
+}
+
+template <class P> int MallocCore<P>::trim(size_t pad) {
+  if (!initialized_) init();
+  int result = 0;
+  Arena* ar = &main_arena_;
+  do {
+    ar->mutex.lock();
+    result |= mtrim(ar, pad);
+    ar->mutex.unlock();
+    ar = ar->next;
+  } while (ar != &main_arena_);
+  return result;
+}
+
+// ============================================================================ [info]
+
+template <class P> void MallocCore<P>::int_mallinfo(Arena* av, struct mallinfo2* m) {
+  size_t avail = av->top->size();
+  int nblocks = 1;
+  int nfastblocks = 0;
+  size_t fastavail = 0;
+  for (int i = 0; i < kNFastBins; ++i) {
+    for (Chunk* p = av->fastbins[i]; p != nullptr; p = reveal_ptr(&p->fd)) {
+      if (misaligned_chunk(p)) corrupt("int_mallinfo(): unaligned fastbin chunk detected", p);
+      ++nfastblocks;
+      fastavail += p->size();
+    }
+  }
+  avail += fastavail;
+  for (unsigned i = 1; i < kNBins; ++i) {
+    Chunk* b = av->bin_at(i);
+    for (Chunk* p = b->bk; p != b; p = p->bk) {
+      ++nblocks;
+      avail += p->size();
+    }
+  }
+  m->smblks += static_cast<size_t>(nfastblocks);
+  m->ordblks += static_cast<size_t>(nblocks);
+  m->fordblks += avail;
+  m->uordblks += av->system_mem - avail;
+  m->arena += av->system_mem;
+  m->fsmblks += fastavail;
+  if (av == &main_arena_) {
+    m->hblks = static_cast<size_t>(mp_.n_mmaps);
+    m->hblkhd = mp_.mmapped_mem;
+    m->usmblks = 0;
+    m->keepcost = av->top->size();
+  }
+}
+
+template <class P> struct mallinfo2 MallocCore<P>::info() {
+  if (!initialized_) init();
+  struct mallinfo2 m;
+  memset(&m, 0, sizeof(m));
+  Arena* ar = &main_arena_;
+  do {
+    ar->mutex.lock();
+    int_mallinfo(ar, &m);
+    ar->mutex.unlock();
+    ar = ar->next;
+  } while (ar != &main_arena_);
+  return m;
+}
+
+namespace detail {
+// "%10u"-style right-aligned decimal, written without stdio.
+inline void write_num_line(int fd, const char* label, unsigned long v) {
+  char buf[64];
+  char digits[24];
+  int nd = 0;
+  do {
+    digits[nd++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  size_t n = 0;
+  for (const char* s = label; *s; ++s) buf[n++] = *s;
+  for (int pad = 10 - nd; pad > 0; --pad) buf[n++] = ' ';
+  while (nd) buf[n++] = digits[--nd];
+  buf[n++] = '\n';
+  buf[n] = 0;
+  raw_write(fd, buf);
+}
+}  // namespace detail
+
+template <class P> void MallocCore<P>::stats(int fd) {
+  if (!initialized_) init();
+  unsigned in_use_b = static_cast<unsigned>(mp_.mmapped_mem), system_b = in_use_b;
+  Arena* ar = &main_arena_;
+  for (int i = 0;; ++i) {
+    struct mallinfo2 mi;
+    memset(&mi, 0, sizeof(mi));
+    ar->mutex.lock();
+    int_mallinfo(ar, &mi);
+    char head[32] = "Arena ";
+    char num[16];
+    int nd = 0, v = i;
+    do {
+      num[nd++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v);
+    size_t n = 6;
+    while (nd) head[n++] = num[--nd];
+    head[n++] = ':';
+    head[n++] = '\n';
+    head[n] = 0;
+    raw_write(fd, head);
+    detail::write_num_line(fd, "system bytes     = ", static_cast<unsigned>(mi.arena));
+    detail::write_num_line(fd, "in use bytes     = ", static_cast<unsigned>(mi.uordblks));
+    system_b += static_cast<unsigned>(mi.arena);
+    in_use_b += static_cast<unsigned>(mi.uordblks);
+    ar->mutex.unlock();
+    ar = ar->next;
+    if (ar == &main_arena_) break;
+  }
+  raw_write(fd, "Total (incl. mmap):\n");
+  detail::write_num_line(fd, "system bytes     = ", system_b);
+  detail::write_num_line(fd, "in use bytes     = ", in_use_b);
+  detail::write_num_line(fd, "max mmap regions = ", static_cast<unsigned>(mp_.max_n_mmaps));
+  detail::write_num_line(fd, "max mmap bytes   = ", static_cast<unsigned long>(mp_.max_mmapped_mem));
+}
+
+template <class P> int MallocCore<P>::mallopt(int param, int value) {
+  if (!initialized_) init();
+  Arena* av = &main_arena_;
+  int res = 1;
+  av->mutex.lock();
+  malloc_consolidate(av);
+  const size_t v = static_cast<size_t>(static_cast<long>(value));
+  switch (param) {
+  case M_MXFAST:
+    if (v <= kMaxFastSize)
+      global_max_fast_ = set_max_fast_value(v);
+    else
+      res = 0;
+    break;
+  case M_TRIM_THRESHOLD:
+    mp_.trim_threshold = v;
+    mp_.no_dyn_threshold = 1;
+    break;
+  case M_TOP_PAD:
+    mp_.top_pad = v;
+    mp_.no_dyn_threshold = 1;
+    break;
+  case M_MMAP_THRESHOLD:
+    mp_.mmap_threshold = v;
+    mp_.no_dyn_threshold = 1;
+    break;
+  case M_MMAP_MAX:
+    mp_.n_mmaps_max = value;
+    mp_.no_dyn_threshold = 1;
+    break;
+  case M_CHECK_ACTION:
+    break;
+  case M_PERTURB:
+    mp_.perturb_byte = value;
+    break;
+  case M_ARENA_TEST:
+    if (value > 0) mp_.arena_test = v;
+    break;
+  case M_ARENA_MAX:
+    if (value > 0) mp_.arena_max = v;
+    break;
+  default:
+    break;
+  }
+  av->mutex.unlock();
+  return res;
+}
+
+// ============================================================================ [fork]
+
+template <class P> void MallocCore<P>::lock_all() {
+  list_lock_.lock();
+  Arena* ar = &main_arena_;
+  do {
+    ar->mutex.lock();
+    ar = ar->next;
+  } while (ar != &main_arena_);
+}
+
+template <class P> void MallocCore<P>::unlock_all() {
+  Arena* ar = &main_arena_;
+  do {
+    ar->mutex.unlock();
+    ar = ar->next;
+  } while (ar != &main_arena_);
+  list_lock_.unlock();
+}
+
+template <class P> void MallocCore<P>::fork_prepare() {
+  if (!initialized_) return;
+  lock_all();
+  registry_lock_.lock();
+}
+
+template <class P> void MallocCore<P>::fork_parent() {
+  if (!initialized_) return;
+  registry_lock_.unlock();
+  unlock_all();
+}
+
+template <class P> void MallocCore<P>::fork_child() {
+  if (!initialized_) return;
+  ThreadState& ts = plat_.thread();
+  free_list_lock_.reinit();
+  if (ts.arena) ts.arena->attached_threads = 1;
+  free_list_ = nullptr;
+  Arena* ar = &main_arena_;
+  do {
+    ar->mutex.reinit();
+    if (ar != ts.arena) {
+      ar->attached_threads = 0;
+      ar->next_free = free_list_;
+      free_list_ = ar;
+    }
+    ar = ar->next;
+  } while (ar != &main_arena_);
+  list_lock_.reinit();
+  // Only this thread survives: its tcache is the only live one.
+  registry_lock_.reinit();
+  registry_ = nullptr;
+  if (ts.tcache) {
+    ts.reg_next = ts.reg_prev = nullptr;
+    registry_ = &ts;
+  }
+}
+
+}  // namespace hv::alloc
