@@ -1,0 +1,183 @@
+// cmd_sim.cpp - `heapviz sim`: run a scenario on a simulated allocator and print the heap.
+#include "commands.h"
+
+#include "policy.h"
+#include "runner.h"
+#include "scenario.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+namespace hv::cli {
+namespace {
+
+bool read_file(const char* path, std::string* out, std::string* err) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *err = std::string("cannot open ") + path + ": " + strerror(errno);
+    return false;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+std::string hex(uint64_t v) {
+  char b[32];
+  snprintf(b, sizeof b, "0x%lx", static_cast<unsigned long>(v));
+  return b;
+}
+
+std::string human(uint64_t v) {
+  char b[32];
+  if (v >= (1u << 20))
+    snprintf(b, sizeof b, "%.1f MiB", static_cast<double>(v) / (1 << 20));
+  else if (v >= 1024)
+    snprintf(b, sizeof b, "%.1f KiB", static_cast<double>(v) / 1024);
+  else
+    snprintf(b, sizeof b, "%lu B", static_cast<unsigned long>(v));
+  return b;
+}
+
+void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const char* path, size_t nops,
+                std::string& out) {
+  auto rows = policy.walk();
+  auto sum = policy.summary();
+  const uintptr_t base = policy.heap_base();
+  char line[256];
+  snprintf(line, sizeof line, "heapviz sim: %s, policy %s, %zu operations\n", path, policy.name(), nops);
+  out += line;
+  snprintf(line, sizeof line, "main heap: %s bytes (%s) from the initial program break\n\n",
+           hex(sum.heap_bytes).c_str(), human(sum.heap_bytes).c_str());
+  out += line;
+  snprintf(line, sizeof line, "  %-10s %-10s %-9s %-12s %s\n", "offset", "size", "state", "bin", "block");
+  out += line;
+
+  // Owner labels: chunk offset -> "name (N bytes)".
+  std::map<uint64_t, const sim::Block*> owner;
+  for (const auto& [ptr, b] : runner.live_blocks())
+    if (!policy.is_mmapped(reinterpret_cast<void*>(ptr))) owner[ptr - base - 16] = &b;
+
+  uint64_t used = 0, used_n = 0, free_bytes = 0, free_n = 0, largest_free = 0, top = 0;
+  bool first = true;
+  for (const auto& r : rows) {
+    std::string who;
+    if (auto it = owner.find(r.offset); it != owner.end() && r.state == "used") {
+      who = it->second->name + " (" + std::to_string(it->second->requested) + " bytes, line " +
+            std::to_string(it->second->line) + ")";
+    } else if (first && r.state == "used" && r.size == 0x290) {
+      who = "(tcache_perthread_struct)";
+    }
+    first = false;
+    snprintf(line, sizeof line, "  %-10s %-10s %-9s %-12s %s\n", hex(r.offset).c_str(), hex(r.size).c_str(),
+             r.state.c_str(), r.bin.empty() ? "-" : r.bin.c_str(), who.c_str());
+    out += line;
+    if (r.state == "used") {
+      used += r.size;
+      ++used_n;
+    } else if (r.state == "top") {
+      top = r.size;
+    } else if (r.state != "fence") {
+      free_bytes += r.size;
+      ++free_n;
+      if (r.size > largest_free) largest_free = r.size;
+    }
+  }
+  std::string mm;
+  for (const auto& [ptr, b] : runner.live_blocks()) {
+    if (!policy.is_mmapped(reinterpret_cast<void*>(ptr))) continue;
+    snprintf(line, sizeof line, "  %-12s %s requested, %s usable (line %d)\n", b.name.c_str(),
+             human(b.requested).c_str(), human(policy.usable_size(reinterpret_cast<void*>(ptr))).c_str(), b.line);
+    mm += line;
+  }
+  if (!mm.empty()) out += "\nmmapped chunks (" + human(sum.mmapped_bytes) + "):\n" + mm;
+  snprintf(line, sizeof line,
+           "\nsummary: %lu chunks in use (%s), %lu free chunks (%s, largest %s), top %s\n",
+           static_cast<unsigned long>(used_n), human(used).c_str(), static_cast<unsigned long>(free_n),
+           human(free_bytes).c_str(), human(largest_free).c_str(), human(top).c_str());
+  out += line;
+}
+
+}  // namespace
+
+int cmd_sim(int argc, char** argv) {
+  std::string policy_name = "glibc";
+  bool offsets = false, check = false;
+  const char* path = nullptr;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--policy") {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "heapviz sim: --policy needs a name\n");
+        return 2;
+      }
+      policy_name = argv[++i];
+    } else if (a.rfind("--policy=", 0) == 0) {
+      policy_name = a.substr(9);
+    } else if (a == "--offsets") {
+      offsets = true;
+    } else if (a == "--check") {
+      check = true;
+    } else if (!a.empty() && a[0] == '-' && a != "-") {
+      fprintf(stderr, "heapviz sim: unknown option '%s'\n", a.c_str());
+      return 2;
+    } else if (!path) {
+      path = argv[i];
+    } else {
+      fprintf(stderr, "heapviz sim: one scenario file at a time ('%s' is extra)\n", argv[i]);
+      return 2;
+    }
+  }
+  if (!path) {
+    fprintf(stderr, "usage: heapviz sim [--policy glibc] [--offsets] [--check] FILE\n");
+    return 2;
+  }
+  std::string text, err;
+  if (!read_file(path, &text, &err)) {
+    fprintf(stderr, "heapviz sim: %s\n", err.c_str());
+    return 2;
+  }
+  std::vector<sim::Op> ops;
+  sim::ParseError perr;
+  if (!sim::parse_scenario(text, &ops, &perr)) {
+    fprintf(stderr, "%s:%d: %s\n", path, perr.line, perr.message.c_str());
+    return 2;
+  }
+  auto policy = sim::make_policy(policy_name, &err);
+  if (!policy) {
+    fprintf(stderr, "heapviz sim: %s\n", err.c_str());
+    return 2;
+  }
+  sim::ScenarioRunner runner(*policy);
+  std::string out;
+  bool check_failed = false;
+  int eline = 0;
+  std::string emsg;
+  bool ok = runner.run(ops, &eline, &emsg, [&](const sim::StepResult& r, std::string* msg) {
+    if (offsets && r.allocating) out += r.op->name + " " + runner.offset_text(r.ptr) + "\n";
+    if (check) {
+      std::string v = policy->check();
+      if (!v.empty()) {
+        *msg = "heap check failed after this operation: " + v;
+        check_failed = true;
+        return false;
+      }
+    }
+    return true;
+  });
+  if (!ok) {
+    fprintf(stderr, "%s:%d: %s\n", path, eline, emsg.c_str());
+    return check_failed ? 1 : 2;
+  }
+  if (!offsets) print_heap(*policy, runner, path, ops.size(), out);
+  fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+}  // namespace hv::cli

@@ -1,0 +1,56 @@
+// policy.h - the allocator-policy seam: what `heapviz sim` and (later) the teaching mode need
+// from an allocator running on simulated memory.
+//
+// Owns: the Policy interface and its factory. glibc 2.36 is the first policy; first/next/best
+// fit, segregated lists, buddy, pool and linear allocators plug in here later.
+// Must not: know about scenario text or output formats.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hv::sim {
+
+// One chunk of a simulated heap, as a policy reports it.
+struct ChunkRow {
+  uint64_t offset;    // from the heap base
+  uint64_t size;      // whole chunk, header included
+  std::string state;  // used, tcache, fast, unsorted, small, large, top, fence
+  std::string bin;    // e.g. "tcache[1]", "small[5]", or "" when not in a bin
+  unsigned flags;     // glibc's A|M|P bits (0 for policies without them)
+};
+
+struct HeapSummary {
+  uint64_t heap_bytes = 0;  // size of the main heap region (sbrk space)
+  uint64_t mmapped_bytes = 0;
+};
+
+class Policy {
+public:
+  virtual ~Policy() = default;
+  virtual const char* name() const = 0;
+  virtual void* malloc(size_t n) = 0;
+  virtual void* calloc(size_t n, size_t size) = 0;
+  virtual void* realloc(void* p, size_t n) = 0;
+  virtual void* memalign(size_t align, size_t n) = 0;
+  virtual void free(void* p) = 0;
+  // The address that offsets are measured from: the program break before the first call.
+  virtual uintptr_t heap_base() const = 0;
+  virtual bool is_mmapped(void* p) const = 0;
+  virtual size_t usable_size(void* p) = 0;
+  // The main heap's chunks in address order.
+  virtual std::vector<ChunkRow> walk() = 0;
+  virtual HeapSummary summary() = 0;
+  // Runs the policy's heap checker; returns "" when every invariant holds.
+  virtual std::string check() = 0;
+};
+
+// "glibc" (the default). Returns nullptr and sets *err for an unknown name.
+std::unique_ptr<Policy> make_policy(std::string_view name, std::string* err);
+std::vector<std::string> policy_names();
+
+}  // namespace hv::sim

@@ -1,0 +1,57 @@
+// runner.h - runs a parsed scenario on a Policy and keeps the name -> block bookkeeping.
+//
+// Owns: scenario semantics (names, liveness, realloc rules, the errors for freeing an unknown or
+// freed name). Must not: print; callers format results.
+#pragma once
+
+#include "policy.h"
+#include "scenario.h"
+
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace hv::sim {
+
+struct StepResult {
+  const Op* op;
+  void* ptr = nullptr;    // the result of an allocating op (nullptr for NULL)
+  bool allocating = false;
+};
+
+struct Block {
+  std::string name;  // the name it was bound to (may have been rebound since)
+  uint64_t requested = 0;
+  int line = 0;
+};
+
+class ScenarioRunner {
+public:
+  explicit ScenarioRunner(Policy& policy) : policy_(policy) {}
+
+  // Runs ops in order. `after_each` is called after every op; return false from it to stop
+  // (then run returns false with the message it left in *error_message). Scenario errors
+  // (free of an unknown or freed name) stop the run with *error_line and *error_message set.
+  bool run(const std::vector<Op>& ops, int* error_line, std::string* error_message,
+           const std::function<bool(const StepResult&, std::string*)>& after_each = {});
+
+  // "mmap", "null", or the offset from the heap base in lowercase 0x-hex.
+  std::string offset_text(void* p) const;
+  // Blocks currently allocated, by user pointer.
+  const std::map<uintptr_t, Block>& live_blocks() const { return live_; }
+
+private:
+  struct NameState {
+    void* ptr = nullptr;
+    bool live = false;
+    int freed_line = 0;
+    const char* freed_how = "";
+  };
+  Policy& policy_;
+  std::unordered_map<std::string, NameState> names_;
+  std::map<uintptr_t, Block> live_;
+};
+
+}  // namespace hv::sim

@@ -1,0 +1,153 @@
+// scenario.cpp - parser for the scenario language; see docs/scenarios.md for the grammar.
+#include "scenario.h"
+
+#include <cctype>
+
+namespace hv::sim {
+namespace {
+
+bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+std::vector<std::string_view> tokenize(std::string_view line) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    if (i >= line.size()) break;
+    if (line[i] == '=') {
+      out.push_back(line.substr(i, 1));
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r' && line[j] != '=') ++j;
+    out.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+bool valid_name(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!is_name_char(c)) return false;
+  return true;
+}
+
+// Decimal or 0x-hex, the whole token, no overflow.
+bool parse_number(std::string_view s, uint64_t* out) {
+  if (s.empty()) return false;
+  uint64_t v = 0;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    for (size_t i = 2; i < s.size(); ++i) {
+      int d;
+      char c = s[i];
+      if (c >= '0' && c <= '9') d = c - '0';
+      else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+      else return false;
+      if (v > (UINT64_MAX >> 4)) return false;
+      v = (v << 4) | static_cast<uint64_t>(d);
+    }
+  } else {
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      uint64_t d = static_cast<uint64_t>(c - '0');
+      if (v > (UINT64_MAX - d) / 10) return false;
+      v = v * 10 + d;
+    }
+  }
+  *out = v;
+  return true;
+}
+
+std::string quote(std::string_view s) {
+  std::string q;
+  q.reserve(s.size() + 2);
+  q.push_back('\'');
+  q.append(s);
+  q.push_back('\'');
+  return q;
+}
+
+}  // namespace
+
+bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err) {
+  int lineno = 0;
+  size_t pos = 0;
+  auto fail = [&](std::string msg) {
+    err->line = lineno;
+    err->message = std::move(msg);
+    return false;
+  };
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
+    ++lineno;
+    if (size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    auto tok = tokenize(line);
+    if (tok.empty()) continue;
+
+    Op op{};
+    op.line = lineno;
+    auto number = [&](std::string_view t, const char* what, uint64_t* out) {
+      if (parse_number(t, out)) return true;
+      fail("bad " + std::string(what) + " " + quote(t) + ": expected a decimal or 0x-hex number that fits in 64 bits");
+      return false;
+    };
+
+    if (tok[0] == "free") {
+      if (tok.size() != 2) return fail("expected 'free NAME'");
+      if (!valid_name(tok[1])) return fail("bad name " + quote(tok[1]) + ": use letters, digits and _");
+      op.kind = OpKind::Free;
+      op.name = tok[1];
+      ops->push_back(std::move(op));
+      continue;
+    }
+    if (tok[0] == "mark") {
+      if (tok.size() < 2) return fail("expected 'mark LABEL'");
+      std::string_view rest = line.substr(line.find("mark") + 4);
+      while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+      while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t' || rest.back() == '\r')) rest.remove_suffix(1);
+      op.kind = OpKind::Mark;
+      op.label = rest;
+      ops->push_back(std::move(op));
+      continue;
+    }
+    if (tok.size() < 3 || tok[1] != "=")
+      return fail("expected 'NAME = malloc|calloc|realloc|memalign ...', 'free NAME' or 'mark LABEL'");
+    if (!valid_name(tok[0])) return fail("bad name " + quote(tok[0]) + ": use letters, digits and _");
+    if (tok[0] == "NULL") return fail("'NULL' is reserved and cannot name a block");
+    op.name = tok[0];
+    std::string_view verb = tok[2];
+    size_t nargs = tok.size() - 3;
+    if (verb == "malloc") {
+      if (nargs != 1) return fail("expected 'NAME = malloc SIZE'");
+      op.kind = OpKind::Malloc;
+      if (!number(tok[3], "size", &op.a)) return false;
+    } else if (verb == "calloc") {
+      if (nargs != 2) return fail("expected 'NAME = calloc N SIZE'");
+      op.kind = OpKind::Calloc;
+      if (!number(tok[3], "count", &op.a) || !number(tok[4], "size", &op.b)) return false;
+    } else if (verb == "realloc") {
+      if (nargs != 2) return fail("expected 'NAME = realloc NAME|NULL SIZE'");
+      op.kind = OpKind::Realloc;
+      if (tok[3] != "NULL") {
+        if (!valid_name(tok[3])) return fail("bad name " + quote(tok[3]) + ": use letters, digits and _");
+        op.old_name = tok[3];
+      }
+      if (!number(tok[4], "size", &op.a)) return false;
+    } else if (verb == "memalign") {
+      if (nargs != 2) return fail("expected 'NAME = memalign ALIGN SIZE'");
+      op.kind = OpKind::Memalign;
+      if (!number(tok[3], "alignment", &op.a) || !number(tok[4], "size", &op.b)) return false;
+    } else {
+      return fail("unknown operation " + quote(verb) + " (expected malloc, calloc, realloc or memalign)");
+    }
+    ops->push_back(std::move(op));
+  }
+  return true;
+}
+
+}  // namespace hv::sim

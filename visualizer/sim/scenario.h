@@ -1,0 +1,35 @@
+// scenario.h - the scenario language (docs/scenarios.md): parsing only.
+//
+// Owns: turning scenario text into a list of operations, with `FILE:LINE: message` errors.
+// Must not: run anything or know any allocator.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hv::sim {
+
+enum class OpKind { Malloc, Calloc, Realloc, Memalign, Free, Mark };
+
+struct Op {
+  OpKind kind;
+  int line;              // 1-based line in the file
+  std::string name;      // result name (Malloc/Calloc/Realloc/Memalign) or the freed name
+  std::string old_name;  // Realloc: the name reallocated; empty means NULL
+  uint64_t a = 0;        // size; Calloc: count; Memalign: alignment
+  uint64_t b = 0;        // Calloc: element size; Memalign: size
+  std::string label;     // Mark
+};
+
+struct ParseError {
+  int line = 0;
+  std::string message;
+};
+
+// Parses a whole scenario. On failure returns false and fills `err` (the first error).
+bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err);
+
+}  // namespace hv::sim
