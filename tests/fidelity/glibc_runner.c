@@ -1,0 +1,462 @@
+/* hv_glibc_runner: run a heapviz scenario (.hvs) against the REAL glibc malloc and print, for each
+ * allocating operation, "NAME OFFSET" (OFFSET = pointer - heap start, lowercase 0x-hex), "NAME mmap"
+ * for an mmapped chunk, or "NAME null" for a NULL result.
+ *
+ * Usage: hv_glibc_runner FILE
+ *
+ * The whole point is that nothing but the scenario's own operations touches malloc: the file is read
+ * with open/read into a static buffer, parsed by hand into static arrays, executed, and the results
+ * are formatted into a static buffer and written with write(2) after the last operation. The heap
+ * start is sbrk(0) taken immediately before the first operation, and the runner checks that brk did
+ * not move between entering main and that moment (any malloc call, even one that is served by
+ * mmap, initialises the main arena and its tcache with sbrk, so an unchanged brk proves malloc was
+ * never called before the scenario).
+ *
+ * Environment variables that change glibc malloc's behaviour (GLIBC_TUNABLES, MALLOC_*, LD_PRELOAD)
+ * are removed by re-executing /proc/self/exe with a cleaned environment.
+ *
+ * Scenario format: see FORMAT.md beside this file. Errors: "FILE:LINE: message" on stderr, exit 2.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_FILE (64u << 20) /* 64 MiB of scenario text */
+#define MAX_OPS (1u << 20)
+#define MAX_SYMS (1u << 20)
+#define HASH_SIZE (1u << 21) /* power of two, > 2 * MAX_SYMS */
+#define MAX_ENV 4096
+#define OUT_SIZE (64u << 20)
+
+enum op_kind { OP_MALLOC, OP_CALLOC, OP_REALLOC, OP_MEMALIGN, OP_FREE };
+
+struct op {
+  unsigned char kind;
+  unsigned line;
+  int dst;      /* symbol bound by the op (-1 for free) */
+  int src;      /* realloc source / free target symbol; -1 for realloc NULL */
+  size_t a, b;  /* malloc: a=size; calloc: a=n b=size; realloc: a=size; memalign: a=align b=size */
+};
+
+enum sym_state { SYM_UNBOUND = 0, SYM_LIVE = 1, SYM_FREED = 2 };
+
+struct sym {
+  const char *name;
+  unsigned len;
+};
+
+static char g_file[MAX_FILE + 1];
+static struct op g_ops[MAX_OPS];
+static unsigned g_nops;
+static struct sym g_syms[MAX_SYMS];
+static unsigned g_nsyms;
+static int g_hash[HASH_SIZE]; /* symbol index + 1, 0 = empty */
+static void *g_ptr[MAX_SYMS];
+static unsigned char g_state[MAX_SYMS];
+static void *g_result[MAX_OPS]; /* result of each op, in op order */
+static unsigned char g_mmapped[MAX_OPS]; /* IS_MMAPPED bit of the result, read right after the op */
+static char g_out[OUT_SIZE];
+static char *g_envp[MAX_ENV];
+static const char *g_path;
+
+/* ---- tiny output helpers that never allocate ---- */
+static void put_str(int fd, const char *s) {
+  size_t n = strlen(s);
+  while (n > 0) {
+    ssize_t w = write(fd, s, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    s += w;
+    n -= (size_t)w;
+  }
+}
+
+static char *fmt_u(char *p, unsigned long v) {
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (n) *p++ = tmp[--n];
+  return p;
+}
+
+static char *fmt_hex(char *p, unsigned long v) {
+  char tmp[24];
+  int n = 0;
+  *p++ = '0';
+  *p++ = 'x';
+  do {
+    tmp[n++] = "0123456789abcdef"[v & 15];
+    v >>= 4;
+  } while (v);
+  while (n) *p++ = tmp[--n];
+  return p;
+}
+
+static _Noreturn void fail(unsigned line, const char *msg, const char *arg, unsigned arglen) {
+  char buf[1024];
+  char *p = buf;
+  size_t n = strlen(g_path);
+  if (n > 512) n = 512;
+  memcpy(p, g_path, n);
+  p += n;
+  *p++ = ':';
+  p = fmt_u(p, line);
+  *p++ = ':';
+  *p++ = ' ';
+  n = strlen(msg);
+  if (n > 256) n = 256;
+  memcpy(p, msg, n);
+  p += n;
+  if (arg) {
+    if (arglen > 200) arglen = 200;
+    *p++ = ' ';
+    *p++ = '\'';
+    memcpy(p, arg, arglen);
+    p += arglen;
+    *p++ = '\'';
+  }
+  *p++ = '\n';
+  *p = 0;
+  put_str(2, buf);
+  _exit(2);
+}
+
+/* ---- environment sanitising ---- */
+static int env_is_malloc_affecting(const char *e) {
+  return strncmp(e, "GLIBC_TUNABLES=", 15) == 0 || strncmp(e, "MALLOC_", 7) == 0 ||
+         strncmp(e, "LD_PRELOAD=", 11) == 0;
+}
+
+static void sanitize_env(char **argv, char **envp) {
+  int dirty = 0, n = 0;
+  for (char **e = envp; *e; e++)
+    if (env_is_malloc_affecting(*e)) dirty = 1;
+  if (!dirty) return;
+  for (char **e = envp; *e && n < MAX_ENV - 1; e++)
+    if (!env_is_malloc_affecting(*e)) g_envp[n++] = *e;
+  g_envp[n] = 0;
+  execve("/proc/self/exe", argv, g_envp);
+  put_str(2, "hv_glibc_runner: cannot re-exec with a clean environment\n");
+  _exit(2);
+}
+
+/* ---- lexing ---- */
+static int is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+struct tok {
+  const char *s;
+  unsigned len;
+};
+
+static int tok_eq(struct tok t, const char *s) {
+  size_t n = strlen(s);
+  return t.len == n && memcmp(t.s, s, n) == 0;
+}
+
+static void check_name(unsigned line, struct tok t) {
+  if (t.len > 200) fail(line, "name longer than 200 characters", t.s, 40);
+  for (unsigned i = 0; i < t.len; i++)
+    if (!is_name_char(t.s[i])) fail(line, "invalid name (expected [A-Za-z0-9_]+):", t.s, t.len);
+}
+
+static size_t parse_size(unsigned line, struct tok t) {
+  size_t v = 0;
+  unsigned i = 0;
+  if (t.len > 2 && t.s[0] == '0' && (t.s[1] == 'x' || t.s[1] == 'X')) {
+    for (i = 2; i < t.len; i++) {
+      char c = t.s[i];
+      unsigned d;
+      if (c >= '0' && c <= '9') d = (unsigned)(c - '0');
+      else if (c >= 'a' && c <= 'f') d = (unsigned)(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') d = (unsigned)(c - 'A' + 10);
+      else fail(line, "invalid hex number", t.s, t.len);
+      if (v > (SIZE_MAX >> 4)) fail(line, "number too large", t.s, t.len);
+      v = (v << 4) | d;
+    }
+    return v;
+  }
+  if (t.len == 0) fail(line, "missing number", 0, 0);
+  for (i = 0; i < t.len; i++) {
+    char c = t.s[i];
+    if (c < '0' || c > '9') fail(line, "invalid number", t.s, t.len);
+    size_t d = (size_t)(c - '0');
+    if (v > (SIZE_MAX - d) / 10) fail(line, "number too large", t.s, t.len);
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+static unsigned hash_name(const char *s, unsigned len) {
+  unsigned h = 2166136261u;
+  for (unsigned i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+  return h;
+}
+
+static int intern(unsigned line, struct tok t) {
+  check_name(line, t);
+  unsigned h = hash_name(t.s, t.len) & (HASH_SIZE - 1);
+  for (;;) {
+    int idx = g_hash[h];
+    if (idx == 0) break;
+    struct sym *s = &g_syms[idx - 1];
+    if (s->len == t.len && memcmp(s->name, t.s, t.len) == 0) return idx - 1;
+    h = (h + 1) & (HASH_SIZE - 1);
+  }
+  if (g_nsyms >= MAX_SYMS) fail(line, "too many distinct names", 0, 0);
+  g_syms[g_nsyms].name = t.s;
+  g_syms[g_nsyms].len = t.len;
+  g_hash[h] = (int)++g_nsyms;
+  return (int)g_nsyms - 1;
+}
+
+static void parse(void) {
+  unsigned line = 0;
+  char *p = g_file;
+  while (*p) {
+    char *eol = strchr(p, '\n');
+    if (!eol) eol = p + strlen(p);
+    line++;
+    char *hash = memchr(p, '#', (size_t)(eol - p));
+    char *end = hash ? hash : eol;
+    struct tok toks[8];
+    unsigned nt = 0;
+    char *q = p;
+    while (q < end) {
+      while (q < end && (*q == ' ' || *q == '\t' || *q == '\r')) q++;
+      if (q >= end) break;
+      char *s = q;
+      while (q < end && *q != ' ' && *q != '\t' && *q != '\r') q++;
+      if (nt == 8) fail(line, "too many tokens", 0, 0);
+      toks[nt].s = s;
+      toks[nt].len = (unsigned)(q - s);
+      nt++;
+    }
+    p = *eol ? eol + 1 : eol;
+    if (nt == 0) continue;
+
+    if (tok_eq(toks[0], "mark")) {
+      if (nt < 2) fail(line, "mark needs a label", 0, 0);
+      continue; /* no-op for the runner */
+    }
+    if (g_nops >= MAX_OPS) fail(line, "too many operations", 0, 0);
+    struct op *o = &g_ops[g_nops];
+    o->line = line;
+    o->src = -1;
+    o->dst = -1;
+    o->a = o->b = 0;
+    if (tok_eq(toks[0], "free")) {
+      if (nt != 2) fail(line, "expected 'free NAME'", 0, 0);
+      o->kind = OP_FREE;
+      o->src = intern(line, toks[1]);
+      g_nops++;
+      continue;
+    }
+    if (nt < 3 || !tok_eq(toks[1], "=")) fail(line, "unknown statement:", toks[0].s, toks[0].len);
+    struct tok fn = toks[2];
+    if (tok_eq(fn, "malloc")) {
+      if (nt != 4) fail(line, "expected 'NAME = malloc SIZE'", 0, 0);
+      o->kind = OP_MALLOC;
+      o->a = parse_size(line, toks[3]);
+    } else if (tok_eq(fn, "calloc")) {
+      if (nt != 5) fail(line, "expected 'NAME = calloc N SIZE'", 0, 0);
+      o->kind = OP_CALLOC;
+      o->a = parse_size(line, toks[3]);
+      o->b = parse_size(line, toks[4]);
+    } else if (tok_eq(fn, "realloc")) {
+      if (nt != 5) fail(line, "expected 'NAME = realloc NAME|NULL SIZE'", 0, 0);
+      o->kind = OP_REALLOC;
+      o->src = tok_eq(toks[3], "NULL") ? -1 : intern(line, toks[3]);
+      o->a = parse_size(line, toks[4]);
+    } else if (tok_eq(fn, "memalign")) {
+      if (nt != 5) fail(line, "expected 'NAME = memalign ALIGN SIZE'", 0, 0);
+      o->kind = OP_MEMALIGN;
+      o->a = parse_size(line, toks[3]);
+      o->b = parse_size(line, toks[4]);
+    } else {
+      fail(line, "unknown function:", fn.s, fn.len);
+    }
+    o->dst = intern(line, toks[0]);
+    g_nops++;
+  }
+}
+
+/* Liveness check done before running anything, so a bad scenario never half-runs. A realloc that
+ * fails (NULL with size != 0) leaves its source live, which cannot be known statically: the static
+ * pass assumes success and is skipped when a realloc asks for an absurd size (>= 1 TiB) that might
+ * fail; the execution pass (run()) checks again in every case. */
+static void validate(void) {
+  for (unsigned i = 0; i < g_nops; i++)
+    if (g_ops[i].kind == OP_REALLOC && g_ops[i].a >= ((size_t)1 << 40)) return;
+  for (unsigned i = 0; i < g_nops; i++) {
+    struct op *o = &g_ops[i];
+    if (o->kind == OP_FREE || (o->kind == OP_REALLOC && o->src >= 0)) {
+      if (g_state[o->src] != SYM_LIVE) {
+        const char *why = g_state[o->src] == SYM_FREED ? "name already freed:" : "unknown name:";
+        fail(o->line, why, g_syms[o->src].name, g_syms[o->src].len);
+      }
+      g_state[o->src] = SYM_FREED;
+    }
+    if (o->dst >= 0) g_state[o->dst] = SYM_LIVE;
+  }
+  memset(g_state, 0, sizeof(g_state[0]) * g_nsyms);
+}
+
+/* The size word of the chunk holding user pointer p (glibc: mem - SIZE_SZ). */
+static size_t chunk_size_word(void *p) {
+  size_t w;
+  memcpy(&w, (const void *)((uintptr_t)p - sizeof(size_t)), sizeof w);
+  return w;
+}
+
+/* The heap start is aligned to the largest memalign alignment in the scenario (rounded up to a
+ * power of two like glibc does, at least one page): with ASLR the brk start is only page aligned,
+ * so without this memalign(8192, ...) would land at an offset that changes from run to run. A
+ * simulator that puts the heap start at offset 0 behaves as if it were aligned to everything. */
+static size_t heap_alignment(void) {
+  size_t want = 4096;
+  for (unsigned i = 0; i < g_nops; i++) {
+    if (g_ops[i].kind != OP_MEMALIGN) continue;
+    size_t a = g_ops[i].a;
+    if (a > ((size_t)1 << 30)) continue; /* absurd: glibc will fail or mmap it */
+    size_t p2 = 1;
+    while (p2 < a) p2 <<= 1;
+    if (p2 > want) want = p2;
+  }
+  return want;
+}
+
+static void run(void) {
+  for (unsigned i = 0; i < g_nops; i++) {
+    struct op *o = &g_ops[i];
+    void *r = 0;
+    switch (o->kind) {
+      case OP_MALLOC:
+        r = malloc(o->a);
+        break;
+      case OP_CALLOC:
+        r = calloc(o->a, o->b);
+        break;
+      case OP_MEMALIGN:
+        r = memalign(o->a, o->b);
+        break;
+      case OP_REALLOC: {
+        void *old = 0;
+        if (o->src >= 0) {
+          if (g_state[o->src] != SYM_LIVE)
+            fail(o->line, "realloc of a name that is not live:", g_syms[o->src].name,
+                 g_syms[o->src].len);
+          old = g_ptr[o->src];
+        }
+        r = realloc(old, o->a);
+        /* success, or realloc(p, 0) which frees p: the source is gone */
+        if (o->src >= 0 && (r != 0 || o->a == 0)) g_state[o->src] = SYM_FREED;
+        break;
+      }
+      case OP_FREE:
+        if (g_state[o->src] != SYM_LIVE)
+          fail(o->line, "free of a name that is not live:", g_syms[o->src].name, g_syms[o->src].len);
+        free(g_ptr[o->src]);
+        g_state[o->src] = SYM_FREED;
+        continue;
+    }
+    g_result[i] = r;
+    /* Read the chunk header now: by the time results are printed the chunk may be freed/unmapped. */
+    g_mmapped[i] = r != 0 && (chunk_size_word(r) & 0x2) != 0;
+    g_ptr[o->dst] = r;
+    g_state[o->dst] = SYM_LIVE;
+  }
+}
+
+int main(int argc, char **argv, char **envp) {
+  sanitize_env(argv, envp);
+  void *brk_at_entry = sbrk(0);
+  if (argc != 2) {
+    put_str(2, "usage: hv_glibc_runner FILE\n");
+    return 2;
+  }
+  g_path = argv[1];
+  int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    put_str(2, argv[1]);
+    put_str(2, ": cannot open\n");
+    return 2;
+  }
+  size_t len = 0;
+  for (;;) {
+    ssize_t n = read(fd, g_file + len, MAX_FILE - len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(0, "read error", 0, 0);
+    }
+    if (n == 0) break;
+    len += (size_t)n;
+    if (len == MAX_FILE) fail(0, "file too large", 0, 0);
+  }
+  close(fd);
+  if (memchr(g_file, 0, len)) fail(0, "file contains a NUL byte", 0, 0);
+  g_file[len] = 0;
+
+  parse();
+  validate();
+
+  void *brk_now = sbrk(0);
+  if (brk_now != brk_at_entry) {
+    put_str(2, "hv_glibc_runner: brk moved before the first operation (something called malloc)\n");
+    return 3;
+  }
+  size_t align = heap_alignment();
+  size_t pad = (align - ((uintptr_t)brk_now & (align - 1))) & (align - 1);
+  if (pad && sbrk((intptr_t)pad) == (void *)-1) {
+    put_str(2, "hv_glibc_runner: cannot align the heap start with sbrk\n");
+    return 3;
+  }
+  void *heap_start = sbrk(0); /* immediately before the first operation */
+  run();
+
+  /* Only now may anything else allocate. Format into a static buffer anyway. */
+  char *p = g_out;
+  for (unsigned i = 0; i < g_nops; i++) {
+    struct op *o = &g_ops[i];
+    if (o->kind == OP_FREE) continue;
+    if ((size_t)(p - g_out) > OUT_SIZE - 512) { /* flush */
+      *p = 0;
+      put_str(1, g_out);
+      p = g_out;
+    }
+    struct sym *s = &g_syms[o->dst];
+    memcpy(p, s->name, s->len);
+    p += s->len;
+    *p++ = ' ';
+    void *r = g_result[i];
+    if (!r) {
+      memcpy(p, "null", 4);
+      p += 4;
+    } else if (g_mmapped[i]) {
+      memcpy(p, "mmap", 4);
+      p += 4;
+    } else {
+      intptr_t off = (intptr_t)r - (intptr_t)heap_start;
+      if (off < 0) {
+        *p++ = '-';
+        off = -off;
+      }
+      p = fmt_hex(p, (unsigned long)off);
+    }
+    *p++ = '\n';
+  }
+  *p = 0;
+  put_str(1, g_out);
+  return 0;
+}

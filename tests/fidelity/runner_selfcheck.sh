@@ -1,0 +1,43 @@
+#!/bin/sh
+# Fidelity.RunnerSelfCheck: hv_glibc_runner must not touch malloc before the scenario starts, so a
+# lone malloc(24) lands right after glibc's tcache_perthread_struct, at heap offset 0x2a0. Also
+# checks that scenario errors are reported as FILE:LINE with exit status 2.
+set -u
+runner=${1:?usage: runner_selfcheck.sh PATH_TO_hv_glibc_runner}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/hv-selfcheck.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+printf 'a = malloc 24\n' > "$tmp/one.hvs"
+out=$("$runner" "$tmp/one.hvs"); rc=$?
+if [ "$rc" -ne 0 ] || [ "$out" != "a 0x2a0" ]; then
+  echo "FAIL: 'a = malloc 24' gave rc=$rc output '$out' (want 'a 0x2a0')"; fail=1
+else
+  echo "ok: a = malloc 24 -> a 0x2a0"
+fi
+
+# Even with variables that would change glibc's behaviour (the runner re-execs without them).
+printf 'a = malloc 2000\n' > "$tmp/tun.hvs"
+out=$(GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1024 MALLOC_TOP_PAD_=1 "$runner" "$tmp/tun.hvs")
+if [ "$out" != "a 0x2a0" ]; then
+  echo "FAIL: GLIBC_TUNABLES leaked into the runner: '$out'"; fail=1
+else
+  echo "ok: GLIBC_TUNABLES/MALLOC_* are ignored"
+fi
+
+printf 'a = malloc 24\nfree a\nfree a\n' > "$tmp/bad.hvs"
+err=$("$runner" "$tmp/bad.hvs" 2>&1 >/dev/null); rc=$?
+case "$err" in
+  "$tmp/bad.hvs:3: "*) [ "$rc" -eq 2 ] && echo "ok: double free reported as $err" || { echo "FAIL: rc=$rc"; fail=1; } ;;
+  *) echo "FAIL: double free not reported as FILE:3: ... (got '$err', rc=$rc)"; fail=1 ;;
+esac
+
+printf 'x = malloc 24\nfree y\n' > "$tmp/bad2.hvs"
+err=$("$runner" "$tmp/bad2.hvs" 2>&1 >/dev/null); rc=$?
+case "$err" in
+  "$tmp/bad2.hvs:2: "*) [ "$rc" -eq 2 ] && echo "ok: unknown name reported as $err" || { echo "FAIL: rc=$rc"; fail=1; } ;;
+  *) echo "FAIL: unknown name not reported as FILE:2: ... (got '$err', rc=$rc)"; fail=1 ;;
+esac
+
+[ "$fail" -eq 0 ] && echo "runner self-check passed"
+exit "$fail"
