@@ -4,12 +4,17 @@
 // __libc_* aliases some code calls directly), fork handlers and the thread-exit hook.
 // Must not: allocate, use C++ runtime features that allocate, or run code before the first
 // malloc that the first malloc depends on (ld.so calls malloc before our constructor runs).
+#include "heap_walk.h"
+#include "heapviz/hvalloc.h"
 #include "malloc_core.h"
 
 #include <cerrno>
 #include <cstdlib>
 #include <malloc.h>
+#include <new>
 #include <pthread.h>
+#include <cstring>
+#include <sys/mman.h>
 
 using hv::alloc::MallocCore;
 using hv::alloc::RealPlatform;
@@ -85,3 +90,22 @@ HV_EXPORT void* __libc_memalign(size_t a, size_t n) { return g_alloc.memalign(a,
 HV_EXPORT void* __libc_valloc(size_t n) { return g_alloc.valloc(n); }
 HV_EXPORT void* __libc_pvalloc(size_t n) { return g_alloc.pvalloc(n); }
 HV_EXPORT int __posix_memalign(void** out, size_t a, size_t n) { return g_alloc.posix_memalign(out, a, n); }
+
+// The heap checker, for tests of the real allocator. Its scratch memory comes from mmap.
+HV_EXPORT int hvalloc_check(char* msg, size_t msg_len) {
+  void* mem = mmap(nullptr, sizeof(hv::alloc::HeapWalk<RealPlatform>), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return -1;
+  auto* w = new (mem) hv::alloc::HeapWalk<RealPlatform>(g_alloc);
+  const hv::alloc::CheckReport& r = w->run();
+  int result = r.ok ? 0 : (r.invariant ? r.invariant : -1);
+  if (msg && msg_len) {
+    size_t n = strlen(r.message);
+    if (n >= msg_len) n = msg_len - 1;
+    memcpy(msg, r.message, n);
+    msg[n] = 0;
+  }
+  w->~HeapWalk();
+  munmap(mem, sizeof(hv::alloc::HeapWalk<RealPlatform>));
+  return result;
+}
