@@ -80,7 +80,7 @@ static_assert(sizeof(Arena) == 2200, "malloc_state must match glibc 2.36 on x86-
 // heap_info: the header of each 64 MiB-aligned heap of a non-main arena.
 inline constexpr size_t kHeapMinSize = 32 * 1024;
 inline constexpr size_t kDefaultMmapThresholdMin = 128 * 1024;
-inline constexpr size_t kDefaultMmapThresholdMax = 4 * 1024 * 1024 * sizeof(long);  // 32 MiB
+inline constexpr size_t kDefaultMmapThresholdMax = 4 * 1024 * 1024 * sizeof(long); // 32 MiB
 inline constexpr size_t kHeapMaxSize = 2 * kDefaultMmapThresholdMax;               // 64 MiB
 struct HeapInfo {
   Arena* ar_ptr;
@@ -97,8 +97,8 @@ inline HeapInfo* heap_for_ptr(void* p) {
 
 // tcache_perthread_struct: the first chunk (0x290) of a thread's first arena allocation.
 struct TcacheEntry {
-  TcacheEntry* next;  // safe-linked
-  uintptr_t key;      // == tcache_key while the chunk sits in a tcache (double-free check)
+  TcacheEntry* next; // safe-linked
+  uintptr_t key;     // == tcache_key while the chunk sits in a tcache (double-free check)
 };
 struct Tcache {
   uint16_t counts[kTcacheMaxBins];
@@ -111,7 +111,7 @@ struct ThreadState {
   Tcache* tcache;
   Arena* arena;
   bool tcache_shutting_down;
-  ThreadState* reg_next;  // registry of live tcaches, for the checker and heap walks
+  ThreadState* reg_next; // registry of live tcaches, for the checker and heap walks
   ThreadState* reg_prev;
 };
 
@@ -120,7 +120,7 @@ struct Params {
   size_t trim_threshold = 128 * 1024;
   size_t top_pad = 128 * 1024;
   size_t mmap_threshold = kDefaultMmapThresholdMin;
-  size_t arena_test = 8;  // NARENAS_FROM_NCORES(1)
+  size_t arena_test = 8; // NARENAS_FROM_NCORES(1)
   size_t arena_max = 0;
   int n_mmaps = 0;
   int n_mmaps_max = 65536;
@@ -136,4 +136,4 @@ struct Params {
   int perturb_byte = 0;
 };
 
-}  // namespace hv::alloc
+} // namespace hv::alloc

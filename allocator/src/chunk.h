@@ -11,16 +11,16 @@
 namespace hv::alloc {
 
 // ---- Numbers (x86-64, glibc 2.36) ----------------------------------------------------------
-inline constexpr size_t kSizeSz = sizeof(size_t);          // 8
-inline constexpr size_t kAlign = 2 * kSizeSz;              // MALLOC_ALIGNMENT 16
-inline constexpr size_t kAlignMask = kAlign - 1;           // 15
-inline constexpr size_t kHdr = 2 * kSizeSz;                // CHUNK_HDR_SZ 16
-inline constexpr size_t kMinChunk = 4 * kSizeSz;           // MIN_CHUNK_SIZE 32 (fd, bk included)
+inline constexpr size_t kSizeSz = sizeof(size_t); // 8
+inline constexpr size_t kAlign = 2 * kSizeSz;     // MALLOC_ALIGNMENT 16
+inline constexpr size_t kAlignMask = kAlign - 1;  // 15
+inline constexpr size_t kHdr = 2 * kSizeSz;       // CHUNK_HDR_SZ 16
+inline constexpr size_t kMinChunk = 4 * kSizeSz;  // MIN_CHUNK_SIZE 32 (fd, bk included)
 inline constexpr size_t kMinSize = (kMinChunk + kAlignMask) & ~kAlignMask; // MINSIZE 32
 
-inline constexpr size_t kPrevInuse = 0x1;   // P: the previous chunk is in use
-inline constexpr size_t kIsMmapped = 0x2;   // M: this chunk came from its own mmap
-inline constexpr size_t kNonMainArena = 0x4;// A: this chunk belongs to a non-main arena's heap
+inline constexpr size_t kPrevInuse = 0x1;    // P: the previous chunk is in use
+inline constexpr size_t kIsMmapped = 0x2;    // M: this chunk came from its own mmap
+inline constexpr size_t kNonMainArena = 0x4; // A: this chunk belongs to a non-main arena's heap
 inline constexpr size_t kSizeBits = kPrevInuse | kIsMmapped | kNonMainArena;
 
 /*
@@ -62,9 +62,9 @@ inline constexpr size_t kSizeBits = kPrevInuse | kIsMmapped | kNonMainArena;
 struct Chunk {
   size_t prev_size_;
   size_t size_;
-  Chunk* fd;  // free chunks only
+  Chunk* fd; // free chunks only
   Chunk* bk;
-  Chunk* fd_nextsize;  // large free chunks only
+  Chunk* fd_nextsize; // large free chunks only
   Chunk* bk_nextsize;
 
   size_t size() const { return size_ & ~kSizeBits; }
@@ -93,10 +93,18 @@ struct Chunk {
 static_assert(offsetof(Chunk, fd) == kHdr);
 static_assert(sizeof(Chunk) == 6 * kSizeSz);
 
-inline void* chunk2mem(Chunk* p) { return reinterpret_cast<char*>(p) + kHdr; }
-inline Chunk* mem2chunk(void* m) { return reinterpret_cast<Chunk*>(static_cast<char*>(m) - kHdr); }
-inline bool aligned_ok(uintptr_t v) { return (v & kAlignMask) == 0; }
-inline bool misaligned_chunk(Chunk* p) { return !aligned_ok(reinterpret_cast<uintptr_t>(chunk2mem(p))); }
+inline void* chunk2mem(Chunk* p) {
+  return reinterpret_cast<char*>(p) + kHdr;
+}
+inline Chunk* mem2chunk(void* m) {
+  return reinterpret_cast<Chunk*>(static_cast<char*>(m) - kHdr);
+}
+inline bool aligned_ok(uintptr_t v) {
+  return (v & kAlignMask) == 0;
+}
+inline bool misaligned_chunk(Chunk* p) {
+  return !aligned_ok(reinterpret_cast<uintptr_t>(chunk2mem(p)));
+}
 
 // request2size: user bytes -> chunk size. malloc(0..24) -> 0x20, 25..40 -> 0x30, 1032 -> 0x410.
 inline constexpr size_t request2size(size_t req) {
@@ -117,16 +125,20 @@ inline size_t memsize(Chunk* p) {
 // ---- Bins ---------------------------------------------------------------------------------
 inline constexpr int kNBins = 128;
 inline constexpr int kNSmallBins = 64;
-inline constexpr size_t kMinLargeSize = kNSmallBins * kAlign;  // 0x400
+inline constexpr size_t kMinLargeSize = kNSmallBins * kAlign; // 0x400
 inline constexpr int kBinmapShift = 5;
 inline constexpr int kBitsPerMap = 1 << kBinmapShift;
-inline constexpr int kBinmapSize = kNBins / kBitsPerMap;  // 4
+inline constexpr int kBinmapSize = kNBins / kBitsPerMap; // 4
 
-inline constexpr bool in_smallbin_range(size_t sz) { return sz < kMinLargeSize; }
-inline constexpr unsigned smallbin_index(size_t sz) { return static_cast<unsigned>(sz) >> 4; }
+inline constexpr bool in_smallbin_range(size_t sz) {
+  return sz < kMinLargeSize;
+}
+inline constexpr unsigned smallbin_index(size_t sz) {
+  return static_cast<unsigned>(sz) >> 4;
+}
 inline constexpr unsigned largebin_index(size_t sz) {
-  return ((sz >> 6) <= 48)   ? 48 + static_cast<unsigned>(sz >> 6)
-         : ((sz >> 9) <= 20) ? 91 + static_cast<unsigned>(sz >> 9)
+  return ((sz >> 6) <= 48)    ? 48 + static_cast<unsigned>(sz >> 6)
+         : ((sz >> 9) <= 20)  ? 91 + static_cast<unsigned>(sz >> 9)
          : ((sz >> 12) <= 10) ? 110 + static_cast<unsigned>(sz >> 12)
          : ((sz >> 15) <= 4)  ? 119 + static_cast<unsigned>(sz >> 15)
          : ((sz >> 18) <= 2)  ? 124 + static_cast<unsigned>(sz >> 18)
@@ -135,14 +147,20 @@ inline constexpr unsigned largebin_index(size_t sz) {
 inline constexpr unsigned bin_index(size_t sz) {
   return in_smallbin_range(sz) ? smallbin_index(sz) : largebin_index(sz);
 }
-inline constexpr unsigned idx2block(unsigned i) { return i >> kBinmapShift; }
-inline constexpr unsigned idx2bit(unsigned i) { return 1u << (i & ((1u << kBinmapShift) - 1)); }
+inline constexpr unsigned idx2block(unsigned i) {
+  return i >> kBinmapShift;
+}
+inline constexpr unsigned idx2bit(unsigned i) {
+  return 1u << (i & ((1u << kBinmapShift) - 1));
+}
 
 // Fastbins: chunks up to global_max_fast (0x80 by default; at most 0xb0 via M_MXFAST).
-inline constexpr unsigned fastbin_index(size_t sz) { return static_cast<unsigned>(sz >> 4) - 2; }
-inline constexpr size_t kMaxFastSize = 80 * kSizeSz / 4;  // 160: largest M_MXFAST value
+inline constexpr unsigned fastbin_index(size_t sz) {
+  return static_cast<unsigned>(sz >> 4) - 2;
+}
+inline constexpr size_t kMaxFastSize = 80 * kSizeSz / 4; // 160: largest M_MXFAST value
 inline constexpr int kNFastBins = static_cast<int>(fastbin_index(request2size(kMaxFastSize))) + 1;
-inline constexpr size_t kDefaultMxFast = 64 * kSizeSz / 4;  // 128
+inline constexpr size_t kDefaultMxFast = 64 * kSizeSz / 4; // 128
 inline constexpr size_t set_max_fast_value(size_t s) {
   return s == 0 ? kMinChunk / 2 : (s + kSizeSz) & ~kAlignMask;
 }
@@ -152,9 +170,13 @@ inline constexpr size_t kFastbinConsolidationThreshold = 65536;
 // Tcache: 64 bins of (by default) 7 chunks; chunk sizes 0x20..0x410.
 inline constexpr int kTcacheMaxBins = 64;
 inline constexpr size_t kTcacheFillCount = 7;
-inline constexpr size_t csize2tidx(size_t x) { return (x - kMinSize + kAlign - 1) / kAlign; }
-inline constexpr size_t tidx2usize(size_t i) { return i * kAlign + kMinSize - kSizeSz; }
-inline constexpr size_t kMaxTcacheSize = tidx2usize(kTcacheMaxBins - 1);  // 1032
+inline constexpr size_t csize2tidx(size_t x) {
+  return (x - kMinSize + kAlign - 1) / kAlign;
+}
+inline constexpr size_t tidx2usize(size_t i) {
+  return i * kAlign + kMinSize - kSizeSz;
+}
+inline constexpr size_t kMaxTcacheSize = tidx2usize(kTcacheMaxBins - 1); // 1032
 
 // Safe-linking (glibc 2.32+): tcache and fastbin next pointers are stored mangled.
 inline uintptr_t protect_ptr(const void* pos, const void* ptr) {
@@ -164,4 +186,4 @@ template <class T> inline T* reveal_ptr(T* const* pos) {
   return reinterpret_cast<T*>((reinterpret_cast<uintptr_t>(pos) >> 12) ^ reinterpret_cast<uintptr_t>(*pos));
 }
 
-}  // namespace hv::alloc
+} // namespace hv::alloc

@@ -19,35 +19,43 @@ namespace hv::alloc {
 enum class ChunkState : uint8_t { InUse = 0, Tcache, Fast, Unsorted, Small, Large, Top, Fencepost };
 inline const char* state_name(ChunkState s) {
   switch (s) {
-  case ChunkState::InUse: return "used";
-  case ChunkState::Tcache: return "tcache";
-  case ChunkState::Fast: return "fast";
-  case ChunkState::Unsorted: return "unsorted";
-  case ChunkState::Small: return "small";
-  case ChunkState::Large: return "large";
-  case ChunkState::Top: return "top";
-  case ChunkState::Fencepost: return "fence";
+  case ChunkState::InUse:
+    return "used";
+  case ChunkState::Tcache:
+    return "tcache";
+  case ChunkState::Fast:
+    return "fast";
+  case ChunkState::Unsorted:
+    return "unsorted";
+  case ChunkState::Small:
+    return "small";
+  case ChunkState::Large:
+    return "large";
+  case ChunkState::Top:
+    return "top";
+  case ChunkState::Fencepost:
+    return "fence";
   }
   return "?";
 }
 
 struct ChunkView {
   Chunk* chunk;
-  size_t size;       // without flag bits
-  size_t flags;      // A|M|P bits
+  size_t size;  // without flag bits
+  size_t flags; // A|M|P bits
   ChunkState state;
-  int bin;           // bin index for tcache/fast/small/large; -1 otherwise
-  int arena;         // 0 = main arena, then in arena-list order
-  int segment;       // index into HeapWalk::segments()
+  int bin;     // bin index for tcache/fast/small/large; -1 otherwise
+  int arena;   // 0 = main arena, then in arena-list order
+  int segment; // index into HeapWalk::segments()
 };
 
 struct CheckReport {
   bool ok = true;
-  int invariant = 0;  // the I-number of the first violation
+  int invariant = 0; // the I-number of the first violation
   uintptr_t addr = 0;
   char message[320] = {};
-  size_t chunks = 0;       // chunks walked (excluding fenceposts)
-  size_t binned = 0;       // chunks found in any bin
+  size_t chunks = 0; // chunks walked (excluding fenceposts)
+  size_t binned = 0; // chunks found in any bin
   size_t arenas = 0;
 };
 
@@ -57,7 +65,7 @@ public:
   struct Seg {
     Segment range;
     int arena;
-    uint16_t* tag;  // per 16-byte granule: 0 = not a chunk start, else 1 + (kind << 8 | bin)
+    uint16_t* tag; // per 16-byte granule: 0 = not a chunk start, else 1 + (kind << 8 | bin)
     size_t granules;
   };
 
@@ -160,7 +168,8 @@ private:
       return false;
     }
     if (t != 1) {
-      fail(4, c, "a chunk sits in two bins (kinds %lu and %lu)", (t - 1) >> 8, static_cast<unsigned long>(kind));
+      fail(4, c, "a chunk sits in two bins (kinds %lu and %lu)", (t - 1) >> 8,
+           static_cast<unsigned long>(kind));
       return false;
     }
     t = static_cast<uint16_t>(1 + ((static_cast<unsigned>(kind) << 8) | static_cast<unsigned>(bin)));
@@ -196,13 +205,16 @@ private:
         }
       }
     }
-    for (int s = 0; s < nsegs_ && rep_.ok; ++s) walk_segment(segs_[s]);
+    for (int s = 0; s < nsegs_ && rep_.ok; ++s)
+      walk_segment(segs_[s]);
     if (!rep_.ok) return;
-    for (int ai = 0; ai < narenas_ && rep_.ok; ++ai) check_bins(arenas_[ai]);
+    for (int ai = 0; ai < narenas_ && rep_.ok; ++ai)
+      check_bins(arenas_[ai]);
     if (!rep_.ok) return;
     check_tcaches();
     if (!rep_.ok) return;
-    for (int s = 0; s < nsegs_ && rep_.ok; ++s) check_free_chunks(segs_[s]);
+    for (int s = 0; s < nsegs_ && rep_.ok; ++s)
+      check_free_chunks(segs_[s]);
   }
 
   // I1, I8, I9, I10: the chunk sizes tile the segment and top comes last.
@@ -222,7 +234,7 @@ private:
         ++rep_.chunks;
         return;
       }
-      if (sz == kHdr || sz == 0) {  // fencepost(s) closing a segment or a non-main heap
+      if (sz == kHdr || sz == 0) { // fencepost(s) closing a segment or a non-main heap
         p += kHdr;
         continue;
       }
@@ -230,14 +242,16 @@ private:
       if (p + sz > s.range.end) return fail(9, c, "chunk of size %#lx runs past its heap's end", sz);
       if (c->is_mmapped()) return fail(10, c, "heap chunk carries the IS_MMAPPED bit");
       if (c->inuse() && (main ? c->non_main() : !c->non_main()))
-        return fail(10, c, main ? "main-arena chunk carries NON_MAIN_ARENA" : "non-main chunk lacks NON_MAIN_ARENA");
+        return fail(10, c,
+                    main ? "main-arena chunk carries NON_MAIN_ARENA" : "non-main chunk lacks NON_MAIN_ARENA");
       s.tag[granule(s, c)] = 1;
       ++rep_.chunks;
       p += sz;
     }
     if (p != s.range.end) fail(9, p, "the chunk walk overshoots its heap's end");
     // A segment with no top must have ended in fenceposts; the last main segment holds top.
-    if (s.range.end == reinterpret_cast<char*>(av->top) + av->top->size()) fail(8, av->top, "top was not reached");
+    if (s.range.end == reinterpret_cast<char*>(av->top) + av->top->size())
+      fail(8, av->top, "top was not reached");
   }
 
   // I4, I5, I6, I7 for the regular bins and fastbins of one arena.
@@ -245,7 +259,9 @@ private:
     const size_t limit = rep_.chunks + 2;
     for (unsigned i = 1; i < kNBins && rep_.ok; ++i) {
       Chunk* bin = av->bin_at(i);
-      ChunkState kind = i == 1 ? ChunkState::Unsorted : i < static_cast<unsigned>(kNSmallBins) ? ChunkState::Small : ChunkState::Large;
+      ChunkState kind = i == 1                                   ? ChunkState::Unsorted
+                        : i < static_cast<unsigned>(kNSmallBins) ? ChunkState::Small
+                                                                 : ChunkState::Large;
       size_t steps = 0;
       size_t prev_size = ~size_t(0);
       for (Chunk* c = bin->fd; c != bin; c = c->fd) {
@@ -257,14 +273,16 @@ private:
           return fail(5, c, "size %#lx is in small bin %lu", sz, i);
         if (kind == ChunkState::Large) {
           if (largebin_index(sz) != i) return fail(5, c, "size %#lx is in large bin %lu", sz, i);
-          if (sz > prev_size) return fail(6, c, "large bin %lu is not sorted (size %#lx after a smaller one)", i, sz);
+          if (sz > prev_size)
+            return fail(6, c, "large bin %lu is not sorted (size %#lx after a smaller one)", i, sz);
           bool first_of_size = c->bk == bin || c->bk->size() != sz;
           if (first_of_size != (c->fd_nextsize != nullptr && c->fd_nextsize->bk_nextsize == c))
             return fail(6, c, "large bin %lu: nextsize links wrong for size %#lx", i, sz);
           prev_size = sz;
         }
       }
-      if (i > 1 && bin->fd != bin && !av->bin_marked(i)) return fail(7, bin, "bin %lu is not empty but its binmap bit is clear", i);
+      if (i > 1 && bin->fd != bin && !av->bin_marked(i))
+        return fail(7, bin, "bin %lu is not empty but its binmap bit is clear", i);
     }
     for (int i = 0; i < kNFastBins && rep_.ok; ++i) {
       size_t steps = 0;
@@ -286,14 +304,16 @@ private:
       for (int i = 0; i < kTcacheMaxBins && rep_.ok; ++i) {
         size_t n = 0;
         for (TcacheEntry* e = tc->entries[i]; e; e = reveal_ptr(&e->next)) {
-          if (++n > m_.params().tcache_count + 1) return fail(11, e, "tcache bin %lu holds too many chunks", i);
+          if (++n > m_.params().tcache_count + 1)
+            return fail(11, e, "tcache bin %lu holds too many chunks", i);
           Chunk* c = mem2chunk(e);
           if (!mark(c, ChunkState::Tcache, i, "tcache")) return;
           if (csize2tidx(c->size()) != static_cast<size_t>(i))
             return fail(5, c, "size %#lx is in tcache bin %lu", c->size(), static_cast<unsigned long>(i));
           if (e->key != m_.tcache_key()) return fail(11, c, "tcache entry lost its key");
         }
-        if (n != tc->counts[i]) return fail(11, tc, "tcache bin %lu: count %lu but list length differs", i, tc->counts[i]);
+        if (n != tc->counts[i])
+          return fail(11, tc, "tcache bin %lu: count %lu but list length differs", i, tc->counts[i]);
         if (n > m_.params().tcache_count) return fail(11, tc, "tcache bin %lu holds %lu chunks", i, n);
       }
     });
@@ -309,7 +329,7 @@ private:
       Chunk* c = reinterpret_cast<Chunk*>(p);
       size_t sz = c->size();
       if (c == av->top) {
-        if (prev && prev_free && av->top->prev_inuse()) return;  // P of top is always set
+        if (prev && prev_free && av->top->prev_inuse()) return; // P of top is always set
         return;
       }
       if (sz == kHdr || sz == 0) {
@@ -323,7 +343,8 @@ private:
       uint16_t t = tag_at(s, c);
       ChunkState st = t > 1 ? static_cast<ChunkState>((t - 1) >> 8) : ChunkState::InUse;
       if (is_free) {
-        if (nx->prev_size() != sz) return fail(2, c, "free chunk of size %#lx, next prev_size %#lx", sz, nx->prev_size());
+        if (nx->prev_size() != sz)
+          return fail(2, c, "free chunk of size %#lx, next prev_size %#lx", sz, nx->prev_size());
         if (st != ChunkState::Unsorted && st != ChunkState::Small && st != ChunkState::Large)
           return fail(4, c, "chunk of size %#lx is free but in no regular bin", sz);
         if (prev_free) return fail(3, c, "two adjacent free chunks");
@@ -331,7 +352,8 @@ private:
         return fail(2, c, "chunk in a regular bin but its successor's P bit is set");
       }
       if (prev && !c->prev_inuse() && c->prev_size() != prev->size())
-        return fail(2, c, "prev_size %#lx does not match the previous chunk's size %#lx", c->prev_size(), prev->size());
+        return fail(2, c, "prev_size %#lx does not match the previous chunk's size %#lx", c->prev_size(),
+                    prev->size());
       prev = c;
       prev_free = is_free;
       p += sz;
@@ -339,4 +361,4 @@ private:
   }
 };
 
-}  // namespace hv::alloc
+} // namespace hv::alloc

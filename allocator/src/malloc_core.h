@@ -21,7 +21,7 @@ namespace hv::alloc {
 // non-contiguous extension), or one heap of a non-main arena.
 struct Segment {
   char* start;
-  char* end;  // exclusive; for the segment holding top, top's end
+  char* end; // exclusive; for the segment holding top, top's end
 };
 
 inline constexpr int kMaxMainSegments = 64;
@@ -35,7 +35,7 @@ public:
   void free(void* mem);
   void* calloc(size_t n, size_t elem_size);
   void* realloc(void* oldmem, size_t bytes);
-  void* memalign(size_t alignment, size_t bytes);  // also aligned_alloc, as glibc 2.36
+  void* memalign(size_t alignment, size_t bytes); // also aligned_alloc, as glibc 2.36
   void* valloc(size_t bytes);
   void* pvalloc(size_t bytes);
   int posix_memalign(void** memptr, size_t alignment, size_t size);
@@ -49,7 +49,7 @@ public:
   void ensure_init() {
     if (!initialized_) init();
   }
-  void thread_shutdown();  // __malloc_arena_thread_freeres: flush the tcache, detach the arena
+  void thread_shutdown(); // __malloc_arena_thread_freeres: flush the tcache, detach the arena
   void fork_prepare();
   void fork_parent();
   void fork_child();
@@ -99,7 +99,8 @@ private:
   void unlink_chunk(Arena* av, Chunk* p);
   void* sysmalloc(size_t nb, Arena* av);
   void* sysmalloc_mmap(size_t nb, size_t pagesize, int extra_flags);
-  char* sysmalloc_mmap_fallback(long* s, size_t nb, size_t old_size, size_t minsize, size_t pagesize, Arena* av);
+  char* sysmalloc_mmap_fallback(long* s, size_t nb, size_t old_size, size_t minsize, size_t pagesize,
+                                Arena* av);
   int systrim(size_t pad, Arena* av);
   void munmap_chunk(Chunk* p);
   Chunk* mremap_chunk(Chunk* p, size_t new_size);
@@ -118,7 +119,8 @@ private:
   // The envelope of all memory the main arena ever took (a cheap wild-pointer filter for free).
   bool in_main_range(Chunk* p) const {
     uintptr_t a = reinterpret_cast<uintptr_t>(p);
-    return a >= __atomic_load_n(&main_lo_, __ATOMIC_RELAXED) && a < __atomic_load_n(&main_hi_, __ATOMIC_RELAXED);
+    return a >= __atomic_load_n(&main_lo_, __ATOMIC_RELAXED) &&
+           a < __atomic_load_n(&main_hi_, __ATOMIC_RELAXED);
   }
   void note_main_range(char* lo, char* hi) {
     uintptr_t l = reinterpret_cast<uintptr_t>(lo), h = reinterpret_cast<uintptr_t>(hi);
@@ -151,7 +153,8 @@ private:
 };
 
 template <class P> template <class F> void MallocCore<P>::for_each_thread(F&& f) {
-  for (ThreadState* t = registry_; t; t = t->reg_next) f(*t);
+  for (ThreadState* t = registry_; t; t = t->reg_next)
+    f(*t);
 }
 
-}  // namespace hv::alloc
+} // namespace hv::alloc

@@ -20,12 +20,22 @@ extern char** environ;
 namespace hv::alloc {
 
 namespace detail {
-inline size_t align_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
-inline size_t align_down(size_t v, size_t a) { return v & ~(a - 1); }
-inline bool powerof2(size_t x) { return (x & (x - 1)) == 0; }
-template <class T> inline T atomic_load(T* p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-template <class T> inline void atomic_store(T* p, T v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
-}  // namespace detail
+inline size_t align_up(size_t v, size_t a) {
+  return (v + a - 1) & ~(a - 1);
+}
+inline size_t align_down(size_t v, size_t a) {
+  return v & ~(a - 1);
+}
+inline bool powerof2(size_t x) {
+  return (x & (x - 1)) == 0;
+}
+template <class T> inline T atomic_load(T* p) {
+  return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+template <class T> inline void atomic_store(T* p, T v) {
+  __atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+} // namespace detail
 
 using detail::align_down;
 using detail::align_up;
@@ -64,9 +74,12 @@ template <class P> void MallocCore<P>::read_environment() {
     int param;
   };
   static const Alias aliases[] = {
-      {"MALLOC_TOP_PAD_=", M_TOP_PAD},           {"MALLOC_PERTURB_=", M_PERTURB},
-      {"MALLOC_MMAP_MAX_=", M_MMAP_MAX},         {"MALLOC_ARENA_MAX=", M_ARENA_MAX},
-      {"MALLOC_ARENA_TEST=", M_ARENA_TEST},      {"MALLOC_TRIM_THRESHOLD_=", M_TRIM_THRESHOLD},
+      {"MALLOC_TOP_PAD_=", M_TOP_PAD},
+      {"MALLOC_PERTURB_=", M_PERTURB},
+      {"MALLOC_MMAP_MAX_=", M_MMAP_MAX},
+      {"MALLOC_ARENA_MAX=", M_ARENA_MAX},
+      {"MALLOC_ARENA_TEST=", M_ARENA_TEST},
+      {"MALLOC_TRIM_THRESHOLD_=", M_TRIM_THRESHOLD},
       {"MALLOC_MMAP_THRESHOLD_=", M_MMAP_THRESHOLD},
   };
   for (char** e = environ; *e; ++e) {
@@ -78,7 +91,8 @@ template <class P> void MallocCore<P>::read_environment() {
       long v = 0;
       bool neg = *s == '-';
       if (neg) ++s;
-      while (*s >= '0' && *s <= '9') v = v * 10 + (*s++ - '0');
+      while (*s >= '0' && *s <= '9')
+        v = v * 10 + (*s++ - '0');
       mallopt(a.param, static_cast<int>(neg ? -v : v));
     }
   }
@@ -164,12 +178,12 @@ template <class P> Arena* MallocCore<P>::arena_get2(ThreadState& ts, size_t size
       narenas_limit_ = mp_.arena_max;
     else if (__atomic_load_n(&narenas_, __ATOMIC_RELAXED) > mp_.arena_test) {
       int n = plat_.nprocs();
-      narenas_limit_ = static_cast<size_t>(n >= 1 ? n : 2) * 8;  // NARENAS_FROM_NCORES
+      narenas_limit_ = static_cast<size_t>(n >= 1 ? n : 2) * 8; // NARENAS_FROM_NCORES
     }
   }
   for (;;) {
     size_t n = __atomic_load_n(&narenas_, __ATOMIC_RELAXED);
-    if (n <= narenas_limit_ - 1) {  // narenas_limit_ == 0 wraps: no limit yet
+    if (n <= narenas_limit_ - 1) { // narenas_limit_ == 0 wraps: no limit yet
       if (!__atomic_compare_exchange_n(&narenas_, &n, n + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         continue;
       a = new_arena(ts, size);
@@ -340,7 +354,7 @@ template <class P> int MallocCore<P>::heap_trim(HeapInfo* heap, size_t pad) {
     Chunk* p = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(prev_heap) + prev_size);
     long misalign = static_cast<long>(reinterpret_cast<uintptr_t>(p) & kAlignMask);
     p = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(prev_heap) + prev_size - misalign);
-    p = p->prev();  // the fencepost's predecessor
+    p = p->prev(); // the fencepost's predecessor
     long new_size = static_cast<long>(p->size()) + static_cast<long>(kMinSize - 2 * kSizeSz) + misalign;
     if (!p->prev_inuse()) new_size += static_cast<long>(p->prev_size());
     if (new_size + (max_size - static_cast<long>(prev_heap->size)) <
@@ -376,7 +390,7 @@ template <class P> int MallocCore<P>::segments(Arena* a, Segment* out, int max) 
     char* top_end = reinterpret_cast<char*>(a->top) + a->top->size();
     for (int i = 0; i < n_main_segs_ && n < max; ++i) {
       Segment s = main_segs_[i];
-      if (i == n_main_segs_ - 1) s.end = top_end;  // the last segment holds top
+      if (i == n_main_segs_ - 1) s.end = top_end; // the last segment holds top
       out[n++] = s;
     }
     return n;
@@ -393,7 +407,8 @@ template <class P> int MallocCore<P>::segments(Arena* a, Segment* out, int max) 
     if (h == heap_for_ptr(a->top)) end = reinterpret_cast<char*>(a->top) + a->top->size();
     tmp[m++] = {start, end};
   }
-  for (int i = m - 1; i >= 0 && n < max; --i) out[n++] = tmp[i];
+  for (int i = m - 1; i >= 0 && n < max; --i)
+    out[n++] = tmp[i];
   return n;
 }
 
@@ -466,27 +481,28 @@ template <class P> void* MallocCore<P>::tcache_get(ThreadState& ts, size_t tc_id
 template <class P> void* MallocCore<P>::sysmalloc_mmap(size_t nb, size_t pagesize, int extra_flags) {
   long size = static_cast<long>(align_up(nb + kSizeSz, pagesize));
   if (static_cast<unsigned long>(size) <= nb) return MAP_FAILED;
-  char* mm = static_cast<char*>(plat_.mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, extra_flags));
+  char* mm =
+      static_cast<char*>(plat_.mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, extra_flags));
   if (mm == MAP_FAILED) return mm;
   Chunk* p = reinterpret_cast<Chunk*>(mm);
   p->set_prev_size(0);
   p->set_head(static_cast<size_t>(size) | kIsMmapped);
   int n = __atomic_add_fetch(&mp_.n_mmaps, 1, __ATOMIC_RELAXED);
   int old_max = __atomic_load_n(&mp_.max_n_mmaps, __ATOMIC_RELAXED);
-  while (n > old_max &&
-         !__atomic_compare_exchange_n(&mp_.max_n_mmaps, &old_max, n, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+  while (n > old_max && !__atomic_compare_exchange_n(&mp_.max_n_mmaps, &old_max, n, true, __ATOMIC_RELAXED,
+                                                     __ATOMIC_RELAXED)) {
   }
   size_t sum = __atomic_add_fetch(&mp_.mmapped_mem, static_cast<size_t>(size), __ATOMIC_RELAXED);
   size_t old_sum = __atomic_load_n(&mp_.max_mmapped_mem, __ATOMIC_RELAXED);
-  while (sum > old_sum &&
-         !__atomic_compare_exchange_n(&mp_.max_mmapped_mem, &old_sum, sum, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+  while (sum > old_sum && !__atomic_compare_exchange_n(&mp_.max_mmapped_mem, &old_sum, sum, true,
+                                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
   }
   return chunk2mem(p);
 }
 
 template <class P>
-char* MallocCore<P>::sysmalloc_mmap_fallback(long* s, size_t nb, size_t old_size, size_t minsize, size_t pagesize,
-                                             Arena* av) {
+char* MallocCore<P>::sysmalloc_mmap_fallback(long* s, size_t nb, size_t old_size, size_t minsize,
+                                             size_t pagesize, Arena* av) {
   long size = *s;
   if (av->contiguous()) size = static_cast<long>(align_up(static_cast<size_t>(size) + old_size, pagesize));
   if (static_cast<unsigned long>(size) < minsize) size = static_cast<long>(minsize);
@@ -501,7 +517,7 @@ char* MallocCore<P>::sysmalloc_mmap_fallback(long* s, size_t nb, size_t old_size
 template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
   const size_t pagesize = plat_.pagesize();
   bool tried_mmap = false;
-  char* brk = nullptr;  // MORECORE_FAILURE
+  char* brk = nullptr; // MORECORE_FAILURE
   char* snd_brk = nullptr;
 
   if (av == nullptr ||
@@ -676,14 +692,15 @@ template <class P> Chunk* MallocCore<P>::mremap_chunk(Chunk* p, size_t new_size)
     corrupt("mremap_chunk(): invalid pointer", reinterpret_cast<void*>(mem));
   new_size = align_up(new_size + offset + kSizeSz, pagesize);
   if (total_size == new_size) return p;
-  char* cp = static_cast<char*>(plat_.mremap(reinterpret_cast<void*>(block), total_size, new_size, MREMAP_MAYMOVE));
+  char* cp =
+      static_cast<char*>(plat_.mremap(reinterpret_cast<void*>(block), total_size, new_size, MREMAP_MAYMOVE));
   if (cp == MAP_FAILED) return nullptr;
   p = reinterpret_cast<Chunk*>(cp + offset);
   p->set_head((new_size - offset) | kIsMmapped);
   size_t now = __atomic_add_fetch(&mp_.mmapped_mem, new_size - size - offset, __ATOMIC_RELAXED);
   size_t old_max = __atomic_load_n(&mp_.max_mmapped_mem, __ATOMIC_RELAXED);
-  while (now > old_max &&
-         !__atomic_compare_exchange_n(&mp_.max_mmapped_mem, &old_max, now, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+  while (now > old_max && !__atomic_compare_exchange_n(&mp_.max_mmapped_mem, &old_max, now, true,
+                                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
   }
   return p;
 }
@@ -761,18 +778,22 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
         for (;;) {
           if (expected == nullptr) break;
           Chunk* nxt = reveal_ptr(&expected->fd);
-          if (nxt != nullptr && misaligned_chunk(nxt)) corrupt("malloc(): unaligned fastbin chunk detected", nxt);
-          if (__atomic_compare_exchange_n(fb, &expected, nxt, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) break;
+          if (nxt != nullptr && misaligned_chunk(nxt))
+            corrupt("malloc(): unaligned fastbin chunk detected", nxt);
+          if (__atomic_compare_exchange_n(fb, &expected, nxt, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            break;
         }
         victim = expected;
       }
       if (victim != nullptr) {
-        if (fastbin_index(victim->size()) != idx) corrupt("malloc(): memory corruption (fast)", chunk2mem(victim));
+        if (fastbin_index(victim->size()) != idx)
+          corrupt("malloc(): memory corruption (fast)", chunk2mem(victim));
         size_t tc_idx = csize2tidx(nb);
         if (ts.tcache && tc_idx < mp_.tcache_bins) {
           Chunk* tc_victim;
           while (ts.tcache->counts[tc_idx] < mp_.tcache_count && (tc_victim = *fb) != nullptr) {
-            if (misaligned_chunk(tc_victim)) corrupt("malloc(): unaligned fastbin chunk detected 3", tc_victim);
+            if (misaligned_chunk(tc_victim))
+              corrupt("malloc(): unaligned fastbin chunk detected 3", tc_victim);
             if (single) {
               *fb = reveal_ptr(&tc_victim->fd);
             } else {
@@ -782,7 +803,8 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
                 Chunk* nxt = reveal_ptr(&expected->fd);
                 if (nxt != nullptr && misaligned_chunk(nxt))
                   corrupt("malloc(): unaligned fastbin chunk detected", nxt);
-                if (__atomic_compare_exchange_n(fb, &expected, nxt, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+                if (__atomic_compare_exchange_n(fb, &expected, nxt, false, __ATOMIC_ACQUIRE,
+                                                __ATOMIC_RELAXED))
                   break;
               }
               tc_victim = expected;
@@ -843,7 +865,8 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
       bck = victim->bk;
       size = victim->size();
       Chunk* next = victim->at(static_cast<ptrdiff_t>(size));
-      if (size <= kHdr || size > av->system_mem) corrupt("malloc(): invalid size (unsorted)", chunk2mem(victim));
+      if (size <= kHdr || size > av->system_mem)
+        corrupt("malloc(): invalid size (unsorted)", chunk2mem(victim));
       if (next->size_nomask() < kHdr || next->size_nomask() > av->system_mem)
         corrupt("malloc(): invalid next size (unsorted)", chunk2mem(victim));
       if ((next->prev_size() & ~kSizeBits) != size)
@@ -899,7 +922,7 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
         bck = av->bin_at(victim_index);
         fwd = bck->fd;
         if (fwd != bck) {
-          size |= kPrevInuse;  // compared against size_nomask, as glibc does
+          size |= kPrevInuse; // compared against size_nomask, as glibc does
           if (size < bck->bk->size_nomask()) {
             fwd = bck;
             bck = bck->bk;
@@ -907,9 +930,10 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
             victim->bk_nextsize = fwd->fd->bk_nextsize;
             fwd->fd->bk_nextsize = victim->bk_nextsize->fd_nextsize = victim;
           } else {
-            while (size < fwd->size_nomask()) fwd = fwd->fd_nextsize;
+            while (size < fwd->size_nomask())
+              fwd = fwd->fd_nextsize;
             if (size == fwd->size_nomask()) {
-              fwd = fwd->fd;  // same size: insert second, no nextsize links
+              fwd = fwd->fd; // same size: insert second, no nextsize links
             } else {
               victim->fd_nextsize = fwd;
               victim->bk_nextsize = fwd->bk_nextsize;
@@ -919,7 +943,8 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
               victim->bk_nextsize->fd_nextsize = victim;
             }
             bck = fwd->bk;
-            if (bck->fd != fwd) corrupt("malloc(): largebin double linked list corrupted (bk)", chunk2mem(fwd));
+            if (bck->fd != fwd)
+              corrupt("malloc(): largebin double linked list corrupted (bk)", chunk2mem(fwd));
           }
         } else {
           victim->fd_nextsize = victim->bk_nextsize = victim;
@@ -945,7 +970,8 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
       bin = av->bin_at(idx);
       if ((victim = bin->fd) != bin && victim->size_nomask() >= nb) {
         victim = victim->bk_nextsize;
-        while ((size = victim->size()) < nb) victim = victim->bk_nextsize;
+        while ((size = victim->size()) < nb)
+          victim = victim->bk_nextsize;
         // Take the second of equal-size chunks, so the nextsize links need no rerouting.
         if (victim != bin->bk && victim->size_nomask() == victim->fd->size_nomask()) victim = victim->fd;
         remainder_size = size - nb;
@@ -1001,7 +1027,7 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
       }
       victim = bin->bk;
       if (victim == bin) {
-        av->binmap[block] = map &= ~bit;  // stale bit: clear it
+        av->binmap[block] = map &= ~bit; // stale bit: clear it
         bin = next_bin(bin);
         bit <<= 1;
       } else {
@@ -1076,7 +1102,8 @@ template <class P> void MallocCore<P>::int_free(Arena* av, Chunk* p, bool have_l
         size_t cnt = 0;
         for (TcacheEntry* tmp = ts.tcache->entries[tc_idx]; tmp; tmp = reveal_ptr(&tmp->next), ++cnt) {
           if (cnt >= mp_.tcache_count) corrupt("free(): too many chunks detected in tcache", e);
-          if (!aligned_ok(reinterpret_cast<uintptr_t>(tmp))) corrupt("free(): unaligned chunk detected in tcache 2", tmp);
+          if (!aligned_ok(reinterpret_cast<uintptr_t>(tmp)))
+            corrupt("free(): unaligned chunk detected in tcache 2", tmp);
           if (tmp == e) corrupt("free(): double free detected in tcache 2", e);
         }
       }
@@ -1340,7 +1367,8 @@ template <class P> void* MallocCore<P>::mid_memalign(size_t alignment, size_t by
   }
   if (!powerof2(alignment)) {
     size_t a = kAlign * 2;
-    while (a < alignment) a <<= 1;
+    while (a < alignment)
+      a <<= 1;
     alignment = a;
   }
   if (plat_.single_threaded()) return int_memalign(&main_arena_, alignment, bytes);
@@ -1464,7 +1492,7 @@ template <class P> void* MallocCore<P>::pvalloc(size_t bytes) {
     errno = ENOMEM;
     return nullptr;
   }
-  rounded &= -(pagesize - 1);  // glibc 2.36's exact (odd) mask
+  rounded &= -(pagesize - 1); // glibc 2.36's exact (odd) mask
   return mid_memalign(pagesize, rounded);
 }
 
@@ -1502,7 +1530,8 @@ template <class P> void* MallocCore<P>::calloc(size_t n, size_t elem_size) {
     oldtop = av->top;
     oldtopsize = av->top->size();
     if (av == &main_arena_ && mp_.sbrk_base &&
-        oldtopsize < static_cast<size_t>(mp_.sbrk_base + av->max_system_mem - reinterpret_cast<char*>(oldtop)))
+        oldtopsize <
+            static_cast<size_t>(mp_.sbrk_base + av->max_system_mem - reinterpret_cast<char*>(oldtop)))
       oldtopsize = static_cast<size_t>(mp_.sbrk_base + av->max_system_mem - reinterpret_cast<char*>(oldtop));
     if (av != &main_arena_) {
       HeapInfo* heap = heap_for_ptr(oldtop);
@@ -1552,7 +1581,8 @@ template <class P> int MallocCore<P>::mtrim(Arena* av, size_t pad) {
       for (Chunk* p = bin->bk; p != bin; p = p->bk) {
         size_t size = p->size();
         if (size > psm1 + sizeof(Chunk)) {
-          char* paligned_mem = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + sizeof(Chunk) + psm1) & ~psm1);
+          char* paligned_mem =
+              reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + sizeof(Chunk) + psm1) & ~psm1);
           size -= static_cast<size_t>(paligned_mem - reinterpret_cast<char*>(p));
           if (size > psm1) {
             plat_.madvise(paligned_mem, size & ~psm1, MADV_DONTNEED);
@@ -1629,24 +1659,27 @@ template <class P> struct mallinfo2 MallocCore<P>::info() {
 }
 
 namespace detail {
-// "%10u"-style right-aligned decimal, written without stdio.
-inline void write_num_line(int fd, const char* label, unsigned long v) {
-  char buf[64];
-  char digits[24];
-  int nd = 0;
-  do {
-    digits[nd++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v);
-  size_t n = 0;
-  for (const char* s = label; *s; ++s) buf[n++] = *s;
-  for (int pad = 10 - nd; pad > 0; --pad) buf[n++] = ' ';
-  while (nd) buf[n++] = digits[--nd];
-  buf[n++] = '\n';
-  buf[n] = 0;
-  raw_write(fd, buf);
-}
-}  // namespace detail
+  // "%10u"-style right-aligned decimal, written without stdio.
+  inline void write_num_line(int fd, const char* label, unsigned long v) {
+    char buf[64];
+    char digits[24];
+    int nd = 0;
+    do {
+      digits[nd++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v);
+    size_t n = 0;
+    for (const char* s = label; *s; ++s)
+      buf[n++] = *s;
+    for (int pad = 10 - nd; pad > 0; --pad)
+      buf[n++] = ' ';
+    while (nd)
+      buf[n++] = digits[--nd];
+    buf[n++] = '\n';
+    buf[n] = 0;
+    raw_write(fd, buf);
+  }
+} // namespace detail
 
 template <class P> void MallocCore<P>::stats(int fd) {
   if (!initialized_) init();
@@ -1665,7 +1698,8 @@ template <class P> void MallocCore<P>::stats(int fd) {
       v /= 10;
     } while (v);
     size_t n = 6;
-    while (nd) head[n++] = num[--nd];
+    while (nd)
+      head[n++] = num[--nd];
     head[n++] = ':';
     head[n++] = '\n';
     head[n] = 0;
@@ -1791,4 +1825,4 @@ template <class P> void MallocCore<P>::fork_child() {
   }
 }
 
-}  // namespace hv::alloc
+} // namespace hv::alloc

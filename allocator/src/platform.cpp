@@ -7,9 +7,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <sys/random.h>
 #include <sys/sysinfo.h>
-#include <ctime>
 #include <unistd.h>
 
 namespace hv::alloc {
@@ -63,7 +63,9 @@ void* RealPlatform::morecore(ptrdiff_t incr) {
   return r == reinterpret_cast<void*>(-1) ? nullptr : r;
 }
 
-int RealPlatform::nprocs() { return get_nprocs(); }
+int RealPlatform::nprocs() {
+  return get_nprocs();
+}
 
 uintptr_t RealPlatform::random_key() {
   uintptr_t key = 0;
@@ -81,7 +83,9 @@ uintptr_t RealPlatform::random_key() {
 
 namespace {
 constexpr size_t kSimPage = 4096;
-size_t page_up(size_t v) { return (v + kSimPage - 1) & ~(kSimPage - 1); }
+size_t page_up(size_t v) {
+  return (v + kSimPage - 1) & ~(kSimPage - 1);
+}
 
 struct SimTlsEntry {
   uint64_t owner;
@@ -91,7 +95,7 @@ constexpr int kSimTlsEntries = 8;
 __thread SimTlsEntry t_sim_tls[kSimTlsEntries];
 __thread unsigned t_sim_tls_next;
 uint64_t g_sim_next_id = 1;
-}  // namespace
+} // namespace
 
 SimPlatform::SimPlatform(size_t capacity) : capacity_(page_up(capacity)) {
   void* p = ::mmap(nullptr, capacity_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -114,7 +118,8 @@ void* SimPlatform::morecore(ptrdiff_t incr) {
     if (static_cast<size_t>(incr) > static_cast<size_t>(base_ + capacity_ - cur_)) return nullptr;
     char* want = base_ + page_up(static_cast<size_t>(cur_ + incr - base_));
     if (want > committed_) {
-      if (::mprotect(committed_, static_cast<size_t>(want - committed_), PROT_READ | PROT_WRITE) != 0) return nullptr;
+      if (::mprotect(committed_, static_cast<size_t>(want - committed_), PROT_READ | PROT_WRITE) != 0)
+        return nullptr;
       committed_ = want;
     }
     cur_ += incr;
@@ -163,4 +168,4 @@ ThreadState& SimPlatform::thread() {
   return slots_[slot];
 }
 
-}  // namespace hv::alloc
+} // namespace hv::alloc

@@ -34,10 +34,14 @@ class RealPlatform {
 public:
   static constexpr bool kIsSim = false;
   void* morecore(ptrdiff_t incr);
-  void* mmap(void* addr, size_t len, int prot, int flags) { return ::mmap(addr, len, prot, flags | MAP_ANONYMOUS | MAP_PRIVATE, -1, 0); }
+  void* mmap(void* addr, size_t len, int prot, int flags) {
+    return ::mmap(addr, len, prot, flags | MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+  }
   int munmap(void* p, size_t len) { return ::munmap(p, len); }
   int mprotect(void* p, size_t len, int prot) { return ::mprotect(p, len, prot); }
-  void* mremap(void* p, size_t old_len, size_t new_len, int flags) { return ::mremap(p, old_len, new_len, flags); }
+  void* mremap(void* p, size_t old_len, size_t new_len, int flags) {
+    return ::mremap(p, old_len, new_len, flags);
+  }
   int madvise(void* p, size_t len, int advice) { return ::madvise(p, len, advice); }
   size_t pagesize() const { return page_; }
   int nprocs();
@@ -45,7 +49,7 @@ public:
   bool single_threaded() const { return __libc_single_threaded; }
   uintptr_t random_key();
   [[noreturn]] void fatal(const char* msg, const void* addr) { fatal_error(msg, addr); }
-  void init();  // reads the page size; no allocation
+  void init(); // reads the page size; no allocation
   // Arms the thread-exit hook (a pthread key destructor) for the calling thread.
   void on_thread_start();
 
@@ -72,7 +76,7 @@ public:
   int nprocs() const { return nprocs_; }
   ThreadState& thread();
   bool single_threaded() const { return !threaded_; }
-  uintptr_t random_key() const { return 0x6865617076697a21ull; }  // deterministic in simulation
+  uintptr_t random_key() const { return 0x6865617076697a21ull; } // deterministic in simulation
   [[noreturn]] void fatal(const char* msg, const void* addr) { fatal_error(msg, addr); }
   void init() {}
   void on_thread_start() {}
@@ -86,7 +90,8 @@ public:
   // Visits every thread state created in this simulation (the checker walks their tcaches).
   template <class F> void for_each_thread(F&& f) {
     int n = __atomic_load_n(&nslots_, __ATOMIC_ACQUIRE);
-    for (int i = 0; i < n && i < kMaxThreads; ++i) f(slots_[i]);
+    for (int i = 0; i < n && i < kMaxThreads; ++i)
+      f(slots_[i]);
   }
 
   static constexpr int kMaxThreads = 256;
@@ -104,4 +109,4 @@ private:
   ThreadState slots_[kMaxThreads] = {};
 };
 
-}  // namespace hv::alloc
+} // namespace hv::alloc

@@ -10,10 +10,10 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <malloc.h>
 #include <new>
 #include <pthread.h>
-#include <cstring>
 #include <sys/mman.h>
 
 using hv::alloc::MallocCore;
@@ -24,10 +24,18 @@ constinit MallocCore<RealPlatform> g_alloc;
 pthread_key_t g_exit_key;
 bool g_exit_key_ready = false;
 
-void on_thread_exit(void*) { g_alloc.thread_shutdown(); }
-void fork_prepare() { g_alloc.fork_prepare(); }
-void fork_parent() { g_alloc.fork_parent(); }
-void fork_child() { g_alloc.fork_child(); }
+void on_thread_exit(void*) {
+  g_alloc.thread_shutdown();
+}
+void fork_prepare() {
+  g_alloc.fork_prepare();
+}
+void fork_parent() {
+  g_alloc.fork_parent();
+}
+void fork_child() {
+  g_alloc.fork_child();
+}
 
 // Runs after ld.so may already have called malloc; initialises whatever the first call did not.
 __attribute__((constructor(101))) void hvalloc_constructor() {
@@ -35,7 +43,7 @@ __attribute__((constructor(101))) void hvalloc_constructor() {
   if (pthread_key_create(&g_exit_key, on_thread_exit) == 0) g_exit_key_ready = true;
   pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
-}  // namespace
+} // namespace
 
 void RealPlatform::on_thread_start() {
   if (g_exit_key_ready) pthread_setspecific(g_exit_key, reinterpret_cast<void*>(1));
@@ -43,10 +51,18 @@ void RealPlatform::on_thread_start() {
 
 #define HV_EXPORT extern "C" __attribute__((visibility("default")))
 
-HV_EXPORT void* malloc(size_t n) { return g_alloc.malloc(n); }
-HV_EXPORT void free(void* p) { g_alloc.free(p); }
-HV_EXPORT void* calloc(size_t n, size_t s) { return g_alloc.calloc(n, s); }
-HV_EXPORT void* realloc(void* p, size_t n) { return g_alloc.realloc(p, n); }
+HV_EXPORT void* malloc(size_t n) {
+  return g_alloc.malloc(n);
+}
+HV_EXPORT void free(void* p) {
+  g_alloc.free(p);
+}
+HV_EXPORT void* calloc(size_t n, size_t s) {
+  return g_alloc.calloc(n, s);
+}
+HV_EXPORT void* realloc(void* p, size_t n) {
+  return g_alloc.realloc(p, n);
+}
 HV_EXPORT void* reallocarray(void* p, size_t n, size_t s) {
   size_t bytes;
   if (__builtin_mul_overflow(n, s, &bytes)) {
@@ -55,14 +71,30 @@ HV_EXPORT void* reallocarray(void* p, size_t n, size_t s) {
   }
   return g_alloc.realloc(p, bytes);
 }
-HV_EXPORT void* memalign(size_t a, size_t n) { return g_alloc.memalign(a, n); }
-HV_EXPORT void* aligned_alloc(size_t a, size_t n) { return g_alloc.memalign(a, n); }
-HV_EXPORT int posix_memalign(void** out, size_t a, size_t n) { return g_alloc.posix_memalign(out, a, n); }
-HV_EXPORT void* valloc(size_t n) { return g_alloc.valloc(n); }
-HV_EXPORT void* pvalloc(size_t n) { return g_alloc.pvalloc(n); }
-HV_EXPORT size_t malloc_usable_size(void* p) { return g_alloc.usable_size(p); }
-HV_EXPORT int malloc_trim(size_t pad) { return g_alloc.trim(pad); }
-HV_EXPORT struct mallinfo2 mallinfo2() { return g_alloc.info(); }
+HV_EXPORT void* memalign(size_t a, size_t n) {
+  return g_alloc.memalign(a, n);
+}
+HV_EXPORT void* aligned_alloc(size_t a, size_t n) {
+  return g_alloc.memalign(a, n);
+}
+HV_EXPORT int posix_memalign(void** out, size_t a, size_t n) {
+  return g_alloc.posix_memalign(out, a, n);
+}
+HV_EXPORT void* valloc(size_t n) {
+  return g_alloc.valloc(n);
+}
+HV_EXPORT void* pvalloc(size_t n) {
+  return g_alloc.pvalloc(n);
+}
+HV_EXPORT size_t malloc_usable_size(void* p) {
+  return g_alloc.usable_size(p);
+}
+HV_EXPORT int malloc_trim(size_t pad) {
+  return g_alloc.trim(pad);
+}
+HV_EXPORT struct mallinfo2 mallinfo2() {
+  return g_alloc.info();
+}
 HV_EXPORT struct mallinfo mallinfo() {
   struct mallinfo2 m2 = g_alloc.info();
   struct mallinfo m;
@@ -78,18 +110,38 @@ HV_EXPORT struct mallinfo mallinfo() {
   m.keepcost = static_cast<int>(m2.keepcost);
   return m;
 }
-HV_EXPORT int mallopt(int param, int value) { return g_alloc.mallopt(param, value); }
-HV_EXPORT void malloc_stats() { g_alloc.stats(2); }
+HV_EXPORT int mallopt(int param, int value) {
+  return g_alloc.mallopt(param, value);
+}
+HV_EXPORT void malloc_stats() {
+  g_alloc.stats(2);
+}
 
 // Code that calls glibc's internal names directly gets us too.
-HV_EXPORT void* __libc_malloc(size_t n) { return g_alloc.malloc(n); }
-HV_EXPORT void __libc_free(void* p) { g_alloc.free(p); }
-HV_EXPORT void* __libc_calloc(size_t n, size_t s) { return g_alloc.calloc(n, s); }
-HV_EXPORT void* __libc_realloc(void* p, size_t n) { return g_alloc.realloc(p, n); }
-HV_EXPORT void* __libc_memalign(size_t a, size_t n) { return g_alloc.memalign(a, n); }
-HV_EXPORT void* __libc_valloc(size_t n) { return g_alloc.valloc(n); }
-HV_EXPORT void* __libc_pvalloc(size_t n) { return g_alloc.pvalloc(n); }
-HV_EXPORT int __posix_memalign(void** out, size_t a, size_t n) { return g_alloc.posix_memalign(out, a, n); }
+HV_EXPORT void* __libc_malloc(size_t n) {
+  return g_alloc.malloc(n);
+}
+HV_EXPORT void __libc_free(void* p) {
+  g_alloc.free(p);
+}
+HV_EXPORT void* __libc_calloc(size_t n, size_t s) {
+  return g_alloc.calloc(n, s);
+}
+HV_EXPORT void* __libc_realloc(void* p, size_t n) {
+  return g_alloc.realloc(p, n);
+}
+HV_EXPORT void* __libc_memalign(size_t a, size_t n) {
+  return g_alloc.memalign(a, n);
+}
+HV_EXPORT void* __libc_valloc(size_t n) {
+  return g_alloc.valloc(n);
+}
+HV_EXPORT void* __libc_pvalloc(size_t n) {
+  return g_alloc.pvalloc(n);
+}
+HV_EXPORT int __posix_memalign(void** out, size_t a, size_t n) {
+  return g_alloc.posix_memalign(out, a, n);
+}
 
 // The heap checker, for tests of the real allocator. Its scratch memory comes from mmap.
 HV_EXPORT int hvalloc_check(char* msg, size_t msg_len) {

@@ -10,7 +10,7 @@ using hvtest::SimHeap;
 TEST(Layout, FirstChunkFollowsTcacheStruct) {
   SimHeap h;
   void* a = h->malloc(24);
-  EXPECT_EQ(h.off(a), 0x2a0u);  // 0x290 tcache_perthread_struct, then a 16-byte header
+  EXPECT_EQ(h.off(a), 0x2a0u); // 0x290 tcache_perthread_struct, then a 16-byte header
   void* b = h->malloc(24);
   EXPECT_EQ(h.off(b), 0x2c0u);
   EXPECT_EQ(h->usable_size(a), 24u);
@@ -27,20 +27,23 @@ TEST(Layout, FirstHeapIs132KiB) {
 TEST(Bins, SmallFreeGoesToTcacheFirst) {
   SimHeap h;
   void* a = h->malloc(40);
-  h->malloc(1);  // keep a away from top
+  h->malloc(1); // keep a away from top
   h->free(a);
   EXPECT_EQ(h.state_of(a), "tcache");
-  EXPECT_EQ(h->malloc(40), a);  // LIFO reuse from the tcache
+  EXPECT_EQ(h->malloc(40), a); // LIFO reuse from the tcache
   EXPECT_EQ(h.check(), "");
 }
 
 TEST(Bins, EighthSmallFreeGoesToFastbin) {
   SimHeap h;
   void* p[8];
-  for (auto& x : p) x = h->malloc(24);
+  for (auto& x : p)
+    x = h->malloc(24);
   h->malloc(1);
-  for (auto& x : p) h->free(x);
-  for (int i = 0; i < 7; ++i) EXPECT_EQ(h.state_of(p[i]), "tcache") << i;
+  for (auto& x : p)
+    h->free(x);
+  for (int i = 0; i < 7; ++i)
+    EXPECT_EQ(h.state_of(p[i]), "tcache") << i;
   EXPECT_EQ(h.state_of(p[7]), "fast");
   EXPECT_EQ(h.check(), "");
 }
@@ -61,7 +64,7 @@ TEST(Bins, LargeFreeGoesToUnsortedThenLargeBin) {
   void* guard = h->malloc(24);
   h->free(a);
   EXPECT_EQ(h.state_of(a), "unsorted");
-  h->malloc(3000);  // sorts the unsorted bin
+  h->malloc(3000); // sorts the unsorted bin
   EXPECT_EQ(h.state_of(a), "large");
   (void)guard;
   EXPECT_EQ(h.check(), "");
@@ -73,7 +76,7 @@ TEST(Merge, NeighboursCoalesceAndMergeIntoTop) {
   void* b = h->malloc(2000);
   void* top_before = h->main_arena()->top;
   h->free(a);
-  h->free(b);  // b borders top: a+b merge into top
+  h->free(b); // b borders top: a+b merge into top
   EXPECT_EQ(h->main_arena()->top, hv::alloc::mem2chunk(a));
   EXPECT_NE(h->main_arena()->top, top_before);
   EXPECT_EQ(h.check(), "");
@@ -141,7 +144,7 @@ TEST(Api, ReallocSemantics) {
   char* q = static_cast<char*>(h->realloc(p, 5000));
   ASSERT_NE(q, nullptr);
   EXPECT_EQ(memcmp(q, "heapviz!!", 10), 0);
-  EXPECT_EQ(h->realloc(q, 0), nullptr);  // frees
+  EXPECT_EQ(h->realloc(q, 0), nullptr); // frees
   void* n = h->realloc(nullptr, 20);
   EXPECT_NE(n, nullptr);
   EXPECT_EQ(h.check(), "");
@@ -155,7 +158,8 @@ TEST(Api, CallocZeroesReusedMemory) {
   h->free(a);
   char* c = static_cast<char*>(h->calloc(1, 3000));
   ASSERT_EQ(c, a);
-  for (int i = 0; i < 3000; ++i) ASSERT_EQ(c[i], 0) << i;
+  for (int i = 0; i < 3000; ++i)
+    ASSERT_EQ(c[i], 0) << i;
 }
 
 TEST(Api, MallinfoCountsArenaAndMmap) {
@@ -173,12 +177,12 @@ TEST(Api, MallinfoCountsArenaAndMmap) {
 
 TEST(Api, MalloptMmapThreshold) {
   SimHeap h;
-  void* d = h->malloc(300000);  // above the default 128 KiB threshold
+  void* d = h->malloc(300000); // above the default 128 KiB threshold
   EXPECT_TRUE(hv::alloc::mem2chunk(d)->is_mmapped());
   EXPECT_EQ(h->mallopt(M_MMAP_THRESHOLD, 1 << 20), 1);
-  void* p = h->malloc(300000);  // now grows the heap instead
+  void* p = h->malloc(300000); // now grows the heap instead
   EXPECT_FALSE(hv::alloc::mem2chunk(p)->is_mmapped());
   EXPECT_EQ(h->params().no_dyn_threshold, 1);
-  EXPECT_EQ(h->mallopt(M_MXFAST, 1000), 0);  // above MAX_FAST_SIZE
+  EXPECT_EQ(h->mallopt(M_MXFAST, 1000), 0); // above MAX_FAST_SIZE
   EXPECT_EQ(h->mallopt(M_TOP_PAD, 0), 1);
 }

@@ -21,12 +21,22 @@ struct Blk {
 
 size_t random_size(std::mt19937_64& rng) {
   switch (rng() % 10) {
-  case 0: case 1: case 2: return rng() % 128;          // tcache / fastbin
-  case 3: case 4: return 128 + rng() % 900;            // tcache, small bins
-  case 5: case 6: return 1024 + rng() % 8000;           // large bins
-  case 7: return 8000 + rng() % 120000;                 // large, top growth
-  case 8: return 120000 + rng() % 40000;                // around the mmap threshold
-  default: return rng() % 48;
+  case 0:
+  case 1:
+  case 2:
+    return rng() % 128; // tcache / fastbin
+  case 3:
+  case 4:
+    return 128 + rng() % 900; // tcache, small bins
+  case 5:
+  case 6:
+    return 1024 + rng() % 8000; // large bins
+  case 7:
+    return 8000 + rng() % 120000; // large, top growth
+  case 8:
+    return 120000 + rng() % 40000; // around the mmap threshold
+  default:
+    return rng() % 48;
   }
 }
 
@@ -59,7 +69,8 @@ void step(hvtest::Core& core, std::mt19937_64& rng, std::vector<Blk>& live) {
       size_t cnt = 1 + rng() % 8;
       b.n = (b.n / cnt) * cnt;
       b.p = static_cast<unsigned char*>(core.calloc(cnt, b.n / cnt));
-      for (size_t i = 0; i < b.n; ++i) ASSERT_EQ(b.p[i], 0) << "calloc returned dirty memory";
+      for (size_t i = 0; i < b.n; ++i)
+        ASSERT_EQ(b.p[i], 0) << "calloc returned dirty memory";
     } else {
       size_t align = size_t(16) << (rng() % 9);
       b.p = static_cast<unsigned char*>(core.memalign(align, b.n));
@@ -91,14 +102,15 @@ void step(hvtest::Core& core, std::mt19937_64& rng, std::vector<Blk>& live) {
     ASSERT_NE(q, nullptr);
     size_t keep = b.n < n ? b.n : n;
     size_t k = keep < 64 ? keep : 64;
-    for (size_t j = 0; j < k; ++j) ASSERT_EQ(q[j], b.tag) << "realloc lost data at byte " << j;
+    for (size_t j = 0; j < k; ++j)
+      ASSERT_EQ(q[j], b.tag) << "realloc lost data at byte " << j;
     b.p = q;
     b.n = n;
     fill(b);
   }
 }
 
-}  // namespace
+} // namespace
 
 class RandomHeap : public ::testing::TestWithParam<int> {};
 
@@ -127,7 +139,7 @@ INSTANTIATE_TEST_SUITE_P(Seeds, RandomHeap, ::testing::Range(1, 13));
 TEST(RandomHeapThreads, FourThreadsCrossFreeCheckerHoldsEachRound) {
   SimHeap h;
   h->platform().set_threaded(true);
-  h->platform().set_nprocs(1);  // arena limit 8
+  h->platform().set_nprocs(1); // arena limit 8
   constexpr int kThreads = 4, kRounds = 40, kOpsPerRound = 150;
   std::vector<std::vector<Blk>> pools(kThreads);
   std::atomic<bool> failed{false};
@@ -152,8 +164,10 @@ TEST(RandomHeapThreads, FourThreadsCrossFreeCheckerHoldsEachRound) {
     }
   };
   std::vector<std::thread> ts;
-  for (int i = 0; i < kThreads; ++i) ts.emplace_back(worker, i);
-  for (auto& t : ts) t.join();
+  for (int i = 0; i < kThreads; ++i)
+    ts.emplace_back(worker, i);
+  for (auto& t : ts)
+    t.join();
   ASSERT_FALSE(failed.load()) << failure;
   int arenas = 0;
   auto* a = h->main_arena();

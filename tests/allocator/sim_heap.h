@@ -16,7 +16,9 @@ struct SimHeap {
   std::unique_ptr<Core> core = std::make_unique<Core>();
   Core* operator->() { return core.get(); }
   // Offset of a user pointer from the simulated program break's start.
-  uintptr_t off(void* p) const { return reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(core->platform().brk_base()); }
+  uintptr_t off(void* p) const {
+    return reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(core->platform().brk_base());
+  }
   // "" when every invariant holds, else the checker's message.
   std::string check() {
     auto w = std::make_unique<hv::alloc::HeapWalk<hv::alloc::SimPlatform>>(*core);
@@ -40,4 +42,4 @@ struct SimHeap {
   }
 };
 
-}  // namespace hvtest
+} // namespace hvtest

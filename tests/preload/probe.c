@@ -43,11 +43,19 @@ static uint64_t rnd(uint64_t* s) {
 
 static size_t rsize(uint64_t* s) {
   switch (rnd(s) % 8) {
-  case 0: case 1: case 2: return rnd(s) % 128;
-  case 3: case 4: return 128 + rnd(s) % 900;
-  case 5: return 1024 + rnd(s) % 20000;
-  case 6: return 20000 + rnd(s) % 200000;
-  default: return rnd(s) % 64;
+  case 0:
+  case 1:
+  case 2:
+    return rnd(s) % 128;
+  case 3:
+  case 4:
+    return 128 + rnd(s) % 900;
+  case 5:
+    return 1024 + rnd(s) % 20000;
+  case 6:
+    return 20000 + rnd(s) % 200000;
+  default:
+    return rnd(s) % 64;
   }
 }
 
@@ -106,11 +114,14 @@ static void* worker(void* arg) {
 static int mode_threads(void) {
   pthread_t t[NT];
   pthread_barrier_init(&bar, NULL, NT);
-  for (int i = 0; i < NT; ++i) pthread_create(&t[i], NULL, worker, (void*)(intptr_t)i);
-  for (int i = 0; i < NT; ++i) pthread_join(t[i], NULL);
+  for (int i = 0; i < NT; ++i)
+    pthread_create(&t[i], NULL, worker, (void*)(intptr_t)i);
+  for (int i = 0; i < NT; ++i)
+    pthread_join(t[i], NULL);
   check_heap("after join");
   for (int i = 0; i < NT; ++i)
-    for (int k = 0; k < SLOTS; ++k) free(slots[i][k]);
+    for (int k = 0; k < SLOTS; ++k)
+      free(slots[i][k]);
   check_heap("at the end");
   struct mallinfo2 m = mallinfo2();
   printf("threads ok: %d rounds, arena bytes %zu\n", round_no, m.arena);
@@ -127,19 +138,23 @@ static void* churn(void* arg) {
     free(keep[k]);
     keep[k] = malloc(rsize(&s) + 1);
   }
-  for (int k = 0; k < 64; ++k) free(keep[k]);
+  for (int k = 0; k < 64; ++k)
+    free(keep[k]);
   return NULL;
 }
 
 static int mode_fork(void) {
   pthread_t t[3];
-  for (int i = 0; i < 3; ++i) pthread_create(&t[i], NULL, churn, (void*)(intptr_t)i);
+  for (int i = 0; i < 3; ++i)
+    pthread_create(&t[i], NULL, churn, (void*)(intptr_t)i);
   for (int i = 0; i < 200; ++i) {
     pid_t pid = fork();
     if (pid == 0) {
       void* p[100];
-      for (int j = 0; j < 100; ++j) p[j] = malloc((size_t)j * 37 + 1);
-      for (int j = 0; j < 100; ++j) free(p[j]);
+      for (int j = 0; j < 100; ++j)
+        p[j] = malloc((size_t)j * 37 + 1);
+      for (int j = 0; j < 100; ++j)
+        free(p[j]);
       char msg[400];
       _exit(hv_check(msg, sizeof msg) == 0 ? 0 : 1);
     }
@@ -150,7 +165,8 @@ static int mode_fork(void) {
     }
   }
   stop = 1;
-  for (int i = 0; i < 3; ++i) pthread_join(t[i], NULL);
+  for (int i = 0; i < 3; ++i)
+    pthread_join(t[i], NULL);
   check_heap("after forks");
   printf("fork ok: 200 children\n");
   return 0;
@@ -160,15 +176,18 @@ static int mode_fork(void) {
 static void* short_lived(void* arg) {
   (void)arg;
   void* p[32];
-  for (int i = 0; i < 32; ++i) p[i] = malloc((size_t)i * 50 + 8);
-  for (int i = 0; i < 32; ++i) free(p[i]);
+  for (int i = 0; i < 32; ++i)
+    p[i] = malloc((size_t)i * 50 + 8);
+  for (int i = 0; i < 32; ++i)
+    free(p[i]);
   return malloc(100); /* freed by the main thread */
 }
 
 static int mode_threadexit(void) {
   for (int round = 0; round < 50; ++round) {
     pthread_t t[8];
-    for (int i = 0; i < 8; ++i) pthread_create(&t[i], NULL, short_lived, NULL);
+    for (int i = 0; i < 8; ++i)
+      pthread_create(&t[i], NULL, short_lived, NULL);
     for (int i = 0; i < 8; ++i) {
       void* r;
       pthread_join(t[i], &r);
@@ -214,7 +233,10 @@ static int mode_api(void) {
   if (((uintptr_t)pv & 4095) != 0) return 1;
   void* m = memalign(256, 1000);
   if (((uintptr_t)m & 255) != 0 || malloc_usable_size(m) < 1000) return 1;
-  free(p); free(v); free(pv); free(m);
+  free(p);
+  free(v);
+  free(pv);
+  free(m);
   void* big = malloc(600000);
   if (!is_mmapped(big)) return 1; /* above the default 128 KiB threshold */
   free(big);
@@ -223,8 +245,10 @@ static int mode_api(void) {
   if (is_mmapped(big)) return 1; /* below the new threshold: from the heap */
   free(big);
   void* a[100];
-  for (int i = 0; i < 100; ++i) a[i] = malloc(10000);
-  for (int i = 0; i < 100; ++i) free(a[i]);
+  for (int i = 0; i < 100; ++i)
+    a[i] = malloc(10000);
+  for (int i = 0; i < 100; ++i)
+    free(a[i]);
   malloc_trim(0);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"

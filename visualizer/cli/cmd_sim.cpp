@@ -93,18 +93,18 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
   for (const auto& [ptr, b] : runner.live_blocks()) {
     if (!policy.is_mmapped(reinterpret_cast<void*>(ptr))) continue;
     snprintf(line, sizeof line, "  %-12s %s requested, %s usable (line %d)\n", b.name.c_str(),
-             human(b.requested).c_str(), human(policy.usable_size(reinterpret_cast<void*>(ptr))).c_str(), b.line);
+             human(b.requested).c_str(), human(policy.usable_size(reinterpret_cast<void*>(ptr))).c_str(),
+             b.line);
     mm += line;
   }
   if (!mm.empty()) out += "\nmmapped chunks (" + human(sum.mmapped_bytes) + "):\n" + mm;
-  snprintf(line, sizeof line,
-           "\nsummary: %lu chunks in use (%s), %lu free chunks (%s, largest %s), top %s\n",
+  snprintf(line, sizeof line, "\nsummary: %lu chunks in use (%s), %lu free chunks (%s, largest %s), top %s\n",
            static_cast<unsigned long>(used_n), human(used).c_str(), static_cast<unsigned long>(free_n),
            human(free_bytes).c_str(), human(largest_free).c_str(), human(top).c_str());
   out += line;
 }
 
-}  // namespace
+} // namespace
 
 int cmd_sim(int argc, char** argv) {
   std::string policy_name = "glibc";
@@ -180,4 +180,4 @@ int cmd_sim(int argc, char** argv) {
   return 0;
 }
 
-}  // namespace hv::cli
+} // namespace hv::cli

@@ -20,7 +20,7 @@ const char* kUsage =
     "        checker after every operation\n"
     "  help  show this text\n";
 
-}  // namespace
+} // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {

@@ -38,12 +38,23 @@ public:
       r.state = alloc::state_name(v.state);
       r.flags = static_cast<unsigned>(v.flags);
       switch (v.state) {
-      case ChunkState::Tcache: r.bin = "tcache[" + std::to_string(v.bin) + "]"; break;
-      case ChunkState::Fast: r.bin = "fast[" + std::to_string(v.bin) + "]"; break;
-      case ChunkState::Unsorted: r.bin = "unsorted"; break;
-      case ChunkState::Small: r.bin = "small[" + std::to_string(v.bin) + "]"; break;
-      case ChunkState::Large: r.bin = "large[" + std::to_string(v.bin) + "]"; break;
-      default: break;
+      case ChunkState::Tcache:
+        r.bin = "tcache[" + std::to_string(v.bin) + "]";
+        break;
+      case ChunkState::Fast:
+        r.bin = "fast[" + std::to_string(v.bin) + "]";
+        break;
+      case ChunkState::Unsorted:
+        r.bin = "unsorted";
+        break;
+      case ChunkState::Small:
+        r.bin = "small[" + std::to_string(v.bin) + "]";
+        break;
+      case ChunkState::Large:
+        r.bin = "large[" + std::to_string(v.bin) + "]";
+        break;
+      default:
+        break;
       }
       rows.push_back(std::move(r));
       return true;
@@ -68,16 +79,19 @@ private:
   std::unique_ptr<MallocCore<SimPlatform>> m_;
 };
 
-}  // namespace
+} // namespace
 
-std::vector<std::string> policy_names() { return {"glibc"}; }
+std::vector<std::string> policy_names() {
+  return {"glibc"};
+}
 
 std::unique_ptr<Policy> make_policy(std::string_view name, std::string* err) {
   if (name == "glibc") return std::make_unique<GlibcPolicy>();
   std::string known;
-  for (const auto& n : policy_names()) known += (known.empty() ? "" : ", ") + n;
+  for (const auto& n : policy_names())
+    known += (known.empty() ? "" : ", ") + n;
   *err = "unknown policy '" + std::string(name) + "' (available: " + known + ")";
   return nullptr;
 }
 
-}  // namespace hv::sim
+} // namespace hv::sim

@@ -17,15 +17,15 @@ namespace hv::sim {
 
 // One chunk of a simulated heap, as a policy reports it.
 struct ChunkRow {
-  uint64_t offset;    // from the heap base
-  uint64_t size;      // whole chunk, header included
-  std::string state;  // used, tcache, fast, unsorted, small, large, top, fence
-  std::string bin;    // e.g. "tcache[1]", "small[5]", or "" when not in a bin
-  unsigned flags;     // glibc's A|M|P bits (0 for policies without them)
+  uint64_t offset;   // from the heap base
+  uint64_t size;     // whole chunk, header included
+  std::string state; // used, tcache, fast, unsorted, small, large, top, fence
+  std::string bin;   // e.g. "tcache[1]", "small[5]", or "" when not in a bin
+  unsigned flags;    // glibc's A|M|P bits (0 for policies without them)
 };
 
 struct HeapSummary {
-  uint64_t heap_bytes = 0;  // size of the main heap region (sbrk space)
+  uint64_t heap_bytes = 0; // size of the main heap region (sbrk space)
   uint64_t mmapped_bytes = 0;
 };
 
@@ -53,4 +53,4 @@ public:
 std::unique_ptr<Policy> make_policy(std::string_view name, std::string* err);
 std::vector<std::string> policy_names();
 
-}  // namespace hv::sim
+} // namespace hv::sim

@@ -9,7 +9,8 @@ std::string ScenarioRunner::offset_text(void* p) const {
   if (!p) return "null";
   if (policy_.is_mmapped(p)) return "mmap";
   char buf[32];
-  snprintf(buf, sizeof buf, "%#lx", static_cast<unsigned long>(reinterpret_cast<uintptr_t>(p) - policy_.heap_base()));
+  snprintf(buf, sizeof buf, "%#lx",
+           static_cast<unsigned long>(reinterpret_cast<uintptr_t>(p) - policy_.heap_base()));
   if (reinterpret_cast<uintptr_t>(p) == policy_.heap_base()) return "0x0";
   return buf;
 }
@@ -24,7 +25,8 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
   // Looks up a name that must be live; on failure explains why.
   auto take = [&](const Op& op, const std::string& name, const char* verb, NameState** out) {
     auto it = names_.find(name);
-    if (it == names_.end()) return fail(op, std::string(verb) + " of '" + name + "', which was never allocated");
+    if (it == names_.end())
+      return fail(op, std::string(verb) + " of '" + name + "', which was never allocated");
     if (!it->second.live)
       return fail(op, std::string(verb) + " of '" + name + "', which was already " + it->second.freed_how +
                           " at line " + std::to_string(it->second.freed_line));
@@ -100,4 +102,4 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
   return true;
 }
 
-}  // namespace hv::sim
+} // namespace hv::sim

@@ -17,12 +17,12 @@ namespace hv::sim {
 
 struct StepResult {
   const Op* op;
-  void* ptr = nullptr;    // the result of an allocating op (nullptr for NULL)
+  void* ptr = nullptr; // the result of an allocating op (nullptr for NULL)
   bool allocating = false;
 };
 
 struct Block {
-  std::string name;  // the name it was bound to (may have been rebound since)
+  std::string name; // the name it was bound to (may have been rebound since)
   uint64_t requested = 0;
   int line = 0;
 };
@@ -54,4 +54,4 @@ private:
   std::map<uintptr_t, Block> live_;
 };
 
-}  // namespace hv::sim
+} // namespace hv::sim

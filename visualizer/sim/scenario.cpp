@@ -6,13 +6,16 @@
 namespace hv::sim {
 namespace {
 
-bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_name_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 std::vector<std::string_view> tokenize(std::string_view line) {
   std::vector<std::string_view> out;
   size_t i = 0;
   while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+      ++i;
     if (i >= line.size()) break;
     if (line[i] == '=') {
       out.push_back(line.substr(i, 1));
@@ -20,7 +23,8 @@ std::vector<std::string_view> tokenize(std::string_view line) {
       continue;
     }
     size_t j = i;
-    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r' && line[j] != '=') ++j;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r' && line[j] != '=')
+      ++j;
     out.push_back(line.substr(i, j - i));
     i = j;
   }
@@ -42,10 +46,14 @@ bool parse_number(std::string_view s, uint64_t* out) {
     for (size_t i = 2; i < s.size(); ++i) {
       int d;
       char c = s[i];
-      if (c >= '0' && c <= '9') d = c - '0';
-      else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-      else return false;
+      if (c >= '0' && c <= '9')
+        d = c - '0';
+      else if (c >= 'a' && c <= 'f')
+        d = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        d = c - 'A' + 10;
+      else
+        return false;
       if (v > (UINT64_MAX >> 4)) return false;
       v = (v << 4) | static_cast<uint64_t>(d);
     }
@@ -70,7 +78,7 @@ std::string quote(std::string_view s) {
   return q;
 }
 
-}  // namespace
+} // namespace
 
 bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err) {
   int lineno = 0;
@@ -82,7 +90,8 @@ bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err
   };
   while (pos <= text.size()) {
     size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    std::string_view line =
+        text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
     pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
     ++lineno;
     if (size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
@@ -93,7 +102,8 @@ bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err
     op.line = lineno;
     auto number = [&](std::string_view t, const char* what, uint64_t* out) {
       if (parse_number(t, out)) return true;
-      fail("bad " + std::string(what) + " " + quote(t) + ": expected a decimal or 0x-hex number that fits in 64 bits");
+      fail("bad " + std::string(what) + " " + quote(t) +
+           ": expected a decimal or 0x-hex number that fits in 64 bits");
       return false;
     };
 
@@ -108,8 +118,10 @@ bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err
     if (tok[0] == "mark") {
       if (tok.size() < 2) return fail("expected 'mark LABEL'");
       std::string_view rest = line.substr(line.find("mark") + 4);
-      while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
-      while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t' || rest.back() == '\r')) rest.remove_suffix(1);
+      while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t'))
+        rest.remove_prefix(1);
+      while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t' || rest.back() == '\r'))
+        rest.remove_suffix(1);
       op.kind = OpKind::Mark;
       op.label = rest;
       ops->push_back(std::move(op));
@@ -150,4 +162,4 @@ bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err
   return true;
 }
 
-}  // namespace hv::sim
+} // namespace hv::sim

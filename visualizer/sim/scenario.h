@@ -16,12 +16,12 @@ enum class OpKind { Malloc, Calloc, Realloc, Memalign, Free, Mark };
 
 struct Op {
   OpKind kind;
-  int line;              // 1-based line in the file
-  std::string name;      // result name (Malloc/Calloc/Realloc/Memalign) or the freed name
-  std::string old_name;  // Realloc: the name reallocated; empty means NULL
-  uint64_t a = 0;        // size; Calloc: count; Memalign: alignment
-  uint64_t b = 0;        // Calloc: element size; Memalign: size
-  std::string label;     // Mark
+  int line;             // 1-based line in the file
+  std::string name;     // result name (Malloc/Calloc/Realloc/Memalign) or the freed name
+  std::string old_name; // Realloc: the name reallocated; empty means NULL
+  uint64_t a = 0;       // size; Calloc: count; Memalign: alignment
+  uint64_t b = 0;       // Calloc: element size; Memalign: size
+  std::string label;    // Mark
 };
 
 struct ParseError {
@@ -32,4 +32,4 @@ struct ParseError {
 // Parses a whole scenario. On failure returns false and fills `err` (the first error).
 bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err);
 
-}  // namespace hv::sim
+} // namespace hv::sim
