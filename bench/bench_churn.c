@@ -8,17 +8,17 @@
 
 #define SLOTS 4096
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   long ops = bench_arg(argc, argv, 1, 20000000);
   bench_rng r = {(uint64_t)bench_arg(argc, argv, 2, 0x5eed) * 0x9e3779b97f4a7c15ull | 1};
-  static unsigned char *slot[SLOTS];
+  static unsigned char* slot[SLOTS];
   static uint32_t slot_size[SLOTS];
   uint64_t sum = 0, done = 0;
   uint64_t t0 = bench_now_ns();
   while (done < (uint64_t)ops) {
     uint32_t i = bench_below(&r, SLOTS);
     if (slot[i]) {
-      unsigned char *p = slot[i];
+      unsigned char* p = slot[i];
       uint32_t n = slot_size[i];
       sum = sum * 31 + p[0] + ((uint64_t)p[n - 1] << 8) + n;
       free(p);
@@ -28,7 +28,7 @@ int main(int argc, char **argv) {
     }
     uint32_t n = (bench_below(&r, 64) == 0) ? 4096 + bench_below(&r, 64 * 1024 + 1)
                                             : 8 + bench_below(&r, 1024 - 8 + 1);
-    unsigned char *p = malloc(n);
+    unsigned char* p = malloc(n);
     if (!p) {
       fprintf(stderr, "bench_churn: malloc(%u) failed\n", n);
       return 1;

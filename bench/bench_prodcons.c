@@ -17,7 +17,7 @@
 typedef struct {
   _Alignas(64) _Atomic uint64_t head; /* written by the consumer */
   _Alignas(64) _Atomic uint64_t tail; /* written by the producer */
-  _Alignas(64) void *slot[RING];
+  _Alignas(64) void* slot[RING];
 } ring;
 
 typedef struct {
@@ -35,27 +35,28 @@ typedef struct {
 } worker;
 
 /* Only the producer pushes, so a ring that is not full stays not full until its next push. */
-static int ring_full(ring *r) {
+static int ring_full(ring* r) {
   return atomic_load_explicit(&r->tail, memory_order_relaxed) -
-             atomic_load_explicit(&r->head, memory_order_acquire) == RING;
+             atomic_load_explicit(&r->head, memory_order_acquire) ==
+         RING;
 }
 
-static void ring_push(ring *r, void *p) {
+static void ring_push(ring* r, void* p) {
   uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
   r->slot[t & (RING - 1)] = p;
   atomic_store_explicit(&r->tail, t + 1, memory_order_release);
 }
 
-static void *ring_pop(ring *r) {
+static void* ring_pop(ring* r) {
   uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
   if (h == atomic_load_explicit(&r->tail, memory_order_acquire)) return NULL;
-  void *p = r->slot[h & (RING - 1)];
+  void* p = r->slot[h & (RING - 1)];
   atomic_store_explicit(&r->head, h + 1, memory_order_release);
   return p;
 }
 
-static void *work(void *arg) {
-  worker *w = arg;
+static void* work(void* arg) {
+  worker* w = arg;
   bench_rng r = {w->seed};
   long sent = 0, received = 0;
   uint64_t sum = 0;
@@ -64,7 +65,7 @@ static void *work(void *arg) {
     for (int burst = 0; burst < 32 && sent < w->count && !ring_full(w->out); burst++) {
       uint32_t size = (bench_below(&r, 100) == 0) ? 2048 + bench_below(&r, 8192)
                                                   : (uint32_t)sizeof(msg) + 1 + bench_below(&r, 480);
-      msg *m = malloc(size);
+      msg* m = malloc(size);
       if (!m) {
         fprintf(stderr, "bench_prodcons: malloc failed\n");
         exit(1);
@@ -73,16 +74,16 @@ static void *work(void *arg) {
       m->from = (uint32_t)w->id;
       m->seq = (uint64_t)sent;
       m->tag = (uint64_t)sent * 2654435761u + (uint64_t)w->id;
-      ((unsigned char *)m)[size - 1] = (unsigned char)(sent ^ size);
+      ((unsigned char*)m)[size - 1] = (unsigned char)(sent ^ size);
       ring_push(w->out, m);
       sent++;
       progress = 1;
     }
     for (int burst = 0; burst < 64; burst++) {
-      msg *m = ring_pop(w->in);
+      msg* m = ring_pop(w->in);
       if (!m) break;
       if (m->tag != m->seq * 2654435761u + m->from ||
-          ((unsigned char *)m)[m->size - 1] != (unsigned char)(m->seq ^ m->size)) {
+          ((unsigned char*)m)[m->size - 1] != (unsigned char)(m->seq ^ m->size)) {
         fprintf(stderr, "bench_prodcons: corrupted message\n");
         exit(1);
       }
@@ -97,7 +98,7 @@ static void *work(void *arg) {
   return NULL;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   long count = bench_arg(argc, argv, 1, 3000000);
   uint64_t seed = (uint64_t)bench_arg(argc, argv, 2, 0x5eed);
   static ring rings[THREADS];
@@ -105,8 +106,8 @@ int main(int argc, char **argv) {
   pthread_t th[THREADS];
   for (int i = 0; i < THREADS; i++) {
     int partner = i ^ 1;
-    w[i] = (worker){i, count, (seed + (uint64_t)i) * 0x9e3779b97f4a7c15ull | 1, &rings[i],
-                    &rings[partner], 0};
+    w[i] =
+        (worker){i, count, (seed + (uint64_t)i) * 0x9e3779b97f4a7c15ull | 1, &rings[i], &rings[partner], 0};
   }
   uint64_t t0 = bench_now_ns();
   for (int i = 0; i < THREADS; i++) {

@@ -10,12 +10,12 @@
 #define SIDE 1024
 #define LIMIT (128u << 10)
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   long steps = bench_arg(argc, argv, 1, 6000000);
   bench_rng r = {(uint64_t)bench_arg(argc, argv, 2, 0x5eed) * 0x9e3779b97f4a7c15ull | 1};
-  static unsigned char *buf[BUFS];
+  static unsigned char* buf[BUFS];
   static uint32_t len[BUFS];
-  static void *side[SIDE];
+  static void* side[SIDE];
   uint64_t sum = 0, ops = 0;
   uint64_t t0 = bench_now_ns();
   for (long s = 0; s < steps; s++) {
@@ -24,10 +24,14 @@ int main(int argc, char **argv) {
       uint32_t b = bench_below(&r, BUFS);
       uint32_t old = len[b];
       uint32_t nlen;
-      if (old == 0) nlen = 16;
-      else if (old > LIMIT) nlen = 0;
-      else if (bench_below(&r, 10) == 0) nlen = old * 2;
-      else nlen = old + 1 + bench_below(&r, 64);
+      if (old == 0)
+        nlen = 16;
+      else if (old > LIMIT)
+        nlen = 0;
+      else if (bench_below(&r, 10) == 0)
+        nlen = old * 2;
+      else
+        nlen = old + 1 + bench_below(&r, 64);
       if (nlen == 0) {
         sum += buf[b][old - 1] + buf[b][0];
         free(buf[b]);
@@ -36,7 +40,7 @@ int main(int argc, char **argv) {
         ops++;
         continue;
       }
-      unsigned char *p = realloc(buf[b], nlen);
+      unsigned char* p = realloc(buf[b], nlen);
       if (!p) {
         fprintf(stderr, "bench_realloc: realloc(%u) failed\n", nlen);
         return 1;
@@ -49,7 +53,8 @@ int main(int argc, char **argv) {
         }
       }
       p[0] = (unsigned char)b;
-      memset(p + (old ? old : 1), (int)(nlen & 0xff), nlen - (old ? old : 1) > 256 ? 256 : nlen - (old ? old : 1));
+      memset(p + (old ? old : 1), (int)(nlen & 0xff),
+             nlen - (old ? old : 1) > 256 ? 256 : nlen - (old ? old : 1));
       p[nlen - 1] = (unsigned char)(nlen * 13);
       sum = sum * 131 + nlen;
       buf[b] = p;
@@ -57,20 +62,22 @@ int main(int argc, char **argv) {
     } else {
       uint32_t i = bench_below(&r, SIDE);
       if (side[i]) {
-        sum += *(unsigned char *)side[i];
+        sum += *(unsigned char*)side[i];
         free(side[i]);
         side[i] = NULL;
       } else {
         uint32_t n = 16 + bench_below(&r, 600);
         side[i] = malloc(n);
         if (!side[i]) return 1;
-        *(unsigned char *)side[i] = (unsigned char)n;
+        *(unsigned char*)side[i] = (unsigned char)n;
       }
       ops++;
     }
   }
-  for (int b = 0; b < BUFS; b++) free(buf[b]);
-  for (int i = 0; i < SIDE; i++) free(side[i]);
+  for (int b = 0; b < BUFS; b++)
+    free(buf[b]);
+  for (int i = 0; i < SIDE; i++)
+    free(side[i]);
   uint64_t t1 = bench_now_ns();
   bench_report("bench_realloc", sum, ops, t1 - t0);
   return 0;

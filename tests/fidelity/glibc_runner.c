@@ -38,15 +38,15 @@ enum op_kind { OP_MALLOC, OP_CALLOC, OP_REALLOC, OP_MEMALIGN, OP_FREE };
 struct op {
   unsigned char kind;
   unsigned line;
-  int dst;      /* symbol bound by the op (-1 for free) */
-  int src;      /* realloc source / free target symbol; -1 for realloc NULL */
-  size_t a, b;  /* malloc: a=size; calloc: a=n b=size; realloc: a=size; memalign: a=align b=size */
+  int dst;     /* symbol bound by the op (-1 for free) */
+  int src;     /* realloc source / free target symbol; -1 for realloc NULL */
+  size_t a, b; /* malloc: a=size; calloc: a=n b=size; realloc: a=size; memalign: a=align b=size */
 };
 
 enum sym_state { SYM_UNBOUND = 0, SYM_LIVE = 1, SYM_FREED = 2 };
 
 struct sym {
-  const char *name;
+  const char* name;
   unsigned len;
 };
 
@@ -56,16 +56,16 @@ static unsigned g_nops;
 static struct sym g_syms[MAX_SYMS];
 static unsigned g_nsyms;
 static int g_hash[HASH_SIZE]; /* symbol index + 1, 0 = empty */
-static void *g_ptr[MAX_SYMS];
+static void* g_ptr[MAX_SYMS];
 static unsigned char g_state[MAX_SYMS];
-static void *g_result[MAX_OPS]; /* result of each op, in op order */
+static void* g_result[MAX_OPS];          /* result of each op, in op order */
 static unsigned char g_mmapped[MAX_OPS]; /* IS_MMAPPED bit of the result, read right after the op */
 static char g_out[OUT_SIZE];
-static char *g_envp[MAX_ENV];
-static const char *g_path;
+static char* g_envp[MAX_ENV];
+static const char* g_path;
 
 /* ---- tiny output helpers that never allocate ---- */
-static void put_str(int fd, const char *s) {
+static void put_str(int fd, const char* s) {
   size_t n = strlen(s);
   while (n > 0) {
     ssize_t w = write(fd, s, n);
@@ -78,18 +78,19 @@ static void put_str(int fd, const char *s) {
   }
 }
 
-static char *fmt_u(char *p, unsigned long v) {
+static char* fmt_u(char* p, unsigned long v) {
   char tmp[24];
   int n = 0;
   do {
     tmp[n++] = (char)('0' + v % 10);
     v /= 10;
   } while (v);
-  while (n) *p++ = tmp[--n];
+  while (n)
+    *p++ = tmp[--n];
   return p;
 }
 
-static char *fmt_hex(char *p, unsigned long v) {
+static char* fmt_hex(char* p, unsigned long v) {
   char tmp[24];
   int n = 0;
   *p++ = '0';
@@ -98,13 +99,14 @@ static char *fmt_hex(char *p, unsigned long v) {
     tmp[n++] = "0123456789abcdef"[v & 15];
     v >>= 4;
   } while (v);
-  while (n) *p++ = tmp[--n];
+  while (n)
+    *p++ = tmp[--n];
   return p;
 }
 
-static _Noreturn void fail(unsigned line, const char *msg, const char *arg, unsigned arglen) {
+static _Noreturn void fail(unsigned line, const char* msg, const char* arg, unsigned arglen) {
   char buf[1024];
-  char *p = buf;
+  char* p = buf;
   size_t n = strlen(g_path);
   if (n > 512) n = 512;
   memcpy(p, g_path, n);
@@ -132,17 +134,17 @@ static _Noreturn void fail(unsigned line, const char *msg, const char *arg, unsi
 }
 
 /* ---- environment sanitising ---- */
-static int env_is_malloc_affecting(const char *e) {
+static int env_is_malloc_affecting(const char* e) {
   return strncmp(e, "GLIBC_TUNABLES=", 15) == 0 || strncmp(e, "MALLOC_", 7) == 0 ||
          strncmp(e, "LD_PRELOAD=", 11) == 0;
 }
 
-static void sanitize_env(char **argv, char **envp) {
+static void sanitize_env(char** argv, char** envp) {
   int dirty = 0, n = 0;
-  for (char **e = envp; *e; e++)
+  for (char** e = envp; *e; e++)
     if (env_is_malloc_affecting(*e)) dirty = 1;
   if (!dirty) return;
-  for (char **e = envp; *e && n < MAX_ENV - 1; e++)
+  for (char** e = envp; *e && n < MAX_ENV - 1; e++)
     if (!env_is_malloc_affecting(*e)) g_envp[n++] = *e;
   g_envp[n] = 0;
   execve("/proc/self/exe", argv, g_envp);
@@ -156,17 +158,18 @@ static int is_name_char(char c) {
 }
 
 struct tok {
-  const char *s;
+  const char* s;
   unsigned len;
 };
 
-static int tok_eq(struct tok t, const char *s) {
+static int tok_eq(struct tok t, const char* s) {
   size_t n = strlen(s);
   return t.len == n && memcmp(t.s, s, n) == 0;
 }
 
 static void check_name(unsigned line, struct tok t) {
   if (t.len > 200) fail(line, "name longer than 200 characters", t.s, 40);
+  if (tok_eq(t, "NULL")) fail(line, "NULL is reserved and cannot be used as a name", 0, 0);
   for (unsigned i = 0; i < t.len; i++)
     if (!is_name_char(t.s[i])) fail(line, "invalid name (expected [A-Za-z0-9_]+):", t.s, t.len);
 }
@@ -178,10 +181,14 @@ static size_t parse_size(unsigned line, struct tok t) {
     for (i = 2; i < t.len; i++) {
       char c = t.s[i];
       unsigned d;
-      if (c >= '0' && c <= '9') d = (unsigned)(c - '0');
-      else if (c >= 'a' && c <= 'f') d = (unsigned)(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') d = (unsigned)(c - 'A' + 10);
-      else fail(line, "invalid hex number", t.s, t.len);
+      if (c >= '0' && c <= '9')
+        d = (unsigned)(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        d = (unsigned)(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        d = (unsigned)(c - 'A' + 10);
+      else
+        fail(line, "invalid hex number", t.s, t.len);
       if (v > (SIZE_MAX >> 4)) fail(line, "number too large", t.s, t.len);
       v = (v << 4) | d;
     }
@@ -198,9 +205,10 @@ static size_t parse_size(unsigned line, struct tok t) {
   return v;
 }
 
-static unsigned hash_name(const char *s, unsigned len) {
+static unsigned hash_name(const char* s, unsigned len) {
   unsigned h = 2166136261u;
-  for (unsigned i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+  for (unsigned i = 0; i < len; i++)
+    h = (h ^ (unsigned char)s[i]) * 16777619u;
   return h;
 }
 
@@ -210,7 +218,7 @@ static int intern(unsigned line, struct tok t) {
   for (;;) {
     int idx = g_hash[h];
     if (idx == 0) break;
-    struct sym *s = &g_syms[idx - 1];
+    struct sym* s = &g_syms[idx - 1];
     if (s->len == t.len && memcmp(s->name, t.s, t.len) == 0) return idx - 1;
     h = (h + 1) & (HASH_SIZE - 1);
   }
@@ -223,21 +231,29 @@ static int intern(unsigned line, struct tok t) {
 
 static void parse(void) {
   unsigned line = 0;
-  char *p = g_file;
+  char* p = g_file;
   while (*p) {
-    char *eol = strchr(p, '\n');
+    char* eol = strchr(p, '\n');
     if (!eol) eol = p + strlen(p);
     line++;
-    char *hash = memchr(p, '#', (size_t)(eol - p));
-    char *end = hash ? hash : eol;
+    char* hash = memchr(p, '#', (size_t)(eol - p));
+    char* end = hash ? hash : eol;
     struct tok toks[8];
     unsigned nt = 0;
-    char *q = p;
+    char* q = p;
+    /* Tokens are separated by spaces/tabs; '=' is a token of its own even when it touches its
+     * neighbours ("a=malloc 8"). "mark" takes the rest of the line as its label. */
     while (q < end) {
-      while (q < end && (*q == ' ' || *q == '\t' || *q == '\r')) q++;
+      while (q < end && (*q == ' ' || *q == '\t' || *q == '\r'))
+        q++;
       if (q >= end) break;
-      char *s = q;
-      while (q < end && *q != ' ' && *q != '\t' && *q != '\r') q++;
+      char* s = q;
+      if (*q == '=')
+        q++;
+      else
+        while (q < end && *q != ' ' && *q != '\t' && *q != '\r' && *q != '=')
+          q++;
+      if (nt == 1 && tok_eq(toks[0], "mark")) break;
       if (nt == 8) fail(line, "too many tokens", 0, 0);
       toks[nt].s = s;
       toks[nt].len = (unsigned)(q - s);
@@ -246,12 +262,9 @@ static void parse(void) {
     p = *eol ? eol + 1 : eol;
     if (nt == 0) continue;
 
-    if (tok_eq(toks[0], "mark")) {
-      if (nt < 2) fail(line, "mark needs a label", 0, 0);
-      continue; /* no-op for the runner */
-    }
+    if (tok_eq(toks[0], "mark")) continue; /* a label for the timeline: no-op for the runner */
     if (g_nops >= MAX_OPS) fail(line, "too many operations", 0, 0);
-    struct op *o = &g_ops[g_nops];
+    struct op* o = &g_ops[g_nops];
     o->line = line;
     o->src = -1;
     o->dst = -1;
@@ -300,10 +313,10 @@ static void validate(void) {
   for (unsigned i = 0; i < g_nops; i++)
     if (g_ops[i].kind == OP_REALLOC && g_ops[i].a >= ((size_t)1 << 40)) return;
   for (unsigned i = 0; i < g_nops; i++) {
-    struct op *o = &g_ops[i];
+    struct op* o = &g_ops[i];
     if (o->kind == OP_FREE || (o->kind == OP_REALLOC && o->src >= 0)) {
       if (g_state[o->src] != SYM_LIVE) {
-        const char *why = g_state[o->src] == SYM_FREED ? "name already freed:" : "unknown name:";
+        const char* why = g_state[o->src] == SYM_FREED ? "name already freed:" : "unknown name:";
         fail(o->line, why, g_syms[o->src].name, g_syms[o->src].len);
       }
       g_state[o->src] = SYM_FREED;
@@ -314,9 +327,9 @@ static void validate(void) {
 }
 
 /* The size word of the chunk holding user pointer p (glibc: mem - SIZE_SZ). */
-static size_t chunk_size_word(void *p) {
+static size_t chunk_size_word(void* p) {
   size_t w;
-  memcpy(&w, (const void *)((uintptr_t)p - sizeof(size_t)), sizeof w);
+  memcpy(&w, (const void*)((uintptr_t)p - sizeof(size_t)), sizeof w);
   return w;
 }
 
@@ -331,7 +344,8 @@ static size_t heap_alignment(void) {
     size_t a = g_ops[i].a;
     if (a > ((size_t)1 << 30)) continue; /* absurd: glibc will fail or mmap it */
     size_t p2 = 1;
-    while (p2 < a) p2 <<= 1;
+    while (p2 < a)
+      p2 <<= 1;
     if (p2 > want) want = p2;
   }
   return want;
@@ -339,37 +353,36 @@ static size_t heap_alignment(void) {
 
 static void run(void) {
   for (unsigned i = 0; i < g_nops; i++) {
-    struct op *o = &g_ops[i];
-    void *r = 0;
+    struct op* o = &g_ops[i];
+    void* r = 0;
     switch (o->kind) {
-      case OP_MALLOC:
-        r = malloc(o->a);
-        break;
-      case OP_CALLOC:
-        r = calloc(o->a, o->b);
-        break;
-      case OP_MEMALIGN:
-        r = memalign(o->a, o->b);
-        break;
-      case OP_REALLOC: {
-        void *old = 0;
-        if (o->src >= 0) {
-          if (g_state[o->src] != SYM_LIVE)
-            fail(o->line, "realloc of a name that is not live:", g_syms[o->src].name,
-                 g_syms[o->src].len);
-          old = g_ptr[o->src];
-        }
-        r = realloc(old, o->a);
-        /* success, or realloc(p, 0) which frees p: the source is gone */
-        if (o->src >= 0 && (r != 0 || o->a == 0)) g_state[o->src] = SYM_FREED;
-        break;
-      }
-      case OP_FREE:
+    case OP_MALLOC:
+      r = malloc(o->a);
+      break;
+    case OP_CALLOC:
+      r = calloc(o->a, o->b);
+      break;
+    case OP_MEMALIGN:
+      r = memalign(o->a, o->b);
+      break;
+    case OP_REALLOC: {
+      void* old = 0;
+      if (o->src >= 0) {
         if (g_state[o->src] != SYM_LIVE)
-          fail(o->line, "free of a name that is not live:", g_syms[o->src].name, g_syms[o->src].len);
-        free(g_ptr[o->src]);
-        g_state[o->src] = SYM_FREED;
-        continue;
+          fail(o->line, "realloc of a name that is not live:", g_syms[o->src].name, g_syms[o->src].len);
+        old = g_ptr[o->src];
+      }
+      r = realloc(old, o->a);
+      /* success, or realloc(p, 0) which frees p: the source is gone */
+      if (o->src >= 0 && (r != 0 || o->a == 0)) g_state[o->src] = SYM_FREED;
+      break;
+    }
+    case OP_FREE:
+      if (g_state[o->src] != SYM_LIVE)
+        fail(o->line, "free of a name that is not live:", g_syms[o->src].name, g_syms[o->src].len);
+      free(g_ptr[o->src]);
+      g_state[o->src] = SYM_FREED;
+      continue;
     }
     g_result[i] = r;
     /* Read the chunk header now: by the time results are printed the chunk may be freed/unmapped. */
@@ -379,9 +392,9 @@ static void run(void) {
   }
 }
 
-int main(int argc, char **argv, char **envp) {
+int main(int argc, char** argv, char** envp) {
   sanitize_env(argv, envp);
-  void *brk_at_entry = sbrk(0);
+  void* brk_at_entry = sbrk(0);
   if (argc != 2) {
     put_str(2, "usage: hv_glibc_runner FILE\n");
     return 2;
@@ -411,35 +424,35 @@ int main(int argc, char **argv, char **envp) {
   parse();
   validate();
 
-  void *brk_now = sbrk(0);
+  void* brk_now = sbrk(0);
   if (brk_now != brk_at_entry) {
     put_str(2, "hv_glibc_runner: brk moved before the first operation (something called malloc)\n");
     return 3;
   }
   size_t align = heap_alignment();
   size_t pad = (align - ((uintptr_t)brk_now & (align - 1))) & (align - 1);
-  if (pad && sbrk((intptr_t)pad) == (void *)-1) {
+  if (pad && sbrk((intptr_t)pad) == (void*)-1) {
     put_str(2, "hv_glibc_runner: cannot align the heap start with sbrk\n");
     return 3;
   }
-  void *heap_start = sbrk(0); /* immediately before the first operation */
+  void* heap_start = sbrk(0); /* immediately before the first operation */
   run();
 
   /* Only now may anything else allocate. Format into a static buffer anyway. */
-  char *p = g_out;
+  char* p = g_out;
   for (unsigned i = 0; i < g_nops; i++) {
-    struct op *o = &g_ops[i];
+    struct op* o = &g_ops[i];
     if (o->kind == OP_FREE) continue;
     if ((size_t)(p - g_out) > OUT_SIZE - 512) { /* flush */
       *p = 0;
       put_str(1, g_out);
       p = g_out;
     }
-    struct sym *s = &g_syms[o->dst];
+    struct sym* s = &g_syms[o->dst];
     memcpy(p, s->name, s->len);
     p += s->len;
     *p++ = ' ';
-    void *r = g_result[i];
+    void* r = g_result[i];
     if (!r) {
       memcpy(p, "null", 4);
       p += 4;
