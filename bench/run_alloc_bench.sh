@@ -78,7 +78,7 @@ for w in $workloads; do
   var=HV_BENCH_ARGS_$w
   # shellcheck disable=SC2206
   args=(${!var:-})
-  echo "running $w ${args[*]:-} ($reps x 2)..." >&2
+  echo "running $w${args[*]:+ ${args[*]}} ($reps x 2)..." >&2
   : >"$tmp/$w.glibc"
   : >"$tmp/$w.hvalloc"
   for ((i = 1; i <= reps; i++)); do

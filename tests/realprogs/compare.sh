@@ -203,13 +203,14 @@ test_git() {
 
 test_sort() {
   local lines=${HV_SORT_LINES:-1450000}
-  # ~50 bytes a line: a number, a word-ish key and filler, from a fixed LCG
+  # ~36 bytes a line: a number, a word-ish key and filler. Park-Miller LCG: every intermediate
+  # value stays below 2^53, so awk's doubles compute it exactly (no collapse into a short cycle).
   awk -v n="$lines" 'BEGIN {
     x = 12345; a = "abcdefghijklmnopqrstuvwxyz";
     for (i = 0; i < n; i++) {
-      x = (x * 1103515245 + 12345) % 2147483648; k = x;
-      w = ""; for (j = 0; j < 8; j++) { w = w substr(a, k % 26 + 1, 1); k = int(k / 26); }
-      x = (x * 1103515245 + 12345) % 2147483648;
+      x = (x * 16807) % 2147483647; k = x;
+      w = ""; for (j = 0; j < 6; j++) { w = w substr(a, k % 26 + 1, 1); k = int(k / 26); }
+      x = (x * 16807) % 2147483647;
       printf "%d %s %s line%d\n", x % 1000003, w, (x % 3 ? "alpha" : "bravo-charlie"), i;
     }
   }' >"$work/input.txt" || fail "generating the input failed"
