@@ -25,6 +25,20 @@ else
   echo "ok: GLIBC_TUNABLES/MALLOC_* are ignored"
 fi
 
+# Offsets must not depend on ASLR: the brk start is random (page aligned) in every run, and the
+# runner aligns the heap start to the largest memalign alignment so big alignments stay stable.
+printf 'a = malloc 24\nb = memalign 8192 100\nc = memalign 65536 5000\nd = memalign 4096 10\nfree b\ne = malloc 5000\n' > "$tmp/aslr.hvs"
+first=$("$runner" "$tmp/aslr.hvs")
+same=1
+for i in 1 2 3 4 5 6 7 8; do
+  [ "$("$runner" "$tmp/aslr.hvs")" = "$first" ] || same=0
+done
+if [ "$same" -ne 1 ] || [ -z "$first" ]; then
+  echo "FAIL: memalign offsets change from run to run (ASLR)"; fail=1
+else
+  echo "ok: memalign 4096/8192/65536 offsets identical over 9 runs: $(echo $first)"
+fi
+
 printf 'a = malloc 24\nfree a\nfree a\n' > "$tmp/bad.hvs"
 err=$("$runner" "$tmp/bad.hvs" 2>&1 >/dev/null); rc=$?
 case "$err" in
