@@ -68,6 +68,7 @@ cores=$(nproc)
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- machine: $(uname -m), $cpu, $cores cores"
   echo "- glibc: $(ldd --version 2>&1 | head -n1 | sed 's/^ldd //')"
+  echo "- hvalloc: $lib (repository at $(git -C "$here" describe --always --dirty 2>/dev/null || echo unknown) when measured)"
   echo "- method: $reps runs per contender, interleaved glibc/hvalloc; medians; hvalloc = LD_PRELOAD=$(basename "$lib")"
   echo
   echo "| workload | glibc wall (s) | hvalloc wall (s) | ratio | glibc user+sys (s) | hvalloc user+sys (s) | cpu ratio | target | ok |"
