@@ -92,6 +92,11 @@ private:
   // The algorithm (malloc.c)
   void* int_malloc(Arena* av, size_t bytes);
   void int_free(Arena* av, Chunk* p, bool have_lock);
+  bool free_checks_and_tcache(ThreadState& ts, Chunk* p, size_t size);
+  __attribute__((noinline)) void tcache_double_free_scan(ThreadState& ts, TcacheEntry* e, size_t tc_idx);
+  __attribute__((noinline)) void int_free_bins(Arena* av, Chunk* p, size_t size, bool have_lock);
+  __attribute__((noinline, cold)) void free_mmapped(Chunk* p);
+  __attribute__((noinline)) void* malloc_from_arena(ThreadState& ts, size_t bytes);
   void* int_realloc(Arena* av, Chunk* oldp, size_t oldsize, size_t nb);
   void* int_memalign(Arena* av, size_t alignment, size_t bytes);
   void* mid_memalign(size_t alignment, size_t bytes);

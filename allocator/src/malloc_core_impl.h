@@ -1,8 +1,8 @@
 // malloc_core_impl.h - the body of MallocCore<P>: glibc 2.36's malloc, learned from its documented
 // algorithm and reproduced decision for decision, since a student must see the same layout.
 //
-// Included by exactly one .cpp per platform (malloc_sim.cpp, malloc_real.cpp), which instantiate
-// the template. Sections: [init] [arenas] [heaps] [tcache] [sysmalloc/trim] [malloc] [free]
+// Included by exactly one .cpp per platform (malloc_sim.cpp; preload.cpp for the real allocator), which
+// instantiate the template. Sections: [init] [arenas] [heaps] [tcache] [sysmalloc/trim] [malloc] [free]
 // [consolidate] [realloc] [memalign] [api] [info] [fork].
 // Must not: allocate through anything but P, or call into code that may call malloc.
 #pragma once
@@ -1087,33 +1087,46 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
 
 // ============================================================================ [free]
 
-template <class P> void MallocCore<P>::int_free(Arena* av, Chunk* p, bool have_lock) {
-  size_t size = p->size();
+// glibc's _int_free, first half: the sanity checks and the tcache. Returns true if the tcache
+// took the chunk. Inlined into free() so the common case makes no further call.
+template <class P>
+inline __attribute__((always_inline)) bool MallocCore<P>::free_checks_and_tcache(ThreadState& ts, Chunk* p,
+                                                                                 size_t size) {
   if (reinterpret_cast<uintptr_t>(p) > static_cast<uintptr_t>(0) - size || misaligned_chunk(p))
     corrupt("free(): invalid pointer", chunk2mem(p));
   if (size < kMinSize || !aligned_ok(size)) corrupt("free(): invalid size", chunk2mem(p));
-
-  ThreadState& ts = plat_.thread();
-  {
-    size_t tc_idx = csize2tidx(size);
-    if (ts.tcache != nullptr && tc_idx < mp_.tcache_bins) {
-      TcacheEntry* e = static_cast<TcacheEntry*>(chunk2mem(p));
-      if (__builtin_expect(e->key == tcache_key_, 0)) {
-        size_t cnt = 0;
-        for (TcacheEntry* tmp = ts.tcache->entries[tc_idx]; tmp; tmp = reveal_ptr(&tmp->next), ++cnt) {
-          if (cnt >= mp_.tcache_count) corrupt("free(): too many chunks detected in tcache", e);
-          if (!aligned_ok(reinterpret_cast<uintptr_t>(tmp)))
-            corrupt("free(): unaligned chunk detected in tcache 2", tmp);
-          if (tmp == e) corrupt("free(): double free detected in tcache 2", e);
-        }
-      }
-      if (ts.tcache->counts[tc_idx] < mp_.tcache_count) {
-        tcache_put(ts, p, tc_idx);
-        return;
-      }
+  size_t tc_idx = csize2tidx(size);
+  if (ts.tcache != nullptr && tc_idx < mp_.tcache_bins) {
+    TcacheEntry* e = static_cast<TcacheEntry*>(chunk2mem(p));
+    if (__builtin_expect(e->key == tcache_key_, 0)) tcache_double_free_scan(ts, e, tc_idx);
+    if (ts.tcache->counts[tc_idx] < mp_.tcache_count) {
+      tcache_put(ts, p, tc_idx);
+      return true;
     }
   }
+  return false;
+}
 
+// The key matched: either a double free or (1 in 2^64) user data that equals the key.
+template <class P>
+void MallocCore<P>::tcache_double_free_scan(ThreadState& ts, TcacheEntry* e, size_t tc_idx) {
+  size_t cnt = 0;
+  for (TcacheEntry* tmp = ts.tcache->entries[tc_idx]; tmp; tmp = reveal_ptr(&tmp->next), ++cnt) {
+    if (cnt >= mp_.tcache_count) corrupt("free(): too many chunks detected in tcache", e);
+    if (!aligned_ok(reinterpret_cast<uintptr_t>(tmp)))
+      corrupt("free(): unaligned chunk detected in tcache 2", tmp);
+    if (tmp == e) corrupt("free(): double free detected in tcache 2", e);
+  }
+}
+
+template <class P> void MallocCore<P>::int_free(Arena* av, Chunk* p, bool have_lock) {
+  size_t size = p->size();
+  if (free_checks_and_tcache(plat_.thread(), p, size)) return;
+  int_free_bins(av, p, size, have_lock);
+}
+
+// glibc's _int_free, second half: fastbins, or coalescing into the unsorted bin or top, trimming.
+template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t size, bool have_lock) {
   const bool single = plat_.single_threaded();
   if (size <= global_max_fast_) {
     Chunk* nxt = p->at(static_cast<ptrdiff_t>(size));
@@ -1148,7 +1161,9 @@ template <class P> void MallocCore<P>::int_free(Arena* av, Chunk* p, bool have_l
   }
 
   if (p->is_mmapped()) {
+    int err = errno;
     munmap_chunk(p);
+    errno = err;
     return;
   }
 
@@ -1200,12 +1215,14 @@ template <class P> void MallocCore<P>::int_free(Arena* av, Chunk* p, bool have_l
   }
 
   if (size >= kFastbinConsolidationThreshold) {
+    int err = errno; // trimming makes system calls; free() must not change errno
     if (detail::atomic_load(&av->have_fastchunks)) malloc_consolidate(av);
     if (av == &main_arena_) {
       if (av->top->size() >= mp_.trim_threshold) systrim(mp_.top_pad, av);
     } else {
       heap_trim(heap_for_ptr(av->top), mp_.top_pad);
     }
+    errno = err;
   }
   if (!have_lock) av->mutex.unlock();
 }
@@ -1388,7 +1405,7 @@ template <class P> void* MallocCore<P>::mid_memalign(size_t alignment, size_t by
 template <class P> void* MallocCore<P>::malloc(size_t bytes) {
   if (__builtin_expect(!initialized_, 0)) init();
   size_t tbytes = checked_request2size(bytes);
-  if (tbytes == 0) {
+  if (__builtin_expect(tbytes == 0, 0)) {
     errno = ENOMEM;
     return nullptr;
   }
@@ -1396,6 +1413,11 @@ template <class P> void* MallocCore<P>::malloc(size_t bytes) {
   ThreadState& ts = plat_.thread();
   if (__builtin_expect(ts.tcache == nullptr, 0)) tcache_init(ts);
   if (tc_idx < mp_.tcache_bins && ts.tcache && ts.tcache->counts[tc_idx] > 0) return tcache_get(ts, tc_idx);
+  return malloc_from_arena(ts, bytes);
+}
+
+// malloc() past the tcache: the arena, locked unless the process is single-threaded.
+template <class P> void* MallocCore<P>::malloc_from_arena(ThreadState& ts, size_t bytes) {
   if (plat_.single_threaded()) return int_malloc(&main_arena_, bytes);
   Arena* ar = arena_get(ts, bytes);
   void* victim = int_malloc(ar, bytes);
@@ -1407,23 +1429,28 @@ template <class P> void* MallocCore<P>::malloc(size_t bytes) {
   return victim;
 }
 
+// free() leaves errno as it found it (POSIX 2024, and glibc). Only munmap_chunk and the trim
+// paths make system calls, so only they save and restore it; the tcache path never touches it.
 template <class P> void MallocCore<P>::free(void* mem) {
   if (mem == nullptr) return;
-  int err = errno;
   Chunk* p = mem2chunk(mem);
-  if (p->is_mmapped()) {
-    if (!mp_.no_dyn_threshold && p->size_nomask() > mp_.mmap_threshold &&
-        p->size_nomask() <= kDefaultMmapThresholdMax) {
-      mp_.mmap_threshold = p->size();
-      mp_.trim_threshold = 2 * mp_.mmap_threshold;
-    }
-    munmap_chunk(p);
-  } else {
-    if (!p->non_main() && !in_main_range(p)) corrupt("free(): invalid pointer", mem);
-    ThreadState& ts = plat_.thread();
-    if (__builtin_expect(ts.tcache == nullptr, 0)) tcache_init(ts);
-    int_free(arena_for_chunk(p), p, false);
+  if (__builtin_expect(p->is_mmapped(), 0)) return free_mmapped(p);
+  if (!p->non_main() && !in_main_range(p)) corrupt("free(): invalid pointer", mem);
+  ThreadState& ts = plat_.thread();
+  if (__builtin_expect(ts.tcache == nullptr, 0)) tcache_init(ts);
+  size_t size = p->size();
+  if (free_checks_and_tcache(ts, p, size)) return;
+  int_free_bins(arena_for_chunk(p), p, size, false);
+}
+
+template <class P> void MallocCore<P>::free_mmapped(Chunk* p) {
+  int err = errno;
+  if (!mp_.no_dyn_threshold && p->size_nomask() > mp_.mmap_threshold &&
+      p->size_nomask() <= kDefaultMmapThresholdMax) {
+    mp_.mmap_threshold = p->size();
+    mp_.trim_threshold = 2 * mp_.mmap_threshold;
   }
+  munmap_chunk(p);
   errno = err;
 }
 

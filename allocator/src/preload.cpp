@@ -6,7 +6,7 @@
 // malloc that the first malloc depends on (ld.so calls malloc before our constructor runs).
 #include "heap_walk.h"
 #include "heapviz/hvalloc.h"
-#include "malloc_core.h"
+#include "malloc_core_impl.h" // the whole algorithm, so the exported entry points inline it
 
 #include <cerrno>
 #include <cstdlib>
