@@ -1,6 +1,11 @@
-// commands.h - one function per heapviz subcommand; each returns the process exit status.
+// commands.h - one function per heapviz subcommand; each returns the process exit status
+// (0 ok, 1 a check failed, 2 bad input or usage).
 #pragma once
 
 namespace hv::cli {
-int cmd_sim(int argc, char** argv);
-}
+int cmd_sim(int argc, char** argv);     // cmd_sim.cpp
+int cmd_record(int argc, char** argv);  // cmd_record.cpp
+int cmd_check(int argc, char** argv);   // cmd_check.cpp
+int cmd_stats(int argc, char** argv);   // cmd_stats.cpp
+int cmd_dump(int argc, char** argv);    // cmd_dump.cpp
+}  // namespace hv::cli

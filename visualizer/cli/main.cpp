@@ -18,6 +18,14 @@ const char* kUsage =
     "        run a scenario (docs/scenarios.md) on the simulated allocator and print the heap;\n"
     "        --offsets prints 'NAME OFFSET' per allocation instead; --check runs the heap\n"
     "        checker after every operation\n"
+    "  record [-o FILE] -- PROGRAM [ARGS...]\n"
+    "        run a program on libhvalloc.so and record its heap events to a trace\n"
+    "  check FILE\n"
+    "        validate a trace and replay it (against its snapshots, if any)\n"
+    "  stats [--json] FILE\n"
+    "        event counts, calls, peak heap and live bytes, fragmentation, threads\n"
+    "  dump [--from N] [--count M] FILE\n"
+    "        print events, one per line\n"
     "  help  show this text\n";
 
 } // namespace
@@ -33,6 +41,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "sim") return hv::cli::cmd_sim(argc - 2, argv + 2);
+  if (cmd == "record") return hv::cli::cmd_record(argc - 2, argv + 2);
+  if (cmd == "check") return hv::cli::cmd_check(argc - 2, argv + 2);
+  if (cmd == "stats") return hv::cli::cmd_stats(argc - 2, argv + 2);
+  if (cmd == "dump") return hv::cli::cmd_dump(argc - 2, argv + 2);
   fprintf(stderr, "heapviz: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

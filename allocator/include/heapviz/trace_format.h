@@ -1,0 +1,174 @@
+// trace_format.h - the heapviz trace (.hvt): one header for the writer (libhvalloc, heapviz sim)
+// and the reader (visualizer/trace). Byte layouts, the version policy and the changelog are in
+// docs/trace-format.md; keep the two in step.
+//
+// A file is a FileHeader (variable length: it ends with the command line), then self-contained
+// blocks, each a BlockHeader followed by its payload of encoded events. A process that dies
+// leaves a readable prefix: every block is complete on its own, and a torn last block is
+// detected by its sizes and CRC.
+//
+// Must not: depend on anything but the C++ standard headers below (the allocator includes it).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace hv::trace {
+
+inline constexpr char kFileMagic[8] = {'H', 'V', 'T', 'R', 'A', 'C', 'E', '\0'};
+inline constexpr uint32_t kVersion = 1;  // bump on any incompatible change; see the changelog
+inline constexpr uint32_t kBlockMagic = 0x31425648;  // "HVB1" little-endian
+
+// ---- File header ---------------------------------------------------------------------------
+enum FileFlags : uint32_t {
+  kFileZstd = 1u << 0,      // some blocks may be zstd-compressed
+  kFileSnapshots = 1u << 1, // HEAPVIZ_VERIFY was on: SNAPSHOT events are present
+  kFileSimulated = 1u << 2, // written by heapviz sim (addresses are in a simulated region)
+};
+
+enum Param : int {  // indices into FileHeader::params
+  kParamMmapThreshold = 0,
+  kParamTrimThreshold,
+  kParamTopPad,
+  kParamMmapMax,
+  kParamArenaMax,
+  kParamArenaTest,
+  kParamTcacheCount,
+  kParamMaxFast,
+  kNumParams = 8
+};
+
+#pragma pack(push, 1)
+struct FileHeader {
+  char magic[8];          // kFileMagic
+  uint32_t version;       // kVersion
+  uint32_t header_size;   // bytes from the start of the file to the first block (multiple of 8)
+  uint8_t little_endian;  // 1
+  uint8_t pointer_size;   // 8
+  uint16_t reserved0;
+  uint32_t page_size;
+  char policy[16];        // "glibc-2.36", NUL-padded
+  uint64_t params[kNumParams];
+  uint64_t heap_base;     // the program break before the first allocation (0 if unknown)
+  uint32_t pid;
+  uint32_t ppid;
+  uint64_t start_unix_ns; // wall clock at start (CLOCK_REALTIME)
+  uint64_t start_mono_ns; // CLOCK_MONOTONIC at start: event timestamps are on this clock
+  uint32_t flags;         // FileFlags
+  uint32_t cmdline_len;   // bytes of command line that follow (arguments separated by NUL)
+  // followed by cmdline_len bytes, then zero padding up to header_size
+};
+#pragma pack(pop)
+static_assert(sizeof(FileHeader) == 144, "FileHeader layout is part of the format");
+
+// ---- Blocks --------------------------------------------------------------------------------
+enum BlockFlags : uint16_t { kBlockZstd = 1u << 0 };
+
+#pragma pack(push, 1)
+struct BlockHeader {
+  uint32_t magic;        // kBlockMagic
+  uint16_t flags;        // BlockFlags
+  uint16_t reserved;
+  uint32_t raw_size;     // payload bytes once decompressed
+  uint32_t stored_size;  // payload bytes that follow this header in the file
+  uint32_t tid;          // the thread that wrote every event of the block
+  uint32_t nevents;
+  uint64_t first_seq;    // sequence-number origin of the block (see Event encoding)
+  uint64_t base_ns;      // timestamp origin (CLOCK_MONOTONIC ns)
+  uint64_t base_addr;    // address-register origin
+  uint32_t arena;        // arena index in force at the start of the block
+  uint32_t crc32;        // CRC-32 (IEEE, as zlib) of the stored payload
+};
+#pragma pack(pop)
+static_assert(sizeof(BlockHeader) == 56, "BlockHeader layout is part of the format");
+
+inline constexpr uint32_t kMaxBlockPayload = 1u << 20;  // readers reject larger blocks
+
+// ---- Events --------------------------------------------------------------------------------
+// Every event is: u8 type, varint seq_delta, varint ts_delta, then its fields, where
+//   varint  = unsigned LEB128 (at most 10 bytes)
+//   seq     = previous event's seq in this block (block.first_seq before the first) + seq_delta
+//   ts      = previous event's ts in this block (block.base_ns before the first) + ts_delta
+//   A  addr = zigzag varint of (addr - R); then R = addr. R starts at block.base_addr.
+//   U  usize = varint (a byte count as the program asked for it)
+//   C  csize = varint of (chunk size / 16) (chunk sizes are multiples of 16)
+//   S  svarint = zigzag varint
+//   B  u8
+// The arena of an event is the block's current arena: block.arena, changed by ARENA events.
+enum class Ev : uint8_t {
+  // API calls (what the program asked, what it got)
+  Malloc = 0x01,    // U size, A result
+  Calloc = 0x02,    // U n, U elem_size, A result
+  Realloc = 0x03,   // A old, U size, A result
+  Memalign = 0x04,  // U alignment, U size, A result (memalign, aligned_alloc, posix_memalign, valloc, pvalloc)
+  Free = 0x05,      // A ptr
+
+  // Chunk-level changes (what the allocator did). Addresses are chunk starts (user ptr - 16).
+  ChunkAlloc = 0x10,  // A chunk, C size: the chunk is handed to the program (in use)
+  ChunkFree = 0x11,   // A chunk, C size: the program gave it back (in hand until placed)
+  Split = 0x12,       // A chunk, C first, C rest: [chunk, +first) stays, [chunk+first, +rest) is new
+  Merge = 0x13,       // B how, A result, C size, A absorbed: how = MergeHow
+  BinIn = 0x14,       // A chunk, C size, B bin kind, B index
+  BinOut = 0x15,      // A chunk, B bin kind, B index
+  Top = 0x16,         // A chunk, C size: the current arena's top chunk is now this one
+  Fence = 0x17,       // A chunk, C size: an unusable in-use chunk (fencepost, scrap of an old top)
+  ReallocInPlace = 0x18,  // A chunk, C old size, C new size
+  ReallocMoved = 0x19,    // A old chunk, A new chunk
+
+  // Arenas, heaps and the OS
+  ArenaNew = 0x20,    // U index, A arena struct
+  HeapNew = 0x21,     // A start, U size: a region of the current arena (main: an sbrk segment)
+  HeapResize = 0x22,  // A start, U new size
+  HeapFree = 0x23,    // A start
+  Sbrk = 0x24,        // A old break, S delta
+  Mmap = 0x25,        // A addr, U length
+  Munmap = 0x26,      // A addr, U length
+  MmapChunk = 0x27,   // A chunk, U chunk size (mapping length minus the leading offset)
+  MunmapChunk = 0x28, // A chunk
+  Trim = 0x29,        // U bytes released (systrim, heap_trim, malloc_trim)
+
+  // Context, diagnostics, annotations
+  Arena = 0x30,     // U index: later events of this block belong to this arena
+  Error = 0x31,     // B ErrorCode, A address
+  Mark = 0x32,      // U length, then that many bytes of label (at most 255)
+  Snapshot = 0x40,  // U nchunks, B flags (SnapshotFlags), then per chunk: A chunk, C size, B ChunkState, B bin index
+  Stack = 0x41,     // reserved for call stacks (a later version); readers skip U length + bytes
+};
+
+enum class MergeHow : uint8_t { WithPrev = 0, WithNext = 1, IntoTop = 2 };
+enum class BinKind : uint8_t { None = 0, Tcache = 1, Fast = 2, Unsorted = 3, Small = 4, Large = 5 };
+// States in snapshots (and in the replay model).
+enum class ChunkState : uint8_t { InUse = 0, Tcache = 1, Fast = 2, Unsorted = 3, Small = 4, Large = 5, Top = 6, Fence = 7, Mmapped = 8 };
+enum SnapshotFlags : uint8_t {
+  // Taken while other threads could run lockless tcache/fastbin operations: Tcache and Fast
+  // chunks are reported as InUse; compare the coarse classes only.
+  kSnapshotCoarse = 1,
+};
+enum class ErrorCode : uint8_t {
+  InvalidPointer = 1,  // free(): invalid pointer (and realloc/munmap_chunk variants)
+  DoubleFree = 2,      // double free detected (tcache, fasttop, top, !prev, out)
+  CorruptedSize = 3,   // corrupted size vs. prev_size, invalid size/next size
+  CorruptedList = 4,   // corrupted double-linked list, unsorted/large bin corruption
+  Other = 5,
+};
+
+inline constexpr int kNumEventTypes = 0x42;
+// Name of an event type for dump output; nullptr if the type is unknown.
+const char* event_name(Ev e);
+
+// ---- Encoding helpers (shared by writer and reader) -----------------------------------------
+inline uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+inline int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+// Writes v as LEB128 at p (room for 10 bytes needed); returns the new end.
+inline uint8_t* put_varint(uint8_t* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<uint8_t>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<uint8_t>(v);
+  return p;
+}
+// CRC-32 (IEEE 802.3, reflected, as zlib's crc32()).
+uint32_t crc32(const void* data, size_t len, uint32_t crc = 0);
+
+}  // namespace hv::trace

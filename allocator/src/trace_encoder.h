@@ -1,0 +1,94 @@
+// trace_encoder.h - builds one trace block in a caller-provided buffer (docs/trace-format.md).
+//
+// Owns: the event encoding (varints, deltas, the address register) and block finishing (header,
+// CRC). Used by the allocator's trace writer and by tests that need hand-made traces.
+// Must not: allocate, lock, or do I/O.
+#pragma once
+
+#include "heapviz/trace_format.h"
+
+#include <cstring>
+
+namespace hv::trace {
+
+class BlockEncoder {
+public:
+  // buf must hold sizeof(BlockHeader) + capacity bytes; events go after the header.
+  void reset(uint8_t* buf, size_t capacity) {
+    buf_ = buf;
+    cap_ = capacity;
+    clear();
+  }
+  bool empty() const { return n_ == 0; }
+  size_t payload_size() const { return static_cast<size_t>(p_ - payload()); }
+  // True if an event of up to `bytes` encoded bytes still fits.
+  bool fits(size_t bytes) const { return payload_size() + bytes <= cap_; }
+
+  // Starts an event. The first event of a block fixes the block's origins.
+  void begin_event(Ev type, uint64_t seq, uint64_t ts_ns, uint32_t tid, uint32_t arena) {
+    if (n_ == 0) {
+      hdr_.tid = tid;
+      hdr_.first_seq = seq;
+      hdr_.base_ns = ts_ns;
+      hdr_.base_addr = 0;
+      hdr_.arena = arena;
+      last_seq_ = seq;
+      last_ts_ = ts_ns;
+      last_addr_ = 0;
+    }
+    *p_++ = static_cast<uint8_t>(type);
+    p_ = put_varint(p_, seq - last_seq_);
+    p_ = put_varint(p_, ts_ns >= last_ts_ ? ts_ns - last_ts_ : 0);
+    last_seq_ = seq;
+    if (ts_ns > last_ts_) last_ts_ = ts_ns;
+    ++n_;
+  }
+  void addr(uint64_t a) {
+    p_ = put_varint(p_, zigzag(static_cast<int64_t>(a - last_addr_)));
+    last_addr_ = a;
+  }
+  void usize(uint64_t v) { p_ = put_varint(p_, v); }
+  void csize(uint64_t v) { p_ = put_varint(p_, v >> 4); }
+  void svarint(int64_t v) { p_ = put_varint(p_, zigzag(v)); }
+  void byte(uint8_t v) { *p_++ = v; }
+  void bytes(const void* d, size_t n) {
+    memcpy(p_, d, n);
+    p_ += n;
+  }
+
+  // Fills in the header; returns the block's total size (header + payload) at buf.
+  size_t finish() {
+    hdr_.magic = kBlockMagic;
+    hdr_.flags = 0;
+    hdr_.reserved = 0;
+    hdr_.raw_size = static_cast<uint32_t>(payload_size());
+    hdr_.stored_size = hdr_.raw_size;
+    hdr_.nevents = n_;
+    hdr_.crc32 = crc32(payload(), payload_size());
+    memcpy(buf_, &hdr_, sizeof hdr_);
+    return sizeof(BlockHeader) + payload_size();
+  }
+  void clear() {
+    p_ = payload();
+    n_ = 0;
+    memset(&hdr_, 0, sizeof hdr_);
+  }
+  uint8_t* data() const { return buf_; }
+
+private:
+  uint8_t* payload() const { return buf_ + sizeof(BlockHeader); }
+  uint8_t* buf_ = nullptr;
+  uint8_t* p_ = nullptr;
+  size_t cap_ = 0;
+  uint32_t n_ = 0;
+  BlockHeader hdr_{};
+  uint64_t last_seq_ = 0, last_ts_ = 0, last_addr_ = 0;
+};
+
+// Builds a FileHeader (plus command line) into out (header_size bytes); returns header_size.
+// out must have room for sizeof(FileHeader) + cmdline_len + 8.
+size_t build_file_header(uint8_t* out, const char* policy, const uint64_t params[kNumParams], uint64_t heap_base,
+                         uint32_t pid, uint32_t ppid, uint64_t start_unix_ns, uint64_t start_mono_ns, uint32_t flags,
+                         const char* cmdline, uint32_t cmdline_len, uint32_t page_size);
+
+}  // namespace hv::trace

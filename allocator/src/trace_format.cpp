@@ -1,0 +1,91 @@
+// trace_format.cpp - the few out-of-line pieces of the trace format: CRC-32, event names, and
+// the file header builder. No allocation (linked into libhvalloc.so).
+#include "trace_encoder.h"
+
+namespace hv::trace {
+
+namespace {
+struct CrcTable {
+  uint32_t t[256];
+  constexpr CrcTable() : t() {
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+  }
+};
+constexpr CrcTable kCrc;
+}  // namespace
+
+uint32_t crc32(const void* data, size_t len, uint32_t crc) {
+  const uint8_t* p = static_cast<const uint8_t*>(data);
+  crc = ~crc;
+  for (size_t i = 0; i < len; ++i) crc = kCrc.t[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+  return ~crc;
+}
+
+const char* event_name(Ev e) {
+  switch (e) {
+  case Ev::Malloc: return "malloc";
+  case Ev::Calloc: return "calloc";
+  case Ev::Realloc: return "realloc";
+  case Ev::Memalign: return "memalign";
+  case Ev::Free: return "free";
+  case Ev::ChunkAlloc: return "chunk_alloc";
+  case Ev::ChunkFree: return "chunk_free";
+  case Ev::Split: return "split";
+  case Ev::Merge: return "merge";
+  case Ev::BinIn: return "bin_in";
+  case Ev::BinOut: return "bin_out";
+  case Ev::Top: return "top";
+  case Ev::Fence: return "fence";
+  case Ev::ReallocInPlace: return "realloc_in_place";
+  case Ev::ReallocMoved: return "realloc_moved";
+  case Ev::ArenaNew: return "arena_new";
+  case Ev::HeapNew: return "heap_new";
+  case Ev::HeapResize: return "heap_resize";
+  case Ev::HeapFree: return "heap_free";
+  case Ev::Sbrk: return "sbrk";
+  case Ev::Mmap: return "mmap";
+  case Ev::Munmap: return "munmap";
+  case Ev::MmapChunk: return "mmap_chunk";
+  case Ev::MunmapChunk: return "munmap_chunk";
+  case Ev::Trim: return "trim";
+  case Ev::Arena: return "arena";
+  case Ev::Error: return "error";
+  case Ev::Mark: return "mark";
+  case Ev::Snapshot: return "snapshot";
+  case Ev::Stack: return "stack";
+  }
+  return nullptr;
+}
+
+size_t build_file_header(uint8_t* out, const char* policy, const uint64_t params[kNumParams], uint64_t heap_base,
+                         uint32_t pid, uint32_t ppid, uint64_t start_unix_ns, uint64_t start_mono_ns, uint32_t flags,
+                         const char* cmdline, uint32_t cmdline_len, uint32_t page_size) {
+  FileHeader h;
+  memset(&h, 0, sizeof h);
+  memcpy(h.magic, kFileMagic, sizeof h.magic);
+  h.version = kVersion;
+  size_t total = (sizeof(FileHeader) + cmdline_len + 7) & ~size_t(7);
+  h.header_size = static_cast<uint32_t>(total);
+  h.little_endian = 1;
+  h.pointer_size = sizeof(void*);
+  h.page_size = page_size;
+  for (size_t i = 0; i < sizeof h.policy - 1 && policy[i]; ++i) h.policy[i] = policy[i];
+  for (int i = 0; i < kNumParams; ++i) h.params[i] = params[i];
+  h.heap_base = heap_base;
+  h.pid = pid;
+  h.ppid = ppid;
+  h.start_unix_ns = start_unix_ns;
+  h.start_mono_ns = start_mono_ns;
+  h.flags = flags;
+  h.cmdline_len = cmdline_len;
+  memset(out, 0, total);
+  memcpy(out, &h, sizeof h);
+  if (cmdline_len) memcpy(out + sizeof h, cmdline, cmdline_len);
+  return total;
+}
+
+}  // namespace hv::trace
