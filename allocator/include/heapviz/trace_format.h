@@ -143,6 +143,12 @@ enum SnapshotFlags : uint8_t {
   // Taken while other threads could run lockless tcache/fastbin operations: Tcache and Fast
   // chunks are reported as InUse; compare the coarse classes only.
   kSnapshotCoarse = 1,
+  // The heap as it already was when this trace began (a forked child, a live attach): a
+  // reader initialises its model from it instead of checking against it.
+  kSnapshotBaseline = 2,
+  // A snapshot too large for one block is written as several SNAPSHOT events in a row (same
+  // thread); every part but the last has this flag. A reader joins the parts.
+  kSnapshotMore = 4,
 };
 enum class ErrorCode : uint8_t {
   InvalidPointer = 1,  // free(): invalid pointer (and realloc/munmap_chunk variants)
