@@ -1,11 +1,152 @@
-// cmd_stats.cpp - `heapviz stats` (being written).
+// cmd_stats.cpp - `heapviz stats [--json] FILE`: event counts, API calls, peaks, fragmentation,
+// duration, threads, blocks and sizes of a trace (keys documented in docs/cli.md).
+//
+// Owns: the summary's text and JSON forms and the exit status (0 ok or truncated, 1 corrupt after
+// a usable prefix, 2 usage or nothing readable).
+// Must not: contain reader or model logic.
 #include "commands.h"
+#include "event_stream.h"
+#include "event_text.h"
+#include "heap_model.h"
 
+#include <cinttypes>
 #include <cstdio>
+#include <string>
 
 namespace hv::cli {
-int cmd_stats(int, char**) {
-  fprintf(stderr, "heapviz stats: not implemented yet\n");
-  return 2;
+
+static std::string json_string(const std::string& s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char b[8];
+      snprintf(b, sizeof b, "\\u%04x", c);
+      o += b;
+    } else {
+      o += c;
+    }
+  }
+  return o + "\"";
 }
-}  // namespace hv::cli
+
+int cmd_stats(int argc, char** argv) {
+  const char* usage = "usage: heapviz stats [--json] FILE\n";
+  bool json = false;
+  const char* path = nullptr;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--json") {
+      json = true;
+    } else if ((!a.empty() && a[0] == '-') || path) {
+      fprintf(stderr, "%s", usage);
+      return 2;
+    } else {
+      path = argv[i];
+    }
+  }
+  if (!path) {
+    fprintf(stderr, "%s", usage);
+    return 2;
+  }
+  trace::TraceFile f;
+  if (!f.open(path)) {
+    fprintf(stderr, "%s: %s\n", path, f.error()->describe().c_str());
+    return 2;
+  }
+  trace::EventStream s(f);
+  model::HeapModel m;
+  uint64_t counts[256] = {};
+  uint64_t peak_heap = 0, peak_live = 0, first_ts = 0, last_ts = 0, n = 0;
+  while (const trace::Event* e = s.next()) {
+    m.apply(*e);
+    ++counts[uint8_t(e->type)];
+    if (n++ == 0) first_ts = e->ts;
+    last_ts = e->ts;
+    if (m.heap_bytes() > peak_heap) peak_heap = m.heap_bytes();
+    if (m.live_bytes() > peak_live) peak_live = m.live_bytes();
+  }
+  const auto& err = s.error();
+  bool truncated = err && err->kind == trace::ErrorKind::Truncated;
+  model::Metrics fin = m.metrics();
+  uint64_t duration = last_ts - first_ts;
+  double per_event = n ? double(f.file_size()) / double(n) : 0.0;
+  using trace::Ev;
+  auto calls = [&](Ev e) { return counts[uint8_t(e)]; };
+
+  if (json) {
+    std::string o = "{\n";
+    auto kv = [&](const char* k, const std::string& v, bool last = false) {
+      o += std::string("  \"") + k + "\": " + v + (last ? "\n" : ",\n");
+    };
+    auto u = [](uint64_t v) { return std::to_string(v); };
+    kv("file", json_string(path));
+    kv("events", u(n));
+    std::string ec = "{";
+    bool first = true;
+    for (int t = 0; t < 256; ++t)
+      if (counts[t]) {
+        ec += (first ? "" : ", ") + json_string(trace::event_type_name(uint8_t(t))) + ": " + u(counts[t]);
+        first = false;
+      }
+    kv("event_counts", ec + "}");
+    kv("calls", "{\"malloc\": " + u(calls(Ev::Malloc)) + ", \"free\": " + u(calls(Ev::Free)) +
+                    ", \"calloc\": " + u(calls(Ev::Calloc)) + ", \"realloc\": " + u(calls(Ev::Realloc)) +
+                    ", \"memalign\": " + u(calls(Ev::Memalign)) + "}");
+    kv("peak_heap_bytes", u(peak_heap));
+    kv("peak_live_bytes", u(peak_live));
+    kv("final_heap_bytes", u(fin.heap_bytes));
+    kv("final_live_bytes", u(fin.live_bytes));
+    kv("final_free_bytes", u(fin.free_bytes));
+    kv("final_largest_free", u(fin.largest_free));
+    char fr[32];
+    snprintf(fr, sizeof fr, "%.6f", fin.fragmentation());
+    kv("final_fragmentation", fr);
+    kv("final_chunks", u(fin.chunks));
+    kv("duration_ns", u(duration));
+    kv("threads", u(f.threads().size()));
+    kv("blocks", u(f.blocks().size()));
+    kv("file_size", u(f.file_size()));
+    snprintf(fr, sizeof fr, "%.3f", per_event);
+    kv("bytes_per_event", fr);
+    kv("heap_errors", u(m.errors()));
+    kv("anomalies", u(m.anomalies()));
+    kv("truncated", truncated ? "true" : "false");
+    kv("error", err ? json_string(err->describe()) : "null", true);
+    o += "}\n";
+    fputs(o.c_str(), stdout);
+  } else {
+    printf("file:                %s\n", path);
+    printf("events:              %" PRIu64 "\n", n);
+    printf("calls:               malloc %" PRIu64 ", free %" PRIu64 ", calloc %" PRIu64 ", realloc %" PRIu64
+           ", memalign %" PRIu64 "\n",
+           calls(Ev::Malloc), calls(Ev::Free), calls(Ev::Calloc), calls(Ev::Realloc), calls(Ev::Memalign));
+    printf("peak heap:           %" PRIu64 " bytes\n", peak_heap);
+    printf("peak live:           %" PRIu64 " bytes (requested)\n", peak_live);
+    printf("final heap:          %" PRIu64 " bytes, %" PRIu64 " live, %" PRIu64 " free (largest %" PRIu64
+           "), %" PRIu64 " chunks\n",
+           fin.heap_bytes, fin.live_bytes, fin.free_bytes, fin.largest_free, fin.chunks);
+    printf("final fragmentation: %.4f\n", fin.fragmentation());
+    printf("duration:            %.6f s\n", double(duration) / 1e9);
+    printf("threads:             %zu\n", f.threads().size());
+    printf("blocks:              %zu\n", f.blocks().size());
+    printf("file size:           %" PRIu64 " bytes (%.2f bytes/event)\n", f.file_size(), per_event);
+    if (m.errors()) printf("heap errors:         %" PRIu64 "\n", m.errors());
+    printf("event counts:\n");
+    for (int t = 0; t < 256; ++t)
+      if (counts[t]) printf("  %-18s %" PRIu64 "\n", trace::event_type_name(uint8_t(t)).c_str(), counts[t]);
+  }
+  if (m.anomalies())
+    fprintf(stderr, "%s: warning: %" PRIu64 " events do not fit the replayed heap; the first: %s\n", path,
+            m.anomalies(), m.first_anomaly().c_str());
+  if (err) {
+    fprintf(stderr, "%s: %s%s\n", path, err->describe().c_str(),
+            truncated ? " (the file is truncated: these statistics cover the readable prefix)" : "");
+    return truncated ? 0 : 1;
+  }
+  return 0;
+}
+
+} // namespace hv::cli

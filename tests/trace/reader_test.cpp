@@ -1,0 +1,569 @@
+// reader_test.cpp - the trace reader: round trip of every event type through BlockEncoder,
+// zstd blocks, the multi-thread merge, and every kind of bad input with its expected message.
+#include "event_text.h"
+#include "test_util.h"
+
+#include <gtest/gtest.h>
+
+using namespace hv::trace;
+using hv::test::fix_crc;
+using hv::test::get32;
+using hv::test::put32;
+using hv::test::read_all;
+using hv::test::TempFile;
+
+namespace {
+
+// One of every event type, on one thread.
+void all_events(TraceBuilder& b) {
+  b.malloc(24, 0x5555555592a0);
+  b.calloc(3, 8, 0x5555555592c0);
+  b.realloc(0x5555555592a0, 100, 0x555555559300);
+  b.memalign(64, 200, 0x555555559400);
+  b.free(0x555555559300);
+  b.chunk_alloc(0x555555559290, 32);
+  b.chunk_free(0x555555559290, 32);
+  b.split(0x555555559290, 32, 4064);
+  b.merge(MergeHow::IntoTop, 0x555555559290, 4096, 0x5555555592b0);
+  b.bin_in(0x555555559290, 32, BinKind::Tcache, 1);
+  b.bin_out(0x555555559290, BinKind::Tcache, 1);
+  b.top(0x5555555592b0, 132432);
+  b.fence(0x555555579000, 16);
+  b.realloc_in_place(0x555555559290, 32, 64);
+  b.realloc_moved(0x555555559290, 0x555555559400);
+  b.arena_new(1, 0x7ffff0000020);
+  b.heap_new(0x555555559000, 135168);
+  b.heap_resize(0x555555559000, 270336);
+  b.heap_free(0x7ffff0000000);
+  b.sbrk(0x555555559000, -4096);
+  b.mmap(0x7ffff7fb0000, 266240);
+  b.munmap(0x7ffff7fb0000, 266240);
+  b.mmap_chunk(0x7ffff7fb0010, 266224);
+  b.munmap_chunk(0x7ffff7fb0010);
+  b.trim(8192);
+  b.arena(3);
+  b.error(ErrorCode::DoubleFree, 0x5555555592a0);
+  b.mark("phase \"two\"");
+  b.snapshot({{0x555555559000, 656, ChunkState::InUse, 0},
+              {0x555555559290, 32, ChunkState::Tcache, 1},
+              {0x5555555592b0, 132432, ChunkState::Top, 0}},
+             kSnapshotCoarse);
+  b.stack("\x01\x02\x03");
+}
+
+const char* kExpected[] = {
+    "malloc size=24 -> 0x5555555592a0",
+    "calloc n=3 size=8 -> 0x5555555592c0",
+    "realloc 0x5555555592a0 size=100 -> 0x555555559300",
+    "memalign align=64 size=200 -> 0x555555559400",
+    "free 0x555555559300",
+    "chunk_alloc 0x555555559290 size=32",
+    "chunk_free 0x555555559290 size=32",
+    "split 0x555555559290 first=32 rest=4064",
+    "merge into_top 0x555555559290 size=4096 absorbed=0x5555555592b0",
+    "bin_in 0x555555559290 size=32 tcache[1]",
+    "bin_out 0x555555559290 tcache[1]",
+    "top 0x5555555592b0 size=132432",
+    "fence 0x555555579000 size=16",
+    "realloc_in_place 0x555555559290 old=32 new=64",
+    "realloc_moved 0x555555559290 -> 0x555555559400",
+    "arena_new index=1 at=0x7ffff0000020",
+    "heap_new 0x555555559000 size=135168",
+    "heap_resize 0x555555559000 size=270336",
+    "heap_free 0x7ffff0000000",
+    "sbrk 0x555555559000 delta=-4096",
+    "mmap 0x7ffff7fb0000 length=266240",
+    "munmap 0x7ffff7fb0000 length=266240",
+    "mmap_chunk 0x7ffff7fb0010 size=266224",
+    "munmap_chunk 0x7ffff7fb0010",
+    "trim bytes=8192",
+    "arena index=3",
+    "error double_free 0x5555555592a0",
+    "mark \"phase \\\"two\\\"\"",
+    "snapshot chunks=3 coarse",
+    "stack length=3",
+};
+
+void expect_all_events(const std::vector<uint8_t>& bytes) {
+  TempFile tf(bytes);
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  EXPECT_FALSE(f.error()) << f.error()->describe();
+  std::optional<TraceError> err;
+  auto ev = read_all(f, &err);
+  EXPECT_FALSE(err) << err->describe();
+  ASSERT_EQ(ev.size(), std::size(kExpected));
+  for (size_t i = 0; i < ev.size(); ++i) {
+    EXPECT_EQ(event_fields_text(ev[i]), kExpected[i]) << "event " << i;
+    EXPECT_EQ(ev[i].seq, i + 1);
+    EXPECT_EQ(ev[i].tid, 1u);
+    EXPECT_EQ(ev[i].arena, i >= 25 ? 3u : 0u); // ARENA 3 switches later events
+  }
+  EXPECT_GT(ev[1].ts, ev[0].ts);
+  EXPECT_EQ(ev[0].ts, 1000000048u); // the builder's clock: +37 + (seq % 7) * 11 per event
+}
+
+} // namespace
+
+TEST(TraceRoundTrip, EveryEventTypeDecodesToWhatWasEncoded) {
+  TraceBuilder b;
+  all_events(b);
+  expect_all_events(b.finish());
+}
+
+TEST(TraceRoundTrip, ZstdBlocksDecodeTheSame) {
+  TraceBuilder b(kFileZstd);
+  b.set_zstd(true);
+  all_events(b);
+  auto bytes = b.finish();
+  BlockHeader h;
+  memcpy(&h, &bytes[b.block_offsets()[0]], sizeof h);
+  EXPECT_EQ(h.flags, kBlockZstd);
+  expect_all_events(bytes);
+}
+
+TEST(TraceRoundTrip, SnapshotEntriesReadBack) {
+  TraceBuilder b;
+  b.malloc(24, 0x1000); // moves the address register before the snapshot
+  b.snapshot({{0x2000, 32, ChunkState::InUse, 0}, {0x1ff0, 16, ChunkState::Small, 7}}, 0);
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  EventStream s(f);
+  s.next();
+  const Event* e = s.next();
+  ASSERT_TRUE(e);
+  SnapshotReader r(*e);
+  SnapshotEntry en;
+  ASSERT_TRUE(r.next(en));
+  EXPECT_EQ(en.addr, 0x2000u);
+  EXPECT_EQ(en.size, 32u);
+  ASSERT_TRUE(r.next(en));
+  EXPECT_EQ(en.addr, 0x1ff0u);
+  EXPECT_EQ(en.state, 4);
+  EXPECT_EQ(en.bin, 7);
+  EXPECT_FALSE(r.next(en));
+}
+
+TEST(TraceHeader, FieldsAndCommandLine) {
+  TraceBuilder b(kFileSnapshots, 4096, std::string("prog\0arg1", 9));
+  b.malloc(1, 0);
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  EXPECT_EQ(f.header().pid, 4242u);
+  EXPECT_EQ(f.header().flags, uint32_t(kFileSnapshots));
+  EXPECT_EQ(f.cmdline(), "prog arg1");
+  EXPECT_EQ(f.header().header_size % 8, 0u);
+}
+
+TEST(TraceMerge, ThreadsAreMergedInSeqOrder) {
+  TraceBuilder b(0, 256); // small blocks: many per thread, interleaved in the file
+  for (int i = 0; i < 3000; ++i) {
+    b.thread(100 + (i * 7919 % 13) % 4); // an irregular thread schedule
+    b.malloc(uint64_t(i), 0x10000 + uint64_t(i) * 16);
+  }
+  b.flush_thread(102); // thread 102's last block first: the file order is not seq order
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  EXPECT_EQ(f.threads().size(), 4u);
+  EXPECT_GT(f.blocks().size(), 40u);
+  std::optional<TraceError> err;
+  auto ev = read_all(f, &err);
+  EXPECT_FALSE(err);
+  ASSERT_EQ(ev.size(), 3000u);
+  for (size_t i = 0; i < ev.size(); ++i) {
+    ASSERT_EQ(ev[i].seq, i + 1);
+    ASSERT_EQ(ev[i].size, i);
+    ASSERT_EQ(ev[i].tid, 100 + (i * 7919 % 13) % 4);
+  }
+}
+
+TEST(TraceMerge, SaveAndRestoreResumeAtTheSameEvent) {
+  TraceBuilder b(0, 300);
+  b.set_zstd(true);
+  for (int i = 0; i < 2000; ++i) {
+    b.thread(1 + i % 3);
+    b.malloc(uint64_t(i), 0x10000 + uint64_t(i) * 16);
+  }
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  EventStream s(f);
+  for (int i = 0; i < 777; ++i)
+    s.next();
+  auto pos = s.save();
+  std::vector<uint64_t> a, c;
+  while (const Event* e = s.next())
+    a.push_back(e->size);
+  s.restore(pos);
+  while (const Event* e = s.next())
+    c.push_back(e->size);
+  EXPECT_EQ(a, c);
+  ASSERT_EQ(a.size(), 2000u - 777u);
+  EXPECT_EQ(a[0], 777u);
+}
+
+TEST(TraceMerge, RepeatedSequenceNumberIsAnError) {
+  TraceBuilder b;
+  b.thread(1);
+  b.malloc(1, 0x1000);
+  b.set_seq(1);
+  b.thread(2);
+  b.malloc(2, 0x2000);
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  std::optional<TraceError> err;
+  auto ev = read_all(f, &err);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->kind, ErrorKind::BadSequence);
+  EXPECT_NE(err->message.find("sequence number 1 (thread "), std::string::npos) << err->message;
+  EXPECT_EQ(ev.size(), 1u);
+}
+
+// ---- Bad input --------------------------------------------------------------------------------
+
+namespace {
+// Opens bytes; expects open() to fail with kind and a message containing text.
+void expect_open_fails(const std::vector<uint8_t>& bytes, ErrorKind kind, const std::string& text,
+                       uint64_t off) {
+  TempFile tf(bytes);
+  TraceFile f;
+  EXPECT_FALSE(f.open(tf.path));
+  ASSERT_TRUE(f.error());
+  EXPECT_EQ(f.error()->kind, kind) << f.error()->describe();
+  EXPECT_NE(f.error()->message.find(text), std::string::npos) << f.error()->describe();
+  EXPECT_EQ(f.error()->offset, off) << f.error()->describe();
+}
+
+std::vector<uint8_t> three_blocks(size_t* second = nullptr) {
+  TraceBuilder b(0, 128);
+  for (int i = 0; i < 60; ++i)
+    b.malloc(uint64_t(i), 0x1000 + uint64_t(i) * 32);
+  auto bytes = b.finish();
+  EXPECT_GE(b.block_offsets().size(), 3u);
+  if (second) *second = b.block_offsets()[1];
+  return bytes;
+}
+} // namespace
+
+TEST(TraceBadInput, MissingFileIsAnIoError) {
+  TraceFile f;
+  EXPECT_FALSE(f.open("/nonexistent/x.hvt"));
+  EXPECT_EQ(f.error()->kind, ErrorKind::Io);
+  EXPECT_NE(f.error()->message.find("cannot open"), std::string::npos);
+}
+
+TEST(TraceBadInput, EmptyFile) {
+  expect_open_fails({}, ErrorKind::NotATrace, "not a heapviz trace (the file is 0 bytes", 0);
+}
+
+TEST(TraceBadInput, WrongMagic) {
+  auto bytes = three_blocks();
+  bytes[0] = 'X';
+  expect_open_fails(bytes, ErrorKind::NotATrace, "not a heapviz trace (bad magic)", 0);
+}
+
+TEST(TraceBadInput, FutureVersionNamesTheVersionWeRead) {
+  auto bytes = three_blocks();
+  put32(bytes, 8, 7);
+  expect_open_fails(bytes, ErrorKind::TooNew,
+                    "trace version 7 was made by a newer heapviz; this heapviz reads version 1", 8);
+}
+
+TEST(TraceBadInput, OldVersion) {
+  auto bytes = three_blocks();
+  put32(bytes, 8, 0);
+  expect_open_fails(bytes, ErrorKind::TooOld, "trace version 0 is too old; this heapviz reads version 1", 8);
+}
+
+TEST(TraceBadInput, WrongPointerSize) {
+  auto bytes = three_blocks();
+  bytes[17] = 4;
+  expect_open_fails(bytes, ErrorKind::WrongPlatform, "pointer_size=4", 16);
+}
+
+TEST(TraceBadInput, AbsurdHeaderSize) {
+  auto bytes = three_blocks();
+  put32(bytes, 12, 0x7ffffff8);
+  expect_open_fails(bytes, ErrorKind::BadHeader, "absurd header_size 2147483640", 12);
+  put32(bytes, 12, 100);
+  expect_open_fails(bytes, ErrorKind::BadHeader, "absurd header_size 100", 12);
+}
+
+TEST(TraceBadInput, TruncatedHeader) {
+  auto bytes = three_blocks();
+  bytes.resize(100);
+  expect_open_fails(bytes, ErrorKind::Truncated, "truncated file header (100 of 144 bytes)", 100);
+}
+
+TEST(TraceBadInput, TruncatedMidBlockKeepsThePrefix) {
+  size_t second;
+  auto bytes = three_blocks(&second);
+  size_t third = second + sizeof(BlockHeader) + get32(bytes, second + 12);
+  bytes.resize(third + 70); // the third block's header and 14 payload bytes
+  TempFile tf(bytes);
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  ASSERT_TRUE(f.truncated());
+  EXPECT_EQ(f.error()->offset, third);
+  EXPECT_NE(f.error()->message.find("truncated: block stored_size"), std::string::npos) << f.error()->message;
+  EXPECT_EQ(f.blocks().size(), 2u);
+  std::optional<TraceError> err;
+  auto ev = read_all(f, &err);
+  EXPECT_EQ(ev.size(), f.indexed_events());
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->kind, ErrorKind::Truncated);
+}
+
+TEST(TraceBadInput, TruncatedInsideABlockHeader) {
+  size_t second;
+  auto bytes = three_blocks(&second);
+  bytes.resize(second + 20);
+  TempFile tf(bytes);
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  ASSERT_TRUE(f.truncated());
+  EXPECT_EQ(f.error()->describe(),
+            "offset " + std::to_string(second) + ": truncated: block header cut short (20 of 56 bytes)");
+  EXPECT_EQ(f.blocks().size(), 1u);
+}
+
+TEST(TraceBadInput, TornLastBlockWithBadCrcIsTruncated) {
+  auto bytes = three_blocks();
+  bytes[bytes.size() - 3] ^= 0xff;
+  TempFile tf(bytes);
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  ASSERT_TRUE(f.truncated());
+  EXPECT_NE(f.error()->message.find("truncated: block CRC mismatch"), std::string::npos);
+}
+
+TEST(TraceBadInput, CorruptedCrcInTheMiddleStopsThere) {
+  size_t second;
+  auto bytes = three_blocks(&second);
+  bytes[second + 60] ^= 0x40;
+  TempFile tf(bytes);
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  ASSERT_TRUE(f.error());
+  EXPECT_EQ(f.error()->kind, ErrorKind::CorruptBlock);
+  EXPECT_EQ(f.error()->offset, second);
+  EXPECT_NE(f.error()->message.find("block CRC mismatch (stored 0x"), std::string::npos)
+      << f.error()->message;
+  EXPECT_EQ(f.blocks().size(), 1u);
+  EXPECT_EQ(read_all(f).size(), f.blocks()[0].nevents);
+}
+
+TEST(TraceBadInput, BadBlockMagicInTheMiddle) {
+  size_t second;
+  auto bytes = three_blocks(&second);
+  put32(bytes, second, 0xdeadbeef);
+  expect_open_fails({}, ErrorKind::NotATrace, "", 0); // (keeps the helper honest)
+  TempFile tf(bytes);
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  EXPECT_EQ(f.error()->describe(),
+            "offset " + std::to_string(second) + ": bad block magic 0xdeadbeef (expected 0x31425648)");
+}
+
+TEST(TraceBadInput, AbsurdRawSize) {
+  size_t second;
+  auto bytes = three_blocks(&second);
+  put32(bytes, second + 8, 0xffffffff);
+  TempFile tf(bytes);
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  EXPECT_EQ(f.error()->kind, ErrorKind::CorruptBlock);
+  EXPECT_EQ(f.error()->describe(),
+            "offset " + std::to_string(second) + ": absurd block raw_size 4294967295 (at most 1048576)");
+}
+
+TEST(TraceBadInput, StoredSizePastTheEnd) {
+  auto bytes = three_blocks();
+  TraceBuilder b(0, 128);
+  size_t last = 0;
+  {
+    TempFile tf(bytes);
+    TraceFile f;
+    ASSERT_TRUE(f.open(tf.path));
+    last = f.blocks().back().offset;
+  }
+  put32(bytes, last + 8, 100000);
+  put32(bytes, last + 12, 100000);
+  TempFile tf(bytes);
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  ASSERT_TRUE(f.truncated());
+  EXPECT_EQ(f.error()->offset, last);
+  EXPECT_NE(f.error()->message.find("stored_size 100000 runs past the end of the file"), std::string::npos);
+}
+
+TEST(TraceBadInput, NeventsHuge) {
+  size_t second;
+  auto bytes = three_blocks(&second);
+  put32(bytes, second + 20, 0x7fffffff);
+  TempFile tf(bytes);
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  EXPECT_EQ(f.error()->kind, ErrorKind::CorruptBlock);
+  EXPECT_NE(f.error()->message.find("absurd block nevents 2147483647"), std::string::npos)
+      << f.error()->message;
+}
+
+TEST(TraceBadInput, NeventsTooSmallLeavesTrailingBytes) {
+  TraceBuilder b;
+  b.malloc(1, 0x1000);
+  b.malloc(2, 0x2000);
+  auto bytes = b.finish();
+  size_t off = b.block_offsets()[0];
+  put32(bytes, off + 20, 1);
+  TempFile tf(bytes);
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  std::optional<TraceError> err;
+  auto ev = read_all(f, &err);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->kind, ErrorKind::BadEvent);
+  EXPECT_NE(err->message.find("trailing bytes"), std::string::npos) << err->message;
+}
+
+TEST(TraceBadInput, SnapshotCountHuge) {
+  TraceBuilder b;
+  b.malloc(1, 0x1000);
+  b.raw_event(uint8_t(Ev::Snapshot));
+  b.raw({0xff, 0xff, 0xff, 0xff, 0x0f, 0x00, 0x02, 0x02, 0x00, 0x00}); // n = 2^32-1, flags 0, one entry
+  auto bytes = b.finish();
+  size_t off = b.block_offsets()[0];
+  TempFile tf(bytes);
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  std::optional<TraceError> err;
+  auto ev = read_all(f, &err);
+  EXPECT_EQ(ev.size(), 1u);
+  ASSERT_TRUE(err);
+  uint64_t snap_off = off + sizeof(BlockHeader) + 6; // malloc: type, 2 deltas, size, 2-byte address
+  EXPECT_EQ(err->describe(), "offset " + std::to_string(snap_off) +
+                                 ": snapshot: chunk count larger than the block can hold (4294967295)");
+}
+
+TEST(TraceBadInput, UnknownEventTypeNamesItsOffset) {
+  TraceBuilder b;
+  b.malloc(1, 0x1000);
+  b.raw_event(0x77);
+  auto bytes = b.finish();
+  size_t off = b.block_offsets()[0];
+  TempFile tf(bytes);
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  std::optional<TraceError> err;
+  auto ev = read_all(f, &err);
+  EXPECT_EQ(ev.size(), 1u);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->describe(), "offset " + std::to_string(off + sizeof(BlockHeader) + 6) +
+                                 ": unknown event type 0x77 (thread 1)");
+}
+
+TEST(TraceBadInput, VarintOverflow) {
+  TraceBuilder b;
+  b.raw_event(uint8_t(Ev::Malloc));
+  b.raw({0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x00}); // 11-byte size
+  auto bytes = b.finish();
+  TempFile tf(bytes);
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  std::optional<TraceError> err;
+  read_all(f, &err);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->describe(), "offset " + std::to_string(b.block_offsets()[0] + sizeof(BlockHeader)) +
+                                 ": malloc: varint longer than 10 bytes");
+}
+
+TEST(TraceBadInput, VarintTenthByteTooBig) {
+  TraceBuilder b;
+  b.raw_event(uint8_t(Ev::Trim));
+  b.raw({0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02});
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  std::optional<TraceError> err;
+  read_all(f, &err);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->message.find("trim: varint overflows 64 bits"), std::string::npos) << err->message;
+}
+
+TEST(TraceBadInput, MarkLengthPastTheEnd) {
+  TraceBuilder b;
+  b.raw_event(uint8_t(Ev::Mark));
+  b.raw({100, 'a', 'b'});
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  std::optional<TraceError> err;
+  read_all(f, &err);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->message.find("mark: length runs past the end of the block (100)"), std::string::npos)
+      << err->message;
+}
+
+TEST(TraceBadInput, InvalidEnumBytes) {
+  TraceBuilder b;
+  b.raw_event(uint8_t(Ev::BinIn));
+  b.raw({0x00, 0x02, 9, 0}); // kind 9
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  std::optional<TraceError> err;
+  read_all(f, &err);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->message.find("bin_in: invalid bin kind (9)"), std::string::npos) << err->message;
+}
+
+TEST(TraceBadInput, ZstdBlockThatDoesNotDecompress) {
+  TraceBuilder b(kFileZstd);
+  b.set_zstd(true);
+  for (int i = 0; i < 50; ++i)
+    b.malloc(24, 0x1000);
+  auto bytes = b.finish();
+  size_t off = b.block_offsets()[0];
+  bytes[off + sizeof(BlockHeader) + 6] ^= 0x55;
+  fix_crc(bytes, off);
+  TempFile tf(bytes);
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  std::optional<TraceError> err;
+  auto ev = read_all(f, &err);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->offset, off);
+  EXPECT_EQ(err->kind, ErrorKind::CorruptBlock);
+  EXPECT_NE(err->message.find("zstd block"), std::string::npos) << err->message;
+}
+
+TEST(TraceBadInput, ZstdDecodeErrorNamesBlockAndPayloadByte) {
+  TraceBuilder b(kFileZstd);
+  b.set_zstd(true);
+  b.malloc(1, 0x1000);
+  b.raw_event(0x99);
+  auto bytes = b.finish();
+  TempFile tf(bytes);
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  std::optional<TraceError> err;
+  read_all(f, &err);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->describe(), "offset " + std::to_string(b.block_offsets()[0]) +
+                                 ": unknown event type 0x99 (thread 1) (zstd block, payload byte 6)");
+}
+
+TEST(TraceBadInput, TailOfZerosIsATornWrite) {
+  auto bytes = three_blocks();
+  size_t end = bytes.size();
+  bytes.resize(end + 4096, 0);
+  TempFile tf(bytes);
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  EXPECT_TRUE(f.truncated());
+  EXPECT_EQ(f.error()->offset, end);
+}

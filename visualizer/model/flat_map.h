@@ -1,0 +1,105 @@
+// flat_map.h - an open-addressing hash map keyed by a 64-bit address, for the replay hot loop.
+//
+// Owns: linear probing over one flat array (load <= 1/2), backward-shift deletion (no
+// tombstones), so a copy is one vector copy (checkpoints) and lookups touch one cache line.
+// V must have a `uint64_t addr` member; addr 0 marks an empty slot (callers never store 0).
+// Must not: allocate per element, or be used where iteration order matters.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace hv::model {
+
+template <class V> class FlatMap {
+public:
+  FlatMap() { rehash(16); }
+  size_t size() const { return size_; }
+  size_t capacity() const { return slots_.size(); }
+
+  V* find(uint64_t addr) {
+    size_t i = home(addr);
+    for (;;) {
+      V& s = slots_[i];
+      if (s.addr == addr) return &s;
+      if (s.addr == 0) return nullptr;
+      i = (i + 1) & mask_;
+    }
+  }
+  const V* find(uint64_t addr) const { return const_cast<FlatMap*>(this)->find(addr); }
+
+  // The slot for addr, value-initialised (with addr set) if it was not there.
+  V& insert(uint64_t addr, bool& created) {
+    if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
+    size_t i = home(addr);
+    for (;;) {
+      V& s = slots_[i];
+      if (s.addr == addr) {
+        created = false;
+        return s;
+      }
+      if (s.addr == 0) {
+        s = V{};
+        s.addr = addr;
+        ++size_;
+        created = true;
+        return s;
+      }
+      i = (i + 1) & mask_;
+    }
+  }
+
+  // Erases the element at slot (from find or insert); pointers to other elements may move.
+  void erase(V* slot) {
+    size_t i = size_t(slot - slots_.data());
+    size_t j = i;
+    for (;;) {
+      j = (j + 1) & mask_;
+      if (slots_[j].addr == 0) break;
+      size_t k = home(slots_[j].addr);
+      // Move j back to i unless its home lies cyclically in (i, j].
+      bool stays = (i <= j) ? (i < k && k <= j) : (i < k || k <= j);
+      if (!stays) {
+        slots_[i] = slots_[j];
+        i = j;
+      }
+    }
+    slots_[i] = V{};
+    --size_;
+  }
+
+  void clear() {
+    slots_.assign(16, V{});
+    mask_ = 15;
+    shift_ = 60;
+    size_ = 0;
+  }
+
+  template <class F> void for_each(F&& f) const {
+    for (const V& s : slots_)
+      if (s.addr) f(s);
+  }
+
+private:
+  size_t home(uint64_t addr) const { return size_t((addr * 0x9E3779B97F4A7C15ull) >> shift_); }
+  void rehash(size_t n) {
+    std::vector<V> old;
+    old.swap(slots_);
+    slots_.assign(n, V{});
+    mask_ = n - 1;
+    shift_ = 64 - __builtin_ctzll(n);
+    size_ = 0;
+    for (const V& s : old)
+      if (s.addr) {
+        bool c;
+        insert(s.addr, c) = s;
+      }
+  }
+
+  std::vector<V> slots_;
+  size_t mask_ = 0, size_ = 0;
+  int shift_ = 64;
+};
+
+} // namespace hv::model

@@ -1,0 +1,513 @@
+// heap_model.cpp - applying events to the replayed heap, metrics, snapshots (see heap_model.h).
+#include "heap_model.h"
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+
+namespace hv::model {
+
+using trace::Ev;
+
+const char* state_name(uint8_t s) {
+  static const char* const kNames[] = {"in use", "tcache", "fast",  "unsorted", "small",
+                                       "large",  "top",    "fence", "mmapped",  "in hand"};
+  return s < 10 ? kNames[s] : "?";
+}
+
+static bool is_free_state(uint8_t s) {
+  return s >= 1 && s <= 5;
+}
+
+// ---- FreeSizes ------------------------------------------------------------------------------
+void FreeSizes::add(uint64_t size) {
+  uint64_t i = size >> 4;
+  if (i < kExact) {
+    if (count_[i]++ == 0) {
+      bits_[i / 64] |= 1ull << (i % 64);
+      summary_ |= 1ull << (i / 64);
+    }
+  } else {
+    large_.insert(std::upper_bound(large_.begin(), large_.end(), size), size);
+  }
+}
+
+void FreeSizes::remove(uint64_t size) {
+  uint64_t i = size >> 4;
+  if (i < kExact) {
+    if (count_[i] == 0) return;
+    if (--count_[i] == 0) {
+      bits_[i / 64] &= ~(1ull << (i % 64));
+      if (!bits_[i / 64]) summary_ &= ~(1ull << (i / 64));
+    }
+  } else {
+    auto it = std::lower_bound(large_.begin(), large_.end(), size);
+    if (it != large_.end() && *it == size) large_.erase(it);
+  }
+}
+
+uint64_t FreeSizes::largest() const {
+  if (!large_.empty()) return large_.back();
+  if (!summary_) return 0;
+  unsigned w = 63 - unsigned(__builtin_clzll(summary_));
+  unsigned b = 63 - unsigned(__builtin_clzll(bits_[w]));
+  return uint64_t(w * 64 + b) << 4;
+}
+
+// ---- Snapshots ------------------------------------------------------------------------------
+bool SnapshotAssembler::feed(const Event& e) {
+  if (!open_) {
+    snap_.entries.clear();
+    snap_.flags = e.b0 & ~uint8_t(trace::kSnapshotMore);
+    open_ = true;
+  }
+  trace::SnapshotReader r(e);
+  trace::SnapshotEntry en;
+  while (r.next(en))
+    snap_.entries.push_back(en);
+  snap_.seq = e.seq;
+  snap_.offset = e.offset;
+  if (e.b0 & trace::kSnapshotMore) return false;
+  open_ = false;
+  return true;
+}
+
+std::string Mismatch::describe() const {
+  char buf[64];
+  snprintf(buf, sizeof buf, "chunk 0x%llx: ", static_cast<unsigned long long>(addr));
+  return buf + ("snapshot has " + expected + ", model has " + got);
+}
+
+static std::string chunk_desc(uint64_t size, uint8_t state, uint8_t bin, bool show_bin) {
+  char buf[96];
+  if (show_bin)
+    snprintf(buf, sizeof buf, "size %llu %s[%u]", static_cast<unsigned long long>(size), state_name(state),
+             bin);
+  else
+    snprintf(buf, sizeof buf, "size %llu %s", static_cast<unsigned long long>(size), state_name(state));
+  return buf;
+}
+
+std::optional<Mismatch> verify_snapshot(const HeapModel& m, const Snapshot& s) {
+  bool coarse = s.flags & trace::kSnapshotCoarse;
+  auto norm = [coarse](uint8_t st) -> uint8_t {
+    if (coarse && (st == 1 || st == 2 || st == kInHand)) return 0;
+    return st;
+  };
+  std::vector<Chunk> mine;
+  mine.reserve(m.chunk_count());
+  m.for_each_chunk([&](const Chunk& c) {
+    if (c.state != uint8_t(ChunkState::Mmapped)) mine.push_back(c);
+  });
+  std::sort(mine.begin(), mine.end(), [](const Chunk& a, const Chunk& b) { return a.addr < b.addr; });
+  size_t i = 0, j = 0;
+  const auto& want = s.entries;
+  while (i < want.size() || j < mine.size()) {
+    if (j == mine.size() || (i < want.size() && want[i].addr < mine[j].addr)) {
+      const auto& w = want[i];
+      return Mismatch{w.addr, chunk_desc(w.size, w.state, w.bin, is_free_state(w.state)), "no chunk"};
+    }
+    if (i == want.size() || mine[j].addr < want[i].addr) {
+      const Chunk& c = mine[j];
+      return Mismatch{c.addr, "no chunk", chunk_desc(c.size, c.state, c.bin, is_free_state(c.state))};
+    }
+    const auto& w = want[i];
+    const Chunk& c = mine[j];
+    uint8_t ws = norm(w.state), cs = norm(c.state);
+    bool bins = is_free_state(ws);
+    if (w.size != c.size || ws != cs || (bins && w.bin != c.bin))
+      return Mismatch{w.addr, chunk_desc(w.size, ws, w.bin, bins),
+                      chunk_desc(c.size, cs, c.bin, is_free_state(cs))};
+    ++i;
+    ++j;
+  }
+  return std::nullopt;
+}
+
+// ---- HeapModel ------------------------------------------------------------------------------
+HeapModel::HeapModel() : tops_(1, 0) {}
+
+void HeapModel::anomaly(const Event& e, const char* fmt, ...) {
+  if (anomalies_++ > 0) return;
+  char msg[200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  char buf[300];
+  snprintf(buf, sizeof buf, "offset %llu: seq %llu: %s", static_cast<unsigned long long>(e.offset),
+           static_cast<unsigned long long>(e.seq), msg);
+  first_anomaly_ = buf;
+}
+
+inline void HeapModel::leave(const Chunk& c) {
+  switch (c.state) {
+  case 0:
+    live_bytes_ -= c.req, --in_use_;
+    break;
+  case 1:
+  case 2:
+  case 3:
+  case 4:
+  case 5:
+    free_bytes_ -= c.size, free_sizes_.remove(c.size);
+    break;
+  case 8:
+    live_bytes_ -= c.req, heap_bytes_ -= c.size, --in_use_;
+    break;
+  case kInHand:
+    --in_hand_;
+    break;
+  default:
+    break;
+  }
+}
+
+inline void HeapModel::enter(const Chunk& c) {
+  switch (c.state) {
+  case 0:
+    live_bytes_ += c.req, ++in_use_;
+    break;
+  case 1:
+  case 2:
+  case 3:
+  case 4:
+  case 5:
+    free_bytes_ += c.size, free_sizes_.add(c.size);
+    break;
+  case 8:
+    live_bytes_ += c.req, heap_bytes_ += c.size, ++in_use_;
+    break;
+  case kInHand:
+    ++in_hand_;
+    break;
+  default:
+    break;
+  }
+}
+
+// The record at addr, taken out of the metrics (the caller modifies it, then enter()s it).
+inline Chunk* HeapModel::upsert(uint64_t addr, const Event& e, bool& created) {
+  Chunk& c = chunks_.insert(addr, created);
+  if (created) {
+    c.arena = e.arena;
+    c.state = kInHand;
+    ++in_hand_;
+  }
+  leave(c);
+  return &c;
+}
+
+inline void HeapModel::erase(Chunk* c) {
+  leave(*c);
+  chunks_.erase(c);
+}
+
+void HeapModel::note_arena(uint32_t a) {
+  if (a < kMaxArenas && a >= arenas_) arenas_ = a + 1;
+}
+
+void HeapModel::api_result(const Event& e, uint64_t req) {
+  if (e.addr == 0) return; // NULL: nothing was allocated
+  Chunk* c = chunks_.find(e.addr - 16);
+  if (!c) {
+    anomaly(e, "%s returned 0x%llx, which is not a known chunk", trace::event_name(e.type),
+            static_cast<unsigned long long>(e.addr));
+    return;
+  }
+  leave(*c);
+  if (c->state != uint8_t(ChunkState::Mmapped)) c->state = 0;
+  c->req = req;
+  c->seq = e.seq;
+  c->bin = 0;
+  enter(*c);
+}
+
+void HeapModel::set_top(const Event& e) {
+  uint32_t a = e.arena;
+  uint64_t prev = 0;
+  if (a < kMaxArenas) {
+    if (a >= tops_.size()) tops_.resize(a + 1, 0);
+    prev = tops_[a];
+    note_arena(a);
+  } else {
+    anomaly(e, "arena index %u is out of range", a);
+  }
+  if (prev == 0 && !unowned_tops_.empty()) { // claim a top from a baseline snapshot
+    for (size_t i = 0; i < unowned_tops_.size(); ++i) {
+      const Chunk* t = chunks_.find(unowned_tops_[i]);
+      if (t && ((t->addr <= e.addr && e.addr < t->addr + t->size) || t->addr + t->size == e.addr + e.size)) {
+        prev = t->addr;
+        unowned_tops_.erase(unowned_tops_.begin() + long(i));
+        break;
+      }
+    }
+  }
+  if (prev && prev != e.addr) {
+    Chunk* p = chunks_.find(prev);
+    if (p && p->state == uint8_t(ChunkState::Top)) erase(p);
+  }
+  bool created;
+  Chunk* c = upsert(e.addr, e, created);
+  c->size = e.size;
+  c->state = uint8_t(ChunkState::Top);
+  c->req = 0;
+  c->bin = 0;
+  c->arena = a;
+  enter(*c);
+  if (a < kMaxArenas) tops_[a] = e.addr;
+}
+
+void HeapModel::load_baseline(const Snapshot& s) {
+  chunks_.clear();
+  free_sizes_ = FreeSizes();
+  live_bytes_ = free_bytes_ = in_use_ = in_hand_ = 0;
+  heap_bytes_ = 0;
+  regions_.for_each([&](const Region& r) { heap_bytes_ += r.size; });
+  std::fill(tops_.begin(), tops_.end(), 0);
+  unowned_tops_.clear();
+  for (const auto& en : s.entries) {
+    if (en.addr == 0) continue;
+    bool created;
+    Chunk& c = chunks_.insert(en.addr, created);
+    if (!created) leave(c);
+    c.size = en.size;
+    c.state = en.state;
+    c.bin = is_free_state(en.state) ? en.bin : 0;
+    c.req = 0;
+    c.seq = s.seq;
+    enter(c);
+    if (en.state == uint8_t(ChunkState::Top)) unowned_tops_.push_back(en.addr);
+  }
+}
+
+void HeapModel::apply(const Event& e) {
+  bool created;
+  switch (e.type) {
+  case Ev::Malloc:
+  case Ev::Realloc:
+  case Ev::Memalign:
+    api_result(e, e.size);
+    break;
+  case Ev::Calloc: {
+    uint64_t req;
+    if (__builtin_mul_overflow(e.n, e.size, &req)) req = UINT64_MAX;
+    api_result(e, req);
+    break;
+  }
+  case Ev::Free: {
+    if (e.addr == 0) break;
+    Chunk* c = chunks_.find(e.addr - 16);
+    if (!c) {
+      anomaly(e, "free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
+      break;
+    }
+    leave(*c);
+    c->state = kInHand;
+    c->req = 0;
+    c->bin = 0;
+    enter(*c);
+    break;
+  }
+  case Ev::ChunkAlloc:
+  case Ev::ChunkFree:
+  case Ev::Fence: {
+    if (e.addr == 0) return anomaly(e, "chunk at address 0");
+    Chunk* c = upsert(e.addr, e, created);
+    if (created && e.type == Ev::ChunkFree)
+      anomaly(e, "chunk_free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
+    c->size = e.size;
+    c->req = 0;
+    c->bin = 0;
+    if (e.type == Ev::ChunkAlloc) {
+      c->state = 0;
+      c->seq = e.seq;
+      c->arena = e.arena;
+    } else {
+      c->state = e.type == Ev::Fence ? uint8_t(ChunkState::Fence) : kInHand;
+    }
+    enter(*c);
+    break;
+  }
+  case Ev::BinIn: {
+    if (e.addr == 0) return anomaly(e, "chunk at address 0");
+    Chunk* c = upsert(e.addr, e, created);
+    c->size = e.size;
+    c->state = e.b0;
+    c->bin = e.b1;
+    c->req = 0;
+    enter(*c);
+    break;
+  }
+  case Ev::BinOut: {
+    Chunk* c = chunks_.find(e.addr);
+    if (!c) {
+      anomaly(e, "bin_out of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
+      break;
+    }
+    if (c->state != e.b0)
+      anomaly(e, "bin_out of 0x%llx from bin kind %u, but it is %s", static_cast<unsigned long long>(e.addr),
+              e.b0, state_name(c->state));
+    leave(*c);
+    c->state = kInHand;
+    c->bin = 0;
+    enter(*c);
+    break;
+  }
+  case Ev::Split: {
+    if (e.addr == 0 || e.size == 0) return anomaly(e, "split of a chunk at 0 or into an empty part");
+    Chunk* c = upsert(e.addr, e, created);
+    if (created)
+      anomaly(e, "split of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
+    else if (c->size != e.size + e.size2)
+      anomaly(e, "split of 0x%llx (size %llu) into %llu + %llu", static_cast<unsigned long long>(e.addr),
+              static_cast<unsigned long long>(c->size), static_cast<unsigned long long>(e.size),
+              static_cast<unsigned long long>(e.size2));
+    uint32_t arena = c->arena;
+    c->size = e.size;
+    c->state = kInHand;
+    c->req = 0;
+    c->bin = 0;
+    enter(*c);
+    Chunk* r = upsert(e.addr + e.size, e, created); // may move c
+    r->size = e.size2;
+    r->state = kInHand;
+    r->req = 0;
+    r->bin = 0;
+    r->arena = arena;
+    enter(*r);
+    break;
+  }
+  case Ev::Merge: {
+    if (e.addr2 != e.addr) {
+      if (Chunk* a = chunks_.find(e.addr2))
+        erase(a);
+      else
+        anomaly(e, "merge absorbs 0x%llx, which is not a known chunk",
+                static_cast<unsigned long long>(e.addr2));
+    }
+    if (e.addr == 0) return anomaly(e, "chunk at address 0");
+    Chunk* c = upsert(e.addr, e, created);
+    c->size = e.size;
+    c->state = kInHand;
+    c->req = 0;
+    c->bin = 0;
+    enter(*c);
+    break;
+  }
+  case Ev::Top:
+    if (e.addr == 0) return anomaly(e, "chunk at address 0");
+    set_top(e);
+    break;
+  case Ev::ReallocInPlace: {
+    Chunk* c = chunks_.find(e.addr);
+    if (!c) {
+      anomaly(e, "realloc_in_place of 0x%llx, which is not a known chunk",
+              static_cast<unsigned long long>(e.addr));
+      break;
+    }
+    leave(*c);
+    c->size = e.size2;
+    enter(*c);
+    uint64_t end = e.addr + e.size2;
+    for (uint64_t p = e.addr + e.size; p < end && p > e.addr;) { // records inside the new extent
+      Chunk* r = chunks_.find(p);
+      if (!r) break;
+      uint64_t next = p + r->size;
+      erase(r);
+      if (next <= p) break;
+      p = next;
+    }
+    break;
+  }
+  case Ev::ReallocMoved:
+    break;
+  case Ev::ArenaNew:
+    if (e.n >= kMaxArenas) {
+      anomaly(e, "arena index %llu is out of range", static_cast<unsigned long long>(e.n));
+      break;
+    }
+    note_arena(uint32_t(e.n));
+    if (e.n >= tops_.size()) tops_.resize(e.n + 1, 0);
+    break;
+  case Ev::HeapNew:
+  case Ev::HeapResize: {
+    if (e.addr == 0) return anomaly(e, "region at address 0");
+    Region& r = regions_.insert(e.addr, created);
+    if (created && e.type == Ev::HeapResize)
+      anomaly(e, "heap_resize of 0x%llx, which is not a known region",
+              static_cast<unsigned long long>(e.addr));
+    heap_bytes_ -= r.size;
+    r.size = e.size;
+    if (created) r.arena = e.arena;
+    heap_bytes_ += r.size;
+    break;
+  }
+  case Ev::HeapFree: {
+    Region* r = regions_.find(e.addr);
+    if (!r) {
+      anomaly(e, "heap_free of 0x%llx, which is not a known region", static_cast<unsigned long long>(e.addr));
+      break;
+    }
+    heap_bytes_ -= r->size;
+    regions_.erase(r);
+    break;
+  }
+  case Ev::Sbrk:
+    brk_ = e.addr + uint64_t(e.delta);
+    break;
+  case Ev::MmapChunk: {
+    if (e.addr == 0) return anomaly(e, "chunk at address 0");
+    Chunk* c = upsert(e.addr, e, created);
+    c->size = e.size;
+    c->state = uint8_t(ChunkState::Mmapped);
+    c->req = 0;
+    c->bin = 0;
+    c->seq = e.seq;
+    enter(*c);
+    break;
+  }
+  case Ev::MunmapChunk: {
+    Chunk* c = chunks_.find(e.addr);
+    if (!c) {
+      anomaly(e, "munmap_chunk of 0x%llx, which is not a known chunk",
+              static_cast<unsigned long long>(e.addr));
+      break;
+    }
+    erase(c);
+    break;
+  }
+  case Ev::Error:
+    ++errors_;
+    break;
+  case Ev::Snapshot:
+    if ((e.b0 & trace::kSnapshotBaseline) && baseline_.feed(e)) load_baseline(baseline_.snapshot());
+    break;
+  case Ev::Arena:
+    note_arena(e.arena);
+    break;
+  default:
+    break; // mmap, munmap, trim, mark, stack: annotations
+  }
+}
+
+Metrics HeapModel::metrics() const {
+  return Metrics{heap_bytes_, live_bytes_, free_bytes_, free_sizes_.largest(), chunks_.size(), in_use_};
+}
+
+std::vector<Chunk> HeapModel::chunks_sorted() const {
+  std::vector<Chunk> v;
+  v.reserve(chunks_.size());
+  chunks_.for_each([&](const Chunk& c) { v.push_back(c); });
+  std::sort(v.begin(), v.end(), [](const Chunk& a, const Chunk& b) { return a.addr < b.addr; });
+  return v;
+}
+
+std::vector<Region> HeapModel::regions_sorted() const {
+  std::vector<Region> v;
+  regions_.for_each([&](const Region& r) { v.push_back(r); });
+  std::sort(v.begin(), v.end(), [](const Region& a, const Region& b) { return a.addr < b.addr; });
+  return v;
+}
+
+} // namespace hv::model

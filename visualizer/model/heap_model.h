@@ -1,0 +1,154 @@
+// heap_model.h - the replayed heap: what every chunk, arena and region is after a prefix of a
+// trace's events, as docs/trace-format.md "How a reader rebuilds the heap" says.
+//
+// Owns: the chunk map (address -> size, state, bin, requested size, allocating seq), arenas and
+// their tops, heap regions, mmapped chunks, running metrics (footprint, live, free, largest
+// free, fragmentation), the anomalies it meets (events that do not fit the state), snapshot
+// assembly (parts joined), baseline snapshots, and verification against a snapshot.
+// Must not: read files or draw anything; it sees only decoded Events (hv_trace_reader).
+#pragma once
+
+#include "event_decoder.h"
+#include "flat_map.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hv::model {
+
+using trace::ChunkState;
+using trace::Event;
+
+// The model's chunk states: the format's ChunkState plus "in hand" (taken out of a bin or freed,
+// not placed yet).
+inline constexpr uint8_t kInHand = 9;
+const char* state_name(uint8_t state); // "in use", "tcache", ..., "in hand"
+
+struct Chunk {
+  uint64_t addr; // chunk start (user pointer - 16); the key
+  uint64_t size;
+  uint64_t req; // bytes the program asked for (in use / mmapped), else 0
+  uint64_t seq; // the event that allocated it (the API call; else chunk_alloc/mmap_chunk)
+  uint32_t arena;
+  uint8_t state; // ChunkState or kInHand
+  uint8_t bin;   // bin index while in a bin, else 0
+};
+
+struct Region { // a heap region (main arena: an sbrk segment; others: a heap)
+  uint64_t addr;
+  uint64_t size;
+  uint32_t arena;
+};
+
+struct Metrics {
+  uint64_t heap_bytes;   // sum of region sizes + mmapped chunk sizes
+  uint64_t live_bytes;   // requested bytes of in-use and mmapped chunks
+  uint64_t free_bytes;   // chunks in bins (tcache, fast, unsorted, small, large); not top
+  uint64_t largest_free; // the largest chunk in a bin
+  uint64_t chunks;       // chunk records (every state, top, fences and mmapped included)
+  uint64_t in_use;       // chunks in use or mmapped
+  // External fragmentation: 1 - largest free / total free (0 with nothing free).
+  double fragmentation() const { return free_bytes ? 1.0 - double(largest_free) / double(free_bytes) : 0.0; }
+};
+
+// Sizes of the free (binned) chunks, for the largest one in O(1): exact counts below 64 KiB
+// (a two-level bitmap finds the highest), a sorted list above (there are few such chunks).
+class FreeSizes {
+public:
+  void add(uint64_t size);
+  void remove(uint64_t size);
+  uint64_t largest() const;
+
+private:
+  static constexpr unsigned kExact = 4096; // size / 16 < kExact
+  uint32_t count_[kExact] = {};
+  uint64_t bits_[kExact / 64] = {};
+  uint64_t summary_ = 0;
+  std::vector<uint64_t> large_; // sorted
+};
+
+// A whole snapshot, its parts (flag kSnapshotMore) joined.
+struct Snapshot {
+  uint64_t seq = 0;    // of the last part
+  uint64_t offset = 0; // file offset of the last part
+  uint8_t flags = 0;   // of the first part (coarse, baseline)
+  std::vector<trace::SnapshotEntry> entries;
+};
+class SnapshotAssembler {
+public:
+  // Feeds one SNAPSHOT event; true when a whole snapshot is ready in snapshot().
+  bool feed(const Event& e);
+  const Snapshot& snapshot() const { return snap_; }
+
+private:
+  Snapshot snap_;
+  bool open_ = false;
+};
+
+// The first difference between a snapshot and the model (see verify_snapshot).
+struct Mismatch {
+  uint64_t addr;
+  std::string expected; // what the snapshot says, e.g. "size 48 small[3]" or "no chunk"
+  std::string got;      // what the model has
+  std::string describe() const;
+};
+
+class HeapModel {
+public:
+  HeapModel();
+  // Applies one event (in seq order).
+  void apply(const Event& e);
+
+  Metrics metrics() const;
+  uint64_t heap_bytes() const { return heap_bytes_; }
+  uint64_t live_bytes() const { return live_bytes_; }
+  uint64_t in_hand() const { return in_hand_; }
+  const Chunk* find(uint64_t chunk_addr) const { return chunks_.find(chunk_addr); }
+  size_t chunk_count() const { return chunks_.size(); }
+  std::vector<Chunk> chunks_sorted() const; // by address
+  std::vector<Region> regions_sorted() const;
+  template <class F> void for_each_chunk(F&& f) const { chunks_.for_each(f); }
+  // The arena's top chunk address (0 if none known).
+  uint64_t top(uint32_t arena) const { return arena < tops_.size() ? tops_[arena] : 0; }
+  uint32_t arena_count() const { return arenas_; } // highest arena index seen + 1
+  uint64_t program_break() const { return brk_; }
+  uint64_t errors() const { return errors_; } // ERROR events (the program's heap errors)
+
+  // Events that did not fit the state (a free of an unknown chunk, ...): a count and the first.
+  uint64_t anomalies() const { return anomalies_; }
+  const std::string& first_anomaly() const { return first_anomaly_; } // "offset N: seq S: ..."
+
+  static constexpr uint32_t kMaxArenas = 4096; // arena indices beyond are anomalies
+
+private:
+  Chunk* upsert(uint64_t addr, const Event& e, bool& created);
+  void leave(const Chunk& c); // removes c's contribution to the metrics
+  void enter(const Chunk& c); // adds it back
+  void erase(Chunk* c);
+  void set_top(const Event& e);
+  void api_result(const Event& e, uint64_t req);
+  void load_baseline(const Snapshot& s);
+  void anomaly(const Event& e, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+  void note_arena(uint32_t a);
+
+  FlatMap<Chunk> chunks_;
+  FlatMap<Region> regions_;
+  FreeSizes free_sizes_;
+  std::vector<uint64_t> tops_;         // per arena
+  std::vector<uint64_t> unowned_tops_; // tops from a baseline snapshot, arena unknown
+  uint64_t heap_bytes_ = 0, live_bytes_ = 0, free_bytes_ = 0, in_use_ = 0, in_hand_ = 0;
+  uint64_t brk_ = 0, errors_ = 0, anomalies_ = 0;
+  uint32_t arenas_ = 1;
+  std::string first_anomaly_;
+  SnapshotAssembler baseline_;
+};
+
+// Compares the model with a snapshot taken at the same point: every chunk of every arena, in
+// address order (mmapped chunks are not listed). Sizes, states and, for binned chunks, bin
+// indices must agree. With kSnapshotCoarse, tcache, fast and in-hand chunks count as in use
+// and bin indices of those are not compared. Returns the first difference, by address.
+std::optional<Mismatch> verify_snapshot(const HeapModel& m, const Snapshot& s);
+
+} // namespace hv::model

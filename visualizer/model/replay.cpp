@@ -1,0 +1,49 @@
+// replay.cpp - checkpoints and seeking (see replay.h).
+#include "replay.h"
+
+#include <algorithm>
+
+namespace hv::model {
+
+Replay::Replay(const trace::TraceFile& file)
+    : file_(file), stream_(std::make_unique<trace::EventStream>(file)) {}
+
+Replay::~Replay() = default;
+
+void Replay::take_checkpoint() {
+  checkpoints_.push_back(Checkpoint{pos_, model_, stream_->save(), last_});
+  next_checkpoint_ = pos_ + std::max<uint64_t>(kMinCheckpointEvery, 8 * model_.chunk_count());
+}
+
+bool Replay::forward_to(uint64_t n) {
+  while (pos_ < n) {
+    const Event* e = stream_->next();
+    if (!e) return false; // cannot happen below total_ (the pass read them all)
+    model_.apply(*e);
+    ++pos_;
+    if (pos_ == n) last_ = *e;
+  }
+  return true;
+}
+
+bool Replay::seek(uint64_t n) {
+  if (!built_ || n > total_) return false;
+  if (n == pos_) return true;
+  auto it = std::upper_bound(checkpoints_.begin(), checkpoints_.end(), n,
+                             [](uint64_t v, const Checkpoint& c) { return v < c.pos; });
+  if (n > pos_ && pos_ >= (it - 1)->pos) return forward_to(n); // no checkpoint nearer than here
+  return reload(n);
+}
+
+bool Replay::reload(uint64_t n) {
+  auto it = std::upper_bound(checkpoints_.begin(), checkpoints_.end(), n,
+                             [](uint64_t v, const Checkpoint& c) { return v < c.pos; });
+  const Checkpoint& cp = *(it - 1);
+  model_ = cp.model;
+  stream_->restore(cp.stream);
+  pos_ = cp.pos;
+  last_ = cp.last;
+  return forward_to(n);
+}
+
+} // namespace hv::model

@@ -1,0 +1,109 @@
+// replay.h - a trace replayed once, then seekable: the heap after any number of events.
+//
+// Owns: the full replay pass (model + merged event stream), checkpoints (full copies of the
+// model and the stream position every K events, K = max(65536, 8 x chunk records) so that a
+// checkpoint costs no more to restore than to replay), seek/step forward/step backward, and a
+// metrics series sampled every kSampleEvery events (with the peaks in between).
+// Must not: draw; views read model() and samples() through const accessors.
+#pragma once
+
+#include "event_stream.h"
+#include "heap_model.h"
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace hv::model {
+
+struct Sample {
+  uint64_t pos; // events applied
+  uint64_t seq, ts;
+  Metrics m;
+  uint64_t peak_heap, peak_live; // the highest values since the previous sample
+};
+
+class Replay {
+public:
+  static constexpr uint64_t kMinCheckpointEvery = 65536;
+  static constexpr uint64_t kSampleEvery = 4096;
+
+  explicit Replay(const trace::TraceFile& file);
+  ~Replay();
+
+  // The full pass: replays every readable event, taking checkpoints and samples; calls
+  // on_event(event, model) after each event is applied. Stops at the first error (error()).
+  template <class F> void build(F&& on_event);
+  void build() {
+    build([](const Event&, const HeapModel&) {});
+  }
+
+  uint64_t size() const { return total_; }   // readable events
+  uint64_t position() const { return pos_; } // events applied to model()
+  const HeapModel& model() const { return model_; }
+  // The event at position()-1 (the last one applied); nullptr at position 0.
+  const Event* last_event() const { return pos_ ? &last_ : nullptr; }
+  // Moves to the state after the first n events (n <= size()). False if n > size().
+  bool seek(uint64_t n);
+  bool step_forward() { return pos_ < total_ && seek(pos_ + 1); }
+  bool step_back() { return pos_ > 0 && seek(pos_ - 1); }
+
+  const std::optional<trace::TraceError>& error() const { return error_; }
+  const std::vector<Sample>& samples() const { return samples_; }
+  uint64_t peak_heap() const { return peak_heap_; }
+  uint64_t peak_live() const { return peak_live_; }
+  size_t checkpoints() const { return checkpoints_.size(); }
+
+private:
+  struct Checkpoint {
+    uint64_t pos;
+    HeapModel model;
+    trace::EventStream::Position stream;
+    Event last;
+  };
+  void take_checkpoint();
+  bool forward_to(uint64_t n);
+  bool reload(uint64_t n); // from the last checkpoint at or before n
+
+  const trace::TraceFile& file_;
+  std::unique_ptr<trace::EventStream> stream_;
+  HeapModel model_;
+  Event last_{};
+  uint64_t pos_ = 0, total_ = 0, next_checkpoint_ = 0;
+  uint64_t peak_heap_ = 0, peak_live_ = 0;
+  std::vector<Checkpoint> checkpoints_;
+  std::vector<Sample> samples_;
+  std::optional<trace::TraceError> error_;
+  bool built_ = false;
+};
+
+template <class F> void Replay::build(F&& on_event) {
+  take_checkpoint();
+  uint64_t ph = 0, pl = 0;
+  while (const Event* e = stream_->next()) {
+    model_.apply(*e);
+    ++pos_;
+    on_event(*e, model_);
+    uint64_t h = model_.heap_bytes(), l = model_.live_bytes();
+    if (h > ph) ph = h;
+    if (l > pl) pl = l;
+    if (pos_ % kSampleEvery == 0) {
+      samples_.push_back(Sample{pos_, e->seq, e->ts, model_.metrics(), ph, pl});
+      peak_heap_ = std::max(peak_heap_, ph);
+      peak_live_ = std::max(peak_live_, pl);
+      ph = pl = 0;
+    }
+    if (pos_ == next_checkpoint_) {
+      last_ = *e;
+      take_checkpoint();
+    }
+  }
+  peak_heap_ = std::max(peak_heap_, ph);
+  peak_live_ = std::max(peak_live_, pl);
+  total_ = pos_;
+  error_ = stream_->error();
+  built_ = true;
+  reload(total_); // through the last checkpoint: sets last_event()
+}
+
+} // namespace hv::model

@@ -1,0 +1,128 @@
+// event_decoder.cpp - the cold paths of the decoder: long varints, errors, variable-length
+// fields and snapshots (see event_decoder.h).
+#include "event_decoder.h"
+
+#include <cstdio>
+
+namespace hv::trace {
+
+bool BlockDecoder::fail(const char* what) {
+  if (failed_) return false;
+  failed_ = true;
+  const char* name = event_name(static_cast<Ev>(cur_type_));
+  char tname[32];
+  if (!name) {
+    snprintf(tname, sizeof tname, "event type 0x%02x", cur_type_);
+    name = tname;
+  }
+  uint64_t pos = uint64_t(ev_start_ - base_);
+  err_ = std::string(name) + ": " + what;
+  if (zstd_) {
+    err_ += " (zstd block, payload byte " + std::to_string(pos) + ")";
+    err_off_ = file_off_;
+  } else {
+    err_off_ = file_off_ + pos;
+  }
+  return false;
+}
+
+bool BlockDecoder::failv(const char* what, uint64_t value) {
+  char buf[96];
+  if (std::string(what) == "unknown event type")
+    snprintf(buf, sizeof buf, "unknown event type 0x%02x (thread %u)", unsigned(value), tid_);
+  else
+    snprintf(buf, sizeof buf, "%s (%llu)", what, static_cast<unsigned long long>(value));
+  bool r = fail(buf);
+  if (std::string(what) == "unknown event type") { // no event name to put in front
+    size_t colon = err_.find(": ");
+    if (colon != std::string::npos) err_ = err_.substr(colon + 2);
+  }
+  return r;
+}
+
+bool BlockDecoder::varint_slow(uint64_t& v) {
+  uint64_t r = 0;
+  for (int i = 0; i < 10; ++i) {
+    if (p_ >= end_) return fail("varint runs past the end of the block");
+    uint8_t b = *p_++;
+    if (i == 9 && (b & 0x80)) return fail("varint longer than 10 bytes");
+    if (i == 9 && b > 1) return fail("varint overflows 64 bits");
+    r |= uint64_t(b & 0x7f) << (7 * i);
+    if (!(b & 0x80)) {
+      v = r;
+      return true;
+    }
+  }
+  return fail("varint longer than 10 bytes");
+}
+
+bool BlockDecoder::bytes(Event& e, uint64_t max) {
+  if (!varint(e.n)) return false;
+  if (e.n > max) return failv("length too large", e.n);
+  if (e.n > uint64_t(end_ - p_)) return failv("length runs past the end of the block", e.n);
+  e.data = p_;
+  e.data_end = p_ + e.n;
+  p_ += e.n;
+  return true;
+}
+
+bool BlockDecoder::snapshot(Event& e) {
+  if (!varint(e.n) || !byte(e.b0)) return false;
+  if (e.n > uint64_t(end_ - p_) / 4) return failv("chunk count larger than the block can hold", e.n);
+  if (e.b0 & ~uint8_t(kSnapshotCoarse | kSnapshotBaseline | kSnapshotMore))
+    return failv("unknown snapshot flags", e.b0);
+  e.data = p_;
+  e.data_reg = reg_;
+  for (uint64_t i = 0; i < e.n; ++i) {
+    uint64_t a, s;
+    uint8_t st = 0, bin = 0;
+    if (!addr(a) || !csize(s) || !byte(st) || !byte(bin)) return false;
+    if (st > static_cast<uint8_t>(ChunkState::Mmapped)) return failv("invalid chunk state in snapshot", st);
+  }
+  e.data_end = p_;
+  return true;
+}
+
+bool BlockDecoder::check_end() {
+  if (failed_) return false;
+  if (p_ != end_) {
+    ev_start_ = p_;
+    cur_type_ = 0;
+    char buf[96];
+    snprintf(buf, sizeof buf, "%llu trailing bytes after the block's last event",
+             static_cast<unsigned long long>(end_ - p_));
+    failed_ = true;
+    err_ = buf;
+    uint64_t pos = uint64_t(p_ - base_);
+    err_off_ = zstd_ ? file_off_ : file_off_ + pos;
+    return false;
+  }
+  return true;
+}
+
+bool SnapshotReader::next(SnapshotEntry& out) {
+  if (left_ == 0) return false;
+  auto vi = [&](uint64_t& v) {
+    uint64_t r = 0;
+    for (int i = 0; i < 10 && p_ < end_; ++i) {
+      uint8_t b = *p_++;
+      r |= uint64_t(b & 0x7f) << (7 * i);
+      if (!(b & 0x80)) {
+        v = r;
+        return true;
+      }
+    }
+    return false;
+  };
+  uint64_t z, c;
+  if (!vi(z) || !vi(c) || end_ - p_ < 2) return false;
+  reg_ += static_cast<uint64_t>(unzigzag(z));
+  out.addr = reg_;
+  out.size = c << 4;
+  out.state = *p_++;
+  out.bin = *p_++;
+  --left_;
+  return true;
+}
+
+} // namespace hv::trace

@@ -1,0 +1,192 @@
+// event_stream.cpp - the k-way merge of the threads' blocks (see event_stream.h).
+#include "event_stream.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <unordered_map>
+#include <zstd.h>
+
+namespace hv::trace {
+
+struct EventStream::Thread {
+  uint32_t tid = 0;
+  std::vector<uint32_t> blocks; // indices into file.blocks(), in file order
+  uint32_t k = 0;
+  BlockDecoder dec;
+  Event head{};
+  bool has_head = false;
+  std::unique_ptr<uint8_t[]> zbuf; // kMaxBlockPayload bytes, allocated at the first zstd block
+  int64_t zloaded = -1;            // file block index whose payload is in zbuf
+  ZSTD_DCtx* dctx = nullptr;
+  ~Thread() {
+    if (dctx) ZSTD_freeDCtx(dctx);
+  }
+};
+
+EventStream::EventStream(const TraceFile& file) : file_(file) {
+  stop_at_gap_ = file.error().has_value();
+  std::unordered_map<uint32_t, int> by_tid;
+  const auto& blocks = file.blocks();
+  for (uint32_t i = 0; i < blocks.size(); ++i) {
+    auto it = by_tid.find(blocks[i].tid);
+    if (it == by_tid.end()) {
+      it = by_tid.emplace(blocks[i].tid, int(threads_.size())).first;
+      threads_.push_back(std::make_unique<Thread>());
+      threads_.back()->tid = blocks[i].tid;
+    }
+    threads_[it->second]->blocks.push_back(i);
+  }
+  for (size_t t = 0; t < threads_.size(); ++t) {
+    Thread& th = *threads_[t];
+    if (!load_block(th, 0)) return;
+    th.head.seq = 0;
+    if (!advance(int(t))) return;
+    if (th.has_head) heap_.push_back(int(t));
+  }
+  auto cmp = [this](int a, int b) { return threads_[a]->head.seq > threads_[b]->head.seq; };
+  std::make_heap(heap_.begin(), heap_.end(), cmp);
+}
+
+EventStream::~EventStream() = default;
+
+bool EventStream::load_block(Thread& th, uint32_t k) {
+  const BlockInfo& b = file_.blocks()[th.blocks[k]];
+  const uint8_t* payload = file_.data() + b.offset + sizeof(BlockHeader);
+  bool zstd = b.flags & kBlockZstd;
+  if (zstd && th.zloaded != int64_t(th.blocks[k])) {
+    if (!th.zbuf) th.zbuf.reset(new uint8_t[kMaxBlockPayload]);
+    if (!th.dctx) {
+      th.dctx = ZSTD_createDCtx();
+      ZSTD_DCtx_setParameter(th.dctx, ZSTD_d_windowLogMax, 21);
+    }
+    size_t r = ZSTD_decompressDCtx(th.dctx, th.zbuf.get(), b.raw_size, payload, b.stored_size);
+    if (ZSTD_isError(r) || r != b.raw_size) {
+      th.zloaded = -1;
+      std::string msg = ZSTD_isError(r)
+                            ? std::string("zstd block does not decompress: ") + ZSTD_getErrorName(r)
+                            : "zstd block decompresses to " + std::to_string(r) + " bytes, raw_size says " +
+                                  std::to_string(b.raw_size);
+      error_ = TraceError{ErrorKind::CorruptBlock, b.offset, msg};
+      done_ = true;
+      return false;
+    }
+    th.zloaded = th.blocks[k];
+  }
+  th.k = k;
+  th.dec.start(zstd ? th.zbuf.get() : payload, b.raw_size, b.nevents, b.tid, b.first_seq, b.base_ns,
+               b.base_addr, b.arena, zstd ? b.offset : b.offset + sizeof(BlockHeader), zstd);
+  return true;
+}
+
+bool EventStream::fail_from(Thread& th) {
+  ErrorKind k = ErrorKind::BadEvent;
+  if (th.dec.error().find("sequence number") != std::string::npos) k = ErrorKind::BadSequence;
+  error_ = TraceError{k, th.dec.error_offset(), th.dec.error()};
+  done_ = true;
+  return false;
+}
+
+// Decodes thread t's next event into its head (has_head = false when the thread is done).
+bool EventStream::advance(int t) {
+  Thread& th = *threads_[t];
+  uint64_t prev = th.head.seq;
+  bool had = th.has_head;
+  for (;;) {
+    if (th.dec.next(th.head)) {
+      if (had && th.head.seq <= prev) {
+        char buf[160];
+        snprintf(buf, sizeof buf, "sequence number %llu of thread %u is not after %llu, its previous event",
+                 static_cast<unsigned long long>(th.head.seq), th.tid, static_cast<unsigned long long>(prev));
+        error_ = TraceError{ErrorKind::BadSequence, th.head.offset, buf};
+        done_ = true;
+        return false;
+      }
+      th.has_head = true;
+      return true;
+    }
+    if (th.dec.failed() || !th.dec.check_end()) return fail_from(th);
+    if (th.k + 1 >= th.blocks.size()) {
+      th.has_head = false;
+      return true;
+    }
+    if (!load_block(th, th.k + 1)) return false;
+  }
+}
+
+const Event* EventStream::pick() {
+  if (done_) return nullptr;
+  auto cmp = [this](int a, int b) { return threads_[a]->head.seq > threads_[b]->head.seq; };
+  if (!(cur_ >= 0 && threads_[cur_]->has_head && threads_[cur_]->head.seq < limit_)) {
+    if (cur_ >= 0 && threads_[cur_]->has_head) {
+      heap_.push_back(cur_);
+      std::push_heap(heap_.begin(), heap_.end(), cmp);
+    }
+    if (heap_.empty()) {
+      finish();
+      return nullptr;
+    }
+    std::pop_heap(heap_.begin(), heap_.end(), cmp);
+    cur_ = heap_.back();
+    heap_.pop_back();
+    limit_ = heap_.empty() ? UINT64_MAX : threads_[heap_.front()]->head.seq;
+  }
+  const Event* e = &threads_[cur_]->head;
+  if (emitted_ > 0 && e->seq != last_seq_ + 1) {
+    if (e->seq <= last_seq_) {
+      char buf[160];
+      snprintf(buf, sizeof buf, "sequence number %llu (thread %u) repeats or goes back (previous: %llu)",
+               static_cast<unsigned long long>(e->seq), e->tid, static_cast<unsigned long long>(last_seq_));
+      error_ = TraceError{ErrorKind::BadSequence, e->offset, buf};
+      done_ = true;
+      return nullptr;
+    }
+    if (stop_at_gap_) {
+      finish();
+      return nullptr;
+    }
+    ++gaps_;
+  }
+  last_seq_ = e->seq;
+  ++emitted_;
+  return e;
+}
+
+void EventStream::finish() {
+  done_ = true;
+  if (!error_ && file_.error()) error_ = file_.error();
+}
+
+EventStream::Position EventStream::save() const {
+  Position p;
+  p.threads.reserve(threads_.size());
+  for (const auto& th : threads_)
+    p.threads.push_back(Position::Thread{th->k, th->dec.state(), th->has_head, th->head});
+  p.heap = heap_;
+  p.cur = cur_;
+  p.emitted = emitted_;
+  p.last_seq = last_seq_;
+  p.limit = limit_;
+  p.gaps = gaps_;
+  return p;
+}
+
+void EventStream::restore(const Position& p) {
+  done_ = false;
+  error_.reset();
+  for (size_t t = 0; t < threads_.size() && t < p.threads.size(); ++t) {
+    Thread& th = *threads_[t];
+    const Position::Thread& s = p.threads[t];
+    if (!load_block(th, s.k)) return;
+    th.dec.set_state(s.dec);
+    th.has_head = s.has_head;
+    th.head = s.head;
+  }
+  heap_ = p.heap;
+  cur_ = p.cur;
+  emitted_ = p.emitted;
+  last_seq_ = p.last_seq;
+  limit_ = p.limit;
+  gaps_ = p.gaps;
+}
+
+} // namespace hv::trace

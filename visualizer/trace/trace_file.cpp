@@ -1,0 +1,282 @@
+// trace_file.cpp - mapping, FileHeader validation and the block index (see trace_file.h).
+#include "trace_file.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <unordered_set>
+
+namespace hv::trace {
+
+const char* error_kind_name(ErrorKind k) {
+  switch (k) {
+  case ErrorKind::Io:
+    return "io";
+  case ErrorKind::NotATrace:
+    return "not a trace";
+  case ErrorKind::TooNew:
+    return "too new";
+  case ErrorKind::TooOld:
+    return "too old";
+  case ErrorKind::WrongPlatform:
+    return "wrong platform";
+  case ErrorKind::BadHeader:
+    return "bad header";
+  case ErrorKind::Truncated:
+    return "truncated";
+  case ErrorKind::CorruptBlock:
+    return "corrupt block";
+  case ErrorKind::BadEvent:
+    return "bad event";
+  case ErrorKind::BadSequence:
+    return "bad sequence";
+  }
+  return "?";
+}
+
+std::string TraceError::describe() const {
+  return "offset " + std::to_string(offset) + ": " + message;
+}
+
+// ---- TraceFile ------------------------------------------------------------------------------
+TraceFile::TraceFile(TraceFile&& o) noexcept {
+  *this = std::move(o);
+}
+
+TraceFile& TraceFile::operator=(TraceFile&& o) noexcept {
+  if (this != &o) {
+    close();
+    data_ = o.data_;
+    size_ = o.size_;
+    map_ = o.map_;
+    map_len_ = o.map_len_;
+    header_ = o.header_;
+    blocks_ = std::move(o.blocks_);
+    threads_ = std::move(o.threads_);
+    error_ = std::move(o.error_);
+    indexed_events_ = o.indexed_events_;
+    o.map_ = nullptr;
+    o.data_ = nullptr;
+    o.size_ = 0;
+  }
+  return *this;
+}
+
+TraceFile::~TraceFile() {
+  close();
+}
+
+void TraceFile::close() {
+  if (map_) munmap(map_, map_len_);
+  map_ = nullptr;
+  map_len_ = 0;
+  data_ = nullptr;
+  size_ = 0;
+  blocks_.clear();
+  threads_.clear();
+  error_.reset();
+  indexed_events_ = 0;
+}
+
+void TraceFile::fail(ErrorKind k, uint64_t off, std::string msg) {
+  if (!error_) error_ = TraceError{k, off, std::move(msg)};
+}
+
+bool TraceFile::open(const std::string& path) {
+  close();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    fail(ErrorKind::Io, 0, std::string("cannot open: ") + strerror(errno));
+    return false;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    int e = errno;
+    ::close(fd);
+    fail(ErrorKind::Io, 0,
+         S_ISDIR(st.st_mode) ? "is a directory" : std::string("cannot stat: ") + strerror(e));
+    return false;
+  }
+  size_ = static_cast<uint64_t>(st.st_size);
+  if (size_ > 0) {
+    void* m = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED) {
+      int e = errno;
+      ::close(fd);
+      size_ = 0;
+      fail(ErrorKind::Io, 0, std::string("cannot map: ") + strerror(e));
+      return false;
+    }
+    madvise(m, size_, MADV_SEQUENTIAL);
+    map_ = m;
+    map_len_ = size_;
+    data_ = static_cast<const uint8_t*>(m);
+  }
+  ::close(fd);
+  return parse();
+}
+
+bool TraceFile::open_memory(const void* data, size_t size) {
+  close();
+  data_ = static_cast<const uint8_t*>(data);
+  size_ = size;
+  return parse();
+}
+
+bool TraceFile::parse() {
+  if (!check_header()) return false;
+  index_blocks();
+  return true;
+}
+
+std::string TraceFile::cmdline() const {
+  std::string s(reinterpret_cast<const char*>(data_) + sizeof(FileHeader), header_.cmdline_len);
+  while (!s.empty() && s.back() == '\0')
+    s.pop_back();
+  for (char& c : s)
+    if (c == '\0') c = ' ';
+  return s;
+}
+
+bool TraceFile::check_header() {
+  char buf[160];
+  if (size_ < sizeof kFileMagic) {
+    snprintf(buf, sizeof buf, "not a heapviz trace (the file is %llu bytes, too short for a header)",
+             static_cast<unsigned long long>(size_));
+    fail(ErrorKind::NotATrace, 0, buf);
+    return false;
+  }
+  if (memcmp(data_, kFileMagic, sizeof kFileMagic) != 0) {
+    fail(ErrorKind::NotATrace, 0, "not a heapviz trace (bad magic)");
+    return false;
+  }
+  if (size_ >= 12) { // the version first: a newer header may have another size
+    uint32_t v;
+    memcpy(&v, data_ + 8, 4);
+    if (v > kVersion) {
+      snprintf(buf, sizeof buf, "trace version %u was made by a newer heapviz; this heapviz reads version %u",
+               v, kVersion);
+      fail(ErrorKind::TooNew, 8, buf);
+      return false;
+    }
+    if (v < kVersion) {
+      snprintf(buf, sizeof buf, "trace version %u is too old; this heapviz reads version %u", v, kVersion);
+      fail(ErrorKind::TooOld, 8, buf);
+      return false;
+    }
+  }
+  if (size_ < sizeof(FileHeader)) {
+    snprintf(buf, sizeof buf, "truncated file header (%llu of %zu bytes)",
+             static_cast<unsigned long long>(size_), sizeof(FileHeader));
+    fail(ErrorKind::Truncated, size_, buf);
+    return false;
+  }
+  memcpy(&header_, data_, sizeof header_);
+  if (header_.little_endian != 1 || header_.pointer_size != 8) {
+    snprintf(buf, sizeof buf,
+             "trace from another platform (little_endian=%u pointer_size=%u; this heapviz reads 1, 8)",
+             header_.little_endian, header_.pointer_size);
+    fail(ErrorKind::WrongPlatform, 16, buf);
+    return false;
+  }
+  uint32_t hs = header_.header_size;
+  if (hs < sizeof(FileHeader) || hs % 8 != 0 || hs > kMaxHeaderSize ||
+      uint64_t(header_.cmdline_len) + sizeof(FileHeader) > hs) {
+    snprintf(buf, sizeof buf, "absurd header_size %u (cmdline_len %u): must be a multiple of 8, at least %zu",
+             hs, header_.cmdline_len, sizeof(FileHeader) + header_.cmdline_len);
+    fail(ErrorKind::BadHeader, 12, buf);
+    return false;
+  }
+  if (hs > size_) {
+    snprintf(buf, sizeof buf, "truncated file header (header_size %u, file %llu bytes)", hs,
+             static_cast<unsigned long long>(size_));
+    fail(ErrorKind::Truncated, size_, buf);
+    return false;
+  }
+  return true;
+}
+
+void TraceFile::index_blocks() {
+  uint64_t off = header_.header_size;
+  char buf[200];
+  std::unordered_set<uint32_t> seen_tids;
+  while (off < size_) {
+    uint64_t left = size_ - off;
+    if (left < sizeof(BlockHeader)) {
+      snprintf(buf, sizeof buf, "truncated: block header cut short (%llu of %zu bytes)",
+               static_cast<unsigned long long>(left), sizeof(BlockHeader));
+      fail(ErrorKind::Truncated, off, buf);
+      return;
+    }
+    BlockHeader h;
+    memcpy(&h, data_ + off, sizeof h);
+    if (h.magic != kBlockMagic) {
+      bool zeros = true; // a tail of zeros is a torn write (the size grew, the data never came)
+      for (uint64_t i = off; i < size_ && zeros; ++i)
+        zeros = data_[i] == 0;
+      snprintf(buf, sizeof buf, "%sbad block magic 0x%08x (expected 0x%08x)", zeros ? "truncated: " : "",
+               h.magic, kBlockMagic);
+      fail(zeros ? ErrorKind::Truncated : ErrorKind::CorruptBlock, off, buf);
+      return;
+    }
+    if (h.flags & ~uint16_t(kBlockZstd)) {
+      snprintf(buf, sizeof buf, "unknown block flags 0x%x", h.flags);
+      fail(ErrorKind::CorruptBlock, off, buf);
+      return;
+    }
+    if (h.raw_size > kMaxBlockPayload) {
+      snprintf(buf, sizeof buf, "absurd block raw_size %u (at most %u)", h.raw_size, kMaxBlockPayload);
+      fail(ErrorKind::CorruptBlock, off, buf);
+      return;
+    }
+    bool zstd = h.flags & kBlockZstd;
+    if ((!zstd && h.stored_size != h.raw_size) || h.stored_size > kMaxStoredPayload) {
+      snprintf(buf, sizeof buf, "absurd block stored_size %u (raw_size %u%s)", h.stored_size, h.raw_size,
+               zstd ? ", zstd" : "");
+      fail(ErrorKind::CorruptBlock, off, buf);
+      return;
+    }
+    if (h.nevents == 0 || uint64_t(h.nevents) * 3 > h.raw_size) { // an event is at least 3 bytes
+      snprintf(buf, sizeof buf, "absurd block nevents %u for %u payload bytes", h.nevents, h.raw_size);
+      fail(ErrorKind::CorruptBlock, off, buf);
+      return;
+    }
+    uint64_t end = off + sizeof(BlockHeader) + h.stored_size;
+    if (end > size_) {
+      snprintf(buf, sizeof buf,
+               "truncated: block stored_size %u runs past the end of the file (%llu bytes left)",
+               h.stored_size, static_cast<unsigned long long>(left - sizeof(BlockHeader)));
+      fail(ErrorKind::Truncated, off, buf);
+      return;
+    }
+    uint32_t crc = crc32(data_ + off + sizeof(BlockHeader), h.stored_size);
+    if (crc != h.crc32) {
+      bool tail = end == size_; // the last block of the file: a torn write
+      snprintf(buf, sizeof buf, "%sblock CRC mismatch (stored 0x%08x, computed 0x%08x)",
+               tail ? "truncated: " : "", h.crc32, crc);
+      fail(tail ? ErrorKind::Truncated : ErrorKind::CorruptBlock, off, buf);
+      return;
+    }
+    BlockInfo b;
+    b.offset = off;
+    b.first_seq = h.first_seq;
+    b.base_ns = h.base_ns;
+    b.base_addr = h.base_addr;
+    b.tid = h.tid;
+    b.nevents = h.nevents;
+    b.arena = h.arena;
+    b.raw_size = h.raw_size;
+    b.stored_size = h.stored_size;
+    b.flags = h.flags;
+    blocks_.push_back(b);
+    indexed_events_ += h.nevents;
+    if (seen_tids.insert(h.tid).second) threads_.push_back(h.tid);
+    off = end;
+  }
+}
+
+} // namespace hv::trace
