@@ -107,8 +107,10 @@ struct Tcache {
 static_assert(sizeof(Tcache) == 0x280);
 
 // Per-thread allocator state. Plain data: it lives in __thread storage in the real allocator.
+struct TraceThread;
 struct ThreadState {
   Tcache* tcache;
+  TraceThread* trace;  // this thread's trace buffer (trace_sink.h), null until it records
   Arena* arena;
   bool tcache_shutting_down;
   ThreadState* reg_next; // registry of live tcaches, for the checker and heap walks

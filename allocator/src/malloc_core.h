@@ -10,6 +10,7 @@
 
 #include "arena.h"
 #include "platform.h"
+#include "trace_sink.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -44,6 +45,18 @@ public:
   struct mallinfo2 info();
   int mallopt(int param, int value);
   void stats(int fd);
+
+  // ---- Tracing (trace_sink.h, docs/trace-format.md) ----------------------------------------
+  // Starts writing events to `path`. verify_every > 0 adds a heap-walk snapshot every that many
+  // events. heap_base is the address offsets are measured from (the initial program break).
+  bool trace_start(const char* path, bool exclusive, uint64_t verify_every, uint32_t extra_flags);
+  void trace_stop() { trace_.close(); }
+  bool tracing() const { return trace_.on; }
+  void trace_mark(const char* label);
+  void trace_flush_all() { trace_.flush_all(); }
+  TraceSink& trace_sink() { return trace_; }
+  // Writes the current heap as SNAPSHOT event(s); baseline marks it as the trace's starting state.
+  void trace_snapshot(bool baseline);
 
   // ---- Process and thread lifecycle -------------------------------------------------------
   void ensure_init() {
@@ -91,6 +104,16 @@ private:
 
   // The algorithm (malloc.c)
   void* int_malloc(Arena* av, size_t bytes);
+  void* malloc_body(size_t bytes);
+  void free_body(void* mem);
+  __attribute__((noinline)) void* malloc_traced(size_t bytes);
+  __attribute__((noinline)) void free_traced(void* mem);
+  void* realloc_body(void* oldmem, size_t bytes);
+  void* calloc_body(size_t n, size_t elem_size);
+  void* memalign_body(size_t alignment, size_t bytes);
+  void* valloc_body(size_t bytes);
+  void* pvalloc_body(size_t bytes);
+  int posix_memalign_body(void** memptr, size_t alignment, size_t size);
   void int_free(Arena* av, Chunk* p, bool have_lock);
   bool free_checks_and_tcache(ThreadState& ts, Chunk* p, size_t size);
   __attribute__((noinline)) void tcache_double_free_scan(ThreadState& ts, TcacheEntry* e, size_t tc_idx);
@@ -103,6 +126,7 @@ private:
   void malloc_consolidate(Arena* av);
   void unlink_chunk(Arena* av, Chunk* p);
   void* sysmalloc(size_t nb, Arena* av);
+  void* morecore(long incr);
   void* sysmalloc_mmap(size_t nb, size_t pagesize, int extra_flags);
   char* sysmalloc_mmap_fallback(long* s, size_t nb, size_t old_size, size_t minsize, size_t pagesize,
                                 Arena* av);
@@ -132,7 +156,37 @@ private:
     if (main_lo_ == 0 || l < main_lo_) __atomic_store_n(&main_lo_, l, __ATOMIC_RELAXED);
     if (h > main_hi_) __atomic_store_n(&main_hi_, h, __ATOMIC_RELAXED);
   }
-  [[noreturn]] void corrupt(const char* msg, const void* addr = nullptr) { plat_.fatal(msg, addr); }
+  [[noreturn]] void corrupt(const char* msg, const void* addr = nullptr) {
+    if (trace_.on) trace_error(msg, addr);
+    plat_.fatal(msg, addr);
+  }
+
+  // Trace hooks: each call site is `if (trace_.on) ev_...(...)`; the bodies are out of line.
+  uint32_t arena_index(const Arena* a);
+  TraceThread* ev(Arena* av, trace::Ev type, size_t max_bytes = 40);
+  __attribute__((noinline)) void ev_chunk(trace::Ev type, Arena* av, const Chunk* c, size_t size);
+  __attribute__((noinline)) void ev_split(Arena* av, const Chunk* c, size_t first, size_t rest);
+  __attribute__((noinline)) void ev_merge(Arena* av, trace::MergeHow how, const Chunk* result, size_t size,
+                                          const Chunk* absorbed);
+  __attribute__((noinline)) void ev_bin_in(Arena* av, const Chunk* c, size_t size, trace::BinKind kind, unsigned idx);
+  __attribute__((noinline)) void ev_bin_out(Arena* av, const Chunk* c, trace::BinKind kind, unsigned idx);
+  __attribute__((noinline)) void ev_region(trace::Ev type, Arena* av, const void* addr, uint64_t size);
+  __attribute__((noinline)) void ev_addr(trace::Ev type, Arena* av, const void* addr);
+  __attribute__((noinline)) void ev_sbrk(const void* old_brk, int64_t delta);
+  __attribute__((noinline)) void ev_api(trace::Ev type, uint64_t a, uint64_t b, const void* old, const void* result);
+  __attribute__((noinline)) void ev_realloc_moved(Arena* av, const Chunk* from, const Chunk* to);
+  __attribute__((noinline)) void ev_realloc_in_place(Arena* av, const Chunk* c, size_t old_size, size_t new_size);
+  __attribute__((noinline)) void trace_stamp();
+  __attribute__((noinline, cold)) void trace_error(const char* msg, const void* addr);
+  __attribute__((noinline)) void trace_after_call();
+  void* int_malloc_impl(Arena* av, size_t bytes);
+  unsigned bin_index_of(Arena* av, Chunk* bin) {
+    return static_cast<unsigned>((reinterpret_cast<char*>(bin) - reinterpret_cast<char*>(av->bin_at(1))) /
+                                 (2 * sizeof(Chunk*))) + 1;
+  }
+  static trace::BinKind bin_kind_of(unsigned idx) {
+    return idx == 1 ? trace::BinKind::Unsorted : idx < kNSmallBins ? trace::BinKind::Small : trace::BinKind::Large;
+  }
   void alloc_perturb(void* p, size_t n);
   void free_perturb(void* p, size_t n);
 
@@ -155,6 +209,13 @@ private:
   int n_main_segs_ = 0;
   uintptr_t main_lo_ = 0;
   uintptr_t main_hi_ = 0;
+  TraceSink trace_{};
+  static constexpr int kMaxTracedArenas = 1024;
+  const Arena* traced_arenas_[kMaxTracedArenas] = {};
+  uint32_t n_traced_arenas_ = 0;
+  uint64_t verify_every_ = 0;
+  uint64_t next_snapshot_ = 0;
+  bool in_snapshot_ = false;
 };
 
 template <class P> template <class F> void MallocCore<P>::for_each_thread(F&& f) {

@@ -7,7 +7,10 @@
 // Must not: allocate through anything but P, or call into code that may call malloc.
 #pragma once
 
+#include "heap_walk.h"
 #include "malloc_core.h"
+
+#include <new>
 
 #include <cerrno>
 #include <climits>
@@ -18,6 +21,9 @@
 extern char** environ;
 
 namespace hv::alloc {
+
+// Defined by the real allocator (preload.cpp): opens the trace if HEAPVIZ_OUT asks for one.
+void hv_start_recording_hook();
 
 namespace detail {
 inline size_t align_up(size_t v, size_t a) {
@@ -36,6 +42,15 @@ template <class T> inline void atomic_store(T* p, T v) {
   __atomic_store_n(p, v, __ATOMIC_RELAXED);
 }
 } // namespace detail
+
+// A trace hook call site: one predictable branch when tracing is off.
+#define HV_EV(call)                                                                                  \
+  do {                                                                                               \
+    if (__builtin_expect(trace_.on, 0)) call;                                                        \
+  } while (0)
+using trace::BinKind;
+using trace::Ev;
+using trace::MergeHow;
 
 using detail::align_down;
 using detail::align_up;
@@ -63,7 +78,10 @@ template <class P> void MallocCore<P>::init() {
   main_arena_.attached_threads = 1;
   plat_.thread().arena = &main_arena_;
   init_state(&main_arena_);
-  if constexpr (!P::kIsSim) read_environment();
+  if constexpr (!P::kIsSim) {
+    read_environment();
+    hv_start_recording_hook();
+  }
 }
 
 // The MALLOC_*_ environment aliases of glibc's malloc tunables, read without allocating.
@@ -222,6 +240,16 @@ template <class P> Arena* MallocCore<P>::new_arena(ThreadState& ts, size_t size)
   if (misalign > 0) ptr += kAlign - misalign;
   a->top = reinterpret_cast<Chunk*>(ptr);
   a->top->set_head(static_cast<size_t>(reinterpret_cast<char*>(h) + h->size - ptr) | kPrevInuse);
+  if (__builtin_expect(trace_.on, 0)) {
+    uint32_t index = arena_index(a);
+    if (TraceThread* t = ev(a, Ev::ArenaNew)) {
+      t->enc.usize(index);
+      t->enc.addr(reinterpret_cast<uintptr_t>(a));
+    }
+    ev_region(Ev::Mmap, a, h, kHeapMaxSize);
+    ev_region(Ev::HeapNew, a, h, h->size);
+    ev_chunk(Ev::Top, a, a->top, a->top->size());
+  }
 
   Arena* replaced = ts.arena;
   ts.arena = a;
@@ -251,11 +279,12 @@ template <class P> void MallocCore<P>::thread_shutdown() {
         if (!aligned_ok(reinterpret_cast<uintptr_t>(e)))
           corrupt("tcache_thread_shutdown(): unaligned tcache chunk detected", e);
         tc->entries[i] = reveal_ptr(&e->next);
-        free(e);
+        free_body(e);
       }
     }
-    free(tc);
+    free_body(tc);
   }
+  trace_.release(ts);
   Arena* a = ts.arena;
   ts.arena = nullptr;
   if (a) {
@@ -362,6 +391,11 @@ template <class P> int MallocCore<P>::heap_trim(HeapInfo* heap, size_t pad) {
       break;
     ar_ptr->system_mem -= heap->size;
     if (reinterpret_cast<char*>(heap) + max_size == aligned_heap_area_) aligned_heap_area_ = nullptr;
+    if (__builtin_expect(trace_.on, 0)) {
+      ev_addr(Ev::HeapFree, ar_ptr, heap);
+      ev_region(Ev::Munmap, ar_ptr, heap, kHeapMaxSize);
+      if (TraceThread* t = ev(ar_ptr, Ev::Trim)) t->enc.usize(heap->size);
+    }
     plat_.munmap(heap, kHeapMaxSize);
     heap = prev_heap;
     if (!p->prev_inuse()) {
@@ -370,6 +404,7 @@ template <class P> int MallocCore<P>::heap_trim(HeapInfo* heap, size_t pad) {
     }
     ar_ptr->top = top_chunk = p;
     top_chunk->set_head(static_cast<size_t>(new_size) | kPrevInuse);
+    HV_EV(ev_chunk(Ev::Top, ar_ptr, top_chunk, top_chunk->size()));
   }
   long top_size = static_cast<long>(top_chunk->size());
   if (static_cast<unsigned long>(top_size) < mp_.trim_threshold) return 0;
@@ -380,6 +415,11 @@ template <class P> int MallocCore<P>::heap_trim(HeapInfo* heap, size_t pad) {
   if (shrink_heap(heap, extra) != 0) return 0;
   ar_ptr->system_mem -= static_cast<size_t>(extra);
   top_chunk->set_head(static_cast<size_t>(top_size - extra) | kPrevInuse);
+  if (__builtin_expect(trace_.on, 0)) {
+    ev_region(Ev::HeapResize, ar_ptr, heap, heap->size);
+    ev_chunk(Ev::Top, ar_ptr, top_chunk, top_chunk->size());
+    if (TraceThread* t = ev(ar_ptr, Ev::Trim)) t->enc.usize(static_cast<uint64_t>(extra));
+  }
   return 1;
 }
 
@@ -465,6 +505,7 @@ template <class P> void MallocCore<P>::tcache_put(ThreadState& ts, Chunk* chunk,
   e->next = reinterpret_cast<TcacheEntry*>(protect_ptr(&e->next, ts.tcache->entries[tc_idx]));
   ts.tcache->entries[tc_idx] = e;
   ++ts.tcache->counts[tc_idx];
+  HV_EV(ev_bin_in(ts.arena, chunk, chunk->size(), BinKind::Tcache, static_cast<unsigned>(tc_idx)));
 }
 
 template <class P> void* MallocCore<P>::tcache_get(ThreadState& ts, size_t tc_idx) {
@@ -478,6 +519,13 @@ template <class P> void* MallocCore<P>::tcache_get(ThreadState& ts, size_t tc_id
 
 // ============================================================================ [sysmalloc/trim]
 
+// The platform's morecore (sbrk semantics), announcing every move of the break.
+template <class P> void* MallocCore<P>::morecore(long incr) {
+  void* r = plat_.morecore(incr);
+  if (__builtin_expect(trace_.on, 0) && r != nullptr && incr != 0) ev_sbrk(r, incr);
+  return r;
+}
+
 template <class P> void* MallocCore<P>::sysmalloc_mmap(size_t nb, size_t pagesize, int extra_flags) {
   long size = static_cast<long>(align_up(nb + kSizeSz, pagesize));
   if (static_cast<unsigned long>(size) <= nb) return MAP_FAILED;
@@ -487,6 +535,10 @@ template <class P> void* MallocCore<P>::sysmalloc_mmap(size_t nb, size_t pagesiz
   Chunk* p = reinterpret_cast<Chunk*>(mm);
   p->set_prev_size(0);
   p->set_head(static_cast<size_t>(size) | kIsMmapped);
+  if (__builtin_expect(trace_.on, 0)) {
+    ev_region(Ev::Mmap, &main_arena_, mm, static_cast<uint64_t>(size));
+    ev_region(Ev::MmapChunk, &main_arena_, p, static_cast<uint64_t>(size));
+  }
   int n = __atomic_add_fetch(&mp_.n_mmaps, 1, __ATOMIC_RELAXED);
   int old_max = __atomic_load_n(&mp_.max_n_mmaps, __ATOMIC_RELAXED);
   while (n > old_max && !__atomic_compare_exchange_n(&mp_.max_n_mmaps, &old_max, n, true, __ATOMIC_RELAXED,
@@ -542,23 +594,34 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
       old_top->set_head(static_cast<size_t>(reinterpret_cast<char*>(old_heap) + old_heap->size -
                                             reinterpret_cast<char*>(old_top)) |
                         kPrevInuse);
+      if (__builtin_expect(trace_.on, 0)) {
+        ev_region(Ev::HeapResize, av, old_heap, old_heap->size);
+        ev_chunk(Ev::Top, av, old_top, old_top->size());
+      }
     } else if ((heap = new_heap(nb + (kMinSize + sizeof(*heap)), mp_.top_pad))) {
       heap->ar_ptr = av;
       heap->prev = old_heap;
       av->system_mem += heap->size;
       av->top = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(heap) + sizeof(*heap));
       av->top->set_head((heap->size - sizeof(*heap)) | kPrevInuse);
+      if (__builtin_expect(trace_.on, 0)) {
+        ev_region(Ev::HeapNew, av, heap, heap->size);
+        ev_chunk(Ev::Top, av, av->top, av->top->size());
+      }
       // Fenceposts at the end of the old heap; the old top goes to the bins.
       old_size = (old_size - kMinSize) & ~kAlignMask;
       old_top->at(static_cast<ptrdiff_t>(old_size + kHdr))->set_head(0 | kPrevInuse);
+      HV_EV(ev_chunk(Ev::Fence, av, old_top->at(static_cast<ptrdiff_t>(old_size + kHdr)), kHdr));
       if (old_size >= kMinSize) {
         old_top->at(static_cast<ptrdiff_t>(old_size))->set_head(kHdr | kPrevInuse);
         old_top->at(static_cast<ptrdiff_t>(old_size))->set_foot(kHdr);
         old_top->set_head(old_size | kPrevInuse | kNonMainArena);
+        HV_EV(ev_chunk(Ev::Fence, av, old_top->at(static_cast<ptrdiff_t>(old_size)), kHdr));
         int_free(av, old_top, true);
       } else {
         old_top->set_head((old_size + kHdr) | kPrevInuse);
         old_top->set_foot(old_size + kHdr);
+        HV_EV(ev_chunk(Ev::Fence, av, old_top, old_size + kHdr));
       }
     } else if (!tried_mmap) {
       void* mm = sysmalloc_mmap(nb, pagesize, 0);
@@ -568,7 +631,7 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
     long size = static_cast<long>(nb + mp_.top_pad + kMinSize);
     if (av->contiguous()) size -= static_cast<long>(old_size);
     size = static_cast<long>(align_up(static_cast<size_t>(size), pagesize));
-    if (size > 0) brk = static_cast<char*>(plat_.morecore(size));
+    if (size > 0) brk = static_cast<char*>(morecore(size));
 
     if (brk == nullptr) {
       char* mbrk = sysmalloc_mmap_fallback(&size, nb, old_size, pagesize, 1024 * 1024, av);
@@ -576,6 +639,7 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
       if (mbrk != MAP_FAILED) {
         brk = mbrk;
         snd_brk = brk + size;
+        HV_EV(ev_region(Ev::Mmap, av, mbrk, static_cast<uint64_t>(size)));
       }
     }
 
@@ -586,6 +650,11 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
 
       if (brk == old_end && snd_brk == nullptr) {
         old_top->set_head(static_cast<size_t>(size + static_cast<long>(old_size)) | kPrevInuse);
+        if (__builtin_expect(trace_.on, 0) && n_main_segs_ > 0) {
+          char* seg = main_segs_[n_main_segs_ - 1].start;
+          ev_region(Ev::HeapResize, av, seg, static_cast<uint64_t>(old_end + size - seg));
+          ev_chunk(Ev::Top, av, old_top, old_top->size());
+        }
       } else if (av->contiguous() && old_size && brk < old_end) {
         corrupt("break adjusted to free malloc space", brk);
       } else {
@@ -603,7 +672,7 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
           correction += static_cast<long>(old_size);
           end_misalign = reinterpret_cast<uintptr_t>(brk + size + correction);
           correction += static_cast<long>(align_up(end_misalign, pagesize) - end_misalign);
-          snd_brk = static_cast<char*>(plat_.morecore(correction));
+          snd_brk = static_cast<char*>(morecore(correction));
           if (snd_brk == nullptr) {
             correction = 0;
             snd_brk = static_cast<char*>(plat_.morecore(0));
@@ -617,12 +686,21 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
           av->system_mem += static_cast<size_t>(correction);
           note_main_range(aligned_brk, snd_brk + correction);
           add_main_segment(aligned_brk, old_size ? old_end : nullptr);
+          if (__builtin_expect(trace_.on, 0)) {
+            ev_region(Ev::HeapNew, av, aligned_brk, av->top->size());
+            ev_chunk(Ev::Top, av, av->top, av->top->size());
+          }
           if (old_size != 0) {
             // Two fenceposts end the old space; what is left of the old top is freed.
             old_size = (old_size - 2 * kHdr) & ~kAlignMask;
             old_top->set_head(old_size | kPrevInuse);
             old_top->at(static_cast<ptrdiff_t>(old_size))->set_head(kHdr | kPrevInuse);
             old_top->at(static_cast<ptrdiff_t>(old_size + kHdr))->set_head(kHdr | kPrevInuse);
+            if (__builtin_expect(trace_.on, 0)) {
+              ev_chunk(Ev::Fence, av, old_top->at(static_cast<ptrdiff_t>(old_size)), kHdr);
+              ev_chunk(Ev::Fence, av, old_top->at(static_cast<ptrdiff_t>(old_size + kHdr)), kHdr);
+              if (old_size > 0 && old_size < kMinSize) ev_chunk(Ev::Fence, av, old_top, old_size);
+            }
             if (old_size >= kMinSize) int_free(av, old_top, true);
           }
         }
@@ -640,6 +718,10 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
     av->top = remainder;
     p->set_head(nb | kPrevInuse | (av != &main_arena_ ? kNonMainArena : 0));
     remainder->set_head(remainder_size | kPrevInuse);
+    if (__builtin_expect(trace_.on, 0)) {
+      ev_split(av, p, nb, remainder_size);
+      ev_chunk(Ev::Top, av, remainder, remainder_size);
+    }
     return chunk2mem(p);
   }
   errno = ENOMEM;
@@ -654,13 +736,21 @@ template <class P> int MallocCore<P>::systrim(size_t pad, Arena* av) {
   if (extra == 0) return 0;
   char* current_brk = static_cast<char*>(plat_.morecore(0));
   if (current_brk == reinterpret_cast<char*>(av->top) + top_size) {
-    plat_.morecore(-extra);
+    morecore(-extra);
     char* new_brk = static_cast<char*>(plat_.morecore(0));
     if (new_brk != nullptr) {
       long released = current_brk - new_brk;
       if (released != 0) {
         av->system_mem -= static_cast<size_t>(released);
         av->top->set_head(static_cast<size_t>(top_size - released) | kPrevInuse);
+        if (__builtin_expect(trace_.on, 0)) {
+          if (n_main_segs_ > 0) {
+            char* seg = main_segs_[n_main_segs_ - 1].start;
+            ev_region(Ev::HeapResize, av, seg, static_cast<uint64_t>(new_brk - seg));
+          }
+          ev_chunk(Ev::Top, av, av->top, av->top->size());
+          if (TraceThread* t = ev(av, Ev::Trim)) t->enc.usize(static_cast<uint64_t>(released));
+        }
         return 1;
       }
     }
@@ -678,6 +768,10 @@ template <class P> void MallocCore<P>::munmap_chunk(Chunk* p) {
     corrupt("munmap_chunk(): invalid pointer", reinterpret_cast<void*>(mem));
   __atomic_sub_fetch(&mp_.n_mmaps, 1, __ATOMIC_RELAXED);
   __atomic_sub_fetch(&mp_.mmapped_mem, total_size, __ATOMIC_RELAXED);
+  if (__builtin_expect(trace_.on, 0)) {
+    ev_addr(Ev::MunmapChunk, &main_arena_, p);
+    ev_region(Ev::Munmap, &main_arena_, reinterpret_cast<void*>(block), total_size);
+  }
   plat_.munmap(reinterpret_cast<void*>(block), total_size);
 }
 
@@ -695,6 +789,12 @@ template <class P> Chunk* MallocCore<P>::mremap_chunk(Chunk* p, size_t new_size)
   char* cp =
       static_cast<char*>(plat_.mremap(reinterpret_cast<void*>(block), total_size, new_size, MREMAP_MAYMOVE));
   if (cp == MAP_FAILED) return nullptr;
+  if (__builtin_expect(trace_.on, 0)) {
+    ev_addr(Ev::MunmapChunk, &main_arena_, p);
+    ev_region(Ev::Munmap, &main_arena_, reinterpret_cast<void*>(block), total_size);
+    ev_region(Ev::Mmap, &main_arena_, cp, new_size);
+    ev_region(Ev::MmapChunk, &main_arena_, cp + offset, new_size - offset);
+  }
   p = reinterpret_cast<Chunk*>(cp + offset);
   p->set_head((new_size - offset) | kIsMmapped);
   size_t now = __atomic_add_fetch(&mp_.mmapped_mem, new_size - size - offset, __ATOMIC_RELAXED);
@@ -741,7 +841,18 @@ template <class P> void MallocCore<P>::unlink_chunk(Arena* av, Chunk* p) {
   }
 }
 
+// Every chunk int_malloc hands out (to an API call, realloc, memalign or the tcache struct) is
+// announced here; mmapped chunks were announced by sysmalloc_mmap.
 template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
+  void* r = int_malloc_impl(av, bytes);
+  if (__builtin_expect(trace_.on, 0) && r) {
+    Chunk* c = mem2chunk(r);
+    if (!c->is_mmapped()) ev_chunk(Ev::ChunkAlloc, av, c, c->size());
+  }
+  return r;
+}
+
+template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes) {
   size_t nb = checked_request2size(bytes);
   if (nb == 0) {
     errno = ENOMEM;
@@ -788,6 +899,7 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
       if (victim != nullptr) {
         if (fastbin_index(victim->size()) != idx)
           corrupt("malloc(): memory corruption (fast)", chunk2mem(victim));
+        HV_EV(ev_bin_out(av, victim, BinKind::Fast, idx));
         size_t tc_idx = csize2tidx(nb);
         if (ts.tcache && tc_idx < mp_.tcache_bins) {
           Chunk* tc_victim;
@@ -831,6 +943,7 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
       bin->bk = bck;
       bck->fd = bin;
       if (av != &main_arena_) victim->set_non_main();
+      HV_EV(ev_bin_out(av, victim, BinKind::Small, idx));
       size_t tc_idx = csize2tidx(nb);
       if (ts.tcache && tc_idx < mp_.tcache_bins) {
         Chunk* tc_victim;
@@ -890,6 +1003,11 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
         victim->set_head(nb | kPrevInuse | (av != &main_arena_ ? kNonMainArena : 0));
         remainder->set_head(remainder_size | kPrevInuse);
         remainder->set_foot(remainder_size);
+        if (__builtin_expect(trace_.on, 0)) {
+          ev_bin_out(av, victim, BinKind::Unsorted, 1);
+          ev_split(av, victim, nb, remainder_size);
+          ev_bin_in(av, remainder, remainder_size, BinKind::Unsorted, 1);
+        }
         void* p = chunk2mem(victim);
         alloc_perturb(p, bytes);
         return p;
@@ -898,6 +1016,7 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
       if (bck->fd != victim) corrupt("malloc(): corrupted unsorted chunks 3", chunk2mem(victim));
       av->unsorted()->bk = bck;
       bck->fd = av->unsorted();
+      HV_EV(ev_bin_out(av, victim, BinKind::Unsorted, 1));
 
       if (size == nb) {
         victim->set_inuse_at(size);
@@ -955,6 +1074,7 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
       victim->fd = fwd;
       fwd->bk = victim;
       bck->fd = victim;
+      HV_EV(ev_bin_in(av, victim, victim->size(), bin_kind_of(victim_index), victim_index));
 
       ++tcache_unsorted_count;
       if (return_cached && mp_.tcache_unsorted_limit > 0 && tcache_unsorted_count > mp_.tcache_unsorted_limit)
@@ -976,6 +1096,7 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
         if (victim != bin->bk && victim->size_nomask() == victim->fd->size_nomask()) victim = victim->fd;
         remainder_size = size - nb;
         unlink_chunk(av, victim);
+        HV_EV(ev_bin_out(av, victim, BinKind::Large, idx));
         if (remainder_size < kMinSize) {
           victim->set_inuse_at(size);
           if (av != &main_arena_) victim->set_non_main();
@@ -995,6 +1116,10 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
           victim->set_head(nb | kPrevInuse | (av != &main_arena_ ? kNonMainArena : 0));
           remainder->set_head(remainder_size | kPrevInuse);
           remainder->set_foot(remainder_size);
+          if (__builtin_expect(trace_.on, 0)) {
+            ev_split(av, victim, nb, remainder_size);
+            ev_bin_in(av, remainder, remainder_size, BinKind::Unsorted, 1);
+          }
         }
         void* p = chunk2mem(victim);
         alloc_perturb(p, bytes);
@@ -1034,6 +1159,7 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
         size = victim->size();
         remainder_size = size - nb;
         unlink_chunk(av, victim);
+        HV_EV(ev_bin_out(av, victim, bin_kind_of(bin_index_of(av, bin)), bin_index_of(av, bin)));
         if (remainder_size < kMinSize) {
           victim->set_inuse_at(size);
           if (av != &main_arena_) victim->set_non_main();
@@ -1054,6 +1180,10 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
           victim->set_head(nb | kPrevInuse | (av != &main_arena_ ? kNonMainArena : 0));
           remainder->set_head(remainder_size | kPrevInuse);
           remainder->set_foot(remainder_size);
+          if (__builtin_expect(trace_.on, 0)) {
+            ev_split(av, victim, nb, remainder_size);
+            ev_bin_in(av, remainder, remainder_size, BinKind::Unsorted, 1);
+          }
         }
         void* p = chunk2mem(victim);
         alloc_perturb(p, bytes);
@@ -1071,6 +1201,10 @@ template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
       av->top = remainder;
       victim->set_head(nb | kPrevInuse | (av != &main_arena_ ? kNonMainArena : 0));
       remainder->set_head(remainder_size | kPrevInuse);
+      if (__builtin_expect(trace_.on, 0)) {
+        ev_split(av, victim, nb, remainder_size);
+        ev_chunk(Ev::Top, av, remainder, remainder_size);
+      }
       void* p = chunk2mem(victim);
       alloc_perturb(p, bytes);
       return p;
@@ -1121,6 +1255,7 @@ void MallocCore<P>::tcache_double_free_scan(ThreadState& ts, TcacheEntry* e, siz
 
 template <class P> void MallocCore<P>::int_free(Arena* av, Chunk* p, bool have_lock) {
   size_t size = p->size();
+  HV_EV(ev_chunk(Ev::ChunkFree, av, p, size));
   if (free_checks_and_tcache(plat_.thread(), p, size)) return;
   int_free_bins(av, p, size, have_lock);
 }
@@ -1157,6 +1292,7 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
     }
     if (have_lock && old != nullptr && fastbin_index(old->size()) != idx)
       corrupt("invalid fastbin entry (free)", chunk2mem(old));
+    HV_EV(ev_bin_in(av, p, size, BinKind::Fast, idx));
     return;
   }
 
@@ -1181,17 +1317,20 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
   free_perturb(chunk2mem(p), size - kHdr);
 
   if (!p->prev_inuse()) {
+    Chunk* freed = p;
     size_t prevsize = p->prev_size();
     size += prevsize;
     p = p->at(-static_cast<ptrdiff_t>(prevsize));
     if (p->size() != prevsize) corrupt("corrupted size vs. prev_size while consolidating", chunk2mem(p));
     unlink_chunk(av, p);
+    HV_EV(ev_merge(av, MergeHow::WithPrev, p, size, freed));
   }
   if (nextchunk != av->top) {
     bool nextinuse = nextchunk->inuse_at(nextsize);
     if (!nextinuse) {
       unlink_chunk(av, nextchunk);
       size += nextsize;
+      HV_EV(ev_merge(av, MergeHow::WithNext, p, size, nextchunk));
     } else {
       nextchunk->clear_inuse_at(0);
     }
@@ -1208,10 +1347,15 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
     fwd->bk = p;
     p->set_head(size | kPrevInuse);
     p->set_foot(size);
+    HV_EV(ev_bin_in(av, p, size, BinKind::Unsorted, 1));
   } else {
     size += nextsize;
     p->set_head(size | kPrevInuse);
     av->top = p;
+    if (__builtin_expect(trace_.on, 0)) {
+      ev_merge(av, MergeHow::IntoTop, p, size, nextchunk);
+      ev_chunk(Ev::Top, av, p, size);
+    }
   }
 
   if (size >= kFastbinConsolidationThreshold) {
@@ -1243,18 +1387,22 @@ template <class P> void MallocCore<P>::malloc_consolidate(Arena* av) {
       size_t size = p->size();
       Chunk* nextchunk = p->at(static_cast<ptrdiff_t>(size));
       size_t nextsize = nextchunk->size();
+      HV_EV(ev_bin_out(av, p, BinKind::Fast, static_cast<unsigned>(i)));
       if (!p->prev_inuse()) {
+        Chunk* freed = p;
         size_t prevsize = p->prev_size();
         size += prevsize;
         p = p->at(-static_cast<ptrdiff_t>(prevsize));
         if (p->size() != prevsize) corrupt("corrupted size vs. prev_size in fastbins", chunk2mem(p));
         unlink_chunk(av, p);
+        HV_EV(ev_merge(av, MergeHow::WithPrev, p, size, freed));
       }
       if (nextchunk != av->top) {
         bool nextinuse = nextchunk->inuse_at(nextsize);
         if (!nextinuse) {
           size += nextsize;
           unlink_chunk(av, nextchunk);
+          HV_EV(ev_merge(av, MergeHow::WithNext, p, size, nextchunk));
         } else {
           nextchunk->clear_inuse_at(0);
         }
@@ -1269,10 +1417,15 @@ template <class P> void MallocCore<P>::malloc_consolidate(Arena* av) {
         p->bk = unsorted_bin;
         p->fd = first_unsorted;
         p->set_foot(size);
+        HV_EV(ev_bin_in(av, p, size, BinKind::Unsorted, 1));
       } else {
         size += nextsize;
         p->set_head(size | kPrevInuse);
         av->top = p;
+        if (__builtin_expect(trace_.on, 0)) {
+          ev_merge(av, MergeHow::IntoTop, p, size, nextchunk);
+          ev_chunk(Ev::Top, av, p, size);
+        }
       }
       p = nextp;
     }
@@ -1299,10 +1452,15 @@ template <class P> void* MallocCore<P>::int_realloc(Arena* av, Chunk* oldp, size
       oldp->set_head_size(nb | abit);
       av->top = oldp->at(static_cast<ptrdiff_t>(nb));
       av->top->set_head((newsize - nb) | kPrevInuse);
+      if (__builtin_expect(trace_.on, 0)) {
+        ev_realloc_in_place(av, oldp, oldsize, nb);
+        ev_chunk(Ev::Top, av, av->top, newsize - nb);
+      }
       return chunk2mem(oldp);
     } else if (next != av->top && !next->inuse() && (newsize = oldsize + nextsize) >= nb) {
       newp = oldp;
       unlink_chunk(av, next);
+      HV_EV(ev_merge(av, MergeHow::WithNext, oldp, newsize, next));
     } else {
       void* newmem = int_malloc(av, nb - kAlignMask);
       if (newmem == nullptr) return nullptr;
@@ -1311,9 +1469,11 @@ template <class P> void* MallocCore<P>::int_realloc(Arena* av, Chunk* oldp, size
       if (newp == next) {
         newsize += oldsize;
         newp = oldp;
+        HV_EV(ev_merge(av, MergeHow::WithNext, oldp, newsize, next));
       } else {
         memcpy(newmem, chunk2mem(oldp), memsize(oldp));
         int_free(av, oldp, true);
+        HV_EV(ev_realloc_moved(av, oldp, newp));
         return newmem;
       }
     }
@@ -1327,8 +1487,10 @@ template <class P> void* MallocCore<P>::int_realloc(Arena* av, Chunk* oldp, size
     newp->set_head_size(nb | abit);
     remainder->set_head(remainder_size | kPrevInuse | abit);
     remainder->set_inuse_at(remainder_size);
+    HV_EV(ev_split(av, newp, nb, remainder_size));
     int_free(av, remainder, true);
   }
+  HV_EV(ev_realloc_in_place(av, newp, oldsize, newp->size()));
   return chunk2mem(newp);
 }
 
@@ -1354,11 +1516,16 @@ template <class P> void* MallocCore<P>::int_memalign(Arena* av, size_t alignment
     if (p->is_mmapped()) {
       newp->set_prev_size(p->prev_size() + leadsize);
       newp->set_head(newsize | kIsMmapped);
+      if (__builtin_expect(trace_.on, 0)) {
+        ev_addr(Ev::MunmapChunk, av, p);
+        ev_region(Ev::MmapChunk, av, newp, newsize);
+      }
       return chunk2mem(newp);
     }
     newp->set_head(newsize | kPrevInuse | abit);
     newp->set_inuse_at(newsize);
     p->set_head_size(leadsize | abit);
+    HV_EV(ev_split(av, p, leadsize, newsize));
     int_free(av, p, true);
     p = newp;
   }
@@ -1369,6 +1536,7 @@ template <class P> void* MallocCore<P>::int_memalign(Arena* av, size_t alignment
       Chunk* remainder = p->at(static_cast<ptrdiff_t>(nb));
       remainder->set_head(remainder_size | kPrevInuse | abit);
       p->set_head_size(nb);
+      HV_EV(ev_split(av, p, nb, remainder_size));
       int_free(av, remainder, true);
     }
   }
@@ -1376,7 +1544,7 @@ template <class P> void* MallocCore<P>::int_memalign(Arena* av, size_t alignment
 }
 
 template <class P> void* MallocCore<P>::mid_memalign(size_t alignment, size_t bytes) {
-  if (alignment <= kAlign) return malloc(bytes);
+  if (alignment <= kAlign) return malloc_body(bytes);
   if (alignment < kMinSize) alignment = kMinSize;
   if (alignment > SIZE_MAX / 2 + 1) {
     errno = EINVAL;
@@ -1402,7 +1570,7 @@ template <class P> void* MallocCore<P>::mid_memalign(size_t alignment, size_t by
 
 // ============================================================================ [api]
 
-template <class P> void* MallocCore<P>::malloc(size_t bytes) {
+template <class P> inline __attribute__((always_inline)) void* MallocCore<P>::malloc_body(size_t bytes) {
   if (__builtin_expect(!initialized_, 0)) init();
   size_t tbytes = checked_request2size(bytes);
   if (__builtin_expect(tbytes == 0, 0)) {
@@ -1431,7 +1599,7 @@ template <class P> void* MallocCore<P>::malloc_from_arena(ThreadState& ts, size_
 
 // free() leaves errno as it found it (POSIX 2024, and glibc). Only munmap_chunk and the trim
 // paths make system calls, so only they save and restore it; the tcache path never touches it.
-template <class P> void MallocCore<P>::free(void* mem) {
+template <class P> inline __attribute__((always_inline)) void MallocCore<P>::free_body(void* mem) {
   if (mem == nullptr) return;
   Chunk* p = mem2chunk(mem);
   if (__builtin_expect(p->is_mmapped(), 0)) return free_mmapped(p);
@@ -1454,13 +1622,13 @@ template <class P> void MallocCore<P>::free_mmapped(Chunk* p) {
   errno = err;
 }
 
-template <class P> void* MallocCore<P>::realloc(void* oldmem, size_t bytes) {
+template <class P> void* MallocCore<P>::realloc_body(void* oldmem, size_t bytes) {
   if (!initialized_) init();
   if (bytes == 0 && oldmem != nullptr) {
-    free(oldmem);
+    free_body(oldmem);
     return nullptr;
   }
-  if (oldmem == nullptr) return malloc(bytes);
+  if (oldmem == nullptr) return malloc_body(bytes);
   Chunk* oldp = mem2chunk(oldmem);
   const size_t oldsize = oldp->size();
   Arena* ar_ptr = nullptr;
@@ -1481,7 +1649,7 @@ template <class P> void* MallocCore<P>::realloc(void* oldmem, size_t bytes) {
     Chunk* newp = mremap_chunk(oldp, nb);
     if (newp) return chunk2mem(newp);
     if (oldsize - kSizeSz >= nb) return oldmem;
-    void* newmem = malloc(bytes);
+    void* newmem = malloc_body(bytes);
     if (newmem == nullptr) return nullptr;
     memcpy(newmem, oldmem, oldsize - kHdr);
     munmap_chunk(oldp);
@@ -1492,7 +1660,7 @@ template <class P> void* MallocCore<P>::realloc(void* oldmem, size_t bytes) {
   void* newp = int_realloc(ar_ptr, oldp, oldsize, nb);
   ar_ptr->mutex.unlock();
   if (newp == nullptr) {
-    newp = malloc(bytes);
+    newp = malloc_body(bytes);
     if (newp != nullptr) {
       memcpy(newp, oldmem, memsize(oldp));
       int_free(ar_ptr, oldp, false);
@@ -1501,17 +1669,17 @@ template <class P> void* MallocCore<P>::realloc(void* oldmem, size_t bytes) {
   return newp;
 }
 
-template <class P> void* MallocCore<P>::memalign(size_t alignment, size_t bytes) {
+template <class P> void* MallocCore<P>::memalign_body(size_t alignment, size_t bytes) {
   if (!initialized_) init();
   return mid_memalign(alignment, bytes);
 }
 
-template <class P> void* MallocCore<P>::valloc(size_t bytes) {
+template <class P> void* MallocCore<P>::valloc_body(size_t bytes) {
   if (!initialized_) init();
   return mid_memalign(plat_.pagesize(), bytes);
 }
 
-template <class P> void* MallocCore<P>::pvalloc(size_t bytes) {
+template <class P> void* MallocCore<P>::pvalloc_body(size_t bytes) {
   if (!initialized_) init();
   size_t pagesize = plat_.pagesize();
   size_t rounded;
@@ -1523,7 +1691,7 @@ template <class P> void* MallocCore<P>::pvalloc(size_t bytes) {
   return mid_memalign(pagesize, rounded);
 }
 
-template <class P> int MallocCore<P>::posix_memalign(void** memptr, size_t alignment, size_t size) {
+template <class P> int MallocCore<P>::posix_memalign_body(void** memptr, size_t alignment, size_t size) {
   if (!initialized_) init();
   if (alignment % sizeof(void*) != 0 || !powerof2(alignment / sizeof(void*)) || alignment == 0) return EINVAL;
   void* mem = mid_memalign(alignment, size);
@@ -1534,7 +1702,7 @@ template <class P> int MallocCore<P>::posix_memalign(void** memptr, size_t align
   return ENOMEM;
 }
 
-template <class P> void* MallocCore<P>::calloc(size_t n, size_t elem_size) {
+template <class P> void* MallocCore<P>::calloc_body(size_t n, size_t elem_size) {
   size_t bytes;
   if (__builtin_mul_overflow(n, elem_size, &bytes) || bytes > static_cast<size_t>(PTRDIFF_MAX)) {
     // glibc computes into a ptrdiff_t: anything above PTRDIFF_MAX overflows.
@@ -1586,6 +1754,71 @@ template <class P> void* MallocCore<P>::calloc(size_t n, size_t elem_size) {
   if (mp_.perturb_byte == 0 && p == oldtop && csz > oldtopsize) csz = oldtopsize;
   memset(mem, 0, csz - kSizeSz);
   return mem;
+}
+
+// ---- The public entry points: the bodies above, plus the API events when tracing ----------
+
+template <class P> void* MallocCore<P>::malloc(size_t bytes) {
+  if (__builtin_expect(trace_.on, 0)) return malloc_traced(bytes);
+  return malloc_body(bytes);
+}
+template <class P> void* MallocCore<P>::malloc_traced(size_t bytes) {
+  trace_.stamp(plat_.thread());
+  void* r = malloc_body(bytes);
+  ev_api(Ev::Malloc, bytes, 0, nullptr, r);
+  return r;
+}
+template <class P> void MallocCore<P>::free(void* mem) {
+  if (__builtin_expect(trace_.on, 0)) return free_traced(mem);
+  free_body(mem);
+}
+template <class P> void MallocCore<P>::free_traced(void* mem) {
+  trace_.stamp(plat_.thread());
+  ev_api(Ev::Free, 0, 0, mem, nullptr);
+  free_body(mem);
+  if (verify_every_) trace_after_call();
+}
+template <class P> void* MallocCore<P>::realloc(void* oldmem, size_t bytes) {
+  if (__builtin_expect(!trace_.on, 1)) return realloc_body(oldmem, bytes);
+  trace_stamp();
+  void* r = realloc_body(oldmem, bytes);
+  ev_api(Ev::Realloc, bytes, 0, oldmem, r);
+  return r;
+}
+template <class P> void* MallocCore<P>::calloc(size_t n, size_t elem_size) {
+  if (__builtin_expect(!trace_.on, 1)) return calloc_body(n, elem_size);
+  trace_stamp();
+  void* r = calloc_body(n, elem_size);
+  ev_api(Ev::Calloc, n, elem_size, nullptr, r);
+  return r;
+}
+template <class P> void* MallocCore<P>::memalign(size_t alignment, size_t bytes) {
+  if (__builtin_expect(!trace_.on, 1)) return memalign_body(alignment, bytes);
+  trace_stamp();
+  void* r = memalign_body(alignment, bytes);
+  ev_api(Ev::Memalign, alignment, bytes, nullptr, r);
+  return r;
+}
+template <class P> void* MallocCore<P>::valloc(size_t bytes) {
+  if (__builtin_expect(!trace_.on, 1)) return valloc_body(bytes);
+  trace_stamp();
+  void* r = valloc_body(bytes);
+  ev_api(Ev::Memalign, plat_.pagesize(), bytes, nullptr, r);
+  return r;
+}
+template <class P> void* MallocCore<P>::pvalloc(size_t bytes) {
+  if (__builtin_expect(!trace_.on, 1)) return pvalloc_body(bytes);
+  trace_stamp();
+  void* r = pvalloc_body(bytes);
+  ev_api(Ev::Memalign, plat_.pagesize(), bytes, nullptr, r);
+  return r;
+}
+template <class P> int MallocCore<P>::posix_memalign(void** memptr, size_t alignment, size_t size) {
+  if (__builtin_expect(!trace_.on, 1)) return posix_memalign_body(memptr, alignment, size);
+  trace_stamp();
+  int rc = posix_memalign_body(memptr, alignment, size);
+  ev_api(Ev::Memalign, alignment, size, nullptr, rc == 0 ? *memptr : nullptr);
+  return rc;
 }
 
 template <class P> size_t MallocCore<P>::usable_size(void* mem) {
@@ -1850,6 +2083,269 @@ template <class P> void MallocCore<P>::fork_child() {
     ts.reg_next = ts.reg_prev = nullptr;
     registry_ = &ts;
   }
+}
+
+
+// ============================================================================ [trace]
+// The hook bodies. Each call site in the algorithm is guarded by `if (trace_.on)`.
+
+template <class P> uint32_t MallocCore<P>::arena_index(const Arena* a) {
+  if (a == nullptr || a == &main_arena_) return 0;
+  for (uint32_t i = 1; i < n_traced_arenas_; ++i)
+    if (traced_arenas_[i] == a) return i;
+  if (n_traced_arenas_ == 0) n_traced_arenas_ = 1;
+  if (n_traced_arenas_ >= kMaxTracedArenas) return kMaxTracedArenas - 1;
+  traced_arenas_[n_traced_arenas_] = a;
+  return n_traced_arenas_++;
+}
+
+template <class P>
+inline __attribute__((always_inline)) TraceThread* MallocCore<P>::ev(Arena* av, trace::Ev type, size_t max_bytes) {
+  trace_.set_single_threaded(plat_.single_threaded());
+  uint32_t ai = (av == nullptr || av == &main_arena_) ? 0 : arena_index(av);
+  return trace_.begin(plat_.thread(), type, ai, max_bytes);
+}
+
+template <class P> void MallocCore<P>::trace_stamp() { trace_.stamp(plat_.thread()); }
+
+template <class P> void MallocCore<P>::ev_chunk(trace::Ev type, Arena* av, const Chunk* c, size_t size) {
+  if (TraceThread* t = ev(av, type)) {
+    t->enc.addr(reinterpret_cast<uintptr_t>(c));
+    t->enc.csize(size);
+  }
+}
+
+template <class P> void MallocCore<P>::ev_split(Arena* av, const Chunk* c, size_t first, size_t rest) {
+  if (TraceThread* t = ev(av, trace::Ev::Split)) {
+    t->enc.addr(reinterpret_cast<uintptr_t>(c));
+    t->enc.csize(first);
+    t->enc.csize(rest);
+  }
+}
+
+template <class P>
+void MallocCore<P>::ev_merge(Arena* av, trace::MergeHow how, const Chunk* result, size_t size, const Chunk* absorbed) {
+  if (TraceThread* t = ev(av, trace::Ev::Merge)) {
+    t->enc.byte(static_cast<uint8_t>(how));
+    t->enc.addr(reinterpret_cast<uintptr_t>(result));
+    t->enc.csize(size);
+    t->enc.addr(reinterpret_cast<uintptr_t>(absorbed));
+  }
+}
+
+template <class P>
+void MallocCore<P>::ev_bin_in(Arena* av, const Chunk* c, size_t size, trace::BinKind kind, unsigned idx) {
+  if (TraceThread* t = ev(av, trace::Ev::BinIn)) {
+    t->enc.addr(reinterpret_cast<uintptr_t>(c));
+    t->enc.csize(size);
+    t->enc.byte(static_cast<uint8_t>(kind));
+    t->enc.byte(static_cast<uint8_t>(idx));
+  }
+}
+
+template <class P> void MallocCore<P>::ev_bin_out(Arena* av, const Chunk* c, trace::BinKind kind, unsigned idx) {
+  if (TraceThread* t = ev(av, trace::Ev::BinOut)) {
+    t->enc.addr(reinterpret_cast<uintptr_t>(c));
+    t->enc.byte(static_cast<uint8_t>(kind));
+    t->enc.byte(static_cast<uint8_t>(idx));
+  }
+}
+
+template <class P> void MallocCore<P>::ev_region(trace::Ev type, Arena* av, const void* addr, uint64_t size) {
+  if (TraceThread* t = ev(av, type)) {
+    t->enc.addr(reinterpret_cast<uintptr_t>(addr));
+    t->enc.usize(size);
+  }
+}
+
+template <class P> void MallocCore<P>::ev_addr(trace::Ev type, Arena* av, const void* addr) {
+  if (TraceThread* t = ev(av, type)) t->enc.addr(reinterpret_cast<uintptr_t>(addr));
+}
+
+template <class P> void MallocCore<P>::ev_sbrk(const void* old_brk, int64_t delta) {
+  if (TraceThread* t = ev(&main_arena_, trace::Ev::Sbrk)) {
+    t->enc.addr(reinterpret_cast<uintptr_t>(old_brk));
+    t->enc.svarint(delta);
+  }
+}
+
+template <class P> void MallocCore<P>::ev_realloc_moved(Arena* av, const Chunk* from, const Chunk* to) {
+  if (TraceThread* t = ev(av, trace::Ev::ReallocMoved)) {
+    t->enc.addr(reinterpret_cast<uintptr_t>(from));
+    t->enc.addr(reinterpret_cast<uintptr_t>(to));
+  }
+}
+
+template <class P>
+void MallocCore<P>::ev_realloc_in_place(Arena* av, const Chunk* c, size_t old_size, size_t new_size) {
+  if (TraceThread* t = ev(av, trace::Ev::ReallocInPlace)) {
+    t->enc.addr(reinterpret_cast<uintptr_t>(c));
+    t->enc.csize(old_size);
+    t->enc.csize(new_size);
+  }
+}
+
+// An API call and its result. Calls trace_after_call (snapshots) except for free, whose event
+// comes first; free calls it at its end.
+template <class P>
+void MallocCore<P>::ev_api(trace::Ev type, uint64_t a, uint64_t b, const void* old, const void* result) {
+  ThreadState& ts = plat_.thread();
+  TraceThread* t = ev(ts.arena, type);
+  if (!t) return;
+  switch (type) {
+  case trace::Ev::Malloc:
+    t->enc.usize(a);
+    t->enc.addr(reinterpret_cast<uintptr_t>(result));
+    break;
+  case trace::Ev::Calloc:
+  case trace::Ev::Memalign:
+    t->enc.usize(a);
+    t->enc.usize(b);
+    t->enc.addr(reinterpret_cast<uintptr_t>(result));
+    break;
+  case trace::Ev::Realloc:
+    t->enc.addr(reinterpret_cast<uintptr_t>(old));
+    t->enc.usize(a);
+    t->enc.addr(reinterpret_cast<uintptr_t>(result));
+    break;
+  case trace::Ev::Free:
+    t->enc.addr(reinterpret_cast<uintptr_t>(old));
+    return;
+  default:
+    break;
+  }
+  if (verify_every_) trace_after_call();
+}
+
+template <class P> void MallocCore<P>::trace_after_call() {
+  if (!verify_every_ || in_snapshot_ || trace_.seq() < next_snapshot_) return;
+  in_snapshot_ = true;
+  trace_snapshot(false);
+  next_snapshot_ = trace_.seq() + verify_every_;
+  in_snapshot_ = false;
+}
+
+template <class P> void MallocCore<P>::trace_error(const char* msg, const void* addr) {
+  trace::ErrorCode code = trace::ErrorCode::Other;
+  if (strstr(msg, "double free")) code = trace::ErrorCode::DoubleFree;
+  else if (strstr(msg, "invalid pointer")) code = trace::ErrorCode::InvalidPointer;
+  else if (strstr(msg, "size")) code = trace::ErrorCode::CorruptedSize;
+  else if (strstr(msg, "linked list") || strstr(msg, "unsorted") || strstr(msg, "largebin"))
+    code = trace::ErrorCode::CorruptedList;
+  if (TraceThread* t = ev(plat_.thread().arena, trace::Ev::Error)) {
+    t->enc.byte(static_cast<uint8_t>(code));
+    t->enc.addr(reinterpret_cast<uintptr_t>(addr));
+  }
+  trace_.flush_all();
+}
+
+template <class P> void MallocCore<P>::trace_mark(const char* label) {
+  if (!trace_.on) return;
+  size_t n = strlen(label);
+  if (n > 255) n = 255;
+  trace_stamp();
+  if (TraceThread* t = ev(plat_.thread().arena, trace::Ev::Mark, n + 4)) {
+    t->enc.usize(n);
+    t->enc.bytes(label, n);
+  }
+}
+
+template <class P>
+bool MallocCore<P>::trace_start(const char* path, bool exclusive, uint64_t verify_every, uint32_t extra_flags) {
+  ensure_init();
+  uint64_t params[trace::kNumParams] = {};
+  params[trace::kParamMmapThreshold] = mp_.mmap_threshold;
+  params[trace::kParamTrimThreshold] = mp_.trim_threshold;
+  params[trace::kParamTopPad] = mp_.top_pad;
+  params[trace::kParamMmapMax] = static_cast<uint64_t>(mp_.n_mmaps_max);
+  params[trace::kParamArenaMax] = mp_.arena_max;
+  params[trace::kParamArenaTest] = mp_.arena_test;
+  params[trace::kParamTcacheCount] = mp_.tcache_count;
+  params[trace::kParamMaxFast] = global_max_fast_;
+  uint64_t heap_base = 0;
+  if constexpr (P::kIsSim)
+    heap_base = reinterpret_cast<uintptr_t>(plat_.brk_base());
+  else
+    heap_base = reinterpret_cast<uintptr_t>(mp_.sbrk_base ? mp_.sbrk_base : plat_.morecore(0));
+  uint32_t flags = extra_flags | (verify_every ? static_cast<uint32_t>(trace::kFileSnapshots) : 0u);
+  if (!trace_.open(path, exclusive, "glibc-2.36", params, heap_base, flags, static_cast<uint32_t>(plat_.pagesize())))
+    return false;
+  verify_every_ = verify_every;
+  next_snapshot_ = verify_every;
+  // A heap that already has chunks (allocations made before tracing began, or a forked child)
+  // is described by a baseline snapshot, so the trace replays from a known state.
+  if (main_arena_.top != main_arena_.initial_top() || main_arena_.next != &main_arena_) trace_snapshot(true);
+  return true;
+}
+
+template <class P> void MallocCore<P>::trace_snapshot(bool baseline) {
+  using trace::ChunkState;
+  struct Entry {
+    uintptr_t addr;
+    uint64_t size;
+    uint8_t state, bin;
+  };
+  const bool coarse = !plat_.single_threaded();
+  void* wmem = ::mmap(nullptr, sizeof(HeapWalk<P>), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (wmem == MAP_FAILED) return;
+  auto* w = new (wmem) HeapWalk<P>(*this);
+  w->set_coarse(coarse);
+  // Lock every arena for the whole snapshot so no chunk event can slip in between the walk and
+  // the events that describe it.
+  lock_all();
+  w->build_locked();
+  size_t n = 0;
+  w->for_each_chunk([&](const ChunkView&) {
+    ++n;
+    return true;
+  });
+  size_t bytes = (n + 1) * sizeof(Entry);
+  void* emem = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (emem != MAP_FAILED) {
+    Entry* e = static_cast<Entry*>(emem);
+    size_t k = 0;
+    w->for_each_chunk([&](const ChunkView& v) {
+      if (k >= n) return false;
+      ChunkState st = ChunkState::InUse;
+      switch (v.state) {
+      case hv::alloc::ChunkState::InUse: st = ChunkState::InUse; break;
+      case hv::alloc::ChunkState::Tcache: st = ChunkState::Tcache; break;
+      case hv::alloc::ChunkState::Fast: st = ChunkState::Fast; break;
+      case hv::alloc::ChunkState::Unsorted: st = ChunkState::Unsorted; break;
+      case hv::alloc::ChunkState::Small: st = ChunkState::Small; break;
+      case hv::alloc::ChunkState::Large: st = ChunkState::Large; break;
+      case hv::alloc::ChunkState::Top: st = ChunkState::Top; break;
+      case hv::alloc::ChunkState::Fencepost: st = ChunkState::Fence; break;
+      }
+      e[k++] = {reinterpret_cast<uintptr_t>(v.chunk), v.size, static_cast<uint8_t>(st),
+                static_cast<uint8_t>(v.bin < 0 ? 0 : v.bin)};
+      return true;
+    });
+    trace_stamp();
+    constexpr size_t kPerPart = 3000;  // 3000 x 17 bytes fits one 64 KiB block
+    size_t done = 0;
+    do {
+      size_t part = k - done < kPerPart ? k - done : kPerPart;
+      bool more = done + part < k;
+      uint8_t flags = static_cast<uint8_t>((coarse ? trace::kSnapshotCoarse : 0) |
+                                           (baseline ? trace::kSnapshotBaseline : 0) | (more ? trace::kSnapshotMore : 0));
+      if (TraceThread* t = ev(&main_arena_, trace::Ev::Snapshot, part * 17 + 16)) {
+        t->enc.usize(part);
+        t->enc.byte(flags);
+        for (size_t i = done; i < done + part; ++i) {
+          t->enc.addr(e[i].addr);
+          t->enc.csize(e[i].size);
+          t->enc.byte(e[i].state);
+          t->enc.byte(e[i].bin);
+        }
+      }
+      done += part;
+    } while (done < k);
+    ::munmap(emem, bytes);
+  }
+  unlock_all();
+  w->~HeapWalk<P>();
+  ::munmap(wmem, sizeof(HeapWalk<P>));
 }
 
 } // namespace hv::alloc

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <malloc.h>
+#include <csignal>
 #include <new>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -24,17 +25,86 @@ constinit MallocCore<RealPlatform> g_alloc;
 pthread_key_t g_exit_key;
 bool g_exit_key_ready = false;
 
+// ---- Recording (HEAPVIZ_OUT) -------------------------------------------------------------
+// Which file this process records to: the root process of a recording (HEAPVIZ_ROOT_PID, set
+// by `heapviz record`, or else the first process to create the file) writes PATH; every other
+// process (a forked child, a program started by exec: gcc's cc1, a shell pipeline) writes
+// PATH.<pid>, so nothing overwrites its parent's trace. Names are built without allocating.
+char g_trace_path[4096];
+uint64_t g_verify_every = 0;
+
+size_t append(char* dst, size_t at, size_t cap, const char* s) {
+  while (*s && at + 1 < cap) dst[at++] = *s++;
+  dst[at] = 0;
+  return at;
+}
+size_t append_num(char* dst, size_t at, size_t cap, unsigned long v) {
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (n && at + 1 < cap) dst[at++] = tmp[--n];
+  dst[at] = 0;
+  return at;
+}
+
+// Opens the trace for this process; `as_root` tries PATH itself first.
+void open_trace(bool as_root) {
+  const char* out = getenv("HEAPVIZ_OUT");
+  if (!out || !*out) return;
+  unsigned long pid = static_cast<unsigned long>(getpid());
+  if (as_root && g_alloc.trace_start(out, true, g_verify_every, 0)) return;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    size_t n = append(g_trace_path, 0, sizeof g_trace_path, out);
+    n = append(g_trace_path, n, sizeof g_trace_path, ".");
+    n = append_num(g_trace_path, n, sizeof g_trace_path, pid);
+    if (attempt) {
+      n = append(g_trace_path, n, sizeof g_trace_path, ".");
+      append_num(g_trace_path, n, sizeof g_trace_path, static_cast<unsigned long>(attempt));
+    }
+    if (g_alloc.trace_start(g_trace_path, true, g_verify_every, 0)) return;
+    if (errno != EEXIST) return;
+  }
+}
+
+void flush_on_signal(int sig) {
+  g_alloc.trace_flush_all();
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+void install_fatal_signal_flush() {
+  static const int kFatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+  for (int sig : kFatal) {
+    struct sigaction old;
+    if (sigaction(sig, nullptr, &old) != 0 || old.sa_handler != SIG_DFL) continue; // the program's own
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = flush_on_signal;
+    sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+    sigaction(sig, &sa, nullptr);
+  }
+}
+
 void on_thread_exit(void*) {
   g_alloc.thread_shutdown();
 }
 void fork_prepare() {
   g_alloc.fork_prepare();
+  if (g_alloc.tracing()) g_alloc.trace_flush_all(); // what happened before fork is the parent's
 }
 void fork_parent() {
   g_alloc.fork_parent();
 }
 void fork_child() {
   g_alloc.fork_child();
+  if (g_alloc.tracing()) {
+    g_alloc.trace_sink().after_fork_child();
+    g_alloc.trace_stop();
+    open_trace(false); // PATH.<pid>, starting with a baseline snapshot of the inherited heap
+  }
 }
 
 // Runs after ld.so may already have called malloc; initialises whatever the first call did not.
@@ -42,8 +112,28 @@ __attribute__((constructor(101))) void hvalloc_constructor() {
   g_alloc.ensure_init();
   if (pthread_key_create(&g_exit_key, on_thread_exit) == 0) g_exit_key_ready = true;
   pthread_atfork(fork_prepare, fork_parent, fork_child);
+  if (g_alloc.tracing()) install_fatal_signal_flush();
+}
+
+__attribute__((destructor)) void hvalloc_destructor() {
+  if (g_alloc.tracing()) {
+    g_alloc.trace_flush_all();
+    g_alloc.trace_sink().set_write_through(true); // events during the rest of exit go out at once
+  }
 }
 } // namespace
+
+// Called by MallocCore<RealPlatform>::init on the process's first allocation: opens the trace
+// if HEAPVIZ_OUT asks for one.
+void hv::alloc::hv_start_recording_hook() {
+  const char* out = getenv("HEAPVIZ_OUT");
+  if (!out || !*out) return;
+  if (const char* v = getenv("HEAPVIZ_VERIFY")) g_verify_every = strtoull(v, nullptr, 10);
+  if (const char* v = getenv("HEAPVIZ_PRECISE_TIME")) g_alloc.trace_sink().set_precise_time(*v == '1');
+  const char* root = getenv("HEAPVIZ_ROOT_PID");
+  bool as_root = !root || strtoul(root, nullptr, 10) == static_cast<unsigned long>(getpid());
+  open_trace(as_root);
+}
 
 void RealPlatform::on_thread_start() {
   if (g_exit_key_ready) pthread_setspecific(g_exit_key, reinterpret_cast<void*>(1));
@@ -160,4 +250,9 @@ HV_EXPORT int hvalloc_check(char* msg, size_t msg_len) {
   w->~HeapWalk();
   munmap(mem, sizeof(hv::alloc::HeapWalk<RealPlatform>));
   return result;
+}
+
+// A user mark on the timeline (heapviz/hvalloc.h). A no-op when not recording.
+HV_EXPORT void hv_mark(const char* label) {
+  if (label) g_alloc.trace_mark(label);
 }

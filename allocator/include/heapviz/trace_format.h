@@ -77,7 +77,7 @@ struct BlockHeader {
   uint64_t base_ns;      // timestamp origin (CLOCK_MONOTONIC ns)
   uint64_t base_addr;    // address-register origin
   uint32_t arena;        // arena index in force at the start of the block
-  uint32_t crc32;        // CRC-32 (IEEE, as zlib) of the stored payload
+  uint32_t crc32;        // CRC-32C (Castagnoli) of the stored payload
 };
 #pragma pack(pop)
 static_assert(sizeof(BlockHeader) == 56, "BlockHeader layout is part of the format");
@@ -174,7 +174,7 @@ inline uint8_t* put_varint(uint8_t* p, uint64_t v) {
   *p++ = static_cast<uint8_t>(v);
   return p;
 }
-// CRC-32 (IEEE 802.3, reflected, as zlib's crc32()).
+// CRC-32C (Castagnoli; the SSE4.2 crc32 instruction's polynomial), initial value 0 = crc32("").
 uint32_t crc32(const void* data, size_t len, uint32_t crc = 0);
 
 }  // namespace hv::trace

@@ -1,0 +1,107 @@
+// trace_sink.h - where the allocator's events go: per-thread block buffers written to one file.
+//
+// Owns: the trace file descriptor, the process-wide sequence counter, timestamps, per-thread
+// buffers (mmapped, never malloc'ed), flushing (buffer full, thread exit, process exit, fatal
+// error, fork), and the hook contract the allocator core calls (docs/trace-format.md lists what
+// each event means). When tracing is off every hook is one predictable branch on `on`.
+// Must not: call malloc or anything that may, take a lock on the event path, or throw.
+#pragma once
+
+#include "arena.h"
+#include "trace_encoder.h"
+
+#include <cstdint>
+#include <ctime>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+namespace hv::alloc {
+
+// One thread's trace buffer: a block being filled. Lives in its own mapping.
+struct TraceThread {
+  static constexpr size_t kBlockBytes = 64 * 1024;  // payload capacity of one block
+  trace::BlockEncoder enc;
+  uint32_t tid = 0;
+  uint32_t arena = 0;        // arena index of the events being written
+  const Arena* arena_ptr = nullptr;
+  uint64_t call_ts = 0;      // timestamp shared by the events of the current API call
+  uint32_t stamp_count = 0;  // calls since the clock was last read
+  TraceThread* next = nullptr;  // all buffers, for the final flush
+  uint8_t buf[sizeof(trace::BlockHeader) + kBlockBytes + 64];
+};
+
+class TraceSink {
+public:
+  bool on = false;  // the one branch every hook takes when tracing is off
+
+  // Opens `path` (O_EXCL when `exclusive`, else truncating) and writes the file header.
+  // Returns false (and leaves tracing off) if the file cannot be created.
+  bool open(const char* path, bool exclusive, const char* policy, const uint64_t params[trace::kNumParams],
+            uint64_t heap_base, uint32_t flags, uint32_t page_size);
+  // Stops tracing: flushes every buffer and closes the file.
+  void close();
+  int fd() const { return fd_; }
+
+  // The calling thread's buffer, created on first use (nullptr if out of memory).
+  TraceThread* thread_buf(ThreadState& ts);
+  // Starts an event of at most `max_bytes` encoded bytes in the current thread's buffer,
+  // flushing it first if full. Sets the seq and the call's timestamp.
+  TraceThread* begin(ThreadState& ts, trace::Ev type, uint32_t arena_index, size_t max_bytes = 48) {
+    TraceThread* t = ts.trace;
+    if (__builtin_expect(t == nullptr, 0) && !(t = thread_buf(ts))) return nullptr;
+    if (__builtin_expect(!t->enc.fits(max_bytes + 32) || write_through_, 0)) flush(t);
+    if (__builtin_expect(arena_index != t->arena, 0)) {
+      if (!t->enc.empty()) {
+        t->enc.begin_event(trace::Ev::Arena, next_seq(), t->call_ts, t->tid, t->arena);
+        t->enc.usize(arena_index);
+      }
+      t->arena = arena_index;
+    }
+    t->enc.begin_event(type, next_seq(), t->call_ts, t->tid, arena_index);
+    return t;
+  }
+  // Timestamps a new API call (its chunk events share the stamp). Reading the clock costs more
+  // than recording an event (rdtsc is ~10 ns on a VM), so by default a thread reads it on every
+  // kStampEvery-th call and reuses the last reading in between: times stay monotonic, with a
+  // granularity of a few calls under full load. HEAPVIZ_PRECISE_TIME=1 reads it on every call.
+  static constexpr uint32_t kStampEvery = 8;
+  void stamp(ThreadState& ts) {
+    TraceThread* t = ts.trace;
+    if (__builtin_expect(t == nullptr, 0) && !(t = thread_buf(ts))) return;
+    if (precise_time_ || ++t->stamp_count >= kStampEvery) {
+      t->stamp_count = 0;
+      t->call_ts = now_ns();
+    }
+  }
+  void set_precise_time(bool p) { precise_time_ = p; }
+  void flush(TraceThread* t);
+  void flush_all();           // best effort: other threads' buffers are read without a lock
+  void release(ThreadState& ts);  // thread exit: flush and unmap the buffer
+  void after_fork_child();    // drop inherited buffers (the parent flushes its own copies)
+  void set_single_threaded(bool s) { single_ = s; }
+  void set_write_through(bool w) { write_through_ = w; }
+  uint64_t seq() const { return seq_; }
+  uint64_t now_ns() {
+    if (__builtin_expect(mult_ == 0, 0)) return slow_now_ns();
+    uint64_t d = __rdtsc() - tsc0_;
+    return mono0_ + static_cast<uint64_t>((static_cast<unsigned __int128>(d) * mult_) >> 32);
+  }
+
+private:
+  uint64_t slow_now_ns();
+  uint64_t next_seq() { return single_ ? seq_++ : __atomic_fetch_add(&seq_, 1, __ATOMIC_RELAXED); }
+  void calibrate();
+
+  int fd_ = -1;
+  uint64_t seq_ = 1;
+  bool single_ = true;
+  bool write_through_ = false;
+  bool precise_time_ = false;
+  TraceThread* all_ = nullptr;
+  int all_lock_ = 0;
+  // TSC -> CLOCK_MONOTONIC ns: ns = mono0 + ((tsc - tsc0) * mult >> 32)
+  uint64_t tsc0_ = 0, mono0_ = 0, mult_ = 0;
+};
+
+}  // namespace hv::alloc
