@@ -29,7 +29,8 @@ public:
                           start_ns_, flags, cmdline.data(), uint32_t(cmdline.size()), 4096);
     out_.assign(hdr.begin(), hdr.begin() + long(n));
   }
-  ~TraceBuilder() = default;
+  TraceBuilder(const TraceBuilder&) = delete; // the encoders point into their own buffers
+  TraceBuilder& operator=(const TraceBuilder&) = delete;
 
   void set_zstd(bool on) { zstd_ = on; }
   uint64_t next_seq() const { return seq_; }

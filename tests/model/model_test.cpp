@@ -1,0 +1,511 @@
+// model_test.cpp - the replay model on hand-made traces: splits, merges, bins, top moves,
+// mmapped chunks, realloc in place, metrics, snapshots (verify, coarse, parts, baseline), and
+// checkpoints (seek forward/backward equals a linear replay).
+#include "../trace/test_util.h"
+#include "churn_trace.h"
+#include "replay.h"
+
+#include <gtest/gtest.h>
+#include <random>
+
+using namespace hv::trace;
+using namespace hv::model;
+using hv::test::TempFile;
+
+namespace {
+
+constexpr uint64_t kHeap = 0x555555559000, kTop0 = kHeap + 0x290, kTop0Size = 0x21000 - 0x290;
+
+// Replays a whole builder's trace into a model.
+struct Replayed {
+  TempFile file;
+  TraceFile f;
+  HeapModel m;
+  std::optional<TraceError> err;
+  uint64_t events = 0;
+  explicit Replayed(TraceBuilder& b) : Replayed(b.finish()) {}
+  explicit Replayed(const std::vector<uint8_t>& bytes) : file(bytes) {
+    EXPECT_TRUE(f.open(file.path));
+    EventStream s(f);
+    while (const Event* e = s.next()) {
+      m.apply(*e);
+      ++events;
+    }
+    err = s.error();
+    EXPECT_FALSE(err) << err->describe();
+  }
+};
+
+// The trace written so far (later events go to new blocks).
+std::vector<uint8_t> so_far(TraceBuilder& b) {
+  b.flush();
+  return b.bytes();
+}
+
+void start_heap(TraceBuilder& b) {
+  b.heap_new(kHeap, 0x21000);
+  b.top(kTop0, kTop0Size);
+}
+
+// malloc(req) carved from the top of arena 0 (what glibc emits for a fresh chunk).
+uint64_t malloc_from_top(TraceBuilder& b, uint64_t& top, uint64_t& top_size, uint64_t req, uint64_t nb) {
+  uint64_t c = top;
+  b.split(c, nb, top_size - nb);
+  top += nb;
+  top_size -= nb;
+  b.top(top, top_size);
+  b.chunk_alloc(c, nb);
+  b.malloc(req, c + 16);
+  return c;
+}
+
+} // namespace
+
+TEST(Model, SplitFromTopGivesAnInUseChunkAndMovesTop) {
+  TraceBuilder b;
+  start_heap(b);
+  uint64_t top = kTop0, ts = kTop0Size;
+  uint64_t c = malloc_from_top(b, top, ts, 24, 32);
+  Replayed r(b);
+  const Chunk* k = r.m.find(c);
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->size, 32u);
+  EXPECT_EQ(k->state, uint8_t(ChunkState::InUse));
+  EXPECT_EQ(k->req, 24u);
+  EXPECT_EQ(k->seq, 6u); // the malloc (heap_new 1, top 2, split 3, top 4, chunk_alloc 5, malloc 6)
+  EXPECT_EQ(r.m.top(0), kTop0 + 32);
+  EXPECT_EQ(r.m.find(kTop0 + 32)->state, uint8_t(ChunkState::Top));
+  EXPECT_EQ(r.m.find(kTop0 + 32)->size, kTop0Size - 32);
+  EXPECT_EQ(r.m.chunk_count(), 2u);
+  EXPECT_EQ(r.m.in_hand(), 0u);
+  Metrics mt = r.m.metrics();
+  EXPECT_EQ(mt.heap_bytes, 0x21000u);
+  EXPECT_EQ(mt.live_bytes, 24u);
+  EXPECT_EQ(mt.free_bytes, 0u);
+  EXPECT_EQ(r.m.anomalies(), 0u) << r.m.first_anomaly();
+}
+
+TEST(Model, FreeToTcacheThenTcacheHit) {
+  TraceBuilder b;
+  start_heap(b);
+  uint64_t top = kTop0, ts = kTop0Size;
+  uint64_t c = malloc_from_top(b, top, ts, 24, 32);
+  b.free(c + 16);
+  b.bin_in(c, 32, BinKind::Tcache, 0);
+  {
+    Replayed r(so_far(b));
+    EXPECT_EQ(r.m.find(c)->state, uint8_t(ChunkState::Tcache));
+    EXPECT_EQ(r.m.metrics().free_bytes, 32u);
+    EXPECT_EQ(r.m.metrics().largest_free, 32u);
+    EXPECT_EQ(r.m.metrics().live_bytes, 0u);
+  }
+  b.malloc(20, c + 16); // the hit: no chunk events
+  Replayed r(b);
+  EXPECT_EQ(r.m.find(c)->state, uint8_t(ChunkState::InUse));
+  EXPECT_EQ(r.m.find(c)->req, 20u);
+  EXPECT_EQ(r.m.metrics().free_bytes, 0u);
+  EXPECT_EQ(r.m.metrics().live_bytes, 20u);
+}
+
+TEST(Model, BinsInAndOut) {
+  TraceBuilder b;
+  start_heap(b);
+  uint64_t top = kTop0, ts = kTop0Size;
+  uint64_t c = malloc_from_top(b, top, ts, 1000, 1008);
+  malloc_from_top(b, top, ts, 10, 32); // keeps c away from top
+  b.free(c + 16);
+  b.bin_in(c, 1008, BinKind::Unsorted, 0);
+  b.bin_out(c, BinKind::Unsorted, 0);
+  b.bin_in(c, 1008, BinKind::Small, 62);
+  {
+    Replayed r(so_far(b));
+    EXPECT_EQ(r.m.find(c)->state, uint8_t(ChunkState::Small));
+    EXPECT_EQ(r.m.find(c)->bin, 62);
+  }
+  b.bin_out(c, BinKind::Small, 62);
+  b.chunk_alloc(c, 1008);
+  b.malloc(999, c + 16);
+  Replayed r(b);
+  EXPECT_EQ(r.m.find(c)->state, uint8_t(ChunkState::InUse));
+  EXPECT_EQ(r.m.find(c)->bin, 0);
+  EXPECT_EQ(r.m.anomalies(), 0u) << r.m.first_anomaly();
+}
+
+TEST(Model, BinOutOfTheWrongBinIsAnAnomaly) {
+  TraceBuilder b;
+  start_heap(b);
+  uint64_t top = kTop0, ts = kTop0Size;
+  uint64_t c = malloc_from_top(b, top, ts, 24, 32);
+  b.free(c + 16);
+  b.bin_in(c, 32, BinKind::Fast, 0);
+  b.bin_out(c, BinKind::Small, 2);
+  Replayed r(b);
+  EXPECT_EQ(r.m.anomalies(), 1u);
+  EXPECT_NE(r.m.first_anomaly().find("seq 9: bin_out of 0x555555559290 from bin kind 4, but it is fast"),
+            std::string::npos)
+      << r.m.first_anomaly();
+}
+
+TEST(Model, MergeWithPrevAndIntoTop) {
+  TraceBuilder b;
+  start_heap(b);
+  uint64_t top = kTop0, ts = kTop0Size;
+  uint64_t a = malloc_from_top(b, top, ts, 100, 112);
+  uint64_t c = malloc_from_top(b, top, ts, 100, 112);
+  uint64_t guard = malloc_from_top(b, top, ts, 10, 32);
+  b.free(a + 16);
+  b.bin_in(a, 112, BinKind::Unsorted, 0);
+  b.free(c + 16);
+  b.bin_out(a, BinKind::Unsorted, 0);
+  b.merge(MergeHow::WithPrev, a, 224, c);
+  b.bin_in(a, 224, BinKind::Unsorted, 0);
+  {
+    Replayed r(so_far(b));
+    EXPECT_FALSE(r.m.find(c));
+    EXPECT_EQ(r.m.find(a)->size, 224u);
+    EXPECT_EQ(r.m.find(a)->state, uint8_t(ChunkState::Unsorted));
+    EXPECT_EQ(r.m.metrics().free_bytes, 224u);
+    EXPECT_EQ(r.m.anomalies(), 0u) << r.m.first_anomaly();
+  }
+  b.free(guard + 16);
+  b.merge(MergeHow::IntoTop, guard, 32 + ts, top);
+  b.top(guard, 32 + ts);
+  Replayed r(b);
+  EXPECT_EQ(r.m.top(0), guard);
+  EXPECT_EQ(r.m.find(guard)->state, uint8_t(ChunkState::Top));
+  EXPECT_EQ(r.m.find(guard)->size, 32 + ts);
+  EXPECT_FALSE(r.m.find(top));
+  EXPECT_EQ(r.m.chunk_count(), 2u); // a (unsorted) and top
+}
+
+TEST(Model, TopMoveErasesTheOldTopRecord) {
+  TraceBuilder b;
+  start_heap(b);
+  b.top(kTop0 + 0x1000, kTop0Size - 0x1000); // e.g. a fence/scrap took the front
+  Replayed r(b);
+  EXPECT_FALSE(r.m.find(kTop0));
+  EXPECT_EQ(r.m.top(0), kTop0 + 0x1000);
+  EXPECT_EQ(r.m.chunk_count(), 1u);
+}
+
+TEST(Model, TopOfEachArenaIsTrackedSeparately) {
+  TraceBuilder b;
+  start_heap(b);
+  b.thread(2);
+  b.arena_new(1, 0x7ff000000020);
+  b.arena(1);
+  b.heap_new(0x7ff000000000, 0x21000);
+  b.top(0x7ff0000008a0, 0x21000 - 0x8a0);
+  b.top(0x7ff0000008c0, 0x21000 - 0x8c0);
+  Replayed r(b);
+  EXPECT_EQ(r.m.top(0), kTop0);
+  EXPECT_EQ(r.m.top(1), 0x7ff0000008c0u);
+  EXPECT_TRUE(r.m.find(kTop0));
+  EXPECT_FALSE(r.m.find(0x7ff0000008a0));
+  EXPECT_EQ(r.m.arena_count(), 2u);
+  EXPECT_EQ(r.m.metrics().heap_bytes, 2u * 0x21000);
+}
+
+TEST(Model, MmappedChunksCountInTheFootprint) {
+  TraceBuilder b;
+  start_heap(b);
+  b.mmap(0x7ffff7f00000, 0x42000);
+  b.mmap_chunk(0x7ffff7f00010, 0x41ff0);
+  b.malloc(270000, 0x7ffff7f00020);
+  {
+    Replayed r(so_far(b));
+    const Chunk* k = r.m.find(0x7ffff7f00010);
+    ASSERT_TRUE(k);
+    EXPECT_EQ(k->state, uint8_t(ChunkState::Mmapped));
+    EXPECT_EQ(k->req, 270000u);
+    EXPECT_EQ(r.m.metrics().heap_bytes, 0x21000u + 0x41ff0u);
+    EXPECT_EQ(r.m.metrics().live_bytes, 270000u);
+  }
+  b.free(0x7ffff7f00020);
+  b.munmap_chunk(0x7ffff7f00010);
+  b.munmap(0x7ffff7f00000, 0x42000);
+  Replayed r(b);
+  EXPECT_FALSE(r.m.find(0x7ffff7f00010));
+  EXPECT_EQ(r.m.metrics().heap_bytes, 0x21000u);
+  EXPECT_EQ(r.m.metrics().live_bytes, 0u);
+  EXPECT_EQ(r.m.anomalies(), 0u) << r.m.first_anomaly();
+}
+
+TEST(Model, ReallocInPlaceErasesTheRecordsItCovers) {
+  TraceBuilder b;
+  start_heap(b);
+  uint64_t top = kTop0, ts = kTop0Size;
+  uint64_t a = malloc_from_top(b, top, ts, 24, 32);
+  uint64_t c = malloc_from_top(b, top, ts, 24, 32);
+  malloc_from_top(b, top, ts, 24, 32);
+  b.free(c + 16);
+  b.bin_in(c, 32, BinKind::Tcache, 0);
+  b.realloc_in_place(a, 32, 64);
+  b.realloc(a + 16, 50, a + 16);
+  Replayed r(b);
+  EXPECT_FALSE(r.m.find(c));
+  EXPECT_EQ(r.m.find(a)->size, 64u);
+  EXPECT_EQ(r.m.find(a)->req, 50u);
+  EXPECT_EQ(r.m.metrics().free_bytes, 0u);
+}
+
+TEST(Model, FragmentationIsOneMinusLargestOverTotalFree) {
+  TraceBuilder b;
+  start_heap(b);
+  uint64_t top = kTop0, ts = kTop0Size;
+  std::vector<uint64_t> sizes = {32, 64, 160, 80 * 1024}, chunks;
+  for (uint64_t s : sizes) {
+    chunks.push_back(malloc_from_top(b, top, ts, s - 8, s));
+    malloc_from_top(b, top, ts, 8, 32); // separators
+  }
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    b.free(chunks[i] + 16);
+    b.bin_in(chunks[i], sizes[i], i == 3 ? BinKind::Large : BinKind::Small, uint8_t(i));
+  }
+  Replayed r(b);
+  Metrics m = r.m.metrics();
+  EXPECT_EQ(m.free_bytes, 32u + 64 + 160 + 80 * 1024);
+  EXPECT_EQ(m.largest_free, 80u * 1024);
+  EXPECT_DOUBLE_EQ(m.fragmentation(), 1.0 - double(80 * 1024) / double(32 + 64 + 160 + 80 * 1024));
+  EXPECT_EQ(m.live_bytes, 4u * 8);
+  EXPECT_EQ(m.chunks, 9u);
+  EXPECT_EQ(m.in_use, 4u);
+}
+
+TEST(Model, LargestFreeFollowsRemovals) {
+  FreeSizes f;
+  f.add(32);
+  f.add(4096);
+  f.add(200000);
+  f.add(4096);
+  EXPECT_EQ(f.largest(), 200000u);
+  f.remove(200000);
+  EXPECT_EQ(f.largest(), 4096u);
+  f.remove(4096);
+  EXPECT_EQ(f.largest(), 4096u);
+  f.remove(4096);
+  EXPECT_EQ(f.largest(), 32u);
+  f.remove(32);
+  EXPECT_EQ(f.largest(), 0u);
+}
+
+TEST(Model, FreeOfAnUnknownPointerIsAnAnomalyNamingItsOffset) {
+  TraceBuilder b;
+  start_heap(b);
+  b.free(0x1234560);
+  Replayed r(b);
+  EXPECT_EQ(r.m.anomalies(), 1u);
+  EXPECT_NE(r.m.first_anomaly().find("seq 3: free of 0x1234560, which is not a known chunk"),
+            std::string::npos)
+      << r.m.first_anomaly();
+  EXPECT_EQ(r.m.first_anomaly().rfind("offset ", 0), 0u);
+}
+
+// ---- Snapshots ---------------------------------------------------------------------------------
+
+namespace {
+Snapshot last_snapshot(TraceBuilder& b, HeapModel& model_out) {
+  TempFile tf(b.finish());
+  TraceFile f;
+  EXPECT_TRUE(f.open(tf.path));
+  EventStream s(f);
+  SnapshotAssembler as;
+  Snapshot snap;
+  while (const Event* e = s.next()) {
+    model_out.apply(*e);
+    if (e->type == Ev::Snapshot && as.feed(*e)) snap = as.snapshot();
+  }
+  return snap;
+}
+
+void heap_with_tcache_chunk(TraceBuilder& b, uint64_t& a, uint64_t& c, uint64_t& top, uint64_t& ts) {
+  start_heap(b);
+  top = kTop0;
+  ts = kTop0Size;
+  a = malloc_from_top(b, top, ts, 24, 32);
+  c = malloc_from_top(b, top, ts, 24, 32);
+  b.free(c + 16);
+  b.bin_in(c, 32, BinKind::Tcache, 0);
+}
+} // namespace
+
+TEST(Snapshot, MatchingSnapshotVerifies) {
+  TraceBuilder b;
+  uint64_t a, c, top, ts;
+  heap_with_tcache_chunk(b, a, c, top, ts);
+  b.snapshot({{a, 32, ChunkState::InUse, 0}, {c, 32, ChunkState::Tcache, 0}, {top, ts, ChunkState::Top, 0}});
+  HeapModel m;
+  Snapshot s = last_snapshot(b, m);
+  ASSERT_EQ(s.entries.size(), 3u);
+  EXPECT_FALSE(verify_snapshot(m, s));
+}
+
+TEST(Snapshot, FirstDifferenceIsReported) {
+  TraceBuilder b;
+  uint64_t a, c, top, ts;
+  heap_with_tcache_chunk(b, a, c, top, ts);
+  b.snapshot({{a, 32, ChunkState::InUse, 0}, {c, 32, ChunkState::Fast, 0}, {top, ts, ChunkState::Top, 0}});
+  HeapModel m;
+  auto mm = verify_snapshot(m, last_snapshot(b, m));
+  ASSERT_TRUE(mm);
+  EXPECT_EQ(mm->describe(),
+            "chunk 0x5555555592b0: snapshot has size 32 fast[0], model has size 32 tcache[0]");
+}
+
+TEST(Snapshot, MissingAndExtraChunksAreReported) {
+  TraceBuilder b;
+  uint64_t a, c, top, ts;
+  heap_with_tcache_chunk(b, a, c, top, ts);
+  b.snapshot({{a, 32, ChunkState::InUse, 0}, {top, ts, ChunkState::Top, 0}});
+  HeapModel m;
+  auto mm = verify_snapshot(m, last_snapshot(b, m));
+  ASSERT_TRUE(mm);
+  EXPECT_EQ(mm->describe(), "chunk 0x5555555592b0: snapshot has no chunk, model has size 32 tcache[0]");
+}
+
+TEST(Snapshot, CoarseComparesTcacheAsInUse) {
+  TraceBuilder b;
+  uint64_t a, c, top, ts;
+  heap_with_tcache_chunk(b, a, c, top, ts);
+  b.snapshot({{a, 32, ChunkState::InUse, 0}, {c, 32, ChunkState::InUse, 0}, {top, ts, ChunkState::Top, 0}},
+             kSnapshotCoarse);
+  HeapModel m;
+  EXPECT_FALSE(verify_snapshot(m, last_snapshot(b, m)));
+}
+
+TEST(Snapshot, PartsAreJoined) {
+  TraceBuilder b;
+  uint64_t a, c, top, ts;
+  heap_with_tcache_chunk(b, a, c, top, ts);
+  b.snapshot({{a, 32, ChunkState::InUse, 0}}, kSnapshotMore);
+  b.snapshot({{c, 32, ChunkState::Tcache, 0}}, kSnapshotMore);
+  b.snapshot({{top, ts, ChunkState::Top, 0}});
+  HeapModel m;
+  Snapshot s = last_snapshot(b, m);
+  EXPECT_EQ(s.entries.size(), 3u);
+  EXPECT_FALSE(verify_snapshot(m, s));
+}
+
+TEST(Snapshot, BaselineInitialisesTheModel) {
+  TraceBuilder b;
+  b.heap_new(kHeap, 0x21000);
+  b.snapshot({{kHeap + 0x290, 48, ChunkState::InUse, 0},
+              {kHeap + 0x2c0, 64, ChunkState::Small, 3},
+              {kHeap + 0x300, 0x21000 - 0x300, ChunkState::Top, 0}},
+             kSnapshotBaseline);
+  // The first top event of the arena claims the baseline's top.
+  b.split(kHeap + 0x300, 32, 0x21000 - 0x320);
+  b.top(kHeap + 0x320, 0x21000 - 0x320);
+  b.chunk_alloc(kHeap + 0x300, 32);
+  b.malloc(20, kHeap + 0x310);
+  Replayed r(b);
+  EXPECT_EQ(r.m.find(kHeap + 0x2c0)->state, uint8_t(ChunkState::Small));
+  EXPECT_EQ(r.m.find(kHeap + 0x300)->state, uint8_t(ChunkState::InUse));
+  EXPECT_EQ(r.m.top(0), kHeap + 0x320);
+  EXPECT_EQ(r.m.chunk_count(), 4u);
+  EXPECT_EQ(r.m.metrics().free_bytes, 64u);
+  EXPECT_EQ(r.m.anomalies(), 0u) << r.m.first_anomaly();
+}
+
+// ---- Checkpoints --------------------------------------------------------------------------------
+
+namespace {
+void expect_same_state(const HeapModel& a, const HeapModel& b, uint64_t pos) {
+  auto ca = a.chunks_sorted(), cb = b.chunks_sorted();
+  ASSERT_EQ(ca.size(), cb.size()) << "at " << pos;
+  for (size_t i = 0; i < ca.size(); ++i) {
+    ASSERT_EQ(ca[i].addr, cb[i].addr) << "at " << pos;
+    ASSERT_EQ(ca[i].size, cb[i].size) << "at " << pos;
+    ASSERT_EQ(ca[i].state, cb[i].state) << "at " << pos;
+    ASSERT_EQ(ca[i].req, cb[i].req) << "at " << pos;
+    ASSERT_EQ(ca[i].seq, cb[i].seq) << "at " << pos;
+  }
+  Metrics ma = a.metrics(), mb = b.metrics();
+  EXPECT_EQ(ma.heap_bytes, mb.heap_bytes);
+  EXPECT_EQ(ma.live_bytes, mb.live_bytes);
+  EXPECT_EQ(ma.free_bytes, mb.free_bytes);
+  EXPECT_EQ(ma.largest_free, mb.largest_free);
+}
+} // namespace
+
+TEST(Checkpoints, SeekAnywhereEqualsLinearReplay) {
+  TraceBuilder b(0, 16 * 1024);
+  b.set_zstd(true); // restoring a position inside a zstd block re-decompresses it
+  ChurnTrace gen(b, 3, 42, 3000);
+  gen.run(400000);
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  Replay rp(f);
+  rp.build();
+  ASSERT_FALSE(rp.error()) << rp.error()->describe();
+  EXPECT_GE(rp.size(), 400000u);
+  EXPECT_GE(rp.checkpoints(), 5u);
+  EXPECT_EQ(rp.model().anomalies(), 0u) << rp.model().first_anomaly();
+  EXPECT_EQ(rp.position(), rp.size());
+
+  std::mt19937_64 rng(7);
+  std::vector<uint64_t> positions = {0, 1, rp.size(), rp.size() - 1, 65536, 65535, 65537};
+  for (int i = 0; i < 12; ++i)
+    positions.push_back(rng() % (rp.size() + 1));
+  for (uint64_t n : positions) {
+    ASSERT_TRUE(rp.seek(n));
+    EXPECT_EQ(rp.position(), n);
+    // Linear replay of the first n events.
+    EventStream s(f);
+    HeapModel lin;
+    Event last{};
+    for (uint64_t k = 0; k < n; ++k) {
+      const Event* e = s.next();
+      ASSERT_TRUE(e);
+      lin.apply(*e);
+      last = *e;
+    }
+    expect_same_state(rp.model(), lin, n);
+    if (n) {
+      ASSERT_TRUE(rp.last_event());
+      EXPECT_EQ(rp.last_event()->seq, last.seq);
+    }
+  }
+  // Stepping backward and forward.
+  ASSERT_TRUE(rp.seek(100000));
+  HeapModel at = rp.model();
+  ASSERT_TRUE(rp.step_back());
+  ASSERT_TRUE(rp.step_forward());
+  expect_same_state(rp.model(), at, 100000);
+  EXPECT_FALSE(rp.seek(rp.size() + 1));
+}
+
+TEST(Checkpoints, SamplesAndPeaks) {
+  TraceBuilder b;
+  ChurnTrace gen(b, 1, 3, 500);
+  gen.run(50000);
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  Replay rp(f);
+  uint64_t peak_live = 0;
+  rp.build([&](const Event&, const HeapModel& m) { peak_live = std::max(peak_live, m.live_bytes()); });
+  EXPECT_EQ(rp.peak_live(), peak_live);
+  EXPECT_EQ(rp.samples().size(), rp.size() / Replay::kSampleEvery);
+  EXPECT_GT(rp.peak_heap(), 0u);
+}
+
+TEST(Checkpoints, ReplayOfATruncatedTraceStopsAtThePrefix) {
+  TraceBuilder b(0, 4096);
+  ChurnTrace gen(b, 2, 5, 300);
+  gen.run(20000);
+  auto bytes = b.finish();
+  bytes.resize(bytes.size() - 100);
+  TempFile tf(bytes);
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  ASSERT_TRUE(f.truncated());
+  Replay rp(f);
+  rp.build();
+  ASSERT_TRUE(rp.error());
+  EXPECT_EQ(rp.error()->kind, ErrorKind::Truncated);
+  EXPECT_GT(rp.size(), 10000u);
+  EXPECT_LT(rp.size(), 20000u);
+  EXPECT_TRUE(rp.seek(rp.size() / 2));
+}
