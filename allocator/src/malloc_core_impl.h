@@ -12,6 +12,7 @@
 
 #include <new>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -240,16 +241,6 @@ template <class P> Arena* MallocCore<P>::new_arena(ThreadState& ts, size_t size)
   if (misalign > 0) ptr += kAlign - misalign;
   a->top = reinterpret_cast<Chunk*>(ptr);
   a->top->set_head(static_cast<size_t>(reinterpret_cast<char*>(h) + h->size - ptr) | kPrevInuse);
-  if (__builtin_expect(trace_.on, 0)) {
-    uint32_t index = arena_index(a);
-    if (TraceThread* t = ev(a, Ev::ArenaNew)) {
-      t->enc.usize(index);
-      t->enc.addr(reinterpret_cast<uintptr_t>(a));
-    }
-    ev_region(Ev::Mmap, a, h, kHeapMaxSize);
-    ev_region(Ev::HeapNew, a, h, h->size);
-    ev_chunk(Ev::Top, a, a->top, a->top->size());
-  }
 
   Arena* replaced = ts.arena;
   ts.arena = a;
@@ -263,6 +254,18 @@ template <class P> Arena* MallocCore<P>::new_arena(ThreadState& ts, size_t size)
   detach_arena(replaced);
   free_list_lock_.unlock();
   a->mutex.lock();
+  // Announced only now, under the arena's lock and after it joined the arena list, so a
+  // snapshot (which locks every listed arena) sees it exactly when its events precede it.
+  if (__builtin_expect(trace_.on, 0)) {
+    uint32_t index = arena_index(a);
+    if (TraceThread* t = ev(a, Ev::ArenaNew)) {
+      t->enc.usize(index);
+      t->enc.addr(reinterpret_cast<uintptr_t>(a));
+    }
+    ev_region(Ev::Mmap, a, h, kHeapMaxSize);
+    ev_region(Ev::HeapNew, a, h, h->size);
+    ev_chunk(Ev::Top, a, a->top, a->top->size());
+  }
   return a;
 }
 
@@ -1278,6 +1281,8 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
     detail::atomic_store(&av->have_fastchunks, 1);
     unsigned idx = fastbin_index(size);
     Chunk** fb = av->fastbin(idx);
+    // Announced before the push: once pushed, another thread may pop it (and say so) at once.
+    HV_EV(ev_bin_in(av, p, size, BinKind::Fast, idx));
     Chunk* old = *fb;
     if (single) {
       if (old == p) corrupt("double free or corruption (fasttop)", chunk2mem(p));
@@ -1292,7 +1297,6 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
     }
     if (have_lock && old != nullptr && fastbin_index(old->size()) != idx)
       corrupt("invalid fastbin entry (free)", chunk2mem(old));
-    HV_EV(ev_bin_in(av, p, size, BinKind::Fast, idx));
     return;
   }
 
@@ -2274,7 +2278,10 @@ bool MallocCore<P>::trace_start(const char* path, bool exclusive, uint64_t verif
   next_snapshot_ = verify_every;
   // A heap that already has chunks (allocations made before tracing began, or a forked child)
   // is described by a baseline snapshot, so the trace replays from a known state.
-  if (main_arena_.top != main_arena_.initial_top() || main_arena_.next != &main_arena_) trace_snapshot(true);
+  if (main_arena_.top != main_arena_.initial_top() || main_arena_.next != &main_arena_) {
+    trace_snapshot(true);
+    trace_.flush_all();  // a forked child may exec at once: the baseline must reach the file
+  }
   return true;
 }
 
@@ -2321,6 +2328,8 @@ template <class P> void MallocCore<P>::trace_snapshot(bool baseline) {
                 static_cast<uint8_t>(v.bin < 0 ? 0 : v.bin)};
       return true;
     });
+    // Address order (the format promises it; arenas are listed newest first).
+    std::sort(e, e + k, [](const Entry& a, const Entry& b) { return a.addr < b.addr; });
     trace_stamp();
     constexpr size_t kPerPart = 3000;  // 3000 x 17 bytes fits one 64 KiB block
     size_t done = 0;

@@ -93,6 +93,7 @@ TraceThread* TraceSink::thread_buf(ThreadState& ts) {
   TraceThread* t = new (mem) TraceThread();
   t->enc.reset(t->buf, TraceThread::kBlockBytes);
   t->tid = static_cast<uint32_t>(syscall(SYS_gettid));
+  t->stamp_count = kStampEvery;  // the first call reads the clock
   spin_lock(&all_lock_);
   t->next = all_;
   all_ = t;

@@ -1,11 +1,168 @@
-// cmd_record.cpp - `heapviz record` (being written).
+// cmd_record.cpp - `heapviz record [-o FILE] -- PROGRAM [ARGS...]`: run a program on
+// libhvalloc.so with recording on, pass its output and exit status through, and say where the
+// trace(s) went.
 #include "commands.h"
 
+#include "trace_summary.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <string>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
 
 namespace hv::cli {
-int cmd_record(int, char**) {
-  fprintf(stderr, "heapviz record: not implemented yet\n");
-  return 2;
+namespace {
+
+// libhvalloc.so next to this heapviz: <prefix>/bin/heapviz -> <prefix>/lib/libhvalloc.so.
+// HEAPVIZ_LIB overrides it.
+std::string find_library() {
+  if (const char* lib = getenv("HEAPVIZ_LIB")) return lib;
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return {};
+  exe[n] = 0;
+  std::string dir(exe);
+  dir = dir.substr(0, dir.rfind('/'));
+  std::string candidate = dir.substr(0, dir.rfind('/')) + "/lib/libhvalloc.so";
+  struct stat st;
+  if (stat(candidate.c_str(), &st) == 0) return candidate;
+  return {};
 }
+
+std::string basename_of(const std::string& p) {
+  size_t slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+// The trace files of one recording: PATH and PATH.<pid>[.<n>] written by children.
+std::vector<std::string> trace_files(const std::string& path) {
+  std::vector<std::string> out;
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0) out.push_back(path);
+  std::string dir = ".", base = path;
+  if (size_t slash = path.rfind('/'); slash != std::string::npos) {
+    dir = slash == 0 ? "/" : path.substr(0, slash);
+    base = path.substr(slash + 1);
+  }
+  std::vector<std::string> kids;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (name.size() > base.size() + 1 && name.compare(0, base.size() + 1, base + ".") == 0 &&
+          isdigit(static_cast<unsigned char>(name[base.size() + 1])))
+        kids.push_back(dir == "." && path.find('/') == std::string::npos ? name : dir + "/" + name);
+    }
+    closedir(d);
+  }
+  std::sort(kids.begin(), kids.end());
+  out.insert(out.end(), kids.begin(), kids.end());
+  return out;
+}
+
+void remove_old_traces(const std::string& path) {
+  for (const auto& f : trace_files(path)) unlink(f.c_str());
+}
+
+}  // namespace
+
+int cmd_record(int argc, char** argv) {
+  std::string out;
+  int i = 0;
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    if (a == "-o" || a == "--output") {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "heapviz record: %s needs a file name\n", a.c_str());
+        return 2;
+      }
+      out = argv[++i];
+    } else if (a.rfind("-o", 0) == 0 && a.size() > 2) {
+      out = a.substr(2);
+    } else if (!a.empty() && a[0] == '-') {
+      fprintf(stderr, "heapviz record: unknown option '%s'\nusage: heapviz record [-o FILE] -- PROGRAM [ARGS...]\n",
+              a.c_str());
+      return 2;
+    } else {
+      break;  // the program starts here ("--" is optional)
+    }
+  }
+  if (i >= argc) {
+    fprintf(stderr, "usage: heapviz record [-o FILE] -- PROGRAM [ARGS...]\n");
+    return 2;
+  }
+  std::string lib = find_library();
+  if (lib.empty()) {
+    fprintf(stderr, "heapviz record: cannot find libhvalloc.so next to heapviz (set HEAPVIZ_LIB)\n");
+    return 2;
+  }
+  char** prog = argv + i;
+
+  // Ask the child for its pid before exec, so the default name can use it.
+  int pfd[2];
+  if (pipe(pfd) != 0) {
+    perror("heapviz record: pipe");
+    return 2;
+  }
+  pid_t child = fork();
+  if (child < 0) {
+    perror("heapviz record: fork");
+    return 2;
+  }
+  if (child == 0) {
+    close(pfd[1]);
+    char go;
+    if (read(pfd[0], &go, 1) != 1) _exit(127);  // the parent has chosen and cleared the path
+    close(pfd[0]);
+    std::string path = out.empty() ? "heapviz." + basename_of(prog[0]) + "." + std::to_string(getpid()) + ".hvt" : out;
+    std::string preload = lib;
+    if (const char* old = getenv("LD_PRELOAD"); old && *old) preload += std::string(":") + old;
+    setenv("LD_PRELOAD", preload.c_str(), 1);
+    setenv("HEAPVIZ_OUT", path.c_str(), 1);
+    setenv("HEAPVIZ_ROOT_PID", std::to_string(getpid()).c_str(), 1);
+    execvp(prog[0], prog);
+    fprintf(stderr, "heapviz record: cannot run '%s': %s\n", prog[0], strerror(errno));
+    _exit(errno == ENOENT ? 127 : 126);
+  }
+  close(pfd[0]);
+  std::string path = out.empty() ? "heapviz." + basename_of(prog[0]) + "." + std::to_string(child) + ".hvt" : out;
+  remove_old_traces(path);  // a recording replaces an earlier one of the same name
+  if (write(pfd[1], "g", 1) != 1) {
+    perror("heapviz record: pipe");
+  }
+  close(pfd[1]);
+
+  // Like a shell: the program gets the terminal's signals; we wait for it.
+  signal(SIGINT, SIG_IGN);
+  signal(SIGQUIT, SIG_IGN);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  int rc = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+
+  auto files = trace_files(path);
+  if (files.empty() && (rc == 126 || rc == 127)) return rc;  // exec failed; the child said why
+  if (files.empty()) {
+    fprintf(stderr, "heapviz record: no trace was written (did '%s' run? is it statically linked?)\n", prog[0]);
+    return rc ? rc : 1;
+  }
+  for (const auto& f : files) fprintf(stderr, "heapviz record: %s\n", summarize_trace(f).c_str());
+  if (WIFSIGNALED(status))
+    fprintf(stderr, "heapviz record: %s was killed by signal %d (%s); its trace holds everything it flushed\n",
+            prog[0], WTERMSIG(status), strsignal(WTERMSIG(status)));
+  return rc;
+}
+
 }  // namespace hv::cli
