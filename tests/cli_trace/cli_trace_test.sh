@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# cli_trace_test.sh HEAPVIZ MAKE_TRACES: `heapviz check|stats|dump` on valid and broken traces:
+# exit codes, the documented messages (docs/cli.md) and the output formats.
+set -u
+hv=$1
+make_traces=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$make_traces" "$tmp" || { echo "FAIL: hv_make_traces"; exit 1; }
+fails=0
+
+# expect STATUS STDOUT_REGEX STDERR_REGEX -- ARGS...   (an empty regex matches anything)
+expect() {
+  local want=$1 oregex=$2 eregex=$3
+  shift 4
+  local err status
+  err=$("$hv" "$@" 2>&1 >"$tmp/out")
+  status=$?
+  if [ "$status" -ne "$want" ] || ! grep -Eq -- "$eregex" <<<"$err" || { [ -n "$oregex" ] && ! grep -Eq -- "$oregex" "$tmp/out"; }; then
+    echo "FAIL: heapviz $*: status $status (want $want)"
+    echo "  stdout: $(head -3 "$tmp/out")"
+    echo "  stderr: $err"
+    fails=$((fails + 1))
+  else
+    echo "ok: heapviz $* -> $status"
+  fi
+}
+t=$tmp
+
+# check: valid traces
+expect 0 "^$t/snapshot_ok.hvt: ok: 18 events, 1 blocks, 1 threads, 1 snapshots verified$" "^$" -- check "$t/snapshot_ok.hvt"
+expect 0 "1 snapshots verified" "" -- check "$t/snapshot_coarse.hvt"
+expect 0 "^$t/churn.hvt: ok: 20000 events, [0-9]+ blocks, 2 threads, 0 snapshots verified$" "^$" -- check "$t/churn.hvt"
+expect 0 ": ok: [0-9]+ events, [0-9]+ blocks, 3 threads" "" -- check "$t/churn_zstd.hvt"
+expect 0 ": ok: 1 events" "warning: 1 events do not fit the replayed heap; the first: offset [0-9]+: seq 1: free of 0x4242420" -- check "$t/unknown_free.hvt"
+# check: broken traces (offset, message, events read, exit 1)
+expect 1 "" "^$t/snapshot_mismatch.hvt: offset [0-9]+: snapshot at seq 18 differs from the model: chunk 0x5555555592b0: snapshot has size 32 fast\[0\], model has size 32 tcache\[0\]" -- check "$t/snapshot_mismatch.hvt"
+expect 1 "" "^$t/empty.hvt: offset 0: not a heapviz trace \(the file is 0 bytes" -- check "$t/empty.hvt"
+expect 1 "" "^$t/bad_magic.hvt: offset 0: not a heapviz trace \(bad magic\)$" -- check "$t/bad_magic.hvt"
+expect 1 "" "^$t/future_version.hvt: offset 8: trace version 2 was made by a newer heapviz; this heapviz reads version 1$" -- check "$t/future_version.hvt"
+expect 1 "" "offset 100: truncated file header \(100 of 144 bytes\)" -- check "$t/truncated_header.hvt"
+expect 1 "" "offset [0-9]+: truncated: block stored_size [0-9]+ runs past the end of the file.*
+.*: [0-9]+ events could be read" -- check "$t/truncated.hvt"
+expect 1 "" "offset [0-9]+: block CRC mismatch \(stored 0x[0-9a-f]+, computed 0x[0-9a-f]+\)" -- check "$t/corrupt_crc.hvt"
+expect 1 "" "absurd block raw_size 4294967295 \(at most 1048576\)" -- check "$t/absurd_raw_size.hvt"
+expect 1 "" "offset 214: unknown event type 0x77 \(thread 1\).*
+.*: 1 events could be read" -- check "$t/unknown_event.hvt"
+expect 1 "" "offset 208: malloc: varint longer than 10 bytes" -- check "$t/varint_overflow.hvt"
+expect 1 "" "snapshot: chunk count larger than the block can hold \(4294967295\)" -- check "$t/snapshot_huge.hvt"
+# check: usage and unreadable files
+expect 2 "" "^usage: heapviz check FILE" -- check
+expect 2 "" "^usage: heapviz check FILE" -- check a b
+expect 2 "" "^$t/nope.hvt: offset 0: cannot open: No such file or directory" -- check "$t/nope.hvt"
+expect 2 "" "offset 0: is a directory" -- check "$t"
+
+# stats
+expect 0 "^events: +18$" "^$" -- stats "$t/snapshot_ok.hvt"
+expect 0 "calls: +malloc 2, free 2, calloc 1, realloc 0, memalign 0" "" -- stats "$t/snapshot_ok.hvt"
+expect 0 '"events": 18,' "" -- stats --json "$t/snapshot_ok.hvt"
+expect 0 '"calls": \{"malloc": 2, "free": 2, "calloc": 1, "realloc": 0, "memalign": 0\}' "" -- stats --json "$t/snapshot_ok.hvt"
+expect 0 '"peak_live_bytes": 48,' "" -- stats --json "$t/snapshot_ok.hvt"
+expect 0 '"peak_heap_bytes": 135168,' "" -- stats --json "$t/snapshot_ok.hvt"
+expect 0 '"event_counts": \{"malloc": 2, "calloc": 1, "free": 2, "chunk_alloc": 2, "split": 2, "bin_in": 2, "top": 3, "heap_new": 1, "sbrk": 1, "mark": 1, "snapshot": 1\}' "" -- stats --json "$t/snapshot_ok.hvt"
+expect 0 '"truncated": false,' "" -- stats --json "$t/churn.hvt"
+expect 0 '"threads": 2,' "" -- stats --json "$t/churn.hvt"
+expect 0 '"truncated": true,' "truncated.*these statistics cover the readable prefix" -- stats --json "$t/truncated.hvt"
+expect 0 '"final_fragmentation": 0\.[0-9]+,' "" -- stats --json "$t/truncated.hvt"
+expect 1 '"error": "offset [0-9]+: block CRC mismatch' "block CRC mismatch" -- stats --json "$t/corrupt_crc.hvt"
+expect 2 "" "not a heapviz trace" -- stats "$t/bad_magic.hvt"
+expect 2 "" "^usage: heapviz stats" -- stats --bogus "$t/churn.hvt"
+if command -v python3 >/dev/null; then
+  "$hv" stats --json "$t/churn_zstd.hvt" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["events"]==sum(d["event_counts"].values()), d' \
+    && echo "ok: stats --json is valid JSON" || { echo "FAIL: stats --json is not valid JSON"; fails=$((fails + 1)); }
+fi
+
+# dump
+expect 0 "^#1 t=\+0\.000048ms tid=1 arena=0 mark \"start\"$" "^$" -- dump --count 1 "$t/snapshot_ok.hvt"
+expect 0 "^#8 t=\+[0-9]+\.[0-9]{6}ms tid=1 arena=0 malloc size=24 -> 0x5555555592a0$" "" -- dump --from 8 --count 1 "$t/snapshot_ok.hvt"
+expect 0 "^#18 .* snapshot chunks=3$" "" -- dump --from 18 "$t/snapshot_ok.hvt"
+expect 0 "^#2 .* heap_new 0x555555559000 size=135168" "" -- dump --from 2 --count 1 "$t/snapshot_ok.hvt"
+expect 0 "" "truncated.*the events before it are shown" -- dump "$t/truncated.hvt"
+expect 1 "^#1 .* malloc size=24 -> 0x1000$" "offset 214: unknown event type 0x77" -- dump "$t/unknown_event.hvt"
+expect 2 "" "--count needs a number" -- dump --count x "$t/churn.hvt"
+expect 2 "" "unknown option '--frm'" -- dump --frm 3 "$t/churn.hvt"
+expect 2 "" "offset 8: trace version 2 was made by a newer heapviz" -- dump "$t/future_version.hvt"
+n=$("$hv" dump "$t/truncated.hvt" 2>/dev/null | wc -l)
+r=$("$hv" stats --json "$t/truncated.hvt" 2>/dev/null | sed -n 's/.*"events": \([0-9]*\),/\1/p')
+if [ "$n" -eq "$r" ] && [ "$n" -gt 1000 ]; then echo "ok: dump and stats agree on the readable prefix ($n events)"
+else echo "FAIL: dump printed $n lines, stats counted $r events"; fails=$((fails + 1)); fi
+n=$("$hv" dump --from 100 --count 25 "$t/churn.hvt" | wc -l)
+[ "$n" -eq 25 ] && echo "ok: --count" || { echo "FAIL: --count 25 printed $n lines"; fails=$((fails + 1)); }
+
+if [ "$fails" -ne 0 ]; then
+  echo "$fails failures"
+  exit 1
+fi
+echo "all passed"
