@@ -4,9 +4,11 @@
 #include "policy.h"
 #include "runner.h"
 #include "scenario.h"
+#include "trace_summary.h"
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -111,6 +113,7 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
 int cmd_sim(int argc, char** argv) {
   std::string policy_name = "glibc";
   bool offsets = false, check = false;
+  std::string trace_out;
   const char* path = nullptr;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
@@ -126,6 +129,12 @@ int cmd_sim(int argc, char** argv) {
       offsets = true;
     } else if (a == "--check") {
       check = true;
+    } else if (a == "-o" || a == "--output") {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "heapviz sim: %s needs a file name\n", a.c_str());
+        return 2;
+      }
+      trace_out = argv[++i];
     } else if (!a.empty() && a[0] == '-' && a != "-") {
       fprintf(stderr, "heapviz sim: unknown option '%s'\n", a.c_str());
       return 2;
@@ -156,6 +165,14 @@ int cmd_sim(int argc, char** argv) {
     fprintf(stderr, "heapviz sim: %s\n", err.c_str());
     return 2;
   }
+  if (!trace_out.empty()) {
+    uint64_t verify = 0;
+    if (const char* v = getenv("HEAPVIZ_VERIFY")) verify = strtoull(v, nullptr, 10);
+    if (!policy->start_trace(trace_out, verify)) {
+      fprintf(stderr, "heapviz sim: cannot write %s: %s\n", trace_out.c_str(), strerror(errno));
+      return 2;
+    }
+  }
   sim::ScenarioRunner runner(*policy);
   std::string out;
   bool check_failed = false;
@@ -173,6 +190,10 @@ int cmd_sim(int argc, char** argv) {
     }
     return true;
   });
+  if (!trace_out.empty()) {
+    policy->stop_trace();
+    fprintf(stderr, "heapviz sim: %s\n", summarize_trace(trace_out).c_str());
+  }
   if (!ok) {
     fprintf(stderr, "%s:%d: %s\n", path, eline, emsg.c_str());
     return check_failed ? 1 : 2;

@@ -75,6 +75,12 @@ public:
     return r.ok ? std::string() : std::string(r.message);
   }
 
+  bool start_trace(const std::string& path, uint64_t verify_every) override {
+    return m_->trace_start(path.c_str(), false, verify_every, trace::kFileSimulated);
+  }
+  void stop_trace() override { m_->trace_stop(); }
+  void mark(const std::string& label) override { m_->trace_mark(label.c_str()); }
+
 private:
   std::unique_ptr<MallocCore<SimPlatform>> m_;
 };

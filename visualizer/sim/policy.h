@@ -47,6 +47,11 @@ public:
   virtual HeapSummary summary() = 0;
   // Runs the policy's heap checker; returns "" when every invariant holds.
   virtual std::string check() = 0;
+  // Records every heap event to a trace file (docs/trace-format.md); false if it cannot.
+  // verify_every > 0 adds a heap snapshot every that many events (heapviz check uses them).
+  virtual bool start_trace(const std::string& path, uint64_t verify_every) = 0;
+  virtual void stop_trace() = 0;
+  virtual void mark(const std::string& label) = 0;
 };
 
 // "glibc" (the default). Returns nullptr and sets *err for an unknown name.

@@ -92,6 +92,7 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
       break;
     }
     case OpKind::Mark:
+      policy_.mark(op.label);
       break;
     }
     if (after_each) {
