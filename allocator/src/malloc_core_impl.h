@@ -2271,7 +2271,8 @@ bool MallocCore<P>::trace_start(const char* path, bool exclusive, uint64_t verif
     heap_base = reinterpret_cast<uintptr_t>(plat_.brk_base());
   else
     heap_base = reinterpret_cast<uintptr_t>(mp_.sbrk_base ? mp_.sbrk_base : plat_.morecore(0));
-  uint32_t flags = extra_flags | (verify_every ? static_cast<uint32_t>(trace::kFileSnapshots) : 0u);
+  uint32_t flags = extra_flags | (verify_every ? static_cast<uint32_t>(trace::kFileSnapshots) : 0u) |
+                   (trace_.compression() ? static_cast<uint32_t>(trace::kFileZstd) : 0u);
   if (!trace_.open(path, exclusive, "glibc-2.36", params, heap_base, flags, static_cast<uint32_t>(plat_.pagesize())))
     return false;
   verify_every_ = verify_every;

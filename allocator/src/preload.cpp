@@ -130,6 +130,7 @@ void hv::alloc::hv_start_recording_hook() {
   if (!out || !*out) return;
   if (const char* v = getenv("HEAPVIZ_VERIFY")) g_verify_every = strtoull(v, nullptr, 10);
   if (const char* v = getenv("HEAPVIZ_PRECISE_TIME")) g_alloc.trace_sink().set_precise_time(*v == '1');
+  if (const char* v = getenv("HEAPVIZ_COMPRESS")) g_alloc.trace_sink().set_compression(atoi(v) > 0 ? atoi(v) : 0);
   const char* root = getenv("HEAPVIZ_ROOT_PID");
   bool as_root = !root || strtoul(root, nullptr, 10) == static_cast<unsigned long>(getpid());
   open_trace(as_root);

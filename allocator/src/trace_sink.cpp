@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <new>
 #include <sys/syscall.h>
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_initStaticCCtx: compression without malloc
+#include <zstd.h>
 
 namespace hv::alloc {
 
@@ -107,8 +109,43 @@ void TraceSink::flush(TraceThread* t) {
   t->stamp_count = kStampEvery;  // the next call reads the clock: blocks start with a fresh time
   if (t->enc.empty() || fd_ < 0) return;
   size_t n = t->enc.finish();
+  if (zstd_level_ > 0 && compress_and_write(t)) {
+    t->enc.clear();
+    return;
+  }
   write_all(fd_, t->enc.data(), n);
   t->enc.clear();
+}
+
+// Compresses the finished block in t->buf into the thread's workspace and writes it there.
+// The workspace holds a static zstd context (no malloc) and the output buffer.
+bool TraceSink::compress_and_write(TraceThread* t) {
+  trace::BlockHeader h;
+  memcpy(&h, t->buf, sizeof h);
+  const size_t bound = ZSTD_compressBound(TraceThread::kBlockBytes + 64);
+  if (!t->zstd) {
+    size_t ctx = ZSTD_estimateCCtxSize(zstd_level_);
+    size_t total = ctx + sizeof h + bound;
+    void* mem = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) return false;
+    if (!ZSTD_initStaticCCtx(mem, ctx)) {
+      ::munmap(mem, total);
+      return false;
+    }
+    t->zstd = mem;
+    t->zstd_size = total;
+  }
+  size_t ctx = t->zstd_size - sizeof h - bound;
+  auto* cctx = static_cast<ZSTD_CCtx*>(t->zstd);
+  uint8_t* out = static_cast<uint8_t*>(t->zstd) + ctx;
+  size_t cs = ZSTD_compressCCtx(cctx, out + sizeof h, bound, t->buf + sizeof h, h.raw_size, zstd_level_);
+  if (ZSTD_isError(cs) || cs >= h.raw_size) return false;  // stored as is
+  h.flags |= trace::kBlockZstd;
+  h.stored_size = static_cast<uint32_t>(cs);
+  h.crc32 = trace::crc32(out + sizeof h, cs);
+  memcpy(out, &h, sizeof h);
+  write_all(fd_, out, sizeof h + cs);
+  return true;
 }
 
 void TraceSink::flush_all() {
@@ -129,6 +166,7 @@ void TraceSink::release(ThreadState& ts) {
     }
   spin_unlock(&all_lock_);
   ts.trace = nullptr;
+  if (t->zstd) ::munmap(t->zstd, t->zstd_size);
   ::munmap(t, sizeof(TraceThread));
 }
 

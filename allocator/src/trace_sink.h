@@ -27,6 +27,8 @@ struct TraceThread {
   const Arena* arena_ptr = nullptr;
   uint64_t call_ts = 0;      // timestamp shared by the events of the current API call
   uint32_t stamp_count = 0;  // calls since the clock was last read
+  void* zstd = nullptr;      // compression workspace (HEAPVIZ_COMPRESS), mmapped on first use
+  size_t zstd_size = 0;
   TraceThread* next = nullptr;  // all buffers, for the final flush
   uint8_t buf[sizeof(trace::BlockHeader) + kBlockBytes + 64];
 };
@@ -75,6 +77,9 @@ public:
     }
   }
   void set_precise_time(bool p) { precise_time_ = p; }
+  // zstd level for blocks (0 = off); a block is stored compressed only when that is smaller.
+  void set_compression(int level) { zstd_level_ = level; }
+  int compression() const { return zstd_level_; }
   void flush(TraceThread* t);
   void flush_all();           // best effort: other threads' buffers are read without a lock
   void release(ThreadState& ts);  // thread exit: flush and unmap the buffer
@@ -90,6 +95,7 @@ public:
 
 private:
   uint64_t slow_now_ns();
+  bool compress_and_write(TraceThread* t);
   uint64_t next_seq() { return single_ ? seq_++ : __atomic_fetch_add(&seq_, 1, __ATOMIC_RELAXED); }
   void calibrate();
 
@@ -98,6 +104,7 @@ private:
   bool single_ = true;
   bool write_through_ = false;
   bool precise_time_ = false;
+  int zstd_level_ = 0;
   TraceThread* all_ = nullptr;
   int all_lock_ = 0;
   // TSC -> CLOCK_MONOTONIC ns: ns = mono0 + ((tsc - tsc0) * mult >> 32)
