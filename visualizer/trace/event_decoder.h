@@ -101,11 +101,19 @@ private:
   bool failv(const char* what, uint64_t value);
   bool varint_slow(uint64_t& v);
   inline bool varint(uint64_t& v) {
-    if (p_ < end_ && *p_ < 0x80) {
-      v = *p_++;
-      return true;
+    if (__builtin_expect(end_ - p_ >= 10, 1)) { // no bounds checks needed: unrolled
+      uint64_t r = 0;
+      for (int i = 0; i < 9; ++i) {
+        uint8_t b = p_[i];
+        r |= uint64_t(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+          p_ += i + 1;
+          v = r;
+          return true;
+        }
+      }
     }
-    return varint_slow(v);
+    return varint_slow(v); // near the end of the payload, 10-byte values and errors
   }
   inline bool addr(uint64_t& a) {
     uint64_t z;

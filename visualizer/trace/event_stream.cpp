@@ -41,10 +41,7 @@ EventStream::EventStream(const TraceFile& file) : file_(file) {
     if (!load_block(th, 0)) return;
     th.head.seq = 0;
     if (!advance(int(t))) return;
-    if (th.has_head) heap_.push_back(int(t));
   }
-  auto cmp = [this](int a, int b) { return threads_[a]->head.seq > threads_[b]->head.seq; };
-  std::make_heap(heap_.begin(), heap_.end(), cmp);
 }
 
 EventStream::~EventStream() = default;
@@ -115,20 +112,35 @@ bool EventStream::advance(int t) {
 
 const Event* EventStream::pick() {
   if (done_) return nullptr;
-  auto cmp = [this](int a, int b) { return threads_[a]->head.seq > threads_[b]->head.seq; };
-  if (!(cur_ >= 0 && threads_[cur_]->has_head && threads_[cur_]->head.seq < limit_)) {
-    if (cur_ >= 0 && threads_[cur_]->has_head) {
-      heap_.push_back(cur_);
-      std::push_heap(heap_.begin(), heap_.end(), cmp);
+  // Sequence numbers are one counter per process, so the next event is almost always the one
+  // numbered last + 1: the current thread's head (a run), or found by a scan of the heads.
+  int n = int(threads_.size());
+  if (!(cur_ >= 0 && threads_[cur_]->has_head && threads_[cur_]->head.seq == last_seq_ + 1)) {
+    int best = -1;
+    uint64_t best_seq = UINT64_MAX;
+    for (int t = 0; t < n; ++t) {
+      const Thread& th = *threads_[t];
+      if (th.has_head && th.head.seq < best_seq) {
+        best = t;
+        best_seq = th.head.seq;
+        if (best_seq == last_seq_ + 1 && emitted_ > 0) break;
+      }
     }
-    if (heap_.empty()) {
+    if (best < 0) {
       finish();
       return nullptr;
     }
-    std::pop_heap(heap_.begin(), heap_.end(), cmp);
-    cur_ = heap_.back();
-    heap_.pop_back();
-    limit_ = heap_.empty() ? UINT64_MAX : threads_[heap_.front()]->head.seq;
+    // Two heads with the same seq: report it rather than pick one silently.
+    for (int t = 0; t < n; ++t)
+      if (t != best && threads_[t]->has_head && threads_[t]->head.seq == best_seq) {
+        char buf[160];
+        snprintf(buf, sizeof buf, "sequence number %llu appears in threads %u and %u",
+                 static_cast<unsigned long long>(best_seq), threads_[best]->tid, threads_[t]->tid);
+        error_ = TraceError{ErrorKind::BadSequence, threads_[t]->head.offset, buf};
+        done_ = true;
+        return nullptr;
+      }
+    cur_ = best;
   }
   const Event* e = &threads_[cur_]->head;
   if (emitted_ > 0 && e->seq != last_seq_ + 1) {
@@ -161,11 +173,9 @@ EventStream::Position EventStream::save() const {
   p.threads.reserve(threads_.size());
   for (const auto& th : threads_)
     p.threads.push_back(Position::Thread{th->k, th->dec.state(), th->has_head, th->head});
-  p.heap = heap_;
   p.cur = cur_;
   p.emitted = emitted_;
   p.last_seq = last_seq_;
-  p.limit = limit_;
   p.gaps = gaps_;
   return p;
 }
@@ -181,11 +191,9 @@ void EventStream::restore(const Position& p) {
     th.has_head = s.has_head;
     th.head = s.head;
   }
-  heap_ = p.heap;
   cur_ = p.cur;
   emitted_ = p.emitted;
   last_seq_ = p.last_seq;
-  limit_ = p.limit;
   gaps_ = p.gaps;
 }
 

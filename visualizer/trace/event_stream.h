@@ -46,9 +46,8 @@ public:
       Event head;
     };
     std::vector<Thread> threads;
-    std::vector<int> heap;
     int cur;
-    uint64_t emitted, last_seq, limit, gaps;
+    uint64_t emitted, last_seq, gaps;
   };
   Position save() const;
   void restore(const Position& p);
@@ -63,9 +62,7 @@ private:
 
   const TraceFile& file_;
   std::vector<std::unique_ptr<Thread>> threads_;
-  std::vector<int> heap_; // threads with a head, min-heap on head seq (except cur_)
-  int cur_ = -1;          // the thread whose head was returned last
-  uint64_t limit_ = 0;    // smallest head seq among the heap's threads
+  int cur_ = -1; // the thread whose head was returned last
   uint64_t emitted_ = 0, last_seq_ = 0, gaps_ = 0;
   bool stop_at_gap_ = false;
   bool done_ = false;
