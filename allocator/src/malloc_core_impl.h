@@ -508,7 +508,15 @@ template <class P> void MallocCore<P>::tcache_put(ThreadState& ts, Chunk* chunk,
   e->next = reinterpret_cast<TcacheEntry*>(protect_ptr(&e->next, ts.tcache->entries[tc_idx]));
   ts.tcache->entries[tc_idx] = e;
   ++ts.tcache->counts[tc_idx];
-  HV_EV(ev_bin_in(ts.arena, chunk, chunk->size(), BinKind::Tcache, static_cast<unsigned>(tc_idx)));
+  if (__builtin_expect(trace_.on, 0)) {  // inline: this is every small free's second event
+    uint32_t ai = (ts.arena == nullptr || ts.arena == &main_arena_) ? 0 : arena_index(ts.arena);
+    if (TraceThread* t = trace_.begin(ts, Ev::BinIn, ai, 24)) {
+      t->enc.addr(reinterpret_cast<uintptr_t>(chunk));
+      t->enc.csize(chunk->size());
+      t->enc.byte(static_cast<uint8_t>(BinKind::Tcache));
+      t->enc.byte(static_cast<uint8_t>(tc_idx));
+    }
+  }
 }
 
 template <class P> void* MallocCore<P>::tcache_get(ThreadState& ts, size_t tc_idx) {
@@ -1766,10 +1774,18 @@ template <class P> void* MallocCore<P>::malloc(size_t bytes) {
   if (__builtin_expect(trace_.on, 0)) return malloc_traced(bytes);
   return malloc_body(bytes);
 }
+// The two hottest events are encoded inline here rather than through ev_api.
 template <class P> void* MallocCore<P>::malloc_traced(size_t bytes) {
-  trace_.stamp(plat_.thread());
+  ThreadState& ts = plat_.thread();
+  trace_.stamp(ts);
   void* r = malloc_body(bytes);
-  ev_api(Ev::Malloc, bytes, 0, nullptr, r);
+  trace_.set_single_threaded(plat_.single_threaded());
+  uint32_t ai = (ts.arena == nullptr || ts.arena == &main_arena_) ? 0 : arena_index(ts.arena);
+  if (TraceThread* t = trace_.begin(ts, Ev::Malloc, ai, 24)) {
+    t->enc.usize(bytes);
+    t->enc.addr(reinterpret_cast<uintptr_t>(r));
+  }
+  if (verify_every_) trace_after_call();
   return r;
 }
 template <class P> void MallocCore<P>::free(void* mem) {
@@ -1777,8 +1793,11 @@ template <class P> void MallocCore<P>::free(void* mem) {
   free_body(mem);
 }
 template <class P> void MallocCore<P>::free_traced(void* mem) {
-  trace_.stamp(plat_.thread());
-  ev_api(Ev::Free, 0, 0, mem, nullptr);
+  ThreadState& ts = plat_.thread();
+  trace_.stamp(ts);
+  trace_.set_single_threaded(plat_.single_threaded());
+  uint32_t ai = (ts.arena == nullptr || ts.arena == &main_arena_) ? 0 : arena_index(ts.arena);
+  if (TraceThread* t = trace_.begin(ts, Ev::Free, ai, 16)) t->enc.addr(reinterpret_cast<uintptr_t>(mem));
   free_body(mem);
   if (verify_every_) trace_after_call();
 }

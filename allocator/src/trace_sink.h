@@ -49,7 +49,8 @@ public:
   TraceThread* thread_buf(ThreadState& ts);
   // Starts an event of at most `max_bytes` encoded bytes in the current thread's buffer,
   // flushing it first if full. Sets the seq and the call's timestamp.
-  TraceThread* begin(ThreadState& ts, trace::Ev type, uint32_t arena_index, size_t max_bytes = 48) {
+  __attribute__((always_inline)) TraceThread* begin(ThreadState& ts, trace::Ev type, uint32_t arena_index,
+                                                    size_t max_bytes = 48) {
     TraceThread* t = ts.trace;
     if (__builtin_expect(t == nullptr, 0) && !(t = thread_buf(ts))) return nullptr;
     if (__builtin_expect(!t->enc.fits(max_bytes + 32) || write_through_, 0)) flush(t);
