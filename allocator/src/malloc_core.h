@@ -210,7 +210,7 @@ private:
   uintptr_t main_lo_ = 0;
   uintptr_t main_hi_ = 0;
   TraceSink trace_{};
-  static constexpr int kMaxTracedArenas = 1024;
+  static constexpr int kMaxTracedArenas = 4096;  // the format promises indices below 4096
   const Arena* traced_arenas_[kMaxTracedArenas] = {};
   uint32_t n_traced_arenas_ = 0;
   uint64_t verify_every_ = 0;

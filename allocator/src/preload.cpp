@@ -15,7 +15,11 @@
 #include <csignal>
 #include <new>
 #include <pthread.h>
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 using hv::alloc::MallocCore;
 using hv::alloc::RealPlatform;
@@ -50,21 +54,39 @@ size_t append_num(char* dst, size_t at, size_t cap, unsigned long v) {
   return at;
 }
 
-// Opens the trace for this process; `as_root` tries PATH itself first.
+// Builds PATH.<pid> or PATH.<pid>.<attempt> into g_trace_path.
+const char* numbered_path(const char* out, unsigned long pid, int attempt) {
+  size_t n = append(g_trace_path, 0, sizeof g_trace_path, out);
+  n = append(g_trace_path, n, sizeof g_trace_path, ".");
+  n = append_num(g_trace_path, n, sizeof g_trace_path, pid);
+  if (attempt) {
+    n = append(g_trace_path, n, sizeof g_trace_path, ".");
+    append_num(g_trace_path, n, sizeof g_trace_path, static_cast<unsigned long>(attempt));
+  }
+  return g_trace_path;
+}
+
+// Opens the trace for this process; `as_root` takes PATH itself. When the root process execs
+// another program (a launcher script that execs python), the new image takes PATH and the
+// earlier image's trace moves aside to PATH.<pid>.<n>: PATH always holds the program that ran last.
 void open_trace(bool as_root) {
   const char* out = getenv("HEAPVIZ_OUT");
   if (!out || !*out) return;
   unsigned long pid = static_cast<unsigned long>(getpid());
-  if (as_root && g_alloc.trace_start(out, true, g_verify_every, 0)) return;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    size_t n = append(g_trace_path, 0, sizeof g_trace_path, out);
-    n = append(g_trace_path, n, sizeof g_trace_path, ".");
-    n = append_num(g_trace_path, n, sizeof g_trace_path, pid);
-    if (attempt) {
-      n = append(g_trace_path, n, sizeof g_trace_path, ".");
-      append_num(g_trace_path, n, sizeof g_trace_path, static_cast<unsigned long>(attempt));
+  if (as_root) {
+    if (g_alloc.trace_start(out, true, g_verify_every, 0)) return;
+    if (errno == EEXIST && getenv("HEAPVIZ_ROOT_PID")) {
+      for (int attempt = 1; attempt < 100; ++attempt) {
+        if (syscall(SYS_renameat2, AT_FDCWD, out, AT_FDCWD, numbered_path(out, pid, attempt), RENAME_NOREPLACE) == 0) {
+          if (g_alloc.trace_start(out, true, g_verify_every, 0)) return;
+          break;
+        }
+        if (errno != EEXIST) break;
+      }
     }
-    if (g_alloc.trace_start(g_trace_path, true, g_verify_every, 0)) return;
+  }
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    if (g_alloc.trace_start(numbered_path(out, pid, attempt), true, g_verify_every, 0)) return;
     if (errno != EEXIST) return;
   }
 }
@@ -256,4 +278,11 @@ HV_EXPORT int hvalloc_check(char* msg, size_t msg_len) {
 // A user mark on the timeline (heapviz/hvalloc.h). A no-op when not recording.
 HV_EXPORT void hv_mark(const char* label) {
   if (label) g_alloc.trace_mark(label);
+}
+
+// exec replaces the process image and with it the unwritten trace buffers: write them first.
+// (Shells call execve directly; exec calls inside libc itself cannot be intercepted.)
+HV_EXPORT int execve(const char* path, char* const argv[], char* const envp[]) {
+  if (g_alloc.tracing()) g_alloc.trace_flush_all();
+  return static_cast<int>(syscall(SYS_execve, path, argv, envp));
 }

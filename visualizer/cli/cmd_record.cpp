@@ -158,7 +158,13 @@ int cmd_record(int argc, char** argv) {
     fprintf(stderr, "heapviz record: no trace was written (did '%s' run? is it statically linked?)\n", prog[0]);
     return rc ? rc : 1;
   }
-  for (const auto& f : files) fprintf(stderr, "heapviz record: %s\n", summarize_trace(f).c_str());
+  // The program's own trace first; child processes' traces after it (a few, then a count).
+  const size_t kShown = 6;
+  for (size_t k = 0; k < files.size() && k < kShown; ++k)
+    fprintf(stderr, "heapviz record: %s\n", summarize_trace(files[k]).c_str());
+  if (files.size() > kShown)
+    fprintf(stderr, "heapviz record: ... and %zu more traces of child processes (%s.*)\n", files.size() - kShown,
+            path.c_str());
   if (WIFSIGNALED(status))
     fprintf(stderr, "heapviz record: %s was killed by signal %d (%s); its trace holds everything it flushed\n",
             prog[0], WTERMSIG(status), strsignal(WTERMSIG(status)));
