@@ -110,7 +110,7 @@ static_assert(sizeof(Tcache) == 0x280);
 struct TraceThread;
 struct ThreadState {
   Tcache* tcache;
-  TraceThread* trace;  // this thread's trace buffer (trace_sink.h), null until it records
+  TraceThread* trace; // this thread's trace buffer (trace_sink.h), null until it records
   Arena* arena;
   bool tcache_shutting_down;
   ThreadState* reg_next; // registry of live tcaches, for the checker and heap walks

@@ -168,24 +168,32 @@ private:
   __attribute__((noinline)) void ev_split(Arena* av, const Chunk* c, size_t first, size_t rest);
   __attribute__((noinline)) void ev_merge(Arena* av, trace::MergeHow how, const Chunk* result, size_t size,
                                           const Chunk* absorbed);
-  __attribute__((noinline)) void ev_bin_in(Arena* av, const Chunk* c, size_t size, trace::BinKind kind, unsigned idx);
+  __attribute__((noinline)) void ev_bin_in(Arena* av, const Chunk* c, size_t size, trace::BinKind kind,
+                                           unsigned idx);
   __attribute__((noinline)) void ev_bin_out(Arena* av, const Chunk* c, trace::BinKind kind, unsigned idx);
   __attribute__((noinline)) void ev_region(trace::Ev type, Arena* av, const void* addr, uint64_t size);
   __attribute__((noinline)) void ev_addr(trace::Ev type, Arena* av, const void* addr);
   __attribute__((noinline)) void ev_sbrk(const void* old_brk, int64_t delta);
-  __attribute__((noinline)) void ev_api(trace::Ev type, uint64_t a, uint64_t b, const void* old, const void* result);
+  __attribute__((noinline)) void ev_api(trace::Ev type, uint64_t a, uint64_t b, const void* old,
+                                        const void* result);
   __attribute__((noinline)) void ev_realloc_moved(Arena* av, const Chunk* from, const Chunk* to);
-  __attribute__((noinline)) void ev_realloc_in_place(Arena* av, const Chunk* c, size_t old_size, size_t new_size);
+  __attribute__((noinline)) void ev_realloc_in_place(Arena* av, const Chunk* c, size_t old_size,
+                                                     size_t new_size);
   __attribute__((noinline)) void trace_stamp();
   __attribute__((noinline, cold)) void trace_error(const char* msg, const void* addr);
   __attribute__((noinline)) void trace_after_call();
   void* int_malloc_impl(Arena* av, size_t bytes);
+  void take_and_split(Arena* av, Chunk* victim, size_t size, size_t nb, bool set_last_remainder,
+                      const char* corrupt_msg);
   unsigned bin_index_of(Arena* av, Chunk* bin) {
     return static_cast<unsigned>((reinterpret_cast<char*>(bin) - reinterpret_cast<char*>(av->bin_at(1))) /
-                                 (2 * sizeof(Chunk*))) + 1;
+                                 (2 * sizeof(Chunk*))) +
+           1;
   }
   static trace::BinKind bin_kind_of(unsigned idx) {
-    return idx == 1 ? trace::BinKind::Unsorted : idx < kNSmallBins ? trace::BinKind::Small : trace::BinKind::Large;
+    return idx == 1            ? trace::BinKind::Unsorted
+           : idx < kNSmallBins ? trace::BinKind::Small
+                               : trace::BinKind::Large;
   }
   void alloc_perturb(void* p, size_t n);
   void free_perturb(void* p, size_t n);
@@ -210,7 +218,7 @@ private:
   uintptr_t main_lo_ = 0;
   uintptr_t main_hi_ = 0;
   TraceSink trace_{};
-  static constexpr int kMaxTracedArenas = 4096;  // the format promises indices below 4096
+  static constexpr int kMaxTracedArenas = 4096; // the format promises indices below 4096
   const Arena* traced_arenas_[kMaxTracedArenas] = {};
   uint32_t n_traced_arenas_ = 0;
   uint64_t verify_every_ = 0;

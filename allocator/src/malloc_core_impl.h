@@ -45,9 +45,9 @@ template <class T> inline void atomic_store(T* p, T v) {
 } // namespace detail
 
 // A trace hook call site: one predictable branch when tracing is off.
-#define HV_EV(call)                                                                                  \
-  do {                                                                                               \
-    if (__builtin_expect(trace_.on, 0)) call;                                                        \
+#define HV_EV(call)                                                                                          \
+  do {                                                                                                       \
+    if (__builtin_expect(trace_.on, 0)) call;                                                                \
   } while (0)
 using trace::BinKind;
 using trace::Ev;
@@ -508,7 +508,7 @@ template <class P> void MallocCore<P>::tcache_put(ThreadState& ts, Chunk* chunk,
   e->next = reinterpret_cast<TcacheEntry*>(protect_ptr(&e->next, ts.tcache->entries[tc_idx]));
   ts.tcache->entries[tc_idx] = e;
   ++ts.tcache->counts[tc_idx];
-  if (__builtin_expect(trace_.on, 0)) {  // inline: this is every small free's second event
+  if (__builtin_expect(trace_.on, 0)) { // inline: this is every small free's second event
     uint32_t ai = (ts.arena == nullptr || ts.arena == &main_arena_) ? 0 : arena_index(ts.arena);
     if (TraceThread* t = trace_.begin(ts, Ev::BinIn, ai, 24)) {
       t->enc.addr(reinterpret_cast<uintptr_t>(chunk));
@@ -852,6 +852,40 @@ template <class P> void MallocCore<P>::unlink_chunk(Arena* av, Chunk* p) {
   }
 }
 
+// The end of a bin-sourced allocation (large best fit and the binmap scan): a victim already
+// unlinked from its bin either goes out whole (a remainder below MINSIZE) or is split, the
+// remainder going to the unsorted bin (and becoming the last remainder for small requests).
+template <class P>
+void MallocCore<P>::take_and_split(Arena* av, Chunk* victim, size_t size, size_t nb, bool set_last_remainder,
+                                   const char* corrupt_msg) {
+  size_t remainder_size = size - nb;
+  if (remainder_size < kMinSize) {
+    victim->set_inuse_at(size);
+    if (av != &main_arena_) victim->set_non_main();
+    return;
+  }
+  Chunk* remainder = victim->at(static_cast<ptrdiff_t>(nb));
+  Chunk* bck = av->unsorted();
+  Chunk* fwd = bck->fd;
+  if (fwd->bk != bck) corrupt(corrupt_msg, chunk2mem(victim));
+  remainder->bk = bck;
+  remainder->fd = fwd;
+  bck->fd = remainder;
+  fwd->bk = remainder;
+  if (set_last_remainder) av->last_remainder = remainder;
+  if (!in_smallbin_range(remainder_size)) {
+    remainder->fd_nextsize = nullptr;
+    remainder->bk_nextsize = nullptr;
+  }
+  victim->set_head(nb | kPrevInuse | (av != &main_arena_ ? kNonMainArena : 0));
+  remainder->set_head(remainder_size | kPrevInuse);
+  remainder->set_foot(remainder_size);
+  if (__builtin_expect(trace_.on, 0)) {
+    ev_split(av, victim, nb, remainder_size);
+    ev_bin_in(av, remainder, remainder_size, BinKind::Unsorted, 1);
+  }
+}
+
 // Every chunk int_malloc hands out (to an API call, realloc, memalign or the tcache struct) is
 // announced here; mmapped chunks were announced by sysmalloc_mmap.
 template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
@@ -1108,30 +1142,7 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
         remainder_size = size - nb;
         unlink_chunk(av, victim);
         HV_EV(ev_bin_out(av, victim, BinKind::Large, idx));
-        if (remainder_size < kMinSize) {
-          victim->set_inuse_at(size);
-          if (av != &main_arena_) victim->set_non_main();
-        } else {
-          remainder = victim->at(static_cast<ptrdiff_t>(nb));
-          bck = av->unsorted();
-          fwd = bck->fd;
-          if (fwd->bk != bck) corrupt("malloc(): corrupted unsorted chunks", chunk2mem(victim));
-          remainder->bk = bck;
-          remainder->fd = fwd;
-          bck->fd = remainder;
-          fwd->bk = remainder;
-          if (!in_smallbin_range(remainder_size)) {
-            remainder->fd_nextsize = nullptr;
-            remainder->bk_nextsize = nullptr;
-          }
-          victim->set_head(nb | kPrevInuse | (av != &main_arena_ ? kNonMainArena : 0));
-          remainder->set_head(remainder_size | kPrevInuse);
-          remainder->set_foot(remainder_size);
-          if (__builtin_expect(trace_.on, 0)) {
-            ev_split(av, victim, nb, remainder_size);
-            ev_bin_in(av, remainder, remainder_size, BinKind::Unsorted, 1);
-          }
-        }
+        take_and_split(av, victim, size, nb, false, "malloc(): corrupted unsorted chunks");
         void* p = chunk2mem(victim);
         alloc_perturb(p, bytes);
         return p;
@@ -1171,31 +1182,7 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
         remainder_size = size - nb;
         unlink_chunk(av, victim);
         HV_EV(ev_bin_out(av, victim, bin_kind_of(bin_index_of(av, bin)), bin_index_of(av, bin)));
-        if (remainder_size < kMinSize) {
-          victim->set_inuse_at(size);
-          if (av != &main_arena_) victim->set_non_main();
-        } else {
-          remainder = victim->at(static_cast<ptrdiff_t>(nb));
-          bck = av->unsorted();
-          fwd = bck->fd;
-          if (fwd->bk != bck) corrupt("malloc(): corrupted unsorted chunks 2", chunk2mem(victim));
-          remainder->bk = bck;
-          remainder->fd = fwd;
-          bck->fd = remainder;
-          fwd->bk = remainder;
-          if (in_smallbin_range(nb)) av->last_remainder = remainder;
-          if (!in_smallbin_range(remainder_size)) {
-            remainder->fd_nextsize = nullptr;
-            remainder->bk_nextsize = nullptr;
-          }
-          victim->set_head(nb | kPrevInuse | (av != &main_arena_ ? kNonMainArena : 0));
-          remainder->set_head(remainder_size | kPrevInuse);
-          remainder->set_foot(remainder_size);
-          if (__builtin_expect(trace_.on, 0)) {
-            ev_split(av, victim, nb, remainder_size);
-            ev_bin_in(av, remainder, remainder_size, BinKind::Unsorted, 1);
-          }
-        }
+        take_and_split(av, victim, size, nb, in_smallbin_range(nb), "malloc(): corrupted unsorted chunks 2");
         void* p = chunk2mem(victim);
         alloc_perturb(p, bytes);
         return p;
@@ -2108,7 +2095,6 @@ template <class P> void MallocCore<P>::fork_child() {
   }
 }
 
-
 // ============================================================================ [trace]
 // The hook bodies. Each call site in the algorithm is guarded by `if (trace_.on)`.
 
@@ -2123,13 +2109,16 @@ template <class P> uint32_t MallocCore<P>::arena_index(const Arena* a) {
 }
 
 template <class P>
-inline __attribute__((always_inline)) TraceThread* MallocCore<P>::ev(Arena* av, trace::Ev type, size_t max_bytes) {
+inline __attribute__((always_inline)) TraceThread* MallocCore<P>::ev(Arena* av, trace::Ev type,
+                                                                     size_t max_bytes) {
   trace_.set_single_threaded(plat_.single_threaded());
   uint32_t ai = (av == nullptr || av == &main_arena_) ? 0 : arena_index(av);
   return trace_.begin(plat_.thread(), type, ai, max_bytes);
 }
 
-template <class P> void MallocCore<P>::trace_stamp() { trace_.stamp(plat_.thread()); }
+template <class P> void MallocCore<P>::trace_stamp() {
+  trace_.stamp(plat_.thread());
+}
 
 template <class P> void MallocCore<P>::ev_chunk(trace::Ev type, Arena* av, const Chunk* c, size_t size) {
   if (TraceThread* t = ev(av, type)) {
@@ -2147,7 +2136,8 @@ template <class P> void MallocCore<P>::ev_split(Arena* av, const Chunk* c, size_
 }
 
 template <class P>
-void MallocCore<P>::ev_merge(Arena* av, trace::MergeHow how, const Chunk* result, size_t size, const Chunk* absorbed) {
+void MallocCore<P>::ev_merge(Arena* av, trace::MergeHow how, const Chunk* result, size_t size,
+                             const Chunk* absorbed) {
   if (TraceThread* t = ev(av, trace::Ev::Merge)) {
     t->enc.byte(static_cast<uint8_t>(how));
     t->enc.addr(reinterpret_cast<uintptr_t>(result));
@@ -2166,7 +2156,8 @@ void MallocCore<P>::ev_bin_in(Arena* av, const Chunk* c, size_t size, trace::Bin
   }
 }
 
-template <class P> void MallocCore<P>::ev_bin_out(Arena* av, const Chunk* c, trace::BinKind kind, unsigned idx) {
+template <class P>
+void MallocCore<P>::ev_bin_out(Arena* av, const Chunk* c, trace::BinKind kind, unsigned idx) {
   if (TraceThread* t = ev(av, trace::Ev::BinOut)) {
     t->enc.addr(reinterpret_cast<uintptr_t>(c));
     t->enc.byte(static_cast<uint8_t>(kind));
@@ -2250,9 +2241,12 @@ template <class P> void MallocCore<P>::trace_after_call() {
 
 template <class P> void MallocCore<P>::trace_error(const char* msg, const void* addr) {
   trace::ErrorCode code = trace::ErrorCode::Other;
-  if (strstr(msg, "double free")) code = trace::ErrorCode::DoubleFree;
-  else if (strstr(msg, "invalid pointer")) code = trace::ErrorCode::InvalidPointer;
-  else if (strstr(msg, "size")) code = trace::ErrorCode::CorruptedSize;
+  if (strstr(msg, "double free"))
+    code = trace::ErrorCode::DoubleFree;
+  else if (strstr(msg, "invalid pointer"))
+    code = trace::ErrorCode::InvalidPointer;
+  else if (strstr(msg, "size"))
+    code = trace::ErrorCode::CorruptedSize;
   else if (strstr(msg, "linked list") || strstr(msg, "unsorted") || strstr(msg, "largebin"))
     code = trace::ErrorCode::CorruptedList;
   if (TraceThread* t = ev(plat_.thread().arena, trace::Ev::Error)) {
@@ -2274,7 +2268,8 @@ template <class P> void MallocCore<P>::trace_mark(const char* label) {
 }
 
 template <class P>
-bool MallocCore<P>::trace_start(const char* path, bool exclusive, uint64_t verify_every, uint32_t extra_flags) {
+bool MallocCore<P>::trace_start(const char* path, bool exclusive, uint64_t verify_every,
+                                uint32_t extra_flags) {
   ensure_init();
   uint64_t params[trace::kNumParams] = {};
   params[trace::kParamMmapThreshold] = mp_.mmap_threshold;
@@ -2292,7 +2287,8 @@ bool MallocCore<P>::trace_start(const char* path, bool exclusive, uint64_t verif
     heap_base = reinterpret_cast<uintptr_t>(mp_.sbrk_base ? mp_.sbrk_base : plat_.morecore(0));
   uint32_t flags = extra_flags | (verify_every ? static_cast<uint32_t>(trace::kFileSnapshots) : 0u) |
                    (trace_.compression() ? static_cast<uint32_t>(trace::kFileZstd) : 0u);
-  if (!trace_.open(path, exclusive, "glibc-2.36", params, heap_base, flags, static_cast<uint32_t>(plat_.pagesize())))
+  if (!trace_.open(path, exclusive, "glibc-2.36", params, heap_base, flags,
+                   static_cast<uint32_t>(plat_.pagesize())))
     return false;
   verify_every_ = verify_every;
   next_snapshot_ = verify_every;
@@ -2300,7 +2296,7 @@ bool MallocCore<P>::trace_start(const char* path, bool exclusive, uint64_t verif
   // is described by a baseline snapshot, so the trace replays from a known state.
   if (main_arena_.top != main_arena_.initial_top() || main_arena_.next != &main_arena_) {
     trace_snapshot(true);
-    trace_.flush_all();  // a forked child may exec at once: the baseline must reach the file
+    trace_.flush_all(); // a forked child may exec at once: the baseline must reach the file
   }
   return true;
 }
@@ -2313,7 +2309,8 @@ template <class P> void MallocCore<P>::trace_snapshot(bool baseline) {
     uint8_t state, bin;
   };
   const bool coarse = !plat_.single_threaded();
-  void* wmem = ::mmap(nullptr, sizeof(HeapWalk<P>), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* wmem =
+      ::mmap(nullptr, sizeof(HeapWalk<P>), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (wmem == MAP_FAILED) return;
   auto* w = new (wmem) HeapWalk<P>(*this);
   w->set_coarse(coarse);
@@ -2335,14 +2332,30 @@ template <class P> void MallocCore<P>::trace_snapshot(bool baseline) {
       if (k >= n) return false;
       ChunkState st = ChunkState::InUse;
       switch (v.state) {
-      case hv::alloc::ChunkState::InUse: st = ChunkState::InUse; break;
-      case hv::alloc::ChunkState::Tcache: st = ChunkState::Tcache; break;
-      case hv::alloc::ChunkState::Fast: st = ChunkState::Fast; break;
-      case hv::alloc::ChunkState::Unsorted: st = ChunkState::Unsorted; break;
-      case hv::alloc::ChunkState::Small: st = ChunkState::Small; break;
-      case hv::alloc::ChunkState::Large: st = ChunkState::Large; break;
-      case hv::alloc::ChunkState::Top: st = ChunkState::Top; break;
-      case hv::alloc::ChunkState::Fencepost: st = ChunkState::Fence; break;
+      case hv::alloc::ChunkState::InUse:
+        st = ChunkState::InUse;
+        break;
+      case hv::alloc::ChunkState::Tcache:
+        st = ChunkState::Tcache;
+        break;
+      case hv::alloc::ChunkState::Fast:
+        st = ChunkState::Fast;
+        break;
+      case hv::alloc::ChunkState::Unsorted:
+        st = ChunkState::Unsorted;
+        break;
+      case hv::alloc::ChunkState::Small:
+        st = ChunkState::Small;
+        break;
+      case hv::alloc::ChunkState::Large:
+        st = ChunkState::Large;
+        break;
+      case hv::alloc::ChunkState::Top:
+        st = ChunkState::Top;
+        break;
+      case hv::alloc::ChunkState::Fencepost:
+        st = ChunkState::Fence;
+        break;
       }
       e[k++] = {reinterpret_cast<uintptr_t>(v.chunk), v.size, static_cast<uint8_t>(st),
                 static_cast<uint8_t>(v.bin < 0 ? 0 : v.bin)};
@@ -2351,13 +2364,14 @@ template <class P> void MallocCore<P>::trace_snapshot(bool baseline) {
     // Address order (the format promises it; arenas are listed newest first).
     std::sort(e, e + k, [](const Entry& a, const Entry& b) { return a.addr < b.addr; });
     trace_stamp();
-    constexpr size_t kPerPart = 3000;  // 3000 x 17 bytes fits one 64 KiB block
+    constexpr size_t kPerPart = 3000; // 3000 x 17 bytes fits one 64 KiB block
     size_t done = 0;
     do {
       size_t part = k - done < kPerPart ? k - done : kPerPart;
       bool more = done + part < k;
-      uint8_t flags = static_cast<uint8_t>((coarse ? trace::kSnapshotCoarse : 0) |
-                                           (baseline ? trace::kSnapshotBaseline : 0) | (more ? trace::kSnapshotMore : 0));
+      uint8_t flags =
+          static_cast<uint8_t>((coarse ? trace::kSnapshotCoarse : 0) |
+                               (baseline ? trace::kSnapshotBaseline : 0) | (more ? trace::kSnapshotMore : 0));
       if (TraceThread* t = ev(&main_arena_, trace::Ev::Snapshot, part * 17 + 16)) {
         t->enc.usize(part);
         t->enc.byte(flags);

@@ -9,14 +9,14 @@
 #include "malloc_core_impl.h" // the whole algorithm, so the exported entry points inline it
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <malloc.h>
-#include <csignal>
-#include <new>
-#include <pthread.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <malloc.h>
+#include <new>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -38,7 +38,8 @@ char g_trace_path[4096];
 uint64_t g_verify_every = 0;
 
 size_t append(char* dst, size_t at, size_t cap, const char* s) {
-  while (*s && at + 1 < cap) dst[at++] = *s++;
+  while (*s && at + 1 < cap)
+    dst[at++] = *s++;
   dst[at] = 0;
   return at;
 }
@@ -49,7 +50,8 @@ size_t append_num(char* dst, size_t at, size_t cap, unsigned long v) {
     tmp[n++] = static_cast<char>('0' + v % 10);
     v /= 10;
   } while (v);
-  while (n && at + 1 < cap) dst[at++] = tmp[--n];
+  while (n && at + 1 < cap)
+    dst[at++] = tmp[--n];
   dst[at] = 0;
   return at;
 }
@@ -77,7 +79,8 @@ void open_trace(bool as_root) {
     if (g_alloc.trace_start(out, true, g_verify_every, 0)) return;
     if (errno == EEXIST && getenv("HEAPVIZ_ROOT_PID")) {
       for (int attempt = 1; attempt < 100; ++attempt) {
-        if (syscall(SYS_renameat2, AT_FDCWD, out, AT_FDCWD, numbered_path(out, pid, attempt), RENAME_NOREPLACE) == 0) {
+        if (syscall(SYS_renameat2, AT_FDCWD, out, AT_FDCWD, numbered_path(out, pid, attempt),
+                    RENAME_NOREPLACE) == 0) {
           if (g_alloc.trace_start(out, true, g_verify_every, 0)) return;
           break;
         }
@@ -152,7 +155,8 @@ void hv::alloc::hv_start_recording_hook() {
   if (!out || !*out) return;
   if (const char* v = getenv("HEAPVIZ_VERIFY")) g_verify_every = strtoull(v, nullptr, 10);
   if (const char* v = getenv("HEAPVIZ_PRECISE_TIME")) g_alloc.trace_sink().set_precise_time(*v == '1');
-  if (const char* v = getenv("HEAPVIZ_COMPRESS")) g_alloc.trace_sink().set_compression(atoi(v) > 0 ? atoi(v) : 0);
+  if (const char* v = getenv("HEAPVIZ_COMPRESS"))
+    g_alloc.trace_sink().set_compression(atoi(v) > 0 ? atoi(v) : 0);
   const char* root = getenv("HEAPVIZ_ROOT_PID");
   bool as_root = !root || strtoul(root, nullptr, 10) == static_cast<unsigned long>(getpid());
   open_trace(as_root);
@@ -230,31 +234,17 @@ HV_EXPORT void malloc_stats() {
   g_alloc.stats(2);
 }
 
-// Code that calls glibc's internal names directly gets us too.
-HV_EXPORT void* __libc_malloc(size_t n) {
-  return g_alloc.malloc(n);
-}
-HV_EXPORT void __libc_free(void* p) {
-  g_alloc.free(p);
-}
-HV_EXPORT void* __libc_calloc(size_t n, size_t s) {
-  return g_alloc.calloc(n, s);
-}
-HV_EXPORT void* __libc_realloc(void* p, size_t n) {
-  return g_alloc.realloc(p, n);
-}
-HV_EXPORT void* __libc_memalign(size_t a, size_t n) {
-  return g_alloc.memalign(a, n);
-}
-HV_EXPORT void* __libc_valloc(size_t n) {
-  return g_alloc.valloc(n);
-}
-HV_EXPORT void* __libc_pvalloc(size_t n) {
-  return g_alloc.pvalloc(n);
-}
-HV_EXPORT int __posix_memalign(void** out, size_t a, size_t n) {
-  return g_alloc.posix_memalign(out, a, n);
-}
+// Code that calls glibc's internal names directly gets us too: the same functions, aliased.
+#define HV_ALIAS(name, target)                                                                               \
+  extern "C" __attribute__((alias(#target), copy(target), visibility("default"))) decltype(target) name
+HV_ALIAS(__libc_malloc, malloc);
+HV_ALIAS(__libc_free, free);
+HV_ALIAS(__libc_calloc, calloc);
+HV_ALIAS(__libc_realloc, realloc);
+HV_ALIAS(__libc_memalign, memalign);
+HV_ALIAS(__libc_valloc, valloc);
+HV_ALIAS(__libc_pvalloc, pvalloc);
+HV_ALIAS(__posix_memalign, posix_memalign);
 
 // The heap checker, for tests of the real allocator. Its scratch memory comes from mmap.
 HV_EXPORT int hvalloc_check(char* msg, size_t msg_len) {

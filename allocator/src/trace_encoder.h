@@ -87,8 +87,9 @@ private:
 
 // Builds a FileHeader (plus command line) into out (header_size bytes); returns header_size.
 // out must have room for sizeof(FileHeader) + cmdline_len + 8.
-size_t build_file_header(uint8_t* out, const char* policy, const uint64_t params[kNumParams], uint64_t heap_base,
-                         uint32_t pid, uint32_t ppid, uint64_t start_unix_ns, uint64_t start_mono_ns, uint32_t flags,
-                         const char* cmdline, uint32_t cmdline_len, uint32_t page_size);
+size_t build_file_header(uint8_t* out, const char* policy, const uint64_t params[kNumParams],
+                         uint64_t heap_base, uint32_t pid, uint32_t ppid, uint64_t start_unix_ns,
+                         uint64_t start_mono_ns, uint32_t flags, const char* cmdline, uint32_t cmdline_len,
+                         uint32_t page_size);
 
-}  // namespace hv::trace
+} // namespace hv::trace

@@ -12,7 +12,8 @@ struct CrcTable {
   constexpr CrcTable() : t() {
     for (uint32_t i = 0; i < 256; ++i) {
       uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0x82F63B78u ^ (c >> 1) : c >> 1;
+      for (int k = 0; k < 8; ++k)
+        c = (c & 1) ? 0x82F63B78u ^ (c >> 1) : c >> 1;
       t[i] = c;
     }
   }
@@ -20,7 +21,8 @@ struct CrcTable {
 constexpr CrcTable kCrc;
 
 uint32_t crc32c_soft(const uint8_t* p, size_t len, uint32_t crc) {
-  for (size_t i = 0; i < len; ++i) crc = kCrc.t[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+  for (size_t i = 0; i < len; ++i)
+    crc = kCrc.t[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
   return crc;
 }
 
@@ -35,7 +37,8 @@ __attribute__((target("sse4.2"))) uint32_t crc32c_hw(const uint8_t* p, size_t le
     len -= 8;
   }
   uint32_t c32 = static_cast<uint32_t>(c);
-  while (len--) c32 = __builtin_ia32_crc32qi(c32, *p++);
+  while (len--)
+    c32 = __builtin_ia32_crc32qi(c32, *p++);
   return c32;
 }
 bool have_sse42() {
@@ -60,43 +63,74 @@ uint32_t crc32(const void* data, size_t len, uint32_t crc) {
 
 const char* event_name(Ev e) {
   switch (e) {
-  case Ev::Malloc: return "malloc";
-  case Ev::Calloc: return "calloc";
-  case Ev::Realloc: return "realloc";
-  case Ev::Memalign: return "memalign";
-  case Ev::Free: return "free";
-  case Ev::ChunkAlloc: return "chunk_alloc";
-  case Ev::ChunkFree: return "chunk_free";
-  case Ev::Split: return "split";
-  case Ev::Merge: return "merge";
-  case Ev::BinIn: return "bin_in";
-  case Ev::BinOut: return "bin_out";
-  case Ev::Top: return "top";
-  case Ev::Fence: return "fence";
-  case Ev::ReallocInPlace: return "realloc_in_place";
-  case Ev::ReallocMoved: return "realloc_moved";
-  case Ev::ArenaNew: return "arena_new";
-  case Ev::HeapNew: return "heap_new";
-  case Ev::HeapResize: return "heap_resize";
-  case Ev::HeapFree: return "heap_free";
-  case Ev::Sbrk: return "sbrk";
-  case Ev::Mmap: return "mmap";
-  case Ev::Munmap: return "munmap";
-  case Ev::MmapChunk: return "mmap_chunk";
-  case Ev::MunmapChunk: return "munmap_chunk";
-  case Ev::Trim: return "trim";
-  case Ev::Arena: return "arena";
-  case Ev::Error: return "error";
-  case Ev::Mark: return "mark";
-  case Ev::Snapshot: return "snapshot";
-  case Ev::Stack: return "stack";
+  case Ev::Malloc:
+    return "malloc";
+  case Ev::Calloc:
+    return "calloc";
+  case Ev::Realloc:
+    return "realloc";
+  case Ev::Memalign:
+    return "memalign";
+  case Ev::Free:
+    return "free";
+  case Ev::ChunkAlloc:
+    return "chunk_alloc";
+  case Ev::ChunkFree:
+    return "chunk_free";
+  case Ev::Split:
+    return "split";
+  case Ev::Merge:
+    return "merge";
+  case Ev::BinIn:
+    return "bin_in";
+  case Ev::BinOut:
+    return "bin_out";
+  case Ev::Top:
+    return "top";
+  case Ev::Fence:
+    return "fence";
+  case Ev::ReallocInPlace:
+    return "realloc_in_place";
+  case Ev::ReallocMoved:
+    return "realloc_moved";
+  case Ev::ArenaNew:
+    return "arena_new";
+  case Ev::HeapNew:
+    return "heap_new";
+  case Ev::HeapResize:
+    return "heap_resize";
+  case Ev::HeapFree:
+    return "heap_free";
+  case Ev::Sbrk:
+    return "sbrk";
+  case Ev::Mmap:
+    return "mmap";
+  case Ev::Munmap:
+    return "munmap";
+  case Ev::MmapChunk:
+    return "mmap_chunk";
+  case Ev::MunmapChunk:
+    return "munmap_chunk";
+  case Ev::Trim:
+    return "trim";
+  case Ev::Arena:
+    return "arena";
+  case Ev::Error:
+    return "error";
+  case Ev::Mark:
+    return "mark";
+  case Ev::Snapshot:
+    return "snapshot";
+  case Ev::Stack:
+    return "stack";
   }
   return nullptr;
 }
 
-size_t build_file_header(uint8_t* out, const char* policy, const uint64_t params[kNumParams], uint64_t heap_base,
-                         uint32_t pid, uint32_t ppid, uint64_t start_unix_ns, uint64_t start_mono_ns, uint32_t flags,
-                         const char* cmdline, uint32_t cmdline_len, uint32_t page_size) {
+size_t build_file_header(uint8_t* out, const char* policy, const uint64_t params[kNumParams],
+                         uint64_t heap_base, uint32_t pid, uint32_t ppid, uint64_t start_unix_ns,
+                         uint64_t start_mono_ns, uint32_t flags, const char* cmdline, uint32_t cmdline_len,
+                         uint32_t page_size) {
   FileHeader h;
   memset(&h, 0, sizeof h);
   memcpy(h.magic, kFileMagic, sizeof h.magic);
@@ -106,8 +140,10 @@ size_t build_file_header(uint8_t* out, const char* policy, const uint64_t params
   h.little_endian = 1;
   h.pointer_size = sizeof(void*);
   h.page_size = page_size;
-  for (size_t i = 0; i < sizeof h.policy - 1 && policy[i]; ++i) h.policy[i] = policy[i];
-  for (int i = 0; i < kNumParams; ++i) h.params[i] = params[i];
+  for (size_t i = 0; i < sizeof h.policy - 1 && policy[i]; ++i)
+    h.policy[i] = policy[i];
+  for (int i = 0; i < kNumParams; ++i)
+    h.params[i] = params[i];
   h.heap_base = heap_base;
   h.pid = pid;
   h.ppid = ppid;
@@ -121,4 +157,4 @@ size_t build_file_header(uint8_t* out, const char* policy, const uint64_t params
   return total;
 }
 
-}  // namespace hv::trace
+} // namespace hv::trace

@@ -5,7 +5,7 @@
 #include <fcntl.h>
 #include <new>
 #include <sys/syscall.h>
-#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_initStaticCCtx: compression without malloc
+#define ZSTD_STATIC_LINKING_ONLY // ZSTD_initStaticCCtx: compression without malloc
 #include <zstd.h>
 
 namespace hv::alloc {
@@ -35,8 +35,10 @@ void spin_lock(int* l) {
   while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE)) {
   }
 }
-void spin_unlock(int* l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
-}  // namespace
+void spin_unlock(int* l) {
+  __atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+} // namespace
 
 // The TSC runs at a constant rate on every x86-64 that Linux calls `constant_tsc`; a 200 us
 // calibration against CLOCK_MONOTONIC gives the rate to ~0.05%, and each event then costs one
@@ -53,10 +55,13 @@ void TraceSink::calibrate() {
   mult_ = dt ? ((m1 - m0) << 32) / dt : 0;
 }
 
-uint64_t TraceSink::slow_now_ns() { return mono_ns(); }
+uint64_t TraceSink::slow_now_ns() {
+  return mono_ns();
+}
 
-bool TraceSink::open(const char* path, bool exclusive, const char* policy, const uint64_t params[trace::kNumParams],
-                     uint64_t heap_base, uint32_t flags, uint32_t page_size) {
+bool TraceSink::open(const char* path, bool exclusive, const char* policy,
+                     const uint64_t params[trace::kNumParams], uint64_t heap_base, uint32_t flags,
+                     uint32_t page_size) {
   int oflags = O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND | (exclusive ? O_EXCL : O_TRUNC);
   int fd = ::open(path, oflags, 0644);
   if (fd < 0) return false;
@@ -90,12 +95,13 @@ void TraceSink::close() {
 
 TraceThread* TraceSink::thread_buf(ThreadState& ts) {
   if (ts.trace) return ts.trace;
-  void* mem = ::mmap(nullptr, sizeof(TraceThread), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* mem =
+      ::mmap(nullptr, sizeof(TraceThread), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) return nullptr;
   TraceThread* t = new (mem) TraceThread();
   t->enc.reset(t->buf, TraceThread::kBlockBytes);
   t->tid = static_cast<uint32_t>(syscall(SYS_gettid));
-  t->stamp_count = kStampEvery;  // the first call reads the clock
+  t->stamp_count = kStampEvery; // the first call reads the clock
   spin_lock(&all_lock_);
   t->next = all_;
   all_ = t;
@@ -106,7 +112,7 @@ TraceThread* TraceSink::thread_buf(ThreadState& ts) {
 
 void TraceSink::flush(TraceThread* t) {
   if (!t) return;
-  t->stamp_count = kStampEvery;  // the next call reads the clock: blocks start with a fresh time
+  t->stamp_count = kStampEvery; // the next call reads the clock: blocks start with a fresh time
   if (t->enc.empty() || fd_ < 0) return;
   size_t n = t->enc.finish();
   if (zstd_level_ > 0 && compress_and_write(t)) {
@@ -139,7 +145,7 @@ bool TraceSink::compress_and_write(TraceThread* t) {
   auto* cctx = static_cast<ZSTD_CCtx*>(t->zstd);
   uint8_t* out = static_cast<uint8_t*>(t->zstd) + ctx;
   size_t cs = ZSTD_compressCCtx(cctx, out + sizeof h, bound, t->buf + sizeof h, h.raw_size, zstd_level_);
-  if (ZSTD_isError(cs) || cs >= h.raw_size) return false;  // stored as is
+  if (ZSTD_isError(cs) || cs >= h.raw_size) return false; // stored as is
   h.flags |= trace::kBlockZstd;
   h.stored_size = static_cast<uint32_t>(cs);
   h.crc32 = trace::crc32(out + sizeof h, cs);
@@ -150,7 +156,8 @@ bool TraceSink::compress_and_write(TraceThread* t) {
 
 void TraceSink::flush_all() {
   spin_lock(&all_lock_);
-  for (TraceThread* t = all_; t; t = t->next) flush(t);
+  for (TraceThread* t = all_; t; t = t->next)
+    flush(t);
   spin_unlock(&all_lock_);
 }
 
@@ -179,4 +186,4 @@ void TraceSink::after_fork_child() {
   all_lock_ = 0;
 }
 
-}  // namespace hv::alloc
+} // namespace hv::alloc

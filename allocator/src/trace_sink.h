@@ -20,22 +20,22 @@ namespace hv::alloc {
 
 // One thread's trace buffer: a block being filled. Lives in its own mapping.
 struct TraceThread {
-  static constexpr size_t kBlockBytes = 64 * 1024;  // payload capacity of one block
+  static constexpr size_t kBlockBytes = 64 * 1024; // payload capacity of one block
   trace::BlockEncoder enc;
   uint32_t tid = 0;
-  uint32_t arena = 0;        // arena index of the events being written
+  uint32_t arena = 0; // arena index of the events being written
   const Arena* arena_ptr = nullptr;
-  uint64_t call_ts = 0;      // timestamp shared by the events of the current API call
-  uint32_t stamp_count = 0;  // calls since the clock was last read
-  void* zstd = nullptr;      // compression workspace (HEAPVIZ_COMPRESS), mmapped on first use
+  uint64_t call_ts = 0;     // timestamp shared by the events of the current API call
+  uint32_t stamp_count = 0; // calls since the clock was last read
+  void* zstd = nullptr;     // compression workspace (HEAPVIZ_COMPRESS), mmapped on first use
   size_t zstd_size = 0;
-  TraceThread* next = nullptr;  // all buffers, for the final flush
+  TraceThread* next = nullptr; // all buffers, for the final flush
   uint8_t buf[sizeof(trace::BlockHeader) + kBlockBytes + 64];
 };
 
 class TraceSink {
 public:
-  bool on = false;  // the one branch every hook takes when tracing is off
+  bool on = false; // the one branch every hook takes when tracing is off
 
   // Opens `path` (O_EXCL when `exclusive`, else truncating) and writes the file header.
   // Returns false (and leaves tracing off) if the file cannot be created.
@@ -82,9 +82,9 @@ public:
   void set_compression(int level) { zstd_level_ = level; }
   int compression() const { return zstd_level_; }
   void flush(TraceThread* t);
-  void flush_all();           // best effort: other threads' buffers are read without a lock
-  void release(ThreadState& ts);  // thread exit: flush and unmap the buffer
-  void after_fork_child();    // drop inherited buffers (the parent flushes its own copies)
+  void flush_all();              // best effort: other threads' buffers are read without a lock
+  void release(ThreadState& ts); // thread exit: flush and unmap the buffer
+  void after_fork_child();       // drop inherited buffers (the parent flushes its own copies)
   void set_single_threaded(bool s) { single_ = s; }
   void set_write_through(bool w) { write_through_ = w; }
   uint64_t seq() const { return seq_; }
@@ -112,4 +112,4 @@ private:
   uint64_t tsc0_ = 0, mono0_ = 0, mult_ = 0;
 };
 
-}  // namespace hv::alloc
+} // namespace hv::alloc

@@ -7,13 +7,15 @@
 
 int main(void) {
   void* keep[100];
-  for (int i = 0; i < 100; ++i) keep[i] = malloc((size_t)(i * 24 + 8));
+  for (int i = 0; i < 100; ++i)
+    keep[i] = malloc((size_t)(i * 24 + 8));
   HV_MARK("before the bug");
   void* p = malloc(40);
   free(p);
   printf("about to free twice\n");
   fflush(stdout);
   free(p);
-  for (int i = 0; i < 100; ++i) free(keep[i]);
+  for (int i = 0; i < 100; ++i)
+    free(keep[i]);
   return 0;
 }

@@ -69,10 +69,11 @@ std::vector<std::string> trace_files(const std::string& path) {
 }
 
 void remove_old_traces(const std::string& path) {
-  for (const auto& f : trace_files(path)) unlink(f.c_str());
+  for (const auto& f : trace_files(path))
+    unlink(f.c_str());
 }
 
-}  // namespace
+} // namespace
 
 int cmd_record(int argc, char** argv) {
   std::string out;
@@ -92,11 +93,12 @@ int cmd_record(int argc, char** argv) {
     } else if (a.rfind("-o", 0) == 0 && a.size() > 2) {
       out = a.substr(2);
     } else if (!a.empty() && a[0] == '-') {
-      fprintf(stderr, "heapviz record: unknown option '%s'\nusage: heapviz record [-o FILE] -- PROGRAM [ARGS...]\n",
+      fprintf(stderr,
+              "heapviz record: unknown option '%s'\nusage: heapviz record [-o FILE] -- PROGRAM [ARGS...]\n",
               a.c_str());
       return 2;
     } else {
-      break;  // the program starts here ("--" is optional)
+      break; // the program starts here ("--" is optional)
     }
   }
   if (i >= argc) {
@@ -124,9 +126,10 @@ int cmd_record(int argc, char** argv) {
   if (child == 0) {
     close(pfd[1]);
     char go;
-    if (read(pfd[0], &go, 1) != 1) _exit(127);  // the parent has chosen and cleared the path
+    if (read(pfd[0], &go, 1) != 1) _exit(127); // the parent has chosen and cleared the path
     close(pfd[0]);
-    std::string path = out.empty() ? "heapviz." + basename_of(prog[0]) + "." + std::to_string(getpid()) + ".hvt" : out;
+    std::string path =
+        out.empty() ? "heapviz." + basename_of(prog[0]) + "." + std::to_string(getpid()) + ".hvt" : out;
     std::string preload = lib;
     if (const char* old = getenv("LD_PRELOAD"); old && *old) preload += std::string(":") + old;
     setenv("LD_PRELOAD", preload.c_str(), 1);
@@ -137,8 +140,9 @@ int cmd_record(int argc, char** argv) {
     _exit(errno == ENOENT ? 127 : 126);
   }
   close(pfd[0]);
-  std::string path = out.empty() ? "heapviz." + basename_of(prog[0]) + "." + std::to_string(child) + ".hvt" : out;
-  remove_old_traces(path);  // a recording replaces an earlier one of the same name
+  std::string path =
+      out.empty() ? "heapviz." + basename_of(prog[0]) + "." + std::to_string(child) + ".hvt" : out;
+  remove_old_traces(path); // a recording replaces an earlier one of the same name
   if (write(pfd[1], "g", 1) != 1) {
     perror("heapviz record: pipe");
   }
@@ -153,9 +157,10 @@ int cmd_record(int argc, char** argv) {
   int rc = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
 
   auto files = trace_files(path);
-  if (files.empty() && (rc == 126 || rc == 127)) return rc;  // exec failed; the child said why
+  if (files.empty() && (rc == 126 || rc == 127)) return rc; // exec failed; the child said why
   if (files.empty()) {
-    fprintf(stderr, "heapviz record: no trace was written (did '%s' run? is it statically linked?)\n", prog[0]);
+    fprintf(stderr, "heapviz record: no trace was written (did '%s' run? is it statically linked?)\n",
+            prog[0]);
     return rc ? rc : 1;
   }
   // The program's own trace first; child processes' traces after it (a few, then a count).
@@ -163,12 +168,13 @@ int cmd_record(int argc, char** argv) {
   for (size_t k = 0; k < files.size() && k < kShown; ++k)
     fprintf(stderr, "heapviz record: %s\n", summarize_trace(files[k]).c_str());
   if (files.size() > kShown)
-    fprintf(stderr, "heapviz record: ... and %zu more traces of child processes (%s.*)\n", files.size() - kShown,
-            path.c_str());
+    fprintf(stderr, "heapviz record: ... and %zu more traces of child processes (%s.*)\n",
+            files.size() - kShown, path.c_str());
   if (WIFSIGNALED(status))
-    fprintf(stderr, "heapviz record: %s was killed by signal %d (%s); its trace holds everything it flushed\n",
+    fprintf(stderr,
+            "heapviz record: %s was killed by signal %d (%s); its trace holds everything it flushed\n",
             prog[0], WTERMSIG(status), strsignal(WTERMSIG(status)));
   return rc;
 }
 
-}  // namespace hv::cli
+} // namespace hv::cli

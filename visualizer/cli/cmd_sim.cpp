@@ -77,9 +77,10 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
       who = "(tcache_perthread_struct)";
     }
     first = false;
-    int n = snprintf(line, sizeof line, "  %-10s %-10s %-9s %-12s %s", hex(r.offset).c_str(), hex(r.size).c_str(),
-                     r.state.c_str(), r.bin.empty() ? "-" : r.bin.c_str(), who.c_str());
-    while (n > 0 && line[n - 1] == ' ') line[--n] = 0;  // no trailing blanks when there is no owner
+    int n = snprintf(line, sizeof line, "  %-10s %-10s %-9s %-12s %s", hex(r.offset).c_str(),
+                     hex(r.size).c_str(), r.state.c_str(), r.bin.empty() ? "-" : r.bin.c_str(), who.c_str());
+    while (n > 0 && line[n - 1] == ' ')
+      line[--n] = 0; // no trailing blanks when there is no owner
     out += line;
     out += '\n';
     if (r.state == "used") {

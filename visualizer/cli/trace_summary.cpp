@@ -42,11 +42,12 @@ std::string summarize_trace(const std::string& path) {
   }
   fclose(f);
   char buf[512];
-  snprintf(buf, sizeof buf, "%s: %llu events, %lld bytes (%.1f bytes/event), %zu thread%s, pid %u%s", path.c_str(),
-           static_cast<unsigned long long>(events), static_cast<long long>(st.st_size),
+  snprintf(buf, sizeof buf, "%s: %llu events, %lld bytes (%.1f bytes/event), %zu thread%s, pid %u%s",
+           path.c_str(), static_cast<unsigned long long>(events), static_cast<long long>(st.st_size),
            events ? static_cast<double>(st.st_size) / static_cast<double>(events) : 0.0, tids.size(),
-           tids.size() == 1 ? "" : "s", h.pid, torn ? " (ends in a torn block: the process died mid-write)" : "");
+           tids.size() == 1 ? "" : "s", h.pid,
+           torn ? " (ends in a torn block: the process died mid-write)" : "");
   return buf;
 }
 
-}  // namespace hv::cli
+} // namespace hv::cli

@@ -6,4 +6,4 @@
 namespace hv::cli {
 // "FILE: N events, M bytes (B bytes/event), T threads, pid P" or a read error.
 std::string summarize_trace(const std::string& path);
-}  // namespace hv::cli
+} // namespace hv::cli
