@@ -57,7 +57,7 @@ bool BlockDecoder::varint_slow(uint64_t& v) {
 }
 
 bool BlockDecoder::bytes(Event& e, uint64_t max) {
-  if (!varint(e.n)) return false;
+  if (!varint<true>(e.n)) return false;
   if (e.n > max) return failv("length too large", e.n);
   if (e.n > uint64_t(end_ - p_)) return failv("length runs past the end of the block", e.n);
   e.data = p_;
@@ -67,7 +67,7 @@ bool BlockDecoder::bytes(Event& e, uint64_t max) {
 }
 
 bool BlockDecoder::snapshot(Event& e) {
-  if (!varint(e.n) || !byte(e.b0)) return false;
+  if (!varint<true>(e.n) || !byte<true>(e.b0)) return false;
   if (e.n > uint64_t(end_ - p_) / 4) return failv("chunk count larger than the block can hold", e.n);
   if (e.b0 & ~uint8_t(kSnapshotCoarse | kSnapshotBaseline | kSnapshotMore))
     return failv("unknown snapshot flags", e.b0);
@@ -76,7 +76,7 @@ bool BlockDecoder::snapshot(Event& e) {
   for (uint64_t i = 0; i < e.n; ++i) {
     uint64_t a, s;
     uint8_t st = 0, bin = 0;
-    if (!addr(a) || !csize(s) || !byte(st) || !byte(bin)) return false;
+    if (!addr<true>(a) || !csize<true>(s) || !byte<true>(st) || !byte<true>(bin)) return false;
     if (st > static_cast<uint8_t>(ChunkState::Mmapped)) return failv("invalid chunk state in snapshot", st);
   }
   e.data_end = p_;

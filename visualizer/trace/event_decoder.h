@@ -85,6 +85,9 @@ public:
     first_ = s.pos == 0;
   }
   bool done() const { return left_ == 0; }
+  // No event decoded yet in this block: the next one's seq must be checked against the thread's
+  // previous block.
+  bool at_block_start() const { return first_; }
   uint32_t left() const { return left_; }
   bool failed() const { return failed_; }
   const std::string& error() const { return err_; }
@@ -97,40 +100,50 @@ public:
   inline bool next(Event& e);
 
 private:
+  // An event with only fixed-size fields is at most 1 + 6 x 10 + 2 bytes; with this many bytes
+  // left, decode<false> reads them without bounds checks (8-byte loads included).
+  static constexpr long kUncheckedBytes = 80;
+  template <bool Checked> bool decode(Event& e);
   bool fail(const char* what);
   bool failv(const char* what, uint64_t value);
   bool varint_slow(uint64_t& v);
-  inline bool varint(uint64_t& v) {
-    if (__builtin_expect(end_ - p_ >= 10, 1)) { // no bounds checks needed: unrolled
-      uint64_t r = 0;
-      for (int i = 0; i < 9; ++i) {
-        uint8_t b = p_[i];
-        r |= uint64_t(b & 0x7f) << (7 * i);
-        if (!(b & 0x80)) {
-          p_ += i + 1;
-          v = r;
-          return true;
-        }
-      }
+  // One byte (most fields) or up to 8 without a branch per byte: the first byte without its
+  // high bit ends the varint; 7-bit groups are packed by three shift-and-mask steps. Longer
+  // values, the end of the payload and errors go to varint_slow (which starts again from p_).
+  template <bool Checked> inline bool varint(uint64_t& v) {
+    if (Checked && end_ - p_ < 8) return varint_slow(v);
+    uint64_t x;
+    __builtin_memcpy(&x, p_, 8); // little-endian
+    if (!(x & 0x80)) {
+      v = x & 0x7f;
+      ++p_;
+      return true;
     }
-    return varint_slow(v); // near the end of the payload, 10-byte values and errors
+    uint64_t stop = ~x & 0x8080808080808080ull;
+    if (__builtin_expect(stop == 0, 0)) return varint_slow(v);
+    p_ += (unsigned(__builtin_ctzll(stop)) >> 3) + 1;
+    x &= stop ^ (stop - 1); // the bytes up to and including the last one
+    x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
+    x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
+    v = ((x & 0x0fffffff00000000ull) >> 4) | (x & 0x000000000fffffffull);
+    return true;
   }
-  inline bool addr(uint64_t& a) {
+  template <bool Checked> inline bool addr(uint64_t& a) {
     uint64_t z;
-    if (!varint(z)) return false;
+    if (!varint<Checked>(z)) return false;
     reg_ += static_cast<uint64_t>(unzigzag(z));
     a = reg_;
     return true;
   }
-  inline bool csize(uint64_t& s) {
+  template <bool Checked> inline bool csize(uint64_t& s) {
     uint64_t v;
-    if (!varint(v)) return false;
+    if (!varint<Checked>(v)) return false;
     if (v >> 60) return fail("chunk size overflows 64 bits");
     s = v << 4;
     return true;
   }
-  inline bool byte(uint8_t& b) {
-    if (p_ >= end_) return fail("field runs past the end of the block");
+  template <bool Checked> inline bool byte(uint8_t& b) {
+    if (Checked && p_ >= end_) return fail("field runs past the end of the block");
     b = *p_++;
     return true;
   }
@@ -168,19 +181,25 @@ private:
 // ---- inline hot path ------------------------------------------------------------------------
 inline bool BlockDecoder::next(Event& e) {
   if (left_ == 0 || failed_) return false;
+  return end_ - p_ >= kUncheckedBytes ? decode<false>(e) : decode<true>(e);
+}
+
+// Checked = false only with kUncheckedBytes left: fixed-size fields are read without bounds
+// checks; variable-length ones (mark, stack, snapshot) are always checked.
+template <bool Checked> inline bool BlockDecoder::decode(Event& e) {
   ev_start_ = p_;
-  if (p_ >= end_) return fail("block ends before its last event");
+  if (Checked && p_ >= end_) return fail("block ends before its last event");
   uint8_t t = *p_++;
   cur_type_ = t;
   uint64_t ds, dt;
-  if (!varint(ds) || !varint(dt)) return false;
-  if (ds == 0 && !first_) return fail("sequence number does not increase");
+  if (!varint<Checked>(ds) || !varint<Checked>(dt)) return false;
+  if (__builtin_expect(ds == 0, 0) && !first_) return fail("sequence number does not increase");
   first_ = false;
   seq_ += ds;
   ts_ += dt;
   e.seq = seq_;
   e.ts = ts_;
-  e.offset = zstd_ ? file_off_ : file_off_ + uint64_t(ev_start_ - base_);
+  e.offset = file_off_ + (zstd_ ? 0 : uint64_t(ev_start_ - base_));
   e.tid = tid_;
   e.type = static_cast<Ev>(t);
   e.b0 = e.b1 = 0;
@@ -191,73 +210,71 @@ inline bool BlockDecoder::next(Event& e) {
   bool ok;
   switch (static_cast<Ev>(t)) {
   case Ev::Malloc:
-    ok = varint(e.size) && addr(e.addr);
+    ok = varint<Checked>(e.size) && addr<Checked>(e.addr);
     break;
   case Ev::Calloc:
-    ok = varint(e.n) && varint(e.size) && addr(e.addr);
+  case Ev::Memalign:
+    ok = varint<Checked>(e.n) && varint<Checked>(e.size) && addr<Checked>(e.addr);
     break;
   case Ev::Realloc:
-    ok = addr(e.addr2) && varint(e.size) && addr(e.addr);
-    break;
-  case Ev::Memalign:
-    ok = varint(e.n) && varint(e.size) && addr(e.addr);
+    ok = addr<Checked>(e.addr2) && varint<Checked>(e.size) && addr<Checked>(e.addr);
     break;
   case Ev::Free:
   case Ev::HeapFree:
   case Ev::MunmapChunk:
-    ok = addr(e.addr);
+    ok = addr<Checked>(e.addr);
     break;
   case Ev::ChunkAlloc:
   case Ev::ChunkFree:
   case Ev::Top:
   case Ev::Fence:
-    ok = addr(e.addr) && csize(e.size);
+    ok = addr<Checked>(e.addr) && csize<Checked>(e.size);
     break;
   case Ev::Split:
   case Ev::ReallocInPlace:
-    ok = addr(e.addr) && csize(e.size) && csize(e.size2);
+    ok = addr<Checked>(e.addr) && csize<Checked>(e.size) && csize<Checked>(e.size2);
     break;
   case Ev::Merge:
-    ok = byte(e.b0) && addr(e.addr) && csize(e.size) && addr(e.addr2);
+    ok = byte<Checked>(e.b0) && addr<Checked>(e.addr) && csize<Checked>(e.size) && addr<Checked>(e.addr2);
     if (ok && e.b0 > 2) return failv("invalid merge kind", e.b0);
     break;
   case Ev::BinIn:
-    ok = addr(e.addr) && csize(e.size) && byte(e.b0) && byte(e.b1);
+    ok = addr<Checked>(e.addr) && csize<Checked>(e.size) && byte<Checked>(e.b0) && byte<Checked>(e.b1);
     if (ok && (e.b0 < 1 || e.b0 > 5)) return failv("invalid bin kind", e.b0);
     break;
   case Ev::BinOut:
-    ok = addr(e.addr) && byte(e.b0) && byte(e.b1);
+    ok = addr<Checked>(e.addr) && byte<Checked>(e.b0) && byte<Checked>(e.b1);
     if (ok && (e.b0 < 1 || e.b0 > 5)) return failv("invalid bin kind", e.b0);
     break;
   case Ev::ReallocMoved:
-    ok = addr(e.addr) && addr(e.addr2);
+    ok = addr<Checked>(e.addr) && addr<Checked>(e.addr2);
     break;
   case Ev::ArenaNew:
-    ok = varint(e.n) && addr(e.addr);
+    ok = varint<Checked>(e.n) && addr<Checked>(e.addr);
     break;
   case Ev::HeapNew:
   case Ev::HeapResize:
   case Ev::Mmap:
   case Ev::Munmap:
   case Ev::MmapChunk:
-    ok = addr(e.addr) && varint(e.size);
+    ok = addr<Checked>(e.addr) && varint<Checked>(e.size);
     break;
   case Ev::Sbrk: {
     uint64_t z;
-    ok = addr(e.addr) && varint(z);
+    ok = addr<Checked>(e.addr) && varint<Checked>(z);
     e.delta = unzigzag(z);
     break;
   }
   case Ev::Trim:
-    ok = varint(e.size);
+    ok = varint<Checked>(e.size);
     break;
   case Ev::Arena:
-    ok = varint(e.n);
+    ok = varint<Checked>(e.n);
     if (ok && e.n > UINT32_MAX) return failv("arena index out of range", e.n);
     if (ok) arena_ = static_cast<uint32_t>(e.n);
     break;
   case Ev::Error:
-    ok = byte(e.b0) && addr(e.addr);
+    ok = byte<Checked>(e.b0) && addr<Checked>(e.addr);
     if (ok && (e.b0 < 1 || e.b0 > 5)) return failv("invalid error code", e.b0);
     break;
   case Ev::Mark:

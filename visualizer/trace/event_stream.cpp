@@ -8,20 +8,9 @@
 
 namespace hv::trace {
 
-struct EventStream::Thread {
-  uint32_t tid = 0;
-  std::vector<uint32_t> blocks; // indices into file.blocks(), in file order
-  uint32_t k = 0;
-  BlockDecoder dec;
-  Event head{};
-  bool has_head = false;
-  std::unique_ptr<uint8_t[]> zbuf; // kMaxBlockPayload bytes, allocated at the first zstd block
-  int64_t zloaded = -1;            // file block index whose payload is in zbuf
-  ZSTD_DCtx* dctx = nullptr;
-  ~Thread() {
-    if (dctx) ZSTD_freeDCtx(dctx);
-  }
-};
+EventStream::Thread::~Thread() {
+  if (dctx) ZSTD_freeDCtx(dctx);
+}
 
 EventStream::EventStream(const TraceFile& file) : file_(file) {
   stop_at_gap_ = file.error().has_value();
@@ -36,11 +25,13 @@ EventStream::EventStream(const TraceFile& file) : file_(file) {
     }
     threads_[it->second]->blocks.push_back(i);
   }
+  heads_.assign(threads_.size(), UINT64_MAX);
   for (size_t t = 0; t < threads_.size(); ++t) {
     Thread& th = *threads_[t];
     if (!load_block(th, 0)) return;
     th.head.seq = 0;
     if (!advance(int(t))) return;
+    sync_head(int(t));
   }
 }
 
@@ -110,29 +101,40 @@ bool EventStream::advance(int t) {
   }
 }
 
+void EventStream::sync_head(int t) {
+  const Thread& th = *threads_[t];
+  heads_[t] = th.has_head ? th.head.seq : UINT64_MAX;
+}
+
 const Event* EventStream::pick() {
   if (done_) return nullptr;
   // Sequence numbers are one counter per process, so the next event is almost always the one
-  // numbered last + 1: the current thread's head (a run), or found by a scan of the heads.
+  // numbered last + 1: the current thread's head (a run), or the lowest head. Only the current
+  // thread moved since the last call, so heads_ needs one update; the scan has no
+  // data-dependent branches (which thread comes next is unpredictable).
   int n = int(threads_.size());
-  if (!(cur_ >= 0 && threads_[cur_]->has_head && threads_[cur_]->head.seq == last_seq_ + 1)) {
-    int best = -1;
-    uint64_t best_seq = UINT64_MAX;
-    for (int t = 0; t < n; ++t) {
-      const Thread& th = *threads_[t];
-      if (th.has_head && th.head.seq < best_seq) {
-        best = t;
-        best_seq = th.head.seq;
-        if (best_seq == last_seq_ + 1 && emitted_ > 0) break;
-      }
+  if (cur_ >= 0) sync_head(cur_);
+  if (!(cur_ >= 0 && threads_[cur_]->has_head && heads_[cur_] == last_seq_ + 1)) {
+    int best = 0;
+    uint64_t best_seq = n ? heads_[0] : UINT64_MAX;
+    for (int t = 1; t < n; ++t) {
+      uint64_t s = heads_[t];
+      bool lower = s < best_seq;
+      best = lower ? t : best;
+      best_seq = lower ? s : best_seq;
     }
-    if (best < 0) {
-      finish();
-      return nullptr;
+    if (best_seq == UINT64_MAX) { // no heads left, or only heads numbered UINT64_MAX
+      best = -1;
+      for (int t = 0; t < n && best < 0; ++t)
+        if (threads_[t]->has_head) best = t;
+      if (best < 0) {
+        finish();
+        return nullptr;
+      }
     }
     // Two heads with the same seq: report it rather than pick one silently.
     for (int t = 0; t < n; ++t)
-      if (t != best && threads_[t]->has_head && threads_[t]->head.seq == best_seq) {
+      if (heads_[t] == best_seq && t != best && threads_[t]->has_head) {
         char buf[160];
         snprintf(buf, sizeof buf, "sequence number %llu appears in threads %u and %u",
                  static_cast<unsigned long long>(best_seq), threads_[best]->tid, threads_[t]->tid);
@@ -190,6 +192,7 @@ void EventStream::restore(const Position& p) {
     th.dec.set_state(s.dec);
     th.has_head = s.has_head;
     th.head = s.head;
+    sync_head(int(t));
   }
   cur_ = p.cur;
   emitted_ = p.emitted;

@@ -13,6 +13,8 @@
 #include <optional>
 #include <vector>
 
+struct ZSTD_DCtx_s;
+
 namespace hv::trace {
 
 class EventStream {
@@ -24,10 +26,7 @@ public:
 
   // The next event in seq order, or nullptr at the end or on the first error (error()). The
   // pointer stays valid until the next call.
-  const Event* next() {
-    if (cur_ >= 0 && !advance(cur_)) return nullptr;
-    return pick();
-  }
+  inline const Event* next();
   // The error that stopped the stream: a decode error, or the file's own (torn tail, bad block)
   // once its readable prefix is exhausted. Empty at a clean end.
   const std::optional<TraceError>& error() const { return error_; }
@@ -53,20 +52,52 @@ public:
   void restore(const Position& p);
 
 private:
-  struct Thread;
-  bool advance(int t);
-  const Event* pick();
+  struct Thread {
+    uint32_t tid = 0;
+    std::vector<uint32_t> blocks; // indices into file.blocks(), in file order
+    uint32_t k = 0;
+    BlockDecoder dec;
+    Event head{};
+    bool has_head = false;
+    std::unique_ptr<uint8_t[]> zbuf; // kMaxBlockPayload bytes, allocated at the first zstd block
+    int64_t zloaded = -1;            // file block index whose payload is in zbuf
+    ZSTD_DCtx_s* dctx = nullptr;
+    ~Thread();
+  };
+  bool advance(int t); // the general case: block boundaries, errors, the end of the thread
+  const Event* pick(); // the general case: a switch to another thread, gaps, errors, the end
+  void sync_head(int t);
   bool load_block(Thread& th, uint32_t k);
   bool fail_from(Thread& th);
   void finish();
 
   const TraceFile& file_;
   std::vector<std::unique_ptr<Thread>> threads_;
-  int cur_ = -1; // the thread whose head was returned last
+  std::vector<uint64_t> heads_; // head seq per thread (UINT64_MAX: none), current at pick()
+  int cur_ = -1;                // the thread whose head was returned last
   uint64_t emitted_ = 0, last_seq_ = 0, gaps_ = 0;
   bool stop_at_gap_ = false;
   bool done_ = false;
   std::optional<TraceError> error_;
 };
+
+// ---- inline hot path ------------------------------------------------------------------------
+// Most events continue the current thread's block (the decoder checks that seq increases there)
+// and are numbered last + 1; everything else takes advance() and pick().
+inline const Event* EventStream::next() {
+  if (done_) return nullptr;
+  if (cur_ < 0) return pick();
+  Thread& th = *threads_[size_t(cur_)];
+  if (!th.dec.at_block_start() && th.dec.next(th.head)) {
+    if (th.head.seq == last_seq_ + 1) {
+      last_seq_ = th.head.seq;
+      ++emitted_;
+      return &th.head;
+    }
+  } else if (!advance(cur_)) {
+    return nullptr;
+  }
+  return pick();
+}
 
 } // namespace hv::trace
