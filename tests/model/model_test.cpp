@@ -206,6 +206,44 @@ TEST(Model, TopOfEachArenaIsTrackedSeparately) {
   EXPECT_EQ(r.m.metrics().heap_bytes, 2u * 0x21000);
 }
 
+TEST(Model, HeapFreeErasesTheChunksOfTheRegion) {
+  constexpr uint64_t kH = 0x7ff000000000, kNext = kH + 0x42000; // kNext: the next heap
+  TraceBuilder b;
+  start_heap(b);
+  uint64_t top0 = kTop0, top0_size = kTop0Size;
+  uint64_t main_chunk = malloc_from_top(b, top0, top0_size, 24, 32);
+  b.thread(2);
+  b.arena_new(1, kH + 0x20);
+  b.arena(1);
+  b.heap_new(kH, 0x21000);
+  b.heap_new(kNext, 0x21000);
+  b.fence(kNext, 0x20);
+  b.top(kH + 0x8a0, 0x21000 - 0x8a0);
+  b.heap_resize(kH, 0x42000); // the last known size counts, not the first
+  b.top(kH + 0x8a0, 0x42000 - 0x8a0);
+  uint64_t top1 = kH + 0x8a0, top1_size = 0x42000 - 0x8a0;
+  b.split(top1, 0x20000, top1_size - 0x20000);
+  b.chunk_alloc(top1, 0x20000);
+  b.malloc(0x20000 - 8, top1 + 16);
+  b.top(top1 + 0x20000, top1_size - 0x20000);
+  b.free(top1 + 16);
+  b.bin_in(top1, 0x20000, BinKind::Unsorted, 1);
+  b.heap_free(kH);
+  Replayed r(b);
+  EXPECT_EQ(r.m.anomalies(), 0u) << r.m.first_anomaly();
+  EXPECT_FALSE(r.m.find(top1));
+  EXPECT_FALSE(r.m.find(top1 + 0x20000));
+  EXPECT_EQ(r.m.top(1), 0u);
+  EXPECT_TRUE(r.m.find(kNext)); // just past the freed region
+  EXPECT_TRUE(r.m.find(main_chunk));
+  EXPECT_EQ(r.m.top(0), top0);
+  EXPECT_EQ(r.m.chunk_count(), 3u); // arena 0's chunk and top, the next heap's fence
+  Metrics m = r.m.metrics();
+  EXPECT_EQ(m.free_bytes, 0u);
+  EXPECT_EQ(m.largest_free, 0u);
+  EXPECT_EQ(m.heap_bytes, 2u * 0x21000);
+}
+
 TEST(Model, MmappedChunksCountInTheFootprint) {
   TraceBuilder b;
   start_heap(b);

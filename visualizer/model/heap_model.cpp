@@ -203,6 +203,19 @@ inline void HeapModel::erase(Chunk* c) {
   chunks_.erase(c);
 }
 
+// Rare (a heap of a non-main arena unmapped), so a scan of the whole map is fine.
+void HeapModel::erase_range(uint64_t start, uint64_t end) {
+  std::vector<uint64_t> inside;
+  chunks_.for_each([&](const Chunk& c) {
+    if (c.addr >= start && c.addr < end) inside.push_back(c.addr);
+  });
+  for (uint64_t a : inside)
+    erase(chunks_.find(a));
+  for (uint64_t& t : tops_)
+    if (t >= start && t < end) t = 0;
+  std::erase_if(unowned_tops_, [&](uint64_t t) { return t >= start && t < end; });
+}
+
 void HeapModel::note_arena(uint32_t a) {
   if (a < kMaxArenas && a >= arenas_) arenas_ = a + 1;
 }
@@ -449,8 +462,10 @@ void HeapModel::apply(const Event& e) {
       anomaly(e, "heap_free of 0x%llx, which is not a known region", static_cast<unsigned long long>(e.addr));
       break;
     }
-    heap_bytes_ -= r->size;
+    uint64_t start = r->addr, size = r->size;
+    heap_bytes_ -= size;
     regions_.erase(r);
+    erase_range(start, start + size < start ? UINT64_MAX : start + size);
     break;
   }
   case Ev::Sbrk:

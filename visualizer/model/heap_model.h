@@ -127,6 +127,7 @@ private:
   void leave(const Chunk& c); // removes c's contribution to the metrics
   void enter(const Chunk& c); // adds it back
   void erase(Chunk* c);
+  void erase_range(uint64_t start, uint64_t end); // every record in [start, end), and tops there
   void set_top(const Event& e);
   void api_result(const Event& e, uint64_t req);
   void load_baseline(const Snapshot& s);
