@@ -128,10 +128,10 @@ std::string event_fields_text(const Event& e) {
 
 std::string event_line(const Event& e, uint64_t t0_ns) {
   int64_t rel = int64_t(e.ts - t0_ns);
+  uint64_t mag = rel < 0 ? 0 - uint64_t(rel) : uint64_t(rel); // INT64_MIN included
   char b[128];
   snprintf(b, sizeof b, "#%" PRIu64 " t=%s%" PRIu64 ".%06" PRIu64 "ms tid=%u arena=%u ", e.seq,
-           rel < 0 ? "-" : "+", uint64_t(rel < 0 ? -rel : rel) / 1000000,
-           uint64_t(rel < 0 ? -rel : rel) % 1000000, e.tid, e.arena);
+           rel < 0 ? "-" : "+", mag / 1000000, mag % 1000000, e.tid, e.arena);
   return b + event_fields_text(e);
 }
 
