@@ -141,6 +141,7 @@ private:
   // Tcache
   void tcache_init(ThreadState& ts);
   void tcache_put(ThreadState& ts, Chunk* chunk, size_t tc_idx);
+  __attribute__((noinline)) void ev_tcache_in(ThreadState& ts, Chunk* chunk, size_t tc_idx);
   void* tcache_get(ThreadState& ts, size_t tc_idx);
   void register_thread(ThreadState& ts);
   void unregister_thread(ThreadState& ts);

@@ -502,20 +502,25 @@ template <class P> void MallocCore<P>::tcache_init(ThreadState& ts) {
   }
 }
 
-template <class P> void MallocCore<P>::tcache_put(ThreadState& ts, Chunk* chunk, size_t tc_idx) {
+template <class P>
+inline __attribute__((always_inline)) void MallocCore<P>::tcache_put(ThreadState& ts, Chunk* chunk, size_t tc_idx) {
   TcacheEntry* e = static_cast<TcacheEntry*>(chunk2mem(chunk));
   e->key = tcache_key_;
   e->next = reinterpret_cast<TcacheEntry*>(protect_ptr(&e->next, ts.tcache->entries[tc_idx]));
   ts.tcache->entries[tc_idx] = e;
   ++ts.tcache->counts[tc_idx];
-  if (__builtin_expect(trace_.on, 0)) { // inline: this is every small free's second event
-    uint32_t ai = (ts.arena == nullptr || ts.arena == &main_arena_) ? 0 : arena_index(ts.arena);
-    if (TraceThread* t = trace_.begin(ts, Ev::BinIn, ai, 24)) {
-      t->enc.addr(reinterpret_cast<uintptr_t>(chunk));
-      t->enc.csize(chunk->size());
-      t->enc.byte(static_cast<uint8_t>(BinKind::Tcache));
-      t->enc.byte(static_cast<uint8_t>(tc_idx));
-    }
+  if (__builtin_expect(trace_.on, 0)) ev_tcache_in(ts, chunk, tc_idx);
+}
+
+// Every small free's second event, encoded without ev()'s generality (it is that frequent);
+// out of line so that tcache_put stays small enough to inline into free().
+template <class P> void MallocCore<P>::ev_tcache_in(ThreadState& ts, Chunk* chunk, size_t tc_idx) {
+  uint32_t ai = (ts.arena == nullptr || ts.arena == &main_arena_) ? 0 : arena_index(ts.arena);
+  if (TraceThread* t = trace_.begin(ts, Ev::BinIn, ai, 24)) {
+    t->enc.addr(reinterpret_cast<uintptr_t>(chunk));
+    t->enc.csize(chunk->size());
+    t->enc.byte(static_cast<uint8_t>(BinKind::Tcache));
+    t->enc.byte(static_cast<uint8_t>(tc_idx));
   }
 }
 
