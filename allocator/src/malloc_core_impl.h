@@ -503,7 +503,8 @@ template <class P> void MallocCore<P>::tcache_init(ThreadState& ts) {
 }
 
 template <class P>
-inline __attribute__((always_inline)) void MallocCore<P>::tcache_put(ThreadState& ts, Chunk* chunk, size_t tc_idx) {
+inline __attribute__((always_inline)) void MallocCore<P>::tcache_put(ThreadState& ts, Chunk* chunk,
+                                                                     size_t tc_idx) {
   TcacheEntry* e = static_cast<TcacheEntry*>(chunk2mem(chunk));
   e->key = tcache_key_;
   e->next = reinterpret_cast<TcacheEntry*>(protect_ptr(&e->next, ts.tcache->entries[tc_idx]));
@@ -516,6 +517,15 @@ inline __attribute__((always_inline)) void MallocCore<P>::tcache_put(ThreadState
 // out of line so that tcache_put stays small enough to inline into free().
 template <class P> void MallocCore<P>::ev_tcache_in(ThreadState& ts, Chunk* chunk, size_t tc_idx) {
   uint32_t ai = (ts.arena == nullptr || ts.arena == &main_arena_) ? 0 : arena_index(ts.arena);
+  TraceThread* pt = ts.trace;
+  if (pt && pt->free_pending && pt->pending_ptr == reinterpret_cast<uintptr_t>(chunk2mem(chunk))) {
+    pt->free_pending = false; // free() and its tcache bin_in, said in one event
+    if (TraceThread* t = trace_.begin(ts, Ev::FreeTcache, ai, 16)) {
+      t->enc.addr(t->pending_ptr);
+      t->enc.byte(static_cast<uint8_t>(tc_idx));
+    }
+    return;
+  }
   if (TraceThread* t = trace_.begin(ts, Ev::BinIn, ai, 24)) {
     t->enc.addr(reinterpret_cast<uintptr_t>(chunk));
     t->enc.csize(chunk->size());
@@ -892,7 +902,8 @@ void MallocCore<P>::take_and_split(Arena* av, Chunk* victim, size_t size, size_t
 }
 
 // Every chunk int_malloc hands out (to an API call, realloc, memalign or the tcache struct) is
-// announced here; mmapped chunks were announced by sysmalloc_mmap.
+// announced here; mmapped chunks were announced by sysmalloc_mmap. A chunk leaving a bin on the
+// way out needs no bin_out: chunk_alloc, split or the next bin_in says where it went.
 template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
   void* r = int_malloc_impl(av, bytes);
   if (__builtin_expect(trace_.on, 0) && r) {
@@ -949,7 +960,6 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
       if (victim != nullptr) {
         if (fastbin_index(victim->size()) != idx)
           corrupt("malloc(): memory corruption (fast)", chunk2mem(victim));
-        HV_EV(ev_bin_out(av, victim, BinKind::Fast, idx));
         size_t tc_idx = csize2tidx(nb);
         if (ts.tcache && tc_idx < mp_.tcache_bins) {
           Chunk* tc_victim;
@@ -993,7 +1003,6 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
       bin->bk = bck;
       bck->fd = bin;
       if (av != &main_arena_) victim->set_non_main();
-      HV_EV(ev_bin_out(av, victim, BinKind::Small, idx));
       size_t tc_idx = csize2tidx(nb);
       if (ts.tcache && tc_idx < mp_.tcache_bins) {
         Chunk* tc_victim;
@@ -1054,7 +1063,6 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
         remainder->set_head(remainder_size | kPrevInuse);
         remainder->set_foot(remainder_size);
         if (__builtin_expect(trace_.on, 0)) {
-          ev_bin_out(av, victim, BinKind::Unsorted, 1);
           ev_split(av, victim, nb, remainder_size);
           ev_bin_in(av, remainder, remainder_size, BinKind::Unsorted, 1);
         }
@@ -1066,7 +1074,6 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
       if (bck->fd != victim) corrupt("malloc(): corrupted unsorted chunks 3", chunk2mem(victim));
       av->unsorted()->bk = bck;
       bck->fd = av->unsorted();
-      HV_EV(ev_bin_out(av, victim, BinKind::Unsorted, 1));
 
       if (size == nb) {
         victim->set_inuse_at(size);
@@ -1146,7 +1153,6 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
         if (victim != bin->bk && victim->size_nomask() == victim->fd->size_nomask()) victim = victim->fd;
         remainder_size = size - nb;
         unlink_chunk(av, victim);
-        HV_EV(ev_bin_out(av, victim, BinKind::Large, idx));
         take_and_split(av, victim, size, nb, false, "malloc(): corrupted unsorted chunks");
         void* p = chunk2mem(victim);
         alloc_perturb(p, bytes);
@@ -1186,7 +1192,6 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
         size = victim->size();
         remainder_size = size - nb;
         unlink_chunk(av, victim);
-        HV_EV(ev_bin_out(av, victim, bin_kind_of(bin_index_of(av, bin)), bin_index_of(av, bin)));
         take_and_split(av, victim, size, nb, in_smallbin_range(nb), "malloc(): corrupted unsorted chunks 2");
         void* p = chunk2mem(victim);
         alloc_perturb(p, bytes);
@@ -1784,13 +1789,18 @@ template <class P> void MallocCore<P>::free(void* mem) {
   if (__builtin_expect(trace_.on, 0)) return free_traced(mem);
   free_body(mem);
 }
+// The Free event is written lazily (TraceThread::free_pending): as FreeTcache if the chunk goes
+// straight into the tcache, else just before the first event the free causes, else at the end.
 template <class P> void MallocCore<P>::free_traced(void* mem) {
   ThreadState& ts = plat_.thread();
   trace_.stamp(ts);
   trace_.set_single_threaded(plat_.single_threaded());
-  uint32_t ai = (ts.arena == nullptr || ts.arena == &main_arena_) ? 0 : arena_index(ts.arena);
-  if (TraceThread* t = trace_.begin(ts, Ev::Free, ai, 16)) t->enc.addr(reinterpret_cast<uintptr_t>(mem));
+  if (TraceThread* t = ts.trace) {
+    t->pending_ptr = reinterpret_cast<uintptr_t>(mem);
+    t->free_pending = true;
+  }
   free_body(mem);
+  trace_.finish_free(ts);
   if (verify_every_) trace_after_call();
 }
 template <class P> void* MallocCore<P>::realloc(void* oldmem, size_t bytes) {

@@ -73,6 +73,8 @@ const char* event_name(Ev e) {
     return "memalign";
   case Ev::Free:
     return "free";
+  case Ev::FreeTcache:
+    return "free_tcache";
   case Ev::ChunkAlloc:
     return "chunk_alloc";
   case Ev::ChunkFree:

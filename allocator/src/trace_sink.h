@@ -27,7 +27,11 @@ struct TraceThread {
   const Arena* arena_ptr = nullptr;
   uint64_t call_ts = 0;     // timestamp shared by the events of the current API call
   uint32_t stamp_count = 0; // calls since the clock was last read
-  void* zstd = nullptr;     // compression workspace (HEAPVIZ_COMPRESS), mmapped on first use
+  // A free() not yet written: if its chunk goes straight into the tcache, one FreeTcache event
+  // says both; otherwise the next event of this thread writes the Free first.
+  bool free_pending = false;
+  uint64_t pending_ptr = 0;
+  void* zstd = nullptr; // compression workspace (HEAPVIZ_COMPRESS), mmapped on first use
   size_t zstd_size = 0;
   TraceThread* next = nullptr; // all buffers, for the final flush
   uint8_t buf[sizeof(trace::BlockHeader) + kBlockBytes + 64];
@@ -61,6 +65,7 @@ public:
       }
       t->arena = arena_index;
     }
+    if (__builtin_expect(t->free_pending, 0)) write_pending_free(t);
     t->enc.begin_event(type, next_seq(), t->call_ts, t->tid, arena_index);
     return t;
   }
@@ -78,6 +83,18 @@ public:
     }
   }
   void set_precise_time(bool p) { precise_time_ = p; }
+  // Writes the thread's pending Free (see TraceThread::free_pending), if any.
+  void finish_free(ThreadState& ts) {
+    TraceThread* t = ts.trace;
+    if (!t || !t->free_pending) return;
+    if (!t->enc.fits(48) || write_through_) flush(t);
+    write_pending_free(t);
+  }
+  void write_pending_free(TraceThread* t) {
+    t->free_pending = false;
+    t->enc.begin_event(trace::Ev::Free, next_seq(), t->call_ts, t->tid, t->arena);
+    t->enc.addr(t->pending_ptr);
+  }
   // zstd level for blocks (0 = off); a block is stored compressed only when that is smaller.
   void set_compression(int level) { zstd_level_ = level; }
   int compression() const { return zstd_level_; }

@@ -107,6 +107,22 @@ TEST(Model, FreeToTcacheThenTcacheHit) {
   EXPECT_EQ(r.m.metrics().live_bytes, 20u);
 }
 
+// The writer's usual form of the same free: one free_tcache event instead of free + bin_in.
+TEST(Model, FreeTcacheIsFreePlusTcacheBinIn) {
+  TraceBuilder b;
+  start_heap(b);
+  uint64_t top = kTop0, ts = kTop0Size;
+  uint64_t c = malloc_from_top(b, top, ts, 100, 112);
+  b.free_tcache(c + 16, 5);
+  Replayed r(b);
+  ASSERT_TRUE(r.m.find(c));
+  EXPECT_EQ(r.m.find(c)->state, uint8_t(ChunkState::Tcache));
+  EXPECT_EQ(r.m.find(c)->bin, 5u);
+  EXPECT_EQ(r.m.find(c)->size, 112u);
+  EXPECT_EQ(r.m.metrics().free_bytes, 112u);
+  EXPECT_EQ(r.m.metrics().live_bytes, 0u);
+}
+
 TEST(Model, BinsInAndOut) {
   TraceBuilder b;
   start_heap(b);

@@ -21,6 +21,7 @@ void all_events(TraceBuilder& b) {
   b.realloc(0x5555555592a0, 100, 0x555555559300);
   b.memalign(64, 200, 0x555555559400);
   b.free(0x555555559300);
+  b.free_tcache(0x555555559400, 11);
   b.chunk_alloc(0x555555559290, 32);
   b.chunk_free(0x555555559290, 32);
   b.split(0x555555559290, 32, 4064);
@@ -57,6 +58,7 @@ const char* kExpected[] = {
     "realloc 0x5555555592a0 size=100 -> 0x555555559300",
     "memalign align=64 size=200 -> 0x555555559400",
     "free 0x555555559300",
+    "free_tcache 0x555555559400 -> tcache[11]",
     "chunk_alloc 0x555555559290 size=32",
     "chunk_free 0x555555559290 size=32",
     "split 0x555555559290 first=32 rest=4064",
@@ -97,7 +99,7 @@ void expect_all_events(const std::vector<uint8_t>& bytes) {
     EXPECT_EQ(event_fields_text(ev[i]), kExpected[i]) << "event " << i;
     EXPECT_EQ(ev[i].seq, i + 1);
     EXPECT_EQ(ev[i].tid, 1u);
-    EXPECT_EQ(ev[i].arena, i >= 25 ? 3u : 0u); // ARENA 3 switches later events
+    EXPECT_EQ(ev[i].arena, i >= 26 ? 3u : 0u); // ARENA 3 switches later events
   }
   EXPECT_GT(ev[1].ts, ev[0].ts);
   EXPECT_EQ(ev[0].ts, 1000000048u); // the builder's clock: +37 + (seq % 7) * 11 per event

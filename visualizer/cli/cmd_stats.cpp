@@ -74,7 +74,9 @@ int cmd_stats(int argc, char** argv) {
   uint64_t duration = last_ts - first_ts;
   double per_event = n ? double(f.file_size()) / double(n) : 0.0;
   using trace::Ev;
-  auto calls = [&](Ev e) { return counts[uint8_t(e)]; };
+  auto calls = [&](Ev e) { // a free that went straight into the tcache is still a free() call
+    return counts[uint8_t(e)] + (e == Ev::Free ? counts[uint8_t(Ev::FreeTcache)] : 0);
+  };
 
   if (json) {
     std::string o = "{\n";

@@ -308,6 +308,19 @@ void HeapModel::apply(const Event& e) {
     api_result(e, req);
     break;
   }
+  case Ev::FreeTcache: {
+    Chunk* c = e.addr ? chunks_.find(e.addr - 16) : nullptr;
+    if (!c) {
+      anomaly(e, "free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
+      break;
+    }
+    leave(*c);
+    c->state = static_cast<uint8_t>(ChunkState::Tcache);
+    c->req = 0;
+    c->bin = e.b1;
+    enter(*c);
+    break;
+  }
   case Ev::Free: {
     if (e.addr == 0) break;
     Chunk* c = chunks_.find(e.addr - 16);

@@ -44,7 +44,7 @@ struct Event {
 };
 
 inline bool is_api_event(Ev t) {
-  return static_cast<uint8_t>(t) <= 0x05;
+  return static_cast<uint8_t>(t) <= 0x06;
 }
 
 // Decodes one block's payload. Registers start from the block header; state() / set_state()
@@ -223,6 +223,11 @@ template <bool Checked> inline bool BlockDecoder::decode(Event& e) {
   case Ev::HeapFree:
   case Ev::MunmapChunk:
     ok = addr<Checked>(e.addr);
+    break;
+  case Ev::FreeTcache:
+    ok = addr<Checked>(e.addr) && byte<Checked>(e.b1);
+    e.b0 = static_cast<uint8_t>(BinKind::Tcache);
+    if (ok && e.b1 >= 64) return failv("tcache index out of range", e.b1);
     break;
   case Ev::ChunkAlloc:
   case Ev::ChunkFree:

@@ -39,6 +39,9 @@ std::string event_fields_text(const Event& e) {
   case Ev::MunmapChunk:
     snprintf(b, sizeof b, " 0x%" PRIx64, e.addr);
     break;
+  case Ev::FreeTcache:
+    snprintf(b, sizeof b, " 0x%" PRIx64 " -> tcache[%u]", e.addr, e.b1);
+    break;
   case Ev::ChunkAlloc:
   case Ev::ChunkFree:
   case Ev::Top:

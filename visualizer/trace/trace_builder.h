@@ -64,6 +64,11 @@ public:
     cur().enc.addr(result);
   }
   void free(uint64_t ptr) { a(Ev::Free, ptr); }
+  void free_tcache(uint64_t ptr, uint8_t index) {
+    begin(Ev::FreeTcache, 16);
+    cur().enc.addr(ptr);
+    cur().enc.byte(index);
+  }
   void chunk_alloc(uint64_t c, uint64_t size) { ac(Ev::ChunkAlloc, c, size); }
   void chunk_free(uint64_t c, uint64_t size) { ac(Ev::ChunkFree, c, size); }
   void split(uint64_t c, uint64_t first, uint64_t rest) {

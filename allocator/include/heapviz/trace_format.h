@@ -102,6 +102,8 @@ enum class Ev : uint8_t {
   Realloc = 0x03,   // A old, U size, A result
   Memalign = 0x04,  // U alignment, U size, A result (memalign, aligned_alloc, posix_memalign, valloc, pvalloc)
   Free = 0x05,      // A ptr
+  FreeTcache = 0x06,  // A ptr, B tcache index: a free() whose chunk went straight into the tcache
+                      // (the API call and its bin_in in one event: most frees are this)
 
   // Chunk-level changes (what the allocator did). Addresses are chunk starts (user ptr - 16).
   ChunkAlloc = 0x10,  // A chunk, C size: the chunk is handed to the program (in use)
