@@ -41,6 +41,9 @@ expect 2 "^$tmp/short.hvs:1: expected 'NAME = malloc SIZE'" -- sim "$tmp/short.h
 expect 2 "cannot open $tmp/missing.hvs" -- sim "$tmp/missing.hvs"
 expect 2 "unknown policy 'buddy' \\(available: glibc\\)" -- sim --policy buddy "$data/demo.hvs"
 expect 2 "usage: heapviz sim" -- sim
+expect 2 "cannot write /nonexistent/dir/x.hvt: No such file or directory" -- sim -o /nonexistent/dir/x.hvt "$data/demo.hvs"
+expect 2 "-o needs a file name" -- sim -o
+expect 2 "unknown option '-x'" -- record -x -- ls
 expect 2 "unknown command 'frobnicate'" -- frobnicate
 
 # The documented behaviours: --offsets lines, and a NULL result.
