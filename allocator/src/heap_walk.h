@@ -8,6 +8,7 @@
 // the walk takes every arena lock itself.
 #pragma once
 
+#include "heapviz/trace_format.h"
 #include "malloc_core.h"
 
 #include <cstdio>
@@ -17,6 +18,16 @@
 namespace hv::alloc {
 
 enum class ChunkState : uint8_t { InUse = 0, Tcache, Fast, Unsorted, Small, Large, Top, Fencepost };
+// Snapshots write these states as the trace format's ChunkState: keep the numbering equal.
+static_assert(static_cast<int>(ChunkState::InUse) == static_cast<int>(trace::ChunkState::InUse) &&
+              static_cast<int>(ChunkState::Tcache) == static_cast<int>(trace::ChunkState::Tcache) &&
+              static_cast<int>(ChunkState::Fast) == static_cast<int>(trace::ChunkState::Fast) &&
+              static_cast<int>(ChunkState::Unsorted) == static_cast<int>(trace::ChunkState::Unsorted) &&
+              static_cast<int>(ChunkState::Small) == static_cast<int>(trace::ChunkState::Small) &&
+              static_cast<int>(ChunkState::Large) == static_cast<int>(trace::ChunkState::Large) &&
+              static_cast<int>(ChunkState::Top) == static_cast<int>(trace::ChunkState::Top) &&
+              static_cast<int>(ChunkState::Fencepost) == static_cast<int>(trace::ChunkState::Fence));
+
 inline const char* state_name(ChunkState s) {
   switch (s) {
   case ChunkState::InUse:

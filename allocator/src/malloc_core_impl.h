@@ -2345,33 +2345,7 @@ template <class P> void MallocCore<P>::trace_snapshot(bool baseline) {
     size_t k = 0;
     w->for_each_chunk([&](const ChunkView& v) {
       if (k >= n) return false;
-      ChunkState st = ChunkState::InUse;
-      switch (v.state) {
-      case hv::alloc::ChunkState::InUse:
-        st = ChunkState::InUse;
-        break;
-      case hv::alloc::ChunkState::Tcache:
-        st = ChunkState::Tcache;
-        break;
-      case hv::alloc::ChunkState::Fast:
-        st = ChunkState::Fast;
-        break;
-      case hv::alloc::ChunkState::Unsorted:
-        st = ChunkState::Unsorted;
-        break;
-      case hv::alloc::ChunkState::Small:
-        st = ChunkState::Small;
-        break;
-      case hv::alloc::ChunkState::Large:
-        st = ChunkState::Large;
-        break;
-      case hv::alloc::ChunkState::Top:
-        st = ChunkState::Top;
-        break;
-      case hv::alloc::ChunkState::Fencepost:
-        st = ChunkState::Fence;
-        break;
-      }
+      auto st = static_cast<ChunkState>(v.state); // same numbering: asserted in heap_walk.h
       e[k++] = {reinterpret_cast<uintptr_t>(v.chunk), v.size, static_cast<uint8_t>(st),
                 static_cast<uint8_t>(v.bin < 0 ? 0 : v.bin)};
       return true;
