@@ -2214,8 +2214,8 @@ void MallocCore<P>::ev_realloc_in_place(Arena* av, const Chunk* c, size_t old_si
   }
 }
 
-// An API call and its result. Calls trace_after_call (snapshots) except for free, whose event
-// comes first; free calls it at its end.
+// An API call other than free (free_traced writes its own, lazily) and its result; then
+// trace_after_call (snapshots).
 template <class P>
 void MallocCore<P>::ev_api(trace::Ev type, uint64_t a, uint64_t b, const void* old, const void* result) {
   ThreadState& ts = plat_.thread();
@@ -2237,9 +2237,6 @@ void MallocCore<P>::ev_api(trace::Ev type, uint64_t a, uint64_t b, const void* o
     t->enc.usize(a);
     t->enc.addr(reinterpret_cast<uintptr_t>(result));
     break;
-  case trace::Ev::Free:
-    t->enc.addr(reinterpret_cast<uintptr_t>(old));
-    return;
   default:
     break;
   }
