@@ -175,11 +175,10 @@ private:
   uint16_t tag_at(const Seg& s, const Chunk* c) { return s.tag[granule(s, c)]; }
 
   // Records that chunk c sits in a bin; checks it is a real chunk and in no other bin (I4).
-  bool mark(Chunk* c, ChunkState kind, int bin, const char* where) {
+  bool mark(Chunk* c, ChunkState kind, int bin) {
     Seg* s = seg_of(c);
     if (!s || !aligned_ok(reinterpret_cast<uintptr_t>(c) - reinterpret_cast<uintptr_t>(s->range.start))) {
       fail(4, c, "a bin entry is not a chunk of any heap");
-      (void)where;
       return false;
     }
     uint16_t& t = s->tag[granule(*s, c)];
@@ -287,7 +286,7 @@ private:
       for (Chunk* c = bin->fd; c != bin; c = c->fd) {
         if (++steps > limit) return fail(4, bin, "bin %lu's list does not close", i);
         if (c->fd->bk != c || c->bk->fd != c) return fail(4, c, "broken fd/bk links in bin %lu", i);
-        if (!mark(c, kind, static_cast<int>(i), "bin")) return;
+        if (!mark(c, kind, static_cast<int>(i))) return;
         size_t sz = c->size();
         if (kind == ChunkState::Small && smallbin_index(sz) != i)
           return fail(5, c, "size %#lx is in small bin %lu", sz, i);
@@ -308,7 +307,7 @@ private:
       size_t steps = 0;
       for (Chunk* c = av->fastbins[i]; c; c = reveal_ptr(&c->fd)) {
         if (++steps > limit) return fail(4, c, "fastbin %lu does not end", static_cast<unsigned long>(i));
-        if (!mark(c, ChunkState::Fast, i, "fastbin")) return;
+        if (!mark(c, ChunkState::Fast, i)) return;
         if (fastbin_index(c->size()) != static_cast<unsigned>(i))
           return fail(5, c, "size %#lx is in fastbin %lu", c->size(), static_cast<unsigned long>(i));
         if (!c->inuse()) return fail(2, c, "fastbin chunk's successor has P clear");
@@ -328,7 +327,7 @@ private:
           if (++n > m_.params().tcache_count + 1)
             return fail(11, e, "tcache bin %lu holds too many chunks", i);
           Chunk* c = mem2chunk(e);
-          if (!mark(c, ChunkState::Tcache, i, "tcache")) return;
+          if (!mark(c, ChunkState::Tcache, i)) return;
           if (csize2tidx(c->size()) != static_cast<size_t>(i))
             return fail(5, c, "size %#lx is in tcache bin %lu", c->size(), static_cast<unsigned long>(i));
           if (e->key != m_.tcache_key()) return fail(11, c, "tcache entry lost its key");

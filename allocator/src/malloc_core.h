@@ -164,7 +164,10 @@ private:
 
   // Trace hooks: each call site is `if (trace_.on) ev_...(...)`; the bodies are out of line.
   uint32_t arena_index(const Arena* a);
-  TraceThread* ev(Arena* av, trace::Ev type, size_t max_bytes = 40);
+  TraceThread* ev(ThreadState& ts, Arena* av, trace::Ev type, size_t max_bytes = 40);
+  TraceThread* ev(Arena* av, trace::Ev type, size_t max_bytes = 40) {
+    return ev(plat_.thread(), av, type, max_bytes);
+  }
   __attribute__((noinline)) void ev_chunk(trace::Ev type, Arena* av, const Chunk* c, size_t size);
   __attribute__((noinline)) void ev_split(Arena* av, const Chunk* c, size_t first, size_t rest);
   __attribute__((noinline)) void ev_merge(Arena* av, trace::MergeHow how, const Chunk* result, size_t size,

@@ -516,17 +516,16 @@ inline __attribute__((always_inline)) void MallocCore<P>::tcache_put(ThreadState
 // Every small free's second event, encoded without ev()'s generality (it is that frequent);
 // out of line so that tcache_put stays small enough to inline into free().
 template <class P> void MallocCore<P>::ev_tcache_in(ThreadState& ts, Chunk* chunk, size_t tc_idx) {
-  uint32_t ai = (ts.arena == nullptr || ts.arena == &main_arena_) ? 0 : arena_index(ts.arena);
   TraceThread* pt = ts.trace;
   if (pt && pt->free_pending && pt->pending_ptr == reinterpret_cast<uintptr_t>(chunk2mem(chunk))) {
     pt->free_pending = false; // free() and its tcache bin_in, said in one event
-    if (TraceThread* t = trace_.begin(ts, Ev::FreeTcache, ai, 16)) {
+    if (TraceThread* t = ev(ts, ts.arena, Ev::FreeTcache, 16)) {
       t->enc.addr(t->pending_ptr);
       t->enc.byte(static_cast<uint8_t>(tc_idx));
     }
     return;
   }
-  if (TraceThread* t = trace_.begin(ts, Ev::BinIn, ai, 24)) {
+  if (TraceThread* t = ev(ts, ts.arena, Ev::BinIn, 24)) {
     t->enc.addr(reinterpret_cast<uintptr_t>(chunk));
     t->enc.csize(chunk->size());
     t->enc.byte(static_cast<uint8_t>(BinKind::Tcache));
@@ -1776,9 +1775,7 @@ template <class P> void* MallocCore<P>::malloc_traced(size_t bytes) {
   ThreadState& ts = plat_.thread();
   trace_.stamp(ts);
   void* r = malloc_body(bytes);
-  trace_.set_single_threaded(plat_.single_threaded());
-  uint32_t ai = (ts.arena == nullptr || ts.arena == &main_arena_) ? 0 : arena_index(ts.arena);
-  if (TraceThread* t = trace_.begin(ts, Ev::Malloc, ai, 24)) {
+  if (TraceThread* t = ev(ts, ts.arena, Ev::Malloc, 24)) {
     t->enc.usize(bytes);
     t->enc.addr(reinterpret_cast<uintptr_t>(r));
   }
@@ -2123,12 +2120,14 @@ template <class P> uint32_t MallocCore<P>::arena_index(const Arena* a) {
   return n_traced_arenas_++;
 }
 
+// Starts an event in ts's buffer for arena av: the one place that knows the sequence-number mode
+// and the arena's index.
 template <class P>
-inline __attribute__((always_inline)) TraceThread* MallocCore<P>::ev(Arena* av, trace::Ev type,
-                                                                     size_t max_bytes) {
+inline __attribute__((always_inline)) TraceThread* MallocCore<P>::ev(ThreadState& ts, Arena* av,
+                                                                     trace::Ev type, size_t max_bytes) {
   trace_.set_single_threaded(plat_.single_threaded());
   uint32_t ai = (av == nullptr || av == &main_arena_) ? 0 : arena_index(av);
-  return trace_.begin(plat_.thread(), type, ai, max_bytes);
+  return trace_.begin(ts, type, ai, max_bytes);
 }
 
 template <class P> void MallocCore<P>::trace_stamp() {

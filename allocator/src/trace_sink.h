@@ -102,7 +102,10 @@ public:
   void flush_all();              // best effort: other threads' buffers are read without a lock
   void release(ThreadState& ts); // thread exit: flush and unmap the buffer
   void after_fork_child();       // drop inherited buffers (the parent flushes its own copies)
-  void set_single_threaded(bool s) { single_ = s; }
+  // Called per event; stores only on a change so threads do not keep writing a shared line.
+  void set_single_threaded(bool s) {
+    if (__builtin_expect(single_ != s, 0)) single_ = s;
+  }
   void set_write_through(bool w) { write_through_ = w; }
   uint64_t seq() const { return seq_; }
   uint64_t now_ns() {
