@@ -3,9 +3,11 @@
 #pragma once
 
 namespace hv::cli {
-int cmd_sim(int argc, char** argv);     // cmd_sim.cpp
-int cmd_record(int argc, char** argv);  // cmd_record.cpp
-int cmd_check(int argc, char** argv);   // cmd_check.cpp
-int cmd_stats(int argc, char** argv);   // cmd_stats.cpp
-int cmd_dump(int argc, char** argv);    // cmd_dump.cpp
-}  // namespace hv::cli
+int cmd_sim(int argc, char** argv);    // cmd_sim.cpp
+int cmd_record(int argc, char** argv); // cmd_record.cpp
+int cmd_check(int argc, char** argv);  // cmd_check.cpp
+int cmd_stats(int argc, char** argv);  // cmd_stats.cpp
+int cmd_dump(int argc, char** argv);   // cmd_dump.cpp
+int cmd_view(int argc, char** argv);   // cmd_view.cpp (the desktop app)
+int cmd_shot(int argc, char** argv);   // cmd_view.cpp (a screenshot of the app)
+} // namespace hv::cli

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <unistd.h>
 
 namespace {
 
@@ -26,6 +27,10 @@ const char* kUsage =
     "        event counts, calls, peak heap and live bytes, fragmentation, threads\n"
     "  dump [--from N] [--count M] FILE\n"
     "        print events, one per line\n"
+    "  view [FILE]   (or just: heapviz FILE)\n"
+    "        open the desktop app on a trace or a scenario (.hvs, simulated first)\n"
+    "  shot FILE [--at N|end] [--select ADDR] [--size WxH] -o OUT.png [--geometry OUT.txt]\n"
+    "        render the app at the heap after N events to a PNG (works under xvfb-run)\n"
     "  help  show this text\n";
 
 } // namespace
@@ -45,6 +50,14 @@ int main(int argc, char** argv) {
   if (cmd == "check") return hv::cli::cmd_check(argc - 2, argv + 2);
   if (cmd == "stats") return hv::cli::cmd_stats(argc - 2, argv + 2);
   if (cmd == "dump") return hv::cli::cmd_dump(argc - 2, argv + 2);
+  if (cmd == "view") return hv::cli::cmd_view(argc - 2, argv + 2);
+  if (cmd == "shot") return hv::cli::cmd_shot(argc - 2, argv + 2);
+  // `heapviz FILE`: an existing file (not a command name) opens in the app.
+  if (cmd.find('/') != std::string::npos || cmd.find('.') != std::string::npos) {
+    if (access(argv[1], F_OK) == 0) return hv::cli::cmd_view(argc - 1, argv + 1);
+    fprintf(stderr, "heapviz: %s: no such file\n", argv[1]);
+    return 2;
+  }
   fprintf(stderr, "heapviz: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

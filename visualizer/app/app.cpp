@@ -1,0 +1,315 @@
+// app.cpp - the app's frame: menus, window placement, keys, open dialog, loading screen.
+#include "app.h"
+
+#include "imgui.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <filesystem>
+#include <unistd.h>
+
+namespace hv::app {
+
+namespace fs = std::filesystem;
+
+App::App(bool fixed_layout) : fixed_(fixed_layout) {
+  char cwd[4096];
+  open_dir_ = getcwd(cwd, sizeof cwd) ? cwd : "/";
+}
+
+void App::open(const std::string& path) {
+  doc_.open(path);
+  picture_ = views::HeapPicture();
+  map_.fit_pending = true;
+  map_.layout_position = UINT64_MAX;
+  cursor_ = views::Cursor();
+  events_ = views::EventListState();
+  inspector_ = views::InspectorState();
+  timeline_ = views::TimelineState();
+  recent_.erase(std::remove(recent_.begin(), recent_.end(), path), recent_.end());
+  recent_.insert(recent_.begin(), path);
+  if (recent_.size() > 8) recent_.resize(8);
+}
+
+void App::seek_now(uint64_t pos) {
+  doc_.seek(pos);
+  refresh_picture();
+}
+
+void App::refresh_picture() {
+  if (doc_.state() != session::Document::State::Ready) return;
+  if (picture_.position == doc_.position()) return;
+  views::build_picture(doc_.replay().model(), &picture_);
+  picture_.position = doc_.position();
+}
+
+void App::place(const char* name, float x, float y, float w, float h) {
+  ImGuiCond cond = fixed_ ? ImGuiCond_Always : ImGuiCond_FirstUseEver;
+  ImGui::SetNextWindowPos(ImVec2(x, y), cond);
+  ImGui::SetNextWindowSize(ImVec2(w, h), cond);
+  (void)name;
+}
+
+// ImGui 1.86 keys are the backend's key codes: named keys map through GetKeyIndex(); letters
+// are GLFW key codes, which are their ASCII capitals.
+static bool pressed(ImGuiKey k, bool repeat = true) {
+  return ImGui::IsKeyPressed(ImGui::GetKeyIndex(k), repeat);
+}
+
+void App::keyboard() {
+  ImGuiIO& io = ImGui::GetIO();
+  if (io.KeyCtrl && ImGui::IsKeyPressed('O', false)) open_dialog_ = true;
+  if (io.KeyCtrl && ImGui::IsKeyPressed('Q', false)) quit_ = true;
+  if (io.WantTextInput || doc_.state() != session::Document::State::Ready) return;
+  uint64_t pos = doc_.position(), total = doc_.events();
+  if (pressed(ImGuiKey_RightArrow)) cursor_.seek = int64_t(std::min(total, pos + 1));
+  if (pressed(ImGuiKey_LeftArrow)) cursor_.seek = pos ? int64_t(pos - 1) : 0;
+  if (pressed(ImGuiKey_Home, false)) cursor_.seek = 0;
+  if (pressed(ImGuiKey_End, false)) cursor_.seek = int64_t(total);
+  if (pressed(ImGuiKey_Space, false)) cursor_.playing = !cursor_.playing;
+}
+
+void App::apply_intent(float dt) {
+  if (doc_.state() != session::Document::State::Ready) return;
+  uint64_t total = doc_.events();
+  if (cursor_.playing && cursor_.seek < 0) {
+    play_accum_ += double(cursor_.speed) * dt;
+    uint64_t step = uint64_t(play_accum_);
+    if (step) {
+      play_accum_ -= double(step);
+      uint64_t to = std::min(total, doc_.position() + step);
+      cursor_.seek = int64_t(to);
+      if (to == total) cursor_.playing = false;
+    }
+  } else if (!cursor_.playing) {
+    play_accum_ = 0;
+  }
+  if (cursor_.seek >= 0) {
+    doc_.seek(uint64_t(cursor_.seek));
+    cursor_.seek = -1;
+  }
+  refresh_picture();
+}
+
+void App::draw_menu() {
+  if (!ImGui::BeginMainMenuBar()) return;
+  if (ImGui::BeginMenu("File")) {
+    if (ImGui::MenuItem("Open...", "Ctrl+O")) open_dialog_ = true;
+    if (ImGui::BeginMenu("Open recent", !recent_.empty())) {
+      for (const std::string& r : recent_)
+        if (ImGui::MenuItem(r.c_str())) {
+          std::string p = r;
+          open(p);
+          break;
+        }
+      ImGui::EndMenu();
+    }
+    if (ImGui::MenuItem("Reload", nullptr, false, !doc_.path().empty())) open(std::string(doc_.path()));
+    ImGui::Separator();
+    if (ImGui::MenuItem("Quit", "Ctrl+Q")) quit_ = true;
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("View")) {
+    ImGui::MenuItem("Timeline", nullptr, &show_timeline_);
+    ImGui::MenuItem("Events", nullptr, &show_events_);
+    ImGui::MenuItem("Chunk", nullptr, &show_inspector_);
+    ImGui::MenuItem("Bins", nullptr, &show_bins_);
+    ImGui::MenuItem("Arenas", nullptr, &show_arenas_);
+    ImGui::MenuItem("Metrics", nullptr, &show_metrics_);
+    ImGui::Separator();
+    ImGui::MenuItem("Legend", nullptr, &map_.legend);
+    if (ImGui::MenuItem("Zoom to fit")) map_.fit_pending = true;
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("Help")) {
+    ImGui::MenuItem("Keys and mouse", nullptr, &show_help_);
+    ImGui::EndMenu();
+  }
+  // The file and position, right-aligned.
+  std::string right = doc_.path();
+  if (doc_.is_scenario()) right += "  (scenario, simulated on glibc 2.36)";
+  float w = ImGui::CalcTextSize(right.c_str()).x;
+  ImGui::SameLine(std::max(ImGui::GetCursorPosX() + 20, ImGui::GetWindowWidth() - w - 12));
+  ImGui::TextDisabled("%s", right.c_str());
+  ImGui::EndMainMenuBar();
+}
+
+void App::draw_open_dialog() {
+  if (open_dialog_) {
+    ImGui::OpenPopup("Open a trace or scenario");
+    open_dialog_ = false;
+    if (!open_path_[0]) snprintf(open_path_, sizeof open_path_, "%s/", open_dir_.c_str());
+  }
+  ImVec2 ds = ImGui::GetIO().DisplaySize;
+  ImGui::SetNextWindowSize(ImVec2(std::min(700.0f, ds.x - 40), std::min(480.0f, ds.y - 40)),
+                           ImGuiCond_Appearing);
+  if (!ImGui::BeginPopupModal("Open a trace or scenario", nullptr)) return;
+  ImGui::TextDisabled("a .hvt trace (heapviz record) or a .hvs scenario (docs/scenarios.md)");
+  ImGui::SetNextItemWidth(-70);
+  bool enter =
+      ImGui::InputText("##path", open_path_, sizeof open_path_, ImGuiInputTextFlags_EnterReturnsTrue);
+  ImGui::SameLine();
+  bool go = ImGui::Button("Open") || enter;
+  std::error_code ec;
+  fs::path dir = open_dir_;
+  ImGui::Text("%s", dir.c_str());
+  if (ImGui::BeginChild("##files", ImVec2(0, -30), true)) {
+    if (ImGui::Selectable("..")) {
+      open_dir_ = dir.parent_path().string();
+      snprintf(open_path_, sizeof open_path_, "%s/", open_dir_.c_str());
+    }
+    std::vector<fs::directory_entry> entries;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+      entries.push_back(*it);
+    std::sort(entries.begin(), entries.end(), [](const fs::directory_entry& a, const fs::directory_entry& b) {
+      std::error_code e1, e2;
+      bool da = a.is_directory(e1), db = b.is_directory(e2);
+      if (da != db) return da;
+      return a.path().filename() < b.path().filename();
+    });
+    for (const fs::directory_entry& e : entries) {
+      std::error_code e1;
+      bool d = e.is_directory(e1);
+      std::string name = e.path().filename().string() + (d ? "/" : "");
+      if (!d && name.size() && name[0] == '.') continue;
+      if (ImGui::Selectable(name.c_str(), false, ImGuiSelectableFlags_AllowDoubleClick)) {
+        if (d) {
+          open_dir_ = e.path().string();
+          snprintf(open_path_, sizeof open_path_, "%s/", open_dir_.c_str());
+        } else {
+          snprintf(open_path_, sizeof open_path_, "%s", e.path().c_str());
+          if (ImGui::IsMouseDoubleClicked(0)) go = true;
+        }
+      }
+    }
+    if (ec) ImGui::TextColored(ImVec4(0.94f, 0.33f, 0.31f, 1), "%s", ec.message().c_str());
+  }
+  ImGui::EndChild();
+  if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
+  if (go && open_path_[0]) {
+    std::error_code e1;
+    if (fs::is_directory(open_path_, e1)) {
+      open_dir_ = open_path_;
+    } else {
+      open(open_path_);
+      ImGui::CloseCurrentPopup();
+    }
+  }
+  ImGui::EndPopup();
+}
+
+void App::draw_status() {
+  ImVec2 ds = ImGui::GetIO().DisplaySize;
+  ImGui::SetNextWindowPos(ImVec2(ds.x / 2, ds.y / 2), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
+  ImGui::SetNextWindowSize(ImVec2(std::min(640.0f, ds.x - 40), 0), ImGuiCond_Always);
+  ImGui::Begin("heapviz", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoMove);
+  switch (doc_.state()) {
+  case session::Document::State::Empty:
+    ImGui::TextUnformatted("heapviz: see a glibc heap, chunk by chunk.");
+    ImGui::TextDisabled(
+        "Open a trace (heapviz record -- PROGRAM) or a scenario (.hvs): File > Open, Ctrl+O.");
+    break;
+  case session::Document::State::Loading: {
+    std::string what;
+    double f = doc_.progress(&what);
+    ImGui::Text("Loading %s", doc_.path().c_str());
+    ImGui::ProgressBar(float(f), ImVec2(-1, 0));
+    ImGui::TextDisabled("%s", what.c_str());
+    break;
+  }
+  case session::Document::State::Failed:
+    ImGui::TextColored(ImVec4(0.94f, 0.33f, 0.31f, 1), "Cannot open this file");
+    ImGui::TextWrapped("%s", doc_.error().c_str());
+    ImGui::TextDisabled("File > Open another one (Ctrl+O).");
+    if (ImGui::Button("Open...")) open_dialog_ = true;
+    break;
+  case session::Document::State::Ready:
+    break;
+  }
+  ImGui::End();
+}
+
+void App::frame(float dt) {
+  keyboard();
+  apply_intent(dt);
+  draw_menu();
+  ImVec2 ds = ImGui::GetIO().DisplaySize;
+  float top = ImGui::GetFrameHeight();
+  if (doc_.state() != session::Document::State::Ready) {
+    draw_status();
+  } else {
+    views::Frame f{doc_, picture_, {0, 0}};
+    views::changed_chunks(doc_.replay().last_event(), f.changed);
+    float right_w = std::clamp(ds.x * 0.27f, 300.0f, 460.0f);
+    float left_w = ds.x - right_w;
+    float map_h = std::floor((ds.y - top) * 0.55f);
+    float tl_h = 150;
+    float ev_y = top + map_h + tl_h;
+    ImGuiWindowFlags wf = fixed_ ? ImGuiWindowFlags_NoSavedSettings : 0;
+
+    place("Chunk map", 0, top, left_w, map_h);
+    ImGui::Begin("Chunk map", nullptr,
+                 wf | ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+    std::string err = doc_.error();
+    if (!err.empty()) ImGui::TextColored(ImVec4(0.94f, 0.33f, 0.31f, 1), "%s", err.c_str());
+    views::draw_chunk_map(f, map_, cursor_);
+    ImGui::End();
+
+    if (show_timeline_) {
+      place("Timeline", 0, top + map_h, left_w, tl_h);
+      if (ImGui::Begin("Timeline", &show_timeline_, wf | ImGuiWindowFlags_NoScrollbar))
+        views::draw_timeline(f, timeline_, cursor_);
+      ImGui::End();
+    }
+    if (show_events_) {
+      place("Events", 0, ev_y, left_w, ds.y - ev_y);
+      if (ImGui::Begin("Events", &show_events_, wf)) views::draw_event_list(f, events_, cursor_);
+      ImGui::End();
+    }
+    float y = top;
+    float metrics_h = 210, chunk_h = std::floor((ds.y - top) * 0.36f),
+          bins_h = std::floor((ds.y - top - metrics_h - chunk_h) * 0.62f);
+    if (show_metrics_) {
+      place("Metrics", left_w, y, right_w, metrics_h);
+      if (ImGui::Begin("Metrics", &show_metrics_, wf)) views::draw_metrics(f);
+      ImGui::End();
+    }
+    y += metrics_h;
+    if (show_inspector_) {
+      place("Chunk", left_w, y, right_w, chunk_h);
+      if (ImGui::Begin("Chunk", &show_inspector_, wf)) views::draw_inspector(f, inspector_, cursor_);
+      ImGui::End();
+    }
+    y += chunk_h;
+    if (show_bins_) {
+      place("Bins", left_w, y, right_w, bins_h);
+      if (ImGui::Begin("Bins", &show_bins_, wf)) views::draw_bins(f, bins_, cursor_);
+      ImGui::End();
+    }
+    y += bins_h;
+    if (show_arenas_) {
+      place("Arenas", left_w, y, right_w, ds.y - y);
+      if (ImGui::Begin("Arenas", &show_arenas_, wf)) views::draw_arenas(f, cursor_);
+      ImGui::End();
+    }
+  }
+  if (show_help_) {
+    ImGui::SetNextWindowPos(ImVec2(ds.x / 2, ds.y / 2), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+    if (ImGui::Begin("Keys and mouse", &show_help_, ImGuiWindowFlags_AlwaysAutoResize)) {
+      ImGui::TextUnformatted("Left / Right     step back / forward one event\n"
+                             "Home / End       first / last event\n"
+                             "Space            play / pause\n"
+                             "Ctrl+O           open a file       Ctrl+Q  quit\n"
+                             "Chunk map        wheel: zoom at the cursor, drag: pan,\n"
+                             "                 click: inspect, hover: details\n"
+                             "Timeline         click or drag the curves to seek\n"
+                             "Events           click a row to go to that event");
+    }
+    ImGui::End();
+  }
+  draw_open_dialog();
+}
+
+} // namespace hv::app

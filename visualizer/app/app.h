@@ -1,0 +1,63 @@
+// app.h - the heapviz desktop app: the document, the windows and their layout, menus, keys,
+// the open-file dialog and the loading screen. Platform-free: app/shell.cpp owns the GLFW
+// window and the GL context and calls frame() between ImGui::NewFrame() and ImGui::Render().
+//
+// Must not: call GLFW or GL (the shell does), or change the model except through
+// Document::seek (the intent the views leave in Cursor).
+#pragma once
+
+#include "document.h"
+#include "views.h"
+
+#include <string>
+#include <vector>
+
+namespace hv::app {
+
+class App {
+public:
+  // fixed_layout: windows always at their default places (shots, tests); else the user's
+  // layout (imgui.ini) wins after the first run.
+  explicit App(bool fixed_layout);
+
+  void open(const std::string& path);
+  // One frame of UI; dt in seconds since the previous frame.
+  void frame(float dt);
+  bool quit_requested() const { return quit_; }
+
+  session::Document& doc() { return doc_; }
+  views::Cursor& cursor() { return cursor_; }
+  views::ChunkMapState& chunk_map() { return map_; }
+  const views::HeapPicture& picture() const { return picture_; }
+  // Seeks now (not at the end of the next frame): for `shot --at`.
+  void seek_now(uint64_t pos);
+
+private:
+  void apply_intent(float dt);
+  void refresh_picture();
+  void draw_menu();
+  void draw_open_dialog();
+  void draw_status(); // loading progress, or the error of a file that cannot be shown
+  void keyboard();
+  void place(const char* name, float x, float y, float w, float h);
+
+  bool fixed_;
+  bool quit_ = false;
+  session::Document doc_;
+  views::Cursor cursor_;
+  views::HeapPicture picture_;
+  views::ChunkMapState map_;
+  views::TimelineState timeline_;
+  views::EventListState events_;
+  views::InspectorState inspector_;
+  views::BinsState bins_;
+  double play_accum_ = 0;
+  bool show_events_ = true, show_inspector_ = true, show_bins_ = true, show_arenas_ = true,
+       show_metrics_ = true, show_timeline_ = true, show_help_ = false;
+  bool open_dialog_ = false;
+  char open_path_[1024] = "";
+  std::string open_dir_;
+  std::vector<std::string> recent_;
+};
+
+} // namespace hv::app

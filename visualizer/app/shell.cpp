@@ -1,0 +1,250 @@
+// shell.cpp - GLFW window, GL context, ImGui backends, the frame loop, offscreen shots.
+#include "shell.h"
+
+#include "app.h"
+#include "palette.h"
+
+#include <glad/gl.h> // before any other GL header
+#define GLFW_INCLUDE_NONE
+#include <GLFW/glfw3.h>
+
+#include "imgui.h"
+#include "imgui_impl_glfw.h"
+#include "imgui_impl_opengl3.h"
+
+#include <stb/stb_image_write.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+namespace hv::app {
+
+namespace {
+
+std::string g_glfw_error;
+void on_glfw_error(int code, const char* what) {
+  g_glfw_error = std::to_string(code) + ": " + (what ? what : "?");
+}
+
+// $XDG_CONFIG_HOME/heapviz/imgui.ini (or ~/.config/heapviz/imgui.ini): where the layout lives.
+std::string layout_file() {
+  std::string dir;
+  if (const char* x = getenv("XDG_CONFIG_HOME"); x && *x == '/')
+    dir = x;
+  else if (const char* h = getenv("HOME"); h && *h)
+    dir = std::string(h) + "/.config";
+  else
+    return "";
+  mkdir(dir.c_str(), 0700);
+  dir += "/heapviz";
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return "";
+  return dir + "/imgui.ini";
+}
+
+struct Gui {
+  GLFWwindow* window = nullptr;
+  bool imgui = false;
+  std::string ini;
+
+  // One line on stderr and an exit status on failure; 0 when the window is up.
+  int init(int w, int h, bool visible, const char* title) {
+    const char* d = getenv("DISPLAY");
+    const char* wl = getenv("WAYLAND_DISPLAY");
+    if ((!d || !*d) && (!wl || !*wl)) {
+      fprintf(stderr,
+              "heapviz: no display: set DISPLAY or run under xvfb-run (e.g. xvfb-run -a heapviz ...)\n");
+      return 2;
+    }
+    glfwSetErrorCallback(on_glfw_error);
+    if (!glfwInit()) {
+      fprintf(stderr, "heapviz: cannot open the display %s (glfw %s)\n", d ? d : "", g_glfw_error.c_str());
+      return 2;
+    }
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+    glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+    glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+    glfwWindowHint(GLFW_VISIBLE, visible ? GLFW_TRUE : GLFW_FALSE);
+    window = glfwCreateWindow(w, h, title, nullptr, nullptr);
+    if (!window) {
+      fprintf(stderr, "heapviz: cannot create an OpenGL 3.3 core window (glfw %s)\n", g_glfw_error.c_str());
+      return 2;
+    }
+    glfwMakeContextCurrent(window);
+    glfwSwapInterval(1);
+    int v = gladLoadGL(glfwGetProcAddress);
+    if (GLAD_VERSION_MAJOR(v) * 10 + GLAD_VERSION_MINOR(v) < 33) {
+      fprintf(stderr, "heapviz: OpenGL 3.3 is needed, the driver gives %d.%d\n", GLAD_VERSION_MAJOR(v),
+              GLAD_VERSION_MINOR(v));
+      return 2;
+    }
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    imgui = true;
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;
+    io.LogFilename = nullptr;
+    ImGui::StyleColorsDark();
+    ImGuiStyle& st = ImGui::GetStyle();
+    st.WindowRounding = 0;
+    st.FrameRounding = 2;
+    st.WindowBorderSize = 1;
+    const char* font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+    struct stat sb;
+    if (stat(font, &sb) == 0) io.Fonts->AddFontFromFileTTF(font, 15.0f);
+    if (!ImGui_ImplGlfw_InitForOpenGL(window, true) || !ImGui_ImplOpenGL3_Init("#version 330 core")) {
+      fprintf(stderr, "heapviz: Dear ImGui backend initialisation failed\n");
+      return 2;
+    }
+    return 0;
+  }
+
+  ~Gui() {
+    if (imgui) {
+      ImGui_ImplOpenGL3_Shutdown();
+      ImGui_ImplGlfw_Shutdown();
+      ImGui::DestroyContext();
+    }
+    if (window) glfwDestroyWindow(window);
+    glfwTerminate();
+  }
+};
+
+} // namespace
+
+int run_viewer(const std::string& path) {
+  Gui g;
+  if (int rc = g.init(1600, 900, true, "heapviz")) return rc;
+  g.ini = layout_file();
+  ImGui::GetIO().IniFilename = g.ini.empty() ? nullptr : g.ini.c_str();
+  App app(false);
+  if (!path.empty()) app.open(path);
+  double last = glfwGetTime();
+  while (!glfwWindowShouldClose(g.window) && !app.quit_requested()) {
+    // Idle politely: wake for input, or at 60 Hz while something moves (loading, playing).
+    bool busy = app.doc().state() == session::Document::State::Loading || app.cursor().playing;
+    if (busy)
+      glfwPollEvents();
+    else
+      glfwWaitEventsTimeout(0.25);
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    ImGui::NewFrame();
+    double now = glfwGetTime();
+    app.frame(float(now - last));
+    last = now;
+    ImGui::Render();
+    int w, h;
+    glfwGetFramebufferSize(g.window, &w, &h);
+    glViewport(0, 0, w, h);
+    glClearColor(0.08f, 0.08f, 0.09f, 1);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    glfwSwapBuffers(g.window);
+  }
+  return 0;
+}
+
+int run_shot(const ShotOptions& o) {
+  App app(true);
+  app.open(o.file);
+  if (app.doc().wait() != session::Document::State::Ready) {
+    fprintf(stderr, "heapviz shot: %s\n", app.doc().error().c_str());
+    return 2;
+  }
+  uint64_t total = app.doc().events();
+  if (!o.at_end && o.at > total) {
+    fprintf(stderr, "heapviz shot: --at %" PRIu64 " is past the end: %s has %" PRIu64 " events\n", o.at,
+            o.file.c_str(), total);
+    return 2;
+  }
+  Gui g;
+  if (int rc = g.init(64, 64, false, "heapviz shot")) return rc;
+  app.seek_now(o.at_end ? total : o.at);
+  if (o.select) {
+    app.cursor().selected = o.select;
+    app.cursor().reveal = true;
+  }
+  app.chunk_map().record_geometry = !o.geometry.empty();
+
+  GLuint fbo = 0, rb = 0;
+  glGenFramebuffers(1, &fbo);
+  glBindFramebuffer(GL_FRAMEBUFFER, fbo);
+  glGenRenderbuffers(1, &rb);
+  glBindRenderbuffer(GL_RENDERBUFFER, rb);
+  glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, o.width, o.height);
+  glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, rb);
+  if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {
+    fprintf(stderr, "heapviz shot: cannot create a %dx%d framebuffer\n", o.width, o.height);
+    return 2;
+  }
+  ImGuiIO& io = ImGui::GetIO();
+  // Several frames: windows settle (auto-sizing, the map's zoom to fit) before the one we keep.
+  for (int frame = 0; frame < 4; ++frame) {
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    io.DisplaySize = ImVec2(float(o.width), float(o.height));
+    io.DisplayFramebufferScale = ImVec2(1, 1);
+    io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX); // no hover effects from wherever the pointer is
+    io.DeltaTime = 1.0f / 60;
+    ImGui::NewFrame();
+    app.frame(0);
+    ImGui::Render();
+    glBindFramebuffer(GL_FRAMEBUFFER, fbo);
+    glViewport(0, 0, o.width, o.height);
+    glClearColor(0.08f, 0.08f, 0.09f, 1);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+  }
+  std::vector<unsigned char> px(size_t(o.width) * size_t(o.height) * 4);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, o.width, o.height, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
+  // GL's rows go bottom-up; PNG's top-down. Opaque alpha throughout.
+  std::vector<unsigned char> img(px.size());
+  size_t stride = size_t(o.width) * 4;
+  for (int y = 0; y < o.height; ++y)
+    memcpy(&img[size_t(y) * stride], &px[size_t(o.height - 1 - y) * stride], stride);
+  for (size_t i = 3; i < img.size(); i += 4)
+    img[i] = 255;
+  glDeleteRenderbuffers(1, &rb);
+  glDeleteFramebuffers(1, &fbo);
+  if (!stbi_write_png(o.out.c_str(), o.width, o.height, 4, img.data(), int(stride))) {
+    fprintf(stderr, "heapviz shot: cannot write %s: %s\n", o.out.c_str(), strerror(errno));
+    return 1;
+  }
+  if (!o.geometry.empty()) {
+    FILE* f = fopen(o.geometry.c_str(), "w");
+    if (!f) {
+      fprintf(stderr, "heapviz shot: cannot write %s: %s\n", o.geometry.c_str(), strerror(errno));
+      return 1;
+    }
+    fprintf(f, "# heapviz shot geometry: size %dx%d, position %" PRIu64 " of %" PRIu64 "\n", o.width,
+            o.height, app.doc().position(), total);
+    for (size_t p = 0; p < size_t(views::Paint::Count); ++p)
+      fprintf(f, "paint %zu %06x %s\n", p, views::kPaintRgb[p], views::paint_name(views::Paint(p)));
+    const views::HeapPicture& pic = app.picture();
+    for (const auto& d : app.chunk_map().drawn) {
+      const views::HeapPicture::Item& it = pic.items[size_t(d.item)];
+      fprintf(f, "rect 0x%" PRIx64 " %" PRIu64 " %u %.1f %.1f %.1f %.1f\n", it.addr, it.size,
+              unsigned(d.paint), d.x0, d.y0, d.x1, d.y1);
+    }
+    fclose(f);
+  }
+  fprintf(stderr, "heapviz shot: %s (%dx%d) at event %" PRIu64 " of %" PRIu64 "\n", o.out.c_str(), o.width,
+          o.height, app.doc().position(), total);
+  // A damaged file: the picture of its readable prefix is written, and the exit status says so.
+  std::string err = app.doc().error();
+  if (!err.empty()) {
+    fprintf(stderr, "heapviz shot: %s\n", err.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+} // namespace hv::app

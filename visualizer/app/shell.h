@@ -1,0 +1,30 @@
+// shell.h - the platform shell: a GLFW window with an OpenGL 3.3 core context (glad), Dear
+// ImGui's GLFW and OpenGL3 backends as Debian ships them, and the frame loop around App.
+// Also the offscreen renderer behind `heapviz shot` (the same App and views, into a
+// framebuffer object, written as a PNG).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace hv::app {
+
+// Opens the app on path (empty: no file yet). Returns the process exit status: 0, or 2 with
+// one line on stderr when there is no display or no OpenGL 3.3.
+int run_viewer(const std::string& path);
+
+struct ShotOptions {
+  std::string file;
+  std::string out;      // PNG
+  std::string geometry; // optional: where each visible chunk was drawn, as text
+  bool at_end = true;
+  uint64_t at = 0;     // position: the heap after this many events
+  uint64_t select = 0; // chunk address to select (0: none)
+  int width = 1600, height = 900;
+};
+// Renders one screenshot. Exit status: 0; 1 the file is damaged (the readable prefix was
+// drawn and written; the message is on stderr); 2 it cannot be shown at all, bad options, or
+// no display / GL.
+int run_shot(const ShotOptions& o);
+
+} // namespace hv::app

@@ -1,0 +1,102 @@
+// cmd_view.cpp - `heapviz view [FILE]` (or `heapviz FILE`) and `heapviz shot`: argument parsing
+// for the GUI commands; app/shell.cpp does the rest.
+#include "commands.h"
+
+#include "shell.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace hv::cli {
+
+int cmd_view(int argc, char** argv) {
+  std::string path;
+  for (int i = 0; i < argc; ++i) {
+    if (argv[i][0] == '-' && argv[i][1]) {
+      fprintf(stderr, "heapviz view: unknown option '%s'\nusage: heapviz view [FILE]\n", argv[i]);
+      return 2;
+    }
+    if (!path.empty()) {
+      fprintf(stderr, "heapviz view: one file at a time ('%s' is extra)\n", argv[i]);
+      return 2;
+    }
+    path = argv[i];
+  }
+  return app::run_viewer(path);
+}
+
+static bool parse_u64(const char* s, uint64_t* v) {
+  if (!*s) return false;
+  char* end = nullptr;
+  errno = 0;
+  *v = strtoull(s, &end, 0);
+  return errno == 0 && *end == '\0';
+}
+
+int cmd_shot(int argc, char** argv) {
+  static const char* kUsage =
+      "usage: heapviz shot FILE [--at N|end] [--select ADDR] [--size WxH] -o OUT.png [--geometry OUT.txt]\n";
+  app::ShotOptions o;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* what) -> const char* {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "heapviz shot: %s needs %s\n%s", a.c_str(), what, kUsage);
+        return nullptr;
+      }
+      return argv[++i];
+    };
+    if (a == "--at") {
+      const char* v = value("an event number or 'end'");
+      if (!v) return 2;
+      if (strcmp(v, "end") == 0)
+        o.at_end = true;
+      else if (parse_u64(v, &o.at))
+        o.at_end = false;
+      else {
+        fprintf(stderr, "heapviz shot: --at '%s' is not an event number\n", v);
+        return 2;
+      }
+    } else if (a == "--select") {
+      const char* v = value("a chunk address");
+      if (!v) return 2;
+      if (!parse_u64(v, &o.select)) {
+        fprintf(stderr, "heapviz shot: --select '%s' is not an address\n", v);
+        return 2;
+      }
+    } else if (a == "--size") {
+      const char* v = value("WIDTHxHEIGHT");
+      if (!v) return 2;
+      if (sscanf(v, "%dx%d", &o.width, &o.height) != 2 || o.width < 320 || o.height < 240 || o.width > 8192 ||
+          o.height > 8192) {
+        fprintf(stderr, "heapviz shot: --size '%s': expected WxH between 320x240 and 8192x8192\n", v);
+        return 2;
+      }
+    } else if (a == "-o" || a == "--output") {
+      const char* v = value("a file name");
+      if (!v) return 2;
+      o.out = v;
+    } else if (a == "--geometry") {
+      const char* v = value("a file name");
+      if (!v) return 2;
+      o.geometry = v;
+    } else if (a[0] == '-' && a.size() > 1) {
+      fprintf(stderr, "heapviz shot: unknown option '%s'\n%s", a.c_str(), kUsage);
+      return 2;
+    } else if (o.file.empty()) {
+      o.file = a;
+    } else {
+      fprintf(stderr, "heapviz shot: one file at a time ('%s' is extra)\n", a.c_str());
+      return 2;
+    }
+  }
+  if (o.file.empty() || o.out.empty()) {
+    fputs(kUsage, stderr);
+    return 2;
+  }
+  return app::run_shot(o);
+}
+
+} // namespace hv::cli

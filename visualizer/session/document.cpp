@@ -1,0 +1,195 @@
+// document.cpp - opening, background loading and seeking (see document.h).
+#include "document.h"
+
+#include "simulate.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+
+namespace hv::session {
+
+namespace {
+
+struct Cancelled {};
+
+bool ends_with(const std::string& s, const char* suffix) {
+  size_t n = strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+// A scenario is text: a .hvs/.txt name, or no NUL byte in the first 4 KiB of something that is
+// not a trace. Anything else is opened as a trace (and gets the trace reader's own error).
+bool is_scenario_file(const std::string& path) {
+  if (sim::looks_like_trace(path)) return false;
+  if (ends_with(path, ".hvs") || ends_with(path, ".txt")) return true;
+  if (ends_with(path, ".hvt")) return false;
+  FILE* f = fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char buf[4096];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  return n > 0 && memchr(buf, 0, n) == nullptr;
+}
+
+std::string temp_trace_path() {
+  const char* dir = getenv("TMPDIR");
+  std::string tmpl = std::string(dir && *dir ? dir : "/tmp") + "/heapviz-sim-XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  int fd = mkstemp(buf.data());
+  if (fd < 0) return "";
+  close(fd);
+  return buf.data();
+}
+
+} // namespace
+
+Document::~Document() {
+  close();
+}
+
+void Document::close() {
+  cancel_.store(true);
+  if (thread_.joinable()) thread_.join();
+  cancel_.store(false);
+  index_.reset();
+  replay_.reset();
+  file_ = trace::TraceFile();
+  state_.store(State::Empty, std::memory_order_release);
+  std::lock_guard<std::mutex> g(mu_);
+  error_.clear();
+}
+
+void Document::open(const std::string& path) {
+  close();
+  path_ = path;
+  scenario_ = false;
+  phase_ = 0;
+  done_ = 0;
+  expected_ = 0;
+  state_.store(State::Loading, std::memory_order_release);
+  thread_ = std::thread([this] { load(); });
+}
+
+Document::State Document::wait() {
+  if (thread_.joinable()) thread_.join();
+  return state();
+}
+
+void Document::fail(const std::string& msg) {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    error_ = msg;
+  }
+  state_.store(State::Failed, std::memory_order_release);
+}
+
+std::string Document::error() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return error_;
+}
+
+double Document::progress(std::string* what) const {
+  uint64_t done = done_.load(std::memory_order_relaxed);
+  int phase = phase_.load(std::memory_order_relaxed);
+  uint64_t total = expected_ ? expected_ : 1;
+  char buf[160];
+  double f = 0;
+  if (phase == 0) {
+    snprintf(buf, sizeof buf, scenario_ ? "simulating the scenario" : "opening and indexing blocks");
+  } else if (phase == 1) {
+    f = 0.8 * double(done) / double(total);
+    snprintf(buf, sizeof buf, "replaying: %.1f M of %.1f M events", double(done) / 1e6, double(total) / 1e6);
+  } else {
+    f = 0.8 + 0.2 * double(done) / double(total);
+    snprintf(buf, sizeof buf, "indexing events: %.1f M of %.1f M", double(done) / 1e6, double(total) / 1e6);
+  }
+  if (what) *what = buf;
+  return f > 1 ? 1 : f;
+}
+
+void Document::load() {
+  auto t0 = std::chrono::steady_clock::now();
+  std::string note; // a partial-file warning for the banner
+  std::string trace_path = path_;
+  std::string temp;
+  if (is_scenario_file(path_)) {
+    scenario_ = true;
+    temp = temp_trace_path();
+    if (temp.empty()) return fail("cannot create a temporary trace file in $TMPDIR or /tmp");
+    std::string err;
+    if (!sim::simulate_to_trace(path_, temp, "glibc", &err)) {
+      // A parse error writes nothing; a scenario error keeps the operations before it.
+      if (!sim::looks_like_trace(temp)) {
+        unlink(temp.c_str());
+        return fail(err);
+      }
+      note = err + " (showing the operations before it)";
+    }
+    trace_path = temp;
+  }
+  bool ok = file_.open(trace_path);
+  if (!temp.empty()) unlink(temp.c_str()); // mapped: the data stays until we close it
+  if (!ok) return fail(path_ + ": " + file_.error()->describe());
+  expected_ = file_.indexed_events();
+  try {
+    replay_ = std::make_unique<model::Replay>(file_);
+    phase_ = 1;
+    uint64_t n = 0, step = std::max<uint64_t>(1, (expected_ + kSeriesPoints - 1) / kSeriesPoints);
+    uint64_t next_point = step, heap_max = 0, live_max = 0;
+    series_.clear();
+    series_.reserve(kSeriesPoints + 2);
+    series_.push_back(SeriesPoint{0, 0, 0, 0});
+    replay_->build([&](const trace::Event&, const model::HeapModel& m) {
+      ++n;
+      heap_max = std::max(heap_max, m.heap_bytes());
+      live_max = std::max(live_max, m.live_bytes());
+      if (n == next_point) {
+        series_.push_back(SeriesPoint{n, heap_max, live_max, float(m.metrics().fragmentation())});
+        heap_max = live_max = 0;
+        next_point += step;
+      }
+      if ((n & 0xffff) == 0) {
+        done_.store(n, std::memory_order_relaxed);
+        if (cancel_.load(std::memory_order_relaxed)) throw Cancelled{};
+      }
+    });
+    if (series_.back().pos != n) {
+      const model::HeapModel& m = replay_->model(); // after build: at the end
+      series_.push_back(SeriesPoint{n, std::max(heap_max, m.heap_bytes()), std::max(live_max, m.live_bytes()),
+                                    float(m.metrics().fragmentation())});
+    }
+    phase_ = 2;
+    done_ = 0;
+    index_ = std::make_unique<EventIndex>(file_);
+    if (!index_->build(&done_, &cancel_)) return;
+  } catch (const Cancelled&) {
+    return;
+  }
+  if (replay_->error()) {
+    char buf[160];
+    snprintf(buf, sizeof buf, " (showing the %llu events before it)", (unsigned long long)replay_->size());
+    note = path_ + ": " + replay_->error()->describe() + buf;
+  } else if (file_.error()) {
+    note = path_ + ": " + file_.error()->describe();
+  }
+  replay_->seek(replay_->size());
+  load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    error_ = note;
+  }
+  state_.store(State::Ready, std::memory_order_release);
+}
+
+void Document::seek(uint64_t n) {
+  if (state() != State::Ready) return;
+  if (n > replay_->size()) n = replay_->size();
+  if (n != replay_->position()) replay_->seek(n);
+}
+
+} // namespace hv::session

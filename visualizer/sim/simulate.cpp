@@ -1,0 +1,64 @@
+// simulate.cpp - scenario file -> trace file (see simulate.h).
+#include "simulate.h"
+
+#include "policy.h"
+#include "runner.h"
+#include "scenario.h"
+
+#include "heapviz/trace_format.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace hv::sim {
+
+bool looks_like_trace(const std::string& path) {
+  FILE* f = fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char magic[8] = {};
+  size_t n = fread(magic, 1, sizeof magic, f);
+  fclose(f);
+  return n == sizeof magic && memcmp(magic, hv::trace::kFileMagic, sizeof magic) == 0;
+}
+
+bool simulate_to_trace(const std::string& scenario_path, const std::string& trace_path,
+                       const std::string& policy_name, std::string* error) {
+  std::ifstream in(scenario_path, std::ios::binary);
+  if (!in) {
+    *error = scenario_path + ": cannot open: " + strerror(errno);
+    return false;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::vector<Op> ops;
+  ParseError perr;
+  if (!parse_scenario(ss.str(), &ops, &perr)) {
+    *error = scenario_path + ":" + std::to_string(perr.line) + ": " + perr.message;
+    return false;
+  }
+  std::string err;
+  auto policy = make_policy(policy_name, &err);
+  if (!policy) {
+    *error = err;
+    return false;
+  }
+  if (!policy->start_trace(trace_path, 0)) {
+    *error = trace_path + ": cannot write: " + strerror(errno);
+    return false;
+  }
+  ScenarioRunner runner(*policy);
+  int eline = 0;
+  std::string emsg;
+  bool ok = runner.run(ops, &eline, &emsg);
+  policy->stop_trace();
+  if (!ok) {
+    *error = scenario_path + ":" + std::to_string(eline) + ": " + emsg;
+    return false;
+  }
+  return true;
+}
+
+} // namespace hv::sim

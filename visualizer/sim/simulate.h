@@ -1,0 +1,21 @@
+// simulate.h - a scenario file run start to finish on a policy, recorded as a trace file.
+//
+// Owns: the "open a scenario like a trace" path shared by `heapviz sim -o` callers and the GUI
+// (read the file, parse it, run it with recording on). Errors name the file and line.
+// Must not: print or draw.
+#pragma once
+
+#include <string>
+
+namespace hv::sim {
+
+// Runs the scenario at `scenario_path` on the named policy and records it to `trace_path`.
+// On a parse or scenario error returns false with *error = "FILE:LINE: message"; the trace of
+// the operations before the error is still written (complete and readable).
+bool simulate_to_trace(const std::string& scenario_path, const std::string& trace_path,
+                       const std::string& policy, std::string* error);
+
+// True when the file's first bytes are a trace's magic (so anything else is tried as a scenario).
+bool looks_like_trace(const std::string& path);
+
+} // namespace hv::sim

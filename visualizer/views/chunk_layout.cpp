@@ -1,0 +1,403 @@
+// chunk_layout.cpp - chunk map geometry (see chunk_layout.h).
+#include "chunk_layout.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace hv::views {
+
+using model::Chunk;
+using trace::ChunkState;
+
+Paint paint_of_state(uint8_t s) {
+  switch (s) {
+  case 0:
+    return Paint::InUse;
+  case 1:
+    return Paint::Tcache;
+  case 2:
+    return Paint::Fast;
+  case 3:
+    return Paint::Unsorted;
+  case 4:
+    return Paint::Small;
+  case 5:
+    return Paint::Large;
+  case 6:
+    return Paint::Top;
+  case 7:
+    return Paint::Fence;
+  case 8:
+    return Paint::Mmapped;
+  case model::kInHand:
+    return Paint::InHand;
+  default:
+    return Paint::Gap;
+  }
+}
+
+const char* paint_name(Paint p) {
+  static const char* const kNames[] = {"in use (requested)",
+                                       "header",
+                                       "slack (usable - requested)",
+                                       "tcache",
+                                       "fastbin",
+                                       "unsorted",
+                                       "small bin",
+                                       "large bin",
+                                       "top",
+                                       "fencepost",
+                                       "mmapped",
+                                       "in hand",
+                                       "not a chunk"};
+  unsigned i = unsigned(p);
+  return i < unsigned(Paint::Count) ? kNames[i] : "?";
+}
+
+// ---- the picture ----------------------------------------------------------------------------
+namespace {
+
+// LSD radix sort of chunks by address, over the bits that differ (3 passes for 48-bit spans).
+void sort_by_addr(std::vector<Chunk>& v) {
+  if (v.size() < 2048) {
+    std::sort(v.begin(), v.end(), [](const Chunk& a, const Chunk& b) { return a.addr < b.addr; });
+    return;
+  }
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (const Chunk& c : v) {
+    lo = std::min(lo, c.addr);
+    hi = std::max(hi, c.addr);
+  }
+  uint64_t span = hi - lo;
+  std::vector<Chunk> tmp(v.size());
+  std::vector<uint32_t> count(1u << 16);
+  for (unsigned shift = 0; shift < 64 && (span >> shift) != 0; shift += 16) {
+    std::fill(count.begin(), count.end(), 0);
+    for (const Chunk& c : v)
+      ++count[((c.addr - lo) >> shift) & 0xffff];
+    uint32_t sum = 0;
+    for (uint32_t& n : count) {
+      uint32_t k = n;
+      n = sum;
+      sum += k;
+    }
+    for (const Chunk& c : v)
+      tmp[count[((c.addr - lo) >> shift) & 0xffff]++] = c;
+    v.swap(tmp);
+  }
+}
+
+std::string human(uint64_t v) {
+  char b[32];
+  if (v >= (1ull << 30))
+    snprintf(b, sizeof b, "%.1f GiB", double(v) / double(1ull << 30));
+  else if (v >= (1ull << 20))
+    snprintf(b, sizeof b, "%.1f MiB", double(v) / double(1ull << 20));
+  else if (v >= (1ull << 10))
+    snprintf(b, sizeof b, "%.1f KiB", double(v) / 1024.0);
+  else
+    snprintf(b, sizeof b, "%llu B", (unsigned long long)v);
+  return b;
+}
+
+HeapPicture::Item item_of(const Chunk& c) {
+  return HeapPicture::Item{c.addr, c.size, c.req, c.seq, c.arena, c.state, c.bin};
+}
+
+HeapPicture::Item gap_item(uint64_t a, uint64_t b, uint32_t arena) {
+  return HeapPicture::Item{a, b - a, 0, 0, arena, 0xff, 0};
+}
+
+} // namespace
+
+int64_t HeapPicture::find(uint64_t addr) const {
+  // Items are in address order within each group (groups need not be in order).
+  for (const Group& g : groups) {
+    auto b = items.begin() + g.first, e = b + g.count;
+    auto it = std::upper_bound(b, e, addr, [](uint64_t a, const Item& x) { return a < x.addr; });
+    if (it == b) continue;
+    --it;
+    if (!it->gap() && addr < it->addr + std::max<uint64_t>(it->size, 1)) return it - items.begin();
+  }
+  return -1;
+}
+
+void build_picture(const model::HeapModel& m, HeapPicture* out) {
+  std::vector<Chunk> chunks;
+  chunks.reserve(m.chunk_count());
+  m.for_each_chunk([&](const Chunk& c) { chunks.push_back(c); });
+  sort_by_addr(chunks);
+  std::vector<model::Region> regions = m.regions_sorted();
+
+  out->items.clear();
+  out->groups.clear();
+  out->items.reserve(chunks.size() + regions.size() * 2);
+  std::vector<const Chunk*> loose, mmapped;
+  size_t ci = 0;
+  char title[160];
+  for (const model::Region& r : regions) {
+    uint64_t end = r.addr + r.size;
+    for (; ci < chunks.size() && chunks[ci].addr < r.addr; ++ci)
+      (chunks[ci].state == uint8_t(ChunkState::Mmapped) ? mmapped : loose).push_back(&chunks[ci]);
+    HeapPicture::Group g{};
+    g.start = r.addr;
+    g.end = end;
+    g.arena = r.arena;
+    g.first = uint32_t(out->items.size());
+    uint64_t at = r.addr;
+    for (; ci < chunks.size() && chunks[ci].addr < end; ++ci) {
+      const Chunk& c = chunks[ci];
+      if (c.state == uint8_t(ChunkState::Mmapped)) {
+        mmapped.push_back(&c);
+        continue;
+      }
+      if (c.addr >= at + 16) out->items.push_back(gap_item(at, c.addr, r.arena));
+      out->items.push_back(item_of(c));
+      at = std::max(at, c.addr + c.size);
+    }
+    if (end >= at + 16) out->items.push_back(gap_item(at, end, r.arena));
+    g.count = uint32_t(out->items.size()) - g.first;
+    snprintf(title, sizeof title, "arena %u  %s  0x%llx - 0x%llx  (%s)", r.arena,
+             r.arena == 0 ? "sbrk heap" : "mmapped heap", (unsigned long long)r.addr, (unsigned long long)end,
+             human(r.size).c_str());
+    g.title = title;
+    out->groups.push_back(std::move(g));
+  }
+  for (; ci < chunks.size(); ++ci)
+    (chunks[ci].state == uint8_t(ChunkState::Mmapped) ? mmapped : loose).push_back(&chunks[ci]);
+  auto add_list = [&](const std::vector<const Chunk*>& list, bool is_mmapped, const char* what) {
+    if (list.empty()) return;
+    HeapPicture::Group g{};
+    g.first = uint32_t(out->items.size());
+    g.mmapped = is_mmapped;
+    uint64_t bytes = 0;
+    for (const Chunk* c : list) {
+      out->items.push_back(item_of(*c));
+      bytes += c->size;
+    }
+    g.count = uint32_t(list.size());
+    g.start = list.front()->addr;
+    g.end = list.back()->addr + list.back()->size;
+    snprintf(title, sizeof title, "%s: %zu chunk%s, %s", what, list.size(), list.size() == 1 ? "" : "s",
+             human(bytes).c_str());
+    g.title = title;
+    out->groups.push_back(std::move(g));
+  };
+  add_list(mmapped, true, "mmapped chunks");
+  add_list(loose, false, "chunks outside any known region");
+}
+
+// ---- layout ---------------------------------------------------------------------------------
+double item_width(const HeapPicture::Item& it, const MapView& v) {
+  if (v.cells) return v.cell_px;
+  double w = double(it.size) / v.bpp;
+  return w < v.min_px ? v.min_px : w;
+}
+
+static uint32_t rows_for(double length, float width) {
+  if (length <= 0) return 1;
+  return uint32_t(std::ceil(length / double(width) - 1e-9));
+}
+
+void layout_map(const HeapPicture& p, const MapView& v, MapLayout* out) {
+  out->start.resize(p.items.size());
+  out->width.resize(p.items.size());
+  out->groups.resize(p.groups.size());
+  float y = 0;
+  for (size_t gi = 0; gi < p.groups.size(); ++gi) {
+    const HeapPicture::Group& g = p.groups[gi];
+    double s = 0;
+    for (uint32_t i = g.first; i < g.first + g.count; ++i) {
+      double w = item_width(p.items[i], v);
+      out->start[i] = s;
+      out->width[i] = w;
+      s += w;
+    }
+    MapLayout::Group& lg = out->groups[gi];
+    lg.y = y;
+    lg.rows_y = y + v.title_h;
+    lg.length = s;
+    lg.rows = rows_for(s, v.width);
+    y = lg.rows_y + float(lg.rows) * (v.row_h + v.row_gap) + v.group_gap;
+  }
+  out->height = y;
+}
+
+float layout_height(const HeapPicture& p, const MapView& v) {
+  float y = 0;
+  for (const HeapPicture::Group& g : p.groups) {
+    double s = 0;
+    for (uint32_t i = g.first; i < g.first + g.count; ++i)
+      s += item_width(p.items[i], v);
+    y += v.title_h + float(rows_for(s, v.width)) * (v.row_h + v.row_gap) + v.group_gap;
+  }
+  return y;
+}
+
+double fit_bpp(const HeapPicture& p, MapView v, float height) {
+  if (v.cells) return v.bpp;
+  double lo = std::log2(1.0 / 16), hi = 40; // log2(bpp)
+  v.bpp = std::exp2(hi);
+  if (layout_height(p, v) > height) return v.bpp; // the minimum width alone does not fit
+  for (int it = 0; it < 40; ++it) {
+    double mid = (lo + hi) / 2;
+    v.bpp = std::exp2(mid);
+    if (layout_height(p, v) <= height)
+      hi = mid;
+    else
+      lo = mid;
+  }
+  return std::exp2(hi);
+}
+
+// ---- rectangles -----------------------------------------------------------------------------
+namespace {
+
+struct Emitter {
+  const MapView& v;
+  float rows_y;
+  std::vector<MapRect>* out;
+  // Sub-pixel aggregation: bytes per paint in the pending pixel.
+  int64_t pend_row = -1;
+  int64_t pend_px = 0;
+  uint64_t bytes[size_t(Paint::Count)] = {};
+
+  float row_top(uint64_t row) const { return rows_y + float(row) * (v.row_h + v.row_gap); }
+
+  void flush() {
+    if (pend_row < 0) return;
+    size_t best = 0;
+    for (size_t k = 1; k < size_t(Paint::Count); ++k)
+      if (bytes[k] > bytes[best]) best = k;
+    float y = row_top(uint64_t(pend_row));
+    out->push_back(MapRect{float(pend_px), y, float(pend_px + 1), y + v.row_h, Paint(best), -1, false});
+    std::fill(std::begin(bytes), std::end(bytes), 0);
+    pend_row = -1;
+  }
+
+  // [a, b) of the strip in paint p, for item i; first marks the item's own start.
+  void span(double a, double b, Paint p, int32_t item, bool first) {
+    double W = v.width;
+    while (a < b) {
+      uint64_t row = uint64_t(a / W);
+      double row_end = double(row + 1) * W;
+      double e = std::min(b, row_end);
+      float x0 = float(a - double(row) * W), x1 = float(e - double(row) * W);
+      float y = row_top(row);
+      out->push_back(MapRect{x0, y, x1, y + v.row_h, p, item, first});
+      first = false;
+      a = e;
+    }
+  }
+
+  void tiny(double a, uint64_t nbytes, Paint p) {
+    uint64_t row = uint64_t(a / v.width);
+    int64_t px = int64_t(a - double(row) * v.width);
+    if (pend_row != int64_t(row) || pend_px != px) {
+      flush();
+      pend_row = int64_t(row);
+      pend_px = px;
+    }
+    bytes[size_t(p)] += nbytes;
+  }
+};
+
+void emit_item(Emitter& em, const HeapPicture::Item& it, int32_t idx, double a, double w) {
+  Paint p = it.gap() ? Paint::Gap : paint_of_state(it.state);
+  if (w < 1.0) {
+    em.tiny(a, it.size, p);
+    return;
+  }
+  em.flush();
+  bool parts = (it.state == 0 || it.state == uint8_t(ChunkState::Mmapped)) && !it.gap() &&
+               w >= em.v.parts_min_px && it.size > 16 && !em.v.cells;
+  if (!parts) {
+    em.span(a, a + w, p, idx, true);
+    return;
+  }
+  double per_byte = w / double(it.size);
+  double hdr = std::max(1.0, 16 * per_byte);
+  uint64_t req = std::min<uint64_t>(it.req, it.size - 16);
+  double body = double(req) * per_byte;
+  if (req > 0 && body < 1.0) body = 1.0;
+  if (hdr + body > w) body = w - hdr;
+  em.span(a, a + hdr, Paint::Header, idx, true);
+  if (body > 0) em.span(a + hdr, a + hdr + body, p, idx, false);
+  if (hdr + body < w) em.span(a + hdr + body, a + w, Paint::Slack, idx, false);
+}
+
+} // namespace
+
+void visible_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, float y0, float y1,
+                   std::vector<MapRect>* out) {
+  out->clear();
+  for (size_t gi = 0; gi < p.groups.size(); ++gi) {
+    const HeapPicture::Group& g = p.groups[gi];
+    const MapLayout::Group& lg = l.groups[gi];
+    float gy1 = lg.rows_y + float(lg.rows) * (v.row_h + v.row_gap);
+    if (gy1 < y0 || lg.rows_y > y1 || g.count == 0) continue;
+    float pitch = v.row_h + v.row_gap;
+    int64_t r0 = std::max<int64_t>(0, int64_t(std::floor((y0 - lg.rows_y) / pitch)));
+    int64_t r1 = std::min<int64_t>(int64_t(lg.rows) - 1, int64_t(std::floor((y1 - lg.rows_y) / pitch)));
+    if (r1 < r0) continue;
+    double s0 = double(r0) * v.width, s1 = double(r1 + 1) * v.width;
+    // First item that ends after s0.
+    const double* st = l.start.data() + g.first;
+    size_t lo = size_t(std::upper_bound(st, st + g.count, s0) - st);
+    if (lo > 0) --lo;
+    Emitter em{v, lg.rows_y, out};
+    for (size_t k = lo; k < g.count; ++k) {
+      size_t i = g.first + k;
+      double a = l.start[i];
+      if (a >= s1) break;
+      double w = l.width[i];
+      if (a + w <= s0) continue;
+      // Clip to the visible rows (a huge chunk spans many rows).
+      double ca = std::max(a, s0), cw = std::min(a + w, s1) - ca;
+      if (ca == a && cw == w)
+        emit_item(em, p.items[i], int32_t(i), a, w);
+      else {
+        em.flush();
+        Paint pt = p.items[i].gap() ? Paint::Gap : paint_of_state(p.items[i].state);
+        em.span(ca, ca + cw, pt, int32_t(i), ca == a);
+      }
+    }
+    em.flush();
+  }
+}
+
+void item_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, size_t item,
+                std::vector<MapRect>* out) {
+  out->clear();
+  if (item >= p.items.size()) return;
+  for (size_t gi = 0; gi < p.groups.size(); ++gi) {
+    const HeapPicture::Group& g = p.groups[gi];
+    if (item < g.first || item >= g.first + g.count) continue;
+    Emitter em{v, l.groups[gi].rows_y, out};
+    em.span(l.start[item], l.start[item] + std::max(1.0, l.width[item]), Paint::InUse, int32_t(item), true);
+  }
+}
+
+int64_t hit_test(const HeapPicture& p, const MapLayout& l, const MapView& v, float x, float y) {
+  if (x < 0 || x >= v.width) return -1;
+  float pitch = v.row_h + v.row_gap;
+  for (size_t gi = 0; gi < p.groups.size(); ++gi) {
+    const HeapPicture::Group& g = p.groups[gi];
+    const MapLayout::Group& lg = l.groups[gi];
+    if (y < lg.rows_y || y >= lg.rows_y + float(lg.rows) * pitch) continue;
+    uint64_t row = uint64_t((y - lg.rows_y) / pitch);
+    if (y - lg.rows_y - float(row) * pitch >= v.row_h) return -1; // in the gap between rows
+    double s = double(row) * v.width + x;
+    if (s >= lg.length) return -1;
+    const double* st = l.start.data() + g.first;
+    size_t k = size_t(std::upper_bound(st, st + g.count, s) - st);
+    if (k == 0) return -1;
+    size_t i = g.first + k - 1;
+    if (s >= l.start[i] + l.width[i]) return -1;
+    return int64_t(i);
+  }
+  return -1;
+}
+
+} // namespace hv::views

@@ -1,0 +1,211 @@
+// chunk_map.cpp - the "Chunk map" window: every heap region as rows of chunks (chunk_layout.h
+// computes the rectangles; this file draws them, zooms, pans, hovers and selects).
+#include "palette.h"
+#include "views.h"
+
+#include "imgui.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+
+namespace hv::views {
+
+namespace {
+
+ImU32 col(uint32_t rgb, int alpha = 255) {
+  return IM_COL32((rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff, alpha);
+}
+
+bool same_view(const MapView& a, const MapView& b) {
+  return a.width == b.width && a.bpp == b.bpp && a.min_px == b.min_px && a.cells == b.cells &&
+         a.row_h == b.row_h;
+}
+
+void legend_entry(Paint p) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  ImVec2 at = ImGui::GetCursorScreenPos();
+  float h = ImGui::GetTextLineHeight();
+  dl->AddRectFilled(at, ImVec2(at.x + h, at.y + h), col(kPaintRgb[size_t(p)]));
+  dl->AddRect(at, ImVec2(at.x + h, at.y + h), IM_COL32(0, 0, 0, 255));
+  ImGui::Dummy(ImVec2(h, h));
+  ImGui::SameLine(0, 4);
+  ImGui::TextUnformatted(paint_name(p));
+}
+
+void draw_legend() {
+  static const Paint kOrder[] = {Paint::InUse,    Paint::Header, Paint::Slack, Paint::Tcache, Paint::Fast,
+                                 Paint::Unsorted, Paint::Small,  Paint::Large, Paint::Top,    Paint::Mmapped,
+                                 Paint::Fence,    Paint::InHand, Paint::Gap};
+  float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+  for (size_t i = 0; i < std::size(kOrder); ++i) {
+    if (i > 0) {
+      float next = ImGui::GetItemRectMax().x + 14 + ImGui::GetTextLineHeight() + 4 +
+                   ImGui::CalcTextSize(paint_name(kOrder[i])).x;
+      if (next < right) ImGui::SameLine(0, 14);
+    }
+    legend_entry(kOrder[i]);
+  }
+}
+
+void tooltip(const HeapPicture::Item& it) {
+  ImGui::BeginTooltip();
+  if (it.gap()) {
+    ImGui::Text("0x%" PRIx64 " - 0x%" PRIx64 ": not a chunk", it.addr, it.addr + it.size);
+    ImGui::TextDisabled("%s of heap metadata (heap_info, the arena) or alignment",
+                        human_bytes(it.size).c_str());
+  } else {
+    ImGui::Text("chunk 0x%" PRIx64 "  (user pointer 0x%" PRIx64 ")", it.addr, it.addr + 16);
+    ImGui::Text("size %" PRIu64 " (0x%" PRIx64 ")   %s %s", it.size, it.size, model::state_name(it.state),
+                bin_text(it.state, it.bin).c_str());
+    if (it.state == 0 || it.state == uint8_t(trace::ChunkState::Mmapped))
+      ImGui::Text("requested %" PRIu64 " bytes", it.req);
+    if (it.seq) ImGui::Text("allocated by event seq %" PRIu64, it.seq);
+    ImGui::Text("arena %u", it.arena);
+    ImGui::TextDisabled("click to inspect");
+  }
+  ImGui::EndTooltip();
+}
+
+} // namespace
+
+void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
+  const HeapPicture& pic = f.picture;
+  // Toolbar.
+  if (ImGui::Button("Fit")) s.fit_pending = true;
+  ImGui::SameLine();
+  if (ImGui::Button("-")) s.view.bpp *= 2;
+  ImGui::SameLine();
+  if (ImGui::Button("+")) s.view.bpp = std::max(1.0 / 16, s.view.bpp / 2);
+  ImGui::SameLine();
+  bool minw = s.view.min_px > 0;
+  if (ImGui::Checkbox("minimum width", &minw)) s.view.min_px = minw ? 3.0f : 0.0f;
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Give tiny chunks at least 3 pixels. Off: exact proportions; chunks smaller than\n"
+                      "a pixel are merged into pixels coloured by the state that holds most bytes.");
+  ImGui::SameLine();
+  if (ImGui::Checkbox("one cell per chunk", &s.view.cells)) s.fit_pending = !s.view.cells;
+  ImGui::SameLine();
+  ImGui::Checkbox("legend", &s.legend);
+  ImGui::SameLine();
+  if (s.view.cells)
+    ImGui::TextDisabled("cells: one per chunk");
+  else
+    ImGui::TextDisabled("%s per pixel",
+                        s.view.bpp >= 1 ? human_bytes(uint64_t(s.view.bpp)).c_str() : "< 1 byte");
+  if (s.legend) draw_legend();
+
+  ImVec2 avail = ImGui::GetContentRegionAvail();
+  if (avail.x < 50 || avail.y < 30) return;
+  ImGui::BeginChild("##map", avail, false, ImGuiWindowFlags_NoScrollWithMouse | ImGuiWindowFlags_NoMove);
+  float scrollbar = ImGui::GetStyle().ScrollbarSize;
+  MapView want = s.view;
+  want.width = std::max(40.0f, avail.x - scrollbar - 2);
+  if (s.fit_pending && pic.position != UINT64_MAX) {
+    want.bpp = fit_bpp(pic, want, avail.y - 4);
+    s.fit_pending = false;
+  }
+  s.view = want;
+  if (s.layout_position != pic.position || !same_view(s.layout_view, s.view)) {
+    layout_map(pic, s.view, &s.layout);
+    s.layout_position = pic.position;
+    s.layout_view = s.view;
+  }
+  ImVec2 origin = ImGui::GetCursorScreenPos(); // map y=0 at scroll 0
+  ImGui::Dummy(ImVec2(s.view.width, std::max(s.layout.height, 1.0f)));
+  float scroll = ImGui::GetScrollY();
+  ImGuiIO& io = ImGui::GetIO();
+  bool hovered = ImGui::IsWindowHovered();
+  float mx = io.MousePos.x - origin.x, my = io.MousePos.y - origin.y; // map coordinates
+
+  // Zoom with the wheel, keeping the point under the cursor at the same height.
+  if (hovered && io.MouseWheel != 0 && !s.view.cells) {
+    int64_t under = hit_test(pic, s.layout, s.view, mx, my);
+    double frac = 0; // where in that item the cursor is, as a fraction of its width
+    if (under >= 0) {
+      size_t gi = 0;
+      for (; gi < pic.groups.size(); ++gi)
+        if (size_t(under) < pic.groups[gi].first + pic.groups[gi].count) break;
+      const MapLayout::Group& lg = s.layout.groups[gi];
+      float pitch = s.view.row_h + s.view.row_gap;
+      double sp = double(uint64_t((my - lg.rows_y) / pitch)) * s.view.width + mx;
+      double w = s.layout.width[size_t(under)];
+      frac = w > 0 ? (sp - s.layout.start[size_t(under)]) / w : 0;
+    }
+    double factor = io.MouseWheel > 0 ? 1.0 / 1.25 : 1.25;
+    s.view.bpp = std::clamp(s.view.bpp * factor, 1.0 / 16, double(1ull << 40));
+    float screen_y = my - scroll;
+    layout_map(pic, s.view, &s.layout);
+    s.layout_view = s.view;
+    if (under >= 0) {
+      size_t gi = 0;
+      for (; gi < pic.groups.size(); ++gi)
+        if (size_t(under) < pic.groups[gi].first + pic.groups[gi].count) break;
+      const MapLayout::Group& lg = s.layout.groups[gi];
+      double sp = s.layout.start[size_t(under)] + frac * s.layout.width[size_t(under)];
+      float pitch = s.view.row_h + s.view.row_gap;
+      float y = lg.rows_y + float(uint64_t(sp / s.view.width)) * pitch + s.view.row_h / 2;
+      ImGui::SetScrollY(std::max(0.0f, y - screen_y));
+    }
+  }
+  // Pan: drag with any button (a left click without a drag selects).
+  for (int b = 0; b < 3; ++b)
+    if (hovered && ImGui::IsMouseDragging(b, 3.0f)) {
+      ImGui::SetScrollY(std::max(0.0f, scroll - io.MouseDelta.y));
+    }
+
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  float view_h = ImGui::GetWindowHeight();
+  visible_rects(pic, s.layout, s.view, scroll, scroll + view_h, &s.rects);
+  if (s.record_geometry) s.drawn.clear();
+  for (const MapRect& r : s.rects) {
+    ImVec2 a(origin.x + r.x0, origin.y + r.y0), b(origin.x + r.x1, origin.y + r.y1);
+    dl->AddRectFilled(a, b, col(kPaintRgb[size_t(r.paint)]));
+    if (r.first && r.x1 - r.x0 >= 4) dl->AddLine(a, ImVec2(a.x, b.y), IM_COL32(20, 20, 20, 255));
+    if (s.record_geometry && r.item >= 0) s.drawn.push_back({r.item, r.paint, a.x, a.y, b.x, b.y});
+  }
+  // Group titles.
+  for (size_t gi = 0; gi < pic.groups.size(); ++gi) {
+    const MapLayout::Group& lg = s.layout.groups[gi];
+    if (lg.y + s.view.title_h < scroll || lg.y > scroll + view_h) continue;
+    dl->AddText(ImVec2(origin.x + 2, origin.y + lg.y + 3), ImGui::GetColorU32(ImGuiCol_Text),
+                pic.groups[gi].title.c_str());
+  }
+  // Outlines: the chunks the current event changed, then the selection.
+  auto outline = [&](uint64_t addr, uint32_t rgb, float thick) {
+    int64_t i = pic.find(addr);
+    if (i < 0) return;
+    item_rects(pic, s.layout, s.view, size_t(i), &s.scratch);
+    for (const MapRect& r : s.scratch)
+      dl->AddRect(ImVec2(origin.x + r.x0 - 1, origin.y + r.y0 - 1),
+                  ImVec2(origin.x + r.x1 + 1, origin.y + r.y1 + 1), col(rgb), 0, 0, thick);
+  };
+  for (uint64_t a : f.changed)
+    if (a) outline(a, kHighlightRgb, 2);
+  if (c.selected) outline(c.selected, kSelectRgb, 2);
+  if (c.reveal && c.selected) {
+    int64_t i = pic.find(c.selected);
+    if (i >= 0) {
+      item_rects(pic, s.layout, s.view, size_t(i), &s.scratch);
+      if (!s.scratch.empty() && (s.scratch[0].y0 < scroll || s.scratch[0].y1 > scroll + view_h))
+        ImGui::SetScrollY(std::max(0.0f, s.scratch[0].y0 - view_h / 3));
+    }
+    c.reveal = false;
+  }
+
+  // Hover and click.
+  if (hovered) {
+    int64_t i = hit_test(pic, s.layout, s.view, mx, my);
+    if (i >= 0) {
+      tooltip(pic.items[size_t(i)]);
+      if (ImGui::IsMouseReleased(0) && io.MouseDragMaxDistanceSqr[0] < 9.0f && !pic.items[size_t(i)].gap())
+        c.selected = pic.items[size_t(i)].addr;
+    }
+  }
+  if (pic.items.empty())
+    dl->AddText(ImVec2(origin.x + 8, origin.y + 8), ImGui::GetColorU32(ImGuiCol_TextDisabled),
+                "The heap is empty at this position: step forward (Right arrow) or press End.");
+  ImGui::EndChild();
+}
+
+} // namespace hv::views

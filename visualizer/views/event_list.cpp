@@ -1,0 +1,235 @@
+// event_list.cpp - the "Events" window: every event in order (virtualized with ImGuiListClipper),
+// filterable by kind, address, size and thread; a click moves the replay to that event.
+#include "palette.h"
+#include "views.h"
+
+#include "event_text.h"
+
+#include "imgui.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdlib>
+
+namespace hv::views {
+
+namespace {
+
+struct Filter {
+  uint32_t kinds = session::kAllKinds;
+  bool has_addr = false, has_size = false, has_tid = false;
+  uint64_t addr = 0, size_lo = 0, size_hi = 0;
+  uint32_t tid = 0;
+};
+
+bool parse_u64(const char* s, uint64_t* v) {
+  while (*s == ' ')
+    ++s;
+  if (!*s) return false;
+  char* end = nullptr;
+  *v = strtoull(s, &end, 0);
+  while (end && *end == ' ')
+    ++end;
+  return end && *end == '\0';
+}
+
+// "" when the filter texts parse; else what is wrong.
+std::string make_filter(const EventListState& s, Filter* f) {
+  f->kinds = s.kinds;
+  if (s.addr_text[0]) {
+    if (!parse_u64(s.addr_text, &f->addr)) return "address: a number, e.g. 0x5555555592a0";
+    f->has_addr = true;
+  }
+  if (s.size_text[0]) {
+    std::string t = s.size_text;
+    size_t dash = t.find('-');
+    if (dash == std::string::npos) {
+      if (!parse_u64(t.c_str(), &f->size_lo)) return "size: N or MIN-MAX";
+      f->size_hi = f->size_lo;
+    } else if (!parse_u64(t.substr(0, dash).c_str(), &f->size_lo) ||
+               !parse_u64(t.substr(dash + 1).c_str(), &f->size_hi)) {
+      return "size: N or MIN-MAX";
+    }
+    f->has_size = true;
+  }
+  if (s.tid_text[0]) {
+    uint64_t t;
+    if (!parse_u64(s.tid_text, &t)) return "thread: a thread id";
+    f->tid = uint32_t(t);
+    f->has_tid = true;
+  }
+  return "";
+}
+
+bool touches(const session::Event& e, uint64_t a) {
+  if (e.addr == a || e.addr2 == a || (e.addr && e.addr - 16 == a) || (e.addr2 && e.addr2 - 16 == a))
+    return true;
+  if (e.addr && e.size && a >= e.addr && a < e.addr + e.size) return true;
+  if (e.type == trace::Ev::Split && a >= e.addr + e.size && a < e.addr + e.size + e.size2) return true;
+  return false;
+}
+
+bool matches(const session::Event& e, const Filter& f) {
+  if (!(session::kind_of(e) & f.kinds)) return false;
+  if (f.has_tid && e.tid != f.tid) return false;
+  if (f.has_addr && !touches(e, f.addr)) return false;
+  if (f.has_size &&
+      !((e.size >= f.size_lo && e.size <= f.size_hi) || (e.size2 >= f.size_lo && e.size2 <= f.size_hi)))
+    return false;
+  return true;
+}
+
+// Advances a running filter scan for about `budget_ms`.
+void scan(session::Document& doc, EventListState& s, const Filter& f, double budget_ms) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<session::Event> buf;
+  session::EventIndex& ix = doc.index();
+  while (s.scan_next < ix.size()) {
+    uint64_t g = s.scan_next / session::EventIndex::kGroup;
+    if (!(ix.group_kinds(g) & f.kinds)) {
+      s.scan_next = (g + 1) * session::EventIndex::kGroup;
+      continue;
+    }
+    ix.read(s.scan_next, session::EventIndex::kGroup - s.scan_next % session::EventIndex::kGroup, &buf);
+    if (buf.empty()) break;
+    for (size_t k = 0; k < buf.size(); ++k)
+      if (matches(buf[k], f)) s.matches.push_back(s.scan_next + k);
+    s.scan_next += buf.size();
+    if (std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() > budget_ms)
+      break;
+  }
+  s.scanning = s.scan_next < ix.size();
+}
+
+} // namespace
+
+void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
+  session::Document& doc = f.doc;
+  session::EventIndex& ix = doc.index();
+  bool changed = false;
+  // Filter bar.
+  if (ImGui::Button("Kinds...")) ImGui::OpenPopup("kinds");
+  if (ImGui::BeginPopup("kinds")) {
+    if (ImGui::SmallButton("all")) s.kinds = session::kAllKinds, changed = true;
+    ImGui::SameLine();
+    if (ImGui::SmallButton("none")) s.kinds = 0, changed = true;
+    ImGui::SameLine();
+    if (ImGui::SmallButton("API calls")) s.kinds = session::kKindAlloc | session::kKindFree, changed = true;
+    for (int k = 0; k < session::kKindCount; ++k) {
+      bool on = s.kinds & (1u << k);
+      if (ImGui::Checkbox(session::kind_name(k), &on)) {
+        s.kinds = on ? (s.kinds | (1u << k)) : (s.kinds & ~(1u << k));
+        changed = true;
+      }
+    }
+    ImGui::EndPopup();
+  }
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(150);
+  changed |= ImGui::InputTextWithHint("##addr", "address", s.addr_text, sizeof s.addr_text);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(100);
+  changed |= ImGui::InputTextWithHint("##size", "size or a-b", s.size_text, sizeof s.size_text);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(80);
+  changed |= ImGui::InputTextWithHint("##tid", "thread", s.tid_text, sizeof s.tid_text);
+  ImGui::SameLine();
+  if (ImGui::Button("Clear")) {
+    s.kinds = session::kAllKinds;
+    s.addr_text[0] = s.size_text[0] = s.tid_text[0] = '\0';
+    changed = true;
+  }
+  Filter flt;
+  s.error = make_filter(s, &flt);
+  bool want_filter =
+      s.error.empty() && (flt.kinds != session::kAllKinds || flt.has_addr || flt.has_size || flt.has_tid);
+  if (changed || want_filter != s.filtered) {
+    s.filtered = want_filter;
+    s.matches.clear();
+    s.scan_next = 0;
+    s.scanning = want_filter;
+    s.window_first = UINT64_MAX;
+  }
+  if (s.scanning) scan(doc, s, flt, 6.0);
+  ImGui::SameLine();
+  if (!s.error.empty())
+    ImGui::TextColored(ImVec4(0.94f, 0.33f, 0.31f, 1), "%s", s.error.c_str());
+  else if (s.filtered)
+    ImGui::TextDisabled("%zu match%s%s", s.matches.size(), s.matches.size() == 1 ? "" : "es",
+                        s.scanning ? " so far (searching...)" : "");
+  else
+    ImGui::TextDisabled("%" PRIu64 " events", ix.size());
+
+  uint64_t rows = s.filtered ? s.matches.size() : ix.size();
+  uint64_t current = doc.position() ? doc.position() - 1 : UINT64_MAX; // the last applied event
+  ImGuiTableFlags tf = ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
+                       ImGuiTableFlags_Resizable | ImGuiTableFlags_SizingFixedFit;
+  if (!ImGui::BeginTable("##events", 6, tf, ImGui::GetContentRegionAvail())) return;
+  ImGui::TableSetupScrollFreeze(0, 1);
+  ImGui::TableSetupColumn("#");
+  ImGui::TableSetupColumn("seq");
+  ImGui::TableSetupColumn("time");
+  ImGui::TableSetupColumn("thread");
+  ImGui::TableSetupColumn("arena");
+  ImGui::TableSetupColumn("event", ImGuiTableColumnFlags_WidthStretch);
+  ImGui::TableHeadersRow();
+  float row_h = ImGui::GetTextLineHeightWithSpacing();
+  if (s.follow_position != doc.position() && current != UINT64_MAX) {
+    // Keep the current event in view when the position moves (not while the user scrolls).
+    uint64_t row = current;
+    if (s.filtered)
+      row = uint64_t(std::lower_bound(s.matches.begin(), s.matches.end(), current) - s.matches.begin());
+    float y = float(row) * row_h, sy = ImGui::GetScrollY(), wh = ImGui::GetWindowHeight() - 2 * row_h;
+    if (y < sy || y > sy + wh) ImGui::SetScrollY(std::max(0.0f, y - wh / 2));
+    s.follow_position = doc.position();
+  }
+  ImGuiListClipper clip;
+  clip.Begin(int(std::min<uint64_t>(rows, INT32_MAX)), row_h);
+  while (clip.Step()) {
+    uint64_t first = uint64_t(clip.DisplayStart), n = uint64_t(clip.DisplayEnd - clip.DisplayStart);
+    if (s.window_first != first || s.window.size() != n) {
+      s.window.clear();
+      if (!s.filtered)
+        ix.read(first, n, &s.window);
+      else
+        for (uint64_t k = first; k < first + n && k < s.matches.size(); ++k)
+          s.window.push_back(ix.at(s.matches[k]));
+      s.window_first = first;
+    }
+    for (uint64_t k = 0; k < n && k < s.window.size(); ++k) {
+      uint64_t i = s.filtered ? s.matches[first + k] : first + k;
+      const session::Event& e = s.window[k];
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      char label[32];
+      snprintf(label, sizeof label, "%" PRIu64, i);
+      bool is_current = i == current;
+      if (ImGui::Selectable(label, is_current, ImGuiSelectableFlags_SpanAllColumns)) c.seek = int64_t(i + 1);
+      ImGui::TableNextColumn();
+      ImGui::Text("%" PRIu64, e.seq);
+      ImGui::TableNextColumn();
+      ImGui::Text("%.3f ms", double(e.ts - std::min(e.ts, ix.first_ts())) / 1e6);
+      ImGui::TableNextColumn();
+      ImGui::Text("%u", e.tid);
+      ImGui::TableNextColumn();
+      ImGui::Text("%u", e.arena);
+      ImGui::TableNextColumn();
+      bool err = e.type == trace::Ev::Error;
+      if (err) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.94f, 0.33f, 0.31f, 1));
+      if (e.type == trace::Ev::Mark) {
+        // Labels are not kept in the row copies; the index has them.
+        const auto& marks = ix.marks();
+        auto it = std::lower_bound(marks.begin(), marks.end(), i,
+                                   [](const session::MarkInfo& m, uint64_t v) { return m.index < v; });
+        ImGui::Text("mark \"%s\"", it != marks.end() && it->index == i ? it->label.c_str() : "?");
+      } else {
+        ImGui::TextUnformatted(trace::event_fields_text(e).c_str());
+      }
+      if (err) ImGui::PopStyleColor();
+    }
+  }
+  ImGui::EndTable();
+}
+
+} // namespace hv::views

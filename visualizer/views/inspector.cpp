@@ -1,0 +1,140 @@
+// inspector.cpp - the "Chunk" window: the selected chunk's header fields and flags, prev_size,
+// usable versus requested bytes, its bin and neighbours, and every event that touched it.
+#include "palette.h"
+#include "views.h"
+
+#include "event_text.h"
+
+#include "imgui.h"
+
+#include <chrono>
+#include <cinttypes>
+
+namespace hv::views {
+
+namespace {
+
+bool prev_free_in_bins(uint8_t state) { // the next chunk's P bit is clear only for these
+  return state == 3 || state == 4 || state == 5;
+}
+
+void neighbour(const char* what, const HeapPicture& pic, int64_t i, Cursor& c) {
+  ImGui::TextDisabled("%s", what);
+  ImGui::SameLine(90);
+  if (i < 0 || size_t(i) >= pic.items.size()) {
+    ImGui::TextDisabled("none (region edge)");
+    return;
+  }
+  const HeapPicture::Item& it = pic.items[size_t(i)];
+  if (it.gap()) {
+    ImGui::TextDisabled("not a chunk (%s)", human_bytes(it.size).c_str());
+    return;
+  }
+  char label[96];
+  snprintf(label, sizeof label, "0x%" PRIx64 "  %" PRIu64 " B  %s##%s", it.addr, it.size,
+           model::state_name(it.state), what);
+  if (ImGui::SmallButton(label)) {
+    c.selected = it.addr;
+    c.reveal = true;
+  }
+}
+
+// Scans the trace for the events touching [addr, addr + 16] (chunk start or user pointer), for
+// about budget_ms per frame.
+void scan_history(session::Document& doc, InspectorState& s, double budget_ms) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<session::Event> buf;
+  session::EventIndex& ix = doc.index();
+  uint64_t a = s.history_addr;
+  while (s.scan_next < ix.size() && s.history.size() < 5000) {
+    ix.read(s.scan_next, session::EventIndex::kGroup, &buf);
+    if (buf.empty()) break;
+    for (size_t k = 0; k < buf.size(); ++k) {
+      const session::Event& e = buf[k];
+      bool hit = e.addr == a || e.addr == a + 16 || e.addr2 == a || e.addr2 == a + 16 ||
+                 (e.type == trace::Ev::Split && e.addr + e.size == a);
+      if (hit) s.history.push_back(s.scan_next + k);
+    }
+    s.scan_next += buf.size();
+    if (std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() > budget_ms)
+      break;
+  }
+  s.scanning = s.scan_next < ix.size() && s.history.size() < 5000;
+}
+
+} // namespace
+
+void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
+  const HeapPicture& pic = f.picture;
+  if (!c.selected) {
+    ImGui::TextDisabled("Click a chunk on the map, in the bins, or in the events to inspect it.");
+    return;
+  }
+  int64_t i = pic.find(c.selected);
+  if (i < 0) {
+    ImGui::Text("0x%" PRIx64 ": no chunk starts here at this event", c.selected);
+    ImGui::TextDisabled("(it was merged, unmapped or not yet allocated)");
+  } else {
+    const HeapPicture::Item& it = pic.items[size_t(i)];
+    const HeapPicture::Item* prev = i > 0 ? &pic.items[size_t(i - 1)] : nullptr;
+    if (prev && (prev->gap() || prev->addr + prev->size != it.addr)) prev = nullptr;
+    bool mmapped = it.state == uint8_t(trace::ChunkState::Mmapped);
+    bool p_bit = mmapped ? false : !(prev && prev_free_in_bins(prev->state));
+    if (!prev && !mmapped) p_bit = true; // the first chunk of a heap always has P set
+    bool a_bit = it.arena != 0;
+    ImGui::Text("chunk 0x%" PRIx64, it.addr);
+    ImGui::SameLine();
+    ImGui::TextDisabled("user pointer 0x%" PRIx64, it.addr + 16);
+    ImGui::Separator();
+    ImGui::Text("state      %s %s", model::state_name(it.state), bin_text(it.state, it.bin).c_str());
+    ImGui::Text("size field 0x%" PRIx64 " = %" PRIu64 " | %s%s%s",
+                it.size | (a_bit ? 4 : 0) | (mmapped ? 2 : 0) | (p_bit ? 1 : 0), it.size, a_bit ? "A" : "-",
+                mmapped ? "M" : "-", p_bit ? "P" : "-");
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("A: non-main arena   M: mmapped   P: previous chunk in use\n"
+                        "(P is clear only when the previous chunk is free in the unsorted,\n"
+                        "small or large bins; tcache and fastbin chunks count as in use)");
+    if (!p_bit && prev)
+      ImGui::Text("prev_size  %" PRIu64 " (the free chunk before)", prev->size);
+    else
+      ImGui::TextDisabled("prev_size  unused (belongs to the previous chunk's data)");
+    if (it.state == 0 || mmapped) {
+      uint64_t usable = mmapped ? it.size - 16 : it.size - 8;
+      ImGui::Text("requested  %" PRIu64 " B", it.req);
+      ImGui::Text("usable     %" PRIu64 " B  (slack %" PRIu64 " B, overhead %.0f%%)", usable,
+                  usable > it.req ? usable - it.req : 0,
+                  it.size ? 100.0 * double(it.size - it.req) / double(it.size) : 0.0);
+    }
+    if (it.seq) ImGui::Text("allocated  by event seq %" PRIu64, it.seq);
+    ImGui::Text("arena      %u", it.arena);
+    ImGui::Separator();
+    neighbour("previous", pic, i - 1, c);
+    neighbour("next", pic, i + 1 < int64_t(pic.items.size()) ? i + 1 : -1, c);
+  }
+  ImGui::Separator();
+  if (s.history_addr != c.selected) {
+    s.history_addr = c.selected;
+    s.history.clear();
+    s.scan_next = 0;
+    s.scanning = true;
+  }
+  if (s.scanning) scan_history(f.doc, s, 4.0);
+  ImGui::Text("History of 0x%" PRIx64 ": %zu event%s%s", s.history_addr, s.history.size(),
+              s.history.size() == 1 ? "" : "s", s.scanning ? " (searching...)" : "");
+  uint64_t current = f.doc.position() ? f.doc.position() - 1 : UINT64_MAX;
+  if (ImGui::BeginChild("##history", ImVec2(0, 0), true)) {
+    ImGuiListClipper clip;
+    clip.Begin(int(s.history.size()));
+    while (clip.Step())
+      for (int k = clip.DisplayStart; k < clip.DisplayEnd; ++k) {
+        uint64_t ev = s.history[size_t(k)];
+        session::Event e = f.doc.index().at(ev);
+        char label[200];
+        snprintf(label, sizeof label, "#%" PRIu64 "  %s", ev, trace::event_fields_text(e).c_str());
+        if (ImGui::Selectable(label, ev == current)) c.seek = int64_t(ev + 1);
+      }
+  }
+  ImGui::EndChild();
+}
+
+} // namespace hv::views

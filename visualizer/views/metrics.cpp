@@ -1,0 +1,56 @@
+// metrics.cpp - the "Metrics" window: the heap's numbers at the current event, with the trace's
+// peaks.
+#include "views.h"
+
+#include "imgui.h"
+
+#include <cinttypes>
+
+namespace hv::views {
+
+void draw_metrics(const Frame& f) {
+  const model::Replay& r = f.doc.replay();
+  const model::HeapModel& m = r.model();
+  model::Metrics x = m.metrics();
+  auto row = [](const char* name, const std::string& value, const char* help) {
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    ImGui::TextUnformatted(name);
+    if (help && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", help);
+    ImGui::TableNextColumn();
+    ImGui::TextUnformatted(value.c_str());
+  };
+  char b[64];
+  if (!ImGui::BeginTable("##metrics", 2, ImGuiTableFlags_RowBg)) return;
+  ImGui::TableSetupColumn("name", ImGuiTableColumnFlags_WidthFixed, 150);
+  ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
+  snprintf(b, sizeof b, "%s (peak %s)", human_bytes(x.heap_bytes).c_str(),
+           human_bytes(r.peak_heap()).c_str());
+  row("footprint", b, "heap regions (sbrk heap, mmapped heaps) plus mmapped chunks");
+  snprintf(b, sizeof b, "%s (peak %s)", human_bytes(x.live_bytes).c_str(),
+           human_bytes(r.peak_live()).c_str());
+  row("live requested", b, "bytes the program asked for and has not freed");
+  row("free in bins", human_bytes(x.free_bytes),
+      "chunks in the tcache, fast, unsorted, small and large bins (not top)");
+  row("largest free", human_bytes(x.largest_free), "the largest chunk in any bin");
+  snprintf(b, sizeof b, "%.1f %%", 100.0 * x.fragmentation());
+  row("external fragmentation", b, "1 - largest free / total free");
+  snprintf(b, sizeof b, "%.1f %%",
+           x.heap_bytes
+               ? 100.0 * double(x.heap_bytes - std::min(x.heap_bytes, x.live_bytes)) / double(x.heap_bytes)
+               : 0.0);
+  row("overhead", b, "footprint not holding requested bytes: headers, slack, free chunks, top");
+  snprintf(b, sizeof b, "%" PRIu64 " (%" PRIu64 " in use)", x.chunks, x.in_use);
+  row("chunks", b, "chunk records of every state, top and fenceposts included");
+  if (m.errors()) {
+    snprintf(b, sizeof b, "%" PRIu64, m.errors());
+    row("heap errors", b, "errors the allocator detected up to this event");
+  }
+  if (m.anomalies()) {
+    snprintf(b, sizeof b, "%" PRIu64, m.anomalies());
+    row("replay anomalies", b, m.first_anomaly().c_str());
+  }
+  ImGui::EndTable();
+}
+
+} // namespace hv::views

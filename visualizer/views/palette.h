@@ -1,0 +1,39 @@
+// palette.h - the colour of every Paint of the chunk map (and the curves), in one place.
+//
+// Owns: the RGB values the legend explains and the pixel tests check (they read them from here
+// through `heapviz shot --geometry`, never from a copy). Must not: depend on ImGui (colours are
+// plain 0xRRGGBB; views convert them).
+#pragma once
+
+#include "chunk_layout.h"
+
+#include <cstdint>
+
+namespace hv::views {
+
+// Chosen to stay apart for the common colour-vision deficiencies: bins are blues/cyans/purples,
+// in-use is orange, top is green, errors are red.
+inline constexpr uint32_t kPaintRgb[size_t(Paint::Count)] = {
+    0xE8873A, // InUse: orange
+    0x8A4B1C, // Header: dark brown
+    0xF5D49A, // Slack: pale orange
+    0x4FC3F7, // Tcache: light blue
+    0x26A69A, // Fast: teal
+    0xB39DDB, // Unsorted: lavender
+    0x5C6BC0, // Small: indigo
+    0x8E24AA, // Large: purple
+    0x66BB6A, // Top: green
+    0x9E9E9E, // Fence: grey
+    0xD4A017, // Mmapped: gold
+    0xEF5350, // InHand: red (only ever seen in the middle of a call)
+    0x3A3A3A, // Gap: dark grey
+};
+inline constexpr uint32_t kHighlightRgb = 0xFFEB3B; // chunks the current event changed
+inline constexpr uint32_t kSelectRgb = 0xFFFFFF;    // the selected chunk
+inline constexpr uint32_t kCurveHeapRgb = 0x66BB6A;
+inline constexpr uint32_t kCurveLiveRgb = 0xE8873A;
+inline constexpr uint32_t kCurveFragRgb = 0xB39DDB;
+inline constexpr uint32_t kMarkRgb = 0xFFEB3B;
+inline constexpr uint32_t kErrorRgb = 0xEF5350;
+
+} // namespace hv::views

@@ -1,0 +1,167 @@
+// timeline.cpp - the "Timeline" window: step, play, jump by kind, the scrubber, and the curves
+// of heap footprint, live bytes and fragmentation over the whole trace with the marks.
+#include "palette.h"
+#include "views.h"
+
+#include "imgui.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+
+namespace hv::views {
+
+namespace {
+
+ImU32 col(uint32_t rgb, int alpha = 255) {
+  return IM_COL32((rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff, alpha);
+}
+
+// Resamples the document's series to one value per pixel column (the maximum in it, so peaks
+// stay visible); columns without a point carry the previous one.
+void resample(const std::vector<session::SeriesPoint>& pts, uint64_t total, int width, TimelineState& s) {
+  s.heap.assign(size_t(width), -1);
+  s.live.assign(size_t(width), -1);
+  s.frag.assign(size_t(width), -1);
+  if (pts.empty() || total == 0) return;
+  for (const session::SeriesPoint& x : pts) {
+    size_t px = std::min(size_t(width) - 1, size_t(double(x.pos) / double(total) * (width - 1)));
+    s.heap[px] = std::max(s.heap[px], float(x.heap));
+    s.live[px] = std::max(s.live[px], float(x.live));
+    s.frag[px] = std::max(s.frag[px], x.frag);
+  }
+  for (auto* v : {&s.heap, &s.live, &s.frag}) {
+    float last = 0;
+    for (float& y : *v) {
+      if (y < 0) y = last;
+      last = y;
+    }
+  }
+}
+
+} // namespace
+
+void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
+  session::Document& doc = f.doc;
+  uint64_t total = doc.events(), pos = doc.position();
+  // Transport.
+  if (ImGui::Button("|<")) c.seek = 0;
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("first event (Home)");
+  ImGui::SameLine();
+  if (ImGui::Button("<")) c.seek = pos > 0 ? int64_t(pos - 1) : 0;
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("step back one event (Left)");
+  ImGui::SameLine();
+  if (ImGui::Button(c.playing ? "Pause" : "Play ", ImVec2(50, 0))) c.playing = !c.playing;
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("play / pause (Space)");
+  ImGui::SameLine();
+  if (ImGui::Button(">")) c.seek = int64_t(std::min(total, pos + 1));
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("step forward one event (Right)");
+  ImGui::SameLine();
+  if (ImGui::Button(">|")) c.seek = int64_t(total);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("last event (End)");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(140);
+  ImGui::SliderFloat("##speed", &c.speed, 1, 1e6, "%.0f events/s", ImGuiSliderFlags_Logarithmic);
+  ImGui::SameLine(0, 20);
+  ImGui::TextUnformatted("jump to");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(90);
+  if (ImGui::BeginCombo("##kind", session::kind_name(s.jump_kind))) {
+    for (int k = 0; k < session::kKindCount; ++k)
+      if (ImGui::Selectable(session::kind_name(k), k == s.jump_kind)) s.jump_kind = k;
+    ImGui::EndCombo();
+  }
+  ImGui::SameLine();
+  uint32_t mask = 1u << s.jump_kind;
+  if (ImGui::Button("prev")) {
+    // The current event is index pos-1; the previous one of the kind is before it.
+    int64_t i = pos >= 2 ? doc.index().find_prev(pos - 2, mask) : -1;
+    if (i >= 0) c.seek = i + 1;
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("next")) {
+    int64_t i = doc.index().find_next(pos, mask);
+    if (i >= 0) c.seek = i + 1;
+  }
+  ImGui::SameLine(0, 20);
+  ImGui::Text("event %" PRIu64 " of %" PRIu64, pos, total);
+
+  // Scrubber.
+  ImGui::SetNextItemWidth(-1);
+  uint64_t v = pos, lo = 0, hi = total;
+  if (ImGui::SliderScalar("##scrub", ImGuiDataType_U64, &v, &lo, &hi, "%llu") && v != pos)
+    c.seek = int64_t(v);
+
+  // Curves.
+  ImVec2 avail = ImGui::GetContentRegionAvail();
+  float h = std::max(30.0f, avail.y - 4);
+  int w = int(std::max(50.0f, avail.x));
+  ImVec2 p0 = ImGui::GetCursorScreenPos();
+  ImGui::InvisibleButton("##curves", ImVec2(float(w), h));
+  bool hovered = ImGui::IsItemHovered();
+  if (ImGui::IsItemActive() && total) {
+    float fx = std::clamp((ImGui::GetIO().MousePos.x - p0.x) / float(w), 0.0f, 1.0f);
+    c.seek = int64_t(double(fx) * double(total) + 0.5);
+  }
+  const auto& samples = doc.series();
+  if (s.curves_width != float(w) || s.curves_samples != samples.size()) {
+    resample(samples, total, w, s);
+    s.curves_width = float(w);
+    s.curves_samples = samples.size();
+  }
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddRectFilled(p0, ImVec2(p0.x + float(w), p0.y + h), IM_COL32(25, 25, 28, 255));
+  float peak = 1;
+  for (float x : s.heap)
+    peak = std::max(peak, x);
+  auto plot = [&](const std::vector<float>& ys, float scale, uint32_t rgb) {
+    ImVec2 prev;
+    for (int x = 0; x < w; ++x) {
+      ImVec2 pt(p0.x + float(x), p0.y + h - 2 - ys[size_t(x)] / scale * (h - 16));
+      if (x > 0) dl->AddLine(prev, pt, col(rgb), 1.5f);
+      prev = pt;
+    }
+  };
+  if (!s.heap.empty()) {
+    plot(s.frag, 1.0f, kCurveFragRgb);
+    plot(s.heap, peak, kCurveHeapRgb);
+    plot(s.live, peak, kCurveLiveRgb);
+  }
+  // Marks, their labels staggered over a few lines when they would overlap.
+  float line_end[3] = {-1e9f, -1e9f, -1e9f};
+  float lh = ImGui::GetTextLineHeight();
+  for (const session::MarkInfo& m : doc.index().marks()) {
+    float x = p0.x + float(double(m.index + 1) / double(std::max<uint64_t>(total, 1))) * float(w - 1);
+    dl->AddLine(ImVec2(x, p0.y), ImVec2(x, p0.y + h), col(kMarkRgb, 110));
+    int line = 0;
+    while (line < 2 && line_end[line] > x)
+      ++line;
+    if (line_end[line] > x) continue; // no room: the line alone marks it
+    dl->AddText(ImVec2(x + 2, p0.y + 1 + float(line) * lh), col(kMarkRgb), m.label.c_str());
+    line_end[line] = x + 6 + ImGui::CalcTextSize(m.label.c_str()).x;
+  }
+  // Current position.
+  if (total) {
+    float x = p0.x + float(double(pos) / double(total)) * float(w - 1);
+    dl->AddLine(ImVec2(x, p0.y), ImVec2(x, p0.y + h), IM_COL32(255, 255, 255, 255), 2);
+  }
+  // Key, at the bottom right.
+  std::string heap_part = std::string("heap (peak ") + human_bytes(uint64_t(peak)) + ")";
+  ImVec2 ks = ImGui::CalcTextSize((heap_part + "   live   fragmentation (0-100%)").c_str());
+  float kx = p0.x + float(w) - ks.x - 6, ky = p0.y + h - ks.y - 2;
+  dl->AddRectFilled(ImVec2(kx - 4, ky - 1), ImVec2(kx + ks.x + 4, ky + ks.y + 1), IM_COL32(25, 25, 28, 220));
+  dl->AddText(ImVec2(kx, ky), col(kCurveHeapRgb), heap_part.c_str());
+  float x2 = kx + ImGui::CalcTextSize((heap_part + "   ").c_str()).x;
+  dl->AddText(ImVec2(x2, ky), col(kCurveLiveRgb), "live");
+  x2 += ImGui::CalcTextSize("live   ").x;
+  dl->AddText(ImVec2(x2, ky), col(kCurveFragRgb), "fragmentation (0-100%)");
+  if (hovered && total) {
+    float fx = std::clamp((ImGui::GetIO().MousePos.x - p0.x) / float(w), 0.0f, 1.0f);
+    size_t px = size_t(fx * float(w - 1));
+    ImGui::SetTooltip("event %" PRIu64 "\nheap %s, live %s, fragmentation %.0f%%\nclick or drag to seek",
+                      uint64_t(double(fx) * double(total)), human_bytes(uint64_t(s.heap[px])).c_str(),
+                      human_bytes(uint64_t(s.live[px])).c_str(), 100.0 * s.frag[px]);
+  }
+}
+
+} // namespace hv::views

@@ -1,0 +1,100 @@
+// views.h - the app's windows, one file each (views/<window>.cpp), and the state each keeps.
+//
+// Every view reads the document (the replay at the current position, the event index) and
+// writes nothing back but user intent into Cursor: a position to seek to, a chunk to select,
+// play/pause. The app applies the intent after the frame.
+// Must not: change the model, open files, or talk to GLFW (app/ does).
+#pragma once
+
+#include "chunk_layout.h"
+#include "document.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hv::views {
+
+// User intent, shared by the views and applied by the app.
+struct Cursor {
+  int64_t seek = -1;     // position to move to (-1: none)
+  uint64_t selected = 0; // chunk address of the selected chunk (0: none)
+  bool reveal = false;   // scroll the map so that the selection is visible
+  bool playing = false;
+  float speed = 20; // events per second while playing
+};
+
+// The heap picture at the current position, shared by the map, the inspector and the bins.
+struct Frame {
+  session::Document& doc;
+  const HeapPicture& picture;
+  // Chunks the last applied event changed (chunk addresses), to highlight.
+  uint64_t changed[2];
+};
+
+struct ChunkMapState {
+  MapView view;
+  MapLayout layout;
+  uint64_t layout_position = UINT64_MAX; // the picture position the layout was made for
+  MapView layout_view;
+  bool fit_pending = true; // zoom to fit on the next frame
+  float scroll_y = 0;
+  bool legend = true;
+  std::vector<MapRect> rects, scratch;
+  // For `heapviz shot --geometry`: where the last frame drew each visible item (screen pixels).
+  bool record_geometry = false;
+  struct Drawn {
+    int32_t item;
+    Paint paint;
+    float x0, y0, x1, y1;
+  };
+  std::vector<Drawn> drawn;
+};
+void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c);
+
+struct TimelineState {
+  int jump_kind = 0;                   // bit index of session::Kind
+  std::vector<float> heap, live, frag; // curves resampled to the plot's width
+  float curves_width = 0;
+  uint64_t curves_samples = 0;
+};
+void draw_timeline(const Frame& f, TimelineState& s, Cursor& c);
+
+struct EventListState {
+  uint32_t kinds = session::kAllKinds;
+  char addr_text[32] = "";
+  char size_text[32] = "";
+  char tid_text[16] = "";
+  bool filtered = false;         // a filter is set (else every event is listed)
+  std::vector<uint64_t> matches; // event indices, when filtered
+  uint64_t scan_next = 0;        // the filter scan's progress
+  bool scanning = false;
+  uint64_t follow_position = UINT64_MAX; // scroll to the current event when it changes
+  std::vector<session::Event> window;    // decoded rows
+  uint64_t window_first = UINT64_MAX;
+  std::string error;
+};
+void draw_event_list(const Frame& f, EventListState& s, Cursor& c);
+
+struct InspectorState {
+  uint64_t history_addr = 0;     // the chunk whose history is listed
+  std::vector<uint64_t> history; // event indices touching it
+  uint64_t scan_next = 0;
+  bool scanning = false;
+};
+void draw_inspector(const Frame& f, InspectorState& s, Cursor& c);
+
+struct BinsState {
+  int arena = 0;
+};
+void draw_bins(const Frame& f, BinsState& s, Cursor& c);
+
+void draw_arenas(const Frame& f, Cursor& c);
+void draw_metrics(const Frame& f);
+
+// Shared formatting.
+std::string human_bytes(uint64_t v);              // "1.5 KiB"
+std::string bin_text(uint8_t state, uint8_t bin); // "tcache[1]", "small[5]", "" when not binned
+uint32_t changed_chunks(const session::Event* e, uint64_t out[2]); // chunk addresses an event changed
+
+} // namespace hv::views
