@@ -1,7 +1,8 @@
 // flat_map.h - an open-addressing hash map keyed by a 64-bit address, for the replay hot loop.
 //
 // Owns: linear probing over one flat array (load <= 1/2), backward-shift deletion (no
-// tombstones), so a copy is one vector copy (checkpoints) and lookups touch one cache line.
+// tombstones), so lookups touch one cache line; for_each_in_probe_order() and reset() let a
+// checkpoint keep only the elements and rebuild the identical table.
 // V must have a `uint64_t addr` member; addr 0 marks an empty slot (callers never store 0).
 // Must not: allocate per element, or be used where iteration order matters.
 #pragma once
@@ -69,10 +70,26 @@ public:
     --size_;
   }
 
-  void clear() {
-    slots_.assign(16, V{});
-    mask_ = 15;
-    shift_ = 60;
+  void clear() { reset(16); }
+
+  // Visits the elements slot by slot, starting after an empty slot and wrapping around: inserted
+  // in this order into an empty table of the same capacity (reset()), every element lands in the
+  // slot it has here (each slot between its home and its place is filled before it), so a table
+  // can be saved without its empty slots and rebuilt identically, iteration order included.
+  template <class F> void for_each_in_probe_order(F&& f) const {
+    size_t start = 0;
+    while (slots_[start].addr)
+      ++start; // the load is at most 1/2: there is an empty slot
+    for (size_t k = 1; k <= mask_; ++k) {
+      const V& s = slots_[(start + k) & mask_];
+      if (s.addr) f(s);
+    }
+  }
+  // Empties the table and gives it `capacity` slots (a power of two, at least 16).
+  void reset(size_t capacity) {
+    slots_.assign(capacity, V{});
+    mask_ = capacity - 1;
+    shift_ = 64 - __builtin_ctzll(capacity);
     size_ = 0;
   }
 
@@ -86,10 +103,7 @@ private:
   void rehash(size_t n) {
     std::vector<V> old;
     old.swap(slots_);
-    slots_.assign(n, V{});
-    mask_ = n - 1;
-    shift_ = 64 - __builtin_ctzll(n);
-    size_ = 0;
+    reset(n);
     for (const V& s : old)
       if (s.addr) {
         bool c;

@@ -125,7 +125,7 @@ std::optional<Mismatch> verify_snapshot(const HeapModel& m, const Snapshot& s) {
 }
 
 // ---- HeapModel ------------------------------------------------------------------------------
-HeapModel::HeapModel() : tops_(1, 0) {}
+HeapModel::HeapModel() = default;
 
 void HeapModel::anomaly(const Event& e, const char* fmt, ...) {
   if (anomalies_++ > 0) return;
@@ -516,6 +516,76 @@ void HeapModel::apply(const Event& e) {
     break;
   default:
     break; // mmap, munmap, trim, mark, stack: annotations
+  }
+}
+
+// ---- Checkpoints -----------------------------------------------------------------------------
+// A saved chunk record: addr (8 bytes as is: records in probe order have unrelated addresses),
+// then varints: size, req, seq - the previous record's seq (zigzag), arena << 4 | state, and
+// the bin byte. Chunk sizes, requests and bins are small, seqs of live chunks close together.
+static inline uint8_t* put_varint(uint8_t* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = uint8_t(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = uint8_t(v);
+  return p;
+}
+
+static inline const uint8_t* get_varint(const uint8_t* p, uint64_t& v) {
+  uint64_t r = 0;
+  for (unsigned sh = 0;; sh += 7) {
+    uint8_t b = *p++;
+    r |= uint64_t(b & 0x7f) << sh;
+    if (!(b & 0x80)) break;
+  }
+  v = r;
+  return p;
+}
+
+static constexpr size_t kMaxSavedChunk = 8 + 4 * 10 + 5 + 1; // addr, 4 varints (one <= 5 bytes), bin
+
+HeapModel::Saved HeapModel::save(std::vector<uint8_t>& scratch) const {
+  Saved s{static_cast<const HeapModelState&>(*this), chunks_.capacity(), chunks_.size(), {}};
+  if (scratch.size() < s.count * kMaxSavedChunk) scratch.resize(s.count * kMaxSavedChunk);
+  uint8_t* p = scratch.data();
+  uint64_t prev_seq = 0;
+  chunks_.for_each_in_probe_order([&](const Chunk& c) {
+    __builtin_memcpy(p, &c.addr, 8);
+    p = put_varint(p + 8, c.size);
+    p = put_varint(p, c.req);
+    uint64_t d = c.seq - prev_seq;
+    p = put_varint(p, (d << 1) ^ uint64_t(int64_t(d) >> 63));
+    prev_seq = c.seq;
+    p = put_varint(p, uint64_t(c.arena) << 4 | c.state); // states are < 16
+    *p++ = c.bin;
+  });
+  s.chunks.assign(scratch.data(), p);
+  return s;
+}
+
+void HeapModel::restore(const Saved& s) {
+  static_cast<HeapModelState&>(*this) = s.state;
+  chunks_.reset(s.capacity);
+  free_sizes_ = FreeSizes();
+  const uint8_t* p = s.chunks.data();
+  uint64_t seq = 0;
+  for (size_t i = 0; i < s.count; ++i) {
+    Chunk c;
+    __builtin_memcpy(&c.addr, p, 8);
+    uint64_t z, as;
+    p = get_varint(p + 8, c.size);
+    p = get_varint(p, c.req);
+    p = get_varint(p, z);
+    seq += (z >> 1) ^ (0 - (z & 1));
+    c.seq = seq;
+    p = get_varint(p, as);
+    c.arena = uint32_t(as >> 4);
+    c.state = uint8_t(as & 15);
+    c.bin = *p++;
+    bool created;
+    chunks_.insert(c.addr, created) = c;
+    if (is_free_state(c.state)) free_sizes_.add(c.size);
   }
 }
 

@@ -11,8 +11,8 @@ Replay::Replay(const trace::TraceFile& file)
 Replay::~Replay() = default;
 
 void Replay::take_checkpoint() {
-  checkpoints_.push_back(Checkpoint{pos_, model_, stream_->save(), last_});
-  next_checkpoint_ = pos_ + std::max<uint64_t>(kMinCheckpointEvery, 8 * model_.chunk_count());
+  checkpoints_.push_back(Checkpoint{pos_, model_.save(scratch_), stream_->save(), last_});
+  next_checkpoint_ = pos_ + std::max<uint64_t>(kMinCheckpointEvery, 16 * model_.chunk_count());
 }
 
 bool Replay::forward_to(uint64_t n) {
@@ -39,7 +39,7 @@ bool Replay::reload(uint64_t n) {
   auto it = std::upper_bound(checkpoints_.begin(), checkpoints_.end(), n,
                              [](uint64_t v, const Checkpoint& c) { return v < c.pos; });
   const Checkpoint& cp = *(it - 1);
-  model_ = cp.model;
+  model_.restore(cp.model);
   stream_->restore(cp.stream);
   pos_ = cp.pos;
   last_ = cp.last;

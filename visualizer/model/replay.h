@@ -1,9 +1,11 @@
 // replay.h - a trace replayed once, then seekable: the heap after any number of events.
 //
-// Owns: the full replay pass (model + merged event stream), checkpoints (full copies of the
-// model and the stream position every K events, K = max(65536, 8 x chunk records) so that a
-// checkpoint costs no more to restore than to replay), seek/step forward/step backward, and a
-// metrics series sampled every kSampleEvery events (with the peaks in between).
+// Owns: the full replay pass (model + merged event stream), checkpoints (the model, encoded by
+// HeapModel::save(), and the stream position every K events, K = max(65536, 16 x chunk
+// records): restoring one costs a small part of replaying K events, and fewer, smaller
+// checkpoints keep the pass fast, since fresh memory is slow to touch), seek/step
+// forward/step backward, and a metrics series sampled every kSampleEvery events (with the
+// peaks in between).
 // Must not: draw; views read model() and samples() through const accessors.
 #pragma once
 
@@ -57,7 +59,7 @@ public:
 private:
   struct Checkpoint {
     uint64_t pos;
-    HeapModel model;
+    HeapModel::Saved model;
     trace::EventStream::Position stream;
     Event last;
   };
@@ -72,6 +74,7 @@ private:
   uint64_t pos_ = 0, total_ = 0, next_checkpoint_ = 0;
   uint64_t peak_heap_ = 0, peak_live_ = 0;
   std::vector<Checkpoint> checkpoints_;
+  std::vector<uint8_t> scratch_; // HeapModel::save()'s encoding buffer
   std::vector<Sample> samples_;
   std::optional<trace::TraceError> error_;
   bool built_ = false;
