@@ -125,8 +125,19 @@ int run_viewer(const std::string& path) {
   ImGui::GetIO().IniFilename = g.ini.empty() ? nullptr : g.ini.c_str();
   App app(false);
   if (!path.empty()) app.open(path);
+  // For tests: HEAPVIZ_TEST_FRAMES=N draws N frames after loading ends, prints the document's
+  // state and message on stdout, and exits 0 (the app survived whatever the file was).
+  long test_frames = -1;
+  if (const char* t = getenv("HEAPVIZ_TEST_FRAMES")) test_frames = strtol(t, nullptr, 10);
   double last = glfwGetTime();
   while (!glfwWindowShouldClose(g.window) && !app.quit_requested()) {
+    if (test_frames >= 0 && app.doc().state() != session::Document::State::Loading && test_frames-- == 0) {
+      static const char* const kState[] = {"empty", "loading", "ready", "failed"};
+      printf("heapviz: state %s, events %llu, position %llu, message: %s\n", kState[int(app.doc().state())],
+             (unsigned long long)app.doc().events(), (unsigned long long)app.doc().position(),
+             app.doc().error().c_str());
+      break;
+    }
     // Idle politely: wake for input, or at 60 Hz while something moves (loading, playing).
     bool busy = app.doc().state() == session::Document::State::Loading || app.cursor().playing;
     if (busy)

@@ -189,10 +189,20 @@ void build_picture(const model::HeapModel& m, HeapPicture* out) {
 }
 
 // ---- layout ---------------------------------------------------------------------------------
+static bool shortenable(const HeapPicture::Item& it) {
+  return it.gap() || it.state == uint8_t(ChunkState::Top);
+}
+
 double item_width(const HeapPicture::Item& it, const MapView& v) {
   if (v.cells) return v.cell_px;
   double w = double(it.size) / v.bpp;
+  if (v.shorten_rows > 0 && shortenable(it)) w = std::min(w, double(v.shorten_rows) * v.width);
   return w < v.min_px ? v.min_px : w;
+}
+
+bool item_shortened(const HeapPicture::Item& it, const MapView& v) {
+  return !v.cells && v.shorten_rows > 0 && shortenable(it) &&
+         double(it.size) / v.bpp > double(v.shorten_rows) * v.width;
 }
 
 static uint32_t rows_for(double length, float width) {
@@ -353,11 +363,12 @@ void visible_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, f
       if (a >= s1) break;
       double w = l.width[i];
       if (a + w <= s0) continue;
-      // Clip to the visible rows (a huge chunk spans many rows).
-      double ca = std::max(a, s0), cw = std::min(a + w, s1) - ca;
-      if (ca == a && cw == w)
+      // Items wholly in the visible rows get their parts; a huge one that runs past them is
+      // clipped to them and drawn plain.
+      if (a >= s0 && a + w <= s1) {
         emit_item(em, p.items[i], int32_t(i), a, w);
-      else {
+      } else {
+        double ca = std::max(a, s0), cw = std::min(a + w, s1) - ca;
         em.flush();
         Paint pt = p.items[i].gap() ? Paint::Gap : paint_of_state(p.items[i].state);
         em.span(ca, ca + cw, pt, int32_t(i), ca == a);

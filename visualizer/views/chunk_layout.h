@@ -75,6 +75,9 @@ struct MapView {
   float cell_px = 14;
   // Parts (header, requested, slack) are drawn inside chunks at least this wide.
   float parts_min_px = 8;
+  // The top chunk and non-chunk gaps are drawn at most this many rows long (0: true length),
+  // so that a fresh 132 KiB top does not squeeze the chunks a student is looking at.
+  float shorten_rows = 1;
 };
 
 struct MapLayout {
@@ -90,6 +93,8 @@ struct MapLayout {
   float height = 0;
 };
 double item_width(const HeapPicture::Item& it, const MapView& v);
+// True when item_width() drew the item shorter than its bytes (shorten_rows).
+bool item_shortened(const HeapPicture::Item& it, const MapView& v);
 void layout_map(const HeapPicture& p, const MapView& v, MapLayout* out);
 // The layout's height only (what fit_bpp searches over).
 float layout_height(const HeapPicture& p, const MapView& v);

@@ -86,6 +86,15 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   ImGui::SameLine();
   if (ImGui::Checkbox("one cell per chunk", &s.view.cells)) s.fit_pending = !s.view.cells;
   ImGui::SameLine();
+  bool shorten = s.view.shorten_rows > 0;
+  if (ImGui::Checkbox("shorten top", &shorten)) {
+    s.view.shorten_rows = shorten ? 1.0f : 0.0f;
+    s.fit_pending = true;
+  }
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip(
+        "Draw the top chunk and non-chunk gaps at most one row long\n(their label gives the true size).");
+  ImGui::SameLine();
   ImGui::Checkbox("legend", &s.legend);
   ImGui::SameLine();
   if (s.view.cells)
@@ -163,6 +172,22 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
     dl->AddRectFilled(a, b, col(kPaintRgb[size_t(r.paint)]));
     if (r.first && r.x1 - r.x0 >= 4) dl->AddLine(a, ImVec2(a.x, b.y), IM_COL32(20, 20, 20, 255));
     if (s.record_geometry && r.item >= 0) s.drawn.push_back({r.item, r.paint, a.x, a.y, b.x, b.y});
+  }
+  // Labels inside chunks wide enough for one: the state and size (top: "shortened" when it is).
+  int32_t labelled = -1;
+  for (const MapRect& r : s.rects) {
+    if (r.item < 0 || r.item == labelled || r.paint == Paint::Header || r.x1 - r.x0 < 70) continue;
+    labelled = r.item; // one label per item, on its first wide segment
+    const HeapPicture::Item& it = pic.items[size_t(r.item)];
+    char label[96];
+    const char* what = it.gap() ? "not a chunk" : model::state_name(it.state);
+    snprintf(label, sizeof label, "%s %s%s", what, human_bytes(it.size).c_str(),
+             item_shortened(it, s.view) ? " (shortened)" : "");
+    ImVec2 ts = ImGui::CalcTextSize(label);
+    float x1 = r.x1;
+    if (x1 - r.x0 < ts.x + 8) continue;
+    dl->AddText(ImVec2(origin.x + r.x0 + 5, origin.y + r.y0 + (s.view.row_h - ts.y) / 2),
+                IM_COL32(0, 0, 0, 230), label);
   }
   // Group titles.
   for (size_t gi = 0; gi < pic.groups.size(); ++gi) {

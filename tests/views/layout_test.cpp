@@ -1,0 +1,356 @@
+// layout_test.cpp - the chunk map's geometry (views/chunk_layout) and the app's document and
+// event index (session/), on scenarios simulated on the glibc policy. No GL, no ImGui.
+#include "chunk_layout.h"
+#include "document.h"
+#include "simulate.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+using namespace hv;
+using views::HeapPicture;
+using views::MapRect;
+using views::MapView;
+using views::Paint;
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  const char* dir = getenv("TMPDIR");
+  return std::string(dir ? dir : "/tmp") + "/hvlayout_" + std::to_string(getpid()) + "_" + name;
+}
+
+// A scenario simulated into a trace file, opened as the app opens it.
+struct Opened {
+  std::string scenario, trace;
+  session::Document doc;
+  explicit Opened(const std::string& text, const char* name = "s") {
+    scenario = temp_path(std::string(name) + ".hvs");
+    std::ofstream(scenario) << text;
+    doc.open(scenario);
+    EXPECT_EQ(doc.wait(), session::Document::State::Ready) << doc.error();
+  }
+  ~Opened() { unlink(scenario.c_str()); }
+  HeapPicture picture_at(uint64_t pos) {
+    doc.seek(pos);
+    HeapPicture p;
+    views::build_picture(doc.replay().model(), &p);
+    p.position = pos;
+    return p;
+  }
+};
+
+const char* kScenario = "a = malloc 24\n"     // chunk 0x20 after the 0x290 tcache struct
+                        "b = malloc 100\n"    // 0x70
+                        "big = malloc 5000\n" // 0x1390
+                        "guard = malloc 16\n" // 0x20
+                        "free b\n"            // into tcache[5]
+                        "mark done\n";
+
+// "NAME = malloc SIZE\n" without std::string operator+ chains (GCC 12 warns falsely on them).
+std::string line(const char* fmt, long a, long b = 0) {
+  char buf[96];
+  snprintf(buf, sizeof buf, fmt, a, b);
+  return buf;
+}
+
+const HeapPicture::Item* chunk_at(const HeapPicture& p, uint64_t addr) {
+  int64_t i = p.find(addr);
+  return i < 0 ? nullptr : &p.items[size_t(i)];
+}
+
+} // namespace
+
+TEST(ChunkLayout, PictureListsTheHeapInAddressOrderWithExactSizesAndStates) {
+  Opened o(kScenario);
+  HeapPicture p = o.picture_at(o.doc.events());
+  ASSERT_EQ(p.groups.size(), 1u); // one sbrk heap, nothing mmapped
+  const HeapPicture::Group& g = p.groups[0];
+  uint64_t base = g.start;
+  std::vector<std::pair<uint64_t, uint64_t>> want = {
+      {0, 0x290}, {0x290, 0x20}, {0x2b0, 0x70}, {0x320, 0x1390}, {0x16b0, 0x20}};
+  for (auto [off, size] : want) {
+    const HeapPicture::Item* it = chunk_at(p, base + off);
+    ASSERT_TRUE(it) << "no chunk at +0x" << std::hex << off;
+    EXPECT_EQ(it->addr, base + off);
+    EXPECT_EQ(it->size, size);
+  }
+  EXPECT_EQ(chunk_at(p, base + 0x2b0)->state, uint8_t(trace::ChunkState::Tcache));
+  EXPECT_EQ(chunk_at(p, base + 0x2b0)->bin, 5);
+  EXPECT_EQ(chunk_at(p, base + 0x290)->req, 24u);
+  EXPECT_EQ(chunk_at(p, base + 0x16d0)->state, uint8_t(trace::ChunkState::Top));
+  // Any byte inside a chunk finds it; items tile the region.
+  EXPECT_EQ(chunk_at(p, base + 0x2b0 + 0x50)->addr, base + 0x2b0);
+  uint64_t at = g.start;
+  for (uint32_t i = g.first; i < g.first + g.count; ++i) {
+    EXPECT_EQ(p.items[i].addr, at);
+    at += p.items[i].size;
+  }
+  EXPECT_EQ(at, g.end);
+}
+
+TEST(ChunkLayout, ProportionalWidthsWrapIntoRowsAndRespectTheMinimumWidth) {
+  Opened o(kScenario);
+  HeapPicture p = o.picture_at(o.doc.events());
+  MapView v;
+  v.width = 100;
+  v.bpp = 16; // a 0x20 chunk is 2 px: below the minimum of 3
+  v.min_px = 3;
+  v.shorten_rows = 0;
+  views::MapLayout l;
+  views::layout_map(p, v, &l);
+  uint64_t base = p.groups[0].start;
+  size_t a = size_t(p.find(base + 0x290)), big = size_t(p.find(base + 0x320));
+  EXPECT_DOUBLE_EQ(l.width[a], 3.0);             // minimum width
+  EXPECT_DOUBLE_EQ(l.width[big], 0x1390 / 16.0); // 313 px: proportional
+  EXPECT_DOUBLE_EQ(l.start[a], 0x290 / 16.0);    // after the 41 px tcache struct
+  // The big chunk starts at 41 + 3 + 7 = 51 px and runs 313 px: rows 0 to 3.
+  std::vector<MapRect> r;
+  views::item_rects(p, l, v, big, &r);
+  ASSERT_EQ(r.size(), 4u);
+  float pitch = v.row_h + v.row_gap;
+  EXPECT_FLOAT_EQ(r[0].x0, 51);
+  EXPECT_FLOAT_EQ(r[0].x1, 100);
+  EXPECT_FLOAT_EQ(r[1].x0, 0);
+  EXPECT_FLOAT_EQ(r[1].y0 - r[0].y0, pitch);
+  EXPECT_FLOAT_EQ(r[3].x1, float(51 + 313 - 300));
+  // Every visible rectangle of the big chunk (its parts: header, requested, slack) stays in its rows.
+  std::vector<MapRect> vis;
+  views::visible_rects(p, l, v, 0, l.height, &vis);
+  int header = 0, inuse = 0;
+  for (const MapRect& m : vis)
+    if (m.item == int32_t(big)) {
+      header += m.paint == Paint::Header;
+      inuse += m.paint == Paint::InUse;
+      EXPECT_GE(m.x0, 0);
+      EXPECT_LE(m.x1, v.width);
+    }
+  EXPECT_EQ(header, 1);
+  EXPECT_GE(inuse, 4); // the requested bytes span all four rows
+}
+
+TEST(ChunkLayout, HitTestFindsTheChunkUnderAPointAndNothingBetweenRows) {
+  Opened o(kScenario);
+  HeapPicture p = o.picture_at(o.doc.events());
+  MapView v;
+  v.width = 100;
+  v.bpp = 16;
+  views::MapLayout l;
+  views::layout_map(p, v, &l);
+  for (size_t i = 0; i < p.items.size(); ++i) {
+    std::vector<MapRect> r;
+    views::item_rects(p, l, v, i, &r);
+    ASSERT_FALSE(r.empty());
+    float x = (r[0].x0 + r[0].x1) / 2, y = (r[0].y0 + r[0].y1) / 2;
+    EXPECT_EQ(views::hit_test(p, l, v, x, y), int64_t(i)) << "item " << i;
+  }
+  float rows_y = l.groups[0].rows_y;
+  EXPECT_EQ(views::hit_test(p, l, v, 10, rows_y + v.row_h + v.row_gap / 2), -1); // the gap between rows
+  EXPECT_EQ(views::hit_test(p, l, v, 10, rows_y - 5), -1);                       // the title line
+  EXPECT_EQ(views::hit_test(p, l, v, 150, rows_y + 2), -1);                      // right of the rows
+}
+
+TEST(ChunkLayout, SubPixelChunksAggregateIntoPixelsOfTheMajorityState) {
+  // 64 chunks of 0x20 in a row, then free every other one, keeping the heap's order: with exact
+  // proportions at 256 bytes per pixel each pixel holds 8 chunks.
+  std::string s;
+  for (int i = 0; i < 64; ++i)
+    s += line("c%ld = malloc 24\n", i);
+  s += "guard = malloc 5000\n";
+  for (int i = 0; i < 64; i += 8)
+    s += line("free c%ld\n", i); // 1 of 8 free: tcache
+  Opened o(s, "agg");
+  HeapPicture p = o.picture_at(o.doc.events());
+  MapView v;
+  v.width = 400;
+  v.bpp = 256;
+  v.min_px = 0;
+  v.shorten_rows = 0;
+  views::MapLayout l;
+  views::layout_map(p, v, &l);
+  std::vector<MapRect> vis;
+  views::visible_rects(p, l, v, 0, l.height, &vis);
+  uint64_t base = p.groups[0].start;
+  // The chunk run [0x290, 0x290 + 64 * 0x20) covers pixels 2.56 to 10.56: whole pixels 3..9 are
+  // aggregates, each mostly in-use chunks.
+  int aggregated = 0;
+  for (const MapRect& m : vis)
+    if (m.item < 0) {
+      ++aggregated;
+      EXPECT_FLOAT_EQ(m.x1 - m.x0, 1.0f);
+      if (m.x0 >= 3 && m.x0 <= 9) {
+        EXPECT_EQ(m.paint, Paint::InUse) << "pixel " << m.x0;
+      }
+    }
+  EXPECT_GE(aggregated, 7);
+  EXPECT_LE(vis.size(), 40u); // not one rectangle per chunk
+  (void)base;
+}
+
+TEST(ChunkLayout, FitZoomMakesEverythingFitAndNoLess) {
+  Opened o(kScenario);
+  HeapPicture p = o.picture_at(o.doc.events());
+  MapView v;
+  v.width = 300;
+  v.shorten_rows = 0;
+  float h = 200;
+  v.bpp = views::fit_bpp(p, v, h);
+  EXPECT_LE(views::layout_height(p, v), h);
+  MapView closer = v;
+  closer.bpp = v.bpp * 0.9; // zoomed in a little more: too tall
+  EXPECT_GT(views::layout_height(p, closer), h);
+}
+
+TEST(ChunkLayout, ShortenedTopIsAtMostOneRowAndSaysSo) {
+  Opened o(kScenario);
+  HeapPicture p = o.picture_at(o.doc.events());
+  MapView v;
+  v.width = 100;
+  v.bpp = 16;
+  v.shorten_rows = 1;
+  uint64_t base = p.groups[0].start;
+  const HeapPicture::Item* top = chunk_at(p, base + 0x16d0);
+  ASSERT_TRUE(top);
+  EXPECT_DOUBLE_EQ(views::item_width(*top, v), 100.0);
+  EXPECT_TRUE(views::item_shortened(*top, v));
+  const HeapPicture::Item* big = chunk_at(p, base + 0x320);
+  EXPECT_FALSE(views::item_shortened(*big, v)); // only top and gaps are shortened
+}
+
+TEST(ChunkLayout, MmappedChunksGetTheirOwnGroup) {
+  Opened o("a = malloc 100\nhuge = malloc 300000\n", "mm");
+  HeapPicture p = o.picture_at(o.doc.events());
+  ASSERT_EQ(p.groups.size(), 2u);
+  EXPECT_TRUE(p.groups[1].mmapped);
+  ASSERT_EQ(p.groups[1].count, 1u);
+  const HeapPicture::Item& m = p.items[p.groups[1].first];
+  EXPECT_EQ(m.state, uint8_t(trace::ChunkState::Mmapped));
+  EXPECT_EQ(m.req, 300000u);
+  EXPECT_EQ(p.find(m.addr + 16), int64_t(p.groups[1].first));
+}
+
+// ---- session: the document and the event index ----------------------------------------------
+
+TEST(Session, EventIndexReadsAnyWindowExactlyAsTheStreamDoes) {
+  std::string s;
+  for (int i = 0; i < 3000; ++i) {
+    s += line("x%ld = malloc %ld\n", i, 16 + (i * 37) % 2000);
+    if (i % 3 == 2) s += line("free x%ld\n", i - 1);
+    if (i % 500 == 0) s += line("mark m%ld\n", i);
+  }
+  Opened o(s, "idx");
+  session::EventIndex& ix = o.doc.index();
+  ASSERT_GT(ix.size(), 3 * session::EventIndex::kGroup); // several groups
+  ASSERT_EQ(ix.size(), o.doc.events());
+  // The reference: every event, straight from a fresh stream.
+  trace::EventStream ref(o.doc.file());
+  std::vector<trace::Event> all;
+  while (const trace::Event* e = ref.next())
+    all.push_back(*e);
+  ASSERT_EQ(all.size(), ix.size());
+  for (uint64_t first :
+       {uint64_t(0), uint64_t(4095), uint64_t(4096), uint64_t(9000), ix.size() - 3, uint64_t(17)}) {
+    std::vector<trace::Event> w;
+    ix.read(first, 40, &w);
+    ASSERT_EQ(w.size(), std::min<uint64_t>(40, ix.size() - first));
+    for (size_t k = 0; k < w.size(); ++k) {
+      EXPECT_EQ(w[k].seq, all[first + k].seq);
+      EXPECT_EQ(w[k].type, all[first + k].type);
+      EXPECT_EQ(w[k].addr, all[first + k].addr);
+    }
+  }
+  // Marks: their positions and labels.
+  ASSERT_EQ(ix.marks().size(), 6u);
+  EXPECT_EQ(ix.marks()[0].label, "m0");
+  EXPECT_EQ(all[ix.marks()[2].index].type, trace::Ev::Mark);
+  // find_next / find_prev agree with a linear scan, for every kind, from many places.
+  for (int k = 0; k < session::kKindCount; ++k) {
+    uint32_t mask = 1u << k;
+    for (uint64_t from : {uint64_t(0), uint64_t(100), uint64_t(4097), uint64_t(8191), ix.size() - 1}) {
+      int64_t want_next = -1, want_prev = -1;
+      for (uint64_t i = from; i < all.size(); ++i)
+        if (session::kind_of(all[i]) & mask) {
+          want_next = int64_t(i);
+          break;
+        }
+      for (int64_t i = int64_t(from); i >= 0; --i)
+        if (session::kind_of(all[size_t(i)]) & mask) {
+          want_prev = i;
+          break;
+        }
+      EXPECT_EQ(ix.find_next(from, mask), want_next) << session::kind_name(k) << " from " << from;
+      EXPECT_EQ(ix.find_prev(from, mask), want_prev) << session::kind_name(k) << " from " << from;
+    }
+  }
+}
+
+TEST(Session, SeriesCoversTheWholeTraceWithItsPeak) {
+  Opened o("a = malloc 100000\nb = malloc 100000\nfree a\nfree b\nc = malloc 10\n", "series");
+  const auto& s = o.doc.series();
+  ASSERT_GE(s.size(), 2u);
+  EXPECT_EQ(s.back().pos, o.doc.events());
+  uint64_t peak = 0;
+  for (const auto& x : s)
+    peak = std::max(peak, x.heap);
+  EXPECT_EQ(peak, o.doc.replay().peak_heap());
+}
+
+TEST(Session, NotATraceFailsWithTheFileNameAndWhy) {
+  std::string p = temp_path("garbage.hvt");
+  std::ofstream(p) << std::string("\x01\x02garbage, not a trace", 22);
+  session::Document d;
+  d.open(p);
+  EXPECT_EQ(d.wait(), session::Document::State::Failed);
+  EXPECT_NE(d.error().find(p), std::string::npos) << d.error();
+  EXPECT_NE(d.error().find("offset 0"), std::string::npos) << d.error();
+  unlink(p.c_str());
+}
+
+TEST(Session, ScenarioErrorsNameTheLineAndKeepWhatRanBefore) {
+  std::string p = temp_path("bad.hvs");
+  std::ofstream(p) << "a = malloc 10\nfrobnicate 3\n";
+  session::Document d;
+  d.open(p);
+  EXPECT_EQ(d.wait(), session::Document::State::Failed);
+  EXPECT_NE(d.error().find(p + ":2:"), std::string::npos) << d.error();
+
+  std::ofstream(p) << "a = malloc 10\nfree a\nfree a\n"; // a scenario error at line 3
+  d.open(p);
+  EXPECT_EQ(d.wait(), session::Document::State::Ready);
+  EXPECT_NE(d.error().find(p + ":3:"), std::string::npos) << d.error();
+  EXPECT_GT(d.events(), 0u); // the malloc and the first free are there
+  unlink(p.c_str());
+}
+
+TEST(Session, TruncatedTraceShowsItsReadablePrefixAndSaysWhere) {
+  std::string s;
+  for (int i = 0; i < 4000; ++i)
+    s += line("x%ld = malloc %ld\n", i, 16 + i % 900);
+  std::string scen = temp_path("long.hvs"), full = temp_path("long.hvt"), cut = temp_path("cut.hvt");
+  std::ofstream(scen) << s;
+  std::string err;
+  ASSERT_TRUE(sim::simulate_to_trace(scen, full, "glibc", &err)) << err;
+  std::ifstream in(full, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() * 2 / 3);
+  session::Document whole, part;
+  whole.open(full);
+  part.open(cut);
+  ASSERT_EQ(whole.wait(), session::Document::State::Ready);
+  ASSERT_EQ(part.wait(), session::Document::State::Ready);
+  EXPECT_EQ(whole.error(), "");
+  EXPECT_NE(part.error().find("offset"), std::string::npos) << part.error();
+  EXPECT_GT(part.events(), 0u);
+  EXPECT_LT(part.events(), whole.events());
+  // The prefix replays to the same heap as the whole trace at that position.
+  whole.seek(part.events());
+  part.seek(part.events());
+  EXPECT_EQ(whole.replay().model().chunk_count(), part.replay().model().chunk_count());
+  EXPECT_EQ(whole.replay().model().live_bytes(), part.replay().model().live_bytes());
+  for (auto& f : {scen, full, cut})
+    unlink(f.c_str());
+}
