@@ -294,6 +294,168 @@ void HeapModel::load_baseline(const Snapshot& s) {
   }
 }
 
+// ---- Applying events ------------------------------------------------------------------------
+// One handler per kind of event; apply() and apply_as<T>() (heap_model.h) call them.
+void HeapModel::on_calloc(const Event& e) {
+  uint64_t req;
+  if (__builtin_mul_overflow(e.n, e.size, &req)) req = UINT64_MAX;
+  api_result(e, req);
+}
+
+void HeapModel::on_free_tcache(const Event& e) {
+  Chunk* c = e.addr ? chunks_.find(e.addr - 16) : nullptr;
+  if (!c)
+    return anomaly(e, "free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
+  leave(*c);
+  c->state = static_cast<uint8_t>(ChunkState::Tcache);
+  c->req = 0;
+  c->bin = e.b1;
+  enter(*c);
+}
+
+void HeapModel::on_free(const Event& e) {
+  if (e.addr == 0) return;
+  Chunk* c = chunks_.find(e.addr - 16);
+  if (!c)
+    return anomaly(e, "free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
+  leave(*c);
+  c->state = kInHand;
+  c->req = 0;
+  c->bin = 0;
+  enter(*c);
+}
+
+void HeapModel::on_chunk(const Event& e) { // chunk_alloc, chunk_free, fence
+  if (e.addr == 0) return anomaly(e, "chunk at address 0");
+  bool created;
+  Chunk* c = upsert(e.addr, e, created);
+  if (created && e.type == Ev::ChunkFree)
+    anomaly(e, "chunk_free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
+  c->size = e.size;
+  c->req = 0;
+  c->bin = 0;
+  if (e.type == Ev::ChunkAlloc) {
+    c->state = 0;
+    c->seq = e.seq;
+    c->arena = e.arena;
+  } else {
+    c->state = e.type == Ev::Fence ? uint8_t(ChunkState::Fence) : kInHand;
+  }
+  enter(*c);
+}
+
+void HeapModel::on_bin_in(const Event& e) {
+  if (e.addr == 0) return anomaly(e, "chunk at address 0");
+  bool created;
+  Chunk* c = upsert(e.addr, e, created);
+  c->size = e.size;
+  c->state = e.b0;
+  c->bin = e.b1;
+  c->req = 0;
+  enter(*c);
+}
+
+void HeapModel::on_bin_out(const Event& e) {
+  Chunk* c = chunks_.find(e.addr);
+  if (!c)
+    return anomaly(e, "bin_out of 0x%llx, which is not a known chunk",
+                   static_cast<unsigned long long>(e.addr));
+  if (c->state != e.b0)
+    anomaly(e, "bin_out of 0x%llx from bin kind %u, but it is %s", static_cast<unsigned long long>(e.addr),
+            e.b0, state_name(c->state));
+  leave(*c);
+  c->state = kInHand;
+  c->bin = 0;
+  enter(*c);
+}
+
+void HeapModel::on_split(const Event& e) {
+  if (e.addr == 0 || e.size == 0) return anomaly(e, "split of a chunk at 0 or into an empty part");
+  bool created;
+  Chunk* c = upsert(e.addr, e, created);
+  if (created)
+    anomaly(e, "split of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
+  else if (c->size != e.size + e.size2)
+    anomaly(e, "split of 0x%llx (size %llu) into %llu + %llu", static_cast<unsigned long long>(e.addr),
+            static_cast<unsigned long long>(c->size), static_cast<unsigned long long>(e.size),
+            static_cast<unsigned long long>(e.size2));
+  uint32_t arena = c->arena;
+  c->size = e.size;
+  c->state = kInHand;
+  c->req = 0;
+  c->bin = 0;
+  enter(*c);
+  Chunk* r = upsert(e.addr + e.size, e, created); // may move c
+  r->size = e.size2;
+  r->state = kInHand;
+  r->req = 0;
+  r->bin = 0;
+  r->arena = arena;
+  enter(*r);
+}
+
+void HeapModel::on_merge(const Event& e) {
+  if (e.addr2 != e.addr) {
+    if (Chunk* a = chunks_.find(e.addr2))
+      erase(a);
+    else
+      anomaly(e, "merge absorbs 0x%llx, which is not a known chunk",
+              static_cast<unsigned long long>(e.addr2));
+  }
+  if (e.addr == 0) return anomaly(e, "chunk at address 0");
+  bool created;
+  Chunk* c = upsert(e.addr, e, created);
+  c->size = e.size;
+  c->state = kInHand;
+  c->req = 0;
+  c->bin = 0;
+  enter(*c);
+}
+
+void HeapModel::on_top(const Event& e) {
+  if (e.addr == 0) return anomaly(e, "chunk at address 0");
+  set_top(e);
+}
+
+void HeapModel::on_realloc_in_place(const Event& e) {
+  Chunk* c = chunks_.find(e.addr);
+  if (!c)
+    return anomaly(e, "realloc_in_place of 0x%llx, which is not a known chunk",
+                   static_cast<unsigned long long>(e.addr));
+  leave(*c);
+  c->size = e.size2;
+  enter(*c);
+  uint64_t end = e.addr + e.size2;
+  for (uint64_t p = e.addr + e.size; p < end && p > e.addr;) { // records inside the new extent
+    Chunk* r = chunks_.find(p);
+    if (!r) break;
+    uint64_t next = p + r->size;
+    erase(r);
+    if (next <= p) break;
+    p = next;
+  }
+}
+
+void HeapModel::on_mmap_chunk(const Event& e) {
+  if (e.addr == 0) return anomaly(e, "chunk at address 0");
+  bool created;
+  Chunk* c = upsert(e.addr, e, created);
+  c->size = e.size;
+  c->state = uint8_t(ChunkState::Mmapped);
+  c->req = 0;
+  c->bin = 0;
+  c->seq = e.seq;
+  enter(*c);
+}
+
+void HeapModel::on_munmap_chunk(const Event& e) {
+  Chunk* c = chunks_.find(e.addr);
+  if (!c)
+    return anomaly(e, "munmap_chunk of 0x%llx, which is not a known chunk",
+                   static_cast<unsigned long long>(e.addr));
+  erase(c);
+}
+
 void HeapModel::apply(const Event& e) {
   bool created;
   switch (e.type) {
@@ -302,150 +464,38 @@ void HeapModel::apply(const Event& e) {
   case Ev::Memalign:
     api_result(e, e.size);
     break;
-  case Ev::Calloc: {
-    uint64_t req;
-    if (__builtin_mul_overflow(e.n, e.size, &req)) req = UINT64_MAX;
-    api_result(e, req);
+  case Ev::Calloc:
+    on_calloc(e);
     break;
-  }
-  case Ev::FreeTcache: {
-    Chunk* c = e.addr ? chunks_.find(e.addr - 16) : nullptr;
-    if (!c) {
-      anomaly(e, "free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
-      break;
-    }
-    leave(*c);
-    c->state = static_cast<uint8_t>(ChunkState::Tcache);
-    c->req = 0;
-    c->bin = e.b1;
-    enter(*c);
+  case Ev::FreeTcache:
+    on_free_tcache(e);
     break;
-  }
-  case Ev::Free: {
-    if (e.addr == 0) break;
-    Chunk* c = chunks_.find(e.addr - 16);
-    if (!c) {
-      anomaly(e, "free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
-      break;
-    }
-    leave(*c);
-    c->state = kInHand;
-    c->req = 0;
-    c->bin = 0;
-    enter(*c);
+  case Ev::Free:
+    on_free(e);
     break;
-  }
   case Ev::ChunkAlloc:
   case Ev::ChunkFree:
-  case Ev::Fence: {
-    if (e.addr == 0) return anomaly(e, "chunk at address 0");
-    Chunk* c = upsert(e.addr, e, created);
-    if (created && e.type == Ev::ChunkFree)
-      anomaly(e, "chunk_free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
-    c->size = e.size;
-    c->req = 0;
-    c->bin = 0;
-    if (e.type == Ev::ChunkAlloc) {
-      c->state = 0;
-      c->seq = e.seq;
-      c->arena = e.arena;
-    } else {
-      c->state = e.type == Ev::Fence ? uint8_t(ChunkState::Fence) : kInHand;
-    }
-    enter(*c);
+  case Ev::Fence:
+    on_chunk(e);
     break;
-  }
-  case Ev::BinIn: {
-    if (e.addr == 0) return anomaly(e, "chunk at address 0");
-    Chunk* c = upsert(e.addr, e, created);
-    c->size = e.size;
-    c->state = e.b0;
-    c->bin = e.b1;
-    c->req = 0;
-    enter(*c);
+  case Ev::BinIn:
+    on_bin_in(e);
     break;
-  }
-  case Ev::BinOut: {
-    Chunk* c = chunks_.find(e.addr);
-    if (!c) {
-      anomaly(e, "bin_out of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
-      break;
-    }
-    if (c->state != e.b0)
-      anomaly(e, "bin_out of 0x%llx from bin kind %u, but it is %s", static_cast<unsigned long long>(e.addr),
-              e.b0, state_name(c->state));
-    leave(*c);
-    c->state = kInHand;
-    c->bin = 0;
-    enter(*c);
+  case Ev::BinOut:
+    on_bin_out(e);
     break;
-  }
-  case Ev::Split: {
-    if (e.addr == 0 || e.size == 0) return anomaly(e, "split of a chunk at 0 or into an empty part");
-    Chunk* c = upsert(e.addr, e, created);
-    if (created)
-      anomaly(e, "split of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
-    else if (c->size != e.size + e.size2)
-      anomaly(e, "split of 0x%llx (size %llu) into %llu + %llu", static_cast<unsigned long long>(e.addr),
-              static_cast<unsigned long long>(c->size), static_cast<unsigned long long>(e.size),
-              static_cast<unsigned long long>(e.size2));
-    uint32_t arena = c->arena;
-    c->size = e.size;
-    c->state = kInHand;
-    c->req = 0;
-    c->bin = 0;
-    enter(*c);
-    Chunk* r = upsert(e.addr + e.size, e, created); // may move c
-    r->size = e.size2;
-    r->state = kInHand;
-    r->req = 0;
-    r->bin = 0;
-    r->arena = arena;
-    enter(*r);
+  case Ev::Split:
+    on_split(e);
     break;
-  }
-  case Ev::Merge: {
-    if (e.addr2 != e.addr) {
-      if (Chunk* a = chunks_.find(e.addr2))
-        erase(a);
-      else
-        anomaly(e, "merge absorbs 0x%llx, which is not a known chunk",
-                static_cast<unsigned long long>(e.addr2));
-    }
-    if (e.addr == 0) return anomaly(e, "chunk at address 0");
-    Chunk* c = upsert(e.addr, e, created);
-    c->size = e.size;
-    c->state = kInHand;
-    c->req = 0;
-    c->bin = 0;
-    enter(*c);
+  case Ev::Merge:
+    on_merge(e);
     break;
-  }
   case Ev::Top:
-    if (e.addr == 0) return anomaly(e, "chunk at address 0");
-    set_top(e);
+    on_top(e);
     break;
-  case Ev::ReallocInPlace: {
-    Chunk* c = chunks_.find(e.addr);
-    if (!c) {
-      anomaly(e, "realloc_in_place of 0x%llx, which is not a known chunk",
-              static_cast<unsigned long long>(e.addr));
-      break;
-    }
-    leave(*c);
-    c->size = e.size2;
-    enter(*c);
-    uint64_t end = e.addr + e.size2;
-    for (uint64_t p = e.addr + e.size; p < end && p > e.addr;) { // records inside the new extent
-      Chunk* r = chunks_.find(p);
-      if (!r) break;
-      uint64_t next = p + r->size;
-      erase(r);
-      if (next <= p) break;
-      p = next;
-    }
+  case Ev::ReallocInPlace:
+    on_realloc_in_place(e);
     break;
-  }
   case Ev::ReallocMoved:
     break;
   case Ev::ArenaNew:
@@ -484,27 +534,12 @@ void HeapModel::apply(const Event& e) {
   case Ev::Sbrk:
     brk_ = e.addr + uint64_t(e.delta);
     break;
-  case Ev::MmapChunk: {
-    if (e.addr == 0) return anomaly(e, "chunk at address 0");
-    Chunk* c = upsert(e.addr, e, created);
-    c->size = e.size;
-    c->state = uint8_t(ChunkState::Mmapped);
-    c->req = 0;
-    c->bin = 0;
-    c->seq = e.seq;
-    enter(*c);
+  case Ev::MmapChunk:
+    on_mmap_chunk(e);
     break;
-  }
-  case Ev::MunmapChunk: {
-    Chunk* c = chunks_.find(e.addr);
-    if (!c) {
-      anomaly(e, "munmap_chunk of 0x%llx, which is not a known chunk",
-              static_cast<unsigned long long>(e.addr));
-      break;
-    }
-    erase(c);
+  case Ev::MunmapChunk:
+    on_munmap_chunk(e);
     break;
-  }
   case Ev::Error:
     ++errors_;
     break;

@@ -113,6 +113,9 @@ public:
   HeapModel();
   // Applies one event (in seq order).
   void apply(const Event& e);
+  // The same for an event whose type is known at compile time (the decoder's switch already
+  // chose it): no second switch. T must be e.type.
+  template <trace::Ev T> inline void apply_as(const Event& e);
 
   Metrics metrics() const;
   uint64_t heap_bytes() const { return heap_bytes_; }
@@ -159,6 +162,18 @@ private:
   void erase_range(uint64_t start, uint64_t end); // every record in [start, end), and tops there
   void set_top(const Event& e);
   void api_result(const Event& e, uint64_t req);
+  void on_calloc(const Event& e);
+  void on_free_tcache(const Event& e);
+  void on_free(const Event& e);
+  void on_chunk(const Event& e); // chunk_alloc, chunk_free, fence
+  void on_bin_in(const Event& e);
+  void on_bin_out(const Event& e);
+  void on_split(const Event& e);
+  void on_merge(const Event& e);
+  void on_top(const Event& e);
+  void on_realloc_in_place(const Event& e);
+  void on_mmap_chunk(const Event& e);
+  void on_munmap_chunk(const Event& e);
   void load_baseline(const Snapshot& s);
   void anomaly(const Event& e, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
   void note_arena(uint32_t a);
@@ -166,6 +181,41 @@ private:
   FlatMap<Chunk> chunks_;
   FreeSizes free_sizes_; // of the chunks in bins
 };
+
+template <trace::Ev T> inline void HeapModel::apply_as(const Event& e) {
+  using trace::Ev;
+  if constexpr (T == Ev::Malloc || T == Ev::Realloc || T == Ev::Memalign)
+    api_result(e, e.size);
+  else if constexpr (T == Ev::Calloc)
+    on_calloc(e);
+  else if constexpr (T == Ev::FreeTcache)
+    on_free_tcache(e);
+  else if constexpr (T == Ev::Free)
+    on_free(e);
+  else if constexpr (T == Ev::ChunkAlloc || T == Ev::ChunkFree || T == Ev::Fence)
+    on_chunk(e);
+  else if constexpr (T == Ev::BinIn)
+    on_bin_in(e);
+  else if constexpr (T == Ev::BinOut)
+    on_bin_out(e);
+  else if constexpr (T == Ev::Split)
+    on_split(e);
+  else if constexpr (T == Ev::Merge)
+    on_merge(e);
+  else if constexpr (T == Ev::Top)
+    on_top(e);
+  else if constexpr (T == Ev::ReallocInPlace)
+    on_realloc_in_place(e);
+  else if constexpr (T == Ev::MmapChunk)
+    on_mmap_chunk(e);
+  else if constexpr (T == Ev::MunmapChunk)
+    on_munmap_chunk(e);
+  else if constexpr (T == Ev::ReallocMoved || T == Ev::Mmap || T == Ev::Munmap || T == Ev::Trim ||
+                     T == Ev::Mark || T == Ev::Stack)
+    ; // annotations
+  else
+    apply(e); // rare: arenas, regions, sbrk, errors, snapshots
+}
 
 // Compares the model with a snapshot taken at the same point: every chunk of every arena, in
 // address order (mmapped chunks are not listed). Sizes, states and, for binned chunks, bin

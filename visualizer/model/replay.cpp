@@ -15,15 +15,24 @@ void Replay::take_checkpoint() {
   next_checkpoint_ = pos_ + std::max<uint64_t>(kMinCheckpointEvery, 16 * model_.chunk_count());
 }
 
-bool Replay::forward_to(uint64_t n) {
-  while (pos_ < n) {
-    const Event* e = stream_->next();
-    if (!e) return false; // cannot happen below total_ (the pass read them all)
-    model_.apply(*e);
-    ++pos_;
-    if (pos_ == n) last_ = *e;
+namespace {
+struct SeekSink {
+  HeapModel& m;
+  const Event* last = nullptr;
+  template <trace::Ev T> void apply(const Event& e) {
+    m.apply_as<T>(e);
+    last = &e;
   }
-  return true;
+};
+} // namespace
+
+bool Replay::forward_to(uint64_t n) {
+  SeekSink sink{model_};
+  if (pos_ >= n) return true;
+  uint64_t k = stream_->run(sink, n - pos_);
+  pos_ += k;
+  if (k) last_ = *sink.last;
+  return pos_ == n; // false cannot happen below total_ (the pass read them all)
 }
 
 bool Replay::seek(uint64_t n) {

@@ -57,6 +57,7 @@ public:
   size_t checkpoints() const { return checkpoints_.size(); }
 
 private:
+  template <class F> struct BuildSink;
   struct Checkpoint {
     uint64_t pos;
     HeapModel::Saved model;
@@ -80,33 +81,53 @@ private:
   bool built_ = false;
 };
 
+// Applies each event to the model as it is decoded (EventStream::run), then calls on_event and
+// keeps the peaks.
+template <class F> struct Replay::BuildSink {
+  HeapModel& m;
+  F& on_event;
+  uint64_t ph = 0, pl = 0;
+  const Event* last = nullptr;
+  template <trace::Ev T> void apply(const Event& e) {
+    m.apply_as<T>(e);
+    on_event(e, static_cast<const HeapModel&>(m));
+    uint64_t h = m.heap_bytes(), l = m.live_bytes();
+    ph = h > ph ? h : ph;
+    pl = l > pl ? l : pl;
+    last = &e;
+  }
+};
+
 template <class F> void Replay::build(F&& on_event) {
   take_checkpoint();
-  uint64_t ph = 0, pl = 0;
-  while (const Event* e = stream_->next()) {
-    model_.apply(*e);
-    ++pos_;
-    on_event(*e, model_);
-    uint64_t h = model_.heap_bytes(), l = model_.live_bytes();
-    if (h > ph) ph = h;
-    if (l > pl) pl = l;
+  BuildSink<F> sink{model_, on_event};
+  for (;;) { // to the next sample or checkpoint, whichever is first
+    uint64_t stop = std::min((pos_ / kSampleEvery + 1) * kSampleEvery, next_checkpoint_);
+    uint64_t n = stream_->run(sink, stop - pos_);
+    pos_ += n;
+    if (pos_ != stop) break; // the end, or an error
     if (pos_ % kSampleEvery == 0) {
-      samples_.push_back(Sample{pos_, e->seq, e->ts, model_.metrics(), ph, pl});
-      peak_heap_ = std::max(peak_heap_, ph);
-      peak_live_ = std::max(peak_live_, pl);
-      ph = pl = 0;
+      samples_.push_back(Sample{pos_, sink.last->seq, sink.last->ts, model_.metrics(), sink.ph, sink.pl});
+      peak_heap_ = std::max(peak_heap_, sink.ph);
+      peak_live_ = std::max(peak_live_, sink.pl);
+      sink.ph = sink.pl = 0;
     }
     if (pos_ == next_checkpoint_) {
-      last_ = *e;
+      last_ = *sink.last;
       take_checkpoint();
     }
   }
-  peak_heap_ = std::max(peak_heap_, ph);
-  peak_live_ = std::max(peak_live_, pl);
+  peak_heap_ = std::max(peak_heap_, sink.ph);
+  peak_live_ = std::max(peak_live_, sink.pl);
   total_ = pos_;
   error_ = stream_->error();
   built_ = true;
-  reload(total_); // through the last checkpoint: sets last_event()
+  // At a clean end the last event is still where the stream left it; after an error its
+  // storage may hold the event that failed, so replay from the last checkpoint instead.
+  if (!error_ && sink.last)
+    last_ = *sink.last;
+  else
+    reload(total_);
 }
 
 } // namespace hv::model

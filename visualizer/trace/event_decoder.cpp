@@ -56,8 +56,30 @@ bool BlockDecoder::varint_slow(uint64_t& v) {
   return fail("varint longer than 10 bytes");
 }
 
+bool BlockDecoder::addr_slow(uint64_t& a) {
+  uint64_t z;
+  if (!varint_slow(z)) return false;
+  reg_ += static_cast<uint64_t>(unzigzag(z));
+  a = reg_;
+  return true;
+}
+
+bool BlockDecoder::csize_slow(uint64_t& s) {
+  uint64_t v;
+  if (!varint_slow(v)) return false;
+  if (v >> 60) return fail("chunk size overflows 64 bits");
+  s = v << 4;
+  return true;
+}
+
+bool BlockDecoder::byte_slow(uint8_t& b) {
+  if (p_ >= end_) return fail("field runs past the end of the block");
+  b = *p_++;
+  return true;
+}
+
 bool BlockDecoder::bytes(Event& e, uint64_t max) {
-  if (!varint<true>(e.n)) return false;
+  if (!varint_slow(e.n)) return false;
   if (e.n > max) return failv("length too large", e.n);
   if (e.n > uint64_t(end_ - p_)) return failv("length runs past the end of the block", e.n);
   e.data = p_;
@@ -67,7 +89,7 @@ bool BlockDecoder::bytes(Event& e, uint64_t max) {
 }
 
 bool BlockDecoder::snapshot(Event& e) {
-  if (!varint<true>(e.n) || !byte<true>(e.b0)) return false;
+  if (!varint_slow(e.n) || !byte_slow(e.b0)) return false;
   if (e.n > uint64_t(end_ - p_) / 4) return failv("chunk count larger than the block can hold", e.n);
   if (e.b0 & ~uint8_t(kSnapshotCoarse | kSnapshotBaseline | kSnapshotMore))
     return failv("unknown snapshot flags", e.b0);
@@ -76,7 +98,7 @@ bool BlockDecoder::snapshot(Event& e) {
   for (uint64_t i = 0; i < e.n; ++i) {
     uint64_t a, s;
     uint8_t st = 0, bin = 0;
-    if (!addr<true>(a) || !csize<true>(s) || !byte<true>(st) || !byte<true>(bin)) return false;
+    if (!addr_slow(a) || !csize_slow(s) || !byte_slow(st) || !byte_slow(bin)) return false;
     if (st > static_cast<uint8_t>(ChunkState::Mmapped)) return failv("invalid chunk state in snapshot", st);
   }
   e.data_end = p_;

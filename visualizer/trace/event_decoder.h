@@ -98,55 +98,31 @@ public:
   // Decodes the next event into e. False at the end of the block (done()) or on an error
   // (failed(), error(), error_offset()).
   inline bool next(Event& e);
+  // The same, then sink.on<T>(e) with the event's type T as a constant (the replay applies
+  // events this way, with one switch per event: the decoder's). on() returns whether to go on
+  // with the next event of the block into the same e: a run ends when it says no, at the end of
+  // the block, with fewer than kUncheckedBytes left, or on an error (the sink does not see the
+  // event that fails). True if at least the first event was decoded.
+  struct NoSink {
+    template <Ev> bool on(const Event&) { return false; }
+  };
+  template <class Sink> inline bool next(Event& e, Sink& sink);
 
 private:
   // An event with only fixed-size fields is at most 1 + 6 x 10 + 2 bytes; with this many bytes
   // left, decode<false> reads them without bounds checks (8-byte loads included).
   static constexpr long kUncheckedBytes = 80;
-  template <bool Checked> bool decode(Event& e);
+  // Varints: one byte (most fields) or up to 8 without a branch per byte: the first byte
+  // without its high bit ends the varint; 7-bit groups are packed by three shift-and-mask steps.
+  // Longer values, the end of the payload and errors go to varint_slow (from p_).
+  template <bool Checked, class Sink> bool decode(Event& e, Sink& sink);
   bool fail(const char* what);
   bool failv(const char* what, uint64_t value);
   bool varint_slow(uint64_t& v);
-  // One byte (most fields) or up to 8 without a branch per byte: the first byte without its
-  // high bit ends the varint; 7-bit groups are packed by three shift-and-mask steps. Longer
-  // values, the end of the payload and errors go to varint_slow (which starts again from p_).
-  template <bool Checked> inline bool varint(uint64_t& v) {
-    if (Checked && end_ - p_ < 8) return varint_slow(v);
-    uint64_t x;
-    __builtin_memcpy(&x, p_, 8); // little-endian
-    if (!(x & 0x80)) {
-      v = x & 0x7f;
-      ++p_;
-      return true;
-    }
-    uint64_t stop = ~x & 0x8080808080808080ull;
-    if (__builtin_expect(stop == 0, 0)) return varint_slow(v);
-    p_ += (unsigned(__builtin_ctzll(stop)) >> 3) + 1;
-    x &= stop ^ (stop - 1); // the bytes up to and including the last one
-    x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
-    x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
-    v = ((x & 0x0fffffff00000000ull) >> 4) | (x & 0x000000000fffffffull);
-    return true;
-  }
-  template <bool Checked> inline bool addr(uint64_t& a) {
-    uint64_t z;
-    if (!varint<Checked>(z)) return false;
-    reg_ += static_cast<uint64_t>(unzigzag(z));
-    a = reg_;
-    return true;
-  }
-  template <bool Checked> inline bool csize(uint64_t& s) {
-    uint64_t v;
-    if (!varint<Checked>(v)) return false;
-    if (v >> 60) return fail("chunk size overflows 64 bits");
-    s = v << 4;
-    return true;
-  }
-  template <bool Checked> inline bool byte(uint8_t& b) {
-    if (Checked && p_ >= end_) return fail("field runs past the end of the block");
-    b = *p_++;
-    return true;
-  }
+  // Checked field readers on p_ / reg_ for the cold paths (event_decoder.cpp).
+  bool addr_slow(uint64_t& a);
+  bool csize_slow(uint64_t& s);
+  bool byte_slow(uint8_t& b);
   bool bytes(Event& e, uint64_t max);
   bool snapshot(Event& e);
 
@@ -161,6 +137,50 @@ private:
   std::string err_;
   uint64_t err_off_ = 0;
 };
+
+// Calls f.template apply<T>(e) with T = e.type as a constant (for events that did not come
+// through BlockDecoder::next(e, sink)).
+template <class F> inline void dispatch(const Event& e, F& f) {
+  switch (e.type) {
+#define HV_DISPATCH(T)                                                                                       \
+  case Ev::T:                                                                                                \
+    return f.template apply<Ev::T>(e);
+    HV_DISPATCH(Malloc)
+    HV_DISPATCH(Calloc)
+    HV_DISPATCH(Realloc)
+    HV_DISPATCH(Memalign)
+    HV_DISPATCH(Free)
+    HV_DISPATCH(FreeTcache)
+    HV_DISPATCH(ChunkAlloc)
+    HV_DISPATCH(ChunkFree)
+    HV_DISPATCH(Split)
+    HV_DISPATCH(Merge)
+    HV_DISPATCH(BinIn)
+    HV_DISPATCH(BinOut)
+    HV_DISPATCH(Top)
+    HV_DISPATCH(Fence)
+    HV_DISPATCH(ReallocInPlace)
+    HV_DISPATCH(ReallocMoved)
+    HV_DISPATCH(ArenaNew)
+    HV_DISPATCH(HeapNew)
+    HV_DISPATCH(HeapResize)
+    HV_DISPATCH(HeapFree)
+    HV_DISPATCH(Sbrk)
+    HV_DISPATCH(Mmap)
+    HV_DISPATCH(Munmap)
+    HV_DISPATCH(MmapChunk)
+    HV_DISPATCH(MunmapChunk)
+    HV_DISPATCH(Trim)
+    HV_DISPATCH(Arena)
+    HV_DISPATCH(Error)
+    HV_DISPATCH(Mark)
+    HV_DISPATCH(Snapshot)
+    HV_DISPATCH(Stack)
+#undef HV_DISPATCH
+  default:
+    return; // the decoder never returns other types
+  }
+}
 
 // Reads the entries of a snapshot event (already bounds-checked by the decoder, checked again).
 struct SnapshotEntry {
@@ -180,124 +200,263 @@ private:
 
 // ---- inline hot path ------------------------------------------------------------------------
 inline bool BlockDecoder::next(Event& e) {
+  NoSink none;
+  return next(e, none);
+}
+
+template <class Sink> inline bool BlockDecoder::next(Event& e, Sink& sink) {
   if (left_ == 0 || failed_) return false;
-  return end_ - p_ >= kUncheckedBytes ? decode<false>(e) : decode<true>(e);
+  return end_ - p_ >= kUncheckedBytes ? decode<false>(e, sink) : decode<true>(e, sink);
 }
 
 // Checked = false only with kUncheckedBytes left: fixed-size fields are read without bounds
-// checks; variable-length ones (mark, stack, snapshot) are always checked.
-template <bool Checked> inline bool BlockDecoder::decode(Event& e) {
-  ev_start_ = p_;
-  if (Checked && p_ >= end_) return fail("block ends before its last event");
-  uint8_t t = *p_++;
-  cur_type_ = t;
-  uint64_t ds, dt;
-  if (!varint<Checked>(ds) || !varint<Checked>(dt)) return false;
-  if (__builtin_expect(ds == 0, 0) && !first_) return fail("sequence number does not increase");
-  first_ = false;
-  seq_ += ds;
-  ts_ += dt;
-  e.seq = seq_;
-  e.ts = ts_;
-  e.offset = file_off_ + (zstd_ ? 0 : uint64_t(ev_start_ - base_));
-  e.tid = tid_;
-  e.type = static_cast<Ev>(t);
-  e.b0 = e.b1 = 0;
-  e.addr = e.addr2 = e.size = e.size2 = e.n = 0;
-  e.delta = 0;
-  e.data = e.data_end = nullptr;
-  e.data_reg = 0;
-  bool ok;
-  switch (static_cast<Ev>(t)) {
-  case Ev::Malloc:
-    ok = varint<Checked>(e.size) && addr<Checked>(e.addr);
-    break;
-  case Ev::Calloc:
-  case Ev::Memalign:
-    ok = varint<Checked>(e.n) && varint<Checked>(e.size) && addr<Checked>(e.addr);
-    break;
-  case Ev::Realloc:
-    ok = addr<Checked>(e.addr2) && varint<Checked>(e.size) && addr<Checked>(e.addr);
-    break;
-  case Ev::Free:
-  case Ev::HeapFree:
-  case Ev::MunmapChunk:
-    ok = addr<Checked>(e.addr);
-    break;
-  case Ev::FreeTcache:
-    ok = addr<Checked>(e.addr) && byte<Checked>(e.b1);
-    e.b0 = static_cast<uint8_t>(BinKind::Tcache);
-    if (ok && e.b1 >= 64) return failv("tcache index out of range", e.b1);
-    break;
-  case Ev::ChunkAlloc:
-  case Ev::ChunkFree:
-  case Ev::Top:
-  case Ev::Fence:
-    ok = addr<Checked>(e.addr) && csize<Checked>(e.size);
-    break;
-  case Ev::Split:
-  case Ev::ReallocInPlace:
-    ok = addr<Checked>(e.addr) && csize<Checked>(e.size) && csize<Checked>(e.size2);
-    break;
-  case Ev::Merge:
-    ok = byte<Checked>(e.b0) && addr<Checked>(e.addr) && csize<Checked>(e.size) && addr<Checked>(e.addr2);
-    if (ok && e.b0 > 2) return failv("invalid merge kind", e.b0);
-    break;
-  case Ev::BinIn:
-    ok = addr<Checked>(e.addr) && csize<Checked>(e.size) && byte<Checked>(e.b0) && byte<Checked>(e.b1);
-    if (ok && (e.b0 < 1 || e.b0 > 5)) return failv("invalid bin kind", e.b0);
-    break;
-  case Ev::BinOut:
-    ok = addr<Checked>(e.addr) && byte<Checked>(e.b0) && byte<Checked>(e.b1);
-    if (ok && (e.b0 < 1 || e.b0 > 5)) return failv("invalid bin kind", e.b0);
-    break;
-  case Ev::ReallocMoved:
-    ok = addr<Checked>(e.addr) && addr<Checked>(e.addr2);
-    break;
-  case Ev::ArenaNew:
-    ok = varint<Checked>(e.n) && addr<Checked>(e.addr);
-    break;
-  case Ev::HeapNew:
-  case Ev::HeapResize:
-  case Ev::Mmap:
-  case Ev::Munmap:
-  case Ev::MmapChunk:
-    ok = addr<Checked>(e.addr) && varint<Checked>(e.size);
-    break;
-  case Ev::Sbrk: {
+// checks; variable-length ones (mark, stack, snapshot) are always checked. The cursor and the
+// address register live in locals while the event is decoded (stores to e cannot alias them),
+// and go back to p_ / reg_ around the out-of-line paths.
+// The helpers below are lambdas on the decoder's locals: they must be inlined, or the locals
+// would live in memory.
+#define HV_INLINE __attribute__((always_inline))
+template <bool Checked, class Sink> inline bool BlockDecoder::decode(Event& e, Sink& sink) {
+  const uint8_t* p = p_;
+  uint64_t reg = reg_, seq = seq_, ts = ts_;
+  uint32_t left = left_, arena = arena_;
+  bool first = first_;
+  // Registers back to the members: before the out-of-line paths and at the end.
+  auto sync = [&]() HV_INLINE {
+    p_ = p;
+    reg_ = reg;
+    seq_ = seq;
+    ts_ = ts;
+    left_ = left;
+    arena_ = arena;
+    first_ = first;
+  };
+  auto vi = [&](uint64_t& v) HV_INLINE -> bool {
+    if (!Checked || end_ - p >= 8) {
+      uint64_t x;
+      __builtin_memcpy(&x, p, 8); // little-endian
+      if (!(x & 0x80)) {
+        v = x & 0x7f;
+        ++p;
+        return true;
+      }
+      uint64_t stop = ~x & 0x8080808080808080ull;
+      if (__builtin_expect(stop != 0, 1)) {
+        p += (unsigned(__builtin_ctzll(stop)) >> 3) + 1;
+        x &= stop ^ (stop - 1); // the bytes up to and including the last one
+        x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
+        x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
+        v = ((x & 0x0fffffff00000000ull) >> 4) | (x & 0x000000000fffffffull);
+        return true;
+      }
+    }
+    sync(); // longer than 8 bytes, near the end of the payload, or an error
+    bool ok = varint_slow(v);
+    p = p_;
+    return ok;
+  };
+  auto ad = [&](uint64_t& a) HV_INLINE -> bool {
     uint64_t z;
-    ok = addr<Checked>(e.addr) && varint<Checked>(z);
-    e.delta = unzigzag(z);
-    break;
+    if (!vi(z)) return false;
+    reg += static_cast<uint64_t>(unzigzag(z));
+    a = reg;
+    return true;
+  };
+  auto cs = [&](uint64_t& sz) HV_INLINE -> bool {
+    uint64_t v;
+    if (!vi(v)) return false;
+    if (v >> 60) return sync(), fail("chunk size overflows 64 bits");
+    sz = v << 4;
+    return true;
+  };
+  auto by = [&](uint8_t& b) HV_INLINE -> bool {
+    if (Checked && p >= end_) return sync(), fail("field runs past the end of the block");
+    b = *p++;
+    return true;
+  };
+  auto failv_ = [&](const char* what, uint64_t value) { return sync(), failv(what, value); };
+  // After the fields: the event is complete, the decoder moves past it and the sink sees it
+  // with its type known at compile time; true to decode the next one.
+  auto done = [&]<Ev T>() HV_INLINE -> bool {
+    e.arena = arena;
+    --left;
+    if (!sink.template on<T>(e)) return false;
+    return !Checked && left != 0 && end_ - p >= kUncheckedBytes;
+  };
+  auto cold = [&](auto&& f) -> bool { // variable-length fields: out of line, on the members
+    sync();
+    bool ok = f();
+    p = p_;
+    reg = reg_;
+    return ok;
+  };
+  for (;;) {
+    const uint8_t* ev = p;
+    ev_start_ = ev;
+    if (Checked && p >= end_) return sync(), fail("block ends before its last event");
+    uint8_t t = *p++;
+    cur_type_ = t;
+    uint64_t ds, dt;
+    if (!vi(ds) || !vi(dt)) return false;
+    if (__builtin_expect(ds == 0, 0) && !first) return sync(), fail("sequence number does not increase");
+    first = false;
+    seq += ds;
+    ts += dt;
+    e.seq = seq;
+    e.ts = ts;
+    e.offset = file_off_ + (zstd_ ? 0 : uint64_t(ev - base_));
+    e.tid = tid_;
+    e.type = static_cast<Ev>(t);
+    e.b0 = e.b1 = 0;
+    e.addr = e.addr2 = e.size = e.size2 = e.n = 0;
+    e.delta = 0;
+    e.data = e.data_end = nullptr;
+    e.data_reg = 0;
+    bool more;
+    switch (static_cast<Ev>(t)) {
+    case Ev::Malloc:
+      if (!(vi(e.size) && ad(e.addr))) return false;
+      more = done.template operator()<Ev::Malloc>();
+      break;
+    case Ev::Calloc:
+      if (!(vi(e.n) && vi(e.size) && ad(e.addr))) return false;
+      more = done.template operator()<Ev::Calloc>();
+      break;
+    case Ev::Memalign:
+      if (!(vi(e.n) && vi(e.size) && ad(e.addr))) return false;
+      more = done.template operator()<Ev::Memalign>();
+      break;
+    case Ev::Realloc:
+      if (!(ad(e.addr2) && vi(e.size) && ad(e.addr))) return false;
+      more = done.template operator()<Ev::Realloc>();
+      break;
+    case Ev::Free:
+      if (!ad(e.addr)) return false;
+      more = done.template operator()<Ev::Free>();
+      break;
+    case Ev::HeapFree:
+      if (!ad(e.addr)) return false;
+      more = done.template operator()<Ev::HeapFree>();
+      break;
+    case Ev::MunmapChunk:
+      if (!ad(e.addr)) return false;
+      more = done.template operator()<Ev::MunmapChunk>();
+      break;
+    case Ev::FreeTcache:
+      if (!(ad(e.addr) && by(e.b1))) return false;
+      e.b0 = static_cast<uint8_t>(BinKind::Tcache);
+      if (e.b1 >= 64) return failv_("tcache index out of range", e.b1);
+      more = done.template operator()<Ev::FreeTcache>();
+      break;
+    case Ev::ChunkAlloc:
+      if (!(ad(e.addr) && cs(e.size))) return false;
+      more = done.template operator()<Ev::ChunkAlloc>();
+      break;
+    case Ev::ChunkFree:
+      if (!(ad(e.addr) && cs(e.size))) return false;
+      more = done.template operator()<Ev::ChunkFree>();
+      break;
+    case Ev::Top:
+      if (!(ad(e.addr) && cs(e.size))) return false;
+      more = done.template operator()<Ev::Top>();
+      break;
+    case Ev::Fence:
+      if (!(ad(e.addr) && cs(e.size))) return false;
+      more = done.template operator()<Ev::Fence>();
+      break;
+    case Ev::Split:
+      if (!(ad(e.addr) && cs(e.size) && cs(e.size2))) return false;
+      more = done.template operator()<Ev::Split>();
+      break;
+    case Ev::ReallocInPlace:
+      if (!(ad(e.addr) && cs(e.size) && cs(e.size2))) return false;
+      more = done.template operator()<Ev::ReallocInPlace>();
+      break;
+    case Ev::Merge:
+      if (!(by(e.b0) && ad(e.addr) && cs(e.size) && ad(e.addr2))) return false;
+      if (e.b0 > 2) return failv_("invalid merge kind", e.b0);
+      more = done.template operator()<Ev::Merge>();
+      break;
+    case Ev::BinIn:
+      if (!(ad(e.addr) && cs(e.size) && by(e.b0) && by(e.b1))) return false;
+      if (e.b0 < 1 || e.b0 > 5) return failv_("invalid bin kind", e.b0);
+      more = done.template operator()<Ev::BinIn>();
+      break;
+    case Ev::BinOut:
+      if (!(ad(e.addr) && by(e.b0) && by(e.b1))) return false;
+      if (e.b0 < 1 || e.b0 > 5) return failv_("invalid bin kind", e.b0);
+      more = done.template operator()<Ev::BinOut>();
+      break;
+    case Ev::ReallocMoved:
+      if (!(ad(e.addr) && ad(e.addr2))) return false;
+      more = done.template operator()<Ev::ReallocMoved>();
+      break;
+    case Ev::ArenaNew:
+      if (!(vi(e.n) && ad(e.addr))) return false;
+      more = done.template operator()<Ev::ArenaNew>();
+      break;
+    case Ev::HeapNew:
+      if (!(ad(e.addr) && vi(e.size))) return false;
+      more = done.template operator()<Ev::HeapNew>();
+      break;
+    case Ev::HeapResize:
+      if (!(ad(e.addr) && vi(e.size))) return false;
+      more = done.template operator()<Ev::HeapResize>();
+      break;
+    case Ev::Mmap:
+      if (!(ad(e.addr) && vi(e.size))) return false;
+      more = done.template operator()<Ev::Mmap>();
+      break;
+    case Ev::Munmap:
+      if (!(ad(e.addr) && vi(e.size))) return false;
+      more = done.template operator()<Ev::Munmap>();
+      break;
+    case Ev::MmapChunk:
+      if (!(ad(e.addr) && vi(e.size))) return false;
+      more = done.template operator()<Ev::MmapChunk>();
+      break;
+    case Ev::Sbrk: {
+      uint64_t z;
+      if (!(ad(e.addr) && vi(z))) return false;
+      e.delta = unzigzag(z);
+      more = done.template operator()<Ev::Sbrk>();
+      break;
+    }
+    case Ev::Trim:
+      if (!vi(e.size)) return false;
+      more = done.template operator()<Ev::Trim>();
+      break;
+    case Ev::Arena:
+      if (!vi(e.n)) return false;
+      if (e.n > UINT32_MAX) return failv_("arena index out of range", e.n);
+      arena = static_cast<uint32_t>(e.n);
+      more = done.template operator()<Ev::Arena>();
+      break;
+    case Ev::Error:
+      if (!(by(e.b0) && ad(e.addr))) return false;
+      if (e.b0 < 1 || e.b0 > 5) return failv_("invalid error code", e.b0);
+      more = done.template operator()<Ev::Error>();
+      break;
+    case Ev::Mark:
+      if (!cold([&] { return bytes(e, 255); })) return false;
+      more = done.template operator()<Ev::Mark>();
+      break;
+    case Ev::Stack:
+      if (!cold([&] { return bytes(e, UINT32_MAX); })) return false;
+      more = done.template operator()<Ev::Stack>();
+      break;
+    case Ev::Snapshot:
+      if (!cold([&] { return snapshot(e); })) return false;
+      more = done.template operator()<Ev::Snapshot>();
+      break;
+    default:
+      return failv_("unknown event type", t);
+    }
+    if (!more) break;
   }
-  case Ev::Trim:
-    ok = varint<Checked>(e.size);
-    break;
-  case Ev::Arena:
-    ok = varint<Checked>(e.n);
-    if (ok && e.n > UINT32_MAX) return failv("arena index out of range", e.n);
-    if (ok) arena_ = static_cast<uint32_t>(e.n);
-    break;
-  case Ev::Error:
-    ok = byte<Checked>(e.b0) && addr<Checked>(e.addr);
-    if (ok && (e.b0 < 1 || e.b0 > 5)) return failv("invalid error code", e.b0);
-    break;
-  case Ev::Mark:
-    ok = bytes(e, 255);
-    break;
-  case Ev::Stack:
-    ok = bytes(e, UINT32_MAX);
-    break;
-  case Ev::Snapshot:
-    ok = snapshot(e);
-    break;
-  default:
-    return failv("unknown event type", t);
-  }
-  if (!ok) return false;
-  e.arena = arena_;
-  --left_;
+  sync();
   return true;
 }
+#undef HV_INLINE
 
 } // namespace hv::trace

@@ -101,11 +101,6 @@ bool EventStream::advance(int t) {
   }
 }
 
-void EventStream::sync_head(int t) {
-  const Thread& th = *threads_[t];
-  heads_[t] = th.has_head ? th.head.seq : UINT64_MAX;
-}
-
 const Event* EventStream::pick() {
   if (done_) return nullptr;
   // Sequence numbers are one counter per process, so the next event is almost always the one
@@ -114,6 +109,23 @@ const Event* EventStream::pick() {
   // data-dependent branches (which thread comes next is unpredictable).
   int n = int(threads_.size());
   if (cur_ >= 0) sync_head(cur_);
+  // The usual case: the lowest head is numbered last + 1 and no other head has that number.
+  // Then the scan below would pick it and find no duplicate, so take it without the scan.
+  uint64_t want = last_seq_ + 1, low = UINT64_MAX;
+  int match = -1, matches = 0;
+  for (int t = 0; t < n; ++t) {
+    uint64_t s = heads_[size_t(t)];
+    low = s < low ? s : low;
+    bool m = s == want;
+    matches += m;
+    match = m ? t : match;
+  }
+  if (low == want && matches == 1 && want != UINT64_MAX) {
+    cur_ = match;
+    last_seq_ = want;
+    ++emitted_;
+    return &threads_[size_t(match)]->head;
+  }
   if (!(cur_ >= 0 && threads_[cur_]->has_head && heads_[cur_] == last_seq_ + 1)) {
     int best = 0;
     uint64_t best_seq = n ? heads_[0] : UINT64_MAX;

@@ -27,6 +27,12 @@ public:
   // The next event in seq order, or nullptr at the end or on the first error (error()). The
   // pointer stays valid until the next call.
   inline const Event* next();
+  // The next events in seq order (at most max), each passed to sink.apply<T>(e) with T = e.type
+  // as a constant: the same events as next() would return, in the same order, with the same
+  // errors, but most are decoded and applied with one switch (the decoder's). Returns how many
+  // were passed: fewer than max at the end or on an error. The event last passed stays valid
+  // until the next call.
+  template <class Sink> uint64_t run(Sink& sink, uint64_t max);
   // The error that stopped the stream: a decode error, or the file's own (torn tail, bad block)
   // once its readable prefix is exhausted. Empty at a clean end.
   const std::optional<TraceError>& error() const { return error_; }
@@ -64,9 +70,28 @@ private:
     ZSTD_DCtx_s* dctx = nullptr;
     ~Thread();
   };
+  // Passes the events of a run (each numbered last + 1) from the decoder to the sink; stops
+  // (on() returns false) at the first event numbered otherwise, which stays the thread's head.
+  template <class Sink> struct Gate {
+    Sink& sink;
+    uint64_t want, left; // the next seq, events still wanted
+    bool miss = false;   // stopped at an event that is not next
+    template <Ev T> bool on(const Event& e) {
+      if (e.seq != want) {
+        miss = true;
+        return false;
+      }
+      sink.template apply<T>(e);
+      ++want;
+      return --left != 0;
+    }
+  };
   bool advance(int t); // the general case: block boundaries, errors, the end of the thread
   const Event* pick(); // the general case: a switch to another thread, gaps, errors, the end
-  void sync_head(int t);
+  void sync_head(int t) {
+    const Thread& th = *threads_[size_t(t)];
+    heads_[size_t(t)] = th.has_head ? th.head.seq : UINT64_MAX;
+  }
   bool load_block(Thread& th, uint32_t k);
   bool fail_from(Thread& th);
   void finish();
@@ -98,6 +123,34 @@ inline const Event* EventStream::next() {
     return nullptr;
   }
   return pick();
+}
+
+template <class Sink> uint64_t EventStream::run(Sink& sink, uint64_t max) {
+  uint64_t n = 0;
+  while (n < max && !done_) {
+    const Event* e;
+    if (cur_ >= 0 && !threads_[size_t(cur_)]->dec.at_block_start()) {
+      Thread& th = *threads_[size_t(cur_)];
+      Gate<Sink> g{sink, last_seq_ + 1, max - n};
+      if (th.dec.next(th.head, g)) {
+        uint64_t k = g.want - (last_seq_ + 1);
+        n += k;
+        emitted_ += k;
+        last_seq_ = g.want - 1;
+        if (!g.miss) continue;
+        e = pick(); // as next() does for an event that is not next
+      } else {
+        if (!advance(cur_)) break;
+        e = pick();
+      }
+    } else {
+      e = next();
+    }
+    if (!e) break;
+    dispatch(*e, sink);
+    ++n;
+  }
+  return n;
 }
 
 } // namespace hv::trace
