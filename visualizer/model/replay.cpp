@@ -12,7 +12,7 @@ Replay::~Replay() = default;
 
 void Replay::take_checkpoint() {
   checkpoints_.push_back(Checkpoint{pos_, model_.save(scratch_), stream_->save(), last_});
-  next_checkpoint_ = pos_ + std::max<uint64_t>(kMinCheckpointEvery, 16 * model_.chunk_count());
+  next_checkpoint_ = pos_ + std::max<uint64_t>(kMinCheckpointEvery, 8 * model_.chunk_count());
 }
 
 namespace {

@@ -1,11 +1,10 @@
 // replay.h - a trace replayed once, then seekable: the heap after any number of events.
 //
-// Owns: the full replay pass (model + merged event stream), checkpoints (the model, encoded by
-// HeapModel::save(), and the stream position every K events, K = max(65536, 16 x chunk
-// records): restoring one costs a small part of replaying K events, and fewer, smaller
-// checkpoints keep the pass fast, since fresh memory is slow to touch), seek/step
-// forward/step backward, and a metrics series sampled every kSampleEvery events (with the
-// peaks in between).
+// Owns: the full replay pass (model + merged event stream, applied as decoded), checkpoints
+// (the model encoded by HeapModel::save() and the stream position every K events,
+// K = max(65536, 8 x chunk records), so that a seek replays at most K events after a restore
+// that costs far less), seek/step forward/step backward, and a metrics series sampled every
+// kSampleEvery events (with the peaks in between).
 // Must not: draw; views read model() and samples() through const accessors.
 #pragma once
 
