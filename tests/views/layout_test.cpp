@@ -354,3 +354,27 @@ TEST(Session, TruncatedTraceShowsItsReadablePrefixAndSaysWhere) {
   for (auto& f : {scen, full, cut})
     unlink(f.c_str());
 }
+
+TEST(ChunkLayout, LargeHeapsAreRadixSortedIntoExactAddressOrder) {
+  // Enough chunks for the radix sort (above 2048), with holes from frees scattered around.
+  std::string s;
+  for (int i = 0; i < 6000; ++i)
+    s += line("x%ld = malloc %ld\n", i, 24 + (i * 7919) % 1500);
+  for (int i = 0; i < 6000; i += 3)
+    s += line("free x%ld\n", (i * 17) % 6000);
+  Opened o(s, "radix");
+  HeapPicture p = o.picture_at(o.doc.events());
+  const model::HeapModel& m = o.doc.replay().model();
+  std::vector<model::Chunk> want = m.chunks_sorted(); // the model's own (std::sort) order
+  size_t k = 0;
+  for (const HeapPicture::Item& it : p.items) {
+    if (it.gap()) continue;
+    ASSERT_LT(k, want.size());
+    EXPECT_EQ(it.addr, want[k].addr) << "item " << k;
+    EXPECT_EQ(it.size, want[k].size);
+    EXPECT_EQ(it.state, want[k].state);
+    ++k;
+  }
+  EXPECT_EQ(k, want.size());
+  EXPECT_GT(k, 4000u);
+}

@@ -291,7 +291,7 @@ void App::frame(float dt) {
     y += bins_h;
     if (show_arenas_) {
       place("Arenas", left_w, y, right_w, ds.y - y);
-      if (ImGui::Begin("Arenas", &show_arenas_, wf)) views::draw_arenas(f, cursor_);
+      if (ImGui::Begin("Arenas", &show_arenas_, wf)) views::draw_arenas(f, arenas_, cursor_);
       ImGui::End();
     }
   }

@@ -51,6 +51,7 @@ private:
   views::EventListState events_;
   views::InspectorState inspector_;
   views::BinsState bins_;
+  views::ArenasState arenas_;
   double play_accum_ = 0;
   bool show_events_ = true, show_inspector_ = true, show_bins_ = true, show_arenas_ = true,
        show_metrics_ = true, show_timeline_ = true, show_help_ = false;

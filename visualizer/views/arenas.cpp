@@ -9,30 +9,36 @@
 
 namespace hv::views {
 
-void draw_arenas(const Frame& f, Cursor& c) {
+void draw_arenas(const Frame& f, ArenasState& s, Cursor& c) {
   const model::HeapModel& m = f.doc.replay().model();
   const HeapPicture& pic = f.picture;
   uint32_t n = std::max<uint32_t>(1, m.arena_count());
-  struct Sum {
-    uint64_t chunks = 0, used = 0, free = 0;
-  };
-  std::vector<Sum> sums(n);
-  uint64_t mm_n = 0, mm_bytes = 0;
-  for (const HeapPicture::Item& it : pic.items) {
-    if (it.gap()) continue;
-    if (it.state == uint8_t(trace::ChunkState::Mmapped)) {
-      ++mm_n;
-      mm_bytes += it.size;
-      continue;
+  if (s.position != pic.position) { // one pass per position
+    s.sums.assign(n, {});
+    s.mm_n = s.mm_bytes = 0;
+    for (const HeapPicture::Item& it : pic.items) {
+      if (it.gap()) continue;
+      if (it.state == uint8_t(trace::ChunkState::Mmapped)) {
+        ++s.mm_n;
+        s.mm_bytes += it.size;
+        continue;
+      }
+      if (it.arena >= n) continue;
+      ArenasState::Sum& x = s.sums[it.arena];
+      ++x.chunks;
+      if (it.state == 0)
+        x.used += it.size;
+      else if (it.state >= 1 && it.state <= 5)
+        x.free += it.size;
     }
-    if (it.arena >= n) continue;
-    Sum& s = sums[it.arena];
-    ++s.chunks;
-    if (it.state == 0)
-      s.used += it.size;
-    else if (it.state >= 1 && it.state <= 5)
-      s.free += it.size;
+    for (const HeapPicture::Group& g : pic.groups)
+      if (!g.mmapped && g.arena < n && g.title.rfind("arena", 0) == 0) {
+        ++s.sums[g.arena].heaps;
+        s.sums[g.arena].heap_bytes += g.end - g.start;
+      }
+    s.position = pic.position;
   }
+  const uint64_t mm_n = s.mm_n, mm_bytes = s.mm_bytes;
   ImGui::Text("program break 0x%" PRIx64 "    mmapped chunks: %" PRIu64 " (%s)", m.program_break(), mm_n,
               human_bytes(mm_bytes).c_str());
   if (!ImGui::BeginTable("##arenas", 6,
@@ -64,18 +70,13 @@ void draw_arenas(const Frame& f, Cursor& c) {
       ImGui::TextDisabled("-");
     }
     ImGui::TableNextColumn();
-    int heaps = 0;
-    uint64_t hb = 0;
-    for (const HeapPicture::Group& g : pic.groups)
-      if (!g.mmapped && g.arena == a && g.end > g.start && g.title.rfind("arena", 0) == 0)
-        ++heaps, hb += g.end - g.start;
-    ImGui::Text("%d (%s)", heaps, human_bytes(hb).c_str());
+    ImGui::Text("%" PRIu64 " (%s)", s.sums[a].heaps, human_bytes(s.sums[a].heap_bytes).c_str());
     ImGui::TableNextColumn();
-    ImGui::Text("%" PRIu64, sums[a].chunks);
+    ImGui::Text("%" PRIu64, s.sums[a].chunks);
     ImGui::TableNextColumn();
-    ImGui::TextUnformatted(human_bytes(sums[a].used).c_str());
+    ImGui::TextUnformatted(human_bytes(s.sums[a].used).c_str());
     ImGui::TableNextColumn();
-    ImGui::TextUnformatted(human_bytes(sums[a].free).c_str());
+    ImGui::TextUnformatted(human_bytes(s.sums[a].free).c_str());
   }
   ImGui::EndTable();
 }

@@ -21,50 +21,60 @@ void draw_bins(const Frame& f, BinsState& s, Cursor& c) {
     ImGui::SliderInt("arena", &s.arena, 0, int(arenas - 1));
   }
   s.arena = std::clamp(s.arena, 0, int(arenas - 1));
-  std::map<std::pair<uint8_t, uint8_t>, std::vector<uint32_t>> bins;
-  for (uint32_t i = 0; i < pic.items.size(); ++i) {
-    const HeapPicture::Item& it = pic.items[i];
-    if (it.gap() || it.state < 1 || it.state > 5 || it.arena != uint32_t(s.arena)) continue;
-    bins[{it.state, it.state == 3 ? uint8_t(0) : it.bin}].push_back(i);
+  if (s.position != pic.position || s.built_arena != s.arena) {
+    // One pass over the picture per position: bins hold few chunks next to a whole heap.
+    std::map<std::pair<uint8_t, uint8_t>, std::vector<uint32_t>> by_bin;
+    for (uint32_t i = 0; i < pic.items.size(); ++i) {
+      const HeapPicture::Item& it = pic.items[i];
+      if (it.gap() || it.state < 1 || it.state > 5 || it.arena != uint32_t(s.arena)) continue;
+      by_bin[{it.state, it.state == 3 ? uint8_t(0) : it.bin}].push_back(i);
+    }
+    s.bins.clear();
+    for (auto& [key, v] : by_bin) {
+      BinsState::Bin b{key.first, key.second, std::move(v), UINT64_MAX, 0, 0};
+      for (uint32_t i : b.items) {
+        b.lo = std::min(b.lo, pic.items[i].size);
+        b.hi = std::max(b.hi, pic.items[i].size);
+        b.bytes += pic.items[i].size;
+      }
+      s.bins.push_back(std::move(b));
+    }
+    s.position = pic.position;
+    s.built_arena = s.arena;
   }
   static const char* const kTitles[] = {"", "tcache", "fastbins", "unsorted", "small bins", "large bins"};
   for (uint8_t kind = 1; kind <= 5; ++kind) {
     size_t n = 0;
     uint64_t bytes = 0;
-    for (auto& [key, v] : bins)
-      if (key.first == kind) {
-        n += v.size();
-        for (uint32_t i : v)
-          bytes += pic.items[i].size;
+    for (const BinsState::Bin& b : s.bins)
+      if (b.kind == kind) {
+        n += b.items.size();
+        bytes += b.bytes;
       }
-    ImVec4 colr =
-        ImGui::ColorConvertU32ToFloat4(IM_COL32((kPaintRgb[size_t(paint_of_state(kind))] >> 16) & 0xff,
-                                                (kPaintRgb[size_t(paint_of_state(kind))] >> 8) & 0xff,
-                                                kPaintRgb[size_t(paint_of_state(kind))] & 0xff, 255));
-    ImGui::PushStyleColor(ImGuiCol_Text, colr);
+    uint32_t rgb = kPaintRgb[size_t(paint_of_state(kind))];
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(
+                                             IM_COL32(rgb >> 16, (rgb >> 8) & 0xff, rgb & 0xff, 255)));
     bool open =
         ImGui::TreeNodeEx(kTitles[kind], n ? ImGuiTreeNodeFlags_DefaultOpen : 0, "%s: %zu chunk%s, %s",
                           kTitles[kind], n, n == 1 ? "" : "s", human_bytes(bytes).c_str());
     ImGui::PopStyleColor();
     if (!open) continue;
-    for (auto& [key, v] : bins) {
-      if (key.first != kind) continue;
-      std::string name = bin_text(key.first, key.second);
-      uint64_t lo = UINT64_MAX, hi = 0;
-      for (uint32_t i : v)
-        lo = std::min(lo, pic.items[i].size), hi = std::max(hi, pic.items[i].size);
+    for (const BinsState::Bin& b : s.bins) {
+      if (b.kind != kind) continue;
+      std::string name = bin_text(b.kind, b.index);
       char head[96];
-      if (lo == hi)
-        snprintf(head, sizeof head, "%s  %zu x %" PRIu64 " B", name.c_str(), v.size(), lo);
+      if (b.lo == b.hi)
+        snprintf(head, sizeof head, "%s  %zu x %" PRIu64 " B", name.c_str(), b.items.size(), b.lo);
       else
-        snprintf(head, sizeof head, "%s  %zu chunks, %" PRIu64 "-%" PRIu64 " B", name.c_str(), v.size(), lo,
-                 hi);
-      if (ImGui::TreeNodeEx(name.c_str(), v.size() <= 8 ? ImGuiTreeNodeFlags_DefaultOpen : 0, "%s", head)) {
+        snprintf(head, sizeof head, "%s  %zu chunks, %" PRIu64 "-%" PRIu64 " B", name.c_str(), b.items.size(),
+                 b.lo, b.hi);
+      if (ImGui::TreeNodeEx(name.c_str(), b.items.size() <= 8 ? ImGuiTreeNodeFlags_DefaultOpen : 0, "%s",
+                            head)) {
         ImGuiListClipper clip;
-        clip.Begin(int(v.size()));
+        clip.Begin(int(b.items.size()));
         while (clip.Step())
           for (int k = clip.DisplayStart; k < clip.DisplayEnd; ++k) {
-            const HeapPicture::Item& it = pic.items[v[size_t(k)]];
+            const HeapPicture::Item& it = pic.items[b.items[size_t(k)]];
             char label[64];
             snprintf(label, sizeof label, "0x%" PRIx64 "  %" PRIu64 " B", it.addr, it.size);
             if (ImGui::Selectable(label, c.selected == it.addr)) {
@@ -77,7 +87,7 @@ void draw_bins(const Frame& f, BinsState& s, Cursor& c) {
     }
     ImGui::TreePop();
   }
-  ImGui::TextDisabled("chunks are listed by address (the trace does not record list order)");
+  ImGui::TextDisabled("listed by address (traces do not keep list order)");
 }
 
 } // namespace hv::views

@@ -58,24 +58,33 @@ const char* paint_name(Paint p) {
 // ---- the picture ----------------------------------------------------------------------------
 namespace {
 
-// LSD radix sort of chunks by address, over the bits that differ (3 passes for 48-bit spans).
-void sort_by_addr(std::vector<Chunk>& v) {
+// LSD radix sort of chunks by address. Only the bits that vary are sorted on (chunk addresses
+// are 16-aligned, and a heap spans far less than 2^64), in digits of at most 12 bits: few
+// enough buckets for the scatter to stay cache-friendly.
+void sort_by_addr(std::vector<Chunk>& v, std::vector<Chunk>& tmp) {
   if (v.size() < 2048) {
     std::sort(v.begin(), v.end(), [](const Chunk& a, const Chunk& b) { return a.addr < b.addr; });
     return;
   }
-  uint64_t lo = UINT64_MAX, hi = 0;
+  uint64_t lo = UINT64_MAX, hi = 0, any = 0;
   for (const Chunk& c : v) {
     lo = std::min(lo, c.addr);
     hi = std::max(hi, c.addr);
   }
-  uint64_t span = hi - lo;
-  std::vector<Chunk> tmp(v.size());
-  std::vector<uint32_t> count(1u << 16);
-  for (unsigned shift = 0; shift < 64 && (span >> shift) != 0; shift += 16) {
+  for (const Chunk& c : v)
+    any |= c.addr - lo;
+  if (!any) return;
+  unsigned low = unsigned(__builtin_ctzll(any));
+  unsigned bits = 64 - unsigned(__builtin_clzll((hi - lo) >> low));
+  unsigned passes = (bits + 11) / 12, digit = (bits + passes - 1) / passes;
+  uint64_t mask = (1ull << digit) - 1;
+  tmp.resize(v.size());
+  std::vector<uint32_t> count(size_t(1) << digit);
+  for (unsigned p = 0; p < passes; ++p) {
+    unsigned shift = low + p * digit;
     std::fill(count.begin(), count.end(), 0);
     for (const Chunk& c : v)
-      ++count[((c.addr - lo) >> shift) & 0xffff];
+      ++count[((c.addr - lo) >> shift) & mask];
     uint32_t sum = 0;
     for (uint32_t& n : count) {
       uint32_t k = n;
@@ -83,7 +92,7 @@ void sort_by_addr(std::vector<Chunk>& v) {
       sum += k;
     }
     for (const Chunk& c : v)
-      tmp[count[((c.addr - lo) >> shift) & 0xffff]++] = c;
+      tmp[count[((c.addr - lo) >> shift) & mask]++] = c;
     v.swap(tmp);
   }
 }
@@ -124,10 +133,11 @@ int64_t HeapPicture::find(uint64_t addr) const {
 }
 
 void build_picture(const model::HeapModel& m, HeapPicture* out) {
-  std::vector<Chunk> chunks;
+  std::vector<Chunk>& chunks = out->scratch;
+  chunks.clear();
   chunks.reserve(m.chunk_count());
   m.for_each_chunk([&](const Chunk& c) { chunks.push_back(c); });
-  sort_by_addr(chunks);
+  sort_by_addr(chunks, out->scratch2);
   std::vector<model::Region> regions = m.regions_sorted();
 
   out->items.clear();
@@ -245,15 +255,61 @@ float layout_height(const HeapPicture& p, const MapView& v) {
   return y;
 }
 
+namespace {
+
+// A group's item sizes as a histogram, so that the strip length at any zoom costs O(distinct
+// sizes) instead of O(items): exact counts below 64 KiB (sizes are multiples of 16), a list
+// above, and the shortenable items (top, gaps) apart.
+struct SizeProfile {
+  static constexpr size_t kExact = 4096;
+  std::vector<uint32_t> count;
+  std::vector<uint64_t> big, shorten;
+  void add(const HeapPicture::Item& it) {
+    if (shortenable(it))
+      shorten.push_back(it.size);
+    else if (it.size / 16 < kExact && it.size % 16 == 0)
+      ++count[it.size / 16];
+    else
+      big.push_back(it.size);
+  }
+  double length(const MapView& v) const {
+    auto w = [&](uint64_t size) { return std::max(double(size) / v.bpp, double(v.min_px)); };
+    double s = 0;
+    for (size_t k = 0; k < kExact; ++k)
+      if (count[k]) s += double(count[k]) * w(k * 16);
+    for (uint64_t b : big)
+      s += w(b);
+    for (uint64_t b : shorten) {
+      double x = double(b) / v.bpp;
+      if (v.shorten_rows > 0) x = std::min(x, double(v.shorten_rows) * v.width);
+      s += std::max(x, double(v.min_px));
+    }
+    return s;
+  }
+};
+
+} // namespace
+
 double fit_bpp(const HeapPicture& p, MapView v, float height) {
   if (v.cells) return v.bpp;
-  double lo = std::log2(1.0 / 16), hi = 40; // log2(bpp)
-  v.bpp = std::exp2(hi);
-  if (layout_height(p, v) > height) return v.bpp; // the minimum width alone does not fit
+  std::vector<SizeProfile> prof(p.groups.size());
+  for (size_t g = 0; g < p.groups.size(); ++g) {
+    prof[g].count.assign(SizeProfile::kExact, 0);
+    for (uint32_t i = p.groups[g].first; i < p.groups[g].first + p.groups[g].count; ++i)
+      prof[g].add(p.items[i]);
+  }
+  auto fits = [&](double bpp) {
+    v.bpp = bpp;
+    float y = 0;
+    for (const SizeProfile& sp : prof)
+      y += v.title_h + float(rows_for(sp.length(v), v.width)) * (v.row_h + v.row_gap) + v.group_gap;
+    return y <= height;
+  };
+  double lo = std::log2(1.0 / 16), hi = 40;       // log2(bpp)
+  if (!fits(std::exp2(hi))) return std::exp2(hi); // the minimum width alone does not fit
   for (int it = 0; it < 40; ++it) {
     double mid = (lo + hi) / 2;
-    v.bpp = std::exp2(mid);
-    if (layout_height(p, v) <= height)
+    if (fits(std::exp2(mid)))
       hi = mid;
     else
       lo = mid;

@@ -57,6 +57,9 @@ struct HeapPicture {
   std::vector<Item> items;
   std::vector<Group> groups;
   uint64_t position = UINT64_MAX; // the replay position it was built at
+  // Scratch space kept between builds: fresh pages are slow to fault in (tens of MB with 1 M
+  // chunks), reused ones are not.
+  std::vector<model::Chunk> scratch, scratch2;
   // The item holding addr (a chunk start or any byte of it), or -1.
   int64_t find(uint64_t addr) const;
 };

@@ -119,6 +119,7 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
     layout_map(pic, s.view, &s.layout);
     s.layout_position = pic.position;
     s.layout_view = s.view;
+    s.rects_y0 = -1;
   }
   ImVec2 origin = ImGui::GetCursorScreenPos(); // map y=0 at scroll 0
   ImGui::Dummy(ImVec2(s.view.width, std::max(s.layout.height, 1.0f)));
@@ -146,6 +147,7 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
     float screen_y = my - scroll;
     layout_map(pic, s.view, &s.layout);
     s.layout_view = s.view;
+    s.rects_y0 = -1;
     if (under >= 0) {
       size_t gi = 0;
       for (; gi < pic.groups.size(); ++gi)
@@ -165,7 +167,12 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
 
   ImDrawList* dl = ImGui::GetWindowDrawList();
   float view_h = ImGui::GetWindowHeight();
-  visible_rects(pic, s.layout, s.view, scroll, scroll + view_h, &s.rects);
+  // The rectangles change only with the layout (position, zoom, width) or the scroll.
+  if (s.rects_y0 != scroll || s.rects_y1 != scroll + view_h) {
+    visible_rects(pic, s.layout, s.view, scroll, scroll + view_h, &s.rects);
+    s.rects_y0 = scroll;
+    s.rects_y1 = scroll + view_h;
+  }
   if (s.record_geometry) s.drawn.clear();
   for (const MapRect& r : s.rects) {
     ImVec2 a(origin.x + r.x0, origin.y + r.y0), b(origin.x + r.x1, origin.y + r.y1);

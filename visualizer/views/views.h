@@ -41,6 +41,7 @@ struct ChunkMapState {
   float scroll_y = 0;
   bool legend = true;
   std::vector<MapRect> rects, scratch;
+  float rects_y0 = -1, rects_y1 = -1; // the visible band rects was computed for (a cache)
   // For `heapviz shot --geometry`: where the last frame drew each visible item (screen pixels).
   bool record_geometry = false;
   struct Drawn {
@@ -86,10 +87,27 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c);
 
 struct BinsState {
   int arena = 0;
+  // The bins of `arena` at picture position `position`: (kind, index) -> items, sorted.
+  uint64_t position = UINT64_MAX;
+  int built_arena = -1;
+  struct Bin {
+    uint8_t kind, index;
+    std::vector<uint32_t> items;
+    uint64_t lo, hi, bytes;
+  };
+  std::vector<Bin> bins;
 };
 void draw_bins(const Frame& f, BinsState& s, Cursor& c);
 
-void draw_arenas(const Frame& f, Cursor& c);
+struct ArenasState {
+  uint64_t position = UINT64_MAX;
+  struct Sum {
+    uint64_t chunks = 0, used = 0, free = 0, heaps = 0, heap_bytes = 0;
+  };
+  std::vector<Sum> sums;
+  uint64_t mm_n = 0, mm_bytes = 0;
+};
+void draw_arenas(const Frame& f, ArenasState& s, Cursor& c);
 void draw_metrics(const Frame& f);
 
 // Shared formatting.

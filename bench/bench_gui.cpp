@@ -1,0 +1,220 @@
+// bench_gui.cpp - the app's performance targets (issue 4), measured on the real App and views
+// with Dear ImGui running headless (no GL: the CPU side of a frame is all we time).
+//
+//   bench_gui gen EVENTS FILE [THREADS] [LIVE]  write a synthetic churn trace (ChurnTrace)
+//   bench_gui load FILE                         open as the app does: time to the first frame,
+//                                               time until the heap is shown, 200 random seeks
+//                                               (replay + picture), peak resident memory
+//   bench_gui frames FILE                       CPU time of whole frames at the end of the
+//                                               trace, at zoom levels from fit to bytes
+//
+// Targets: first frame <= 2 s (10 M events) / 3 s (100 M); seek <= 50 ms; frame <= 10 ms with
+// 1 M chunks at any zoom; < 1 GiB resident on 100 M events. bench/run_gui_bench.sh runs all.
+#include "app.h"
+#include "churn_trace.h"
+
+#include "imgui.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace hv;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double ms_since(Clock::time_point a) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - a).count();
+}
+
+long status_kb(const char* key) { // VmHWM, VmRSS from /proc/self/status
+  FILE* f = fopen("/proc/self/status", "r");
+  char line[256];
+  long v = -1;
+  size_t n = strlen(key);
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, key, n) == 0 && line[n] == ':') v = strtol(line + n + 1, nullptr, 10);
+  if (f) fclose(f);
+  return v;
+}
+
+void imgui_headless(int w, int h) {
+  ImGui::CreateContext();
+  ImGuiIO& io = ImGui::GetIO();
+  io.IniFilename = nullptr;
+  io.DisplaySize = ImVec2(float(w), float(h));
+  io.DeltaTime = 1.0f / 60;
+  unsigned char* px;
+  int tw, th;
+  io.Fonts->GetTexDataAsRGBA32(&px, &tw, &th); // builds the font atlas, as a backend would
+}
+
+double frame(app::App& a) {
+  auto t = Clock::now();
+  ImGui::NewFrame();
+  a.frame(1.0f / 60);
+  ImGui::Render();
+  return ms_since(t);
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+int gen(uint64_t events, const char* path, int threads, size_t live) {
+  trace::TraceBuilder b(0, 64 * 1024, "bench_gui");
+  trace::ChurnTrace g(b, threads, 777, live);
+  g.run(events);
+  auto bytes = b.finish();
+  FILE* f = fopen(path, "wb");
+  if (!f || fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) {
+    perror(path);
+    return 2;
+  }
+  fclose(f);
+  printf("wrote %s: %.1f MB\n", path, double(bytes.size()) / 1e6);
+  return 0;
+}
+
+int load(const char* path) {
+  imgui_headless(1600, 900);
+  auto t0 = Clock::now();
+  app::App a(true);
+  a.open(path);
+  frame(a);
+  double first = ms_since(t0);
+  while (a.doc().state() == session::Document::State::Loading) {
+    frame(a);
+    struct timespec ts = {0, 2000000};
+    nanosleep(&ts, nullptr);
+  }
+  frame(a); // the first frame showing the heap
+  double ready = ms_since(t0);
+  if (a.doc().state() != session::Document::State::Ready) {
+    fprintf(stderr, "bench_gui: %s\n", a.doc().error().c_str());
+    return 2;
+  }
+  uint64_t total = a.doc().events();
+  std::mt19937_64 rng(42);
+  std::vector<double> seeks;
+  for (int i = 0; i < 200; ++i) {
+    uint64_t to = rng() % (total + 1);
+    auto t = Clock::now();
+    a.seek_now(to); // replay to the position and rebuild the picture the views draw
+    seeks.push_back(ms_since(t));
+  }
+  std::sort(seeks.begin(), seeks.end());
+  printf("load %s: %llu events, %zu chunks at the end; first frame %.0f ms; heap shown %.0f ms; "
+         "seek median %.1f ms, p99 %.1f ms, max %.1f ms; peak RSS %.0f MiB\n",
+         path, (unsigned long long)total, a.doc().replay().model().chunk_count(), first, ready,
+         seeks[seeks.size() / 2], seeks[seeks.size() * 99 / 100], seeks.back(),
+         double(status_kb("VmHWM")) / 1024);
+  ImGui::DestroyContext();
+  return 0;
+}
+
+int frames(const char* path) {
+  imgui_headless(1600, 900);
+  app::App a(true);
+  a.open(path);
+  if (a.doc().wait() != session::Document::State::Ready) {
+    fprintf(stderr, "bench_gui: %s\n", a.doc().error().c_str());
+    return 2;
+  }
+  a.seek_now(a.doc().events());
+  size_t chunks = a.picture().items.size();
+  for (int i = 0; i < 3; ++i)
+    frame(a); // fit, layout, caches
+  double fit_bpp = a.chunk_map().view.bpp;
+  printf("frames %s: %zu chunks (items) on the map\n", path, chunks);
+  printf("%-34s %12s %12s\n", "zoom", "first frame", "steady");
+  struct Z {
+    const char* name;
+    double bpp;
+    float min_px;
+    bool cells;
+  };
+  const Z zooms[] = {{"fit (exact proportions)", 0, 0, false},
+                     {"fit, minimum width 3 px", 0, 3, false},
+                     {"16x in", 16, 3, false},
+                     {"256x in", 256, 3, false},
+                     {"4096x in", 4096, 3, false},
+                     {"16 bytes per pixel", -1, 3, false},
+                     {"one cell per chunk", 0, 3, true}};
+  double worst = 0;
+  for (const Z& z : zooms) {
+    views::ChunkMapState& m = a.chunk_map();
+    m.view.min_px = z.min_px;
+    m.view.cells = z.cells;
+    if (z.bpp == 0)
+      m.fit_pending = true;
+    else if (z.bpp < 0)
+      m.view.bpp = 16;
+    else
+      m.view.bpp = fit_bpp / z.bpp;
+    double first = frame(a);
+    std::vector<double> t;
+    for (int i = 0; i < 20; ++i)
+      t.push_back(frame(a));
+    double steady = median(t);
+    worst = std::max({worst, first, *std::max_element(t.begin(), t.end())});
+    printf("%-34s %9.2f ms %9.2f ms\n", z.name, first, steady);
+  }
+  printf("worst frame: %.2f ms\n", worst);
+  // The pieces of a zoom change, alone (exact proportions at the fitted zoom).
+  {
+    views::HeapPicture pic;
+    views::build_picture(a.doc().replay().model(), &pic); // the app reuses its picture's memory
+    auto t = Clock::now();
+    views::build_picture(a.doc().replay().model(), &pic);
+    double tb = ms_since(t);
+    views::MapView v = a.chunk_map().view;
+    v.min_px = 0;
+    v.cells = false;
+    t = Clock::now();
+    v.bpp = views::fit_bpp(pic, v, 500);
+    double tf = ms_since(t);
+    views::MapLayout l;
+    views::layout_map(pic, v, &l); // likewise its layout's
+    t = Clock::now();
+    views::layout_map(pic, v, &l);
+    double tl = ms_since(t);
+    std::vector<views::MapRect> r;
+    t = Clock::now();
+    views::visible_rects(pic, l, v, 0, 500, &r);
+    double tr = ms_since(t);
+    printf("pieces: build_picture %.1f ms (per seek), fit %.1f ms, layout %.1f ms, visible rects %.1f ms "
+           "(%zu rects)\n",
+           tb, tf, tl, tr, r.size());
+  }
+  ImGui::DestroyContext();
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 4 && strcmp(argv[1], "gen") == 0)
+    return gen(strtoull(argv[2], nullptr, 0), argv[3], argc > 4 ? atoi(argv[4]) : 4,
+               argc > 5 ? size_t(strtoull(argv[5], nullptr, 0)) : 4096);
+  if (argc == 3 && strcmp(argv[1], "load") == 0) return load(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "frames") == 0) return frames(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "picture") == 0) { // profiling aid: 20 picture builds
+    app::App a(true);
+    a.open(argv[2]);
+    a.doc().wait();
+    views::HeapPicture pic;
+    for (int i = 0; i < 20; ++i)
+      views::build_picture(a.doc().replay().model(), &pic);
+    return 0;
+  }
+  fprintf(stderr, "usage: bench_gui gen EVENTS FILE [THREADS] [LIVE] | load FILE | frames FILE\n");
+  return 2;
+}
