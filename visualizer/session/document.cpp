@@ -144,8 +144,16 @@ void Document::load() {
     series_.clear();
     series_.reserve(kSeriesPoints + 2);
     series_.push_back(SeriesPoint{0, 0, 0, 0});
-    replay_->build([&](const trace::Event&, const model::HeapModel& m) {
+    // Pages of the file behind the replay are released as it goes (see TraceFile::release):
+    // with a 100 M-event trace the mapping alone would otherwise be most of the app's memory.
+    constexpr uint64_t kKeepBehind = 32u << 20, kReleaseStep = 64u << 20;
+    uint64_t released = 0;
+    replay_->build([&](const trace::Event& e, const model::HeapModel& m) {
       ++n;
+      if (e.offset > released + kKeepBehind + kReleaseStep) {
+        file_.release(released, e.offset - kKeepBehind);
+        released = e.offset - kKeepBehind;
+      }
       heap_max = std::max(heap_max, m.heap_bytes());
       live_max = std::max(live_max, m.live_bytes());
       if (n == next_point) {
@@ -166,7 +174,9 @@ void Document::load() {
     phase_ = 2;
     done_ = 0;
     index_ = std::make_unique<EventIndex>(file_);
+    file_.release(0, file_.file_size());
     if (!index_->build(&done_, &cancel_)) return;
+    file_.release(0, file_.file_size());
   } catch (const Cancelled&) {
     return;
   }

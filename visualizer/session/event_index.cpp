@@ -71,8 +71,13 @@ bool EventIndex::build(std::atomic<uint64_t>* progress, const std::atomic<bool>*
   kinds_.push_back(0);
   std::vector<uint32_t> tids;
   uint32_t last_tid = ~0u;
+  uint64_t released = 0; // file pages behind the pass are dropped from memory as it goes
   while (const Event* e = stream_.next()) {
     if (i == 0) t0_ = e->ts;
+    if (e->offset > released + (96u << 20)) {
+      file_.release(released, e->offset - (32u << 20));
+      released = e->offset - (32u << 20);
+    }
     kinds_.back() |= kind_of(*e);
     if (e->type == Ev::Mark)
       marks_.push_back(

@@ -1,6 +1,7 @@
 // trace_file.cpp - mapping, FileHeader validation and the block index (see trace_file.h).
 #include "trace_file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -280,6 +281,14 @@ void TraceFile::index_blocks() {
     if (seen_tids.insert(h.tid).second) threads_.push_back(h.tid);
     off = end;
   }
+}
+
+void TraceFile::release(uint64_t begin, uint64_t end) const {
+  if (!map_) return;
+  const uint64_t page = uint64_t(sysconf(_SC_PAGESIZE));
+  begin = (begin + page - 1) / page * page;
+  end = std::min<uint64_t>(end, map_len_) / page * page;
+  if (begin < end) madvise(static_cast<uint8_t*>(map_) + begin, end - begin, MADV_DONTNEED);
 }
 
 } // namespace hv::trace

@@ -74,6 +74,10 @@ public:
   const uint8_t* data() const { return data_; }
   // Events announced by the indexed blocks (the readable ones may be fewer on a decode error).
   uint64_t indexed_events() const { return indexed_events_; }
+  // Drops the mapped pages of [begin, end) from this process's resident memory (they stay in the
+  // page cache; touching them again reads them back). Keeps a long pass over a big trace from
+  // holding the whole file resident. No-op for open_memory().
+  void release(uint64_t begin, uint64_t end) const;
   // Thread ids in order of their first block.
   const std::vector<uint32_t>& threads() const { return threads_; }
 
