@@ -580,12 +580,10 @@ static inline const uint8_t* get_varint(const uint8_t* p, uint64_t& v) {
 
 static constexpr size_t kMaxSavedChunk = 8 + 4 * 10 + 5 + 1; // addr, 4 varints (one <= 5 bytes), bin
 
-HeapModel::Saved HeapModel::save(std::vector<uint8_t>& scratch) const {
-  Saved s{static_cast<const HeapModelState&>(*this), chunks_.capacity(), chunks_.size(), {}};
-  if (scratch.size() < s.count * kMaxSavedChunk) scratch.resize(s.count * kMaxSavedChunk);
-  uint8_t* p = scratch.data();
+// Encodes the records at out (room for count x kMaxSavedChunk bytes); returns the end.
+static uint8_t* encode_chunks(const FlatMap<Chunk>& chunks, uint8_t* p) {
   uint64_t prev_seq = 0;
-  chunks_.for_each_in_probe_order([&](const Chunk& c) {
+  chunks.for_each_in_probe_order([&](const Chunk& c) {
     __builtin_memcpy(p, &c.addr, 8);
     p = put_varint(p + 8, c.size);
     p = put_varint(p, c.req);
@@ -595,7 +593,23 @@ HeapModel::Saved HeapModel::save(std::vector<uint8_t>& scratch) const {
     p = put_varint(p, uint64_t(c.arena) << 4 | c.state); // states are < 16
     *p++ = c.bin;
   });
-  s.chunks.assign(scratch.data(), p);
+  return p;
+}
+
+HeapModel::Saved HeapModel::save(ByteArena& arena) const {
+  Saved s{static_cast<const HeapModelState&>(*this), chunks_.capacity(), chunks_.size(), nullptr, 0, {}};
+  uint8_t* p = arena.reserve(s.count * kMaxSavedChunk);
+  s.bytes = size_t(encode_chunks(chunks_, p) - p);
+  s.chunks = p;
+  arena.commit(s.bytes);
+  return s;
+}
+
+HeapModel::Saved HeapModel::save() const {
+  Saved s{static_cast<const HeapModelState&>(*this), chunks_.capacity(), chunks_.size(), nullptr, 0, {}};
+  std::vector<uint8_t> buf(s.count * kMaxSavedChunk);
+  s.bytes = size_t(encode_chunks(chunks_, buf.data()) - buf.data());
+  s.own.assign(buf.data(), buf.data() + s.bytes);
   return s;
 }
 
@@ -603,7 +617,7 @@ void HeapModel::restore(const Saved& s) {
   static_cast<HeapModelState&>(*this) = s.state;
   chunks_.reset(s.capacity);
   free_sizes_ = FreeSizes();
-  const uint8_t* p = s.chunks.data();
+  const uint8_t* p = s.data();
   uint64_t seq = 0;
   for (size_t i = 0; i < s.count; ++i) {
     Chunk c;

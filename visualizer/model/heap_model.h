@@ -8,6 +8,7 @@
 // Must not: read files or draw anything; it sees only decoded Events (hv_trace_reader).
 #pragma once
 
+#include "byte_arena.h"
 #include "event_decoder.h"
 #include "flat_map.h"
 
@@ -144,14 +145,15 @@ public:
   struct Saved {
     HeapModelState state;
     size_t capacity = 0, count = 0;
-    std::vector<uint8_t> chunks; // the records in probe order, varint-encoded (heap_model.cpp)
+    // The records in probe order, varint-encoded (heap_model.cpp): in an arena (save(arena);
+    // valid while the arena lives) or, with save(), in own.
+    const uint8_t* chunks = nullptr;
+    size_t bytes = 0;
+    std::vector<uint8_t> own;
+    const uint8_t* data() const { return own.empty() ? chunks : own.data(); }
   };
-  // scratch: an encoding buffer the caller keeps between calls (its memory is already touched).
-  Saved save(std::vector<uint8_t>& scratch) const;
-  Saved save() const {
-    std::vector<uint8_t> scratch;
-    return save(scratch);
-  }
+  Saved save(ByteArena& arena) const;
+  Saved save() const;
   void restore(const Saved& s);
 
 private:

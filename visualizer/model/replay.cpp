@@ -11,7 +11,7 @@ Replay::Replay(const trace::TraceFile& file)
 Replay::~Replay() = default;
 
 void Replay::take_checkpoint() {
-  checkpoints_.push_back(Checkpoint{pos_, model_.save(scratch_), stream_->save(), last_});
+  checkpoints_.push_back(Checkpoint{pos_, model_.save(arena_), stream_->save(), last_});
   next_checkpoint_ = pos_ + std::max<uint64_t>(kMinCheckpointEvery, 8 * model_.chunk_count());
 }
 

@@ -74,7 +74,7 @@ private:
   uint64_t pos_ = 0, total_ = 0, next_checkpoint_ = 0;
   uint64_t peak_heap_ = 0, peak_live_ = 0;
   std::vector<Checkpoint> checkpoints_;
-  std::vector<uint8_t> scratch_; // HeapModel::save()'s encoding buffer
+  ByteArena arena_; // the checkpoints' chunk records (huge pages: fresh memory is slow to touch)
   std::vector<Sample> samples_;
   std::optional<trace::TraceError> error_;
   bool built_ = false;

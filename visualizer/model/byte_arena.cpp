@@ -1,0 +1,31 @@
+// byte_arena.cpp - slabs for ByteArena (see byte_arena.h).
+#include "byte_arena.h"
+
+#include <new>
+#include <sys/mman.h>
+
+namespace hv::model {
+
+ByteArena::~ByteArena() {
+  for (const Slab& s : slabs_)
+    munmap(s.map, s.len);
+}
+
+void ByteArena::grow(size_t min) {
+  size_t want = (min + kHuge - 1) / kHuge * kHuge;
+  if (want < kSlab) want = kSlab;
+  size_t len = want + kHuge; // room to align the start to 2 MiB
+  void* m = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) throw std::bad_alloc();
+  uintptr_t a = (reinterpret_cast<uintptr_t>(m) + kHuge - 1) & ~uintptr_t(kHuge - 1);
+  uint8_t* start = reinterpret_cast<uint8_t*>(a);
+#ifdef MADV_HUGEPAGE
+  madvise(start, want, MADV_HUGEPAGE); // advice only: no THP, ordinary pages
+#endif
+  slabs_.push_back(Slab{m, len});
+  mapped_ += len;
+  cur_ = start;
+  end_ = start + want;
+}
+
+} // namespace hv::model
