@@ -117,6 +117,18 @@ public:
   // The same for an event whose type is known at compile time (the decoder's switch already
   // chose it): no second switch. T must be e.type.
   template <trace::Ev T> inline void apply_as(const Event& e);
+  // Starts loading the chunk record an event of type T will touch first (an event the replay
+  // will apply soon: a thread's next event while other threads' events go first).
+  template <trace::Ev T> void prefetch_as(const Event& e) const {
+    using trace::Ev;
+    if constexpr (T == Ev::Malloc || T == Ev::Calloc || T == Ev::Realloc || T == Ev::Memalign ||
+                  T == Ev::Free || T == Ev::FreeTcache)
+      chunks_.prefetch(e.addr - 16);
+    else if constexpr (T == Ev::ChunkAlloc || T == Ev::ChunkFree || T == Ev::Fence || T == Ev::BinIn ||
+                       T == Ev::BinOut || T == Ev::Split || T == Ev::Merge || T == Ev::Top ||
+                       T == Ev::MmapChunk || T == Ev::MunmapChunk || T == Ev::ReallocInPlace)
+      chunks_.prefetch(e.addr);
+  }
 
   Metrics metrics() const;
   uint64_t heap_bytes() const { return heap_bytes_; }

@@ -23,6 +23,7 @@ struct SeekSink {
     m.apply_as<T>(e);
     last = &e;
   }
+  template <trace::Ev T> void ahead(const Event& e) { m.prefetch_as<T>(e); }
 };
 } // namespace
 

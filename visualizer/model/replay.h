@@ -95,6 +95,7 @@ template <class F> struct Replay::BuildSink {
     pl = l > pl ? l : pl;
     last = &e;
   }
+  template <trace::Ev T> void ahead(const Event& e) { m.prefetch_as<T>(e); }
 };
 
 template <class F> void Replay::build(F&& on_event) {

@@ -71,6 +71,7 @@ public:
     arena_ = arena;
     file_off_ = file_off;
     zstd_ = zstd;
+    off_mask_ = zstd ? 0 : ~uint64_t(0);
     first_ = true;
     failed_ = false;
   }
@@ -132,6 +133,7 @@ private:
   const uint8_t* ev_start_ = nullptr;
   uint32_t left_ = 0, tid_ = 0, arena_ = 0;
   uint64_t seq_ = 0, ts_ = 0, reg_ = 0, file_off_ = 0;
+  uint64_t off_mask_ = 0; // ~0 for a raw block (offsets are file_off_ + position), 0 for zstd
   bool zstd_ = false, first_ = true, failed_ = false;
   uint8_t cur_type_ = 0;
   std::string err_;
@@ -304,7 +306,7 @@ template <bool Checked, class Sink> inline bool BlockDecoder::decode(Event& e, S
     ts += dt;
     e.seq = seq;
     e.ts = ts;
-    e.offset = file_off_ + (zstd_ ? 0 : uint64_t(ev - base_));
+    e.offset = file_off_ + (uint64_t(ev - base_) & off_mask_);
     e.tid = tid_;
     e.type = static_cast<Ev>(t);
     e.b0 = e.b1 = 0;

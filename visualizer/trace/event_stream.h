@@ -71,13 +71,15 @@ private:
     ~Thread();
   };
   // Passes the events of a run (each numbered last + 1) from the decoder to the sink; stops
-  // (on() returns false) at the first event numbered otherwise, which stays the thread's head.
+  // (on() returns false) at the first event numbered otherwise, which stays the thread's head
+  // (shown to sink.ahead<T>(e) first, if the sink has one: it will be applied soon).
   template <class Sink> struct Gate {
     Sink& sink;
     uint64_t want, left; // the next seq, events still wanted
     bool miss = false;   // stopped at an event that is not next
     template <Ev T> bool on(const Event& e) {
-      if (e.seq != want) {
+      if (e.seq != want) { // e stays the thread's head: the sink may prepare for it
+        if constexpr (requires { sink.template ahead<T>(e); }) sink.template ahead<T>(e);
         miss = true;
         return false;
       }
@@ -88,6 +90,26 @@ private:
   };
   bool advance(int t); // the general case: block boundaries, errors, the end of the thread
   const Event* pick(); // the general case: a switch to another thread, gaps, errors, the end
+  // pick() after the current thread's run ended at a head numbered otherwise than last + 1 (it
+  // has a head): inline for the usual case, another thread's head is last + 1 and it is the
+  // only head at or below that number (so it is the lowest and no other has the same number).
+  const Event* pick_next() {
+    size_t n = threads_.size();
+    uint64_t* heads = heads_.data();
+    heads[size_t(cur_)] = threads_[size_t(cur_)]->head.seq;
+    uint64_t want = last_seq_ + 1;
+    size_t below = 0, match = 0;
+    for (size_t t = 0; t < n; ++t) {
+      bool le = heads[t] <= want;
+      below += le;
+      match = le ? t : match;
+    }
+    if (below != 1 || heads[match] != want || want == UINT64_MAX) return pick();
+    cur_ = int(match);
+    last_seq_ = want;
+    ++emitted_;
+    return &threads_[match]->head;
+  }
   void sync_head(int t) {
     const Thread& th = *threads_[size_t(t)];
     heads_[size_t(t)] = th.has_head ? th.head.seq : UINT64_MAX;
@@ -138,7 +160,7 @@ template <class Sink> uint64_t EventStream::run(Sink& sink, uint64_t max) {
         emitted_ += k;
         last_seq_ = g.want - 1;
         if (!g.miss) continue;
-        e = pick(); // as next() does for an event that is not next
+        e = pick_next(); // as next() does for an event that is not next
       } else {
         if (!advance(cur_)) break;
         e = pick();
