@@ -98,10 +98,22 @@ uint64_t g_sim_next_id = 1;
 } // namespace
 
 SimPlatform::SimPlatform(size_t capacity) : capacity_(page_up(capacity)) {
-  void* p = ::mmap(nullptr, capacity_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  id_ = __atomic_fetch_add(&g_sim_next_id, 1, __ATOMIC_RELAXED);
+  // The same addresses on every run when the address space allows it (a scenario's trace, its
+  // screenshots and a student's notes then agree): instance N at 16 TiB + N GiB-aligned slots.
+  // Elsewhere when that range is taken.
+  const uintptr_t slot = (uintptr_t(capacity_) + (1ull << 30) - 1) & ~((1ull << 30) - 1);
+  void* want = reinterpret_cast<void*>((uintptr_t(1) << 44) + (id_ - 1) % 1024 * slot);
+  void* p = ::mmap(want, capacity_, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+  if (p != MAP_FAILED && p != want) { // an old kernel that took it as a hint only
+    ::munmap(p, capacity_);
+    p = MAP_FAILED;
+  }
+  if (p == MAP_FAILED)
+    p = ::mmap(nullptr, capacity_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) fatal_error("heapviz: cannot reserve address space for the simulated heap", nullptr);
   base_ = cur_ = committed_ = static_cast<char*>(p);
-  id_ = __atomic_fetch_add(&g_sim_next_id, 1, __ATOMIC_RELAXED);
 }
 
 SimPlatform::~SimPlatform() {

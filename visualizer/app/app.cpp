@@ -51,23 +51,36 @@ void App::place(const char* name, float x, float y, float w, float h) {
   (void)name;
 }
 
-// ImGui 1.86 keys are the backend's key codes: named keys map through GetKeyIndex(); letters
-// are GLFW key codes, which are their ASCII capitals.
-static bool pressed(ImGuiKey k, bool repeat = true) {
-  return ImGui::IsKeyPressed(ImGui::GetKeyIndex(k), repeat);
-}
-
 void App::keyboard() {
-  ImGuiIO& io = ImGui::GetIO();
-  if (io.KeyCtrl && ImGui::IsKeyPressed('O', false)) open_dialog_ = true;
-  if (io.KeyCtrl && ImGui::IsKeyPressed('Q', false)) quit_ = true;
-  if (io.WantTextInput || doc_.state() != session::Document::State::Ready) return;
-  uint64_t pos = doc_.position(), total = doc_.events();
-  if (pressed(ImGuiKey_RightArrow)) cursor_.seek = int64_t(std::min(total, pos + 1));
-  if (pressed(ImGuiKey_LeftArrow)) cursor_.seek = pos ? int64_t(pos - 1) : 0;
-  if (pressed(ImGuiKey_Home, false)) cursor_.seek = 0;
-  if (pressed(ImGuiKey_End, false)) cursor_.seek = int64_t(total);
-  if (pressed(ImGuiKey_Space, false)) cursor_.playing = !cursor_.playing;
+  std::vector<Key> keys;
+  keys.swap(keys_);
+  bool text = ImGui::GetIO().WantTextInput;
+  for (Key k : keys) {
+    if (k == Key::Open) open_dialog_ = true;
+    if (k == Key::Quit) quit_ = true;
+    if (text || doc_.state() != session::Document::State::Ready) continue;
+    uint64_t total = doc_.events();
+    uint64_t pos = cursor_.seek >= 0 ? uint64_t(cursor_.seek) : doc_.position(); // presses add up
+    switch (k) {
+    case Key::Right:
+      cursor_.seek = int64_t(std::min(total, pos + 1));
+      break;
+    case Key::Left:
+      cursor_.seek = pos ? int64_t(pos - 1) : 0;
+      break;
+    case Key::Home:
+      cursor_.seek = 0;
+      break;
+    case Key::End:
+      cursor_.seek = int64_t(total);
+      break;
+    case Key::Space:
+      cursor_.playing = !cursor_.playing;
+      break;
+    default:
+      break;
+    }
+  }
 }
 
 void App::apply_intent(float dt) {

@@ -21,6 +21,11 @@ public:
   explicit App(bool fixed_layout);
 
   void open(const std::string& path);
+  // App-level keys, queued by the shell from the window's key events so that a press is never
+  // lost, however short (ImGui 1.86 samples key state once per frame). Applied next frame,
+  // unless a text field has the keyboard.
+  enum class Key { Left, Right, Home, End, Space, Open, Quit };
+  void key(Key k) { keys_.push_back(k); }
   // One frame of UI; dt in seconds since the previous frame.
   void frame(float dt);
   bool quit_requested() const { return quit_; }
@@ -59,6 +64,7 @@ private:
   char open_path_[1024] = "";
   std::string open_dir_;
   std::vector<std::string> recent_;
+  std::vector<Key> keys_;
 };
 
 } // namespace hv::app

@@ -47,6 +47,39 @@ std::string layout_file() {
   return dir + "/imgui.ini";
 }
 
+// The app's own keys, from GLFW's key events (installed before ImGui's backend, which chains to
+// it): every press and auto-repeat is queued, even one released within the same frame.
+App* g_key_target = nullptr;
+void on_key(GLFWwindow*, int key, int, int action, int mods) {
+  if (!g_key_target || (action != GLFW_PRESS && action != GLFW_REPEAT)) return;
+  bool ctrl = mods & GLFW_MOD_CONTROL;
+  switch (key) {
+  case GLFW_KEY_LEFT:
+    g_key_target->key(App::Key::Left);
+    break;
+  case GLFW_KEY_RIGHT:
+    g_key_target->key(App::Key::Right);
+    break;
+  case GLFW_KEY_HOME:
+    if (action == GLFW_PRESS) g_key_target->key(App::Key::Home);
+    break;
+  case GLFW_KEY_END:
+    if (action == GLFW_PRESS) g_key_target->key(App::Key::End);
+    break;
+  case GLFW_KEY_SPACE:
+    if (action == GLFW_PRESS) g_key_target->key(App::Key::Space);
+    break;
+  case GLFW_KEY_O:
+    if (ctrl && action == GLFW_PRESS) g_key_target->key(App::Key::Open);
+    break;
+  case GLFW_KEY_Q:
+    if (ctrl && action == GLFW_PRESS) g_key_target->key(App::Key::Quit);
+    break;
+  default:
+    break;
+  }
+}
+
 struct Gui {
   GLFWwindow* window = nullptr;
   bool imgui = false;
@@ -98,6 +131,7 @@ struct Gui {
     const char* font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
     struct stat sb;
     if (stat(font, &sb) == 0) io.Fonts->AddFontFromFileTTF(font, 15.0f);
+    glfwSetKeyCallback(window, on_key); // before the backend, so that it chains to ours
     if (!ImGui_ImplGlfw_InitForOpenGL(window, true) || !ImGui_ImplOpenGL3_Init("#version 330 core")) {
       fprintf(stderr, "heapviz: Dear ImGui backend initialisation failed\n");
       return 2;
@@ -124,20 +158,18 @@ int run_viewer(const std::string& path) {
   g.ini = layout_file();
   ImGui::GetIO().IniFilename = g.ini.empty() ? nullptr : g.ini.c_str();
   App app(false);
+  g_key_target = &app;
   if (!path.empty()) app.open(path);
-  // For tests: HEAPVIZ_TEST_FRAMES=N draws N frames after loading ends, prints the document's
-  // state and message on stdout, and exits 0 (the app survived whatever the file was).
+  // For tests. HEAPVIZ_TEST_FRAMES=N: draw N frames once loading has ended, then exit 0.
+  // HEAPVIZ_TEST_REPORT=1: print the app's state (document, position, selection, zoom) on stdout
+  // when it exits, however it exits (Ctrl+Q, the window closed, the frames run out).
   long test_frames = -1;
   if (const char* t = getenv("HEAPVIZ_TEST_FRAMES")) test_frames = strtol(t, nullptr, 10);
+  bool report = test_frames >= 0 || getenv("HEAPVIZ_TEST_REPORT");
   double last = glfwGetTime();
   while (!glfwWindowShouldClose(g.window) && !app.quit_requested()) {
-    if (test_frames >= 0 && app.doc().state() != session::Document::State::Loading && test_frames-- == 0) {
-      static const char* const kState[] = {"empty", "loading", "ready", "failed"};
-      printf("heapviz: state %s, events %llu, position %llu, message: %s\n", kState[int(app.doc().state())],
-             (unsigned long long)app.doc().events(), (unsigned long long)app.doc().position(),
-             app.doc().error().c_str());
+    if (test_frames >= 0 && app.doc().state() != session::Document::State::Loading && test_frames-- == 0)
       break;
-    }
     // Idle politely: wake for input, or at 60 Hz while something moves (loading, playing).
     bool busy = app.doc().state() == session::Document::State::Loading || app.cursor().playing;
     if (busy)
@@ -159,6 +191,16 @@ int run_viewer(const std::string& path) {
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
     glfwSwapBuffers(g.window);
   }
+  g_key_target = nullptr;
+  if (report) {
+    static const char* const kState[] = {"empty", "loading", "ready", "failed"};
+    printf("heapviz: state %s, events %llu, position %llu, selected 0x%llx, bytes per pixel %g, playing %d, "
+           "message: %s\n",
+           kState[int(app.doc().state())], (unsigned long long)app.doc().events(),
+           (unsigned long long)app.doc().position(), (unsigned long long)app.cursor().selected,
+           app.chunk_map().view.bpp, int(app.cursor().playing), app.doc().error().c_str());
+    fflush(stdout);
+  }
   return 0;
 }
 
@@ -179,7 +221,9 @@ int run_shot(const ShotOptions& o) {
   if (int rc = g.init(64, 64, false, "heapviz shot")) return rc;
   app.seek_now(o.at_end ? total : o.at);
   if (o.select) {
-    app.cursor().selected = o.select;
+    // Any address inside a chunk (a user pointer, say) selects that chunk.
+    int64_t i = app.picture().find(o.select);
+    app.cursor().selected = i >= 0 ? app.picture().items[size_t(i)].addr : o.select;
     app.cursor().reveal = true;
   }
   app.chunk_map().record_geometry = !o.geometry.empty();
