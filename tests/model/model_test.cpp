@@ -563,3 +563,40 @@ TEST(Checkpoints, ReplayOfATruncatedTraceStopsAtThePrefix) {
   EXPECT_LT(rp.size(), 20000u);
   EXPECT_TRUE(rp.seek(rp.size() / 2));
 }
+
+TEST(Checkpoints, ReplayCountsTheEventsOfARunThatEndsAtADecodeError) {
+  TraceBuilder b;
+  start_heap(b);
+  uint64_t top = kTop0, top_size = kTop0Size;
+  for (int i = 0; i < 20; ++i)
+    malloc_from_top(b, top, top_size, 24, 32);
+  b.raw_event(0x77, 160);
+  b.raw(std::vector<uint8_t>(120, 0)); // bytes after it: decoded in the unchecked run loop
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  uint64_t n = 0;
+  HeapModel linear;
+  {
+    EventStream s(f);
+    while (const Event* e = s.next()) {
+      linear.apply(*e);
+      ++n;
+    }
+    ASSERT_TRUE(s.error());
+  }
+  EXPECT_EQ(n, 2u + 20 * 4);
+  Replay rp(f);
+  uint64_t seen = 0;
+  rp.build([&](const Event&, const HeapModel&) { ++seen; });
+  ASSERT_TRUE(rp.error());
+  EXPECT_EQ(rp.error()->kind, ErrorKind::BadEvent);
+  EXPECT_EQ(rp.size(), n);
+  EXPECT_EQ(seen, n);
+  EXPECT_EQ(rp.position(), n);
+  EXPECT_EQ(rp.model().chunk_count(), linear.chunk_count());
+  EXPECT_EQ(rp.model().live_bytes(), linear.live_bytes());
+  EXPECT_TRUE(rp.seek(n / 2));
+  EXPECT_TRUE(rp.seek(n));
+  EXPECT_EQ(rp.model().live_bytes(), linear.live_bytes());
+}

@@ -154,11 +154,14 @@ template <class Sink> uint64_t EventStream::run(Sink& sink, uint64_t max) {
     if (cur_ >= 0 && !threads_[size_t(cur_)]->dec.at_block_start()) {
       Thread& th = *threads_[size_t(cur_)];
       Gate<Sink> g{sink, last_seq_ + 1, max - n};
-      if (th.dec.next(th.head, g)) {
-        uint64_t k = g.want - (last_seq_ + 1);
-        n += k;
-        emitted_ += k;
-        last_seq_ = g.want - 1;
+      bool ok = th.dec.next(th.head, g);
+      // The events the sink saw count even when the run ends at a decode error (next() returns
+      // them too before it reports the error).
+      uint64_t k = g.want - (last_seq_ + 1);
+      n += k;
+      emitted_ += k;
+      last_seq_ = g.want - 1;
+      if (ok) {
         if (!g.miss) continue;
         e = pick_next(); // as next() does for an event that is not next
       } else {
