@@ -91,6 +91,9 @@ public:
   bool at_block_start() const { return first_; }
   uint32_t left() const { return left_; }
   bool failed() const { return failed_; }
+  // next(e, sink) would decode at least one event in its unchecked loop (and the event's seq is
+  // checked against the previous one of this block).
+  bool can_run() const { return left_ != 0 && !failed_ && !first_ && end_ - p_ >= kUncheckedBytes; }
   const std::string& error() const { return err_; }
   uint64_t error_offset() const { return err_off_; }
   // After the last event: trailing bytes in the payload are an error (returns false).
@@ -103,7 +106,11 @@ public:
   // events this way, with one switch per event: the decoder's). on() returns whether to go on
   // with the next event of the block into the same e: a run ends when it says no, at the end of
   // the block, with fewer than kUncheckedBytes left, or on an error (the sink does not see the
-  // event that fails). True if at least the first event was decoded.
+  // event that fails). When on() says no, a sink with bool resume(BlockDecoder*& d, Event*& e)
+  // may instead name another decoder that can_run() and its event storage: the loop goes on
+  // there (this decoder's registers are saved first; the one it ends in saves its own). False
+  // when this block has no event left, or on an error (in whichever decoder it happened; the
+  // events before it were passed), true otherwise.
   struct NoSink {
     template <Ev> bool on(const Event&) { return false; }
   };
@@ -219,22 +226,26 @@ template <class Sink> inline bool BlockDecoder::next(Event& e, Sink& sink) {
 // would live in memory.
 #define HV_INLINE __attribute__((always_inline))
 template <bool Checked, class Sink> inline bool BlockDecoder::decode(Event& e, Sink& sink) {
-  const uint8_t* p = p_;
-  uint64_t reg = reg_, seq = seq_, ts = ts_;
-  uint32_t left = left_, arena = arena_;
-  bool first = first_;
+  // The decoder and event being filled: a sink with resume() may move the loop on to another
+  // thread's decoder (see EventStream::Gate) when on() turned an event down.
+  BlockDecoder* d = this;
+  Event* ep = &e;
+  const uint8_t* p = d->p_;
+  uint64_t reg = d->reg_, seq = d->seq_, ts = d->ts_;
+  uint32_t left = d->left_, arena = d->arena_;
+  bool first = d->first_;
   // Registers back to the members: before the out-of-line paths and at the end.
   auto sync = [&]() HV_INLINE {
-    p_ = p;
-    reg_ = reg;
-    seq_ = seq;
-    ts_ = ts;
-    left_ = left;
-    arena_ = arena;
-    first_ = first;
+    d->p_ = p;
+    d->reg_ = reg;
+    d->seq_ = seq;
+    d->ts_ = ts;
+    d->left_ = left;
+    d->arena_ = arena;
+    d->first_ = first;
   };
   auto vi = [&](uint64_t& v) HV_INLINE -> bool {
-    if (!Checked || end_ - p >= 8) {
+    if (!Checked || d->end_ - p >= 8) {
       uint64_t x;
       __builtin_memcpy(&x, p, 8); // little-endian
       if (!(x & 0x80)) {
@@ -253,8 +264,8 @@ template <bool Checked, class Sink> inline bool BlockDecoder::decode(Event& e, S
       }
     }
     sync(); // longer than 8 bytes, near the end of the payload, or an error
-    bool ok = varint_slow(v);
-    p = p_;
+    bool ok = d->varint_slow(v);
+    p = d->p_;
     return ok;
   };
   auto ad = [&](uint64_t& a) HV_INLINE -> bool {
@@ -267,188 +278,202 @@ template <bool Checked, class Sink> inline bool BlockDecoder::decode(Event& e, S
   auto cs = [&](uint64_t& sz) HV_INLINE -> bool {
     uint64_t v;
     if (!vi(v)) return false;
-    if (v >> 60) return sync(), fail("chunk size overflows 64 bits");
+    if (v >> 60) return sync(), d->fail("chunk size overflows 64 bits");
     sz = v << 4;
     return true;
   };
   auto by = [&](uint8_t& b) HV_INLINE -> bool {
-    if (Checked && p >= end_) return sync(), fail("field runs past the end of the block");
+    if (Checked && p >= d->end_) return sync(), d->fail("field runs past the end of the block");
     b = *p++;
     return true;
   };
-  auto failv_ = [&](const char* what, uint64_t value) { return sync(), failv(what, value); };
+  auto failv_ = [&](const char* what, uint64_t value) { return sync(), d->failv(what, value); };
   // After the fields: the event is complete, the decoder moves past it and the sink sees it
   // with its type known at compile time; true to decode the next one.
   auto done = [&]<Ev T>() HV_INLINE -> bool {
-    e.arena = arena;
+    ep->arena = arena;
     --left;
-    if (!sink.template on<T>(e)) return false;
-    return !Checked && left != 0 && end_ - p >= kUncheckedBytes;
+    if (!sink.template on<T>(*ep)) {
+      if constexpr (!Checked && requires(BlockDecoder * &d2, Event * &e2) { sink.resume(d2, e2); }) {
+        sync();
+        if (!sink.resume(d, ep)) return false;
+        p = d->p_; // on with another decoder (resume() checked that it can_run())
+        reg = d->reg_;
+        seq = d->seq_;
+        ts = d->ts_;
+        left = d->left_;
+        arena = d->arena_;
+        first = d->first_;
+        return true;
+      }
+      return false;
+    }
+    return !Checked && left != 0 && d->end_ - p >= kUncheckedBytes;
   };
   auto cold = [&](auto&& f) -> bool { // variable-length fields: out of line, on the members
     sync();
     bool ok = f();
-    p = p_;
-    reg = reg_;
+    p = d->p_;
+    reg = d->reg_;
     return ok;
   };
   for (;;) {
     const uint8_t* ev = p;
-    ev_start_ = ev;
-    if (Checked && p >= end_) return sync(), fail("block ends before its last event");
+    d->ev_start_ = ev;
+    if (Checked && p >= d->end_) return sync(), d->fail("block ends before its last event");
     uint8_t t = *p++;
-    cur_type_ = t;
+    d->cur_type_ = t;
     uint64_t ds, dt;
     if (!vi(ds) || !vi(dt)) return false;
-    if (__builtin_expect(ds == 0, 0) && !first) return sync(), fail("sequence number does not increase");
+    if (__builtin_expect(ds == 0, 0) && !first) return sync(), d->fail("sequence number does not increase");
     first = false;
     seq += ds;
     ts += dt;
-    e.seq = seq;
-    e.ts = ts;
-    e.offset = file_off_ + (uint64_t(ev - base_) & off_mask_);
-    e.tid = tid_;
-    e.type = static_cast<Ev>(t);
-    e.b0 = e.b1 = 0;
-    e.addr = e.addr2 = e.size = e.size2 = e.n = 0;
-    e.delta = 0;
-    e.data = e.data_end = nullptr;
-    e.data_reg = 0;
+    ep->seq = seq;
+    ep->ts = ts;
+    ep->offset = d->file_off_ + (uint64_t(ev - d->base_) & d->off_mask_);
+    ep->tid = d->tid_;
+    ep->type = static_cast<Ev>(t);
+    ep->b0 = ep->b1 = 0;
+    ep->addr = ep->addr2 = ep->size = ep->size2 = ep->n = 0;
+    ep->delta = 0;
+    ep->data = ep->data_end = nullptr;
+    ep->data_reg = 0;
     bool more;
     switch (static_cast<Ev>(t)) {
     case Ev::Malloc:
-      if (!(vi(e.size) && ad(e.addr))) return false;
+      if (!(vi(ep->size) && ad(ep->addr))) return false;
       more = done.template operator()<Ev::Malloc>();
       break;
     case Ev::Calloc:
-      if (!(vi(e.n) && vi(e.size) && ad(e.addr))) return false;
+      if (!(vi(ep->n) && vi(ep->size) && ad(ep->addr))) return false;
       more = done.template operator()<Ev::Calloc>();
       break;
     case Ev::Memalign:
-      if (!(vi(e.n) && vi(e.size) && ad(e.addr))) return false;
+      if (!(vi(ep->n) && vi(ep->size) && ad(ep->addr))) return false;
       more = done.template operator()<Ev::Memalign>();
       break;
     case Ev::Realloc:
-      if (!(ad(e.addr2) && vi(e.size) && ad(e.addr))) return false;
+      if (!(ad(ep->addr2) && vi(ep->size) && ad(ep->addr))) return false;
       more = done.template operator()<Ev::Realloc>();
       break;
     case Ev::Free:
-      if (!ad(e.addr)) return false;
+      if (!ad(ep->addr)) return false;
       more = done.template operator()<Ev::Free>();
       break;
     case Ev::HeapFree:
-      if (!ad(e.addr)) return false;
+      if (!ad(ep->addr)) return false;
       more = done.template operator()<Ev::HeapFree>();
       break;
     case Ev::MunmapChunk:
-      if (!ad(e.addr)) return false;
+      if (!ad(ep->addr)) return false;
       more = done.template operator()<Ev::MunmapChunk>();
       break;
     case Ev::FreeTcache:
-      if (!(ad(e.addr) && by(e.b1))) return false;
-      e.b0 = static_cast<uint8_t>(BinKind::Tcache);
-      if (e.b1 >= 64) return failv_("tcache index out of range", e.b1);
+      if (!(ad(ep->addr) && by(ep->b1))) return false;
+      ep->b0 = static_cast<uint8_t>(BinKind::Tcache);
+      if (ep->b1 >= 64) return failv_("tcache index out of range", ep->b1);
       more = done.template operator()<Ev::FreeTcache>();
       break;
     case Ev::ChunkAlloc:
-      if (!(ad(e.addr) && cs(e.size))) return false;
+      if (!(ad(ep->addr) && cs(ep->size))) return false;
       more = done.template operator()<Ev::ChunkAlloc>();
       break;
     case Ev::ChunkFree:
-      if (!(ad(e.addr) && cs(e.size))) return false;
+      if (!(ad(ep->addr) && cs(ep->size))) return false;
       more = done.template operator()<Ev::ChunkFree>();
       break;
     case Ev::Top:
-      if (!(ad(e.addr) && cs(e.size))) return false;
+      if (!(ad(ep->addr) && cs(ep->size))) return false;
       more = done.template operator()<Ev::Top>();
       break;
     case Ev::Fence:
-      if (!(ad(e.addr) && cs(e.size))) return false;
+      if (!(ad(ep->addr) && cs(ep->size))) return false;
       more = done.template operator()<Ev::Fence>();
       break;
     case Ev::Split:
-      if (!(ad(e.addr) && cs(e.size) && cs(e.size2))) return false;
+      if (!(ad(ep->addr) && cs(ep->size) && cs(ep->size2))) return false;
       more = done.template operator()<Ev::Split>();
       break;
     case Ev::ReallocInPlace:
-      if (!(ad(e.addr) && cs(e.size) && cs(e.size2))) return false;
+      if (!(ad(ep->addr) && cs(ep->size) && cs(ep->size2))) return false;
       more = done.template operator()<Ev::ReallocInPlace>();
       break;
     case Ev::Merge:
-      if (!(by(e.b0) && ad(e.addr) && cs(e.size) && ad(e.addr2))) return false;
-      if (e.b0 > 2) return failv_("invalid merge kind", e.b0);
+      if (!(by(ep->b0) && ad(ep->addr) && cs(ep->size) && ad(ep->addr2))) return false;
+      if (ep->b0 > 2) return failv_("invalid merge kind", ep->b0);
       more = done.template operator()<Ev::Merge>();
       break;
     case Ev::BinIn:
-      if (!(ad(e.addr) && cs(e.size) && by(e.b0) && by(e.b1))) return false;
-      if (e.b0 < 1 || e.b0 > 5) return failv_("invalid bin kind", e.b0);
+      if (!(ad(ep->addr) && cs(ep->size) && by(ep->b0) && by(ep->b1))) return false;
+      if (ep->b0 < 1 || ep->b0 > 5) return failv_("invalid bin kind", ep->b0);
       more = done.template operator()<Ev::BinIn>();
       break;
     case Ev::BinOut:
-      if (!(ad(e.addr) && by(e.b0) && by(e.b1))) return false;
-      if (e.b0 < 1 || e.b0 > 5) return failv_("invalid bin kind", e.b0);
+      if (!(ad(ep->addr) && by(ep->b0) && by(ep->b1))) return false;
+      if (ep->b0 < 1 || ep->b0 > 5) return failv_("invalid bin kind", ep->b0);
       more = done.template operator()<Ev::BinOut>();
       break;
     case Ev::ReallocMoved:
-      if (!(ad(e.addr) && ad(e.addr2))) return false;
+      if (!(ad(ep->addr) && ad(ep->addr2))) return false;
       more = done.template operator()<Ev::ReallocMoved>();
       break;
     case Ev::ArenaNew:
-      if (!(vi(e.n) && ad(e.addr))) return false;
+      if (!(vi(ep->n) && ad(ep->addr))) return false;
       more = done.template operator()<Ev::ArenaNew>();
       break;
     case Ev::HeapNew:
-      if (!(ad(e.addr) && vi(e.size))) return false;
+      if (!(ad(ep->addr) && vi(ep->size))) return false;
       more = done.template operator()<Ev::HeapNew>();
       break;
     case Ev::HeapResize:
-      if (!(ad(e.addr) && vi(e.size))) return false;
+      if (!(ad(ep->addr) && vi(ep->size))) return false;
       more = done.template operator()<Ev::HeapResize>();
       break;
     case Ev::Mmap:
-      if (!(ad(e.addr) && vi(e.size))) return false;
+      if (!(ad(ep->addr) && vi(ep->size))) return false;
       more = done.template operator()<Ev::Mmap>();
       break;
     case Ev::Munmap:
-      if (!(ad(e.addr) && vi(e.size))) return false;
+      if (!(ad(ep->addr) && vi(ep->size))) return false;
       more = done.template operator()<Ev::Munmap>();
       break;
     case Ev::MmapChunk:
-      if (!(ad(e.addr) && vi(e.size))) return false;
+      if (!(ad(ep->addr) && vi(ep->size))) return false;
       more = done.template operator()<Ev::MmapChunk>();
       break;
     case Ev::Sbrk: {
       uint64_t z;
-      if (!(ad(e.addr) && vi(z))) return false;
-      e.delta = unzigzag(z);
+      if (!(ad(ep->addr) && vi(z))) return false;
+      ep->delta = unzigzag(z);
       more = done.template operator()<Ev::Sbrk>();
       break;
     }
     case Ev::Trim:
-      if (!vi(e.size)) return false;
+      if (!vi(ep->size)) return false;
       more = done.template operator()<Ev::Trim>();
       break;
     case Ev::Arena:
-      if (!vi(e.n)) return false;
-      if (e.n > UINT32_MAX) return failv_("arena index out of range", e.n);
-      arena = static_cast<uint32_t>(e.n);
+      if (!vi(ep->n)) return false;
+      if (ep->n > UINT32_MAX) return failv_("arena index out of range", ep->n);
+      arena = static_cast<uint32_t>(ep->n);
       more = done.template operator()<Ev::Arena>();
       break;
     case Ev::Error:
-      if (!(by(e.b0) && ad(e.addr))) return false;
-      if (e.b0 < 1 || e.b0 > 5) return failv_("invalid error code", e.b0);
+      if (!(by(ep->b0) && ad(ep->addr))) return false;
+      if (ep->b0 < 1 || ep->b0 > 5) return failv_("invalid error code", ep->b0);
       more = done.template operator()<Ev::Error>();
       break;
     case Ev::Mark:
-      if (!cold([&] { return bytes(e, 255); })) return false;
+      if (!cold([&] { return d->bytes(*ep, 255); })) return false;
       more = done.template operator()<Ev::Mark>();
       break;
     case Ev::Stack:
-      if (!cold([&] { return bytes(e, UINT32_MAX); })) return false;
+      if (!cold([&] { return d->bytes(*ep, UINT32_MAX); })) return false;
       more = done.template operator()<Ev::Stack>();
       break;
     case Ev::Snapshot:
-      if (!cold([&] { return snapshot(e); })) return false;
+      if (!cold([&] { return d->snapshot(*ep); })) return false;
       more = done.template operator()<Ev::Snapshot>();
       break;
     default:

@@ -74,6 +74,7 @@ private:
   // (on() returns false) at the first event numbered otherwise, which stays the thread's head
   // (shown to sink.ahead<T>(e) first, if the sink has one: it will be applied soon).
   template <class Sink> struct Gate {
+    EventStream& s;
     Sink& sink;
     uint64_t want, left; // the next seq, events still wanted
     bool miss = false;   // stopped at an event that is not next
@@ -86,6 +87,31 @@ private:
       sink.template apply<T>(e);
       ++want;
       return --left != 0;
+    }
+    // After a miss: when exactly one other head is at or below want and it is want (pick_next's
+    // usual case), applies that head and, if its decoder can_run(), goes on there. Otherwise the
+    // run ends and run() takes over (it does the same through pick_next() and pick()).
+    bool resume(BlockDecoder*& d, Event*& ep) {
+      if (!miss) return false;
+      size_t n = s.threads_.size();
+      uint64_t* heads = s.heads_.data();
+      heads[size_t(s.cur_)] = ep->seq;
+      size_t below = 0, match = 0;
+      for (size_t t = 0; t < n; ++t) {
+        bool le = heads[t] <= want;
+        below += le;
+        match = le ? t : match;
+      }
+      if (below != 1 || heads[match] != want || want == UINT64_MAX) return false;
+      Thread& nt = *s.threads_[match];
+      s.cur_ = int(match);
+      miss = false;
+      dispatch(nt.head, sink);
+      ++want;
+      if (--left == 0 || !nt.dec.can_run()) return false;
+      d = &nt.dec;
+      ep = &nt.head;
+      return true;
     }
   };
   bool advance(int t); // the general case: block boundaries, errors, the end of the thread
@@ -152,8 +178,8 @@ template <class Sink> uint64_t EventStream::run(Sink& sink, uint64_t max) {
   while (n < max && !done_) {
     const Event* e;
     if (cur_ >= 0 && !threads_[size_t(cur_)]->dec.at_block_start()) {
-      Thread& th = *threads_[size_t(cur_)];
-      Gate<Sink> g{sink, last_seq_ + 1, max - n};
+      Thread& th = *threads_[size_t(cur_)]; // the run may go on in other threads (Gate::resume)
+      Gate<Sink> g{*this, sink, last_seq_ + 1, max - n};
       bool ok = th.dec.next(th.head, g);
       // The events the sink saw count even when the run ends at a decode error (next() returns
       // them too before it reports the error).
