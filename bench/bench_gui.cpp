@@ -149,6 +149,19 @@ int frames(const char* path) {
                      {"16 bytes per pixel", -1, 3, false},
                      {"one cell per chunk", 0, 3, true}};
   double worst = 0;
+  // BENCH_GUI_REPEAT=N runs the zoom table N times (for a profiler; the table shows the last).
+  int repeat = getenv("BENCH_GUI_REPEAT") ? atoi(getenv("BENCH_GUI_REPEAT")) : 1;
+  for (int r = 1; r < repeat; ++r)
+    for (const Z& z : zooms) {
+      views::ChunkMapState& m = a.chunk_map();
+      m.view.min_px = z.min_px;
+      m.view.cells = z.cells;
+      if (z.bpp == 0)
+        m.fit_pending = true;
+      else
+        m.view.bpp = z.bpp < 0 ? 16 : fit_bpp / z.bpp;
+      frame(a);
+    }
   for (const Z& z : zooms) {
     views::ChunkMapState& m = a.chunk_map();
     m.view.min_px = z.min_px;

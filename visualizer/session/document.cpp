@@ -70,6 +70,7 @@ void Document::open(const std::string& path) {
   scenario_ = false;
   phase_ = 0;
   done_ = 0;
+  indexed_ = 0;
   expected_ = 0;
   state_.store(State::Loading, std::memory_order_release);
   thread_ = std::thread([this] { load(); });
@@ -94,19 +95,19 @@ std::string Document::error() const {
 }
 
 double Document::progress(std::string* what) const {
-  uint64_t done = done_.load(std::memory_order_relaxed);
+  uint64_t replayed = done_.load(std::memory_order_relaxed),
+           indexed = indexed_.load(std::memory_order_relaxed);
   int phase = phase_.load(std::memory_order_relaxed);
-  uint64_t total = expected_ ? expected_ : 1;
+  double total = double(expected_ ? expected_ : 1);
   char buf[160];
   double f = 0;
   if (phase == 0) {
     snprintf(buf, sizeof buf, scenario_ ? "simulating the scenario" : "opening and indexing blocks");
-  } else if (phase == 1) {
-    f = 0.8 * double(done) / double(total);
-    snprintf(buf, sizeof buf, "replaying: %.1f M of %.1f M events", double(done) / 1e6, double(total) / 1e6);
   } else {
-    f = 0.8 + 0.2 * double(done) / double(total);
-    snprintf(buf, sizeof buf, "indexing events: %.1f M of %.1f M", double(done) / 1e6, double(total) / 1e6);
+    // The replay and the event index run side by side; the slower one sets the pace.
+    f = std::min(double(replayed), double(indexed)) / total;
+    snprintf(buf, sizeof buf, "replaying %.1f M, indexing %.1f M of %.1f M events", double(replayed) / 1e6,
+             double(indexed) / 1e6, total / 1e6);
   }
   if (what) *what = buf;
   return f > 1 ? 1 : f;
@@ -136,6 +137,17 @@ void Document::load() {
   if (!temp.empty()) unlink(temp.c_str()); // mapped: the data stays until we close it
   if (!ok) return fail(path_ + ": " + file_.error()->describe());
   expected_ = file_.indexed_events();
+  // The event index is a second pass over the file, independent of the replay: it runs on its
+  // own thread meanwhile (the loading time is then that of the slower pass, not their sum).
+  index_ = std::make_unique<EventIndex>(file_);
+  bool indexed = false;
+  std::thread index_thread([&] { indexed = index_->build(&indexed_, &cancel_); });
+  struct Join {
+    std::thread& t;
+    ~Join() {
+      if (t.joinable()) t.join();
+    }
+  } join{index_thread};
   try {
     replay_ = std::make_unique<model::Replay>(file_);
     phase_ = 1;
@@ -171,15 +183,14 @@ void Document::load() {
       series_.push_back(SeriesPoint{n, std::max(heap_max, m.heap_bytes()), std::max(live_max, m.live_bytes()),
                                     float(m.metrics().fragmentation())});
     }
-    phase_ = 2;
-    done_ = 0;
-    index_ = std::make_unique<EventIndex>(file_);
-    file_.release(0, file_.file_size());
-    if (!index_->build(&done_, &cancel_)) return;
-    file_.release(0, file_.file_size());
+    done_.store(n, std::memory_order_relaxed);
   } catch (const Cancelled&) {
     return;
   }
+  index_thread.join();
+  index_thread = std::thread(); // joined: the guard has nothing left to do
+  if (!indexed) return;         // cancelled
+  file_.release(0, file_.file_size());
   if (replay_->error()) {
     char buf[160];
     snprintf(buf, sizeof buf, " (showing the %llu events before it)", (unsigned long long)replay_->size());

@@ -79,10 +79,11 @@ private:
   std::thread thread_;
   std::atomic<State> state_{State::Empty};
   std::atomic<bool> cancel_{false};
-  std::atomic<int> phase_{0}; // 0 opening, 1 replaying, 2 indexing
-  std::atomic<uint64_t> done_{0};
-  uint64_t expected_ = 0; // events the block index announces
-  mutable std::mutex mu_; // guards error_
+  std::atomic<int> phase_{0};        // 0 opening, 1 replaying and indexing
+  std::atomic<uint64_t> done_{0};    // events replayed
+  std::atomic<uint64_t> indexed_{0}; // events indexed
+  uint64_t expected_ = 0;            // events the block index announces
+  mutable std::mutex mu_;            // guards error_
   std::string error_;
   std::vector<SeriesPoint> series_;
   double load_seconds_ = 0;

@@ -61,16 +61,17 @@ void draw_arenas(const Frame& f, ArenasState& s, Cursor& c) {
     if (top) {
       const model::Chunk* t = m.find(top);
       char label[64];
-      snprintf(label, sizeof label, "0x%" PRIx64 " %s##top%u", top, t ? human_bytes(t->size).c_str() : "", a);
+      snprintf(label, sizeof label, "%s##top%u", t ? human_bytes(t->size).c_str() : "?", a);
       if (ImGui::SmallButton(label)) {
         c.selected = top;
         c.reveal = true;
       }
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("top chunk at 0x%" PRIx64 ": click to select it", top);
     } else {
       ImGui::TextDisabled("-");
     }
     ImGui::TableNextColumn();
-    ImGui::Text("%" PRIu64 " (%s)", s.sums[a].heaps, human_bytes(s.sums[a].heap_bytes).c_str());
+    ImGui::Text("%" PRIu64 ": %s", s.sums[a].heaps, human_bytes(s.sums[a].heap_bytes).c_str());
     ImGui::TableNextColumn();
     ImGui::Text("%" PRIu64, s.sums[a].chunks);
     ImGui::TableNextColumn();

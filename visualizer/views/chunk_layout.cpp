@@ -56,6 +56,10 @@ const char* paint_name(Paint p) {
 }
 
 // ---- the picture ----------------------------------------------------------------------------
+static bool shortenable(const HeapPicture::Item& it) {
+  return it.gap() || it.state == uint8_t(ChunkState::Top);
+}
+
 namespace {
 
 // LSD radix sort of chunks by address. Only the bits that vary are sorted on (chunk addresses
@@ -196,16 +200,20 @@ void build_picture(const model::HeapModel& m, HeapPicture* out) {
   };
   add_list(mmapped, true, "mmapped chunks");
   add_list(loose, false, "chunks outside any known region");
+  out->units.resize(out->items.size());
+  out->paints.resize(out->items.size());
+  for (size_t i = 0; i < out->items.size(); ++i) {
+    const HeapPicture::Item& it = out->items[i];
+    uint64_t u = std::min<uint64_t>(it.size >> 4, HeapPicture::kShortenable - 1);
+    out->units[i] = uint32_t(u) | (shortenable(it) ? HeapPicture::kShortenable : 0);
+    out->paints[i] = it.gap() ? Paint::Gap : paint_of_state(it.state);
+  }
 }
 
 // ---- layout ---------------------------------------------------------------------------------
-static bool shortenable(const HeapPicture::Item& it) {
-  return it.gap() || it.state == uint8_t(ChunkState::Top);
-}
-
 double item_width(const HeapPicture::Item& it, const MapView& v) {
   if (v.cells) return v.cell_px;
-  double w = double(it.size) / v.bpp;
+  double w = double(it.size >> 4) * 16.0 / v.bpp;
   if (v.shorten_rows > 0 && shortenable(it)) w = std::min(w, double(v.shorten_rows) * v.width);
   return w < v.min_px ? v.min_px : w;
 }
@@ -220,20 +228,42 @@ static uint32_t rows_for(double length, float width) {
   return uint32_t(std::ceil(length / double(width) - 1e-9));
 }
 
+namespace {
+
+// The strip length of group g, storing each item's start and width when asked. This loop
+// touches every chunk on each zoom change, so it reads the picture's compact arrays only.
+double strip(const HeapPicture& p, const HeapPicture::Group& g, const MapView& v, double* start,
+             float* width) {
+  double s = 0;
+  const uint32_t* u = p.units.data();
+  const double per_unit = 16.0 / v.bpp, min_px = v.min_px;
+  const double cap = v.shorten_rows > 0 ? double(v.shorten_rows) * v.width : 1e300;
+  for (uint32_t i = g.first; i < g.first + g.count; ++i) {
+    double w = v.cell_px;
+    if (!v.cells) {
+      w = double(u[i] & ~HeapPicture::kShortenable) * per_unit;
+      if (u[i] & HeapPicture::kShortenable) w = std::min(w, cap);
+      w = std::max(w, min_px);
+    }
+    float fw = float(w);
+    if (start) {
+      start[i] = s;
+      width[i] = fw;
+    }
+    s += double(fw);
+  }
+  return s;
+}
+
+} // namespace
+
 void layout_map(const HeapPicture& p, const MapView& v, MapLayout* out) {
   out->start.resize(p.items.size());
   out->width.resize(p.items.size());
   out->groups.resize(p.groups.size());
   float y = 0;
   for (size_t gi = 0; gi < p.groups.size(); ++gi) {
-    const HeapPicture::Group& g = p.groups[gi];
-    double s = 0;
-    for (uint32_t i = g.first; i < g.first + g.count; ++i) {
-      double w = item_width(p.items[i], v);
-      out->start[i] = s;
-      out->width[i] = w;
-      s += w;
-    }
+    double s = strip(p, p.groups[gi], v, out->start.data(), out->width.data());
     MapLayout::Group& lg = out->groups[gi];
     lg.y = y;
     lg.rows_y = y + v.title_h;
@@ -246,12 +276,9 @@ void layout_map(const HeapPicture& p, const MapView& v, MapLayout* out) {
 
 float layout_height(const HeapPicture& p, const MapView& v) {
   float y = 0;
-  for (const HeapPicture::Group& g : p.groups) {
-    double s = 0;
-    for (uint32_t i = g.first; i < g.first + g.count; ++i)
-      s += item_width(p.items[i], v);
-    y += v.title_h + float(rows_for(s, v.width)) * (v.row_h + v.row_gap) + v.group_gap;
-  }
+  for (const HeapPicture::Group& g : p.groups)
+    y += v.title_h + float(rows_for(strip(p, g, v, nullptr, nullptr), v.width)) * (v.row_h + v.row_gap) +
+         v.group_gap;
   return y;
 }
 
@@ -264,13 +291,14 @@ struct SizeProfile {
   static constexpr size_t kExact = 4096;
   std::vector<uint32_t> count;
   std::vector<uint64_t> big, shorten;
-  void add(const HeapPicture::Item& it) {
-    if (shortenable(it))
-      shorten.push_back(it.size);
-    else if (it.size / 16 < kExact && it.size % 16 == 0)
-      ++count[it.size / 16];
+  void add(uint32_t u) { // an entry of HeapPicture::units
+    uint64_t size = uint64_t(u & ~HeapPicture::kShortenable) * 16;
+    if (u & HeapPicture::kShortenable)
+      shorten.push_back(size);
+    else if (size / 16 < kExact)
+      ++count[size / 16];
     else
-      big.push_back(it.size);
+      big.push_back(size);
   }
   double length(const MapView& v) const {
     auto w = [&](uint64_t size) { return std::max(double(size) / v.bpp, double(v.min_px)); };
@@ -296,7 +324,7 @@ double fit_bpp(const HeapPicture& p, MapView v, float height) {
   for (size_t g = 0; g < p.groups.size(); ++g) {
     prof[g].count.assign(SizeProfile::kExact, 0);
     for (uint32_t i = p.groups[g].first; i < p.groups[g].first + p.groups[g].count; ++i)
-      prof[g].add(p.items[i]);
+      prof[g].add(p.units[i]);
   }
   auto fits = [&](double bpp) {
     v.bpp = bpp;
@@ -324,6 +352,7 @@ struct Emitter {
   const MapView& v;
   float rows_y;
   std::vector<MapRect>* out;
+  double inv_width = 1.0 / double(v.width);
   // Sub-pixel aggregation: bytes per paint in the pending pixel.
   int64_t pend_row = -1;
   int64_t pend_px = 0;
@@ -358,8 +387,13 @@ struct Emitter {
   }
 
   void tiny(double a, uint64_t nbytes, Paint p) {
-    uint64_t row = uint64_t(a / v.width);
+    uint64_t row = uint64_t(a * inv_width);
+    if (double(row) * v.width > a) --row; // the reciprocal may round up across a row edge
     int64_t px = int64_t(a - double(row) * v.width);
+    if (px == pend_px && int64_t(row) == pend_row) { // the common case: same pixel as before
+      bytes[size_t(p)] += nbytes;
+      return;
+    }
     if (pend_row != int64_t(row) || pend_px != px) {
       flush();
       pend_row = int64_t(row);
@@ -419,6 +453,10 @@ void visible_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, f
       if (a >= s1) break;
       double w = l.width[i];
       if (a + w <= s0) continue;
+      if (w < 1.0 && a >= s0) { // sub-pixel: aggregated, from the compact arrays only
+        em.tiny(a, uint64_t(p.units[i] & ~HeapPicture::kShortenable) * 16, p.paints[i]);
+        continue;
+      }
       // Items wholly in the visible rows get their parts; a huge one that runs past them is
       // clipped to them and drawn plain.
       if (a >= s0 && a + w <= s1) {
@@ -442,7 +480,8 @@ void item_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, size
     const HeapPicture::Group& g = p.groups[gi];
     if (item < g.first || item >= g.first + g.count) continue;
     Emitter em{v, l.groups[gi].rows_y, out};
-    em.span(l.start[item], l.start[item] + std::max(1.0, l.width[item]), Paint::InUse, int32_t(item), true);
+    em.span(l.start[item], l.start[item] + std::max(1.0, double(l.width[item])), Paint::InUse, int32_t(item),
+            true);
   }
 }
 

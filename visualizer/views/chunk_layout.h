@@ -56,6 +56,11 @@ struct HeapPicture {
   };
   std::vector<Item> items;
   std::vector<Group> groups;
+  // The same items, compact, for the loops that touch every item (layout, fit, aggregation):
+  // size / 16 (saturated) with kShortenable set for top and gaps, and the paint.
+  static constexpr uint32_t kShortenable = 1u << 31;
+  std::vector<uint32_t> units;
+  std::vector<Paint> paints;
   uint64_t position = UINT64_MAX; // the replay position it was built at
   // Scratch space kept between builds: fresh pages are slow to fault in (tens of MB with 1 M
   // chunks), reused ones are not.
@@ -91,7 +96,7 @@ struct MapLayout {
     uint32_t rows;
   };
   std::vector<double> start; // strip start of each item, within its group
-  std::vector<double> width; // item width in pixels
+  std::vector<float> width;  // item width in pixels
   std::vector<Group> groups;
   float height = 0;
 };

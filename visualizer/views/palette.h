@@ -25,7 +25,7 @@ inline constexpr uint32_t kPaintRgb[size_t(Paint::Count)] = {
     0x66BB6A, // Top: green
     0x9E9E9E, // Fence: grey
     0xD4A017, // Mmapped: gold
-    0xEF5350, // InHand: red (only ever seen in the middle of a call)
+    0xF48FB1, // InHand: pink (only ever seen in the middle of a call)
     0x3A3A3A, // Gap: dark grey
 };
 inline constexpr uint32_t kHighlightRgb = 0xFFEB3B; // chunks the current event changed
