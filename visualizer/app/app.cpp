@@ -18,8 +18,7 @@ App::App(bool fixed_layout) : fixed_(fixed_layout) {
   open_dir_ = getcwd(cwd, sizeof cwd) ? cwd : "/";
 }
 
-void App::open(const std::string& path) {
-  doc_.open(path);
+void App::reset_views() {
   picture_ = views::HeapPicture();
   map_.fit_pending = true;
   map_.layout_position = UINT64_MAX;
@@ -27,21 +26,52 @@ void App::open(const std::string& path) {
   events_ = views::EventListState();
   inspector_ = views::InspectorState();
   timeline_ = views::TimelineState();
+  bins_ = views::BinsState();
+  arenas_ = views::ArenasState();
+}
+
+void App::open(const std::string& path) {
   recent_.erase(std::remove(recent_.begin(), recent_.end(), path), recent_.end());
   recent_.insert(recent_.begin(), path);
   if (recent_.size() > 8) recent_.resize(8);
+  if (doc_->state() == session::Document::State::Ready) {
+    // Keep showing this one until the new file has loaded; a file that fails leaves it alone.
+    pending_ = std::make_unique<session::Document>();
+    pending_->open(path);
+    return;
+  }
+  pending_.reset();
+  doc_->open(path);
+  reset_views();
+}
+
+void App::adopt_pending() {
+  if (!pending_) return;
+  switch (pending_->state()) {
+  case session::Document::State::Ready:
+    doc_ = std::move(pending_);
+    reset_views();
+    break;
+  case session::Document::State::Failed:
+    open_error_ = pending_->error();
+    pending_.reset();
+    show_open_error_ = true;
+    break;
+  default:
+    break;
+  }
 }
 
 void App::seek_now(uint64_t pos) {
-  doc_.seek(pos);
+  doc_->seek(pos);
   refresh_picture();
 }
 
 void App::refresh_picture() {
-  if (doc_.state() != session::Document::State::Ready) return;
-  if (picture_.position == doc_.position()) return;
-  views::build_picture(doc_.replay().model(), &picture_);
-  picture_.position = doc_.position();
+  if (doc_->state() != session::Document::State::Ready) return;
+  if (picture_.position == doc_->position()) return;
+  views::build_picture(doc_->replay().model(), &picture_);
+  picture_.position = doc_->position();
 }
 
 void App::place(const char* name, float x, float y, float w, float h) {
@@ -58,9 +88,9 @@ void App::keyboard() {
   for (Key k : keys) {
     if (k == Key::Open) open_dialog_ = true;
     if (k == Key::Quit) quit_ = true;
-    if (text || doc_.state() != session::Document::State::Ready) continue;
-    uint64_t total = doc_.events();
-    uint64_t pos = cursor_.seek >= 0 ? uint64_t(cursor_.seek) : doc_.position(); // presses add up
+    if (text || doc_->state() != session::Document::State::Ready) continue;
+    uint64_t total = doc_->events();
+    uint64_t pos = cursor_.seek >= 0 ? uint64_t(cursor_.seek) : doc_->position(); // presses add up
     switch (k) {
     case Key::Right:
       cursor_.seek = int64_t(std::min(total, pos + 1));
@@ -84,14 +114,14 @@ void App::keyboard() {
 }
 
 void App::apply_intent(float dt) {
-  if (doc_.state() != session::Document::State::Ready) return;
-  uint64_t total = doc_.events();
+  if (doc_->state() != session::Document::State::Ready) return;
+  uint64_t total = doc_->events();
   if (cursor_.playing && cursor_.seek < 0) {
     play_accum_ += double(cursor_.speed) * dt;
     uint64_t step = uint64_t(play_accum_);
     if (step) {
       play_accum_ -= double(step);
-      uint64_t to = std::min(total, doc_.position() + step);
+      uint64_t to = std::min(total, doc_->position() + step);
       cursor_.seek = int64_t(to);
       if (to == total) cursor_.playing = false;
     }
@@ -99,7 +129,7 @@ void App::apply_intent(float dt) {
     play_accum_ = 0;
   }
   if (cursor_.seek >= 0) {
-    doc_.seek(uint64_t(cursor_.seek));
+    doc_->seek(uint64_t(cursor_.seek));
     cursor_.seek = -1;
   }
   refresh_picture();
@@ -118,7 +148,7 @@ void App::draw_menu() {
         }
       ImGui::EndMenu();
     }
-    if (ImGui::MenuItem("Reload", nullptr, false, !doc_.path().empty())) open(std::string(doc_.path()));
+    if (ImGui::MenuItem("Reload", nullptr, false, !doc_->path().empty())) open(std::string(doc_->path()));
     ImGui::Separator();
     if (ImGui::MenuItem("Quit", "Ctrl+Q")) quit_ = true;
     ImGui::EndMenu();
@@ -140,8 +170,8 @@ void App::draw_menu() {
     ImGui::EndMenu();
   }
   // The file and position, right-aligned.
-  std::string right = doc_.path();
-  if (doc_.is_scenario()) right += "  (scenario, simulated on glibc 2.36)";
+  std::string right = doc_->path();
+  if (doc_->is_scenario()) right += "  (scenario, simulated on glibc 2.36)";
   float w = ImGui::CalcTextSize(right.c_str()).x;
   ImGui::SameLine(std::max(ImGui::GetCursorPosX() + 20, ImGui::GetWindowWidth() - w - 12));
   ImGui::TextDisabled("%s", right.c_str());
@@ -160,6 +190,7 @@ void App::draw_open_dialog() {
   if (!ImGui::BeginPopupModal("Open a trace or scenario", nullptr)) return;
   ImGui::TextDisabled("a .hvt trace (heapviz record) or a .hvs scenario (docs/scenarios.md)");
   ImGui::SetNextItemWidth(-70);
+  if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere(); // type a path right away
   bool enter =
       ImGui::InputText("##path", open_path_, sizeof open_path_, ImGuiInputTextFlags_EnterReturnsTrue);
   ImGui::SameLine();
@@ -186,6 +217,11 @@ void App::draw_open_dialog() {
       bool d = e.is_directory(e1);
       std::string name = e.path().filename().string() + (d ? "/" : "");
       if (!d && name.size() && name[0] == '.') continue;
+      // Traces and scenarios only, unless "all files" is ticked.
+      std::string ext = e.path().extension().string();
+      if (!d && !open_all_files_ && ext != ".hvt" && ext != ".hvs" && ext != ".txt" &&
+          name.find(".hvt.") == std::string::npos)
+        continue;
       if (ImGui::Selectable(name.c_str(), false, ImGuiSelectableFlags_AllowDoubleClick)) {
         if (d) {
           open_dir_ = e.path().string();
@@ -199,7 +235,10 @@ void App::draw_open_dialog() {
     if (ec) ImGui::TextColored(ImVec4(0.94f, 0.33f, 0.31f, 1), "%s", ec.message().c_str());
   }
   ImGui::EndChild();
-  if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
+  if (ImGui::Button("Cancel") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape)))
+    ImGui::CloseCurrentPopup();
+  ImGui::SameLine();
+  ImGui::Checkbox("all files", &open_all_files_);
   if (go && open_path_[0]) {
     std::error_code e1;
     if (fs::is_directory(open_path_, e1)) {
@@ -218,7 +257,7 @@ void App::draw_status() {
   ImGui::SetNextWindowSize(ImVec2(std::min(640.0f, ds.x - 40), 0), ImGuiCond_Always);
   ImGui::Begin("heapviz", nullptr,
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoMove);
-  switch (doc_.state()) {
+  switch (doc_->state()) {
   case session::Document::State::Empty:
     ImGui::TextUnformatted("heapviz: see a glibc heap, chunk by chunk.");
     ImGui::TextDisabled(
@@ -226,15 +265,15 @@ void App::draw_status() {
     break;
   case session::Document::State::Loading: {
     std::string what;
-    double f = doc_.progress(&what);
-    ImGui::Text("Loading %s", doc_.path().c_str());
+    double f = doc_->progress(&what);
+    ImGui::Text("Loading %s", doc_->path().c_str());
     ImGui::ProgressBar(float(f), ImVec2(-1, 0));
     ImGui::TextDisabled("%s", what.c_str());
     break;
   }
   case session::Document::State::Failed:
     ImGui::TextColored(ImVec4(0.94f, 0.33f, 0.31f, 1), "Cannot open this file");
-    ImGui::TextWrapped("%s", doc_.error().c_str());
+    ImGui::TextWrapped("%s", doc_->error().c_str());
     ImGui::TextDisabled("File > Open another one (Ctrl+O).");
     if (ImGui::Button("Open...")) open_dialog_ = true;
     break;
@@ -245,16 +284,17 @@ void App::draw_status() {
 }
 
 void App::frame(float dt) {
+  adopt_pending();
   keyboard();
   apply_intent(dt);
   draw_menu();
   ImVec2 ds = ImGui::GetIO().DisplaySize;
   float top = ImGui::GetFrameHeight();
-  if (doc_.state() != session::Document::State::Ready) {
+  if (doc_->state() != session::Document::State::Ready) {
     draw_status();
   } else {
-    views::Frame f{doc_, picture_, {0, 0}};
-    views::changed_chunks(doc_.replay().last_event(), f.changed);
+    views::Frame f{*doc_, picture_, {0, 0}};
+    views::changed_chunks(doc_->replay().last_event(), f.changed);
     float right_w = std::clamp(ds.x * 0.27f, 300.0f, 460.0f);
     float left_w = ds.x - right_w;
     float map_h = std::floor((ds.y - top) * 0.55f);
@@ -265,7 +305,7 @@ void App::frame(float dt) {
     place("Chunk map", 0, top, left_w, map_h);
     ImGui::Begin("Chunk map", nullptr,
                  wf | ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
-    std::string err = doc_.error();
+    std::string err = doc_->error();
     if (!err.empty()) ImGui::TextColored(ImVec4(0.94f, 0.33f, 0.31f, 1), "%s", err.c_str());
     views::draw_chunk_map(f, map_, cursor_);
     ImGui::End();
@@ -323,6 +363,30 @@ void App::frame(float dt) {
     ImGui::End();
   }
   draw_open_dialog();
+  if (show_open_error_) {
+    ImGui::OpenPopup("Cannot open the file");
+    show_open_error_ = false;
+  }
+  if (ImGui::BeginPopupModal("Cannot open the file", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+    ImGui::TextUnformatted(open_error_.c_str());
+    ImGui::TextDisabled("The file shown before stays open.");
+    if (ImGui::Button("OK") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape)) ||
+        ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter)))
+      ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+  }
+  if (pending_) {
+    // Loading another file: a small progress box over the current one.
+    std::string what;
+    double fr = pending_->progress(&what);
+    ImGui::SetNextWindowPos(ImVec2(ds.x - 12, ds.y - 12), ImGuiCond_Always, ImVec2(1, 1));
+    ImGui::SetNextWindowSize(ImVec2(420, 0), ImGuiCond_Always);
+    ImGui::Begin("##opening", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoSavedSettings);
+    ImGui::Text("Opening %s", pending_->path().c_str());
+    ImGui::ProgressBar(float(fr), ImVec2(-1, 0));
+    ImGui::TextDisabled("%s", what.c_str());
+    ImGui::End();
+  }
 }
 
 } // namespace hv::app

@@ -9,6 +9,7 @@
 #include "document.h"
 #include "views.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,9 @@ public:
   void frame(float dt);
   bool quit_requested() const { return quit_; }
 
-  session::Document& doc() { return doc_; }
+  session::Document& doc() { return *doc_; }
+  // A file being opened while another is shown (it replaces it only once it loads).
+  const session::Document* pending() const { return pending_.get(); }
   views::Cursor& cursor() { return cursor_; }
   views::ChunkMapState& chunk_map() { return map_; }
   const views::HeapPicture& picture() const { return picture_; }
@@ -42,13 +45,17 @@ private:
   void refresh_picture();
   void draw_menu();
   void draw_open_dialog();
-  void draw_status(); // loading progress, or the error of a file that cannot be shown
+  void draw_status();   // loading progress, or the error of a file that cannot be shown
+  void adopt_pending(); // a file opened from the menu: swap it in once loaded, or report why not
+  void reset_views();
   void keyboard();
   void place(const char* name, float x, float y, float w, float h);
 
   bool fixed_;
   bool quit_ = false;
-  session::Document doc_;
+  std::unique_ptr<session::Document> doc_ = std::make_unique<session::Document>();
+  std::unique_ptr<session::Document> pending_; // see pending()
+  std::string open_error_;                     // a failed File > Open, shown in a popup
   views::Cursor cursor_;
   views::HeapPicture picture_;
   views::ChunkMapState map_;
@@ -61,6 +68,8 @@ private:
   bool show_events_ = true, show_inspector_ = true, show_bins_ = true, show_arenas_ = true,
        show_metrics_ = true, show_timeline_ = true, show_help_ = false;
   bool open_dialog_ = false;
+  bool open_all_files_ = false;
+  bool show_open_error_ = false;
   char open_path_[1024] = "";
   std::string open_dir_;
   std::vector<std::string> recent_;

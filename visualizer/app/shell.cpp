@@ -171,7 +171,8 @@ int run_viewer(const std::string& path) {
     if (test_frames >= 0 && app.doc().state() != session::Document::State::Loading && test_frames-- == 0)
       break;
     // Idle politely: wake for input, or at 60 Hz while something moves (loading, playing).
-    bool busy = app.doc().state() == session::Document::State::Loading || app.cursor().playing;
+    bool busy =
+        app.doc().state() == session::Document::State::Loading || app.pending() || app.cursor().playing;
     if (busy)
       glfwPollEvents();
     else
@@ -224,6 +225,11 @@ int run_shot(const ShotOptions& o) {
     // Any address inside a chunk (a user pointer, say) selects that chunk.
     int64_t i = app.picture().find(o.select);
     app.cursor().selected = i >= 0 ? app.picture().items[size_t(i)].addr : o.select;
+    if (i < 0)
+      fprintf(stderr,
+              "heapviz shot: note: no chunk holds 0x%" PRIx64 " at event %" PRIu64
+              " (nothing selected on the map)\n",
+              o.select, app.doc().position());
     app.cursor().reveal = true;
   }
   app.chunk_map().record_geometry = !o.geometry.empty();

@@ -8,6 +8,7 @@
 #include "event_stream.h"
 #include "event_text.h"
 #include "heap_model.h"
+#include <algorithm>
 
 #include <cinttypes>
 #include <cstdio>
@@ -63,8 +64,11 @@ int cmd_stats(int argc, char** argv) {
   while (const trace::Event* e = s.next()) {
     m.apply(*e);
     ++counts[uint8_t(e->type)];
-    if (n++ == 0) first_ts = e->ts;
-    last_ts = e->ts;
+    // Timestamps are per thread and read every few calls, so the last event in seq order need
+    // not carry the latest time: the duration spans the earliest and the latest stamp.
+    if (n++ == 0) first_ts = last_ts = e->ts;
+    first_ts = std::min(first_ts, e->ts);
+    last_ts = std::max(last_ts, e->ts);
     if (m.heap_bytes() > peak_heap) peak_heap = m.heap_bytes();
     if (m.live_bytes() > peak_live) peak_live = m.live_bytes();
   }

@@ -28,7 +28,7 @@ int cmd_view(int argc, char** argv) {
 }
 
 static bool parse_u64(const char* s, uint64_t* v) {
-  if (!*s) return false;
+  if (!*s || *s == '-' || *s == '+' || *s == ' ') return false; // strtoull would take "-5" as 2^64-5
   char* end = nullptr;
   errno = 0;
   *v = strtoull(s, &end, 0);

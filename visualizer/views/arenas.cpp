@@ -39,8 +39,8 @@ void draw_arenas(const Frame& f, ArenasState& s, Cursor& c) {
     s.position = pic.position;
   }
   const uint64_t mm_n = s.mm_n, mm_bytes = s.mm_bytes;
-  ImGui::Text("program break 0x%" PRIx64 "    mmapped chunks: %" PRIu64 " (%s)", m.program_break(), mm_n,
-              human_bytes(mm_bytes).c_str());
+  ImGui::TextWrapped("program break 0x%" PRIx64 ", mmapped chunks: %" PRIu64 " (%s)", m.program_break(), mm_n,
+                     human_bytes(mm_bytes).c_str());
   if (!ImGui::BeginTable("##arenas", 6,
                          ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollY))
     return;
@@ -71,7 +71,9 @@ void draw_arenas(const Frame& f, ArenasState& s, Cursor& c) {
       ImGui::TextDisabled("-");
     }
     ImGui::TableNextColumn();
-    ImGui::Text("%" PRIu64 ": %s", s.sums[a].heaps, human_bytes(s.sums[a].heap_bytes).c_str());
+    ImGui::Text("%" PRIu64, s.sums[a].heaps);
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("%s of heap regions", human_bytes(s.sums[a].heap_bytes).c_str());
     ImGui::TableNextColumn();
     ImGui::Text("%" PRIu64, s.sums[a].chunks);
     ImGui::TableNextColumn();

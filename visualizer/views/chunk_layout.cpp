@@ -50,7 +50,8 @@ const char* paint_name(Paint p) {
                                        "fencepost",
                                        "mmapped",
                                        "in hand",
-                                       "not a chunk"};
+                                       "not a chunk",
+                                       "allocator's own"};
   unsigned i = unsigned(p);
   return i < unsigned(Paint::Count) ? kNames[i] : "?";
 }
@@ -178,6 +179,11 @@ void build_picture(const model::HeapModel& m, HeapPicture* out) {
     g.title = title;
     out->groups.push_back(std::move(g));
   }
+  // Regions were walked in address order (to match chunks to them); show them by arena: arena 0
+  // first, each arena's regions by address. Groups only name item ranges, so they can move.
+  std::stable_sort(
+      out->groups.begin(), out->groups.end(),
+      [](const HeapPicture::Group& a, const HeapPicture::Group& b) { return a.arena < b.arena; });
   for (; ci < chunks.size(); ++ci)
     (chunks[ci].state == uint8_t(ChunkState::Mmapped) ? mmapped : loose).push_back(&chunks[ci]);
   auto add_list = [&](const std::vector<const Chunk*>& list, bool is_mmapped, const char* what) {
@@ -200,13 +206,19 @@ void build_picture(const model::HeapModel& m, HeapPicture* out) {
   };
   add_list(mmapped, true, "mmapped chunks");
   add_list(loose, false, "chunks outside any known region");
+  out->in_use_bytes = out->in_use_requested = 0;
+  for (const HeapPicture::Item& it : out->items)
+    if ((it.state == 0 || it.state == uint8_t(ChunkState::Mmapped)) && !it.gap() && !it.internal()) {
+      out->in_use_bytes += it.size;
+      out->in_use_requested += std::min(it.req, it.size);
+    }
   out->units.resize(out->items.size());
   out->paints.resize(out->items.size());
   for (size_t i = 0; i < out->items.size(); ++i) {
     const HeapPicture::Item& it = out->items[i];
     uint64_t u = std::min<uint64_t>(it.size >> 4, HeapPicture::kShortenable - 1);
     out->units[i] = uint32_t(u) | (shortenable(it) ? HeapPicture::kShortenable : 0);
-    out->paints[i] = it.gap() ? Paint::Gap : paint_of_state(it.state);
+    out->paints[i] = it.gap() ? Paint::Gap : it.internal() ? Paint::Internal : paint_of_state(it.state);
   }
 }
 
@@ -333,8 +345,17 @@ double fit_bpp(const HeapPicture& p, MapView v, float height) {
       y += v.title_h + float(rows_for(sp.length(v), v.width)) * (v.row_h + v.row_gap) + v.group_gap;
     return y <= height;
   };
-  double lo = std::log2(1.0 / 16), hi = 40;       // log2(bpp)
-  if (!fits(std::exp2(hi))) return std::exp2(hi); // the minimum width alone does not fit
+  // Between 1 byte per pixel (closer only magnifies a tiny heap into a few giant chunks) and 2^40.
+  double lo = 0, hi = 40; // log2(bpp)
+  if (!fits(std::exp2(hi))) {
+    // The minimum widths alone do not fit: take the closest zoom whose height stays within 5%
+    // of theirs (more detail, hardly more scrolling) rather than an absurd bytes-per-pixel.
+    v.bpp = std::exp2(hi);
+    double floor_h = 0;
+    for (const SizeProfile& sp : prof)
+      floor_h += v.title_h + float(rows_for(sp.length(v), v.width)) * (v.row_h + v.row_gap) + v.group_gap;
+    height = float(floor_h * 1.05);
+  }
   for (int it = 0; it < 40; ++it) {
     double mid = (lo + hi) / 2;
     if (fits(std::exp2(mid)))
@@ -404,13 +425,13 @@ struct Emitter {
 };
 
 void emit_item(Emitter& em, const HeapPicture::Item& it, int32_t idx, double a, double w) {
-  Paint p = it.gap() ? Paint::Gap : paint_of_state(it.state);
+  Paint p = it.gap() ? Paint::Gap : it.internal() ? Paint::Internal : paint_of_state(it.state);
   if (w < 1.0) {
     em.tiny(a, it.size, p);
     return;
   }
   em.flush();
-  bool parts = (it.state == 0 || it.state == uint8_t(ChunkState::Mmapped)) && !it.gap() &&
+  bool parts = (it.state == 0 || it.state == uint8_t(ChunkState::Mmapped)) && !it.gap() && !it.internal() &&
                w >= em.v.parts_min_px && it.size > 16 && !em.v.cells;
   if (!parts) {
     em.span(a, a + w, p, idx, true);

@@ -28,9 +28,10 @@ enum class Paint : uint8_t {
   Large,
   Top,
   Fence,
-  Mmapped, // requested bytes of an mmapped chunk
-  InHand,  // taken out of a bin or freed, not placed yet (inside one allocator call)
-  Gap,     // bytes of a region that are not a chunk (heap_info, the arena, alignment)
+  Mmapped,  // requested bytes of an mmapped chunk
+  InHand,   // taken out of a bin or freed, not placed yet (inside one allocator call)
+  Gap,      // bytes of a region that are not a chunk (heap_info, the arena, alignment)
+  Internal, // the allocator's own chunk: the tcache_perthread_struct
   Count
 };
 Paint paint_of_state(uint8_t model_state);
@@ -46,6 +47,8 @@ struct HeapPicture {
     uint8_t state; // model state; for gaps 0xff
     uint8_t bin;
     bool gap() const { return state == 0xff; }
+    // The allocator's own tcache_perthread_struct: an in-use 0x290 chunk nobody asked for.
+    bool internal() const { return state == 0 && req == 0 && size == 0x290; }
   };
   struct Group {
     std::string title;
@@ -59,6 +62,8 @@ struct HeapPicture {
   // The same items, compact, for the loops that touch every item (layout, fit, aggregation):
   // size / 16 (saturated) with kShortenable set for top and gaps, and the paint.
   static constexpr uint32_t kShortenable = 1u << 31;
+  // Chunks in use (not the allocator's own): their bytes and the bytes requested in them.
+  uint64_t in_use_bytes = 0, in_use_requested = 0;
   std::vector<uint32_t> units;
   std::vector<Paint> paints;
   uint64_t position = UINT64_MAX; // the replay position it was built at

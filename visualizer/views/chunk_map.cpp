@@ -34,9 +34,9 @@ void legend_entry(Paint p) {
 }
 
 void draw_legend() {
-  static const Paint kOrder[] = {Paint::InUse,    Paint::Header, Paint::Slack, Paint::Tcache, Paint::Fast,
-                                 Paint::Unsorted, Paint::Small,  Paint::Large, Paint::Top,    Paint::Mmapped,
-                                 Paint::Fence,    Paint::InHand, Paint::Gap};
+  static const Paint kOrder[] = {Paint::InUse,    Paint::Header, Paint::Slack, Paint::Tcache,  Paint::Fast,
+                                 Paint::Unsorted, Paint::Small,  Paint::Large, Paint::Top,     Paint::Mmapped,
+                                 Paint::Fence,    Paint::InHand, Paint::Gap,   Paint::Internal};
   float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
   for (size_t i = 0; i < std::size(kOrder); ++i) {
     if (i > 0) {
@@ -56,9 +56,10 @@ void tooltip(const HeapPicture::Item& it) {
                         human_bytes(it.size).c_str());
   } else {
     ImGui::Text("chunk 0x%" PRIx64 "  (user pointer 0x%" PRIx64 ")", it.addr, it.addr + 16);
-    ImGui::Text("size %" PRIu64 " (0x%" PRIx64 ")   %s %s", it.size, it.size, model::state_name(it.state),
-                bin_text(it.state, it.bin).c_str());
-    if (it.state == 0 || it.state == uint8_t(trace::ChunkState::Mmapped))
+    ImGui::Text("size %" PRIu64 " (0x%" PRIx64 ")   %s", it.size, it.size,
+                is_tcache_struct(it) ? "tcache_perthread_struct (the allocator's own)"
+                                     : state_text(it.state, it.bin).c_str());
+    if ((it.state == 0 || it.state == uint8_t(trace::ChunkState::Mmapped)) && !is_tcache_struct(it))
       ImGui::Text("requested %" PRIu64 " bytes", it.req);
     if (it.seq) ImGui::Text("allocated by event seq %" PRIu64, it.seq);
     ImGui::Text("arena %u", it.arena);
@@ -72,11 +73,23 @@ void tooltip(const HeapPicture::Item& it) {
 void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   const HeapPicture& pic = f.picture;
   // Toolbar.
-  if (ImGui::Button("Fit")) s.fit_pending = true;
+  if (ImGui::Button("Fit")) s.fit_pending = s.fit_each = true;
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Zoom so that the whole heap fits, at this and every later event");
   ImGui::SameLine();
-  if (ImGui::Button("-")) s.view.bpp *= 2;
+  if (ImGui::Button("-")) {
+    s.view.bpp *= 2;
+    s.fit_each = false;
+  }
   ImGui::SameLine();
-  if (ImGui::Button("+")) s.view.bpp = std::max(1.0 / 16, s.view.bpp / 2);
+  if (ImGui::Button("+")) {
+    s.view.bpp = std::max(1.0 / 16, s.view.bpp / 2);
+    s.fit_each = false;
+  }
+  ImGui::SameLine();
+  ImGui::Checkbox("fit each event", &s.fit_each);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Zoom to fit whenever the event changes (the wheel, + and - turn this off)");
   ImGui::SameLine();
   bool minw = s.view.min_px > 0;
   if (ImGui::Checkbox("minimum width", &minw)) s.view.min_px = minw ? 3.0f : 0.0f;
@@ -110,6 +123,7 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   float scrollbar = ImGui::GetStyle().ScrollbarSize;
   MapView want = s.view;
   want.width = std::max(40.0f, avail.x - scrollbar - 2);
+  if (s.fit_each && s.layout_position != pic.position) s.fit_pending = true;
   if (s.fit_pending && pic.position != UINT64_MAX) {
     want.bpp = fit_bpp(pic, want, avail.y - 4);
     s.fit_pending = false;
@@ -143,6 +157,7 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
       frac = w > 0 ? (sp - s.layout.start[size_t(under)]) / w : 0;
     }
     double factor = io.MouseWheel > 0 ? 1.0 / 1.25 : 1.25;
+    s.fit_each = false;
     s.view.bpp = std::clamp(s.view.bpp * factor, 1.0 / 16, double(1ull << 40));
     float screen_y = my - scroll;
     layout_map(pic, s.view, &s.layout);
@@ -187,7 +202,9 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
     labelled = r.item; // one label per item, on its first wide segment
     const HeapPicture::Item& it = pic.items[size_t(r.item)];
     char label[96];
-    const char* what = it.gap() ? "not a chunk" : model::state_name(it.state);
+    const char* what = it.gap()               ? "not a chunk"
+                       : is_tcache_struct(it) ? "tcache struct"
+                                              : model::state_name(it.state);
     snprintf(label, sizeof label, "%s %s%s", what, human_bytes(it.size).c_str(),
              item_shortened(it, s.view) ? " (shortened)" : "");
     ImVec2 ts = ImGui::CalcTextSize(label);

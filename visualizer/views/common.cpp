@@ -29,6 +29,11 @@ std::string bin_text(uint8_t state, uint8_t bin) {
   return b;
 }
 
+std::string state_text(uint8_t state, uint8_t bin) {
+  std::string b = bin_text(state, bin);
+  return b.empty() ? model::state_name(state) : b;
+}
+
 uint32_t changed_chunks(const session::Event* e, uint64_t out[2]) {
   out[0] = out[1] = 0;
   if (!e) return 0;

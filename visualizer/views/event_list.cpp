@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
+#include <cmath>
 #include <cstdlib>
 
 namespace hv::views {
@@ -51,6 +52,7 @@ std::string make_filter(const EventListState& s, Filter* f) {
                !parse_u64(t.substr(dash + 1).c_str(), &f->size_hi)) {
       return "size: N or MIN-MAX";
     }
+    if (f->size_lo > f->size_hi) return "size: MIN-MAX with MIN <= MAX";
     f->has_size = true;
   }
   if (s.tid_text[0]) {
@@ -62,12 +64,30 @@ std::string make_filter(const EventListState& s, Filter* f) {
   return "";
 }
 
+// The event names the chunk holding address a: its start, its user pointer, or (for events
+// that describe one chunk with its size) any byte of it. Heap, top and mapping events match only
+// by their own address, so that one chunk's history is not drowned in every top move.
 bool touches(const session::Event& e, uint64_t a) {
-  if (e.addr == a || e.addr2 == a || (e.addr && e.addr - 16 == a) || (e.addr2 && e.addr2 - 16 == a))
-    return true;
-  if (e.addr && e.size && a >= e.addr && a < e.addr + e.size) return true;
-  if (e.type == trace::Ev::Split && a >= e.addr + e.size && a < e.addr + e.size + e.size2) return true;
-  return false;
+  // Chunk events carry chunk starts, API events user pointers (start + 16): either may be given.
+  for (uint64_t x : {e.addr, e.addr2})
+    if (x && (x == a || x + 16 == a || x == a + 16)) return true;
+  using trace::Ev;
+  switch (e.type) {
+  case Ev::ChunkAlloc:
+  case Ev::ChunkFree:
+  case Ev::BinIn:
+  case Ev::MmapChunk:
+  case Ev::Merge:
+  case Ev::Malloc:
+  case Ev::Calloc:
+  case Ev::Realloc:
+  case Ev::Memalign:
+    return e.addr && e.size && a >= e.addr && a < e.addr + e.size;
+  case Ev::Split:
+    return a >= e.addr && a < e.addr + e.size + e.size2;
+  default:
+    return false;
+  }
 }
 
 bool matches(const session::Event& e, const Filter& f) {
@@ -163,53 +183,73 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
 
   uint64_t rows = s.filtered ? s.matches.size() : ix.size();
   uint64_t current = doc.position() ? doc.position() - 1 : UINT64_MAX; // the last applied event
-  ImGuiTableFlags tf = ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
-                       ImGuiTableFlags_Resizable | ImGuiTableFlags_SizingFixedFit;
-  if (!ImGui::BeginTable("##events", 6, tf, ImGui::GetContentRegionAvail())) return;
-  ImGui::TableSetupScrollFreeze(0, 1);
-  ImGui::TableSetupColumn("#");
-  ImGui::TableSetupColumn("seq");
-  ImGui::TableSetupColumn("time");
-  ImGui::TableSetupColumn("thread");
-  ImGui::TableSetupColumn("arena");
-  ImGui::TableSetupColumn("event", ImGuiTableColumnFlags_WidthStretch);
-  ImGui::TableHeadersRow();
+  // Rows are paged by index (uint64), not scrolled in pixels: ImGui positions are floats, which
+  // cannot address row 3,000,000 of a 21-pixel-row list exactly. The wheel moves the page; the
+  // slider at the right jumps anywhere.
   float row_h = ImGui::GetTextLineHeightWithSpacing();
-  if (s.follow_position != doc.position() && current != UINT64_MAX) {
+  ImVec2 avail = ImGui::GetContentRegionAvail();
+  float slider_w = ImGui::GetStyle().ScrollbarSize + 4;
+  uint64_t page = uint64_t(std::max(1.0f, std::floor((avail.y - row_h - 6) / row_h)));
+  uint64_t max_top = rows > page ? rows - page : 0;
+  if (s.follow_position != doc.position()) {
     // Keep the current event in view when the position moves (not while the user scrolls).
-    uint64_t row = current;
-    if (s.filtered)
-      row = uint64_t(std::lower_bound(s.matches.begin(), s.matches.end(), current) - s.matches.begin());
-    float y = float(row) * row_h, sy = ImGui::GetScrollY(), wh = ImGui::GetWindowHeight() - 2 * row_h;
-    if (y < sy || y > sy + wh) ImGui::SetScrollY(std::max(0.0f, y - wh / 2));
+    if (current != UINT64_MAX) {
+      uint64_t row = current;
+      if (s.filtered)
+        row = uint64_t(std::lower_bound(s.matches.begin(), s.matches.end(), current) - s.matches.begin());
+      if (row < s.top || row >= s.top + page) s.top = row > page / 3 ? row - page / 3 : 0;
+    }
     s.follow_position = doc.position();
   }
-  ImGuiListClipper clip;
-  clip.Begin(int(std::min<uint64_t>(rows, INT32_MAX)), row_h);
-  while (clip.Step()) {
-    uint64_t first = uint64_t(clip.DisplayStart), n = uint64_t(clip.DisplayEnd - clip.DisplayStart);
-    if (s.window_first != first || s.window.size() != n) {
+  ImGuiTableFlags tf = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_Resizable |
+                       ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_NoPadOuterX;
+  ImVec2 table_size(avail.x - slider_w, avail.y);
+  bool hovered_list = ImGui::IsWindowHovered(ImGuiHoveredFlags_ChildWindows) &&
+                      ImGui::IsMouseHoveringRect(ImGui::GetCursorScreenPos(),
+                                                 ImVec2(ImGui::GetCursorScreenPos().x + avail.x,
+                                                        ImGui::GetCursorScreenPos().y + avail.y));
+  if (hovered_list && ImGui::GetIO().MouseWheel != 0) {
+    int64_t d = int64_t(-ImGui::GetIO().MouseWheel * 3);
+    s.top = uint64_t(std::clamp<int64_t>(int64_t(s.top) + d, 0, int64_t(max_top)));
+  }
+  s.top = std::min(s.top, max_top);
+  ImVec2 at = ImGui::GetCursorPos();
+  if (ImGui::BeginTable("##events", 6, tf, table_size)) {
+    float digits = ImGui::CalcTextSize("0").x;
+    ImGui::TableSetupColumn("event", ImGuiTableColumnFlags_WidthFixed, digits * 10);
+    ImGui::TableSetupColumn("seq", ImGuiTableColumnFlags_WidthFixed, digits * 10);
+    ImGui::TableSetupColumn("time", ImGuiTableColumnFlags_WidthFixed, digits * 13);
+    ImGui::TableSetupColumn("thread", ImGuiTableColumnFlags_WidthFixed, digits * 8);
+    ImGui::TableSetupColumn("arena", ImGuiTableColumnFlags_WidthFixed, digits * 5);
+    ImGui::TableSetupColumn("what", ImGuiTableColumnFlags_WidthStretch);
+    ImGui::TableHeadersRow();
+    uint64_t n = std::min(page, rows - std::min(rows, s.top));
+    if (s.window_first != s.top || s.window.size() != n) {
       s.window.clear();
       if (!s.filtered)
-        ix.read(first, n, &s.window);
+        ix.read(s.top, n, &s.window);
       else
-        for (uint64_t k = first; k < first + n && k < s.matches.size(); ++k)
+        for (uint64_t k = s.top; k < s.top + n && k < s.matches.size(); ++k)
           s.window.push_back(ix.at(s.matches[k]));
-      s.window_first = first;
+      s.window_first = s.top;
     }
-    for (uint64_t k = 0; k < n && k < s.window.size(); ++k) {
-      uint64_t i = s.filtered ? s.matches[first + k] : first + k;
+    uint64_t t0 = doc.file().header().start_mono_ns; // as `heapviz dump`: from the trace's start
+    if (!t0) t0 = ix.first_ts();
+    for (uint64_t k = 0; k < s.window.size(); ++k) {
+      uint64_t i = s.filtered ? s.matches[s.top + k] : s.top + k;
       const session::Event& e = s.window[k];
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
       char label[32];
-      snprintf(label, sizeof label, "%" PRIu64, i);
-      bool is_current = i == current;
-      if (ImGui::Selectable(label, is_current, ImGuiSelectableFlags_SpanAllColumns)) c.seek = int64_t(i + 1);
+      // Event numbers count from 1, as the timeline's "event N of M" (the heap after event N).
+      snprintf(label, sizeof label, "%" PRIu64, i + 1);
+      if (ImGui::Selectable(label, i == current, ImGuiSelectableFlags_SpanAllColumns))
+        c.seek = int64_t(i + 1);
       ImGui::TableNextColumn();
       ImGui::Text("%" PRIu64, e.seq);
       ImGui::TableNextColumn();
-      ImGui::Text("%.3f ms", double(e.ts - std::min(e.ts, ix.first_ts())) / 1e6);
+      int64_t rel = int64_t(e.ts - t0);
+      ImGui::Text("%+.3f ms", double(rel) / 1e6);
       ImGui::TableNextColumn();
       ImGui::Text("%u", e.tid);
       ImGui::TableNextColumn();
@@ -228,8 +268,14 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
       }
       if (err) ImGui::PopStyleColor();
     }
+    ImGui::EndTable();
   }
-  ImGui::EndTable();
+  // The page slider: top at the top.
+  ImGui::SetCursorPos(ImVec2(at.x + avail.x - slider_w + 2, at.y));
+  uint64_t inv = max_top - s.top, lo = 0;
+  if (max_top > 0 && ImGui::VSliderScalar("##page", ImVec2(slider_w - 2, avail.y), ImGuiDataType_U64, &inv,
+                                          &lo, &max_top, ""))
+    s.top = max_top - std::min(inv, max_top);
 }
 
 } // namespace hv::views

@@ -22,7 +22,7 @@ void neighbour(const char* what, const HeapPicture& pic, int64_t i, Cursor& c) {
   ImGui::TextDisabled("%s", what);
   ImGui::SameLine(90);
   if (i < 0 || size_t(i) >= pic.items.size()) {
-    ImGui::TextDisabled("none (region edge)");
+    ImGui::TextDisabled("none (edge of its region or mapping)");
     return;
   }
   const HeapPicture::Item& it = pic.items[size_t(i)];
@@ -76,17 +76,26 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
     ImGui::TextDisabled("(it was merged, unmapped or not yet allocated)");
   } else {
     const HeapPicture::Item& it = pic.items[size_t(i)];
-    const HeapPicture::Item* prev = i > 0 ? &pic.items[size_t(i - 1)] : nullptr;
-    if (prev && (prev->gap() || prev->addr + prev->size != it.addr)) prev = nullptr;
     bool mmapped = it.state == uint8_t(trace::ChunkState::Mmapped);
+    // Neighbours in memory: within the same region only (an mmapped chunk has its own mapping).
+    int64_t first = 0, last = -1;
+    for (const HeapPicture::Group& g : pic.groups)
+      if (uint64_t(i) >= g.first && uint64_t(i) < uint64_t(g.first) + g.count) {
+        first = g.first;
+        last = int64_t(g.first + g.count) - 1;
+      }
+    int64_t pi = mmapped || i <= first ? -1 : i - 1, ni = mmapped || i >= last ? -1 : i + 1;
+    const HeapPicture::Item* prev = pi >= 0 ? &pic.items[size_t(pi)] : nullptr;
+    if (prev && (prev->gap() || prev->addr + prev->size != it.addr)) prev = nullptr;
     bool p_bit = mmapped ? false : !(prev && prev_free_in_bins(prev->state));
     if (!prev && !mmapped) p_bit = true; // the first chunk of a heap always has P set
-    bool a_bit = it.arena != 0;
+    bool a_bit = !mmapped && it.arena != 0;
     ImGui::Text("chunk 0x%" PRIx64, it.addr);
     ImGui::SameLine();
     ImGui::TextDisabled("user pointer 0x%" PRIx64, it.addr + 16);
     ImGui::Separator();
-    ImGui::Text("state      %s %s", model::state_name(it.state), bin_text(it.state, it.bin).c_str());
+    ImGui::Text("state      %s", is_tcache_struct(it) ? "in use: the allocator's tcache_perthread_struct"
+                                                      : state_text(it.state, it.bin).c_str());
     ImGui::Text("size field 0x%" PRIx64 " = %" PRIu64 " | %s%s%s",
                 it.size | (a_bit ? 4 : 0) | (mmapped ? 2 : 0) | (p_bit ? 1 : 0), it.size, a_bit ? "A" : "-",
                 mmapped ? "M" : "-", p_bit ? "P" : "-");
@@ -94,22 +103,28 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
       ImGui::SetTooltip("A: non-main arena   M: mmapped   P: previous chunk in use\n"
                         "(P is clear only when the previous chunk is free in the unsorted,\n"
                         "small or large bins; tcache and fastbin chunks count as in use)");
-    if (!p_bit && prev)
+    if (mmapped)
+      ImGui::TextDisabled("prev_size  0 (for an mmapped chunk: the offset of the chunk in its mapping)");
+    else if (!p_bit && prev)
       ImGui::Text("prev_size  %" PRIu64 " (the free chunk before)", prev->size);
     else
       ImGui::TextDisabled("prev_size  unused (belongs to the previous chunk's data)");
-    if (it.state == 0 || mmapped) {
+    if (is_tcache_struct(it)) {
+      ImGui::TextWrapped(
+          "The allocator's own tcache_perthread_struct: the per-thread cache's counts and list "
+          "heads, carved from the heap by the thread's first malloc. Not program data.");
+    } else if (it.state == 0 || mmapped) {
       uint64_t usable = mmapped ? it.size - 16 : it.size - 8;
       ImGui::Text("requested  %" PRIu64 " B", it.req);
       ImGui::Text("usable     %" PRIu64 " B  (slack %" PRIu64 " B, overhead %.0f%%)", usable,
                   usable > it.req ? usable - it.req : 0,
                   it.size ? 100.0 * double(it.size - it.req) / double(it.size) : 0.0);
     }
-    if (it.seq) ImGui::Text("allocated  by event seq %" PRIu64, it.seq);
+    if (it.seq) ImGui::Text("allocated  by the event with seq %" PRIu64, it.seq);
     ImGui::Text("arena      %u", it.arena);
     ImGui::Separator();
-    neighbour("previous", pic, i - 1, c);
-    neighbour("next", pic, i + 1 < int64_t(pic.items.size()) ? i + 1 : -1, c);
+    neighbour("previous", pic, pi, c);
+    neighbour("next", pic, ni, c);
   }
   ImGui::Separator();
   if (s.history_addr != c.selected) {
@@ -130,7 +145,7 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
         uint64_t ev = s.history[size_t(k)];
         session::Event e = f.doc.index().at(ev);
         char label[200];
-        snprintf(label, sizeof label, "#%" PRIu64 "  %s", ev, trace::event_fields_text(e).c_str());
+        snprintf(label, sizeof label, "event %" PRIu64 "  %s", ev + 1, trace::event_fields_text(e).c_str());
         if (ImGui::Selectable(label, ev == current)) c.seek = int64_t(ev + 1);
       }
   }

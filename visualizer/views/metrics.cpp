@@ -35,11 +35,17 @@ void draw_metrics(const Frame& f) {
   row("largest free", human_bytes(x.largest_free), "the largest chunk in any bin");
   snprintf(b, sizeof b, "%.1f %%", 100.0 * x.fragmentation());
   row("external fragmentation", b, "1 - largest free / total free");
+  const HeapPicture& p = f.picture;
+  snprintf(b, sizeof b, "%.1f %%  (%s)",
+           p.in_use_bytes ? 100.0 * double(p.in_use_bytes - p.in_use_requested) / double(p.in_use_bytes)
+                          : 0.0,
+           human_bytes(p.in_use_bytes - p.in_use_requested).c_str());
+  row("overhead", b, "of the chunks in use (mmapped included): headers and slack, the bytes not requested");
   snprintf(b, sizeof b, "%.1f %%",
            x.heap_bytes
                ? 100.0 * double(x.heap_bytes - std::min(x.heap_bytes, x.live_bytes)) / double(x.heap_bytes)
                : 0.0);
-  row("overhead", b, "footprint not holding requested bytes: headers, slack, free chunks, top");
+  row("footprint not live", b, "1 - live requested / footprint: free chunks, top, headers, slack, metadata");
   snprintf(b, sizeof b, "%" PRIu64 " (%" PRIu64 " in use)", x.chunks, x.in_use);
   row("chunks", b, "chunk records of every state, top and fenceposts included");
   if (m.errors()) {

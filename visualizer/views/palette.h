@@ -27,6 +27,7 @@ inline constexpr uint32_t kPaintRgb[size_t(Paint::Count)] = {
     0xD4A017, // Mmapped: gold
     0xF48FB1, // InHand: pink (only ever seen in the middle of a call)
     0x3A3A3A, // Gap: dark grey
+    0x78909C, // Internal: blue grey (the tcache_perthread_struct)
 };
 inline constexpr uint32_t kHighlightRgb = 0xFFEB3B; // chunks the current event changed
 inline constexpr uint32_t kSelectRgb = 0xFFFFFF;    // the selected chunk

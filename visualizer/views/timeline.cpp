@@ -85,6 +85,22 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   }
   ImGui::SameLine(0, 20);
   ImGui::Text("event %" PRIu64 " of %" PRIu64, pos, total);
+  // The curves' key, on this line so that it never covers them.
+  {
+    float peak_key = 1;
+    for (float x : s.heap)
+      peak_key = std::max(peak_key, x);
+    auto key = [](uint32_t rgb, const char* text) {
+      ImGui::SameLine(0, 16);
+      ImGui::TextColored(
+          ImVec4(float(rgb >> 16) / 255, float((rgb >> 8) & 0xff) / 255, float(rgb & 0xff) / 255, 1), "%s",
+          text);
+    };
+    std::string heap_key = "heap (peak " + human_bytes(uint64_t(peak_key)) + ")";
+    key(kCurveHeapRgb, heap_key.c_str());
+    key(kCurveLiveRgb, "live");
+    key(kCurveFragRgb, "fragmentation");
+  }
 
   // Scrubber.
   ImGui::SetNextItemWidth(-1);
@@ -133,12 +149,14 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   for (const session::MarkInfo& m : doc.index().marks()) {
     float x = p0.x + float(double(m.index + 1) / double(std::max<uint64_t>(total, 1))) * float(w - 1);
     dl->AddLine(ImVec2(x, p0.y), ImVec2(x, p0.y + h), col(kMarkRgb, 110));
+    float tw = ImGui::CalcTextSize(m.label.c_str()).x;
+    float tx = x + 2 + tw > p0.x + float(w) ? x - 2 - tw : x + 2; // near the right edge: to the left
     int line = 0;
-    while (line < 2 && line_end[line] > x)
+    while (line < 2 && line_end[line] > tx)
       ++line;
-    if (line_end[line] > x) continue; // no room: the line alone marks it
-    dl->AddText(ImVec2(x + 2, p0.y + 1 + float(line) * lh), col(kMarkRgb), m.label.c_str());
-    line_end[line] = x + 6 + ImGui::CalcTextSize(m.label.c_str()).x;
+    if (line_end[line] > tx) continue; // no room: the line alone marks it
+    dl->AddText(ImVec2(tx, p0.y + 1 + float(line) * lh), col(kMarkRgb), m.label.c_str());
+    line_end[line] = tx + tw + 4;
   }
   // Current position.
   if (total) {
@@ -146,15 +164,6 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
     dl->AddLine(ImVec2(x, p0.y), ImVec2(x, p0.y + h), IM_COL32(255, 255, 255, 255), 2);
   }
   // Key, at the bottom right.
-  std::string heap_part = std::string("heap (peak ") + human_bytes(uint64_t(peak)) + ")";
-  ImVec2 ks = ImGui::CalcTextSize((heap_part + "   live   fragmentation (0-100%)").c_str());
-  float kx = p0.x + float(w) - ks.x - 6, ky = p0.y + h - ks.y - 2;
-  dl->AddRectFilled(ImVec2(kx - 4, ky - 1), ImVec2(kx + ks.x + 4, ky + ks.y + 1), IM_COL32(25, 25, 28, 220));
-  dl->AddText(ImVec2(kx, ky), col(kCurveHeapRgb), heap_part.c_str());
-  float x2 = kx + ImGui::CalcTextSize((heap_part + "   ").c_str()).x;
-  dl->AddText(ImVec2(x2, ky), col(kCurveLiveRgb), "live");
-  x2 += ImGui::CalcTextSize("live   ").x;
-  dl->AddText(ImVec2(x2, ky), col(kCurveFragRgb), "fragmentation (0-100%)");
   if (hovered && total) {
     float fx = std::clamp((ImGui::GetIO().MousePos.x - p0.x) / float(w), 0.0f, 1.0f);
     size_t px = size_t(fx * float(w - 1));

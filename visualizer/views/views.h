@@ -38,6 +38,7 @@ struct ChunkMapState {
   uint64_t layout_position = UINT64_MAX; // the picture position the layout was made for
   MapView layout_view;
   bool fit_pending = true; // zoom to fit on the next frame
+  bool fit_each = true;    // zoom to fit at every event (until the user zooms by hand)
   float scroll_y = 0;
   bool legend = true;
   std::vector<MapRect> rects, scratch;
@@ -71,6 +72,7 @@ struct EventListState {
   uint64_t scan_next = 0;        // the filter scan's progress
   bool scanning = false;
   uint64_t follow_position = UINT64_MAX; // scroll to the current event when it changes
+  uint64_t top = 0;                      // the first row shown
   std::vector<session::Event> window;    // decoded rows
   uint64_t window_first = UINT64_MAX;
   std::string error;
@@ -111,8 +113,12 @@ void draw_arenas(const Frame& f, ArenasState& s, Cursor& c);
 void draw_metrics(const Frame& f);
 
 // Shared formatting.
-std::string human_bytes(uint64_t v);              // "1.5 KiB"
-std::string bin_text(uint8_t state, uint8_t bin); // "tcache[1]", "small[5]", "" when not binned
+std::string human_bytes(uint64_t v);                // "1.5 KiB"
+std::string bin_text(uint8_t state, uint8_t bin);   // "tcache[1]", "small[5]", "" when not binned
+std::string state_text(uint8_t state, uint8_t bin); // "tcache[1]", "unsorted", "in use", "top"
+inline bool is_tcache_struct(const HeapPicture::Item& it) {
+  return it.internal();
+}
 uint32_t changed_chunks(const session::Event* e, uint64_t out[2]); // chunk addresses an event changed
 
 } // namespace hv::views
