@@ -80,4 +80,18 @@ pos=$(sed -n 's/.*position \([0-9]*\),.*/\1/p' "$work/play.log")
 check "Space played forward and paused (position $pos after ~1.5 s at 20 events/s)" \
   awk -v p="$pos" 'BEGIN { exit !(p >= 10 && p <= 60) }'
 check "and the app is paused" grep -q "playing 0," "$work/play.log"
+# 5. File > Open (Ctrl+O) a file that does not exist: an error, and the demo stays open.
+run_app "$work/open.log"
+xdotool keydown ctrl key o keyup ctrl
+sleep 0.5
+xdotool key ctrl+a
+xdotool type --delay 20 "$work/no-such-file.hvt"
+xdotool key Return
+sleep 1.5
+xdotool key Escape # closes the error box
+sleep 0.3
+quit_app
+cat "$work/open.log"
+check "File > Open of a missing file says why" grep -q "last open error: $work/no-such-file.hvt: offset 0: cannot open" "$work/open.log"
+check "and keeps the demo open" grep -q "state ready, events 140," "$work/open.log"
 exit $fail

@@ -30,6 +30,8 @@ public:
   // One frame of UI; dt in seconds since the previous frame.
   void frame(float dt);
   bool quit_requested() const { return quit_; }
+  // Why the last File > Open failed ("" if none did).
+  const std::string& open_error() const { return open_error_; }
 
   session::Document& doc() { return *doc_; }
   // A file being opened while another is shown (it replaces it only once it loads).

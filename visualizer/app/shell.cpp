@@ -196,10 +196,11 @@ int run_viewer(const std::string& path) {
   if (report) {
     static const char* const kState[] = {"empty", "loading", "ready", "failed"};
     printf("heapviz: state %s, events %llu, position %llu, selected 0x%llx, bytes per pixel %g, playing %d, "
-           "message: %s\n",
+           "last open error: %s, message: %s\n",
            kState[int(app.doc().state())], (unsigned long long)app.doc().events(),
            (unsigned long long)app.doc().position(), (unsigned long long)app.cursor().selected,
-           app.chunk_map().view.bpp, int(app.cursor().playing), app.doc().error().c_str());
+           app.chunk_map().view.bpp, int(app.cursor().playing),
+           app.open_error().empty() ? "none" : app.open_error().c_str(), app.doc().error().c_str());
     fflush(stdout);
   }
   return 0;
