@@ -1,9 +1,11 @@
 // reader_test.cpp - the trace reader: round trip of every event type through BlockEncoder,
 // zstd blocks, the multi-thread merge, and every kind of bad input with its expected message.
+#include "churn_trace.h"
 #include "event_text.h"
 #include "test_util.h"
 
 #include <gtest/gtest.h>
+#include <random>
 
 using namespace hv::trace;
 using hv::test::fix_crc;
@@ -568,4 +570,115 @@ TEST(TraceBadInput, TailOfZerosIsATornWrite) {
   ASSERT_TRUE(f.open(tf.path));
   EXPECT_TRUE(f.truncated());
   EXPECT_EQ(f.error()->offset, end);
+}
+
+// ---- The BMI2 and scalar varint paths ----------------------------------------------------------
+namespace {
+
+// A hash of every event (all fields) and the error, through next() and through run() (the
+// merge's fused path), with the decoder's BMI2 path on or off.
+struct Sink {
+  uint64_t h = 1469598103934665603ull;
+  void u(uint64_t v) { h = (h ^ v) * 1099511628211ull; }
+  template <Ev T> void apply(const Event& e) {
+    for (uint64_t v :
+         {e.seq, e.ts, e.offset, uint64_t(e.tid), uint64_t(e.arena), uint64_t(e.type), uint64_t(e.b0),
+          uint64_t(e.b1), e.addr, e.addr2, e.size, e.size2, e.n, uint64_t(e.delta), e.data_reg})
+      u(v);
+    for (const uint8_t* p = e.data; p && p < e.data_end; ++p)
+      u(*p);
+  }
+};
+std::string decode_all(const std::string& path, bool bmi2) {
+  BlockDecoder::set_bmi2(bmi2);
+  TraceFile f;
+  if (!f.open(path)) return "open fails";
+  std::string out;
+  {
+    EventStream s(f);
+    Sink k;
+    while (const Event* e = s.next())
+      dispatch(*e, k);
+    out += "next: " + std::to_string(k.h) + " " + std::to_string(s.emitted()) + " " +
+           (s.error() ? s.error()->describe() : std::string("ok")) + "\n";
+  }
+  {
+    EventStream s(f);
+    Sink k;
+    uint64_t step = 1;
+    while (s.run(k, step) == step)
+      step = step * 3 % 1009 + 1;
+    out += "run: " + std::to_string(k.h) + " " + std::to_string(s.emitted()) + " " +
+           (s.error() ? s.error()->describe() : std::string("ok")) + "\n";
+  }
+  return out;
+}
+
+// Long varints (9 and 10 bytes), zigzag jumps across the address space and a few threads.
+std::vector<uint8_t> varint_trace() {
+  TraceBuilder b(0, 4096);
+  uint64_t a = 0x10;
+  for (int i = 0; i < 3000; ++i) {
+    b.thread(1 + uint32_t(i % 3 == 0));
+    uint64_t big = i % 5 == 0 ? UINT64_MAX - uint64_t(i) : uint64_t(1) << (i % 64);
+    b.malloc(big, a);
+    b.calloc(big, uint64_t(i), a ^ (uint64_t(1) << (i % 63)));
+    a = i % 7 == 0 ? 0x7ffffffff000 - uint64_t(i) * 16 : a + 16 * uint64_t(i % 300);
+    b.bin_in(a, uint64_t(16) << (i % 59), BinKind::Small, uint8_t(i % 128));
+    b.split(a, 32, (uint64_t(1) << (i % 60)) * 16);
+    b.sbrk(a, i % 2 ? INT64_MIN + i : INT64_MAX - i);
+    b.merge(MergeHow(i % 3), a, 4096, a + 4096);
+    if (i % 100 == 0) b.mark("m" + std::to_string(i));
+  }
+  return b.finish();
+}
+
+} // namespace
+
+TEST(TraceDecoder, Bmi2AndScalarPathsAgree) {
+  bool had = BlockDecoder::bmi2();
+  if (!BlockDecoder::set_bmi2(true)) GTEST_SKIP() << "no BMI2 on this CPU: only the scalar path runs";
+  std::vector<std::vector<uint8_t>> traces;
+  traces.push_back(varint_trace());
+  {
+    TraceBuilder b(0, 16 * 1024);
+    ChurnTrace gen(b, 4, 99, 512);
+    gen.run(20000);
+    traces.push_back(b.finish());
+  }
+  {
+    TraceBuilder b;
+    all_events(b);
+    traces.push_back(b.finish());
+  }
+  // Damaged copies: a byte of a block payload changed (CRC fixed), so that the decoder meets
+  // bad varints, types and enum bytes in the unchecked loop and near the ends of blocks.
+  std::mt19937_64 rng(2024);
+  for (size_t t = 0; t < 2; ++t) {
+    const std::vector<uint8_t> good = traces[t];
+    for (int k = 0; k < 150; ++k) {
+      std::vector<uint8_t> bad = good;
+      TempFile tf(good);
+      TraceFile f;
+      ASSERT_TRUE(f.open(tf.path));
+      const BlockInfo& blk = f.blocks()[rng() % f.blocks().size()];
+      size_t at = blk.offset + sizeof(BlockHeader) + rng() % blk.raw_size;
+      static const uint8_t kBytes[] = {0x00, 0x7f, 0x80, 0xff, 0x01, 0x42, 0x13};
+      bad[at] = k % 2 ? kBytes[rng() % std::size(kBytes)] : uint8_t(bad[at] ^ (1u << (rng() % 8)));
+      size_t end = blk.offset + sizeof(BlockHeader) + blk.raw_size, run = k % 3 ? 0 : 1 + rng() % 12;
+      for (size_t j = 1; j < run && at + j < end; ++j) // continuation bytes: varints of 9, 10, more bytes
+        bad[at + j] = 0xff;
+      fix_crc(bad, blk.offset);
+      traces.push_back(bad);
+    }
+  }
+  size_t errors = 0;
+  for (size_t i = 0; i < traces.size(); ++i) {
+    TempFile tf(traces[i], "bmi2.hvt");
+    std::string fast = decode_all(tf.path, true), scalar = decode_all(tf.path, false);
+    EXPECT_EQ(fast, scalar) << "trace " << i;
+    errors += fast.find(" ok\nrun:") == std::string::npos;
+  }
+  EXPECT_GT(errors, 100u); // most damaged copies fail somewhere
+  BlockDecoder::set_bmi2(had);
 }

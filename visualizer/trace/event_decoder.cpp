@@ -6,6 +6,24 @@
 
 namespace hv::trace {
 
+namespace {
+bool cpu_has_bmi2() {
+#if HV_DECODER_BMI2
+  __builtin_cpu_init(); // may run before other static constructors
+  return __builtin_cpu_supports("bmi2");
+#else
+  return false;
+#endif
+}
+} // namespace
+
+bool BlockDecoder::bmi2_ = cpu_has_bmi2();
+
+bool BlockDecoder::set_bmi2(bool on) {
+  bmi2_ = on && cpu_has_bmi2();
+  return bmi2_;
+}
+
 bool BlockDecoder::fail(const char* what) {
   if (failed_) return false;
   failed_ = true;

@@ -13,6 +13,15 @@
 #include <cstdint>
 #include <string>
 
+// The BMI2 varint path (x86-64, chosen at run time): pext through inline assembly, so that the
+// decoder needs no target attributes or -mbmi2 (GCC and clang, the fuzzer included).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HV_DECODER_BMI2 1
+#include <emmintrin.h>
+#else
+#define HV_DECODER_BMI2 0
+#endif
+
 namespace hv::trace {
 
 // One decoded event. Which fields are set depends on the type (the rest are 0):
@@ -116,6 +125,13 @@ public:
   };
   template <class Sink> inline bool next(Event& e, Sink& sink);
 
+  // Whether the unchecked loop reads varints with BMI2 pext (one extract per varint, no branch
+  // on its length, type + seq + ts from one load). On by default where the CPU has BMI2;
+  // set_bmi2(false) forces the scalar path (tests compare the two), set_bmi2(true) is refused
+  // without BMI2. Returns the setting now in force.
+  static bool bmi2() { return bmi2_; }
+  static bool set_bmi2(bool on);
+
 private:
   // An event with only fixed-size fields is at most 1 + 6 x 10 + 2 bytes; with this many bytes
   // left, decode<false> reads them without bounds checks (8-byte loads included).
@@ -123,7 +139,12 @@ private:
   // Varints: one byte (most fields) or up to 8 without a branch per byte: the first byte
   // without its high bit ends the varint; 7-bit groups are packed by three shift-and-mask steps.
   // Longer values, the end of the payload and errors go to varint_slow (from p_).
+  // Bmi2: pext for the varints (only with Checked = false). decode_body is inlined into
+  // decode<Checked> and, compiled for BMI1/BMI2 (andn, blsmsk, shrx, tzcnt), decode_bmi2.
+  template <bool Checked, bool Bmi2, class Sink> bool decode_body(Event& e, Sink& sink);
   template <bool Checked, class Sink> bool decode(Event& e, Sink& sink);
+  template <class Sink> bool decode_bmi2(Event& e, Sink& sink);
+  static bool bmi2_;
   bool fail(const char* what);
   bool failv(const char* what, uint64_t value);
   bool varint_slow(uint64_t& v);
@@ -208,6 +229,30 @@ private:
 };
 
 // ---- inline hot path ------------------------------------------------------------------------
+namespace detail {
+// The bits of x selected by mask, packed at the bottom (BMI2 pext; only called when the CPU has
+// it).
+inline uint64_t pext(uint64_t x, uint64_t mask) {
+#if HV_DECODER_BMI2
+  uint64_t r;
+  asm("pext %2, %1, %0" : "=r"(r) : "r"(x), "rm"(mask));
+  return r;
+#else
+  (void)x, (void)mask;
+  __builtin_trap();
+#endif
+}
+// Bit i set: byte p[i] (i < 16) has its high bit clear, i.e. ends a varint (SSE2).
+inline uint32_t stops16(const uint8_t* p) {
+#if HV_DECODER_BMI2
+  return ~uint32_t(_mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)))) & 0xffff;
+#else
+  (void)p;
+  __builtin_trap();
+#endif
+}
+} // namespace detail
+
 inline bool BlockDecoder::next(Event& e) {
   NoSink none;
   return next(e, none);
@@ -215,8 +260,23 @@ inline bool BlockDecoder::next(Event& e) {
 
 template <class Sink> inline bool BlockDecoder::next(Event& e, Sink& sink) {
   if (left_ == 0 || failed_) return false;
-  return end_ - p_ >= kUncheckedBytes ? decode<false>(e, sink) : decode<true>(e, sink);
+  if (end_ - p_ < kUncheckedBytes) return decode<true>(e, sink);
+#if HV_DECODER_BMI2
+  if (bmi2_) return decode_bmi2(e, sink);
+#endif
+  return decode<false>(e, sink);
 }
+
+template <bool Checked, class Sink> inline bool BlockDecoder::decode(Event& e, Sink& sink) {
+  return decode_body<Checked, false>(e, sink);
+}
+
+#if HV_DECODER_BMI2
+template <class Sink>
+__attribute__((target("bmi,bmi2"))) inline bool BlockDecoder::decode_bmi2(Event& e, Sink& sink) {
+  return decode_body<false, true>(e, sink);
+}
+#endif
 
 // Checked = false only with kUncheckedBytes left: fixed-size fields are read without bounds
 // checks; variable-length ones (mark, stack, snapshot) are always checked. The cursor and the
@@ -225,18 +285,25 @@ template <class Sink> inline bool BlockDecoder::next(Event& e, Sink& sink) {
 // The helpers below are lambdas on the decoder's locals: they must be inlined, or the locals
 // would live in memory.
 #define HV_INLINE __attribute__((always_inline))
-template <bool Checked, class Sink> inline bool BlockDecoder::decode(Event& e, Sink& sink) {
+template <bool Checked, bool Bmi2, class Sink>
+inline __attribute__((always_inline)) bool BlockDecoder::decode_body(Event& e, Sink& sink) {
+  static_assert(!(Checked && Bmi2), "the BMI2 path reads 8 bytes at a time without bounds checks");
   // The decoder and event being filled: a sink with resume() may move the loop on to another
   // thread's decoder (see EventStream::Gate) when on() turned an event down.
   BlockDecoder* d = this;
   Event* ep = &e;
+  // The cursor: p, or with Bmi2 p + q, where p is the start of the event (a window of 16 bytes
+  // whose varint ends are the bits of m): the fields' offsets q come from m, not from the
+  // bytes just read, so a varint's load does not wait for the one before it.
   const uint8_t* p = d->p_;
+  uint32_t q = 0, m = 0;
   uint64_t reg = d->reg_, seq = d->seq_, ts = d->ts_;
   uint32_t left = d->left_, arena = d->arena_;
   bool first = d->first_;
+  auto cur = [&]() HV_INLINE { return Bmi2 ? p + q : p; };
   // Registers back to the members: before the out-of-line paths and at the end.
   auto sync = [&]() HV_INLINE {
-    d->p_ = p;
+    d->p_ = cur();
     d->reg_ = reg;
     d->seq_ = seq;
     d->ts_ = ts;
@@ -245,15 +312,36 @@ template <bool Checked, class Sink> inline bool BlockDecoder::decode(Event& e, S
     d->first_ = first;
   };
   auto vi = [&](uint64_t& v) HV_INLINE -> bool {
+    if constexpr (Bmi2) { // no branch on the length: the bytes up to the first stop bit
+      uint32_t mm = m >> q;
+      if (__builtin_expect(!(mm & 0xff), 0)) { // no end in the window's next 8 bytes: move it
+        p += q;
+        q = 0;
+        m = mm = detail::stops16(p);
+        if (!(mm & 0xff)) { // longer than 8 bytes, or an error
+          sync();
+          bool ok = d->varint_slow(v);
+          p = d->p_;
+          m = detail::stops16(p);
+          return ok;
+        }
+      }
+      uint64_t x;
+      __builtin_memcpy(&x, p + q, 8);
+      uint64_t stop = ~x & 0x8080808080808080ull;
+      v = detail::pext(x, (stop ^ (stop - 1)) & 0x7f7f7f7f7f7f7f7full);
+      q += unsigned(__builtin_ctz(mm)) + 1;
+      return true;
+    }
     if (!Checked || d->end_ - p >= 8) {
       uint64_t x;
       __builtin_memcpy(&x, p, 8); // little-endian
+      uint64_t stop = ~x & 0x8080808080808080ull;
       if (!(x & 0x80)) {
         v = x & 0x7f;
         ++p;
         return true;
       }
-      uint64_t stop = ~x & 0x8080808080808080ull;
       if (__builtin_expect(stop != 0, 1)) {
         p += (unsigned(__builtin_ctzll(stop)) >> 3) + 1;
         x &= stop ^ (stop - 1); // the bytes up to and including the last one
@@ -284,7 +372,10 @@ template <bool Checked, class Sink> inline bool BlockDecoder::decode(Event& e, S
   };
   auto by = [&](uint8_t& b) HV_INLINE -> bool {
     if (Checked && p >= d->end_) return sync(), d->fail("field runs past the end of the block");
-    b = *p++;
+    if constexpr (Bmi2)
+      b = p[q++];
+    else
+      b = *p++;
     return true;
   };
   auto failv_ = [&](const char* what, uint64_t value) { return sync(), d->failv(what, value); };
@@ -298,6 +389,7 @@ template <bool Checked, class Sink> inline bool BlockDecoder::decode(Event& e, S
         sync();
         if (!sink.resume(d, ep)) return false;
         p = d->p_; // on with another decoder (resume() checked that it can_run())
+        q = 0;
         reg = d->reg_;
         seq = d->seq_;
         ts = d->ts_;
@@ -308,23 +400,47 @@ template <bool Checked, class Sink> inline bool BlockDecoder::decode(Event& e, S
       }
       return false;
     }
-    return !Checked && left != 0 && d->end_ - p >= kUncheckedBytes;
+    return !Checked && left != 0 && d->end_ - cur() >= kUncheckedBytes;
   };
   auto cold = [&](auto&& f) -> bool { // variable-length fields: out of line, on the members
     sync();
     bool ok = f();
     p = d->p_;
+    q = 0;
     reg = d->reg_;
     return ok;
   };
   for (;;) {
+    if constexpr (Bmi2) {
+      p += q;
+      q = 0;
+    }
     const uint8_t* ev = p;
     d->ev_start_ = ev;
     if (Checked && p >= d->end_) return sync(), d->fail("block ends before its last event");
-    uint8_t t = *p++;
-    d->cur_type_ = t;
+    uint8_t t;
     uint64_t ds, dt;
-    if (!vi(ds) || !vi(dt)) return false;
+    if constexpr (Bmi2) { // the type, seq delta and ts delta from one load when they fit in it
+      uint64_t x;
+      __builtin_memcpy(&x, p, 8);
+      m = detail::stops16(p);
+      t = uint8_t(x);
+      d->cur_type_ = t;
+      uint64_t stop = ~x & 0x8080808080808000ull, stop2 = stop & (stop - 1);
+      if (__builtin_expect(stop2 != 0, 1)) {
+        uint64_t k1 = stop ^ (stop - 1);
+        ds = detail::pext(x, k1 & 0x7f7f7f7f7f7f7f00ull);
+        dt = detail::pext(x, (stop2 ^ (stop2 - 1)) & ~k1 & 0x7f7f7f7f7f7f7f7full);
+        q = (unsigned(__builtin_ctzll(stop2)) >> 3) + 1;
+      } else {
+        q = 1;
+        if (!vi(ds) || !vi(dt)) return false;
+      }
+    } else {
+      t = *p++;
+      d->cur_type_ = t;
+      if (!vi(ds) || !vi(dt)) return false;
+    }
     if (__builtin_expect(ds == 0, 0) && !first) return sync(), d->fail("sequence number does not increase");
     first = false;
     seq += ds;
