@@ -24,6 +24,15 @@ set -- $target
 chunk=$1 cx=$2 cy=$3
 echo "target chunk $chunk at ($cx,$cy)"
 
+# A key held like a finger holds it (ImGui 1.86 reads key state once per frame, so a press and
+# release inside one frame would be lost to its text fields; the app's own keys are queued).
+press() { # press KEY... (a chord: all down, then all up)
+  for k in "$@"; do xdotool keydown "$k"; done
+  sleep 0.08
+  for k in "$@"; do xdotool keyup "$k"; done
+  sleep 0.05
+}
+
 run_app() { # run_app LOG: starts the app on the scenario, waits for its window
   HEAPVIZ_TEST_REPORT=1 "$hv" view "$scen" >"$1" 2>&1 &
   pid=$!
@@ -82,13 +91,13 @@ check "Space played forward and paused (position $pos after ~1.5 s at 20 events/
 check "and the app is paused" grep -q "playing 0," "$work/play.log"
 # 5. File > Open (Ctrl+O) a file that does not exist: an error, and the demo stays open.
 run_app "$work/open.log"
-xdotool keydown ctrl key o keyup ctrl
+press ctrl o
 sleep 0.5
-xdotool key ctrl+a
-xdotool type --delay 20 "$work/no-such-file.hvt"
-xdotool key Return
+press ctrl a
+xdotool type --delay 30 "$work/no-such-file.hvt"
+press Return
 sleep 1.5
-xdotool key Escape # closes the error box
+press Escape # closes the error box
 sleep 0.3
 quit_app
 cat "$work/open.log"

@@ -30,6 +30,24 @@ void App::reset_views() {
   arenas_ = views::ArenasState();
 }
 
+void App::attach_preview(session::Document& d) {
+  {
+    std::lock_guard<std::mutex> g(preview_mu_);
+    preview_fresh_ = false;
+    preview_pos_ = 0;
+    preview_ = views::HeapPicture();
+  }
+  d.set_preview([this](const model::HeapModel& m, uint64_t pos) {
+    views::HeapPicture p;
+    views::build_picture(m, &p);
+    p.position = pos;
+    std::lock_guard<std::mutex> g(preview_mu_);
+    preview_in_ = std::move(p);
+    preview_in_pos_ = pos;
+    preview_fresh_ = true;
+  });
+}
+
 void App::open(const std::string& path) {
   recent_.erase(std::remove(recent_.begin(), recent_.end(), path), recent_.end());
   recent_.insert(recent_.begin(), path);
@@ -41,6 +59,7 @@ void App::open(const std::string& path) {
     return;
   }
   pending_.reset();
+  attach_preview(*doc_);
   doc_->open(path);
   reset_views();
 }
@@ -253,7 +272,10 @@ void App::draw_open_dialog() {
 
 void App::draw_status() {
   ImVec2 ds = ImGui::GetIO().DisplaySize;
-  ImGui::SetNextWindowPos(ImVec2(ds.x / 2, ds.y / 2), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
+  // Centred; below the map when a loading preview is showing the heap.
+  bool below = doc_->state() == session::Document::State::Loading && preview_pos_;
+  ImGui::SetNextWindowPos(ImVec2(ds.x / 2, below ? ds.y * 0.78f : ds.y / 2), ImGuiCond_Always,
+                          ImVec2(0.5f, 0.5f));
   ImGui::SetNextWindowSize(ImVec2(std::min(640.0f, ds.x - 40), 0), ImGuiCond_Always);
   ImGui::Begin("heapviz", nullptr,
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoMove);
@@ -290,7 +312,31 @@ void App::frame(float dt) {
   draw_menu();
   ImVec2 ds = ImGui::GetIO().DisplaySize;
   float top = ImGui::GetFrameHeight();
-  if (doc_->state() != session::Document::State::Ready) {
+  if (doc_->state() == session::Document::State::Loading) {
+    // The heap replayed so far, if the loading thread has shown us one yet.
+    {
+      std::lock_guard<std::mutex> g(preview_mu_);
+      if (preview_fresh_) {
+        std::swap(preview_, preview_in_);
+        preview_pos_ = preview_in_pos_;
+        preview_fresh_ = false;
+      }
+    }
+    if (preview_pos_) {
+      float right_w = std::clamp(ds.x * 0.27f, 300.0f, 460.0f);
+      place("Chunk map", 0, top, ds.x - right_w, std::floor((ds.y - top) * 0.55f));
+      ImGui::Begin("Chunk map", nullptr,
+                   (fixed_ ? ImGuiWindowFlags_NoSavedSettings : 0) | ImGuiWindowFlags_NoScrollbar |
+                       ImGuiWindowFlags_NoScrollWithMouse);
+      ImGui::TextColored(ImVec4(1, 0.92f, 0.23f, 1), "Loading: the heap after event %llu, as replayed so far",
+                         (unsigned long long)preview_pos_);
+      views::Cursor preview_cursor; // no selection or seeking while loading
+      views::Frame pf{*doc_, preview_, {0, 0}};
+      views::draw_chunk_map(pf, map_, preview_cursor);
+      ImGui::End();
+    }
+    draw_status();
+  } else if (doc_->state() != session::Document::State::Ready) {
     draw_status();
   } else {
     views::Frame f{*doc_, picture_, {0, 0}};

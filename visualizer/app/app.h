@@ -10,6 +10,7 @@
 #include "views.h"
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ public:
   // One frame of UI; dt in seconds since the previous frame.
   void frame(float dt);
   bool quit_requested() const { return quit_; }
+  // While loading: the position of the heap preview shown (0: none yet).
+  uint64_t preview_position() const { return preview_pos_; }
   // Why the last File > Open failed ("" if none did).
   const std::string& open_error() const { return open_error_; }
 
@@ -76,6 +79,12 @@ private:
   std::string open_dir_;
   std::vector<std::string> recent_;
   std::vector<Key> keys_;
+  // While a big file loads: the heap replayed so far, built on the loading thread.
+  std::mutex preview_mu_;
+  views::HeapPicture preview_in_, preview_;
+  uint64_t preview_in_pos_ = 0, preview_pos_ = 0;
+  bool preview_fresh_ = false;
+  void attach_preview(session::Document& d);
 };
 
 } // namespace hv::app

@@ -173,10 +173,13 @@ int run_viewer(const std::string& path) {
     // Idle politely: wake for input, or at 60 Hz while something moves (loading, playing).
     bool busy =
         app.doc().state() == session::Document::State::Loading || app.pending() || app.cursor().playing;
-    if (busy)
+    // Loading: 30 frames a second are plenty for a progress bar, and leave the CPU to the loader
+    // (under software GL a frame costs tens of milliseconds).
+    bool loading = app.doc().state() == session::Document::State::Loading || app.pending();
+    if (app.cursor().playing)
       glfwPollEvents();
     else
-      glfwWaitEventsTimeout(0.25);
+      glfwWaitEventsTimeout(busy && loading ? 1.0 / 30 : 0.25);
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     ImGui::NewFrame();

@@ -160,6 +160,7 @@ void Document::load() {
     // with a 100 M-event trace the mapping alone would otherwise be most of the app's memory.
     constexpr uint64_t kKeepBehind = 32u << 20, kReleaseStep = 64u << 20;
     uint64_t released = 0;
+    auto last_preview = std::chrono::steady_clock::now();
     replay_->build([&](const trace::Event& e, const model::HeapModel& m) {
       ++n;
       if (e.offset > released + kKeepBehind + kReleaseStep) {
@@ -176,6 +177,13 @@ void Document::load() {
       if ((n & 0xffff) == 0) {
         done_.store(n, std::memory_order_relaxed);
         if (cancel_.load(std::memory_order_relaxed)) throw Cancelled{};
+        if (preview_) {
+          auto now = std::chrono::steady_clock::now();
+          if (std::chrono::duration<double>(now - last_preview).count() >= preview_interval_) {
+            preview_(m, n);
+            last_preview = now;
+          }
+        }
       }
     });
     if (series_.back().pos != n) {

@@ -12,6 +12,7 @@
 #include "trace_file.h"
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,6 +42,14 @@ public:
   // Any previous file is closed (its loading cancelled).
   void open(const std::string& path);
   void close();
+  // Called on the loading thread about every preview_interval seconds with the heap replayed so
+  // far (a consistent state, between two events) and its position: lets the app show the heap
+  // long before a big trace has loaded. Set before open(); must not keep `m`.
+  using PreviewFn = std::function<void(const model::HeapModel& m, uint64_t position)>;
+  void set_preview(PreviewFn fn, double interval = 0.25) {
+    preview_ = std::move(fn);
+    preview_interval_ = interval;
+  }
   // Blocks until loading has finished (Ready or Failed). For `heapviz shot` and tests.
   State wait();
 
@@ -86,6 +95,8 @@ private:
   mutable std::mutex mu_;            // guards error_
   std::string error_;
   std::vector<SeriesPoint> series_;
+  PreviewFn preview_;
+  double preview_interval_ = 0.25;
   double load_seconds_ = 0;
 };
 
