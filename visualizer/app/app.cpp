@@ -18,6 +18,11 @@ App::App(bool fixed_layout) : fixed_(fixed_layout) {
   open_dir_ = getcwd(cwd, sizeof cwd) ? cwd : "/";
 }
 
+App::~App() {
+  if (pending_) pending_->close();
+  doc_->close();
+}
+
 void App::reset_views() {
   picture_ = views::HeapPicture();
   map_.fit_pending = true;
@@ -312,7 +317,11 @@ void App::frame(float dt) {
   draw_menu();
   ImVec2 ds = ImGui::GetIO().DisplaySize;
   float top = ImGui::GetFrameHeight();
-  if (doc_->state() == session::Document::State::Loading) {
+  // The loading thread may finish at any moment: decide on one state for the whole frame, and
+  // make sure the picture matches the replay before any view reads it.
+  const session::Document::State state = doc_->state();
+  if (state == session::Document::State::Ready) refresh_picture();
+  if (state == session::Document::State::Loading) {
     // The heap replayed so far, if the loading thread has shown us one yet.
     {
       std::lock_guard<std::mutex> g(preview_mu_);
@@ -336,7 +345,7 @@ void App::frame(float dt) {
       ImGui::End();
     }
     draw_status();
-  } else if (doc_->state() != session::Document::State::Ready) {
+  } else if (state != session::Document::State::Ready) {
     draw_status();
   } else {
     views::Frame f{*doc_, picture_, {0, 0}};

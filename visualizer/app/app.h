@@ -21,6 +21,8 @@ public:
   // fixed_layout: windows always at their default places (shots, tests); else the user's
   // layout (imgui.ini) wins after the first run.
   explicit App(bool fixed_layout);
+  // Stops any loading first: a loading thread calls back into this object (the preview).
+  ~App();
 
   void open(const std::string& path);
   // App-level keys, queued by the shell from the window's key events so that a press is never

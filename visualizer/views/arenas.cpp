@@ -13,7 +13,7 @@ void draw_arenas(const Frame& f, ArenasState& s, Cursor& c) {
   const model::HeapModel& m = f.doc.replay().model();
   const HeapPicture& pic = f.picture;
   uint32_t n = std::max<uint32_t>(1, m.arena_count());
-  if (s.position != pic.position) { // one pass per position
+  if (s.position != pic.position || s.sums.size() != n) { // one pass per position
     s.sums.assign(n, {});
     s.mm_n = s.mm_bytes = 0;
     for (const HeapPicture::Item& it : pic.items) {
