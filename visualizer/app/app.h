@@ -9,6 +9,7 @@
 #include "document.h"
 #include "views.h"
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -84,6 +85,8 @@ private:
   // While a big file loads: the heap replayed so far, built on the loading thread.
   std::mutex preview_mu_;
   views::HeapPicture preview_in_, preview_;
+  views::HeapPicture preview_work_;                    // the loading thread's own
+  std::chrono::steady_clock::time_point preview_next_; // no preview before this
   uint64_t preview_in_pos_ = 0, preview_pos_ = 0;
   bool preview_fresh_ = false;
   void attach_preview(session::Document& d);

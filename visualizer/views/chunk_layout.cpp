@@ -222,6 +222,16 @@ void build_picture(const model::HeapModel& m, HeapPicture* out) {
   }
 }
 
+void swap_content(HeapPicture& a, HeapPicture& b) {
+  a.items.swap(b.items);
+  a.groups.swap(b.groups);
+  a.units.swap(b.units);
+  a.paints.swap(b.paints);
+  std::swap(a.position, b.position);
+  std::swap(a.in_use_bytes, b.in_use_bytes);
+  std::swap(a.in_use_requested, b.in_use_requested);
+}
+
 // ---- layout ---------------------------------------------------------------------------------
 double item_width(const HeapPicture::Item& it, const MapView& v) {
   if (v.cells) return v.cell_px;

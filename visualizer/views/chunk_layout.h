@@ -74,6 +74,8 @@ struct HeapPicture {
   int64_t find(uint64_t addr) const;
 };
 void build_picture(const model::HeapModel& m, HeapPicture* out);
+// Swaps what two pictures show (items, groups, position, totals), not their scratch space.
+void swap_content(HeapPicture& a, HeapPicture& b);
 
 // How the map is drawn: zoom and sizes, in pixels.
 struct MapView {
