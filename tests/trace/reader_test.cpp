@@ -628,7 +628,11 @@ std::vector<uint8_t> varint_trace() {
     b.split(a, 32, (uint64_t(1) << (i % 60)) * 16);
     b.sbrk(a, i % 2 ? INT64_MIN + i : INT64_MAX - i);
     b.merge(MergeHow(i % 3), a, 4096, a + 4096);
-    if (i % 100 == 0) b.mark("m" + std::to_string(i));
+    if (i % 100 == 0) {
+      char label[24]; // not "m" + std::to_string(i): GCC 12 warns falsely (-Wrestrict) on that
+      snprintf(label, sizeof label, "m%d", int(i));
+      b.mark(label);
+    }
   }
   return b.finish();
 }
