@@ -52,8 +52,7 @@ void draw_bins(const Frame& f, BinsState& s, Cursor& c) {
         bytes += b.bytes;
       }
     uint32_t rgb = kPaintRgb[size_t(paint_of_state(kind))];
-    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(
-                                             IM_COL32(rgb >> 16, (rgb >> 8) & 0xff, rgb & 0xff, 255)));
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(im_color(rgb)));
     bool open =
         ImGui::TreeNodeEx(kTitles[kind], n ? ImGuiTreeNodeFlags_DefaultOpen : 0, "%s: %zu chunk%s, %s",
                           kTitles[kind], n, n == 1 ? "" : "s", human_bytes(bytes).c_str());

@@ -102,19 +102,6 @@ void sort_by_addr(std::vector<Chunk>& v, std::vector<Chunk>& tmp) {
   }
 }
 
-std::string human(uint64_t v) {
-  char b[32];
-  if (v >= (1ull << 30))
-    snprintf(b, sizeof b, "%.1f GiB", double(v) / double(1ull << 30));
-  else if (v >= (1ull << 20))
-    snprintf(b, sizeof b, "%.1f MiB", double(v) / double(1ull << 20));
-  else if (v >= (1ull << 10))
-    snprintf(b, sizeof b, "%.1f KiB", double(v) / 1024.0);
-  else
-    snprintf(b, sizeof b, "%llu B", (unsigned long long)v);
-  return b;
-}
-
 HeapPicture::Item item_of(const Chunk& c) {
   return HeapPicture::Item{c.addr, c.size, c.req, c.seq, c.arena, c.state, c.bin};
 }
@@ -124,6 +111,19 @@ HeapPicture::Item gap_item(uint64_t a, uint64_t b, uint32_t arena) {
 }
 
 } // namespace
+
+std::string human_bytes(uint64_t v) {
+  char b[32];
+  if (v >= (1ull << 30))
+    snprintf(b, sizeof b, "%.2f GiB", double(v) / double(1ull << 30));
+  else if (v >= (1ull << 20))
+    snprintf(b, sizeof b, "%.2f MiB", double(v) / double(1ull << 20));
+  else if (v >= (1ull << 10))
+    snprintf(b, sizeof b, "%.1f KiB", double(v) / 1024.0);
+  else
+    snprintf(b, sizeof b, "%llu B", (unsigned long long)v);
+  return b;
+}
 
 int64_t HeapPicture::find(uint64_t addr) const {
   // Items are in address order within each group (groups need not be in order).
@@ -175,7 +175,7 @@ void build_picture(const model::HeapModel& m, HeapPicture* out) {
     g.count = uint32_t(out->items.size()) - g.first;
     snprintf(title, sizeof title, "arena %u  %s  0x%llx - 0x%llx  (%s)", r.arena,
              r.arena == 0 ? "sbrk heap" : "mmapped heap", (unsigned long long)r.addr, (unsigned long long)end,
-             human(r.size).c_str());
+             human_bytes(r.size).c_str());
     g.title = title;
     out->groups.push_back(std::move(g));
   }
@@ -200,7 +200,7 @@ void build_picture(const model::HeapModel& m, HeapPicture* out) {
     g.start = list.front()->addr;
     g.end = list.back()->addr + list.back()->size;
     snprintf(title, sizeof title, "%s: %zu chunk%s, %s", what, list.size(), list.size() == 1 ? "" : "s",
-             human(bytes).c_str());
+             human_bytes(bytes).c_str());
     g.title = title;
     out->groups.push_back(std::move(g));
   };

@@ -35,6 +35,7 @@ enum class Paint : uint8_t {
   Count
 };
 Paint paint_of_state(uint8_t model_state);
+std::string human_bytes(uint64_t v); // "1.5 KiB"
 const char* paint_name(Paint p);
 
 // The heap at one position: items in address order, grouped. Built once per position.

@@ -13,10 +13,6 @@ namespace hv::views {
 
 namespace {
 
-ImU32 col(uint32_t rgb, int alpha = 255) {
-  return IM_COL32((rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff, alpha);
-}
-
 bool same_view(const MapView& a, const MapView& b) {
   return a.width == b.width && a.bpp == b.bpp && a.min_px == b.min_px && a.cells == b.cells &&
          a.row_h == b.row_h;
@@ -26,7 +22,7 @@ void legend_entry(Paint p) {
   ImDrawList* dl = ImGui::GetWindowDrawList();
   ImVec2 at = ImGui::GetCursorScreenPos();
   float h = ImGui::GetTextLineHeight();
-  dl->AddRectFilled(at, ImVec2(at.x + h, at.y + h), col(kPaintRgb[size_t(p)]));
+  dl->AddRectFilled(at, ImVec2(at.x + h, at.y + h), im_color(kPaintRgb[size_t(p)]));
   dl->AddRect(at, ImVec2(at.x + h, at.y + h), IM_COL32(0, 0, 0, 255));
   ImGui::Dummy(ImVec2(h, h));
   ImGui::SameLine(0, 4);
@@ -57,9 +53,9 @@ void tooltip(const HeapPicture::Item& it) {
   } else {
     ImGui::Text("chunk 0x%" PRIx64 "  (user pointer 0x%" PRIx64 ")", it.addr, it.addr + 16);
     ImGui::Text("size %" PRIu64 " (0x%" PRIx64 ")   %s", it.size, it.size,
-                is_tcache_struct(it) ? "tcache_perthread_struct (the allocator's own)"
-                                     : state_text(it.state, it.bin).c_str());
-    if ((it.state == 0 || it.state == uint8_t(trace::ChunkState::Mmapped)) && !is_tcache_struct(it))
+                it.internal() ? "tcache_perthread_struct (the allocator's own)"
+                              : state_text(it.state, it.bin).c_str());
+    if ((it.state == 0 || it.state == uint8_t(trace::ChunkState::Mmapped)) && !it.internal())
       ImGui::Text("requested %" PRIu64 " bytes", it.req);
     if (it.seq) ImGui::Text("allocated by event seq %" PRIu64, it.seq);
     ImGui::Text("arena %u", it.arena);
@@ -191,7 +187,7 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   if (s.record_geometry) s.drawn.clear();
   for (const MapRect& r : s.rects) {
     ImVec2 a(origin.x + r.x0, origin.y + r.y0), b(origin.x + r.x1, origin.y + r.y1);
-    dl->AddRectFilled(a, b, col(kPaintRgb[size_t(r.paint)]));
+    dl->AddRectFilled(a, b, im_color(kPaintRgb[size_t(r.paint)]));
     if (r.first && r.x1 - r.x0 >= 4) dl->AddLine(a, ImVec2(a.x, b.y), IM_COL32(20, 20, 20, 255));
     if (s.record_geometry && r.item >= 0) s.drawn.push_back({r.item, r.paint, a.x, a.y, b.x, b.y});
   }
@@ -202,9 +198,9 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
     labelled = r.item; // one label per item, on its first wide segment
     const HeapPicture::Item& it = pic.items[size_t(r.item)];
     char label[96];
-    const char* what = it.gap()               ? "not a chunk"
-                       : is_tcache_struct(it) ? "tcache struct"
-                                              : model::state_name(it.state);
+    const char* what = it.gap()        ? "not a chunk"
+                       : it.internal() ? "tcache struct"
+                                       : model::state_name(it.state);
     snprintf(label, sizeof label, "%s %s%s", what, human_bytes(it.size).c_str(),
              item_shortened(it, s.view) ? " (shortened)" : "");
     ImVec2 ts = ImGui::CalcTextSize(label);
@@ -227,7 +223,7 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
     item_rects(pic, s.layout, s.view, size_t(i), &s.scratch);
     for (const MapRect& r : s.scratch)
       dl->AddRect(ImVec2(origin.x + r.x0 - 1, origin.y + r.y0 - 1),
-                  ImVec2(origin.x + r.x1 + 1, origin.y + r.y1 + 1), col(rgb), 0, 0, thick);
+                  ImVec2(origin.x + r.x1 + 1, origin.y + r.y1 + 1), im_color(rgb), 0, 0, thick);
   };
   for (uint64_t a : f.changed)
     if (a) outline(a, kHighlightRgb, 2);

@@ -7,19 +7,6 @@ namespace hv::views {
 
 using trace::Ev;
 
-std::string human_bytes(uint64_t v) {
-  char b[32];
-  if (v >= (1ull << 30))
-    snprintf(b, sizeof b, "%.2f GiB", double(v) / double(1ull << 30));
-  else if (v >= (1ull << 20))
-    snprintf(b, sizeof b, "%.2f MiB", double(v) / double(1ull << 20));
-  else if (v >= (1ull << 10))
-    snprintf(b, sizeof b, "%.1f KiB", double(v) / 1024.0);
-  else
-    snprintf(b, sizeof b, "%llu B", (unsigned long long)v);
-  return b;
-}
-
 std::string bin_text(uint8_t state, uint8_t bin) {
   static const char* const kKinds[] = {"", "tcache", "fastbin", "unsorted", "small", "large"};
   if (state < 1 || state > 5) return "";

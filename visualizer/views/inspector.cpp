@@ -94,8 +94,8 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
     ImGui::SameLine();
     ImGui::TextDisabled("user pointer 0x%" PRIx64, it.addr + 16);
     ImGui::Separator();
-    ImGui::Text("state      %s", is_tcache_struct(it) ? "in use: the allocator's tcache_perthread_struct"
-                                                      : state_text(it.state, it.bin).c_str());
+    ImGui::Text("state      %s", it.internal() ? "in use: the allocator's tcache_perthread_struct"
+                                               : state_text(it.state, it.bin).c_str());
     ImGui::Text("size field 0x%" PRIx64 " = %" PRIu64 " | %s%s%s",
                 it.size | (a_bit ? 4 : 0) | (mmapped ? 2 : 0) | (p_bit ? 1 : 0), it.size, a_bit ? "A" : "-",
                 mmapped ? "M" : "-", p_bit ? "P" : "-");
@@ -109,7 +109,7 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
       ImGui::Text("prev_size  %" PRIu64 " (the free chunk before)", prev->size);
     else
       ImGui::TextDisabled("prev_size  unused (belongs to the previous chunk's data)");
-    if (is_tcache_struct(it)) {
+    if (it.internal()) {
       ImGui::TextWrapped(
           "The allocator's own tcache_perthread_struct: the per-thread cache's counts and list "
           "heads, carved from the heap by the thread's first malloc. Not program data.");
@@ -130,6 +130,7 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
   if (s.history_addr != c.selected) {
     s.history_addr = c.selected;
     s.history.clear();
+    s.rows_first = -1;
     s.scan_next = 0;
     s.scanning = true;
   }
@@ -143,7 +144,15 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
     while (clip.Step())
       for (int k = clip.DisplayStart; k < clip.DisplayEnd; ++k) {
         uint64_t ev = s.history[size_t(k)];
-        session::Event e = f.doc.index().at(ev);
+        // Decoded once and kept while it stays on screen (an event costs a seek in the index).
+        if (s.rows_first != clip.DisplayStart ||
+            s.rows.size() != size_t(clip.DisplayEnd - clip.DisplayStart)) {
+          s.rows.clear();
+          for (int r = clip.DisplayStart; r < clip.DisplayEnd; ++r)
+            s.rows.push_back(f.doc.index().at(s.history[size_t(r)]));
+          s.rows_first = clip.DisplayStart;
+        }
+        const session::Event& e = s.rows[size_t(k - clip.DisplayStart)];
         char label[200];
         snprintf(label, sizeof label, "event %" PRIu64 "  %s", ev + 1, trace::event_fields_text(e).c_str());
         if (ImGui::Selectable(label, ev == current)) c.seek = int64_t(ev + 1);

@@ -29,6 +29,11 @@ inline constexpr uint32_t kPaintRgb[size_t(Paint::Count)] = {
     0x3A3A3A, // Gap: dark grey
     0x78909C, // Internal: blue grey (the tcache_perthread_struct)
 };
+// 0xRRGGBB to ImGui's packed colour (IM_COL32 layout: A, B, G, R from the top byte down).
+constexpr uint32_t im_color(uint32_t rgb, unsigned alpha = 255) {
+  return (alpha << 24) | ((rgb & 0xff) << 16) | (rgb & 0xff00) | ((rgb >> 16) & 0xff);
+}
+
 inline constexpr uint32_t kHighlightRgb = 0xFFEB3B; // chunks the current event changed
 inline constexpr uint32_t kSelectRgb = 0xFFFFFF;    // the selected chunk
 inline constexpr uint32_t kCurveHeapRgb = 0x66BB6A;

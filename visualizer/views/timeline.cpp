@@ -13,16 +13,13 @@ namespace hv::views {
 
 namespace {
 
-ImU32 col(uint32_t rgb, int alpha = 255) {
-  return IM_COL32((rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff, alpha);
-}
-
 // Resamples the document's series to one value per pixel column (the maximum in it, so peaks
 // stay visible); columns without a point carry the previous one.
 void resample(const std::vector<session::SeriesPoint>& pts, uint64_t total, int width, TimelineState& s) {
   s.heap.assign(size_t(width), -1);
   s.live.assign(size_t(width), -1);
   s.frag.assign(size_t(width), -1);
+  s.peak = 1;
   if (pts.empty() || total == 0) return;
   for (const session::SeriesPoint& x : pts) {
     size_t px = std::min(size_t(width) - 1, size_t(double(x.pos) / double(total) * (width - 1)));
@@ -30,6 +27,8 @@ void resample(const std::vector<session::SeriesPoint>& pts, uint64_t total, int 
     s.live[px] = std::max(s.live[px], float(x.live));
     s.frag[px] = std::max(s.frag[px], x.frag);
   }
+  for (float x : s.heap)
+    s.peak = std::max(s.peak, x);
   for (auto* v : {&s.heap, &s.live, &s.frag}) {
     float last = 0;
     for (float& y : *v) {
@@ -87,9 +86,7 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   ImGui::Text("event %" PRIu64 " of %" PRIu64, pos, total);
   // The curves' key, on this line so that it never covers them.
   {
-    float peak_key = 1;
-    for (float x : s.heap)
-      peak_key = std::max(peak_key, x);
+    float peak_key = s.peak;
     auto key = [](uint32_t rgb, const char* text) {
       ImGui::SameLine(0, 16);
       ImGui::TextColored(
@@ -127,14 +124,12 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   }
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->AddRectFilled(p0, ImVec2(p0.x + float(w), p0.y + h), IM_COL32(25, 25, 28, 255));
-  float peak = 1;
-  for (float x : s.heap)
-    peak = std::max(peak, x);
+  float peak = s.peak;
   auto plot = [&](const std::vector<float>& ys, float scale, uint32_t rgb) {
     ImVec2 prev;
     for (int x = 0; x < w; ++x) {
       ImVec2 pt(p0.x + float(x), p0.y + h - 2 - ys[size_t(x)] / scale * (h - 16));
-      if (x > 0) dl->AddLine(prev, pt, col(rgb), 1.5f);
+      if (x > 0) dl->AddLine(prev, pt, im_color(rgb), 1.5f);
       prev = pt;
     }
   };
@@ -148,14 +143,14 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   float lh = ImGui::GetTextLineHeight();
   for (const session::MarkInfo& m : doc.index().marks()) {
     float x = p0.x + float(double(m.index + 1) / double(std::max<uint64_t>(total, 1))) * float(w - 1);
-    dl->AddLine(ImVec2(x, p0.y), ImVec2(x, p0.y + h), col(kMarkRgb, 110));
+    dl->AddLine(ImVec2(x, p0.y), ImVec2(x, p0.y + h), im_color(kMarkRgb, 110));
     float tw = ImGui::CalcTextSize(m.label.c_str()).x;
     float tx = x + 2 + tw > p0.x + float(w) ? x - 2 - tw : x + 2; // near the right edge: to the left
     int line = 0;
     while (line < 2 && line_end[line] > tx)
       ++line;
     if (line_end[line] > tx) continue; // no room: the line alone marks it
-    dl->AddText(ImVec2(tx, p0.y + 1 + float(line) * lh), col(kMarkRgb), m.label.c_str());
+    dl->AddText(ImVec2(tx, p0.y + 1 + float(line) * lh), im_color(kMarkRgb), m.label.c_str());
     line_end[line] = tx + tw + 4;
   }
   // Current position.

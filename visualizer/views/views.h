@@ -57,6 +57,7 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c);
 struct TimelineState {
   int jump_kind = 0;                   // bit index of session::Kind
   std::vector<float> heap, live, frag; // curves resampled to the plot's width
+  float peak = 1;                      // the highest heap value among them
   float curves_width = 0;
   uint64_t curves_samples = 0;
 };
@@ -84,6 +85,8 @@ struct InspectorState {
   std::vector<uint64_t> history; // event indices touching it
   uint64_t scan_next = 0;
   bool scanning = false;
+  std::vector<session::Event> rows; // decoded history rows on screen, from rows_first
+  int rows_first = -1;
 };
 void draw_inspector(const Frame& f, InspectorState& s, Cursor& c);
 
@@ -113,12 +116,8 @@ void draw_arenas(const Frame& f, ArenasState& s, Cursor& c);
 void draw_metrics(const Frame& f);
 
 // Shared formatting.
-std::string human_bytes(uint64_t v);                // "1.5 KiB"
 std::string bin_text(uint8_t state, uint8_t bin);   // "tcache[1]", "small[5]", "" when not binned
 std::string state_text(uint8_t state, uint8_t bin); // "tcache[1]", "unsorted", "in use", "top"
-inline bool is_tcache_struct(const HeapPicture::Item& it) {
-  return it.internal();
-}
 uint32_t changed_chunks(const session::Event* e, uint64_t out[2]); // chunk addresses an event changed
 
 } // namespace hv::views
