@@ -115,6 +115,12 @@ struct ThreadState {
   bool tcache_shutting_down;
   ThreadState* reg_next; // registry of live tcaches, for the checker and heap walks
   ThreadState* reg_prev;
+  // The live gate (live_gate.h): how many API calls of this thread are in progress, and the
+  // gate's list of threads. Used only in a HEAPVIZ_LIVE process.
+  uint32_t in_call;
+  bool live_listed;
+  ThreadState* live_next;
+  ThreadState* live_prev;
 };
 
 // mp_: the process-wide parameters (mallopt, environment, dynamic thresholds, statistics).

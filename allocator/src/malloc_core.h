@@ -9,6 +9,7 @@
 #pragma once
 
 #include "arena.h"
+#include "live_gate.h"
 #include "platform.h"
 #include "trace_sink.h"
 
@@ -50,19 +51,50 @@ public:
   // Starts writing events to `path`. verify_every > 0 adds a heap-walk snapshot every that many
   // events. heap_base is the address offsets are measured from (the initial program break).
   bool trace_start(const char* path, bool exclusive, uint64_t verify_every, uint32_t extra_flags);
-  void trace_stop() { trace_.close(); }
+  void trace_stop() {
+    trace_.close();
+    entry_ = live_;
+  }
   bool tracing() const { return trace_.on; }
   void trace_mark(const char* label);
   void trace_flush_all() { trace_.flush_all(); }
   TraceSink& trace_sink() { return trace_; }
   // Writes the current heap as SNAPSHOT event(s); baseline marks it as the trace's starting state.
-  void trace_snapshot(bool baseline);
+  // exact: every thread is known to be outside the allocator (the live gate is closed), so
+  // tcaches and fastbins are listed even in a multi-threaded process.
+  void trace_snapshot(bool baseline, bool exact = false);
+  // Writes ArenaNew and HeapNew events for every arena and heap region that exists now: with a
+  // baseline snapshot, they let a trace that starts mid-run (a forked child, a live attach)
+  // replay the heap's layout, not just its chunks.
+  void trace_regions();
+
+  // ---- Live mode (HEAPVIZ_LIVE, live_gate.h, docs/live.md) ---------------------------------
+  // From now on every API call passes the live gate (the process can be attached to).
+  void live_enable() {
+    live_gate_.init();
+    live_ = true;
+    entry_ = true;
+  }
+  bool live() const { return live_; }
+  void live_disable_in_child() {
+    live_ = false;
+    entry_ = trace_.on;
+  }
+  // The allocator's parameters and heap base, as a trace header records them.
+  void header_params(uint64_t params[trace::kNumParams], uint64_t* heap_base);
+  LiveGate& live_gate() { return live_gate_; }
+  // While set, malloc and calloc in this process are served from private mappings outside the
+  // heap (for glibc's own allocation when the live thread is created: the heap stays as glibc's).
+  void set_private_alloc(bool on) { private_alloc_ = on; }
+  // The footprint of every arena plus mmapped chunks (racy reads: a display value).
+  uint64_t footprint_bytes();
 
   // ---- Process and thread lifecycle -------------------------------------------------------
   void ensure_init() {
     if (!initialized_) init();
   }
   void thread_shutdown(); // __malloc_arena_thread_freeres: flush the tcache, detach the arena
+  void thread_shutdown_body(ThreadState& ts);
   void fork_prepare();
   void fork_parent();
   void fork_child();
@@ -228,6 +260,30 @@ private:
   uint64_t verify_every_ = 0;
   uint64_t next_snapshot_ = 0;
   bool in_snapshot_ = false;
+  // entry_ is the one branch of every API entry: trace_.on || live_.
+  bool entry_ = false;
+  bool live_ = false;
+  bool private_alloc_ = false;
+  LiveGate live_gate_{};
+
+  // Holds the live gate for the length of one API call (nothing when not live).
+  struct LiveScope {
+    MallocCore* m;
+    ThreadState* ts = nullptr;
+    explicit LiveScope(MallocCore* core) : m(core) {
+      if (m->live_) {
+        ts = &m->plat_.thread();
+        if (__builtin_expect(!ts->live_listed, 0)) m->plat_.on_thread_start(); // unlisted at exit
+        m->live_gate_.enter(*ts);
+      }
+    }
+    ~LiveScope() {
+      if (ts) m->live_gate_.leave(*ts);
+    }
+  };
+  void* private_alloc(size_t bytes);
+  void* malloc_hooked(size_t bytes);
+  void free_hooked(void* mem);
 };
 
 template <class P> template <class F> void MallocCore<P>::for_each_thread(F&& f) {

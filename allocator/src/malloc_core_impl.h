@@ -271,6 +271,14 @@ template <class P> Arena* MallocCore<P>::new_arena(ThreadState& ts, size_t size)
 
 template <class P> void MallocCore<P>::thread_shutdown() {
   ThreadState& ts = plat_.thread();
+  {
+    LiveScope live(this); // frees tcache chunks: a call like any other for the live gate
+    thread_shutdown_body(ts);
+  }
+  live_gate_.unlist(ts);
+}
+
+template <class P> void MallocCore<P>::thread_shutdown_body(ThreadState& ts) {
   Tcache* tc = ts.tcache;
   ts.tcache_shutting_down = true;
   if (tc) {
@@ -558,7 +566,6 @@ template <class P> void* MallocCore<P>::sysmalloc_mmap(size_t nb, size_t pagesiz
       static_cast<char*>(plat_.mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, extra_flags));
   if (mm == MAP_FAILED) return mm;
   Chunk* p = reinterpret_cast<Chunk*>(mm);
-  p->set_prev_size(0);
   p->set_head(static_cast<size_t>(size) | kIsMmapped);
   if (__builtin_expect(trace_.on, 0)) {
     ev_region(Ev::Mmap, &main_arena_, mm, static_cast<uint64_t>(size));
@@ -1767,8 +1774,24 @@ template <class P> void* MallocCore<P>::calloc_body(size_t n, size_t elem_size) 
 // ---- The public entry points: the bodies above, plus the API events when tracing ----------
 
 template <class P> void* MallocCore<P>::malloc(size_t bytes) {
-  if (__builtin_expect(trace_.on, 0)) return malloc_traced(bytes);
+  if (__builtin_expect(entry_, 0)) return malloc_hooked(bytes);
   return malloc_body(bytes);
+}
+template <class P> void* MallocCore<P>::malloc_hooked(size_t bytes) {
+  if (__builtin_expect(private_alloc_, 0)) return private_alloc(bytes);
+  LiveScope live(this);
+  if (!trace_.on) return malloc_body(bytes);
+  return malloc_traced(bytes);
+}
+// A fake mmapped chunk in a mapping of its own: free, realloc and malloc_usable_size treat it as
+// any mmapped chunk, and no arena ever sees it.
+template <class P> void* MallocCore<P>::private_alloc(size_t bytes) {
+  size_t len = align_up(bytes + 2 * kHdr, plat_.pagesize());
+  void* m = plat_.mmap(nullptr, len, PROT_READ | PROT_WRITE, 0);
+  if (m == MAP_FAILED) return nullptr;
+  Chunk* p = static_cast<Chunk*>(m);
+  p->set_head(len | kIsMmapped);
+  return chunk2mem(p);
 }
 // The two hottest events are encoded inline here rather than through ev_api.
 template <class P> void* MallocCore<P>::malloc_traced(size_t bytes) {
@@ -1783,8 +1806,13 @@ template <class P> void* MallocCore<P>::malloc_traced(size_t bytes) {
   return r;
 }
 template <class P> void MallocCore<P>::free(void* mem) {
-  if (__builtin_expect(trace_.on, 0)) return free_traced(mem);
+  if (__builtin_expect(entry_, 0)) return free_hooked(mem);
   free_body(mem);
+}
+template <class P> void MallocCore<P>::free_hooked(void* mem) {
+  LiveScope live(this);
+  if (!trace_.on) return free_body(mem);
+  free_traced(mem);
 }
 // The Free event is written lazily (TraceThread::free_pending): as FreeTcache if the chunk goes
 // straight into the tcache, else just before the first event the free causes, else at the end.
@@ -1801,42 +1829,58 @@ template <class P> void MallocCore<P>::free_traced(void* mem) {
   if (verify_every_) trace_after_call();
 }
 template <class P> void* MallocCore<P>::realloc(void* oldmem, size_t bytes) {
-  if (__builtin_expect(!trace_.on, 1)) return realloc_body(oldmem, bytes);
+  if (__builtin_expect(!entry_, 1)) return realloc_body(oldmem, bytes);
+  LiveScope live(this);
+  if (!trace_.on) return realloc_body(oldmem, bytes);
   trace_stamp();
   void* r = realloc_body(oldmem, bytes);
   ev_api(Ev::Realloc, bytes, 0, oldmem, r);
   return r;
 }
 template <class P> void* MallocCore<P>::calloc(size_t n, size_t elem_size) {
-  if (__builtin_expect(!trace_.on, 1)) return calloc_body(n, elem_size);
+  if (__builtin_expect(!entry_, 1)) return calloc_body(n, elem_size);
+  if (__builtin_expect(private_alloc_, 0)) {
+    size_t b;
+    return __builtin_mul_overflow(n, elem_size, &b) ? nullptr : private_alloc(b); // mmap memory is zero
+  }
+  LiveScope live(this);
+  if (!trace_.on) return calloc_body(n, elem_size);
   trace_stamp();
   void* r = calloc_body(n, elem_size);
   ev_api(Ev::Calloc, n, elem_size, nullptr, r);
   return r;
 }
 template <class P> void* MallocCore<P>::memalign(size_t alignment, size_t bytes) {
-  if (__builtin_expect(!trace_.on, 1)) return memalign_body(alignment, bytes);
+  if (__builtin_expect(!entry_, 1)) return memalign_body(alignment, bytes);
+  LiveScope live(this);
+  if (!trace_.on) return memalign_body(alignment, bytes);
   trace_stamp();
   void* r = memalign_body(alignment, bytes);
   ev_api(Ev::Memalign, alignment, bytes, nullptr, r);
   return r;
 }
 template <class P> void* MallocCore<P>::valloc(size_t bytes) {
-  if (__builtin_expect(!trace_.on, 1)) return valloc_body(bytes);
+  if (__builtin_expect(!entry_, 1)) return valloc_body(bytes);
+  LiveScope live(this);
+  if (!trace_.on) return valloc_body(bytes);
   trace_stamp();
   void* r = valloc_body(bytes);
   ev_api(Ev::Memalign, plat_.pagesize(), bytes, nullptr, r);
   return r;
 }
 template <class P> void* MallocCore<P>::pvalloc(size_t bytes) {
-  if (__builtin_expect(!trace_.on, 1)) return pvalloc_body(bytes);
+  if (__builtin_expect(!entry_, 1)) return pvalloc_body(bytes);
+  LiveScope live(this);
+  if (!trace_.on) return pvalloc_body(bytes);
   trace_stamp();
   void* r = pvalloc_body(bytes);
   ev_api(Ev::Memalign, plat_.pagesize(), bytes, nullptr, r);
   return r;
 }
 template <class P> int MallocCore<P>::posix_memalign(void** memptr, size_t alignment, size_t size) {
-  if (__builtin_expect(!trace_.on, 1)) return posix_memalign_body(memptr, alignment, size);
+  if (__builtin_expect(!entry_, 1)) return posix_memalign_body(memptr, alignment, size);
+  LiveScope live(this);
+  if (!trace_.on) return posix_memalign_body(memptr, alignment, size);
   trace_stamp();
   int rc = posix_memalign_body(memptr, alignment, size);
   ev_api(Ev::Memalign, alignment, size, nullptr, rc == 0 ? *memptr : nullptr);
@@ -2098,6 +2142,7 @@ template <class P> void MallocCore<P>::fork_child() {
     ar = ar->next;
   } while (ar != &main_arena_);
   list_lock_.reinit();
+  live_gate_.after_fork_child(ts);
   // Only this thread survives: its tcache is the only live one.
   registry_lock_.reinit();
   registry_ = nullptr;
@@ -2283,6 +2328,27 @@ bool MallocCore<P>::trace_start(const char* path, bool exclusive, uint64_t verif
                                 uint32_t extra_flags) {
   ensure_init();
   uint64_t params[trace::kNumParams] = {};
+  uint64_t heap_base = 0;
+  header_params(params, &heap_base);
+  uint32_t flags = extra_flags | (verify_every ? static_cast<uint32_t>(trace::kFileSnapshots) : 0u) |
+                   (trace_.compression() ? static_cast<uint32_t>(trace::kFileZstd) : 0u);
+  if (!trace_.open(path, exclusive, "glibc-2.36", params, heap_base, flags,
+                   static_cast<uint32_t>(plat_.pagesize())))
+    return false;
+  entry_ = true;
+  verify_every_ = verify_every;
+  next_snapshot_ = verify_every;
+  // A heap that already has chunks (allocations made before tracing began, or a forked child)
+  // is described by a baseline snapshot, so the trace replays from a known state.
+  if (main_arena_.top != main_arena_.initial_top() || main_arena_.next != &main_arena_) {
+    trace_regions();
+    trace_snapshot(true);
+    trace_.flush_all(); // a forked child may exec at once: the baseline must reach the file
+  }
+  return true;
+}
+
+template <class P> void MallocCore<P>::header_params(uint64_t params[trace::kNumParams], uint64_t* heap_base_out) {
   params[trace::kParamMmapThreshold] = mp_.mmap_threshold;
   params[trace::kParamTrimThreshold] = mp_.trim_threshold;
   params[trace::kParamTopPad] = mp_.top_pad;
@@ -2296,30 +2362,49 @@ bool MallocCore<P>::trace_start(const char* path, bool exclusive, uint64_t verif
     heap_base = reinterpret_cast<uintptr_t>(plat_.brk_base());
   else
     heap_base = reinterpret_cast<uintptr_t>(mp_.sbrk_base ? mp_.sbrk_base : plat_.morecore(0));
-  uint32_t flags = extra_flags | (verify_every ? static_cast<uint32_t>(trace::kFileSnapshots) : 0u) |
-                   (trace_.compression() ? static_cast<uint32_t>(trace::kFileZstd) : 0u);
-  if (!trace_.open(path, exclusive, "glibc-2.36", params, heap_base, flags,
-                   static_cast<uint32_t>(plat_.pagesize())))
-    return false;
-  verify_every_ = verify_every;
-  next_snapshot_ = verify_every;
-  // A heap that already has chunks (allocations made before tracing began, or a forked child)
-  // is described by a baseline snapshot, so the trace replays from a known state.
-  if (main_arena_.top != main_arena_.initial_top() || main_arena_.next != &main_arena_) {
-    trace_snapshot(true);
-    trace_.flush_all(); // a forked child may exec at once: the baseline must reach the file
-  }
-  return true;
+  *heap_base_out = heap_base;
 }
 
-template <class P> void MallocCore<P>::trace_snapshot(bool baseline) {
+template <class P> void MallocCore<P>::trace_regions() {
+  Segment segs[kMaxMainSegments];
+  int n = segments(&main_arena_, segs, kMaxMainSegments);
+  for (int i = 0; i < n; ++i)
+    ev_region(Ev::HeapNew, &main_arena_, segs[i].start, static_cast<uint64_t>(segs[i].end - segs[i].start));
+  for (Arena* a = main_arena_.next; a != &main_arena_; a = a->next) {
+    uint32_t index = arena_index(a);
+    if (TraceThread* t = ev(a, Ev::ArenaNew)) {
+      t->enc.usize(index);
+      t->enc.addr(reinterpret_cast<uintptr_t>(a));
+    }
+    HeapInfo* heaps[256];
+    int m = 0;
+    for (HeapInfo* h = heap_for_ptr(a->top); h && m < 256; h = h->prev)
+      heaps[m++] = h;
+    while (m > 0) { // oldest first
+      HeapInfo* h = heaps[--m];
+      ev_region(Ev::HeapNew, a, h, h->size);
+    }
+  }
+}
+
+template <class P> uint64_t MallocCore<P>::footprint_bytes() {
+  uint64_t total = __atomic_load_n(&mp_.mmapped_mem, __ATOMIC_RELAXED);
+  Arena* a = &main_arena_;
+  do {
+    total += __atomic_load_n(&a->system_mem, __ATOMIC_RELAXED);
+    a = __atomic_load_n(&a->next, __ATOMIC_ACQUIRE);
+  } while (a && a != &main_arena_);
+  return total;
+}
+
+template <class P> void MallocCore<P>::trace_snapshot(bool baseline, bool exact) {
   using trace::ChunkState;
   struct Entry {
     uintptr_t addr;
     uint64_t size;
     uint8_t state, bin;
   };
-  const bool coarse = !plat_.single_threaded();
+  const bool coarse = !exact && !plat_.single_threaded();
   void* wmem =
       ::mmap(nullptr, sizeof(HeapWalk<P>), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (wmem == MAP_FAILED) return;

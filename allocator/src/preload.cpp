@@ -6,6 +6,7 @@
 // malloc that the first malloc depends on (ld.so calls malloc before our constructor runs).
 #include "heap_walk.h"
 #include "heapviz/hvalloc.h"
+#include "live_server.h"
 #include "malloc_core_impl.h" // the whole algorithm, so the exported entry points inline it
 
 #include <cerrno>
@@ -125,6 +126,7 @@ void fork_parent() {
 }
 void fork_child() {
   g_alloc.fork_child();
+  hv::alloc::live_server::after_fork_child(); // not attachable: the live thread did not survive
   if (g_alloc.tracing()) {
     g_alloc.trace_sink().after_fork_child();
     g_alloc.trace_stop();
@@ -138,9 +140,11 @@ __attribute__((constructor(101))) void hvalloc_constructor() {
   if (pthread_key_create(&g_exit_key, on_thread_exit) == 0) g_exit_key_ready = true;
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   if (g_alloc.tracing()) install_fatal_signal_flush();
+  hv::alloc::live_server::start(&g_alloc); // HEAPVIZ_LIVE=1
 }
 
 __attribute__((destructor)) void hvalloc_destructor() {
+  hv::alloc::live_server::stop(); // the viewers get the final state and an Exit frame
   if (g_alloc.tracing()) {
     g_alloc.trace_flush_all();
     g_alloc.trace_sink().set_write_through(true); // events during the rest of exit go out at once
@@ -273,6 +277,7 @@ HV_EXPORT void hv_mark(const char* label) {
 // exec replaces the process image and with it the unwritten trace buffers: write them first.
 // (Shells call execve directly; exec calls inside libc itself cannot be intercepted.)
 HV_EXPORT int execve(const char* path, char* const argv[], char* const envp[]) {
+  hv::alloc::live_server::stop(); // this image's viewers see it end (the new one may listen anew)
   if (g_alloc.tracing()) g_alloc.trace_flush_all();
   return static_cast<int>(syscall(SYS_execve, path, argv, envp));
 }

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <new>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #define ZSTD_STATIC_LINKING_ONLY // ZSTD_initStaticCCtx: compression without malloc
 #include <zstd.h>
@@ -59,12 +60,8 @@ uint64_t TraceSink::slow_now_ns() {
   return mono_ns();
 }
 
-bool TraceSink::open(const char* path, bool exclusive, const char* policy,
-                     const uint64_t params[trace::kNumParams], uint64_t heap_base, uint32_t flags,
-                     uint32_t page_size) {
-  int oflags = O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND | (exclusive ? O_EXCL : O_TRUNC);
-  int fd = ::open(path, oflags, 0644);
-  if (fd < 0) return false;
+size_t TraceSink::make_header(uint8_t* out, const char* policy, const uint64_t params[trace::kNumParams],
+                              uint64_t heap_base, uint32_t flags, uint32_t page_size) {
   // The command line, read without allocating.
   static char cmdline[4096];
   uint32_t cmd_len = 0;
@@ -74,15 +71,55 @@ bool TraceSink::open(const char* path, bool exclusive, const char* policy,
     if (n > 0) cmd_len = static_cast<uint32_t>(n);
     ::close(cfd);
   }
+  if (mult_ == 0) calibrate();
+  return trace::build_file_header(out, policy, params, heap_base, static_cast<uint32_t>(getpid()),
+                                  static_cast<uint32_t>(getppid()), real_ns(), mono0_, flags, cmdline, cmd_len,
+                                  page_size);
+}
+
+bool TraceSink::open(const char* path, bool exclusive, const char* policy,
+                     const uint64_t params[trace::kNumParams], uint64_t heap_base, uint32_t flags,
+                     uint32_t page_size) {
+  int oflags = O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND | (exclusive ? O_EXCL : O_TRUNC);
+  int fd = ::open(path, oflags, 0644);
+  if (fd < 0) return false;
   calibrate();
-  static uint8_t header[sizeof(trace::FileHeader) + sizeof cmdline + 8];
-  size_t hsize = trace::build_file_header(header, policy, params, heap_base, static_cast<uint32_t>(getpid()),
-                                          static_cast<uint32_t>(getppid()), real_ns(), mono0_, flags, cmdline,
-                                          cmd_len, page_size);
+  static uint8_t header[kHeaderMax];
+  size_t hsize = make_header(header, policy, params, heap_base, flags, page_size);
   write_all(fd, header, hsize);
   fd_ = fd;
+  socket_ = false;
   on = true;
   return true;
+}
+
+void TraceSink::open_stream(int fd) {
+  if (mult_ == 0) calibrate();
+  fd_ = fd;
+  socket_ = true;
+  on = true;
+}
+
+void TraceSink::close_stream() {
+  on = false;
+  spin_lock(&all_lock_);
+  for (TraceThread* t = all_; t; t = t->next) {
+    t->enc.clear();
+    t->free_pending = false;
+  }
+  spin_unlock(&all_lock_);
+  fd_ = -1;
+  socket_ = false;
+}
+
+void TraceSink::write_out(const void* data, size_t n) {
+  if (block_fn_) return block_fn_(block_ctx_, data, n);
+  if (!socket_) return write_all(fd_, data, n);
+  // One block, one message (SOCK_SEQPACKET): whole or not at all. errno is the program's.
+  int err = errno;
+  while (::send(fd_, data, n, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+  errno = err;
 }
 
 void TraceSink::close() {
@@ -113,13 +150,13 @@ TraceThread* TraceSink::thread_buf(ThreadState& ts) {
 void TraceSink::flush(TraceThread* t) {
   if (!t) return;
   t->stamp_count = kStampEvery; // the next call reads the clock: blocks start with a fresh time
-  if (t->enc.empty() || fd_ < 0) return;
+  if (t->enc.empty() || (fd_ < 0 && !block_fn_)) return;
   size_t n = t->enc.finish();
   if (zstd_level_ > 0 && compress_and_write(t)) {
     t->enc.clear();
     return;
   }
-  write_all(fd_, t->enc.data(), n);
+  write_out(t->enc.data(), n);
   t->enc.clear();
 }
 
@@ -150,7 +187,7 @@ bool TraceSink::compress_and_write(TraceThread* t) {
   h.stored_size = static_cast<uint32_t>(cs);
   h.crc32 = trace::crc32(out + sizeof h, cs);
   memcpy(out, &h, sizeof h);
-  write_all(fd_, out, sizeof h + cs);
+  write_out(out, sizeof h + cs);
   return true;
 }
 

@@ -47,6 +47,24 @@ public:
             uint64_t heap_base, uint32_t flags, uint32_t page_size);
   // Stops tracing: flushes every buffer and closes the file.
   void close();
+  // Live mode (docs/live.md): blocks go to `fd`, a socket the live thread reads (sent with
+  // MSG_NOSIGNAL: a closed reader never raises SIGPIPE). No file header is written; the live
+  // thread sends one to each viewer (make_header).
+  void open_stream(int fd);
+  // Stops a stream: drops every buffer's unsent events; the socket stays open.
+  void close_stream();
+  // Builds the file header (with this process's pid and command line) into out, which must hold
+  // kHeaderMax bytes; returns its size.
+  static constexpr size_t kHeaderMax = sizeof(trace::FileHeader) + 4096 + 8;
+  size_t make_header(uint8_t* out, const char* policy, const uint64_t params[trace::kNumParams],
+                     uint64_t heap_base, uint32_t flags, uint32_t page_size);
+  // While set, flush() hands finished blocks to fn instead of writing them (the live thread,
+  // with every other thread stopped at the gate, flushes their buffers straight to viewers).
+  using BlockFn = void (*)(void* ctx, const void* data, size_t n);
+  void set_block_fn(BlockFn fn, void* ctx) {
+    block_fn_ = fn;
+    block_ctx_ = ctx;
+  }
   int fd() const { return fd_; }
 
   // The calling thread's buffer, created on first use (nullptr if out of memory).
@@ -120,7 +138,12 @@ private:
   uint64_t next_seq() { return single_ ? seq_++ : __atomic_fetch_add(&seq_, 1, __ATOMIC_RELAXED); }
   void calibrate();
 
+  void write_out(const void* data, size_t n);
+
   int fd_ = -1;
+  bool socket_ = false;
+  BlockFn block_fn_ = nullptr;
+  void* block_ctx_ = nullptr;
   uint64_t seq_ = 1;
   bool single_ = true;
   bool write_through_ = false;

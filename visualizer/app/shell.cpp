@@ -313,3 +313,9 @@ int run_shot(const ShotOptions& o) {
 }
 
 } // namespace hv::app
+
+namespace hv::app {
+int run_live(const LiveOptions&) {
+  return 2;
+}
+} // namespace hv::app

@@ -27,4 +27,13 @@ struct ShotOptions {
 // no display / GL.
 int run_shot(const ShotOptions& o);
 
+// Live mode (`heapviz attach PID`, `heapviz run`): the app follows a running process's heap.
+struct LiveOptions {
+  int pid = 0;
+  std::string capture;     // the received stream is kept here (a normal trace file)
+  std::string shot;        // optional: after shot_seconds, save a PNG of the window and quit
+  double shot_seconds = 0; // with shot; without it, a limit on how long to follow (0: none)
+};
+int run_live(const LiveOptions& o);
+
 } // namespace hv::app

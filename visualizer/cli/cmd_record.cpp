@@ -20,7 +20,6 @@
 #include <vector>
 
 namespace hv::cli {
-namespace {
 
 // libhvalloc.so next to this heapviz: <prefix>/bin/heapviz -> <prefix>/lib/libhvalloc.so.
 // HEAPVIZ_LIB overrides it.
@@ -37,6 +36,8 @@ std::string find_library() {
   if (stat(candidate.c_str(), &st) == 0) return candidate;
   return {};
 }
+
+namespace {
 
 std::string basename_of(const std::string& p) {
   size_t slash = p.rfind('/');

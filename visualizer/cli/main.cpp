@@ -31,6 +31,12 @@ const char* kUsage =
     "        open the desktop app on a trace or a scenario (.hvs, simulated first)\n"
     "  shot FILE [--at N|end] [--select ADDR] [--size WxH] -o OUT.png [--geometry OUT.txt]\n"
     "        render the app at the heap after N events to a PNG (works under xvfb-run)\n"
+    "  ps    list processes you can attach to (started with HEAPVIZ_LIVE=1)\n"
+    "  attach PID [--out FILE [--seconds S]]\n"
+    "        follow a running process's heap in the app; with --out, capture it to a trace\n"
+    "        instead (until it exits, or for S seconds)\n"
+    "  run [--out FILE] -- PROGRAM [ARGS...]\n"
+    "        start a program with live attach on and follow it in the app (or capture it)\n"
     "  help  show this text\n";
 
 } // namespace
@@ -52,6 +58,9 @@ int main(int argc, char** argv) {
   if (cmd == "dump") return hv::cli::cmd_dump(argc - 2, argv + 2);
   if (cmd == "view") return hv::cli::cmd_view(argc - 2, argv + 2);
   if (cmd == "shot") return hv::cli::cmd_shot(argc - 2, argv + 2);
+  if (cmd == "ps") return hv::cli::cmd_ps(argc - 2, argv + 2);
+  if (cmd == "attach") return hv::cli::cmd_attach(argc - 2, argv + 2);
+  if (cmd == "run") return hv::cli::cmd_run(argc - 2, argv + 2);
   // `heapviz FILE`: an existing file (not a command name) opens in the app.
   if (cmd.find('/') != std::string::npos || cmd.find('.') != std::string::npos) {
     if (access(argv[1], F_OK) == 0) return hv::cli::cmd_view(argc - 1, argv + 1);

@@ -1,0 +1,262 @@
+// cmd_live.cpp - `heapviz ps`, `heapviz attach PID [--out FILE [--seconds S]]` and
+// `heapviz run [--out FILE] -- PROGRAM [ARGS...]`: live attach from the command line
+// (docs/live.md). The app's live mode is app::run_live (shell.cpp).
+#include "commands.h"
+
+#include "live_client.h"
+#include "shell.h"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace hv::cli {
+namespace {
+
+volatile sig_atomic_t g_interrupted = 0;
+void on_interrupt(int) {
+  g_interrupted = 1;
+}
+
+std::string human(uint64_t b) {
+  char buf[32];
+  if (b >= (1ull << 30))
+    snprintf(buf, sizeof buf, "%.1f GiB", double(b) / double(1ull << 30));
+  else if (b >= (1ull << 20))
+    snprintf(buf, sizeof buf, "%.1f MiB", double(b) / double(1ull << 20));
+  else if (b >= 1024)
+    snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024.0);
+  else
+    snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
+  return buf;
+}
+
+bool parse_pid(const char* s, int* pid) {
+  char* end = nullptr;
+  long v = strtol(s, &end, 10);
+  if (!*s || *end || v <= 0 || v > 4194304) return false;
+  *pid = static_cast<int>(v);
+  return true;
+}
+
+std::string program_name(const std::string& cmdline) {
+  std::string first = cmdline.substr(0, cmdline.find(' '));
+  size_t slash = first.rfind('/');
+  std::string name = slash == std::string::npos ? first : first.substr(slash + 1);
+  return name.empty() ? "process" : name;
+}
+
+// Captures pid into out until it exits, `seconds` pass (0: no limit), Ctrl-C, or `stop_when`
+// returns true. Prints a one-line summary. Exit status: 0, or 1 if the capture failed.
+template <class F> int capture(int pid, const std::string& out, double seconds, F&& stop_when) {
+  live::Capture cap;
+  std::string err;
+  if (!cap.start(pid, out, &err)) {
+    fprintf(stderr, "heapviz attach: %s\n", err.c_str());
+    return 1;
+  }
+  fprintf(stderr, "heapviz attach: capturing pid %d (%s) into %s%s\n", pid, cap.cmdline().c_str(),
+          out.c_str(), seconds > 0 ? "" : " until it exits (Ctrl-C detaches)");
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  struct sigaction old_int {};
+  sigaction(SIGINT, &sa, &old_int);
+  auto t0 = std::chrono::steady_clock::now();
+  while (cap.running() && !g_interrupted && !stop_when()) {
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (seconds > 0 && s >= seconds) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  sigaction(SIGINT, &old_int, nullptr);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  cap.detach();
+  std::string note = cap.finish();
+  const char* how = "";
+  switch (cap.end()) {
+  case live::Capture::End::Exited:
+    how = "the process exited";
+    break;
+  case live::Capture::End::Detached:
+    how = "detached; the process carries on";
+    break;
+  case live::Capture::End::Lost:
+    how = "the connection was lost";
+    break;
+  case live::Capture::End::Failed:
+    how = "the capture failed";
+    break;
+  case live::Capture::End::Running:
+    how = "stopped";
+    break;
+  }
+  fprintf(stderr, "heapviz attach: %s: %llu events (%s) from pid %d in %.1f s; %s\n", out.c_str(),
+          static_cast<unsigned long long>(cap.synced_events()), human(cap.synced_bytes()).c_str(), pid, secs,
+          how);
+  if (!cap.message().empty()) fprintf(stderr, "heapviz attach: %s\n", cap.message().c_str());
+  if (!note.empty()) fprintf(stderr, "heapviz attach: %s\n", note.c_str());
+  return cap.end() == live::Capture::End::Failed ? 1 : 0;
+}
+
+} // namespace
+
+int cmd_ps(int argc, char**) {
+  if (argc > 0) {
+    fprintf(stderr, "usage: heapviz ps\n");
+    return 2;
+  }
+  auto targets = live::list_targets();
+  if (targets.empty()) {
+    printf(
+        "no attachable processes in %s\n(start one with `heapviz run -- PROGRAM`, or with HEAPVIZ_LIVE=1 and "
+        "LD_PRELOAD=libhvalloc.so)\n",
+        live::socket_dir_path().c_str());
+    return 0;
+  }
+  printf("%8s  %10s  %7s  %s\n", "PID", "HEAP", "VIEWERS", "COMMAND");
+  for (const auto& t : targets)
+    printf("%8d  %10s  %7u  %s\n", t.pid, t.heap_bytes ? human(t.heap_bytes).c_str() : "?", t.viewers,
+           t.cmdline.c_str());
+  return 0;
+}
+
+static const char* kAttachUsage =
+    "usage: heapviz attach PID [--out FILE [--seconds S]] [--shot OUT.png --seconds S]\n";
+
+int cmd_attach(int argc, char** argv) {
+  int pid = 0;
+  std::string out, shot;
+  double seconds = 0;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if ((a == "--out" || a == "-o" || a == "--seconds" || a == "--shot") && i + 1 >= argc) {
+      fprintf(stderr, "heapviz attach: %s needs a value\n%s", a.c_str(), kAttachUsage);
+      return 2;
+    }
+    if (a == "--out" || a == "-o") {
+      out = argv[++i];
+    } else if (a == "--shot") {
+      shot = argv[++i];
+    } else if (a == "--seconds") {
+      char* end = nullptr;
+      seconds = strtod(argv[++i], &end);
+      if (*end || !(seconds > 0)) {
+        fprintf(stderr, "heapviz attach: --seconds '%s' is not a positive number\n", argv[i]);
+        return 2;
+      }
+    } else if (!pid && parse_pid(argv[i], &pid)) {
+    } else {
+      fprintf(stderr, "heapviz attach: unexpected '%s'\n%s", argv[i], kAttachUsage);
+      return 2;
+    }
+  }
+  if (!pid) {
+    fprintf(stderr, "heapviz attach: which process? (`heapviz ps` lists them)\n%s", kAttachUsage);
+    return 2;
+  }
+  if (!out.empty()) return capture(pid, out, seconds, [] { return false; });
+  live::Target t;
+  std::string err;
+  if (!live::query(pid, &t, &err)) {
+    fprintf(stderr, "heapviz attach: %s\n", err.c_str());
+    return 1;
+  }
+  app::LiveOptions o;
+  o.pid = pid;
+  o.capture = "heapviz." + program_name(t.cmdline) + "." + std::to_string(pid) + ".hvt";
+  o.shot = shot;
+  o.shot_seconds = seconds;
+  return app::run_live(o);
+}
+
+int cmd_run(int argc, char** argv) {
+  static const char* kUsage = "usage: heapviz run [--out FILE] [--seconds S] -- PROGRAM [ARGS...]\n";
+  std::string out;
+  double seconds = 0;
+  int i = 0;
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    if ((a == "--out" || a == "-o") && i + 1 < argc) {
+      out = argv[++i];
+    } else if (a == "--seconds" && i + 1 < argc) {
+      seconds = strtod(argv[++i], nullptr);
+    } else if (a[0] != '-') {
+      break; // the program (without --)
+    } else {
+      fprintf(stderr, "heapviz run: unknown option '%s'\n%s", a.c_str(), kUsage);
+      return 2;
+    }
+  }
+  if (i >= argc) {
+    fprintf(stderr, "heapviz run: which program?\n%s", kUsage);
+    return 2;
+  }
+  std::string lib = find_library();
+  if (lib.empty()) {
+    fprintf(stderr, "heapviz run: cannot find libhvalloc.so next to heapviz (set HEAPVIZ_LIB)\n");
+    return 2;
+  }
+  pid_t child = fork();
+  if (child < 0) {
+    fprintf(stderr, "heapviz run: fork: %s\n", strerror(errno));
+    return 2;
+  }
+  if (child == 0) {
+    std::string preload = lib;
+    if (const char* old = getenv("LD_PRELOAD"); old && *old) preload += std::string(":") + old;
+    setenv("LD_PRELOAD", preload.c_str(), 1);
+    setenv("HEAPVIZ_LIVE", "1", 1);
+    unsetenv("HEAPVIZ_OUT");
+    execvp(argv[i], argv + i);
+    fprintf(stderr, "heapviz run: %s: %s\n", argv[i], strerror(errno));
+    _exit(127);
+  }
+  // Wait for its socket (the library's constructor creates it before main runs).
+  std::string sock = live::socket_path(child);
+  int status = 0;
+  bool exited = false;
+  for (int tries = 0; tries < 1000; ++tries) {
+    struct stat st;
+    if (stat(sock.c_str(), &st) == 0) break;
+    if (waitpid(child, &status, WNOHANG) == child) {
+      exited = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  int rc = 0;
+  if (exited) {
+    fprintf(stderr, "heapviz run: %s exited before it could be attached to\n", argv[i]);
+  } else if (!out.empty()) {
+    rc = capture(child, out, seconds, [] { return false; });
+  } else {
+    app::LiveOptions o;
+    o.pid = child;
+    std::string name = argv[i];
+    if (size_t s = name.rfind('/'); s != std::string::npos) name = name.substr(s + 1);
+    o.capture = "heapviz." + name + "." + std::to_string(child) + ".hvt";
+    o.shot_seconds = seconds;
+    rc = app::run_live(o);
+  }
+  if (!exited) {
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (rc != 0) return rc;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 0;
+}
+
+} // namespace hv::cli
