@@ -136,6 +136,7 @@ struct Server {
   void snapshot(bool baseline) {
     if (baseline) core->trace_regions();
     core->trace_snapshot(baseline, true);
+    if (baseline) core->trace_mmapped_chunks();
     flush_buffers();
   }
 

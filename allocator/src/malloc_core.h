@@ -10,6 +10,7 @@
 
 #include "arena.h"
 #include "live_gate.h"
+#include "mmap_table.h"
 #include "platform.h"
 #include "trace_sink.h"
 
@@ -67,6 +68,9 @@ public:
   // baseline snapshot, they let a trace that starts mid-run (a forked child, a live attach)
   // replay the heap's layout, not just its chunks.
   void trace_regions();
+  // Writes MmapChunk events for every mmapped chunk that exists now (after a baseline snapshot,
+  // which lists only the arenas' chunks).
+  void trace_mmapped_chunks();
 
   // ---- Live mode (HEAPVIZ_LIVE, live_gate.h, docs/live.md) ---------------------------------
   // From now on every API call passes the live gate (the process can be attached to).
@@ -265,6 +269,7 @@ private:
   bool live_ = false;
   bool private_alloc_ = false;
   LiveGate live_gate_{};
+  MmapTable mmapped_{};
 
   // Holds the live gate for the length of one API call (nothing when not live).
   struct LiveScope {

@@ -567,6 +567,7 @@ template <class P> void* MallocCore<P>::sysmalloc_mmap(size_t nb, size_t pagesiz
   if (mm == MAP_FAILED) return mm;
   Chunk* p = reinterpret_cast<Chunk*>(mm);
   p->set_head(static_cast<size_t>(size) | kIsMmapped);
+  if (__builtin_expect(entry_, 0)) mmapped_.insert(reinterpret_cast<uintptr_t>(p));
   if (__builtin_expect(trace_.on, 0)) {
     ev_region(Ev::Mmap, &main_arena_, mm, static_cast<uint64_t>(size));
     ev_region(Ev::MmapChunk, &main_arena_, p, static_cast<uint64_t>(size));
@@ -800,6 +801,7 @@ template <class P> void MallocCore<P>::munmap_chunk(Chunk* p) {
     corrupt("munmap_chunk(): invalid pointer", reinterpret_cast<void*>(mem));
   __atomic_sub_fetch(&mp_.n_mmaps, 1, __ATOMIC_RELAXED);
   __atomic_sub_fetch(&mp_.mmapped_mem, total_size, __ATOMIC_RELAXED);
+  if (__builtin_expect(entry_, 0)) mmapped_.erase(reinterpret_cast<uintptr_t>(p));
   if (__builtin_expect(trace_.on, 0)) {
     ev_addr(Ev::MunmapChunk, &main_arena_, p);
     ev_region(Ev::Munmap, &main_arena_, reinterpret_cast<void*>(block), total_size);
@@ -821,6 +823,10 @@ template <class P> Chunk* MallocCore<P>::mremap_chunk(Chunk* p, size_t new_size)
   char* cp =
       static_cast<char*>(plat_.mremap(reinterpret_cast<void*>(block), total_size, new_size, MREMAP_MAYMOVE));
   if (cp == MAP_FAILED) return nullptr;
+  if (__builtin_expect(entry_, 0)) {
+    mmapped_.erase(reinterpret_cast<uintptr_t>(p));
+    mmapped_.insert(reinterpret_cast<uintptr_t>(cp + offset));
+  }
   if (__builtin_expect(trace_.on, 0)) {
     ev_addr(Ev::MunmapChunk, &main_arena_, p);
     ev_region(Ev::Munmap, &main_arena_, reinterpret_cast<void*>(block), total_size);
@@ -1531,6 +1537,10 @@ template <class P> void* MallocCore<P>::int_memalign(Arena* av, size_t alignment
     if (p->is_mmapped()) {
       newp->set_prev_size(p->prev_size() + leadsize);
       newp->set_head(newsize | kIsMmapped);
+      if (__builtin_expect(entry_, 0)) {
+        mmapped_.erase(reinterpret_cast<uintptr_t>(p));
+        mmapped_.insert(reinterpret_cast<uintptr_t>(newp));
+      }
       if (__builtin_expect(trace_.on, 0)) {
         ev_addr(Ev::MunmapChunk, av, p);
         ev_region(Ev::MmapChunk, av, newp, newsize);
@@ -2143,6 +2153,7 @@ template <class P> void MallocCore<P>::fork_child() {
   } while (ar != &main_arena_);
   list_lock_.reinit();
   live_gate_.after_fork_child(ts);
+  mmapped_.after_fork_child();
   // Only this thread survives: its tcache is the only live one.
   registry_lock_.reinit();
   registry_ = nullptr;
@@ -2343,12 +2354,14 @@ bool MallocCore<P>::trace_start(const char* path, bool exclusive, uint64_t verif
   if (main_arena_.top != main_arena_.initial_top() || main_arena_.next != &main_arena_) {
     trace_regions();
     trace_snapshot(true);
+    trace_mmapped_chunks();
     trace_.flush_all(); // a forked child may exec at once: the baseline must reach the file
   }
   return true;
 }
 
-template <class P> void MallocCore<P>::header_params(uint64_t params[trace::kNumParams], uint64_t* heap_base_out) {
+template <class P>
+void MallocCore<P>::header_params(uint64_t params[trace::kNumParams], uint64_t* heap_base_out) {
   params[trace::kParamMmapThreshold] = mp_.mmap_threshold;
   params[trace::kParamTrimThreshold] = mp_.trim_threshold;
   params[trace::kParamTopPad] = mp_.top_pad;
@@ -2385,6 +2398,13 @@ template <class P> void MallocCore<P>::trace_regions() {
       ev_region(Ev::HeapNew, a, h, h->size);
     }
   }
+}
+
+template <class P> void MallocCore<P>::trace_mmapped_chunks() {
+  mmapped_.for_each([&](uintptr_t a) {
+    Chunk* p = reinterpret_cast<Chunk*>(a);
+    ev_region(Ev::MmapChunk, &main_arena_, p, p->size());
+  });
 }
 
 template <class P> uint64_t MallocCore<P>::footprint_bytes() {

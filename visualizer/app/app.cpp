@@ -1,6 +1,8 @@
 // app.cpp - the app's frame: menus, window placement, keys, open dialog, loading screen.
 #include "app.h"
 
+#include "live_client.h"
+
 #include "imgui.h"
 
 #include <algorithm>
@@ -8,6 +10,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <unistd.h>
 
 namespace hv::app {
@@ -82,7 +85,7 @@ void App::open(const std::string& path) {
 }
 
 void App::adopt_pending() {
-  if (!pending_) return;
+  if (!pending_ || pending_live_) return;
   switch (pending_->state()) {
   case session::Document::State::Ready:
     doc_ = std::move(pending_);
@@ -139,6 +142,7 @@ void App::keyboard() {
       break;
     case Key::End:
       cursor_.seek = int64_t(total);
+      if (live_) set_following(true); // live: End means "back to now"
       break;
     case Key::Space:
       cursor_.playing = !cursor_.playing;
@@ -164,6 +168,9 @@ void App::apply_intent(float dt) {
   } else if (!cursor_.playing) {
     play_accum_ = 0;
   }
+  // Live: looking anywhere but the newest event pauses following (the history stays put).
+  if (live_ && live_follow_ && (cursor_.playing || (cursor_.seek >= 0 && uint64_t(cursor_.seek) != total)))
+    live_follow_ = false;
   if (cursor_.seek >= 0) {
     doc_->seek(uint64_t(cursor_.seek));
     cursor_.seek = -1;
@@ -184,7 +191,9 @@ void App::draw_menu() {
         }
       ImGui::EndMenu();
     }
-    if (ImGui::MenuItem("Reload", nullptr, false, !doc_->path().empty())) open(std::string(doc_->path()));
+    if (ImGui::MenuItem("Reload", nullptr, false, !doc_->path().empty() && !live_))
+      open(std::string(doc_->path()));
+    if (live_ && ImGui::MenuItem("Save trace as...", nullptr, false, live_->syncs() > 0)) save_dialog_ = true;
     ImGui::Separator();
     if (ImGui::MenuItem("Quit", "Ctrl+Q")) quit_ = true;
     ImGui::EndMenu();
@@ -204,6 +213,11 @@ void App::draw_menu() {
   if (ImGui::BeginMenu("Help")) {
     ImGui::MenuItem("Keys and mouse", nullptr, &show_help_);
     ImGui::EndMenu();
+  }
+  if (live_) {
+    draw_live_bar();
+    ImGui::EndMainMenuBar();
+    return;
   }
   // The file and position, right-aligned.
   std::string right = doc_->path();
@@ -323,6 +337,7 @@ void App::draw_status() {
 }
 
 void App::frame(float dt) {
+  live_tick();
   adopt_pending();
   keyboard();
   apply_intent(dt);
@@ -437,6 +452,7 @@ void App::frame(float dt) {
     ImGui::End();
   }
   draw_open_dialog();
+  if (live_) draw_save_dialog();
   if (show_open_error_) {
     ImGui::OpenPopup("Cannot open the file");
     show_open_error_ = false;
@@ -461,6 +477,185 @@ void App::frame(float dt) {
     ImGui::TextDisabled("%s", what.c_str());
     ImGui::End();
   }
+}
+
+} // namespace hv::app
+
+namespace hv::app {
+
+// ---- Live mode ----------------------------------------------------------------------------------
+
+void App::start_live(std::unique_ptr<live::Capture> cap) {
+  live_ = std::move(cap);
+  live_follow_ = true;
+  live_loaded_ = 0;
+  live_next_ = std::chrono::steady_clock::time_point();
+  snprintf(save_path_, sizeof save_path_, "%s", live_->path().c_str());
+}
+
+void App::set_following(bool f) {
+  live_follow_ = f;
+  if (f) {
+    cursor_.playing = false;
+    if (doc_->state() == session::Document::State::Ready) cursor_.seek = int64_t(doc_->events());
+    live_next_ = std::chrono::steady_clock::time_point(); // refresh now
+  }
+}
+
+void App::live_tick() {
+  if (!live_) return;
+  using clock = std::chrono::steady_clock;
+  auto now = clock::now();
+  using State = session::Document::State;
+  if (pending_ && pending_live_) {
+    State st = pending_->state();
+    if (st == State::Ready) {
+      // The newer history replaces the shown one; the user's place, selection and zoom stay.
+      uint64_t pos = doc_->state() == State::Ready ? doc_->position() : 0;
+      views::Cursor keep = cursor_;
+      doc_ = std::move(pending_);
+      pending_live_ = false;
+      events_ = views::EventListState();
+      inspector_ = views::InspectorState();
+      timeline_ = views::TimelineState();
+      bins_ = views::BinsState();
+      arenas_ = views::ArenasState();
+      picture_.position = UINT64_MAX;
+      map_.layout_position = UINT64_MAX;
+      cursor_ = keep;
+      cursor_.seek = int64_t(live_follow_ ? doc_->events() : std::min(pos, doc_->events()));
+      live_error_.clear();
+      // Refresh about as often as a load takes to replay: a long history refreshes less often.
+      double every = std::clamp(2 * doc_->load_seconds(), 0.25, 10.0);
+      live_next_ = now + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(every));
+    } else if (st == State::Failed) {
+      live_error_ = pending_->error();
+      pending_.reset();
+      pending_live_ = false;
+      live_next_ = now + std::chrono::seconds(1);
+    }
+    return;
+  }
+  if (pending_) return; // a File > Open in progress
+  uint64_t synced = live_->synced_bytes();
+  if (live_->syncs() == 0 || synced <= live_loaded_ || now < live_next_) return;
+  if (!live_follow_ && doc_->state() == State::Ready) return; // paused: the history stays put
+  State st = doc_->state();
+  if (st == State::Loading) return;
+  live_loaded_ = synced;
+  if (st == State::Ready) {
+    pending_ = std::make_unique<session::Document>();
+    pending_->open_prefix(live_->path(), synced);
+    pending_live_ = true;
+  } else { // the first picture: with the loading screen and its previews
+    attach_preview(*doc_);
+    doc_->open_prefix(live_->path(), synced);
+    reset_views();
+    live_next_ = now + std::chrono::milliseconds(250);
+  }
+}
+
+void App::draw_live_bar() {
+  using End = live::Capture::End;
+  End end = live_->end();
+  ImGui::SameLine(0, 24);
+  char counts[160];
+  snprintf(counts, sizeof counts, "pid %d  %s   %s events received   heap %s", live_->pid(),
+           live_->cmdline().c_str(), views::human_count(live_->synced_events()).c_str(),
+           views::human_bytes(live_->heap_bytes()).c_str());
+  switch (end) {
+  case End::Running:
+    if (live_follow_)
+      ImGui::TextColored(ImVec4(0.40f, 0.85f, 0.45f, 1), "LIVE: following");
+    else
+      ImGui::TextColored(ImVec4(1, 0.75f, 0.25f, 1), "LIVE: paused");
+    break;
+  case End::Exited:
+    ImGui::TextColored(ImVec4(0.55f, 0.75f, 1, 1), "PROCESS EXITED");
+    break;
+  case End::Detached:
+    ImGui::TextColored(ImVec4(0.7f, 0.7f, 0.7f, 1), "DETACHED");
+    break;
+  case End::Lost:
+  case End::Failed:
+    ImGui::TextColored(ImVec4(0.94f, 0.33f, 0.31f, 1), "CONNECTION LOST");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", live_->message().c_str());
+    break;
+  }
+  ImGui::SameLine();
+  ImGui::TextUnformatted(counts);
+  // What is shown lags the stream by at most a refresh; say so when it does.
+  if (doc_->state() == session::Document::State::Ready) {
+    uint64_t shown = doc_->events(), got = live_->synced_events();
+    if (got > shown && live_follow_) {
+      ImGui::SameLine();
+      ImGui::TextDisabled("(showing %s)", views::human_count(shown).c_str());
+    }
+  }
+  ImGui::SameLine(0, 16);
+  if (end == End::Running || doc_->position() != doc_->events() || !live_follow_) {
+    if (live_follow_) {
+      if (ImGui::SmallButton("Pause")) set_following(false);
+    } else if (ImGui::SmallButton(end == End::Running ? "Follow (End)" : "Go to end (End)")) {
+      set_following(true);
+    }
+  }
+  if (end == End::Running) {
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Detach")) live_->detach();
+  }
+  ImGui::SameLine();
+  ImGui::TextDisabled("history: %s", live_->path().c_str());
+  if (!live_error_.empty()) {
+    ImGui::SameLine();
+    ImGui::TextColored(ImVec4(0.94f, 0.33f, 0.31f, 1), "refresh failed");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", live_error_.c_str());
+  }
+}
+
+// File > Save trace as: the received history up to the last sync point, as a normal trace.
+void App::draw_save_dialog() {
+  if (save_dialog_) {
+    ImGui::OpenPopup("Save the received history");
+    save_dialog_ = false;
+    save_msg_.clear();
+  }
+  if (!ImGui::BeginPopupModal("Save the received history", nullptr, ImGuiWindowFlags_AlwaysAutoResize))
+    return;
+  ImGui::Text("%s events so far, complete up to the last sync point.",
+              views::human_count(live_->synced_events()).c_str());
+  ImGui::SetNextItemWidth(520);
+  bool enter =
+      ImGui::InputText("##path", save_path_, sizeof save_path_, ImGuiInputTextFlags_EnterReturnsTrue);
+  if (ImGui::Button("Save") || enter) {
+    uint64_t n = live_->synced_bytes();
+    std::ifstream in(live_->path(), std::ios::binary);
+    std::string dst = save_path_;
+    if (dst == live_->path()) {
+      save_msg_ = "that is the capture file itself: choose another name";
+    } else {
+      std::ofstream out(dst, std::ios::binary | std::ios::trunc);
+      std::vector<char> buf(1 << 20);
+      uint64_t left = n;
+      while (in && out && left) {
+        size_t k = size_t(std::min<uint64_t>(left, buf.size()));
+        in.read(buf.data(), std::streamsize(k));
+        out.write(buf.data(), in.gcount());
+        left -= uint64_t(in.gcount());
+        if (in.gcount() == 0) break;
+      }
+      if (left == 0 && out) {
+        save_msg_ = "saved " + views::human_bytes(n) + " to " + dst;
+      } else {
+        save_msg_ = "could not write " + dst;
+      }
+    }
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Close") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape)))
+    ImGui::CloseCurrentPopup();
+  if (!save_msg_.empty()) ImGui::TextWrapped("%s", save_msg_.c_str());
+  ImGui::EndPopup();
 }
 
 } // namespace hv::app

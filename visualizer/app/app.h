@@ -15,6 +15,10 @@
 #include <string>
 #include <vector>
 
+namespace hv::live {
+class Capture;
+}
+
 namespace hv::app {
 
 class App {
@@ -48,6 +52,15 @@ public:
   // Seeks now (not at the end of the next frame): for `shot --at`.
   void seek_now(uint64_t pos);
 
+  // Live mode (docs/live.md): the app follows a capture of a running process. The capture file
+  // is reopened up to its last sync point every so often (a background load; the shown history
+  // stays until the newer one is ready). Following puts the position at the newest event; any
+  // seek elsewhere pauses following; End or the Follow button resumes it.
+  void start_live(std::unique_ptr<live::Capture> cap);
+  live::Capture* live_capture() { return live_.get(); }
+  bool following() const { return live_follow_; }
+  void set_following(bool f);
+
 private:
   void apply_intent(float dt);
   void refresh_picture();
@@ -58,6 +71,9 @@ private:
   void reset_views();
   void keyboard();
   void place(const char* name, float x, float y, float w, float h);
+  void live_tick();     // adopt a loaded refresh, or start the next one
+  void draw_live_bar(); // in the menu bar: state, counts, Follow/Pause, Detach, Save
+  void draw_save_dialog();
 
   bool fixed_;
   bool quit_ = false;
@@ -90,6 +106,16 @@ private:
   uint64_t preview_in_pos_ = 0, preview_pos_ = 0;
   bool preview_fresh_ = false;
   void attach_preview(session::Document& d);
+
+  std::unique_ptr<live::Capture> live_;
+  bool live_follow_ = true;
+  bool pending_live_ = false;                       // pending_ is a live refresh: adopted quietly, views kept
+  uint64_t live_loaded_ = 0;                        // capture bytes shown (or being loaded)
+  std::chrono::steady_clock::time_point live_next_; // no refresh before this
+  std::string live_error_;                          // the last refresh that failed
+  bool save_dialog_ = false;
+  char save_path_[1024] = "";
+  std::string save_msg_;
 };
 
 } // namespace hv::app

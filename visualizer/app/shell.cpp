@@ -2,6 +2,7 @@
 #include "shell.h"
 
 #include "app.h"
+#include "live_client.h"
 #include "palette.h"
 
 #include <glad/gl.h> // before any other GL header
@@ -152,6 +153,39 @@ struct Gui {
 
 } // namespace
 
+// One frame of the app into the window's back buffer (the caller swaps).
+// no_mouse: as if the pointer were elsewhere (screenshots show no hover effects).
+static void render(Gui& g, App& app, double* last, bool no_mouse = false) {
+  ImGui_ImplOpenGL3_NewFrame();
+  ImGui_ImplGlfw_NewFrame();
+  if (no_mouse) ImGui::GetIO().MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+  ImGui::NewFrame();
+  double now = glfwGetTime();
+  app.frame(float(now - *last));
+  *last = now;
+  ImGui::Render();
+  int w, h;
+  glfwGetFramebufferSize(g.window, &w, &h);
+  glViewport(0, 0, w, h);
+  glClearColor(0.08f, 0.08f, 0.09f, 1);
+  glClear(GL_COLOR_BUFFER_BIT);
+  ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+}
+
+// The bound read framebuffer (w x h) as a PNG: GL's rows go bottom-up, PNG's top-down.
+static bool write_png(const std::string& path, int w, int h) {
+  std::vector<unsigned char> px(size_t(w) * size_t(h) * 4);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
+  std::vector<unsigned char> img(px.size());
+  size_t stride = size_t(w) * 4;
+  for (int y = 0; y < h; ++y)
+    memcpy(&img[size_t(y) * stride], &px[size_t(h - 1 - y) * stride], stride);
+  for (size_t i = 3; i < img.size(); i += 4)
+    img[i] = 255; // opaque throughout
+  return stbi_write_png(path.c_str(), w, h, 4, img.data(), int(stride)) != 0;
+}
+
 int run_viewer(const std::string& path) {
   Gui g;
   if (int rc = g.init(1600, 900, true, "heapviz")) return rc;
@@ -180,19 +214,7 @@ int run_viewer(const std::string& path) {
       glfwPollEvents();
     else
       glfwWaitEventsTimeout(busy && loading ? 1.0 / 30 : 0.25);
-    ImGui_ImplOpenGL3_NewFrame();
-    ImGui_ImplGlfw_NewFrame();
-    ImGui::NewFrame();
-    double now = glfwGetTime();
-    app.frame(float(now - last));
-    last = now;
-    ImGui::Render();
-    int w, h;
-    glfwGetFramebufferSize(g.window, &w, &h);
-    glViewport(0, 0, w, h);
-    glClearColor(0.08f, 0.08f, 0.09f, 1);
-    glClear(GL_COLOR_BUFFER_BIT);
-    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    render(g, app, &last);
     glfwSwapBuffers(g.window);
   }
   g_key_target = nullptr;
@@ -267,19 +289,10 @@ int run_shot(const ShotOptions& o) {
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
   }
-  std::vector<unsigned char> px(size_t(o.width) * size_t(o.height) * 4);
-  glPixelStorei(GL_PACK_ALIGNMENT, 1);
-  glReadPixels(0, 0, o.width, o.height, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
-  // GL's rows go bottom-up; PNG's top-down. Opaque alpha throughout.
-  std::vector<unsigned char> img(px.size());
-  size_t stride = size_t(o.width) * 4;
-  for (int y = 0; y < o.height; ++y)
-    memcpy(&img[size_t(y) * stride], &px[size_t(o.height - 1 - y) * stride], stride);
-  for (size_t i = 3; i < img.size(); i += 4)
-    img[i] = 255;
+  bool written = write_png(o.out, o.width, o.height);
   glDeleteRenderbuffers(1, &rb);
   glDeleteFramebuffers(1, &fbo);
-  if (!stbi_write_png(o.out.c_str(), o.width, o.height, 4, img.data(), int(stride))) {
+  if (!written) {
     fprintf(stderr, "heapviz shot: cannot write %s: %s\n", o.out.c_str(), strerror(errno));
     return 1;
   }
@@ -315,7 +328,68 @@ int run_shot(const ShotOptions& o) {
 } // namespace hv::app
 
 namespace hv::app {
-int run_live(const LiveOptions&) {
-  return 2;
+
+int run_live(const LiveOptions& o) {
+  auto cap = std::make_unique<live::Capture>();
+  std::string err;
+  if (!cap->start(o.pid, o.capture, &err)) {
+    fprintf(stderr, "heapviz attach: %s\n", err.c_str());
+    return 1;
+  }
+  fprintf(stderr, "heapviz attach: following pid %d (%s); the received history is kept in %s\n", o.pid,
+          cap->cmdline().c_str(), o.capture.c_str());
+  live::Capture* c = cap.get();
+  int rc = 0;
+  {
+    Gui g;
+    rc = g.init(1600, 900, true, "heapviz (live)");
+    if (rc == 0) {
+      bool shot = !o.shot.empty();
+      if (!shot) {
+        g.ini = layout_file();
+        ImGui::GetIO().IniFilename = g.ini.empty() ? nullptr : g.ini.c_str();
+      }
+      App app(shot); // a shot uses the default layout, like `heapviz shot`
+      g_key_target = &app;
+      app.start_live(std::move(cap));
+      double last = glfwGetTime(), t0 = last;
+      while (!glfwWindowShouldClose(g.window) && !app.quit_requested()) {
+        // Live: redraw a few times a second for the counters even without input.
+        if (app.cursor().playing)
+          glfwPollEvents();
+        else
+          glfwWaitEventsTimeout(1.0 / 15);
+        render(g, app, &last, shot);
+        bool settled = app.doc().state() == session::Document::State::Ready && !app.pending();
+        if (o.shot_seconds > 0 && glfwGetTime() - t0 >= o.shot_seconds && (!shot || settled)) {
+          if (shot) {
+            int w, h;
+            glfwGetFramebufferSize(g.window, &w, &h);
+            glReadBuffer(GL_BACK);
+            if (!write_png(o.shot, w, h)) {
+              fprintf(stderr, "heapviz attach: cannot write %s: %s\n", o.shot.c_str(), strerror(errno));
+              rc = 1;
+            } else {
+              fprintf(stderr, "heapviz attach: %s (%dx%d) at event %" PRIu64 " of %" PRIu64 " received\n",
+                      o.shot.c_str(), w, h, app.doc().position(), c->synced_events());
+            }
+          }
+          break;
+        }
+        glfwSwapBuffers(g.window);
+      }
+      g_key_target = nullptr;
+      c->detach();
+      std::string note = c->finish();
+      fprintf(stderr, "heapviz attach: %s: %" PRIu64 " events received from pid %d\n", c->path().c_str(),
+              c->synced_events(), o.pid);
+      if (!note.empty()) fprintf(stderr, "heapviz attach: %s\n", note.c_str());
+      return rc;
+    }
+  }
+  cap->detach();
+  cap->finish();
+  return rc;
 }
+
 } // namespace hv::app

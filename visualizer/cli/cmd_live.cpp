@@ -207,6 +207,13 @@ int cmd_run(int argc, char** argv) {
     fprintf(stderr, "heapviz run: cannot find libhvalloc.so next to heapviz (set HEAPVIZ_LIB)\n");
     return 2;
   }
+  const char* dpy = getenv("DISPLAY");
+  const char* wl = getenv("WAYLAND_DISPLAY");
+  if (out.empty() && (!dpy || !*dpy) && (!wl || !*wl)) { // say so before the program starts
+    fprintf(stderr, "heapviz run: no display for the app: set DISPLAY, run under xvfb-run, or capture "
+                    "with --out FILE\n");
+    return 2;
+  }
   pid_t child = fork();
   if (child < 0) {
     fprintf(stderr, "heapviz run: fork: %s\n", strerror(errno));
@@ -253,7 +260,9 @@ int cmd_run(int argc, char** argv) {
     while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
     }
   }
-  if (rc != 0) return rc;
+  // The program's status comes through whatever happened to the viewer (a program that ends
+  // before we connect is not an error of ours); only a broken viewer setup says otherwise.
+  if (rc == 2) return rc;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 0;

@@ -65,8 +65,13 @@ void Document::close() {
 }
 
 void Document::open(const std::string& path) {
+  open_prefix(path, UINT64_MAX);
+}
+
+void Document::open_prefix(const std::string& path, uint64_t max_bytes) {
   close();
   path_ = path;
+  max_bytes_ = max_bytes;
   scenario_ = false;
   phase_ = 0;
   done_ = 0;
@@ -133,7 +138,7 @@ void Document::load() {
     }
     trace_path = temp;
   }
-  bool ok = file_.open(trace_path);
+  bool ok = file_.open(trace_path, max_bytes_);
   if (!temp.empty()) unlink(temp.c_str()); // mapped: the data stays until we close it
   if (!ok) return fail(path_ + ": " + file_.error()->describe());
   expected_ = file_.indexed_events();

@@ -41,6 +41,8 @@ public:
   // Starts opening path (a .hvt trace, or a scenario it simulates first) in the background.
   // Any previous file is closed (its loading cancelled).
   void open(const std::string& path);
+  // A trace file of which only the first max_bytes are complete (a live capture).
+  void open_prefix(const std::string& path, uint64_t max_bytes);
   void close();
   // Called on the loading thread about every preview_interval seconds with the heap replayed so
   // far (a consistent state, between two events) and its position: lets the app show the heap
@@ -81,6 +83,7 @@ private:
   void fail(const std::string& msg);
 
   std::string path_;
+  uint64_t max_bytes_ = UINT64_MAX;
   bool scenario_ = false;
   trace::TraceFile file_;
   std::unique_ptr<model::Replay> replay_;

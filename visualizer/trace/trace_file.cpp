@@ -88,6 +88,10 @@ void TraceFile::fail(ErrorKind k, uint64_t off, std::string msg) {
 }
 
 bool TraceFile::open(const std::string& path) {
+  return open(path, UINT64_MAX);
+}
+
+bool TraceFile::open(const std::string& path, uint64_t max_bytes) {
   close();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -102,7 +106,7 @@ bool TraceFile::open(const std::string& path) {
          S_ISDIR(st.st_mode) ? "is a directory" : std::string("cannot stat: ") + strerror(e));
     return false;
   }
-  size_ = static_cast<uint64_t>(st.st_size);
+  size_ = std::min(static_cast<uint64_t>(st.st_size), max_bytes);
   if (size_ > 0) {
     void* m = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
     if (m == MAP_FAILED) {

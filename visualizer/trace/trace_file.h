@@ -62,6 +62,8 @@ public:
   // FileHeader): error() says why. A torn tail or a bad block still returns true, with error()
   // set and blocks() holding the readable prefix.
   bool open(const std::string& path);
+  // Only the first max_bytes of the file (a live capture still growing: the complete prefix).
+  bool open(const std::string& path, uint64_t max_bytes);
   // The same on bytes that stay owned by the caller (tests, the fuzzer); no copy is made.
   bool open_memory(const void* data, size_t size);
 

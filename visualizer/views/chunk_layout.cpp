@@ -112,6 +112,19 @@ HeapPicture::Item gap_item(uint64_t a, uint64_t b, uint32_t arena) {
 
 } // namespace
 
+std::string human_count(uint64_t v) {
+  char buf[32];
+  if (v >= 10000000)
+    snprintf(buf, sizeof buf, "%.0f M", double(v) / 1e6);
+  else if (v >= 1000000)
+    snprintf(buf, sizeof buf, "%.1f M", double(v) / 1e6);
+  else if (v >= 10000)
+    snprintf(buf, sizeof buf, "%.0f k", double(v) / 1e3);
+  else
+    snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(v));
+  return buf;
+}
+
 std::string human_bytes(uint64_t v) {
   char b[32];
   if (v >= (1ull << 30))

@@ -36,6 +36,7 @@ enum class Paint : uint8_t {
 };
 Paint paint_of_state(uint8_t model_state);
 std::string human_bytes(uint64_t v); // "1.5 KiB"
+std::string human_count(uint64_t v); // "3.2 M", "845 k", "17"
 const char* paint_name(Paint p);
 
 // The heap at one position: items in address order, grouped. Built once per position.
