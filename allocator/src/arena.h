@@ -115,12 +115,10 @@ struct ThreadState {
   bool tcache_shutting_down;
   ThreadState* reg_next; // registry of live tcaches, for the checker and heap walks
   ThreadState* reg_prev;
-  // The live gate (live_gate.h): how many API calls of this thread are in progress, and the
-  // gate's list of threads. Used only in a HEAPVIZ_LIVE process.
-  uint32_t in_call;
-  bool live_listed;
-  ThreadState* live_next;
-  ThreadState* live_prev;
+  // The live gate (live_gate.h), used only in a HEAPVIZ_LIVE process: this thread's slot in
+  // the gate's table (index + 1; 0: none yet), and how deep it is in calls that passed the gate.
+  uint32_t live_slot;
+  uint32_t live_passed;
 };
 
 // mp_: the process-wide parameters (mallopt, environment, dynamic thresholds, statistics).

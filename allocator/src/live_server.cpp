@@ -24,6 +24,8 @@ using namespace hv::live;
 constexpr int kMaxViewers = 16;
 constexpr int kSyncEveryMs = 50;       // how stale a viewer's picture may get
 constexpr int kViewerTimeoutMs = 2000; // a viewer that takes no bytes this long is dropped
+constexpr int kStopTimeoutMs = 2000;   // a thread that stays inside the allocator this long
+constexpr int kMaxPending = 8;         // connections that have not yet said what they want
 constexpr size_t kRecvBytes = 256 * 1024;
 
 uint64_t now_ms() {
@@ -58,8 +60,9 @@ struct Server {
   pthread_t thread{};
 
   // ---- Sending -------------------------------------------------------------------------
-  // Sends all of it, waiting up to kViewerTimeoutMs for room. False: the viewer is gone or stuck.
-  static bool send_all(int fd, const void* data, size_t n) {
+  // Sends all of it, waiting for room until `deadline` (ms, CLOCK_MONOTONIC). False: the viewer
+  // is gone or stuck.
+  static bool send_all(int fd, const void* data, size_t n, uint64_t deadline) {
     const char* p = static_cast<const char*>(data);
     while (n > 0) {
       ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -70,17 +73,20 @@ struct Server {
       }
       if (w < 0 && errno == EINTR) continue;
       if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        uint64_t now = now_ms();
+        if (now >= deadline) return false;
         pollfd pf{fd, POLLOUT, 0};
-        int r = ::poll(&pf, 1, kViewerTimeoutMs);
-        if (r > 0 && !(pf.revents & (POLLERR | POLLHUP))) continue;
+        int r = ::poll(&pf, 1, static_cast<int>(deadline - now));
+        if (r >= 0 && !(pf.revents & (POLLERR | POLLHUP))) continue;
       }
       return false;
     }
     return true;
   }
-  static bool send_frame(int fd, uint32_t type, const void* data, size_t n) {
+  static bool send_frame(int fd, uint32_t type, const void* data, size_t n,
+                         uint64_t deadline = now_ms() + kViewerTimeoutMs) {
     FrameHead h{type, static_cast<uint32_t>(n)};
-    return send_all(fd, &h, sizeof h) && (n == 0 || send_all(fd, data, n));
+    return send_all(fd, &h, sizeof h, deadline) && (n == 0 || send_all(fd, data, n, deadline));
   }
   // Closes one viewer. When the last one goes, run() detaches at its next turn (not here: a
   // drop can happen in the middle of a flush).
@@ -88,12 +94,21 @@ struct Server {
     ::close(viewers[i]);
     viewers[i] = viewers[--nviewers];
   }
+  // Every viewer gets the frame, or is dropped: one deadline for all of them, so that however
+  // many viewers stop reading, the program waits at most kViewerTimeoutMs for them.
   void broadcast(uint32_t type, const void* data, size_t n) {
+    uint64_t deadline = now_ms() + kViewerTimeoutMs;
     for (int i = 0; i < nviewers;)
-      if (send_frame(viewers[i], type, data, n))
+      if (send_frame(viewers[i], type, data, n, deadline))
         ++i;
       else
         drop(i);
+  }
+  // Ends every viewer's stream with a reason (a Refused frame), then closes them.
+  void drop_all(const char* why) {
+    broadcast(kFrameRefused, why, strlen(why));
+    while (nviewers)
+      drop(nviewers - 1);
   }
   static void on_block(void* ctx, const void* data, size_t n) {
     static_cast<Server*>(ctx)->broadcast(kFrameBlock, data, n);
@@ -112,13 +127,32 @@ struct Server {
   }
 
   // ---- The world stop ------------------------------------------------------------------
-  void stop_world() {
-    core->live_gate().stop([this] {
-      drain(); // a thread blocked sending a block cannot leave its call until we read
-      timespec ts{0, 20000};
-      nanosleep(&ts, nullptr);
-    });
+  // False if a thread stays inside the allocator (it longjmp'ed out of malloc, or sits in a
+  // debugger): the gate is open again and *why says which thread.
+  uint64_t no_stop_before = 0; // after a failed stop, do not close the gate again for a while
+  bool stop_world(char* why, size_t why_len) {
+    if (now_ms() < no_stop_before) {
+      snprintf(why, why_len, "refused: a thread stayed inside the allocator; try again in a few seconds");
+      return false;
+    }
+    int stuck = 0;
+    bool ok = core->live_gate().stop(
+        [this] {
+          drain(); // a thread blocked sending a block cannot leave its call until we read
+          timespec ts{0, 20000};
+          nanosleep(&ts, nullptr);
+        },
+        kStopTimeoutMs, &stuck);
+    if (!ok) {
+      no_stop_before = now_ms() + 10000;
+      snprintf(why, why_len,
+               "refused: thread %d has been inside the allocator for %d s (stopped in a debugger, or "
+               "longjmp'ed out of malloc?): no consistent snapshot can be taken",
+               stuck, kStopTimeoutMs / 1000);
+      return false;
+    }
     drain();
+    return true;
   }
   // With every thread outside the allocator: their partial blocks go out now.
   void flush_buffers() {
@@ -132,16 +166,24 @@ struct Server {
     broadcast(kFrameSync, &s, sizeof s);
     last_sync = now_ms();
   }
-  // An exact snapshot, flushed at once (the world is stopped).
+  // An exact snapshot, sent at once (the world is stopped). Its blocks go straight to the viewers,
+  // in order, never through the stream socket (which only this thread reads).
   void snapshot(bool baseline) {
+    TraceSink& sink = core->trace_sink();
+    sink.set_block_fn(on_block, this);
     if (baseline) core->trace_regions();
     core->trace_snapshot(baseline, true);
     if (baseline) core->trace_mmapped_chunks();
-    flush_buffers();
+    sink.flush_all();
+    sink.set_block_fn(nullptr, nullptr);
   }
 
   void sync(bool with_snapshot) {
-    stop_world();
+    char why[256];
+    if (!stop_world(why, sizeof why)) {
+      drop_all(why); // the stream cannot be kept complete: end it, saying why
+      return;
+    }
     flush_buffers();
     if (with_snapshot) snapshot(false);
     send_sync();
@@ -149,7 +191,12 @@ struct Server {
   }
 
   void attach(int fd) {
-    stop_world();
+    char why[256];
+    if (!stop_world(why, sizeof why)) {
+      send_frame(fd, kFrameRefused, why, strlen(why));
+      ::close(fd);
+      return;
+    }
     TraceSink& sink = core->trace_sink();
     if (streaming) flush_buffers(); // everything before the new viewer's snapshot: for the others only
     static uint8_t header[TraceSink::kHeaderMax];
@@ -158,8 +205,6 @@ struct Server {
     core->header_params(params, &heap_base);
     size_t hn = sink.make_header(header, "glibc-2.36", params, heap_base, trace::kFileSnapshots,
                                  static_cast<uint32_t>(core->platform().pagesize()));
-    int flags = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
     if (!send_frame(fd, kFrameTraceHeader, header, hn)) {
       ::close(fd);
       core->live_gate().start();
@@ -175,9 +220,12 @@ struct Server {
     core->live_gate().start();
   }
   // The last viewer left: back to no per-event work.
+  // (If a thread stays inside the allocator, recording goes on into the void: drain() discards
+  // it with no viewers, and run() tries again later.)
   void detach() {
     if (!streaming) return;
-    core->live_gate().stop([this] { drain(); }); // no viewers: drain() discards
+    char why[256];
+    if (!stop_world(why, sizeof why)) return; // no viewers: drain() discards
     core->trace_sink().close_stream();
     streaming = false;
     drain();
@@ -185,26 +233,42 @@ struct Server {
   }
 
   // ---- Accepting -----------------------------------------------------------------------
+  // A new connection is checked at once, then waits (without stopping anything) until it says
+  // what it wants, for a second at most.
+  struct Pending {
+    int fd;
+    uint64_t deadline;
+  };
+  Pending pending[kMaxPending] = {};
+  int npending = 0;
+
   void accept_one() {
-    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) return;
     ucred cred{};
     socklen_t len = sizeof cred;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || !peer_allowed(geteuid(), cred.uid)) {
       static const char msg[] = "refused: a viewer must run as the same user as the process";
-      send_frame(fd, kFrameRefused, msg, sizeof msg - 1);
+      send_frame(fd, kFrameRefused, msg, sizeof msg - 1, now_ms() + 100);
       ::close(fd);
       return;
     }
-    timeval tv{1, 0}; // a client that connects must say what it wants within a second
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (npending == kMaxPending) { // the oldest silent one goes
+      ::close(pending[0].fd);
+      pending[0] = pending[--npending];
+    }
+    pending[npending++] = {fd, now_ms() + 1000};
+  }
+
+  void answer(int fd) {
+    char req = 0;
+    ssize_t r = ::recv(fd, &req, 1, MSG_DONTWAIT);
+    if (r != 1) {
+      ::close(fd);
+      return;
+    }
     int sndbuf = 4 << 20;
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    char req = 0;
-    if (::recv(fd, &req, 1, 0) != 1) {
-      ::close(fd);
-      return;
-    }
     if (req == kRequestInfo) {
       char info[sizeof(InfoPayload) + 4096];
       InfoPayload ip{static_cast<uint32_t>(getpid()), static_cast<uint32_t>(nviewers),
@@ -213,17 +277,17 @@ struct Server {
       size_t n = sizeof ip;
       int cfd = ::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
       if (cfd >= 0) {
-        ssize_t r = ::read(cfd, info + n, sizeof info - n);
-        if (r > 0) n += static_cast<size_t>(r);
+        ssize_t k = ::read(cfd, info + n, sizeof info - n);
+        if (k > 0) n += static_cast<size_t>(k);
         ::close(cfd);
       }
-      send_frame(fd, kFrameInfo, info, n);
+      send_frame(fd, kFrameInfo, info, n, now_ms() + 1000);
       ::close(fd);
       return;
     }
     if (req != kRequestAttach || nviewers == kMaxViewers) {
       static const char msg[] = "refused: unknown request, or too many viewers (16)";
-      send_frame(fd, kFrameRefused, msg, sizeof msg - 1);
+      send_frame(fd, kFrameRefused, msg, sizeof msg - 1, now_ms() + 1000);
       ::close(fd);
       return;
     }
@@ -231,14 +295,22 @@ struct Server {
   }
 
   // ---- The thread ----------------------------------------------------------------------
-  void goodbye() {
-    if (streaming) {
+  // quiet: the exiting thread is itself inside an allocator call (exit() from a signal handler
+  // that interrupted malloc), so the world cannot be stopped for a last sync.
+  void goodbye(bool quiet) {
+    if (streaming && quiet) {
+      drop_all("the process exited from inside an allocator call: the stream ends at the last sync point");
+    } else if (streaming) {
       sync(true); // an exact snapshot: `heapviz check` verifies the final state against it
       broadcast(kFrameExit, nullptr, 0);
       while (nviewers)
         drop(nviewers - 1);
       detach();
     }
+    if (streaming) ::close(stream_rd); // nobody reads it any more: writers get EPIPE, never block
+    for (int i = 0; i < npending; ++i)
+      ::close(pending[i].fd);
+    npending = 0;
     ::close(listen_fd);
     ::unlink(path);
     __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
@@ -246,40 +318,73 @@ struct Server {
   }
 
   void run() {
-    pollfd pf[3 + kMaxViewers];
+    pollfd pf[3 + kMaxViewers + kMaxPending];
     for (;;) {
       int n = 0;
       pf[n++] = {wake_rd, POLLIN, 0};
       pf[n++] = {listen_fd, POLLIN, 0};
       pf[n++] = {stream_rd, POLLIN, 0};
+      const int first_viewer = n;
       for (int i = 0; i < nviewers; ++i)
         pf[n++] = {viewers[i], POLLIN, 0};
+      const int first_pending = n;
+      for (int i = 0; i < npending; ++i)
+        pf[n++] = {pending[i].fd, POLLIN, 0};
+      uint64_t now = now_ms();
       int timeout = -1;
       if (streaming) {
-        uint64_t since = now_ms() - last_sync;
+        uint64_t since = now - last_sync;
         timeout = since >= uint64_t(kSyncEveryMs) ? 0 : int(kSyncEveryMs - since);
       }
+      for (int i = 0; i < npending; ++i) {
+        int left = pending[i].deadline > now ? int(pending[i].deadline - now) : 0;
+        timeout = timeout < 0 || left < timeout ? left : timeout;
+      }
       int r = ::poll(pf, static_cast<nfds_t>(n), timeout);
-      if (r < 0 && errno != EINTR) return;
+      if (r < 0 && errno != EINTR) { // should not happen: do not spin, do not die
+        timespec ts{0, 10000000};
+        nanosleep(&ts, nullptr);
+        continue;
+      }
       if (r > 0) {
-        if (pf[0].revents) return goodbye();
+        if (pf[0].revents) {
+          char c = 0;
+          ssize_t k = ::read(wake_rd, &c, 1);
+          return goodbye(k == 1 && c == 'q');
+        }
         if (pf[2].revents & POLLIN) drain();
         // A viewer sends nothing after its request: readable means it closed (or misbehaves).
-        for (int i = n - 1; i >= 3; --i)
-          if (pf[i].revents) {
-            char junk[64];
-            ssize_t k = ::recv(pf[i].fd, junk, sizeof junk, MSG_DONTWAIT);
-            if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR))
-              for (int v = 0; v < nviewers; ++v)
-                if (viewers[v] == pf[i].fd) {
-                  drop(v);
-                  break;
-                }
-          }
+        for (int i = first_pending - 1; i >= first_viewer; --i) {
+          if (!pf[i].revents) continue;
+          int v = 0;
+          while (v < nviewers && viewers[v] != pf[i].fd)
+            ++v;
+          if (v == nviewers) continue; // dropped meanwhile
+          char junk[64];
+          ssize_t k = ::recv(pf[i].fd, junk, sizeof junk, MSG_DONTWAIT);
+          if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR)) drop(v);
+        }
+        // Pending connections that spoke (their slots shift as they go: walk from the end).
+        for (int i = n - 1; i >= first_pending; --i) {
+          if (!pf[i].revents) continue;
+          int k = 0;
+          while (k < npending && pending[k].fd != pf[i].fd)
+            ++k;
+          if (k == npending) continue;
+          int fd = pending[k].fd;
+          pending[k] = pending[--npending];
+          answer(fd);
+        }
         if (pf[1].revents & POLLIN) accept_one();
       }
+      now = now_ms();
+      for (int i = npending - 1; i >= 0; --i) // silent for a second: closed
+        if (pending[i].deadline <= now) {
+          ::close(pending[i].fd);
+          pending[i] = pending[--npending];
+        }
       if (streaming && nviewers == 0) detach();
-      if (streaming && now_ms() - last_sync >= uint64_t(kSyncEveryMs)) sync(verify);
+      if (streaming && nviewers > 0 && now - last_sync >= uint64_t(kSyncEveryMs)) sync(verify);
     }
   }
   static void* thread_main(void* self) {
@@ -401,7 +506,7 @@ void start(Core* core) {
 void stop() {
   if (!g_running) return;
   g_running = false;
-  char c = 'x';
+  char c = LiveGate::inside(g_server.core->platform().thread()) ? 'q' : 'x';
   if (::write(g_server.wake_wr, &c, 1) != 1) return;
   timespec limit{5, 0};
   while (!__atomic_load_n(&g_server.done, __ATOMIC_ACQUIRE))
@@ -416,10 +521,15 @@ void after_fork_child() {
   // The live thread is the parent's; these descriptors are copies of its.
   for (int fd : {g_server.listen_fd, g_server.stream_rd, g_server.wake_rd, g_server.wake_wr})
     if (fd >= 0) ::close(fd);
+  if (!g_server.streaming) ::close(g_server.stream_wr); // else the trace sink's: closed by trace_stop
   for (int i = 0; i < g_server.nviewers; ++i)
     ::close(g_server.viewers[i]);
-  g_server.nviewers = 0;
+  for (int i = 0; i < g_server.npending; ++i)
+    ::close(g_server.pending[i].fd);
+  g_server.nviewers = g_server.npending = 0;
   g_server.streaming = false;
+  ::munmap(g_server.buf, kRecvBytes);
+  g_server.buf = nullptr;
   g_server.core->live_disable_in_child();
 }
 

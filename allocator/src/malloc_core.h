@@ -59,6 +59,7 @@ public:
   bool tracing() const { return trace_.on; }
   void trace_mark(const char* label);
   void trace_flush_all() { trace_.flush_all(); }
+  void trace_flush_self() { trace_.flush(plat_.thread().trace); }
   TraceSink& trace_sink() { return trace_; }
   // Writes the current heap as SNAPSHOT event(s); baseline marks it as the trace's starting state.
   // exact: every thread is known to be outside the allocator (the live gate is closed), so
@@ -278,7 +279,7 @@ private:
     explicit LiveScope(MallocCore* core) : m(core) {
       if (m->live_) {
         ts = &m->plat_.thread();
-        if (__builtin_expect(!ts->live_listed, 0)) m->plat_.on_thread_start(); // unlisted at exit
+        if (__builtin_expect(ts->live_slot == 0, 0)) m->plat_.on_thread_start(); // released at exit
         m->live_gate_.enter(*ts);
       }
     }

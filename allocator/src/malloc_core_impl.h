@@ -275,7 +275,7 @@ template <class P> void MallocCore<P>::thread_shutdown() {
     LiveScope live(this); // frees tcache chunks: a call like any other for the live gate
     thread_shutdown_body(ts);
   }
-  live_gate_.unlist(ts);
+  live_gate_.release(ts);
 }
 
 template <class P> void MallocCore<P>::thread_shutdown_body(ThreadState& ts) {
@@ -1801,6 +1801,8 @@ template <class P> void* MallocCore<P>::private_alloc(size_t bytes) {
   if (m == MAP_FAILED) return nullptr;
   Chunk* p = static_cast<Chunk*>(m);
   p->set_head(len | kIsMmapped);
+  __atomic_add_fetch(&mp_.n_mmaps, 1, __ATOMIC_RELAXED); // munmap_chunk takes them off again
+  __atomic_add_fetch(&mp_.mmapped_mem, len, __ATOMIC_RELAXED);
   return chunk2mem(p);
 }
 // The two hottest events are encoded inline here rather than through ev_api.
@@ -1932,6 +1934,7 @@ template <class P> int MallocCore<P>::mtrim(Arena* av, size_t pad) {
 }
 
 template <class P> int MallocCore<P>::trim(size_t pad) {
+  LiveScope live(this); // changes the heap or records: a call like malloc for the live gate
   if (!initialized_) init();
   int result = 0;
   Arena* ar = &main_arena_;
@@ -1981,6 +1984,7 @@ template <class P> void MallocCore<P>::int_mallinfo(Arena* av, struct mallinfo2*
 }
 
 template <class P> struct mallinfo2 MallocCore<P>::info() {
+  LiveScope live(this); // changes the heap or records: a call like malloc for the live gate
   if (!initialized_) init();
   struct mallinfo2 m;
   memset(&m, 0, sizeof(m));
@@ -2018,6 +2022,7 @@ namespace detail {
 } // namespace detail
 
 template <class P> void MallocCore<P>::stats(int fd) {
+  LiveScope live(this); // changes the heap or records: a call like malloc for the live gate
   if (!initialized_) init();
   unsigned in_use_b = static_cast<unsigned>(mp_.mmapped_mem), system_b = in_use_b;
   Arena* ar = &main_arena_;
@@ -2056,6 +2061,7 @@ template <class P> void MallocCore<P>::stats(int fd) {
 }
 
 template <class P> int MallocCore<P>::mallopt(int param, int value) {
+  LiveScope live(this); // changes the heap or records: a call like malloc for the live gate
   if (!initialized_) init();
   Arena* av = &main_arena_;
   int res = 1;
@@ -2324,6 +2330,7 @@ template <class P> void MallocCore<P>::trace_error(const char* msg, const void* 
 }
 
 template <class P> void MallocCore<P>::trace_mark(const char* label) {
+  LiveScope live(this); // changes the heap or records: a call like malloc for the live gate
   if (!trace_.on) return;
   size_t n = strlen(label);
   if (n > 255) n = 255;

@@ -117,9 +117,11 @@ void install_fatal_signal_flush() {
 void on_thread_exit(void*) {
   g_alloc.thread_shutdown();
 }
+// Only the forking thread's own buffer is flushed: other threads may be writing theirs right
+// now (the child drops every inherited buffer anyway, and the parent keeps its own).
 void fork_prepare() {
   g_alloc.fork_prepare();
-  if (g_alloc.tracing()) g_alloc.trace_flush_all(); // what happened before fork is the parent's
+  if (g_alloc.tracing()) g_alloc.trace_flush_self();
 }
 void fork_parent() {
   g_alloc.fork_parent();
@@ -276,8 +278,9 @@ HV_EXPORT void hv_mark(const char* label) {
 
 // exec replaces the process image and with it the unwritten trace buffers: write them first.
 // (Shells call execve directly; exec calls inside libc itself cannot be intercepted.)
+// Live viewers are not told: this may be a vfork child (sharing our memory) or an exec that
+// fails. They see the stream end; the new image, if it listens, takes over the same socket name.
 HV_EXPORT int execve(const char* path, char* const argv[], char* const envp[]) {
-  hv::alloc::live_server::stop(); // this image's viewers see it end (the new one may listen anew)
-  if (g_alloc.tracing()) g_alloc.trace_flush_all();
+  if (g_alloc.tracing() && !g_alloc.live()) g_alloc.trace_flush_all();
   return static_cast<int>(syscall(SYS_execve, path, argv, envp));
 }

@@ -9,7 +9,9 @@
 #  4. the program killed mid-stream: the viewer keeps what it received (a complete prefix);
 #  5. a peer with another uid is refused (when run as root: setpriv switches uid);
 #  6. `heapviz run --out` starts a program, captures it, and passes its exit status through;
-#  7. bad use: attach to a process that is not listening says so and exits 1.
+#  7. bad use: attach to a process that is not listening says so and exits 1;
+#  8. the hard cases, at once: threads that exit every round, fork while attached, malloc_trim
+#     and mallopt from another thread, a heap whose snapshot spans many blocks.
 # usage: live_test.sh HEAPVIZ LIVE_TARGET LIBHVALLOC WORKDIR
 set -u
 HV=$1 TARGET=$2 LIB=$3 WORK=$4
@@ -142,6 +144,19 @@ sleep 60 & s=$!; pids+=($s)
 out=$(timeout 10 "$HV" attach $s --out nope.hvt 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$out" | grep -q "is not attachable" && ok "attach to a plain process: $out" || fail "attach plain: exit $rc: $out"
 kill $s
+
+# ---- 8. hard cases ------------------------------------------------------------------------------
+hard=(env LT_SHORT=1 LT_FORK=1 LT_TRIM=1 LT_SLOTS=6000)
+want=$("${hard[@]}" "$TARGET" 4 40 20000)
+"${hard[@]}" LD_PRELOAD="$LIB" HEAPVIZ_LIVE=1 HEAPVIZ_VERIFY=1 "$TARGET" 4 40 20000 > t8.out &
+t8=$!; pids+=($t8)
+wait_socket $t8; sleep 0.3
+timeout 60 "$HV" attach $t8 --out t8a.hvt --seconds 0.7 2> t8a.err
+timeout 60 "$HV" attach $t8 --out t8b.hvt 2> t8b.err   # again, to the end
+wait $t8; rc=$?
+[ $rc -eq 0 ] && [ "$(cat t8.out)" = "$want" ] && ok "short threads, fork, trim: the program's output is unchanged" || fail "hard: exit $rc, $(cat t8.out) vs $want"
+check_trace t8a.hvt 3 "hard cases, first attach (detached)"
+check_trace t8b.hvt 3 "hard cases, second attach (to the exit)"
 
 [ $FAILS -eq 0 ] && echo "all live tests passed" || echo "$FAILS live test(s) failed"
 exit $((FAILS > 0))

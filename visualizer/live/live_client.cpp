@@ -179,7 +179,8 @@ std::vector<Target> list_targets() {
       continue;
     }
     struct stat st;
-    if (stat(("/proc/" + std::to_string(pid)).c_str(), &st) != 0) { // gone: a stale socket
+    bool gone = stat(("/proc/" + std::to_string(pid)).c_str(), &st) != 0;
+    if (gone || err.find("Connection refused") != std::string::npos) { // nobody listens: stale
       ::unlink(socket_path(pid).c_str());
       continue;
     }
@@ -298,6 +299,9 @@ void Capture::run() {
     }
     case kFrameExit:
       end_with(End::Exited, "");
+      return;
+    case kFrameRefused: // the process ended this stream, saying why
+      end_with(End::Lost, "the process ended the stream: " + std::string(body.begin(), body.end()));
       return;
     default:
       break; // frames of a later version: skipped
