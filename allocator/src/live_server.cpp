@@ -50,6 +50,7 @@ struct Server {
   int stream_rd = -1, stream_wr = -1; // the allocator's threads write blocks; we read them
   int wake_rd = -1, wake_wr = -1;     // stop() asks the thread to say goodbye
   int done = 0;                       // futex word: the goodbye is sent
+  int attached_once = 0;              // futex word: a viewer has attached
   char path[sizeof(sockaddr_un::sun_path)] = {};
   int viewers[kMaxViewers] = {};
   int nviewers = 0;
@@ -218,6 +219,8 @@ struct Server {
     snapshot(true);
     send_sync();
     core->live_gate().start();
+    if (!__atomic_exchange_n(&attached_once, 1, __ATOMIC_RELEASE)) // HEAPVIZ_LIVE_WAIT: main may go
+      syscall(SYS_futex, &attached_once, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
   }
   // The last viewer left: back to no per-event work.
   // (If a thread stays inside the allocator, recording goes on into the void: drain() discards
@@ -501,6 +504,17 @@ void start(Core* core) {
   }
   if (const char* ver = getenv("HEAPVIZ_VERIFY")) g_server.verify = strtoull(ver, nullptr, 10) > 0;
   g_running = g_server.start(core);
+  // HEAPVIZ_LIVE_WAIT=<pid> (set by `heapviz run` for the program it starts): that process
+  // starts only once a viewer has attached (10 s at most), so the viewer sees it from its first
+  // allocation on. Its children (another pid) do not wait; an image it execs does.
+  const char* w = getenv("HEAPVIZ_LIVE_WAIT");
+  if (g_running && w && strtol(w, nullptr, 10) == static_cast<long>(getpid())) {
+    timespec limit{10, 0};
+    while (!__atomic_load_n(&g_server.attached_once, __ATOMIC_ACQUIRE))
+      if (syscall(SYS_futex, &g_server.attached_once, FUTEX_WAIT_PRIVATE, 0, &limit, nullptr, 0) != 0 &&
+          errno == ETIMEDOUT)
+        break;
+  }
 }
 
 void stop() {

@@ -487,6 +487,7 @@ namespace hv::app {
 
 void App::start_live(std::unique_ptr<live::Capture> cap) {
   live_ = std::move(cap);
+  live_socket_ = live_->socket_id();
   live_follow_ = true;
   live_loaded_ = 0;
   live_next_ = std::chrono::steady_clock::time_point();
@@ -537,6 +538,36 @@ void App::live_tick() {
     return;
   }
   if (pending_) return; // a File > Open in progress
+  // The process exec'd a program that listens anew under the same pid (a launcher script, a
+  // pyenv shim): follow the new program, into a file of its own.
+  if (live_->end() == live::Capture::End::Lost) {
+    uint64_t id = live::socket_id(live_->pid());
+    if (id && id != live_socket_ && now >= live_next_) {
+      live_next_ = now + std::chrono::milliseconds(500);
+      live::Target t;
+      std::string err;
+      if (live::query(live_->pid(), &t, &err)) {
+        std::string prog = t.cmdline.substr(0, t.cmdline.find(' '));
+        prog = prog.substr(prog.rfind('/') + 1);
+        std::string path = "heapviz." + (prog.empty() ? std::string("process") : prog) + "." +
+                           std::to_string(live_->pid()) + ".hvt";
+        // Never an existing file: an earlier stage's may still be mapped by the shown history.
+        std::string base = path.substr(0, path.size() - 4);
+        for (int k = 2; access(path.c_str(), F_OK) == 0; ++k)
+          path = base + "." + std::to_string(k) + ".hvt";
+        auto cap = std::make_unique<live::Capture>();
+        if (cap->start(live_->pid(), path, &err)) {
+          live_->finish();
+          // A launcher that exec'd at once (env, a shell script) leaves a file with next to
+          // nothing in it: not worth keeping beside the real program's.
+          if (live_->synced_events() < 100) unlink(live_->path().c_str());
+          start_live(std::move(cap));
+          return;
+        }
+      }
+      live_error_ = "the process exec'd, and attaching again failed: " + err;
+    }
+  }
   uint64_t synced = live_->synced_bytes();
   if (live_->syncs() == 0 || synced <= live_loaded_ || now < live_next_) return;
   if (!live_follow_ && doc_->state() == State::Ready) return; // paused: the history stays put

@@ -113,6 +113,7 @@ private:
   uint64_t live_loaded_ = 0;                        // capture bytes shown (or being loaded)
   std::chrono::steady_clock::time_point live_next_; // no refresh before this
   std::string live_error_;                          // the last refresh that failed
+  uint64_t live_socket_ = 0; // the process's socket when we attached (live::socket_id)
   bool save_dialog_ = false;
   char save_path_[1024] = "";
   std::string save_msg_;

@@ -371,7 +371,7 @@ int run_live(const LiveOptions& o) {
               rc = 1;
             } else {
               fprintf(stderr, "heapviz attach: %s (%dx%d) at event %" PRIu64 " of %" PRIu64 " received\n",
-                      o.shot.c_str(), w, h, app.doc().position(), c->synced_events());
+                      o.shot.c_str(), w, h, app.doc().position(), app.live_capture()->synced_events());
             }
           }
           break;
@@ -379,6 +379,7 @@ int run_live(const LiveOptions& o) {
         glfwSwapBuffers(g.window);
       }
       g_key_target = nullptr;
+      c = app.live_capture(); // the program the process runs now, if it exec'd meanwhile
       c->detach();
       std::string note = c->finish();
       fprintf(stderr, "heapviz attach: %s: %" PRIu64 " events received from pid %d\n", c->path().c_str(),

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <functional>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -56,15 +57,20 @@ std::string program_name(const std::string& cmdline) {
 
 // Captures pid into out until it exits, `seconds` pass (0: no limit), Ctrl-C, or `stop_when`
 // returns true. Prints a one-line summary. Exit status: 0, or 1 if the capture failed.
-template <class F> int capture(int pid, const std::string& out, double seconds, F&& stop_when) {
+// exec_follows (for `heapviz run`): when the stream is lost, true if the process exec'd another
+// program (which listens anew): then this capture ends quietly and the caller attaches again.
+template <class F>
+int capture(int pid, const std::string& out, double seconds, F&& stop_when, live::Capture::End* ended = nullptr,
+            const std::function<bool()>& exec_follows = {}) {
   live::Capture cap;
   std::string err;
   if (!cap.start(pid, out, &err)) {
     fprintf(stderr, "heapviz attach: %s\n", err.c_str());
     return 1;
   }
-  fprintf(stderr, "heapviz attach: capturing pid %d (%s) into %s%s\n", pid, cap.cmdline().c_str(),
-          out.c_str(), seconds > 0 ? "" : " until it exits (Ctrl-C detaches)");
+  if (!exec_follows)
+    fprintf(stderr, "heapviz attach: capturing pid %d (%s) into %s%s\n", pid, cap.cmdline().c_str(),
+            out.c_str(), seconds > 0 ? "" : " until it exits (Ctrl-C detaches)");
   struct sigaction sa {};
   sa.sa_handler = on_interrupt;
   struct sigaction old_int {};
@@ -97,12 +103,29 @@ template <class F> int capture(int pid, const std::string& out, double seconds, 
     how = "stopped";
     break;
   }
+  if (ended) *ended = cap.end();
+  if (cap.end() == live::Capture::End::Lost && exec_follows && exec_follows()) return 0;
   fprintf(stderr, "heapviz attach: %s: %llu events (%s) from pid %d in %.1f s; %s\n", out.c_str(),
           static_cast<unsigned long long>(cap.synced_events()), human(cap.synced_bytes()).c_str(), pid, secs,
           how);
   if (!cap.message().empty()) fprintf(stderr, "heapviz attach: %s\n", cap.message().c_str());
   if (!note.empty()) fprintf(stderr, "heapviz attach: %s\n", note.c_str());
   return cap.end() == live::Capture::End::Failed ? 1 : 0;
+}
+
+// Waits (10 s at most) until pid listens on a socket other than inode `old` (0: any). False if
+// it did not; *reaped (and *status) if that is because the process exited.
+bool wait_for_socket(int pid, uint64_t old, int* status, bool* reaped) {
+  for (int tries = 0; tries < 1000; ++tries) {
+    uint64_t now = live::socket_id(pid);
+    if (now && now != old) return true;
+    if (waitpid(pid, status, WNOHANG) == pid) {
+      *reaped = true;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
 }
 
 } // namespace
@@ -177,8 +200,9 @@ int cmd_attach(int argc, char** argv) {
 }
 
 int cmd_run(int argc, char** argv) {
-  static const char* kUsage = "usage: heapviz run [--out FILE] [--seconds S] -- PROGRAM [ARGS...]\n";
-  std::string out;
+  static const char* kUsage =
+      "usage: heapviz run [--out FILE | --shot OUT.png] [--seconds S] -- PROGRAM [ARGS...]\n";
+  std::string out, shot;
   double seconds = 0;
   int i = 0;
   for (; i < argc; ++i) {
@@ -191,6 +215,8 @@ int cmd_run(int argc, char** argv) {
       out = argv[++i];
     } else if (a == "--seconds" && i + 1 < argc) {
       seconds = strtod(argv[++i], nullptr);
+    } else if (a == "--shot" && i + 1 < argc) {
+      shot = argv[++i];
     } else if (a[0] != '-') {
       break; // the program (without --)
     } else {
@@ -224,35 +250,38 @@ int cmd_run(int argc, char** argv) {
     if (const char* old = getenv("LD_PRELOAD"); old && *old) preload += std::string(":") + old;
     setenv("LD_PRELOAD", preload.c_str(), 1);
     setenv("HEAPVIZ_LIVE", "1", 1);
+    setenv("HEAPVIZ_LIVE_WAIT", std::to_string(getpid()).c_str(), 1); // this pid waits for us
     unsetenv("HEAPVIZ_OUT");
     execvp(argv[i], argv + i);
     fprintf(stderr, "heapviz run: %s: %s\n", argv[i], strerror(errno));
     _exit(127);
   }
-  // Wait for its socket (the library's constructor creates it before main runs).
-  std::string sock = live::socket_path(child);
+  // Wait for its socket (the library's constructor creates it, then waits for us before main
+  // runs: HEAPVIZ_LIVE_WAIT).
   int status = 0;
   bool exited = false;
-  for (int tries = 0; tries < 1000; ++tries) {
-    struct stat st;
-    if (stat(sock.c_str(), &st) == 0) break;
-    if (waitpid(child, &status, WNOHANG) == child) {
-      exited = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
   int rc = 0;
-  if (exited) {
-    fprintf(stderr, "heapviz run: %s exited before it could be attached to\n", argv[i]);
+  if (!wait_for_socket(child, 0, &status, &exited)) {
+    fprintf(stderr, "heapviz run: %s %s\n", argv[i],
+            exited ? "exited before it could be attached to" : "did not start listening within 10 s");
   } else if (!out.empty()) {
-    rc = capture(child, out, seconds, [] { return false; });
+    // A launcher script (a pyenv shim, env, sh -c) execs the real program, which listens anew
+    // under the same pid: follow it there (the capture then holds the program that ran last).
+    for (bool more = true; more;) {
+      live::Capture::End end{};
+      uint64_t ino = live::socket_id(child); // before attaching: an exec may follow at once
+      more = false;
+      rc = capture(child, out, seconds, [] { return false; }, &end, [&] {
+        return more = wait_for_socket(child, ino, &status, &exited);
+      });
+    }
   } else {
     app::LiveOptions o;
     o.pid = child;
     std::string name = argv[i];
     if (size_t s = name.rfind('/'); s != std::string::npos) name = name.substr(s + 1);
     o.capture = "heapviz." + name + "." + std::to_string(child) + ".hvt";
+    o.shot = shot;
     o.shot_seconds = seconds;
     rc = app::run_live(o);
   }

@@ -121,6 +121,14 @@ std::string socket_path(int pid) {
   return socket_dir_path() + "/" + std::to_string(pid) + ".sock";
 }
 
+uint64_t socket_id(int pid) {
+  struct stat st;
+  if (stat(socket_path(pid).c_str(), &st) != 0) return 0;
+  // The inode alone may be reused at once by the new socket: its change time tells them apart.
+  return (uint64_t(st.st_ino) * 1000003u) ^
+         (uint64_t(st.st_ctim.tv_sec) * 1000000000u + uint64_t(st.st_ctim.tv_nsec));
+}
+
 bool query(int pid, Target* out, std::string* err) {
   int fd = connect_to(pid, kRequestInfo, err);
   if (fd < 0) return false;
@@ -202,6 +210,7 @@ Capture::~Capture() {
 bool Capture::start(int pid, const std::string& out_path, std::string* err) {
   pid_ = pid;
   path_ = out_path;
+  socket_id_ = live::socket_id(pid);
   fd_ = connect_to(pid, kRequestAttach, err);
   if (fd_ < 0) return false;
   // The first frame says yes (the trace header) or no.

@@ -19,6 +19,9 @@ namespace hv::live {
 
 std::string socket_dir_path();
 std::string socket_path(int pid);
+// Which socket file pid listens on now (0: none). It changes when the process execs a program
+// that listens anew under the same pid (a launcher script becoming the real program).
+uint64_t socket_id(int pid);
 
 struct Target {
   int pid = 0;
@@ -58,6 +61,9 @@ public:
   std::string message() const; // why it ended, for Lost and Failed
   const std::string& path() const { return path_; }
   int pid() const { return pid_; }
+  // The socket attached to (live::socket_id, read before connecting): when the process execs a
+  // program that listens anew, the socket changes.
+  uint64_t socket_id() const { return socket_id_; }
   std::string cmdline() const; // from the trace header
   // Progress, readable from any thread.
   uint64_t bytes() const { return bytes_.load(std::memory_order_acquire); }
@@ -74,6 +80,7 @@ private:
   int fd_ = -1;
   int out_ = -1;
   int pid_ = 0;
+  uint64_t socket_id_ = 0;
   std::string path_;
   std::thread thread_;
   std::atomic<End> end_{End::Running};
