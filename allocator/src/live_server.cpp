@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/single_threaded.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -26,7 +28,8 @@ constexpr int kSyncEveryMs = 50;       // how stale a viewer's picture may get
 constexpr int kViewerTimeoutMs = 2000; // a viewer that takes no bytes this long is dropped
 constexpr int kStopTimeoutMs = 2000;   // a thread that stays inside the allocator this long
 constexpr int kMaxPending = 8;         // connections that have not yet said what they want
-constexpr size_t kRecvBytes = 256 * 1024;
+constexpr uint32_t kRingSlots = 64;    // finished blocks in flight from the program to the live thread
+constexpr size_t kSlotBytes = sizeof(trace::BlockHeader) + TraceThread::kBlockBytes + 64;
 
 uint64_t now_ms() {
   timespec t;
@@ -47,15 +50,22 @@ void say(const char* a, const char* b = "", const char* c = "") {
 struct Server {
   Core* core = nullptr;
   int listen_fd = -1;
-  int stream_rd = -1, stream_wr = -1; // the allocator's threads write blocks; we read them
-  int wake_rd = -1, wake_wr = -1;     // stop() asks the thread to say goodbye
-  int done = 0;                       // futex word: the goodbye is sent
-  int attached_once = 0;              // futex word: a viewer has attached
+  // The ring the allocator's threads hand finished blocks to (a copy into memory mapped once:
+  // a socket in between cost the program a fresh kernel buffer per block). ring_fd (an eventfd)
+  // wakes the live thread when the ring stops being empty.
+  Lock ring_lock{};
+  uint64_t ring_head = 0, ring_tail = 0; // blocks pushed / taken; the tail is a futex word too
+  int ring_waiters = 0;                  // producers waiting for room
+  uint8_t* ring = nullptr;               // kRingSlots x kSlotBytes
+  uint32_t ring_len[kRingSlots] = {};
+  int ring_fd = -1;
+  int wake_rd = -1, wake_wr = -1; // stop() asks the thread to say goodbye
+  int done = 0;                   // futex word: the goodbye is sent
+  int attached_once = 0;          // futex word: a viewer has attached
   char path[sizeof(sockaddr_un::sun_path)] = {};
   int viewers[kMaxViewers] = {};
   int nviewers = 0;
   bool streaming = false;
-  uint8_t* buf = nullptr; // kRecvBytes, mmapped
   uint64_t last_sync = 0;
   bool verify = false; // HEAPVIZ_VERIFY set: every sync carries an exact snapshot
   pthread_t thread{};
@@ -115,17 +125,57 @@ struct Server {
     static_cast<Server*>(ctx)->broadcast(kFrameBlock, data, n);
   }
 
-  // Blocks the allocator's threads have written so far go to the viewers attached now.
-  void drain() {
+  // An allocator thread hands over a finished block (TraceSink's stream function). When the
+  // ring is full the thread waits for the live thread to take one: the program waits, nothing
+  // is dropped (docs/live.md, backpressure).
+  static void push(void* ctx, const void* data, size_t n) {
+    Server* s = static_cast<Server*>(ctx);
+    if (n > kSlotBytes) return; // cannot happen: a block is at most kSlotBytes
+    int err = errno;
+    s->ring_lock.lock();
+    while (s->ring_head - s->ring_tail >= kRingSlots) {
+      uint64_t tail = s->ring_tail;
+      ++s->ring_waiters;
+      s->ring_lock.unlock();
+      syscall(SYS_futex, &s->ring_tail, FUTEX_WAIT_PRIVATE, static_cast<uint32_t>(tail), nullptr, nullptr, 0);
+      s->ring_lock.lock();
+      --s->ring_waiters;
+    }
+    uint32_t slot = static_cast<uint32_t>(s->ring_head % kRingSlots);
+    memcpy(s->ring + size_t(slot) * kSlotBytes, data, n);
+    s->ring_len[slot] = static_cast<uint32_t>(n);
+    bool was_empty = s->ring_head == s->ring_tail;
+    __atomic_store_n(&s->ring_head, s->ring_head + 1, __ATOMIC_RELEASE);
+    s->ring_lock.unlock();
+    if (was_empty) {
+      uint64_t one = 1;
+      ssize_t w = ::write(s->ring_fd, &one, sizeof one);
+      (void)w;
+    }
+    errno = err;
+  }
+
+  // Blocks the allocator's threads have handed over so far go to the viewers attached now.
+  // Returns how many there were.
+  int drain() {
+    uint64_t junk;
+    ssize_t r = ::read(ring_fd, &junk, sizeof junk); // nonblocking: clears the wakeup
+    (void)r;
+    int blocks = 0;
     for (;;) {
-      ssize_t n = ::recv(stream_rd, buf, kRecvBytes, MSG_DONTWAIT);
-      if (n <= 0) {
-        if (n < 0 && errno == EINTR) continue;
-        return;
-      }
-      if (nviewers) broadcast(kFrameBlock, buf, static_cast<size_t>(n));
+      uint64_t tail = ring_tail, head = __atomic_load_n(&ring_head, __ATOMIC_ACQUIRE);
+      if (tail == head) return blocks;
+      uint32_t slot = static_cast<uint32_t>(tail % kRingSlots);
+      if (nviewers) broadcast(kFrameBlock, ring + size_t(slot) * kSlotBytes, ring_len[slot]);
+      ++blocks;
+      ring_lock.lock();
+      __atomic_store_n(&ring_tail, tail + 1, __ATOMIC_RELEASE);
+      bool wake = ring_waiters > 0;
+      ring_lock.unlock();
+      if (wake) syscall(SYS_futex, &ring_tail, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
     }
   }
+  bool busy_stream = false; // blocks came at the last look: look again in a millisecond
 
   // ---- The world stop ------------------------------------------------------------------
   // False if a thread stays inside the allocator (it longjmp'ed out of malloc, or sits in a
@@ -213,7 +263,7 @@ struct Server {
     }
     viewers[nviewers++] = fd;
     if (!streaming) {
-      sink.open_stream(stream_wr);
+      sink.open_stream(push, this);
       streaming = true;
     }
     snapshot(true);
@@ -310,7 +360,7 @@ struct Server {
         drop(nviewers - 1);
       detach();
     }
-    if (streaming) ::close(stream_rd); // nobody reads it any more: writers get EPIPE, never block
+    if (streaming) core->trace_sink().close_stream(); // nobody takes blocks any more: stop making them
     for (int i = 0; i < npending; ++i)
       ::close(pending[i].fd);
     npending = 0;
@@ -326,7 +376,10 @@ struct Server {
       int n = 0;
       pf[n++] = {wake_rd, POLLIN, 0};
       pf[n++] = {listen_fd, POLLIN, 0};
-      pf[n++] = {stream_rd, POLLIN, 0};
+      // While blocks keep coming, collect them once a millisecond instead of being woken for
+      // each (a wakeup per block cost the program more than the copying); when the stream goes
+      // quiet, wait for it again.
+      pf[n++] = {ring_fd, static_cast<short>(busy_stream ? 0 : POLLIN), 0};
       const int first_viewer = n;
       for (int i = 0; i < nviewers; ++i)
         pf[n++] = {viewers[i], POLLIN, 0};
@@ -343,6 +396,7 @@ struct Server {
         int left = pending[i].deadline > now ? int(pending[i].deadline - now) : 0;
         timeout = timeout < 0 || left < timeout ? left : timeout;
       }
+      if (busy_stream) timeout = timeout < 0 || timeout > 1 ? 1 : timeout;
       int r = ::poll(pf, static_cast<nfds_t>(n), timeout);
       if (r < 0 && errno != EINTR) { // should not happen: do not spin, do not die
         timespec ts{0, 10000000};
@@ -355,7 +409,7 @@ struct Server {
           ssize_t k = ::read(wake_rd, &c, 1);
           return goodbye(k == 1 && c == 'q');
         }
-        if (pf[2].revents & POLLIN) drain();
+        if (pf[2].revents & POLLIN) busy_stream = drain() > 0;
         // A viewer sends nothing after its request: readable means it closed (or misbehaves).
         for (int i = first_pending - 1; i >= first_viewer; --i) {
           if (!pf[i].revents) continue;
@@ -380,6 +434,7 @@ struct Server {
         }
         if (pf[1].revents & POLLIN) accept_one();
       }
+      if (busy_stream) busy_stream = drain() > 0;
       now = now_ms();
       for (int i = npending - 1; i >= 0; --i) // silent for a second: closed
         if (pending[i].deadline <= now) {
@@ -451,20 +506,16 @@ struct Server {
     core = c;
     char dir[sizeof path];
     if (!socket_dir(dir, sizeof dir) || !private_dir(dir) || !listen_at(dir)) return false;
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return false;
-    stream_rd = sv[0];
-    stream_wr = sv[1];
-    int sz = 4 << 20;
-    setsockopt(stream_wr, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
-    setsockopt(stream_rd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+    ring_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (ring_fd < 0) return false;
     int wp[2];
     if (::pipe2(wp, O_CLOEXEC) != 0) return false;
     wake_rd = wp[0];
     wake_wr = wp[1];
-    void* m = ::mmap(nullptr, kRecvBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* m =
+        ::mmap(nullptr, kRingSlots * kSlotBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) return false;
-    buf = static_cast<uint8_t*>(m);
+    ring = static_cast<uint8_t*>(m);
     core->live_enable();
     // The thread: every signal blocked (the program's handlers must never run on it), and
     // glibc's own allocation for it (its TLS vector) kept out of the heap.
@@ -472,12 +523,19 @@ struct Server {
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     core->set_private_alloc(true);
+    // pthread_create marks the process multi-threaded for good, and the allocator (as glibc)
+    // would then lock arenas and count events atomically for a program that has one thread.
+    // The live thread touches the heap only while every other thread is stopped at the gate, and
+    // calls nothing in libc that takes a lock: for the program, the process stays as single-
+    // threaded as it was (until it creates a thread of its own: glibc clears the flag again).
+    const bool was_single = __libc_single_threaded;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024);
     int rc = pthread_create(&thread, &attr, thread_main, this);
     pthread_attr_destroy(&attr);
     core->set_private_alloc(false);
+    if (was_single && rc == 0) __libc_single_threaded = true;
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     if (rc != 0) {
       say("cannot start the live thread: not listening");
@@ -533,17 +591,20 @@ void after_fork_child() {
   if (!g_running) return;
   g_running = false;
   // The live thread is the parent's; these descriptors are copies of its.
-  for (int fd : {g_server.listen_fd, g_server.stream_rd, g_server.wake_rd, g_server.wake_wr})
+  if (g_server.streaming) { // the child makes no blocks (its buffers hold the parent's events)
+    g_server.core->trace_sink().after_fork_child(); // first: resets the buffer list's lock
+    g_server.core->trace_sink().close_stream();
+  }
+  for (int fd : {g_server.listen_fd, g_server.ring_fd, g_server.wake_rd, g_server.wake_wr})
     if (fd >= 0) ::close(fd);
-  if (!g_server.streaming) ::close(g_server.stream_wr); // else the trace sink's: closed by trace_stop
   for (int i = 0; i < g_server.nviewers; ++i)
     ::close(g_server.viewers[i]);
   for (int i = 0; i < g_server.npending; ++i)
     ::close(g_server.pending[i].fd);
   g_server.nviewers = g_server.npending = 0;
   g_server.streaming = false;
-  ::munmap(g_server.buf, kRecvBytes);
-  g_server.buf = nullptr;
+  ::munmap(g_server.ring, kRingSlots * kSlotBytes);
+  g_server.ring = nullptr;
   g_server.core->live_disable_in_child();
 }
 

@@ -73,8 +73,8 @@ size_t TraceSink::make_header(uint8_t* out, const char* policy, const uint64_t p
   }
   if (mult_ == 0) calibrate();
   return trace::build_file_header(out, policy, params, heap_base, static_cast<uint32_t>(getpid()),
-                                  static_cast<uint32_t>(getppid()), real_ns(), mono0_, flags, cmdline, cmd_len,
-                                  page_size);
+                                  static_cast<uint32_t>(getppid()), real_ns(), mono0_, flags, cmdline,
+                                  cmd_len, page_size);
 }
 
 bool TraceSink::open(const char* path, bool exclusive, const char* policy,
@@ -88,15 +88,14 @@ bool TraceSink::open(const char* path, bool exclusive, const char* policy,
   size_t hsize = make_header(header, policy, params, heap_base, flags, page_size);
   write_all(fd, header, hsize);
   fd_ = fd;
-  socket_ = false;
   on = true;
   return true;
 }
 
-void TraceSink::open_stream(int fd) {
+void TraceSink::open_stream(BlockFn fn, void* ctx) {
   if (mult_ == 0) calibrate();
-  fd_ = fd;
-  socket_ = true;
+  stream_fn_ = fn;
+  stream_ctx_ = ctx;
   on = true;
 }
 
@@ -108,18 +107,14 @@ void TraceSink::close_stream() {
     t->free_pending = false;
   }
   spin_unlock(&all_lock_);
-  fd_ = -1;
-  socket_ = false;
+  stream_fn_ = nullptr;
+  stream_ctx_ = nullptr;
 }
 
 void TraceSink::write_out(const void* data, size_t n) {
   if (block_fn_) return block_fn_(block_ctx_, data, n);
-  if (!socket_) return write_all(fd_, data, n);
-  // One block, one message (SOCK_SEQPACKET): whole or not at all. errno is the program's.
-  int err = errno;
-  while (::send(fd_, data, n, MSG_NOSIGNAL) < 0 && errno == EINTR) {
-  }
-  errno = err;
+  if (stream_fn_) return stream_fn_(stream_ctx_, data, n);
+  write_all(fd_, data, n);
 }
 
 void TraceSink::close() {
@@ -150,7 +145,7 @@ TraceThread* TraceSink::thread_buf(ThreadState& ts) {
 void TraceSink::flush(TraceThread* t) {
   if (!t) return;
   t->stamp_count = kStampEvery; // the next call reads the clock: blocks start with a fresh time
-  if (t->enc.empty() || (fd_ < 0 && !block_fn_)) return;
+  if (t->enc.empty() || (fd_ < 0 && !block_fn_ && !stream_fn_)) return;
   size_t n = t->enc.finish();
   if (zstd_level_ > 0 && compress_and_write(t)) {
     t->enc.clear();

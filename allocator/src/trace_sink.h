@@ -47,11 +47,11 @@ public:
             uint64_t heap_base, uint32_t flags, uint32_t page_size);
   // Stops tracing: flushes every buffer and closes the file.
   void close();
-  // Live mode (docs/live.md): blocks go to `fd`, a socket the live thread reads (sent with
-  // MSG_NOSIGNAL: a closed reader never raises SIGPIPE). No file header is written; the live
-  // thread sends one to each viewer (make_header).
-  void open_stream(int fd);
-  // Stops a stream: drops every buffer's unsent events; the socket stays open.
+  // Live mode (docs/live.md): finished blocks go to fn (the live thread's ring) instead of a
+  // file. No file header is written; the live thread sends one to each viewer (make_header).
+  using BlockFn = void (*)(void* ctx, const void* data, size_t n);
+  void open_stream(BlockFn fn, void* ctx);
+  // Stops a stream: drops every buffer's unsent events.
   void close_stream();
   // Builds the file header (with this process's pid and command line) into out, which must hold
   // kHeaderMax bytes; returns its size.
@@ -60,7 +60,6 @@ public:
                      uint64_t heap_base, uint32_t flags, uint32_t page_size);
   // While set, flush() hands finished blocks to fn instead of writing them (the live thread,
   // with every other thread stopped at the gate, flushes their buffers straight to viewers).
-  using BlockFn = void (*)(void* ctx, const void* data, size_t n);
   void set_block_fn(BlockFn fn, void* ctx) {
     block_fn_ = fn;
     block_ctx_ = ctx;
@@ -141,8 +140,9 @@ private:
   void write_out(const void* data, size_t n);
 
   int fd_ = -1;
-  bool socket_ = false;
-  BlockFn block_fn_ = nullptr;
+  BlockFn stream_fn_ = nullptr; // live mode
+  void* stream_ctx_ = nullptr;
+  BlockFn block_fn_ = nullptr; // overrides both, while set
   void* block_ctx_ = nullptr;
   uint64_t seq_ = 1;
   bool single_ = true;

@@ -9,6 +9,7 @@
 //   LT_SHORT=1    threads live one round each: created, joined, created again (thread exit)
 //   LT_FORK=1     the main thread forks a child every round (the child exits at once)
 //   LT_TRIM=1     thread 1 calls malloc_trim(0) and mallopt every round
+//   LT_TIME=1     print elapsed_ns=N (the churn's own time) on stderr (bench/run_live_bench.sh)
 #include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int g_rounds, g_sleep_us, g_ops = 2000, g_slots = 512, g_short, g_fork, g_trim;
@@ -46,7 +48,8 @@ static void round_of(struct state* st, int r) {
     unsigned char** slot = st->slot;
     size_t* len = st->len;
     if (slot[i]) {
-      for (size_t k = 0; k < len[i]; k += 61) st->sum += slot[i][k];
+      for (size_t k = 0; k < len[i]; k += 61)
+        st->sum += slot[i][k];
       if ((x >> 20) % 4 == 0) {
         size_t n = 1 + (x >> 24) % 3000;
         unsigned char* p = realloc(slot[i], n);
@@ -60,7 +63,10 @@ static void round_of(struct state* st, int r) {
       }
     } else {
       uint64_t kind = (x >> 16) % 100;
-      size_t n = kind < 60 ? 1 + (x >> 24) % 120 : kind < 95 ? 128 + (x >> 24) % 2000 : kind < 99 ? 4000 + (x >> 24) % 60000 : 200000;
+      size_t n = kind < 60   ? 1 + (x >> 24) % 120
+                 : kind < 95 ? 128 + (x >> 24) % 2000
+                 : kind < 99 ? 4000 + (x >> 24) % 60000
+                             : 200000;
       unsigned char* p = (x >> 40) % 8 == 0 ? calloc(1, n) : malloc(n);
       if (!p) abort();
       memset(p, (int)(i & 0xff), n);
@@ -99,7 +105,8 @@ static struct state* new_state(int id) {
 }
 
 static uint64_t end_state(struct state* st) {
-  for (int i = 0; i < g_slots; ++i) free(st->slot[i]);
+  for (int i = 0; i < g_slots; ++i)
+    free(st->slot[i]);
   uint64_t sum = st->sum;
   free(st->slot);
   free(st->len);
@@ -123,14 +130,24 @@ int main(int argc, char** argv) {
   pthread_t t[64];
   if (threads < 1 || threads > 64 || g_slots < 1) return 2;
   struct state* st[64] = {0};
-  for (int i = 0; i < threads; ++i) st[i] = new_state(i);
+  for (int i = 0; i < threads; ++i)
+    st[i] = new_state(i);
   uint64_t total = 0;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   for (int r = 0; r < (g_short ? g_rounds : 1); ++r) { /* LT_SHORT: new threads every round */
-    for (int i = 1; i < threads; ++i) pthread_create(&t[i], 0, run_rounds, st[i]);
+    for (int i = 1; i < threads; ++i)
+      pthread_create(&t[i], 0, run_rounds, st[i]);
     run_rounds(st[0]);
-    for (int i = 1; i < threads; ++i) pthread_join(t[i], 0);
+    for (int i = 1; i < threads; ++i)
+      pthread_join(t[i], 0);
   }
-  for (int i = 0; i < threads; ++i) total += end_state(st[i]);
+  for (int i = 0; i < threads; ++i)
+    total += end_state(st[i]);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  if (env_int("LT_TIME", 0))
+    fprintf(stderr, "elapsed_ns=%lld\n",
+            (long long)(t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec));
   printf("live_target: %d threads x %d rounds x %d ops, checksum %llu\n", threads, g_rounds, g_ops,
          (unsigned long long)total);
   return 0;

@@ -9,10 +9,10 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <functional>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -60,8 +60,8 @@ std::string program_name(const std::string& cmdline) {
 // exec_follows (for `heapviz run`): when the stream is lost, true if the process exec'd another
 // program (which listens anew): then this capture ends quietly and the caller attaches again.
 template <class F>
-int capture(int pid, const std::string& out, double seconds, F&& stop_when, live::Capture::End* ended = nullptr,
-            const std::function<bool()>& exec_follows = {}) {
+int capture(int pid, const std::string& out, double seconds, F&& stop_when,
+            live::Capture::End* ended = nullptr, const std::function<bool()>& exec_follows = {}) {
   live::Capture cap;
   std::string err;
   if (!cap.start(pid, out, &err)) {
@@ -271,9 +271,9 @@ int cmd_run(int argc, char** argv) {
       live::Capture::End end{};
       uint64_t ino = live::socket_id(child); // before attaching: an exec may follow at once
       more = false;
-      rc = capture(child, out, seconds, [] { return false; }, &end, [&] {
-        return more = wait_for_socket(child, ino, &status, &exited);
-      });
+      rc = capture(
+          child, out, seconds, [] { return false; }, &end,
+          [&] { return more = wait_for_socket(child, ino, &status, &exited); });
     }
   } else {
     app::LiveOptions o;
