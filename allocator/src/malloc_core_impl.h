@@ -2386,6 +2386,7 @@ void MallocCore<P>::header_params(uint64_t params[trace::kNumParams], uint64_t* 
 }
 
 template <class P> void MallocCore<P>::trace_regions() {
+  trace_stamp(); // the first events of a baseline: they need a time of their own
   Segment segs[kMaxMainSegments];
   int n = segments(&main_arena_, segs, kMaxMainSegments);
   for (int i = 0; i < n; ++i)

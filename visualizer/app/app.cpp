@@ -590,9 +590,14 @@ void App::draw_live_bar() {
   using End = live::Capture::End;
   End end = live_->end();
   ImGui::SameLine(0, 24);
-  char counts[160];
-  snprintf(counts, sizeof counts, "pid %d  %s   %s events received   heap %s", live_->pid(),
-           live_->cmdline().c_str(), views::human_count(live_->synced_events()).c_str(),
+  // The command on one line (a `python3 -c` script has newlines), and not too long for the bar.
+  std::string cmd = live_->cmdline();
+  for (char& ch : cmd)
+    if (static_cast<unsigned char>(ch) < 32) ch = ' ';
+  if (cmd.size() > 60) cmd = cmd.substr(0, 57) + "...";
+  char counts[256];
+  snprintf(counts, sizeof counts, "pid %d  %s   %s events received   heap %s", live_->pid(), cmd.c_str(),
+           views::human_count(live_->synced_events()).c_str(),
            views::human_bytes(live_->heap_bytes()).c_str());
   switch (end) {
   case End::Running:

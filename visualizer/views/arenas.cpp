@@ -39,8 +39,12 @@ void draw_arenas(const Frame& f, ArenasState& s, Cursor& c) {
     s.position = pic.position;
   }
   const uint64_t mm_n = s.mm_n, mm_bytes = s.mm_bytes;
-  ImGui::TextWrapped("program break 0x%" PRIx64 ", mmapped chunks: %" PRIu64 " (%s)", m.program_break(), mm_n,
-                     human_bytes(mm_bytes).c_str());
+  if (m.program_break())
+    ImGui::TextWrapped("program break 0x%" PRIx64 ", mmapped chunks: %" PRIu64 " (%s)", m.program_break(),
+                       mm_n, human_bytes(mm_bytes).c_str());
+  else // a trace that starts mid-run (a live attach) has not seen the break move yet
+    ImGui::TextWrapped("program break not seen yet, mmapped chunks: %" PRIu64 " (%s)", mm_n,
+                       human_bytes(mm_bytes).c_str());
   if (!ImGui::BeginTable("##arenas", 6,
                          ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollY))
     return;

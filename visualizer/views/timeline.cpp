@@ -87,6 +87,11 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   // The curves' key, on this line so that it never covers them.
   {
     float peak_key = s.peak;
+    if (s.curves_samples != doc.series().size()) { // curves not yet resampled for this series
+      peak_key = 1;
+      for (const session::SeriesPoint& p : doc.series())
+        peak_key = std::max(peak_key, float(p.heap));
+    }
     auto key = [](uint32_t rgb, const char* text) {
       ImGui::SameLine(0, 16);
       ImGui::TextColored(
