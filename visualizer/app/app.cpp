@@ -126,6 +126,7 @@ void App::keyboard() {
   bool text = ImGui::GetIO().WantTextInput;
   for (Key k : keys) {
     if (k == Key::Open) open_dialog_ = true;
+    if (k == Key::Save && live_ && live_->syncs() > 0) save_dialog_ = true;
     if (k == Key::Quit) quit_ = true;
     if (text || doc_->state() != session::Document::State::Ready) continue;
     uint64_t total = doc_->events();
@@ -193,7 +194,8 @@ void App::draw_menu() {
     }
     if (ImGui::MenuItem("Reload", nullptr, false, !doc_->path().empty() && !live_))
       open(std::string(doc_->path()));
-    if (live_ && ImGui::MenuItem("Save trace as...", nullptr, false, live_->syncs() > 0)) save_dialog_ = true;
+    if (live_ && ImGui::MenuItem("Save trace as...", "Ctrl+S", false, live_->syncs() > 0))
+      save_dialog_ = true;
     ImGui::Separator();
     if (ImGui::MenuItem("Quit", "Ctrl+Q")) quit_ = true;
     ImGui::EndMenu();
@@ -651,16 +653,19 @@ void App::draw_live_bar() {
 
 // File > Save trace as: the received history up to the last sync point, as a normal trace.
 void App::draw_save_dialog() {
+  bool opened = false;
   if (save_dialog_) {
     ImGui::OpenPopup("Save the received history");
     save_dialog_ = false;
     save_msg_.clear();
+    opened = true;
   }
   if (!ImGui::BeginPopupModal("Save the received history", nullptr, ImGuiWindowFlags_AlwaysAutoResize))
     return;
   ImGui::Text("%s events so far, complete up to the last sync point.",
               views::human_count(live_->synced_events()).c_str());
   ImGui::SetNextItemWidth(520);
+  if (opened) ImGui::SetKeyboardFocusHere(); // the name field: type at once
   bool enter =
       ImGui::InputText("##path", save_path_, sizeof save_path_, ImGuiInputTextFlags_EnterReturnsTrue);
   if (ImGui::Button("Save") || enter) {

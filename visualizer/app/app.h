@@ -33,7 +33,7 @@ public:
   // App-level keys, queued by the shell from the window's key events so that a press is never
   // lost, however short (ImGui 1.86 samples key state once per frame). Applied next frame,
   // unless a text field has the keyboard.
-  enum class Key { Left, Right, Home, End, Space, Open, Quit };
+  enum class Key { Left, Right, Home, End, Space, Open, Save, Quit };
   void key(Key k) { keys_.push_back(k); }
   // One frame of UI; dt in seconds since the previous frame.
   void frame(float dt);

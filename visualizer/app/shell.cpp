@@ -73,6 +73,9 @@ void on_key(GLFWwindow*, int key, int, int action, int mods) {
   case GLFW_KEY_O:
     if (ctrl && action == GLFW_PRESS) g_key_target->key(App::Key::Open);
     break;
+  case GLFW_KEY_S:
+    if (ctrl && action == GLFW_PRESS) g_key_target->key(App::Key::Save);
+    break;
   case GLFW_KEY_Q:
     if (ctrl && action == GLFW_PRESS) g_key_target->key(App::Key::Quit);
     break;
@@ -379,7 +382,13 @@ int run_live(const LiveOptions& o) {
         glfwSwapBuffers(g.window);
       }
       g_key_target = nullptr;
-      c = app.live_capture(); // the program the process runs now, if it exec'd meanwhile
+      c = app.live_capture();              // the program the process runs now, if it exec'd meanwhile
+      if (getenv("HEAPVIZ_TEST_REPORT")) { // for tests: where the user left the app
+        static const char* const kEnd[] = {"running", "exited", "lost", "detached", "failed"};
+        printf("heapviz live: following %d, stream %s, position %" PRIu64 " of %" PRIu64 " shown\n",
+               int(app.following()), kEnd[int(c->end())], app.doc().position(), app.doc().events());
+        fflush(stdout);
+      }
       c->detach();
       std::string note = c->finish();
       fprintf(stderr, "heapviz attach: %s: %" PRIu64 " events received from pid %d\n", c->path().c_str(),
