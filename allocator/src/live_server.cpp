@@ -468,16 +468,7 @@ struct Server {
   bool listen_at(const char* dir) {
     size_t n = strlen(dir);
     char num[24];
-    int k = 0;
-    unsigned long pid = static_cast<unsigned long>(getpid());
-    char tmp[24];
-    do {
-      tmp[k++] = static_cast<char>('0' + pid % 10);
-      pid /= 10;
-    } while (pid);
-    for (int i = 0; i < k; ++i)
-      num[i] = tmp[k - 1 - i];
-    num[k] = 0;
+    put_decimal(num, sizeof num, static_cast<unsigned long>(getpid()));
     if (n + 1 + strlen(num) + 5 >= sizeof path) {
       say("socket path too long under ", dir);
       return false;
@@ -549,6 +540,13 @@ struct Server {
 };
 
 constinit Server g_server;
+
+// Waits until the futex word becomes nonzero, at most about `seconds` (each wakeup restarts it).
+void wait_set(int* word, time_t seconds) {
+  timespec limit{seconds, 0};
+  while (!__atomic_load_n(word, __ATOMIC_ACQUIRE))
+    if (syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, 0, &limit, nullptr, 0) != 0 && errno == ETIMEDOUT) break;
+}
 constinit bool g_running = false;
 
 } // namespace
@@ -567,11 +565,7 @@ void start(Core* core) {
   // allocation on. Its children (another pid) do not wait; an image it execs does.
   const char* w = getenv("HEAPVIZ_LIVE_WAIT");
   if (g_running && w && strtol(w, nullptr, 10) == static_cast<long>(getpid())) {
-    timespec limit{10, 0};
-    while (!__atomic_load_n(&g_server.attached_once, __ATOMIC_ACQUIRE))
-      if (syscall(SYS_futex, &g_server.attached_once, FUTEX_WAIT_PRIVATE, 0, &limit, nullptr, 0) != 0 &&
-          errno == ETIMEDOUT)
-        break;
+    wait_set(&g_server.attached_once, 10);
   }
 }
 
@@ -580,11 +574,7 @@ void stop() {
   g_running = false;
   char c = LiveGate::inside(g_server.core->platform().thread()) ? 'q' : 'x';
   if (::write(g_server.wake_wr, &c, 1) != 1) return;
-  timespec limit{5, 0};
-  while (!__atomic_load_n(&g_server.done, __ATOMIC_ACQUIRE))
-    if (syscall(SYS_futex, &g_server.done, FUTEX_WAIT_PRIVATE, 0, &limit, nullptr, 0) != 0 &&
-        errno == ETIMEDOUT)
-      break;
+  wait_set(&g_server.done, 5);
 }
 
 void after_fork_child() {

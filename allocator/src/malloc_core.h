@@ -59,7 +59,6 @@ public:
   bool tracing() const { return trace_.on; }
   void trace_mark(const char* label);
   void trace_flush_all() { trace_.flush_all(); }
-  void trace_flush_self() { trace_.flush(plat_.thread().trace); }
   TraceSink& trace_sink() { return trace_; }
   // Writes the current heap as SNAPSHOT event(s); baseline marks it as the trace's starting state.
   // exact: every thread is known to be outside the allocator (the live gate is closed), so

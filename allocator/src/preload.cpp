@@ -117,11 +117,11 @@ void install_fatal_signal_flush() {
 void on_thread_exit(void*) {
   g_alloc.thread_shutdown();
 }
-// Only the forking thread's own buffer is flushed: other threads may be writing theirs right
-// now (the child drops every inherited buffer anyway, and the parent keeps its own).
+// Nothing is flushed here: the child drops every buffer it inherits, and the parent keeps its
+// own. (Flushing would also race: fork is no allocator call, so the forking thread does not pass
+// the live gate, and the live thread may be flushing the same buffer in a sync.)
 void fork_prepare() {
   g_alloc.fork_prepare();
-  if (g_alloc.tracing()) g_alloc.trace_flush_self();
 }
 void fork_parent() {
   g_alloc.fork_parent();

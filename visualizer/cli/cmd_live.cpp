@@ -3,6 +3,7 @@
 // (docs/live.md). The app's live mode is app::run_live (shell.cpp).
 #include "commands.h"
 
+#include "chunk_layout.h" // human_bytes
 #include "live_client.h"
 #include "shell.h"
 
@@ -25,19 +26,6 @@ namespace {
 volatile sig_atomic_t g_interrupted = 0;
 void on_interrupt(int) {
   g_interrupted = 1;
-}
-
-std::string human(uint64_t b) {
-  char buf[32];
-  if (b >= (1ull << 30))
-    snprintf(buf, sizeof buf, "%.1f GiB", double(b) / double(1ull << 30));
-  else if (b >= (1ull << 20))
-    snprintf(buf, sizeof buf, "%.1f MiB", double(b) / double(1ull << 20));
-  else if (b >= 1024)
-    snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024.0);
-  else
-    snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
-  return buf;
 }
 
 bool parse_pid(const char* s, int* pid) {
@@ -106,8 +94,8 @@ int capture(int pid, const std::string& out, double seconds, F&& stop_when,
   if (ended) *ended = cap.end();
   if (cap.end() == live::Capture::End::Lost && exec_follows && exec_follows()) return 0;
   fprintf(stderr, "heapviz attach: %s: %llu events (%s) from pid %d in %.1f s; %s\n", out.c_str(),
-          static_cast<unsigned long long>(cap.synced_events()), human(cap.synced_bytes()).c_str(), pid, secs,
-          how);
+          static_cast<unsigned long long>(cap.synced_events()),
+          views::human_bytes(cap.synced_bytes()).c_str(), pid, secs, how);
   if (!cap.message().empty()) fprintf(stderr, "heapviz attach: %s\n", cap.message().c_str());
   if (!note.empty()) fprintf(stderr, "heapviz attach: %s\n", note.c_str());
   return cap.end() == live::Capture::End::Failed ? 1 : 0;
@@ -145,8 +133,8 @@ int cmd_ps(int argc, char**) {
   }
   printf("%8s  %10s  %7s  %s\n", "PID", "HEAP", "VIEWERS", "COMMAND");
   for (const auto& t : targets)
-    printf("%8d  %10s  %7u  %s\n", t.pid, t.heap_bytes ? human(t.heap_bytes).c_str() : "?", t.viewers,
-           t.cmdline.c_str());
+    printf("%8d  %10s  %7u  %s\n", t.pid, t.heap_bytes ? views::human_bytes(t.heap_bytes).c_str() : "?",
+           t.viewers, t.cmdline.c_str());
   return 0;
 }
 

@@ -48,6 +48,20 @@ inline bool peer_allowed(uid_t self, uid_t peer) {
   return peer == self;
 }
 
+// Writes v in decimal into out (NUL-terminated; cap >= 21 always fits). No allocation.
+inline void put_decimal(char* out, size_t cap, unsigned long v) {
+  char tmp[24];
+  size_t k = 0;
+  do {
+    tmp[k++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  size_t i = 0;
+  for (; i < k && i + 1 < cap; ++i)
+    out[i] = tmp[k - 1 - i];
+  out[i] = 0;
+}
+
 // The per-user socket directory: $XDG_RUNTIME_DIR/heapviz if XDG_RUNTIME_DIR is set and absolute,
 // else /tmp/heapviz-$UID. Writes it into out (NUL-terminated); false if it does not fit.
 inline bool socket_dir(char* out, size_t cap) {
@@ -63,16 +77,7 @@ inline bool socket_dir(char* out, size_t cap) {
   };
   if (xdg && xdg[0] == '/') return put(xdg) && put("/heapviz");
   char num[24];
-  int k = 0;
-  unsigned long uid = static_cast<unsigned long>(geteuid());
-  char tmp[24];
-  do {
-    tmp[k++] = static_cast<char>('0' + uid % 10);
-    uid /= 10;
-  } while (uid);
-  for (int i = 0; i < k; ++i)
-    num[i] = tmp[k - 1 - i];
-  num[k] = 0;
+  put_decimal(num, sizeof num, static_cast<unsigned long>(geteuid()));
   return put("/tmp/heapviz-") && put(num);
 }
 
