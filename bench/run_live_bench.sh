@@ -75,7 +75,7 @@ rate() { awk -v e="$1" -v s="$2" 'BEGIN { printf "%.1f", e / s / 1e6 }'; }
   echo "## Live attach cost"
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
-  echo "- method: $reps interleaved runs per contender, median wall time of the whole process; \"attached\" is \`heapviz run --out\` (start, attach, stream to a file, exit)"
+  echo "- method: $reps interleaved runs per contender; medians of the program's own time (it times its work) and of the whole process's wall time; \"attached\" is \`heapviz run --out\` (start, attach, stream to a file, exit)"
   echo
   echo "| contender | churn: program's time (s) | vs hvalloc | whole run (s) | vs hvalloc | 4 threads: program's time (s) | vs hvalloc | whole run (s) | vs hvalloc |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
