@@ -563,9 +563,16 @@ void start(Core* core) {
   // HEAPVIZ_LIVE_WAIT=<pid> (set by `heapviz run` for the program it starts): that process
   // starts only once a viewer has attached (10 s at most), so the viewer sees it from its first
   // allocation on. Its children (another pid) do not wait; an image it execs does.
+  // `heapviz run` also keeps a file <pid>.wait beside the socket while it is following: once it
+  // has stopped (--seconds, Detach, the app closed), a later exec of this pid does not wait.
   const char* w = getenv("HEAPVIZ_LIVE_WAIT");
   if (g_running && w && strtol(w, nullptr, 10) == static_cast<long>(getpid())) {
-    wait_set(&g_server.attached_once, 10);
+    char marker[sizeof g_server.path + 8];
+    size_t n = strlen(g_server.path) - 5; // without ".sock"
+    memcpy(marker, g_server.path, n);
+    memcpy(marker + n, ".wait", 6);
+    struct stat st;
+    if (::stat(marker, &st) == 0) wait_set(&g_server.attached_once, 10);
   }
 }
 
@@ -581,7 +588,8 @@ void after_fork_child() {
   if (!g_running) return;
   g_running = false;
   // The live thread is the parent's; these descriptors are copies of its.
-  if (g_server.streaming) { // the child makes no blocks (its buffers hold the parent's events)
+  // (Asked of the sink, not of `streaming`: a fork may land between the two being set.)
+  if (g_server.core->trace_sink().streaming()) { // the child makes no blocks (its buffers hold the parent's)
     g_server.core->trace_sink().after_fork_child(); // first: resets the buffer list's lock
     g_server.core->trace_sink().close_stream();
   }

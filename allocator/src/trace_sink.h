@@ -53,6 +53,7 @@ public:
   void open_stream(BlockFn fn, void* ctx);
   // Stops a stream: drops every buffer's unsent events.
   void close_stream();
+  bool streaming() const { return stream_fn_ != nullptr; }
   // Builds the file header (with this process's pid and command line) into out, which must hold
   // kHeaderMax bytes; returns its size.
   static constexpr size_t kHeaderMax = sizeof(trace::FileHeader) + 4096 + 8;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The app in live mode driven like a person drives it (xdotool under Xvfb): stepping back pauses
 # following while the program runs on; End resumes it; Ctrl+S saves the received history as a
-# trace that `heapviz check` reads. The app reports where the user left it (HEAPVIZ_TEST_REPORT).
+# trace that `heapviz check` reads, and refuses to save over the capture it is writing. The app reports where the user left it (HEAPVIZ_TEST_REPORT).
 # usage: live_interact_test.sh HEAPVIZ LIVE_TARGET LIBHVALLOC WORKDIR   (under xvfb-run, 1600x900)
 set -u
 hv=$1 target=$2 lib=$3 work=$4
@@ -76,7 +76,20 @@ quit
 out=""
 if [ -s saved.hvt ] && out=$("$hv" check saved.hvt 2>&1); then ok "Ctrl+S saved a trace: $out"; else bad "saved.hvt: $(ls -la saved.hvt 2>&1) $out"; fi
 
-kill -0 $tpid 2>/dev/null && ok "the program ran on through three viewers" || bad "the program died"
+# 4. Ctrl+S over the capture file itself, by another name for it: refused, the capture intact.
+follow self.log
+press ctrl+s
+sleep 0.5
+press ctrl+a
+xdotool type --delay 20 "./heapviz.$(basename "$target").$tpid.hvt"
+press Return
+sleep 1
+press Escape
+sleep 0.3
+quit
+if out=$("$hv" check "heapviz.$(basename "$target").$tpid.hvt" 2>&1); then ok "saving over the capture is refused: $out"; else bad "the capture after saving over it: $out"; fi
+
+kill -0 $tpid 2>/dev/null && ok "the program ran on through four viewers" || bad "the program died"
 kill $tpid; wait $tpid 2>/dev/null
 [ $fail -eq 0 ] && echo "all live interaction tests passed"
 exit $fail

@@ -139,6 +139,12 @@ HEAPVIZ_LIB="$LIB" timeout 60 "$HV" run --out t7.hvt -- sh -c 'exit 7' > /dev/nu
 rc=$?
 [ $rc -eq 7 ] && ok "run passes exit status 7 through" || fail "run exit status $rc"
 
+# A program that execs after `run` stopped following must not wait for a viewer that is gone.
+t0=$(date +%s%N)
+HEAPVIZ_LIB="$LIB" timeout 60 "$HV" run --out t7b.hvt --seconds 0.5 -- sh -c 'sleep 1.5; exec true' > /dev/null 2>&1
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ $ms -lt 6000 ] && ok "an exec after the capture ended did not wait for a viewer (${ms} ms)" || fail "it waited: ${ms} ms"
+
 # ---- 7. not attachable ------------------------------------------------------------------------
 sleep 60 & s=$!; pids+=($s)
 out=$(timeout 10 "$HV" attach $s --out nope.hvt 2>&1); rc=$?

@@ -9,8 +9,10 @@
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace hv::app {
@@ -487,10 +489,10 @@ namespace hv::app {
 
 // ---- Live mode ----------------------------------------------------------------------------------
 
-void App::start_live(std::unique_ptr<live::Capture> cap) {
+void App::start_live(std::unique_ptr<live::Capture> cap, bool follow) {
   live_ = std::move(cap);
   live_socket_ = live_->socket_id();
-  live_follow_ = true;
+  live_follow_ = follow;
   live_loaded_ = 0;
   live_next_ = std::chrono::steady_clock::time_point();
   snprintf(save_path_, sizeof save_path_, "%s", live_->path().c_str());
@@ -563,7 +565,7 @@ void App::live_tick() {
           // A launcher that exec'd at once (env, a shell script) leaves a file with next to
           // nothing in it: not worth keeping beside the real program's.
           if (live_->synced_events() < 100) unlink(live_->path().c_str());
-          start_live(std::move(cap));
+          start_live(std::move(cap), live_follow_); // a paused user stays paused
           return;
         }
       }
@@ -672,10 +674,21 @@ void App::draw_save_dialog() {
     uint64_t n = live_->synced_bytes();
     std::ifstream in(live_->path(), std::ios::binary);
     std::string dst = save_path_;
-    if (dst == live_->path()) {
-      save_msg_ = "that is the capture file itself: choose another name";
+    // Never over a file this app reads: the capture (still being written) or a history on screen
+    // (mapped: cutting it would crash us). Compared as files, not as names. Written beside the
+    // destination first and renamed, so a failure leaves what was there.
+    auto same_file = [](const std::string& a, const std::string& b) {
+      struct stat sa, sb;
+      return !b.empty() && stat(a.c_str(), &sa) == 0 && stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+             sa.st_ino == sb.st_ino;
+    };
+    if (same_file(dst, live_->path()) || same_file(dst, doc_->path()) ||
+        (pending_ && same_file(dst, pending_->path()))) {
+      save_msg_ =
+          "that is a file the app is reading (the capture, or the history on screen): choose another name";
     } else {
-      std::ofstream out(dst, std::ios::binary | std::ios::trunc);
+      std::string tmp = dst + ".part";
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
       std::vector<char> buf(1 << 20);
       uint64_t left = n;
       while (in && out && left) {
@@ -685,10 +698,12 @@ void App::draw_save_dialog() {
         left -= uint64_t(in.gcount());
         if (in.gcount() == 0) break;
       }
-      if (left == 0 && out) {
+      out.close();
+      if (left == 0 && out && rename(tmp.c_str(), dst.c_str()) == 0) {
         save_msg_ = "saved " + views::human_bytes(n) + " to " + dst;
       } else {
-        save_msg_ = "could not write " + dst;
+        unlink(tmp.c_str());
+        save_msg_ = "could not write " + dst + ": " + strerror(errno);
       }
     }
   }

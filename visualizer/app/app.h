@@ -56,7 +56,7 @@ public:
   // is reopened up to its last sync point every so often (a background load; the shown history
   // stays until the newer one is ready). Following puts the position at the newest event; any
   // seek elsewhere pauses following; End or the Follow button resumes it.
-  void start_live(std::unique_ptr<live::Capture> cap);
+  void start_live(std::unique_ptr<live::Capture> cap, bool follow = true);
   live::Capture* live_capture() { return live_.get(); }
   bool following() const { return live_follow_; }
   void set_following(bool f);
@@ -113,7 +113,7 @@ private:
   uint64_t live_loaded_ = 0;                        // capture bytes shown (or being loaded)
   std::chrono::steady_clock::time_point live_next_; // no refresh before this
   std::string live_error_;                          // the last refresh that failed
-  uint64_t live_socket_ = 0; // the process's socket when we attached (live::socket_id)
+  uint64_t live_socket_ = 0;                        // the process's socket when we attached (live::socket_id)
   bool save_dialog_ = false;
   char save_path_[1024] = "";
   std::string save_msg_;

@@ -101,6 +101,11 @@ int capture(int pid, const std::string& out, double seconds, F&& stop_when,
   return cap.end() == live::Capture::End::Failed ? 1 : 0;
 }
 
+// While this file exists, the program `heapviz run` started waits for a viewer at each exec.
+std::string wait_marker(int pid) {
+  return live::socket_dir_path() + "/" + std::to_string(pid) + ".wait";
+}
+
 // Waits (10 s at most) until pid listens on a socket other than inode `old` (0: any). False if
 // it did not; *reaped (and *status) if that is because the process exited.
 bool wait_for_socket(int pid, uint64_t old, int* status, bool* reaped) {
@@ -238,7 +243,10 @@ int cmd_run(int argc, char** argv) {
     if (const char* old = getenv("LD_PRELOAD"); old && *old) preload += std::string(":") + old;
     setenv("LD_PRELOAD", preload.c_str(), 1);
     setenv("HEAPVIZ_LIVE", "1", 1);
-    setenv("HEAPVIZ_LIVE_WAIT", std::to_string(getpid()).c_str(), 1); // this pid waits for us
+    setenv("HEAPVIZ_LIVE_WAIT", std::to_string(getpid()).c_str(), 1); // this pid waits for us...
+    std::string dir = live::socket_dir_path();                        // ...while this file is there
+    mkdir(dir.c_str(), 0700);
+    if (FILE* f = fopen(wait_marker(getpid()).c_str(), "w")) fclose(f);
     unsetenv("HEAPVIZ_OUT");
     execvp(argv[i], argv + i);
     fprintf(stderr, "heapviz run: %s: %s\n", argv[i], strerror(errno));
@@ -273,6 +281,7 @@ int cmd_run(int argc, char** argv) {
     o.shot_seconds = seconds;
     rc = app::run_live(o);
   }
+  unlink(wait_marker(child).c_str()); // no longer following: a later exec of it must not wait
   if (!exited) {
     while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
     }

@@ -81,7 +81,15 @@ int connect_to(int pid, char request, std::string* err) {
     return -1;
   }
   memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  // A program that has just exec'd may have bound its socket and not yet listen()ed: a refused
+  // connection is tried again for a moment.
+  int rc = -1;
+  for (int tries = 0; tries < 20; ++tries) {
+    rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    if (rc == 0 || errno != ECONNREFUSED) break;
+    usleep(10000);
+  }
+  if (rc != 0) {
     int e = errno;
     *err = path + ": " + strerror(e);
     if (e == ENOENT)
