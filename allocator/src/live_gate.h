@@ -126,7 +126,6 @@ public:
     __atomic_store_n(&closed_, 0, __ATOMIC_RELEASE);
     syscall(SYS_futex, &closed_, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
   }
-  bool stopped() const { return __atomic_load_n(&closed_, __ATOMIC_ACQUIRE); }
   // Is the calling thread inside a call that passed the gate? (Then it cannot stop the world.)
   static bool inside(const ThreadState& ts) { return ts.live_passed != 0; }
 

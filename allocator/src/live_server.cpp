@@ -65,7 +65,8 @@ struct Server {
   char path[sizeof(sockaddr_un::sun_path)] = {};
   int viewers[kMaxViewers] = {};
   int nviewers = 0;
-  bool streaming = false;
+  // Viewers are being served: the trace sink streams into our ring (one fact, kept by the sink).
+  bool streaming() const { return core->trace_sink().streaming(); }
   uint64_t last_sync = 0;
   bool verify = false; // HEAPVIZ_VERIFY set: every sync carries an exact snapshot
   pthread_t thread{};
@@ -249,7 +250,7 @@ struct Server {
       return;
     }
     TraceSink& sink = core->trace_sink();
-    if (streaming) flush_buffers(); // everything before the new viewer's snapshot: for the others only
+    if (streaming()) flush_buffers(); // everything before the new viewer's snapshot: for the others only
     static uint8_t header[TraceSink::kHeaderMax];
     uint64_t params[trace::kNumParams] = {};
     uint64_t heap_base = 0;
@@ -262,10 +263,7 @@ struct Server {
       return;
     }
     viewers[nviewers++] = fd;
-    if (!streaming) {
-      sink.open_stream(push, this);
-      streaming = true;
-    }
+    if (!streaming()) sink.open_stream(push, this);
     snapshot(true);
     send_sync();
     core->live_gate().start();
@@ -276,11 +274,10 @@ struct Server {
   // (If a thread stays inside the allocator, recording goes on into the void: drain() discards
   // it with no viewers, and run() tries again later.)
   void detach() {
-    if (!streaming) return;
+    if (!streaming()) return;
     char why[256];
     if (!stop_world(why, sizeof why)) return; // no viewers: drain() discards
     core->trace_sink().close_stream();
-    streaming = false;
     drain();
     core->live_gate().start();
   }
@@ -325,7 +322,7 @@ struct Server {
     if (req == kRequestInfo) {
       char info[sizeof(InfoPayload) + 4096];
       InfoPayload ip{static_cast<uint32_t>(getpid()), static_cast<uint32_t>(nviewers),
-                     core->footprint_bytes(), streaming ? core->trace_sink().seq() : 0};
+                     core->footprint_bytes(), streaming() ? core->trace_sink().seq() : 0};
       memcpy(info, &ip, sizeof ip);
       size_t n = sizeof ip;
       int cfd = ::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
@@ -351,16 +348,16 @@ struct Server {
   // quiet: the exiting thread is itself inside an allocator call (exit() from a signal handler
   // that interrupted malloc), so the world cannot be stopped for a last sync.
   void goodbye(bool quiet) {
-    if (streaming && quiet) {
+    if (streaming() && quiet) {
       drop_all("the process exited from inside an allocator call: the stream ends at the last sync point");
-    } else if (streaming) {
+    } else if (streaming()) {
       sync(true); // an exact snapshot: `heapviz check` verifies the final state against it
       broadcast(kFrameExit, nullptr, 0);
       while (nviewers)
         drop(nviewers - 1);
       detach();
     }
-    if (streaming) core->trace_sink().close_stream(); // nobody takes blocks any more: stop making them
+    if (streaming()) core->trace_sink().close_stream(); // nobody takes blocks any more: stop making them
     for (int i = 0; i < npending; ++i)
       ::close(pending[i].fd);
     npending = 0;
@@ -388,7 +385,7 @@ struct Server {
         pf[n++] = {pending[i].fd, POLLIN, 0};
       uint64_t now = now_ms();
       int timeout = -1;
-      if (streaming) {
+      if (streaming()) {
         uint64_t since = now - last_sync;
         timeout = since >= uint64_t(kSyncEveryMs) ? 0 : int(kSyncEveryMs - since);
       }
@@ -441,8 +438,8 @@ struct Server {
           ::close(pending[i].fd);
           pending[i] = pending[--npending];
         }
-      if (streaming && nviewers == 0) detach();
-      if (streaming && nviewers > 0 && now - last_sync >= uint64_t(kSyncEveryMs)) sync(verify);
+      if (streaming() && nviewers == 0) detach();
+      if (streaming() && nviewers > 0 && now - last_sync >= uint64_t(kSyncEveryMs)) sync(verify);
     }
   }
   static void* thread_main(void* self) {
@@ -588,8 +585,7 @@ void after_fork_child() {
   if (!g_running) return;
   g_running = false;
   // The live thread is the parent's; these descriptors are copies of its.
-  // (Asked of the sink, not of `streaming`: a fork may land between the two being set.)
-  if (g_server.core->trace_sink().streaming()) { // the child makes no blocks (its buffers hold the parent's)
+  if (g_server.streaming()) { // the child makes no blocks (its buffers hold the parent's events)
     g_server.core->trace_sink().after_fork_child(); // first: resets the buffer list's lock
     g_server.core->trace_sink().close_stream();
   }
@@ -600,7 +596,6 @@ void after_fork_child() {
   for (int i = 0; i < g_server.npending; ++i)
     ::close(g_server.pending[i].fd);
   g_server.nviewers = g_server.npending = 0;
-  g_server.streaming = false;
   ::munmap(g_server.ring, kRingSlots * kSlotBytes);
   g_server.ring = nullptr;
   g_server.core->live_disable_in_child();

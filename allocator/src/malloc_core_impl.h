@@ -566,6 +566,7 @@ template <class P> void* MallocCore<P>::sysmalloc_mmap(size_t nb, size_t pagesiz
       static_cast<char*>(plat_.mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, extra_flags));
   if (mm == MAP_FAILED) return mm;
   Chunk* p = reinterpret_cast<Chunk*>(mm);
+  p->set_prev_size(0);
   p->set_head(static_cast<size_t>(size) | kIsMmapped);
   if (__builtin_expect(entry_, 0)) mmapped_.insert(reinterpret_cast<uintptr_t>(p));
   if (__builtin_expect(trace_.on, 0)) {

@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <new>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #define ZSTD_STATIC_LINKING_ONLY // ZSTD_initStaticCCtx: compression without malloc
 #include <zstd.h>

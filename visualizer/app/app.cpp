@@ -551,10 +551,7 @@ void App::live_tick() {
       live::Target t;
       std::string err;
       if (live::query(live_->pid(), &t, &err)) {
-        std::string prog = t.cmdline.substr(0, t.cmdline.find(' '));
-        prog = prog.substr(prog.rfind('/') + 1);
-        std::string path = "heapviz." + (prog.empty() ? std::string("process") : prog) + "." +
-                           std::to_string(live_->pid()) + ".hvt";
+        std::string path = live::capture_name(t.cmdline, live_->pid());
         // Never an existing file: an earlier stage's may still be mapped by the shown history.
         std::string base = path.substr(0, path.size() - 4);
         for (int k = 2; access(path.c_str(), F_OK) == 0; ++k)

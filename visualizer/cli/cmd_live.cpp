@@ -36,20 +36,12 @@ bool parse_pid(const char* s, int* pid) {
   return true;
 }
 
-std::string program_name(const std::string& cmdline) {
-  std::string first = cmdline.substr(0, cmdline.find(' '));
-  size_t slash = first.rfind('/');
-  std::string name = slash == std::string::npos ? first : first.substr(slash + 1);
-  return name.empty() ? "process" : name;
-}
-
-// Captures pid into out until it exits, `seconds` pass (0: no limit), Ctrl-C, or `stop_when`
-// returns true. Prints a one-line summary. Exit status: 0, or 1 if the capture failed.
+// Captures pid into out until it exits, `seconds` pass (0: no limit), or Ctrl-C. Prints a
+// one-line summary. Exit status: 0, or 1 if the capture failed.
 // exec_follows (for `heapviz run`): when the stream is lost, true if the process exec'd another
 // program (which listens anew): then this capture ends quietly and the caller attaches again.
-template <class F>
-int capture(int pid, const std::string& out, double seconds, F&& stop_when,
-            live::Capture::End* ended = nullptr, const std::function<bool()>& exec_follows = {}) {
+int capture(int pid, const std::string& out, double seconds, live::Capture::End* ended = nullptr,
+            const std::function<bool()>& exec_follows = {}) {
   live::Capture cap;
   std::string err;
   if (!cap.start(pid, out, &err)) {
@@ -64,7 +56,7 @@ int capture(int pid, const std::string& out, double seconds, F&& stop_when,
   struct sigaction old_int {};
   sigaction(SIGINT, &sa, &old_int);
   auto t0 = std::chrono::steady_clock::now();
-  while (cap.running() && !g_interrupted && !stop_when()) {
+  while (cap.running() && !g_interrupted) {
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (seconds > 0 && s >= seconds) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -177,7 +169,7 @@ int cmd_attach(int argc, char** argv) {
     fprintf(stderr, "heapviz attach: which process? (`heapviz ps` lists them)\n%s", kAttachUsage);
     return 2;
   }
-  if (!out.empty()) return capture(pid, out, seconds, [] { return false; });
+  if (!out.empty()) return capture(pid, out, seconds);
   live::Target t;
   std::string err;
   if (!live::query(pid, &t, &err)) {
@@ -186,7 +178,7 @@ int cmd_attach(int argc, char** argv) {
   }
   app::LiveOptions o;
   o.pid = pid;
-  o.capture = "heapviz." + program_name(t.cmdline) + "." + std::to_string(pid) + ".hvt";
+  o.capture = live::capture_name(t.cmdline, pid);
   o.shot = shot;
   o.shot_seconds = seconds;
   return app::run_live(o);
@@ -207,7 +199,12 @@ int cmd_run(int argc, char** argv) {
     if ((a == "--out" || a == "-o") && i + 1 < argc) {
       out = argv[++i];
     } else if (a == "--seconds" && i + 1 < argc) {
-      seconds = strtod(argv[++i], nullptr);
+      char* end = nullptr;
+      seconds = strtod(argv[++i], &end);
+      if (*end || !(seconds > 0)) {
+        fprintf(stderr, "heapviz run: --seconds '%s' is not a positive number\n", argv[i]);
+        return 2;
+      }
     } else if (a == "--shot" && i + 1 < argc) {
       shot = argv[++i];
     } else if (a[0] != '-') {
@@ -267,16 +264,13 @@ int cmd_run(int argc, char** argv) {
       live::Capture::End end{};
       uint64_t ino = live::socket_id(child); // before attaching: an exec may follow at once
       more = false;
-      rc = capture(
-          child, out, seconds, [] { return false; }, &end,
-          [&] { return more = wait_for_socket(child, ino, &status, &exited); });
+      rc = capture(child, out, seconds, &end,
+                   [&] { return more = wait_for_socket(child, ino, &status, &exited); });
     }
   } else {
     app::LiveOptions o;
     o.pid = child;
-    std::string name = argv[i];
-    if (size_t s = name.rfind('/'); s != std::string::npos) name = name.substr(s + 1);
-    o.capture = "heapviz." + name + "." + std::to_string(child) + ".hvt";
+    o.capture = live::capture_name(argv[i], child);
     o.shot = shot;
     o.shot_seconds = seconds;
     rc = app::run_live(o);

@@ -129,6 +129,12 @@ std::string socket_path(int pid) {
   return socket_dir_path() + "/" + std::to_string(pid) + ".sock";
 }
 
+std::string capture_name(const std::string& cmdline, int pid) {
+  std::string first = cmdline.substr(0, cmdline.find(' '));
+  std::string name = first.substr(first.rfind('/') + 1); // npos + 1 == 0: the whole word
+  return "heapviz." + (name.empty() ? std::string("process") : name) + "." + std::to_string(pid) + ".hvt";
+}
+
 uint64_t socket_id(int pid) {
   struct stat st;
   if (stat(socket_path(pid).c_str(), &st) != 0) return 0;

@@ -23,6 +23,10 @@ std::string socket_path(int pid);
 // that listens anew under the same pid (a launcher script becoming the real program).
 uint64_t socket_id(int pid);
 
+// Where a capture of pid is kept by default: heapviz.<program>.<pid>.hvt, the program being the
+// last path component of the command line's first word ("process" if there is none).
+std::string capture_name(const std::string& cmdline, int pid);
+
 struct Target {
   int pid = 0;
   std::string cmdline;     // arguments separated by spaces
