@@ -59,6 +59,7 @@ public:
   void start_live(std::unique_ptr<live::Capture> cap, bool follow = true);
   live::Capture* live_capture() { return live_.get(); }
   bool following() const { return live_follow_; }
+  const std::string& save_message() const { return save_msg_; } // the last Save trace as
   void set_following(bool f);
 
 private:

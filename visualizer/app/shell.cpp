@@ -387,6 +387,7 @@ int run_live(const LiveOptions& o) {
         static const char* const kEnd[] = {"running", "exited", "lost", "detached", "failed"};
         printf("heapviz live: following %d, stream %s, position %" PRIu64 " of %" PRIu64 " shown\n",
                int(app.following()), kEnd[int(c->end())], app.doc().position(), app.doc().events());
+        if (!app.save_message().empty()) printf("heapviz live: save: %s\n", app.save_message().c_str());
         fflush(stdout);
       }
       c->detach();
