@@ -87,27 +87,54 @@ int main(int argc, char** argv) {
     printf("decode + merge only: %.1f M events/s\n", double(k) / d / 1e6);
   }
 
-  // The full pass with checkpoints and samples (Replay::build: decode + merge + model through
-  // EventStream::run, checkpoints, samples), best and median of 3; the last one is kept for
-  // the seeks.
-  std::unique_ptr<model::Replay> keep_rp;
-  std::vector<double> passes;
-  for (int rep = 0; rep < 3; ++rep) {
-    keep_rp.reset();
+  // Scatter decode alone (SeqScatter; the caller only waits and walks the slots), on a worker
+  // thread and inline.
+  for (bool threaded : {false, true}) {
     auto a = Clock::now();
-    auto r = std::make_unique<model::Replay>(file);
-    r->build();
-    passes.push_back(secs(a, Clock::now()));
-    if (r->model().anomalies())
-      fprintf(stderr, "bench_replay: model anomaly: %s\n", r->model().first_anomaly().c_str());
-    keep_rp = std::move(r);
+    trace::SeqScatter sc(file, threaded);
+    uint64_t s = sc.first_seq(), ready = s, sum = 0;
+    trace::Event e;
+    while ((ready = sc.wait(s)) != s)
+      for (; s < ready && sc.take(s, e); ++s)
+        sum += e.addr;
+    double d = secs(a, Clock::now());
+    printf("scatter decode alone (%s): %.1f M events/s%s\n", threaded ? "worker thread" : "inline",
+           double(s - sc.first_seq()) / d / 1e6, sum ? "" : " ");
+  }
+
+  // The full pass with checkpoints and samples (Replay::build: decode + merge + model,
+  // checkpoints, samples), each way of decoding, interleaved, 3 runs each; best and median. The
+  // last Scatter one is kept for the seeks.
+  std::unique_ptr<model::Replay> keep_rp;
+  struct Way {
+    const char* name;
+    model::Replay::Decode d;
+    std::vector<double> t;
+  } ways[] = {{"Stream (EventStream merge, one thread)", model::Replay::Decode::Stream, {}},
+              {"ScatterInline (SeqScatter, one thread)", model::Replay::Decode::ScatterInline, {}},
+              {"Scatter (SeqScatter on a second thread)", model::Replay::Decode::Scatter, {}}};
+  for (int rep = 0; rep < 3; ++rep)
+    for (Way& w : ways) {
+      keep_rp.reset();
+      auto a = Clock::now();
+      auto r = std::make_unique<model::Replay>(file);
+      r->set_decode(w.d);
+      r->build();
+      w.t.push_back(secs(a, Clock::now()));
+      if (r->model().anomalies())
+        fprintf(stderr, "bench_replay: model anomaly: %s\n", r->model().first_anomaly().c_str());
+      if (r->handed_over_at() != UINT64_MAX)
+        fprintf(stderr, "bench_replay: %s handed over at %llu\n", w.name,
+                (unsigned long long)r->handed_over_at());
+      keep_rp = std::move(r);
+    }
+  for (Way& w : ways) {
+    std::sort(w.t.begin(), w.t.end());
+    printf("full pass, %s: %.1f M events/s best, %.1f median (%.0f / %.0f ms, %zu checkpoints)\n", w.name,
+           double(keep_rp->size()) / w.t[0] / 1e6, double(keep_rp->size()) / w.t[1] / 1e6, w.t[0] * 1e3,
+           w.t[1] * 1e3, keep_rp->checkpoints());
   }
   model::Replay& rp = *keep_rp;
-  std::sort(passes.begin(), passes.end());
-  printf("full pass with checkpoints (Replay::build): %.1f M events/s best, %.1f median (%.0f / %.0f ms, %zu "
-         "checkpoints)\n",
-         double(rp.size()) / passes[0] / 1e6, double(rp.size()) / passes[1] / 1e6, passes[0] * 1e3,
-         passes[1] * 1e3, rp.checkpoints());
 
   std::mt19937_64 rng(99);
   std::vector<double> lat;

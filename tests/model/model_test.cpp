@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 #include <random>
+#include <thread>
 
 using namespace hv::trace;
 using namespace hv::model;
@@ -599,4 +600,213 @@ TEST(Checkpoints, ReplayCountsTheEventsOfARunThatEndsAtADecodeError) {
   EXPECT_TRUE(rp.seek(n / 2));
   EXPECT_TRUE(rp.seek(n));
   EXPECT_EQ(rp.model().live_bytes(), linear.live_bytes());
+}
+
+// ---- Decoding ahead (SeqScatter) gives what the EventStream gives ------------------------------
+
+namespace {
+// A build() and what it showed: every event passed to on_event (seq, type, offset, ts, fields),
+// the samples, and the model at the end.
+struct Built {
+  std::unique_ptr<Replay> rp;
+  std::vector<Event> seen;
+  std::vector<uint64_t> live_seen; // the model's live bytes as on_event saw it
+};
+Built build_with(const TraceFile& f, Replay::Decode d, uint32_t round) {
+  Built out;
+  out.rp = std::make_unique<Replay>(f);
+  out.rp->set_decode(d, round);
+  out.rp->build([&](const Event& e, const HeapModel& m) {
+    Event c = e;
+    c.data = c.data_end = nullptr; // pointers into the file: compared through the bytes below
+    c.data_reg = e.data ? uint64_t(e.data_end - e.data) : 0;
+    out.seen.push_back(c);
+    out.live_seen.push_back(m.live_bytes());
+  });
+  return out;
+}
+bool same_event(const Event& a, const Event& b) {
+  return a.seq == b.seq && a.ts == b.ts && a.offset == b.offset && a.tid == b.tid && a.arena == b.arena &&
+         a.type == b.type && a.b0 == b.b0 && a.b1 == b.b1 && a.addr == b.addr && a.addr2 == b.addr2 &&
+         a.size == b.size && a.size2 == b.size2 && a.n == b.n && a.delta == b.delta &&
+         a.data_reg == b.data_reg;
+}
+// Stream, ScatterInline with a small round (the ring wraps every 4 rounds) and Scatter (a worker
+// thread) must agree on everything a user of Replay sees, seeks included.
+void expect_decodes_agree(const TraceFile& f, uint32_t round, bool scatter_expected = true) {
+  Built ref = build_with(f, Replay::Decode::Stream, round);
+  for (Replay::Decode d : {Replay::Decode::ScatterInline, Replay::Decode::Scatter}) {
+    SCOPED_TRACE(d == Replay::Decode::Scatter ? "Scatter" : "ScatterInline");
+    Built got = build_with(f, d, round);
+    ASSERT_TRUE(ref.rp->seek(ref.rp->size())); // the previous round of this loop moved it
+    EXPECT_EQ(got.rp->decoded_with(), scatter_expected ? d : Replay::Decode::Stream);
+    ASSERT_EQ(got.rp->size(), ref.rp->size());
+    ASSERT_EQ(got.seen.size(), ref.seen.size());
+    for (size_t i = 0; i < ref.seen.size(); ++i) {
+      ASSERT_TRUE(same_event(got.seen[i], ref.seen[i])) << "event " << i << " seq " << ref.seen[i].seq;
+      ASSERT_EQ(got.live_seen[i], ref.live_seen[i]) << "event " << i;
+    }
+    ASSERT_EQ(bool(got.rp->error()), bool(ref.rp->error()));
+    if (ref.rp->error()) {
+      EXPECT_EQ(got.rp->error()->kind, ref.rp->error()->kind);
+      EXPECT_EQ(got.rp->error()->describe(), ref.rp->error()->describe());
+    }
+    ASSERT_EQ(got.rp->samples().size(), ref.rp->samples().size());
+    for (size_t i = 0; i < ref.rp->samples().size(); ++i) {
+      const Sample &a = got.rp->samples()[i], &b = ref.rp->samples()[i];
+      EXPECT_EQ(a.pos, b.pos);
+      EXPECT_EQ(a.seq, b.seq);
+      EXPECT_EQ(a.ts, b.ts);
+      EXPECT_EQ(a.m.heap_bytes, b.m.heap_bytes);
+      EXPECT_EQ(a.peak_heap, b.peak_heap);
+      EXPECT_EQ(a.peak_live, b.peak_live);
+    }
+    EXPECT_EQ(got.rp->peak_heap(), ref.rp->peak_heap());
+    EXPECT_EQ(got.rp->peak_live(), ref.rp->peak_live());
+    expect_same_state(got.rp->model(), ref.rp->model(), got.rp->size());
+    if (ref.rp->size()) {
+      ASSERT_TRUE(got.rp->last_event());
+      EXPECT_TRUE(same_event(*got.rp->last_event(), *ref.rp->last_event()));
+    }
+    // Seeks restore the scatter's checkpoints into an EventStream.
+    std::mt19937_64 rng(11);
+    uint64_t n = ref.rp->size();
+    std::vector<uint64_t> at = {0, n / 3, n, n ? n - 1 : 0, n / 2};
+    for (int i = 0; i < 6; ++i)
+      at.push_back(rng() % (n + 1));
+    for (uint64_t p : at) {
+      ASSERT_TRUE(got.rp->seek(p));
+      ASSERT_TRUE(ref.rp->seek(p));
+      expect_same_state(got.rp->model(), ref.rp->model(), p);
+      if (p) {
+        EXPECT_TRUE(same_event(*got.rp->last_event(), *ref.rp->last_event())) << "at " << p;
+      }
+    }
+    ASSERT_TRUE(got.rp->step_back() || n == 0);
+    ASSERT_TRUE(ref.rp->step_back() || n == 0);
+    expect_same_state(got.rp->model(), ref.rp->model(), 0);
+  }
+}
+// Churn on 4 threads with marks, stacks and snapshots in between (events the scatter keeps whole).
+void churn_with_annotations(TraceBuilder& b, ChurnTrace& gen, uint64_t events) {
+  for (uint64_t n = 20000; n <= events; n += 20000) {
+    gen.run(n);
+    char label[32];
+    snprintf(label, sizeof label, "m%llu", static_cast<unsigned long long>(n));
+    b.mark(label);
+    b.stack(std::string(40, char(n)));
+    b.snapshot({{0x1000, 32, ChunkState::InUse, 0}}, 0);
+  }
+}
+} // namespace
+
+TEST(Scatter, AgreesWithTheStreamOnAFourThreadChurn) {
+  TraceBuilder b(0, 8192);
+  ChurnTrace gen(b, 4, 17, 2000);
+  churn_with_annotations(b, gen, 200000);
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  expect_decodes_agree(f, 256);
+  expect_decodes_agree(f, 8192);
+  Replay rp(f);
+  rp.set_decode(Replay::Decode::ScatterInline, 256);
+  rp.build();
+  EXPECT_EQ(rp.handed_over_at(), UINT64_MAX);
+  EXPECT_GE(rp.checkpoints(), 3u);
+}
+
+TEST(Scatter, HandsOverAtAGapAndTheStreamCountsIt) {
+  TraceBuilder b(0, 4096);
+  ChurnTrace gen(b, 3, 5, 800);
+  gen.run(30000);
+  uint64_t before = b.next_seq() - 1; // events numbered 1 .. before
+  b.set_seq(b.next_seq() + 5);        // five events the writer lost
+  gen.run(60000);
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  expect_decodes_agree(f, 1024);
+  Replay rp(f);
+  rp.set_decode(Replay::Decode::ScatterInline, 1024);
+  rp.build();
+  EXPECT_EQ(rp.handed_over_at(), before); // every event before the gap came from the ring
+  EXPECT_GT(rp.size(), 59000u);
+}
+
+TEST(Scatter, HandsOverAtARepeatedSequenceNumber) {
+  TraceBuilder b(0, 4096);
+  ChurnTrace gen(b, 2, 9, 500);
+  gen.run(20000);
+  b.set_seq(b.next_seq() - 3); // numbers used again by the other thread
+  gen.run(40000);
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  expect_decodes_agree(f, 512);
+  Replay rp(f);
+  rp.build();
+  ASSERT_TRUE(rp.error());
+  EXPECT_EQ(rp.error()->kind, ErrorKind::BadSequence);
+}
+
+TEST(Scatter, TruncatedAndUndecodableTracesEndWhereTheStreamEnds) {
+  {
+    TraceBuilder b(0, 4096);
+    ChurnTrace gen(b, 3, 5, 300);
+    gen.run(50000);
+    auto bytes = b.finish();
+    bytes.resize(bytes.size() - 5000);
+    TempFile tf(bytes);
+    TraceFile f;
+    ASSERT_TRUE(f.open(tf.path));
+    ASSERT_TRUE(f.truncated());
+    expect_decodes_agree(f, 512);
+  }
+  {
+    TraceBuilder b(0, 4096);
+    ChurnTrace gen(b, 2, 8, 300);
+    gen.run(30000);
+    b.raw_event(0x77, 160); // an unknown type in the middle of thread 1's block
+    b.raw(std::vector<uint8_t>(120, 0));
+    gen.run(40000);
+    TempFile tf(b.finish());
+    TraceFile f;
+    ASSERT_TRUE(f.open(tf.path));
+    expect_decodes_agree(f, 512);
+    Replay rp(f);
+    rp.build();
+    ASSERT_TRUE(rp.error());
+    EXPECT_EQ(rp.error()->kind, ErrorKind::BadEvent);
+  }
+}
+
+TEST(Scatter, ZstdTracesAndSmallTracesTakeTheStream) {
+  TraceBuilder b(0, 8192);
+  b.set_zstd(true);
+  ChurnTrace gen(b, 2, 3, 300);
+  gen.run(20000);
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  expect_decodes_agree(f, 512, false);
+  Replay rp(f); // Auto: too small to be worth a thread
+  rp.build();
+  EXPECT_EQ(rp.decoded_with(), Replay::Decode::Stream);
+}
+
+TEST(Scatter, AutoTakesTheWorkerThreadForABigTrace) {
+  TraceBuilder b(0, 64 * 1024);
+  ChurnTrace gen(b, 2, 21, 1000);
+  gen.run(Replay::kScatterMinEvents + 1000);
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  Replay rp(f);
+  rp.build();
+  EXPECT_EQ(rp.decoded_with(),
+            std::thread::hardware_concurrency() >= 2 ? Replay::Decode::Scatter : Replay::Decode::Stream);
+  EXPECT_EQ(rp.handed_over_at(), UINT64_MAX);
+  EXPECT_FALSE(rp.error());
+  EXPECT_EQ(rp.model().anomalies(), 0u) << rp.model().first_anomaly();
 }

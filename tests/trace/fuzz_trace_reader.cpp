@@ -1,7 +1,8 @@
 // fuzz_trace_reader.cpp - libFuzzer target: arbitrary bytes as a .hvt file through the whole read
 // path (header, block index, zstd, decoder, merge, dump text, model, snapshot verification,
-// checkpointed replay and seeks). Any crash, leak, timeout or huge allocation is a bug.
-// Built with clang++ -fsanitize=fuzzer,address,undefined by tests/trace/CMakeLists.txt.
+// checkpointed replay and seeks, and the scatter replay against the stream's). Any crash, leak, timeout or
+// huge allocation is a bug. Built with clang++ -fsanitize=fuzzer,address,undefined by
+// tests/trace/CMakeLists.txt.
 #include "event_text.h"
 #include "replay.h"
 
@@ -26,8 +27,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)text;
   }
   hv::model::Replay rp(f);
+  rp.set_decode(hv::model::Replay::Decode::Stream);
   rp.build();
   uint64_t n = rp.size();
+  { // Decoding ahead (SeqScatter, small rounds so that the ring wraps) must agree with the stream.
+    hv::model::Replay sc(f);
+    sc.set_decode(hv::model::Replay::Decode::ScatterInline, 16);
+    sc.build();
+    if (sc.size() != n || bool(sc.error()) != bool(rp.error()) ||
+        (rp.error() && sc.error()->describe() != rp.error()->describe()) ||
+        sc.model().chunk_count() != rp.model().chunk_count() ||
+        sc.model().live_bytes() != rp.model().live_bytes() ||
+        sc.model().anomalies() != rp.model().anomalies())
+      __builtin_trap();
+    sc.seek(n / 2);
+    sc.seek(0);
+  }
   rp.seek(n / 2);
   rp.seek(0);
   rp.step_forward();

@@ -2,6 +2,7 @@
 #include "replay.h"
 
 #include <algorithm>
+#include <thread>
 
 namespace hv::model {
 
@@ -11,8 +12,20 @@ Replay::Replay(const trace::TraceFile& file)
 Replay::~Replay() = default;
 
 void Replay::take_checkpoint() {
-  checkpoints_.push_back(Checkpoint{pos_, model_.save(arena_), stream_->save(), last_});
+  take_checkpoint(stream_->save());
+}
+
+void Replay::take_checkpoint(trace::EventStream::Position p) {
+  checkpoints_.push_back(Checkpoint{pos_, model_.save(arena_), std::move(p), last_});
   next_checkpoint_ = pos_ + std::max<uint64_t>(kMinCheckpointEvery, 8 * model_.chunk_count());
+}
+
+Replay::Decode Replay::choose() const {
+  if (decode_ == Decode::Stream || !trace::SeqScatter::usable(file_)) return Decode::Stream;
+  if (decode_ != Decode::Auto) return decode_;
+  if (file_.indexed_events() < kScatterMinEvents || std::thread::hardware_concurrency() < 2)
+    return Decode::Stream;
+  return Decode::Scatter;
 }
 
 namespace {
@@ -41,7 +54,7 @@ bool Replay::seek(uint64_t n) {
   if (n == pos_) return true;
   auto it = std::upper_bound(checkpoints_.begin(), checkpoints_.end(), n,
                              [](uint64_t v, const Checkpoint& c) { return v < c.pos; });
-  if (n > pos_ && pos_ >= (it - 1)->pos) return forward_to(n); // no checkpoint nearer than here
+  if (n > pos_ && pos_ >= (it - 1)->pos && stream_at_pos_) return forward_to(n); // no checkpoint nearer
   return reload(n);
 }
 
@@ -53,6 +66,7 @@ bool Replay::reload(uint64_t n) {
   stream_->restore(cp.stream);
   pos_ = cp.pos;
   last_ = cp.last;
+  stream_at_pos_ = true;
   return forward_to(n);
 }
 

@@ -1,6 +1,8 @@
 // replay.h - a trace replayed once, then seekable: the heap after any number of events.
 //
-// Owns: the full replay pass (model + merged event stream, applied as decoded), checkpoints
+// Owns: the full replay pass (model + merged event stream, applied as decoded; for a trace of raw
+// blocks the events are decoded ahead by trace::SeqScatter on a second core, and the pass goes
+// on with the EventStream from a checkpoint at the first irregularity), checkpoints
 // (the model encoded by HeapModel::save() and the stream position every K events,
 // K = max(65536, 8 x chunk records), so that a seek replays at most K events after a restore
 // that costs far less), seek/step forward/step backward, and a metrics series sampled every
@@ -10,6 +12,7 @@
 
 #include "event_stream.h"
 #include "heap_model.h"
+#include "seq_scatter.h"
 
 #include <memory>
 #include <optional>
@@ -31,6 +34,22 @@ public:
 
   explicit Replay(const trace::TraceFile& file);
   ~Replay();
+
+  // How build() decodes: Auto takes Scatter for a trace of raw blocks with at least
+  // kScatterMinEvents events on a machine with two cores or more, else Stream. Scatter decodes
+  // on a worker thread (SeqScatter), ScatterInline on the calling thread (tests), Stream through
+  // the EventStream alone. All give the same result. round: SeqScatter's events per round (tests
+  // take small ones to wrap the ring often).
+  enum class Decode { Auto, Stream, Scatter, ScatterInline };
+  static constexpr uint64_t kScatterMinEvents = 1u << 17;
+  void set_decode(Decode d, uint32_t round = trace::SeqScatter::kRound) {
+    decode_ = d;
+    round_ = round;
+  }
+  // What the last build() used (Stream, Scatter or ScatterInline), and the position at which a
+  // scatter handed over to the EventStream (an irregularity; UINT64_MAX: it did not).
+  Decode decoded_with() const { return used_; }
+  uint64_t handed_over_at() const { return handed_over_at_; }
 
   // The full pass: replays every readable event, taking checkpoints and samples; calls
   // on_event(event, model) after each event is applied. Stops at the first error (error()).
@@ -57,6 +76,8 @@ public:
 
 private:
   template <class F> struct BuildSink;
+  template <class F> void build_scattered(BuildSink<F>& sink, trace::SeqScatter& sc);
+  Decode choose() const;
   struct Checkpoint {
     uint64_t pos;
     HeapModel::Saved model;
@@ -64,6 +85,7 @@ private:
     Event last;
   };
   void take_checkpoint();
+  void take_checkpoint(trace::EventStream::Position p); // the stream is not at pos_ (a scatter)
   bool forward_to(uint64_t n);
   bool reload(uint64_t n); // from the last checkpoint at or before n
 
@@ -78,6 +100,10 @@ private:
   std::vector<Sample> samples_;
   std::optional<trace::TraceError> error_;
   bool built_ = false;
+  bool stream_at_pos_ = true; // stream_ is at pos_ (after a scatter it is not, until a reload)
+  Decode decode_ = Decode::Auto, used_ = Decode::Stream;
+  uint32_t round_ = trace::SeqScatter::kRound;
+  uint64_t handed_over_at_ = UINT64_MAX;
 };
 
 // Applies each event to the model as it is decoded (EventStream::run), then calls on_event and
@@ -101,6 +127,30 @@ template <class F> struct Replay::BuildSink {
 template <class F> void Replay::build(F&& on_event) {
   take_checkpoint();
   BuildSink<F> sink{model_, on_event};
+  used_ = choose();
+  handed_over_at_ = UINT64_MAX;
+  if (used_ != Decode::Stream) {
+    trace::SeqScatter sc(file_, used_ == Decode::Scatter, round_);
+    build_scattered(sink, sc);
+    if (sc.clean_end()) {
+      peak_heap_ = std::max(peak_heap_, sink.ph);
+      peak_live_ = std::max(peak_live_, sink.pl);
+      total_ = pos_;
+      error_ = file_.error(); // what EventStream says at the end of a clean prefix
+      built_ = true;
+      stream_at_pos_ = false;
+      return;
+    }
+    // An irregularity (a gap, a decode error, a sequence error): the EventStream goes on from
+    // here and reports it as it would have from the start.
+    handed_over_at_ = pos_;
+    sink.last = nullptr;
+    if (pos_ == 0) // a fresh stream: its constructor meets (and reports) an error in a first event
+      stream_ = std::make_unique<trace::EventStream>(file_);
+    else
+      reload(pos_);
+    if (next_checkpoint_ <= pos_) take_checkpoint();
+  }
   for (;;) { // to the next sample or checkpoint, whichever is first
     uint64_t stop = std::min((pos_ / kSampleEvery + 1) * kSampleEvery, next_checkpoint_);
     uint64_t n = stream_->run(sink, stop - pos_);
@@ -128,6 +178,46 @@ template <class F> void Replay::build(F&& on_event) {
     last_ = *sink.last;
   else
     reload(total_);
+}
+
+// The pass over a SeqScatter's ring: events in seq order from the slots, samples and peaks as
+// build() takes them, checkpoints at round ends (where the scatter saved a stream position).
+// Returns at the end or at the first slot that does not hold the event numbered next (a gap);
+// pos_ and last_ are then the events applied.
+template <class F> void Replay::build_scattered(BuildSink<F>& sink, trace::SeqScatter& sc) {
+  uint64_t s = sc.first_seq(), ready = s;
+  sc.want_position(s + (next_checkpoint_ - pos_));
+  Event e{};
+  for (;;) {
+    if (s == ready) {
+      ready = sc.wait(s);
+      if (ready == s) break;
+    }
+    uint64_t end = std::min(ready, s + ((pos_ / kSampleEvery + 1) * kSampleEvery - pos_));
+    uint64_t from = s;
+    for (; s < end; ++s) {
+      if (!sc.take(s, e)) break;
+      trace::dispatch(e, sink);
+    }
+    pos_ += s - from;
+    if (s != end) break; // a gap
+    if (pos_ % kSampleEvery == 0) {
+      samples_.push_back(Sample{pos_, e.seq, e.ts, model_.metrics(), sink.ph, sink.pl});
+      peak_heap_ = std::max(peak_heap_, sink.ph);
+      peak_live_ = std::max(peak_live_, sink.pl);
+      sink.ph = sink.pl = 0;
+    }
+    trace::EventStream::Position at;
+    if (pos_ >= next_checkpoint_ && sc.position_at(s, at)) {
+      at.emitted = pos_;
+      at.last_seq = s - 1;
+      at.gaps = 0;
+      last_ = e;
+      take_checkpoint(std::move(at));
+      sc.want_position(s + (next_checkpoint_ - pos_));
+    }
+  }
+  if (pos_) last_ = e;
 }
 
 } // namespace hv::model

@@ -1,0 +1,270 @@
+// seq_scatter.cpp - the scatter decoder (see seq_scatter.h).
+#include "seq_scatter.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define HV_PAUSE() _mm_pause()
+#else
+#define HV_PAUSE() ((void)0)
+#endif
+
+namespace hv::trace {
+
+namespace {
+// Waiting for the other side, which is normally busy and about to publish: spin, then give the
+// core away (another thread may need it: the app indexes the file meanwhile), and only after
+// some milliseconds sleep until woken.
+void backoff(int spin, std::atomic<uint32_t>& epoch, uint32_t seen) {
+  if (spin < 100000)
+    HV_PAUSE();
+  else
+    epoch.wait(seen, std::memory_order_acquire);
+}
+} // namespace
+
+bool SeqScatter::usable(const TraceFile& file) {
+  if (file.blocks().empty()) return false;
+  for (const BlockInfo& b : file.blocks())
+    if (b.flags & kBlockZstd) return false;
+  return true;
+}
+
+SeqScatter::SeqScatter(const TraceFile& file, bool threaded, uint32_t round)
+    : file_(file), threaded_(threaded) {
+  round_ = kRound;
+  while (round_ > 1 && round_ / 2 >= round)
+    round_ /= 2;
+  capacity_ = uint64_t(round_) * kRoundsInRing;
+  ring_.reset(new PackedEvent[capacity_]);
+  ref_.reset(new uint32_t[capacity_]());
+  ring_[0].seq = UINT64_MAX; // what every ref_ names until the ring is written: no event
+  side_.reset(new Event[capacity_]);
+  if (!setup()) {
+    publish(s0_, kStopped);
+    return;
+  }
+  x_ = s0_;
+  ready_.store(s0_, std::memory_order_relaxed);
+  released_.store(s0_, std::memory_order_relaxed);
+  if (threaded_) worker_ = std::thread([this] { work(); });
+}
+
+SeqScatter::~SeqScatter() {
+  if (worker_.joinable()) {
+    stop_.store(true, std::memory_order_release);
+    rel_epoch_.fetch_add(1, std::memory_order_release);
+    rel_epoch_.notify_one();
+    worker_.join();
+  }
+}
+
+bool SeqScatter::load_block(Thread& t, uint32_t k) {
+  const BlockInfo& b = file_.blocks()[t.blocks[k]];
+  if (b.flags & kBlockZstd) return false;
+  t.k = k;
+  t.dec.start(file_.data() + b.offset + sizeof(BlockHeader), b.raw_size, b.nevents, b.tid, b.first_seq,
+              b.base_ns, b.base_addr, b.arena, b.offset + sizeof(BlockHeader), false);
+  return true;
+}
+
+// As EventStream::advance: the next event of t into t.head, across block ends.
+bool SeqScatter::next_event(Thread& t) {
+  for (;;) {
+    if (t.dec.next(t.head)) {
+      if (t.any && t.head.seq <= t.last) return false;
+      t.has_head = true;
+      return true;
+    }
+    if (t.dec.failed() || !t.dec.check_end()) return false;
+    if (t.k + 1 >= t.blocks.size()) {
+      t.has_head = false;
+      ++done_threads_;
+      return true;
+    }
+    if (!load_block(t, t.k + 1)) return false;
+  }
+}
+
+bool SeqScatter::setup() {
+  std::unordered_map<uint32_t, size_t> by_tid;
+  const auto& blocks = file_.blocks();
+  for (uint32_t i = 0; i < blocks.size(); ++i) {
+    auto it = by_tid.find(blocks[i].tid);
+    if (it == by_tid.end()) {
+      it = by_tid.emplace(blocks[i].tid, threads_.size()).first;
+      threads_.emplace_back();
+      threads_.back().tid = blocks[i].tid;
+    }
+    threads_[it->second].blocks.push_back(i);
+  }
+  if (threads_.empty()) return false;
+  uint64_t low = UINT64_MAX;
+  for (Thread& t : threads_) {
+    if (!load_block(t, 0) || !next_event(t)) return false;
+    if (t.has_head) low = std::min(low, t.head.seq);
+  }
+  if (low == UINT64_MAX) return false; // no events, or one numbered UINT64_MAX: EventStream's case
+  s0_ = low;
+  return true;
+}
+
+namespace {
+// Puts a thread's events below x into the ring as the decoder decodes them (BlockDecoder::next's
+// sink); holds the first one at or after x, and stops at one out of order or already there.
+struct Put {
+  PackedEvent* ring;
+  uint32_t* ref;
+  uint32_t& next;
+  uint32_t end; // the end of the round's part of ring
+  Event* side;
+  uint64_t* seen; // a bit per slot of the round
+  uint64_t s0, x, mask, round;
+  uint64_t& last;
+  bool& any;
+  bool held = false, bad = false;
+  template <Ev T> void apply(const Event& e) { on<T>(e); } // for dispatch()
+  template <Ev T> bool on(const Event& e) {
+    if (e.seq >= x) {
+      held = true;
+      return false;
+    }
+    if ((any && e.seq <= last) || e.seq < s0) {
+      bad = true;
+      return false;
+    }
+    uint64_t i = (e.seq - s0) & mask;
+    uint32_t j = next++;
+    PackedEvent& p = ring[j];
+    ref[i] = j;
+    // The lines ahead in this round's part of the ring, for writing (the caller's core has them).
+    __builtin_prefetch(&ring[j + 64 < end ? j + 64 : j], 1, 3);
+    uint64_t k = (e.seq - x) & (round - 1); // the event's place in the round (x - round <= seq < x)
+    uint64_t bit = uint64_t(1) << (k & 63), &word = seen[k / 64];
+    if (word & bit) { // the same number twice in this round
+      bad = true;
+      return false;
+    }
+    word |= bit;
+    pack(e, p);
+    if constexpr (T == Ev::Mark || T == Ev::Stack || T == Ev::Snapshot) side[j] = e;
+    last = e.seq;
+    any = true;
+    return true;
+  }
+};
+} // namespace
+
+bool SeqScatter::fill(Thread& t) {
+  if (!t.has_head) return true; // done
+  if (t.head.seq >= x_) return true;
+  Put put{ring_.get(), ref_.get(), next_,         round_end_, side_.get(), seen_,
+          s0_,         x_,         capacity_ - 1, round_,     t.last,      t.any};
+  dispatch(t.head, put);
+  if (put.bad) return false;
+  t.has_head = false;
+  for (;;) {
+    put.held = false;
+    if (t.dec.next(t.head, put)) {
+      if (put.bad) return false;
+      if (put.held) {
+        t.has_head = true;
+        return true;
+      }
+      continue; // the run ended at the end of its fast path; go on
+    }
+    if (t.dec.failed() || !t.dec.check_end()) return false;
+    if (t.k + 1 >= t.blocks.size()) {
+      ++done_threads_;
+      return true;
+    }
+    if (!load_block(t, t.k + 1)) return false;
+  }
+}
+
+void SeqScatter::save_position() {
+  saved_.threads.clear();
+  for (const Thread& t : threads_)
+    saved_.threads.push_back(EventStream::Position::Thread{t.k, t.dec.state(), t.has_head, t.head});
+  saved_.x.store(x_, std::memory_order_release);
+}
+
+bool SeqScatter::position_at(uint64_t x, EventStream::Position& out) const {
+  if (saved_.x.load(std::memory_order_acquire) != x) return false;
+  out.threads = saved_.threads;
+  out.cur = -1;
+  return true;
+}
+
+void SeqScatter::publish(uint64_t ready, int status) {
+  _mm_sfence(); // the ring's streaming stores before the release below
+  ready_.store(ready, std::memory_order_release);
+  if (status != kRunning) status_.store(status, std::memory_order_release);
+  pub_epoch_.fetch_add(1, std::memory_order_release);
+  if (threaded_) pub_epoch_.notify_one();
+}
+
+bool SeqScatter::round() {
+  uint64_t start = x_;
+  if (start > UINT64_MAX - round_) {
+    publish(start, kStopped);
+    return false;
+  }
+  uint64_t x = start + round_;
+  // The slots of [start, x) must be free: the caller is past x - capacity_.
+  for (int spin = 0;; ++spin) {
+    if (stop_.load(std::memory_order_acquire)) return false;
+    uint32_t ep = rel_epoch_.load(std::memory_order_acquire);
+    if (released_.load(std::memory_order_acquire) + capacity_ >= x) break;
+    if (!threaded_) return false; // inline: wait() released what it could
+    backoff(spin, rel_epoch_, ep);
+  }
+  x_ = x;
+  std::fill(std::begin(seen_), std::end(seen_), 0);
+  next_ = uint32_t(((start - s0_) / round_ % kRoundsInRing) * round_);
+  round_end_ = next_ + round_;
+  for (Thread& t : threads_)
+    if (!fill(t)) { // everything below start is still exactly what EventStream emits first
+      publish(start, kStopped);
+      return false;
+    }
+  uint64_t want = want_pos_.load(std::memory_order_acquire);
+  if (want <= x && saved_.x.load(std::memory_order_relaxed) < want) save_position();
+  if (done_threads_ == threads_.size()) {
+    uint64_t end = start;
+    for (const Thread& t : threads_)
+      if (t.any) end = std::max(end, t.last + 1);
+    publish(end, kDone);
+    return false;
+  }
+  publish(x, kRunning);
+  return true;
+}
+
+void SeqScatter::work() {
+  while (round()) {
+  }
+}
+
+uint64_t SeqScatter::wait(uint64_t have) {
+  released_.store(have, std::memory_order_release);
+  if (!threaded_) {
+    while (ready_.load(std::memory_order_relaxed) <= have &&
+           status_.load(std::memory_order_relaxed) == kRunning)
+      if (!round()) break;
+    return std::max(ready_.load(std::memory_order_relaxed), have);
+  }
+  rel_epoch_.fetch_add(1, std::memory_order_release);
+  rel_epoch_.notify_one();
+  for (int spin = 0;; ++spin) {
+    uint32_t ep = pub_epoch_.load(std::memory_order_acquire);
+    uint64_t r = ready_.load(std::memory_order_acquire);
+    if (r > have) return r;
+    if (status_.load(std::memory_order_acquire) != kRunning) return have;
+    backoff(spin, pub_epoch_, ep);
+  }
+}
+
+} // namespace hv::trace

@@ -1,0 +1,218 @@
+// seq_scatter.h - the threads' merge without comparisons: every event goes to the slot of a ring
+// that its sequence number names, decoded ahead (on a worker thread, or inline) while the caller
+// applies the slots in order.
+//
+// Sequence numbers are one counter per process, so in a sound trace the events numbered
+// [S0, S0 + n) are each present once: the merge EventStream does with a comparison per thread
+// switch (a mispredicted branch each time the thread changes) is here a scatter. The decoder
+// works in rounds: round k decodes every thread's events numbered below X = S0 + k x round into
+// slot (seq - S0) mod capacity, then publishes "complete below X". A thread that is idle keeps
+// its next event as a pending head until a round reaches its number.
+//
+// Owns: the ring of PackedEvents (64 bytes; mark, stack and snapshot events whole in a side
+// ring), the worker, the stream positions saved at round ends (EventStream::Position, so that the
+// caller's checkpoints restore into an ordinary EventStream), and the pack/unpack of Events.
+// Irregular input is not handled here: a decode error, a sequence number out of order or
+// repeated, or a zstd block stops the scatter at the start of that round (everything before it
+// is exactly what EventStream would emit first); a gap shows as a slot whose seq does not match.
+// Either way the caller goes on with EventStream from a checkpoint, which reports it.
+// Must not: know about the heap model.
+#pragma once
+
+#include "event_stream.h"
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace hv::trace {
+
+// An event in 64 bytes: f1 is the size field; f2 the one of addr2, size2, n and delta that the
+// type uses (each type uses at most one of them). full: the whole Event is in the side ring.
+struct alignas(64) PackedEvent {
+  uint64_t seq, ts, offset, addr, f1, f2;
+  uint32_t tid, arena;
+  Ev type;
+  uint8_t b0, b1, full;
+  uint32_t pad;
+};
+static_assert(sizeof(PackedEvent) == 64);
+
+// Which of Event's fields a type's f2 stands for (a mask of all ones or zero per type).
+struct PackMasks {
+  uint64_t addr2[256], size2[256], n[256], delta[256];
+  bool full[256];
+  constexpr PackMasks() : addr2{}, size2{}, n{}, delta{}, full{} {
+    auto on = [](uint64_t* m, Ev t) { m[uint8_t(t)] = ~uint64_t(0); };
+    on(addr2, Ev::Realloc);
+    on(addr2, Ev::Merge);
+    on(addr2, Ev::ReallocMoved);
+    on(size2, Ev::Split);
+    on(size2, Ev::ReallocInPlace);
+    on(n, Ev::Calloc);
+    on(n, Ev::Memalign);
+    on(n, Ev::ArenaNew);
+    on(n, Ev::Arena);
+    on(delta, Ev::Sbrk);
+    full[uint8_t(Ev::Mark)] = full[uint8_t(Ev::Stack)] = full[uint8_t(Ev::Snapshot)] = true;
+  }
+};
+inline constexpr PackMasks kPackMasks{};
+
+// Each field is read with a load of its own width: the decoder has just stored them one by one,
+// and a wider load over several stores cannot be forwarded from the store buffer (it waits until
+// every older store is written, ring stores still missing in the cache included). Relaxed atomic
+// loads keep the compiler from merging them.
+template <class T> inline T field(const T& f) {
+  return __atomic_load_n(&f, __ATOMIC_RELAXED);
+}
+inline void pack(const Event& e, PackedEvent& p) {
+  p.seq = field(e.seq);
+  p.ts = field(e.ts);
+  p.offset = field(e.offset);
+  p.addr = field(e.addr);
+  p.f1 = field(e.size);
+  p.f2 = field(e.addr2) | field(e.size2) | field(e.n) | uint64_t(field(e.delta));
+  p.tid = field(e.tid);
+  p.arena = field(e.arena);
+  Ev t = static_cast<Ev>(field(reinterpret_cast<const uint8_t&>(e.type)));
+  p.type = t;
+  p.b0 = field(e.b0);
+  p.b1 = field(e.b1);
+  p.full = kPackMasks.full[uint8_t(t)];
+}
+
+// The Event pack() was given (for a type that is not full).
+inline void unpack(const PackedEvent& p, Event& e) {
+  uint8_t t = uint8_t(p.type);
+  e.seq = p.seq;
+  e.ts = p.ts;
+  e.offset = p.offset;
+  e.tid = p.tid;
+  e.arena = p.arena;
+  e.type = p.type;
+  e.b0 = p.b0;
+  e.b1 = p.b1;
+  e.addr = p.addr;
+  e.size = p.f1;
+  e.addr2 = p.f2 & kPackMasks.addr2[t];
+  e.size2 = p.f2 & kPackMasks.size2[t];
+  e.n = p.f2 & kPackMasks.n[t];
+  e.delta = int64_t(p.f2 & kPackMasks.delta[t]);
+  e.data = e.data_end = nullptr;
+  e.data_reg = 0;
+}
+
+class SeqScatter {
+public:
+  static constexpr uint32_t kRound = 8192;     // events per round (at most; tests take fewer)
+  static constexpr uint32_t kRoundsInRing = 4; // the ring holds this many rounds
+
+  // Whether the file can take this path: every block raw (zstd blocks are decompressed into a
+  // buffer per thread that the next block overwrites, and mark/stack/snapshot events point into
+  // it), and at least one block.
+  static bool usable(const TraceFile& file);
+
+  // threaded: decode on a worker thread; otherwise wait() decodes the next round inline.
+  // round: events per round, a power of two up to kRound (small ones test the ring's wrap).
+  SeqScatter(const TraceFile& file, bool threaded, uint32_t round = kRound);
+  ~SeqScatter(); // stops the worker and joins it
+  SeqScatter(const SeqScatter&) = delete;
+  SeqScatter& operator=(const SeqScatter&) = delete;
+
+  // The first event's seq (valid once wait() returned something).
+  uint64_t first_seq() const { return s0_; }
+  // Blocks until the events numbered [have, R) are in the ring for some R > have, and returns R;
+  // returns have when nothing more will come (the end, or a stop: see clean_end()). have is the
+  // caller's position: slots below it may be reused.
+  uint64_t wait(uint64_t have);
+  // After wait() returned have: whether every event of the file was decoded (false: the scatter
+  // stopped at an irregularity, and the caller goes on with EventStream).
+  bool clean_end() const { return status_.load(std::memory_order_acquire) == kDone; }
+  // Takes the event numbered seq into e: false if it is not in the ring (a gap). The slot is
+  // then written (marked taken): a line that this core read and the worker's core rewrites next
+  // lap is much slower to take back (shared) than one this core wrote (modified), 2x here.
+  bool take(uint64_t seq, Event& e) {
+    uint32_t r = ref_[(seq - s0_) & (capacity_ - 1)];
+    PackedEvent& p = ring_[r];
+    if (__builtin_expect(p.seq != seq, 0)) return false;
+    if (__builtin_expect(p.full, 0))
+      e = side_[r];
+    else
+      unpack(p, e);
+    p.seq = UINT64_MAX;
+    return true;
+  }
+  // The event numbered seq is in the ring (a test's view; take() is the caller's).
+  const PackedEvent* peek(uint64_t seq) const {
+    const PackedEvent& p = ring_[ref_[(seq - s0_) & (capacity_ - 1)]];
+    return p.seq == seq ? &p : nullptr;
+  }
+
+  // Asks for a stream position at the first round end at or after seq (one at a time).
+  void want_position(uint64_t seq) { want_pos_.store(seq, std::memory_order_release); }
+  // The position saved at round end x (all events numbered below x emitted, none after), if
+  // there is one: its threads' part (cur = -1; the caller fills emitted, last_seq and gaps).
+  bool position_at(uint64_t x, EventStream::Position& out) const;
+
+private:
+  enum : int { kRunning = 0, kDone = 1, kStopped = 2 };
+  struct Thread {
+    uint32_t tid = 0;
+    std::vector<uint32_t> blocks;
+    uint32_t k = 0;
+    BlockDecoder dec;
+    Event head{};
+    bool has_head = false; // head is decoded and not yet in the ring
+    uint64_t last = 0;     // seq of its last event in the ring (0: none yet)
+    bool any = false;
+  };
+  struct Saved {
+    std::atomic<uint64_t> x{0}; // round end; 0: none yet
+    std::vector<EventStream::Position::Thread> threads;
+  };
+  bool setup();         // loads every thread's first event; false on an irregularity
+  bool round();         // decodes the next round; false when the status is no longer running
+  bool fill(Thread& t); // t's events below x_ into the ring; false on an irregularity
+  bool load_block(Thread& t, uint32_t k);
+  bool next_event(Thread& t); // the next event into t.head (has_head = false at the end)
+  void save_position();
+  void publish(uint64_t ready, int status);
+  void work();
+
+  // Read by both sides, written only before the worker starts.
+  const TraceFile& file_;
+  // A round's events are appended to its part of ring_ in the order they are decoded (thread by
+  // thread: the writes are sequential, so the hardware fetches the lines, which the caller's core
+  // read last, ahead of them); ref_ says where the event numbered s0_ + i is: ring_[ref_[i]].
+  std::unique_ptr<PackedEvent[]> ring_;
+  std::unique_ptr<uint32_t[]> ref_;
+  std::unique_ptr<Event[]> side_;
+  uint64_t s0_ = 0; // the first seq
+  bool threaded_ = false;
+  uint32_t round_ = kRound;
+  uint64_t capacity_ = uint64_t(kRound) * kRoundsInRing; // round_ x kRoundsInRing
+  // The worker's own (a line apart from what the caller reads: seen_ is written per event).
+  alignas(128) std::vector<Thread> threads_;
+  uint64_t x_ = 0;             // the end of the round being decoded
+  uint64_t done_threads_ = 0;  // threads with no events left
+  uint64_t seen_[kRound / 64]; // a bit per event of the round being decoded (repeats)
+  uint32_t next_ = 0;          // where the round's next event goes in ring_
+  uint32_t round_end_ = 0;     // the end of the round's part of ring_
+  // Written by the worker.
+  alignas(128) std::atomic<uint64_t> ready_{0}; // events numbered below this are in the ring
+  std::atomic<int> status_{kRunning};
+  // Bumped at every publish() / wait() (and by the destructor): what the other side sleeps on
+  // after spinning a while.
+  std::atomic<uint32_t> pub_epoch_{0};
+  alignas(128) Saved saved_; // one at a time: the caller asks for the next after it used this one
+  // Written by the caller.
+  alignas(128) std::atomic<uint64_t> released_{0}; // the caller is past this
+  std::atomic<uint32_t> rel_epoch_{0};
+  std::atomic<uint64_t> want_pos_{UINT64_MAX};
+  std::atomic<bool> stop_{false};
+  alignas(128) std::thread worker_;
+};
+
+} // namespace hv::trace
