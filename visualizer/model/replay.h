@@ -77,6 +77,17 @@ public:
 private:
   template <class F> struct BuildSink;
   template <class F> void build_scattered(BuildSink<F>& sink, trace::SeqScatter& sc);
+  // The sink's peaks since the previous sample into the totals (and zero).
+  template <class Sink> void fold_peaks(Sink& sink) {
+    peak_heap_ = std::max(peak_heap_, sink.ph);
+    peak_live_ = std::max(peak_live_, sink.pl);
+    sink.ph = sink.pl = 0;
+  }
+  // A sample at pos_, after the event last, with the sink's peaks since the previous one.
+  template <class Sink> void take_sample(const Event& last, Sink& sink) {
+    samples_.push_back(Sample{pos_, last.seq, last.ts, model_.metrics(), sink.ph, sink.pl});
+    fold_peaks(sink);
+  }
   Decode choose() const;
   struct Checkpoint {
     uint64_t pos;
@@ -133,8 +144,7 @@ template <class F> void Replay::build(F&& on_event) {
     trace::SeqScatter sc(file_, used_ == Decode::Scatter, round_);
     build_scattered(sink, sc);
     if (sc.clean_end()) {
-      peak_heap_ = std::max(peak_heap_, sink.ph);
-      peak_live_ = std::max(peak_live_, sink.pl);
+      fold_peaks(sink);
       total_ = pos_;
       error_ = file_.error(); // what EventStream says at the end of a clean prefix
       built_ = true;
@@ -156,19 +166,13 @@ template <class F> void Replay::build(F&& on_event) {
     uint64_t n = stream_->run(sink, stop - pos_);
     pos_ += n;
     if (pos_ != stop) break; // the end, or an error
-    if (pos_ % kSampleEvery == 0) {
-      samples_.push_back(Sample{pos_, sink.last->seq, sink.last->ts, model_.metrics(), sink.ph, sink.pl});
-      peak_heap_ = std::max(peak_heap_, sink.ph);
-      peak_live_ = std::max(peak_live_, sink.pl);
-      sink.ph = sink.pl = 0;
-    }
+    if (pos_ % kSampleEvery == 0) take_sample(*sink.last, sink);
     if (pos_ == next_checkpoint_) {
       last_ = *sink.last;
       take_checkpoint();
     }
   }
-  peak_heap_ = std::max(peak_heap_, sink.ph);
-  peak_live_ = std::max(peak_live_, sink.pl);
+  fold_peaks(sink);
   total_ = pos_;
   error_ = stream_->error();
   built_ = true;
@@ -201,12 +205,7 @@ template <class F> void Replay::build_scattered(BuildSink<F>& sink, trace::SeqSc
     }
     pos_ += s - from;
     if (s != end) break; // a gap
-    if (pos_ % kSampleEvery == 0) {
-      samples_.push_back(Sample{pos_, e.seq, e.ts, model_.metrics(), sink.ph, sink.pl});
-      peak_heap_ = std::max(peak_heap_, sink.ph);
-      peak_live_ = std::max(peak_live_, sink.pl);
-      sink.ph = sink.pl = 0;
-    }
+    if (pos_ % kSampleEvery == 0) take_sample(e, sink);
     trace::EventStream::Position at;
     if (pos_ >= next_checkpoint_ && sc.position_at(s, at)) {
       at.emitted = pos_;

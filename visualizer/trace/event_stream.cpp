@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <unordered_map>
 #include <zstd.h>
 
 namespace hv::trace {
@@ -14,16 +13,10 @@ EventStream::Thread::~Thread() {
 
 EventStream::EventStream(const TraceFile& file) : file_(file) {
   stop_at_gap_ = file.error().has_value();
-  std::unordered_map<uint32_t, int> by_tid;
-  const auto& blocks = file.blocks();
-  for (uint32_t i = 0; i < blocks.size(); ++i) {
-    auto it = by_tid.find(blocks[i].tid);
-    if (it == by_tid.end()) {
-      it = by_tid.emplace(blocks[i].tid, int(threads_.size())).first;
-      threads_.push_back(std::make_unique<Thread>());
-      threads_.back()->tid = blocks[i].tid;
-    }
-    threads_[it->second]->blocks.push_back(i);
+  for (auto& blocks : file.blocks_by_thread()) {
+    threads_.push_back(std::make_unique<Thread>());
+    threads_.back()->tid = file.blocks()[blocks[0]].tid;
+    threads_.back()->blocks = std::move(blocks);
   }
   heads_.assign(threads_.size(), UINT64_MAX);
   for (size_t t = 0; t < threads_.size(); ++t) {

@@ -2,7 +2,6 @@
 #include "seq_scatter.h"
 
 #include <algorithm>
-#include <unordered_map>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -14,9 +13,8 @@
 namespace hv::trace {
 
 namespace {
-// Waiting for the other side, which is normally busy and about to publish: spin, then give the
-// core away (another thread may need it: the app indexes the file meanwhile), and only after
-// some milliseconds sleep until woken.
+// Waiting for the other side, which is normally busy and about to publish: spin (about a
+// millisecond), then sleep until woken.
 void backoff(int spin, std::atomic<uint32_t>& epoch, uint32_t seen) {
   if (spin < 100000)
     HV_PAUSE();
@@ -70,35 +68,31 @@ bool SeqScatter::load_block(Thread& t, uint32_t k) {
   return true;
 }
 
+// After t's decoder has no event left: checks the block's end and loads the next block. False
+// on an error; true with t.done set after the last block.
+bool SeqScatter::next_block(Thread& t) {
+  if (t.dec.failed() || !t.dec.check_end()) return false;
+  if (t.k + 1 < t.blocks.size()) return load_block(t, t.k + 1);
+  t.done = true;
+  ++done_threads_;
+  return true;
+}
+
 // As EventStream::advance: the next event of t into t.head, across block ends.
 bool SeqScatter::next_event(Thread& t) {
-  for (;;) {
-    if (t.dec.next(t.head)) {
-      if (t.any && t.head.seq <= t.last) return false;
-      t.has_head = true;
-      return true;
-    }
-    if (t.dec.failed() || !t.dec.check_end()) return false;
-    if (t.k + 1 >= t.blocks.size()) {
-      t.has_head = false;
-      ++done_threads_;
-      return true;
-    }
-    if (!load_block(t, t.k + 1)) return false;
+  while (!t.dec.next(t.head)) {
+    if (!next_block(t)) return false;
+    if (t.done) return true;
   }
+  if (t.any && t.head.seq <= t.last) return false;
+  t.has_head = true;
+  return true;
 }
 
 bool SeqScatter::setup() {
-  std::unordered_map<uint32_t, size_t> by_tid;
-  const auto& blocks = file_.blocks();
-  for (uint32_t i = 0; i < blocks.size(); ++i) {
-    auto it = by_tid.find(blocks[i].tid);
-    if (it == by_tid.end()) {
-      it = by_tid.emplace(blocks[i].tid, threads_.size()).first;
-      threads_.emplace_back();
-      threads_.back().tid = blocks[i].tid;
-    }
-    threads_[it->second].blocks.push_back(i);
+  for (auto& blocks : file_.blocks_by_thread()) {
+    threads_.emplace_back();
+    threads_.back().blocks = std::move(blocks);
   }
   if (threads_.empty()) return false;
   uint64_t low = UINT64_MAX;
@@ -175,12 +169,8 @@ bool SeqScatter::fill(Thread& t) {
       }
       continue; // the run ended at the end of its fast path; go on
     }
-    if (t.dec.failed() || !t.dec.check_end()) return false;
-    if (t.k + 1 >= t.blocks.size()) {
-      ++done_threads_;
-      return true;
-    }
-    if (!load_block(t, t.k + 1)) return false;
+    if (!next_block(t)) return false;
+    if (t.done) return true;
   }
 }
 
@@ -199,7 +189,6 @@ bool SeqScatter::position_at(uint64_t x, EventStream::Position& out) const {
 }
 
 void SeqScatter::publish(uint64_t ready, int status) {
-  _mm_sfence(); // the ring's streaming stores before the release below
   ready_.store(ready, std::memory_order_release);
   if (status != kRunning) status_.store(status, std::memory_order_release);
   pub_epoch_.fetch_add(1, std::memory_order_release);

@@ -6,7 +6,8 @@
 // [S0, S0 + n) are each present once: the merge EventStream does with a comparison per thread
 // switch (a mispredicted branch each time the thread changes) is here a scatter. The decoder
 // works in rounds: round k decodes every thread's events numbered below X = S0 + k x round into
-// slot (seq - S0) mod capacity, then publishes "complete below X". A thread that is idle keeps
+// the round's part of the ring (ref_ says where the one numbered seq is), then publishes
+// "complete below X". A thread that is idle keeps
 // its next event as a pending head until a round reaches its number.
 //
 // Owns: the ring of PackedEvents (64 bytes; mark, stack and snapshot events whole in a side
@@ -144,11 +145,6 @@ public:
     p.seq = UINT64_MAX;
     return true;
   }
-  // The event numbered seq is in the ring (a test's view; take() is the caller's).
-  const PackedEvent* peek(uint64_t seq) const {
-    const PackedEvent& p = ring_[ref_[(seq - s0_) & (capacity_ - 1)]];
-    return p.seq == seq ? &p : nullptr;
-  }
 
   // Asks for a stream position at the first round end at or after seq (one at a time).
   void want_position(uint64_t seq) { want_pos_.store(seq, std::memory_order_release); }
@@ -159,14 +155,14 @@ public:
 private:
   enum : int { kRunning = 0, kDone = 1, kStopped = 2 };
   struct Thread {
-    uint32_t tid = 0;
-    std::vector<uint32_t> blocks;
+    std::vector<uint32_t> blocks; // indices into file_.blocks()
     uint32_t k = 0;
     BlockDecoder dec;
     Event head{};
     bool has_head = false; // head is decoded and not yet in the ring
-    uint64_t last = 0;     // seq of its last event in the ring (0: none yet)
-    bool any = false;
+    uint64_t last = 0;     // seq of its last event in the ring (if any)
+    bool any = false;      // an event of it is in the ring
+    bool done = false;     // no event left
   };
   struct Saved {
     std::atomic<uint64_t> x{0}; // round end; 0: none yet
@@ -176,6 +172,7 @@ private:
   bool round();         // decodes the next round; false when the status is no longer running
   bool fill(Thread& t); // t's events below x_ into the ring; false on an irregularity
   bool load_block(Thread& t, uint32_t k);
+  bool next_block(Thread& t);
   bool next_event(Thread& t); // the next event into t.head (has_head = false at the end)
   void save_position();
   void publish(uint64_t ready, int status);

@@ -9,9 +9,21 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace hv::trace {
+
+std::vector<std::vector<uint32_t>> TraceFile::blocks_by_thread() const {
+  std::unordered_map<uint32_t, size_t> by_tid;
+  std::vector<std::vector<uint32_t>> out;
+  for (uint32_t i = 0; i < blocks_.size(); ++i) {
+    auto it = by_tid.emplace(blocks_[i].tid, out.size()).first;
+    if (it->second == out.size()) out.emplace_back();
+    out[it->second].push_back(i);
+  }
+  return out;
+}
 
 const char* error_kind_name(ErrorKind k) {
   switch (k) {

@@ -82,6 +82,9 @@ public:
   void release(uint64_t begin, uint64_t end) const;
   // Thread ids in order of their first block.
   const std::vector<uint32_t>& threads() const { return threads_; }
+  // Each thread's block indices in file order, threads in the order of threads() (the order in
+  // which EventStream::Position lists them: SeqScatter's positions rely on it).
+  std::vector<std::vector<uint32_t>> blocks_by_thread() const;
 
 private:
   void close();
