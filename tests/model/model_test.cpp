@@ -716,6 +716,56 @@ TEST(Scatter, AgreesWithTheStreamOnAFourThreadChurn) {
   EXPECT_GE(rp.checkpoints(), 3u);
 }
 
+// The scatter's slots keep addresses and sizes in 48 bits, arenas in 16, timestamps and offsets
+// as 32-bit deltas within a round, and the field a few types add (realloc's old pointer, split's
+// rest, sbrk's delta, ...) in a second slot; anything else goes whole to the side ring. Values
+// at and past each of those limits, between churn on three threads, replay exactly as the
+// stream gives them.
+TEST(Scatter, ValuesPastTheSlotsLimitsReplayExactly) {
+  TraceBuilder b(0, 4096);
+  ChurnTrace gen(b, 3, 23, 600);
+  uint64_t n = 0;
+  auto churn = [&] { gen.run(n += 700); };
+  churn();
+  b.thread(1000);
+  b.malloc(~uint64_t(0), 0);            // malloc(SIZE_MAX) fails: a size past 48 bits
+  b.malloc((uint64_t(1) << 48) - 1, 0); // the largest size a slot holds
+  b.malloc(uint64_t(1) << 48, 0);       // the smallest it does not
+  b.sleep(uint64_t(1) << 31);           // 2.1 s later: past the round's ts delta
+  churn();
+  b.thread(1001);
+  b.sleep(5000000000ull); // 5 s
+  b.realloc(0, 100, 0);   // a second slot (old pointer), with a ts past the delta
+  churn();
+  b.thread(1002);
+  b.chunk_alloc(uint64_t(1) << 48, 32); // an address past 48 bits (the model calls it an anomaly)
+  b.chunk_free(uint64_t(1) << 48, 32);
+  b.chunk_alloc((uint64_t(1) << 48) - 64, 48); // the highest address a slot holds
+  b.split((uint64_t(1) << 48) - 64, 16, 32);
+  b.arena(0xffff); // the largest arena a slot holds (the model: out of range)
+  b.free(0x10);
+  b.arena(0x10000); // the smallest it does not
+  b.free(0x20);
+  b.arena(2);
+  b.sbrk(0x555555600000ull, -4096); // a negative delta in the second slot
+  churn();
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  expect_decodes_agree(f, 16);
+  expect_decodes_agree(f, 256);
+  // And the events are there, as written.
+  Built s = build_with(f, Replay::Decode::ScatterInline, 16);
+  EXPECT_EQ(s.rp->handed_over_at(), UINT64_MAX);
+  int big = 0, arenas = 0;
+  for (const Event& e : s.seen) {
+    big += e.type == Ev::Malloc && e.size >= (uint64_t(1) << 48) - 1;
+    arenas += e.type == Ev::Free && (e.arena == 0xffff || e.arena == 0x10000);
+  }
+  EXPECT_EQ(big, 3);
+  EXPECT_EQ(arenas, 2);
+}
+
 TEST(Scatter, HandsOverAtAGapAndTheStreamCountsIt) {
   TraceBuilder b(0, 4096);
   ChurnTrace gen(b, 3, 5, 800);

@@ -117,6 +117,9 @@ public:
   // The same for an event whose type is known at compile time (the decoder's switch already
   // chose it): no second switch. T must be e.type.
   template <trace::Ev T> inline void apply_as(const Event& e);
+  // Starts loading the record of the chunk at a (an event the replay will apply soon looks it
+  // up; a wrong or unknown a only costs the load).
+  void prefetch_key(uint64_t a) const { chunks_.prefetch(a); }
   // Starts loading the chunk record an event of type T will touch first (an event the replay
   // will apply soon: a thread's next event while other threads' events go first).
   template <trace::Ev T> void prefetch_as(const Event& e) const {

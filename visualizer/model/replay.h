@@ -189,6 +189,9 @@ template <class F> void Replay::build(F&& on_event) {
 // Returns at the end or at the first slot that does not hold the event numbered next (a gap);
 // pos_ and last_ are then the events applied.
 template <class F> void Replay::build_scattered(BuildSink<F>& sink, trace::SeqScatter& sc) {
+  // The chunk record of the event this far ahead is fetched while the ones before it are
+  // applied (a real heap's chunk table does not fit in the core's L2; 12% on the churn).
+  constexpr uint64_t kAhead = 16;
   uint64_t s = sc.first_seq(), ready = s;
   sc.want_position(s + (next_checkpoint_ - pos_));
   Event e{};
@@ -200,6 +203,7 @@ template <class F> void Replay::build_scattered(BuildSink<F>& sink, trace::SeqSc
     uint64_t end = std::min(ready, s + ((pos_ / kSampleEvery + 1) * kSampleEvery - pos_));
     uint64_t from = s;
     for (; s < end; ++s) {
+      if (s + kAhead < ready) model_.prefetch_key(sc.chunk_key(s + kAhead));
       if (!sc.take(s, e)) break;
       trace::dispatch(e, sink);
     }

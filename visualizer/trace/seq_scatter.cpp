@@ -33,13 +33,18 @@ bool SeqScatter::usable(const TraceFile& file) {
 SeqScatter::SeqScatter(const TraceFile& file, bool threaded, uint32_t round)
     : file_(file), threaded_(threaded) {
   round_ = kRound;
-  while (round_ > 1 && round_ / 2 >= round)
+  round_shift_ = uint32_t(__builtin_ctz(kRound));
+  while (round_ > 1 && round_ / 2 >= round) {
     round_ /= 2;
+    --round_shift_;
+  }
   capacity_ = uint64_t(round_) * kRoundsInRing;
-  ring_.reset(new PackedEvent[capacity_]);
-  ref_.reset(new uint32_t[capacity_]());
-  ring_[0].seq = UINT64_MAX; // what every ref_ names until the ring is written: no event
-  side_.reset(new Event[capacity_]);
+  no_slot_ = uint32_t(2 * capacity_);
+  ring_.reset(new Slot[no_slot_ + 1]);
+  ring_[no_slot_] = Slot{};
+  ref_.reset(new uint32_t[capacity_]);
+  std::fill(ref_.get(), ref_.get() + capacity_, no_slot_);
+  side_.reset(new Event[no_slot_]);
   if (!setup()) {
     publish(s0_, kStopped);
     return;
@@ -93,6 +98,7 @@ bool SeqScatter::setup() {
   for (auto& blocks : file_.blocks_by_thread()) {
     threads_.emplace_back();
     threads_.back().blocks = std::move(blocks);
+    tids_.push_back(file_.blocks()[threads_.back().blocks[0]].tid);
   }
   if (threads_.empty()) return false;
   uint64_t low = UINT64_MAX;
@@ -109,12 +115,14 @@ namespace {
 // Puts a thread's events below x into the ring as the decoder decodes them (BlockDecoder::next's
 // sink); holds the first one at or after x, and stops at one out of order or already there.
 struct Put {
-  PackedEvent* ring;
+  Slot* ring;
   uint32_t* ref;
   uint32_t& next;
   uint32_t end; // the end of the round's part of ring
   Event* side;
-  uint64_t* seen; // a bit per slot of the round
+  uint64_t* seen; // a bit per event of the round
+  const RoundBase& base;
+  uint32_t thread;
   uint64_t s0, x, mask, round;
   uint64_t& last;
   bool& any;
@@ -130,11 +138,11 @@ struct Put {
       return false;
     }
     uint64_t i = (e.seq - s0) & mask;
-    uint32_t j = next++;
-    PackedEvent& p = ring[j];
+    uint32_t j = next;
+    Slot* p = &ring[j];
     ref[i] = j;
     // The lines ahead in this round's part of the ring, for writing (the caller's core has them).
-    __builtin_prefetch(&ring[j + 64 < end ? j + 64 : j], 1, 3);
+    __builtin_prefetch(&ring[j + 128 < end ? j + 128 : j], 1, 3);
     uint64_t k = (e.seq - x) & (round - 1); // the event's place in the round (x - round <= seq < x)
     uint64_t bit = uint64_t(1) << (k & 63), &word = seen[k / 64];
     if (word & bit) { // the same number twice in this round
@@ -142,8 +150,16 @@ struct Put {
       return false;
     }
     word |= bit;
-    pack(e, p);
-    if constexpr (T == Ev::Mark || T == Ev::Stack || T == Ev::Snapshot) side[j] = e;
+    uint32_t used = pack(e, p, base, thread);
+    if (__builtin_expect(used == 0, 0)) {
+      side[j] = e;
+      p->type = e.type;
+      p->flags = kSlotFull;
+      p->addr_thread = e.addr & kLow48; // for chunk_key()
+      used = 1;
+    }
+    p->tag = uint32_t(e.seq);
+    next = j + used;
     last = e.seq;
     any = true;
     return true;
@@ -154,8 +170,20 @@ struct Put {
 bool SeqScatter::fill(Thread& t) {
   if (!t.has_head) return true; // done
   if (t.head.seq >= x_) return true;
-  Put put{ring_.get(), ref_.get(), next_,         round_end_, side_.get(), seen_,
-          s0_,         x_,         capacity_ - 1, round_,     t.last,      t.any};
+  Put put{ring_.get(),
+          ref_.get(),
+          next_,
+          round_end_,
+          side_.get(),
+          seen_,
+          base_[((x_ - 1 - s0_) >> round_shift_) % kRoundsInRing],
+          thread_,
+          s0_,
+          x_,
+          capacity_ - 1,
+          round_,
+          t.last,
+          t.any};
   dispatch(t.head, put);
   if (put.bad) return false;
   t.has_head = false;
@@ -212,13 +240,27 @@ bool SeqScatter::round() {
   }
   x_ = x;
   std::fill(std::begin(seen_), std::end(seen_), 0);
-  next_ = uint32_t(((start - s0_) / round_ % kRoundsInRing) * round_);
-  round_end_ = next_ + round_;
-  for (Thread& t : threads_)
-    if (!fill(t)) { // everything below start is still exactly what EventStream emits first
+  uint64_t part = (start - s0_) / round_ % kRoundsInRing;
+  next_ = uint32_t(part * 2 * round_);
+  round_end_ = next_ + 2 * round_;
+  // The round's base for ts and offset deltas: the first thread's first event in the round.
+  for (const Thread& t : threads_)
+    if (t.has_head && t.head.seq < x) {
+      base_[part] = RoundBase{t.head.ts, t.head.offset};
+      break;
+    }
+  for (thread_ = 0; thread_ < threads_.size(); ++thread_)
+    if (!fill(threads_[thread_])) { // everything below start is still exactly what EventStream emits first
       publish(start, kStopped);
       return false;
     }
+  // The numbers of the round with no event (gaps, or past the end): no slot.
+  for (uint32_t k = 0; k < round_; k += 64) {
+    uint64_t missing = ~seen_[k / 64];
+    if (round_ < 64) missing &= (uint64_t(1) << round_) - 1;
+    for (; missing; missing &= missing - 1)
+      ref_[(start - s0_ + k + uint32_t(__builtin_ctzll(missing))) & (capacity_ - 1)] = no_slot_;
+  }
   uint64_t want = want_pos_.load(std::memory_order_acquire);
   if (want <= x && saved_.x.load(std::memory_order_relaxed) < want) save_position();
   if (done_threads_ == threads_.size()) {

@@ -10,12 +10,12 @@
 // "complete below X". A thread that is idle keeps
 // its next event as a pending head until a round reaches its number.
 //
-// Owns: the ring of PackedEvents (64 bytes; mark, stack and snapshot events whole in a side
-// ring), the worker, the stream positions saved at round ends (EventStream::Position, so that the
-// caller's checkpoints restore into an ordinary EventStream), and the pack/unpack of Events.
+// Owns: the ring of Slots (32 bytes; mark, stack and snapshot events whole in a side ring), the
+// worker, the stream positions saved at round ends (EventStream::Position, so that the caller's
+// checkpoints restore into an ordinary EventStream), and the pack/unpack of Events.
 // Irregular input is not handled here: a decode error, a sequence number out of order or
 // repeated, or a zstd block stops the scatter at the start of that round (everything before it
-// is exactly what EventStream would emit first); a gap shows as a slot whose seq does not match.
+// is exactly what EventStream would emit first); a gap is a number with no slot (take() fails).
 // Either way the caller goes on with EventStream from a checkpoint, which reports it.
 // Must not: know about the heap model.
 #pragma once
@@ -29,23 +29,35 @@
 
 namespace hv::trace {
 
-// An event in 64 bytes: f1 is the size field; f2 the one of addr2, size2, n and delta that the
-// type uses (each type uses at most one of them). full: the whole Event is in the side ring.
-struct alignas(64) PackedEvent {
-  uint64_t seq, ts, offset, addr, f1, f2;
-  uint32_t tid, arena;
+// An event in 32 bytes (half a cache line: every slot crosses from the decoding core to the
+// replaying one, and that traffic bounds the pass). seq is known to the reader (it asks for it)
+// and kept only as a check; ts and offset are deltas from the round's first event; the thread is
+// an index. f2, the one of addr2, size2, n and delta that a type uses (each type uses at most
+// one), goes in the next slot (kExt; rare types: realloc, split, merge, ...). An event with a
+// value that does not fit (an address or size of 2^48 or more, an arena of 2^16 or more, a ts
+// or offset more than 2^31 from the round's first) and every mark, stack and snapshot is kept
+// whole in the side ring (kFull).
+struct alignas(32) Slot {
+  uint32_t tag; // the low 32 bits of seq (changed when the slot is taken)
   Ev type;
-  uint8_t b0, b1, full;
-  uint32_t pad;
+  uint8_t b0, b1, flags;
+  int32_t dts, doff;
+  uint64_t addr_thread; // addr | thread index << 48 (kExt's second slot: f2)
+  uint64_t f1_arena;    // f1 (the size field) | arena << 48
 };
-static_assert(sizeof(PackedEvent) == 64);
+static_assert(sizeof(Slot) == 32);
+inline constexpr uint8_t kSlotFull = 1, kSlotExt = 2;
+inline constexpr uint64_t kLow48 = (uint64_t(1) << 48) - 1;
 
 // Which of Event's fields a type's f2 stands for (a mask of all ones or zero per type).
 struct PackMasks {
   uint64_t addr2[256], size2[256], n[256], delta[256];
-  bool full[256];
-  constexpr PackMasks() : addr2{}, size2{}, n{}, delta{}, full{} {
-    auto on = [](uint64_t* m, Ev t) { m[uint8_t(t)] = ~uint64_t(0); };
+  bool full[256], f2[256];
+  constexpr PackMasks() : addr2{}, size2{}, n{}, delta{}, full{}, f2{} {
+    auto on = [this](uint64_t* m, Ev t) {
+      m[uint8_t(t)] = ~uint64_t(0);
+      f2[uint8_t(t)] = true;
+    };
     on(addr2, Ev::Realloc);
     on(addr2, Ev::Merge);
     on(addr2, Ev::ReallocMoved);
@@ -68,39 +80,58 @@ inline constexpr PackMasks kPackMasks{};
 template <class T> inline T field(const T& f) {
   return __atomic_load_n(&f, __ATOMIC_RELAXED);
 }
-inline void pack(const Event& e, PackedEvent& p) {
-  p.seq = field(e.seq);
-  p.ts = field(e.ts);
-  p.offset = field(e.offset);
-  p.addr = field(e.addr);
-  p.f1 = field(e.size);
-  p.f2 = field(e.addr2) | field(e.size2) | field(e.n) | uint64_t(field(e.delta));
-  p.tid = field(e.tid);
-  p.arena = field(e.arena);
+
+// The deltas and bases of one round of the ring.
+struct RoundBase {
+  uint64_t ts = 0, offset = 0;
+};
+
+// Packs e into slot p (and p[1] if it needs kExt); returns the slots used, or 0 if e must go
+// whole to the side ring (the caller then writes p's tag and flags = kSlotFull).
+inline uint32_t pack(const Event& e, Slot* p, const RoundBase& base, uint32_t thread) {
   Ev t = static_cast<Ev>(field(reinterpret_cast<const uint8_t&>(e.type)));
-  p.type = t;
-  p.b0 = field(e.b0);
-  p.b1 = field(e.b1);
-  p.full = kPackMasks.full[uint8_t(t)];
+  uint8_t ti = uint8_t(t);
+  uint64_t addr = field(e.addr), f1 = field(e.size), arena = field(e.arena);
+  uint64_t dts = field(e.ts) - base.ts, doff = field(e.offset) - base.offset;
+  // Both deltas within [-2^31, 2^31): adding 2^31 leaves them below 2^32.
+  bool fits = !kPackMasks.full[ti] && ((addr | f1) >> 48) == 0 && ((arena | thread) >> 16) == 0 &&
+              ((dts + 0x80000000u) | (doff + 0x80000000u)) >> 32 == 0;
+  if (__builtin_expect(!fits, 0)) return 0;
+  p->type = t;
+  p->b0 = field(e.b0);
+  p->b1 = field(e.b1);
+  p->dts = int32_t(uint32_t(dts));
+  p->doff = int32_t(uint32_t(doff));
+  p->addr_thread = addr | uint64_t(thread) << 48;
+  p->f1_arena = f1 | arena << 48;
+  if (!kPackMasks.f2[ti]) {
+    p->flags = 0;
+    return 1;
+  }
+  p->flags = kSlotExt;
+  p[1].tag = ~uint32_t(field(e.seq)); // never a match: no ref_ names it
+  p[1].addr_thread = field(e.addr2) | field(e.size2) | field(e.n) | uint64_t(field(e.delta));
+  return 2;
 }
 
-// The Event pack() was given (for a type that is not full).
-inline void unpack(const PackedEvent& p, Event& e) {
-  uint8_t t = uint8_t(p.type);
-  e.seq = p.seq;
-  e.ts = p.ts;
-  e.offset = p.offset;
-  e.tid = p.tid;
-  e.arena = p.arena;
-  e.type = p.type;
-  e.b0 = p.b0;
-  e.b1 = p.b1;
-  e.addr = p.addr;
-  e.size = p.f1;
-  e.addr2 = p.f2 & kPackMasks.addr2[t];
-  e.size2 = p.f2 & kPackMasks.size2[t];
-  e.n = p.f2 & kPackMasks.n[t];
-  e.delta = int64_t(p.f2 & kPackMasks.delta[t]);
+// The Event pack() was given (a slot that is not kSlotFull; seq is the event's).
+inline void unpack(const Slot* p, uint64_t seq, const RoundBase& base, const uint32_t* tids, Event& e) {
+  uint8_t t = uint8_t(p->type);
+  e.seq = seq;
+  e.ts = base.ts + uint64_t(int64_t(p->dts));
+  e.offset = base.offset + uint64_t(int64_t(p->doff));
+  e.tid = tids[p->addr_thread >> 48];
+  e.arena = uint32_t(p->f1_arena >> 48);
+  e.type = p->type;
+  e.b0 = p->b0;
+  e.b1 = p->b1;
+  e.addr = p->addr_thread & kLow48;
+  e.size = p->f1_arena & kLow48;
+  uint64_t f2 = __builtin_expect(p->flags & kSlotExt, 0) ? p[1].addr_thread : 0;
+  e.addr2 = f2 & kPackMasks.addr2[t];
+  e.size2 = f2 & kPackMasks.size2[t];
+  e.n = f2 & kPackMasks.n[t];
+  e.delta = int64_t(f2 & kPackMasks.delta[t]);
   e.data = e.data_end = nullptr;
   e.data_reg = 0;
 }
@@ -131,19 +162,28 @@ public:
   // After wait() returned have: whether every event of the file was decoded (false: the scatter
   // stopped at an irregularity, and the caller goes on with EventStream).
   bool clean_end() const { return status_.load(std::memory_order_acquire) == kDone; }
-  // Takes the event numbered seq into e: false if it is not in the ring (a gap). The slot is
-  // then written (marked taken): a line that this core read and the worker's core rewrites next
-  // lap is much slower to take back (shared) than one this core wrote (modified), 2x here.
+  // Takes the event numbered seq (< what wait() returned) into e: false if it is not in the
+  // ring (a gap). The slot is then written (marked taken): a line that this core read and the
+  // worker's core rewrites next lap is much slower to take back (shared) than one this core
+  // wrote (modified), 2x here.
   bool take(uint64_t seq, Event& e) {
     uint32_t r = ref_[(seq - s0_) & (capacity_ - 1)];
-    PackedEvent& p = ring_[r];
-    if (__builtin_expect(p.seq != seq, 0)) return false;
-    if (__builtin_expect(p.full, 0))
+    Slot* p = &ring_[r];
+    if (__builtin_expect(r == no_slot_ || p->tag != uint32_t(seq), 0)) return false;
+    if (__builtin_expect(p->flags & kSlotFull, 0))
       e = side_[r];
     else
-      unpack(p, e);
-    p.seq = UINT64_MAX;
+      unpack(p, seq, base_[((seq - s0_) >> round_shift_) & (kRoundsInRing - 1)], tids_.data(), e);
+    p->tag = ~uint32_t(seq);
     return true;
+  }
+
+  // The chunk address the model looks up first for the event numbered seq (< what wait()
+  // returned; the user pointer - 16 for an API call), to prefetch its record; for events
+  // without a chunk (or not in the ring), some number.
+  uint64_t chunk_key(uint64_t seq) const {
+    const Slot& p = ring_[ref_[(seq - s0_) & (capacity_ - 1)]];
+    return (p.addr_thread & kLow48) - (is_api_event(p.type) ? 16 : 0);
   }
 
   // Asks for a stream position at the first round end at or after seq (one at a time).
@@ -180,23 +220,30 @@ private:
 
   // Read by both sides, written only before the worker starts.
   const TraceFile& file_;
-  // A round's events are appended to its part of ring_ in the order they are decoded (thread by
-  // thread: the writes are sequential, so the hardware fetches the lines, which the caller's core
-  // read last, ahead of them); ref_ says where the event numbered s0_ + i is: ring_[ref_[i]].
-  std::unique_ptr<PackedEvent[]> ring_;
+  // A round's events are appended to its part of ring_ (2 x round_ slots: an event takes one or
+  // two) in the order they are decoded (thread by thread: the writes are sequential, so the
+  // hardware fetches the lines, which the caller's core read last, ahead of them); ref_ says
+  // where the event numbered s0_ + i is: ring_[ref_[i]], or no_slot_ (a gap; the worker marks
+  // them when a round is complete, so that no ref_ names a slot from an earlier lap).
+  std::unique_ptr<Slot[]> ring_; // and a last slot, no_slot_, that holds no event
   std::unique_ptr<uint32_t[]> ref_;
-  std::unique_ptr<Event[]> side_;
-  uint64_t s0_ = 0; // the first seq
+  std::unique_ptr<Event[]> side_; // kSlotFull events, at their slot's index
+  std::vector<uint32_t> tids_;    // thread index -> tid
+  uint64_t s0_ = 0;               // the first seq
   bool threaded_ = false;
-  uint32_t round_ = kRound;
-  uint64_t capacity_ = uint64_t(kRound) * kRoundsInRing; // round_ x kRoundsInRing
+  uint32_t round_ = kRound, round_shift_ = 13; // round_ = 1 << round_shift_
+  uint32_t no_slot_ = 0;
+  uint64_t capacity_ = uint64_t(kRound) * kRoundsInRing; // events: round_ x kRoundsInRing
+  // Written by the worker before it publishes the round (the caller is past that part).
+  RoundBase base_[kRoundsInRing];
   // The worker's own (a line apart from what the caller reads: seen_ is written per event).
   alignas(128) std::vector<Thread> threads_;
   uint64_t x_ = 0;             // the end of the round being decoded
   uint64_t done_threads_ = 0;  // threads with no events left
   uint64_t seen_[kRound / 64]; // a bit per event of the round being decoded (repeats)
-  uint32_t next_ = 0;          // where the round's next event goes in ring_
+  uint32_t next_ = 0;          // where the round's next slot goes in ring_
   uint32_t round_end_ = 0;     // the end of the round's part of ring_
+  uint32_t thread_ = 0;        // the index of the thread being decoded
   // Written by the worker.
   alignas(128) std::atomic<uint64_t> ready_{0}; // events numbered below this are in the ring
   std::atomic<int> status_{kRunning};

@@ -36,6 +36,7 @@ public:
   uint64_t next_seq() const { return seq_; }
   void set_seq(uint64_t s) { seq_ = s; }
   uint64_t now() const { return ts_; }
+  void sleep(uint64_t ns) { ts_ += ns; } // the next event's timestamp is this much later
   // Events of later calls go to thread tid's block (arena: that block's current arena).
   void thread(uint32_t tid) { tid_ = tid; }
   void arena(uint32_t a) {
