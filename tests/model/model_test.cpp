@@ -531,6 +531,54 @@ TEST(Checkpoints, SeekAnywhereEqualsLinearReplay) {
   EXPECT_FALSE(rp.seek(rp.size() + 1));
 }
 
+// A checkpoint keeps each record's fields as varints of 1 to 10 bytes (those below 2^56 written
+// with one 8-byte store): every length, the limits between them and values past 2^56 come back
+// exactly, from save() and from save(arena).
+TEST(Checkpoints, SaveAndRestoreKeepEveryFieldAtEveryVarintLength) {
+  std::vector<uint64_t> vals = {0, 1, 0x7f, 0x80, 0x3fff, 0x4000};
+  for (int bits = 21; bits <= 63; bits += 7) {
+    vals.push_back((uint64_t(1) << bits) - 1);
+    vals.push_back(uint64_t(1) << bits);
+  }
+  vals.push_back(~uint64_t(0));
+  HeapModel m;
+  uint64_t seq = 1;
+  for (size_t i = 0; i < vals.size(); ++i) {
+    uint64_t c = 0x100000 + i * 0x1000, v = vals[i];
+    Event e{};
+    e.seq = seq;
+    e.arena = uint32_t(i * 37 % HeapModel::kMaxArenas);
+    e.type = Ev::ChunkAlloc;
+    e.addr = c;
+    e.size = (v & ~uint64_t(15)) | 16; // a chunk size (a multiple of 16)
+    m.apply(e);
+    e.type = Ev::Malloc;
+    e.seq = seq += v & ((uint64_t(1) << 62) - 1); // seq deltas of every length, both signs below
+    e.addr = c + 16;
+    e.size = v; // the request
+    m.apply(e);
+    if (i % 3 == 2) seq -= v / 2;
+  }
+  ByteArena arena;
+  for (const HeapModel::Saved& saved : {m.save(), m.save(arena)}) {
+    HeapModel r;
+    r.restore(saved);
+    auto a = m.chunks_sorted(), b = r.chunks_sorted();
+    ASSERT_EQ(a.size(), vals.size());
+    ASSERT_EQ(b.size(), a.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(b[i].addr, a[i].addr);
+      EXPECT_EQ(b[i].size, a[i].size) << i;
+      EXPECT_EQ(b[i].req, a[i].req) << i;
+      EXPECT_EQ(b[i].seq, a[i].seq) << i;
+      EXPECT_EQ(b[i].arena, a[i].arena) << i;
+      EXPECT_EQ(b[i].state, a[i].state) << i;
+      EXPECT_EQ(b[i].bin, a[i].bin) << i;
+    }
+    EXPECT_EQ(r.live_bytes(), m.live_bytes());
+  }
+}
+
 TEST(Checkpoints, SamplesAndPeaks) {
   TraceBuilder b;
   ChurnTrace gen(b, 1, 3, 500);

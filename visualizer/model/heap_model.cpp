@@ -579,18 +579,35 @@ static inline const uint8_t* get_varint(const uint8_t* p, uint64_t& v) {
 }
 
 static constexpr size_t kMaxSavedChunk = 8 + 4 * 10 + 5 + 1; // addr, 4 varints (one <= 5 bytes), bin
+static constexpr size_t kSavedSlack = 8;                     // put_varint8 stores 8 bytes whatever the length
 
-// Encodes the records at out (room for count x kMaxSavedChunk bytes); returns the end.
+// put_varint without a branch on the length (which varies from chunk to chunk and mispredicts):
+// the 7-bit groups of v spread to bytes by three shift-and-mask steps (the decoder's gather in
+// reverse), the continuation bits set on all but the last, one 8-byte store. Values of 2^56 or
+// more take put_varint.
+static inline uint8_t* put_varint8(uint8_t* p, uint64_t v) {
+  if (__builtin_expect(v >> 56 != 0, 0)) return put_varint(p, v);
+  unsigned len = (unsigned(64 - __builtin_clzll(v | 1)) + 6) / 7; // 1 .. 8
+  uint64_t x = ((v & 0x00fffffff0000000ull) << 4) | (v & 0x000000000fffffffull);
+  x = ((x & 0x0fffc0000fffc000ull) << 2) | (x & 0x00003fff00003fffull);
+  x = ((x & 0x3f803f803f803f80ull) << 1) | (x & 0x007f007f007f007full);
+  x |= 0x8080808080808080ull & ((uint64_t(1) << (8 * (len - 1))) - 1);
+  __builtin_memcpy(p, &x, 8); // little-endian
+  return p + len;
+}
+
+// Encodes the records at out (room for count x kMaxSavedChunk + kSavedSlack bytes); returns the
+// end.
 static uint8_t* encode_chunks(const FlatMap<Chunk>& chunks, uint8_t* p) {
   uint64_t prev_seq = 0;
   chunks.for_each_in_probe_order([&](const Chunk& c) {
     __builtin_memcpy(p, &c.addr, 8);
-    p = put_varint(p + 8, c.size);
-    p = put_varint(p, c.req);
+    p = put_varint8(p + 8, c.size);
+    p = put_varint8(p, c.req);
     uint64_t d = c.seq - prev_seq;
-    p = put_varint(p, (d << 1) ^ uint64_t(int64_t(d) >> 63));
+    p = put_varint8(p, (d << 1) ^ uint64_t(int64_t(d) >> 63));
     prev_seq = c.seq;
-    p = put_varint(p, uint64_t(c.arena) << 4 | c.state); // states are < 16
+    p = put_varint8(p, uint64_t(c.arena) << 4 | c.state); // states are < 16
     *p++ = c.bin;
   });
   return p;
@@ -598,7 +615,7 @@ static uint8_t* encode_chunks(const FlatMap<Chunk>& chunks, uint8_t* p) {
 
 HeapModel::Saved HeapModel::save(ByteArena& arena) const {
   Saved s{static_cast<const HeapModelState&>(*this), chunks_.capacity(), chunks_.size(), nullptr, 0, {}};
-  uint8_t* p = arena.reserve(s.count * kMaxSavedChunk);
+  uint8_t* p = arena.reserve(s.count * kMaxSavedChunk + kSavedSlack);
   s.bytes = size_t(encode_chunks(chunks_, p) - p);
   s.chunks = p;
   arena.commit(s.bytes);
@@ -607,7 +624,7 @@ HeapModel::Saved HeapModel::save(ByteArena& arena) const {
 
 HeapModel::Saved HeapModel::save() const {
   Saved s{static_cast<const HeapModelState&>(*this), chunks_.capacity(), chunks_.size(), nullptr, 0, {}};
-  std::vector<uint8_t> buf(s.count * kMaxSavedChunk);
+  std::vector<uint8_t> buf(s.count * kMaxSavedChunk + kSavedSlack);
   s.bytes = size_t(encode_chunks(chunks_, buf.data()) - buf.data());
   s.own.assign(buf.data(), buf.data() + s.bytes);
   return s;
