@@ -98,7 +98,6 @@ bool SeqScatter::setup() {
   for (auto& blocks : file_.blocks_by_thread()) {
     threads_.emplace_back();
     threads_.back().blocks = std::move(blocks);
-    tids_.push_back(file_.blocks()[threads_.back().blocks[0]].tid);
   }
   if (threads_.empty()) return false;
   uint64_t low = UINT64_MAX;
@@ -167,23 +166,12 @@ struct Put {
 };
 } // namespace
 
-bool SeqScatter::fill(Thread& t) {
+bool SeqScatter::fill(uint32_t index, const RoundBase& base) {
+  Thread& t = threads_[index];
   if (!t.has_head) return true; // done
   if (t.head.seq >= x_) return true;
-  Put put{ring_.get(),
-          ref_.get(),
-          next_,
-          round_end_,
-          side_.get(),
-          seen_,
-          base_[((x_ - 1 - s0_) >> round_shift_) % kRoundsInRing],
-          thread_,
-          s0_,
-          x_,
-          capacity_ - 1,
-          round_,
-          t.last,
-          t.any};
+  Put put{ring_.get(), ref_.get(), next_, round_end_,    side_.get(), seen_,  base,
+          index,       s0_,        x_,    capacity_ - 1, round_,      t.last, t.any};
   dispatch(t.head, put);
   if (put.bad) return false;
   t.has_head = false;
@@ -249,8 +237,8 @@ bool SeqScatter::round() {
       base_[part] = RoundBase{t.head.ts, t.head.offset};
       break;
     }
-  for (thread_ = 0; thread_ < threads_.size(); ++thread_)
-    if (!fill(threads_[thread_])) { // everything below start is still exactly what EventStream emits first
+  for (uint32_t i = 0; i < threads_.size(); ++i)
+    if (!fill(i, base_[part])) { // everything below start is still exactly what EventStream emits first
       publish(start, kStopped);
       return false;
     }

@@ -43,7 +43,7 @@ struct alignas(32) Slot {
   Ev type;
   uint8_t b0, b1, flags;
   int32_t dts, doff;
-  uint64_t addr_thread; // addr | thread index << 48 (kExt's second slot: f2)
+  uint64_t addr_thread; // addr | thread index (into TraceFile::threads()) << 48 (kExt: next slot f2)
   uint64_t f1_arena;    // f1 (the size field) | arena << 48
 };
 static_assert(sizeof(Slot) == 32);
@@ -174,7 +174,7 @@ public:
     if (__builtin_expect(p->flags & kSlotFull, 0))
       e = side_[r];
     else
-      unpack(p, seq, base_[((seq - s0_) >> round_shift_) & (kRoundsInRing - 1)], tids_.data(), e);
+      unpack(p, seq, base_[((seq - s0_) >> round_shift_) & (kRoundsInRing - 1)], file_.threads().data(), e);
     p->tag = ~uint32_t(seq);
     return true;
   }
@@ -209,9 +209,10 @@ private:
     std::atomic<uint64_t> x{0}; // round end; 0: none yet
     std::vector<EventStream::Position::Thread> threads;
   };
-  bool setup();         // loads every thread's first event; false on an irregularity
-  bool round();         // decodes the next round; false when the status is no longer running
-  bool fill(Thread& t); // t's events below x_ into the ring; false on an irregularity
+  bool setup(); // loads every thread's first event; false on an irregularity
+  bool round(); // decodes the next round; false when the status is no longer running
+  // Thread index's events below x_ into the ring (deltas from base); false on an irregularity.
+  bool fill(uint32_t index, const RoundBase& base);
   bool load_block(Thread& t, uint32_t k);
   bool next_block(Thread& t);
   bool next_event(Thread& t); // the next event into t.head (has_head = false at the end)
@@ -229,7 +230,6 @@ private:
   std::unique_ptr<Slot[]> ring_; // and a last slot, no_slot_, that holds no event
   std::unique_ptr<uint32_t[]> ref_;
   std::unique_ptr<Event[]> side_; // kSlotFull events, at their slot's index
-  std::vector<uint32_t> tids_;    // thread index -> tid
   uint64_t s0_ = 0;               // the first seq
   bool threaded_ = false;
   uint32_t round_ = kRound, round_shift_ = 13; // round_ = 1 << round_shift_
@@ -244,7 +244,6 @@ private:
   uint64_t seen_[kRound / 64]; // a bit per event of the round being decoded (repeats)
   uint32_t next_ = 0;          // where the round's next slot goes in ring_
   uint32_t round_end_ = 0;     // the end of the round's part of ring_
-  uint32_t thread_ = 0;        // the index of the thread being decoded
   // Written by the worker.
   alignas(128) std::atomic<uint64_t> ready_{0}; // events numbered below this are in the ring
   std::atomic<int> status_{kRunning};
