@@ -164,13 +164,16 @@ public:
   // stopped at an irregularity, and the caller goes on with EventStream).
   bool clean_end() const { return status_.load(std::memory_order_acquire) == kDone; }
   // Takes the event numbered seq (< what wait() returned) into e: false if it is not in the
-  // ring (a gap). The slot is then written (marked taken): a line that this core read and the
-  // worker's core rewrites next lap is much slower to take back (shared) than one this core
-  // wrote (modified), 2x here.
+  // ring (a gap). The slot and the ref are then written (marked taken): a line that this core
+  // read and the worker's core rewrites next lap is much slower to take back (shared) than one
+  // this core wrote (modified). For the slots that made the worker 2x faster; for ref_ (a line
+  // every 16 events) the whole pass went from 35 to 44 M events/s.
   bool take(uint64_t seq, Event& e) {
-    uint32_t r = ref_[(seq - s0_) & (capacity_ - 1)];
+    uint32_t& ref = ref_[(seq - s0_) & (capacity_ - 1)];
+    uint32_t r = ref;
     Slot* p = &ring_[r];
     if (__builtin_expect(r == no_slot_ || p->tag != uint32_t(seq), 0)) return false;
+    ref = no_slot_;
     if (__builtin_expect(p->flags & kSlotFull, 0))
       e = side_[r];
     else
