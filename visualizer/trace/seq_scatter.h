@@ -166,8 +166,9 @@ public:
   // Takes the event numbered seq (< what wait() returned) into e: false if it is not in the
   // ring (a gap). The slot and the ref are then written (marked taken): a line that this core
   // read and the worker's core rewrites next lap is much slower to take back (shared) than one
-  // this core wrote (modified). For the slots that made the worker 2x faster; for ref_ (a line
-  // every 16 events) the whole pass went from 35 to 44 M events/s.
+  // this core wrote (modified). For the slots that made the worker 2x faster. For ref_ (a line
+  // every 16 events) the whole pass went from 35 to 42-44 M events/s while lines between the two
+  // cores were slow (the host's placement of them varies); while they are fast, both run alike.
   bool take(uint64_t seq, Event& e) {
     uint32_t& ref = ref_[(seq - s0_) & (capacity_ - 1)];
     uint32_t r = ref;
