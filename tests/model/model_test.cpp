@@ -492,6 +492,7 @@ TEST(Checkpoints, SeekAnywhereEqualsLinearReplay) {
   TraceFile f;
   ASSERT_TRUE(f.open(tf.path));
   Replay rp(f);
+  rp.set_checkpoint_every(65536);
   rp.build();
   ASSERT_FALSE(rp.error()) << rp.error()->describe();
   EXPECT_GE(rp.size(), 400000u);
@@ -529,6 +530,118 @@ TEST(Checkpoints, SeekAnywhereEqualsLinearReplay) {
   ASSERT_TRUE(rp.step_forward());
   expect_same_state(rp.model(), at, 100000);
   EXPECT_FALSE(rp.seek(rp.size() + 1));
+}
+
+// Metrics and the last event's seq after each number of events, by a linear replay.
+struct LinearSeries {
+  std::vector<Metrics> m;
+  std::vector<uint64_t> seq;
+  explicit LinearSeries(const TraceFile& f) {
+    EventStream s(f);
+    HeapModel lin;
+    m.push_back(lin.metrics());
+    seq.push_back(0);
+    while (const Event* e = s.next()) {
+      lin.apply(*e);
+      m.push_back(lin.metrics());
+      seq.push_back(e->seq);
+    }
+  }
+  void expect_at(const Replay& rp) const {
+    uint64_t n = rp.position();
+    ASSERT_LT(n, m.size());
+    const Metrics &a = rp.model().metrics(), &b = m[n];
+    EXPECT_EQ(a.heap_bytes, b.heap_bytes) << "at " << n;
+    EXPECT_EQ(a.live_bytes, b.live_bytes) << "at " << n;
+    EXPECT_EQ(a.free_bytes, b.free_bytes) << "at " << n;
+    EXPECT_EQ(a.largest_free, b.largest_free) << "at " << n;
+    EXPECT_EQ(a.chunks, b.chunks) << "at " << n;
+    EXPECT_EQ(a.in_use, b.in_use) << "at " << n;
+    if (n) {
+      EXPECT_EQ(rp.last_event()->seq, seq[n]) << "at " << n;
+    }
+  }
+};
+
+// A seek that restores a checkpoint leaves a local one where it passes the last multiple of
+// kLocalEvery before its target: steps back from there replay fewer than kLocalEvery events,
+// and one that goes below it replays from the pass's checkpoint and leaves the next one down.
+// Every state is the one a linear replay gives.
+TEST(Checkpoints, StepsBackStartFromTheLocalCheckpointASeekLeft) {
+  constexpr uint64_t L = Replay::kLocalEvery;
+  TraceBuilder b(0, 16 * 1024);
+  ChurnTrace gen(b, 3, 42, 3000);
+  gen.run(400000);
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  Replay rp(f);
+  rp.build();
+  ASSERT_FALSE(rp.error()) << rp.error()->describe();
+  ASSERT_EQ(rp.checkpoints(), 2u); // at 0 and 2^18: the chunk table stays far below 2^15 records
+  LinearSeries lin(f);
+  ASSERT_EQ(lin.m.size(), rp.size() + 1);
+  EXPECT_EQ(rp.local_checkpoints(), 0u);
+
+  const uint64_t top = 48 * L, start = top + 300;
+  ASSERT_TRUE(rp.seek(start));
+  EXPECT_EQ(rp.replayed(), start); // from the checkpoint at 0
+  EXPECT_EQ(rp.local_checkpoints(), 1u);
+  lin.expect_at(rp);
+  for (uint64_t n = start - 1; n >= top - 100; --n) {
+    ASSERT_TRUE(rp.step_back());
+    ASSERT_EQ(rp.position(), n);
+    if (n >= top) {
+      EXPECT_EQ(rp.replayed(), n - top);
+    } else if (n == top - 1) {
+      EXPECT_EQ(rp.replayed(), n); // below the local one: from 0 again, leaving one at top - L
+    } else {
+      EXPECT_EQ(rp.replayed(), n - (top - L));
+    }
+    lin.expect_at(rp);
+    if (HasFailure()) return;
+  }
+  EXPECT_EQ(rp.local_checkpoints(), 2u);
+  ASSERT_TRUE(rp.step_forward()); // forward from where it is: nothing restored
+  EXPECT_EQ(rp.replayed(), 1u);
+  lin.expect_at(rp);
+}
+
+// Local checkpoints are bounded: past kLocalMax places the least recently used goes, and a seek
+// there starts from the nearest one still kept.
+TEST(Checkpoints, LocalCheckpointsKeepTheMostRecentlyUsed) {
+  constexpr uint64_t L = Replay::kLocalEvery;
+  TraceBuilder b(0, 16 * 1024);
+  ChurnTrace gen(b, 3, 42, 3000);
+  gen.run(400000);
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  Replay rp(f);
+  rp.build();
+  LinearSeries lin(f);
+  constexpr size_t N = Replay::kLocalMax + 8;
+  auto place = [&](size_t i) { return L * (5 + i) + 100; }; // each leaves a local at L * (5 + i)
+  ASSERT_LT(place(N - 1), Replay::kMinCheckpointEvery);     // all restore the pass's first
+  for (size_t i = N; i-- > 0;) { // downward: each seek goes back, below every local so far
+    ASSERT_TRUE(rp.seek(place(i)));
+    EXPECT_EQ(rp.replayed(), place(i));
+    lin.expect_at(rp);
+    if (i == N - 10) { // the first place is used again: it outlives the 8 seeked to after it
+      ASSERT_TRUE(rp.seek(place(N - 1) - 50));
+      EXPECT_EQ(rp.replayed(), 50u);
+      lin.expect_at(rp);
+    }
+  }
+  EXPECT_EQ(rp.local_checkpoints(), Replay::kLocalMax);
+  // Gone: the 8 least recently used, places N - 2 down to N - 9.
+  ASSERT_TRUE(rp.seek(place(N - 1) - 50)); // kept
+  EXPECT_EQ(rp.replayed(), 50u);
+  lin.expect_at(rp);
+  ASSERT_TRUE(rp.seek(place(N - 2) - 50)); // evicted: from the one at place N - 10
+  EXPECT_EQ(rp.replayed(), place(N - 2) - 50 - L * (5 + N - 10));
+  lin.expect_at(rp);
+  EXPECT_EQ(rp.local_checkpoints(), Replay::kLocalMax);
 }
 
 // A checkpoint keeps each record's fields as varints of 1 to 10 bytes (those below 2^56 written
@@ -664,6 +777,7 @@ Built build_with(const TraceFile& f, Replay::Decode d, uint32_t round) {
   Built out;
   out.rp = std::make_unique<Replay>(f);
   out.rp->set_decode(d, round);
+  out.rp->set_checkpoint_every(16384); // many checkpoints, at round ends of the scatter
   out.rp->build([&](const Event& e, const HeapModel& m) {
     Event c = e;
     c.data = c.data_end = nullptr; // pointers into the file: compared through the bytes below
@@ -759,6 +873,7 @@ TEST(Scatter, AgreesWithTheStreamOnAFourThreadChurn) {
   expect_decodes_agree(f, 8192);
   Replay rp(f);
   rp.set_decode(Replay::Decode::ScatterInline, 256);
+  rp.set_checkpoint_every(16384);
   rp.build();
   EXPECT_EQ(rp.handed_over_at(), UINT64_MAX);
   EXPECT_GE(rp.checkpoints(), 3u);

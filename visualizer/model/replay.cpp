@@ -17,7 +17,7 @@ void Replay::take_checkpoint() {
 
 void Replay::take_checkpoint(trace::EventStream::Position p) {
   checkpoints_.push_back(Checkpoint{pos_, model_.save(arena_), std::move(p), last_});
-  next_checkpoint_ = pos_ + std::max<uint64_t>(kMinCheckpointEvery, 8 * model_.chunk_count());
+  next_checkpoint_ = pos_ + std::max<uint64_t>(checkpoint_every_, 8 * model_.chunk_count());
 }
 
 Replay::Decode Replay::choose() const {
@@ -45,28 +45,64 @@ bool Replay::forward_to(uint64_t n) {
   if (pos_ >= n) return true;
   uint64_t k = stream_->run(sink, n - pos_);
   pos_ += k;
+  replayed_ += k;
   if (k) last_ = *sink.last;
   return pos_ == n; // false cannot happen below total_ (the pass read them all)
 }
 
-bool Replay::seek(uint64_t n) {
-  if (!built_ || n > total_) return false;
-  if (n == pos_) return true;
+const Replay::Checkpoint& Replay::nearest(uint64_t n) {
   auto it = std::upper_bound(checkpoints_.begin(), checkpoints_.end(), n,
                              [](uint64_t v, const Checkpoint& c) { return v < c.pos; });
-  if (n > pos_ && pos_ >= (it - 1)->pos && stream_at_pos_) return forward_to(n); // no checkpoint nearer
-  return reload(n);
+  const Checkpoint* best = &*(it - 1);
+  Local* hit = nullptr;
+  for (Local& l : local_)
+    if (l.cp.pos <= n && l.cp.pos > best->pos) {
+      best = &l.cp;
+      hit = &l;
+    }
+  if (hit) hit->used = ++tick_;
+  return *best;
 }
 
-bool Replay::reload(uint64_t n) {
-  auto it = std::upper_bound(checkpoints_.begin(), checkpoints_.end(), n,
-                             [](uint64_t v, const Checkpoint& c) { return v < c.pos; });
-  const Checkpoint& cp = *(it - 1);
+void Replay::restore(const Checkpoint& cp) {
   model_.restore(cp.model);
   stream_->restore(cp.stream);
   pos_ = cp.pos;
   last_ = cp.last;
   stream_at_pos_ = true;
+}
+
+void Replay::keep_local() {
+  if (model_.chunk_count() * 13 > kLocalBytes) return; // too large to keep one (13: addr + 5 varints)
+  Local l{Checkpoint{pos_, model_.save(), stream_->save(), last_}, ++tick_};
+  size_t bytes = l.cp.model.own.size();
+  while (local_.size() >= kLocalMax || local_bytes_ + bytes > kLocalBytes) {
+    auto lru = std::min_element(local_.begin(), local_.end(),
+                                [](const Local& a, const Local& b) { return a.used < b.used; });
+    local_bytes_ -= lru->cp.model.own.size();
+    local_.erase(lru);
+  }
+  local_bytes_ += bytes;
+  local_.push_back(std::move(l));
+}
+
+bool Replay::seek(uint64_t n) {
+  replayed_ = 0;
+  if (!built_ || n > total_) return false;
+  if (n == pos_) return true;
+  const Checkpoint& cp = nearest(n);
+  if (n > pos_ && pos_ >= cp.pos && stream_at_pos_) return forward_to(n); // no checkpoint nearer
+  restore(cp);
+  if (n - pos_ >= kLocalEvery) { // then at > n - kLocalEvery >= pos_
+    uint64_t at = n / kLocalEvery * kLocalEvery;
+    if (!forward_to(at)) return false;
+    keep_local();
+  }
+  return forward_to(n);
+}
+
+bool Replay::reload(uint64_t n) {
+  restore(nearest(n));
   return forward_to(n);
 }
 

@@ -4,9 +4,11 @@
 // blocks the events are decoded ahead by trace::SeqScatter on a second core, and the pass goes
 // on with the EventStream from a checkpoint at the first irregularity), checkpoints
 // (the model encoded by HeapModel::save() and the stream position every K events,
-// K = max(65536, 8 x chunk records), so that a seek replays at most K events after a restore
-// that costs far less), seek/step forward/step backward, and a metrics series sampled every
-// kSampleEvery events (with the peaks in between).
+// K = max(2^18, 8 x chunk records), so that a seek replays at most K events after a restore
+// that costs far less), local checkpoints that seeks leave behind (so that stepping backward
+// and scrubbing near a place replay at most kLocalEvery events once the place was reached),
+// seek/step forward/step backward, and a metrics series sampled every kSampleEvery events
+// (with the peaks in between).
 // Must not: draw; views read model() and samples() through const accessors.
 #pragma once
 
@@ -29,8 +31,19 @@ struct Sample {
 
 class Replay {
 public:
-  static constexpr uint64_t kMinCheckpointEvery = 65536;
+  // The pass checkpoints every max(kMinCheckpointEvery, 8 x chunk records) events. A
+  // checkpoint costs about as much as replaying 1.5 events per chunk record (a walk of the
+  // chunk table), so this keeps checkpoints near 7% of the pass on a heap of 13 000 records;
+  // a seek then replays at most 2^18 events there (about 8 ms).
+  static constexpr uint64_t kMinCheckpointEvery = uint64_t(1) << 18;
   static constexpr uint64_t kSampleEvery = 4096;
+  // A seek that restores a checkpoint and then replays kLocalEvery events or more saves a local
+  // checkpoint where it passes the last multiple of kLocalEvery before its target: the next
+  // step back, or a seek nearby, starts from there. At most kLocalMax of them and kLocalBytes
+  // of encoded records are kept; the least recently used goes first.
+  static constexpr uint64_t kLocalEvery = 4096;
+  static constexpr size_t kLocalMax = 32;
+  static constexpr size_t kLocalBytes = size_t(64) << 20;
 
   explicit Replay(const trace::TraceFile& file);
   ~Replay();
@@ -46,6 +59,9 @@ public:
     decode_ = d;
     round_ = round;
   }
+  // The least number of events between the pass's checkpoints (before build(); tests take small
+  // ones to have many).
+  void set_checkpoint_every(uint64_t min) { checkpoint_every_ = min ? min : 1; }
   // What the last build() used (Stream, Scatter or ScatterInline), and the position at which a
   // scatter handed over to the EventStream (an irregularity; UINT64_MAX: it did not).
   Decode decoded_with() const { return used_; }
@@ -72,7 +88,9 @@ public:
   const std::vector<Sample>& samples() const { return samples_; }
   uint64_t peak_heap() const { return peak_heap_; }
   uint64_t peak_live() const { return peak_live_; }
-  size_t checkpoints() const { return checkpoints_.size(); }
+  size_t checkpoints() const { return checkpoints_.size(); } // the pass's
+  size_t local_checkpoints() const { return local_.size(); } // seeks' (see kLocalEvery)
+  uint64_t replayed() const { return replayed_; }            // events the last seek or step applied
 
 private:
   template <class F> struct BuildSink;
@@ -97,7 +115,14 @@ private:
   };
   void take_checkpoint();
   void take_checkpoint(trace::EventStream::Position p); // the stream is not at pos_ (a scatter)
+  struct Local {
+    Checkpoint cp;
+    uint64_t used; // tick_ when last restored or saved
+  };
   bool forward_to(uint64_t n);
+  const Checkpoint& nearest(uint64_t n); // the last checkpoint at or before n, local or not
+  void restore(const Checkpoint& cp);
+  void keep_local();       // a local checkpoint at pos_
   bool reload(uint64_t n); // from the last checkpoint at or before n
 
   const trace::TraceFile& file_;
@@ -106,7 +131,11 @@ private:
   Event last_{};
   uint64_t pos_ = 0, total_ = 0, next_checkpoint_ = 0;
   uint64_t peak_heap_ = 0, peak_live_ = 0;
+  uint64_t checkpoint_every_ = kMinCheckpointEvery;
   std::vector<Checkpoint> checkpoints_;
+  std::vector<Local> local_;
+  size_t local_bytes_ = 0;
+  uint64_t tick_ = 0, replayed_ = 0;
   ByteArena arena_; // the checkpoints' chunk records (huge pages: fresh memory is slow to touch)
   std::vector<Sample> samples_;
   std::optional<trace::TraceError> error_;
