@@ -39,12 +39,9 @@ SeqScatter::SeqScatter(const TraceFile& file, bool threaded, uint32_t round)
     --round_shift_;
   }
   capacity_ = uint64_t(round_) * kRoundsInRing;
-  no_slot_ = uint32_t(2 * capacity_);
-  ring_.reset(new Slot[no_slot_ + 1]);
-  ring_[no_slot_] = Slot{};
-  ref_.reset(new uint32_t[capacity_]);
-  std::fill(ref_.get(), ref_.get() + capacity_, no_slot_);
-  side_.reset(new Event[no_slot_]);
+  ring_.reset(new Slot[capacity_]); // untouched: the worker writes or marks every slot of a round
+  ext_.reset(new uint64_t[capacity_]);
+  side_.reset(new Event[capacity_]);
   if (!setup()) {
     publish(s0_, kStopped);
     return;
@@ -115,9 +112,7 @@ namespace {
 // sink); holds the first one at or after x, and stops at one out of order or already there.
 struct Put {
   Slot* ring;
-  uint32_t* ref;
-  uint32_t& next;
-  uint32_t end; // the end of the round's part of ring
+  uint64_t* ext;
   Event* side;
   uint64_t* seen; // a bit per event of the round
   const RoundBase& base;
@@ -137,11 +132,9 @@ struct Put {
       return false;
     }
     uint64_t i = (e.seq - s0) & mask;
-    uint32_t j = next;
-    Slot* p = &ring[j];
-    ref[i] = j;
-    // The lines ahead in this round's part of the ring, for writing (the caller's core has them).
-    __builtin_prefetch(&ring[j + 128 < end ? j + 128 : j], 1, 3);
+    Slot* p = &ring[i];
+    // The lines ahead, for writing (the caller's core has them).
+    __builtin_prefetch(&ring[(i + 256) & mask], 1, 3);
     uint64_t k = (e.seq - x) & (round - 1); // the event's place in the round (x - round <= seq < x)
     uint64_t bit = uint64_t(1) << (k & 63), &word = seen[k / 64];
     if (word & bit) { // the same number twice in this round
@@ -149,16 +142,13 @@ struct Put {
       return false;
     }
     word |= bit;
-    uint32_t used = pack(e, p, base, thread);
-    if (__builtin_expect(used == 0, 0)) {
-      side[j] = e;
+    if (__builtin_expect(!pack(e, p, &ext[i], base, thread), 0)) {
+      side[i] = e;
       p->type = e.type;
       p->flags = kSlotFull;
       p->addr_thread = e.addr & kLow48; // for chunk_key()
-      used = 1;
     }
     p->tag = uint32_t(e.seq);
-    next = j + used;
     last = e.seq;
     any = true;
     return true;
@@ -170,8 +160,8 @@ bool SeqScatter::fill(uint32_t index, const RoundBase& base) {
   Thread& t = threads_[index];
   if (!t.has_head) return true; // done
   if (t.head.seq >= x_) return true;
-  Put put{ring_.get(), ref_.get(), next_, round_end_,    side_.get(), seen_,  base,
-          index,       s0_,        x_,    capacity_ - 1, round_,      t.last, t.any};
+  Put put{ring_.get(), ext_.get(), side_.get(),   seen_,  base,   index,
+          s0_,         x_,         capacity_ - 1, round_, t.last, t.any};
   dispatch(t.head, put);
   if (put.bad) return false;
   t.has_head = false;
@@ -229,8 +219,6 @@ bool SeqScatter::round() {
   x_ = x;
   std::fill(std::begin(seen_), std::end(seen_), 0);
   uint64_t part = (start - s0_) / round_ % kRoundsInRing;
-  next_ = uint32_t(part * 2 * round_);
-  round_end_ = next_ + 2 * round_;
   // The round's base for ts and offset deltas: the first thread's first event in the round.
   for (const Thread& t : threads_)
     if (t.has_head && t.head.seq < x) {
@@ -246,8 +234,10 @@ bool SeqScatter::round() {
   for (uint32_t k = 0; k < round_; k += 64) {
     uint64_t missing = ~seen_[k / 64];
     if (round_ < 64) missing &= (uint64_t(1) << round_) - 1;
-    for (; missing; missing &= missing - 1)
-      ref_[(start - s0_ + k + uint32_t(__builtin_ctzll(missing))) & (capacity_ - 1)] = no_slot_;
+    for (; missing; missing &= missing - 1) {
+      uint64_t seq = start + k + uint32_t(__builtin_ctzll(missing));
+      ring_[(seq - s0_) & (capacity_ - 1)].tag = ~uint32_t(seq);
+    }
   }
   uint64_t want = want_pos_.load(std::memory_order_acquire);
   if (want <= x && saved_.x.load(std::memory_order_relaxed) < want) save_position();

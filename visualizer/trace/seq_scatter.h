@@ -6,7 +6,7 @@
 // [S0, S0 + n) are each present once: the merge EventStream does with a comparison per thread
 // switch (a mispredicted branch each time the thread changes) is here a scatter. The decoder
 // works in rounds: round k decodes every thread's events numbered below X = S0 + k x round into
-// the round's part of the ring (ref_ says where the one numbered seq is), then publishes
+// the ring's slots (the one numbered seq in slot (seq - S0) mod capacity), then publishes
 // "complete below X". A thread that is idle keeps
 // its next event as a pending head until a round reaches its number.
 //
@@ -34,7 +34,7 @@ namespace hv::trace {
 // a reader takes the slots (a busy host: 32 -> 44 M events/s). seq is known to the reader (it
 // asks for it) and kept only as a check; ts and offset are deltas from the round's first event; the thread is
 // an index. f2, the one of addr2, size2, n and delta that a type uses (each type uses at most
-// one), goes in the next slot (kExt; rare types: realloc, split, merge, ...). An event with a
+// one), goes in ext_ at the slot's index (kSlotExt: realloc, split, merge, ...). An event with a
 // value that does not fit (an address or size of 2^48 or more, an arena of 2^16 or more, a ts
 // or offset more than 2^31 from the round's first) and every mark, stack and snapshot is kept
 // whole in the side ring (kFull).
@@ -43,7 +43,7 @@ struct alignas(32) Slot {
   Ev type;
   uint8_t b0, b1, flags;
   int32_t dts, doff;
-  uint64_t addr_thread; // addr | thread index (into TraceFile::threads()) << 48 (kExt: next slot f2)
+  uint64_t addr_thread; // addr | thread index (into TraceFile::threads()) << 48
   uint64_t f1_arena;    // f1 (the size field) | arena << 48
 };
 static_assert(sizeof(Slot) == 32);
@@ -87,9 +87,9 @@ struct RoundBase {
   uint64_t ts = 0, offset = 0;
 };
 
-// Packs e into slot p (and p[1] if it needs kExt); returns the slots used, or 0 if e must go
-// whole to the side ring (the caller then writes p's tag and flags = kSlotFull).
-inline uint32_t pack(const Event& e, Slot* p, const RoundBase& base, uint32_t thread) {
+// Packs e into slot p (and its f2 into *ext if it needs kSlotExt); false if e must go whole to
+// the side ring (the caller then writes p's tag and flags = kSlotFull).
+inline bool pack(const Event& e, Slot* p, uint64_t* ext, const RoundBase& base, uint32_t thread) {
   Ev t = static_cast<Ev>(field(reinterpret_cast<const uint8_t&>(e.type)));
   uint8_t ti = uint8_t(t);
   uint64_t addr = field(e.addr), f1 = field(e.size), arena = field(e.arena);
@@ -97,7 +97,7 @@ inline uint32_t pack(const Event& e, Slot* p, const RoundBase& base, uint32_t th
   // Both deltas within [-2^31, 2^31): adding 2^31 leaves them below 2^32.
   bool fits = !kPackMasks.full[ti] && ((addr | f1) >> 48) == 0 && ((arena | thread) >> 16) == 0 &&
               ((dts + 0x80000000u) | (doff + 0x80000000u)) >> 32 == 0;
-  if (__builtin_expect(!fits, 0)) return 0;
+  if (__builtin_expect(!fits, 0)) return false;
   p->type = t;
   p->b0 = field(e.b0);
   p->b1 = field(e.b1);
@@ -107,16 +107,16 @@ inline uint32_t pack(const Event& e, Slot* p, const RoundBase& base, uint32_t th
   p->f1_arena = f1 | arena << 48;
   if (!kPackMasks.f2[ti]) {
     p->flags = 0;
-    return 1;
+    return true;
   }
   p->flags = kSlotExt;
-  p[1].tag = ~uint32_t(field(e.seq)); // never a match: no ref_ names it
-  p[1].addr_thread = field(e.addr2) | field(e.size2) | field(e.n) | uint64_t(field(e.delta));
-  return 2;
+  *ext = field(e.addr2) | field(e.size2) | field(e.n) | uint64_t(field(e.delta));
+  return true;
 }
 
 // The Event pack() was given (a slot that is not kSlotFull; seq is the event's).
-inline void unpack(const Slot* p, uint64_t seq, const RoundBase& base, const uint32_t* tids, Event& e) {
+inline void unpack(const Slot* p, uint64_t ext, uint64_t seq, const RoundBase& base, const uint32_t* tids,
+                   Event& e) {
   uint8_t t = uint8_t(p->type);
   e.seq = seq;
   e.ts = base.ts + uint64_t(int64_t(p->dts));
@@ -128,7 +128,7 @@ inline void unpack(const Slot* p, uint64_t seq, const RoundBase& base, const uin
   e.b1 = p->b1;
   e.addr = p->addr_thread & kLow48;
   e.size = p->f1_arena & kLow48;
-  uint64_t f2 = __builtin_expect(p->flags & kSlotExt, 0) ? p[1].addr_thread : 0;
+  uint64_t f2 = ext;
   e.addr2 = f2 & kPackMasks.addr2[t];
   e.size2 = f2 & kPackMasks.size2[t];
   e.n = f2 & kPackMasks.n[t];
@@ -164,21 +164,24 @@ public:
   // stopped at an irregularity, and the caller goes on with EventStream).
   bool clean_end() const { return status_.load(std::memory_order_acquire) == kDone; }
   // Takes the event numbered seq (< what wait() returned) into e: false if it is not in the
-  // ring (a gap). The slot and the ref are then written (marked taken): a line that this core
-  // read and the worker's core rewrites next lap is much slower to take back (shared) than one
-  // this core wrote (modified). For the slots that made the worker 2x faster. For ref_ (a line
-  // every 16 events) the whole pass went from 35 to 42-44 M events/s while lines between the two
-  // cores were slow (the host's placement of them varies); while they are fast, both run alike.
+  // ring (a gap). The slot (and an ext_ word read) is then written, marked taken: a line that
+  // this core only read comes back to the worker shared, and taking it back is much slower than
+  // a line this core wrote (modified); marking the slots made the worker 2x faster.
   bool take(uint64_t seq, Event& e) {
-    uint32_t& ref = ref_[(seq - s0_) & (capacity_ - 1)];
-    uint32_t r = ref;
-    Slot* p = &ring_[r];
-    if (__builtin_expect(r == no_slot_ || p->tag != uint32_t(seq), 0)) return false;
-    ref = no_slot_;
-    if (__builtin_expect(p->flags & kSlotFull, 0))
-      e = side_[r];
-    else
-      unpack(p, seq, base_[((seq - s0_) >> round_shift_) & (kRoundsInRing - 1)], file_.threads().data(), e);
+    uint64_t i = (seq - s0_) & (capacity_ - 1);
+    Slot* p = &ring_[i];
+    if (__builtin_expect(p->tag != uint32_t(seq), 0)) return false;
+    if (__builtin_expect(p->flags & kSlotFull, 0)) {
+      e = side_[i];
+    } else {
+      uint64_t f2 = 0;
+      if (__builtin_expect(p->flags & kSlotExt, 0)) {
+        f2 = ext_[i];
+        ext_[i] = 0;
+      }
+      unpack(p, f2, seq, base_[((seq - s0_) >> round_shift_) & (kRoundsInRing - 1)], file_.threads().data(),
+             e);
+    }
     p->tag = ~uint32_t(seq);
     return true;
   }
@@ -187,7 +190,7 @@ public:
   // returned; the user pointer - 16 for an API call), to prefetch its record; for events
   // without a chunk (or not in the ring), some number.
   uint64_t chunk_key(uint64_t seq) const {
-    const Slot& p = ring_[ref_[(seq - s0_) & (capacity_ - 1)]];
+    const Slot& p = ring_[(seq - s0_) & (capacity_ - 1)];
     return (p.addr_thread & kLow48) - (is_api_event(p.type) ? 16 : 0);
   }
 
@@ -226,18 +229,18 @@ private:
 
   // Read by both sides, written only before the worker starts.
   const TraceFile& file_;
-  // A round's events are appended to its part of ring_ (2 x round_ slots: an event takes one or
-  // two) in the order they are decoded (thread by thread: the writes are sequential, so the
-  // hardware fetches the lines, which the caller's core read last, ahead of them); ref_ says
-  // where the event numbered s0_ + i is: ring_[ref_[i]], or no_slot_ (a gap; the worker marks
-  // them when a round is complete, so that no ref_ names a slot from an earlier lap).
-  std::unique_ptr<Slot[]> ring_; // and a last slot, no_slot_, that holds no event
-  std::unique_ptr<uint32_t[]> ref_;
-  std::unique_ptr<Event[]> side_; // kSlotFull events, at their slot's index
-  uint64_t s0_ = 0;               // the first seq
+  // The event numbered seq is in ring_[(seq - s0_) & (capacity_ - 1)], or that slot's tag is
+  // not seq's (a gap: the worker marks a round's missing numbers before it publishes the round).
+  // The replay reads the slots in order, so the hardware fetches the lines ahead of it; the
+  // worker writes each thread's events in order, a stream per thread. Appending the events in
+  // decode order instead, with an index from seq to slot, made the replay's reads jump between
+  // the threads' parts: the whole pass was 7-11% slower.
+  std::unique_ptr<Slot[]> ring_;
+  std::unique_ptr<uint64_t[]> ext_; // kSlotExt events' f2, at their slot's index
+  std::unique_ptr<Event[]> side_;   // kSlotFull events, at their slot's index
+  uint64_t s0_ = 0;                 // the first seq
   bool threaded_ = false;
-  uint32_t round_ = kRound, round_shift_ = 13; // round_ = 1 << round_shift_
-  uint32_t no_slot_ = 0;
+  uint32_t round_ = kRound, round_shift_ = 13;           // round_ = 1 << round_shift_
   uint64_t capacity_ = uint64_t(kRound) * kRoundsInRing; // events: round_ x kRoundsInRing
   // Written by the worker before it publishes the round (the caller is past that part).
   RoundBase base_[kRoundsInRing];
@@ -246,8 +249,6 @@ private:
   uint64_t x_ = 0;             // the end of the round being decoded
   uint64_t done_threads_ = 0;  // threads with no events left
   uint64_t seen_[kRound / 64]; // a bit per event of the round being decoded (repeats)
-  uint32_t next_ = 0;          // where the round's next slot goes in ring_
-  uint32_t round_end_ = 0;     // the end of the round's part of ring_
   // Written by the worker.
   alignas(128) std::atomic<uint64_t> ready_{0}; // events numbered below this are in the ring
   std::atomic<int> status_{kRunning};
