@@ -74,12 +74,18 @@ void Replay::restore(const Checkpoint& cp) {
 
 void Replay::keep_local() {
   if (model_.chunk_count() * 13 > kLocalBytes) return; // too large to keep one (13: addr + 5 varints)
-  Local l{Checkpoint{pos_, model_.save(), stream_->save(), last_}, ++tick_};
-  size_t bytes = l.cp.model.own.size();
+  Local l{Checkpoint{pos_, {}, stream_->save(), last_}, ++tick_, nullptr};
+  if (model_.chunk_count() >= kLocalArenaChunks) {
+    l.arena = std::make_unique<ByteArena>();
+    l.cp.model = model_.save(*l.arena);
+  } else {
+    l.cp.model = model_.save();
+  }
+  size_t bytes = l.cp.model.bytes;
   while (local_.size() >= kLocalMax || local_bytes_ + bytes > kLocalBytes) {
     auto lru = std::min_element(local_.begin(), local_.end(),
                                 [](const Local& a, const Local& b) { return a.used < b.used; });
-    local_bytes_ -= lru->cp.model.own.size();
+    local_bytes_ -= lru->cp.model.bytes;
     local_.erase(lru);
   }
   local_bytes_ += bytes;

@@ -117,8 +117,13 @@ private:
   void take_checkpoint(trace::EventStream::Position p); // the stream is not at pos_ (a scatter)
   struct Local {
     Checkpoint cp;
-    uint64_t used; // tick_ when last restored or saved
+    uint64_t used;                    // tick_ when last restored or saved
+    std::unique_ptr<ByteArena> arena; // cp's records, for a large heap (else in cp.model.own)
   };
+  // Heaps of this many chunk records or more (about 2 MiB encoded) save local checkpoints in an
+  // arena of their own: on huge pages, 1.3 M records take 4 ms instead of 130 (a 4 KiB fault
+  // costs ~3 ms/MB here).
+  static constexpr size_t kLocalArenaChunks = size_t(1) << 17;
   bool forward_to(uint64_t n);
   const Checkpoint& nearest(uint64_t n); // the last checkpoint at or before n, local or not
   void restore(const Checkpoint& cp);
