@@ -14,6 +14,7 @@
 #include "platform.h"
 #include "trace_sink.h"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <malloc.h>
@@ -260,7 +261,7 @@ private:
   TraceSink trace_{};
   static constexpr int kMaxTracedArenas = 4096; // the format promises indices below 4096
   const Arena* traced_arenas_[kMaxTracedArenas] = {};
-  uint32_t n_traced_arenas_ = 0;
+  std::atomic<uint32_t> n_traced_arenas_{0};
   uint64_t verify_every_ = 0;
   uint64_t next_snapshot_ = 0;
   bool in_snapshot_ = false;
