@@ -644,6 +644,82 @@ TEST(Checkpoints, LocalCheckpointsKeepTheMostRecentlyUsed) {
   EXPECT_EQ(rp.local_checkpoints(), Replay::kLocalMax);
 }
 
+// Local checkpoints of a large heap go to an arena of their own (huge pages), and the memory they
+// hold stays within a budget: past it the least recently used go, and a heap too large for it
+// keeps none (each seek then replays from the pass's checkpoint). Every state is the linear one.
+TEST(Checkpoints, LocalCheckpointsStayWithinTheirMemoryBudget) {
+  constexpr uint64_t L = Replay::kLocalEvery;
+  TraceBuilder b(0, 16 * 1024);
+  ChurnTrace gen(b, 3, 42, 3000);
+  gen.run(300000);
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  LinearSeries lin(f);
+  auto place = [&](size_t i) { return L * (5 + i) + 100; }; // each leaves a local at L * (5 + i)
+
+  // Every heap into an arena: a local costs its records rounded up to 2 MiB pages.
+  size_t cost = 0;
+  {
+    Replay rp(f);
+    rp.set_local_limits(Replay::kLocalMax, Replay::kLocalBytes, 1);
+    rp.build();
+    ASSERT_TRUE(rp.seek(place(10)));
+    EXPECT_EQ(rp.replayed(), place(10));
+    ASSERT_EQ(rp.local_checkpoints(), 1u);
+    EXPECT_GE(rp.local_bytes(), size_t(2) << 20);
+    EXPECT_LT(rp.local_bytes(), size_t(3) << 20);
+    for (uint64_t n = place(10) - 1; n >= L * 15; --n) {
+      ASSERT_TRUE(rp.step_back());
+      EXPECT_EQ(rp.replayed(), n - L * 15) << "at " << n;
+      lin.expect_at(rp);
+      if (HasFailure()) return;
+    }
+  }
+  {
+    Replay rp(f); // the default: this heap's locals in memory of their own, a few KiB each
+    rp.build();
+    ASSERT_TRUE(rp.seek(place(30)));
+    cost = rp.local_bytes();
+    EXPECT_GT(cost, 8u * rp.model().chunk_count());
+    EXPECT_LT(cost, size_t(1) << 20);
+  }
+  // A budget of 3.5 locals: downward seeks keep the latest three or so.
+  {
+    Replay rp(f);
+    size_t budget = cost * 7 / 2;
+    rp.set_local_limits(Replay::kLocalMax, budget, SIZE_MAX);
+    rp.build();
+    for (size_t i = 30; i-- > 20;) {
+      ASSERT_TRUE(rp.seek(place(i)));
+      EXPECT_EQ(rp.replayed(), place(i)) << i; // below every local so far: from 0
+      lin.expect_at(rp);
+      EXPECT_LE(rp.local_bytes(), budget);
+      EXPECT_LE(rp.local_checkpoints(), 4u);
+    }
+    EXPECT_GE(rp.local_checkpoints(), 2u);
+    ASSERT_TRUE(rp.seek(place(21) - 50)); // the one before the last: kept
+    EXPECT_EQ(rp.replayed(), 50u);
+    lin.expect_at(rp);
+    ASSERT_TRUE(rp.seek(place(29) - 50)); // the first: gone, from the highest still kept
+    EXPECT_GT(rp.replayed(), L);
+    EXPECT_LT(rp.replayed(), place(29) - 50);
+    lin.expect_at(rp);
+  }
+  // Budgets below one local: none is kept, whether the estimate or the saved size is over.
+  for (size_t budget : {cost / 2, cost - 1}) {
+    Replay rp(f);
+    rp.set_local_limits(Replay::kLocalMax, budget, SIZE_MAX);
+    rp.build();
+    ASSERT_TRUE(rp.seek(place(30)));
+    EXPECT_EQ(rp.local_checkpoints(), 0u);
+    EXPECT_EQ(rp.local_bytes(), 0u);
+    ASSERT_TRUE(rp.step_back());
+    EXPECT_EQ(rp.replayed(), place(30) - 1);
+    lin.expect_at(rp);
+  }
+}
+
 // A checkpoint keeps each record's fields as varints of 1 to 10 bytes (those below 2^56 written
 // with one 8-byte store): every length, the limits between them and values past 2^56 come back
 // exactly, from save() and from save(arena).
@@ -881,9 +957,9 @@ TEST(Scatter, AgreesWithTheStreamOnAFourThreadChurn) {
 
 // The scatter's slots keep addresses and sizes in 48 bits, arenas in 16, timestamps and offsets
 // as 32-bit deltas within a round, and the field a few types add (realloc's old pointer, split's
-// rest, sbrk's delta, ...) in a second slot; anything else goes whole to the side ring. Values
-// at and past each of those limits, between churn on three threads, replay exactly as the
-// stream gives them.
+// rest, sbrk's delta, ...) in a word beside the slot (ext_); anything else goes whole to the
+// side ring. Values at and past each of those limits, between churn on three threads, replay
+// exactly as the stream gives them.
 TEST(Scatter, ValuesPastTheSlotsLimitsReplayExactly) {
   TraceBuilder b(0, 4096);
   ChurnTrace gen(b, 3, 23, 600);
@@ -898,7 +974,7 @@ TEST(Scatter, ValuesPastTheSlotsLimitsReplayExactly) {
   churn();
   b.thread(1001);
   b.sleep(5000000000ull); // 5 s
-  b.realloc(0, 100, 0);   // a second slot (old pointer), with a ts past the delta
+  b.realloc(0, 100, 0);   // an ext word (old pointer), with a ts past the delta
   churn();
   b.thread(1002);
   b.chunk_alloc(uint64_t(1) << 48, 32); // an address past 48 bits (the model calls it an anomaly)
@@ -910,7 +986,7 @@ TEST(Scatter, ValuesPastTheSlotsLimitsReplayExactly) {
   b.arena(0x10000); // the smallest it does not
   b.free(0x20);
   b.arena(2);
-  b.sbrk(0x555555600000ull, -4096); // a negative delta in the second slot
+  b.sbrk(0x555555600000ull, -4096); // a negative delta in the ext word
   churn();
   TempFile tf(b.finish());
   TraceFile f;
@@ -945,6 +1021,33 @@ TEST(Scatter, HandsOverAtAGapAndTheStreamCountsIt) {
   rp.build();
   EXPECT_EQ(rp.handed_over_at(), before); // every event before the gap came from the ring
   EXPECT_GT(rp.size(), 59000u);
+}
+
+// A slot keeps the low 32 bits of its event's number, and a fresh ring's slots hold 0: the tag
+// of 2^32. Numbers lost there, on the ring's first lap, are still a gap (the worker marks a
+// round's missing numbers), and everything around it replays as the stream gives it.
+TEST(Scatter, AGapWhereTheTagsWrapIsAGapOnTheFirstLap) {
+  const uint64_t wrap = uint64_t(1) << 32, first = wrap - 1500;
+  TraceBuilder b(0, 4096);
+  b.set_seq(first);
+  ChurnTrace gen(b, 3, 5, 800);
+  while (b.next_seq() < wrap - 30)
+    gen.step();
+  while (b.next_seq() < wrap) // the numbers below 2^32 all used: the gap starts at it
+    b.mark("pad");
+  uint64_t before = b.next_seq() - first; // events before the gap
+  b.set_seq(wrap + 3);                    // lost: the numbers up to 2^32 + 2
+  while (b.next_seq() < wrap + 20000)
+    gen.step();
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  expect_decodes_agree(f, 1024); // a ring of 4096: the gap is on its first lap
+  Replay rp(f);
+  rp.set_decode(Replay::Decode::ScatterInline, 1024);
+  rp.build();
+  EXPECT_EQ(rp.handed_over_at(), before);
+  EXPECT_GT(rp.size(), 20000u);
 }
 
 TEST(Scatter, HandsOverAtARepeatedSequenceNumber) {

@@ -627,7 +627,7 @@ HeapModel::Saved HeapModel::save() const {
   Saved s{static_cast<const HeapModelState&>(*this), chunks_.capacity(), chunks_.size(), nullptr, 0, {}};
   // Not a vector: its zero fill would touch all of the worst case (62 bytes a record; about 16
   // are written), 87 MB for a heap of 1.4 M chunks.
-  std::unique_ptr<uint8_t[]> buf(new uint8_t[s.count * kMaxSavedChunk + kSavedSlack]);
+  auto buf = std::make_unique_for_overwrite<uint8_t[]>(s.count * kMaxSavedChunk + kSavedSlack);
   s.bytes = size_t(encode_chunks(chunks_, buf.get()) - buf.get());
   s.own.assign(buf.get(), buf.get() + s.bytes);
   return s;

@@ -50,21 +50,18 @@ bool Replay::forward_to(uint64_t n) {
   return pos_ == n; // false cannot happen below total_ (the pass read them all)
 }
 
-const Replay::Checkpoint& Replay::nearest(uint64_t n) {
+Replay::Nearest Replay::nearest(uint64_t n) {
   auto it = std::upper_bound(checkpoints_.begin(), checkpoints_.end(), n,
                              [](uint64_t v, const Checkpoint& c) { return v < c.pos; });
-  const Checkpoint* best = &*(it - 1);
-  Local* hit = nullptr;
+  Nearest best{&*(it - 1), nullptr};
   for (Local& l : local_)
-    if (l.cp.pos <= n && l.cp.pos > best->pos) {
-      best = &l.cp;
-      hit = &l;
-    }
-  if (hit) hit->used = ++tick_;
-  return *best;
+    if (l.cp.pos <= n && l.cp.pos > best.cp->pos) best = Nearest{&l.cp, &l};
+  return best;
 }
 
-void Replay::restore(const Checkpoint& cp) {
+void Replay::restore(Nearest at) {
+  if (at.local) at.local->used = ++tick_;
+  const Checkpoint& cp = *at.cp;
   model_.restore(cp.model);
   stream_->restore(cp.stream);
   pos_ = cp.pos;
@@ -72,23 +69,34 @@ void Replay::restore(const Checkpoint& cp) {
   stream_at_pos_ = true;
 }
 
+size_t Replay::Local::cost() const {
+  // The records (in an arena of their own they touch whole 2 MiB pages; the rest of its slab is
+  // mapped but never touched), the regions copied with the state, and the rest.
+  constexpr size_t kHuge = size_t(2) << 20;
+  return (arena ? (cp.model.bytes + kHuge - 1) / kHuge * kHuge : cp.model.own.capacity()) +
+         cp.model.state.regions_.capacity() * sizeof(Region) + sizeof(Local);
+}
+
 void Replay::keep_local() {
-  if (model_.chunk_count() * 13 > kLocalBytes) return; // too large to keep one (13: addr + 5 varints)
+  // About 16 bytes a record are written (an address and five varints): a heap whose estimate
+  // passes the budget is not saved at all, and one that passes it once saved is dropped.
+  if (model_.chunk_count() * 16 > local_bytes_max_) return;
   Local l{Checkpoint{pos_, {}, stream_->save(), last_}, ++tick_, nullptr};
-  if (model_.chunk_count() >= kLocalArenaChunks) {
+  if (model_.chunk_count() >= local_arena_chunks_) {
     l.arena = std::make_unique<ByteArena>();
     l.cp.model = model_.save(*l.arena);
   } else {
     l.cp.model = model_.save();
   }
-  size_t bytes = l.cp.model.bytes;
-  while (local_.size() >= kLocalMax || local_bytes_ + bytes > kLocalBytes) {
+  size_t cost = l.cost();
+  if (cost > local_bytes_max_) return;
+  while (!local_.empty() && (local_.size() >= local_max_ || local_bytes_ + cost > local_bytes_max_)) {
     auto lru = std::min_element(local_.begin(), local_.end(),
                                 [](const Local& a, const Local& b) { return a.used < b.used; });
-    local_bytes_ -= lru->cp.model.bytes;
+    local_bytes_ -= lru->cost();
     local_.erase(lru);
   }
-  local_bytes_ += bytes;
+  local_bytes_ += cost;
   local_.push_back(std::move(l));
 }
 
@@ -96,9 +104,9 @@ bool Replay::seek(uint64_t n) {
   replayed_ = 0;
   if (!built_ || n > total_) return false;
   if (n == pos_) return true;
-  const Checkpoint& cp = nearest(n);
-  if (n > pos_ && pos_ >= cp.pos && stream_at_pos_) return forward_to(n); // no checkpoint nearer
-  restore(cp);
+  Nearest at = nearest(n);
+  if (n > pos_ && pos_ >= at.cp->pos && stream_at_pos_) return forward_to(n); // no checkpoint nearer
+  restore(at);                   // before keep_local(), which may move or drop local checkpoints
   if (n - pos_ >= kLocalEvery) { // then at > n - kLocalEvery >= pos_
     uint64_t at = n / kLocalEvery * kLocalEvery;
     if (!forward_to(at)) return false;

@@ -5,8 +5,9 @@
 // on with the EventStream from a checkpoint at the first irregularity), checkpoints
 // (the model encoded by HeapModel::save() and the stream position every K events,
 // K = max(2^18, 8 x chunk records), so that a seek replays at most K events after a restore
-// that costs far less), local checkpoints that seeks leave behind (so that stepping backward
-// and scrubbing near a place replay at most kLocalEvery events once the place was reached),
+// that costs far less), local checkpoints that seeks leave behind (a seek that restores a
+// checkpoint saves one on its way: stepping backward and scrubbing near its target then replay
+// fewer than kLocalEvery events; a seek forward that needs no restore saves none),
 // seek/step forward/step backward, and a metrics series sampled every kSampleEvery events
 // (with the peaks in between).
 // Must not: draw; views read model() and samples() through const accessors.
@@ -40,7 +41,8 @@ public:
   // A seek that restores a checkpoint and then replays kLocalEvery events or more saves a local
   // checkpoint where it passes the last multiple of kLocalEvery before its target: the next
   // step back, or a seek nearby, starts from there. At most kLocalMax of them and kLocalBytes
-  // of encoded records are kept; the least recently used goes first.
+  // of memory (Local::cost()) are kept; the least recently restored or saved goes first. A heap
+  // too large for the budget keeps none.
   static constexpr uint64_t kLocalEvery = 4096;
   static constexpr size_t kLocalMax = 32;
   static constexpr size_t kLocalBytes = size_t(64) << 20;
@@ -59,9 +61,18 @@ public:
     decode_ = d;
     round_ = round;
   }
-  // The least number of events between the pass's checkpoints (before build(); tests take small
-  // ones to have many).
-  void set_checkpoint_every(uint64_t min) { checkpoint_every_ = min ? min : 1; }
+  // The least number of events between the pass's checkpoints (tests take small ones to have
+  // many). Ignored after build().
+  void set_checkpoint_every(uint64_t min) {
+    if (!built_) checkpoint_every_ = min ? min : 1;
+  }
+  // The local checkpoints' limits (tests: small ones to reach them): at most max, bytes of
+  // memory, and an arena of their own from arena_chunks chunk records.
+  void set_local_limits(size_t max, size_t bytes, size_t arena_chunks) {
+    local_max_ = max;
+    local_bytes_max_ = bytes;
+    local_arena_chunks_ = arena_chunks;
+  }
   // What the last build() used (Stream, Scatter or ScatterInline), and the position at which a
   // scatter handed over to the EventStream (an irregularity; UINT64_MAX: it did not).
   Decode decoded_with() const { return used_; }
@@ -81,8 +92,14 @@ public:
   const Event* last_event() const { return pos_ ? &last_ : nullptr; }
   // Moves to the state after the first n events (n <= size()). False if n > size().
   bool seek(uint64_t n);
-  bool step_forward() { return pos_ < total_ && seek(pos_ + 1); }
-  bool step_back() { return pos_ > 0 && seek(pos_ - 1); }
+  bool step_forward() {
+    replayed_ = 0;
+    return pos_ < total_ && seek(pos_ + 1);
+  }
+  bool step_back() {
+    replayed_ = 0;
+    return pos_ > 0 && seek(pos_ - 1);
+  }
 
   const std::optional<trace::TraceError>& error() const { return error_; }
   const std::vector<Sample>& samples() const { return samples_; }
@@ -90,6 +107,7 @@ public:
   uint64_t peak_live() const { return peak_live_; }
   size_t checkpoints() const { return checkpoints_.size(); } // the pass's
   size_t local_checkpoints() const { return local_.size(); } // seeks' (see kLocalEvery)
+  size_t local_bytes() const { return local_bytes_; }        // their memory (Local::cost())
   uint64_t replayed() const { return replayed_; }            // events the last seek or step applied
 
 private:
@@ -119,16 +137,23 @@ private:
     Checkpoint cp;
     uint64_t used;                    // tick_ when last restored or saved
     std::unique_ptr<ByteArena> arena; // cp's records, for a large heap (else in cp.model.own)
+    size_t cost() const;              // the memory it holds, as counted against the budget
+  };
+  // A checkpoint to restore, and the local checkpoint it is (nullptr: the pass's). Pointers into
+  // checkpoints_ and local_: valid until keep_local() changes local_.
+  struct Nearest {
+    const Checkpoint* cp;
+    Local* local;
   };
   // Heaps of this many chunk records or more (about 2 MiB encoded) save local checkpoints in an
   // arena of their own: on huge pages, 1.3 M records take 4 ms instead of 130 (a 4 KiB fault
   // costs ~3 ms/MB here).
   static constexpr size_t kLocalArenaChunks = size_t(1) << 17;
   bool forward_to(uint64_t n);
-  const Checkpoint& nearest(uint64_t n); // the last checkpoint at or before n, local or not
-  void restore(const Checkpoint& cp);
-  void keep_local();       // a local checkpoint at pos_
-  bool reload(uint64_t n); // from the last checkpoint at or before n
+  Nearest nearest(uint64_t n); // the last checkpoint at or before n, local or not
+  void restore(Nearest at);    // (and marks a local checkpoint used)
+  void keep_local();           // a local checkpoint at pos_
+  bool reload(uint64_t n);     // from the last checkpoint at or before n
 
   const trace::TraceFile& file_;
   std::unique_ptr<trace::EventStream> stream_;
@@ -140,12 +165,13 @@ private:
   std::vector<Checkpoint> checkpoints_;
   std::vector<Local> local_;
   size_t local_bytes_ = 0;
+  size_t local_max_ = kLocalMax, local_bytes_max_ = kLocalBytes, local_arena_chunks_ = kLocalArenaChunks;
   uint64_t tick_ = 0, replayed_ = 0;
   ByteArena arena_; // the checkpoints' chunk records (huge pages: fresh memory is slow to touch)
   std::vector<Sample> samples_;
   std::optional<trace::TraceError> error_;
   bool built_ = false;
-  bool stream_at_pos_ = true; // stream_ is at pos_ (after a scatter it is not, until a reload)
+  bool stream_at_pos_ = true; // stream_ is at pos_ (after a scatter it is not, until a restore)
   Decode decode_ = Decode::Auto, used_ = Decode::Stream;
   uint32_t round_ = trace::SeqScatter::kRound;
   uint64_t handed_over_at_ = UINT64_MAX;

@@ -39,7 +39,9 @@ SeqScatter::SeqScatter(const TraceFile& file, bool threaded, uint32_t round)
     --round_shift_;
   }
   capacity_ = uint64_t(round_) * kRoundsInRing;
-  ring_.reset(new Slot[capacity_]); // untouched: the worker writes or marks every slot of a round
+  // Zeroed (1 MiB, once): the worker writes or marks every slot of a round before it publishes
+  // it, but chunk_key() may read a gap's slot on the first lap, whose other fields it leaves.
+  ring_.reset(new Slot[capacity_]());
   ext_.reset(new uint64_t[capacity_]);
   side_.reset(new Event[capacity_]);
   if (!setup()) {
@@ -230,7 +232,9 @@ bool SeqScatter::round() {
       publish(start, kStopped);
       return false;
     }
-  // The numbers of the round with no event (gaps, or past the end): no slot.
+  // The numbers of the round with no event (gaps, or past the end): a tag that is not theirs.
+  // (A slot on a later lap holds ~ the tag of the number a lap before, never this one's; on the
+  // first lap it holds 0, which is a number's own once every 2^32.)
   for (uint32_t k = 0; k < round_; k += 64) {
     uint64_t missing = ~seen_[k / 64];
     if (round_ < 64) missing &= (uint64_t(1) << round_) - 1;

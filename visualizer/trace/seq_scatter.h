@@ -10,12 +10,14 @@
 // "complete below X". A thread that is idle keeps
 // its next event as a pending head until a round reaches its number.
 //
-// Owns: the ring of Slots (32 bytes; mark, stack and snapshot events whole in a side ring), the
+// Owns: the ring of Slots (32 bytes; the field some types add in ext_, a word per slot; mark,
+// stack and snapshot events whole in a side ring), the
 // worker, the stream positions saved at round ends (EventStream::Position, so that the caller's
 // checkpoints restore into an ordinary EventStream), and the pack/unpack of Events.
 // Irregular input is not handled here: a decode error, a sequence number out of order or
 // repeated, or a zstd block stops the scatter at the start of that round (everything before it
-// is exactly what EventStream would emit first); a gap is a number with no slot (take() fails).
+// is exactly what EventStream would emit first); a gap is a number whose slot's tag is not its
+// own (take() fails).
 // Either way the caller goes on with EventStream from a checkpoint, which reports it.
 // Must not: know about the heap model.
 #pragma once
@@ -39,7 +41,7 @@ namespace hv::trace {
 // or offset more than 2^31 from the round's first) and every mark, stack and snapshot is kept
 // whole in the side ring (kFull).
 struct alignas(32) Slot {
-  uint32_t tag; // the low 32 bits of seq (changed when the slot is taken)
+  uint32_t tag; // the low 32 bits of seq; ~ that when taken, or for a gap (never equal)
   Ev type;
   uint8_t b0, b1, flags;
   int32_t dts, doff;
