@@ -1,5 +1,5 @@
 // make_traces.cpp - `hv_make_traces OUTDIR [--small]`: writes valid and broken traces for the CLI
-// tests (tests/cli_trace) and the fuzzer's seed corpus (tests/data/fuzz_seeds, with --small).
+// tests (tests/cli_trace) and the fuzzer's seed corpus (BUILD/fuzz_seeds, with --small).
 #include "churn_trace.h"
 #include "trace_builder.h"
 
@@ -21,8 +21,10 @@ void write(const char* name, const std::vector<uint8_t>& b) {
     perror(p.c_str());
     exit(2);
   }
-  if (!b.empty()) fwrite(b.data(), 1, b.size(), f);
-  fclose(f);
+  if ((!b.empty() && fwrite(b.data(), 1, b.size(), f) != b.size()) || fclose(f) != 0) {
+    perror(p.c_str());
+    exit(2);
+  }
 }
 
 void put32(std::vector<uint8_t>& b, size_t off, uint32_t v) {

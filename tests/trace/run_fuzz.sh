@@ -9,7 +9,12 @@ if [ ! -x "$fuzzer" ]; then
 fi
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
-cp "$seeds"/* "$corpus"/
+nseeds=$(find "$seeds" -maxdepth 1 -name '*.hvt' 2>/dev/null | wc -l)
+if [ "$nseeds" -lt 10 ]; then
+  echo "Fuzz.TraceReader: $seeds holds $nseeds seed traces (hv_make_traces DIR --small writes 16): a fuzzer without seeds barely gets past the header" >&2
+  exit 1
+fi
+cp "$seeds"/*.hvt "$corpus"/ || exit 1
 mkdir -p "$artifacts"
 "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=1024 -malloc_limit_mb=512 -timeout=10 -max_len=65536 \
   -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus"
