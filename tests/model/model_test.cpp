@@ -676,12 +676,14 @@ TEST(Checkpoints, LocalCheckpointsStayWithinTheirMemoryBudget) {
       if (HasFailure()) return;
     }
   }
+  size_t chunks = 0;
   {
-    Replay rp(f); // the default: this heap's locals in memory of their own, a few KiB each
+    Replay rp(f); // the default: this heap's locals in memory of their own, about 80 KiB each
     rp.build();
     ASSERT_TRUE(rp.seek(place(30)));
     cost = rp.local_bytes();
-    EXPECT_GT(cost, 8u * rp.model().chunk_count());
+    chunks = rp.model().chunk_count();
+    EXPECT_GT(cost, HeapModel::kMinSavedChunk * chunks);
     EXPECT_LT(cost, size_t(1) << 20);
   }
   // A budget of 3.5 locals: downward seeks keep the latest three or so.
@@ -706,7 +708,10 @@ TEST(Checkpoints, LocalCheckpointsStayWithinTheirMemoryBudget) {
     EXPECT_LT(rp.replayed(), place(29) - 50);
     lin.expect_at(rp);
   }
-  // Budgets below one local: none is kept, whether the estimate or the saved size is over.
+  // Budgets below one local: none is kept, whether the least it could take is already over
+  // (cost / 2) or only what it takes once saved (cost - 1).
+  ASSERT_GT(HeapModel::kMinSavedChunk * chunks, cost / 2);
+  ASSERT_LT(HeapModel::kMinSavedChunk * chunks, cost - 1);
   for (size_t budget : {cost / 2, cost - 1}) {
     Replay rp(f);
     rp.set_local_limits(Replay::kLocalMax, budget, SIZE_MAX);

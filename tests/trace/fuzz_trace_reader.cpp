@@ -1,13 +1,28 @@
 // fuzz_trace_reader.cpp - libFuzzer target: arbitrary bytes as a .hvt file through the whole read
 // path (header, block index, zstd, decoder, merge, dump text, model, snapshot verification,
-// checkpointed replay and seeks, and the scatter replay against the stream's). Any crash, leak, timeout or
-// huge allocation is a bug. Built with clang++ -fsanitize=fuzzer,address,undefined by
-// tests/trace/CMakeLists.txt.
+// checkpointed replay and seeks, and the scatter replay against the stream's, event by event).
+// Any crash, leak, timeout, huge allocation or disagreement is a bug. Built with clang++
+// -fsanitize=fuzzer,address,undefined by tests/trace/CMakeLists.txt.
 #include "event_text.h"
 #include "replay.h"
 
 #include <cstddef>
 #include <cstdint>
+
+namespace {
+// Every field of every event a replay applies, folded (FNV-1a over 64-bit words), and the count.
+struct EventHash {
+  uint64_t h = 1469598103934665603ull, n = 0;
+  void add(uint64_t v) { h = (h ^ v) * 1099511628211ull; }
+  void operator()(const hv::trace::Event& e, const hv::model::HeapModel&) {
+    for (uint64_t v :
+         {e.seq, e.ts, e.offset, uint64_t(e.tid), uint64_t(e.arena), uint64_t(e.type), uint64_t(e.b0),
+          uint64_t(e.b1), e.addr, e.size, e.addr2, e.size2, e.n, uint64_t(e.delta)})
+      add(v);
+    ++n;
+  }
+};
+} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hv::trace::TraceFile f;
@@ -28,13 +43,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   hv::model::Replay rp(f);
   rp.set_decode(hv::model::Replay::Decode::Stream);
-  rp.build();
+  EventHash hs;
+  rp.build(hs);
   uint64_t n = rp.size();
   { // Decoding ahead (SeqScatter, small rounds so that the ring wraps) must agree with the stream.
     hv::model::Replay sc(f);
     sc.set_decode(hv::model::Replay::Decode::ScatterInline, 16);
-    sc.build();
-    if (sc.size() != n || bool(sc.error()) != bool(rp.error()) ||
+    EventHash hc;
+    sc.build(hc);
+    if (sc.size() != n || hc.n != hs.n || hc.h != hs.h || bool(sc.error()) != bool(rp.error()) ||
         (rp.error() && sc.error()->describe() != rp.error()->describe()) ||
         sc.model().chunk_count() != rp.model().chunk_count() ||
         sc.model().live_bytes() != rp.model().live_bytes() ||

@@ -545,7 +545,10 @@ void HeapModel::apply(const Event& e) {
     ++errors_;
     break;
   case Ev::Snapshot:
-    if ((e.b0 & trace::kSnapshotBaseline) && baseline_.feed(e)) load_baseline(baseline_.snapshot());
+    if ((e.b0 & trace::kSnapshotBaseline) && baseline_.feed(e)) {
+      load_baseline(baseline_.snapshot());
+      baseline_ = SnapshotAssembler(); // loaded: every checkpoint would copy its entries
+    }
     break;
   case Ev::Arena:
     note_arena(e.arena);

@@ -167,6 +167,8 @@ public:
     std::vector<uint8_t> own;
     const uint8_t* data() const { return own.empty() ? chunks : own.data(); }
   };
+  // The fewest bytes a record takes saved: its address and four varints of a byte, and the bin.
+  static constexpr size_t kMinSavedChunk = 8 + 4 + 1;
   Saved save(ByteArena& arena) const;
   Saved save() const;
   void restore(const Saved& s);

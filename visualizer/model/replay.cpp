@@ -78,9 +78,10 @@ size_t Replay::Local::cost() const {
 }
 
 void Replay::keep_local() {
-  // About 16 bytes a record are written (an address and five varints): a heap whose estimate
-  // passes the budget is not saved at all, and one that passes it once saved is dropped.
-  if (model_.chunk_count() * 16 > local_bytes_max_) return;
+  // A heap that cannot fit the budget even at the fewest bytes a record takes is not saved; one
+  // that does not fit once saved is dropped, and heaps as large are not saved again.
+  size_t chunks = model_.chunk_count();
+  if (chunks * HeapModel::kMinSavedChunk > local_bytes_max_ || chunks >= too_large_chunks_) return;
   Local l{Checkpoint{pos_, {}, stream_->save(), last_}, ++tick_, nullptr};
   if (model_.chunk_count() >= local_arena_chunks_) {
     l.arena = std::make_unique<ByteArena>();
@@ -89,7 +90,10 @@ void Replay::keep_local() {
     l.cp.model = model_.save();
   }
   size_t cost = l.cost();
-  if (cost > local_bytes_max_) return;
+  if (cost > local_bytes_max_) {
+    too_large_chunks_ = chunks;
+    return;
+  }
   while (!local_.empty() && (local_.size() >= local_max_ || local_bytes_ + cost > local_bytes_max_)) {
     auto lru = std::min_element(local_.begin(), local_.end(),
                                 [](const Local& a, const Local& b) { return a.used < b.used; });
@@ -107,9 +111,9 @@ bool Replay::seek(uint64_t n) {
   Nearest at = nearest(n);
   if (n > pos_ && pos_ >= at.cp->pos && stream_at_pos_) return forward_to(n); // no checkpoint nearer
   restore(at);                   // before keep_local(), which may move or drop local checkpoints
-  if (n - pos_ >= kLocalEvery) { // then at > n - kLocalEvery >= pos_
-    uint64_t at = n / kLocalEvery * kLocalEvery;
-    if (!forward_to(at)) return false;
+  if (n - pos_ >= kLocalEvery) { // then mark > n - kLocalEvery >= pos_
+    uint64_t mark = n / kLocalEvery * kLocalEvery;
+    if (!forward_to(mark)) return false;
     keep_local();
   }
   return forward_to(n);

@@ -66,10 +66,10 @@ public:
   void set_checkpoint_every(uint64_t min) {
     if (!built_) checkpoint_every_ = min ? min : 1;
   }
-  // The local checkpoints' limits (tests: small ones to reach them): at most max, bytes of
-  // memory, and an arena of their own from arena_chunks chunk records.
+  // The local checkpoints' limits (tests: small ones to reach them; before the first seek): at
+  // most max (at least 1), bytes of memory, and an arena of their own from arena_chunks records.
   void set_local_limits(size_t max, size_t bytes, size_t arena_chunks) {
-    local_max_ = max;
+    local_max_ = max ? max : 1;
     local_bytes_max_ = bytes;
     local_arena_chunks_ = arena_chunks;
   }
@@ -166,6 +166,7 @@ private:
   std::vector<Local> local_;
   size_t local_bytes_ = 0;
   size_t local_max_ = kLocalMax, local_bytes_max_ = kLocalBytes, local_arena_chunks_ = kLocalArenaChunks;
+  size_t too_large_chunks_ = SIZE_MAX; // a heap of this many records did not fit the budget
   uint64_t tick_ = 0, replayed_ = 0;
   ByteArena arena_; // the checkpoints' chunk records (huge pages: fresh memory is slow to touch)
   std::vector<Sample> samples_;
