@@ -9,9 +9,43 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
+#include <sys/mman.h>
 #include <vector>
 
 namespace hv::model {
+
+// Storage of 2 MiB or more on transparent huge pages (2 MiB aligned, MADV_HUGEPAGE), smaller as
+// usual. A table of a million chunks (168 MB) is probed at random: on 4 KiB pages nearly every
+// probe misses the TLB as well as the cache, and the fresh pages of a grown or restored table
+// fault in one by one (~3 ms/MB here). Without THP it is ordinary memory.
+template <class T> struct HugePageAllocator {
+  using value_type = T;
+  static constexpr size_t kHuge = size_t(2) << 20;
+  HugePageAllocator() = default;
+  template <class U> HugePageAllocator(const HugePageAllocator<U>&) {}
+  T* allocate(size_t n) {
+    size_t bytes = n * sizeof(T);
+    if (bytes < kHuge) return static_cast<T*>(::operator new(bytes));
+    size_t len = (bytes + kHuge - 1) / kHuge * kHuge;
+    void* p = std::aligned_alloc(kHuge, len);
+    if (!p) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    madvise(p, len, MADV_HUGEPAGE); // advice only
+#endif
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t n) {
+    if (n * sizeof(T) < kHuge)
+      ::operator delete(p);
+    else
+      std::free(p);
+  }
+  template <class U> bool operator==(const HugePageAllocator<U>&) const {
+    return true;
+  }
+};
 
 template <class V> class FlatMap {
 public:
@@ -102,8 +136,9 @@ public:
 
 private:
   size_t home(uint64_t addr) const { return size_t((addr * 0x9E3779B97F4A7C15ull) >> shift_); }
+  using Slots = std::vector<V, HugePageAllocator<V>>;
   void rehash(size_t n) {
-    std::vector<V> old;
+    Slots old;
     old.swap(slots_);
     reset(n);
     for (const V& s : old)
@@ -113,7 +148,7 @@ private:
       }
   }
 
-  std::vector<V> slots_;
+  Slots slots_;
   size_t mask_ = 0, size_ = 0;
   int shift_ = 64;
 };
