@@ -943,6 +943,58 @@ void churn_with_annotations(TraceBuilder& b, ChurnTrace& gen, uint64_t events) {
 }
 } // namespace
 
+// On a large heap a seek applies each event 16 events after it is decoded, loading the chunk
+// records ahead; marks, stacks and snapshots (which point into the decoder's buffers) are
+// applied at once, after everything before them. Every seek and step lands on the state, and the
+// last event, of a replay that applies each event at once.
+TEST(Checkpoints, SeeksThatLoadRecordsAheadReplayExactly) {
+  TraceBuilder b(0, 8192);
+  ChurnTrace gen(b, 4, 31, 2000);
+  churn_with_annotations(b, gen, 120000);
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  Replay delayed(f), direct(f);
+  delayed.set_delayed_apply_from(0);
+  direct.set_delayed_apply_from(SIZE_MAX);
+  for (Replay* rp : {&delayed, &direct}) {
+    rp->set_checkpoint_every(16384);
+    rp->build();
+    ASSERT_FALSE(rp->error());
+  }
+  // Around every mark, stack and snapshot (ending on one, and just after), and at random.
+  uint64_t n = direct.size();
+  std::vector<uint64_t> at = {n, 1, n - 1, 0};
+  {
+    EventStream s(f);
+    uint64_t k = 0;
+    while (const Event* e = s.next()) {
+      ++k;
+      if (e->type == Ev::Mark || e->type == Ev::Stack || e->type == Ev::Snapshot)
+        for (uint64_t d : {k - 1, k, k + 1})
+          at.push_back(std::min(d, n));
+    }
+  }
+  ASSERT_GE(at.size(), 4u + 3 * 18);
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 40; ++i)
+    at.push_back(rng() % (n + 1));
+  for (uint64_t p : at) {
+    ASSERT_TRUE(delayed.seek(p));
+    ASSERT_TRUE(direct.seek(p));
+    expect_same_state(delayed.model(), direct.model(), p);
+    if (p) {
+      ASSERT_TRUE(same_event(*delayed.last_event(), *direct.last_event())) << "at " << p;
+    }
+    for (int k = 0; k < 3 && delayed.position() > 0; ++k) {
+      ASSERT_TRUE(delayed.step_back());
+      ASSERT_TRUE(direct.step_back());
+      expect_same_state(delayed.model(), direct.model(), delayed.position());
+    }
+    if (HasFailure()) return;
+  }
+}
+
 TEST(Scatter, AgreesWithTheStreamOnAFourThreadChurn) {
   TraceBuilder b(0, 8192);
   ChurnTrace gen(b, 4, 17, 2000);

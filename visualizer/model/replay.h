@@ -73,6 +73,9 @@ public:
     local_bytes_max_ = bytes;
     local_arena_chunks_ = arena_chunks;
   }
+  // From how many chunk records seeks load records ahead (kDelayedApplyChunks; tests: 0 and
+  // SIZE_MAX, to compare the two).
+  void set_delayed_apply_from(size_t chunks) { delayed_from_ = chunks; }
   // What the last build() used (Stream, Scatter or ScatterInline), and the position at which a
   // scatter handed over to the EventStream (an irregularity; UINT64_MAX: it did not).
   Decode decoded_with() const { return used_; }
@@ -149,7 +152,11 @@ private:
   // arena of their own: on huge pages, 1.3 M records take 4 ms instead of 130 (a 4 KiB fault
   // costs ~3 ms/MB here).
   static constexpr size_t kLocalArenaChunks = size_t(1) << 17;
+  // Heaps of this many chunk records or more (a table of 2.6 MB, past the core's L2) replay
+  // seeks with the records of the next events loading ahead (replay.cpp: DelayedSeekSink).
+  static constexpr size_t kDelayedApplyChunks = size_t(1) << 15;
   bool forward_to(uint64_t n);
+  template <class Sink> bool forward_with(Sink& sink, uint64_t n);
   Nearest nearest(uint64_t n); // the last checkpoint at or before n, local or not
   void restore(Nearest at);    // (and marks a local checkpoint used)
   void keep_local();           // a local checkpoint at pos_
@@ -166,6 +173,7 @@ private:
   std::vector<Local> local_;
   size_t local_bytes_ = 0;
   size_t local_max_ = kLocalMax, local_bytes_max_ = kLocalBytes, local_arena_chunks_ = kLocalArenaChunks;
+  size_t delayed_from_ = kDelayedApplyChunks;
   size_t too_large_chunks_ = SIZE_MAX; // a heap of this many records did not fit the budget
   uint64_t tick_ = 0, replayed_ = 0;
   ByteArena arena_; // the checkpoints' chunk records (huge pages: fresh memory is slow to touch)
