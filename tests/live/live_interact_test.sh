@@ -11,9 +11,11 @@ mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 fail=0
 ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fail=1; }
-press() { # a key chord held like a finger holds it (ImGui 1.86 samples keys once per frame)
+press() { # a key chord held like a finger holds it (ImGui 1.86 samples keys once per frame:
+  # held 0.2 s, a press survives frames of up to 200 ms while other tests load the machine, and
+  # stays under ImGui's key repeat delay of 0.275 s)
   for k in "$@"; do xdotool keydown "$k"; done
-  sleep 0.08
+  sleep 0.2
   for k in "$@"; do xdotool keyup "$k"; done
   sleep 0.05
 }
