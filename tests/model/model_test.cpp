@@ -829,19 +829,28 @@ TEST(Checkpoints, ReplayCountsTheEventsOfARunThatEndsAtADecodeError) {
     ASSERT_TRUE(s.error());
   }
   EXPECT_EQ(n, 2u + 20 * 4);
-  Replay rp(f);
-  uint64_t seen = 0;
-  rp.build([&](const Event&, const HeapModel&) { ++seen; });
-  ASSERT_TRUE(rp.error());
-  EXPECT_EQ(rp.error()->kind, ErrorKind::BadEvent);
-  EXPECT_EQ(rp.size(), n);
-  EXPECT_EQ(seen, n);
-  EXPECT_EQ(rp.position(), n);
-  EXPECT_EQ(rp.model().chunk_count(), linear.chunk_count());
-  EXPECT_EQ(rp.model().live_bytes(), linear.live_bytes());
-  EXPECT_TRUE(rp.seek(n / 2));
-  EXPECT_TRUE(rp.seek(n));
-  EXPECT_EQ(rp.model().live_bytes(), linear.live_bytes());
+  // Seeks apply at once, and 16 events late (as on a large heap): the same either way, up to
+  // the last event before the error.
+  for (size_t delayed_from : {SIZE_MAX, size_t(0)}) {
+    SCOPED_TRACE(delayed_from ? "applied at once" : "applied late");
+    Replay rp(f);
+    rp.set_delayed_apply_from(delayed_from);
+    uint64_t seen = 0;
+    rp.build([&](const Event&, const HeapModel&) { ++seen; });
+    ASSERT_TRUE(rp.error());
+    EXPECT_EQ(rp.error()->kind, ErrorKind::BadEvent);
+    EXPECT_EQ(rp.size(), n);
+    EXPECT_EQ(seen, n);
+    EXPECT_EQ(rp.position(), n);
+    EXPECT_EQ(rp.model().chunk_count(), linear.chunk_count());
+    EXPECT_EQ(rp.model().live_bytes(), linear.live_bytes());
+    ASSERT_TRUE(rp.last_event());
+    EXPECT_EQ(rp.last_event()->seq, n); // numbered from 1
+    EXPECT_TRUE(rp.seek(n / 2));
+    EXPECT_TRUE(rp.seek(n));
+    EXPECT_EQ(rp.model().live_bytes(), linear.live_bytes());
+    EXPECT_EQ(rp.last_event()->seq, n);
+  }
 }
 
 // ---- Decoding ahead (SeqScatter) gives what the EventStream gives ------------------------------
