@@ -12,12 +12,12 @@ ByteArena::~ByteArena() {
 }
 
 void ByteArena::grow(size_t min) {
-  size_t want = (min + kHuge - 1) / kHuge * kHuge;
+  size_t want = round_to_huge_pages(min);
   if (want < kSlab) want = kSlab;
-  size_t len = want + kHuge; // room to align the start to 2 MiB
+  size_t len = want + kHugePage; // room to align the start to 2 MiB
   void* m = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) throw std::bad_alloc();
-  uintptr_t a = (reinterpret_cast<uintptr_t>(m) + kHuge - 1) & ~uintptr_t(kHuge - 1);
+  uintptr_t a = (reinterpret_cast<uintptr_t>(m) + kHugePage - 1) & ~uintptr_t(kHugePage - 1);
   uint8_t* start = reinterpret_cast<uint8_t*>(a);
 #ifdef MADV_HUGEPAGE
   madvise(start, want, MADV_HUGEPAGE); // advice only: no THP, ordinary pages

@@ -13,6 +13,12 @@
 
 namespace hv::model {
 
+// A transparent huge page (x86-64), and n rounded up to whole ones.
+inline constexpr size_t kHugePage = size_t(2) << 20;
+constexpr size_t round_to_huge_pages(size_t n) {
+  return (n + kHugePage - 1) / kHugePage * kHugePage;
+}
+
 class ByteArena {
 public:
   ByteArena() = default;
@@ -30,7 +36,6 @@ public:
   size_t mapped() const { return mapped_; }
 
 private:
-  static constexpr size_t kHuge = size_t(2) << 20;
   static constexpr size_t kSlab = size_t(8) << 20;
   void grow(size_t min);
 

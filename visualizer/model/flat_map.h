@@ -7,6 +7,8 @@
 // Must not: allocate per element, or be used where iteration order matters.
 #pragma once
 
+#include "byte_arena.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -22,14 +24,13 @@ namespace hv::model {
 // fault in one by one (~3 ms/MB here). Without THP it is ordinary memory.
 template <class T> struct HugePageAllocator {
   using value_type = T;
-  static constexpr size_t kHuge = size_t(2) << 20;
   HugePageAllocator() = default;
   template <class U> HugePageAllocator(const HugePageAllocator<U>&) {}
   T* allocate(size_t n) {
     size_t bytes = n * sizeof(T);
-    if (bytes < kHuge) return static_cast<T*>(::operator new(bytes));
-    size_t len = (bytes + kHuge - 1) / kHuge * kHuge;
-    void* p = std::aligned_alloc(kHuge, len);
+    if (bytes < kHugePage) return static_cast<T*>(::operator new(bytes));
+    size_t len = round_to_huge_pages(bytes);
+    void* p = std::aligned_alloc(kHugePage, len);
     if (!p) throw std::bad_alloc();
 #ifdef MADV_HUGEPAGE
     madvise(p, len, MADV_HUGEPAGE); // advice only
@@ -37,7 +38,7 @@ template <class T> struct HugePageAllocator {
     return static_cast<T*>(p);
   }
   void deallocate(T* p, size_t n) {
-    if (n * sizeof(T) < kHuge)
+    if (n * sizeof(T) < kHugePage)
       ::operator delete(p);
     else
       std::free(p);

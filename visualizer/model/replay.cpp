@@ -128,8 +128,7 @@ void Replay::restore(Nearest at) {
 size_t Replay::Local::cost() const {
   // The records (in an arena of their own they touch whole 2 MiB pages; the rest of its slab is
   // mapped but never touched), the regions copied with the state, and the rest.
-  constexpr size_t kHuge = size_t(2) << 20;
-  return (arena ? (cp.model.bytes + kHuge - 1) / kHuge * kHuge : cp.model.own.capacity()) +
+  return (arena ? round_to_huge_pages(cp.model.bytes) : cp.model.own.capacity()) +
          cp.model.state.regions_.capacity() * sizeof(Region) + sizeof(Local);
 }
 
@@ -139,7 +138,7 @@ void Replay::keep_local() {
   size_t chunks = model_.chunk_count();
   if (chunks * HeapModel::kMinSavedChunk > local_bytes_max_ || chunks >= too_large_chunks_) return;
   Local l{Checkpoint{pos_, {}, stream_->save(), last_}, ++tick_, nullptr};
-  if (model_.chunk_count() >= local_arena_chunks_) {
+  if (chunks >= local_arena_chunks_) {
     l.arena = std::make_unique<ByteArena>();
     l.cp.model = model_.save(*l.arena);
   } else {
