@@ -11,6 +11,16 @@
 
 namespace hv::trace {
 
+// The parameter types of the variable-length codecs.
+struct ByteSpan {
+  const void* data;
+  size_t size;
+};
+struct SnapshotHead {
+  uint64_t count;
+  uint8_t flags;
+};
+
 class BlockEncoder {
 public:
   // buf must hold sizeof(BlockHeader) + capacity bytes; events go after the header.
@@ -56,6 +66,29 @@ public:
     p_ += n;
   }
 
+  // One writer per field codec of the event table (trace_events.h); the put_<event> functions
+  // below call them in the table's field order.
+  void put_U(uint64_t v) { usize(v); }
+  void put_A(uint64_t a) { addr(a); }
+  void put_C(uint64_t v) { csize(v); }
+  void put_S(int64_t v) { svarint(v); }
+  void put_Idx(uint8_t v) { byte(v); }
+  void put_Tc(uint8_t v) { byte(v); }
+  void put_Kind(BinKind k) { byte(static_cast<uint8_t>(k)); }
+  void put_How(MergeHow h) { byte(static_cast<uint8_t>(h)); }
+  void put_Code(ErrorCode c) { byte(static_cast<uint8_t>(c)); }
+  void put_Ix(uint64_t v) { usize(v); }
+  void put_Label(ByteSpan b) { put_Blob(b); }
+  void put_Blob(ByteSpan b) {
+    usize(b.size);
+    bytes(b.data, b.size);
+  }
+  // A snapshot's count and flags; its entries follow (addr, csize, byte state, byte bin each).
+  void put_Snap(SnapshotHead h) {
+    usize(h.count);
+    byte(h.flags);
+  }
+
   // Fills in the header; returns the block's total size (header + payload) at buf.
   size_t finish() {
     hdr_.magic = kBlockMagic;
@@ -84,6 +117,32 @@ private:
   BlockHeader hdr_{};
   uint64_t last_seq_ = 0, last_ts_ = 0, last_addr_ = 0;
 };
+
+// put_<event>(enc, fields...): the fields of an event begun with begin_event(Ev::<Event>, ...), one
+// function per row of the event table, parameters in its field order (trace_events.h), e.g.
+// put_split(enc, chunk, first, rest). The most bytes each writes: event_info(type).max_bytes.
+#define HV_ENC_TYPE_U uint64_t
+#define HV_ENC_TYPE_A uint64_t
+#define HV_ENC_TYPE_C uint64_t
+#define HV_ENC_TYPE_S int64_t
+#define HV_ENC_TYPE_Idx uint8_t
+#define HV_ENC_TYPE_Tc uint8_t
+#define HV_ENC_TYPE_Kind BinKind
+#define HV_ENC_TYPE_How MergeHow
+#define HV_ENC_TYPE_Code ErrorCode
+#define HV_ENC_TYPE_Ix uint64_t
+#define HV_ENC_TYPE_Label ByteSpan
+#define HV_ENC_TYPE_Blob ByteSpan
+#define HV_ENC_TYPE_Snap SnapshotHead
+#define HV_ENC_PARAM(codec, slot, label, prefix) HV_ENC_TYPE_##codec label
+#define HV_ENC_PUT(codec, slot, label, prefix) enc.put_##codec(label);
+#define HV_ENC_FN(Name, name, code, kind, chunks, model, ...)                                                \
+  inline void put_##name(BlockEncoder& enc, HV_EV_FOR_EACH_COMMA(HV_ENC_PARAM, __VA_ARGS__)) {               \
+    HV_EV_FOR_EACH(HV_ENC_PUT, __VA_ARGS__)                                                                  \
+  }
+HV_TRACE_EVENTS(HV_ENC_FN)
+#undef HV_ENC_FN
+#undef HV_ENC_PUT
 
 // Builds a FileHeader (plus command line) into out (header_size bytes); returns header_size.
 // out must have room for sizeof(FileHeader) + cmdline_len + 8.

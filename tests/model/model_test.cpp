@@ -880,7 +880,7 @@ Built build_with(const TraceFile& f, Replay::Decode d, uint32_t round) {
 bool same_event(const Event& a, const Event& b) {
   return a.seq == b.seq && a.ts == b.ts && a.offset == b.offset && a.tid == b.tid && a.arena == b.arena &&
          a.type == b.type && a.b0 == b.b0 && a.b1 == b.b1 && a.addr == b.addr && a.addr2 == b.addr2 &&
-         a.size == b.size && a.size2 == b.size2 && a.n == b.n && a.delta == b.delta &&
+         a.size == b.size && a.size2 == b.size2 && a.n == b.n && a.delta == b.delta && a.stack == b.stack &&
          a.data_reg == b.data_reg;
 }
 // Stream, ScatterInline with a small round (the ring wraps every 4 rounds) and Scatter (a worker
@@ -939,7 +939,8 @@ void expect_decodes_agree(const TraceFile& f, uint32_t round, bool scatter_expec
     expect_same_state(got.rp->model(), ref.rp->model(), 0);
   }
 }
-// Churn on 4 threads with marks, stacks and snapshots in between (events the scatter keeps whole).
+// Churn on 4 threads with marks, stacks, snapshots and unknown extension events in between (events
+// the scatter keeps whole).
 void churn_with_annotations(TraceBuilder& b, ChurnTrace& gen, uint64_t events) {
   for (uint64_t n = 20000; n <= events; n += 20000) {
     gen.run(n);
@@ -948,6 +949,7 @@ void churn_with_annotations(TraceBuilder& b, ChurnTrace& gen, uint64_t events) {
     b.mark(label);
     b.stack(std::string(40, char(n)));
     b.snapshot({{0x1000, 32, ChunkState::InUse, 0}}, 0);
+    b.extension(uint8_t(0x80 + n / 20000 % 0x7f), std::string(n / 20000 % 5, 'x'));
   }
 }
 } // namespace

@@ -297,13 +297,13 @@ void HeapModel::load_baseline(const Snapshot& s) {
 
 // ---- Applying events ------------------------------------------------------------------------
 // One handler per kind of event; apply() and apply_as<T>() (heap_model.h) call them.
-void HeapModel::on_calloc(const Event& e) {
+template <> void HeapModel::on<Ev::Calloc>(const Event& e) {
   uint64_t req;
   if (__builtin_mul_overflow(e.n, e.size, &req)) req = UINT64_MAX;
   api_result(e, req);
 }
 
-void HeapModel::on_free_tcache(const Event& e) {
+template <> void HeapModel::on<Ev::FreeTcache>(const Event& e) {
   Chunk* c = e.addr ? chunks_.find(e.addr - 16) : nullptr;
   if (!c)
     return anomaly(e, "free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
@@ -314,7 +314,7 @@ void HeapModel::on_free_tcache(const Event& e) {
   enter(*c);
 }
 
-void HeapModel::on_free(const Event& e) {
+template <> void HeapModel::on<Ev::Free>(const Event& e) {
   if (e.addr == 0) return;
   Chunk* c = chunks_.find(e.addr - 16);
   if (!c)
@@ -345,7 +345,7 @@ void HeapModel::on_chunk(const Event& e) { // chunk_alloc, chunk_free, fence
   enter(*c);
 }
 
-void HeapModel::on_bin_in(const Event& e) {
+template <> void HeapModel::on<Ev::BinIn>(const Event& e) {
   if (e.addr == 0) return anomaly(e, "chunk at address 0");
   bool created;
   Chunk* c = upsert(e.addr, e, created);
@@ -356,7 +356,7 @@ void HeapModel::on_bin_in(const Event& e) {
   enter(*c);
 }
 
-void HeapModel::on_bin_out(const Event& e) {
+template <> void HeapModel::on<Ev::BinOut>(const Event& e) {
   Chunk* c = chunks_.find(e.addr);
   if (!c)
     return anomaly(e, "bin_out of 0x%llx, which is not a known chunk",
@@ -370,7 +370,7 @@ void HeapModel::on_bin_out(const Event& e) {
   enter(*c);
 }
 
-void HeapModel::on_split(const Event& e) {
+template <> void HeapModel::on<Ev::Split>(const Event& e) {
   if (e.addr == 0 || e.size == 0) return anomaly(e, "split of a chunk at 0 or into an empty part");
   bool created;
   Chunk* c = upsert(e.addr, e, created);
@@ -395,7 +395,7 @@ void HeapModel::on_split(const Event& e) {
   enter(*r);
 }
 
-void HeapModel::on_merge(const Event& e) {
+template <> void HeapModel::on<Ev::Merge>(const Event& e) {
   if (e.addr2 != e.addr) {
     if (Chunk* a = chunks_.find(e.addr2))
       erase(a);
@@ -413,12 +413,12 @@ void HeapModel::on_merge(const Event& e) {
   enter(*c);
 }
 
-void HeapModel::on_top(const Event& e) {
+template <> void HeapModel::on<Ev::Top>(const Event& e) {
   if (e.addr == 0) return anomaly(e, "chunk at address 0");
   set_top(e);
 }
 
-void HeapModel::on_realloc_in_place(const Event& e) {
+template <> void HeapModel::on<Ev::ReallocInPlace>(const Event& e) {
   Chunk* c = chunks_.find(e.addr);
   if (!c)
     return anomaly(e, "realloc_in_place of 0x%llx, which is not a known chunk",
@@ -437,7 +437,7 @@ void HeapModel::on_realloc_in_place(const Event& e) {
   }
 }
 
-void HeapModel::on_mmap_chunk(const Event& e) {
+template <> void HeapModel::on<Ev::MmapChunk>(const Event& e) {
   if (e.addr == 0) return anomaly(e, "chunk at address 0");
   bool created;
   Chunk* c = upsert(e.addr, e, created);
@@ -449,7 +449,7 @@ void HeapModel::on_mmap_chunk(const Event& e) {
   enter(*c);
 }
 
-void HeapModel::on_munmap_chunk(const Event& e) {
+template <> void HeapModel::on<Ev::MunmapChunk>(const Event& e) {
   Chunk* c = chunks_.find(e.addr);
   if (!c)
     return anomaly(e, "munmap_chunk of 0x%llx, which is not a known chunk",
@@ -457,104 +457,92 @@ void HeapModel::on_munmap_chunk(const Event& e) {
   erase(c);
 }
 
+// Events the table marks Apply, each by its handler (on<T> above); annotations are not applied.
+namespace {
+struct ApplyAs {
+  HeapModel& m;
+  template <Ev T> void apply(const Event& ev) { m.apply_as<T>(ev); }
+};
+} // namespace
+
 void HeapModel::apply(const Event& e) {
+  ApplyAs a{*this};
+  trace::dispatch(e, a);
+}
+
+template <> void HeapModel::on<Ev::Malloc>(const Event& e) {
+  api_result(e, e.size);
+}
+template <> void HeapModel::on<Ev::Realloc>(const Event& e) {
+  api_result(e, e.size);
+}
+template <> void HeapModel::on<Ev::Memalign>(const Event& e) {
+  api_result(e, e.size);
+}
+template <> void HeapModel::on<Ev::ChunkAlloc>(const Event& e) {
+  on_chunk(e);
+}
+template <> void HeapModel::on<Ev::ChunkFree>(const Event& e) {
+  on_chunk(e);
+}
+template <> void HeapModel::on<Ev::Fence>(const Event& e) {
+  on_chunk(e);
+}
+
+template <> void HeapModel::on<Ev::ArenaNew>(const Event& e) {
+  if (e.arena_index() >= kMaxArenas)
+    return anomaly(e, "arena index %llu is out of range", static_cast<unsigned long long>(e.arena_index()));
+  note_arena(uint32_t(e.arena_index()));
+  if (e.arena_index() >= tops_.size()) tops_.resize(e.arena_index() + 1, 0);
+}
+
+template <> void HeapModel::on<Ev::HeapNew>(const Event& e) {
+  if (e.addr == 0) return anomaly(e, "region at address 0");
   bool created;
-  switch (e.type) {
-  case Ev::Malloc:
-  case Ev::Realloc:
-  case Ev::Memalign:
-    api_result(e, e.size);
-    break;
-  case Ev::Calloc:
-    on_calloc(e);
-    break;
-  case Ev::FreeTcache:
-    on_free_tcache(e);
-    break;
-  case Ev::Free:
-    on_free(e);
-    break;
-  case Ev::ChunkAlloc:
-  case Ev::ChunkFree:
-  case Ev::Fence:
-    on_chunk(e);
-    break;
-  case Ev::BinIn:
-    on_bin_in(e);
-    break;
-  case Ev::BinOut:
-    on_bin_out(e);
-    break;
-  case Ev::Split:
-    on_split(e);
-    break;
-  case Ev::Merge:
-    on_merge(e);
-    break;
-  case Ev::Top:
-    on_top(e);
-    break;
-  case Ev::ReallocInPlace:
-    on_realloc_in_place(e);
-    break;
-  case Ev::ReallocMoved:
-    break;
-  case Ev::ArenaNew:
-    if (e.n >= kMaxArenas) {
-      anomaly(e, "arena index %llu is out of range", static_cast<unsigned long long>(e.n));
-      break;
-    }
-    note_arena(uint32_t(e.n));
-    if (e.n >= tops_.size()) tops_.resize(e.n + 1, 0);
-    break;
-  case Ev::HeapNew:
-  case Ev::HeapResize: {
-    if (e.addr == 0) return anomaly(e, "region at address 0");
-    Region& r = regions_.insert(e.addr, created);
-    if (created && e.type == Ev::HeapResize)
-      anomaly(e, "heap_resize of 0x%llx, which is not a known region",
-              static_cast<unsigned long long>(e.addr));
-    heap_bytes_ -= r.size;
-    r.size = e.size;
-    if (created) r.arena = e.arena;
-    heap_bytes_ += r.size;
-    break;
-  }
-  case Ev::HeapFree: {
-    Region* r = regions_.find(e.addr);
-    if (!r) {
-      anomaly(e, "heap_free of 0x%llx, which is not a known region", static_cast<unsigned long long>(e.addr));
-      break;
-    }
-    uint64_t start = r->addr, size = r->size;
-    heap_bytes_ -= size;
-    regions_.erase(r);
-    erase_range(start, start + size < start ? UINT64_MAX : start + size);
-    break;
-  }
-  case Ev::Sbrk:
-    brk_ = e.addr + uint64_t(e.delta);
-    break;
-  case Ev::MmapChunk:
-    on_mmap_chunk(e);
-    break;
-  case Ev::MunmapChunk:
-    on_munmap_chunk(e);
-    break;
-  case Ev::Error:
-    ++errors_;
-    break;
-  case Ev::Snapshot:
-    if ((e.b0 & trace::kSnapshotBaseline) && baseline_.feed(e)) {
-      load_baseline(baseline_.snapshot());
-      baseline_ = SnapshotAssembler(); // loaded: every checkpoint would copy its entries
-    }
-    break;
-  case Ev::Arena:
-    note_arena(e.arena);
-    break;
-  default:
-    break; // mmap, munmap, trim, mark, stack: annotations
+  Region& r = regions_.insert(e.addr, created);
+  heap_bytes_ -= r.size;
+  r.size = e.size;
+  if (created) r.arena = e.arena;
+  heap_bytes_ += r.size;
+}
+
+template <> void HeapModel::on<Ev::HeapResize>(const Event& e) {
+  if (e.addr == 0) return anomaly(e, "region at address 0");
+  bool created;
+  Region& r = regions_.insert(e.addr, created);
+  if (created)
+    anomaly(e, "heap_resize of 0x%llx, which is not a known region", static_cast<unsigned long long>(e.addr));
+  heap_bytes_ -= r.size;
+  r.size = e.size;
+  if (created) r.arena = e.arena;
+  heap_bytes_ += r.size;
+}
+
+template <> void HeapModel::on<Ev::HeapFree>(const Event& e) {
+  Region* r = regions_.find(e.addr);
+  if (!r)
+    return anomaly(e, "heap_free of 0x%llx, which is not a known region",
+                   static_cast<unsigned long long>(e.addr));
+  uint64_t start = r->addr, size = r->size;
+  heap_bytes_ -= size;
+  regions_.erase(r);
+  erase_range(start, start + size < start ? UINT64_MAX : start + size);
+}
+
+template <> void HeapModel::on<Ev::Sbrk>(const Event& e) {
+  brk_ = e.addr + uint64_t(e.delta);
+}
+template <> void HeapModel::on<Ev::Error>(const Event&) {
+  ++errors_;
+}
+template <> void HeapModel::on<Ev::Arena>(const Event& e) {
+  note_arena(e.arena);
+}
+
+template <> void HeapModel::on<Ev::Snapshot>(const Event& e) {
+  if ((e.snapshot_flags() & trace::kSnapshotBaseline) && baseline_.feed(e)) {
+    load_baseline(baseline_.snapshot());
+    baseline_ = SnapshotAssembler(); // loaded: every checkpoint would copy its entries
   }
 }
 

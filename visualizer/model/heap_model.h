@@ -123,14 +123,12 @@ public:
   // Starts loading the chunk record an event of type T will touch first (an event the replay
   // will apply soon: a thread's next event while other threads' events go first).
   template <trace::Ev T> void prefetch_as(const Event& e) const {
-    using trace::Ev;
-    if constexpr (T == Ev::Malloc || T == Ev::Calloc || T == Ev::Realloc || T == Ev::Memalign ||
-                  T == Ev::Free || T == Ev::FreeTcache)
-      chunks_.prefetch(e.addr - 16);
-    else if constexpr (T == Ev::ChunkAlloc || T == Ev::ChunkFree || T == Ev::Fence || T == Ev::BinIn ||
-                       T == Ev::BinOut || T == Ev::Split || T == Ev::Merge || T == Ev::Top ||
-                       T == Ev::MmapChunk || T == Ev::MunmapChunk || T == Ev::ReallocInPlace)
-      chunks_.prefetch(e.addr);
+    constexpr trace::EvChunks k = trace::event_info(T).chunks;
+    if constexpr (k == trace::EvChunks::User)
+      chunks_.prefetch(e.ptr() - 16);
+    else if constexpr (k == trace::EvChunks::Chunk || k == trace::EvChunks::Split ||
+                       k == trace::EvChunks::Gone)
+      chunks_.prefetch(e.chunk());
   }
 
   Metrics metrics() const;
@@ -181,18 +179,10 @@ private:
   void erase_range(uint64_t start, uint64_t end); // every record in [start, end), and tops there
   void set_top(const Event& e);
   void api_result(const Event& e, uint64_t req);
-  void on_calloc(const Event& e);
-  void on_free_tcache(const Event& e);
-  void on_free(const Event& e);
+  // The handler of each event the table marks Apply (declared below the class, defined in
+  // heap_model.cpp): a row without its handler fails to link.
+  template <trace::Ev T> void on(const Event& e);
   void on_chunk(const Event& e); // chunk_alloc, chunk_free, fence
-  void on_bin_in(const Event& e);
-  void on_bin_out(const Event& e);
-  void on_split(const Event& e);
-  void on_merge(const Event& e);
-  void on_top(const Event& e);
-  void on_realloc_in_place(const Event& e);
-  void on_mmap_chunk(const Event& e);
-  void on_munmap_chunk(const Event& e);
   void load_baseline(const Snapshot& s);
   void anomaly(const Event& e, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
   void note_arena(uint32_t a);
@@ -201,39 +191,16 @@ private:
   FreeSizes free_sizes_; // of the chunks in bins
 };
 
+#define HV_MODEL_ON_Apply(Name) template <> void HeapModel::on<trace::Ev::Name>(const Event& e);
+#define HV_MODEL_ON_Note(Name)
+#define HV_MODEL_ON(Name, name, code, kind, chunks, model, ...) HV_MODEL_ON_##model(Name)
+HV_TRACE_EVENTS(HV_MODEL_ON)
+#undef HV_MODEL_ON
+#undef HV_MODEL_ON_Note
+#undef HV_MODEL_ON_Apply
+
 template <trace::Ev T> inline void HeapModel::apply_as(const Event& e) {
-  using trace::Ev;
-  if constexpr (T == Ev::Malloc || T == Ev::Realloc || T == Ev::Memalign)
-    api_result(e, e.size);
-  else if constexpr (T == Ev::Calloc)
-    on_calloc(e);
-  else if constexpr (T == Ev::FreeTcache)
-    on_free_tcache(e);
-  else if constexpr (T == Ev::Free)
-    on_free(e);
-  else if constexpr (T == Ev::ChunkAlloc || T == Ev::ChunkFree || T == Ev::Fence)
-    on_chunk(e);
-  else if constexpr (T == Ev::BinIn)
-    on_bin_in(e);
-  else if constexpr (T == Ev::BinOut)
-    on_bin_out(e);
-  else if constexpr (T == Ev::Split)
-    on_split(e);
-  else if constexpr (T == Ev::Merge)
-    on_merge(e);
-  else if constexpr (T == Ev::Top)
-    on_top(e);
-  else if constexpr (T == Ev::ReallocInPlace)
-    on_realloc_in_place(e);
-  else if constexpr (T == Ev::MmapChunk)
-    on_mmap_chunk(e);
-  else if constexpr (T == Ev::MunmapChunk)
-    on_munmap_chunk(e);
-  else if constexpr (T == Ev::ReallocMoved || T == Ev::Mmap || T == Ev::Munmap || T == Ev::Trim ||
-                     T == Ev::Mark || T == Ev::Stack)
-    ; // annotations
-  else
-    apply(e); // rare: arenas, regions, sbrk, errors, snapshots
+  if constexpr (trace::event_info(T).model == trace::EvModel::Apply) on<T>(e);
 }
 
 // Compares the model with a snapshot taken at the same point: every chunk of every arena, in

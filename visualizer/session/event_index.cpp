@@ -13,51 +13,12 @@ const char* kind_name(int bit) {
   return bit >= 0 && bit < kKindCount ? kNames[bit] : "?";
 }
 
+// The event table's kind (EvKind and the kKind bits are in the same order); sbrk is a trim when
+// it gives memory back.
 uint32_t kind_of(const Event& e) {
-  switch (e.type) {
-  case Ev::Malloc:
-  case Ev::Calloc:
-  case Ev::Realloc:
-  case Ev::Memalign:
-    return kKindAlloc;
-  case Ev::Free:
-  case Ev::FreeTcache:
-    return kKindFree;
-  case Ev::Split:
-    return kKindSplit;
-  case Ev::Merge:
-    return kKindMerge;
-  case Ev::BinIn:
-  case Ev::BinOut:
-    return kKindBin;
-  case Ev::Top:
-  case Ev::Fence:
-    return kKindTop;
-  case Ev::Sbrk:
-    return e.delta >= 0 ? kKindGrow : kKindTrim;
-  case Ev::HeapNew:
-  case Ev::HeapResize:
-  case Ev::Mmap:
-  case Ev::MmapChunk:
-  case Ev::ArenaNew:
-    return kKindGrow;
-  case Ev::Trim:
-  case Ev::HeapFree:
-  case Ev::Munmap:
-  case Ev::MunmapChunk:
-    return kKindTrim;
-  case Ev::Error:
-    return kKindError;
-  case Ev::Mark:
-    return kKindMark;
-  case Ev::ChunkAlloc:
-  case Ev::ChunkFree:
-  case Ev::ReallocInPlace:
-  case Ev::ReallocMoved:
-    return kKindChunk;
-  default:
-    return kKindOther;
-  }
+  if (e.type == Ev::Sbrk && e.delta < 0) return kKindTrim;
+  if (e.type == Ev::Unknown) return kKindOther;
+  return 1u << unsigned(e.info().kind);
 }
 
 EventIndex::EventIndex(const trace::TraceFile& file) : file_(file), stream_(file) {}

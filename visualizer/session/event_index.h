@@ -37,6 +37,10 @@ enum Kind : uint32_t {
   kKindOther = 1u << 11, // arena switches, snapshots, stacks
 };
 inline constexpr int kKindCount = 12;
+static_assert(kKindCount == trace::kNumEvKinds && kKindOther == 1u << unsigned(trace::EvKind::Other) &&
+                  kKindChunk == 1u << unsigned(trace::EvKind::Chunk) &&
+                  kKindAlloc == 1u << unsigned(trace::EvKind::Alloc),
+              "the index kinds are the event table's EvKind bits");
 inline constexpr uint32_t kAllKinds = (1u << kKindCount) - 1;
 const char* kind_name(int bit); // "alloc", "free", ... for bit index 0..kKindCount-1
 uint32_t kind_of(const Event& e);

@@ -24,36 +24,49 @@
 
 namespace hv::trace {
 
-// One decoded event. Which fields are set depends on the type (the rest are 0):
-//   malloc       size, addr=result             calloc      n, size, addr=result
-//   realloc      addr2=old, size, addr=result  memalign    n=alignment, size, addr=result
-//   free         addr=ptr
-//   chunk_alloc, chunk_free, top, fence, mmap_chunk           addr=chunk, size
-//   split        addr, size=first, size2=rest
-//   merge        b0=how, addr=result, size, addr2=absorbed
-//   bin_in       addr, size, b0=kind, b1=index   bin_out     addr, b0=kind, b1=index
-//   realloc_in_place addr, size=old, size2=new   realloc_moved addr=old chunk, addr2=new chunk
-//   arena_new    n=index, addr=arena struct    heap_new, heap_resize  addr=start, size
-//   heap_free, munmap_chunk  addr              sbrk        addr=old break, delta
-//   mmap, munmap addr, size=length             trim        size=bytes
-//   arena        n=index                       error       b0=code, addr
-//   mark, stack  n=length, data (n bytes)      snapshot    n, b0=flags, data..data_end, data_reg
-// Chunk sizes (C fields) are in bytes (already multiplied by 16).
+// One decoded event. The table in trace_events.h says which members each type sets (its fields'
+// slots; the rest are 0); read them through the named accessors below, which say what a member
+// means for the types that use it. Chunk sizes (C fields) are in bytes (already times 16).
 struct Event {
   uint64_t seq, ts;
   uint64_t offset; // file offset of the type byte (zstd blocks: of the block header)
   uint32_t tid, arena;
   Ev type;
   uint8_t b0, b1;
+  uint32_t stack; // the call's stack id (API events; 0: none recorded). No writer sets it yet.
   uint64_t addr, addr2, size, size2, n;
   int64_t delta;
   const uint8_t* data;     // mark/stack bytes or snapshot entries; valid until the stream
   const uint8_t* data_end; // moves to another block of the same thread
   uint64_t data_reg;       // snapshot: the address register before the first entry
+
+  // API calls: the result (malloc, calloc, realloc, memalign) or the pointer freed; the size asked.
+  uint64_t ptr() const { return addr; }
+  uint64_t old_ptr() const { return addr2; } // realloc
+  uint64_t count() const { return n; }       // calloc's element count, snapshot's entries
+  uint64_t alignment() const { return n; }   // memalign
+  // Chunk events: the chunk (start) and its size.
+  uint64_t chunk() const { return addr; }
+  uint64_t first() const { return size; } // split: the part that stays at chunk()
+  uint64_t rest() const { return size2; } // split: the new chunk at chunk() + first()
+  uint64_t rest_chunk() const { return addr + size; }
+  uint64_t absorbed() const { return addr2; } // merge: the chunk merged away
+  uint64_t old_size() const { return size; }  // realloc_in_place
+  uint64_t new_size() const { return size2; } // realloc_in_place
+  uint64_t from() const { return addr; }      // realloc_moved: old chunk
+  uint64_t to() const { return addr2; }       // realloc_moved: new chunk
+  MergeHow how() const { return MergeHow(b0); }
+  BinKind bin_kind() const { return BinKind(b0); } // bin_in, bin_out, free_tcache
+  uint8_t bin_index() const { return b1; }         // bin_in, bin_out, free_tcache
+  ErrorCode error_code() const { return ErrorCode(b0); }
+  uint8_t snapshot_flags() const { return b0; }
+  uint64_t arena_index() const { return n; }  // arena, arena_new
+  uint8_t unknown_code() const { return b0; } // Ev::Unknown: the extension code skipped
+  const EventInfo& info() const { return event_info(type); }
 };
 
 inline bool is_api_event(Ev t) {
-  return static_cast<uint8_t>(t) <= 0x06;
+  return event_chunks(uint8_t(t)) == EvChunks::User;
 }
 
 // Decodes one block's payload. Registers start from the block header; state() / set_state()
@@ -133,9 +146,10 @@ public:
   static bool set_bmi2(bool on);
 
 private:
-  // An event with only fixed-size fields is at most 1 + 6 x 10 + 2 bytes; with this many bytes
-  // left, decode<false> reads them without bounds checks (8-byte loads included).
+  // With this many bytes left, decode<false> reads an event's fixed fields without bounds checks:
+  // the longest fixed part (the event table's size table) plus a 16-byte load past its start.
   static constexpr long kUncheckedBytes = 80;
+  static_assert(kMaxFixedEventBytes + 16 <= kUncheckedBytes, "an event no longer fits the unchecked window");
   // Varints: one byte (most fields) or up to 8 without a branch per byte: the first byte
   // without its high bit ends the varint; 7-bit groups are packed by three shift-and-mask steps.
   // Longer values, the end of the payload and errors go to varint_slow (from p_).
@@ -172,43 +186,12 @@ private:
 // through BlockDecoder::next(e, sink)).
 template <class F> inline void dispatch(const Event& e, F& f) {
   switch (e.type) {
-#define HV_DISPATCH(T)                                                                                       \
-  case Ev::T:                                                                                                \
-    return f.template apply<Ev::T>(e);
-    HV_DISPATCH(Malloc)
-    HV_DISPATCH(Calloc)
-    HV_DISPATCH(Realloc)
-    HV_DISPATCH(Memalign)
-    HV_DISPATCH(Free)
-    HV_DISPATCH(FreeTcache)
-    HV_DISPATCH(ChunkAlloc)
-    HV_DISPATCH(ChunkFree)
-    HV_DISPATCH(Split)
-    HV_DISPATCH(Merge)
-    HV_DISPATCH(BinIn)
-    HV_DISPATCH(BinOut)
-    HV_DISPATCH(Top)
-    HV_DISPATCH(Fence)
-    HV_DISPATCH(ReallocInPlace)
-    HV_DISPATCH(ReallocMoved)
-    HV_DISPATCH(ArenaNew)
-    HV_DISPATCH(HeapNew)
-    HV_DISPATCH(HeapResize)
-    HV_DISPATCH(HeapFree)
-    HV_DISPATCH(Sbrk)
-    HV_DISPATCH(Mmap)
-    HV_DISPATCH(Munmap)
-    HV_DISPATCH(MmapChunk)
-    HV_DISPATCH(MunmapChunk)
-    HV_DISPATCH(Trim)
-    HV_DISPATCH(Arena)
-    HV_DISPATCH(Error)
-    HV_DISPATCH(Mark)
-    HV_DISPATCH(Snapshot)
-    HV_DISPATCH(Stack)
+#define HV_DISPATCH(Name, ...)                                                                               \
+  case Ev::Name:                                                                                             \
+    return f.template apply<Ev::Name>(e);
+    HV_TRACE_EVENTS(HV_DISPATCH)
+    HV_DISPATCH(Unknown)
 #undef HV_DISPATCH
-  default:
-    return; // the decoder never returns other types
   }
 }
 
@@ -410,6 +393,40 @@ inline __attribute__((always_inline)) bool BlockDecoder::decode_body(Event& e, S
     reg = d->reg_;
     return ok;
   };
+  // The field codecs of the event table (trace_events.h), each reading into one Event member.
+  auto sv = [&](int64_t& v) HV_INLINE -> bool {
+    uint64_t z;
+    if (!vi(z)) return false;
+    v = unzigzag(z);
+    return true;
+  };
+  auto in_range = [&](uint8_t& b, uint8_t lo, uint8_t hi, const char* what) HV_INLINE -> bool {
+    if (!by(b)) return false;
+    return (b >= lo && b <= hi) || failv_(what, b);
+  };
+  auto tc = [&](uint8_t& b) HV_INLINE -> bool {
+    ep->b0 = static_cast<uint8_t>(BinKind::Tcache);
+    return in_range(b, 0, 63, "tcache index out of range");
+  };
+  auto ix = [&](uint64_t& v) HV_INLINE -> bool {
+    if (!vi(v)) return false;
+    if (v > UINT32_MAX) return failv_("arena index out of range", v);
+    arena = static_cast<uint32_t>(v);
+    return true;
+  };
+#define HV_RD_U(slot) vi(ep->slot)
+#define HV_RD_A(slot) ad(ep->slot)
+#define HV_RD_C(slot) cs(ep->slot)
+#define HV_RD_S(slot) sv(ep->slot)
+#define HV_RD_Idx(slot) by(ep->slot)
+#define HV_RD_Kind(slot) in_range(ep->slot, 1, 5, "invalid bin kind")
+#define HV_RD_How(slot) in_range(ep->slot, 0, 2, "invalid merge kind")
+#define HV_RD_Code(slot) in_range(ep->slot, 1, 5, "invalid error code")
+#define HV_RD_Tc(slot) tc(ep->slot)
+#define HV_RD_Ix(slot) ix(ep->slot)
+#define HV_RD_Label(slot) cold([&] { return d->bytes(*ep, 255); })
+#define HV_RD_Blob(slot) cold([&] { return d->bytes(*ep, UINT32_MAX); })
+#define HV_RD_Snap(slot) cold([&] { return d->snapshot(*ep); })
   for (;;) {
     if constexpr (Bmi2) {
       p += q;
@@ -451,155 +468,50 @@ inline __attribute__((always_inline)) bool BlockDecoder::decode_body(Event& e, S
     ep->tid = d->tid_;
     ep->type = static_cast<Ev>(t);
     ep->b0 = ep->b1 = 0;
+    ep->stack = 0;
     ep->addr = ep->addr2 = ep->size = ep->size2 = ep->n = 0;
     ep->delta = 0;
     ep->data = ep->data_end = nullptr;
     ep->data_reg = 0;
     bool more;
     switch (static_cast<Ev>(t)) {
-    case Ev::Malloc:
-      if (!(vi(ep->size) && ad(ep->addr))) return false;
-      more = done.template operator()<Ev::Malloc>();
-      break;
-    case Ev::Calloc:
-      if (!(vi(ep->n) && vi(ep->size) && ad(ep->addr))) return false;
-      more = done.template operator()<Ev::Calloc>();
-      break;
-    case Ev::Memalign:
-      if (!(vi(ep->n) && vi(ep->size) && ad(ep->addr))) return false;
-      more = done.template operator()<Ev::Memalign>();
-      break;
-    case Ev::Realloc:
-      if (!(ad(ep->addr2) && vi(ep->size) && ad(ep->addr))) return false;
-      more = done.template operator()<Ev::Realloc>();
-      break;
-    case Ev::Free:
-      if (!ad(ep->addr)) return false;
-      more = done.template operator()<Ev::Free>();
-      break;
-    case Ev::HeapFree:
-      if (!ad(ep->addr)) return false;
-      more = done.template operator()<Ev::HeapFree>();
-      break;
-    case Ev::MunmapChunk:
-      if (!ad(ep->addr)) return false;
-      more = done.template operator()<Ev::MunmapChunk>();
-      break;
-    case Ev::FreeTcache:
-      if (!(ad(ep->addr) && by(ep->b1))) return false;
-      ep->b0 = static_cast<uint8_t>(BinKind::Tcache);
-      if (ep->b1 >= 64) return failv_("tcache index out of range", ep->b1);
-      more = done.template operator()<Ev::FreeTcache>();
-      break;
-    case Ev::ChunkAlloc:
-      if (!(ad(ep->addr) && cs(ep->size))) return false;
-      more = done.template operator()<Ev::ChunkAlloc>();
-      break;
-    case Ev::ChunkFree:
-      if (!(ad(ep->addr) && cs(ep->size))) return false;
-      more = done.template operator()<Ev::ChunkFree>();
-      break;
-    case Ev::Top:
-      if (!(ad(ep->addr) && cs(ep->size))) return false;
-      more = done.template operator()<Ev::Top>();
-      break;
-    case Ev::Fence:
-      if (!(ad(ep->addr) && cs(ep->size))) return false;
-      more = done.template operator()<Ev::Fence>();
-      break;
-    case Ev::Split:
-      if (!(ad(ep->addr) && cs(ep->size) && cs(ep->size2))) return false;
-      more = done.template operator()<Ev::Split>();
-      break;
-    case Ev::ReallocInPlace:
-      if (!(ad(ep->addr) && cs(ep->size) && cs(ep->size2))) return false;
-      more = done.template operator()<Ev::ReallocInPlace>();
-      break;
-    case Ev::Merge:
-      if (!(by(ep->b0) && ad(ep->addr) && cs(ep->size) && ad(ep->addr2))) return false;
-      if (ep->b0 > 2) return failv_("invalid merge kind", ep->b0);
-      more = done.template operator()<Ev::Merge>();
-      break;
-    case Ev::BinIn:
-      if (!(ad(ep->addr) && cs(ep->size) && by(ep->b0) && by(ep->b1))) return false;
-      if (ep->b0 < 1 || ep->b0 > 5) return failv_("invalid bin kind", ep->b0);
-      more = done.template operator()<Ev::BinIn>();
-      break;
-    case Ev::BinOut:
-      if (!(ad(ep->addr) && by(ep->b0) && by(ep->b1))) return false;
-      if (ep->b0 < 1 || ep->b0 > 5) return failv_("invalid bin kind", ep->b0);
-      more = done.template operator()<Ev::BinOut>();
-      break;
-    case Ev::ReallocMoved:
-      if (!(ad(ep->addr) && ad(ep->addr2))) return false;
-      more = done.template operator()<Ev::ReallocMoved>();
-      break;
-    case Ev::ArenaNew:
-      if (!(vi(ep->n) && ad(ep->addr))) return false;
-      more = done.template operator()<Ev::ArenaNew>();
-      break;
-    case Ev::HeapNew:
-      if (!(ad(ep->addr) && vi(ep->size))) return false;
-      more = done.template operator()<Ev::HeapNew>();
-      break;
-    case Ev::HeapResize:
-      if (!(ad(ep->addr) && vi(ep->size))) return false;
-      more = done.template operator()<Ev::HeapResize>();
-      break;
-    case Ev::Mmap:
-      if (!(ad(ep->addr) && vi(ep->size))) return false;
-      more = done.template operator()<Ev::Mmap>();
-      break;
-    case Ev::Munmap:
-      if (!(ad(ep->addr) && vi(ep->size))) return false;
-      more = done.template operator()<Ev::Munmap>();
-      break;
-    case Ev::MmapChunk:
-      if (!(ad(ep->addr) && vi(ep->size))) return false;
-      more = done.template operator()<Ev::MmapChunk>();
-      break;
-    case Ev::Sbrk: {
-      uint64_t z;
-      if (!(ad(ep->addr) && vi(z))) return false;
-      ep->delta = unzigzag(z);
-      more = done.template operator()<Ev::Sbrk>();
-      break;
-    }
-    case Ev::Trim:
-      if (!vi(ep->size)) return false;
-      more = done.template operator()<Ev::Trim>();
-      break;
-    case Ev::Arena:
-      if (!vi(ep->n)) return false;
-      if (ep->n > UINT32_MAX) return failv_("arena index out of range", ep->n);
-      arena = static_cast<uint32_t>(ep->n);
-      more = done.template operator()<Ev::Arena>();
-      break;
-    case Ev::Error:
-      if (!(by(ep->b0) && ad(ep->addr))) return false;
-      if (ep->b0 < 1 || ep->b0 > 5) return failv_("invalid error code", ep->b0);
-      more = done.template operator()<Ev::Error>();
-      break;
-    case Ev::Mark:
-      if (!cold([&] { return d->bytes(*ep, 255); })) return false;
-      more = done.template operator()<Ev::Mark>();
-      break;
-    case Ev::Stack:
-      if (!cold([&] { return d->bytes(*ep, UINT32_MAX); })) return false;
-      more = done.template operator()<Ev::Stack>();
-      break;
-    case Ev::Snapshot:
-      if (!cold([&] { return d->snapshot(*ep); })) return false;
-      more = done.template operator()<Ev::Snapshot>();
-      break;
+      // One case per row of the event table: its fields read in order into their slots.
+#define HV_DEC_FIELD(codec, slot, label, prefix) &&HV_RD_##codec(slot)
+#define HV_DEC_CASE(Name, name, code, kind, chunks, model, ...)                                              \
+  case Ev::Name:                                                                                             \
+    if (!(true HV_EV_FOR_EACH(HV_DEC_FIELD, __VA_ARGS__))) return false;                                     \
+    more = done.template operator()<Ev::Name>();                                                             \
+    break;
+      HV_TRACE_EVENTS(HV_DEC_CASE)
+#undef HV_DEC_CASE
+#undef HV_DEC_FIELD
     default:
-      return failv_("unknown event type", t);
+      if (!is_extension_code(t)) return failv_("unknown event type", t);
+      // An extension event this reader does not know: its length-prefixed payload is skipped.
+      if (!HV_RD_Blob(data)) return false;
+      ep->b0 = t;
+      ep->type = Ev::Unknown;
+      more = done.template operator()<Ev::Unknown>();
+      break;
     }
     if (!more) break;
   }
   sync();
   return true;
 }
+#undef HV_RD_U
+#undef HV_RD_A
+#undef HV_RD_C
+#undef HV_RD_S
+#undef HV_RD_Idx
+#undef HV_RD_Kind
+#undef HV_RD_How
+#undef HV_RD_Code
+#undef HV_RD_Tc
+#undef HV_RD_Ix
+#undef HV_RD_Label
+#undef HV_RD_Blob
+#undef HV_RD_Snap
 #undef HV_INLINE
 
 } // namespace hv::trace

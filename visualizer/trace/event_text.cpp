@@ -18,115 +18,106 @@ static const char* bin_kind_name(uint8_t k) {
   return k < 6 ? kNames[k] : "?";
 }
 
-std::string event_fields_text(const Event& e) {
-  char b[160];
-  std::string name = event_type_name(uint8_t(e.type));
-  switch (e.type) {
-  case Ev::Malloc:
-    snprintf(b, sizeof b, " size=%" PRIu64 " -> 0x%" PRIx64, e.size, e.addr);
-    break;
-  case Ev::Calloc:
-    snprintf(b, sizeof b, " n=%" PRIu64 " size=%" PRIu64 " -> 0x%" PRIx64, e.n, e.size, e.addr);
-    break;
-  case Ev::Realloc:
-    snprintf(b, sizeof b, " 0x%" PRIx64 " size=%" PRIu64 " -> 0x%" PRIx64, e.addr2, e.size, e.addr);
-    break;
-  case Ev::Memalign:
-    snprintf(b, sizeof b, " align=%" PRIu64 " size=%" PRIu64 " -> 0x%" PRIx64, e.n, e.size, e.addr);
-    break;
-  case Ev::Free:
-  case Ev::HeapFree:
-  case Ev::MunmapChunk:
-    snprintf(b, sizeof b, " 0x%" PRIx64, e.addr);
-    break;
-  case Ev::FreeTcache:
-    snprintf(b, sizeof b, " 0x%" PRIx64 " -> tcache[%u]", e.addr, e.b1);
-    break;
-  case Ev::ChunkAlloc:
-  case Ev::ChunkFree:
-  case Ev::Top:
-  case Ev::Fence:
-  case Ev::HeapNew:
-  case Ev::HeapResize:
-  case Ev::MmapChunk:
-    snprintf(b, sizeof b, " 0x%" PRIx64 " size=%" PRIu64, e.addr, e.size);
-    break;
-  case Ev::Mmap:
-  case Ev::Munmap:
-    snprintf(b, sizeof b, " 0x%" PRIx64 " length=%" PRIu64, e.addr, e.size);
-    break;
-  case Ev::Split:
-    snprintf(b, sizeof b, " 0x%" PRIx64 " first=%" PRIu64 " rest=%" PRIu64, e.addr, e.size, e.size2);
-    break;
-  case Ev::Merge: {
-    static const char* const kHow[] = {"with_prev", "with_next", "into_top"};
-    snprintf(b, sizeof b, " %s 0x%" PRIx64 " size=%" PRIu64 " absorbed=0x%" PRIx64,
-             e.b0 < 3 ? kHow[e.b0] : "?", e.addr, e.size, e.addr2);
-    break;
+namespace {
+uint64_t slot_value(const Event& e, FieldSlot s) {
+  switch (s) {
+  case FieldSlot::addr:
+    return e.addr;
+  case FieldSlot::addr2:
+    return e.addr2;
+  case FieldSlot::size:
+    return e.size;
+  case FieldSlot::size2:
+    return e.size2;
+  case FieldSlot::n:
+    return e.n;
+  case FieldSlot::delta:
+    return uint64_t(e.delta);
+  case FieldSlot::b0:
+    return e.b0;
+  case FieldSlot::b1:
+    return e.b1;
+  case FieldSlot::data:
+    return e.n;
   }
-  case Ev::BinIn:
-    snprintf(b, sizeof b, " 0x%" PRIx64 " size=%" PRIu64 " %s[%u]", e.addr, e.size, bin_kind_name(e.b0),
-             e.b1);
-    break;
-  case Ev::BinOut:
-    snprintf(b, sizeof b, " 0x%" PRIx64 " %s[%u]", e.addr, bin_kind_name(e.b0), e.b1);
-    break;
-  case Ev::ReallocInPlace:
-    snprintf(b, sizeof b, " 0x%" PRIx64 " old=%" PRIu64 " new=%" PRIu64, e.addr, e.size, e.size2);
-    break;
-  case Ev::ReallocMoved:
-    snprintf(b, sizeof b, " 0x%" PRIx64 " -> 0x%" PRIx64, e.addr, e.addr2);
-    break;
-  case Ev::ArenaNew:
-    snprintf(b, sizeof b, " index=%" PRIu64 " at=0x%" PRIx64, e.n, e.addr);
-    break;
-  case Ev::Sbrk:
-    snprintf(b, sizeof b, " 0x%" PRIx64 " delta=%+" PRId64, e.addr, e.delta);
-    break;
-  case Ev::Trim:
-    snprintf(b, sizeof b, " bytes=%" PRIu64, e.size);
-    break;
-  case Ev::Arena:
-    snprintf(b, sizeof b, " index=%" PRIu64, e.n);
-    break;
-  case Ev::Error: {
-    static const char* const kCodes[] = {
-        "?", "invalid_pointer", "double_free", "corrupted_size", "corrupted_list", "other"};
-    snprintf(b, sizeof b, " %s 0x%" PRIx64, e.b0 < 6 ? kCodes[e.b0] : "?", e.addr);
-    break;
-  }
-  case Ev::Mark: {
-    std::string s = " \"";
-    for (const uint8_t* p = e.data; p < e.data_end; ++p) {
-      if (*p == '"' || *p == '\\') {
-        s += '\\';
-        s += char(*p);
-      } else if (*p < 0x20 || *p >= 0x7f) {
-        char x[8];
-        snprintf(x, sizeof x, "\\x%02x", *p);
-        s += x;
-      } else {
-        s += char(*p);
-      }
+  return 0;
+}
+
+void quoted(std::string& out, const uint8_t* p, const uint8_t* end) {
+  out += '"';
+  for (; p < end; ++p) {
+    if (*p == '"' || *p == '\\') {
+      out += '\\';
+      out += char(*p);
+    } else if (*p < 0x20 || *p >= 0x7f) {
+      char x[8];
+      snprintf(x, sizeof x, "\\x%02x", *p);
+      out += x;
+    } else {
+      out += char(*p);
     }
-    return name + s + "\"";
   }
-  case Ev::Snapshot: {
-    std::string flags;
-    if (e.b0 & kSnapshotCoarse) flags += " coarse";
-    if (e.b0 & kSnapshotBaseline) flags += " baseline";
-    if (e.b0 & kSnapshotMore) flags += " more";
-    snprintf(b, sizeof b, " chunks=%" PRIu64 "%s", e.n, flags.c_str());
-    break;
+  out += '"';
+}
+} // namespace
+
+// Each field of the event's row in the event table, after its dump prefix, as its codec says.
+std::string event_fields_text(const Event& e) {
+  std::string out = event_type_name(uint8_t(e.type));
+  if (e.type == Ev::Unknown) {
+    char b[64];
+    snprintf(b, sizeof b, " 0x%02x length=%" PRIu64, e.unknown_code(), e.n);
+    return "extension" + std::string(b);
   }
-  case Ev::Stack:
-    snprintf(b, sizeof b, " length=%" PRIu64, e.n);
-    break;
-  default:
+  const EventInfo& info = e.info();
+  for (int i = 0; i < info.nfields; ++i) {
+    const FieldSpec& f = info.fields[i];
+    uint64_t v = slot_value(e, f.slot);
+    char b[64];
     b[0] = 0;
-    break;
+    out += f.prefix;
+    switch (f.codec) {
+    case FieldCodec::A:
+      snprintf(b, sizeof b, "0x%" PRIx64, v);
+      break;
+    case FieldCodec::U:
+    case FieldCodec::C:
+    case FieldCodec::Ix:
+    case FieldCodec::Blob:
+      snprintf(b, sizeof b, "%" PRIu64, v);
+      break;
+    case FieldCodec::S:
+      snprintf(b, sizeof b, "%+" PRId64, int64_t(v));
+      break;
+    case FieldCodec::Idx:
+    case FieldCodec::Tc:
+      snprintf(b, sizeof b, "[%u]", unsigned(v));
+      break;
+    case FieldCodec::Kind:
+      out += bin_kind_name(uint8_t(v));
+      break;
+    case FieldCodec::How: {
+      static const char* const kHow[] = {"with_prev", "with_next", "into_top"};
+      out += v < 3 ? kHow[v] : "?";
+      break;
+    }
+    case FieldCodec::Code: {
+      static const char* const kCodes[] = {
+          "?", "invalid_pointer", "double_free", "corrupted_size", "corrupted_list", "other"};
+      out += v < 6 ? kCodes[v] : "?";
+      break;
+    }
+    case FieldCodec::Label:
+      quoted(out, e.data, e.data_end);
+      break;
+    case FieldCodec::Snap:
+      snprintf(b, sizeof b, "%" PRIu64 "%s%s%s", e.count(), e.b0 & kSnapshotCoarse ? " coarse" : "",
+               e.b0 & kSnapshotBaseline ? " baseline" : "", e.b0 & kSnapshotMore ? " more" : "");
+      break;
+    }
+    out += b;
   }
-  return name + b;
+  return out;
 }
 
 std::string event_line(const Event& e, uint64_t t0_ns) {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 #include <zstd.h>
 
@@ -39,115 +40,79 @@ public:
   void sleep(uint64_t ns) { ts_ += ns; } // the next event's timestamp is this much later
   // Events of later calls go to thread tid's block (arena: that block's current arena).
   void thread(uint32_t tid) { tid_ = tid; }
-  void arena(uint32_t a) {
-    begin(Ev::Arena, 2);
-    cur().enc.usize(a);
-    cur().arena = a;
+  // One method per row of the event table (trace_events.h), named after the event, with its
+  // fields as parameters in encoding order: malloc(size, result), split(chunk, first, rest),
+  // bin_in(chunk, size, kind, index), mark("label"), ...
+#define HV_BT_U uint64_t
+#define HV_BT_A uint64_t
+#define HV_BT_C uint64_t
+#define HV_BT_S int64_t
+#define HV_BT_Idx uint8_t
+#define HV_BT_Tc uint8_t
+#define HV_BT_Kind BinKind
+#define HV_BT_How MergeHow
+#define HV_BT_Code ErrorCode
+#define HV_BT_Ix uint64_t
+#define HV_BT_Label std::string_view
+#define HV_BT_Blob std::string_view
+#define HV_BT_Snap SnapshotHead
+#define HV_BROOM_Label(x) x.size()
+#define HV_BROOM_Blob(x) x.size()
+#define HV_BROOM_Snap(x) x.count * 22
+#define HV_BARG_Label(x)                                                                                     \
+  ByteSpan {                                                                                                 \
+    x.data(), x.size()                                                                                       \
+  }
+#define HV_BARG_Blob(x)                                                                                      \
+  ByteSpan {                                                                                                 \
+    x.data(), x.size()                                                                                       \
+  }
+#define HV_BARG_Snap(x) x
+#define HV_BROOM_FIXED(x) 0
+#define HV_BARG_FIXED(x) x
+#define HV_BROOM_U HV_BROOM_FIXED
+#define HV_BROOM_A HV_BROOM_FIXED
+#define HV_BROOM_C HV_BROOM_FIXED
+#define HV_BROOM_S HV_BROOM_FIXED
+#define HV_BROOM_Idx HV_BROOM_FIXED
+#define HV_BROOM_Tc HV_BROOM_FIXED
+#define HV_BROOM_Kind HV_BROOM_FIXED
+#define HV_BROOM_How HV_BROOM_FIXED
+#define HV_BROOM_Code HV_BROOM_FIXED
+#define HV_BROOM_Ix HV_BROOM_FIXED
+#define HV_BARG_U HV_BARG_FIXED
+#define HV_BARG_A HV_BARG_FIXED
+#define HV_BARG_C HV_BARG_FIXED
+#define HV_BARG_S HV_BARG_FIXED
+#define HV_BARG_Idx HV_BARG_FIXED
+#define HV_BARG_Tc HV_BARG_FIXED
+#define HV_BARG_Kind HV_BARG_FIXED
+#define HV_BARG_How HV_BARG_FIXED
+#define HV_BARG_Code HV_BARG_FIXED
+#define HV_BARG_Ix HV_BARG_FIXED
+#define HV_B_PARAM(codec, slot, label, prefix) HV_BT_##codec label
+#define HV_B_ROOM(codec, slot, label, prefix) +HV_BROOM_##codec(label)
+#define HV_B_ARG(codec, slot, label, prefix) HV_BARG_##codec(label)
+#define HV_B_METHOD(Name, name, code, kind, chunks, model, ...)                                              \
+  void name(HV_EV_FOR_EACH_COMMA(HV_B_PARAM, __VA_ARGS__)) {                                                 \
+    begin(Ev::Name, event_info(Ev::Name).max_bytes HV_EV_FOR_EACH(HV_B_ROOM, __VA_ARGS__));                  \
+    put_##name(cur().enc, HV_EV_FOR_EACH_COMMA(HV_B_ARG, __VA_ARGS__));                                      \
+    written<Ev::Name>(HV_EV_FOR_EACH_COMMA(HV_B_ARG, __VA_ARGS__));                                          \
+  }
+  HV_TRACE_EVENTS(HV_B_METHOD)
+#undef HV_B_METHOD
+  // After an event: an arena event changes the block's current arena (a new block starts in it).
+  template <Ev T, class... A> void written(const A&... a) {
+    if constexpr (T == Ev::Arena) cur().arena = uint32_t((a, ...));
   }
 
-  void malloc(uint64_t size, uint64_t result) { api3(Ev::Malloc, size, result); }
-  void calloc(uint64_t n, uint64_t size, uint64_t result) {
-    begin(Ev::Calloc, 30);
-    cur().enc.usize(n);
-    cur().enc.usize(size);
-    cur().enc.addr(result);
-  }
-  void realloc(uint64_t old, uint64_t size, uint64_t result) {
-    begin(Ev::Realloc, 30);
-    cur().enc.addr(old);
-    cur().enc.usize(size);
-    cur().enc.addr(result);
-  }
-  void memalign(uint64_t align, uint64_t size, uint64_t result) {
-    begin(Ev::Memalign, 30);
-    cur().enc.usize(align);
-    cur().enc.usize(size);
-    cur().enc.addr(result);
-  }
-  void free(uint64_t ptr) { a(Ev::Free, ptr); }
-  void free_tcache(uint64_t ptr, uint8_t index) {
-    begin(Ev::FreeTcache, 16);
-    cur().enc.addr(ptr);
-    cur().enc.byte(index);
-  }
-  void chunk_alloc(uint64_t c, uint64_t size) { ac(Ev::ChunkAlloc, c, size); }
-  void chunk_free(uint64_t c, uint64_t size) { ac(Ev::ChunkFree, c, size); }
-  void split(uint64_t c, uint64_t first, uint64_t rest) {
-    begin(Ev::Split, 30);
-    cur().enc.addr(c);
-    cur().enc.csize(first);
-    cur().enc.csize(rest);
-  }
-  void merge(MergeHow how, uint64_t result, uint64_t size, uint64_t absorbed) {
-    begin(Ev::Merge, 31);
-    cur().enc.byte(uint8_t(how));
-    cur().enc.addr(result);
-    cur().enc.csize(size);
-    cur().enc.addr(absorbed);
-  }
-  void bin_in(uint64_t c, uint64_t size, BinKind kind, uint8_t index) {
-    begin(Ev::BinIn, 22);
-    cur().enc.addr(c);
-    cur().enc.csize(size);
-    cur().enc.byte(uint8_t(kind));
-    cur().enc.byte(index);
-  }
-  void bin_out(uint64_t c, BinKind kind, uint8_t index) {
-    begin(Ev::BinOut, 12);
-    cur().enc.addr(c);
-    cur().enc.byte(uint8_t(kind));
-    cur().enc.byte(index);
-  }
-  void top(uint64_t c, uint64_t size) { ac(Ev::Top, c, size); }
-  void fence(uint64_t c, uint64_t size) { ac(Ev::Fence, c, size); }
-  void realloc_in_place(uint64_t c, uint64_t old_size, uint64_t new_size) {
-    begin(Ev::ReallocInPlace, 30);
-    cur().enc.addr(c);
-    cur().enc.csize(old_size);
-    cur().enc.csize(new_size);
-  }
-  void realloc_moved(uint64_t old_c, uint64_t new_c) {
-    begin(Ev::ReallocMoved, 20);
-    cur().enc.addr(old_c);
-    cur().enc.addr(new_c);
-  }
-  void arena_new(uint64_t index, uint64_t arena_addr) {
-    begin(Ev::ArenaNew, 20);
-    cur().enc.usize(index);
-    cur().enc.addr(arena_addr);
-  }
-  void heap_new(uint64_t start, uint64_t size) { au(Ev::HeapNew, start, size); }
-  void heap_resize(uint64_t start, uint64_t size) { au(Ev::HeapResize, start, size); }
-  void heap_free(uint64_t start) { a(Ev::HeapFree, start); }
-  void sbrk(uint64_t old_break, int64_t delta) {
-    begin(Ev::Sbrk, 20);
-    cur().enc.addr(old_break);
-    cur().enc.svarint(delta);
-  }
-  void mmap(uint64_t addr, uint64_t len) { au(Ev::Mmap, addr, len); }
-  void munmap(uint64_t addr, uint64_t len) { au(Ev::Munmap, addr, len); }
-  void mmap_chunk(uint64_t c, uint64_t size) { au(Ev::MmapChunk, c, size); }
-  void munmap_chunk(uint64_t c) { a(Ev::MunmapChunk, c); }
-  void trim(uint64_t bytes) {
-    begin(Ev::Trim, 10);
-    cur().enc.usize(bytes);
-  }
-  void error(ErrorCode code, uint64_t addr) {
-    begin(Ev::Error, 11);
-    cur().enc.byte(uint8_t(code));
-    cur().enc.addr(addr);
-  }
-  void mark(const std::string& label) { lenbytes(Ev::Mark, label); }
-  void stack(const std::string& bytes) { lenbytes(Ev::Stack, bytes); }
   struct SnapChunk {
     uint64_t addr, size;
     ChunkState state;
     uint8_t bin;
   };
   void snapshot(const std::vector<SnapChunk>& chunks, uint8_t flags = 0) {
-    begin(Ev::Snapshot, 11 + chunks.size() * 22);
-    cur().enc.usize(chunks.size());
-    cur().enc.byte(flags);
+    snapshot(SnapshotHead{chunks.size(), flags});
     for (const SnapChunk& c : chunks) {
       cur().enc.addr(c.addr);
       cur().enc.csize(c.size);
@@ -155,25 +120,41 @@ public:
       cur().enc.byte(c.bin);
     }
   }
+  // An event of the extension range (0x80-0xfe) with this payload, as a later heapviz would write
+  // one this reader does not know.
+  void extension(uint8_t code, std::string_view payload) {
+    begin(static_cast<Ev>(code), 10 + payload.size());
+    cur().enc.put_Blob(ByteSpan{payload.data(), payload.size()});
+  }
   // Raw bytes appended to the current event (for broken traces).
-  void raw(const std::vector<uint8_t>& b) { cur().enc.bytes(b.data(), b.size()); }
+  void raw(const std::vector<uint8_t>& b) {
+    cur().enc.bytes(b.data(), b.size());
+  }
   // Starts an event with an arbitrary type byte (for broken traces).
-  void raw_event(uint8_t type, size_t room = 32) { begin(static_cast<Ev>(type), room); }
+  void raw_event(uint8_t type, size_t room = 32) {
+    begin(static_cast<Ev>(type), room);
+  }
 
   // Writes every thread's open block (in thread-id order).
   void flush() {
     for (auto& [tid, t] : threads_)
       flush(t);
   }
-  void flush_thread(uint32_t tid) { flush(threads_[tid]); }
+  void flush_thread(uint32_t tid) {
+    flush(threads_[tid]);
+  }
   // The file so far (after flush()).
-  const std::vector<uint8_t>& bytes() const { return out_; }
+  const std::vector<uint8_t>& bytes() const {
+    return out_;
+  }
   std::vector<uint8_t> finish() {
     flush();
     return out_;
   }
   // Offsets of the blocks written so far.
-  const std::vector<size_t>& block_offsets() const { return block_offsets_; }
+  const std::vector<size_t>& block_offsets() const {
+    return block_offsets_;
+  }
 
 private:
   struct Open {
@@ -181,7 +162,9 @@ private:
     BlockEncoder enc;
     uint32_t arena = 0;
   };
-  Open& cur() { return threads_[tid_]; }
+  Open& cur() {
+    return threads_[tid_];
+  }
   void begin(Ev type, size_t room) {
     Open& t = cur();
     if (t.buf.empty()) {
@@ -216,31 +199,6 @@ private:
     }
     t.enc.clear();
   }
-  void api3(Ev e, uint64_t u, uint64_t addr) {
-    begin(e, 20);
-    cur().enc.usize(u);
-    cur().enc.addr(addr);
-  }
-  void a(Ev e, uint64_t addr) {
-    begin(e, 10);
-    cur().enc.addr(addr);
-  }
-  void ac(Ev e, uint64_t addr, uint64_t size) {
-    begin(e, 20);
-    cur().enc.addr(addr);
-    cur().enc.csize(size);
-  }
-  void au(Ev e, uint64_t addr, uint64_t size) {
-    begin(e, 20);
-    cur().enc.addr(addr);
-    cur().enc.usize(size);
-  }
-  void lenbytes(Ev e, const std::string& s) {
-    begin(e, 10 + s.size());
-    cur().enc.usize(s.size());
-    cur().enc.bytes(s.data(), s.size());
-  }
-
   size_t cap_;
   std::vector<uint8_t> out_;
   std::map<uint32_t, Open> threads_;

@@ -21,39 +21,29 @@ std::string state_text(uint8_t state, uint8_t bin) {
   return b.empty() ? model::state_name(state) : b;
 }
 
+// The chunks the event table says the event changes.
 uint32_t changed_chunks(const session::Event* e, uint64_t out[2]) {
   out[0] = out[1] = 0;
-  if (!e) return 0;
-  switch (e->type) {
-  case Ev::Split:
-    out[0] = e->addr;
-    out[1] = e->addr + e->size;
-    return 2;
-  case Ev::Merge:
-  case Ev::Top:
-  case Ev::ChunkAlloc:
-  case Ev::ChunkFree:
-  case Ev::BinIn:
-  case Ev::BinOut:
-  case Ev::Fence:
-  case Ev::MmapChunk:
-  case Ev::ReallocInPlace:
-    out[0] = e->addr;
-    return 1;
-  case Ev::ReallocMoved:
-    out[0] = e->addr2;
-    return 1;
-  case Ev::Malloc:
-  case Ev::Calloc:
-  case Ev::Realloc:
-  case Ev::Memalign:
-  case Ev::Free:
-  case Ev::FreeTcache:
-    if (e->addr >= 16) out[0] = e->addr - 16;
-    return out[0] ? 1 : 0;
-  default:
+  if (!e || e->type == Ev::Unknown) return 0;
+  switch (e->info().chunks) {
+  case trace::EvChunks::None:
+  case trace::EvChunks::Gone:
     return 0;
+  case trace::EvChunks::Chunk:
+    out[0] = e->chunk();
+    return 1;
+  case trace::EvChunks::Split:
+    out[0] = e->chunk();
+    out[1] = e->rest_chunk();
+    return 2;
+  case trace::EvChunks::Moved:
+    out[0] = e->to();
+    return 1;
+  case trace::EvChunks::User:
+    if (e->ptr() >= 16) out[0] = e->ptr() - 16;
+    return out[0] ? 1 : 0;
   }
+  return 0;
 }
 
 } // namespace hv::views

@@ -13,6 +13,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "heapviz/trace_events.h"
+
 namespace hv::trace {
 
 inline constexpr char kFileMagic[8] = {'H', 'V', 'T', 'R', 'A', 'C', 'E', '\0'};
@@ -95,48 +97,9 @@ inline constexpr uint32_t kMaxBlockPayload = 1u << 20;  // readers reject larger
 //   S  svarint = zigzag varint
 //   B  u8
 // The arena of an event is the block's current arena: block.arena, changed by ARENA events.
-enum class Ev : uint8_t {
-  // API calls (what the program asked, what it got)
-  Malloc = 0x01,    // U size, A result
-  Calloc = 0x02,    // U n, U elem_size, A result
-  Realloc = 0x03,   // A old, U size, A result
-  Memalign = 0x04,  // U alignment, U size, A result (memalign, aligned_alloc, posix_memalign, valloc, pvalloc)
-  Free = 0x05,      // A ptr
-  FreeTcache = 0x06,  // A ptr, B tcache index: a free() whose chunk went straight into the tcache
-                      // (the API call and its bin_in in one event: most frees are this)
-
-  // Chunk-level changes (what the allocator did). Addresses are chunk starts (user ptr - 16).
-  ChunkAlloc = 0x10,  // A chunk, C size: the chunk is handed to the program (in use)
-  ChunkFree = 0x11,   // A chunk, C size: the program gave it back (in hand until placed)
-  Split = 0x12,       // A chunk, C first, C rest: [chunk, +first) stays, [chunk+first, +rest) is new
-  Merge = 0x13,       // B how, A result, C size, A absorbed: how = MergeHow
-  BinIn = 0x14,       // A chunk, C size, B bin kind, B index
-  BinOut = 0x15,      // A chunk, B bin kind, B index
-  Top = 0x16,         // A chunk, C size: the current arena's top chunk is now this one
-  Fence = 0x17,       // A chunk, C size: an unusable in-use chunk (fencepost, scrap of an old top)
-  ReallocInPlace = 0x18,  // A chunk, C old size, C new size
-  ReallocMoved = 0x19,    // A old chunk, A new chunk
-
-  // Arenas, heaps and the OS
-  ArenaNew = 0x20,    // U index, A arena struct
-  HeapNew = 0x21,     // A start, U size: a region of the current arena (main: an sbrk segment)
-  HeapResize = 0x22,  // A start, U new size
-  HeapFree = 0x23,    // A start
-  Sbrk = 0x24,        // A old break, S delta
-  Mmap = 0x25,        // A addr, U length
-  Munmap = 0x26,      // A addr, U length
-  MmapChunk = 0x27,   // A chunk, U chunk size (mapping length minus the leading offset)
-  MunmapChunk = 0x28, // A chunk
-  Trim = 0x29,        // U bytes released (systrim, heap_trim, malloc_trim)
-
-  // Context, diagnostics, annotations
-  Arena = 0x30,     // U index: later events of this block belong to this arena
-  Error = 0x31,     // B ErrorCode, A address
-  Mark = 0x32,      // U length, then that many bytes of label (at most 255)
-  Snapshot = 0x40,  // U nchunks, B flags (SnapshotFlags), then per chunk: A chunk, C size, B ChunkState, B bin index
-  Stack = 0x41,     // reserved for call stacks (a later version); readers skip U length + bytes
-};
-
+// Codes 0x80-0xfe are extension events: after the seq and ts deltas comes a varint length and
+// that many bytes, so readers skip the codes they do not know (docs/trace-format.md).
+// The events themselves (code, fields, meaning) are the table in trace_events.h.
 enum class MergeHow : uint8_t { WithPrev = 0, WithNext = 1, IntoTop = 2 };
 enum class BinKind : uint8_t { None = 0, Tcache = 1, Fast = 2, Unsorted = 3, Small = 4, Large = 5 };
 // States in snapshots (and in the replay model).
@@ -160,9 +123,8 @@ enum class ErrorCode : uint8_t {
   Other = 5,
 };
 
-inline constexpr int kNumEventTypes = 0x42;
 // Name of an event type for dump output; nullptr if the type is unknown.
-const char* event_name(Ev e);
+inline const char* event_name(Ev e) { return event_info(e).name; }
 
 // ---- Encoding helpers (shared by writer and reader) -----------------------------------------
 inline uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
