@@ -1,11 +1,11 @@
 // cmd_live.cpp - `heapviz ps`, `heapviz attach PID [--out FILE [--seconds S]]` and
 // `heapviz run [--out FILE] -- PROGRAM [ARGS...]`: live attach from the command line
 // (docs/live.md). The app's live mode is app::run_live (shell.cpp).
-#include "commands.h"
+#include "cli/commands.h"
 
-#include "chunk_layout.h" // human_bytes
-#include "live_client.h"
-#include "shell.h"
+#include "app/shell.h"
+#include "live/live_client.h"
+#include "views/chunk_layout.h" // human_bytes
 
 #include <cerrno>
 #include <chrono>

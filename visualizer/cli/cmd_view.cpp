@@ -1,8 +1,8 @@
 // cmd_view.cpp - `heapviz view [FILE]` (or `heapviz FILE`) and `heapviz shot`: argument parsing
 // for the GUI commands; app/shell.cpp does the rest.
-#include "commands.h"
+#include "cli/commands.h"
 
-#include "shell.h"
+#include "app/shell.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -2,7 +2,7 @@
 //
 // Owns: argument parsing and exit codes (0 ok, 1 check failure, 2 bad input or usage).
 // Must not: contain allocator or model logic; each subcommand calls into its layer.
-#include "commands.h"
+#include "cli/commands.h"
 
 #include <cstdio>
 #include <cstring>

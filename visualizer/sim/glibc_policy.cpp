@@ -1,6 +1,6 @@
 // glibc_policy.cpp - the glibc 2.36 policy: the allocator core on the simulated memory source,
 // through its narrow public class (heapviz/simulated_heap.h; the core's internals stay private).
-#include "policy.h"
+#include "sim/policy.h"
 
 #include "heapviz/simulated_heap.h"
 
