@@ -7,7 +7,7 @@ bench/ against it. Each include is resolved the way the compiler would find it (
 file's directory, then the include roots visualizer/, allocator/include/, allocator/src/) and
 judged by where it lands, not by how it is spelled. Must not: build anything or change a file.
 
-The layers, bottom up (README, visualizer/CMakeLists.txt):
+The layers, bottom up (README, docs/building.md):
   allocator (libc only) -> trace format (allocator/include/heapviz) -> trace reader -> model
   -> session -> views (ImGui) -> app (GLFW/GL shell); sim and live on the side; the CLI on top.
 
