@@ -10,8 +10,8 @@
 //
 // Targets: first frame <= 2 s (10 M events) / 3 s (100 M); seek <= 50 ms; frame <= 10 ms with
 // 1 M chunks at any zoom; < 1 GiB resident on 100 M events. bench/run_gui_bench.sh runs all.
-#include "app.h"
-#include "churn_trace.h"
+#include "app/app.h"
+#include "trace/churn_trace.h"
 
 #include "imgui.h"
 

@@ -6,8 +6,8 @@
 // checkpoints + samples) in events/s, and the latency of 200 random seeks and of 25 steps back
 // after a seek to each of 20 random places (median and max). Targets: replay >= 50 M events/s, seek <= 20 ms
 // on 10 M events.
-#include "churn_trace.h"
-#include "replay.h"
+#include "model/replay.h"
+#include "trace/churn_trace.h"
 
 #include <algorithm>
 #include <chrono>

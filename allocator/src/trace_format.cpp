@@ -1,6 +1,6 @@
 // trace_format.cpp - the few out-of-line pieces of the trace format: CRC-32, event names, and
 // the file header builder. No allocation (linked into libhvalloc.so).
-#include "trace_encoder.h"
+#include "heapviz/trace_encoder.h"
 
 namespace hv::trace {
 

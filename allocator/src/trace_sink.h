@@ -8,7 +8,7 @@
 #pragma once
 
 #include "arena.h"
-#include "trace_encoder.h"
+#include "heapviz/trace_encoder.h"
 
 #include <cstdint>
 #include <ctime>

@@ -1,6 +1,6 @@
 // The live protocol's pure parts: who may attach, where the sockets live.
 #include "heapviz/live_protocol.h"
-#include "live_client.h"
+#include "live/live_client.h"
 
 #include <cstdlib>
 #include <gtest/gtest.h>

@@ -2,8 +2,8 @@
 // mmapped chunks, realloc in place, metrics, snapshots (verify, coarse, parts, baseline), and
 // checkpoints (seek forward/backward equals a linear replay).
 #include "../trace/test_util.h"
-#include "churn_trace.h"
-#include "replay.h"
+#include "model/replay.h"
+#include "trace/churn_trace.h"
 
 #include <gtest/gtest.h>
 #include <random>

@@ -3,8 +3,8 @@
 // checkpointed replay and seeks, and the scatter replay against the stream's, event by event).
 // Any crash, leak, timeout, huge allocation or disagreement is a bug. Built with clang++
 // -fsanitize=fuzzer,address,undefined by tests/trace/CMakeLists.txt.
-#include "event_text.h"
-#include "replay.h"
+#include "model/replay.h"
+#include "trace/event_text.h"
 
 #include <cstddef>
 #include <cstdint>

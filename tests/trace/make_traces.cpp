@@ -1,7 +1,7 @@
 // make_traces.cpp - `hv_make_traces OUTDIR [--small]`: writes valid and broken traces for the CLI
 // tests (tests/cli_trace) and the fuzzer's seed corpus (BUILD/fuzz_seeds, with --small).
-#include "churn_trace.h"
-#include "trace_builder.h"
+#include "trace/churn_trace.h"
+#include "trace/trace_builder.h"
 
 #include <cstdio>
 #include <cstring>

@@ -1,9 +1,9 @@
 // reader_test.cpp - the trace reader: round trip of every event type through BlockEncoder,
 // zstd blocks, the multi-thread merge, and every kind of bad input with its expected message.
-#include "churn_trace.h"
-#include "event_text.h"
-#include "seq_scatter.h"
 #include "test_util.h"
+#include "trace/churn_trace.h"
+#include "trace/event_text.h"
+#include "trace/seq_scatter.h"
 
 #include <algorithm>
 #include <gtest/gtest.h>

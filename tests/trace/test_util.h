@@ -1,9 +1,9 @@
 // test_util.h - helpers shared by the trace and model tests: files from bytes, reading all events.
 #pragma once
 
-#include "event_stream.h"
-#include "trace_builder.h"
-#include "trace_file.h"
+#include "trace/event_stream.h"
+#include "trace/trace_builder.h"
+#include "trace/trace_file.h"
 
 #include <cstdio>
 #include <deque>

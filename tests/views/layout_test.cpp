@@ -1,8 +1,8 @@
 // layout_test.cpp - the chunk map's geometry (views/chunk_layout) and the app's document and
 // event index (session/), on scenarios simulated on the glibc policy. No GL, no ImGui.
-#include "chunk_layout.h"
-#include "document.h"
-#include "simulate.h"
+#include "session/document.h"
+#include "sim/simulate.h"
+#include "views/chunk_layout.h"
 
 #include <gtest/gtest.h>
 

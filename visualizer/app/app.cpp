@@ -1,7 +1,7 @@
 // app.cpp - the app's frame: menus, window placement, keys, open dialog, loading screen.
-#include "app.h"
+#include "app/app.h"
 
-#include "live_client.h"
+#include "live/live_client.h"
 
 #include "imgui.h"
 

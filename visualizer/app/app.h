@@ -6,8 +6,8 @@
 // Document::seek (the intent the views leave in Cursor).
 #pragma once
 
-#include "document.h"
-#include "views.h"
+#include "session/document.h"
+#include "views/views.h"
 
 #include <chrono>
 #include <memory>

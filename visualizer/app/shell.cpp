@@ -1,9 +1,9 @@
 // shell.cpp - GLFW window, GL context, ImGui backends, the frame loop, offscreen shots.
-#include "shell.h"
+#include "app/shell.h"
 
-#include "app.h"
-#include "live_client.h"
-#include "palette.h"
+#include "app/app.h"
+#include "live/live_client.h"
+#include "views/palette.h"
 
 #include <glad/gl.h> // before any other GL header
 #define GLFW_INCLUDE_NONE

@@ -3,9 +3,9 @@
 //
 // Owns: the check's report and exit status (0 valid, 1 invalid, 2 usage or unreadable file).
 // Must not: contain reader or model logic (hv_trace_reader, hv_model).
-#include "commands.h"
-#include "event_stream.h"
-#include "heap_model.h"
+#include "cli/commands.h"
+#include "model/heap_model.h"
+#include "trace/event_stream.h"
 
 #include <cstdio>
 #include <cstring>

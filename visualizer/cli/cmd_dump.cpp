@@ -4,9 +4,9 @@
 // Owns: option parsing and the exit status (0 ok or truncated, 1 corrupt after the printed
 // prefix, 2 usage or nothing readable).
 // Must not: format events itself (event_text.h).
-#include "commands.h"
-#include "event_stream.h"
-#include "event_text.h"
+#include "cli/commands.h"
+#include "trace/event_stream.h"
+#include "trace/event_text.h"
 
 #include <cerrno>
 #include <cstdio>

@@ -1,11 +1,11 @@
 // cmd_live.cpp - `heapviz ps`, `heapviz attach PID [--out FILE [--seconds S]]` and
 // `heapviz run [--out FILE] -- PROGRAM [ARGS...]`: live attach from the command line
-// (docs/live.md). The app's live mode is app::run_live (shell.cpp).
-#include "commands.h"
+// (docs/live.md). Capturing needs no GUI; following in the app goes through follow_in_app
+// (cmd_gui.cpp), so this file never includes app/.
+#include "cli/commands.h"
 
-#include "chunk_layout.h" // human_bytes
-#include "live_client.h"
-#include "shell.h"
+#include "live/live_client.h"
+#include "views/chunk_layout.h" // human_bytes
 
 #include <cerrno>
 #include <chrono>
@@ -170,18 +170,14 @@ int cmd_attach(int argc, char** argv) {
     return 2;
   }
   if (!out.empty()) return capture(pid, out, seconds);
+  if (!has_gui()) return no_gui("attach", "capture with --out FILE instead");
   live::Target t;
   std::string err;
   if (!live::query(pid, &t, &err)) {
     fprintf(stderr, "heapviz attach: %s\n", err.c_str());
     return 1;
   }
-  app::LiveOptions o;
-  o.pid = pid;
-  o.capture = live::capture_name(t.cmdline, pid);
-  o.shot = shot;
-  o.shot_seconds = seconds;
-  return app::run_live(o);
+  return follow_in_app("attach", pid, live::capture_name(t.cmdline, pid), shot, seconds);
 }
 
 int cmd_run(int argc, char** argv) {
@@ -218,6 +214,7 @@ int cmd_run(int argc, char** argv) {
     fprintf(stderr, "heapviz run: which program?\n%s", kUsage);
     return 2;
   }
+  if (out.empty() && !has_gui()) return no_gui("run", "capture with --out FILE instead");
   std::string lib = find_library();
   if (lib.empty()) {
     fprintf(stderr, "heapviz run: cannot find libhvalloc.so next to heapviz (set HEAPVIZ_LIB)\n");
@@ -268,12 +265,7 @@ int cmd_run(int argc, char** argv) {
                    [&] { return more = wait_for_socket(child, ino, &status, &exited); });
     }
   } else {
-    app::LiveOptions o;
-    o.pid = child;
-    o.capture = live::capture_name(argv[i], child);
-    o.shot = shot;
-    o.shot_seconds = seconds;
-    rc = app::run_live(o);
+    rc = follow_in_app("run", child, live::capture_name(argv[i], child), shot, seconds);
   }
   unlink(wait_marker(child).c_str()); // no longer following: a later exec of it must not wait
   if (!exited) {

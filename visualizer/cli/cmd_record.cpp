@@ -1,9 +1,9 @@
 // cmd_record.cpp - `heapviz record [-o FILE] -- PROGRAM [ARGS...]`: run a program on
 // libhvalloc.so with recording on, pass its output and exit status through, and say where the
 // trace(s) went.
-#include "commands.h"
+#include "cli/commands.h"
 
-#include "trace_summary.h"
+#include "cli/trace_summary.h"
 
 #include <algorithm>
 #include <cerrno>

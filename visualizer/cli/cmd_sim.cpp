@@ -1,10 +1,10 @@
 // cmd_sim.cpp - `heapviz sim`: run a scenario on a simulated allocator and print the heap.
-#include "commands.h"
+#include "cli/commands.h"
 
-#include "policy.h"
-#include "runner.h"
-#include "scenario.h"
-#include "trace_summary.h"
+#include "cli/trace_summary.h"
+#include "sim/policy.h"
+#include "sim/runner.h"
+#include "sim/scenario.h"
 
 #include <cerrno>
 #include <cstdio>

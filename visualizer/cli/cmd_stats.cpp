@@ -4,10 +4,10 @@
 // Owns: the summary's text and JSON forms and the exit status (0 ok or truncated, 1 corrupt after
 // a usable prefix, 2 usage or nothing readable).
 // Must not: contain reader or model logic.
-#include "commands.h"
-#include "event_stream.h"
-#include "event_text.h"
-#include "heap_model.h"
+#include "cli/commands.h"
+#include "model/heap_model.h"
+#include "trace/event_stream.h"
+#include "trace/event_text.h"
 #include <algorithm>
 
 #include <cinttypes>

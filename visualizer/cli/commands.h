@@ -10,11 +10,23 @@ int cmd_record(int argc, char** argv); // cmd_record.cpp
 int cmd_check(int argc, char** argv);  // cmd_check.cpp
 int cmd_stats(int argc, char** argv);  // cmd_stats.cpp
 int cmd_dump(int argc, char** argv);   // cmd_dump.cpp
-int cmd_view(int argc, char** argv);   // cmd_view.cpp (the desktop app)
-int cmd_shot(int argc, char** argv);   // cmd_view.cpp (a screenshot of the app)
 int cmd_ps(int argc, char** argv);     // cmd_live.cpp (attachable processes)
 int cmd_attach(int argc, char** argv); // cmd_live.cpp (follow or capture a live process)
 int cmd_run(int argc, char** argv);    // cmd_live.cpp (start a program and attach)
+
+// What needs the GUI (the app): cmd_gui.cpp in a -DHV_GUI=ON build; cmd_gui_off.cpp otherwise,
+// where each of these says so through no_gui() and returns 2.
+int cmd_view(int argc, char** argv); // the desktop app
+int cmd_shot(int argc, char** argv); // a screenshot of the app
+// The app following process pid (`attach` and `run` without --out; command: which of them).
+// capture: where the received stream is kept; shot/shot_seconds: see app::LiveOptions.
+int follow_in_app(const char* command, int pid, const std::string& capture, const std::string& shot,
+                  double shot_seconds);
+// True when this heapviz has the GUI (built with -DHV_GUI=ON, the default).
+bool has_gui();
+// Says on stderr that `command` needs the GUI this heapviz was built without (hint: what to do
+// instead, or ""); returns 2, the exit status for it (main.cpp).
+int no_gui(const char* command, const char* hint = "");
 // libhvalloc.so next to this heapviz, or $HEAPVIZ_LIB; "" if not found (cmd_record.cpp).
 std::string find_library();
 } // namespace hv::cli

@@ -2,7 +2,7 @@
 //
 // Owns: argument parsing and exit codes (0 ok, 1 check failure, 2 bad input or usage).
 // Must not: contain allocator or model logic; each subcommand calls into its layer.
-#include "commands.h"
+#include "cli/commands.h"
 
 #include <cstdio>
 #include <cstring>
@@ -41,6 +41,16 @@ const char* kUsage =
 
 } // namespace
 
+namespace hv::cli {
+
+int no_gui(const char* command, const char* hint) {
+  fprintf(stderr, "heapviz: '%s' needs the GUI; this heapviz was built with -DHV_GUI=OFF%s%s%s\n", command,
+          *hint ? " (" : "", hint, *hint ? ")" : "");
+  return 2;
+}
+
+} // namespace hv::cli
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     fputs(kUsage, stderr);
@@ -49,6 +59,10 @@ int main(int argc, char** argv) {
   std::string cmd = argv[1];
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     fputs(kUsage, stdout);
+    if (!hv::cli::has_gui())
+      fputs("\nthis heapviz was built with -DHV_GUI=OFF: view, shot, and attach/run without --out are "
+            "unavailable\n",
+            stdout);
     return 0;
   }
   if (cmd == "sim") return hv::cli::cmd_sim(argc - 2, argv + 2);

@@ -1,5 +1,5 @@
 // trace_summary.cpp - see trace_summary.h. Reads only block headers (fast on any size).
-#include "trace_summary.h"
+#include "cli/trace_summary.h"
 
 #include "heapviz/trace_format.h"
 

@@ -1,5 +1,5 @@
 // live_client.cpp - the viewer side of live attach; see live_client.h.
-#include "live_client.h"
+#include "live/live_client.h"
 
 #include "heapviz/live_protocol.h"
 #include "heapviz/trace_format.h"

@@ -1,5 +1,5 @@
 // byte_arena.cpp - slabs for ByteArena (see byte_arena.h).
-#include "byte_arena.h"
+#include "model/byte_arena.h"
 
 #include <new>
 #include <sys/mman.h>

@@ -7,7 +7,7 @@
 // Must not: allocate per element, or be used where iteration order matters.
 #pragma once
 
-#include "byte_arena.h"
+#include "model/byte_arena.h"
 
 #include <cstddef>
 #include <cstdint>

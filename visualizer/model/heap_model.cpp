@@ -1,5 +1,5 @@
 // heap_model.cpp - applying events to the replayed heap, metrics, snapshots (see heap_model.h).
-#include "heap_model.h"
+#include "model/heap_model.h"
 
 #include <algorithm>
 #include <cstdarg>

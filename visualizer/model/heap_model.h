@@ -8,9 +8,9 @@
 // Must not: read files or draw anything; it sees only decoded Events (hv_trace_reader).
 #pragma once
 
-#include "byte_arena.h"
-#include "event_decoder.h"
-#include "flat_map.h"
+#include "model/byte_arena.h"
+#include "model/flat_map.h"
+#include "trace/event_decoder.h"
 
 #include <cstdint>
 #include <optional>

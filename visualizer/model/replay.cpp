@@ -1,5 +1,5 @@
 // replay.cpp - checkpoints and seeking (see replay.h).
-#include "replay.h"
+#include "model/replay.h"
 
 #include <algorithm>
 #include <thread>

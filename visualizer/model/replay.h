@@ -13,9 +13,9 @@
 // Must not: draw; views read model() and samples() through const accessors.
 #pragma once
 
-#include "event_stream.h"
-#include "heap_model.h"
-#include "seq_scatter.h"
+#include "model/heap_model.h"
+#include "trace/event_stream.h"
+#include "trace/seq_scatter.h"
 
 #include <memory>
 #include <optional>

@@ -1,7 +1,7 @@
 // document.cpp - opening, background loading and seeking (see document.h).
-#include "document.h"
+#include "session/document.h"
 
-#include "simulate.h"
+#include "sim/simulate.h"
 
 #include <algorithm>
 #include <chrono>

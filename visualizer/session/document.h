@@ -7,9 +7,9 @@
 // Must not: include ImGui or GL (views read it; the app drives it).
 #pragma once
 
-#include "event_index.h"
-#include "replay.h"
-#include "trace_file.h"
+#include "model/replay.h"
+#include "session/event_index.h"
+#include "trace/trace_file.h"
 
 #include <atomic>
 #include <functional>

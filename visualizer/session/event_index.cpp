@@ -1,5 +1,5 @@
 // event_index.cpp - positions, kinds and marks of a trace's events (see event_index.h).
-#include "event_index.h"
+#include "session/event_index.h"
 
 #include <algorithm>
 

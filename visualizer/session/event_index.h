@@ -9,8 +9,8 @@
 // the state after events 0..n-1, so selecting event i shows position i+1.
 #pragma once
 
-#include "event_stream.h"
-#include "trace_file.h"
+#include "trace/event_stream.h"
+#include "trace/trace_file.h"
 
 #include <atomic>
 #include <cstdint>

@@ -1,42 +1,38 @@
-// glibc_policy.cpp - the glibc 2.36 policy: MallocCore on the simulated memory source.
-#include "policy.h"
+// glibc_policy.cpp - the glibc 2.36 policy: the allocator core on the simulated memory source,
+// through its narrow public class (heapviz/simulated_heap.h; the core's internals stay private).
+#include "sim/policy.h"
 
-#include "heap_walk.h"
-#include "malloc_core.h"
+#include "heapviz/simulated_heap.h"
 
 namespace hv::sim {
 namespace {
 
-using alloc::ChunkState;
-using alloc::HeapWalk;
-using alloc::MallocCore;
-using alloc::SimPlatform;
+using alloc::SimulatedHeap;
+using trace::ChunkState;
 
 class GlibcPolicy final : public Policy {
 public:
-  GlibcPolicy() : m_(std::make_unique<MallocCore<SimPlatform>>()) {}
+  GlibcPolicy() : m_(std::make_unique<SimulatedHeap>()) {}
   const char* name() const override { return "glibc"; }
   void* malloc(size_t n) override { return m_->malloc(n); }
   void* calloc(size_t n, size_t s) override { return m_->calloc(n, s); }
   void* realloc(void* p, size_t n) override { return m_->realloc(p, n); }
   void* memalign(size_t a, size_t n) override { return m_->memalign(a, n); }
   void free(void* p) override { m_->free(p); }
-  uintptr_t heap_base() const override { return reinterpret_cast<uintptr_t>(m_->platform().brk_base()); }
-  bool is_mmapped(void* p) const override { return p && alloc::mem2chunk(p)->is_mmapped(); }
+  uintptr_t heap_base() const override { return m_->heap_base(); }
+  bool is_mmapped(void* p) const override { return p && m_->is_mmapped(p); }
   size_t usable_size(void* p) override { return m_->usable_size(p); }
 
   std::vector<ChunkRow> walk() override {
     std::vector<ChunkRow> rows;
-    auto w = std::make_unique<HeapWalk<SimPlatform>>(*m_);
-    w->run();
     const uintptr_t base = heap_base();
-    w->for_each_chunk([&](const alloc::ChunkView& v) {
+    m_->for_each_chunk([&](const SimulatedHeap::ChunkInfo& v) {
       if (v.arena != 0) return true;
       ChunkRow r;
-      r.offset = reinterpret_cast<uintptr_t>(v.chunk) - base;
+      r.offset = v.addr - base;
       r.size = v.size;
-      r.state = alloc::state_name(v.state);
-      r.flags = static_cast<unsigned>(v.flags);
+      r.state = v.state_name;
+      r.flags = v.flags;
       switch (v.state) {
       case ChunkState::Tcache:
         r.bin = "tcache[" + std::to_string(v.bin) + "]";
@@ -64,25 +60,24 @@ public:
 
   HeapSummary summary() override {
     HeapSummary s;
-    s.heap_bytes = m_->main_arena()->system_mem;
-    s.mmapped_bytes = m_->params().mmapped_mem;
+    s.heap_bytes = m_->main_heap_bytes();
+    s.mmapped_bytes = m_->mmapped_bytes();
     return s;
   }
 
   std::string check() override {
-    auto w = std::make_unique<HeapWalk<SimPlatform>>(*m_);
-    const alloc::CheckReport& r = w->run();
-    return r.ok ? std::string() : std::string(r.message);
+    const char* problem = m_->check();
+    return problem ? std::string(problem) : std::string();
   }
 
   bool start_trace(const std::string& path, uint64_t verify_every) override {
-    return m_->trace_start(path.c_str(), false, verify_every, trace::kFileSimulated);
+    return m_->trace_start(path.c_str(), verify_every);
   }
   void stop_trace() override { m_->trace_stop(); }
   void mark(const std::string& label) override { m_->trace_mark(label.c_str()); }
 
 private:
-  std::unique_ptr<MallocCore<SimPlatform>> m_;
+  std::unique_ptr<SimulatedHeap> m_;
 };
 
 } // namespace

@@ -1,5 +1,5 @@
 // runner.cpp - scenario semantics on top of a Policy; see docs/scenarios.md.
-#include "runner.h"
+#include "sim/runner.h"
 
 #include <cstdio>
 

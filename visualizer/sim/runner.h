@@ -4,8 +4,8 @@
 // freed name). Must not: print; callers format results.
 #pragma once
 
-#include "policy.h"
-#include "scenario.h"
+#include "sim/policy.h"
+#include "sim/scenario.h"
 
 #include <functional>
 #include <map>

@@ -1,5 +1,5 @@
 // scenario.cpp - parser for the scenario language; see docs/scenarios.md for the grammar.
-#include "scenario.h"
+#include "sim/scenario.h"
 
 #include <cctype>
 

@@ -1,9 +1,9 @@
 // simulate.cpp - scenario file -> trace file (see simulate.h).
-#include "simulate.h"
+#include "sim/simulate.h"
 
-#include "policy.h"
-#include "runner.h"
-#include "scenario.h"
+#include "sim/policy.h"
+#include "sim/runner.h"
+#include "sim/scenario.h"
 
 #include "heapviz/trace_format.h"
 

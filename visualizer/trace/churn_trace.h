@@ -7,7 +7,7 @@
 // Must not: be linked into heapviz itself.
 #pragma once
 
-#include "trace_builder.h"
+#include "trace/trace_builder.h"
 
 #include <cstdint>
 #include <random>

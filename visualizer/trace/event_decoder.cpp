@@ -1,6 +1,6 @@
 // event_decoder.cpp - the cold paths of the decoder: long varints, errors, variable-length
 // fields and snapshots (see event_decoder.h).
-#include "event_decoder.h"
+#include "trace/event_decoder.h"
 
 #include <cstdio>
 

@@ -1,5 +1,5 @@
 // event_stream.cpp - the k-way merge of the threads' blocks (see event_stream.h).
-#include "event_stream.h"
+#include "trace/event_stream.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -6,8 +6,8 @@
 // Must not: know about the heap model.
 #pragma once
 
-#include "event_decoder.h"
-#include "trace_file.h"
+#include "trace/event_decoder.h"
+#include "trace/trace_file.h"
 
 #include <memory>
 #include <optional>

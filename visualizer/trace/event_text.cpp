@@ -1,5 +1,5 @@
 // event_text.cpp - see event_text.h; the formats are documented in docs/cli.md.
-#include "event_text.h"
+#include "trace/event_text.h"
 
 #include <cinttypes>
 #include <cstdio>

@@ -4,7 +4,7 @@
 // Must not: depend on the model.
 #pragma once
 
-#include "event_decoder.h"
+#include "trace/event_decoder.h"
 
 #include <string>
 

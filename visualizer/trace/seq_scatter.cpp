@@ -1,5 +1,5 @@
 // seq_scatter.cpp - the scatter decoder (see seq_scatter.h).
-#include "seq_scatter.h"
+#include "trace/seq_scatter.h"
 
 #include <algorithm>
 

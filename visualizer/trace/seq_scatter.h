@@ -22,7 +22,7 @@
 // Must not: know about the heap model.
 #pragma once
 
-#include "event_stream.h"
+#include "trace/event_stream.h"
 
 #include <atomic>
 #include <memory>

@@ -6,7 +6,7 @@
 // Must not: be linked into heapviz itself.
 #pragma once
 
-#include "trace_encoder.h"
+#include "heapviz/trace_encoder.h"
 
 #include <cstdint>
 #include <cstring>

@@ -1,5 +1,5 @@
 // trace_file.cpp - mapping, FileHeader validation and the block index (see trace_file.h).
-#include "trace_file.h"
+#include "trace/trace_file.h"
 
 #include <algorithm>
 #include <cerrno>

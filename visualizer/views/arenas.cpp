@@ -1,6 +1,6 @@
 // arenas.cpp - the "Arenas" window: each arena's top chunk and heap regions, in-use and free
 // bytes per arena, the program break, and the mmapped chunks.
-#include "views.h"
+#include "views/views.h"
 
 #include "imgui.h"
 

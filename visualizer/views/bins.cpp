@@ -1,7 +1,7 @@
 // bins.cpp - the "Bins" window: per arena, the tcache, fastbins, unsorted, small and large bins
 // as lists with counts and bytes; a click selects the chunk on the map.
-#include "palette.h"
-#include "views.h"
+#include "views/palette.h"
+#include "views/views.h"
 
 #include "imgui.h"
 

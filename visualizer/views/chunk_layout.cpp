@@ -1,5 +1,5 @@
 // chunk_layout.cpp - chunk map geometry (see chunk_layout.h).
-#include "chunk_layout.h"
+#include "views/chunk_layout.h"
 
 #include <algorithm>
 #include <cmath>

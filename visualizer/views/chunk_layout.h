@@ -8,7 +8,7 @@
 // Must not: include ImGui or GL. views/chunk_map.cpp draws what this computes; tests check it.
 #pragma once
 
-#include "heap_model.h"
+#include "model/heap_model.h"
 
 #include <cstdint>
 #include <string>

@@ -1,7 +1,7 @@
 // chunk_map.cpp - the "Chunk map" window: every heap region as rows of chunks (chunk_layout.h
 // computes the rectangles; this file draws them, zooms, pans, hovers and selects).
-#include "palette.h"
-#include "views.h"
+#include "views/palette.h"
+#include "views/views.h"
 
 #include "imgui.h"
 

@@ -1,5 +1,5 @@
 // common.cpp - formatting shared by the views (views.h).
-#include "views.h"
+#include "views/views.h"
 
 #include <cstdio>
 

@@ -1,9 +1,9 @@
 // event_list.cpp - the "Events" window: every event in order (virtualized with ImGuiListClipper),
 // filterable by kind, address, size and thread; a click moves the replay to that event.
-#include "palette.h"
-#include "views.h"
+#include "views/palette.h"
+#include "views/views.h"
 
-#include "event_text.h"
+#include "trace/event_text.h"
 
 #include "imgui.h"
 

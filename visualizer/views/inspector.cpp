@@ -1,9 +1,9 @@
 // inspector.cpp - the "Chunk" window: the selected chunk's header fields and flags, prev_size,
 // usable versus requested bytes, its bin and neighbours, and every event that touched it.
-#include "palette.h"
-#include "views.h"
+#include "views/palette.h"
+#include "views/views.h"
 
-#include "event_text.h"
+#include "trace/event_text.h"
 
 #include "imgui.h"
 

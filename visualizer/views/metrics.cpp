@@ -1,6 +1,6 @@
 // metrics.cpp - the "Metrics" window: the heap's numbers at the current event, with the trace's
 // peaks.
-#include "views.h"
+#include "views/views.h"
 
 #include "imgui.h"
 

@@ -5,7 +5,7 @@
 // plain 0xRRGGBB; views convert them).
 #pragma once
 
-#include "chunk_layout.h"
+#include "views/chunk_layout.h"
 
 #include <cstdint>
 

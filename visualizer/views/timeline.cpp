@@ -1,7 +1,7 @@
 // timeline.cpp - the "Timeline" window: step, play, jump by kind, the scrubber, and the curves
 // of heap footprint, live bytes and fragmentation over the whole trace with the marks.
-#include "palette.h"
-#include "views.h"
+#include "views/palette.h"
+#include "views/views.h"
 
 #include "imgui.h"
 

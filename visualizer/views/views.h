@@ -6,8 +6,8 @@
 // Must not: change the model, open files, or talk to GLFW (app/ does).
 #pragma once
 
-#include "chunk_layout.h"
-#include "document.h"
+#include "session/document.h"
+#include "views/chunk_layout.h"
 
 #include <cstdint>
 #include <string>

@@ -1,8 +1,9 @@
-// cmd_view.cpp - `heapviz view [FILE]` (or `heapviz FILE`) and `heapviz shot`: argument parsing
-// for the GUI commands; app/shell.cpp does the rest.
-#include "commands.h"
+// cmd_gui.cpp - what the command line needs from the app: `heapviz view [FILE]` (or `heapviz
+// FILE`), `heapviz shot`, and following a live process (attach, run): argument parsing, then
+// app/shell.cpp does the rest. Compiled only with -DHV_GUI=ON; cmd_gui_off.cpp stands in otherwise.
+#include "cli/commands.h"
 
-#include "shell.h"
+#include "app/shell.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +11,10 @@
 #include <string>
 
 namespace hv::cli {
+
+bool has_gui() {
+  return true;
+}
 
 int cmd_view(int argc, char** argv) {
   std::string path;
@@ -97,6 +102,16 @@ int cmd_shot(int argc, char** argv) {
     return 2;
   }
   return app::run_shot(o);
+}
+
+int follow_in_app(const char*, int pid, const std::string& capture, const std::string& shot,
+                  double shot_seconds) {
+  app::LiveOptions o;
+  o.pid = pid;
+  o.capture = capture;
+  o.shot = shot;
+  o.shot_seconds = shot_seconds;
+  return app::run_live(o);
 }
 
 } // namespace hv::cli

@@ -1,0 +1,75 @@
+// simulated_heap.h - glibc 2.36's malloc on a simulated memory region, behind one narrow class:
+// what `heapviz sim` (visualizer/sim/glibc_policy.cpp) needs from the allocator core.
+//
+// Owns: the interface only. allocator/src/simulated_heap.cpp wraps MallocCore<SimPlatform> and
+// the heap walk; chunk.h, arena.h, malloc_core*.h and heap_walk.h stay private to allocator/.
+// Must not: expose the allocator's types, or throw (the allocator is built without exceptions).
+#pragma once
+
+#include "heapviz/trace_format.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <type_traits>
+
+namespace hv::alloc {
+
+class SimulatedHeap {
+public:
+  SimulatedHeap();
+  ~SimulatedHeap();
+  SimulatedHeap(const SimulatedHeap&) = delete;
+  SimulatedHeap& operator=(const SimulatedHeap&) = delete;
+
+  // glibc's API, on the simulated region.
+  void* malloc(size_t n);
+  void* calloc(size_t n, size_t size);
+  void* realloc(void* p, size_t n);
+  void* memalign(size_t align, size_t n);
+  void free(void* p);
+  size_t usable_size(void* p);
+  // p (returned by this heap, not null) is an mmapped chunk.
+  bool is_mmapped(void* p) const;
+
+  // The simulated program break before the first call: the address offsets are measured from.
+  uintptr_t heap_base() const;
+  uint64_t main_heap_bytes() const; // the main arena's system memory (sbrk space)
+  uint64_t mmapped_bytes() const;
+
+  // One chunk as the heap walk classifies it.
+  struct ChunkInfo {
+    uintptr_t addr;          // the chunk (its header), not the user pointer
+    size_t size;             // whole chunk, without the flag bits
+    unsigned flags;          // glibc's A|M|P bits
+    trace::ChunkState state; // numbered as in trace snapshots
+    const char* state_name;  // "used", "tcache", "fast", "unsorted", "small", "large", "top", "fence"
+    int bin;                 // bin index for tcache/fast/small/large; -1 otherwise
+    int arena;               // 0 = the main arena, then in arena-list order
+  };
+  // Walks every arena and calls f(const ChunkInfo&) for each chunk, in address order per
+  // region; stops early when f returns false.
+  template <class F> void for_each_chunk(F&& f) {
+    using Fn = std::remove_reference_t<F>;
+    walk([](const ChunkInfo& c, void* ctx) -> bool { return (*static_cast<Fn*>(ctx))(c); },
+         const_cast<std::remove_const_t<Fn>*>(&f));
+  }
+  // Runs the heap checker (invariants I1..I11, allocator/src/chunk.h): nullptr when every
+  // invariant holds, else the first violation's message (valid until the next call).
+  const char* check();
+
+  // Records every event of this heap to `path` (docs/trace-format.md), flagged as simulated;
+  // verify_every > 0 adds a heap snapshot every that many events. False if it cannot.
+  bool trace_start(const char* path, uint64_t verify_every);
+  void trace_stop();
+  void trace_mark(const char* label);
+
+private:
+  using ChunkFn = bool (*)(const ChunkInfo&, void* ctx);
+  void walk(ChunkFn fn, void* ctx);
+
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace hv::alloc

@@ -1,0 +1,89 @@
+// simulated_heap.cpp - heapviz/simulated_heap.h: MallocCore on the simulated memory source and
+// the heap walk, behind the narrow public class that visualizer/sim uses.
+//
+// Owns: the translation from the walk's ChunkView to the public ChunkInfo. Must not: add any
+// policy of its own; every call goes straight to the core (instantiated in malloc_sim.cpp and
+// checker.cpp).
+#include "heapviz/simulated_heap.h"
+
+#include "heap_walk.h"
+#include "malloc_core.h"
+
+#include <cstring>
+
+namespace hv::alloc {
+
+struct SimulatedHeap::Impl {
+  MallocCore<SimPlatform> core;
+  char message[sizeof(CheckReport::message)] = {};
+};
+
+SimulatedHeap::SimulatedHeap() : impl_(std::make_unique<Impl>()) {}
+SimulatedHeap::~SimulatedHeap() = default;
+
+void* SimulatedHeap::malloc(size_t n) {
+  return impl_->core.malloc(n);
+}
+void* SimulatedHeap::calloc(size_t n, size_t size) {
+  return impl_->core.calloc(n, size);
+}
+void* SimulatedHeap::realloc(void* p, size_t n) {
+  return impl_->core.realloc(p, n);
+}
+void* SimulatedHeap::memalign(size_t align, size_t n) {
+  return impl_->core.memalign(align, n);
+}
+void SimulatedHeap::free(void* p) {
+  impl_->core.free(p);
+}
+size_t SimulatedHeap::usable_size(void* p) {
+  return impl_->core.usable_size(p);
+}
+bool SimulatedHeap::is_mmapped(void* p) const {
+  return mem2chunk(p)->is_mmapped();
+}
+
+uintptr_t SimulatedHeap::heap_base() const {
+  return reinterpret_cast<uintptr_t>(impl_->core.platform().brk_base());
+}
+uint64_t SimulatedHeap::main_heap_bytes() const {
+  return impl_->core.main_arena()->system_mem;
+}
+uint64_t SimulatedHeap::mmapped_bytes() const {
+  return impl_->core.params().mmapped_mem;
+}
+
+void SimulatedHeap::walk(ChunkFn fn, void* ctx) {
+  auto w = std::make_unique<HeapWalk<SimPlatform>>(impl_->core);
+  w->run();
+  w->for_each_chunk([&](const ChunkView& v) {
+    ChunkInfo c{reinterpret_cast<uintptr_t>(v.chunk),
+                v.size,
+                static_cast<unsigned>(v.flags),
+                static_cast<trace::ChunkState>(v.state),
+                state_name(v.state),
+                v.bin,
+                v.arena};
+    return fn(c, ctx);
+  });
+}
+
+const char* SimulatedHeap::check() {
+  auto w = std::make_unique<HeapWalk<SimPlatform>>(impl_->core);
+  const CheckReport& r = w->run();
+  if (r.ok) return nullptr;
+  memcpy(impl_->message, r.message, sizeof(impl_->message));
+  return impl_->message;
+}
+
+bool SimulatedHeap::trace_start(const char* path, uint64_t verify_every) {
+  return impl_->core.trace_start(path, false, verify_every, trace::kFileSimulated);
+}
+void SimulatedHeap::trace_stop() {
+  impl_->core.trace_stop();
+}
+void SimulatedHeap::trace_mark(const char* label) {
+  impl_->core.trace_mark(label);
+}
+
+} // namespace hv::alloc
