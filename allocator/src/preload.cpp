@@ -271,6 +271,9 @@ HV_EXPORT int mallopt(int param, int value) {
 HV_EXPORT void malloc_stats() {
   g_alloc.stats(2);
 }
+HV_EXPORT int malloc_info(int options, FILE* fp) {
+  return g_alloc.info_xml(options, fp);
+}
 
 // Code that calls glibc's internal names directly gets us too: the same functions, aliased.
 #define HV_ALIAS(name, target)                                                                               \
