@@ -148,15 +148,6 @@ private:
   void stop_after_failed_write(int err);
 
   int fd_ = -1;
-  bool regular_file_ = false; // the trace is a regular file (a torn block can be cut off)
-  bool failed_ = false;       // a write failed: nothing more is written
-  // Serialises the write(2)s of finished blocks, so that a block whose write comes back short
-  // is finished before any other thread's block starts (O_APPEND alone keeps only each single
-  // write(2) whole). Taken once per 64 KiB block, never on the event path.
-  Lock write_lock_{};
-  uint64_t file_bytes_ = 0;     // header and whole blocks in the file
-  uint64_t file_events_ = 0;    // events in those blocks
-  char path_[4096] = {};        // for the message that says a write failed
   BlockFn stream_fn_ = nullptr; // live mode
   void* stream_ctx_ = nullptr;
   BlockFn block_fn_ = nullptr; // overrides both, while set
@@ -170,6 +161,20 @@ private:
   int all_lock_ = 0;
   // TSC -> CLOCK_MONOTONIC ns: ns = mono0 + ((tsc - tsc0) * mult >> 32)
   uint64_t tsc0_ = 0, mono0_ = 0, mult_ = 0;
+
+  // The file's state, touched once per block: after the fields every event reads, and at least
+  // a cache line away from them (padding rather than alignas, which would raise MallocCore's
+  // alignment), so that blocks being written do not slow the event path. write_lock_
+  // serialises the write(2)s of finished blocks, so that a block whose write comes back short
+  // is finished before any other thread's block starts (O_APPEND alone keeps only each single
+  // write(2) whole).
+  char cold_pad_[64] = {};
+  Lock write_lock_{};
+  bool regular_file_ = false; // the trace is a regular file (a torn block can be cut off)
+  bool failed_ = false;       // a write failed: nothing more is written
+  uint64_t file_bytes_ = 0;   // header and whole blocks in the file
+  uint64_t file_events_ = 0;  // events in those blocks
+  char path_[4096] = {};      // for the message that says a write failed
 };
 
 } // namespace hv::alloc
