@@ -2,10 +2,11 @@
 //
 // Owns: arenas and their bins, the tcache, top/sysmalloc/trim, mmapped chunks, arena assignment,
 // and the public entry points (malloc, free, calloc, realloc, the memalign family, mallopt,
-// mallinfo2, malloc_trim, malloc_stats). The platform P (platform.h) supplies memory and thread
-// state, so the same algorithm runs on the real process (libhvalloc.so) and on a simulated region
-// (heapviz sim, tests). Implementation: malloc_core_impl.h; a guided tour: docs/allocator.md.
-// Must not: allocate through anything but P, use C++ runtime allocation, throw, or recurse.
+// mallinfo2, malloc_trim, malloc_stats, malloc_info). The platform P (platform.h) supplies memory
+// and thread state, so the same algorithm runs on the real process (libhvalloc.so) and on a
+// simulated region (heapviz sim, tests). Implementation: malloc_core_impl.h; a guided tour:
+// docs/allocator.md. Must not: allocate through anything but P, use C++ runtime allocation, throw, or
+// recurse.
 #pragma once
 
 #include "arena.h"
@@ -17,6 +18,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <malloc.h>
 
 namespace hv::alloc {
@@ -48,6 +50,11 @@ public:
   struct mallinfo2 info();
   int mallopt(int param, int value);
   void stats(int fd);
+  // malloc_info(options, fp): glibc 2.36's XML, number for number. Like glibc it writes with
+  // stdio, and only while it holds no lock (the FILE's first write may malloc its buffer).
+  // Options other than 0 return EINVAL itself, with errno untouched, as glibc 2.36 does
+  // (its manual says -1 and errno).
+  int info_xml(int options, FILE* fp);
 
   // ---- Tracing (trace_sink.h, docs/trace-format.md) ----------------------------------------
   // Starts writing events to `path`. verify_every > 0 adds a heap-walk snapshot every that many

@@ -4,7 +4,8 @@
 // Included by exactly one .cpp per platform (malloc_sim.cpp; preload.cpp for the real allocator), which
 // instantiate the template. Sections: [init] [arenas] [heaps] [tcache] [sysmalloc/trim] [malloc] [free]
 // [consolidate] [realloc] [memalign] [api] [info] [fork].
-// Must not: allocate through anything but P, or call into code that may call malloc.
+// Must not: allocate through anything but P, or call into code that may call malloc (the one
+// exception: malloc_info's stdio, which runs with no lock held, as in glibc).
 #pragma once
 
 #include "heap_walk.h"
@@ -2066,6 +2067,131 @@ template <class P> void MallocCore<P>::stats(int fd) {
   detail::write_num_line(fd, "in use bytes     = ", in_use_b);
   detail::write_num_line(fd, "max mmap regions = ", static_cast<unsigned>(mp_.max_n_mmaps));
   detail::write_num_line(fd, "max mmap bytes   = ", static_cast<unsigned long>(mp_.max_mmapped_mem));
+}
+
+// glibc's __malloc_info: per arena, the free chunks by bin (fastbins by their size class, the
+// other bins by the smallest and largest chunk in them, the unsorted bin on a line of its own),
+// the totals, the arena's memory and address space; then the totals of all arenas. As in glibc,
+// the sizes of non-fast chunks are the raw size words (P bit included, so they are odd), tcache
+// chunks count as in use, and each arena's lock is held only while its numbers are gathered.
+template <class P> int MallocCore<P>::info_xml(int options, FILE* fp) {
+  if (options != 0) return EINVAL;
+  if (!initialized_) init();
+  int n = 0;
+  size_t total_nblocks = 0, total_nfastblocks = 0, total_avail = 0, total_fastavail = 0;
+  size_t total_system = 0, total_max_system = 0, total_aspace = 0, total_aspace_mprotect = 0;
+  fputs("<malloc version=\"1\">\n", fp);
+  Arena* ar = &main_arena_;
+  do {
+    fprintf(fp, "<heap nr=\"%d\">\n<sizes>\n", n++);
+    struct {
+      size_t from, to, total, count;
+    } sizes[kNFastBins + kNBins - 1];
+    constexpr size_t kNSizes = sizeof(sizes) / sizeof(sizes[0]);
+    size_t nblocks = 0, nfastblocks = 0, avail = 0, fastavail = 0;
+    size_t heap_size = 0, heap_mprotect_size = 0, heap_count = 0, system_mem = 0, max_system_mem = 0;
+    {
+      LiveScope live(this); // reads the heap: a call like malloc for the live gate
+      ar->mutex.lock();
+      avail = ar->top->size(); // top is in no bin, and always exists
+      nblocks = 1;
+      for (int i = 0; i < kNFastBins; ++i) {
+        Chunk* p = ar->fastbins[i];
+        if (p != nullptr) {
+          size_t nthissize = 0, thissize = p->size();
+          for (; p != nullptr; p = reveal_ptr(&p->fd)) {
+            if (misaligned_chunk(p)) corrupt("__malloc_info(): unaligned fastbin chunk detected", p);
+            ++nthissize;
+          }
+          fastavail += nthissize * thissize;
+          nfastblocks += nthissize;
+          sizes[i].from = thissize - (kAlign - 1);
+          sizes[i].to = thissize;
+          sizes[i].count = nthissize;
+        } else {
+          sizes[i].from = sizes[i].to = sizes[i].count = 0;
+        }
+        sizes[i].total = sizes[i].count * sizes[i].to;
+      }
+      for (unsigned i = 1; i < kNBins; ++i) {
+        auto& s = sizes[kNFastBins - 1 + i];
+        Chunk* bin = ar->bin_at(i);
+        s.from = ~size_t(0);
+        s.to = s.total = s.count = 0;
+        for (Chunk* r = bin->fd; r != nullptr && r != bin; r = r->fd) {
+          size_t r_size = r->size_nomask();
+          ++s.count;
+          s.total += r_size;
+          s.from = std::min(s.from, r_size);
+          s.to = std::max(s.to, r_size);
+        }
+        if (s.count == 0) s.from = 0;
+        nblocks += s.count;
+        avail += s.total;
+      }
+      if (ar != &main_arena_) {
+        for (HeapInfo* h = heap_for_ptr(ar->top); h != nullptr; h = h->prev) { // newest first
+          heap_size += h->size;
+          heap_mprotect_size += h->mprotect_size;
+          ++heap_count;
+        }
+      }
+      system_mem = ar->system_mem;
+      max_system_mem = ar->max_system_mem;
+      ar->mutex.unlock();
+    }
+    total_nfastblocks += nfastblocks;
+    total_fastavail += fastavail;
+    total_nblocks += nblocks;
+    total_avail += avail;
+    for (size_t i = 0; i < kNSizes; ++i)
+      if (sizes[i].count != 0 && i != static_cast<size_t>(kNFastBins)) // [kNFastBins]: unsorted
+        fprintf(fp, "  <size from=\"%zu\" to=\"%zu\" total=\"%zu\" count=\"%zu\"/>\n", sizes[i].from,
+                sizes[i].to, sizes[i].total, sizes[i].count);
+    if (sizes[kNFastBins].count != 0)
+      fprintf(fp, "  <unsorted from=\"%zu\" to=\"%zu\" total=\"%zu\" count=\"%zu\"/>\n",
+              sizes[kNFastBins].from, sizes[kNFastBins].to, sizes[kNFastBins].total, sizes[kNFastBins].count);
+    total_system += system_mem;
+    total_max_system += max_system_mem;
+    fprintf(fp,
+            "</sizes>\n<total type=\"fast\" count=\"%zu\" size=\"%zu\"/>\n"
+            "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n"
+            "<system type=\"current\" size=\"%zu\"/>\n"
+            "<system type=\"max\" size=\"%zu\"/>\n",
+            nfastblocks, fastavail, nblocks, avail, system_mem, max_system_mem);
+    if (ar != &main_arena_) {
+      fprintf(fp,
+              "<aspace type=\"total\" size=\"%zu\"/>\n"
+              "<aspace type=\"mprotect\" size=\"%zu\"/>\n"
+              "<aspace type=\"subheaps\" size=\"%zu\"/>\n",
+              heap_size, heap_mprotect_size, heap_count);
+      total_aspace += heap_size;
+      total_aspace_mprotect += heap_mprotect_size;
+    } else {
+      fprintf(fp,
+              "<aspace type=\"total\" size=\"%zu\"/>\n"
+              "<aspace type=\"mprotect\" size=\"%zu\"/>\n",
+              system_mem, system_mem);
+      total_aspace += system_mem;
+      total_aspace_mprotect += system_mem;
+    }
+    fputs("</heap>\n", fp);
+    ar = __atomic_load_n(&ar->next, __ATOMIC_ACQUIRE);
+  } while (ar != &main_arena_);
+  fprintf(fp,
+          "<total type=\"fast\" count=\"%zu\" size=\"%zu\"/>\n"
+          "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n"
+          "<total type=\"mmap\" count=\"%d\" size=\"%zu\"/>\n"
+          "<system type=\"current\" size=\"%zu\"/>\n"
+          "<system type=\"max\" size=\"%zu\"/>\n"
+          "<aspace type=\"total\" size=\"%zu\"/>\n"
+          "<aspace type=\"mprotect\" size=\"%zu\"/>\n"
+          "</malloc>\n",
+          total_nfastblocks, total_fastavail, total_nblocks, total_avail,
+          __atomic_load_n(&mp_.n_mmaps, __ATOMIC_RELAXED),
+          __atomic_load_n(&mp_.mmapped_mem, __ATOMIC_RELAXED), total_system, total_max_system, total_aspace,
+          total_aspace_mprotect);
+  return 0;
 }
 
 template <class P> int MallocCore<P>::mallopt(int param, int value) {

@@ -19,6 +19,7 @@
 #include <new>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -69,16 +70,41 @@ const char* numbered_path(const char* out, unsigned long pid, int attempt) {
   return g_trace_path;
 }
 
+// Says, in one line on stderr, that this process records nothing and why (errno).
+void report_unwritable(const char* path) {
+  const char* why = strerrordesc_np(errno); // untranslated: strerror may load a locale (malloc)
+  static char line[sizeof g_trace_path + 256];
+  size_t n = append(line, 0, sizeof line - 1, "heapviz: cannot write the trace to ");
+  n = append(line, n, sizeof line - 1, path);
+  n = append(line, n, sizeof line - 1, ": ");
+  n = append(line, n, sizeof line - 1, why ? why : "unknown error");
+  n = append(line, n, sizeof line - 1, "; the program runs without tracing");
+  line[n++] = '\n';
+  line[n] = 0;
+  hv::alloc::raw_write(2, line);
+}
+
+// A path that exists and is no regular file: a FIFO or a device (/dev/null, /dev/full).
+bool is_special_file(const char* path) {
+  struct stat st;
+  return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
 // Opens the trace for this process; `as_root` takes PATH itself. When the root process execs
 // another program (a launcher script that execs python), the new image takes PATH and the
 // earlier image's trace moves aside to PATH.<pid>.<n>: PATH always holds the program that ran last.
+// A PATH that is a FIFO or a device is written as it is by the first process to claim it (the
+// others write PATH.<pid>) and never moved aside. A path that cannot be written (no such
+// directory, no permission, a full disk) is reported in one line on stderr; the program runs on.
 void open_trace(bool as_root) {
   const char* out = getenv("HEAPVIZ_OUT");
   if (!out || !*out) return;
   unsigned long pid = static_cast<unsigned long>(getpid());
   if (as_root) {
     if (g_alloc.trace_start(out, true, g_verify_every, 0)) return;
-    if (errno == EEXIST && getenv("HEAPVIZ_ROOT_PID")) {
+    if (errno == EEXIST && is_special_file(out)) {
+      if (g_alloc.trace_start(out, false, g_verify_every, 0)) return;
+    } else if (errno == EEXIST && getenv("HEAPVIZ_ROOT_PID")) {
       for (int attempt = 1; attempt < 100; ++attempt) {
         if (syscall(SYS_renameat2, AT_FDCWD, out, AT_FDCWD, numbered_path(out, pid, attempt),
                     RENAME_NOREPLACE) == 0) {
@@ -88,11 +114,13 @@ void open_trace(bool as_root) {
         if (errno != EEXIST) break;
       }
     }
+    if (errno != EEXIST) return report_unwritable(out);
   }
   for (int attempt = 0; attempt < 100; ++attempt) {
     if (g_alloc.trace_start(numbered_path(out, pid, attempt), true, g_verify_every, 0)) return;
-    if (errno != EEXIST) return;
+    if (errno != EEXIST) return report_unwritable(g_trace_path);
   }
+  report_unwritable(g_trace_path); // a hundred names taken: EEXIST says so
 }
 
 void flush_on_signal(int sig) {
@@ -130,9 +158,11 @@ void fork_child() {
   g_alloc.fork_child();
   hv::alloc::live_server::after_fork_child(); // not attachable: the live thread did not survive
   if (g_alloc.tracing()) {
+    int saved_errno = errno;
     g_alloc.trace_sink().after_fork_child();
     g_alloc.trace_stop();
     open_trace(false); // PATH.<pid>, starting with a baseline snapshot of the inherited heap
+    errno = saved_errno;
   }
 }
 
@@ -159,6 +189,7 @@ __attribute__((destructor)) void hvalloc_destructor() {
 void hv::alloc::hv_start_recording_hook() {
   const char* out = getenv("HEAPVIZ_OUT");
   if (!out || !*out) return;
+  int saved_errno = errno; // this runs inside the program's first malloc
   if (const char* v = getenv("HEAPVIZ_VERIFY")) g_verify_every = strtoull(v, nullptr, 10);
   if (const char* v = getenv("HEAPVIZ_PRECISE_TIME")) g_alloc.trace_sink().set_precise_time(*v == '1');
   if (const char* v = getenv("HEAPVIZ_COMPRESS"))
@@ -166,6 +197,7 @@ void hv::alloc::hv_start_recording_hook() {
   const char* root = getenv("HEAPVIZ_ROOT_PID");
   bool as_root = !root || strtoul(root, nullptr, 10) == static_cast<unsigned long>(getpid());
   open_trace(as_root);
+  errno = saved_errno;
 }
 
 void RealPlatform::on_thread_start() {
@@ -238,6 +270,9 @@ HV_EXPORT int mallopt(int param, int value) {
 }
 HV_EXPORT void malloc_stats() {
   g_alloc.stats(2);
+}
+HV_EXPORT int malloc_info(int options, FILE* fp) {
+  return g_alloc.info_xml(options, fp);
 }
 
 // Code that calls glibc's internal names directly gets us too: the same functions, aliased.

@@ -1,9 +1,19 @@
 // trace_sink.cpp - trace file output for the allocator; see trace_sink.h.
+//
+// Owns: opening the trace, writing whole blocks (or stopping), the message when a write fails.
+// Must not: allocate, change errno as the program sees it, or let a signal caused by a trace
+// write (SIGPIPE, SIGXFSZ) reach the program.
 #include "trace_sink.h"
 
+#include "platform.h"
+
 #include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <fcntl.h>
 #include <new>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #define ZSTD_STATIC_LINKING_ONLY // ZSTD_initStaticCCtx: compression without malloc
 #include <zstd.h>
@@ -21,16 +31,47 @@ uint64_t real_ns() {
   clock_gettime(CLOCK_REALTIME, &t);
   return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + static_cast<uint64_t>(t.tv_nsec);
 }
-void write_all(int fd, const void* data, size_t n) {
+// Writes all n bytes, resuming short writes; returns 0, or the errno of the write that failed.
+// write(2) is called as a raw syscall: the libc wrapper is a cancellation point, and a thread
+// cancelled here would unwind out of malloc with an arena lock held.
+//
+// A write to a pipe whose reader is gone raises SIGPIPE, and one past RLIMIT_FSIZE raises
+// SIGXFSZ: both would kill a program that never asked for a trace. They are blocked for the
+// length of the write, and one that the write raised is taken off again before they are
+// unblocked (unless the program had blocked it itself: then a pending one may be its own).
+int write_whole(int fd, const void* data, size_t n) {
+  sigset_t quiet, old;
+  sigemptyset(&quiet);
+  sigaddset(&quiet, SIGPIPE);
+  sigaddset(&quiet, SIGXFSZ);
+  pthread_sigmask(SIG_BLOCK, &quiet, &old);
   const char* p = static_cast<const char*>(data);
+  int err = 0;
   while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
+    long w = syscall(SYS_write, fd, p, n);
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;
+    if (w <= 0) {
+      err = w < 0 ? errno : EIO; // a write of 0 bytes would never finish
+      break;
+    }
     p += w;
     n -= static_cast<size_t>(w);
   }
+  int sig = err == EPIPE ? SIGPIPE : err == EFBIG ? SIGXFSZ : 0;
+  if (sig && !sigismember(&old, sig)) {
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    const struct timespec zero = {0, 0};
+    syscall(SYS_rt_sigtimedwait, &one, nullptr, &zero, _NSIG / 8);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return err;
 }
+// What this thread is doing in the sink, so that a fatal-signal flush arriving in the middle
+// of it (flush_on_signal in preload.cpp) returns instead of waiting for a lock it holds itself.
+constexpr int kInFlushAll = 1, kInWrite = 2;
+__thread int t_busy __attribute__((tls_model("initial-exec")));
 void spin_lock(int* l) {
   while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE)) {
   }
@@ -82,10 +123,32 @@ bool TraceSink::open(const char* path, bool exclusive, const char* policy,
   int oflags = O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND | (exclusive ? O_EXCL : O_TRUNC);
   int fd = ::open(path, oflags, 0644);
   if (fd < 0) return false;
+  struct stat st;
+  bool regular = fstat(fd, &st) != 0 || S_ISREG(st.st_mode);
+  // Two processes writing into one pipe would interleave their blocks: one at a time. The lock
+  // goes with the descriptor (O_CLOEXEC: an exec'd image claims it anew).
+  if (!regular && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    errno = EEXIST;
+    return false;
+  }
   calibrate();
   static uint8_t header[kHeaderMax];
   size_t hsize = make_header(header, policy, params, heap_base, flags, page_size);
-  write_all(fd, header, hsize);
+  if (int err = write_whole(fd, header, hsize)) {
+    if (exclusive) ::unlink(path); // ours, and holding no trace
+    ::close(fd);
+    errno = err;
+    return false;
+  }
+  size_t plen = strlen(path);
+  if (plen >= sizeof path_) plen = sizeof path_ - 1;
+  memcpy(path_, path, plen);
+  path_[plen] = 0;
+  regular_file_ = regular;
+  failed_ = false;
+  file_bytes_ = hsize;
+  file_events_ = 0;
   fd_ = fd;
   on = true;
   return true;
@@ -113,15 +176,79 @@ void TraceSink::close_stream() {
 void TraceSink::write_out(const void* data, size_t n) {
   if (block_fn_) return block_fn_(block_ctx_, data, n);
   if (stream_fn_) return stream_fn_(stream_ctx_, data, n);
-  write_all(fd_, data, n);
+  write_block(data, n);
+}
+
+// One finished block (data starts with its BlockHeader) to the file: whole, or not at all and
+// tracing stops. Under write_lock_, so a short write is resumed before another block goes in.
+void TraceSink::write_block(const void* data, size_t n) {
+  if (t_busy & kInWrite) return; // a fatal signal interrupted this thread's own write
+  trace::BlockHeader h;
+  memcpy(&h, data, sizeof h);
+  const int saved_errno = errno;
+  write_lock_.lock();
+  t_busy |= kInWrite;
+  if (fd_ >= 0 && !failed_) {
+    if (int err = write_whole(fd_, data, n)) {
+      stop_after_failed_write(err);
+    } else {
+      file_bytes_ += n;
+      file_events_ += h.nevents;
+    }
+  }
+  t_busy &= ~kInWrite;
+  write_lock_.unlock();
+  errno = saved_errno;
+}
+
+// Called with write_lock_ held, once. Cuts off the torn block (a regular file), so that the
+// file ends at a block boundary and holds exactly the events counted, closes the file and says
+// so on stderr in one line. Every thread's hooks then see `on` false; buffers still holding
+// events are dropped by flush().
+void TraceSink::stop_after_failed_write(int err) {
+  __atomic_store_n(&failed_, true, __ATOMIC_RELAXED);
+  __atomic_store_n(&on, false, __ATOMIC_RELAXED);
+  if (regular_file_) (void)!ftruncate(fd_, static_cast<off_t>(file_bytes_));
+  ::close(fd_);
+  fd_ = -1;
+  // Built whole, then one write(2): a line that other output cannot split. Static: it is
+  // written once, under the lock, and a thread's stack may be small.
+  static char line[sizeof path_ + 256];
+  size_t at = 0;
+  auto add = [&](const char* s) {
+    while (*s && at + 2 < sizeof line)
+      line[at++] = *s++;
+  };
+  auto add_num = [&](uint64_t v) {
+    char digits[24];
+    int nd = 0;
+    do {
+      digits[nd++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v);
+    while (nd && at + 2 < sizeof line)
+      line[at++] = digits[--nd];
+  };
+  const char* why = strerrordesc_np(err); // untranslated: strerror may load a locale (malloc)
+  add("heapviz: trace write to ");
+  add(path_);
+  add(" failed: ");
+  add(why ? why : "unknown error");
+  add("; tracing stopped after ");
+  add_num(file_events_);
+  add(" events (the trace holds them; the program runs on untraced)\n");
+  line[at] = 0;
+  raw_write(2, line);
 }
 
 void TraceSink::close() {
   if (fd_ < 0) return;
   flush_all();
   on = false;
-  ::close(fd_);
+  write_lock_.lock();
+  if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  write_lock_.unlock();
 }
 
 TraceThread* TraceSink::thread_buf(ThreadState& ts) {
@@ -144,7 +271,11 @@ TraceThread* TraceSink::thread_buf(ThreadState& ts) {
 void TraceSink::flush(TraceThread* t) {
   if (!t) return;
   t->stamp_count = kStampEvery; // the next call reads the clock: blocks start with a fresh time
-  if (t->enc.empty() || (fd_ < 0 && !block_fn_ && !stream_fn_)) return;
+  if (t->enc.empty()) return;
+  if (fd_ < 0 && !block_fn_ && !stream_fn_) {
+    t->enc.clear(); // nowhere to go (a write failed): dropped, so the buffer never overflows
+    return;
+  }
   size_t n = t->enc.finish();
   if (zstd_level_ > 0 && compress_and_write(t)) {
     t->enc.clear();
@@ -186,9 +317,12 @@ bool TraceSink::compress_and_write(TraceThread* t) {
 }
 
 void TraceSink::flush_all() {
+  if (t_busy) return; // a fatal signal in the middle of this thread's own flush
   spin_lock(&all_lock_);
+  t_busy |= kInFlushAll;
   for (TraceThread* t = all_; t; t = t->next)
     flush(t);
+  t_busy &= ~kInFlushAll;
   spin_unlock(&all_lock_);
 }
 
@@ -215,6 +349,8 @@ void TraceSink::after_fork_child() {
     t->tid = static_cast<uint32_t>(syscall(SYS_gettid));
   }
   all_lock_ = 0;
+  write_lock_.reinit(); // another thread may have been writing a block at the fork
+  t_busy = 0;
 }
 
 } // namespace hv::alloc

@@ -2,9 +2,11 @@
 //
 // Owns: the trace file descriptor, the process-wide sequence counter, timestamps, per-thread
 // buffers (mmapped, never malloc'ed), flushing (buffer full, thread exit, process exit, fatal
-// error, fork), and the hook contract the allocator core calls (docs/trace-format.md lists what
-// each event means). When tracing is off every hook is one predictable branch on `on`.
-// Must not: call malloc or anything that may, take a lock on the event path, or throw.
+// error, fork), the hook contract the allocator core calls (docs/trace-format.md lists what
+// each event means), and what happens when the file cannot take a block (tracing stops with one
+// line on stderr). When tracing is off every hook is one predictable branch on `on`.
+// Must not: call malloc or anything that may, take a lock on the event path (the one lock here
+// is taken once per finished block, around its write(2)), change errno, or throw.
 #pragma once
 
 #include "arena.h"
@@ -42,7 +44,10 @@ public:
   bool on = false; // the one branch every hook takes when tracing is off
 
   // Opens `path` (O_EXCL when `exclusive`, else truncating) and writes the file header.
-  // Returns false (and leaves tracing off) if the file cannot be created.
+  // Returns false (and leaves tracing off, errno saying why) if the file cannot be created or
+  // the header cannot be written; an exclusively created file is then removed again. A path
+  // that is no regular file (a FIFO, /dev/null, /dev/full) is opened as it is, and only by one
+  // process at a time: it is claimed with flock(2), and a second claimant gets EEXIST.
   bool open(const char* path, bool exclusive, const char* policy, const uint64_t params[trace::kNumParams],
             uint64_t heap_base, uint32_t flags, uint32_t page_size);
   // Stops tracing: flushes every buffer and closes the file.
@@ -139,6 +144,8 @@ private:
   void calibrate();
 
   void write_out(const void* data, size_t n);
+  void write_block(const void* data, size_t n);
+  void stop_after_failed_write(int err);
 
   int fd_ = -1;
   BlockFn stream_fn_ = nullptr; // live mode
@@ -154,6 +161,20 @@ private:
   int all_lock_ = 0;
   // TSC -> CLOCK_MONOTONIC ns: ns = mono0 + ((tsc - tsc0) * mult >> 32)
   uint64_t tsc0_ = 0, mono0_ = 0, mult_ = 0;
+
+  // The file's state, touched once per block: after the fields every event reads, and at least
+  // a cache line away from them (padding rather than alignas, which would raise MallocCore's
+  // alignment), so that blocks being written do not slow the event path. write_lock_
+  // serialises the write(2)s of finished blocks, so that a block whose write comes back short
+  // is finished before any other thread's block starts (O_APPEND alone keeps only each single
+  // write(2) whole).
+  char cold_pad_[64] = {};
+  Lock write_lock_{};
+  bool regular_file_ = false; // the trace is a regular file (a torn block can be cut off)
+  bool failed_ = false;       // a write failed: nothing more is written
+  uint64_t file_bytes_ = 0;   // header and whole blocks in the file
+  uint64_t file_events_ = 0;  // events in those blocks
+  char path_[4096] = {};      // for the message that says a write failed
 };
 
 } // namespace hv::alloc
