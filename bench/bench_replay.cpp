@@ -3,7 +3,7 @@
 // mmapped chunks) with BlockEncoder, then measures: open + block index (CRC of every block),
 // a bare replay through the public next() + apply() (decode + merge + model, no checkpoints),
 // decode + merge alone, the full replay pass (Replay::build: decode + thread merge + model +
-// checkpoints + samples) in events/s, and the latency of 200 random seeks and of 25 steps back
+// checkpoints) in events/s, and the latency of 200 random seeks and of 25 steps back
 // after a seek to each of 20 random places (median and max). Targets: replay >= 50 M events/s, seek <= 20 ms
 // on 10 M events.
 #include "model/replay.h"
@@ -104,8 +104,7 @@ int main(int argc, char** argv) {
            double(s - sc.first_seq()) / d / 1e6);
   }
 
-  // The full pass with checkpoints and samples (Replay::build: decode + merge + model,
-  // checkpoints, samples), each way of decoding, interleaved, 3 runs each; best and median. The
+  // The full pass with checkpoints (Replay::build: decode + merge + model, checkpoints), each way of decoding, interleaved, 3 runs each; best and median. The
   // last Scatter one is kept for the seeks.
   std::unique_ptr<model::Replay> keep_rp;
   struct Way {

@@ -80,6 +80,22 @@ expect 0 "^#18 .* snapshot chunks=3$" "" -- dump --from 18 "$t/snapshot_ok.hvt"
 expect 0 "^#2 .* heap_new 0x555555559000 size=135168" "" -- dump --from 2 --count 1 "$t/snapshot_ok.hvt"
 expect 0 "" "truncated.*the events before it are shown" -- dump "$t/truncated.hvt"
 expect 1 "^#1 .* malloc size=24 -> 0x1000$" "offset 214: unknown event type 0x77" -- dump "$t/unknown_event.hvt"
+# dump filters (analysis::Filter, the Events window's): kinds, a chunk's history, size, thread.
+expect 0 "^#13 .* free 0x5555555592c0$" "^$" -- dump --kind free "$t/snapshot_ok.hvt"
+[ "$("$hv" dump --kind free,alloc "$t/snapshot_ok.hvt" | cut -d' ' -f1 | tr '\n' ' ')" = "#8 #12 #13 #15 #16 " ] &&
+  echo "ok: dump --kind free,alloc lists #8 #12 #13 #15 #16" || { echo "FAIL: dump --kind free,alloc"; fails=$((fails + 1)); }
+# The chunk at 0x...92b0: born in the split of top at #5, its own events, and the API calls on
+# its user pointer 0x...92c0; not malloc -> 0x...92a0 (#8), the chunk before it.
+for a in 0x5555555592b0 0x5555555592c0; do
+  got=$("$hv" dump --addr $a "$t/snapshot_ok.hvt" | cut -d' ' -f1 | tr '\n' ' ')
+  [ "$got" = "#5 #6 #9 #11 #12 #13 #14 #15 #16 #17 " ] && echo "ok: dump --addr $a is the chunk's history" ||
+    { echo "FAIL: dump --addr $a: $got"; fails=$((fails + 1)); }
+done
+expect 0 "^#5 .* split 0x555555559290 first=32 rest=134480$" "" -- dump --size 134480 --count 1 "$t/snapshot_ok.hvt"
+[ -z "$("$hv" dump --thread 2 "$t/snapshot_ok.hvt")" ] && echo "ok: dump --thread 2: no events" || { echo "FAIL: dump --thread 2"; fails=$((fails + 1)); }
+expect 2 "" "--kind frees: kind: 'frees' is not one of alloc, free" -- dump --kind frees "$t/churn.hvt"
+expect 2 "" "--size 9-3: size: MIN-MAX with MIN <= MAX" -- dump --size 9-3 "$t/churn.hvt"
+expect 2 "" "--addr needs a value" -- dump --addr
 expect 2 "" "--count needs a number" -- dump --count x "$t/churn.hvt"
 expect 2 "" "unknown option '--frm'" -- dump --frm 3 "$t/churn.hvt"
 expect 2 "" "offset 8: trace version 2 was made by a newer heapviz" -- dump "$t/future_version.hvt"

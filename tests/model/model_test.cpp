@@ -2,6 +2,7 @@
 // mmapped chunks, realloc in place, metrics, snapshots (verify, coarse, parts, baseline), and
 // checkpoints (seek forward/backward equals a linear replay).
 #include "../trace/test_util.h"
+#include "analysis/trace_summary.h"
 #include "model/replay.h"
 #include "trace/churn_trace.h"
 
@@ -12,6 +13,7 @@
 using namespace hv::trace;
 using namespace hv::model;
 using hv::test::TempFile;
+namespace analysis = hv::analysis;
 
 namespace {
 
@@ -773,7 +775,9 @@ TEST(Checkpoints, SaveAndRestoreKeepEveryFieldAtEveryVarintLength) {
   }
 }
 
-TEST(Checkpoints, SamplesAndPeaks) {
+// The pass summary (analysis/trace_summary.h), fed by the replay pass: counts, peaks, the time
+// span and the timeline's series, as a plain loop over the events computes them.
+TEST(Summary, PeaksCountsAndSeriesOfAPass) {
   TraceBuilder b;
   ChurnTrace gen(b, 1, 3, 500);
   gen.run(50000);
@@ -781,11 +785,34 @@ TEST(Checkpoints, SamplesAndPeaks) {
   TraceFile f;
   ASSERT_TRUE(f.open(tf.path));
   Replay rp(f);
-  uint64_t peak_live = 0;
-  rp.build([&](const Event&, const HeapModel& m) { peak_live = std::max(peak_live, m.live_bytes()); });
-  EXPECT_EQ(rp.peak_live(), peak_live);
-  EXPECT_EQ(rp.samples().size(), rp.size() / Replay::kSampleEvery);
-  EXPECT_GT(rp.peak_heap(), 0u);
+  analysis::TraceSummary sum(f.indexed_events(), 100);
+  uint64_t peak_live = 0, peak_heap = 0, frees = 0, n = 0, first_ts = UINT64_MAX, last_ts = 0;
+  const uint64_t step = (f.indexed_events() + 99) / 100; // the series' step
+  uint64_t bucket_heap = 0;
+  rp.build([&](const Event& e, const HeapModel& m) {
+    sum.add(e, m);
+    ++n;
+    peak_live = std::max(peak_live, m.live_bytes());
+    peak_heap = std::max(peak_heap, m.heap_bytes());
+    frees += e.type == Ev::Free || e.type == Ev::FreeTcache;
+    first_ts = std::min(first_ts, e.ts);
+    last_ts = std::max(last_ts, e.ts);
+    if (n > 49 * step && n <= 50 * step) bucket_heap = std::max(bucket_heap, m.heap_bytes());
+  });
+  sum.finish(rp.model());
+  EXPECT_EQ(sum.events(), rp.size());
+  EXPECT_EQ(sum.peak_live(), peak_live);
+  EXPECT_EQ(sum.peak_heap(), peak_heap);
+  EXPECT_GT(peak_heap, 0u);
+  EXPECT_EQ(sum.calls(Ev::Free), frees);
+  EXPECT_EQ(sum.duration_ns(), last_ts - first_ts);
+  // One point every ceil(events / 100) events, plus the start and the end.
+  ASSERT_GE(sum.series().size(), 101u);
+  ASSERT_LE(sum.series().size(), 102u);
+  EXPECT_EQ(sum.series().front().pos, 0u);
+  EXPECT_EQ(sum.series().back().pos, rp.size());
+  ASSERT_EQ(sum.series()[50].pos, 50 * step);
+  EXPECT_EQ(sum.series()[50].heap, bucket_heap); // the highest footprint since point 49
 }
 
 TEST(Checkpoints, ReplayOfATruncatedTraceStopsAtThePrefix) {
@@ -857,9 +884,10 @@ TEST(Checkpoints, ReplayCountsTheEventsOfARunThatEndsAtADecodeError) {
 
 namespace {
 // A build() and what it showed: every event passed to on_event (seq, type, offset, ts, fields),
-// the samples, and the model at the end.
+// the pass summary, and the model at the end.
 struct Built {
   std::unique_ptr<Replay> rp;
+  analysis::TraceSummary summary{0};
   std::vector<Event> seen;
   std::vector<uint64_t> live_seen; // the model's live bytes as on_event saw it
 };
@@ -868,7 +896,9 @@ Built build_with(const TraceFile& f, Replay::Decode d, uint32_t round) {
   out.rp = std::make_unique<Replay>(f);
   out.rp->set_decode(d, round);
   out.rp->set_checkpoint_every(16384); // many checkpoints, at round ends of the scatter
+  out.summary = analysis::TraceSummary(f.indexed_events(), 512);
   out.rp->build([&](const Event& e, const HeapModel& m) {
+    out.summary.add(e, m);
     Event c = e;
     c.data = c.data_end = nullptr; // pointers into the file: compared through the bytes below
     c.data_reg = e.data ? uint64_t(e.data_end - e.data) : 0;
@@ -903,18 +933,16 @@ void expect_decodes_agree(const TraceFile& f, uint32_t round, bool scatter_expec
       EXPECT_EQ(got.rp->error()->kind, ref.rp->error()->kind);
       EXPECT_EQ(got.rp->error()->describe(), ref.rp->error()->describe());
     }
-    ASSERT_EQ(got.rp->samples().size(), ref.rp->samples().size());
-    for (size_t i = 0; i < ref.rp->samples().size(); ++i) {
-      const Sample &a = got.rp->samples()[i], &b = ref.rp->samples()[i];
+    ASSERT_EQ(got.summary.series().size(), ref.summary.series().size());
+    for (size_t i = 0; i < ref.summary.series().size(); ++i) {
+      const analysis::SeriesPoint &a = got.summary.series()[i], &b = ref.summary.series()[i];
       EXPECT_EQ(a.pos, b.pos);
-      EXPECT_EQ(a.seq, b.seq);
-      EXPECT_EQ(a.ts, b.ts);
-      EXPECT_EQ(a.m.heap_bytes, b.m.heap_bytes);
-      EXPECT_EQ(a.peak_heap, b.peak_heap);
-      EXPECT_EQ(a.peak_live, b.peak_live);
+      EXPECT_EQ(a.heap, b.heap);
+      EXPECT_EQ(a.live, b.live);
+      EXPECT_EQ(a.frag, b.frag);
     }
-    EXPECT_EQ(got.rp->peak_heap(), ref.rp->peak_heap());
-    EXPECT_EQ(got.rp->peak_live(), ref.rp->peak_live());
+    EXPECT_EQ(got.summary.peak_heap(), ref.summary.peak_heap());
+    EXPECT_EQ(got.summary.peak_live(), ref.summary.peak_live());
     expect_same_state(got.rp->model(), ref.rp->model(), got.rp->size());
     if (ref.rp->size()) {
       ASSERT_TRUE(got.rp->last_event());

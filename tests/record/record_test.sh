@@ -77,6 +77,17 @@ HEAPVIZ_VERIFY=1 "$hv" sim -o demo.hvt "$scen/demo.hvs" >/dev/null 2>err.txt || 
 check_all demo.hvt
 [ "$("$hv" dump demo.hvt | grep -c ' mark ')" -eq 8 ] && ok "demo trace has its 8 marks" || fail "demo marks"
 
+# 7b. -o a FIFO: the trace goes down the pipe, and the FIFO itself is neither removed nor read.
+mkfifo pipe.hvt
+cat pipe.hvt > piped.hvt &
+reader=$!
+timeout 60 "$hv" record -o pipe.hvt -- sh -c 'ls / >/dev/null' 2>err.txt
+rc=$?
+wait "$reader"
+[ "$rc" -eq 0 ] && [ -p pipe.hvt ] && grep -q "pipe.hvt: written to a pipe or a device" err.txt &&
+  ok "record -o FIFO: kept the FIFO, said so" || fail "record -o FIFO: rc $rc, $(ls -l pipe.hvt 2>&1), $(cat err.txt)"
+"$hv" check piped.hvt >/dev/null 2>&1 && ok "the trace read from the FIFO checks" || fail "FIFO trace does not check"
+
 # 8. Usage errors.
 "$hv" record 2>err.txt; [ $? -eq 2 ] && ok "record without a program: status 2" || fail "record usage"
 "$hv" record -o x.hvt -- /nonexistent/prog 2>err.txt; rc=$?

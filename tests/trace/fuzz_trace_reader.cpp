@@ -3,6 +3,9 @@
 // checkpointed replay and seeks, and the scatter replay against the stream's, event by event).
 // Any crash, leak, timeout, huge allocation or disagreement is a bug. Built with clang++
 // -fsanitize=fuzzer,address,undefined by tests/trace/CMakeLists.txt.
+#include "analysis/event_query.h"
+#include "analysis/snapshot_check.h"
+#include "analysis/trace_summary.h"
 #include "model/replay.h"
 #include "trace/event_text.h"
 
@@ -30,14 +33,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   {
     hv::trace::EventStream s(f);
     hv::model::HeapModel m;
-    hv::model::SnapshotAssembler snaps;
-    size_t text = 0;
+    hv::analysis::SnapshotCheck snaps;
+    hv::analysis::TraceSummary sum(f.indexed_events(), 64);
+    hv::analysis::Filter flt;
+    flt.has_addr = true;
+    flt.addr = 0x5555555592a0;
+    size_t text = 0, hits = 0;
     while (const hv::trace::Event* e = s.next()) {
       m.apply(*e);
+      sum.add(*e, m);
+      hits += hv::analysis::matches(*e, flt);
       text += hv::trace::event_line(*e, 0).size();
-      if (e->type == hv::trace::Ev::Snapshot && snaps.feed(*e))
-        (void)hv::model::verify_snapshot(m, snaps.snapshot());
+      snaps.on_event(*e, m);
     }
+    sum.finish(m);
+    (void)hits;
     (void)m.metrics().fragmentation();
     (void)text;
   }

@@ -3,6 +3,7 @@
 //
 // Owns: the check's report and exit status (0 valid, 1 invalid, 2 usage or unreadable file).
 // Must not: contain reader or model logic (hv_trace_reader, hv_model).
+#include "analysis/snapshot_check.h"
 #include "cli/commands.h"
 #include "model/heap_model.h"
 #include "trace/event_stream.h"
@@ -28,21 +29,13 @@ int cmd_check(int argc, char** argv) {
   }
   trace::EventStream s(f);
   model::HeapModel m;
-  model::SnapshotAssembler snaps;
-  uint64_t verified = 0;
-  std::string failure;
+  analysis::SnapshotCheck snaps;
   while (const trace::Event* e = s.next()) {
     m.apply(*e);
-    if (e->type == trace::Ev::Snapshot && !(e->b0 & trace::kSnapshotBaseline) && snaps.feed(*e)) {
-      const model::Snapshot& snap = snaps.snapshot();
-      if (auto mm = model::verify_snapshot(m, snap)) {
-        failure = "offset " + std::to_string(snap.offset) + ": snapshot at seq " + std::to_string(snap.seq) +
-                  " differs from the model: " + mm->describe();
-        break;
-      }
-      ++verified;
-    }
+    if (!snaps.on_event(*e, m)) break;
   }
+  uint64_t verified = snaps.verified();
+  std::string failure = snaps.failure();
   if (failure.empty() && s.error()) failure = s.error()->describe();
   if (m.anomalies())
     fprintf(stderr, "%s: warning: %llu events do not fit the replayed heap; the first: %s\n", path,

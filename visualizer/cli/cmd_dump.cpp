@@ -1,9 +1,11 @@
-// cmd_dump.cpp - `heapviz dump [--from N] [--count M] FILE`: events in seq order, one per line,
-// in the format of docs/cli.md (trace::event_line).
+// cmd_dump.cpp - `heapviz dump [--from N] [--count M] [--kind K,..] [--addr A] [--size N|MIN-MAX]
+// [--thread T] FILE`: events in seq order, one per line, in the format of docs/cli.md
+// (trace::event_line), those the filter selects (analysis::matches, as the app's Events window).
 //
 // Owns: option parsing and the exit status (0 ok or truncated, 1 corrupt after the printed
 // prefix, 2 usage or nothing readable).
 // Must not: format events itself (event_text.h).
+#include "analysis/event_query.h"
 #include "cli/commands.h"
 #include "trace/event_stream.h"
 #include "trace/event_text.h"
@@ -27,12 +29,30 @@ static bool parse_u64(const char* s, uint64_t& v) {
 }
 
 int cmd_dump(int argc, char** argv) {
-  const char* usage = "usage: heapviz dump [--from SEQ] [--count N] FILE\n";
+  const char* usage = "usage: heapviz dump [--from SEQ] [--count N] [--kind KIND[,KIND...]] [--addr ADDR]\n"
+                      "                    [--size N|MIN-MAX] [--thread TID] FILE\n"
+                      "  kinds: alloc free split merge bin top grow trim error mark chunk other\n"
+                      "  --addr: the events touching the chunk that holds ADDR (its history)\n";
   uint64_t from = 0, count = UINT64_MAX;
   const char* path = nullptr;
+  analysis::Filter filter;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--from" || a == "--count") {
+    if (a == "--kind" || a == "--addr" || a == "--size" || a == "--thread") {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "heapviz dump: %s needs a value\n%s", a.c_str(), usage);
+        return 2;
+      }
+      std::string v = argv[++i], err = a == "--kind"   ? analysis::parse_kinds(v, &filter)
+                                       : a == "--addr" ? analysis::parse_addr(v, &filter)
+                                       : a == "--size" ? analysis::parse_size(v, &filter)
+                                                       : analysis::parse_tid(v, &filter);
+      if (v.empty()) err = "an empty value";
+      if (!err.empty()) {
+        fprintf(stderr, "heapviz dump: %s %s: %s\n%s", a.c_str(), v.c_str(), err.c_str(), usage);
+        return 2;
+      }
+    } else if (a == "--from" || a == "--count") {
       if (i + 1 >= argc || !parse_u64(argv[i + 1], a == "--from" ? from : count)) {
         fprintf(stderr, "heapviz dump: %s needs a number\n%s", a.c_str(), usage);
         return 2;
@@ -68,7 +88,7 @@ int cmd_dump(int argc, char** argv) {
       t0 = e->ts;
       have_t0 = true;
     }
-    if (e->seq < from) continue;
+    if (e->seq < from || !analysis::matches(*e, filter)) continue;
     line = trace::event_line(*e, t0);
     line += '\n';
     fwrite(line.data(), 1, line.size(), stdout);

@@ -69,9 +69,12 @@ std::vector<std::string> trace_files(const std::string& path) {
   return out;
 }
 
+// Only regular files: `-o /dev/null` or a FIFO is written to as it is (the library claims it),
+// and a device is never unlinked.
 void remove_old_traces(const std::string& path) {
+  struct stat st;
   for (const auto& f : trace_files(path))
-    unlink(f.c_str());
+    if (lstat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode)) unlink(f.c_str());
 }
 
 } // namespace

@@ -3,7 +3,9 @@
 //
 // Owns: the summary's text and JSON forms and the exit status (0 ok or truncated, 1 corrupt after
 // a usable prefix, 2 usage or nothing readable).
-// Must not: contain reader or model logic.
+// Must not: contain reader or model logic, or compute what the pass summary does
+// (analysis/trace_summary.h).
+#include "analysis/trace_summary.h"
 #include "cli/commands.h"
 #include "model/heap_model.h"
 #include "trace/event_stream.h"
@@ -59,28 +61,21 @@ int cmd_stats(int argc, char** argv) {
   }
   trace::EventStream s(f);
   model::HeapModel m;
-  uint64_t counts[256] = {};
-  uint64_t peak_heap = 0, peak_live = 0, first_ts = 0, last_ts = 0, n = 0;
+  analysis::TraceSummary sum(0); // counts, peaks and time span only (no series)
   while (const trace::Event* e = s.next()) {
     m.apply(*e);
-    ++counts[uint8_t(e->type)];
-    // Timestamps are per thread and read every few calls, so the last event in seq order need
-    // not carry the latest time: the duration spans the earliest and the latest stamp.
-    if (n++ == 0) first_ts = last_ts = e->ts;
-    first_ts = std::min(first_ts, e->ts);
-    last_ts = std::max(last_ts, e->ts);
-    if (m.heap_bytes() > peak_heap) peak_heap = m.heap_bytes();
-    if (m.live_bytes() > peak_live) peak_live = m.live_bytes();
+    sum.add(*e, m);
   }
+  sum.finish(m);
   const auto& err = s.error();
   bool truncated = err && err->kind == trace::ErrorKind::Truncated;
   model::Metrics fin = m.metrics();
-  uint64_t duration = last_ts - first_ts;
+  uint64_t n = sum.events(), duration = sum.duration_ns(), peak_heap = sum.peak_heap(),
+           peak_live = sum.peak_live();
   double per_event = n ? double(f.file_size()) / double(n) : 0.0;
   using trace::Ev;
-  auto calls = [&](Ev e) { // a free that went straight into the tcache is still a free() call
-    return counts[uint8_t(e)] + (e == Ev::Free ? counts[uint8_t(Ev::FreeTcache)] : 0);
-  };
+  auto calls = [&](Ev e) { return sum.calls(e); };
+  auto counts = [&](int t) { return sum.count(uint8_t(t)); };
 
   if (json) {
     std::string o = "{\n";
@@ -93,8 +88,8 @@ int cmd_stats(int argc, char** argv) {
     std::string ec = "{";
     bool first = true;
     for (int t = 0; t < 256; ++t)
-      if (counts[t]) {
-        ec += (first ? "" : ", ") + json_string(trace::event_type_name(uint8_t(t))) + ": " + u(counts[t]);
+      if (counts(t)) {
+        ec += (first ? "" : ", ") + json_string(trace::event_type_name(uint8_t(t))) + ": " + u(counts(t));
         first = false;
       }
     kv("event_counts", ec + "}");
@@ -142,7 +137,7 @@ int cmd_stats(int argc, char** argv) {
     if (m.errors()) printf("heap errors:         %" PRIu64 "\n", m.errors());
     printf("event counts:\n");
     for (int t = 0; t < 256; ++t)
-      if (counts[t]) printf("  %-18s %" PRIu64 "\n", trace::event_type_name(uint8_t(t)).c_str(), counts[t]);
+      if (counts(t)) printf("  %-18s %" PRIu64 "\n", trace::event_type_name(uint8_t(t)).c_str(), counts(t));
   }
   if (m.anomalies())
     fprintf(stderr, "%s: warning: %" PRIu64 " events do not fit the replayed heap; the first: %s\n", path,

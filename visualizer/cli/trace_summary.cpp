@@ -1,52 +1,29 @@
-// trace_summary.cpp - see trace_summary.h. Reads only block headers (fast on any size).
+// trace_summary.cpp - see trace_summary.h. Opens the trace with the reader (block index and
+// CRCs, no event decoding): one parser of blocks, the reader's.
 #include "cli/trace_summary.h"
 
-#include "heapviz/trace_format.h"
+#include "trace/trace_file.h"
 
 #include <cstdio>
-#include <cstring>
-#include <set>
 #include <sys/stat.h>
 
 namespace hv::cli {
 
 std::string summarize_trace(const std::string& path) {
-  FILE* f = fopen(path.c_str(), "rb");
-  if (!f) return path + ": cannot open: " + strerror(errno);
-  trace::FileHeader h;
-  std::string result;
-  if (fread(&h, sizeof h, 1, f) != 1 || memcmp(h.magic, trace::kFileMagic, sizeof h.magic) != 0) {
-    fclose(f);
-    return path + ": not a heapviz trace";
-  }
-  uint64_t events = 0, blocks = 0;
-  std::set<uint32_t> tids;
-  long off = h.header_size;
-  bool torn = false;
   struct stat st;
-  stat(path.c_str(), &st);
-  for (;;) {
-    trace::BlockHeader b;
-    if (fseek(f, off, SEEK_SET) != 0) break;
-    size_t got = fread(&b, 1, sizeof b, f);
-    if (got == 0) break;
-    if (got != sizeof b || b.magic != trace::kBlockMagic ||
-        static_cast<uint64_t>(off) + sizeof b + b.stored_size > static_cast<uint64_t>(st.st_size)) {
-      torn = true;
-      break;
-    }
-    events += b.nevents;
-    ++blocks;
-    tids.insert(b.tid);
-    off += static_cast<long>(sizeof b + b.stored_size);
-  }
-  fclose(f);
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    return path + ": written to a pipe or a device (nothing to summarise here)";
+  trace::TraceFile f;
+  if (!f.open(path)) return path + ": " + f.error()->describe();
+  uint64_t events = f.indexed_events(), size = f.file_size();
+  size_t threads = f.threads().size();
   char buf[512];
-  snprintf(buf, sizeof buf, "%s: %llu events, %lld bytes (%.1f bytes/event), %zu thread%s, pid %u%s",
-           path.c_str(), static_cast<unsigned long long>(events), static_cast<long long>(st.st_size),
-           events ? static_cast<double>(st.st_size) / static_cast<double>(events) : 0.0, tids.size(),
-           tids.size() == 1 ? "" : "s", h.pid,
-           torn ? " (ends in a torn block: the process died mid-write)" : "");
+  snprintf(buf, sizeof buf, "%s: %llu events, %llu bytes (%.1f bytes/event), %zu thread%s, pid %u%s",
+           path.c_str(), static_cast<unsigned long long>(events), static_cast<unsigned long long>(size),
+           events ? double(size) / double(events) : 0.0, threads, threads == 1 ? "" : "s", f.header().pid,
+           f.truncated() ? " (ends in a torn block: the process died mid-write)"
+           : f.error()   ? " (a damaged block: counted up to it)"
+                         : "");
   return buf;
 }
 

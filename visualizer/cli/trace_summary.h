@@ -1,4 +1,5 @@
-// trace_summary.h - one line describing a trace file, for `heapviz record` and `heapviz sim -o`.
+// trace_summary.h - one line describing a trace file, for `heapviz record` and `heapviz sim -o`
+// (the reader's block index; the pass summary of `stats` is analysis/trace_summary.h).
 #pragma once
 
 #include <string>

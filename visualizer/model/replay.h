@@ -8,9 +8,9 @@
 // that costs far less), local checkpoints that seeks leave behind (a seek that restores a
 // checkpoint saves one on its way: stepping backward and scrubbing near its target then replay
 // fewer than kLocalEvery events; a seek forward that needs no restore saves none),
-// seek/step forward/step backward, and a metrics series sampled every kSampleEvery events
-// (with the peaks in between).
-// Must not: draw; views read model() and samples() through const accessors.
+// seek/step forward/step backward.
+// Must not: draw (views read model() through const accessors), or summarise the pass: counts,
+// peaks and curves are the analysis layer's (analysis/trace_summary.h, fed by build's callback).
 #pragma once
 
 #include "model/heap_model.h"
@@ -23,13 +23,6 @@
 
 namespace hv::model {
 
-struct Sample {
-  uint64_t pos; // events applied
-  uint64_t seq, ts;
-  Metrics m;
-  uint64_t peak_heap, peak_live; // the highest values since the previous sample
-};
-
 class Replay {
 public:
   // The pass checkpoints every max(kMinCheckpointEvery, 8 x chunk records) events. A
@@ -37,7 +30,8 @@ public:
   // chunk table), so this keeps checkpoints near 7% of the pass on a heap of 13 000 records;
   // a seek then replays at most 2^18 events there (about 8 ms).
   static constexpr uint64_t kMinCheckpointEvery = uint64_t(1) << 18;
-  static constexpr uint64_t kSampleEvery = 4096;
+  // The pass goes back to its loop every kRunEvents events (checkpoints fall on these bounds).
+  static constexpr uint64_t kRunEvents = 4096;
   // A seek that restores a checkpoint and then replays kLocalEvery events or more saves a local
   // checkpoint where it passes the last multiple of kLocalEvery before its target: the next
   // step back, or a seek nearby, starts from there. At most kLocalMax of them and kLocalBytes
@@ -81,7 +75,7 @@ public:
   Decode decoded_with() const { return used_; }
   uint64_t handed_over_at() const { return handed_over_at_; }
 
-  // The full pass: replays every readable event, taking checkpoints and samples; calls
+  // The full pass: replays every readable event, taking checkpoints; calls
   // on_event(event, model) after each event is applied. Stops at the first error (error()).
   template <class F> void build(F&& on_event);
   void build() {
@@ -105,9 +99,6 @@ public:
   }
 
   const std::optional<trace::TraceError>& error() const { return error_; }
-  const std::vector<Sample>& samples() const { return samples_; }
-  uint64_t peak_heap() const { return peak_heap_; }
-  uint64_t peak_live() const { return peak_live_; }
   size_t checkpoints() const { return checkpoints_.size(); } // the pass's
   size_t local_checkpoints() const { return local_.size(); } // seeks' (see kLocalEvery)
   size_t local_bytes() const { return local_bytes_; }        // their memory (Local::cost())
@@ -116,17 +107,6 @@ public:
 private:
   template <class F> struct BuildSink;
   template <class F> void build_scattered(BuildSink<F>& sink, trace::SeqScatter& sc);
-  // The sink's peaks since the previous sample into the totals (and zero).
-  template <class Sink> void fold_peaks(Sink& sink) {
-    peak_heap_ = std::max(peak_heap_, sink.ph);
-    peak_live_ = std::max(peak_live_, sink.pl);
-    sink.ph = sink.pl = 0;
-  }
-  // A sample at pos_, after the event last, with the sink's peaks since the previous one.
-  template <class Sink> void take_sample(const Event& last, Sink& sink) {
-    samples_.push_back(Sample{pos_, last.seq, last.ts, model_.metrics(), sink.ph, sink.pl});
-    fold_peaks(sink);
-  }
   Decode choose() const;
   struct Checkpoint {
     uint64_t pos;
@@ -167,7 +147,6 @@ private:
   HeapModel model_;
   Event last_{};
   uint64_t pos_ = 0, total_ = 0, next_checkpoint_ = 0;
-  uint64_t peak_heap_ = 0, peak_live_ = 0;
   uint64_t checkpoint_every_ = kMinCheckpointEvery;
   std::vector<Checkpoint> checkpoints_;
   std::vector<Local> local_;
@@ -177,7 +156,6 @@ private:
   size_t too_large_chunks_ = SIZE_MAX; // a heap of this many records did not fit the budget
   uint64_t tick_ = 0, replayed_ = 0;
   ByteArena arena_; // the checkpoints' chunk records (huge pages: fresh memory is slow to touch)
-  std::vector<Sample> samples_;
   std::optional<trace::TraceError> error_;
   bool built_ = false;
   bool stream_at_pos_ = true; // stream_ is at pos_ (after a scatter it is not, until a restore)
@@ -186,19 +164,14 @@ private:
   uint64_t handed_over_at_ = UINT64_MAX;
 };
 
-// Applies each event to the model as it is decoded (EventStream::run), then calls on_event and
-// keeps the peaks.
+// Applies each event to the model as it is decoded (EventStream::run), then calls on_event.
 template <class F> struct Replay::BuildSink {
   HeapModel& m;
   F& on_event;
-  uint64_t ph = 0, pl = 0;
   const Event* last = nullptr;
   template <trace::Ev T> void apply(const Event& e) {
     m.apply_as<T>(e);
     on_event(e, static_cast<const HeapModel&>(m));
-    uint64_t h = m.heap_bytes(), l = m.live_bytes();
-    ph = h > ph ? h : ph;
-    pl = l > pl ? l : pl;
     last = &e;
   }
   template <trace::Ev T> void ahead(const Event& e) { m.prefetch_as<T>(e); }
@@ -213,7 +186,6 @@ template <class F> void Replay::build(F&& on_event) {
     trace::SeqScatter sc(file_, used_ == Decode::Scatter, round_);
     build_scattered(sink, sc);
     if (sc.clean_end()) {
-      fold_peaks(sink);
       total_ = pos_;
       error_ = file_.error(); // what EventStream says at the end of a clean prefix
       built_ = true;
@@ -230,18 +202,16 @@ template <class F> void Replay::build(F&& on_event) {
       reload(pos_);
     if (next_checkpoint_ <= pos_) take_checkpoint();
   }
-  for (;;) { // to the next sample or checkpoint, whichever is first
-    uint64_t stop = std::min((pos_ / kSampleEvery + 1) * kSampleEvery, next_checkpoint_);
+  for (;;) { // to the next run bound or checkpoint, whichever is first
+    uint64_t stop = std::min((pos_ / kRunEvents + 1) * kRunEvents, next_checkpoint_);
     uint64_t n = stream_->run(sink, stop - pos_);
     pos_ += n;
     if (pos_ != stop) break; // the end, or an error
-    if (pos_ % kSampleEvery == 0) take_sample(*sink.last, sink);
     if (pos_ == next_checkpoint_) {
       last_ = *sink.last;
       take_checkpoint();
     }
   }
-  fold_peaks(sink);
   total_ = pos_;
   error_ = stream_->error();
   built_ = true;
@@ -253,8 +223,8 @@ template <class F> void Replay::build(F&& on_event) {
     reload(total_);
 }
 
-// The pass over a SeqScatter's ring: events in seq order from the slots, samples and peaks as
-// build() takes them, checkpoints at round ends (where the scatter saved a stream position).
+// The pass over a SeqScatter's ring: events in seq order from the slots in runs as build()
+// makes them, checkpoints at round ends (where the scatter saved a stream position).
 // Returns at the end or at the first slot that does not hold the event numbered next (a gap);
 // pos_ and last_ are then the events applied.
 template <class F> void Replay::build_scattered(BuildSink<F>& sink, trace::SeqScatter& sc) {
@@ -270,7 +240,7 @@ template <class F> void Replay::build_scattered(BuildSink<F>& sink, trace::SeqSc
       ready = sc.wait(s);
       if (ready == s) break;
     }
-    uint64_t end = std::min(ready, s + ((pos_ / kSampleEvery + 1) * kSampleEvery - pos_));
+    uint64_t end = std::min(ready, s + ((pos_ / kRunEvents + 1) * kRunEvents - pos_));
     uint64_t from = s;
     for (; s < end; ++s) {
       if (s + kAhead < ready) model_.prefetch_key(sc.chunk_key(s + kAhead));
@@ -279,7 +249,6 @@ template <class F> void Replay::build_scattered(BuildSink<F>& sink, trace::SeqSc
     }
     pos_ += s - from;
     if (s != end) break; // a gap
-    if (pos_ % kSampleEvery == 0) take_sample(e, sink);
     trace::EventStream::Position at;
     if (pos_ >= next_checkpoint_ && sc.position_at(s, at)) {
       at.emitted = pos_;

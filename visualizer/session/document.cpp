@@ -156,11 +156,8 @@ void Document::load() {
   try {
     replay_ = std::make_unique<model::Replay>(file_);
     phase_ = 1;
-    uint64_t n = 0, step = std::max<uint64_t>(1, (expected_ + kSeriesPoints - 1) / kSeriesPoints);
-    uint64_t next_point = step, heap_max = 0, live_max = 0;
-    series_.clear();
-    series_.reserve(kSeriesPoints + 2);
-    series_.push_back(SeriesPoint{0, 0, 0, 0});
+    uint64_t n = 0;
+    summary_ = analysis::TraceSummary(expected_);
     // Pages of the file behind the replay are released as it goes (see TraceFile::release):
     // with a 100 M-event trace the mapping alone would otherwise be most of the app's memory.
     constexpr uint64_t kKeepBehind = 32u << 20, kReleaseStep = 64u << 20;
@@ -172,13 +169,7 @@ void Document::load() {
         file_.release(released, e.offset - kKeepBehind);
         released = e.offset - kKeepBehind;
       }
-      heap_max = std::max(heap_max, m.heap_bytes());
-      live_max = std::max(live_max, m.live_bytes());
-      if (n == next_point) {
-        series_.push_back(SeriesPoint{n, heap_max, live_max, float(m.metrics().fragmentation())});
-        heap_max = live_max = 0;
-        next_point += step;
-      }
+      summary_.add(e, m);
       if ((n & 0xffff) == 0) {
         done_.store(n, std::memory_order_relaxed);
         if (cancel_.load(std::memory_order_relaxed)) throw Cancelled{};
@@ -191,11 +182,7 @@ void Document::load() {
         }
       }
     });
-    if (series_.back().pos != n) {
-      const model::HeapModel& m = replay_->model(); // after build: at the end
-      series_.push_back(SeriesPoint{n, std::max(heap_max, m.heap_bytes()), std::max(live_max, m.live_bytes()),
-                                    float(m.metrics().fragmentation())});
-    }
+    summary_.finish(replay_->model()); // after build: the model at the end
     done_.store(n, std::memory_order_relaxed);
   } catch (const Cancelled&) {
     return;

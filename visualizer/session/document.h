@@ -7,6 +7,7 @@
 // Must not: include ImGui or GL (views read it; the app drives it).
 #pragma once
 
+#include "analysis/trace_summary.h"
 #include "model/replay.h"
 #include "session/event_index.h"
 #include "trace/trace_file.h"
@@ -20,14 +21,9 @@
 
 namespace hv::session {
 
-// The curves of the timeline: one point every step() events (about kSeriesPoints over the
-// trace, every event for short ones), with the peaks in between.
-struct SeriesPoint {
-  uint64_t pos;        // events applied
-  uint64_t heap, live; // the highest footprint and live bytes since the previous point
-  float frag;          // external fragmentation at pos
-};
-inline constexpr uint64_t kSeriesPoints = 8192;
+// The curves of the timeline: the pass summary's series (analysis/trace_summary.h).
+using analysis::kSeriesPoints;
+using analysis::SeriesPoint;
 
 class Document {
 public:
@@ -74,7 +70,9 @@ public:
   uint64_t position() const { return replay_ ? replay_->position() : 0; }
   // Moves the replay to position n (clamped to [0, events()]). Ready only.
   void seek(uint64_t n);
-  const std::vector<SeriesPoint>& series() const { return series_; }
+  const std::vector<SeriesPoint>& series() const { return summary_.series(); }
+  // What the loading pass counted: events by type, peaks, time span, the timeline's curves.
+  const analysis::TraceSummary& summary() const { return summary_; }
   // Loading time of the last open, in seconds (file, replay and index), once Ready.
   double load_seconds() const { return load_seconds_; }
 
@@ -97,7 +95,7 @@ private:
   uint64_t expected_ = 0;            // events the block index announces
   mutable std::mutex mu_;            // guards error_
   std::string error_;
-  std::vector<SeriesPoint> series_;
+  analysis::TraceSummary summary_;
   PreviewFn preview_;
   double preview_interval_ = 0.25;
   double load_seconds_ = 0;

@@ -7,20 +7,6 @@ namespace hv::session {
 
 using trace::Ev;
 
-const char* kind_name(int bit) {
-  static const char* const kNames[kKindCount] = {"alloc", "free", "split", "merge", "bin",   "top",
-                                                 "grow",  "trim", "error", "mark",  "chunk", "other"};
-  return bit >= 0 && bit < kKindCount ? kNames[bit] : "?";
-}
-
-// The event table's kind (EvKind and the kKind bits are in the same order); sbrk is a trim when
-// it gives memory back.
-uint32_t kind_of(const Event& e) {
-  if (e.type == Ev::Sbrk && e.delta < 0) return kKindTrim;
-  if (e.type == Ev::Unknown) return kKindOther;
-  return 1u << unsigned(e.info().kind);
-}
-
 EventIndex::EventIndex(const trace::TraceFile& file) : file_(file), stream_(file) {}
 
 bool EventIndex::build(std::atomic<uint64_t>* progress, const std::atomic<bool>* cancel) {

@@ -9,6 +9,7 @@
 // the state after events 0..n-1, so selecting event i shows position i+1.
 #pragma once
 
+#include "analysis/event_query.h"
 #include "trace/event_stream.h"
 #include "trace/trace_file.h"
 
@@ -21,36 +22,31 @@ namespace hv::session {
 
 using trace::Event;
 
-// What an event is, for jumping and filtering: one bit each.
-enum Kind : uint32_t {
-  kKindAlloc = 1u << 0, // malloc, calloc, realloc, memalign (the API call and its result)
-  kKindFree = 1u << 1,  // free (also the tcache fast path)
-  kKindSplit = 1u << 2,
-  kKindMerge = 1u << 3,
-  kKindBin = 1u << 4,    // a chunk into or out of a bin
-  kKindTop = 1u << 5,    // top moved, fenceposts
-  kKindGrow = 1u << 6,   // memory taken from the OS: sbrk up, new heap, heap resize, mmap
-  kKindTrim = 1u << 7,   // memory returned: trim, sbrk down, munmap, heap freed
-  kKindError = 1u << 8,  // a heap error the allocator detected
-  kKindMark = 1u << 9,   // hv_mark / `mark` in a scenario
-  kKindChunk = 1u << 10, // other chunk changes: handed out, given back, realloc in place / moved
-  kKindOther = 1u << 11, // arena switches, snapshots, stacks
-};
-inline constexpr int kKindCount = 12;
-static_assert(kKindCount == trace::kNumEvKinds && kKindOther == 1u << unsigned(trace::EvKind::Other) &&
-                  kKindChunk == 1u << unsigned(trace::EvKind::Chunk) &&
-                  kKindAlloc == 1u << unsigned(trace::EvKind::Alloc),
-              "the index kinds are the event table's EvKind bits");
-inline constexpr uint32_t kAllKinds = (1u << kKindCount) - 1;
-const char* kind_name(int bit); // "alloc", "free", ... for bit index 0..kKindCount-1
-uint32_t kind_of(const Event& e);
+// The event kinds are the analysis layer's (analysis/event_query.h), named here for the views.
+using analysis::kAllKinds;
+using analysis::Kind;
+using analysis::kind_name;
+using analysis::kind_of;
+using analysis::kKindAlloc;
+using analysis::kKindBin;
+using analysis::kKindChunk;
+using analysis::kKindCount;
+using analysis::kKindError;
+using analysis::kKindFree;
+using analysis::kKindGrow;
+using analysis::kKindMark;
+using analysis::kKindMerge;
+using analysis::kKindOther;
+using analysis::kKindSplit;
+using analysis::kKindTop;
+using analysis::kKindTrim;
 
 struct MarkInfo {
   uint64_t index; // the event's index (0-based)
   std::string label;
 };
 
-class EventIndex {
+class EventIndex : public analysis::EventSource {
 public:
   static constexpr uint64_t kGroup = 4096;
 
@@ -73,6 +69,14 @@ public:
   const std::vector<uint32_t>& threads() const { return threads_; }
   uint64_t first_ts() const { return t0_; }
   uint32_t group_kinds(uint64_t group) const { return group < kinds_.size() ? kinds_[group] : 0; }
+
+  // analysis::EventSource: queries scan the index.
+  uint64_t event_count() const override { return size(); }
+  uint64_t group_size() const override { return kGroup; }
+  uint32_t kinds_in_group(uint64_t g) const override { return group_kinds(g); }
+  void read_events(uint64_t first, uint64_t count, std::vector<Event>* out) override {
+    read(first, count, out);
+  }
 
 private:
   bool seek_to(uint64_t i); // positions stream_ so that its next() returns event i

@@ -17,109 +17,13 @@ namespace hv::views {
 
 namespace {
 
-struct Filter {
-  uint32_t kinds = session::kAllKinds;
-  bool has_addr = false, has_size = false, has_tid = false;
-  uint64_t addr = 0, size_lo = 0, size_hi = 0;
-  uint32_t tid = 0;
-};
-
-bool parse_u64(const char* s, uint64_t* v) {
-  while (*s == ' ')
-    ++s;
-  if (!*s) return false;
-  char* end = nullptr;
-  *v = strtoull(s, &end, 0);
-  while (end && *end == ' ')
-    ++end;
-  return end && *end == '\0';
-}
-
-// "" when the filter texts parse; else what is wrong.
-std::string make_filter(const EventListState& s, Filter* f) {
+// The filter the bar's texts say: "" when they parse; else what is wrong.
+std::string make_filter(const EventListState& s, analysis::Filter* f) {
   f->kinds = s.kinds;
-  if (s.addr_text[0]) {
-    if (!parse_u64(s.addr_text, &f->addr)) return "address: a number, e.g. 0x5555555592a0";
-    f->has_addr = true;
-  }
-  if (s.size_text[0]) {
-    std::string t = s.size_text;
-    size_t dash = t.find('-');
-    if (dash == std::string::npos) {
-      if (!parse_u64(t.c_str(), &f->size_lo)) return "size: N or MIN-MAX";
-      f->size_hi = f->size_lo;
-    } else if (!parse_u64(t.substr(0, dash).c_str(), &f->size_lo) ||
-               !parse_u64(t.substr(dash + 1).c_str(), &f->size_hi)) {
-      return "size: N or MIN-MAX";
-    }
-    if (f->size_lo > f->size_hi) return "size: MIN-MAX with MIN <= MAX";
-    f->has_size = true;
-  }
-  if (s.tid_text[0]) {
-    uint64_t t;
-    if (!parse_u64(s.tid_text, &t)) return "thread: a thread id";
-    f->tid = uint32_t(t);
-    f->has_tid = true;
-  }
-  return "";
-}
-
-// The event names the chunk holding address a: its start, its user pointer, or (for events
-// that describe one chunk with its size) any byte of it. Heap, top and mapping events match only
-// by their own address, so that one chunk's history is not drowned in every top move.
-bool touches(const session::Event& e, uint64_t a) {
-  // Chunk events carry chunk starts, API events user pointers (start + 16): either may be given.
-  for (uint64_t x : {e.addr, e.addr2})
-    if (x && (x == a || x + 16 == a || x == a + 16)) return true;
-  using trace::Ev;
-  switch (e.type) {
-  case Ev::ChunkAlloc:
-  case Ev::ChunkFree:
-  case Ev::BinIn:
-  case Ev::MmapChunk:
-  case Ev::Merge:
-  case Ev::Malloc:
-  case Ev::Calloc:
-  case Ev::Realloc:
-  case Ev::Memalign:
-    return e.addr && e.size && a >= e.addr && a < e.addr + e.size;
-  case Ev::Split:
-    return a >= e.addr && a < e.addr + e.size + e.size2;
-  default:
-    return false;
-  }
-}
-
-bool matches(const session::Event& e, const Filter& f) {
-  if (!(session::kind_of(e) & f.kinds)) return false;
-  if (f.has_tid && e.tid != f.tid) return false;
-  if (f.has_addr && !touches(e, f.addr)) return false;
-  if (f.has_size &&
-      !((e.size >= f.size_lo && e.size <= f.size_hi) || (e.size2 >= f.size_lo && e.size2 <= f.size_hi)))
-    return false;
-  return true;
-}
-
-// Advances a running filter scan for about `budget_ms`.
-void scan(session::Document& doc, EventListState& s, const Filter& f, double budget_ms) {
-  auto t0 = std::chrono::steady_clock::now();
-  std::vector<session::Event> buf;
-  session::EventIndex& ix = doc.index();
-  while (s.scan_next < ix.size()) {
-    uint64_t g = s.scan_next / session::EventIndex::kGroup;
-    if (!(ix.group_kinds(g) & f.kinds)) {
-      s.scan_next = (g + 1) * session::EventIndex::kGroup;
-      continue;
-    }
-    ix.read(s.scan_next, session::EventIndex::kGroup - s.scan_next % session::EventIndex::kGroup, &buf);
-    if (buf.empty()) break;
-    for (size_t k = 0; k < buf.size(); ++k)
-      if (matches(buf[k], f)) s.matches.push_back(s.scan_next + k);
-    s.scan_next += buf.size();
-    if (std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() > budget_ms)
-      break;
-  }
-  s.scanning = s.scan_next < ix.size();
+  std::string err = analysis::parse_addr(s.addr_text, f);
+  if (err.empty()) err = analysis::parse_size(s.size_text, f);
+  if (err.empty()) err = analysis::parse_tid(s.tid_text, f);
+  return err;
 }
 
 } // namespace
@@ -160,28 +64,28 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
     s.addr_text[0] = s.size_text[0] = s.tid_text[0] = '\0';
     changed = true;
   }
-  Filter flt;
+  analysis::Filter flt;
   s.error = make_filter(s, &flt);
-  bool want_filter =
-      s.error.empty() && (flt.kinds != session::kAllKinds || flt.has_addr || flt.has_size || flt.has_tid);
+  bool want_filter = s.error.empty() && flt.any();
   if (changed || want_filter != s.filtered) {
     s.filtered = want_filter;
-    s.matches.clear();
-    s.scan_next = 0;
-    s.scanning = want_filter;
+    if (want_filter)
+      s.query.start(flt);
+    else
+      s.query.clear();
     s.window_first = UINT64_MAX;
   }
-  if (s.scanning) scan(doc, s, flt, 6.0);
+  if (s.query.scanning()) s.query.step(ix, 6.0);
   ImGui::SameLine();
   if (!s.error.empty())
     ImGui::TextColored(ImVec4(0.94f, 0.33f, 0.31f, 1), "%s", s.error.c_str());
   else if (s.filtered)
-    ImGui::TextDisabled("%zu match%s%s", s.matches.size(), s.matches.size() == 1 ? "" : "es",
-                        s.scanning ? " so far (searching...)" : "");
+    ImGui::TextDisabled("%zu match%s%s", s.query.matches().size(), s.query.matches().size() == 1 ? "" : "es",
+                        s.query.scanning() ? " so far (searching...)" : "");
   else
     ImGui::TextDisabled("%" PRIu64 " events", ix.size());
 
-  uint64_t rows = s.filtered ? s.matches.size() : ix.size();
+  uint64_t rows = s.filtered ? s.query.matches().size() : ix.size();
   uint64_t current = doc.position() ? doc.position() - 1 : UINT64_MAX; // the last applied event
   // Rows are paged by index (uint64), not scrolled in pixels: ImGui positions are floats, which
   // cannot address row 3,000,000 of a 21-pixel-row list exactly. The wheel moves the page; the
@@ -196,7 +100,8 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
     if (current != UINT64_MAX) {
       uint64_t row = current;
       if (s.filtered)
-        row = uint64_t(std::lower_bound(s.matches.begin(), s.matches.end(), current) - s.matches.begin());
+        row = uint64_t(std::lower_bound(s.query.matches().begin(), s.query.matches().end(), current) -
+                       s.query.matches().begin());
       if (row < s.top || row >= s.top + page) s.top = row > page / 3 ? row - page / 3 : 0;
     }
     s.follow_position = doc.position();
@@ -229,14 +134,14 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
       if (!s.filtered)
         ix.read(s.top, n, &s.window);
       else
-        for (uint64_t k = s.top; k < s.top + n && k < s.matches.size(); ++k)
-          s.window.push_back(ix.at(s.matches[k]));
+        for (uint64_t k = s.top; k < s.top + n && k < s.query.matches().size(); ++k)
+          s.window.push_back(ix.at(s.query.matches()[k]));
       s.window_first = s.top;
     }
     uint64_t t0 = doc.file().header().start_mono_ns; // as `heapviz dump`: from the trace's start
     if (!t0) t0 = ix.first_ts();
     for (uint64_t k = 0; k < s.window.size(); ++k) {
-      uint64_t i = s.filtered ? s.matches[s.top + k] : s.top + k;
+      uint64_t i = s.filtered ? s.query.matches()[s.top + k] : s.top + k;
       const session::Event& e = s.window[k];
       ImGui::TableNextRow();
       ImGui::TableNextColumn();

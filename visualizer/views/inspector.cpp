@@ -39,29 +39,6 @@ void neighbour(const char* what, const HeapPicture& pic, int64_t i, Cursor& c) {
   }
 }
 
-// Scans the trace for the events touching [addr, addr + 16] (chunk start or user pointer), for
-// about budget_ms per frame.
-void scan_history(session::Document& doc, InspectorState& s, double budget_ms) {
-  auto t0 = std::chrono::steady_clock::now();
-  std::vector<session::Event> buf;
-  session::EventIndex& ix = doc.index();
-  uint64_t a = s.history_addr;
-  while (s.scan_next < ix.size() && s.history.size() < 5000) {
-    ix.read(s.scan_next, session::EventIndex::kGroup, &buf);
-    if (buf.empty()) break;
-    for (size_t k = 0; k < buf.size(); ++k) {
-      const session::Event& e = buf[k];
-      bool hit = e.addr == a || e.addr == a + 16 || e.addr2 == a || e.addr2 == a + 16 ||
-                 (e.type == trace::Ev::Split && e.addr + e.size == a);
-      if (hit) s.history.push_back(s.scan_next + k);
-    }
-    s.scan_next += buf.size();
-    if (std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() > budget_ms)
-      break;
-  }
-  s.scanning = s.scan_next < ix.size() && s.history.size() < 5000;
-}
-
 } // namespace
 
 void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
@@ -129,27 +106,29 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
   ImGui::Separator();
   if (s.history_addr != c.selected) {
     s.history_addr = c.selected;
-    s.history.clear();
+    analysis::Filter flt;
+    flt.has_addr = true;
+    flt.addr = c.selected;
+    s.history.start(flt, 5000);
     s.rows_first = -1;
-    s.scan_next = 0;
-    s.scanning = true;
   }
-  if (s.scanning) scan_history(f.doc, s, 4.0);
-  ImGui::Text("History of 0x%" PRIx64 ": %zu event%s%s", s.history_addr, s.history.size(),
-              s.history.size() == 1 ? "" : "s", s.scanning ? " (searching...)" : "");
+  if (s.history.scanning()) s.history.step(f.doc.index(), 4.0);
+  const std::vector<uint64_t>& history = s.history.matches();
+  ImGui::Text("History of 0x%" PRIx64 ": %zu event%s%s", s.history_addr, history.size(),
+              history.size() == 1 ? "" : "s", s.history.scanning() ? " (searching...)" : "");
   uint64_t current = f.doc.position() ? f.doc.position() - 1 : UINT64_MAX;
   if (ImGui::BeginChild("##history", ImVec2(0, 0), true)) {
     ImGuiListClipper clip;
-    clip.Begin(int(s.history.size()));
+    clip.Begin(int(history.size()));
     while (clip.Step())
       for (int k = clip.DisplayStart; k < clip.DisplayEnd; ++k) {
-        uint64_t ev = s.history[size_t(k)];
+        uint64_t ev = history[size_t(k)];
         // Decoded once and kept while it stays on screen (an event costs a seek in the index).
         if (s.rows_first != clip.DisplayStart ||
             s.rows.size() != size_t(clip.DisplayEnd - clip.DisplayStart)) {
           s.rows.clear();
           for (int r = clip.DisplayStart; r < clip.DisplayEnd; ++r)
-            s.rows.push_back(f.doc.index().at(s.history[size_t(r)]));
+            s.rows.push_back(f.doc.index().at(history[size_t(r)]));
           s.rows_first = clip.DisplayStart;
         }
         const session::Event& e = s.rows[size_t(k - clip.DisplayStart)];

@@ -25,10 +25,10 @@ void draw_metrics(const Frame& f) {
   ImGui::TableSetupColumn("name", ImGuiTableColumnFlags_WidthFixed, 150);
   ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
   snprintf(b, sizeof b, "%s (peak %s)", human_bytes(x.heap_bytes).c_str(),
-           human_bytes(r.peak_heap()).c_str());
+           human_bytes(f.doc.summary().peak_heap()).c_str());
   row("footprint", b, "heap regions (sbrk heap, mmapped heaps) plus mmapped chunks");
   snprintf(b, sizeof b, "%s (peak %s)", human_bytes(x.live_bytes).c_str(),
-           human_bytes(r.peak_live()).c_str());
+           human_bytes(f.doc.summary().peak_live()).c_str());
   row("live requested", b, "bytes the program asked for and has not freed");
   row("free in bins", human_bytes(x.free_bytes),
       "chunks in the tcache, fast, unsorted, small and large bins (not top)");

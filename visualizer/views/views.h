@@ -6,6 +6,7 @@
 // Must not: change the model, open files, or talk to GLFW (app/ does).
 #pragma once
 
+#include "analysis/event_query.h"
 #include "session/document.h"
 #include "views/chunk_layout.h"
 
@@ -68,10 +69,8 @@ struct EventListState {
   char addr_text[32] = "";
   char size_text[32] = "";
   char tid_text[16] = "";
-  bool filtered = false;         // a filter is set (else every event is listed)
-  std::vector<uint64_t> matches; // event indices, when filtered
-  uint64_t scan_next = 0;        // the filter scan's progress
-  bool scanning = false;
+  bool filtered = false;                 // a filter is set (else every event is listed)
+  analysis::QueryScan query;             // the matching event indices, when filtered
   uint64_t follow_position = UINT64_MAX; // scroll to the current event when it changes
   uint64_t top = 0;                      // the first row shown
   std::vector<session::Event> window;    // decoded rows
@@ -81,10 +80,8 @@ struct EventListState {
 void draw_event_list(const Frame& f, EventListState& s, Cursor& c);
 
 struct InspectorState {
-  uint64_t history_addr = 0;     // the chunk whose history is listed
-  std::vector<uint64_t> history; // event indices touching it
-  uint64_t scan_next = 0;
-  bool scanning = false;
+  uint64_t history_addr = 0;        // the chunk whose history is listed
+  analysis::QueryScan history;      // the indices of the events touching it (analysis::touches)
   std::vector<session::Event> rows; // decoded history rows on screen, from rows_first
   int rows_first = -1;
 };

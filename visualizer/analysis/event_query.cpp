@@ -1,0 +1,170 @@
+// event_query.cpp - see event_query.h.
+#include "analysis/event_query.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+
+namespace hv::analysis {
+
+using trace::Ev;
+
+const char* kind_name(int bit) {
+  static const char* const kNames[kKindCount] = {"alloc", "free", "split", "merge", "bin",   "top",
+                                                 "grow",  "trim", "error", "mark",  "chunk", "other"};
+  return bit >= 0 && bit < kKindCount ? kNames[bit] : "?";
+}
+
+namespace {
+bool parse_u64(std::string s, uint64_t* v) {
+  while (!s.empty() && s.front() == ' ')
+    s.erase(s.begin());
+  while (!s.empty() && s.back() == ' ')
+    s.pop_back();
+  if (s.empty() || s[0] == '-') return false;
+  char* end = nullptr;
+  errno = 0;
+  *v = strtoull(s.c_str(), &end, 0);
+  return errno == 0 && end && *end == '\0';
+}
+} // namespace
+
+std::string parse_kinds(const std::string& text, Filter* f) {
+  if (text.empty()) {
+    f->kinds = kAllKinds;
+    return "";
+  }
+  uint32_t k = 0;
+  size_t at = 0;
+  while (at <= text.size()) {
+    size_t comma = text.find(',', at);
+    std::string word = text.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    int bit = 0;
+    while (bit < kKindCount && word != kind_name(bit))
+      ++bit;
+    if (bit == kKindCount) {
+      std::string all;
+      for (int b = 0; b < kKindCount; ++b)
+        all += std::string(b ? ", " : "") + kind_name(b);
+      return "kind: '" + word + "' is not one of " + all;
+    }
+    k |= 1u << bit;
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  f->kinds = k;
+  return "";
+}
+
+std::string parse_addr(const std::string& text, Filter* f) {
+  f->has_addr = false;
+  if (text.empty()) return "";
+  if (!parse_u64(text, &f->addr)) return "address: a number, e.g. 0x5555555592a0";
+  f->has_addr = true;
+  return "";
+}
+
+std::string parse_size(const std::string& text, Filter* f) {
+  f->has_size = false;
+  if (text.empty()) return "";
+  size_t dash = text.find('-');
+  if (dash == std::string::npos) {
+    if (!parse_u64(text, &f->size_lo)) return "size: N or MIN-MAX";
+    f->size_hi = f->size_lo;
+  } else if (!parse_u64(text.substr(0, dash), &f->size_lo) ||
+             !parse_u64(text.substr(dash + 1), &f->size_hi)) {
+    return "size: N or MIN-MAX";
+  }
+  if (f->size_lo > f->size_hi) return "size: MIN-MAX with MIN <= MAX";
+  f->has_size = true;
+  return "";
+}
+
+std::string parse_tid(const std::string& text, Filter* f) {
+  f->has_tid = false;
+  if (text.empty()) return "";
+  uint64_t t;
+  if (!parse_u64(text, &t) || t > UINT32_MAX) return "thread: a thread id";
+  f->tid = uint32_t(t);
+  f->has_tid = true;
+  return "";
+}
+
+bool touches(const Event& e, uint64_t a) {
+  if (e.type == Ev::Unknown) return false;
+  // API events carry user pointers (chunk + 16), the others chunk starts: either may be asked.
+  const uint64_t back = e.info().chunks == trace::EvChunks::User ? 16 : 0;
+  for (uint64_t x : {e.addr, e.addr2})
+    if (x >= back && x - back != 0 && (x - back == a || x - back + 16 == a)) return true;
+  switch (e.type) {
+  case Ev::ChunkAlloc:
+  case Ev::ChunkFree:
+  case Ev::BinIn:
+  case Ev::MmapChunk:
+  case Ev::Merge:
+    return e.chunk() && e.size && a >= e.chunk() && a < e.chunk() + e.size;
+  case Ev::Malloc:
+  case Ev::Calloc:
+  case Ev::Realloc:
+  case Ev::Memalign: {
+    // The chunk glibc makes for the request (request2size): the user's bytes may run into the
+    // next chunk's prev_size word, which belongs to that chunk's history, not this one's.
+    uint64_t req = e.type == Ev::Calloc ? e.count() * e.size : e.size;
+    uint64_t chunk = std::max<uint64_t>(32, (req + 8 + 15) & ~uint64_t(15));
+    return e.ptr() >= 16 && req && a >= e.ptr() - 16 && a < e.ptr() - 16 + chunk;
+  }
+  case Ev::Split:
+    return a >= e.chunk() && a < e.chunk() + e.first() + e.rest();
+  default:
+    return false;
+  }
+}
+
+bool matches(const Event& e, const Filter& f) {
+  if (!(kind_of(e) & f.kinds)) return false;
+  if (f.has_tid && e.tid != f.tid) return false;
+  if (f.has_addr && !touches(e, f.addr)) return false;
+  if (f.has_size &&
+      !((e.size >= f.size_lo && e.size <= f.size_hi) || (e.size2 >= f.size_lo && e.size2 <= f.size_hi)))
+    return false;
+  return true;
+}
+
+void QueryScan::start(const Filter& f, size_t max_matches) {
+  filter_ = f;
+  max_ = max_matches;
+  matches_.clear();
+  next_ = 0;
+  scanning_ = true;
+}
+
+void QueryScan::clear() {
+  matches_.clear();
+  next_ = 0;
+  scanning_ = false;
+}
+
+bool QueryScan::step(EventSource& src, double budget_ms) {
+  if (!scanning_) return false;
+  auto t0 = std::chrono::steady_clock::now();
+  const uint64_t g = src.group_size(), n = src.event_count();
+  while (next_ < n && matches_.size() < max_) {
+    if (!(src.kinds_in_group(next_ / g) & filter_.kinds)) {
+      next_ = (next_ / g + 1) * g;
+      continue;
+    }
+    src.read_events(next_, g - next_ % g, &buf_);
+    if (buf_.empty()) break;
+    for (size_t k = 0; k < buf_.size() && matches_.size() < max_; ++k)
+      if (analysis::matches(buf_[k], filter_)) matches_.push_back(next_ + k);
+    next_ += buf_.size();
+    if (budget_ms > 0 &&
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() > budget_ms)
+      break;
+  }
+  scanning_ = next_ < n && matches_.size() < max_;
+  return scanning_;
+}
+
+} // namespace hv::analysis

@@ -1,0 +1,110 @@
+// event_query.h - which events a user asks for: the event kinds, the filter (kind, address,
+// size, thread), the one rule for "this event touches that chunk", and an incremental scan that
+// finds the matching positions a time budget at a time.
+//
+// Owns: the kind bits (from the event table's EvKind), the filter and its text parsers (the same
+// words for `heapviz dump` options and the app's filter bar), touches(), matches(), QueryScan.
+// Must not: read files itself (it reads through an EventSource), apply events, or draw.
+#pragma once
+
+#include "trace/event_decoder.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hv::analysis {
+
+using trace::Event;
+
+// What an event is, for jumping and filtering: one bit each, in the order of trace::EvKind.
+enum Kind : uint32_t {
+  kKindAlloc = 1u << 0, // malloc, calloc, realloc, memalign (the API call and its result)
+  kKindFree = 1u << 1,  // free (also the tcache fast path)
+  kKindSplit = 1u << 2,
+  kKindMerge = 1u << 3,
+  kKindBin = 1u << 4,    // a chunk into or out of a bin
+  kKindTop = 1u << 5,    // top moved, fenceposts
+  kKindGrow = 1u << 6,   // memory taken from the OS: sbrk up, new heap, heap resize, mmap
+  kKindTrim = 1u << 7,   // memory returned: trim, sbrk down, munmap, heap freed
+  kKindError = 1u << 8,  // a heap error the allocator detected
+  kKindMark = 1u << 9,   // hv_mark / `mark` in a scenario
+  kKindChunk = 1u << 10, // other chunk changes: handed out, given back, realloc in place / moved
+  kKindOther = 1u << 11, // arena switches, snapshots, stacks, unknown extension events
+};
+inline constexpr int kKindCount = 12;
+static_assert(kKindCount == trace::kNumEvKinds && kKindOther == 1u << unsigned(trace::EvKind::Other) &&
+                  kKindChunk == 1u << unsigned(trace::EvKind::Chunk) &&
+                  kKindAlloc == 1u << unsigned(trace::EvKind::Alloc),
+              "the kinds are the event table's EvKind bits");
+inline constexpr uint32_t kAllKinds = (1u << kKindCount) - 1;
+const char* kind_name(int bit); // "alloc", "free", ... for bit index 0..kKindCount-1
+// The event table's kind; an sbrk that gives memory back is a trim.
+inline uint32_t kind_of(const Event& e) {
+  if (e.type == trace::Ev::Sbrk && e.delta < 0) return kKindTrim;
+  if (e.type == trace::Ev::Unknown) return kKindOther;
+  return 1u << unsigned(e.info().kind);
+}
+
+struct Filter {
+  uint32_t kinds = kAllKinds;
+  bool has_addr = false, has_size = false, has_tid = false;
+  uint64_t addr = 0, size_lo = 0, size_hi = 0;
+  uint32_t tid = 0;
+  bool any() const { return kinds != kAllKinds || has_addr || has_size || has_tid; }
+};
+// The parsers of a filter's parts: "" when the text parses (an empty text clears the part), else
+// what is wrong, in words for the user.
+std::string parse_kinds(const std::string& text, Filter* f); // "alloc,free" (names of kind_name)
+std::string parse_addr(const std::string& text, Filter* f);  // 0x5555555592a0 or decimal
+std::string parse_size(const std::string& text, Filter* f);  // N or MIN-MAX
+std::string parse_tid(const std::string& text, Filter* f);
+
+// The one rule for a chunk's history: the event names the chunk holding address a. It matches
+// when one of its addresses names the chunk that starts at a, or whose user pointer is a (chunk
+// events carry chunk starts, API events user pointers: either may be given); when it is a split whose
+// two parts cover a; or when it describes one chunk with its size (chunk_alloc, chunk_free,
+// bin_in, mmap_chunk, merge; for the API calls the chunk glibc makes for the size asked) whose
+// extent covers a. Heap,
+// top and mapping events match only by their own address, so that one chunk's history is not
+// drowned in every top move.
+bool touches(const Event& e, uint64_t a);
+bool matches(const Event& e, const Filter& f);
+
+// Random access to a trace's events in groups (session::EventIndex).
+class EventSource {
+public:
+  virtual ~EventSource() = default;
+  virtual uint64_t event_count() const = 0;
+  virtual uint64_t group_size() const = 0;
+  // The kinds present in group g (a superset is fine; 0: none).
+  virtual uint32_t kinds_in_group(uint64_t g) const = 0;
+  // Events [first, first + count) (clipped); their data pointers may be cleared.
+  virtual void read_events(uint64_t first, uint64_t count, std::vector<Event>* out) = 0;
+};
+
+// The positions (0-based event indices) of the events that match a filter, found a time budget
+// at a time so that a window stays responsive on a trace of many millions of events. Groups
+// without any wanted kind are skipped unread.
+class QueryScan {
+public:
+  // Starts over with f; at most max_matches positions are kept (then the scan stops).
+  void start(const Filter& f, size_t max_matches = SIZE_MAX);
+  void clear();
+  // Scans on for about budget_ms (0: to the end); true while there is more to scan.
+  bool step(EventSource& src, double budget_ms);
+  const std::vector<uint64_t>& matches() const { return matches_; }
+  bool scanning() const { return scanning_; }
+  uint64_t scanned() const { return next_; }
+  const Filter& filter() const { return filter_; }
+
+private:
+  Filter filter_;
+  size_t max_ = SIZE_MAX;
+  std::vector<uint64_t> matches_;
+  std::vector<Event> buf_;
+  uint64_t next_ = 0;
+  bool scanning_ = false;
+};
+
+} // namespace hv::analysis

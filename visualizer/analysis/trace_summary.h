@@ -1,0 +1,76 @@
+// trace_summary.h - the one summary of a replay pass: event counts by type, API calls, the peaks
+// of footprint and live bytes, the time span, heap errors and the timeline's curves. Fed one
+// event at a time during the pass (Replay::build's callback), so `heapviz stats` and the app
+// read the same numbers.
+//
+// Owns: TraceSummary and its series (about kSeriesPoints points, each the highest footprint and
+// live bytes since the previous point, and the fragmentation at the point).
+// Must not: read files, decode or apply events (the pass does), or draw.
+#pragma once
+
+#include "model/heap_model.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace hv::analysis {
+
+using trace::Event;
+
+// The curves of the timeline: one point every step() events.
+struct SeriesPoint {
+  uint64_t pos;        // events applied
+  uint64_t heap, live; // the highest footprint and live bytes since the previous point
+  float frag;          // external fragmentation at pos
+};
+inline constexpr uint64_t kSeriesPoints = 8192;
+
+class TraceSummary {
+public:
+  // expected_events: about how many events the pass will apply (sets the series' step; 0 for
+  // no series).
+  explicit TraceSummary(uint64_t expected_events = 0, uint64_t points = kSeriesPoints);
+
+  // After each event the pass applied, with the model after it.
+  void add(const Event& e, const model::HeapModel& m) {
+    ++counts_[uint8_t(e.type)];
+    // Timestamps are per thread and read every few calls, so the last event in seq order need
+    // not carry the latest time: the span is the earliest and the latest stamp.
+    if (events_++ == 0) first_ts_ = last_ts_ = e.ts;
+    first_ts_ = std::min(first_ts_, e.ts);
+    last_ts_ = std::max(last_ts_, e.ts);
+    uint64_t h = m.heap_bytes(), l = m.live_bytes();
+    heap_max_ = std::max(heap_max_, h);
+    live_max_ = std::max(live_max_, l);
+    if (events_ == next_point_) point(m);
+  }
+  // At the end of the pass: the last point (the model as the pass left it).
+  void finish(const model::HeapModel& m);
+
+  uint64_t events() const { return events_; }
+  uint64_t count(trace::Ev t) const { return counts_[uint8_t(t)]; }
+  uint64_t count(uint8_t t) const { return counts_[t]; }
+  // API calls: a free that went straight into the tcache is still a free() call.
+  uint64_t calls(trace::Ev t) const {
+    return counts_[uint8_t(t)] + (t == trace::Ev::Free ? counts_[uint8_t(trace::Ev::FreeTcache)] : 0);
+  }
+  uint64_t peak_heap() const { return peak_heap_; }
+  uint64_t peak_live() const { return peak_live_; }
+  uint64_t first_ts() const { return first_ts_; }
+  uint64_t duration_ns() const { return last_ts_ - first_ts_; }
+  uint64_t heap_errors() const { return counts_[uint8_t(trace::Ev::Error)]; }
+  const std::vector<SeriesPoint>& series() const { return series_; }
+
+private:
+  void point(const model::HeapModel& m);
+
+  uint64_t counts_[256] = {};
+  uint64_t events_ = 0, first_ts_ = 0, last_ts_ = 0;
+  uint64_t peak_heap_ = 0, peak_live_ = 0; // over the whole pass
+  uint64_t heap_max_ = 0, live_max_ = 0;   // since the previous point
+  uint64_t step_ = 0, next_point_ = UINT64_MAX;
+  std::vector<SeriesPoint> series_;
+};
+
+} // namespace hv::analysis
