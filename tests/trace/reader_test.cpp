@@ -184,29 +184,6 @@ void put_field(BlockEncoder& enc, FieldCodec c, const FieldValue& v) {
     return enc.put_Snap(SnapshotHead{0, 0});
   }
 }
-uint64_t slot_of(const Event& e, FieldSlot s) {
-  switch (s) {
-  case FieldSlot::addr:
-    return e.addr;
-  case FieldSlot::addr2:
-    return e.addr2;
-  case FieldSlot::size:
-    return e.size;
-  case FieldSlot::size2:
-    return e.size2;
-  case FieldSlot::n:
-    return e.n;
-  case FieldSlot::delta:
-    return uint64_t(e.delta);
-  case FieldSlot::b0:
-    return e.b0;
-  case FieldSlot::b1:
-    return e.b1;
-  case FieldSlot::data:
-    return e.n;
-  }
-  return 0;
-}
 } // namespace
 
 TEST(TraceRoundTrip, EveryRowOfTheEventTableRoundTrips) {
@@ -252,16 +229,15 @@ TEST(TraceRoundTrip, EveryRowOfTheEventTableRoundTrips) {
         EXPECT_EQ(std::string(e.data, e.data_end), values[size_t(i)].bytes);
         EXPECT_EQ(e.n, values[size_t(i)].bytes.size());
       } else if (fs.codec != FieldCodec::Snap) {
-        EXPECT_EQ(slot_of(e, fs.slot), values[size_t(i)].u) << fs.label;
+        EXPECT_EQ(slot_value(e, fs.slot), values[size_t(i)].u) << fs.label;
       }
       EXPECT_NE(event_fields_text(e).find(fs.prefix), std::string::npos) << fs.label;
     }
     if (type == Ev::FreeTcache) used.push_back(FieldSlot::b0); // the codec implies kind Tcache
-    for (FieldSlot s : {FieldSlot::addr, FieldSlot::addr2, FieldSlot::size, FieldSlot::size2, FieldSlot::n,
-                        FieldSlot::delta, FieldSlot::b0, FieldSlot::b1})
+    for (FieldSlot s : kFixedSlots)
       if (std::find(used.begin(), used.end(), s) == used.end() &&
           !(s == FieldSlot::n && std::find(used.begin(), used.end(), FieldSlot::data) != used.end())) {
-        EXPECT_EQ(slot_of(e, s), 0u) << "slot " << int(s) << " is not one of the row's";
+        EXPECT_EQ(slot_value(e, s), 0u) << "slot " << int(s) << " is not one of the row's";
       }
     EXPECT_EQ(event_fields_text(e).rfind(info.name, 0), 0u) << event_fields_text(e);
     // The scatter keeps fixed rows in a 32-byte slot (plus the row's second word) and gives
@@ -274,9 +250,8 @@ TEST(TraceRoundTrip, EveryRowOfTheEventTableRoundTrips) {
       uint32_t tids[1] = {e.tid};
       Event back{};
       unpack(&slot, ext, e.seq, base, tids, back);
-      for (FieldSlot s : {FieldSlot::addr, FieldSlot::addr2, FieldSlot::size, FieldSlot::size2, FieldSlot::n,
-                          FieldSlot::delta, FieldSlot::b0, FieldSlot::b1})
-        EXPECT_EQ(slot_of(back, s), slot_of(e, s)) << "slot " << int(s) << " through the scatter";
+      for (FieldSlot s : kFixedSlots)
+        EXPECT_EQ(slot_value(back, s), slot_value(e, s)) << "slot " << int(s) << " through the scatter";
       EXPECT_EQ(back.type, e.type);
       EXPECT_EQ(back.arena, e.arena);
     }

@@ -65,6 +65,34 @@ struct Event {
   const EventInfo& info() const { return event_info(type); }
 };
 
+// The member a field of the event table is decoded into, as a number (delta's bits; a variable
+// field's length).
+inline uint64_t slot_value(const Event& e, FieldSlot s) {
+  switch (s) {
+  case FieldSlot::addr:
+    return e.addr;
+  case FieldSlot::addr2:
+    return e.addr2;
+  case FieldSlot::size:
+    return e.size;
+  case FieldSlot::size2:
+    return e.size2;
+  case FieldSlot::n:
+  case FieldSlot::data:
+    return e.n;
+  case FieldSlot::delta:
+    return uint64_t(e.delta);
+  case FieldSlot::b0:
+    return e.b0;
+  case FieldSlot::b1:
+    return e.b1;
+  }
+  return 0;
+}
+inline constexpr FieldSlot kFixedSlots[] = {FieldSlot::addr,  FieldSlot::addr2, FieldSlot::size,
+                                            FieldSlot::size2, FieldSlot::n,     FieldSlot::delta,
+                                            FieldSlot::b0,    FieldSlot::b1};
+
 inline bool is_api_event(Ev t) {
   return event_chunks(uint8_t(t)) == EvChunks::User;
 }

@@ -19,30 +19,6 @@ static const char* bin_kind_name(uint8_t k) {
 }
 
 namespace {
-uint64_t slot_value(const Event& e, FieldSlot s) {
-  switch (s) {
-  case FieldSlot::addr:
-    return e.addr;
-  case FieldSlot::addr2:
-    return e.addr2;
-  case FieldSlot::size:
-    return e.size;
-  case FieldSlot::size2:
-    return e.size2;
-  case FieldSlot::n:
-    return e.n;
-  case FieldSlot::delta:
-    return uint64_t(e.delta);
-  case FieldSlot::b0:
-    return e.b0;
-  case FieldSlot::b1:
-    return e.b1;
-  case FieldSlot::data:
-    return e.n;
-  }
-  return 0;
-}
-
 void quoted(std::string& out, const uint8_t* p, const uint8_t* end) {
   out += '"';
   for (; p < end; ++p) {
