@@ -219,7 +219,7 @@ struct Server {
     last_sync = now_ms();
   }
   // An exact snapshot, sent at once (the world is stopped). Its blocks go straight to the viewers,
-  // in order, never through the stream socket (which only this thread reads).
+  // in order, never through the ring (which only this thread reads).
   void snapshot(bool baseline) {
     TraceSink& sink = core->trace_sink();
     sink.set_block_fn(on_block, this);

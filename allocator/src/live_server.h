@@ -2,11 +2,11 @@
 //
 // Owns: the per-user socket directory and this process's socket, the live thread (accepts
 // viewers, checks their uid, fans the event stream out to them, syncs 20 times a second), the
-// stream socket the allocator's threads write finished trace blocks into, attach (stop the
-// world, baseline snapshot), detach, and the goodbye at exit.
+// mapped ring (and its eventfd) the allocator's threads put finished trace blocks into, attach
+// (stop the world, baseline snapshot), detach, and the goodbye at exit.
 // Must not: allocate from the heap it watches (the thread is created with the allocator's
-// private allocation on, and it uses only system calls), or ever stop the program for longer
-// than a stuck viewer's timeout.
+// private allocation on, and it uses system calls and snprintf into its own buffers only), or
+// ever stop the program for longer than a stuck viewer's timeout.
 #pragma once
 
 namespace hv::alloc {

@@ -1,5 +1,6 @@
-// event_list.cpp - the "Events" window: every event in order (virtualized with ImGuiListClipper),
-// filterable by kind, address, size and thread; a click moves the replay to that event.
+// event_list.cpp - the "Events" window: every event in order (rows paged by index: only the
+// window on screen is decoded), filterable by kind, address, size and thread through
+// analysis::QueryScan (the filter `heapviz dump` takes); a click moves the replay to that event.
 #include "views/palette.h"
 #include "views/views.h"
 
