@@ -194,8 +194,10 @@ private:
     if (main_lo_ == 0 || l < main_lo_) __atomic_store_n(&main_lo_, l, __ATOMIC_RELAXED);
     if (h > main_hi_) __atomic_store_n(&main_hi_, h, __ATOMIC_RELAXED);
   }
-  [[noreturn]] void corrupt(const char* msg, const void* addr = nullptr) {
-    if (trace_.on) trace_error(msg, addr);
+  // A failed integrity check: the trace gets an Error event with `code` (what the check found;
+  // trace_format.h), then glibc's message and abort. Every call site names its code.
+  [[noreturn]] void corrupt(trace::ErrorCode code, const char* msg, const void* addr) {
+    if (trace_.on) trace_error(code, addr);
     plat_.fatal(msg, addr);
   }
 
@@ -221,7 +223,7 @@ private:
   __attribute__((noinline)) void ev_realloc_in_place(Arena* av, const Chunk* c, size_t old_size,
                                                      size_t new_size);
   __attribute__((noinline)) void trace_stamp();
-  __attribute__((noinline, cold)) void trace_error(const char* msg, const void* addr);
+  __attribute__((noinline, cold)) void trace_error(trace::ErrorCode code, const void* addr);
   __attribute__((noinline)) void trace_after_call();
   void* int_malloc_impl(Arena* av, size_t bytes);
   void take_and_split(Arena* av, Chunk* victim, size_t size, size_t nb, bool set_last_remainder,

@@ -50,6 +50,7 @@ template <class T> inline void atomic_store(T* p, T v) {
     if (__builtin_expect(trace_.on, 0)) call;                                                                \
   } while (0)
 using trace::BinKind;
+using trace::ErrorCode;
 using trace::Ev;
 using trace::MergeHow;
 
@@ -295,7 +296,7 @@ template <class P> void MallocCore<P>::thread_shutdown_body(ThreadState& ts) {
       while (tc->entries[i]) {
         TcacheEntry* e = tc->entries[i];
         if (!aligned_ok(reinterpret_cast<uintptr_t>(e)))
-          corrupt("tcache_thread_shutdown(): unaligned tcache chunk detected", e);
+          corrupt(ErrorCode::Other, "tcache_thread_shutdown(): unaligned tcache chunk detected", e);
         tc->entries[i] = reveal_ptr(&e->next);
         free_body(e);
       }
@@ -550,7 +551,8 @@ template <class P> void MallocCore<P>::ev_tcache_in(ThreadState& ts, Chunk* chun
 
 template <class P> void* MallocCore<P>::tcache_get(ThreadState& ts, size_t tc_idx) {
   TcacheEntry* e = ts.tcache->entries[tc_idx];
-  if (!aligned_ok(reinterpret_cast<uintptr_t>(e))) corrupt("malloc(): unaligned tcache chunk detected", e);
+  if (!aligned_ok(reinterpret_cast<uintptr_t>(e)))
+    corrupt(ErrorCode::Other, "malloc(): unaligned tcache chunk detected", e);
   ts.tcache->entries[tc_idx] = reveal_ptr(&e->next);
   --ts.tcache->counts[tc_idx];
   e->key = 0;
@@ -697,7 +699,7 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
           ev_chunk(Ev::Top, av, old_top, old_top->size());
         }
       } else if (av->contiguous() && old_size && brk < old_end) {
-        corrupt("break adjusted to free malloc space", brk);
+        corrupt(ErrorCode::Other, "break adjusted to free malloc space", brk);
       } else {
         size_t front_misalign = 0;
         size_t end_misalign = 0;
@@ -806,7 +808,7 @@ template <class P> void MallocCore<P>::munmap_chunk(Chunk* p) {
   uintptr_t block = reinterpret_cast<uintptr_t>(p) - p->prev_size();
   size_t total_size = p->prev_size() + size;
   if (((block | total_size) & (pagesize - 1)) != 0 || !powerof2(mem & (pagesize - 1)))
-    corrupt("munmap_chunk(): invalid pointer", reinterpret_cast<void*>(mem));
+    corrupt(ErrorCode::InvalidPointer, "munmap_chunk(): invalid pointer", reinterpret_cast<void*>(mem));
   __atomic_sub_fetch(&mp_.n_mmaps, 1, __ATOMIC_RELAXED);
   __atomic_sub_fetch(&mp_.mmapped_mem, total_size, __ATOMIC_RELAXED);
   if (__builtin_expect(entry_, 0)) mmapped_.erase(reinterpret_cast<uintptr_t>(p));
@@ -825,7 +827,7 @@ template <class P> Chunk* MallocCore<P>::mremap_chunk(Chunk* p, size_t new_size)
   uintptr_t mem = reinterpret_cast<uintptr_t>(chunk2mem(p));
   size_t total_size = offset + size;
   if (((block | total_size) & (pagesize - 1)) != 0 || !powerof2(mem & (pagesize - 1)))
-    corrupt("mremap_chunk(): invalid pointer", reinterpret_cast<void*>(mem));
+    corrupt(ErrorCode::InvalidPointer, "mremap_chunk(): invalid pointer", reinterpret_cast<void*>(mem));
   new_size = align_up(new_size + offset + kSizeSz, pagesize);
   if (total_size == new_size) return p;
   char* cp =
@@ -862,15 +864,17 @@ template <class P> void MallocCore<P>::free_perturb(void* p, size_t n) {
 
 template <class P> void MallocCore<P>::unlink_chunk(Arena* av, Chunk* p) {
   (void)av;
-  if (p->size() != p->next()->prev_size()) corrupt("corrupted size vs. prev_size", chunk2mem(p));
+  if (p->size() != p->next()->prev_size())
+    corrupt(ErrorCode::CorruptedSize, "corrupted size vs. prev_size", chunk2mem(p));
   Chunk* fd = p->fd;
   Chunk* bk = p->bk;
-  if (fd->bk != p || bk->fd != p) corrupt("corrupted double-linked list", chunk2mem(p));
+  if (fd->bk != p || bk->fd != p)
+    corrupt(ErrorCode::CorruptedList, "corrupted double-linked list", chunk2mem(p));
   fd->bk = bk;
   bk->fd = fd;
   if (!in_smallbin_range(p->size_nomask()) && p->fd_nextsize != nullptr) {
     if (p->fd_nextsize->bk_nextsize != p || p->bk_nextsize->fd_nextsize != p)
-      corrupt("corrupted double-linked list (not small)", chunk2mem(p));
+      corrupt(ErrorCode::CorruptedList, "corrupted double-linked list (not small)", chunk2mem(p));
     if (fd->fd_nextsize == nullptr) {
       if (p->fd_nextsize == p) {
         fd->fd_nextsize = fd->bk_nextsize = fd;
@@ -902,7 +906,8 @@ void MallocCore<P>::take_and_split(Arena* av, Chunk* victim, size_t size, size_t
   Chunk* remainder = victim->at(static_cast<ptrdiff_t>(nb));
   Chunk* bck = av->unsorted();
   Chunk* fwd = bck->fd;
-  if (fwd->bk != bck) corrupt(corrupt_msg, chunk2mem(victim));
+  if (fwd->bk != bck)
+    corrupt(ErrorCode::CorruptedList, corrupt_msg, chunk2mem(victim)); // corrupted unsorted chunks
   remainder->bk = bck;
   remainder->fd = fwd;
   bck->fd = remainder;
@@ -961,7 +966,8 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
     Chunk** fb = av->fastbin(idx);
     victim = *fb;
     if (victim != nullptr) {
-      if (misaligned_chunk(victim)) corrupt("malloc(): unaligned fastbin chunk detected 2", victim);
+      if (misaligned_chunk(victim))
+        corrupt(ErrorCode::Other, "malloc(): unaligned fastbin chunk detected 2", victim);
       if (single) {
         *fb = reveal_ptr(&victim->fd);
       } else {
@@ -971,7 +977,7 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
           if (expected == nullptr) break;
           Chunk* nxt = reveal_ptr(&expected->fd);
           if (nxt != nullptr && misaligned_chunk(nxt))
-            corrupt("malloc(): unaligned fastbin chunk detected", nxt);
+            corrupt(ErrorCode::Other, "malloc(): unaligned fastbin chunk detected", nxt);
           if (__atomic_compare_exchange_n(fb, &expected, nxt, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             break;
         }
@@ -979,13 +985,13 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
       }
       if (victim != nullptr) {
         if (fastbin_index(victim->size()) != idx)
-          corrupt("malloc(): memory corruption (fast)", chunk2mem(victim));
+          corrupt(ErrorCode::Other, "malloc(): memory corruption (fast)", chunk2mem(victim));
         size_t tc_idx = csize2tidx(nb);
         if (ts.tcache && tc_idx < mp_.tcache_bins) {
           Chunk* tc_victim;
           while (ts.tcache->counts[tc_idx] < mp_.tcache_count && (tc_victim = *fb) != nullptr) {
             if (misaligned_chunk(tc_victim))
-              corrupt("malloc(): unaligned fastbin chunk detected 3", tc_victim);
+              corrupt(ErrorCode::Other, "malloc(): unaligned fastbin chunk detected 3", tc_victim);
             if (single) {
               *fb = reveal_ptr(&tc_victim->fd);
             } else {
@@ -994,7 +1000,7 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
                 if (expected == nullptr) break;
                 Chunk* nxt = reveal_ptr(&expected->fd);
                 if (nxt != nullptr && misaligned_chunk(nxt))
-                  corrupt("malloc(): unaligned fastbin chunk detected", nxt);
+                  corrupt(ErrorCode::Other, "malloc(): unaligned fastbin chunk detected", nxt);
                 if (__atomic_compare_exchange_n(fb, &expected, nxt, false, __ATOMIC_ACQUIRE,
                                                 __ATOMIC_RELAXED))
                   break;
@@ -1018,7 +1024,9 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
     bin = av->bin_at(idx);
     if ((victim = bin->bk) != bin) {
       bck = victim->bk;
-      if (bck->fd != victim) corrupt("malloc(): smallbin double linked list corrupted", chunk2mem(victim));
+      if (bck->fd != victim)
+        corrupt(ErrorCode::CorruptedList, "malloc(): smallbin double linked list corrupted",
+                chunk2mem(victim));
       victim->set_inuse_at(nb);
       bin->bk = bck;
       bck->fd = bin;
@@ -1058,14 +1066,17 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
       size = victim->size();
       Chunk* next = victim->at(static_cast<ptrdiff_t>(size));
       if (size <= kHdr || size > av->system_mem)
-        corrupt("malloc(): invalid size (unsorted)", chunk2mem(victim));
+        corrupt(ErrorCode::CorruptedSize, "malloc(): invalid size (unsorted)", chunk2mem(victim));
       if (next->size_nomask() < kHdr || next->size_nomask() > av->system_mem)
-        corrupt("malloc(): invalid next size (unsorted)", chunk2mem(victim));
+        corrupt(ErrorCode::CorruptedSize, "malloc(): invalid next size (unsorted)", chunk2mem(victim));
       if ((next->prev_size() & ~kSizeBits) != size)
-        corrupt("malloc(): mismatching next->prev_size (unsorted)", chunk2mem(victim));
+        corrupt(ErrorCode::CorruptedSize, "malloc(): mismatching next->prev_size (unsorted)",
+                chunk2mem(victim));
       if (bck->fd != victim || victim->fd != av->unsorted())
-        corrupt("malloc(): unsorted double linked list corrupted", chunk2mem(victim));
-      if (next->prev_inuse()) corrupt("malloc(): invalid next->prev_inuse (unsorted)", chunk2mem(victim));
+        corrupt(ErrorCode::CorruptedList, "malloc(): unsorted double linked list corrupted",
+                chunk2mem(victim));
+      if (next->prev_inuse())
+        corrupt(ErrorCode::CorruptedList, "malloc(): invalid next->prev_inuse (unsorted)", chunk2mem(victim));
 
       // Last-remainder rule: a small request keeps carving the chunk it split last.
       if (in_smallbin_range(nb) && bck == av->unsorted() && victim == av->last_remainder &&
@@ -1091,7 +1102,8 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
         return p;
       }
 
-      if (bck->fd != victim) corrupt("malloc(): corrupted unsorted chunks 3", chunk2mem(victim));
+      if (bck->fd != victim)
+        corrupt(ErrorCode::CorruptedList, "malloc(): corrupted unsorted chunks 3", chunk2mem(victim));
       av->unsorted()->bk = bck;
       bck->fd = av->unsorted();
 
@@ -1134,13 +1146,15 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
               victim->fd_nextsize = fwd;
               victim->bk_nextsize = fwd->bk_nextsize;
               if (fwd->bk_nextsize->fd_nextsize != fwd)
-                corrupt("malloc(): largebin double linked list corrupted (nextsize)", chunk2mem(fwd));
+                corrupt(ErrorCode::CorruptedList,
+                        "malloc(): largebin double linked list corrupted (nextsize)", chunk2mem(fwd));
               fwd->bk_nextsize = victim;
               victim->bk_nextsize->fd_nextsize = victim;
             }
             bck = fwd->bk;
             if (bck->fd != fwd)
-              corrupt("malloc(): largebin double linked list corrupted (bk)", chunk2mem(fwd));
+              corrupt(ErrorCode::CorruptedList, "malloc(): largebin double linked list corrupted (bk)",
+                      chunk2mem(fwd));
           }
         } else {
           victim->fd_nextsize = victim->bk_nextsize = victim;
@@ -1222,7 +1236,8 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
     // use_top:
     victim = av->top;
     size = victim->size();
-    if (size > av->system_mem) corrupt("malloc(): corrupted top size", chunk2mem(victim));
+    if (size > av->system_mem)
+      corrupt(ErrorCode::CorruptedSize, "malloc(): corrupted top size", chunk2mem(victim));
     if (size >= nb + kMinSize) {
       remainder_size = size - nb;
       remainder = victim->at(static_cast<ptrdiff_t>(nb));
@@ -1255,8 +1270,9 @@ template <class P>
 inline __attribute__((always_inline)) bool MallocCore<P>::free_checks_and_tcache(ThreadState& ts, Chunk* p,
                                                                                  size_t size) {
   if (reinterpret_cast<uintptr_t>(p) > static_cast<uintptr_t>(0) - size || misaligned_chunk(p))
-    corrupt("free(): invalid pointer", chunk2mem(p));
-  if (size < kMinSize || !aligned_ok(size)) corrupt("free(): invalid size", chunk2mem(p));
+    corrupt(ErrorCode::InvalidPointer, "free(): invalid pointer", chunk2mem(p));
+  if (size < kMinSize || !aligned_ok(size))
+    corrupt(ErrorCode::CorruptedSize, "free(): invalid size", chunk2mem(p));
   size_t tc_idx = csize2tidx(size);
   if (ts.tcache != nullptr && tc_idx < mp_.tcache_bins) {
     TcacheEntry* e = static_cast<TcacheEntry*>(chunk2mem(p));
@@ -1274,10 +1290,10 @@ template <class P>
 void MallocCore<P>::tcache_double_free_scan(ThreadState& ts, TcacheEntry* e, size_t tc_idx) {
   size_t cnt = 0;
   for (TcacheEntry* tmp = ts.tcache->entries[tc_idx]; tmp; tmp = reveal_ptr(&tmp->next), ++cnt) {
-    if (cnt >= mp_.tcache_count) corrupt("free(): too many chunks detected in tcache", e);
+    if (cnt >= mp_.tcache_count) corrupt(ErrorCode::Other, "free(): too many chunks detected in tcache", e);
     if (!aligned_ok(reinterpret_cast<uintptr_t>(tmp)))
-      corrupt("free(): unaligned chunk detected in tcache 2", tmp);
-    if (tmp == e) corrupt("free(): double free detected in tcache 2", e);
+      corrupt(ErrorCode::Other, "free(): unaligned chunk detected in tcache 2", tmp);
+    if (tmp == e) corrupt(ErrorCode::DoubleFree, "free(): double free detected in tcache 2", e);
   }
 }
 
@@ -1300,7 +1316,7 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
         fail = nxt->size_nomask() <= kHdr || nxt->size() >= av->system_mem;
         av->mutex.unlock();
       }
-      if (fail) corrupt("free(): invalid next size (fast)", chunk2mem(p));
+      if (fail) corrupt(ErrorCode::CorruptedSize, "free(): invalid next size (fast)", chunk2mem(p));
     }
     free_perturb(chunk2mem(p), size - kHdr);
     detail::atomic_store(&av->have_fastchunks, 1);
@@ -1310,18 +1326,18 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
     HV_EV(ev_bin_in(av, p, size, BinKind::Fast, idx));
     Chunk* old = *fb;
     if (single) {
-      if (old == p) corrupt("double free or corruption (fasttop)", chunk2mem(p));
+      if (old == p) corrupt(ErrorCode::DoubleFree, "double free or corruption (fasttop)", chunk2mem(p));
       p->fd = reinterpret_cast<Chunk*>(protect_ptr(&p->fd, old));
       *fb = p;
     } else {
       old = __atomic_load_n(fb, __ATOMIC_RELAXED);
       do {
-        if (old == p) corrupt("double free or corruption (fasttop)", chunk2mem(p));
+        if (old == p) corrupt(ErrorCode::DoubleFree, "double free or corruption (fasttop)", chunk2mem(p));
         p->fd = reinterpret_cast<Chunk*>(protect_ptr(&p->fd, old));
       } while (!__atomic_compare_exchange_n(fb, &old, p, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
     }
     if (have_lock && old != nullptr && fastbin_index(old->size()) != idx)
-      corrupt("invalid fastbin entry (free)", chunk2mem(old));
+      corrupt(ErrorCode::Other, "invalid fastbin entry (free)", chunk2mem(old));
     return;
   }
 
@@ -1335,14 +1351,15 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
   if (single) have_lock = true;
   if (!have_lock) av->mutex.lock();
   Chunk* nextchunk = p->at(static_cast<ptrdiff_t>(size));
-  if (p == av->top) corrupt("double free or corruption (top)", chunk2mem(p));
+  if (p == av->top) corrupt(ErrorCode::DoubleFree, "double free or corruption (top)", chunk2mem(p));
   if (av->contiguous() &&
       reinterpret_cast<char*>(nextchunk) >= reinterpret_cast<char*>(av->top) + av->top->size())
-    corrupt("double free or corruption (out)", chunk2mem(p));
-  if (!nextchunk->prev_inuse()) corrupt("double free or corruption (!prev)", chunk2mem(p));
+    corrupt(ErrorCode::DoubleFree, "double free or corruption (out)", chunk2mem(p));
+  if (!nextchunk->prev_inuse())
+    corrupt(ErrorCode::DoubleFree, "double free or corruption (!prev)", chunk2mem(p));
   size_t nextsize = nextchunk->size();
   if (nextchunk->size_nomask() <= kHdr || nextsize >= av->system_mem)
-    corrupt("free(): invalid next size (normal)", chunk2mem(p));
+    corrupt(ErrorCode::CorruptedSize, "free(): invalid next size (normal)", chunk2mem(p));
   free_perturb(chunk2mem(p), size - kHdr);
 
   if (!p->prev_inuse()) {
@@ -1350,7 +1367,8 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
     size_t prevsize = p->prev_size();
     size += prevsize;
     p = p->at(-static_cast<ptrdiff_t>(prevsize));
-    if (p->size() != prevsize) corrupt("corrupted size vs. prev_size while consolidating", chunk2mem(p));
+    if (p->size() != prevsize)
+      corrupt(ErrorCode::CorruptedSize, "corrupted size vs. prev_size while consolidating", chunk2mem(p));
     unlink_chunk(av, p);
     HV_EV(ev_merge(av, MergeHow::WithPrev, p, size, freed));
   }
@@ -1365,7 +1383,7 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
     }
     Chunk* bck = av->unsorted();
     Chunk* fwd = bck->fd;
-    if (fwd->bk != bck) corrupt("free(): corrupted unsorted chunks", chunk2mem(p));
+    if (fwd->bk != bck) corrupt(ErrorCode::CorruptedList, "free(): corrupted unsorted chunks", chunk2mem(p));
     p->fd = fwd;
     p->bk = bck;
     if (!in_smallbin_range(size)) {
@@ -1409,9 +1427,10 @@ template <class P> void MallocCore<P>::malloc_consolidate(Arena* av) {
     Chunk** fb = av->fastbin(static_cast<unsigned>(i));
     Chunk* p = __atomic_exchange_n(fb, nullptr, __ATOMIC_ACQUIRE);
     while (p != nullptr) {
-      if (misaligned_chunk(p)) corrupt("malloc_consolidate(): unaligned fastbin chunk detected", p);
+      if (misaligned_chunk(p))
+        corrupt(ErrorCode::Other, "malloc_consolidate(): unaligned fastbin chunk detected", p);
       if (fastbin_index(p->size()) != static_cast<unsigned>(i))
-        corrupt("malloc_consolidate(): invalid chunk size", chunk2mem(p));
+        corrupt(ErrorCode::CorruptedSize, "malloc_consolidate(): invalid chunk size", chunk2mem(p));
       Chunk* nextp = reveal_ptr(&p->fd);
       size_t size = p->size();
       Chunk* nextchunk = p->at(static_cast<ptrdiff_t>(size));
@@ -1422,7 +1441,8 @@ template <class P> void MallocCore<P>::malloc_consolidate(Arena* av) {
         size_t prevsize = p->prev_size();
         size += prevsize;
         p = p->at(-static_cast<ptrdiff_t>(prevsize));
-        if (p->size() != prevsize) corrupt("corrupted size vs. prev_size in fastbins", chunk2mem(p));
+        if (p->size() != prevsize)
+          corrupt(ErrorCode::CorruptedSize, "corrupted size vs. prev_size in fastbins", chunk2mem(p));
         unlink_chunk(av, p);
         HV_EV(ev_merge(av, MergeHow::WithPrev, p, size, freed));
       }
@@ -1465,11 +1485,11 @@ template <class P> void MallocCore<P>::malloc_consolidate(Arena* av) {
 
 template <class P> void* MallocCore<P>::int_realloc(Arena* av, Chunk* oldp, size_t oldsize, size_t nb) {
   if (oldp->size_nomask() <= kHdr || oldsize >= av->system_mem)
-    corrupt("realloc(): invalid old size", chunk2mem(oldp));
+    corrupt(ErrorCode::CorruptedSize, "realloc(): invalid old size", chunk2mem(oldp));
   Chunk* next = oldp->at(static_cast<ptrdiff_t>(oldsize));
   size_t nextsize = next->size();
   if (next->size_nomask() <= kHdr || nextsize >= av->system_mem)
-    corrupt("realloc(): invalid next size", chunk2mem(oldp));
+    corrupt(ErrorCode::CorruptedSize, "realloc(): invalid next size", chunk2mem(oldp));
   const size_t abit = av != &main_arena_ ? kNonMainArena : 0;
   Chunk* newp;
   size_t newsize;
@@ -1636,7 +1656,7 @@ template <class P> inline __attribute__((always_inline)) void MallocCore<P>::fre
   if (mem == nullptr) return;
   Chunk* p = mem2chunk(mem);
   if (__builtin_expect(p->is_mmapped(), 0)) return free_mmapped(p);
-  if (!p->non_main() && !in_main_range(p)) corrupt("free(): invalid pointer", mem);
+  if (!p->non_main() && !in_main_range(p)) corrupt(ErrorCode::InvalidPointer, "free(): invalid pointer", mem);
   ThreadState& ts = plat_.thread();
   if (__builtin_expect(ts.tcache == nullptr, 0)) tcache_init(ts);
   size_t size = p->size();
@@ -1672,7 +1692,7 @@ template <class P> void* MallocCore<P>::realloc_body(void* oldmem, size_t bytes)
   }
   if (reinterpret_cast<uintptr_t>(oldp) > static_cast<uintptr_t>(0) - oldsize || misaligned_chunk(oldp) ||
       (ar_ptr == &main_arena_ && !in_main_range(oldp)))
-    corrupt("realloc(): invalid pointer", oldmem);
+    corrupt(ErrorCode::InvalidPointer, "realloc(): invalid pointer", oldmem);
   size_t nb = checked_request2size(bytes);
   if (nb == 0) {
     errno = ENOMEM;
@@ -1964,7 +1984,8 @@ template <class P> void MallocCore<P>::int_mallinfo(Arena* av, struct mallinfo2*
   size_t fastavail = 0;
   for (int i = 0; i < kNFastBins; ++i) {
     for (Chunk* p = av->fastbins[i]; p != nullptr; p = reveal_ptr(&p->fd)) {
-      if (misaligned_chunk(p)) corrupt("int_mallinfo(): unaligned fastbin chunk detected", p);
+      if (misaligned_chunk(p))
+        corrupt(ErrorCode::Other, "int_mallinfo(): unaligned fastbin chunk detected", p);
       ++nfastblocks;
       fastavail += p->size();
     }
@@ -2325,16 +2346,8 @@ template <class P> void MallocCore<P>::trace_after_call() {
   in_snapshot_ = false;
 }
 
-template <class P> void MallocCore<P>::trace_error(const char* msg, const void* addr) {
-  trace::ErrorCode code = trace::ErrorCode::Other;
-  if (strstr(msg, "double free"))
-    code = trace::ErrorCode::DoubleFree;
-  else if (strstr(msg, "invalid pointer"))
-    code = trace::ErrorCode::InvalidPointer;
-  else if (strstr(msg, "size"))
-    code = trace::ErrorCode::CorruptedSize;
-  else if (strstr(msg, "linked list") || strstr(msg, "unsorted") || strstr(msg, "largebin"))
-    code = trace::ErrorCode::CorruptedList;
+// The Error event: `code` is what the failed check found, named by its corrupt() call site.
+template <class P> void MallocCore<P>::trace_error(trace::ErrorCode code, const void* addr) {
   if (TraceThread* t = ev(plat_.thread().arena, trace::Ev::Error)) {
     t->enc.byte(static_cast<uint8_t>(code));
     t->enc.addr(reinterpret_cast<uintptr_t>(addr));
