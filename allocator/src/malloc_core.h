@@ -5,8 +5,9 @@
 // mallinfo2, malloc_trim, malloc_stats, malloc_info). The platform P (platform.h) supplies memory
 // and thread state, so the same algorithm runs on the real process (libhvalloc.so) and on a
 // simulated region (heapviz sim, tests). Implementation: malloc_core_impl.h; a guided tour:
-// docs/allocator.md. Must not: allocate through anything but P, use C++ runtime allocation, throw, or
-// recurse.
+// docs/allocator.md. Tracing goes through hooks_ (trace_hooks.h, included at the end: the
+// contract of every hook).
+// Must not: allocate through anything but P, use C++ runtime allocation, throw, or recurse.
 #pragma once
 
 #include "arena.h"
@@ -32,6 +33,8 @@ struct Segment {
 
 inline constexpr int kMaxMainSegments = 64;
 
+template <class P> class TraceHooks; // trace_hooks.h
+
 template <class P> class MallocCore {
 public:
   template <class... A> constexpr explicit MallocCore(A&&... a) : plat_(static_cast<A&&>(a)...) {}
@@ -56,29 +59,29 @@ public:
   // (its manual says -1 and errno).
   int info_xml(int options, FILE* fp);
 
-  // ---- Tracing (trace_sink.h, docs/trace-format.md) ----------------------------------------
+  // ---- Tracing (trace_hooks.h, docs/trace-format.md) ---------------------------------------
   // Starts writing events to `path`. verify_every > 0 adds a heap-walk snapshot every that many
   // events. heap_base is the address offsets are measured from (the initial program break).
   bool trace_start(const char* path, bool exclusive, uint64_t verify_every, uint32_t extra_flags);
   void trace_stop() {
-    trace_.close();
+    hooks_.close();
     entry_ = live_;
   }
-  bool tracing() const { return trace_.on; }
+  bool tracing() const { return hooks_.on(); }
   void trace_mark(const char* label);
-  void trace_flush_all() { trace_.flush_all(); }
-  TraceSink& trace_sink() { return trace_; }
+  void trace_flush_all() { hooks_.sink().flush_all(); }
+  TraceSink& trace_sink() { return hooks_.sink(); }
   // Writes the current heap as SNAPSHOT event(s); baseline marks it as the trace's starting state.
   // exact: every thread is known to be outside the allocator (the live gate is closed), so
   // tcaches and fastbins are listed even in a multi-threaded process.
-  void trace_snapshot(bool baseline, bool exact = false);
+  void trace_snapshot(bool baseline, bool exact = false) { hooks_.snapshot(baseline, exact); }
   // Writes ArenaNew and HeapNew events for every arena and heap region that exists now: with a
   // baseline snapshot, they let a trace that starts mid-run (a forked child, a live attach)
   // replay the heap's layout, not just its chunks.
-  void trace_regions();
+  void trace_regions() { hooks_.regions(); }
   // Writes MmapChunk events for every mmapped chunk that exists now (after a baseline snapshot,
   // which lists only the arenas' chunks).
-  void trace_mmapped_chunks();
+  void trace_mmapped_chunks() { hooks_.mmapped_chunks(); }
 
   // ---- Live mode (HEAPVIZ_LIVE, live_gate.h, docs/live.md) ---------------------------------
   // From now on every API call passes the live gate (the process can be attached to).
@@ -90,7 +93,7 @@ public:
   bool live() const { return live_; }
   void live_disable_in_child() {
     live_ = false;
-    entry_ = trace_.on;
+    entry_ = hooks_.on();
   }
   // The allocator's parameters and heap base, as a trace header records them.
   void header_params(uint64_t params[trace::kNumParams], uint64_t* heap_base);
@@ -127,6 +130,8 @@ public:
   void unlock_all();
 
 private:
+  friend class TraceHooks<P>; // reads the state it describes (segments, mmapped chunks, arenas)
+
   void init();
   void init_state(Arena* av);
   void read_environment();
@@ -185,7 +190,6 @@ private:
   // Tcache
   void tcache_init(ThreadState& ts);
   void tcache_put(ThreadState& ts, Chunk* chunk, size_t tc_idx);
-  __attribute__((noinline)) void ev_tcache_in(ThreadState& ts, Chunk* chunk, size_t tc_idx);
   void* tcache_get(ThreadState& ts, size_t tc_idx);
   void register_thread(ThreadState& ts);
   void unregister_thread(ThreadState& ts);
@@ -201,48 +205,16 @@ private:
     if (main_lo_ == 0 || l < main_lo_) __atomic_store_n(&main_lo_, l, __ATOMIC_RELAXED);
     if (h > main_hi_) __atomic_store_n(&main_hi_, h, __ATOMIC_RELAXED);
   }
-  [[noreturn]] void corrupt(const char* msg, const void* addr = nullptr) {
-    if (trace_.on) trace_error(msg, addr);
+  // A failed integrity check: the trace gets an Error event with `code` (what the check found;
+  // trace_format.h), then glibc's message and abort. Every call site names its code.
+  [[noreturn]] void corrupt(trace::ErrorCode code, const char* msg, const void* addr) {
+    hooks_.error(code, addr);
     plat_.fatal(msg, addr);
   }
 
-  // Trace hooks: each call site is `if (trace_.on) ev_...(...)`; the bodies are out of line.
-  uint32_t arena_index(const Arena* a);
-  TraceThread* ev(ThreadState& ts, Arena* av, trace::Ev type, size_t max_bytes = 40);
-  TraceThread* ev(Arena* av, trace::Ev type, size_t max_bytes = 40) {
-    return ev(plat_.thread(), av, type, max_bytes);
-  }
-  __attribute__((noinline)) void ev_chunk(trace::Ev type, Arena* av, const Chunk* c, size_t size);
-  __attribute__((noinline)) void ev_split(Arena* av, const Chunk* c, size_t first, size_t rest);
-  __attribute__((noinline)) void ev_merge(Arena* av, trace::MergeHow how, const Chunk* result, size_t size,
-                                          const Chunk* absorbed);
-  __attribute__((noinline)) void ev_bin_in(Arena* av, const Chunk* c, size_t size, trace::BinKind kind,
-                                           unsigned idx);
-  __attribute__((noinline)) void ev_bin_out(Arena* av, const Chunk* c, trace::BinKind kind, unsigned idx);
-  __attribute__((noinline)) void ev_region(trace::Ev type, Arena* av, const void* addr, uint64_t size);
-  __attribute__((noinline)) void ev_addr(trace::Ev type, Arena* av, const void* addr);
-  __attribute__((noinline)) void ev_sbrk(const void* old_brk, int64_t delta);
-  __attribute__((noinline)) void ev_api(trace::Ev type, uint64_t a, uint64_t b, const void* old,
-                                        const void* result);
-  __attribute__((noinline)) void ev_realloc_moved(Arena* av, const Chunk* from, const Chunk* to);
-  __attribute__((noinline)) void ev_realloc_in_place(Arena* av, const Chunk* c, size_t old_size,
-                                                     size_t new_size);
-  __attribute__((noinline)) void trace_stamp();
-  __attribute__((noinline, cold)) void trace_error(const char* msg, const void* addr);
-  __attribute__((noinline)) void trace_after_call();
   void* int_malloc_impl(Arena* av, size_t bytes);
   void take_and_split(Arena* av, Chunk* victim, size_t size, size_t nb, bool set_last_remainder,
                       const char* corrupt_msg);
-  unsigned bin_index_of(Arena* av, Chunk* bin) {
-    return static_cast<unsigned>((reinterpret_cast<char*>(bin) - reinterpret_cast<char*>(av->bin_at(1))) /
-                                 (2 * sizeof(Chunk*))) +
-           1;
-  }
-  static trace::BinKind bin_kind_of(unsigned idx) {
-    return idx == 1            ? trace::BinKind::Unsorted
-           : idx < kNSmallBins ? trace::BinKind::Small
-                               : trace::BinKind::Large;
-  }
   void alloc_perturb(void* p, size_t n);
   void free_perturb(void* p, size_t n);
 
@@ -265,14 +237,8 @@ private:
   int n_main_segs_ = 0;
   uintptr_t main_lo_ = 0;
   uintptr_t main_hi_ = 0;
-  TraceSink trace_{};
-  static constexpr int kMaxTracedArenas = 4096; // the format promises indices below 4096
-  const Arena* traced_arenas_[kMaxTracedArenas] = {};
-  std::atomic<uint32_t> n_traced_arenas_{0};
-  uint64_t verify_every_ = 0;
-  uint64_t next_snapshot_ = 0;
-  bool in_snapshot_ = false;
-  // entry_ is the one branch of every API entry: trace_.on || live_.
+  TraceHooks<P> hooks_{this};
+  // entry_ is the one branch of every API entry: tracing() || live_.
   bool entry_ = false;
   bool live_ = false;
   bool private_alloc_ = false;
@@ -305,3 +271,5 @@ template <class P> template <class F> void MallocCore<P>::for_each_thread(F&& f)
 }
 
 } // namespace hv::alloc
+
+#include "trace_hooks.h" // TraceHooks<P>, complete: it sees the whole core

@@ -45,13 +45,8 @@ template <class T> inline void atomic_store(T* p, T v) {
 }
 } // namespace detail
 
-// A trace hook call site: one predictable branch when tracing is off.
-#define HV_EV(call)                                                                                          \
-  do {                                                                                                       \
-    if (__builtin_expect(trace_.on, 0)) call;                                                                \
-  } while (0)
 using trace::BinKind;
-using trace::Ev;
+using trace::ErrorCode;
 using trace::MergeHow;
 
 using detail::align_down;
@@ -259,21 +254,15 @@ template <class P> Arena* MallocCore<P>::new_arena(ThreadState& ts, size_t size)
   main_arena_.next = a;
   // Its trace index is taken here, under list_lock_: two threads creating arenas at once must
   // not both take the same one.
-  if (__builtin_expect(trace_.on, 0)) arena_index(a);
+  hooks_.arena_registered(a);
   list_lock_.unlock();
   free_list_lock_.lock();
   detach_arena(replaced);
   free_list_lock_.unlock();
-  if (__builtin_expect(trace_.on, 0)) {
-    uint32_t index = arena_index(a);
-    if (TraceThread* t = ev(a, Ev::ArenaNew)) {
-      t->enc.usize(index);
-      t->enc.addr(reinterpret_cast<uintptr_t>(a));
-    }
-    ev_region(Ev::Mmap, a, h, kHeapMaxSize);
-    ev_region(Ev::HeapNew, a, h, h->size);
-    ev_chunk(Ev::Top, a, a->top, a->top->size());
-  }
+  hooks_.arena_new(a);
+  hooks_.mmap(a, h, kHeapMaxSize);
+  hooks_.heap_new(a, h, h->size);
+  hooks_.top(a, a->top, a->top->size());
   return a;
 }
 
@@ -296,14 +285,14 @@ template <class P> void MallocCore<P>::thread_shutdown_body(ThreadState& ts) {
       while (tc->entries[i]) {
         TcacheEntry* e = tc->entries[i];
         if (!aligned_ok(reinterpret_cast<uintptr_t>(e)))
-          corrupt("tcache_thread_shutdown(): unaligned tcache chunk detected", e);
+          corrupt(ErrorCode::Other, "tcache_thread_shutdown(): unaligned tcache chunk detected", e);
         tc->entries[i] = reveal_ptr(&e->next);
         free_body(e);
       }
     }
     free_body(tc);
   }
-  trace_.release(ts);
+  hooks_.thread_exit(ts);
   Arena* a = ts.arena;
   ts.arena = nullptr;
   if (a) {
@@ -410,11 +399,9 @@ template <class P> int MallocCore<P>::heap_trim(HeapInfo* heap, size_t pad) {
       break;
     ar_ptr->system_mem -= heap->size;
     if (reinterpret_cast<char*>(heap) + max_size == aligned_heap_area_) aligned_heap_area_ = nullptr;
-    if (__builtin_expect(trace_.on, 0)) {
-      ev_addr(Ev::HeapFree, ar_ptr, heap);
-      ev_region(Ev::Munmap, ar_ptr, heap, kHeapMaxSize);
-      if (TraceThread* t = ev(ar_ptr, Ev::Trim)) t->enc.usize(heap->size);
-    }
+    hooks_.heap_free(ar_ptr, heap);
+    hooks_.munmap(ar_ptr, heap, kHeapMaxSize);
+    hooks_.trim(ar_ptr, heap->size);
     plat_.munmap(heap, kHeapMaxSize);
     heap = prev_heap;
     if (!p->prev_inuse()) {
@@ -423,7 +410,7 @@ template <class P> int MallocCore<P>::heap_trim(HeapInfo* heap, size_t pad) {
     }
     ar_ptr->top = top_chunk = p;
     top_chunk->set_head(static_cast<size_t>(new_size) | kPrevInuse);
-    HV_EV(ev_chunk(Ev::Top, ar_ptr, top_chunk, top_chunk->size()));
+    hooks_.top(ar_ptr, top_chunk, top_chunk->size());
   }
   long top_size = static_cast<long>(top_chunk->size());
   if (static_cast<unsigned long>(top_size) < mp_.trim_threshold) return 0;
@@ -434,11 +421,9 @@ template <class P> int MallocCore<P>::heap_trim(HeapInfo* heap, size_t pad) {
   if (shrink_heap(heap, extra) != 0) return 0;
   ar_ptr->system_mem -= static_cast<size_t>(extra);
   top_chunk->set_head(static_cast<size_t>(top_size - extra) | kPrevInuse);
-  if (__builtin_expect(trace_.on, 0)) {
-    ev_region(Ev::HeapResize, ar_ptr, heap, heap->size);
-    ev_chunk(Ev::Top, ar_ptr, top_chunk, top_chunk->size());
-    if (TraceThread* t = ev(ar_ptr, Ev::Trim)) t->enc.usize(static_cast<uint64_t>(extra));
-  }
+  hooks_.heap_resize(ar_ptr, heap, heap->size);
+  hooks_.top(ar_ptr, top_chunk, top_chunk->size());
+  hooks_.trim(ar_ptr, static_cast<size_t>(extra));
   return 1;
 }
 
@@ -526,32 +511,13 @@ inline __attribute__((always_inline)) void MallocCore<P>::tcache_put(ThreadState
   e->next = reinterpret_cast<TcacheEntry*>(protect_ptr(&e->next, ts.tcache->entries[tc_idx]));
   ts.tcache->entries[tc_idx] = e;
   ++ts.tcache->counts[tc_idx];
-  if (__builtin_expect(trace_.on, 0)) ev_tcache_in(ts, chunk, tc_idx);
-}
-
-// Every small free's second event, encoded without ev()'s generality (it is that frequent);
-// out of line so that tcache_put stays small enough to inline into free().
-template <class P> void MallocCore<P>::ev_tcache_in(ThreadState& ts, Chunk* chunk, size_t tc_idx) {
-  TraceThread* pt = ts.trace;
-  if (pt && pt->free_pending && pt->pending_ptr == reinterpret_cast<uintptr_t>(chunk2mem(chunk))) {
-    pt->free_pending = false; // free() and its tcache bin_in, said in one event
-    if (TraceThread* t = ev(ts, ts.arena, Ev::FreeTcache, 16)) {
-      t->enc.addr(t->pending_ptr);
-      t->enc.byte(static_cast<uint8_t>(tc_idx));
-    }
-    return;
-  }
-  if (TraceThread* t = ev(ts, ts.arena, Ev::BinIn, 24)) {
-    t->enc.addr(reinterpret_cast<uintptr_t>(chunk));
-    t->enc.csize(chunk->size());
-    t->enc.byte(static_cast<uint8_t>(BinKind::Tcache));
-    t->enc.byte(static_cast<uint8_t>(tc_idx));
-  }
+  hooks_.tcache_in(ts, chunk, tc_idx);
 }
 
 template <class P> void* MallocCore<P>::tcache_get(ThreadState& ts, size_t tc_idx) {
   TcacheEntry* e = ts.tcache->entries[tc_idx];
-  if (!aligned_ok(reinterpret_cast<uintptr_t>(e))) corrupt("malloc(): unaligned tcache chunk detected", e);
+  if (!aligned_ok(reinterpret_cast<uintptr_t>(e)))
+    corrupt(ErrorCode::Other, "malloc(): unaligned tcache chunk detected", e);
   ts.tcache->entries[tc_idx] = reveal_ptr(&e->next);
   --ts.tcache->counts[tc_idx];
   e->key = 0;
@@ -563,7 +529,7 @@ template <class P> void* MallocCore<P>::tcache_get(ThreadState& ts, size_t tc_id
 // The platform's morecore (sbrk semantics), announcing every move of the break.
 template <class P> void* MallocCore<P>::morecore(long incr) {
   void* r = plat_.morecore(incr);
-  if (__builtin_expect(trace_.on, 0) && r != nullptr && incr != 0) ev_sbrk(r, incr);
+  hooks_.sbrk(r, incr);
   return r;
 }
 
@@ -577,10 +543,8 @@ template <class P> void* MallocCore<P>::sysmalloc_mmap(size_t nb, size_t pagesiz
   p->set_prev_size(0);
   p->set_head(static_cast<size_t>(size) | kIsMmapped);
   if (__builtin_expect(entry_, 0)) mmapped_.insert(reinterpret_cast<uintptr_t>(p));
-  if (__builtin_expect(trace_.on, 0)) {
-    ev_region(Ev::Mmap, &main_arena_, mm, static_cast<uint64_t>(size));
-    ev_region(Ev::MmapChunk, &main_arena_, p, static_cast<uint64_t>(size));
-  }
+  hooks_.mmap(&main_arena_, mm, static_cast<size_t>(size));
+  hooks_.mmap_chunk(&main_arena_, p, static_cast<size_t>(size));
   int n = __atomic_add_fetch(&mp_.n_mmaps, 1, __ATOMIC_RELAXED);
   int old_max = __atomic_load_n(&mp_.max_n_mmaps, __ATOMIC_RELAXED);
   while (n > old_max && !__atomic_compare_exchange_n(&mp_.max_n_mmaps, &old_max, n, true, __ATOMIC_RELAXED,
@@ -636,34 +600,30 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
       old_top->set_head(static_cast<size_t>(reinterpret_cast<char*>(old_heap) + old_heap->size -
                                             reinterpret_cast<char*>(old_top)) |
                         kPrevInuse);
-      if (__builtin_expect(trace_.on, 0)) {
-        ev_region(Ev::HeapResize, av, old_heap, old_heap->size);
-        ev_chunk(Ev::Top, av, old_top, old_top->size());
-      }
+      hooks_.heap_resize(av, old_heap, old_heap->size);
+      hooks_.top(av, old_top, old_top->size());
     } else if ((heap = new_heap(nb + (kMinSize + sizeof(*heap)), mp_.top_pad))) {
       heap->ar_ptr = av;
       heap->prev = old_heap;
       av->system_mem += heap->size;
       av->top = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(heap) + sizeof(*heap));
       av->top->set_head((heap->size - sizeof(*heap)) | kPrevInuse);
-      if (__builtin_expect(trace_.on, 0)) {
-        ev_region(Ev::HeapNew, av, heap, heap->size);
-        ev_chunk(Ev::Top, av, av->top, av->top->size());
-      }
+      hooks_.heap_new(av, heap, heap->size);
+      hooks_.top(av, av->top, av->top->size());
       // Fenceposts at the end of the old heap; the old top goes to the bins.
       old_size = (old_size - kMinSize) & ~kAlignMask;
       old_top->at(static_cast<ptrdiff_t>(old_size + kHdr))->set_head(0 | kPrevInuse);
-      HV_EV(ev_chunk(Ev::Fence, av, old_top->at(static_cast<ptrdiff_t>(old_size + kHdr)), kHdr));
+      hooks_.fence(av, old_top->at(static_cast<ptrdiff_t>(old_size + kHdr)), kHdr);
       if (old_size >= kMinSize) {
         old_top->at(static_cast<ptrdiff_t>(old_size))->set_head(kHdr | kPrevInuse);
         old_top->at(static_cast<ptrdiff_t>(old_size))->set_foot(kHdr);
         old_top->set_head(old_size | kPrevInuse | kNonMainArena);
-        HV_EV(ev_chunk(Ev::Fence, av, old_top->at(static_cast<ptrdiff_t>(old_size)), kHdr));
+        hooks_.fence(av, old_top->at(static_cast<ptrdiff_t>(old_size)), kHdr);
         int_free(av, old_top, true);
       } else {
         old_top->set_head((old_size + kHdr) | kPrevInuse);
         old_top->set_foot(old_size + kHdr);
-        HV_EV(ev_chunk(Ev::Fence, av, old_top, old_size + kHdr));
+        hooks_.fence(av, old_top, old_size + kHdr);
       }
     } else if (!tried_mmap) {
       void* mm = sysmalloc_mmap(nb, pagesize, 0);
@@ -681,7 +641,7 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
       if (mbrk != MAP_FAILED) {
         brk = mbrk;
         snd_brk = brk + size;
-        HV_EV(ev_region(Ev::Mmap, av, mbrk, static_cast<uint64_t>(size)));
+        hooks_.mmap(av, mbrk, static_cast<size_t>(size));
       }
     }
 
@@ -692,13 +652,10 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
 
       if (brk == old_end && snd_brk == nullptr) {
         old_top->set_head(static_cast<size_t>(size + static_cast<long>(old_size)) | kPrevInuse);
-        if (__builtin_expect(trace_.on, 0) && n_main_segs_ > 0) {
-          char* seg = main_segs_[n_main_segs_ - 1].start;
-          ev_region(Ev::HeapResize, av, seg, static_cast<uint64_t>(old_end + size - seg));
-          ev_chunk(Ev::Top, av, old_top, old_top->size());
-        }
+        hooks_.main_heap_resize(av, old_end + size);
+        hooks_.top(av, old_top, old_top->size());
       } else if (av->contiguous() && old_size && brk < old_end) {
-        corrupt("break adjusted to free malloc space", brk);
+        corrupt(ErrorCode::Other, "break adjusted to free malloc space", brk);
       } else {
         size_t front_misalign = 0;
         size_t end_misalign = 0;
@@ -728,21 +685,17 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
           av->system_mem += static_cast<size_t>(correction);
           note_main_range(aligned_brk, snd_brk + correction);
           add_main_segment(aligned_brk, old_size ? old_end : nullptr);
-          if (__builtin_expect(trace_.on, 0)) {
-            ev_region(Ev::HeapNew, av, aligned_brk, av->top->size());
-            ev_chunk(Ev::Top, av, av->top, av->top->size());
-          }
+          hooks_.heap_new(av, aligned_brk, av->top->size());
+          hooks_.top(av, av->top, av->top->size());
           if (old_size != 0) {
             // Two fenceposts end the old space; what is left of the old top is freed.
             old_size = (old_size - 2 * kHdr) & ~kAlignMask;
             old_top->set_head(old_size | kPrevInuse);
             old_top->at(static_cast<ptrdiff_t>(old_size))->set_head(kHdr | kPrevInuse);
             old_top->at(static_cast<ptrdiff_t>(old_size + kHdr))->set_head(kHdr | kPrevInuse);
-            if (__builtin_expect(trace_.on, 0)) {
-              ev_chunk(Ev::Fence, av, old_top->at(static_cast<ptrdiff_t>(old_size)), kHdr);
-              ev_chunk(Ev::Fence, av, old_top->at(static_cast<ptrdiff_t>(old_size + kHdr)), kHdr);
-              if (old_size > 0 && old_size < kMinSize) ev_chunk(Ev::Fence, av, old_top, old_size);
-            }
+            hooks_.fence(av, old_top->at(static_cast<ptrdiff_t>(old_size)), kHdr);
+            hooks_.fence(av, old_top->at(static_cast<ptrdiff_t>(old_size + kHdr)), kHdr);
+            if (old_size > 0 && old_size < kMinSize) hooks_.fence(av, old_top, old_size);
             if (old_size >= kMinSize) int_free(av, old_top, true);
           }
         }
@@ -760,10 +713,7 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
     av->top = remainder;
     p->set_head(nb | kPrevInuse | (av != &main_arena_ ? kNonMainArena : 0));
     remainder->set_head(remainder_size | kPrevInuse);
-    if (__builtin_expect(trace_.on, 0)) {
-      ev_split(av, p, nb, remainder_size);
-      ev_chunk(Ev::Top, av, remainder, remainder_size);
-    }
+    hooks_.split_top(av, p, nb, remainder_size);
     return chunk2mem(p);
   }
   errno = ENOMEM;
@@ -785,14 +735,9 @@ template <class P> int MallocCore<P>::systrim(size_t pad, Arena* av) {
       if (released != 0) {
         av->system_mem -= static_cast<size_t>(released);
         av->top->set_head(static_cast<size_t>(top_size - released) | kPrevInuse);
-        if (__builtin_expect(trace_.on, 0)) {
-          if (n_main_segs_ > 0) {
-            char* seg = main_segs_[n_main_segs_ - 1].start;
-            ev_region(Ev::HeapResize, av, seg, static_cast<uint64_t>(new_brk - seg));
-          }
-          ev_chunk(Ev::Top, av, av->top, av->top->size());
-          if (TraceThread* t = ev(av, Ev::Trim)) t->enc.usize(static_cast<uint64_t>(released));
-        }
+        hooks_.main_heap_resize(av, new_brk);
+        hooks_.top(av, av->top, av->top->size());
+        hooks_.trim(av, static_cast<size_t>(released));
         return 1;
       }
     }
@@ -807,14 +752,12 @@ template <class P> void MallocCore<P>::munmap_chunk(Chunk* p) {
   uintptr_t block = reinterpret_cast<uintptr_t>(p) - p->prev_size();
   size_t total_size = p->prev_size() + size;
   if (((block | total_size) & (pagesize - 1)) != 0 || !powerof2(mem & (pagesize - 1)))
-    corrupt("munmap_chunk(): invalid pointer", reinterpret_cast<void*>(mem));
+    corrupt(ErrorCode::InvalidPointer, "munmap_chunk(): invalid pointer", reinterpret_cast<void*>(mem));
   __atomic_sub_fetch(&mp_.n_mmaps, 1, __ATOMIC_RELAXED);
   __atomic_sub_fetch(&mp_.mmapped_mem, total_size, __ATOMIC_RELAXED);
   if (__builtin_expect(entry_, 0)) mmapped_.erase(reinterpret_cast<uintptr_t>(p));
-  if (__builtin_expect(trace_.on, 0)) {
-    ev_addr(Ev::MunmapChunk, &main_arena_, p);
-    ev_region(Ev::Munmap, &main_arena_, reinterpret_cast<void*>(block), total_size);
-  }
+  hooks_.munmap_chunk(&main_arena_, p);
+  hooks_.munmap(&main_arena_, reinterpret_cast<void*>(block), total_size);
   plat_.munmap(reinterpret_cast<void*>(block), total_size);
 }
 
@@ -826,7 +769,7 @@ template <class P> Chunk* MallocCore<P>::mremap_chunk(Chunk* p, size_t new_size)
   uintptr_t mem = reinterpret_cast<uintptr_t>(chunk2mem(p));
   size_t total_size = offset + size;
   if (((block | total_size) & (pagesize - 1)) != 0 || !powerof2(mem & (pagesize - 1)))
-    corrupt("mremap_chunk(): invalid pointer", reinterpret_cast<void*>(mem));
+    corrupt(ErrorCode::InvalidPointer, "mremap_chunk(): invalid pointer", reinterpret_cast<void*>(mem));
   new_size = align_up(new_size + offset + kSizeSz, pagesize);
   if (total_size == new_size) return p;
   char* cp =
@@ -836,12 +779,10 @@ template <class P> Chunk* MallocCore<P>::mremap_chunk(Chunk* p, size_t new_size)
     mmapped_.erase(reinterpret_cast<uintptr_t>(p));
     mmapped_.insert(reinterpret_cast<uintptr_t>(cp + offset));
   }
-  if (__builtin_expect(trace_.on, 0)) {
-    ev_addr(Ev::MunmapChunk, &main_arena_, p);
-    ev_region(Ev::Munmap, &main_arena_, reinterpret_cast<void*>(block), total_size);
-    ev_region(Ev::Mmap, &main_arena_, cp, new_size);
-    ev_region(Ev::MmapChunk, &main_arena_, cp + offset, new_size - offset);
-  }
+  hooks_.munmap_chunk(&main_arena_, p);
+  hooks_.munmap(&main_arena_, reinterpret_cast<void*>(block), total_size);
+  hooks_.mmap(&main_arena_, cp, new_size);
+  hooks_.mmap_chunk(&main_arena_, reinterpret_cast<Chunk*>(cp + offset), new_size - offset);
   p = reinterpret_cast<Chunk*>(cp + offset);
   p->set_head((new_size - offset) | kIsMmapped);
   size_t now = __atomic_add_fetch(&mp_.mmapped_mem, new_size - size - offset, __ATOMIC_RELAXED);
@@ -863,15 +804,17 @@ template <class P> void MallocCore<P>::free_perturb(void* p, size_t n) {
 
 template <class P> void MallocCore<P>::unlink_chunk(Arena* av, Chunk* p) {
   (void)av;
-  if (p->size() != p->next()->prev_size()) corrupt("corrupted size vs. prev_size", chunk2mem(p));
+  if (p->size() != p->next()->prev_size())
+    corrupt(ErrorCode::CorruptedSize, "corrupted size vs. prev_size", chunk2mem(p));
   Chunk* fd = p->fd;
   Chunk* bk = p->bk;
-  if (fd->bk != p || bk->fd != p) corrupt("corrupted double-linked list", chunk2mem(p));
+  if (fd->bk != p || bk->fd != p)
+    corrupt(ErrorCode::CorruptedList, "corrupted double-linked list", chunk2mem(p));
   fd->bk = bk;
   bk->fd = fd;
   if (!in_smallbin_range(p->size_nomask()) && p->fd_nextsize != nullptr) {
     if (p->fd_nextsize->bk_nextsize != p || p->bk_nextsize->fd_nextsize != p)
-      corrupt("corrupted double-linked list (not small)", chunk2mem(p));
+      corrupt(ErrorCode::CorruptedList, "corrupted double-linked list (not small)", chunk2mem(p));
     if (fd->fd_nextsize == nullptr) {
       if (p->fd_nextsize == p) {
         fd->fd_nextsize = fd->bk_nextsize = fd;
@@ -903,7 +846,8 @@ void MallocCore<P>::take_and_split(Arena* av, Chunk* victim, size_t size, size_t
   Chunk* remainder = victim->at(static_cast<ptrdiff_t>(nb));
   Chunk* bck = av->unsorted();
   Chunk* fwd = bck->fd;
-  if (fwd->bk != bck) corrupt(corrupt_msg, chunk2mem(victim));
+  if (fwd->bk != bck)
+    corrupt(ErrorCode::CorruptedList, corrupt_msg, chunk2mem(victim)); // corrupted unsorted chunks
   remainder->bk = bck;
   remainder->fd = fwd;
   bck->fd = remainder;
@@ -916,10 +860,7 @@ void MallocCore<P>::take_and_split(Arena* av, Chunk* victim, size_t size, size_t
   victim->set_head(nb | kPrevInuse | (av != &main_arena_ ? kNonMainArena : 0));
   remainder->set_head(remainder_size | kPrevInuse);
   remainder->set_foot(remainder_size);
-  if (__builtin_expect(trace_.on, 0)) {
-    ev_split(av, victim, nb, remainder_size);
-    ev_bin_in(av, remainder, remainder_size, BinKind::Unsorted, 1);
-  }
+  hooks_.split_unsorted(av, victim, nb, remainder_size);
 }
 
 // Every chunk int_malloc hands out (to an API call, realloc, memalign or the tcache struct) is
@@ -927,10 +868,7 @@ void MallocCore<P>::take_and_split(Arena* av, Chunk* victim, size_t size, size_t
 // way out needs no bin_out: chunk_alloc, split or the next bin_in says where it went.
 template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
   void* r = int_malloc_impl(av, bytes);
-  if (__builtin_expect(trace_.on, 0) && r) {
-    Chunk* c = mem2chunk(r);
-    if (!c->is_mmapped()) ev_chunk(Ev::ChunkAlloc, av, c, c->size());
-  }
+  hooks_.chunk_alloc(av, r);
   return r;
 }
 
@@ -962,7 +900,8 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
     Chunk** fb = av->fastbin(idx);
     victim = *fb;
     if (victim != nullptr) {
-      if (misaligned_chunk(victim)) corrupt("malloc(): unaligned fastbin chunk detected 2", victim);
+      if (misaligned_chunk(victim))
+        corrupt(ErrorCode::Other, "malloc(): unaligned fastbin chunk detected 2", victim);
       if (single) {
         *fb = reveal_ptr(&victim->fd);
       } else {
@@ -972,7 +911,7 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
           if (expected == nullptr) break;
           Chunk* nxt = reveal_ptr(&expected->fd);
           if (nxt != nullptr && misaligned_chunk(nxt))
-            corrupt("malloc(): unaligned fastbin chunk detected", nxt);
+            corrupt(ErrorCode::Other, "malloc(): unaligned fastbin chunk detected", nxt);
           if (__atomic_compare_exchange_n(fb, &expected, nxt, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             break;
         }
@@ -980,13 +919,13 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
       }
       if (victim != nullptr) {
         if (fastbin_index(victim->size()) != idx)
-          corrupt("malloc(): memory corruption (fast)", chunk2mem(victim));
+          corrupt(ErrorCode::Other, "malloc(): memory corruption (fast)", chunk2mem(victim));
         size_t tc_idx = csize2tidx(nb);
         if (ts.tcache && tc_idx < mp_.tcache_bins) {
           Chunk* tc_victim;
           while (ts.tcache->counts[tc_idx] < mp_.tcache_count && (tc_victim = *fb) != nullptr) {
             if (misaligned_chunk(tc_victim))
-              corrupt("malloc(): unaligned fastbin chunk detected 3", tc_victim);
+              corrupt(ErrorCode::Other, "malloc(): unaligned fastbin chunk detected 3", tc_victim);
             if (single) {
               *fb = reveal_ptr(&tc_victim->fd);
             } else {
@@ -995,7 +934,7 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
                 if (expected == nullptr) break;
                 Chunk* nxt = reveal_ptr(&expected->fd);
                 if (nxt != nullptr && misaligned_chunk(nxt))
-                  corrupt("malloc(): unaligned fastbin chunk detected", nxt);
+                  corrupt(ErrorCode::Other, "malloc(): unaligned fastbin chunk detected", nxt);
                 if (__atomic_compare_exchange_n(fb, &expected, nxt, false, __ATOMIC_ACQUIRE,
                                                 __ATOMIC_RELAXED))
                   break;
@@ -1019,7 +958,9 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
     bin = av->bin_at(idx);
     if ((victim = bin->bk) != bin) {
       bck = victim->bk;
-      if (bck->fd != victim) corrupt("malloc(): smallbin double linked list corrupted", chunk2mem(victim));
+      if (bck->fd != victim)
+        corrupt(ErrorCode::CorruptedList, "malloc(): smallbin double linked list corrupted",
+                chunk2mem(victim));
       victim->set_inuse_at(nb);
       bin->bk = bck;
       bck->fd = bin;
@@ -1059,14 +1000,17 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
       size = victim->size();
       Chunk* next = victim->at(static_cast<ptrdiff_t>(size));
       if (size <= kHdr || size > av->system_mem)
-        corrupt("malloc(): invalid size (unsorted)", chunk2mem(victim));
+        corrupt(ErrorCode::CorruptedSize, "malloc(): invalid size (unsorted)", chunk2mem(victim));
       if (next->size_nomask() < kHdr || next->size_nomask() > av->system_mem)
-        corrupt("malloc(): invalid next size (unsorted)", chunk2mem(victim));
+        corrupt(ErrorCode::CorruptedSize, "malloc(): invalid next size (unsorted)", chunk2mem(victim));
       if ((next->prev_size() & ~kSizeBits) != size)
-        corrupt("malloc(): mismatching next->prev_size (unsorted)", chunk2mem(victim));
+        corrupt(ErrorCode::CorruptedSize, "malloc(): mismatching next->prev_size (unsorted)",
+                chunk2mem(victim));
       if (bck->fd != victim || victim->fd != av->unsorted())
-        corrupt("malloc(): unsorted double linked list corrupted", chunk2mem(victim));
-      if (next->prev_inuse()) corrupt("malloc(): invalid next->prev_inuse (unsorted)", chunk2mem(victim));
+        corrupt(ErrorCode::CorruptedList, "malloc(): unsorted double linked list corrupted",
+                chunk2mem(victim));
+      if (next->prev_inuse())
+        corrupt(ErrorCode::CorruptedList, "malloc(): invalid next->prev_inuse (unsorted)", chunk2mem(victim));
 
       // Last-remainder rule: a small request keeps carving the chunk it split last.
       if (in_smallbin_range(nb) && bck == av->unsorted() && victim == av->last_remainder &&
@@ -1083,16 +1027,14 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
         victim->set_head(nb | kPrevInuse | (av != &main_arena_ ? kNonMainArena : 0));
         remainder->set_head(remainder_size | kPrevInuse);
         remainder->set_foot(remainder_size);
-        if (__builtin_expect(trace_.on, 0)) {
-          ev_split(av, victim, nb, remainder_size);
-          ev_bin_in(av, remainder, remainder_size, BinKind::Unsorted, 1);
-        }
+        hooks_.split_unsorted(av, victim, nb, remainder_size);
         void* p = chunk2mem(victim);
         alloc_perturb(p, bytes);
         return p;
       }
 
-      if (bck->fd != victim) corrupt("malloc(): corrupted unsorted chunks 3", chunk2mem(victim));
+      if (bck->fd != victim)
+        corrupt(ErrorCode::CorruptedList, "malloc(): corrupted unsorted chunks 3", chunk2mem(victim));
       av->unsorted()->bk = bck;
       bck->fd = av->unsorted();
 
@@ -1135,13 +1077,15 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
               victim->fd_nextsize = fwd;
               victim->bk_nextsize = fwd->bk_nextsize;
               if (fwd->bk_nextsize->fd_nextsize != fwd)
-                corrupt("malloc(): largebin double linked list corrupted (nextsize)", chunk2mem(fwd));
+                corrupt(ErrorCode::CorruptedList,
+                        "malloc(): largebin double linked list corrupted (nextsize)", chunk2mem(fwd));
               fwd->bk_nextsize = victim;
               victim->bk_nextsize->fd_nextsize = victim;
             }
             bck = fwd->bk;
             if (bck->fd != fwd)
-              corrupt("malloc(): largebin double linked list corrupted (bk)", chunk2mem(fwd));
+              corrupt(ErrorCode::CorruptedList, "malloc(): largebin double linked list corrupted (bk)",
+                      chunk2mem(fwd));
           }
         } else {
           victim->fd_nextsize = victim->bk_nextsize = victim;
@@ -1152,7 +1096,7 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
       victim->fd = fwd;
       fwd->bk = victim;
       bck->fd = victim;
-      HV_EV(ev_bin_in(av, victim, victim->size(), bin_kind_of(victim_index), victim_index));
+      hooks_.bin_in_at(av, victim, victim_index);
 
       ++tcache_unsorted_count;
       if (return_cached && mp_.tcache_unsorted_limit > 0 && tcache_unsorted_count > mp_.tcache_unsorted_limit)
@@ -1223,17 +1167,15 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
     // use_top:
     victim = av->top;
     size = victim->size();
-    if (size > av->system_mem) corrupt("malloc(): corrupted top size", chunk2mem(victim));
+    if (size > av->system_mem)
+      corrupt(ErrorCode::CorruptedSize, "malloc(): corrupted top size", chunk2mem(victim));
     if (size >= nb + kMinSize) {
       remainder_size = size - nb;
       remainder = victim->at(static_cast<ptrdiff_t>(nb));
       av->top = remainder;
       victim->set_head(nb | kPrevInuse | (av != &main_arena_ ? kNonMainArena : 0));
       remainder->set_head(remainder_size | kPrevInuse);
-      if (__builtin_expect(trace_.on, 0)) {
-        ev_split(av, victim, nb, remainder_size);
-        ev_chunk(Ev::Top, av, remainder, remainder_size);
-      }
+      hooks_.split_top(av, victim, nb, remainder_size);
       void* p = chunk2mem(victim);
       alloc_perturb(p, bytes);
       return p;
@@ -1256,8 +1198,9 @@ template <class P>
 inline __attribute__((always_inline)) bool MallocCore<P>::free_checks_and_tcache(ThreadState& ts, Chunk* p,
                                                                                  size_t size) {
   if (reinterpret_cast<uintptr_t>(p) > static_cast<uintptr_t>(0) - size || misaligned_chunk(p))
-    corrupt("free(): invalid pointer", chunk2mem(p));
-  if (size < kMinSize || !aligned_ok(size)) corrupt("free(): invalid size", chunk2mem(p));
+    corrupt(ErrorCode::InvalidPointer, "free(): invalid pointer", chunk2mem(p));
+  if (size < kMinSize || !aligned_ok(size))
+    corrupt(ErrorCode::CorruptedSize, "free(): invalid size", chunk2mem(p));
   size_t tc_idx = csize2tidx(size);
   if (ts.tcache != nullptr && tc_idx < mp_.tcache_bins) {
     TcacheEntry* e = static_cast<TcacheEntry*>(chunk2mem(p));
@@ -1275,16 +1218,16 @@ template <class P>
 void MallocCore<P>::tcache_double_free_scan(ThreadState& ts, TcacheEntry* e, size_t tc_idx) {
   size_t cnt = 0;
   for (TcacheEntry* tmp = ts.tcache->entries[tc_idx]; tmp; tmp = reveal_ptr(&tmp->next), ++cnt) {
-    if (cnt >= mp_.tcache_count) corrupt("free(): too many chunks detected in tcache", e);
+    if (cnt >= mp_.tcache_count) corrupt(ErrorCode::Other, "free(): too many chunks detected in tcache", e);
     if (!aligned_ok(reinterpret_cast<uintptr_t>(tmp)))
-      corrupt("free(): unaligned chunk detected in tcache 2", tmp);
-    if (tmp == e) corrupt("free(): double free detected in tcache 2", e);
+      corrupt(ErrorCode::Other, "free(): unaligned chunk detected in tcache 2", tmp);
+    if (tmp == e) corrupt(ErrorCode::DoubleFree, "free(): double free detected in tcache 2", e);
   }
 }
 
 template <class P> void MallocCore<P>::int_free(Arena* av, Chunk* p, bool have_lock) {
   size_t size = p->size();
-  HV_EV(ev_chunk(Ev::ChunkFree, av, p, size));
+  hooks_.chunk_free(av, p, size);
   if (free_checks_and_tcache(plat_.thread(), p, size)) return;
   int_free_bins(av, p, size, have_lock);
 }
@@ -1301,28 +1244,28 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
         fail = nxt->size_nomask() <= kHdr || nxt->size() >= av->system_mem;
         av->mutex.unlock();
       }
-      if (fail) corrupt("free(): invalid next size (fast)", chunk2mem(p));
+      if (fail) corrupt(ErrorCode::CorruptedSize, "free(): invalid next size (fast)", chunk2mem(p));
     }
     free_perturb(chunk2mem(p), size - kHdr);
     detail::atomic_store(&av->have_fastchunks, 1);
     unsigned idx = fastbin_index(size);
     Chunk** fb = av->fastbin(idx);
     // Announced before the push: once pushed, another thread may pop it (and say so) at once.
-    HV_EV(ev_bin_in(av, p, size, BinKind::Fast, idx));
+    hooks_.bin_in(av, p, size, BinKind::Fast, idx);
     Chunk* old = *fb;
     if (single) {
-      if (old == p) corrupt("double free or corruption (fasttop)", chunk2mem(p));
+      if (old == p) corrupt(ErrorCode::DoubleFree, "double free or corruption (fasttop)", chunk2mem(p));
       p->fd = reinterpret_cast<Chunk*>(protect_ptr(&p->fd, old));
       *fb = p;
     } else {
       old = __atomic_load_n(fb, __ATOMIC_RELAXED);
       do {
-        if (old == p) corrupt("double free or corruption (fasttop)", chunk2mem(p));
+        if (old == p) corrupt(ErrorCode::DoubleFree, "double free or corruption (fasttop)", chunk2mem(p));
         p->fd = reinterpret_cast<Chunk*>(protect_ptr(&p->fd, old));
       } while (!__atomic_compare_exchange_n(fb, &old, p, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
     }
     if (have_lock && old != nullptr && fastbin_index(old->size()) != idx)
-      corrupt("invalid fastbin entry (free)", chunk2mem(old));
+      corrupt(ErrorCode::Other, "invalid fastbin entry (free)", chunk2mem(old));
     return;
   }
 
@@ -1336,14 +1279,15 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
   if (single) have_lock = true;
   if (!have_lock) av->mutex.lock();
   Chunk* nextchunk = p->at(static_cast<ptrdiff_t>(size));
-  if (p == av->top) corrupt("double free or corruption (top)", chunk2mem(p));
+  if (p == av->top) corrupt(ErrorCode::DoubleFree, "double free or corruption (top)", chunk2mem(p));
   if (av->contiguous() &&
       reinterpret_cast<char*>(nextchunk) >= reinterpret_cast<char*>(av->top) + av->top->size())
-    corrupt("double free or corruption (out)", chunk2mem(p));
-  if (!nextchunk->prev_inuse()) corrupt("double free or corruption (!prev)", chunk2mem(p));
+    corrupt(ErrorCode::DoubleFree, "double free or corruption (out)", chunk2mem(p));
+  if (!nextchunk->prev_inuse())
+    corrupt(ErrorCode::DoubleFree, "double free or corruption (!prev)", chunk2mem(p));
   size_t nextsize = nextchunk->size();
   if (nextchunk->size_nomask() <= kHdr || nextsize >= av->system_mem)
-    corrupt("free(): invalid next size (normal)", chunk2mem(p));
+    corrupt(ErrorCode::CorruptedSize, "free(): invalid next size (normal)", chunk2mem(p));
   free_perturb(chunk2mem(p), size - kHdr);
 
   if (!p->prev_inuse()) {
@@ -1351,22 +1295,23 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
     size_t prevsize = p->prev_size();
     size += prevsize;
     p = p->at(-static_cast<ptrdiff_t>(prevsize));
-    if (p->size() != prevsize) corrupt("corrupted size vs. prev_size while consolidating", chunk2mem(p));
+    if (p->size() != prevsize)
+      corrupt(ErrorCode::CorruptedSize, "corrupted size vs. prev_size while consolidating", chunk2mem(p));
     unlink_chunk(av, p);
-    HV_EV(ev_merge(av, MergeHow::WithPrev, p, size, freed));
+    hooks_.merge(av, MergeHow::WithPrev, p, size, freed);
   }
   if (nextchunk != av->top) {
     bool nextinuse = nextchunk->inuse_at(nextsize);
     if (!nextinuse) {
       unlink_chunk(av, nextchunk);
       size += nextsize;
-      HV_EV(ev_merge(av, MergeHow::WithNext, p, size, nextchunk));
+      hooks_.merge(av, MergeHow::WithNext, p, size, nextchunk);
     } else {
       nextchunk->clear_inuse_at(0);
     }
     Chunk* bck = av->unsorted();
     Chunk* fwd = bck->fd;
-    if (fwd->bk != bck) corrupt("free(): corrupted unsorted chunks", chunk2mem(p));
+    if (fwd->bk != bck) corrupt(ErrorCode::CorruptedList, "free(): corrupted unsorted chunks", chunk2mem(p));
     p->fd = fwd;
     p->bk = bck;
     if (!in_smallbin_range(size)) {
@@ -1377,15 +1322,12 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
     fwd->bk = p;
     p->set_head(size | kPrevInuse);
     p->set_foot(size);
-    HV_EV(ev_bin_in(av, p, size, BinKind::Unsorted, 1));
+    hooks_.bin_in(av, p, size, BinKind::Unsorted, 1);
   } else {
     size += nextsize;
     p->set_head(size | kPrevInuse);
     av->top = p;
-    if (__builtin_expect(trace_.on, 0)) {
-      ev_merge(av, MergeHow::IntoTop, p, size, nextchunk);
-      ev_chunk(Ev::Top, av, p, size);
-    }
+    hooks_.merge_top(av, p, size, nextchunk);
   }
 
   if (size >= kFastbinConsolidationThreshold) {
@@ -1410,29 +1352,31 @@ template <class P> void MallocCore<P>::malloc_consolidate(Arena* av) {
     Chunk** fb = av->fastbin(static_cast<unsigned>(i));
     Chunk* p = __atomic_exchange_n(fb, nullptr, __ATOMIC_ACQUIRE);
     while (p != nullptr) {
-      if (misaligned_chunk(p)) corrupt("malloc_consolidate(): unaligned fastbin chunk detected", p);
+      if (misaligned_chunk(p))
+        corrupt(ErrorCode::Other, "malloc_consolidate(): unaligned fastbin chunk detected", p);
       if (fastbin_index(p->size()) != static_cast<unsigned>(i))
-        corrupt("malloc_consolidate(): invalid chunk size", chunk2mem(p));
+        corrupt(ErrorCode::CorruptedSize, "malloc_consolidate(): invalid chunk size", chunk2mem(p));
       Chunk* nextp = reveal_ptr(&p->fd);
       size_t size = p->size();
       Chunk* nextchunk = p->at(static_cast<ptrdiff_t>(size));
       size_t nextsize = nextchunk->size();
-      HV_EV(ev_bin_out(av, p, BinKind::Fast, static_cast<unsigned>(i)));
+      hooks_.bin_out(av, p, BinKind::Fast, static_cast<unsigned>(i));
       if (!p->prev_inuse()) {
         Chunk* freed = p;
         size_t prevsize = p->prev_size();
         size += prevsize;
         p = p->at(-static_cast<ptrdiff_t>(prevsize));
-        if (p->size() != prevsize) corrupt("corrupted size vs. prev_size in fastbins", chunk2mem(p));
+        if (p->size() != prevsize)
+          corrupt(ErrorCode::CorruptedSize, "corrupted size vs. prev_size in fastbins", chunk2mem(p));
         unlink_chunk(av, p);
-        HV_EV(ev_merge(av, MergeHow::WithPrev, p, size, freed));
+        hooks_.merge(av, MergeHow::WithPrev, p, size, freed);
       }
       if (nextchunk != av->top) {
         bool nextinuse = nextchunk->inuse_at(nextsize);
         if (!nextinuse) {
           size += nextsize;
           unlink_chunk(av, nextchunk);
-          HV_EV(ev_merge(av, MergeHow::WithNext, p, size, nextchunk));
+          hooks_.merge(av, MergeHow::WithNext, p, size, nextchunk);
         } else {
           nextchunk->clear_inuse_at(0);
         }
@@ -1447,15 +1391,12 @@ template <class P> void MallocCore<P>::malloc_consolidate(Arena* av) {
         p->bk = unsorted_bin;
         p->fd = first_unsorted;
         p->set_foot(size);
-        HV_EV(ev_bin_in(av, p, size, BinKind::Unsorted, 1));
+        hooks_.bin_in(av, p, size, BinKind::Unsorted, 1);
       } else {
         size += nextsize;
         p->set_head(size | kPrevInuse);
         av->top = p;
-        if (__builtin_expect(trace_.on, 0)) {
-          ev_merge(av, MergeHow::IntoTop, p, size, nextchunk);
-          ev_chunk(Ev::Top, av, p, size);
-        }
+        hooks_.merge_top(av, p, size, nextchunk);
       }
       p = nextp;
     }
@@ -1466,11 +1407,11 @@ template <class P> void MallocCore<P>::malloc_consolidate(Arena* av) {
 
 template <class P> void* MallocCore<P>::int_realloc(Arena* av, Chunk* oldp, size_t oldsize, size_t nb) {
   if (oldp->size_nomask() <= kHdr || oldsize >= av->system_mem)
-    corrupt("realloc(): invalid old size", chunk2mem(oldp));
+    corrupt(ErrorCode::CorruptedSize, "realloc(): invalid old size", chunk2mem(oldp));
   Chunk* next = oldp->at(static_cast<ptrdiff_t>(oldsize));
   size_t nextsize = next->size();
   if (next->size_nomask() <= kHdr || nextsize >= av->system_mem)
-    corrupt("realloc(): invalid next size", chunk2mem(oldp));
+    corrupt(ErrorCode::CorruptedSize, "realloc(): invalid next size", chunk2mem(oldp));
   const size_t abit = av != &main_arena_ ? kNonMainArena : 0;
   Chunk* newp;
   size_t newsize;
@@ -1482,15 +1423,13 @@ template <class P> void* MallocCore<P>::int_realloc(Arena* av, Chunk* oldp, size
       oldp->set_head_size(nb | abit);
       av->top = oldp->at(static_cast<ptrdiff_t>(nb));
       av->top->set_head((newsize - nb) | kPrevInuse);
-      if (__builtin_expect(trace_.on, 0)) {
-        ev_realloc_in_place(av, oldp, oldsize, nb);
-        ev_chunk(Ev::Top, av, av->top, newsize - nb);
-      }
+      hooks_.realloc_in_place(av, oldp, oldsize, nb);
+      hooks_.top(av, av->top, newsize - nb);
       return chunk2mem(oldp);
     } else if (next != av->top && !next->inuse() && (newsize = oldsize + nextsize) >= nb) {
       newp = oldp;
       unlink_chunk(av, next);
-      HV_EV(ev_merge(av, MergeHow::WithNext, oldp, newsize, next));
+      hooks_.merge(av, MergeHow::WithNext, oldp, newsize, next);
     } else {
       void* newmem = int_malloc(av, nb - kAlignMask);
       if (newmem == nullptr) return nullptr;
@@ -1499,11 +1438,11 @@ template <class P> void* MallocCore<P>::int_realloc(Arena* av, Chunk* oldp, size
       if (newp == next) {
         newsize += oldsize;
         newp = oldp;
-        HV_EV(ev_merge(av, MergeHow::WithNext, oldp, newsize, next));
+        hooks_.merge(av, MergeHow::WithNext, oldp, newsize, next);
       } else {
         memcpy(newmem, chunk2mem(oldp), memsize(oldp));
         int_free(av, oldp, true);
-        HV_EV(ev_realloc_moved(av, oldp, newp));
+        hooks_.realloc_moved(av, oldp, newp);
         return newmem;
       }
     }
@@ -1517,10 +1456,10 @@ template <class P> void* MallocCore<P>::int_realloc(Arena* av, Chunk* oldp, size
     newp->set_head_size(nb | abit);
     remainder->set_head(remainder_size | kPrevInuse | abit);
     remainder->set_inuse_at(remainder_size);
-    HV_EV(ev_split(av, newp, nb, remainder_size));
+    hooks_.split(av, newp, nb, remainder_size);
     int_free(av, remainder, true);
   }
-  HV_EV(ev_realloc_in_place(av, newp, oldsize, newp->size()));
+  hooks_.realloc_in_place(av, newp, oldsize, newp->size());
   return chunk2mem(newp);
 }
 
@@ -1550,16 +1489,14 @@ template <class P> void* MallocCore<P>::int_memalign(Arena* av, size_t alignment
         mmapped_.erase(reinterpret_cast<uintptr_t>(p));
         mmapped_.insert(reinterpret_cast<uintptr_t>(newp));
       }
-      if (__builtin_expect(trace_.on, 0)) {
-        ev_addr(Ev::MunmapChunk, av, p);
-        ev_region(Ev::MmapChunk, av, newp, newsize);
-      }
+      hooks_.munmap_chunk(av, p);
+      hooks_.mmap_chunk(av, newp, newsize);
       return chunk2mem(newp);
     }
     newp->set_head(newsize | kPrevInuse | abit);
     newp->set_inuse_at(newsize);
     p->set_head_size(leadsize | abit);
-    HV_EV(ev_split(av, p, leadsize, newsize));
+    hooks_.split(av, p, leadsize, newsize);
     int_free(av, p, true);
     p = newp;
   }
@@ -1570,7 +1507,7 @@ template <class P> void* MallocCore<P>::int_memalign(Arena* av, size_t alignment
       Chunk* remainder = p->at(static_cast<ptrdiff_t>(nb));
       remainder->set_head(remainder_size | kPrevInuse | abit);
       p->set_head_size(nb);
-      HV_EV(ev_split(av, p, nb, remainder_size));
+      hooks_.split(av, p, nb, remainder_size);
       int_free(av, remainder, true);
     }
   }
@@ -1637,7 +1574,7 @@ template <class P> inline __attribute__((always_inline)) void MallocCore<P>::fre
   if (mem == nullptr) return;
   Chunk* p = mem2chunk(mem);
   if (__builtin_expect(p->is_mmapped(), 0)) return free_mmapped(p);
-  if (!p->non_main() && !in_main_range(p)) corrupt("free(): invalid pointer", mem);
+  if (!p->non_main() && !in_main_range(p)) corrupt(ErrorCode::InvalidPointer, "free(): invalid pointer", mem);
   ThreadState& ts = plat_.thread();
   if (__builtin_expect(ts.tcache == nullptr, 0)) tcache_init(ts);
   size_t size = p->size();
@@ -1673,7 +1610,7 @@ template <class P> void* MallocCore<P>::realloc_body(void* oldmem, size_t bytes)
   }
   if (reinterpret_cast<uintptr_t>(oldp) > static_cast<uintptr_t>(0) - oldsize || misaligned_chunk(oldp) ||
       (ar_ptr == &main_arena_ && !in_main_range(oldp)))
-    corrupt("realloc(): invalid pointer", oldmem);
+    corrupt(ErrorCode::InvalidPointer, "realloc(): invalid pointer", oldmem);
   size_t nb = checked_request2size(bytes);
   if (nb == 0) {
     errno = ENOMEM;
@@ -1799,7 +1736,7 @@ template <class P> void* MallocCore<P>::malloc(size_t bytes) {
 template <class P> void* MallocCore<P>::malloc_hooked(size_t bytes) {
   if (__builtin_expect(private_alloc_, 0)) return private_alloc(bytes);
   LiveScope live(this);
-  if (!trace_.on) return malloc_body(bytes);
+  if (!hooks_.on()) return malloc_body(bytes);
   return malloc_traced(bytes);
 }
 // A fake mmapped chunk in a mapping of its own: free, realloc and malloc_usable_size treat it as
@@ -1814,16 +1751,13 @@ template <class P> void* MallocCore<P>::private_alloc(size_t bytes) {
   __atomic_add_fetch(&mp_.mmapped_mem, len, __ATOMIC_RELAXED);
   return chunk2mem(p);
 }
-// The two hottest events are encoded inline here rather than through ev_api.
+// The hottest API event: hooks_.malloc encodes it inline here (trace_hooks.h).
 template <class P> void* MallocCore<P>::malloc_traced(size_t bytes) {
   ThreadState& ts = plat_.thread();
-  trace_.stamp(ts);
+  hooks_.call_begin(ts);
   void* r = malloc_body(bytes);
-  if (TraceThread* t = ev(ts, ts.arena, Ev::Malloc, 24)) {
-    t->enc.usize(bytes);
-    t->enc.addr(reinterpret_cast<uintptr_t>(r));
-  }
-  if (verify_every_) trace_after_call();
+  hooks_.malloc(ts, bytes, r);
+  hooks_.call_end();
   return r;
 }
 template <class P> void MallocCore<P>::free(void* mem) {
@@ -1832,30 +1766,26 @@ template <class P> void MallocCore<P>::free(void* mem) {
 }
 template <class P> void MallocCore<P>::free_hooked(void* mem) {
   LiveScope live(this);
-  if (!trace_.on) return free_body(mem);
+  if (!hooks_.on()) return free_body(mem);
   free_traced(mem);
 }
 // The Free event is written lazily (TraceThread::free_pending): as FreeTcache if the chunk goes
 // straight into the tcache, else just before the first event the free causes, else at the end.
 template <class P> void MallocCore<P>::free_traced(void* mem) {
   ThreadState& ts = plat_.thread();
-  trace_.stamp(ts);
-  trace_.set_single_threaded(plat_.single_threaded());
-  if (TraceThread* t = ts.trace) {
-    t->pending_ptr = reinterpret_cast<uintptr_t>(mem);
-    t->free_pending = true;
-  }
+  hooks_.free_begin(ts, mem);
   free_body(mem);
-  trace_.finish_free(ts);
-  if (verify_every_) trace_after_call();
+  hooks_.free_end(ts);
+  hooks_.call_end();
 }
 template <class P> void* MallocCore<P>::realloc(void* oldmem, size_t bytes) {
   if (__builtin_expect(!entry_, 1)) return realloc_body(oldmem, bytes);
   LiveScope live(this);
-  if (!trace_.on) return realloc_body(oldmem, bytes);
-  trace_stamp();
+  if (!hooks_.on()) return realloc_body(oldmem, bytes);
+  hooks_.call_begin(plat_.thread());
   void* r = realloc_body(oldmem, bytes);
-  ev_api(Ev::Realloc, bytes, 0, oldmem, r);
+  hooks_.realloc(oldmem, bytes, r);
+  hooks_.call_end();
   return r;
 }
 template <class P> void* MallocCore<P>::calloc(size_t n, size_t elem_size) {
@@ -1865,46 +1795,51 @@ template <class P> void* MallocCore<P>::calloc(size_t n, size_t elem_size) {
     return __builtin_mul_overflow(n, elem_size, &b) ? nullptr : private_alloc(b); // mmap memory is zero
   }
   LiveScope live(this);
-  if (!trace_.on) return calloc_body(n, elem_size);
-  trace_stamp();
+  if (!hooks_.on()) return calloc_body(n, elem_size);
+  hooks_.call_begin(plat_.thread());
   void* r = calloc_body(n, elem_size);
-  ev_api(Ev::Calloc, n, elem_size, nullptr, r);
+  hooks_.calloc(n, elem_size, r);
+  hooks_.call_end();
   return r;
 }
 template <class P> void* MallocCore<P>::memalign(size_t alignment, size_t bytes) {
   if (__builtin_expect(!entry_, 1)) return memalign_body(alignment, bytes);
   LiveScope live(this);
-  if (!trace_.on) return memalign_body(alignment, bytes);
-  trace_stamp();
+  if (!hooks_.on()) return memalign_body(alignment, bytes);
+  hooks_.call_begin(plat_.thread());
   void* r = memalign_body(alignment, bytes);
-  ev_api(Ev::Memalign, alignment, bytes, nullptr, r);
+  hooks_.memalign(alignment, bytes, r);
+  hooks_.call_end();
   return r;
 }
 template <class P> void* MallocCore<P>::valloc(size_t bytes) {
   if (__builtin_expect(!entry_, 1)) return valloc_body(bytes);
   LiveScope live(this);
-  if (!trace_.on) return valloc_body(bytes);
-  trace_stamp();
+  if (!hooks_.on()) return valloc_body(bytes);
+  hooks_.call_begin(plat_.thread());
   void* r = valloc_body(bytes);
-  ev_api(Ev::Memalign, plat_.pagesize(), bytes, nullptr, r);
+  hooks_.memalign(plat_.pagesize(), bytes, r);
+  hooks_.call_end();
   return r;
 }
 template <class P> void* MallocCore<P>::pvalloc(size_t bytes) {
   if (__builtin_expect(!entry_, 1)) return pvalloc_body(bytes);
   LiveScope live(this);
-  if (!trace_.on) return pvalloc_body(bytes);
-  trace_stamp();
+  if (!hooks_.on()) return pvalloc_body(bytes);
+  hooks_.call_begin(plat_.thread());
   void* r = pvalloc_body(bytes);
-  ev_api(Ev::Memalign, plat_.pagesize(), bytes, nullptr, r);
+  hooks_.memalign(plat_.pagesize(), bytes, r);
+  hooks_.call_end();
   return r;
 }
 template <class P> int MallocCore<P>::posix_memalign(void** memptr, size_t alignment, size_t size) {
   if (__builtin_expect(!entry_, 1)) return posix_memalign_body(memptr, alignment, size);
   LiveScope live(this);
-  if (!trace_.on) return posix_memalign_body(memptr, alignment, size);
-  trace_stamp();
+  if (!hooks_.on()) return posix_memalign_body(memptr, alignment, size);
+  hooks_.call_begin(plat_.thread());
   int rc = posix_memalign_body(memptr, alignment, size);
-  ev_api(Ev::Memalign, alignment, size, nullptr, rc == 0 ? *memptr : nullptr);
+  hooks_.memalign(alignment, size, rc == 0 ? *memptr : nullptr);
+  hooks_.call_end();
   return rc;
 }
 
@@ -1965,7 +1900,8 @@ template <class P> void MallocCore<P>::int_mallinfo(Arena* av, struct mallinfo2*
   size_t fastavail = 0;
   for (int i = 0; i < kNFastBins; ++i) {
     for (Chunk* p = av->fastbins[i]; p != nullptr; p = reveal_ptr(&p->fd)) {
-      if (misaligned_chunk(p)) corrupt("int_mallinfo(): unaligned fastbin chunk detected", p);
+      if (misaligned_chunk(p))
+        corrupt(ErrorCode::Other, "int_mallinfo(): unaligned fastbin chunk detected", p);
       ++nfastblocks;
       fastavail += p->size();
     }
@@ -2304,180 +2240,12 @@ template <class P> void MallocCore<P>::fork_child() {
 }
 
 // ============================================================================ [trace]
-// The hook bodies. Each call site in the algorithm is guarded by `if (trace_.on)`.
-
-template <class P> uint32_t MallocCore<P>::arena_index(const Arena* a) {
-  if (a == nullptr || a == &main_arena_) return 0;
-  uint32_t n = n_traced_arenas_.load(std::memory_order_acquire);
-  for (uint32_t i = 1; i < n; ++i)
-    if (traced_arenas_[i] == a) return i;
-  // Registering: new_arena() does it under list_lock_ and trace_regions() for the arenas that
-  // exist when a recording starts, so registrations do not race; lookups in other threads see
-  // the entry before the count.
-  if (n == 0) n = 1;
-  if (n >= kMaxTracedArenas) return kMaxTracedArenas - 1;
-  traced_arenas_[n] = a;
-  n_traced_arenas_.store(n + 1, std::memory_order_release);
-  return n;
-}
-
-// Starts an event in ts's buffer for arena av: the one place that knows the sequence-number mode
-// and the arena's index.
-template <class P>
-inline __attribute__((always_inline)) TraceThread* MallocCore<P>::ev(ThreadState& ts, Arena* av,
-                                                                     trace::Ev type, size_t max_bytes) {
-  trace_.set_single_threaded(plat_.single_threaded());
-  uint32_t ai = (av == nullptr || av == &main_arena_) ? 0 : arena_index(av);
-  return trace_.begin(ts, type, ai, max_bytes);
-}
-
-template <class P> void MallocCore<P>::trace_stamp() {
-  trace_.stamp(plat_.thread());
-}
-
-template <class P> void MallocCore<P>::ev_chunk(trace::Ev type, Arena* av, const Chunk* c, size_t size) {
-  if (TraceThread* t = ev(av, type)) {
-    t->enc.addr(reinterpret_cast<uintptr_t>(c));
-    t->enc.csize(size);
-  }
-}
-
-template <class P> void MallocCore<P>::ev_split(Arena* av, const Chunk* c, size_t first, size_t rest) {
-  if (TraceThread* t = ev(av, trace::Ev::Split)) {
-    t->enc.addr(reinterpret_cast<uintptr_t>(c));
-    t->enc.csize(first);
-    t->enc.csize(rest);
-  }
-}
-
-template <class P>
-void MallocCore<P>::ev_merge(Arena* av, trace::MergeHow how, const Chunk* result, size_t size,
-                             const Chunk* absorbed) {
-  if (TraceThread* t = ev(av, trace::Ev::Merge)) {
-    t->enc.byte(static_cast<uint8_t>(how));
-    t->enc.addr(reinterpret_cast<uintptr_t>(result));
-    t->enc.csize(size);
-    t->enc.addr(reinterpret_cast<uintptr_t>(absorbed));
-  }
-}
-
-template <class P>
-void MallocCore<P>::ev_bin_in(Arena* av, const Chunk* c, size_t size, trace::BinKind kind, unsigned idx) {
-  if (TraceThread* t = ev(av, trace::Ev::BinIn)) {
-    t->enc.addr(reinterpret_cast<uintptr_t>(c));
-    t->enc.csize(size);
-    t->enc.byte(static_cast<uint8_t>(kind));
-    t->enc.byte(static_cast<uint8_t>(idx));
-  }
-}
-
-template <class P>
-void MallocCore<P>::ev_bin_out(Arena* av, const Chunk* c, trace::BinKind kind, unsigned idx) {
-  if (TraceThread* t = ev(av, trace::Ev::BinOut)) {
-    t->enc.addr(reinterpret_cast<uintptr_t>(c));
-    t->enc.byte(static_cast<uint8_t>(kind));
-    t->enc.byte(static_cast<uint8_t>(idx));
-  }
-}
-
-template <class P> void MallocCore<P>::ev_region(trace::Ev type, Arena* av, const void* addr, uint64_t size) {
-  if (TraceThread* t = ev(av, type)) {
-    t->enc.addr(reinterpret_cast<uintptr_t>(addr));
-    t->enc.usize(size);
-  }
-}
-
-template <class P> void MallocCore<P>::ev_addr(trace::Ev type, Arena* av, const void* addr) {
-  if (TraceThread* t = ev(av, type)) t->enc.addr(reinterpret_cast<uintptr_t>(addr));
-}
-
-template <class P> void MallocCore<P>::ev_sbrk(const void* old_brk, int64_t delta) {
-  if (TraceThread* t = ev(&main_arena_, trace::Ev::Sbrk)) {
-    t->enc.addr(reinterpret_cast<uintptr_t>(old_brk));
-    t->enc.svarint(delta);
-  }
-}
-
-template <class P> void MallocCore<P>::ev_realloc_moved(Arena* av, const Chunk* from, const Chunk* to) {
-  if (TraceThread* t = ev(av, trace::Ev::ReallocMoved)) {
-    t->enc.addr(reinterpret_cast<uintptr_t>(from));
-    t->enc.addr(reinterpret_cast<uintptr_t>(to));
-  }
-}
-
-template <class P>
-void MallocCore<P>::ev_realloc_in_place(Arena* av, const Chunk* c, size_t old_size, size_t new_size) {
-  if (TraceThread* t = ev(av, trace::Ev::ReallocInPlace)) {
-    t->enc.addr(reinterpret_cast<uintptr_t>(c));
-    t->enc.csize(old_size);
-    t->enc.csize(new_size);
-  }
-}
-
-// An API call other than free (free_traced writes its own, lazily) and its result; then
-// trace_after_call (snapshots).
-template <class P>
-void MallocCore<P>::ev_api(trace::Ev type, uint64_t a, uint64_t b, const void* old, const void* result) {
-  ThreadState& ts = plat_.thread();
-  TraceThread* t = ev(ts.arena, type);
-  if (!t) return;
-  switch (type) {
-  case trace::Ev::Malloc:
-    t->enc.usize(a);
-    t->enc.addr(reinterpret_cast<uintptr_t>(result));
-    break;
-  case trace::Ev::Calloc:
-  case trace::Ev::Memalign:
-    t->enc.usize(a);
-    t->enc.usize(b);
-    t->enc.addr(reinterpret_cast<uintptr_t>(result));
-    break;
-  case trace::Ev::Realloc:
-    t->enc.addr(reinterpret_cast<uintptr_t>(old));
-    t->enc.usize(a);
-    t->enc.addr(reinterpret_cast<uintptr_t>(result));
-    break;
-  default:
-    break;
-  }
-  if (verify_every_) trace_after_call();
-}
-
-template <class P> void MallocCore<P>::trace_after_call() {
-  if (!verify_every_ || in_snapshot_ || trace_.seq() < next_snapshot_) return;
-  in_snapshot_ = true;
-  trace_snapshot(false);
-  next_snapshot_ = trace_.seq() + verify_every_;
-  in_snapshot_ = false;
-}
-
-template <class P> void MallocCore<P>::trace_error(const char* msg, const void* addr) {
-  trace::ErrorCode code = trace::ErrorCode::Other;
-  if (strstr(msg, "double free"))
-    code = trace::ErrorCode::DoubleFree;
-  else if (strstr(msg, "invalid pointer"))
-    code = trace::ErrorCode::InvalidPointer;
-  else if (strstr(msg, "size"))
-    code = trace::ErrorCode::CorruptedSize;
-  else if (strstr(msg, "linked list") || strstr(msg, "unsorted") || strstr(msg, "largebin"))
-    code = trace::ErrorCode::CorruptedList;
-  if (TraceThread* t = ev(plat_.thread().arena, trace::Ev::Error)) {
-    t->enc.byte(static_cast<uint8_t>(code));
-    t->enc.addr(reinterpret_cast<uintptr_t>(addr));
-  }
-  trace_.flush_all();
-}
+// Starting and stopping a recording, marks and the header's parameters; every event is written
+// by the hooks (trace_hooks.h).
 
 template <class P> void MallocCore<P>::trace_mark(const char* label) {
   LiveScope live(this); // changes the heap or records: a call like malloc for the live gate
-  if (!trace_.on) return;
-  size_t n = strlen(label);
-  if (n > 255) n = 255;
-  trace_stamp();
-  if (TraceThread* t = ev(plat_.thread().arena, trace::Ev::Mark, n + 4)) {
-    t->enc.usize(n);
-    t->enc.bytes(label, n);
-  }
+  hooks_.mark(label);
 }
 
 template <class P>
@@ -2488,20 +2256,18 @@ bool MallocCore<P>::trace_start(const char* path, bool exclusive, uint64_t verif
   uint64_t heap_base = 0;
   header_params(params, &heap_base);
   uint32_t flags = extra_flags | (verify_every ? static_cast<uint32_t>(trace::kFileSnapshots) : 0u) |
-                   (trace_.compression() ? static_cast<uint32_t>(trace::kFileZstd) : 0u);
-  if (!trace_.open(path, exclusive, "glibc-2.36", params, heap_base, flags,
-                   static_cast<uint32_t>(plat_.pagesize())))
+                   (hooks_.sink().compression() ? static_cast<uint32_t>(trace::kFileZstd) : 0u);
+  if (!hooks_.open(path, exclusive, params, heap_base, flags, static_cast<uint32_t>(plat_.pagesize()),
+                   verify_every))
     return false;
   entry_ = true;
-  verify_every_ = verify_every;
-  next_snapshot_ = verify_every;
   // A heap that already has chunks (allocations made before tracing began, or a forked child)
   // is described by a baseline snapshot, so the trace replays from a known state.
   if (main_arena_.top != main_arena_.initial_top() || main_arena_.next != &main_arena_) {
-    trace_regions();
-    trace_snapshot(true);
-    trace_mmapped_chunks();
-    trace_.flush_all(); // a forked child may exec at once: the baseline must reach the file
+    hooks_.regions();
+    hooks_.snapshot(true, false);
+    hooks_.mmapped_chunks();
+    hooks_.sink().flush_all(); // a forked child may exec at once: the baseline must reach the file
   }
   return true;
 }
@@ -2524,36 +2290,6 @@ void MallocCore<P>::header_params(uint64_t params[trace::kNumParams], uint64_t* 
   *heap_base_out = heap_base;
 }
 
-template <class P> void MallocCore<P>::trace_regions() {
-  trace_stamp(); // the first events of a baseline: they need a time of their own
-  Segment segs[kMaxMainSegments];
-  int n = segments(&main_arena_, segs, kMaxMainSegments);
-  for (int i = 0; i < n; ++i)
-    ev_region(Ev::HeapNew, &main_arena_, segs[i].start, static_cast<uint64_t>(segs[i].end - segs[i].start));
-  for (Arena* a = main_arena_.next; a != &main_arena_; a = a->next) {
-    uint32_t index = arena_index(a);
-    if (TraceThread* t = ev(a, Ev::ArenaNew)) {
-      t->enc.usize(index);
-      t->enc.addr(reinterpret_cast<uintptr_t>(a));
-    }
-    HeapInfo* heaps[256];
-    int m = 0;
-    for (HeapInfo* h = heap_for_ptr(a->top); h && m < 256; h = h->prev)
-      heaps[m++] = h;
-    while (m > 0) { // oldest first
-      HeapInfo* h = heaps[--m];
-      ev_region(Ev::HeapNew, a, h, h->size);
-    }
-  }
-}
-
-template <class P> void MallocCore<P>::trace_mmapped_chunks() {
-  mmapped_.for_each([&](uintptr_t a) {
-    Chunk* p = reinterpret_cast<Chunk*>(a);
-    ev_region(Ev::MmapChunk, &main_arena_, p, p->size());
-  });
-}
-
 template <class P> uint64_t MallocCore<P>::footprint_bytes() {
   uint64_t total = __atomic_load_n(&mp_.mmapped_mem, __ATOMIC_RELAXED);
   Arena* a = &main_arena_;
@@ -2562,70 +2298,6 @@ template <class P> uint64_t MallocCore<P>::footprint_bytes() {
     a = __atomic_load_n(&a->next, __ATOMIC_ACQUIRE);
   } while (a && a != &main_arena_);
   return total;
-}
-
-template <class P> void MallocCore<P>::trace_snapshot(bool baseline, bool exact) {
-  using trace::ChunkState;
-  struct Entry {
-    uintptr_t addr;
-    uint64_t size;
-    uint8_t state, bin;
-  };
-  const bool coarse = !exact && !plat_.single_threaded();
-  void* wmem =
-      ::mmap(nullptr, sizeof(HeapWalk<P>), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (wmem == MAP_FAILED) return;
-  auto* w = new (wmem) HeapWalk<P>(*this);
-  w->set_coarse(coarse);
-  // Lock every arena for the whole snapshot so no chunk event can slip in between the walk and
-  // the events that describe it.
-  lock_all();
-  w->build_locked();
-  size_t n = 0;
-  w->for_each_chunk([&](const ChunkView&) {
-    ++n;
-    return true;
-  });
-  size_t bytes = (n + 1) * sizeof(Entry);
-  void* emem = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (emem != MAP_FAILED) {
-    Entry* e = static_cast<Entry*>(emem);
-    size_t k = 0;
-    w->for_each_chunk([&](const ChunkView& v) {
-      if (k >= n) return false;
-      auto st = static_cast<ChunkState>(v.state); // same numbering: asserted in heap_walk.h
-      e[k++] = {reinterpret_cast<uintptr_t>(v.chunk), v.size, static_cast<uint8_t>(st),
-                static_cast<uint8_t>(v.bin < 0 ? 0 : v.bin)};
-      return true;
-    });
-    // Address order (the format promises it; arenas are listed newest first).
-    std::sort(e, e + k, [](const Entry& a, const Entry& b) { return a.addr < b.addr; });
-    trace_stamp();
-    constexpr size_t kPerPart = 3000; // 3000 x 17 bytes fits one 64 KiB block
-    size_t done = 0;
-    do {
-      size_t part = k - done < kPerPart ? k - done : kPerPart;
-      bool more = done + part < k;
-      uint8_t flags =
-          static_cast<uint8_t>((coarse ? trace::kSnapshotCoarse : 0) |
-                               (baseline ? trace::kSnapshotBaseline : 0) | (more ? trace::kSnapshotMore : 0));
-      if (TraceThread* t = ev(&main_arena_, trace::Ev::Snapshot, part * 17 + 16)) {
-        t->enc.usize(part);
-        t->enc.byte(flags);
-        for (size_t i = done; i < done + part; ++i) {
-          t->enc.addr(e[i].addr);
-          t->enc.csize(e[i].size);
-          t->enc.byte(e[i].state);
-          t->enc.byte(e[i].bin);
-        }
-      }
-      done += part;
-    } while (done < k);
-    ::munmap(emem, bytes);
-  }
-  unlock_all();
-  w->~HeapWalk<P>();
-  ::munmap(wmem, sizeof(HeapWalk<P>));
 }
 
 } // namespace hv::alloc

@@ -79,6 +79,13 @@ void spin_lock(int* l) {
 void spin_unlock(int* l) {
   __atomic_store_n(l, 0, __ATOMIC_RELEASE);
 }
+// The trace hooks leave errno alone (trace_hooks.h): a program sees errno change only through
+// the allocator's own results (and free() must not change it at all), never through a block
+// flushed, a buffer mapped or unmapped on the way.
+struct KeepErrno {
+  int saved = errno;
+  ~KeepErrno() { errno = saved; }
+};
 } // namespace
 
 // The TSC runs at a constant rate on every x86-64 that Linux calls `constant_tsc`; a 200 us
@@ -253,6 +260,7 @@ void TraceSink::close() {
 
 TraceThread* TraceSink::thread_buf(ThreadState& ts) {
   if (ts.trace) return ts.trace;
+  KeepErrno keep;
   void* mem =
       ::mmap(nullptr, sizeof(TraceThread), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) return nullptr;
@@ -270,6 +278,7 @@ TraceThread* TraceSink::thread_buf(ThreadState& ts) {
 
 void TraceSink::flush(TraceThread* t) {
   if (!t) return;
+  KeepErrno keep;
   t->stamp_count = kStampEvery; // the next call reads the clock: blocks start with a fresh time
   if (t->enc.empty()) return;
   if (fd_ < 0 && !block_fn_ && !stream_fn_) {
@@ -329,6 +338,7 @@ void TraceSink::flush_all() {
 void TraceSink::release(ThreadState& ts) {
   TraceThread* t = ts.trace;
   if (!t) return;
+  KeepErrno keep;
   flush(t);
   spin_lock(&all_lock_);
   for (TraceThread** pp = &all_; *pp; pp = &(*pp)->next)

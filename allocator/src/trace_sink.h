@@ -2,9 +2,9 @@
 //
 // Owns: the trace file descriptor, the process-wide sequence counter, timestamps, per-thread
 // buffers (mmapped, never malloc'ed), flushing (buffer full, thread exit, process exit, fatal
-// error, fork), the hook contract the allocator core calls (docs/trace-format.md lists what
-// each event means), and what happens when the file cannot take a block (tracing stops with one
-// line on stderr). When tracing is off every hook is one predictable branch on `on`.
+// error), and what happens when the file cannot take a block (tracing stops with one line on
+// stderr). The allocator writes events only through the hooks (trace_hooks.h: their contract;
+// docs/trace-format.md lists what each event means), whose one branch is `on`.
 // Must not: call malloc or anything that may, take a lock on the event path (the one lock here
 // is taken once per finished block, around its write(2)), change errno, or throw.
 #pragma once
@@ -26,7 +26,8 @@ struct TraceThread {
   trace::BlockEncoder enc;
   uint32_t tid = 0;
   uint32_t arena = 0; // arena index of the events being written
-  const Arena* arena_ptr = nullptr;
+  // The policy's key for that arena (trace_hooks.h: TraceWriter::arena_index's per-thread cache).
+  const void* arena_ptr = nullptr;
   uint64_t call_ts = 0;     // timestamp shared by the events of the current API call
   uint32_t stamp_count = 0; // calls since the clock was last read
   // A free() not yet written: if its chunk goes straight into the tcache, one FreeTcache event

@@ -144,6 +144,36 @@ HV_TRACE_EVENTS(HV_ENC_FN)
 #undef HV_ENC_FN
 #undef HV_ENC_PUT
 
+// put<Ev::Name>(enc, fields...): the same encoder chosen by the event constant, for writers that
+// are templates on the event (trace_hooks.h): put<Ev::Split>(enc, chunk, first, rest). There is
+// no overload taking an Ev at run time, so a writer cannot pair one event's code with another's
+// fields.
+template <Ev E> struct EventFields;
+#define HV_ENC_ARG(codec, slot, label, prefix) label
+#define HV_ENC_FIELDS(Name, name, code, kind, chunks, model, ...)                                            \
+  template <> struct EventFields<Ev::Name> {                                                                 \
+    static void put(BlockEncoder& enc, HV_EV_FOR_EACH_COMMA(HV_ENC_PARAM, __VA_ARGS__)) {                    \
+      put_##name(enc, HV_EV_FOR_EACH_COMMA(HV_ENC_ARG, __VA_ARGS__));                                        \
+    }                                                                                                        \
+  };
+HV_TRACE_EVENTS(HV_ENC_FIELDS)
+#undef HV_ENC_FIELDS
+#undef HV_ENC_ARG
+template <Ev E, class... F> inline void put(BlockEncoder& enc, F... fields) {
+  EventFields<E>::put(enc, fields...);
+}
+
+// One chunk of a snapshot, after put_snapshot's head (count, flags): chunk address, chunk size,
+// its ChunkState and bin index. At most kMaxSnapshotChunkBytes bytes.
+inline constexpr size_t kMaxSnapshotChunkBytes = 10 + 10 + 1 + 1;
+inline void put_snapshot_chunk(BlockEncoder& enc, uint64_t chunk, uint64_t size, ChunkState state,
+                               uint8_t bin) {
+  enc.addr(chunk);
+  enc.csize(size);
+  enc.byte(static_cast<uint8_t>(state));
+  enc.byte(bin);
+}
+
 // Builds a FileHeader (plus command line) into out (header_size bytes); returns header_size.
 // out must have room for sizeof(FileHeader) + cmdline_len + 8.
 size_t build_file_header(uint8_t* out, const char* policy, const uint64_t params[kNumParams],

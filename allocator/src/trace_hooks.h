@@ -1,0 +1,560 @@
+// trace_hooks.h - the trace hooks: the one door from an allocation policy to the trace, and the
+// contract every call site keeps.
+//
+// Owns: the call-site contract below; TraceWriter, the policy-neutral writer (typed events
+// through the generated put_<event> encoders, arena indices cached per thread, the pending free,
+// snapshot parts); TraceHooks<P>, glibc's hook set that MallocCore<P> calls (Arena* and Chunk*
+// turned into arena indices, addresses and sizes); what a trace starts with (regions, mmapped
+// chunks), heap snapshots and errors. Included at the end of malloc_core.h: it sees the whole core.
+// Must not: allocate (malloc or the C++ runtime), throw, take a lock on the event path, change
+// errno, or change the heap.
+//
+// ==== The call-site contract ===================================================================
+//
+// MallocCore calls every hook one way, `hooks_.name(args)`, in the algorithm and in the [api]
+// section alike. A hook is an always_inline wrapper around one test of TraceSink::on, a bool in
+// MallocCore's own object (already in cache); with tracing off that predictable branch is all it
+// costs. Its arguments are values the algorithm holds anyway; what a hook must read or compute
+// (a size from a chunk header, a bin's kind, a segment) is read inside the branch. The event
+// bodies are out of line (noinline), which keeps the wrappers small enough for the paths they sit
+// in (tcache_put must inline into free). The events of nearly every call, `malloc` and the
+// tcache's `free_tcache`/`bin_in`, are encoded inline in code that runs only while tracing
+// (malloc_traced; tcache_in's body).
+//
+// While tracing, a hook writes its events into the calling thread's buffer (TraceSink), and:
+//   - never calls malloc (buffers are mmapped; a full block goes out with write(2));
+//   - never changes the heap: no chunk, bin, arena or tcache is written, only read;
+//   - never changes errno (TraceSink::flush and thread_buf keep it; snapshot() restores it);
+//   - takes no lock: the order of a chunk's sequence numbers comes from the lock its caller holds
+//     (table below). Exceptions, none on the event path: a thread's first event maps its buffer
+//     and links it under the sink's spin lock (a leaf: nothing is taken under it); error() flushes
+//     every buffer under that spin lock; snapshot() takes every arena lock (lock_all), and is
+//     called only where the caller holds none.
+// Hooks run in any thread, in a forked child (TraceSink::after_fork_child drops what it
+// inherited), and after the thread's exit hook (its buffer is mapped again on the next event).
+//
+// Which hook, at which point of the algorithm, under which lock. "av's lock" is the arena's
+// mutex, or none in a process that is still single-threaded (glibc takes none there either).
+//
+//   hook                           written when                                      lock held
+//   call_begin(ts)                 an API call starts (its events share one stamp)   none
+//   malloc realloc calloc memalign the call returns, with its result                 none
+//   free_begin(ts, mem), free_end  free starts / ends (the Free event is lazy, below) none
+//   call_end()                     after the API event: the HEAPVIZ_VERIFY snapshot  none
+//   chunk_alloc(av, mem)           int_malloc hands mem out (null, mmapped: nothing) av's
+//   chunk_free(av, c, size)        an internal free starts (c is still the caller's) av's or none
+//   split(av, c, first, rest)      c is cut: [c, +first) stays, [c+first, +rest) new av's
+//   split_top, split_unsorted      ... and the new chunk is top / goes to unsorted   av's
+//   merge(av, how, c, size, gone)  two chunks became c; `gone` no longer exists      av's
+//   merge_top(av, c, size, gone)   ... and c is the new top                          av's
+//   bin_in(av, c, size, kind, i)   c goes into a bin; a fastbin's BEFORE the         av's; fast:
+//                                  lock-free push (its number precedes any pop)      none
+//   bin_in_at(av, c, i)            the unsorted scan sorted c into bin i             av's
+//   bin_out(av, c, kind, i)        c left a bin for consolidation                    av's
+//   tcache_in(ts, c, i)            c went into this thread's tcache bin i            none (own)
+//   top(av, c, size), fence        c is av's top / an unusable fencepost             av's
+//   realloc_in_place, _moved       realloc resized c where it is / moved it          av's
+//   arena_registered(a)            new_arena linked a into the arena list            list_lock_
+//   arena_new(a)                   a exists (its index and address)                  a's
+//   heap_new heap_resize heap_free a region of av appeared / changed size / went     av's
+//   main_heap_resize(av, end)      the main arena's last segment now ends at end     av's
+//   sbrk(old_break, delta)         the program break moved                           main's
+//   mmap munmap                    a mapping for the heap appeared / went            av's or none
+//   mmap_chunk munmap_chunk        an mmapped chunk appeared / went (the caller's)   none needed
+//   trim(av, bytes)                bytes went back to the system                     av's
+//   error(code, addr)              a check failed, before glibc's message and abort  any
+//   mark(label)                    hv_mark()                                         none
+// The Free event is lazy (TraceThread::free_pending): free_begin notes the pointer; tcache_in
+// turns it into one free_tcache event when the chunk goes straight into the tcache, any other
+// event writes it first, and free_end writes it if nothing did.
+//
+// ==== Another policy ==========================================================================
+//
+// TraceWriter knows nothing of glibc: events are typed (event<Ev::X>(at, fields...) takes exactly
+// the fields of X's row in trace_events.h), arenas are trace indices, chunks are addresses and
+// sizes; of ThreadState it uses only `trace`, the thread's buffer. A policy on SimPlatform (a
+// textbook first fit, say, behind a narrow public class as SimulatedHeap is for glibc) keeps a
+// TraceWriter and:
+//   1. opens writer.sink() with its own policy name and parameters (as MallocCore::trace_start);
+//   2. per API call: call_begin(ts), an event per change, then the API event (Ev::Malloc, ...);
+//   3. writes each change as writer.event<Ev::X>(TraceAt{ts, arena, key, single}, fields...),
+//      ts from plat.thread(): arena 0 (key nullptr) for a single heap; with several arenas,
+//      arena_index(ts, key) and an Ev::ArenaNew before an arena's first event. The events that
+//      make a heap replay are docs/trace-format.md's ("How a reader rebuilds the heap"): heap_new
+//      and top for a region, split, chunk_alloc, chunk_free, merge, and bin_in with a bin kind
+//      the model shows (a single free list can be BinKind::Unsorted, index 1);
+//   4. optionally writes snapshots: writer.snapshot(at, chunks, n, flags), chunks in address order.
+// TraceHooks<P> below is that for glibc: each hook turns glibc's state into such fields.
+#pragma once
+
+#include "malloc_core.h"
+#include "trace_sink.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <new>
+#include <sys/mman.h>
+
+namespace hv::alloc {
+
+template <class P> class HeapWalk; // heap_walk.h; complete wherever snapshot() is instantiated
+
+// Where an event goes: the thread writing it, its arena's trace index, the policy's own name for
+// that arena (its address: the thread's buffer caches the index under it; nullptr: no caching),
+// and whether the process is single-threaded (sequence numbers then need no atomic).
+struct TraceAt {
+  ThreadState& ts;
+  uint32_t arena;
+  const void* key;
+  bool single;
+};
+
+// One chunk of a snapshot, as every policy reports it.
+struct SnapshotChunk {
+  uint64_t addr; // the chunk (its header)
+  uint64_t size;
+  trace::ChunkState state;
+  uint8_t bin;
+};
+
+// ============================================================================ [writer]
+// The policy-neutral writer: the sink, typed events, arena indices, snapshot parts.
+class TraceWriter {
+public:
+  static constexpr uint32_t kMaxArenas = 4096; // the format promises arena indices below 4096
+
+  bool on() const { return sink_.on; }
+  TraceSink& sink() { return sink_; }
+  const TraceSink& sink() const { return sink_; }
+
+  // Starts an event E of arena at.arena in the thread's buffer (flushing a full block, writing the
+  // pending Free and an Arena event first if needed): room for event_info(E).max_bytes, plus
+  // variable_bytes for an event with a label, blob or snapshot. nullptr if the thread has no
+  // buffer (out of memory).
+  template <trace::Ev E>
+  __attribute__((always_inline)) TraceThread* begin(const TraceAt& at, size_t variable_bytes = 0) {
+    static_assert(trace::event_info(E).name != nullptr, "not an event of the table");
+    sink_.set_single_threaded(at.single);
+    TraceThread* t = sink_.begin(at.ts, E, at.arena, trace::event_info(E).max_bytes + variable_bytes);
+    if (t) t->arena_ptr = at.key; // t->arena is at.arena now: the cache pair stays true
+    return t;
+  }
+  // One whole event: E's fields, in its table order (trace::put<E>, generated).
+  template <trace::Ev E, class... F>
+  __attribute__((always_inline)) void event(const TraceAt& at, F... fields) {
+    static_assert(!trace::event_info(E).variable,
+                  "events with a label, blob or snapshot: see mark(), snapshot()");
+    if (TraceThread* t = begin<E>(at)) trace::put<E>(t->enc, fields...);
+  }
+
+  // The trace index of arena `key` (never null, never the main arena: that is 0). A thread's
+  // buffer remembers the key of its last event's arena beside that index (TraceThread::arena_ptr,
+  // ::arena), so a thread that stays in its arena finds the index without the table.
+  __attribute__((always_inline)) uint32_t arena_index(ThreadState& ts, const void* key) {
+    TraceThread* t = ts.trace;
+    if (__builtin_expect(t != nullptr && t->arena_ptr == key, 1)) return t->arena;
+    return add_arena(key);
+  }
+  // The table: finds key or numbers it (1, 2, ...; arenas past kMaxArenas - 1 share the last
+  // index). Callers serialise numbering (glibc: new_arena under list_lock_, and the recording's
+  // start, before any other thread writes); lookups in other threads see an entry before the count.
+  __attribute__((noinline)) uint32_t add_arena(const void* key) {
+    uint32_t n = n_arenas_.load(std::memory_order_acquire);
+    for (uint32_t i = 1; i < n; ++i)
+      if (arenas_[i] == key) return i;
+    if (n == 0) n = 1;
+    if (n >= kMaxArenas) return kMaxArenas - 1;
+    arenas_[n] = key;
+    n_arenas_.store(n + 1, std::memory_order_release);
+    return n;
+  }
+
+  // ---- API calls
+  // A call starts: its events share one timestamp (TraceSink::stamp).
+  void call_begin(ThreadState& ts) { sink_.stamp(ts); }
+  // free(ptr) starts: the Free event waits (see the contract above).
+  __attribute__((always_inline)) void free_begin(ThreadState& ts, bool single, uint64_t ptr) {
+    sink_.stamp(ts);
+    sink_.set_single_threaded(single);
+    if (TraceThread* t = ts.trace) {
+      t->pending_ptr = ptr;
+      t->free_pending = true;
+    }
+  }
+  // If the thread's pending free is ptr, says it and its tcache bin_in in one free_tcache event.
+  __attribute__((always_inline)) bool free_tcache(const TraceAt& at, uint64_t ptr, uint8_t index) {
+    TraceThread* t = at.ts.trace;
+    if (!t || !t->free_pending || t->pending_ptr != ptr) return false;
+    t->free_pending = false;
+    event<trace::Ev::FreeTcache>(at, ptr, index);
+    return true;
+  }
+  // free() returns: its Free event, if no other event wrote it.
+  void free_end(ThreadState& ts) { sink_.finish_free(ts); }
+
+  // ---- Variable-length events
+  void mark(const TraceAt& at, const char* label) {
+    size_t n = strlen(label);
+    if (n > 255) n = 255;
+    if (TraceThread* t = begin<trace::Ev::Mark>(at, n)) trace::put_mark(t->enc, trace::ByteSpan{label, n});
+  }
+  // SNAPSHOT event(s) for n chunks in address order: a part per block, every part but the last
+  // flagged kSnapshotMore. At least one event, even for no chunks.
+  void snapshot(const TraceAt& at, const SnapshotChunk* c, size_t n, uint8_t flags) {
+    constexpr size_t kPerPart =
+        (TraceThread::kBlockBytes - 64 - trace::event_info(trace::Ev::Snapshot).max_bytes) /
+        trace::kMaxSnapshotChunkBytes;
+    size_t done = 0;
+    do {
+      size_t part = std::min(n - done, kPerPart);
+      uint8_t f = static_cast<uint8_t>(flags | (done + part < n ? trace::kSnapshotMore : 0));
+      if (TraceThread* t = begin<trace::Ev::Snapshot>(at, part * trace::kMaxSnapshotChunkBytes)) {
+        trace::put_snapshot(t->enc, trace::SnapshotHead{part, f});
+        for (size_t i = done; i < done + part; ++i)
+          trace::put_snapshot_chunk(t->enc, c[i].addr, c[i].size, c[i].state, c[i].bin);
+      }
+      done += part;
+    } while (done < n);
+  }
+
+private:
+  TraceSink sink_{};
+  const void* arenas_[kMaxArenas] = {};
+  std::atomic<uint32_t> n_arenas_{0};
+};
+
+// ============================================================================ [glibc hooks]
+// glibc's hook set (the table above). Each hook: one branch on `on`, then TraceWriter events.
+#define HV_HOOK __attribute__((always_inline)) inline
+
+template <class P> class TraceHooks {
+public:
+  using Ev = trace::Ev;
+  static constexpr const char* kPolicy = "glibc-2.36";
+
+  constexpr explicit TraceHooks(MallocCore<P>* core) : core_(core) {}
+  bool on() const { return w_.on(); }
+  TraceSink& sink() { return w_.sink(); }
+  TraceWriter& writer() { return w_; }
+
+  // ---- Recording: start, stop, threads (not hooks: no `on` test)
+  bool open(const char* path, bool exclusive, const uint64_t params[trace::kNumParams], uint64_t heap_base,
+            uint32_t flags, uint32_t page_size, uint64_t verify_every) {
+    if (!w_.sink().open(path, exclusive, kPolicy, params, heap_base, flags, page_size)) return false;
+    verify_every_ = verify_every;
+    next_snapshot_ = verify_every;
+    return true;
+  }
+  void close() { w_.sink().close(); }
+  void thread_exit(ThreadState& ts) { w_.sink().release(ts); } // flush and unmap its buffer
+  // What the trace starts with when the heap is not empty (a forked child, a late start, a live
+  // attach): every region (regions()), the chunks (snapshot(true)), the mmapped chunks.
+  void regions();
+  void mmapped_chunks();
+  // The heap as SNAPSHOT event(s). baseline: the trace's starting state; exact: every other
+  // thread is stopped (the live gate), so tcaches and fastbins are listed even when threaded.
+  // Takes every arena lock: call it holding none.
+  void snapshot(bool baseline, bool exact);
+
+  // ---- API calls
+  HV_HOOK void call_begin(ThreadState& ts) {
+    if (__builtin_expect(on(), 0)) w_.call_begin(ts);
+  }
+  HV_HOOK void malloc(ThreadState& ts, size_t bytes, const void* result) {
+    if (__builtin_expect(on(), 0)) w_.event<Ev::Malloc>(at(ts, ts.arena), uint64_t(bytes), addr(result));
+  }
+  HV_HOOK void free_begin(ThreadState& ts, const void* mem) {
+    if (__builtin_expect(on(), 0)) w_.free_begin(ts, plat().single_threaded(), addr(mem));
+  }
+  HV_HOOK void free_end(ThreadState& ts) {
+    if (__builtin_expect(on(), 0)) w_.free_end(ts);
+  }
+  HV_HOOK void realloc(const void* old, size_t bytes, const void* result) {
+    if (__builtin_expect(on(), 0)) api<Ev::Realloc>(addr(old), uint64_t(bytes), addr(result));
+  }
+  HV_HOOK void calloc(size_t n, size_t size, const void* result) {
+    if (__builtin_expect(on(), 0)) api<Ev::Calloc>(uint64_t(n), uint64_t(size), addr(result));
+  }
+  HV_HOOK void memalign(size_t alignment, size_t bytes, const void* result) {
+    if (__builtin_expect(on(), 0)) api<Ev::Memalign>(uint64_t(alignment), uint64_t(bytes), addr(result));
+  }
+  HV_HOOK void call_end() {
+    if (__builtin_expect(verify_every_ != 0, 0) && on()) after_call();
+  }
+  HV_HOOK void mark(const char* label) {
+    if (__builtin_expect(on(), 0)) mark_(label);
+  }
+
+  // ---- Chunks
+  HV_HOOK void chunk_alloc(Arena* av, void* mem) {
+    if (__builtin_expect(on(), 0) && mem && !mem2chunk(mem)->is_mmapped())
+      chunk<Ev::ChunkAlloc>(av, mem2chunk(mem), mem2chunk(mem)->size());
+  }
+  HV_HOOK void chunk_free(Arena* av, const Chunk* c, size_t size) {
+    if (__builtin_expect(on(), 0)) chunk<Ev::ChunkFree>(av, c, size);
+  }
+  HV_HOOK void top(Arena* av, const Chunk* c, size_t size) {
+    if (__builtin_expect(on(), 0)) chunk<Ev::Top>(av, c, size);
+  }
+  HV_HOOK void fence(Arena* av, const Chunk* c, size_t size) {
+    if (__builtin_expect(on(), 0)) chunk<Ev::Fence>(av, c, size);
+  }
+  HV_HOOK void split(Arena* av, const Chunk* c, size_t first, size_t rest) {
+    if (__builtin_expect(on(), 0)) write<Ev::Split>(av, addr(c), uint64_t(first), uint64_t(rest));
+  }
+  HV_HOOK void split_top(Arena* av, const Chunk* c, size_t first, size_t rest) {
+    if (__builtin_expect(on(), 0)) {
+      write<Ev::Split>(av, addr(c), uint64_t(first), uint64_t(rest));
+      write<Ev::Top>(av, addr(c) + first, uint64_t(rest));
+    }
+  }
+  HV_HOOK void split_unsorted(Arena* av, const Chunk* c, size_t first, size_t rest) {
+    if (__builtin_expect(on(), 0)) {
+      write<Ev::Split>(av, addr(c), uint64_t(first), uint64_t(rest));
+      write<Ev::BinIn>(av, addr(c) + first, uint64_t(rest), trace::BinKind::Unsorted, uint8_t(1));
+    }
+  }
+  HV_HOOK void merge(Arena* av, trace::MergeHow how, const Chunk* result, size_t size,
+                     const Chunk* absorbed) {
+    if (__builtin_expect(on(), 0)) write<Ev::Merge>(av, how, addr(result), uint64_t(size), addr(absorbed));
+  }
+  HV_HOOK void merge_top(Arena* av, const Chunk* result, size_t size, const Chunk* absorbed) {
+    if (__builtin_expect(on(), 0)) {
+      write<Ev::Merge>(av, trace::MergeHow::IntoTop, addr(result), uint64_t(size), addr(absorbed));
+      chunk<Ev::Top>(av, result, size);
+    }
+  }
+  HV_HOOK void bin_in(Arena* av, const Chunk* c, size_t size, trace::BinKind kind, unsigned idx) {
+    if (__builtin_expect(on(), 0)) write<Ev::BinIn>(av, addr(c), uint64_t(size), kind, uint8_t(idx));
+  }
+  HV_HOOK void bin_in_at(Arena* av, const Chunk* c, unsigned idx) {
+    if (__builtin_expect(on(), 0))
+      write<Ev::BinIn>(av, addr(c), uint64_t(c->size()), bin_kind_of(idx), uint8_t(idx));
+  }
+  HV_HOOK void bin_out(Arena* av, const Chunk* c, trace::BinKind kind, unsigned idx) {
+    if (__builtin_expect(on(), 0)) write<Ev::BinOut>(av, addr(c), kind, uint8_t(idx));
+  }
+  HV_HOOK void tcache_in(ThreadState& ts, const Chunk* c, size_t tc_idx) {
+    if (__builtin_expect(on(), 0)) tcache_in_(ts, c, tc_idx);
+  }
+  HV_HOOK void realloc_in_place(Arena* av, const Chunk* c, size_t old_size, size_t new_size) {
+    if (__builtin_expect(on(), 0))
+      write<Ev::ReallocInPlace>(av, addr(c), uint64_t(old_size), uint64_t(new_size));
+  }
+  HV_HOOK void realloc_moved(Arena* av, const Chunk* from, const Chunk* to) {
+    if (__builtin_expect(on(), 0)) write<Ev::ReallocMoved>(av, addr(from), addr(to));
+  }
+
+  // ---- Arenas, regions, the system
+  HV_HOOK void arena_registered(const Arena* a) {
+    if (__builtin_expect(on(), 0)) w_.add_arena(a);
+  }
+  HV_HOOK void arena_new(Arena* a) {
+    if (__builtin_expect(on(), 0)) arena_new_(a);
+  }
+  HV_HOOK void heap_new(Arena* av, const void* start, size_t size) {
+    if (__builtin_expect(on(), 0)) region<Ev::HeapNew>(av, start, size);
+  }
+  HV_HOOK void heap_resize(Arena* av, const void* start, size_t size) {
+    if (__builtin_expect(on(), 0)) region<Ev::HeapResize>(av, start, size);
+  }
+  HV_HOOK void main_heap_resize(Arena* av, const char* end) {
+    if (__builtin_expect(on(), 0)) main_heap_resize_(av, end);
+  }
+  HV_HOOK void heap_free(Arena* av, const void* start) {
+    if (__builtin_expect(on(), 0)) write<Ev::HeapFree>(av, addr(start));
+  }
+  HV_HOOK void sbrk(const void* old_break, long delta) {
+    if (__builtin_expect(on(), 0) && old_break != nullptr && delta != 0)
+      write<Ev::Sbrk>(main(), addr(old_break), int64_t(delta));
+  }
+  HV_HOOK void mmap(Arena* av, const void* start, size_t length) {
+    if (__builtin_expect(on(), 0)) region<Ev::Mmap>(av, start, length);
+  }
+  HV_HOOK void munmap(Arena* av, const void* start, size_t length) {
+    if (__builtin_expect(on(), 0)) region<Ev::Munmap>(av, start, length);
+  }
+  HV_HOOK void mmap_chunk(Arena* av, const Chunk* c, size_t size) {
+    if (__builtin_expect(on(), 0)) region<Ev::MmapChunk>(av, c, size);
+  }
+  HV_HOOK void munmap_chunk(Arena* av, const Chunk* c) {
+    if (__builtin_expect(on(), 0)) write<Ev::MunmapChunk>(av, addr(c));
+  }
+  HV_HOOK void trim(Arena* av, size_t bytes) {
+    if (__builtin_expect(on(), 0)) write<Ev::Trim>(av, uint64_t(bytes));
+  }
+
+  // ---- Errors: the check that failed, named by the call site (corrupt()); then every buffer
+  // is flushed, since glibc's abort follows.
+  HV_HOOK void error(trace::ErrorCode code, const void* at_addr) {
+    if (__builtin_expect(on(), 0)) error_(code, at_addr);
+  }
+
+private:
+  static uint64_t addr(const void* p) { return reinterpret_cast<uintptr_t>(p); }
+  P& plat() { return core_->platform(); }
+  Arena* main() { return core_->main_arena(); }
+  static trace::BinKind bin_kind_of(unsigned idx) {
+    return idx == 1            ? trace::BinKind::Unsorted
+           : idx < kNSmallBins ? trace::BinKind::Small
+                               : trace::BinKind::Large;
+  }
+  // The glibc side of TraceAt: the main arena (and none) is 0, others through the writer's cache.
+  HV_HOOK TraceAt at(ThreadState& ts, const Arena* av) {
+    uint32_t index = (av == nullptr || av == main()) ? 0 : w_.arena_index(ts, av);
+    return TraceAt{ts, index, av, plat().single_threaded()};
+  }
+  // The event bodies, out of line; one instance per event and field types.
+  template <Ev E, class... F> __attribute__((noinline)) void write(const Arena* av, F... fields) {
+    w_.event<E>(at(plat().thread(), av), fields...);
+  }
+  template <Ev E> HV_HOOK void chunk(Arena* av, const Chunk* c, size_t size) {
+    static_assert(E == Ev::ChunkAlloc || E == Ev::ChunkFree || E == Ev::Top || E == Ev::Fence);
+    write<E>(av, addr(c), uint64_t(size));
+  }
+  template <Ev E> HV_HOOK void region(Arena* av, const void* start, size_t size) {
+    static_assert(E == Ev::HeapNew || E == Ev::HeapResize || E == Ev::Mmap || E == Ev::Munmap ||
+                  E == Ev::MmapChunk);
+    write<E>(av, addr(start), uint64_t(size));
+  }
+  template <Ev E, class... F> __attribute__((noinline)) void api(F... fields) {
+    ThreadState& ts = plat().thread();
+    w_.event<E>(at(ts, ts.arena), fields...);
+  }
+  __attribute__((noinline)) void tcache_in_(ThreadState& ts, const Chunk* c, size_t tc_idx);
+  __attribute__((noinline)) void arena_new_(Arena* a);
+  __attribute__((noinline)) void main_heap_resize_(Arena* av, const char* end);
+  __attribute__((noinline)) void mark_(const char* label);
+  __attribute__((noinline)) void after_call();
+  __attribute__((noinline, cold)) void error_(trace::ErrorCode code, const void* at_addr);
+
+  MallocCore<P>* core_; // beside the sink's `on`: the inline hooks read both
+  TraceWriter w_{};
+  uint64_t verify_every_ = 0; // HEAPVIZ_VERIFY: a snapshot every that many events
+  uint64_t next_snapshot_ = 0;
+  bool in_snapshot_ = false;
+};
+
+// Every small free's second event (the tcache's), out of line so that tcache_put stays small
+// enough to inline into free().
+template <class P> void TraceHooks<P>::tcache_in_(ThreadState& ts, const Chunk* c, size_t tc_idx) {
+  TraceAt where = at(ts, ts.arena);
+  if (w_.free_tcache(where, addr(c) + kHdr, uint8_t(tc_idx)))
+    return; // free() said in one event (user pointer)
+  w_.event<Ev::BinIn>(where, addr(c), uint64_t(c->size()), trace::BinKind::Tcache, uint8_t(tc_idx));
+}
+
+template <class P> void TraceHooks<P>::arena_new_(Arena* a) {
+  uint32_t index = w_.add_arena(a);
+  w_.event<Ev::ArenaNew>(at(plat().thread(), a), uint64_t(index), addr(a));
+}
+
+// The main arena's regions are its sbrk segments (MallocCore::add_main_segment); the last one
+// holds top.
+template <class P> void TraceHooks<P>::main_heap_resize_(Arena* av, const char* end) {
+  if (core_->n_main_segs_ == 0) return;
+  const char* seg = core_->main_segs_[core_->n_main_segs_ - 1].start;
+  region<Ev::HeapResize>(av, seg, static_cast<size_t>(end - seg));
+}
+
+template <class P> void TraceHooks<P>::mark_(const char* label) {
+  ThreadState& ts = plat().thread();
+  w_.call_begin(ts);
+  w_.mark(at(ts, ts.arena), label);
+}
+
+template <class P> void TraceHooks<P>::error_(trace::ErrorCode code, const void* at_addr) {
+  ThreadState& ts = plat().thread();
+  w_.event<Ev::Error>(at(ts, ts.arena), code, addr(at_addr));
+  w_.sink().flush_all();
+}
+
+template <class P> void TraceHooks<P>::after_call() {
+  if (in_snapshot_ || w_.sink().seq() < next_snapshot_) return;
+  in_snapshot_ = true;
+  snapshot(false, false);
+  next_snapshot_ = w_.sink().seq() + verify_every_;
+  in_snapshot_ = false;
+}
+
+// ============================================================================ [baseline]
+
+template <class P> void TraceHooks<P>::regions() {
+  ThreadState& ts = plat().thread();
+  w_.call_begin(ts); // the first events of a baseline: they need a time of their own
+  Segment segs[kMaxMainSegments];
+  int n = core_->segments(main(), segs, kMaxMainSegments);
+  for (int i = 0; i < n; ++i)
+    region<Ev::HeapNew>(main(), segs[i].start, static_cast<size_t>(segs[i].end - segs[i].start));
+  for (Arena* a = main()->next; a != main(); a = a->next) {
+    arena_new_(a);
+    HeapInfo* heaps[256];
+    int m = 0;
+    for (HeapInfo* h = heap_for_ptr(a->top); h && m < 256; h = h->prev)
+      heaps[m++] = h;
+    while (m > 0) { // oldest first
+      HeapInfo* h = heaps[--m];
+      region<Ev::HeapNew>(a, h, h->size);
+    }
+  }
+}
+
+template <class P> void TraceHooks<P>::mmapped_chunks() {
+  core_->mmapped_.for_each([&](uintptr_t a) {
+    const Chunk* p = reinterpret_cast<const Chunk*>(a);
+    region<Ev::MmapChunk>(main(), p, p->size());
+  });
+}
+
+template <class P> void TraceHooks<P>::snapshot(bool baseline, bool exact) {
+  const int saved_errno = errno; // the scratch mappings may fail
+  const bool coarse = !exact && !plat().single_threaded();
+  void* wmem =
+      ::mmap(nullptr, sizeof(HeapWalk<P>), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (wmem == MAP_FAILED) {
+    errno = saved_errno;
+    return;
+  }
+  auto* w = new (wmem) HeapWalk<P>(*core_);
+  w->set_coarse(coarse);
+  // Every arena stays locked for the whole snapshot, so no chunk event can slip in between the
+  // walk and the events that describe it.
+  core_->lock_all();
+  w->build_locked();
+  size_t n = 0;
+  w->for_each_chunk([&](const auto&) {
+    ++n;
+    return true;
+  });
+  size_t bytes = (n + 1) * sizeof(SnapshotChunk);
+  void* emem = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (emem != MAP_FAILED) {
+    auto* e = static_cast<SnapshotChunk*>(emem);
+    size_t k = 0;
+    w->for_each_chunk([&](const auto& v) {
+      if (k >= n) return false;
+      // heap_walk.h asserts that its states are numbered as the format's ChunkState.
+      e[k++] = {addr(v.chunk), uint64_t(v.size), static_cast<trace::ChunkState>(v.state),
+                static_cast<uint8_t>(v.bin < 0 ? 0 : v.bin)};
+      return true;
+    });
+    // Address order (the format promises it; arenas are listed newest first).
+    std::sort(e, e + k, [](const SnapshotChunk& a, const SnapshotChunk& b) { return a.addr < b.addr; });
+    ThreadState& ts = plat().thread();
+    w_.call_begin(ts);
+    uint8_t flags = static_cast<uint8_t>((coarse ? trace::kSnapshotCoarse : 0) |
+                                         (baseline ? trace::kSnapshotBaseline : 0));
+    w_.snapshot(at(ts, main()), e, k, flags);
+    ::munmap(emem, bytes);
+  }
+  core_->unlock_all();
+  w->~HeapWalk<P>();
+  ::munmap(wmem, sizeof(HeapWalk<P>));
+  errno = saved_errno;
+}
+
+#undef HV_HOOK
+
+} // namespace hv::alloc
