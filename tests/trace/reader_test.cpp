@@ -30,8 +30,8 @@ void all_events(TraceBuilder& b) {
   b.chunk_free(0x555555559290, 32);
   b.split(0x555555559290, 32, 4064);
   b.merge(MergeHow::IntoTop, 0x555555559290, 4096, 0x5555555592b0);
-  b.bin_in(0x555555559290, 32, BinKind::Tcache, 1);
-  b.bin_out(0x555555559290, BinKind::Tcache, 1);
+  b.bin_in(0x555555559290, 32, BinKind::Fast, 1);
+  b.bin_out(0x555555559290, BinKind::Small, 7);
   b.top(0x5555555592b0, 132432);
   b.fence(0x555555579000, 16);
   b.realloc_in_place(0x555555559290, 32, 64);
@@ -67,8 +67,8 @@ const char* kExpected[] = {
     "chunk_free 0x555555559290 size=32",
     "split 0x555555559290 first=32 rest=4064",
     "merge into_top 0x555555559290 size=4096 absorbed=0x5555555592b0",
-    "bin_in 0x555555559290 size=32 tcache[1]",
-    "bin_out 0x555555559290 tcache[1]",
+    "bin_in 0x555555559290 size=32 fastbin[1]",
+    "bin_out 0x555555559290 smallbin[7]",
     "top 0x5555555592b0 size=132432",
     "fence 0x555555579000 size=16",
     "realloc_in_place 0x555555559290 old=32 new=64",

@@ -419,7 +419,7 @@ inline __attribute__((always_inline)) bool BlockDecoder::decode_body(Event& e, S
 #define HV_RD_C(slot) cs(ep->slot)
 #define HV_RD_S(slot) sv(ep->slot)
 #define HV_RD_Idx(slot) by(ep->slot)
-#define HV_RD_Kind(slot) in_range(ep->slot, 1, 5, "invalid bin kind")
+#define HV_RD_Kind(slot) in_range(ep->slot, 1, kNumBinKinds - 1, "invalid bin kind")
 #define HV_RD_How(slot) in_range(ep->slot, 0, 2, "invalid merge kind")
 #define HV_RD_Code(slot) in_range(ep->slot, 1, 5, "invalid error code")
 #define HV_RD_Tc(slot) tc(ep->slot)
