@@ -1,8 +1,8 @@
 // heap_walk.h - one walk over every arena that names each chunk's state and bin, and the heap
 // checker built on it (the numbered invariants live beside the chunk struct in chunk.h).
 //
-// Owns: chunk classification (in use / tcache / fast / unsorted / small / large / top / fencepost)
-// and the invariant checks I1..I11. Used by `heapviz sim` to print a heap, by tests after every
+// Owns: chunk classification (in use / tcache / fastbin / unsorted / smallbin / largebin / top /
+// fence) and the invariant checks I1..I11. Used by `heapviz sim` to print a heap, by tests after every
 // operation, and (later) by trace snapshots. Allocation-free: scratch tables come from mmap, so it
 // may run inside the real allocator. The caller keeps the heap quiescent (other threads paused);
 // the walk takes every arena lock itself.
@@ -17,38 +17,9 @@
 
 namespace hv::alloc {
 
-enum class ChunkState : uint8_t { InUse = 0, Tcache, Fast, Unsorted, Small, Large, Top, Fencepost };
-// Snapshots write these states as the trace format's ChunkState: keep the numbering equal.
-static_assert(static_cast<int>(ChunkState::InUse) == static_cast<int>(trace::ChunkState::InUse) &&
-              static_cast<int>(ChunkState::Tcache) == static_cast<int>(trace::ChunkState::Tcache) &&
-              static_cast<int>(ChunkState::Fast) == static_cast<int>(trace::ChunkState::Fast) &&
-              static_cast<int>(ChunkState::Unsorted) == static_cast<int>(trace::ChunkState::Unsorted) &&
-              static_cast<int>(ChunkState::Small) == static_cast<int>(trace::ChunkState::Small) &&
-              static_cast<int>(ChunkState::Large) == static_cast<int>(trace::ChunkState::Large) &&
-              static_cast<int>(ChunkState::Top) == static_cast<int>(trace::ChunkState::Top) &&
-              static_cast<int>(ChunkState::Fencepost) == static_cast<int>(trace::ChunkState::Fence));
-
-inline const char* state_name(ChunkState s) {
-  switch (s) {
-  case ChunkState::InUse:
-    return "used";
-  case ChunkState::Tcache:
-    return "tcache";
-  case ChunkState::Fast:
-    return "fast";
-  case ChunkState::Unsorted:
-    return "unsorted";
-  case ChunkState::Small:
-    return "small";
-  case ChunkState::Large:
-    return "large";
-  case ChunkState::Top:
-    return "top";
-  case ChunkState::Fencepost:
-    return "fence";
-  }
-  return "?";
-}
+// The states are the trace format's (heapviz/chunk_states.h, with their names): snapshots write
+// a ChunkView's state as it is.
+using trace::ChunkState;
 
 struct ChunkView {
   Chunk* chunk;
@@ -119,7 +90,7 @@ public:
         if (c == av->top) {
           v.state = ChunkState::Top;
         } else if (sz == kHdr || sz == 0) {
-          v.state = ChunkState::Fencepost;
+          v.state = ChunkState::Fence;
           if (sz == 0) v.size = kHdr;
         } else {
           uint16_t t = tag_at(sg, c);
