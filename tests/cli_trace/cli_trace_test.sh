@@ -34,7 +34,7 @@ expect 0 "^$t/churn.hvt: ok: 20000 events, [0-9]+ blocks, 2 threads, 0 snapshots
 expect 0 ": ok: [0-9]+ events, [0-9]+ blocks, 3 threads" "" -- check "$t/churn_zstd.hvt"
 expect 0 ": ok: 1 events" "warning: 1 events do not fit the replayed heap; the first: offset [0-9]+: seq 1: free of 0x4242420" -- check "$t/unknown_free.hvt"
 # check: broken traces (offset, message, events read, exit 1)
-expect 1 "" "^$t/snapshot_mismatch.hvt: offset [0-9]+: snapshot at seq 18 differs from the model: chunk 0x5555555592b0: snapshot has size 32 fast\[0\], model has size 32 tcache\[0\]" -- check "$t/snapshot_mismatch.hvt"
+expect 1 "" "^$t/snapshot_mismatch.hvt: offset [0-9]+: snapshot at seq 18 differs from the model: chunk 0x5555555592b0: snapshot has size 32 fastbin\[0\], model has size 32 tcache\[0\]" -- check "$t/snapshot_mismatch.hvt"
 expect 1 "" "^$t/empty.hvt: offset 0: not a heapviz trace \(the file is 0 bytes" -- check "$t/empty.hvt"
 expect 1 "" "^$t/bad_magic.hvt: offset 0: not a heapviz trace \(bad magic\)$" -- check "$t/bad_magic.hvt"
 expect 1 "" "^$t/future_version.hvt: offset 8: trace version 2 was made by a newer heapviz; this heapviz reads version 1$" -- check "$t/future_version.hvt"

@@ -158,8 +158,9 @@ TEST(Model, BinOutOfTheWrongBinIsAnAnomaly) {
   b.bin_out(c, BinKind::Small, 2);
   Replayed r(b);
   EXPECT_EQ(r.m.anomalies(), 1u);
-  EXPECT_NE(r.m.first_anomaly().find("seq 9: bin_out of 0x555555559290 from bin kind 4, but it is fast"),
-            std::string::npos)
+  EXPECT_NE(
+      r.m.first_anomaly().find("seq 9: bin_out of 0x555555559290 from a smallbin, but it is fastbin[0]"),
+      std::string::npos)
       << r.m.first_anomaly();
 }
 
@@ -404,7 +405,7 @@ TEST(Snapshot, FirstDifferenceIsReported) {
   auto mm = verify_snapshot(m, last_snapshot(b, m));
   ASSERT_TRUE(mm);
   EXPECT_EQ(mm->describe(),
-            "chunk 0x5555555592b0: snapshot has size 32 fast[0], model has size 32 tcache[0]");
+            "chunk 0x5555555592b0: snapshot has size 32 fastbin[0], model has size 32 tcache[0]");
 }
 
 TEST(Snapshot, MissingAndExtraChunksAreReported) {

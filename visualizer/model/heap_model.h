@@ -22,10 +22,9 @@ namespace hv::model {
 using trace::ChunkState;
 using trace::Event;
 
-// The model's chunk states: the format's ChunkState plus "in hand" (taken out of a bin or freed,
-// not placed yet).
-inline constexpr uint8_t kInHand = 9;
-const char* state_name(uint8_t state); // "in use", "tcache", ..., "in hand"
+// The model's chunk states are the vocabulary's (heapviz/chunk_states.h): the format's ChunkState
+// and "in hand" (taken out of a bin or freed, not placed yet), with their names.
+using trace::kInHand;
 
 struct Chunk {
   uint64_t addr; // chunk start (user pointer - 16); the key
@@ -33,7 +32,7 @@ struct Chunk {
   uint64_t req; // bytes the program asked for (in use / mmapped), else 0
   uint64_t seq; // the event that allocated it (the API call; else chunk_alloc/mmap_chunk)
   uint32_t arena;
-  uint8_t state; // ChunkState or kInHand
+  uint8_t state; // a ChunkState (kInHand included)
   uint8_t bin;   // bin index while in a bin, else 0
 };
 
@@ -91,7 +90,7 @@ private:
 // The first difference between a snapshot and the model (see verify_snapshot).
 struct Mismatch {
   uint64_t addr;
-  std::string expected; // what the snapshot says, e.g. "size 48 small[3]" or "no chunk"
+  std::string expected; // what the snapshot says, e.g. "size 48 smallbin[3]" or "no chunk"
   std::string got;      // what the model has
   std::string describe() const;
 };

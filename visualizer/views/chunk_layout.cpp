@@ -11,49 +11,69 @@ using model::Chunk;
 using trace::ChunkState;
 
 Paint paint_of_state(uint8_t s) {
-  switch (s) {
-  case 0:
+  switch (ChunkState(s)) {
+  case ChunkState::InUse:
     return Paint::InUse;
-  case 1:
+  case ChunkState::Tcache:
     return Paint::Tcache;
-  case 2:
+  case ChunkState::Fast:
     return Paint::Fast;
-  case 3:
+  case ChunkState::Unsorted:
     return Paint::Unsorted;
-  case 4:
+  case ChunkState::Small:
     return Paint::Small;
-  case 5:
+  case ChunkState::Large:
     return Paint::Large;
-  case 6:
+  case ChunkState::Top:
     return Paint::Top;
-  case 7:
+  case ChunkState::Fence:
     return Paint::Fence;
-  case 8:
+  case ChunkState::Mmapped:
     return Paint::Mmapped;
-  case model::kInHand:
+  case ChunkState::InHand:
     return Paint::InHand;
-  default:
-    return Paint::Gap;
   }
+  return Paint::Gap;
 }
 
 const char* paint_name(Paint p) {
-  static const char* const kNames[] = {"in use (requested)",
-                                       "header",
-                                       "slack (usable - requested)",
-                                       "tcache",
-                                       "fastbin",
-                                       "unsorted",
-                                       "small bin",
-                                       "large bin",
-                                       "top",
-                                       "fencepost",
-                                       "mmapped",
-                                       "in hand",
-                                       "not a chunk",
-                                       "allocator's own"};
-  unsigned i = unsigned(p);
-  return i < unsigned(Paint::Count) ? kNames[i] : "?";
+  switch (p) {
+  case Paint::InUse:
+    return "in use (requested)";
+  case Paint::Header:
+    return "header";
+  case Paint::Slack:
+    return "slack (usable - requested)";
+  case Paint::Gap:
+    return "not a chunk";
+  case Paint::Internal:
+    return "allocator's own";
+  case Paint::Tcache:
+    return trace::state_label(uint8_t(ChunkState::Tcache));
+  case Paint::Fast:
+    return trace::state_label(uint8_t(ChunkState::Fast));
+  case Paint::Unsorted:
+    return trace::state_label(uint8_t(ChunkState::Unsorted));
+  case Paint::Small:
+    return trace::state_label(uint8_t(ChunkState::Small));
+  case Paint::Large:
+    return trace::state_label(uint8_t(ChunkState::Large));
+  case Paint::Top:
+    return trace::state_label(uint8_t(ChunkState::Top));
+  case Paint::Fence:
+    return trace::state_label(uint8_t(ChunkState::Fence));
+  case Paint::Mmapped:
+    return trace::state_label(uint8_t(ChunkState::Mmapped));
+  case Paint::InHand:
+    return trace::state_label(uint8_t(ChunkState::InHand));
+  case Paint::Count:
+    break;
+  }
+  return "?";
+}
+
+std::string state_text(uint8_t s, uint8_t bin) {
+  return trace::state_label_text(s, bin).c_str();
 }
 
 // ---- the picture ----------------------------------------------------------------------------
@@ -107,7 +127,7 @@ HeapPicture::Item item_of(const Chunk& c) {
 }
 
 HeapPicture::Item gap_item(uint64_t a, uint64_t b, uint32_t arena) {
-  return HeapPicture::Item{a, b - a, 0, 0, arena, 0xff, 0};
+  return HeapPicture::Item{a, b - a, 0, 0, arena, HeapPicture::Item::kGapState, 0};
 }
 
 } // namespace
@@ -221,7 +241,7 @@ void build_picture(const model::HeapModel& m, HeapPicture* out) {
   add_list(loose, false, "chunks outside any known region");
   out->in_use_bytes = out->in_use_requested = 0;
   for (const HeapPicture::Item& it : out->items)
-    if ((it.state == 0 || it.state == uint8_t(ChunkState::Mmapped)) && !it.gap() && !it.internal()) {
+    if (!it.gap() && trace::is_in_use(it.state) && !it.internal()) {
       out->in_use_bytes += it.size;
       out->in_use_requested += std::min(it.req, it.size);
     }
@@ -454,8 +474,8 @@ void emit_item(Emitter& em, const HeapPicture::Item& it, int32_t idx, double a, 
     return;
   }
   em.flush();
-  bool parts = (it.state == 0 || it.state == uint8_t(ChunkState::Mmapped)) && !it.gap() && !it.internal() &&
-               w >= em.v.parts_min_px && it.size > 16 && !em.v.cells;
+  bool parts = !it.gap() && trace::is_in_use(it.state) && !it.internal() && w >= em.v.parts_min_px &&
+               it.size > 16 && !em.v.cells;
   if (!parts) {
     em.span(a, a + w, p, idx, true);
     return;

@@ -37,7 +37,10 @@ enum class Paint : uint8_t {
 Paint paint_of_state(uint8_t model_state);
 std::string human_bytes(uint64_t v); // "1.5 KiB"
 std::string human_count(uint64_t v); // "3.2 M", "845 k", "17"
-const char* paint_name(Paint p);
+const char* paint_name(Paint p);     // the legend: a state's paint is named by its label
+// A chunk's state in the app's words (heapviz/chunk_states.h, trace::state_label_text): its bin
+// when it is in one ("tcache[1]", "unsorted", "smallbin[5]"), else its label ("in use", "top").
+std::string state_text(uint8_t model_state, uint8_t bin);
 
 // The heap at one position: items in address order, grouped. Built once per position.
 struct HeapPicture {
@@ -46,9 +49,10 @@ struct HeapPicture {
     uint64_t req; // requested bytes (in use / mmapped)
     uint64_t seq; // the allocating event
     uint32_t arena;
-    uint8_t state; // model state; for gaps 0xff
+    uint8_t state; // model state; for gaps kGapState
     uint8_t bin;
-    bool gap() const { return state == 0xff; }
+    static constexpr uint8_t kGapState = 0xff; // no chunk state: bytes of a region that are no chunk
+    bool gap() const { return state == kGapState; }
     // The allocator's own tcache_perthread_struct: an in-use 0x290 chunk nobody asked for.
     bool internal() const { return state == 0 && req == 0 && size == 0x290; }
   };

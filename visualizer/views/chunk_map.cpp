@@ -55,8 +55,7 @@ void tooltip(const HeapPicture::Item& it) {
     ImGui::Text("size %" PRIu64 " (0x%" PRIx64 ")   %s", it.size, it.size,
                 it.internal() ? "tcache_perthread_struct (the allocator's own)"
                               : state_text(it.state, it.bin).c_str());
-    if ((it.state == 0 || it.state == uint8_t(trace::ChunkState::Mmapped)) && !it.internal())
-      ImGui::Text("requested %" PRIu64 " bytes", it.req);
+    if (trace::is_in_use(it.state) && !it.internal()) ImGui::Text("requested %" PRIu64 " bytes", it.req);
     if (it.seq) ImGui::Text("allocated by event seq %" PRIu64, it.seq);
     ImGui::Text("arena %u", it.arena);
     ImGui::TextDisabled("click to inspect");
@@ -200,7 +199,7 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
     char label[96];
     const char* what = it.gap()        ? "not a chunk"
                        : it.internal() ? "tcache struct"
-                                       : model::state_name(it.state);
+                                       : trace::state_label(it.state);
     snprintf(label, sizeof label, "%s %s%s", what, human_bytes(it.size).c_str(),
              item_shortened(it, s.view) ? " (shortened)" : "");
     ImVec2 ts = ImGui::CalcTextSize(label);

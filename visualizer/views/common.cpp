@@ -7,20 +7,6 @@ namespace hv::views {
 
 using trace::Ev;
 
-std::string bin_text(uint8_t state, uint8_t bin) {
-  static const char* const kKinds[] = {"", "tcache", "fastbin", "unsorted", "small", "large"};
-  if (state < 1 || state > 5) return "";
-  if (state == 3) return "unsorted";
-  char b[32];
-  snprintf(b, sizeof b, "%s[%u]", kKinds[state], unsigned(bin));
-  return b;
-}
-
-std::string state_text(uint8_t state, uint8_t bin) {
-  std::string b = bin_text(state, bin);
-  return b.empty() ? model::state_name(state) : b;
-}
-
 // The chunks the event table says the event changes.
 uint32_t changed_chunks(const session::Event* e, uint64_t out[2]) {
   out[0] = out[1] = 0;

@@ -15,7 +15,8 @@ namespace hv::views {
 namespace {
 
 bool prev_free_in_bins(uint8_t state) { // the next chunk's P bit is clear only for these
-  return state == 3 || state == 4 || state == 5;
+  trace::BinKind k = trace::bin_of(state);
+  return k == trace::BinKind::Unsorted || k == trace::BinKind::Small || k == trace::BinKind::Large;
 }
 
 void neighbour(const char* what, const HeapPicture& pic, int64_t i, Cursor& c) {
@@ -32,7 +33,7 @@ void neighbour(const char* what, const HeapPicture& pic, int64_t i, Cursor& c) {
   }
   char label[96];
   snprintf(label, sizeof label, "0x%" PRIx64 "  %" PRIu64 " B  %s##%s", it.addr, it.size,
-           model::state_name(it.state), what);
+           state_text(it.state, it.bin).c_str(), what);
   if (ImGui::SmallButton(label)) {
     c.selected = it.addr;
     c.reveal = true;
@@ -113,7 +114,7 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
       ImGui::TextWrapped(
           "The allocator's own tcache_perthread_struct: the per-thread cache's counts and list "
           "heads, carved from the heap by the thread's first malloc. Not program data.");
-    } else if (it.state == 0 || mmapped) {
+    } else if (trace::is_in_use(it.state)) {
       uint64_t usable = mmapped ? it.size - 16 : it.size - 8;
       ImGui::Text("requested  %" PRIu64 " B", it.req);
       ImGui::Text("usable     %" PRIu64 " B  (slack %" PRIu64 " B, overhead %.0f%%)", usable,

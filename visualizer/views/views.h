@@ -96,7 +96,7 @@ struct BinsState {
   uint64_t position = UINT64_MAX;
   int built_arena = -1;
   struct Bin {
-    uint8_t kind, index;
+    uint8_t kind, index; // a trace::BinKind and its index (0 for the unsorted bin)
     std::vector<uint32_t> items;
     uint64_t lo, hi, bytes;
   };
@@ -115,9 +115,7 @@ struct ArenasState {
 void draw_arenas(const Frame& f, ArenasState& s, Cursor& c);
 void draw_metrics(const Frame& f);
 
-// Shared formatting.
-std::string bin_text(uint8_t state, uint8_t bin);   // "tcache[1]", "small[5]", "" when not binned
-std::string state_text(uint8_t state, uint8_t bin); // "tcache[1]", "unsorted", "in use", "top"
+// Shared formatting (a chunk's state in words: state_text in chunk_layout.h).
 uint32_t changed_chunks(const session::Event* e, uint64_t out[2]); // chunk addresses an event changed
 
 } // namespace hv::views
