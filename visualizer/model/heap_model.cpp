@@ -12,6 +12,7 @@ using trace::Ev;
 
 static constexpr uint8_t kInUse = uint8_t(ChunkState::InUse), kMmapped = uint8_t(ChunkState::Mmapped),
                          kTop = uint8_t(ChunkState::Top), kFence = uint8_t(ChunkState::Fence);
+static_assert(trace::kNumChunkStates <= 16, "checkpoints keep a state in 4 bits");
 
 // Free: in a bin of any kind (tcache, fastbin, unsorted, smallbin, largebin); top is not free.
 static bool is_free_state(uint8_t s) {
@@ -198,6 +199,7 @@ inline Chunk* HeapModel::upsert(uint64_t addr, const Event& e, bool& created) {
     ++in_hand_;
   }
   leave(c);
+  c.internal = false; // the allocator's own chunk no longer once it changes
   return &c;
 }
 
@@ -233,6 +235,7 @@ void HeapModel::api_result(const Event& e, uint64_t req) {
   }
   leave(*c);
   if (c->state != kMmapped) c->state = kInUse;
+  c->internal = false;
   c->req = req;
   c->seq = e.seq;
   c->bin = 0;
@@ -311,6 +314,7 @@ template <> void HeapModel::on<Ev::FreeTcache>(const Event& e) {
     return anomaly(e, "free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
   leave(*c);
   c->state = uint8_t(ChunkState::Tcache);
+  c->internal = false;
   c->req = 0;
   c->bin = e.b1;
   enter(*c);
@@ -323,6 +327,7 @@ template <> void HeapModel::on<Ev::Free>(const Event& e) {
     return anomaly(e, "free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
   leave(*c);
   c->state = kInHand;
+  c->internal = false;
   c->req = 0;
   c->bin = 0;
   enter(*c);
@@ -368,6 +373,7 @@ template <> void HeapModel::on<Ev::BinOut>(const Event& e) {
             trace::bin_kind_name(e.b0), trace::state_text(c->state, c->bin).c_str());
   leave(*c);
   c->state = kInHand;
+  c->internal = false;
   c->bin = 0;
   enter(*c);
 }
@@ -449,6 +455,19 @@ template <> void HeapModel::on<Ev::MmapChunk>(const Event& e) {
   c->bin = 0;
   c->seq = e.seq;
   enter(*c);
+}
+
+// The chunk is the allocator's own (glibc's tcache struct, right after its chunk_alloc): marked
+// until it changes again. Neither a state nor the metrics change.
+template <> void HeapModel::on<Ev::Internal>(const Event& e) {
+  Chunk* c = chunks_.find(e.addr);
+  if (!c)
+    return anomaly(e, "internal 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
+  if (!trace::is_in_use(c->state) || (e.size && c->size != e.size))
+    return anomaly(e, "internal 0x%llx (size %llu), but it is %s, size %llu",
+                   static_cast<unsigned long long>(e.addr), static_cast<unsigned long long>(e.size),
+                   trace::state_text(c->state, c->bin).c_str(), static_cast<unsigned long long>(c->size));
+  c->internal = true;
 }
 
 template <> void HeapModel::on<Ev::MunmapChunk>(const Event& e) {
@@ -550,8 +569,8 @@ template <> void HeapModel::on<Ev::Snapshot>(const Event& e) {
 
 // ---- Checkpoints -----------------------------------------------------------------------------
 // A saved chunk record: addr (8 bytes as is: records in probe order have unrelated addresses),
-// then varints: size, req, seq - the previous record's seq (zigzag), arena << 4 | state, and
-// the bin byte. Chunk sizes, requests and bins are small, seqs of live chunks close together.
+// then varints: size, req, seq - the previous record's seq (zigzag), arena << 5 | internal << 4 |
+// state, and the bin byte. Chunk sizes, requests and bins are small, seqs of live chunks close together.
 static inline uint8_t* put_varint(uint8_t* p, uint64_t v) {
   while (v >= 0x80) {
     *p++ = uint8_t(v | 0x80);
@@ -601,7 +620,7 @@ static uint8_t* encode_chunks(const FlatMap<Chunk>& chunks, uint8_t* p) {
     uint64_t d = c.seq - prev_seq;
     p = put_varint8(p, (d << 1) ^ uint64_t(int64_t(d) >> 63));
     prev_seq = c.seq;
-    p = put_varint8(p, uint64_t(c.arena) << 4 | c.state); // states are < 16
+    p = put_varint8(p, uint64_t(c.arena) << 5 | uint64_t(c.internal) << 4 | c.state);
     *p++ = c.bin;
   });
   return p;
@@ -642,7 +661,8 @@ void HeapModel::restore(const Saved& s) {
     seq += (z >> 1) ^ (0 - (z & 1));
     c.seq = seq;
     p = get_varint(p, as);
-    c.arena = uint32_t(as >> 4);
+    c.arena = uint32_t(as >> 5);
+    c.internal = (as >> 4) & 1;
     c.state = uint8_t(as & 15);
     c.bin = *p++;
     bool created;

@@ -1,7 +1,8 @@
 // heap_model.h - the replayed heap: what every chunk, arena and region is after a prefix of a
 // trace's events, as docs/trace-format.md "How a reader rebuilds the heap" says.
 //
-// Owns: the chunk map (address -> size, state, bin, requested size, allocating seq), arenas and
+// Owns: the chunk map (address -> size, state, bin, requested size, allocating seq, whether it is
+// the allocator's own), arenas and
 // their tops, heap regions, mmapped chunks, running metrics (footprint, live, free, largest
 // free, fragmentation), the anomalies it meets (events that do not fit the state), snapshot
 // assembly (parts joined), baseline snapshots, and verification against a snapshot.
@@ -34,6 +35,8 @@ struct Chunk {
   uint32_t arena;
   uint8_t state; // a ChunkState (kInHand included)
   uint8_t bin;   // bin index while in a bin, else 0
+  bool internal; // the allocator's own chunk (an `internal` event; glibc: the tcache struct), until
+                 // the chunk changes again
 };
 
 struct Region { // a heap region (main arena: an sbrk segment; others: a heap)
