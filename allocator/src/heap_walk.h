@@ -2,10 +2,10 @@
 // checker built on it (the numbered invariants live beside the chunk struct in chunk.h).
 //
 // Owns: chunk classification (in use / tcache / fastbin / unsorted / smallbin / largebin / top /
-// fence) and the invariant checks I1..I11. Used by `heapviz sim` to print a heap, by tests after every
-// operation, and (later) by trace snapshots. Allocation-free: scratch tables come from mmap, so it
-// may run inside the real allocator. The caller keeps the heap quiescent (other threads paused);
-// the walk takes every arena lock itself.
+// fence; the allocator's own chunks: the threads' tcache structs) and the invariant checks I1..I11. Used by
+// `heapviz sim` to print a heap, by tests after every operation, and (later) by trace snapshots.
+// Allocation-free: scratch tables come from mmap, so it may run inside the real allocator. The caller keeps
+// the heap quiescent (other threads paused); the walk takes every arena lock itself.
 #pragma once
 
 #include "heapviz/trace_format.h"
@@ -26,9 +26,10 @@ struct ChunkView {
   size_t size;  // without flag bits
   size_t flags; // A|M|P bits
   ChunkState state;
-  int bin;     // bin index for tcache/fast/small/large; -1 otherwise
-  int arena;   // 0 = main arena, then in arena-list order
-  int segment; // index into HeapWalk::segments()
+  int bin;       // bin index for tcache/fast/small/large; -1 otherwise
+  int arena;     // 0 = main arena, then in arena-list order
+  int segment;   // index into HeapWalk::segments()
+  bool internal; // the allocator's own: a live thread's tcache_perthread_struct
 };
 
 struct CheckReport {
@@ -44,10 +45,13 @@ struct CheckReport {
 template <class P> class HeapWalk {
 public:
   static constexpr int kMaxSegs = 512;
+  static constexpr uint16_t kInternalTag = 0x8000;
   struct Seg {
     Segment range;
     int arena;
-    uint16_t* tag; // per 16-byte granule: 0 = not a chunk start, else 1 + (kind << 8 | bin)
+    // Per 16-byte granule: 0 = not a chunk start, else 1 + (kind << 8 | bin); kInternalTag is
+    // added on a tcache struct once the checks are done.
+    uint16_t* tag;
     size_t granules;
   };
 
@@ -86,7 +90,7 @@ public:
       while (p < sg.range.end) {
         Chunk* c = reinterpret_cast<Chunk*>(p);
         size_t sz = c->size();
-        ChunkView v{c, sz, c->size_nomask() & kSizeBits, ChunkState::InUse, -1, sg.arena, s};
+        ChunkView v{c, sz, c->size_nomask() & kSizeBits, ChunkState::InUse, -1, sg.arena, s, false};
         if (c == av->top) {
           v.state = ChunkState::Top;
         } else if (sz == kHdr || sz == 0) {
@@ -94,6 +98,8 @@ public:
           if (sz == 0) v.size = kHdr;
         } else {
           uint16_t t = tag_at(sg, c);
+          v.internal = t & kInternalTag;
+          t &= uint16_t(~kInternalTag);
           if (t > 1) {
             v.state = static_cast<ChunkState>((t - 1) >> 8);
             v.bin = static_cast<int>((t - 1) & 0xff);
@@ -205,6 +211,17 @@ private:
     if (!rep_.ok) return;
     for (int s = 0; s < nsegs_ && rep_.ok; ++s)
       check_free_chunks(segs_[s]);
+    mark_tcache_structs();
+  }
+
+  // Tags each live thread's tcache_perthread_struct (after the checks, which read plain tags).
+  void mark_tcache_structs() {
+    m_.for_each_thread([&](ThreadState& ts) {
+      if (!ts.tcache) return;
+      Chunk* c = mem2chunk(ts.tcache);
+      Seg* s = seg_of(c);
+      if (s && tag_at(*s, c) == 1) s->tag[granule(*s, c)] |= kInternalTag;
+    });
   }
 
   // I1, I8, I9, I10: the chunk sizes tile the segment and top comes last.

@@ -220,6 +220,12 @@ private:
   __attribute__((noinline)) void ev_realloc_moved(Arena* av, const Chunk* from, const Chunk* to);
   __attribute__((noinline)) void ev_realloc_in_place(Arena* av, const Chunk* c, size_t old_size,
                                                      size_t new_size);
+  // The chunk is the allocator's own (the tcache struct): an `internal` event, length-prefixed
+  // by its generated encoder (an extension-range event).
+  __attribute__((noinline)) void ev_internal(Arena* av, const Chunk* c) {
+    if (TraceThread* t = ev(av, trace::Ev::Internal, trace::event_info(trace::Ev::Internal).max_bytes))
+      trace::put_internal(t->enc, reinterpret_cast<uintptr_t>(c), c->size());
+  }
   __attribute__((noinline)) void trace_stamp();
   __attribute__((noinline, cold)) void trace_error(const char* msg, const void* addr);
   __attribute__((noinline)) void trace_after_call();

@@ -62,7 +62,8 @@ void SimulatedHeap::walk(ChunkFn fn, void* ctx) {
                 static_cast<unsigned>(v.flags),
                 v.state,
                 v.bin,
-                v.arena};
+                v.arena,
+                v.internal};
     return fn(c, ctx);
   });
 }

@@ -93,6 +93,29 @@ TEST(ChunkLayout, PictureListsTheHeapInAddressOrderWithExactSizesAndStates) {
   EXPECT_EQ(at, g.end);
 }
 
+// The allocator marks its tcache struct (an `internal` event in the simulated trace); the model
+// and the picture take that, not a size: the program's own malloc(0x280) has the same 0x290 size.
+TEST(ChunkLayout, TheTcacheStructIsTheAllocatorsOwnAndAProgramsChunkOfItsSizeIsNot) {
+  Opened o("mine = malloc 0x280\nfree_later = malloc 24\n", "internal");
+  HeapPicture p = o.picture_at(o.doc.events());
+  uint64_t base = p.groups[0].start;
+  const HeapPicture::Item* tc = chunk_at(p, base);
+  const HeapPicture::Item* mine = chunk_at(p, base + 0x290);
+  ASSERT_TRUE(tc && mine);
+  EXPECT_EQ(tc->size, 0x290u);
+  EXPECT_EQ(mine->size, 0x290u);
+  EXPECT_EQ(mine->req, 0x280u);
+  EXPECT_TRUE(tc->internal);
+  EXPECT_FALSE(mine->internal);
+  EXPECT_TRUE(o.doc.replay().model().find(base)->internal);
+  EXPECT_FALSE(o.doc.replay().model().find(base + 0x290)->internal);
+  EXPECT_EQ(o.doc.replay().model().anomalies(), 0u) << o.doc.replay().model().first_anomaly();
+  EXPECT_EQ(p.paints[size_t(p.find(base))], Paint::Internal);
+  EXPECT_EQ(p.paints[size_t(p.find(base + 0x290))], Paint::InUse);
+  // In use, the program's bytes: the program's chunk counts, the allocator's own does not.
+  EXPECT_EQ(p.in_use_bytes, 0x290u + 0x20u);
+}
+
 TEST(ChunkLayout, ProportionalWidthsWrapIntoRowsAndRespectTheMinimumWidth) {
   Opened o(kScenario);
   HeapPicture p = o.picture_at(o.doc.events());

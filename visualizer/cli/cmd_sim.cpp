@@ -69,17 +69,15 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
     if (!policy.is_mmapped(reinterpret_cast<void*>(ptr))) owner[ptr - base - 16] = &b;
 
   uint64_t used = 0, used_n = 0, free_bytes = 0, free_n = 0, largest_free = 0, top = 0;
-  bool first = true;
   for (const auto& r : rows) {
     const uint8_t st = uint8_t(r.state);
     std::string who;
     if (auto it = owner.find(r.offset); it != owner.end() && r.state == trace::ChunkState::InUse) {
       who = it->second->name + " (" + std::to_string(it->second->requested) + " bytes, line " +
             std::to_string(it->second->line) + ")";
-    } else if (first && r.state == trace::ChunkState::InUse && r.size == 0x290) {
+    } else if (r.internal) {
       who = "(tcache_perthread_struct)";
     }
-    first = false;
     std::string bin = trace::is_binned(st) ? trace::bin_text(trace::bin_of(st), r.bin).c_str() : "-";
     int n = snprintf(line, sizeof line, "  %-10s %-10s %-9s %-13s %s", hex(r.offset).c_str(),
                      hex(r.size).c_str(), trace::state_name(st), bin.c_str(), who.c_str());

@@ -32,6 +32,7 @@ public:
       r.size = v.size;
       r.state = v.state;
       r.bin = v.bin < 0 ? 0 : unsigned(v.bin);
+      r.internal = v.internal;
       r.flags = v.flags;
       rows.push_back(r);
       return true;

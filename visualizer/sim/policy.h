@@ -24,6 +24,7 @@ struct ChunkRow {
   uint64_t size;   // whole chunk, header included
   trace::ChunkState state;
   unsigned bin;   // the bin's index while binned (trace::is_binned), else 0
+  bool internal;  // the allocator's own chunk (glibc: a tcache_perthread_struct), as it says
   unsigned flags; // glibc's A|M|P bits (0 for policies without them)
 };
 

@@ -123,11 +123,11 @@ void sort_by_addr(std::vector<Chunk>& v, std::vector<Chunk>& tmp) {
 }
 
 HeapPicture::Item item_of(const Chunk& c) {
-  return HeapPicture::Item{c.addr, c.size, c.req, c.seq, c.arena, c.state, c.bin};
+  return HeapPicture::Item{c.addr, c.size, c.req, c.seq, c.arena, c.state, c.bin, c.internal};
 }
 
 HeapPicture::Item gap_item(uint64_t a, uint64_t b, uint32_t arena) {
-  return HeapPicture::Item{a, b - a, 0, 0, arena, HeapPicture::Item::kGapState, 0};
+  return HeapPicture::Item{a, b - a, 0, 0, arena, HeapPicture::Item::kGapState, 0, false};
 }
 
 } // namespace
@@ -241,7 +241,7 @@ void build_picture(const model::HeapModel& m, HeapPicture* out) {
   add_list(loose, false, "chunks outside any known region");
   out->in_use_bytes = out->in_use_requested = 0;
   for (const HeapPicture::Item& it : out->items)
-    if (!it.gap() && trace::is_in_use(it.state) && !it.internal()) {
+    if (!it.gap() && trace::is_in_use(it.state) && !it.internal) {
       out->in_use_bytes += it.size;
       out->in_use_requested += std::min(it.req, it.size);
     }
@@ -251,7 +251,7 @@ void build_picture(const model::HeapModel& m, HeapPicture* out) {
     const HeapPicture::Item& it = out->items[i];
     uint64_t u = std::min<uint64_t>(it.size >> 4, HeapPicture::kShortenable - 1);
     out->units[i] = uint32_t(u) | (shortenable(it) ? HeapPicture::kShortenable : 0);
-    out->paints[i] = it.gap() ? Paint::Gap : it.internal() ? Paint::Internal : paint_of_state(it.state);
+    out->paints[i] = it.gap() ? Paint::Gap : it.internal ? Paint::Internal : paint_of_state(it.state);
   }
 }
 
@@ -468,13 +468,13 @@ struct Emitter {
 };
 
 void emit_item(Emitter& em, const HeapPicture::Item& it, int32_t idx, double a, double w) {
-  Paint p = it.gap() ? Paint::Gap : it.internal() ? Paint::Internal : paint_of_state(it.state);
+  Paint p = it.gap() ? Paint::Gap : it.internal ? Paint::Internal : paint_of_state(it.state);
   if (w < 1.0) {
     em.tiny(a, it.size, p);
     return;
   }
   em.flush();
-  bool parts = !it.gap() && trace::is_in_use(it.state) && !it.internal() && w >= em.v.parts_min_px &&
+  bool parts = !it.gap() && trace::is_in_use(it.state) && !it.internal && w >= em.v.parts_min_px &&
                it.size > 16 && !em.v.cells;
   if (!parts) {
     em.span(a, a + w, p, idx, true);

@@ -31,7 +31,7 @@ enum class Paint : uint8_t {
   Mmapped,  // requested bytes of an mmapped chunk
   InHand,   // taken out of a bin or freed, not placed yet (inside one allocator call)
   Gap,      // bytes of a region that are not a chunk (heap_info, the arena, alignment)
-  Internal, // the allocator's own chunk: the tcache_perthread_struct
+  Internal, // the allocator's own chunk (glibc: the tcache_perthread_struct)
   Count
 };
 Paint paint_of_state(uint8_t model_state);
@@ -51,10 +51,9 @@ struct HeapPicture {
     uint32_t arena;
     uint8_t state; // model state; for gaps kGapState
     uint8_t bin;
+    bool internal; // the allocator's own chunk, as the trace says (model::Chunk::internal)
     static constexpr uint8_t kGapState = 0xff; // no chunk state: bytes of a region that are no chunk
     bool gap() const { return state == kGapState; }
-    // The allocator's own tcache_perthread_struct: an in-use 0x290 chunk nobody asked for.
-    bool internal() const { return state == 0 && req == 0 && size == 0x290; }
   };
   struct Group {
     std::string title;

@@ -53,9 +53,9 @@ void tooltip(const HeapPicture::Item& it) {
   } else {
     ImGui::Text("chunk 0x%" PRIx64 "  (user pointer 0x%" PRIx64 ")", it.addr, it.addr + 16);
     ImGui::Text("size %" PRIu64 " (0x%" PRIx64 ")   %s", it.size, it.size,
-                it.internal() ? "tcache_perthread_struct (the allocator's own)"
+                it.internal ? "tcache_perthread_struct (the allocator's own)"
                               : state_text(it.state, it.bin).c_str());
-    if (trace::is_in_use(it.state) && !it.internal()) ImGui::Text("requested %" PRIu64 " bytes", it.req);
+    if (trace::is_in_use(it.state) && !it.internal) ImGui::Text("requested %" PRIu64 " bytes", it.req);
     if (it.seq) ImGui::Text("allocated by event seq %" PRIu64, it.seq);
     ImGui::Text("arena %u", it.arena);
     ImGui::TextDisabled("click to inspect");
@@ -198,7 +198,7 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
     const HeapPicture::Item& it = pic.items[size_t(r.item)];
     char label[96];
     const char* what = it.gap()        ? "not a chunk"
-                       : it.internal() ? "tcache struct"
+                       : it.internal ? "tcache struct"
                                        : trace::state_label(it.state);
     snprintf(label, sizeof label, "%s %s%s", what, human_bytes(it.size).c_str(),
              item_shortened(it, s.view) ? " (shortened)" : "");

@@ -95,7 +95,7 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
     ImGui::SameLine();
     ImGui::TextDisabled("user pointer 0x%" PRIx64, it.addr + 16);
     ImGui::Separator();
-    ImGui::Text("state      %s", it.internal() ? "in use: the allocator's tcache_perthread_struct"
+    ImGui::Text("state      %s", it.internal ? "in use: the allocator's tcache_perthread_struct"
                                                : state_text(it.state, it.bin).c_str());
     ImGui::Text("size field 0x%" PRIx64 " = %" PRIu64 " | %s%s%s",
                 it.size | (a_bit ? 4 : 0) | (mmapped ? 2 : 0) | (p_bit ? 1 : 0), it.size, a_bit ? "A" : "-",
@@ -110,7 +110,7 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
       ImGui::Text("prev_size  %" PRIu64 " (the free chunk before)", prev->size);
     else
       ImGui::TextDisabled("prev_size  unused (belongs to the previous chunk's data)");
-    if (it.internal()) {
+    if (it.internal) {
       ImGui::TextWrapped(
           "The allocator's own tcache_perthread_struct: the per-thread cache's counts and list "
           "heads, carved from the heap by the thread's first malloc. Not program data.");

@@ -45,6 +45,7 @@ public:
     trace::ChunkState state; // as trace snapshots write it; names in heapviz/chunk_states.h
     int bin;                 // bin index for tcache/fastbin/smallbin/largebin; -1 otherwise
     int arena;               // 0 = the main arena, then in arena-list order
+    bool internal;           // the allocator's own: a thread's tcache_perthread_struct
   };
   // Walks every arena and calls f(const ChunkInfo&) for each chunk, in address order per
   // region; stops early when f returns false.
