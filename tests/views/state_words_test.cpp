@@ -64,7 +64,7 @@ TEST(StateWords, SimAndTheAppNameTheDemosChunksAlike) {
   doc.open(HV_SOURCE_DIR "/assets/scenarios/demo.hvs");
   ASSERT_EQ(doc.wait(), session::Document::State::Ready) << doc.error();
   HeapPicture pic;
-  views::build_picture(doc.replay().model(), &pic);
+  views::build_picture(doc.replay().model(), doc.policy(), &pic);
   ASSERT_FALSE(pic.groups.empty());
   const uint64_t base = pic.groups[0].start; // the main heap: sim's offsets are from its start
   size_t binned = 0;

@@ -7,6 +7,7 @@
 #include "sim/scenario.h"
 
 #include "heapviz/chunk_states.h"
+#include "model/policy_info.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -63,10 +64,14 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
   snprintf(line, sizeof line, "  %-10s %-10s %-9s %-13s %s\n", "offset", "size", "state", "bin", "block");
   out += line;
 
+  // The policy's chunk header and own chunks, as the app describes them (model/policy_info.h).
+  const model::PolicyInfo* info = model::find_policy(policy.name());
+  const model::PolicyInfo generic;
+  if (!info) info = &generic;
   // Owner labels: chunk offset -> "name (N bytes)".
   std::map<uint64_t, const sim::Block*> owner;
   for (const auto& [ptr, b] : runner.live_blocks())
-    if (!policy.is_mmapped(reinterpret_cast<void*>(ptr))) owner[ptr - base - 16] = &b;
+    if (!policy.is_mmapped(reinterpret_cast<void*>(ptr))) owner[ptr - base - info->header_bytes] = &b;
 
   uint64_t used = 0, used_n = 0, free_bytes = 0, free_n = 0, largest_free = 0, top = 0;
   for (const auto& r : rows) {
@@ -76,7 +81,7 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
       who = it->second->name + " (" + std::to_string(it->second->requested) + " bytes, line " +
             std::to_string(it->second->line) + ")";
     } else if (r.internal) {
-      who = "(tcache_perthread_struct)";
+      who = std::string("(") + info->internal_name + ")";
     }
     std::string bin = trace::is_binned(st) ? trace::bin_text(trace::bin_of(st), r.bin).c_str() : "-";
     int n = snprintf(line, sizeof line, "  %-10s %-10s %-9s %-13s %s", hex(r.offset).c_str(),

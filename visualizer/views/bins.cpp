@@ -43,7 +43,9 @@ void draw_bins(const Frame& f, BinsState& s, Cursor& c) {
     s.position = pic.position;
     s.built_arena = s.arena;
   }
-  for (uint8_t kind = 1; kind < trace::kNumBinKinds; ++kind) {
+  const model::PolicyInfo& pol = f.policy();
+  for (uint8_t k = 0; k < pol.nbins; ++k) { // the bin kinds the allocator has, in its order
+    const uint8_t kind = uint8_t(pol.bins[k]);
     const trace::BinKindInfo& info = trace::bin_kind_info(kind);
     size_t n = 0;
     uint64_t bytes = 0;

@@ -76,6 +76,13 @@ std::string state_text(uint8_t s, uint8_t bin) {
   return trace::state_label_text(s, bin).c_str();
 }
 
+std::string chunk_text(const HeapPicture::Item& it, const model::PolicyInfo& policy) {
+  if (it.gap()) return "not a chunk";
+  if (it.internal)
+    return std::string(trace::state_label(it.state)) + ", " + policy.internal_name + " (the allocator's own)";
+  return state_text(it.state, it.bin);
+}
+
 // ---- the picture ----------------------------------------------------------------------------
 static bool shortenable(const HeapPicture::Item& it) {
   return it.gap() || it.state == uint8_t(ChunkState::Top);
@@ -170,7 +177,8 @@ int64_t HeapPicture::find(uint64_t addr) const {
   return -1;
 }
 
-void build_picture(const model::HeapModel& m, HeapPicture* out) {
+void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, HeapPicture* out) {
+  out->policy = policy;
   std::vector<Chunk>& chunks = out->scratch;
   chunks.clear();
   chunks.reserve(m.chunk_count());
@@ -263,6 +271,7 @@ void swap_content(HeapPicture& a, HeapPicture& b) {
   std::swap(a.position, b.position);
   std::swap(a.in_use_bytes, b.in_use_bytes);
   std::swap(a.in_use_requested, b.in_use_requested);
+  std::swap(a.policy, b.policy);
 }
 
 // ---- layout ---------------------------------------------------------------------------------
@@ -416,6 +425,7 @@ struct Emitter {
   const MapView& v;
   float rows_y;
   std::vector<MapRect>* out;
+  uint64_t header; // a chunk's header bytes (the policy's)
   double inv_width = 1.0 / double(v.width);
   // Sub-pixel aggregation: bytes per paint in the pending pixel.
   int64_t pend_row = -1;
@@ -475,14 +485,14 @@ void emit_item(Emitter& em, const HeapPicture::Item& it, int32_t idx, double a, 
   }
   em.flush();
   bool parts = !it.gap() && trace::is_in_use(it.state) && !it.internal && w >= em.v.parts_min_px &&
-               it.size > 16 && !em.v.cells;
+               it.size > em.header && !em.v.cells;
   if (!parts) {
     em.span(a, a + w, p, idx, true);
     return;
   }
   double per_byte = w / double(it.size);
-  double hdr = std::max(1.0, 16 * per_byte);
-  uint64_t req = std::min<uint64_t>(it.req, it.size - 16);
+  double hdr = std::max(1.0, double(em.header) * per_byte);
+  uint64_t req = std::min<uint64_t>(it.req, it.size - em.header);
   double body = double(req) * per_byte;
   if (req > 0 && body < 1.0) body = 1.0;
   if (hdr + body > w) body = w - hdr;
@@ -510,7 +520,7 @@ void visible_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, f
     const double* st = l.start.data() + g.first;
     size_t lo = size_t(std::upper_bound(st, st + g.count, s0) - st);
     if (lo > 0) --lo;
-    Emitter em{v, lg.rows_y, out};
+    Emitter em{v, lg.rows_y, out, p.policy.header_bytes};
     for (size_t k = lo; k < g.count; ++k) {
       size_t i = g.first + k;
       double a = l.start[i];
@@ -543,7 +553,7 @@ void item_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, size
   for (size_t gi = 0; gi < p.groups.size(); ++gi) {
     const HeapPicture::Group& g = p.groups[gi];
     if (item < g.first || item >= g.first + g.count) continue;
-    Emitter em{v, l.groups[gi].rows_y, out};
+    Emitter em{v, l.groups[gi].rows_y, out, p.policy.header_bytes};
     em.span(l.start[item], l.start[item] + std::max(1.0, double(l.width[item])), Paint::InUse, int32_t(item),
             true);
   }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "model/heap_model.h"
+#include "model/policy_info.h"
 
 #include <cstdint>
 #include <string>
@@ -19,7 +20,7 @@ namespace hv::views {
 // What a piece of the map shows; views/palette.h gives each one its colour.
 enum class Paint : uint8_t {
   InUse,  // requested bytes of a chunk in use
-  Header, // a chunk's prev_size and size fields (16 bytes)
+  Header, // a chunk's header (glibc: its prev_size and size fields, 16 bytes)
   Slack,  // usable but not requested bytes of a chunk in use
   Tcache,
   Fast,
@@ -72,14 +73,18 @@ struct HeapPicture {
   std::vector<uint32_t> units;
   std::vector<Paint> paints;
   uint64_t position = UINT64_MAX; // the replay position it was built at
+  model::PolicyInfo policy;       // the allocator it shows (header sizes, flags, bins, own chunks)
   // Scratch space kept between builds: fresh pages are slow to fault in (tens of MB with 1 M
   // chunks), reused ones are not.
   std::vector<model::Chunk> scratch, scratch2;
   // The item holding addr (a chunk start or any byte of it), or -1.
   int64_t find(uint64_t addr) const;
 };
-void build_picture(const model::HeapModel& m, HeapPicture* out);
-// Swaps what two pictures show (items, groups, position, totals), not their scratch space.
+void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, HeapPicture* out);
+// An item in the app's words (tooltip, inspector): state_text, or for the allocator's own chunk
+// its state and what it is ("in use, tcache_perthread_struct (the allocator's own)").
+std::string chunk_text(const HeapPicture::Item& it, const model::PolicyInfo& policy);
+// Swaps what two pictures show (items, groups, position, totals, policy), not their scratch space.
 void swap_content(HeapPicture& a, HeapPicture& b);
 
 // How the map is drawn: zoom and sizes, in pixels.

@@ -30,6 +30,8 @@ struct Frame {
   const HeapPicture& picture;
   // Chunks the last applied event changed (chunk addresses), to highlight.
   uint64_t changed[2];
+  // The allocator the picture shows (from the trace header: header size, flags, bins, own chunks).
+  const model::PolicyInfo& policy() const { return picture.policy; }
 };
 
 struct ChunkMapState {
@@ -116,6 +118,7 @@ void draw_arenas(const Frame& f, ArenasState& s, Cursor& c);
 void draw_metrics(const Frame& f);
 
 // Shared formatting (a chunk's state in words: state_text in chunk_layout.h).
-uint32_t changed_chunks(const session::Event* e, uint64_t out[2]); // chunk addresses an event changed
+// The chunk addresses an event changed (an API event's user pointer less the policy's header).
+uint32_t changed_chunks(const session::Event* e, const model::PolicyInfo& policy, uint64_t out[2]);
 
 } // namespace hv::views
