@@ -56,7 +56,7 @@ std::vector<GoldenRow> golden_rows(const std::string& path) {
 
 // Every chunk `heapviz sim` prints for the demo (its golden file, which Cli.SimCli compares with
 // the command's output) has, in the app's picture of the same scenario, the same state and bin,
-// in the same words.
+// in the same words; the one sim calls the tcache struct is the one the app calls it.
 TEST(StateWords, SimAndTheAppNameTheDemosChunksAlike) {
   std::vector<GoldenRow> rows = golden_rows(HV_SOURCE_DIR "/tests/cli/demo.golden");
   ASSERT_GT(rows.size(), 10u);
@@ -67,7 +67,8 @@ TEST(StateWords, SimAndTheAppNameTheDemosChunksAlike) {
   views::build_picture(doc.replay().model(), doc.policy(), &pic);
   ASSERT_FALSE(pic.groups.empty());
   const uint64_t base = pic.groups[0].start; // the main heap: sim's offsets are from its start
-  size_t binned = 0;
+  size_t binned = 0, own = 0;
+  const std::string internal = std::string("(") + pic.policy.internal_name + ")";
   for (const GoldenRow& r : rows) {
     SCOPED_TRACE(r.state + " at +" + std::to_string(r.offset));
     int64_t i = pic.find(base + r.offset);
@@ -77,6 +78,11 @@ TEST(StateWords, SimAndTheAppNameTheDemosChunksAlike) {
     EXPECT_EQ(it.size, r.size);
     EXPECT_EQ(r.state, trace::state_name(it.state)); // the CLI's name of the app's state
     std::string app = views::state_text(it.state, it.bin);
+    EXPECT_EQ(r.block.find(internal) != std::string::npos, it.internal) << r.block;
+    if (it.internal) {
+      EXPECT_NE(views::chunk_text(it, pic.policy).find(pic.policy.internal_name), std::string::npos);
+      ++own;
+    }
     if (trace::is_binned(it.state)) {
       EXPECT_EQ(r.bin, app); // the bin, word for word
       ++binned;
@@ -89,4 +95,5 @@ TEST(StateWords, SimAndTheAppNameTheDemosChunksAlike) {
     }
   }
   EXPECT_GT(binned, 5u);
+  EXPECT_EQ(own, 1u);
 }

@@ -9,6 +9,8 @@ namespace hv::views {
 
 using model::Chunk;
 using trace::ChunkState;
+// Chunk sizes and addresses are multiples of this (the trace format's): the compact units below.
+constexpr uint64_t kUnit = trace::kChunkGranule;
 
 Paint paint_of_state(uint8_t s) {
   switch (ChunkState(s)) {
@@ -208,11 +210,11 @@ void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, H
         mmapped.push_back(&c);
         continue;
       }
-      if (c.addr >= at + 16) out->items.push_back(gap_item(at, c.addr, r.arena));
+      if (c.addr >= at + kUnit) out->items.push_back(gap_item(at, c.addr, r.arena));
       out->items.push_back(item_of(c));
       at = std::max(at, c.addr + c.size);
     }
-    if (end >= at + 16) out->items.push_back(gap_item(at, end, r.arena));
+    if (end >= at + kUnit) out->items.push_back(gap_item(at, end, r.arena));
     g.count = uint32_t(out->items.size()) - g.first;
     snprintf(title, sizeof title, "arena %u  %s  0x%llx - 0x%llx  (%s)", r.arena,
              r.arena == 0 ? "sbrk heap" : "mmapped heap", (unsigned long long)r.addr, (unsigned long long)end,
@@ -257,7 +259,7 @@ void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, H
   out->paints.resize(out->items.size());
   for (size_t i = 0; i < out->items.size(); ++i) {
     const HeapPicture::Item& it = out->items[i];
-    uint64_t u = std::min<uint64_t>(it.size >> 4, HeapPicture::kShortenable - 1);
+    uint64_t u = std::min<uint64_t>(it.size / kUnit, HeapPicture::kShortenable - 1);
     out->units[i] = uint32_t(u) | (shortenable(it) ? HeapPicture::kShortenable : 0);
     out->paints[i] = it.gap() ? Paint::Gap : it.internal ? Paint::Internal : paint_of_state(it.state);
   }
@@ -277,7 +279,7 @@ void swap_content(HeapPicture& a, HeapPicture& b) {
 // ---- layout ---------------------------------------------------------------------------------
 double item_width(const HeapPicture::Item& it, const MapView& v) {
   if (v.cells) return v.cell_px;
-  double w = double(it.size >> 4) * 16.0 / v.bpp;
+  double w = double(it.size / kUnit) * double(kUnit) / v.bpp;
   if (v.shorten_rows > 0 && shortenable(it)) w = std::min(w, double(v.shorten_rows) * v.width);
   return w < v.min_px ? v.min_px : w;
 }
@@ -300,7 +302,7 @@ double strip(const HeapPicture& p, const HeapPicture::Group& g, const MapView& v
              float* width) {
   double s = 0;
   const uint32_t* u = p.units.data();
-  const double per_unit = 16.0 / v.bpp, min_px = v.min_px;
+  const double per_unit = double(kUnit) / v.bpp, min_px = v.min_px;
   const double cap = v.shorten_rows > 0 ? double(v.shorten_rows) * v.width : 1e300;
   for (uint32_t i = g.first; i < g.first + g.count; ++i) {
     double w = v.cell_px;
@@ -356,11 +358,11 @@ struct SizeProfile {
   std::vector<uint32_t> count;
   std::vector<uint64_t> big, shorten;
   void add(uint32_t u) { // an entry of HeapPicture::units
-    uint64_t size = uint64_t(u & ~HeapPicture::kShortenable) * 16;
+    uint64_t size = uint64_t(u & ~HeapPicture::kShortenable) * kUnit;
     if (u & HeapPicture::kShortenable)
       shorten.push_back(size);
-    else if (size / 16 < kExact)
-      ++count[size / 16];
+    else if (size / kUnit < kExact)
+      ++count[size / kUnit];
     else
       big.push_back(size);
   }
@@ -368,7 +370,7 @@ struct SizeProfile {
     auto w = [&](uint64_t size) { return std::max(double(size) / v.bpp, double(v.min_px)); };
     double s = 0;
     for (size_t k = 0; k < kExact; ++k)
-      if (count[k]) s += double(count[k]) * w(k * 16);
+      if (count[k]) s += double(count[k]) * w(k * kUnit);
     for (uint64_t b : big)
       s += w(b);
     for (uint64_t b : shorten) {
@@ -528,7 +530,7 @@ void visible_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, f
       double w = l.width[i];
       if (a + w <= s0) continue;
       if (w < 1.0 && a >= s0) { // sub-pixel: aggregated, from the compact arrays only
-        em.tiny(a, uint64_t(p.units[i] & ~HeapPicture::kShortenable) * 16, p.paints[i]);
+        em.tiny(a, uint64_t(p.units[i] & ~HeapPicture::kShortenable) * kUnit, p.paints[i]);
         continue;
       }
       // Items wholly in the visible rows get their parts; a huge one that runs past them is

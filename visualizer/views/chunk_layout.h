@@ -66,7 +66,7 @@ struct HeapPicture {
   std::vector<Item> items;
   std::vector<Group> groups;
   // The same items, compact, for the loops that touch every item (layout, fit, aggregation):
-  // size / 16 (saturated) with kShortenable set for top and gaps, and the paint.
+  // size / trace::kChunkGranule (saturated) with kShortenable set for top and gaps, and the paint.
   static constexpr uint32_t kShortenable = 1u << 31;
   // Chunks in use (not the allocator's own): their bytes and the bytes requested in them.
   uint64_t in_use_bytes = 0, in_use_requested = 0;

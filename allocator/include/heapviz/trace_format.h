@@ -98,6 +98,7 @@ inline constexpr uint32_t kMaxBlockPayload = 1u << 20;  // readers reject larger
 //   S  svarint = zigzag varint
 //   B  u8
 // The arena of an event is the block's current arena: block.arena, changed by ARENA events.
+inline constexpr uint64_t kChunkGranule = 16; // chunk sizes and addresses are multiples of this
 // Codes 0x80-0xfe are extension events: after the seq and ts deltas comes a varint length and
 // that many bytes, so readers skip the codes they do not know (docs/trace-format.md).
 // The events themselves (code, fields, meaning) are the table in trace_events.h.
