@@ -1,5 +1,6 @@
-// bins.cpp - the "Bins" window: per arena, the tcache, fastbins, unsorted, small and large bins
-// as lists with counts and bytes; a click selects the chunk on the map.
+// bins.cpp - the "Bins" window: per arena, the bins of each kind the allocator has (glibc:
+// tcachebins, fastbins, unsortedbin, smallbins, largebins; the policy's list, the vocabulary's
+// names) as lists with counts and bytes; a click selects the chunk on the map.
 #include "views/palette.h"
 #include "views/views.h"
 
