@@ -187,9 +187,9 @@ int frames(const char* path) {
   // The pieces of a zoom change, alone (exact proportions at the fitted zoom).
   {
     views::HeapPicture pic;
-    views::build_picture(a.doc().replay().model(), &pic); // the app reuses its picture's memory
+    views::build_picture(a.doc().replay().model(), a.doc().policy(), &pic); // the app reuses its picture's memory
     auto t = Clock::now();
-    views::build_picture(a.doc().replay().model(), &pic);
+    views::build_picture(a.doc().replay().model(), a.doc().policy(), &pic);
     double tb = ms_since(t);
     views::MapView v = a.chunk_map().view;
     v.min_px = 0;
@@ -228,7 +228,7 @@ int main(int argc, char** argv) {
     a.doc().wait();
     views::HeapPicture pic;
     for (int i = 0; i < 20; ++i)
-      views::build_picture(a.doc().replay().model(), &pic);
+      views::build_picture(a.doc().replay().model(), a.doc().policy(), &pic);
     return 0;
   }
   fprintf(stderr, "usage: bench_gui gen EVENTS FILE [THREADS] [LIVE] | load FILE | frames FILE\n");

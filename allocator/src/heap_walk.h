@@ -1,11 +1,11 @@
 // heap_walk.h - one walk over every arena that names each chunk's state and bin, and the heap
 // checker built on it (the numbered invariants live beside the chunk struct in chunk.h).
 //
-// Owns: chunk classification (in use / tcache / fast / unsorted / small / large / top / fencepost)
-// and the invariant checks I1..I11. Used by `heapviz sim` to print a heap, by tests after every
-// operation, and (later) by trace snapshots. Allocation-free: scratch tables come from mmap, so it
-// may run inside the real allocator. The caller keeps the heap quiescent (other threads paused);
-// the walk takes every arena lock itself.
+// Owns: chunk classification (in use / tcache / fastbin / unsorted / smallbin / largebin / top /
+// fence; the allocator's own chunks: the threads' tcache structs) and the invariant checks I1..I11. Used by
+// `heapviz sim` to print a heap, by tests after every operation, and (later) by trace snapshots.
+// Allocation-free: scratch tables come from mmap, so it may run inside the real allocator. The caller keeps
+// the heap quiescent (other threads paused); the walk takes every arena lock itself.
 #pragma once
 
 #include "heapviz/trace_format.h"
@@ -17,47 +17,19 @@
 
 namespace hv::alloc {
 
-enum class ChunkState : uint8_t { InUse = 0, Tcache, Fast, Unsorted, Small, Large, Top, Fencepost };
-// Snapshots write these states as the trace format's ChunkState: keep the numbering equal.
-static_assert(static_cast<int>(ChunkState::InUse) == static_cast<int>(trace::ChunkState::InUse) &&
-              static_cast<int>(ChunkState::Tcache) == static_cast<int>(trace::ChunkState::Tcache) &&
-              static_cast<int>(ChunkState::Fast) == static_cast<int>(trace::ChunkState::Fast) &&
-              static_cast<int>(ChunkState::Unsorted) == static_cast<int>(trace::ChunkState::Unsorted) &&
-              static_cast<int>(ChunkState::Small) == static_cast<int>(trace::ChunkState::Small) &&
-              static_cast<int>(ChunkState::Large) == static_cast<int>(trace::ChunkState::Large) &&
-              static_cast<int>(ChunkState::Top) == static_cast<int>(trace::ChunkState::Top) &&
-              static_cast<int>(ChunkState::Fencepost) == static_cast<int>(trace::ChunkState::Fence));
-
-inline const char* state_name(ChunkState s) {
-  switch (s) {
-  case ChunkState::InUse:
-    return "used";
-  case ChunkState::Tcache:
-    return "tcache";
-  case ChunkState::Fast:
-    return "fast";
-  case ChunkState::Unsorted:
-    return "unsorted";
-  case ChunkState::Small:
-    return "small";
-  case ChunkState::Large:
-    return "large";
-  case ChunkState::Top:
-    return "top";
-  case ChunkState::Fencepost:
-    return "fence";
-  }
-  return "?";
-}
+// The states are the trace format's (heapviz/chunk_states.h, with their names): snapshots write
+// a ChunkView's state as it is.
+using trace::ChunkState;
 
 struct ChunkView {
   Chunk* chunk;
   size_t size;  // without flag bits
   size_t flags; // A|M|P bits
   ChunkState state;
-  int bin;     // bin index for tcache/fast/small/large; -1 otherwise
-  int arena;   // 0 = main arena, then in arena-list order
-  int segment; // index into HeapWalk::segments()
+  int bin;       // bin index for tcache/fast/small/large; -1 otherwise
+  int arena;     // 0 = main arena, then in arena-list order
+  int segment;   // index into HeapWalk::segments()
+  bool internal; // the allocator's own: a live thread's tcache_perthread_struct
 };
 
 struct CheckReport {
@@ -73,10 +45,13 @@ struct CheckReport {
 template <class P> class HeapWalk {
 public:
   static constexpr int kMaxSegs = 512;
+  static constexpr uint16_t kInternalTag = 0x8000;
   struct Seg {
     Segment range;
     int arena;
-    uint16_t* tag; // per 16-byte granule: 0 = not a chunk start, else 1 + (kind << 8 | bin)
+    // Per 16-byte granule: 0 = not a chunk start, else 1 + (kind << 8 | bin); kInternalTag is
+    // added on a tcache struct once the checks are done.
+    uint16_t* tag;
     size_t granules;
   };
 
@@ -115,14 +90,16 @@ public:
       while (p < sg.range.end) {
         Chunk* c = reinterpret_cast<Chunk*>(p);
         size_t sz = c->size();
-        ChunkView v{c, sz, c->size_nomask() & kSizeBits, ChunkState::InUse, -1, sg.arena, s};
+        ChunkView v{c, sz, c->size_nomask() & kSizeBits, ChunkState::InUse, -1, sg.arena, s, false};
         if (c == av->top) {
           v.state = ChunkState::Top;
         } else if (sz == kHdr || sz == 0) {
-          v.state = ChunkState::Fencepost;
+          v.state = ChunkState::Fence;
           if (sz == 0) v.size = kHdr;
         } else {
           uint16_t t = tag_at(sg, c);
+          v.internal = t & kInternalTag;
+          t &= uint16_t(~kInternalTag);
           if (t > 1) {
             v.state = static_cast<ChunkState>((t - 1) >> 8);
             v.bin = static_cast<int>((t - 1) & 0xff);
@@ -234,6 +211,17 @@ private:
     if (!rep_.ok) return;
     for (int s = 0; s < nsegs_ && rep_.ok; ++s)
       check_free_chunks(segs_[s]);
+    mark_tcache_structs();
+  }
+
+  // Tags each live thread's tcache_perthread_struct (after the checks, which read plain tags).
+  void mark_tcache_structs() {
+    m_.for_each_thread([&](ThreadState& ts) {
+      if (!ts.tcache) return;
+      Chunk* c = mem2chunk(ts.tcache);
+      Seg* s = seg_of(c);
+      if (s && tag_at(*s, c) == 1) s->tag[granule(*s, c)] |= kInternalTag;
+    });
   }
 
   // I1, I8, I9, I10: the chunk sizes tile the segment and top comes last.

@@ -494,6 +494,7 @@ template <class P> void MallocCore<P>::tcache_init(ThreadState& ts) {
     ar = arena_get_retry(ts, ar, bytes);
     victim = int_malloc(ar, bytes);
   }
+  if (victim) hooks_.internal(ar, mem2chunk(victim)); // the allocator's own chunk
   if (ar) ar->mutex.unlock();
   if (victim) {
     ts.tcache = static_cast<Tcache*>(victim);

@@ -60,10 +60,10 @@ void SimulatedHeap::walk(ChunkFn fn, void* ctx) {
     ChunkInfo c{reinterpret_cast<uintptr_t>(v.chunk),
                 v.size,
                 static_cast<unsigned>(v.flags),
-                static_cast<trace::ChunkState>(v.state),
-                state_name(v.state),
+                v.state,
                 v.bin,
-                v.arena};
+                v.arena,
+                v.internal};
     return fn(c, ctx);
   });
 }

@@ -53,6 +53,7 @@
 //   bin_out(av, c, kind, i)        c left a bin for consolidation                    av's
 //   tcache_in(ts, c, i)            c went into this thread's tcache bin i            none (own)
 //   top(av, c, size), fence        c is av's top / an unusable fencepost             av's
+//   internal(av, c)                tcache_init carved c, the allocator's own chunk   av's
 //   realloc_in_place, _moved       realloc resized c where it is / moved it          av's
 //   arena_registered(a)            new_arena linked a into the arena list            list_lock_
 //   arena_new(a)                   a exists (its index and address)                  a's
@@ -300,6 +301,10 @@ public:
   }
   HV_HOOK void fence(Arena* av, const Chunk* c, size_t size) {
     if (__builtin_expect(on(), 0)) chunk<Ev::Fence>(av, c, size);
+  }
+  // c is the allocator's own chunk (the tcache struct), just carved: an extension-range event.
+  HV_HOOK void internal(Arena* av, const Chunk* c) {
+    if (__builtin_expect(on(), 0)) write<Ev::Internal>(av, addr(c), uint64_t(c->size()));
   }
   HV_HOOK void split(Arena* av, const Chunk* c, size_t first, size_t rest) {
     if (__builtin_expect(on(), 0)) write<Ev::Split>(av, addr(c), uint64_t(first), uint64_t(rest));

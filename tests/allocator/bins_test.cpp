@@ -44,7 +44,7 @@ TEST(Bins, EighthSmallFreeGoesToFastbin) {
     h->free(x);
   for (int i = 0; i < 7; ++i)
     EXPECT_EQ(h.state_of(p[i]), "tcache") << i;
-  EXPECT_EQ(h.state_of(p[7]), "fast");
+  EXPECT_EQ(h.state_of(p[7]), "fastbin");
   EXPECT_EQ(h.check(), "");
 }
 
@@ -65,7 +65,7 @@ TEST(Bins, LargeFreeGoesToUnsortedThenLargeBin) {
   h->free(a);
   EXPECT_EQ(h.state_of(a), "unsorted");
   h->malloc(3000); // sorts the unsorted bin
-  EXPECT_EQ(h.state_of(a), "large");
+  EXPECT_EQ(h.state_of(a), "largebin");
   (void)guard;
   EXPECT_EQ(h.check(), "");
 }

@@ -25,7 +25,7 @@ struct SimHeap {
     const auto& r = w->run();
     return r.ok ? std::string() : std::string(r.message);
   }
-  // The state name of the chunk whose user pointer is p ("used", "tcache", ...).
+  // The state name of the chunk whose user pointer is p ("in_use", "tcache", "fastbin", ...).
   std::string state_of(void* p) {
     auto w = std::make_unique<hv::alloc::HeapWalk<hv::alloc::SimPlatform>>(*core);
     w->run();
@@ -33,7 +33,7 @@ struct SimHeap {
     auto* c = hv::alloc::mem2chunk(p);
     w->for_each_chunk([&](const hv::alloc::ChunkView& v) {
       if (v.chunk == c) {
-        s = hv::alloc::state_name(v.state);
+        s = hv::trace::state_name(uint8_t(v.state));
         return false;
       }
       return true;

@@ -56,6 +56,18 @@ else
   fails=$((fails + 1))
 fi
 
+# The allocator names its own chunk (the tcache struct); the program's chunk of the same size is
+# the program's.
+printf 'mine = malloc 0x280\n' >"$tmp/own.hvs"
+if "$hv" sim "$tmp/own.hvs" >"$tmp/out" 2>"$tmp/err" &&
+  grep -Eq '^  0x0 +0x290 +in_use +- +\(tcache_perthread_struct\)$' "$tmp/out" &&
+  grep -Eq '^  0x290 +0x290 +in_use +- +mine \(640 bytes, line 1\)$' "$tmp/out"; then
+  echo "ok: the tcache struct is the allocator's, malloc(0x280) the program's"
+else
+  echo "FAIL: tcache struct and malloc(0x280):"; cat "$tmp/out" "$tmp/err"
+  fails=$((fails + 1))
+fi
+
 # The demo's heap printout is a golden file (tests/cli/demo.golden); --check must pass on it.
 if "$hv" sim --check "$data/demo.hvs" >"$tmp/demo.out" 2>"$tmp/err" &&
   diff -u "$(dirname "$0")/demo.golden" <(sed "s|$data/demo.hvs|demo.hvs|" "$tmp/demo.out"); then

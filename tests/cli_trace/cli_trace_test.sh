@@ -34,7 +34,7 @@ expect 0 "^$t/churn.hvt: ok: 20000 events, [0-9]+ blocks, 2 threads, 0 snapshots
 expect 0 ": ok: [0-9]+ events, [0-9]+ blocks, 3 threads" "" -- check "$t/churn_zstd.hvt"
 expect 0 ": ok: 1 events" "warning: 1 events do not fit the replayed heap; the first: offset [0-9]+: seq 1: free of 0x4242420" -- check "$t/unknown_free.hvt"
 # check: broken traces (offset, message, events read, exit 1)
-expect 1 "" "^$t/snapshot_mismatch.hvt: offset [0-9]+: snapshot at seq 18 differs from the model: chunk 0x5555555592b0: snapshot has size 32 fast\[0\], model has size 32 tcache\[0\]" -- check "$t/snapshot_mismatch.hvt"
+expect 1 "" "^$t/snapshot_mismatch.hvt: offset [0-9]+: snapshot at seq 18 differs from the model: chunk 0x5555555592b0: snapshot has size 32 fastbin\[0\], model has size 32 tcache\[0\]" -- check "$t/snapshot_mismatch.hvt"
 expect 1 "" "^$t/empty.hvt: offset 0: not a heapviz trace \(the file is 0 bytes" -- check "$t/empty.hvt"
 expect 1 "" "^$t/bad_magic.hvt: offset 0: not a heapviz trace \(bad magic\)$" -- check "$t/bad_magic.hvt"
 expect 1 "" "^$t/future_version.hvt: offset 8: trace version 2 was made by a newer heapviz; this heapviz reads version 1$" -- check "$t/future_version.hvt"
@@ -96,6 +96,9 @@ expect 0 "^#5 .* split 0x555555559290 first=32 rest=134480$" "" -- dump --size 1
 expect 2 "" "--kind frees: kind: 'frees' is not one of alloc, free" -- dump --kind frees "$t/churn.hvt"
 expect 2 "" "--size 9-3: size: MIN-MAX with MIN <= MAX" -- dump --size 9-3 "$t/churn.hvt"
 expect 2 "" "--addr needs a value" -- dump --addr
+expect 0 "^#6 t=\+[0-9.]+ms tid=1 arena=0 internal 0x555555559000 size=656$" "^$" -- dump --from 6 "$t/internal.hvt"
+expect 0 "^$t/internal.hvt: ok: 6 events" "^$" -- check "$t/internal.hvt"
+expect 0 "^#5 .* chunk_alloc 0x555555559000 size=656$" "" -- dump --from 5 --count 1 "$t/internal.hvt"
 expect 2 "" "--count needs a number" -- dump --count x "$t/churn.hvt"
 expect 2 "" "unknown option '--frm'" -- dump --frm 3 "$t/churn.hvt"
 expect 2 "" "offset 8: trace version 2 was made by a newer heapviz" -- dump "$t/future_version.hvt"

@@ -102,5 +102,5 @@ sleep 0.3
 quit_app
 cat "$work/open.log"
 check "File > Open of a missing file says why" grep -q "last open error: $work/no-such-file.hvt: offset 0: cannot open" "$work/open.log"
-check "and keeps the demo open" grep -q "state ready, events 140," "$work/open.log"
+check "and keeps the demo open" grep -q "state ready, events 141," "$work/open.log"
 exit $fail

@@ -160,8 +160,9 @@ TEST(Model, BinOutOfTheWrongBinIsAnAnomaly) {
   b.bin_out(c, BinKind::Small, 2);
   Replayed r(b);
   EXPECT_EQ(r.m.anomalies(), 1u);
-  EXPECT_NE(r.m.first_anomaly().find("seq 9: bin_out of 0x555555559290 from bin kind 4, but it is fast"),
-            std::string::npos)
+  EXPECT_NE(
+      r.m.first_anomaly().find("seq 9: bin_out of 0x555555559290 from a smallbin, but it is fastbin[0]"),
+      std::string::npos)
       << r.m.first_anomaly();
 }
 
@@ -346,6 +347,52 @@ TEST(Model, LargestFreeFollowsRemovals) {
   EXPECT_EQ(f.largest(), 0u);
 }
 
+// The allocator says which chunk is its own (glibc's tcache struct: an `internal` event after its
+// chunk_alloc). The model marks that chunk, and no other of its size, until the chunk changes.
+TEST(Model, InternalMarksTheAllocatorsOwnChunkNotAnyChunkOfItsSize) {
+  TraceBuilder b;
+  b.heap_new(kHeap, 0x21000);
+  b.top(kHeap, 0x21000);
+  b.split(kHeap, 0x290, kTop0Size); // tcache_init: a 0x290 chunk nobody asked for
+  b.top(kTop0, kTop0Size);
+  b.chunk_alloc(kHeap, 0x290);
+  b.internal(kHeap, 0x290);
+  uint64_t top = kTop0, ts = kTop0Size;
+  uint64_t mine = malloc_from_top(b, top, ts, 0x280, 0x290); // the program's malloc(0x280)
+  {
+    Replayed r(so_far(b));
+    EXPECT_EQ(r.m.anomalies(), 0u) << r.m.first_anomaly();
+    ASSERT_TRUE(r.m.find(kHeap) && r.m.find(mine));
+    EXPECT_TRUE(r.m.find(kHeap)->internal);
+    EXPECT_EQ(r.m.find(kHeap)->state, uint8_t(ChunkState::InUse));
+    EXPECT_FALSE(r.m.find(mine)->internal);
+    EXPECT_EQ(r.m.find(mine)->size, r.m.find(kHeap)->size);
+    // Checkpoints keep the mark.
+    HeapModel back;
+    back.restore(r.m.save());
+    EXPECT_TRUE(back.find(kHeap)->internal);
+    EXPECT_FALSE(back.find(mine)->internal);
+  }
+  b.chunk_free(kHeap, 0x290); // the thread's tcache goes away: the chunk is the heap's again
+  b.bin_in(kHeap, 0x290, BinKind::Unsorted, 1);
+  Replayed r(b);
+  EXPECT_FALSE(r.m.find(kHeap)->internal);
+  EXPECT_EQ(r.m.anomalies(), 0u) << r.m.first_anomaly();
+}
+
+TEST(Model, InternalOfAChunkNotInUseIsAnAnomaly) {
+  TraceBuilder b;
+  start_heap(b);
+  b.internal(kHeap + 0x100000, 0x290);
+  b.internal(kTop0, kTop0Size);
+  Replayed r(b);
+  EXPECT_EQ(r.m.anomalies(), 2u);
+  EXPECT_NE(r.m.first_anomaly().find("internal 0x555555659000, which is not a known chunk"),
+            std::string::npos)
+      << r.m.first_anomaly();
+  EXPECT_FALSE(r.m.find(kTop0)->internal);
+}
+
 TEST(Model, FreeOfAnUnknownPointerIsAnAnomalyNamingItsOffset) {
   TraceBuilder b;
   start_heap(b);
@@ -406,7 +453,7 @@ TEST(Snapshot, FirstDifferenceIsReported) {
   auto mm = verify_snapshot(m, last_snapshot(b, m));
   ASSERT_TRUE(mm);
   EXPECT_EQ(mm->describe(),
-            "chunk 0x5555555592b0: snapshot has size 32 fast[0], model has size 32 tcache[0]");
+            "chunk 0x5555555592b0: snapshot has size 32 fastbin[0], model has size 32 tcache[0]");
 }
 
 TEST(Snapshot, MissingAndExtraChunksAreReported) {
@@ -476,6 +523,7 @@ void expect_same_state(const HeapModel& a, const HeapModel& b, uint64_t pos) {
     ASSERT_EQ(ca[i].state, cb[i].state) << "at " << pos;
     ASSERT_EQ(ca[i].req, cb[i].req) << "at " << pos;
     ASSERT_EQ(ca[i].seq, cb[i].seq) << "at " << pos;
+    ASSERT_EQ(ca[i].internal, cb[i].internal) << "at " << pos;
   }
   Metrics ma = a.metrics(), mb = b.metrics();
   EXPECT_EQ(ma.heap_bytes, mb.heap_bytes);
@@ -753,6 +801,12 @@ TEST(Checkpoints, SaveAndRestoreKeepEveryFieldAtEveryVarintLength) {
     e.addr = c + 16;
     e.size = v; // the request
     m.apply(e);
+    if (i % 2) { // every other one the allocator's own
+      e.type = Ev::Internal;
+      e.addr = c;
+      e.size = 0;
+      m.apply(e);
+    }
     if (i % 3 == 2) seq -= v / 2;
   }
   ByteArena arena;
@@ -770,7 +824,9 @@ TEST(Checkpoints, SaveAndRestoreKeepEveryFieldAtEveryVarintLength) {
       EXPECT_EQ(b[i].arena, a[i].arena) << i;
       EXPECT_EQ(b[i].state, a[i].state) << i;
       EXPECT_EQ(b[i].bin, a[i].bin) << i;
+      EXPECT_EQ(b[i].internal, a[i].internal) << i;
     }
+    EXPECT_EQ(m.anomalies(), 0u) << m.first_anomaly();
     EXPECT_EQ(r.live_bytes(), m.live_bytes());
   }
 }

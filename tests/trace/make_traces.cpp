@@ -87,6 +87,16 @@ int main(int argc, char** argv) {
     small_heap(b, true, kSnapshotCoarse);
     write("snapshot_coarse.hvt", b.finish());
   }
+  { // the tcache struct, as the allocator marks it: `internal`, an event of the extension range
+    TraceBuilder b(0);
+    b.heap_new(kHeap, 0x21000);
+    b.top(kHeap, 0x21000);
+    b.split(kHeap, 0x290, kTopSize);
+    b.top(kTop, kTopSize);
+    b.chunk_alloc(kHeap, 0x290);
+    b.internal(kHeap, 0x290);
+    write("internal.hvt", b.finish());
+  }
   std::vector<uint8_t> churn2;
   std::vector<size_t> offs;
   {

@@ -30,8 +30,8 @@ void all_events(TraceBuilder& b) {
   b.chunk_free(0x555555559290, 32);
   b.split(0x555555559290, 32, 4064);
   b.merge(MergeHow::IntoTop, 0x555555559290, 4096, 0x5555555592b0);
-  b.bin_in(0x555555559290, 32, BinKind::Tcache, 1);
-  b.bin_out(0x555555559290, BinKind::Tcache, 1);
+  b.bin_in(0x555555559290, 32, BinKind::Fast, 1);
+  b.bin_out(0x555555559290, BinKind::Small, 7);
   b.top(0x5555555592b0, 132432);
   b.fence(0x555555579000, 16);
   b.realloc_in_place(0x555555559290, 32, 64);
@@ -54,6 +54,7 @@ void all_events(TraceBuilder& b) {
               {0x5555555592b0, 132432, ChunkState::Top, 0}},
              kSnapshotCoarse);
   b.stack("\x01\x02\x03");
+  b.internal(0x555555559000, 656);
 }
 
 const char* kExpected[] = {
@@ -67,8 +68,8 @@ const char* kExpected[] = {
     "chunk_free 0x555555559290 size=32",
     "split 0x555555559290 first=32 rest=4064",
     "merge into_top 0x555555559290 size=4096 absorbed=0x5555555592b0",
-    "bin_in 0x555555559290 size=32 tcache[1]",
-    "bin_out 0x555555559290 tcache[1]",
+    "bin_in 0x555555559290 size=32 fastbin[1]",
+    "bin_out 0x555555559290 smallbin[7]",
     "top 0x5555555592b0 size=132432",
     "fence 0x555555579000 size=16",
     "realloc_in_place 0x555555559290 old=32 new=64",
@@ -88,6 +89,7 @@ const char* kExpected[] = {
     "mark \"phase \\\"two\\\"\"",
     "snapshot chunks=3 coarse",
     "stack length=3",
+    "internal 0x555555559000 size=656",
 };
 
 void expect_all_events(const std::vector<uint8_t>& bytes) {
@@ -198,10 +200,12 @@ TEST(TraceRoundTrip, EveryRowOfTheEventTableRoundTrips) {
     enc.reset(buf, 256);
     enc.begin_event(Ev::Trim, 1, 0, 1, 0); // its address register starts at 0
     uint8_t* start = buf + sizeof(BlockHeader) + enc.payload_size();
+    uint8_t* length = info.extension ? enc.begin_payload() : nullptr; // the extension range's prefix
     for (int i = 0; i < info.nfields; ++i) {
       values.push_back(value_for(info.fields[i].codec, int(uint8_t(type)), i));
       put_field(enc, info.fields[i].codec, values.back());
     }
+    if (length) enc.end_payload(length);
     raw.assign(start, buf + sizeof(BlockHeader) + enc.payload_size());
     // A malloc of NULL first leaves the block's address register at 0 too, and makes the row's
     // deltas not the block's first.
@@ -281,6 +285,68 @@ TEST(TraceRoundTrip, UnknownExtensionEventsAreSkipped) {
   EXPECT_EQ(event_fields_text(ev[2]), "extension 0xfe length=0");
   EXPECT_EQ(event_fields_text(ev[3]), "free 0x5555555592a0");
   EXPECT_EQ(ev[3].seq, 4u);
+}
+
+// A known event of the extension range is read within its length: bytes after its fields (fields
+// a later version appended) are skipped, and a length of 128 bytes or more takes a longer varint.
+TEST(TraceRoundTrip, KnownExtensionEventsSkipTheBytesAfterTheirFields) {
+  for (size_t extra : {size_t(0), size_t(3), size_t(200)}) {
+    SCOPED_TRACE(extra);
+    uint8_t buf[sizeof(BlockHeader) + 512];
+    BlockEncoder enc;
+    enc.reset(buf, 512);
+    enc.begin_event(Ev::Trim, 1, 0, 1, 0);
+    uint8_t* start = buf + sizeof(BlockHeader) + enc.payload_size();
+    uint8_t* length = enc.begin_payload();
+    enc.put_A(0x555555559000);
+    enc.put_C(656);
+    std::vector<uint8_t> later(extra, 0xee);
+    enc.bytes(later.data(), later.size());
+    enc.end_payload(length);
+    std::vector<uint8_t> raw(start, buf + sizeof(BlockHeader) + enc.payload_size());
+    EXPECT_EQ(raw.size(), (extra + 8 < 128 ? 1u : 2u) + 8 + extra); // length, A (7 bytes), C, extra
+    TraceBuilder b;
+    b.malloc(8, 0);
+    b.raw_event(uint8_t(Ev::Internal), 300);
+    b.raw(raw);
+    b.trim(1);
+    TempFile tf(b.finish(), "ext.hvt");
+    TraceFile f;
+    ASSERT_TRUE(f.open(tf.path));
+    std::optional<TraceError> err;
+    auto ev = read_all(f, &err);
+    ASSERT_FALSE(err) << err->describe();
+    ASSERT_EQ(ev.size(), 3u);
+    EXPECT_EQ(event_fields_text(ev[1]), "internal 0x555555559000 size=656");
+    EXPECT_EQ(event_fields_text(ev[2]), "trim bytes=1");
+  }
+}
+
+TEST(TraceRoundTrip, ExtensionFieldsPastTheirLengthAreAnError) {
+  // internal with a length of 2: its address fits, its size does not.
+  TraceBuilder b;
+  b.malloc(8, 0);
+  b.raw_event(uint8_t(Ev::Internal));
+  b.raw({2, 0x80, 0x40, 0x29});
+  TempFile tf(b.finish(), "ext_short.hvt");
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  std::optional<TraceError> err;
+  auto ev = read_all(f, &err);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->message.find("internal: fields run past the event's length (1)"), std::string::npos)
+      << err->describe();
+  // A length past the end of the block.
+  TraceBuilder b2;
+  b2.raw_event(uint8_t(Ev::Internal));
+  b2.raw({100, 0x80, 0x40, 0x29});
+  TempFile tf2(b2.finish(), "ext_long.hvt");
+  TraceFile f2;
+  ASSERT_TRUE(f2.open(tf2.path));
+  read_all(f2, &err);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->message.find("internal: length runs past the end of the block (100)"), std::string::npos)
+      << err->describe();
 }
 
 // docs/trace-format.md's event table lists every row of the code's table, code and name.

@@ -2,6 +2,7 @@
 // event index (session/), on scenarios simulated on the glibc policy. No GL, no ImGui.
 #include "session/document.h"
 #include "sim/simulate.h"
+#include "trace/trace_builder.h"
 #include "views/chunk_layout.h"
 
 #include <gtest/gtest.h>
@@ -38,7 +39,7 @@ struct Opened {
   HeapPicture picture_at(uint64_t pos) {
     doc.seek(pos);
     HeapPicture p;
-    views::build_picture(doc.replay().model(), &p);
+    views::build_picture(doc.replay().model(), doc.policy(), &p);
     p.position = pos;
     return p;
   }
@@ -91,6 +92,29 @@ TEST(ChunkLayout, PictureListsTheHeapInAddressOrderWithExactSizesAndStates) {
     at += p.items[i].size;
   }
   EXPECT_EQ(at, g.end);
+}
+
+// The allocator marks its tcache struct (an `internal` event in the simulated trace); the model
+// and the picture take that, not a size: the program's own malloc(0x280) has the same 0x290 size.
+TEST(ChunkLayout, TheTcacheStructIsTheAllocatorsOwnAndAProgramsChunkOfItsSizeIsNot) {
+  Opened o("mine = malloc 0x280\nfree_later = malloc 24\n", "internal");
+  HeapPicture p = o.picture_at(o.doc.events());
+  uint64_t base = p.groups[0].start;
+  const HeapPicture::Item* tc = chunk_at(p, base);
+  const HeapPicture::Item* mine = chunk_at(p, base + 0x290);
+  ASSERT_TRUE(tc && mine);
+  EXPECT_EQ(tc->size, 0x290u);
+  EXPECT_EQ(mine->size, 0x290u);
+  EXPECT_EQ(mine->req, 0x280u);
+  EXPECT_TRUE(tc->internal);
+  EXPECT_FALSE(mine->internal);
+  EXPECT_TRUE(o.doc.replay().model().find(base)->internal);
+  EXPECT_FALSE(o.doc.replay().model().find(base + 0x290)->internal);
+  EXPECT_EQ(o.doc.replay().model().anomalies(), 0u) << o.doc.replay().model().first_anomaly();
+  EXPECT_EQ(p.paints[size_t(p.find(base))], Paint::Internal);
+  EXPECT_EQ(p.paints[size_t(p.find(base + 0x290))], Paint::InUse);
+  // In use, the program's bytes: the program's chunk counts, the allocator's own does not.
+  EXPECT_EQ(p.in_use_bytes, 0x290u + 0x20u);
 }
 
 TEST(ChunkLayout, ProportionalWidthsWrapIntoRowsAndRespectTheMinimumWidth) {
@@ -286,6 +310,59 @@ TEST(Session, EventIndexReadsAnyWindowExactlyAsTheStreamDoes) {
       EXPECT_EQ(ix.find_prev(from, mask), want_prev) << session::kind_name(k) << " from " << from;
     }
   }
+}
+
+// The allocator's description comes from the trace header: glibc's for a simulated scenario; for
+// a policy this heapviz does not know, the generic one and a warning on the banner.
+TEST(Session, ThePolicyComesFromTheTraceHeader) {
+  Opened o(kScenario, "policy");
+  EXPECT_TRUE(o.doc.policy().known);
+  EXPECT_STREQ(o.doc.policy().name, "glibc-2.36");
+  EXPECT_EQ(o.doc.policy().header_bytes, 16u);
+
+  trace::TraceBuilder b(0, 64 * 1024, "test", "buddy-0.1");
+  b.heap_new(0x555555559000, 0x21000);
+  b.top(0x555555559000, 0x21000);
+  b.split(0x555555559000, 0x40, 0x21000 - 0x40);
+  b.top(0x555555559040, 0x21000 - 0x40);
+  b.chunk_alloc(0x555555559000, 0x40);
+  b.malloc(40, 0x555555559010);
+  std::vector<uint8_t> bytes = b.finish();
+  std::string path = temp_path("buddy.hvt");
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), long(bytes.size()));
+  session::Document d;
+  d.open(path);
+  ASSERT_EQ(d.wait(), session::Document::State::Ready) << d.error();
+  EXPECT_FALSE(d.policy().known);
+  EXPECT_STREQ(d.policy().name, "buddy-0.1");
+  EXPECT_EQ(d.policy().nflags, 0u);
+  EXPECT_EQ(d.error(), path +
+                           ": allocator policy 'buddy-0.1' is unknown to this heapviz (it knows glibc-2.36): "
+                           "chunks are drawn with 16-byte headers and no flag bits");
+  EXPECT_EQ(d.events(), 6u); // the heap is shown all the same
+  HeapPicture p;
+  views::build_picture(d.replay().model(), d.policy(), &p);
+  EXPECT_EQ(p.policy.header_bytes, 16u);
+  EXPECT_EQ(views::chunk_text(p.items[size_t(p.find(0x555555559000))], p.policy), "in use");
+  unlink(path.c_str());
+}
+
+// A scenario runs on the policy the document is asked for (glibc unless told otherwise); an
+// unknown one fails, naming the file and the policies there are.
+TEST(Session, AScenarioRunsOnTheNamedPolicyAndAnUnknownOneFailsClearly) {
+  std::string p = temp_path("named.hvs");
+  std::ofstream(p) << kScenario;
+  session::Document d;
+  d.set_scenario_policy("buddy");
+  d.open(p);
+  EXPECT_EQ(d.wait(), session::Document::State::Failed);
+  EXPECT_EQ(d.error(), p + ": unknown policy 'buddy' (available: glibc)");
+  d.set_scenario_policy("glibc");
+  d.open(p);
+  ASSERT_EQ(d.wait(), session::Document::State::Ready) << d.error();
+  EXPECT_STREQ(d.policy().name, "glibc-2.36");
+  unlink(p.c_str());
 }
 
 TEST(Session, SeriesCoversTheWholeTraceWithItsPeak) {

@@ -51,14 +51,14 @@ void App::attach_preview(session::Document& d) {
   }
   preview_work_ = views::HeapPicture();
   preview_next_ = std::chrono::steady_clock::time_point();
-  d.set_preview([this](const model::HeapModel& m, uint64_t pos) {
+  d.set_preview([this, &d](const model::HeapModel& m, uint64_t pos) {
     // On the loading thread. Built into a buffer only this thread touches (its memory is reused:
     // fresh pages are slow), then handed over without its scratch space. The next preview waits
     // at least ten times as long as this one took, so previews of a big heap cost the loading
     // at most a tenth of its time.
     auto t0 = std::chrono::steady_clock::now();
     if (t0 < preview_next_) return;
-    views::build_picture(m, &preview_work_);
+    views::build_picture(m, d.policy(), &preview_work_); // its policy is set before the replay
     preview_work_.position = pos;
     {
       std::lock_guard<std::mutex> g(preview_mu_);
@@ -111,7 +111,7 @@ void App::seek_now(uint64_t pos) {
 void App::refresh_picture() {
   if (doc_->state() != session::Document::State::Ready) return;
   if (picture_.position == doc_->position()) return;
-  views::build_picture(doc_->replay().model(), &picture_);
+  views::build_picture(doc_->replay().model(), doc_->policy(), &picture_);
   picture_.position = doc_->position();
 }
 
@@ -225,7 +225,10 @@ void App::draw_menu() {
   }
   // The file and position, right-aligned.
   std::string right = doc_->path();
-  if (doc_->is_scenario()) right += "  (scenario, simulated on glibc 2.36)";
+  if (doc_->is_scenario())
+    right += doc_->state() == session::Document::State::Ready
+                 ? std::string("  (scenario, simulated on ") + doc_->policy().name + ")"
+                 : std::string("  (scenario)");
   float w = ImGui::CalcTextSize(right.c_str()).x;
   ImGui::SameLine(std::max(ImGui::GetCursorPosX() + 20, ImGui::GetWindowWidth() - w - 12));
   ImGui::TextDisabled("%s", right.c_str());
@@ -387,7 +390,7 @@ void App::frame(float dt) {
     draw_status();
   } else {
     views::Frame f{*doc_, picture_, {0, 0}};
-    views::changed_chunks(doc_->replay().last_event(), f.changed);
+    views::changed_chunks(doc_->replay().last_event(), doc_->policy(), f.changed);
     float right_w = std::clamp(ds.x * 0.27f, 300.0f, 460.0f);
     float left_w = ds.x - right_w;
     float map_h = std::floor((ds.y - top) * 0.55f);

@@ -6,6 +6,9 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+#include "heapviz/chunk_states.h"
+#include "model/policy_info.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -58,37 +61,41 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
   snprintf(line, sizeof line, "main heap: %s bytes (%s) from the initial program break\n\n",
            hex(sum.heap_bytes).c_str(), human(sum.heap_bytes).c_str());
   out += line;
-  snprintf(line, sizeof line, "  %-10s %-10s %-9s %-12s %s\n", "offset", "size", "state", "bin", "block");
+  snprintf(line, sizeof line, "  %-10s %-10s %-9s %-13s %s\n", "offset", "size", "state", "bin", "block");
   out += line;
 
+  // The policy's chunk header and own chunks, as the app describes them (model/policy_info.h).
+  const model::PolicyInfo* info = model::find_policy(policy.name());
+  const model::PolicyInfo generic;
+  if (!info) info = &generic;
   // Owner labels: chunk offset -> "name (N bytes)".
   std::map<uint64_t, const sim::Block*> owner;
   for (const auto& [ptr, b] : runner.live_blocks())
-    if (!policy.is_mmapped(reinterpret_cast<void*>(ptr))) owner[ptr - base - 16] = &b;
+    if (!policy.is_mmapped(reinterpret_cast<void*>(ptr))) owner[ptr - base - info->header_bytes] = &b;
 
   uint64_t used = 0, used_n = 0, free_bytes = 0, free_n = 0, largest_free = 0, top = 0;
-  bool first = true;
   for (const auto& r : rows) {
+    const uint8_t st = uint8_t(r.state);
     std::string who;
-    if (auto it = owner.find(r.offset); it != owner.end() && r.state == "used") {
+    if (auto it = owner.find(r.offset); it != owner.end() && r.state == trace::ChunkState::InUse) {
       who = it->second->name + " (" + std::to_string(it->second->requested) + " bytes, line " +
             std::to_string(it->second->line) + ")";
-    } else if (first && r.state == "used" && r.size == 0x290) {
-      who = "(tcache_perthread_struct)";
+    } else if (r.internal) {
+      who = std::string("(") + info->internal_name + ")";
     }
-    first = false;
-    int n = snprintf(line, sizeof line, "  %-10s %-10s %-9s %-12s %s", hex(r.offset).c_str(),
-                     hex(r.size).c_str(), r.state.c_str(), r.bin.empty() ? "-" : r.bin.c_str(), who.c_str());
+    std::string bin = trace::is_binned(st) ? trace::bin_text(trace::bin_of(st), r.bin).c_str() : "-";
+    int n = snprintf(line, sizeof line, "  %-10s %-10s %-9s %-13s %s", hex(r.offset).c_str(),
+                     hex(r.size).c_str(), trace::state_name(st), bin.c_str(), who.c_str());
     while (n > 0 && line[n - 1] == ' ')
       line[--n] = 0; // no trailing blanks when there is no owner
     out += line;
     out += '\n';
-    if (r.state == "used") {
+    if (r.state == trace::ChunkState::InUse) {
       used += r.size;
       ++used_n;
-    } else if (r.state == "top") {
+    } else if (r.state == trace::ChunkState::Top) {
       top = r.size;
-    } else if (r.state != "fence") {
+    } else if (trace::is_binned(st)) {
       free_bytes += r.size;
       ++free_n;
       if (r.size > largest_free) largest_free = r.size;

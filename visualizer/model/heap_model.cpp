@@ -10,14 +10,13 @@ namespace hv::model {
 
 using trace::Ev;
 
-const char* state_name(uint8_t s) {
-  static const char* const kNames[] = {"in use", "tcache", "fast",  "unsorted", "small",
-                                       "large",  "top",    "fence", "mmapped",  "in hand"};
-  return s < 10 ? kNames[s] : "?";
-}
+static constexpr uint8_t kInUse = uint8_t(ChunkState::InUse), kMmapped = uint8_t(ChunkState::Mmapped),
+                         kTop = uint8_t(ChunkState::Top), kFence = uint8_t(ChunkState::Fence);
+static_assert(trace::kNumChunkStates <= 16, "checkpoints keep a state in 4 bits");
 
+// Free: in a bin of any kind (tcache, fastbin, unsorted, smallbin, largebin); top is not free.
 static bool is_free_state(uint8_t s) {
-  return s >= 1 && s <= 5;
+  return trace::is_binned(s);
 }
 
 // ---- FreeSizes ------------------------------------------------------------------------------
@@ -79,26 +78,25 @@ std::string Mismatch::describe() const {
   return buf + ("snapshot has " + expected + ", model has " + got);
 }
 
-static std::string chunk_desc(uint64_t size, uint8_t state, uint8_t bin, bool show_bin) {
+// "size 48 smallbin[3]", "size 32 in_use" (the CLI's words: trace::state_text).
+static std::string chunk_desc(uint64_t size, uint8_t state, uint8_t bin) {
   char buf[96];
-  if (show_bin)
-    snprintf(buf, sizeof buf, "size %llu %s[%u]", static_cast<unsigned long long>(size), state_name(state),
-             bin);
-  else
-    snprintf(buf, sizeof buf, "size %llu %s", static_cast<unsigned long long>(size), state_name(state));
+  snprintf(buf, sizeof buf, "size %llu %s", static_cast<unsigned long long>(size),
+           trace::state_text(state, bin).c_str());
   return buf;
 }
 
 std::optional<Mismatch> verify_snapshot(const HeapModel& m, const Snapshot& s) {
   bool coarse = s.flags & trace::kSnapshotCoarse;
   auto norm = [coarse](uint8_t st) -> uint8_t {
-    if (coarse && (st == 1 || st == 2 || st == kInHand)) return 0;
+    if (coarse && (st == uint8_t(ChunkState::Tcache) || st == uint8_t(ChunkState::Fast) || st == kInHand))
+      return kInUse;
     return st;
   };
   std::vector<Chunk> mine;
   mine.reserve(m.chunk_count());
   m.for_each_chunk([&](const Chunk& c) {
-    if (c.state != uint8_t(ChunkState::Mmapped)) mine.push_back(c);
+    if (c.state != kMmapped) mine.push_back(c);
   });
   std::sort(mine.begin(), mine.end(), [](const Chunk& a, const Chunk& b) { return a.addr < b.addr; });
   size_t i = 0, j = 0;
@@ -106,19 +104,24 @@ std::optional<Mismatch> verify_snapshot(const HeapModel& m, const Snapshot& s) {
   while (i < want.size() || j < mine.size()) {
     if (j == mine.size() || (i < want.size() && want[i].addr < mine[j].addr)) {
       const auto& w = want[i];
-      return Mismatch{w.addr, chunk_desc(w.size, w.state, w.bin, is_free_state(w.state)), "no chunk"};
+      return Mismatch{w.addr, chunk_desc(w.size, w.state, w.bin), "no chunk"};
     }
     if (i == want.size() || mine[j].addr < want[i].addr) {
       const Chunk& c = mine[j];
-      return Mismatch{c.addr, "no chunk", chunk_desc(c.size, c.state, c.bin, is_free_state(c.state))};
+      return Mismatch{c.addr, "no chunk", chunk_desc(c.size, c.state, c.bin)};
     }
     const auto& w = want[i];
     const Chunk& c = mine[j];
     uint8_t ws = norm(w.state), cs = norm(c.state);
     bool bins = is_free_state(ws);
-    if (w.size != c.size || ws != cs || (bins && w.bin != c.bin))
-      return Mismatch{w.addr, chunk_desc(w.size, ws, w.bin, bins),
-                      chunk_desc(c.size, cs, c.bin, is_free_state(cs))};
+    if (w.size != c.size || ws != cs || (bins && w.bin != c.bin)) {
+      Mismatch d{w.addr, chunk_desc(w.size, ws, w.bin), chunk_desc(c.size, cs, c.bin)};
+      if (d.expected == d.got) { // bins told apart by nothing but their index (unsorted)
+        d.expected += " (bin index " + std::to_string(w.bin) + ")";
+        d.got += " (bin index " + std::to_string(c.bin) + ")";
+      }
+      return d;
+    }
     ++i;
     ++j;
   }
@@ -142,21 +145,21 @@ void HeapModel::anomaly(const Event& e, const char* fmt, ...) {
 }
 
 inline void HeapModel::leave(const Chunk& c) {
-  switch (c.state) {
-  case 0:
+  switch (ChunkState(c.state)) {
+  case ChunkState::InUse:
     live_bytes_ -= c.req, --in_use_;
     break;
-  case 1:
-  case 2:
-  case 3:
-  case 4:
-  case 5:
+  case ChunkState::Tcache:
+  case ChunkState::Fast:
+  case ChunkState::Unsorted:
+  case ChunkState::Small:
+  case ChunkState::Large:
     free_bytes_ -= c.size, free_sizes_.remove(c.size);
     break;
-  case 8:
+  case ChunkState::Mmapped:
     live_bytes_ -= c.req, heap_bytes_ -= c.size, --in_use_;
     break;
-  case kInHand:
+  case ChunkState::InHand:
     --in_hand_;
     break;
   default:
@@ -165,21 +168,21 @@ inline void HeapModel::leave(const Chunk& c) {
 }
 
 inline void HeapModel::enter(const Chunk& c) {
-  switch (c.state) {
-  case 0:
+  switch (ChunkState(c.state)) {
+  case ChunkState::InUse:
     live_bytes_ += c.req, ++in_use_;
     break;
-  case 1:
-  case 2:
-  case 3:
-  case 4:
-  case 5:
+  case ChunkState::Tcache:
+  case ChunkState::Fast:
+  case ChunkState::Unsorted:
+  case ChunkState::Small:
+  case ChunkState::Large:
     free_bytes_ += c.size, free_sizes_.add(c.size);
     break;
-  case 8:
+  case ChunkState::Mmapped:
     live_bytes_ += c.req, heap_bytes_ += c.size, ++in_use_;
     break;
-  case kInHand:
+  case ChunkState::InHand:
     ++in_hand_;
     break;
   default:
@@ -196,6 +199,7 @@ inline Chunk* HeapModel::upsert(uint64_t addr, const Event& e, bool& created) {
     ++in_hand_;
   }
   leave(c);
+  c.internal = false; // the allocator's own chunk no longer once it changes
   return &c;
 }
 
@@ -230,7 +234,8 @@ void HeapModel::api_result(const Event& e, uint64_t req) {
     return;
   }
   leave(*c);
-  if (c->state != uint8_t(ChunkState::Mmapped)) c->state = 0;
+  if (c->state != kMmapped) c->state = kInUse;
+  c->internal = false;
   c->req = req;
   c->seq = e.seq;
   c->bin = 0;
@@ -259,12 +264,12 @@ void HeapModel::set_top(const Event& e) {
   }
   if (prev && prev != e.addr) {
     Chunk* p = chunks_.find(prev);
-    if (p && p->state == uint8_t(ChunkState::Top)) erase(p);
+    if (p && p->state == kTop) erase(p);
   }
   bool created;
   Chunk* c = upsert(e.addr, e, created);
   c->size = e.size;
-  c->state = uint8_t(ChunkState::Top);
+  c->state = kTop;
   c->req = 0;
   c->bin = 0;
   c->arena = a;
@@ -291,7 +296,7 @@ void HeapModel::load_baseline(const Snapshot& s) {
     c.req = 0;
     c.seq = s.seq;
     enter(c);
-    if (en.state == uint8_t(ChunkState::Top)) unowned_tops_.push_back(en.addr);
+    if (en.state == kTop) unowned_tops_.push_back(en.addr);
   }
 }
 
@@ -308,7 +313,8 @@ template <> void HeapModel::on<Ev::FreeTcache>(const Event& e) {
   if (!c)
     return anomaly(e, "free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
   leave(*c);
-  c->state = static_cast<uint8_t>(ChunkState::Tcache);
+  c->state = uint8_t(ChunkState::Tcache);
+  c->internal = false;
   c->req = 0;
   c->bin = e.b1;
   enter(*c);
@@ -321,6 +327,7 @@ template <> void HeapModel::on<Ev::Free>(const Event& e) {
     return anomaly(e, "free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
   leave(*c);
   c->state = kInHand;
+  c->internal = false;
   c->req = 0;
   c->bin = 0;
   enter(*c);
@@ -336,11 +343,11 @@ void HeapModel::on_chunk(const Event& e) { // chunk_alloc, chunk_free, fence
   c->req = 0;
   c->bin = 0;
   if (e.type == Ev::ChunkAlloc) {
-    c->state = 0;
+    c->state = kInUse;
     c->seq = e.seq;
     c->arena = e.arena;
   } else {
-    c->state = e.type == Ev::Fence ? uint8_t(ChunkState::Fence) : kInHand;
+    c->state = e.type == Ev::Fence ? kFence : kInHand;
   }
   enter(*c);
 }
@@ -350,7 +357,7 @@ template <> void HeapModel::on<Ev::BinIn>(const Event& e) {
   bool created;
   Chunk* c = upsert(e.addr, e, created);
   c->size = e.size;
-  c->state = e.b0;
+  c->state = uint8_t(trace::bin_kind_info(e.b0).state);
   c->bin = e.b1;
   c->req = 0;
   enter(*c);
@@ -361,11 +368,12 @@ template <> void HeapModel::on<Ev::BinOut>(const Event& e) {
   if (!c)
     return anomaly(e, "bin_out of 0x%llx, which is not a known chunk",
                    static_cast<unsigned long long>(e.addr));
-  if (c->state != e.b0)
-    anomaly(e, "bin_out of 0x%llx from bin kind %u, but it is %s", static_cast<unsigned long long>(e.addr),
-            e.b0, state_name(c->state));
+  if (trace::bin_of(c->state) != e.bin_kind())
+    anomaly(e, "bin_out of 0x%llx from a %s, but it is %s", static_cast<unsigned long long>(e.addr),
+            trace::bin_kind_name(e.b0), trace::state_text(c->state, c->bin).c_str());
   leave(*c);
   c->state = kInHand;
+  c->internal = false;
   c->bin = 0;
   enter(*c);
 }
@@ -442,11 +450,24 @@ template <> void HeapModel::on<Ev::MmapChunk>(const Event& e) {
   bool created;
   Chunk* c = upsert(e.addr, e, created);
   c->size = e.size;
-  c->state = uint8_t(ChunkState::Mmapped);
+  c->state = kMmapped;
   c->req = 0;
   c->bin = 0;
   c->seq = e.seq;
   enter(*c);
+}
+
+// The chunk is the allocator's own (glibc's tcache struct, right after its chunk_alloc): marked
+// until it changes again. Neither a state nor the metrics change.
+template <> void HeapModel::on<Ev::Internal>(const Event& e) {
+  Chunk* c = chunks_.find(e.addr);
+  if (!c)
+    return anomaly(e, "internal 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
+  if (!trace::is_in_use(c->state) || (e.size && c->size != e.size))
+    return anomaly(e, "internal 0x%llx (size %llu), but it is %s, size %llu",
+                   static_cast<unsigned long long>(e.addr), static_cast<unsigned long long>(e.size),
+                   trace::state_text(c->state, c->bin).c_str(), static_cast<unsigned long long>(c->size));
+  c->internal = true;
 }
 
 template <> void HeapModel::on<Ev::MunmapChunk>(const Event& e) {
@@ -548,8 +569,8 @@ template <> void HeapModel::on<Ev::Snapshot>(const Event& e) {
 
 // ---- Checkpoints -----------------------------------------------------------------------------
 // A saved chunk record: addr (8 bytes as is: records in probe order have unrelated addresses),
-// then varints: size, req, seq - the previous record's seq (zigzag), arena << 4 | state, and
-// the bin byte. Chunk sizes, requests and bins are small, seqs of live chunks close together.
+// then varints: size, req, seq - the previous record's seq (zigzag), arena << 5 | internal << 4 |
+// state, and the bin byte. Chunk sizes, requests and bins are small, seqs of live chunks close together.
 static inline uint8_t* put_varint(uint8_t* p, uint64_t v) {
   while (v >= 0x80) {
     *p++ = uint8_t(v | 0x80);
@@ -599,7 +620,7 @@ static uint8_t* encode_chunks(const FlatMap<Chunk>& chunks, uint8_t* p) {
     uint64_t d = c.seq - prev_seq;
     p = put_varint8(p, (d << 1) ^ uint64_t(int64_t(d) >> 63));
     prev_seq = c.seq;
-    p = put_varint8(p, uint64_t(c.arena) << 4 | c.state); // states are < 16
+    p = put_varint8(p, uint64_t(c.arena) << 5 | uint64_t(c.internal) << 4 | c.state);
     *p++ = c.bin;
   });
   return p;
@@ -640,7 +661,8 @@ void HeapModel::restore(const Saved& s) {
     seq += (z >> 1) ^ (0 - (z & 1));
     c.seq = seq;
     p = get_varint(p, as);
-    c.arena = uint32_t(as >> 4);
+    c.arena = uint32_t(as >> 5);
+    c.internal = (as >> 4) & 1;
     c.state = uint8_t(as & 15);
     c.bin = *p++;
     bool created;

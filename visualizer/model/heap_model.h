@@ -1,7 +1,8 @@
 // heap_model.h - the replayed heap: what every chunk, arena and region is after a prefix of a
 // trace's events, as docs/trace-format.md "How a reader rebuilds the heap" says.
 //
-// Owns: the chunk map (address -> size, state, bin, requested size, allocating seq), arenas and
+// Owns: the chunk map (address -> size, state, bin, requested size, allocating seq, whether it is
+// the allocator's own), arenas and
 // their tops, heap regions, mmapped chunks, running metrics (footprint, live, free, largest
 // free, fragmentation), the anomalies it meets (events that do not fit the state), snapshot
 // assembly (parts joined), baseline snapshots, and verification against a snapshot.
@@ -22,10 +23,9 @@ namespace hv::model {
 using trace::ChunkState;
 using trace::Event;
 
-// The model's chunk states: the format's ChunkState plus "in hand" (taken out of a bin or freed,
-// not placed yet).
-inline constexpr uint8_t kInHand = 9;
-const char* state_name(uint8_t state); // "in use", "tcache", ..., "in hand"
+// The model's chunk states are the vocabulary's (heapviz/chunk_states.h): the format's ChunkState
+// and "in hand" (taken out of a bin or freed, not placed yet), with their names.
+using trace::kInHand;
 
 struct Chunk {
   uint64_t addr; // chunk start (user pointer - 16); the key
@@ -33,8 +33,10 @@ struct Chunk {
   uint64_t req; // bytes the program asked for (in use / mmapped), else 0
   uint64_t seq; // the event that allocated it (the API call; else chunk_alloc/mmap_chunk)
   uint32_t arena;
-  uint8_t state; // ChunkState or kInHand
+  uint8_t state; // a ChunkState (kInHand included)
   uint8_t bin;   // bin index while in a bin, else 0
+  bool internal; // the allocator's own chunk (an `internal` event; glibc: the tcache struct), until
+                 // the chunk changes again
 };
 
 struct Region { // a heap region (main arena: an sbrk segment; others: a heap)
@@ -91,7 +93,7 @@ private:
 // The first difference between a snapshot and the model (see verify_snapshot).
 struct Mismatch {
   uint64_t addr;
-  std::string expected; // what the snapshot says, e.g. "size 48 small[3]" or "no chunk"
+  std::string expected; // what the snapshot says, e.g. "size 48 smallbin[3]" or "no chunk"
   std::string got;      // what the model has
   std::string describe() const;
 };

@@ -59,6 +59,7 @@ void Document::close() {
   index_.reset();
   replay_.reset();
   file_ = trace::TraceFile();
+  policy_ = model::PolicyInfo();
   state_.store(State::Empty, std::memory_order_release);
   std::lock_guard<std::mutex> g(mu_);
   error_.clear();
@@ -128,11 +129,12 @@ void Document::load() {
     temp = temp_trace_path();
     if (temp.empty()) return fail("cannot create a temporary trace file in $TMPDIR or /tmp");
     std::string err;
-    if (!sim::simulate_to_trace(path_, temp, "glibc", &err)) {
-      // A parse error writes nothing; a scenario error keeps the operations before it.
+    if (!sim::simulate_to_trace(path_, temp, scenario_policy_, &err)) {
+      // A parse error or an unknown policy writes nothing; a scenario error keeps the operations
+      // before it.
       if (!sim::looks_like_trace(temp)) {
         unlink(temp.c_str());
-        return fail(err);
+        return fail(err.rfind(path_, 0) == 0 ? err : path_ + ": " + err);
       }
       note = err + " (showing the operations before it)";
     }
@@ -141,6 +143,8 @@ void Document::load() {
   bool ok = file_.open(trace_path, max_bytes_);
   if (!temp.empty()) unlink(temp.c_str()); // mapped: the data stays until we close it
   if (!ok) return fail(path_ + ": " + file_.error()->describe());
+  std::string policy_warning;
+  policy_ = model::policy_from_header(file_.header().policy, &policy_warning);
   expected_ = file_.indexed_events();
   // The event index is a second pass over the file, independent of the replay: it runs on its
   // own thread meanwhile (the loading time is then that of the slower pass, not their sum).
@@ -198,6 +202,7 @@ void Document::load() {
   } else if (file_.error()) {
     note = path_ + ": " + file_.error()->describe();
   }
+  if (!policy_warning.empty()) note += (note.empty() ? "" : "; ") + path_ + ": " + policy_warning;
   replay_->seek(replay_->size());
   load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   {

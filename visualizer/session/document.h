@@ -1,13 +1,15 @@
 // document.h - one opened file in the app: a trace (or a scenario simulated into a trace), its
 // replay and event index built on a background thread, and the error the user must see.
 //
-// Owns: deciding whether a path is a trace or a scenario, the loading thread (progress,
-// cancellation), the banner text for a bad or partial file, and the position seek. The loading
+// Owns: deciding whether a path is a trace or a scenario (and the policy a scenario runs on), the
+// loading thread (progress, cancellation), the allocator's description chosen from the trace
+// header (model::PolicyInfo), the banner text for a bad or partial file, and the position seek. The loading
 // thread owns the replay until state() is Ready; after that only the UI thread touches it.
 // Must not: include ImGui or GL (views read it; the app drives it).
 #pragma once
 
 #include "analysis/trace_summary.h"
+#include "model/policy_info.h"
 #include "model/replay.h"
 #include "session/event_index.h"
 #include "trace/trace_file.h"
@@ -37,6 +39,9 @@ public:
   // Starts opening path (a .hvt trace, or a scenario it simulates first) in the background.
   // Any previous file is closed (its loading cancelled).
   void open(const std::string& path);
+  // The allocator policy later scenarios are simulated on (sim/policy.h: "glibc", the default).
+  // An unknown name makes opening a scenario fail with the list of the known ones.
+  void set_scenario_policy(const std::string& name) { scenario_policy_ = name; }
   // A trace file of which only the first max_bytes are complete (a live capture).
   void open_prefix(const std::string& path, uint64_t max_bytes);
   void close();
@@ -57,11 +62,15 @@ public:
   // Loading: the fraction done (0..1) and a line saying what is going on.
   double progress(std::string* what) const;
   // Failed: why nothing can be shown. Ready: why only part of the file is shown (a torn tail, a
-  // corrupt block, a scenario error after some operations), or "" when all is well.
+  // corrupt block, a scenario error after some operations) or how it is shown (an allocator
+  // policy this heapviz does not know), or "" when all is well.
   std::string error() const;
 
   // Ready only:
   const trace::TraceFile& file() const { return file_; }
+  // The allocator that wrote the trace, from its header's policy field (also set, on the loading
+  // thread, before the replay starts: previews may use it).
+  const model::PolicyInfo& policy() const { return policy_; }
   model::Replay& replay() { return *replay_; }
   const model::Replay& replay() const { return *replay_; }
   EventIndex& index() { return *index_; }
@@ -83,7 +92,9 @@ private:
   std::string path_;
   uint64_t max_bytes_ = UINT64_MAX;
   bool scenario_ = false;
+  std::string scenario_policy_ = "glibc";
   trace::TraceFile file_;
+  model::PolicyInfo policy_;
   std::unique_ptr<model::Replay> replay_;
   std::unique_ptr<EventIndex> index_;
   std::thread thread_;

@@ -8,7 +8,6 @@ namespace hv::sim {
 namespace {
 
 using alloc::SimulatedHeap;
-using trace::ChunkState;
 
 class GlibcPolicy final : public Policy {
 public:
@@ -31,28 +30,11 @@ public:
       ChunkRow r;
       r.offset = v.addr - base;
       r.size = v.size;
-      r.state = v.state_name;
+      r.state = v.state;
+      r.bin = v.bin < 0 ? 0 : unsigned(v.bin);
+      r.internal = v.internal;
       r.flags = v.flags;
-      switch (v.state) {
-      case ChunkState::Tcache:
-        r.bin = "tcache[" + std::to_string(v.bin) + "]";
-        break;
-      case ChunkState::Fast:
-        r.bin = "fast[" + std::to_string(v.bin) + "]";
-        break;
-      case ChunkState::Unsorted:
-        r.bin = "unsorted";
-        break;
-      case ChunkState::Small:
-        r.bin = "small[" + std::to_string(v.bin) + "]";
-        break;
-      case ChunkState::Large:
-        r.bin = "large[" + std::to_string(v.bin) + "]";
-        break;
-      default:
-        break;
-      }
-      rows.push_back(std::move(r));
+      rows.push_back(r);
       return true;
     });
     return rows;

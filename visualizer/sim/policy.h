@@ -6,6 +6,8 @@
 // Must not: know about scenario text or output formats.
 #pragma once
 
+#include "heapviz/chunk_states.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -15,13 +17,15 @@
 
 namespace hv::sim {
 
-// One chunk of a simulated heap, as a policy reports it.
+// One chunk of a simulated heap, as a policy reports it, in the one vocabulary of states and
+// bins (heapviz/chunk_states.h: trace::state_name, trace::bin_text name them).
 struct ChunkRow {
-  uint64_t offset;   // from the heap base
-  uint64_t size;     // whole chunk, header included
-  std::string state; // used, tcache, fast, unsorted, small, large, top, fence
-  std::string bin;   // e.g. "tcache[1]", "small[5]", or "" when not in a bin
-  unsigned flags;    // glibc's A|M|P bits (0 for policies without them)
+  uint64_t offset; // from the heap base
+  uint64_t size;   // whole chunk, header included
+  trace::ChunkState state;
+  unsigned bin;   // the bin's index while binned (trace::is_binned), else 0
+  bool internal;  // the allocator's own chunk (glibc: a tcache_perthread_struct), as it says
+  unsigned flags; // glibc's A|M|P bits (0 for policies without them)
 };
 
 struct HeapSummary {

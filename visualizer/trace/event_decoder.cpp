@@ -117,7 +117,7 @@ bool BlockDecoder::snapshot(Event& e) {
     uint64_t a, s;
     uint8_t st = 0, bin = 0;
     if (!addr_slow(a) || !csize_slow(s) || !byte_slow(st) || !byte_slow(bin)) return false;
-    if (st > static_cast<uint8_t>(ChunkState::Mmapped)) return failv("invalid chunk state in snapshot", st);
+    if (st > uint8_t(kLastSnapshotState)) return failv("invalid chunk state in snapshot", st);
   }
   e.data_end = p_;
   return true;

@@ -442,12 +442,27 @@ inline __attribute__((always_inline)) bool BlockDecoder::decode_body(Event& e, S
     arena = static_cast<uint32_t>(v);
     return true;
   };
+  // A known event of the extension range: its varint length, then its fields within that many
+  // bytes; bytes after them (fields a later version appended) are skipped.
+  auto ext_begin = [&](const uint8_t*& end) HV_INLINE -> bool {
+    uint64_t len;
+    if (!vi(len)) return false;
+    if (len > uint64_t(d->end_ - cur())) return failv_("length runs past the end of the block", len);
+    end = cur() + len;
+    return true;
+  };
+  auto ext_end = [&](const uint8_t* end) HV_INLINE -> bool {
+    if (cur() > end) return failv_("fields run past the event's length", uint64_t(cur() - end));
+    p = end;
+    if constexpr (Bmi2) q = 0;
+    return true;
+  };
 #define HV_RD_U(slot) vi(ep->slot)
 #define HV_RD_A(slot) ad(ep->slot)
 #define HV_RD_C(slot) cs(ep->slot)
 #define HV_RD_S(slot) sv(ep->slot)
 #define HV_RD_Idx(slot) by(ep->slot)
-#define HV_RD_Kind(slot) in_range(ep->slot, 1, 5, "invalid bin kind")
+#define HV_RD_Kind(slot) in_range(ep->slot, 1, kNumBinKinds - 1, "invalid bin kind")
 #define HV_RD_How(slot) in_range(ep->slot, 0, 2, "invalid merge kind")
 #define HV_RD_Code(slot) in_range(ep->slot, 1, 5, "invalid error code")
 #define HV_RD_Tc(slot) tc(ep->slot)
@@ -503,13 +518,22 @@ inline __attribute__((always_inline)) bool BlockDecoder::decode_body(Event& e, S
     ep->data_reg = 0;
     bool more;
     switch (static_cast<Ev>(t)) {
-      // One case per row of the event table: its fields read in order into their slots.
+      // One case per row of the event table: its fields read in order into their slots (for a row
+      // of the extension range, within its length).
 #define HV_DEC_FIELD(codec, slot, label, prefix) &&HV_RD_##codec(slot)
 #define HV_DEC_CASE(Name, name, code, kind, chunks, model, ...)                                              \
-  case Ev::Name:                                                                                             \
+  case Ev::Name: {                                                                                           \
+    [[maybe_unused]] const uint8_t* ext_end_at = nullptr;                                                    \
+    if constexpr (is_extension_code(code)) {                                                                 \
+      if (!ext_begin(ext_end_at)) return false;                                                              \
+    }                                                                                                        \
     if (!(true HV_EV_FOR_EACH(HV_DEC_FIELD, __VA_ARGS__))) return false;                                     \
+    if constexpr (is_extension_code(code)) {                                                                 \
+      if (!ext_end(ext_end_at)) return false;                                                                \
+    }                                                                                                        \
     more = done.template operator()<Ev::Name>();                                                             \
-    break;
+    break;                                                                                                   \
+  }
       HV_TRACE_EVENTS(HV_DEC_CASE)
 #undef HV_DEC_CASE
 #undef HV_DEC_FIELD

@@ -13,11 +13,6 @@ std::string event_type_name(uint8_t type) {
   return buf;
 }
 
-static const char* bin_kind_name(uint8_t k) {
-  static const char* const kNames[] = {"none", "tcache", "fast", "unsorted", "small", "large"};
-  return k < 6 ? kNames[k] : "?";
-}
-
 namespace {
 void quoted(std::string& out, const uint8_t* p, const uint8_t* end) {
   out += '"';
@@ -70,7 +65,7 @@ std::string event_fields_text(const Event& e) {
       snprintf(b, sizeof b, "[%u]", unsigned(v));
       break;
     case FieldCodec::Kind:
-      out += bin_kind_name(uint8_t(v));
+      out += bin_kind_name(uint8_t(v)); // the one vocabulary's (heapviz/chunk_states.h)
       break;
     case FieldCodec::How: {
       static const char* const kHow[] = {"with_prev", "with_next", "into_top"};

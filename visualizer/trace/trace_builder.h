@@ -21,13 +21,12 @@ namespace hv::trace {
 class TraceBuilder {
 public:
   explicit TraceBuilder(uint32_t flags = kFileSnapshots | kFileSimulated, size_t block_capacity = 64 * 1024,
-                        const std::string& cmdline = "test")
+                        const std::string& cmdline = "test", const char* policy = "glibc-2.36")
       : cap_(block_capacity) {
     uint64_t params[kNumParams] = {128 * 1024, 128 * 1024, 0, 65536, 16, 8, 7, 128};
     std::vector<uint8_t> hdr(sizeof(FileHeader) + cmdline.size() + 8);
-    size_t n =
-        build_file_header(hdr.data(), "glibc-2.36", params, 0x555555559000, 4242, 1, 1700000000000000000ull,
-                          start_ns_, flags, cmdline.data(), uint32_t(cmdline.size()), 4096);
+    size_t n = build_file_header(hdr.data(), policy, params, 0x555555559000, 4242, 1, 1700000000000000000ull,
+                                 start_ns_, flags, cmdline.data(), uint32_t(cmdline.size()), 4096);
     out_.assign(hdr.begin(), hdr.begin() + long(n));
   }
   TraceBuilder(const TraceBuilder&) = delete; // the encoders point into their own buffers

@@ -26,9 +26,9 @@ void draw_arenas(const Frame& f, ArenasState& s, Cursor& c) {
       if (it.arena >= n) continue;
       ArenasState::Sum& x = s.sums[it.arena];
       ++x.chunks;
-      if (it.state == 0)
+      if (it.state == uint8_t(trace::ChunkState::InUse))
         x.used += it.size;
-      else if (it.state >= 1 && it.state <= 5)
+      else if (trace::is_binned(it.state))
         x.free += it.size;
     }
     for (const HeapPicture::Group& g : pic.groups)

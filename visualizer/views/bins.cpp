@@ -1,5 +1,6 @@
-// bins.cpp - the "Bins" window: per arena, the tcache, fastbins, unsorted, small and large bins
-// as lists with counts and bytes; a click selects the chunk on the map.
+// bins.cpp - the "Bins" window: per arena, the bins of each kind the allocator has (glibc:
+// tcachebins, fastbins, unsortedbin, smallbins, largebins; the policy's list, the vocabulary's
+// names) as lists with counts and bytes; a click selects the chunk on the map.
 #include "views/palette.h"
 #include "views/views.h"
 
@@ -26,8 +27,9 @@ void draw_bins(const Frame& f, BinsState& s, Cursor& c) {
     std::map<std::pair<uint8_t, uint8_t>, std::vector<uint32_t>> by_bin;
     for (uint32_t i = 0; i < pic.items.size(); ++i) {
       const HeapPicture::Item& it = pic.items[i];
-      if (it.gap() || it.state < 1 || it.state > 5 || it.arena != uint32_t(s.arena)) continue;
-      by_bin[{it.state, it.state == 3 ? uint8_t(0) : it.bin}].push_back(i);
+      if (it.gap() || !trace::is_binned(it.state) || it.arena != uint32_t(s.arena)) continue;
+      trace::BinKind kind = trace::bin_of(it.state);
+      by_bin[{uint8_t(kind), trace::bin_kind_info(kind).indexed ? it.bin : uint8_t(0)}].push_back(i);
     }
     s.bins.clear();
     for (auto& [key, v] : by_bin) {
@@ -42,8 +44,10 @@ void draw_bins(const Frame& f, BinsState& s, Cursor& c) {
     s.position = pic.position;
     s.built_arena = s.arena;
   }
-  static const char* const kTitles[] = {"", "tcache", "fastbins", "unsorted", "small bins", "large bins"};
-  for (uint8_t kind = 1; kind <= 5; ++kind) {
+  const model::PolicyInfo& pol = f.policy();
+  for (uint8_t k = 0; k < pol.nbins; ++k) { // the bin kinds the allocator has, in its order
+    const uint8_t kind = uint8_t(pol.bins[k]);
+    const trace::BinKindInfo& info = trace::bin_kind_info(kind);
     size_t n = 0;
     uint64_t bytes = 0;
     for (const BinsState::Bin& b : s.bins)
@@ -51,16 +55,15 @@ void draw_bins(const Frame& f, BinsState& s, Cursor& c) {
         n += b.items.size();
         bytes += b.bytes;
       }
-    uint32_t rgb = kPaintRgb[size_t(paint_of_state(kind))];
+    uint32_t rgb = kPaintRgb[size_t(paint_of_state(uint8_t(info.state)))];
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(im_color(rgb)));
-    bool open =
-        ImGui::TreeNodeEx(kTitles[kind], n ? ImGuiTreeNodeFlags_DefaultOpen : 0, "%s: %zu chunk%s, %s",
-                          kTitles[kind], n, n == 1 ? "" : "s", human_bytes(bytes).c_str());
+    bool open = ImGui::TreeNodeEx(info.group, n ? ImGuiTreeNodeFlags_DefaultOpen : 0, "%s: %zu chunk%s, %s",
+                                  info.group, n, n == 1 ? "" : "s", human_bytes(bytes).c_str());
     ImGui::PopStyleColor();
     if (!open) continue;
     for (const BinsState::Bin& b : s.bins) {
       if (b.kind != kind) continue;
-      std::string name = bin_text(b.kind, b.index);
+      std::string name = trace::bin_text(trace::BinKind(b.kind), b.index).c_str();
       char head[96];
       if (b.lo == b.hi)
         snprintf(head, sizeof head, "%s  %zu x %" PRIu64 " B", name.c_str(), b.items.size(), b.lo);

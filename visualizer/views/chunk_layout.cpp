@@ -9,51 +9,80 @@ namespace hv::views {
 
 using model::Chunk;
 using trace::ChunkState;
+// Chunk sizes and addresses are multiples of this (the trace format's): the compact units below.
+constexpr uint64_t kUnit = trace::kChunkGranule;
 
 Paint paint_of_state(uint8_t s) {
-  switch (s) {
-  case 0:
+  switch (ChunkState(s)) {
+  case ChunkState::InUse:
     return Paint::InUse;
-  case 1:
+  case ChunkState::Tcache:
     return Paint::Tcache;
-  case 2:
+  case ChunkState::Fast:
     return Paint::Fast;
-  case 3:
+  case ChunkState::Unsorted:
     return Paint::Unsorted;
-  case 4:
+  case ChunkState::Small:
     return Paint::Small;
-  case 5:
+  case ChunkState::Large:
     return Paint::Large;
-  case 6:
+  case ChunkState::Top:
     return Paint::Top;
-  case 7:
+  case ChunkState::Fence:
     return Paint::Fence;
-  case 8:
+  case ChunkState::Mmapped:
     return Paint::Mmapped;
-  case model::kInHand:
+  case ChunkState::InHand:
     return Paint::InHand;
-  default:
-    return Paint::Gap;
   }
+  return Paint::Gap;
 }
 
 const char* paint_name(Paint p) {
-  static const char* const kNames[] = {"in use (requested)",
-                                       "header",
-                                       "slack (usable - requested)",
-                                       "tcache",
-                                       "fastbin",
-                                       "unsorted",
-                                       "small bin",
-                                       "large bin",
-                                       "top",
-                                       "fencepost",
-                                       "mmapped",
-                                       "in hand",
-                                       "not a chunk",
-                                       "allocator's own"};
-  unsigned i = unsigned(p);
-  return i < unsigned(Paint::Count) ? kNames[i] : "?";
+  switch (p) {
+  case Paint::InUse:
+    return "in use (requested)";
+  case Paint::Header:
+    return "header";
+  case Paint::Slack:
+    return "slack (usable - requested)";
+  case Paint::Gap:
+    return "not a chunk";
+  case Paint::Internal:
+    return "allocator's own";
+  case Paint::Tcache:
+    return trace::state_label(uint8_t(ChunkState::Tcache));
+  case Paint::Fast:
+    return trace::state_label(uint8_t(ChunkState::Fast));
+  case Paint::Unsorted:
+    return trace::state_label(uint8_t(ChunkState::Unsorted));
+  case Paint::Small:
+    return trace::state_label(uint8_t(ChunkState::Small));
+  case Paint::Large:
+    return trace::state_label(uint8_t(ChunkState::Large));
+  case Paint::Top:
+    return trace::state_label(uint8_t(ChunkState::Top));
+  case Paint::Fence:
+    return trace::state_label(uint8_t(ChunkState::Fence));
+  case Paint::Mmapped:
+    return trace::state_label(uint8_t(ChunkState::Mmapped));
+  case Paint::InHand:
+    return trace::state_label(uint8_t(ChunkState::InHand));
+  case Paint::Count:
+    break;
+  }
+  return "?";
+}
+
+std::string state_text(uint8_t s, uint8_t bin) {
+  return trace::state_label_text(s, bin).c_str();
+}
+
+std::string chunk_text(const HeapPicture::Item& it, const model::PolicyInfo& policy) {
+  if (it.gap()) return "not a chunk";
+  if (it.internal)
+    return std::string(trace::state_label(it.state)) + ", " + policy.internal_name + " (the allocator's own)";
+  return state_text(it.state, it.bin);
 }
 
 // ---- the picture ----------------------------------------------------------------------------
@@ -103,11 +132,11 @@ void sort_by_addr(std::vector<Chunk>& v, std::vector<Chunk>& tmp) {
 }
 
 HeapPicture::Item item_of(const Chunk& c) {
-  return HeapPicture::Item{c.addr, c.size, c.req, c.seq, c.arena, c.state, c.bin};
+  return HeapPicture::Item{c.addr, c.size, c.req, c.seq, c.arena, c.state, c.bin, c.internal};
 }
 
 HeapPicture::Item gap_item(uint64_t a, uint64_t b, uint32_t arena) {
-  return HeapPicture::Item{a, b - a, 0, 0, arena, 0xff, 0};
+  return HeapPicture::Item{a, b - a, 0, 0, arena, HeapPicture::Item::kGapState, 0, false};
 }
 
 } // namespace
@@ -150,7 +179,8 @@ int64_t HeapPicture::find(uint64_t addr) const {
   return -1;
 }
 
-void build_picture(const model::HeapModel& m, HeapPicture* out) {
+void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, HeapPicture* out) {
+  out->policy = policy;
   std::vector<Chunk>& chunks = out->scratch;
   chunks.clear();
   chunks.reserve(m.chunk_count());
@@ -180,11 +210,11 @@ void build_picture(const model::HeapModel& m, HeapPicture* out) {
         mmapped.push_back(&c);
         continue;
       }
-      if (c.addr >= at + 16) out->items.push_back(gap_item(at, c.addr, r.arena));
+      if (c.addr >= at + kUnit) out->items.push_back(gap_item(at, c.addr, r.arena));
       out->items.push_back(item_of(c));
       at = std::max(at, c.addr + c.size);
     }
-    if (end >= at + 16) out->items.push_back(gap_item(at, end, r.arena));
+    if (end >= at + kUnit) out->items.push_back(gap_item(at, end, r.arena));
     g.count = uint32_t(out->items.size()) - g.first;
     snprintf(title, sizeof title, "arena %u  %s  0x%llx - 0x%llx  (%s)", r.arena,
              r.arena == 0 ? "sbrk heap" : "mmapped heap", (unsigned long long)r.addr, (unsigned long long)end,
@@ -221,7 +251,7 @@ void build_picture(const model::HeapModel& m, HeapPicture* out) {
   add_list(loose, false, "chunks outside any known region");
   out->in_use_bytes = out->in_use_requested = 0;
   for (const HeapPicture::Item& it : out->items)
-    if ((it.state == 0 || it.state == uint8_t(ChunkState::Mmapped)) && !it.gap() && !it.internal()) {
+    if (!it.gap() && trace::is_in_use(it.state) && !it.internal) {
       out->in_use_bytes += it.size;
       out->in_use_requested += std::min(it.req, it.size);
     }
@@ -229,9 +259,9 @@ void build_picture(const model::HeapModel& m, HeapPicture* out) {
   out->paints.resize(out->items.size());
   for (size_t i = 0; i < out->items.size(); ++i) {
     const HeapPicture::Item& it = out->items[i];
-    uint64_t u = std::min<uint64_t>(it.size >> 4, HeapPicture::kShortenable - 1);
+    uint64_t u = std::min<uint64_t>(it.size / kUnit, HeapPicture::kShortenable - 1);
     out->units[i] = uint32_t(u) | (shortenable(it) ? HeapPicture::kShortenable : 0);
-    out->paints[i] = it.gap() ? Paint::Gap : it.internal() ? Paint::Internal : paint_of_state(it.state);
+    out->paints[i] = it.gap() ? Paint::Gap : it.internal ? Paint::Internal : paint_of_state(it.state);
   }
 }
 
@@ -243,12 +273,13 @@ void swap_content(HeapPicture& a, HeapPicture& b) {
   std::swap(a.position, b.position);
   std::swap(a.in_use_bytes, b.in_use_bytes);
   std::swap(a.in_use_requested, b.in_use_requested);
+  std::swap(a.policy, b.policy);
 }
 
 // ---- layout ---------------------------------------------------------------------------------
 double item_width(const HeapPicture::Item& it, const MapView& v) {
   if (v.cells) return v.cell_px;
-  double w = double(it.size >> 4) * 16.0 / v.bpp;
+  double w = double(it.size / kUnit) * double(kUnit) / v.bpp;
   if (v.shorten_rows > 0 && shortenable(it)) w = std::min(w, double(v.shorten_rows) * v.width);
   return w < v.min_px ? v.min_px : w;
 }
@@ -271,7 +302,7 @@ double strip(const HeapPicture& p, const HeapPicture::Group& g, const MapView& v
              float* width) {
   double s = 0;
   const uint32_t* u = p.units.data();
-  const double per_unit = 16.0 / v.bpp, min_px = v.min_px;
+  const double per_unit = double(kUnit) / v.bpp, min_px = v.min_px;
   const double cap = v.shorten_rows > 0 ? double(v.shorten_rows) * v.width : 1e300;
   for (uint32_t i = g.first; i < g.first + g.count; ++i) {
     double w = v.cell_px;
@@ -327,11 +358,11 @@ struct SizeProfile {
   std::vector<uint32_t> count;
   std::vector<uint64_t> big, shorten;
   void add(uint32_t u) { // an entry of HeapPicture::units
-    uint64_t size = uint64_t(u & ~HeapPicture::kShortenable) * 16;
+    uint64_t size = uint64_t(u & ~HeapPicture::kShortenable) * kUnit;
     if (u & HeapPicture::kShortenable)
       shorten.push_back(size);
-    else if (size / 16 < kExact)
-      ++count[size / 16];
+    else if (size / kUnit < kExact)
+      ++count[size / kUnit];
     else
       big.push_back(size);
   }
@@ -339,7 +370,7 @@ struct SizeProfile {
     auto w = [&](uint64_t size) { return std::max(double(size) / v.bpp, double(v.min_px)); };
     double s = 0;
     for (size_t k = 0; k < kExact; ++k)
-      if (count[k]) s += double(count[k]) * w(k * 16);
+      if (count[k]) s += double(count[k]) * w(k * kUnit);
     for (uint64_t b : big)
       s += w(b);
     for (uint64_t b : shorten) {
@@ -396,6 +427,7 @@ struct Emitter {
   const MapView& v;
   float rows_y;
   std::vector<MapRect>* out;
+  uint64_t header; // a chunk's header bytes (the policy's)
   double inv_width = 1.0 / double(v.width);
   // Sub-pixel aggregation: bytes per paint in the pending pixel.
   int64_t pend_row = -1;
@@ -448,21 +480,21 @@ struct Emitter {
 };
 
 void emit_item(Emitter& em, const HeapPicture::Item& it, int32_t idx, double a, double w) {
-  Paint p = it.gap() ? Paint::Gap : it.internal() ? Paint::Internal : paint_of_state(it.state);
+  Paint p = it.gap() ? Paint::Gap : it.internal ? Paint::Internal : paint_of_state(it.state);
   if (w < 1.0) {
     em.tiny(a, it.size, p);
     return;
   }
   em.flush();
-  bool parts = (it.state == 0 || it.state == uint8_t(ChunkState::Mmapped)) && !it.gap() && !it.internal() &&
-               w >= em.v.parts_min_px && it.size > 16 && !em.v.cells;
+  bool parts = !it.gap() && trace::is_in_use(it.state) && !it.internal && w >= em.v.parts_min_px &&
+               it.size > em.header && !em.v.cells;
   if (!parts) {
     em.span(a, a + w, p, idx, true);
     return;
   }
   double per_byte = w / double(it.size);
-  double hdr = std::max(1.0, 16 * per_byte);
-  uint64_t req = std::min<uint64_t>(it.req, it.size - 16);
+  double hdr = std::max(1.0, double(em.header) * per_byte);
+  uint64_t req = std::min<uint64_t>(it.req, it.size - em.header);
   double body = double(req) * per_byte;
   if (req > 0 && body < 1.0) body = 1.0;
   if (hdr + body > w) body = w - hdr;
@@ -490,7 +522,7 @@ void visible_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, f
     const double* st = l.start.data() + g.first;
     size_t lo = size_t(std::upper_bound(st, st + g.count, s0) - st);
     if (lo > 0) --lo;
-    Emitter em{v, lg.rows_y, out};
+    Emitter em{v, lg.rows_y, out, p.policy.header_bytes};
     for (size_t k = lo; k < g.count; ++k) {
       size_t i = g.first + k;
       double a = l.start[i];
@@ -498,7 +530,7 @@ void visible_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, f
       double w = l.width[i];
       if (a + w <= s0) continue;
       if (w < 1.0 && a >= s0) { // sub-pixel: aggregated, from the compact arrays only
-        em.tiny(a, uint64_t(p.units[i] & ~HeapPicture::kShortenable) * 16, p.paints[i]);
+        em.tiny(a, uint64_t(p.units[i] & ~HeapPicture::kShortenable) * kUnit, p.paints[i]);
         continue;
       }
       // Items wholly in the visible rows get their parts; a huge one that runs past them is
@@ -523,7 +555,7 @@ void item_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, size
   for (size_t gi = 0; gi < p.groups.size(); ++gi) {
     const HeapPicture::Group& g = p.groups[gi];
     if (item < g.first || item >= g.first + g.count) continue;
-    Emitter em{v, l.groups[gi].rows_y, out};
+    Emitter em{v, l.groups[gi].rows_y, out, p.policy.header_bytes};
     em.span(l.start[item], l.start[item] + std::max(1.0, double(l.width[item])), Paint::InUse, int32_t(item),
             true);
   }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "model/heap_model.h"
+#include "model/policy_info.h"
 
 #include <cstdint>
 #include <string>
@@ -19,7 +20,7 @@ namespace hv::views {
 // What a piece of the map shows; views/palette.h gives each one its colour.
 enum class Paint : uint8_t {
   InUse,  // requested bytes of a chunk in use
-  Header, // a chunk's prev_size and size fields (16 bytes)
+  Header, // a chunk's header (glibc: its prev_size and size fields, 16 bytes)
   Slack,  // usable but not requested bytes of a chunk in use
   Tcache,
   Fast,
@@ -31,13 +32,16 @@ enum class Paint : uint8_t {
   Mmapped,  // requested bytes of an mmapped chunk
   InHand,   // taken out of a bin or freed, not placed yet (inside one allocator call)
   Gap,      // bytes of a region that are not a chunk (heap_info, the arena, alignment)
-  Internal, // the allocator's own chunk: the tcache_perthread_struct
+  Internal, // the allocator's own chunk (glibc: the tcache_perthread_struct)
   Count
 };
 Paint paint_of_state(uint8_t model_state);
 std::string human_bytes(uint64_t v); // "1.5 KiB"
 std::string human_count(uint64_t v); // "3.2 M", "845 k", "17"
-const char* paint_name(Paint p);
+const char* paint_name(Paint p);     // the legend: a state's paint is named by its label
+// A chunk's state in the app's words (heapviz/chunk_states.h, trace::state_label_text): its bin
+// when it is in one ("tcache[1]", "unsorted", "smallbin[5]"), else its label ("in use", "top").
+std::string state_text(uint8_t model_state, uint8_t bin);
 
 // The heap at one position: items in address order, grouped. Built once per position.
 struct HeapPicture {
@@ -46,11 +50,11 @@ struct HeapPicture {
     uint64_t req; // requested bytes (in use / mmapped)
     uint64_t seq; // the allocating event
     uint32_t arena;
-    uint8_t state; // model state; for gaps 0xff
+    uint8_t state; // model state; for gaps kGapState
     uint8_t bin;
-    bool gap() const { return state == 0xff; }
-    // The allocator's own tcache_perthread_struct: an in-use 0x290 chunk nobody asked for.
-    bool internal() const { return state == 0 && req == 0 && size == 0x290; }
+    bool internal; // the allocator's own chunk, as the trace says (model::Chunk::internal)
+    static constexpr uint8_t kGapState = 0xff; // no chunk state: bytes of a region that are no chunk
+    bool gap() const { return state == kGapState; }
   };
   struct Group {
     std::string title;
@@ -62,21 +66,25 @@ struct HeapPicture {
   std::vector<Item> items;
   std::vector<Group> groups;
   // The same items, compact, for the loops that touch every item (layout, fit, aggregation):
-  // size / 16 (saturated) with kShortenable set for top and gaps, and the paint.
+  // size / trace::kChunkGranule (saturated) with kShortenable set for top and gaps, and the paint.
   static constexpr uint32_t kShortenable = 1u << 31;
   // Chunks in use (not the allocator's own): their bytes and the bytes requested in them.
   uint64_t in_use_bytes = 0, in_use_requested = 0;
   std::vector<uint32_t> units;
   std::vector<Paint> paints;
   uint64_t position = UINT64_MAX; // the replay position it was built at
+  model::PolicyInfo policy;       // the allocator it shows (header sizes, flags, bins, own chunks)
   // Scratch space kept between builds: fresh pages are slow to fault in (tens of MB with 1 M
   // chunks), reused ones are not.
   std::vector<model::Chunk> scratch, scratch2;
   // The item holding addr (a chunk start or any byte of it), or -1.
   int64_t find(uint64_t addr) const;
 };
-void build_picture(const model::HeapModel& m, HeapPicture* out);
-// Swaps what two pictures show (items, groups, position, totals), not their scratch space.
+void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, HeapPicture* out);
+// An item in the app's words (tooltip, inspector): state_text, or for the allocator's own chunk
+// its state and what it is ("in use, tcache_perthread_struct (the allocator's own)").
+std::string chunk_text(const HeapPicture::Item& it, const model::PolicyInfo& policy);
+// Swaps what two pictures show (items, groups, position, totals, policy), not their scratch space.
 void swap_content(HeapPicture& a, HeapPicture& b);
 
 // How the map is drawn: zoom and sizes, in pixels.

@@ -44,19 +44,16 @@ void draw_legend() {
   }
 }
 
-void tooltip(const HeapPicture::Item& it) {
+void tooltip(const HeapPicture::Item& it, const model::PolicyInfo& policy) {
   ImGui::BeginTooltip();
   if (it.gap()) {
     ImGui::Text("0x%" PRIx64 " - 0x%" PRIx64 ": not a chunk", it.addr, it.addr + it.size);
     ImGui::TextDisabled("%s of heap metadata (heap_info, the arena) or alignment",
                         human_bytes(it.size).c_str());
   } else {
-    ImGui::Text("chunk 0x%" PRIx64 "  (user pointer 0x%" PRIx64 ")", it.addr, it.addr + 16);
-    ImGui::Text("size %" PRIu64 " (0x%" PRIx64 ")   %s", it.size, it.size,
-                it.internal() ? "tcache_perthread_struct (the allocator's own)"
-                              : state_text(it.state, it.bin).c_str());
-    if ((it.state == 0 || it.state == uint8_t(trace::ChunkState::Mmapped)) && !it.internal())
-      ImGui::Text("requested %" PRIu64 " bytes", it.req);
+    ImGui::Text("chunk 0x%" PRIx64 "  (user pointer 0x%" PRIx64 ")", it.addr, policy.user_pointer(it.addr));
+    ImGui::Text("size %" PRIu64 " (0x%" PRIx64 ")   %s", it.size, it.size, chunk_text(it, policy).c_str());
+    if (trace::is_in_use(it.state) && !it.internal) ImGui::Text("requested %" PRIu64 " bytes", it.req);
     if (it.seq) ImGui::Text("allocated by event seq %" PRIu64, it.seq);
     ImGui::Text("arena %u", it.arena);
     ImGui::TextDisabled("click to inspect");
@@ -198,9 +195,9 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
     labelled = r.item; // one label per item, on its first wide segment
     const HeapPicture::Item& it = pic.items[size_t(r.item)];
     char label[96];
-    const char* what = it.gap()        ? "not a chunk"
-                       : it.internal() ? "tcache struct"
-                                       : model::state_name(it.state);
+    const char* what = it.gap()      ? "not a chunk"
+                       : it.internal ? f.policy().internal_short
+                                     : trace::state_label(it.state);
     snprintf(label, sizeof label, "%s %s%s", what, human_bytes(it.size).c_str(),
              item_shortened(it, s.view) ? " (shortened)" : "");
     ImVec2 ts = ImGui::CalcTextSize(label);
@@ -242,7 +239,7 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   if (hovered) {
     int64_t i = hit_test(pic, s.layout, s.view, mx, my);
     if (i >= 0) {
-      tooltip(pic.items[size_t(i)]);
+      tooltip(pic.items[size_t(i)], f.policy());
       if (ImGui::IsMouseReleased(0) && io.MouseDragMaxDistanceSqr[0] < 9.0f && !pic.items[size_t(i)].gap())
         c.selected = pic.items[size_t(i)].addr;
     }

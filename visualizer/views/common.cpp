@@ -7,22 +7,8 @@ namespace hv::views {
 
 using trace::Ev;
 
-std::string bin_text(uint8_t state, uint8_t bin) {
-  static const char* const kKinds[] = {"", "tcache", "fastbin", "unsorted", "small", "large"};
-  if (state < 1 || state > 5) return "";
-  if (state == 3) return "unsorted";
-  char b[32];
-  snprintf(b, sizeof b, "%s[%u]", kKinds[state], unsigned(bin));
-  return b;
-}
-
-std::string state_text(uint8_t state, uint8_t bin) {
-  std::string b = bin_text(state, bin);
-  return b.empty() ? model::state_name(state) : b;
-}
-
 // The chunks the event table says the event changes.
-uint32_t changed_chunks(const session::Event* e, uint64_t out[2]) {
+uint32_t changed_chunks(const session::Event* e, const model::PolicyInfo& policy, uint64_t out[2]) {
   out[0] = out[1] = 0;
   if (!e || e->type == Ev::Unknown) return 0;
   switch (e->info().chunks) {
@@ -40,7 +26,7 @@ uint32_t changed_chunks(const session::Event* e, uint64_t out[2]) {
     out[0] = e->to();
     return 1;
   case trace::EvChunks::User:
-    if (e->ptr() >= 16) out[0] = e->ptr() - 16;
+    if (e->ptr() >= policy.header_bytes) out[0] = e->ptr() - policy.header_bytes;
     return out[0] ? 1 : 0;
   }
   return 0;

@@ -14,8 +14,20 @@ namespace hv::views {
 
 namespace {
 
-bool prev_free_in_bins(uint8_t state) { // the next chunk's P bit is clear only for these
-  return state == 3 || state == 4 || state == 5;
+// The size field's flag bits and when each is set, from the policy: "A: non-main arena ...".
+std::string flags_help(const model::PolicyInfo& pol) {
+  std::string s, merging, not_merging;
+  for (uint8_t i = 0; i < pol.nflags; ++i)
+    s += std::string(i ? "   " : "") + pol.flags[i].letter + ": " + pol.flags[i].meaning;
+  for (uint8_t i = 0; i < pol.nbins; ++i) {
+    std::string& to =
+        pol.merges_state(uint8_t(trace::bin_kind_info(pol.bins[i]).state)) ? merging : not_merging;
+    to += std::string(to.empty() ? "" : ", ") + trace::bin_kind_info(pol.bins[i]).label;
+  }
+  if (!merging.empty())
+    s += "\n(P is clear only when the previous chunk is free in the " + merging + " bins" +
+         (not_merging.empty() ? "" : ";\n" + not_merging + " chunks count as in use") + ")";
+  return s;
 }
 
 void neighbour(const char* what, const HeapPicture& pic, int64_t i, Cursor& c) {
@@ -32,7 +44,7 @@ void neighbour(const char* what, const HeapPicture& pic, int64_t i, Cursor& c) {
   }
   char label[96];
   snprintf(label, sizeof label, "0x%" PRIx64 "  %" PRIu64 " B  %s##%s", it.addr, it.size,
-           model::state_name(it.state), what);
+           state_text(it.state, it.bin).c_str(), what);
   if (ImGui::SmallButton(label)) {
     c.selected = it.addr;
     c.reveal = true;
@@ -64,34 +76,34 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
     int64_t pi = mmapped || i <= first ? -1 : i - 1, ni = mmapped || i >= last ? -1 : i + 1;
     const HeapPicture::Item* prev = pi >= 0 ? &pic.items[size_t(pi)] : nullptr;
     if (prev && (prev->gap() || prev->addr + prev->size != it.addr)) prev = nullptr;
-    bool p_bit = mmapped ? false : !(prev && prev_free_in_bins(prev->state));
-    if (!prev && !mmapped) p_bit = true; // the first chunk of a heap always has P set
-    bool a_bit = !mmapped && it.arena != 0;
+    // The first chunk of a region has no previous chunk: its P bit is set.
+    const model::PolicyInfo& pol = f.policy();
+    bool prev_free = prev && pol.merges_state(prev->state);
+    uint64_t flags = model::flag_bits(pol, model::ChunkFacts{mmapped, it.arena, prev_free});
     ImGui::Text("chunk 0x%" PRIx64, it.addr);
     ImGui::SameLine();
-    ImGui::TextDisabled("user pointer 0x%" PRIx64, it.addr + 16);
+    ImGui::TextDisabled("user pointer 0x%" PRIx64, pol.user_pointer(it.addr));
     ImGui::Separator();
-    ImGui::Text("state      %s", it.internal() ? "in use: the allocator's tcache_perthread_struct"
-                                               : state_text(it.state, it.bin).c_str());
-    ImGui::Text("size field 0x%" PRIx64 " = %" PRIu64 " | %s%s%s",
-                it.size | (a_bit ? 4 : 0) | (mmapped ? 2 : 0) | (p_bit ? 1 : 0), it.size, a_bit ? "A" : "-",
-                mmapped ? "M" : "-", p_bit ? "P" : "-");
-    if (ImGui::IsItemHovered())
-      ImGui::SetTooltip("A: non-main arena   M: mmapped   P: previous chunk in use\n"
-                        "(P is clear only when the previous chunk is free in the unsorted,\n"
-                        "small or large bins; tcache and fastbin chunks count as in use)");
-    if (mmapped)
-      ImGui::TextDisabled("prev_size  0 (for an mmapped chunk: the offset of the chunk in its mapping)");
-    else if (!p_bit && prev)
-      ImGui::Text("prev_size  %" PRIu64 " (the free chunk before)", prev->size);
-    else
-      ImGui::TextDisabled("prev_size  unused (belongs to the previous chunk's data)");
-    if (it.internal()) {
-      ImGui::TextWrapped(
-          "The allocator's own tcache_perthread_struct: the per-thread cache's counts and list "
-          "heads, carved from the heap by the thread's first malloc. Not program data.");
-    } else if (it.state == 0 || mmapped) {
-      uint64_t usable = mmapped ? it.size - 16 : it.size - 8;
+    ImGui::Text("state      %s", chunk_text(it, pol).c_str());
+    if (pol.nflags) {
+      ImGui::Text("size field 0x%" PRIx64 " = %" PRIu64 " | %s", it.size | flags, it.size,
+                  model::flag_letters(pol, flags).c_str());
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", flags_help(pol).c_str());
+    } else {
+      ImGui::Text("size       %" PRIu64 " (0x%" PRIx64 ")", it.size, it.size);
+    }
+    if (pol.prev_size) {
+      if (mmapped)
+        ImGui::TextDisabled("prev_size  0 (for an mmapped chunk: the offset of the chunk in its mapping)");
+      else if (prev_free)
+        ImGui::Text("prev_size  %" PRIu64 " (the free chunk before)", prev->size);
+      else
+        ImGui::TextDisabled("prev_size  unused (belongs to the previous chunk's data)");
+    }
+    if (it.internal) {
+      ImGui::TextWrapped("%s", pol.internal_about);
+    } else if (trace::is_in_use(it.state)) {
+      uint64_t usable = pol.usable(it.size, mmapped);
       ImGui::Text("requested  %" PRIu64 " B", it.req);
       ImGui::Text("usable     %" PRIu64 " B  (slack %" PRIu64 " B, overhead %.0f%%)", usable,
                   usable > it.req ? usable - it.req : 0,

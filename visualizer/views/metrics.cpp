@@ -31,7 +31,7 @@ void draw_metrics(const Frame& f) {
            human_bytes(f.doc.summary().peak_live()).c_str());
   row("live requested", b, "bytes the program asked for and has not freed");
   row("free in bins", human_bytes(x.free_bytes),
-      "chunks in the tcache, fast, unsorted, small and large bins (not top)");
+      "chunks in any bin: tcachebins, fastbins, unsortedbin, smallbins, largebins (not top)");
   row("largest free", human_bytes(x.largest_free), "the largest chunk in any bin");
   snprintf(b, sizeof b, "%.1f %%", 100.0 * x.fragmentation());
   row("external fragmentation", b, "1 - largest free / total free");

@@ -31,6 +31,8 @@ struct Frame {
   const HeapPicture& picture;
   // Chunks the last applied event changed (chunk addresses), to highlight.
   uint64_t changed[2];
+  // The allocator the picture shows (from the trace header: header size, flags, bins, own chunks).
+  const model::PolicyInfo& policy() const { return picture.policy; }
 };
 
 struct ChunkMapState {
@@ -93,7 +95,7 @@ struct BinsState {
   uint64_t position = UINT64_MAX;
   int built_arena = -1;
   struct Bin {
-    uint8_t kind, index;
+    uint8_t kind, index; // a trace::BinKind and its index (0 for the unsorted bin)
     std::vector<uint32_t> items;
     uint64_t lo, hi, bytes;
   };
@@ -112,9 +114,8 @@ struct ArenasState {
 void draw_arenas(const Frame& f, ArenasState& s, Cursor& c);
 void draw_metrics(const Frame& f);
 
-// Shared formatting.
-std::string bin_text(uint8_t state, uint8_t bin);   // "tcache[1]", "small[5]", "" when not binned
-std::string state_text(uint8_t state, uint8_t bin); // "tcache[1]", "unsorted", "in use", "top"
-uint32_t changed_chunks(const session::Event* e, uint64_t out[2]); // chunk addresses an event changed
+// Shared formatting (a chunk's state in words: state_text in chunk_layout.h).
+// The chunk addresses an event changed (an API event's user pointer less the policy's header).
+uint32_t changed_chunks(const session::Event* e, const model::PolicyInfo& policy, uint64_t out[2]);
 
 } // namespace hv::views

@@ -42,10 +42,10 @@ public:
     uintptr_t addr;          // the chunk (its header), not the user pointer
     size_t size;             // whole chunk, without the flag bits
     unsigned flags;          // glibc's A|M|P bits
-    trace::ChunkState state; // numbered as in trace snapshots
-    const char* state_name;  // "used", "tcache", "fast", "unsorted", "small", "large", "top", "fence"
-    int bin;                 // bin index for tcache/fast/small/large; -1 otherwise
+    trace::ChunkState state; // as trace snapshots write it; names in heapviz/chunk_states.h
+    int bin;                 // bin index for tcache/fastbin/smallbin/largebin; -1 otherwise
     int arena;               // 0 = the main arena, then in arena-list order
+    bool internal;           // the allocator's own: a thread's tcache_perthread_struct
   };
   // Walks every arena and calls f(const ChunkInfo&) for each chunk, in address order per
   // region; stops early when f returns false.

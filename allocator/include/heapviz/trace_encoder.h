@@ -89,6 +89,23 @@ public:
     byte(h.flags);
   }
 
+  // The payload of an event of the extension range (codes 0x80-0xfe): its fields go between
+  // begin_payload() and end_payload(), which puts their length in front of them as a varint (one
+  // byte reserved, widened when the fields take 128 bytes or more).
+  uint8_t* begin_payload() { return p_++; }
+  void end_payload(uint8_t* at) {
+    size_t n = static_cast<size_t>(p_ - at - 1);
+    if (n < 0x80) {
+      *at = static_cast<uint8_t>(n);
+      return;
+    }
+    uint8_t len[10];
+    size_t k = static_cast<size_t>(put_varint(len, n) - len);
+    memmove(at + k, at + 1, n);
+    memcpy(at, len, k);
+    p_ += k - 1;
+  }
+
   // Fills in the header; returns the block's total size (header + payload) at buf.
   size_t finish() {
     hdr_.magic = kBlockMagic;
@@ -120,7 +137,8 @@ private:
 
 // put_<event>(enc, fields...): the fields of an event begun with begin_event(Ev::<Event>, ...), one
 // function per row of the event table, parameters in its field order (trace_events.h), e.g.
-// put_split(enc, chunk, first, rest). The most bytes each writes: event_info(type).max_bytes.
+// put_split(enc, chunk, first, rest); a row of the extension range gets its length prefix. The
+// most bytes each writes: event_info(type).max_bytes.
 #define HV_ENC_TYPE_U uint64_t
 #define HV_ENC_TYPE_A uint64_t
 #define HV_ENC_TYPE_C uint64_t
@@ -138,7 +156,13 @@ private:
 #define HV_ENC_PUT(codec, slot, label, prefix) enc.put_##codec(label);
 #define HV_ENC_FN(Name, name, code, kind, chunks, model, ...)                                                \
   inline void put_##name(BlockEncoder& enc, HV_EV_FOR_EACH_COMMA(HV_ENC_PARAM, __VA_ARGS__)) {               \
-    HV_EV_FOR_EACH(HV_ENC_PUT, __VA_ARGS__)                                                                  \
+    if constexpr (is_extension_code(code)) {                                                                 \
+      uint8_t* hv_payload_ = enc.begin_payload();                                                            \
+      HV_EV_FOR_EACH(HV_ENC_PUT, __VA_ARGS__)                                                                \
+      enc.end_payload(hv_payload_);                                                                          \
+    } else {                                                                                                 \
+      HV_EV_FOR_EACH(HV_ENC_PUT, __VA_ARGS__)                                                                \
+    }                                                                                                        \
   }
 HV_TRACE_EVENTS(HV_ENC_FN)
 #undef HV_ENC_FN

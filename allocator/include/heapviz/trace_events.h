@@ -18,7 +18,9 @@
 //   name    its text (dump, docs) and the TraceBuilder method that writes it
 //   code    the type byte. 0x01-0x7f: fixed layouts (a reader must know them all). 0x80-0xfe: the
 //           extension range, each event `u8 type, varint seq_delta, varint ts_delta, varint length,
-//           length bytes`, so that readers skip the ones they do not know (docs/trace-format.md).
+//           length bytes`, so that readers skip the ones they do not know (docs/trace-format.md);
+//           the generated encoders write the length, the decoder reads a known row's fields within
+//           it and skips the bytes after them (fields a later version appended).
 //   kind    EvKind: the event index's class (the timeline's and the event list's filters)
 //   chunks  EvChunks: which chunk the event changes (views highlight it; prefetch)
 //   model   Apply: the replay model has a handler HeapModel::on<Ev::Name>; Note: an annotation
@@ -84,7 +86,10 @@
   /* n chunks, flags (SnapshotFlags), then per chunk: A chunk, C size, B ChunkState, B bin index */          \
   X(Snapshot, snapshot, 0x40, Other, None, Apply, (Snap, data, entries, " chunks="))                         \
   /* reserved for call stacks; readers skip U length + bytes */                                              \
-  X(Stack, stack, 0x41, Other, None, Note, (Blob, data, bytes, " length="))
+  X(Stack, stack, 0x41, Other, None, Note, (Blob, data, bytes, " length="))                                  \
+  /* The extension range: length-prefixed, so that older readers skip these */                               \
+  /* the chunk (in use) is the allocator's own, not the program's: glibc's tcache_perthread_struct */        \
+  X(Internal, internal, 0x80, Other, Chunk, Apply, (A, addr, chunk, " "), (C, size, size, " size="))
 
 // Applies M to each parenthesized field of a row: M(codec, slot, label, prefix) per field.
 #define HV_EV_FOR_EACH(M, ...)                                                                               \
@@ -166,8 +171,9 @@ struct EventInfo {
   // Encoded size at most (type byte, seq and ts deltas, fixed fields); for an event with a
   // variable field, without that field's bytes.
   uint8_t max_bytes = 0;
-  bool variable = false; // has a Label, Blob or Snap field
-  bool api = false;      // an API call (malloc family, free): the events a stack id belongs to
+  bool variable = false;  // has a Label, Blob or Snap field
+  bool extension = false; // a code of the extension range: its fields are length-prefixed
+  bool api = false;       // an API call (malloc family, free): the events a stack id belongs to
   // The one field of addr2, size2, n and delta the event uses, if any (FieldSlot::data: none):
   // the scatter keeps it in a second word.
   FieldSlot second = FieldSlot::data;
@@ -175,14 +181,15 @@ struct EventInfo {
 
 namespace detail {
 #define HV_EV_FIELD(codec, slot, label, prefix) FieldSpec{FieldCodec::codec, FieldSlot::slot, #label, prefix},
-constexpr EventInfo make_info(const char* name, EvKind kind, EvChunks chunks, EvModel model,
+constexpr EventInfo make_info(const char* name, uint8_t code, EvKind kind, EvChunks chunks, EvModel model,
                               std::initializer_list<FieldSpec> fields) {
   EventInfo i;
   i.name = name;
   i.kind = kind;
   i.chunks = chunks;
   i.model = model;
-  size_t bytes = 1 + 10 + 10;
+  i.extension = is_extension_code(code);
+  size_t bytes = 1 + 10 + 10 + (i.extension ? 10 : 0); // type, seq and ts deltas, the length
   for (const FieldSpec& f : fields) {
     i.fields[i.nfields++] = f;
     bytes += max_field_bytes(f.codec);
@@ -199,7 +206,7 @@ struct EventTable {
   EventInfo at[256] = {};
   constexpr EventTable() {
 #define HV_EV_INFO(Name, name, code, kind, chunks, model, ...)                                               \
-  at[code] = make_info(#name, EvKind::kind, EvChunks::chunks, EvModel::model,                                \
+  at[code] = make_info(#name, code, EvKind::kind, EvChunks::chunks, EvModel::model,                          \
                        {HV_EV_FOR_EACH(HV_EV_FIELD, __VA_ARGS__)});
     HV_TRACE_EVENTS(HV_EV_INFO)
 #undef HV_EV_INFO

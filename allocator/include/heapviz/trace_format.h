@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "heapviz/chunk_states.h"
 #include "heapviz/trace_events.h"
 
 namespace hv::trace {
@@ -97,13 +98,13 @@ inline constexpr uint32_t kMaxBlockPayload = 1u << 20;  // readers reject larger
 //   S  svarint = zigzag varint
 //   B  u8
 // The arena of an event is the block's current arena: block.arena, changed by ARENA events.
+inline constexpr uint64_t kChunkGranule = 16; // chunk sizes and addresses are multiples of this
 // Codes 0x80-0xfe are extension events: after the seq and ts deltas comes a varint length and
 // that many bytes, so readers skip the codes they do not know (docs/trace-format.md).
 // The events themselves (code, fields, meaning) are the table in trace_events.h.
 enum class MergeHow : uint8_t { WithPrev = 0, WithNext = 1, IntoTop = 2 };
-enum class BinKind : uint8_t { None = 0, Tcache = 1, Fast = 2, Unsorted = 3, Small = 4, Large = 5 };
-// States in snapshots (and in the replay model).
-enum class ChunkState : uint8_t { InUse = 0, Tcache = 1, Fast = 2, Unsorted = 3, Small = 4, Large = 5, Top = 6, Fence = 7, Mmapped = 8 };
+// BinKind (bin_in, bin_out) and ChunkState (snapshots, the replay model), with their names, are
+// the vocabulary in chunk_states.h.
 enum SnapshotFlags : uint8_t {
   // Taken while other threads could run lockless tcache/fastbin operations: Tcache and Fast
   // chunks are reported as InUse; compare the coarse classes only.
