@@ -357,7 +357,7 @@ template <> void HeapModel::on<Ev::BinIn>(const Event& e) {
   bool created;
   Chunk* c = upsert(e.addr, e, created);
   c->size = e.size;
-  c->state = uint8_t(trace::bin_kind_info(e.b0).state);
+  c->state = trace::state_in_bin(e.bin_kind());
   c->bin = e.b1;
   c->req = 0;
   enter(*c);

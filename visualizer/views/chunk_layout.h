@@ -4,7 +4,8 @@
 // between them), the strip layout (each region is a strip of items, as wide as their bytes
 // at the zoom, never narrower than the minimum width, wrapped into rows), the visible
 // rectangles with level-of-detail aggregation (items narrower than a pixel are merged into
-// pixels painted by the state holding most bytes), hit testing, and the zoom that fits.
+// pixels painted by the state holding most bytes), hit testing, the zoom that fits, and the
+// app's words for a chunk (state_text, chunk_text: the vocabulary's labels, the policy's names).
 // Must not: include ImGui or GL. views/chunk_map.cpp draws what this computes; tests check it.
 #pragma once
 

@@ -103,6 +103,12 @@ constexpr bool vocabulary_in_order() {
   return true;
 }
 static_assert(vocabulary_in_order(), "each bin kind's state sits in that kind of bin, and back");
+constexpr bool binned_states_number_as_their_kinds() {
+  for (uint8_t k = 1; k < kNumBinKinds; ++k)
+    if (uint8_t(kBinKindInfo[k].state) != k) return false;
+  return true;
+}
+static_assert(binned_states_number_as_their_kinds(), "state_in_bin() relies on it");
 
 // Facts about a state byte or a bin kind byte ("?" names for a value out of range).
 constexpr const StateInfo& state_info(uint8_t s) {
@@ -129,6 +135,11 @@ constexpr const char* bin_kind_name(uint8_t k) {
 // The kind of bin a chunk in state s sits in (None: in no bin).
 constexpr BinKind bin_of(uint8_t s) {
   return state_info(s).bin;
+}
+// The state of a chunk in a bin of kind k (not None): the same number (asserted above), so that
+// the replay's bin_in costs no table lookup.
+constexpr uint8_t state_in_bin(BinKind k) {
+  return uint8_t(k);
 }
 // In a bin of any kind (tcache, fastbin, unsorted, smallbin, largebin).
 constexpr bool is_binned(uint8_t s) {
