@@ -1,6 +1,8 @@
 // heap_model.cpp - applying events to the replayed heap, metrics, snapshots (see heap_model.h).
 #include "model/heap_model.h"
 
+#include "heapviz/hv_assert.h"
+
 #include <algorithm>
 #include <cstdarg>
 #include <cstdio>
@@ -36,6 +38,7 @@ void FreeSizes::add(uint64_t size) {
 void FreeSizes::remove(uint64_t size) {
   uint64_t i = size >> 4;
   if (i < kExact) {
+    HV_ASSERT_MSG(count_[i] > 0, "remove() of a free size that was never add()ed");
     if (count_[i] == 0) return;
     if (--count_[i] == 0) {
       bits_[i / 64] &= ~(1ull << (i % 64));
@@ -43,6 +46,7 @@ void FreeSizes::remove(uint64_t size) {
     }
   } else {
     auto it = std::lower_bound(large_.begin(), large_.end(), size);
+    HV_ASSERT_MSG(it != large_.end() && *it == size, "remove() of a free size that was never add()ed");
     if (it != large_.end() && *it == size) large_.erase(it);
   }
 }
@@ -141,10 +145,15 @@ void HeapModel::anomaly(const Event& e, const char* fmt, ...) {
   first_anomaly_ = buf;
 }
 
+// leave() takes out exactly what enter() put in for the same record (the callers change a record
+// only between the two), so the counts never go below zero, and the byte sums (modulo 2^64:
+// requests in a bad trace may be huge) are zero whenever nothing is counted.
 inline void HeapModel::leave(const Chunk& c) {
   switch (c.state) {
   case 0:
+    HV_ASSERT_MSG(in_use_ > 0, "leave() of a record that was never enter()ed");
     live_bytes_ -= c.req, --in_use_;
+    HV_ASSERT(in_use_ > 0 || live_bytes_ == 0);
     break;
   case 1:
   case 2:
@@ -154,9 +163,12 @@ inline void HeapModel::leave(const Chunk& c) {
     free_bytes_ -= c.size, free_sizes_.remove(c.size);
     break;
   case 8:
+    HV_ASSERT_MSG(in_use_ > 0, "leave() of a record that was never enter()ed");
     live_bytes_ -= c.req, heap_bytes_ -= c.size, --in_use_;
+    HV_ASSERT(in_use_ > 0 || live_bytes_ == 0);
     break;
   case kInHand:
+    HV_ASSERT_MSG(in_hand_ > 0, "leave() of a record that was never enter()ed");
     --in_hand_;
     break;
   default:
@@ -609,6 +621,7 @@ HeapModel::Saved HeapModel::save(ByteArena& arena) const {
   Saved s{static_cast<const HeapModelState&>(*this), chunks_.capacity(), chunks_.size(), nullptr, 0, {}};
   uint8_t* p = arena.reserve(s.count * kMaxSavedChunk + kSavedSlack);
   s.bytes = size_t(encode_chunks(chunks_, p) - p);
+  HV_ASSERT(s.bytes <= s.count * kMaxSavedChunk);
   s.chunks = p;
   arena.commit(s.bytes);
   return s;
@@ -620,6 +633,7 @@ HeapModel::Saved HeapModel::save() const {
   // are written), 87 MB for a heap of 1.4 M chunks.
   auto buf = std::make_unique_for_overwrite<uint8_t[]>(s.count * kMaxSavedChunk + kSavedSlack);
   s.bytes = size_t(encode_chunks(chunks_, buf.get()) - buf.get());
+  HV_ASSERT(s.bytes <= s.count * kMaxSavedChunk);
   s.own.assign(buf.get(), buf.get() + s.bytes);
   return s;
 }
@@ -645,8 +659,12 @@ void HeapModel::restore(const Saved& s) {
     c.bin = *p++;
     bool created;
     chunks_.insert(c.addr, created) = c;
+    HV_ASSERT_MSG(created, "a saved table holds the same address twice");
     if (is_free_state(c.state)) free_sizes_.add(c.size);
   }
+  // The records decode to exactly the bytes save() wrote, into a table the same as the saved one.
+  HV_ASSERT(size_t(p - s.data()) == s.bytes);
+  HV_ASSERT(chunks_.size() == s.count && chunks_.capacity() == s.capacity);
 }
 
 Metrics HeapModel::metrics() const {
