@@ -103,11 +103,14 @@ double Document::progress(std::string* what) const {
   uint64_t replayed = done_.load(std::memory_order_relaxed),
            indexed = indexed_.load(std::memory_order_relaxed);
   int phase = phase_.load(std::memory_order_relaxed);
-  double total = double(expected_ ? expected_ : 1);
+  uint64_t expected = expected_.load(std::memory_order_relaxed);
+  double total = double(expected ? expected : 1);
   char buf[160];
   double f = 0;
   if (phase == 0) {
-    snprintf(buf, sizeof buf, scenario_ ? "simulating the scenario" : "opening and indexing blocks");
+    snprintf(buf, sizeof buf,
+             scenario_.load(std::memory_order_relaxed) ? "simulating the scenario"
+                                                       : "opening and indexing blocks");
   } else {
     // The replay and the event index run side by side; the slower one sets the pace.
     f = std::min(double(replayed), double(indexed)) / total;
@@ -141,7 +144,8 @@ void Document::load() {
   bool ok = file_.open(trace_path, max_bytes_);
   if (!temp.empty()) unlink(temp.c_str()); // mapped: the data stays until we close it
   if (!ok) return fail(path_ + ": " + file_.error()->describe());
-  expected_ = file_.indexed_events();
+  const uint64_t expected = file_.indexed_events();
+  expected_.store(expected, std::memory_order_relaxed);
   // The event index is a second pass over the file, independent of the replay: it runs on its
   // own thread meanwhile (the loading time is then that of the slower pass, not their sum).
   index_ = std::make_unique<EventIndex>(file_);
@@ -156,7 +160,7 @@ void Document::load() {
   try {
     replay_ = std::make_unique<model::Replay>(file_);
     phase_ = 1;
-    uint64_t n = 0, step = std::max<uint64_t>(1, (expected_ + kSeriesPoints - 1) / kSeriesPoints);
+    uint64_t n = 0, step = std::max<uint64_t>(1, (expected + kSeriesPoints - 1) / kSeriesPoints);
     uint64_t next_point = step, heap_max = 0, live_max = 0;
     series_.clear();
     series_.reserve(kSeriesPoints + 2);
