@@ -34,7 +34,9 @@ struct Lock {
     return __atomic_compare_exchange_n(&v, &c, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
   }
   void unlock() {
-    if (__atomic_fetch_sub(&v, 1, __ATOMIC_RELEASE) != 1) {
+    int was = __atomic_fetch_sub(&v, 1, __ATOMIC_RELEASE);
+    HV_ASSERT_MSG(was == 1 || was == 2, "unlock of a lock that is not held (unbalanced lock/unlock?)");
+    if (was != 1) {
       __atomic_store_n(&v, 0, __ATOMIC_RELEASE);
       syscall(SYS_futex, &v, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
     }
@@ -64,16 +66,26 @@ struct Arena {
 
   // bin_at(i): a fake chunk whose fd/bk alias bins[2(i-1)], bins[2(i-1)+1].
   Chunk* bin_at(unsigned i) {
+    HV_ASSERT_MSG(i >= 1 && i < kNBins, "bin index out of range (bin 0 does not exist)");
     return reinterpret_cast<Chunk*>(reinterpret_cast<char*>(&bins[(i - 1) * 2]) - offsetof(Chunk, fd));
   }
   Chunk* unsorted() { return bin_at(1); }
   Chunk* initial_top() { return unsorted(); }
   bool contiguous() const { return !(flags & kNonContiguousBit); }
   void set_noncontiguous() { flags |= kNonContiguousBit; }
-  void mark_bin(unsigned i) { binmap[idx2block(i)] |= idx2bit(i); }
-  void unmark_bin(unsigned i) { binmap[idx2block(i)] &= ~idx2bit(i); }
+  void mark_bin(unsigned i) {
+    HV_ASSERT(i < kNBins);
+    binmap[idx2block(i)] |= idx2bit(i);
+  }
+  void unmark_bin(unsigned i) {
+    HV_ASSERT(i < kNBins);
+    binmap[idx2block(i)] &= ~idx2bit(i);
+  }
   bool bin_marked(unsigned i) const { return binmap[idx2block(i)] & idx2bit(i); }
-  Chunk** fastbin(unsigned i) { return &fastbins[i]; }
+  Chunk** fastbin(unsigned i) {
+    HV_ASSERT_MSG(i < kNFastBins, "fastbin index out of range (a size above global_max_fast?)");
+    return &fastbins[i];
+  }
 };
 static_assert(sizeof(Arena) == 2200, "malloc_state must match glibc 2.36 on x86-64");
 

@@ -5,6 +5,8 @@
 // Must not: allocate, lock, or know where memory comes from (that is platform.h).
 #pragma once
 
+#include "heapviz/hv_assert.h"
+
 #include <cstddef>
 #include <cstdint>
 
@@ -84,10 +86,26 @@ struct Chunk {
   void set_inuse_at(size_t off) { at(static_cast<ptrdiff_t>(off))->size_ |= kPrevInuse; }
   void clear_inuse_at(size_t off) { at(static_cast<ptrdiff_t>(off))->size_ &= ~kPrevInuse; }
 
-  void set_head(size_t s) { size_ = s; }
-  void set_head_size(size_t s) { size_ = (size_ & kSizeBits) | s; }
-  void set_foot(size_t s) { at(static_cast<ptrdiff_t>(s))->prev_size_ = s; }
-  void set_prev_size(size_t s) { prev_size_ = s; }
+  // The writers check, in Debug builds (heapviz/hv_assert.h), what the allocator itself must
+  // keep true: I1 (sizes are multiples of 16, chunk starts too) and I2 (a foot repeats its
+  // chunk's size). The readers check nothing: the checker reads corrupt heaps to report them.
+  void set_head(size_t s) {
+    HV_ASSERT_MSG(((s & ~kSizeBits) & kAlignMask) == 0, "I1: a chunk size is not a multiple of 16");
+    HV_ASSERT_MSG((reinterpret_cast<uintptr_t>(this) & kAlignMask) == 0, "I1: a chunk start is misaligned");
+    size_ = s;
+  }
+  void set_head_size(size_t s) {
+    HV_ASSERT_MSG((s & kAlignMask & ~kSizeBits) == 0, "I1: a chunk size is not a multiple of 16");
+    size_ = (size_ & kSizeBits) | s;
+  }
+  void set_foot(size_t s) {
+    HV_ASSERT_MSG(s == size(), "I2: the foot must repeat the size set_head() just wrote");
+    at(static_cast<ptrdiff_t>(s))->prev_size_ = s;
+  }
+  void set_prev_size(size_t s) {
+    HV_ASSERT_MSG((s & kAlignMask) == 0, "I1/I2: prev_size is a chunk size or an mmap offset, both aligned");
+    prev_size_ = s;
+  }
   void set_non_main() { size_ |= kNonMainArena; }
 };
 static_assert(offsetof(Chunk, fd) == kHdr);

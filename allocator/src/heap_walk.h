@@ -78,7 +78,10 @@ public:
     return rep_;
   }
   int segment_count() const { return nsegs_; }
-  const Seg& segment(int i) const { return segs_[i]; }
+  const Seg& segment(int i) const {
+    HV_ASSERT(i >= 0 && i < nsegs_);
+    return segs_[i];
+  }
 
   // Visits chunks in address order per segment (call after run(); reads the heap again, so
   // keep it quiescent). Stops early if f returns false.
@@ -124,6 +127,7 @@ private:
   Arena* arena_of(int i) { return arenas_[i]; }
 
   void fail(int inv, const void* addr, const char* fmt, unsigned long a = 0, unsigned long b = 0) {
+    HV_ASSERT_MSG(inv >= 0 && inv <= 11, "a check names an invariant chunk.h does not number");
     if (!rep_.ok) return;
     rep_.ok = false;
     rep_.invariant = inv;
@@ -146,8 +150,11 @@ private:
       if (a >= segs_[i].range.start && a < segs_[i].range.end) return &segs_[i];
     return nullptr;
   }
+  // The index of c's 16-byte granule in s.tag: only for chunks inside s (checked).
   static size_t granule(const Seg& s, const Chunk* c) {
-    return static_cast<size_t>(reinterpret_cast<const char*>(c) - s.range.start) / kAlign;
+    const char* p = reinterpret_cast<const char*>(c);
+    HV_ASSERT_MSG(p >= s.range.start && p < s.range.end, "granule() of a chunk outside its segment");
+    return static_cast<size_t>(p - s.range.start) / kAlign;
   }
   uint16_t tag_at(const Seg& s, const Chunk* c) { return s.tag[granule(s, c)]; }
 
@@ -211,6 +218,8 @@ private:
     if (!rep_.ok) return;
     for (int s = 0; s < nsegs_ && rep_.ok; ++s)
       check_free_chunks(segs_[s]);
+    // mark() takes only walked chunk starts, each once.
+    HV_ASSERT(!rep_.ok || rep_.binned <= rep_.chunks);
     mark_tcache_structs();
   }
 

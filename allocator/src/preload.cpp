@@ -276,8 +276,16 @@ HV_EXPORT int malloc_info(int options, FILE* fp) {
 }
 
 // Code that calls glibc's internal names directly gets us too: the same functions, aliased.
+// GCC's copy() gives each alias its target's attributes (else -Wmissing-attributes); clang has
+// no such attribute (and no such warning).
+#if __has_attribute(copy)
+#define HV_ALIAS_COPY(target) copy(target),
+#else
+#define HV_ALIAS_COPY(target)
+#endif
 #define HV_ALIAS(name, target)                                                                               \
-  extern "C" __attribute__((alias(#target), copy(target), visibility("default"))) decltype(target) name
+  extern "C"                                                                                                 \
+      __attribute__((alias(#target), HV_ALIAS_COPY(target) visibility("default"))) decltype(target) name
 HV_ALIAS(__libc_malloc, malloc);
 HV_ALIAS(__libc_free, free);
 HV_ALIAS(__libc_calloc, calloc);

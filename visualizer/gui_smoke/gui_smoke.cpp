@@ -5,7 +5,7 @@
 //
 // Exit codes: 0 OK, 1 a check or a GL/window step failed, 2 no display to open a window on.
 // Every outcome is reported as exactly one line (OK on stdout, failures on stderr).
-#include <glad/gl.h>  // must come before any other GL header
+#include <glad/gl.h> // must come before any other GL header
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
 
@@ -34,13 +34,15 @@ constexpr Rgb kWindowBg{204, 51, 102};
 // The ImGui window, in window coordinates (origin top-left).
 constexpr float kPanelX = 20, kPanelY = 20, kPanelW = 160, kPanelH = 120;
 
-std::string g_glfw_error;  // last GLFW error, reported in our single line instead of printed
+std::string g_glfw_error; // last GLFW error, reported in our single line instead of printed
 
 void OnGlfwError(int code, const char* description) {
   g_glfw_error = std::to_string(code) + ": " + (description ? description : "?");
 }
 
-float Unit(int c) { return static_cast<float>(c) / 255.0f; }
+float Unit(int c) {
+  return static_cast<float>(c) / 255.0f;
+}
 
 bool Near(const Rgb& a, const Rgb& b) {
   return std::abs(a.r - b.r) <= 1 && std::abs(a.g - b.g) <= 1 && std::abs(a.b - b.b) <= 1;
@@ -85,17 +87,16 @@ int Run() {
                 std::to_string(GLAD_VERSION_MINOR(gl_version)) + ", need 3.3");
   }
 
-  IMGUI_CHECKVERSION();  // header/library layout agreement with Debian's libimgui.a
+  IMGUI_CHECKVERSION(); // header/library layout agreement with Debian's libimgui.a
   ImGui::CreateContext();
   ImGuiIO& io = ImGui::GetIO();
-  io.IniFilename = nullptr;  // never write imgui.ini into the working directory
+  io.IniFilename = nullptr; // never write imgui.ini into the working directory
   io.LogFilename = nullptr;
   ImGui::StyleColorsDark();
   ImGuiStyle& style = ImGui::GetStyle();
   style.WindowRounding = 0.0f;
   style.WindowBorderSize = 0.0f;
-  style.Colors[ImGuiCol_WindowBg] =
-      ImVec4(Unit(kWindowBg.r), Unit(kWindowBg.g), Unit(kWindowBg.b), 1.0f);
+  style.Colors[ImGuiCol_WindowBg] = ImVec4(Unit(kWindowBg.r), Unit(kWindowBg.g), Unit(kWindowBg.b), 1.0f);
 
   if (!ImGui_ImplGlfw_InitForOpenGL(window, true) || !ImGui_ImplOpenGL3_Init("#version 330 core")) {
     ImGui::DestroyContext();
@@ -132,9 +133,9 @@ int Run() {
       glFinish();
       glReadBuffer(GL_BACK);
       glPixelStorei(GL_PACK_ALIGNMENT, 1);
-      outside = ReadPixel(fb_h, fb_w - 10, fb_h - 10);  // bottom right: only the clear colour
+      outside = ReadPixel(fb_h, fb_w - 10, fb_h - 10); // bottom right: only the clear colour
       inside = ReadPixel(fb_h, static_cast<int>(kPanelX + kPanelW / 2),
-                         static_cast<int>(kPanelY + kPanelH - 20));  // panel body, below the text
+                         static_cast<int>(kPanelY + kPanelH - 20)); // panel body, below the text
       gl_error = glGetError();
     }
     glfwSwapBuffers(window);
@@ -156,19 +157,17 @@ int Run() {
   if (!Near(inside, kWindowBg))
     return Fail("ImGui window pixel " + Str(inside) + " != window background " + Str(kWindowBg));
 
-  std::printf("hv_gui_smoke: OK %d frames %dx%d, clear %s, imgui window %s, GL %s (%s)\n", kFrames,
-              fb_w, fb_h, Str(outside).c_str(), Str(inside).c_str(), version.c_str(),
-              renderer.c_str());
+  std::printf("hv_gui_smoke: OK %d frames %dx%d, clear %s, imgui window %s, GL %s (%s)\n", kFrames, fb_w,
+              fb_h, Str(outside).c_str(), Str(inside).c_str(), version.c_str(), renderer.c_str());
   return 0;
 }
 
-}  // namespace
+} // namespace
 
 int main() {
   glfwSetErrorCallback(OnGlfwError);
   if (!glfwInit()) {
-    std::fprintf(stderr,
-                 "hv_gui_smoke: no display: set DISPLAY or run under xvfb-run (glfw error %s)\n",
+    std::fprintf(stderr, "hv_gui_smoke: no display: set DISPLAY or run under xvfb-run (glfw error %s)\n",
                  g_glfw_error.empty() ? "unknown" : g_glfw_error.c_str());
     return 2;
   }

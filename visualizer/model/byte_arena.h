@@ -7,6 +7,8 @@
 // Must not: free single allocations (everything lives as long as the arena).
 #pragma once
 
+#include "heapviz/hv_assert.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -32,7 +34,10 @@ public:
     if (size_t(end_ - cur_) < max) grow(max);
     return cur_;
   }
-  void commit(size_t used) { cur_ += used; }
+  void commit(size_t used) {
+    HV_ASSERT_MSG(used <= size_t(end_ - cur_), "commit() of more bytes than reserve() gave");
+    cur_ += used;
+  }
   size_t mapped() const { return mapped_; }
 
 private:

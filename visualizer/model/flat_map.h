@@ -7,6 +7,7 @@
 // Must not: allocate per element, or be used where iteration order matters.
 #pragma once
 
+#include "heapviz/hv_assert.h"
 #include "model/byte_arena.h"
 
 #include <cstddef>
@@ -90,6 +91,9 @@ public:
 
   // Erases the element at slot (from find or insert); pointers to other elements may move.
   void erase(V* slot) {
+    HV_ASSERT_MSG(slot >= slots_.data() && slot < slots_.data() + slots_.size(),
+                  "erase() of a foreign pointer");
+    HV_ASSERT_MSG(slot->addr != 0 && size_ > 0, "erase() of an empty slot (a find(0)?)");
     size_t i = size_t(slot - slots_.data());
     size_t j = i;
     for (;;) {
@@ -124,6 +128,8 @@ public:
   }
   // Empties the table and gives it `capacity` slots (a power of two, at least 16).
   void reset(size_t capacity) {
+    HV_ASSERT_MSG(capacity >= 16 && (capacity & (capacity - 1)) == 0,
+                  "capacity must be a power of two >= 16");
     slots_.assign(capacity, V{});
     mask_ = capacity - 1;
     shift_ = 64 - __builtin_ctzll(capacity);
@@ -141,12 +147,14 @@ private:
   void rehash(size_t n) {
     Slots old;
     old.swap(slots_);
+    size_t n_old = size_;
     reset(n);
     for (const V& s : old)
       if (s.addr) {
         bool c;
         insert(s.addr, c) = s;
       }
+    HV_ASSERT_MSG(size_ == n_old, "size() differs from the number of occupied slots");
   }
 
   Slots slots_;

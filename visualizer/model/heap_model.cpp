@@ -1,6 +1,8 @@
 // heap_model.cpp - applying events to the replayed heap, metrics, snapshots (see heap_model.h).
 #include "model/heap_model.h"
 
+#include "heapviz/hv_assert.h"
+
 #include <algorithm>
 #include <cstdarg>
 #include <cstdio>
@@ -35,6 +37,7 @@ void FreeSizes::add(uint64_t size) {
 void FreeSizes::remove(uint64_t size) {
   uint64_t i = size >> 4;
   if (i < kExact) {
+    HV_ASSERT_MSG(count_[i] > 0, "remove() of a free size that was never add()ed");
     if (count_[i] == 0) return;
     if (--count_[i] == 0) {
       bits_[i / 64] &= ~(1ull << (i % 64));
@@ -42,6 +45,7 @@ void FreeSizes::remove(uint64_t size) {
     }
   } else {
     auto it = std::lower_bound(large_.begin(), large_.end(), size);
+    HV_ASSERT_MSG(it != large_.end() && *it == size, "remove() of a free size that was never add()ed");
     if (it != large_.end() && *it == size) large_.erase(it);
   }
 }
@@ -144,10 +148,15 @@ void HeapModel::anomaly(const Event& e, const char* fmt, ...) {
   first_anomaly_ = buf;
 }
 
+// leave() takes out exactly what enter() put in for the same record (the callers change a record
+// only between the two), so the counts never go below zero, and the byte sums (modulo 2^64:
+// requests in a bad trace may be huge) are zero whenever nothing is counted.
 inline void HeapModel::leave(const Chunk& c) {
   switch (ChunkState(c.state)) {
   case ChunkState::InUse:
+    HV_ASSERT_MSG(in_use_ > 0, "leave() of a record that was never enter()ed");
     live_bytes_ -= c.req, --in_use_;
+    HV_ASSERT(in_use_ > 0 || live_bytes_ == 0);
     break;
   case ChunkState::Tcache:
   case ChunkState::Fast:
@@ -157,9 +166,12 @@ inline void HeapModel::leave(const Chunk& c) {
     free_bytes_ -= c.size, free_sizes_.remove(c.size);
     break;
   case ChunkState::Mmapped:
+    HV_ASSERT_MSG(in_use_ > 0, "leave() of a record that was never enter()ed");
     live_bytes_ -= c.req, heap_bytes_ -= c.size, --in_use_;
+    HV_ASSERT(in_use_ > 0 || live_bytes_ == 0);
     break;
   case ChunkState::InHand:
+    HV_ASSERT_MSG(in_hand_ > 0, "leave() of a record that was never enter()ed");
     --in_hand_;
     break;
   default:
@@ -630,6 +642,7 @@ HeapModel::Saved HeapModel::save(ByteArena& arena) const {
   Saved s{static_cast<const HeapModelState&>(*this), chunks_.capacity(), chunks_.size(), nullptr, 0, {}};
   uint8_t* p = arena.reserve(s.count * kMaxSavedChunk + kSavedSlack);
   s.bytes = size_t(encode_chunks(chunks_, p) - p);
+  HV_ASSERT(s.bytes <= s.count * kMaxSavedChunk);
   s.chunks = p;
   arena.commit(s.bytes);
   return s;
@@ -641,6 +654,7 @@ HeapModel::Saved HeapModel::save() const {
   // are written), 87 MB for a heap of 1.4 M chunks.
   auto buf = std::make_unique_for_overwrite<uint8_t[]>(s.count * kMaxSavedChunk + kSavedSlack);
   s.bytes = size_t(encode_chunks(chunks_, buf.get()) - buf.get());
+  HV_ASSERT(s.bytes <= s.count * kMaxSavedChunk);
   s.own.assign(buf.get(), buf.get() + s.bytes);
   return s;
 }
@@ -667,8 +681,12 @@ void HeapModel::restore(const Saved& s) {
     c.bin = *p++;
     bool created;
     chunks_.insert(c.addr, created) = c;
+    HV_ASSERT_MSG(created, "a saved table holds the same address twice");
     if (is_free_state(c.state)) free_sizes_.add(c.size);
   }
+  // The records decode to exactly the bytes save() wrote, into a table the same as the saved one.
+  HV_ASSERT(size_t(p - s.data()) == s.bytes);
+  HV_ASSERT(chunks_.size() == s.count && chunks_.capacity() == s.capacity);
 }
 
 Metrics HeapModel::metrics() const {

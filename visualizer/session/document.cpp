@@ -104,11 +104,14 @@ double Document::progress(std::string* what) const {
   uint64_t replayed = done_.load(std::memory_order_relaxed),
            indexed = indexed_.load(std::memory_order_relaxed);
   int phase = phase_.load(std::memory_order_relaxed);
-  double total = double(expected_ ? expected_ : 1);
+  uint64_t expected = expected_.load(std::memory_order_relaxed);
+  double total = double(expected ? expected : 1);
   char buf[160];
   double f = 0;
   if (phase == 0) {
-    snprintf(buf, sizeof buf, scenario_ ? "simulating the scenario" : "opening and indexing blocks");
+    snprintf(buf, sizeof buf,
+             scenario_.load(std::memory_order_relaxed) ? "simulating the scenario"
+                                                       : "opening and indexing blocks");
   } else {
     // The replay and the event index run side by side; the slower one sets the pace.
     f = std::min(double(replayed), double(indexed)) / total;
@@ -145,7 +148,8 @@ void Document::load() {
   if (!ok) return fail(path_ + ": " + file_.error()->describe());
   std::string policy_warning;
   policy_ = model::policy_from_header(file_.header().policy, &policy_warning);
-  expected_ = file_.indexed_events();
+  const uint64_t expected = file_.indexed_events();
+  expected_.store(expected, std::memory_order_relaxed);
   // The event index is a second pass over the file, independent of the replay: it runs on its
   // own thread meanwhile (the loading time is then that of the slower pass, not their sum).
   index_ = std::make_unique<EventIndex>(file_);
@@ -161,7 +165,7 @@ void Document::load() {
     replay_ = std::make_unique<model::Replay>(file_);
     phase_ = 1;
     uint64_t n = 0;
-    summary_ = analysis::TraceSummary(expected_);
+    summary_ = analysis::TraceSummary(expected);
     // Pages of the file behind the replay are released as it goes (see TraceFile::release):
     // with a 100 M-event trace the mapping alone would otherwise be most of the app's memory.
     constexpr uint64_t kKeepBehind = 32u << 20, kReleaseStep = 64u << 20;

@@ -58,7 +58,7 @@ public:
 
   State state() const { return state_.load(std::memory_order_acquire); }
   const std::string& path() const { return path_; }
-  bool is_scenario() const { return scenario_; }
+  bool is_scenario() const { return scenario_.load(std::memory_order_relaxed); }
   // Loading: the fraction done (0..1) and a line saying what is going on.
   double progress(std::string* what) const;
   // Failed: why nothing can be shown. Ready: why only part of the file is shown (a torn tail, a
@@ -91,7 +91,9 @@ private:
 
   std::string path_;
   uint64_t max_bytes_ = UINT64_MAX;
-  bool scenario_ = false;
+  // Written by the loading thread, read by progress() and is_scenario() on the UI thread.
+  std::atomic<bool> scenario_{false};
+  std::atomic<uint64_t> expected_{0}; // events the block index announces
   std::string scenario_policy_ = "glibc";
   trace::TraceFile file_;
   model::PolicyInfo policy_;
@@ -103,7 +105,6 @@ private:
   std::atomic<int> phase_{0};        // 0 opening, 1 replaying and indexing
   std::atomic<uint64_t> done_{0};    // events replayed
   std::atomic<uint64_t> indexed_{0}; // events indexed
-  uint64_t expected_ = 0;            // events the block index announces
   mutable std::mutex mu_;            // guards error_
   std::string error_;
   analysis::TraceSummary summary_;

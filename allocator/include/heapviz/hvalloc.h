@@ -24,9 +24,9 @@ int hvalloc_check(char* msg, size_t msg_len) __attribute__((weak));
 #endif
 
 /* HV_MARK("label"): a mark when recording under libhvalloc.so, nothing otherwise. */
-#define HV_MARK(label)                                                                               \
-  do {                                                                                               \
-    if (hv_mark) hv_mark(label);                                                                     \
+#define HV_MARK(label)                                                                                       \
+  do {                                                                                                       \
+    if (hv_mark) hv_mark(label);                                                                             \
   } while (0)
 
 #endif

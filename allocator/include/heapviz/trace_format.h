@@ -19,8 +19,8 @@
 namespace hv::trace {
 
 inline constexpr char kFileMagic[8] = {'H', 'V', 'T', 'R', 'A', 'C', 'E', '\0'};
-inline constexpr uint32_t kVersion = 1;  // bump on any incompatible change; see the changelog
-inline constexpr uint32_t kBlockMagic = 0x31425648;  // "HVB1" little-endian
+inline constexpr uint32_t kVersion = 1;             // bump on any incompatible change; see the changelog
+inline constexpr uint32_t kBlockMagic = 0x31425648; // "HVB1" little-endian
 
 // ---- File header ---------------------------------------------------------------------------
 enum FileFlags : uint32_t {
@@ -29,7 +29,7 @@ enum FileFlags : uint32_t {
   kFileSimulated = 1u << 2, // written by heapviz sim (addresses are in a simulated region)
 };
 
-enum Param : int {  // indices into FileHeader::params
+enum Param : int { // indices into FileHeader::params
   kParamMmapThreshold = 0,
   kParamTrimThreshold,
   kParamTopPad,
@@ -43,16 +43,16 @@ enum Param : int {  // indices into FileHeader::params
 
 #pragma pack(push, 1)
 struct FileHeader {
-  char magic[8];          // kFileMagic
-  uint32_t version;       // kVersion
-  uint32_t header_size;   // bytes from the start of the file to the first block (multiple of 8)
-  uint8_t little_endian;  // 1
-  uint8_t pointer_size;   // 8
+  char magic[8];         // kFileMagic
+  uint32_t version;      // kVersion
+  uint32_t header_size;  // bytes from the start of the file to the first block (multiple of 8)
+  uint8_t little_endian; // 1
+  uint8_t pointer_size;  // 8
   uint16_t reserved0;
   uint32_t page_size;
-  char policy[16];        // "glibc-2.36", NUL-padded
+  char policy[16]; // "glibc-2.36", NUL-padded
   uint64_t params[kNumParams];
-  uint64_t heap_base;     // the program break before the first allocation (0 if unknown)
+  uint64_t heap_base; // the program break before the first allocation (0 if unknown)
   uint32_t pid;
   uint32_t ppid;
   uint64_t start_unix_ns; // wall clock at start (CLOCK_REALTIME)
@@ -69,23 +69,23 @@ enum BlockFlags : uint16_t { kBlockZstd = 1u << 0 };
 
 #pragma pack(push, 1)
 struct BlockHeader {
-  uint32_t magic;        // kBlockMagic
-  uint16_t flags;        // BlockFlags
+  uint32_t magic; // kBlockMagic
+  uint16_t flags; // BlockFlags
   uint16_t reserved;
-  uint32_t raw_size;     // payload bytes once decompressed
-  uint32_t stored_size;  // payload bytes that follow this header in the file
-  uint32_t tid;          // the thread that wrote every event of the block
+  uint32_t raw_size;    // payload bytes once decompressed
+  uint32_t stored_size; // payload bytes that follow this header in the file
+  uint32_t tid;         // the thread that wrote every event of the block
   uint32_t nevents;
-  uint64_t first_seq;    // sequence-number origin of the block (see Event encoding)
-  uint64_t base_ns;      // timestamp origin (CLOCK_MONOTONIC ns)
-  uint64_t base_addr;    // address-register origin
-  uint32_t arena;        // arena index in force at the start of the block
-  uint32_t crc32;        // CRC-32C (Castagnoli) of the stored payload
+  uint64_t first_seq; // sequence-number origin of the block (see Event encoding)
+  uint64_t base_ns;   // timestamp origin (CLOCK_MONOTONIC ns)
+  uint64_t base_addr; // address-register origin
+  uint32_t arena;     // arena index in force at the start of the block
+  uint32_t crc32;     // CRC-32C (Castagnoli) of the stored payload
 };
 #pragma pack(pop)
 static_assert(sizeof(BlockHeader) == 56, "BlockHeader layout is part of the format");
 
-inline constexpr uint32_t kMaxBlockPayload = 1u << 20;  // readers reject larger blocks
+inline constexpr uint32_t kMaxBlockPayload = 1u << 20; // readers reject larger blocks
 
 // ---- Events --------------------------------------------------------------------------------
 // Every event is: u8 type, varint seq_delta, varint ts_delta, then its fields, where
@@ -117,19 +117,25 @@ enum SnapshotFlags : uint8_t {
   kSnapshotMore = 4,
 };
 enum class ErrorCode : uint8_t {
-  InvalidPointer = 1,  // free(): invalid pointer (and realloc/munmap_chunk variants)
-  DoubleFree = 2,      // double free detected (tcache, fasttop, top, !prev, out)
-  CorruptedSize = 3,   // corrupted size vs. prev_size, invalid size/next size
-  CorruptedList = 4,   // corrupted double-linked list, unsorted/large bin corruption
+  InvalidPointer = 1, // free(): invalid pointer (and realloc/munmap_chunk variants)
+  DoubleFree = 2,     // double free detected (tcache, fasttop, top, !prev, out)
+  CorruptedSize = 3,  // corrupted size vs. prev_size, invalid size/next size
+  CorruptedList = 4,  // corrupted double-linked list, unsorted/large bin corruption
   Other = 5,
 };
 
 // Name of an event type for dump output; nullptr if the type is unknown.
-inline const char* event_name(Ev e) { return event_info(e).name; }
+inline const char* event_name(Ev e) {
+  return event_info(e).name;
+}
 
 // ---- Encoding helpers (shared by writer and reader) -----------------------------------------
-inline uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-inline int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+inline uint64_t zigzag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline int64_t unzigzag(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
 // Writes v as LEB128 at p (room for 10 bytes needed); returns the new end.
 inline uint8_t* put_varint(uint8_t* p, uint64_t v) {
   while (v >= 0x80) {
@@ -142,4 +148,4 @@ inline uint8_t* put_varint(uint8_t* p, uint64_t v) {
 // CRC-32C (Castagnoli; the SSE4.2 crc32 instruction's polynomial), initial value 0 = crc32("").
 uint32_t crc32(const void* data, size_t len, uint32_t crc = 0);
 
-}  // namespace hv::trace
+} // namespace hv::trace
