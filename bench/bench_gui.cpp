@@ -187,7 +187,8 @@ int frames(const char* path) {
   // The pieces of a zoom change, alone (exact proportions at the fitted zoom).
   {
     views::HeapPicture pic;
-    views::build_picture(a.doc().replay().model(), a.doc().policy(), &pic); // the app reuses its picture's memory
+    views::build_picture(a.doc().replay().model(), a.doc().policy(),
+                         &pic); // the app reuses its picture's memory
     auto t = Clock::now();
     views::build_picture(a.doc().replay().model(), a.doc().policy(), &pic);
     double tb = ms_since(t);

@@ -104,8 +104,8 @@ int main(int argc, char** argv) {
            double(s - sc.first_seq()) / d / 1e6);
   }
 
-  // The full pass with checkpoints (Replay::build: decode + merge + model, checkpoints), each way of decoding, interleaved, 3 runs each; best and median. The
-  // last Scatter one is kept for the seeks.
+  // The full pass with checkpoints (Replay::build: decode + merge + model, checkpoints), each way of
+  // decoding, interleaved, 3 runs each; best and median. The last Scatter one is kept for the seeks.
   std::unique_ptr<model::Replay> keep_rp;
   struct Way {
     const char* name;

@@ -2037,7 +2037,8 @@ template <class P> int MallocCore<P>::info_xml(int options, FILE* fp) {
         if (p != nullptr) {
           size_t nthissize = 0, thissize = p->size();
           for (; p != nullptr; p = reveal_ptr(&p->fd)) {
-            if (misaligned_chunk(p)) corrupt(ErrorCode::Other, "__malloc_info(): unaligned fastbin chunk detected", p);
+            if (misaligned_chunk(p))
+              corrupt(ErrorCode::Other, "__malloc_info(): unaligned fastbin chunk detected", p);
             ++nthissize;
           }
           fastavail += nthissize * thissize;
