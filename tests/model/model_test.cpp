@@ -1212,6 +1212,31 @@ TEST(Scatter, HandsOverAtAGapAndTheStreamCountsIt) {
   EXPECT_GT(rp.size(), 59000u);
 }
 
+// A gap in the last round: the worker has decoded the whole file (a clean end) when the replay
+// meets it, and the replay must still hand over instead of stopping there (the fuzzer found a
+// 6-event trace that replayed 3 events so).
+TEST(Scatter, HandsOverAtAGapInTheLastRound) {
+  TraceBuilder b(0, 4096);
+  ChurnTrace gen(b, 1, 5, 100);
+  gen.run(10);
+  uint64_t before = b.next_seq() - 1; // events numbered 1 .. before
+  b.set_seq(b.next_seq() + 8);        // eight events the writer lost
+  uint64_t resume = b.next_seq();
+  for (int i = 0; i < 3; ++i)
+    gen.step();
+  uint64_t after = b.next_seq() - resume;
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  expect_decodes_agree(f, 16);
+  expect_decodes_agree(f, 1024);
+  Replay rp(f);
+  rp.set_decode(Replay::Decode::ScatterInline, 1024);
+  rp.build();
+  EXPECT_EQ(rp.handed_over_at(), before);
+  EXPECT_EQ(rp.size(), before + after);
+}
+
 // A slot keeps the low 32 bits of its event's number, and a fresh ring's slots hold 0: the tag
 // of 2^32. Numbers lost there, on the ring's first lap, are still a gap (the worker marks a
 // round's missing numbers), and everything around it replays as the stream gives it.

@@ -3,7 +3,8 @@
 // Owns: linear probing over one flat array (load <= 1/2), backward-shift deletion (no
 // tombstones), so lookups touch one cache line; for_each_in_probe_order() and reset() let a
 // checkpoint keep only the elements and rebuild the identical table.
-// V must have a `uint64_t addr` member; addr 0 marks an empty slot (callers never store 0).
+// V must have a `uint64_t addr` member; addr 0 marks an empty slot: find(0) finds nothing and
+// callers never insert 0.
 // Must not: allocate per element, or be used where iteration order matters.
 #pragma once
 
@@ -59,7 +60,7 @@ public:
     size_t i = home(addr);
     for (;;) {
       V& s = slots_[i];
-      if (s.addr == addr) return &s;
+      if (s.addr == addr) return addr ? &s : nullptr; // 0 is the empty marker, never a key
       if (s.addr == 0) return nullptr;
       i = (i + 1) & mask_;
     }
@@ -69,7 +70,9 @@ public:
   void prefetch(uint64_t addr) const { __builtin_prefetch(&slots_[home(addr)]); }
 
   // The slot for addr, value-initialised (with addr set) if it was not there.
+  // addr must not be 0 (callers check: an event naming address 0 changes no chunk).
   V& insert(uint64_t addr, bool& created) {
+    HV_ASSERT_MSG(addr != 0, "insert() of address 0 (the empty marker)");
     if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
     size_t i = home(addr);
     for (;;) {
