@@ -137,12 +137,14 @@ void QueryScan::start(const Filter& f, size_t max_matches) {
   matches_.clear();
   next_ = 0;
   scanning_ = true;
+  started_ = true;
 }
 
 void QueryScan::clear() {
   matches_.clear();
   next_ = 0;
   scanning_ = false;
+  started_ = false;
 }
 
 bool QueryScan::step(EventSource& src, double budget_ms) {

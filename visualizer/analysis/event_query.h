@@ -93,6 +93,11 @@ public:
   void clear();
   // Scans on for about budget_ms (0: to the end); true while there is more to scan.
   bool step(EventSource& src, double budget_ms);
+  // The source grew to `events` events (a live file): a scan that had finished goes on over the
+  // new ones at the next step() (matches so far are kept). No-op when cleared or full.
+  void extend(uint64_t events) {
+    if (started_ && matches_.size() < max_ && next_ < events) scanning_ = true;
+  }
   const std::vector<uint64_t>& matches() const { return matches_; }
   bool scanning() const { return scanning_; }
   uint64_t scanned() const { return next_; }
@@ -105,6 +110,7 @@ private:
   std::vector<Event> buf_;
   uint64_t next_ = 0;
   bool scanning_ = false;
+  bool started_ = false; // start() without a clear() since
 };
 
 } // namespace hv::analysis

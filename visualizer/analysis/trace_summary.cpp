@@ -7,7 +7,8 @@ TraceSummary::TraceSummary(uint64_t expected_events, uint64_t points) {
   if (expected_events && points) {
     step_ = std::max<uint64_t>(1, (expected_events + points - 1) / points);
     next_point_ = step_;
-    series_.reserve(points + 2);
+    points_ = points;
+    series_.reserve(2 * points + 2);
     series_.push_back(SeriesPoint{0, 0, 0, 0});
   }
 }
@@ -18,14 +19,33 @@ void TraceSummary::point(const model::HeapModel& m) {
   if (step_) {
     series_.push_back(SeriesPoint{events_, heap_max_, live_max_, float(m.metrics().fragmentation())});
     next_point_ += step_;
+    if (series_.size() - 1 == 2 * points_) { // an even number of points after the first: halve
+      for (size_t j = 1; j <= points_; ++j) {
+        const SeriesPoint &a = series_[2 * j - 1], &b = series_[2 * j];
+        series_[j] = SeriesPoint{b.pos, std::max(a.heap, b.heap), std::max(a.live, b.live), b.frag};
+      }
+      series_.resize(points_ + 1);
+      step_ *= 2;
+      next_point_ = series_.back().pos + step_;
+    }
   }
   heap_max_ = live_max_ = 0;
+}
+
+void TraceSummary::resume() {
+  if (!tail_) return;
+  tail_ = false;
+  if (!step_) return;
+  heap_max_ = series_.back().heap; // the maxima since the point before it, as they were
+  live_max_ = series_.back().live;
+  series_.pop_back();
 }
 
 void TraceSummary::finish(const model::HeapModel& m) {
   bool pending = !step_ || series_.back().pos != events_;
   heap_max_ = std::max(heap_max_, m.heap_bytes());
   live_max_ = std::max(live_max_, m.live_bytes());
+  tail_ = pending;
   if (pending) {
     peak_heap_ = std::max(peak_heap_, heap_max_);
     peak_live_ = std::max(peak_live_, live_max_);

@@ -47,6 +47,10 @@ public:
   }
   // At the end of the pass: the last point (the model as the pass left it).
   void finish(const model::HeapModel& m);
+  // Before more events are added after finish() (a live file grew): takes back finish()'s last
+  // point. Past twice the points asked for, the series halves (pairs of points become one at
+  // twice the step), so it keeps between `points` and 2 x `points` points however long it grows.
+  void resume();
 
   uint64_t events() const { return events_; }
   uint64_t count(trace::Ev t) const { return counts_[uint8_t(t)]; }
@@ -69,7 +73,8 @@ private:
   uint64_t events_ = 0, first_ts_ = 0, last_ts_ = 0;
   uint64_t peak_heap_ = 0, peak_live_ = 0; // over the whole pass
   uint64_t heap_max_ = 0, live_max_ = 0;   // since the previous point
-  uint64_t step_ = 0, next_point_ = UINT64_MAX;
+  uint64_t step_ = 0, next_point_ = UINT64_MAX, points_ = 0;
+  bool tail_ = false; // finish() added a point that resume() takes back
   std::vector<SeriesPoint> series_;
 };
 

@@ -510,6 +510,20 @@ void App::set_following(bool f) {
   }
 }
 
+// The shown document grew (Document::extend): its replay is at the new end. Followers go there,
+// anyone else back where they were; caches keyed by the event count are told.
+void App::after_growth() {
+  uint64_t n = doc_->events();
+  if (live_follow_) {
+    cursor_.seek = int64_t(n);
+  } else if (cursor_.seek < 0) {
+    cursor_.seek = int64_t(std::min(picture_.position, n));
+  }
+  picture_.position = UINT64_MAX; // the model moved: rebuild the picture at the next seek
+  events_.query.extend(n);
+  inspector_.history.extend(n);
+}
+
 void App::live_tick() {
   if (!live_) return;
   using clock = std::chrono::steady_clock;
@@ -579,6 +593,19 @@ void App::live_tick() {
   if (st == State::Loading) return;
   live_loaded_ = synced;
   if (st == State::Ready) {
+    // The history grows in place: only the new events are replayed and indexed, and every
+    // view keeps its state (selection, zoom, filters, scroll).
+    using Growth = trace::TraceFile::Growth;
+    Growth g = doc_->extend(synced);
+    if (g != Growth::Reopen) {
+      if (g == Growth::Grown) after_growth();
+      live_error_.clear();
+      // Refresh about ten times as often as an extension takes, at most 4 times a second.
+      double every = std::clamp(10 * doc_->extend_seconds(), 0.25, 5.0);
+      live_next_ = now + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(every));
+      return;
+    }
+    // Cannot grow (the file was replaced or cut): load it afresh beside the shown one.
     pending_ = std::make_unique<session::Document>();
     pending_->open_prefix(live_->path(), synced);
     pending_live_ = true;

@@ -68,6 +68,7 @@ private:
   void draw_menu();
   void draw_open_dialog();
   void draw_status();   // loading progress, or the error of a file that cannot be shown
+  void after_growth();  // the live document grew in place
   void adopt_pending(); // a file opened from the menu: swap it in once loaded, or report why not
   void reset_views();
   void keyboard();

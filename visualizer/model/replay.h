@@ -17,6 +17,7 @@
 #include "trace/event_stream.h"
 #include "trace/seq_scatter.h"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -78,6 +79,22 @@ public:
   // The full pass: replays every readable event, taking checkpoints; calls
   // on_event(event, model) after each event is applied. Stops at the first error (error()).
   template <class F> void build(F&& on_event);
+  // After the file grew (TraceFile::grow, the events already replayed unchanged: a live
+  // capture's next sync): replays the new events as build() would have had they been there,
+  // with checkpoints, taps and on_event, and leaves the model at the new end. Costs the new
+  // events, plus a reload at the old end when the model was elsewhere (at most a checkpoint
+  // interval). Seeks, checkpoints and local checkpoints stay valid. False before build().
+  template <class F> bool extend(F&& on_event);
+  uint64_t extended() const { return extended_; } // events the last extend() added
+  // Stream positions for an event index (session::EventIndex) without a second decode: the
+  // pass calls tap(pos, position) at pos 0 and then at the first run bound (or, decoding ahead,
+  // round end) at least `every` events after the last, where the stream's next event is
+  // number pos. Set before build().
+  using PositionTap = std::function<void(uint64_t pos, const trace::EventStream::Position&)>;
+  void set_position_tap(uint64_t every, PositionTap tap) {
+    tap_every_ = every ? every : 1;
+    tap_ = std::move(tap);
+  }
   void build() {
     build([](const Event&, const HeapModel&) {});
   }
@@ -107,6 +124,13 @@ public:
 private:
   template <class F> struct BuildSink;
   template <class F> bool build_scattered(BuildSink<F>& sink, trace::SeqScatter& sc);
+  template <class F> void stream_pass(BuildSink<F>& sink);
+  // Hands the tap a stream position (made by save()) at pos, if one is due.
+  template <class Save> void tap_at(uint64_t pos, Save&& save) {
+    if (!tap_ || pos < next_tap_) return;
+    tap_(pos, save());
+    next_tap_ = pos + tap_every_;
+  }
   Decode choose() const;
   struct Checkpoint {
     uint64_t pos;
@@ -162,6 +186,9 @@ private:
   Decode decode_ = Decode::Auto, used_ = Decode::Stream;
   uint32_t round_ = trace::SeqScatter::kRound;
   uint64_t handed_over_at_ = UINT64_MAX;
+  uint64_t extended_ = 0;
+  PositionTap tap_;
+  uint64_t tap_every_ = 0, next_tap_ = 0;
 };
 
 // Applies each event to the model as it is decoded (EventStream::run), then calls on_event.
@@ -179,6 +206,7 @@ template <class F> struct Replay::BuildSink {
 
 template <class F> void Replay::build(F&& on_event) {
   take_checkpoint();
+  tap_at(pos_, [&] { return stream_->save(); });
   BuildSink<F> sink{model_, on_event};
   used_ = choose();
   handed_over_at_ = UINT64_MAX;
@@ -202,6 +230,26 @@ template <class F> void Replay::build(F&& on_event) {
       reload(pos_);
     if (next_checkpoint_ <= pos_) take_checkpoint();
   }
+  stream_pass(sink);
+  built_ = true;
+}
+
+template <class F> bool Replay::extend(F&& on_event) {
+  if (!built_) return false;
+  uint64_t from = total_;
+  stream_->refresh_blocks(); // the file's mapping moved: re-point, and take the new blocks
+  if (!(stream_at_pos_ && pos_ == total_)) reload(total_);
+  replayed_ = 0;
+  BuildSink<F> sink{model_, on_event};
+  error_.reset();
+  stream_pass(sink);
+  extended_ = total_ - from;
+  return true;
+}
+
+// The stream's part of a pass, from pos_ to the end or an error: checkpoints and position taps
+// at run bounds; sets total_, error_ and last_, and leaves the model at total_.
+template <class F> void Replay::stream_pass(BuildSink<F>& sink) {
   for (;;) { // to the next run bound or checkpoint, whichever is first
     uint64_t stop = std::min((pos_ / kRunEvents + 1) * kRunEvents, next_checkpoint_);
     uint64_t n = stream_->run(sink, stop - pos_);
@@ -211,10 +259,11 @@ template <class F> void Replay::build(F&& on_event) {
       last_ = *sink.last;
       take_checkpoint();
     }
+    tap_at(pos_, [&] { return stream_->save(); });
   }
   total_ = pos_;
   error_ = stream_->error();
-  built_ = true;
+  stream_at_pos_ = true;
   // At a clean end the last event is still where the stream left it; after an error its
   // storage may hold the event that failed, so replay from the last checkpoint instead.
   if (!error_ && sink.last)
@@ -234,7 +283,11 @@ template <class F> bool Replay::build_scattered(BuildSink<F>& sink, trace::SeqSc
   // the churn 12% faster so; the whole pass gains about 3%).
   constexpr uint64_t kAhead = 16;
   uint64_t s = sc.first_seq(), ready = s;
-  sc.want_position(s + (next_checkpoint_ - pos_));
+  auto want_next = [&] { // the nearer of the next checkpoint and the next tap
+    uint64_t at = std::min(next_checkpoint_, tap_ ? next_tap_ : UINT64_MAX);
+    sc.want_position(s + (at > pos_ ? at - pos_ : 1));
+  };
+  want_next();
   Event e{};
   for (;;) {
     if (s == ready) {
@@ -254,13 +307,16 @@ template <class F> bool Replay::build_scattered(BuildSink<F>& sink, trace::SeqSc
       return true;
     }
     trace::EventStream::Position at;
-    if (pos_ >= next_checkpoint_ && sc.position_at(s, at)) {
+    if ((pos_ >= next_checkpoint_ || (tap_ && pos_ >= next_tap_)) && sc.position_at(s, at)) {
       at.emitted = pos_;
       at.last_seq = s - 1;
       at.gaps = 0;
-      last_ = e;
-      take_checkpoint(std::move(at));
-      sc.want_position(s + (next_checkpoint_ - pos_));
+      tap_at(pos_, [&] { return at; });
+      if (pos_ >= next_checkpoint_) {
+        last_ = e;
+        take_checkpoint(std::move(at));
+      }
+      want_next();
     }
   }
   if (pos_) last_ = e;

@@ -59,6 +59,8 @@ void Document::close() {
   index_.reset();
   replay_.reset();
   file_ = trace::TraceFile();
+  policy_warning_.clear();
+  scenario_note_.clear();
   policy_ = model::PolicyInfo();
   state_.store(State::Empty, std::memory_order_release);
   std::lock_guard<std::mutex> g(mu_);
@@ -76,7 +78,6 @@ void Document::open_prefix(const std::string& path, uint64_t max_bytes) {
   scenario_ = false;
   phase_ = 0;
   done_ = 0;
-  indexed_ = 0;
   expected_ = 0;
   state_.store(State::Loading, std::memory_order_release);
   thread_ = std::thread([this] { load(); });
@@ -101,8 +102,7 @@ std::string Document::error() const {
 }
 
 double Document::progress(std::string* what) const {
-  uint64_t replayed = done_.load(std::memory_order_relaxed),
-           indexed = indexed_.load(std::memory_order_relaxed);
+  uint64_t replayed = done_.load(std::memory_order_relaxed);
   int phase = phase_.load(std::memory_order_relaxed);
   uint64_t expected = expected_.load(std::memory_order_relaxed);
   double total = double(expected ? expected : 1);
@@ -113,10 +113,9 @@ double Document::progress(std::string* what) const {
              scenario_.load(std::memory_order_relaxed) ? "simulating the scenario"
                                                        : "opening and indexing blocks");
   } else {
-    // The replay and the event index run side by side; the slower one sets the pace.
-    f = std::min(double(replayed), double(indexed)) / total;
-    snprintf(buf, sizeof buf, "replaying %.1f M, indexing %.1f M of %.1f M events", double(replayed) / 1e6,
-             double(indexed) / 1e6, total / 1e6);
+    f = double(replayed) / total; // the replay feeds the event index as it goes
+    snprintf(buf, sizeof buf, "replaying and indexing %.1f M of %.1f M events", double(replayed) / 1e6,
+             total / 1e6);
   }
   if (what) *what = buf;
   return f > 1 ? 1 : f;
@@ -150,19 +149,15 @@ void Document::load() {
   policy_ = model::policy_from_header(file_.header().policy, &policy_warning);
   const uint64_t expected = file_.indexed_events();
   expected_.store(expected, std::memory_order_relaxed);
-  // The event index is a second pass over the file, independent of the replay: it runs on its
-  // own thread meanwhile (the loading time is then that of the slower pass, not their sum).
+  // The event index is fed by the replay pass (its stream positions and its events): the file
+  // is decoded once.
   index_ = std::make_unique<EventIndex>(file_);
-  bool indexed = false;
-  std::thread index_thread([&] { indexed = index_->build(&indexed_, &cancel_); });
-  struct Join {
-    std::thread& t;
-    ~Join() {
-      if (t.joinable()) t.join();
-    }
-  } join{index_thread};
   try {
     replay_ = std::make_unique<model::Replay>(file_);
+    EventIndex* ix = index_.get();
+    replay_->set_position_tap(EventIndex::kGroup, [ix](uint64_t pos, const trace::EventStream::Position& p) {
+      ix->add_position(pos, p);
+    });
     phase_ = 1;
     uint64_t n = 0;
     summary_ = analysis::TraceSummary(expected);
@@ -178,6 +173,7 @@ void Document::load() {
         released = e.offset - kKeepBehind;
       }
       summary_.add(e, m);
+      ix->add(e);
       if ((n & 0xffff) == 0) {
         done_.store(n, std::memory_order_relaxed);
         if (cancel_.load(std::memory_order_relaxed)) throw Cancelled{};
@@ -195,10 +191,21 @@ void Document::load() {
   } catch (const Cancelled&) {
     return;
   }
-  index_thread.join();
-  index_thread = std::thread(); // joined: the guard has nothing left to do
-  if (!indexed) return;         // cancelled
   file_.release(0, file_.file_size());
+  policy_warning_ = policy_warning;
+  scenario_note_ = note;
+  replay_->seek(replay_->size());
+  load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    error_ = partial_note();
+  }
+  state_.store(State::Ready, std::memory_order_release);
+}
+
+// Why only part of the file is shown, and how (the banner), or "".
+std::string Document::partial_note() const {
+  std::string note = scenario_note_;
   if (replay_->error()) {
     char buf[160];
     snprintf(buf, sizeof buf, " (showing the %llu events before it)", (unsigned long long)replay_->size());
@@ -206,14 +213,30 @@ void Document::load() {
   } else if (file_.error()) {
     note = path_ + ": " + file_.error()->describe();
   }
-  if (!policy_warning.empty()) note += (note.empty() ? "" : "; ") + path_ + ": " + policy_warning;
-  replay_->seek(replay_->size());
-  load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    error_ = note;
-  }
-  state_.store(State::Ready, std::memory_order_release);
+  if (!policy_warning_.empty()) note += (note.empty() ? "" : "; ") + path_ + ": " + policy_warning_;
+  return note;
+}
+
+trace::TraceFile::Growth Document::extend(uint64_t max_bytes) {
+  using Growth = trace::TraceFile::Growth;
+  if (state() != State::Ready || is_scenario()) return Growth::Reopen;
+  auto t0 = std::chrono::steady_clock::now();
+  Growth g = file_.grow(max_bytes);
+  if (g != Growth::Grown) return g;
+  max_bytes_ = max_bytes;
+  index_->refresh_blocks();
+  summary_.resume();
+  EventIndex* ix = index_.get();
+  replay_->extend([&](const trace::Event& e, const model::HeapModel& m) {
+    summary_.add(e, m);
+    ix->add(e);
+  });
+  summary_.finish(replay_->model());
+  file_.release(0, file_.file_size());
+  extend_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::lock_guard<std::mutex> lock(mu_);
+  error_ = partial_note();
+  return Growth::Grown;
 }
 
 void Document::seek(uint64_t n) {

@@ -84,10 +84,19 @@ public:
   const analysis::TraceSummary& summary() const { return summary_; }
   // Loading time of the last open, in seconds (file, replay and index), once Ready.
   double load_seconds() const { return load_seconds_; }
+  // Ready, a file opened with open_prefix() that has grown (a live capture's next sync): takes
+  // its first max_bytes, replaying and indexing only the new events, on the calling thread (the
+  // UI's: the replay, index and summary grow in place, so what views hold stays valid). The
+  // replay is left at the new end: seek() where the user should be. Grown: done; Same: nothing
+  // new; Reopen: the file cannot be extended (it shrank, was replaced, or is a scenario): open it
+  // afresh.
+  trace::TraceFile::Growth extend(uint64_t max_bytes);
+  double extend_seconds() const { return extend_seconds_; } // the last extend()'s time
 
 private:
   void load(); // the loading thread's body
   void fail(const std::string& msg);
+  std::string partial_note() const;
 
   std::string path_;
   uint64_t max_bytes_ = UINT64_MAX;
@@ -102,15 +111,16 @@ private:
   std::thread thread_;
   std::atomic<State> state_{State::Empty};
   std::atomic<bool> cancel_{false};
-  std::atomic<int> phase_{0};        // 0 opening, 1 replaying and indexing
-  std::atomic<uint64_t> done_{0};    // events replayed
-  std::atomic<uint64_t> indexed_{0}; // events indexed
-  mutable std::mutex mu_;            // guards error_
+  std::atomic<int> phase_{0};     // 0 opening, 1 replaying and indexing
+  std::atomic<uint64_t> done_{0}; // events replayed (and indexed)
+  mutable std::mutex mu_;         // guards error_
   std::string error_;
   analysis::TraceSummary summary_;
   PreviewFn preview_;
   double preview_interval_ = 0.25;
-  double load_seconds_ = 0;
+  double load_seconds_ = 0, extend_seconds_ = 0;
+  std::string policy_warning_; // the header's policy is not one this heapviz knows
+  std::string scenario_note_;  // a scenario's error after some operations
 };
 
 } // namespace hv::session

@@ -9,52 +9,53 @@ using trace::Ev;
 
 EventIndex::EventIndex(const trace::TraceFile& file) : file_(file), stream_(file) {}
 
+void EventIndex::add_position(uint64_t pos, const trace::EventStream::Position& p) {
+  if (!start_at_.empty() && pos <= start_at_.back()) return; // one per place, in order
+  start_at_.push_back(pos);
+  starts_.push_back(p);
+}
+
+void EventIndex::add_mark(uint64_t i, const Event& e) {
+  marks_.push_back(
+      MarkInfo{i, std::string(reinterpret_cast<const char*>(e.data), size_t(e.data_end - e.data))});
+}
+
+void EventIndex::add_thread(uint32_t tid) {
+  last_tid_ = tid;
+  if (std::find(threads_.begin(), threads_.end(), tid) == threads_.end()) threads_.push_back(tid);
+}
+
+void EventIndex::refresh_blocks() {
+  stream_.refresh_blocks();
+}
+
 bool EventIndex::build(std::atomic<uint64_t>* progress, const std::atomic<bool>* cancel) {
-  starts_.clear();
-  kinds_.clear();
-  marks_.clear();
-  uint64_t i = 0;
-  starts_.push_back(stream_.save());
-  kinds_.push_back(0);
-  std::vector<uint32_t> tids;
-  uint32_t last_tid = ~0u;
   uint64_t released = 0; // file pages behind the pass are dropped from memory as it goes
+  add_position(total_, stream_.save());
   while (const Event* e = stream_.next()) {
-    if (i == 0) t0_ = e->ts;
     if (e->offset > released + (96u << 20)) {
       file_.release(released, e->offset - (32u << 20));
       released = e->offset - (32u << 20);
     }
-    kinds_.back() |= kind_of(*e);
-    if (e->type == Ev::Mark)
-      marks_.push_back(
-          MarkInfo{i, std::string(reinterpret_cast<const char*>(e->data), size_t(e->data_end - e->data))});
-    if (e->tid != last_tid) {
-      last_tid = e->tid;
-      if (std::find(tids.begin(), tids.end(), e->tid) == tids.end()) tids.push_back(e->tid);
-    }
-    ++i;
-    if (i % kGroup == 0) {
-      starts_.push_back(stream_.save());
-      kinds_.push_back(0);
-      if (progress) progress->store(i, std::memory_order_relaxed);
+    add(*e);
+    if (total_ % kGroup == 0) {
+      add_position(total_, stream_.save());
+      if (progress) progress->store(total_, std::memory_order_relaxed);
       if (cancel && cancel->load(std::memory_order_relaxed)) return false;
     }
   }
-  total_ = i;
-  threads_ = std::move(tids);
-  if (progress) progress->store(i, std::memory_order_relaxed);
+  if (progress) progress->store(total_, std::memory_order_relaxed);
   stream_next_ = total_;
   return true;
 }
 
 bool EventIndex::seek_to(uint64_t i) {
-  if (i > total_) return false;
+  if (i > total_ || start_at_.empty()) return false;
   if (i == stream_next_) return true;
-  uint64_t g = i / kGroup;
-  if (!(stream_next_ <= i && stream_next_ / kGroup == g)) {
-    stream_.restore(starts_[g]);
-    stream_next_ = g * kGroup;
+  size_t k = size_t(std::upper_bound(start_at_.begin(), start_at_.end(), i) - start_at_.begin()) - 1;
+  if (!(stream_next_ <= i && stream_next_ >= start_at_[k])) {
+    stream_.restore(starts_[k]);
+    stream_next_ = start_at_[k];
   }
   while (stream_next_ < i) {
     if (!stream_.next()) return false;

@@ -1,8 +1,11 @@
 // event_index.h - random access to the events of a trace, by position, and search by kind.
 //
-// Owns: one pass over the merged event stream that saves a stream position every kGroup events,
-// a kind mask per group (so "next free" skips whole groups), the marks (position and label),
-// reading any window of events back, and the event kinds the timeline and the event list use.
+// Owns: stream positions about every kGroup events, a kind mask per group (so "next free" skips
+// whole groups), the marks (position and label), the threads, reading any window of events back
+// (from the nearest position), and the event kinds the timeline and the event list use. It is fed
+// by the replay pass (Document: Replay's position tap and its per-event callback, so the file is
+// decoded once), and goes on being fed when a live file grows; build() is the same on a pass of
+// its own.
 // Must not: apply events to a heap model (that is hv_model's Replay) or draw anything.
 //
 // Positions: event i (0-based) is the (i+1)-th event in seq order; the heap "at position n" is
@@ -52,8 +55,21 @@ public:
 
   explicit EventIndex(const trace::TraceFile& file);
 
-  // The indexing pass. Publishes the events indexed so far in *progress; stops early (returns
-  // false) when *cancel becomes true.
+  // Fed by a pass over the events in order: add_position() with the stream position before
+  // event pos (at pos 0, then about every kGroup events), add() with each event.
+  void add_position(uint64_t pos, const trace::EventStream::Position& p);
+  void add(const Event& e) {
+    uint64_t i = total_++;
+    if (i == 0) t0_ = e.ts;
+    if (i / kGroup >= kinds_.size()) kinds_.push_back(0);
+    kinds_.back() |= kind_of(e);
+    if (e.type == trace::Ev::Mark) add_mark(i, e);
+    if (e.tid != last_tid_) add_thread(e.tid);
+  }
+  // After the file grew (TraceFile::grow), before the new events are added.
+  void refresh_blocks();
+  // The indexing pass on its own (no replay feeding it). Publishes the events indexed so far in
+  // *progress; stops early (returns false) when *cancel becomes true.
   bool build(std::atomic<uint64_t>* progress = nullptr, const std::atomic<bool>* cancel = nullptr);
 
   uint64_t size() const { return total_; }
@@ -80,14 +96,18 @@ public:
 
 private:
   bool seek_to(uint64_t i); // positions stream_ so that its next() returns event i
+  void add_mark(uint64_t i, const Event& e);
+  void add_thread(uint32_t tid);
 
   const trace::TraceFile& file_;
   trace::EventStream stream_;
   uint64_t stream_next_ = 0;                         // index of the event stream_.next() returns
-  std::vector<trace::EventStream::Position> starts_; // at event g * kGroup
+  std::vector<uint64_t> start_at_;                   // ascending: the event each start is before
+  std::vector<trace::EventStream::Position> starts_; // the stream there
   std::vector<uint32_t> kinds_;                      // per group
   std::vector<MarkInfo> marks_;
   std::vector<uint32_t> threads_;
+  uint32_t last_tid_ = ~0u;
   uint64_t total_ = 0, t0_ = 0;
 };
 

@@ -19,13 +19,33 @@ EventStream::EventStream(const TraceFile& file) : file_(file) {
     threads_.back()->blocks = std::move(blocks);
   }
   heads_.assign(threads_.size(), UINT64_MAX);
-  for (size_t t = 0; t < threads_.size(); ++t) {
-    Thread& th = *threads_[t];
-    if (!load_block(th, 0)) return;
-    th.head.seq = 0;
-    if (!advance(int(t))) return;
-    sync_head(int(t));
+  for (size_t t = 0; t < threads_.size(); ++t)
+    if (!start_thread(int(t))) return;
+}
+
+bool EventStream::start_thread(int t) {
+  Thread& th = *threads_[size_t(t)];
+  if (!load_block(th, 0)) return false;
+  th.head.seq = 0;
+  th.has_head = false;
+  if (!advance(t)) return false;
+  sync_head(t);
+  return true;
+}
+
+void EventStream::refresh_blocks() {
+  Position p = save();
+  auto lists = file_.blocks_by_thread();
+  for (size_t t = 0; t < lists.size(); ++t) {
+    if (t == threads_.size()) {
+      threads_.push_back(std::make_unique<Thread>());
+      threads_.back()->tid = file_.blocks()[lists[t][0]].tid;
+    }
+    threads_[t]->blocks = std::move(lists[t]);
   }
+  heads_.resize(threads_.size(), UINT64_MAX);
+  stop_at_gap_ = file_.error().has_value();
+  restore(p);
 }
 
 EventStream::~EventStream() = default;
@@ -190,13 +210,20 @@ EventStream::Position EventStream::save() const {
 void EventStream::restore(const Position& p) {
   done_ = false;
   error_.reset();
-  for (size_t t = 0; t < threads_.size() && t < p.threads.size(); ++t) {
+  for (size_t t = 0; t < threads_.size(); ++t) {
     Thread& th = *threads_[t];
+    if (t >= p.threads.size()) { // a thread the file gained after the position was saved
+      if (!start_thread(int(t))) return;
+      continue;
+    }
     const Position::Thread& s = p.threads[t];
     if (!load_block(th, s.k)) return;
     th.dec.set_state(s.dec);
     th.has_head = s.has_head;
     th.head = s.head;
+    // Out of events there: blocks the file gained since go on (none: it stays out). Not the
+    // current thread: its head is the event returned last, and next() advances it itself.
+    if (!th.has_head && int(t) != p.cur && th.k + 1 < th.blocks.size() && !advance(int(t))) return;
     sync_head(int(t));
   }
   cur_ = p.cur;

@@ -55,7 +55,14 @@ public:
     uint64_t emitted, last_seq, gaps;
   };
   Position save() const;
+  // Restores a saved position. A thread the position does not list (the file gained it later:
+  // TraceFile::grow) starts at its first event; a thread that had run out of events goes on
+  // with blocks the file gained since.
   void restore(const Position& p);
+  // After the file grew (TraceFile::grow): takes the blocks and threads it gained and re-points
+  // the decoders at its new mapping. A stream that had ended at the old end goes on with the new
+  // events, as if they had been there from the start (a live capture's next sync).
+  void refresh_blocks();
 
 private:
   struct Thread {
@@ -141,6 +148,7 @@ private:
     heads_[size_t(t)] = th.has_head ? th.head.seq : UINT64_MAX;
   }
   bool load_block(Thread& th, uint32_t k);
+  bool start_thread(int t); // loads thread t's first event (its head)
   bool fail_from(Thread& th);
   void finish();
 

@@ -72,6 +72,10 @@ TraceFile& TraceFile::operator=(TraceFile&& o) noexcept {
     threads_ = std::move(o.threads_);
     error_ = std::move(o.error_);
     indexed_events_ = o.indexed_events_;
+    index_end_ = o.index_end_;
+    path_ = std::move(o.path_);
+    dev_ = o.dev_;
+    ino_ = o.ino_;
     o.map_ = nullptr;
     o.data_ = nullptr;
     o.size_ = 0;
@@ -93,6 +97,9 @@ void TraceFile::close() {
   threads_.clear();
   error_.reset();
   indexed_events_ = 0;
+  index_end_ = 0;
+  path_.clear();
+  dev_ = ino_ = 0;
 }
 
 void TraceFile::fail(ErrorKind k, uint64_t off, std::string msg) {
@@ -134,7 +141,41 @@ bool TraceFile::open(const std::string& path, uint64_t max_bytes) {
     data_ = static_cast<const uint8_t*>(m);
   }
   ::close(fd);
+  path_ = path;
+  dev_ = uint64_t(st.st_dev);
+  ino_ = uint64_t(st.st_ino);
   return parse();
+}
+
+TraceFile::Growth TraceFile::grow(uint64_t max_bytes) {
+  if (path_.empty() || !map_ || (error_ && error_->kind != ErrorKind::Truncated)) return Growth::Reopen;
+  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Growth::Reopen;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || uint64_t(st.st_dev) != dev_ || uint64_t(st.st_ino) != ino_ ||
+      uint64_t(st.st_size) < size_) {
+    ::close(fd);
+    return Growth::Reopen; // another file under the name, or cut shorter
+  }
+  uint64_t size = std::min(static_cast<uint64_t>(st.st_size), max_bytes);
+  if (size <= size_) {
+    ::close(fd);
+    return Growth::Same;
+  }
+  // A fresh mapping of the whole prefix (readers re-point: data() moves).
+  void* m = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (m == MAP_FAILED) return Growth::Reopen;
+  madvise(m, size, MADV_SEQUENTIAL);
+  munmap(map_, map_len_);
+  map_ = m;
+  map_len_ = size;
+  data_ = static_cast<const uint8_t*>(m);
+  size_ = size;
+  size_t before = blocks_.size();
+  error_.reset();
+  index_blocks();
+  return blocks_.size() > before ? Growth::Grown : Growth::Same;
 }
 
 bool TraceFile::open_memory(const void* data, size_t size) {
@@ -218,9 +259,10 @@ bool TraceFile::check_header() {
 }
 
 void TraceFile::index_blocks() {
-  uint64_t off = header_.header_size;
+  uint64_t off = index_end_ ? index_end_ : header_.header_size; // grow() goes on from there
   char buf[200];
-  std::unordered_set<uint32_t> seen_tids;
+  std::unordered_set<uint32_t> seen_tids(threads_.begin(), threads_.end());
+  index_end_ = off;
   while (off < size_) {
     uint64_t left = size_ - off;
     if (left < sizeof(BlockHeader)) {
@@ -296,6 +338,7 @@ void TraceFile::index_blocks() {
     indexed_events_ += h.nevents;
     if (seen_tids.insert(h.tid).second) threads_.push_back(h.tid);
     off = end;
+    index_end_ = off;
   }
 }
 

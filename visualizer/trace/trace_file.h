@@ -66,6 +66,15 @@ public:
   bool open(const std::string& path, uint64_t max_bytes);
   // The same on bytes that stay owned by the caller (tests, the fuzzer); no copy is made.
   bool open_memory(const void* data, size_t size);
+  // A file opened by path that has grown (a live capture): maps and indexes its first max_bytes,
+  // keeping every block already indexed (blocks() only gains blocks at its end, threads() only
+  // gains threads at its end). data() may move: readers re-point (EventStream::refresh_blocks).
+  // Returns Grown when blocks were added, Same when nothing complete was added, and Reopen when
+  // the file cannot be extended (it shrank, was replaced, an earlier block was bad, or a map
+  // failed): the caller opens it afresh. A torn tail (error() Truncated) is indexed again from
+  // its first byte, and error() reflects the new end.
+  enum class Growth { Same, Grown, Reopen };
+  Growth grow(uint64_t max_bytes);
 
   const FileHeader& header() const { return header_; }
   std::string cmdline() const; // arguments separated by spaces
@@ -95,6 +104,9 @@ private:
 
   const uint8_t* data_ = nullptr;
   uint64_t size_ = 0;
+  uint64_t index_end_ = 0; // where index_blocks() stopped: the end of the last good block
+  std::string path_;       // opened by path (grow() reopens it)
+  uint64_t dev_ = 0, ino_ = 0;
   void* map_ = nullptr; // non-null when we own a mapping of map_len_ bytes
   size_t map_len_ = 0;
   FileHeader header_{};

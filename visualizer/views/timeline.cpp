@@ -87,7 +87,7 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   // The curves' key, on this line so that it never covers them.
   {
     float peak_key = s.peak;
-    if (s.curves_samples != doc.series().size()) { // curves not yet resampled for this series
+    if (s.curves_samples != doc.series().size() || s.curves_total != total) { // not yet resampled
       peak_key = 1;
       for (const session::SeriesPoint& p : doc.series())
         peak_key = std::max(peak_key, float(p.heap));
@@ -122,10 +122,11 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
     c.seek = int64_t(double(fx) * double(total) + 0.5);
   }
   const auto& samples = doc.series();
-  if (s.curves_width != float(w) || s.curves_samples != samples.size()) {
+  if (s.curves_width != float(w) || s.curves_samples != samples.size() || s.curves_total != total) {
     resample(samples, total, w, s);
     s.curves_width = float(w);
     s.curves_samples = samples.size();
+    s.curves_total = total;
   }
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->AddRectFilled(p0, ImVec2(p0.x + float(w), p0.y + h), IM_COL32(25, 25, 28, 255));

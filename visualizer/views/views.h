@@ -62,7 +62,7 @@ struct TimelineState {
   std::vector<float> heap, live, frag; // curves resampled to the plot's width
   float peak = 1;                      // the highest heap value among them
   float curves_width = 0;
-  uint64_t curves_samples = 0;
+  uint64_t curves_samples = 0, curves_total = 0; // what the curves were resampled for
 };
 void draw_timeline(const Frame& f, TimelineState& s, Cursor& c);
 
