@@ -1,7 +1,9 @@
 #!/bin/sh
-# The app driven like a person drives it, under Xvfb with xdotool: keys step through the demo,
-# a click on the chunk map selects the chunk under the pointer, the wheel zooms, Space plays,
-# Ctrl+Q quits. The app reports its final state (HEAPVIZ_TEST_REPORT=1) and we check it.
+# The viewer's one smoke test through the real window, under Xvfb with xdotool: X input reaches
+# the app (keys step through the demo, a click on the chunk map selects the chunk under the
+# pointer, the wheel zooms, Ctrl+Q quits). The app reports its final state (HEAPVIZ_TEST_REPORT=1)
+# and we check it. Everything else the app does with input (playing, File > Open, the same keys,
+# click and wheel frame by frame) is tested in-process and deterministic: tests/gui/app_test.cpp.
 # usage: interact_test.sh HEAPVIZ SCENARIO WORKDIR   (run under xvfb-run with a 1600x900 screen)
 set -u
 hv=$1 scen=$2 work=$3
@@ -75,32 +77,4 @@ quit_app
 fit=$(sed -n 's/.*bytes per pixel \([0-9.e+-]*\),.*/\1/p' "$work/fit.log")
 check "the wheel zoomed in (bytes per pixel $fit -> $bpp)" awk -v b="$bpp" -v f="$fit" 'BEGIN { exit !(b > 0 && b < f * 0.9) }'
 
-# 4. End then Space plays from... the end stops at once; Home then Space plays forward.
-run_app "$work/play.log"
-xdotool key Home
-sleep 0.2
-xdotool key space
-sleep 1.5 # 20 events/s
-xdotool key space
-sleep 0.2
-quit_app
-cat "$work/play.log"
-pos=$(sed -n 's/.*position \([0-9]*\),.*/\1/p' "$work/play.log")
-check "Space played forward and paused (position $pos after ~1.5 s at 20 events/s)" \
-  awk -v p="$pos" 'BEGIN { exit !(p >= 10 && p <= 60) }'
-check "and the app is paused" grep -q "playing 0," "$work/play.log"
-# 5. File > Open (Ctrl+O) a file that does not exist: an error, and the demo stays open.
-run_app "$work/open.log"
-press ctrl o
-sleep 0.5
-press ctrl a
-xdotool type --delay 30 "$work/no-such-file.hvt"
-press Return
-sleep 1.5
-press Escape # closes the error box
-sleep 0.3
-quit_app
-cat "$work/open.log"
-check "File > Open of a missing file says why" grep -q "last open error: $work/no-such-file.hvt: offset 0: cannot open" "$work/open.log"
-check "and keeps the demo open" grep -q "state ready, events 141," "$work/open.log"
 exit $fail

@@ -1,0 +1,187 @@
+// app_test.cpp - the app driven in-process: the real App and views with Dear ImGui headless (no
+// window, no GL: ImGui builds its draw lists and nothing draws them), frames stepped by hand with
+// synthetic input (keys queued as the shell queues them, the mouse through ImGuiIO), asserting on
+// what the user would see change: the position, the selection, the zoom, playing. Deterministic:
+// time is the dt each frame is given. One xdotool smoke per mode stays (tests/gui/interact_test.sh,
+// tests/live/live_interact_test.sh) to check the real window's input path.
+#include "app/app.h"
+
+#include "imgui.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+using namespace hv;
+using Key = app::App::Key;
+using State = session::Document::State;
+
+namespace {
+
+const std::string kDemo = std::string(HV_SOURCE_DIR) + "/assets/scenarios/demo.hvs";
+
+// An ImGui context of a 1600x900 window, as `heapviz shot` and the xdotool tests use.
+struct Headless {
+  Headless() {
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;
+    io.DisplaySize = ImVec2(1600, 900);
+    io.DeltaTime = 1.0f / 60;
+    unsigned char* px;
+    int w, h;
+    io.Fonts->GetTexDataAsRGBA32(&px, &w, &h); // builds the font atlas, as a backend would
+  }
+  ~Headless() { ImGui::DestroyContext(); }
+};
+
+struct Driven {
+  Headless imgui;
+  app::App a{true}; // the default layout, whatever the user's imgui.ini says
+  explicit Driven(const std::string& path = kDemo) {
+    a.open(path);
+    for (int i = 0; i < 2000 && a.doc().state() == State::Loading; ++i)
+      frame();
+    EXPECT_EQ(a.doc().state(), State::Ready) << a.doc().error();
+    frames(3); // laid out, fitted
+  }
+  void frame(float dt = 1.0f / 60) {
+    ImGui::GetIO().DeltaTime = dt;
+    ImGui::NewFrame();
+    a.frame(dt);
+    ImGui::Render();
+  }
+  void frames(int n, float dt = 1.0f / 60) {
+    for (int i = 0; i < n; ++i)
+      frame(dt);
+  }
+  void key(Key k) {
+    a.key(k);
+    frame();
+  }
+  void mouse_to(float x, float y) {
+    ImGui::GetIO().MousePos = ImVec2(x, y);
+    frame();
+  }
+  void click(float x, float y) { // a press and a release a frame apart, as a hand does
+    mouse_to(x, y);
+    ImGui::GetIO().MouseDown[0] = true;
+    frame();
+    ImGui::GetIO().MouseDown[0] = false;
+    frame();
+  }
+  void wheel(float x, float y, float notches) {
+    mouse_to(x, y);
+    ImGui::GetIO().MouseWheel = notches;
+    frame();
+    ImGui::GetIO().MouseWheel = 0;
+    frame();
+  }
+  // The centre of where the map drew the chunk of `size` bytes that comes first, in use.
+  bool find_chunk(uint64_t size, uint64_t* addr, float* x, float* y) {
+    a.chunk_map().record_geometry = true;
+    frame();
+    a.chunk_map().record_geometry = false;
+    const views::HeapPicture& pic = a.picture();
+    for (const auto& d : a.chunk_map().drawn) {
+      const auto& it = pic.items[size_t(d.item)];
+      if (it.size == size && d.paint == views::Paint::InUse) {
+        *addr = it.addr;
+        *x = (d.x0 + d.x1) / 2;
+        *y = (d.y0 + d.y1) / 2;
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
+} // namespace
+
+TEST(AppInProcess, TheDemoOpensAtItsEnd) {
+  Driven d;
+  EXPECT_EQ(d.a.doc().events(), 141u);
+  EXPECT_EQ(d.a.doc().position(), 141u);
+  EXPECT_EQ(d.a.picture().position, 141u); // the map shows the heap at the end
+  EXPECT_EQ(d.a.cursor().selected, 0u);
+}
+
+TEST(AppInProcess, KeysStepSeekAndReturn) {
+  Driven d;
+  d.key(Key::Home);
+  EXPECT_EQ(d.a.doc().position(), 0u);
+  for (int i = 0; i < 12; ++i)
+    d.key(Key::Right);
+  d.key(Key::Left);
+  EXPECT_EQ(d.a.doc().position(), 11u);
+  EXPECT_EQ(d.a.picture().position, 11u); // and the picture followed
+  d.key(Key::End);
+  EXPECT_EQ(d.a.doc().position(), 141u);
+  d.key(Key::Right); // past the end: stays
+  EXPECT_EQ(d.a.doc().position(), 141u);
+}
+
+TEST(AppInProcess, AClickOnTheMapSelectsTheChunkUnderThePointer) {
+  Driven d;
+  uint64_t addr = 0;
+  float x = 0, y = 0;
+  ASSERT_TRUE(d.find_chunk(32, &addr, &x, &y)) << "no in-use chunk of 0x20 bytes drawn";
+  d.click(x, y);
+  EXPECT_EQ(d.a.cursor().selected, addr);
+  // Stepping keeps the selection; a click on empty space far from any chunk keeps it too (the
+  // inspector stays on it until another chunk is clicked).
+  d.key(Key::Left);
+  EXPECT_EQ(d.a.cursor().selected, addr);
+}
+
+TEST(AppInProcess, TheWheelOverTheMapZoomsInAndStopsFitting) {
+  Driven d;
+  double fit = d.a.chunk_map().view.bpp;
+  uint64_t addr = 0;
+  float x = 0, y = 0;
+  ASSERT_TRUE(d.find_chunk(32, &addr, &x, &y));
+  d.wheel(x, y, 1);
+  double zoomed = d.a.chunk_map().view.bpp;
+  EXPECT_LT(zoomed, fit * 0.9) << "one notch up zooms in";
+  EXPECT_FALSE(d.a.chunk_map().fit_each); // zoomed by hand: steps no longer re-fit
+  d.key(Key::Home);
+  EXPECT_DOUBLE_EQ(d.a.chunk_map().view.bpp, zoomed);
+  d.wheel(x, y, -1);
+  EXPECT_GT(d.a.chunk_map().view.bpp, zoomed * 1.1) << "one notch down zooms out";
+}
+
+TEST(AppInProcess, SpacePlaysAtTwentyEventsASecondAndPauses) {
+  Driven d;
+  d.key(Key::Home);
+  d.key(Key::Space);
+  EXPECT_TRUE(d.a.cursor().playing);
+  d.frames(60); // one second of frames at 60 Hz
+  d.key(Key::Space);
+  EXPECT_FALSE(d.a.cursor().playing);
+  uint64_t pos = d.a.doc().position();
+  EXPECT_GE(pos, 19u);
+  EXPECT_LE(pos, 22u); // 20 events/s, give or take the frames around the presses
+  d.frames(30);
+  EXPECT_EQ(d.a.doc().position(), pos); // paused
+  // Playing at the end stops at once.
+  d.key(Key::End);
+  d.key(Key::Space);
+  d.frames(5);
+  EXPECT_EQ(d.a.doc().position(), 141u);
+  EXPECT_FALSE(d.a.cursor().playing);
+}
+
+TEST(AppInProcess, OpeningAMissingFileSaysWhyAndKeepsTheShownOne) {
+  Driven d;
+  d.key(Key::Home);
+  d.key(Key::Right);
+  std::string missing = "/nonexistent-dir/no-such-file.hvt";
+  d.a.open(missing);
+  for (int i = 0; i < 500 && d.a.pending(); ++i)
+    d.frame();
+  EXPECT_EQ(d.a.pending(), nullptr);
+  EXPECT_NE(d.a.open_error().find(missing + ": offset 0: cannot open"), std::string::npos)
+      << d.a.open_error();
+  EXPECT_EQ(d.a.doc().events(), 141u); // the demo is still shown, where the user was
+  EXPECT_EQ(d.a.doc().position(), 1u);
+}
