@@ -53,6 +53,7 @@ LAYERS = [
     ("cli", "visualizer/cli/*"),
     ("gui-smoke", "visualizer/gui_smoke/*"),
     ("allocator-tests", "tests/allocator/*"),  # white-box tests of the allocator
+    ("app-tests", "tests/gui/app_test.cpp"),  # the app in-process (built only with the GUI)
     ("tests", "tests/*"),
     ("bench-gui", "bench/bench_gui.cpp"),
     ("bench", "bench/*"),
@@ -89,7 +90,10 @@ MAY_INCLUDE = {
     "allocator-tests": ({"allocator", "heapviz", "system"}, "the allocator's white-box tests see its internals and nothing of the visualizer"),
     "tests": ({"trace-builder", "trace", "model", "analysis", "sim", "session", "layout", "live", "heapviz", "system"},
               "tests outside tests/allocator use the public headers and build without the GUI: never allocator/src, views, app; " + NO_UI),
-    "bench": ({"trace-builder", "trace", "model", "heapviz", "system"}, "benchmarks of the model build without the GUI; " + NO_UI),
+    "app-tests": ({"app", "views", "layout", "session", "model", "trace", "heapviz", "imgui", "system"},
+                  "the in-process app tests drive the app through its header and ImGui's IO"),
+    "bench": ({"trace-builder", "trace", "model", "session", "heapviz", "system"},
+              "benchmarks of the model and the session build without the GUI; " + NO_UI),
     "bench-gui": ({"bench", "trace-builder", "app", "views", "layout", "session", "model", "trace", "heapviz", "imgui", "system"},
                   "the app benchmark drives the app"),
 }

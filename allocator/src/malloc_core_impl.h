@@ -11,6 +11,8 @@
 #include "heap_walk.h"
 #include "malloc_core.h"
 
+#include "heapviz/decimal.h"
+
 #include <new>
 
 #include <algorithm>
@@ -1949,18 +1951,14 @@ namespace detail {
   inline void write_num_line(int fd, const char* label, unsigned long v) {
     char buf[64];
     char digits[24];
-    int nd = 0;
-    do {
-      digits[nd++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v);
+    size_t nd = put_decimal(digits, sizeof digits, v);
     size_t n = 0;
     for (const char* s = label; *s; ++s)
       buf[n++] = *s;
-    for (int pad = 10 - nd; pad > 0; --pad)
+    for (size_t pad = nd; pad < 10; ++pad)
       buf[n++] = ' ';
-    while (nd)
-      buf[n++] = digits[--nd];
+    for (size_t i = 0; i < nd; ++i)
+      buf[n++] = digits[i];
     buf[n++] = '\n';
     buf[n] = 0;
     raw_write(fd, buf);

@@ -5,6 +5,7 @@
 // Must not: allocate, use C++ runtime features that allocate, or run code before the first
 // malloc that the first malloc depends on (ld.so calls malloc before our constructor runs).
 #include "heap_walk.h"
+#include "heapviz/decimal.h"
 #include "heapviz/hvalloc.h"
 #include "live_server.h"
 #include "malloc_core_impl.h" // the whole algorithm, so the exported entry points inline it
@@ -23,6 +24,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+using hv::put_decimal;
 using hv::alloc::MallocCore;
 using hv::alloc::RealPlatform;
 
@@ -46,16 +48,9 @@ size_t append(char* dst, size_t at, size_t cap, const char* s) {
   return at;
 }
 size_t append_num(char* dst, size_t at, size_t cap, unsigned long v) {
-  char tmp[24];
-  int n = 0;
-  do {
-    tmp[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v);
-  while (n && at + 1 < cap)
-    dst[at++] = tmp[--n];
-  dst[at] = 0;
-  return at;
+  char digits[24];
+  put_decimal(digits, sizeof digits, v);
+  return append(dst, at, cap, digits);
 }
 
 // Builds PATH.<pid> or PATH.<pid>.<attempt> into g_trace_path.

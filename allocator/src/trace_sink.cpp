@@ -7,6 +7,8 @@
 
 #include "platform.h"
 
+#include "heapviz/decimal.h"
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -228,13 +230,8 @@ void TraceSink::stop_after_failed_write(int err) {
   };
   auto add_num = [&](uint64_t v) {
     char digits[24];
-    int nd = 0;
-    do {
-      digits[nd++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v);
-    while (nd && at + 2 < sizeof line)
-      line[at++] = digits[--nd];
+    put_decimal(digits, sizeof digits, static_cast<unsigned long>(v));
+    add(digits);
   };
   const char* why = strerrordesc_np(err); // untranslated: strerror may load a locale (malloc)
   add("heapviz: trace write to ");

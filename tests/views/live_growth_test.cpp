@@ -2,6 +2,7 @@
 // TraceFile::grow, EventStream::refresh_blocks, Replay::extend, the fed EventIndex and
 // TraceSummary::resume): after any number of syncs it must be exactly the file opened whole, and
 // an extension must cost the new events, not the history.
+#include "../model/same_state.h"
 #include "session/document.h"
 #include "trace/churn_trace.h"
 #include "trace/trace_builder.h"
@@ -55,32 +56,6 @@ struct SyncedTrace {
   }
 };
 
-void expect_same_model(const model::HeapModel& a, const model::HeapModel& b, uint64_t pos) {
-  auto ca = a.chunks_sorted(), cb = b.chunks_sorted();
-  ASSERT_EQ(ca.size(), cb.size()) << "at " << pos;
-  for (size_t i = 0; i < ca.size(); ++i) {
-    ASSERT_EQ(ca[i].addr, cb[i].addr) << "at " << pos;
-    ASSERT_EQ(ca[i].size, cb[i].size) << "at " << pos;
-    ASSERT_EQ(ca[i].state, cb[i].state) << "at " << pos;
-    ASSERT_EQ(ca[i].req, cb[i].req) << "at " << pos;
-    ASSERT_EQ(ca[i].seq, cb[i].seq) << "at " << pos;
-  }
-  EXPECT_EQ(a.heap_bytes(), b.heap_bytes()) << "at " << pos;
-  EXPECT_EQ(a.live_bytes(), b.live_bytes()) << "at " << pos;
-  EXPECT_EQ(a.anomalies(), b.anomalies()) << "at " << pos;
-}
-
-void expect_same_events(const Event& a, const Event& b, uint64_t i) {
-  ASSERT_EQ(a.seq, b.seq) << "event " << i;
-  ASSERT_EQ(a.type, b.type) << "event " << i;
-  ASSERT_EQ(a.tid, b.tid) << "event " << i;
-  ASSERT_EQ(a.ts, b.ts) << "event " << i;
-  ASSERT_EQ(a.addr, b.addr) << "event " << i;
-  ASSERT_EQ(a.size, b.size) << "event " << i;
-  ASSERT_EQ(a.addr2, b.addr2) << "event " << i;
-  ASSERT_EQ(a.offset, b.offset) << "event " << i;
-}
-
 // Everything the app shows of a document: the replay at many positions, the index (reads,
 // searches, marks, threads) and the summary.
 void expect_same_document(Document& grown, Document& whole, uint64_t seed) {
@@ -118,7 +93,7 @@ void expect_same_document(Document& grown, Document& whole, uint64_t seed) {
     whole.index().read(first, count, &rb);
     ASSERT_EQ(ra.size(), rb.size());
     for (size_t i = 0; i < ra.size(); ++i)
-      expect_same_events(ra[i], rb[i], first + i);
+      ASSERT_TRUE(hv::test::same_event(ra[i], rb[i])) << "event " << first + i;
   }
   for (uint32_t mask :
        {uint32_t(session::kKindMark), uint32_t(session::kKindGrow), uint32_t(session::kKindFree)}) {
@@ -135,8 +110,10 @@ void expect_same_document(Document& grown, Document& whole, uint64_t seed) {
     grown.seek(p);
     whole.seek(p);
     ASSERT_EQ(grown.position(), p);
-    expect_same_model(grown.replay().model(), whole.replay().model(), p);
-    if (p) expect_same_events(*grown.replay().last_event(), *whole.replay().last_event(), p - 1);
+    hv::test::expect_same_state(grown.replay().model(), whole.replay().model(), p);
+    if (p) {
+      EXPECT_TRUE(hv::test::same_event(*grown.replay().last_event(), *whole.replay().last_event())) << p;
+    }
   }
 }
 
@@ -218,8 +195,8 @@ TEST(LiveGrowth, AnExtensionCostsTheNewEventsNotTheHistory) {
   whole.index().read(history - 100, 9200, &rb);
   ASSERT_EQ(ra.size(), rb.size());
   for (size_t i = 0; i < ra.size(); ++i)
-    expect_same_events(ra[i], rb[i], history - 100 + i);
-  expect_same_model(doc.replay().model(), whole.replay().model(), doc.events());
+    ASSERT_TRUE(hv::test::same_event(ra[i], rb[i])) << "event " << history - 100 + i;
+  hv::test::expect_same_state(doc.replay().model(), whole.replay().model(), doc.events());
   unlink(path.c_str());
 }
 

@@ -5,6 +5,8 @@
 // heapviz client.
 #pragma once
 
+#include "heapviz/decimal.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -48,19 +50,7 @@ inline bool peer_allowed(uid_t self, uid_t peer) {
   return peer == self;
 }
 
-// Writes v in decimal into out (NUL-terminated; cap >= 21 always fits). No allocation.
-inline void put_decimal(char* out, size_t cap, unsigned long v) {
-  char tmp[24];
-  size_t k = 0;
-  do {
-    tmp[k++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v);
-  size_t i = 0;
-  for (; i < k && i + 1 < cap; ++i)
-    out[i] = tmp[k - 1 - i];
-  out[i] = 0;
-}
+using hv::put_decimal;
 
 // The per-user socket directory: $XDG_RUNTIME_DIR/heapviz if XDG_RUNTIME_DIR is set and absolute,
 // else /tmp/heapviz-$UID. Writes it into out (NUL-terminated); false if it does not fit.
