@@ -169,7 +169,7 @@ private:
   // serialises the write(2)s of finished blocks, so that a block whose write comes back short
   // is finished before any other thread's block starts (O_APPEND alone keeps only each single
   // write(2) whole).
-  char cold_pad_[64] = {};
+  [[maybe_unused]] char cold_pad_[64] = {};
   Lock write_lock_{};
   bool regular_file_ = false; // the trace is a regular file (a torn block can be cut off)
   bool failed_ = false;       // a write failed: nothing more is written

@@ -62,7 +62,7 @@ public:
   void svarint(int64_t v) { p_ = put_varint(p_, zigzag(v)); }
   void byte(uint8_t v) { *p_++ = v; }
   void bytes(const void* d, size_t n) {
-    memcpy(p_, d, n);
+    if (n) memcpy(p_, d, n); // d may be null when n is 0 (an empty payload)
     p_ += n;
   }
 
