@@ -73,11 +73,13 @@
 //
 // TraceWriter knows nothing of glibc: events are typed (event<Ev::X>(at, fields...) takes exactly
 // the fields of X's row in trace_events.h), arenas are trace indices, chunks are addresses and
-// sizes; of ThreadState it uses only `trace`, the thread's buffer. A policy on SimPlatform (a
-// textbook first fit, say, behind a narrow public class as SimulatedHeap is for glibc) keeps a
-// TraceWriter and:
+// sizes; of ThreadState it uses only `trace`, the thread's buffer. heapviz/policy_trace.h
+// (PolicyTrace, allocator/src/policy_trace.cpp) is that narrow public class for a policy on
+// simulated memory (a textbook first fit in visualizer/sim, say). It keeps a TraceWriter and:
 //   1. opens writer.sink() with its own policy name and parameters (as MallocCore::trace_start);
-//   2. per API call: call_begin(ts), an event per change, then the API event (Ev::Malloc, ...);
+//   2. per API call: call_begin(ts); for free, the Free event first (the reader takes the chunk
+//      in hand), then its changes; for the others, the changes, then the API event (Ev::Malloc,
+//      ...) with its result;
 //   3. writes each change as writer.event<Ev::X>(TraceAt{ts, arena, key, single}, fields...),
 //      ts from plat.thread(): arena 0 (key nullptr) for a single heap; with several arenas,
 //      arena_index(ts, key) and an Ev::ArenaNew before an arena's first event. The events that
