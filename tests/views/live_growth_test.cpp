@@ -200,6 +200,41 @@ TEST(LiveGrowth, AnExtensionCostsTheNewEventsNotTheHistory) {
   unlink(path.c_str());
 }
 
+// A refresh with a budget (the app's: a frame replays at most so many events) stops at a run
+// bound past it, shows that prefix (a heap state like any other), and goes on at the next call
+// although the file has not grown again, until it has caught up: then it is the whole file.
+TEST(LiveGrowth, ABudgetCatchesUpOverSeveralCallsToTheWholeFile) {
+  SyncedTrace t(false, 3, 60000, 8);
+  std::string path = temp_path("b.hvt");
+  write_file(path, t.bytes);
+  Document doc;
+  doc.open_prefix(path, t.syncs[0]);
+  ASSERT_EQ(doc.wait(), Document::State::Ready) << doc.error();
+  const uint64_t budget = 10000;
+  int calls = 0;
+  uint64_t shown = doc.events();
+  while (doc.extend(t.syncs.back(), budget) == Growth::Grown) {
+    ++calls;
+    EXPECT_LT(doc.replay().extended(), budget + model::Replay::kRunEvents);
+    if (doc.catching_up()) {
+      EXPECT_GE(doc.replay().extended(), budget);
+    }
+    EXPECT_GT(doc.events(), shown);
+    EXPECT_EQ(doc.position(), doc.events());
+    shown = doc.events();
+    ASSERT_LT(calls, 100);
+    if (!doc.catching_up()) break;
+  }
+  EXPECT_FALSE(doc.catching_up());
+  EXPECT_GE(calls, 10); // about 120 000 events, 10 000 at a time
+  EXPECT_EQ(doc.extend(t.syncs.back(), budget), Growth::Same);
+  Document whole;
+  whole.open(path);
+  ASSERT_EQ(whole.wait(), Document::State::Ready);
+  expect_same_document(doc, whole, 11);
+  unlink(path.c_str());
+}
+
 // What cannot grow says so, and a torn tail is read again once the rest of it arrives.
 TEST(LiveGrowth, AReplacedOrShorterFileIsReopenedAndATornTailIsReadAgain) {
   SyncedTrace t(false, 4, 5000, 3);

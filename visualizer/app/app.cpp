@@ -595,14 +595,20 @@ void App::live_tick() {
   if (st == State::Ready) {
     // The history grows in place: only the new events are replayed and indexed, and every
     // view keeps its state (selection, zoom, filters, scroll).
+    // A frame replays at most kLiveEventsPerFrame of them (tens of milliseconds): a program
+    // that makes events faster than that is caught up with over several frames, the window
+    // answering between them.
     using Growth = trace::TraceFile::Growth;
-    Growth g = doc_->extend(synced);
+    Growth g = doc_->extend(synced, kLiveEventsPerFrame);
     if (g != Growth::Reopen) {
       if (g == Growth::Grown) after_growth();
       live_error_.clear();
-      // Refresh about ten times as often as an extension takes, at most 4 times a second.
-      double every = std::clamp(10 * doc_->extend_seconds(), 0.25, 5.0);
-      live_next_ = now + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(every));
+      if (doc_->catching_up()) {
+        live_loaded_ = 0; // come back next frame, whatever the capture says
+        live_next_ = now;
+      } else {
+        live_next_ = now + std::chrono::milliseconds(250);
+      }
       return;
     }
     // Cannot grow (the file was replaced or cut): load it afresh beside the shown one.

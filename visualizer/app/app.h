@@ -109,6 +109,8 @@ private:
   bool preview_fresh_ = false;
   void attach_preview(session::Document& d);
 
+  // Events one frame's live refresh replays at most (Document::extend): ~20-40 ms here.
+  static constexpr uint64_t kLiveEventsPerFrame = 500000;
   std::unique_ptr<live::Capture> live_;
   bool live_follow_ = true;
   bool pending_live_ = false;                       // pending_ is a live refresh: adopted quietly, views kept

@@ -84,8 +84,11 @@ public:
   // with checkpoints, taps and on_event, and leaves the model at the new end. Costs the new
   // events, plus a reload at the old end when the model was elsewhere (at most a checkpoint
   // interval). Seeks, checkpoints and local checkpoints stay valid. False before build().
-  template <class F> bool extend(F&& on_event);
+  // max_events: stop at the first run bound (kRunEvents) at or past that many new events; any
+  // prefix of the events is a heap state, and behind() says more are waiting.
+  template <class F> bool extend(F&& on_event, uint64_t max_events = UINT64_MAX);
   uint64_t extended() const { return extended_; } // events the last extend() added
+  bool behind() const { return behind_; }         // it stopped at max_events
   // Stream positions for an event index (session::EventIndex) without a second decode: the
   // pass calls tap(pos, position) at pos 0 and then at the first run bound (or, decoding ahead,
   // round end) at least `every` events after the last, where the stream's next event is
@@ -124,7 +127,7 @@ public:
 private:
   template <class F> struct BuildSink;
   template <class F> bool build_scattered(BuildSink<F>& sink, trace::SeqScatter& sc);
-  template <class F> void stream_pass(BuildSink<F>& sink);
+  template <class F> void stream_pass(BuildSink<F>& sink, uint64_t limit);
   // Hands the tap a stream position (made by save()) at pos, if one is due.
   template <class Save> void tap_at(uint64_t pos, Save&& save) {
     if (!tap_ || pos < next_tap_) return;
@@ -187,6 +190,7 @@ private:
   uint32_t round_ = trace::SeqScatter::kRound;
   uint64_t handed_over_at_ = UINT64_MAX;
   uint64_t extended_ = 0;
+  bool behind_ = false;
   PositionTap tap_;
   uint64_t tap_every_ = 0, next_tap_ = 0;
 };
@@ -230,26 +234,28 @@ template <class F> void Replay::build(F&& on_event) {
       reload(pos_);
     if (next_checkpoint_ <= pos_) take_checkpoint();
   }
-  stream_pass(sink);
+  stream_pass(sink, UINT64_MAX);
   built_ = true;
 }
 
-template <class F> bool Replay::extend(F&& on_event) {
+template <class F> bool Replay::extend(F&& on_event, uint64_t max_events) {
   if (!built_) return false;
   uint64_t from = total_;
-  stream_->refresh_blocks(); // the file's mapping moved: re-point, and take the new blocks
+  stream_->refresh_blocks(); // the file's mapping may have moved: re-point, take new blocks
   if (!(stream_at_pos_ && pos_ == total_)) reload(total_);
   replayed_ = 0;
   BuildSink<F> sink{model_, on_event};
   error_.reset();
-  stream_pass(sink);
+  stream_pass(sink, max_events >= UINT64_MAX - pos_ ? UINT64_MAX : pos_ + max_events);
   extended_ = total_ - from;
   return true;
 }
 
-// The stream's part of a pass, from pos_ to the end or an error: checkpoints and position taps
-// at run bounds; sets total_, error_ and last_, and leaves the model at total_.
-template <class F> void Replay::stream_pass(BuildSink<F>& sink) {
+// The stream's part of a pass, from pos_ to the end, an error, or the first run bound at or past
+// limit (behind_): checkpoints and position taps at run bounds; sets total_, error_ and last_,
+// and leaves the model at total_.
+template <class F> void Replay::stream_pass(BuildSink<F>& sink, uint64_t limit) {
+  behind_ = false;
   for (;;) { // to the next run bound or checkpoint, whichever is first
     uint64_t stop = std::min((pos_ / kRunEvents + 1) * kRunEvents, next_checkpoint_);
     uint64_t n = stream_->run(sink, stop - pos_);
@@ -260,15 +266,19 @@ template <class F> void Replay::stream_pass(BuildSink<F>& sink) {
       take_checkpoint();
     }
     tap_at(pos_, [&] { return stream_->save(); });
+    if (pos_ >= limit) { // the caller's budget: the rest next time
+      behind_ = true;
+      break;
+    }
   }
   total_ = pos_;
   error_ = stream_->error();
   stream_at_pos_ = true;
-  // At a clean end the last event is still where the stream left it; after an error its
-  // storage may hold the event that failed, so replay from the last checkpoint instead.
+  // At a clean end the last event is still where the stream left it (none: last_ stays); after
+  // an error its storage may hold the event that failed, so replay from the last checkpoint.
   if (!error_ && sink.last)
     last_ = *sink.last;
-  else
+  else if (error_)
     reload(total_);
 }
 

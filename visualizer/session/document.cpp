@@ -217,20 +217,25 @@ std::string Document::partial_note() const {
   return note;
 }
 
-trace::TraceFile::Growth Document::extend(uint64_t max_bytes) {
+trace::TraceFile::Growth Document::extend(uint64_t max_bytes, uint64_t max_events) {
   using Growth = trace::TraceFile::Growth;
   if (state() != State::Ready || is_scenario()) return Growth::Reopen;
   auto t0 = std::chrono::steady_clock::now();
   Growth g = file_.grow(max_bytes);
-  if (g != Growth::Grown) return g;
-  max_bytes_ = max_bytes;
-  index_->refresh_blocks();
+  if (g == Growth::Reopen) return g;
+  if (g == Growth::Same && !replay_->behind()) return g;
+  if (g == Growth::Grown) {
+    max_bytes_ = max_bytes;
+    index_->refresh_blocks();
+  }
   summary_.resume();
   EventIndex* ix = index_.get();
-  replay_->extend([&](const trace::Event& e, const model::HeapModel& m) {
-    summary_.add(e, m);
-    ix->add(e);
-  });
+  replay_->extend(
+      [&](const trace::Event& e, const model::HeapModel& m) {
+        summary_.add(e, m);
+        ix->add(e);
+      },
+      max_events);
   summary_.finish(replay_->model());
   file_.release(0, file_.file_size());
   extend_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

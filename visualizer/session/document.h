@@ -89,8 +89,11 @@ public:
   // UI's: the replay, index and summary grow in place, so what views hold stays valid). The
   // replay is left at the new end: seek() where the user should be. Grown: done; Same: nothing
   // new; Reopen: the file cannot be extended (it shrank, was replaced, or is a scenario): open it
-  // afresh.
-  trace::TraceFile::Growth extend(uint64_t max_bytes);
+  // afresh. max_events bounds the work of one call (the UI thread's frame): catching_up() then
+  // says that more events are waiting, and the next call goes on with them even if the file has
+  // not grown again.
+  trace::TraceFile::Growth extend(uint64_t max_bytes, uint64_t max_events = UINT64_MAX);
+  bool catching_up() const { return replay_ && replay_->behind(); }
   double extend_seconds() const { return extend_seconds_; } // the last extend()'s time
 
 private:
