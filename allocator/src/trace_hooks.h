@@ -555,6 +555,13 @@ template <class P> void TraceHooks<P>::snapshot(bool baseline, bool exact) {
                                          (baseline ? trace::kSnapshotBaseline : 0));
     w_.snapshot(at(ts, main()), e, k, flags);
     ::munmap(emem, bytes);
+    // A trace that starts with a heap (a late start, a forked child, a live attach) says which
+    // chunks are the allocator's own, as one that saw them carved does (internal()).
+    if (baseline)
+      w->for_each_chunk([&](const auto& v) {
+        if (v.internal) w_.event<Ev::Internal>(at(ts, main()), addr(v.chunk), uint64_t(v.size));
+        return true;
+      });
   }
   core_->unlock_all();
   w->~HeapWalk<P>();

@@ -5,6 +5,7 @@
 #include "../trace/test_util.h"
 #include "analysis/snapshot_check.h"
 #include "heapviz/policy_trace.h"
+#include "heapviz/simulated_heap.h"
 #include "model/replay.h"
 
 #include <gtest/gtest.h>
@@ -170,4 +171,35 @@ TEST(PolicyTrace, AnUnwritablePathSaysSoAndWritesNothing) {
   t.call(); // all harmless when off
   t.malloc(10, 0x1010);
   t.mark("x");
+}
+
+// A trace that starts on a heap already in use (a late start; a forked child and a live attach
+// start the same way: a baseline snapshot) says which chunk is glibc's tcache struct, as a trace
+// that saw it carved does: the app draws it as the allocator's own, not as the program's.
+TEST(BaselineTrace, ALateStartMarksTheAllocatorsOwnChunk) {
+  std::string path = std::string(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") + "/hvlate_" +
+                     std::to_string(getpid()) + ".hvt";
+  alloc::SimulatedHeap heap;
+  void* a = heap.malloc(24);    // carves the tcache struct, untraced
+  void* b = heap.malloc(0x280); // a chunk of the same size as the tcache struct: the program's
+  ASSERT_TRUE(heap.trace_start(path.c_str(), 0));
+  heap.free(a);
+  heap.free(b);
+  heap.trace_stop();
+  trace::TraceFile f;
+  ASSERT_TRUE(f.open(path)) << f.error()->describe();
+  model::Replay rp(f);
+  rp.build();
+  ASSERT_FALSE(rp.error()) << rp.error()->describe();
+  EXPECT_EQ(rp.model().anomalies(), 0u) << rp.model().first_anomaly();
+  int internal = 0;
+  for (const auto& c : rp.model().chunks_sorted()) {
+    internal += c.internal;
+    if (c.internal) {
+      EXPECT_EQ(c.addr, heap.heap_base()); // the heap's first chunk
+      EXPECT_EQ(c.size, 0x290u);
+    }
+  }
+  EXPECT_EQ(internal, 1); // the tcache struct, and not the program's chunk of its size
+  unlink(path.c_str());
 }
