@@ -235,6 +235,69 @@ TEST(LiveGrowth, ABudgetCatchesUpOverSeveralCallsToTheWholeFile) {
   unlink(path.c_str());
 }
 
+// A mark that is a thread's pending head when a budgeted refresh stops, emitted after the file
+// grew again: its label points into the mapping, which must not have moved (review of the first
+// version: it was read from unmapped memory). The file's data() never moves while it grows.
+TEST(LiveGrowth, AMarkPendingAcrossAGrowthKeepsItsLabel) {
+  trace::TraceBuilder b(0, 8 * 1024);
+  trace::ChurnTrace gen(b, 2, 5, 1500);
+  std::vector<uint64_t> syncs;
+  gen.run(50000);
+  b.flush();
+  syncs.push_back(b.bytes().size());
+  gen.run(b.next_seq() - 1 + 20000);
+  b.thread(7777);
+  b.mark("a label that lives in the mapping");
+  gen.run(b.next_seq() - 1 + 100000);
+  b.flush();
+  syncs.push_back(b.bytes().size());
+  gen.run(b.next_seq() - 1 + 10000);
+  b.flush();
+  syncs.push_back(b.bytes().size());
+  std::string path = temp_path("stale.hvt");
+  write_file(path, b.finish());
+  Document doc;
+  doc.open_prefix(path, syncs[0]);
+  ASSERT_EQ(doc.wait(), Document::State::Ready) << doc.error();
+  const void* data = doc.file().data();
+  ASSERT_EQ(doc.extend(syncs[1], 10000), Growth::Grown);
+  ASSERT_TRUE(doc.catching_up()); // the mark is some thread's pending head now
+  ASSERT_EQ(doc.extend(syncs[2], 10000), Growth::Grown);
+  EXPECT_EQ(doc.file().data(), data);
+  while (doc.catching_up())
+    ASSERT_EQ(doc.extend(syncs[2], 10000), Growth::Grown);
+  ASSERT_EQ(doc.index().marks().size(), 1u);
+  EXPECT_EQ(doc.index().marks()[0].label, "a label that lives in the mapping");
+  Document whole;
+  whole.open(path);
+  ASSERT_EQ(whole.wait(), Document::State::Ready);
+  expect_same_document(doc, whole, 5);
+  unlink(path.c_str());
+}
+
+// A capture written again to the same path (truncated and rewritten in place: same inode, and it
+// may grow past the old size before the next refresh) is not grown into: its header or our last
+// block differ.
+TEST(LiveGrowth, AFileRewrittenInPlaceIsReopened) {
+  SyncedTrace a(false, 2, 5000, 3), b(false, 3, 9000, 4);
+  std::string path = temp_path("inplace.hvt");
+  write_file(path, a.bytes);
+  Document doc;
+  doc.open_prefix(path, a.syncs[0]);
+  ASSERT_EQ(doc.wait(), Document::State::Ready);
+  uint64_t n = doc.events();
+  write_file(path, b.bytes); // fopen "wb": truncated in place, then longer than before
+  EXPECT_EQ(doc.extend(b.syncs.back()), Growth::Reopen);
+  EXPECT_EQ(doc.events(), n);
+  EXPECT_EQ(doc.position(), n);
+  // The mapping shows the new bytes now: reading the old events back stops where they no longer
+  // decode, without a crash, until the app has loaded the file afresh (what Reopen asks for).
+  std::vector<Event> out;
+  doc.index().read(0, 100, &out);
+  EXPECT_LE(out.size(), 100u);
+  unlink(path.c_str());
+}
+
 // What cannot grow says so, and a torn tail is read again once the rest of it arrives.
 TEST(LiveGrowth, AReplacedOrShorterFileIsReopenedAndATornTailIsReadAgain) {
   SyncedTrace t(false, 4, 5000, 3);
@@ -247,7 +310,13 @@ TEST(LiveGrowth, AReplacedOrShorterFileIsReopenedAndATornTailIsReadAgain) {
     ASSERT_EQ(doc.wait(), Document::State::Ready);
     EXPECT_NE(doc.error().find("truncated"), std::string::npos) << doc.error();
     uint64_t n = doc.events();
+    const void* data = doc.file().data();
     EXPECT_EQ(doc.extend(t.syncs[1] + 200), Growth::Same); // still inside it
+    EXPECT_EQ(doc.file().data(), data);
+    std::vector<Event> out;
+    doc.index().read(10, 100, &out); // still readable (review: it was unmapped here)
+    EXPECT_EQ(out.size(), 100u);
+    doc.seek(doc.events() / 2 + 7);
     ASSERT_EQ(doc.extend(t.syncs[2]), Growth::Grown);
     EXPECT_GT(doc.events(), n);
     EXPECT_EQ(doc.error(), ""); // whole again

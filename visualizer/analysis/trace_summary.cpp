@@ -3,11 +3,10 @@
 
 namespace hv::analysis {
 
-TraceSummary::TraceSummary(uint64_t expected_events, uint64_t points) {
+TraceSummary::TraceSummary(uint64_t expected_events, uint64_t points) : points_(points) {
   if (expected_events && points) {
     step_ = std::max<uint64_t>(1, (expected_events + points - 1) / points);
     next_point_ = step_;
-    points_ = points;
     series_.reserve(2 * points + 2);
     series_.push_back(SeriesPoint{0, 0, 0, 0});
   }
@@ -33,12 +32,20 @@ void TraceSummary::point(const model::HeapModel& m) {
 }
 
 void TraceSummary::resume() {
-  if (!tail_) return;
-  tail_ = false;
-  if (!step_) return;
-  heap_max_ = series_.back().heap; // the maxima since the point before it, as they were
-  live_max_ = series_.back().live;
-  series_.pop_back();
+  const bool had_series = step_ != 0;
+  if (tail_) {
+    tail_ = false;
+    if (had_series) {
+      heap_max_ = series_.back().heap; // the maxima since the point before it, as they were
+      live_max_ = series_.back().live;
+      series_.pop_back();
+    }
+  }
+  if (!had_series && points_) { // the pass had no events to size the series by: start it now
+    step_ = 1;
+    next_point_ = events_ + 1;
+    if (series_.empty()) series_.push_back(SeriesPoint{events_, 0, 0, 0});
+  }
 }
 
 void TraceSummary::finish(const model::HeapModel& m) {
@@ -51,8 +58,8 @@ void TraceSummary::finish(const model::HeapModel& m) {
     peak_live_ = std::max(peak_live_, live_max_);
     if (step_)
       series_.push_back(SeriesPoint{events_, heap_max_, live_max_, float(m.metrics().fragmentation())});
-    heap_max_ = live_max_ = 0;
   }
+  heap_max_ = live_max_ = 0; // the maxima since the last point: none yet (resume() may add more)
 }
 
 } // namespace hv::analysis

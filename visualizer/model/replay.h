@@ -241,7 +241,7 @@ template <class F> void Replay::build(F&& on_event) {
 template <class F> bool Replay::extend(F&& on_event, uint64_t max_events) {
   if (!built_) return false;
   uint64_t from = total_;
-  stream_->refresh_blocks(); // the file's mapping may have moved: re-point, take new blocks
+  stream_->refresh_blocks(); // the blocks and threads the file gained
   if (!(stream_at_pos_ && pos_ == total_)) reload(total_);
   replayed_ = 0;
   BuildSink<F> sink{model_, on_event};

@@ -59,9 +59,9 @@ public:
   // TraceFile::grow) starts at its first event; a thread that had run out of events goes on
   // with blocks the file gained since.
   void restore(const Position& p);
-  // After the file grew (TraceFile::grow): takes the blocks and threads it gained and re-points
-  // the decoders at its new mapping. A stream that had ended at the old end goes on with the new
-  // events, as if they had been there from the start (a live capture's next sync).
+  // After the file grew (TraceFile::grow): takes the blocks and threads it gained. A stream that
+  // had ended at the old end goes on with the new events, as if they had been there from the
+  // start (a live capture's next sync).
   void refresh_blocks();
 
 private:

@@ -67,6 +67,8 @@ TraceFile& TraceFile::operator=(TraceFile&& o) noexcept {
     size_ = o.size_;
     map_ = o.map_;
     map_len_ = o.map_len_;
+    mapped_ = o.mapped_;
+    growable_ = o.growable_;
     header_ = o.header_;
     blocks_ = std::move(o.blocks_);
     threads_ = std::move(o.threads_);
@@ -91,6 +93,8 @@ void TraceFile::close() {
   if (map_) munmap(map_, map_len_);
   map_ = nullptr;
   map_len_ = 0;
+  mapped_ = 0;
+  growable_ = false;
   data_ = nullptr;
   size_ = 0;
   blocks_.clear();
@@ -126,18 +130,33 @@ bool TraceFile::open(const std::string& path, uint64_t max_bytes) {
     return false;
   }
   size_ = std::min(static_cast<uint64_t>(st.st_size), max_bytes);
-  if (size_ > 0) {
-    void* m = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+  const uint64_t page = uint64_t(sysconf(_SC_PAGESIZE));
+  // A prefix (a live capture: it grows) is mapped at the start of a range of address space
+  // reserved for it, so that grow() maps what is added right after it: data() never moves,
+  // and every pointer into the file (a decoded mark or snapshot, a stream position's event)
+  // stays valid. The reservation is address space only (PROT_NONE, no memory).
+  const bool growable = max_bytes != UINT64_MAX;
+  if (size_ > 0 || growable) {
+    uint64_t reserve = growable ? std::max<uint64_t>(kGrowReserve, 2 * size_) : size_;
+    reserve = (reserve + page - 1) / page * page;
+    void* r = growable ? mmap(nullptr, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+                       : nullptr;
+    void* m = growable && r == MAP_FAILED ? MAP_FAILED
+              : size_ == 0                ? r
+                           : mmap(r, size_, PROT_READ, MAP_PRIVATE | (r ? MAP_FIXED : 0), fd, 0);
     if (m == MAP_FAILED) {
       int e = errno;
+      if (growable && r != MAP_FAILED) munmap(r, reserve);
       ::close(fd);
       size_ = 0;
       fail(ErrorKind::Io, 0, std::string("cannot map: ") + strerror(e));
       return false;
     }
-    madvise(m, size_, MADV_SEQUENTIAL);
+    if (size_) madvise(m, size_, MADV_SEQUENTIAL);
     map_ = m;
-    map_len_ = size_;
+    map_len_ = reserve;
+    mapped_ = (size_ + page - 1) / page * page;
+    growable_ = growable;
     data_ = static_cast<const uint8_t*>(m);
   }
   ::close(fd);
@@ -148,7 +167,8 @@ bool TraceFile::open(const std::string& path, uint64_t max_bytes) {
 }
 
 TraceFile::Growth TraceFile::grow(uint64_t max_bytes) {
-  if (path_.empty() || !map_ || (error_ && error_->kind != ErrorKind::Truncated)) return Growth::Reopen;
+  if (path_.empty() || !map_ || !growable_ || (error_ && error_->kind != ErrorKind::Truncated))
+    return Growth::Reopen; // not opened as a prefix, or a bad block that more bytes will not mend
   int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Growth::Reopen;
   struct stat st;
@@ -162,20 +182,43 @@ TraceFile::Growth TraceFile::grow(uint64_t max_bytes) {
     ::close(fd);
     return Growth::Same;
   }
-  // A fresh mapping of the whole prefix (readers re-point: data() moves).
-  void* m = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (size > map_len_) { // past the reservation: a fresh open maps it anew
+    ::close(fd);
+    return Growth::Reopen;
+  }
+  // The pages after the ones mapped, in the reservation: what is mapped stays where it is (the
+  // last, partial page already shows what was written into it since: it is the page cache's).
+  if (size > mapped_) {
+    void* m = mmap(static_cast<uint8_t*>(map_) + mapped_, size - mapped_, PROT_READ, MAP_PRIVATE | MAP_FIXED,
+                   fd, off_t(mapped_));
+    if (m == MAP_FAILED) {
+      ::close(fd);
+      return Growth::Reopen;
+    }
+    madvise(m, size - mapped_, MADV_SEQUENTIAL);
+    const uint64_t page = uint64_t(sysconf(_SC_PAGESIZE));
+    mapped_ = (size + page - 1) / page * page;
+  }
   ::close(fd);
-  if (m == MAP_FAILED) return Growth::Reopen;
-  madvise(m, size, MADV_SEQUENTIAL);
-  munmap(map_, map_len_);
-  map_ = m;
-  map_len_ = size;
-  data_ = static_cast<const uint8_t*>(m);
+  // The same file, rewritten in place (truncated and written again, as a new capture to the same
+  // path does) would keep dev, inode and a size past ours: its header or our last block differ.
+  if (!same_prefix()) return Growth::Reopen;
   size_ = size;
   size_t before = blocks_.size();
   error_.reset();
   index_blocks();
   return blocks_.size() > before ? Growth::Grown : Growth::Same;
+}
+
+bool TraceFile::same_prefix() const {
+  if (memcmp(data_, &header_, sizeof header_) != 0) return false;
+  if (blocks_.empty()) return true;
+  const BlockInfo& b = blocks_.back();
+  BlockHeader h;
+  memcpy(&h, data_ + b.offset, sizeof h);
+  return h.magic == kBlockMagic && h.first_seq == b.first_seq && h.nevents == b.nevents &&
+         h.stored_size == b.stored_size && h.tid == b.tid &&
+         crc32(data_ + b.offset + sizeof(BlockHeader), h.stored_size) == h.crc32;
 }
 
 bool TraceFile::open_memory(const void* data, size_t size) {
@@ -346,7 +389,7 @@ void TraceFile::release(uint64_t begin, uint64_t end) const {
   if (!map_) return;
   const uint64_t page = uint64_t(sysconf(_SC_PAGESIZE));
   begin = (begin + page - 1) / page * page;
-  end = std::min<uint64_t>(end, map_len_) / page * page;
+  end = std::min<uint64_t>(end, size_) / page * page;
   if (begin < end) madvise(static_cast<uint8_t*>(map_) + begin, end - begin, MADV_DONTNEED);
 }
 

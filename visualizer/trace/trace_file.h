@@ -66,15 +66,18 @@ public:
   bool open(const std::string& path, uint64_t max_bytes);
   // The same on bytes that stay owned by the caller (tests, the fuzzer); no copy is made.
   bool open_memory(const void* data, size_t size);
-  // A file opened by path that has grown (a live capture): maps and indexes its first max_bytes,
-  // keeping every block already indexed (blocks() only gains blocks at its end, threads() only
-  // gains threads at its end). data() may move: readers re-point (EventStream::refresh_blocks).
-  // Returns Grown when blocks were added, Same when nothing complete was added, and Reopen when
-  // the file cannot be extended (it shrank, was replaced, an earlier block was bad, or a map
-  // failed): the caller opens it afresh. A torn tail (error() Truncated) is indexed again from
-  // its first byte, and error() reflects the new end.
+  // A file opened as a prefix (open(path, max_bytes): a live capture) that has grown: maps and
+  // indexes its first max_bytes, keeping every block already indexed (blocks() only gains blocks
+  // at its end, threads() only gains threads at its end). data() does not move: the prefix was
+  // mapped into kGrowReserve bytes of address space, and what is added is mapped after it.
+  // Readers take the new blocks (EventStream::refresh_blocks). Returns Grown when blocks were
+  // added, Same when nothing complete was added, and Reopen when the file cannot be extended (it
+  // shrank, was replaced or rewritten in place, outgrew the reservation, an earlier block was
+  // bad, or a map failed): the caller opens it afresh. A torn tail (error() Truncated) is
+  // indexed again from its first byte, and error() reflects the new end.
   enum class Growth { Same, Grown, Reopen };
   Growth grow(uint64_t max_bytes);
+  static constexpr uint64_t kGrowReserve = uint64_t(64) << 30; // address space, not memory
 
   const FileHeader& header() const { return header_; }
   std::string cmdline() const; // arguments separated by spaces
@@ -99,6 +102,7 @@ private:
   void close();
   bool parse();
   bool check_header();
+  bool same_prefix() const; // the header and the last indexed block are still what they were
   void index_blocks();
   void fail(ErrorKind k, uint64_t off, std::string msg);
 
@@ -108,7 +112,9 @@ private:
   std::string path_;       // opened by path (grow() reopens it)
   uint64_t dev_ = 0, ino_ = 0;
   void* map_ = nullptr; // non-null when we own a mapping of map_len_ bytes
-  size_t map_len_ = 0;
+  size_t map_len_ = 0;  // (a prefix: the reservation; its first mapped_ bytes map the file)
+  uint64_t mapped_ = 0;
+  bool growable_ = false; // opened as a prefix, into a reservation
   FileHeader header_{};
   std::vector<BlockInfo> blocks_;
   std::vector<uint32_t> threads_;
