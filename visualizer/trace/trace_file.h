@@ -115,7 +115,9 @@ private:
   size_t map_len_ = 0;  // (a prefix: the reservation; its first mapped_ bytes map the file)
   uint64_t mapped_ = 0;
   bool growable_ = false; // opened as a prefix, into a reservation
-  FileHeader header_{};
+  // Packed: placed at an 8-byte boundary, its fields are at their natural alignment (a reference
+  // to header().params[i] is valid; UBSan caught one at an odd offset).
+  alignas(8) FileHeader header_{};
   std::vector<BlockInfo> blocks_;
   std::vector<uint32_t> threads_;
   std::optional<TraceError> error_;
