@@ -595,11 +595,14 @@ void App::live_tick() {
   if (st == State::Ready) {
     // The history grows in place: only the new events are replayed and indexed, and every
     // view keeps its state (selection, zoom, filters, scroll).
-    // A frame replays at most kLiveEventsPerFrame of them (tens of milliseconds): a program
-    // that makes events faster than that is caught up with over several frames, the window
-    // answering between them.
+    // A frame replays new events for at most kLiveSecondsPerFrame (in steps of
+    // kLiveEventsPerStep): a program that makes events faster than that is caught up with over
+    // several frames, the window answering between them.
     using Growth = trace::TraceFile::Growth;
-    Growth g = doc_->extend(synced, kLiveEventsPerFrame);
+    Growth g = doc_->extend(synced, kLiveEventsPerStep);
+    for (Growth more = g; more == Growth::Grown && doc_->catching_up() &&
+                          std::chrono::duration<double>(clock::now() - now).count() < kLiveSecondsPerFrame;)
+      more = doc_->extend(synced, kLiveEventsPerStep);
     if (g != Growth::Reopen) {
       if (g == Growth::Grown) after_growth();
       live_error_.clear();
