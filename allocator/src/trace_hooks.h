@@ -495,6 +495,10 @@ template <class P> void TraceHooks<P>::regions() {
   int n = core_->segments(main(), segs, kMaxMainSegments);
   for (int i = 0; i < n; ++i)
     region<Ev::HeapNew>(main(), segs[i].start, static_cast<size_t>(segs[i].end - segs[i].start));
+  // Where the program break is (sbrk(0): no allocation), as an sbrk of 0 bytes: a reader that
+  // starts here knows it without having seen the heap grow (the Arenas window, `stats`).
+  if (n > 0)
+    if (void* brk = plat().morecore(0)) write<Ev::Sbrk>(main(), addr(brk), int64_t(0));
   for (Arena* a = main()->next; a != main(); a = a->next) {
     arena_new_(a);
     HeapInfo* heaps[256];

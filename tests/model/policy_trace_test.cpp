@@ -201,5 +201,7 @@ TEST(BaselineTrace, ALateStartMarksTheAllocatorsOwnChunk) {
     }
   }
   EXPECT_EQ(internal, 1); // the tcache struct, and not the program's chunk of its size
+  // And where the program break is, although the trace never saw the heap grow.
+  EXPECT_EQ(rp.model().program_break(), heap.heap_base() + heap.main_heap_bytes());
   unlink(path.c_str());
 }
