@@ -9,10 +9,7 @@ set -u
 hv=$(realpath "$1")
 bin=$(realpath "$2")
 runs=${3:-150}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 2
-fails=0
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 for i in $(seq "$runs"); do
   [ "$fails" -lt 3 ] || break
   rm -f s.hvt*

@@ -6,14 +6,7 @@
 set -u
 hv=$1
 prog=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 2
-fails=0
-fail() {
-  echo "FAIL: $*"
-  fails=$((fails + 1))
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # mode  expected code. largebin_nextsize is a list check whose message says "nextsize": a code
 # guessed from the message's words would be corrupted_size.

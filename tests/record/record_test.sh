@@ -5,15 +5,7 @@ set -u
 hv=$1
 bin=$2
 scen=$3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 2
-fails=0
-fail() {
-  echo "FAIL: $*"
-  fails=$((fails + 1))
-}
-ok() { echo "ok: $*"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 check_all() {  # every trace file of a recording passes heapviz check
   local f

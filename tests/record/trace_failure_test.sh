@@ -9,16 +9,8 @@ bin=$(realpath "$2")
 lib=$(realpath "$3")
 prog="$bin/hv_trace_failure_prog"
 [ -x "$prog" ] || { echo "FAIL: $prog is not built"; exit 1; }
-tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 2
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 touch start
-fails=0
-fail() {
-  echo "FAIL: $*"
-  fails=$((fails + 1))
-}
-ok() { echo "ok: $*"; }
 
 want1=$("$prog" 1 300000)
 want4=$("$prog" 4 100000)
