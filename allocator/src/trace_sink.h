@@ -117,7 +117,7 @@ public:
   void write_pending_free(TraceThread* t) {
     t->free_pending = false;
     t->enc.begin_event(trace::Ev::Free, next_seq(), t->call_ts, t->tid, t->arena);
-    t->enc.addr(t->pending_ptr);
+    trace::put_free(t->enc, t->pending_ptr);
   }
   // zstd level for blocks (0 = off); a block is stored compressed only when that is smaller.
   void set_compression(int level) { zstd_level_ = level; }

@@ -37,13 +37,13 @@ expect 0 ": ok: 1 events" "warning: 1 events do not fit the replayed heap; the f
 expect 1 "" "^$t/snapshot_mismatch.hvt: offset [0-9]+: snapshot at seq 18 differs from the model: chunk 0x5555555592b0: snapshot has size 32 fastbin\[0\], model has size 32 tcache\[0\]" -- check "$t/snapshot_mismatch.hvt"
 expect 1 "" "^$t/empty.hvt: offset 0: not a heapviz trace \(the file is 0 bytes" -- check "$t/empty.hvt"
 expect 1 "" "^$t/bad_magic.hvt: offset 0: not a heapviz trace \(bad magic\)$" -- check "$t/bad_magic.hvt"
-expect 1 "" "^$t/future_version.hvt: offset 8: trace version 2 was made by a newer heapviz; this heapviz reads version 1$" -- check "$t/future_version.hvt"
+expect 1 "" "^$t/future_version.hvt: offset 8: trace version 3 was made by a newer heapviz; this heapviz reads versions 1 to 2$" -- check "$t/future_version.hvt"
 expect 1 "" "offset 100: truncated file header \(100 of 144 bytes\)" -- check "$t/truncated_header.hvt"
 expect 1 "" "offset [0-9]+: truncated: block stored_size [0-9]+ runs past the end of the file.*
 .*: [0-9]+ events could be read" -- check "$t/truncated.hvt"
 expect 1 "" "offset [0-9]+: block CRC mismatch \(stored 0x[0-9a-f]+, computed 0x[0-9a-f]+\)" -- check "$t/corrupt_crc.hvt"
 expect 1 "" "absurd block raw_size 4294967295 \(at most 1048576\)" -- check "$t/absurd_raw_size.hvt"
-expect 1 "" "offset 214: unknown event type 0x77 \(thread 1\).*
+expect 1 "" "offset 215: unknown event type 0x77 \(thread 1\).*
 .*: 1 events could be read" -- check "$t/unknown_event.hvt"
 expect 1 "" "offset 208: malloc: varint longer than 10 bytes" -- check "$t/varint_overflow.hvt"
 expect 1 "" "snapshot: chunk count larger than the block can hold \(4294967295\)" -- check "$t/snapshot_huge.hvt"
@@ -79,7 +79,7 @@ expect 0 "^#8 t=\+[0-9]+\.[0-9]{6}ms tid=1 arena=0 malloc size=24 -> 0x555555559
 expect 0 "^#18 .* snapshot chunks=3$" "" -- dump --from 18 "$t/snapshot_ok.hvt"
 expect 0 "^#2 .* heap_new 0x555555559000 size=135168" "" -- dump --from 2 --count 1 "$t/snapshot_ok.hvt"
 expect 0 "" "truncated.*the events before it are shown" -- dump "$t/truncated.hvt"
-expect 1 "^#1 .* malloc size=24 -> 0x1000$" "offset 214: unknown event type 0x77" -- dump "$t/unknown_event.hvt"
+expect 1 "^#1 .* malloc size=24 -> 0x1000$" "offset 215: unknown event type 0x77" -- dump "$t/unknown_event.hvt"
 # dump filters (analysis::Filter, the Events window's): kinds, a chunk's history, size, thread.
 expect 0 "^#13 .* free 0x5555555592c0$" "^$" -- dump --kind free "$t/snapshot_ok.hvt"
 [ "$("$hv" dump --kind free,alloc "$t/snapshot_ok.hvt" | cut -d' ' -f1 | tr '\n' ' ')" = "#8 #12 #13 #15 #16 " ] &&
@@ -101,7 +101,7 @@ expect 0 "^$t/internal.hvt: ok: 6 events" "^$" -- check "$t/internal.hvt"
 expect 0 "^#5 .* chunk_alloc 0x555555559000 size=656$" "" -- dump --from 5 --count 1 "$t/internal.hvt"
 expect 2 "" "--count needs a number" -- dump --count x "$t/churn.hvt"
 expect 2 "" "unknown option '--frm'" -- dump --frm 3 "$t/churn.hvt"
-expect 2 "" "offset 8: trace version 2 was made by a newer heapviz" -- dump "$t/future_version.hvt"
+expect 2 "" "offset 8: trace version 3 was made by a newer heapviz" -- dump "$t/future_version.hvt"
 n=$("$hv" dump "$t/truncated.hvt" 2>/dev/null | wc -l)
 r=$("$hv" stats --json "$t/truncated.hvt" 2>/dev/null | sed -n 's/.*"events": \([0-9]*\),/\1/p')
 if [ "$n" -eq "$r" ] && [ "$n" -gt 1000 ]; then echo "ok: dump and stats agree on the readable prefix ($n events)"

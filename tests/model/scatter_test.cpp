@@ -110,7 +110,7 @@ void churn_with_annotations(TraceBuilder& b, ChurnTrace& gen, uint64_t events) {
     b.mark(label);
     b.stack(std::string(40, char(n)));
     b.snapshot({{0x1000, 32, ChunkState::InUse, 0}}, 0);
-    b.extension(uint8_t(0x80 + n / 20000 % 0x7f), std::string(n / 20000 % 5, 'x'));
+    b.extension(uint8_t(0xa0 + n / 20000 % 0x5f), std::string(n / 20000 % 5, 'x'));
   }
 }
 } // namespace

@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
   }
   {
     auto b = churn2;
-    put32(b, 8, 2);
+    put32(b, 8, hv::trace::kVersion + 1);
     write("future_version.hvt", b);
   }
   {

@@ -206,6 +206,8 @@ TEST(TraceRoundTrip, EveryRowOfTheEventTableRoundTrips) {
       put_field(enc, info.fields[i].codec, values.back());
     }
     if (length) enc.end_payload(length);
+    const uint32_t stack = 300 + uint32_t(type); // API events end with their stack (version 2)
+    if (info.api) enc.usize(stack);
     raw.assign(start, buf + sizeof(BlockHeader) + enc.payload_size());
     // A malloc of NULL first leaves the block's address register at 0 too, and makes the row's
     // deltas not the block's first.
@@ -224,7 +226,8 @@ TEST(TraceRoundTrip, EveryRowOfTheEventTableRoundTrips) {
     ASSERT_EQ(ev.size(), 3u);
     const Event& e = ev[1];
     EXPECT_EQ(e.type, type);
-    EXPECT_EQ(e.stack, 0u);
+    EXPECT_EQ(e.stack, info.api ? stack : 0u);
+    if (info.api) EXPECT_NE(event_fields_text(e).find(" stack=" + std::to_string(stack)), std::string::npos);
     std::vector<FieldSlot> used;
     for (int i = 0; i < info.nfields; ++i) {
       const FieldSpec& fs = info.fields[i];
@@ -244,12 +247,16 @@ TEST(TraceRoundTrip, EveryRowOfTheEventTableRoundTrips) {
         EXPECT_EQ(slot_value(e, s), 0u) << "slot " << int(s) << " is not one of the row's";
       }
     EXPECT_EQ(event_fields_text(e).rfind(info.name, 0), 0u) << event_fields_text(e);
-    // The scatter keeps fixed rows in a 32-byte slot (plus the row's second word) and gives
-    // them back whole.
+    // The scatter keeps fixed rows in a 32-byte slot (plus the row's second word, or an API
+    // call's stack) and gives them back whole; an API call with both goes whole (side ring).
     if (!info.variable) {
       Slot slot{};
       uint64_t ext = 0;
       RoundBase base{e.ts, e.offset};
+      if (info.api && info.second != FieldSlot::data) {
+        EXPECT_FALSE(pack(e, &slot, &ext, base, 0));
+        continue;
+      }
       ASSERT_TRUE(pack(e, &slot, &ext, base, 0));
       uint32_t tids[1] = {e.tid};
       Event back{};
@@ -258,6 +265,7 @@ TEST(TraceRoundTrip, EveryRowOfTheEventTableRoundTrips) {
         EXPECT_EQ(slot_value(back, s), slot_value(e, s)) << "slot " << int(s) << " through the scatter";
       EXPECT_EQ(back.type, e.type);
       EXPECT_EQ(back.arena, e.arena);
+      EXPECT_EQ(back.stack, e.stack);
     }
   }
 }
@@ -524,13 +532,14 @@ TEST(TraceBadInput, FutureVersionNamesTheVersionWeRead) {
   auto bytes = three_blocks();
   put32(bytes, 8, 7);
   expect_open_fails(bytes, ErrorKind::TooNew,
-                    "trace version 7 was made by a newer heapviz; this heapviz reads version 1", 8);
+                    "trace version 7 was made by a newer heapviz; this heapviz reads versions 1 to 2", 8);
 }
 
 TEST(TraceBadInput, OldVersion) {
   auto bytes = three_blocks();
   put32(bytes, 8, 0);
-  expect_open_fails(bytes, ErrorKind::TooOld, "trace version 0 is too old; this heapviz reads version 1", 8);
+  expect_open_fails(bytes, ErrorKind::TooOld,
+                    "trace version 0 is too old; this heapviz reads versions 1 to 2", 8);
 }
 
 TEST(TraceBadInput, WrongPointerSize) {
@@ -698,7 +707,7 @@ TEST(TraceBadInput, SnapshotCountHuge) {
   auto ev = read_all(f, &err);
   EXPECT_EQ(ev.size(), 1u);
   ASSERT_TRUE(err);
-  uint64_t snap_off = off + sizeof(BlockHeader) + 6; // malloc: type, 2 deltas, size, 2-byte address
+  uint64_t snap_off = off + sizeof(BlockHeader) + 7; // malloc: type, 2 deltas, size, 2-byte address, stack
   EXPECT_EQ(err->describe(), "offset " + std::to_string(snap_off) +
                                  ": snapshot: chunk count larger than the block can hold (4294967295)");
 }
@@ -716,7 +725,7 @@ TEST(TraceBadInput, UnknownEventTypeNamesItsOffset) {
   auto ev = read_all(f, &err);
   EXPECT_EQ(ev.size(), 1u);
   ASSERT_TRUE(err);
-  EXPECT_EQ(err->describe(), "offset " + std::to_string(off + sizeof(BlockHeader) + 6) +
+  EXPECT_EQ(err->describe(), "offset " + std::to_string(off + sizeof(BlockHeader) + 7) +
                                  ": unknown event type 0x77 (thread 1)");
 }
 
@@ -808,7 +817,7 @@ TEST(TraceBadInput, ZstdDecodeErrorNamesBlockAndPayloadByte) {
   read_all(f, &err);
   ASSERT_TRUE(err);
   EXPECT_EQ(err->describe(), "offset " + std::to_string(b.block_offsets()[0]) +
-                                 ": unknown event type 0x77 (thread 1) (zstd block, payload byte 6)");
+                                 ": unknown event type 0x77 (thread 1) (zstd block, payload byte 7)");
 }
 
 TEST(TraceBadInput, TailOfZerosIsATornWrite) {

@@ -33,7 +33,7 @@ struct Event {
   uint32_t tid, arena;
   Ev type;
   uint8_t b0, b1;
-  uint32_t stack; // the call's stack id (API events; 0: none recorded). No writer sets it yet.
+  uint32_t stack; // the call's stack: a node of the stack tree (API events; 0: none recorded)
   uint64_t addr, addr2, size, size2, n;
   int64_t delta;
   const uint8_t* data;     // mark/stack bytes or snapshot entries; valid until the stream
@@ -93,6 +93,11 @@ inline constexpr FieldSlot kFixedSlots[] = {FieldSlot::addr,  FieldSlot::addr2, 
                                             FieldSlot::size2, FieldSlot::n,     FieldSlot::delta,
                                             FieldSlot::b0,    FieldSlot::b1};
 
+// Whether the API events of a trace of this version end with a stack (BlockDecoder::start).
+inline constexpr bool api_stack_for(uint32_t version) {
+  return version >= 2;
+}
+
 inline bool is_api_event(Ev t) {
   return event_chunks(uint8_t(t)) == EvChunks::User;
 }
@@ -107,9 +112,12 @@ public:
   };
 
   // payload: raw_size bytes. file_off: where payload byte 0 is in the file, or for a zstd block
-  // (zstd=true) the block header's offset (errors then also name the payload byte).
+  // (zstd=true) the block header's offset (errors then also name the payload byte). api_stack:
+  // API events end with their stack (format version 2 on; api_stack_for(version)).
   void start(const uint8_t* payload, uint32_t raw_size, uint32_t nevents, uint32_t tid, uint64_t first_seq,
-             uint64_t base_ns, uint64_t base_addr, uint32_t arena, uint64_t file_off, bool zstd) {
+             uint64_t base_ns, uint64_t base_addr, uint32_t arena, uint64_t file_off, bool zstd,
+             bool api_stack) {
+    api_stack_ = api_stack;
     base_ = payload;
     p_ = payload;
     end_ = payload + raw_size;
@@ -204,7 +212,7 @@ private:
   uint32_t left_ = 0, tid_ = 0, arena_ = 0;
   uint64_t seq_ = 0, ts_ = 0, reg_ = 0, file_off_ = 0;
   uint64_t off_mask_ = 0; // ~0 for a raw block (offsets are file_off_ + position), 0 for zstd
-  bool zstd_ = false, first_ = true, failed_ = false;
+  bool zstd_ = false, first_ = true, failed_ = false, api_stack_ = true;
   uint8_t cur_type_ = 0;
   std::string err_;
   uint64_t err_off_ = 0;
@@ -436,6 +444,13 @@ inline __attribute__((always_inline)) bool BlockDecoder::decode_body(Event& e, S
     ep->b0 = static_cast<uint8_t>(BinKind::Tcache);
     return in_range(b, 0, 63, "tcache index out of range");
   };
+  auto stk = [&]() HV_INLINE -> bool { // an API event's stack (format version 2 on)
+    uint64_t v;
+    if (!vi(v)) return false;
+    if (v > UINT32_MAX) return failv_("stack id out of range", v);
+    ep->stack = static_cast<uint32_t>(v);
+    return true;
+  };
   auto ix = [&](uint64_t& v) HV_INLINE -> bool {
     if (!vi(v)) return false;
     if (v > UINT32_MAX) return failv_("arena index out of range", v);
@@ -528,6 +543,9 @@ inline __attribute__((always_inline)) bool BlockDecoder::decode_body(Event& e, S
       if (!ext_begin(ext_end_at)) return false;                                                              \
     }                                                                                                        \
     if (!(true HV_EV_FOR_EACH(HV_DEC_FIELD, __VA_ARGS__))) return false;                                     \
+    if constexpr (event_info(uint8_t(code)).api) {                                                           \
+      if (d->api_stack_ && !stk()) return false;                                                             \
+    }                                                                                                        \
     if constexpr (is_extension_code(code)) {                                                                 \
       if (!ext_end(ext_end_at)) return false;                                                                \
     }                                                                                                        \

@@ -75,7 +75,8 @@ bool EventStream::load_block(Thread& th, uint32_t k) {
   }
   th.k = k;
   th.dec.start(zstd ? th.zbuf.get() : payload, b.raw_size, b.nevents, b.tid, b.first_seq, b.base_ns,
-               b.base_addr, b.arena, zstd ? b.offset : b.offset + sizeof(BlockHeader), zstd);
+               b.base_addr, b.arena, zstd ? b.offset : b.offset + sizeof(BlockHeader), zstd,
+               api_stack_for(file_.header().version));
   return true;
 }
 

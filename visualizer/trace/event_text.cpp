@@ -3,6 +3,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <string>
 
 namespace hv::trace {
 
@@ -88,6 +89,7 @@ std::string event_fields_text(const Event& e) {
     }
     out += b;
   }
+  if (info.api && e.stack != 0) out += " stack=" + std::to_string(e.stack);
   return out;
 }
 

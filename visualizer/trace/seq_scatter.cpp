@@ -68,7 +68,8 @@ bool SeqScatter::load_block(Thread& t, uint32_t k) {
   if (b.flags & kBlockZstd) return false;
   t.k = k;
   t.dec.start(file_.data() + b.offset + sizeof(BlockHeader), b.raw_size, b.nevents, b.tid, b.first_seq,
-              b.base_ns, b.base_addr, b.arena, b.offset + sizeof(BlockHeader), false);
+              b.base_ns, b.base_addr, b.arena, b.offset + sizeof(BlockHeader), false,
+              api_stack_for(file_.header().version));
   return true;
 }
 

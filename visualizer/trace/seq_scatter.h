@@ -38,8 +38,9 @@ namespace hv::trace {
 // an index. f2, the one of addr2, size2, n and delta that a type uses (each type uses at most
 // one), goes in ext_ at the slot's index (kSlotExt: realloc, split, merge, ...). An event with a
 // value that does not fit (an address or size of 2^48 or more, an arena of 2^16 or more, a ts
-// or offset more than 2^31 from the round's first, a stack id) and every mark, stack and snapshot
-// is kept whole in the side ring (kFull).
+// or offset more than 2^31 from the round's first) and every mark, stack and snapshot is kept
+// whole in the side ring (kFull). An API event's stack goes in ext_ when the type has no f2
+// (malloc, free, free_tcache: most calls); calloc, realloc and memalign with a stack go whole.
 struct alignas(32) Slot {
   uint32_t tag; // the low 32 bits of seq; ~ that when taken, or for a gap (never equal)
   Ev type;
@@ -56,11 +57,12 @@ inline constexpr uint64_t kLow48 = (uint64_t(1) << 48) - 1;
 // event table's `second` slot; variable-length events and unknown extension events go whole.
 struct PackMasks {
   uint64_t addr2[256], size2[256], n[256], delta[256];
-  bool full[256], f2[256];
-  constexpr PackMasks() : addr2{}, size2{}, n{}, delta{}, full{}, f2{} {
+  bool full[256], f2[256], stack_ext[256];
+  constexpr PackMasks() : addr2{}, size2{}, n{}, delta{}, full{}, f2{}, stack_ext{} {
     for (int t = 0; t < 256; ++t) {
       const EventInfo& i = event_info(uint8_t(t));
       full[t] = i.variable || t == uint8_t(Ev::Unknown);
+      stack_ext[t] = i.api && i.second == FieldSlot::data;
       uint64_t* m = i.second == FieldSlot::addr2   ? addr2
                     : i.second == FieldSlot::size2 ? size2
                     : i.second == FieldSlot::n     ? n
@@ -96,7 +98,8 @@ inline bool pack(const Event& e, Slot* p, uint64_t* ext, const RoundBase& base, 
   uint64_t addr = field(e.addr), f1 = field(e.size), arena = field(e.arena);
   uint64_t dts = field(e.ts) - base.ts, doff = field(e.offset) - base.offset;
   // Both deltas within [-2^31, 2^31): adding 2^31 leaves them below 2^32.
-  bool fits = !kPackMasks.full[ti] && field(e.stack) == 0 && ((addr | f1) >> 48) == 0 &&
+  uint32_t stack = field(e.stack);
+  bool fits = !kPackMasks.full[ti] && (stack == 0 || kPackMasks.stack_ext[ti]) && ((addr | f1) >> 48) == 0 &&
               ((arena | thread) >> 16) == 0 && ((dts + 0x80000000u) | (doff + 0x80000000u)) >> 32 == 0;
   if (__builtin_expect(!fits, 0)) return false;
   p->type = t;
@@ -108,6 +111,10 @@ inline bool pack(const Event& e, Slot* p, uint64_t* ext, const RoundBase& base, 
   p->f1_arena = f1 | arena << 48;
   if (!kPackMasks.f2[ti]) {
     p->flags = 0;
+    if (stack) {
+      p->flags = kSlotExt;
+      *ext = stack;
+    }
     return true;
   }
   p->flags = kSlotExt;
@@ -127,7 +134,7 @@ inline void unpack(const Slot* p, uint64_t ext, uint64_t seq, const RoundBase& b
   e.type = p->type;
   e.b0 = p->b0;
   e.b1 = p->b1;
-  e.stack = 0; // an event with a stack id is kept whole (pack)
+  e.stack = kPackMasks.stack_ext[t] && (p->flags & kSlotExt) ? uint32_t(ext) : 0;
   e.addr = p->addr_thread & kLow48;
   e.size = p->f1_arena & kLow48;
   uint64_t f2 = ext;

@@ -259,13 +259,15 @@ bool TraceFile::check_header() {
     uint32_t v;
     memcpy(&v, data_ + 8, 4);
     if (v > kVersion) {
-      snprintf(buf, sizeof buf, "trace version %u was made by a newer heapviz; this heapviz reads version %u",
-               v, kVersion);
+      snprintf(buf, sizeof buf,
+               "trace version %u was made by a newer heapviz; this heapviz reads versions %u to %u", v,
+               kOldestVersion, kVersion);
       fail(ErrorKind::TooNew, 8, buf);
       return false;
     }
-    if (v < kVersion) {
-      snprintf(buf, sizeof buf, "trace version %u is too old; this heapviz reads version %u", v, kVersion);
+    if (v < kOldestVersion) {
+      snprintf(buf, sizeof buf, "trace version %u is too old; this heapviz reads versions %u to %u", v,
+               kOldestVersion, kVersion);
       fail(ErrorKind::TooOld, 8, buf);
       return false;
     }

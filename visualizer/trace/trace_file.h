@@ -21,7 +21,7 @@ enum class ErrorKind : uint8_t {
   Io,            // cannot open/stat/map the file
   NotATrace,     // too short for a magic, or the magic is not "HVTRACE\0"
   TooNew,        // version > kVersion (made by a newer heapviz)
-  TooOld,        // version < kVersion
+  TooOld,        // version < kOldestVersion
   WrongPlatform, // not little-endian / pointer size not 8
   BadHeader,     // absurd header_size or cmdline_len
   Truncated,     // the file ends inside the header or a block (a torn tail): the prefix is usable

@@ -29,6 +29,10 @@ public:
     cap_ = capacity;
     clear();
   }
+  // The stack of the API call being written (a node of the stack tree; 0: none): every API
+  // event (event_info(type).api) ends with it (format version 2). The writer sets it per call.
+  uint32_t call_stack = 0;
+
   bool empty() const { return n_ == 0; }
   size_t payload_size() const { return static_cast<size_t>(p_ - payload()); }
   // True if an event of up to `bytes` encoded bytes still fits.
@@ -137,8 +141,9 @@ private:
 
 // put_<event>(enc, fields...): the fields of an event begun with begin_event(Ev::<Event>, ...), one
 // function per row of the event table, parameters in its field order (trace_events.h), e.g.
-// put_split(enc, chunk, first, rest); a row of the extension range gets its length prefix. The
-// most bytes each writes: event_info(type).max_bytes.
+// put_split(enc, chunk, first, rest); a row of the extension range gets its length prefix, an API
+// event the call's stack (call_stack) after its fields. The most bytes each writes:
+// event_info(type).max_bytes.
 #define HV_ENC_TYPE_U uint64_t
 #define HV_ENC_TYPE_A uint64_t
 #define HV_ENC_TYPE_C uint64_t
@@ -162,6 +167,7 @@ private:
       enc.end_payload(hv_payload_);                                                                          \
     } else {                                                                                                 \
       HV_EV_FOR_EACH(HV_ENC_PUT, __VA_ARGS__)                                                                \
+      if constexpr (event_info(uint8_t(code)).api) enc.usize(enc.call_stack);                                \
     }                                                                                                        \
   }
 HV_TRACE_EVENTS(HV_ENC_FN)

@@ -85,11 +85,13 @@
   X(Mark, mark, 0x32, Mark, None, Note, (Label, data, label, " "))                                           \
   /* n chunks, flags (SnapshotFlags), then per chunk: A chunk, C size, B ChunkState, B bin index */          \
   X(Snapshot, snapshot, 0x40, Other, None, Apply, (Snap, data, entries, " chunks="))                         \
-  /* reserved for call stacks; readers skip U length + bytes */                                              \
-  X(Stack, stack, 0x41, Other, None, Note, (Blob, data, bytes, " length="))                                  \
+  /* new nodes of the call-stack tree (docs/trace-format.md, "Call stacks") */                               \
+  X(Stack, stack, 0x41, Other, None, Note, (Blob, data, nodes, " length="))                                  \
   /* The extension range: length-prefixed, so that older readers skip these */                               \
   /* the chunk (in use) is the allocator's own, not the program's: glibc's tcache_perthread_struct */        \
-  X(Internal, internal, 0x80, Other, Chunk, Apply, (A, addr, chunk, " "), (C, size, size, " size="))
+  X(Internal, internal, 0x80, Other, Chunk, Apply, (A, addr, chunk, " "), (C, size, size, " size="))         \
+  /* a module (executable, shared library) mapped in the process: where, which file, its build-id */         \
+  X(Module, module, 0x81, Other, None, Note, (Blob, data, record, " length="), (A, addr, base, " base="))
 
 // Applies M to each parenthesized field of a row: M(codec, slot, label, prefix) per field.
 #define HV_EV_FOR_EACH(M, ...)                                                                               \
@@ -173,7 +175,10 @@ struct EventInfo {
   uint8_t max_bytes = 0;
   bool variable = false;  // has a Label, Blob or Snap field
   bool extension = false; // a code of the extension range: its fields are length-prefixed
-  bool api = false;       // an API call (malloc family, free): the events a stack id belongs to
+  // An API call (malloc family, free): from format version 2 on, its fields are followed by the
+  // call's stack (U stack: a node of the stack tree, 0 for none), written and read outside the
+  // field list (BlockEncoder::call_stack, BlockDecoder's api_stack).
+  bool api = false;
   // The one field of addr2, size2, n and delta the event uses, if any (FieldSlot::data: none):
   // the scatter keeps it in a second word.
   FieldSlot second = FieldSlot::data;
@@ -198,8 +203,9 @@ constexpr EventInfo make_info(const char* name, uint8_t code, EvKind kind, EvChu
         f.slot == FieldSlot::delta)
       i.second = f.slot;
   }
-  i.max_bytes = uint8_t(bytes);
   i.api = kind == EvKind::Alloc || kind == EvKind::Free;
+  if (i.api) bytes += 10; // the stack
+  i.max_bytes = uint8_t(bytes);
   return i;
 }
 struct EventTable {

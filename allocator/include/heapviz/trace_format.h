@@ -19,7 +19,8 @@
 namespace hv::trace {
 
 inline constexpr char kFileMagic[8] = {'H', 'V', 'T', 'R', 'A', 'C', 'E', '\0'};
-inline constexpr uint32_t kVersion = 1;             // bump on any incompatible change; see the changelog
+inline constexpr uint32_t kVersion = 2;             // bump on any incompatible change; see the changelog
+inline constexpr uint32_t kOldestVersion = 1;       // the oldest version readers still open
 inline constexpr uint32_t kBlockMagic = 0x31425648; // "HVB1" little-endian
 
 // ---- File header ---------------------------------------------------------------------------
@@ -27,6 +28,7 @@ enum FileFlags : uint32_t {
   kFileZstd = 1u << 0,      // some blocks may be zstd-compressed
   kFileSnapshots = 1u << 1, // HEAPVIZ_VERIFY was on: SNAPSHOT events are present
   kFileSimulated = 1u << 2, // written by heapviz sim (addresses are in a simulated region)
+  kFileStacks = 1u << 3,    // call stacks were recorded (STACK and MODULE events, API events' stacks)
 };
 
 enum Param : int { // indices into FileHeader::params
