@@ -227,7 +227,9 @@ TEST(TraceRoundTrip, EveryRowOfTheEventTableRoundTrips) {
     const Event& e = ev[1];
     EXPECT_EQ(e.type, type);
     EXPECT_EQ(e.stack, info.api ? stack : 0u);
-    if (info.api) EXPECT_NE(event_fields_text(e).find(" stack=" + std::to_string(stack)), std::string::npos);
+    if (info.api) {
+      EXPECT_NE(event_fields_text(e).find(" stack=" + std::to_string(stack)), std::string::npos);
+    }
     std::vector<FieldSlot> used;
     for (int i = 0; i < info.nfields; ++i) {
       const FieldSpec& fs = info.fields[i];
