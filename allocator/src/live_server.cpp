@@ -251,11 +251,13 @@ struct Server {
     }
     TraceSink& sink = core->trace_sink();
     if (streaming()) flush_buffers(); // everything before the new viewer's snapshot: for the others only
+    sink.new_stack_epoch();           // the new viewer gets every stack node and module it needs
     static uint8_t header[TraceSink::kHeaderMax];
     uint64_t params[trace::kNumParams] = {};
     uint64_t heap_base = 0;
     core->header_params(params, &heap_base);
-    size_t hn = sink.make_header(header, "glibc-2.36", params, heap_base, trace::kFileSnapshots,
+    uint32_t flags = trace::kFileSnapshots | (core->trace_writer().stacks_on() ? trace::kFileStacks : 0u);
+    size_t hn = sink.make_header(header, "glibc-2.36", params, heap_base, flags,
                                  static_cast<uint32_t>(core->platform().pagesize()));
     if (!send_frame(fd, kFrameTraceHeader, header, hn)) {
       ::close(fd);

@@ -34,6 +34,7 @@ struct Segment {
 inline constexpr int kMaxMainSegments = 64;
 
 template <class P> class TraceHooks; // trace_hooks.h
+class TraceWriter;                   // trace_hooks.h
 
 template <class P> class MallocCore {
 public:
@@ -71,6 +72,7 @@ public:
   void trace_mark(const char* label);
   void trace_flush_all() { hooks_.sink().flush_all(); }
   TraceSink& trace_sink() { return hooks_.sink(); }
+  TraceWriter& trace_writer() { return hooks_.writer(); } // complete below
   // Writes the current heap as SNAPSHOT event(s); baseline marks it as the trace's starting state.
   // exact: every thread is known to be outside the allocator (the live gate is closed), so
   // tcaches and fastbins are listed even in a multi-threaded process.

@@ -2256,7 +2256,8 @@ bool MallocCore<P>::trace_start(const char* path, bool exclusive, uint64_t verif
   uint64_t heap_base = 0;
   header_params(params, &heap_base);
   uint32_t flags = extra_flags | (verify_every ? static_cast<uint32_t>(trace::kFileSnapshots) : 0u) |
-                   (hooks_.sink().compression() ? static_cast<uint32_t>(trace::kFileZstd) : 0u);
+                   (hooks_.sink().compression() ? static_cast<uint32_t>(trace::kFileZstd) : 0u) |
+                   (hooks_.writer().stacks_on() ? static_cast<uint32_t>(trace::kFileStacks) : 0u);
   if (!hooks_.open(path, exclusive, params, heap_base, flags, static_cast<uint32_t>(plat_.pagesize()),
                    verify_every))
     return false;

@@ -9,6 +9,7 @@
 #include "heapviz/hvalloc.h"
 #include "live_server.h"
 #include "malloc_core_impl.h" // the whole algorithm, so the exported entry points inline it
+#include "stack_capture.h"
 
 #include <cerrno>
 #include <csignal>
@@ -40,6 +41,12 @@ bool g_exit_key_ready = false;
 // PATH.<pid>, so nothing overwrites its parent's trace. Names are built without allocating.
 char g_trace_path[4096];
 uint64_t g_verify_every = 0;
+// HEAPVIZ_STACKS (default 1): call stacks are taken once the constructor has loaded libunwind
+// (the calls before it, ld.so's, get none); the header says they were asked for.
+bool g_stacks_wanted = true;
+uint32_t stack_flag() {
+  return g_stacks_wanted ? static_cast<uint32_t>(hv::trace::kFileStacks) : 0u;
+}
 
 size_t append(char* dst, size_t at, size_t cap, const char* s) {
   while (*s && at + 1 < cap)
@@ -96,14 +103,14 @@ void open_trace(bool as_root) {
   if (!out || !*out) return;
   unsigned long pid = static_cast<unsigned long>(getpid());
   if (as_root) {
-    if (g_alloc.trace_start(out, true, g_verify_every, 0)) return;
+    if (g_alloc.trace_start(out, true, g_verify_every, stack_flag())) return;
     if (errno == EEXIST && is_special_file(out)) {
-      if (g_alloc.trace_start(out, false, g_verify_every, 0)) return;
+      if (g_alloc.trace_start(out, false, g_verify_every, stack_flag())) return;
     } else if (errno == EEXIST && getenv("HEAPVIZ_ROOT_PID")) {
       for (int attempt = 1; attempt < 100; ++attempt) {
         if (syscall(SYS_renameat2, AT_FDCWD, out, AT_FDCWD, numbered_path(out, pid, attempt),
                     RENAME_NOREPLACE) == 0) {
-          if (g_alloc.trace_start(out, true, g_verify_every, 0)) return;
+          if (g_alloc.trace_start(out, true, g_verify_every, stack_flag())) return;
           break;
         }
         if (errno != EEXIST) break;
@@ -112,7 +119,7 @@ void open_trace(bool as_root) {
     if (errno != EEXIST) return report_unwritable(out);
   }
   for (int attempt = 0; attempt < 100; ++attempt) {
-    if (g_alloc.trace_start(numbered_path(out, pid, attempt), true, g_verify_every, 0)) return;
+    if (g_alloc.trace_start(numbered_path(out, pid, attempt), true, g_verify_every, stack_flag())) return;
     if (errno != EEXIST) return report_unwritable(g_trace_path);
   }
   report_unwritable(g_trace_path); // a hundred names taken: EEXIST says so
@@ -151,6 +158,7 @@ void fork_parent() {
 }
 void fork_child() {
   g_alloc.fork_child();
+  hv::alloc::stacks::after_fork_child();
   hv::alloc::live_server::after_fork_child(); // not attachable: the live thread did not survive
   if (g_alloc.tracing()) {
     int saved_errno = errno;
@@ -161,12 +169,34 @@ void fork_child() {
   }
 }
 
+// Call stacks for a process that records (HEAPVIZ_OUT) or may be attached to (HEAPVIZ_LIVE),
+// unless HEAPVIZ_STACKS=0; HEAPVIZ_STACK_DEPTH caps them (64 frames).
+void enable_stacks() {
+  const char* live = getenv("HEAPVIZ_LIVE");
+  if (!g_alloc.tracing() && !(live && *live && *live != '0')) return;
+  if (const char* v = getenv("HEAPVIZ_STACKS"); v && *v == '0') return;
+  unsigned depth = 64;
+  if (const char* v = getenv("HEAPVIZ_STACK_DEPTH"); v && *v)
+    depth = static_cast<unsigned>(strtoul(v, nullptr, 10));
+  const char* why = nullptr;
+  if (!hv::alloc::stacks::enable(g_alloc.trace_writer(), depth, &why)) {
+    static char line[512];
+    size_t n = append(line, 0, sizeof line - 1, "heapviz: ");
+    n = append(line, n, sizeof line - 1, why);
+    n = append(line, n, sizeof line - 1, "; recording without call stacks");
+    line[n++] = '\n';
+    line[n] = 0;
+    hv::alloc::raw_write(2, line);
+  }
+}
+
 // Runs after ld.so may already have called malloc; initialises whatever the first call did not.
 __attribute__((constructor(101))) void hvalloc_constructor() {
   g_alloc.ensure_init();
   if (pthread_key_create(&g_exit_key, on_thread_exit) == 0) g_exit_key_ready = true;
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   if (g_alloc.tracing()) install_fatal_signal_flush();
+  enable_stacks();
   hv::alloc::live_server::start(&g_alloc); // HEAPVIZ_LIVE=1
 }
 
@@ -186,6 +216,7 @@ void hv::alloc::hv_start_recording_hook() {
   if (!out || !*out) return;
   int saved_errno = errno; // this runs inside the program's first malloc
   if (const char* v = getenv("HEAPVIZ_VERIFY")) g_verify_every = strtoull(v, nullptr, 10);
+  if (const char* v = getenv("HEAPVIZ_STACKS")) g_stacks_wanted = *v != '0';
   if (const char* v = getenv("HEAPVIZ_PRECISE_TIME")) g_alloc.trace_sink().set_precise_time(*v == '1');
   if (const char* v = getenv("HEAPVIZ_COMPRESS"))
     g_alloc.trace_sink().set_compression(atoi(v) > 0 ? atoi(v) : 0);

@@ -174,12 +174,32 @@ public:
     return n;
   }
 
+  // A timestamp for events outside an API call (a baseline, a mark): no stack is taken.
+  void stamp(ThreadState& ts) { sink_.stamp(ts); }
+
+  // ---- Call stacks
+  // The function that takes the calling thread's stack and returns its node, writing the nodes
+  // and modules the trace does not have yet (stack_capture.cpp; null: no stacks, every API
+  // event says 0). Set once, before any thread records.
+  using StackFn = uint32_t (*)(TraceWriter& w, ThreadState& ts);
+  void set_stack_fn(StackFn fn) { stack_fn_ = fn; }
+  bool stacks_on() const { return stack_fn_ != nullptr; }
+
   // ---- API calls
-  // A call starts: its events share one timestamp (TraceSink::stamp).
-  void call_begin(ThreadState& ts) { sink_.stamp(ts); }
+  // A call starts: its events share one timestamp (TraceSink::stamp) and its stack.
+  __attribute__((always_inline)) void call_begin(ThreadState& ts) {
+    sink_.stamp(ts);
+    if (__builtin_expect(stack_fn_ != nullptr, 0)) take_stack(ts);
+  }
+  __attribute__((noinline)) void take_stack(ThreadState& ts) {
+    if (TraceThread* t = ts.trace) {
+      t->enc.call_stack = 0; // the stack function's own events (nodes, modules) carry none
+      t->enc.call_stack = stack_fn_(*this, ts);
+    }
+  }
   // free(ptr) starts: the Free event waits (see the contract above).
   __attribute__((always_inline)) void free_begin(ThreadState& ts, bool single, uint64_t ptr) {
-    sink_.stamp(ts);
+    call_begin(ts);
     sink_.set_single_threaded(single);
     if (TraceThread* t = ts.trace) {
       t->pending_ptr = ptr;
@@ -224,6 +244,7 @@ public:
 
 private:
   TraceSink sink_{};
+  StackFn stack_fn_ = nullptr;
   const void* arenas_[kMaxArenas] = {};
   std::atomic<uint32_t> n_arenas_{0};
 };
@@ -468,7 +489,7 @@ template <class P> void TraceHooks<P>::main_heap_resize_(Arena* av, const char* 
 
 template <class P> void TraceHooks<P>::mark_(const char* label) {
   ThreadState& ts = plat().thread();
-  w_.call_begin(ts);
+  w_.stamp(ts);
   w_.mark(at(ts, ts.arena), label);
 }
 
@@ -490,7 +511,7 @@ template <class P> void TraceHooks<P>::after_call() {
 
 template <class P> void TraceHooks<P>::regions() {
   ThreadState& ts = plat().thread();
-  w_.call_begin(ts); // the first events of a baseline: they need a time of their own
+  w_.stamp(ts); // the first events of a baseline: they need a time of their own (no stack)
   Segment segs[kMaxMainSegments];
   int n = core_->segments(main(), segs, kMaxMainSegments);
   for (int i = 0; i < n; ++i)
@@ -554,7 +575,7 @@ template <class P> void TraceHooks<P>::snapshot(bool baseline, bool exact) {
     // Address order (the format promises it; arenas are listed newest first).
     std::sort(e, e + k, [](const SnapshotChunk& a, const SnapshotChunk& b) { return a.addr < b.addr; });
     ThreadState& ts = plat().thread();
-    w_.call_begin(ts);
+    w_.stamp(ts);
     uint8_t flags = static_cast<uint8_t>((coarse ? trace::kSnapshotCoarse : 0) |
                                          (baseline ? trace::kSnapshotBaseline : 0));
     w_.snapshot(at(ts, main()), e, k, flags);

@@ -159,6 +159,7 @@ bool TraceSink::open(const char* path, bool exclusive, const char* policy,
   file_bytes_ = hsize;
   file_events_ = 0;
   fd_ = fd;
+  new_stack_epoch(); // a new file: its stacks and modules are defined in it
   on = true;
   return true;
 }
@@ -167,6 +168,7 @@ void TraceSink::open_stream(BlockFn fn, void* ctx) {
   if (mult_ == 0) calibrate();
   stream_fn_ = fn;
   stream_ctx_ = ctx;
+  new_stack_epoch();
   on = true;
 }
 
@@ -346,6 +348,7 @@ void TraceSink::release(ThreadState& ts) {
   spin_unlock(&all_lock_);
   ts.trace = nullptr;
   if (t->zstd) ::munmap(t->zstd, t->zstd_size);
+  if (t->stacks) ::munmap(t->stacks, t->stacks_size);
   ::munmap(t, sizeof(TraceThread));
 }
 

@@ -36,6 +36,11 @@ struct TraceThread {
   uint64_t pending_ptr = 0;
   void* zstd = nullptr; // compression workspace (HEAPVIZ_COMPRESS), mmapped on first use
   size_t zstd_size = 0;
+  // Call stacks (stack_capture.cpp): this thread's stack-tree cache, mmapped on first use, and
+  // whether the thread is taking a stack now (an allocation made meanwhile gets none).
+  void* stacks = nullptr;
+  size_t stacks_size = 0;
+  bool in_stack = false;
   TraceThread* next = nullptr; // all buffers, for the final flush
   uint8_t buf[sizeof(trace::BlockHeader) + kBlockBytes + 64];
 };
@@ -132,6 +137,12 @@ public:
   }
   void set_write_through(bool w) { write_through_ = w; }
   uint64_t seq() const { return seq_; }
+  // Call stacks: node numbers are unique in a process (they never restart); the epoch changes
+  // whenever a trace or a viewer's stream starts, and every thread's stack cache and the module
+  // list then start over, so that each trace defines the nodes and modules it uses.
+  uint32_t take_stack_ids(uint32_t n) { return __atomic_fetch_add(&next_stack_id_, n, __ATOMIC_RELAXED); }
+  uint32_t stack_epoch() const { return __atomic_load_n(&stack_epoch_, __ATOMIC_ACQUIRE); }
+  void new_stack_epoch() { __atomic_add_fetch(&stack_epoch_, 1, __ATOMIC_ACQ_REL); }
   uint64_t now_ns() {
     if (__builtin_expect(mult_ == 0, 0)) return slow_now_ns();
     uint64_t d = __rdtsc() - tsc0_;
@@ -171,6 +182,8 @@ private:
   // write(2) whole).
   [[maybe_unused]] char cold_pad_[64] = {};
   Lock write_lock_{};
+  uint32_t next_stack_id_ = 1; // node 0 is the root
+  uint32_t stack_epoch_ = 1;
   bool regular_file_ = false; // the trace is a regular file (a torn block can be cut off)
   bool failed_ = false;       // a write failed: nothing more is written
   uint64_t file_bytes_ = 0;   // header and whole blocks in the file

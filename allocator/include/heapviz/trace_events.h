@@ -90,8 +90,9 @@
   /* The extension range: length-prefixed, so that older readers skip these */                               \
   /* the chunk (in use) is the allocator's own, not the program's: glibc's tcache_perthread_struct */        \
   X(Internal, internal, 0x80, Other, Chunk, Apply, (A, addr, chunk, " "), (C, size, size, " size="))         \
-  /* a module (executable, shared library) mapped in the process: where, which file, its build-id */         \
-  X(Module, module, 0x81, Other, None, Note, (Blob, data, record, " length="), (A, addr, base, " base="))
+  /* a module (executable, shared library) mapped in the process: where, which file, its build-id. */        \
+  /* (A variable-length field is always an event's last: the decoder's fast path needs that.) */             \
+  X(Module, module, 0x81, Other, None, Note, (Blob, data, record, " length="))
 
 // Applies M to each parenthesized field of a row: M(codec, slot, label, prefix) per field.
 #define HV_EV_FOR_EACH(M, ...)                                                                               \
@@ -222,6 +223,15 @@ struct EventTable {
 } // namespace detail
 
 inline constexpr detail::EventTable kEventTable{};
+// A label, blob or snapshot is always its event's last field: after one, the decoder's BMI2 path
+// would read the next varint through a stale window of stop bits.
+inline constexpr bool variable_fields_last() {
+  for (int t = 0; t < 256; ++t)
+    for (int f = 0; f + 1 < kEventTable.at[t].nfields; ++f)
+      if (is_variable(kEventTable.at[t].fields[f].codec)) return false;
+  return true;
+}
+static_assert(variable_fields_last(), "a variable-length field must be its event's last");
 // Facts about event type t (a default EventInfo with name == nullptr for an unknown code).
 inline constexpr const EventInfo& event_info(uint8_t t) {
   return kEventTable.at[t];
