@@ -10,6 +10,7 @@ judged by where it lands, not by how it is spelled. Must not: build anything or 
 The layers, bottom up (README, docs/building.md):
   allocator (libc only) -> trace format (allocator/include/heapviz) -> trace reader -> model
   -> analysis -> session -> views (ImGui) -> app (GLFW/GL shell); sim and live on the side; the CLI on top.
+  symbols (libdwfl: names for a trace's return addresses) sits on the trace reader, below analysis.
 
 Usage: scripts/check_layers.py [REPO_ROOT]      exit 0 when every include follows the rules,
                                                  1 with one `file:line: ...` line per violation
@@ -43,6 +44,7 @@ LAYERS = [
     ("model", "visualizer/model/*"),
     ("sim", "visualizer/sim/*"),
     ("live", "visualizer/live/*"),
+    ("symbols", "visualizer/symbols/*"),
     ("analysis", "visualizer/analysis/*"),
     ("session", "visualizer/session/*"),
     ("layout", "visualizer/views/chunk_layout.*"),  # hv_layout: the chunk map's geometry, no UI
@@ -76,25 +78,26 @@ MAY_INCLUDE = {
     "model": ({"trace", "heapviz", "system"}, "the replay model sits on the trace reader: never session, views, app; " + NO_UI),
     "sim": ({"heapviz", "system"}, "sim drives the allocator only through heapviz/simulated_heap.h; " + NO_UI),
     "live": ({"heapviz", "system"}, "the live client speaks heapviz/live_protocol.h; " + NO_UI),
-    "analysis": ({"model", "trace", "heapviz", "system"}, "the analysis layer sits on the model: never session, views, app; " + NO_UI),
-    "session": ({"analysis", "model", "trace", "sim", "heapviz", "system"}, "the session sits on the analysis layer and the model: never views or app; " + NO_UI),
+    "symbols": ({"trace", "heapviz", "system"}, "symbolization reads a trace's modules and the files they name: never model, session, views, app; " + NO_UI),
+    "analysis": ({"symbols", "model", "trace", "heapviz", "system"}, "the analysis layer sits on the model: never session, views, app; " + NO_UI),
+    "session": ({"analysis", "symbols", "model", "trace", "sim", "heapviz", "system"}, "the session sits on the analysis layer and the model: never views or app; " + NO_UI),
     "layout": ({"model", "trace", "heapviz", "system"}, "the chunk map's geometry is pure: " + NO_UI),
-    "views": ({"layout", "session", "analysis", "model", "trace", "heapviz", "imgui", "system"},
+    "views": ({"layout", "session", "analysis", "symbols", "model", "trace", "heapviz", "imgui", "system"},
               "views draw with ImGui and never include the app or the platform (GLFW, GL)"),
-    "app": ({"views", "layout", "session", "analysis", "model", "trace", "live", "heapviz", "imgui", "platform", "system"},
+    "app": ({"views", "layout", "session", "analysis", "symbols", "model", "trace", "live", "heapviz", "imgui", "platform", "system"},
             "the app shell sits on the views"),
-    "cli": ({"sim", "session", "analysis", "model", "trace", "live", "layout", "heapviz", "system"},
+    "cli": ({"sim", "session", "analysis", "symbols", "model", "trace", "live", "layout", "heapviz", "system"},
             "the CLI builds without the GUI: never app or views, " + NO_UI + " (only cli/cmd_gui.cpp reaches the app)"),
     "cli-gui": ({"cli", "app", "system"}, "cli/cmd_gui.cpp hands the GUI commands to the app and nothing else"),
     "gui-smoke": ({"imgui", "platform", "system"}, "the GUI toolchain's smoke test uses the toolchain only"),
     "allocator-tests": ({"allocator", "heapviz", "system"}, "the allocator's white-box tests see its internals and nothing of the visualizer"),
-    "tests": ({"trace-builder", "trace", "model", "analysis", "sim", "session", "layout", "live", "heapviz", "system"},
+    "tests": ({"trace-builder", "trace", "model", "analysis", "symbols", "sim", "session", "layout", "live", "heapviz", "system"},
               "tests outside tests/allocator use the public headers and build without the GUI: never allocator/src, views, app; " + NO_UI),
-    "app-tests": ({"app", "views", "layout", "session", "model", "trace", "heapviz", "imgui", "system"},
+    "app-tests": ({"app", "views", "layout", "session", "symbols", "model", "trace", "heapviz", "imgui", "system"},
                   "the in-process app tests drive the app through its header and ImGui's IO"),
-    "bench": ({"trace-builder", "trace", "model", "session", "heapviz", "system"},
+    "bench": ({"trace-builder", "trace", "model", "session", "symbols", "heapviz", "system"},
               "benchmarks of the model and the session build without the GUI; " + NO_UI),
-    "bench-gui": ({"bench", "trace-builder", "app", "views", "layout", "session", "model", "trace", "heapviz", "imgui", "system"},
+    "bench-gui": ({"bench", "trace-builder", "app", "views", "layout", "session", "symbols", "model", "trace", "heapviz", "imgui", "system"},
                   "the app benchmark drives the app"),
 }
 

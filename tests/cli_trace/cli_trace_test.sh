@@ -109,6 +109,30 @@ else echo "FAIL: dump printed $n lines, stats counted $r events"; fails=$((fails
 n=$("$hv" dump --from 100 --count 25 "$t/churn.hvt" | wc -l)
 [ "$n" -eq 25 ] && echo "ok: --count" || { echo "FAIL: --count 25 printed $n lines"; fails=$((fails + 1)); }
 
+# Call stacks: leaks and sites of a hand-made trace whose module is nowhere on disk (frames show
+# as module+offset, and a warning says why), and the broken stack records.
+expect 0 '^\{"leaks": \[$' "warning: /nonexistent/heapviz-test/prog: the file is missing \(No such file or directory\); its frames show as module\+offset" -- leaks --json "$t/stacks.hvt"
+python3 - "$hv" "$t/stacks.hvt" <<'PY' || { echo "FAIL: leaks --json stacks.hvt"; fails=$((fails + 1)); }
+import json, subprocess, sys
+j = json.loads(subprocess.run([sys.argv[1], "leaks", "--json", sys.argv[2]], capture_output=True, text=True).stdout)
+assert (j["total_count"], j["total_bytes"]) == (2, 140), j
+assert [(l["count"], l["bytes"]) for l in j["leaks"]] == [(1, 100), (1, 40)], j
+assert [f["function"] for f in j["leaks"][0]["stack"]] == ["prog+0x1300", "prog+0x1100"], j
+f = j["leaks"][1]["stack"][0]
+assert f == {"function": "prog+0x1200", "file": "", "line": 0, "module": "/nonexistent/heapviz-test/prog", "address": "0x555555555200"}, f
+print("ok: leaks --json: 2 blocks, 140 bytes, by stack, frames as module+offset")
+PY
+expect 0 "^#1  100 bytes live in 1 block; 1 allocation, 100 bytes" "" -- sites "$t/stacks.hvt"
+expect 0 "^#1  64 bytes live in 2 blocks; 2 allocations, 64 bytes" "" -- sites --at 4 "$t/stacks.hvt"
+expect 0 "^#1  64 bytes live in 2 blocks" "" -- sites --at peak --by allocs "$t/stacks.hvt"
+expect 0 "malloc size=24 -> 0x5555555592a0 stack=2$" "" -- dump "$t/stacks.hvt"
+expect 2 "" "offset [0-9]+: malloc: stack 9 is not defined in the trace" -- leaks "$t/stack_undefined.hvt"
+expect 2 "" "offset [0-9]+: stack: node 2 names parent 7, which is not defined before it" -- sites "$t/stack_bad_parent.hvt"
+expect 2 "" "offset [0-9]+: stack: node 1 runs past the event's end" -- leaks "$t/stack_truncated.hvt"
+expect 2 "" "--at 'x' is not a position: give an event number, end, peak or mark:LABEL" -- sites --at x "$t/stacks.hvt"
+expect 2 "" "--at mark:nope: the trace has no mark 'nope'" -- sites --at mark:nope "$t/stacks.hvt"
+expect 0 "" "this trace has no call stacks" -- leaks "$t/churn.hvt"
+
 if [ "$fails" -ne 0 ]; then
   echo "$fails failures"
   exit 1

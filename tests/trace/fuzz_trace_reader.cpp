@@ -4,6 +4,7 @@
 // Any crash, leak, timeout, huge allocation or disagreement is a bug. Built with clang++
 // -fsanitize=fuzzer,address,undefined by tests/trace/CMakeLists.txt.
 #include "analysis/event_query.h"
+#include "analysis/sites.h"
 #include "analysis/snapshot_check.h"
 #include "analysis/trace_summary.h"
 #include "model/replay.h"
@@ -39,7 +40,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     flt.has_addr = true;
     flt.addr = 0x5555555592a0;
     size_t text = 0, hits = 0;
+    hv::analysis::SiteTable sites; // stack and module records, API events' stacks
+    bool sites_ok = true;
+    std::string err;
+    std::vector<uint64_t> ips;
     while (const hv::trace::Event* e = s.next()) {
+      if (sites_ok && !(sites_ok = sites.add(*e, &err)) && err.find("offset ") != 0) __builtin_trap();
+      if (sites_ok && e->stack) sites.stacks().frames(e->stack, ips);
       m.apply(*e);
       sum.add(*e, m);
       hits += hv::analysis::matches(*e, flt);

@@ -170,5 +170,40 @@ int main(int argc, char** argv) {
     b.free(0x4242420);
     write("unknown_free.hvt", b.finish());
   }
+  // Call stacks: a module that is nowhere on disk, a tree of three nodes, allocations at two
+  // stacks (one leaked), then the broken forms.
+  auto stacks = [](TraceBuilder& b) {
+    b.module_record(0x555555554000, "/nonexistent/heapviz-test/prog", std::string("\x12\x34\x56\x78", 4),
+                    {{0, 0x1000, 4}, {0x1000, 0x2000, 5}});
+    b.stack_nodes(1, {{0, 0x555555555100}, {1, 0x555555555200}, {1, 0x555555555300}});
+  };
+  {
+    TraceBuilder b(kFileStacks);
+    stacks(b);
+    b.set_call_stack(2);
+    b.malloc(24, 0x5555555592a0);
+    b.malloc(40, 0x5555555592c0);
+    b.set_call_stack(3);
+    b.malloc(100, 0x555555559300);
+    b.free(0x5555555592a0);
+    write("stacks.hvt", b.finish());
+  }
+  {
+    TraceBuilder b(kFileStacks);
+    stacks(b);
+    b.set_call_stack(9); // never defined
+    b.malloc(24, 0x5555555592a0);
+    write("stack_undefined.hvt", b.finish());
+  }
+  {
+    TraceBuilder b(kFileStacks);
+    b.stack_nodes(1, {{0, 0x555555555100}, {7, 0x555555555200}}); // node 2's parent is not defined
+    write("stack_bad_parent.hvt", b.finish());
+  }
+  {
+    TraceBuilder b(kFileStacks);
+    b.stack(std::string_view{"\x01\x00\xff", 3}); // node 1's return address runs past the event
+    write("stack_truncated.hvt", b.finish());
+  }
   return 0;
 }

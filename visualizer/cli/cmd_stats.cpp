@@ -7,6 +7,7 @@
 // (analysis/trace_summary.h).
 #include "analysis/trace_summary.h"
 #include "cli/commands.h"
+#include "cli/report.h"
 #include "model/heap_model.h"
 #include "trace/event_stream.h"
 #include "trace/event_text.h"
@@ -17,23 +18,6 @@
 #include <string>
 
 namespace hv::cli {
-
-static std::string json_string(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char b[8];
-      snprintf(b, sizeof b, "\\u%04x", c);
-      o += b;
-    } else {
-      o += c;
-    }
-  }
-  return o + "\"";
-}
 
 int cmd_stats(int argc, char** argv) {
   const char* usage = "usage: heapviz stats [--json] FILE\n";

@@ -10,6 +10,8 @@ int cmd_record(int argc, char** argv); // cmd_record.cpp
 int cmd_check(int argc, char** argv);  // cmd_check.cpp
 int cmd_stats(int argc, char** argv);  // cmd_stats.cpp
 int cmd_dump(int argc, char** argv);   // cmd_dump.cpp
+int cmd_sites(int argc, char** argv);  // cmd_sites.cpp (allocation sites)
+int cmd_leaks(int argc, char** argv);  // cmd_sites.cpp (blocks live at the end, by stack)
 int cmd_ps(int argc, char** argv);     // cmd_live.cpp (attachable processes)
 int cmd_attach(int argc, char** argv); // cmd_live.cpp (follow or capture a live process)
 int cmd_run(int argc, char** argv);    // cmd_live.cpp (start a program and attach)

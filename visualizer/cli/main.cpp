@@ -19,14 +19,19 @@ const char* kUsage =
     "        run a scenario (docs/scenarios.md) on the simulated allocator and print the heap;\n"
     "        --offsets prints 'NAME OFFSET' per allocation instead; --check runs the heap\n"
     "        checker after every operation; -o also records the run as a trace\n"
-    "  record [-o FILE] -- PROGRAM [ARGS...]\n"
-    "        run a program on libhvalloc.so and record its heap events to a trace\n"
+    "  record [-o FILE] [--no-stacks] -- PROGRAM [ARGS...]\n"
+    "        run a program on libhvalloc.so and record its heap events, with the call stack of\n"
+    "        every allocation and free, to a trace\n"
     "  check FILE\n"
     "        validate a trace and replay it (against its snapshots, if any)\n"
     "  stats [--json] FILE\n"
     "        event counts, calls, peak heap and live bytes, fragmentation, threads\n"
     "  dump [--from N] [--count M] FILE\n"
     "        print events, one per line\n"
+    "  sites FILE [--at N|end|peak|mark:LABEL] [--by live|allocs|bytes|temporary] [--top K] [--json]\n"
+    "        allocation sites (call stacks): live blocks and bytes, allocations, temporary ones\n"
+    "  leaks FILE [--top K] [--json]\n"
+    "        blocks still in use when the trace ends, grouped by the call stack that allocated them\n"
     "  view [FILE]   (or just: heapviz FILE)\n"
     "        open the desktop app on a trace or a scenario (.hvs, simulated first)\n"
     "  shot FILE [--at N|end] [--select ADDR] [--size WxH] -o OUT.png [--geometry OUT.txt]\n"
@@ -70,6 +75,8 @@ int main(int argc, char** argv) {
   if (cmd == "check") return hv::cli::cmd_check(argc - 2, argv + 2);
   if (cmd == "stats") return hv::cli::cmd_stats(argc - 2, argv + 2);
   if (cmd == "dump") return hv::cli::cmd_dump(argc - 2, argv + 2);
+  if (cmd == "sites") return hv::cli::cmd_sites(argc - 2, argv + 2);
+  if (cmd == "leaks") return hv::cli::cmd_leaks(argc - 2, argv + 2);
   if (cmd == "view") return hv::cli::cmd_view(argc - 2, argv + 2);
   if (cmd == "shot") return hv::cli::cmd_shot(argc - 2, argv + 2);
   if (cmd == "ps") return hv::cli::cmd_ps(argc - 2, argv + 2);

@@ -13,6 +13,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 #include <zstd.h>
 
@@ -119,6 +120,48 @@ public:
       cur().enc.byte(c.bin);
     }
   }
+  // Call stacks (docs/trace-format.md, "Call stacks"). The stack the API events written from now
+  // on carry (0: none).
+  void set_call_stack(uint32_t id) {
+    call_stack_ = id;
+  }
+  // A STACK event defining nodes first, first + 1, ... as (parent, return address) pairs.
+  void stack_nodes(uint32_t first, const std::vector<std::pair<uint32_t, uint64_t>>& nodes) {
+    std::string b;
+    auto v = [&](uint64_t x) {
+      uint8_t tmp[10];
+      b.append(reinterpret_cast<const char*>(tmp), size_t(put_varint(tmp, x) - tmp));
+    };
+    v(first);
+    uint64_t prev = 0;
+    for (const auto& [parent, ip] : nodes) {
+      v(parent);
+      v(zigzag(int64_t(ip - prev)));
+      prev = ip;
+    }
+    stack(std::string_view{b.data(), b.size()});
+  }
+  // A MODULE event: loaded at base, segments as (vaddr, memsz, flags).
+  void module_record(uint64_t base, std::string_view path, std::string_view build_id,
+                     const std::vector<std::tuple<uint64_t, uint64_t, uint8_t>>& segments) {
+    std::string b;
+    auto v = [&](uint64_t x) {
+      uint8_t tmp[10];
+      b.append(reinterpret_cast<const char*>(tmp), size_t(put_varint(tmp, x) - tmp));
+    };
+    v(base);
+    v(path.size());
+    b += path;
+    v(build_id.size());
+    b += build_id;
+    v(segments.size());
+    for (const auto& [vaddr, memsz, flags] : segments) {
+      v(vaddr);
+      v(memsz);
+      b += char(flags);
+    }
+    module(std::string_view{b.data(), b.size()});
+  }
   // An event of the extension range (0x80-0xfe) with this payload, as a later heapviz would write
   // one this reader does not know.
   void extension(uint8_t code, std::string_view payload) {
@@ -176,6 +219,7 @@ private:
       t.enc.reset(t.buf.data(), t.buf.size() - sizeof(BlockHeader));
     }
     ts_ += 37 + (seq_ % 7) * 11;
+    t.enc.call_stack = call_stack_;
     t.enc.begin_event(type, seq_++, ts_, tid_, t.arena);
   }
   void flush(Open& t) {
@@ -206,6 +250,7 @@ private:
   uint64_t seq_ = 1;
   uint64_t start_ns_ = 1000000000;
   uint64_t ts_ = 1000000000;
+  uint32_t call_stack_ = 0;
   bool zstd_ = false;
 };
 

@@ -1,0 +1,114 @@
+// sites.cpp - see sites.h.
+#include "analysis/sites.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+namespace hv::analysis {
+
+using trace::Ev;
+
+SiteTable::SiteTable() : sites_(1) {}
+
+SiteStats& SiteTable::at(uint32_t site) {
+  if (site >= sites_.size()) sites_.resize(site + 1);
+  return sites_[site];
+}
+
+void SiteTable::alloc(const trace::Event& e, uint64_t ptr, uint64_t size, uint32_t site) {
+  SiteStats& s = at(site);
+  ++s.allocs;
+  s.bytes += size;
+  auto [it, fresh] = live_.try_emplace(ptr, Block{site, size});
+  if (!fresh) { // the trace never freed what was here (a block from before it began): replaced
+    SiteStats& old = at(it->second.site);
+    --old.live;
+    old.live_bytes -= it->second.size;
+    live_bytes_ -= it->second.size;
+    it->second = Block{site, size};
+  }
+  ++s.live;
+  s.live_bytes += size;
+  if (s.live_bytes > s.peak_live_bytes) s.peak_live_bytes = s.live_bytes;
+  live_bytes_ += size;
+  last_[e.tid] = LastAlloc{ptr, site};
+}
+
+void SiteTable::release(const trace::Event& e, uint64_t ptr) {
+  auto it = live_.find(ptr);
+  if (it == live_.end()) return; // allocated before the trace began, or never (the model says so)
+  SiteStats& s = at(it->second.site);
+  --s.live;
+  s.live_bytes -= it->second.size;
+  live_bytes_ -= it->second.size;
+  auto last = last_.find(e.tid);
+  if (last != last_.end() && last->second.ptr == ptr) {
+    ++s.temporary;
+    last_.erase(last);
+  }
+  live_.erase(it);
+}
+
+int64_t SiteTable::live_site(uint64_t ptr, uint64_t* size) const {
+  auto it = live_.find(ptr);
+  if (it == live_.end()) return -1;
+  if (size) *size = it->second.size;
+  return it->second.site;
+}
+
+bool SiteTable::add(const trace::Event& e, std::string* error) {
+  ++events_;
+  if (e.type == Ev::Stack || e.type == Ev::Module) return stacks_.add(e, error);
+  if (!e.info().api) return true;
+  ++api_calls_;
+  if (e.stack != 0) {
+    if (!stacks_.known(e.stack)) {
+      char b[160];
+      snprintf(b, sizeof b, "offset %" PRIu64 ": %s: stack %u is not defined in the trace", e.offset,
+               e.info().name, e.stack);
+      *error = b;
+      return false;
+    }
+    ++with_stack_;
+  }
+  uint32_t site = stacks_.canonical(e.stack);
+  switch (e.type) {
+  case Ev::Malloc:
+  case Ev::Memalign:
+    if (e.ptr()) alloc(e, e.ptr(), e.size, site);
+    break;
+  case Ev::Calloc:
+    if (e.ptr()) alloc(e, e.ptr(), e.count() * e.size, site);
+    break;
+  case Ev::Realloc:
+    // realloc(p, n): p is gone once a block is returned, or when n is 0 (glibc frees it).
+    if (e.old_ptr() && (e.ptr() || e.size == 0)) release(e, e.old_ptr());
+    if (e.ptr()) alloc(e, e.ptr(), e.size, site);
+    break;
+  case Ev::Free:
+  case Ev::FreeTcache:
+    if (e.ptr()) release(e, e.ptr());
+    break;
+  default:
+    break;
+  }
+  return true;
+}
+
+std::vector<symbols::Frame> site_frames(symbols::Symbolizer& sym, const trace::StackTable& stacks,
+                                        uint32_t site) {
+  std::vector<uint64_t> ips;
+  stacks.canonical_frames(site, ips);
+  std::vector<symbols::Frame> out;
+  for (uint64_t ip : ips)
+    for (const symbols::Frame& f : sym.frames(ip))
+      out.push_back(f);
+  // The allocation function's own frames (operator new calling malloc, ...) are not the site.
+  size_t k = 0;
+  while (k < out.size() && symbols::is_allocation_function(out[k]))
+    ++k;
+  out.erase(out.begin(), out.begin() + long(k));
+  return out;
+}
+
+} // namespace hv::analysis

@@ -1,0 +1,78 @@
+// sites.h - allocation sites: what each call stack allocated, what of it is live, and leaks.
+//
+// Owns: SiteTable, fed a trace's events in sequence order (one pass, no heap model needed): the
+// stack table, and per site (a distinct full stack, analysis's unit everywhere) its allocations
+// and bytes so far, live count and bytes now, its peak live bytes and its temporary allocations
+// (freed by the same thread before that thread allocated again, heaptrack's definition); every
+// live block's site. Also a site's frames as users read them (symbolized, starting at the caller
+// of the allocation function). `sites`, `leaks`, `frag` and `diff` (CLI) and the views ask this.
+// Must not: draw, print or format (the CLI and the views do), or replay the heap (the model does).
+#pragma once
+
+#include "symbols/symbolizer.h"
+#include "trace/stack_table.h"
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace hv::analysis {
+
+struct SiteStats {
+  uint64_t allocs = 0, bytes = 0;    // calls and bytes requested, up to the position
+  uint64_t live = 0, live_bytes = 0; // blocks (and their requested bytes) live at the position
+  uint64_t peak_live_bytes = 0;      // the most live bytes this site had at once
+  uint64_t temporary = 0;            // allocations freed before their thread allocated again
+};
+
+class SiteTable {
+public:
+  SiteTable();
+  // One event, in sequence order. False (with *error naming the event's offset) on a STACK or
+  // MODULE event that is malformed, or an API event whose stack the trace never defined.
+  bool add(const trace::Event& e, std::string* error);
+
+  const trace::StackTable& stacks() const { return stacks_; }
+  // Site s is canonical stack s (trace::StackTable::canonical); site 0: calls without a stack.
+  size_t size() const { return sites_.size(); }
+  const SiteStats& site(uint32_t s) const { return sites_[s]; }
+  uint64_t events() const { return events_; }
+  uint64_t live_bytes() const { return live_bytes_; }
+  uint64_t live_blocks() const { return live_.size(); }
+  uint64_t api_calls() const { return api_calls_; }
+  uint64_t calls_with_stack() const { return with_stack_; }
+  // The site of the live block at user pointer ptr (-1 if none is live there), and its size.
+  int64_t live_site(uint64_t ptr, uint64_t* size = nullptr) const;
+  template <class F> void for_each_live(F&& f) const {
+    for (const auto& [ptr, b] : live_)
+      f(ptr, b.site, b.size);
+  }
+
+private:
+  struct Block {
+    uint32_t site;
+    uint64_t size;
+  };
+  struct LastAlloc { // a thread's latest allocation, while nothing else was allocated
+    uint64_t ptr = 0;
+    uint32_t site = 0;
+  };
+  void alloc(const trace::Event& e, uint64_t ptr, uint64_t size, uint32_t site);
+  void release(const trace::Event& e, uint64_t ptr);
+  SiteStats& at(uint32_t site);
+
+  trace::StackTable stacks_;
+  std::vector<SiteStats> sites_;
+  std::unordered_map<uint64_t, Block> live_;
+  std::unordered_map<uint32_t, LastAlloc> last_; // by thread
+  uint64_t events_ = 0, live_bytes_ = 0, api_calls_ = 0, with_stack_ = 0;
+};
+
+// The frames of site s as users read them: symbolized, inlined functions as frames of their own,
+// innermost first, starting at the caller of the allocation function (frames of malloc, operator
+// new and the like are dropped).
+std::vector<symbols::Frame> site_frames(symbols::Symbolizer& sym, const trace::StackTable& stacks,
+                                        uint32_t site);
+
+} // namespace hv::analysis
