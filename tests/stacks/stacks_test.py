@@ -214,5 +214,41 @@ if not ca or ca != cb:
 else:
     ok("with and without stacks: the same %d chunk events, offset for offset" % len(ca))
 
+# frag blames the planted site; diff of two runs finds the one that differs.
+t = record("frag10", [os.path.join(bindir, "hv_frag_prog"), "10"])
+j, _ = run_json("frag", "--json", t)
+blame = j.get("blame", [])
+top = blame[0] if blame else {}
+if not top or top["stack"][0]["function"] != "pin" or top["chunks"] < 99 or top["pinned_bytes"] < 99 * 4000 or \
+        any(f["function"] == "quiet" for b in blame for f in b["stack"][:1]):
+    fail("frag: the blame does not name pin first (or names quiet): %s" %
+         [(b["pinned_bytes"], b["chunks"], b["stack"][0]["function"]) for b in blame])
+else:
+    ok("frag: pin's %d live chunks keep %d free bytes apart; quiet is not blamed" %
+       (top["chunks"], top["pinned_bytes"]))
+below = (j.get("tops") or [{}])[0].get("below") or {}
+if (below.get("stack") or [{}])[0].get("function") != "pin":
+    fail("frag: the chunk below the top is not pin's: %s" % below)
+else:
+    ok("frag: the chunk that keeps the top from shrinking is pin's (%d bytes)" % below["size"])
+if set(j) < {"at", "footprint", "live_bytes", "free_bytes", "blame"} or j["free_bytes"] < 99 * 4000:
+    fail("frag: keys or free bytes: %s" % sorted(j))
+t50 = record("frag50", [os.path.join(bindir, "hv_frag_prog"), "50"])
+j, _ = run_json("diff", "--json", t, t50)
+rows = j.get("sites", [])
+if len(rows) != 1 or rows[0]["stack"][0]["function"] != "grow" or \
+        (rows[0]["allocs_delta"], rows[0]["bytes_delta"], rows[0]["live_bytes_delta"]) != (40, 2560, 2560):
+    fail("diff: want only grow, +40 allocations, +2560 bytes: %s" %
+         [(r["stack"][0]["function"], r["allocs_delta"], r["bytes_delta"], r["live_bytes_delta"]) for r in rows])
+else:
+    ok("diff of two runs: only grow changed (+40 allocations, +2560 bytes, +2560 live), matched across ASLR")
+j, _ = run_json("diff", "--json", t50, "--from", "peak", "--to", "end")
+lay = j.get("layout", {})
+if not lay or lay["born"]["chunks"] < 50 or j["sites"][0]["stack"][0]["function"] not in ("grow", "bulk"):
+    fail("diff --from peak --to end: %s" % j)
+else:
+    ok("diff of two positions: %d chunks born, %d died, %d unchanged; first site %s" %
+       (lay["born"]["chunks"], lay["died"]["chunks"], lay["unchanged"]["chunks"], j["sites"][0]["stack"][0]["function"]))
+
 print("%d failures" % fails if fails else "all stack checks passed")
 sys.exit(1 if fails else 0)

@@ -20,100 +20,6 @@
 
 namespace hv::cli {
 
-namespace {
-
-struct Options {
-  const char* path = nullptr;
-  bool json = false;
-  size_t top = 20;
-  std::string by = "live";
-  analysis::Position at;
-};
-
-// Reads the trace into `sites` up to `limit` events. Returns the exit status so far (0, 1 for a
-// trace corrupt after a readable prefix, 2 for nothing readable), printing what went wrong.
-int read_sites(const char* cmd, const trace::TraceFile& f, const char* path, uint64_t limit,
-               analysis::SiteTable& sites) {
-  trace::EventStream s(f);
-  std::string err;
-  while (sites.events() < limit) {
-    const trace::Event* e = s.next();
-    if (!e) break;
-    if (!sites.add(*e, &err)) {
-      fprintf(stderr, "heapviz %s: %s: %s\n", cmd, path, err.c_str());
-      return 2;
-    }
-  }
-  if (const auto& e = s.error(); e && sites.events() < limit) {
-    bool truncated = e->kind == trace::ErrorKind::Truncated;
-    fprintf(stderr, "heapviz %s: %s: %s%s\n", cmd, path, e->describe().c_str(),
-            truncated ? " (the file is truncated: this covers the readable prefix)" : "");
-    if (!truncated) return sites.events() ? 1 : 2;
-  }
-  if (sites.api_calls() && !sites.calls_with_stack())
-    fprintf(stderr,
-            "heapviz %s: %s: this trace has no call stacks (recorded with --no-stacks, HEAPVIZ_STACKS=0, "
-            "simulated, or by a heapviz before stacks): every block shows as '(no call stack)'\n",
-            cmd, path);
-  return 0;
-}
-
-bool parse(const char* cmd, int argc, char** argv, Options& o, bool positions, const char* usage) {
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](const char* name) -> const char* {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "heapviz %s: %s needs a value\n%s", cmd, name, usage);
-        return nullptr;
-      }
-      return argv[++i];
-    };
-    if (a == "--json") {
-      o.json = true;
-    } else if (a == "--top") {
-      const char* v = value("--top");
-      if (!v) return false;
-      char* end = nullptr;
-      o.top = strtoul(v, &end, 10);
-      if (!*v || *end) {
-        fprintf(stderr, "heapviz %s: --top '%s' is not a number\n", cmd, v);
-        return false;
-      }
-    } else if (positions && a == "--at") {
-      const char* v = value("--at");
-      if (!v) return false;
-      std::string err;
-      if (!analysis::parse_position(v, &o.at, &err)) {
-        fprintf(stderr, "heapviz %s: --at %s\n", cmd, err.c_str());
-        return false;
-      }
-    } else if (positions && a == "--by") {
-      const char* v = value("--by");
-      if (!v) return false;
-      o.by = v;
-      if (o.by != "live" && o.by != "allocs" && o.by != "bytes" && o.by != "temporary") {
-        fprintf(stderr, "heapviz %s: --by '%s': give live, allocs, bytes or temporary\n", cmd, v);
-        return false;
-      }
-    } else if (a == "-h" || a == "--help") {
-      fputs(usage, stdout);
-      exit(0);
-    } else if ((!a.empty() && a[0] == '-') || o.path) {
-      fprintf(stderr, "heapviz %s: unexpected argument '%s'\n%s", cmd, a.c_str(), usage);
-      return false;
-    } else {
-      o.path = argv[i];
-    }
-  }
-  if (!o.path) {
-    fprintf(stderr, "%s", usage);
-    return false;
-  }
-  return true;
-}
-
-} // namespace
-
 int cmd_sites(int argc, char** argv) {
   const char* usage =
       "usage: heapviz sites FILE [--at N|end|peak|mark:LABEL] [--by live|allocs|bytes|temporary] [--top K] "
@@ -121,21 +27,19 @@ int cmd_sites(int argc, char** argv) {
       "  allocation sites (full call stacks) with their live blocks and bytes at the position (default: the\n"
       "  end), and their allocations, bytes allocated and temporary allocations up to it; the top K (20;\n"
       "  0 for all) by the chosen column\n";
-  Options o;
-  if (!parse("sites", argc, argv, o, true, usage)) return 2;
+  ReportOptions o;
+  if (!parse_report_options("sites", argc, argv, o, 1, {"at", "by"}, usage)) return 2;
+  const char* path = o.paths[0];
   trace::TraceFile f;
-  if (!f.open(o.path)) {
-    fprintf(stderr, "heapviz sites: %s: %s\n", o.path, f.error()->describe().c_str());
+  if (!f.open(path)) {
+    fprintf(stderr, "heapviz sites: %s: %s\n", path, f.error()->describe().c_str());
     return 2;
   }
   uint64_t limit = 0;
-  std::string err;
-  if (!analysis::resolve_position(f, o.at, &limit, &err)) {
-    fprintf(stderr, "heapviz sites: %s: --at %s: %s\n", o.path, o.at.text.c_str(), err.c_str());
-    return 2;
-  }
+  if (!resolve("sites", path, f, o.at, "--at", &limit)) return 2;
   analysis::SiteTable sites;
-  int status = read_sites("sites", f, o.path, limit, sites);
+  trace::EventStream stream(f);
+  int status = read_trace("sites", path, stream, limit, sites, nullptr);
   if (status == 2) return 2;
 
   std::vector<uint32_t> order;
@@ -191,15 +95,17 @@ int cmd_leaks(int argc, char** argv) {
   const char* usage = "usage: heapviz leaks FILE [--top K] [--json]\n"
                       "  blocks still in use when the trace ends, grouped by the call stack that allocated\n"
                       "  them, the most bytes (requested) first; the top K (20; 0 for all)\n";
-  Options o;
-  if (!parse("leaks", argc, argv, o, false, usage)) return 2;
+  ReportOptions o;
+  if (!parse_report_options("leaks", argc, argv, o, 1, {}, usage)) return 2;
+  const char* path = o.paths[0];
   trace::TraceFile f;
-  if (!f.open(o.path)) {
-    fprintf(stderr, "heapviz leaks: %s: %s\n", o.path, f.error()->describe().c_str());
+  if (!f.open(path)) {
+    fprintf(stderr, "heapviz leaks: %s: %s\n", path, f.error()->describe().c_str());
     return 2;
   }
   analysis::SiteTable sites;
-  int status = read_sites("leaks", f, o.path, UINT64_MAX, sites);
+  trace::EventStream stream(f);
+  int status = read_trace("leaks", path, stream, UINT64_MAX, sites, nullptr);
   if (status == 2) return 2;
   std::vector<uint32_t> order;
   for (uint32_t s = 0; s < sites.size(); ++s)

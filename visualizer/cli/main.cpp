@@ -32,6 +32,11 @@ const char* kUsage =
     "        allocation sites (call stacks): live blocks and bytes, allocations, temporary ones\n"
     "  leaks FILE [--top K] [--json]\n"
     "        blocks still in use when the trace ends, grouped by the call stack that allocated them\n"
+    "  frag FILE [--at N|end|peak|mark:LABEL] [--top K] [--json]\n"
+    "        why the footprint exceeds what is live: the top, free memory by bin, and the sites\n"
+    "        whose live blocks keep free memory apart\n"
+    "  diff A.hvt B.hvt | diff FILE --from X --to Y   [--top K] [--json]\n"
+    "        per allocation site, what changed between two runs or two positions\n"
     "  view [FILE]   (or just: heapviz FILE)\n"
     "        open the desktop app on a trace or a scenario (.hvs, simulated first)\n"
     "  shot FILE [--at N|end] [--select ADDR] [--size WxH] -o OUT.png [--geometry OUT.txt]\n"
@@ -77,6 +82,8 @@ int main(int argc, char** argv) {
   if (cmd == "dump") return hv::cli::cmd_dump(argc - 2, argv + 2);
   if (cmd == "sites") return hv::cli::cmd_sites(argc - 2, argv + 2);
   if (cmd == "leaks") return hv::cli::cmd_leaks(argc - 2, argv + 2);
+  if (cmd == "frag") return hv::cli::cmd_frag(argc - 2, argv + 2);
+  if (cmd == "diff") return hv::cli::cmd_diff(argc - 2, argv + 2);
   if (cmd == "view") return hv::cli::cmd_view(argc - 2, argv + 2);
   if (cmd == "shot") return hv::cli::cmd_shot(argc - 2, argv + 2);
   if (cmd == "ps") return hv::cli::cmd_ps(argc - 2, argv + 2);

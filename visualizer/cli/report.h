@@ -1,14 +1,41 @@
-// report.h - what the CLI's reports share: JSON strings, and call stacks as text and as JSON
-// (the FRAME object of docs/cli.md: function, file, line, module, address).
+// report.h - what the CLI's reports (sites, leaks, frag, diff) share: their options, reading a
+// trace up to a position into a site table (and the heap model), JSON strings, and call stacks as
+// text and as JSON (the FRAME object of docs/cli.md: function, file, line, module, address).
 // Must not: compute anything of a trace (analysis/ does).
 #pragma once
 
+#include "analysis/position.h"
+#include "analysis/sites.h"
+#include "model/heap_model.h"
 #include "symbols/symbolizer.h"
+#include "trace/event_stream.h"
 
 #include <string>
 #include <vector>
 
 namespace hv::cli {
+
+struct ReportOptions {
+  std::vector<const char*> paths;
+  bool json = false;
+  size_t top = 20;
+  std::string by = "live";
+  analysis::Position at, from, to;
+  bool has_at = false, has_from = false, has_to = false;
+};
+// Parses argv (after the command name) for a report command: FILE (up to max_paths of them),
+// --json, --top K, and the options named in `allowed` ("at", "by", "from", "to"). False (having
+// said why on stderr, with the usage) on anything else; --help prints the usage and exits 0.
+bool parse_report_options(const char* cmd, int argc, char** argv, ReportOptions& o, size_t max_paths,
+                          std::initializer_list<const char*> allowed, const char* usage);
+// Feeds s's events to `sites` (and `model`, if given) until `sites` has seen `limit` events or
+// the trace ends. Returns the exit status so far: 0, 1 for a trace corrupt after a readable
+// prefix, 2 for a malformed stack record (having said why on stderr).
+int read_trace(const char* cmd, const char* path, trace::EventStream& s, uint64_t limit,
+               analysis::SiteTable& sites, model::HeapModel* model);
+// The position's event count in f (peak and mark:LABEL need a pass); false having said why.
+bool resolve(const char* cmd, const char* path, const trace::TraceFile& f, const analysis::Position& p,
+             const char* option, uint64_t* events);
 
 std::string json_string(const std::string& s);
 // [FRAME, ...] on one line.

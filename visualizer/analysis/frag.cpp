@@ -1,0 +1,113 @@
+// frag.cpp - see frag.h.
+#include "analysis/frag.h"
+
+#include <algorithm>
+#include <map>
+
+namespace hv::analysis {
+
+namespace {
+using trace::ChunkState;
+bool is_free(uint8_t s) {
+  return trace::is_binned(s) || s == uint8_t(ChunkState::Top);
+}
+} // namespace
+
+FragReport fragmentation(const model::HeapModel& m, const SiteTable& sites, uint64_t page) {
+  FragReport r;
+  model::Metrics mt = m.metrics();
+  r.footprint = mt.heap_bytes;
+  r.live_bytes = mt.live_bytes;
+  r.free_bytes = mt.free_bytes;
+  if (page == 0) page = 4096;
+  std::vector<model::Chunk> chunks = m.chunks_sorted();
+  std::vector<model::Region> regions = m.regions_sorted();
+  auto site_of = [&](const model::Chunk& c) -> int64_t {
+    return c.state == uint8_t(ChunkState::InUse) && !c.internal ? sites.live_site(c.addr + 16) : -1;
+  };
+  for (const model::Chunk& c : chunks) {
+    r.chunks_by_state[c.state < trace::kNumChunkStates ? c.state : 0]++;
+    if (trace::is_binned(c.state)) r.free_by_state[c.state] += c.size;
+    if (c.state == uint8_t(ChunkState::Top)) {
+      r.top_bytes += c.size;
+      FragReport::Top t;
+      t.arena = c.arena;
+      t.addr = c.addr;
+      t.size = c.size;
+      t.trimmable = c.size > 32 ? (c.size - 32) / page * page : 0;
+      r.tops.push_back(t);
+    }
+  }
+  // The chunk right below each top.
+  for (FragReport::Top& t : r.tops) {
+    auto it = std::lower_bound(chunks.begin(), chunks.end(), t.addr,
+                               [](const model::Chunk& c, uint64_t a) { return c.addr < a; });
+    if (it != chunks.begin()) {
+      const model::Chunk& b = *(it - 1);
+      if (b.addr + b.size == t.addr) {
+        t.below = true;
+        t.below_chunk = b;
+        t.below_site = site_of(b);
+      }
+    }
+  }
+  // Runs of contiguous chunks (a gap between two chunks, such as between two heaps, ends every
+  // run: nothing merges across it).
+  struct Run {
+    bool free;
+    int64_t site; // used runs: the one site of all its chunks (-1: unknown), or -2 for a gap
+    uint64_t free_bytes;
+    size_t first, last; // chunk indices
+  };
+  std::vector<Run> runs;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const model::Chunk& c = chunks[i];
+    if (c.state == uint8_t(ChunkState::Mmapped)) continue;
+    bool f = is_free(c.state);
+    uint64_t fb = f && c.state != uint8_t(ChunkState::Top) ? c.size : 0;
+    int64_t s = f ? 0 : site_of(c);
+    bool contiguous = !runs.empty() && runs.back().site != -2 &&
+                      chunks[runs.back().last].addr + chunks[runs.back().last].size == c.addr;
+    if (contiguous && runs.back().free == f && (f || runs.back().site == s)) {
+      runs.back().last = i;
+      runs.back().free_bytes += fb;
+      continue;
+    }
+    if (!contiguous && !runs.empty()) runs.push_back(Run{false, -2, 0, i, i}); // a gap
+    runs.push_back(Run{f, s, fb, i, i});
+  }
+  // Used runs of one site between two free runs (or a free run and the top) pin them.
+  std::map<int64_t, FragReport::Blame> blame;
+  std::map<int64_t, std::vector<size_t>> counted; // free runs already counted, per site
+  for (size_t k = 1; k + 1 < runs.size(); ++k) {
+    const Run& u = runs[k];
+    if (u.free || u.site == -2) continue;
+    const Run &a = runs[k - 1], &b = runs[k + 1];
+    if (!a.free || !b.free) continue;
+    if (!(a.free_bytes || b.free_bytes)) continue;
+    FragReport::Blame& bl = blame[u.site];
+    bl.site = u.site;
+    auto& seen = counted[u.site];
+    for (size_t fk : {k - 1, k + 1}) {
+      const Run& fr = runs[fk];
+      if (std::find(seen.begin(), seen.end(), fk) != seen.end() || fr.free_bytes == 0) continue;
+      seen.push_back(fk);
+      bl.pinned_bytes += fr.free_bytes;
+      ++bl.pinned_runs;
+      for (size_t i = fr.first; i <= fr.last; ++i)
+        if (chunks[i].state != uint8_t(ChunkState::Top)) bl.pinned.push_back(chunks[i].addr);
+    }
+    for (size_t i = u.first; i <= u.last; ++i) {
+      bl.pinning.push_back(chunks[i].addr);
+      ++bl.chunks;
+    }
+  }
+  for (auto& [site, b] : blame)
+    r.blame.push_back(std::move(b));
+  std::stable_sort(
+      r.blame.begin(), r.blame.end(),
+      [](const FragReport::Blame& a, const FragReport::Blame& b) { return a.pinned_bytes > b.pinned_bytes; });
+  return r;
+}
+
+} // namespace hv::analysis

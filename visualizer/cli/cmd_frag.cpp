@@ -1,0 +1,117 @@
+// cmd_frag.cpp - `heapviz frag FILE [--at ...]`: why the footprint is larger than what is live:
+// the top and what keeps it from shrinking, free memory by bin, and which allocation sites keep
+// free memory apart (the blame; its rule: analysis/frag.h, docs/cli.md).
+//
+// Owns: the report's text and JSON forms and exit statuses (0 ok, 1 corrupt after a readable
+// prefix, 2 usage or nothing readable).
+// Must not: compute what analysis/frag.h does.
+#include "analysis/frag.h"
+#include "cli/commands.h"
+#include "cli/report.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+namespace hv::cli {
+
+int cmd_frag(int argc, char** argv) {
+  const char* usage =
+      "usage: heapviz frag FILE [--at N|end|peak|mark:LABEL] [--top K] [--json]\n"
+      "  why the heap's footprint is larger than what is live at the position (default: the end):\n"
+      "  the top chunk and what keeps it from shrinking, free memory by bin, and the allocation sites\n"
+      "  whose live blocks keep free memory apart (the top K, 20; 0 for all)\n";
+  ReportOptions o;
+  if (!parse_report_options("frag", argc, argv, o, 1, {"at"}, usage)) return 2;
+  const char* path = o.paths[0];
+  trace::TraceFile f;
+  if (!f.open(path)) {
+    fprintf(stderr, "heapviz frag: %s: %s\n", path, f.error()->describe().c_str());
+    return 2;
+  }
+  uint64_t limit = 0;
+  if (!resolve("frag", path, f, o.at, "--at", &limit)) return 2;
+  analysis::SiteTable sites;
+  model::HeapModel m;
+  trace::EventStream stream(f);
+  int status = read_trace("frag", path, stream, limit, sites, &m);
+  if (status == 2) return 2;
+  analysis::FragReport r = analysis::fragmentation(m, sites, f.header().page_size);
+  symbols::Symbolizer sym(sites.stacks());
+  auto frames = [&](int64_t site) {
+    return site >= 0 ? analysis::site_frames(sym, sites.stacks(), uint32_t(site))
+                     : std::vector<symbols::Frame>{};
+  };
+  size_t shown = o.top && r.blame.size() > o.top ? o.top : r.blame.size();
+  static const trace::ChunkState kBins[] = {trace::ChunkState::Tcache, trace::ChunkState::Fast,
+                                            trace::ChunkState::Unsorted, trace::ChunkState::Small,
+                                            trace::ChunkState::Large};
+  if (o.json) {
+    auto u = [](uint64_t v) { return std::to_string(v); };
+    std::string out = "{\"at\": " + u(sites.events()) + ", \"footprint\": " + u(r.footprint) +
+                      ", \"live_bytes\": " + u(r.live_bytes) + ", \"free_bytes\": " + u(r.free_bytes) +
+                      ", \"top_bytes\": " + u(r.top_bytes) + ",\n \"free_by_bin\": {";
+    for (size_t i = 0; i < 5; ++i)
+      out += std::string(i ? ", " : "") + json_string(trace::state_name(uint8_t(kBins[i]))) + ": " +
+             u(r.free_by_state[uint8_t(kBins[i])]);
+    out += "},\n \"tops\": [";
+    for (size_t i = 0; i < r.tops.size(); ++i) {
+      const auto& t = r.tops[i];
+      char a[32];
+      snprintf(a, sizeof a, "\"0x%" PRIx64 "\"", t.addr);
+      out += std::string(i ? ", " : "") + "{\"arena\": " + u(t.arena) + ", \"chunk\": " + a +
+             ", \"size\": " + u(t.size) + ", \"trimmable\": " + u(t.trimmable) + ", \"below\": ";
+      if (t.below) {
+        snprintf(a, sizeof a, "\"0x%" PRIx64 "\"", t.below_chunk.addr);
+        out += std::string("{\"chunk\": ") + a + ", \"size\": " + u(t.below_chunk.size) +
+               ", \"state\": " + json_string(trace::state_name(t.below_chunk.state)) +
+               ", \"stack\": " + frames_json(frames(t.below_site)) + "}";
+      } else {
+        out += "null";
+      }
+      out += "}";
+    }
+    out += "],\n \"blame\": [";
+    for (size_t i = 0; i < shown; ++i) {
+      const auto& b = r.blame[i];
+      out += std::string(i ? ",\n  " : "\n  ") + "{\"pinned_bytes\": " + u(b.pinned_bytes) +
+             ", \"chunks\": " + u(b.chunks) + ", \"free_runs\": " + u(b.pinned_runs) +
+             ", \"stack\": " + frames_json(frames(b.site)) + "}";
+    }
+    out += "]}\n";
+    fputs(out.c_str(), stdout);
+  } else {
+    printf("at event %" PRIu64 ": footprint %" PRIu64 " bytes, %" PRIu64 " live (requested), %" PRIu64
+           " free in bins, %" PRIu64 " in the top\n",
+           sites.events(), r.footprint, r.live_bytes, r.free_bytes, r.top_bytes);
+    printf("\nfree memory by bin:\n");
+    for (trace::ChunkState s : kBins)
+      printf("  %-10s %12" PRIu64 " bytes in %" PRIu64 " chunks\n", trace::state_name(uint8_t(s)),
+             r.free_by_state[uint8_t(s)], r.chunks_by_state[uint8_t(s)]);
+    for (const auto& t : r.tops) {
+      printf("\narena %u: top 0x%" PRIx64 ", %" PRIu64 " bytes; malloc_trim(0) would return %" PRIu64
+             " of them\n",
+             t.arena, t.addr, t.size, t.trimmable);
+      if (t.below) {
+        printf("  right below it: 0x%" PRIx64 ", %" PRIu64 " bytes, %s%s\n", t.below_chunk.addr,
+               t.below_chunk.size, trace::state_label(t.below_chunk.state),
+               t.below_chunk.state == uint8_t(trace::ChunkState::InUse)
+                   ? ": it keeps the top from shrinking, allocated at"
+                   : "");
+        if (t.below_chunk.state == uint8_t(trace::ChunkState::InUse))
+          fputs(frames_text(frames(t.below_site), "    ", 8).c_str(), stdout);
+      }
+    }
+    printf("\n%zu allocation sites keep free memory apart%s\n", r.blame.size(), r.blame.empty() ? "" : ":");
+    for (size_t i = 0; i < shown; ++i) {
+      const auto& b = r.blame[i];
+      printf("\n#%zu  %" PRIu64 " free bytes in %" PRIu64 " runs kept apart by %" PRIu64 " live chunk%s of\n",
+             i + 1, b.pinned_bytes, b.pinned_runs, b.chunks, b.chunks == 1 ? "" : "s");
+      fputs(frames_text(frames(b.site), "    ", 12).c_str(), stdout);
+    }
+    if (shown < r.blame.size()) printf("\n... %zu more sites (--top 0 shows all)\n", r.blame.size() - shown);
+  }
+  warn_symbol_problems(sym);
+  return status;
+}
+
+} // namespace hv::cli
