@@ -42,12 +42,12 @@ def line_of(src, marker):
     raise SystemExit("no marker " + marker)
 
 
-def record(name, argv, env=None):
+def record(name, argv, env=None, opts=()):
     out = os.path.join(work, name + ".hvt")
     for f in os.listdir(work):
         if f.startswith(name + ".hvt"):
             os.unlink(os.path.join(work, f))
-    r = subprocess.run([hv, "record", "-o", out, "--"] + argv, capture_output=True, text=True,
+    r = subprocess.run([hv, "record", "-o", out] + list(opts) + ["--"] + argv, capture_output=True, text=True,
                        env=dict(os.environ, **(env or {})))
     if r.returncode != 0:
         fail("%s: record exited %d: %s" % (name, r.returncode, r.stderr[-500:]))
@@ -191,7 +191,9 @@ else:
 
 # Stacks do not move a chunk: the same run with and without them replays to the same heap.
 a = record("with", [os.path.join(bindir, "hv_sites_prog_O2")])
-b = record("without", [os.path.join(bindir, "hv_sites_prog_O2")], {"HEAPVIZ_STACKS": "0"})
+b = record("without", [os.path.join(bindir, "hv_sites_prog_O2")], opts=["--no-stacks"])
+if "stack=" in subprocess.run([hv, "dump", b], capture_output=True, text=True).stdout:
+    fail("record --no-stacks: the trace has stacks")
 
 
 def chunks(path):

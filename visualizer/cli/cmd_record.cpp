@@ -80,7 +80,11 @@ void remove_old_traces(const std::string& path) {
 } // namespace
 
 int cmd_record(int argc, char** argv) {
+  const char* usage =
+      "usage: heapviz record [-o FILE] [--no-stacks] [--stack-depth N] -- PROGRAM [ARGS...]\n";
   std::string out;
+  const char* stacks = nullptr; // HEAPVIZ_STACKS for the program (unset: its own environment's, or on)
+  std::string depth;
   int i = 0;
   for (; i < argc; ++i) {
     std::string a = argv[i];
@@ -96,17 +100,27 @@ int cmd_record(int argc, char** argv) {
       out = argv[++i];
     } else if (a.rfind("-o", 0) == 0 && a.size() > 2) {
       out = a.substr(2);
+    } else if (a == "--no-stacks") {
+      stacks = "0";
+    } else if (a == "--stack-depth") {
+      char* end = nullptr;
+      if (i + 1 >= argc || strtoul(argv[i + 1], &end, 10) == 0 || *end) {
+        fprintf(stderr, "heapviz record: --stack-depth needs a number of frames (1-256)\n");
+        return 2;
+      }
+      depth = argv[++i];
+    } else if (a == "-h" || a == "--help") {
+      fputs(usage, stdout);
+      return 0;
     } else if (!a.empty() && a[0] == '-') {
-      fprintf(stderr,
-              "heapviz record: unknown option '%s'\nusage: heapviz record [-o FILE] -- PROGRAM [ARGS...]\n",
-              a.c_str());
+      fprintf(stderr, "heapviz record: unknown option '%s'\n%s", a.c_str(), usage);
       return 2;
     } else {
       break; // the program starts here ("--" is optional)
     }
   }
   if (i >= argc) {
-    fprintf(stderr, "usage: heapviz record [-o FILE] -- PROGRAM [ARGS...]\n");
+    fputs(usage, stderr);
     return 2;
   }
   std::string lib = find_library();
@@ -139,6 +153,8 @@ int cmd_record(int argc, char** argv) {
     setenv("LD_PRELOAD", preload.c_str(), 1);
     setenv("HEAPVIZ_OUT", path.c_str(), 1);
     setenv("HEAPVIZ_ROOT_PID", std::to_string(getpid()).c_str(), 1);
+    if (stacks) setenv("HEAPVIZ_STACKS", stacks, 1);
+    if (!depth.empty()) setenv("HEAPVIZ_STACK_DEPTH", depth.c_str(), 1);
     execvp(prog[0], prog);
     fprintf(stderr, "heapviz record: cannot run '%s': %s\n", prog[0], strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);
