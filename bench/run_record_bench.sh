@@ -4,11 +4,12 @@
 # The churn workload (bench_churn) runs, interleaved, 5 times each as:
 #   glibc            the system allocator, nothing recorded
 #   hvalloc          LD_PRELOAD=libhvalloc.so, not recording
-#   hvalloc+record   the same, recording every event to a trace (HEAPVIZ_OUT)
-#   hvalloc+zstd     the same, trace blocks zstd-compressed (HEAPVIZ_COMPRESS=1)
+#   hvalloc+record   the same, recording every event to a trace (HEAPVIZ_OUT), no call stacks
+#   hvalloc+stacks   the same with call stacks (the default of `heapviz record`)
+#   hvalloc+zstd     with stacks, trace blocks zstd-compressed (HEAPVIZ_COMPRESS=1)
 #   heaptrack        heaptrack 1.4 (Debian) recording the glibc run
 # Wall time is measured around the whole process (trace writing at exit included); medians.
-# Also: trace bytes per API call for hvalloc's trace and heaptrack's (compressed) file.
+# Also: trace bytes per API call for hvalloc's traces and heaptrack's (compressed) file.
 # Writes bench/results/record.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,8 +31,10 @@ run() {  # run NAME: one timed run of that contender; prints seconds
   case $1 in
   glibc) t0=$(now); "$prog" "$ops" >/dev/null; t1=$(now) ;;
   hvalloc) t0=$(now); LD_PRELOAD=$lib "$prog" "$ops" >/dev/null; t1=$(now) ;;
-  record) t0=$(now); HEAPVIZ_OUT=$tmp/trace.hvt LD_PRELOAD=$lib "$prog" "$ops" >/dev/null; t1=$(now)
+  record) t0=$(now); HEAPVIZ_STACKS=0 HEAPVIZ_OUT=$tmp/trace.hvt LD_PRELOAD=$lib "$prog" "$ops" >/dev/null; t1=$(now)
     cp "$tmp/trace.hvt" "$tmp/keep-record.hvt" ;;
+  stacks) t0=$(now); HEAPVIZ_OUT=$tmp/trace.hvt LD_PRELOAD=$lib "$prog" "$ops" >/dev/null; t1=$(now)
+    cp "$tmp/trace.hvt" "$tmp/keep-stacks.hvt" ;;
   zstd) t0=$(now); HEAPVIZ_COMPRESS=1 HEAPVIZ_OUT=$tmp/trace.hvt LD_PRELOAD=$lib "$prog" "$ops" >/dev/null; t1=$(now)
     cp "$tmp/trace.hvt" "$tmp/keep-zstd.hvt" ;;
   heaptrack) t0=$(now); heaptrack -o "$tmp/ht" "$prog" "$ops" >/dev/null 2>&1; t1=$(now)
@@ -42,7 +45,7 @@ run() {  # run NAME: one timed run of that contender; prints seconds
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 declare -A times
-names="glibc hvalloc record zstd heaptrack"
+names="glibc hvalloc record stacks zstd heaptrack"
 for ((r = 0; r < reps; r++)); do
   for n in $names; do times[$n]="${times[$n]:-} $(run "$n")"; done
 done
@@ -52,6 +55,7 @@ for n in $names; do med[$n]=$(echo "${times[$n]}" | median); done
 calls=$("$hv" stats --json "$tmp/keep-record.hvt" | python3 -c 'import json,sys; c=json.load(sys.stdin)["calls"]; print(sum(c.values()))')
 events=$("$hv" stats --json "$tmp/keep-record.hvt" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
 size_rec=$(stat -c %s "$tmp/keep-record.hvt")
+size_stacks=$(stat -c %s "$tmp/keep-stacks.hvt")
 size_zstd=$(stat -c %s "$tmp/keep-zstd.hvt")
 size_ht=$(stat -c %s "$tmp/keep-ht.zst")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -67,11 +71,13 @@ per() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
   echo "| --- | ---: | ---: | ---: | ---: | ---: |"
   echo "| glibc, not recording | ${med[glibc]} | 1.00 | - | - | - |"
   echo "| hvalloc, not recording | ${med[hvalloc]} | 1.00 | - | - | - |"
-  echo "| hvalloc, recording | ${med[record]} | $(ratio "${med[record]}" "${med[hvalloc]}") | $((size_rec / 1024)) KiB | $(per "$size_rec" "$calls") | $(per "$size_rec" "$events") |"
-  echo "| hvalloc, recording, zstd | ${med[zstd]} | $(ratio "${med[zstd]}" "${med[hvalloc]}") | $((size_zstd / 1024)) KiB | $(per "$size_zstd" "$calls") | $(per "$size_zstd" "$events") |"
+  echo "| hvalloc, recording, no stacks | ${med[record]} | $(ratio "${med[record]}" "${med[hvalloc]}") | $((size_rec / 1024)) KiB | $(per "$size_rec" "$calls") | $(per "$size_rec" "$events") |"
+  echo "| hvalloc, recording with stacks (default) | ${med[stacks]} | $(ratio "${med[stacks]}" "${med[hvalloc]}") | $((size_stacks / 1024)) KiB | $(per "$size_stacks" "$calls") | $(per "$size_stacks" "$events") |"
+  echo "| hvalloc, recording with stacks, zstd | ${med[zstd]} | $(ratio "${med[zstd]}" "${med[hvalloc]}") | $((size_zstd / 1024)) KiB | $(per "$size_zstd" "$calls") | $(per "$size_zstd" "$events") |"
   echo "| heaptrack 1.4 (on glibc) | ${med[heaptrack]} | $(ratio "${med[heaptrack]}" "${med[glibc]}") | $((size_ht / 1024)) KiB | $(per "$size_ht" "$calls") | - |"
   echo
-  echo "$calls API calls, $events events. Target: recording <= 2x the untraced run."
+  echo "$calls API calls, $events events. Targets: recording <= 2x the untraced run; with stacks <= 3x,"
+  echo "and stacks add <= 4 bytes per API call ($(awk -v a="$size_stacks" -v b="$size_rec" -v c="$calls" 'BEGIN { printf "%.2f", (a - b) / c }') here, over the trace without stacks)."
   echo
   echo "<details><summary>raw runs (s)</summary>"
   echo

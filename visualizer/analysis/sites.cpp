@@ -9,6 +9,7 @@ namespace hv::analysis {
 using trace::Ev;
 
 SiteTable::SiteTable() : sites_(1) {}
+SiteTable::SiteTable(const trace::StackTable* stacks) : external_(stacks), sites_(1) {}
 
 SiteStats& SiteTable::at(uint32_t site) {
   if (site >= sites_.size()) sites_.resize(site + 1);
@@ -58,11 +59,12 @@ int64_t SiteTable::live_site(uint64_t ptr, uint64_t* size) const {
 
 bool SiteTable::add(const trace::Event& e, std::string* error) {
   ++events_;
-  if (e.type == Ev::Stack || e.type == Ev::Module) return stacks_.add(e, error);
+  if (e.type == Ev::Stack || e.type == Ev::Module) return external_ || stacks_.add(e, error);
   if (!e.info().api) return true;
   ++api_calls_;
+  const trace::StackTable& st = stacks();
   if (e.stack != 0) {
-    if (!stacks_.known(e.stack)) {
+    if (!st.known(e.stack)) {
       char b[160];
       snprintf(b, sizeof b, "offset %" PRIu64 ": %s: stack %u is not defined in the trace", e.offset,
                e.info().name, e.stack);
@@ -71,7 +73,7 @@ bool SiteTable::add(const trace::Event& e, std::string* error) {
     }
     ++with_stack_;
   }
-  uint32_t site = stacks_.canonical(e.stack);
+  uint32_t site = st.canonical(e.stack);
   switch (e.type) {
   case Ev::Malloc:
   case Ev::Memalign:

@@ -29,11 +29,14 @@ struct SiteStats {
 class SiteTable {
 public:
   SiteTable();
+  // Sites named by a stack table someone else keeps (a document's, built when it loaded): the
+  // table's STACK and MODULE events are then not read again. It must outlive this table.
+  explicit SiteTable(const trace::StackTable* stacks);
   // One event, in sequence order. False (with *error naming the event's offset) on a STACK or
   // MODULE event that is malformed, or an API event whose stack the trace never defined.
   bool add(const trace::Event& e, std::string* error);
 
-  const trace::StackTable& stacks() const { return stacks_; }
+  const trace::StackTable& stacks() const { return external_ ? *external_ : stacks_; }
   // Site s is canonical stack s (trace::StackTable::canonical); site 0: calls without a stack.
   size_t size() const { return sites_.size(); }
   const SiteStats& site(uint32_t s) const { return sites_[s]; }
@@ -63,6 +66,7 @@ private:
   SiteStats& at(uint32_t site);
 
   trace::StackTable stacks_;
+  const trace::StackTable* external_ = nullptr;
   std::vector<SiteStats> sites_;
   std::unordered_map<uint64_t, Block> live_;
   std::unordered_map<uint32_t, LastAlloc> last_; // by thread

@@ -39,6 +39,7 @@ void App::reset_views() {
   timeline_ = views::TimelineState();
   bins_ = views::BinsState();
   arenas_ = views::ArenasState();
+  sites_view_ = views::SitesState();
 }
 
 void App::attach_preview(session::Document& d) {
@@ -209,6 +210,7 @@ void App::draw_menu() {
     ImGui::MenuItem("Bins", nullptr, &show_bins_);
     ImGui::MenuItem("Arenas", nullptr, &show_arenas_);
     ImGui::MenuItem("Metrics", nullptr, &show_metrics_);
+    ImGui::MenuItem("Sites", nullptr, &show_sites_);
     ImGui::Separator();
     ImGui::MenuItem("Legend", nullptr, &map_.legend);
     if (ImGui::MenuItem("Zoom to fit")) map_.fit_pending = true;
@@ -381,7 +383,7 @@ void App::frame(float dt) {
       ImGui::TextColored(ImVec4(1, 0.92f, 0.23f, 1), "Loading: the heap after event %llu, as replayed so far",
                          (unsigned long long)preview_pos_);
       views::Cursor preview_cursor; // no selection or seeking while loading
-      views::Frame pf{*doc_, preview_, {0, 0}};
+      views::Frame pf{*doc_, preview_, {0, 0}, nullptr};
       views::draw_chunk_map(pf, map_, preview_cursor);
       ImGui::End();
     }
@@ -389,7 +391,7 @@ void App::frame(float dt) {
   } else if (state != session::Document::State::Ready) {
     draw_status();
   } else {
-    views::Frame f{*doc_, picture_, {0, 0}};
+    views::Frame f{*doc_, picture_, {0, 0}, &sites_};
     views::changed_chunks(doc_->replay().last_event(), doc_->policy(), f.changed);
     float right_w = std::clamp(ds.x * 0.27f, 300.0f, 460.0f);
     float left_w = ds.x - right_w;
@@ -412,9 +414,17 @@ void App::frame(float dt) {
         views::draw_timeline(f, timeline_, cursor_);
       ImGui::End();
     }
+    // The bottom left: Events, and Sites beside it.
+    float ev_w = show_sites_ ? std::floor(left_w * 0.52f) : left_w;
     if (show_events_) {
-      place("Events", 0, ev_y, left_w, ds.y - ev_y);
+      place("Events", 0, ev_y, show_events_ ? ev_w : 0, ds.y - ev_y);
       if (ImGui::Begin("Events", &show_events_, wf)) views::draw_event_list(f, events_, cursor_);
+      ImGui::End();
+    }
+    if (show_sites_) {
+      float x = show_events_ ? ev_w : 0;
+      place("Sites", x, ev_y, left_w - x, ds.y - ev_y);
+      if (ImGui::Begin("Sites", &show_sites_, wf)) views::draw_sites(f, sites_view_, cursor_);
       ImGui::End();
     }
     float y = top;
@@ -542,6 +552,7 @@ void App::live_tick() {
       timeline_ = views::TimelineState();
       bins_ = views::BinsState();
       arenas_ = views::ArenasState();
+      sites_view_ = views::SitesState();
       picture_.position = UINT64_MAX;
       map_.layout_position = UINT64_MAX;
       cursor_ = keep;

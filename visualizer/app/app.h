@@ -48,6 +48,8 @@ public:
   const session::Document* pending() const { return pending_.get(); }
   views::Cursor& cursor() { return cursor_; }
   views::ChunkMapState& chunk_map() { return map_; }
+  views::SitesState& sites_view() { return sites_view_; }
+  session::SiteView& sites() { return sites_; }
   const views::HeapPicture& picture() const { return picture_; }
   // Seeks now (not at the end of the next frame): for `shot --at`.
   void seek_now(uint64_t pos);
@@ -90,9 +92,11 @@ private:
   views::InspectorState inspector_;
   views::BinsState bins_;
   views::ArenasState arenas_;
+  views::SitesState sites_view_;
+  session::SiteView sites_;
   double play_accum_ = 0;
   bool show_events_ = true, show_inspector_ = true, show_bins_ = true, show_arenas_ = true,
-       show_metrics_ = true, show_timeline_ = true, show_help_ = false;
+       show_metrics_ = true, show_timeline_ = true, show_help_ = false, show_sites_ = true;
   bool open_dialog_ = false;
   bool open_all_files_ = false;
   bool show_open_error_ = false;

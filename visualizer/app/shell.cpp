@@ -15,6 +15,7 @@
 
 #include <stb/stb_image_write.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -262,6 +263,38 @@ int run_shot(const ShotOptions& o) {
     app.cursor().reveal = true;
   }
   app.chunk_map().record_geometry = !o.geometry.empty();
+  // Sites, leaks and the blame in full before the frames (the app reads them a slice per frame).
+  app.chunk_map().by_site = o.by_site;
+  if (o.cells) app.chunk_map().view.cells = true;
+  views::SitesState& ss = app.sites_view();
+  if (o.by_site || o.tab >= 0) {
+    app.sites().update(app.doc(), 1e9);
+    if (const char* p = app.sites().problem().c_str(); *p) fprintf(stderr, "heapviz shot: note: %s\n", p);
+  }
+  if (o.tab >= 0) {
+    ss.tab = o.tab;
+    ss.tab_request = true;
+  }
+  const analysis::SiteTable* st = app.sites().table();
+  if (o.tab == 0 && o.row > 0 && st) {
+    std::vector<uint32_t> order;
+    for (uint32_t k = 0; k < st->size(); ++k)
+      if (st->site(k).allocs) order.push_back(k);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](uint32_t a, uint32_t b) { return st->site(a).live_bytes > st->site(b).live_bytes; });
+    if (size_t(o.row) <= order.size()) app.cursor().site = order[size_t(o.row) - 1];
+  }
+  if (o.tab == 1) ss.at_end.update(app.doc(), 1e9, app.doc().events());
+  if (o.tab == 2 && st) {
+    ss.frag = analysis::fragmentation(app.doc().replay().model(), *st, app.doc().file().header().page_size);
+    ss.frag_position = app.doc().position();
+    ss.frag_generation = app.doc().generation();
+    if (o.row > 0 && size_t(o.row) <= ss.frag.blame.size()) {
+      ss.blame_row = o.row - 1;
+      app.cursor().pinning = ss.frag.blame[size_t(o.row) - 1].pinning;
+      app.cursor().pinned = ss.frag.blame[size_t(o.row) - 1].pinned;
+    }
+  }
 
   GLuint fbo = 0, rb = 0;
   glGenFramebuffers(1, &fbo);

@@ -42,7 +42,8 @@ static bool parse_u64(const char* s, uint64_t* v) {
 
 int cmd_shot(int argc, char** argv) {
   static const char* kUsage =
-      "usage: heapviz shot FILE [--at N|end] [--select ADDR] [--size WxH] -o OUT.png [--geometry OUT.txt]\n";
+      "usage: heapviz shot FILE [--at N|end] [--select ADDR] [--size WxH] [--by-site] [--cells]\n"
+      "                         [--tab sites|leaks|frag [--row K]] -o OUT.png [--geometry OUT.txt]\n";
   app::ShotOptions o;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
@@ -83,6 +84,27 @@ int cmd_shot(int argc, char** argv) {
       const char* v = value("a file name");
       if (!v) return 2;
       o.out = v;
+    } else if (a == "--by-site") {
+      o.by_site = true;
+    } else if (a == "--cells") {
+      o.cells = true;
+    } else if (a == "--tab") {
+      const char* v = value("sites, leaks or frag");
+      if (!v) return 2;
+      o.tab = strcmp(v, "sites") == 0 ? 0 : strcmp(v, "leaks") == 0 ? 1 : strcmp(v, "frag") == 0 ? 2 : -2;
+      if (o.tab == -2) {
+        fprintf(stderr, "heapviz shot: --tab '%s': give sites, leaks or frag\n", v);
+        return 2;
+      }
+    } else if (a == "--row") {
+      const char* v = value("a row number (1 = the first)");
+      if (!v) return 2;
+      uint64_t r = 0;
+      if (!parse_u64(v, &r) || r == 0 || r > 100000) {
+        fprintf(stderr, "heapviz shot: --row '%s' is not a row number (1 = the first)\n", v);
+        return 2;
+      }
+      o.row = int(r);
     } else if (a == "--geometry") {
       const char* v = value("a file name");
       if (!v) return 2;

@@ -62,6 +62,10 @@ void Document::close() {
   policy_warning_.clear();
   scenario_note_.clear();
   policy_ = model::PolicyInfo();
+  stacks_ = trace::StackTable();
+  stacks_error_.clear();
+  static std::atomic<uint64_t> generations{0}; // unique across documents: views key their caches by it
+  generation_ = generations.fetch_add(1) + 1;
   state_.store(State::Empty, std::memory_order_release);
   std::lock_guard<std::mutex> g(mu_);
   error_.clear();
@@ -174,6 +178,7 @@ void Document::load() {
       }
       summary_.add(e, m);
       ix->add(e);
+      add_stack_event(e);
       if ((n & 0xffff) == 0) {
         done_.store(n, std::memory_order_relaxed);
         if (cancel_.load(std::memory_order_relaxed)) throw Cancelled{};
@@ -234,6 +239,7 @@ trace::TraceFile::Growth Document::extend(uint64_t max_bytes, uint64_t max_event
       [&](const trace::Event& e, const model::HeapModel& m) {
         summary_.add(e, m);
         ix->add(e);
+        add_stack_event(e);
       },
       max_events);
   summary_.finish(replay_->model());

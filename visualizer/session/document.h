@@ -12,6 +12,7 @@
 #include "model/policy_info.h"
 #include "model/replay.h"
 #include "session/event_index.h"
+#include "trace/stack_table.h"
 #include "trace/trace_file.h"
 
 #include <atomic>
@@ -82,6 +83,13 @@ public:
   const std::vector<SeriesPoint>& series() const { return summary_.series(); }
   // What the loading pass counted: events by type, peaks, time span, the timeline's curves.
   const analysis::TraceSummary& summary() const { return summary_; }
+  // The trace's call stacks (its STACK and MODULE events), read by the loading pass. Ready only.
+  // A malformed record stops the reading of stacks (not of the heap): stacks_error() says where.
+  const trace::StackTable& stacks() const { return stacks_; }
+  const std::string& stacks_error() const { return stacks_error_; }
+  // Changes on every open(), unique among all documents: what views keep of a document (its
+  // sites) is for one generation.
+  uint64_t generation() const { return generation_; }
   // Loading time of the last open, in seconds (file, replay and index), once Ready.
   double load_seconds() const { return load_seconds_; }
   // Ready, a file opened with open_prefix() that has grown (a live capture's next sync): takes
@@ -119,6 +127,14 @@ private:
   mutable std::mutex mu_;         // guards error_
   std::string error_;
   analysis::TraceSummary summary_;
+  trace::StackTable stacks_;
+  std::string stacks_error_;
+  uint64_t generation_ = 0;
+  // Feeds a STACK or MODULE event to stacks_ (until one is malformed).
+  void add_stack_event(const trace::Event& e) {
+    if ((e.type == trace::Ev::Stack || e.type == trace::Ev::Module) && stacks_error_.empty())
+      stacks_.add(e, &stacks_error_);
+  }
   PreviewFn preview_;
   double preview_interval_ = 0.25;
   double load_seconds_ = 0, extend_seconds_ = 0;

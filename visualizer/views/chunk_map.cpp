@@ -44,7 +44,17 @@ void draw_legend() {
   }
 }
 
-void tooltip(const HeapPicture::Item& it, const model::PolicyInfo& policy) {
+// A stable colour per allocation site: a hue from the site's number, never one of the state
+// colours' greys.
+uint32_t site_rgb(uint32_t site) {
+  uint32_t h = site * 2654435761u;
+  float hue = float(h >> 8) / float(1u << 24), sat = 0.55f + float((h >> 4) & 7) / 28.0f, val = 0.85f;
+  float r, g, b;
+  ImGui::ColorConvertHSVtoRGB(hue, sat, val, r, g, b);
+  return uint32_t(r * 255) << 16 | uint32_t(g * 255) << 8 | uint32_t(b * 255);
+}
+
+void tooltip(const HeapPicture::Item& it, const model::PolicyInfo& policy, session::SiteView* sv) {
   ImGui::BeginTooltip();
   if (it.gap()) {
     ImGui::Text("0x%" PRIx64 " - 0x%" PRIx64 ": not a chunk", it.addr, it.addr + it.size);
@@ -56,6 +66,10 @@ void tooltip(const HeapPicture::Item& it, const model::PolicyInfo& policy) {
     if (trace::is_in_use(it.state) && !it.internal) ImGui::Text("requested %" PRIu64 " bytes", it.req);
     if (it.seq) ImGui::Text("allocated by event seq %" PRIu64, it.seq);
     ImGui::Text("arena %u", it.arena);
+    if (sv && it.state == uint8_t(trace::ChunkState::InUse) && !it.internal) {
+      int64_t site = sv->site_of(policy.user_pointer(it.addr));
+      if (site >= 0) ImGui::Text("allocated at %s", sv->short_name(uint32_t(site)).c_str());
+    }
     ImGui::TextDisabled("click to inspect");
   }
   ImGui::EndTooltip();
@@ -102,6 +116,10 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
         "Draw the top chunk and non-chunk gaps at most one row long\n(their label gives the true size).");
   ImGui::SameLine();
   ImGui::Checkbox("legend", &s.legend);
+  ImGui::SameLine();
+  ImGui::Checkbox("by site", &s.by_site);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Colour chunks in use by the call stack that allocated them (a colour per site)");
   ImGui::SameLine();
   if (s.view.cells)
     ImGui::TextDisabled("cells: one per chunk");
@@ -188,6 +206,28 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
     if (r.first && r.x1 - r.x0 >= 4) dl->AddLine(a, ImVec2(a.x, b.y), IM_COL32(20, 20, 20, 255));
     if (s.record_geometry && r.item >= 0) s.drawn.push_back({r.item, r.paint, a.x, a.y, b.x, b.y});
   }
+  // Sites: in-use chunks in a colour per allocation site, and the selected site's chunks standing
+  // out (the others dimmed). Both need the site table at this event.
+  session::SiteView* sv = f.sites;
+  bool sites_here = sv && (s.by_site || c.site >= 0) && sv->update(f.doc, 0.008) && sv->at(f.doc);
+  if (sites_here) {
+    for (const MapRect& r : s.rects) {
+      ImVec2 a(origin.x + r.x0, origin.y + r.y0), b(origin.x + r.x1, origin.y + r.y1);
+      if (r.item < 0) { // pixels of several chunks: not one site's (zoom in to tell them apart)
+        if (c.site >= 0) dl->AddRectFilled(a, b, IM_COL32(0, 0, 0, 150));
+        continue;
+      }
+      const HeapPicture::Item& it = pic.items[size_t(r.item)];
+      int64_t site = !it.gap() && it.state == uint8_t(trace::ChunkState::InUse) && !it.internal
+                         ? sv->site_of(f.policy().user_pointer(it.addr))
+                         : -1;
+      if (s.by_site && site >= 0 && r.paint != Paint::Header)
+        dl->AddRectFilled(a, b, im_color(site_rgb(uint32_t(site))));
+      // By site, what no site holds (free chunks, top, the allocator's own) is muted.
+      if (s.by_site && site < 0 && c.site < 0) dl->AddRectFilled(a, b, IM_COL32(0, 0, 0, 140));
+      if (c.site >= 0 && site != c.site) dl->AddRectFilled(a, b, IM_COL32(0, 0, 0, 150));
+    }
+  }
   // Labels inside chunks wide enough for one: the state and size (top: "shortened" when it is).
   int32_t labelled = -1;
   for (const MapRect& r : s.rects) {
@@ -224,6 +264,11 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   };
   for (uint64_t a : f.changed)
     if (a) outline(a, kHighlightRgb, 2);
+  // A blame row of the Fragmentation tab: the free chunks kept apart, and the live ones that do.
+  for (uint64_t a : c.pinned)
+    outline(a, 0x4caf50, 2);
+  for (uint64_t a : c.pinning)
+    outline(a, 0xef5350, 2);
   if (c.selected) outline(c.selected, kSelectRgb, 2);
   if (c.reveal && c.selected) {
     int64_t i = pic.find(c.selected);
@@ -239,7 +284,7 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   if (hovered) {
     int64_t i = hit_test(pic, s.layout, s.view, mx, my);
     if (i >= 0) {
-      tooltip(pic.items[size_t(i)], f.policy());
+      tooltip(pic.items[size_t(i)], f.policy(), sv && sv->at(f.doc) ? sv : nullptr);
       if (ImGui::IsMouseReleased(0) && io.MouseDragMaxDistanceSqr[0] < 9.0f && !pic.items[size_t(i)].gap())
         c.selected = pic.items[size_t(i)].addr;
     }

@@ -51,6 +51,27 @@ void neighbour(const char* what, const HeapPicture& pic, int64_t i, Cursor& c) {
   }
 }
 
+// A call stack, one line per frame: "function  file:line" (inlined frames marked).
+void stack_lines(const std::vector<symbols::Frame>& frames, size_t max) {
+  if (frames.empty()) {
+    ImGui::TextDisabled("  (no call stack recorded)");
+    return;
+  }
+  for (size_t k = 0; k < frames.size() && k < max; ++k) {
+    const symbols::Frame& fr = frames[k];
+    std::string file = fr.file;
+    if (size_t p = file.rfind('/'); p != std::string::npos) file = file.substr(p + 1);
+    if (!file.empty() && fr.line)
+      ImGui::Text("  %s%s  %s:%d", fr.inlined ? "(inlined) " : "", fr.function.c_str(), file.c_str(),
+                  fr.line);
+    else
+      ImGui::Text("  %s", fr.function.c_str());
+    if (ImGui::IsItemHovered() && !fr.file.empty())
+      ImGui::SetTooltip("%s:%d\n%s\n0x%" PRIx64, fr.file.c_str(), fr.line, fr.module.c_str(), fr.address);
+  }
+  if (frames.size() > max) ImGui::TextDisabled("  ... %zu more frames", frames.size() - max);
+}
+
 } // namespace
 
 void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
@@ -111,6 +132,33 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
     }
     if (it.seq) ImGui::Text("allocated  by the event with seq %" PRIu64, it.seq);
     ImGui::Text("arena      %u", it.arena);
+    // Who allocated it (a live block: its site at this event), and who freed it (the latest free
+    // of its user pointer in its history, before this event).
+    if (session::SiteView* sv = f.sites; sv && !it.internal) {
+      uint64_t user = pol.user_pointer(it.addr);
+      if (trace::is_in_use(it.state)) {
+        if (sv->update(f.doc, 0.004) && sv->at(f.doc)) {
+          int64_t site = sv->site_of(user);
+          ImGui::Text("allocated at%s", site < 0 ? " (not by a call this trace recorded)" : "");
+          if (site >= 0) stack_lines(sv->frames(uint32_t(site)), 8);
+        } else {
+          ImGui::TextDisabled("allocated at (reading stacks...)");
+        }
+      } else if (!s.history.scanning()) {
+        const std::vector<uint64_t>& h = s.history.matches();
+        uint64_t pos = f.doc.position();
+        for (size_t k = h.size(), looked = 0; k-- > 0 && looked < 32;) {
+          if (h[k] >= pos) continue;
+          ++looked;
+          session::Event e = f.doc.index().at(h[k]);
+          if ((e.type == trace::Ev::Free || e.type == trace::Ev::FreeTcache) && e.ptr() == user) {
+            ImGui::Text("freed at (event %" PRIu64 ")", h[k] + 1);
+            stack_lines(sv->stack_frames(e.stack), 8);
+            break;
+          }
+        }
+      }
+    }
     ImGui::Separator();
     neighbour("previous", pic, pi, c);
     neighbour("next", pic, ni, c);

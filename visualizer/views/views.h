@@ -7,7 +7,9 @@
 #pragma once
 
 #include "analysis/event_query.h"
+#include "analysis/frag.h"
 #include "session/document.h"
+#include "session/site_view.h"
 #include "views/chunk_layout.h"
 
 #include <cstdint>
@@ -22,7 +24,11 @@ struct Cursor {
   uint64_t selected = 0; // chunk address of the selected chunk (0: none)
   bool reveal = false;   // scroll the map so that the selection is visible
   bool playing = false;
-  float speed = 20; // events per second while playing
+  float speed = 20;  // events per second while playing
+  int64_t site = -1; // the allocation site selected in Sites (its chunks stand out on the map)
+  // Chunks the Fragmentation tab outlines on the map: a blame row's pinning chunks (live) and
+  // the free chunks they keep apart.
+  std::vector<uint64_t> pinning, pinned;
 };
 
 // The heap picture at the current position, shared by the map, the inspector and the bins.
@@ -33,6 +39,9 @@ struct Frame {
   uint64_t changed[2];
   // The allocator the picture shows (from the trace header: header size, flags, bins, own chunks).
   const model::PolicyInfo& policy() const { return picture.policy; }
+  // The document's allocation sites (nullptr: none, e.g. while loading). A view that shows
+  // sites brings it to the current position (update) within its frame budget.
+  session::SiteView* sites;
 };
 
 struct ChunkMapState {
@@ -44,6 +53,7 @@ struct ChunkMapState {
   bool fit_each = true;    // zoom to fit at every event (until the user zooms by hand)
   float scroll_y = 0;
   bool legend = true;
+  bool by_site = false; // in-use chunks coloured by allocation site (a stable colour per site)
   std::vector<MapRect> rects, scratch;
   float rects_y0 = -1, rects_y1 = -1; // the visible band rects was computed for (a cache)
   // For `heapviz shot --geometry`: where the last frame drew each visible item (screen pixels).
@@ -80,6 +90,24 @@ struct EventListState {
   std::string error;
 };
 void draw_event_list(const Frame& f, EventListState& s, Cursor& c);
+
+// The Sites window's tabs: Sites (at this event), Leaks (live at the end) and Fragmentation
+// (the blame at this event).
+struct SitesState {
+  int tab = 0; // 0 sites, 1 leaks, 2 fragmentation (the tab shown; a request for shots)
+  bool tab_request = false;
+  int by = 0; // the column sorted by: 0 live bytes, 1 allocations, 2 bytes allocated, 3 temporary
+  std::vector<uint32_t> order; // sites, sorted
+  uint64_t order_position = UINT64_MAX, order_generation = UINT64_MAX;
+  int order_by = -1;
+  session::SiteView at_end; // the site table at the trace's end, for Leaks
+  std::vector<uint32_t> leaks;
+  uint64_t leaks_generation = UINT64_MAX;
+  analysis::FragReport frag; // at frag_position
+  uint64_t frag_position = UINT64_MAX, frag_generation = UINT64_MAX;
+  int blame_row = -1;
+};
+void draw_sites(const Frame& f, SitesState& s, Cursor& c);
 
 struct InspectorState {
   uint64_t history_addr = 0;        // the chunk whose history is listed

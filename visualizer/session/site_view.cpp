@@ -1,0 +1,71 @@
+// site_view.cpp - see site_view.h.
+#include "session/site_view.h"
+
+#include <chrono>
+
+namespace hv::session {
+
+void SiteView::reset(Document& doc) {
+  generation_ = doc.generation();
+  stacks_ = &doc.stacks();
+  table_ = std::make_unique<analysis::SiteTable>(stacks_);
+  stream_ = std::make_unique<trace::EventStream>(doc.file());
+  sym_.reset();
+  frames_.clear();
+  failed_ = false;
+  problem_ = doc.stacks_error();
+  if (problem_.empty() && doc.stacks().nodes() == 0)
+    problem_ = "this trace has no call stacks (recorded with --no-stacks, simulated, or by an older heapviz)";
+}
+
+bool SiteView::update(Document& doc, double seconds, uint64_t target) {
+  if (doc.state() != Document::State::Ready) return false;
+  if (target == UINT64_MAX) target = doc.position();
+  if (!table_ || generation_ != doc.generation() || table_->events() > target) reset(doc);
+  if (failed_) return true;
+  auto t0 = std::chrono::steady_clock::now();
+  std::string err;
+  while (table_->events() < target) {
+    for (int k = 0; k < 4096 && table_->events() < target; ++k) {
+      const trace::Event* e = stream_->next();
+      if (!e) { // a live capture that grew, or a damaged tail: read afresh next time
+        generation_ = UINT64_MAX;
+        return false;
+      }
+      if (!table_->add(*e, &err)) {
+        failed_ = true;
+        problem_ = err;
+        return true;
+      }
+    }
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > seconds) return false;
+  }
+  return true;
+}
+
+const std::vector<symbols::Frame>& SiteView::frames(uint32_t site) {
+  auto it = frames_.find(site);
+  if (it != frames_.end()) return it->second;
+  if (!sym_) sym_ = std::make_unique<symbols::Symbolizer>(*stacks_);
+  return frames_[site] = analysis::site_frames(*sym_, *stacks_, site);
+}
+
+const std::vector<symbols::Frame>& SiteView::stack_frames(uint32_t stack_id) {
+  static const std::vector<symbols::Frame> kNone;
+  if (!stacks_ || !stacks_->known(stack_id)) return kNone;
+  return frames(stacks_->canonical(stack_id));
+}
+
+std::string SiteView::short_name(uint32_t site) {
+  const std::vector<symbols::Frame>& f = frames(site);
+  if (f.empty()) return "(no call stack)";
+  std::string s = f[0].function;
+  if (!f[0].file.empty() && f[0].line) {
+    size_t k = f[0].file.rfind('/');
+    s += " (" + (k == std::string::npos ? f[0].file : f[0].file.substr(k + 1)) + ":" +
+         std::to_string(f[0].line) + ")";
+  }
+  return s;
+}
+
+} // namespace hv::session

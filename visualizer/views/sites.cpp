@@ -1,0 +1,217 @@
+// sites.cpp - the "Sites" window: allocation sites (full call stacks) at the current event, with
+// their live bytes and blocks, allocations, bytes allocated, temporary allocations and peak;
+// selecting one makes its chunks stand out on the map and lists its stack.
+#include "views/views.h"
+
+#include "imgui.h"
+
+#include <algorithm>
+#include <cinttypes>
+
+namespace hv::views {
+
+namespace {
+
+void stack_text(const std::vector<symbols::Frame>& frames) {
+  if (frames.empty()) ImGui::TextDisabled("(no call stack recorded)");
+  for (const symbols::Frame& fr : frames) {
+    if (!fr.file.empty() && fr.line)
+      ImGui::Text("%s%s  %s:%d", fr.inlined ? "(inlined) " : "", fr.function.c_str(), fr.file.c_str(),
+                  fr.line);
+    else
+      ImGui::Text("%s", fr.function.c_str());
+  }
+}
+
+void draw_site_list(const Frame& f, SitesState& s, Cursor& c) {
+  session::SiteView* sv = f.sites;
+  bool ready = sv->update(f.doc, 0.008);
+  const analysis::SiteTable* t = sv->table();
+  if (!sv->problem().empty()) ImGui::TextDisabled("%s", sv->problem().c_str());
+  if (!t) return;
+  if (!ready)
+    ImGui::TextDisabled("(reading sites: event %" PRIu64 " of %" PRIu64 ")", t->events(), f.doc.position());
+  static const char* const kBy[] = {"live bytes", "allocations", "bytes allocated", "temporary"};
+  ImGui::SetNextItemWidth(140);
+  ImGui::Combo("sort by", &s.by, kBy, 4);
+  ImGui::SameLine();
+  ImGui::TextDisabled("%" PRIu64 " B live in %" PRIu64 " blocks", t->live_bytes(), t->live_blocks());
+  if (s.order_position != t->events() || s.order_generation != f.doc.generation() || s.order_by != s.by) {
+    s.order.clear();
+    for (uint32_t k = 0; k < t->size(); ++k)
+      if (t->site(k).allocs) s.order.push_back(k);
+    auto key = [&](uint32_t k) {
+      const analysis::SiteStats& st = t->site(k);
+      return s.by == 1 ? st.allocs : s.by == 2 ? st.bytes : s.by == 3 ? st.temporary : st.live_bytes;
+    };
+    std::stable_sort(s.order.begin(), s.order.end(), [&](uint32_t a, uint32_t b) { return key(a) > key(b); });
+    s.order_position = t->events();
+    s.order_generation = f.doc.generation();
+    s.order_by = s.by;
+  }
+  float list_h = c.site >= 0 ? ImGui::GetContentRegionAvail().y * 0.6f : 0;
+  if (ImGui::BeginTable("##sites", 6,
+                        ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
+                            ImGuiTableFlags_Resizable,
+                        ImVec2(0, list_h))) {
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn("live", ImGuiTableColumnFlags_WidthFixed, 80);
+    ImGui::TableSetupColumn("blocks", ImGuiTableColumnFlags_WidthFixed, 55);
+    ImGui::TableSetupColumn("allocs", ImGuiTableColumnFlags_WidthFixed, 60);
+    ImGui::TableSetupColumn("temp", ImGuiTableColumnFlags_WidthFixed, 50);
+    ImGui::TableSetupColumn("peak", ImGuiTableColumnFlags_WidthFixed, 80);
+    ImGui::TableSetupColumn("site", ImGuiTableColumnFlags_WidthStretch);
+    ImGui::TableHeadersRow();
+    ImGuiListClipper clip;
+    clip.Begin(int(s.order.size()));
+    while (clip.Step())
+      for (int r = clip.DisplayStart; r < clip.DisplayEnd; ++r) {
+        uint32_t k = s.order[size_t(r)];
+        const analysis::SiteStats& st = t->site(k);
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        char label[64];
+        snprintf(label, sizeof label, "%s##site%u", human_bytes(st.live_bytes).c_str(), k);
+        if (ImGui::Selectable(label, c.site == int64_t(k), ImGuiSelectableFlags_SpanAllColumns))
+          c.site = c.site == int64_t(k) ? -1 : int64_t(k);
+        ImGui::TableNextColumn();
+        ImGui::Text("%" PRIu64, st.live);
+        ImGui::TableNextColumn();
+        ImGui::Text("%" PRIu64, st.allocs);
+        ImGui::TableNextColumn();
+        ImGui::Text("%" PRIu64, st.temporary);
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(human_bytes(st.peak_live_bytes).c_str());
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(sv->short_name(k).c_str());
+      }
+    ImGui::EndTable();
+  }
+  if (c.site >= 0) {
+    ImGui::Separator();
+    ImGui::TextDisabled("site %" PRId64 ": its chunks stand out on the map, the others are dimmed", c.site);
+    if (ImGui::BeginChild("##sitestack", ImVec2(0, 0), false)) stack_text(sv->frames(uint32_t(c.site)));
+    ImGui::EndChild();
+  }
+}
+
+void draw_leaks(const Frame& f, SitesState& s) {
+  session::SiteView& sv = s.at_end;
+  uint64_t end = f.doc.events();
+  bool ready = sv.update(f.doc, 0.008, end);
+  const analysis::SiteTable* t = sv.table();
+  if (!sv.problem().empty()) ImGui::TextDisabled("%s", sv.problem().c_str());
+  if (!t) return;
+  if (!ready) {
+    ImGui::TextDisabled("(reading the trace to its end: event %" PRIu64 " of %" PRIu64 ")", t->events(), end);
+    return;
+  }
+  if (s.leaks_generation != f.doc.generation()) {
+    s.leaks.clear();
+    for (uint32_t k = 0; k < t->size(); ++k)
+      if (t->site(k).live) s.leaks.push_back(k);
+    std::stable_sort(s.leaks.begin(), s.leaks.end(),
+                     [&](uint32_t a, uint32_t b) { return t->site(a).live_bytes > t->site(b).live_bytes; });
+    s.leaks_generation = f.doc.generation();
+  }
+  ImGui::Text("%s in %" PRIu64 " blocks still in use when the trace ends, from %zu call stacks",
+              human_bytes(t->live_bytes()).c_str(), t->live_blocks(), s.leaks.size());
+  if (ImGui::BeginChild("##leaks", ImVec2(0, 0), false)) {
+    for (size_t r = 0; r < s.leaks.size() && r < 200; ++r) {
+      const analysis::SiteStats& st = t->site(s.leaks[r]);
+      char label[96];
+      snprintf(label, sizeof label, "%s in %" PRIu64 " block%s##leak%zu", human_bytes(st.live_bytes).c_str(),
+               st.live, st.live == 1 ? "" : "s", r);
+      if (ImGui::TreeNodeEx(label, r < 3 ? ImGuiTreeNodeFlags_DefaultOpen : 0)) {
+        stack_text(sv.frames(s.leaks[r]));
+        ImGui::TreePop();
+      }
+    }
+  }
+  ImGui::EndChild();
+}
+
+void draw_frag(const Frame& f, SitesState& s, Cursor& c) {
+  session::SiteView* sv = f.sites;
+  bool ready = sv->update(f.doc, 0.008);
+  if (!ready || !sv->table()) {
+    ImGui::TextDisabled("(reading sites...)");
+    return;
+  }
+  if (s.frag_position != f.doc.position() || s.frag_generation != f.doc.generation()) {
+    s.frag = analysis::fragmentation(f.doc.replay().model(), *sv->table(), f.doc.file().header().page_size);
+    s.frag_position = f.doc.position();
+    s.frag_generation = f.doc.generation();
+    s.blame_row = -1;
+    c.pinning.clear();
+    c.pinned.clear();
+  }
+  const analysis::FragReport& r = s.frag;
+  ImGui::Text("footprint %s, live %s, free in bins %s, top %s", human_bytes(r.footprint).c_str(),
+              human_bytes(r.live_bytes).c_str(), human_bytes(r.free_bytes).c_str(),
+              human_bytes(r.top_bytes).c_str());
+  for (const auto& t : r.tops) {
+    ImGui::Text("arena %u: malloc_trim(0) would return %s of the top", t.arena,
+                human_bytes(t.trimmable).c_str());
+    if (t.below && t.below_site >= 0) {
+      ImGui::SameLine();
+      ImGui::TextDisabled("(kept from shrinking by %s)", sv->short_name(uint32_t(t.below_site)).c_str());
+    }
+  }
+  ImGui::TextDisabled("Sites whose live chunks keep free memory apart (freeing them would merge it):");
+  if (ImGui::BeginTable("##blame", 4,
+                        ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
+                            ImGuiTableFlags_Resizable)) {
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn("pinned free", ImGuiTableColumnFlags_WidthFixed, 90);
+    ImGui::TableSetupColumn("runs", ImGuiTableColumnFlags_WidthFixed, 45);
+    ImGui::TableSetupColumn("chunks", ImGuiTableColumnFlags_WidthFixed, 55);
+    ImGui::TableSetupColumn("site", ImGuiTableColumnFlags_WidthStretch);
+    ImGui::TableHeadersRow();
+    for (size_t k = 0; k < r.blame.size() && k < 500; ++k) {
+      const auto& b = r.blame[k];
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      char label[64];
+      snprintf(label, sizeof label, "%s##blame%zu", human_bytes(b.pinned_bytes).c_str(), k);
+      if (ImGui::Selectable(label, s.blame_row == int(k), ImGuiSelectableFlags_SpanAllColumns)) {
+        bool off = s.blame_row == int(k);
+        s.blame_row = off ? -1 : int(k);
+        c.pinning = off ? std::vector<uint64_t>{} : b.pinning;
+        c.pinned = off ? std::vector<uint64_t>{} : b.pinned;
+      }
+      ImGui::TableNextColumn();
+      ImGui::Text("%" PRIu64, b.pinned_runs);
+      ImGui::TableNextColumn();
+      ImGui::Text("%" PRIu64, b.chunks);
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(b.site >= 0 ? sv->short_name(uint32_t(b.site)).c_str() : "(no call stack)");
+    }
+    ImGui::EndTable();
+  }
+  if (s.blame_row >= 0)
+    ImGui::TextDisabled("on the map: red, the chunks that pin; green, the free chunks they keep apart");
+}
+
+} // namespace
+
+void draw_sites(const Frame& f, SitesState& s, Cursor& c) {
+  if (!f.sites) return;
+  if (ImGui::BeginTabBar("##sitetabs")) {
+    static const char* const kTabs[] = {"Sites", "Leaks", "Fragmentation"};
+    for (int k = 0; k < 3; ++k) {
+      ImGuiTabItemFlags fl = s.tab_request && s.tab == k ? ImGuiTabItemFlags_SetSelected : 0;
+      if (ImGui::BeginTabItem(kTabs[k], nullptr, fl)) {
+        if (!s.tab_request) s.tab = k;
+        if (k == 0) draw_site_list(f, s, c);
+        if (k == 1) draw_leaks(f, s);
+        if (k == 2) draw_frag(f, s, c);
+        ImGui::EndTabItem();
+      }
+    }
+    s.tab_request = false;
+    ImGui::EndTabBar();
+  }
+}
+
+} // namespace hv::views
