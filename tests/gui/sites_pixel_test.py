@@ -5,7 +5,8 @@ frag_prog (tests/stacks) keeps 50 blocks of quiet(), 100 of pin() between freed 
 and 10 of grow(). `heapviz shot --tab sites --row 2` selects pin's site (the second by live
 bytes): its chunks keep their colour, quiet's are dimmed. `--by-site` paints pin's and quiet's
 chunks in two colours of their own, and mutes the free chunks. `--tab frag --row 1` outlines
-pin's chunks (red) and the free chunks they pin (green). Colours come from the geometry file's
+pin's chunks (red) and the free chunks they pin (green). `--function quiet` (a frame clicked in a
+stack) keeps quiet's chunks and dims the rest. Colours come from the geometry file's
 paint table, never from a copy here.
 """
 import os
@@ -82,6 +83,19 @@ pin = {centre(rows, rects[a]) for a in chunks[40] if a in rects}
 quiet = {centre(rows, rects[a]) for a in chunks[100] if a in rects}
 check(len(pin) == 1 and len(quiet) == 1, "by site: one colour per site (%d, %d colours)" % (len(pin), len(quiet)))
 check(pin != quiet and paints[0] not in pin | quiet, "by site: pin and quiet have colours of their own")
+
+rows, paints, rects = shot("function", ["--function", "quiet", "--tab", "sites"])
+pin = [centre(rows, rects[a]) for a in chunks[40] if a in rects]
+quiet = [centre(rows, rects[a]) for a in chunks[100] if a in rects]
+check(all(c == paints[0] for c in quiet) and all(dimmed(c, paints[0]) for c in pin),
+      "--function quiet: quiet's chunks stand out, pin's are dimmed")
+
+rows, paints, rects = shot("frag", ["--tab", "frag", "--row", "1"])
+edges = [pixel(rows, (rects[a][0] + rects[a][2]) / 2, rects[a][1] - 1) for a in chunks[40] if a in rects]
+check(len(edges) >= 90 and sum(e == 0xef5350 for e in edges) >= len(edges) * 0.9,
+      "frag row 1: pin's chunks are outlined in red (%d of %d)" % (sum(e == 0xef5350 for e in edges), len(edges)))
+edges = [pixel(rows, (rects[a][0] + rects[a][2]) / 2, rects[a][1] - 1) for a in chunks[100] if a in rects]
+check(not any(e == 0xef5350 for e in edges), "frag row 1: quiet's chunks are not")
 
 print("%d failures" % len(FAILS) if FAILS else "all sites pixel checks passed")
 sys.exit(1 if FAILS else 0)

@@ -266,8 +266,9 @@ int run_shot(const ShotOptions& o) {
   // Sites, leaks and the blame in full before the frames (the app reads them a slice per frame).
   app.chunk_map().by_site = o.by_site;
   if (o.cells) app.chunk_map().view.cells = true;
+  app.cursor().function = o.function;
   views::SitesState& ss = app.sites_view();
-  if (o.by_site || o.tab >= 0) {
+  if (o.by_site || o.tab >= 0 || !o.function.empty()) {
     app.sites().update(app.doc(), 1e9);
     if (const char* p = app.sites().problem().c_str(); *p) fprintf(stderr, "heapviz shot: note: %s\n", p);
   }

@@ -22,6 +22,7 @@ struct ShotOptions {
   uint64_t select = 0;  // chunk address to select (0: none)
   bool by_site = false; // the map coloured by allocation site
   bool cells = false;   // the map with one cell per chunk
+  std::string function; // show only the sites whose stack has this function
   int tab = -1;         // the Sites window's tab: 0 sites, 1 leaks, 2 fragmentation (-1: as it opens)
   int row = 0;          // in that tab, the row to select (1 = the first; 0: none)
   int width = 1600, height = 900;

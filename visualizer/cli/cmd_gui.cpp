@@ -43,7 +43,8 @@ static bool parse_u64(const char* s, uint64_t* v) {
 int cmd_shot(int argc, char** argv) {
   static const char* kUsage =
       "usage: heapviz shot FILE [--at N|end] [--select ADDR] [--size WxH] [--by-site] [--cells]\n"
-      "                         [--tab sites|leaks|frag [--row K]] -o OUT.png [--geometry OUT.txt]\n";
+      "                         [--function NAME] [--tab sites|leaks|frag [--row K]] -o OUT.png\n"
+      "                         [--geometry OUT.txt]\n";
   app::ShotOptions o;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
@@ -88,6 +89,10 @@ int cmd_shot(int argc, char** argv) {
       o.by_site = true;
     } else if (a == "--cells") {
       o.cells = true;
+    } else if (a == "--function") {
+      const char* v = value("a function name");
+      if (!v) return 2;
+      o.function = v;
     } else if (a == "--tab") {
       const char* v = value("sites, leaks or frag");
       if (!v) return 2;

@@ -12,6 +12,7 @@ void SiteView::reset(Document& doc) {
   stream_ = std::make_unique<trace::EventStream>(doc.file());
   sym_.reset();
   frames_.clear();
+  function_has_.clear();
   failed_ = false;
   problem_ = doc.stacks_error();
   if (problem_.empty() && doc.stacks().nodes() == 0)
@@ -54,6 +55,19 @@ const std::vector<symbols::Frame>& SiteView::stack_frames(uint32_t stack_id) {
   static const std::vector<symbols::Frame> kNone;
   if (!stacks_ || !stacks_->known(stack_id)) return kNone;
   return frames(stacks_->canonical(stack_id));
+}
+
+bool SiteView::has_function(uint32_t site, const std::string& fn) {
+  if (fn != function_) {
+    function_ = fn;
+    function_has_.clear();
+  }
+  auto it = function_has_.find(site);
+  if (it != function_has_.end()) return it->second;
+  bool has = false;
+  for (const symbols::Frame& f : frames(site))
+    has |= f.function == fn;
+  return function_has_[site] = has;
 }
 
 std::string SiteView::short_name(uint32_t site) {

@@ -40,6 +40,8 @@ public:
   const std::vector<symbols::Frame>& stack_frames(uint32_t stack_id);
   // The site of the live chunk whose user pointer is ptr, -1 if none is live there.
   int64_t site_of(uint64_t ptr) const { return table_ ? table_->live_site(ptr) : -1; }
+  // Whether site s's stack has a frame of function fn (cached per function).
+  bool has_function(uint32_t site, const std::string& fn);
   // The innermost frame of site s outside the allocator ("" if none): for tooltips and lists.
   std::string short_name(uint32_t site);
   const std::vector<symbols::Symbolizer::Problem>* symbol_problems() const {
@@ -54,6 +56,8 @@ private:
   std::unique_ptr<trace::EventStream> stream_;
   std::unique_ptr<symbols::Symbolizer> sym_;
   std::unordered_map<uint32_t, std::vector<symbols::Frame>> frames_;
+  std::string function_; // has_function's cache is for this function
+  std::unordered_map<uint32_t, bool> function_has_;
   std::string problem_;
   bool failed_ = false;
 };

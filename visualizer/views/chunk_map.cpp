@@ -209,12 +209,13 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   // Sites: in-use chunks in a colour per allocation site, and the selected site's chunks standing
   // out (the others dimmed). Both need the site table at this event.
   session::SiteView* sv = f.sites;
-  bool sites_here = sv && (s.by_site || c.site >= 0) && sv->update(f.doc, 0.008) && sv->at(f.doc);
+  bool filtering = c.site >= 0 || !c.function.empty();
+  bool sites_here = sv && (s.by_site || filtering) && sv->update(f.doc, 0.008) && sv->at(f.doc);
   if (sites_here) {
     for (const MapRect& r : s.rects) {
       ImVec2 a(origin.x + r.x0, origin.y + r.y0), b(origin.x + r.x1, origin.y + r.y1);
       if (r.item < 0) { // pixels of several chunks: not one site's (zoom in to tell them apart)
-        if (c.site >= 0) dl->AddRectFilled(a, b, IM_COL32(0, 0, 0, 150));
+        if (filtering) dl->AddRectFilled(a, b, IM_COL32(0, 0, 0, 150));
         continue;
       }
       const HeapPicture::Item& it = pic.items[size_t(r.item)];
@@ -224,8 +225,9 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
       if (s.by_site && site >= 0 && r.paint != Paint::Header)
         dl->AddRectFilled(a, b, im_color(site_rgb(uint32_t(site))));
       // By site, what no site holds (free chunks, top, the allocator's own) is muted.
-      if (s.by_site && site < 0 && c.site < 0) dl->AddRectFilled(a, b, IM_COL32(0, 0, 0, 140));
-      if (c.site >= 0 && site != c.site) dl->AddRectFilled(a, b, IM_COL32(0, 0, 0, 150));
+      if (s.by_site && site < 0 && !filtering) dl->AddRectFilled(a, b, IM_COL32(0, 0, 0, 140));
+      bool shown = c.site >= 0 ? site == c.site : site >= 0 && sv->has_function(uint32_t(site), c.function);
+      if (filtering && !shown) dl->AddRectFilled(a, b, IM_COL32(0, 0, 0, 150));
     }
   }
   // Labels inside chunks wide enough for one: the state and size (top: "shortened" when it is).

@@ -51,8 +51,9 @@ void neighbour(const char* what, const HeapPicture& pic, int64_t i, Cursor& c) {
   }
 }
 
-// A call stack, one line per frame: "function  file:line" (inlined frames marked).
-void stack_lines(const std::vector<symbols::Frame>& frames, size_t max) {
+// A call stack, one line per frame: "function  file:line" (inlined frames marked). A click on a
+// frame filters Sites (and the map) by its function; another click clears it.
+void stack_lines(const std::vector<symbols::Frame>& frames, size_t max, Cursor& c) {
   if (frames.empty()) {
     ImGui::TextDisabled("  (no call stack recorded)");
     return;
@@ -61,13 +62,17 @@ void stack_lines(const std::vector<symbols::Frame>& frames, size_t max) {
     const symbols::Frame& fr = frames[k];
     std::string file = fr.file;
     if (size_t p = file.rfind('/'); p != std::string::npos) file = file.substr(p + 1);
+    char label[512];
     if (!file.empty() && fr.line)
-      ImGui::Text("  %s%s  %s:%d", fr.inlined ? "(inlined) " : "", fr.function.c_str(), file.c_str(),
-                  fr.line);
+      snprintf(label, sizeof label, "  %s%s  %s:%d##f%zu", fr.inlined ? "(inlined) " : "",
+               fr.function.c_str(), file.c_str(), fr.line, k);
     else
-      ImGui::Text("  %s", fr.function.c_str());
-    if (ImGui::IsItemHovered() && !fr.file.empty())
-      ImGui::SetTooltip("%s:%d\n%s\n0x%" PRIx64, fr.file.c_str(), fr.line, fr.module.c_str(), fr.address);
+      snprintf(label, sizeof label, "  %s##f%zu", fr.function.c_str(), k);
+    if (ImGui::Selectable(label, c.function == fr.function))
+      c.function = c.function == fr.function ? std::string() : fr.function;
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("%s:%d\n%s\n0x%" PRIx64 "\nclick: show only the sites with %s", fr.file.c_str(),
+                        fr.line, fr.module.c_str(), fr.address, fr.function.c_str());
   }
   if (frames.size() > max) ImGui::TextDisabled("  ... %zu more frames", frames.size() - max);
 }
@@ -140,7 +145,7 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
         if (sv->update(f.doc, 0.004) && sv->at(f.doc)) {
           int64_t site = sv->site_of(user);
           ImGui::Text("allocated at%s", site < 0 ? " (not by a call this trace recorded)" : "");
-          if (site >= 0) stack_lines(sv->frames(uint32_t(site)), 8);
+          if (site >= 0) stack_lines(sv->frames(uint32_t(site)), 8, c);
         } else {
           ImGui::TextDisabled("allocated at (reading stacks...)");
         }
@@ -153,7 +158,7 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
           session::Event e = f.doc.index().at(h[k]);
           if ((e.type == trace::Ev::Free || e.type == trace::Ev::FreeTcache) && e.ptr() == user) {
             ImGui::Text("freed at (event %" PRIu64 ")", h[k] + 1);
-            stack_lines(sv->stack_frames(e.stack), 8);
+            stack_lines(sv->stack_frames(e.stack), 8, c);
             break;
           }
         }

@@ -36,10 +36,17 @@ void draw_site_list(const Frame& f, SitesState& s, Cursor& c) {
   ImGui::Combo("sort by", &s.by, kBy, 4);
   ImGui::SameLine();
   ImGui::TextDisabled("%" PRIu64 " B live in %" PRIu64 " blocks", t->live_bytes(), t->live_blocks());
-  if (s.order_position != t->events() || s.order_generation != f.doc.generation() || s.order_by != s.by) {
+  if (!c.function.empty()) {
+    ImGui::Text("only sites through %s", c.function.c_str());
+    ImGui::SameLine();
+    if (ImGui::SmallButton("clear")) c.function.clear();
+  }
+  if (s.order_position != t->events() || s.order_generation != f.doc.generation() || s.order_by != s.by ||
+      s.order_function != c.function) {
     s.order.clear();
     for (uint32_t k = 0; k < t->size(); ++k)
-      if (t->site(k).allocs) s.order.push_back(k);
+      if (t->site(k).allocs && (c.function.empty() || sv->has_function(k, c.function))) s.order.push_back(k);
+    s.order_function = c.function;
     auto key = [&](uint32_t k) {
       const analysis::SiteStats& st = t->site(k);
       return s.by == 1 ? st.allocs : s.by == 2 ? st.bytes : s.by == 3 ? st.temporary : st.live_bytes;

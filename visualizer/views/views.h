@@ -26,6 +26,9 @@ struct Cursor {
   bool playing = false;
   float speed = 20;  // events per second while playing
   int64_t site = -1; // the allocation site selected in Sites (its chunks stand out on the map)
+  // A function clicked in a stack: Sites lists only the sites whose stack has it, and the map
+  // dims the chunks of the others ("": no filter).
+  std::string function;
   // Chunks the Fragmentation tab outlines on the map: a blame row's pinning chunks (live) and
   // the free chunks they keep apart.
   std::vector<uint64_t> pinning, pinned;
@@ -100,6 +103,7 @@ struct SitesState {
   std::vector<uint32_t> order; // sites, sorted
   uint64_t order_position = UINT64_MAX, order_generation = UINT64_MAX;
   int order_by = -1;
+  std::string order_function;
   session::SiteView at_end; // the site table at the trace's end, for Leaks
   std::vector<uint32_t> leaks;
   uint64_t leaks_generation = UINT64_MAX;
