@@ -6,7 +6,8 @@ and 10 of grow(). `heapviz shot --tab sites --row 2` selects pin's site (the sec
 bytes): its chunks keep their colour, quiet's are dimmed. `--by-site` paints pin's and quiet's
 chunks in two colours of their own, and mutes the free chunks. `--tab frag --row 1` outlines
 pin's chunks (red) and the free chunks they pin (green). `--function quiet` (a frame clicked in a
-stack) keeps quiet's chunks and dims the rest. Colours come from the geometry file's
+stack) keeps quiet's chunks and dims the rest; `--diff 1:END` outlines every chunk born since A
+in green. Colours come from the geometry file's
 paint table, never from a copy here.
 """
 import os
@@ -96,6 +97,14 @@ check(len(edges) >= 90 and sum(e == 0xef5350 for e in edges) >= len(edges) * 0.9
       "frag row 1: pin's chunks are outlined in red (%d of %d)" % (sum(e == 0xef5350 for e in edges), len(edges)))
 edges = [pixel(rows, (rects[a][0] + rects[a][2]) / 2, rects[a][1] - 1) for a in chunks[100] if a in rects]
 check(not any(e == 0xef5350 for e in edges), "frag row 1: quiet's chunks are not")
+
+# Diff marks A (event 1, an empty heap) and B (the end): every chunk is born since A (green).
+n = int(run(["stats", "--json", trace]).stdout.split('"events": ')[1].split(",")[0])
+rows, paints, rects = shot("diff", ["--diff", "1:%d" % n, "--tab", "diff"])
+edges = [pixel(rows, (rects[a][0] + rects[a][2]) / 2, rects[a][1]) for a in chunks[40] if a in rects]
+check(len(edges) >= 90 and sum(e == 0x66bb6a for e in edges) >= len(edges) * 0.9,
+      "--diff 1:end: pin's chunks, born since A, are outlined in green (%d of %d)" %
+      (sum(e == 0x66bb6a for e in edges), len(edges)))
 
 print("%d failures" % len(FAILS) if FAILS else "all sites pixel checks passed")
 sys.exit(1 if FAILS else 0)

@@ -40,6 +40,7 @@ void App::reset_views() {
   bins_ = views::BinsState();
   arenas_ = views::ArenasState();
   sites_view_ = views::SitesState();
+  diff_ = session::DiffMarks();
 }
 
 void App::attach_preview(session::Document& d) {
@@ -178,6 +179,14 @@ void App::apply_intent(float dt) {
   if (cursor_.seek >= 0) {
     doc_->seek(uint64_t(cursor_.seek));
     cursor_.seek = -1;
+  }
+  // Diff marks: computed when both are set and one changed (it seeks the replay and back).
+  if (cursor_.mark_a >= 0 && cursor_.mark_b >= 0) {
+    uint64_t a = uint64_t(std::min(cursor_.mark_a, cursor_.mark_b)),
+             b = uint64_t(std::max(cursor_.mark_a, cursor_.mark_b));
+    if (!diff_.ready || diff_.a != a || diff_.b != b) session::compute_diff(*doc_, a, b, &diff_);
+  } else if (diff_.ready) {
+    diff_ = session::DiffMarks();
   }
   refresh_picture();
 }
@@ -383,7 +392,7 @@ void App::frame(float dt) {
       ImGui::TextColored(ImVec4(1, 0.92f, 0.23f, 1), "Loading: the heap after event %llu, as replayed so far",
                          (unsigned long long)preview_pos_);
       views::Cursor preview_cursor; // no selection or seeking while loading
-      views::Frame pf{*doc_, preview_, {0, 0}, nullptr};
+      views::Frame pf{*doc_, preview_, {0, 0}, nullptr, nullptr};
       views::draw_chunk_map(pf, map_, preview_cursor);
       ImGui::End();
     }
@@ -391,7 +400,7 @@ void App::frame(float dt) {
   } else if (state != session::Document::State::Ready) {
     draw_status();
   } else {
-    views::Frame f{*doc_, picture_, {0, 0}, &sites_};
+    views::Frame f{*doc_, picture_, {0, 0}, &sites_, diff_.ready ? &diff_ : nullptr};
     views::changed_chunks(doc_->replay().last_event(), doc_->policy(), f.changed);
     float right_w = std::clamp(ds.x * 0.27f, 300.0f, 460.0f);
     float left_w = ds.x - right_w;
@@ -553,6 +562,8 @@ void App::live_tick() {
       bins_ = views::BinsState();
       arenas_ = views::ArenasState();
       sites_view_ = views::SitesState();
+      diff_ = session::DiffMarks();
+      cursor_.mark_a = cursor_.mark_b = -1;
       picture_.position = UINT64_MAX;
       map_.layout_position = UINT64_MAX;
       cursor_ = keep;

@@ -94,6 +94,7 @@ private:
   views::ArenasState arenas_;
   views::SitesState sites_view_;
   session::SiteView sites_;
+  session::DiffMarks diff_;
   double play_accum_ = 0;
   bool show_events_ = true, show_inspector_ = true, show_bins_ = true, show_arenas_ = true,
        show_metrics_ = true, show_timeline_ = true, show_help_ = false, show_sites_ = true;

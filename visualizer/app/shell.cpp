@@ -267,6 +267,8 @@ int run_shot(const ShotOptions& o) {
   app.chunk_map().by_site = o.by_site;
   if (o.cells) app.chunk_map().view.cells = true;
   app.cursor().function = o.function;
+  app.cursor().mark_a = o.mark_a;
+  app.cursor().mark_b = o.mark_b;
   views::SitesState& ss = app.sites_view();
   if (o.by_site || o.tab >= 0 || !o.function.empty()) {
     app.sites().update(app.doc(), 1e9);

@@ -18,13 +18,14 @@ struct ShotOptions {
   std::string out;      // PNG
   std::string geometry; // optional: where each visible chunk was drawn, as text
   bool at_end = true;
-  uint64_t at = 0;      // position: the heap after this many events
-  uint64_t select = 0;  // chunk address to select (0: none)
-  bool by_site = false; // the map coloured by allocation site
-  bool cells = false;   // the map with one cell per chunk
-  std::string function; // show only the sites whose stack has this function
-  int tab = -1;         // the Sites window's tab: 0 sites, 1 leaks, 2 fragmentation (-1: as it opens)
-  int row = 0;          // in that tab, the row to select (1 = the first; 0: none)
+  uint64_t at = 0;                  // position: the heap after this many events
+  uint64_t select = 0;              // chunk address to select (0: none)
+  bool by_site = false;             // the map coloured by allocation site
+  bool cells = false;               // the map with one cell per chunk
+  std::string function;             // show only the sites whose stack has this function
+  int64_t mark_a = -1, mark_b = -1; // diff marks (positions; -1: none)
+  int tab = -1; // the Sites window's tab: 0 sites, 1 leaks, 2 fragmentation, 3 diff (-1: as it opens)
+  int row = 0;  // in that tab, the row to select (1 = the first; 0: none)
   int width = 1600, height = 900;
 };
 // Renders one screenshot. Exit status: 0; 1 the file is damaged (the readable prefix was

@@ -43,7 +43,8 @@ static bool parse_u64(const char* s, uint64_t* v) {
 int cmd_shot(int argc, char** argv) {
   static const char* kUsage =
       "usage: heapviz shot FILE [--at N|end] [--select ADDR] [--size WxH] [--by-site] [--cells]\n"
-      "                         [--function NAME] [--tab sites|leaks|frag [--row K]] -o OUT.png\n"
+      "                         [--function NAME] [--diff A:B] [--tab sites|leaks|frag|diff [--row K]]\n"
+      "                         -o OUT.png\n"
       "                         [--geometry OUT.txt]\n";
   app::ShotOptions o;
   for (int i = 0; i < argc; ++i) {
@@ -89,6 +90,17 @@ int cmd_shot(int argc, char** argv) {
       o.by_site = true;
     } else if (a == "--cells") {
       o.cells = true;
+    } else if (a == "--diff") {
+      const char* v = value("A:B, two event numbers");
+      if (!v) return 2;
+      unsigned long long x = 0, y = 0;
+      char end = 0;
+      if (sscanf(v, "%llu:%llu%c", &x, &y, &end) != 2) {
+        fprintf(stderr, "heapviz shot: --diff '%s': expected A:B, two event numbers\n", v);
+        return 2;
+      }
+      o.mark_a = int64_t(x);
+      o.mark_b = int64_t(y);
     } else if (a == "--function") {
       const char* v = value("a function name");
       if (!v) return 2;
@@ -96,9 +108,13 @@ int cmd_shot(int argc, char** argv) {
     } else if (a == "--tab") {
       const char* v = value("sites, leaks or frag");
       if (!v) return 2;
-      o.tab = strcmp(v, "sites") == 0 ? 0 : strcmp(v, "leaks") == 0 ? 1 : strcmp(v, "frag") == 0 ? 2 : -2;
+      o.tab = strcmp(v, "sites") == 0   ? 0
+              : strcmp(v, "leaks") == 0 ? 1
+              : strcmp(v, "frag") == 0  ? 2
+              : strcmp(v, "diff") == 0  ? 3
+                                        : -2;
       if (o.tab == -2) {
-        fprintf(stderr, "heapviz shot: --tab '%s': give sites, leaks or frag\n", v);
+        fprintf(stderr, "heapviz shot: --tab '%s': give sites, leaks, frag or diff\n", v);
         return 2;
       }
     } else if (a == "--row") {

@@ -200,19 +200,67 @@ void draw_frag(const Frame& f, SitesState& s, Cursor& c) {
     ImGui::TextDisabled("on the map: red, the chunks that pin; green, the free chunks they keep apart");
 }
 
+void draw_diff(const Frame& f, Cursor& c) {
+  const session::DiffMarks* d = f.diff;
+  if (!d) {
+    ImGui::TextWrapped("Mark two events with A and B on the timeline: this tab then lists what changed "
+                       "between them per allocation site, and the map compares each chunk with A "
+                       "(green: born since A, yellow: reused, dimmed: unchanged).");
+    return;
+  }
+  const analysis::LayoutDelta& l = d->layout;
+  ImGui::Text("A = event %" PRIu64 ", B = event %" PRIu64, d->a, d->b);
+  ImGui::SameLine();
+  if (ImGui::SmallButton("clear")) c.mark_a = c.mark_b = -1;
+  ImGui::Text("chunks: %" PRIu64 " born (%s), %" PRIu64 " died (%s), %" PRIu64 " unchanged, %" PRIu64
+              " reused",
+              l.born, human_bytes(l.born_bytes).c_str(), l.died, human_bytes(l.died_bytes).c_str(),
+              l.unchanged, l.changed);
+  if (ImGui::BeginTable("##diff", 4,
+                        ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
+                            ImGuiTableFlags_Resizable)) {
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn("live delta", ImGuiTableColumnFlags_WidthFixed, 90);
+    ImGui::TableSetupColumn("allocs", ImGuiTableColumnFlags_WidthFixed, 60);
+    ImGui::TableSetupColumn("bytes", ImGuiTableColumnFlags_WidthFixed, 90);
+    ImGui::TableSetupColumn("site", ImGuiTableColumnFlags_WidthStretch);
+    ImGui::TableHeadersRow();
+    for (size_t k = 0; k < d->sites.size() && k < 500; ++k) {
+      const analysis::SiteDelta& r = d->sites[k];
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::Text("%+" PRId64, r.live_bytes_delta);
+      ImGui::TableNextColumn();
+      ImGui::Text("%+" PRId64, r.allocs_delta);
+      ImGui::TableNextColumn();
+      ImGui::Text("%+" PRId64, r.bytes_delta);
+      ImGui::TableNextColumn();
+      if (r.stack.empty())
+        ImGui::TextDisabled("(no call stack)");
+      else if (!r.stack[0].file.empty() && r.stack[0].line)
+        ImGui::Text("%s (%s:%d)", r.stack[0].function.c_str(),
+                    r.stack[0].file.substr(r.stack[0].file.rfind('/') + 1).c_str(), r.stack[0].line);
+      else
+        ImGui::TextUnformatted(r.stack[0].function.c_str());
+    }
+    ImGui::EndTable();
+  }
+}
+
 } // namespace
 
 void draw_sites(const Frame& f, SitesState& s, Cursor& c) {
   if (!f.sites) return;
   if (ImGui::BeginTabBar("##sitetabs")) {
-    static const char* const kTabs[] = {"Sites", "Leaks", "Fragmentation"};
-    for (int k = 0; k < 3; ++k) {
+    static const char* const kTabs[] = {"Sites", "Leaks", "Fragmentation", "Diff"};
+    for (int k = 0; k < 4; ++k) {
       ImGuiTabItemFlags fl = s.tab_request && s.tab == k ? ImGuiTabItemFlags_SetSelected : 0;
       if (ImGui::BeginTabItem(kTabs[k], nullptr, fl)) {
         if (!s.tab_request) s.tab = k;
         if (k == 0) draw_site_list(f, s, c);
         if (k == 1) draw_leaks(f, s);
         if (k == 2) draw_frag(f, s, c);
+        if (k == 3) draw_diff(f, c);
         ImGui::EndTabItem();
       }
     }

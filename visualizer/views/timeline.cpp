@@ -84,6 +84,19 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   }
   ImGui::SameLine(0, 20);
   ImGui::Text("event %" PRIu64 " of %" PRIu64, pos, total);
+  // Diff marks: A and B at the current event; with both, the map compares with A.
+  ImGui::SameLine(0, 16);
+  if (ImGui::SmallButton(c.mark_a >= 0 ? "A*" : "A")) c.mark_a = c.mark_a == int64_t(pos) ? -1 : int64_t(pos);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip(c.mark_a >= 0 ? "mark A at event %" PRId64 " (click at it again to clear)"
+                                    : "mark this event as A, the start of a diff",
+                      c.mark_a);
+  ImGui::SameLine();
+  if (ImGui::SmallButton(c.mark_b >= 0 ? "B*" : "B")) c.mark_b = c.mark_b == int64_t(pos) ? -1 : int64_t(pos);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip(c.mark_b >= 0 ? "mark B at event %" PRId64 " (click at it again to clear)"
+                                    : "mark this event as B: the map then compares each chunk with A",
+                      c.mark_b);
   // The curves' key, on this line so that it never covers them.
   {
     float peak_key = s.peak;
@@ -158,6 +171,19 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
     if (line_end[line] > tx) continue; // no room: the line alone marks it
     dl->AddText(ImVec2(tx, p0.y + 1 + float(line) * lh), im_color(kMarkRgb), m.label.c_str());
     line_end[line] = tx + tw + 4;
+  }
+  // Diff marks A and B: a band between them.
+  if (total && (c.mark_a >= 0 || c.mark_b >= 0)) {
+    auto xat = [&](int64_t m) { return p0.x + float(double(m) / double(total)) * float(w - 1); };
+    if (c.mark_a >= 0 && c.mark_b >= 0)
+      dl->AddRectFilled(ImVec2(xat(std::min(c.mark_a, c.mark_b)), p0.y),
+                        ImVec2(xat(std::max(c.mark_a, c.mark_b)), p0.y + h), IM_COL32(120, 200, 255, 40));
+    for (int k = 0; k < 2; ++k) {
+      int64_t m = k ? c.mark_b : c.mark_a;
+      if (m < 0) continue;
+      dl->AddLine(ImVec2(xat(m), p0.y), ImVec2(xat(m), p0.y + h), IM_COL32(120, 200, 255, 255), 1.5f);
+      dl->AddText(ImVec2(xat(m) + 3, p0.y + h - lh - 1), IM_COL32(120, 200, 255, 255), k ? "B" : "A");
+    }
   }
   // Current position.
   if (total) {

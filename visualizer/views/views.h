@@ -8,6 +8,7 @@
 
 #include "analysis/event_query.h"
 #include "analysis/frag.h"
+#include "session/diff_marks.h"
 #include "session/document.h"
 #include "session/site_view.h"
 #include "views/chunk_layout.h"
@@ -32,6 +33,9 @@ struct Cursor {
   // Chunks the Fragmentation tab outlines on the map: a blame row's pinning chunks (live) and
   // the free chunks they keep apart.
   std::vector<uint64_t> pinning, pinned;
+  // Diff marks A and B on the timeline (positions; -1: not set): with both, the map compares each
+  // chunk with A and Sites lists what changed per site. The app computes the diff.
+  int64_t mark_a = -1, mark_b = -1;
 };
 
 // The heap picture at the current position, shared by the map, the inspector and the bins.
@@ -45,6 +49,8 @@ struct Frame {
   // The document's allocation sites (nullptr: none, e.g. while loading). A view that shows
   // sites brings it to the current position (update) within its frame budget.
   session::SiteView* sites;
+  // The diff of marks A and B, once computed (nullptr: none).
+  const session::DiffMarks* diff;
 };
 
 struct ChunkMapState {
@@ -97,7 +103,7 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c);
 // The Sites window's tabs: Sites (at this event), Leaks (live at the end) and Fragmentation
 // (the blame at this event).
 struct SitesState {
-  int tab = 0; // 0 sites, 1 leaks, 2 fragmentation (the tab shown; a request for shots)
+  int tab = 0; // 0 sites, 1 leaks, 2 fragmentation, 3 diff (the tab shown; a request for shots)
   bool tab_request = false;
   int by = 0; // the column sorted by: 0 live bytes, 1 allocations, 2 bytes allocated, 3 temporary
   std::vector<uint32_t> order; // sites, sorted
