@@ -31,8 +31,8 @@ timed() { local t0 t1; t0=$(now); "$@" >/dev/null 2>&1 || true; t1=$(now); secs 
 heaptrack -o "$tmp/churn-ht" "$build/bin/bench_churn" "$ops" >/dev/null 2>&1
 "$hv" record -o "$tmp/stacks.hvt" -- "$build/bin/bench_stacks" 14 >/dev/null 2>&1
 heaptrack -o "$tmp/stacks-ht" "$build/bin/bench_stacks" 14 >/dev/null 2>&1
-PYTHONMALLOC=malloc "$hv" record -o "$tmp/py.hvt" -- "$py" -c "$pyprog" >/dev/null 2>&1
-PYTHONMALLOC=malloc heaptrack -o "$tmp/py-ht" "$py" -c "$pyprog" >/dev/null 2>&1
+PYTHONHASHSEED=0 PYTHONMALLOC=malloc "$hv" record -o "$tmp/py.hvt" -- "$py" -c "$pyprog" >/dev/null 2>&1
+PYTHONHASHSEED=0 PYTHONMALLOC=malloc heaptrack -o "$tmp/py-ht" "$py" -c "$pyprog" >/dev/null 2>&1
 events=$("$hv" stats --json "$tmp/churn.hvt" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
 
 declare -A t
@@ -69,7 +69,7 @@ leak_ht() { heaptrack_print --print-leaks 1 "$1" 2>/dev/null | sed -n 's/^total 
   echo "| leaked bytes | heapviz leaks | heaptrack_print --print-leaks |"
   echo "| --- | ---: | ---: |"
   echo "| bench_stacks 14 | $(leak_hv "$tmp/stacks.hvt") | $(leak_ht "$tmp/stacks-ht.zst") |"
-  echo "| CPython (PYTHONMALLOC=malloc) | $(leak_hv "$tmp/py.hvt") | $(leak_ht "$tmp/py-ht.zst") |"
+  echo "| CPython (PYTHONMALLOC=malloc, PYTHONHASHSEED=0) | $(leak_hv "$tmp/py.hvt") | $(leak_ht "$tmp/py-ht.zst") |"
   echo
   echo "<details><summary>raw runs (s)</summary>"
   echo
