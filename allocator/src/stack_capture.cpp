@@ -401,7 +401,9 @@ const unwind::Rule* rule_for(Cache* c, uintptr_t pc) {
 // from this frame outwards, the allocator's own frames left out. *slot: the LastWalk entry that
 // holds this walk. Returns SIZE_MAX instead when the stack is one walked before (its entry's
 // stack is its node).
-__attribute__((noinline)) size_t walk(Cache* c, uintptr_t* out, size_t max, LastWalk** slot) {
+// *saved_errno: errno before the full walk (which may reach the loader), when one was made.
+__attribute__((noinline)) size_t walk(Cache* c, uintptr_t* out, size_t max, LastWalk** slot,
+                                      int* saved_errno) {
   unwind::Regs r;
   asm volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=r"(r.rip), "=r"(r.rsp), "=r"(r.rbp));
   LastWalk* victim = nullptr;
@@ -417,6 +419,7 @@ __attribute__((noinline)) size_t walk(Cache* c, uintptr_t* out, size_t max, Last
       return SIZE_MAX;
     }
   }
+  *saved_errno = errno; // the same stack costs no errno access; a new one may change it
   if (!victim) victim = &c->last[c->last_next++ % Cache::kLast];
   *slot = victim;
   LastWalk& last = *victim;
@@ -467,12 +470,19 @@ uint32_t record(TraceWriter& w, ThreadState& ts) {
   TraceThread* t = ts.trace;
   if (!t || t->in_stack) return 0;
   t->in_stack = true;
-  int saved_errno = errno;
   uint32_t id = 0;
-  if (Cache* c = cache_for(t, w.sink().stack_epoch(), 0)) {
+  uint32_t epoch = w.sink().stack_epoch();
+  auto* c = static_cast<Cache*>(t->stacks);
+  if (__builtin_expect(!c || c->epoch != epoch, 0)) { // a new cache: mmap may set errno
+    int e = errno;
+    c = cache_for(t, epoch, 0);
+    errno = e;
+  }
+  if (c) {
     uintptr_t ips[kMaxDepth];
     LastWalk* slot = nullptr;
-    size_t n = walk(c, ips, g_depth, &slot);
+    int saved_errno = 0;
+    size_t n = walk(c, ips, g_depth, &slot, &saved_errno);
     if (n == SIZE_MAX) {
       id = slot->stack;
     } else {
@@ -482,9 +492,9 @@ uint32_t record(TraceWriter& w, ThreadState& ts) {
         c->last[k].stack = id;
         if (!id) c->last[k].nreads = 0; // failed: walk again next time
       }
+      errno = saved_errno;
     }
   }
-  errno = saved_errno;
   t->in_stack = false;
   return id;
 }
