@@ -78,6 +78,8 @@ quiet = [centre(rows, rects[a]) for a in chunks[100] if a in rects]
 check(len(pin) >= 90 and len(quiet) >= 45, "pin's and quiet's chunks are on the map (%d, %d)" % (len(pin), len(quiet)))
 check(all(c == paints[0] for c in pin), "the selected site's chunks keep the in-use colour")
 check(all(dimmed(c, paints[0]) for c in quiet), "the other sites' chunks are dimmed")
+curve = sum(1 for y in range(800) for x in range(0, 1200, 2) if pixel(rows, x, y) == 0x4DD0E1)
+check(curve > 100, "the selected site's live bytes are a curve on the timeline (%d pixels)" % curve)
 
 rows, paints, rects = shot("bysite", ["--by-site"])
 pin = {centre(rows, rects[a]) for a in chunks[40] if a in rects}

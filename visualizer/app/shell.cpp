@@ -278,6 +278,7 @@ int run_shot(const ShotOptions& o) {
     ss.tab = o.tab;
     ss.tab_request = true;
   }
+  ss.view = o.sites_view;
   const analysis::SiteTable* st = app.sites().table();
   if (o.tab == 0 && o.row > 0 && st) {
     std::vector<uint32_t> order;

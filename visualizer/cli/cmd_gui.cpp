@@ -44,6 +44,7 @@ int cmd_shot(int argc, char** argv) {
   static const char* kUsage =
       "usage: heapviz shot FILE [--at N|end] [--select ADDR] [--size WxH] [--by-site] [--cells]\n"
       "                         [--function NAME] [--diff A:B] [--tab sites|leaks|frag|diff [--row K]]\n"
+      "                         [--tree bottom-up|top-down]\n"
       "                         -o OUT.png\n"
       "                         [--geometry OUT.txt]\n";
   app::ShotOptions o;
@@ -101,6 +102,14 @@ int cmd_shot(int argc, char** argv) {
       }
       o.mark_a = int64_t(x);
       o.mark_b = int64_t(y);
+    } else if (a == "--tree") {
+      const char* v = value("bottom-up or top-down");
+      if (!v) return 2;
+      o.sites_view = strcmp(v, "bottom-up") == 0 ? 1 : strcmp(v, "top-down") == 0 ? 2 : -1;
+      if (o.sites_view < 0) {
+        fprintf(stderr, "heapviz shot: --tree '%s': give bottom-up or top-down\n", v);
+        return 2;
+      }
     } else if (a == "--function") {
       const char* v = value("a function name");
       if (!v) return 2;

@@ -2,6 +2,7 @@
 #include "session/site_view.h"
 
 #include <chrono>
+#include <unordered_map>
 
 namespace hv::session {
 
@@ -68,6 +69,59 @@ bool SiteView::has_function(uint32_t site, const std::string& fn) {
   for (const symbols::Frame& f : frames(site))
     has |= f.function == fn;
   return function_has_[site] = has;
+}
+
+const std::vector<uint64_t>& SiteView::site_curve(Document& doc, uint32_t site, size_t points) {
+  if (curve_site_ == site && curve_points_ == points && curve_generation_ == doc.generation()) return curve_;
+  curve_site_ = site;
+  curve_points_ = points;
+  curve_generation_ = doc.generation();
+  curve_.assign(points, 0);
+  if (points < 2 || doc.state() != Document::State::Ready) return curve_;
+  const trace::StackTable& st = doc.stacks();
+  const uint64_t total = doc.events();
+  std::unordered_map<uint64_t, uint64_t> live; // this site's live blocks: user pointer -> bytes
+  uint64_t bytes = 0, n = 0;
+  size_t next = 1;
+  auto release = [&](uint64_t ptr) {
+    auto it = live.find(ptr);
+    if (it == live.end()) return;
+    bytes -= it->second;
+    live.erase(it);
+  };
+  auto alloc = [&](const trace::Event& e, uint64_t ptr, uint64_t size) {
+    if (!ptr || !st.known(e.stack) || st.canonical(e.stack) != site) return;
+    live[ptr] = size;
+    bytes += size;
+  };
+  trace::EventStream s(doc.file());
+  while (const trace::Event* e = s.next()) {
+    switch (e->type) {
+    case trace::Ev::Malloc:
+    case trace::Ev::Memalign:
+      alloc(*e, e->ptr(), e->size);
+      break;
+    case trace::Ev::Calloc:
+      alloc(*e, e->ptr(), e->count() * e->size);
+      break;
+    case trace::Ev::Realloc:
+      if (e->old_ptr() && (e->ptr() || e->size == 0)) release(e->old_ptr());
+      alloc(*e, e->ptr(), e->size);
+      break;
+    case trace::Ev::Free:
+    case trace::Ev::FreeTcache:
+      release(e->ptr());
+      break;
+    default:
+      break;
+    }
+    ++n;
+    while (next < points && n * (points - 1) >= next * total)
+      curve_[next++] = bytes;
+  }
+  while (next < points)
+    curve_[next++] = bytes;
+  return curve_;
 }
 
 std::string SiteView::short_name(uint32_t site) {

@@ -31,6 +31,7 @@ public:
     return table_ && generation_ == doc.generation() &&
            table_->events() == (target == UINT64_MAX ? doc.position() : target);
   }
+  const analysis::SiteStats& site(uint32_t s) const { return table_->site(s); }
   // Why sites cannot be shown ("" when they can): a malformed stack record, no stacks recorded.
   const std::string& problem() const { return problem_; }
 
@@ -42,6 +43,10 @@ public:
   int64_t site_of(uint64_t ptr) const { return table_ ? table_->live_site(ptr) : -1; }
   // Whether site s's stack has a frame of function fn (cached per function).
   bool has_function(uint32_t site, const std::string& fn);
+  // Site s's live bytes (requested) over the whole trace, at `points` evenly spaced positions
+  // (point i: after i * events / (points - 1) events); one pass over the trace, cached for the
+  // last site and width asked.
+  const std::vector<uint64_t>& site_curve(Document& doc, uint32_t site, size_t points);
   // The innermost frame of site s outside the allocator ("" if none): for tooltips and lists.
   std::string short_name(uint32_t site);
   const std::vector<symbols::Symbolizer::Problem>* symbol_problems() const {
@@ -60,6 +65,10 @@ private:
   std::unordered_map<uint32_t, bool> function_has_;
   std::string problem_;
   bool failed_ = false;
+  std::vector<uint64_t> curve_;
+  uint32_t curve_site_ = UINT32_MAX;
+  size_t curve_points_ = 0;
+  uint64_t curve_generation_ = UINT64_MAX;
 };
 
 } // namespace hv::session

@@ -39,6 +39,7 @@ inline constexpr uint32_t kSelectRgb = 0xFFFFFF;    // the selected chunk
 inline constexpr uint32_t kCurveHeapRgb = 0x66BB6A;
 inline constexpr uint32_t kCurveLiveRgb = 0xE8873A;
 inline constexpr uint32_t kCurveFragRgb = 0xB39DDB;
+inline constexpr uint32_t kSiteCurveRgb = 0x4DD0E1; // the site selected in Sites
 inline constexpr uint32_t kMarkRgb = 0xFFEB3B;
 inline constexpr uint32_t kErrorRgb = 0xEF5350;
 

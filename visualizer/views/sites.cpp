@@ -23,6 +23,24 @@ void stack_text(const std::vector<symbols::Frame>& frames) {
   }
 }
 
+void tree_node(const std::vector<session::SiteTreeNode>& t, uint32_t i, int depth) {
+  const session::SiteTreeNode& n = t[i];
+  char label[600];
+  snprintf(label, sizeof label, "%-10s %7" PRIu64 " allocs  %s%s%s##n%u", human_bytes(n.live_bytes).c_str(),
+           n.allocs, n.function.c_str(), n.where.empty() ? "" : "  ", n.where.c_str(), i);
+  ImGuiTreeNodeFlags fl = n.children.empty() ? ImGuiTreeNodeFlags_Leaf : 0;
+  if (depth < 1) fl |= ImGuiTreeNodeFlags_DefaultOpen;
+  if (ImGui::TreeNodeEx(label, fl)) {
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("%s\n%" PRIu64 " B live in %" PRIu64 " blocks; %" PRIu64 " allocations, %" PRIu64
+                        " bytes; %" PRIu64 " temporary; %u sites",
+                        n.function.c_str(), n.live_bytes, n.live, n.allocs, n.bytes, n.temporary, n.sites);
+    for (uint32_t k : n.children)
+      tree_node(t, k, depth + 1);
+    ImGui::TreePop();
+  }
+}
+
 void draw_site_list(const Frame& f, SitesState& s, Cursor& c) {
   session::SiteView* sv = f.sites;
   bool ready = sv->update(f.doc, 0.008);
@@ -31,6 +49,26 @@ void draw_site_list(const Frame& f, SitesState& s, Cursor& c) {
   if (!t) return;
   if (!ready)
     ImGui::TextDisabled("(reading sites: event %" PRIu64 " of %" PRIu64 ")", t->events(), f.doc.position());
+  static const char* const kViews[] = {"list", "bottom-up", "top-down"};
+  ImGui::SetNextItemWidth(100);
+  ImGui::Combo("##view", &s.view, kViews, 3);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("list: every site (a full stack); bottom-up: by allocating function, then its\n"
+                      "callers; top-down: from main in to the allocating functions");
+  ImGui::SameLine();
+  if (s.view != 0) {
+    if (!ready) return;
+    if (s.tree_position != t->events() || s.tree_generation != f.doc.generation() || s.tree_view != s.view) {
+      s.tree = session::build_site_tree(*sv, s.view == 2);
+      s.tree_position = t->events();
+      s.tree_generation = f.doc.generation();
+      s.tree_view = s.view;
+    }
+    ImGui::TextDisabled("%" PRIu64 " B live in %" PRIu64 " blocks", t->live_bytes(), t->live_blocks());
+    if (ImGui::BeginChild("##tree", ImVec2(0, 0), false)) tree_node(s.tree, 0, 0);
+    ImGui::EndChild();
+    return;
+  }
   static const char* const kBy[] = {"live bytes", "allocations", "bytes allocated", "temporary"};
   ImGui::SetNextItemWidth(140);
   ImGui::Combo("sort by", &s.by, kBy, 4);

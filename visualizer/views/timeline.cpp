@@ -115,6 +115,7 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
     key(kCurveHeapRgb, heap_key.c_str());
     key(kCurveLiveRgb, "live");
     key(kCurveFragRgb, "fragmentation");
+    if (c.site >= 0 && f.sites) key(kSiteCurveRgb, "selected site (its own scale)");
   }
 
   // Scrubber.
@@ -156,6 +157,19 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
     plot(s.frag, 1.0f, kCurveFragRgb);
     plot(s.heap, peak, kCurveHeapRgb);
     plot(s.live, peak, kCurveLiveRgb);
+  }
+  // The site selected in Sites: its live bytes over the whole trace, on a scale of its own.
+  if (c.site >= 0 && f.sites && total) {
+    const std::vector<uint64_t>& sc = f.sites->site_curve(doc, uint32_t(c.site), size_t(w));
+    uint64_t top = 1;
+    for (uint64_t v : sc)
+      top = std::max(top, v);
+    ImVec2 prev;
+    for (int x = 0; x < w && size_t(x) < sc.size(); ++x) {
+      ImVec2 pt(p0.x + float(x), p0.y + h - 2 - float(double(sc[size_t(x)]) / double(top)) * (h - 6));
+      if (x > 0) dl->AddLine(prev, pt, im_color(kSiteCurveRgb), 1.5f);
+      prev = pt;
+    }
   }
   // Marks, their labels staggered over a few lines when they would overlap.
   float line_end[3] = {-1e9f, -1e9f, -1e9f};

@@ -10,6 +10,7 @@
 #include "analysis/frag.h"
 #include "session/diff_marks.h"
 #include "session/document.h"
+#include "session/site_tree.h"
 #include "session/site_view.h"
 #include "views/chunk_layout.h"
 
@@ -110,6 +111,10 @@ struct SitesState {
   uint64_t order_position = UINT64_MAX, order_generation = UINT64_MAX;
   int order_by = -1;
   std::string order_function;
+  int view = 0; // 0 a list of sites, 1 bottom-up (allocating function first), 2 top-down (main first)
+  std::vector<session::SiteTreeNode> tree;
+  uint64_t tree_position = UINT64_MAX, tree_generation = UINT64_MAX;
+  int tree_view = -1;
   session::SiteView at_end; // the site table at the trace's end, for Leaks
   std::vector<uint32_t> leaks;
   uint64_t leaks_generation = UINT64_MAX;
