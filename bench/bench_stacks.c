@@ -21,11 +21,26 @@ __attribute__((noinline)) static void* keep(void* p) {
     void* r = (bits & 1) ? steps[(n + 1) % 16](d - 1, bits >> 1) : steps[(n + 7) % 16](d - 1, bits >> 1);    \
     return keep(r);                                                                                          \
   }
+// clang-format off (a list of macro expansions, one per line)
 STEP(0)
-STEP(1) STEP(2) STEP(3) STEP(4) STEP(5) STEP(6) STEP(7) STEP(8) STEP(9) STEP(10) STEP(11) STEP(12) STEP(13)
-    STEP(14) STEP(15)
+STEP(1)
+STEP(2)
+STEP(3)
+STEP(4)
+STEP(5)
+STEP(6)
+STEP(7)
+STEP(8)
+STEP(9)
+STEP(10)
+STEP(11)
+STEP(12)
+STEP(13)
+STEP(14)
+STEP(15)
+// clang-format on
 
-        int main(int argc, char** argv) {
+int main(int argc, char** argv) {
   int bits = (int)bench_arg(argc, argv, 1, 14);
   step_fn s[16] = {f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15};
   for (int i = 0; i < 16; ++i)
