@@ -3,6 +3,7 @@
 # open, and read exactly as they did then (docs/trace-format.md, "Version policy"). Each fixture
 # tests/data/vN-NAME.hvt has the `dump` and `stats` output that the heapviz of its day printed.
 set -u
+shopt -s nullglob
 hv=$1
 cd "$2" || exit 1
 fails=0

@@ -7,7 +7,7 @@ bytes): its chunks keep their colour, quiet's are dimmed. `--by-site` paints pin
 chunks in two colours of their own, and mutes the free chunks. `--tab frag --row 1` outlines
 pin's chunks (red) and the free chunks they pin (green). `--function quiet` (a frame clicked in a
 stack) keeps quiet's chunks and dims the rest; `--diff 1:END` outlines every chunk born since A
-in green. Colours come from the geometry file's
+in green, and at A itself the chunks that die by B in red. Colours come from the geometry file's
 paint table, never from a copy here.
 """
 import os
@@ -107,6 +107,23 @@ edges = [pixel(rows, (rects[a][0] + rects[a][2]) / 2, rects[a][1]) for a in chun
 check(len(edges) >= 90 and sum(e == 0x66bb6a for e in edges) >= len(edges) * 0.9,
       "--diff 1:end: pin's chunks, born since A, are outlined in green (%d of %d)" %
       (sum(e == 0x66bb6a for e in edges), len(edges)))
+
+# At A (just before bulk's blocks are freed), with B the end: bulk's chunks, gone at B, are
+# outlined in red; pin's, still there, are dimmed.
+dump = run(["dump", trace]).stdout.splitlines()
+first_free = next(int(l.split()[0][1:]) for l in dump if re.search(r" free(_tcache)? 0x", l))
+bulk = []
+for line in dump:
+    m = re.search(r" malloc size=4000 -> (0x[0-9a-f]+)", line)
+    if m:
+        bulk.append(int(m.group(1), 16) - 16)
+a = first_free - 1
+rows, paints, rects = shot("died", ["--diff", "%d:%d" % (a, n), "--at", str(a), "--tab", "diff"])
+edges = [pixel(rows, (rects[x][0] + rects[x][2]) / 2, rects[x][1]) for x in bulk if x in rects]
+check(len(edges) >= 90 and sum(e == 0xef5350 for e in edges) >= len(edges) * 0.9,
+      "at A, bulk's chunks, gone at B, are outlined in red (%d of %d)" % (sum(e == 0xef5350 for e in edges), len(edges)))
+pin = [centre(rows, rects[x]) for x in chunks[40] if x in rects]
+check(pin and all(dimmed(c, paints[0]) for c in pin), "at A, pin's chunks, unchanged at B, are dimmed")
 
 print("%d failures" % len(FAILS) if FAILS else "all sites pixel checks passed")
 sys.exit(1 if FAILS else 0)

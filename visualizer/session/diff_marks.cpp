@@ -23,6 +23,8 @@ void compute_diff(Document& doc, uint64_t a, uint64_t b, DiffMarks* out) {
   doc.seek(back);
   for (const model::Chunk& c : ca)
     out->at_a[c.addr] = DiffMarks::Was{c.size, c.seq, c.state};
+  for (const model::Chunk& c : cb)
+    out->at_b[c.addr] = DiffMarks::Was{c.size, c.seq, c.state};
   out->layout = analysis::diff_layout(ca, cb);
   // Sites at A and at B: one pass, the stats copied at A.
   analysis::SiteTable t(&doc.stacks());

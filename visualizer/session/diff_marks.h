@@ -23,14 +23,26 @@ struct DiffMarks {
     uint8_t state;
   };
   std::unordered_map<uint64_t, Was> at_a; // chunk address -> what it was at A
+  std::unordered_map<uint64_t, Was> at_b; // and at B
   analysis::LayoutDelta layout;
   std::vector<analysis::SiteDelta> sites;
-  // How a chunk of the current picture compares with A: 0 unchanged (same size, state and
-  // allocation), 1 born since A (no chunk of that size started there), 2 reused or rebinned.
+  // How a chunk of the current picture compares with A: 0 unchanged (the same chunk, state and
+  // allocation at A); 1 an allocation born since A (in use now, and not the same at A); 2 free
+  // memory that changed (a free chunk, top included, not the same at A).
   int compare(uint64_t addr, uint64_t size, uint64_t seq, uint8_t state) const {
-    auto it = at_a.find(addr);
-    if (it == at_a.end() || it->second.size != size) return 1;
-    return it->second.seq == seq && it->second.state == state ? 0 : 2;
+    return compare_with(at_a, addr, size, seq, state);
+  }
+  // How a chunk of the picture at A compares with B: 0 unchanged, 1 an allocation that dies by B
+  // (freed, or reallocated elsewhere), 2 free memory that changes.
+  int compare_at_a(uint64_t addr, uint64_t size, uint64_t seq, uint8_t state) const {
+    return compare_with(at_b, addr, size, seq, state);
+  }
+  static int compare_with(const std::unordered_map<uint64_t, Was>& m, uint64_t addr, uint64_t size,
+                          uint64_t seq, uint8_t state) {
+    auto it = m.find(addr);
+    if (it != m.end() && it->second.size == size && it->second.seq == seq && it->second.state == state)
+      return 0;
+    return trace::is_in_use(state) ? 1 : 2;
   }
 };
 

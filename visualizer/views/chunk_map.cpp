@@ -230,19 +230,22 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
       if (filtering && !shown) dl->AddRectFilled(a, b, IM_COL32(0, 0, 0, 150));
     }
   }
-  // Diff marks: each chunk compared with A. Born since A: a green outline; reused or rebinned:
-  // yellow; unchanged: dimmed.
+  // Diff marks. At A: each chunk compared with B, the ones that die by B outlined in red. Anywhere
+  // else: compared with A, born since A in green. Both: reused or rebinned yellow, unchanged dimmed.
   if (f.diff) {
+    bool at_a = f.doc.position() == f.diff->a;
     for (const MapRect& r : s.rects) {
       ImVec2 a(origin.x + r.x0, origin.y + r.y0), b(origin.x + r.x1, origin.y + r.y1);
       if (r.item < 0) continue;
       const HeapPicture::Item& it = pic.items[size_t(r.item)];
       if (it.gap()) continue;
-      int k = f.diff->compare(it.addr, it.size, it.seq, it.state);
+      int k = at_a ? f.diff->compare_at_a(it.addr, it.size, it.seq, it.state)
+                   : f.diff->compare(it.addr, it.size, it.seq, it.state);
+      ImU32 changed = at_a ? IM_COL32(239, 83, 80, 255) : IM_COL32(102, 187, 106, 255);
       if (k == 0)
         dl->AddRectFilled(a, b, IM_COL32(0, 0, 0, 150));
       else
-        dl->AddRect(a, b, k == 1 ? IM_COL32(102, 187, 106, 255) : IM_COL32(255, 213, 79, 255), 0, 0, 2);
+        dl->AddRect(a, b, k == 1 ? changed : IM_COL32(255, 213, 79, 255), 0, 0, 2);
     }
   }
   // Labels inside chunks wide enough for one: the state and size (top: "shortened" when it is).

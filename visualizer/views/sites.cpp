@@ -241,9 +241,11 @@ void draw_frag(const Frame& f, SitesState& s, Cursor& c) {
 void draw_diff(const Frame& f, Cursor& c) {
   const session::DiffMarks* d = f.diff;
   if (!d) {
-    ImGui::TextWrapped("Mark two events with A and B on the timeline: this tab then lists what changed "
-                       "between them per allocation site, and the map compares each chunk with A "
-                       "(green: born since A, yellow: reused, dimmed: unchanged).");
+    ImGui::TextWrapped(
+        "Mark two events with A and B on the timeline: this tab then lists what changed "
+        "between them per allocation site, and the map compares the chunks: at A, those that "
+        "die by B are outlined red; elsewhere, those born since A green; free memory that changed "
+        "yellow; unchanged ones dimmed.");
     return;
   }
   const analysis::LayoutDelta& l = d->layout;
