@@ -98,3 +98,38 @@ TEST(SiteTree, BottomUpAndTopDownSumTheSites) {
   EXPECT_EQ(down[m.children[0]].function, "prog+0x1b00");
   unlink(path.c_str());
 }
+
+// A live capture that grows (Document::extend): the site table goes on into the new blocks
+// instead of reading the trace again from the start.
+TEST(SiteView, GoesOnIntoTheBlocksALiveCaptureGains) {
+  trace::TraceBuilder b(trace::kFileStacks, 256); // small blocks: many of them
+  b.module_record(0x555555554000, "/nonexistent/heapviz-test/prog", "", {{0, 0x4000, 5}});
+  b.stack_nodes(1, {{0, 0x555555555a00}, {1, 0x555555555b00}});
+  b.set_call_stack(2);
+  for (int i = 0; i < 200; ++i)
+    b.malloc(32, 0x555555559000 + uint64_t(i) * 0x30);
+  auto bytes = b.finish();
+  const std::vector<size_t>& blocks = b.block_offsets();
+  ASSERT_GE(blocks.size(), 4u);
+  std::string path = std::string(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") + "/hvsitegrow_" +
+                     std::to_string(getpid()) + ".hvt";
+  FILE* f = fopen(path.c_str(), "wb");
+  fwrite(bytes.data(), 1, bytes.size(), f);
+  fclose(f);
+  session::Document doc;
+  doc.open_prefix(path, blocks[blocks.size() / 2]); // the capture's first half
+  ASSERT_EQ(doc.wait(), session::Document::State::Ready);
+  doc.seek(doc.events());
+  session::SiteView sv;
+  ASSERT_TRUE(sv.update(doc, 10));
+  uint64_t half = sv.table()->live_blocks();
+  EXPECT_GT(half, 0u);
+  EXPECT_LT(half, 200u);
+  ASSERT_EQ(doc.extend(bytes.size()), trace::TraceFile::Growth::Grown);
+  doc.seek(doc.events());
+  ASSERT_TRUE(sv.update(doc, 10));
+  EXPECT_EQ(sv.table()->live_blocks(), 200u);
+  EXPECT_EQ(sv.table()->live_bytes(), 200u * 32);
+  EXPECT_EQ(sv.restarts(), 1u); // the first update only
+  unlink(path.c_str());
+}

@@ -7,6 +7,7 @@
 namespace hv::session {
 
 void SiteView::reset(Document& doc) {
+  ++restarts_;
   generation_ = doc.generation();
   stacks_ = &doc.stacks();
   table_ = std::make_unique<analysis::SiteTable>(stacks_);
@@ -30,9 +31,9 @@ bool SiteView::update(Document& doc, double seconds, uint64_t target) {
   while (table_->events() < target) {
     for (int k = 0; k < 4096 && table_->events() < target; ++k) {
       const trace::Event* e = stream_->next();
-      if (!e) { // a live capture that grew, or a damaged tail: read afresh next time
-        generation_ = UINT64_MAX;
-        return false;
+      if (!e) { // a live capture that grew (Document::extend): the stream takes the new blocks
+        stream_->refresh_blocks();
+        if (!(e = stream_->next())) return false; // nothing more yet
       }
       if (!table_->add(*e, &err)) {
         failed_ = true;

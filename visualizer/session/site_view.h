@@ -2,8 +2,9 @@
 // current position, names for its stacks, and which site each live chunk belongs to.
 //
 // Owns: an incremental pass over the document's trace that keeps a site table
-// (analysis/sites.h) at the document's position (forward from where it is; from the start after
-// a seek backwards or another document), with a bounded amount of work per call (the UI's frame);
+// (analysis/sites.h) at the document's position (forward from where it is, into the blocks a
+// live capture gains; from the start after a seek backwards or another document), with a
+// bounded amount of work per call (the UI's frame);
 // a symbolizer over the document's stack table (lazy, cached); and each site's frames as shown.
 // Must not: include ImGui or GL, or change the document (it reads the file on its own stream).
 #pragma once
@@ -32,6 +33,9 @@ public:
            table_->events() == (target == UINT64_MAX ? doc.position() : target);
   }
   const analysis::SiteStats& site(uint32_t s) const { return table_->site(s); }
+  // How many times the table was started over (another document, or a seek backwards); a live
+  // capture that grows goes on where it was.
+  uint64_t restarts() const { return restarts_; }
   // Why sites cannot be shown ("" when they can): a malformed stack record, no stacks recorded.
   const std::string& problem() const { return problem_; }
 
@@ -65,6 +69,7 @@ private:
   std::unordered_map<uint32_t, bool> function_has_;
   std::string problem_;
   bool failed_ = false;
+  uint64_t restarts_ = 0;
   std::vector<uint64_t> curve_;
   uint32_t curve_site_ = UINT32_MAX;
   size_t curve_points_ = 0;
