@@ -46,10 +46,7 @@ int cmd_diff(int argc, char** argv) {
   if (positions) {
     const char* path = o.paths[0];
     trace::TraceFile f;
-    if (!f.open(path)) {
-      fprintf(stderr, "heapviz diff: %s: %s\n", path, f.error()->describe().c_str());
-      return 2;
-    }
+    if (!open_trace("diff", path, f)) return 2;
     if (!o.has_to) o.to.kind = analysis::Position::Kind::End, o.to.text = "end";
     if (!resolve("diff", path, f, o.from, "--from", &at_a) || !resolve("diff", path, f, o.to, "--to", &at_b))
       return 2;
@@ -72,10 +69,7 @@ int cmd_diff(int argc, char** argv) {
   } else {
     for (const char* path : o.paths) {
       trace::TraceFile f;
-      if (!f.open(path)) {
-        fprintf(stderr, "heapviz diff: %s: %s\n", path, f.error()->describe().c_str());
-        return 2;
-      }
+      if (!open_trace("diff", path, f)) return 2;
       tables.push_back(std::make_unique<analysis::SiteTable>());
       trace::EventStream s(f);
       int st = read_trace("diff", path, s, UINT64_MAX, *tables.back(), nullptr);

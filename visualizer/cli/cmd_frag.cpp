@@ -24,10 +24,7 @@ int cmd_frag(int argc, char** argv) {
   if (!parse_report_options("frag", argc, argv, o, 1, {"at"}, usage)) return 2;
   const char* path = o.paths[0];
   trace::TraceFile f;
-  if (!f.open(path)) {
-    fprintf(stderr, "heapviz frag: %s: %s\n", path, f.error()->describe().c_str());
-    return 2;
-  }
+  if (!open_trace("frag", path, f)) return 2;
   uint64_t limit = 0;
   if (!resolve("frag", path, f, o.at, "--at", &limit)) return 2;
   analysis::SiteTable sites;

@@ -31,10 +31,7 @@ int cmd_sites(int argc, char** argv) {
   if (!parse_report_options("sites", argc, argv, o, 1, {"at", "by"}, usage)) return 2;
   const char* path = o.paths[0];
   trace::TraceFile f;
-  if (!f.open(path)) {
-    fprintf(stderr, "heapviz sites: %s: %s\n", path, f.error()->describe().c_str());
-    return 2;
-  }
+  if (!open_trace("sites", path, f)) return 2;
   uint64_t limit = 0;
   if (!resolve("sites", path, f, o.at, "--at", &limit)) return 2;
   analysis::SiteTable sites;
@@ -99,10 +96,7 @@ int cmd_leaks(int argc, char** argv) {
   if (!parse_report_options("leaks", argc, argv, o, 1, {}, usage)) return 2;
   const char* path = o.paths[0];
   trace::TraceFile f;
-  if (!f.open(path)) {
-    fprintf(stderr, "heapviz leaks: %s: %s\n", path, f.error()->describe().c_str());
-    return 2;
-  }
+  if (!open_trace("leaks", path, f)) return 2;
   analysis::SiteTable sites;
   trace::EventStream stream(f);
   int status = read_trace("leaks", path, stream, UINT64_MAX, sites, nullptr);

@@ -77,6 +77,12 @@ bool parse_report_options(const char* cmd, int argc, char** argv, ReportOptions&
   return true;
 }
 
+bool open_trace(const char* cmd, const char* path, trace::TraceFile& f) {
+  if (f.open(path)) return true;
+  fprintf(stderr, "heapviz %s: %s: %s\n", cmd, path, f.error()->describe().c_str());
+  return false;
+}
+
 int read_trace(const char* cmd, const char* path, trace::EventStream& s, uint64_t limit,
                analysis::SiteTable& sites, model::HeapModel* model) {
   std::string err;

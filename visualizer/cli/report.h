@@ -28,6 +28,9 @@ struct ReportOptions {
 // said why on stderr, with the usage) on anything else; --help prints the usage and exits 0.
 bool parse_report_options(const char* cmd, int argc, char** argv, ReportOptions& o, size_t max_paths,
                           std::initializer_list<const char*> allowed, const char* usage);
+// Opens path as a trace, or says why on stderr ("heapviz CMD: PATH: offset N: ...") and returns
+// false (the command's exit status is then 2).
+bool open_trace(const char* cmd, const char* path, trace::TraceFile& f);
 // Feeds s's events to `sites` (and `model`, if given) until `sites` has seen `limit` events or
 // the trace ends. Returns the exit status so far: 0, 1 for a trace corrupt after a readable
 // prefix, 2 for a malformed stack record (having said why on stderr).
