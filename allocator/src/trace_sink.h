@@ -30,6 +30,8 @@ struct TraceThread {
   const void* arena_ptr = nullptr;
   uint64_t call_ts = 0;     // timestamp shared by the events of the current API call
   uint32_t stamp_count = 0; // calls since the clock was last read
+  bool fresh = false;       // call_ts was just read from the clock: publish it (TraceSink::take_seq)
+  uint64_t next_own = 0;    // the seq right after this thread's last event (0: none yet)
   // A free() not yet written: if its chunk goes straight into the tcache, one FreeTcache event
   // says both; otherwise the next event of this thread writes the Free first.
   bool free_pending = false;
@@ -89,19 +91,23 @@ public:
     if (__builtin_expect(!t->enc.fits(max_bytes + 32) || write_through_, 0)) flush(t);
     if (__builtin_expect(arena_index != t->arena, 0)) {
       if (!t->enc.empty()) {
-        t->enc.begin_event(trace::Ev::Arena, next_seq(), t->call_ts, t->tid, t->arena);
+        uint64_t seq = take_seq(t);
+        t->enc.begin_event(trace::Ev::Arena, seq, t->call_ts, t->tid, t->arena);
         t->enc.usize(arena_index);
       }
       t->arena = arena_index;
     }
     if (__builtin_expect(t->free_pending, 0)) write_pending_free(t);
-    t->enc.begin_event(type, next_seq(), t->call_ts, t->tid, arena_index);
+    uint64_t seq = take_seq(t);
+    t->enc.begin_event(type, seq, t->call_ts, t->tid, arena_index);
     return t;
   }
   // Timestamps a new API call (its chunk events share the stamp). Reading the clock costs more
   // than recording an event (rdtsc is ~10 ns on a VM), so by default a thread reads it on every
-  // kStampEvery-th call and reuses the last reading in between: times stay monotonic, with a
-  // granularity of a few calls under full load. HEAPVIZ_PRECISE_TIME=1 reads it on every call.
+  // kStampEvery-th call and reuses the last reading in between; HEAPVIZ_PRECISE_TIME=1 reads it
+  // on every call. A reused reading is never older than what another thread's events before it
+  // say (take_seq), so time does not run backwards in seq order; an idle thread's first calls
+  // after a pause may carry the time of its last reading, or another thread's later one.
   static constexpr uint32_t kStampEvery = 8;
   void stamp(ThreadState& ts) {
     TraceThread* t = ts.trace;
@@ -109,6 +115,7 @@ public:
     if (precise_time_ || ++t->stamp_count >= kStampEvery) {
       t->stamp_count = 0;
       t->call_ts = now_ns();
+      t->fresh = true;
     }
   }
   void set_precise_time(bool p) { precise_time_ = p; }
@@ -121,7 +128,8 @@ public:
   }
   void write_pending_free(TraceThread* t) {
     t->free_pending = false;
-    t->enc.begin_event(trace::Ev::Free, next_seq(), t->call_ts, t->tid, t->arena);
+    uint64_t seq = take_seq(t);
+    t->enc.begin_event(trace::Ev::Free, seq, t->call_ts, t->tid, t->arena);
     trace::put_free(t->enc, t->pending_ptr);
   }
   // zstd level for blocks (0 = off); a block is stored compressed only when that is smaller.
@@ -153,6 +161,25 @@ private:
   uint64_t slow_now_ns();
   bool compress_and_write(TraceThread* t);
   uint64_t next_seq() { return single_ ? seq_++ : __atomic_fetch_add(&seq_, 1, __ATOMIC_RELAXED); }
+  // The next seq for thread t, and time that does not run backwards in seq order: a thread that
+  // read the clock publishes the reading (latest_ts_); a thread whose event follows another
+  // thread's takes at least the latest published reading. Both words share the seq's cache line,
+  // which the fetch-and-add has just brought to this core, so this costs no extra cache miss.
+  // Only two threads stamping at once (one between its fetch-and-add and its publish) can still
+  // order two times the other way.
+  uint64_t take_seq(TraceThread* t) {
+    uint64_t seq = next_seq();
+    if (t->fresh) {
+      t->fresh = false;
+      if (t->call_ts > __atomic_load_n(&latest_ts_, __ATOMIC_RELAXED))
+        __atomic_store_n(&latest_ts_, t->call_ts, __ATOMIC_RELAXED);
+    } else if (seq != t->next_own) {
+      uint64_t l = __atomic_load_n(&latest_ts_, __ATOMIC_RELAXED);
+      if (l > t->call_ts) t->call_ts = l;
+    }
+    t->next_own = seq + 1;
+    return seq;
+  }
   void calibrate();
 
   void write_out(const void* data, size_t n);
@@ -164,7 +191,9 @@ private:
   void* stream_ctx_ = nullptr;
   BlockFn block_fn_ = nullptr; // overrides both, while set
   void* block_ctx_ = nullptr;
-  uint64_t seq_ = 1;
+  // The seq counter and the latest clock reading, on one cache line (take_seq).
+  alignas(64) uint64_t seq_ = 1;
+  uint64_t latest_ts_ = 0;
   bool single_ = true;
   bool write_through_ = false;
   bool precise_time_ = false;

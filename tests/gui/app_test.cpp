@@ -125,7 +125,7 @@ TEST(AppInProcess, AClickOnTheMapSelectsTheChunkUnderThePointer) {
   Driven d;
   uint64_t addr = 0;
   float x = 0, y = 0;
-  ASSERT_TRUE(d.find_chunk(32, &addr, &x, &y)) << "no in-use chunk of 0x20 bytes drawn";
+  ASSERT_TRUE(d.find_chunk(1008, &addr, &x, &y)) << "no in-use chunk of 0x3f0 bytes drawn";
   d.click(x, y);
   EXPECT_EQ(d.a.cursor().selected, addr);
   // Stepping keeps the selection; a click on empty space far from any chunk keeps it too (the
@@ -139,7 +139,7 @@ TEST(AppInProcess, TheWheelOverTheMapZoomsInAndStopsFitting) {
   double fit = d.a.chunk_map().view.bpp;
   uint64_t addr = 0;
   float x = 0, y = 0;
-  ASSERT_TRUE(d.find_chunk(32, &addr, &x, &y));
+  ASSERT_TRUE(d.find_chunk(1008, &addr, &x, &y));
   d.wheel(x, y, 1);
   double zoomed = d.a.chunk_map().view.bpp;
   EXPECT_LT(zoomed, fit * 0.9) << "one notch up zooms in";

@@ -20,8 +20,9 @@ check() { # check DESCRIPTION CONDITION...
 # window: the same layout as a shot of the end.
 "$hv" sim "$scen" -o "$work/demo.hvt" >/dev/null 2>&1
 "$hv" shot "$work/demo.hvt" --at end --size 1600x900 -o "$work/end.png" --geometry "$work/end.geo" 2>/dev/null
-# The first in-use chunk of 0x20 bytes after the tcache struct (a2), at its requested part.
-target=$(awk '$1 == "rect" && $3 == 32 && $4 == 0 { print $2, int(($5 + $7) / 2), int(($6 + $8) / 2); exit }' "$work/end.geo")
+# The first in-use chunk drawn at least 6 pixels wide (true to bytes, the small ones share
+# pixels), at its requested part.
+target=$(awk '$1 == "rect" && $4 == 0 && $7 - $5 >= 6 { print $2, int(($5 + $7) / 2), int(($6 + $8) / 2); exit }' "$work/end.geo")
 set -- $target
 chunk=$1 cx=$2 cy=$3
 echo "target chunk $chunk at ($cx,$cy)"

@@ -39,13 +39,22 @@ def shot(trace, at, name, extra=()):
         print(r.stderr)
     check(r.returncode == 0, f"shot {name} exits 0")
     paints, rects = {}, []
+    global ROWS, SCALE
+    ROWS, SCALE = [], None
     for line in open(geo):
         f = line.split()
         if f[0] == "paint":
             paints[int(f[1])] = int(f[2], 16)
         elif f[0] == "rect":
             rects.append((int(f[1], 16), int(f[2]), int(f[3]), *map(float, f[4:8])))
+        elif f[0] == "rows":
+            ROWS.append((float(f[1]), float(f[2]), float(f[3]), int(f[4])))
+        elif f[0] == "scale":
+            SCALE = (float(f[1]), f[2], f[3])
     return read_png(png), paints, rects
+
+
+ROWS, SCALE = [], None
 
 
 # ---- a scenario with known chunks --------------------------------------------------------------
@@ -62,11 +71,13 @@ at_alloc = next(i for i, l in enumerate(events) if 'mark "allocated"' in l) + 1
 at_freed = next(i for i, l in enumerate(events) if 'mark "freed"' in l) + 1
 ptr = {}
 for l in events:
+    if " malloc size=24 " in l:
+        ptr["a"] = int(l.split("-> ")[1], 16) - 16
     if " malloc size=100 " in l:
         ptr["b"] = int(l.split("-> ")[1], 16) - 16
     if " malloc size=5000 " in l:
         ptr["big"] = int(l.split("-> ")[1], 16) - 16
-check(set(ptr) == {"b", "big"}, "dump names b's and big's chunks")
+check(set(ptr) == {"a", "b", "big"}, "dump names a's, b's and big's chunks")
 
 IN_USE, TCACHE, UNSORTED, HEADER, SELECT = 0, 3, 5, 1, 0xFFFFFF
 
@@ -89,25 +100,126 @@ def centre_has(img, rs, rgb, what):
     check(ok, what)
 
 
-img, paints, rects = shot(trace, at_alloc, "allocated")
+# Zoomed on the chunks (--range): at the whole heap's scale a 16-byte header is under a pixel.
+zoom = ["--range", f"{ptr['a']:#x}-{ptr['big'] + 0x1390:#x}"]
+img, paints, rects = shot(trace, at_alloc, "allocated", zoom)
 check(len(set(paints.values())) == len(paints), "every paint has its own colour")
 centre_has(img, rects_of(rects, ptr["b"], IN_USE), paints[IN_USE], "b (in use) is drawn in the in-use colour")
 centre_has(img, rects_of(rects, ptr["b"], HEADER), paints[HEADER], "b's header is drawn in the header colour")
 centre_has(img, rects_of(rects, ptr["big"], IN_USE), paints[IN_USE], "big (in use) is drawn in the in-use colour")
 
-img, paints, rects = shot(trace, at_freed, "freed")
+# glibc's layout: a = malloc 24 uses all 16 bytes of its 0x20 chunk after the size word and the
+# first 8 bytes of b's chunk (b's prev_size): drawn in the in-use colour, as a's, at b's start.
+bpp = SCALE[0] if SCALE else 0
+
+
+def spill_of(rects):
+    """a's in-use rectangle of 8 bytes that ends where b's own rectangles start."""
+    b_start = min(x[3] for x in rects if x[0] == ptr["b"])
+    return [r for r in rects_of(rects, ptr["a"], IN_USE)
+            if abs(r[5] - b_start) < 0.01 and abs((r[5] - r[3]) * bpp - 8) < 0.6]
+
+
+a_in_use = rects_of(rects, ptr["a"], IN_USE)
+spill = spill_of(rects)
+check(bpp > 0 and abs(sum(r[5] - r[3] for r in a_in_use) * bpp - 24) < 0.6,
+      f"a's request is drawn as 24 bytes ({sum(r[5] - r[3] for r in a_in_use) * bpp:.1f} at {bpp} B/px)")
+check(len(spill) == 1, "8 of them in b's prev_size word, at b's start")
+if spill:
+    _, _, _, x0, y0, x1, y1 = spill[0]
+    check(pixel(img[2], (x0 + x1) / 2, (y0 + y1) / 2) == paints[IN_USE], "and painted in the in-use colour")
+
+img, paints, rects = shot(trace, at_freed, "freed", zoom)
 check(not rects_of(rects, ptr["b"], IN_USE), "after free b has no in-use part")
 centre_has(img, rects_of(rects, ptr["b"], TCACHE), paints[TCACHE], "b (freed, 0x70) is drawn in the tcache colour")
+check(len(spill_of(rects)) == 1, "a's last bytes are still drawn in b's first word after b is freed")
 centre_has(img, rects_of(rects, ptr["big"], UNSORTED), paints[UNSORTED], "big (freed, 0x1390) is drawn in the unsorted colour")
 
 # Selecting b draws a white outline just outside its rectangle.
-img, paints, rects = shot(trace, at_freed, "selected", ["--select", hex(ptr["b"])])
+img, paints, rects = shot(trace, at_freed, "selected", ["--select", hex(ptr["b"])] + zoom)
 rs = rects_of(rects, ptr["b"], TCACHE)
 if rs:
     _, _, _, x0, y0, x1, y1 = rs[0]
     w, h, rows = img
     check(pixel(rows, (x0 + x1) / 2, y0 - 1) == SELECT, "the selected chunk has a white outline")
     check(pixel(rows, x1 - 1.5, (y0 + y1) / 2) == paints[TCACHE], "inside the outline it keeps its colour")
+
+# ---- true to bytes: tens of thousands of small survivors scattered through free memory --------
+# 30,000 blocks of 1000-6000 bytes, each followed by a survivor of 8-64 bytes; then the big ones
+# are freed. About 1.5% of the heap is live, in 30,000 pieces: each state's share of the map's
+# rows (pixels counted in the PNG) must be its share of the heap's bytes (`heapviz chunks`-like
+# counts from `sim`), and the survivors must show (ticks above rows whose pixels hold them).
+import random  # noqa: E402
+
+rng = random.Random(7)
+scatter = os.path.join(WORK, "scatter.hvs")
+with open(scatter, "w") as f:
+    for i in range(30000):
+        f.write(f"b{i} = malloc {rng.randint(1000, 6000)}\ns{i} = malloc {rng.randint(8, 64)}\n")
+    for i in range(30000):
+        f.write(f"free b{i}\n")
+scatter_trace = os.path.join(WORK, "scatter.hvt")
+r = run(["sim", scatter, "-o", scatter_trace])
+check(r.returncode == 0, "sim writes the scattered heap")
+by_state = {}
+for l in r.stdout.splitlines():
+    f = l.split()
+    if len(f) >= 3 and f[0].startswith("0x") and f[1].startswith("0x"):
+        by_state[f[2]] = by_state.get(f[2], 0) + int(f[1], 16)
+heap_bytes = sum(by_state.values())
+want_live = by_state.get("in_use", 0) / heap_bytes  # the tcache struct is in_use too: 0x290 bytes
+check(0.005 < want_live < 0.05, f"the survivors hold {want_live:.2%} of the heap")
+
+
+def row_shares(img, paints, fams):
+    w, h, rows = img
+    count = {k: 0 for k in fams}
+    total = 0
+    colour_of = {}
+    for k, ids in fams.items():
+        for i in ids:
+            colour_of[paints[i]] = k
+    for (y0, pitch, row_h, n) in ROWS:
+        for r_ in range(n):
+            top = int(round(y0 + r_ * pitch))
+            for y in range(top, top + int(row_h)):
+                if y < 0 or y >= h:
+                    continue
+                for x in range(w):
+                    k = colour_of.get(pixel(rows, x, y))
+                    if k is not None:
+                        count[k] += 1
+                        total += 1
+    return {k: v / max(total, 1) for k, v in count.items()}, total
+
+
+FAMS = {"live": [0, 1, 2, 13], "unsorted": [5], "top": [8], "tcache": [3]}
+img, paints, rects = shot(scatter_trace, "end", "scatter", ["--size", "1400x900"])
+check(SCALE is not None and SCALE[1] == "exact" and SCALE[2] == "to-scale",
+      f"the default map is true to bytes and says so: {SCALE}")
+shares, painted = row_shares(img, paints, FAMS)
+check(painted > 100000, f"the map's rows hold {painted} painted pixels")
+check(abs(shares["live"] - want_live) < 0.01,
+      f"live chunks paint {shares['live']:.2%} of the map, and hold {want_live:.2%} of the bytes")
+want_unsorted = by_state.get("unsorted", 0) / heap_bytes
+check(abs(shares["unsorted"] - want_unsorted) < 0.02,
+      f"unsorted chunks paint {shares['unsorted']:.2%}, hold {want_unsorted:.2%}")
+# Ticks: in the gap above each row, pixels in the in-use colour (the survivors stay visible).
+w, h, rows_px = img
+ticked = 0
+for (y0, pitch, row_h, n) in ROWS:
+    for r_ in range(n):
+        y = int(round(y0 + r_ * pitch)) - 1
+        if 0 <= y < h and sum(1 for x in range(w) if pixel(rows_px, x, y) == paints[IN_USE]) > 50:
+            ticked += 1
+check(ROWS and ticked >= sum(n for (_, _, _, n) in ROWS) - 2, f"ticks mark survivors in {ticked} rows")
+# The minimum width paints the same survivors over a far larger share, and says it is not to scale.
+img, paints, rects = shot(scatter_trace, "end", "scatter-minw", ["--size", "1400x900", "--mode", "min-width"])
+shares_mw, _ = row_shares(img, paints, FAMS)
+check(SCALE[2] == "not-to-scale" and shares_mw["live"] > 5 * want_live,
+      f"min-width: live paints {shares_mw['live']:.2%} and the shot says not to scale")
+r = run(["shot", scatter_trace, "--mode", "wide", "-o", os.path.join(WORK, "x.png")])
+check(r.returncode == 2 and "--mode 'wide'" in r.stderr, "a bad --mode is refused: " + r.stderr.strip())
 
 # ---- bad input -----------------------------------------------------------------------------
 garbage = os.path.join(WORK, "garbage.hvt")

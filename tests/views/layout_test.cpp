@@ -178,41 +178,159 @@ TEST(ChunkLayout, HitTestFindsTheChunkUnderAPointAndNothingBetweenRows) {
   EXPECT_EQ(views::hit_test(p, l, v, 150, rows_y + 2), -1);                      // right of the rows
 }
 
-TEST(ChunkLayout, SubPixelChunksAggregateIntoPixelsOfTheMajorityState) {
-  // 64 chunks of 0x20 in a row, then free every other one, keeping the heap's order: with exact
-  // proportions at 256 bytes per pixel each pixel holds 8 chunks.
+namespace {
+
+// Map area (pixels) per paint among the rectangles, ticks apart (they are not heap bytes).
+std::vector<double> area_by_paint(const std::vector<MapRect>& rects) {
+  std::vector<double> a(size_t(Paint::Count));
+  for (const MapRect& m : rects)
+    if (!m.tick) a[size_t(m.paint)] += double(m.x1 - m.x0) * double(m.y1 - m.y0);
+  return a;
+}
+
+} // namespace
+
+TEST(ChunkLayout, SubPixelChunksShareAPixelByTheirBytes) {
+  // 64 chunks of 0x20 in a row, then free every 8th, keeping the heap's order: at 256 bytes per
+  // pixel each pixel holds 8 chunks, one of them free.
   std::string s;
   for (int i = 0; i < 64; ++i)
     s += line("c%ld = malloc 24\n", i);
   s += "guard = malloc 5000\n";
   for (int i = 0; i < 64; i += 8)
-    s += line("free c%ld\n", i); // 1 of 8 free: tcache
+    s += line("free c%ld\n", i); // 1 of 8 free: 7 into the tcache, the 8th a fastbin
   Opened o(s, "agg");
   HeapPicture p = o.picture_at(o.doc.events());
   MapView v;
   v.width = 400;
   v.bpp = 256;
-  v.min_px = 0;
-  v.shorten_rows = 0;
   views::MapLayout l;
   views::layout_map(p, v, &l);
   std::vector<MapRect> vis;
   views::visible_rects(p, l, v, 0, l.height, &vis);
-  uint64_t base = p.groups[0].start;
-  // The chunk run [0x290, 0x290 + 64 * 0x20) covers pixels 2.56 to 10.56: whole pixels 3..9 are
-  // aggregates, each mostly in-use chunks.
-  int aggregated = 0;
+  // The chunk run [0x290, 0x290 + 64 * 0x20) covers pixels 2.56 to 10.56: each whole pixel 3..9
+  // is a column split by bytes: 7/8 in use (16 of 18 rows, with the remainders carried), 1/8
+  // free (tcache or fastbin), not a majority vote.
+  double in_use = 0, tcache = 0;
+  int pooled = 0;
   for (const MapRect& m : vis)
-    if (m.item < 0) {
-      ++aggregated;
+    if (m.item < 0 && !m.tick && m.x0 >= 3 && m.x0 <= 9) {
+      ++pooled;
       EXPECT_FLOAT_EQ(m.x1 - m.x0, 1.0f);
-      if (m.x0 >= 3 && m.x0 <= 9) {
-        EXPECT_EQ(m.paint, Paint::InUse) << "pixel " << m.x0;
-      }
+      (m.paint == Paint::InUse ? in_use : tcache) += m.y1 - m.y0;
+      EXPECT_TRUE(m.paint == Paint::InUse || m.paint == Paint::Tcache || m.paint == Paint::Fast)
+          << views::paint_name(m.paint);
     }
-  EXPECT_GE(aggregated, 7);
-  EXPECT_LE(vis.size(), 40u); // not one rectangle per chunk
-  (void)base;
+  EXPECT_GE(pooled, 7);
+  EXPECT_NEAR(in_use / (in_use + tcache), 7.0 / 8, 0.02);
+  EXPECT_LE(vis.size(), 60u); // not one rectangle per chunk
+}
+
+// The picture is true to bytes: on a heap of 20,000 small survivors scattered through 100 MiB
+// of free memory, each state's share of the map's area is its share of the heap's bytes, at a
+// zoom where every chunk is far narrower than a pixel and at one where the free chunks are wider.
+TEST(ChunkLayout, AreaPerStateIsBytesPerStateOnAScatteredHeap) {
+  std::string s;
+  uint32_t r = 12345;
+  auto next = [&] { return r = r * 1103515245u + 12345u, (r >> 8) & 0xffff; };
+  for (int i = 0; i < 20000; ++i) {
+    s += line("b%ld = malloc %ld\n", i, 1000 + long(next() % 5000));
+    s += line("s%ld = malloc %ld\n", i, 8 + long(next() % 56));
+  }
+  for (int i = 0; i < 20000; ++i)
+    s += line("free b%ld\n", i);
+  Opened o(s, "scatter");
+  HeapPicture p = o.picture_at(o.doc.events());
+  std::vector<double> bytes(size_t(Paint::Count));
+  double total = 0;
+  for (size_t i = 0; i < p.items.size(); ++i) {
+    bytes[size_t(p.paints[i])] += double(p.items[i].size);
+    total += double(p.items[i].size);
+  }
+  ASSERT_GT(bytes[size_t(Paint::InUse)] / total, 0.005); // the survivors: about 1.5%
+  for (double bpp : {8192.0, 700.0}) {
+    MapView v;
+    v.width = 1000;
+    v.bpp = bpp;
+    views::MapLayout l;
+    views::layout_map(p, v, &l);
+    std::vector<MapRect> vis;
+    views::visible_rects(p, l, v, 0, l.height, &vis);
+    std::vector<double> area = area_by_paint(vis);
+    double all = 0;
+    for (double x : area)
+      all += x;
+    // In-use chunks are drawn as header + requested + slack; compare them as one.
+    auto live = [](const std::vector<double>& x) {
+      return x[size_t(Paint::InUse)] + x[size_t(Paint::Header)] + x[size_t(Paint::Slack)];
+    };
+    EXPECT_NEAR(live(area) / all, live(bytes) / total, 0.003) << "bpp " << bpp;
+    for (Paint k : {Paint::Unsorted, Paint::Top, Paint::Tcache, Paint::Internal})
+      EXPECT_NEAR(area[size_t(k)] / all, bytes[size_t(k)] / total, 0.01)
+          << views::paint_name(k) << " bpp " << bpp;
+    // And the survivors are not lost: every row where they are too few to paint has ticks.
+    size_t ticks = 0;
+    for (const MapRect& m : vis)
+      ticks += m.tick;
+    if (bpp > 4096) {
+      EXPECT_GT(ticks, size_t(l.groups[0].rows) * 100) << "bpp " << bpp;
+    }
+  }
+  // The minimum width, by contrast, gives the survivors far more than their bytes: it says so.
+  MapView mw;
+  mw.set_mode(views::MapMode::MinWidth);
+  EXPECT_FALSE(mw.to_scale());
+  EXPECT_TRUE(MapView().to_scale());
+}
+
+// glibc's layout: the user's bytes start at chunk + 16 and may use the next chunk's prev_size.
+// malloc(24) gets a 0x20 chunk: 8 bytes of size field, 16 of its own, then 8 in the first word
+// of the next chunk, which the map draws in the in-use colour as the first chunk's bytes.
+TEST(ChunkLayout, RequestOf24InA32ByteChunkReachesIntoTheNextPrevSize) {
+  Opened o("a = malloc 24\nb = malloc 100\nc = malloc 40\n", "layout");
+  HeapPicture p = o.picture_at(o.doc.events());
+  uint64_t base = p.groups[0].start;
+  int64_t ia = p.find(base + 0x290), ib = p.find(base + 0x2b0);
+  ASSERT_GE(ia, 0);
+  ASSERT_GE(ib, 0);
+  MapView v;
+  v.width = 4096;
+  v.bpp = 1; // a byte a pixel
+  views::MapLayout l;
+  views::layout_map(p, v, &l);
+  std::vector<MapRect> vis;
+  views::visible_rects(p, l, v, 0, l.height, &vis);
+  double a_req = 0, a_hdr = 0, a_slack = 0;
+  for (const MapRect& m : vis) {
+    if (m.item != ia) continue;
+    double w = m.x1 - m.x0;
+    if (m.paint == Paint::InUse) a_req += w;
+    if (m.paint == Paint::Header) a_hdr += w;
+    if (m.paint == Paint::Slack) a_slack += w;
+  }
+  EXPECT_DOUBLE_EQ(a_req, 24); // all of the request...
+  EXPECT_DOUBLE_EQ(a_hdr, 8);  // after the size word (its prev_size is the tcache struct's)
+  EXPECT_DOUBLE_EQ(a_slack, 0);
+  // ... of which the last 8 bytes lie in b's first word, right at b's start, after b's separator.
+  double b0 = l.start[size_t(ib)];
+  bool spill = false;
+  for (const MapRect& m : vis)
+    if (m.item == ia && m.paint == Paint::InUse && m.x0 == float(b0) && m.x1 == float(b0 + 8) && m.lead &&
+        m.first)
+      spill = true;
+  EXPECT_TRUE(spill) << "a's last 8 requested bytes are drawn in b's prev_size word";
+  // b (malloc 100, chunk 0x70): size word 8, 96 bytes of its own, 4 more in c's prev_size + 4 slack.
+  double b_req = 0, b_slack = 0, b_hdr = 0;
+  for (const MapRect& m : vis)
+    if (m.item == ib) {
+      double w = m.x1 - m.x0;
+      b_req += m.paint == Paint::InUse ? w : 0;
+      b_slack += m.paint == Paint::Slack ? w : 0;
+      b_hdr += m.paint == Paint::Header ? w : 0;
+    }
+  EXPECT_DOUBLE_EQ(b_req, 100);
+  EXPECT_DOUBLE_EQ(b_slack, 4);
+  EXPECT_DOUBLE_EQ(b_hdr, 8);
 }
 
 TEST(ChunkLayout, FitZoomMakesEverythingFitAndNoLess) {

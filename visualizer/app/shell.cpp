@@ -236,6 +236,17 @@ int run_viewer(const std::string& path) {
 }
 
 int run_shot(const ShotOptions& o) {
+  views::MapMode mode = views::MapMode::Exact;
+  if (!o.mode.empty() && !views::parse_map_mode(o.mode.c_str(), &mode)) {
+    fprintf(stderr, "heapviz shot: --mode '%s': give exact, min-width or one-cell\n", o.mode.c_str());
+    return 2;
+  }
+  uint64_t range_lo = 0, range_hi = UINT64_MAX;
+  if (!o.range.empty() && !views::parse_range(o.range.c_str(), &range_lo, &range_hi)) {
+    fprintf(stderr, "heapviz shot: --range '%s': expected LO-HI, two addresses with LO < HI (0x hex)\n",
+            o.range.c_str());
+    return 2;
+  }
   App app(true);
   app.open(o.file);
   if (app.doc().wait() != session::Document::State::Ready) {
@@ -265,7 +276,19 @@ int run_shot(const ShotOptions& o) {
   app.chunk_map().record_geometry = !o.geometry.empty();
   // Sites, leaks and the blame in full before the frames (the app reads them a slice per frame).
   app.chunk_map().by_site = o.by_site;
-  if (o.cells) app.chunk_map().view.cells = true;
+  views::MapView& mv = app.chunk_map().view;
+  mv.set_mode(mode);
+  mv.shorten_rows = o.shorten_top ? 1.0f : 0.0f;
+  mv.range_lo = range_lo;
+  mv.range_hi = range_hi;
+  if (o.region >= 0 && size_t(o.region) >= app.picture().groups.size()) {
+    fprintf(stderr,
+            "heapviz shot: --region %d: the map has %zu region%s at event %" PRIu64 " (0 = the first)\n",
+            o.region, app.picture().groups.size(), app.picture().groups.size() == 1 ? "" : "s",
+            app.doc().position());
+    return 2;
+  }
+  mv.region = o.region;
   app.cursor().function = o.function;
   app.cursor().mark_a = o.mark_a;
   app.cursor().mark_b = o.mark_b;
@@ -347,6 +370,14 @@ int run_shot(const ShotOptions& o) {
     for (size_t p = 0; p < size_t(views::Paint::Count); ++p)
       fprintf(f, "paint %zu %06x %s\n", p, views::kPaintRgb[p], views::paint_name(views::Paint(p)));
     const views::HeapPicture& pic = app.picture();
+    const views::ChunkMapState& cm = app.chunk_map();
+    char scale[16];
+    snprintf(scale, sizeof scale, "%.6g", cm.view.bpp);
+    fprintf(f, "scale %s %s %s\n", scale, views::map_mode_name(cm.view.mode()),
+            cm.view.to_scale() ? "to-scale" : "not-to-scale");
+    fprintf(f, "map %.1f %.1f %.1f %.1f\n", cm.map_x0, cm.map_y0, cm.map_x1, cm.map_y1);
+    for (const auto& r : cm.drawn_rows)
+      fprintf(f, "rows %.1f %.1f %.1f %u\n", r.y0, r.pitch, r.row_h, r.rows);
     for (const auto& d : app.chunk_map().drawn) {
       const views::HeapPicture::Item& it = pic.items[size_t(d.item)];
       fprintf(f, "rect 0x%" PRIx64 " %" PRIu64 " %u %.1f %.1f %.1f %.1f\n", it.addr, it.size,

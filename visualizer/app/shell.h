@@ -21,7 +21,10 @@ struct ShotOptions {
   uint64_t at = 0;                  // position: the heap after this many events
   uint64_t select = 0;              // chunk address to select (0: none)
   bool by_site = false;             // the map coloured by allocation site
-  bool cells = false;               // the map with one cell per chunk
+  std::string mode;                 // the map's scale: exact, min-width or one-cell (empty: as the app opens)
+  bool shorten_top = false;         // the top chunk and gaps at most one row long
+  int32_t region = -1;              // show one region (the map's group, 0 = the first; -1: all)
+  std::string range;                // show the chunks that overlap [LO, HI): "LO-HI" (empty: all)
   std::string function;             // show only the sites whose stack has this function
   int64_t mark_a = -1, mark_b = -1; // diff marks (positions; -1: none)
   int tab = -1;       // the Sites window's tab: 0 sites, 1 leaks, 2 fragmentation, 3 diff (-1: as it opens)

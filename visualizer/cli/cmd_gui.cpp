@@ -42,8 +42,10 @@ static bool parse_u64(const char* s, uint64_t* v) {
 
 int cmd_shot(int argc, char** argv) {
   static const char* kUsage =
-      "usage: heapviz shot FILE [--at N|end] [--select ADDR] [--size WxH] [--by-site] [--cells]\n"
-      "                         [--function NAME] [--diff A:B] [--tab sites|leaks|frag|diff [--row K]]\n"
+      "usage: heapviz shot FILE [--at N|end] [--select ADDR] [--size WxH]\n"
+      "                         [--mode exact|min-width|one-cell] [--shorten-top] [--region N]\n"
+      "                         [--range ADDR-ADDR] [--color state|site] [--function NAME]\n"
+      "                         [--diff A:B] [--tab sites|leaks|frag|diff [--row K]]\n"
       "                         [--tree bottom-up|top-down]\n"
       "                         -o OUT.png\n"
       "                         [--geometry OUT.txt]\n";
@@ -89,8 +91,35 @@ int cmd_shot(int argc, char** argv) {
       o.out = v;
     } else if (a == "--by-site") {
       o.by_site = true;
-    } else if (a == "--cells") {
-      o.cells = true;
+    } else if (a == "--color" || a == "--colour") {
+      const char* v = value("state or site");
+      if (!v) return 2;
+      if (strcmp(v, "state") != 0 && strcmp(v, "site") != 0) {
+        fprintf(stderr, "heapviz shot: %s '%s': give state or site\n", a.c_str(), v);
+        return 2;
+      }
+      o.by_site = strcmp(v, "site") == 0;
+    } else if (a == "--cells") { // the older spelling of --mode one-cell
+      o.mode = "one-cell";
+    } else if (a == "--mode") {
+      const char* v = value("exact, min-width or one-cell");
+      if (!v) return 2;
+      o.mode = v; // checked by run_shot
+    } else if (a == "--shorten-top") {
+      o.shorten_top = true;
+    } else if (a == "--region") {
+      const char* v = value("a region number (0 = the first on the map)");
+      if (!v) return 2;
+      uint64_t r = 0;
+      if (!parse_u64(v, &r) || r > 1000000) {
+        fprintf(stderr, "heapviz shot: --region '%s' is not a region number (0 = the first on the map)\n", v);
+        return 2;
+      }
+      o.region = int32_t(r);
+    } else if (a == "--range") {
+      const char* v = value("ADDR-ADDR");
+      if (!v) return 2;
+      o.range = v; // checked by run_shot
     } else if (a == "--diff") {
       const char* v = value("A:B, two event numbers");
       if (!v) return 2;

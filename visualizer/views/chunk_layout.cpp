@@ -2,8 +2,11 @@
 #include "views/chunk_layout.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 namespace hv::views {
 
@@ -277,6 +280,41 @@ void swap_content(HeapPicture& a, HeapPicture& b) {
 }
 
 // ---- layout ---------------------------------------------------------------------------------
+const char* map_mode_name(MapMode m) {
+  switch (m) {
+  case MapMode::Exact:
+    return "exact";
+  case MapMode::MinWidth:
+    return "min-width";
+  case MapMode::OneCell:
+    return "one-cell";
+  }
+  return "?";
+}
+
+bool parse_map_mode(const char* s, MapMode* out) {
+  for (MapMode m : {MapMode::Exact, MapMode::MinWidth, MapMode::OneCell})
+    if (strcmp(s, map_mode_name(m)) == 0) {
+      *out = m;
+      return true;
+    }
+  return false;
+}
+
+bool parse_range(const char* s, uint64_t* lo, uint64_t* hi) {
+  const char* dash = strchr(s, '-');
+  if (!dash) return false;
+  auto num = [](const char* a, const char* b, uint64_t* v) {
+    std::string t(a, b);
+    if (t.empty() || t[0] == '+' || t[0] == ' ') return false;
+    char* end = nullptr;
+    errno = 0;
+    *v = strtoull(t.c_str(), &end, 0);
+    return errno == 0 && *end == '\0';
+  };
+  return num(s, dash, lo) && num(dash + 1, s + strlen(s), hi) && *lo < *hi;
+}
+
 double item_width(const HeapPicture::Item& it, const MapView& v) {
   if (v.cells) return v.cell_px;
   double w = double(it.size / kUnit) * double(kUnit) / v.bpp;
@@ -289,6 +327,12 @@ bool item_shortened(const HeapPicture::Item& it, const MapView& v) {
          double(it.size) / v.bpp > double(v.shorten_rows) * v.width;
 }
 
+bool item_shown(const HeapPicture& p, size_t group, size_t i, const MapView& v) {
+  if (v.region >= 0 && size_t(v.region) != group) return false;
+  const HeapPicture::Item& it = p.items[i];
+  return it.addr < v.range_hi && it.addr + std::max<uint64_t>(it.size, 1) > v.range_lo;
+}
+
 static uint32_t rows_for(double length, float width) {
   if (length <= 0) return 1;
   return uint32_t(std::ceil(length / double(width) - 1e-9));
@@ -297,16 +341,20 @@ static uint32_t rows_for(double length, float width) {
 namespace {
 
 // The strip length of group g, storing each item's start and width when asked. This loop
-// touches every chunk on each zoom change, so it reads the picture's compact arrays only.
-double strip(const HeapPicture& p, const HeapPicture::Group& g, const MapView& v, double* start,
-             float* width) {
+// touches every chunk on each zoom change, so it reads the picture's compact arrays only
+// (and the items' addresses when a range is shown). Items not shown get width 0.
+double strip(const HeapPicture& p, size_t gi, const MapView& v, double* start, float* width) {
+  const HeapPicture::Group& g = p.groups[gi];
   double s = 0;
   const uint32_t* u = p.units.data();
   const double per_unit = double(kUnit) / v.bpp, min_px = v.min_px;
   const double cap = v.shorten_rows > 0 ? double(v.shorten_rows) * v.width : 1e300;
+  const bool filtered = v.filtered();
   for (uint32_t i = g.first; i < g.first + g.count; ++i) {
     double w = v.cell_px;
-    if (!v.cells) {
+    if (filtered && !item_shown(p, gi, i, v)) {
+      w = 0;
+    } else if (!v.cells) {
       w = double(u[i] & ~HeapPicture::kShortenable) * per_unit;
       if (u[i] & HeapPicture::kShortenable) w = std::min(w, cap);
       w = std::max(w, min_px);
@@ -321,6 +369,16 @@ double strip(const HeapPicture& p, const HeapPicture::Group& g, const MapView& v
   return s;
 }
 
+// A group is hidden when no item of it is shown.
+bool group_hidden(const HeapPicture& p, size_t gi, const MapView& v) {
+  if (!v.filtered()) return false;
+  if (v.region >= 0 && size_t(v.region) != gi) return true;
+  const HeapPicture::Group& g = p.groups[gi];
+  for (uint32_t i = g.first; i < g.first + g.count; ++i)
+    if (item_shown(p, gi, i, v)) return false;
+  return true;
+}
+
 } // namespace
 
 void layout_map(const HeapPicture& p, const MapView& v, MapLayout* out) {
@@ -329,22 +387,24 @@ void layout_map(const HeapPicture& p, const MapView& v, MapLayout* out) {
   out->groups.resize(p.groups.size());
   float y = 0;
   for (size_t gi = 0; gi < p.groups.size(); ++gi) {
-    double s = strip(p, p.groups[gi], v, out->start.data(), out->width.data());
+    double s = strip(p, gi, v, out->start.data(), out->width.data());
     MapLayout::Group& lg = out->groups[gi];
+    lg.hidden = group_hidden(p, gi, v);
     lg.y = y;
     lg.rows_y = y + v.title_h;
     lg.length = s;
-    lg.rows = rows_for(s, v.width);
-    y = lg.rows_y + float(lg.rows) * (v.row_h + v.row_gap) + v.group_gap;
+    lg.rows = lg.hidden ? 0 : rows_for(s, v.width);
+    if (!lg.hidden) y = lg.rows_y + float(lg.rows) * (v.row_h + v.row_gap) + v.group_gap;
   }
   out->height = y;
 }
 
 float layout_height(const HeapPicture& p, const MapView& v) {
   float y = 0;
-  for (const HeapPicture::Group& g : p.groups)
-    y += v.title_h + float(rows_for(strip(p, g, v, nullptr, nullptr), v.width)) * (v.row_h + v.row_gap) +
-         v.group_gap;
+  for (size_t gi = 0; gi < p.groups.size(); ++gi)
+    if (!group_hidden(p, gi, v))
+      y += v.title_h + float(rows_for(strip(p, gi, v, nullptr, nullptr), v.width)) * (v.row_h + v.row_gap) +
+           v.group_gap;
   return y;
 }
 
@@ -386,21 +446,25 @@ struct SizeProfile {
 
 double fit_bpp(const HeapPicture& p, MapView v, float height) {
   if (v.cells) return v.bpp;
-  std::vector<SizeProfile> prof(p.groups.size());
+  std::vector<SizeProfile> prof;
   for (size_t g = 0; g < p.groups.size(); ++g) {
-    prof[g].count.assign(SizeProfile::kExact, 0);
+    if (group_hidden(p, g, v)) continue;
+    SizeProfile& sp = prof.emplace_back();
+    sp.count.assign(SizeProfile::kExact, 0);
     for (uint32_t i = p.groups[g].first; i < p.groups[g].first + p.groups[g].count; ++i)
-      prof[g].add(p.units[i]);
+      if (!v.filtered() || item_shown(p, g, i, v)) sp.add(p.units[i]);
   }
   auto fits = [&](double bpp) {
     v.bpp = bpp;
     float y = 0;
+    // A hair longer than the profile's sum: the layout adds float widths, which may round up.
     for (const SizeProfile& sp : prof)
-      y += v.title_h + float(rows_for(sp.length(v), v.width)) * (v.row_h + v.row_gap) + v.group_gap;
+      y += v.title_h + float(rows_for(sp.length(v) * (1 + 1e-6), v.width)) * (v.row_h + v.row_gap) +
+           v.group_gap;
     return y <= height;
   };
-  // Between 1 byte per pixel (closer only magnifies a tiny heap into a few giant chunks) and 2^40.
-  double lo = 0, hi = 40; // log2(bpp)
+  // Between 1/16 byte per pixel and 2^40.
+  double lo = -4, hi = 40; // log2(bpp)
   if (!fits(std::exp2(hi))) {
     // The minimum widths alone do not fit: take the closest zoom whose height stays within 5%
     // of theirs (more detail, hardly more scrolling) rather than an absurd bytes-per-pixel.
@@ -410,6 +474,8 @@ double fit_bpp(const HeapPicture& p, MapView v, float height) {
       floor_h += v.title_h + float(rows_for(sp.length(v), v.width)) * (v.row_h + v.row_gap) + v.group_gap;
     height = float(floor_h * 1.05);
   }
+  if (fits(1)) return 1; // closer only magnifies a tiny heap into a few giant chunks
+  lo = 0;
   for (int it = 0; it < 40; ++it) {
     double mid = (lo + hi) / 2;
     if (fits(std::exp2(mid)))
@@ -423,28 +489,84 @@ double fit_bpp(const HeapPicture& p, MapView v, float height) {
 // ---- rectangles -----------------------------------------------------------------------------
 namespace {
 
+// The paints of a program's live bytes (what a tick stands for when they get no pixel).
+bool live_paint(Paint p) {
+  return p == Paint::InUse || p == Paint::Header || p == Paint::Slack || p == Paint::Mmapped;
+}
+
 struct Emitter {
   const MapView& v;
   float rows_y;
   std::vector<MapRect>* out;
-  uint64_t header; // a chunk's header bytes (the policy's)
-  double inv_width = 1.0 / double(v.width);
-  // Sub-pixel aggregation: bytes per paint in the pending pixel.
+  // Pieces of pixels are pooled (true to bytes); else every piece is drawn as it falls.
+  bool pool = v.min_px < 1 && !v.cells;
+  int rows_px = std::max(1, int(std::lround(v.row_h)));
+  // The pending pixel: the share of it each paint covers.
   int64_t pend_row = -1;
   int64_t pend_px = 0;
-  uint64_t bytes[size_t(Paint::Count)] = {};
+  double share[size_t(Paint::Count)] = {};
+  // What rounding gave each paint more (<0) or less (>0) than its share, carried to the next
+  // pixel that paint is in.
+  double carry[size_t(Paint::Count)] = {};
 
   float row_top(uint64_t row) const { return rows_y + float(row) * (v.row_h + v.row_gap); }
 
   void flush() {
     if (pend_row < 0) return;
-    size_t best = 0;
-    for (size_t k = 1; k < size_t(Paint::Count); ++k)
-      if (bytes[k] > bytes[best]) best = k;
-    float y = row_top(uint64_t(pend_row));
-    out->push_back(MapRect{float(pend_px), y, float(pend_px + 1), y + v.row_h, Paint(best), -1, false});
-    std::fill(std::begin(bytes), std::end(bytes), 0);
+    constexpr size_t K = size_t(Paint::Count);
+    double total = 0, want[K];
+    int got[K], sum = 0;
+    for (size_t k = 0; k < K; ++k)
+      total += share[k];
+    int budget = std::clamp(int(std::lround(total * rows_px)), 0, rows_px);
+    for (size_t k = 0; k < K; ++k) {
+      want[k] = share[k] > 0 ? share[k] * rows_px + carry[k] : 0;
+      got[k] = share[k] > 0 ? std::max(0, int(std::floor(want[k]))) : 0;
+      sum += got[k];
+    }
+    // Largest remainders fill the budget; the smallest give back an excess.
+    while (sum < budget) {
+      size_t best = K;
+      for (size_t k = 0; k < K; ++k)
+        if (share[k] > 0 && (best == K || want[k] - got[k] > want[best] - got[best])) best = k;
+      if (best == K) break;
+      ++got[best];
+      ++sum;
+    }
+    while (sum > budget) {
+      size_t worst = K;
+      for (size_t k = 0; k < K; ++k)
+        if (got[k] > 0 && (worst == K || want[k] - got[k] < want[worst] - got[worst])) worst = k;
+      --got[worst];
+      --sum;
+    }
+    float y = row_top(uint64_t(pend_row)), x = float(pend_px);
+    bool tick = false;
+    for (size_t k = 0; k < K; ++k) {
+      if (share[k] <= 0) continue;
+      carry[k] = std::clamp(want[k] - got[k], -1.0, 1.0);
+      if (got[k] == 0) {
+        tick |= live_paint(Paint(k));
+        continue;
+      }
+      out->push_back(MapRect{x, y, x + 1, y + float(got[k]), Paint(k), -1, false});
+      y += float(got[k]);
+    }
+    if (tick) {
+      float top = row_top(uint64_t(pend_row));
+      out->push_back(MapRect{x, top - std::min(2.0f, v.row_gap), x + 1, top, Paint::InUse, -1, false, true});
+    }
+    std::fill(std::begin(share), std::end(share), 0);
     pend_row = -1;
+  }
+
+  void add(int64_t row, int64_t px, Paint p, double frac) {
+    if (px != pend_px || row != pend_row) {
+      flush();
+      pend_row = row;
+      pend_px = px;
+    }
+    share[size_t(p)] += frac;
   }
 
   // [a, b) of the strip in paint p, for item i; first marks the item's own start.
@@ -452,55 +574,122 @@ struct Emitter {
     double W = v.width;
     while (a < b) {
       uint64_t row = uint64_t(a / W);
-      double row_end = double(row + 1) * W;
-      double e = std::min(b, row_end);
-      float x0 = float(a - double(row) * W), x1 = float(e - double(row) * W);
-      float y = row_top(row);
-      out->push_back(MapRect{x0, y, x1, y + v.row_h, p, item, first});
+      if (double(row) * W > a) --row; // the division may round up across a row edge
+      double row0 = double(row) * W;
+      double e = std::min(b, row0 + W);
+      piece(row, a - row0, e - row0, p, item, first);
       first = false;
       a = e;
     }
   }
 
-  void tiny(double a, uint64_t nbytes, Paint p) {
-    uint64_t row = uint64_t(a * inv_width);
-    if (double(row) * v.width > a) --row; // the reciprocal may round up across a row edge
-    int64_t px = int64_t(a - double(row) * v.width);
-    if (px == pend_px && int64_t(row) == pend_row) { // the common case: same pixel as before
-      bytes[size_t(p)] += nbytes;
+  // [x0, x1) of one row.
+  void piece(uint64_t row, double x0, double x1, Paint p, int32_t item, bool first) {
+    float y = row_top(row);
+    if (!pool) {
+      flush();
+      out->push_back(MapRect{float(x0), y, float(x1), y + v.row_h, p, item, first});
       return;
     }
-    if (pend_row != int64_t(row) || pend_px != px) {
-      flush();
-      pend_row = int64_t(row);
-      pend_px = px;
+    double p0 = std::floor(x0), p1 = std::floor(x1);
+    if (p0 == p1) { // within one pixel
+      add(int64_t(row), int64_t(p0), p, x1 - x0);
+      return;
     }
-    bytes[size_t(p)] += nbytes;
+    double whole0 = p0;
+    if (x0 > p0) { // the first pixel, in part
+      add(int64_t(row), int64_t(p0), p, p0 + 1 - x0);
+      whole0 = p0 + 1;
+      first = false;
+    }
+    if (whole0 < p1) {
+      flush();
+      out->push_back(MapRect{float(whole0), y, float(p1), y + v.row_h, p, item, first});
+    }
+    if (x1 > p1) add(int64_t(row), int64_t(p1), p, x1 - p1); // the last pixel, in part
   }
 };
 
-void emit_item(Emitter& em, const HeapPicture::Item& it, int32_t idx, double a, double w) {
-  Paint p = it.gap() ? Paint::Gap : it.internal ? Paint::Internal : paint_of_state(it.state);
-  if (w < 1.0) {
-    em.tiny(a, it.size, p);
-    return;
+Paint item_paint(const HeapPicture::Item& it) {
+  return it.gap() ? Paint::Gap : it.internal ? Paint::Internal : paint_of_state(it.state);
+}
+
+// The item's parts as glibc lays a chunk out, as byte counts from its start: the first word
+// (prev_size, or the end of the previous chunk's user bytes while that chunk is in use), the
+// size word, the user's bytes and the slack; the user's bytes may reach into the next chunk's
+// first word, which that chunk draws (as `spill` of its previous chunk).
+struct Parts {
+  uint64_t lead_req = 0, lead_slack = 0; // the first word, the previous chunk's: requested, slack
+  Paint lead_paint = Paint::Header;      // ... or the previous chunk's Internal
+  uint64_t header = 0;                   // the header bytes that are this chunk's own
+  uint64_t req = 0, slack = 0;           // the user's bytes inside the chunk, then slack
+};
+
+Parts parts_of(const HeapPicture::Item& it, const HeapPicture::Item* prev, const model::PolicyInfo& pol) {
+  Parts r;
+  // The previous chunk's bytes in this chunk's first word (glibc: 8), when that one is in use.
+  uint64_t lead = pol.header_bytes > pol.heap_overhead ? pol.header_bytes - pol.heap_overhead : 0;
+  bool prev_live = prev && lead && !prev->gap() && trace::is_in_use(prev->state) &&
+                   prev->state != uint8_t(ChunkState::Mmapped) && prev->addr + prev->size == it.addr;
+  if (prev_live && it.size >= lead) {
+    if (prev->internal) {
+      r.lead_paint = Paint::Internal;
+      r.lead_slack = lead;
+    } else {
+      uint64_t own = prev->size > pol.header_bytes ? prev->size - pol.header_bytes : 0;
+      r.lead_req = prev->req > own ? std::min(lead, prev->req - own) : 0;
+      r.lead_slack = lead - r.lead_req;
+      r.lead_paint = Paint::InUse;
+    }
   }
-  em.flush();
-  bool parts = !it.gap() && trace::is_in_use(it.state) && !it.internal && w >= em.v.parts_min_px &&
-               it.size > em.header && !em.v.cells;
+  uint64_t before = r.lead_req + r.lead_slack;
+  r.header = std::min(it.size - before, uint64_t(pol.header_bytes) - before);
+  if (!it.gap() && trace::is_in_use(it.state) && !it.internal) {
+    uint64_t room = it.size - before - r.header;
+    r.req = std::min(it.req, room);
+    r.slack = room - r.req;
+  }
+  return r;
+}
+
+void emit_item(Emitter& em, const HeapPicture& p, size_t idx, bool first_of_group, double a, double w) {
+  const HeapPicture::Item& it = p.items[idx];
+  Paint paint = item_paint(it);
+  bool live = !it.gap() && trace::is_in_use(it.state) && !it.internal;
+  bool parts = !it.gap() && w >= em.v.parts_min_px && !em.v.cells && it.size >= p.policy.header_bytes &&
+               (live || !first_of_group);
   if (!parts) {
-    em.span(a, a + w, p, idx, true);
+    em.span(a, a + w, paint, int32_t(idx), true);
     return;
   }
-  double per_byte = w / double(it.size);
-  double hdr = std::max(1.0, double(em.header) * per_byte);
-  uint64_t req = std::min<uint64_t>(it.req, it.size - em.header);
-  double body = double(req) * per_byte;
-  if (req > 0 && body < 1.0) body = 1.0;
-  if (hdr + body > w) body = w - hdr;
-  em.span(a, a + hdr, Paint::Header, idx, true);
-  if (body > 0) em.span(a + hdr, a + hdr + body, p, idx, false);
-  if (hdr + body < w) em.span(a + hdr + body, a + w, Paint::Slack, idx, false);
+  Parts pr = parts_of(it, first_of_group ? nullptr : &p.items[idx - 1], p.policy);
+  if (!live && pr.lead_req + pr.lead_slack == 0) { // a free chunk with nothing of its neighbour's
+    em.span(a, a + w, paint, int32_t(idx), true);
+    return;
+  }
+  double per_byte = w / double(it.size), x = a;
+  bool first = true;
+  // The first word shows the previous chunk's bytes: it is that chunk's (hover and geometry name
+  // it), drawn after the separator at this chunk's start.
+  auto part = [&](uint64_t bytes, Paint pt, size_t owner) {
+    if (!bytes) return;
+    double e = std::min(a + w, x + double(bytes) * per_byte);
+    size_t n = em.out->size();
+    em.span(x, e, pt, int32_t(owner), first);
+    if (owner != idx)
+      for (size_t k = n; k < em.out->size(); ++k)
+        if ((*em.out)[k].item == int32_t(owner)) (*em.out)[k].lead = true;
+    first = false;
+    x = e;
+  };
+  part(pr.lead_req, pr.lead_paint, idx - 1);
+  part(pr.lead_slack, pr.lead_paint == Paint::InUse ? Paint::Slack : pr.lead_paint, idx - 1);
+  part(pr.header, live ? Paint::Header : paint, idx);
+  if (live) {
+    part(pr.req, Paint::InUse, idx);
+    part(pr.slack, Paint::Slack, idx);
+  }
+  if (x < a + w) em.span(x, a + w, paint, int32_t(idx), first); // a free chunk's body
 }
 
 } // namespace
@@ -512,7 +701,7 @@ void visible_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, f
     const HeapPicture::Group& g = p.groups[gi];
     const MapLayout::Group& lg = l.groups[gi];
     float gy1 = lg.rows_y + float(lg.rows) * (v.row_h + v.row_gap);
-    if (gy1 < y0 || lg.rows_y > y1 || g.count == 0) continue;
+    if (lg.hidden || gy1 < y0 || lg.rows_y > y1 || g.count == 0) continue;
     float pitch = v.row_h + v.row_gap;
     int64_t r0 = std::max<int64_t>(0, int64_t(std::floor((y0 - lg.rows_y) / pitch)));
     int64_t r1 = std::min<int64_t>(int64_t(lg.rows) - 1, int64_t(std::floor((y1 - lg.rows_y) / pitch)));
@@ -522,26 +711,24 @@ void visible_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, f
     const double* st = l.start.data() + g.first;
     size_t lo = size_t(std::upper_bound(st, st + g.count, s0) - st);
     if (lo > 0) --lo;
-    Emitter em{v, lg.rows_y, out, p.policy.header_bytes};
+    Emitter em{v, lg.rows_y, out};
     for (size_t k = lo; k < g.count; ++k) {
       size_t i = g.first + k;
       double a = l.start[i];
       if (a >= s1) break;
       double w = l.width[i];
-      if (a + w <= s0) continue;
-      if (w < 1.0 && a >= s0) { // sub-pixel: aggregated, from the compact arrays only
-        em.tiny(a, uint64_t(p.units[i] & ~HeapPicture::kShortenable) * kUnit, p.paints[i]);
+      if (w <= 0 || a + w <= s0) continue;
+      if (w < 1.0 && a >= s0 && a + w <= s1) { // narrower than a pixel: from the compact arrays only
+        em.span(a, a + w, p.paints[i], -1, false);
         continue;
       }
       // Items wholly in the visible rows get their parts; a huge one that runs past them is
       // clipped to them and drawn plain.
       if (a >= s0 && a + w <= s1) {
-        emit_item(em, p.items[i], int32_t(i), a, w);
+        emit_item(em, p, i, k == 0, a, w);
       } else {
         double ca = std::max(a, s0), cw = std::min(a + w, s1) - ca;
-        em.flush();
-        Paint pt = p.items[i].gap() ? Paint::Gap : paint_of_state(p.items[i].state);
-        em.span(ca, ca + cw, pt, int32_t(i), ca == a);
+        em.span(ca, ca + cw, item_paint(p.items[i]), int32_t(i), ca == a);
       }
     }
     em.flush();
@@ -552,34 +739,75 @@ void item_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, size
                 std::vector<MapRect>* out) {
   out->clear();
   if (item >= p.items.size()) return;
+  MapView plain = v;
+  plain.min_px = 1; // whole rectangles: an outline is not pooled
   for (size_t gi = 0; gi < p.groups.size(); ++gi) {
     const HeapPicture::Group& g = p.groups[gi];
-    if (item < g.first || item >= g.first + g.count) continue;
-    Emitter em{v, l.groups[gi].rows_y, out, p.policy.header_bytes};
+    if (item < g.first || item >= g.first + g.count || l.groups[gi].hidden || l.width[item] <= 0) continue;
+    Emitter em{plain, l.groups[gi].rows_y, out};
     em.span(l.start[item], l.start[item] + std::max(1.0, double(l.width[item])), Paint::InUse, int32_t(item),
             true);
   }
 }
 
-int64_t hit_test(const HeapPicture& p, const MapLayout& l, const MapView& v, float x, float y) {
-  if (x < 0 || x >= v.width) return -1;
+namespace {
+
+// The group and strip position under a map point (false: none).
+bool strip_at(const MapLayout& l, const MapView& v, float x, float y, size_t* group, double* s) {
+  if (x < 0 || x >= v.width) return false;
   float pitch = v.row_h + v.row_gap;
-  for (size_t gi = 0; gi < p.groups.size(); ++gi) {
-    const HeapPicture::Group& g = p.groups[gi];
+  for (size_t gi = 0; gi < l.groups.size(); ++gi) {
     const MapLayout::Group& lg = l.groups[gi];
-    if (y < lg.rows_y || y >= lg.rows_y + float(lg.rows) * pitch) continue;
+    if (lg.hidden || y < lg.rows_y || y >= lg.rows_y + float(lg.rows) * pitch) continue;
     uint64_t row = uint64_t((y - lg.rows_y) / pitch);
-    if (y - lg.rows_y - float(row) * pitch >= v.row_h) return -1; // in the gap between rows
-    double s = double(row) * v.width + x;
-    if (s >= lg.length) return -1;
-    const double* st = l.start.data() + g.first;
-    size_t k = size_t(std::upper_bound(st, st + g.count, s) - st);
-    if (k == 0) return -1;
-    size_t i = g.first + k - 1;
-    if (s >= l.start[i] + l.width[i]) return -1;
-    return int64_t(i);
+    if (y - lg.rows_y - float(row) * pitch >= v.row_h) return false; // in the gap between rows
+    *s = double(row) * v.width + x;
+    if (*s >= lg.length) return false;
+    *group = gi;
+    return true;
   }
-  return -1;
+  return false;
+}
+
+} // namespace
+
+int64_t hit_test(const HeapPicture& p, const MapLayout& l, const MapView& v, float x, float y) {
+  size_t gi;
+  double s;
+  if (!strip_at(l, v, x, y, &gi, &s)) return -1;
+  const HeapPicture::Group& g = p.groups[gi];
+  const double* st = l.start.data() + g.first;
+  size_t k = size_t(std::upper_bound(st, st + g.count, s) - st);
+  // Items of width 0 (not shown) share their start with the next: step back to one that is.
+  while (k > 0 && l.width[g.first + k - 1] <= 0)
+    --k;
+  if (k == 0) return -1;
+  size_t i = g.first + k - 1;
+  if (s >= l.start[i] + l.width[i]) return -1;
+  return int64_t(i);
+}
+
+PixelContents pixel_contents(const HeapPicture& p, const MapLayout& l, const MapView& v, float x, float y) {
+  PixelContents r;
+  size_t gi;
+  double s;
+  if (!strip_at(l, v, std::floor(x), y, &gi, &s)) return r;
+  const HeapPicture::Group& g = p.groups[gi];
+  double px0 = std::floor(s), px1 = px0 + 1;
+  const double* st = l.start.data() + g.first;
+  size_t k = size_t(std::upper_bound(st, st + g.count, px0) - st);
+  if (k > 0) --k;
+  for (; k < g.count; ++k) {
+    size_t i = g.first + k;
+    double a = l.start[i], w = l.width[i];
+    if (a >= px1) break;
+    if (w <= 0 || a + w <= px0) continue;
+    if (r.count == 0) r.first = uint32_t(i);
+    r.count = uint32_t(i) - r.first + 1;
+    double frac = (std::min(a + w, px1) - std::max(a, px0)) / w;
+    r.bytes[size_t(p.paints[i])] += uint64_t(std::llround(frac * double(p.items[i].size)));
+  }
+  return r;
 }
 
 } // namespace hv::views

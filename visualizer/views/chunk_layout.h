@@ -1,11 +1,14 @@
 // chunk_layout.h - the chunk map as geometry: which rectangle each chunk gets, with no drawing.
 //
 // Owns: the heap "picture" at one position (chunks in address order, grouped by region, gaps
-// between them), the strip layout (each region is a strip of items, as wide as their bytes
-// at the zoom, never narrower than the minimum width, wrapped into rows), the visible
-// rectangles with level-of-detail aggregation (items narrower than a pixel are merged into
-// pixels painted by the state holding most bytes), hit testing, the zoom that fits, and the
-// app's words for a chunk (state_text, chunk_text: the vocabulary's labels, the policy's names).
+// between them), the strip layout (each region is a strip of items wrapped into rows: true to
+// bytes by default, or with a minimum width, or one cell per chunk), the visible rectangles
+// with level-of-detail pooling (the pieces of chunks that share a pixel are drawn in that pixel
+// as a column split by their bytes, so the map's area per state is the heap's bytes per state),
+// each chunk's parts as glibc lays them out (prev_size, size, the user's bytes from chunk + 16
+// reaching into the next chunk's prev_size, the slack), hit testing, the zoom that fits, and
+// the app's words for a chunk (state_text, chunk_text: the vocabulary's labels, the policy's
+// names).
 // Must not: include ImGui or GL. views/chunk_map.cpp draws what this computes; tests check it.
 #pragma once
 
@@ -21,7 +24,7 @@ namespace hv::views {
 // What a piece of the map shows; views/palette.h gives each one its colour.
 enum class Paint : uint8_t {
   InUse,  // requested bytes of a chunk in use
-  Header, // a chunk's header (glibc: its prev_size and size fields, 16 bytes)
+  Header, // a chunk's header (glibc: its size field, and prev_size unless the chunk before is in use)
   Slack,  // usable but not requested bytes of a chunk in use
   Tcache,
   Fast,
@@ -88,22 +91,47 @@ std::string chunk_text(const HeapPicture::Item& it, const model::PolicyInfo& pol
 // Swaps what two pictures show (items, groups, position, totals, policy), not their scratch space.
 void swap_content(HeapPicture& a, HeapPicture& b);
 
+// How widths follow bytes.
+enum class MapMode : uint8_t {
+  Exact,    // true to bytes: every byte the same width; pieces of pixels pooled (the default)
+  MinWidth, // every chunk at least min_width_px wide (small chunks take more than their bytes)
+  OneCell,  // one fixed cell per chunk, whatever its size
+};
+const char* map_mode_name(MapMode m); // "exact", "min-width", "one-cell" (the shot flag's words)
+bool parse_map_mode(const char* s, MapMode* out);
+// "LO-HI", two addresses (0x hex or decimal), LO < HI: the range [LO, HI).
+bool parse_range(const char* s, uint64_t* lo, uint64_t* hi);
+
 // How the map is drawn: zoom and sizes, in pixels.
 struct MapView {
-  float width = 800;   // row width
-  float row_h = 18;    // one row of chunks
+  float width = 800;   // row width (whole pixels)
+  float row_h = 18;    // one row of chunks (whole pixels)
   float row_gap = 2;   // between rows
   float title_h = 20;  // a group's title line
   float group_gap = 8; // after a group's last row
   double bpp = 16;     // bytes per pixel
-  float min_px = 3;    // minimum item width (0: exact proportions, sub-pixel items aggregate)
+  float min_px = 0;    // minimum item width (0: true to bytes; pieces of pixels are pooled)
   bool cells = false;  // one fixed cell per chunk instead of proportional widths
   float cell_px = 14;
+  static constexpr float kMinWidthPx = 3; // min_px in MapMode::MinWidth
   // Parts (header, requested, slack) are drawn inside chunks at least this wide.
   float parts_min_px = 8;
-  // The top chunk and non-chunk gaps are drawn at most this many rows long (0: true length),
-  // so that a fresh 132 KiB top does not squeeze the chunks a student is looking at.
-  float shorten_rows = 1;
+  // The top chunk and non-chunk gaps are drawn at most this many rows long (0: true length, the
+  // default), so that a fresh 132 KiB top does not squeeze the chunks a student is looking at.
+  float shorten_rows = 0;
+  // What is shown: one group (index into HeapPicture::groups; -1: all) and the items that
+  // overlap [range_lo, range_hi).
+  int32_t region = -1;
+  uint64_t range_lo = 0, range_hi = UINT64_MAX;
+
+  MapMode mode() const { return cells ? MapMode::OneCell : min_px > 0 ? MapMode::MinWidth : MapMode::Exact; }
+  void set_mode(MapMode m) {
+    cells = m == MapMode::OneCell;
+    min_px = m == MapMode::MinWidth ? kMinWidthPx : 0;
+  }
+  // Widths are proportional to bytes everywhere (Exact mode, nothing shortened).
+  bool to_scale() const { return mode() == MapMode::Exact && shorten_rows == 0; }
+  bool filtered() const { return region >= 0 || range_lo != 0 || range_hi != UINT64_MAX; }
 };
 
 struct MapLayout {
@@ -112,6 +140,7 @@ struct MapLayout {
     float rows_y;  // top of the first row
     double length; // strip length in pixels
     uint32_t rows;
+    bool hidden; // outside MapView::region / range: no title, no rows
   };
   std::vector<double> start; // strip start of each item, within its group
   std::vector<float> width;  // item width in pixels
@@ -128,11 +157,19 @@ float layout_height(const HeapPicture& p, const MapView& v);
 struct MapRect {
   float x0, y0, x1, y1;
   Paint paint;
-  int32_t item; // the item it shows, or -1 for an aggregated pixel
+  int32_t item; // the item it shows, or -1 for a pooled pixel
   bool first;   // the segment holding the item's start (a separator line goes there)
+  // A mark in the gap above a row, not heap bytes: the pixel below holds live (in-use) bytes too
+  // few to get a pixel of their own at this zoom (in a true-to-bytes map).
+  bool tick = false;
+  // The previous chunk's bytes in the first word of the chunk that starts here (item + 1).
+  bool lead = false;
 };
 // Rectangles of everything visible between map y0 and y1 (0 = top of the map), in map
-// coordinates, in drawing order.
+// coordinates, in drawing order. In a true-to-bytes map the pieces of items that share a pixel
+// are pooled: the pixel becomes a column split top-down by each paint's bytes (rounded with the
+// remainder carried to the next pixel, so no paint is lost to rounding), and a tick marks a
+// pixel whose live bytes got no share of it.
 void visible_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, float y0, float y1,
                    std::vector<MapRect>* out);
 // The segments of one item (whole rows it spans; no parts), for outlines.
@@ -140,6 +177,15 @@ void item_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, size
                 std::vector<MapRect>* out);
 // The item under a map point, or -1.
 int64_t hit_test(const HeapPicture& p, const MapLayout& l, const MapView& v, float x, float y);
+// What one pixel of the map holds (the hover's magnifier where chunks are narrower than a pixel):
+// the items [first, first + count) that overlap it and their bytes by paint.
+struct PixelContents {
+  uint32_t first = 0, count = 0;
+  uint64_t bytes[size_t(Paint::Count)] = {};
+};
+PixelContents pixel_contents(const HeapPicture& p, const MapLayout& l, const MapView& v, float x, float y);
+// Whether item i is shown under v's region and range.
+bool item_shown(const HeapPicture& p, size_t group, size_t i, const MapView& v);
 // The bytes-per-pixel that makes the whole picture fit in `height` (as close as the minimum
 // width allows), between 1/16 and 2^40.
 double fit_bpp(const HeapPicture& p, MapView v, float height);

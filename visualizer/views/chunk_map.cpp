@@ -15,7 +15,8 @@ namespace {
 
 bool same_view(const MapView& a, const MapView& b) {
   return a.width == b.width && a.bpp == b.bpp && a.min_px == b.min_px && a.cells == b.cells &&
-         a.row_h == b.row_h;
+         a.row_h == b.row_h && a.shorten_rows == b.shorten_rows && a.region == b.region &&
+         a.range_lo == b.range_lo && a.range_hi == b.range_hi;
 }
 
 void legend_entry(Paint p) {
@@ -42,6 +43,105 @@ void draw_legend() {
     }
     legend_entry(kOrder[i]);
   }
+  ImGui::SameLine(0, 14);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  ImVec2 at = ImGui::GetCursorScreenPos();
+  float h = ImGui::GetTextLineHeight();
+  dl->AddRectFilled(at, ImVec2(at.x + h, at.y + 2), im_color(kPaintRgb[size_t(Paint::InUse)]));
+  dl->AddRect(ImVec2(at.x, at.y + 4), ImVec2(at.x + h, at.y + h), IM_COL32(110, 110, 110, 255));
+  ImGui::Dummy(ImVec2(h, h));
+  ImGui::SameLine(0, 4);
+  ImGui::TextUnformatted("tick: live bytes too few for a pixel");
+}
+
+// The scale as the toolbar states it: true bytes per pixel, or what makes the map not to scale.
+void scale_text(const MapView& v, char* buf, size_t n) {
+  std::string per = v.bpp >= 1 ? human_bytes(uint64_t(v.bpp)) : "< 1 byte";
+  switch (v.mode()) {
+  case MapMode::OneCell:
+    snprintf(buf, n, "not to scale: one cell per chunk");
+    return;
+  case MapMode::MinWidth:
+    snprintf(buf, n, "not to scale: %s per pixel, chunks at least %.0f px", per.c_str(), double(v.min_px));
+    return;
+  case MapMode::Exact:
+    break;
+  }
+  if (v.shorten_rows > 0)
+    snprintf(buf, n, "not to scale: %s per pixel, top shortened", per.c_str());
+  else
+    snprintf(buf, n, "to scale: %s per pixel", per.c_str());
+}
+
+// The map's settings: how widths follow bytes, what is shown, how it is coloured.
+void view_menu(const HeapPicture& pic, ChunkMapState& s) {
+  if (ImGui::Button("View...")) ImGui::OpenPopup("##mapview");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Scale, regions, address range, colours");
+  if (!ImGui::BeginPopup("##mapview")) return;
+  static const char* kModes[] = {"true to bytes", "minimum width (3 px a chunk)", "one cell per chunk"};
+  static const char* kAbout[] = {
+      "Every byte the same width: the area of each colour is the heap's bytes in that state.\n"
+      "Chunks narrower than a pixel share it: the pixel is split by their bytes, and a tick above\n"
+      "it marks live bytes too few for a pixel of their own.",
+      "Tiny chunks get at least 3 pixels: easy to point at, but small chunks then take far more\n"
+      "of the map than their bytes. Not to scale.",
+      "Every chunk one cell, whatever its size: counts, not bytes. Not to scale."};
+  MapMode mode = s.view.mode();
+  for (int m = 0; m < 3; ++m) {
+    if (ImGui::RadioButton(kModes[m], mode == MapMode(m))) {
+      s.view.set_mode(MapMode(m));
+      s.fit_pending = true;
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kAbout[m]);
+  }
+  bool shorten = s.view.shorten_rows > 0;
+  if (ImGui::Checkbox("shorten top (not to scale)", &shorten)) {
+    s.view.shorten_rows = shorten ? 1.0f : 0.0f;
+    s.fit_pending = true;
+  }
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip(
+        "Draw the top chunk and non-chunk gaps at most one row long\n(their label gives the true size).");
+  ImGui::Separator();
+  std::string current = s.view.region < 0 || size_t(s.view.region) >= pic.groups.size()
+                            ? std::string("every region")
+                            : pic.groups[size_t(s.view.region)].title;
+  ImGui::SetNextItemWidth(420);
+  if (ImGui::BeginCombo("region", current.c_str())) {
+    if (ImGui::Selectable("every region", s.view.region < 0)) {
+      s.view.region = -1;
+      s.fit_pending = true;
+    }
+    for (size_t g = 0; g < pic.groups.size(); ++g)
+      if (ImGui::Selectable(pic.groups[g].title.c_str(), s.view.region == int32_t(g))) {
+        s.view.region = int32_t(g);
+        s.fit_pending = true;
+      }
+    ImGui::EndCombo();
+  }
+  ImGui::SetNextItemWidth(300);
+  if (ImGui::InputTextWithHint("address range", "0x555555559000-0x55555557a000", s.range_text,
+                               sizeof s.range_text, ImGuiInputTextFlags_EnterReturnsTrue)) {
+    uint64_t lo = 0, hi = UINT64_MAX;
+    if (!s.range_text[0] || parse_range(s.range_text, &lo, &hi)) {
+      s.view.range_lo = lo;
+      s.view.range_hi = hi;
+      s.fit_pending = true;
+      s.range_error = false;
+    } else {
+      s.range_error = true;
+    }
+  }
+  if (s.range_error)
+    ImGui::TextColored(ImVec4(0.94f, 0.33f, 0.31f, 1), "expected ADDR-ADDR (hex with 0x)");
+  else
+    ImGui::TextDisabled("Enter applies; empty shows every address");
+  ImGui::Separator();
+  ImGui::Checkbox("legend", &s.legend);
+  ImGui::Checkbox("colour by allocation site", &s.by_site);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Colour chunks in use by the call stack that allocated them (a colour per site)");
+  ImGui::EndPopup();
 }
 
 // A stable colour per allocation site: a hue from the site's number, never one of the state
@@ -54,8 +154,30 @@ uint32_t site_rgb(uint32_t site) {
   return uint32_t(r * 255) << 16 | uint32_t(g * 255) << 8 | uint32_t(b * 255);
 }
 
-void tooltip(const HeapPicture::Item& it, const model::PolicyInfo& policy, session::SiteView* sv) {
+void tooltip(const HeapPicture::Item& it, const model::PolicyInfo& policy, session::SiteView* sv,
+             const PixelContents* px) {
   ImGui::BeginTooltip();
+  if (px && px->count > 1) {
+    // Several chunks share this pixel: what it holds, by bytes, then the one under the pointer.
+    uint64_t total = 0;
+    for (uint64_t b : px->bytes)
+      total += b;
+    ImGui::Text("this pixel: %u chunks, %s", px->count, human_bytes(total).c_str());
+    for (size_t k = 0; k < size_t(Paint::Count); ++k) {
+      if (!px->bytes[k]) continue;
+      ImDrawList* dl = ImGui::GetWindowDrawList();
+      ImVec2 at = ImGui::GetCursorScreenPos();
+      float h = ImGui::GetTextLineHeight();
+      dl->AddRectFilled(ImVec2(at.x + 8, at.y + 2), ImVec2(at.x + 8 + h - 4, at.y + h - 2),
+                        im_color(kPaintRgb[k]));
+      ImGui::Dummy(ImVec2(h + 8, h));
+      ImGui::SameLine(0, 2);
+      ImGui::Text("%s  %.1f%%  %s", human_bytes(px->bytes[k]).c_str(),
+                  100.0 * double(px->bytes[k]) / double(total), paint_name(Paint(k)));
+    }
+    ImGui::TextDisabled("zoom in (wheel) to tell them apart; under the pointer:");
+    ImGui::Separator();
+  }
   if (it.gap()) {
     ImGui::Text("0x%" PRIx64 " - 0x%" PRIx64 ": not a chunk", it.addr, it.addr + it.size);
     ImGui::TextDisabled("%s of heap metadata (heap_info, the arena) or alignment",
@@ -64,7 +186,9 @@ void tooltip(const HeapPicture::Item& it, const model::PolicyInfo& policy, sessi
     ImGui::Text("chunk 0x%" PRIx64 "  (user pointer 0x%" PRIx64 ")", it.addr, policy.user_pointer(it.addr));
     ImGui::Text("size %" PRIu64 " (0x%" PRIx64 ")   %s", it.size, it.size, chunk_text(it, policy).c_str());
     if (trace::is_in_use(it.state) && !it.internal) ImGui::Text("requested %" PRIu64 " bytes", it.req);
-    if (it.seq) ImGui::Text("allocated by event seq %" PRIu64, it.seq);
+    if (it.seq)
+      ImGui::Text("%s by event seq %" PRIu64, trace::is_in_use(it.state) ? "allocated" : "last changed",
+                  it.seq);
     ImGui::Text("arena %u", it.arena);
     if (sv && it.state == uint8_t(trace::ChunkState::InUse) && !it.internal) {
       int64_t site = sv->site_of(policy.user_pointer(it.addr));
@@ -98,34 +222,18 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("Zoom to fit whenever the event changes (the wheel, + and - turn this off)");
   ImGui::SameLine();
-  bool minw = s.view.min_px > 0;
-  if (ImGui::Checkbox("minimum width", &minw)) s.view.min_px = minw ? 3.0f : 0.0f;
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("Give tiny chunks at least 3 pixels. Off: exact proportions; chunks smaller than\n"
-                      "a pixel are merged into pixels coloured by the state that holds most bytes.");
+  view_menu(pic, s);
   ImGui::SameLine();
-  if (ImGui::Checkbox("one cell per chunk", &s.view.cells)) s.fit_pending = !s.view.cells;
-  ImGui::SameLine();
-  bool shorten = s.view.shorten_rows > 0;
-  if (ImGui::Checkbox("shorten top", &shorten)) {
-    s.view.shorten_rows = shorten ? 1.0f : 0.0f;
-    s.fit_pending = true;
-  }
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip(
-        "Draw the top chunk and non-chunk gaps at most one row long\n(their label gives the true size).");
-  ImGui::SameLine();
-  ImGui::Checkbox("legend", &s.legend);
-  ImGui::SameLine();
-  ImGui::Checkbox("by site", &s.by_site);
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("Colour chunks in use by the call stack that allocated them (a colour per site)");
-  ImGui::SameLine();
-  if (s.view.cells)
-    ImGui::TextDisabled("cells: one per chunk");
+  char scale[128];
+  scale_text(s.view, scale, sizeof scale);
+  if (s.view.to_scale())
+    ImGui::TextDisabled("%s", scale);
   else
-    ImGui::TextDisabled("%s per pixel",
-                        s.view.bpp >= 1 ? human_bytes(uint64_t(s.view.bpp)).c_str() : "< 1 byte");
+    ImGui::TextColored(ImVec4(0.96f, 0.75f, 0.35f, 1), "%s", scale);
+  if (s.view.filtered()) {
+    ImGui::SameLine();
+    ImGui::TextColored(ImVec4(0.96f, 0.75f, 0.35f, 1), "(part of the heap: View...)");
+  }
   if (s.legend) draw_legend();
 
   ImVec2 avail = ImGui::GetContentRegionAvail();
@@ -133,7 +241,7 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   ImGui::BeginChild("##map", avail, false, ImGuiWindowFlags_NoScrollWithMouse | ImGuiWindowFlags_NoMove);
   float scrollbar = ImGui::GetStyle().ScrollbarSize;
   MapView want = s.view;
-  want.width = std::max(40.0f, avail.x - scrollbar - 2);
+  want.width = std::max(40.0f, std::floor(avail.x - scrollbar - 2));
   if (s.fit_each && s.layout_position != pic.position) s.fit_pending = true;
   if (s.fit_pending && pic.position != UINT64_MAX) {
     want.bpp = fit_bpp(pic, want, avail.y - 4);
@@ -199,11 +307,24 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
     s.rects_y0 = scroll;
     s.rects_y1 = scroll + view_h;
   }
-  if (s.record_geometry) s.drawn.clear();
+  if (s.record_geometry) {
+    s.drawn.clear();
+    s.drawn_rows.clear();
+    ImVec2 w0 = ImGui::GetWindowPos();
+    s.map_x0 = w0.x;
+    s.map_y0 = w0.y;
+    s.map_x1 = w0.x + ImGui::GetWindowWidth();
+    s.map_y1 = w0.y + view_h;
+    for (const MapLayout::Group& lg : s.layout.groups)
+      if (!lg.hidden)
+        s.drawn_rows.push_back({origin.y + lg.rows_y, s.view.row_h + s.view.row_gap, s.view.row_h, lg.rows});
+  }
   for (const MapRect& r : s.rects) {
     ImVec2 a(origin.x + r.x0, origin.y + r.y0), b(origin.x + r.x1, origin.y + r.y1);
     dl->AddRectFilled(a, b, im_color(kPaintRgb[size_t(r.paint)]));
-    if (r.first && r.x1 - r.x0 >= 4) dl->AddLine(a, ImVec2(a.x, b.y), IM_COL32(20, 20, 20, 255));
+    // A separator at a chunk's start, where it costs little of the chunk's area.
+    if (r.first && r.item >= 0 && s.layout.width[size_t(r.item) + (r.lead ? 1 : 0)] >= 10)
+      dl->AddLine(a, ImVec2(a.x, b.y), IM_COL32(20, 20, 20, 255));
     if (s.record_geometry && r.item >= 0) s.drawn.push_back({r.item, r.paint, a.x, a.y, b.x, b.y});
   }
   // Sites: in-use chunks in a colour per allocation site, and the selected site's chunks standing
@@ -251,7 +372,7 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   // Labels inside chunks wide enough for one: the state and size (top: "shortened" when it is).
   int32_t labelled = -1;
   for (const MapRect& r : s.rects) {
-    if (r.item < 0 || r.item == labelled || r.paint == Paint::Header || r.x1 - r.x0 < 70) continue;
+    if (r.item < 0 || r.lead || r.item == labelled || r.paint == Paint::Header || r.x1 - r.x0 < 70) continue;
     labelled = r.item; // one label per item, on its first wide segment
     const HeapPicture::Item& it = pic.items[size_t(r.item)];
     char label[96];
@@ -269,7 +390,7 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   // Group titles.
   for (size_t gi = 0; gi < pic.groups.size(); ++gi) {
     const MapLayout::Group& lg = s.layout.groups[gi];
-    if (lg.y + s.view.title_h < scroll || lg.y > scroll + view_h) continue;
+    if (lg.hidden || lg.y + s.view.title_h < scroll || lg.y > scroll + view_h) continue;
     dl->AddText(ImVec2(origin.x + 2, origin.y + lg.y + 3), ImGui::GetColorU32(ImGuiCol_Text),
                 pic.groups[gi].title.c_str());
   }
@@ -304,7 +425,9 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   if (hovered) {
     int64_t i = hit_test(pic, s.layout, s.view, mx, my);
     if (i >= 0) {
-      tooltip(pic.items[size_t(i)], f.policy(), sv && sv->at(f.doc) ? sv : nullptr);
+      PixelContents px;
+      if (s.layout.width[size_t(i)] < 1.0f) px = pixel_contents(pic, s.layout, s.view, mx, my);
+      tooltip(pic.items[size_t(i)], f.policy(), sv && sv->at(f.doc) ? sv : nullptr, &px);
       if (ImGui::IsMouseReleased(0) && io.MouseDragMaxDistanceSqr[0] < 9.0f && !pic.items[size_t(i)].gap())
         c.selected = pic.items[size_t(i)].addr;
     }

@@ -135,7 +135,9 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
                   usable > it.req ? usable - it.req : 0,
                   it.size ? 100.0 * double(it.size - it.req) / double(it.size) : 0.0);
     }
-    if (it.seq) ImGui::Text("allocated  by the event with seq %" PRIu64, it.seq);
+    if (it.seq)
+      ImGui::Text("%s by the event with seq %" PRIu64,
+                  trace::is_in_use(it.state) ? "allocated " : "last changed", it.seq);
     ImGui::Text("arena      %u", it.arena);
     // Who allocated it (a live block: its site at this event), and who freed it (the latest free
     // of its user pointer in its history, before this event).

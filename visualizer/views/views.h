@@ -63,7 +63,9 @@ struct ChunkMapState {
   bool fit_each = true;    // zoom to fit at every event (until the user zooms by hand)
   float scroll_y = 0;
   bool legend = true;
-  bool by_site = false; // in-use chunks coloured by allocation site (a stable colour per site)
+  bool by_site = false;     // in-use chunks coloured by allocation site (a stable colour per site)
+  char range_text[64] = ""; // View... > address range, as typed
+  bool range_error = false;
   std::vector<MapRect> rects, scratch;
   float rects_y0 = -1, rects_y1 = -1; // the visible band rects was computed for (a cache)
   // For `heapviz shot --geometry`: where the last frame drew each visible item (screen pixels).
@@ -74,6 +76,14 @@ struct ChunkMapState {
     float x0, y0, x1, y1;
   };
   std::vector<Drawn> drawn;
+  // ... and where the map and each shown group's rows were (screen pixels): the rows' band is
+  // heap bytes, the rest (titles, gaps, ticks) is not.
+  float map_x0 = 0, map_y0 = 0, map_x1 = 0, map_y1 = 0;
+  struct DrawnRows {
+    float y0, pitch, row_h;
+    uint32_t rows;
+  };
+  std::vector<DrawnRows> drawn_rows;
 };
 void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c);
 
