@@ -39,6 +39,10 @@ public:
     // not carry the latest time: the span is the earliest and the latest stamp.
     if (events_++ == 0) first_ts_ = last_ts_ = e.ts;
     first_ts_ = std::min(first_ts_, e.ts);
+    if (e.ts < last_ts_) [[unlikely]] { // time ran back in seq order (traces before 2026-12)
+      if (back_steps_++ == 0) back_first_ = events_;
+      back_max_ = std::max(back_max_, last_ts_ - e.ts);
+    }
     last_ts_ = std::max(last_ts_, e.ts);
     uint64_t h = m.heap_bytes(), l = m.live_bytes();
     heap_max_ = std::max(heap_max_, h);
@@ -64,6 +68,11 @@ public:
   uint64_t first_ts() const { return first_ts_; }
   uint64_t duration_ns() const { return last_ts_ - first_ts_; }
   uint64_t heap_errors() const { return counts_[uint8_t(trace::Ev::Error)]; }
+  // Events whose time is earlier than an event before them in seq order, by how much at most,
+  // and the first of them (1-based; 0: none).
+  uint64_t time_back_steps() const { return back_steps_; }
+  uint64_t time_back_max_ns() const { return back_max_; }
+  uint64_t time_back_first() const { return back_first_; }
   const std::vector<SeriesPoint>& series() const { return series_; }
 
 private:
@@ -71,6 +80,7 @@ private:
 
   uint64_t counts_[256] = {};
   uint64_t events_ = 0, first_ts_ = 0, last_ts_ = 0;
+  uint64_t back_steps_ = 0, back_max_ = 0, back_first_ = 0;
   uint64_t peak_heap_ = 0, peak_live_ = 0; // over the whole pass
   uint64_t heap_max_ = 0, live_max_ = 0;   // since the previous point
   uint64_t step_ = 0, next_point_ = UINT64_MAX, points_ = 0;

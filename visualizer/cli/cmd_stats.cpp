@@ -91,6 +91,8 @@ int cmd_stats(int argc, char** argv) {
     kv("final_fragmentation", fr);
     kv("final_chunks", u(fin.chunks));
     kv("duration_ns", u(duration));
+    kv("time_back_steps", u(sum.time_back_steps()));
+    kv("time_back_max_ns", u(sum.time_back_max_ns()));
     kv("threads", u(f.threads().size()));
     kv("blocks", u(f.blocks().size()));
     kv("file_size", u(f.file_size()));
@@ -115,6 +117,10 @@ int cmd_stats(int argc, char** argv) {
            fin.heap_bytes, fin.live_bytes, fin.free_bytes, fin.largest_free, fin.chunks);
     printf("final fragmentation: %.4f\n", fin.fragmentation());
     printf("duration:            %.6f s\n", double(duration) / 1e9);
+    if (sum.time_back_steps())
+      printf("time order:          %" PRIu64 " events earlier than one before them, by at most %.3f ms (the "
+             "first: event %" PRIu64 ")\n",
+             sum.time_back_steps(), double(sum.time_back_max_ns()) / 1e6, sum.time_back_first());
     printf("threads:             %zu\n", f.threads().size());
     printf("blocks:              %zu\n", f.blocks().size());
     printf("file size:           %" PRIu64 " bytes (%.2f bytes/event)\n", f.file_size(), per_event);
