@@ -611,22 +611,31 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
       av->system_mem += heap->size;
       av->top = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(heap) + sizeof(*heap));
       av->top->set_head((heap->size - sizeof(*heap)) | kPrevInuse);
+      hooks_.mmap(av, heap, kHeapMaxSize); // as new_arena's; heap_trim's munmap matches it
       hooks_.heap_new(av, heap, heap->size);
-      hooks_.top(av, av->top, av->top->size());
-      // Fenceposts at the end of the old heap; the old top goes to the bins.
+      // Fenceposts at the end of the old heap; the old top goes to the bins. The old top is cut
+      // and fenced (split, fence) before the new top's event, which would otherwise retire it
+      // (docs/trace-format.md, "Heaps come and go"), and before int_free frees what is left of it.
+      const size_t top_size = old_size;
       old_size = (old_size - kMinSize) & ~kAlignMask;
-      old_top->at(static_cast<ptrdiff_t>(old_size + kHdr))->set_head(0 | kPrevInuse);
-      hooks_.fence(av, old_top->at(static_cast<ptrdiff_t>(old_size + kHdr)), kHdr);
+      Chunk* post = old_top->at(static_cast<ptrdiff_t>(old_size + kHdr));
+      post->set_head(0 | kPrevInuse);
       if (old_size >= kMinSize) {
         old_top->at(static_cast<ptrdiff_t>(old_size))->set_head(kHdr | kPrevInuse);
         old_top->at(static_cast<ptrdiff_t>(old_size))->set_foot(kHdr);
         old_top->set_head(old_size | kPrevInuse | kNonMainArena);
+        hooks_.split(av, old_top, old_size, top_size - old_size);
         hooks_.fence(av, old_top->at(static_cast<ptrdiff_t>(old_size)), kHdr);
+        hooks_.fence(av, post, kHdr);
+        hooks_.top(av, av->top, av->top->size());
         int_free(av, old_top, true);
-      } else {
+      } else { // too small to free: a scrap, in use for good (heap_walk.h calls it a fence)
         old_top->set_head((old_size + kHdr) | kPrevInuse);
         old_top->set_foot(old_size + kHdr);
+        hooks_.split(av, old_top, old_size + kHdr, top_size - old_size - kHdr);
         hooks_.fence(av, old_top, old_size + kHdr);
+        hooks_.fence(av, post, kHdr);
+        hooks_.top(av, av->top, av->top->size());
       }
     } else if (!tried_mmap) {
       void* mm = sysmalloc_mmap(nb, pagesize, 0);
@@ -689,17 +698,22 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
           note_main_range(aligned_brk, snd_brk + correction);
           add_main_segment(aligned_brk, old_size ? old_end : nullptr);
           hooks_.heap_new(av, aligned_brk, av->top->size());
-          hooks_.top(av, av->top, av->top->size());
           if (old_size != 0) {
-            // Two fenceposts end the old space; what is left of the old top is freed.
+            // Two fenceposts end the old space; what is left of the old top is freed. As for a
+            // new heap of another arena, the old top is cut and fenced before the new top's event.
+            const size_t top_size = old_size;
             old_size = (old_size - 2 * kHdr) & ~kAlignMask;
             old_top->set_head(old_size | kPrevInuse);
             old_top->at(static_cast<ptrdiff_t>(old_size))->set_head(kHdr | kPrevInuse);
             old_top->at(static_cast<ptrdiff_t>(old_size + kHdr))->set_head(kHdr | kPrevInuse);
+            if (old_size > 0) hooks_.split(av, old_top, old_size, top_size - old_size);
+            if (old_size > 0 && old_size < kMinSize) hooks_.fence(av, old_top, old_size);
             hooks_.fence(av, old_top->at(static_cast<ptrdiff_t>(old_size)), kHdr);
             hooks_.fence(av, old_top->at(static_cast<ptrdiff_t>(old_size + kHdr)), kHdr);
-            if (old_size > 0 && old_size < kMinSize) hooks_.fence(av, old_top, old_size);
+            hooks_.top(av, av->top, av->top->size());
             if (old_size >= kMinSize) int_free(av, old_top, true);
+          } else {
+            hooks_.top(av, av->top, av->top->size());
           }
         }
       }
