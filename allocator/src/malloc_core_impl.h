@@ -393,7 +393,9 @@ template <class P> int MallocCore<P>::heap_trim(HeapInfo* heap, size_t pad) {
     Chunk* p = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(prev_heap) + prev_size);
     long misalign = static_cast<long>(reinterpret_cast<uintptr_t>(p) & kAlignMask);
     p = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(prev_heap) + prev_size - misalign);
-    p = p->prev(); // the fencepost's predecessor
+    Chunk* const post = p; // the last fencepost
+    p = p->prev();         // the fencepost's predecessor: a fencepost, or an old top's scrap
+    Chunk* const pre = p;
     long new_size = static_cast<long>(p->size()) + static_cast<long>(kMinSize - 2 * kSizeSz) + misalign;
     if (!p->prev_inuse()) new_size += static_cast<long>(p->prev_size());
     if (new_size + (max_size - static_cast<long>(prev_heap->size)) <
@@ -409,10 +411,13 @@ template <class P> int MallocCore<P>::heap_trim(HeapInfo* heap, size_t pad) {
     if (!p->prev_inuse()) {
       p = p->prev();
       unlink_chunk(ar_ptr, p);
+      hooks_.merge(ar_ptr, MergeHow::WithNext, p, p->size() + pre->size(), pre);
     }
     ar_ptr->top = top_chunk = p;
     top_chunk->set_head(static_cast<size_t>(new_size) | kPrevInuse);
-    hooks_.top(ar_ptr, top_chunk, top_chunk->size());
+    // The fenceposts (and the old top's scrap, or the old top itself when it was free) are top
+    // now: merged, so that no record of them outlives them (docs/trace-format.md).
+    hooks_.merge_top(ar_ptr, top_chunk, top_chunk->size(), post);
   }
   long top_size = static_cast<long>(top_chunk->size());
   if (static_cast<unsigned long>(top_size) < mp_.trim_threshold) return 0;
