@@ -57,8 +57,10 @@ inline constexpr size_t kSizeBits = kPrevInuse | kIsMmapped | kNonMainArena;
    I7  The binmap bit of a non-empty bin is set (a set bit may be stale: glibc clears lazily).
    I8  The top chunk is the last chunk of its heap, its P bit is set, and size >= MINSIZE.
    I9  The chunk sizes of a heap segment sum to the segment's size (walk ends exactly at top's end).
-   I10 A non-main chunk carries A; a main-arena chunk does not; mmapped chunks carry M and are
-       page-granular: (prev_size + size) % pagesize == 0.
+   I10 A non-main chunk carries A (but for the scrap of an old top too small to free when its
+       arena made a new heap: in use for good, before the heap's last fencepost, of size 0); a
+       main-arena chunk does not; mmapped chunks carry M and are page-granular:
+       (prev_size + size) % pagesize == 0.
    I11 Tcache bin i holds at most tcache_count chunks and counts[i] equals its list length.
 */
 struct Chunk {

@@ -99,6 +99,8 @@ public:
         } else if (sz == kHdr || sz == 0) {
           v.state = ChunkState::Fence;
           if (sz == 0) v.size = kHdr;
+        } else if (scrap(c, sz, sg.range.end)) {
+          v.state = ChunkState::Fence;
         } else {
           uint16_t t = tag_at(sg, c);
           v.internal = t & kInternalTag;
@@ -125,6 +127,14 @@ private:
   int narenas_ = 0;
 
   Arena* arena_of(int i) { return arenas_[i]; }
+
+  // The scrap of an old top that was too small to free when its arena made a new heap
+  // (sysmalloc): in use for good, without the A bit, and followed by the heap's last fencepost
+  // (size 0). Walked, and reported, as a fence.
+  static bool scrap(Chunk* c, size_t sz, const char* end) {
+    const char* next = reinterpret_cast<const char*>(c) + sz;
+    return next + kHdr <= end && c->at(static_cast<ptrdiff_t>(sz))->size_nomask() == kPrevInuse;
+  }
 
   void fail(int inv, const void* addr, const char* fmt, unsigned long a = 0, unsigned long b = 0) {
     HV_ASSERT_MSG(inv >= 0 && inv <= 11, "a check names an invariant chunk.h does not number");
@@ -256,6 +266,10 @@ private:
       }
       if (sz < kMinSize || !aligned_ok(sz)) return fail(1, c, "bad chunk size %#lx", sz);
       if (p + sz > s.range.end) return fail(9, c, "chunk of size %#lx runs past its heap's end", sz);
+      if (!main && scrap(c, sz, s.range.end)) { // fenced, no A bit (I10 does not apply)
+        p += sz;
+        continue;
+      }
       if (c->is_mmapped()) return fail(10, c, "heap chunk carries the IS_MMAPPED bit");
       if (c->inuse() && (main ? c->non_main() : !c->non_main()))
         return fail(10, c,
@@ -349,8 +363,8 @@ private:
         if (prev && prev_free && av->top->prev_inuse()) return; // P of top is always set
         return;
       }
-      if (sz == kHdr || sz == 0) {
-        p += kHdr;
+      if (sz == kHdr || sz == 0 || scrap(c, sz, s.range.end)) {
+        p += sz == 0 ? kHdr : sz;
         prev = nullptr;
         prev_free = false;
         continue;

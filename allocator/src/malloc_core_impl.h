@@ -393,7 +393,9 @@ template <class P> int MallocCore<P>::heap_trim(HeapInfo* heap, size_t pad) {
     Chunk* p = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(prev_heap) + prev_size);
     long misalign = static_cast<long>(reinterpret_cast<uintptr_t>(p) & kAlignMask);
     p = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(prev_heap) + prev_size - misalign);
-    p = p->prev(); // the fencepost's predecessor
+    Chunk* const post = p; // the last fencepost
+    p = p->prev();         // the fencepost's predecessor: a fencepost, or an old top's scrap
+    Chunk* const pre = p;
     long new_size = static_cast<long>(p->size()) + static_cast<long>(kMinSize - 2 * kSizeSz) + misalign;
     if (!p->prev_inuse()) new_size += static_cast<long>(p->prev_size());
     if (new_size + (max_size - static_cast<long>(prev_heap->size)) <
@@ -409,10 +411,13 @@ template <class P> int MallocCore<P>::heap_trim(HeapInfo* heap, size_t pad) {
     if (!p->prev_inuse()) {
       p = p->prev();
       unlink_chunk(ar_ptr, p);
+      hooks_.merge(ar_ptr, MergeHow::WithNext, p, p->size() + pre->size(), pre);
     }
     ar_ptr->top = top_chunk = p;
     top_chunk->set_head(static_cast<size_t>(new_size) | kPrevInuse);
-    hooks_.top(ar_ptr, top_chunk, top_chunk->size());
+    // The fenceposts (and the old top's scrap, or the old top itself when it was free) are top
+    // now: merged, so that no record of them outlives them (docs/trace-format.md).
+    hooks_.merge_top(ar_ptr, top_chunk, top_chunk->size(), post);
   }
   long top_size = static_cast<long>(top_chunk->size());
   if (static_cast<unsigned long>(top_size) < mp_.trim_threshold) return 0;
@@ -611,22 +616,31 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
       av->system_mem += heap->size;
       av->top = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(heap) + sizeof(*heap));
       av->top->set_head((heap->size - sizeof(*heap)) | kPrevInuse);
+      hooks_.mmap(av, heap, kHeapMaxSize); // as new_arena's; heap_trim's munmap matches it
       hooks_.heap_new(av, heap, heap->size);
-      hooks_.top(av, av->top, av->top->size());
-      // Fenceposts at the end of the old heap; the old top goes to the bins.
+      // Fenceposts at the end of the old heap; the old top goes to the bins. The old top is cut
+      // and fenced (split, fence) before the new top's event, which would otherwise retire it
+      // (docs/trace-format.md, "Heaps come and go"), and before int_free frees what is left of it.
+      const size_t top_size = old_size;
       old_size = (old_size - kMinSize) & ~kAlignMask;
-      old_top->at(static_cast<ptrdiff_t>(old_size + kHdr))->set_head(0 | kPrevInuse);
-      hooks_.fence(av, old_top->at(static_cast<ptrdiff_t>(old_size + kHdr)), kHdr);
+      Chunk* post = old_top->at(static_cast<ptrdiff_t>(old_size + kHdr));
+      post->set_head(0 | kPrevInuse);
       if (old_size >= kMinSize) {
         old_top->at(static_cast<ptrdiff_t>(old_size))->set_head(kHdr | kPrevInuse);
         old_top->at(static_cast<ptrdiff_t>(old_size))->set_foot(kHdr);
         old_top->set_head(old_size | kPrevInuse | kNonMainArena);
+        hooks_.split(av, old_top, old_size, top_size - old_size);
         hooks_.fence(av, old_top->at(static_cast<ptrdiff_t>(old_size)), kHdr);
+        hooks_.fence(av, post, kHdr);
+        hooks_.top(av, av->top, av->top->size());
         int_free(av, old_top, true);
-      } else {
+      } else { // too small to free: a scrap, in use for good (heap_walk.h calls it a fence)
         old_top->set_head((old_size + kHdr) | kPrevInuse);
         old_top->set_foot(old_size + kHdr);
+        hooks_.split(av, old_top, old_size + kHdr, top_size - old_size - kHdr);
         hooks_.fence(av, old_top, old_size + kHdr);
+        hooks_.fence(av, post, kHdr);
+        hooks_.top(av, av->top, av->top->size());
       }
     } else if (!tried_mmap) {
       void* mm = sysmalloc_mmap(nb, pagesize, 0);
@@ -689,17 +703,22 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
           note_main_range(aligned_brk, snd_brk + correction);
           add_main_segment(aligned_brk, old_size ? old_end : nullptr);
           hooks_.heap_new(av, aligned_brk, av->top->size());
-          hooks_.top(av, av->top, av->top->size());
           if (old_size != 0) {
-            // Two fenceposts end the old space; what is left of the old top is freed.
+            // Two fenceposts end the old space; what is left of the old top is freed. As for a
+            // new heap of another arena, the old top is cut and fenced before the new top's event.
+            const size_t top_size = old_size;
             old_size = (old_size - 2 * kHdr) & ~kAlignMask;
             old_top->set_head(old_size | kPrevInuse);
             old_top->at(static_cast<ptrdiff_t>(old_size))->set_head(kHdr | kPrevInuse);
             old_top->at(static_cast<ptrdiff_t>(old_size + kHdr))->set_head(kHdr | kPrevInuse);
+            if (old_size > 0) hooks_.split(av, old_top, old_size, top_size - old_size);
+            if (old_size > 0 && old_size < kMinSize) hooks_.fence(av, old_top, old_size);
             hooks_.fence(av, old_top->at(static_cast<ptrdiff_t>(old_size)), kHdr);
             hooks_.fence(av, old_top->at(static_cast<ptrdiff_t>(old_size + kHdr)), kHdr);
-            if (old_size > 0 && old_size < kMinSize) hooks_.fence(av, old_top, old_size);
+            hooks_.top(av, av->top, av->top->size());
             if (old_size >= kMinSize) int_free(av, old_top, true);
+          } else {
+            hooks_.top(av, av->top, av->top->size());
           }
         }
       }

@@ -266,6 +266,51 @@ TEST(Model, HeapFreeErasesTheChunksOfTheRegion) {
   EXPECT_EQ(m.heap_bytes, 2u * 0x21000);
 }
 
+// A non-main arena's new heap and its deletion, as libhvalloc writes them (docs/trace-format.md,
+// "Heaps come and go"): the old top is cut and fenced before the new top's event, then freed;
+// heap_trim merges the old top (free) and both fenceposts into the old heap's top again.
+TEST(Model, ANewHeapAndItsDeletionReplayWithoutAnomalies) {
+  constexpr uint64_t kH1 = 0x7ff000000000, kH2 = 0x7ff004000000, kMax = 0x4000000;
+  constexpr uint64_t kOld = kH1 + kMax - 0x1020; // the old top: the last 0x1020 bytes of kH1
+  TraceBuilder b;
+  start_heap(b);
+  b.thread(2);
+  b.arena_new(1, kH1 + 0x20);
+  b.arena(1);
+  b.heap_new(kH1, kMax);
+  b.top(kOld, 0x1020);
+  b.mmap(kH2, kMax); // malloc(0x2000): kH1 cannot grow, a new heap
+  b.heap_new(kH2, 0x21000);
+  b.split(kOld, 0x1000, 0x20);
+  b.fence(kOld + 0x1000, 0x10);
+  b.fence(kOld + 0x1010, 0x10);
+  b.top(kH2 + 0x30, 0x21000 - 0x30);
+  b.chunk_free(kOld, 0x1000);
+  b.bin_in(kOld, 0x1000, BinKind::Unsorted, 1);
+  {
+    Replayed r(so_far(b));
+    EXPECT_EQ(r.m.anomalies(), 0u) << r.m.first_anomaly();
+    EXPECT_EQ(r.m.top(1), kH2 + 0x30);
+    ASSERT_TRUE(r.m.find(kOld));
+    EXPECT_EQ(r.m.find(kOld)->state, uint8_t(ChunkState::Unsorted));
+    EXPECT_EQ(r.m.find(kOld + 0x1010)->state, uint8_t(ChunkState::Fence));
+    EXPECT_EQ(r.m.chunk_count(), 5u); // main top, the old top, two fenceposts, the new top
+  }
+  b.heap_free(kH2); // heap_trim: the new heap is empty again
+  b.munmap(kH2, kMax);
+  b.merge(MergeHow::WithNext, kOld, 0x1010, kOld + 0x1000);
+  b.merge(MergeHow::IntoTop, kOld, 0x1020, kOld + 0x1010);
+  b.top(kOld, 0x1020);
+  Replayed r(b);
+  EXPECT_EQ(r.m.anomalies(), 0u) << r.m.first_anomaly();
+  EXPECT_EQ(r.m.top(1), kOld);
+  EXPECT_EQ(r.m.find(kOld)->state, uint8_t(ChunkState::Top));
+  EXPECT_EQ(r.m.find(kOld)->size, 0x1020u);
+  EXPECT_EQ(r.m.chunk_count(), 2u); // the tops of both arenas: no fencepost outlives its heap
+  EXPECT_EQ(r.m.metrics().free_bytes, 0u);
+  EXPECT_EQ(r.m.metrics().heap_bytes, 0x21000u + kMax);
+}
+
 TEST(Model, MmappedChunksCountInTheFootprint) {
   TraceBuilder b;
   start_heap(b);

@@ -7,10 +7,16 @@ bin=$2
 scen=$3
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-check_all() {  # every trace file of a recording passes heapviz check
+check_all() {  # every trace file of a recording passes heapviz check, every event fits the replay
   local f
   for f in "$@"; do
-    if out=$("$hv" check "$f" 2>&1); then echo "  $out"; else fail "heapviz check $f: $out"; fi
+    if ! out=$("$hv" check "$f" 2>&1); then
+      fail "heapviz check $f: $out"
+    elif [[ $out == *"do not fit"* ]]; then # libhvalloc's events always fit: a bug, not a warning
+      fail "heapviz check $f: $out"
+    else
+      echo "  $out"
+    fi
   done
 }
 
@@ -22,6 +28,7 @@ rc=$?
 [ "$rc" -eq 5 ] && ok "python3's exit status 5 passed through" || fail "exit status $rc, want 5"
 [ "$out" = "$want" ] && ok "python3's stdout passed through" || fail "stdout '$out'"
 grep -q "heapviz record: py.hvt: [0-9]* events" err.txt && ok "summary line: $(grep 'py.hvt:' err.txt)" || fail "no summary: $(cat err.txt)"
+check_all py.hvt
 snaps=$("$hv" check py.hvt | sed -n 's/.* \([0-9]*\) snapshots verified/\1/p')
 [ "${snaps:-0}" -ge 10 ] && ok "python3 trace: $snaps snapshots verified" || fail "python3 trace: ${snaps:-0} snapshots"
 
