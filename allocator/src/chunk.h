@@ -181,15 +181,20 @@ inline constexpr unsigned fastbin_index(size_t sz) {
 inline constexpr size_t kMaxFastSize = 80 * kSizeSz / 4; // 160: largest M_MXFAST value
 inline constexpr int kNFastBins = static_cast<int>(fastbin_index(request2size(kMaxFastSize))) + 1;
 inline constexpr size_t kDefaultMxFast = 64 * kSizeSz / 4; // 128
+// set_max_fast: 0..7 give MIN_CHUNK_SIZE / 2 (no chunk is that small: no fastbins at all).
 inline constexpr size_t set_max_fast_value(size_t s) {
-  return s == 0 ? kMinChunk / 2 : (s + kSizeSz) & ~kAlignMask;
+  return s <= kAlignMask - kSizeSz ? kMinChunk / 2 : (s + kSizeSz) & ~kAlignMask;
 }
+static_assert(set_max_fast_value(0) == 0x10 && set_max_fast_value(7) == 0x10 &&
+              set_max_fast_value(8) == 0x10);
+static_assert(set_max_fast_value(kDefaultMxFast) == 0x80 && set_max_fast_value(160) == 0xa0);
 static_assert(kNFastBins == 10);
 inline constexpr size_t kFastbinConsolidationThreshold = 65536;
 
 // Tcache: 64 bins of (by default) 7 chunks; chunk sizes 0x20..0x410.
 inline constexpr int kTcacheMaxBins = 64;
 inline constexpr size_t kTcacheFillCount = 7;
+inline constexpr size_t kMaxTcacheCount = UINT16_MAX; // tcache counts are uint16_t (glibc 2.30+)
 inline constexpr size_t csize2tidx(size_t x) {
   return (x - kMinSize + kAlign - 1) / kAlign;
 }

@@ -2,9 +2,10 @@
 //
 // Owns: arenas and their bins, the tcache, top/sysmalloc/trim, mmapped chunks, arena assignment,
 // and the public entry points (malloc, free, calloc, realloc, the memalign family, mallopt,
-// mallinfo2, malloc_trim, malloc_stats, malloc_info). The platform P (platform.h) supplies memory
-// and thread state, so the same algorithm runs on the real process (libhvalloc.so) and on a
-// simulated region (heapviz sim, tests). Implementation: malloc_core_impl.h; a guided tour:
+// mallinfo2, malloc_trim, malloc_stats, malloc_info), and the tunables it applies at init
+// (tunables.h: GLIBC_TUNABLES and the MALLOC_*_ aliases). The platform P (platform.h) supplies
+// memory and thread state, so the same algorithm runs on the real process (libhvalloc.so) and on
+// a simulated region (heapviz sim, tests). Implementation: malloc_core_impl.h; a guided tour:
 // docs/allocator.md. Tracing goes through hooks_ (trace_hooks.h, included at the end: the
 // contract of every hook).
 // Must not: allocate through anything but P, use C++ runtime allocation, throw, or recurse.
@@ -15,6 +16,7 @@
 #include "mmap_table.h"
 #include "platform.h"
 #include "trace_sink.h"
+#include "tunables.h"
 
 #include <atomic>
 #include <cstddef>
@@ -53,6 +55,10 @@ public:
   int trim(size_t pad);
   struct mallinfo2 info();
   int mallopt(int param, int value);
+  // A glibc tunable (tunables.h) for a simulated heap, before its first call, as if it stood in
+  // GLIBC_TUNABLES: false when ld.so would drop the value (out of bounds) or the heap has started.
+  // The real allocator reads them from its environment instead (read_environment).
+  bool set_tunable(TunableId id, TunableNum value) { return !initialized_ && tunables_.update(id, value); }
   void stats(int fd);
   // malloc_info(options, fp): glibc 2.36's XML, number for number. Like glibc it writes with
   // stdio, and only while it holds no lock (the FILE's first write may malloc its buffer).
@@ -120,6 +126,7 @@ public:
   P& platform() { return plat_; }
   Arena* main_arena() { return &main_arena_; }
   const Params& params() const { return mp_; }
+  bool initialized() const { return initialized_; }
   size_t max_fast() const { return global_max_fast_; }
   uintptr_t tcache_key() const { return tcache_key_; }
   bool is_main(const Arena* a) const { return a == &main_arena_; }
@@ -137,6 +144,11 @@ private:
   void init();
   void init_state(Arena* av);
   void read_environment();
+  void apply_tunables();
+  // malloc.c's do_set_* (shared by mallopt and the tunables): 1 when applied, 0 when ignored.
+  int do_set_mxfast(size_t value);
+  int do_set_tcache_max(size_t value);
+  int do_set_tcache_count(size_t value);
 
   // Arena assignment (arena.c)
   Arena* arena_get(ThreadState& ts, size_t size);
@@ -222,6 +234,7 @@ private:
 
   Arena main_arena_{};
   Params mp_{};
+  Tunables tunables_{}; // read at init (real), or set before it (simulated)
   P plat_;
   bool initialized_ = false;
   uintptr_t tcache_key_ = 0;

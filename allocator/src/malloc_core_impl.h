@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -77,42 +78,71 @@ template <class P> void MallocCore<P>::init() {
   main_arena_.attached_threads = 1;
   plat_.thread().arena = &main_arena_;
   init_state(&main_arena_);
-  if constexpr (!P::kIsSim) {
-    read_environment();
-    hv_start_recording_hook();
-  }
+  if constexpr (!P::kIsSim) read_environment();
+  apply_tunables();
+  if constexpr (!P::kIsSim) hv_start_recording_hook();
 }
 
-// The MALLOC_*_ environment aliases of glibc's malloc tunables, read without allocating.
+// GLIBC_TUNABLES and the MALLOC_*_ aliases, as glibc 2.36's ld.so reads them (tunables.h),
+// without allocating. glibc reads them in ld.so before main; we read `environ` at the first call.
+// A set-user-ID program (AT_SECURE) reads none: every malloc tunable is SXID_IGNORE or
+// SXID_ERASE.
 template <class P> void MallocCore<P>::read_environment() {
-  if (!environ) return;
-  struct Alias {
-    const char* name;
-    int param;
-  };
-  static const Alias aliases[] = {
-      {"MALLOC_TOP_PAD_=", M_TOP_PAD},
-      {"MALLOC_PERTURB_=", M_PERTURB},
-      {"MALLOC_MMAP_MAX_=", M_MMAP_MAX},
-      {"MALLOC_ARENA_MAX=", M_ARENA_MAX},
-      {"MALLOC_ARENA_TEST=", M_ARENA_TEST},
-      {"MALLOC_TRIM_THRESHOLD_=", M_TRIM_THRESHOLD},
-      {"MALLOC_MMAP_THRESHOLD_=", M_MMAP_THRESHOLD},
-  };
-  for (char** e = environ; *e; ++e) {
-    if ((*e)[0] != 'M') continue;
-    for (const Alias& a : aliases) {
-      size_t n = strlen(a.name);
-      if (strncmp(*e, a.name, n) != 0) continue;
-      const char* s = *e + n;
-      long v = 0;
-      bool neg = *s == '-';
-      if (neg) ++s;
-      while (*s >= '0' && *s <= '9')
-        v = v * 10 + (*s++ - '0');
-      mallopt(a.param, static_cast<int>(neg ? -v : v));
-    }
+  if (!environ || getauxval(AT_SECURE)) return;
+  tunables_.init_from_environment(environ);
+}
+
+// ptmalloc_init's TUNABLE_GET calls (malloc/arena.c), in their order: each tunable that was set
+// goes to its setter, straight (not through mallopt: no consolidation, and tcache_* exist only
+// here).
+template <class P> void MallocCore<P>::apply_tunables() {
+  using T = TunableId;
+  const Tunables& t = tunables_;
+  auto size = [&](T id) { return static_cast<size_t>(t.get(id)); };
+  auto int32 = [&](T id) { return static_cast<int32_t>(t.get(id)); };
+  if (t.is_set(T::TopPad)) {
+    mp_.top_pad = size(T::TopPad);
+    mp_.no_dyn_threshold = 1;
   }
+  if (t.is_set(T::Perturb)) mp_.perturb_byte = int32(T::Perturb);
+  if (t.is_set(T::MmapThreshold)) { // no upper limit since 2.35 (BZ 27801)
+    mp_.mmap_threshold = size(T::MmapThreshold);
+    mp_.no_dyn_threshold = 1;
+  }
+  if (t.is_set(T::TrimThreshold)) {
+    mp_.trim_threshold = size(T::TrimThreshold);
+    mp_.no_dyn_threshold = 1;
+  }
+  if (t.is_set(T::MmapMax)) {
+    mp_.n_mmaps_max = int32(T::MmapMax);
+    mp_.no_dyn_threshold = 1;
+  }
+  if (t.is_set(T::ArenaMax)) mp_.arena_max = size(T::ArenaMax);
+  if (t.is_set(T::ArenaTest)) mp_.arena_test = size(T::ArenaTest);
+  if (t.is_set(T::TcacheMax)) do_set_tcache_max(size(T::TcacheMax));
+  if (t.is_set(T::TcacheCount)) do_set_tcache_count(size(T::TcacheCount));
+  if (t.is_set(T::TcacheUnsortedLimit)) mp_.tcache_unsorted_limit = size(T::TcacheUnsortedLimit);
+  if (t.is_set(T::Mxfast)) do_set_mxfast(size(T::Mxfast));
+  // hugetlb (THP madvise, huge-page mmap) is not simulated; check is libc_malloc_debug.so's.
+}
+
+template <class P> int MallocCore<P>::do_set_mxfast(size_t value) {
+  if (value > kMaxFastSize) return 0;
+  global_max_fast_ = set_max_fast_value(value);
+  return 1;
+}
+
+template <class P> int MallocCore<P>::do_set_tcache_max(size_t value) {
+  if (value > kMaxTcacheSize) return 0;
+  mp_.tcache_max_bytes = value;
+  mp_.tcache_bins = csize2tidx(request2size(value)) + 1; // tcache_max=0 still keeps bin 0
+  return 1;
+}
+
+template <class P> int MallocCore<P>::do_set_tcache_count(size_t value) {
+  if (value > kMaxTcacheCount) return 0;
+  mp_.tcache_count = value;
+  return 1;
 }
 
 // ============================================================================ [arenas]
@@ -2159,10 +2189,7 @@ template <class P> int MallocCore<P>::mallopt(int param, int value) {
   const size_t v = static_cast<size_t>(static_cast<long>(value));
   switch (param) {
   case M_MXFAST:
-    if (v <= kMaxFastSize)
-      global_max_fast_ = set_max_fast_value(v);
-    else
-      res = 0;
+    res = do_set_mxfast(v);
     break;
   case M_TRIM_THRESHOLD:
     mp_.trim_threshold = v;

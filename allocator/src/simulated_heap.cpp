@@ -42,6 +42,30 @@ size_t SimulatedHeap::usable_size(void* p) {
 bool SimulatedHeap::is_mmapped(void* p) const {
   return mem2chunk(p)->is_mmapped();
 }
+int SimulatedHeap::mallopt(int param, int value) {
+  return impl_->core.mallopt(param, value);
+}
+
+const char* SimulatedHeap::tunable_name(int i) {
+  return i >= 0 && i < kNumTunables ? kTunableDefs[i].name : nullptr;
+}
+
+SimulatedHeap::TunableResult SimulatedHeap::set_tunable(const char* name, size_t name_len, uint64_t value,
+                                                        const char** accepts) {
+  const int i = find_tunable(name, name_len);
+  if (i < 0) return TunableResult::Unknown;
+  const auto id = static_cast<TunableId>(i);
+  if (accepts) *accepts = tunable_def(id).accepts;
+  if (id == TunableId::Hugetlb || id == TunableId::Check) return TunableResult::Unsupported;
+  // The limits of malloc.c's setters, which ld.so's bounds do not have.
+  if ((id == TunableId::TcacheCount && value > kMaxTcacheCount) ||
+      (id == TunableId::TcacheMax && value > kMaxTcacheSize) ||
+      (id == TunableId::Mxfast && value > kMaxFastSize))
+    return TunableResult::Ignored;
+  if (impl_->core.initialized()) return TunableResult::TooLate;
+  return impl_->core.set_tunable(id, static_cast<TunableNum>(value)) ? TunableResult::Applied
+                                                                     : TunableResult::Dropped;
+}
 
 uintptr_t SimulatedHeap::heap_base() const {
   return reinterpret_cast<uintptr_t>(impl_->core.platform().brk_base());

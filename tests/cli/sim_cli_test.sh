@@ -38,6 +38,35 @@ printf 'a-b = malloc 1\n' >"$tmp/name.hvs"
 expect 2 "^$tmp/name.hvs:1: bad name 'a-b'" -- sim "$tmp/name.hvs"
 printf 'a = malloc\n' >"$tmp/short.hvs"
 expect 2 "^$tmp/short.hvs:1: expected 'NAME = malloc SIZE'" -- sim "$tmp/short.hvs"
+# mallopt and tunable lines (docs/scenarios.md): malformed ones, and settings glibc would ignore.
+printf 'mallopt M_MXFST 0\n' >"$tmp/mo1.hvs"
+expect 2 "^$tmp/mo1.hvs:1: unknown mallopt parameter 'M_MXFST' \\(expected M_MXFAST, " -- sim "$tmp/mo1.hvs"
+printf 'a = malloc 1\nmallopt M_MXFAST\n' >"$tmp/mo2.hvs"
+expect 2 "^$tmp/mo2.hvs:2: expected 'mallopt M_NAME VALUE'" -- sim "$tmp/mo2.hvs"
+printf 'mallopt M_TOP_PAD 2147483648\n' >"$tmp/mo3.hvs"
+expect 2 "^$tmp/mo3.hvs:1: bad mallopt value '2147483648': expected a decimal or 0x-hex number that fits in a C int" -- sim "$tmp/mo3.hvs"
+printf 'a = malloc 1\n\nmallopt M_MXFAST 200\n' >"$tmp/mo4.hvs"
+expect 2 "^$tmp/mo4.hvs:3: mallopt\\(M_MXFAST, 200\\) returns 0 in glibc 2.36 and changes nothing: M_MXFAST takes 0..160" -- sim --offsets "$tmp/mo4.hvs"
+printf 'mallopt M_ARENA_MAX 0\n' >"$tmp/mo5.hvs"
+expect 2 "^$tmp/mo5.hvs:1: mallopt\\(M_ARENA_MAX, 0\\) changes nothing in glibc 2.36: M_ARENA_MAX takes 1 or more" -- sim "$tmp/mo5.hvs"
+printf 'tunable glibc.malloc.tcache_count\n' >"$tmp/tu1.hvs"
+expect 2 "^$tmp/tu1.hvs:1: expected 'tunable NAME=VALUE', as in GLIBC_TUNABLES" -- sim "$tmp/tu1.hvs"
+printf '# first\nmark start\ntunable glibc.malloc.mxfast=0\na = malloc 24\n\ntunable glibc.malloc.tcache_count=0\n' >"$tmp/tu2.hvs"
+expect 2 "^$tmp/tu2.hvs:6: tunable after the first operation \\(line 4\\): glibc reads GLIBC_TUNABLES once" -- sim "$tmp/tu2.hvs"
+printf 'mallopt M_MXFAST 0\ntunable glibc.malloc.tcache_count=0\n' >"$tmp/tu3.hvs"
+expect 2 "^$tmp/tu3.hvs:2: tunable after the first operation \\(line 1\\)" -- sim "$tmp/tu3.hvs"
+printf 'tunable glibc.malloc.tcache_cnt=0\n' >"$tmp/tu4.hvs"
+expect 2 "^$tmp/tu4.hvs:1: unknown tunable 'glibc.malloc.tcache_cnt' \\(glibc 2.36's malloc tunables: glibc.malloc.top_pad, " -- sim "$tmp/tu4.hvs"
+printf 'tunable glibc.malloc.perturb=256\n' >"$tmp/tu5.hvs"
+expect 2 "^$tmp/tu5.hvs:1: tunable glibc.malloc.perturb=256 is out of ld.so's range, so glibc 2.36 ignores it; it takes 0..255" -- sim "$tmp/tu5.hvs"
+printf 'tunable glibc.malloc.tcache_count=65536\n' >"$tmp/tu6.hvs"
+expect 2 "^$tmp/tu6.hvs:1: tunable glibc.malloc.tcache_count=65536 is refused by glibc 2.36's malloc, which ignores it; it takes 0..65535" -- sim -o "$tmp/tu6.hvt" "$tmp/tu6.hvs"
+printf 'tunable glibc.malloc.mxfast=010\n' >"$tmp/tu7.hvs"
+expect 2 "^$tmp/tu7.hvs:1: bad tunable value '010': glibc reads a leading 0 as octal" -- sim "$tmp/tu7.hvs"
+printf 'tunable glibc.malloc.hugetlb=1\n' >"$tmp/tu8.hvs"
+expect 2 "^$tmp/tu8.hvs:1: tunable 'glibc.malloc.hugetlb' is not supported" -- sim "$tmp/tu8.hvs"
+printf 'tunable glibc.malloc.arena_max=1x\n' >"$tmp/tu9.hvs"
+expect 2 "^$tmp/tu9.hvs:1: bad tunable value '1x'" -- sim "$tmp/tu9.hvs"
 expect 2 "cannot open $tmp/missing.hvs" -- sim "$tmp/missing.hvs"
 expect 2 "unknown policy 'buddy' \\(available: glibc\\)" -- sim --policy buddy "$data/demo.hvs"
 expect 2 "usage: heapviz sim" -- sim
@@ -53,6 +82,18 @@ if "$hv" sim --offsets "$tmp/ok.hvs" >"$tmp/out" 2>"$tmp/err" &&
   echo "ok: --offsets output"
 else
   echo "FAIL: --offsets output"; cat "$tmp/err"
+  fails=$((fails + 1))
+fi
+
+# Tunables apply from the first call (with -o too: before the trace starts), mallopt where it
+# stands; `mallopt` and `tunable` may still name blocks.
+printf 'tunable glibc.malloc.tcache_count=0\na = malloc 200\nfree a\nb = malloc 300\nmallopt M_MMAP_MAX 0\nc = malloc 200000\nmallopt = malloc 8\ntunable = malloc 8\n' >"$tmp/set.hvs"
+want='a 0x2a0\nb 0x2a0\nc 0x3e0\nmallopt 0x31130\ntunable 0x31150\n' # as glibc (hv_glibc_runner)
+if "$hv" sim --offsets "$tmp/set.hvs" >"$tmp/out" 2>"$tmp/err" && diff -u <(printf "$want") "$tmp/out" &&
+  "$hv" sim -o "$tmp/set.hvt" "$tmp/set.hvs" >/dev/null 2>"$tmp/err" && "$hv" check "$tmp/set.hvt" >/dev/null 2>&1; then
+  echo "ok: tunable and mallopt lines"
+else
+  echo "FAIL: tunable and mallopt lines"; cat "$tmp/err"
   fails=$((fails + 1))
 fi
 

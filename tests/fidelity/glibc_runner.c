@@ -2,7 +2,7 @@
  * allocating operation, "NAME OFFSET" (OFFSET = pointer - heap start, lowercase 0x-hex), "NAME mmap"
  * for an mmapped chunk, or "NAME null" for a NULL result.
  *
- * Usage: hv_glibc_runner FILE
+ * Usage: hv_glibc_runner [--keep-env] FILE
  *
  * The whole point is that nothing but the scenario's own operations touches malloc: the file is read
  * with open/read into a static buffer, parsed by hand into static arrays, executed, and the results
@@ -13,7 +13,11 @@
  * never called before the scenario).
  *
  * Environment variables that change glibc malloc's behaviour (GLIBC_TUNABLES, MALLOC_*, LD_PRELOAD)
- * are removed by re-executing /proc/self/exe with a cleaned environment.
+ * are removed by re-executing /proc/self/exe with a cleaned environment, to which the scenario's
+ * `tunable` lines are added as GLIBC_TUNABLES (ld.so reads it before main, so only an exec can
+ * set it). `mallopt` lines call mallopt. --keep-env keeps the environment as it is (an
+ * LD_PRELOADed allocator, MALLOC_* aliases, GLIBC_TUNABLES) and appends the scenario's tunables
+ * to GLIBC_TUNABLES: the preload tests run scenarios on libhvalloc.so that way.
  *
  * Scenario format: see FORMAT.md beside this file. Errors: "FILE:LINE: message" on stderr, exit 2.
  */
@@ -33,14 +37,15 @@
 #define MAX_ENV 4096
 #define OUT_SIZE (64u << 20)
 
-enum op_kind { OP_MALLOC, OP_CALLOC, OP_REALLOC, OP_MEMALIGN, OP_FREE };
+enum op_kind { OP_MALLOC, OP_CALLOC, OP_REALLOC, OP_MEMALIGN, OP_FREE, OP_MALLOPT };
 
 struct op {
   unsigned char kind;
   unsigned line;
-  int dst;     /* symbol bound by the op (-1 for free) */
-  int src;     /* realloc source / free target symbol; -1 for realloc NULL */
-  size_t a, b; /* malloc: a=size; calloc: a=n b=size; realloc: a=size; memalign: a=align b=size */
+  int dst;          /* symbol bound by the op (-1 for free) */
+  int src;          /* realloc source / free target symbol; -1 for realloc NULL */
+  size_t a, b;      /* malloc: a=size; calloc: a=n b=size; realloc: a=size; memalign: a=align b=size */
+  int param, value; /* mallopt */
 };
 
 enum sym_state { SYM_UNBOUND = 0, SYM_LIVE = 1, SYM_FREED = 2 };
@@ -63,6 +68,9 @@ static unsigned char g_mmapped[MAX_OPS]; /* IS_MMAPPED bit of the result, read r
 static char g_out[OUT_SIZE];
 static char* g_envp[MAX_ENV];
 static const char* g_path;
+static char g_tunables[65536] = "GLIBC_TUNABLES="; /* the scenario's tunable lines, ':'-joined */
+static size_t g_tunables_len = 15;
+static unsigned g_first_op_line; /* tunable lines must come before it */
 
 /* ---- tiny output helpers that never allocate ---- */
 static void put_str(int fd, const char* s) {
@@ -133,22 +141,39 @@ static _Noreturn void fail(unsigned line, const char* msg, const char* arg, unsi
   _exit(2);
 }
 
-/* ---- environment sanitising ---- */
+/* ---- environment ---- */
 static int env_is_malloc_affecting(const char* e) {
   return strncmp(e, "GLIBC_TUNABLES=", 15) == 0 || strncmp(e, "MALLOC_", 7) == 0 ||
          strncmp(e, "LD_PRELOAD=", 11) == 0;
 }
 
-static void sanitize_env(char** argv, char** envp) {
-  int dirty = 0, n = 0;
+static char g_joined[65536 + 4096]; /* --keep-env: the old GLIBC_TUNABLES + ':' + the scenario's */
+
+/* Re-executes with the environment the scenario asks for (see the top of the file), unless it
+ * already is that environment. `argv_ready` is the argument vector of the re-executed runner. */
+static void set_environment(char** argv_ready, char** envp, int keep_env) {
+  int have_tunables = g_tunables_len > 15, dirty = 0, n = 0, placed = 0;
   for (char** e = envp; *e; e++)
     if (env_is_malloc_affecting(*e)) dirty = 1;
-  if (!dirty) return;
-  for (char** e = envp; *e && n < MAX_ENV - 1; e++)
-    if (!env_is_malloc_affecting(*e)) g_envp[n++] = *e;
+  if (!have_tunables && (keep_env || !dirty)) return;
+  for (char** e = envp; *e && n < MAX_ENV - 2; e++) {
+    if (!keep_env && env_is_malloc_affecting(*e)) continue;
+    if (keep_env && have_tunables && !placed && strncmp(*e, "GLIBC_TUNABLES=", 15) == 0) {
+      size_t old = strlen(*e);
+      if (old + g_tunables_len - 15 + 2 > sizeof g_joined) fail(0, "GLIBC_TUNABLES too long", 0, 0);
+      memcpy(g_joined, *e, old);
+      g_joined[old] = ':';
+      memcpy(g_joined + old + 1, g_tunables + 15, g_tunables_len - 15 + 1);
+      g_envp[n++] = g_joined;
+      placed = 1;
+      continue;
+    }
+    g_envp[n++] = *e;
+  }
+  if (have_tunables && !placed) g_envp[n++] = g_tunables;
   g_envp[n] = 0;
-  execve("/proc/self/exe", argv, g_envp);
-  put_str(2, "hv_glibc_runner: cannot re-exec with a clean environment\n");
+  execve("/proc/self/exe", argv_ready, g_envp);
+  put_str(2, "hv_glibc_runner: cannot re-exec with the scenario's environment\n");
   _exit(2);
 }
 
@@ -175,6 +200,7 @@ static void check_name(unsigned line, struct tok t) {
 }
 
 static size_t parse_size(unsigned line, struct tok t) {
+  if (t.len == 0) fail(line, "missing number", 0, 0);
   size_t v = 0;
   unsigned i = 0;
   if (t.len > 2 && t.s[0] == '0' && (t.s[1] == 'x' || t.s[1] == 'X')) {
@@ -203,6 +229,31 @@ static size_t parse_size(unsigned line, struct tok t) {
     v = v * 10 + d;
   }
   return v;
+}
+
+/* A C int: '-' and then what parse_size reads. */
+static int parse_int(unsigned line, struct tok t) {
+  int neg = t.len > 0 && t.s[0] == '-';
+  if (neg) {
+    t.s++;
+    t.len--;
+  }
+  size_t v = parse_size(line, t);
+  if (v > (neg ? 2147483648u : 2147483647u)) fail(line, "number does not fit in an int:", t.s, t.len);
+  return neg ? (int)(-(long)v) : (int)v;
+}
+
+static int mallopt_param(unsigned line, struct tok t) {
+  static const struct {
+    const char* name;
+    int param;
+  } params[] = {{"M_MXFAST", M_MXFAST},       {"M_TRIM_THRESHOLD", M_TRIM_THRESHOLD},
+                {"M_TOP_PAD", M_TOP_PAD},     {"M_MMAP_THRESHOLD", M_MMAP_THRESHOLD},
+                {"M_MMAP_MAX", M_MMAP_MAX},   {"M_ARENA_TEST", M_ARENA_TEST},
+                {"M_ARENA_MAX", M_ARENA_MAX}, {"M_PERTURB", M_PERTURB}};
+  for (unsigned i = 0; i < sizeof params / sizeof params[0]; i++)
+    if (tok_eq(t, params[i].name)) return params[i].param;
+  fail(line, "unknown mallopt parameter:", t.s, t.len);
 }
 
 static unsigned hash_name(const char* s, unsigned len) {
@@ -263,12 +314,37 @@ static void parse(void) {
     if (nt == 0) continue;
 
     if (tok_eq(toks[0], "mark")) continue; /* a label for the timeline: no-op for the runner */
+    int keyword = nt < 2 || !tok_eq(toks[1], "=");
+    if (tok_eq(toks[0], "tunable") && keyword) { /* tunable NAME=VALUE: GLIBC_TUNABLES for the exec */
+      if (nt != 4 || !tok_eq(toks[2], "=")) fail(line, "expected 'tunable NAME=VALUE'", 0, 0);
+      if (g_first_op_line) fail(line, "tunable after the first operation", 0, 0);
+      parse_size(line, toks[3]);
+      if (g_tunables_len + toks[1].len + toks[3].len + 3 > sizeof g_tunables)
+        fail(line, "too many tunables", 0, 0);
+      if (g_tunables_len > 15) g_tunables[g_tunables_len++] = ':';
+      memcpy(g_tunables + g_tunables_len, toks[1].s, toks[1].len);
+      g_tunables_len += toks[1].len;
+      g_tunables[g_tunables_len++] = '=';
+      memcpy(g_tunables + g_tunables_len, toks[3].s, toks[3].len);
+      g_tunables_len += toks[3].len;
+      g_tunables[g_tunables_len] = 0;
+      continue;
+    }
     if (g_nops >= MAX_OPS) fail(line, "too many operations", 0, 0);
     struct op* o = &g_ops[g_nops];
     o->line = line;
     o->src = -1;
     o->dst = -1;
     o->a = o->b = 0;
+    if (!g_first_op_line) g_first_op_line = line;
+    if (tok_eq(toks[0], "mallopt") && keyword) {
+      if (nt != 3) fail(line, "expected 'mallopt M_NAME VALUE'", 0, 0);
+      o->kind = OP_MALLOPT;
+      o->param = mallopt_param(line, toks[1]);
+      o->value = parse_int(line, toks[2]);
+      g_nops++;
+      continue;
+    }
     if (tok_eq(toks[0], "free")) {
       if (nt != 2) fail(line, "expected 'free NAME'", 0, 0);
       o->kind = OP_FREE;
@@ -383,6 +459,9 @@ static void run(void) {
       free(g_ptr[o->src]);
       g_state[o->src] = SYM_FREED;
       continue;
+    case OP_MALLOPT:
+      if (mallopt(o->param, o->value) != 1) fail(o->line, "mallopt returned 0", 0, 0);
+      continue;
     }
     g_result[i] = r;
     /* Read the chunk header now: by the time results are printed the chunk may be freed/unmapped. */
@@ -393,16 +472,25 @@ static void run(void) {
 }
 
 int main(int argc, char** argv, char** envp) {
-  sanitize_env(argv, envp);
   void* brk_at_entry = sbrk(0);
-  if (argc != 2) {
-    put_str(2, "usage: hv_glibc_runner FILE\n");
+  /* --env-ready (internal): this is the re-executed runner, its environment is set. */
+  int keep_env = 0, env_ready = 0, i = 1;
+  for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+    if (strcmp(argv[i], "--keep-env") == 0)
+      keep_env = 1;
+    else if (strcmp(argv[i], "--env-ready") == 0)
+      env_ready = 1;
+    else
+      break;
+  }
+  if (argc - i != 1) {
+    put_str(2, "usage: hv_glibc_runner [--keep-env] FILE\n");
     return 2;
   }
-  g_path = argv[1];
-  int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+  g_path = argv[i];
+  int fd = open(g_path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    put_str(2, argv[1]);
+    put_str(2, g_path);
     put_str(2, ": cannot open\n");
     return 2;
   }
@@ -423,6 +511,10 @@ int main(int argc, char** argv, char** envp) {
 
   parse();
   validate();
+  if (!env_ready) {
+    char* ready[] = {argv[0], (char*)"--env-ready", (char*)g_path, 0};
+    set_environment(ready, envp, keep_env);
+  }
 
   void* brk_now = sbrk(0);
   if (brk_now != brk_at_entry) {
@@ -442,7 +534,7 @@ int main(int argc, char** argv, char** envp) {
   char* p = g_out;
   for (unsigned i = 0; i < g_nops; i++) {
     struct op* o = &g_ops[i];
-    if (o->kind == OP_FREE) continue;
+    if (o->kind == OP_FREE || o->kind == OP_MALLOPT) continue;
     if ((size_t)(p - g_out) > OUT_SIZE - 512) { /* flush */
       *p = 0;
       put_str(1, g_out);

@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """Compare heapviz's glibc policy with the real glibc, offset by offset.
 
-    run_fidelity.py --heapviz PATH --runner PATH [--seeds N] [--first S] [--cases DIR] [--keep DIR]
+    run_fidelity.py (--heapviz PATH | --preload LIB) --runner PATH [--seeds N] [--first S]
+                    [--tunables LIST]... [--cases DIR] [--keep DIR]
 
 For each seed in [first, first+N) a scenario is generated (gen_scenarios.py), run with the real
 glibc (`RUNNER FILE`, see glibc_runner.c) and simulated (`HEAPVIZ sim --policy glibc --offsets FILE`),
 and the two outputs are compared line by line; the same is done for every *.hvs file in --cases.
+--tunables LIST (GLIBC_TUNABLES syntax, "glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0";
+repeatable) runs every seed once per LIST, with one `tunable` line per entry at the top.
+--preload LIB compares with the runner itself on LIB (`LD_PRELOAD=LIB RUNNER --keep-env FILE`,
+libhvalloc.so in a real process) instead of `heapviz sim`.
 Two workers run in parallel. Exit 0 when everything matches, 1 on any mismatch, 2 on usage errors.
 Mismatching scenarios are kept in --keep (default: a fresh directory under $TMPDIR).
 """
@@ -38,12 +43,14 @@ def alloc_op_lines(text):
     return out
 
 
-def run(cmd):
+def run(cmd, preload=None):
     env = dict(os.environ)
     # The reference must be glibc itself; the runner strips these too, but be explicit.
     for k in list(env):
         if k in ("LD_PRELOAD", "GLIBC_TUNABLES") or k.startswith("MALLOC_"):
             del env[k]
+    if preload:
+        env["LD_PRELOAD"] = preload
     try:
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                            timeout=TIMEOUT, text=True, errors="replace")
@@ -63,14 +70,17 @@ def compare_one(label, path, args):
     with open(path) as f:
         text = f.read()
     rc_g, out_g, err_g = run([args.runner, path])
-    rc_h, out_h, err_h = run([args.heapviz, "sim", "--policy", "glibc", "--offsets", path])
+    if args.preload:
+        rc_h, out_h, err_h = run([args.runner, "--keep-env", path], preload=args.preload)
+    else:
+        rc_h, out_h, err_h = run([args.heapviz, "sim", "--policy", "glibc", "--offsets", path])
     g = out_g.splitlines()
     h = out_h.splitlines()
     problems = []
     if rc_g != 0:
         problems.append("glibc runner exited %d: %s" % (rc_g, err_g.strip()[-2000:]))
     if rc_h != 0:
-        problems.append("heapviz sim exited %d: %s" % (rc_h, err_h.strip()[-2000:]))
+        problems.append("%s exited %d: %s" % (args.other, rc_h, err_h.strip()[-2000:]))
     first = None
     for i in range(max(len(g), len(h))):
         if i >= len(g) or i >= len(h) or g[i] != h[i]:
@@ -89,7 +99,7 @@ def compare_one(label, path, args):
         else:
             lines.append("  (beyond the scenario's %d allocating operations)" % len(ops))
         lo, hi = max(0, first - 3), first + 4
-        lines.append("  %-6s %-40s %s" % ("out#", "glibc", "heapviz"))
+        lines.append("  %-6s %-40s %s" % ("out#", "glibc", args.other))
         for i in range(lo, min(hi, max(len(g), len(h)))):
             a = g[i] if i < len(g) else "<missing>"
             b = h[i] if i < len(h) else "<missing>"
@@ -100,7 +110,10 @@ def compare_one(label, path, args):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--heapviz", required=True, help="path to the heapviz CLI")
+    ap.add_argument("--heapviz", help="path to the heapviz CLI")
+    ap.add_argument("--preload", help="compare with the runner on this LD_PRELOAD library instead")
+    ap.add_argument("--tunables", action="append", default=[],
+                    help="GLIBC_TUNABLES-style list prepended to every random scenario (repeatable)")
     ap.add_argument("--runner", required=True, help="path to hv_glibc_runner")
     ap.add_argument("--seeds", type=int, default=0, help="number of random scenarios")
     ap.add_argument("--first", type=int, default=1, help="first seed")
@@ -109,7 +122,14 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=2, help="parallel workers (default 2)")
     args = ap.parse_args(argv)
 
-    for p in (args.heapviz, args.runner):
+    if bool(args.heapviz) == bool(args.preload):
+        print("run_fidelity: give one of --heapviz and --preload", file=sys.stderr)
+        return 2
+    args.other = "heapviz" if args.heapviz else "libhvalloc"
+    if args.preload and not os.access(args.preload, os.R_OK):
+        print("run_fidelity: not readable: %s" % args.preload, file=sys.stderr)
+        return 2
+    for p in (args.heapviz or args.runner, args.runner):
         if not os.access(p, os.X_OK):
             print("run_fidelity: not executable: %s" % p, file=sys.stderr)
             return 2
@@ -124,11 +144,15 @@ def main(argv=None):
                 return 2
             for f in cases:
                 jobs.append(("case %s" % f, os.path.join(os.path.abspath(args.cases), f)))
-        for seed in range(args.first, args.first + args.seeds):
-            path = os.path.join(work, "seed-%d.hvs" % seed)
-            with open(path, "w") as f:
-                f.write(gen_scenarios.generate(seed))
-            jobs.append(("seed %d" % seed, path))
+        for t, tunables in enumerate(args.tunables or [""]):
+            head = "".join("tunable %s\n" % e for e in tunables.split(":") if e)
+            for seed in range(args.first, args.first + args.seeds):
+                name = "seed-%d.hvs" % seed if not tunables else "tun%d-seed-%d.hvs" % (t, seed)
+                path = os.path.join(work, name)
+                with open(path, "w") as f:
+                    f.write(head + gen_scenarios.generate(seed))
+                label = "seed %d" % seed if not tunables else "seed %d [%s]" % (seed, tunables)
+                jobs.append((label, path))
         if not jobs:
             print("run_fidelity: nothing to do (give --seeds and/or --cases)", file=sys.stderr)
             return 2

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Fidelity.RunnerSelfCheck: hv_glibc_runner must not touch malloc before the scenario starts, so a
 # lone malloc(24) lands right after glibc's tcache_perthread_struct, at heap offset 0x2a0. Also
-# checks that scenario errors are reported as FILE:LINE with exit status 2.
+# checks that scenario errors are reported as FILE:LINE with exit status 2, and that tunable and
+# mallopt lines reach glibc.
 set -u
 runner=${1:?usage: runner_selfcheck.sh PATH_TO_hv_glibc_runner}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hv-selfcheck.XXXXXX") || exit 1
@@ -24,6 +25,30 @@ if [ "$out" != "a 0x2a0" ]; then
 else
   echo "ok: GLIBC_TUNABLES/MALLOC_* are ignored"
 fi
+
+# The scenario's tunable lines reach glibc as GLIBC_TUNABLES (and only they: the caller's are
+# dropped), so a freed chunk is not cached and the next request reuses its place; a mallopt line
+# calls mallopt.
+printf 'tunable glibc.malloc.tcache_count=0\na = malloc 200\nfree a\nb = malloc 300\nc = malloc 131072\n' > "$tmp/tcache0.hvs"
+out=$(GLIBC_TUNABLES=glibc.malloc.top_pad=0 MALLOC_TOP_PAD_=0 "$runner" "$tmp/tcache0.hvs" | tr '\n' ' ')
+if [ "$out" != "a 0x2a0 b 0x2a0 c 0x3e0 " ]; then
+  echo "FAIL: tunable lines: '$out' (want 'a 0x2a0 b 0x2a0 c 0x3e0 ')"; fail=1
+else
+  echo "ok: tunable glibc.malloc.tcache_count=0 -> $out"
+fi
+printf 'a = malloc 200000\nmallopt M_MMAP_MAX 0\nb = malloc 200000\n' > "$tmp/mallopt.hvs"
+out=$("$runner" "$tmp/mallopt.hvs" | tr '\n' ' ')
+if [ "$out" != "a mmap b 0x2a0 " ]; then
+  echo "FAIL: mallopt lines: '$out' (want 'a mmap b 0x2a0 ')"; fail=1
+else
+  echo "ok: mallopt M_MMAP_MAX 0 -> $out"
+fi
+printf 'a = malloc 24\ntunable glibc.malloc.mxfast=0\n' > "$tmp/late.hvs"
+err=$("$runner" "$tmp/late.hvs" 2>&1 >/dev/null); rc=$?
+case "$err" in
+  "$tmp/late.hvs:2: "*) [ "$rc" -eq 2 ] && echo "ok: late tunable reported as $err" || { echo "FAIL: rc=$rc"; fail=1; } ;;
+  *) echo "FAIL: a tunable after an allocation not reported as FILE:2: ... (got '$err', rc=$rc)"; fail=1 ;;
+esac
 
 # Offsets must not depend on ASLR: the brk start is random (page aligned) in every run, and the
 # runner aligns the heap start to the largest memalign alignment so big alignments stay stable.

@@ -173,6 +173,13 @@ int cmd_sim(int argc, char** argv) {
     fprintf(stderr, "heapviz sim: %s\n", err.c_str());
     return 2;
   }
+  sim::ScenarioRunner runner(*policy);
+  int eline = 0;
+  std::string emsg;
+  if (!runner.prepare(ops, &eline, &emsg)) { // tunables first: the trace header shows them
+    fprintf(stderr, "%s:%d: %s\n", path, eline, emsg.c_str());
+    return 2;
+  }
   if (!trace_out.empty()) {
     uint64_t verify = 0;
     if (const char* v = getenv("HEAPVIZ_VERIFY")) verify = strtoull(v, nullptr, 10);
@@ -181,11 +188,8 @@ int cmd_sim(int argc, char** argv) {
       return 2;
     }
   }
-  sim::ScenarioRunner runner(*policy);
   std::string out;
   bool check_failed = false;
-  int eline = 0;
-  std::string emsg;
   bool ok = runner.run(ops, &eline, &emsg, [&](const sim::StepResult& r, std::string* msg) {
     if (offsets && r.allocating) out += r.op->name + " " + runner.offset_text(r.ptr) + "\n";
     if (check) {

@@ -1,13 +1,33 @@
 // glibc_policy.cpp - the glibc 2.36 policy: the allocator core on the simulated memory source,
-// through its narrow public class (heapviz/simulated_heap.h; the core's internals stay private).
+// through its narrow public class (heapviz/simulated_heap.h; the core's internals stay private),
+// and a scenario's glibc settings: mallopt's M_* names, and the tunables glibc would ignore
+// (refused with the reason).
 #include "sim/policy.h"
 
 #include "heapviz/simulated_heap.h"
+
+#include <malloc.h>
 
 namespace hv::sim {
 namespace {
 
 using alloc::SimulatedHeap;
+
+// glibc's M_* numbers (<malloc.h>) by name; 0 (no parameter has it) for an unknown name.
+int mallopt_number(std::string_view name) {
+  static const struct {
+    std::string_view name;
+    int param;
+  } params[] = {
+      {"M_MXFAST", M_MXFAST},       {"M_TRIM_THRESHOLD", M_TRIM_THRESHOLD},
+      {"M_TOP_PAD", M_TOP_PAD},     {"M_MMAP_THRESHOLD", M_MMAP_THRESHOLD},
+      {"M_MMAP_MAX", M_MMAP_MAX},   {"M_ARENA_TEST", M_ARENA_TEST},
+      {"M_ARENA_MAX", M_ARENA_MAX}, {"M_PERTURB", M_PERTURB},
+  };
+  for (const auto& p : params)
+    if (p.name == name) return p.param;
+  return 0;
+}
 
 class GlibcPolicy final : public Policy {
 public:
@@ -57,6 +77,49 @@ public:
   }
   void stop_trace() override { m_->trace_stop(); }
   void mark(const std::string& label) override { m_->trace_mark(label.c_str()); }
+
+  std::string tunable(const std::string& name, uint64_t value) override {
+    const char* accepts = "";
+    using R = SimulatedHeap::TunableResult;
+    const std::string what = "tunable " + name + "=" + std::to_string(value);
+    switch (m_->set_tunable(name.data(), name.size(), value, &accepts)) {
+    case R::Applied:
+      return "";
+    case R::Unknown: {
+      std::string known;
+      for (int i = 0; const char* n = SimulatedHeap::tunable_name(i); ++i)
+        known += (known.empty() ? "" : ", ") + std::string(n);
+      return "unknown tunable '" + name + "' (glibc 2.36's malloc tunables: " + known + ")";
+    }
+    case R::Unsupported:
+      return "tunable '" + name + "' is not supported: " + accepts;
+    case R::Dropped:
+      return what + " is out of ld.so's range, so glibc 2.36 ignores it; it takes " + accepts;
+    case R::Ignored:
+      return what + " is refused by glibc 2.36's malloc, which ignores it; it takes " + accepts;
+    case R::TooLate:
+      return what + " comes after the heap started: glibc reads tunables once, at its first call";
+    }
+    return "tunable " + name + ": unexpected result";
+  }
+
+  std::string check_mallopt(const std::string& param, int value) const override {
+    const int p = mallopt_number(param);
+    const std::string call = "mallopt(" + param + ", " + std::to_string(value) + ")";
+    if (p == 0) return "unknown mallopt parameter '" + param + "'";
+    if (p == M_MXFAST && (value < 0 || value > 160))
+      return call + " returns 0 in glibc 2.36 and changes nothing: M_MXFAST takes 0..160 (MAX_FAST_SIZE)";
+    if ((p == M_ARENA_TEST || p == M_ARENA_MAX) && value <= 0)
+      return call + " changes nothing in glibc 2.36: " + param + " takes 1 or more";
+    return "";
+  }
+
+  std::string mallopt(const std::string& param, int value) override {
+    std::string why = check_mallopt(param, value);
+    if (!why.empty()) return why;
+    if (m_->mallopt(mallopt_number(param), value) != 1) return "mallopt(" + param + ") returned 0";
+    return "";
+  }
 
 private:
   std::unique_ptr<SimulatedHeap> m_;

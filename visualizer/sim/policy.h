@@ -56,6 +56,17 @@ public:
   virtual bool start_trace(const std::string& path, uint64_t verify_every) = 0;
   virtual void stop_trace() = 0;
   virtual void mark(const std::string& label) = 0;
+
+  // Settings a scenario can make (docs/scenarios.md): each returns "" or why the policy refuses
+  // it (a setting the real allocator would ignore is refused). `tunable` applies before the first
+  // call only; check_mallopt validates without applying (so a run can refuse before it starts).
+  virtual std::string tunable(const std::string& name, uint64_t /*value*/) {
+    return std::string("policy ") + this->name() + " has no tunables ('" + name + "')";
+  }
+  virtual std::string check_mallopt(const std::string& param, int /*value*/) const {
+    return std::string("policy ") + this->name() + " has no mallopt ('" + param + "')";
+  }
+  virtual std::string mallopt(const std::string& param, int value) { return check_mallopt(param, value); }
 };
 
 // "glibc" (the default). Returns nullptr and sets *err for an unknown name.

@@ -15,6 +15,24 @@ std::string ScenarioRunner::offset_text(void* p) const {
   return buf;
 }
 
+bool ScenarioRunner::prepare(const std::vector<Op>& ops, int* error_line, std::string* error_message) {
+  if (prepared_) return true;
+  prepared_ = true;
+  for (const Op& op : ops) {
+    std::string why;
+    if (op.kind == OpKind::Tunable)
+      why = policy_.tunable(op.name, op.a);
+    else if (op.kind == OpKind::Mallopt)
+      why = policy_.check_mallopt(op.name, op.value);
+    if (!why.empty()) {
+      *error_line = op.line;
+      *error_message = std::move(why);
+      return false;
+    }
+  }
+  return true;
+}
+
 bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::string* error_message,
                          const std::function<bool(const StepResult&, std::string*)>& after_each) {
   auto fail = [&](const Op& op, std::string msg) {
@@ -44,6 +62,7 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
     if (p) live_.erase(reinterpret_cast<uintptr_t>(p));
   };
 
+  if (!prepare(ops, error_line, error_message)) return false;
   for (const Op& op : ops) {
     StepResult r{&op};
     switch (op.kind) {
@@ -93,6 +112,11 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
     }
     case OpKind::Mark:
       policy_.mark(op.label);
+      break;
+    case OpKind::Mallopt:
+      if (std::string why = policy_.mallopt(op.name, op.value); !why.empty()) return fail(op, why);
+      break;
+    case OpKind::Tunable: // applied by prepare()
       break;
     }
     if (after_each) {

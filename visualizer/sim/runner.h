@@ -1,7 +1,8 @@
 // runner.h - runs a parsed scenario on a Policy and keeps the name -> block bookkeeping.
 //
 // Owns: scenario semantics (names, liveness, realloc rules, the errors for freeing an unknown or
-// freed name). Must not: print; callers format results.
+// freed name; tunables applied before the first operation, mallopt in its place). Must not:
+// print; callers format results.
 #pragma once
 
 #include "sim/policy.h"
@@ -31,6 +32,11 @@ class ScenarioRunner {
 public:
   explicit ScenarioRunner(Policy& policy) : policy_(policy) {}
 
+  // Applies the scenario's tunables and checks its mallopt settings, before anything runs (and
+  // before a trace starts, so its header shows the tunables). run() calls it if nobody did.
+  // False with *error_line and *error_message set when the policy refuses a setting.
+  bool prepare(const std::vector<Op>& ops, int* error_line, std::string* error_message);
+
   // Runs ops in order. `after_each` is called after every op; return false from it to stop
   // (then run returns false with the message it left in *error_message). Scenario errors
   // (free of an unknown or freed name) stop the run with *error_line and *error_message set.
@@ -50,6 +56,7 @@ private:
     const char* freed_how = "";
   };
   Policy& policy_;
+  bool prepared_ = false;
   std::unordered_map<std::string, NameState> names_;
   std::map<uintptr_t, Block> live_;
 };

@@ -1,6 +1,7 @@
 // scenario.cpp - parser for the scenario language; see docs/scenarios.md for the grammar.
 #include "sim/scenario.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace hv::sim {
@@ -69,6 +70,23 @@ bool parse_number(std::string_view s, uint64_t* out) {
   return true;
 }
 
+// A C int: an optional '-', then decimal or 0x-hex.
+bool parse_int(std::string_view s, int* out) {
+  bool neg = !s.empty() && s[0] == '-';
+  if (neg) s.remove_prefix(1);
+  uint64_t v = 0;
+  if (!parse_number(s, &v) || v > (neg ? 2147483648u : 2147483647u)) return false;
+  *out = neg ? static_cast<int>(-static_cast<int64_t>(v)) : static_cast<int>(v);
+  return true;
+}
+
+bool valid_tunable_name(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!is_name_char(c) && c != '.') return false;
+  return true;
+}
+
 std::string quote(std::string_view s) {
   std::string q;
   q.reserve(s.size() + 2);
@@ -80,8 +98,17 @@ std::string quote(std::string_view s) {
 
 } // namespace
 
+const std::vector<std::string_view>& mallopt_params() {
+  static const std::vector<std::string_view> names = {
+      "M_MXFAST",   "M_TRIM_THRESHOLD", "M_TOP_PAD",   "M_MMAP_THRESHOLD",
+      "M_MMAP_MAX", "M_ARENA_TEST",     "M_ARENA_MAX", "M_PERTURB",
+  };
+  return names;
+}
+
 bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err) {
   int lineno = 0;
+  int first_op_line = 0; // the first line that calls the allocator (tunables must come before it)
   size_t pos = 0;
   auto fail = [&](std::string msg) {
     err->line = lineno;
@@ -112,6 +139,43 @@ bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err
       if (!valid_name(tok[1])) return fail("bad name " + quote(tok[1]) + ": use letters, digits and _");
       op.kind = OpKind::Free;
       op.name = tok[1];
+      if (!first_op_line) first_op_line = lineno;
+      ops->push_back(std::move(op));
+      continue;
+    }
+    // `mallopt` and `tunable` are keywords unless they name a block (`mallopt = malloc 8`).
+    const bool keyword = tok.size() < 2 || tok[1] != "=";
+    if (tok[0] == "mallopt" && keyword) {
+      const auto& known = mallopt_params();
+      if (tok.size() != 3) return fail("expected 'mallopt M_NAME VALUE'");
+      if (std::find(known.begin(), known.end(), tok[1]) == known.end()) {
+        std::string list;
+        for (auto n : known)
+          list += (list.empty() ? "" : ", ") + std::string(n);
+        return fail("unknown mallopt parameter " + quote(tok[1]) + " (expected " + list + ")");
+      }
+      if (!parse_int(tok[2], &op.value))
+        return fail("bad mallopt value " + quote(tok[2]) +
+                    ": expected a decimal or 0x-hex number that fits in a C int");
+      op.kind = OpKind::Mallopt;
+      op.name = tok[1];
+      if (!first_op_line) first_op_line = lineno;
+      ops->push_back(std::move(op));
+      continue;
+    }
+    if (tok[0] == "tunable" && keyword) {
+      if (tok.size() != 4 || tok[2] != "=" || !valid_tunable_name(tok[1]))
+        return fail(
+            "expected 'tunable NAME=VALUE', as in GLIBC_TUNABLES (tunable glibc.malloc.tcache_count=0)");
+      if (first_op_line)
+        return fail("tunable after the first operation (line " + std::to_string(first_op_line) +
+                    "): glibc reads GLIBC_TUNABLES once, when malloc starts; put tunable lines first");
+      if (tok[3].size() > 1 && tok[3][0] == '0' && tok[3][1] >= '0' && tok[3][1] <= '9')
+        return fail("bad tunable value " + quote(tok[3]) +
+                    ": glibc reads a leading 0 as octal; write it in decimal or 0x-hex");
+      if (!number(tok[3], "tunable value", &op.a)) return false;
+      op.kind = OpKind::Tunable;
+      op.name = tok[1];
       ops->push_back(std::move(op));
       continue;
     }
@@ -128,7 +192,8 @@ bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err
       continue;
     }
     if (tok.size() < 3 || tok[1] != "=")
-      return fail("expected 'NAME = malloc|calloc|realloc|memalign ...', 'free NAME' or 'mark LABEL'");
+      return fail("expected 'NAME = malloc|calloc|realloc|memalign ...', 'free NAME', 'mark LABEL', "
+                  "'mallopt M_NAME VALUE' or 'tunable NAME=VALUE'");
     if (!valid_name(tok[0])) return fail("bad name " + quote(tok[0]) + ": use letters, digits and _");
     if (tok[0] == "NULL") return fail("'NULL' is reserved and cannot name a block");
     op.name = tok[0];
@@ -157,6 +222,7 @@ bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err
     } else {
       return fail("unknown operation " + quote(verb) + " (expected malloc, calloc, realloc or memalign)");
     }
+    if (!first_op_line) first_op_line = lineno;
     ops->push_back(std::move(op));
   }
   return true;

@@ -12,17 +12,22 @@
 
 namespace hv::sim {
 
-enum class OpKind { Malloc, Calloc, Realloc, Memalign, Free, Mark };
+enum class OpKind { Malloc, Calloc, Realloc, Memalign, Free, Mark, Mallopt, Tunable };
 
 struct Op {
   OpKind kind;
   int line;             // 1-based line in the file
-  std::string name;     // result name (Malloc/Calloc/Realloc/Memalign) or the freed name
+  std::string name;     // result name (Malloc/Calloc/Realloc/Memalign), the freed name,
+                        // the mallopt parameter (M_MXFAST) or the tunable (glibc.malloc.mxfast)
   std::string old_name; // Realloc: the name reallocated; empty means NULL
-  uint64_t a = 0;       // size; Calloc: count; Memalign: alignment
+  uint64_t a = 0;       // size; Calloc: count; Memalign: alignment; Tunable: the value
   uint64_t b = 0;       // Calloc: element size; Memalign: size
   std::string label;    // Mark
+  int value = 0;        // Mallopt: the C int argument
 };
+
+// The mallopt parameters a scenario may name (glibc's M_* names, <malloc.h>).
+const std::vector<std::string_view>& mallopt_params();
 
 struct ParseError {
   int line = 0;

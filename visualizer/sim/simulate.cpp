@@ -45,13 +45,17 @@ bool simulate_to_trace(const std::string& scenario_path, const std::string& trac
     *error = err;
     return false;
   }
+  ScenarioRunner runner(*policy);
+  int eline = 0;
+  std::string emsg;
+  if (!runner.prepare(ops, &eline, &emsg)) { // tunables first: the trace header shows them
+    *error = scenario_path + ":" + std::to_string(eline) + ": " + emsg;
+    return false;
+  }
   if (!policy->start_trace(trace_path, 0)) {
     *error = trace_path + ": cannot write: " + strerror(errno);
     return false;
   }
-  ScenarioRunner runner(*policy);
-  int eline = 0;
-  std::string emsg;
   bool ok = runner.run(ops, &eline, &emsg);
   policy->stop_trace();
   if (!ok) {

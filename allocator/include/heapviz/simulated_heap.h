@@ -31,6 +31,23 @@ public:
   size_t usable_size(void* p);
   // p (returned by this heap, not null) is an mmapped chunk.
   bool is_mmapped(void* p) const;
+  // glibc's mallopt(param, value), param an M_* number of <malloc.h>: glibc 2.36's result.
+  int mallopt(int param, int value);
+
+  // A glibc malloc tunable ("glibc.malloc.tcache_count") set to a value before the first call,
+  // as if it stood in GLIBC_TUNABLES (allocator/src/tunables.h). What became of it:
+  enum class TunableResult {
+    Applied,
+    Unknown,     // no glibc 2.36 malloc tunable has that name
+    Unsupported, // glibc.malloc.hugetlb, glibc.malloc.check: not simulated
+    Dropped,     // outside ld.so's bounds (perturb 256, arena_max 0): glibc ignores it
+    Ignored,     // within ld.so's bounds but refused by malloc's setter (tcache_count 65536)
+    TooLate,     // the heap has started: glibc reads tunables once, at its first call
+  };
+  // `accepts` (may be null) receives the values glibc 2.36 takes, in words ("0..255").
+  TunableResult set_tunable(const char* name, size_t name_len, uint64_t value, const char** accepts);
+  // The i-th known tunable's name, nullptr past the last.
+  static const char* tunable_name(int i);
 
   // The simulated program break before the first call: the address offsets are measured from.
   uintptr_t heap_base() const;
