@@ -333,6 +333,44 @@ TEST(ChunkLayout, RequestOf24InA32ByteChunkReachesIntoTheNextPrevSize) {
   EXPECT_DOUBLE_EQ(b_hdr, 8);
 }
 
+// Between a call's chunk_alloc and its malloc event the chunk is the call's, not the program's:
+// drawn in hand, explained as such, and counted neither in use nor in the overhead (it used to be
+// an in-use chunk of 0 requested bytes: all slack, 50% overhead).
+TEST(ChunkLayout, AChunkInTheMiddleOfItsCallIsInHandAndNotCounted) {
+  Opened o("a = malloc 24\nb = malloc 100\n", "midcall");
+  uint64_t base = 0, pending_at = 0;
+  for (uint64_t pos = 1; pos <= o.doc.events() && !pending_at; ++pos) {
+    HeapPicture p = o.picture_at(pos);
+    if (p.groups.empty()) continue;
+    base = p.groups[0].start;
+    int64_t i = p.find(base + 0x2b0);
+    if (i >= 0 && p.items[size_t(i)].pending) pending_at = pos;
+  }
+  ASSERT_GT(pending_at, 0u) << "b's chunk is never seen between its chunk_alloc and its malloc";
+  HeapPicture before = o.picture_at(pending_at - 1);
+  uint64_t in_use_before = o.doc.replay().model().metrics().in_use;
+  HeapPicture mid = o.picture_at(pending_at);
+  const HeapPicture::Item& b = mid.items[size_t(mid.find(base + 0x2b0))];
+  EXPECT_EQ(mid.paints[size_t(mid.find(base + 0x2b0))], Paint::InHand);
+  EXPECT_EQ(views::item_paint(b), Paint::InHand);
+  EXPECT_NE(views::chunk_text(b, mid.policy).find("being allocated"), std::string::npos);
+  EXPECT_NE(views::mid_call_text(b), nullptr);
+  EXPECT_EQ(o.doc.replay().model().metrics().in_use, in_use_before);
+  EXPECT_EQ(mid.in_use_bytes, before.in_use_bytes);
+  // The malloc event hands it to the program: in use, 100 bytes requested, no longer mid-call.
+  HeapPicture after = o.picture_at(pending_at + 1);
+  int64_t ib = after.find(base + 0x2b0);
+  ASSERT_GE(ib, 0);
+  EXPECT_FALSE(after.items[size_t(ib)].pending);
+  EXPECT_EQ(after.paints[size_t(ib)], Paint::InUse);
+  EXPECT_EQ(views::mid_call_text(after.items[size_t(ib)]), nullptr);
+  EXPECT_EQ(o.doc.replay().model().metrics().in_use, in_use_before + 1);
+  EXPECT_EQ(after.in_use_bytes, before.in_use_bytes + 0x70);
+  // Seeking back to the middle restores it from a checkpoint the same way.
+  HeapPicture again = o.picture_at(pending_at);
+  EXPECT_TRUE(again.items[size_t(again.find(base + 0x2b0))].pending);
+}
+
 TEST(ChunkLayout, FitZoomMakesEverythingFitAndNoLess) {
   Opened o(kScenario);
   HeapPicture p = o.picture_at(o.doc.events());

@@ -152,6 +152,12 @@ void HeapModel::anomaly(const Event& e, const char* fmt, ...) {
 // only between the two), so the counts never go below zero, and the byte sums (modulo 2^64:
 // requests in a bad trace may be huge) are zero whenever nothing is counted.
 inline void HeapModel::leave(const Chunk& c) {
+  if (c.pending) [[unlikely]] { // a call's chunk not yet handed out: in hand (its mapping counts)
+    HV_ASSERT_MSG(in_hand_ > 0, "leave() of a record that was never enter()ed");
+    --in_hand_;
+    if (c.state == kMmapped) heap_bytes_ -= c.size;
+    return;
+  }
   switch (ChunkState(c.state)) {
   case ChunkState::InUse:
     HV_ASSERT_MSG(in_use_ > 0, "leave() of a record that was never enter()ed");
@@ -180,6 +186,11 @@ inline void HeapModel::leave(const Chunk& c) {
 }
 
 inline void HeapModel::enter(const Chunk& c) {
+  if (c.pending) [[unlikely]] {
+    ++in_hand_;
+    if (c.state == kMmapped) heap_bytes_ += c.size;
+    return;
+  }
   switch (ChunkState(c.state)) {
   case ChunkState::InUse:
     live_bytes_ += c.req, ++in_use_;
@@ -208,10 +219,12 @@ inline Chunk* HeapModel::upsert(uint64_t addr, const Event& e, bool& created) {
   if (created) {
     c.arena = e.arena;
     c.state = kInHand;
+    c.pending = false;
     ++in_hand_;
   }
   leave(c);
   c.internal = false; // the allocator's own chunk no longer once it changes
+  c.pending = false;  // nor a call's chunk not yet handed out
   return &c;
 }
 
@@ -248,6 +261,7 @@ void HeapModel::api_result(const Event& e, uint64_t req) {
   leave(*c);
   if (c->state != kMmapped) c->state = kInUse;
   c->internal = false;
+  c->pending = false;
   c->req = req;
   c->seq = e.seq;
   c->bin = 0;
@@ -302,6 +316,7 @@ void HeapModel::load_baseline(const Snapshot& s) {
     bool created;
     Chunk& c = chunks_.insert(en.addr, created);
     if (!created) leave(c);
+    c.pending = c.internal = false;
     c.size = en.size;
     c.state = en.state;
     c.bin = is_free_state(en.state) ? en.bin : 0;
@@ -358,6 +373,7 @@ void HeapModel::on_chunk(const Event& e) { // chunk_alloc, chunk_free, fence
     c->state = kInUse;
     c->seq = e.seq;
     c->arena = e.arena;
+    c->pending = true; // until the call returns it (api_result) or marks it the allocator's own
   } else {
     c->state = e.type == Ev::Fence ? kFence : kInHand;
   }
@@ -466,6 +482,7 @@ template <> void HeapModel::on<Ev::MmapChunk>(const Event& e) {
   c->req = 0;
   c->bin = 0;
   c->seq = e.seq;
+  c->pending = true;
   enter(*c);
 }
 
@@ -479,7 +496,10 @@ template <> void HeapModel::on<Ev::Internal>(const Event& e) {
     return anomaly(e, "internal 0x%llx (size %llu), but it is %s, size %llu",
                    static_cast<unsigned long long>(e.addr), static_cast<unsigned long long>(e.size),
                    trace::state_text(c->state, c->bin).c_str(), static_cast<unsigned long long>(c->size));
+  leave(*c);
   c->internal = true;
+  c->pending = false;
+  enter(*c);
 }
 
 template <> void HeapModel::on<Ev::MunmapChunk>(const Event& e) {
@@ -581,8 +601,9 @@ template <> void HeapModel::on<Ev::Snapshot>(const Event& e) {
 
 // ---- Checkpoints -----------------------------------------------------------------------------
 // A saved chunk record: addr (8 bytes as is: records in probe order have unrelated addresses),
-// then varints: size, req, seq - the previous record's seq (zigzag), arena << 5 | internal << 4 |
-// state, and the bin byte. Chunk sizes, requests and bins are small, seqs of live chunks close together.
+// then varints: size, req, seq - the previous record's seq (zigzag), arena << 6 | pending << 5 |
+// internal << 4 | state, and the bin byte. Chunk sizes, requests and bins are small, seqs of live chunks
+// close together.
 static inline uint8_t* put_varint(uint8_t* p, uint64_t v) {
   while (v >= 0x80) {
     *p++ = uint8_t(v | 0x80);
@@ -632,7 +653,8 @@ static uint8_t* encode_chunks(const FlatMap<Chunk>& chunks, uint8_t* p) {
     uint64_t d = c.seq - prev_seq;
     p = put_varint8(p, (d << 1) ^ uint64_t(int64_t(d) >> 63));
     prev_seq = c.seq;
-    p = put_varint8(p, uint64_t(c.arena) << 5 | uint64_t(c.internal) << 4 | c.state);
+    p = put_varint8(p,
+                    uint64_t(c.arena) << 6 | uint64_t(c.pending) << 5 | uint64_t(c.internal) << 4 | c.state);
     *p++ = c.bin;
   });
   return p;
@@ -675,7 +697,8 @@ void HeapModel::restore(const Saved& s) {
     seq += (z >> 1) ^ (0 - (z & 1));
     c.seq = seq;
     p = get_varint(p, as);
-    c.arena = uint32_t(as >> 5);
+    c.arena = uint32_t(as >> 6);
+    c.pending = (as >> 5) & 1;
     c.internal = (as >> 4) & 1;
     c.state = uint8_t(as & 15);
     c.bin = *p++;

@@ -37,6 +37,10 @@ struct Chunk {
   uint8_t bin;   // bin index while in a bin, else 0
   bool internal; // the allocator's own chunk (an `internal` event; glibc: the tcache struct), until
                  // the chunk changes again
+  // Allocated by a call that has not returned yet (chunk_alloc or mmap_chunk, until the call's
+  // API event hands it to the program): in the middle of a call, so counted neither as in use
+  // nor in the overhead; the map draws it "in hand".
+  bool pending;
 };
 
 struct Region { // a heap region (main arena: an sbrk segment; others: a heap)

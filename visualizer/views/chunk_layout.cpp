@@ -81,8 +81,29 @@ std::string state_text(uint8_t s, uint8_t bin) {
   return trace::state_label_text(s, bin).c_str();
 }
 
+const char* mid_call_text(const HeapPicture::Item& it) {
+  if (it.gap()) return nullptr;
+  if (it.pending)
+    return "In the middle of a call: the allocator has carved this chunk out for the call being\n"
+           "made, which has not returned it yet (its malloc, calloc, realloc or memalign event\n"
+           "comes next). It is counted neither as in use nor as free until then.";
+  if (it.state == uint8_t(ChunkState::InHand))
+    return "In the middle of a call: taken out of a bin, split off, merged or just freed, and not\n"
+           "placed yet. The next events of the same call decide where it goes (back to the\n"
+           "program, into a bin, or into top).";
+  return nullptr;
+}
+
+Paint item_paint(const HeapPicture::Item& it) {
+  return it.gap()      ? Paint::Gap
+         : it.pending  ? Paint::InHand
+         : it.internal ? Paint::Internal
+                       : paint_of_state(it.state);
+}
+
 std::string chunk_text(const HeapPicture::Item& it, const model::PolicyInfo& policy) {
   if (it.gap()) return "not a chunk";
+  if (it.pending) return "being allocated (in hand: its call has not returned)";
   if (it.internal)
     return std::string(trace::state_label(it.state)) + ", " + policy.internal_name + " (the allocator's own)";
   return state_text(it.state, it.bin);
@@ -135,11 +156,11 @@ void sort_by_addr(std::vector<Chunk>& v, std::vector<Chunk>& tmp) {
 }
 
 HeapPicture::Item item_of(const Chunk& c) {
-  return HeapPicture::Item{c.addr, c.size, c.req, c.seq, c.arena, c.state, c.bin, c.internal};
+  return HeapPicture::Item{c.addr, c.size, c.req, c.seq, c.arena, c.state, c.bin, c.internal, c.pending};
 }
 
 HeapPicture::Item gap_item(uint64_t a, uint64_t b, uint32_t arena) {
-  return HeapPicture::Item{a, b - a, 0, 0, arena, HeapPicture::Item::kGapState, 0, false};
+  return HeapPicture::Item{a, b - a, 0, 0, arena, HeapPicture::Item::kGapState, 0, false, false};
 }
 
 } // namespace
@@ -254,7 +275,7 @@ void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, H
   add_list(loose, false, "chunks outside any known region");
   out->in_use_bytes = out->in_use_requested = 0;
   for (const HeapPicture::Item& it : out->items)
-    if (!it.gap() && trace::is_in_use(it.state) && !it.internal) {
+    if (!it.gap() && trace::is_in_use(it.state) && !it.internal && !it.pending) {
       out->in_use_bytes += it.size;
       out->in_use_requested += std::min(it.req, it.size);
     }
@@ -264,7 +285,7 @@ void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, H
     const HeapPicture::Item& it = out->items[i];
     uint64_t u = std::min<uint64_t>(it.size / kUnit, HeapPicture::kShortenable - 1);
     out->units[i] = uint32_t(u) | (shortenable(it) ? HeapPicture::kShortenable : 0);
-    out->paints[i] = it.gap() ? Paint::Gap : it.internal ? Paint::Internal : paint_of_state(it.state);
+    out->paints[i] = item_paint(it);
   }
 }
 
@@ -610,10 +631,6 @@ struct Emitter {
   }
 };
 
-Paint item_paint(const HeapPicture::Item& it) {
-  return it.gap() ? Paint::Gap : it.internal ? Paint::Internal : paint_of_state(it.state);
-}
-
 // The item's parts as glibc lays a chunk out, as byte counts from its start: the first word
 // (prev_size, or the end of the previous chunk's user bytes while that chunk is in use), the
 // size word, the user's bytes and the slack; the user's bytes may reach into the next chunk's
@@ -629,7 +646,7 @@ Parts parts_of(const HeapPicture::Item& it, const HeapPicture::Item* prev, const
   Parts r;
   // The previous chunk's bytes in this chunk's first word (glibc: 8), when that one is in use.
   uint64_t lead = pol.header_bytes > pol.heap_overhead ? pol.header_bytes - pol.heap_overhead : 0;
-  bool prev_live = prev && lead && !prev->gap() && trace::is_in_use(prev->state) &&
+  bool prev_live = prev && lead && !prev->gap() && trace::is_in_use(prev->state) && !prev->pending &&
                    prev->state != uint8_t(ChunkState::Mmapped) && prev->addr + prev->size == it.addr;
   if (prev_live && it.size >= lead) {
     if (prev->internal) {
@@ -644,7 +661,7 @@ Parts parts_of(const HeapPicture::Item& it, const HeapPicture::Item* prev, const
   }
   uint64_t before = r.lead_req + r.lead_slack;
   r.header = std::min(it.size - before, uint64_t(pol.header_bytes) - before);
-  if (!it.gap() && trace::is_in_use(it.state) && !it.internal) {
+  if (!it.gap() && trace::is_in_use(it.state) && !it.internal && !it.pending) {
     uint64_t room = it.size - before - r.header;
     r.req = std::min(it.req, room);
     r.slack = room - r.req;
@@ -655,7 +672,7 @@ Parts parts_of(const HeapPicture::Item& it, const HeapPicture::Item* prev, const
 void emit_item(Emitter& em, const HeapPicture& p, size_t idx, bool first_of_group, double a, double w) {
   const HeapPicture::Item& it = p.items[idx];
   Paint paint = item_paint(it);
-  bool live = !it.gap() && trace::is_in_use(it.state) && !it.internal;
+  bool live = !it.gap() && trace::is_in_use(it.state) && !it.internal && !it.pending;
   bool parts = !it.gap() && w >= em.v.parts_min_px && !em.v.cells && it.size >= p.policy.header_bytes &&
                (live || !first_of_group);
   if (!parts) {

@@ -57,6 +57,7 @@ struct HeapPicture {
     uint8_t state; // model state; for gaps kGapState
     uint8_t bin;
     bool internal; // the allocator's own chunk, as the trace says (model::Chunk::internal)
+    bool pending;  // allocated by a call that has not returned yet (model::Chunk::pending)
     static constexpr uint8_t kGapState = 0xff; // no chunk state: bytes of a region that are no chunk
     bool gap() const { return state == kGapState; }
   };
@@ -86,8 +87,14 @@ struct HeapPicture {
 };
 void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, HeapPicture* out);
 // An item in the app's words (tooltip, inspector): state_text, or for the allocator's own chunk
-// its state and what it is ("in use, tcache_perthread_struct (the allocator's own)").
+// its state and what it is ("in use, tcache_perthread_struct (the allocator's own)"), or for a
+// chunk in the middle of a call what the call is doing with it.
 std::string chunk_text(const HeapPicture::Item& it, const model::PolicyInfo& policy);
+// For a chunk in the middle of an allocator call (in hand, or allocated but not yet returned):
+// what that means, in a sentence or two; nullptr for any other chunk.
+const char* mid_call_text(const HeapPicture::Item& it);
+// The paint of a whole item (no parts): its state's, or Internal, Gap, InHand while pending.
+Paint item_paint(const HeapPicture::Item& it);
 // Swaps what two pictures show (items, groups, position, totals, policy), not their scratch space.
 void swap_content(HeapPicture& a, HeapPicture& b);
 

@@ -185,7 +185,12 @@ void tooltip(const HeapPicture::Item& it, const model::PolicyInfo& policy, sessi
   } else {
     ImGui::Text("chunk 0x%" PRIx64 "  (user pointer 0x%" PRIx64 ")", it.addr, policy.user_pointer(it.addr));
     ImGui::Text("size %" PRIu64 " (0x%" PRIx64 ")   %s", it.size, it.size, chunk_text(it, policy).c_str());
-    if (trace::is_in_use(it.state) && !it.internal) ImGui::Text("requested %" PRIu64 " bytes", it.req);
+    if (const char* mid = mid_call_text(it)) {
+      ImGui::TextColored(ImVec4(0.96f, 0.56f, 0.69f, 1), "in the middle of a call");
+      ImGui::TextDisabled("%s", mid);
+    } else if (trace::is_in_use(it.state) && !it.internal) {
+      ImGui::Text("requested %" PRIu64 " bytes", it.req);
+    }
     if (it.seq)
       ImGui::Text("%s by event seq %" PRIu64, trace::is_in_use(it.state) ? "allocated" : "last changed",
                   it.seq);

@@ -111,6 +111,11 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
     ImGui::TextDisabled("user pointer 0x%" PRIx64, pol.user_pointer(it.addr));
     ImGui::Separator();
     ImGui::Text("state      %s", chunk_text(it, pol).c_str());
+    if (const char* mid = mid_call_text(it)) {
+      ImGui::SameLine();
+      ImGui::TextColored(ImVec4(0.96f, 0.56f, 0.69f, 1), "(mid-call)");
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", mid);
+    }
     if (pol.nflags) {
       ImGui::Text("size field 0x%" PRIx64 " = %" PRIu64 " | %s", it.size | flags, it.size,
                   model::flag_letters(pol, flags).c_str());
@@ -128,7 +133,7 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
     }
     if (it.internal) {
       ImGui::TextWrapped("%s", pol.internal_about);
-    } else if (trace::is_in_use(it.state)) {
+    } else if (trace::is_in_use(it.state) && !it.pending) {
       uint64_t usable = pol.usable(it.size, mmapped);
       ImGui::Text("requested  %" PRIu64 " B", it.req);
       ImGui::Text("usable     %" PRIu64 " B  (slack %" PRIu64 " B, overhead %.0f%%)", usable,
