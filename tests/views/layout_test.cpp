@@ -4,12 +4,14 @@
 #include "sim/simulate.h"
 #include "trace/trace_builder.h"
 #include "views/chunk_layout.h"
+#include "views/chunk_words.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <tuple>
 #include <unistd.h>
 
 using namespace hv;
@@ -369,6 +371,65 @@ TEST(ChunkLayout, AChunkInTheMiddleOfItsCallIsInHandAndNotCounted) {
   // Seeking back to the middle restores it from a checkpoint the same way.
   HeapPicture again = o.picture_at(pending_at);
   EXPECT_TRUE(again.items[size_t(again.find(base + 0x2b0))].pending);
+}
+
+// The Chunk window's diagram: malloc(24) in a 0x20 chunk after the tcache struct, word by word.
+TEST(ChunkWords, A24ByteRequestUsesTheNextChunksPrevSize) {
+  Opened o("a = malloc 24\nb = malloc 100\nfree b\nc = malloc 40\n", "words");
+  HeapPicture p = o.picture_at(o.doc.events());
+  uint64_t base = p.groups[0].start, a = base + 0x290;
+  std::vector<views::ChunkWord> w = views::chunk_words(p, size_t(p.find(a)));
+  using O = views::ChunkWord::Owner;
+  std::vector<std::tuple<uint64_t, uint64_t, O, std::string, Paint, bool>> want = {
+      {a, 8, O::Prev, "prev's data", Paint::Internal, false}, // the tcache struct's last word
+      {a + 8, 8, O::This, "size", Paint::Header, false},
+      {a + 16, 16, O::This, "user data", Paint::InUse, true},
+      {a + 32, 8, O::This, "user data", Paint::InUse, false}, // in the next chunk's prev_size
+      {a + 40, 8, O::Next, "next's size", Paint::Header, false},
+  };
+  ASSERT_EQ(w.size(), want.size());
+  for (size_t k = 0; k < w.size(); ++k) {
+    auto [addr, bytes, owner, field, paint, user] = want[k];
+    EXPECT_EQ(w[k].addr, addr) << k;
+    EXPECT_EQ(w[k].bytes, bytes) << k;
+    EXPECT_EQ(w[k].owner, owner) << k;
+    EXPECT_EQ(w[k].field, field) << k;
+    EXPECT_EQ(w[k].paint, paint) << k;
+    EXPECT_EQ(w[k].user_pointer, user) << k;
+  }
+  EXPECT_EQ(w[1].value, "0x21 = 32 | --P");
+  EXPECT_EQ(w[3].value, "8 requested bytes, in the next chunk's prev_size");
+  EXPECT_NE(w[4].value.find("P set"), std::string::npos);
+  // b, freed into the tcache: next and key after its size; its first word is a's last 8 bytes.
+  std::vector<views::ChunkWord> wb = views::chunk_words(p, size_t(p.find(base + 0x2b0)));
+  ASSERT_GE(wb.size(), 5u);
+  EXPECT_EQ(wb[0].owner, O::Prev);
+  EXPECT_EQ(wb[0].field, "prev's user data");
+  EXPECT_EQ(wb[0].paint, Paint::InUse);
+  EXPECT_EQ(wb[2].field, "next");
+  EXPECT_TRUE(wb[2].user_pointer);
+  EXPECT_EQ(wb[3].field, "key");
+  EXPECT_EQ(wb.back().field, "next's size");
+}
+
+// A chunk free in a merging bin repeats its size in the next chunk's prev_size, whose P bit is clear.
+TEST(ChunkWords, AFreeSmallbinChunkIsItsNextsPrevSize) {
+  Opened o("x = malloc 2000\nguard = malloc 24\nfree x\nbig = malloc 3000\n", "words2");
+  HeapPicture p = o.picture_at(o.doc.events());
+  uint64_t base = p.groups[0].start, x = base + 0x290;
+  const HeapPicture::Item* it = chunk_at(p, x);
+  ASSERT_TRUE(it);
+  ASSERT_EQ(it->state, uint8_t(trace::ChunkState::Large)); // 0x7e0: sorted out of unsorted
+  std::vector<views::ChunkWord> w = views::chunk_words(p, size_t(p.find(x)));
+  std::vector<std::string> fields;
+  for (const auto& k : w)
+    fields.push_back(k.field);
+  std::vector<std::string> want = {"prev's data", "size",        "fd",   "bk",
+                                   "fd_nextsize", "bk_nextsize", "free", "next's prev_size",
+                                   "next's size"};
+  EXPECT_EQ(fields, want);
+  EXPECT_EQ(w[7].value, "2016 (this chunk's size: its boundary tag)");
+  EXPECT_NE(w[8].value.find("P clear"), std::string::npos);
 }
 
 TEST(ChunkLayout, FitZoomMakesEverythingFitAndNoLess) {

@@ -437,7 +437,7 @@ void App::frame(float dt) {
       ImGui::End();
     }
     float y = top;
-    float metrics_h = 210, chunk_h = std::floor((ds.y - top) * 0.36f),
+    float metrics_h = 210, chunk_h = std::floor((ds.y - top) * 0.46f),
           bins_h = std::floor((ds.y - top - metrics_h - chunk_h) * 0.62f);
     if (show_metrics_) {
       place("Metrics", left_w, y, right_w, metrics_h);

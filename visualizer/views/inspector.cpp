@@ -1,5 +1,6 @@
 // inspector.cpp - the "Chunk" window: the selected chunk's header fields and flags, prev_size,
 // usable versus requested bytes, its bin and neighbours, and every event that touched it.
+#include "views/chunk_words.h"
 #include "views/palette.h"
 #include "views/views.h"
 
@@ -77,6 +78,53 @@ void stack_lines(const std::vector<symbols::Frame>& frames, size_t max, Cursor& 
   if (frames.size() > max) ImGui::TextDisabled("  ... %zu more frames", frames.size() - max);
 }
 
+// The chunk as glibc lays it out, word by word, with its neighbours' boundary words: offset from
+// the chunk, bytes, field, what it holds; the user pointer marked, other chunks' words dimmed.
+// Returns false when the policy has no such layout (the caller shows the fields instead).
+bool word_diagram(const HeapPicture& pic, size_t i) {
+  std::vector<ChunkWord> words = chunk_words(pic, i);
+  if (words.empty()) return false;
+  if (!ImGui::CollapsingHeader("layout, word by word", ImGuiTreeNodeFlags_DefaultOpen)) return true;
+  const uint64_t c = pic.items[i].addr;
+  ImGuiTableFlags tf = ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_BordersInnerV;
+  if (!ImGui::BeginTable("##words", 4, tf)) return true;
+  ImGui::TableSetupColumn("offset");
+  ImGui::TableSetupColumn("bytes");
+  ImGui::TableSetupColumn("field");
+  ImGui::TableSetupColumn("holds", ImGuiTableColumnFlags_WidthStretch);
+  ImGui::TableHeadersRow();
+  for (const ChunkWord& w : words) {
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    bool other = w.owner != ChunkWord::Owner::This;
+    // The word's colour as a chip, then its offset from the chunk (the previous chunk's word is at
+    // +0: the chunk pointer points at the previous chunk's last word).
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    ImVec2 at = ImGui::GetCursorScreenPos();
+    float h = ImGui::GetTextLineHeight();
+    dl->AddRectFilled(ImVec2(at.x, at.y + 2), ImVec2(at.x + 8, at.y + h - 2),
+                      im_color(kPaintRgb[size_t(w.paint)]));
+    ImGui::Dummy(ImVec2(10, h));
+    ImGui::SameLine();
+    ImGui::Text("+0x%" PRIx64, w.addr - c);
+    ImGui::TableNextColumn();
+    ImGui::Text("%" PRIu64, w.bytes);
+    ImGui::TableNextColumn();
+    if (other)
+      ImGui::TextDisabled("%s", w.field.c_str());
+    else
+      ImGui::TextUnformatted(w.field.c_str());
+    ImGui::TableNextColumn();
+    if (other) ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::TextWrapped("%s", w.value.c_str());
+    if (other) ImGui::PopStyleColor();
+    if (w.user_pointer)
+      ImGui::TextColored(ImVec4(1, 0.92f, 0.23f, 1), "^ the user pointer (0x%" PRIx64 ")", w.addr);
+  }
+  ImGui::EndTable();
+  return true;
+}
+
 } // namespace
 
 void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
@@ -123,7 +171,7 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
     } else {
       ImGui::Text("size       %" PRIu64 " (0x%" PRIx64 ")", it.size, it.size);
     }
-    if (pol.prev_size) {
+    if (!word_diagram(pic, size_t(i)) && pol.prev_size) {
       if (mmapped)
         ImGui::TextDisabled("prev_size  0 (for an mmapped chunk: the offset of the chunk in its mapping)");
       else if (prev_free)
