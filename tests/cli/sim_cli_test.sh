@@ -109,6 +109,29 @@ else
   fails=$((fails + 1))
 fi
 
+# expect lines (docs/scenarios.md): what a comment claims about the heap, checked by sim.
+printf 'a = malloc 24\nfree a\nb = malloc 24\nexpect b at a\nexpect a in in_use\nc = malloc 40\nexpect c at b + 0x20\n' >"$tmp/ex1.hvs"
+expect 0 "^$" -- sim "$tmp/ex1.hvs"
+printf 'a = malloc 24\nexpect a in tcache\n' >"$tmp/ex2.hvs"
+expect 2 "^$tmp/ex2.hvs:2: expected a in tcache, but it is in the chunk at 0x290 \\(size 0x20, in_use\\)" -- sim "$tmp/ex2.hvs"
+printf 'a = malloc 24\nb = malloc 24\nexpect b at a\n' >"$tmp/ex3.hvs"
+expect 2 "^$tmp/ex3.hvs:3: expected b at a \\(0x2a0\\), but it is at 0x2c0" -- sim "$tmp/ex3.hvs"
+printf 'a = malloc 24\nb = malloc 24\nexpect a joins b\n' >"$tmp/ex4.hvs"
+expect 2 "^$tmp/ex4.hvs:3: expected a to share a chunk with b, but a is in the chunk at 0x290" -- sim "$tmp/ex4.hvs"
+printf 'a = malloc 24\nexpect a at zz\n' >"$tmp/ex5.hvs"
+expect 2 "^$tmp/ex5.hvs:2: expect names 'zz', which was never allocated" -- sim "$tmp/ex5.hvs"
+printf 'expect a in heaven\n' >"$tmp/ex6.hvs"
+expect 2 "^$tmp/ex6.hvs:1: unknown state 'heaven'" -- sim "$tmp/ex6.hvs"
+printf 'expect a near b\n' >"$tmp/ex7.hvs"
+expect 2 "^$tmp/ex7.hvs:1: expected 'expect NAME at NAME2 \\[\\+ N\\]'" -- sim "$tmp/ex7.hvs"
+# The demo says what happens in comments and in expect lines: a wrong claim fails, naming its line.
+sed 's/^expect small at e + 0x7e0/expect small at big1/' "$data/demo.hvs" >"$tmp/demo-wrong.hvs"
+line=$(grep -n '^expect small at big1' "$tmp/demo-wrong.hvs" | cut -d: -f1)
+expect 2 "^$tmp/demo-wrong.hvs:$line: expected small at big1 \\(0x4f60\\), but it is at 0xf00" -- sim "$tmp/demo-wrong.hvs"
+n=$(grep -c '^expect ' "$data/demo.hvs")
+if [ "$n" -ge 12 ]; then echo "ok: the demo checks $n of its claims"; else
+  echo "FAIL: the demo has only $n expect lines"; fails=$((fails + 1)); fi
+
 # The demo's heap printout is a golden file (tests/cli/demo.golden); --check must pass on it.
 if "$hv" sim --check "$data/demo.hvs" >"$tmp/demo.out" 2>"$tmp/err" &&
   diff -u "$(dirname "$0")/demo.golden" <(sed "s|$data/demo.hvs|demo.hvs|" "$tmp/demo.out"); then

@@ -315,7 +315,8 @@ static void parse(void) {
 
     if (tok_eq(toks[0], "mark")) continue; /* a label for the timeline: no-op for the runner */
     int keyword = nt < 2 || !tok_eq(toks[1], "=");
-    if (tok_eq(toks[0], "tunable") && keyword) { /* tunable NAME=VALUE: GLIBC_TUNABLES for the exec */
+    if (tok_eq(toks[0], "expect") && keyword) continue; /* an assertion `heapviz sim` checks */
+    if (tok_eq(toks[0], "tunable") && keyword) {        /* tunable NAME=VALUE: GLIBC_TUNABLES for the exec */
       if (nt != 4 || !tok_eq(toks[2], "=")) fail(line, "expected 'tunable NAME=VALUE'", 0, 0);
       if (g_first_op_line) fail(line, "tunable after the first operation", 0, 0);
       parse_size(line, toks[3]);

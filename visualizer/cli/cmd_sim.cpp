@@ -9,6 +9,7 @@
 #include "heapviz/chunk_states.h"
 #include "model/policy_info.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -210,7 +211,10 @@ int cmd_sim(int argc, char** argv) {
     fprintf(stderr, "%s:%d: %s\n", path, eline, emsg.c_str());
     return check_failed ? 1 : 2;
   }
-  if (!offsets) print_heap(*policy, runner, path, ops.size(), out);
+  // expect lines check the heap; they are not operations on it.
+  size_t nops = size_t(
+      std::count_if(ops.begin(), ops.end(), [](const sim::Op& o) { return o.kind != sim::OpKind::Expect; }));
+  if (!offsets) print_heap(*policy, runner, path, nops, out);
   fwrite(out.data(), 1, out.size(), stdout);
   return 0;
 }

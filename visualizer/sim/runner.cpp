@@ -1,6 +1,7 @@
 // runner.cpp - scenario semantics on top of a Policy; see docs/scenarios.md.
 #include "sim/runner.h"
 
+#include <cstdint>
 #include <cstdio>
 
 namespace hv::sim {
@@ -13,6 +14,62 @@ std::string ScenarioRunner::offset_text(void* p) const {
            static_cast<unsigned long>(reinterpret_cast<uintptr_t>(p) - policy_.heap_base()));
   if (reinterpret_cast<uintptr_t>(p) == policy_.heap_base()) return "0x0";
   return buf;
+}
+
+std::string ScenarioRunner::check_expect(const Op& op) {
+  auto addr_of = [&](const std::string& name, std::string* why) -> void* {
+    auto it = names_.find(name);
+    if (it == names_.end()) {
+      *why = "expect names '" + name + "', which was never allocated";
+      return nullptr;
+    }
+    if (!it->second.ptr) *why = "'" + name + "' is NULL";
+    return it->second.ptr;
+  };
+  // The main heap's chunk holding p (its row), or nullptr (mmapped, or outside the heap).
+  std::vector<ChunkRow> rows = policy_.walk();
+  auto chunk_of = [&](void* p) -> const ChunkRow* {
+    uint64_t off = reinterpret_cast<uintptr_t>(p) - policy_.heap_base();
+    for (const ChunkRow& r : rows)
+      if (off >= r.offset && off < r.offset + r.size) return &r;
+    return nullptr;
+  };
+  auto where = [&](void* p) {
+    const ChunkRow* r = chunk_of(p);
+    if (policy_.is_mmapped(p)) return std::string("mmapped");
+    if (!r) return std::string("outside the heap");
+    char buf[96];
+    snprintf(buf, sizeof buf, "in the chunk at %#llx (size %#llx, %s)",
+             static_cast<unsigned long long>(r->offset), static_cast<unsigned long long>(r->size),
+             trace::state_text(uint8_t(r->state), uint8_t(r->bin)).c_str());
+    return std::string(buf);
+  };
+  std::string why;
+  void* p = addr_of(op.name, &why);
+  if (!p) return why;
+  if (op.label == "in") {
+    std::string state = policy_.is_mmapped(p) ? "mmapped"
+                        : chunk_of(p)         ? trace::state_name(uint8_t(chunk_of(p)->state))
+                                              : "";
+    if (state == op.old_name) return "";
+    return "expected " + op.name + " in " + op.old_name + ", but it is " + where(p);
+  }
+  void* q = addr_of(op.old_name, &why);
+  if (!q) return why;
+  if (op.label == "at") {
+    uintptr_t want = reinterpret_cast<uintptr_t>(q) + op.a;
+    if (reinterpret_cast<uintptr_t>(p) == want) return "";
+    char buf[200];
+    snprintf(buf, sizeof buf, "expected %s at %s%s (%s), but it is at %s", op.name.c_str(),
+             op.old_name.c_str(), op.a ? (" + " + std::to_string(op.a)).c_str() : "",
+             offset_text(reinterpret_cast<void*>(want)).c_str(), offset_text(p).c_str());
+    return buf;
+  }
+  // joins: one chunk holds both.
+  const ChunkRow* a = chunk_of(p);
+  if (a && a == chunk_of(q)) return "";
+  return "expected " + op.name + " to share a chunk with " + op.old_name + ", but " + op.name + " is " +
+         where(p) + " and " + op.old_name + " " + where(q);
 }
 
 bool ScenarioRunner::prepare(const std::vector<Op>& ops, int* error_line, std::string* error_message) {
@@ -117,6 +174,9 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
       if (std::string why = policy_.mallopt(op.name, op.value); !why.empty()) return fail(op, why);
       break;
     case OpKind::Tunable: // applied by prepare()
+      break;
+    case OpKind::Expect:
+      if (std::string why = check_expect(op); !why.empty()) return fail(op, why);
       break;
     }
     if (after_each) {

@@ -49,6 +49,8 @@ public:
   const std::map<uintptr_t, Block>& live_blocks() const { return live_; }
 
 private:
+  // "" when the expectation holds, else what is true instead.
+  std::string check_expect(const Op& op);
   struct NameState {
     void* ptr = nullptr;
     bool live = false;

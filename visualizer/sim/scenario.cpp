@@ -179,6 +179,31 @@ bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err
       ops->push_back(std::move(op));
       continue;
     }
+    if (tok[0] == "expect" && keyword) { // an assertion on the heap so far (docs/scenarios.md)
+      const char* usage =
+          "expected 'expect NAME at NAME2 [+ N]', 'expect NAME in STATE' or 'expect NAME joins NAME2'";
+      if (tok.size() < 4 || !valid_name(tok[1])) return fail(usage);
+      op.kind = OpKind::Expect;
+      op.name = tok[1];
+      op.label = tok[2];
+      op.old_name = tok[3];
+      if (tok[2] == "at" && (tok.size() == 4 || (tok.size() == 6 && tok[4] == "+"))) {
+        if (!valid_name(tok[3])) return fail("bad name " + quote(tok[3]) + ": use letters, digits and _");
+        if (tok.size() == 6 && !number(tok[5], "offset", &op.a)) return false;
+      } else if (tok[2] == "joins" && tok.size() == 4) {
+        if (!valid_name(tok[3])) return fail("bad name " + quote(tok[3]) + ": use letters, digits and _");
+      } else if (tok[2] == "in" && tok.size() == 4) {
+        static const char* kStates[] = {"in_use",   "tcache",   "fastbin", "unsorted",
+                                        "smallbin", "largebin", "top",     "mmapped"};
+        if (std::find(std::begin(kStates), std::end(kStates), tok[3]) == std::end(kStates))
+          return fail("unknown state " + quote(tok[3]) +
+                      " (expected in_use, tcache, fastbin, unsorted, smallbin, largebin, top or mmapped)");
+      } else {
+        return fail(usage);
+      }
+      ops->push_back(std::move(op));
+      continue;
+    }
     if (tok[0] == "mark") {
       if (tok.size() < 2) return fail("expected 'mark LABEL'");
       std::string_view rest = line.substr(line.find("mark") + 4);

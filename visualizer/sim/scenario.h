@@ -12,18 +12,20 @@
 
 namespace hv::sim {
 
-enum class OpKind { Malloc, Calloc, Realloc, Memalign, Free, Mark, Mallopt, Tunable };
+enum class OpKind { Malloc, Calloc, Realloc, Memalign, Free, Mark, Mallopt, Tunable, Expect };
 
 struct Op {
   OpKind kind;
   int line;             // 1-based line in the file
   std::string name;     // result name (Malloc/Calloc/Realloc/Memalign), the freed name,
                         // the mallopt parameter (M_MXFAST) or the tunable (glibc.malloc.mxfast)
-  std::string old_name; // Realloc: the name reallocated; empty means NULL
+  std::string old_name; // Realloc: the name reallocated; empty means NULL. Expect: the other name
+                        // (at, joins) or the state (in)
   uint64_t a = 0;       // size; Calloc: count; Memalign: alignment; Tunable: the value
   uint64_t b = 0;       // Calloc: element size; Memalign: size
-  std::string label;    // Mark
-  int value = 0;        // Mallopt: the C int argument
+  std::string label;    // Mark; Expect: the relation, "at", "in" or "joins"
+  // Expect: "at NAME2 + a" (a is the offset; 0 without "+ N")
+  int value = 0; // Mallopt: the C int argument
 };
 
 // The mallopt parameters a scenario may name (glibc's M_* names, <malloc.h>).
