@@ -275,6 +275,13 @@ TraceThread* TraceSink::thread_buf(ThreadState& ts) {
   return t;
 }
 
+void TraceSink::fresh_stamps() {
+  spin_lock(&all_lock_);
+  for (TraceThread* t = all_; t; t = t->next)
+    __atomic_store_n(&t->stamp_count, kStampEvery, __ATOMIC_RELAXED);
+  spin_unlock(&all_lock_);
+}
+
 void TraceSink::flush(TraceThread* t) {
   if (!t) return;
   KeepErrno keep;

@@ -30,7 +30,6 @@ struct TraceThread {
   const void* arena_ptr = nullptr;
   uint64_t call_ts = 0;     // timestamp shared by the events of the current API call
   uint32_t stamp_count = 0; // calls since the clock was last read
-  bool fresh = false;       // call_ts was just read from the clock: publish it (TraceSink::take_seq)
   uint64_t next_own = 0;    // the seq right after this thread's last event (0: none yet)
   // A free() not yet written: if its chunk goes straight into the tcache, one FreeTcache event
   // says both; otherwise the next event of this thread writes the Free first.
@@ -115,7 +114,8 @@ public:
     if (precise_time_ || ++t->stamp_count >= kStampEvery) {
       t->stamp_count = 0;
       t->call_ts = now_ns();
-      t->fresh = true;
+      if (t->call_ts > __atomic_load_n(&latest_ts_, __ATOMIC_RELAXED))
+        __atomic_store_n(&latest_ts_, t->call_ts, __ATOMIC_RELAXED);
     }
   }
   void set_precise_time(bool p) { precise_time_ = p; }
@@ -141,7 +141,10 @@ public:
   void after_fork_child();       // drop inherited buffers (the parent flushes its own copies)
   // Called per event; stores only on a change so threads do not keep writing a shared line.
   void set_single_threaded(bool s) {
-    if (__builtin_expect(single_ != s, 0)) single_ = s;
+    if (__builtin_expect(single_ != s, 0)) {
+      single_ = s;
+      if (s) fresh_stamps(); // threads that exited may have written times later than ours
+    }
   }
   void set_write_through(bool w) { write_through_ = w; }
   uint64_t seq() const { return seq_; }
@@ -162,18 +165,17 @@ private:
   bool compress_and_write(TraceThread* t);
   uint64_t next_seq() { return single_ ? seq_++ : __atomic_fetch_add(&seq_, 1, __ATOMIC_RELAXED); }
   // The next seq for thread t, and time that does not run backwards in seq order: a thread that
-  // read the clock publishes the reading (latest_ts_); a thread whose event follows another
-  // thread's takes at least the latest published reading. Both words share the seq's cache line,
-  // which the fetch-and-add has just brought to this core, so this costs no extra cache miss.
-  // Only two threads stamping at once (one between its fetch-and-add and its publish) can still
+  // reads the clock publishes the reading (latest_ts_, stamp()); a thread whose event follows
+  // another thread's takes at least the latest published reading. Both words share the seq's
+  // cache line, which the fetch-and-add has just brought to this core, so this costs no extra
+  // cache miss. A single-threaded process pays nothing: when it becomes single-threaded again,
+  // every thread reads the clock at its next call (fresh_stamps), later than anything written.
+  // Only two threads stamping at once (one between its clock read and its publish) can still
   // order two times the other way.
   uint64_t take_seq(TraceThread* t) {
-    uint64_t seq = next_seq();
-    if (t->fresh) {
-      t->fresh = false;
-      if (t->call_ts > __atomic_load_n(&latest_ts_, __ATOMIC_RELAXED))
-        __atomic_store_n(&latest_ts_, t->call_ts, __ATOMIC_RELAXED);
-    } else if (seq != t->next_own) {
+    if (single_) return seq_++;
+    uint64_t seq = __atomic_fetch_add(&seq_, 1, __ATOMIC_RELAXED);
+    if (seq != t->next_own) {
       uint64_t l = __atomic_load_n(&latest_ts_, __ATOMIC_RELAXED);
       if (l > t->call_ts) t->call_ts = l;
     }
@@ -181,6 +183,7 @@ private:
     return seq;
   }
   void calibrate();
+  void fresh_stamps(); // every thread's next call reads the clock
 
   void write_out(const void* data, size_t n);
   void write_block(const void* data, size_t n);
