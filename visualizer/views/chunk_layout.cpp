@@ -581,13 +581,26 @@ struct Emitter {
     pend_row = -1;
   }
 
+  double row0 = 0; // strip position of the row piece() works on
   void add(int64_t row, int64_t px, Paint p, double frac) {
     if (px != pend_px || row != pend_row) {
       flush();
       pend_row = row;
       pend_px = px;
+      pend_x0 = row0 + double(px);
     }
     share[size_t(p)] += frac;
+  }
+
+  // A piece narrower than a pixel: the common case on a big heap at "fit", so the piece that
+  // falls inside the pending pixel costs two compares and an add.
+  double pend_x0 = 0; // strip position of the pending pixel's left edge
+  void tiny(double a, double b, Paint p) {
+    if (pool && pend_row >= 0 && a >= pend_x0 && b <= pend_x0 + 1) {
+      share[size_t(p)] += b - a;
+      return;
+    }
+    span(a, b, p, -1, false);
   }
 
   // [a, b) of the strip in paint p, for item i; first marks the item's own start.
@@ -606,6 +619,7 @@ struct Emitter {
 
   // [x0, x1) of one row.
   void piece(uint64_t row, double x0, double x1, Paint p, int32_t item, bool first) {
+    row0 = double(row) * double(v.width);
     float y = row_top(row);
     if (!pool) {
       flush();
@@ -736,7 +750,7 @@ void visible_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, f
       double w = l.width[i];
       if (w <= 0 || a + w <= s0) continue;
       if (w < 1.0 && a >= s0 && a + w <= s1) { // narrower than a pixel: from the compact arrays only
-        em.span(a, a + w, p.paints[i], -1, false);
+        em.tiny(a, a + w, p.paints[i]);
         continue;
       }
       // Items wholly in the visible rows get their parts; a huge one that runs past them is
