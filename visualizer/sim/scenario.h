@@ -12,7 +12,7 @@
 
 namespace hv::sim {
 
-enum class OpKind { Malloc, Calloc, Realloc, Memalign, Free, Mark, Mallopt, Tunable };
+enum class OpKind { Malloc, Calloc, Realloc, Memalign, Free, Mark, Mallopt, Tunable, MallocTrim };
 
 struct Op {
   OpKind kind;
@@ -20,7 +20,7 @@ struct Op {
   std::string name;     // result name (Malloc/Calloc/Realloc/Memalign), the freed name,
                         // the mallopt parameter (M_MXFAST) or the tunable (glibc.malloc.mxfast)
   std::string old_name; // Realloc: the name reallocated; empty means NULL
-  uint64_t a = 0;       // size; Calloc: count; Memalign: alignment; Tunable: the value
+  uint64_t a = 0;       // size; Calloc: count; Memalign: alignment; Tunable: the value; MallocTrim: pad
   uint64_t b = 0;       // Calloc: element size; Memalign: size
   std::string label;    // Mark
   int value = 0;        // Mallopt: the C int argument
