@@ -408,7 +408,11 @@ template <class P> int MallocCore<P>::grow_heap(HeapInfo* h, long diff) {
 template <class P> int MallocCore<P>::shrink_heap(HeapInfo* h, long diff) {
   long new_size = static_cast<long>(h->size) - diff;
   if (new_size < static_cast<long>(sizeof(*h))) return -1;
-  plat_.madvise(reinterpret_cast<char*>(h) + new_size, static_cast<size_t>(diff), MADV_DONTNEED);
+  // glibc remaps the range PROT_NONE instead when vm.overcommit_memory is 2 (check_may_shrink_heap);
+  // either way its pages leave the process. heap_trim writes the heap_resize that follows.
+  char* gone = reinterpret_cast<char*>(h) + new_size;
+  if (plat_.madvise(gone, static_cast<size_t>(diff), MADV_DONTNEED) == 0)
+    hooks_.release(h->ar_ptr, gone, static_cast<size_t>(diff));
   h->size = static_cast<size_t>(new_size);
   return 0;
 }
@@ -1919,7 +1923,11 @@ template <class P> int MallocCore<P>::mtrim(Arena* av, size_t pad) {
               reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + sizeof(Chunk) + psm1) & ~psm1);
           size -= static_cast<size_t>(paligned_mem - reinterpret_cast<char*>(p));
           if (size > psm1) {
-            plat_.madvise(paligned_mem, size & ~psm1, MADV_DONTNEED);
+            // The whole pages past the chunk's list words (its header, fd, bk and the large bins'
+            // fd_nextsize, bk_nextsize: sizeof(struct malloc_chunk)) leave the process, and read
+            // back as zeros; the chunk stays free in its bin (docs/trace-format.md, `release`).
+            if (plat_.madvise(paligned_mem, size & ~psm1, MADV_DONTNEED) == 0)
+              hooks_.release(av, paligned_mem, size & ~psm1);
             result = 1;
           }
         }
@@ -1932,6 +1940,7 @@ template <class P> int MallocCore<P>::mtrim(Arena* av, size_t pad) {
 template <class P> int MallocCore<P>::trim(size_t pad) {
   LiveScope live(this); // changes the heap or records: a call like malloc for the live gate
   if (!initialized_) init();
+  hooks_.stamp(plat_.thread()); // its events (consolidation, releases, systrim): stamped as a call's
   int result = 0;
   Arena* ar = &main_arena_;
   do {

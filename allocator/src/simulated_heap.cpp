@@ -45,6 +45,9 @@ bool SimulatedHeap::is_mmapped(void* p) const {
 int SimulatedHeap::mallopt(int param, int value) {
   return impl_->core.mallopt(param, value);
 }
+int SimulatedHeap::malloc_trim(size_t pad) {
+  return impl_->core.trim(pad);
+}
 
 const char* SimulatedHeap::tunable_name(int i) {
   return i >= 0 && i < kNumTunables ? kTunableDefs[i].name : nullptr;

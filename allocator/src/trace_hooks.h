@@ -63,6 +63,9 @@
 //   mmap munmap                    a mapping for the heap appeared / went            av's or none
 //   mmap_chunk munmap_chunk        an mmapped chunk appeared / went (the caller's)   none needed
 //   trim(av, bytes)                bytes went back to the system                     av's
+//   release(av, p, len)            madvise(MADV_DONTNEED) gave [p, +len) back while  av's
+//                                  it stays in the heap (mtrim, shrink_heap)
+//   stamp(ts)                      a call outside malloc's family starts (malloc_trim) none
 //   error(code, addr)              a check failed, before glibc's message and abort  any
 //   mark(label)                    hv_mark()                                         none
 // The Free event is lazy (TraceThread::free_pending): free_begin notes the pointer; tcache_in
@@ -412,6 +415,14 @@ public:
   }
   HV_HOOK void trim(Arena* av, size_t bytes) {
     if (__builtin_expect(on(), 0)) write<Ev::Trim>(av, uint64_t(bytes));
+  }
+  // The pages [p, p + len) were handed back with madvise(MADV_DONTNEED) (the call succeeded).
+  HV_HOOK void release(Arena* av, const void* p, size_t len) {
+    if (__builtin_expect(on(), 0)) write<Ev::Release>(av, addr(p), uint64_t(len));
+  }
+  // A call that is none of the API events starts (malloc_trim): its events get the time now.
+  HV_HOOK void stamp(ThreadState& ts) {
+    if (__builtin_expect(on(), 0)) w_.stamp(ts);
   }
 
   // ---- Errors: the check that failed, named by the call site (corrupt()); then every buffer

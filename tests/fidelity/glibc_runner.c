@@ -15,9 +15,10 @@
  * Environment variables that change glibc malloc's behaviour (GLIBC_TUNABLES, MALLOC_*, LD_PRELOAD)
  * are removed by re-executing /proc/self/exe with a cleaned environment, to which the scenario's
  * `tunable` lines are added as GLIBC_TUNABLES (ld.so reads it before main, so only an exec can
- * set it). `mallopt` lines call mallopt. --keep-env keeps the environment as it is (an
- * LD_PRELOADed allocator, MALLOC_* aliases, GLIBC_TUNABLES) and appends the scenario's tunables
- * to GLIBC_TUNABLES: the preload tests run scenarios on libhvalloc.so that way.
+ * set it). `mallopt` lines call mallopt and `malloc_trim` lines malloc_trim, where they stand.
+ * --keep-env keeps the environment as it is (an LD_PRELOADed allocator, MALLOC_* aliases,
+ * GLIBC_TUNABLES) and appends the scenario's tunables to GLIBC_TUNABLES: the preload tests run
+ * scenarios on libhvalloc.so that way.
  *
  * Scenario format: see FORMAT.md beside this file. Errors: "FILE:LINE: message" on stderr, exit 2.
  */
@@ -37,14 +38,15 @@
 #define MAX_ENV 4096
 #define OUT_SIZE (64u << 20)
 
-enum op_kind { OP_MALLOC, OP_CALLOC, OP_REALLOC, OP_MEMALIGN, OP_FREE, OP_MALLOPT };
+enum op_kind { OP_MALLOC, OP_CALLOC, OP_REALLOC, OP_MEMALIGN, OP_FREE, OP_MALLOPT, OP_MALLOC_TRIM };
 
 struct op {
   unsigned char kind;
   unsigned line;
   int dst;          /* symbol bound by the op (-1 for free) */
   int src;          /* realloc source / free target symbol; -1 for realloc NULL */
-  size_t a, b;      /* malloc: a=size; calloc: a=n b=size; realloc: a=size; memalign: a=align b=size */
+  size_t a, b;      /* malloc: a=size; calloc: a=n b=size; realloc: a=size; memalign: a=align b=size;
+                       malloc_trim: a=pad */
   int param, value; /* mallopt */
 };
 
@@ -346,6 +348,13 @@ static void parse(void) {
       g_nops++;
       continue;
     }
+    if (tok_eq(toks[0], "malloc_trim") && keyword) {
+      if (nt != 2) fail(line, "expected 'malloc_trim PAD'", 0, 0);
+      o->kind = OP_MALLOC_TRIM;
+      o->a = parse_size(line, toks[1]);
+      g_nops++;
+      continue;
+    }
     if (tok_eq(toks[0], "free")) {
       if (nt != 2) fail(line, "expected 'free NAME'", 0, 0);
       o->kind = OP_FREE;
@@ -463,6 +472,9 @@ static void run(void) {
     case OP_MALLOPT:
       if (mallopt(o->param, o->value) != 1) fail(o->line, "mallopt returned 0", 0, 0);
       continue;
+    case OP_MALLOC_TRIM:
+      malloc_trim(o->a); /* 0 (nothing released) is a result, not an error */
+      continue;
     }
     g_result[i] = r;
     /* Read the chunk header now: by the time results are printed the chunk may be freed/unmapped. */
@@ -535,7 +547,7 @@ int main(int argc, char** argv, char** envp) {
   char* p = g_out;
   for (unsigned i = 0; i < g_nops; i++) {
     struct op* o = &g_ops[i];
-    if (o->kind == OP_FREE || o->kind == OP_MALLOPT) continue;
+    if (o->kind == OP_FREE || o->kind == OP_MALLOPT || o->kind == OP_MALLOC_TRIM) continue;
     if ((size_t)(p - g_out) > OUT_SIZE - 512) { /* flush */
       *p = 0;
       put_str(1, g_out);

@@ -2,13 +2,15 @@
 """Compare heapviz's glibc policy with the real glibc, offset by offset.
 
     run_fidelity.py (--heapviz PATH | --preload LIB) --runner PATH [--seeds N] [--first S]
-                    [--tunables LIST]... [--cases DIR] [--keep DIR]
+                    [--tunables LIST]... [--trim P] [--cases DIR] [--keep DIR]
 
 For each seed in [first, first+N) a scenario is generated (gen_scenarios.py), run with the real
 glibc (`RUNNER FILE`, see glibc_runner.c) and simulated (`HEAPVIZ sim --policy glibc --offsets FILE`),
 and the two outputs are compared line by line; the same is done for every *.hvs file in --cases.
 --tunables LIST (GLIBC_TUNABLES syntax, "glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0";
 repeatable) runs every seed once per LIST, with one `tunable` line per entry at the top.
+--trim P puts a `malloc_trim PAD` line before each operation of a random scenario with
+probability P (PAD 0, 4096 or 128 KiB; drawn from the seed, so a seed is the same scenario).
 --preload LIB compares with the runner itself on LIB (`LD_PRELOAD=LIB RUNNER --keep-env FILE`,
 libhvalloc.so in a real process) instead of `heapviz sim`.
 Two workers run in parallel. Exit 0 when everything matches, 1 on any mismatch, 2 on usage errors.
@@ -108,12 +110,27 @@ def compare_one(label, path, args):
     return Result(label, path, False, 0, "\n".join(lines))
 
 
+def with_trims(text, seed, p):
+    """The scenario with `malloc_trim PAD` lines before some of its operations (--trim)."""
+    import random
+    r = random.Random(seed * 7919 + 17)
+    out = []
+    for line in text.splitlines(keepends=True):
+        op = line.strip() and not line.lstrip().startswith(("#", "mark", "tunable"))
+        if op and r.random() < p:
+            out.append("malloc_trim %d\n" % r.choice([0, 0, 4096, 128 * 1024]))
+        out.append(line)
+    return "".join(out)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--heapviz", help="path to the heapviz CLI")
     ap.add_argument("--preload", help="compare with the runner on this LD_PRELOAD library instead")
     ap.add_argument("--tunables", action="append", default=[],
                     help="GLIBC_TUNABLES-style list prepended to every random scenario (repeatable)")
+    ap.add_argument("--trim", type=float, default=0.0,
+                    help="probability of a malloc_trim line before each random operation")
     ap.add_argument("--runner", required=True, help="path to hv_glibc_runner")
     ap.add_argument("--seeds", type=int, default=0, help="number of random scenarios")
     ap.add_argument("--first", type=int, default=1, help="first seed")
@@ -148,9 +165,14 @@ def main(argv=None):
             head = "".join("tunable %s\n" % e for e in tunables.split(":") if e)
             for seed in range(args.first, args.first + args.seeds):
                 name = "seed-%d.hvs" % seed if not tunables else "tun%d-seed-%d.hvs" % (t, seed)
+                if args.trim:
+                    name = "trim-" + name
                 path = os.path.join(work, name)
+                body = gen_scenarios.generate(seed)
+                if args.trim:
+                    body = with_trims(body, seed, args.trim)
                 with open(path, "w") as f:
-                    f.write(head + gen_scenarios.generate(seed))
+                    f.write(head + body)
                 label = "seed %d" % seed if not tunables else "seed %d [%s]" % (seed, tunables)
                 jobs.append((label, path))
         if not jobs:

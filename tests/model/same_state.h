@@ -8,7 +8,8 @@
 
 namespace hv::test {
 
-// Every chunk record (address, size, state, request, seq, internal) and the metrics.
+// Every chunk record (address, size, state, request, seq, internal), the metrics and the released
+// pages.
 inline void expect_same_state(const model::HeapModel& a, const model::HeapModel& b, uint64_t pos) {
   auto ca = a.chunks_sorted(), cb = b.chunks_sorted();
   ASSERT_EQ(ca.size(), cb.size()) << "at " << pos;
@@ -25,6 +26,8 @@ inline void expect_same_state(const model::HeapModel& a, const model::HeapModel&
   EXPECT_EQ(ma.live_bytes, mb.live_bytes) << "at " << pos;
   EXPECT_EQ(ma.free_bytes, mb.free_bytes) << "at " << pos;
   EXPECT_EQ(ma.largest_free, mb.largest_free) << "at " << pos;
+  EXPECT_EQ(ma.released_bytes, mb.released_bytes) << "at " << pos;
+  EXPECT_EQ(a.released().ranges(), b.released().ranges()) << "at " << pos;
   EXPECT_EQ(a.anomalies(), b.anomalies()) << "at " << pos;
 }
 

@@ -72,6 +72,7 @@ void expect_decodes_agree(const TraceFile& f, uint32_t round, bool scatter_expec
       EXPECT_EQ(a.pos, b.pos);
       EXPECT_EQ(a.heap, b.heap);
       EXPECT_EQ(a.live, b.live);
+      EXPECT_EQ(a.resident, b.resident);
       EXPECT_EQ(a.frag, b.frag);
     }
     EXPECT_EQ(got.summary.peak_heap(), ref.summary.peak_heap());

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -472,6 +473,61 @@ TEST(ChunkLayout, MmappedChunksGetTheirOwnGroup) {
   EXPECT_EQ(m.state, uint8_t(trace::ChunkState::Mmapped));
   EXPECT_EQ(m.req, 300000u);
   EXPECT_EQ(p.find(m.addr + 16), int64_t(p.groups[1].first));
+}
+
+// malloc_trim gives back the pages of a (0x4000 bytes at heap + 0x290) from heap + 0x1000 and of b
+// (0x6000 at heap + 0x42b0) from heap + 0x5000 (tests/fidelity/cases/25_malloc_trim.hvs): true to
+// bytes, their pieces start where those bytes are and add up to them; in cells they stay in
+// their chunk's cell; the timeline's series has the resident estimate.
+TEST(ChunkLayout, ReleasedPagesAreDrawnWhereTheirBytesAre) {
+  Opened o("a = malloc 0x3ff0\ng1 = malloc 24\nb = malloc 0x5ff0\ng2 = malloc 24\nfree a\nfree b\n"
+           "malloc_trim 0\n",
+           "trim");
+  HeapPicture p = o.picture_at(o.doc.events());
+  uint64_t base = p.groups[0].start;
+  ASSERT_EQ(p.released.size(), 2u);
+  EXPECT_EQ(p.released[0], std::make_pair(base + 0x1000, base + 0x4000));
+  EXPECT_EQ(p.released[1], std::make_pair(base + 0x5000, base + 0xa000));
+  EXPECT_EQ(p.released_bytes, 0x8000u);
+  EXPECT_EQ(p.released_in(base + 0x42b0, base + 0xa2b0), 0x5000u);
+  MapView v;
+  v.width = 512;
+  v.bpp = 16;
+  views::MapLayout l;
+  views::layout_map(p, v, &l);
+  std::vector<views::ReleasedRect> r;
+  views::released_rects(p, l, v, 0, l.height, &r);
+  ASSERT_FALSE(r.empty());
+  float pitch = v.row_h + v.row_gap;
+  EXPECT_FLOAT_EQ(r[0].x0, 0x1000 / 16 % 512); // byte 0x1000 of the region: 256 px into row 0
+  EXPECT_FLOAT_EQ(r[0].y0, l.groups[0].rows_y);
+  double px = 0;
+  for (const views::ReleasedRect& x : r) {
+    px += x.x1 - x.x0;
+    EXPECT_EQ(x.y1 - x.y0, v.row_h);
+    EXPECT_FLOAT_EQ(std::fmod(x.y0 - l.groups[0].rows_y, pitch), 0);
+    EXPECT_EQ(p.items[size_t(x.item)].addr, x.addr < base + 0x42b0 ? base + 0x290 : base + 0x42b0);
+  }
+  EXPECT_NEAR(px * v.bpp, 0x8000, 0.01);
+  // Only the rows asked for: the second row holds bytes 0x2000-0x4000 of the region.
+  views::released_rects(p, l, v, l.groups[0].rows_y + pitch + 1, l.groups[0].rows_y + pitch + 2, &r);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_FLOAT_EQ(r[0].x0, 0);
+  EXPECT_FLOAT_EQ(r[0].x1, 512);
+  // One cell per chunk: each chunk's released share of its cell, inside it.
+  v.set_mode(views::MapMode::OneCell);
+  views::layout_map(p, v, &l);
+  views::released_rects(p, l, v, 0, l.height, &r);
+  ASSERT_EQ(r.size(), 2u);
+  for (const views::ReleasedRect& x : r) {
+    size_t i = size_t(x.item);
+    EXPECT_GE(x.x0, std::fmod(l.start[i], v.width) - 1e-3);
+    EXPECT_LE(x.x1 - x.x0, l.width[i] + 1e-3);
+  }
+  // The timeline's resident estimate ends at footprint - released.
+  const auto& s = o.doc.series();
+  EXPECT_EQ(s.back().resident, o.doc.replay().model().metrics().resident_bytes());
+  EXPECT_LT(s.back().resident, s.back().heap);
 }
 
 // ---- session: the document and the event index ----------------------------------------------

@@ -3,8 +3,9 @@
 // event at a time during the pass (Replay::build's callback), so `heapviz stats` and the app
 // read the same numbers.
 //
-// Owns: TraceSummary and its series (about kSeriesPoints points, each the highest footprint and
-// live bytes since the previous point, and the fragmentation at the point).
+// Owns: TraceSummary and its series (about kSeriesPoints points, each the highest footprint, live
+// bytes and resident estimate since the previous point, and the fragmentation at the point), and
+// the released bytes at the footprint's peak.
 // Must not: read files, decode or apply events (the pass does), or draw.
 #pragma once
 
@@ -22,6 +23,7 @@ using trace::Event;
 struct SeriesPoint {
   uint64_t pos;        // events applied
   uint64_t heap, live; // the highest footprint and live bytes since the previous point
+  uint64_t resident;   // the highest footprint minus released bytes since the previous point
   float frag;          // external fragmentation at pos
 };
 inline constexpr uint64_t kSeriesPoints = 8192;
@@ -44,9 +46,14 @@ public:
       back_max_ = std::max(back_max_, last_ts_ - e.ts);
     }
     last_ts_ = std::max(last_ts_, e.ts);
-    uint64_t h = m.heap_bytes(), l = m.live_bytes();
+    uint64_t h = m.heap_bytes(), l = m.live_bytes(), rel = m.released_bytes();
     heap_max_ = std::max(heap_max_, h);
     live_max_ = std::max(live_max_, l);
+    resident_max_ = std::max(resident_max_, h - std::min(h, rel));
+    if (h > top_heap_) [[unlikely]] { // a new peak of the footprint: what was released then
+      top_heap_ = h;
+      peak_released_ = rel;
+    }
     if (events_ == next_point_) point(m);
   }
   // At the end of the pass: the last point (the model as the pass left it).
@@ -65,6 +72,9 @@ public:
   }
   uint64_t peak_heap() const { return peak_heap_; }
   uint64_t peak_live() const { return peak_live_; }
+  // Released bytes (model/released.h) after the first event at which the footprint reached
+  // peak_heap(): footprint minus this is the resident estimate at the peak.
+  uint64_t peak_released() const { return peak_released_; }
   uint64_t first_ts() const { return first_ts_; }
   uint64_t duration_ns() const { return last_ts_ - first_ts_; }
   uint64_t heap_errors() const { return counts_[uint8_t(trace::Ev::Error)]; }
@@ -81,8 +91,10 @@ private:
   uint64_t counts_[256] = {};
   uint64_t events_ = 0, first_ts_ = 0, last_ts_ = 0;
   uint64_t back_steps_ = 0, back_max_ = 0, back_first_ = 0;
-  uint64_t peak_heap_ = 0, peak_live_ = 0; // over the whole pass
-  uint64_t heap_max_ = 0, live_max_ = 0;   // since the previous point
+  uint64_t peak_heap_ = 0, peak_live_ = 0;    // over the whole pass
+  uint64_t heap_max_ = 0, live_max_ = 0;      // since the previous point
+  uint64_t resident_max_ = 0;                 // since the previous point
+  uint64_t top_heap_ = 0, peak_released_ = 0; // the footprint's peak so far, released bytes then
   uint64_t step_ = 0, next_point_ = UINT64_MAX, points_ = 0;
   bool tail_ = false; // finish() added a point that resume() takes back
   std::vector<SeriesPoint> series_;

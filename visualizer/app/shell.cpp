@@ -383,6 +383,12 @@ int run_shot(const ShotOptions& o) {
       fprintf(f, "rect 0x%" PRIx64 " %" PRIu64 " %u %.1f %.1f %.1f %.1f\n", it.addr, it.size,
               unsigned(d.paint), d.x0, d.y0, d.x1, d.y1);
     }
+    fprintf(f, "hatch %06x\n", views::kReleasedRgb);
+    for (const auto& d : cm.drawn_released) {
+      const views::HeapPicture::Item& it = pic.items[size_t(d.item)];
+      fprintf(f, "released 0x%" PRIx64 " 0x%" PRIx64 " %" PRIu64 " %.1f %.1f %.1f %.1f\n", it.addr, d.addr,
+              d.len, d.x0, d.y0, d.x1, d.y1);
+    }
     fclose(f);
   }
   fprintf(stderr, "heapviz shot: %s (%dx%d) at event %" PRIu64 " of %" PRIu64 "\n", o.out.c_str(), o.width,

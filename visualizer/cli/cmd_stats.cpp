@@ -1,5 +1,5 @@
 // cmd_stats.cpp - `heapviz stats [--json] FILE`: event counts, API calls, peaks, fragmentation,
-// duration, threads, blocks and sizes of a trace (keys documented in docs/cli.md).
+// released pages, duration, threads, blocks and sizes of a trace (keys documented in docs/cli.md).
 //
 // Owns: the summary's text and JSON forms and the exit status (0 ok or truncated, 1 corrupt after
 // a usable prefix, 2 usage or nothing readable).
@@ -45,6 +45,7 @@ int cmd_stats(int argc, char** argv) {
   }
   trace::EventStream s(f);
   model::HeapModel m;
+  m.set_page_size(f.header().page_size);
   analysis::TraceSummary sum(0); // counts, peaks and time span only (no series)
   while (const trace::Event* e = s.next()) {
     m.apply(*e);
@@ -90,6 +91,8 @@ int cmd_stats(int argc, char** argv) {
     snprintf(fr, sizeof fr, "%.6f", fin.fragmentation());
     kv("final_fragmentation", fr);
     kv("final_chunks", u(fin.chunks));
+    kv("final_released_bytes", u(fin.released_bytes));
+    kv("peak_released_bytes", u(sum.peak_released()));
     kv("duration_ns", u(duration));
     kv("time_back_steps", u(sum.time_back_steps()));
     kv("time_back_max_ns", u(sum.time_back_max_ns()));
@@ -116,6 +119,10 @@ int cmd_stats(int argc, char** argv) {
            "), %" PRIu64 " chunks\n",
            fin.heap_bytes, fin.live_bytes, fin.free_bytes, fin.largest_free, fin.chunks);
     printf("final fragmentation: %.4f\n", fin.fragmentation());
+    if (counts(int(Ev::Release))) // a trace that released pages (malloc_trim, a heap shrunk)
+      printf("released:            %" PRIu64 " bytes at the end, so %" PRIu64 " resident (footprint - "
+             "released); %" PRIu64 " at the peak heap\n",
+             fin.released_bytes, fin.resident_bytes(), sum.peak_released());
     printf("duration:            %.6f s\n", double(duration) / 1e9);
     if (sum.time_back_steps())
       printf("time order:          %" PRIu64 " events earlier than one before them, by at most %.3f ms (the "

@@ -211,6 +211,7 @@ inline void HeapModel::enter(const Chunk& c) {
   default:
     break;
   }
+  if (__builtin_expect(!released_.empty(), 0)) resident_again(c);
 }
 
 // The record at addr, taken out of the metrics (the caller modifies it, then enter()s it).
@@ -308,6 +309,7 @@ void HeapModel::load_baseline(const Snapshot& s) {
   free_sizes_ = FreeSizes();
   live_bytes_ = free_bytes_ = in_use_ = in_hand_ = 0;
   heap_bytes_ = 0;
+  released_.clear(); // a baseline starts the trace: what was released before is unknown
   regions_.for_each([&](const Region& r) { heap_bytes_ += r.size; });
   std::fill(tops_.begin(), tops_.end(), 0);
   unowned_tops_.clear();
@@ -565,6 +567,7 @@ template <> void HeapModel::on<Ev::HeapResize>(const Event& e) {
   Region& r = regions_.insert(e.addr, created);
   if (created)
     anomaly(e, "heap_resize of 0x%llx, which is not a known region", static_cast<unsigned long long>(e.addr));
+  if (e.size < r.size) released_.forget(r.addr + e.size, r.addr + r.size); // past the new end
   heap_bytes_ -= r.size;
   r.size = e.size;
   if (created) r.arena = e.arena;
@@ -579,6 +582,7 @@ template <> void HeapModel::on<Ev::HeapFree>(const Event& e) {
   uint64_t start = r->addr, size = r->size;
   heap_bytes_ -= size;
   regions_.erase(r);
+  released_.forget(start, start + size < start ? UINT64_MAX : start + size);
   erase_range(start, start + size < start ? UINT64_MAX : start + size);
 }
 
@@ -713,7 +717,8 @@ void HeapModel::restore(const Saved& s) {
 }
 
 Metrics HeapModel::metrics() const {
-  return Metrics{heap_bytes_, live_bytes_, free_bytes_, free_sizes_.largest(), chunks_.size(), in_use_};
+  return Metrics{heap_bytes_,    live_bytes_, free_bytes_,      free_sizes_.largest(),
+                 chunks_.size(), in_use_,     released_.bytes()};
 }
 
 std::vector<Chunk> HeapModel::chunks_sorted() const {

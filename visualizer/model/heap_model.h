@@ -4,15 +4,18 @@
 // Owns: the chunk map (address -> size, state, bin, requested size, allocating seq, whether it is
 // the allocator's own), arenas and
 // their tops, heap regions, mmapped chunks, running metrics (footprint, live, free, largest
-// free, fragmentation), the anomalies it meets (events that do not fit the state), snapshot
-// assembly (parts joined), baseline snapshots, and verification against a snapshot.
+// free, fragmentation, released pages: model/released.h), the anomalies it meets (events that
+// do not fit the state), snapshot assembly (parts joined), baseline snapshots, and verification
+// against a snapshot.
 // Must not: read files or draw anything; it sees only decoded Events (hv_trace_reader).
 #pragma once
 
 #include "model/byte_arena.h"
 #include "model/flat_map.h"
+#include "model/released.h"
 #include "trace/event_decoder.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -50,12 +53,15 @@ struct Region { // a heap region (main arena: an sbrk segment; others: a heap)
 };
 
 struct Metrics {
-  uint64_t heap_bytes;   // sum of region sizes + mmapped chunk sizes
-  uint64_t live_bytes;   // requested bytes of in-use and mmapped chunks
-  uint64_t free_bytes;   // chunks in bins (tcache, fast, unsorted, small, large); not top
-  uint64_t largest_free; // the largest chunk in a bin
-  uint64_t chunks;       // chunk records (every state, top, fences and mmapped included)
-  uint64_t in_use;       // chunks in use or mmapped
+  uint64_t heap_bytes;     // sum of region sizes + mmapped chunk sizes
+  uint64_t live_bytes;     // requested bytes of in-use and mmapped chunks
+  uint64_t free_bytes;     // chunks in bins (tcache, fast, unsorted, small, large); not top
+  uint64_t largest_free;   // the largest chunk in a bin
+  uint64_t chunks;         // chunk records (every state, top, fences and mmapped included)
+  uint64_t in_use;         // chunks in use or mmapped
+  uint64_t released_bytes; // bytes of the regions handed back to the system (model/released.h)
+  // Footprint minus released: what the heap may keep resident (the resident estimate).
+  uint64_t resident_bytes() const { return heap_bytes - std::min(heap_bytes, released_bytes); }
   // External fragmentation: 1 - largest free / total free (0 with nothing free).
   double fragmentation() const { return free_bytes ? 1.0 - double(largest_free) / double(free_bytes) : 0.0; }
 };
@@ -113,6 +119,7 @@ struct HeapModelState {
   uint32_t arenas_ = 1;
   std::string first_anomaly_;
   SnapshotAssembler baseline_;
+  ReleasedPages released_;
 };
 
 class HeapModel : private HeapModelState {
@@ -141,6 +148,11 @@ public:
   uint64_t heap_bytes() const { return heap_bytes_; }
   uint64_t live_bytes() const { return live_bytes_; }
   uint64_t in_hand() const { return in_hand_; }
+  // Pages handed back to the system inside the regions (model/released.h).
+  const ReleasedPages& released() const { return released_; }
+  uint64_t released_bytes() const { return released_.bytes(); }
+  // The trace's page size (FileHeader::page_size): the unit in which pages come back.
+  void set_page_size(uint64_t p) { released_.set_page_size(p); }
   const Chunk* find(uint64_t chunk_addr) const { return chunks_.find(chunk_addr); }
   size_t chunk_count() const { return chunks_.size(); }
   std::vector<Chunk> chunks_sorted() const; // by address
@@ -188,7 +200,8 @@ private:
   // The handler of each event the table marks Apply (declared below the class, defined in
   // heap_model.cpp): a row without its handler fails to link.
   template <trace::Ev T> void on(const Event& e);
-  void on_chunk(const Event& e); // chunk_alloc, chunk_free, fence
+  void on_chunk(const Event& e);       // chunk_alloc, chunk_free, fence
+  void resident_again(const Chunk& c); // released.cpp: what c's change makes resident
   void load_baseline(const Snapshot& s);
   void anomaly(const Event& e, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
   void note_arena(uint32_t a);

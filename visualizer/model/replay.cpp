@@ -7,7 +7,9 @@
 namespace hv::model {
 
 Replay::Replay(const trace::TraceFile& file)
-    : file_(file), stream_(std::make_unique<trace::EventStream>(file)) {}
+    : file_(file), stream_(std::make_unique<trace::EventStream>(file)) {
+  model_.set_page_size(file.header().page_size);
+}
 
 Replay::~Replay() = default;
 

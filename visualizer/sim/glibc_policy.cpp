@@ -121,6 +121,11 @@ public:
     return "";
   }
 
+  std::string malloc_trim(uint64_t pad) override {
+    m_->malloc_trim(size_t(pad)); // 0 (nothing released) is no error: glibc returns it too
+    return "";
+  }
+
 private:
   std::unique_ptr<SimulatedHeap> m_;
 };

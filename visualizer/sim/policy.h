@@ -67,6 +67,11 @@ public:
     return std::string("policy ") + this->name() + " has no mallopt ('" + param + "')";
   }
   virtual std::string mallopt(const std::string& param, int value) { return check_mallopt(param, value); }
+  // glibc's malloc_trim(pad) where it stands: free memory handed back to the system. Returns ""
+  // or why the policy cannot.
+  virtual std::string malloc_trim(uint64_t /*pad*/) {
+    return std::string("policy ") + this->name() + " has no malloc_trim";
+  }
 };
 
 // "glibc" (the default). Returns nullptr and sets *err for an unknown name.

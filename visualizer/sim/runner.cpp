@@ -173,6 +173,9 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
     case OpKind::Mallopt:
       if (std::string why = policy_.mallopt(op.name, op.value); !why.empty()) return fail(op, why);
       break;
+    case OpKind::MallocTrim:
+      if (std::string why = policy_.malloc_trim(op.a); !why.empty()) return fail(op, why);
+      break;
     case OpKind::Tunable: // applied by prepare()
       break;
     case OpKind::Expect:

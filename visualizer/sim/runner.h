@@ -1,8 +1,8 @@
 // runner.h - runs a parsed scenario on a Policy and keeps the name -> block bookkeeping.
 //
 // Owns: scenario semantics (names, liveness, realloc rules, the errors for freeing an unknown or
-// freed name; tunables applied before the first operation, mallopt in its place). Must not:
-// print; callers format results.
+// freed name; tunables applied before the first operation, mallopt and malloc_trim in their
+// place). Must not: print; callers format results.
 #pragma once
 
 #include "sim/policy.h"

@@ -143,7 +143,8 @@ bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err
       ops->push_back(std::move(op));
       continue;
     }
-    // `mallopt` and `tunable` are keywords unless they name a block (`mallopt = malloc 8`).
+    // `mallopt`, `malloc_trim` and `tunable` are keywords unless they name a block
+    // (`mallopt = malloc 8`).
     const bool keyword = tok.size() < 2 || tok[1] != "=";
     if (tok[0] == "mallopt" && keyword) {
       const auto& known = mallopt_params();
@@ -159,6 +160,14 @@ bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err
                     ": expected a decimal or 0x-hex number that fits in a C int");
       op.kind = OpKind::Mallopt;
       op.name = tok[1];
+      if (!first_op_line) first_op_line = lineno;
+      ops->push_back(std::move(op));
+      continue;
+    }
+    if (tok[0] == "malloc_trim" && keyword) {
+      if (tok.size() != 2) return fail("expected 'malloc_trim PAD'");
+      if (!number(tok[1], "pad", &op.a)) return false;
+      op.kind = OpKind::MallocTrim;
       if (!first_op_line) first_op_line = lineno;
       ops->push_back(std::move(op));
       continue;
@@ -218,7 +227,7 @@ bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err
     }
     if (tok.size() < 3 || tok[1] != "=")
       return fail("expected 'NAME = malloc|calloc|realloc|memalign ...', 'free NAME', 'mark LABEL', "
-                  "'mallopt M_NAME VALUE' or 'tunable NAME=VALUE'");
+                  "'mallopt M_NAME VALUE', 'malloc_trim PAD' or 'tunable NAME=VALUE'");
     if (!valid_name(tok[0])) return fail("bad name " + quote(tok[0]) + ": use letters, digits and _");
     if (tok[0] == "NULL") return fail("'NULL' is reserved and cannot name a block");
     op.name = tok[0];

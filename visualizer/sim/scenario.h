@@ -12,7 +12,7 @@
 
 namespace hv::sim {
 
-enum class OpKind { Malloc, Calloc, Realloc, Memalign, Free, Mark, Mallopt, Tunable, Expect };
+enum class OpKind { Malloc, Calloc, Realloc, Memalign, Free, Mark, Mallopt, Tunable, MallocTrim, Expect };
 
 struct Op {
   OpKind kind;
@@ -21,7 +21,7 @@ struct Op {
                         // the mallopt parameter (M_MXFAST) or the tunable (glibc.malloc.mxfast)
   std::string old_name; // Realloc: the name reallocated; empty means NULL. Expect: the other name
                         // (at, joins) or the state (in)
-  uint64_t a = 0;       // size; Calloc: count; Memalign: alignment; Tunable: the value
+  uint64_t a = 0;       // size; Calloc: count; Memalign: alignment; Tunable: the value; MallocTrim: pad
   uint64_t b = 0;       // Calloc: element size; Memalign: size
   std::string label;    // Mark; Expect: the relation, "at", "in" or "joins"
   // Expect: "at NAME2 + a" (a is the offset; 0 without "+ N")

@@ -191,6 +191,16 @@ std::string human_bytes(uint64_t v) {
   return b;
 }
 
+uint64_t HeapPicture::released_in(uint64_t a, uint64_t b) const {
+  auto it = std::upper_bound(released.begin(), released.end(), a,
+                             [](uint64_t x, const std::pair<uint64_t, uint64_t>& r) { return x < r.first; });
+  if (it != released.begin() && std::prev(it)->second > a) --it;
+  uint64_t n = 0;
+  for (; it != released.end() && it->first < b; ++it)
+    n += std::min(b, it->second) - std::max(a, it->first);
+  return n;
+}
+
 int64_t HeapPicture::find(uint64_t addr) const {
   // Items are in address order within each group (groups need not be in order).
   for (const Group& g : groups) {
@@ -279,6 +289,9 @@ void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, H
       out->in_use_bytes += it.size;
       out->in_use_requested += std::min(it.req, it.size);
     }
+  out->released.clear();
+  m.released().for_each_in(0, UINT64_MAX, [&](uint64_t a, uint64_t b) { out->released.emplace_back(a, b); });
+  out->released_bytes = m.released_bytes();
   out->units.resize(out->items.size());
   out->paints.resize(out->items.size());
   for (size_t i = 0; i < out->items.size(); ++i) {
@@ -295,6 +308,8 @@ void swap_content(HeapPicture& a, HeapPicture& b) {
   a.units.swap(b.units);
   a.paints.swap(b.paints);
   std::swap(a.position, b.position);
+  a.released.swap(b.released);
+  std::swap(a.released_bytes, b.released_bytes);
   std::swap(a.in_use_bytes, b.in_use_bytes);
   std::swap(a.in_use_requested, b.in_use_requested);
   std::swap(a.policy, b.policy);
@@ -763,6 +778,60 @@ void visible_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, f
       }
     }
     em.flush();
+  }
+}
+
+void released_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, float y0, float y1,
+                    std::vector<ReleasedRect>* out) {
+  out->clear();
+  if (p.released.empty()) return;
+  const double W = v.width;
+  const float pitch = v.row_h + v.row_gap;
+  using Range = std::pair<uint64_t, uint64_t>;
+  for (size_t gi = 0; gi < p.groups.size(); ++gi) {
+    const HeapPicture::Group& g = p.groups[gi];
+    const MapLayout::Group& lg = l.groups[gi];
+    if (lg.hidden || g.mmapped || g.count == 0) continue;
+    int64_t r0 = std::max<int64_t>(0, int64_t(std::floor((y0 - lg.rows_y) / pitch)));
+    int64_t r1 = std::min<int64_t>(int64_t(lg.rows) - 1, int64_t(std::floor((y1 - lg.rows_y) / pitch)));
+    if (r1 < r0) continue;
+    double s0 = double(r0) * W, s1 = double(r1 + 1) * W;
+    // The items on the visible rows, [lo, hi) of the group, and the bytes they span.
+    const double* st = l.start.data() + g.first;
+    size_t lo = size_t(std::upper_bound(st, st + g.count, s0) - st);
+    if (lo > 0) --lo;
+    size_t hi = size_t(std::lower_bound(st, st + g.count, s1) - st);
+    if (lo >= hi) continue;
+    const HeapPicture::Item* items = p.items.data() + g.first;
+    uint64_t a0 = items[lo].addr, a1 = items[hi - 1].addr + items[hi - 1].size;
+    auto it = std::upper_bound(p.released.begin(), p.released.end(), a0,
+                               [](uint64_t x, const Range& r) { return x < r.first; });
+    if (it != p.released.begin() && std::prev(it)->second > a0) --it;
+    for (; it != p.released.end() && it->first < a1; ++it) {
+      // The items holding [it->first, it->second): from the first that ends past its start.
+      size_t k = size_t(std::upper_bound(items + lo, items + hi, it->first,
+                                         [](uint64_t x, const HeapPicture::Item& t) { return x < t.addr; }) -
+                        items);
+      if (k > lo) --k;
+      for (; k < hi && items[k].addr < it->second; ++k) {
+        const HeapPicture::Item& t = items[k];
+        size_t i = g.first + k;
+        uint64_t ca = std::max(it->first, t.addr), cb = std::min(it->second, t.addr + t.size);
+        if (ca >= cb || l.width[i] <= 0 || t.size == 0) continue;
+        double per = double(l.width[i]) / double(t.size);
+        double xa = std::max(s0, l.start[i] + double(ca - t.addr) * per);
+        double xb = std::min(s1, l.start[i] + double(cb - t.addr) * per);
+        while (xa < xb) { // one piece per row
+          uint64_t row = uint64_t(xa / W);
+          if (double(row) * W > xa) --row;
+          double row0 = double(row) * W, e = std::min(xb, row0 + W);
+          float y = lg.rows_y + float(row) * pitch;
+          out->push_back(
+              ReleasedRect{float(xa - row0), y, float(e - row0), y + v.row_h, int32_t(i), ca, cb - ca});
+          xa = e;
+        }
+      }
+    }
   }
 }
 

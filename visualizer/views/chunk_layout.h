@@ -6,9 +6,9 @@
 // with level-of-detail pooling (the pieces of chunks that share a pixel are drawn in that pixel
 // as a column split by their bytes, so the map's area per state is the heap's bytes per state),
 // each chunk's parts as glibc lays them out (prev_size, size, the user's bytes from chunk + 16
-// reaching into the next chunk's prev_size, the slack), hit testing, the zoom that fits, and
-// the app's words for a chunk (state_text, chunk_text: the vocabulary's labels, the policy's
-// names).
+// reaching into the next chunk's prev_size, the slack), the released pages over them (hatched),
+// hit testing, the zoom that fits, and the app's words for a chunk (state_text, chunk_text: the
+// vocabulary's labels, the policy's names).
 // Must not: include ImGui or GL. views/chunk_map.cpp draws what this computes; tests check it.
 #pragma once
 
@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hv::views {
@@ -78,7 +79,12 @@ struct HeapPicture {
   std::vector<uint32_t> units;
   std::vector<Paint> paints;
   uint64_t position = UINT64_MAX; // the replay position it was built at
-  model::PolicyInfo policy;       // the allocator it shows (header sizes, flags, bins, own chunks)
+  // Pages handed back to the system inside the regions (model::ReleasedPages): [start, end) in
+  // address order, and their bytes.
+  std::vector<std::pair<uint64_t, uint64_t>> released;
+  uint64_t released_bytes = 0;
+  uint64_t released_in(uint64_t a, uint64_t b) const; // released bytes within [a, b)
+  model::PolicyInfo policy; // the allocator it shows (header sizes, flags, bins, own chunks)
   // Scratch space kept between builds: fresh pages are slow to fault in (tens of MB with 1 M
   // chunks), reused ones are not.
   std::vector<model::Chunk> scratch, scratch2;
@@ -179,6 +185,18 @@ struct MapRect {
 // pixel whose live bytes got no share of it.
 void visible_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, float y0, float y1,
                    std::vector<MapRect>* out);
+// A piece of released pages as the map hatches it: a rectangle in map coordinates over the item
+// that holds the bytes, within one row.
+struct ReleasedRect {
+  float x0, y0, x1, y1;
+  int32_t item;       // the item holding the bytes
+  uint64_t addr, len; // the released bytes of that item the piece belongs to (all its rows)
+};
+// The released pages among everything visible between map y0 and y1, in address order. Where
+// widths are true to bytes they are too; elsewhere (minimum width, cells, a shortened top) an
+// item's released bytes are spread over its width in proportion.
+void released_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, float y0, float y1,
+                    std::vector<ReleasedRect>* out);
 // The segments of one item (whole rows it spans; no parts), for outlines.
 void item_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, size_t item,
                 std::vector<MapRect>* out);

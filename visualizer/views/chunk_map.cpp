@@ -1,5 +1,6 @@
 // chunk_map.cpp - the "Chunk map" window: every heap region as rows of chunks (chunk_layout.h
-// computes the rectangles; this file draws them, zooms, pans, hovers and selects).
+// computes the rectangles; this file draws them, hatches released pages, zooms, pans, hovers and
+// selects).
 #include "views/palette.h"
 #include "views/views.h"
 
@@ -30,6 +31,16 @@ void legend_entry(Paint p) {
   ImGui::TextUnformatted(paint_name(p));
 }
 
+// Diagonal lines over [a, b) (screen pixels), on the lines x + y = k * kPitch of the whole
+// screen, so that neighbouring pieces continue one another's hatching.
+void hatch(ImDrawList* dl, ImVec2 a, ImVec2 b) {
+  constexpr float kPitch = 6;
+  for (float c = std::ceil((a.x + a.y) / kPitch) * kPitch; c < b.x + b.y; c += kPitch) {
+    float xs = std::max(a.x, c - b.y), xe = std::min(b.x, c - a.y);
+    if (xs < xe) dl->AddLine(ImVec2(xs, c - xs), ImVec2(xe, c - xe), im_color(kReleasedRgb), 1.0f);
+  }
+}
+
 void draw_legend() {
   static const Paint kOrder[] = {Paint::InUse,    Paint::Header, Paint::Slack, Paint::Tcache,  Paint::Fast,
                                  Paint::Unsorted, Paint::Small,  Paint::Large, Paint::Top,     Paint::Mmapped,
@@ -52,6 +63,19 @@ void draw_legend() {
   ImGui::Dummy(ImVec2(h, h));
   ImGui::SameLine(0, 4);
   ImGui::TextUnformatted("tick: live bytes too few for a pixel");
+  const char* hatched = "hatched: released to the OS (not resident)";
+  if (ImGui::GetItemRectMax().x + 14 + h + 4 + ImGui::CalcTextSize(hatched).x < right) ImGui::SameLine(0, 14);
+  at = ImGui::GetCursorScreenPos();
+  dl->AddRectFilled(at, ImVec2(at.x + h, at.y + h), im_color(kPaintRgb[size_t(Paint::Large)]));
+  hatch(dl, at, ImVec2(at.x + h, at.y + h));
+  dl->AddRect(at, ImVec2(at.x + h, at.y + h), IM_COL32(0, 0, 0, 255));
+  ImGui::Dummy(ImVec2(h, h));
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Pages of free chunks handed back to the system with madvise(MADV_DONTNEED)\n"
+                      "(malloc_trim): in the footprint, but not resident until a chunk over them\n"
+                      "is used again");
+  ImGui::SameLine(0, 4);
+  ImGui::TextUnformatted(hatched);
 }
 
 // The scale as the toolbar states it: true bytes per pixel, or what makes the map not to scale.
@@ -155,7 +179,7 @@ uint32_t site_rgb(uint32_t site) {
 }
 
 void tooltip(const HeapPicture::Item& it, const model::PolicyInfo& policy, session::SiteView* sv,
-             const PixelContents* px) {
+             const PixelContents* px, uint64_t released) {
   ImGui::BeginTooltip();
   if (px && px->count > 1) {
     // Several chunks share this pixel: what it holds, by bytes, then the one under the pointer.
@@ -195,6 +219,9 @@ void tooltip(const HeapPicture::Item& it, const model::PolicyInfo& policy, sessi
       ImGui::Text("%s by event seq %" PRIu64, trace::is_in_use(it.state) ? "allocated" : "last changed",
                   it.seq);
     ImGui::Text("arena %u", it.arena);
+    if (released)
+      ImGui::Text("%s of it released to the OS (madvise): not resident until reused",
+                  human_bytes(released).c_str());
     if (sv && it.state == uint8_t(trace::ChunkState::InUse) && !it.internal) {
       int64_t site = sv->site_of(policy.user_pointer(it.addr));
       if (site >= 0) ImGui::Text("allocated at %s", sv->short_name(uint32_t(site)).c_str());
@@ -309,12 +336,14 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   // The rectangles change only with the layout (position, zoom, width) or the scroll.
   if (s.rects_y0 != scroll || s.rects_y1 != scroll + view_h) {
     visible_rects(pic, s.layout, s.view, scroll, scroll + view_h, &s.rects);
+    released_rects(pic, s.layout, s.view, scroll, scroll + view_h, &s.released);
     s.rects_y0 = scroll;
     s.rects_y1 = scroll + view_h;
   }
   if (s.record_geometry) {
     s.drawn.clear();
     s.drawn_rows.clear();
+    s.drawn_released.clear();
     ImVec2 w0 = ImGui::GetWindowPos();
     s.map_x0 = w0.x;
     s.map_y0 = w0.y;
@@ -374,6 +403,12 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
         dl->AddRect(a, b, k == 1 ? changed : IM_COL32(255, 213, 79, 255), 0, 0, 2);
     }
   }
+  // Released pages: hatched over their chunks (the fill beneath still says the chunk's state).
+  for (const ReleasedRect& r : s.released) {
+    ImVec2 a(origin.x + r.x0, origin.y + r.y0), b(origin.x + r.x1, origin.y + r.y1);
+    hatch(dl, a, b);
+    if (s.record_geometry) s.drawn_released.push_back({a.x, a.y, b.x, b.y, r.item, r.addr, r.len});
+  }
   // Labels inside chunks wide enough for one: the state and size (top: "shortened" when it is).
   int32_t labelled = -1;
   for (const MapRect& r : s.rects) {
@@ -432,7 +467,9 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
     if (i >= 0) {
       PixelContents px;
       if (s.layout.width[size_t(i)] < 1.0f) px = pixel_contents(pic, s.layout, s.view, mx, my);
-      tooltip(pic.items[size_t(i)], f.policy(), sv && sv->at(f.doc) ? sv : nullptr, &px);
+      const HeapPicture::Item& it = pic.items[size_t(i)];
+      tooltip(it, f.policy(), sv && sv->at(f.doc) ? sv : nullptr, &px,
+              it.gap() ? 0 : pic.released_in(it.addr, it.addr + it.size));
       if (ImGui::IsMouseReleased(0) && io.MouseDragMaxDistanceSqr[0] < 9.0f && !pic.items[size_t(i)].gap())
         c.selected = pic.items[size_t(i)].addr;
     }

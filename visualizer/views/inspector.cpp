@@ -1,5 +1,6 @@
 // inspector.cpp - the "Chunk" window: the selected chunk's header fields and flags, prev_size,
-// usable versus requested bytes, its bin and neighbours, and every event that touched it.
+// usable versus requested bytes, its released pages, its bin and neighbours, its words as glibc
+// lays them out (views/chunk_words), and every event that touched it.
 #include "views/chunk_words.h"
 #include "views/palette.h"
 #include "views/views.h"
@@ -8,6 +9,7 @@
 
 #include "imgui.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 
@@ -192,6 +194,13 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
       ImGui::Text("%s by the event with seq %" PRIu64,
                   trace::is_in_use(it.state) ? "allocated " : "last changed", it.seq);
     ImGui::Text("arena      %u", it.arena);
+    if (uint64_t rel = pic.released_in(it.addr, it.addr + it.size)) {
+      ImGui::Text("released   %" PRIu64 " B (%" PRIu64 " pages) handed back to the OS", rel,
+                  rel / std::max<uint64_t>(1, f.doc.file().header().page_size));
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("madvise(MADV_DONTNEED), as malloc_trim does: not resident until this chunk, or\n"
+                          "the part of it over those pages, is used again (hatched on the map)");
+    }
     // Who allocated it (a live block: its site at this event), and who freed it (the latest free
     // of its user pointer in its history, before this event).
     if (session::SiteView* sv = f.sites; sv && !it.internal) {

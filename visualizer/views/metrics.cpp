@@ -27,6 +27,15 @@ void draw_metrics(const Frame& f) {
   snprintf(b, sizeof b, "%s (peak %s)", human_bytes(x.heap_bytes).c_str(),
            human_bytes(f.doc.summary().peak_heap()).c_str());
   row("footprint", b, "heap regions (sbrk heap, mmapped heaps) plus mmapped chunks");
+  row("released to the OS", human_bytes(x.released_bytes),
+      "pages inside the footprint handed back with madvise(MADV_DONTNEED): malloc_trim's free chunks,\n"
+      "the tail of a shrunk heap. They are no longer resident, until a chunk over them is used again\n"
+      "(hatched on the map)");
+  snprintf(b, sizeof b, "%s (%.1f %% of the footprint)", human_bytes(x.resident_bytes()).c_str(),
+           x.heap_bytes ? 100.0 * double(x.resident_bytes()) / double(x.heap_bytes) : 0.0);
+  row("resident estimate", b,
+      "footprint - released: what the heap can hold in RAM. Pages never touched since the heap grew\n"
+      "are not resident either, so the process's RSS for the heap may be lower still");
   snprintf(b, sizeof b, "%s (peak %s)", human_bytes(x.live_bytes).c_str(),
            human_bytes(f.doc.summary().peak_live()).c_str());
   row("live requested", b, "bytes the program asked for and has not freed");

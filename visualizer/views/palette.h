@@ -39,6 +39,11 @@ inline constexpr uint32_t kSelectRgb = 0xFFFFFF;    // the selected chunk
 inline constexpr uint32_t kCurveHeapRgb = 0x66BB6A;
 inline constexpr uint32_t kCurveLiveRgb = 0xE8873A;
 inline constexpr uint32_t kCurveFragRgb = 0xB39DDB;
+// Footprint minus released pages (the resident estimate), drawn only for traces that released any.
+inline constexpr uint32_t kCurveResidentRgb = 0xDCE775;
+// The hatching over pages handed back to the system (madvise): near white, the colour of nothing,
+// apart from the black of labels.
+inline constexpr uint32_t kReleasedRgb = 0xF5F5F5;
 inline constexpr uint32_t kSiteCurveRgb = 0x4DD0E1; // the site selected in Sites
 inline constexpr uint32_t kMarkRgb = 0xFFEB3B;
 inline constexpr uint32_t kErrorRgb = 0xEF5350;

@@ -1,5 +1,6 @@
 // timeline.cpp - the "Timeline" window: step, play, jump by kind, the scrubber, and the curves
-// of heap footprint, live bytes and fragmentation over the whole trace with the marks.
+// of heap footprint, live bytes, fragmentation and (a trace that released pages) the resident
+// estimate over the whole trace with the marks.
 #include "views/palette.h"
 #include "views/views.h"
 
@@ -19,6 +20,7 @@ void resample(const std::vector<session::SeriesPoint>& pts, uint64_t total, int 
   s.heap.assign(size_t(width), -1);
   s.live.assign(size_t(width), -1);
   s.frag.assign(size_t(width), -1);
+  s.resident.assign(size_t(width), -1);
   s.peak = 1;
   if (pts.empty() || total == 0) return;
   for (const session::SeriesPoint& x : pts) {
@@ -26,10 +28,11 @@ void resample(const std::vector<session::SeriesPoint>& pts, uint64_t total, int 
     s.heap[px] = std::max(s.heap[px], float(x.heap));
     s.live[px] = std::max(s.live[px], float(x.live));
     s.frag[px] = std::max(s.frag[px], x.frag);
+    s.resident[px] = std::max(s.resident[px], float(x.resident));
   }
   for (float x : s.heap)
     s.peak = std::max(s.peak, x);
-  for (auto* v : {&s.heap, &s.live, &s.frag}) {
+  for (auto* v : {&s.heap, &s.live, &s.frag, &s.resident}) {
     float last = 0;
     for (float& y : *v) {
       if (y < 0) y = last;
@@ -43,6 +46,8 @@ void resample(const std::vector<session::SeriesPoint>& pts, uint64_t total, int 
 void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   session::Document& doc = f.doc;
   uint64_t total = doc.events(), pos = doc.position();
+  // A trace that released pages (malloc_trim): the resident estimate gets a curve of its own.
+  const bool released = doc.summary().count(trace::Ev::Release) != 0;
   // Transport.
   if (ImGui::Button("|<")) c.seek = 0;
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("first event (Home)");
@@ -114,6 +119,7 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
     std::string heap_key = "heap (peak " + human_bytes(uint64_t(peak_key)) + ")";
     key(kCurveHeapRgb, heap_key.c_str());
     key(kCurveLiveRgb, "live");
+    if (released) key(kCurveResidentRgb, "resident (heap - released)");
     key(kCurveFragRgb, "fragmentation");
     if (c.site >= 0 && f.sites) key(kSiteCurveRgb, "selected site (its own scale)");
   }
@@ -156,6 +162,7 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   if (!s.heap.empty()) {
     plot(s.frag, 1.0f, kCurveFragRgb);
     plot(s.heap, peak, kCurveHeapRgb);
+    if (released) plot(s.resident, peak, kCurveResidentRgb);
     plot(s.live, peak, kCurveLiveRgb);
   }
   // The site selected in Sites: its live bytes over the whole trace, on a scale of its own.
@@ -208,9 +215,11 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   if (hovered && total) {
     float fx = std::clamp((ImGui::GetIO().MousePos.x - p0.x) / float(w), 0.0f, 1.0f);
     size_t px = size_t(fx * float(w - 1));
-    ImGui::SetTooltip("event %" PRIu64 "\nheap %s, live %s, fragmentation %.0f%%\nclick or drag to seek",
+    std::string resident =
+        released ? ", resident " + human_bytes(uint64_t(s.resident[px])) + " (heap - released)" : "";
+    ImGui::SetTooltip("event %" PRIu64 "\nheap %s%s, live %s, fragmentation %.0f%%\nclick or drag to seek",
                       uint64_t(double(fx) * double(total)), human_bytes(uint64_t(s.heap[px])).c_str(),
-                      human_bytes(uint64_t(s.live[px])).c_str(), 100.0 * s.frag[px]);
+                      resident.c_str(), human_bytes(uint64_t(s.live[px])).c_str(), 100.0 * s.frag[px]);
   }
 }
 

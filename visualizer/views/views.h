@@ -67,6 +67,7 @@ struct ChunkMapState {
   char range_text[64] = ""; // View... > address range, as typed
   bool range_error = false;
   std::vector<MapRect> rects, scratch;
+  std::vector<ReleasedRect> released; // the released pages among them (hatched)
   float rects_y0 = -1, rects_y1 = -1; // the visible band rects was computed for (a cache)
   // For `heapviz shot --geometry`: where the last frame drew each visible item (screen pixels).
   bool record_geometry = false;
@@ -84,12 +85,14 @@ struct ChunkMapState {
     uint32_t rows;
   };
   std::vector<DrawnRows> drawn_rows;
+  std::vector<ReleasedRect> drawn_released; // the hatched pieces (screen pixels)
 };
 void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c);
 
 struct TimelineState {
   int jump_kind = 0;                   // bit index of session::Kind
   std::vector<float> heap, live, frag; // curves resampled to the plot's width
+  std::vector<float> resident;         // footprint - released (SeriesPoint::resident)
   float peak = 1;                      // the highest heap value among them
   float curves_width = 0;
   uint64_t curves_samples = 0, curves_total = 0; // what the curves were resampled for

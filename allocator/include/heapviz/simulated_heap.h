@@ -33,6 +33,9 @@ public:
   bool is_mmapped(void* p) const;
   // glibc's mallopt(param, value), param an M_* number of <malloc.h>: glibc 2.36's result.
   int mallopt(int param, int value);
+  // glibc's malloc_trim(pad): every arena's free chunks give their whole pages back
+  // (madvise), and the main arena's top shrinks to pad. glibc 2.36's result (1: memory released).
+  int malloc_trim(size_t pad);
 
   // A glibc malloc tunable ("glibc.malloc.tcache_count") set to a value before the first call,
   // as if it stood in GLIBC_TUNABLES (allocator/src/tunables.h). What became of it:

@@ -92,7 +92,10 @@
   X(Internal, internal, 0x80, Other, Chunk, Apply, (A, addr, chunk, " "), (C, size, size, " size="))         \
   /* a module (executable, shared library) mapped in the process: where, which file, its build-id. */        \
   /* (A variable-length field is always an event's last: the decoder's fast path needs that.) */             \
-  X(Module, module, 0x81, Other, None, Note, (Blob, data, record, " length="))
+  X(Module, module, 0x81, Other, None, Note, (Blob, data, record, " length="))                               \
+  /* pages handed back to the system inside the heap (madvise MADV_DONTNEED: malloc_trim's free */           \
+  /* chunks, a heap shrunk); resident again once a byte of them is used (docs/trace-format.md) */            \
+  X(Release, release, 0x82, Trim, None, Apply, (A, addr, addr, " "), (U, size, length, " length="))
 
 // Applies M to each parenthesized field of a row: M(codec, slot, label, prefix) per field.
 #define HV_EV_FOR_EACH(M, ...)                                                                               \
