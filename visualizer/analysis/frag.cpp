@@ -34,10 +34,24 @@ FragReport fragmentation(const model::HeapModel& m, const SiteTable& sites, uint
       t.arena = c.arena;
       t.addr = c.addr;
       t.size = c.size;
-      t.trimmable = c.size > 32 ? (c.size - 32) / page * page : 0;
+      // systrim: extra = ALIGN_DOWN(top_size - pad - MINSIZE - 1, pagesize), main arena only.
+      t.trimmable = c.arena == 0 && c.size > 33 ? (c.size - 33) / page * page : 0;
       r.tops.push_back(t);
     }
+    // mtrim: the whole pages past a free chunk's list words.
+    if (c.state == uint8_t(ChunkState::Unsorted) || c.state == uint8_t(ChunkState::Small) ||
+        c.state == uint8_t(ChunkState::Large)) {
+      uint64_t from = (c.addr + model::ReleasedPages::kListBytes + page - 1) & ~(page - 1);
+      uint64_t end = c.addr + c.size;
+      if (end > from && (end - from) / page > 0) {
+        uint64_t to = from + (end - from) / page * page;
+        uint64_t fresh = (to - from) - m.released().bytes_in(from, to);
+        r.trim_free_bytes += fresh;
+        r.trim_free_chunks += fresh > 0;
+      }
+    }
   }
+  r.released_bytes = m.released_bytes();
   // The chunk right below each top.
   for (FragReport::Top& t : r.tops) {
     auto it = std::lower_bound(chunks.begin(), chunks.end(), t.addr,

@@ -46,7 +46,8 @@ int cmd_frag(int argc, char** argv) {
     auto u = [](uint64_t v) { return std::to_string(v); };
     std::string out = "{\"at\": " + u(sites.events()) + ", \"footprint\": " + u(r.footprint) +
                       ", \"live_bytes\": " + u(r.live_bytes) + ", \"free_bytes\": " + u(r.free_bytes) +
-                      ", \"top_bytes\": " + u(r.top_bytes) + ",\n \"free_by_bin\": {";
+                      ", \"top_bytes\": " + u(r.top_bytes) + ", \"released_bytes\": " + u(r.released_bytes) +
+                      ", \"trim_free_bytes\": " + u(r.trim_free_bytes) + ",\n \"free_by_bin\": {";
     for (size_t i = 0; i < 5; ++i)
       out += std::string(i ? ", " : "") + json_string(trace::state_name(uint8_t(kBins[i]))) + ": " +
              u(r.free_by_state[uint8_t(kBins[i])]);
@@ -84,10 +85,18 @@ int cmd_frag(int argc, char** argv) {
     for (trace::ChunkState s : kBins)
       printf("  %-10s %12" PRIu64 " bytes in %" PRIu64 " chunks\n", trace::state_name(uint8_t(s)),
              r.free_by_state[uint8_t(s)], r.chunks_by_state[uint8_t(s)]);
+    uint64_t top_trim = 0;
+    for (const auto& t : r.tops)
+      top_trim += t.trimmable;
+    printf("\nmalloc_trim(0) would hand back %" PRIu64 " bytes: %" PRIu64 " of pages inside %" PRIu64
+           " free chunks, %" PRIu64 " of the main arena's top",
+           r.trim_free_bytes + top_trim, r.trim_free_bytes, r.trim_free_chunks, top_trim);
+    if (r.released_bytes) printf(" (%" PRIu64 " bytes are handed back already)", r.released_bytes);
+    printf("\n");
     for (const auto& t : r.tops) {
       printf("\narena %u: top 0x%" PRIx64 ", %" PRIu64 " bytes; malloc_trim(0) would return %" PRIu64
-             " of them\n",
-             t.arena, t.addr, t.size, t.trimmable);
+             " of them%s\n",
+             t.arena, t.addr, t.size, t.trimmable, t.arena ? " (only the main arena's top is trimmed)" : "");
       if (t.below) {
         printf("  right below it: 0x%" PRIx64 ", %" PRIu64 " bytes, %s%s\n", t.below_chunk.addr,
                t.below_chunk.size, trace::state_label(t.below_chunk.state),

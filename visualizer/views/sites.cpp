@@ -195,8 +195,19 @@ void draw_frag(const Frame& f, SitesState& s, Cursor& c) {
   ImGui::Text("footprint %s, live %s, free in bins %s, top %s", human_bytes(r.footprint).c_str(),
               human_bytes(r.live_bytes).c_str(), human_bytes(r.free_bytes).c_str(),
               human_bytes(r.top_bytes).c_str());
+  uint64_t top_trim = 0;
+  for (const auto& t : r.tops)
+    top_trim += t.trimmable;
+  ImGui::Text("malloc_trim(0) would hand back %s: %s of pages inside %s free chunks, %s of the main top",
+              human_bytes(r.trim_free_bytes + top_trim).c_str(), human_bytes(r.trim_free_bytes).c_str(),
+              human_count(r.trim_free_chunks).c_str(), human_bytes(top_trim).c_str());
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("glibc 2.36's malloc_trim: in every arena, madvise(MADV_DONTNEED) of the whole pages\n"
+                      "inside free chunks of the unsorted, small and large bins (past their first 48\n"
+                      "bytes), then the main arena's top shrinks to its last page. Pages already\n"
+                      "handed back are not counted. Footprint stays; resident memory falls.");
   for (const auto& t : r.tops) {
-    ImGui::Text("arena %u: malloc_trim(0) would return %s of the top", t.arena,
+    ImGui::Text("arena %u: top %s, %s trimmable", t.arena, human_bytes(t.size).c_str(),
                 human_bytes(t.trimmable).c_str());
     if (t.below && t.below_site >= 0) {
       ImGui::SameLine();
