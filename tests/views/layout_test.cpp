@@ -185,7 +185,7 @@ namespace {
 
 // Map area (pixels) per paint among the rectangles, ticks apart (they are not heap bytes).
 std::vector<double> area_by_paint(const std::vector<MapRect>& rects) {
-  std::vector<double> a(size_t(Paint::Count));
+  std::vector<double> a(static_cast<size_t>(Paint::Count));
   for (const MapRect& m : rects)
     if (!m.tick) a[size_t(m.paint)] += double(m.x1 - m.x0) * double(m.y1 - m.y0);
   return a;
@@ -244,7 +244,7 @@ TEST(ChunkLayout, AreaPerStateIsBytesPerStateOnAScatteredHeap) {
     s += line("free b%ld\n", i);
   Opened o(s, "scatter");
   HeapPicture p = o.picture_at(o.doc.events());
-  std::vector<double> bytes(size_t(Paint::Count));
+  std::vector<double> bytes(static_cast<size_t>(Paint::Count));
   double total = 0;
   for (size_t i = 0; i < p.items.size(); ++i) {
     bytes[size_t(p.paints[i])] += double(p.items[i].size);
