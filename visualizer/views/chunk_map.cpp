@@ -104,11 +104,11 @@ void view_menu(const HeapPicture& pic, ChunkMapState& s) {
   if (!ImGui::BeginPopup("##mapview")) return;
   static const char* kModes[] = {"true to bytes", "minimum width (3 px a chunk)", "one cell per chunk"};
   static const char* kAbout[] = {
-      "Every byte the same width: the area of each colour is the heap's bytes in that state.\n"
-      "Chunks narrower than a pixel share it: the pixel is split by their bytes, and a tick above\n"
-      "it marks live bytes too few for a pixel of their own.",
-      "Tiny chunks get at least 3 pixels: easy to point at, but small chunks then take far more\n"
-      "of the map than their bytes. Not to scale.",
+      ("Every byte the same width: the area of each colour is the heap's bytes in that state.\n"
+       "Chunks narrower than a pixel share it: the pixel is split by their bytes, and a tick above\n"
+       "it marks live bytes too few for a pixel of their own."),
+      ("Tiny chunks get at least 3 pixels: easy to point at, but small chunks then take far more\n"
+       "of the map than their bytes. Not to scale."),
       "Every chunk one cell, whatever its size: counts, not bytes. Not to scale."};
   MapMode mode = s.view.mode();
   for (int m = 0; m < 3; ++m) {
