@@ -92,7 +92,9 @@
   X(Internal, internal, 0x80, Other, Chunk, Apply, (A, addr, chunk, " "), (C, size, size, " size="))         \
   /* a module (executable, shared library) mapped in the process: where, which file, its build-id. */        \
   /* (A variable-length field is always an event's last: the decoder's fast path needs that.) */             \
-  X(Module, module, 0x81, Other, None, Note, (Blob, data, record, " length="))
+  X(Module, module, 0x81, Other, None, Note, (Blob, data, record, " length="))                               \
+  /* the allocator's bins in list order, head first, after a snapshot (docs/trace-format.md, "Bin order") */ \
+  X(BinLists, bin_lists, 0x82, Other, None, Apply, (Blob, data, lists, " length="))
 
 // Applies M to each parenthesized field of a row: M(codec, slot, label, prefix) per field.
 #define HV_EV_FOR_EACH(M, ...)                                                                               \
@@ -276,5 +278,12 @@ constexpr bool codes_valid() {
   return true;
 }
 static_assert(codes_valid(), "event codes are 0x01-0xfe (0xff is Ev::Unknown)");
+constexpr bool codes_unique() {
+  for (int i = 0; i < kNumEvents; ++i)
+    for (int j = i + 1; j < kNumEvents; ++j)
+      if (kAllEvents[i] == kAllEvents[j]) return false;
+  return true;
+}
+static_assert(codes_unique(), "two rows of the event table share a code");
 
 } // namespace hv::trace
