@@ -2,7 +2,8 @@
 // checker built on it (the numbered invariants live beside the chunk struct in chunk.h).
 //
 // Owns: chunk classification (in use / tcache / fastbin / unsorted / smallbin / largebin / top /
-// fence; the allocator's own chunks: the threads' tcache structs) and the invariant checks I1..I11. Used by
+// fence; the allocator's own chunks: the threads' tcache structs), the invariant checks I1..I11,
+// and each bin's list in its order (for_each_bin_chunk: snapshots' bin_lists, `heapviz sim`). Used by
 // `heapviz sim` to print a heap, by tests after every operation, and (later) by trace snapshots.
 // Allocation-free: scratch tables come from mmap, so it may run inside the real allocator. The caller keeps
 // the heap quiescent (other threads paused); the walk takes every arena lock itself.
@@ -115,6 +116,41 @@ public:
         p += v.size;
       }
     }
+  }
+
+  // Visits every chunk in a bin, list by list, each list head first (fd order; the end an
+  // insertion uses, docs/trace-format.md "Bin order"): f(kind, index, arena, av, thread, chunk):
+  // an arena's bins with its number (0 = main, then in arena-list order) and av, thread nullptr;
+  // a tcache with arena -1, av nullptr and its thread. Per arena: the unsorted bin (index 1),
+  // smallbins, largebins, fastbins; then each live thread's tcache. Tcaches and fastbins only
+  // when not coarse. Only after a run that found the heap sound (then every list ends); stops
+  // early if f returns false.
+  template <class F> void for_each_bin_chunk(F&& f) {
+    if (!rep_.ok) return;
+    for (int ai = 0; ai < narenas_; ++ai) {
+      Arena* av = arenas_[ai];
+      for (unsigned i = 1; i < kNBins; ++i) {
+        Chunk* bin = av->bin_at(i);
+        trace::BinKind kind = i == 1                                   ? trace::BinKind::Unsorted
+                              : i < static_cast<unsigned>(kNSmallBins) ? trace::BinKind::Small
+                                                                       : trace::BinKind::Large;
+        for (Chunk* c = bin->fd; c != bin; c = c->fd)
+          if (!f(kind, i, ai, av, static_cast<ThreadState*>(nullptr), c)) return;
+      }
+      for (int i = 0; i < kNFastBins && !coarse_; ++i)
+        for (Chunk* c = av->fastbins[i]; c; c = reveal_ptr(&c->fd))
+          if (!f(trace::BinKind::Fast, static_cast<unsigned>(i), ai, av, static_cast<ThreadState*>(nullptr),
+                 c))
+            return;
+    }
+    if (coarse_) return;
+    bool go = true;
+    m_.for_each_thread([&](ThreadState& ts) {
+      for (int i = 0; go && ts.tcache && i < kTcacheMaxBins; ++i)
+        for (TcacheEntry* e = ts.tcache->entries[i]; go && e; e = reveal_ptr(&e->next))
+          go = f(trace::BinKind::Tcache, static_cast<unsigned>(i), -1, static_cast<Arena*>(nullptr), &ts,
+                 mem2chunk(e));
+    });
   }
 
 private:

@@ -126,6 +126,10 @@ public:
     __atomic_store_n(&closed_, 0, __ATOMIC_RELEASE);
     syscall(SYS_futex, &closed_, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
   }
+  // The id of the thread whose slot ts holds (0: none).
+  int tid_of(const ThreadState& ts) const {
+    return slots_ && ts.live_slot ? __atomic_load_n(&slots_[ts.live_slot - 1].tid, __ATOMIC_RELAXED) : 0;
+  }
   // Is the calling thread inside a call that passed the gate? (Then it cannot stop the world.)
   static bool inside(const ThreadState& ts) { return ts.live_passed != 0; }
 

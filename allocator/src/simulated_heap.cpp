@@ -95,6 +95,14 @@ void SimulatedHeap::walk(ChunkFn fn, void* ctx) {
   });
 }
 
+void SimulatedHeap::walk_bins(BinFn fn, void* ctx) {
+  auto w = std::make_unique<HeapWalk<SimPlatform>>(impl_->core);
+  w->run();
+  w->for_each_bin_chunk([&](trace::BinKind kind, unsigned index, int arena, Arena*, ThreadState*, Chunk* c) {
+    return fn(BinChunk{reinterpret_cast<uintptr_t>(c), kind, index, arena}, ctx);
+  });
+}
+
 const char* SimulatedHeap::check() {
   auto w = std::make_unique<HeapWalk<SimPlatform>>(impl_->core);
   const CheckReport& r = w->run();

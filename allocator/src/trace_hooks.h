@@ -3,9 +3,10 @@
 //
 // Owns: the call-site contract below; TraceWriter, the policy-neutral writer (typed events
 // through the generated put_<event> encoders, arena indices cached per thread, the pending free,
-// snapshot parts); TraceHooks<P>, glibc's hook set that MallocCore<P> calls (Arena* and Chunk*
-// turned into arena indices, addresses and sizes); what a trace starts with (regions, mmapped
-// chunks), heap snapshots and errors. Included at the end of malloc_core.h: it sees the whole core.
+// snapshot parts, their bin lists); TraceHooks<P>, glibc's hook set that MallocCore<P> calls
+// (Arena* and Chunk* turned into arena indices, addresses and sizes); what a trace starts with
+// (regions, mmapped chunks), heap snapshots (and each bin's list in its order) and errors.
+// Included at the end of malloc_core.h: it sees the whole core.
 // Must not: allocate (malloc or the C++ runtime), throw, take a lock on the event path, change
 // errno, or change the heap.
 //
@@ -123,6 +124,15 @@ struct SnapshotChunk {
   uint64_t size;
   trace::ChunkState state;
   uint8_t bin;
+};
+
+// One chunk of a heap's bin lists, as every policy reports them: a list's chunks together, head
+// first (docs/trace-format.md, "Bin order").
+struct BinListChunk {
+  uint64_t addr;  // the chunk (its header)
+  uint32_t owner; // the arena's trace index; for a tcache, its thread's id (0: unknown)
+  trace::BinKind kind;
+  uint8_t index;
 };
 
 // ============================================================================ [writer]
@@ -243,6 +253,43 @@ public:
       }
       done += part;
     } while (done < n);
+  }
+
+  // BIN_LISTS event(s) for n chunks in list order, right after a snapshot: each part's record is
+  // built in buf (kBinListsPart bytes), every part but the last flagged kSnapshotMore; a list too
+  // long for a part goes on at the start of the next, under the same head. At least one event,
+  // even for no chunks (every list is empty).
+  static constexpr size_t kBinListsPart = 16384;
+  void bin_lists(const TraceAt& at, const BinListChunk* c, size_t n, uint8_t flags, uint8_t* buf) {
+    static_assert(kBinListsPart + 64 + 10 + trace::event_info(trace::Ev::BinLists).max_bytes <=
+                      TraceThread::kBlockBytes,
+                  "a part of the bin lists fits a block");
+    size_t i = 0;
+    do {
+      uint8_t* p = buf + 1;
+      uint64_t prev = 0;
+      while (i < n) {
+        size_t room = static_cast<size_t>(buf + kBinListsPart - p), len = 0, bytes = 0;
+        if (room < trace::kMaxBinListHeadBytes + trace::kMaxBinListChunkBytes) break;
+        room -= trace::kMaxBinListHeadBytes;
+        for (uint64_t q = prev; i + len < n && c[i + len].kind == c[i].kind &&
+                                c[i + len].index == c[i].index && c[i + len].owner == c[i].owner;
+             q = c[i + len++].addr) {
+          uint64_t z = trace::zigzag(static_cast<int64_t>(c[i + len].addr - q));
+          size_t b = (static_cast<size_t>(64 - __builtin_clzll(z | 1)) + 6) / 7; // its varint's bytes
+          if (bytes + b > room) break;
+          bytes += b;
+        }
+        p = trace::put_bin_list_head(p, c[i].kind, c[i].index, c[i].owner, len);
+        for (size_t k = i; k < i + len; ++k)
+          p = trace::put_bin_list_chunk(p, prev, c[k].addr);
+        i += len;
+      }
+      buf[0] = static_cast<uint8_t>(flags | (i < n ? trace::kSnapshotMore : 0));
+      size_t len = static_cast<size_t>(p - buf);
+      if (TraceThread* t = begin<trace::Ev::BinLists>(at, len + 10))
+        trace::put_bin_lists(t->enc, trace::ByteSpan{buf, len});
+    } while (i < n);
   }
 
 private:
@@ -467,6 +514,8 @@ private:
   __attribute__((noinline)) void main_heap_resize_(Arena* av, const char* end);
   __attribute__((noinline)) void mark_(const char* label);
   __attribute__((noinline)) void after_call();
+  void bin_lists_(ThreadState& ts, HeapWalk<P>& w, uint8_t flags);
+  uint32_t tid_of(ThreadState& ts);
   __attribute__((noinline, cold)) void error_(trace::ErrorCode code, const void* at_addr);
 
   MallocCore<P>* core_; // beside the sink's `on`: the inline hooks read both
@@ -591,6 +640,7 @@ template <class P> void TraceHooks<P>::snapshot(bool baseline, bool exact) {
                                          (baseline ? trace::kSnapshotBaseline : 0));
     w_.snapshot(at(ts, main()), e, k, flags);
     ::munmap(emem, bytes);
+    bin_lists_(ts, *w, flags);
     // A trace that starts with a heap (a late start, a forked child, a live attach) says which
     // chunks are the allocator's own, as one that saw them carved does (internal()).
     if (baseline)
@@ -603,6 +653,35 @@ template <class P> void TraceHooks<P>::snapshot(bool baseline, bool exact) {
   w->~HeapWalk<P>();
   ::munmap(wmem, sizeof(HeapWalk<P>));
   errno = saved_errno;
+}
+
+// The walk's bin lists, head first, as BIN_LISTS events right after the snapshot's, under the
+// same locks: between the two only other threads' tcache and fastbin operations may come, and a
+// coarse snapshot lists neither.
+template <class P> void TraceHooks<P>::bin_lists_(ThreadState& ts, HeapWalk<P>& w, uint8_t flags) {
+  if (!w.report().ok) return; // the lists may not end
+  size_t n = w.report().binned;
+  size_t bytes = (n + 1) * sizeof(BinListChunk) + TraceWriter::kBinListsPart;
+  void* mem = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return;
+  auto* c = static_cast<BinListChunk*>(mem);
+  size_t k = 0;
+  w.for_each_bin_chunk(
+      [&](trace::BinKind kind, unsigned index, int, Arena* av, ThreadState* owner, Chunk* ch) {
+        if (k >= n) return false;
+        uint32_t who = owner ? tid_of(*owner) : av == main() ? 0 : w_.add_arena(av);
+        c[k++] = BinListChunk{addr(ch), who, kind, static_cast<uint8_t>(index)};
+        return true;
+      });
+  w_.bin_lists(at(ts, main()), c, k, flags, reinterpret_cast<uint8_t*>(c + n + 1));
+  ::munmap(mem, bytes);
+}
+
+// A tcache's owner: its thread's id, as its trace blocks say it; for a thread that has written no
+// event yet, the id its live-gate slot holds (a live attach stops threads that never recorded).
+template <class P> uint32_t TraceHooks<P>::tid_of(ThreadState& ts) {
+  if (ts.trace) return ts.trace->tid;
+  return static_cast<uint32_t>(core_->live_gate().tid_of(ts));
 }
 
 #undef HV_HOOK

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cli_trace_test.sh HEAPVIZ MAKE_TRACES: `heapviz check|stats|dump` on valid and broken traces:
+# cli_trace_test.sh HEAPVIZ MAKE_TRACES: `heapviz check|stats|dump|bins` on valid and broken traces:
 # exit codes, the documented messages (docs/cli.md) and the output formats.
 set -u
 hv=$1
@@ -34,6 +34,12 @@ expect 0 "^$t/churn.hvt: ok: 20000 events, [0-9]+ blocks, 2 threads, 0 snapshots
 expect 0 ": ok: [0-9]+ events, [0-9]+ blocks, 3 threads" "" -- check "$t/churn_zstd.hvt"
 # An event that does not fit, with no heap error or lost events to explain it: the check fails.
 expect 1 "" "^$t/unknown_free.hvt: 1 events do not fit the replayed heap, with no heap error or lost events to explain them; the first: offset [0-9]+: seq 1: free of 0x4242420, which is not a known chunk \\(for a trace libhvalloc wrote this is a heapviz bug" -- check "$t/unknown_free.hvt"
+# bins: every list in its order, as text and JSON; --at; no lists at the start
+expect 0 "^  tcache\[0\] +thread 1 +0x5555555592b0 \(32\)$" "^$" -- bins "$t/snapshot_ok.hvt"
+expect 0 '"bin": "tcache\[0\]", "kind": "tcache", "index": 0, "thread": 1, "chunks": \[\{"chunk": "0x5555555592b0", "size": 32\}\]' "^$" -- bins --json "$t/snapshot_ok.hvt"
+expect 0 "^  every bin is empty$" "^$" -- bins "$t/snapshot_ok.hvt" --at 0
+expect 0 "^  tcache\[6\] +thread 1001 +0x7ff004000e80 \(96\)$" "^$" -- bins "$t/churn.hvt" --at 100
+expect 2 "" "^usage: heapviz bins FILE" -- bins
 # check: broken traces (offset, message, events read, exit 1)
 expect 1 "" "^$t/snapshot_mismatch.hvt: offset [0-9]+: snapshot at seq 18 differs from the model: chunk 0x5555555592b0: snapshot has size 32 fastbin\[0\], model has size 32 tcache\[0\]" -- check "$t/snapshot_mismatch.hvt"
 expect 1 "" "^$t/empty.hvt: offset 0: not a heapviz trace \(the file is 0 bytes" -- check "$t/empty.hvt"

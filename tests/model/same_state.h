@@ -8,8 +8,8 @@
 
 namespace hv::test {
 
-// Every chunk record (address, size, state, request, seq, internal), the metrics and the released
-// pages.
+// Every chunk record (address, size, state, request, seq, internal), every bin's list in its order,
+// the metrics and the released pages.
 inline void expect_same_state(const model::HeapModel& a, const model::HeapModel& b, uint64_t pos) {
   auto ca = a.chunks_sorted(), cb = b.chunks_sorted();
   ASSERT_EQ(ca.size(), cb.size()) << "at " << pos;
@@ -21,6 +21,11 @@ inline void expect_same_state(const model::HeapModel& a, const model::HeapModel&
     ASSERT_EQ(ca[i].seq, cb[i].seq) << "at " << pos;
     ASSERT_EQ(ca[i].internal, cb[i].internal) << "at " << pos;
   }
+  // Every bin's list, in its order.
+  auto la = a.bin_order().lists(), lb = b.bin_order().lists();
+  ASSERT_EQ(la, lb) << "at " << pos;
+  for (uint64_t l : la)
+    ASSERT_EQ(a.bin_order().chunks_of(l), b.bin_order().chunks_of(l)) << "list " << l << " at " << pos;
   model::Metrics ma = a.metrics(), mb = b.metrics();
   EXPECT_EQ(ma.heap_bytes, mb.heap_bytes) << "at " << pos;
   EXPECT_EQ(ma.live_bytes, mb.live_bytes) << "at " << pos;

@@ -1,5 +1,6 @@
 // cmd_check.cpp - `heapviz check FILE`: validates a trace and replays it with the model,
-// verifying the model at every SNAPSHOT event (docs/cli.md).
+// verifying the model at every SNAPSHOT event, and its bin lists' order at every BIN_LISTS event
+// (docs/cli.md).
 //
 // Owns: the check's report and exit status (0 valid, 1 invalid, 2 usage or unreadable file).
 // Must not: contain reader or model logic (hv_trace_reader, hv_model).
@@ -59,9 +60,13 @@ int cmd_check(int argc, char** argv) {
             f.blocks().size());
     return 1;
   }
-  printf("%s: ok: %llu events, %zu blocks, %zu threads, %llu snapshots verified\n", path,
+  // (traces written before BIN_LISTS events existed, and other policies', have no lists to check)
+  std::string lists;
+  if (snaps.orders_verified())
+    lists = " (" + std::to_string(snaps.orders_verified()) + " with every bin list in its order)";
+  printf("%s: ok: %llu events, %zu blocks, %zu threads, %llu snapshots verified%s\n", path,
          static_cast<unsigned long long>(s.emitted()), f.blocks().size(), f.threads().size(),
-         static_cast<unsigned long long>(verified));
+         static_cast<unsigned long long>(verified), lists.c_str());
   return 0;
 }
 

@@ -115,6 +115,23 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
            static_cast<unsigned long>(used_n), human(used).c_str(), static_cast<unsigned long>(free_n),
            human(free_bytes).c_str(), human(largest_free).c_str(), human(top).c_str());
   out += line;
+  // Each bin's list in the allocator's order (the Bins window's, docs/trace-format.md "Bin order").
+  auto lists = policy.bin_lists();
+  if (lists.empty()) return;
+  std::sort(lists.begin(), lists.end(), [](const sim::BinListRow& a, const sim::BinListRow& b) {
+    return std::pair(uint8_t(a.kind), a.index) < std::pair(uint8_t(b.kind), b.index);
+  });
+  out += "\nbins, each list head first (malloc takes a tcache's or fastbin's head and a smallbin's tail;\n"
+         "the unsorted scan starts at the tail; largebins are sorted by size, largest first):\n";
+  for (const sim::BinListRow& l : lists) {
+    snprintf(line, sizeof line, "  %-13s", trace::bin_text(l.kind, l.index).c_str());
+    out += line;
+    for (uint64_t c : l.chunks) {
+      out += ' ';
+      out += hex(c);
+    }
+    out += '\n';
+  }
 }
 
 } // namespace

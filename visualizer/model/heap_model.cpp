@@ -63,6 +63,7 @@ bool SnapshotAssembler::feed(const Event& e) {
   if (!open_) {
     snap_.entries.clear();
     snap_.flags = e.b0 & ~uint8_t(trace::kSnapshotMore);
+    snap_.tid = e.tid;
     open_ = true;
   }
   trace::SnapshotReader r(e);
@@ -170,6 +171,7 @@ inline void HeapModel::leave(const Chunk& c) {
   case ChunkState::Small:
   case ChunkState::Large:
     free_bytes_ -= c.size, free_sizes_.remove(c.size);
+    order_.remove(c.addr, list_of(c)); // out of its list, wherever it was in it
     break;
   case ChunkState::Mmapped:
     HV_ASSERT_MSG(in_use_ > 0, "leave() of a record that was never enter()ed");
@@ -306,6 +308,7 @@ void HeapModel::set_top(const Event& e) {
 
 void HeapModel::load_baseline(const Snapshot& s) {
   chunks_.clear();
+  order_.clear();
   free_sizes_ = FreeSizes();
   live_bytes_ = free_bytes_ = in_use_ = in_hand_ = 0;
   heap_bytes_ = 0;
@@ -327,6 +330,7 @@ void HeapModel::load_baseline(const Snapshot& s) {
     enter(c);
     if (en.state == kTop) unowned_tops_.push_back(en.addr);
   }
+  load_baseline_order(s);
 }
 
 // ---- Applying events ------------------------------------------------------------------------
@@ -347,6 +351,7 @@ template <> void HeapModel::on<Ev::FreeTcache>(const Event& e) {
   c->req = 0;
   c->bin = e.b1;
   enter(*c);
+  enter_list(*c);
 }
 
 template <> void HeapModel::on<Ev::Free>(const Event& e) {
@@ -390,7 +395,9 @@ template <> void HeapModel::on<Ev::BinIn>(const Event& e) {
   c->state = trace::state_in_bin(e.bin_kind());
   c->bin = e.b1;
   c->req = 0;
+  if (e.bin_kind() != trace::BinKind::Tcache) c->arena = e.arena; // an arena's bin: that arena's chunk
   enter(*c);
+  if (is_free_state(c->state)) enter_list(*c);
 }
 
 template <> void HeapModel::on<Ev::BinOut>(const Event& e) {
@@ -666,9 +673,9 @@ static uint8_t* encode_chunks(const FlatMap<Chunk>& chunks, uint8_t* p) {
 
 HeapModel::Saved HeapModel::save(ByteArena& arena) const {
   Saved s{static_cast<const HeapModelState&>(*this), chunks_.capacity(), chunks_.size(), nullptr, 0, {}};
-  uint8_t* p = arena.reserve(s.count * kMaxSavedChunk + kSavedSlack);
-  s.bytes = size_t(encode_chunks(chunks_, p) - p);
-  HV_ASSERT(s.bytes <= s.count * kMaxSavedChunk);
+  uint8_t* p = arena.reserve(s.count * kMaxSavedChunk + kSavedSlack + order_.max_saved_bytes());
+  s.bytes = size_t(order_.save(encode_chunks(chunks_, p)) - p);
+  HV_ASSERT(s.bytes <= s.count * kMaxSavedChunk + order_.max_saved_bytes());
   s.chunks = p;
   arena.commit(s.bytes);
   return s;
@@ -678,9 +685,10 @@ HeapModel::Saved HeapModel::save() const {
   Saved s{static_cast<const HeapModelState&>(*this), chunks_.capacity(), chunks_.size(), nullptr, 0, {}};
   // Not a vector: its zero fill would touch all of the worst case (62 bytes a record; about 16
   // are written), 87 MB for a heap of 1.4 M chunks.
-  auto buf = std::make_unique_for_overwrite<uint8_t[]>(s.count * kMaxSavedChunk + kSavedSlack);
-  s.bytes = size_t(encode_chunks(chunks_, buf.get()) - buf.get());
-  HV_ASSERT(s.bytes <= s.count * kMaxSavedChunk);
+  auto buf = std::make_unique_for_overwrite<uint8_t[]>(s.count * kMaxSavedChunk + kSavedSlack +
+                                                       order_.max_saved_bytes());
+  s.bytes = size_t(order_.save(encode_chunks(chunks_, buf.get())) - buf.get());
+  HV_ASSERT(s.bytes <= s.count * kMaxSavedChunk + order_.max_saved_bytes());
   s.own.assign(buf.get(), buf.get() + s.bytes);
   return s;
 }
@@ -711,6 +719,10 @@ void HeapModel::restore(const Saved& s) {
     HV_ASSERT_MSG(created, "a saved table holds the same address twice");
     if (is_free_state(c.state)) free_sizes_.add(c.size);
   }
+  p = order_.restore(p, [this](uint64_t a) {
+    const Chunk* c = chunks_.find(a);
+    return c ? c->size : 0;
+  });
   // The records decode to exactly the bytes save() wrote, into a table the same as the saved one.
   HV_ASSERT(size_t(p - s.data()) == s.bytes);
   HV_ASSERT(chunks_.size() == s.count && chunks_.capacity() == s.capacity);

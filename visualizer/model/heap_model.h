@@ -10,6 +10,7 @@
 // Must not: read files or draw anything; it sees only decoded Events (hv_trace_reader).
 #pragma once
 
+#include "model/bin_order.h"
 #include "model/byte_arena.h"
 #include "model/flat_map.h"
 #include "model/released.h"
@@ -87,6 +88,7 @@ struct Snapshot {
   uint64_t seq = 0;    // of the last part
   uint64_t offset = 0; // file offset of the last part
   uint8_t flags = 0;   // of the first part (coarse, baseline)
+  uint32_t tid = 0;    // the thread that wrote it
   std::vector<trace::SnapshotEntry> entries;
 };
 class SnapshotAssembler {
@@ -158,6 +160,9 @@ public:
   std::vector<Chunk> chunks_sorted() const; // by address
   std::vector<Region> regions_sorted() const;
   template <class F> void for_each_chunk(F&& f) const { chunks_.for_each(f); }
+  // Every bin's list in its order, head first (bin_order.h): a tcache's list per thread, an
+  // arena's bins per arena.
+  const BinOrder& bin_order() const { return order_; }
   // The arena's top chunk address (0 if none known).
   uint64_t top(uint32_t arena) const { return arena < tops_.size() ? tops_[arena] : 0; }
   uint32_t arena_count() const { return arenas_; } // highest arena index seen + 1
@@ -172,12 +177,13 @@ public:
 
   // A copy for checkpoints in about 18 bytes per chunk record (the table takes 80 to 120, and
   // fresh memory is slow to touch): restore() gives back exactly the model save() was called
-  // on, slot for slot (iteration order included).
+  // on, slot for slot (iteration order included), and every bin's list in its order.
   struct Saved {
     HeapModelState state;
     size_t capacity = 0, count = 0;
-    // The records in probe order, varint-encoded (heap_model.cpp): in an arena (save(arena);
-    // valid while the arena lives) or, with save(), in own.
+    // The records in probe order, varint-encoded (heap_model.cpp), then the bin lists
+    // (BinOrder::save): in an arena (save(arena); valid while the arena lives) or, with save(),
+    // in own.
     const uint8_t* chunks = nullptr;
     size_t bytes = 0;
     std::vector<uint8_t> own;
@@ -203,11 +209,28 @@ private:
   void on_chunk(const Event& e);       // chunk_alloc, chunk_free, fence
   void resident_again(const Chunk& c); // released.cpp: what c's change makes resident
   void load_baseline(const Snapshot& s);
+  // The list a binned chunk is in: its arena's bin, or the tcache of the thread whose event is
+  // being applied (glibc's threads take chunks from their own tcache only).
+  uint64_t list_of(const Chunk& c) const {
+    trace::BinKind k = trace::bin_of(c.state);
+    return BinList{k, c.bin, k == trace::BinKind::Tcache ? tid_ : c.arena}.key();
+  }
+  // The chunk c (in a bin now) enters its list, at its glibc place (heap_model_bins.cpp says
+  // why there); a baseline's lists.
+  void enter_list(const Chunk& c) {
+    if (trace::bin_of(c.state) == trace::BinKind::Large)
+      order_.insert_sorted(list_of(c), c.addr, c.size);
+    else
+      order_.push_head(list_of(c), c.addr);
+  }
+  void load_baseline_order(const Snapshot& s);
   void anomaly(const Event& e, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
   void note_arena(uint32_t a);
 
   FlatMap<Chunk> chunks_;
   FreeSizes free_sizes_; // of the chunks in bins
+  BinOrder order_;       // the binned chunks' lists (a chunk leaves its list in leave())
+  uint32_t tid_ = 0;     // the thread of the event being applied
 };
 
 #define HV_MODEL_ON_Apply(Name) template <> void HeapModel::on<trace::Ev::Name>(const Event& e);
@@ -219,7 +242,10 @@ HV_TRACE_EVENTS(HV_MODEL_ON)
 #undef HV_MODEL_ON_Apply
 
 template <trace::Ev T> inline void HeapModel::apply_as(const Event& e) {
-  if constexpr (trace::event_info(T).model == trace::EvModel::Apply) on<T>(e);
+  if constexpr (trace::event_info(T).model == trace::EvModel::Apply) {
+    tid_ = e.tid;
+    on<T>(e);
+  }
 }
 
 // Compares the model with a snapshot taken at the same point: every chunk of every arena, in

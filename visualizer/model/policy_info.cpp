@@ -26,6 +26,7 @@ PolicyInfo glibc() {
   p.flags[p.nflags++] = {0x1, 'P', "previous chunk in use", FlagRule::PrevInUse};
   p.merges = bit(BinKind::Unsorted) | bit(BinKind::Small) | bit(BinKind::Large);
   p.prev_size = true;
+  p.list_order = true;
   p.internal_name = "tcache_perthread_struct";
   p.internal_short = "tcache struct";
   p.internal_about = "The allocator's own tcache_perthread_struct: the per-thread cache's counts and list "

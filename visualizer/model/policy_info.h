@@ -44,6 +44,9 @@ struct PolicyInfo {
   // chunk's PrevInUse bit is clear): a bit per BinKind.
   uint32_t merges = 0;
   bool prev_size = false; // a chunk's header starts with the previous chunk's size while that is free
+  // Its bins keep glibc 2.36's list order, as the replay does (model::BinOrder): the Bins window
+  // and the inspector show positions in lists. Unknown policies: listed by address.
+  bool list_order = false;
   // The allocator's own chunks (marked by `internal` events, never guessed from a size).
   const char* internal_name = "the allocator's own chunk"; // glibc: "tcache_perthread_struct"
   const char* internal_short = "allocator's own";          // on the map: "tcache struct"

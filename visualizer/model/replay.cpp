@@ -46,8 +46,8 @@ struct SeekSink {
 // Applies the events a seek replays kAhead events after it gets them, and starts loading the chunk
 // records each one will touch as it arrives: a heap of a million chunks is a table far larger than
 // the caches, and applied at once nearly every event waits for memory (a replay there ran 2-3x
-// slower than on a heap of thousands). Marks, stacks and snapshots point into the decoder's
-// buffers: everything before them is applied first, and they at once.
+// slower than on a heap of thousands). Marks, stacks, snapshots and bin lists point into the
+// decoder's buffers: everything before them is applied first, and they at once.
 struct DelayedSeekSink {
   static constexpr unsigned kAhead = 16; // a power of two
   explicit DelayedSeekSink(HeapModel& model) : m(model) {}
@@ -59,7 +59,7 @@ struct DelayedSeekSink {
 
   template <trace::Ev T> void apply(const Event& e) {
     using trace::Ev;
-    if constexpr (T == Ev::Mark || T == Ev::Stack || T == Ev::Snapshot) {
+    if constexpr (trace::event_info(T).variable) {
       drain();
       m.apply_as<T>(e);
       direct = e;

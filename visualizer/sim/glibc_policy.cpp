@@ -60,6 +60,19 @@ public:
     return rows;
   }
 
+  std::vector<BinListRow> bin_lists() override {
+    std::vector<BinListRow> lists;
+    const uintptr_t base = heap_base();
+    m_->for_each_bin_chunk([&](const SimulatedHeap::BinChunk& c) {
+      if (c.arena > 0) return true;
+      if (lists.empty() || lists.back().kind != c.kind || lists.back().index != c.index)
+        lists.push_back(BinListRow{c.kind, c.index, {}});
+      lists.back().chunks.push_back(c.addr - base);
+      return true;
+    });
+    return lists;
+  }
+
   HeapSummary summary() override {
     HeapSummary s;
     s.heap_bytes = m_->main_heap_bytes();

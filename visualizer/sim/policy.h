@@ -28,6 +28,13 @@ struct ChunkRow {
   unsigned flags; // glibc's A|M|P bits (0 for policies without them)
 };
 
+// One bin's list, head first (the end the allocator's next insertion uses).
+struct BinListRow {
+  trace::BinKind kind;
+  unsigned index;               // the bin's index (glibc's unsorted bin: 1)
+  std::vector<uint64_t> chunks; // chunk offsets from the heap base, head first
+};
+
 struct HeapSummary {
   uint64_t heap_bytes = 0; // size of the main heap region (sbrk space)
   uint64_t mmapped_bytes = 0;
@@ -48,6 +55,9 @@ public:
   virtual size_t usable_size(void* p) = 0;
   // The main heap's chunks in address order.
   virtual std::vector<ChunkRow> walk() = 0;
+  // The main heap's bins and the thread's tcache, each a list in its order (none: the policy
+  // does not say).
+  virtual std::vector<BinListRow> bin_lists() { return {}; }
   virtual HeapSummary summary() = 0;
   // Runs the policy's heap checker; returns "" when every invariant holds.
   virtual std::string check() = 0;

@@ -162,6 +162,26 @@ public:
     }
     module(std::string_view{b.data(), b.size()});
   }
+  // A BIN_LISTS event (docs/trace-format.md, "Bin order"): flags (SnapshotFlags), then each list,
+  // its chunks head first.
+  struct BinListSpec {
+    BinKind kind;
+    uint8_t index;
+    uint32_t owner;
+    std::vector<uint64_t> chunks;
+  };
+  void bin_lists_record(uint8_t flags, const std::vector<BinListSpec>& lists) {
+    std::string b(1, char(flags));
+    uint64_t prev = 0;
+    uint8_t tmp[kMaxBinListHeadBytes];
+    for (const BinListSpec& l : lists) {
+      b.append(reinterpret_cast<const char*>(tmp),
+               size_t(put_bin_list_head(tmp, l.kind, l.index, l.owner, l.chunks.size()) - tmp));
+      for (uint64_t c : l.chunks)
+        b.append(reinterpret_cast<const char*>(tmp), size_t(put_bin_list_chunk(tmp, prev, c) - tmp));
+    }
+    bin_lists(std::string_view{b.data(), b.size()});
+  }
   // An event of the extension range (0x80-0xfe) with this payload, as a later heapviz would write
   // one this reader does not know.
   void extension(uint8_t code, std::string_view payload) {

@@ -1,6 +1,7 @@
 // bins.cpp - the "Bins" window: per arena, the bins of each kind the allocator has (glibc:
 // tcachebins, fastbins, unsortedbin, smallbins, largebins; the policy's list, the vocabulary's
-// names) as lists with counts and bytes; a click selects the chunk on the map.
+// names) as lists with counts and bytes, each list in its order, head first, with the end the
+// allocator takes from (model::BinOrder); a click selects the chunk on the map.
 #include "views/palette.h"
 #include "views/views.h"
 
@@ -8,51 +9,92 @@
 
 #include <algorithm>
 #include <cinttypes>
-#include <map>
 
 namespace hv::views {
 
+namespace {
+
+// How glibc 2.36 uses a list of this kind (the rules model::BinOrder keeps).
+const char* list_rule(trace::BinKind k) {
+  switch (k) {
+  case trace::BinKind::Tcache:
+    return "One per thread. LIFO: free puts a chunk at the head; malloc of its size takes the head.";
+  case trace::BinKind::Fast:
+    return "LIFO: free pushes a chunk at the head; malloc of its size pops the head (and moves the rest to "
+           "the tcache, which reverses them).";
+  case trace::BinKind::Unsorted:
+    return "Frees, merged chunks and split remainders go in at the head; malloc's scan takes from the tail "
+           "(oldest first), returning an exact fit and sorting the others into their bins.";
+  case trace::BinKind::Small:
+    return "FIFO: the unsorted scan puts chunks in at the head; malloc of its size takes the tail.";
+  case trace::BinKind::Large:
+    return "Sorted by size, largest first; a chunk of a size already there goes second among its size. "
+           "malloc takes the smallest that fits (of several the same size, the second).";
+  default:
+    return "";
+  }
+}
+
+// The end of a list of kind k that the allocator takes next ("" for a largebin: a best fit).
+const char* taken_end(trace::BinKind k, bool head) {
+  switch (k) {
+  case trace::BinKind::Tcache:
+  case trace::BinKind::Fast:
+    return head ? "  <- head: next out" : "";
+  case trace::BinKind::Unsorted:
+    return head ? "  <- head: newest" : "  <- tail: scanned first";
+  case trace::BinKind::Small:
+    return head ? "  <- head: newest" : "  <- tail: next out";
+  default:
+    return "";
+  }
+}
+
+} // namespace
+
 void draw_bins(const Frame& f, BinsState& s, Cursor& c) {
   const HeapPicture& pic = f.picture;
-  // (kind, index) -> items, for the chosen arena. Built per frame: bins hold few chunks compared
-  // with the heap, and the walk is linear.
-  uint32_t arenas = std::max<uint32_t>(1, f.doc.replay().model().arena_count());
+  const model::HeapModel& m = f.doc.replay().model();
+  const model::PolicyInfo& pol = f.policy();
+  uint32_t arenas = std::max<uint32_t>(1, m.arena_count());
   if (arenas > 1) {
     ImGui::SetNextItemWidth(120);
     ImGui::SliderInt("arena", &s.arena, 0, int(arenas - 1));
   }
   s.arena = std::clamp(s.arena, 0, int(arenas - 1));
   if (s.position != pic.position || s.built_arena != s.arena) {
-    // One pass over the picture per position: bins hold few chunks next to a whole heap.
-    std::map<std::pair<uint8_t, uint8_t>, std::vector<uint32_t>> by_bin;
-    for (uint32_t i = 0; i < pic.items.size(); ++i) {
-      const HeapPicture::Item& it = pic.items[i];
-      if (it.gap() || !trace::is_binned(it.state) || it.arena != uint32_t(s.arena)) continue;
-      trace::BinKind kind = trace::bin_of(it.state);
-      by_bin[{uint8_t(kind), trace::bin_kind_info(kind).indexed ? it.bin : uint8_t(0)}].push_back(i);
-    }
+    // Per position: bins hold few chunks next to a whole heap, and the lists are kept in order.
     s.bins.clear();
-    for (auto& [key, v] : by_bin) {
-      BinsState::Bin b{key.first, key.second, std::move(v), UINT64_MAX, 0, 0};
-      for (uint32_t i : b.items) {
-        b.lo = std::min(b.lo, pic.items[i].size);
-        b.hi = std::max(b.hi, pic.items[i].size);
-        b.bytes += pic.items[i].size;
+    for (uint64_t key : m.bin_order().lists()) {
+      model::BinList l = model::BinList::of_key(key);
+      if (l.kind != trace::BinKind::Tcache && l.owner != uint32_t(s.arena)) continue;
+      BinsState::Bin b{uint8_t(l.kind), l.index, l.owner, m.bin_order().chunks_of(key), {}, UINT64_MAX, 0, 0};
+      if (!pol.list_order) std::sort(b.chunks.begin(), b.chunks.end());
+      for (uint64_t a : b.chunks) {
+        const model::Chunk* ch = m.find(a);
+        uint64_t size = ch ? ch->size : 0;
+        b.sizes.push_back(size);
+        b.lo = std::min(b.lo, size);
+        b.hi = std::max(b.hi, size);
+        b.bytes += size;
       }
       s.bins.push_back(std::move(b));
     }
     s.position = pic.position;
     s.built_arena = s.arena;
   }
-  const model::PolicyInfo& pol = f.policy();
+  if (pol.list_order)
+    ImGui::TextDisabled("Each list head first, in the allocator's order.");
+  else
+    ImGui::TextDisabled("Listed by address (this allocator's list order is not known).");
   for (uint8_t k = 0; k < pol.nbins; ++k) { // the bin kinds the allocator has, in its order
-    const uint8_t kind = uint8_t(pol.bins[k]);
+    const trace::BinKind kind = pol.bins[k];
     const trace::BinKindInfo& info = trace::bin_kind_info(kind);
     size_t n = 0;
     uint64_t bytes = 0;
     for (const BinsState::Bin& b : s.bins)
-      if (b.kind == kind) {
-        n += b.items.size();
+      if (b.kind == uint8_t(kind)) {
+        n += b.chunks.size();
         bytes += b.bytes;
       }
     uint32_t rgb = kPaintRgb[size_t(paint_of_state(uint8_t(info.state)))];
@@ -61,26 +103,33 @@ void draw_bins(const Frame& f, BinsState& s, Cursor& c) {
                                   info.group, n, n == 1 ? "" : "s", human_bytes(bytes).c_str());
     ImGui::PopStyleColor();
     if (!open) continue;
+    if (pol.list_order) ImGui::TextWrapped("%s", list_rule(kind));
     for (const BinsState::Bin& b : s.bins) {
-      if (b.kind != kind) continue;
-      std::string name = trace::bin_text(trace::BinKind(b.kind), b.index).c_str();
-      char head[96];
+      if (b.kind != uint8_t(kind)) continue;
+      std::string name = trace::bin_text(kind, b.index).c_str();
+      if (kind == trace::BinKind::Tcache) name += " (thread " + std::to_string(b.owner) + ")";
+      char head[128];
       if (b.lo == b.hi)
-        snprintf(head, sizeof head, "%s  %zu x %" PRIu64 " B", name.c_str(), b.items.size(), b.lo);
+        snprintf(head, sizeof head, "%s  %zu x %" PRIu64 " B", name.c_str(), b.chunks.size(), b.lo);
       else
-        snprintf(head, sizeof head, "%s  %zu chunks, %" PRIu64 "-%" PRIu64 " B", name.c_str(), b.items.size(),
-                 b.lo, b.hi);
-      if (ImGui::TreeNodeEx(name.c_str(), b.items.size() <= 8 ? ImGuiTreeNodeFlags_DefaultOpen : 0, "%s",
+        snprintf(head, sizeof head, "%s  %zu chunks, %" PRIu64 "-%" PRIu64 " B", name.c_str(),
+                 b.chunks.size(), b.lo, b.hi);
+      if (ImGui::TreeNodeEx(name.c_str(), b.chunks.size() <= 8 ? ImGuiTreeNodeFlags_DefaultOpen : 0, "%s",
                             head)) {
         ImGuiListClipper clip;
-        clip.Begin(int(b.items.size()));
+        clip.Begin(int(b.chunks.size()));
         while (clip.Step())
-          for (int k = clip.DisplayStart; k < clip.DisplayEnd; ++k) {
-            const HeapPicture::Item& it = pic.items[b.items[size_t(k)]];
-            char label[64];
-            snprintf(label, sizeof label, "0x%" PRIx64 "  %" PRIu64 " B", it.addr, it.size);
-            if (ImGui::Selectable(label, c.selected == it.addr)) {
-              c.selected = it.addr;
+          for (int i = clip.DisplayStart; i < clip.DisplayEnd; ++i) {
+            size_t j = size_t(i);
+            const char* end = !pol.list_order            ? ""
+                              : j == 0                   ? taken_end(kind, true)
+                              : j + 1 == b.chunks.size() ? taken_end(kind, false)
+                                                         : "";
+            char label[96];
+            snprintf(label, sizeof label, "%2d  0x%" PRIx64 "  %" PRIu64 " B%s##%d", i, b.chunks[j],
+                     b.sizes[j], end, i);
+            if (ImGui::Selectable(label, c.selected == b.chunks[j])) {
+              c.selected = b.chunks[j];
               c.reveal = true;
             }
           }
@@ -89,7 +138,6 @@ void draw_bins(const Frame& f, BinsState& s, Cursor& c) {
     }
     ImGui::TreePop();
   }
-  ImGui::TextDisabled("listed by address (traces do not keep list order)");
 }
 
 } // namespace hv::views

@@ -166,6 +166,18 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
       ImGui::TextColored(ImVec4(0.96f, 0.56f, 0.69f, 1), "(mid-call)");
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", mid);
     }
+    // Its place in its bin's list, counted from the head (model::BinOrder; the Bins window).
+    if (auto at = pol.list_order ? f.doc.replay().model().bin_order().place(it.addr) : std::nullopt) {
+      model::BinList l = model::BinList::of_key(at->list);
+      const char* ends = l.kind == trace::BinKind::Large      ? "sorted, largest first"
+                         : l.kind == trace::BinKind::Small    ? "head = newest, tail = next out"
+                         : l.kind == trace::BinKind::Unsorted ? "head = newest, the scan starts at the tail"
+                                                              : "head = next out";
+      ImGui::TextWrapped(
+          "list       position %" PRIu64 " of %" PRIu64 " in %s%s (%s)", at->index + 1, at->count,
+          trace::bin_text(l.kind, l.index).c_str(),
+          l.kind == trace::BinKind::Tcache ? (" of thread " + std::to_string(l.owner)).c_str() : "", ends);
+    }
     if (pol.nflags) {
       ImGui::Text("size field 0x%" PRIx64 " = %" PRIu64 " | %s", it.size | flags, it.size,
                   model::flag_letters(pol, flags).c_str());

@@ -147,12 +147,14 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c);
 
 struct BinsState {
   int arena = 0;
-  // The bins of `arena` at picture position `position`: (kind, index) -> items, sorted.
+  // The lists of `arena`'s bins and every thread's tcache at picture position `position`, by
+  // owner, kind and index; each list's chunks head first (model::BinOrder).
   uint64_t position = UINT64_MAX;
   int built_arena = -1;
   struct Bin {
-    uint8_t kind, index; // a trace::BinKind and its index (0 for the unsorted bin)
-    std::vector<uint32_t> items;
+    uint8_t kind, index;                 // a trace::BinKind and its index (1 for the unsorted bin)
+    uint32_t owner;                      // the arena; for a tcache, its thread
+    std::vector<uint64_t> chunks, sizes; // head first
     uint64_t lo, hi, bytes;
   };
   std::vector<Bin> bins;

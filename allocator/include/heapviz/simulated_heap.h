@@ -74,6 +74,21 @@ public:
     walk([](const ChunkInfo& c, void* ctx) -> bool { return (*static_cast<Fn*>(ctx))(c); },
          const_cast<std::remove_const_t<Fn>*>(&f));
   }
+  // One chunk of a bin's list, as the heap walk follows the list (for_each_bin_chunk).
+  struct BinChunk {
+    uintptr_t addr; // the chunk (its header)
+    trace::BinKind kind;
+    unsigned index; // the bin's index (the unsorted bin: 1)
+    int arena;      // 0 = the main arena, then in arena-list order; -1: the thread's tcache
+  };
+  // Calls f(const BinChunk&) for every chunk in a bin, list by list, each list head first (the
+  // end its next insertion uses; docs/trace-format.md, "Bin order"); nothing when the heap check
+  // fails. Stops early when f returns false.
+  template <class F> void for_each_bin_chunk(F&& f) {
+    using Fn = std::remove_reference_t<F>;
+    walk_bins([](const BinChunk& c, void* ctx) -> bool { return (*static_cast<Fn*>(ctx))(c); },
+              const_cast<std::remove_const_t<Fn>*>(&f));
+  }
   // Runs the heap checker (invariants I1..I11, allocator/src/chunk.h): nullptr when every
   // invariant holds, else the first violation's message (valid until the next call).
   const char* check();
@@ -87,6 +102,8 @@ public:
 private:
   using ChunkFn = bool (*)(const ChunkInfo&, void* ctx);
   void walk(ChunkFn fn, void* ctx);
+  using BinFn = bool (*)(const BinChunk&, void* ctx);
+  void walk_bins(BinFn fn, void* ctx);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -204,6 +204,25 @@ inline void put_snapshot_chunk(BlockEncoder& enc, uint64_t chunk, uint64_t size,
   enc.byte(bin);
 }
 
+// The record of a bin_lists event, its one Blob field (docs/trace-format.md, "Bin order"): a
+// flags byte (SnapshotFlags: coarse, baseline, more), then per list its head (kind, index, owner:
+// the arena's trace index, or for a tcache the thread's id; the number of chunks that follow)
+// and its chunks head first, each the zigzag varint of its address less the previous chunk's in
+// the record (the first: less 0). Written into a byte buffer, then put_bin_lists() copies it.
+inline constexpr size_t kMaxBinListHeadBytes = 1 + 1 + 5 + 10;
+inline constexpr size_t kMaxBinListChunkBytes = 10;
+inline uint8_t* put_bin_list_head(uint8_t* p, BinKind kind, uint8_t index, uint32_t owner, uint64_t count) {
+  *p++ = static_cast<uint8_t>(kind);
+  *p++ = index;
+  p = put_varint(p, owner);
+  return put_varint(p, count);
+}
+inline uint8_t* put_bin_list_chunk(uint8_t* p, uint64_t& prev, uint64_t chunk) {
+  p = put_varint(p, zigzag(static_cast<int64_t>(chunk - prev)));
+  prev = chunk;
+  return p;
+}
+
 // Builds a FileHeader (plus command line) into out (header_size bytes); returns header_size.
 // out must have room for sizeof(FileHeader) + cmdline_len + 8.
 size_t build_file_header(uint8_t* out, const char* policy, const uint64_t params[kNumParams],

@@ -95,7 +95,9 @@
   X(Module, module, 0x81, Other, None, Note, (Blob, data, record, " length="))                               \
   /* pages handed back to the system inside the heap (madvise MADV_DONTNEED: malloc_trim's free */           \
   /* chunks, a heap shrunk); resident again once a byte of them is used (docs/trace-format.md) */            \
-  X(Release, release, 0x82, Trim, None, Apply, (A, addr, addr, " "), (U, size, length, " length="))
+  X(Release, release, 0x82, Trim, None, Apply, (A, addr, addr, " "), (U, size, length, " length="))          \
+  /* the allocator's bins in list order, head first, after a snapshot (docs/trace-format.md, "Bin order") */ \
+  X(BinLists, bin_lists, 0x83, Other, None, Apply, (Blob, data, lists, " length="))
 
 // Applies M to each parenthesized field of a row: M(codec, slot, label, prefix) per field.
 #define HV_EV_FOR_EACH(M, ...)                                                                               \
@@ -279,5 +281,12 @@ constexpr bool codes_valid() {
   return true;
 }
 static_assert(codes_valid(), "event codes are 0x01-0xfe (0xff is Ev::Unknown)");
+constexpr bool codes_unique() {
+  for (int i = 0; i < kNumEvents; ++i)
+    for (int j = i + 1; j < kNumEvents; ++j)
+      if (kAllEvents[i] == kAllEvents[j]) return false;
+  return true;
+}
+static_assert(codes_unique(), "two rows of the event table share a code");
 
 } // namespace hv::trace
