@@ -222,7 +222,7 @@ private:
   // A failed integrity check: the trace gets an Error event with `code` (what the check found;
   // trace_format.h), then glibc's message and abort. Every call site names its code.
   [[noreturn]] void corrupt(trace::ErrorCode code, const char* msg, const void* addr) {
-    hooks_.error(code, addr);
+    hooks_.error(code, addr, msg);
     plat_.fatal(msg, addr);
   }
 

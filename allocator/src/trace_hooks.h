@@ -67,7 +67,8 @@
 //   release(av, p, len)            madvise(MADV_DONTNEED) gave [p, +len) back while  av's
 //                                  it stays in the heap (mtrim, shrink_heap)
 //   stamp(ts)                      a call outside malloc's family starts (malloc_trim) none
-//   error(code, addr)              a check failed, before glibc's message and abort  any
+//   error(code, addr, msg)         a check failed, before glibc's message and abort  any
+//   report(code, kind, msg, ...)   a heapviz check (HEAPVIZ_CHECKS) found a bug          any
 //   mark(label)                    hv_mark()                                         none
 // The Free event is lazy (TraceThread::free_pending): free_begin notes the pointer; tcache_in
 // turns it into one free_tcache event when the chunk goes straight into the tcache, any other
@@ -474,8 +475,17 @@ public:
 
   // ---- Errors: the check that failed, named by the call site (corrupt()); then every buffer
   // is flushed, since glibc's abort follows.
-  HV_HOOK void error(trace::ErrorCode code, const void* at_addr) {
-    if (__builtin_expect(on(), 0)) error_(code, at_addr);
+  HV_HOOK void error(trace::ErrorCode code, const void* at_addr, const char* msg) {
+    if (__builtin_expect(on(), 0))
+      error_(code, trace::error_kind_of(code), trace::HeapErrorSource::Glibc, msg, at_addr, nullptr, nullptr,
+             0);
+  }
+  // A bug heapviz's own checks found (HEAPVIZ_CHECKS): the error event, then its report with the
+  // bytes that differ (runs), then every buffer is flushed. The caller then aborts or goes on.
+  HV_HOOK void report(trace::ErrorCode code, trace::HeapErrorKind kind, const char* msg, const void* ptr,
+                      const void* chunk, const trace::ErrorRun* runs, size_t nruns) {
+    if (__builtin_expect(on(), 0))
+      error_(code, kind, trace::HeapErrorSource::Heapviz, msg, ptr, chunk, runs, nruns);
   }
 
 private:
@@ -516,7 +526,10 @@ private:
   __attribute__((noinline)) void after_call();
   void bin_lists_(ThreadState& ts, HeapWalk<P>& w, uint8_t flags);
   uint32_t tid_of(ThreadState& ts);
-  __attribute__((noinline, cold)) void error_(trace::ErrorCode code, const void* at_addr);
+  __attribute__((noinline, cold)) void error_(trace::ErrorCode code, trace::HeapErrorKind kind,
+                                              trace::HeapErrorSource source, const char* msg,
+                                              const void* at_addr, const void* chunk,
+                                              const trace::ErrorRun* runs, size_t nruns);
 
   MallocCore<P>* core_; // beside the sink's `on`: the inline hooks read both
   TraceWriter w_{};
@@ -553,9 +566,21 @@ template <class P> void TraceHooks<P>::mark_(const char* label) {
   w_.mark(at(ts, ts.arena), label);
 }
 
-template <class P> void TraceHooks<P>::error_(trace::ErrorCode code, const void* at_addr) {
+// The report carries the call's stack: the one call_begin took for this call (an error in
+// malloc or realloc comes before the call's own event, which would carry it).
+template <class P>
+void TraceHooks<P>::error_(trace::ErrorCode code, trace::HeapErrorKind kind, trace::HeapErrorSource source,
+                           const char* msg, const void* at_addr, const void* chunk,
+                           const trace::ErrorRun* runs, size_t nruns) {
   ThreadState& ts = plat().thread();
-  w_.event<Ev::Error>(at(ts, ts.arena), code, addr(at_addr));
+  TraceAt where = at(ts, ts.arena);
+  w_.event<Ev::Error>(where, code, addr(at_addr));
+  uint8_t rec[trace::kMaxErrorReportBytes]; // (1.5 KB of stack, on a cold path)
+  uint32_t stack = ts.trace ? ts.trace->enc.call_stack : 0;
+  size_t n =
+      trace::build_error_report(rec, kind, source, stack, addr(at_addr), addr(chunk), msg, runs, nruns);
+  if (TraceThread* t = w_.begin<Ev::ErrorReport>(where, n + 10))
+    trace::put_error_report(t->enc, trace::ByteSpan{rec, n});
   w_.sink().flush_all();
 }
 

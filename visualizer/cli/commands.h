@@ -13,6 +13,7 @@ int cmd_dump(int argc, char** argv);   // cmd_dump.cpp
 int cmd_sites(int argc, char** argv);  // cmd_sites.cpp (allocation sites)
 int cmd_leaks(int argc, char** argv);  // cmd_sites.cpp (blocks live at the end, by stack)
 int cmd_frag(int argc, char** argv);   // cmd_frag.cpp (why the footprint exceeds what is live)
+int cmd_errors(int argc, char** argv); // cmd_errors.cpp (each heap error, its block and stacks)
 int cmd_bins(int argc, char** argv);   // cmd_bins.cpp (every bin's list, head first)
 int cmd_diff(int argc, char** argv);   // cmd_diff.cpp (two runs or two positions, per site)
 int cmd_ps(int argc, char** argv);     // cmd_live.cpp (attachable processes)

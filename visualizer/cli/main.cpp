@@ -37,6 +37,9 @@ const char* kUsage =
     "        whose live blocks keep free memory apart\n"
     "  bins FILE [--at N|end|peak|mark:LABEL] [--json]\n"
     "        every bin's list, head first, in the allocator's order (a tcache per thread)\n"
+    "  errors FILE [--json]\n"
+    "        every heap error: kind, message, the faulting call's stack, the block's allocation\n"
+    "        and free stacks, the bytes that differ\n"
     "  diff A.hvt B.hvt | diff FILE --from X --to Y   [--top K] [--json]\n"
     "        per allocation site, what changed between two runs or two positions\n"
     "  view [FILE]   (or just: heapviz FILE)\n"
@@ -86,6 +89,7 @@ int main(int argc, char** argv) {
   if (cmd == "leaks") return hv::cli::cmd_leaks(argc - 2, argv + 2);
   if (cmd == "frag") return hv::cli::cmd_frag(argc - 2, argv + 2);
   if (cmd == "bins") return hv::cli::cmd_bins(argc - 2, argv + 2);
+  if (cmd == "errors") return hv::cli::cmd_errors(argc - 2, argv + 2);
   if (cmd == "diff") return hv::cli::cmd_diff(argc - 2, argv + 2);
   if (cmd == "view") return hv::cli::cmd_view(argc - 2, argv + 2);
   if (cmd == "shot") return hv::cli::cmd_shot(argc - 2, argv + 2);

@@ -223,6 +223,49 @@ inline uint8_t* put_bin_list_chunk(uint8_t* p, uint64_t& prev, uint64_t chunk) {
   return p;
 }
 
+// The record of an error_report event, its one Blob field (docs/trace-format.md, "Error
+// reports"): kind (HeapErrorKind), source (HeapErrorSource), the call's stack node, the pointer the check
+// names, the chunk (0: not known), the message (at most kMaxErrorMessage bytes), then runs of
+// bytes that differ from what they should hold (canary, free pattern): per run its offset from
+// the chunk, its length (at most kMaxErrorRunBytes), the expected bytes, then the bytes found.
+// At most kMaxErrorRuns runs. Built into a buffer of kMaxErrorReportBytes.
+inline constexpr size_t kMaxErrorReportBytes =
+    2 + 10 + 10 + 10 + 10 + kMaxErrorMessage + 10 + kMaxErrorRuns * (10 + 10 + 2 * kMaxErrorRunBytes);
+struct ErrorRun {
+  uint64_t offset; // from the chunk
+  size_t len;
+  const uint8_t* expected;
+  const uint8_t* found;
+};
+inline size_t build_error_report(uint8_t* out, HeapErrorKind kind, HeapErrorSource source, uint32_t stack,
+                                 uint64_t ptr, uint64_t chunk, const char* msg, const ErrorRun* runs,
+                                 size_t nruns) {
+  uint8_t* p = out;
+  *p++ = static_cast<uint8_t>(kind);
+  *p++ = static_cast<uint8_t>(source);
+  p = put_varint(p, stack);
+  p = put_varint(p, ptr);
+  p = put_varint(p, chunk);
+  size_t n = 0;
+  while (msg && msg[n] && n < kMaxErrorMessage)
+    ++n;
+  p = put_varint(p, n);
+  for (size_t i = 0; i < n; ++i)
+    *p++ = static_cast<uint8_t>(msg[i]);
+  if (nruns > kMaxErrorRuns) nruns = kMaxErrorRuns;
+  p = put_varint(p, nruns);
+  for (size_t r = 0; r < nruns; ++r) {
+    size_t len = runs[r].len < kMaxErrorRunBytes ? runs[r].len : kMaxErrorRunBytes;
+    p = put_varint(p, runs[r].offset);
+    p = put_varint(p, len);
+    for (size_t i = 0; i < len; ++i)
+      *p++ = runs[r].expected[i];
+    for (size_t i = 0; i < len; ++i)
+      *p++ = runs[r].found[i];
+  }
+  return static_cast<size_t>(p - out);
+}
+
 // Builds a FileHeader (plus command line) into out (header_size bytes); returns header_size.
 // out must have room for sizeof(FileHeader) + cmdline_len + 8.
 size_t build_file_header(uint8_t* out, const char* policy, const uint64_t params[kNumParams],

@@ -97,7 +97,10 @@
   /* chunks, a heap shrunk); resident again once a byte of them is used (docs/trace-format.md) */            \
   X(Release, release, 0x82, Trim, None, Apply, (A, addr, addr, " "), (U, size, length, " length="))          \
   /* the allocator's bins in list order, head first, after a snapshot (docs/trace-format.md, "Bin order") */ \
-  X(BinLists, bin_lists, 0x83, Other, None, Apply, (Blob, data, lists, " length="))
+  X(BinLists, bin_lists, 0x83, Other, None, Apply, (Blob, data, lists, " length="))                          \
+  /* what the error event before it found: kind, the check's message, the call's stack, the pointer, */      \
+  /* the chunk, the bytes that differ (docs/trace-format.md, "Error reports") */                             \
+  X(ErrorReport, error_report, 0x84, Other, None, Note, (Blob, data, record, " length="))
 
 // Applies M to each parenthesized field of a row: M(codec, slot, label, prefix) per field.
 #define HV_EV_FOR_EACH(M, ...)                                                                               \

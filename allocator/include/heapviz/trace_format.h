@@ -125,6 +125,26 @@ enum class ErrorCode : uint8_t {
   CorruptedList = 4,  // corrupted double-linked list, unsorted/large bin corruption
   Other = 5,
 };
+// What an error report (the ERROR_REPORT event after an ERROR) says the bug is, as a memcheck or
+// ASan user names it (docs/trace-format.md, "Error reports"; `heapviz errors`).
+enum class HeapErrorKind : uint8_t {
+  DoubleFree = 1,         // a block freed again (or a chunk already in a bin passed to free)
+  InvalidFree = 2,        // a pointer that is not a block's start: misaligned, interior, outside every heap
+  HeapBufferOverflow = 3, // bytes past the request changed: the slack, or the next chunk's header
+  WriteAfterFree = 4,     // a freed block's bytes changed while it was free
+  Corruption = 5,         // the allocator's own data found broken (sizes, links), cause unknown
+};
+inline constexpr uint8_t kNumHeapErrorKinds = 6;
+// An error report's limits: its message's bytes, runs of differing bytes, and bytes per run.
+inline constexpr size_t kMaxErrorMessage = 200, kMaxErrorRuns = 8, kMaxErrorRunBytes = 64;
+// Who made the check: glibc's (the message is glibc's own) or heapviz's (HEAPVIZ_CHECKS).
+enum class HeapErrorSource : uint8_t { Glibc = 1, Heapviz = 2 };
+// The kind a glibc check's code says.
+inline HeapErrorKind error_kind_of(ErrorCode c) {
+  return c == ErrorCode::DoubleFree       ? HeapErrorKind::DoubleFree
+         : c == ErrorCode::InvalidPointer ? HeapErrorKind::InvalidFree
+                                          : HeapErrorKind::Corruption;
+}
 
 // Name of an event type for dump output; nullptr if the type is unknown.
 inline const char* event_name(Ev e) {
