@@ -216,7 +216,7 @@ struct Server {
   void send_sync() {
     SyncPayload s{core->trace_sink().seq(), core->footprint_bytes()};
     broadcast(kFrameSync, &s, sizeof s);
-    last_sync = now_ms();
+    __atomic_store_n(&last_sync, now_ms(), __ATOMIC_RELEASE); // (settle() waits for it)
   }
   // An exact snapshot, sent at once (the world is stopped). Its blocks go straight to the viewers,
   // in order, never through the ring (which only this thread reads).
@@ -581,6 +581,17 @@ void stop() {
   char c = LiveGate::inside(g_server.core->platform().thread()) ? 'q' : 'x';
   if (::write(g_server.wake_wr, &c, 1) != 1) return;
   wait_set(&g_server.done, 5);
+}
+
+void settle() {
+  if (!g_running || !g_server.streaming()) return;
+  ThreadState& ts = g_server.core->platform().thread();
+  while (ts.live_passed) // out of the call for good: the sync's stop of the world must not wait for us
+    g_server.core->live_gate().leave(ts);
+  uint64_t t0 = now_ms();
+  timespec tick{0, 5 * 1000 * 1000};
+  while (__atomic_load_n(&g_server.last_sync, __ATOMIC_ACQUIRE) <= t0 && now_ms() - t0 < 1500)
+    nanosleep(&tick, nullptr);
 }
 
 void after_fork_child() {

@@ -21,6 +21,11 @@ void start(MallocCore<RealPlatform>* core);
 // Process exit (or exec): a last sync with an exact snapshot, an Exit frame, then the viewers
 // are closed and the socket removed. Waits at most a few seconds.
 void stop();
+// Before the process stops itself (a breakpoint) or aborts on a heap error, from inside an
+// allocator call: the calling thread leaves the live gate for good, and waits (at most 1.5 s)
+// for the live thread's next sync, so that the viewers' stream is complete up to the error
+// (a stream that ends without a goodbye is kept up to its last sync). Nothing when not live.
+void settle();
 // In a forked child: the live thread did not survive; close what the parent's was using.
 void after_fork_child();
 } // namespace live_server

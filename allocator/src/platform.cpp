@@ -5,6 +5,7 @@
 #include "platform.h"
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -40,6 +41,27 @@ void raw_write_hex(int fd, uintptr_t v) {
   raw_write(fd, buf + i);
 }
 
+bool g_break_on_error = false;
+void (*g_before_stop)() = nullptr;
+void (*g_before_abort)() = nullptr;
+
+void stop_here(const char* why) {
+  char pid[24];
+  int i = 23;
+  pid[i] = 0;
+  for (unsigned long v = static_cast<unsigned long>(getpid()); v || i == 23; v /= 10)
+    pid[--i] = static_cast<char>('0' + v % 10);
+  raw_write(2, "heapviz: stopped ");
+  raw_write(2, why);
+  raw_write(2, "; attach a debugger: gdb -p ");
+  raw_write(2, pid + i);
+  raw_write(2, "  (kill -CONT ");
+  raw_write(2, pid + i);
+  raw_write(2, " lets it go on)\n");
+  if (g_before_stop) g_before_stop();
+  raise(SIGSTOP);
+}
+
 void fatal_error(const char* msg, const void* addr) {
   raw_write(2, msg);
   raw_write(2, "\n");
@@ -48,6 +70,10 @@ void fatal_error(const char* msg, const void* addr) {
     raw_write_hex(2, reinterpret_cast<uintptr_t>(addr));
     raw_write(2, "\n");
   }
+  if (g_break_on_error)
+    stop_here("at the faulting call, before the abort");
+  else if (g_before_abort)
+    g_before_abort();
   abort();
 }
 

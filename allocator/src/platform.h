@@ -26,6 +26,16 @@ extern __thread ThreadState g_real_thread_state __attribute__((tls_model("initia
 
 // Writes "msg\n" (and the address, if any) to stderr and aborts, as glibc's malloc_printerr.
 [[noreturn]] void fatal_error(const char* msg, const void* addr);
+// Breakpoints (HEAPVIZ_BREAK_ON_ERROR, HEAPVIZ_BREAK_AT; `heapviz run --break-on-error`,
+// `--break-at N`): stop_here() says why and how to attach a debugger on stderr, runs
+// g_before_stop (the preload library's: flush the trace, let a live viewer receive it), then stops
+// the process with SIGSTOP; it returns once the process is continued (SIGCONT). fatal_error()
+// calls it before aborting when g_break_on_error is set, and g_before_abort (a live viewer's last
+// sync) in any case.
+extern bool g_break_on_error;
+extern void (*g_before_stop)();
+extern void (*g_before_abort)();
+void stop_here(const char* why);
 // Raw helpers usable inside malloc (no allocation): write(2) of a C string / hex number.
 void raw_write(int fd, const char* s);
 void raw_write_hex(int fd, uintptr_t v);
@@ -49,6 +59,7 @@ public:
   bool single_threaded() const { return __libc_single_threaded; }
   uintptr_t random_key();
   [[noreturn]] void fatal(const char* msg, const void* addr) { fatal_error(msg, addr); }
+  void breakpoint(const char* why) { stop_here(why); }
   void init(); // reads the page size; no allocation
   // Arms the thread-exit hook (a pthread key destructor) for the calling thread.
   void on_thread_start();
@@ -78,6 +89,7 @@ public:
   bool single_threaded() const { return !threaded_; }
   uintptr_t random_key() const { return 0x6865617076697a21ull; } // deterministic in simulation
   [[noreturn]] void fatal(const char* msg, const void* addr) { fatal_error(msg, addr); }
+  void breakpoint(const char*) {} // a simulation has no process to stop
   void init() {}
   void on_thread_start() {}
 

@@ -144,6 +144,20 @@ void install_fatal_signal_flush() {
   }
 }
 
+// Breakpoints (`heapviz run --break-on-error`, `--break-at N`): HEAPVIZ_BREAK_ON_ERROR=1 stops
+// the process at a heap error's faulting call, before the abort; HEAPVIZ_BREAK_AT=N after the
+// call that reaches event N. Before stopping, the trace is flushed and a live viewer served.
+void before_stop() {
+  g_alloc.trace_flush_all();
+  hv::alloc::live_server::settle();
+}
+void read_breakpoints() {
+  if (const char* v = getenv("HEAPVIZ_BREAK_ON_ERROR")) hv::alloc::g_break_on_error = *v && *v != '0';
+  if (const char* v = getenv("HEAPVIZ_BREAK_AT"); v && *v) g_alloc.trace_break_at(strtoull(v, nullptr, 10));
+  hv::alloc::g_before_stop = before_stop;
+  hv::alloc::g_before_abort = hv::alloc::live_server::settle;
+}
+
 void on_thread_exit(void*) {
   g_alloc.thread_shutdown();
 }
@@ -196,6 +210,7 @@ __attribute__((constructor(101))) void hvalloc_constructor() {
   if (pthread_key_create(&g_exit_key, on_thread_exit) == 0) g_exit_key_ready = true;
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   if (g_alloc.tracing()) install_fatal_signal_flush();
+  read_breakpoints(); // (again, for a process that does not record: live, or checks alone)
   enable_stacks();
   hv::alloc::live_server::start(&g_alloc); // HEAPVIZ_LIVE=1
 }
@@ -207,6 +222,7 @@ __attribute__((destructor)) void hvalloc_destructor() {
     g_alloc.trace_sink().set_write_through(true); // events during the rest of exit go out at once
   }
 }
+
 } // namespace
 
 // Called by MallocCore<RealPlatform>::init on the process's first allocation: opens the trace
@@ -215,6 +231,7 @@ void hv::alloc::hv_start_recording_hook() {
   const char* out = getenv("HEAPVIZ_OUT");
   if (!out || !*out) return;
   int saved_errno = errno; // this runs inside the program's first malloc
+  read_breakpoints();
   if (const char* v = getenv("HEAPVIZ_VERIFY")) g_verify_every = strtoull(v, nullptr, 10);
   if (const char* v = getenv("HEAPVIZ_STACKS")) g_stacks_wanted = *v != '0';
   if (const char* v = getenv("HEAPVIZ_PRECISE_TIME")) g_alloc.trace_sink().set_precise_time(*v == '1');

@@ -320,7 +320,14 @@ public:
     if (!w_.sink().open(path, exclusive, kPolicy, params, heap_base, flags, page_size)) return false;
     verify_every_ = verify_every;
     next_snapshot_ = verify_every;
+    watch_ = verify_every_ | break_at_;
     return true;
+  }
+  // HEAPVIZ_BREAK_AT: stop the process (P::breakpoint) after the call during which the trace
+  // reaches event n (0: never). Set before recording starts.
+  void set_break_at(uint64_t n) {
+    break_at_ = n;
+    watch_ = verify_every_ | break_at_;
   }
   void close() { w_.sink().close(); }
   void thread_exit(ThreadState& ts) { w_.sink().release(ts); } // flush and unmap its buffer
@@ -356,7 +363,7 @@ public:
     if (__builtin_expect(on(), 0)) api<Ev::Memalign>(uint64_t(alignment), uint64_t(bytes), addr(result));
   }
   HV_HOOK void call_end() {
-    if (__builtin_expect(verify_every_ != 0, 0) && on()) after_call();
+    if (__builtin_expect(watch_ != 0, 0) && on()) after_call();
   }
   HV_HOOK void mark(const char* label) {
     if (__builtin_expect(on(), 0)) mark_(label);
@@ -535,6 +542,8 @@ private:
   TraceWriter w_{};
   uint64_t verify_every_ = 0; // HEAPVIZ_VERIFY: a snapshot every that many events
   uint64_t next_snapshot_ = 0;
+  uint64_t break_at_ = 0; // HEAPVIZ_BREAK_AT: the event to stop at (0: none, or done)
+  uint64_t watch_ = 0;    // nonzero when call_end has work: verify_every_ | break_at_
   bool in_snapshot_ = false;
 };
 
@@ -585,7 +594,29 @@ void TraceHooks<P>::error_(trace::ErrorCode code, trace::HeapErrorKind kind, tra
 }
 
 template <class P> void TraceHooks<P>::after_call() {
-  if (in_snapshot_ || w_.sink().seq() < next_snapshot_) return;
+  if (break_at_ && w_.sink().seq() > break_at_) { // seq(): the next event's (once: the first call there)
+    uint64_t target = break_at_;
+    break_at_ = 0;
+    watch_ = verify_every_;
+    w_.sink().flush_all();
+    char why[96] = "at event ";
+    char* p = why + 9;
+    auto put = [&p](uint64_t v) {
+      char digits[24];
+      int n = 0;
+      for (; v || n == 0; v /= 10)
+        digits[n++] = char('0' + v % 10);
+      while (n)
+        *p++ = digits[--n];
+    };
+    put(w_.sink().seq() - 1);
+    memcpy(p, ", after the call that reached event ", 36);
+    p += 36;
+    put(target);
+    memcpy(p, " (HEAPVIZ_BREAK_AT)", 20);
+    plat().breakpoint(why);
+  }
+  if (!verify_every_ || in_snapshot_ || w_.sink().seq() < next_snapshot_) return;
   in_snapshot_ = true;
   snapshot(false, false);
   next_snapshot_ = w_.sink().seq() + verify_every_;

@@ -182,8 +182,14 @@ int cmd_attach(int argc, char** argv) {
 
 int cmd_run(int argc, char** argv) {
   static const char* kUsage =
-      "usage: heapviz run [--out FILE | --shot OUT.png] [--seconds S] -- PROGRAM [ARGS...]\n";
-  std::string out, shot;
+      "usage: heapviz run [--out FILE | --shot OUT.png] [--seconds S] [--break-on-error] [--break-at N]\n"
+      "                   -- PROGRAM [ARGS...]\n"
+      "  runs PROGRAM on libhvalloc and follows its heap in the app (or captures it into FILE)\n"
+      "  --break-on-error  stop the program (SIGSTOP) at the call where a heap error is found,\n"
+      "                    before its abort, and print the gdb -p PID line\n"
+      "  --break-at N      stop the program after the call that reaches event N\n";
+  std::string out, shot, break_at;
+  bool break_on_error = false;
   double seconds = 0;
   int i = 0;
   for (; i < argc; ++i) {
@@ -203,6 +209,18 @@ int cmd_run(int argc, char** argv) {
       }
     } else if (a == "--shot" && i + 1 < argc) {
       shot = argv[++i];
+    } else if (a == "--break-on-error") {
+      break_on_error = true;
+    } else if (a == "--break-at") {
+      char* end = nullptr;
+      if (i + 1 >= argc || strtoull(argv[i + 1], &end, 10) == 0 || *end) {
+        fprintf(stderr, "heapviz run: --break-at needs an event number (1 or more)\n%s", kUsage);
+        return 2;
+      }
+      break_at = argv[++i];
+    } else if (a == "--help" || a == "-h") {
+      fputs(kUsage, stdout);
+      return 0;
     } else if (a[0] != '-') {
       break; // the program (without --)
     } else {
@@ -242,6 +260,8 @@ int cmd_run(int argc, char** argv) {
     mkdir(dir.c_str(), 0700);
     if (FILE* f = fopen(wait_marker(getpid()).c_str(), "w")) fclose(f);
     unsetenv("HEAPVIZ_OUT");
+    if (break_on_error) setenv("HEAPVIZ_BREAK_ON_ERROR", "1", 1);
+    if (!break_at.empty()) setenv("HEAPVIZ_BREAK_AT", break_at.c_str(), 1);
     execvp(argv[i], argv + i);
     fprintf(stderr, "heapviz run: %s: %s\n", argv[i], strerror(errno));
     _exit(127);
