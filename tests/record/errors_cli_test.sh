@@ -5,7 +5,7 @@
 #   of the right kind, with glibc's own message (the program's first stderr line natively), the
 #   faulting call's stack starting in main, the block's allocation stack where the block is
 #   known, and for a double free the earlier free's stack; the text form says where the pointer
-#   lies in its block.
+#   lies in its block; `heapviz check` says the trace holds one heap error.
 # - `heapviz run --break-on-error --out F`: the program stops (SIGSTOP) at the faulting call
 #   after glibc's message, prints the gdb line, and the capture already holds the error while it
 #   is stopped; continued, it aborts (134) and the capture keeps the error.
@@ -45,6 +45,11 @@ print(f"{e['kind']}: {e['message']}")
 PY
   ); then
     fail "$mode: $out"
+    continue
+  fi
+  chk=$("$hv" check "$mode.hvt" 2>&1)
+  if ! grep -q "^$mode.hvt: the program's heap: 1 heap error recorded (heapviz errors $mode.hvt)\$" <<<"$chk"; then
+    fail "$mode: heapviz check does not say the trace holds a heap error: $chk"
     continue
   fi
   text=$("$hv" errors "$mode.hvt" 2>&1)

@@ -67,6 +67,10 @@ int cmd_check(int argc, char** argv) {
   printf("%s: ok: %llu events, %zu blocks, %zu threads, %llu snapshots verified%s\n", path,
          static_cast<unsigned long long>(s.emitted()), f.blocks().size(), f.threads().size(),
          static_cast<unsigned long long>(verified), lists.c_str());
+  // The trace is valid (exit 0), but what it recorded is not: say so, and where to read more.
+  if (m.errors())
+    printf("%s: the program's heap: %llu heap error%s recorded (heapviz errors %s)\n", path,
+           static_cast<unsigned long long>(m.errors()), m.errors() == 1 ? "" : "s", path);
   return 0;
 }
 
