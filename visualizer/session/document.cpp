@@ -195,7 +195,8 @@ void Document::load() {
     summary_.finish(replay_->model()); // after build: the model at the end
     done_.store(n, std::memory_order_relaxed);
     // Heap errors: a pass of their own (each block's history), only when there is one to list.
-    if (summary_.count(trace::Ev::Error) && !errors_.build(file_, policy_, replay_->size(), &cancel_))
+    if (summary_.count(trace::Ev::Error) &&
+        !errors_.build(file_, policy_, replay_->size(), *replay_, &cancel_))
       throw Cancelled{};
   } catch (const Cancelled&) {
     return;
@@ -251,7 +252,10 @@ trace::TraceFile::Growth Document::extend(uint64_t max_bytes, uint64_t max_event
   summary_.finish(replay_->model());
   // The first error of a growing file: the log needs every block's history, so one pass over
   // what is replayed so far (later growth feeds it as above).
-  if (!had_errors && summary_.count(trace::Ev::Error)) errors_.build(file_, policy_, replay_->size());
+  if (!had_errors && summary_.count(trace::Ev::Error)) {
+    errors_.build(file_, policy_, replay_->size(), *replay_);
+    replay_->seek(replay_->size()); // left at the new end, as extend() promises
+  }
   file_.release(0, file_.file_size());
   extend_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::lock_guard<std::mutex> lock(mu_);

@@ -10,12 +10,12 @@
 namespace hv::session {
 
 bool ErrorList::build(const trace::TraceFile& file, const model::PolicyInfo& policy, uint64_t events,
-                      const std::atomic<bool>* cancel) {
+                      model::Replay& replay, const std::atomic<bool>* cancel) {
   auto t0 = std::chrono::steady_clock::now();
   log_ = std::make_unique<analysis::ErrorLog>(policy);
   events_.clear();
   problem_.clear();
-  model::HeapModel m;
+  const model::HeapModel none; // what the log is given where it does not look at the heap
   trace::EventStream stream(file);
   std::string err;
   uint64_t i = 0, released = 0;
@@ -26,8 +26,9 @@ bool ErrorList::build(const trace::TraceFile& file, const model::PolicyInfo& pol
       file.release(released, e->offset - (32u << 20));
       released = e->offset - (32u << 20);
     }
-    m.apply(*e);
-    if (!log_->add(*e, m, &err) && problem_.empty()) problem_ = err;
+    const bool heap = e->type == trace::Ev::Error || e->type == trace::Ev::ErrorReport;
+    if (heap) replay.seek(i + 1); // the heap after this event, as the log wants it
+    if (!log_->add(*e, heap ? replay.model() : none, &err) && problem_.empty()) problem_ = err;
     note(i);
     if ((i & 0xffff) == 0xffff && cancel && cancel->load(std::memory_order_relaxed)) return false;
   }
