@@ -123,7 +123,7 @@ void draw_errors(const Frame& f, ErrorsState& s, Cursor& c) {
   if (c.error >= int64_t(el.size())) c.error = -1;
   if (!el.problem().empty()) ImGui::TextColored(ImVec4(0.94f, 0.33f, 0.31f, 1), "%s", el.problem().c_str());
   // The list on the left, the selected error's report on the right.
-  float list_w = std::max(220.0f, std::floor(ImGui::GetContentRegionAvail().x * 0.40f));
+  float list_w = std::max(200.0f, std::floor(ImGui::GetContentRegionAvail().x * 0.36f));
   ImGui::BeginChild("##errlist", ImVec2(list_w, 0), true);
   ImGui::Text("%zu error%s", el.size(), el.size() == 1 ? "" : "s");
   if (f.doc.position() > 0) {
