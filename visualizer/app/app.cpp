@@ -302,7 +302,7 @@ void App::draw_menu() {
     ImGui::MenuItem("Events", nullptr, &show_events_);
     ImGui::MenuItem("Chunk", nullptr, &show_inspector_);
     ImGui::MenuItem("Bins", nullptr, &show_bins_);
-    ImGui::MenuItem("Arenas", nullptr, &show_arenas_);
+    ImGui::MenuItem("Arenas", nullptr, &show_arenas_, !show_breaks_); // (Breakpoints takes its place)
     ImGui::MenuItem("Metrics", nullptr, &show_metrics_);
     ImGui::MenuItem("Sites", nullptr, &show_sites_);
     ImGui::MenuItem("Errors", nullptr, &show_errors_);
@@ -532,8 +532,15 @@ void App::frame(float dt) {
       ImGui::End();
     }
     float y = top;
-    float metrics_h = 210, chunk_h = std::floor((ds.y - top) * 0.46f),
-          bins_h = std::floor((ds.y - top - metrics_h - chunk_h) * 0.62f);
+    // The right column: Metrics, Chunk, Bins and Arenas; with Breakpoints (View > Breakpoints, or
+    // "run to..." on the timeline) the Chunk window is shorter and Breakpoints takes the place of
+    // Arenas.
+    if (cursor_.open_breakpoints) show_breaks_ = !show_breaks_;
+    cursor_.open_breakpoints = false;
+    float metrics_h = 210, chunk_h = std::floor((ds.y - top) * (show_breaks_ ? 0.36f : 0.46f)),
+          rest_h = ds.y - top - metrics_h - chunk_h,
+          breaks_h = show_breaks_ ? std::floor(std::min(250.0f, rest_h * 0.68f)) : 0,
+          bins_h = show_breaks_ ? rest_h - breaks_h : std::floor(rest_h * 0.62f);
     if (show_metrics_) {
       place("Metrics", left_w, y, right_w, metrics_h);
       if (ImGui::Begin("Metrics", &show_metrics_, wf)) views::draw_metrics(f);
@@ -552,17 +559,13 @@ void App::frame(float dt) {
       ImGui::End();
     }
     y += bins_h;
-    if (show_arenas_) {
+    if (show_breaks_) {
+      place("Breakpoints", left_w, y, right_w, ds.y - y);
+      if (ImGui::Begin("Breakpoints", &show_breaks_, wf)) views::draw_breakpoints(f, breaks_, cursor_);
+      ImGui::End();
+    } else if (show_arenas_) {
       place("Arenas", left_w, y, right_w, ds.y - y);
       if (ImGui::Begin("Arenas", &show_arenas_, wf)) views::draw_arenas(f, arenas_, cursor_);
-      ImGui::End();
-    }
-    if (cursor_.open_breakpoints) show_breaks_ = !show_breaks_;
-    cursor_.open_breakpoints = false;
-    if (show_breaks_) { // over Bins and Arenas (View > Breakpoints, or "run to..." on the timeline)
-      float bh = std::min(250.0f, ds.y - top - metrics_h - chunk_h);
-      place("Breakpoints", left_w, ds.y - bh, right_w, bh);
-      if (ImGui::Begin("Breakpoints", &show_breaks_, wf)) views::draw_breakpoints(f, breaks_, cursor_);
       ImGui::End();
     }
   }

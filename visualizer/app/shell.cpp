@@ -281,6 +281,7 @@ int run_shot(const ShotOptions& o) {
     }
     app.sites().update(app.doc(), 1e9); // the stacks' names
   }
+  app.cursor().open_breakpoints = o.breakpoints; // (shown from the first frame on)
   if (o.select) {
     // Any address inside a chunk (a user pointer, say) selects that chunk.
     int64_t i = app.picture().find(o.select);

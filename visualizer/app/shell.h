@@ -33,7 +33,8 @@ struct ShotOptions {
   // The heap error to show (1 = the first; 0: none): selected in Errors, its event (unless --at
   // says another), its block selected and its corrupted bytes drawn on the map.
   int error = 0;
-  bool at_given = false; // --at was given
+  bool at_given = false;    // --at was given
+  bool breakpoints = false; // show the Breakpoints window
   int width = 1600, height = 900;
 };
 // Renders one screenshot. Exit status: 0; 1 the file is damaged (the readable prefix was

@@ -46,7 +46,7 @@ int cmd_shot(int argc, char** argv) {
       "                         [--mode exact|min-width|one-cell] [--shorten-top] [--region N]\n"
       "                         [--range ADDR-ADDR] [--color state|site] [--function NAME]\n"
       "                         [--diff A:B] [--tab sites|leaks|frag|diff [--row K]]\n"
-      "                         [--tree bottom-up|top-down] [--error K]\n"
+      "                         [--tree bottom-up|top-down] [--error K] [--breakpoints]\n"
       "                         -o OUT.png\n"
       "                         [--geometry OUT.txt]\n";
   app::ShotOptions o;
@@ -174,6 +174,8 @@ int cmd_shot(int argc, char** argv) {
         return 2;
       }
       o.error = int(k);
+    } else if (a == "--breakpoints") {
+      o.breakpoints = true;
     } else if (a == "--geometry") {
       const char* v = value("a file name");
       if (!v) return 2;
