@@ -203,6 +203,12 @@ void App::breakpoint_intent(uint64_t play_to) {
   const session::Breakpoints& bp = B.bp;
   const bool usable = bp.any() && B.error.empty();
   const uint64_t total = doc_->events(), pos = doc_->position();
+  // The user went elsewhere (a seek of their own, or paused the play a search was stepping for):
+  // the search in progress is dropped.
+  if (B.search.searching() && (cursor_.seek >= 0 || (B.play && !cursor_.playing))) {
+    B.search.clear();
+    if (!B.play) B.message = "search stopped";
+  }
   if (cursor_.run == 2) { // Stop
     B.search.clear();
     B.message = "search stopped";
