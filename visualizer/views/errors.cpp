@@ -123,7 +123,7 @@ void draw_errors(const Frame& f, ErrorsState& s, Cursor& c) {
   if (c.error >= int64_t(el.size())) c.error = -1;
   if (!el.problem().empty()) ImGui::TextColored(ImVec4(0.94f, 0.33f, 0.31f, 1), "%s", el.problem().c_str());
   // The list on the left, the selected error's report on the right.
-  float list_w = std::max(200.0f, std::floor(ImGui::GetContentRegionAvail().x * 0.36f));
+  float list_w = std::max(200.0f, std::floor(ImGui::GetContentRegionAvail().x * 0.40f));
   ImGui::BeginChild("##errlist", ImVec2(list_w, 0), true);
   ImGui::Text("%zu error%s", el.size(), el.size() == 1 ? "" : "s");
   if (f.doc.position() > 0) {
@@ -150,7 +150,8 @@ void draw_errors(const Frame& f, ErrorsState& s, Cursor& c) {
     for (int r = clip.DisplayStart; r < clip.DisplayEnd; ++r) {
       const analysis::HeapError& h = el.at(size_t(r));
       char label[320];
-      snprintf(label, sizeof label, "%d  %-20s event %" PRIu64 "  %.120s##e%d", r + 1,
+      // "#N": the event, as `heapviz dump` names it.
+      snprintf(label, sizeof label, "%d  %s  #%" PRIu64 "  %.120s##e%d", r + 1,
                trace::error_kind_name(h.report.kind), el.event(size_t(r)) + 1, h.report.message.c_str(), r);
       bool sel = c.error == r;
       ImGui::PushStyleColor(ImGuiCol_Text, im_color(kErrorRgb));
