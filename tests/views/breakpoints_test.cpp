@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <unistd.h>
@@ -30,10 +31,18 @@ std::string write_temp(const std::string& name, const std::vector<uint8_t>& byte
   return path;
 }
 
+// A trace of n malloc/free pairs (as long_trace below), in 8 KiB blocks flushed at the pair
+// numbers in `at` (a live capture's sync points): their file sizes in *syncs.
+std::vector<uint8_t> synced_trace(int n, const std::vector<int>& at, std::vector<uint64_t>* syncs);
+
 // A trace of n malloc/free pairs of growing sizes from the top; every 1000th malloc's stack is 7
 // ("parse" in the fake symbolizer), and the pair at k == 5000 frees twice (an error).
 std::vector<uint8_t> long_trace(int n) {
-  trace::TraceBuilder b;
+  return synced_trace(n, {}, nullptr);
+}
+
+std::vector<uint8_t> synced_trace(int n, const std::vector<int>& at, std::vector<uint64_t>* syncs) {
+  trace::TraceBuilder b(trace::kFileSnapshots | trace::kFileSimulated, at.empty() ? 64 * 1024 : 8 * 1024);
   b.heap_new(0x555555559000, 0x21000);
   uint64_t top = 0x555555559290;
   b.top(top, 0x21000 - 0x290);
@@ -45,9 +54,13 @@ std::vector<uint8_t> long_trace(int n) {
     b.set_call_stack(3);
     b.free(top + 16);
     b.chunk_free(top, nb);
-    if (k == 5000) {
+    if (k == 5000 || k == 7000) {
       b.free(top + 16);
       b.error(trace::ErrorCode::DoubleFree, top + 16);
+    }
+    if (std::find(at.begin(), at.end(), k) != at.end()) {
+      b.flush();
+      syncs->push_back(b.bytes().size());
     }
   }
   return b.finish();
@@ -111,18 +124,22 @@ TEST(ErrorList, ATraceWithoutErrorsIsNotPassedTwice) {
 TEST(Breakpoints, RunForwardAndBackToTheErrorAcrossManySteps) {
   Loaded l(long_trace(20000), "long.hvt");
   session::EventIndex& ix = l.doc.index();
-  ASSERT_EQ(l.doc.errors().size(), 1u);
+  ASSERT_EQ(l.doc.errors().size(), 2u);
   const uint64_t err = l.doc.errors().event(0), n = ix.size();
   Breakpoints bp; // on_error by default
   BreakSearch s;
   s.start(bp, 0, n - 1, true);
   ASSERT_EQ(run(s, ix), St::Found);
   EXPECT_EQ(s.found(), err);
+  const uint64_t err2 = l.doc.errors().event(1);
   s.start(bp, n - 1, 0, false);
   ASSERT_EQ(run(s, ix), St::Found);
+  EXPECT_EQ(s.found(), err2);
+  s.start(bp, err2 - 1, 0, false);
+  ASSERT_EQ(run(s, ix), St::Found);
   EXPECT_EQ(s.found(), err);
-  // From just past it, forward finds nothing; from just before it, backward neither.
-  s.start(bp, err + 1, n - 1, true);
+  // From just past the last, forward finds nothing; from just before the first, backward neither.
+  s.start(bp, err2 + 1, n - 1, true);
   EXPECT_EQ(run(s, ix), St::NotFound);
   s.start(bp, err - 1, 0, false);
   EXPECT_EQ(run(s, ix), St::NotFound);
@@ -200,4 +217,34 @@ TEST(Breakpoints, KindAddressSizeAndSiteConditions) {
   none.on_error = false;
   s.start(none, 0, n - 1, true);
   EXPECT_EQ(s.state(), St::NotFound);
+}
+
+// A live capture that grows: no error pass while there is no error; the first error's growth
+// builds the log; later growth feeds it. The result is the file opened whole.
+TEST(ErrorList, ALiveFileThatGrowsListsItsErrorsAsAWholeFileDoes) {
+  std::vector<uint64_t> syncs;
+  std::vector<uint8_t> bytes = synced_trace(9000, {3000, 6000, 8999}, &syncs);
+  ASSERT_EQ(syncs.size(), 3u);
+  std::string path = write_temp("grow.hvt", bytes);
+  Document whole, grown;
+  whole.open(path);
+  ASSERT_EQ(whole.wait(), Document::State::Ready);
+  grown.open_prefix(path, syncs[0]);
+  ASSERT_EQ(grown.wait(), Document::State::Ready);
+  EXPECT_FALSE(grown.errors().built()) << "no error yet: no pass";
+  ASSERT_EQ(grown.extend(syncs[1]), trace::TraceFile::Growth::Grown);
+  ASSERT_TRUE(grown.errors().built());
+  EXPECT_EQ(grown.errors().size(), 1u);
+  EXPECT_EQ(grown.position(), grown.events()) << "extend leaves the replay at the new end";
+  ASSERT_EQ(grown.extend(syncs[2]), trace::TraceFile::Growth::Grown);
+  ASSERT_EQ(grown.errors().size(), whole.errors().size());
+  ASSERT_EQ(whole.errors().size(), 2u);
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_EQ(grown.errors().event(k), whole.errors().event(k));
+    EXPECT_EQ(grown.errors().at(k).seq, whole.errors().at(k).seq);
+    EXPECT_EQ(grown.errors().at(k).chunk, whole.errors().at(k).chunk);
+    EXPECT_EQ(grown.errors().at(k).alloc_seq, whole.errors().at(k).alloc_seq);
+    EXPECT_EQ(grown.errors().at(k).free_seq, whole.errors().at(k).free_seq);
+  }
+  unlink(path.c_str());
 }
