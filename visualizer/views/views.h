@@ -42,7 +42,7 @@ struct Cursor {
   // none): the map draws its block's corrupted bytes.
   int64_t error = -1;
   // Run to the next (+1) or previous (-1) event that meets the breakpoints (the app searches, a
-  // frame's budget at a time, then seeks there); 0: none.
+  // frame's budget at a time, then seeks there); 2: stop the search in progress; 0: none.
   int run = 0;
   // The seek in `seek` comes from the transport (timeline, keys): with Breakpoints::stop_seeks it
   // stops at the first breakpoint on the way. Other seeks (an event clicked in a list) go there.
