@@ -248,3 +248,28 @@ TEST(ErrorList, ALiveFileThatGrowsListsItsErrorsAsAWholeFileDoes) {
   }
   unlink(path.c_str());
 }
+
+// A malformed report (a kind out of range, a record cut short) is said, and the error it follows
+// is still listed, without it; the views get a whole log.
+TEST(ErrorList, AMalformedReportIsSaidAndItsErrorStillListed) {
+  trace::TraceBuilder b;
+  b.heap_new(0x555555559000, 0x21000);
+  b.top(0x555555559290, 0x21000 - 0x290);
+  b.free(0x555555559400);
+  b.error(trace::ErrorCode::InvalidPointer, 0x555555559400);
+  b.error_report(std::string_view("\x09\x01\x00", 3));
+  b.free(0x555555559500);
+  b.error(trace::ErrorCode::InvalidPointer, 0x555555559500);
+  b.error_report(std::string_view("\x01", 1));
+  Loaded l(b.finish(), "malformed.hvt");
+  const session::ErrorList& el = l.doc.errors();
+  ASSERT_EQ(el.size(), 2u);
+  EXPECT_EQ(el.event(0), 3u);
+  EXPECT_EQ(el.event(1), 6u);
+  EXPECT_FALSE(el.problem().empty());
+  EXPECT_NE(el.problem().find("error_report"), std::string::npos) << el.problem();
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_FALSE(el.at(k).has_report);
+    EXPECT_EQ(el.at(k).report.kind, trace::HeapErrorKind::InvalidFree);
+  }
+}
