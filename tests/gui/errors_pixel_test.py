@@ -131,5 +131,11 @@ check(len(g["errormark"]) == 3, "at event 40: the timeline still marks the three
 inmap = sum(1 for r in g["rect"] for x in range(int(r[2]), int(r[4]), 3) if near(rgb(img, x, (r[3] + r[5]) / 2), g["rgb"], 10))
 check(inmap == 0, f"at event 40: no error red on the map's chunks ({inmap} pixels)")
 
+# A K past the trace's errors, or not a number: exit status 2, and why.
+for bad, says in (("4", "has 3 heap errors"), ("0", "not an error number")):
+    r = subprocess.run([HEAPVIZ, "shot", trace, "--error", bad, "-o", os.path.join(WORK, "bad.png")],
+                       capture_output=True, text=True)
+    check(r.returncode == 2 and says in r.stderr, f"--error {bad}: exit 2, '{says}' ({r.returncode}: {r.stderr.strip()})")
+
 print("FAILED: %d check(s)" % len(FAILS) if FAILS else "all ok")
 sys.exit(1 if FAILS else 0)
