@@ -1,4 +1,5 @@
-// app.cpp - the app's frame: menus, window placement, keys, open dialog, loading screen.
+// app.cpp - the app's frame: menus, window placement, keys, open dialog, loading screen, and
+// the breakpoint searches (runs, play steps, stopping seeks) stepped a frame's budget at a time.
 #include "app/app.h"
 
 #include "live/live_client.h"

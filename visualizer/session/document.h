@@ -1,5 +1,6 @@
 // document.h - one opened file in the app: a trace (or a scenario simulated into a trace), its
-// replay and event index built on a background thread, and the error the user must see.
+// replay and event index built on a background thread (and, for a trace with heap errors, their
+// log: session/error_list.h), and the error the user must see.
 //
 // Owns: deciding whether a path is a trace or a scenario (and the policy a scenario runs on), the
 // loading thread (progress, cancellation), the allocator's description chosen from the trace
