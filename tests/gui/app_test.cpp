@@ -185,3 +185,56 @@ TEST(AppInProcess, OpeningAMissingFileSaysWhyAndKeepsTheShownOne) {
   EXPECT_EQ(d.a.doc().events(), 141u); // the demo is still shown, where the user was
   EXPECT_EQ(d.a.doc().position(), 1u);
 }
+
+// Heap errors (tests/views/error_trace.h, written at build time by hv_make_error_trace): Run
+// forward / back and play stop at them, and a click on a red mark of the timeline goes to one.
+TEST(AppInProcess, RunToErrorsPlayStopsAndAClickOnAnErrorMark) {
+  Driven d(HV_ERROR_TRACE);
+  const session::ErrorList& el = d.a.doc().errors();
+  ASSERT_EQ(el.size(), 3u);
+  auto settle = [&] { // until the search (8 ms a frame) has stopped
+    for (int i = 0; i < 100 && d.a.breakpoints().search.searching(); ++i)
+      d.frame();
+    d.frame();
+  };
+  d.key(Key::Home);
+  d.a.cursor().run = 1;
+  settle();
+  EXPECT_EQ(d.a.doc().position(), el.event(0) + 1);
+  EXPECT_EQ(d.a.cursor().error, 0);
+  EXPECT_EQ(d.a.cursor().selected, el.at(0).chunk);
+  d.a.cursor().run = 1;
+  settle();
+  EXPECT_EQ(d.a.doc().position(), el.event(1) + 1);
+  EXPECT_EQ(d.a.cursor().error, 1);
+  d.a.cursor().run = -1;
+  settle();
+  EXPECT_EQ(d.a.doc().position(), el.event(0) + 1);
+  d.a.cursor().run = -1; // nothing before the first: stays, and says so
+  settle();
+  EXPECT_EQ(d.a.doc().position(), el.event(0) + 1);
+  EXPECT_NE(d.a.breakpoints().message.find("no earlier event"), std::string::npos)
+      << d.a.breakpoints().message;
+  // Play stops at the next error (the default conditions), even at a million events a second.
+  d.a.cursor().speed = 1e6;
+  d.a.cursor().playing = true;
+  d.frames(5);
+  EXPECT_FALSE(d.a.cursor().playing);
+  EXPECT_EQ(d.a.doc().position(), el.event(1) + 1);
+  // A seek with the keys stops at an error on the way once "seeks stop" is ticked.
+  d.key(Key::Home);
+  d.a.breakpoints().bp.stop_seeks = true;
+  d.key(Key::End);
+  settle();
+  EXPECT_EQ(d.a.doc().position(), el.event(0) + 1);
+  d.a.breakpoints().bp.stop_seeks = false;
+  // A click on error 3's mark on the timeline: its event, its block.
+  d.key(Key::Home);
+  const views::TimelineState& tl = d.a.timeline();
+  ASSERT_EQ(tl.drawn_error_x.size(), 3u);
+  d.click(tl.drawn_error_x[2], (tl.curves_y0 + tl.curves_y1) / 2);
+  d.frame();
+  EXPECT_EQ(d.a.cursor().error, 2);
+  EXPECT_EQ(d.a.doc().position(), el.event(2) + 1);
+  EXPECT_EQ(d.a.cursor().selected, el.at(2).chunk);
+}

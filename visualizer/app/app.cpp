@@ -1,7 +1,9 @@
-// app.cpp - the app's frame: menus, window placement, keys, open dialog, loading screen.
+// app.cpp - the app's frame: menus, window placement, keys, open dialog, loading screen, and
+// the breakpoint searches (runs, play steps, stopping seeks) stepped a frame's budget at a time.
 #include "app/app.h"
 
 #include "live/live_client.h"
+#include "trace/event_text.h"
 
 #include "imgui.h"
 
@@ -40,6 +42,9 @@ void App::reset_views() {
   bins_ = views::BinsState();
   arenas_ = views::ArenasState();
   sites_view_ = views::SitesState();
+  errors_view_ = views::ErrorsState();
+  breaks_.search.clear();
+  breaks_.message.clear();
   diff_ = session::DiffMarks();
 }
 
@@ -135,6 +140,7 @@ void App::keyboard() {
     if (text || doc_->state() != session::Document::State::Ready) continue;
     uint64_t total = doc_->events();
     uint64_t pos = cursor_.seek >= 0 ? uint64_t(cursor_.seek) : doc_->position(); // presses add up
+    if (k == Key::Right || k == Key::Left || k == Key::Home || k == Key::End) cursor_.seek_stops = true;
     switch (k) {
     case Key::Right:
       cursor_.seek = int64_t(std::min(total, pos + 1));
@@ -161,18 +167,19 @@ void App::keyboard() {
 void App::apply_intent(float dt) {
   if (doc_->state() != session::Document::State::Ready) return;
   uint64_t total = doc_->events();
-  if (cursor_.playing && cursor_.seek < 0) {
+  uint64_t play_to = UINT64_MAX; // where play goes this frame (UINT64_MAX: nowhere)
+  if (cursor_.playing && cursor_.seek < 0 && !breaks_.search.searching()) {
     play_accum_ += double(cursor_.speed) * dt;
     uint64_t step = uint64_t(play_accum_);
     if (step) {
       play_accum_ -= double(step);
-      uint64_t to = std::min(total, doc_->position() + step);
-      cursor_.seek = int64_t(to);
-      if (to == total) cursor_.playing = false;
+      play_to = std::min(total, doc_->position() + step);
+      if (play_to == total) cursor_.playing = false;
     }
   } else if (!cursor_.playing) {
     play_accum_ = 0;
   }
+  breakpoint_intent(play_to);
   // Live: looking anywhere but the newest event pauses following (the history stays put).
   if (live_ && live_follow_ && (cursor_.playing || (cursor_.seek >= 0 && uint64_t(cursor_.seek) != total)))
     live_follow_ = false;
@@ -180,6 +187,7 @@ void App::apply_intent(float dt) {
     doc_->seek(uint64_t(cursor_.seek));
     cursor_.seek = -1;
   }
+  cursor_.seek_stops = false;
   // Diff marks: computed when both are set and one changed (it seeks the replay and back).
   if (cursor_.mark_a >= 0 && cursor_.mark_b >= 0) {
     uint64_t a = uint64_t(std::min(cursor_.mark_a, cursor_.mark_b)),
@@ -189,6 +197,90 @@ void App::apply_intent(float dt) {
     diff_ = session::DiffMarks();
   }
   refresh_picture();
+}
+
+void App::breakpoint_intent(uint64_t play_to) {
+  views::BreakpointsState& B = breaks_;
+  const session::Breakpoints& bp = B.bp;
+  const bool usable = bp.any() && B.error.empty();
+  const uint64_t total = doc_->events(), pos = doc_->position();
+  // The user went elsewhere (a seek of their own, or paused the play a search was stepping for):
+  // the search in progress is dropped.
+  if (B.search.searching() && (cursor_.seek >= 0 || (B.play && !cursor_.playing))) {
+    B.search.clear();
+    if (!B.play) B.message = "search stopped";
+  }
+  if (cursor_.run == 2) { // Stop
+    B.search.clear();
+    B.message = "search stopped";
+  } else if (cursor_.run && usable) {
+    // A run: from the event after the current one forward, or from the one before it backward.
+    cursor_.playing = false;
+    B.seek_to = -1;
+    B.play = false;
+    B.message.clear();
+    if (cursor_.run > 0)
+      B.search.start(bp, pos, total ? total - 1 : 0, true);
+    else if (pos >= 2)
+      B.search.start(bp, pos - 2, 0, false);
+    else
+      B.search.start(bp, 1, 2, false); // nothing before: an empty range
+  }
+  cursor_.run = 0;
+  if (play_to != UINT64_MAX) {
+    if (usable && bp.stop_play && play_to > pos) { // play stops at the first hit on its way
+      B.search.start(bp, pos, play_to - 1, true);
+      B.seek_to = int64_t(play_to);
+      B.play = true;
+    } else {
+      cursor_.seek = int64_t(play_to);
+    }
+  }
+  if (cursor_.seek >= 0 && cursor_.seek_stops && usable && bp.stop_seeks && uint64_t(cursor_.seek) != pos) {
+    // A seek with the transport: to the first hit on the way (backward: before the current event).
+    uint64_t to = std::min<uint64_t>(uint64_t(cursor_.seek), total);
+    cursor_.seek = -1;
+    B.seek_to = int64_t(to);
+    B.play = false;
+    if (to > pos)
+      B.search.start(bp, pos, to - 1, true);
+    else if (pos >= 2 && to <= pos - 2)
+      B.search.start(bp, pos - 2, to, false);
+    else
+      cursor_.seek = int64_t(to);
+  }
+  if (!B.search.searching()) return;
+  if (bp.on_site && !bp.function.empty()) sites_.update(*doc_, 0.002); // its stacks, for the symbolizer
+  session::StackHasFunction has = [this](uint32_t stack, const std::string& fn) {
+    for (const symbols::Frame& fr : sites_.stack_frames(stack))
+      if (fr.function.find(fn) != std::string::npos) return true;
+    return false;
+  };
+  using St = session::BreakSearch::State;
+  St st = B.search.step(doc_->index(), has, kBreakBudgetMs);
+  if (st == St::Found) {
+    uint64_t i = B.search.found();
+    cursor_.seek = int64_t(i + 1);
+    if (B.play) cursor_.playing = false;
+    session::Event e = doc_->index().at(i);
+    B.message = "stopped at event " + std::to_string(i + 1) + ": " + trace::event_type_name(uint8_t(e.type));
+    int64_t ek = doc_->errors().find_event(i);
+    if (ek >= 0) {
+      cursor_.error = ek; // an error: its block and bytes, as a click in Errors
+      const analysis::HeapError& h = doc_->errors().at(size_t(ek));
+      if (h.has_block && h.chunk) cursor_.selected = h.chunk, cursor_.reveal = true;
+      B.message += std::string(" (") + trace::error_kind_name(h.report.kind) + ")";
+    }
+  } else if (st == St::NotFound) {
+    if (B.seek_to >= 0) {
+      cursor_.seek = B.seek_to;
+    } else {
+      B.message = B.search.forward() ? "no later event meets the conditions"
+                                     : "no earlier event meets the conditions";
+    }
+  } else if (B.play) {
+    cursor_.seek = int64_t(B.search.reached()); // not done in this frame's budget: play as far as it looked
+  }
 }
 
 void App::draw_menu() {
@@ -217,9 +309,11 @@ void App::draw_menu() {
     ImGui::MenuItem("Events", nullptr, &show_events_);
     ImGui::MenuItem("Chunk", nullptr, &show_inspector_);
     ImGui::MenuItem("Bins", nullptr, &show_bins_);
-    ImGui::MenuItem("Arenas", nullptr, &show_arenas_);
+    ImGui::MenuItem("Arenas", nullptr, &show_arenas_, !show_breaks_); // (Breakpoints takes its place)
     ImGui::MenuItem("Metrics", nullptr, &show_metrics_);
     ImGui::MenuItem("Sites", nullptr, &show_sites_);
+    ImGui::MenuItem("Errors", nullptr, &show_errors_);
+    ImGui::MenuItem("Breakpoints", nullptr, &show_breaks_);
     ImGui::Separator();
     ImGui::MenuItem("Legend", nullptr, &map_.legend);
     if (ImGui::MenuItem("Zoom to fit")) map_.fit_pending = true;
@@ -423,22 +517,37 @@ void App::frame(float dt) {
         views::draw_timeline(f, timeline_, cursor_);
       ImGui::End();
     }
-    // The bottom left: Events, and Sites beside it.
-    float ev_w = show_sites_ ? std::floor(left_w * 0.52f) : left_w;
+    // The bottom left: Errors (a trace with heap errors), Events, and Sites beside them.
+    const bool errors = show_errors_ && !doc_->errors().empty();
+    float err_w = errors ? std::floor(left_w * 0.46f) : 0;
+    float rest_w = left_w - err_w;
+    if (errors) {
+      place("Errors", 0, ev_y, err_w, ds.y - ev_y);
+      if (ImGui::Begin("Errors", &show_errors_, wf)) views::draw_errors(f, errors_view_, cursor_);
+      ImGui::End();
+    }
+    float ev_w = show_sites_ ? std::floor(rest_w * (errors ? 0.56f : 0.52f)) : rest_w;
     if (show_events_) {
-      place("Events", 0, ev_y, show_events_ ? ev_w : 0, ds.y - ev_y);
+      place("Events", err_w, ev_y, ev_w, ds.y - ev_y);
       if (ImGui::Begin("Events", &show_events_, wf)) views::draw_event_list(f, events_, cursor_);
       ImGui::End();
     }
     if (show_sites_) {
-      float x = show_events_ ? ev_w : 0;
+      float x = err_w + (show_events_ ? ev_w : 0);
       place("Sites", x, ev_y, left_w - x, ds.y - ev_y);
       if (ImGui::Begin("Sites", &show_sites_, wf)) views::draw_sites(f, sites_view_, cursor_);
       ImGui::End();
     }
     float y = top;
-    float metrics_h = 210, chunk_h = std::floor((ds.y - top) * 0.46f),
-          bins_h = std::floor((ds.y - top - metrics_h - chunk_h) * 0.62f);
+    // The right column: Metrics, Chunk, Bins and Arenas; with Breakpoints (View > Breakpoints, or
+    // "run to..." on the timeline) the Chunk window is shorter and Breakpoints takes the place of
+    // Arenas.
+    if (cursor_.open_breakpoints) show_breaks_ = !show_breaks_;
+    cursor_.open_breakpoints = false;
+    float metrics_h = 210, chunk_h = std::floor((ds.y - top) * (show_breaks_ ? 0.36f : 0.46f)),
+          rest_h = ds.y - top - metrics_h - chunk_h,
+          breaks_h = show_breaks_ ? std::floor(std::min(250.0f, rest_h * 0.68f)) : 0,
+          bins_h = show_breaks_ ? rest_h - breaks_h : std::floor(rest_h * 0.62f);
     if (show_metrics_) {
       place("Metrics", left_w, y, right_w, metrics_h);
       if (ImGui::Begin("Metrics", &show_metrics_, wf)) views::draw_metrics(f);
@@ -457,7 +566,11 @@ void App::frame(float dt) {
       ImGui::End();
     }
     y += bins_h;
-    if (show_arenas_) {
+    if (show_breaks_) {
+      place("Breakpoints", left_w, y, right_w, ds.y - y);
+      if (ImGui::Begin("Breakpoints", &show_breaks_, wf)) views::draw_breakpoints(f, breaks_, cursor_);
+      ImGui::End();
+    } else if (show_arenas_) {
       place("Arenas", left_w, y, right_w, ds.y - y);
       if (ImGui::Begin("Arenas", &show_arenas_, wf)) views::draw_arenas(f, arenas_, cursor_);
       ImGui::End();
@@ -472,7 +585,10 @@ void App::frame(float dt) {
                              "Ctrl+O           open a file       Ctrl+Q  quit\n"
                              "Chunk map        wheel: zoom at the cursor, drag: pan,\n"
                              "                 click: inspect, hover: details\n"
-                             "Timeline         click or drag the curves to seek\n"
+                             "Timeline         click or drag the curves to seek;\n"
+                             "                 click a red mark: go to that heap error\n"
+                             "Breakpoints      run back / forward to an error, a kind,\n"
+                             "                 an address, a size or a function\n"
                              "Events           click a row to go to that event");
     }
     ImGui::End();
@@ -562,6 +678,8 @@ void App::live_tick() {
       bins_ = views::BinsState();
       arenas_ = views::ArenasState();
       sites_view_ = views::SitesState();
+      errors_view_ = views::ErrorsState();
+      breaks_.search.clear();
       diff_ = session::DiffMarks();
       cursor_.mark_a = cursor_.mark_b = -1;
       picture_.position = UINT64_MAX;

@@ -49,6 +49,9 @@ public:
   views::Cursor& cursor() { return cursor_; }
   views::ChunkMapState& chunk_map() { return map_; }
   views::SitesState& sites_view() { return sites_view_; }
+  views::ErrorsState& errors_view() { return errors_view_; }
+  views::BreakpointsState& breakpoints() { return breaks_; }
+  views::TimelineState& timeline() { return timeline_; }
   session::SiteView& sites() { return sites_; }
   const views::HeapPicture& picture() const { return picture_; }
   // Seeks now (not at the end of the next frame): for `shot --at`.
@@ -66,6 +69,10 @@ public:
 
 private:
   void apply_intent(float dt);
+  // Breakpoints: turns a run, a play step or a stopping seek into a search, and steps it for at
+  // most kBreakBudgetMs a frame; where it stops becomes the seek.
+  void breakpoint_intent(uint64_t play_to);
+  static constexpr double kBreakBudgetMs = 8;
   void refresh_picture();
   void draw_menu();
   void draw_open_dialog();
@@ -93,11 +100,14 @@ private:
   views::BinsState bins_;
   views::ArenasState arenas_;
   views::SitesState sites_view_;
+  views::ErrorsState errors_view_;
+  views::BreakpointsState breaks_;
   session::SiteView sites_;
   session::DiffMarks diff_;
   double play_accum_ = 0;
   bool show_events_ = true, show_inspector_ = true, show_bins_ = true, show_arenas_ = true,
-       show_metrics_ = true, show_timeline_ = true, show_help_ = false, show_sites_ = true;
+       show_metrics_ = true, show_timeline_ = true, show_help_ = false, show_sites_ = true,
+       show_errors_ = true, show_breaks_ = false;
   bool open_dialog_ = false;
   bool open_all_files_ = false;
   bool show_open_error_ = false;

@@ -259,9 +259,29 @@ int run_shot(const ShotOptions& o) {
             o.file.c_str(), total);
     return 2;
   }
+  const session::ErrorList& errors = app.doc().errors();
+  if (o.error > 0 && size_t(o.error) > errors.size()) {
+    fprintf(stderr, "heapviz shot: --error %d: %s has %zu heap error%s (1 = the first)\n", o.error,
+            o.file.c_str(), errors.size(), errors.size() == 1 ? "" : "s");
+    return 2;
+  }
   Gui g;
   if (int rc = g.init(64, 64, false, "heapviz shot")) return rc;
-  app.seek_now(o.at_end ? total : o.at);
+  if (o.error > 0 && !o.at_given)
+    app.seek_now(errors.event(size_t(o.error - 1)) + 1);
+  else
+    app.seek_now(o.at_end ? total : o.at);
+  if (o.error > 0) {
+    const analysis::HeapError& h = errors.at(size_t(o.error - 1));
+    app.cursor().error = o.error - 1;
+    app.errors_view().scroll_to_selected = true;
+    if (h.has_block && h.chunk) {
+      app.cursor().selected = h.chunk;
+      app.cursor().reveal = true;
+    }
+    app.sites().update(app.doc(), 1e9); // the stacks' names
+  }
+  app.cursor().open_breakpoints = o.breakpoints; // (shown from the first frame on)
   if (o.select) {
     // Any address inside a chunk (a user pointer, say) selects that chunk.
     int64_t i = app.picture().find(o.select);
@@ -383,6 +403,19 @@ int run_shot(const ShotOptions& o) {
       fprintf(f, "rect 0x%" PRIx64 " %" PRIu64 " %u %.1f %.1f %.1f %.1f\n", it.addr, it.size,
               unsigned(d.paint), d.x0, d.y0, d.x1, d.y1);
     }
+    // Heap errors: the colour, each one's mark on the timeline, the selected one's bytes on the
+    // map, and the Errors window.
+    fprintf(f, "errorrgb %06x\n", views::kErrorRgb);
+    const views::TimelineState& tl = app.timeline();
+    fprintf(f, "curves %.1f %.1f %.1f %.1f\n", tl.curves_x0, tl.curves_y0, tl.curves_x1, tl.curves_y1);
+    for (size_t k = 0; k < tl.drawn_error_x.size(); ++k)
+      fprintf(f, "errormark %zu %" PRIu64 " %.1f\n", k + 1, app.doc().errors().event(k) + 1,
+              tl.drawn_error_x[k]);
+    for (const auto& d : cm.drawn_error_bytes)
+      fprintf(f, "errorbytes %" PRId64 " 0x%" PRIx64 " %" PRIu64 " %.1f %.1f %.1f %.1f\n", cm.drawn_error + 1,
+              d.addr, d.len, d.x0, d.y0, d.x1, d.y1);
+    const views::ErrorsState& es = app.errors_view();
+    if (es.x1 > es.x0) fprintf(f, "errorswindow %.1f %.1f %.1f %.1f\n", es.x0, es.y0, es.x1, es.y1);
     fprintf(f, "hatch %06x\n", views::kReleasedRgb);
     for (const auto& d : cm.drawn_released) {
       const views::HeapPicture::Item& it = pic.items[size_t(d.item)];

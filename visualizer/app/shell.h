@@ -30,6 +30,11 @@ struct ShotOptions {
   int tab = -1;       // the Sites window's tab: 0 sites, 1 leaks, 2 fragmentation, 3 diff (-1: as it opens)
   int row = 0;        // in that tab, the row to select (1 = the first; 0: none)
   int sites_view = 0; // the Sites tab as a list (0), bottom-up (1) or top-down (2)
+  // The heap error to show (1 = the first; 0: none): selected in Errors, its event (unless --at
+  // says another), its block selected and its corrupted bytes drawn on the map.
+  int error = 0;
+  bool at_given = false;    // --at was given
+  bool breakpoints = false; // show the Breakpoints window
   int width = 1600, height = 900;
 };
 // Renders one screenshot. Exit status: 0; 1 the file is damaged (the readable prefix was

@@ -46,7 +46,7 @@ int cmd_shot(int argc, char** argv) {
       "                         [--mode exact|min-width|one-cell] [--shorten-top] [--region N]\n"
       "                         [--range ADDR-ADDR] [--color state|site] [--function NAME]\n"
       "                         [--diff A:B] [--tab sites|leaks|frag|diff [--row K]]\n"
-      "                         [--tree bottom-up|top-down]\n"
+      "                         [--tree bottom-up|top-down] [--error K] [--breakpoints]\n"
       "                         -o OUT.png\n"
       "                         [--geometry OUT.txt]\n";
   app::ShotOptions o;
@@ -62,6 +62,7 @@ int cmd_shot(int argc, char** argv) {
     if (a == "--at") {
       const char* v = value("an event number or 'end'");
       if (!v) return 2;
+      o.at_given = true;
       if (strcmp(v, "end") == 0)
         o.at_end = true;
       else if (parse_u64(v, &o.at))
@@ -164,6 +165,17 @@ int cmd_shot(int argc, char** argv) {
         return 2;
       }
       o.row = int(r);
+    } else if (a == "--error") {
+      const char* v = value("an error number (1 = the first)");
+      if (!v) return 2;
+      uint64_t k = 0;
+      if (!parse_u64(v, &k) || k == 0 || k > 1000000) {
+        fprintf(stderr, "heapviz shot: --error '%s' is not an error number (1 = the first)\n", v);
+        return 2;
+      }
+      o.error = int(k);
+    } else if (a == "--breakpoints") {
+      o.breakpoints = true;
     } else if (a == "--geometry") {
       const char* v = value("a file name");
       if (!v) return 2;

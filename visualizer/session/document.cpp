@@ -64,6 +64,7 @@ void Document::close() {
   policy_ = model::PolicyInfo();
   stacks_ = trace::StackTable();
   stacks_error_.clear();
+  errors_ = ErrorList();
   static std::atomic<uint64_t> generations{0}; // unique across documents: views key their caches by it
   generation_ = generations.fetch_add(1) + 1;
   state_.store(State::Empty, std::memory_order_release);
@@ -193,6 +194,10 @@ void Document::load() {
     });
     summary_.finish(replay_->model()); // after build: the model at the end
     done_.store(n, std::memory_order_relaxed);
+    // Heap errors: a pass of their own (each block's history), only when there is one to list.
+    if (summary_.count(trace::Ev::Error) &&
+        !errors_.build(file_, policy_, replay_->size(), *replay_, &cancel_))
+      throw Cancelled{};
   } catch (const Cancelled&) {
     return;
   }
@@ -235,14 +240,22 @@ trace::TraceFile::Growth Document::extend(uint64_t max_bytes, uint64_t max_event
   }
   summary_.resume();
   EventIndex* ix = index_.get();
+  const bool had_errors = errors_.built();
   replay_->extend(
       [&](const trace::Event& e, const model::HeapModel& m) {
         summary_.add(e, m);
         ix->add(e);
         add_stack_event(e);
+        if (had_errors) errors_.add(e, ix->size() - 1, m);
       },
       max_events);
   summary_.finish(replay_->model());
+  // The first error of a growing file: the log needs every block's history, so one pass over
+  // what is replayed so far (later growth feeds it as above).
+  if (!had_errors && summary_.count(trace::Ev::Error)) {
+    errors_.build(file_, policy_, replay_->size(), *replay_);
+    replay_->seek(replay_->size()); // left at the new end, as extend() promises
+  }
   file_.release(0, file_.file_size());
   extend_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::lock_guard<std::mutex> lock(mu_);

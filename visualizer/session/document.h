@@ -1,5 +1,6 @@
 // document.h - one opened file in the app: a trace (or a scenario simulated into a trace), its
-// replay and event index built on a background thread, and the error the user must see.
+// replay and event index built on a background thread (and, for a trace with heap errors, their
+// log: session/error_list.h), and the error the user must see.
 //
 // Owns: deciding whether a path is a trace or a scenario (and the policy a scenario runs on), the
 // loading thread (progress, cancellation), the allocator's description chosen from the trace
@@ -11,6 +12,7 @@
 #include "analysis/trace_summary.h"
 #include "model/policy_info.h"
 #include "model/replay.h"
+#include "session/error_list.h"
 #include "session/event_index.h"
 #include "trace/stack_table.h"
 #include "trace/trace_file.h"
@@ -87,6 +89,9 @@ public:
   // A malformed record stops the reading of stacks (not of the heap): stacks_error() says where.
   const trace::StackTable& stacks() const { return stacks_; }
   const std::string& stacks_error() const { return stacks_error_; }
+  // The heap errors the trace records (ERROR events and their reports), each with its event.
+  // Built by a second pass only when the loading pass counted an ERROR event. Ready only.
+  const ErrorList& errors() const { return errors_; }
   // Changes on every open(), unique among all documents: what views keep of a document (its
   // sites) is for one generation.
   uint64_t generation() const { return generation_; }
@@ -129,6 +134,7 @@ private:
   analysis::TraceSummary summary_;
   trace::StackTable stacks_;
   std::string stacks_error_;
+  ErrorList errors_;
   uint64_t generation_ = 0;
   // Feeds a STACK or MODULE event to stacks_ (until one is malformed).
   void add_stack_event(const trace::Event& e) {

@@ -850,6 +850,39 @@ void item_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, size
   }
 }
 
+void byte_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, size_t item, uint64_t a,
+                uint64_t b, float min_px, std::vector<MapRect>* out) {
+  out->clear();
+  if (item >= p.items.size()) return;
+  const HeapPicture::Item& t = p.items[item];
+  a = std::max(a, t.addr);
+  b = std::min(b, t.addr + t.size);
+  if (a >= b || t.size == 0 || l.width[item] <= 0) return;
+  for (size_t gi = 0; gi < p.groups.size(); ++gi) {
+    const HeapPicture::Group& g = p.groups[gi];
+    const MapLayout::Group& lg = l.groups[gi];
+    if (item < g.first || item >= g.first + g.count || lg.hidden) continue;
+    const double W = v.width, per = double(l.width[item]) / double(t.size);
+    const double i0 = l.start[item], i1 = i0 + double(l.width[item]);
+    double xa = i0 + double(a - t.addr) * per, xb = i0 + double(b - t.addr) * per;
+    if (xb - xa < min_px) { // widened about the middle, within the item
+      double mid = (xa + xb) / 2, half = std::min(double(min_px), i1 - i0) / 2;
+      xa = std::clamp(mid - half, i0, i1 - 2 * half);
+      xb = xa + 2 * half;
+    }
+    const float pitch = v.row_h + v.row_gap;
+    while (xa < xb) { // one piece per row
+      uint64_t row = uint64_t(xa / W);
+      if (double(row) * W > xa) --row;
+      double row0 = double(row) * W, e = std::min(xb, row0 + W);
+      float y = lg.rows_y + float(row) * pitch;
+      out->push_back(
+          MapRect{float(xa - row0), y, float(e - row0), y + v.row_h, Paint::InUse, int32_t(item), xa == i0});
+      xa = e;
+    }
+  }
+}
+
 namespace {
 
 // The group and strip position under a map point (false: none).

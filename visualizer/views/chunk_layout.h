@@ -200,6 +200,11 @@ void released_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, 
 // The segments of one item (whole rows it spans; no parts), for outlines.
 void item_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, size_t item,
                 std::vector<MapRect>* out);
+// The bytes [a, b) of item `item` (addresses; clipped to it), in map coordinates, one rectangle
+// per row: where they lie in its width, widened about their middle to at least min_px (within the
+// item) so that a few bytes stay visible at any zoom. Paint InUse, `item` set (the caller paints).
+void byte_rects(const HeapPicture& p, const MapLayout& l, const MapView& v, size_t item, uint64_t a,
+                uint64_t b, float min_px, std::vector<MapRect>* out);
 // The item under a map point, or -1.
 int64_t hit_test(const HeapPicture& p, const MapLayout& l, const MapView& v, float x, float y);
 // What one pixel of the map holds (the hover's magnifier where chunks are narrower than a pixel):

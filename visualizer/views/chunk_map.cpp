@@ -1,6 +1,6 @@
 // chunk_map.cpp - the "Chunk map" window: every heap region as rows of chunks (chunk_layout.h
-// computes the rectangles; this file draws them, hatches released pages, zooms, pans, hovers and
-// selects).
+// computes the rectangles; this file draws them, hatches released pages, draws a heap error's
+// corrupted bytes in the error colour, zooms, pans, hovers and selects).
 #include "views/palette.h"
 #include "views/views.h"
 
@@ -409,6 +409,33 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
     hatch(dl, a, b);
     if (s.record_geometry) s.drawn_released.push_back({a.x, a.y, b.x, b.y, r.item, r.addr, r.len});
   }
+  // A heap error (the one selected in Errors, else the current event's): the bytes of its block
+  // that differ (canary, free pattern) filled with the error colour, at least 3 px wide so that a
+  // few bytes show at any zoom (under the labels; the block is outlined with the others below).
+  s.drawn_error_bytes.clear();
+  s.drawn_error = -1;
+  const session::ErrorList& errors = f.doc.errors();
+  int64_t ek = c.error >= 0 && uint64_t(c.error) < errors.size() ? c.error
+               : f.doc.position() > 0                            ? errors.find_event(f.doc.position() - 1)
+                                                                 : -1;
+  if (ek >= 0) {
+    const analysis::HeapError& h = errors.at(size_t(ek));
+    if (h.has_block && h.chunk && pic.find(h.chunk) >= 0) {
+      s.drawn_error = ek;
+      for (const trace::ErrorBytes& b : h.report.bytes) {
+        uint64_t a0 = h.chunk + b.offset, a1 = a0 + std::max<size_t>(1, b.found.size());
+        for (int64_t i = pic.find(a0);
+             i >= 0 && size_t(i) < pic.items.size() && pic.items[size_t(i)].addr < a1; ++i) {
+          byte_rects(pic, s.layout, s.view, size_t(i), a0, a1, 3, &s.scratch);
+          for (const MapRect& r : s.scratch) {
+            ImVec2 a(origin.x + r.x0, origin.y + r.y0), e(origin.x + r.x1, origin.y + r.y1);
+            dl->AddRectFilled(a, e, im_color(kErrorRgb));
+            s.drawn_error_bytes.push_back({a0, a1 - a0, a.x, a.y, e.x, e.y});
+          }
+        }
+      }
+    }
+  }
   // Labels inside chunks wide enough for one: the state and size (top: "shortened" when it is).
   int32_t labelled = -1;
   for (const MapRect& r : s.rects) {
@@ -450,6 +477,7 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
     outline(a, 0x4caf50, 2);
   for (uint64_t a : c.pinning)
     outline(a, 0xef5350, 2);
+  if (s.drawn_error >= 0) outline(errors.at(size_t(s.drawn_error)).chunk, kErrorRgb, 2);
   if (c.selected) outline(c.selected, kSelectRgb, 2);
   if (c.reveal && c.selected) {
     int64_t i = pic.find(c.selected);

@@ -1,6 +1,7 @@
 // timeline.cpp - the "Timeline" window: step, play, jump by kind, the scrubber, and the curves
 // of heap footprint, live bytes, fragmentation and (a trace that released pages) the resident
-// estimate over the whole trace with the marks.
+// estimate over the whole trace with the marks; heap errors as red marks (a click on one goes
+// to it, as a click in Errors does).
 #include "views/palette.h"
 #include "views/views.h"
 
@@ -49,19 +50,19 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   // A trace that released pages (malloc_trim): the resident estimate gets a curve of its own.
   const bool released = doc.summary().count(trace::Ev::Release) != 0;
   // Transport.
-  if (ImGui::Button("|<")) c.seek = 0;
+  if (ImGui::Button("|<")) c.seek = 0, c.seek_stops = true;
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("first event (Home)");
   ImGui::SameLine();
-  if (ImGui::Button("<")) c.seek = pos > 0 ? int64_t(pos - 1) : 0;
+  if (ImGui::Button("<")) c.seek = pos > 0 ? int64_t(pos - 1) : 0, c.seek_stops = true;
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("step back one event (Left)");
   ImGui::SameLine();
   if (ImGui::Button(c.playing ? "Pause" : "Play ", ImVec2(50, 0))) c.playing = !c.playing;
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("play / pause (Space)");
   ImGui::SameLine();
-  if (ImGui::Button(">")) c.seek = int64_t(std::min(total, pos + 1));
+  if (ImGui::Button(">")) c.seek = int64_t(std::min(total, pos + 1)), c.seek_stops = true;
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("step forward one event (Right)");
   ImGui::SameLine();
-  if (ImGui::Button(">|")) c.seek = int64_t(total);
+  if (ImGui::Button(">|")) c.seek = int64_t(total), c.seek_stops = true;
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("last event (End)");
   ImGui::SameLine();
   ImGui::SetNextItemWidth(140);
@@ -87,6 +88,11 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
     int64_t i = doc.index().find_next(pos, mask);
     if (i >= 0) c.seek = i + 1;
   }
+  ImGui::SameLine();
+  if (ImGui::Button("run to...")) c.open_breakpoints = true;
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip(
+        "Breakpoints: run back or forward to an error, an event kind, a chunk, a size or a function");
   ImGui::SameLine(0, 20);
   ImGui::Text("event %" PRIu64 " of %" PRIu64, pos, total);
   // Diff marks: A and B at the current event; with both, the map compares with A.
@@ -127,8 +133,10 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   // Scrubber.
   ImGui::SetNextItemWidth(-1);
   uint64_t v = pos, lo = 0, hi = total;
-  if (ImGui::SliderScalar("##scrub", ImGuiDataType_U64, &v, &lo, &hi, "%llu") && v != pos)
+  if (ImGui::SliderScalar("##scrub", ImGuiDataType_U64, &v, &lo, &hi, "%llu") && v != pos) {
     c.seek = int64_t(v);
+    c.seek_stops = true;
+  }
 
   // Curves.
   ImVec2 avail = ImGui::GetContentRegionAvail();
@@ -137,9 +145,29 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   ImVec2 p0 = ImGui::GetCursorScreenPos();
   ImGui::InvisibleButton("##curves", ImVec2(float(w), h));
   bool hovered = ImGui::IsItemHovered();
-  if (ImGui::IsItemActive() && total) {
+  // Heap errors: the one whose mark is under the pointer (within 4 px), if any.
+  const session::ErrorList& errors = doc.errors();
+  auto error_x = [&](size_t k) {
+    return p0.x + float(double(errors.event(k) + 1) / double(std::max<uint64_t>(total, 1))) * float(w - 1);
+  };
+  int64_t error_hover = -1;
+  if (hovered && total)
+    for (size_t k = 0; k < errors.size(); ++k)
+      if (std::fabs(ImGui::GetIO().MousePos.x - error_x(k)) <= 4) error_hover = int64_t(k);
+  if (ImGui::IsItemClicked(0)) s.on_error_mark = error_hover >= 0;
+  if (s.on_error_mark && ImGui::IsItemClicked(0)) { // as a click in Errors: its event, its block
+    const analysis::HeapError& h = errors.at(size_t(error_hover));
+    c.error = error_hover;
+    c.seek = int64_t(errors.event(size_t(error_hover)) + 1);
+    c.playing = false;
+    if (h.has_block && h.chunk) {
+      c.selected = h.chunk;
+      c.reveal = true;
+    }
+  } else if (ImGui::IsItemActive() && total && !s.on_error_mark) {
     float fx = std::clamp((ImGui::GetIO().MousePos.x - p0.x) / float(w), 0.0f, 1.0f);
     c.seek = int64_t(double(fx) * double(total) + 0.5);
+    c.seek_stops = true;
   }
   const auto& samples = doc.series();
   if (s.curves_width != float(w) || s.curves_samples != samples.size() || s.curves_total != total) {
@@ -211,8 +239,27 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
     float x = p0.x + float(double(pos) / double(total)) * float(w - 1);
     dl->AddLine(ImVec2(x, p0.y), ImVec2(x, p0.y + h), IM_COL32(255, 255, 255, 255), 2);
   }
+  // Heap errors: a red line each, with a flag at the top that can be clicked (over the
+  // position line: at an error, the error shows).
+  s.drawn_error_x.clear();
+  s.curves_x0 = p0.x;
+  s.curves_y0 = p0.y;
+  s.curves_x1 = p0.x + float(w);
+  s.curves_y1 = p0.y + h;
+  for (size_t k = 0; k < errors.size() && total; ++k) {
+    float x = std::floor(error_x(k)) + 0.5f;
+    bool sel = c.error == int64_t(k);
+    dl->AddLine(ImVec2(x, p0.y), ImVec2(x, p0.y + h), im_color(kErrorRgb), sel ? 3.0f : 2.0f);
+    dl->AddTriangleFilled(ImVec2(x - 5, p0.y), ImVec2(x + 5, p0.y), ImVec2(x, p0.y + 8), im_color(kErrorRgb));
+    s.drawn_error_x.push_back(x);
+  }
   // Key, at the bottom right.
-  if (hovered && total) {
+  if (hovered && error_hover >= 0) {
+    const analysis::HeapError& e = errors.at(size_t(error_hover));
+    ImGui::SetTooltip("error %" PRId64 " at event %" PRIu64 ": %s\n%s\nclick: go to it, select its block",
+                      error_hover + 1, errors.event(size_t(error_hover)) + 1,
+                      trace::error_kind_name(e.report.kind), e.report.message.c_str());
+  } else if (hovered && total) {
     float fx = std::clamp((ImGui::GetIO().MousePos.x - p0.x) / float(w), 0.0f, 1.0f);
     size_t px = size_t(fx * float(w - 1));
     std::string resident =

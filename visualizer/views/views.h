@@ -8,6 +8,7 @@
 
 #include "analysis/event_query.h"
 #include "analysis/frag.h"
+#include "session/breakpoints.h"
 #include "session/diff_marks.h"
 #include "session/document.h"
 #include "session/site_tree.h"
@@ -37,6 +38,16 @@ struct Cursor {
   // Diff marks A and B on the timeline (positions; -1: not set): with both, the map compares each
   // chunk with A and Sites lists what changed per site. The app computes the diff.
   int64_t mark_a = -1, mark_b = -1;
+  // The heap error selected in Errors or on the timeline (an index into Document::errors(); -1:
+  // none): the map draws its block's corrupted bytes.
+  int64_t error = -1;
+  // Run to the next (+1) or previous (-1) event that meets the breakpoints (the app searches, a
+  // frame's budget at a time, then seeks there); 2: stop the search in progress; 0: none.
+  int run = 0;
+  // The seek in `seek` comes from the transport (timeline, keys): with Breakpoints::stop_seeks it
+  // stops at the first breakpoint on the way. Other seeks (an event clicked in a list) go there.
+  bool seek_stops = false;
+  bool open_breakpoints = false; // show or hide the Breakpoints window (the timeline's "run to...")
 };
 
 // The heap picture at the current position, shared by the map, the inspector and the bins.
@@ -86,6 +97,14 @@ struct ChunkMapState {
   };
   std::vector<DrawnRows> drawn_rows;
   std::vector<ReleasedRect> drawn_released; // the hatched pieces (screen pixels)
+  // The error's corrupted bytes as drawn (screen pixels; addr, len: the run of bytes) and the
+  // error whose block they belong to (-1: none drawn).
+  struct DrawnBytes {
+    uint64_t addr, len;
+    float x0, y0, x1, y1;
+  };
+  std::vector<DrawnBytes> drawn_error_bytes;
+  int64_t drawn_error = -1;
 };
 void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c);
 
@@ -96,6 +115,11 @@ struct TimelineState {
   float peak = 1;                      // the highest heap value among them
   float curves_width = 0;
   uint64_t curves_samples = 0, curves_total = 0; // what the curves were resampled for
+  bool on_error_mark = false; // the press on the curves began on an error's mark (no drag-seek)
+  // Where the last frame drew each error's mark (screen x; for `heapviz shot --geometry`) and the
+  // curves' band (screen pixels).
+  std::vector<float> drawn_error_x;
+  float curves_x0 = 0, curves_y0 = 0, curves_x1 = 0, curves_y1 = 0;
 };
 void draw_timeline(const Frame& f, TimelineState& s, Cursor& c);
 
@@ -160,6 +184,32 @@ struct BinsState {
   std::vector<Bin> bins;
 };
 void draw_bins(const Frame& f, BinsState& s, Cursor& c);
+
+// The Errors window: the heap errors the trace records, one row each; the selected one's report
+// (kind, message, where the pointer lies, the bytes that differ) and stacks (the faulting call's,
+// the block's allocation and its earlier free).
+struct ErrorsState {
+  bool scroll_to_selected = false; // bring Cursor::error's row into view (a shot, the timeline)
+  // Where the last frame drew the window (screen pixels; for `heapviz shot --geometry`).
+  float x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+};
+void draw_errors(const Frame& f, ErrorsState& s, Cursor& c);
+
+// The Breakpoints window: the "run to" conditions, run forward or back, and whether play and
+// seeks stop at them. The search itself is the app's (it steps it each frame and seeks).
+struct BreakpointsState {
+  session::Breakpoints bp;
+  char kinds_text[96] = "free";
+  char addr_text[32] = "";
+  char size_text[48] = "";
+  char function_text[128] = "";
+  std::string error;           // what is wrong with a field, in words
+  session::BreakSearch search; // a run, a play step or a stopping seek in progress
+  int64_t seek_to = -1;        // a stopping seek's target (position); -1: a run
+  bool play = false;           // the search is a play step (play stops at a hit)
+  std::string message;         // the last run's outcome ("stopped at event N: ...", "none ...")
+};
+void draw_breakpoints(const Frame& f, BreakpointsState& s, Cursor& c);
 
 struct ArenasState {
   uint64_t position = UINT64_MAX;
