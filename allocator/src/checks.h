@@ -18,6 +18,8 @@
 
 namespace hv::alloc {
 
+template <class P> class HeapWalk; // heap_walk.h; complete wherever sweep() is instantiated
+
 // ============================================================================ [table]
 // One uint32 per 16-byte granule that starts a chunk, in a two-level table keyed by address:
 // level 1 has an entry per 64 MiB of the 47-bit address space, level 2 a word per granule of
@@ -25,8 +27,9 @@ namespace hv::alloc {
 //   0                                   nothing known (not a chunk start heapviz saw, or top)
 //   01 A kk rrr..r (27 bits)            live block: request r (all ones: unknown), A bit, chunk
 //                                       size request2size(r) + 16 k (k = 3: size not known)
-//   10 E ggg..g (29 bits)               freed chunk of g granules (0: unknown) whose bytes from
-//                                       16 + (E ? 32 : 16) to its end hold the free pattern
+//   10 E ggg..g (29 bits)               freed chunk of g granules whose bytes from 16 + (E ? 32 :
+//                                       16) to its end hold the free pattern (g = 0: a freed chunk
+//                                       whose pattern is not known, as after malloc_trim)
 class CheckTable {
 public:
   static constexpr unsigned kL1Shift = 26, kAddrBits = 47;
@@ -150,6 +153,11 @@ public:
   void merged(Chunk* result, size_t size, Chunk* gone, bool into_top);
   // A free chunk at c was cut: the front (nb bytes) goes out, the rest is a new free chunk.
   void split_free(Chunk* c, size_t nb);
+  // malloc_trim gave the whole pages of the free chunk c back (they read as zeros now): its
+  // pattern is no longer known (filling it again would take the pages back).
+  void released(Chunk* c) {
+    if (CheckTable::freed(table_.get(c))) table_.set(c, CheckTable::kFreed);
+  }
   // An mmapped chunk went away (munmap, or mremap moved it).
   void forget(Chunk* c) { table_.set(c, 0); }
   // At exit: every live block's canary and every freed chunk's pattern.
@@ -426,6 +434,11 @@ template <class P> void Checks<P>::merged(Chunk* result, size_t size, Chunk* gon
     return;
   }
   if (CheckTable::live(er)) return; // realloc grew the block over a free neighbour
+  if ((CheckTable::freed(er) && !CheckTable::freed_size(er)) ||
+      (CheckTable::freed(eg) && !CheckTable::freed_size(eg))) {
+    table_.set(result, CheckTable::kFreed); // part of it holds no pattern (released pages): unknown
+    return;
+  }
   // A free chunk grew: what was gone's header and links (or all of it, if it held no pattern)
   // becomes free space, and so does the result's own space if it had none.
   size_t gsize = gone->size();

@@ -1999,8 +1999,10 @@ template <class P> int MallocCore<P>::mtrim(Arena* av, size_t pad) {
             // The whole pages past the chunk's list words (its header, fd, bk and the large bins'
             // fd_nextsize, bk_nextsize: sizeof(struct malloc_chunk)) leave the process, and read
             // back as zeros; the chunk stays free in its bin (docs/trace-format.md, `release`).
-            if (plat_.madvise(paligned_mem, size & ~psm1, MADV_DONTNEED) == 0)
+            if (plat_.madvise(paligned_mem, size & ~psm1, MADV_DONTNEED) == 0) {
               hooks_.release(av, paligned_mem, size & ~psm1);
+              if (__builtin_expect(checks_.on(), 0)) checks_.released(p);
+            }
             result = 1;
           }
         }
