@@ -53,32 +53,36 @@ public:
     l1_ = nullptr;
   }
   // The word for chunk c; create: map level 2 if missing (nullptr if that fails).
-  uint32_t* slot(const void* c, bool create) {
+  __attribute__((always_inline)) uint32_t* slot(const void* c, bool create) {
     uintptr_t a = reinterpret_cast<uintptr_t>(c);
-    if (!l1_ || (a >> kAddrBits)) return nullptr;
+    if (__builtin_expect(!l1_ || (a >> kAddrBits), 0)) return nullptr;
     uint32_t** e = &l1_[a >> kL1Shift];
     uint32_t* l2 = __atomic_load_n(e, __ATOMIC_ACQUIRE);
-    if (!l2) {
+    if (__builtin_expect(!l2, 0)) {
       if (!create) return nullptr;
-      int saved = errno;
-      void* m = ::mmap(nullptr, kL2Entries * sizeof(uint32_t), PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-      errno = saved;
-      if (m == MAP_FAILED) return nullptr;
-      uint32_t* want = static_cast<uint32_t*>(m);
-      if (__atomic_compare_exchange_n(e, &l2, want, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        l2 = want;
-      } else {
-        ::munmap(m, kL2Entries * sizeof(uint32_t)); // another thread won
-      }
+      l2 = install(e);
+      if (!l2) return nullptr;
     }
     return &l2[(a >> 4) & (kL2Entries - 1)];
   }
-  uint32_t get(const void* c) {
+  // Maps a level-2 table for *e (nullptr if that fails), or takes the one another thread mapped.
+  __attribute__((noinline, cold)) uint32_t* install(uint32_t** e) {
+    int saved = errno;
+    void* m = ::mmap(nullptr, kL2Entries * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    errno = saved;
+    if (m == MAP_FAILED) return nullptr;
+    uint32_t* want = static_cast<uint32_t*>(m);
+    uint32_t* l2 = nullptr;
+    if (__atomic_compare_exchange_n(e, &l2, want, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return want;
+    ::munmap(m, kL2Entries * sizeof(uint32_t)); // another thread won
+    return l2;
+  }
+  __attribute__((always_inline)) uint32_t get(const void* c) {
     uint32_t* s = slot(c, false);
     return s ? __atomic_load_n(s, __ATOMIC_ACQUIRE) : 0;
   }
-  void set(const void* c, uint32_t v) {
+  __attribute__((always_inline)) void set(const void* c, uint32_t v) {
     if (uint32_t* s = slot(c, v != 0)) __atomic_store_n(s, v, __ATOMIC_RELEASE);
   }
   bool block_known(const void* c) { return slot(c, false) != nullptr; }
@@ -119,17 +123,20 @@ private:
 // ============================================================================ [checks]
 template <class P> class Checks {
 public:
-  static constexpr uint8_t kCanary = 0xcb; // the slack of a live block
-  static constexpr uint8_t kFree = 0xdf;   // a freed chunk's bytes
+  static constexpr uint8_t kCanary = 0xcb;   // the slack of a live block
+  static constexpr uint8_t kFree = 0xdf;     // a freed chunk's bytes
+  static constexpr size_t kDefaultFill = 64; // HEAPVIZ_CHECKS_FILL: pattern bytes past the links
 
   constexpr explicit Checks(MallocCore<P>* core) : m_(core) {}
   bool on() const { return on_; }
   bool continue_mode() const { return continue_; }
   // Turns the checks on (before the heap's first call). False if the table cannot be mapped.
-  bool enable(bool cont) {
+  // fill: pattern bytes past a freed chunk's links (0: the whole chunk).
+  bool enable(bool cont, size_t fill = kDefaultFill) {
     if (!table_.init()) return false;
     on_ = true;
     continue_ = cont;
+    fill_bytes_ = fill ? fill : ~size_t(0) / 2;
     return true;
   }
   void release() { table_.release(); }
@@ -207,13 +214,27 @@ private:
   bool glibc_catches_double_free(Chunk* c);
   bool live_checks(Chunk* c, uint32_t e, const char* when);
   void fill(void* from, void* to, uint8_t byte) {
-    if (to > from) memset(from, byte, static_cast<size_t>(static_cast<char*>(to) - static_cast<char*>(from)));
+    char* p = static_cast<char*>(from);
+    char* end = static_cast<char*>(to);
+    if (end - p <= 64 && ((reinterpret_cast<uintptr_t>(p) | reinterpret_cast<uintptr_t>(end)) & 7) == 0) {
+      const uint64_t w = 0x0101010101010101ull * byte; // (a pattern's usual size: plain stores)
+      for (; p < end; p += 8)
+        memcpy(p, &w, 8);
+    } else if (end > p) {
+      memset(p, byte, static_cast<size_t>(end - p));
+    }
+  }
+  // A freed chunk's pattern covers [c + 16 + links, c + 32 + fill_bytes_) within the chunk: the
+  // end does not move when a merge makes the links longer (HEAPVIZ_CHECKS_FILL; docs/checks.md).
+  char* pattern_end(Chunk* c, size_t size) const {
+    size_t end = size < kHdr + 16 + fill_bytes_ ? size : kHdr + 16 + fill_bytes_;
+    return reinterpret_cast<char*>(c) + end;
   }
   void fill_freed(Chunk* c, size_t size) { // the pattern, and the entry that says so
-    fill(c->at(static_cast<ptrdiff_t>(kHdr + CheckTable::links(size))), c->at(static_cast<ptrdiff_t>(size)),
-         kFree);
+    fill(c->at(static_cast<ptrdiff_t>(kHdr + CheckTable::links(size))), pattern_end(c, size), kFree);
     table_.set(c, CheckTable::make_freed(size));
   }
+
   bool pattern_ok() const { return m_->mp_.perturb_byte == 0; } // MALLOC_PERTURB_ rewrites freed bytes
   // Checks the pattern of the freed chunk c (entry e) up to end; reports write after free.
   void check_freed(Chunk* c, uint32_t e, char* end, const char* when);
@@ -228,6 +249,7 @@ private:
   CheckTable table_{};
   bool on_ = false;
   bool continue_ = false;
+  size_t fill_bytes_ = kDefaultFill; // pattern bytes per freed chunk, past the links
 };
 
 template <class P> inline const uint8_t* repeated(uint8_t b) {
@@ -243,9 +265,28 @@ template <class P> inline const uint8_t* repeated(uint8_t b) {
   return b == Checks<P>::kCanary ? kBytes.canary : kBytes.free;
 }
 
+// True if every byte of [from, to) is b: 8 bytes at a time (unaligned loads, the last one
+// overlapping), the common case of every check.
+inline bool all_bytes(const uint8_t* from, const uint8_t* to, uint8_t b) {
+  size_t n = static_cast<size_t>(to - from);
+  uint64_t w = 0x0101010101010101ull * b, v;
+  if (n < 8) {
+    for (; from < to; ++from)
+      if (*from != b) return false;
+    return true;
+  }
+  for (; n > 8; n -= 8, from += 8) {
+    memcpy(&v, from, 8);
+    if (v != w) return false;
+  }
+  memcpy(&v, to - 8, 8);
+  return v == w;
+}
+
 template <class P>
 size_t Checks<P>::diff_runs(Chunk* c, const uint8_t* from, const uint8_t* to, uint8_t want,
                             trace::ErrorRun* runs) {
+  if (all_bytes(from, to, want)) return 0;
   size_t n = 0;
   const uint8_t* p = from;
   // Word by word while the bytes agree (the common case), then byte by byte.
@@ -293,7 +334,15 @@ template <class P> void Checks<P>::allocated(void* mem, size_t req) {
   size_t usable = c->is_mmapped() ? size - kHdr : size - kSizeSz;
   table_.set(c, c->is_mmapped() ? CheckTable::make_live(req, 0, false) | 3u << 27
                                 : CheckTable::make_live(req, size, c->non_main()));
-  if (req < usable) fill(static_cast<char*>(mem) + req, static_cast<char*>(mem) + usable, kCanary);
+  if (req < usable) {
+    char* p = static_cast<char*>(mem) + req;
+    char* end = static_cast<char*>(mem) + usable;
+    if (end - p <= 24)
+      for (; p < end; ++p)
+        *p = static_cast<char>(kCanary);
+    else
+      fill(p, end, kCanary);
+  }
 }
 
 // The canary, the block's own size and flags, and the next chunk's, against what the table says.
@@ -352,20 +401,26 @@ template <class P> bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char*
   Chunk* nx = c->at(static_cast<ptrdiff_t>(size));
   Arena* av = c->non_main() ? heap_for_ptr(c)->ar_ptr : &m_->main_arena_;
   if (nx == __atomic_load_n(&av->top, __ATOMIC_RELAXED)) return true; // top: glibc checks its size
-  uint32_t e1 = table_.get(nx);
-  uint64_t found = nx->size_nomask();
-  uint32_t e2 = table_.get(nx);
-  if (e1 != e2 || !(CheckTable::live(e1) || CheckTable::freed(e1))) return true; // changing, or unknown
-  bool bad = (found & (kPrevInuse | kIsMmapped)) != kPrevInuse;
-  uint64_t expect = found;
-  if (CheckTable::live(e1) && CheckTable::size_known(e1)) {
-    expect = CheckTable::live_size(e1) | kPrevInuse | (CheckTable::live_non_main(e1) ? kNonMainArena : 0);
-    bad = found != expect;
-  } else if (CheckTable::freed(e1) && m_->plat_.single_threaded() && CheckTable::freed_size(e1)) {
-    expect = CheckTable::freed_size(e1) | kPrevInuse | (found & kNonMainArena);
-    bad = found != expect; // (threaded: a merge may be between its entry and its header)
-  } else if (bad) {
-    expect = (found & ~(kPrevInuse | kIsMmapped)) | kPrevInuse;
+  // Its header must be plausible: P set (this block is in use), M clear, a size that is a
+  // multiple of 16, the arena's A bit (a fencepost of 0 or 16 bytes has none). Its exact size is
+  // compared with the table when its word shares a cache line with this block's (a chunk of up
+  // to 256 bytes before it): an overflow that writes a plausible size over a farther header is
+  // caught when that chunk is freed (its own header check).
+  const uint64_t found = nx->size_nomask(), sz = found & ~kSizeBits;
+  bool bad = (found & (kPrevInuse | kIsMmapped)) != kPrevInuse || (sz & kAlignMask) != 0 || (sz >> 40) != 0 ||
+             (sz > kHdr && (found & kNonMainArena) != (c->size_nomask() & kNonMainArena));
+  uint64_t expect = (sz & ~kAlignMask) | kPrevInuse | (c->size_nomask() & kNonMainArena);
+  if (!bad && (reinterpret_cast<uintptr_t>(nx) >> 8) == (reinterpret_cast<uintptr_t>(c) >> 8)) {
+    const bool single = m_->plat_.single_threaded();
+    uint32_t e1 = table_.get(nx);
+    uint32_t e2 = single ? e1 : table_.get(nx); // (threaded: an entry that changes is skipped)
+    if (e1 == e2 && CheckTable::live(e1) && CheckTable::size_known(e1)) {
+      expect = CheckTable::live_size(e1) | kPrevInuse | (CheckTable::live_non_main(e1) ? kNonMainArena : 0);
+      bad = found != expect;
+    } else if (e1 == e2 && CheckTable::freed(e1) && single && CheckTable::freed_size(e1)) {
+      expect = CheckTable::freed_size(e1) | kPrevInuse | (found & kNonMainArena);
+      bad = found != expect; // (threaded: a merge may be between its entry and its header)
+    }
   }
   if (!bad) return true;
   runs[0] = {size + kSizeSz, kSizeSz, reinterpret_cast<const uint8_t*>(&expect),
@@ -387,7 +442,7 @@ template <class P> bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char*
 template <class P> void Checks<P>::check_freed(Chunk* c, uint32_t e, char* end, const char* when) {
   if (!pattern_ok() || !CheckTable::freed_size(e)) return;
   char* from = reinterpret_cast<char*>(c) + kHdr + CheckTable::freed_links(e);
-  char* lim = reinterpret_cast<char*>(c) + CheckTable::freed_size(e);
+  char* lim = pattern_end(c, CheckTable::freed_size(e));
   if (end > lim) end = lim;
   if (end <= from) return;
   trace::ErrorRun runs[trace::kMaxErrorRuns];
@@ -439,31 +494,24 @@ template <class P> void Checks<P>::merged(Chunk* result, size_t size, Chunk* gon
     table_.set(result, CheckTable::kFreed); // part of it holds no pattern (released pages): unknown
     return;
   }
-  // A free chunk grew: what was gone's header and links (or all of it, if it held no pattern)
-  // becomes free space, and so does the result's own space if it had none.
-  size_t gsize = gone->size();
+  // A free chunk grew over `gone`: its pattern now reaches further (up to its bound), over what
+  // was gone's header and links; a result that held no pattern gets one.
   if (gone < result) { // (never: glibc merges into the lower chunk)
     table_.set(result, 0);
     return;
   }
-  fill(gone,
-       gone->at(static_cast<ptrdiff_t>(CheckTable::freed(eg) ? kHdr + CheckTable::freed_links(eg) : gsize)),
-       kFree);
-  if (!CheckTable::freed(er)) {
-    fill(result->at(static_cast<ptrdiff_t>(kHdr + CheckTable::links(size))), gone, kFree);
-  } else if (CheckTable::links(size) > CheckTable::freed_links(er)) {
-    // (the large links now sit where the pattern was: they are no longer checked)
-  }
+  char* from = CheckTable::freed(er) ? reinterpret_cast<char*>(result) + CheckTable::freed_size(er)
+                                     : reinterpret_cast<char*>(result) + kHdr + CheckTable::links(size);
+  char* first = reinterpret_cast<char*>(result) + kHdr + CheckTable::links(size);
+  fill(from > first ? from : first, pattern_end(result, size), kFree);
   table_.set(result, CheckTable::make_freed(size));
 }
 
 template <class P> void Checks<P>::split_free(Chunk* c, size_t nb) {
-  uint32_t e = table_.get(c);
-  if (!CheckTable::freed(e) || !CheckTable::freed_size(e)) return;
-  size_t rest = CheckTable::freed_size(e) - nb;
-  if (CheckTable::freed_size(e) <= nb || rest < kMinSize) return;
+  // The rest, a new free chunk whose header and links the allocator just wrote: its pattern.
   Chunk* r = c->at(static_cast<ptrdiff_t>(nb));
-  // The rest's header and links are the allocator's now; the bytes after them still hold the pattern.
+  size_t rest = r->size();
+  fill(r->at(static_cast<ptrdiff_t>(kHdr + CheckTable::links(rest))), pattern_end(r, rest), kFree);
   table_.set(r, CheckTable::make_freed(rest));
 }
 

@@ -84,17 +84,23 @@ template <class P> void MallocCore<P>::init() {
     // HEAPVIZ_CHECKS=1 (checks.h): read from `environ` without allocating, before the trace opens.
     const char* on = nullptr;
     const char* cont = nullptr;
+    size_t fill = 64;
     for (char** e = environ; e && *e && !getauxval(AT_SECURE); ++e) {
       if (!strncmp(*e, "HEAPVIZ_CHECKS=", 15)) on = *e + 15;
       if (!strncmp(*e, "HEAPVIZ_CHECKS_CONTINUE=", 24)) cont = *e + 24;
+      if (!strncmp(*e, "HEAPVIZ_CHECKS_FILL=", 20)) { // bytes, or "all"
+        fill = 0;
+        for (const char* d = *e + 20; *d >= '0' && *d <= '9'; ++d)
+          fill = fill * 10 + static_cast<size_t>(*d - '0');
+      }
     }
-    if (on && *on && *on != '0') checks_enable(cont && *cont && *cont != '0');
+    if (on && *on && *on != '0') checks_enable(cont && *cont && *cont != '0', fill);
     hv_start_recording_hook();
   }
 }
 
-template <class P> bool MallocCore<P>::checks_enable(bool continue_after_report) {
-  if (!checks_.enable(continue_after_report)) return false;
+template <class P> bool MallocCore<P>::checks_enable(bool continue_after_report, size_t fill) {
+  if (!checks_.enable(continue_after_report, fill)) return false;
   entry_ = true;
   return true;
 }
