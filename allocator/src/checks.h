@@ -125,7 +125,7 @@ template <class P> class Checks {
 public:
   static constexpr uint8_t kCanary = 0xcb;   // the slack of a live block
   static constexpr uint8_t kFree = 0xdf;     // a freed chunk's bytes
-  static constexpr size_t kDefaultFill = 64; // HEAPVIZ_CHECKS_FILL: pattern bytes past the links
+  static constexpr size_t kDefaultFill = 32; // HEAPVIZ_CHECKS_FILL: pattern bytes past the links
 
   constexpr explicit Checks(MallocCore<P>* core) : m_(core) {}
   bool on() const { return on_; }
@@ -402,14 +402,13 @@ template <class P> bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char*
   Arena* av = c->non_main() ? heap_for_ptr(c)->ar_ptr : &m_->main_arena_;
   if (nx == __atomic_load_n(&av->top, __ATOMIC_RELAXED)) return true; // top: glibc checks its size
   // Its header must be plausible: P set (this block is in use), M clear, a size that is a
-  // multiple of 16, the arena's A bit (a fencepost of 0 or 16 bytes has none). Its exact size is
-  // compared with the table when its word shares a cache line with this block's (a chunk of up
-  // to 256 bytes before it): an overflow that writes a plausible size over a farther header is
-  // caught when that chunk is freed (its own header check).
+  // multiple of 16 (no A test: glibc sets A on in-use chunks only). Its exact size is compared
+  // with the table when its word shares a cache line with this block's (a chunk of up to 256
+  // bytes before it): an overflow that writes a plausible size over a farther header is caught
+  // when that chunk is freed (its own header check).
   const uint64_t found = nx->size_nomask(), sz = found & ~kSizeBits;
-  bool bad = (found & (kPrevInuse | kIsMmapped)) != kPrevInuse || (sz & kAlignMask) != 0 || (sz >> 40) != 0 ||
-             (sz > kHdr && (found & kNonMainArena) != (c->size_nomask() & kNonMainArena));
-  uint64_t expect = (sz & ~kAlignMask) | kPrevInuse | (c->size_nomask() & kNonMainArena);
+  bool bad = (found & (kPrevInuse | kIsMmapped)) != kPrevInuse || (sz & kAlignMask) != 0 || (sz >> 40) != 0;
+  uint64_t expect = (sz & ~kAlignMask) | kPrevInuse | (found & kNonMainArena);
   if (!bad && (reinterpret_cast<uintptr_t>(nx) >> 8) == (reinterpret_cast<uintptr_t>(c) >> 8)) {
     const bool single = m_->plat_.single_threaded();
     uint32_t e1 = table_.get(nx);

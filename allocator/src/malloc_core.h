@@ -117,7 +117,7 @@ public:
   // Turns heapviz's own checks on, before the heap's first call (the real allocator reads
   // HEAPVIZ_CHECKS and HEAPVIZ_CHECKS_CONTINUE at init). False if its table cannot be mapped.
   // fill: the pattern's bytes per freed chunk (HEAPVIZ_CHECKS_FILL; 0: all of it).
-  bool checks_enable(bool continue_after_report, size_t fill = 64);
+  bool checks_enable(bool continue_after_report, size_t fill = 32);
   bool checks_on() const { return checks_.on(); }
   // Every live block's canary and every freed chunk's pattern, now (at exit).
   void checks_sweep();

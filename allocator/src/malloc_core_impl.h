@@ -84,7 +84,7 @@ template <class P> void MallocCore<P>::init() {
     // HEAPVIZ_CHECKS=1 (checks.h): read from `environ` without allocating, before the trace opens.
     const char* on = nullptr;
     const char* cont = nullptr;
-    size_t fill = 64;
+    size_t fill = 32;
     for (char** e = environ; e && *e && !getauxval(AT_SECURE); ++e) {
       if (!strncmp(*e, "HEAPVIZ_CHECKS=", 15)) on = *e + 15;
       if (!strncmp(*e, "HEAPVIZ_CHECKS_CONTINUE=", 24)) cont = *e + 24;

@@ -38,6 +38,37 @@ static void* thread_free(void* arg) { /* frees the block, then lives on with it 
   return NULL;
 }
 
+/* threads_clean: four threads allocate, reallocate and free, and free each other's blocks
+ * (through a shared pool) in every arena: no check may fire. */
+#define POOL 256
+static void* pool[POOL];
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static void* churn(void* arg) {
+  unsigned x = (unsigned)(uintptr_t)arg * 2654435761u + 1;
+  void* mine[64] = {0};
+  for (int i = 0; i < 200000; ++i) {
+    x = x * 1103515245u + 12345u;
+    unsigned k = (x >> 8) % 64, n = (x >> 16) % 2000 + 1;
+    if (mine[k] && (x & 3) == 0) {
+      mine[k] = keep(realloc(mine[k], n));
+    } else {
+      if (mine[k]) {
+        pthread_mutex_lock(&pool_mu); /* hand it to whichever thread frees it */
+        unsigned j = (x >> 4) % POOL;
+        void* old = pool[j];
+        pool[j] = mine[k];
+        pthread_mutex_unlock(&pool_mu);
+        free(old);
+      }
+      mine[k] = keep(malloc(n));
+      memset(mine[k], (int)k, n);
+    }
+  }
+  for (int k = 0; k < 64; ++k)
+    free(mine[k]);
+  return NULL;
+}
+
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "";
   if (!strcmp(mode, "tcache_double_free")) { /* glibc: free(): double free detected in tcache 2 */
@@ -102,7 +133,7 @@ int main(int argc, char** argv) {
   } else if (!strcmp(mode, "write_after_free")) { /* glibc misses it */
     char* a = keep(malloc(100));
     free(a);
-    a[50] = 'w';
+    a[20] = 'w';                               /* within the pattern: 32 bytes past the tcache's two words */
     keep(malloc(100));                         /* the tcache hands a out again */
   } else if (!strcmp(mode, "realloc_freed")) { /* glibc misses it */
     char* a = keep(malloc(100));
@@ -122,6 +153,14 @@ int main(int argc, char** argv) {
     pthread_cond_broadcast(&cv);
     pthread_mutex_unlock(&mu);
     pthread_join(t, NULL);
+  } else if (!strcmp(mode, "threads_clean")) {
+    pthread_t t[4];
+    for (int i = 0; i < 4; ++i)
+      pthread_create(&t[i], NULL, churn, (void*)(uintptr_t)(i + 1));
+    for (int i = 0; i < 4; ++i)
+      pthread_join(t[i], NULL);
+    for (int j = 0; j < POOL; ++j)
+      free(pool[j]);
   } else if (!strcmp(mode, "clean")) { /* no bug: checks must stay silent */
     void* p[64];
     for (int r = 0; r < 50; ++r) {
