@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sched.h>
 #include <sys/mman.h>
 
 namespace hv::alloc {
@@ -169,6 +170,15 @@ public:
   void forget(Chunk* c) { table_.set(c, 0); }
   // At exit: every live block's canary and every freed chunk's pattern.
   void sweep();
+  // malloc_usable_size(mem): the program may use every usable byte now; the canary goes.
+  void usable_queried(void* mem) {
+    Chunk* c = mem2chunk(mem);
+    uint32_t e = table_.get(c);
+    if (!CheckTable::live(e)) return;
+    size_t size = c->size();
+    table_.set(c, c->is_mmapped() ? CheckTable::make_live(size - kHdr, 0, false)
+                                  : CheckTable::make_live(size - kSizeSz, size, c->non_main()));
+  }
 
 private:
   friend class MallocCore<P>;
@@ -212,7 +222,8 @@ private:
   bool check_release(void* mem, bool realloc);
   const char* glibc_entry_message(Chunk* c, bool realloc);
   bool glibc_catches_double_free(Chunk* c);
-  bool live_checks(Chunk* c, uint32_t e, const char* when);
+  // (dry: for the exit sweep, *dry says whether it would report, and nothing is reported.)
+  bool live_checks(Chunk* c, uint32_t e, const char* when, bool* dry = nullptr);
   void fill(void* from, void* to, uint8_t byte) {
     char* p = static_cast<char*>(from);
     char* end = static_cast<char*>(to);
@@ -237,12 +248,13 @@ private:
 
   bool pattern_ok() const { return m_->mp_.perturb_byte == 0; } // MALLOC_PERTURB_ rewrites freed bytes
   // Checks the pattern of the freed chunk c (entry e) up to end; reports write after free.
-  void check_freed(Chunk* c, uint32_t e, char* end, const char* when);
+  void check_freed(Chunk* c, uint32_t e, char* end, const char* when, bool* dry = nullptr);
   // Runs of bytes in [from, to) that differ from `want`; at most kMaxErrorRuns. True if none.
   size_t diff_runs(Chunk* c, const uint8_t* from, const uint8_t* to, uint8_t want, trace::ErrorRun* runs);
   void report(trace::ErrorCode code, Kind kind, const char* msg, const void* ptr, const void* chunk,
-              const trace::ErrorRun* runs, size_t nruns, bool glibc_msg);
+              const trace::ErrorRun* runs, size_t nruns, bool glibc_msg, bool* found = nullptr);
   Chunk* container(Chunk* c, uint32_t* e_out);
+  void sweep_one(Chunk* c, size_t size);
   bool in_some_heap(Chunk* c);
 
   MallocCore<P>* m_;
@@ -316,7 +328,11 @@ size_t Checks<P>::diff_runs(Chunk* c, const uint8_t* from, const uint8_t* to, ui
 
 template <class P>
 void Checks<P>::report(trace::ErrorCode code, Kind kind, const char* msg, const void* ptr, const void* chunk,
-                       const trace::ErrorRun* runs, size_t nruns, bool glibc_msg) {
+                       const trace::ErrorRun* runs, size_t nruns, bool glibc_msg, bool* found) {
+  if (found) {
+    *found = true;
+    return;
+  }
   m_->hooks_.report(code, kind, msg, ptr, chunk, runs, nruns);
   if (!continue_) m_->plat_.fatal(msg, glibc_msg ? ptr : nullptr); // glibc's message: its address line too
   raw_write(2, msg);
@@ -347,7 +363,7 @@ template <class P> void Checks<P>::allocated(void* mem, size_t req) {
 
 // The canary, the block's own size and flags, and the next chunk's, against what the table says.
 // False after a report (continue mode: the block is left alone).
-template <class P> bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char* when) {
+template <class P> bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char* when, bool* dry) {
   char* mem = static_cast<char*>(chunk2mem(c));
   const bool mm = c->is_mmapped();
   const bool sized = !mm && CheckTable::size_known(e);
@@ -369,7 +385,7 @@ template <class P> bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char*
                  .s(when)
                  .s(")")
                  .b,
-             mem, c, runs, 1, false);
+             mem, c, runs, 1, false, dry);
       return false;
     }
   }
@@ -391,7 +407,7 @@ template <class P> bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char*
                    .s(when)
                    .s(")")
                    .b,
-               mem, c, runs, n, false);
+               mem, c, runs, n, false, dry);
         return false;
       }
     }
@@ -432,13 +448,13 @@ template <class P> bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char*
              .s(when)
              .s(")")
              .b,
-         mem, c, runs, 1, false);
+         mem, c, runs, 1, false, dry);
   return false;
 }
 
 // ---- Freed chunks: the pattern ------------------------------------------------------------------
 
-template <class P> void Checks<P>::check_freed(Chunk* c, uint32_t e, char* end, const char* when) {
+template <class P> void Checks<P>::check_freed(Chunk* c, uint32_t e, char* end, const char* when, bool* dry) {
   if (!pattern_ok() || !CheckTable::freed_size(e)) return;
   char* from = reinterpret_cast<char*>(c) + kHdr + CheckTable::freed_links(e);
   char* lim = pattern_end(c, CheckTable::freed_size(e));
@@ -460,8 +476,8 @@ template <class P> void Checks<P>::check_freed(Chunk* c, uint32_t e, char* end, 
              .s(when)
              .s(")")
              .b,
-         mem, c, runs, n, false);
-  fill(from, end, kFree); // continue mode: reported once
+         mem, c, runs, n, false, dry);
+  if (!dry) fill(from, end, kFree); // continue mode: reported once
 }
 
 template <class P> void Checks<P>::int_malloc_out(void* mem) {
@@ -667,6 +683,22 @@ template <class P> void Checks<P>::after_realloc(void* old, void* result, size_t
 
 // ---- At exit --------------------------------------------------------------------------------------
 
+// One chunk at exit. Other threads may still run (and free, without a lock, through the tcache):
+// a finding is checked again after they have had time to finish what they were doing.
+template <class P> void Checks<P>::sweep_one(Chunk* c, size_t size) {
+  for (int round = 0;; ++round) {
+    uint32_t e = table_.get(c);
+    bool found = false;
+    bool* dry = round < 3 ? &found : nullptr;
+    if (CheckTable::live(e))
+      live_checks(c, e, "exit", dry);
+    else if (CheckTable::freed(e))
+      check_freed(c, e, reinterpret_cast<char*>(c) + size, "exit", dry);
+    if (!found || !dry) return;
+    sched_yield();
+  }
+}
+
 template <class P> void Checks<P>::sweep() {
   void* wmem =
       ::mmap(nullptr, sizeof(HeapWalk<P>), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -676,18 +708,13 @@ template <class P> void Checks<P>::sweep() {
   w->build_locked();
   w->for_each_chunk([&](const auto& v) {
     if (v.state == trace::ChunkState::Top || v.state == trace::ChunkState::Fence) return true;
-    uint32_t e = table_.get(v.chunk);
-    if (CheckTable::live(e))
-      live_checks(v.chunk, e, "exit");
-    else if (CheckTable::freed(e))
-      check_freed(v.chunk, e, reinterpret_cast<char*>(v.chunk) + v.size, "exit");
+    sweep_one(v.chunk, v.size);
     return true;
   });
   m_->unlock_all();
   m_->mmapped_.for_each([&](uintptr_t a) {
     Chunk* c = reinterpret_cast<Chunk*>(a);
-    uint32_t e = table_.get(c);
-    if (CheckTable::live(e)) live_checks(c, e, "exit");
+    sweep_one(c, c->size());
   });
   w->~HeapWalk<P>();
   ::munmap(wmem, sizeof(HeapWalk<P>));

@@ -73,6 +73,7 @@ interior_plausible invalid-free an
 other_arena invalid-free an
 slack_overflow heap-buffer-overflow an
 header_overflow heap-buffer-overflow an
+exit_overflow heap-buffer-overflow an
 write_after_free write-after-free a
 MODES
 

@@ -3,6 +3,7 @@
  * heapviz with checks on (the same message where glibc sees it, else a `heapviz:` line), and
  * recorded (`heapviz errors --json`: the kind and the stacks). The layouts rely on glibc 2.36's
  * decisions, which libhvalloc reproduces. Every mode ends in exit(0) if nothing stopped it. */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -130,6 +131,9 @@ int main(int argc, char** argv) {
     memset(a, 'A', 48);
     free(keep(a));
     keep(b);
+  } else if (!strcmp(mode, "exit_overflow")) { /* glibc misses it: never freed, seen at exit */
+    char* a = keep(malloc(20));
+    a[22] = 'x';
   } else if (!strcmp(mode, "write_after_free")) { /* glibc misses it */
     char* a = keep(malloc(100));
     free(a);
@@ -178,6 +182,9 @@ int main(int argc, char** argv) {
         if (i % 2 || i % 4 == 0) free(p[i]);
     }
     free(keep(calloc(10, 100)));
+    char* u = keep(malloc(20)); /* malloc_usable_size says 24: all 24 bytes are the program's */
+    memset(u, 1, malloc_usable_size(u));
+    free(u);
     free(keep(malloc(300000)));
   } else {
     fprintf(stderr, "usage: heap_bugs MODE (see heap_bugs.c)\n");
