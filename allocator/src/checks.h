@@ -250,7 +250,8 @@ private:
   // Checks the pattern of the freed chunk c (entry e) up to end; reports write after free.
   void check_freed(Chunk* c, uint32_t e, char* end, const char* when, bool* dry = nullptr);
   // Runs of bytes in [from, to) that differ from `want`; at most kMaxErrorRuns. True if none.
-  size_t diff_runs(Chunk* c, const uint8_t* from, const uint8_t* to, uint8_t want, trace::ErrorRun* runs);
+  __attribute__((noinline, cold)) size_t diff_runs(Chunk* c, const uint8_t* from, const uint8_t* to,
+                                                   uint8_t want, trace::ErrorRun* runs);
   void report(trace::ErrorCode code, Kind kind, const char* msg, const void* ptr, const void* chunk,
               const trace::ErrorRun* runs, size_t nruns, bool glibc_msg, bool* found = nullptr);
   Chunk* container(Chunk* c, uint32_t* e_out);
@@ -279,13 +280,23 @@ template <class P> inline const uint8_t* repeated(uint8_t b) {
 
 // True if every byte of [from, to) is b: 8 bytes at a time (unaligned loads, the last one
 // overlapping), the common case of every check.
-inline bool all_bytes(const uint8_t* from, const uint8_t* to, uint8_t b) {
+__attribute__((always_inline)) inline bool all_bytes(const uint8_t* from, const uint8_t* to, uint8_t b) {
   size_t n = static_cast<size_t>(to - from);
   uint64_t w = 0x0101010101010101ull * b, v;
-  if (n < 8) {
-    for (; from < to; ++from)
-      if (*from != b) return false;
-    return true;
+  if (n < 8) { // two overlapping loads of 4, 2 or 1 bytes
+    if (n >= 4) {
+      uint32_t a, z, w4 = static_cast<uint32_t>(w);
+      memcpy(&a, from, 4);
+      memcpy(&z, to - 4, 4);
+      return a == w4 && z == w4;
+    }
+    if (n >= 2) {
+      uint16_t a, z, w2 = static_cast<uint16_t>(w);
+      memcpy(&a, from, 2);
+      memcpy(&z, to - 2, 2);
+      return a == w2 && z == w2;
+    }
+    return n == 0 || *from == b;
   }
   for (; n > 8; n -= 8, from += 8) {
     memcpy(&v, from, 8);
@@ -298,7 +309,6 @@ inline bool all_bytes(const uint8_t* from, const uint8_t* to, uint8_t b) {
 template <class P>
 size_t Checks<P>::diff_runs(Chunk* c, const uint8_t* from, const uint8_t* to, uint8_t want,
                             trace::ErrorRun* runs) {
-  if (all_bytes(from, to, want)) return 0;
   size_t n = 0;
   const uint8_t* p = from;
   // Word by word while the bytes agree (the common case), then byte by byte.
@@ -344,20 +354,33 @@ void Checks<P>::report(trace::ErrorCode code, Kind kind, const char* msg, const 
 template <class P> void Checks<P>::allocated(void* mem, size_t req) {
   if (!mem) return;
   Chunk* c = mem2chunk(mem);
-  uint32_t e = table_.get(c);
-  if (CheckTable::freed(e)) check_freed(c, e, reinterpret_cast<char*>(c) + c->size(), "malloc");
+  uint32_t* slot = table_.slot(c, true);
+  uint32_t e = slot ? __atomic_load_n(slot, __ATOMIC_ACQUIRE) : 0;
+  if (__builtin_expect(CheckTable::freed(e), 0))
+    check_freed(c, e, reinterpret_cast<char*>(c) + c->size(), "malloc");
   size_t size = c->size();
   size_t usable = c->is_mmapped() ? size - kHdr : size - kSizeSz;
-  table_.set(c, c->is_mmapped() ? CheckTable::make_live(req, 0, false) | 3u << 27
-                                : CheckTable::make_live(req, size, c->non_main()));
+  if (slot)
+    __atomic_store_n(slot,
+                     c->is_mmapped() ? CheckTable::make_live(req, 0, false) | 3u << 27
+                                     : CheckTable::make_live(req, size, c->non_main()),
+                     __ATOMIC_RELEASE);
   if (req < usable) {
     char* p = static_cast<char*>(mem) + req;
     char* end = static_cast<char*>(mem) + usable;
-    if (end - p <= 24)
+    const uint64_t w = 0x0101010101010101ull * kCanary;
+    if (end - p >= 8) { // (8-byte stores, the last one overlapping)
+      for (; end - p > 8; p += 8)
+        memcpy(p, &w, 8);
+      memcpy(end - 8, &w, 8);
+    } else if (end - p >= 4) { // (two overlapping stores)
+      const uint32_t w4 = static_cast<uint32_t>(w);
+      memcpy(p, &w4, 4);
+      memcpy(end - 4, &w4, 4);
+    } else {
       for (; p < end; ++p)
         *p = static_cast<char>(kCanary);
-    else
-      fill(p, end, kCanary);
+    }
   }
 }
 
@@ -392,8 +415,9 @@ template <class P> bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char*
   if (CheckTable::req_known(e)) {
     size_t req = CheckTable::req(e), usable = mm ? size - kHdr : size - kSizeSz;
     if (req < usable) {
-      size_t n = diff_runs(c, reinterpret_cast<uint8_t*>(mem + req), reinterpret_cast<uint8_t*>(mem + usable),
-                           kCanary, runs);
+      const uint8_t* from = reinterpret_cast<uint8_t*>(mem + req);
+      const uint8_t* to = reinterpret_cast<uint8_t*>(mem + usable);
+      size_t n = all_bytes(from, to, kCanary) ? 0 : diff_runs(c, from, to, kCanary, runs);
       if (n) {
         report(trace::ErrorCode::Other, Kind::HeapBufferOverflow,
                Msg()
@@ -461,7 +485,10 @@ template <class P> void Checks<P>::check_freed(Chunk* c, uint32_t e, char* end, 
   if (end > lim) end = lim;
   if (end <= from) return;
   trace::ErrorRun runs[trace::kMaxErrorRuns];
-  size_t n = diff_runs(c, reinterpret_cast<uint8_t*>(from), reinterpret_cast<uint8_t*>(end), kFree, runs);
+  const uint8_t* f8 = reinterpret_cast<uint8_t*>(from);
+  const uint8_t* e8 = reinterpret_cast<uint8_t*>(end);
+  if (all_bytes(f8, e8, kFree)) return;
+  size_t n = diff_runs(c, f8, e8, kFree, runs);
   if (!n) return;
   char* mem = static_cast<char*>(chunk2mem(c));
   report(trace::ErrorCode::Other, Kind::WriteAfterFree,
