@@ -36,6 +36,7 @@ struct Segment {
 inline constexpr int kMaxMainSegments = 64;
 
 template <class P> class TraceHooks; // trace_hooks.h
+template <class P> class Checks;     // checks.h
 class TraceWriter;                   // trace_hooks.h
 
 template <class P> class MallocCore {
@@ -72,7 +73,7 @@ public:
   bool trace_start(const char* path, bool exclusive, uint64_t verify_every, uint32_t extra_flags);
   void trace_stop() {
     hooks_.close();
-    entry_ = live_;
+    entry_ = live_ || checks_.on();
   }
   bool tracing() const { return hooks_.on(); }
   void trace_mark(const char* label);
@@ -102,7 +103,7 @@ public:
   bool live() const { return live_; }
   void live_disable_in_child() {
     live_ = false;
-    entry_ = hooks_.on();
+    entry_ = hooks_.on() || checks_.on();
   }
   // The allocator's parameters and heap base, as a trace header records them.
   void header_params(uint64_t params[trace::kNumParams], uint64_t* heap_base);
@@ -112,6 +113,17 @@ public:
   void set_private_alloc(bool on) { private_alloc_ = on; }
   // The footprint of every arena plus mmapped chunks (racy reads: a display value).
   uint64_t footprint_bytes();
+
+  // ---- HEAPVIZ_CHECKS (checks.h, docs/checks.md) -------------------------------------------
+  // Turns heapviz's own checks on, before the heap's first call (the real allocator reads
+  // HEAPVIZ_CHECKS and HEAPVIZ_CHECKS_CONTINUE at init). False if its table cannot be mapped.
+  // fill: the pattern's bytes per freed chunk (HEAPVIZ_CHECKS_FILL; 0: all of it).
+  bool checks_enable(bool continue_after_report, size_t fill = 32);
+  bool checks_on() const { return checks_.on(); }
+  // Every live block's canary and every freed chunk's pattern, now (at exit).
+  void checks_sweep();
+  // Gives the checks' table back (a simulated heap that goes away).
+  void checks_release() { checks_.release(); }
 
   // ---- Process and thread lifecycle -------------------------------------------------------
   void ensure_init() {
@@ -141,6 +153,7 @@ public:
 
 private:
   friend class TraceHooks<P>; // reads the state it describes (segments, mmapped chunks, arenas)
+  friend class Checks<P>;     // reads the arenas, the tcache and the parameters it predicts glibc by
 
   void init();
   void init_state(Arena* av);
@@ -227,6 +240,11 @@ private:
     plat_.fatal(msg, addr);
   }
 
+  // HEAPVIZ_CHECKS: `gone` became part of `r` (size bytes now); into_top: r is the new top.
+  void check_merge(Chunk* r, size_t size, Chunk* gone, bool into_top) {
+    if (__builtin_expect(checks_.on(), 0)) checks_.merged(r, size, gone, into_top);
+  }
+
   void* int_malloc_impl(Arena* av, size_t bytes);
   void take_and_split(Arena* av, Chunk* victim, size_t size, size_t nb, bool set_last_remainder,
                       const char* corrupt_msg);
@@ -254,6 +272,7 @@ private:
   uintptr_t main_lo_ = 0;
   uintptr_t main_hi_ = 0;
   TraceHooks<P> hooks_{this};
+  Checks<P> checks_{this};
   // entry_ is the one branch of every API entry: tracing() || live_.
   bool entry_ = false;
   bool live_ = false;
@@ -279,6 +298,9 @@ private:
   void* private_alloc(size_t bytes);
   void* malloc_hooked(size_t bytes);
   void free_hooked(void* mem);
+  void* malloc_checked(size_t bytes);
+  void free_checked(void* mem);
+  void* realloc_checked(void* oldmem, size_t bytes);
 };
 
 template <class P> template <class F> void MallocCore<P>::for_each_thread(F&& f) {
@@ -288,4 +310,5 @@ template <class P> template <class F> void MallocCore<P>::for_each_thread(F&& f)
 
 } // namespace hv::alloc
 
+#include "checks.h"      // Checks<P>, complete: it sees the whole core
 #include "trace_hooks.h" // TraceHooks<P>, complete: it sees the whole core

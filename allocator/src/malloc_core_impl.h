@@ -80,7 +80,33 @@ template <class P> void MallocCore<P>::init() {
   init_state(&main_arena_);
   if constexpr (!P::kIsSim) read_environment();
   apply_tunables();
-  if constexpr (!P::kIsSim) hv_start_recording_hook();
+  if constexpr (!P::kIsSim) {
+    // HEAPVIZ_CHECKS=1 (checks.h): read from `environ` without allocating, before the trace opens.
+    const char* on = nullptr;
+    const char* cont = nullptr;
+    size_t fill = 32;
+    for (char** e = environ; e && *e && !getauxval(AT_SECURE); ++e) {
+      if (!strncmp(*e, "HEAPVIZ_CHECKS=", 15)) on = *e + 15;
+      if (!strncmp(*e, "HEAPVIZ_CHECKS_CONTINUE=", 24)) cont = *e + 24;
+      if (!strncmp(*e, "HEAPVIZ_CHECKS_FILL=", 20)) { // bytes, or "all"
+        fill = 0;
+        for (const char* d = *e + 20; *d >= '0' && *d <= '9'; ++d)
+          fill = fill * 10 + static_cast<size_t>(*d - '0');
+      }
+    }
+    if (on && *on && *on != '0') checks_enable(cont && *cont && *cont != '0', fill);
+    hv_start_recording_hook();
+  }
+}
+
+template <class P> bool MallocCore<P>::checks_enable(bool continue_after_report, size_t fill) {
+  if (!checks_.enable(continue_after_report, fill)) return false;
+  entry_ = true;
+  return true;
+}
+
+template <class P> void MallocCore<P>::checks_sweep() {
+  if (checks_.on() && initialized_) checks_.sweep();
 }
 
 // GLIBC_TUNABLES and the MALLOC_*_ aliases, as glibc 2.36's ld.so reads them (tunables.h),
@@ -446,12 +472,14 @@ template <class P> int MallocCore<P>::heap_trim(HeapInfo* heap, size_t pad) {
       p = p->prev();
       unlink_chunk(ar_ptr, p);
       hooks_.merge(ar_ptr, MergeHow::WithNext, p, p->size() + pre->size(), pre);
+      check_merge(p, p->size() + pre->size(), pre, false);
     }
     ar_ptr->top = top_chunk = p;
     top_chunk->set_head(static_cast<size_t>(new_size) | kPrevInuse);
     // The fenceposts (and the old top's scrap, or the old top itself when it was free) are top
     // now: merged, so that no record of them outlives them (docs/trace-format.md).
     hooks_.merge_top(ar_ptr, top_chunk, top_chunk->size(), post);
+    check_merge(top_chunk, top_chunk->size(), post, true);
   }
   long top_size = static_cast<long>(top_chunk->size());
   if (static_cast<unsigned long>(top_size) < mp_.trim_threshold) return 0;
@@ -812,6 +840,7 @@ template <class P> void MallocCore<P>::munmap_chunk(Chunk* p) {
   __atomic_sub_fetch(&mp_.n_mmaps, 1, __ATOMIC_RELAXED);
   __atomic_sub_fetch(&mp_.mmapped_mem, total_size, __ATOMIC_RELAXED);
   if (__builtin_expect(entry_, 0)) mmapped_.erase(reinterpret_cast<uintptr_t>(p));
+  if (__builtin_expect(checks_.on(), 0)) checks_.forget(p);
   hooks_.munmap_chunk(&main_arena_, p);
   hooks_.munmap(&main_arena_, reinterpret_cast<void*>(block), total_size);
   plat_.munmap(reinterpret_cast<void*>(block), total_size);
@@ -835,6 +864,7 @@ template <class P> Chunk* MallocCore<P>::mremap_chunk(Chunk* p, size_t new_size)
     mmapped_.erase(reinterpret_cast<uintptr_t>(p));
     mmapped_.insert(reinterpret_cast<uintptr_t>(cp + offset));
   }
+  if (__builtin_expect(checks_.on(), 0) && cp + offset != reinterpret_cast<char*>(p)) checks_.forget(p);
   hooks_.munmap_chunk(&main_arena_, p);
   hooks_.munmap(&main_arena_, reinterpret_cast<void*>(block), total_size);
   hooks_.mmap(&main_arena_, cp, new_size);
@@ -917,6 +947,7 @@ void MallocCore<P>::take_and_split(Arena* av, Chunk* victim, size_t size, size_t
   remainder->set_head(remainder_size | kPrevInuse);
   remainder->set_foot(remainder_size);
   hooks_.split_unsorted(av, victim, nb, remainder_size);
+  if (__builtin_expect(checks_.on(), 0)) checks_.split_free(victim, nb);
 }
 
 // Every chunk int_malloc hands out (to an API call, realloc, memalign or the tcache struct) is
@@ -925,6 +956,7 @@ void MallocCore<P>::take_and_split(Arena* av, Chunk* victim, size_t size, size_t
 template <class P> void* MallocCore<P>::int_malloc(Arena* av, size_t bytes) {
   void* r = int_malloc_impl(av, bytes);
   hooks_.chunk_alloc(av, r);
+  if (__builtin_expect(checks_.on(), 0)) checks_.int_malloc_out(r);
   return r;
 }
 
@@ -1084,6 +1116,7 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
         remainder->set_head(remainder_size | kPrevInuse);
         remainder->set_foot(remainder_size);
         hooks_.split_unsorted(av, victim, nb, remainder_size);
+        if (__builtin_expect(checks_.on(), 0)) checks_.split_free(victim, nb);
         void* p = chunk2mem(victim);
         alloc_perturb(p, bytes);
         return p;
@@ -1284,6 +1317,7 @@ void MallocCore<P>::tcache_double_free_scan(ThreadState& ts, TcacheEntry* e, siz
 template <class P> void MallocCore<P>::int_free(Arena* av, Chunk* p, bool have_lock) {
   size_t size = p->size();
   hooks_.chunk_free(av, p, size);
+  if (__builtin_expect(checks_.on(), 0)) checks_.internal_free(p, size);
   if (free_checks_and_tcache(plat_.thread(), p, size)) return;
   int_free_bins(av, p, size, have_lock);
 }
@@ -1355,6 +1389,7 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
       corrupt(ErrorCode::CorruptedSize, "corrupted size vs. prev_size while consolidating", chunk2mem(p));
     unlink_chunk(av, p);
     hooks_.merge(av, MergeHow::WithPrev, p, size, freed);
+    check_merge(p, size, freed, false);
   }
   if (nextchunk != av->top) {
     bool nextinuse = nextchunk->inuse_at(nextsize);
@@ -1362,6 +1397,7 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
       unlink_chunk(av, nextchunk);
       size += nextsize;
       hooks_.merge(av, MergeHow::WithNext, p, size, nextchunk);
+      check_merge(p, size, nextchunk, false);
     } else {
       nextchunk->clear_inuse_at(0);
     }
@@ -1384,6 +1420,7 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
     p->set_head(size | kPrevInuse);
     av->top = p;
     hooks_.merge_top(av, p, size, nextchunk);
+    check_merge(p, size, nextchunk, true);
   }
 
   if (size >= kFastbinConsolidationThreshold) {
@@ -1426,6 +1463,7 @@ template <class P> void MallocCore<P>::malloc_consolidate(Arena* av) {
           corrupt(ErrorCode::CorruptedSize, "corrupted size vs. prev_size in fastbins", chunk2mem(p));
         unlink_chunk(av, p);
         hooks_.merge(av, MergeHow::WithPrev, p, size, freed);
+        check_merge(p, size, freed, false);
       }
       if (nextchunk != av->top) {
         bool nextinuse = nextchunk->inuse_at(nextsize);
@@ -1433,6 +1471,7 @@ template <class P> void MallocCore<P>::malloc_consolidate(Arena* av) {
           size += nextsize;
           unlink_chunk(av, nextchunk);
           hooks_.merge(av, MergeHow::WithNext, p, size, nextchunk);
+          check_merge(p, size, nextchunk, false);
         } else {
           nextchunk->clear_inuse_at(0);
         }
@@ -1453,6 +1492,7 @@ template <class P> void MallocCore<P>::malloc_consolidate(Arena* av) {
         p->set_head(size | kPrevInuse);
         av->top = p;
         hooks_.merge_top(av, p, size, nextchunk);
+        check_merge(p, size, nextchunk, true);
       }
       p = nextp;
     }
@@ -1486,6 +1526,7 @@ template <class P> void* MallocCore<P>::int_realloc(Arena* av, Chunk* oldp, size
       newp = oldp;
       unlink_chunk(av, next);
       hooks_.merge(av, MergeHow::WithNext, oldp, newsize, next);
+      check_merge(oldp, newsize, next, false);
     } else {
       void* newmem = int_malloc(av, nb - kAlignMask);
       if (newmem == nullptr) return nullptr;
@@ -1495,6 +1536,7 @@ template <class P> void* MallocCore<P>::int_realloc(Arena* av, Chunk* oldp, size
         newsize += oldsize;
         newp = oldp;
         hooks_.merge(av, MergeHow::WithNext, oldp, newsize, next);
+        check_merge(oldp, newsize, next, false);
       } else {
         memcpy(newmem, chunk2mem(oldp), memsize(oldp));
         int_free(av, oldp, true);
@@ -1790,10 +1832,39 @@ template <class P> void* MallocCore<P>::malloc(size_t bytes) {
   return malloc_body(bytes);
 }
 template <class P> void* MallocCore<P>::malloc_hooked(size_t bytes) {
-  if (__builtin_expect(private_alloc_, 0)) return private_alloc(bytes);
+  if (__builtin_expect(private_alloc_, 0)) {
+    void* r = private_alloc(bytes);
+    if (checks_.on()) checks_.allocated(r, bytes);
+    return r;
+  }
   LiveScope live(this);
-  if (!hooks_.on()) return malloc_body(bytes);
+  if (!hooks_.on()) return checks_.on() ? malloc_checked(bytes) : malloc_body(bytes);
   return malloc_traced(bytes);
+}
+// With HEAPVIZ_CHECKS (checks.h): the block's request is noted and its slack gets the canary; a
+// free or realloc first asks the checks whether it may go on (a reported bug, continue mode: no).
+template <class P> void* MallocCore<P>::malloc_checked(size_t bytes) {
+  void* r = malloc_body(bytes);
+  checks_.allocated(r, bytes);
+  return r;
+}
+template <class P> void MallocCore<P>::free_checked(void* mem) {
+  if (mem && !checks_.before_free(mem)) return;
+  free_body(mem);
+}
+template <class P> void* MallocCore<P>::realloc_checked(void* oldmem, size_t bytes) {
+  if (oldmem == nullptr) return malloc_checked(bytes);
+  if (bytes == 0) {
+    if (checks_.before_free(oldmem)) realloc_body(oldmem, 0);
+    return nullptr;
+  }
+  if (!checks_.before_realloc(oldmem)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  void* r = realloc_body(oldmem, bytes);
+  checks_.after_realloc(oldmem, r, bytes);
+  return r;
 }
 // A fake mmapped chunk in a mapping of its own: free, realloc and malloc_usable_size treat it as
 // any mmapped chunk, and no arena ever sees it.
@@ -1812,6 +1883,7 @@ template <class P> void* MallocCore<P>::malloc_traced(size_t bytes) {
   ThreadState& ts = plat_.thread();
   hooks_.call_begin(ts);
   void* r = malloc_body(bytes);
+  if (checks_.on()) checks_.allocated(r, bytes);
   hooks_.malloc(ts, bytes, r);
   hooks_.call_end();
   return r;
@@ -1822,7 +1894,7 @@ template <class P> void MallocCore<P>::free(void* mem) {
 }
 template <class P> void MallocCore<P>::free_hooked(void* mem) {
   LiveScope live(this);
-  if (!hooks_.on()) return free_body(mem);
+  if (!hooks_.on()) return checks_.on() ? free_checked(mem) : free_body(mem);
   free_traced(mem);
 }
 // The Free event is written lazily (TraceThread::free_pending): as FreeTcache if the chunk goes
@@ -1830,16 +1902,16 @@ template <class P> void MallocCore<P>::free_hooked(void* mem) {
 template <class P> void MallocCore<P>::free_traced(void* mem) {
   ThreadState& ts = plat_.thread();
   hooks_.free_begin(ts, mem);
-  free_body(mem);
+  if (!checks_.on() || mem == nullptr || checks_.before_free(mem)) free_body(mem);
   hooks_.free_end(ts);
   hooks_.call_end();
 }
 template <class P> void* MallocCore<P>::realloc(void* oldmem, size_t bytes) {
   if (__builtin_expect(!entry_, 1)) return realloc_body(oldmem, bytes);
   LiveScope live(this);
-  if (!hooks_.on()) return realloc_body(oldmem, bytes);
+  if (!hooks_.on()) return checks_.on() ? realloc_checked(oldmem, bytes) : realloc_body(oldmem, bytes);
   hooks_.call_begin(plat_.thread());
-  void* r = realloc_body(oldmem, bytes);
+  void* r = checks_.on() ? realloc_checked(oldmem, bytes) : realloc_body(oldmem, bytes);
   hooks_.realloc(oldmem, bytes, r);
   hooks_.call_end();
   return r;
@@ -1848,12 +1920,15 @@ template <class P> void* MallocCore<P>::calloc(size_t n, size_t elem_size) {
   if (__builtin_expect(!entry_, 1)) return calloc_body(n, elem_size);
   if (__builtin_expect(private_alloc_, 0)) {
     size_t b;
-    return __builtin_mul_overflow(n, elem_size, &b) ? nullptr : private_alloc(b); // mmap memory is zero
+    void* r = __builtin_mul_overflow(n, elem_size, &b) ? nullptr : private_alloc(b); // mmap memory is zero
+    if (checks_.on()) checks_.allocated(r, b);
+    return r;
   }
   LiveScope live(this);
-  if (!hooks_.on()) return calloc_body(n, elem_size);
+  if (!hooks_.on() && !checks_.on()) return calloc_body(n, elem_size);
   hooks_.call_begin(plat_.thread());
   void* r = calloc_body(n, elem_size);
+  if (checks_.on()) checks_.allocated(r, n * elem_size);
   hooks_.calloc(n, elem_size, r);
   hooks_.call_end();
   return r;
@@ -1861,9 +1936,10 @@ template <class P> void* MallocCore<P>::calloc(size_t n, size_t elem_size) {
 template <class P> void* MallocCore<P>::memalign(size_t alignment, size_t bytes) {
   if (__builtin_expect(!entry_, 1)) return memalign_body(alignment, bytes);
   LiveScope live(this);
-  if (!hooks_.on()) return memalign_body(alignment, bytes);
+  if (!hooks_.on() && !checks_.on()) return memalign_body(alignment, bytes);
   hooks_.call_begin(plat_.thread());
   void* r = memalign_body(alignment, bytes);
+  if (checks_.on()) checks_.allocated(r, bytes);
   hooks_.memalign(alignment, bytes, r);
   hooks_.call_end();
   return r;
@@ -1871,9 +1947,10 @@ template <class P> void* MallocCore<P>::memalign(size_t alignment, size_t bytes)
 template <class P> void* MallocCore<P>::valloc(size_t bytes) {
   if (__builtin_expect(!entry_, 1)) return valloc_body(bytes);
   LiveScope live(this);
-  if (!hooks_.on()) return valloc_body(bytes);
+  if (!hooks_.on() && !checks_.on()) return valloc_body(bytes);
   hooks_.call_begin(plat_.thread());
   void* r = valloc_body(bytes);
+  if (checks_.on()) checks_.allocated(r, bytes);
   hooks_.memalign(plat_.pagesize(), bytes, r);
   hooks_.call_end();
   return r;
@@ -1881,9 +1958,10 @@ template <class P> void* MallocCore<P>::valloc(size_t bytes) {
 template <class P> void* MallocCore<P>::pvalloc(size_t bytes) {
   if (__builtin_expect(!entry_, 1)) return pvalloc_body(bytes);
   LiveScope live(this);
-  if (!hooks_.on()) return pvalloc_body(bytes);
+  if (!hooks_.on() && !checks_.on()) return pvalloc_body(bytes);
   hooks_.call_begin(plat_.thread());
   void* r = pvalloc_body(bytes);
+  if (checks_.on()) checks_.allocated(r, r ? usable_size(r) : 0);
   hooks_.memalign(plat_.pagesize(), bytes, r);
   hooks_.call_end();
   return r;
@@ -1891,9 +1969,10 @@ template <class P> void* MallocCore<P>::pvalloc(size_t bytes) {
 template <class P> int MallocCore<P>::posix_memalign(void** memptr, size_t alignment, size_t size) {
   if (__builtin_expect(!entry_, 1)) return posix_memalign_body(memptr, alignment, size);
   LiveScope live(this);
-  if (!hooks_.on()) return posix_memalign_body(memptr, alignment, size);
+  if (!hooks_.on() && !checks_.on()) return posix_memalign_body(memptr, alignment, size);
   hooks_.call_begin(plat_.thread());
   int rc = posix_memalign_body(memptr, alignment, size);
+  if (checks_.on() && rc == 0) checks_.allocated(*memptr, size);
   hooks_.memalign(alignment, size, rc == 0 ? *memptr : nullptr);
   hooks_.call_end();
   return rc;
@@ -1901,6 +1980,7 @@ template <class P> int MallocCore<P>::posix_memalign(void** memptr, size_t align
 
 template <class P> size_t MallocCore<P>::usable_size(void* mem) {
   if (mem == nullptr) return 0;
+  if (__builtin_expect(checks_.on(), 0)) checks_.usable_queried(mem); // (ASan shrinks the answer: a change)
   Chunk* p = mem2chunk(mem);
   if (p->is_mmapped()) return p->size() - kHdr;
   if (p->inuse()) return memsize(p);
@@ -1926,8 +2006,10 @@ template <class P> int MallocCore<P>::mtrim(Arena* av, size_t pad) {
             // The whole pages past the chunk's list words (its header, fd, bk and the large bins'
             // fd_nextsize, bk_nextsize: sizeof(struct malloc_chunk)) leave the process, and read
             // back as zeros; the chunk stays free in its bin (docs/trace-format.md, `release`).
-            if (plat_.madvise(paligned_mem, size & ~psm1, MADV_DONTNEED) == 0)
+            if (plat_.madvise(paligned_mem, size & ~psm1, MADV_DONTNEED) == 0) {
               hooks_.release(av, paligned_mem, size & ~psm1);
+              if (__builtin_expect(checks_.on(), 0)) checks_.released(p);
+            }
             result = 1;
           }
         }

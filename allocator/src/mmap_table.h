@@ -36,6 +36,20 @@ public:
       }
     lock_.unlock();
   }
+  bool contains(uintptr_t a) {
+    bool found = false;
+    lock_.lock();
+    if (slots_)
+      for (size_t i = hash(a) & (cap_ - 1);; i = (i + 1) & (cap_ - 1)) {
+        if (slots_[i] == 0) break;
+        if (slots_[i] == a) {
+          found = true;
+          break;
+        }
+      }
+    lock_.unlock();
+    return found;
+  }
   // Calls f(address) for each chunk; the caller keeps the set from changing (the world is
   // stopped, or the process is single-threaded).
   template <class F> void for_each(F&& f) const {

@@ -217,6 +217,7 @@ __attribute__((constructor(101))) void hvalloc_constructor() {
 
 __attribute__((destructor)) void hvalloc_destructor() {
   hv::alloc::live_server::stop(); // the viewers get the final state and an Exit frame
+  g_alloc.checks_sweep();         // HEAPVIZ_CHECKS: canaries and free patterns, at exit
   if (g_alloc.tracing()) {
     g_alloc.trace_flush_all();
     g_alloc.trace_sink().set_write_through(true); // events during the rest of exit go out at once

@@ -19,7 +19,16 @@ struct SimulatedHeap::Impl {
 };
 
 SimulatedHeap::SimulatedHeap() : impl_(std::make_unique<Impl>()) {}
-SimulatedHeap::~SimulatedHeap() = default;
+SimulatedHeap::~SimulatedHeap() {
+  impl_->core.checks_release();
+}
+
+bool SimulatedHeap::enable_checks(bool cont) {
+  return !impl_->core.initialized() && impl_->core.checks_enable(cont);
+}
+void SimulatedHeap::checks_sweep() {
+  impl_->core.checks_sweep();
+}
 
 void* SimulatedHeap::malloc(size_t n) {
   return impl_->core.malloc(n);

@@ -2,7 +2,7 @@
 """Compare heapviz's glibc policy with the real glibc, offset by offset.
 
     run_fidelity.py (--heapviz PATH | --preload LIB) --runner PATH [--seeds N] [--first S]
-                    [--tunables LIST]... [--trim P] [--cases DIR] [--keep DIR]
+                    [--tunables LIST]... [--trim P] [--checks] [--cases DIR] [--keep DIR]
 
 For each seed in [first, first+N) a scenario is generated (gen_scenarios.py), run with the real
 glibc (`RUNNER FILE`, see glibc_runner.c) and simulated (`HEAPVIZ sim --policy glibc --offsets FILE`),
@@ -13,6 +13,8 @@ repeatable) runs every seed once per LIST, with one `tunable` line per entry at 
 probability P (PAD 0, 4096 or 128 KiB; drawn from the seed, so a seed is the same scenario).
 --preload LIB compares with the runner itself on LIB (`LD_PRELOAD=LIB RUNNER --keep-env FILE`,
 libhvalloc.so in a real process) instead of `heapviz sim`.
+--checks runs heapviz with its own heap checks on (`sim --checks`, or HEAPVIZ_CHECKS=1 for
+--preload; docs/checks.md): not one offset may change, and no check may fire.
 Two workers run in parallel. Exit 0 when everything matches, 1 on any mismatch, 2 on usage errors.
 Mismatching scenarios are kept in --keep (default: a fresh directory under $TMPDIR).
 """
@@ -45,8 +47,11 @@ def alloc_op_lines(text):
     return out
 
 
-def run(cmd, preload=None):
+def run(cmd, preload=None, checks=False):
     env = dict(os.environ)
+    env.pop("HEAPVIZ_CHECKS", None)
+    if checks:
+        env["HEAPVIZ_CHECKS"] = "1"
     # The reference must be glibc itself; the runner strips these too, but be explicit.
     for k in list(env):
         if k in ("LD_PRELOAD", "GLIBC_TUNABLES") or k.startswith("MALLOC_"):
@@ -73,9 +78,10 @@ def compare_one(label, path, args):
         text = f.read()
     rc_g, out_g, err_g = run([args.runner, path])
     if args.preload:
-        rc_h, out_h, err_h = run([args.runner, "--keep-env", path], preload=args.preload)
+        rc_h, out_h, err_h = run([args.runner, "--keep-env", path], preload=args.preload, checks=args.checks)
     else:
-        rc_h, out_h, err_h = run([args.heapviz, "sim", "--policy", "glibc", "--offsets", path])
+        rc_h, out_h, err_h = run([args.heapviz, "sim", "--policy", "glibc", "--offsets"] +
+                                 (["--checks"] if args.checks else []) + [path])
     g = out_g.splitlines()
     h = out_h.splitlines()
     problems = []
@@ -83,6 +89,8 @@ def compare_one(label, path, args):
         problems.append("glibc runner exited %d: %s" % (rc_g, err_g.strip()[-2000:]))
     if rc_h != 0:
         problems.append("%s exited %d: %s" % (args.other, rc_h, err_h.strip()[-2000:]))
+    elif args.checks and "heapviz:" in err_h:
+        problems.append("a check fired: %s" % err_h.strip()[-2000:])
     first = None
     for i in range(max(len(g), len(h))):
         if i >= len(g) or i >= len(h) or g[i] != h[i]:
@@ -134,6 +142,8 @@ def main(argv=None):
     ap.add_argument("--runner", required=True, help="path to hv_glibc_runner")
     ap.add_argument("--seeds", type=int, default=0, help="number of random scenarios")
     ap.add_argument("--first", type=int, default=1, help="first seed")
+    ap.add_argument("--checks", action="store_true",
+                    help="heapviz's own heap checks on (sim --checks; HEAPVIZ_CHECKS=1 with --preload)")
     ap.add_argument("--cases", help="directory of hand-written *.hvs scenarios")
     ap.add_argument("--keep", help="directory where mismatching scenarios are kept")
     ap.add_argument("--jobs", type=int, default=2, help="parallel workers (default 2)")

@@ -81,10 +81,13 @@ void remove_old_traces(const std::string& path) {
 
 int cmd_record(int argc, char** argv) {
   const char* usage =
-      "usage: heapviz record [-o FILE] [--no-stacks] [--stack-depth N] -- PROGRAM [ARGS...]\n";
+      "usage: heapviz record [-o FILE] [--no-stacks] [--stack-depth N] [--checks] -- PROGRAM [ARGS...]\n"
+      "  --checks  heapviz's own heap checks (HEAPVIZ_CHECKS=1, docs/checks.md): canaries, free\n"
+      "            patterns, double and invalid frees glibc misses; chunks stay where glibc puts them\n";
   std::string out;
   const char* stacks = nullptr; // HEAPVIZ_STACKS for the program (unset: its own environment's, or on)
   std::string depth;
+  bool checks = false; // HEAPVIZ_CHECKS=1 for the program
   int i = 0;
   for (; i < argc; ++i) {
     std::string a = argv[i];
@@ -102,6 +105,8 @@ int cmd_record(int argc, char** argv) {
       out = a.substr(2);
     } else if (a == "--no-stacks") {
       stacks = "0";
+    } else if (a == "--checks") {
+      checks = true;
     } else if (a == "--stack-depth") {
       char* end = nullptr;
       if (i + 1 >= argc || strtoul(argv[i + 1], &end, 10) == 0 || *end) {
@@ -154,6 +159,7 @@ int cmd_record(int argc, char** argv) {
     setenv("HEAPVIZ_OUT", path.c_str(), 1);
     setenv("HEAPVIZ_ROOT_PID", std::to_string(getpid()).c_str(), 1);
     if (stacks) setenv("HEAPVIZ_STACKS", stacks, 1);
+    if (checks) setenv("HEAPVIZ_CHECKS", "1", 1);
     if (!depth.empty()) setenv("HEAPVIZ_STACK_DEPTH", depth.c_str(), 1);
     execvp(prog[0], prog);
     fprintf(stderr, "heapviz record: cannot run '%s': %s\n", prog[0], strerror(errno));

@@ -139,6 +139,8 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
 int cmd_sim(int argc, char** argv) {
   std::string policy_name = "glibc";
   bool offsets = false, check = false;
+  // heapviz's own heap checks (docs/checks.md): --checks, or HEAPVIZ_CHECKS=1 as for a program.
+  bool checks = getenv("HEAPVIZ_CHECKS") && *getenv("HEAPVIZ_CHECKS") && *getenv("HEAPVIZ_CHECKS") != '0';
   std::string trace_out;
   const char* path = nullptr;
   for (int i = 0; i < argc; ++i) {
@@ -155,6 +157,8 @@ int cmd_sim(int argc, char** argv) {
       offsets = true;
     } else if (a == "--check") {
       check = true;
+    } else if (a == "--checks") {
+      checks = true;
     } else if (a == "-o" || a == "--output") {
       if (i + 1 >= argc) {
         fprintf(stderr, "heapviz sim: %s needs a file name\n", a.c_str());
@@ -172,7 +176,7 @@ int cmd_sim(int argc, char** argv) {
     }
   }
   if (!path) {
-    fprintf(stderr, "usage: heapviz sim [--policy glibc] [--offsets] [--check] FILE\n");
+    fprintf(stderr, "usage: heapviz sim [--policy glibc] [--offsets] [--check] [--checks] FILE\n");
     return 2;
   }
   std::string text, err;
@@ -190,6 +194,13 @@ int cmd_sim(int argc, char** argv) {
   if (!policy) {
     fprintf(stderr, "heapviz sim: %s\n", err.c_str());
     return 2;
+  }
+  if (checks) {
+    const char* cont = getenv("HEAPVIZ_CHECKS_CONTINUE");
+    if (!policy->enable_checks(cont && *cont && *cont != '0')) {
+      fprintf(stderr, "heapviz sim: the %s policy has no checks (--checks)\n", policy->name());
+      return 2;
+    }
   }
   sim::ScenarioRunner runner(*policy);
   int eline = 0;
@@ -220,6 +231,7 @@ int cmd_sim(int argc, char** argv) {
     }
     return true;
   });
+  if (checks && ok) policy->checks_at_exit();
   if (!trace_out.empty()) {
     policy->stop_trace();
     fprintf(stderr, "heapviz sim: %s\n", summarize_trace(trace_out).c_str());

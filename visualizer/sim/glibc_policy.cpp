@@ -38,6 +38,8 @@ public:
   void* realloc(void* p, size_t n) override { return m_->realloc(p, n); }
   void* memalign(size_t a, size_t n) override { return m_->memalign(a, n); }
   void free(void* p) override { m_->free(p); }
+  bool enable_checks(bool cont) override { return m_->enable_checks(cont); }
+  void checks_at_exit() override { m_->checks_sweep(); }
   uintptr_t heap_base() const override { return m_->heap_base(); }
   bool is_mmapped(void* p) const override { return p && m_->is_mmapped(p); }
   size_t usable_size(void* p) override { return m_->usable_size(p); }

@@ -66,6 +66,11 @@ public:
   virtual bool start_trace(const std::string& path, uint64_t verify_every) = 0;
   virtual void stop_trace() = 0;
   virtual void mark(const std::string& label) = 0;
+  // heapviz's own checks (docs/checks.md), before the first call; cont: report and go on.
+  // False when the policy has none.
+  virtual bool enable_checks(bool /*cont*/) { return false; }
+  // The checks' sweep at the scenario's end (leftover canaries and free patterns).
+  virtual void checks_at_exit() {}
 
   // Settings a scenario can make (docs/scenarios.md): each returns "" or why the policy refuses
   // it (a setting the real allocator would ignore is refused). `tunable` applies before the first

@@ -29,6 +29,11 @@ public:
   void* memalign(size_t align, size_t n);
   void free(void* p);
   size_t usable_size(void* p);
+  // heapviz's own checks (HEAPVIZ_CHECKS, docs/checks.md), before the first call; cont: report
+  // and go on instead of aborting. False if they cannot start (their table is not mapped).
+  bool enable_checks(bool cont);
+  // The checks' sweep: every live block's canary and every freed chunk's pattern, now.
+  void checks_sweep();
   // p (returned by this heap, not null) is an mmapped chunk.
   bool is_mmapped(void* p) const;
   // glibc's mallopt(param, value), param an M_* number of <malloc.h>: glibc 2.36's result.

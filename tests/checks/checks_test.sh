@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# checks_test.sh HEAPVIZ HEAP_BUGS LIBHVALLOC: each bug class of heap_bugs.c, three ways.
+#   natively: glibc's first stderr line (a message where glibc sees the bug at that call);
+#   under libhvalloc with HEAPVIZ_CHECKS=1: status 134 (SIGABRT, as glibc) and the same first
+#     line where glibc sees it, else one line that starts with `heapviz:`;
+#   recorded (`heapviz record --checks`): the same line, and `heapviz errors --json` names the
+#     right kind, with the faulting call's stack, the block's allocation stack and, where the
+#     block was freed before, its free stack.
+# Then HEAPVIZ_CHECKS_CONTINUE=1 (reported, and the program goes on to exit 0), and a clean
+# program under the checks (silent, exit 0).
+set -u
+hv=$1
+prog=$2
+lib=$3
+. "$(dirname "${BASH_SOURCE[0]}")/../record/lib.sh"
+
+# mode  kind  stacks the report must have (a: alloc_stack, f: free_stack, n: no free_stack, -: only
+# the call's). write_after_free and realloc_freed have a free stack the report cannot show yet: an
+# error inside malloc or realloc precedes the call's own event, so analysis/errors.cpp takes the
+# thread's last call, the block's free, for the faulting call and shows the free before it.
+while read -r mode kind stacks; do
+  native=$("$prog" "$mode" 2>&1 >/dev/null | head -1)
+  HEAPVIZ_CHECKS=1 LD_PRELOAD=$lib "$prog" "$mode" >/dev/null 2>err.txt
+  rc=$?
+  line=$(head -1 err.txt)
+  norm=$(sed 's/0x[0-9a-f]*/0x_/g' <<<"$line") # (addresses change from run to run)
+  [ "$rc" -eq 134 ] || fail "$mode: status $rc under the checks, want 134 ($line)"
+  case "$native" in
+  heapviz:*) fail "$mode: the native run printed a heapviz line: $native" ;;
+  "") case "$line" in
+    heapviz:*) ;;
+    *) fail "$mode: glibc misses it, so the checks' line must start with heapviz:, got '$line'" ;;
+    esac ;;
+  *) [ "$line" = "$native" ] || fail "$mode: glibc says '$native', the checks say '$line'" ;;
+  esac
+  "$hv" record --checks -o "$mode.hvt" -- "$prog" "$mode" >/dev/null 2>rec.txt
+  rc=$?
+  [ "$rc" -eq 134 ] || fail "$mode: recorded: status $rc, want 134"
+  rline=$(head -1 rec.txt)
+  [ "$(sed 's/0x[0-9a-f]*/0x_/g' <<<"$rline")" = "$norm" ] || fail "$mode: recorded: '$rline', want '$line'"
+  "$hv" errors --json "$mode.hvt" >errors.json 2>errors.err || fail "$mode: heapviz errors: $(cat errors.err)"
+  got=$(python3 - "$kind" "$stacks" "$rline" <<'PY'
+import json, sys
+kind, stacks, line = sys.argv[1:]
+errors = json.load(open("errors.json"))["errors"]
+if len(errors) != 1:
+    print("%d errors in the trace, want 1" % len(errors)); sys.exit()
+e = errors[0]
+problems = []
+if e["kind"] != kind: problems.append("kind %s, want %s" % (e["kind"], kind))
+if e["message"] != line: problems.append("message '%s'" % e["message"])
+if e["source"] != "heapviz" and not line.startswith("heapviz:") and e["source"] != "glibc":
+    problems.append("source %s" % e["source"])
+if not e["stack"] or e["stack"][0]["function"] not in ("main", "thread_free"):
+    problems.append("the call's stack does not start in the program: %s" % e["stack"][:1])
+if "a" in stacks and not e["alloc_stack"]: problems.append("no alloc_stack")
+if "f" in stacks and not e["free_stack"]: problems.append("no free_stack")
+if "n" in stacks and e["free_stack"]: problems.append("a free_stack for a block never freed")
+print("; ".join(problems) or "ok")
+PY
+)
+  [ "$got" = ok ] && ok "$mode: '${native:-(glibc: nothing)}' -> '$line', $kind" || fail "$mode: $got"
+done <<'MODES'
+tcache_double_free double-free af
+fastbin_double_free double-free af
+consolidated_double_free double-free af
+unsorted_double_free double-free af
+thread_double_free double-free af
+realloc_freed double-free a
+stack_pointer invalid-free -
+interior_pointer invalid-free an
+interior_plausible invalid-free an
+other_arena invalid-free an
+slack_overflow heap-buffer-overflow an
+header_overflow heap-buffer-overflow an
+exit_overflow heap-buffer-overflow an
+write_after_free write-after-free a
+MODES
+
+# The bytes: the slack overflow's run is the one byte written ('x' over the canary).
+"$hv" errors --json slack_overflow.hvt | grep -q '"expected": "cb", "found": "78"' ||
+  fail "slack_overflow: the report's bytes are not canary cb -> 'x' 78"
+"$hv" errors slack_overflow.hvt | grep -q 'is 0 bytes after a block of 20 bytes' ||
+  fail "slack_overflow: the text report does not place the byte after the block"
+
+# Continue mode: reported on stderr, the program goes on (the bad free is not done).
+for mode in fastbin_double_free thread_double_free interior_plausible slack_overflow write_after_free realloc_freed; do
+  HEAPVIZ_CHECKS=1 HEAPVIZ_CHECKS_CONTINUE=1 LD_PRELOAD=$lib "$prog" "$mode" >/dev/null 2>err.txt
+  rc=$?
+  if [ "$rc" -eq 0 ] && grep -q '^heapviz: ' err.txt; then
+    ok "continue: $mode: reported, exit 0"
+  else
+    fail "continue: $mode: status $rc, stderr '$(head -1 err.txt)'"
+  fi
+done
+
+# No bug, no report: mallocs, reallocs, frees, calloc and an mmapped block under the checks; and
+# four threads freeing each other's blocks in four arenas (three times: races vary).
+for mode in clean threads_clean threads_clean threads_clean; do
+  HEAPVIZ_CHECKS=1 LD_PRELOAD=$lib "$prog" $mode >/dev/null 2>err.txt
+  rc=$?
+  [ "$rc" -eq 0 ] && [ ! -s err.txt ] && ok "$mode: silent" || fail "$mode: status $rc, '$(head -1 err.txt)'"
+done
+
+[ "$fails" -eq 0 ] && echo "every bug class caught" || echo "$fails failure(s)"
+[ "$fails" -eq 0 ]
