@@ -203,6 +203,7 @@ public:
   // A call starts: its events share one timestamp (TraceSink::stamp) and its stack.
   __attribute__((always_inline)) void call_begin(ThreadState& ts) {
     sink_.stamp(ts);
+    if (TraceThread* t = ts.trace) t->in_free = false;
     if (__builtin_expect(stack_fn_ != nullptr, 0)) take_stack(ts);
   }
   __attribute__((noinline)) void take_stack(ThreadState& ts) {
@@ -218,6 +219,7 @@ public:
     if (TraceThread* t = ts.trace) {
       t->pending_ptr = ptr;
       t->free_pending = true;
+      t->in_free = true;
     }
   }
   // If the thread's pending free is ptr, says it and its tcache bin_in in one free_tcache event.
@@ -586,8 +588,9 @@ void TraceHooks<P>::error_(trace::ErrorCode code, trace::HeapErrorKind kind, tra
   w_.event<Ev::Error>(where, code, addr(at_addr));
   uint8_t rec[trace::kMaxErrorReportBytes]; // (1.5 KB of stack, on a cold path)
   uint32_t stack = ts.trace ? ts.trace->enc.call_stack : 0;
-  size_t n =
-      trace::build_error_report(rec, kind, source, stack, addr(at_addr), addr(chunk), msg, runs, nruns);
+  size_t n = trace::build_error_report(rec, kind, source,
+                                       ts.trace && ts.trace->in_free ? trace::kErrorCallWritten : 0, stack,
+                                       addr(at_addr), addr(chunk), msg, runs, nruns);
   if (TraceThread* t = w_.begin<Ev::ErrorReport>(where, n + 10))
     trace::put_error_report(t->enc, trace::ByteSpan{rec, n});
   w_.sink().flush_all();

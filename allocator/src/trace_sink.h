@@ -34,6 +34,7 @@ struct TraceThread {
   // A free() not yet written: if its chunk goes straight into the tcache, one FreeTcache event
   // says both; otherwise the next event of this thread writes the Free first.
   bool free_pending = false;
+  bool in_free = false; // the current API call is a free (its event comes before an error in it)
   uint64_t pending_ptr = 0;
   void* zstd = nullptr; // compression workspace (HEAPVIZ_COMPRESS), mmapped on first use
   size_t zstd_size = 0;

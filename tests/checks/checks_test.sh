@@ -15,9 +15,8 @@ lib=$3
 . "$(dirname "${BASH_SOURCE[0]}")/../record/lib.sh"
 
 # mode  kind  stacks the report must have (a: alloc_stack, f: free_stack, n: no free_stack, -: only
-# the call's). write_after_free and realloc_freed have a free stack the report cannot show yet: an
-# error inside malloc or realloc precedes the call's own event, so analysis/errors.cpp takes the
-# thread's last call, the block's free, for the faulting call and shows the free before it.
+# the call's). An error inside malloc or realloc comes before that call's own event: the report's
+# flag (kErrorCallWritten unset) keeps the block's free from being taken for the faulting call.
 while read -r mode kind stacks; do
   native=$("$prog" "$mode" 2>&1 >/dev/null | head -1)
   HEAPVIZ_CHECKS=1 LD_PRELOAD=$lib "$prog" "$mode" >/dev/null 2>err.txt
@@ -66,7 +65,7 @@ fastbin_double_free double-free af
 consolidated_double_free double-free af
 unsorted_double_free double-free af
 thread_double_free double-free af
-realloc_freed double-free a
+realloc_freed double-free af
 stack_pointer invalid-free -
 interior_pointer invalid-free an
 interior_plausible invalid-free an
@@ -74,7 +73,7 @@ other_arena invalid-free an
 slack_overflow heap-buffer-overflow an
 header_overflow heap-buffer-overflow an
 exit_overflow heap-buffer-overflow an
-write_after_free write-after-free a
+write_after_free write-after-free af
 MODES
 
 # The bytes: the slack overflow's run is the one byte written ('x' over the canary).

@@ -17,9 +17,10 @@ namespace {
 constexpr uint64_t kHeap = 0x555555559000;
 
 std::string record(HeapErrorKind kind, HeapErrorSource source, uint32_t stack, uint64_t ptr, uint64_t chunk,
-                   const char* msg, const std::vector<ErrorRun>& runs = {}) {
+                   const char* msg, const std::vector<ErrorRun>& runs = {},
+                   uint8_t flags = kErrorCallWritten) {
   uint8_t buf[kMaxErrorReportBytes];
-  size_t n = build_error_report(buf, kind, source, stack, ptr, chunk, msg, runs.data(), runs.size());
+  size_t n = build_error_report(buf, kind, source, flags, stack, ptr, chunk, msg, runs.data(), runs.size());
   return std::string(reinterpret_cast<const char*>(buf), n);
 }
 

@@ -63,7 +63,7 @@ tcache_double_free double-free 1 1 is 0 bytes inside a freed block of 40 bytes
 fasttop double-free 1 1 is 0 bytes inside a freed block of 24 bytes
 invalid_pointer invalid-free 1 0 is 8 bytes inside a block of 100 bytes
 prev_size corruption 1 1 is 0 bytes inside a freed block of 2000 bytes
-unsorted_list corruption 0 0 ^== error 1 of 1: corruption: malloc\(\): unsorted double linked list corrupted
+unsorted_list corruption 1 1 is 0 bytes inside a freed block of 2000 bytes
 MODES
 
 # Waits (10 s at most) for the process running "$prog $1" to be stopped; prints its pid.

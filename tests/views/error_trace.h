@@ -46,7 +46,7 @@ struct ErrorTrace {
                       const std::vector<uint8_t>& want, const std::vector<uint8_t>& got) {
       uint8_t buf[kMaxErrorReportBytes];
       ErrorRun run{off, want.size(), want.data(), got.data()};
-      size_t n = build_error_report(buf, kind, HeapErrorSource::Heapviz, 0, c + 16, c, msg, &run, 1);
+      size_t n = build_error_report(buf, kind, HeapErrorSource::Heapviz, 0, 0, c + 16, c, msg, &run, 1);
       b.error(ErrorCode::Other, c + off);
       b.error_report(std::string_view(reinterpret_cast<const char*>(buf), n));
     };

@@ -123,7 +123,10 @@ void ErrorLog::locate(HeapError& h, const model::HeapModel& m) const {
   h.alloc_stack = b.alloc_stack;
   // The faulting call may be this block's own free (a double free, or a check at free): its free
   // is then the one before.
-  bool own = b.freed && b.free_seq && h.call_seq == b.free_seq;
+  // (A report says whether the call is a free whose event came first; without one, an older trace:
+  // the thread's latest call is taken to be the faulting one when it freed this block.)
+  bool own_call = h.has_report ? (h.report.flags & trace::kErrorCallWritten) != 0 : true;
+  bool own = own_call && b.freed && b.free_seq && h.call_seq == b.free_seq;
   h.freed = own ? b.prior_freed : b.freed;
   h.free_seq = own ? b.prior_free_seq : (b.freed ? b.free_seq : 0);
   h.free_stack = own ? b.prior_free_stack : (b.freed ? b.free_stack : 0);

@@ -38,8 +38,9 @@ bool read_error_report(const Event& e, ErrorReport* out, std::string* error) {
     return false;
   };
   *out = ErrorReport{};
-  if (!p || end - p < 2) return fail("the record is too short");
+  if (!p || end - p < 3) return fail("the record is too short");
   uint8_t kind = *p++, source = *p++;
+  out->flags = *p++;
   if (kind == 0 || kind >= kNumHeapErrorKinds) return fail("an unknown error kind");
   if (source != uint8_t(HeapErrorSource::Glibc) && source != uint8_t(HeapErrorSource::Heapviz))
     return fail("an unknown error source");

@@ -22,6 +22,7 @@ struct ErrorBytes {
 struct ErrorReport {
   HeapErrorKind kind = HeapErrorKind::Corruption;
   HeapErrorSource source = HeapErrorSource::Glibc;
+  uint8_t flags = 0;  // kErrorCallWritten: the faulting call is a free whose event came before
   uint32_t stack = 0; // the faulting call's stack node (0: none recorded)
   uint64_t ptr = 0;   // the pointer the check names
   uint64_t chunk = 0; // the chunk, when the check knew it (0: not known)

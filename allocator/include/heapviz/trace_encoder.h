@@ -224,7 +224,8 @@ inline uint8_t* put_bin_list_chunk(uint8_t* p, uint64_t& prev, uint64_t chunk) {
 }
 
 // The record of an error_report event, its one Blob field (docs/trace-format.md, "Error
-// reports"): kind (HeapErrorKind), source (HeapErrorSource), the call's stack node, the pointer the check
+// reports"): kind (HeapErrorKind), source (HeapErrorSource), flags (kErrorCallWritten), the call's
+// stack node, the pointer the check
 // names, the chunk (0: not known), the message (at most kMaxErrorMessage bytes), then runs of
 // bytes that differ from what they should hold (canary, free pattern): per run its offset from
 // the chunk, its length (at most kMaxErrorRunBytes), the expected bytes, then the bytes found.
@@ -237,12 +238,13 @@ struct ErrorRun {
   const uint8_t* expected;
   const uint8_t* found;
 };
-inline size_t build_error_report(uint8_t* out, HeapErrorKind kind, HeapErrorSource source, uint32_t stack,
-                                 uint64_t ptr, uint64_t chunk, const char* msg, const ErrorRun* runs,
-                                 size_t nruns) {
+inline size_t build_error_report(uint8_t* out, HeapErrorKind kind, HeapErrorSource source, uint8_t flags,
+                                 uint32_t stack, uint64_t ptr, uint64_t chunk, const char* msg,
+                                 const ErrorRun* runs, size_t nruns) {
   uint8_t* p = out;
   *p++ = static_cast<uint8_t>(kind);
   *p++ = static_cast<uint8_t>(source);
+  *p++ = flags;
   p = put_varint(p, stack);
   p = put_varint(p, ptr);
   p = put_varint(p, chunk);

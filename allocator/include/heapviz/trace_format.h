@@ -137,6 +137,10 @@ enum class HeapErrorKind : uint8_t {
 inline constexpr uint8_t kNumHeapErrorKinds = 6;
 // An error report's limits: its message's bytes, runs of differing bytes, and bytes per run.
 inline constexpr size_t kMaxErrorMessage = 200, kMaxErrorRuns = 8, kMaxErrorRunBytes = 64;
+// An error report's flags: the faulting call is a free whose own API event comes before the error
+// (calls that return something write their event after their work, so an error inside them comes
+// before it).
+inline constexpr uint8_t kErrorCallWritten = 1;
 // Who made the check: glibc's (the message is glibc's own) or heapviz's (HEAPVIZ_CHECKS).
 enum class HeapErrorSource : uint8_t { Glibc = 1, Heapviz = 2 };
 // The kind a glibc check's code says.
