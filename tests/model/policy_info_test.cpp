@@ -66,7 +66,8 @@ TEST(PolicyInfo, AnUnknownPolicyGetsTheGenericDescriptionAndAWarning) {
     EXPECT_FALSE(p.known);
     EXPECT_STREQ(p.name, name);
     EXPECT_EQ(warning, "allocator policy '" + std::string(name) +
-                           "' is unknown to this heapviz (it knows glibc-2.36): chunks are drawn with "
+                           "' is unknown to this heapviz (it knows glibc-2.36, first-fit, next-fit, "
+                           "best-fit, worst-fit, buddy): chunks are drawn with "
                            "16-byte headers and no flag bits");
     EXPECT_EQ(p.header_bytes, 16u);
     EXPECT_EQ(p.nflags, 0u);
@@ -74,7 +75,8 @@ TEST(PolicyInfo, AnUnknownPolicyGetsTheGenericDescriptionAndAWarning) {
     EXPECT_EQ(p.nbins, 5u); // every bin kind the format has
     EXPECT_FALSE(p.prev_size);
   }
-  EXPECT_EQ(find_policy("buddy"), nullptr);
+  EXPECT_EQ(find_policy("tlsf"), nullptr);
+  EXPECT_EQ(find_policy("buddy-0.1"), nullptr); // a textbook policy is known by its exact name
   // A full 16-byte field without a NUL is read whole.
   std::string warning;
   PolicyInfo p = from("0123456789abcdef", &warning);

@@ -121,8 +121,11 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
   std::sort(lists.begin(), lists.end(), [](const sim::BinListRow& a, const sim::BinListRow& b) {
     return std::pair(uint8_t(a.kind), a.index) < std::pair(uint8_t(b.kind), b.index);
   });
-  out += "\nbins, each list head first (malloc takes a tcache's or fastbin's head and a smallbin's tail;\n"
-         "the unsorted scan starts at the tail; largebins are sorted by size, largest first):\n";
+  if (info->list_order)
+    out += "\nbins, each list head first (malloc takes a tcache's or fastbin's head and a smallbin's tail;\n"
+           "the unsorted scan starts at the tail; largebins are sorted by size, largest first):\n";
+  else
+    out += std::string("\nfree lists, in address order (") + info->bins_about + "):\n";
   for (const sim::BinListRow& l : lists) {
     snprintf(line, sizeof line, "  %-13s", trace::bin_text(l.kind, l.index).c_str());
     out += line;
@@ -138,6 +141,7 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
 
 int cmd_sim(int argc, char** argv) {
   std::string policy_name = "glibc";
+  sim::PolicyOptions opts;
   bool offsets = false, check = false;
   std::string trace_out;
   const char* path = nullptr;
@@ -151,6 +155,14 @@ int cmd_sim(int argc, char** argv) {
       policy_name = argv[++i];
     } else if (a.rfind("--policy=", 0) == 0) {
       policy_name = a.substr(9);
+    } else if (a == "--arena-size") {
+      char* end = nullptr;
+      if (i + 1 >= argc || (errno = 0, opts.arena_size = strtoull(argv[i + 1], &end, 0), errno) ||
+          end == argv[i + 1] || *end || argv[i + 1][0] == '-') {
+        fprintf(stderr, "heapviz sim: --arena-size needs a number of bytes (decimal or 0x-hex)\n");
+        return 2;
+      }
+      ++i;
     } else if (a == "--offsets") {
       offsets = true;
     } else if (a == "--check") {
@@ -172,7 +184,9 @@ int cmd_sim(int argc, char** argv) {
     }
   }
   if (!path) {
-    fprintf(stderr, "usage: heapviz sim [--policy glibc] [--offsets] [--check] FILE\n");
+    fprintf(
+        stderr,
+        "usage: heapviz sim [--policy NAME] [--arena-size BYTES] [--offsets] [--check] [-o TRACE] FILE\n");
     return 2;
   }
   std::string text, err;
@@ -186,7 +200,7 @@ int cmd_sim(int argc, char** argv) {
     fprintf(stderr, "%s:%d: %s\n", path, perr.line, perr.message.c_str());
     return 2;
   }
-  auto policy = sim::make_policy(policy_name, &err);
+  auto policy = sim::make_policy(policy_name, &err, opts);
   if (!policy) {
     fprintf(stderr, "heapviz sim: %s\n", err.c_str());
     return 2;

@@ -1,8 +1,10 @@
 // glibc_policy.cpp - the glibc 2.36 policy: the allocator core on the simulated memory source,
 // through its narrow public class (heapviz/simulated_heap.h; the core's internals stay private),
 // and a scenario's glibc settings: mallopt's M_* names, and the tunables glibc would ignore
-// (refused with the reason).
+// (refused with the reason). Also the policy factory (make_policy, policy_names), which hands the
+// textbook names to textbook.h's factories.
 #include "sim/policy.h"
+#include "sim/textbook.h"
 
 #include "heapviz/simulated_heap.h"
 
@@ -146,11 +148,17 @@ private:
 } // namespace
 
 std::vector<std::string> policy_names() {
-  return {"glibc"};
+  return {"glibc", "first-fit", "next-fit", "best-fit", "worst-fit", "buddy"};
 }
 
-std::unique_ptr<Policy> make_policy(std::string_view name, std::string* err) {
+std::unique_ptr<Policy> make_policy(std::string_view name, std::string* err, const PolicyOptions& opts) {
+  if (opts.arena_size && name != "buddy") {
+    *err = "policy '" + std::string(name) + "' has no --arena-size (only buddy has an arena of fixed size)";
+    return nullptr;
+  }
   if (name == "glibc") return std::make_unique<GlibcPolicy>();
+  if (auto p = make_freelist_policy(name)) return p;
+  if (name == "buddy") return make_buddy_policy(opts.arena_size, err);
   std::string known;
   for (const auto& n : policy_names())
     known += (known.empty() ? "" : ", ") + n;

@@ -134,6 +134,7 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
       bind(op, r.ptr, op.a * op.b);
       break;
     case OpKind::Memalign:
+      if (std::string why = policy_.check_memalign(op.a, op.b); !why.empty()) return fail(op, why);
       r.ptr = policy_.memalign(op.a, op.b);
       r.allocating = true;
       bind(op, r.ptr, op.b);
