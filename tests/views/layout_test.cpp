@@ -627,10 +627,19 @@ TEST(Session, AScenarioRunsOnTheNamedPolicyAndAnUnknownOneFailsClearly) {
   std::string p = temp_path("named.hvs");
   std::ofstream(p) << kScenario;
   session::Document d;
-  d.set_scenario_policy("buddy");
+  d.set_scenario_policy("tlsf");
   d.open(p);
   EXPECT_EQ(d.wait(), session::Document::State::Failed);
-  EXPECT_EQ(d.error(), p + ": unknown policy 'buddy' (available: glibc)");
+  EXPECT_EQ(d.error(), p + ": unknown policy 'tlsf' (available: glibc, first-fit, next-fit, best-fit, "
+                           "worst-fit, buddy)");
+  // A textbook policy (docs/policies.md): its trace names it, and the app knows its blocks.
+  d.set_scenario_policy("best-fit");
+  d.open(p);
+  ASSERT_EQ(d.wait(), session::Document::State::Ready) << d.error();
+  EXPECT_STREQ(d.policy().name, "best-fit");
+  EXPECT_TRUE(d.policy().known);
+  EXPECT_EQ(d.policy().nflags, 0u);
+  EXPECT_EQ(d.replay().model().anomalies(), 0u) << d.replay().model().first_anomaly();
   d.set_scenario_policy("glibc");
   d.open(p);
   ASSERT_EQ(d.wait(), session::Document::State::Ready) << d.error();

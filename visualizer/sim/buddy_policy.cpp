@@ -149,6 +149,7 @@ protected:
   uint64_t block_size(uint64_t off) const override { return size(off); }
 
   void write_heap() override {
+    t_.sbrk(a(0), int64_t(arena_)); // the arena is the program break's whole heap
     t_.heap_new(a(0), arena_);
     for (const ChunkRow& r : walk()) {
       if (r.state == ChunkState::InUse)

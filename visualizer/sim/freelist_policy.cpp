@@ -160,7 +160,10 @@ protected:
   uint64_t block_size(uint64_t off) const override { return size(off); }
 
   void write_heap() override {
-    if (brk_) t_.heap_new(a(0), brk_);
+    if (brk_) {
+      t_.sbrk(a(0), int64_t(brk_));
+      t_.heap_new(a(0), brk_);
+    }
     for (const ChunkRow& r : walk()) {
       if (r.state == ChunkState::InUse)
         t_.chunk_alloc(a(r.offset), r.size);

@@ -85,6 +85,8 @@ void draw_bins(const Frame& f, BinsState& s, Cursor& c) {
   }
   if (pol.list_order)
     ImGui::TextDisabled("Each list head first, in the allocator's order.");
+  else if (pol.bins_about[0]) // a textbook policy: its lists are in address order (docs/policies.md)
+    ImGui::TextWrapped("In address order, the allocator's own: %s.", pol.bins_about);
   else
     ImGui::TextDisabled("Listed by address (this allocator's list order is not known).");
   for (uint8_t k = 0; k < pol.nbins; ++k) { // the bin kinds the allocator has, in its order
