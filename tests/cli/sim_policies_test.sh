@@ -17,7 +17,7 @@ fail() {
 # x1 takes 128 at 0x0, s1 halves the 128 at 0x80, x2 takes the 64 at 0xc0 and y takes it again.
 printf 'x1 = malloc 100\ns1 = malloc 1\nx2 = malloc 40\ns2 = malloc 1\nfree x1\nfree x2\ny = malloc 24\n' >"$tmp/holes.hvs"
 grown='x1 0x10\ns1 0x90\nx2 0xb0\ns2 0xf0\n'
-for case in "first-fit y 0x10" "next-fit y 0x10" "best-fit y 0xb0" "worst-fit y 0x10" "buddy y 0xd0"; do
+for case in "first-fit y 0x10" "next-fit y 0x10" "best-fit y 0xb0" "worst-fit y 0x10" "buddy y 0xd0" "linear y 0x110"; do
   set -- $case
   want="$grown$2 $3\n"
   [ "$1" = buddy ] && want='x1 0x10\ns1 0x90\nx2 0xd0\ns2 0xb0\ny 0xd0\n'
@@ -58,8 +58,10 @@ expect() {
 printf 'a = malloc 8\n# aligned\np = memalign 64 100\n' >"$tmp/ma.hvs"
 expect 2 "^$tmp/ma.hvs:3: policy next-fit has no memalign$" sim --policy next-fit "$tmp/ma.hvs"
 expect 2 "^$tmp/ma.hvs:3: policy buddy has no memalign$" sim --policy buddy -o "$tmp/ma.hvt" "$tmp/ma.hvs"
-expect 2 "unknown policy 'firstfit' \\(available: glibc, first-fit, next-fit, best-fit, worst-fit, buddy\\)" \
+expect 2 "unknown policy 'firstfit' \\(available: glibc, first-fit, next-fit, best-fit, worst-fit, buddy, linear, stack\\)" \
   sim --policy firstfit "$tmp/holes.hvs"
+expect 2 "^$tmp/holes.hvs:5: policy stack frees only the latest allocation \\(at 0xf0\\), not 0x10$" \
+  sim --policy stack --offsets "$tmp/holes.hvs"
 printf 'tunable glibc.malloc.tcache_count=0\n' >"$tmp/tu.hvs"
 expect 2 "^$tmp/tu.hvs:1: policy worst-fit has no tunables" sim --policy worst-fit "$tmp/tu.hvs"
 expect 2 "buddy takes a power of two from 32 bytes to 1 GiB" sim --policy buddy --arena-size 1000 "$tmp/holes.hvs"
@@ -71,7 +73,7 @@ if [ "$("$hv" sim --policy buddy --arena-size 0x1000 --offsets "$tmp/small.hvs" 
 
 # Traces: check (against a snapshot after every call), stats and dump read every policy's.
 printf 'a = malloc 100\nb = calloc 3 40\nc = malloc 7\na = realloc a 300\nfree b\nmark half\nd = realloc c 0\ne = malloc 20\nfree a\n' >"$tmp/t.hvs"
-for p in first-fit next-fit best-fit worst-fit buddy; do
+for p in first-fit next-fit best-fit worst-fit buddy linear; do
   if HEAPVIZ_VERIFY=1 "$hv" sim --policy "$p" -o "$tmp/$p.hvt" "$tmp/t.hvs" >/dev/null 2>"$tmp/err" &&
     "$hv" check "$tmp/$p.hvt" >"$tmp/check" 2>&1 && grep -q "8 snapshots verified" "$tmp/check" &&
     "$hv" stats "$tmp/$p.hvt" >"$tmp/stats" 2>&1 && grep -q "calls: *malloc 3, free 2, calloc 1, realloc 2" "$tmp/stats" &&
@@ -81,6 +83,14 @@ for p in first-fit next-fit best-fit worst-fit buddy; do
     fail "$p trace"; cat "$tmp/err" "$tmp/check" "$tmp/stats"
   fi
 done
+
+printf 'a = malloc 10\nb = calloc 2 20\nb = realloc b 90\nfree b\nfree a\nc = malloc 1\n' >"$tmp/lifo.hvs"
+if HEAPVIZ_VERIFY=1 "$hv" sim --policy stack -o "$tmp/stack.hvt" "$tmp/lifo.hvs" >/dev/null 2>"$tmp/err" &&
+  "$hv" check "$tmp/stack.hvt" >"$tmp/check" 2>&1 && grep -q "6 snapshots verified" "$tmp/check"; then
+  ok "stack trace: check"
+else
+  fail "stack trace"; cat "$tmp/err" "$tmp/check"
+fi
 
 [ "$fails" -eq 0 ] && echo "all policy CLI checks passed"
 exit $((fails > 0))

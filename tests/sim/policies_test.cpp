@@ -144,7 +144,7 @@ TEST(FreeList, GrowthPast1GiBReturnsNull) {
 }
 
 TEST(FreeList, MemalignIsRefusedOnItsLine) {
-  for (const char* p : {"first-fit", "next-fit", "best-fit", "worst-fit", "buddy"}) {
+  for (const char* p : {"first-fit", "next-fit", "best-fit", "worst-fit", "buddy", "linear", "stack"}) {
     Outcome r = run(p, "a = malloc 8\n\np = memalign 64 100\n");
     EXPECT_EQ(r.error, std::string("3: policy ") + p + " has no memalign");
     EXPECT_EQ(r.offsets, "a 0x10\n");
@@ -185,19 +185,51 @@ TEST(Buddy, ArenaSizeIsAPowerOfTwo) {
             "policy 'first-fit' has no --arena-size (only buddy has an arena of fixed size)");
 }
 
+TEST(Linear, NothingIsReusedUntilEverythingIsFreed) {
+  const char* text = R"(a = malloc 24
+b = malloc 100
+free a
+c = malloc 8
+c = realloc c 40
+b = realloc b 8
+free c
+free b
+d = malloc 8
+)";
+  // a's block is not reused by c; c is last, so it grows in place; b is not, so it moves to the
+  // end; the last free resets the heap, and d starts again at the base.
+  EXPECT_EQ(run("linear", text).offsets, "a 0x10\nb 0x40\nc 0xc0\nc 0xc0\nb 0x100\nd 0x10\n");
+}
+
+TEST(Stack, FreesOnlyTheLatestAndRefusesAnyOtherOnItsLine) {
+  const char* text = R"(a = malloc 24
+b = malloc 8
+b = realloc b 100
+free b
+c = malloc 8
+free a
+)";
+  Outcome r = run("stack", text);
+  EXPECT_EQ(r.offsets, "a 0x10\nb 0x40\nb 0x40\nc 0x40\n");
+  EXPECT_EQ(r.error, "6: policy stack frees only the latest allocation (at 0x40), not 0x10");
+  EXPECT_EQ(run("stack", "a = malloc 8\nb = malloc 8\na = realloc a 100\n").error,
+            "3: realloc: policy stack frees only the latest allocation (at 0x30), not 0x10");
+}
+
 TEST(Policies, UnknownNameListsTheKnownOnes) {
   std::string err;
   EXPECT_EQ(sim::make_policy("firstfit", &err), nullptr);
-  EXPECT_EQ(err,
-            "unknown policy 'firstfit' (available: glibc, first-fit, next-fit, best-fit, worst-fit, buddy)");
+  EXPECT_EQ(err, "unknown policy 'firstfit' (available: glibc, first-fit, next-fit, best-fit, worst-fit, "
+                 "buddy, linear, stack)");
 }
 
 // Seeded random calls on every textbook policy: its checker after each one, every live block's
 // bytes intact (realloc copies, calloc zeroes), and the trace replays to the policy's own heap,
 // verified against a snapshot after every call.
 TEST(Policies, RandomRunsKeepTheInvariantsAndReplayExactly) {
-  for (const char* name : {"first-fit", "next-fit", "best-fit", "worst-fit", "buddy"}) {
+  for (const char* name : {"first-fit", "next-fit", "best-fit", "worst-fit", "buddy", "linear", "stack"}) {
     SCOPED_TRACE(name);
+    const bool lifo = std::string(name) == "stack"; // frees and reallocs only its latest block
     std::string err;
     auto p = sim::make_policy(name, &err);
     ASSERT_TRUE(p) << err;
@@ -231,7 +263,7 @@ TEST(Policies, RandomRunsKeepTheInvariantsAndReplayExactly) {
           fill(q, k * n, v), live[q] = {k * n, v};
         }
       } else {
-        auto it = std::next(live.begin(), long(rng() % live.size()));
+        auto it = lifo ? std::prev(live.end()) : std::next(live.begin(), long(rng() % live.size()));
         ASSERT_TRUE(intact(it->first, it->second.n, it->second.fill)) << "a live block changed, call " << i;
         if (op < 8) {
           p->free(it->first);

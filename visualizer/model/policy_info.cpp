@@ -67,6 +67,9 @@ const PolicyInfo kTextbook[] = {
     textbook("worst-fit", BinKind::Unsorted, kFreeListAbout),
     textbook("buddy", BinKind::Small,
              "one free list per block size, lowest address first: smallbin[k] holds blocks of 2^k bytes"),
+    textbook("linear", BinKind::Unsorted,
+             "freed blocks, in address order, wait in the unsorted bin until every block is free"),
+    textbook("stack", BinKind::Unsorted, "none: a stack frees only its latest block, and the heap shrinks"),
 };
 
 // A policy's family: its name up to the first '-' ("glibc" for "glibc-2.36").

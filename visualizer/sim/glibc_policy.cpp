@@ -148,7 +148,7 @@ private:
 } // namespace
 
 std::vector<std::string> policy_names() {
-  return {"glibc", "first-fit", "next-fit", "best-fit", "worst-fit", "buddy"};
+  return {"glibc", "first-fit", "next-fit", "best-fit", "worst-fit", "buddy", "linear", "stack"};
 }
 
 std::unique_ptr<Policy> make_policy(std::string_view name, std::string* err, const PolicyOptions& opts) {
@@ -158,6 +158,7 @@ std::unique_ptr<Policy> make_policy(std::string_view name, std::string* err, con
   }
   if (name == "glibc") return std::make_unique<GlibcPolicy>();
   if (auto p = make_freelist_policy(name)) return p;
+  if (auto p = make_bump_policy(name)) return p;
   if (name == "buddy") return make_buddy_policy(opts.arena_size, err);
   std::string known;
   for (const auto& n : policy_names())

@@ -2,7 +2,7 @@
 // from an allocator running on simulated memory.
 //
 // Owns: the Policy interface and its factory. glibc 2.36 is the default policy; the textbook
-// policies (first/next/best/worst fit, buddy: docs/policies.md) plug in here too.
+// policies (first/next/best/worst fit, buddy, linear, stack: docs/policies.md) plug in here too.
 // Must not: know about scenario text or output formats.
 #pragma once
 
@@ -52,6 +52,8 @@ public:
   // "" when the policy takes the call, else why it refuses it: the scenario stops there with the
   // line's number (a textbook policy has no memalign).
   virtual std::string check_memalign(size_t /*align*/, size_t /*n*/) const { return ""; }
+  // The same for free(p) and realloc(p, n) of a live p (the stack policy frees only its latest).
+  virtual std::string check_free(void* /*p*/) const { return ""; }
   // The address that offsets are measured from: the program break before the first call.
   virtual uintptr_t heap_base() const = 0;
   virtual bool is_mmapped(void* p) const = 0;

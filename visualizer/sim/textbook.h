@@ -80,5 +80,7 @@ std::unique_ptr<Policy> make_freelist_policy(std::string_view name);
 // "buddy" with an arena of arena_size bytes (0: 1 MiB); nullptr and *err for a bad size.
 // buddy_policy.cpp.
 std::unique_ptr<Policy> make_buddy_policy(uint64_t arena_size, std::string* err);
+// "linear" and "stack" (nullptr for another name). bump_policy.cpp.
+std::unique_ptr<Policy> make_bump_policy(std::string_view name);
 
 } // namespace hv::sim
