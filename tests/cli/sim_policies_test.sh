@@ -17,10 +17,13 @@ fail() {
 # x1 takes 128 at 0x0, s1 halves the 128 at 0x80, x2 takes the 64 at 0xc0 and y takes it again.
 printf 'x1 = malloc 100\ns1 = malloc 1\nx2 = malloc 40\ns2 = malloc 1\nfree x1\nfree x2\ny = malloc 24\n' >"$tmp/holes.hvs"
 grown='x1 0x10\ns1 0x90\nx2 0xb0\ns2 0xf0\n'
-for case in "first-fit y 0x10" "next-fit y 0x10" "best-fit y 0xb0" "worst-fit y 0x10" "buddy y 0xd0" "linear y 0x110"; do
+for case in "first-fit y 0x10" "next-fit y 0x10" "best-fit y 0xb0" "worst-fit y 0x10" "buddy y 0xd0" "linear y 0x110" \
+  "segregated y 0xb0"; do
   set -- $case
   want="$grown$2 $3\n"
   [ "$1" = buddy ] && want='x1 0x10\ns1 0x90\nx2 0xd0\ns2 0xb0\ny 0xd0\n'
+  # segregated: x1 128 at 0x0, s1 32 at 0x80, x2 64 at 0xa0, s2 32 at 0xe0; y (64) takes x2's block.
+  [ "$1" = segregated ] && want='x1 0x10\ns1 0x90\nx2 0xb0\ns2 0xf0\ny 0xb0\n'
   if "$hv" sim --policy "$1" --offsets --check "$tmp/holes.hvs" >"$tmp/out" 2>"$tmp/err" &&
     diff -u <(printf "$want") "$tmp/out"; then
     ok "--policy $1 --offsets"
@@ -58,7 +61,7 @@ expect() {
 printf 'a = malloc 8\n# aligned\np = memalign 64 100\n' >"$tmp/ma.hvs"
 expect 2 "^$tmp/ma.hvs:3: policy next-fit has no memalign$" sim --policy next-fit "$tmp/ma.hvs"
 expect 2 "^$tmp/ma.hvs:3: policy buddy has no memalign$" sim --policy buddy -o "$tmp/ma.hvt" "$tmp/ma.hvs"
-expect 2 "unknown policy 'firstfit' \\(available: glibc, first-fit, next-fit, best-fit, worst-fit, buddy, linear, stack\\)" \
+expect 2 "unknown policy 'firstfit' \\(available: glibc, first-fit, next-fit, best-fit, worst-fit, buddy, segregated, pool, linear, stack\\)" \
   sim --policy firstfit "$tmp/holes.hvs"
 expect 2 "^$tmp/holes.hvs:5: policy stack frees only the latest allocation \\(at 0xf0\\), not 0x10$" \
   sim --policy stack --offsets "$tmp/holes.hvs"
@@ -67,13 +70,20 @@ expect 2 "^$tmp/tu.hvs:1: policy worst-fit has no tunables" sim --policy worst-f
 expect 2 "buddy takes a power of two from 32 bytes to 1 GiB" sim --policy buddy --arena-size 1000 "$tmp/holes.hvs"
 expect 2 "policy 'first-fit' has no --arena-size" sim --policy first-fit --arena-size 4096 "$tmp/holes.hvs"
 expect 2 "--arena-size needs a number" sim --policy buddy --arena-size 12k "$tmp/holes.hvs"
+expect 2 "policy 'buddy' has no --block-size" sim --policy buddy --block-size 32 "$tmp/holes.hvs"
+expect 2 "pool takes an arena of at most 1 GiB that holds at least one block" \
+  sim --policy pool --arena-size 64 --block-size 64 "$tmp/holes.hvs"
+# pool: blocks of 16 + 112 bytes; x2 was freed last, so y takes its block (LIFO).
+if [ "$("$hv" sim --policy pool --block-size 100 --offsets "$tmp/holes.hvs" 2>&1)" = \
+  "$(printf 'x1 0x10\ns1 0x90\nx2 0x110\ns2 0x190\ny 0x110')" ]; then
+  ok "--policy pool --block-size 100"; else fail "--policy pool --block-size 100"; fi
 printf 'a = malloc 4080\nb = malloc 1\n' >"$tmp/small.hvs"
 if [ "$("$hv" sim --policy buddy --arena-size 0x1000 --offsets "$tmp/small.hvs" 2>&1)" = "$(printf 'a 0x10\nb null')" ]; then
   ok "--arena-size 0x1000"; else fail "--arena-size 0x1000"; fi
 
 # Traces: check (against a snapshot after every call), stats and dump read every policy's.
 printf 'a = malloc 100\nb = calloc 3 40\nc = malloc 7\na = realloc a 300\nfree b\nmark half\nd = realloc c 0\ne = malloc 20\nfree a\n' >"$tmp/t.hvs"
-for p in first-fit next-fit best-fit worst-fit buddy linear; do
+for p in first-fit next-fit best-fit worst-fit buddy segregated pool linear; do
   if HEAPVIZ_VERIFY=1 "$hv" sim --policy "$p" -o "$tmp/$p.hvt" "$tmp/t.hvs" >/dev/null 2>"$tmp/err" &&
     "$hv" check "$tmp/$p.hvt" >"$tmp/check" 2>&1 && grep -q "8 snapshots verified" "$tmp/check" &&
     "$hv" stats "$tmp/$p.hvt" >"$tmp/stats" 2>&1 && grep -q "calls: *malloc 3, free 2, calloc 1, realloc 2" "$tmp/stats" &&

@@ -144,7 +144,8 @@ TEST(FreeList, GrowthPast1GiBReturnsNull) {
 }
 
 TEST(FreeList, MemalignIsRefusedOnItsLine) {
-  for (const char* p : {"first-fit", "next-fit", "best-fit", "worst-fit", "buddy", "linear", "stack"}) {
+  for (const char* p :
+       {"first-fit", "next-fit", "best-fit", "worst-fit", "buddy", "segregated", "pool", "linear", "stack"}) {
     Outcome r = run(p, "a = malloc 8\n\np = memalign 64 100\n");
     EXPECT_EQ(r.error, std::string("3: policy ") + p + " has no memalign");
     EXPECT_EQ(r.offsets, "a 0x10\n");
@@ -182,7 +183,60 @@ TEST(Buddy, ArenaSizeIsAPowerOfTwo) {
             "--arena-size 3000: buddy takes a power of two from 32 bytes to 1 GiB");
   o.arena_size = 4096;
   EXPECT_EQ(run("first-fit", "a = malloc 1\n", o).error,
-            "policy 'first-fit' has no --arena-size (only buddy has an arena of fixed size)");
+            "policy 'first-fit' has no --arena-size (only buddy and pool have an arena of fixed size)");
+}
+
+TEST(Pool, OneSizeOfBlockAndALifoFreeList) {
+  sim::PolicyOptions o;
+  o.arena_size = 256; // four blocks of 16 + 48 bytes at 0x0, 0x40, 0x80, 0xc0
+  o.block_size = 40;
+  const char* text = R"(a = malloc 40
+b = malloc 1
+c = malloc 49
+free a
+d = malloc 8
+free b
+free d
+e = malloc 8
+f = malloc 8
+g = realloc f 48
+h = realloc g 49
+i = malloc 1
+j = malloc 1
+k = malloc 1
+)";
+  // The list starts in address order; a free puts its block at the head and malloc takes the
+  // head, so d gets a's block back, and e and f get d's and b's. 49 bytes never fit; realloc stays
+  // in place up to 48 and fails past it; the fifth block does not exist.
+  EXPECT_EQ(run("pool", text, o).offsets,
+            "a 0x10\nb 0x50\nc null\nd 0x10\ne 0x10\nf 0x50\ng 0x50\nh null\ni 0x90\nj 0xd0\nk null\n");
+  o.block_size = 300;
+  EXPECT_EQ(run("pool", text, o).error,
+            "--arena-size 256 --block-size 300: pool takes an arena of at most 1 GiB "
+            "that holds at least one block (16 + the block size, rounded up to 16)");
+  o.arena_size = 0;
+  EXPECT_EQ(run("buddy", text, o).error,
+            "policy 'buddy' has no --block-size (only pool has blocks of one size)");
+}
+
+TEST(Segregated, EachClassHasItsLifoListAndGrowsTheHeapByOneBlock) {
+  const char* text = R"(a = malloc 10
+b = malloc 20
+c = malloc 10
+free a
+free c
+d = malloc 1
+e = malloc 16
+f = realloc b 40
+f = realloc f 100
+g = malloc 30
+h = malloc 0x100000
+)";
+  // Classes of 32 and 64 bytes grow the heap one block at a time; d takes the head of the 32-byte
+  // list (c's block, freed last), e the next; f stays in its class, then moves to a new 128-byte
+  // block, and g takes its old 64-byte block. Above 1 MiB there is no class.
+  EXPECT_EQ(run("segregated", text).offsets,
+            "a 0x10\nb 0x30\nc 0x70\nd 0x70\ne 0x10\nf 0x30\nf 0x90\ng 0x30\nh null\n");
 }
 
 TEST(Linear, NothingIsReusedUntilEverythingIsFreed) {
@@ -220,14 +274,15 @@ TEST(Policies, UnknownNameListsTheKnownOnes) {
   std::string err;
   EXPECT_EQ(sim::make_policy("firstfit", &err), nullptr);
   EXPECT_EQ(err, "unknown policy 'firstfit' (available: glibc, first-fit, next-fit, best-fit, worst-fit, "
-                 "buddy, linear, stack)");
+                 "buddy, segregated, pool, linear, stack)");
 }
 
 // Seeded random calls on every textbook policy: its checker after each one, every live block's
 // bytes intact (realloc copies, calloc zeroes), and the trace replays to the policy's own heap,
 // verified against a snapshot after every call.
 TEST(Policies, RandomRunsKeepTheInvariantsAndReplayExactly) {
-  for (const char* name : {"first-fit", "next-fit", "best-fit", "worst-fit", "buddy", "linear", "stack"}) {
+  for (const char* name :
+       {"first-fit", "next-fit", "best-fit", "worst-fit", "buddy", "segregated", "pool", "linear", "stack"}) {
     SCOPED_TRACE(name);
     const bool lifo = std::string(name) == "stack"; // frees and reallocs only its latest block
     std::string err;

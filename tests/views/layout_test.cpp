@@ -611,7 +611,7 @@ TEST(Session, ThePolicyComesFromTheTraceHeader) {
   EXPECT_STREQ(d.policy().name, "buddy-0.1");
   EXPECT_EQ(d.policy().nflags, 0u);
   EXPECT_EQ(d.error(), path + ": allocator policy 'buddy-0.1' is unknown to this heapviz (it knows "
-                              "glibc-2.36, first-fit, next-fit, best-fit, worst-fit, buddy, linear, stack): "
+                              "glibc-2.36, first-fit, next-fit, best-fit, worst-fit, buddy, segregated, pool, linear, stack): "
                               "chunks are drawn with 16-byte headers and no flag bits");
   EXPECT_EQ(d.events(), 6u); // the heap is shown all the same
   HeapPicture p;
@@ -631,7 +631,7 @@ TEST(Session, AScenarioRunsOnTheNamedPolicyAndAnUnknownOneFailsClearly) {
   d.open(p);
   EXPECT_EQ(d.wait(), session::Document::State::Failed);
   EXPECT_EQ(d.error(), p + ": unknown policy 'tlsf' (available: glibc, first-fit, next-fit, best-fit, "
-                           "worst-fit, buddy, linear, stack)");
+                           "worst-fit, buddy, segregated, pool, linear, stack)");
   // A textbook policy (docs/policies.md): its trace names it, and the app knows its blocks.
   d.set_scenario_policy("best-fit");
   d.open(p);

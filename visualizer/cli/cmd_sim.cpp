@@ -121,11 +121,11 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
   std::sort(lists.begin(), lists.end(), [](const sim::BinListRow& a, const sim::BinListRow& b) {
     return std::pair(uint8_t(a.kind), a.index) < std::pair(uint8_t(b.kind), b.index);
   });
-  if (info->list_order)
+  if (info->bins_about[0]) // a textbook policy (docs/policies.md)
+    out += std::string("\nfree lists, head first (") + info->bins_about + "):\n";
+  else
     out += "\nbins, each list head first (malloc takes a tcache's or fastbin's head and a smallbin's tail;\n"
            "the unsorted scan starts at the tail; largebins are sorted by size, largest first):\n";
-  else
-    out += std::string("\nfree lists, in address order (") + info->bins_about + "):\n";
   for (const sim::BinListRow& l : lists) {
     snprintf(line, sizeof line, "  %-13s", trace::bin_text(l.kind, l.index).c_str());
     out += line;
@@ -155,13 +155,15 @@ int cmd_sim(int argc, char** argv) {
       policy_name = argv[++i];
     } else if (a.rfind("--policy=", 0) == 0) {
       policy_name = a.substr(9);
-    } else if (a == "--arena-size") {
+    } else if (a == "--arena-size" || a == "--block-size") {
       char* end = nullptr;
-      if (i + 1 >= argc || (errno = 0, opts.arena_size = strtoull(argv[i + 1], &end, 0), errno) ||
-          end == argv[i + 1] || *end || argv[i + 1][0] == '-') {
-        fprintf(stderr, "heapviz sim: --arena-size needs a number of bytes (decimal or 0x-hex)\n");
+      uint64_t v = 0;
+      if (i + 1 >= argc || (errno = 0, v = strtoull(argv[i + 1], &end, 0), errno) || end == argv[i + 1] ||
+          *end || argv[i + 1][0] == '-') {
+        fprintf(stderr, "heapviz sim: %s needs a number of bytes (decimal or 0x-hex)\n", a.c_str());
         return 2;
       }
+      (a == "--arena-size" ? opts.arena_size : opts.block_size) = v;
       ++i;
     } else if (a == "--offsets") {
       offsets = true;
@@ -184,9 +186,8 @@ int cmd_sim(int argc, char** argv) {
     }
   }
   if (!path) {
-    fprintf(
-        stderr,
-        "usage: heapviz sim [--policy NAME] [--arena-size BYTES] [--offsets] [--check] [-o TRACE] FILE\n");
+    fprintf(stderr, "usage: heapviz sim [--policy NAME] [--arena-size BYTES] [--block-size BYTES] "
+                    "[--offsets] [--check] [-o TRACE] FILE\n");
     return 2;
   }
   std::string text, err;

@@ -15,7 +15,7 @@ const char* kUsage =
     "usage: heapviz <command> [options]\n"
     "\n"
     "commands:\n"
-    "  sim [--policy NAME] [--arena-size BYTES] [--offsets] [--check] [-o TRACE.hvt] FILE\n"
+    "  sim [--policy NAME] [--arena-size BYTES] [--block-size BYTES] [--offsets] [--check] [-o TRACE.hvt] FILE\n"
     "        run a scenario (docs/scenarios.md) on the simulated allocator and print the heap;\n"
     "        --offsets prints 'NAME OFFSET' per allocation instead; --check runs the heap\n"
     "        checker after every operation; -o also records the run as a trace\n"

@@ -60,6 +60,12 @@ PolicyInfo textbook(const char* name, BinKind kind, const char* about) {
 const PolicyInfo kGlibc = glibc();
 constexpr const char* kFreeListAbout =
     "one free list: every free block, in address order, shown as the unsorted bin";
+// A LIFO policy: its lists' order is the model's (bin_in puts a chunk at a fastbin's head).
+PolicyInfo lifo(PolicyInfo p) {
+  p.list_order = true;
+  return p;
+}
+
 const PolicyInfo kTextbook[] = {
     textbook("first-fit", BinKind::Unsorted, kFreeListAbout),
     textbook("next-fit", BinKind::Unsorted, kFreeListAbout),
@@ -67,6 +73,11 @@ const PolicyInfo kTextbook[] = {
     textbook("worst-fit", BinKind::Unsorted, kFreeListAbout),
     textbook("buddy", BinKind::Small,
              "one free list per block size, lowest address first: smallbin[k] holds blocks of 2^k bytes"),
+    lifo(textbook(
+        "segregated", BinKind::Fast,
+        "one LIFO list per size class: fastbin[k] holds free blocks of 2^k bytes, malloc takes the head")),
+    lifo(textbook("pool", BinKind::Fast,
+                  "one LIFO list of the pool's free blocks, fastbin[0]: malloc takes the head")),
     textbook("linear", BinKind::Unsorted,
              "freed blocks, in address order, wait in the unsorted bin until every block is free"),
     textbook("stack", BinKind::Unsorted, "none: a stack frees only its latest block, and the heap shrinks"),

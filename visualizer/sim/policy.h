@@ -2,7 +2,8 @@
 // from an allocator running on simulated memory.
 //
 // Owns: the Policy interface and its factory. glibc 2.36 is the default policy; the textbook
-// policies (first/next/best/worst fit, buddy, linear, stack: docs/policies.md) plug in here too.
+// policies (first/next/best/worst fit, buddy, segregated, pool, linear, stack:
+// docs/policies.md) plug in here too.
 // Must not: know about scenario text or output formats.
 #pragma once
 
@@ -92,7 +93,8 @@ public:
 // Settings of a policy chosen on the command line (0: the policy's default; a policy without the
 // setting refuses a non-zero one).
 struct PolicyOptions {
-  uint64_t arena_size = 0; // buddy: the arena's bytes, a power of two (default 1 MiB)
+  uint64_t arena_size = 0; // buddy: the arena's bytes, a power of two; pool: its arena (default 1 MiB)
+  uint64_t block_size = 0; // pool: the bytes a block holds (default 64)
 };
 
 // "glibc" (the default), or a textbook policy (policy_names()). Returns nullptr and sets *err for

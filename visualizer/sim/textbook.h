@@ -82,5 +82,10 @@ std::unique_ptr<Policy> make_freelist_policy(std::string_view name);
 std::unique_ptr<Policy> make_buddy_policy(uint64_t arena_size, std::string* err);
 // "linear" and "stack" (nullptr for another name). bump_policy.cpp.
 std::unique_ptr<Policy> make_bump_policy(std::string_view name);
+// "pool": an arena of arena_size bytes (0: 1 MiB) of blocks of block_size bytes (0: 64) each;
+// nullptr and *err when they do not fit. pool_policy.cpp.
+std::unique_ptr<Policy> make_pool_policy(uint64_t arena_size, uint64_t block_size, std::string* err);
+// "segregated". segregated_policy.cpp.
+std::unique_ptr<Policy> make_segregated_policy();
 
 } // namespace hv::sim
