@@ -65,10 +65,11 @@ TEST(PolicyInfo, AnUnknownPolicyGetsTheGenericDescriptionAndAWarning) {
     PolicyInfo p = from(name, &warning);
     EXPECT_FALSE(p.known);
     EXPECT_STREQ(p.name, name);
-    EXPECT_EQ(warning, "allocator policy '" + std::string(name) +
-                           "' is unknown to this heapviz (it knows glibc-2.36, first-fit, next-fit, "
-                           "best-fit, worst-fit, buddy, segregated, pool, linear, stack): chunks are drawn with "
-                           "16-byte headers and no flag bits");
+    EXPECT_EQ(warning,
+              "allocator policy '" + std::string(name) +
+                  "' is unknown to this heapviz (it knows glibc-2.36, first-fit, next-fit, "
+                  "best-fit, worst-fit, buddy, segregated, pool, linear, stack): chunks are drawn with "
+                  "16-byte headers and no flag bits");
     EXPECT_EQ(p.header_bytes, 16u);
     EXPECT_EQ(p.nflags, 0u);
     EXPECT_EQ(flag_bits(p, {true, 5, true}), 0u);

@@ -610,9 +610,11 @@ TEST(Session, ThePolicyComesFromTheTraceHeader) {
   EXPECT_FALSE(d.policy().known);
   EXPECT_STREQ(d.policy().name, "buddy-0.1");
   EXPECT_EQ(d.policy().nflags, 0u);
-  EXPECT_EQ(d.error(), path + ": allocator policy 'buddy-0.1' is unknown to this heapviz (it knows "
-                              "glibc-2.36, first-fit, next-fit, best-fit, worst-fit, buddy, segregated, pool, linear, stack): "
-                              "chunks are drawn with 16-byte headers and no flag bits");
+  EXPECT_EQ(
+      d.error(),
+      path + ": allocator policy 'buddy-0.1' is unknown to this heapviz (it knows "
+             "glibc-2.36, first-fit, next-fit, best-fit, worst-fit, buddy, segregated, pool, linear, stack): "
+             "chunks are drawn with 16-byte headers and no flag bits");
   EXPECT_EQ(d.events(), 6u); // the heap is shown all the same
   HeapPicture p;
   views::build_picture(d.replay().model(), d.policy(), &p);
