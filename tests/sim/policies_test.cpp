@@ -270,6 +270,23 @@ free a
             "3: realloc: policy stack frees only the latest allocation (at 0x30), not 0x10");
 }
 
+// Each checker reads the headers in memory: an overflow into the next block's header is caught.
+TEST(Policies, TheCheckerCatchesAnOverflowIntoTheNextHeader) {
+  for (const char* name :
+       {"first-fit", "next-fit", "best-fit", "worst-fit", "buddy", "segregated", "pool", "linear", "stack"}) {
+    SCOPED_TRACE(name);
+    std::string err;
+    auto p = sim::make_policy(name, &err);
+    ASSERT_TRUE(p) << err;
+    auto* a = static_cast<uint8_t*>(p->malloc(24));
+    ASSERT_TRUE(p->malloc(24));
+    ASSERT_EQ(p->check(), "");
+    const size_t usable = p->usable_size(a);
+    memset(a, 0x41, usable + 8); // the payload, then the next block's size word
+    EXPECT_NE(p->check(), "");
+  }
+}
+
 TEST(Policies, UnknownNameListsTheKnownOnes) {
   std::string err;
   EXPECT_EQ(sim::make_policy("firstfit", &err), nullptr);
