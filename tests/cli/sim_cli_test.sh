@@ -74,7 +74,7 @@ expect 2 "^$tmp/tu8.hvs:1: tunable 'glibc.malloc.hugetlb' is not supported" -- s
 printf 'tunable glibc.malloc.arena_max=1x\n' >"$tmp/tu9.hvs"
 expect 2 "^$tmp/tu9.hvs:1: bad tunable value '1x'" -- sim "$tmp/tu9.hvs"
 expect 2 "cannot open $tmp/missing.hvs" -- sim "$tmp/missing.hvs"
-expect 2 "unknown policy 'buddy' \\(available: glibc\\)" -- sim --policy buddy "$data/demo.hvs"
+expect 2 "unknown policy 'tlsf' \\(available: glibc, first-fit, next-fit, best-fit, worst-fit, buddy, segregated, pool, linear, stack\\)" -- sim --policy tlsf "$data/demo.hvs"
 expect 2 "usage: heapviz sim" -- sim
 expect 2 "cannot write /nonexistent/dir/x.hvt: No such file or directory" -- sim -o /nonexistent/dir/x.hvt "$data/demo.hvs"
 expect 2 "-o needs a file name" -- sim -o

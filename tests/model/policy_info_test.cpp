@@ -65,18 +65,51 @@ TEST(PolicyInfo, AnUnknownPolicyGetsTheGenericDescriptionAndAWarning) {
     PolicyInfo p = from(name, &warning);
     EXPECT_FALSE(p.known);
     EXPECT_STREQ(p.name, name);
-    EXPECT_EQ(warning, "allocator policy '" + std::string(name) +
-                           "' is unknown to this heapviz (it knows glibc-2.36): chunks are drawn with "
-                           "16-byte headers and no flag bits");
+    EXPECT_EQ(warning,
+              "allocator policy '" + std::string(name) +
+                  "' is unknown to this heapviz (it knows glibc-2.36, first-fit, next-fit, "
+                  "best-fit, worst-fit, buddy, segregated, pool, linear, stack): chunks are drawn with "
+                  "16-byte headers and no flag bits");
     EXPECT_EQ(p.header_bytes, 16u);
     EXPECT_EQ(p.nflags, 0u);
     EXPECT_EQ(flag_bits(p, {true, 5, true}), 0u);
     EXPECT_EQ(p.nbins, 5u); // every bin kind the format has
     EXPECT_FALSE(p.prev_size);
   }
-  EXPECT_EQ(find_policy("buddy"), nullptr);
+  EXPECT_EQ(find_policy("tlsf"), nullptr);
+  EXPECT_EQ(find_policy("buddy-0.1"), nullptr); // a textbook policy is known by its exact name
   // A full 16-byte field without a NUL is read whole.
   std::string warning;
   PolicyInfo p = from("0123456789abcdef", &warning);
   EXPECT_STREQ(p.name, "0123456789abcdef");
+}
+
+// The textbook policies (docs/policies.md) are known by their exact names: 16-byte headers the
+// program cannot use, no flag bits, and the bin kind that carries their free lists.
+TEST(PolicyInfo, TextbookPoliciesDescribeTheirBlocksAndLists) {
+  struct {
+    const char* name;
+    BinKind kind;
+    bool lifo;
+  } want[] = {{"first-fit", BinKind::Unsorted, false}, {"next-fit", BinKind::Unsorted, false},
+              {"best-fit", BinKind::Unsorted, false},  {"worst-fit", BinKind::Unsorted, false},
+              {"buddy", BinKind::Small, false},        {"segregated", BinKind::Fast, true},
+              {"pool", BinKind::Fast, true},           {"linear", BinKind::Unsorted, false},
+              {"stack", BinKind::Unsorted, false}};
+  for (const auto& w : want) {
+    SCOPED_TRACE(w.name);
+    std::string warning = "stale";
+    PolicyInfo p = from(w.name, &warning);
+    EXPECT_TRUE(p.known);
+    EXPECT_EQ(warning, "");
+    EXPECT_EQ(p.header_bytes, 16u);
+    EXPECT_EQ(p.usable(0x40, false), 0x30u); // the header is the block's, nothing borrowed
+    EXPECT_EQ(p.nflags, 0u);
+    EXPECT_FALSE(p.prev_size);
+    ASSERT_EQ(p.nbins, 1u);
+    EXPECT_TRUE(p.has_bin(w.kind));
+    EXPECT_EQ(p.list_order, w.lifo); // LIFO lists keep the model's order; the others are by address
+    EXPECT_STRNE(p.bins_about, "");
+  }
+  EXPECT_EQ(find_policy("first"), nullptr); // no family match for the textbook names
 }

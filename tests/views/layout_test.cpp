@@ -610,9 +610,11 @@ TEST(Session, ThePolicyComesFromTheTraceHeader) {
   EXPECT_FALSE(d.policy().known);
   EXPECT_STREQ(d.policy().name, "buddy-0.1");
   EXPECT_EQ(d.policy().nflags, 0u);
-  EXPECT_EQ(d.error(), path +
-                           ": allocator policy 'buddy-0.1' is unknown to this heapviz (it knows glibc-2.36): "
-                           "chunks are drawn with 16-byte headers and no flag bits");
+  EXPECT_EQ(
+      d.error(),
+      path + ": allocator policy 'buddy-0.1' is unknown to this heapviz (it knows "
+             "glibc-2.36, first-fit, next-fit, best-fit, worst-fit, buddy, segregated, pool, linear, stack): "
+             "chunks are drawn with 16-byte headers and no flag bits");
   EXPECT_EQ(d.events(), 6u); // the heap is shown all the same
   HeapPicture p;
   views::build_picture(d.replay().model(), d.policy(), &p);
@@ -627,10 +629,19 @@ TEST(Session, AScenarioRunsOnTheNamedPolicyAndAnUnknownOneFailsClearly) {
   std::string p = temp_path("named.hvs");
   std::ofstream(p) << kScenario;
   session::Document d;
-  d.set_scenario_policy("buddy");
+  d.set_scenario_policy("tlsf");
   d.open(p);
   EXPECT_EQ(d.wait(), session::Document::State::Failed);
-  EXPECT_EQ(d.error(), p + ": unknown policy 'buddy' (available: glibc)");
+  EXPECT_EQ(d.error(), p + ": unknown policy 'tlsf' (available: glibc, first-fit, next-fit, best-fit, "
+                           "worst-fit, buddy, segregated, pool, linear, stack)");
+  // A textbook policy (docs/policies.md): its trace names it, and the app knows its blocks.
+  d.set_scenario_policy("best-fit");
+  d.open(p);
+  ASSERT_EQ(d.wait(), session::Document::State::Ready) << d.error();
+  EXPECT_STREQ(d.policy().name, "best-fit");
+  EXPECT_TRUE(d.policy().known);
+  EXPECT_EQ(d.policy().nflags, 0u);
+  EXPECT_EQ(d.replay().model().anomalies(), 0u) << d.replay().model().first_anomaly();
   d.set_scenario_policy("glibc");
   d.open(p);
   ASSERT_EQ(d.wait(), session::Document::State::Ready) << d.error();

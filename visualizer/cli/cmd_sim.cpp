@@ -121,8 +121,11 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
   std::sort(lists.begin(), lists.end(), [](const sim::BinListRow& a, const sim::BinListRow& b) {
     return std::pair(uint8_t(a.kind), a.index) < std::pair(uint8_t(b.kind), b.index);
   });
-  out += "\nbins, each list head first (malloc takes a tcache's or fastbin's head and a smallbin's tail;\n"
-         "the unsorted scan starts at the tail; largebins are sorted by size, largest first):\n";
+  if (info->bins_about[0]) // a textbook policy (docs/policies.md)
+    out += std::string("\nfree lists, head first (") + info->bins_about + "):\n";
+  else
+    out += "\nbins, each list head first (malloc takes a tcache's or fastbin's head and a smallbin's tail;\n"
+           "the unsorted scan starts at the tail; largebins are sorted by size, largest first):\n";
   for (const sim::BinListRow& l : lists) {
     snprintf(line, sizeof line, "  %-13s", trace::bin_text(l.kind, l.index).c_str());
     out += line;
@@ -138,6 +141,7 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
 
 int cmd_sim(int argc, char** argv) {
   std::string policy_name = "glibc";
+  sim::PolicyOptions opts;
   bool offsets = false, check = false;
   // heapviz's own heap checks (docs/checks.md): --checks, or HEAPVIZ_CHECKS=1 as for a program.
   bool checks = getenv("HEAPVIZ_CHECKS") && *getenv("HEAPVIZ_CHECKS") && *getenv("HEAPVIZ_CHECKS") != '0';
@@ -153,6 +157,16 @@ int cmd_sim(int argc, char** argv) {
       policy_name = argv[++i];
     } else if (a.rfind("--policy=", 0) == 0) {
       policy_name = a.substr(9);
+    } else if (a == "--arena-size" || a == "--block-size") {
+      char* end = nullptr;
+      uint64_t v = 0;
+      if (i + 1 >= argc || (errno = 0, v = strtoull(argv[i + 1], &end, 0), errno) || end == argv[i + 1] ||
+          *end || argv[i + 1][0] == '-') {
+        fprintf(stderr, "heapviz sim: %s needs a number of bytes (decimal or 0x-hex)\n", a.c_str());
+        return 2;
+      }
+      (a == "--arena-size" ? opts.arena_size : opts.block_size) = v;
+      ++i;
     } else if (a == "--offsets") {
       offsets = true;
     } else if (a == "--check") {
@@ -176,7 +190,8 @@ int cmd_sim(int argc, char** argv) {
     }
   }
   if (!path) {
-    fprintf(stderr, "usage: heapviz sim [--policy glibc] [--offsets] [--check] [--checks] FILE\n");
+    fprintf(stderr, "usage: heapviz sim [--policy NAME] [--arena-size BYTES] [--block-size BYTES] "
+                    "[--offsets] [--check] [--checks] [-o TRACE] FILE\n");
     return 2;
   }
   std::string text, err;
@@ -190,7 +205,7 @@ int cmd_sim(int argc, char** argv) {
     fprintf(stderr, "%s:%d: %s\n", path, perr.line, perr.message.c_str());
     return 2;
   }
-  auto policy = sim::make_policy(policy_name, &err);
+  auto policy = sim::make_policy(policy_name, &err, opts);
   if (!policy) {
     fprintf(stderr, "heapviz sim: %s\n", err.c_str());
     return 2;

@@ -574,7 +574,10 @@ template <> void HeapModel::on<Ev::HeapResize>(const Event& e) {
   Region& r = regions_.insert(e.addr, created);
   if (created)
     anomaly(e, "heap_resize of 0x%llx, which is not a known region", static_cast<unsigned long long>(e.addr));
-  if (e.size < r.size) released_.forget(r.addr + e.size, r.addr + r.size); // past the new end
+  if (e.size < r.size) { // past the new end: no pages, and no chunks (a textbook policy's trimmed block)
+    released_.forget(r.addr + e.size, r.addr + r.size);
+    erase_range(r.addr + e.size, r.addr + r.size);
+  }
   heap_bytes_ -= r.size;
   r.size = e.size;
   if (created) r.arena = e.arena;

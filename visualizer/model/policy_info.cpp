@@ -43,7 +43,45 @@ PolicyInfo generic() {
   return p;
 }
 
+// A textbook policy (docs/policies.md): 16-byte headers the program cannot use, no flag bits, no
+// prev_size, its free lists in address order (the generic listing), under one bin kind.
+PolicyInfo textbook(const char* name, BinKind kind, const char* about) {
+  PolicyInfo p;
+  memcpy(p.name, name, strlen(name) + 1);
+  p.known = true;
+  p.header_bytes = 16;
+  p.heap_overhead = 16;
+  p.bins[p.nbins++] = kind;
+  p.merges = bit(kind);
+  p.bins_about = about;
+  return p;
+}
+
 const PolicyInfo kGlibc = glibc();
+constexpr const char* kFreeListAbout =
+    "one free list: every free block, in address order, shown as the unsorted bin";
+// A LIFO policy: its lists' order is the model's (bin_in puts a chunk at a fastbin's head).
+PolicyInfo lifo(PolicyInfo p) {
+  p.list_order = true;
+  return p;
+}
+
+const PolicyInfo kTextbook[] = {
+    textbook("first-fit", BinKind::Unsorted, kFreeListAbout),
+    textbook("next-fit", BinKind::Unsorted, kFreeListAbout),
+    textbook("best-fit", BinKind::Unsorted, kFreeListAbout),
+    textbook("worst-fit", BinKind::Unsorted, kFreeListAbout),
+    textbook("buddy", BinKind::Small,
+             "one free list per block size, lowest address first: smallbin[k] holds blocks of 2^k bytes"),
+    lifo(textbook(
+        "segregated", BinKind::Fast,
+        "one LIFO list per size class: fastbin[k] holds free blocks of 2^k bytes, malloc takes the head")),
+    lifo(textbook("pool", BinKind::Fast,
+                  "one LIFO list of the pool's free blocks, fastbin[0]: malloc takes the head")),
+    textbook("linear", BinKind::Unsorted,
+             "freed blocks, in address order, wait in the unsorted bin until every block is free"),
+    textbook("stack", BinKind::Unsorted, "none: a stack frees only its latest block, and the heap shrinks"),
+};
 
 // A policy's family: its name up to the first '-' ("glibc" for "glibc-2.36").
 std::string_view family(std::string_view name) {
@@ -82,11 +120,16 @@ std::string flag_letters(const PolicyInfo& p, uint64_t bits) {
 
 const PolicyInfo* find_policy(std::string_view name) {
   if (family(name) == family(kGlibc.name)) return &kGlibc;
+  for (const PolicyInfo& p : kTextbook)
+    if (name == p.name) return &p;
   return nullptr;
 }
 
 std::string known_policies() {
-  return kGlibc.name;
+  std::string s = kGlibc.name;
+  for (const PolicyInfo& p : kTextbook)
+    s += std::string(", ") + p.name;
+  return s;
 }
 
 PolicyInfo policy_from_header(const char (&field)[16], std::string* warning) {

@@ -3,9 +3,9 @@
 // bin kinds it has, the flag bits of its size field, and what its own chunks (those the trace
 // marks with `internal` events) are.
 //
-// Owns: the table of known policies (glibc today) and the generic description an unknown policy
-// gets, with a warning (docs/cli.md, "Allocator policies"). Must not: include ImGui or GL, or name
-// chunk states and bins (heapviz/chunk_states.h does).
+// Owns: the table of known policies (glibc, the textbook policies of docs/policies.md) and the generic
+// description an unknown policy gets, with a warning (docs/cli.md, "Allocator policies"). Must not: include
+// ImGui or GL, or name chunk states and bins (heapviz/chunk_states.h does).
 #pragma once
 
 #include "heapviz/chunk_states.h"
@@ -47,6 +47,9 @@ struct PolicyInfo {
   // Its bins keep glibc 2.36's list order, as the replay does (model::BinOrder): the Bins window
   // and the inspector show positions in lists. Unknown policies: listed by address.
   bool list_order = false;
+  // What its bins are, for a policy whose free lists borrow glibc's bin kinds (a textbook policy:
+  // the free-list family's one list is the unsorted bin, buddy's lists are smallbin[order]).
+  const char* bins_about = "";
   // The allocator's own chunks (marked by `internal` events, never guessed from a size).
   const char* internal_name = "the allocator's own chunk"; // glibc: "tcache_perthread_struct"
   const char* internal_short = "allocator's own";          // on the map: "tcache struct"

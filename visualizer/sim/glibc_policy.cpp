@@ -1,8 +1,10 @@
 // glibc_policy.cpp - the glibc 2.36 policy: the allocator core on the simulated memory source,
 // through its narrow public class (heapviz/simulated_heap.h; the core's internals stay private),
 // and a scenario's glibc settings: mallopt's M_* names, and the tunables glibc would ignore
-// (refused with the reason).
+// (refused with the reason). Also the policy factory (make_policy, policy_names), which hands the
+// textbook names to textbook.h's factories.
 #include "sim/policy.h"
+#include "sim/textbook.h"
 
 #include "heapviz/simulated_heap.h"
 
@@ -148,11 +150,26 @@ private:
 } // namespace
 
 std::vector<std::string> policy_names() {
-  return {"glibc"};
+  return {"glibc", "first-fit",  "next-fit", "best-fit", "worst-fit",
+          "buddy", "segregated", "pool",     "linear",   "stack"};
 }
 
-std::unique_ptr<Policy> make_policy(std::string_view name, std::string* err) {
+std::unique_ptr<Policy> make_policy(std::string_view name, std::string* err, const PolicyOptions& opts) {
+  if (opts.arena_size && name != "buddy" && name != "pool") {
+    *err = "policy '" + std::string(name) +
+           "' has no --arena-size (only buddy and pool have an arena of fixed size)";
+    return nullptr;
+  }
+  if (opts.block_size && name != "pool") {
+    *err = "policy '" + std::string(name) + "' has no --block-size (only pool has blocks of one size)";
+    return nullptr;
+  }
   if (name == "glibc") return std::make_unique<GlibcPolicy>();
+  if (auto p = make_freelist_policy(name)) return p;
+  if (auto p = make_bump_policy(name)) return p;
+  if (name == "buddy") return make_buddy_policy(opts.arena_size, err);
+  if (name == "pool") return make_pool_policy(opts.arena_size, opts.block_size, err);
+  if (name == "segregated") return make_segregated_policy();
   std::string known;
   for (const auto& n : policy_names())
     known += (known.empty() ? "" : ", ") + n;

@@ -1,8 +1,9 @@
 // policy.h - the allocator-policy seam: what `heapviz sim` and (later) the teaching mode need
 // from an allocator running on simulated memory.
 //
-// Owns: the Policy interface and its factory. glibc 2.36 is the first policy; first/next/best
-// fit, segregated lists, buddy, pool and linear allocators plug in here later.
+// Owns: the Policy interface and its factory. glibc 2.36 is the default policy; the textbook
+// policies (first/next/best/worst fit, buddy, segregated, pool, linear, stack:
+// docs/policies.md) plug in here too.
 // Must not: know about scenario text or output formats.
 #pragma once
 
@@ -49,6 +50,11 @@ public:
   virtual void* realloc(void* p, size_t n) = 0;
   virtual void* memalign(size_t align, size_t n) = 0;
   virtual void free(void* p) = 0;
+  // "" when the policy takes the call, else why it refuses it: the scenario stops there with the
+  // line's number (a textbook policy has no memalign).
+  virtual std::string check_memalign(size_t /*align*/, size_t /*n*/) const { return ""; }
+  // The same for free(p) and realloc(p, n) of a live p (the stack policy frees only its latest).
+  virtual std::string check_free(void* /*p*/) const { return ""; }
   // The address that offsets are measured from: the program break before the first call.
   virtual uintptr_t heap_base() const = 0;
   virtual bool is_mmapped(void* p) const = 0;
@@ -89,8 +95,16 @@ public:
   }
 };
 
-// "glibc" (the default). Returns nullptr and sets *err for an unknown name.
-std::unique_ptr<Policy> make_policy(std::string_view name, std::string* err);
+// Settings of a policy chosen on the command line (0: the policy's default; a policy without the
+// setting refuses a non-zero one).
+struct PolicyOptions {
+  uint64_t arena_size = 0; // buddy: the arena's bytes, a power of two; pool: its arena (default 1 MiB)
+  uint64_t block_size = 0; // pool: the bytes a block holds (default 64)
+};
+
+// "glibc" (the default), or a textbook policy (policy_names()). Returns nullptr and sets *err for
+// an unknown name or a setting the policy does not take.
+std::unique_ptr<Policy> make_policy(std::string_view name, std::string* err, const PolicyOptions& opts = {});
 std::vector<std::string> policy_names();
 
 } // namespace hv::sim

@@ -134,6 +134,7 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
       bind(op, r.ptr, op.a * op.b);
       break;
     case OpKind::Memalign:
+      if (std::string why = policy_.check_memalign(op.a, op.b); !why.empty()) return fail(op, why);
       r.ptr = policy_.memalign(op.a, op.b);
       r.allocating = true;
       bind(op, r.ptr, op.b);
@@ -144,6 +145,8 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
       if (!op.old_name.empty()) {
         if (!take(op, op.old_name, "realloc", &ns)) return false;
         old = ns->ptr;
+        if (std::string why = old ? policy_.check_free(old) : ""; !why.empty())
+          return fail(op, "realloc: " + why);
       }
       r.ptr = policy_.realloc(old, op.a);
       r.allocating = true;
@@ -160,6 +163,7 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
     case OpKind::Free: {
       NameState* ns = nullptr;
       if (!take(op, op.name, "free", &ns)) return false;
+      if (std::string why = ns->ptr ? policy_.check_free(ns->ptr) : ""; !why.empty()) return fail(op, why);
       policy_.free(ns->ptr);
       forget(ns->ptr);
       ns->live = false;

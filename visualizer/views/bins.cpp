@@ -83,7 +83,9 @@ void draw_bins(const Frame& f, BinsState& s, Cursor& c) {
     s.position = pic.position;
     s.built_arena = s.arena;
   }
-  if (pol.list_order)
+  if (pol.bins_about[0]) // a textbook policy (docs/policies.md): its own lists, under glibc's bin kinds
+    ImGui::TextWrapped("Head first: %s.", pol.bins_about);
+  else if (pol.list_order)
     ImGui::TextDisabled("Each list head first, in the allocator's order.");
   else
     ImGui::TextDisabled("Listed by address (this allocator's list order is not known).");
@@ -103,7 +105,7 @@ void draw_bins(const Frame& f, BinsState& s, Cursor& c) {
                                   info.group, n, n == 1 ? "" : "s", human_bytes(bytes).c_str());
     ImGui::PopStyleColor();
     if (!open) continue;
-    if (pol.list_order) ImGui::TextWrapped("%s", list_rule(kind));
+    if (pol.list_order && !pol.bins_about[0]) ImGui::TextWrapped("%s", list_rule(kind));
     for (const BinsState::Bin& b : s.bins) {
       if (b.kind != uint8_t(kind)) continue;
       std::string name = trace::bin_text(kind, b.index).c_str();
