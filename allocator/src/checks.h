@@ -432,7 +432,12 @@ template <class P> bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char*
                    .s(")")
                    .b,
                mem, c, runs, n, false, dry);
-        return false;
+        if (dry) return false;
+        // Continue mode: the slack is none of the allocator's, so the call goes on as under glibc
+        // (a free that was skipped would leave the block live, to be reported again at exit),
+        // with the canary restored; the headers are still checked below.
+        for (uint8_t* p = const_cast<uint8_t*>(from); p < to; ++p)
+          *p = kCanary;
       }
     }
   }
@@ -727,6 +732,8 @@ template <class P> void Checks<P>::sweep_one(Chunk* c, size_t size) {
 }
 
 template <class P> void Checks<P>::sweep() {
+  // Outside any call: the reports carry no stack (not the stack of the thread's last call).
+  if (TraceThread* t = m_->plat_.thread().trace) t->enc.call_stack = 0;
   void* wmem =
       ::mmap(nullptr, sizeof(HeapWalk<P>), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (wmem == MAP_FAILED) return;

@@ -57,7 +57,7 @@ bool ErrorLog::add(const trace::Event& e, const model::HeapModel& m, std::string
     if (!trace::read_error_report(e, &r, error)) return false;
     h.report = std::move(r);
     h.has_report = true;
-    if (h.report.stack) h.stack = h.report.stack;
+    h.stack = h.report.stack; // (0: outside any call, as the checks at exit, or no stacks recorded)
     if (!h.report.bytes.empty() && h.report.chunk) h.address = h.report.chunk + h.report.bytes[0].offset;
     locate(h, m);
     return true;
