@@ -255,6 +255,7 @@ private:
   void report(trace::ErrorCode code, Kind kind, const char* msg, const void* ptr, const void* chunk,
               const trace::ErrorRun* runs, size_t nruns, bool glibc_msg, bool* found = nullptr);
   Chunk* container(Chunk* c, uint32_t* e_out);
+  bool next_header_bad(Chunk* c, size_t size, uint64_t* expect, uint64_t* found);
   void sweep_one(Chunk* c, size_t size);
   bool in_some_heap(Chunk* c);
 
@@ -384,6 +385,39 @@ template <class P> void Checks<P>::allocated(void* mem, size_t req) {
   }
 }
 
+// The header after a live block of `size` (its chunk c): false when it is as it should be (see
+// live_checks); else *expect and *found say what it should hold and what it holds.
+template <class P>
+bool Checks<P>::next_header_bad(Chunk* c, size_t size, uint64_t* expect_out, uint64_t* found_out) {
+  // The next chunk: in use (P set, since this block is), not mmapped; its size as the table says.
+  Chunk* nx = c->at(static_cast<ptrdiff_t>(size));
+  Arena* av = c->non_main() ? heap_for_ptr(c)->ar_ptr : &m_->main_arena_;
+  if (nx == __atomic_load_n(&av->top, __ATOMIC_RELAXED)) return false; // top: glibc checks its size
+  // Its header must be plausible: P set (this block is in use), M clear, a size that is a
+  // multiple of 16 (no A test: glibc sets A on in-use chunks only). Its exact size is compared
+  // with the table when its word shares a cache line with this block's (a chunk of up to 256
+  // bytes before it): an overflow that writes a plausible size over a farther header is caught
+  // when that chunk is freed (its own header check).
+  const uint64_t found = nx->size_nomask(), sz = found & ~kSizeBits;
+  *found_out = found;
+  bool bad = (found & (kPrevInuse | kIsMmapped)) != kPrevInuse || (sz & kAlignMask) != 0 || (sz >> 40) != 0;
+  uint64_t expect = (sz & ~kAlignMask) | kPrevInuse | (found & kNonMainArena);
+  if (!bad && (reinterpret_cast<uintptr_t>(nx) >> 8) == (reinterpret_cast<uintptr_t>(c) >> 8)) {
+    const bool single = m_->plat_.single_threaded();
+    uint32_t e1 = table_.get(nx);
+    uint32_t e2 = single ? e1 : table_.get(nx); // (threaded: an entry that changes is skipped)
+    if (e1 == e2 && CheckTable::live(e1) && CheckTable::size_known(e1)) {
+      expect = CheckTable::live_size(e1) | kPrevInuse | (CheckTable::live_non_main(e1) ? kNonMainArena : 0);
+      bad = found != expect;
+    } else if (e1 == e2 && CheckTable::freed(e1) && single && CheckTable::freed_size(e1)) {
+      expect = CheckTable::freed_size(e1) | kPrevInuse | (found & kNonMainArena);
+      bad = found != expect; // (threaded: a merge may be between its entry and its header)
+    }
+  }
+  *expect_out = expect;
+  return bad;
+}
+
 // The canary, the block's own size and flags, and the next chunk's, against what the table says.
 // False after a report (continue mode: the block is left alone).
 template <class P> bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char* when, bool* dry) {
@@ -442,31 +476,17 @@ template <class P> bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char*
     }
   }
   if (!sized) return true;
-  // The next chunk: in use (P set, since this block is), not mmapped; its size as the table says.
-  Chunk* nx = c->at(static_cast<ptrdiff_t>(size));
-  Arena* av = c->non_main() ? heap_for_ptr(c)->ar_ptr : &m_->main_arena_;
-  if (nx == __atomic_load_n(&av->top, __ATOMIC_RELAXED)) return true; // top: glibc checks its size
-  // Its header must be plausible: P set (this block is in use), M clear, a size that is a
-  // multiple of 16 (no A test: glibc sets A on in-use chunks only). Its exact size is compared
-  // with the table when its word shares a cache line with this block's (a chunk of up to 256
-  // bytes before it): an overflow that writes a plausible size over a farther header is caught
-  // when that chunk is freed (its own header check).
-  const uint64_t found = nx->size_nomask(), sz = found & ~kSizeBits;
-  bool bad = (found & (kPrevInuse | kIsMmapped)) != kPrevInuse || (sz & kAlignMask) != 0 || (sz >> 40) != 0;
-  uint64_t expect = (sz & ~kAlignMask) | kPrevInuse | (found & kNonMainArena);
-  if (!bad && (reinterpret_cast<uintptr_t>(nx) >> 8) == (reinterpret_cast<uintptr_t>(c) >> 8)) {
-    const bool single = m_->plat_.single_threaded();
-    uint32_t e1 = table_.get(nx);
-    uint32_t e2 = single ? e1 : table_.get(nx); // (threaded: an entry that changes is skipped)
-    if (e1 == e2 && CheckTable::live(e1) && CheckTable::size_known(e1)) {
-      expect = CheckTable::live_size(e1) | kPrevInuse | (CheckTable::live_non_main(e1) ? kNonMainArena : 0);
-      bad = found != expect;
-    } else if (e1 == e2 && CheckTable::freed(e1) && single && CheckTable::freed_size(e1)) {
-      expect = CheckTable::freed_size(e1) | kPrevInuse | (found & kNonMainArena);
-      bad = found != expect; // (threaded: a merge may be between its entry and its header)
+  uint64_t expect = 0, found = 0;
+  if (!next_header_bad(c, size, &expect, &found)) return true;
+  // Threaded: another thread may be rewriting the next chunk this moment (glibc's malloc moves
+  // av->top before it writes the old top's new header; a free or realloc writes a header before
+  // the table says what the chunk is). A finding stands only if it still holds a moment later,
+  // three times: a real overwrite stays (a clean 4-thread churn failed about 1 run in 7 without).
+  if (!m_->plat_.single_threaded())
+    for (int round = 0; round < 3; ++round) {
+      sched_yield();
+      if (!next_header_bad(c, size, &expect, &found)) return true;
     }
-  }
-  if (!bad) return true;
   runs[0] = {size + kSizeSz, kSizeSz, reinterpret_cast<const uint8_t*>(&expect),
              reinterpret_cast<const uint8_t*>(&found)};
   report(trace::ErrorCode::CorruptedSize, Kind::HeapBufferOverflow,

@@ -27,9 +27,13 @@ static char* copy_name(const char* user) {
   return name;
 }
 
-static void close_session(struct session* s) { free(s); }
+static void close_session(struct session* s) {
+  free(s);
+}
 
-static void touch(struct session* s) { s->hits++; } /* after close: a write into freed memory */
+static void touch(struct session* s) {
+  s->hits++;
+} /* after close: a write into freed memory */
 
 int main(void) {
   struct session* all[16];
