@@ -56,6 +56,8 @@ def shot(name, args):
             g["errorbytes"].append((int(f[1]), int(f[2], 16), int(f[3]), *map(float, f[4:8])))
         elif f[0] == "errorswindow":
             g["errorswindow"] = tuple(map(float, f[1:5]))
+        elif f[0] == "errorreport":
+            g["errorreport"] = int(f[1])
         elif f[0] == "curves":
             g["curves"] = tuple(map(float, f[1:5]))
         elif f[0] == "scale":
@@ -130,6 +132,13 @@ check(g["errorbytes"] == [], "at event 40: no error bytes drawn")
 check(len(g["errormark"]) == 3, "at event 40: the timeline still marks the three errors")
 inmap = sum(1 for r in g["rect"] for x in range(int(r[2]), int(r[4]), 3) if near(rgb(img, x, (r[3] + r[5]) / 2), g["rgb"], 10))
 check(inmap == 0, f"at event 40: no error red on the map's chunks ({inmap} pixels)")
+
+# No error selected, the position right after an error (where `run --break-on-error` leaves a live
+# program): the Errors window shows that error's report; between errors, none.
+for k, (n, ev, x) in enumerate(sorted(g["errormark"]), start=1):
+    _, ga = shot(f"at{k}", ["--at", str(ev)])
+    check(ga.get("errorreport") == k, f"at event {ev} (error {k}'s), the report shown is {ga.get('errorreport')}")
+check(g.get("errorreport") == 0, f"at event 40, before any error, no report is shown ({g.get('errorreport')})")
 
 # A K past the trace's errors, or not a number: exit status 2, and why.
 for bad, says in (("4", "has 3 heap errors"), ("0", "not an error number")):

@@ -416,6 +416,7 @@ int run_shot(const ShotOptions& o) {
               d.addr, d.len, d.x0, d.y0, d.x1, d.y1);
     const views::ErrorsState& es = app.errors_view();
     if (es.x1 > es.x0) fprintf(f, "errorswindow %.1f %.1f %.1f %.1f\n", es.x0, es.y0, es.x1, es.y1);
+    if (es.x1 > es.x0) fprintf(f, "errorreport %" PRId64 "\n", es.shown + 1); // 0: none shown
     fprintf(f, "hatch %06x\n", views::kReleasedRgb);
     for (const auto& d : cm.drawn_released) {
       const views::HeapPicture::Item& it = pic.items[size_t(d.item)];

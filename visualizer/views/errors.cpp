@@ -166,8 +166,23 @@ void draw_errors(const Frame& f, ErrorsState& s, Cursor& c) {
   ImGui::EndChild();
   ImGui::SameLine();
   ImGui::BeginChild("##errreport", ImVec2(0, 0), true);
-  if (c.error >= 0)
-    report(f, el.at(size_t(c.error)), el.event(size_t(c.error)) + 1, c);
+  // None selected: the error at the current event (its error or error_report event), if any, as
+  // where a live program stopped at its error (run --break-on-error) or a step landed.
+  int64_t shown = c.error;
+  if (shown < 0 && f.doc.position() > 0) { // (errors are in event order: the last at or before)
+    size_t lo = 0, hi = el.size();
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (el.event(mid) + 1 <= f.doc.position())
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo > 0 && el.event(lo - 1) + 2 >= f.doc.position()) shown = int64_t(lo - 1);
+  }
+  s.shown = shown;
+  if (shown >= 0)
+    report(f, el.at(size_t(shown)), el.event(size_t(shown)) + 1, c);
   else
     ImGui::TextDisabled("Click an error to go to its event, select its block and see its stacks.");
   ImGui::EndChild();

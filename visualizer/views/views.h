@@ -190,6 +190,7 @@ void draw_bins(const Frame& f, BinsState& s, Cursor& c);
 // the block's allocation and its earlier free).
 struct ErrorsState {
   bool scroll_to_selected = false; // bring Cursor::error's row into view (a shot, the timeline)
+  int64_t shown = -1;              // the error whose report the last frame showed (selected, or at the event)
   // Where the last frame drew the window (screen pixels; for `heapviz shot --geometry`).
   float x0 = 0, y0 = 0, x1 = 0, y1 = 0;
 };
