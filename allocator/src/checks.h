@@ -255,7 +255,8 @@ private:
   void report(trace::ErrorCode code, Kind kind, const char* msg, const void* ptr, const void* chunk,
               const trace::ErrorRun* runs, size_t nruns, bool glibc_msg, bool* found = nullptr);
   Chunk* container(Chunk* c, uint32_t* e_out);
-  bool next_header_bad(Chunk* c, size_t size, uint64_t* expect, uint64_t* found);
+  __attribute__((always_inline)) inline bool next_header_bad(Chunk* c, size_t size, uint64_t* expect,
+                                                             uint64_t* found);
   void sweep_one(Chunk* c, size_t size);
   bool in_some_heap(Chunk* c);
 
