@@ -18,7 +18,6 @@ using trace::BinKind;
 using trace::ChunkState;
 using trace::MergeHow;
 
-constexpr uint64_t kUsed = 1;
 constexpr unsigned kMinOrder = 5; // 32 bytes
 constexpr uint64_t kNone = UINT64_MAX;
 
@@ -160,10 +159,6 @@ protected:
   }
 
 private:
-  uint64_t a(uint64_t off) const { return heap_base() + off; }
-  uint64_t size(uint64_t o) const { return word(o, 0) & ~uint64_t(15); }
-  bool used(uint64_t o) const { return word(o, 0) & kUsed; }
-
   uint64_t arena_;
   unsigned top_;                         // the arena's order
   std::vector<std::set<uint64_t>> free_; // by order: the free blocks' offsets, lowest first

@@ -15,7 +15,6 @@ namespace {
 using trace::BinKind;
 using trace::ChunkState;
 
-constexpr uint64_t kUsed = 1;
 constexpr uint64_t kMaxHeap = 1ull << 30;
 constexpr uint64_t kNone = UINT64_MAX;
 
@@ -39,20 +38,8 @@ public:
     return buf;
   }
 
-  std::vector<ChunkRow> walk() override {
-    std::vector<ChunkRow> rows;
-    for (uint64_t o = 0; o < brk_; o += size(o))
-      rows.push_back({o, size(o), used(o) ? ChunkState::InUse : ChunkState::Unsorted, 0, false, 0});
-    return rows;
-  }
-
-  std::vector<BinListRow> bin_lists() override {
-    BinListRow l{BinKind::Unsorted, 0, {}};
-    for (uint64_t o = 0; o < brk_; o += size(o))
-      if (!used(o)) l.chunks.push_back(o);
-    if (l.chunks.empty()) return {};
-    return {l};
-  }
+  std::vector<ChunkRow> walk() override { return walk_run(brk_); }
+  std::vector<BinListRow> bin_lists() override { return free_run(brk_); }
 
   HeapSummary summary() override { return HeapSummary{brk_, 0}; }
 
@@ -126,23 +113,9 @@ protected:
 
   uint64_t block_size(uint64_t off) const override { return size(off); }
 
-  void write_heap() override {
-    if (!brk_) return;
-    t_.sbrk(a(0), int64_t(brk_));
-    t_.heap_new(a(0), brk_);
-    for (const ChunkRow& r : walk()) {
-      if (r.state == ChunkState::InUse)
-        t_.chunk_alloc(a(r.offset), r.size);
-      else
-        t_.bin_in(a(r.offset), r.size, BinKind::Unsorted, 0);
-    }
-  }
+  void write_heap() override { write_run(brk_); }
 
 private:
-  uint64_t a(uint64_t off) const { return heap_base() + off; }
-  uint64_t size(uint64_t o) const { return word(o, 0) & ~uint64_t(15); }
-  bool used(uint64_t o) const { return word(o, 0) & kUsed; }
-
   void set_break(uint64_t nb) {
     t_.sbrk(a(brk_), int64_t(nb) - int64_t(brk_));
     if (brk_ == 0)

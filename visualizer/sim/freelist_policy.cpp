@@ -19,7 +19,6 @@ using trace::MergeHow;
 
 enum class Fit { First, Next, Best, Worst };
 
-constexpr uint64_t kUsed = 1;
 constexpr uint64_t kMinSplit = 32;        // a split leaves a free block of at least this
 constexpr uint64_t kMaxHeap = 1ull << 30; // growth past it returns NULL
 constexpr uint64_t kNone = UINT64_MAX;
@@ -37,20 +36,8 @@ public:
 
   size_t usable_size(void* p) override { return p ? size(ptr_off(p) - kHeader) - kHeader : 0; }
 
-  std::vector<ChunkRow> walk() override {
-    std::vector<ChunkRow> rows;
-    for (uint64_t o = 0; o < brk_; o += size(o))
-      rows.push_back({o, size(o), used(o) ? ChunkState::InUse : ChunkState::Unsorted, 0, false, 0});
-    return rows;
-  }
-
-  std::vector<BinListRow> bin_lists() override {
-    BinListRow l{BinKind::Unsorted, 0, {}};
-    for (uint64_t o = 0; o < brk_; o += size(o))
-      if (!used(o)) l.chunks.push_back(o);
-    if (l.chunks.empty()) return {};
-    return {l};
-  }
+  std::vector<ChunkRow> walk() override { return walk_run(brk_); }
+  std::vector<BinListRow> bin_lists() override { return free_run(brk_); }
 
   HeapSummary summary() override { return HeapSummary{brk_, 0}; }
 
@@ -159,23 +146,9 @@ protected:
 
   uint64_t block_size(uint64_t off) const override { return size(off); }
 
-  void write_heap() override {
-    if (brk_) {
-      t_.sbrk(a(0), int64_t(brk_));
-      t_.heap_new(a(0), brk_);
-    }
-    for (const ChunkRow& r : walk()) {
-      if (r.state == ChunkState::InUse)
-        t_.chunk_alloc(a(r.offset), r.size);
-      else
-        t_.bin_in(a(r.offset), r.size, BinKind::Unsorted, 0);
-    }
-  }
+  void write_heap() override { write_run(brk_); }
 
 private:
-  uint64_t a(uint64_t off) const { return heap_base() + off; }
-  uint64_t size(uint64_t o) const { return word(o, 0) & ~uint64_t(15); }
-  bool used(uint64_t o) const { return word(o, 0) & kUsed; }
   void mark_used(uint64_t o, bool u) { word(o, 0) = size(o) | (u ? kUsed : 0); }
   // Writes a header, and the next block's previous size.
   void set(uint64_t o, uint64_t s, bool u, uint64_t prev) {

@@ -16,7 +16,6 @@ namespace {
 using trace::BinKind;
 using trace::ChunkState;
 
-constexpr uint64_t kUsed = 1;
 constexpr uint64_t kNone = UINT64_MAX;
 
 class PoolPolicy final : public TextbookPolicy {
@@ -101,9 +100,6 @@ protected:
   }
 
 private:
-  uint64_t a(uint64_t off) const { return heap_base() + off; }
-  bool used(uint64_t o) const { return word(o, 0) & kUsed; }
-
   uint64_t block_; // header included
   uint64_t end_;   // the arena's bytes that hold whole blocks
   std::vector<uint64_t> free_;

@@ -17,7 +17,6 @@ namespace {
 using trace::BinKind;
 using trace::ChunkState;
 
-constexpr uint64_t kUsed = 1;
 constexpr unsigned kMinOrder = 5, kMaxOrder = 20; // 32 bytes .. 1 MiB
 constexpr uint64_t kMaxHeap = 1ull << 30;
 constexpr uint64_t kNone = UINT64_MAX;
@@ -144,10 +143,6 @@ protected:
   }
 
 private:
-  uint64_t a(uint64_t off) const { return heap_base() + off; }
-  uint64_t size(uint64_t o) const { return word(o, 0) & ~uint64_t(15); }
-  bool used(uint64_t o) const { return word(o, 0) & kUsed; }
-
   uint64_t brk_ = 0;
   std::vector<std::vector<uint64_t>> free_; // by order; back() is the head
 };

@@ -93,6 +93,35 @@ void TextbookPolicy::mark(const std::string& label) {
   t_.mark(label.c_str());
 }
 
+std::vector<ChunkRow> TextbookPolicy::walk_run(uint64_t end) const {
+  std::vector<ChunkRow> rows;
+  for (uint64_t o = 0; o < end; o += size(o))
+    rows.push_back(
+        {o, size(o), used(o) ? trace::ChunkState::InUse : trace::ChunkState::Unsorted, 0, false, 0});
+  return rows;
+}
+
+std::vector<BinListRow> TextbookPolicy::free_run(uint64_t end) const {
+  BinListRow l{trace::BinKind::Unsorted, 0, {}};
+  for (uint64_t o = 0; o < end; o += size(o))
+    if (!used(o)) l.chunks.push_back(o);
+  if (l.chunks.empty()) return {};
+  return {l};
+}
+
+void TextbookPolicy::write_run(uint64_t end) {
+  if (end) {
+    t_.sbrk(a(0), int64_t(end));
+    t_.heap_new(a(0), end);
+  }
+  for (const ChunkRow& r : walk_run(end)) {
+    if (r.state == trace::ChunkState::InUse)
+      t_.chunk_alloc(a(r.offset), r.size);
+    else
+      t_.bin_in(a(r.offset), r.size, trace::BinKind::Unsorted, 0);
+  }
+}
+
 void TextbookPolicy::after_call() {
   if (!t_.on() || verify_every_ == 0 || ++calls_ % verify_every_ != 0) return;
   std::vector<alloc::PolicyTrace::Chunk> s;

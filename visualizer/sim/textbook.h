@@ -65,6 +65,17 @@ protected:
   void after_call();
 
   static constexpr uint64_t kHeader = 16;
+  // Every textbook block's header word 0: its size (a multiple of 16) | kUsed while in use.
+  static constexpr uint64_t kUsed = 1;
+  uint64_t size(uint64_t o) const { return word(o, 0) & ~uint64_t(15); }
+  bool used(uint64_t o) const { return word(o, 0) & kUsed; }
+  uint64_t a(uint64_t off) const { return heap_base() + off; } // an offset's address
+  // A heap that is one run of blocks from the base to `end` (the free-list family, linear, stack):
+  // every block, a free one shown in the unsorted bin; the free ones as one list in address
+  // order; and what a trace starts with (sbrk, heap_new, each block).
+  std::vector<ChunkRow> walk_run(uint64_t end) const;
+  std::vector<BinListRow> free_run(uint64_t end) const;
+  void write_run(uint64_t end);
   alloc::PolicyTrace t_;
   uint64_t reserved_ = 0;
 
