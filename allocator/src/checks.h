@@ -121,6 +121,67 @@ private:
   uint32_t** l1_ = nullptr;
 };
 
+// True if every byte of [from, to) is b. Up to 32 bytes (a canary, a pattern of the default
+// fill: the common case of every check) in at most four unaligned loads, overlapping, no loop.
+__attribute__((always_inline)) inline bool all_bytes(const uint8_t* from, const uint8_t* to, uint8_t b) {
+  size_t n = static_cast<size_t>(to - from);
+  const uint64_t w = 0x0101010101010101ull * b;
+  auto at = [](const uint8_t* p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+  };
+  if (n >= 8) {
+    if (n <= 16) return ((at(from) ^ w) | (at(to - 8) ^ w)) == 0;
+    if (n <= 32) return ((at(from) ^ w) | (at(from + 8) ^ w) | (at(to - 16) ^ w) | (at(to - 8) ^ w)) == 0;
+    for (; n > 8; n -= 8, from += 8)
+      if (at(from) != w) return false;
+    return at(to - 8) == w;
+  }
+  if (n >= 4) { // two overlapping loads of 4, 2 or 1 bytes
+    uint32_t a, z, w4 = static_cast<uint32_t>(w);
+    memcpy(&a, from, 4);
+    memcpy(&z, to - 4, 4);
+    return a == w4 && z == w4;
+  }
+  if (n >= 2) {
+    uint16_t a, z, w2 = static_cast<uint16_t>(w);
+    memcpy(&a, from, 2);
+    memcpy(&z, to - 2, 2);
+    return a == w2 && z == w2;
+  }
+  return n == 0 || *from == b;
+}
+
+// Sets every byte of [from, to) to b, with the same overlapping stores.
+__attribute__((always_inline)) inline void fill_bytes(uint8_t* from, uint8_t* to, uint8_t b) {
+  size_t n = static_cast<size_t>(to - from);
+  const uint64_t w = 0x0101010101010101ull * b;
+  if (n >= 8) {
+    memcpy(from, &w, 8);
+    memcpy(to - 8, &w, 8);
+    if (n <= 16) return;
+    memcpy(from + 8, &w, 8);
+    memcpy(to - 16, &w, 8);
+    if (n <= 32) return;
+    if (n > 64) {
+      memset(from, b, n);
+      return;
+    }
+    for (from += 16; from < to - 16; from += 8)
+      memcpy(from, &w, 8);
+    return;
+  }
+  if (n >= 4) {
+    const uint32_t w4 = static_cast<uint32_t>(w);
+    memcpy(from, &w4, 4);
+    memcpy(to - 4, &w4, 4);
+    return;
+  }
+  for (; from < to; ++from)
+    *from = b;
+}
+
 // ============================================================================ [checks]
 template <class P> class Checks {
 public:
@@ -147,7 +208,18 @@ public:
   // its free; then its request is noted and its slack gets the canary.
   void allocated(void* mem, size_t req);
   // free(mem) is about to run: false when it must not (a bug was reported, continue mode).
-  bool before_free(void* mem) { return check_release(mem, false); }
+  // free(mem) is coming: its table word starts on its way to the cache (the table is the one
+  // line the program has not touched lately) while the call's event and stack are written.
+  __attribute__((always_inline)) void prefetch(const void* mem) {
+    if (uint32_t* s = table_.slot(static_cast<const char*>(mem) - kHdr, false)) __builtin_prefetch(s, 1);
+  }
+  // malloc(bytes) is coming: the same for the block the tcache would hand out.
+  __attribute__((always_inline)) void prefetch_malloc(ThreadState& ts, size_t bytes) {
+    size_t tc_idx = csize2tidx(request2size(bytes));
+    if (ts.tcache && bytes < (size_t(1) << 40) && tc_idx < m_->mp_.tcache_bins)
+      if (TcacheEntry* e = ts.tcache->entries[tc_idx]) prefetch(e);
+  }
+  bool before_free(void* mem) { return free_clean(mem2chunk(mem)) || check_release(mem, false); }
   // realloc(mem, n) with mem and n not 0: as free, then the entry waits for the new size.
   bool before_realloc(void* mem) { return check_release(mem, true); }
   void after_realloc(void* old, void* result, size_t req);
@@ -220,20 +292,18 @@ private:
   };
 
   bool check_release(void* mem, bool realloc);
+  // The common free, inline: a live block whose own header, canary and next header are as the
+  // table says gets its pattern and its freed entry. False: nothing was done, and the full path
+  // (check_release, which reports) decides.
+  __attribute__((always_inline)) bool free_clean(Chunk* c);
+  // A freed chunk's pattern up to end is intact (or not checked): the inline half of check_freed.
+  __attribute__((always_inline)) bool freed_clean(Chunk* c, uint32_t e, char* end) const;
   const char* glibc_entry_message(Chunk* c, bool realloc);
   bool glibc_catches_double_free(Chunk* c);
   // (dry: for the exit sweep, *dry says whether it would report, and nothing is reported.)
   bool live_checks(Chunk* c, uint32_t e, const char* when, bool* dry = nullptr);
   void fill(void* from, void* to, uint8_t byte) {
-    char* p = static_cast<char*>(from);
-    char* end = static_cast<char*>(to);
-    if (end - p <= 64 && ((reinterpret_cast<uintptr_t>(p) | reinterpret_cast<uintptr_t>(end)) & 7) == 0) {
-      const uint64_t w = 0x0101010101010101ull * byte; // (a pattern's usual size: plain stores)
-      for (; p < end; p += 8)
-        memcpy(p, &w, 8);
-    } else if (end > p) {
-      memset(p, byte, static_cast<size_t>(end - p));
-    }
+    if (to > from) fill_bytes(static_cast<uint8_t*>(from), static_cast<uint8_t*>(to), byte);
   }
   // A freed chunk's pattern covers [c + 16 + links, c + 32 + fill_bytes_) within the chunk: the
   // end does not move when a merge makes the links longer (HEAPVIZ_CHECKS_FILL; docs/checks.md).
@@ -248,7 +318,8 @@ private:
 
   bool pattern_ok() const { return m_->mp_.perturb_byte == 0; } // MALLOC_PERTURB_ rewrites freed bytes
   // Checks the pattern of the freed chunk c (entry e) up to end; reports write after free.
-  void check_freed(Chunk* c, uint32_t e, char* end, const char* when, bool* dry = nullptr);
+  __attribute__((noinline)) void check_freed(Chunk* c, uint32_t e, char* end, const char* when,
+                                             bool* dry = nullptr);
   // Runs of bytes in [from, to) that differ from `want`; at most kMaxErrorRuns. True if none.
   __attribute__((noinline, cold)) size_t diff_runs(Chunk* c, const uint8_t* from, const uint8_t* to,
                                                    uint8_t want, trace::ErrorRun* runs);
@@ -278,34 +349,6 @@ template <class P> inline const uint8_t* repeated(uint8_t b) {
     }
   } kBytes{};
   return b == Checks<P>::kCanary ? kBytes.canary : kBytes.free;
-}
-
-// True if every byte of [from, to) is b: 8 bytes at a time (unaligned loads, the last one
-// overlapping), the common case of every check.
-__attribute__((always_inline)) inline bool all_bytes(const uint8_t* from, const uint8_t* to, uint8_t b) {
-  size_t n = static_cast<size_t>(to - from);
-  uint64_t w = 0x0101010101010101ull * b, v;
-  if (n < 8) { // two overlapping loads of 4, 2 or 1 bytes
-    if (n >= 4) {
-      uint32_t a, z, w4 = static_cast<uint32_t>(w);
-      memcpy(&a, from, 4);
-      memcpy(&z, to - 4, 4);
-      return a == w4 && z == w4;
-    }
-    if (n >= 2) {
-      uint16_t a, z, w2 = static_cast<uint16_t>(w);
-      memcpy(&a, from, 2);
-      memcpy(&z, to - 2, 2);
-      return a == w2 && z == w2;
-    }
-    return n == 0 || *from == b;
-  }
-  for (; n > 8; n -= 8, from += 8) {
-    memcpy(&v, from, 8);
-    if (v != w) return false;
-  }
-  memcpy(&v, to - 8, 8);
-  return v == w;
 }
 
 template <class P>
@@ -358,7 +401,7 @@ template <class P> void Checks<P>::allocated(void* mem, size_t req) {
   Chunk* c = mem2chunk(mem);
   uint32_t* slot = table_.slot(c, true);
   uint32_t e = slot ? __atomic_load_n(slot, __ATOMIC_ACQUIRE) : 0;
-  if (__builtin_expect(CheckTable::freed(e), 0))
+  if (CheckTable::freed(e) && !freed_clean(c, e, reinterpret_cast<char*>(c) + c->size()))
     check_freed(c, e, reinterpret_cast<char*>(c) + c->size(), "malloc");
   size_t size = c->size();
   size_t usable = c->is_mmapped() ? size - kHdr : size - kSizeSz;
@@ -367,23 +410,8 @@ template <class P> void Checks<P>::allocated(void* mem, size_t req) {
                      c->is_mmapped() ? CheckTable::make_live(req, 0, false) | 3u << 27
                                      : CheckTable::make_live(req, size, c->non_main()),
                      __ATOMIC_RELEASE);
-  if (req < usable) {
-    char* p = static_cast<char*>(mem) + req;
-    char* end = static_cast<char*>(mem) + usable;
-    const uint64_t w = 0x0101010101010101ull * kCanary;
-    if (end - p >= 8) { // (8-byte stores, the last one overlapping)
-      for (; end - p > 8; p += 8)
-        memcpy(p, &w, 8);
-      memcpy(end - 8, &w, 8);
-    } else if (end - p >= 4) { // (two overlapping stores)
-      const uint32_t w4 = static_cast<uint32_t>(w);
-      memcpy(p, &w4, 4);
-      memcpy(end - 4, &w4, 4);
-    } else {
-      for (; p < end; ++p)
-        *p = static_cast<char>(kCanary);
-    }
-  }
+  if (req < usable)
+    fill_bytes(static_cast<uint8_t*>(mem) + req, static_cast<uint8_t*>(mem) + usable, kCanary);
 }
 
 // The header after a live block of `size` (its chunk c): false when it is as it should be (see
@@ -504,6 +532,14 @@ template <class P> bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char*
 
 // ---- Freed chunks: the pattern ------------------------------------------------------------------
 
+template <class P> inline bool Checks<P>::freed_clean(Chunk* c, uint32_t e, char* end) const {
+  if (!pattern_ok() || !CheckTable::freed_size(e)) return true;
+  char* from = reinterpret_cast<char*>(c) + kHdr + CheckTable::freed_links(e);
+  char* lim = pattern_end(c, CheckTable::freed_size(e));
+  if (end > lim) end = lim;
+  return end <= from || all_bytes(reinterpret_cast<uint8_t*>(from), reinterpret_cast<uint8_t*>(end), kFree);
+}
+
 template <class P> void Checks<P>::check_freed(Chunk* c, uint32_t e, char* end, const char* when, bool* dry) {
   if (!pattern_ok() || !CheckTable::freed_size(e)) return;
   char* from = reinterpret_cast<char*>(c) + kHdr + CheckTable::freed_links(e);
@@ -538,7 +574,8 @@ template <class P> void Checks<P>::int_malloc_out(void* mem) {
   Chunk* c = mem2chunk(mem);
   if (c->is_mmapped()) return;
   uint32_t e = table_.get(c);
-  if (CheckTable::freed(e)) check_freed(c, e, reinterpret_cast<char*>(c) + c->size(), "malloc");
+  if (CheckTable::freed(e) && !freed_clean(c, e, reinterpret_cast<char*>(c) + c->size()))
+    check_freed(c, e, reinterpret_cast<char*>(c) + c->size(), "malloc");
   if (e) table_.set(c, 0); // the API layer (or the allocator) says what it is now
 }
 
@@ -548,11 +585,12 @@ template <class P> void Checks<P>::internal_free(Chunk* c, size_t size) {
 
 template <class P> void Checks<P>::merged(Chunk* result, size_t size, Chunk* gone, bool into_top) {
   uint32_t er = table_.get(result), eg = table_.get(gone);
-  if (CheckTable::freed(eg)) check_freed(gone, eg, reinterpret_cast<char*>(gone) + gone->size(), "a merge");
+  char* gone_end = reinterpret_cast<char*>(gone) + gone->size();
+  if (CheckTable::freed(eg) && !freed_clean(gone, eg, gone_end)) check_freed(gone, eg, gone_end, "a merge");
   if (eg) table_.set(gone, 0);
   if (into_top) {
-    if (CheckTable::freed(er))
-      check_freed(result, er, reinterpret_cast<char*>(result) + CheckTable::freed_size(er), "a merge");
+    char* end = reinterpret_cast<char*>(result) + CheckTable::freed_size(er);
+    if (CheckTable::freed(er) && !freed_clean(result, er, end)) check_freed(result, er, end, "a merge");
     if (er) table_.set(result, 0);
     return;
   }
@@ -662,6 +700,25 @@ template <class P> Chunk* Checks<P>::container(Chunk* c, uint32_t* e_out) {
 template <class P> bool Checks<P>::in_some_heap(Chunk* c) {
   if (m_->in_main_range(c) || table_.block_known(c)) return true;
   return m_->mmapped_.contains(reinterpret_cast<uintptr_t>(c));
+}
+
+template <class P> inline bool Checks<P>::free_clean(Chunk* c) {
+  uint32_t* slot = table_.slot(c, false);
+  if (!slot) return false;
+  const uint32_t e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+  // (An mmapped block's entry never has a known size: the full path.)
+  if (!CheckTable::live(e) || !CheckTable::size_known(e)) return false;
+  const size_t size = CheckTable::live_size(e);
+  if ((c->size_nomask() & ~kPrevInuse) != (size | (CheckTable::live_non_main(e) ? kNonMainArena : 0)))
+    return false;
+  const size_t req = CheckTable::req(e), usable = size - kSizeSz;
+  uint8_t* mem = static_cast<uint8_t*>(chunk2mem(c));
+  if (req < usable && !all_bytes(mem + req, mem + usable, kCanary)) return false;
+  uint64_t expect, found;
+  if (next_header_bad(c, size, &expect, &found)) return false;
+  fill(c->at(static_cast<ptrdiff_t>(kHdr + CheckTable::links(size))), pattern_end(c, size), kFree);
+  __atomic_store_n(slot, CheckTable::make_freed(size), __ATOMIC_RELEASE);
+  return true;
 }
 
 // free(mem) or realloc(mem, n): the table says what mem is. Returns false when the call must not

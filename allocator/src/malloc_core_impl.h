@@ -1881,6 +1881,7 @@ template <class P> void* MallocCore<P>::private_alloc(size_t bytes) {
 // The hottest API event: hooks_.malloc encodes it inline here (trace_hooks.h).
 template <class P> void* MallocCore<P>::malloc_traced(size_t bytes) {
   ThreadState& ts = plat_.thread();
+  if (checks_.on()) checks_.prefetch_malloc(ts, bytes);
   hooks_.call_begin(ts);
   void* r = malloc_body(bytes);
   if (checks_.on()) checks_.allocated(r, bytes);
@@ -1901,6 +1902,7 @@ template <class P> void MallocCore<P>::free_hooked(void* mem) {
 // straight into the tcache, else just before the first event the free causes, else at the end.
 template <class P> void MallocCore<P>::free_traced(void* mem) {
   ThreadState& ts = plat_.thread();
+  if (checks_.on() && mem) checks_.prefetch(mem);
   hooks_.free_begin(ts, mem);
   if (!checks_.on() || mem == nullptr || checks_.before_free(mem)) free_body(mem);
   hooks_.free_end(ts);
