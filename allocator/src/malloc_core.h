@@ -78,6 +78,7 @@ public:
   bool tracing() const { return hooks_.on(); }
   void trace_mark(const char* label);
   void trace_flush_all() { hooks_.sink().flush_all(); }
+  uint64_t trace_events() { return hooks_.sink().seq() - 1; } // events written so far
   void trace_break_at(uint64_t n) { hooks_.set_break_at(n); } // HEAPVIZ_BREAK_AT (trace_hooks.h)
   TraceSink& trace_sink() { return hooks_.sink(); }
   TraceWriter& trace_writer() { return hooks_.writer(); } // complete below

@@ -24,6 +24,9 @@ struct PolicyTrace::Impl {
 };
 
 PolicyTrace::PolicyTrace() : impl_(std::make_unique<Impl>()) {}
+uint64_t PolicyTrace::events() const {
+  return impl_->w.sink().seq() - 1;
+}
 
 PolicyTrace::~PolicyTrace() {
   stop();

@@ -123,6 +123,9 @@ const char* SimulatedHeap::check() {
 bool SimulatedHeap::trace_start(const char* path, uint64_t verify_every) {
   return impl_->core.trace_start(path, false, verify_every, trace::kFileSimulated);
 }
+uint64_t SimulatedHeap::trace_events() const { // (the core counts in its sink)
+  return impl_->core.trace_events();
+}
 void SimulatedHeap::trace_stop() {
   impl_->core.trace_stop();
 }

@@ -140,6 +140,9 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
 } // namespace
 
 int cmd_sim(int argc, char** argv) {
+  for (int i = 0; i < argc; ++i) // several policies side by side: cmd_compare.cpp
+    if (std::string(argv[i]) == "--policies" || std::string(argv[i]).rfind("--policies=", 0) == 0)
+      return cmd_sim_compare(argc, argv);
   std::string policy_name = "glibc";
   sim::PolicyOptions opts;
   bool offsets = false, check = false;

@@ -99,6 +99,7 @@ protected:
     if (j > top_) return kNone;
     const uint64_t b = *free_[j].begin();
     free_[j].erase(free_[j].begin());
+    ++searched_;
     t_.bin_out(a(b), BinKind::Small, uint8_t(j));
     while (j > k) { // halve: keep the lower half, the upper one is free
       --j;

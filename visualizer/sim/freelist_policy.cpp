@@ -202,12 +202,13 @@ private:
             break;
           }
       for (uint64_t o = start; o < brk_; o += size(o))
-        if (!used(o) && size(o) >= s) return o;
+        if (++searched_, !used(o) && size(o) >= s) return o;
       for (uint64_t o = 0; o < start; o += size(o))
-        if (!used(o) && size(o) >= s) return o;
+        if (++searched_, !used(o) && size(o) >= s) return o;
       return kNone;
     }
     for (uint64_t o = 0; o < brk_; o += size(o)) {
+      ++searched_;
       if (used(o) || size(o) < s) continue;
       if (fit_ == Fit::First) return o;
       if (pick == kNone || (fit_ == Fit::Best ? size(o) < size(pick) : size(o) > size(pick))) pick = o;

@@ -43,6 +43,7 @@ public:
   bool enable_checks(bool cont) override { return m_->enable_checks(cont); }
   void checks_at_exit() override { m_->checks_sweep(); }
   uintptr_t heap_base() const override { return m_->heap_base(); }
+  uint64_t trace_events() const override { return m_->trace_events(); }
   bool is_mmapped(void* p) const override { return p && m_->is_mmapped(p); }
   size_t usable_size(void* p) override { return m_->usable_size(p); }
 

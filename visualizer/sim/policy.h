@@ -59,6 +59,10 @@ public:
   virtual uintptr_t heap_base() const = 0;
   virtual bool is_mmapped(void* p) const = 0;
   virtual size_t usable_size(void* p) = 0;
+  // Blocks the policy's mallocs have looked at so far (docs/policies.md, "Blocks searched"), or
+  // UINT64_MAX when the policy does not count them (glibc: its trace says which chunks each
+  // call took off a list; session/policy_compare.h counts those).
+  virtual uint64_t blocks_searched() const { return UINT64_MAX; }
   // The main heap's chunks in address order.
   virtual std::vector<ChunkRow> walk() = 0;
   // The main heap's bins and the thread's tcache, each a list in its order (none: the policy
@@ -71,6 +75,8 @@ public:
   // verify_every > 0 adds a heap snapshot every that many events (heapviz check uses them).
   virtual bool start_trace(const std::string& path, uint64_t verify_every) = 0;
   virtual void stop_trace() = 0;
+  // Events the trace holds so far: after a call, the position at which its heap is complete.
+  virtual uint64_t trace_events() const = 0;
   virtual void mark(const std::string& label) = 0;
   // heapviz's own checks (docs/checks.md), before the first call; cont: report and go on.
   // False when the policy has none.

@@ -73,6 +73,7 @@ protected:
     if (n > block_ - kHeader || free_.empty()) return kNone;
     const uint64_t b = free_.back();
     free_.pop_back();
+    ++searched_;
     t_.bin_out(a(b), BinKind::Fast, 0);
     word(b, 0) = block_ | kUsed;
     t_.chunk_alloc(a(b), block_);

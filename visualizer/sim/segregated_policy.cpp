@@ -98,6 +98,7 @@ protected:
     if (!free_[k].empty()) {
       b = free_[k].back();
       free_[k].pop_back();
+      ++searched_;
       t_.bin_out(a(b), BinKind::Fast, uint8_t(k));
     } else { // grow the heap by one block of the class
       if (s > kMaxHeap - brk_) return kNone;

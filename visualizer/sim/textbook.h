@@ -34,7 +34,9 @@ public:
   bool is_mmapped(void*) const override { return false; }
   bool start_trace(const std::string& path, uint64_t verify_every) override;
   void stop_trace() override;
+  uint64_t trace_events() const override { return t_.events(); }
   void mark(const std::string& label) override;
+  uint64_t blocks_searched() const override { return searched_; }
 
 protected:
   // reserve: the bytes of address space the heap may ever use.
@@ -78,6 +80,9 @@ protected:
   void write_run(uint64_t end);
   alloc::PolicyTrace t_;
   uint64_t reserved_ = 0;
+  // Blocks malloc has looked at: each one a fit loop visits (the free-list family), the block
+  // taken off a list (buddy, segregated, pool); none for a bump.
+  mutable uint64_t searched_ = 0;
 
 private:
   const char* name_;

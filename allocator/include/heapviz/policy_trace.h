@@ -44,6 +44,8 @@ public:
   // Writes what is buffered and closes the file.
   void stop();
   bool on() const;
+  // Events written so far (the position after the last one).
+  uint64_t events() const;
 
   // An API call starts: the events until the next call() share its timestamp.
   void call();

@@ -102,6 +102,8 @@ public:
   // verify_every > 0 adds a heap snapshot every that many events. False if it cannot.
   bool trace_start(const char* path, uint64_t verify_every);
   void trace_stop();
+  // Events the trace holds so far (a position after the last call: the calls' events are written).
+  uint64_t trace_events() const;
   void trace_mark(const char* label);
 
 private:
