@@ -77,7 +77,24 @@ void App::attach_preview(session::Document& d) {
   });
 }
 
+bool App::open_policies(const std::string& scenario, const std::vector<std::string>& policies) {
+  session::SideBySide side;
+  std::string err;
+  if (!side.start(scenario, policies, &err)) {
+    open_error_ = err;
+    show_open_error_ = true;
+    return false;
+  }
+  const std::string first = side.runs()[0].trace_path;
+  open(first);
+  side_ = std::move(side); // (after open(), which ends any earlier comparison)
+  policies_ = views::PoliciesState();
+  show_policies_ = true;
+  return true;
+}
+
 void App::open(const std::string& path) {
+  side_ = session::SideBySide();
   recent_.erase(std::remove(recent_.begin(), recent_.end(), path), recent_.end());
   recent_.insert(recent_.begin(), path);
   if (recent_.size() > 8) recent_.resize(8);
@@ -197,6 +214,7 @@ void App::apply_intent(float dt) {
     diff_ = session::DiffMarks();
   }
   refresh_picture();
+  if (side_.active()) side_.follow(doc_->position());
 }
 
 void App::breakpoint_intent(uint64_t play_to) {
@@ -283,6 +301,36 @@ void App::breakpoint_intent(uint64_t play_to) {
   }
 }
 
+void App::draw_compare_menu() {
+  const std::string scenario = side_.active() ? side_.scenario() : doc_->is_scenario() ? doc_->path() : "";
+  if (!ImGui::BeginMenu("Compare policies", !scenario.empty())) {
+    if (scenario.empty() && ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+      ImGui::SetTooltip("Open a scenario (.hvs) to run it on several allocator policies side by side");
+    return;
+  }
+  if (compare_pick_.empty()) {
+    if (side_.active())
+      for (const auto& r : side_.runs())
+        compare_pick_.push_back(r.policy);
+    else
+      compare_pick_ = {"glibc", "first-fit", "best-fit", "buddy"};
+  }
+  for (const std::string& name : session::known_policies()) {
+    auto it = std::find(compare_pick_.begin(), compare_pick_.end(), name);
+    bool on = it != compare_pick_.end();
+    if (ImGui::MenuItem(name.c_str(), nullptr, &on, true)) {
+      if (on)
+        compare_pick_.push_back(name);
+      else
+        compare_pick_.erase(std::find(compare_pick_.begin(), compare_pick_.end(), name));
+    }
+  }
+  ImGui::Separator();
+  if (ImGui::MenuItem("Show side by side", nullptr, false, !compare_pick_.empty()))
+    open_policies(scenario, compare_pick_);
+  ImGui::EndMenu();
+}
+
 void App::draw_menu() {
   if (!ImGui::BeginMainMenuBar()) return;
   if (ImGui::BeginMenu("File")) {
@@ -296,8 +344,17 @@ void App::draw_menu() {
         }
       ImGui::EndMenu();
     }
-    if (ImGui::MenuItem("Reload", nullptr, false, !doc_->path().empty() && !live_))
-      open(std::string(doc_->path()));
+    if (ImGui::MenuItem("Reload", nullptr, false, !doc_->path().empty() && !live_)) {
+      if (side_.active()) { // the scenario again, on the same policies
+        std::vector<std::string> names;
+        for (const auto& r : side_.runs())
+          names.push_back(r.policy);
+        std::string scenario = side_.scenario();
+        open_policies(scenario, names);
+      } else {
+        open(std::string(doc_->path()));
+      }
+    }
     if (live_ && ImGui::MenuItem("Save trace as...", "Ctrl+S", false, live_->syncs() > 0))
       save_dialog_ = true;
     ImGui::Separator();
@@ -316,6 +373,8 @@ void App::draw_menu() {
     ImGui::MenuItem("Breakpoints", nullptr, &show_breaks_);
     ImGui::Separator();
     ImGui::MenuItem("Legend", nullptr, &map_.legend);
+    if (side_.active()) ImGui::MenuItem("Policies side by side", nullptr, &show_policies_);
+    draw_compare_menu();
     if (ImGui::MenuItem("Zoom to fit")) map_.fit_pending = true;
     ImGui::EndMenu();
   }
@@ -330,7 +389,10 @@ void App::draw_menu() {
   }
   // The file and position, right-aligned.
   std::string right = doc_->path();
-  if (doc_->is_scenario())
+  if (side_.active())
+    right = side_.scenario() + "  (scenario, side by side: " + std::to_string(side_.size()) +
+            " policies; timeline, events and inspector: " + side_.runs()[0].policy + ")";
+  else if (doc_->is_scenario())
     right += doc_->state() == session::Document::State::Ready
                  ? std::string("  (scenario, simulated on ") + doc_->policy().name + ")"
                  : std::string("  (scenario)");
@@ -503,13 +565,21 @@ void App::frame(float dt) {
     float ev_y = top + map_h + tl_h;
     ImGuiWindowFlags wf = fixed_ ? ImGuiWindowFlags_NoSavedSettings : 0;
 
-    place("Chunk map", 0, top, left_w, map_h);
-    ImGui::Begin("Chunk map", nullptr,
-                 wf | ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
-    std::string err = doc_->error();
-    if (!err.empty()) ImGui::TextColored(ImVec4(0.94f, 0.33f, 0.31f, 1), "%s", err.c_str());
-    views::draw_chunk_map(f, map_, cursor_);
-    ImGui::End();
+    if (side_.active() && show_policies_) { // side by side: a map per policy where the map was
+      place("Policies", 0, top, left_w, map_h);
+      if (ImGui::Begin("Policies", &show_policies_,
+                       wf | ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse))
+        views::draw_policies(f, policies_, side_, cursor_);
+      ImGui::End();
+    } else {
+      place("Chunk map", 0, top, left_w, map_h);
+      ImGui::Begin("Chunk map", nullptr,
+                   wf | ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+      std::string err = doc_->error();
+      if (!err.empty()) ImGui::TextColored(ImVec4(0.94f, 0.33f, 0.31f, 1), "%s", err.c_str());
+      views::draw_chunk_map(f, map_, cursor_);
+      ImGui::End();
+    }
 
     if (show_timeline_) {
       place("Timeline", 0, top + map_h, left_w, tl_h);

@@ -30,6 +30,12 @@ public:
   ~App();
 
   void open(const std::string& path);
+  // One scenario on several allocator policies, side by side (the Policies window): the app's
+  // document shows the first policy; the others follow it. False, with open_error(), when the
+  // scenario cannot be run.
+  bool open_policies(const std::string& scenario, const std::vector<std::string>& policies);
+  session::SideBySide& side() { return side_; }
+  views::PoliciesState& policies_view() { return policies_; }
   // App-level keys, queued by the shell from the window's key events so that a press is never
   // lost, however short (ImGui 1.86 samples key state once per frame). Applied next frame,
   // unless a text field has the keyboard.
@@ -75,6 +81,7 @@ private:
   static constexpr double kBreakBudgetMs = 8;
   void refresh_picture();
   void draw_menu();
+  void draw_compare_menu(); // View > Compare policies (a scenario on several policies)
   void draw_open_dialog();
   void draw_status();   // loading progress, or the error of a file that cannot be shown
   void after_growth();  // the live document grew in place
@@ -102,6 +109,11 @@ private:
   views::SitesState sites_view_;
   views::ErrorsState errors_view_;
   views::BreakpointsState breaks_;
+  session::SideBySide side_;
+  views::PoliciesState policies_;
+  bool show_policies_ = true;
+  // View > Compare policies: the policies ticked for the scenario shown.
+  std::vector<std::string> compare_pick_;
   session::SiteView sites_;
   session::DiffMarks diff_;
   double play_accum_ = 0;

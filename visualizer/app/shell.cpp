@@ -190,14 +190,17 @@ static bool write_png(const std::string& path, int w, int h) {
   return stbi_write_png(path.c_str(), w, h, 4, img.data(), int(stride)) != 0;
 }
 
-int run_viewer(const std::string& path) {
+int run_viewer(const std::string& path, const std::vector<std::string>& policies) {
   Gui g;
   if (int rc = g.init(1600, 900, true, "heapviz")) return rc;
   g.ini = layout_file();
   ImGui::GetIO().IniFilename = g.ini.empty() ? nullptr : g.ini.c_str();
   App app(false);
   g_key_target = &app;
-  if (!path.empty()) app.open(path);
+  if (!path.empty() && !policies.empty())
+    app.open_policies(path, policies);
+  else if (!path.empty())
+    app.open(path);
   // For tests. HEAPVIZ_TEST_FRAMES=N: draw N frames once loading has ended, then exit 0.
   // HEAPVIZ_TEST_REPORT=1: print the app's state (document, position, selection, zoom) on stdout
   // when it exits, however it exits (Ctrl+Q, the window closed, the frames run out).
@@ -248,7 +251,20 @@ int run_shot(const ShotOptions& o) {
     return 2;
   }
   App app(true);
-  app.open(o.file);
+  if (!o.policies.empty()) {
+    if (!app.open_policies(o.file, o.policies)) {
+      fprintf(stderr, "heapviz shot: %s\n", app.open_error().c_str());
+      return 2;
+    }
+    for (size_t i = 1; i < app.side().size(); ++i)
+      if (app.side().doc(i)->wait() != session::Document::State::Ready) {
+        fprintf(stderr, "heapviz shot: %s\n", app.side().doc(i)->error().c_str());
+        return 2;
+      }
+    app.policies_view().record_geometry = !o.geometry.empty();
+  } else {
+    app.open(o.file);
+  }
   if (app.doc().wait() != session::Document::State::Ready) {
     fprintf(stderr, "heapviz shot: %s\n", app.doc().error().c_str());
     return 2;
@@ -418,6 +434,12 @@ int run_shot(const ShotOptions& o) {
     if (es.x1 > es.x0) fprintf(f, "errorswindow %.1f %.1f %.1f %.1f\n", es.x0, es.y0, es.x1, es.y1);
     if (es.x1 > es.x0) fprintf(f, "errorreport %" PRId64 "\n", es.shown + 1); // 0: none shown
     fprintf(f, "hatch %06x\n", views::kReleasedRgb);
+    // Side by side: each policy's map, and the outlined block's first piece in it.
+    for (const auto& m : app.policies_view().drawn) {
+      fprintf(f, "policymap %s %.1f %.1f %.1f %.1f\n", m.policy.c_str(), m.x0, m.y0, m.x1, m.y1);
+      if (m.sel_item >= 0)
+        fprintf(f, "policysel %s %.1f %.1f %.1f %.1f\n", m.policy.c_str(), m.sx0, m.sy0, m.sx1, m.sy1);
+    }
     for (const auto& d : cm.drawn_released) {
       const views::HeapPicture::Item& it = pic.items[size_t(d.item)];
       fprintf(f, "released 0x%" PRIx64 " 0x%" PRIx64 " %" PRIu64 " %.1f %.1f %.1f %.1f\n", it.addr, d.addr,

@@ -6,12 +6,13 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace hv::app {
 
 // Opens the app on path (empty: no file yet). Returns the process exit status: 0, or 2 with
 // one line on stderr when there is no display or no OpenGL 3.3.
-int run_viewer(const std::string& path);
+int run_viewer(const std::string& path, const std::vector<std::string>& policies = {});
 
 struct ShotOptions {
   std::string file;
@@ -35,6 +36,9 @@ struct ShotOptions {
   int error = 0;
   bool at_given = false;    // --at was given
   bool breakpoints = false; // show the Breakpoints window
+  // A scenario on several policies side by side (the Policies window; --at counts the first
+  // policy's events).
+  std::vector<std::string> policies;
   int width = 1600, height = 900;
 };
 // Renders one screenshot. Exit status: 0; 1 the file is damaged (the readable prefix was

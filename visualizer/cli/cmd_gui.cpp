@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 
 #include "app/shell.h"
+#include "session/policy_compare.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -18,9 +19,21 @@ bool has_gui() {
 
 int cmd_view(int argc, char** argv) {
   std::string path;
+  std::vector<std::string> policies;
   for (int i = 0; i < argc; ++i) {
+    if (strcmp(argv[i], "--policies") == 0 || strncmp(argv[i], "--policies=", 11) == 0) {
+      const char* list = argv[i][10] == '=' ? argv[i] + 11 : i + 1 < argc ? argv[++i] : nullptr;
+      std::string err;
+      if (!list || !session::parse_policy_list(list, &policies, &err)) {
+        fprintf(stderr, "heapviz view: --policies: %s\nusage: heapviz view [--policies A,B,...] [FILE]\n",
+                list ? err.c_str() : "needs a list of policies (glibc,first-fit,buddy)");
+        return 2;
+      }
+      continue;
+    }
     if (argv[i][0] == '-' && argv[i][1]) {
-      fprintf(stderr, "heapviz view: unknown option '%s'\nusage: heapviz view [FILE]\n", argv[i]);
+      fprintf(stderr, "heapviz view: unknown option '%s'\nusage: heapviz view [--policies A,B,...] [FILE]\n",
+              argv[i]);
       return 2;
     }
     if (!path.empty()) {
@@ -29,7 +42,11 @@ int cmd_view(int argc, char** argv) {
     }
     path = argv[i];
   }
-  return app::run_viewer(path);
+  if (!policies.empty() && path.empty()) {
+    fprintf(stderr, "heapviz view: --policies needs a scenario file (FILE.hvs)\n");
+    return 2;
+  }
+  return app::run_viewer(path, policies);
 }
 
 static bool parse_u64(const char* s, uint64_t* v) {
@@ -47,6 +64,7 @@ int cmd_shot(int argc, char** argv) {
       "                         [--range ADDR-ADDR] [--color state|site] [--function NAME]\n"
       "                         [--diff A:B] [--tab sites|leaks|frag|diff [--row K]]\n"
       "                         [--tree bottom-up|top-down] [--error K] [--breakpoints]\n"
+      "                         [--policies A,B,...]\n"
       "                         -o OUT.png\n"
       "                         [--geometry OUT.txt]\n";
   app::ShotOptions o;
@@ -176,6 +194,14 @@ int cmd_shot(int argc, char** argv) {
       o.error = int(k);
     } else if (a == "--breakpoints") {
       o.breakpoints = true;
+    } else if (a == "--policies") {
+      const char* v = value("a list of policies (glibc,first-fit,buddy)");
+      if (!v) return 2;
+      std::string err;
+      if (!session::parse_policy_list(v, &o.policies, &err)) {
+        fprintf(stderr, "heapviz shot: --policies: %s\n", err.c_str());
+        return 2;
+      }
     } else if (a == "--geometry") {
       const char* v = value("a file name");
       if (!v) return 2;

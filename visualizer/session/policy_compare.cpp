@@ -29,19 +29,20 @@ double PolicyRun::internal_frag(size_t done) const {
   const OpMetrics* m = after(done);
   return m && m->in_use ? double(m->in_use - std::min(m->in_use, m->live)) / double(m->in_use) : 0.0;
 }
-uint64_t PolicyRun::peak_footprint_until(size_t done) const {
-  uint64_t p = 0;
-  for (size_t k = 0; k < std::min(done, ops.size()); ++k)
-    p = std::max(p, ops[k].footprint);
-  return p;
-}
-double PolicyRun::utilization_until(size_t done) const {
-  uint64_t fp = 0, live = 0;
+Figures PolicyRun::figures(size_t done) const {
+  Figures g;
+  uint64_t n = 0, searched_so_far = 0;
   for (size_t k = 0; k < std::min(done, ops.size()); ++k) {
-    fp = std::max(fp, ops[k].footprint);
-    live = std::max(live, ops[k].live);
+    g.peak_footprint = std::max(g.peak_footprint, ops[k].footprint);
+    g.peak_live = std::max(g.peak_live, ops[k].live);
+    if (ops[k].allocating) ++n, searched_so_far += ops[k].searched;
   }
-  return fp ? double(live) / double(fp) : 0.0;
+  if (const OpMetrics* m = after(done)) g.footprint = m->footprint, g.live = m->live;
+  g.utilization = g.peak_footprint ? double(g.peak_live) / double(g.peak_footprint) : 0.0;
+  g.external = external_frag(done);
+  g.internal = internal_frag(done);
+  g.searched_per_malloc = n ? double(searched_so_far) / double(n) : 0.0;
+  return g;
 }
 size_t PolicyRun::ops_done(uint64_t position) const {
   auto it = std::upper_bound(ops.begin(), ops.end(), position,
@@ -59,6 +60,10 @@ int64_t PolicyRun::op_of_seq(uint64_t seq) const {
       std::lower_bound(ops.begin(), ops.end(), seq, [](const OpMetrics& m, uint64_t s) { return m.end < s; });
   if (it == ops.end() || it->end != seq || !it->allocating) return -1;
   return int64_t(it - ops.begin());
+}
+
+std::vector<std::string> known_policies() {
+  return sim::policy_names();
 }
 
 bool parse_policy_list(const std::string& list, std::vector<std::string>* names, std::string* error) {

@@ -30,6 +30,14 @@ struct OpMetrics {
   bool allocating = false;   // malloc, calloc, realloc, memalign (not a free)
 };
 
+// The comparison's figures after some operations (PolicyRun::figures).
+struct Figures {
+  uint64_t footprint = 0, peak_footprint = 0, live = 0, peak_live = 0;
+  double utilization = 0;            // peak live / peak footprint so far
+  double external = 0, internal = 0; // fragmentation now (PolicyRun::external_frag, internal_frag)
+  double searched_per_malloc = 0;    // so far
+};
+
 struct PolicyRun {
   std::string policy;
   std::string trace_path;
@@ -50,8 +58,7 @@ struct PolicyRun {
   }
   double external_frag(size_t done) const;
   double internal_frag(size_t done) const;
-  uint64_t peak_footprint_until(size_t done) const;
-  double utilization_until(size_t done) const;
+  Figures figures(size_t done) const;
   // The operations whose events are all at or before `position`, and the position at which
   // `done` operations are complete (clamped).
   size_t ops_done(uint64_t position) const;
@@ -72,6 +79,9 @@ struct CompareOptions {
 // error in PolicyRun::error.
 bool compare_policies(const std::string& scenario_path, const CompareOptions& opts,
                       std::vector<PolicyRun>* runs, std::string* error);
+
+// The policies a scenario can run on (sim::policy_names(): glibc first).
+std::vector<std::string> known_policies();
 
 // "glibc,first-fit,buddy" -> names; false with *error for an empty list, an unknown or a
 // repeated name.

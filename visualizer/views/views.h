@@ -11,6 +11,7 @@
 #include "session/breakpoints.h"
 #include "session/diff_marks.h"
 #include "session/document.h"
+#include "session/side_by_side.h"
 #include "session/site_tree.h"
 #include "session/site_view.h"
 #include "views/chunk_layout.h"
@@ -195,6 +196,25 @@ struct ErrorsState {
   float x0 = 0, y0 = 0, x1 = 0, y1 = 0;
 };
 void draw_errors(const Frame& f, ErrorsState& s, Cursor& c);
+
+// Policies (views/policies.cpp): one scenario on several policies, a map each, in step.
+struct PoliciesState {
+  std::vector<HeapPicture> pictures; // [i] for i >= 1 (the first policy's is the app's picture)
+  bool same_scale = false;           // every map at the same bytes per pixel
+  MapLayout layout;                  // scratch
+  std::vector<MapRect> rects, outline;
+  // For `heapviz shot --geometry`: where each policy's map was drawn (screen pixels) and the
+  // first segment of its outlined block (sel_item -1: none).
+  bool record_geometry = false;
+  struct DrawnMap {
+    std::string policy;
+    float x0, y0, x1, y1;
+    int64_t sel_item;
+    float sx0, sy0, sx1, sy1;
+  };
+  std::vector<DrawnMap> drawn;
+};
+void draw_policies(const Frame& f, PoliciesState& s, session::SideBySide& side, Cursor& c);
 
 // The Breakpoints window: the "run to" conditions, run forward or back, and whether play and
 // seeks stop at them. The search itself is the app's (it steps it each frame and seeks).
