@@ -73,6 +73,15 @@ else
   cat "$tmp/err"
 fi
 
+# --as-scenario: the scenario a .rep runs as, with its lines; refused for a .hvs.
+if "$hv" sim --as-scenario "$data/classic-holes.rep" >"$tmp/out" &&
+  grep -qxF 'b3 = realloc NULL 40       # line 9' "$tmp/out" && grep -qxF 'free b2                    # line 13' "$tmp/out"; then
+  ok "--as-scenario"
+else fail "--as-scenario"; cat "$tmp/out"; fi
+err=$("$hv" sim --as-scenario "$tmp/s.hvs" 2>&1 >/dev/null)
+if [ $? -eq 2 ] && [ "$err" = "heapviz sim: --as-scenario takes a malloclab trace (FILE.rep)" ]; then ok "--as-scenario .hvs refused"
+else fail "--as-scenario on .hvs: $err"; fi
+
 # Malformed traces: FILE:LINE: message, status 2, nothing printed on stdout.
 refuse() { # CONTENT WANT-STDERR
   printf "$1" >"$tmp/bad.rep"

@@ -151,7 +151,7 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
 int cmd_sim(int argc, char** argv) {
   std::string policy_name = "glibc";
   sim::PolicyOptions opts;
-  bool offsets = false, check = false;
+  bool offsets = false, check = false, as_scenario = false;
   // heapviz's own heap checks (docs/checks.md): --checks, or HEAPVIZ_CHECKS=1 as for a program.
   bool checks = getenv("HEAPVIZ_CHECKS") && *getenv("HEAPVIZ_CHECKS") && *getenv("HEAPVIZ_CHECKS") != '0';
   std::string trace_out;
@@ -178,6 +178,8 @@ int cmd_sim(int argc, char** argv) {
       ++i;
     } else if (a == "--offsets") {
       offsets = true;
+    } else if (a == "--as-scenario") {
+      as_scenario = true;
     } else if (a == "--check") {
       check = true;
     } else if (a == "--checks") {
@@ -200,7 +202,7 @@ int cmd_sim(int argc, char** argv) {
   }
   if (!path) {
     fprintf(stderr, "usage: heapviz sim [--policy NAME] [--arena-size BYTES] [--block-size BYTES] "
-                    "[--offsets] [--check] [--checks] [-o TRACE] FILE\n");
+                    "[--offsets] [--check] [--checks] [-o TRACE] [--as-scenario] FILE\n");
     return 2;
   }
   std::string text, err;
@@ -214,6 +216,15 @@ int cmd_sim(int argc, char** argv) {
   if (!sim::parse_ops_for_path(path, text, &ops, &perr)) {
     fprintf(stderr, "%s:%d: %s\n", path, perr.line, perr.message.c_str());
     return 2;
+  }
+  if (as_scenario) { // a .rep as the scenario it runs as (docs/malloclab.md); nothing runs
+    if (!rep) {
+      fprintf(stderr, "heapviz sim: --as-scenario takes a malloclab trace (FILE.rep)\n");
+      return 2;
+    }
+    printf("# %s as a scenario (heapviz sim --as-scenario, docs/malloclab.md)\n%s", path,
+           sim::malloclab_scenario_text(ops).c_str());
+    return 0;
   }
   auto policy = sim::make_policy(policy_name, &err, opts);
   if (!policy) {

@@ -175,6 +175,25 @@ bool parse_malloclab(std::string_view text, std::vector<Op>* ops, ParseError* er
   return true;
 }
 
+std::string malloclab_scenario_text(const std::vector<Op>& ops) {
+  std::string out;
+  for (const Op& o : ops) {
+    std::string l;
+    if (o.kind == OpKind::Malloc)
+      l = o.name + " = malloc " + std::to_string(o.a);
+    else if (o.kind == OpKind::Realloc)
+      l = o.name + " = realloc " + (o.old_name.empty() ? std::string("NULL") : o.old_name) + " " +
+          std::to_string(o.a);
+    else if (o.kind == OpKind::Free)
+      l = "free " + o.name;
+    else
+      continue; // a .rep makes no other kind
+    if (l.size() < 26) l.resize(26, ' ');
+    out += l + " # line " + std::to_string(o.line) + "\n";
+  }
+  return out;
+}
+
 bool parse_ops_for_path(std::string_view path, std::string_view text, std::vector<Op>* ops, ParseError* err) {
   return is_malloclab_path(path) ? parse_malloclab(text, ops, err) : parse_scenario(text, ops, err);
 }

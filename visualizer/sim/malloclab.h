@@ -2,13 +2,14 @@
 //
 // Owns: the .rep format (both header orders, `a`/`r`/`f` lines, `f -1`), its rules for ids
 // (never allocated, freed, out of range) and its `FILE:LINE` errors; the translation of a trace
-// into the scenario parser's Op list (id 17 becomes the name `b17`), and the choice between the
-// two parsers by file name. Must not: run anything, know any allocator, or print.
+// into the scenario parser's Op list (id 17 becomes the name `b17`) and back into scenario text,
+// and the choice between the two parsers by file name. Must not: run anything, know any allocator, or print.
 #pragma once
 
 #include "sim/scenario.h"
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -32,6 +33,11 @@ bool is_malloclab_path(std::string_view path);
 // failure returns false and fills `err` with the first error. `header` may be null.
 bool parse_malloclab(std::string_view text, std::vector<Op>* ops, ParseError* err,
                      MalloclabHeader* header = nullptr);
+
+// The operations of a parsed .rep as scenario text (docs/scenarios.md), one line per operation
+// with its .rep line in a comment: `b0 = realloc b0 640   # line 8`. `heapviz sim --as-scenario`
+// prints it; the fidelity tests run it on the real glibc.
+std::string malloclab_scenario_text(const std::vector<Op>& ops);
 
 // parse_malloclab for a .rep path, parse_scenario for anything else.
 bool parse_ops_for_path(std::string_view path, std::string_view text, std::vector<Op>* ops, ParseError* err);
