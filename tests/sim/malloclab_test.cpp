@@ -127,6 +127,8 @@ TEST(Malloclab, EveryErrorNamesItsLine) {
   EXPECT_EQ(error_of("20000\n1\n1\n1 7\na 0 8\n"),
             "4: malformed malloclab header: '7' after its four numbers" + forms);
   EXPECT_EQ(error_of("20000\n1\n\n1\n"), "4: malloclab header ends early: 3 of its 4 numbers" + forms);
+  EXPECT_EQ(error_of("20000\n20000000\n1\n1\n"),
+            "2: malformed malloclab header: num_ids 20000000 is more than heapviz takes (16777216)");
   EXPECT_EQ(error_of(""), "1: malloclab header ends early: 0 of its 4 numbers" + forms);
   EXPECT_EQ(error_of("20000\n3\n2\n1\na 0 8\nm 1 8\n"),
             "6: unknown malloclab operation 'm' (expected a, r or f)");

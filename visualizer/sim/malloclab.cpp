@@ -57,6 +57,7 @@ bool parse_malloclab(std::string_view text, std::vector<Op>* ops, ParseError* er
   };
   MalloclabHeader h;
   uint64_t hdr[4] = {};
+  int hdr_line[4] = {};
   int nhdr = 0, line_no = 0, last_line = 0;
   uint64_t nops = 0;
   std::vector<IdState> ids;
@@ -79,6 +80,7 @@ bool parse_malloclab(std::string_view text, std::vector<Op>* ops, ParseError* er
         if (nhdr == 4)
           return fail(line_no, "malformed malloclab header: '" + std::string(w) +
                                    "' after its four numbers (" + kHeaderForms + ")");
+        hdr_line[nhdr] = line_no;
         if (!decimal(w, &hdr[nhdr]))
           return fail(line_no, "malformed malloclab header: '" + std::string(w) + "' is not a number (" +
                                    kHeaderForms + ")");
@@ -98,8 +100,8 @@ bool parse_malloclab(std::string_view text, std::vector<Op>* ops, ParseError* er
         h.weight = hdr[3];
       }
       if (h.num_ids > (1u << 24))
-        return fail(line_no, "malformed malloclab header: num_ids " + std::to_string(h.num_ids) +
-                                 " is more than heapviz takes (16777216)");
+        return fail(hdr_line[1], "malformed malloclab header: num_ids " + std::to_string(h.num_ids) +
+                                     " is more than heapviz takes (16777216)");
       ids.assign(size_t(h.num_ids), IdState{});
       continue;
     }
