@@ -649,6 +649,32 @@ TEST(Session, AScenarioRunsOnTheNamedPolicyAndAnUnknownOneFailsClearly) {
   unlink(p.c_str());
 }
 
+// A CMU malloclab trace (.rep, docs/malloclab.md) opens as a scenario does: simulated on glibc,
+// its blocks named bID; a broken one fails with its FILE:LINE.
+TEST(Session, AMalloclabTraceOpensLikeAScenario) {
+  const std::string rep = HV_SOURCE_DIR "/tests/data/malloclab/weight-first-coalesce.rep";
+  session::Document d;
+  d.open(rep);
+  ASSERT_EQ(d.wait(), session::Document::State::Ready) << d.error();
+  EXPECT_EQ(d.error(), "");
+  EXPECT_STREQ(d.policy().name, "glibc-2.36");
+  EXPECT_EQ(d.summary().peak_live(), 8072u); // mdriver's peak live payload (tests/cli)
+  EXPECT_EQ(d.summary().peak_heap(), 0x21000u);
+  EXPECT_EQ(d.replay().model().anomalies(), 0u) << d.replay().model().first_anomaly();
+  d.set_scenario_policy("first-fit");
+  d.open(rep);
+  ASSERT_EQ(d.wait(), session::Document::State::Ready) << d.error();
+  EXPECT_STREQ(d.policy().name, "first-fit");
+  EXPECT_EQ(d.summary().peak_live(), 8072u);
+
+  std::string bad = temp_path("bad.rep");
+  std::ofstream(bad) << "20000\n3\n2\n1\na 0 8\nf 1\n";
+  d.open(bad);
+  EXPECT_EQ(d.wait(), session::Document::State::Failed);
+  EXPECT_EQ(d.error(), bad + ":6: f of id 1, which was never allocated");
+  unlink(bad.c_str());
+}
+
 TEST(Session, SeriesCoversTheWholeTraceWithItsPeak) {
   Opened o("a = malloc 100000\nb = malloc 100000\nfree a\nfree b\nc = malloc 10\n", "series");
   const auto& s = o.doc.series();

@@ -412,7 +412,8 @@ void App::draw_open_dialog() {
   ImGui::SetNextWindowSize(ImVec2(std::min(700.0f, ds.x - 40), std::min(480.0f, ds.y - 40)),
                            ImGuiCond_Appearing);
   if (!ImGui::BeginPopupModal("Open a trace or scenario", nullptr)) return;
-  ImGui::TextDisabled("a .hvt trace (heapviz record) or a .hvs scenario (docs/scenarios.md)");
+  ImGui::TextDisabled(
+      "a .hvt trace (heapviz record), a .hvs scenario (docs/scenarios.md) or a .rep malloclab trace");
   ImGui::SetNextItemWidth(-70);
   if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere(); // type a path right away
   bool enter =
@@ -443,7 +444,7 @@ void App::draw_open_dialog() {
       if (!d && name.size() && name[0] == '.') continue;
       // Traces and scenarios only, unless "all files" is ticked.
       std::string ext = e.path().extension().string();
-      if (!d && !open_all_files_ && ext != ".hvt" && ext != ".hvs" && ext != ".txt" &&
+      if (!d && !open_all_files_ && ext != ".hvt" && ext != ".hvs" && ext != ".rep" && ext != ".txt" &&
           name.find(".hvt.") == std::string::npos)
         continue;
       if (ImGui::Selectable(name.c_str(), false, ImGuiSelectableFlags_AllowDoubleClick)) {

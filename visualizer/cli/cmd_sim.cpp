@@ -1,10 +1,13 @@
-// cmd_sim.cpp - `heapviz sim`: run a scenario on a simulated allocator and print the heap.
+// cmd_sim.cpp - `heapviz sim`: run a scenario or a malloclab trace on a simulated allocator and
+// print the heap (and a .rep's utilization). Must not: parse scenarios or compute the measures.
 #include "cli/commands.h"
 
 #include "cli/trace_summary.h"
+#include "sim/malloclab.h"
 #include "sim/policy.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
+#include "sim/utilization.h"
 
 #include "heapviz/chunk_states.h"
 #include "model/policy_info.h"
@@ -52,7 +55,7 @@ std::string human(uint64_t v) {
 }
 
 void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const char* path, size_t nops,
-                std::string& out) {
+                const sim::Utilization* util, std::string& out) {
   auto rows = policy.walk();
   auto sum = policy.summary();
   const uintptr_t base = policy.heap_base();
@@ -115,6 +118,12 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
            static_cast<unsigned long>(used_n), human(used).c_str(), static_cast<unsigned long>(free_n),
            human(free_bytes).c_str(), human(largest_free).c_str(), human(top).c_str());
   out += line;
+  if (util) { // mdriver's measure (docs/malloclab.md): exact bytes, one decimal of percent
+    snprintf(line, sizeof line, "utilization: %.1f%% (peak live %lu B / peak heap %lu B)\n",
+             util->ratio() * 100, static_cast<unsigned long>(util->peak_live),
+             static_cast<unsigned long>(util->peak_heap));
+    out += line;
+  }
   // Each bin's list in the allocator's order (the Bins window's, docs/trace-format.md "Bin order").
   auto lists = policy.bin_lists();
   if (lists.empty()) return;
@@ -145,7 +154,7 @@ int cmd_sim(int argc, char** argv) {
       return cmd_sim_compare(argc, argv);
   std::string policy_name = "glibc";
   sim::PolicyOptions opts;
-  bool offsets = false, check = false;
+  bool offsets = false, check = false, as_scenario = false;
   // heapviz's own heap checks (docs/checks.md): --checks, or HEAPVIZ_CHECKS=1 as for a program.
   bool checks = getenv("HEAPVIZ_CHECKS") && *getenv("HEAPVIZ_CHECKS") && *getenv("HEAPVIZ_CHECKS") != '0';
   std::string trace_out;
@@ -172,6 +181,8 @@ int cmd_sim(int argc, char** argv) {
       ++i;
     } else if (a == "--offsets") {
       offsets = true;
+    } else if (a == "--as-scenario") {
+      as_scenario = true;
     } else if (a == "--check") {
       check = true;
     } else if (a == "--checks") {
@@ -194,7 +205,7 @@ int cmd_sim(int argc, char** argv) {
   }
   if (!path) {
     fprintf(stderr, "usage: heapviz sim [--policy NAME] [--arena-size BYTES] [--block-size BYTES] "
-                    "[--offsets] [--check] [--checks] [-o TRACE] FILE\n");
+                    "[--offsets] [--check] [--checks] [-o TRACE] [--as-scenario] FILE\n");
     return 2;
   }
   std::string text, err;
@@ -204,9 +215,19 @@ int cmd_sim(int argc, char** argv) {
   }
   std::vector<sim::Op> ops;
   sim::ParseError perr;
-  if (!sim::parse_scenario(text, &ops, &perr)) {
+  const bool rep = sim::is_malloclab_path(path); // a malloclab trace (docs/malloclab.md)
+  if (!sim::parse_ops_for_path(path, text, &ops, &perr)) {
     fprintf(stderr, "%s:%d: %s\n", path, perr.line, perr.message.c_str());
     return 2;
+  }
+  if (as_scenario) { // a .rep as the scenario it runs as (docs/malloclab.md); nothing runs
+    if (!rep) {
+      fprintf(stderr, "heapviz sim: --as-scenario takes a malloclab trace (FILE.rep)\n");
+      return 2;
+    }
+    printf("# %s as a scenario (heapviz sim --as-scenario, docs/malloclab.md)\n%s", path,
+           sim::malloclab_scenario_text(ops).c_str());
+    return 0;
   }
   auto policy = sim::make_policy(policy_name, &err, opts);
   if (!policy) {
@@ -237,7 +258,9 @@ int cmd_sim(int argc, char** argv) {
   }
   std::string out;
   bool check_failed = false;
+  sim::UtilizationMeter meter;
   bool ok = runner.run(ops, &eline, &emsg, [&](const sim::StepResult& r, std::string* msg) {
+    if (rep) meter.observe(runner.live_requested_bytes(), policy->summary());
     if (offsets && r.allocating) out += r.op->name + " " + runner.offset_text(r.ptr) + "\n";
     if (check) {
       std::string v = policy->check();
@@ -261,7 +284,7 @@ int cmd_sim(int argc, char** argv) {
   // expect lines check the heap; they are not operations on it.
   size_t nops = size_t(
       std::count_if(ops.begin(), ops.end(), [](const sim::Op& o) { return o.kind != sim::OpKind::Expect; }));
-  if (!offsets) print_heap(*policy, runner, path, nops, out);
+  if (!offsets) print_heap(*policy, runner, path, nops, rep ? &meter.result() : nullptr, out);
   fwrite(out.data(), 1, out.size(), stdout);
   return 0;
 }

@@ -21,11 +21,12 @@ bool ends_with(const std::string& s, const char* suffix) {
   return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
 }
 
-// A scenario is text: a .hvs/.txt name, or no NUL byte in the first 4 KiB of something that is
-// not a trace. Anything else is opened as a trace (and gets the trace reader's own error).
+// A scenario is text: a .hvs/.txt name, a .rep (a malloclab trace, sim/malloclab.h), or no NUL byte in the
+// first 4 KiB of something that is not a trace. Anything else is opened as a trace (and gets the trace
+// reader's own error).
 bool is_scenario_file(const std::string& path) {
   if (sim::looks_like_trace(path)) return false;
-  if (ends_with(path, ".hvs") || ends_with(path, ".txt")) return true;
+  if (ends_with(path, ".hvs") || ends_with(path, ".txt") || ends_with(path, ".rep")) return true;
   if (ends_with(path, ".hvt")) return false;
   FILE* f = fopen(path.c_str(), "rb");
   if (!f) return false;

@@ -113,10 +113,16 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
     ns.ptr = p;
     ns.live = true;
     ns.freed_line = 0;
-    if (p) live_[reinterpret_cast<uintptr_t>(p)] = Block{op.name, requested, op.line};
+    if (!p) return;
+    Block& b = live_[reinterpret_cast<uintptr_t>(p)];
+    live_bytes_ += requested - b.requested; // b.requested is 0 unless p was live already
+    b = Block{op.name, requested, op.line};
   };
   auto forget = [&](void* p) {
-    if (p) live_.erase(reinterpret_cast<uintptr_t>(p));
+    auto it = p ? live_.find(reinterpret_cast<uintptr_t>(p)) : live_.end();
+    if (it == live_.end()) return;
+    live_bytes_ -= it->second.requested;
+    live_.erase(it);
   };
 
   if (!prepare(ops, error_line, error_message)) return false;

@@ -47,6 +47,8 @@ public:
   std::string offset_text(void* p) const;
   // Blocks currently allocated, by user pointer.
   const std::map<uintptr_t, Block>& live_blocks() const { return live_; }
+  // The sum of their requested sizes (mdriver's "total_size"; sim/utilization.h).
+  uint64_t live_requested_bytes() const { return live_bytes_; }
 
 private:
   // "" when the expectation holds, else what is true instead.
@@ -61,6 +63,7 @@ private:
   bool prepared_ = false;
   std::unordered_map<std::string, NameState> names_;
   std::map<uintptr_t, Block> live_;
+  uint64_t live_bytes_ = 0;
 };
 
 } // namespace hv::sim

@@ -1,6 +1,7 @@
 // simulate.cpp - scenario file -> trace file (see simulate.h).
 #include "sim/simulate.h"
 
+#include "sim/malloclab.h"
 #include "sim/policy.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
@@ -35,7 +36,7 @@ bool simulate_to_trace(const std::string& scenario_path, const std::string& trac
   ss << in.rdbuf();
   std::vector<Op> ops;
   ParseError perr;
-  if (!parse_scenario(ss.str(), &ops, &perr)) {
+  if (!parse_ops_for_path(scenario_path, ss.str(), &ops, &perr)) {
     *error = scenario_path + ":" + std::to_string(perr.line) + ": " + perr.message;
     return false;
   }

@@ -9,7 +9,8 @@
 
 namespace hv::sim {
 
-// Runs the scenario at `scenario_path` on the named policy and records it to `trace_path`.
+// Runs the scenario at `scenario_path` on the named policy and records it to `trace_path`. A
+// name ending in .rep is read as a CMU malloclab trace (sim/malloclab.h).
 // On a parse or scenario error returns false with *error = "FILE:LINE: message"; the trace of
 // the operations before the error is still written (complete and readable).
 bool simulate_to_trace(const std::string& scenario_path, const std::string& trace_path,
