@@ -3,6 +3,7 @@
 
 #include "app/app.h"
 #include "live/live_client.h"
+#include "session/policy_compare.h"
 #include "views/palette.h"
 
 #include <glad/gl.h> // before any other GL header
@@ -190,7 +191,17 @@ static bool write_png(const std::string& path, int w, int h) {
   return stbi_write_png(path.c_str(), w, h, 4, img.data(), int(stride)) != 0;
 }
 
-int run_viewer(const std::string& path, const std::vector<std::string>& policies) {
+int run_viewer(const std::string& path, const std::string& policy_list) {
+  std::vector<std::string> policies;
+  std::string perr;
+  if (!policy_list.empty() && !session::parse_policy_list(policy_list, &policies, &perr)) {
+    fprintf(stderr, "heapviz view: --policies: %s\n", perr.c_str());
+    return 2;
+  }
+  if (!policies.empty() && path.empty()) {
+    fprintf(stderr, "heapviz view: --policies needs a scenario file (FILE.hvs)\n");
+    return 2;
+  }
   Gui g;
   if (int rc = g.init(1600, 900, true, "heapviz")) return rc;
   g.ini = layout_file();
@@ -252,7 +263,13 @@ int run_shot(const ShotOptions& o) {
   }
   App app(true);
   if (!o.policies.empty()) {
-    if (!app.open_policies(o.file, o.policies)) {
+    std::vector<std::string> policies;
+    std::string perr;
+    if (!session::parse_policy_list(o.policies, &policies, &perr)) {
+      fprintf(stderr, "heapviz shot: --policies: %s\n", perr.c_str());
+      return 2;
+    }
+    if (!app.open_policies(o.file, policies)) {
       fprintf(stderr, "heapviz shot: %s\n", app.open_error().c_str());
       return 2;
     }

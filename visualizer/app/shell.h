@@ -12,7 +12,8 @@ namespace hv::app {
 
 // Opens the app on path (empty: no file yet). Returns the process exit status: 0, or 2 with
 // one line on stderr when there is no display or no OpenGL 3.3.
-int run_viewer(const std::string& path, const std::vector<std::string>& policies = {});
+// policies: "A,B,C" to show the scenario at path on those policies side by side ("": no).
+int run_viewer(const std::string& path, const std::string& policies = "");
 
 struct ShotOptions {
   std::string file;
@@ -38,7 +39,7 @@ struct ShotOptions {
   bool breakpoints = false; // show the Breakpoints window
   // A scenario on several policies side by side (the Policies window; --at counts the first
   // policy's events).
-  std::vector<std::string> policies;
+  std::string policies; // "A,B,C" ("": no)
   int width = 1600, height = 900;
 };
 // Renders one screenshot. Exit status: 0; 1 the file is damaged (the readable prefix was

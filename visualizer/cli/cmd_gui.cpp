@@ -4,7 +4,6 @@
 #include "cli/commands.h"
 
 #include "app/shell.h"
-#include "session/policy_compare.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -19,16 +18,16 @@ bool has_gui() {
 
 int cmd_view(int argc, char** argv) {
   std::string path;
-  std::vector<std::string> policies;
+  std::string policies; // checked by the app (session::parse_policy_list)
   for (int i = 0; i < argc; ++i) {
     if (strcmp(argv[i], "--policies") == 0 || strncmp(argv[i], "--policies=", 11) == 0) {
       const char* list = argv[i][10] == '=' ? argv[i] + 11 : i + 1 < argc ? argv[++i] : nullptr;
-      std::string err;
-      if (!list || !session::parse_policy_list(list, &policies, &err)) {
-        fprintf(stderr, "heapviz view: --policies: %s\nusage: heapviz view [--policies A,B,...] [FILE]\n",
-                list ? err.c_str() : "needs a list of policies (glibc,first-fit,buddy)");
+      if (!list || !*list) {
+        fprintf(stderr, "heapviz view: --policies needs a list of policies (glibc,first-fit,buddy)\n"
+                        "usage: heapviz view [--policies A,B,...] [FILE]\n");
         return 2;
       }
+      policies = list;
       continue;
     }
     if (argv[i][0] == '-' && argv[i][1]) {
@@ -41,10 +40,6 @@ int cmd_view(int argc, char** argv) {
       return 2;
     }
     path = argv[i];
-  }
-  if (!policies.empty() && path.empty()) {
-    fprintf(stderr, "heapviz view: --policies needs a scenario file (FILE.hvs)\n");
-    return 2;
   }
   return app::run_viewer(path, policies);
 }
@@ -197,11 +192,7 @@ int cmd_shot(int argc, char** argv) {
     } else if (a == "--policies") {
       const char* v = value("a list of policies (glibc,first-fit,buddy)");
       if (!v) return 2;
-      std::string err;
-      if (!session::parse_policy_list(v, &o.policies, &err)) {
-        fprintf(stderr, "heapviz shot: --policies: %s\n", err.c_str());
-        return 2;
-      }
+      o.policies = v;
     } else if (a == "--geometry") {
       const char* v = value("a file name");
       if (!v) return 2;

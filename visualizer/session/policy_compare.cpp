@@ -2,6 +2,7 @@
 #include "session/policy_compare.h"
 
 #include "model/heap_model.h"
+#include "sim/malloclab.h"
 #include "sim/policy.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
@@ -172,7 +173,7 @@ bool compare_policies(const std::string& scenario_path, const CompareOptions& op
   ss << in.rdbuf();
   std::vector<sim::Op> ops;
   sim::ParseError perr;
-  if (!sim::parse_scenario(ss.str(), &ops, &perr)) {
+  if (!sim::parse_ops_for_path(scenario_path, ss.str(), &ops, &perr)) { // a .hvs, or a malloclab .rep
     *error = scenario_path + ":" + std::to_string(perr.line) + ": " + perr.message;
     return false;
   }
@@ -224,8 +225,7 @@ bool compare_policies(const std::string& scenario_path, const CompareOptions& op
       sim::HeapSummary hs = policy->summary();
       m.footprint = hs.heap_bytes + hs.mmapped_bytes;
       m.in_use = hs.mmapped_bytes; // (walk() gives the main heap's chunks; live counts mmapped blocks)
-      for (const auto& [p, b] : runner.live_blocks())
-        m.live += b.requested;
+      m.live = runner.live_requested_bytes();
       for (const sim::ChunkRow& c : policy->walk()) {
         if (c.internal) continue;
         if (c.state == trace::ChunkState::InUse || c.state == trace::ChunkState::Mmapped) {
