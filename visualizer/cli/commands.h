@@ -5,21 +5,21 @@
 #include <string>
 
 namespace hv::cli {
-int cmd_sim(int argc, char** argv);    // cmd_sim.cpp
+int cmd_sim(int argc, char** argv);         // cmd_sim.cpp
 int cmd_sim_compare(int argc, char** argv); // cmd_compare.cpp (sim --policies: side by side)
-int cmd_record(int argc, char** argv); // cmd_record.cpp
-int cmd_check(int argc, char** argv);  // cmd_check.cpp
-int cmd_stats(int argc, char** argv);  // cmd_stats.cpp
-int cmd_dump(int argc, char** argv);   // cmd_dump.cpp
-int cmd_sites(int argc, char** argv);  // cmd_sites.cpp (allocation sites)
-int cmd_leaks(int argc, char** argv);  // cmd_sites.cpp (blocks live at the end, by stack)
-int cmd_frag(int argc, char** argv);   // cmd_frag.cpp (why the footprint exceeds what is live)
-int cmd_errors(int argc, char** argv); // cmd_errors.cpp (each heap error, its block and stacks)
-int cmd_bins(int argc, char** argv);   // cmd_bins.cpp (every bin's list, head first)
-int cmd_diff(int argc, char** argv);   // cmd_diff.cpp (two runs or two positions, per site)
-int cmd_ps(int argc, char** argv);     // cmd_live.cpp (attachable processes)
-int cmd_attach(int argc, char** argv); // cmd_live.cpp (follow or capture a live process)
-int cmd_run(int argc, char** argv);    // cmd_live.cpp (start a program and attach)
+int cmd_record(int argc, char** argv);      // cmd_record.cpp
+int cmd_check(int argc, char** argv);       // cmd_check.cpp
+int cmd_stats(int argc, char** argv);       // cmd_stats.cpp
+int cmd_dump(int argc, char** argv);        // cmd_dump.cpp
+int cmd_sites(int argc, char** argv);       // cmd_sites.cpp (allocation sites)
+int cmd_leaks(int argc, char** argv);       // cmd_sites.cpp (blocks live at the end, by stack)
+int cmd_frag(int argc, char** argv);        // cmd_frag.cpp (why the footprint exceeds what is live)
+int cmd_errors(int argc, char** argv);      // cmd_errors.cpp (each heap error, its block and stacks)
+int cmd_bins(int argc, char** argv);        // cmd_bins.cpp (every bin's list, head first)
+int cmd_diff(int argc, char** argv);        // cmd_diff.cpp (two runs or two positions, per site)
+int cmd_ps(int argc, char** argv);          // cmd_live.cpp (attachable processes)
+int cmd_attach(int argc, char** argv);      // cmd_live.cpp (follow or capture a live process)
+int cmd_run(int argc, char** argv);         // cmd_live.cpp (start a program and attach)
 
 // What needs the GUI (the app): cmd_gui.cpp in a -DHV_GUI=ON build; cmd_gui_off.cpp otherwise,
 // where each of these says so through no_gui() and returns 2.
