@@ -27,6 +27,7 @@ App::App(bool fixed_layout) : fixed_(fixed_layout) {
 }
 
 App::~App() {
+  why_.stop();
   if (pending_) pending_->close();
   doc_->close();
 }
@@ -105,6 +106,7 @@ void App::open(const std::string& path) {
     return;
   }
   pending_.reset();
+  why_.stop(); // (it reads the file being closed)
   attach_preview(*doc_);
   doc_->open(path);
   reset_views();
@@ -114,6 +116,7 @@ void App::adopt_pending() {
   if (!pending_ || pending_live_) return;
   switch (pending_->state()) {
   case session::Document::State::Ready:
+    why_.stop();
     doc_ = std::move(pending_);
     reset_views();
     break;
@@ -557,7 +560,9 @@ void App::frame(float dt) {
   } else if (state != session::Document::State::Ready) {
     draw_status();
   } else {
+    if (!live_) why_.start(*doc_); // (a live trace grows under a reader: no stories)
     views::Frame f{*doc_, picture_, {0, 0}, &sites_, diff_.ready ? &diff_ : nullptr};
+    f.why = &why_;
     views::changed_chunks(doc_->replay().last_event(), doc_->policy(), f.changed);
     float right_w = std::clamp(ds.x * 0.27f, 300.0f, 460.0f);
     float left_w = ds.x - right_w;
@@ -741,6 +746,7 @@ void App::live_tick() {
       // The newer history replaces the shown one; the user's place, selection and zoom stay.
       uint64_t pos = doc_->state() == State::Ready ? doc_->position() : 0;
       views::Cursor keep = cursor_;
+      why_.stop();
       doc_ = std::move(pending_);
       pending_live_ = false;
       events_ = views::EventListState();
@@ -830,6 +836,7 @@ void App::live_tick() {
     pending_->open_prefix(live_->path(), synced);
     pending_live_ = true;
   } else { // the first picture: with the loading screen and its previews
+    why_.stop();
     attach_preview(*doc_);
     doc_->open_prefix(live_->path(), synced);
     reset_views();

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "session/document.h"
+#include "session/why_log.h"
 #include "views/views.h"
 
 #include <chrono>
@@ -36,6 +37,7 @@ public:
   bool open_policies(const std::string& scenario, const std::vector<std::string>& policies);
   session::SideBySide& side() { return side_; }
   views::PoliciesState& policies_view() { return policies_; }
+  session::WhyLog& why() { return why_; }
   // App-level keys, queued by the shell from the window's key events so that a press is never
   // lost, however short (ImGui 1.86 samples key state once per frame). Applied next frame,
   // unless a text field has the keyboard.
@@ -110,6 +112,7 @@ private:
   views::ErrorsState errors_view_;
   views::BreakpointsState breaks_;
   session::SideBySide side_;
+  session::WhyLog why_; // each allocation's "why" (the event list, the inspector, predict mode)
   views::PoliciesState policies_;
   bool show_policies_ = true;
   // View > Compare policies: the policies ticked for the scenario shown.

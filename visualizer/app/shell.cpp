@@ -300,6 +300,8 @@ int run_shot(const ShotOptions& o) {
   }
   Gui g;
   if (int rc = g.init(64, 64, false, "heapviz shot")) return rc;
+  app.why().start(app.doc()); // every allocation's "why", before the frames (the shot waits)
+  app.why().wait();
   if (o.error > 0 && !o.at_given)
     app.seek_now(errors.event(size_t(o.error - 1)) + 1);
   else

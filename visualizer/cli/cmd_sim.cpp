@@ -152,6 +152,8 @@ int cmd_sim(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) // several policies side by side: cmd_compare.cpp
     if (std::string(argv[i]) == "--policies" || std::string(argv[i]).rfind("--policies=", 0) == 0)
       return cmd_sim_compare(argc, argv);
+  for (int i = 0; i < argc; ++i) // each allocation's why: cmd_why.cpp
+    if (std::string(argv[i]) == "--why") return cmd_sim_why(argc, argv);
   std::string policy_name = "glibc";
   sim::PolicyOptions opts;
   bool offsets = false, check = false, as_scenario = false;

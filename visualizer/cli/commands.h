@@ -7,6 +7,7 @@
 namespace hv::cli {
 int cmd_sim(int argc, char** argv);         // cmd_sim.cpp
 int cmd_sim_compare(int argc, char** argv); // cmd_compare.cpp (sim --policies: side by side)
+int cmd_sim_why(int argc, char** argv);     // cmd_why.cpp (sim --why: why each block landed there)
 int cmd_record(int argc, char** argv);      // cmd_record.cpp
 int cmd_check(int argc, char** argv);       // cmd_check.cpp
 int cmd_stats(int argc, char** argv);       // cmd_stats.cpp

@@ -171,6 +171,11 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
         ImGui::Text("mark \"%s\"", it != marks.end() && it->index == i ? it->label.c_str() : "?");
       } else {
         ImGui::TextUnformatted(trace::event_fields_text(e).c_str());
+        if (const analysis::CallStory* st = f.why ? f.why->at_event(i) : nullptr) {
+          ImGui::SameLine();
+          ImGui::TextColored(ImVec4(0.62f, 0.80f, 0.62f, 1), "  %s", st->why.c_str()); // why it landed there
+          if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", st->why.c_str());
+        }
       }
       if (err) ImGui::PopStyleColor();
     }

@@ -205,6 +205,12 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
     if (it.seq)
       ImGui::Text("%s by the event with seq %" PRIu64,
                   trace::is_in_use(it.state) ? "allocated " : "last changed", it.seq);
+    if (const analysis::CallStory* st =
+            f.why && trace::is_in_use(it.state) ? f.why->at_seq(it.seq) : nullptr) {
+      ImGui::TextColored(ImVec4(0.62f, 0.80f, 0.62f, 1), "why");
+      ImGui::SameLine();
+      ImGui::TextWrapped("%s", st->why.c_str());
+    }
     ImGui::Text("arena      %u", it.arena);
     if (uint64_t rel = pic.released_in(it.addr, it.addr + it.size)) {
       ImGui::Text("released   %" PRIu64 " B (%" PRIu64 " pages) handed back to the OS", rel,

@@ -14,6 +14,7 @@
 #include "session/side_by_side.h"
 #include "session/site_tree.h"
 #include "session/site_view.h"
+#include "session/why_log.h"
 #include "views/chunk_layout.h"
 
 #include <cstdint>
@@ -64,6 +65,8 @@ struct Frame {
   session::SiteView* sites;
   // The diff of marks A and B, once computed (nullptr: none).
   const session::DiffMarks* diff;
+  // Why each allocation's block landed where it did (nullptr: none; built in the background).
+  const session::WhyLog* why = nullptr;
 };
 
 struct ChunkMapState {
