@@ -59,6 +59,20 @@ else
   fail "stop (status $rc)"; cat "$tmp/out"
 fi
 
+# sim --why: each allocation with its sentence (the scenario's own line quoted).
+printf 'a = malloc 100\nb = malloc 20\nc = malloc 200\nd = malloc 20\ne = malloc 50\nfree a\nfree c\nf = malloc 40   # into a\x27s hole\ng = malloc 150\n' >"$tmp/w.hvs"
+if "$hv" sim --why --policy first-fit "$tmp/w.hvs" >"$tmp/out" 2>"$tmp/err" &&
+  grep -Fxq "heapviz sim: $tmp/w.hvs on first-fit: why each block landed where it did" "$tmp/out" &&
+  grep -Eq '^   1  a = malloc 100 +first-fit: no free block fits 100 B: the heap grew by 128 B$' "$tmp/out" &&
+  grep -Eq '^   8  f = malloc 40 +first-fit: the first free block that fits is at \+0x0 \(128 B\): split, 64 B stay free$' "$tmp/out" &&
+  [ "$(wc -l <"$tmp/out")" = 8 ] &&
+  "$hv" sim --why "$tmp/w.hvs" >"$tmp/out2" 2>&1 &&
+  grep -Eq '^   1  a = malloc 100 +100 B needs a 112 B chunk; no free chunk fits and top was too small: the heap grew by 135168 B, then cut from top$' "$tmp/out2"; then
+  ok "sim --why"
+else
+  fail "sim --why"; cat "$tmp/out" "$tmp/out2" "$tmp/err"
+fi
+
 expect_error() { # expect_error WHAT MESSAGE ARGS...: status 2 and MESSAGE on stderr
   local what=$1 msg=$2
   shift 2
@@ -72,6 +86,9 @@ expect_error "no list" "heapviz sim: --policies needs a list of policies" "$tmp/
 expect_error "an option of one policy" "heapviz sim: '--offsets' does not go with --policies" --policies glibc --offsets "$tmp/s.hvs"
 printf 'a = malloc 10\nb = mallok 3\n' >"$tmp/bad.hvs"
 expect_error "a scenario error" "$tmp/bad.hvs:2: unknown operation 'mallok'" --policies glibc,buddy "$tmp/bad.hvs"
+
+expect_error "--why with another option" "heapviz sim: '--offsets' does not go with --why" --why --offsets "$tmp/w.hvs"
+expect_error "--why on an unknown policy" "heapviz sim: --policy: unknown policy 'bst-fit'" --why --policy bst-fit "$tmp/w.hvs"
 
 [ $fails = 0 ] && echo "all passed" || echo "$fails failed"
 exit $((fails > 0))

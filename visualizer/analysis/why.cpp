@@ -43,8 +43,41 @@ std::string WhyBuilder::off(uint64_t addr) const {
   return b;
 }
 
+namespace {
+// An event a free writes after its API event, for the chunks it freed (touched: the chunk and
+// what it merged into; a merge adds its result).
+bool free_effect(const trace::Event& e, std::vector<uint64_t>* touched) {
+  auto in = [&](uint64_t c) { return std::find(touched->begin(), touched->end(), c) != touched->end(); };
+  switch (e.type) {
+  case Ev::ChunkFree:
+  case Ev::BinIn:
+  case Ev::Top:
+  case Ev::MunmapChunk:
+    return in(e.chunk());
+  case Ev::Merge:
+    if (!in(e.chunk()) && !in(e.absorbed())) return false;
+    touched->push_back(e.chunk());
+    return true;
+  case Ev::Trim:
+  case Ev::HeapResize:
+  case Ev::HeapFree:
+  case Ev::Munmap:
+  case Ev::Release:
+    return true;
+  case Ev::Sbrk:
+    return e.delta < 0;
+  default:
+    return false;
+  }
+}
+} // namespace
+
 void WhyBuilder::before(uint64_t index, const trace::Event& e, const model::HeapModel& m) {
   if (base_ == 0 && (e.type == Ev::HeapNew || e.type == Ev::Sbrk)) base_ = e.addr;
+  if (!trace::is_api_event(e.type)) {
+    if (free_tail_ && !free_effect(e, &touched_)) free_tail_ = false;
+    if (!free_tail_ && call_start_ == UINT64_MAX) call_start_ = index;
+  }
   auto note = [&](uint64_t c) -> Origin& {
     auto it = origin_.find(c);
     if (it != origin_.end()) return it->second;
@@ -91,6 +124,9 @@ void WhyBuilder::before(uint64_t index, const trace::Event& e, const model::Heap
   }
   if (allocating(e.type)) finish(index, e, m);
   if (trace::is_api_event(e.type)) { // the next call's window starts
+    call_start_ = UINT64_MAX;
+    free_tail_ = e.type == Ev::Free;
+    touched_.assign(1, e.ptr() - policy_.header_bytes);
     origin_.clear();
     grew_ = mmapped_ = sorted_ = consolidated_ = moved_to_ = 0;
     in_place_ = false;
@@ -101,6 +137,8 @@ void WhyBuilder::finish(uint64_t index, const trace::Event& e, const model::Heap
   CallStory s;
   s.event = index;
   s.seq = e.seq;
+  s.type = e.type;
+  s.first = call_start_ == UINT64_MAX ? index : call_start_;
   s.request = e.type == Ev::Calloc ? e.count() * e.size : e.size;
   s.grew = grew_;
   if (e.ptr() == 0) {
@@ -167,7 +205,7 @@ std::string WhyBuilder::wording(const CallStory& s, const trace::Event& e) const
   if (s.source == BlockSource::None)
     return pre + (glibc ? "NULL: no chunk could be found or made" : policy + ": no block fits: NULL");
   if (s.source == BlockSource::InPlace) {
-    if (in_place_)
+    if (in_place_ && in_place_new_ != in_place_old_)
       return "realloc in place: the block " +
              std::string(in_place_new_ >= in_place_old_ ? "grew" : "shrank") + " from " +
              bytes(in_place_old_) + " to " + bytes(in_place_new_);

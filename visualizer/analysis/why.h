@@ -37,9 +37,11 @@ enum class BlockSource : uint8_t {
 struct CallStory {
   uint64_t event = 0; // index of the allocating API event (the heap at event + 1 holds the block)
   uint64_t seq = 0;   // its sequence number (a chunk's allocating event: HeapModel's Chunk::seq)
+  uint64_t first = 0; // index of the call's first event: the heap before the call is the heap at `first`
   uint64_t chunk = 0; // the block handed out (its chunk start; 0 for NULL)
   uint64_t size = 0;  // its size
   uint64_t request = 0;
+  trace::Ev type = trace::Ev::Malloc; // the call: malloc, calloc, realloc or memalign
   BlockSource source = BlockSource::None;
   trace::BinKind bin_kind = trace::BinKind::None;
   uint8_t bin_index = 0;
@@ -78,6 +80,12 @@ private:
   bool in_place_ = false;
   uint64_t in_place_old_ = 0, in_place_new_ = 0;
   std::vector<CallStory> stories_;
+  // Where the current call began: the first event after the previous API event that is not one
+  // of a free's own (a free's events follow its API event: chunk_free, merges, bin_in or top,
+  // trimming), UINT64_MAX before any.
+  uint64_t call_start_ = UINT64_MAX;
+  bool free_tail_ = false;
+  std::vector<uint64_t> touched_; // the freed chunk and what it merged into
 };
 
 // Every allocating call of a trace (at most max_events events read; 0: all). False, with *error,

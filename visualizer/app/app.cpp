@@ -46,6 +46,8 @@ void App::reset_views() {
   errors_view_ = views::ErrorsState();
   breaks_.search.clear();
   breaks_.message.clear();
+  predict_.game.stop(); // (its stories belong to the document shown before)
+  predict_.next_requested = false;
   diff_ = session::DiffMarks();
 }
 
@@ -158,6 +160,10 @@ void App::keyboard() {
     if (k == Key::Save && live_ && live_->syncs() > 0) save_dialog_ = true;
     if (k == Key::Quit) quit_ = true;
     if (text || doc_->state() != session::Document::State::Ready) continue;
+    if (predict_.game.active() && (k == Key::Right || k == Key::Left || k == Key::Home || k == Key::End)) {
+      if (k == Key::Right) predict_.next_requested = true; // predicting: the game moves the timeline
+      continue;
+    }
     uint64_t total = doc_->events();
     uint64_t pos = cursor_.seek >= 0 ? uint64_t(cursor_.seek) : doc_->position(); // presses add up
     if (k == Key::Right || k == Key::Left || k == Key::Home || k == Key::End) cursor_.seek_stops = true;
@@ -377,6 +383,12 @@ void App::draw_menu() {
     ImGui::Separator();
     ImGui::MenuItem("Legend", nullptr, &map_.legend);
     if (side_.active()) ImGui::MenuItem("Policies side by side", nullptr, &show_policies_);
+    if (ImGui::MenuItem("Predict, then reveal", nullptr, predict_.game.active() || predict_.requested)) {
+      if (predict_.game.active())
+        predict_.game.stop();
+      else
+        predict_.requested = true;
+    }
     draw_compare_menu();
     if (ImGui::MenuItem("Zoom to fit")) map_.fit_pending = true;
     ImGui::EndMenu();
@@ -563,6 +575,7 @@ void App::frame(float dt) {
     if (!live_) why_.start(*doc_); // (a live trace grows under a reader: no stories)
     views::Frame f{*doc_, picture_, {0, 0}, &sites_, diff_.ready ? &diff_ : nullptr};
     f.why = &why_;
+    if (predict_.game.active()) f.hide_from = predict_.game.position();
     views::changed_chunks(doc_->replay().last_event(), doc_->policy(), f.changed);
     float right_w = std::clamp(ds.x * 0.27f, 300.0f, 460.0f);
     float left_w = ds.x - right_w;
@@ -624,7 +637,13 @@ void App::frame(float dt) {
           rest_h = ds.y - top - metrics_h - chunk_h,
           breaks_h = show_breaks_ ? std::floor(std::min(250.0f, rest_h * 0.68f)) : 0,
           bins_h = show_breaks_ ? rest_h - breaks_h : std::floor(rest_h * 0.62f);
-    if (show_metrics_) {
+    if (predict_.game.active() || predict_.requested) { // predicting: the game where Metrics was
+      place("Predict", left_w, y, right_w, metrics_h);
+      bool open = true;
+      if (ImGui::Begin("Predict", &open, wf)) views::draw_predict(f, predict_, cursor_);
+      ImGui::End();
+      if (!open) predict_.game.stop(), predict_.requested = false;
+    } else if (show_metrics_) {
       place("Metrics", left_w, y, right_w, metrics_h);
       if (ImGui::Begin("Metrics", &show_metrics_, wf)) views::draw_metrics(f);
       ImGui::End();

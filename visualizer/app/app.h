@@ -38,6 +38,7 @@ public:
   session::SideBySide& side() { return side_; }
   views::PoliciesState& policies_view() { return policies_; }
   session::WhyLog& why() { return why_; }
+  views::PredictState& predict() { return predict_; }
   // App-level keys, queued by the shell from the window's key events so that a press is never
   // lost, however short (ImGui 1.86 samples key state once per frame). Applied next frame,
   // unless a text field has the keyboard.
@@ -113,6 +114,7 @@ private:
   views::BreakpointsState breaks_;
   session::SideBySide side_;
   session::WhyLog why_; // each allocation's "why" (the event list, the inspector, predict mode)
+  views::PredictState predict_;
   views::PoliciesState policies_;
   bool show_policies_ = true;
   // View > Compare policies: the policies ticked for the scenario shown.

@@ -191,7 +191,7 @@ static bool write_png(const std::string& path, int w, int h) {
   return stbi_write_png(path.c_str(), w, h, 4, img.data(), int(stride)) != 0;
 }
 
-int run_viewer(const std::string& path, const std::string& policy_list) {
+int run_viewer(const std::string& path, const std::string& policy_list, bool predict) {
   std::vector<std::string> policies;
   std::string perr;
   if (!policy_list.empty() && !session::parse_policy_list(policy_list, &policies, &perr)) {
@@ -212,6 +212,10 @@ int run_viewer(const std::string& path, const std::string& policy_list) {
     app.open_policies(path, policies);
   else if (!path.empty())
     app.open(path);
+  if (predict) { // from the first allocation
+    app.predict().requested = true;
+    app.cursor().seek = 0;
+  }
   // For tests. HEAPVIZ_TEST_FRAMES=N: draw N frames once loading has ended, then exit 0.
   // HEAPVIZ_TEST_REPORT=1: print the app's state (document, position, selection, zoom) on stdout
   // when it exits, however it exits (Ctrl+Q, the window closed, the frames run out).
@@ -244,6 +248,10 @@ int run_viewer(const std::string& path, const std::string& policy_list) {
            (unsigned long long)app.doc().position(), (unsigned long long)app.cursor().selected,
            app.chunk_map().view.bpp, int(app.cursor().playing),
            app.open_error().empty() ? "none" : app.open_error().c_str(), app.doc().error().c_str());
+    const session::PredictGame& pg = app.predict().game;
+    if (pg.asked() || pg.active())
+      printf("heapviz: predict score %d of %d, allocation %zu of %zu, revealed %d\n", pg.score(), pg.asked(),
+             pg.index() + 1, pg.count(), int(pg.revealed()));
     fflush(stdout);
   }
   return 0;
@@ -287,6 +295,10 @@ int run_shot(const ShotOptions& o) {
     return 2;
   }
   uint64_t total = app.doc().events();
+  if (o.predict > 0 && (o.at_given || o.error > 0)) {
+    fprintf(stderr, "heapviz shot: --predict sets the position itself (no --at or --error with it)\n");
+    return 2;
+  }
   if (!o.at_end && o.at > total) {
     fprintf(stderr, "heapviz shot: --at %" PRIu64 " is past the end: %s has %" PRIu64 " events\n", o.at,
             o.file.c_str(), total);
@@ -302,6 +314,39 @@ int run_shot(const ShotOptions& o) {
   if (int rc = g.init(64, 64, false, "heapviz shot")) return rc;
   app.why().start(app.doc()); // every allocation's "why", before the frames (the shot waits)
   app.why().wait();
+  if (o.predict > 0) {
+    session::PredictGame& pg = app.predict().game;
+    if (!pg.start(&app.why().stories(), 0) || size_t(o.predict) > pg.count()) {
+      fprintf(stderr, "heapviz shot: --predict %d: %s has %zu allocation%s (1 = the first)\n", o.predict,
+              o.file.c_str(), pg.count(), pg.count() == 1 ? "" : "s");
+      return 2;
+    }
+    for (int k = 1; k < o.predict; ++k)
+      pg.next();
+    app.seek_now(pg.position());
+    if (!o.answer.empty()) {
+      using A = session::PredictGame::Answer;
+      if (o.answer == "grows") {
+        pg.answer(A::Grows);
+      } else if (o.answer == "mapping") {
+        pg.answer(A::Mapping);
+      } else if (o.answer == "null") {
+        pg.answer(A::Null);
+      } else {
+        uint64_t a = strtoull(o.answer.c_str(), nullptr, 0);
+        int64_t i = app.picture().find(a);
+        if (i < 0) {
+          fprintf(stderr, "heapviz shot: --answer %s: no chunk holds it before allocation %d\n",
+                  o.answer.c_str(), o.predict);
+          return 2;
+        }
+        pg.answer_chunk(app.picture().items[size_t(i)].addr, app.picture().items[size_t(i)].size);
+      }
+      app.seek_now(pg.position());
+      app.cursor().selected = pg.current()->chunk;
+      app.predict().seen_selection = pg.current()->chunk;
+    }
+  }
   if (o.error > 0 && !o.at_given)
     app.seek_now(errors.event(size_t(o.error - 1)) + 1);
   else
@@ -453,6 +498,8 @@ int run_shot(const ShotOptions& o) {
     if (es.x1 > es.x0) fprintf(f, "errorswindow %.1f %.1f %.1f %.1f\n", es.x0, es.y0, es.x1, es.y1);
     if (es.x1 > es.x0) fprintf(f, "errorreport %" PRId64 "\n", es.shown + 1); // 0: none shown
     fprintf(f, "hatch %06x\n", views::kReleasedRgb);
+    for (const auto& b : app.predict().drawn)
+      fprintf(f, "predictbutton %s %.1f %.1f %.1f %.1f\n", b.name, b.x0, b.y0, b.x1, b.y1);
     // Side by side: each policy's map, and the outlined block's first piece in it.
     for (const auto& m : app.policies_view().drawn) {
       fprintf(f, "policymap %s %.1f %.1f %.1f %.1f\n", m.policy.c_str(), m.x0, m.y0, m.x1, m.y1);

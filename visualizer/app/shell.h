@@ -13,7 +13,8 @@ namespace hv::app {
 // Opens the app on path (empty: no file yet). Returns the process exit status: 0, or 2 with
 // one line on stderr when there is no display or no OpenGL 3.3.
 // policies: "A,B,C" to show the scenario at path on those policies side by side ("": no).
-int run_viewer(const std::string& path, const std::string& policies = "");
+// predict: start in predict mode (View > Predict, then reveal) at the first allocation.
+int run_viewer(const std::string& path, const std::string& policies = "", bool predict = false);
 
 struct ShotOptions {
   std::string file;
@@ -40,6 +41,10 @@ struct ShotOptions {
   // A scenario on several policies side by side (the Policies window; --at counts the first
   // policy's events).
   std::string policies; // "A,B,C" ("": no)
+  // Predict mode at allocation K (1 = the first; 0: off), and optionally the answer that reveals
+  // it: "grows", "mapping", "null", or an address on the map (the chunk holding it).
+  int predict = 0;
+  std::string answer;
   int width = 1600, height = 900;
 };
 // Renders one screenshot. Exit status: 0; 1 the file is damaged (the readable prefix was

@@ -19,20 +19,27 @@ bool has_gui() {
 int cmd_view(int argc, char** argv) {
   std::string path;
   std::string policies; // checked by the app (session::parse_policy_list)
+  bool predict = false;
   for (int i = 0; i < argc; ++i) {
+    if (strcmp(argv[i], "--predict") == 0) {
+      predict = true;
+      continue;
+    }
     if (strcmp(argv[i], "--policies") == 0 || strncmp(argv[i], "--policies=", 11) == 0) {
       const char* list = argv[i][10] == '=' ? argv[i] + 11 : i + 1 < argc ? argv[++i] : nullptr;
       if (!list || !*list) {
         fprintf(stderr, "heapviz view: --policies needs a list of policies (glibc,first-fit,buddy)\n"
-                        "usage: heapviz view [--policies A,B,...] [FILE]\n");
+                        "usage: heapviz view [--policies A,B,...] [--predict] [FILE]\n");
         return 2;
       }
       policies = list;
       continue;
     }
     if (argv[i][0] == '-' && argv[i][1]) {
-      fprintf(stderr, "heapviz view: unknown option '%s'\nusage: heapviz view [--policies A,B,...] [FILE]\n",
-              argv[i]);
+      fprintf(
+          stderr,
+          "heapviz view: unknown option '%s'\nusage: heapviz view [--policies A,B,...] [--predict] [FILE]\n",
+          argv[i]);
       return 2;
     }
     if (!path.empty()) {
@@ -41,7 +48,7 @@ int cmd_view(int argc, char** argv) {
     }
     path = argv[i];
   }
-  return app::run_viewer(path, policies);
+  return app::run_viewer(path, policies, predict);
 }
 
 static bool parse_u64(const char* s, uint64_t* v) {
@@ -59,7 +66,7 @@ int cmd_shot(int argc, char** argv) {
       "                         [--range ADDR-ADDR] [--color state|site] [--function NAME]\n"
       "                         [--diff A:B] [--tab sites|leaks|frag|diff [--row K]]\n"
       "                         [--tree bottom-up|top-down] [--error K] [--breakpoints]\n"
-      "                         [--policies A,B,...]\n"
+      "                         [--policies A,B,...] [--predict K [--answer ADDR|grows|mapping|null]]\n"
       "                         -o OUT.png\n"
       "                         [--geometry OUT.txt]\n";
   app::ShotOptions o;
@@ -189,6 +196,19 @@ int cmd_shot(int argc, char** argv) {
       o.error = int(k);
     } else if (a == "--breakpoints") {
       o.breakpoints = true;
+    } else if (a == "--predict") {
+      const char* v = value("an allocation number (1 = the first)");
+      if (!v) return 2;
+      uint64_t k = 0;
+      if (!parse_u64(v, &k) || k == 0 || k > 1000000000) {
+        fprintf(stderr, "heapviz shot: --predict needs an allocation number (1 = the first), not '%s'\n", v);
+        return 2;
+      }
+      o.predict = int(k);
+    } else if (a == "--answer") {
+      const char* v = value("grows, mapping, null or an address");
+      if (!v) return 2;
+      o.answer = v;
     } else if (a == "--policies") {
       const char* v = value("a list of policies (glibc,first-fit,buddy)");
       if (!v) return 2;
@@ -209,6 +229,10 @@ int cmd_shot(int argc, char** argv) {
   }
   if (o.file.empty() || o.out.empty()) {
     fputs(kUsage, stderr);
+    return 2;
+  }
+  if (!o.answer.empty() && o.predict == 0) {
+    fprintf(stderr, "heapviz shot: --answer goes with --predict K\n%s", kUsage);
     return 2;
   }
   return app::run_shot(o);

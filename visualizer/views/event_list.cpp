@@ -163,7 +163,9 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
       ImGui::TableNextColumn();
       bool err = e.type == trace::Ev::Error;
       if (err) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.94f, 0.33f, 0.31f, 1));
-      if (e.type == trace::Ev::Mark) {
+      if (i >= f.hide_from) {
+        ImGui::TextDisabled("(not shown while you predict)");
+      } else if (e.type == trace::Ev::Mark) {
         // Labels are not kept in the row copies; the index has them.
         const auto& marks = ix.marks();
         auto it = std::lower_bound(marks.begin(), marks.end(), i,

@@ -11,6 +11,7 @@
 #include "session/breakpoints.h"
 #include "session/diff_marks.h"
 #include "session/document.h"
+#include "session/predict.h"
 #include "session/side_by_side.h"
 #include "session/site_tree.h"
 #include "session/site_view.h"
@@ -67,6 +68,8 @@ struct Frame {
   const session::DiffMarks* diff;
   // Why each allocation's block landed where it did (nullptr: none; built in the background).
   const session::WhyLog* why = nullptr;
+  // Predict mode: events from this index on are not shown yet (their results are the answer).
+  uint64_t hide_from = UINT64_MAX;
 };
 
 struct ChunkMapState {
@@ -218,6 +221,24 @@ struct PoliciesState {
   std::vector<DrawnMap> drawn;
 };
 void draw_policies(const Frame& f, PoliciesState& s, session::SideBySide& side, Cursor& c);
+
+// Predict (views/predict.cpp): before each allocation the student clicks where its block will
+// land; the view reveals it, keeps the score and says why.
+struct PredictState {
+  session::PredictGame game;
+  bool requested = false;      // start at the current position (View > Predict, view --predict)
+  bool next_requested = false; // the app's Right key while predicting: the next allocation
+  uint64_t seen_selection = 0; // the selection when the question was asked (a new one answers it)
+  std::string message;         // why the game could not start
+  // For `heapviz shot --geometry` and the xdotool test: where the last frame drew each button
+  // (screen pixels): "grows", "mapping", "null", "next".
+  struct Button {
+    const char* name;
+    float x0, y0, x1, y1;
+  };
+  std::vector<Button> drawn;
+};
+void draw_predict(const Frame& f, PredictState& s, Cursor& c);
 
 // The Breakpoints window: the "run to" conditions, run forward or back, and whether play and
 // seeks stop at them. The search itself is the app's (it steps it each frame and seeks).
