@@ -383,6 +383,12 @@ void App::draw_menu() {
     ImGui::Separator();
     ImGui::MenuItem("Legend", nullptr, &map_.legend);
     if (side_.active()) ImGui::MenuItem("Policies side by side", nullptr, &show_policies_);
+    if (ImGui::MenuItem("Playground", nullptr, playground_.open)) {
+      if (playground_.open)
+        playground_.open = false;
+      else
+        start_playground();
+    }
     if (ImGui::MenuItem("Predict, then reveal", nullptr, predict_.game.active() || predict_.requested)) {
       if (predict_.game.active())
         predict_.game.stop();
@@ -404,7 +410,12 @@ void App::draw_menu() {
   }
   // The file and position, right-aligned.
   std::string right = doc_->path();
-  if (side_.active())
+  if (playground_.open)
+    right = "playground: " + (playground_.path.empty() ? std::string("(not saved)") : playground_.path) +
+            (doc_->state() == session::Document::State::Ready
+                 ? std::string("  (simulated on ") + doc_->policy().name + ")"
+                 : "");
+  else if (side_.active())
     right = side_.scenario() + "  (scenario, side by side: " + std::to_string(side_.size()) +
             " policies; timeline, events and inspector: " + side_.runs()[0].policy + ")";
   else if (doc_->is_scenario())
@@ -529,6 +540,7 @@ void App::draw_status() {
 void App::frame(float dt) {
   live_tick();
   adopt_pending();
+  playground_tick();
   keyboard();
   apply_intent(dt);
   draw_menu();
@@ -606,8 +618,15 @@ void App::frame(float dt) {
         views::draw_timeline(f, timeline_, cursor_);
       ImGui::End();
     }
-    // The bottom left: Errors (a trace with heap errors), Events, and Sites beside them.
-    const bool errors = show_errors_ && !doc_->errors().empty();
+    // The bottom left: the Playground's editor; or Errors (a trace with heap errors), Events, and
+    // Sites beside them.
+    if (playground_.open) {
+      place("Playground", 0, ev_y, left_w, ds.y - ev_y);
+      if (playground_.focus) ImGui::SetNextWindowFocus(); // (the editor then takes the keyboard)
+      if (ImGui::Begin("Playground", &playground_.open, wf)) views::draw_playground(f, playground_, cursor_);
+      ImGui::End();
+    }
+    const bool errors = !playground_.open && show_errors_ && !doc_->errors().empty();
     float err_w = errors ? std::floor(left_w * 0.46f) : 0;
     float rest_w = left_w - err_w;
     if (errors) {
@@ -616,12 +635,12 @@ void App::frame(float dt) {
       ImGui::End();
     }
     float ev_w = show_sites_ ? std::floor(rest_w * (errors ? 0.56f : 0.52f)) : rest_w;
-    if (show_events_) {
+    if (show_events_ && !playground_.open) {
       place("Events", err_w, ev_y, ev_w, ds.y - ev_y);
       if (ImGui::Begin("Events", &show_events_, wf)) views::draw_event_list(f, events_, cursor_);
       ImGui::End();
     }
-    if (show_sites_) {
+    if (show_sites_ && !playground_.open) {
       float x = err_w + (show_events_ ? ev_w : 0);
       place("Sites", x, ev_y, left_w - x, ds.y - ev_y);
       if (ImGui::Begin("Sites", &show_sites_, wf)) views::draw_sites(f, sites_view_, cursor_);

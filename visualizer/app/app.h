@@ -39,6 +39,10 @@ public:
   views::PoliciesState& policies_view() { return policies_; }
   session::WhyLog& why() { return why_; }
   views::PredictState& predict() { return predict_; }
+  // The Playground (app/playground.cpp): an editor whose scenario re-simulates as it is typed.
+  // path: a scenario to edit ("": the shown scenario, or a starter).
+  void start_playground(const std::string& path = "");
+  views::PlaygroundState& playground() { return playground_; }
   // App-level keys, queued by the shell from the window's key events so that a press is never
   // lost, however short (ImGui 1.86 samples key state once per frame). Applied next frame,
   // unless a text field has the keyboard.
@@ -115,6 +119,12 @@ private:
   session::SideBySide side_;
   session::WhyLog why_; // each allocation's "why" (the event list, the inspector, predict mode)
   views::PredictState predict_;
+  views::PlaygroundState playground_;
+  void playground_tick();
+  std::unique_ptr<session::Document> pg_doc_; // the text being simulated (none: idle)
+  std::chrono::steady_clock::time_point pg_edit_, pg_started_;
+  bool pg_dirty_ = false;
+  std::string pg_dir_; // the scratch scenario's directory
   views::PoliciesState policies_;
   bool show_policies_ = true;
   // View > Compare policies: the policies ticked for the scenario shown.

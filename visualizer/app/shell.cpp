@@ -191,7 +191,9 @@ static bool write_png(const std::string& path, int w, int h) {
   return stbi_write_png(path.c_str(), w, h, 4, img.data(), int(stride)) != 0;
 }
 
-int run_viewer(const std::string& path, const std::string& policy_list, bool predict) {
+int run_viewer(const ViewOptions& o) {
+  const std::string& path = o.path;
+  const std::string& policy_list = o.policies;
   std::vector<std::string> policies;
   std::string perr;
   if (!policy_list.empty() && !session::parse_policy_list(policy_list, &policies, &perr)) {
@@ -212,7 +214,8 @@ int run_viewer(const std::string& path, const std::string& policy_list, bool pre
     app.open_policies(path, policies);
   else if (!path.empty())
     app.open(path);
-  if (predict) { // from the first allocation
+  if (o.playground) app.start_playground(path);
+  if (o.predict) { // from the first allocation
     app.predict().requested = true;
     app.cursor().seek = 0;
   }
@@ -248,6 +251,10 @@ int run_viewer(const std::string& path, const std::string& policy_list, bool pre
            (unsigned long long)app.doc().position(), (unsigned long long)app.cursor().selected,
            app.chunk_map().view.bpp, int(app.cursor().playing),
            app.open_error().empty() ? "none" : app.open_error().c_str(), app.doc().error().c_str());
+    if (app.playground().open)
+      printf("heapviz: playground %zu bytes, error line %d: %s\n", app.playground().text.size(),
+             app.playground().error_line,
+             app.playground().error.empty() ? "none" : app.playground().error.c_str());
     const session::PredictGame& pg = app.predict().game;
     if (pg.asked() || pg.active())
       printf("heapviz: predict score %d of %d, allocation %zu of %zu, revealed %d\n", pg.score(), pg.asked(),

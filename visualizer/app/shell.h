@@ -12,9 +12,13 @@ namespace hv::app {
 
 // Opens the app on path (empty: no file yet). Returns the process exit status: 0, or 2 with
 // one line on stderr when there is no display or no OpenGL 3.3.
-// policies: "A,B,C" to show the scenario at path on those policies side by side ("": no).
-// predict: start in predict mode (View > Predict, then reveal) at the first allocation.
-int run_viewer(const std::string& path, const std::string& policies = "", bool predict = false);
+struct ViewOptions {
+  std::string path;        // a trace or a scenario ("": none)
+  std::string policies;    // "A,B,C": the scenario on those policies side by side ("": no)
+  bool predict = false;    // predict mode (View > Predict, then reveal) from the first allocation
+  bool playground = false; // the Playground's editor on the scenario (or a starter)
+};
+int run_viewer(const ViewOptions& o);
 
 struct ShotOptions {
   std::string file;

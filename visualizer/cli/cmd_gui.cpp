@@ -19,27 +19,31 @@ bool has_gui() {
 int cmd_view(int argc, char** argv) {
   std::string path;
   std::string policies; // checked by the app (session::parse_policy_list)
-  bool predict = false;
+  bool predict = false, playground = false;
   for (int i = 0; i < argc; ++i) {
     if (strcmp(argv[i], "--predict") == 0) {
       predict = true;
+      continue;
+    }
+    if (strcmp(argv[i], "--playground") == 0) {
+      playground = true;
       continue;
     }
     if (strcmp(argv[i], "--policies") == 0 || strncmp(argv[i], "--policies=", 11) == 0) {
       const char* list = argv[i][10] == '=' ? argv[i] + 11 : i + 1 < argc ? argv[++i] : nullptr;
       if (!list || !*list) {
         fprintf(stderr, "heapviz view: --policies needs a list of policies (glibc,first-fit,buddy)\n"
-                        "usage: heapviz view [--policies A,B,...] [--predict] [FILE]\n");
+                        "usage: heapviz view [--policies A,B,...] [--predict] [--playground] [FILE]\n");
         return 2;
       }
       policies = list;
       continue;
     }
     if (argv[i][0] == '-' && argv[i][1]) {
-      fprintf(
-          stderr,
-          "heapviz view: unknown option '%s'\nusage: heapviz view [--policies A,B,...] [--predict] [FILE]\n",
-          argv[i]);
+      fprintf(stderr,
+              "heapviz view: unknown option '%s'\nusage: heapviz view [--policies A,B,...] [--predict] "
+              "[--playground] [FILE]\n",
+              argv[i]);
       return 2;
     }
     if (!path.empty()) {
@@ -48,7 +52,12 @@ int cmd_view(int argc, char** argv) {
     }
     path = argv[i];
   }
-  return app::run_viewer(path, policies, predict);
+  app::ViewOptions o;
+  o.path = path;
+  o.policies = policies;
+  o.predict = predict;
+  o.playground = playground;
+  return app::run_viewer(o);
 }
 
 static bool parse_u64(const char* s, uint64_t* v) {

@@ -240,6 +240,25 @@ struct PredictState {
 };
 void draw_predict(const Frame& f, PredictState& s, Cursor& c);
 
+// Playground (views/playground.cpp): a scenario editor; the app re-simulates the text as it is
+// typed (app/playground.cpp) and shows the heap of the last text that ran.
+struct PlaygroundState {
+  bool open = false;
+  std::string text; // the editor's buffer
+  std::string path; // the file Save writes ("": not saved yet)
+  char path_buf[1024] = "";
+  std::vector<std::string> policies; // the app fills it (glibc first)
+  int policy = 0;
+  // Intents for the app: the text changed, Save, Open (path_buf), the policy changed.
+  bool edited = false, save = false, open_file = false;
+  // From the app: the error of the last run ("" if none) and its line (0: none), what it did.
+  std::string error, status;
+  int error_line = 0;
+  bool simulating = false;
+  bool focus = false; // give the editor the keyboard next frame
+};
+void draw_playground(const Frame& f, PlaygroundState& s, Cursor& c);
+
 // The Breakpoints window: the "run to" conditions, run forward or back, and whether play and
 // seeks stop at them. The search itself is the app's (it steps it each frame and seeks).
 struct BreakpointsState {
