@@ -78,17 +78,24 @@ void App::attach_preview(session::Document& d) {
 }
 
 void App::open(const std::string& path) {
+  lesson_.active = false;
+  open_doc(path, "glibc");
+}
+
+void App::open_doc(const std::string& path, const std::string& policy) {
   recent_.erase(std::remove(recent_.begin(), recent_.end(), path), recent_.end());
   recent_.insert(recent_.begin(), path);
   if (recent_.size() > 8) recent_.resize(8);
   if (doc_->state() == session::Document::State::Ready) {
     // Keep showing this one until the new file has loaded; a file that fails leaves it alone.
     pending_ = std::make_unique<session::Document>();
+    pending_->set_scenario_policy(policy);
     pending_->open(path);
     return;
   }
   pending_.reset();
   attach_preview(*doc_);
+  doc_->set_scenario_policy(policy);
   doc_->open(path);
   reset_views();
 }
@@ -319,6 +326,7 @@ void App::draw_menu() {
     if (ImGui::MenuItem("Zoom to fit")) map_.fit_pending = true;
     ImGui::EndMenu();
   }
+  draw_lessons_menu();
   if (ImGui::BeginMenu("Help")) {
     ImGui::MenuItem("Keys and mouse", nullptr, &show_help_);
     ImGui::EndMenu();
@@ -451,6 +459,7 @@ void App::draw_status() {
 void App::frame(float dt) {
   live_tick();
   adopt_pending();
+  lesson_tick();
   keyboard();
   apply_intent(dt);
   draw_menu();
@@ -517,22 +526,32 @@ void App::frame(float dt) {
         views::draw_timeline(f, timeline_, cursor_);
       ImGui::End();
     }
-    // The bottom left: Errors (a trace with heap errors), Events, and Sites beside them.
-    const bool errors = show_errors_ && !doc_->errors().empty();
-    float err_w = errors ? std::floor(left_w * 0.46f) : 0;
+    // The bottom left: the Lesson, or Errors (a trace with heap errors), Events, and Sites
+    // beside them (not beside a lesson: its narration needs the room).
+    const bool lesson = lesson_.active;
+    const bool errors = !lesson && show_errors_ && !doc_->errors().empty();
+    const bool sites = show_sites_ && !lesson;
+    float err_w = errors || lesson ? std::floor(left_w * (lesson ? 0.62f : 0.46f)) : 0;
     float rest_w = left_w - err_w;
+    if (lesson) {
+      place("Lesson", 0, ev_y, err_w, ds.y - ev_y);
+      bool open = true;
+      if (ImGui::Begin("Lesson", &open, wf)) views::draw_lesson(f, lesson_, cursor_);
+      ImGui::End();
+      if (!open) cursor_.lesson_close = true;
+    }
     if (errors) {
       place("Errors", 0, ev_y, err_w, ds.y - ev_y);
       if (ImGui::Begin("Errors", &show_errors_, wf)) views::draw_errors(f, errors_view_, cursor_);
       ImGui::End();
     }
-    float ev_w = show_sites_ ? std::floor(rest_w * (errors ? 0.56f : 0.52f)) : rest_w;
+    float ev_w = sites ? std::floor(rest_w * (errors ? 0.56f : 0.52f)) : rest_w;
     if (show_events_) {
       place("Events", err_w, ev_y, ev_w, ds.y - ev_y);
       if (ImGui::Begin("Events", &show_events_, wf)) views::draw_event_list(f, events_, cursor_);
       ImGui::End();
     }
-    if (show_sites_) {
+    if (sites) {
       float x = err_w + (show_events_ ? ev_w : 0);
       place("Sites", x, ev_y, left_w - x, ds.y - ev_y);
       if (ImGui::Begin("Sites", &show_sites_, wf)) views::draw_sites(f, sites_view_, cursor_);

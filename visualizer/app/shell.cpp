@@ -190,14 +190,17 @@ static bool write_png(const std::string& path, int w, int h) {
   return stbi_write_png(path.c_str(), w, h, 4, img.data(), int(stride)) != 0;
 }
 
-int run_viewer(const std::string& path) {
+int run_viewer(const std::string& path, const std::string& lesson, int step) {
   Gui g;
   if (int rc = g.init(1600, 900, true, "heapviz")) return rc;
   g.ini = layout_file();
   ImGui::GetIO().IniFilename = g.ini.empty() ? nullptr : g.ini.c_str();
   App app(false);
   g_key_target = &app;
-  if (!path.empty()) app.open(path);
+  if (!lesson.empty())
+    app.open_lesson(lesson, step);
+  else if (!path.empty())
+    app.open(path);
   // For tests. HEAPVIZ_TEST_FRAMES=N: draw N frames once loading has ended, then exit 0.
   // HEAPVIZ_TEST_REPORT=1: print the app's state (document, position, selection, zoom) on stdout
   // when it exits, however it exits (Ctrl+Q, the window closed, the frames run out).
@@ -248,7 +251,20 @@ int run_shot(const ShotOptions& o) {
     return 2;
   }
   App app(true);
-  app.open(o.file);
+  if (!o.lesson.empty()) {
+    app.open_lesson(o.lesson, o.step);
+    if (!app.lesson().active) {
+      fprintf(stderr, "heapviz shot: %s\n", app.open_error().c_str());
+      return 2;
+    }
+    if (size_t(o.step) >= app.lesson().lesson.steps.size()) {
+      fprintf(stderr, "heapviz shot: --step %d: lesson '%s' has %zu steps\n", o.step + 1,
+              app.lesson().lesson.name.c_str(), app.lesson().lesson.steps.size());
+      return 2;
+    }
+  } else {
+    app.open(o.file);
+  }
   if (app.doc().wait() != session::Document::State::Ready) {
     fprintf(stderr, "heapviz shot: %s\n", app.doc().error().c_str());
     return 2;
@@ -267,7 +283,12 @@ int run_shot(const ShotOptions& o) {
   }
   Gui g;
   if (int rc = g.init(64, 64, false, "heapviz shot")) return rc;
-  if (o.error > 0 && !o.at_given)
+  if (!o.lesson.empty()) {
+    if (!app.lesson_settle() || !app.lesson().problem.empty()) {
+      fprintf(stderr, "heapviz shot: lesson step %d: %s\n", o.step + 1, app.lesson().problem.c_str());
+      return 2;
+    }
+  } else if (o.error > 0 && !o.at_given)
     app.seek_now(errors.event(size_t(o.error - 1)) + 1);
   else
     app.seek_now(o.at_end ? total : o.at);

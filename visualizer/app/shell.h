@@ -11,7 +11,8 @@ namespace hv::app {
 
 // Opens the app on path (empty: no file yet). Returns the process exit status: 0, or 2 with
 // one line on stderr when there is no display or no OpenGL 3.3.
-int run_viewer(const std::string& path);
+// With lesson: the app opens that lesson file at its step (0 = the first) instead.
+int run_viewer(const std::string& path, const std::string& lesson = "", int step = 0);
 
 struct ShotOptions {
   std::string file;
@@ -35,6 +36,8 @@ struct ShotOptions {
   int error = 0;
   bool at_given = false;    // --at was given
   bool breakpoints = false; // show the Breakpoints window
+  std::string lesson;       // a lesson file: file is the lesson, shown at its step (--at is refused)
+  int step = 0;             // the lesson's step (0 = the first)
   int width = 1600, height = 900;
 };
 // Renders one screenshot. Exit status: 0; 1 the file is damaged (the readable prefix was

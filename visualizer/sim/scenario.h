@@ -12,7 +12,25 @@
 
 namespace hv::sim {
 
-enum class OpKind { Malloc, Calloc, Realloc, Memalign, Free, Mark, Mallopt, Tunable, MallocTrim, Expect };
+enum class OpKind {
+  Malloc,
+  Calloc,
+  Realloc,
+  Memalign,
+  Free,
+  Mark,
+  Mallopt,
+  Tunable,
+  MallocTrim,
+  Expect,
+  // A lesson's lines (docs/lessons.md): no heap effect, `heapviz sim` only checks that `show`
+  // names blocks that exist. Title, Summary, Say: `label` is the text. Policies, Show: `args`.
+  Title,
+  Summary,
+  Policies,
+  Say,
+  Show
+};
 
 struct Op {
   OpKind kind;
@@ -26,6 +44,17 @@ struct Op {
   std::string label;    // Mark; Expect: the relation, "at", "in" or "joins"
   // Expect: "at NAME2 + a" (a is the offset; 0 without "+ N")
   int value = 0; // Mallopt: the C int argument
+  // Policies: the policy names; Show: the block names.
+  std::vector<std::string> args;
+  // Expect, Say, Show after `under POLICY[,POLICY...]`: the policies the line is for (empty: all).
+  std::vector<std::string> only;
+  // True when the line applies under the named policy.
+  bool applies_to(std::string_view policy) const {
+    if (only.empty()) return true;
+    for (const std::string& p : only)
+      if (p == policy) return true;
+    return false;
+  }
 };
 
 // The mallopt parameters a scenario may name (glibc's M_* names, <malloc.h>).
