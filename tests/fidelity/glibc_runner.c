@@ -197,7 +197,7 @@ static int tok_eq(struct tok t, const char* s) {
 /* The words that open a lesson's lines (docs/lessons.md): no heap effect. */
 static int is_lesson_word(struct tok t) {
   return tok_eq(t, "title") || tok_eq(t, "summary") || tok_eq(t, "policy") || tok_eq(t, "say") ||
-         tok_eq(t, "show") || tok_eq(t, "under");
+         tok_eq(t, "show") || tok_eq(t, "under") || tok_eq(t, "arena-size");
 }
 
 static void check_name(unsigned line, struct tok t) {

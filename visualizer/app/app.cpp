@@ -507,7 +507,7 @@ void App::frame(float dt) {
     views::changed_chunks(doc_->replay().last_event(), doc_->policy(), f.changed);
     float right_w = std::clamp(ds.x * 0.27f, 300.0f, 460.0f);
     float left_w = ds.x - right_w;
-    float map_h = std::floor((ds.y - top) * 0.55f);
+    float map_h = std::floor((ds.y - top) * (lesson_.active ? 0.47f : 0.55f)); // a lesson: room to read
     float tl_h = 150;
     float ev_y = top + map_h + tl_h;
     ImGuiWindowFlags wf = fixed_ ? ImGuiWindowFlags_NoSavedSettings : 0;

@@ -27,6 +27,9 @@ void App::open_lesson(const std::string& path, int step) {
   }
   lesson_.lesson = std::move(l);
   lesson_.active = true;
+  // The top chunk and gaps one row at most: the map zooms on the chunks the lesson is about.
+  map_.view.shorten_rows = 1.0f;
+  map_.fit_pending = true;
   lesson_.step = std::clamp(step, 0, int(lesson_.lesson.steps.size()) - 1);
   lesson_.applied = false;
   lesson_.problem.clear();
@@ -136,12 +139,15 @@ void App::draw_lessons_menu() {
     ImGui::EndMenu();
   }
   // One click from the demo to the first lesson.
+  lesson_.start_x1 = lesson_.start_x0;
   if (!lesson_.active && !live_) {
     read_lessons();
     if (!lesson_.catalog.empty()) {
       ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.31f, 0.89f, 1.0f, 1));
       if (ImGui::MenuItem("Start lesson 1 >")) cursor_.lesson_open = 0;
       ImGui::PopStyleColor();
+      lesson_.start_x0 = ImGui::GetItemRectMin().x, lesson_.start_y0 = ImGui::GetItemRectMin().y;
+      lesson_.start_x1 = ImGui::GetItemRectMax().x, lesson_.start_y1 = ImGui::GetItemRectMax().y;
       if (ImGui::IsItemHovered())
         ImGui::SetTooltip("%s: %s", lesson_.catalog.front().title.c_str(),
                           lesson_.catalog.front().summary.c_str());

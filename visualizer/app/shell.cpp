@@ -233,6 +233,10 @@ int run_viewer(const std::string& path, const std::string& lesson, int step) {
            (unsigned long long)app.doc().position(), (unsigned long long)app.cursor().selected,
            app.chunk_map().view.bpp, int(app.cursor().playing),
            app.open_error().empty() ? "none" : app.open_error().c_str(), app.doc().error().c_str());
+    if (app.lesson().active)
+      printf("heapviz: lesson %s, step %d of %zu, policy %s, outlined %zu\n",
+             app.lesson().lesson.name.c_str(), app.lesson().step + 1, app.lesson().lesson.steps.size(),
+             app.doc().scenario_policy().c_str(), app.cursor().callouts.size());
     fflush(stdout);
   }
   return 0;
@@ -319,7 +323,7 @@ int run_shot(const ShotOptions& o) {
   app.chunk_map().by_site = o.by_site;
   views::MapView& mv = app.chunk_map().view;
   mv.set_mode(mode);
-  mv.shorten_rows = o.shorten_top ? 1.0f : 0.0f;
+  if (o.lesson.empty()) mv.shorten_rows = o.shorten_top ? 1.0f : 0.0f; // (a lesson shortens them)
   mv.range_lo = range_lo;
   mv.range_hi = range_hi;
   if (o.region >= 0 && size_t(o.region) >= app.picture().groups.size()) {
@@ -439,6 +443,10 @@ int run_shot(const ShotOptions& o) {
     if (es.x1 > es.x0) fprintf(f, "errorswindow %.1f %.1f %.1f %.1f\n", es.x0, es.y0, es.x1, es.y1);
     if (es.x1 > es.x0) fprintf(f, "errorreport %" PRId64 "\n", es.shown + 1); // 0: none shown
     fprintf(f, "hatch %06x\n", views::kReleasedRgb);
+    // A lesson's step: the outline colour, and the blocks it names (name, pointer).
+    fprintf(f, "lessonrgb %06x\n", views::kLessonRgb);
+    for (const auto& co : app.cursor().callouts)
+      fprintf(f, "callout %s 0x%" PRIx64 "\n", co.name.c_str(), co.addr);
     for (const auto& d : cm.drawn_released) {
       const views::HeapPicture::Item& it = pic.items[size_t(d.item)];
       fprintf(f, "released 0x%" PRIx64 " 0x%" PRIx64 " %" PRIu64 " %.1f %.1f %.1f %.1f\n", it.addr, d.addr,

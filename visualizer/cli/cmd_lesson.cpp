@@ -101,8 +101,8 @@ int cmd_lesson(int argc, char** argv) {
       fprintf(stderr, "heapviz lesson: %s\n", e.c_str());
     if (list) {
       for (const session::Lesson& l : ls) {
-        printf("%2d  %-14s %s\n", l.number, l.name.c_str(), l.title.c_str());
-        if (!l.summary.empty()) printf("                   %s\n", l.summary.c_str());
+        printf("%2d  %-17s %s\n", l.number, l.name.c_str(), l.title.c_str());
+        if (!l.summary.empty()) printf("                      %s\n", l.summary.c_str());
       }
       if (!check) return errors.empty() ? 0 : 1;
     }
@@ -127,7 +127,7 @@ int cmd_lesson(int argc, char** argv) {
       std::string pols;
       for (const std::string& p : l.policies)
         pols += (pols.empty() ? "" : " ") + p;
-      printf("ok  %-14s %zu steps on %s\n", l.name.c_str(), l.steps.size(), pols.c_str());
+      printf("ok  %-17s %zu steps on %s\n", l.name.c_str(), l.steps.size(), pols.c_str());
     }
     return failed ? 1 : 0;
   }

@@ -205,6 +205,7 @@ int cmd_sim(int argc, char** argv) {
     fprintf(stderr, "%s:%d: %s\n", path, perr.line, perr.message.c_str());
     return 2;
   }
+  sim::scenario_policy_options(ops, &opts); // an arena-size line, unless --arena-size said otherwise
   auto policy = sim::make_policy(policy_name, &err, opts);
   if (!policy) {
     fprintf(stderr, "heapviz sim: %s\n", err.c_str());

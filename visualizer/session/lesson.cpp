@@ -216,7 +216,9 @@ bool simulate_lesson(const Lesson& lesson, std::string* error) {
   }
   for (const std::string& p : lesson.policies) {
     std::string err;
-    auto policy = sim::make_policy(p, &err);
+    sim::PolicyOptions opts;
+    sim::scenario_policy_options(ops, &opts);
+    auto policy = sim::make_policy(p, &err, opts);
     if (!policy) {
       *error = lesson.path + ": " + err;
       return false;

@@ -88,6 +88,11 @@ std::vector<std::pair<std::string, uintptr_t>> ScenarioRunner::bound_names() con
   return out;
 }
 
+void scenario_policy_options(const std::vector<Op>& ops, PolicyOptions* opts) {
+  for (const Op& op : ops)
+    if (op.kind == OpKind::ArenaSize && !opts->arena_size) opts->arena_size = op.a;
+}
+
 bool ScenarioRunner::prepare(const std::vector<Op>& ops, int* error_line, std::string* error_message) {
   if (prepared_) return true;
   prepared_ = true;
@@ -207,6 +212,7 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
       for (const std::string& n : op.args)
         if (!names_.count(n)) return fail(op, "show names '" + n + "', which was never allocated");
       break;
+    case OpKind::ArenaSize: // read before the policy was made (scenario_policy_options)
     case OpKind::Title:
     case OpKind::Summary:
     case OpKind::Policies:

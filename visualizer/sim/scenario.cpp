@@ -278,6 +278,13 @@ bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err
       ops->push_back(std::move(op));
       continue;
     }
+    if (tok[0] == "arena-size") { // never a block's name ('-')
+      if (tok.size() != 2) return fail("expected 'arena-size BYTES'");
+      if (!number(tok[1], "arena size", &op.a)) return false;
+      op.kind = OpKind::ArenaSize;
+      ops->push_back(std::move(op));
+      continue;
+    }
     if (tok[0] == "mark") {
       if (tok.size() < 2) return fail("expected 'mark LABEL'");
       std::string_view rest = line.substr(line.find("mark") + 4);

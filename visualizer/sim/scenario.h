@@ -29,7 +29,8 @@ enum class OpKind {
   Summary,
   Policies,
   Say,
-  Show
+  Show,
+  ArenaSize // `arena-size BYTES`: the arena of buddy or pool (as --arena-size); `a` is the size
 };
 
 struct Op {
@@ -64,6 +65,10 @@ struct ParseError {
   int line = 0;
   std::string message;
 };
+
+// The policy settings a scenario's own lines make (`arena-size`); a command-line option wins.
+struct PolicyOptions;
+void scenario_policy_options(const std::vector<Op>& ops, PolicyOptions* opts);
 
 // Parses a whole scenario. On failure returns false and fills `err` (the first error).
 bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err);

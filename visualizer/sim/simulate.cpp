@@ -45,7 +45,9 @@ bool simulate_to_trace(const std::string& scenario_path, const std::string& trac
     return false;
   }
   std::string err;
-  auto policy = make_policy(policy_name, &err);
+  PolicyOptions opts;
+  scenario_policy_options(ops, &opts);
+  auto policy = make_policy(policy_name, &err, opts);
   if (!policy) {
     *error = err;
     return false;

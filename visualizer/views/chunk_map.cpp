@@ -483,7 +483,11 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   for (const Cursor::Callout& co : c.callouts) {
     int64_t i = pic.find(co.addr);
     if (i < 0) continue;
-    outline(pic.items[size_t(i)].addr, kLessonRgb, 3);
+    // Two pixels outside the selection's outline (which the first named block has), so both show.
+    item_rects(pic, s.layout, s.view, size_t(i), &s.scratch);
+    for (const MapRect& r : s.scratch)
+      dl->AddRect(ImVec2(origin.x + r.x0 - 3, origin.y + r.y0 - 3),
+                  ImVec2(origin.x + r.x1 + 3, origin.y + r.y1 + 3), im_color(kLessonRgb), 0, 0, 2);
     if (s.scratch.empty()) continue;
     const MapRect& r = s.scratch.front();
     ImVec2 ts = ImGui::CalcTextSize(co.name.c_str());

@@ -237,6 +237,9 @@ struct LessonState {
   bool applied = false; // the document is at the step (its policy, its mark) and its blocks outlined
   std::string problem;  // why the step cannot be shown ("" when all is well)
   bool scroll_top = false;
+  // Where the last frame drew the menu bar's "Start lesson 1" (screen pixels; x1 <= x0: not
+  // drawn), for the tests that click it.
+  float start_x0 = 0, start_y0 = 0, start_x1 = 0, start_y1 = 0;
 };
 void draw_lesson(const Frame& f, LessonState& s, Cursor& c);
 
