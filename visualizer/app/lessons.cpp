@@ -34,6 +34,8 @@ void App::open_lesson(const std::string& path, int step) {
   lesson_.applied = false;
   lesson_.problem.clear();
   lesson_opened_.clear();
+  lesson_.position = -1;
+  lesson_.callouts.clear();
   cursor_.callouts.clear();
   lesson_tick();
 }
@@ -63,6 +65,14 @@ void App::lesson_tick() {
     lesson_.problem.clear();
   }
   cursor_.lesson_step = -1;
+  if (lesson_.active && lesson_.applied && doc_->state() == session::Document::State::Ready) {
+    // Outlines at the step's position only: stepping away (the timeline, the keys) hides them.
+    const bool here = int64_t(doc_->position()) == lesson_.position;
+    if (here && cursor_.callouts.empty() && !lesson_.callouts.empty())
+      cursor_.callouts = lesson_.callouts;
+    else if (!here && !cursor_.callouts.empty())
+      cursor_.callouts.clear();
+  }
   if (!lesson_.active || lesson_.applied) return;
 
   // The document must be the lesson's file simulated on the step's policy.
@@ -99,9 +109,11 @@ void App::lesson_tick() {
   cursor_.playing = false;
   cursor_.seek = -1;
   seek_now(uint64_t(pos));
-  cursor_.callouts.clear();
+  lesson_.position = pos;
+  lesson_.callouts.clear();
   for (auto& [name, p] : session::step_blocks(*doc_, st))
-    cursor_.callouts.push_back(views::Cursor::Callout{p, name});
+    lesson_.callouts.push_back(views::Cursor::Callout{p, name});
+  cursor_.callouts = lesson_.callouts;
   // The first block named is selected: the Chunk window shows its header, word by word.
   cursor_.selected = 0;
   if (!cursor_.callouts.empty()) {

@@ -65,6 +65,13 @@ void draw_lesson(const Frame& f, LessonState& s, Cursor& c) {
     ImGui::Spacing();
   }
   // The blocks the step names: where they are now.
+  if (s.applied && c.callouts.empty() && !s.callouts.empty() && int64_t(f.doc.position()) != s.position) {
+    ImGui::Separator();
+    ImGui::TextDisabled("The step is at event %lld; you are at event %llu.", (long long)s.position,
+                        (unsigned long long)f.doc.position());
+    ImGui::SameLine();
+    if (ImGui::SmallButton("back to the step")) c.lesson_step = s.step;
+  }
   if (s.applied && !c.callouts.empty()) {
     ImGui::Separator();
     ImGui::TextDisabled("Outlined on the map (click to inspect):");

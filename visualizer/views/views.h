@@ -236,6 +236,10 @@ struct LessonState {
   int step = 0;         // the step shown (or being opened)
   bool applied = false; // the document is at the step (its policy, its mark) and its blocks outlined
   std::string problem;  // why the step cannot be shown ("" when all is well)
+  // The step's position and blocks: outlined (Cursor::callouts) only while the document is at
+  // that position (elsewhere a pointer may lie in another chunk, or in top).
+  int64_t position = -1;
+  std::vector<Cursor::Callout> callouts;
   bool scroll_top = false;
   // Where the last frame drew the menu bar's "Start lesson 1" (screen pixels; x1 <= x0: not
   // drawn), for the tests that click it.
