@@ -194,6 +194,12 @@ static int tok_eq(struct tok t, const char* s) {
   return t.len == n && memcmp(t.s, s, n) == 0;
 }
 
+/* The words that open a lesson's lines (docs/lessons.md): no heap effect. */
+static int is_lesson_word(struct tok t) {
+  return tok_eq(t, "title") || tok_eq(t, "summary") || tok_eq(t, "policy") || tok_eq(t, "say") ||
+         tok_eq(t, "show") || tok_eq(t, "under") || tok_eq(t, "arena-size");
+}
+
 static void check_name(unsigned line, struct tok t) {
   if (t.len > 200) fail(line, "name longer than 200 characters", t.s, 40);
   if (tok_eq(t, "NULL")) fail(line, "NULL is reserved and cannot be used as a name", 0, 0);
@@ -293,6 +299,7 @@ static void parse(void) {
     char* end = hash ? hash : eol;
     struct tok toks[8];
     unsigned nt = 0;
+    int lesson_line = 0;
     char* q = p;
     /* Tokens are separated by spaces/tabs; '=' is a token of its own even when it touches its
      * neighbours ("a=malloc 8"). "mark" takes the rest of the line as its label. */
@@ -307,6 +314,15 @@ static void parse(void) {
         while (q < end && *q != ' ' && *q != '\t' && *q != '\r' && *q != '=')
           q++;
       if (nt == 1 && tok_eq(toks[0], "mark")) break;
+      if (nt == 1 && is_lesson_word(toks[0])) { /* a lesson's line (docs/lessons.md), unless `WORD = ...` */
+        char* r = s;
+        while (r < end && (*r == ' ' || *r == '\t'))
+          r++;
+        if (r >= end || *r != '=') {
+          lesson_line = 1;
+          break;
+        }
+      }
       if (nt == 8) fail(line, "too many tokens", 0, 0);
       toks[nt].s = s;
       toks[nt].len = (unsigned)(q - s);
@@ -316,6 +332,7 @@ static void parse(void) {
     if (nt == 0) continue;
 
     if (tok_eq(toks[0], "mark")) continue; /* a label for the timeline: no-op for the runner */
+    if (lesson_line) continue;             /* title, summary, policy, say, show, under: narration */
     int keyword = nt < 2 || !tok_eq(toks[1], "=");
     if (tok_eq(toks[0], "expect") && keyword) continue; /* an assertion `heapviz sim` checks */
     if (tok_eq(toks[0], "tunable") && keyword) {        /* tunable NAME=VALUE: GLIBC_TUNABLES for the exec */

@@ -5,12 +5,17 @@
 // time is the dt each frame is given. One xdotool smoke per mode stays (tests/gui/interact_test.sh,
 // tests/live/live_interact_test.sh) to check the real window's input path.
 #include "app/app.h"
+#include "session/lesson.h"
 
 #include "imgui.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 using namespace hv;
 using Key = app::App::Key;
@@ -237,4 +242,104 @@ TEST(AppInProcess, RunToErrorsPlayStopsAndAClickOnAnErrorMark) {
   EXPECT_EQ(d.a.cursor().error, 2);
   EXPECT_EQ(d.a.doc().position(), el.event(2) + 1);
   EXPECT_EQ(d.a.cursor().selected, el.at(2).chunk);
+}
+
+namespace {
+
+// Frames until the open lesson shows its step (the document reopened on the step's policy, if it
+// changed, on a loading thread).
+bool settle_lesson(Driven& d) {
+  for (int i = 0; i < 20000; ++i) {
+    d.frame();
+    const views::LessonState& l = d.a.lesson();
+    if (l.active && l.applied && d.a.doc().state() == State::Ready && !d.a.pending() &&
+        d.a.picture().position == d.a.doc().position())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1)); // the loading thread, not time
+  }
+  return false;
+}
+
+} // namespace
+
+TEST(AppInProcess, OneClickFromTheDemoStartsLessonOneAtItsFirstStep) {
+  Driven d; // the demo, as scripts/run opens it
+  ASSERT_FALSE(d.a.lesson().catalog.empty()) << "no lessons found in " << d.a.lesson().dir;
+  const views::LessonState& l = d.a.lesson();
+  ASSERT_GT(l.start_x1, l.start_x0) << "the menu bar has no 'Start lesson 1'";
+  d.click((l.start_x0 + l.start_x1) / 2, (l.start_y0 + l.start_y1) / 2);
+  ASSERT_TRUE(settle_lesson(d));
+  EXPECT_EQ(l.lesson.name, "vocabulary");
+  EXPECT_EQ(l.step, 0);
+  EXPECT_EQ(d.a.doc().path(), l.lesson.path);
+  EXPECT_EQ(int64_t(d.a.doc().position()), session::step_position(d.a.doc(), l.lesson.steps[0]));
+  ASSERT_EQ(d.a.cursor().callouts.size(), l.lesson.steps[0].show.size());
+  EXPECT_EQ(d.a.cursor().callouts[0].name, "a");
+  // The first block named is selected: its chunk holds the pointer the scenario bound to a.
+  int64_t i = d.a.picture().find(d.a.cursor().callouts[0].addr);
+  ASSERT_GE(i, 0);
+  EXPECT_EQ(d.a.cursor().selected, d.a.picture().items[size_t(i)].addr);
+  // Next: the following mark, its blocks.
+  d.a.cursor().lesson_step = 1;
+  ASSERT_TRUE(settle_lesson(d));
+  EXPECT_EQ(l.step, 1);
+  EXPECT_EQ(int64_t(d.a.doc().position()), session::step_position(d.a.doc(), l.lesson.steps[1]));
+  EXPECT_EQ(d.a.cursor().callouts.size(), 3u); // a, b, c
+  // Stepping away from the step's event hides the outlines (the pointers may lie elsewhere then);
+  // coming back shows them again.
+  d.key(Key::Home);
+  d.frame();
+  EXPECT_TRUE(d.a.cursor().callouts.empty());
+  d.a.cursor().lesson_step = 1;
+  ASSERT_TRUE(settle_lesson(d));
+  EXPECT_EQ(d.a.cursor().callouts.size(), 3u);
+  // Opening another file closes the lesson.
+  d.a.open(kDemo);
+  d.frame();
+  EXPECT_FALSE(l.active);
+}
+
+TEST(AppInProcess, ALessonOnSeveralPoliciesFollowsEachStepsPolicy) {
+  Driven d;
+  d.a.open_lesson(std::string(HV_SOURCE_DIR) + "/assets/lessons/04-fits.hvs", 0);
+  const views::LessonState& l = d.a.lesson();
+  ASSERT_TRUE(l.active);
+  ASSERT_GE(l.lesson.policies.size(), 4u);
+  std::vector<std::string> seen;
+  for (int k = 0; k < int(l.lesson.steps.size()); ++k) {
+    d.a.cursor().lesson_step = k;
+    ASSERT_TRUE(settle_lesson(d)) << "step " << k;
+    const session::LessonStep& st = l.lesson.steps[size_t(k)];
+    EXPECT_TRUE(l.problem.empty()) << l.problem;
+    EXPECT_EQ(d.a.doc().scenario_policy(), st.policy) << "step " << k;
+    EXPECT_EQ(std::string(d.a.doc().policy().name), st.policy) << "the trace header names the policy";
+    EXPECT_EQ(int64_t(d.a.doc().position()), session::step_position(d.a.doc(), st));
+    EXPECT_FALSE(d.a.cursor().callouts.empty());
+    if (std::find(seen.begin(), seen.end(), st.policy) == seen.end()) seen.push_back(st.policy);
+  }
+  EXPECT_EQ(seen, l.lesson.policies); // every policy shown, in the lesson's order
+}
+
+TEST(AppInProcess, EveryStepOfEveryLessonShowsItsMarkAndBlocks) {
+  Driven d;
+  const views::LessonState& l = d.a.lesson();
+  ASSERT_GE(l.catalog.size(), 10u);
+  for (const session::Lesson& lesson : std::vector<session::Lesson>(l.catalog)) {
+    d.a.open_lesson(lesson.path, 0);
+    for (int k = 0; k < int(lesson.steps.size()); ++k) {
+      d.a.cursor().lesson_step = k;
+      ASSERT_TRUE(settle_lesson(d)) << lesson.name << " step " << k + 1;
+      const session::LessonStep& st = lesson.steps[size_t(k)];
+      EXPECT_TRUE(l.problem.empty()) << lesson.name << " step " << k + 1 << ": " << l.problem;
+      EXPECT_TRUE(d.a.doc().error().empty()) << lesson.name << ": " << d.a.doc().error();
+      EXPECT_EQ(d.a.doc().scenario_policy(), st.policy);
+      EXPECT_EQ(int64_t(d.a.doc().position()), session::step_position(d.a.doc(), st));
+      EXPECT_FALSE(st.text.empty()) << lesson.name << " step " << k + 1 << " says nothing";
+      // Every block it names is on the map (in a chunk of the picture), unless it is NULL.
+      int on_map = 0;
+      for (const auto& c : d.a.cursor().callouts)
+        on_map += d.a.picture().find(c.addr) >= 0;
+      EXPECT_GE(on_map, 1) << lesson.name << " step " << k + 1 << " outlines nothing";
+    }
+  }
 }

@@ -80,36 +80,27 @@ void App::attach_preview(session::Document& d) {
   });
 }
 
-bool App::open_policies(const std::string& scenario, const std::vector<std::string>& policies) {
-  session::SideBySide side;
-  std::string err;
-  if (!side.start(scenario, policies, &err)) {
-    open_error_ = err;
-    show_open_error_ = true;
-    return false;
-  }
-  const std::string first = side.runs()[0].trace_path;
-  open(first);
-  side_ = std::move(side); // (after open(), which ends any earlier comparison)
-  policies_ = views::PoliciesState();
-  show_policies_ = true;
-  return true;
+void App::open(const std::string& path) {
+  lesson_.active = false;
+  open_doc(path, "glibc");
 }
 
-void App::open(const std::string& path) {
-  side_ = session::SideBySide();
+void App::open_doc(const std::string& path, const std::string& policy) {
+  side_ = session::SideBySide(); // (open_policies sets it again once the first policy opens)
   recent_.erase(std::remove(recent_.begin(), recent_.end(), path), recent_.end());
   recent_.insert(recent_.begin(), path);
   if (recent_.size() > 8) recent_.resize(8);
   if (doc_->state() == session::Document::State::Ready) {
     // Keep showing this one until the new file has loaded; a file that fails leaves it alone.
     pending_ = std::make_unique<session::Document>();
+    pending_->set_scenario_policy(policy);
     pending_->open(path);
     return;
   }
   pending_.reset();
   why_.stop(); // (it reads the file being closed)
   attach_preview(*doc_);
+  doc_->set_scenario_policy(policy);
   doc_->open(path);
   reset_views();
 }
@@ -310,36 +301,6 @@ void App::breakpoint_intent(uint64_t play_to) {
   }
 }
 
-void App::draw_compare_menu() {
-  const std::string scenario = side_.active() ? side_.scenario() : doc_->is_scenario() ? doc_->path() : "";
-  if (!ImGui::BeginMenu("Compare policies", !scenario.empty())) {
-    if (scenario.empty() && ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
-      ImGui::SetTooltip("Open a scenario (.hvs) to run it on several allocator policies side by side");
-    return;
-  }
-  if (compare_pick_.empty()) {
-    if (side_.active())
-      for (const auto& r : side_.runs())
-        compare_pick_.push_back(r.policy);
-    else
-      compare_pick_ = {"glibc", "first-fit", "best-fit", "buddy"};
-  }
-  for (const std::string& name : session::known_policies()) {
-    auto it = std::find(compare_pick_.begin(), compare_pick_.end(), name);
-    bool on = it != compare_pick_.end();
-    if (ImGui::MenuItem(name.c_str(), nullptr, &on, true)) {
-      if (on)
-        compare_pick_.push_back(name);
-      else
-        compare_pick_.erase(std::find(compare_pick_.begin(), compare_pick_.end(), name));
-    }
-  }
-  ImGui::Separator();
-  if (ImGui::MenuItem("Show side by side", nullptr, false, !compare_pick_.empty()))
-    open_policies(scenario, compare_pick_);
-  ImGui::EndMenu();
-}
-
 void App::draw_menu() {
   if (!ImGui::BeginMainMenuBar()) return;
   if (ImGui::BeginMenu("File")) {
@@ -399,6 +360,7 @@ void App::draw_menu() {
     if (ImGui::MenuItem("Zoom to fit")) map_.fit_pending = true;
     ImGui::EndMenu();
   }
+  draw_lessons_menu();
   if (ImGui::BeginMenu("Help")) {
     ImGui::MenuItem("Keys and mouse", nullptr, &show_help_);
     ImGui::EndMenu();
@@ -541,6 +503,7 @@ void App::frame(float dt) {
   live_tick();
   adopt_pending();
   playground_tick();
+  lesson_tick();
   keyboard();
   apply_intent(dt);
   draw_menu();
@@ -591,7 +554,7 @@ void App::frame(float dt) {
     views::changed_chunks(doc_->replay().last_event(), doc_->policy(), f.changed);
     float right_w = std::clamp(ds.x * 0.27f, 300.0f, 460.0f);
     float left_w = ds.x - right_w;
-    float map_h = std::floor((ds.y - top) * 0.55f);
+    float map_h = std::floor((ds.y - top) * (lesson_.active ? 0.47f : 0.55f)); // a lesson: room to read
     float tl_h = 150;
     float ev_y = top + map_h + tl_h;
     ImGuiWindowFlags wf = fixed_ ? ImGuiWindowFlags_NoSavedSettings : 0;
@@ -618,29 +581,40 @@ void App::frame(float dt) {
         views::draw_timeline(f, timeline_, cursor_);
       ImGui::End();
     }
-    // The bottom left: the Playground's editor; or Errors (a trace with heap errors), Events, and
-    // Sites beside them.
-    if (playground_.open) {
-      place("Playground", 0, ev_y, left_w, ds.y - ev_y);
+    // The bottom left: the Playground's editor or the Lesson, with Events beside it (their text
+    // needs the room); else Errors (a trace with heap errors), Events, and Sites beside them.
+    const bool play = playground_.open;
+    const bool lesson = lesson_.active && !play;
+    const bool panel = play || lesson;
+    const bool errors = !panel && show_errors_ && !doc_->errors().empty();
+    const bool sites = show_sites_ && !panel;
+    float err_w = errors || panel ? std::floor(left_w * (panel ? 0.62f : 0.46f)) : 0;
+    if (play) {
+      place("Playground", 0, ev_y, err_w, ds.y - ev_y);
       if (playground_.focus) ImGui::SetNextWindowFocus(); // (the editor then takes the keyboard)
       if (ImGui::Begin("Playground", &playground_.open, wf)) views::draw_playground(f, playground_, cursor_);
       ImGui::End();
     }
-    const bool errors = !playground_.open && show_errors_ && !doc_->errors().empty();
-    float err_w = errors ? std::floor(left_w * 0.46f) : 0;
     float rest_w = left_w - err_w;
+    if (lesson) {
+      place("Lesson", 0, ev_y, err_w, ds.y - ev_y);
+      bool open = true;
+      if (ImGui::Begin("Lesson", &open, wf)) views::draw_lesson(f, lesson_, cursor_);
+      ImGui::End();
+      if (!open) cursor_.lesson_close = true;
+    }
     if (errors) {
       place("Errors", 0, ev_y, err_w, ds.y - ev_y);
       if (ImGui::Begin("Errors", &show_errors_, wf)) views::draw_errors(f, errors_view_, cursor_);
       ImGui::End();
     }
-    float ev_w = show_sites_ ? std::floor(rest_w * (errors ? 0.56f : 0.52f)) : rest_w;
-    if (show_events_ && !playground_.open) {
+    float ev_w = sites ? std::floor(rest_w * (errors ? 0.56f : 0.52f)) : rest_w;
+    if (show_events_) {
       place("Events", err_w, ev_y, ev_w, ds.y - ev_y);
       if (ImGui::Begin("Events", &show_events_, wf)) views::draw_event_list(f, events_, cursor_);
       ImGui::End();
     }
-    if (show_sites_ && !playground_.open) {
+    if (sites) {
       float x = err_w + (show_events_ ? ev_w : 0);
       place("Sites", x, ev_y, left_w - x, ds.y - ev_y);
       if (ImGui::Begin("Sites", &show_sites_, wf)) views::draw_sites(f, sites_view_, cursor_);

@@ -30,6 +30,7 @@ public:
   // Stops any loading first: a loading thread calls back into this object (the preview).
   ~App();
 
+  // Opens a trace or a scenario (on glibc), closing any lesson.
   void open(const std::string& path);
   // One scenario on several allocator policies, side by side (the Policies window): the app's
   // document shows the first policy; the others follow it. False, with open_error(), when the
@@ -43,6 +44,13 @@ public:
   // path: a scenario to edit ("": the shown scenario, or a starter).
   void start_playground(const std::string& path = "");
   views::PlaygroundState& playground() { return playground_; }
+  // Lessons (app/lessons.cpp, docs/lessons.md): opens the lesson file at path at its step (0 =
+  // the first); the document follows the step's policy and mark.
+  void open_lesson(const std::string& path, int step);
+  // Brings the document to the lesson's step now if it has loaded (for `shot --lesson`, after
+  // Document::wait()); true when the step is shown.
+  bool lesson_settle();
+  views::LessonState& lesson() { return lesson_; }
   // App-level keys, queued by the shell from the window's key events so that a press is never
   // lost, however short (ImGui 1.86 samples key state once per frame). Applied next frame,
   // unless a text field has the keyboard.
@@ -81,6 +89,11 @@ public:
   void set_following(bool f);
 
 private:
+  // Opens path, a scenario simulated on policy (a trace ignores it).
+  void open_doc(const std::string& path, const std::string& policy);
+  void lesson_tick();       // the Lesson window's intent, and the document brought to the step
+  void read_lessons();      // the catalog, once
+  void draw_lessons_menu(); // the Lessons menu (and the one-click start in the menu bar)
   void apply_intent(float dt);
   // Breakpoints: turns a run, a play step or a stopping seek into a search, and steps it for at
   // most kBreakBudgetMs a frame; where it stops becomes the seek.
@@ -129,6 +142,8 @@ private:
   bool show_policies_ = true;
   // View > Compare policies: the policies ticked for the scenario shown.
   std::vector<std::string> compare_pick_;
+  views::LessonState lesson_;
+  std::string lesson_opened_; // the "path|policy" the lesson last opened the document on
   session::SiteView sites_;
   session::DiffMarks diff_;
   double play_accum_ = 0;

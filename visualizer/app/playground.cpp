@@ -152,6 +152,8 @@ void App::playground_tick() {
   if (st == session::Document::State::Ready) { // the new heap, at its end; the selection goes
     why_.stop();
     predict_.game.stop();
+    side_ = session::SideBySide(); // (the playground's heap is the one shown now)
+    lesson_.active = false;
     doc_ = std::move(pg_doc_);
     reset_views();
     char b[96];

@@ -210,7 +210,9 @@ int run_viewer(const ViewOptions& o) {
   ImGui::GetIO().IniFilename = g.ini.empty() ? nullptr : g.ini.c_str();
   App app(false);
   g_key_target = &app;
-  if (!path.empty() && !policies.empty())
+  if (!o.lesson.empty())
+    app.open_lesson(o.lesson, o.step);
+  else if (!path.empty() && !policies.empty())
     app.open_policies(path, policies);
   else if (!path.empty())
     app.open(path);
@@ -259,6 +261,10 @@ int run_viewer(const ViewOptions& o) {
     if (pg.asked() || pg.active())
       printf("heapviz: predict score %d of %d, allocation %zu of %zu, revealed %d\n", pg.score(), pg.asked(),
              pg.index() + 1, pg.count(), int(pg.revealed()));
+    if (app.lesson().active)
+      printf("heapviz: lesson %s, step %d of %zu, policy %s, outlined %zu\n",
+             app.lesson().lesson.name.c_str(), app.lesson().step + 1, app.lesson().lesson.steps.size(),
+             app.doc().scenario_policy().c_str(), app.cursor().callouts.size());
     fflush(stdout);
   }
   return 0;
@@ -277,7 +283,18 @@ int run_shot(const ShotOptions& o) {
     return 2;
   }
   App app(true);
-  if (!o.policies.empty()) {
+  if (!o.lesson.empty()) {
+    app.open_lesson(o.lesson, o.step);
+    if (!app.lesson().active) {
+      fprintf(stderr, "heapviz shot: %s\n", app.open_error().c_str());
+      return 2;
+    }
+    if (size_t(o.step) >= app.lesson().lesson.steps.size()) {
+      fprintf(stderr, "heapviz shot: --step %d: lesson '%s' has %zu steps\n", o.step + 1,
+              app.lesson().lesson.name.c_str(), app.lesson().lesson.steps.size());
+      return 2;
+    }
+  } else if (!o.policies.empty()) {
     std::vector<std::string> policies;
     std::string perr;
     if (!session::parse_policy_list(o.policies, &policies, &perr)) {
@@ -354,7 +371,14 @@ int run_shot(const ShotOptions& o) {
       app.predict().seen_selection = pg.current()->chunk;
     }
   }
-  if (o.error > 0 && !o.at_given)
+  if (!o.lesson.empty()) {
+    if (!app.lesson_settle() || !app.lesson().problem.empty()) {
+      fprintf(stderr, "heapviz shot: lesson step %d: %s\n", o.step + 1, app.lesson().problem.c_str());
+      return 2;
+    }
+  } else if (o.predict > 0) {
+    // (the game set the position)
+  } else if (o.error > 0 && !o.at_given)
     app.seek_now(errors.event(size_t(o.error - 1)) + 1);
   else
     app.seek_now(o.at_end ? total : o.at);
@@ -385,7 +409,7 @@ int run_shot(const ShotOptions& o) {
   app.chunk_map().by_site = o.by_site;
   views::MapView& mv = app.chunk_map().view;
   mv.set_mode(mode);
-  mv.shorten_rows = o.shorten_top ? 1.0f : 0.0f;
+  if (o.lesson.empty()) mv.shorten_rows = o.shorten_top ? 1.0f : 0.0f; // (a lesson shortens them)
   mv.range_lo = range_lo;
   mv.range_hi = range_hi;
   if (o.region >= 0 && size_t(o.region) >= app.picture().groups.size()) {
@@ -513,6 +537,10 @@ int run_shot(const ShotOptions& o) {
       if (m.sel_item >= 0)
         fprintf(f, "policysel %s %.1f %.1f %.1f %.1f\n", m.policy.c_str(), m.sx0, m.sy0, m.sx1, m.sy1);
     }
+    // A lesson's step: the outline colour, and the blocks it names (name, pointer).
+    fprintf(f, "lessonrgb %06x\n", views::kLessonRgb);
+    for (const auto& co : app.cursor().callouts)
+      fprintf(f, "callout %s 0x%" PRIx64 "\n", co.name.c_str(), co.addr);
     for (const auto& d : cm.drawn_released) {
       const views::HeapPicture::Item& it = pic.items[size_t(d.item)];
       fprintf(f, "released 0x%" PRIx64 " 0x%" PRIx64 " %" PRIu64 " %.1f %.1f %.1f %.1f\n", it.addr, d.addr,

@@ -17,6 +17,8 @@ struct ViewOptions {
   std::string policies;    // "A,B,C": the scenario on those policies side by side ("": no)
   bool predict = false;    // predict mode (View > Predict, then reveal) from the first allocation
   bool playground = false; // the Playground's editor on the scenario (or a starter)
+  std::string lesson;      // a lesson file: the app opens it at its step instead of path
+  int step = 0;            // the lesson's step (0 = the first)
 };
 int run_viewer(const ViewOptions& o);
 
@@ -49,6 +51,8 @@ struct ShotOptions {
   // it: "grows", "mapping", "null", or an address on the map (the chunk holding it).
   int predict = 0;
   std::string answer;
+  std::string lesson; // a lesson file: file is the lesson, shown at its step (--at is refused)
+  int step = 0;       // the lesson's step (0 = the first)
   int width = 1600, height = 900;
 };
 // Renders one screenshot. Exit status: 0; 1 the file is damaged (the readable prefix was

@@ -76,6 +76,7 @@ int cmd_shot(int argc, char** argv) {
       "                         [--diff A:B] [--tab sites|leaks|frag|diff [--row K]]\n"
       "                         [--tree bottom-up|top-down] [--error K] [--breakpoints]\n"
       "                         [--policies A,B,...] [--predict K [--answer ADDR|grows|mapping|null]]\n"
+      "                         [--lesson NAME [--step K]]\n"
       "                         -o OUT.png\n"
       "                         [--geometry OUT.txt]\n";
   app::ShotOptions o;
@@ -203,6 +204,19 @@ int cmd_shot(int argc, char** argv) {
         return 2;
       }
       o.error = int(k);
+    } else if (a == "--lesson") {
+      const char* v = value("a lesson's name, number or file");
+      if (!v) return 2;
+      o.lesson = v;
+    } else if (a == "--step") {
+      const char* v = value("a step number (1 = the first)");
+      if (!v) return 2;
+      uint64_t k = 0;
+      if (!parse_u64(v, &k) || k == 0 || k > 10000) {
+        fprintf(stderr, "heapviz shot: --step '%s' is not a step number (1 = the first)\n", v);
+        return 2;
+      }
+      o.step = int(k - 1);
     } else if (a == "--breakpoints") {
       o.breakpoints = true;
     } else if (a == "--predict") {
@@ -236,6 +250,19 @@ int cmd_shot(int argc, char** argv) {
       return 2;
     }
   }
+  if (!o.lesson.empty()) {
+    if (!o.file.empty() || o.at_given) {
+      fprintf(stderr, "heapviz shot: --lesson shows a lesson's step: no FILE or --at with it\n");
+      return 2;
+    }
+    std::string path;
+    if (!resolve_lesson("heapviz shot", o.lesson, &path)) return 2;
+    o.lesson = path;
+    o.file = path;
+  } else if (o.step) {
+    fprintf(stderr, "heapviz shot: --step goes with --lesson\n");
+    return 2;
+  }
   if (o.file.empty() || o.out.empty()) {
     fputs(kUsage, stderr);
     return 2;
@@ -245,6 +272,13 @@ int cmd_shot(int argc, char** argv) {
     return 2;
   }
   return app::run_shot(o);
+}
+
+int lesson_in_app(const std::string& path, int step) {
+  app::ViewOptions o;
+  o.lesson = path;
+  o.step = step;
+  return app::run_viewer(o);
 }
 
 int follow_in_app(const char*, int pid, const std::string& capture, const std::string& shot,

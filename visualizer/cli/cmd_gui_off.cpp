@@ -16,6 +16,11 @@ int cmd_shot(int, char**) {
   return no_gui("shot");
 }
 
+int lesson_in_app(const std::string&, int) {
+  return no_gui("lesson",
+                "heapviz lesson --list and --check work without it; heapviz sim runs a lesson's file");
+}
+
 int follow_in_app(const char* command, int, const std::string&, const std::string&, double) {
   return no_gui(command, "capture with --out FILE instead");
 }

@@ -231,6 +231,7 @@ int cmd_sim(int argc, char** argv) {
            sim::malloclab_scenario_text(ops).c_str());
     return 0;
   }
+  sim::scenario_policy_options(ops, &opts); // an arena-size line, unless --arena-size said otherwise
   auto policy = sim::make_policy(policy_name, &err, opts);
   if (!policy) {
     fprintf(stderr, "heapviz sim: %s\n", err.c_str());
@@ -283,9 +284,10 @@ int cmd_sim(int argc, char** argv) {
     fprintf(stderr, "%s:%d: %s\n", path, eline, emsg.c_str());
     return check_failed ? 1 : 2;
   }
-  // expect lines check the heap; they are not operations on it.
-  size_t nops = size_t(
-      std::count_if(ops.begin(), ops.end(), [](const sim::Op& o) { return o.kind != sim::OpKind::Expect; }));
+  // expect lines check the heap and a lesson's lines narrate it; they are not operations on it.
+  size_t nops = size_t(std::count_if(ops.begin(), ops.end(), [](const sim::Op& o) {
+    return o.kind < sim::OpKind::Expect; // the kinds from Expect on have no heap effect
+  }));
   if (!offsets) print_heap(*policy, runner, path, nops, rep ? &meter.result() : nullptr, out);
   fwrite(out.data(), 1, out.size(), stdout);
   return 0;

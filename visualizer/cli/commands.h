@@ -21,6 +21,10 @@ int cmd_diff(int argc, char** argv);        // cmd_diff.cpp (two runs or two pos
 int cmd_ps(int argc, char** argv);          // cmd_live.cpp (attachable processes)
 int cmd_attach(int argc, char** argv);      // cmd_live.cpp (follow or capture a live process)
 int cmd_run(int argc, char** argv);         // cmd_live.cpp (start a program and attach)
+int cmd_lesson(int argc, char** argv);      // cmd_lesson.cpp (list, check or open the lessons)
+// The lesson file a name, a number or a path means (cmd_lesson.cpp); false after saying why on
+// stderr, with the list of lessons. command prefixes the message.
+bool resolve_lesson(const char* command, const std::string& name, std::string* path);
 
 // What needs the GUI (the app): cmd_gui.cpp in a -DHV_GUI=ON build; cmd_gui_off.cpp otherwise,
 // where each of these says so through no_gui() and returns 2.
@@ -30,6 +34,8 @@ int cmd_shot(int argc, char** argv); // a screenshot of the app
 // capture: where the received stream is kept; shot/shot_seconds: see app::LiveOptions.
 int follow_in_app(const char* command, int pid, const std::string& capture, const std::string& shot,
                   double shot_seconds);
+// The app open on the lesson file at path, at its step (0 = the first).
+int lesson_in_app(const std::string& path, int step);
 // True when this heapviz has the GUI (built with -DHV_GUI=ON, the default).
 bool has_gui();
 // Says on stderr that `command` needs the GUI this heapviz was built without (hint: what to do

@@ -49,7 +49,12 @@ const char* kUsage =
     "  view [FILE]   (or just: heapviz FILE)\n"
     "        open the desktop app on a trace or a scenario (.hvs or .rep, simulated first)\n"
     "  shot FILE [--at N|end] [--select ADDR] [--size WxH] -o OUT.png [--geometry OUT.txt]\n"
-    "        render the app at the heap after N events to a PNG (works under xvfb-run)\n"
+    "  shot --lesson NAME [--step K] -o OUT.png\n"
+    "        render the app at the heap after N events (or at a lesson's step) to a PNG\n"
+    "        (works under xvfb-run)\n"
+    "  lesson --list | lesson NAME [--step K] | lesson --check [NAME...]\n"
+    "        the lessons (docs/lessons.md): list them, open the app at one, or check that\n"
+    "        every lesson runs on its policies with every claim true\n"
     "  ps    list processes you can attach to (started with HEAPVIZ_LIVE=1)\n"
     "  attach PID [--out FILE [--seconds S]]\n"
     "        follow a running process's heap in the app; with --out, capture it to a trace\n"
@@ -100,6 +105,7 @@ int main(int argc, char** argv) {
   if (cmd == "ps") return hv::cli::cmd_ps(argc - 2, argv + 2);
   if (cmd == "attach") return hv::cli::cmd_attach(argc - 2, argv + 2);
   if (cmd == "run") return hv::cli::cmd_run(argc - 2, argv + 2);
+  if (cmd == "lesson") return hv::cli::cmd_lesson(argc - 2, argv + 2);
   // `heapviz FILE`: an existing file (not a command name) opens in the app.
   if (cmd.find('/') != std::string::npos || cmd.find('.') != std::string::npos) {
     if (access(argv[1], F_OK) == 0) return hv::cli::cmd_view(argc - 1, argv + 1);

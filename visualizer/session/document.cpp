@@ -66,6 +66,7 @@ void Document::close() {
   stacks_ = trace::StackTable();
   stacks_error_.clear();
   errors_ = ErrorList();
+  scenario_marks_.clear();
   static std::atomic<uint64_t> generations{0}; // unique across documents: views key their caches by it
   generation_ = generations.fetch_add(1) + 1;
   state_.store(State::Empty, std::memory_order_release);
@@ -137,7 +138,11 @@ void Document::load() {
     temp = temp_trace_path();
     if (temp.empty()) return fail("cannot create a temporary trace file in $TMPDIR or /tmp");
     std::string err;
-    if (!sim::simulate_to_trace(path_, temp, scenario_policy_, &err)) {
+    std::vector<sim::MarkNames> marks;
+    const bool simulated = sim::simulate_to_trace(path_, temp, scenario_policy_, &err, &marks);
+    for (sim::MarkNames& m : marks)
+      scenario_marks_.push_back(ScenarioMark{m.line, std::move(m.label), std::move(m.names)});
+    if (!simulated) {
       // A parse error or an unknown policy writes nothing; a scenario error keeps the operations
       // before it.
       if (!sim::looks_like_trace(temp)) {

@@ -23,12 +23,27 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace hv::session {
 
 // The curves of the timeline: the pass summary's series (analysis/trace_summary.h).
 using analysis::kSeriesPoints;
 using analysis::SeriesPoint;
+
+// A scenario's names at one of its marks (sim::MarkNames): each name bound so far and the last
+// pointer it held (live or freed), as addresses in the trace. Lessons outline the blocks they name.
+struct ScenarioMark {
+  int line = 0;
+  std::string label;
+  std::vector<std::pair<std::string, uint64_t>> names;
+  uint64_t pointer(const std::string& name) const { // 0: no such name (or NULL)
+    for (const auto& [n, p] : names)
+      if (n == name) return p;
+    return 0;
+  }
+};
 
 class Document {
 public:
@@ -89,6 +104,10 @@ public:
   // A malformed record stops the reading of stacks (not of the heap): stacks_error() says where.
   const trace::StackTable& stacks() const { return stacks_; }
   const std::string& stacks_error() const { return stacks_error_; }
+  // A scenario's names at each of its marks, in order (the index's marks()). Ready only.
+  const std::vector<ScenarioMark>& scenario_marks() const { return scenario_marks_; }
+  // The policy a scenario is simulated on ("glibc" unless set_scenario_policy said otherwise).
+  const std::string& scenario_policy() const { return scenario_policy_; }
   // The heap errors the trace records (ERROR events and their reports), each with its event.
   // Built by a second pass only when the loading pass counted an ERROR event. Ready only.
   const ErrorList& errors() const { return errors_; }
@@ -120,6 +139,7 @@ private:
   std::atomic<bool> scenario_{false};
   std::atomic<uint64_t> expected_{0}; // events the block index announces
   std::string scenario_policy_ = "glibc";
+  std::vector<ScenarioMark> scenario_marks_;
   trace::TraceFile file_;
   model::PolicyInfo policy_;
   std::unique_ptr<model::Replay> replay_;

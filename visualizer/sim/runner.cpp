@@ -54,6 +54,14 @@ std::string ScenarioRunner::check_expect(const Op& op) {
     if (state == op.old_name) return "";
     return "expected " + op.name + " in " + op.old_name + ", but it is " + where(p);
   }
+  if (op.label == "at_offset") { // the pointer's offset from the heap base
+    if (policy_.is_mmapped(p))
+      return "expected " + op.name + " at " +
+             offset_text(reinterpret_cast<void*>(policy_.heap_base() + op.a)) + ", but it is mmapped";
+    if (reinterpret_cast<uintptr_t>(p) - policy_.heap_base() == op.a) return "";
+    return "expected " + op.name + " at " + offset_text(reinterpret_cast<void*>(policy_.heap_base() + op.a)) +
+           ", but it is at " + offset_text(p);
+  }
   void* q = addr_of(op.old_name, &why);
   if (!q) return why;
   if (op.label == "at") {
@@ -70,6 +78,19 @@ std::string ScenarioRunner::check_expect(const Op& op) {
   if (a && a == chunk_of(q)) return "";
   return "expected " + op.name + " to share a chunk with " + op.old_name + ", but " + op.name + " is " +
          where(p) + " and " + op.old_name + " " + where(q);
+}
+
+std::vector<std::pair<std::string, uintptr_t>> ScenarioRunner::bound_names() const {
+  std::vector<std::pair<std::string, uintptr_t>> out;
+  out.reserve(names_.size());
+  for (const auto& [name, ns] : names_)
+    out.emplace_back(name, reinterpret_cast<uintptr_t>(ns.ptr));
+  return out;
+}
+
+void scenario_policy_options(const std::vector<Op>& ops, PolicyOptions* opts) {
+  for (const Op& op : ops)
+    if (op.kind == OpKind::ArenaSize && !opts->arena_size) opts->arena_size = op.a;
 }
 
 bool ScenarioRunner::prepare(const std::vector<Op>& ops, int* error_line, std::string* error_message) {
@@ -189,7 +210,19 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
     case OpKind::Tunable: // applied by prepare()
       break;
     case OpKind::Expect:
+      if (!op.applies_to(policy_.name())) break;
       if (std::string why = check_expect(op); !why.empty()) return fail(op, why);
+      break;
+    case OpKind::Show: // a lesson names blocks that exist (freed ones too: their last pointer)
+      if (!op.applies_to(policy_.name())) break;
+      for (const std::string& n : op.args)
+        if (!names_.count(n)) return fail(op, "show names '" + n + "', which was never allocated");
+      break;
+    case OpKind::ArenaSize: // read before the policy was made (scenario_policy_options)
+    case OpKind::Title:
+    case OpKind::Summary:
+    case OpKind::Policies:
+    case OpKind::Say:
       break;
     }
     if (after_each) {

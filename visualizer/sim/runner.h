@@ -12,6 +12,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace hv::sim {
@@ -45,6 +46,8 @@ public:
 
   // "mmap", "null", or the offset from the heap base in lowercase 0x-hex.
   std::string offset_text(void* p) const;
+  // Every name bound so far and its last pointer (live or freed; 0 for a NULL result).
+  std::vector<std::pair<std::string, uintptr_t>> bound_names() const;
   // Blocks currently allocated, by user pointer.
   const std::map<uintptr_t, Block>& live_blocks() const { return live_; }
   // The sum of their requested sizes (mdriver's "total_size"; sim/utilization.h).

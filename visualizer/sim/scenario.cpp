@@ -87,6 +87,13 @@ bool valid_tunable_name(std::string_view s) {
   return true;
 }
 
+bool valid_policy_name(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!is_name_char(c) && c != '-') return false;
+  return true;
+}
+
 std::string quote(std::string_view s) {
   std::string q;
   q.reserve(s.size() + 2);
@@ -127,6 +134,35 @@ bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err
 
     Op op{};
     op.line = lineno;
+    // `under POLICY[,POLICY...] LINE`: an expect, say or show line for those policies only.
+    if (tok[0] == "under" && (tok.size() < 2 || tok[1] != "=")) {
+      const char* usage = "expected 'under POLICY[,POLICY...] expect|say|show ...'";
+      if (tok.size() < 3) return fail(usage);
+      std::string_view list = tok[1];
+      while (!list.empty()) {
+        size_t comma = list.find(',');
+        std::string_view p = list.substr(0, comma);
+        if (!valid_policy_name(p)) return fail("bad policy name " + quote(p) + " in " + usage);
+        op.only.emplace_back(p);
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+      }
+      if (op.only.empty()) return fail(usage);
+      if (tok[2] != "expect" && tok[2] != "say" && tok[2] != "show")
+        return fail("'under' takes an expect, say or show line (the requests are the same under every "
+                    "policy), not " +
+                    quote(tok[2]));
+      line = line.substr(size_t(tok[2].data() - line.data()));
+      tok = tokenize(line);
+    }
+    // The text after the first token, trimmed (mark, title, summary, say).
+    auto rest_of_line = [&]() {
+      std::string_view rest = line.substr(size_t(tok[0].data() - line.data()) + tok[0].size());
+      while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t'))
+        rest.remove_prefix(1);
+      while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t' || rest.back() == '\r'))
+        rest.remove_suffix(1);
+      return std::string(rest);
+    };
     auto number = [&](std::string_view t, const char* what, uint64_t* out) {
       if (parse_number(t, out)) return true;
       fail("bad " + std::string(what) + " " + quote(t) +
@@ -189,14 +225,22 @@ bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err
       continue;
     }
     if (tok[0] == "expect" && keyword) { // an assertion on the heap so far (docs/scenarios.md)
-      const char* usage =
-          "expected 'expect NAME at NAME2 [+ N]', 'expect NAME in STATE' or 'expect NAME joins NAME2'";
+      const char* usage = "expected 'expect NAME at NAME2 [+ N]', 'expect NAME at OFFSET', 'expect NAME in "
+                          "STATE' or 'expect NAME "
+                          "joins NAME2'";
       if (tok.size() < 4 || !valid_name(tok[1])) return fail(usage);
       op.kind = OpKind::Expect;
       op.name = tok[1];
       op.label = tok[2];
       op.old_name = tok[3];
-      if (tok[2] == "at" && (tok.size() == 4 || (tok.size() == 6 && tok[4] == "+"))) {
+      uint64_t offset = 0;
+      if (tok[2] == "at" && tok.size() == 4 && tok[3][0] >= '0' && tok[3][0] <= '9') {
+        // `expect NAME at OFFSET`: the pointer's offset from the heap base (as --offsets prints it)
+        if (!number(tok[3], "offset", &offset)) return false;
+        op.label = "at_offset";
+        op.old_name.clear();
+        op.a = offset;
+      } else if (tok[2] == "at" && (tok.size() == 4 || (tok.size() == 6 && tok[4] == "+"))) {
         if (!valid_name(tok[3])) return fail("bad name " + quote(tok[3]) + ": use letters, digits and _");
         if (tok.size() == 6 && !number(tok[5], "offset", &op.a)) return false;
       } else if (tok[2] == "joins" && tok.size() == 4) {
@@ -210,6 +254,34 @@ bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err
       } else {
         return fail(usage);
       }
+      ops->push_back(std::move(op));
+      continue;
+    }
+    // A lesson's lines (docs/lessons.md): keywords unless they name a block, as mallopt.
+    if ((tok[0] == "title" || tok[0] == "summary" || tok[0] == "say") && keyword) {
+      op.kind = tok[0] == "title" ? OpKind::Title : tok[0] == "summary" ? OpKind::Summary : OpKind::Say;
+      op.label = rest_of_line();
+      if (op.label.empty()) return fail("expected '" + std::string(tok[0]) + " TEXT'");
+      ops->push_back(std::move(op));
+      continue;
+    }
+    if ((tok[0] == "policy" || tok[0] == "show") && keyword) {
+      const bool show = tok[0] == "show";
+      if (tok.size() < 2) return fail(show ? "expected 'show NAME...'" : "expected 'policy NAME...'");
+      for (size_t i = 1; i < tok.size(); ++i) {
+        if (show ? !valid_name(tok[i]) : !valid_policy_name(tok[i]))
+          return fail("bad " + std::string(show ? "name " : "policy name ") + quote(tok[i]) +
+                      (show ? ": use letters, digits and _" : ": use letters, digits and -"));
+        op.args.emplace_back(tok[i]);
+      }
+      op.kind = show ? OpKind::Show : OpKind::Policies;
+      ops->push_back(std::move(op));
+      continue;
+    }
+    if (tok[0] == "arena-size") { // never a block's name ('-')
+      if (tok.size() != 2) return fail("expected 'arena-size BYTES'");
+      if (!number(tok[1], "arena size", &op.a)) return false;
+      op.kind = OpKind::ArenaSize;
       ops->push_back(std::move(op));
       continue;
     }

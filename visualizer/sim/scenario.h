@@ -12,7 +12,26 @@
 
 namespace hv::sim {
 
-enum class OpKind { Malloc, Calloc, Realloc, Memalign, Free, Mark, Mallopt, Tunable, MallocTrim, Expect };
+enum class OpKind {
+  Malloc,
+  Calloc,
+  Realloc,
+  Memalign,
+  Free,
+  Mark,
+  Mallopt,
+  Tunable,
+  MallocTrim,
+  Expect,
+  // A lesson's lines (docs/lessons.md): no heap effect, `heapviz sim` only checks that `show`
+  // names blocks that exist. Title, Summary, Say: `label` is the text. Policies, Show: `args`.
+  Title,
+  Summary,
+  Policies,
+  Say,
+  Show,
+  ArenaSize // `arena-size BYTES`: the arena of buddy or pool (as --arena-size); `a` is the size
+};
 
 struct Op {
   OpKind kind;
@@ -26,6 +45,17 @@ struct Op {
   std::string label;    // Mark; Expect: the relation, "at", "in" or "joins"
   // Expect: "at NAME2 + a" (a is the offset; 0 without "+ N")
   int value = 0; // Mallopt: the C int argument
+  // Policies: the policy names; Show: the block names.
+  std::vector<std::string> args;
+  // Expect, Say, Show after `under POLICY[,POLICY...]`: the policies the line is for (empty: all).
+  std::vector<std::string> only;
+  // True when the line applies under the named policy.
+  bool applies_to(std::string_view policy) const {
+    if (only.empty()) return true;
+    for (const std::string& p : only)
+      if (p == policy) return true;
+    return false;
+  }
 };
 
 // The mallopt parameters a scenario may name (glibc's M_* names, <malloc.h>).
@@ -35,6 +65,10 @@ struct ParseError {
   int line = 0;
   std::string message;
 };
+
+// The policy settings a scenario's own lines make (`arena-size`); a command-line option wins.
+struct PolicyOptions;
+void scenario_policy_options(const std::vector<Op>& ops, PolicyOptions* opts);
 
 // Parses a whole scenario. On failure returns false and fills `err` (the first error).
 bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err);

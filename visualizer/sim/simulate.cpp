@@ -27,6 +27,11 @@ bool looks_like_trace(const std::string& path) {
 
 bool simulate_to_trace(const std::string& scenario_path, const std::string& trace_path,
                        const std::string& policy_name, std::string* error) {
+  return simulate_to_trace(scenario_path, trace_path, policy_name, error, nullptr);
+}
+
+bool simulate_to_trace(const std::string& scenario_path, const std::string& trace_path,
+                       const std::string& policy_name, std::string* error, std::vector<MarkNames>* marks) {
   std::ifstream in(scenario_path, std::ios::binary);
   if (!in) {
     *error = scenario_path + ": cannot open: " + strerror(errno);
@@ -41,7 +46,9 @@ bool simulate_to_trace(const std::string& scenario_path, const std::string& trac
     return false;
   }
   std::string err;
-  auto policy = make_policy(policy_name, &err);
+  PolicyOptions opts;
+  scenario_policy_options(ops, &opts);
+  auto policy = make_policy(policy_name, &err, opts);
   if (!policy) {
     *error = err;
     return false;
@@ -57,7 +64,19 @@ bool simulate_to_trace(const std::string& scenario_path, const std::string& trac
     *error = trace_path + ": cannot write: " + strerror(errno);
     return false;
   }
-  bool ok = runner.run(ops, &eline, &emsg);
+  auto at_marks = [&](const StepResult& r, std::string*) {
+    if (r.op->kind == OpKind::Mark) {
+      MarkNames m;
+      m.line = r.op->line;
+      m.label = r.op->label;
+      for (auto& [name, p] : runner.bound_names())
+        m.names.emplace_back(name, uint64_t(p));
+      marks->push_back(std::move(m));
+    }
+    return true;
+  };
+  if (marks) marks->clear();
+  bool ok = marks ? runner.run(ops, &eline, &emsg, at_marks) : runner.run(ops, &eline, &emsg);
   policy->stop_trace();
   if (!ok) {
     *error = scenario_path + ":" + std::to_string(eline) + ": " + emsg;

@@ -5,7 +5,10 @@
 // Must not: print or draw.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace hv::sim {
 
@@ -15,6 +18,17 @@ namespace hv::sim {
 // the operations before the error is still written (complete and readable).
 bool simulate_to_trace(const std::string& scenario_path, const std::string& trace_path,
                        const std::string& policy, std::string* error);
+
+// The names of a scenario at one of its marks: every name bound so far and its last pointer
+// (live or freed; 0 for NULL), as addresses in the trace. A lesson outlines the blocks it names.
+struct MarkNames {
+  int line = 0;
+  std::string label;
+  std::vector<std::pair<std::string, uint64_t>> names;
+};
+// As above, and fills *marks with the names at each mark, in order (the trace's MARK events).
+bool simulate_to_trace(const std::string& scenario_path, const std::string& trace_path,
+                       const std::string& policy, std::string* error, std::vector<MarkNames>* marks);
 
 // True when the file's first bytes are a trace's magic (so anything else is tried as a scenario).
 bool looks_like_trace(const std::string& path);

@@ -477,6 +477,33 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
     outline(a, 0x4caf50, 2);
   for (uint64_t a : c.pinning)
     outline(a, 0xef5350, 2);
+  // A lesson step's blocks: outlined, each with its name in a tag (names in one chunk side by
+  // side: a merged chunk holds the pointers of the blocks it swallowed).
+  std::vector<std::pair<int64_t, float>> tagged; // item, the x where its next tag goes (right to left)
+  for (const Cursor::Callout& co : c.callouts) {
+    int64_t i = pic.find(co.addr);
+    if (i < 0) continue;
+    // Two pixels outside the selection's outline (which the first named block has), so both show.
+    item_rects(pic, s.layout, s.view, size_t(i), &s.scratch);
+    for (const MapRect& r : s.scratch)
+      dl->AddRect(ImVec2(origin.x + r.x0 - 3, origin.y + r.y0 - 3),
+                  ImVec2(origin.x + r.x1 + 3, origin.y + r.y1 + 3), im_color(kLessonRgb), 0, 0, 2);
+    if (s.scratch.empty()) continue;
+    const MapRect& r = s.scratch.front();
+    ImVec2 ts = ImGui::CalcTextSize(co.name.c_str());
+    float right = r.x1;
+    for (auto& [item, x] : tagged)
+      if (item == i) right = x;
+    float x0 = std::max(r.x0, right - ts.x - 8), y0 = r.y0 + 1;
+    if (right - r.x0 < ts.x + 8) y0 = r.y0 - ts.y - 3; // too narrow: above it
+    ImVec2 a(origin.x + x0, origin.y + y0), b(a.x + ts.x + 6, a.y + ts.y + 1);
+    dl->AddRectFilled(a, b, im_color(kLessonRgb));
+    dl->AddText(ImVec2(a.x + 3, a.y), IM_COL32(0, 0, 0, 255), co.name.c_str());
+    bool found = false;
+    for (auto& [item, x] : tagged)
+      if (item == i) x = x0 - 2, found = true;
+    if (!found) tagged.emplace_back(i, x0 - 2);
+  }
   if (s.drawn_error >= 0) outline(errors.at(size_t(s.drawn_error)).chunk, kErrorRgb, 2);
   if (c.selected) outline(c.selected, kSelectRgb, 2);
   if (c.reveal && c.selected) {

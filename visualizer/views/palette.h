@@ -47,5 +47,6 @@ inline constexpr uint32_t kReleasedRgb = 0xF5F5F5;
 inline constexpr uint32_t kSiteCurveRgb = 0x4DD0E1; // the site selected in Sites
 inline constexpr uint32_t kMarkRgb = 0xFFEB3B;
 inline constexpr uint32_t kErrorRgb = 0xEF5350;
+inline constexpr uint32_t kLessonRgb = 0x4FE3FF; // the blocks a lesson step names (outline and tag)
 
 } // namespace hv::views

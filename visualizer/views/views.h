@@ -11,6 +11,7 @@
 #include "session/breakpoints.h"
 #include "session/diff_marks.h"
 #include "session/document.h"
+#include "session/lesson.h"
 #include "session/predict.h"
 #include "session/side_by_side.h"
 #include "session/site_tree.h"
@@ -51,6 +52,16 @@ struct Cursor {
   // stops at the first breakpoint on the way. Other seeks (an event clicked in a list) go there.
   bool seek_stops = false;
   bool open_breakpoints = false; // show or hide the Breakpoints window (the timeline's "run to...")
+  // The blocks the current lesson step names (outlined and labelled on the map): a user pointer
+  // (any address inside the chunk) and its name in the scenario. Set by the app.
+  struct Callout {
+    uint64_t addr;
+    std::string name;
+  };
+  std::vector<Callout> callouts;
+  int lesson_step = -1; // go to this step of the open lesson (-1: none)
+  int lesson_open = -1; // open this lesson of LessonState::catalog at its first step (-1: none)
+  bool lesson_close = false;
 };
 
 // The heap picture at the current position, shared by the map, the inspector and the bins.
@@ -274,6 +285,30 @@ struct BreakpointsState {
   std::string message;         // the last run's outcome ("stopped at event N: ...", "none ...")
 };
 void draw_breakpoints(const Frame& f, BreakpointsState& s, Cursor& c);
+
+// The Lesson window: the open lesson's current step (title, narration, the blocks it names),
+// Prev and Next, and the next lesson at the end. The app opens the document on the step's policy
+// and seeks to its mark; the view only asks for a step (Cursor::lesson_step).
+struct LessonState {
+  std::vector<session::Lesson> catalog; // assets/lessons/, read once (LessonState::dir)
+  std::string dir;
+  std::vector<std::string> catalog_errors; // lesson files that do not load
+  bool catalog_read = false;
+  bool active = false;
+  session::Lesson lesson;
+  int step = 0;         // the step shown (or being opened)
+  bool applied = false; // the document is at the step (its policy, its mark) and its blocks outlined
+  std::string problem;  // why the step cannot be shown ("" when all is well)
+  // The step's position and blocks: outlined (Cursor::callouts) only while the document is at
+  // that position (elsewhere a pointer may lie in another chunk, or in top).
+  int64_t position = -1;
+  std::vector<Cursor::Callout> callouts;
+  bool scroll_top = false;
+  // Where the last frame drew the menu bar's "Start lesson 1" (screen pixels; x1 <= x0: not
+  // drawn), for the tests that click it.
+  float start_x0 = 0, start_y0 = 0, start_x1 = 0, start_y1 = 0;
+};
+void draw_lesson(const Frame& f, LessonState& s, Cursor& c);
 
 struct ArenasState {
   uint64_t position = UINT64_MAX;
