@@ -254,8 +254,8 @@ int run_viewer(const ViewOptions& o) {
            app.chunk_map().view.bpp, int(app.cursor().playing),
            app.open_error().empty() ? "none" : app.open_error().c_str(), app.doc().error().c_str());
     if (app.playground().open)
-      printf("heapviz: playground %zu bytes, error line %d: %s\n", app.playground().text.size(),
-             app.playground().error_line,
+      printf("heapviz: playground %zu bytes, typing %d, error line %d: %s\n", app.playground().text.size(),
+             int(app.playground().typing), app.playground().error_line,
              app.playground().error.empty() ? "none" : app.playground().error.c_str());
     const session::PredictGame& pg = app.predict().game;
     if (pg.asked() || pg.active())

@@ -53,15 +53,14 @@ void draw_playground(const Frame& /*f*/, PlaygroundState& s, Cursor& /*c*/) {
   }
   // The text, with room to grow.
   if (s.text.capacity() < 4096) s.text.reserve(4096);
-  if (s.focus) {
-    ImGui::SetKeyboardFocusHere();
-    s.focus = false;
-  }
+  if (s.focus) ImGui::SetKeyboardFocusHere(); // (asked again until the editor has the keyboard)
   ImVec2 size(-1, -1);
   if (ImGui::InputTextMultiline("##scenario", s.text.data(), s.text.capacity() + 1, size,
                                 ImGuiInputTextFlags_CallbackResize | ImGuiInputTextFlags_AllowTabInput,
                                 resize, &s.text))
     s.edited = true;
+  s.typing = ImGui::IsItemActive();
+  if (s.typing) s.focus = false;
 }
 
 } // namespace hv::views

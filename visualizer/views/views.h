@@ -266,7 +266,8 @@ struct PlaygroundState {
   std::string error, status;
   int error_line = 0;
   bool simulating = false;
-  bool focus = false; // give the editor the keyboard next frame
+  bool focus = false;  // give the editor the keyboard next frame
+  bool typing = false; // the editor has the keyboard (it had it in the last frame)
 };
 void draw_playground(const Frame& f, PlaygroundState& s, Cursor& c);
 

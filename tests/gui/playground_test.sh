@@ -1,0 +1,66 @@
+#!/bin/sh
+# The Playground through the real window (Xvfb + xdotool): `heapviz view --playground FILE`
+# opens the editor on the scenario; a line typed at its end re-simulates the heap (the app's
+# document grows by that malloc's events); a line that does not parse shows its error with its
+# line number and keeps the last good heap. The app reports its state at exit (HEAPVIZ_TEST_REPORT).
+# (The file ends with a newline: the typed lines are 7 and 8, after an empty line 6.)
+# usage: playground_test.sh HEAPVIZ WORKDIR   (run under xvfb-run with a 1600x900 screen)
+set -u
+hv=$1 work=$2
+rm -rf "$work" && mkdir -p "$work"
+export XDG_CONFIG_HOME="$work/config" # a fresh layout: the windows at their default places
+fail=0
+check() { # check DESCRIPTION CONDITION...
+  what=$1
+  shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
+}
+printf 'a = malloc 24\nb = malloc 100\nfree a\nc = malloc 24\nfree b\n' >"$work/play.hvs"
+"$hv" sim "$work/play.hvs" -o "$work/base.hvt" >/dev/null 2>&1
+base=$("$hv" dump "$work/base.hvt" | grep -c '^#')
+printf 'a = malloc 24\nb = malloc 100\nfree a\nc = malloc 24\nfree b\nz = malloc 5000\n' >"$work/more.hvs"
+"$hv" sim "$work/more.hvs" -o "$work/more.hvt" >/dev/null 2>&1
+more=$("$hv" dump "$work/more.hvt" | grep -c '^#')
+echo "the scenario has $base events, with z = malloc 5000 $more"
+
+session() { # session LOG TEXT...: opens the playground, types each TEXT as a new last line, quits
+  log=$1
+  shift
+  HEAPVIZ_TEST_REPORT=1 "$hv" view --playground "$work/play.hvs" >"$log" 2>&1 &
+  pid=$!
+  win=$(xdotool search --sync --onlyvisible --name '^heapviz$' | head -1)
+  xdotool windowfocus --sync "$win"
+  sleep 1.5
+  xdotool mousemove 200 860 # into the editor (the bottom left), as a person would
+  sleep 0.3
+  xdotool click 1
+  sleep 0.5
+  xdotool key ctrl+End
+  for line in "$@"; do
+    sleep 0.2
+    xdotool key Return
+    xdotool type --delay 30 "$line"
+    sleep 1 # typing pauses: the text runs
+  done
+  xdotool key ctrl+q
+  for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  if kill -0 "$pid" 2>/dev/null; then echo "FAIL Ctrl+Q did not quit"; kill "$pid"; fail=1; fi
+  wait "$pid"
+  cat "$log"
+}
+
+session "$work/good.log" 'z = malloc 5000'
+check "a typed line re-simulates: $more events" grep -q "^heapviz: state ready, events $more, position $more," "$work/good.log"
+check "no error" grep -q "^heapviz: playground .*, error line 0: none$" "$work/good.log"
+check "the file is not changed without Save" cmp -s "$work/play.hvs" /dev/stdin <<EOF2
+a = malloc 24
+b = malloc 100
+free a
+c = malloc 24
+free b
+EOF2
+
+session "$work/bad.log" 'z = malloc 5000' 'y = mallok 3'
+check "a bad line: its error and line" grep -q "^heapviz: playground .*, error line 8: unknown operation 'mallok'" "$work/bad.log"
+check "the last good heap stays ($more events)" grep -q "^heapviz: state ready, events $more," "$work/bad.log"
+exit $fail
