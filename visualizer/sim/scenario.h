@@ -12,7 +12,26 @@
 
 namespace hv::sim {
 
-enum class OpKind { Malloc, Calloc, Realloc, Memalign, Free, Mark, Mallopt, Tunable, MallocTrim, Expect };
+enum class OpKind {
+  Malloc,
+  Calloc,
+  Realloc,
+  Memalign,
+  Free,
+  Mark,
+  Mallopt,
+  Tunable,
+  MallocTrim,
+  Expect,
+  ThreadStart, // `thread N start`: the main thread creates thread N (Op::thread)
+  ThreadExit,  // `thread N exit`: thread N returns, the main thread joins it
+};
+
+// Scenario threads are numbered 1..kMaxThreadNumber; 0 is the main thread.
+inline constexpr int kMaxThreadNumber = 64;
+// At most this many `thread N start` lines in one scenario (a number may be started again
+// after its exit).
+inline constexpr int kMaxThreadStarts = 200;
 
 struct Op {
   OpKind kind;
@@ -25,7 +44,9 @@ struct Op {
   uint64_t b = 0;       // Calloc: element size; Memalign: size
   std::string label;    // Mark; Expect: the relation, "at", "in" or "joins"
   // Expect: "at NAME2 + a" (a is the offset; 0 without "+ N")
-  int value = 0; // Mallopt: the C int argument
+  int value = 0;  // Mallopt: the C int argument
+  int thread = 0; // the thread that runs it (`thread N: ...`; 0: the main thread); ThreadStart and
+                  // ThreadExit: the thread created or ended
 };
 
 // The mallopt parameters a scenario may name (glibc's M_* names, <malloc.h>).
