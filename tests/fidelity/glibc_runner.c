@@ -318,7 +318,7 @@ static void parse(void) {
     line++;
     char* hash = memchr(p, '#', (size_t)(eol - p));
     char* end = hash ? hash : eol;
-    struct tok toks[8];
+    struct tok toks[10];
     unsigned nt = 0;
     char* q = p;
     /* Tokens are separated by spaces/tabs; '=' is a token of its own even when it touches its
@@ -335,7 +335,7 @@ static void parse(void) {
           q++;
       if (nt == 1 && tok_eq(toks[0], "mark")) break;
       if (nt >= 3 && tok_eq(toks[0], "thread") && tok_eq(toks[nt - 1], "mark")) break;
-      if (nt == 8) fail(line, "too many tokens", 0, 0);
+      if (nt == 10) fail(line, "too many tokens", 0, 0);
       toks[nt].s = s;
       toks[nt].len = (unsigned)(q - s);
       nt++;

@@ -9,6 +9,7 @@
 
 #include "heapviz/simulated_heap.h"
 
+#include <algorithm>
 #include <malloc.h>
 #include <map>
 #include <unistd.h>
@@ -66,7 +67,20 @@ public:
       rows.push_back(r);
       return true;
     });
+    const int n = arenas(rows);
+    for (ChunkRow& r : rows)
+      if (r.arena) r.arena = n - r.arena;
     return rows;
+  }
+
+  // The arenas' count, main included. The walk numbers arenas in list order (main, then the
+  // newest: new_arena links each new one right after main); n - index is then the order of
+  // creation, the trace's arena numbers (arena 1 = the first thread's).
+  static int arenas(const std::vector<ChunkRow>& rows) {
+    int top = 0;
+    for (const ChunkRow& r : rows)
+      top = std::max(top, r.arena);
+    return top + 1;
   }
 
   std::vector<BinListRow> bin_lists() override {
@@ -85,6 +99,15 @@ public:
       }
       return true;
     });
+    if (lists.empty()) return lists;
+    std::vector<ChunkRow> rows;
+    m_->for_each_chunk([&](const SimulatedHeap::ChunkInfo& v) {
+      rows.push_back(ChunkRow{0, 0, v.state, 0, false, 0, 0, v.arena});
+      return true;
+    });
+    const int n = arenas(rows);
+    for (BinListRow& l : lists)
+      if (l.arena) l.arena = n - l.arena;
     return lists;
   }
 

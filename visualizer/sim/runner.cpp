@@ -230,6 +230,7 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
       thread_ = 0; // the main thread joined it
       break;
     }
+    if (r.allocating) offset_text(r.ptr); // numbers a new non-main heap (heapN) as results name it
     if (after_each) {
       std::string msg;
       if (!after_each(r, &msg)) return fail(op, msg);
