@@ -2,7 +2,8 @@
 //
 // Owns: scenario semantics (names, liveness, realloc rules, the errors for freeing an unknown or
 // freed name; tunables applied before the first operation, mallopt and malloc_trim in their
-// place). Must not: print; callers format results.
+// place; the thread each operation runs on, and the heapN names of non-main heaps).
+// Must not: print; callers format results.
 #pragma once
 
 #include "sim/policy.h"
