@@ -131,6 +131,9 @@ struct ThreadState {
   // the gate's table (index + 1; 0: none yet), and how deep it is in calls that passed the gate.
   uint32_t live_slot;
   uint32_t live_passed;
+  // A simulated scenario thread (SimPlatform::new_thread): the thread id its trace events carry
+  // (0: the calling OS thread's, gettid()).
+  uint32_t sim_tid;
 };
 
 // mp_: the process-wide parameters (mallopt, environment, dynamic thresholds, statistics).

@@ -210,7 +210,14 @@ void* SimPlatform::mremap(void* p, size_t old_len, size_t new_len, int flags) {
   return r;
 }
 
+ThreadState* SimPlatform::new_thread() {
+  int slot = __atomic_fetch_add(&nslots_, 1, __ATOMIC_ACQ_REL);
+  if (slot >= kMaxThreads) fatal_error("heapviz: too many threads in one simulated heap", nullptr);
+  return &slots_[slot];
+}
+
 ThreadState& SimPlatform::thread() {
+  if (selected_) return *selected_;
   for (SimTlsEntry& e : t_sim_tls)
     if (e.owner == id_) return *e.state;
   int slot = __atomic_fetch_add(&nslots_, 1, __ATOMIC_ACQ_REL);

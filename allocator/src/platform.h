@@ -95,6 +95,10 @@ public:
 
   // Simulation controls.
   void set_threaded(bool t) { threaded_ = t; }
+  // Scenario threads (docs/scenarios.md, "Threads"), all run by one OS thread: a fresh, zeroed
+  // thread state, and the one thread() returns from now on (nullptr: the calling OS thread's own).
+  ThreadState* new_thread();
+  void select_thread(ThreadState* ts) { selected_ = ts; }
   void set_nprocs(int n) { nprocs_ = n; }
   char* brk_base() const { return base_; }
   char* brk_cur() const { return cur_; }
@@ -115,6 +119,7 @@ private:
   size_t capacity_ = 0;
   size_t mapped_bytes_ = 0;
   bool threaded_ = false;
+  ThreadState* selected_ = nullptr;
   int nprocs_ = 2;
   uint64_t id_ = 0;
   int nslots_ = 0;

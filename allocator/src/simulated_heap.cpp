@@ -15,6 +15,8 @@ namespace hv::alloc {
 
 struct SimulatedHeap::Impl {
   MallocCore<SimPlatform> core;
+  ThreadState* threads[SimPlatform::kMaxThreads] = {}; // by handle; [0] unused (the OS thread's)
+  int nthreads = 1;
   char message[sizeof(CheckReport::message)] = {};
 };
 
@@ -79,6 +81,31 @@ SimulatedHeap::TunableResult SimulatedHeap::set_tunable(const char* name, size_t
                                                                      : TunableResult::Dropped;
 }
 
+int SimulatedHeap::thread_new(uint32_t trace_tid) {
+  if (impl_->nthreads >= SimPlatform::kMaxThreads) return 0;
+  ThreadState* ts = impl_->core.platform().new_thread();
+  ts->sim_tid = trace_tid;
+  impl_->threads[impl_->nthreads] = ts;
+  return impl_->nthreads++;
+}
+void SimulatedHeap::thread_select(int handle) {
+  impl_->core.platform().select_thread(handle > 0 && handle < impl_->nthreads ? impl_->threads[handle]
+                                                                              : nullptr);
+}
+void SimulatedHeap::set_multithreaded() {
+  impl_->core.platform().set_threaded(true);
+}
+void SimulatedHeap::thread_exit() {
+  impl_->core.thread_shutdown();
+  impl_->core.platform().select_thread(nullptr);
+}
+uintptr_t SimulatedHeap::region_start(uintptr_t addr) const {
+  const SimPlatform& p = impl_->core.platform();
+  const uintptr_t lo = reinterpret_cast<uintptr_t>(p.brk_base());
+  if (addr >= lo && addr < reinterpret_cast<uintptr_t>(p.brk_cur())) return lo;
+  return reinterpret_cast<uintptr_t>(heap_for_ptr(reinterpret_cast<void*>(addr)));
+}
+
 uintptr_t SimulatedHeap::heap_base() const {
   return reinterpret_cast<uintptr_t>(impl_->core.platform().brk_base());
 }
@@ -107,9 +134,13 @@ void SimulatedHeap::walk(ChunkFn fn, void* ctx) {
 void SimulatedHeap::walk_bins(BinFn fn, void* ctx) {
   auto w = std::make_unique<HeapWalk<SimPlatform>>(impl_->core);
   w->run();
-  w->for_each_bin_chunk([&](trace::BinKind kind, unsigned index, int arena, Arena*, ThreadState*, Chunk* c) {
-    return fn(BinChunk{reinterpret_cast<uintptr_t>(c), kind, index, arena}, ctx);
-  });
+  w->for_each_bin_chunk(
+      [&](trace::BinKind kind, unsigned index, int arena, Arena*, ThreadState* ts, Chunk* c) {
+        int thread = 0;
+        for (int i = 1; ts && i < impl_->nthreads; ++i)
+          if (impl_->threads[i] == ts) thread = i;
+        return fn(BinChunk{reinterpret_cast<uintptr_t>(c), kind, index, arena, thread}, ctx);
+      });
 }
 
 const char* SimulatedHeap::check() {

@@ -265,7 +265,7 @@ TraceThread* TraceSink::thread_buf(ThreadState& ts) {
   if (mem == MAP_FAILED) return nullptr;
   TraceThread* t = new (mem) TraceThread();
   t->enc.reset(t->buf, TraceThread::kBlockBytes);
-  t->tid = static_cast<uint32_t>(syscall(SYS_gettid));
+  t->tid = ts.sim_tid ? ts.sim_tid : static_cast<uint32_t>(syscall(SYS_gettid));
   t->stamp_count = kStampEvery; // the first call reads the clock
   spin_lock(&all_lock_);
   t->next = all_;

@@ -61,6 +61,11 @@ expect() {
 printf 'a = malloc 8\n# aligned\np = memalign 64 100\n' >"$tmp/ma.hvs"
 expect 2 "^$tmp/ma.hvs:3: policy next-fit has no memalign$" sim --policy next-fit "$tmp/ma.hvs"
 expect 2 "^$tmp/ma.hvs:3: policy buddy has no memalign$" sim --policy buddy -o "$tmp/ma.hvt" "$tmp/ma.hvs"
+printf 'a = malloc 8\nthread 1 start\nthread 1: b = malloc 8\n' >"$tmp/th.hvs"
+expect 2 "^$tmp/th.hvs:2: policy best-fit has no threads$" sim --policy best-fit "$tmp/th.hvs"
+printf 'thread 0 start\n' >"$tmp/th0.hvs"
+expect 2 "^$tmp/th0.hvs:1: bad thread number '0': threads are numbered 1 to 64 \\(the main thread's lines have no prefix\\)$" \
+  sim "$tmp/th0.hvs"
 expect 2 "unknown policy 'firstfit' \\(available: glibc, first-fit, next-fit, best-fit, worst-fit, buddy, segregated, pool, linear, stack\\)" \
   sim --policy firstfit "$tmp/holes.hvs"
 expect 2 "^$tmp/holes.hvs:5: policy stack frees only the latest allocation \\(at 0xf0\\), not 0x10$" \

@@ -20,12 +20,24 @@
  * GLIBC_TUNABLES) and appends the scenario's tunables to GLIBC_TUNABLES: the preload tests run
  * scenarios on libhvalloc.so that way.
  *
+ * Threads (`thread N start`, `thread N: OP`, `thread N exit`; docs/scenarios.md, "Threads"): thread
+ * N is a real pthread, created by the main thread with a 64 KiB stack, that runs its operations one
+ * at a time while the main thread waits (semaphores: the hand-off never allocates), so the order of
+ * calls is the file's. `exit` makes it return from its start routine and the main thread joins it.
+ * A block in a non-main arena (NON_MAIN_ARENA bit) prints as "heapN+0xOFFSET" from its heap's start
+ * (the pointer rounded down to 64 MiB, HEAP_MAX_SIZE), heaps numbered 1, 2, ... as the output first
+ * names them. A scenario with threads needs the runner's only TLS module to be libc's (its new
+ * threads' DTVs are then 272 bytes, as heapviz assumes); the runner checks it.
+ *
  * Scenario format: see FORMAT.md beside this file. Errors: "FILE:LINE: message" on stderr, exit 2.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +50,19 @@
 #define MAX_ENV 4096
 #define OUT_SIZE (64u << 20)
 
-enum op_kind { OP_MALLOC, OP_CALLOC, OP_REALLOC, OP_MEMALIGN, OP_FREE, OP_MALLOPT, OP_MALLOC_TRIM };
+enum op_kind {
+  OP_MALLOC,
+  OP_CALLOC,
+  OP_REALLOC,
+  OP_MEMALIGN,
+  OP_FREE,
+  OP_MALLOPT,
+  OP_MALLOC_TRIM,
+  OP_THREAD_START,
+  OP_THREAD_EXIT
+};
+#define MAX_THREAD 64 /* threads 1..MAX_THREAD, as heapviz's kMaxThreadNumber */
+#define HEAP_MAX ((uintptr_t)64 << 20)
 
 struct op {
   unsigned char kind;
@@ -48,6 +72,7 @@ struct op {
   size_t a, b;      /* malloc: a=size; calloc: a=n b=size; realloc: a=size; memalign: a=align b=size;
                        malloc_trim: a=pad */
   int param, value; /* mallopt */
+  int thread;       /* the thread that runs it (0: main); thread start/exit: the thread */
 };
 
 enum sym_state { SYM_UNBOUND = 0, SYM_LIVE = 1, SYM_FREED = 2 };
@@ -67,6 +92,8 @@ static void* g_ptr[MAX_SYMS];
 static unsigned char g_state[MAX_SYMS];
 static void* g_result[MAX_OPS];          /* result of each op, in op order */
 static unsigned char g_mmapped[MAX_OPS]; /* IS_MMAPPED bit of the result, read right after the op */
+static unsigned char g_nonmain[MAX_OPS]; /* NON_MAIN_ARENA bit of the result, likewise */
+static int g_has_threads;
 static char g_out[OUT_SIZE];
 static char* g_envp[MAX_ENV];
 static const char* g_path;
@@ -297,7 +324,7 @@ static void parse(void) {
     line++;
     char* hash = memchr(p, '#', (size_t)(eol - p));
     char* end = hash ? hash : eol;
-    struct tok toks[8];
+    struct tok toks[10];
     unsigned nt = 0;
     int lesson_line = 0;
     char* q = p;
@@ -323,7 +350,8 @@ static void parse(void) {
           break;
         }
       }
-      if (nt == 8) fail(line, "too many tokens", 0, 0);
+      if (nt >= 3 && tok_eq(toks[0], "thread") && tok_eq(toks[nt - 1], "mark")) break;
+      if (nt == 10) fail(line, "too many tokens", 0, 0);
       toks[nt].s = s;
       toks[nt].len = (unsigned)(q - s);
       nt++;
@@ -331,11 +359,40 @@ static void parse(void) {
     p = *eol ? eol + 1 : eol;
     if (nt == 0) continue;
 
+    int thread = 0;
+    if (tok_eq(toks[0], "thread") && (nt < 2 || !tok_eq(toks[1], "="))) {
+      if (nt < 2) fail(line, "expected 'thread N start|exit' or 'thread N: OP'", 0, 0);
+      struct tok num = toks[1];
+      int colon = num.len > 1 && num.s[num.len - 1] == ':';
+      if (colon) num.len--;
+      size_t n = parse_size(line, num);
+      if (n < 1 || n > MAX_THREAD) fail(line, "bad thread number", num.s, num.len);
+      thread = (int)n;
+      g_has_threads = 1;
+      if (!colon && nt == 3 && (tok_eq(toks[2], "start") || tok_eq(toks[2], "exit"))) {
+        if (g_nops >= MAX_OPS) fail(line, "too many operations", 0, 0);
+        struct op* o = &g_ops[g_nops++];
+        o->line = line;
+        o->kind = tok_eq(toks[2], "start") ? OP_THREAD_START : OP_THREAD_EXIT;
+        o->thread = thread;
+        o->src = o->dst = -1;
+        o->a = o->b = 0;
+        if (!g_first_op_line) g_first_op_line = line;
+        continue;
+      }
+      unsigned skip = colon ? 2 : (nt >= 3 && tok_eq(toks[2], ":")) ? 3 : 0;
+      if (!skip || skip >= nt) fail(line, "expected 'thread N start|exit' or 'thread N: OP'", 0, 0);
+      for (unsigned k = skip; k < nt; k++)
+        toks[k - skip] = toks[k];
+      nt -= skip;
+    }
+
     if (tok_eq(toks[0], "mark")) continue; /* a label for the timeline: no-op for the runner */
     if (lesson_line) continue;             /* title, summary, policy, say, show, under: narration */
     int keyword = nt < 2 || !tok_eq(toks[1], "=");
     if (tok_eq(toks[0], "expect") && keyword) continue; /* an assertion `heapviz sim` checks */
     if (tok_eq(toks[0], "tunable") && keyword) {        /* tunable NAME=VALUE: GLIBC_TUNABLES for the exec */
+      if (thread) fail(line, "a tunable line has no thread prefix", 0, 0);
       if (nt != 4 || !tok_eq(toks[2], "=")) fail(line, "expected 'tunable NAME=VALUE'", 0, 0);
       if (g_first_op_line) fail(line, "tunable after the first operation", 0, 0);
       parse_size(line, toks[3]);
@@ -353,6 +410,7 @@ static void parse(void) {
     if (g_nops >= MAX_OPS) fail(line, "too many operations", 0, 0);
     struct op* o = &g_ops[g_nops];
     o->line = line;
+    o->thread = thread;
     o->src = -1;
     o->dst = -1;
     o->a = o->b = 0;
@@ -454,50 +512,122 @@ static size_t heap_alignment(void) {
   return want;
 }
 
+static void exec_op(unsigned i) {
+  struct op* o = &g_ops[i];
+  void* r = 0;
+  switch (o->kind) {
+  case OP_MALLOC:
+    r = malloc(o->a);
+    break;
+  case OP_CALLOC:
+    r = calloc(o->a, o->b);
+    break;
+  case OP_MEMALIGN:
+    r = memalign(o->a, o->b);
+    break;
+  case OP_REALLOC: {
+    void* old = 0;
+    if (o->src >= 0) {
+      if (g_state[o->src] != SYM_LIVE)
+        fail(o->line, "realloc of a name that is not live:", g_syms[o->src].name, g_syms[o->src].len);
+      old = g_ptr[o->src];
+    }
+    r = realloc(old, o->a);
+    /* success, or realloc(p, 0) which frees p: the source is gone */
+    if (o->src >= 0 && (r != 0 || o->a == 0)) g_state[o->src] = SYM_FREED;
+    break;
+  }
+  case OP_FREE:
+    if (g_state[o->src] != SYM_LIVE)
+      fail(o->line, "free of a name that is not live:", g_syms[o->src].name, g_syms[o->src].len);
+    free(g_ptr[o->src]);
+    g_state[o->src] = SYM_FREED;
+    return;
+  case OP_MALLOPT:
+    if (mallopt(o->param, o->value) != 1) fail(o->line, "mallopt returned 0", 0, 0);
+    return;
+  case OP_MALLOC_TRIM:
+    malloc_trim(o->a); /* 0 (nothing released) is a result, not an error */
+    return;
+  case OP_THREAD_START:
+  case OP_THREAD_EXIT:
+    return; /* run by the main thread (run()) */
+  }
+  g_result[i] = r;
+  /* Read the chunk header now: by the time results are printed the chunk may be freed/unmapped. */
+  g_mmapped[i] = r != 0 && (chunk_size_word(r) & 0x2) != 0;
+  g_nonmain[i] = r != 0 && (chunk_size_word(r) & 0x6) == 0x4;
+  g_ptr[o->dst] = r;
+  g_state[o->dst] = SYM_LIVE;
+}
+
+/* ---- threads: one operation at a time, handed off with semaphores (no allocation) ---- */
+struct worker {
+  pthread_t id;
+  sem_t go;
+  int running;
+  int next; /* the op to run, or -1: return */
+};
+static struct worker g_workers[MAX_THREAD + 1];
+static sem_t g_done;
+
+static void* worker_main(void* arg) {
+  struct worker* w = arg;
+  for (;;) {
+    while (sem_wait(&w->go) != 0)
+      ;
+    if (w->next < 0) return 0; /* the thread exits: glibc's __libc_thread_freeres runs after this */
+    exec_op((unsigned)w->next);
+    sem_post(&g_done);
+  }
+}
+
+/* Modules with a PT_TLS segment (dl_tls_max_dtv_idx at startup, as nothing is dlopened). */
+static int count_tls(struct dl_phdr_info* info, size_t size, void* data) {
+  (void)size;
+  for (int i = 0; i < info->dlpi_phnum; i++)
+    if (info->dlpi_phdr[i].p_type == PT_TLS) ++*(int*)data;
+  return 0;
+}
+
 static void run(void) {
+  pthread_attr_t attr;
+  if (g_has_threads) {
+    int modules = 0;
+    dl_iterate_phdr(count_tls, &modules);
+    if (modules != 1)
+      fail(0,
+           "a scenario with threads needs libc to be the only TLS module (a new thread's DTV is then "
+           "272 bytes, as heapviz assumes); this process has others (LD_PRELOAD?)",
+           0, 0);
+    sem_init(&g_done, 0, 0);
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 << 10);
+  }
   for (unsigned i = 0; i < g_nops; i++) {
     struct op* o = &g_ops[i];
-    void* r = 0;
-    switch (o->kind) {
-    case OP_MALLOC:
-      r = malloc(o->a);
-      break;
-    case OP_CALLOC:
-      r = calloc(o->a, o->b);
-      break;
-    case OP_MEMALIGN:
-      r = memalign(o->a, o->b);
-      break;
-    case OP_REALLOC: {
-      void* old = 0;
-      if (o->src >= 0) {
-        if (g_state[o->src] != SYM_LIVE)
-          fail(o->line, "realloc of a name that is not live:", g_syms[o->src].name, g_syms[o->src].len);
-        old = g_ptr[o->src];
-      }
-      r = realloc(old, o->a);
-      /* success, or realloc(p, 0) which frees p: the source is gone */
-      if (o->src >= 0 && (r != 0 || o->a == 0)) g_state[o->src] = SYM_FREED;
-      break;
+    struct worker* w = &g_workers[o->thread];
+    if (o->kind == OP_THREAD_START) {
+      if (w->running) fail(o->line, "thread already running", 0, 0);
+      sem_init(&w->go, 0, 0);
+      if (pthread_create(&w->id, &attr, worker_main, w) != 0) fail(o->line, "pthread_create failed", 0, 0);
+      w->running = 1;
+    } else if (o->kind == OP_THREAD_EXIT) {
+      if (!w->running) fail(o->line, "exit of a thread that is not running", 0, 0);
+      w->next = -1;
+      sem_post(&w->go);
+      pthread_join(w->id, 0);
+      sem_destroy(&w->go);
+      w->running = 0;
+    } else if (o->thread) {
+      if (!w->running) fail(o->line, "operation on a thread that is not running", 0, 0);
+      w->next = (int)i;
+      sem_post(&w->go);
+      while (sem_wait(&g_done) != 0)
+        ;
+    } else {
+      exec_op(i);
     }
-    case OP_FREE:
-      if (g_state[o->src] != SYM_LIVE)
-        fail(o->line, "free of a name that is not live:", g_syms[o->src].name, g_syms[o->src].len);
-      free(g_ptr[o->src]);
-      g_state[o->src] = SYM_FREED;
-      continue;
-    case OP_MALLOPT:
-      if (mallopt(o->param, o->value) != 1) fail(o->line, "mallopt returned 0", 0, 0);
-      continue;
-    case OP_MALLOC_TRIM:
-      malloc_trim(o->a); /* 0 (nothing released) is a result, not an error */
-      continue;
-    }
-    g_result[i] = r;
-    /* Read the chunk header now: by the time results are printed the chunk may be freed/unmapped. */
-    g_mmapped[i] = r != 0 && (chunk_size_word(r) & 0x2) != 0;
-    g_ptr[o->dst] = r;
-    g_state[o->dst] = SYM_LIVE;
   }
 }
 
@@ -564,7 +694,9 @@ int main(int argc, char** argv, char** envp) {
   char* p = g_out;
   for (unsigned i = 0; i < g_nops; i++) {
     struct op* o = &g_ops[i];
-    if (o->kind == OP_FREE || o->kind == OP_MALLOPT || o->kind == OP_MALLOC_TRIM) continue;
+    if (o->kind == OP_FREE || o->kind == OP_MALLOPT || o->kind == OP_MALLOC_TRIM ||
+        o->kind == OP_THREAD_START || o->kind == OP_THREAD_EXIT)
+      continue;
     if ((size_t)(p - g_out) > OUT_SIZE - 512) { /* flush */
       *p = 0;
       put_str(1, g_out);
@@ -581,6 +713,18 @@ int main(int argc, char** argv, char** envp) {
     } else if (g_mmapped[i]) {
       memcpy(p, "mmap", 4);
       p += 4;
+    } else if (g_nonmain[i]) { /* heapN+0xOFFSET: heaps numbered as the output first names them */
+      static uintptr_t heaps[MAX_THREAD * 64];
+      static unsigned nheaps;
+      uintptr_t h = (uintptr_t)r & ~(HEAP_MAX - 1);
+      unsigned k = 0;
+      while (k < nheaps && heaps[k] != h)
+        k++;
+      if (k == nheaps && nheaps < sizeof heaps / sizeof heaps[0]) heaps[nheaps++] = h;
+      memcpy(p, "heap", 4);
+      p = fmt_u(p + 4, k + 1);
+      *p++ = '+';
+      p = fmt_hex(p, (unsigned long)((uintptr_t)r - h));
     } else {
       intptr_t off = (intptr_t)r - (intptr_t)heap_start;
       if (off < 0) {

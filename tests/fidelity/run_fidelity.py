@@ -2,7 +2,7 @@
 """Compare heapviz's glibc policy with the real glibc, offset by offset.
 
     run_fidelity.py (--heapviz PATH | --preload LIB) --runner PATH [--seeds N] [--first S]
-                    [--tunables LIST]... [--trim P] [--checks] [--cases DIR] [--keep DIR]
+                    [--tunables LIST]... [--trim P] [--threads N] [--checks] [--cases DIR] [--keep DIR]
 
 For each seed in [first, first+N) a scenario is generated (gen_scenarios.py), run with the real
 glibc (`RUNNER FILE`, see glibc_runner.c) and simulated (`HEAPVIZ sim --policy glibc --offsets FILE`),
@@ -11,8 +11,13 @@ and the two outputs are compared line by line; the same is done for every *.hvs 
 repeatable) runs every seed once per LIST, with one `tunable` line per entry at the top.
 --trim P puts a `malloc_trim PAD` line before each operation of a random scenario with
 probability P (PAD 0, 4096 or 128 KiB; drawn from the seed, so a seed is the same scenario).
+--threads N runs the operations of a random scenario on the main thread and threads 1..N
+(`thread N: OP`; docs/scenarios.md, "Threads"): runs of operations switch threads at random,
+a thread starts before its first operation, and threads exit at random (and start again later).
 --preload LIB compares with the runner itself on LIB (`LD_PRELOAD=LIB RUNNER --keep-env FILE`,
-libhvalloc.so in a real process) instead of `heapviz sim`.
+libhvalloc.so in a real process) instead of `heapviz sim`. It skips the cases with `thread` lines:
+the runner refuses them when libc is not its only TLS module (libhvalloc.so has TLS of its own, so
+a new thread's DTV would be 288 bytes instead of the 272 the scenario language assumes).
 --checks runs heapviz with its own heap checks on (`sim --checks`, or HEAPVIZ_CHECKS=1 for
 --preload; docs/checks.md): not one offset may change, and no check may fire.
 Two workers run in parallel. Exit 0 when everything matches, 1 on any mismatch, 2 on usage errors.
@@ -45,6 +50,11 @@ def alloc_op_lines(text):
         if ASSIGN_RE.match(code):
             out.append((no, line.strip()))
     return out
+
+
+def has_threads(path):
+    with open(path) as f:
+        return any(re.match(r"\s*thread\s+\d", line) for line in f)
 
 
 def run(cmd, preload=None, checks=False):
@@ -131,6 +141,29 @@ def with_trims(text, seed, p):
     return "".join(out)
 
 
+def with_threads(text, seed, n):
+    """The scenario's operations spread over the main thread and threads 1..n (--threads)."""
+    import random
+    r = random.Random(seed * 104729 + 31)
+    out, running, cur = [], set(), 0
+    for line in text.splitlines(keepends=True):
+        op = line.strip() and not line.lstrip().startswith(("#", "mark", "tunable"))
+        if not op:
+            out.append(line)
+            continue
+        if r.random() < 0.15:
+            cur = r.randint(0, n)
+        if cur and cur not in running:
+            out.append("thread %d start\n" % cur)
+            running.add(cur)
+        out.append(("thread %d: " % cur if cur else "") + line)
+        if running and r.random() < 0.02:
+            t = r.choice(sorted(running))
+            out.append("thread %d exit\n" % t)
+            running.discard(t)
+    return "".join(out)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--heapviz", help="path to the heapviz CLI")
@@ -139,6 +172,8 @@ def main(argv=None):
                     help="GLIBC_TUNABLES-style list prepended to every random scenario (repeatable)")
     ap.add_argument("--trim", type=float, default=0.0,
                     help="probability of a malloc_trim line before each random operation")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="spread each random scenario's operations over the main thread and N more")
     ap.add_argument("--runner", required=True, help="path to hv_glibc_runner")
     ap.add_argument("--seeds", type=int, default=0, help="number of random scenarios")
     ap.add_argument("--first", type=int, default=1, help="first seed")
@@ -170,6 +205,9 @@ def main(argv=None):
                 print("run_fidelity: no *.hvs in %s" % args.cases, file=sys.stderr)
                 return 2
             for f in cases:
+                if args.preload and has_threads(os.path.join(args.cases, f)):
+                    print("run_fidelity: --preload skips %s (threads; see the docstring)" % f)
+                    continue
                 jobs.append(("case %s" % f, os.path.join(os.path.abspath(args.cases), f)))
         for t, tunables in enumerate(args.tunables or [""]):
             head = "".join("tunable %s\n" % e for e in tunables.split(":") if e)
@@ -177,10 +215,14 @@ def main(argv=None):
                 name = "seed-%d.hvs" % seed if not tunables else "tun%d-seed-%d.hvs" % (t, seed)
                 if args.trim:
                     name = "trim-" + name
+                if args.threads:
+                    name = "threads-" + name
                 path = os.path.join(work, name)
                 body = gen_scenarios.generate(seed)
                 if args.trim:
                     body = with_trims(body, seed, args.trim)
+                if args.threads:
+                    body = with_threads(body, seed, args.threads)
                 with open(path, "w") as f:
                     f.write(head + body)
                 label = "seed %d" % seed if not tunables else "seed %d [%s]" % (seed, tunables)

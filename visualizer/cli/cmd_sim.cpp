@@ -21,6 +21,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <tuple>
 
 namespace hv::cli {
 namespace {
@@ -72,16 +73,17 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
   const model::PolicyInfo* info = model::find_policy(policy.name());
   const model::PolicyInfo generic;
   if (!info) info = &generic;
-  // Owner labels: chunk offset -> "name (N bytes)".
+  // Owner labels: chunk address -> "name (N bytes)".
   std::map<uint64_t, const sim::Block*> owner;
   for (const auto& [ptr, b] : runner.live_blocks())
-    if (!policy.is_mmapped(reinterpret_cast<void*>(ptr))) owner[ptr - base - info->header_bytes] = &b;
+    if (!policy.is_mmapped(reinterpret_cast<void*>(ptr))) owner[ptr - info->header_bytes] = &b;
 
   uint64_t used = 0, used_n = 0, free_bytes = 0, free_n = 0, largest_free = 0, top = 0;
-  for (const auto& r : rows) {
+  auto print_row = [&](const sim::ChunkRow& r) {
     const uint8_t st = uint8_t(r.state);
     std::string who;
-    if (auto it = owner.find(r.offset); it != owner.end() && r.state == trace::ChunkState::InUse) {
+    const uint64_t addr = (r.heap ? r.heap : base) + r.offset;
+    if (auto it = owner.find(addr); it != owner.end() && r.state == trace::ChunkState::InUse) {
       who = it->second->name + " (" + std::to_string(it->second->requested) + " bytes, line " +
             std::to_string(it->second->line) + ")";
     } else if (r.internal) {
@@ -98,12 +100,37 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
       used += r.size;
       ++used_n;
     } else if (r.state == trace::ChunkState::Top) {
-      top = r.size;
+      top += r.size;
     } else if (trace::is_binned(st)) {
       free_bytes += r.size;
       ++free_n;
       if (r.size > largest_free) largest_free = r.size;
     }
+  };
+  std::vector<uintptr_t> heaps; // non-main heaps (glibc's other arenas), in the runner's numbering
+  for (const auto& r : rows) {
+    if (!r.heap)
+      print_row(r);
+    else if (std::find(heaps.begin(), heaps.end(), r.heap) == heaps.end())
+      heaps.push_back(r.heap);
+  }
+  for (uintptr_t h : heaps) // heaps no result named are numbered after the others, in walk order
+    runner.heap_name(h);
+  std::sort(heaps.begin(), heaps.end(), [&](uintptr_t a, uintptr_t b) {
+    return std::stoul(runner.heap_name(a).substr(4)) < std::stoul(runner.heap_name(b).substr(4));
+  });
+  for (uintptr_t h : heaps) { // docs/scenarios.md, "Threads"
+    uint64_t end = 0;
+    int arena = 0;
+    for (const auto& r : rows)
+      if (r.heap == h) end = r.offset + r.size, arena = r.arena;
+    snprintf(line, sizeof line, "\n%s: arena %d's heap, %s bytes (%s) from its start (64 MiB aligned)\n\n",
+             runner.heap_name(h).c_str(), arena, hex(end).c_str(), human(end).c_str());
+    out += line;
+    snprintf(line, sizeof line, "  %-10s %-10s %-9s %-13s %s\n", "offset", "size", "state", "bin", "block");
+    out += line;
+    for (const auto& r : rows)
+      if (r.heap == h) print_row(r);
   }
   std::string mm;
   for (const auto& [ptr, b] : runner.live_blocks()) {
@@ -128,7 +155,8 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
   auto lists = policy.bin_lists();
   if (lists.empty()) return;
   std::sort(lists.begin(), lists.end(), [](const sim::BinListRow& a, const sim::BinListRow& b) {
-    return std::pair(uint8_t(a.kind), a.index) < std::pair(uint8_t(b.kind), b.index);
+    return std::tuple(a.thread, a.arena, uint8_t(a.kind), a.index) <
+           std::tuple(b.thread, b.arena, uint8_t(b.kind), b.index);
   });
   if (info->bins_about[0]) // a textbook policy (docs/policies.md)
     out += std::string("\nfree lists, head first (") + info->bins_about + "):\n";
@@ -136,11 +164,16 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
     out += "\nbins, each list head first (malloc takes a tcache's or fastbin's head and a smallbin's tail;\n"
            "the unsorted scan starts at the tail; largebins are sorted by size, largest first):\n";
   for (const sim::BinListRow& l : lists) {
-    snprintf(line, sizeof line, "  %-13s", trace::bin_text(l.kind, l.index).c_str());
+    // With threads: a scenario thread's tcache, or a non-main arena's bin (its chunks heapN+0x...).
+    std::string what = l.thread  ? "thread " + std::to_string(l.thread) + " "
+                       : l.arena ? "arena " + std::to_string(l.arena) + " "
+                                 : "";
+    snprintf(line, sizeof line, "  %-13s", (what + trace::bin_text(l.kind, l.index).c_str()).c_str());
     out += line;
-    for (uint64_t c : l.chunks) {
+    for (size_t i = 0; i < l.chunks.size(); ++i) {
       out += ' ';
-      out += hex(c);
+      if (i < l.heaps.size() && l.heaps[i]) out += runner.heap_name(l.heaps[i]) + "+";
+      out += hex(l.chunks[i]);
     }
     out += '\n';
   }

@@ -50,7 +50,8 @@ public:
   std::vector<BinListRow> bin_lists() override {
     std::vector<BinListRow> lists;
     for (unsigned k = kMinOrder; k <= top_; ++k)
-      if (!free_[k].empty()) lists.push_back({BinKind::Small, k, {free_[k].begin(), free_[k].end()}});
+      if (!free_[k].empty())
+        lists.push_back({BinKind::Small, k, {free_[k].begin(), free_[k].end()}, 0, 0, {}});
     return lists;
   }
 

@@ -1,14 +1,18 @@
 // glibc_policy.cpp - the glibc 2.36 policy: the allocator core on the simulated memory source,
 // through its narrow public class (heapviz/simulated_heap.h; the core's internals stay private),
 // and a scenario's glibc settings: mallopt's M_* names, and the tunables glibc would ignore
-// (refused with the reason). Also the policy factory (make_policy, policy_names), which hands the
-// textbook names to textbook.h's factories.
+// (refused with the reason), and a scenario's threads as glibc's pthread_create and thread exit
+// touch the heap (docs/scenarios.md, "Threads"). Also the policy factory (make_policy, policy_names), which
+// hands the textbook names to textbook.h's factories.
 #include "sim/policy.h"
 #include "sim/textbook.h"
 
 #include "heapviz/simulated_heap.h"
 
+#include <algorithm>
 #include <malloc.h>
+#include <map>
+#include <unistd.h>
 
 namespace hv::sim {
 namespace {
@@ -51,9 +55,10 @@ public:
     std::vector<ChunkRow> rows;
     const uintptr_t base = heap_base();
     m_->for_each_chunk([&](const SimulatedHeap::ChunkInfo& v) {
-      if (v.arena != 0) return true;
       ChunkRow r;
-      r.offset = v.addr - base;
+      r.arena = v.arena;
+      r.heap = v.arena == 0 ? 0 : m_->region_start(v.addr);
+      r.offset = v.addr - (v.arena == 0 ? base : r.heap);
       r.size = v.size;
       r.state = v.state;
       r.bin = v.bin < 0 ? 0 : unsigned(v.bin);
@@ -62,20 +67,82 @@ public:
       rows.push_back(r);
       return true;
     });
+    const int n = arenas(rows);
+    for (ChunkRow& r : rows)
+      if (r.arena) r.arena = n - r.arena;
     return rows;
+  }
+
+  // The arenas' count, main included. The walk numbers arenas in list order (main, then the
+  // newest: new_arena links each new one right after main); n - index is then the order of
+  // creation, the trace's arena numbers (arena 1 = the first thread's).
+  static int arenas(const std::vector<ChunkRow>& rows) {
+    int top = 0;
+    for (const ChunkRow& r : rows)
+      top = std::max(top, r.arena);
+    return top + 1;
   }
 
   std::vector<BinListRow> bin_lists() override {
     std::vector<BinListRow> lists;
     const uintptr_t base = heap_base();
     m_->for_each_bin_chunk([&](const SimulatedHeap::BinChunk& c) {
-      if (c.arena > 0) return true;
-      if (lists.empty() || lists.back().kind != c.kind || lists.back().index != c.index)
-        lists.push_back(BinListRow{c.kind, c.index, {}});
-      lists.back().chunks.push_back(c.addr - base);
+      const int arena = c.arena < 0 ? 0 : c.arena;
+      if (lists.empty() || lists.back().kind != c.kind || lists.back().index != c.index ||
+          lists.back().arena != arena || lists.back().thread != c.thread)
+        lists.push_back(BinListRow{c.kind, c.index, {}, arena, c.thread, {}});
+      const uintptr_t start = m_->region_start(c.addr);
+      lists.back().chunks.push_back(c.addr - start);
+      if (start != base || !lists.back().heaps.empty()) { // a chunk outside the main heap
+        lists.back().heaps.resize(lists.back().chunks.size() - 1, 0);
+        lists.back().heaps.push_back(start == base ? 0 : start);
+      }
       return true;
     });
+    if (lists.empty()) return lists;
+    std::vector<ChunkRow> rows;
+    m_->for_each_chunk([&](const SimulatedHeap::ChunkInfo& v) {
+      rows.push_back(ChunkRow{0, 0, v.state, 0, false, 0, 0, v.arena});
+      return true;
+    });
+    const int n = arenas(rows);
+    for (BinListRow& l : lists)
+      if (l.arena) l.arena = n - l.arena;
     return lists;
+  }
+
+  uintptr_t region_start(void* p) const override { return m_->region_start(reinterpret_cast<uintptr_t>(p)); }
+
+  // pthread_create in the main thread: glibc 2.36's allocate_stack reuses the stack of an exited
+  // and joined thread (its cache, newest first) with its DTV, or maps a new stack and callocs
+  // the new thread's DTV: calloc(dl_tls_max_dtv_idx + DTV_SURPLUS + 2, sizeof(dtv_t)) = 17 x 16
+  // bytes with one TLS module (libc's). Then the process is multi-threaded for good.
+  std::string start_thread(int n, void** dtv) override {
+    m_->thread_select(0);
+    if (!stack_cache_.empty()) {
+      *dtv = stack_cache_.back();
+      stack_cache_.pop_back();
+    } else {
+      *dtv = m_->calloc(kDtvEntries, kDtvEntrySize);
+    }
+    m_->set_multithreaded();
+    const int h = m_->thread_new(static_cast<uint32_t>(gettid()) + static_cast<uint32_t>(n));
+    if (h == 0) return "too many threads for one simulated heap";
+    threads_[n] = {h, *dtv};
+    return "";
+  }
+  std::string switch_thread(int n) override {
+    m_->thread_select(n == 0 ? 0 : threads_[n].handle);
+    return "";
+  }
+  // The thread returns: __libc_thread_freeres (tcache_thread_shutdown, the arena to the free
+  // list); the main thread joins it and its stack, DTV included, goes to the stack cache.
+  std::string exit_thread(int n) override {
+    m_->thread_select(threads_[n].handle);
+    m_->thread_exit();
+    stack_cache_.push_back(threads_[n].dtv);
+    threads_.erase(n);
+    return "";
   }
 
   HeapSummary summary() override {
@@ -144,8 +211,17 @@ public:
     return "";
   }
 
+  static constexpr size_t kDtvEntries = 1 + 14 + 2; // one TLS module, DTV_SURPLUS, 2 more
+  static constexpr size_t kDtvEntrySize = 16;       // sizeof(dtv_t)
+
 private:
+  struct Thread {
+    int handle = 0;
+    void* dtv = nullptr;
+  };
   std::unique_ptr<SimulatedHeap> m_;
+  std::map<int, Thread> threads_;  // the started threads that have not exited, by number
+  std::vector<void*> stack_cache_; // exited threads' DTVs, oldest first
 };
 
 } // namespace

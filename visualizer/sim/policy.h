@@ -27,6 +27,10 @@ struct ChunkRow {
   unsigned bin;   // the bin's index while binned (trace::is_binned), else 0
   bool internal;  // the allocator's own chunk (glibc: a tcache_perthread_struct), as it says
   unsigned flags; // glibc's A|M|P bits (0 for policies without them)
+  // 0: the main heap (offset from heap_base()); glibc: else the start of the non-main arena's
+  // heap that holds it (offset from there).
+  uintptr_t heap = 0;
+  int arena = 0; // glibc: its arena, 0 = main, then in arena-list order
 };
 
 // One bin's list, head first (the end the allocator's next insertion uses).
@@ -34,6 +38,12 @@ struct BinListRow {
   trace::BinKind kind;
   unsigned index;               // the bin's index (glibc's unsorted bin: 1)
   std::vector<uint64_t> chunks; // chunk offsets from the heap base, head first
+  // glibc with threads: a non-main arena's bin (its index in arena-list order; its chunks'
+  // offsets are from their heap's start, given per chunk in `heaps`), or a scenario thread's
+  // tcache (thread > 0).
+  int arena = 0;
+  int thread = 0;
+  std::vector<uintptr_t> heaps; // empty, or one per chunk: as ChunkRow::heap
 };
 
 struct HeapSummary {
@@ -63,8 +73,11 @@ public:
   // UINT64_MAX when the policy does not count them (glibc: its trace says which chunks each
   // call took off a list; session/policy_compare.h counts those).
   virtual uint64_t blocks_searched() const { return UINT64_MAX; }
-  // The main heap's chunks in address order.
+  // The main heap's chunks in address order, then (glibc) every non-main arena's heaps'.
   virtual std::vector<ChunkRow> walk() = 0;
+  // The start of the region p's offset is measured from: heap_base(), or (glibc) the start of the
+  // non-main arena heap holding p. (p is not mmapped.)
+  virtual uintptr_t region_start(void* /*p*/) const { return heap_base(); }
   // The main heap's bins and the thread's tcache, each a list in its order (none: the policy
   // does not say).
   virtual std::vector<BinListRow> bin_lists() { return {}; }
@@ -94,6 +107,20 @@ public:
     return std::string("policy ") + this->name() + " has no mallopt ('" + param + "')";
   }
   virtual std::string mallopt(const std::string& param, int value) { return check_mallopt(param, value); }
+  // Scenario threads (docs/scenarios.md, "Threads"). start_thread(n): the main thread creates
+  // thread n (glibc: pthread_create's allocation of its DTV, unless an exited thread's stack
+  // and DTV are reused). switch_thread(n): the calls that follow run as thread n (0: main).
+  // exit_thread(n): thread n returns and the main thread joins it. Each returns "" or why the
+  // policy cannot (a textbook policy has no threads). *dtv: the DTV's block (nullptr: none).
+  virtual std::string start_thread(int /*n*/, void** /*dtv*/) {
+    return std::string("policy ") + this->name() + " has no threads";
+  }
+  virtual std::string switch_thread(int /*n*/) {
+    return std::string("policy ") + this->name() + " has no threads";
+  }
+  virtual std::string exit_thread(int /*n*/) {
+    return std::string("policy ") + this->name() + " has no threads";
+  }
   // glibc's malloc_trim(pad) where it stands: free memory handed back to the system. Returns ""
   // or why the policy cannot.
   virtual std::string malloc_trim(uint64_t /*pad*/) {

@@ -40,7 +40,7 @@ public:
 
   std::vector<BinListRow> bin_lists() override {
     if (free_.empty()) return {};
-    return {BinListRow{BinKind::Fast, 0, {free_.rbegin(), free_.rend()}}}; // head first
+    return {BinListRow{BinKind::Fast, 0, {free_.rbegin(), free_.rend()}, 0, 0, {}}}; // head first
   }
 
   HeapSummary summary() override { return HeapSummary{end_, 0}; }

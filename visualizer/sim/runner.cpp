@@ -5,11 +5,26 @@
 #include <cstdio>
 
 namespace hv::sim {
+namespace {
+constexpr uint64_t kDtvBytes = 272; // glibc's calloc(17, 16) for a new thread's DTV (glibc_policy.cpp)
+} // namespace
+
+std::string ScenarioRunner::heap_name(uintptr_t heap_start) const {
+  size_t i = 0;
+  while (i < heaps_.size() && heaps_[i] != heap_start)
+    ++i;
+  if (i == heaps_.size()) heaps_.push_back(heap_start);
+  return "heap" + std::to_string(i + 1);
+}
 
 std::string ScenarioRunner::offset_text(void* p) const {
   if (!p) return "null";
   if (policy_.is_mmapped(p)) return "mmap";
   char buf[32];
+  if (const uintptr_t start = policy_.region_start(p); start != policy_.heap_base()) {
+    snprintf(buf, sizeof buf, "+%#lx", static_cast<unsigned long>(reinterpret_cast<uintptr_t>(p) - start));
+    return heap_name(start) + buf;
+  }
   snprintf(buf, sizeof buf, "%#lx",
            static_cast<unsigned long>(reinterpret_cast<uintptr_t>(p) - policy_.heap_base()));
   if (reinterpret_cast<uintptr_t>(p) == policy_.heap_base()) return "0x0";
@@ -26,21 +41,24 @@ std::string ScenarioRunner::check_expect(const Op& op) {
     if (!it->second.ptr) *why = "'" + name + "' is NULL";
     return it->second.ptr;
   };
-  // The main heap's chunk holding p (its row), or nullptr (mmapped, or outside the heap).
+  // The chunk holding p (its row), or nullptr (mmapped, or outside every heap).
   std::vector<ChunkRow> rows = policy_.walk();
   auto chunk_of = [&](void* p) -> const ChunkRow* {
-    uint64_t off = reinterpret_cast<uintptr_t>(p) - policy_.heap_base();
-    for (const ChunkRow& r : rows)
-      if (off >= r.offset && off < r.offset + r.size) return &r;
+    const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    for (const ChunkRow& r : rows) {
+      const uintptr_t start = (r.heap ? r.heap : policy_.heap_base()) + r.offset;
+      if (a >= start && a < start + r.size) return &r;
+    }
     return nullptr;
   };
   auto where = [&](void* p) {
     const ChunkRow* r = chunk_of(p);
     if (policy_.is_mmapped(p)) return std::string("mmapped");
     if (!r) return std::string("outside the heap");
-    char buf[96];
-    snprintf(buf, sizeof buf, "in the chunk at %#llx (size %#llx, %s)",
-             static_cast<unsigned long long>(r->offset), static_cast<unsigned long long>(r->size),
+    char buf[128];
+    snprintf(buf, sizeof buf, "in the chunk at %s%#llx (size %#llx, %s)",
+             r->heap ? (heap_name(r->heap) + "+").c_str() : "", static_cast<unsigned long long>(r->offset),
+             static_cast<unsigned long long>(r->size),
              trace::state_text(uint8_t(r->state), uint8_t(r->bin)).c_str());
     return std::string(buf);
   };
@@ -149,6 +167,12 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
   if (!prepare(ops, error_line, error_message)) return false;
   for (const Op& op : ops) {
     StepResult r{&op};
+    // The thread that runs it: `thread N start` runs on the main thread, `thread N exit` on N.
+    const int runs_on = op.kind == OpKind::ThreadStart ? 0 : op.thread;
+    if (runs_on != thread_) {
+      if (std::string why = policy_.switch_thread(runs_on); !why.empty()) return fail(op, why);
+      thread_ = runs_on;
+    }
     switch (op.kind) {
     case OpKind::Malloc:
       r.ptr = policy_.malloc(op.a);
@@ -224,7 +248,22 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
     case OpKind::Policies:
     case OpKind::Say:
       break;
+    case OpKind::ThreadStart: {
+      void* dtv = nullptr;
+      if (std::string why = policy_.start_thread(op.thread, &dtv); !why.empty()) return fail(op, why);
+      if (dtv) { // glibc's DTV for the thread: new, or an exited thread's reused with its stack
+        Block& b = live_[reinterpret_cast<uintptr_t>(dtv)];
+        if (b.name.empty()) live_bytes_ += kDtvBytes;
+        b = Block{"(thread " + std::to_string(op.thread) + "'s DTV)", kDtvBytes, op.line};
+      }
+      break;
     }
+    case OpKind::ThreadExit:
+      if (std::string why = policy_.exit_thread(op.thread); !why.empty()) return fail(op, why);
+      thread_ = 0; // the main thread joined it
+      break;
+    }
+    if (r.allocating) offset_text(r.ptr); // numbers a new non-main heap (heapN) as results name it
     if (after_each) {
       std::string msg;
       if (!after_each(r, &msg)) return fail(op, msg);

@@ -2,7 +2,8 @@
 //
 // Owns: scenario semantics (names, liveness, realloc rules, the errors for freeing an unknown or
 // freed name; tunables applied before the first operation, mallopt and malloc_trim in their
-// place). Must not: print; callers format results.
+// place; the thread each operation runs on, and the heapN names of non-main heaps).
+// Must not: print; callers format results.
 #pragma once
 
 #include "sim/policy.h"
@@ -44,10 +45,16 @@ public:
   bool run(const std::vector<Op>& ops, int* error_line, std::string* error_message,
            const std::function<bool(const StepResult&, std::string*)>& after_each = {});
 
-  // "mmap", "null", or the offset from the heap base in lowercase 0x-hex.
+  // "mmap", "null", or the offset from the heap base in lowercase 0x-hex; a block in a non-main
+  // arena's heap: "heapN+0xOFFSET", from that heap's start (docs/scenarios.md, "Threads").
   std::string offset_text(void* p) const;
   // Every name bound so far and its last pointer (live or freed; 0 for a NULL result).
   std::vector<std::pair<std::string, uintptr_t>> bound_names() const;
+  // A non-main heap's name, "heapN": heaps are numbered 1, 2, ... in the order the scenario's
+  // results first name them (then, for the printout, in the order asked).
+  std::string heap_name(uintptr_t heap_start) const;
+  // The thread that ran the last operation (0: main).
+  int current_thread() const { return thread_; }
   // Blocks currently allocated, by user pointer.
   const std::map<uintptr_t, Block>& live_blocks() const { return live_; }
   // The sum of their requested sizes (mdriver's "total_size"; sim/utilization.h).
@@ -67,6 +74,8 @@ private:
   std::unordered_map<std::string, NameState> names_;
   std::map<uintptr_t, Block> live_;
   uint64_t live_bytes_ = 0;
+  int thread_ = 0;
+  mutable std::vector<uintptr_t> heaps_; // non-main heaps' starts, heapN = heaps_[N - 1]
 };
 
 } // namespace hv::sim

@@ -122,6 +122,9 @@ bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err
     err->message = std::move(msg);
     return false;
   };
+  // Threads: the line that started each running thread, and the line that ended each exited one.
+  std::vector<int> started(kMaxThreadNumber + 1, 0), exited(kMaxThreadNumber + 1, 0);
+  int starts = 0;
   while (pos <= text.size()) {
     size_t nl = text.find('\n', pos);
     std::string_view line =
@@ -132,8 +135,66 @@ bool parse_scenario(std::string_view text, std::vector<Op>* ops, ParseError* err
     auto tok = tokenize(line);
     if (tok.empty()) continue;
 
+    // `thread N start`, `thread N exit`, `thread N: OPERATION` (docs/scenarios.md, "Threads");
+    // `thread` is a keyword unless `=` follows it (`thread = malloc 8` names a block).
+    int thread = 0;
+    if (tok[0] == "thread" && (tok.size() < 2 || tok[1] != "=")) {
+      const char* usage = "expected 'thread N start', 'thread N exit' or 'thread N: OPERATION'";
+      if (tok.size() < 2) return fail(usage);
+      std::string_view num = tok[1];
+      const bool colon = num.size() > 1 && num.back() == ':';
+      if (colon) num.remove_suffix(1);
+      uint64_t n = 0;
+      if (!parse_number(num, &n) || n < 1 || n > uint64_t(kMaxThreadNumber))
+        return fail("bad thread number " + quote(num) + ": threads are numbered 1 to " +
+                    std::to_string(kMaxThreadNumber) + " (the main thread's lines have no prefix)");
+      thread = int(n);
+      const auto state = [&]() -> std::string {
+        if (exited[thread])
+          return "thread " + std::to_string(thread) + " exited at line " + std::to_string(exited[thread]);
+        return "thread " + std::to_string(thread) + " was never started";
+      };
+      if (!colon && tok.size() == 3 && (tok[2] == "start" || tok[2] == "exit")) {
+        Op op{};
+        op.line = lineno;
+        op.thread = thread;
+        if (tok[2] == "start") {
+          if (started[thread])
+            return fail("thread " + std::to_string(thread) + " is already running (started at line " +
+                        std::to_string(started[thread]) + ")");
+          if (++starts > kMaxThreadStarts)
+            return fail("more than " + std::to_string(kMaxThreadStarts) + " thread starts in one scenario");
+          op.kind = OpKind::ThreadStart;
+          started[thread] = lineno;
+          exited[thread] = 0;
+        } else {
+          if (!started[thread]) return fail("exit of a thread that is not running: " + state());
+          op.kind = OpKind::ThreadExit;
+          exited[thread] = lineno;
+          started[thread] = 0;
+        }
+        if (!first_op_line) first_op_line = lineno;
+        ops->push_back(std::move(op));
+        continue;
+      }
+      if (colon)
+        tok.erase(tok.begin(), tok.begin() + 2);
+      else if (tok.size() >= 3 && tok[2] == ":")
+        tok.erase(tok.begin(), tok.begin() + 3);
+      else
+        return fail(usage);
+      if (tok.empty()) return fail(usage);
+      if (!started[thread])
+        return fail(state() + " (add 'thread " + std::to_string(thread) + " start' before)");
+      if ((tok[0] == "tunable" || tok[0] == "thread") && (tok.size() < 2 || tok[1] != "="))
+        return fail(quote(tok[0]) + " lines have no thread prefix");
+      const size_t at = size_t(tok[0].data() - line.data());
+      line = line.substr(at); // mark takes the rest of the line
+    }
+
     Op op{};
     op.line = lineno;
+    op.thread = thread;
     // `under POLICY[,POLICY...] LINE`: an expect, say or show line for those policies only.
     if (tok[0] == "under" && (tok.size() < 2 || tok[1] != "=")) {
       const char* usage = "expected 'under POLICY[,POLICY...] expect|say|show ...'";

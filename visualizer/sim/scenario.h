@@ -22,6 +22,9 @@ enum class OpKind {
   Mallopt,
   Tunable,
   MallocTrim,
+  ThreadStart, // `thread N start`: the main thread creates thread N (Op::thread)
+  ThreadExit,  // `thread N exit`: thread N returns, the main thread joins it
+  // The kinds from Expect on have no heap effect (heapviz sim does not count them).
   Expect,
   // A lesson's lines (docs/lessons.md): no heap effect, `heapviz sim` only checks that `show`
   // names blocks that exist. Title, Summary, Say: `label` is the text. Policies, Show: `args`.
@@ -32,6 +35,12 @@ enum class OpKind {
   Show,
   ArenaSize // `arena-size BYTES`: the arena of buddy or pool (as --arena-size); `a` is the size
 };
+
+// Scenario threads are numbered 1..kMaxThreadNumber; 0 is the main thread.
+inline constexpr int kMaxThreadNumber = 64;
+// At most this many `thread N start` lines in one scenario (a number may be started again
+// after its exit).
+inline constexpr int kMaxThreadStarts = 200;
 
 struct Op {
   OpKind kind;
@@ -44,7 +53,9 @@ struct Op {
   uint64_t b = 0;       // Calloc: element size; Memalign: size
   std::string label;    // Mark; Expect: the relation, "at", "in" or "joins"
   // Expect: "at NAME2 + a" (a is the offset; 0 without "+ N")
-  int value = 0; // Mallopt: the C int argument
+  int value = 0;  // Mallopt: the C int argument
+  int thread = 0; // the thread that runs it (`thread N: ...`; 0: the main thread); ThreadStart and
+                  // ThreadExit: the thread created or ended
   // Policies: the policy names; Show: the block names.
   std::vector<std::string> args;
   // Expect, Say, Show after `under POLICY[,POLICY...]`: the policies the line is for (empty: all).

@@ -53,7 +53,8 @@ public:
   std::vector<BinListRow> bin_lists() override {
     std::vector<BinListRow> lists;
     for (unsigned k = kMinOrder; k <= kMaxOrder; ++k)
-      if (!free_[k].empty()) lists.push_back({BinKind::Fast, k, {free_[k].rbegin(), free_[k].rend()}});
+      if (!free_[k].empty())
+        lists.push_back({BinKind::Fast, k, {free_[k].rbegin(), free_[k].rend()}, 0, 0, {}});
     return lists;
   }
 

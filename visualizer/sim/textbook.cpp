@@ -102,7 +102,7 @@ std::vector<ChunkRow> TextbookPolicy::walk_run(uint64_t end) const {
 }
 
 std::vector<BinListRow> TextbookPolicy::free_run(uint64_t end) const {
-  BinListRow l{trace::BinKind::Unsorted, 0, {}};
+  BinListRow l{trace::BinKind::Unsorted, 0, {}, 0, 0, {}};
   for (uint64_t o = 0; o < end; o += size(o))
     if (!used(o)) l.chunks.push_back(o);
   if (l.chunks.empty()) return {};

@@ -57,6 +57,23 @@ public:
   // The i-th known tunable's name, nullptr past the last.
   static const char* tunable_name(int i);
 
+  // Scenario threads (docs/scenarios.md, "Threads"), all run by the calling OS thread one call
+  // at a time. thread_new() makes a fresh thread (its tcache and arena come at its first call, as
+  // in glibc) and returns its handle (1, 2, ...); its trace events carry the thread id
+  // trace_tid (never 0). thread_select(h) makes the calls that follow run as thread h (0: the
+  // calling OS thread, the scenario's main thread). set_multithreaded() is glibc's first
+  // pthread_create: SINGLE_THREAD_P is false from then on. thread_exit() runs glibc's exit of
+  // the selected thread (__malloc_arena_thread_freeres: tcache_thread_shutdown frees its
+  // tcache's chunks and the tcache itself, then its arena goes to the free list when no other
+  // thread is attached to it) and selects the main thread again.
+  int thread_new(uint32_t trace_tid);
+  void thread_select(int handle);
+  void set_multithreaded();
+  void thread_exit();
+  // The start of the region an address's offset is measured from: heap_base() in the main heap,
+  // else the start of the non-main heap (64 MiB aligned, its heap_info) that holds it.
+  uintptr_t region_start(uintptr_t addr) const;
+
   // The simulated program break before the first call: the address offsets are measured from.
   uintptr_t heap_base() const;
   uint64_t main_heap_bytes() const; // the main arena's system memory (sbrk space)
@@ -84,7 +101,8 @@ public:
     uintptr_t addr; // the chunk (its header)
     trace::BinKind kind;
     unsigned index; // the bin's index (the unsorted bin: 1)
-    int arena;      // 0 = the main arena, then in arena-list order; -1: the thread's tcache
+    int arena;      // 0 = the main arena, then in arena-list order; -1: a thread's tcache
+    int thread;     // a tcache's thread: its thread_new handle (0: the calling OS thread's)
   };
   // Calls f(const BinChunk&) for every chunk in a bin, list by list, each list head first (the
   // end its next insertion uses; docs/trace-format.md, "Bin order"); nothing when the heap check
