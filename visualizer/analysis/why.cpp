@@ -38,8 +38,14 @@ uint64_t glibc_need(uint64_t req) {
 } // namespace
 
 std::string WhyBuilder::off(uint64_t addr) const {
-  char b[24];
-  snprintf(b, sizeof b, "+0x%llx", static_cast<unsigned long long>(addr >= base_ ? addr - base_ : addr));
+  char b[64];
+  constexpr uint64_t kHeapMax = uint64_t(64) << 20; // a non-main heap: HEAP_MAX_SIZE, aligned to it
+  if (addr >= base_ && addr - base_ < kHeapMax)
+    snprintf(b, sizeof b, "+0x%llx", static_cast<unsigned long long>(addr - base_));
+  else
+    snprintf(b, sizeof b, "+0x%llx in the heap at 0x%llx",
+             static_cast<unsigned long long>(addr & (kHeapMax - 1)),
+             static_cast<unsigned long long>(addr & ~(kHeapMax - 1)));
   return b;
 }
 
@@ -92,6 +98,9 @@ void WhyBuilder::before(uint64_t index, const trace::Event& e, const model::Heap
   case Ev::MmapChunk:
     mmapped_ = e.size;
     break;
+  case Ev::ArenaNew:
+    new_arena_ = int64_t(e.arena_index());
+    break;
   case Ev::Split: {
     Origin& o = note(e.chunk());
     ++o.halvings;
@@ -129,6 +138,7 @@ void WhyBuilder::before(uint64_t index, const trace::Event& e, const model::Heap
     touched_.assign(1, e.ptr() - policy_.header_bytes);
     origin_.clear();
     grew_ = mmapped_ = sorted_ = consolidated_ = moved_to_ = 0;
+    new_arena_ = -1;
     in_place_ = false;
   }
 }
@@ -194,6 +204,9 @@ std::string WhyBuilder::wording(const CallStory& s, const trace::Event& e) const
   const bool glibc = is_glibc(policy_);
   const std::string policy = policy_.name;
   std::string pre;
+  if (new_arena_ > 0)
+    pre += "this thread had no arena: glibc made arena " + std::to_string(new_arena_) +
+           " in a heap of its own, and the thread's tcache there; ";
   if (consolidated_)
     pre += std::to_string(consolidated_) + " fastbin chunk" + (consolidated_ == 1 ? " was" : "s were") +
            " consolidated first; ";

@@ -77,6 +77,7 @@ private:
   // This call so far (since the previous API event).
   std::unordered_map<uint64_t, Origin> origin_;
   uint64_t grew_ = 0, mmapped_ = 0, sorted_ = 0, consolidated_ = 0, moved_to_ = 0;
+  int64_t new_arena_ = -1; // an arena this call made (its index), or -1
   bool in_place_ = false;
   uint64_t in_place_old_ = 0, in_place_new_ = 0;
   std::vector<CallStory> stories_;
