@@ -151,6 +151,7 @@ void WhyBuilder::finish(uint64_t index, const trace::Event& e, const model::Heap
   s.first = call_start_ == UINT64_MAX ? index : call_start_;
   s.request = e.type == Ev::Calloc ? e.count() * e.size : e.size;
   s.grew = grew_;
+  s.new_arena = new_arena_ > 0;
   if (e.ptr() == 0) {
     s.why = wording(s, e);
     stories_.push_back(std::move(s));

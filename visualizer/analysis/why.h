@@ -47,8 +47,9 @@ struct CallStory {
   uint8_t bin_index = 0;
   uint64_t from_chunk = 0; // Bin, Split, Top: the free chunk (or top) it came out of, as it was
   uint64_t from_size = 0;
-  uint64_t grew = 0; // bytes the heap grew by during the call
-  std::string why;   // the sentence
+  uint64_t grew = 0;      // bytes the heap grew by during the call
+  bool new_arena = false; // the call made an arena (and its heap) for its thread
+  std::string why;        // the sentence
 };
 
 // Fed every event in order, each with the heap just before it is applied (HeapModel::apply after
