@@ -38,7 +38,7 @@ PredictGame::Answer PredictGame::right_answer() const {
   case BlockSource::Grown:
     return Answer::Grows;
   case BlockSource::Top:
-    return s->grew ? Answer::Grows : Answer::Chunk; // (top was too small)
+    return s->grew || s->new_arena ? Answer::Grows : Answer::Chunk; // (top too small, or a new arena)
   default:
     return Answer::Chunk;
   }
