@@ -7,6 +7,8 @@
 //                                               (replay + picture), peak resident memory
 //   bench_gui frames FILE                       CPU time of whole frames at the end of the
 //                                               trace, at zoom levels from fit to bytes
+//   bench_gui playground FILE.hvs               a line typed into the Playground: the time
+//                                               until the new heap is on screen (30 edits)
 //
 // Targets: first frame <= 2 s (10 M events) / 3 s (100 M); seek <= 50 ms; frame <= 10 ms with
 // 1 M chunks at any zoom; < 1 GiB resident on 100 M events. bench/run_gui_bench.sh runs all.
@@ -220,12 +222,62 @@ int frames(const char* path) {
 
 } // namespace
 
+// The Playground (app/playground.cpp): a line appended to a scenario, 30 times; each time, the
+// time from the edit until a frame shows the new heap (the 120 ms pause that waits for typing to
+// stop included, and without it: the run itself).
+int playground(const char* path) {
+  imgui_headless(1600, 900);
+  app::App a(true);
+  a.start_playground(path);
+  for (int i = 0; i < 2000 && (a.doc().state() != session::Document::State::Ready || a.simulating()); ++i) {
+    frame(a);
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, nullptr);
+  }
+  if (a.doc().state() != session::Document::State::Ready) {
+    fprintf(stderr, "bench_gui: %s: %s\n", path, a.playground().error.c_str());
+    return 2;
+  }
+  size_t lines = size_t(std::count(a.playground().text.begin(), a.playground().text.end(), '\n'));
+  std::vector<double> with_pause, run;
+  for (int k = 0; k < 30; ++k) {
+    const uint64_t before = a.doc().events();
+    a.playground().text += "bench" + std::to_string(k) + " = malloc 24\n";
+    a.playground().edited = true;
+    ++a.playground().generation; // (a change from outside the editor, as File > Open makes)
+    auto t = Clock::now();
+    Clock::time_point started{};
+    for (int guard = 0; a.doc().events() == before; ++guard) {
+      if (guard == 5000) {
+        fprintf(stderr, "bench_gui: edit %d never showed (text %zu bytes, error '%s')\n", k,
+                a.playground().text.size(), a.playground().error.c_str());
+        return 2;
+      }
+      frame(a);
+      if (started == Clock::time_point{} && a.playground().simulating) started = Clock::now();
+      struct timespec ts = {0, 1000000};
+      nanosleep(&ts, nullptr);
+    }
+    frame(a); // the frame that shows it
+    with_pause.push_back(ms_since(t));
+    run.push_back(ms_since(started));
+  }
+  std::sort(with_pause.begin(), with_pause.end());
+  std::sort(run.begin(), run.end());
+  printf("playground %s: %zu lines, %llu events; edit to new heap on screen: median %.0f ms, max %.0f ms "
+         "(the run itself: median %.1f ms, max %.1f ms; the rest is the %s pause for typing)\n",
+         path, lines, (unsigned long long)a.doc().events(), median(with_pause), with_pause.back(),
+         median(run), run.back(), "120 ms");
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc >= 4 && strcmp(argv[1], "gen") == 0)
     return gen(strtoull(argv[2], nullptr, 0), argv[3], argc > 4 ? atoi(argv[4]) : 4,
                argc > 5 ? size_t(strtoull(argv[5], nullptr, 0)) : 4096);
   if (argc == 3 && strcmp(argv[1], "load") == 0) return load(argv[2]);
   if (argc == 3 && strcmp(argv[1], "frames") == 0) return frames(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "playground") == 0) return playground(argv[2]);
   if (argc == 3 && strcmp(argv[1], "picture") == 0) { // profiling aid: 20 picture builds
     app::App a(true);
     a.open(argv[2]);

@@ -44,6 +44,8 @@ public:
   // path: a scenario to edit ("": the shown scenario, or a starter).
   void start_playground(const std::string& path = "");
   views::PlaygroundState& playground() { return playground_; }
+  // The playground has an edit waiting to run, or a run in flight (the shell draws at 30 Hz).
+  bool simulating() const { return pg_dirty_ || pg_doc_ != nullptr; }
   // Lessons (app/lessons.cpp, docs/lessons.md): opens the lesson file at path at its step (0 =
   // the first); the document follows the step's policy and mark.
   void open_lesson(const std::string& path, int step);

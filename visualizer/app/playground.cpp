@@ -87,6 +87,8 @@ void App::playground_tick() {
       p.text = text;
       p.path = p.path_buf;
       p.edited = true;
+      ++p.generation; // (the editor's own copy of the old text must not come back)
+      p.focus = true;
       p.status = "opened " + p.path;
     } else {
       p.error = err, p.error_line = 0;

@@ -232,11 +232,12 @@ int run_viewer(const ViewOptions& o) {
     if (test_frames >= 0 && app.doc().state() != session::Document::State::Loading && test_frames-- == 0)
       break;
     // Idle politely: wake for input, or at 60 Hz while something moves (loading, playing).
-    bool busy =
-        app.doc().state() == session::Document::State::Loading || app.pending() || app.cursor().playing;
+    bool busy = app.doc().state() == session::Document::State::Loading || app.pending() || app.simulating() ||
+                app.cursor().playing;
     // Loading: 30 frames a second are plenty for a progress bar, and leave the CPU to the loader
     // (under software GL a frame costs tens of milliseconds).
-    bool loading = app.doc().state() == session::Document::State::Loading || app.pending();
+    bool loading =
+        app.doc().state() == session::Document::State::Loading || app.pending() || app.simulating();
     if (app.cursor().playing)
       glfwPollEvents();
     else
@@ -254,8 +255,9 @@ int run_viewer(const ViewOptions& o) {
            app.chunk_map().view.bpp, int(app.cursor().playing),
            app.open_error().empty() ? "none" : app.open_error().c_str(), app.doc().error().c_str());
     if (app.playground().open)
-      printf("heapviz: playground %zu bytes, typing %d, error line %d: %s\n", app.playground().text.size(),
-             int(app.playground().typing), app.playground().error_line,
+      printf("heapviz: playground %zu bytes, status '%s', typing %d, error line %d: %s\n",
+             app.playground().text.size(), app.playground().status.c_str(), int(app.playground().typing),
+             app.playground().error_line,
              app.playground().error.empty() ? "none" : app.playground().error.c_str());
     const session::PredictGame& pg = app.predict().game;
     if (pg.asked() || pg.active())

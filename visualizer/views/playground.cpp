@@ -43,9 +43,17 @@ void draw_playground(const Frame& /*f*/, PlaygroundState& s, Cursor& /*c*/) {
   if (ImGui::Button("Open")) s.open_file = true;
   if (!s.error.empty()) {
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.94f, 0.33f, 0.31f, 1));
-    if (s.error_line > 0)
-      ImGui::TextWrapped("line %d: %s", s.error_line, s.error.c_str());
-    else
+    if (s.error_line > 0) {
+      // The line itself, quoted, then what is wrong with it.
+      std::string text;
+      size_t at = 0;
+      for (int l = 1; l < s.error_line && at != std::string::npos; ++l)
+        if ((at = s.text.find('\n', at)) != std::string::npos) ++at;
+      if (at != std::string::npos && at <= s.text.size())
+        text = s.text.substr(at, s.text.find('\n', at) == std::string::npos ? std::string::npos
+                                                                            : s.text.find('\n', at) - at);
+      ImGui::TextWrapped("line %d: %s   <- %s", s.error_line, text.c_str(), s.error.c_str());
+    } else
       ImGui::TextWrapped("%s", s.error.c_str());
     ImGui::PopStyleColor();
   } else {
@@ -55,12 +63,14 @@ void draw_playground(const Frame& /*f*/, PlaygroundState& s, Cursor& /*c*/) {
   if (s.text.capacity() < 4096) s.text.reserve(4096);
   if (s.focus) ImGui::SetKeyboardFocusHere(); // (asked again until the editor has the keyboard)
   ImVec2 size(-1, -1);
+  ImGui::PushID(s.generation);
   if (ImGui::InputTextMultiline("##scenario", s.text.data(), s.text.capacity() + 1, size,
                                 ImGuiInputTextFlags_CallbackResize | ImGuiInputTextFlags_AllowTabInput,
                                 resize, &s.text))
     s.edited = true;
   s.typing = ImGui::IsItemActive();
   if (s.typing) s.focus = false;
+  ImGui::PopID();
 }
 
 } // namespace hv::views

@@ -268,6 +268,9 @@ struct PlaygroundState {
   bool simulating = false;
   bool focus = false;  // give the editor the keyboard next frame
   bool typing = false; // the editor has the keyboard (it had it in the last frame)
+  // Bumped when the text is replaced from outside the editor (Open): an active editor keeps its own
+  // copy of the text and would write it back, so the editor becomes a new widget.
+  int generation = 0;
 };
 void draw_playground(const Frame& f, PlaygroundState& s, Cursor& c);
 
