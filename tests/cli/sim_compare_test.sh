@@ -87,6 +87,9 @@ expect_error "an option of one policy" "heapviz sim: '--offsets' does not go wit
 printf 'a = malloc 10\nb = mallok 3\n' >"$tmp/bad.hvs"
 expect_error "a scenario error" "$tmp/bad.hvs:2: unknown operation 'mallok'" --policies glibc,buddy "$tmp/bad.hvs"
 
+"$hv" sim "$tmp/w.hvs" -o "$tmp/w.hvt" >/dev/null 2>&1
+expect_error "a trace is not a scenario" "$tmp/w.hvt: a trace, not a scenario: side by side runs a scenario (.hvs) or a malloclab trace (.rep) on each policy" --policies glibc,first-fit "$tmp/w.hvt"
+expect_error "--why of a trace" "$tmp/w.hvt: a trace, not a scenario" --why "$tmp/w.hvt"
 expect_error "--why with another option" "heapviz sim: '--offsets' does not go with --why" --why --offsets "$tmp/w.hvs"
 expect_error "--why on an unknown policy" "heapviz sim: --policy: unknown policy 'bst-fit'" --why --policy bst-fit "$tmp/w.hvs"
 

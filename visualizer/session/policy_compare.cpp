@@ -6,6 +6,7 @@
 #include "sim/policy.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
+#include "sim/simulate.h"
 #include "trace/event_stream.h"
 #include "trace/trace_file.h"
 
@@ -164,6 +165,13 @@ std::string make_temp_dir() {
 bool compare_policies(const std::string& scenario_path, const CompareOptions& opts,
                       std::vector<PolicyRun>* runs, std::string* error) {
   runs->clear();
+  if (sim::looks_like_trace(scenario_path)) { // a recording has no requests to run again
+    *error =
+        scenario_path +
+        ": a trace, not a scenario: side by side runs a scenario (.hvs) or a malloclab trace (.rep) on each "
+        "policy";
+    return false;
+  }
   std::ifstream in(scenario_path, std::ios::binary);
   if (!in) {
     *error = scenario_path + ": cannot open: " + strerror(errno);
