@@ -254,11 +254,17 @@ int run_viewer(const ViewOptions& o) {
            (unsigned long long)app.doc().position(), (unsigned long long)app.cursor().selected,
            app.chunk_map().view.bpp, int(app.cursor().playing),
            app.open_error().empty() ? "none" : app.open_error().c_str(), app.doc().error().c_str());
-    if (app.playground().open)
-      printf("heapviz: playground %zu bytes, status '%s', typing %d, error line %d: %s\n",
-             app.playground().text.size(), app.playground().status.c_str(), int(app.playground().typing),
-             app.playground().error_line,
-             app.playground().error.empty() ? "none" : app.playground().error.c_str());
+    if (app.playground().open) { // its text's size, the last run, the error and its line's text
+      const views::PlaygroundState& p = app.playground();
+      printf("heapviz: playground %zu bytes, status '%s', typing %d, error line %d: %s\n", p.text.size(),
+             p.status.c_str(), int(p.typing), p.error_line, p.error.empty() ? "none" : p.error.c_str());
+      std::string line;
+      size_t at = 0;
+      for (int l = 1; l < p.error_line && at != std::string::npos; ++l)
+        if ((at = p.text.find('\n', at)) != std::string::npos) ++at;
+      if (p.error_line > 0 && at != std::string::npos) line = p.text.substr(at, p.text.find('\n', at) - at);
+      printf("heapviz: playground line %d reads '%s'\n", p.error_line, line.c_str());
+    }
     const session::PredictGame& pg = app.predict().game;
     if (pg.asked() || pg.active())
       printf("heapviz: predict score %d of %d, allocation %zu of %zu, revealed %d\n", pg.score(), pg.asked(),
