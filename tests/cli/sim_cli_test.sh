@@ -77,7 +77,7 @@ expect 2 "cannot open $tmp/missing.hvs" -- sim "$tmp/missing.hvs"
 expect 2 "unknown policy 'tlsf' \\(available: glibc, first-fit, next-fit, best-fit, worst-fit, buddy, segregated, pool, linear, stack\\)" -- sim --policy tlsf "$data/demo.hvs"
 expect 2 "usage: heapviz sim" -- sim
 expect 2 "cannot write /nonexistent/dir/x.hvt: No such file or directory" -- sim -o /nonexistent/dir/x.hvt "$data/demo.hvs"
-expect 2 "-o needs a file name" -- sim -o
+expect 2 "-o needs a value: FILE|DIR" -- sim -o
 expect 2 "unknown option '-x'" -- record -x -- ls
 expect 2 "unknown command 'frobnicate'" -- frobnicate
 

@@ -82,15 +82,15 @@ expect_error() { # expect_error WHAT MESSAGE ARGS...: status 2 and MESSAGE on st
 }
 expect_error "an unknown policy" "heapviz sim: --policies: unknown policy 'frist-fit' (known: glibc, first-fit" --policies glibc,frist-fit "$tmp/s.hvs"
 expect_error "an empty name" "heapviz sim: --policies: an empty policy name in 'glibc,'" --policies glibc, "$tmp/s.hvs"
-expect_error "no list" "heapviz sim: --policies needs a list of policies" "$tmp/s.hvs" --policies
-expect_error "an option of one policy" "heapviz sim: '--offsets' does not go with --policies" --policies glibc --offsets "$tmp/s.hvs"
+expect_error "no list" "heapviz sim: --policies needs a value: A,B,..." "$tmp/s.hvs" --policies
+expect_error "an option of one policy" "heapviz sim: --offsets does not go with --policies" --policies glibc --offsets "$tmp/s.hvs"
 printf 'a = malloc 10\nb = mallok 3\n' >"$tmp/bad.hvs"
 expect_error "a scenario error" "$tmp/bad.hvs:2: unknown operation 'mallok'" --policies glibc,buddy "$tmp/bad.hvs"
 
 "$hv" sim "$tmp/w.hvs" -o "$tmp/w.hvt" >/dev/null 2>&1
 expect_error "a trace is not a scenario" "$tmp/w.hvt: a trace, not a scenario: side by side runs a scenario (.hvs) or a malloclab trace (.rep) on each policy" --policies glibc,first-fit "$tmp/w.hvt"
 expect_error "--why of a trace" "$tmp/w.hvt: a trace, not a scenario" --why "$tmp/w.hvt"
-expect_error "--why with another option" "heapviz sim: '--offsets' does not go with --why" --why --offsets "$tmp/w.hvs"
+expect_error "--why with another option" "heapviz sim: --offsets does not go with --why" --why --offsets "$tmp/w.hvs"
 expect_error "--why on an unknown policy" "heapviz sim: --policy: unknown policy 'bst-fit'" --why --policy bst-fit "$tmp/w.hvs"
 
 [ $fails = 0 ] && echo "all passed" || echo "$fails failed"

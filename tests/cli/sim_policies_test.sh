@@ -74,7 +74,7 @@ printf 'tunable glibc.malloc.tcache_count=0\n' >"$tmp/tu.hvs"
 expect 2 "^$tmp/tu.hvs:1: policy worst-fit has no tunables" sim --policy worst-fit "$tmp/tu.hvs"
 expect 2 "buddy takes a power of two from 32 bytes to 1 GiB" sim --policy buddy --arena-size 1000 "$tmp/holes.hvs"
 expect 2 "policy 'first-fit' has no --arena-size" sim --policy first-fit --arena-size 4096 "$tmp/holes.hvs"
-expect 2 "--arena-size needs a number" sim --policy buddy --arena-size 12k "$tmp/holes.hvs"
+expect 2 "--arena-size '12k': a number of bytes" sim --policy buddy --arena-size 12k "$tmp/holes.hvs"
 expect 2 "policy 'buddy' has no --block-size" sim --policy buddy --block-size 32 "$tmp/holes.hvs"
 expect 2 "pool takes an arena of at most 1 GiB that holds at least one block" \
   sim --policy pool --arena-size 64 --block-size 64 "$tmp/holes.hvs"

@@ -39,7 +39,7 @@ expect 0 "^  tcache\[0\] +thread 1 +0x5555555592b0 \(32\)$" "^$" -- bins "$t/sna
 expect 0 '"bin": "tcache\[0\]", "kind": "tcache", "index": 0, "thread": 1, "chunks": \[\{"chunk": "0x5555555592b0", "size": 32\}\]' "^$" -- bins --json "$t/snapshot_ok.hvt"
 expect 0 "^  every bin is empty$" "^$" -- bins "$t/snapshot_ok.hvt" --at 0
 expect 0 "^  tcache\[6\] +thread 1001 +0x7ff004000e80 \(96\)$" "^$" -- bins "$t/churn.hvt" --at 100
-expect 2 "" "^usage: heapviz bins FILE" -- bins
+expect 2 "" "heapviz bins: missing FILE" -- bins
 # check: broken traces (offset, message, events read, exit 1)
 expect 1 "" "^$t/snapshot_mismatch.hvt: offset [0-9]+: snapshot at seq 18 differs from the model: chunk 0x5555555592b0: snapshot has size 32 fastbin\[0\], model has size 32 tcache\[0\]" -- check "$t/snapshot_mismatch.hvt"
 expect 1 "" "^$t/empty.hvt: offset 0: not a heapviz trace \(the file is 0 bytes" -- check "$t/empty.hvt"
@@ -106,7 +106,7 @@ expect 2 "" "--addr needs a value" -- dump --addr
 expect 0 "^#6 t=\+[0-9.]+ms tid=1 arena=0 internal 0x555555559000 size=656$" "^$" -- dump --from 6 "$t/internal.hvt"
 expect 0 "^$t/internal.hvt: ok: 6 events" "^$" -- check "$t/internal.hvt"
 expect 0 "^#5 .* chunk_alloc 0x555555559000 size=656$" "" -- dump --from 5 --count 1 "$t/internal.hvt"
-expect 2 "" "--count needs a number" -- dump --count x "$t/churn.hvt"
+expect 2 "" "--count x: not a number" -- dump --count x "$t/churn.hvt"
 expect 2 "" "unknown option '--frm'" -- dump --frm 3 "$t/churn.hvt"
 expect 2 "" "offset 8: trace version 3 was made by a newer heapviz" -- dump "$t/future_version.hvt"
 n=$("$hv" dump "$t/truncated.hvt" 2>/dev/null | wc -l)

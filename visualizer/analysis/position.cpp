@@ -1,6 +1,9 @@
 // position.cpp - see position.h.
 #include "analysis/position.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "analysis/sites.h"
 #include "trace/event_stream.h"
 
@@ -42,8 +45,13 @@ bool resolve_position(const trace::TraceFile& f, const Position& p, uint64_t* ev
   trace::EventStream s(f);
   SiteTable sites;
   uint64_t n = 0, best = 0, best_at = 0;
+  std::vector<std::string> labels; // the first few, for the message when the label is not there
   while (const trace::Event* e = s.next()) {
     ++n;
+    if (p.kind == Position::Kind::Mark && e->type == trace::Ev::Mark && labels.size() < 8) {
+      std::string l(reinterpret_cast<const char*>(e->data), size_t(e->data_end - e->data));
+      if (std::find(labels.begin(), labels.end(), l) == labels.end()) labels.push_back(l);
+    }
     if (p.kind == Position::Kind::Mark && e->type == trace::Ev::Mark &&
         std::string(reinterpret_cast<const char*>(e->data), size_t(e->data_end - e->data)) == p.label) {
       *events = n;
@@ -67,6 +75,9 @@ bool resolve_position(const trace::TraceFile& f, const Position& p, uint64_t* ev
   }
   if (p.kind == Position::Kind::Mark) {
     *error = "the trace has no mark '" + p.label + "'";
+    if (labels.empty()) *error += " (it has no marks: hv_mark() in a program, `mark` in a scenario)";
+    for (size_t i = 0; i < labels.size(); ++i)
+      *error += (i ? ", '" : " (its marks: '") + labels[i] + "'" + (i + 1 == labels.size() ? ")" : "");
     return false;
   }
   *events = p.kind == Position::Kind::Peak ? best_at : n;

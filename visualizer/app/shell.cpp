@@ -1,6 +1,7 @@
 // shell.cpp - GLFW window, GL context, ImGui backends, the frame loop, offscreen shots.
 #include "app/shell.h"
 
+#include "analysis/position.h"
 #include "app/app.h"
 #include "live/live_client.h"
 #include "session/policy_compare.h"
@@ -278,7 +279,8 @@ int run_viewer(const ViewOptions& o) {
   return 0;
 }
 
-int run_shot(const ShotOptions& o) {
+int run_shot(const ShotOptions& given) {
+  ShotOptions o = given; // the position and the output are settled below
   views::MapMode mode = views::MapMode::Exact;
   if (!o.mode.empty() && !views::parse_map_mode(o.mode.c_str(), &mode)) {
     fprintf(stderr, "heapviz shot: --mode '%s': give exact, min-width or one-cell\n", o.mode.c_str());
@@ -330,6 +332,25 @@ int run_shot(const ShotOptions& o) {
   if (o.predict > 0 && (o.at_given || o.error > 0)) {
     fprintf(stderr, "heapviz shot: --predict sets the position itself (no --at or --error with it)\n");
     return 2;
+  }
+  if (!o.at_text.empty()) { // N, end, peak or mark:LABEL, on the trace as loaded (a scenario's too)
+    analysis::Position p;
+    std::string perr;
+    if (!analysis::parse_position(o.at_text, &p, &perr) ||
+        !analysis::resolve_position(app.doc().file(), p, &o.at, &perr)) {
+      fprintf(stderr, "heapviz shot: --at %s: %s\n", o.at_text.c_str(), perr.c_str());
+      return 2;
+    }
+    o.at_end = p.kind == analysis::Position::Kind::End;
+    if (p.kind == analysis::Position::Kind::Events && p.events > total) o.at = p.events; // said below
+  }
+  if (o.out.empty()) { // FILE.at-N.png in the current directory (FILE's own may be read-only)
+    const std::string base =
+        o.file.substr(o.file.rfind('/') == std::string::npos ? 0 : o.file.rfind('/') + 1);
+    o.out = base + ".at-" + std::to_string(o.at_end ? total : o.at) + ".png";
+    if (o.predict > 0) o.out = base + ".predict-" + std::to_string(o.predict) + ".png";
+    if (!o.lesson.empty()) o.out = base + ".step-" + std::to_string(o.step + 1) + ".png";
+    o.say_output = true;
   }
   if (!o.at_end && o.at > total) {
     fprintf(stderr, "heapviz shot: --at %" PRIu64 " is past the end: %s has %" PRIu64 " events\n", o.at,
@@ -498,6 +519,7 @@ int run_shot(const ShotOptions& o) {
     fprintf(stderr, "heapviz shot: cannot write %s: %s\n", o.out.c_str(), strerror(errno));
     return 1;
   }
+  if (o.say_output) fprintf(stderr, "heapviz shot: wrote %s\n", o.out.c_str());
   if (!o.geometry.empty()) {
     FILE* f = fopen(o.geometry.c_str(), "w");
     if (!f) {

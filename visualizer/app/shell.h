@@ -28,6 +28,8 @@ struct ShotOptions {
   std::string geometry; // optional: where each visible chunk was drawn, as text
   bool at_end = true;
   uint64_t at = 0;                  // position: the heap after this many events
+  bool say_output = false;          // out was chosen by run_shot: say where the PNG went
+  std::string at_text;              // --at as written (N|end|peak|mark:LABEL): resolved on the trace
   uint64_t select = 0;              // chunk address to select (0: none)
   bool by_site = false;             // the map coloured by allocation site
   std::string mode;                 // the map's scale: exact, min-width or one-cell (empty: as the app opens)

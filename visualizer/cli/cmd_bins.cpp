@@ -15,13 +15,21 @@
 
 namespace hv::cli {
 
+const CommandSpec kBinsSpec = {
+    .name = "bins",
+    .brief = "every bin's list at a position, head first",
+    .synopsis = "[--at N|end|peak|mark:LABEL] [--json] FILE",
+    .summary = "every bin's list at a position, head first, as the allocator keeps it\n"
+               "(a tcache per thread, the other bins per arena); each chunk's address and size",
+    .options = {at_option(), json_option()},
+    .examples = "heapviz bins prog.hvt\n"
+                "heapviz bins --at 1200 --json prog.hvt",
+    .see = "docs/cli.md, \"heapviz bins\"",
+};
+
 int cmd_bins(int argc, char** argv) {
-  const char* usage =
-      "usage: heapviz bins FILE [--at N|end|peak|mark:LABEL] [--json]\n"
-      "  every bin's list at the position (default: the end), head first, as the allocator keeps it:\n"
-      "  a tcache per thread, the other bins per arena; each chunk's address and size\n";
   ReportOptions o;
-  if (!parse_report_options("bins", argc, argv, o, 1, {"at"}, usage)) return 2;
+  if (int rc = parse_report_options(kBinsSpec, argc, argv, o); rc >= 0) return rc;
   const char* path = o.paths[0];
   trace::TraceFile f;
   if (!open_trace("bins", path, f)) return 2;

@@ -1,11 +1,12 @@
-// cmd_check.cpp - `heapviz check FILE`: validates a trace and replays it with the model,
-// verifying the model at every SNAPSHOT event, and its bin lists' order at every BIN_LISTS event
+// cmd_check.cpp - `heapviz check FILE`: validates a trace (a scenario is simulated first) and replays it with
+// the model, verifying the model at every SNAPSHOT event, and its bin lists' order at every BIN_LISTS event
 // (docs/cli.md).
 //
 // Owns: the check's report and exit status (0 valid, 1 invalid, 2 usage or unreadable file).
 // Must not: contain reader or model logic (hv_trace_reader, hv_model).
 #include "analysis/snapshot_check.h"
 #include "cli/commands.h"
+#include "cli/report.h"
 #include "model/heap_model.h"
 #include "trace/event_stream.h"
 
@@ -15,18 +16,29 @@
 
 namespace hv::cli {
 
-using trace::ErrorKind;
+const CommandSpec kCheckSpec = {
+    .name = "check",
+    .brief = "validate a trace and replay it against its snapshots",
+    .synopsis = "FILE",
+    .summary = "validate a trace (every block, every event) and replay it, verifying the replayed heap\n"
+               "at every snapshot and every bin list; says how many heap errors the program made\n"
+               "(the trace is still valid: exit 0). A scenario is simulated and checked the same way",
+    .options = {},
+    .examples = "heapviz check prog.hvt\n"
+                "HEAPVIZ_VERIFY=100 heapviz record -o v.hvt -- ./prog && heapviz check v.hvt",
+    .see = "docs/cli.md, \"heapviz check\"",
+};
 
 int cmd_check(int argc, char** argv) {
-  if (argc != 1 || argv[0][0] == '-') {
-    fprintf(stderr, "usage: heapviz check FILE\n");
-    return 2;
-  }
-  const char* path = argv[0];
+  Args args;
+  if (int rc = args.parse(kCheckSpec, argc, argv); rc >= 0) return rc;
+  const char* path = args.positionals()[0];
   trace::TraceFile f;
-  if (!f.open(path)) {
-    fprintf(stderr, "%s: %s\n", path, f.error()->describe().c_str());
-    return f.error()->kind == ErrorKind::Io ? 2 : 1;
+  std::string open_error;
+  bool unreadable = false;
+  if (!open_input(path, f, &open_error, &unreadable)) {
+    fprintf(stderr, "%s\n", open_error.c_str());
+    return unreadable ? 2 : 1;
   }
   trace::EventStream s(f);
   model::HeapModel m;

@@ -33,39 +33,15 @@ std::string num(double v, int decimals) {
 
 } // namespace
 
-int cmd_sim_compare(int argc, char** argv) {
-  static const char* kUsage = "usage: heapviz sim --policies A,B,... [--json] [-o DIR] FILE\n";
+int cmd_sim_compare(const Args& args) {
+  for (const char* o : {"--policy", "--why", "--offsets", "--check", "--checks", "--as-scenario",
+                        "--arena-size", "--block-size"})
+    if (args.has(o)) return usage_error(kSimSpec, std::string(o) + " does not go with --policies");
   session::CompareOptions opts;
-  std::string list, path;
-  bool json = false;
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--policies" || a == "-o" || a == "--output") {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "heapviz sim: %s needs %s\n%s", a.c_str(),
-                a == "--policies" ? "a list of policies (glibc,first-fit,buddy)" : "a directory", kUsage);
-        return 2;
-      }
-      (a == "--policies" ? list : opts.trace_dir) = argv[++i];
-    } else if (a.rfind("--policies=", 0) == 0) {
-      list = a.substr(11);
-    } else if (a == "--json") {
-      json = true;
-    } else if (!a.empty() && a[0] == '-') {
-      fprintf(stderr, "heapviz sim: '%s' does not go with --policies\n%s", a.c_str(), kUsage);
-      return 2;
-    } else if (!path.empty()) {
-      fprintf(stderr, "heapviz sim: one file at a time ('%s' is extra)\n", a.c_str());
-      return 2;
-    } else {
-      path = a;
-    }
-  }
+  std::string list = args.value("--policies"), path = args.positionals()[0];
+  bool json = args.has("--json");
+  if (const char* dir = args.value("--output")) opts.trace_dir = dir;
   std::string err;
-  if (path.empty()) {
-    fputs(kUsage, stderr);
-    return 2;
-  }
   if (!session::parse_policy_list(list, &opts.policies, &err)) {
     fprintf(stderr, "heapviz sim: --policies: %s\n", err.c_str());
     return 2;

@@ -23,20 +23,31 @@ std::string signed_str(int64_t v) {
 }
 } // namespace
 
+const CommandSpec kDiffSpec = {
+    .name = "diff",
+    .brief = "what changed per allocation site between two runs or two positions",
+    .synopsis = "[--top K] [--json] A.hvt B.hvt | FILE --from X --to Y",
+    .summary = "per allocation site, what changed between two runs or two positions of one run\n"
+               "(sites matched by function, file and line, never by address): allocations, bytes\n"
+               "allocated and live bytes from A to B; for two positions also the chunks born, died\n"
+               "and unchanged; the top K changes",
+    .options = {{"--from", nullptr, "N|end|peak|mark:LABEL", "the first position (one trace)"},
+                {"--to", nullptr, "N|end|peak|mark:LABEL", "the second position (one trace)"},
+                top_option(),
+                json_option()},
+    .examples = "heapviz diff before.hvt after.hvt\n"
+                "heapviz diff prog.hvt --from mark:warm --to end --top 5",
+    .min_args = 1,
+    .max_args = 2,
+    .see = "docs/cli.md, \"heapviz diff\"",
+};
+
 int cmd_diff(int argc, char** argv) {
-  const char* usage =
-      "usage: heapviz diff A.hvt B.hvt [--top K] [--json]\n"
-      "       heapviz diff FILE --from N|peak|mark:LABEL --to N|end|peak|mark:LABEL [--top K] [--json]\n"
-      "  per allocation site (matched by function, file and line, never by address), the change in\n"
-      "  allocations, bytes allocated and live bytes from A to B; for two positions also the chunks\n"
-      "  born, died and unchanged; the top K changes (20; 0 for all)\n";
   ReportOptions o;
-  if (!parse_report_options("diff", argc, argv, o, 2, {"from", "to"}, usage)) return 2;
+  if (int rc = parse_report_options(kDiffSpec, argc, argv, o); rc >= 0) return rc;
   bool positions = o.paths.size() == 1;
-  if (positions != (o.has_from || o.has_to)) {
-    fprintf(stderr, "heapviz diff: give two traces, or one trace with --from and --to\n%s", usage);
-    return 2;
-  }
+  if (positions != (o.has_from || o.has_to))
+    return usage_error(kDiffSpec, "give two traces, or one trace with --from and --to");
   std::vector<analysis::SiteDelta> rows;
   analysis::LayoutDelta layout;
   uint64_t at_a = 0, at_b = 0;

@@ -1,5 +1,5 @@
-// cmd_dump.cpp - `heapviz dump [--from N] [--count M] [--kind K,..] [--addr A] [--size N|MIN-MAX]
-// [--thread T] FILE`: events in seq order, one per line, in the format of docs/cli.md
+// cmd_dump.cpp - `heapviz dump [--from N|--from-mark L] [--count M] [--kind K,..] [--addr A]
+// [--size S] [--thread T] FILE`: events in seq order, one per line, in the format of docs/cli.md
 // (trace::event_line), those the filter selects (analysis::matches, as the app's Events window).
 //
 // Owns: option parsing and the exit status (0 ok or truncated, 1 corrupt after the printed
@@ -7,6 +7,7 @@
 // Must not: format events itself (event_text.h).
 #include "analysis/event_query.h"
 #include "cli/commands.h"
+#include "cli/report.h"
 #include "trace/event_stream.h"
 #include "trace/event_text.h"
 
@@ -28,54 +29,67 @@ static bool parse_u64(const char* s, uint64_t& v) {
   return true;
 }
 
+const CommandSpec kDumpSpec = {
+    .name = "dump",
+    .brief = "print events one per line, filtered",
+    .synopsis = "[--from SEQ|--from-mark LABEL] [--count N] [--kind K,...] [--addr ADDR] [--size S]\n"
+                "                    [--thread TID] FILE",
+    .summary = "print a trace's (or a scenario's) events in sequence order, one per line, those the\n"
+               "filters select (the same filters as the app's Events window)",
+    .options =
+        {{"--from", nullptr, "SEQ", "start at the event with this sequence number"},
+         {"--from-mark", nullptr, "LABEL", "start at the first mark LABEL (hv_mark, a scenario's mark)"},
+         {"--count", nullptr, "N", "print at most N events"},
+         {"--kind", nullptr, "KIND[,KIND...]",
+          "only these kinds: alloc free split merge bin top grow trim error mark chunk other"},
+         {"--addr", nullptr, "ADDR", "only the events touching the chunk that holds ADDR (its history)"},
+         {"--size", nullptr, "N|MIN-MAX", "only events whose size (requested or chunk) is N or in MIN-MAX"},
+         {"--thread", nullptr, "TID", "only this thread's events"}},
+    .examples = "heapviz dump prog.hvt | less\n"
+                "heapviz dump --addr 0x5555555596b0 prog.hvt      # one chunk's history\n"
+                "heapviz dump --from-mark loaded --kind alloc,free --count 20 prog.hvt\n"
+                "heapviz dump --size 100-200 --thread 4242 prog.hvt",
+    .see = "docs/cli.md, \"heapviz dump\"",
+};
+
 int cmd_dump(int argc, char** argv) {
-  const char* usage = "usage: heapviz dump [--from SEQ] [--count N] [--kind KIND[,KIND...]] [--addr ADDR]\n"
-                      "                    [--size N|MIN-MAX] [--thread TID] FILE\n"
-                      "  kinds: alloc free split merge bin top grow trim error mark chunk other\n"
-                      "  --addr: the events touching the chunk that holds ADDR (its history)\n";
+  Args args;
+  if (int rc = args.parse(kDumpSpec, argc, argv); rc >= 0) return rc;
   uint64_t from = 0, count = UINT64_MAX;
-  const char* path = nullptr;
+  const char* from_mark = args.value("--from-mark");
   analysis::Filter filter;
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--kind" || a == "--addr" || a == "--size" || a == "--thread") {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "heapviz dump: %s needs a value\n%s", a.c_str(), usage);
-        return 2;
-      }
-      std::string v = argv[++i], err = a == "--kind"   ? analysis::parse_kinds(v, &filter)
-                                       : a == "--addr" ? analysis::parse_addr(v, &filter)
-                                       : a == "--size" ? analysis::parse_size(v, &filter)
-                                                       : analysis::parse_tid(v, &filter);
-      if (v.empty()) err = "an empty value";
-      if (!err.empty()) {
-        fprintf(stderr, "heapviz dump: %s %s: %s\n%s", a.c_str(), v.c_str(), err.c_str(), usage);
-        return 2;
-      }
-    } else if (a == "--from" || a == "--count") {
-      if (i + 1 >= argc || !parse_u64(argv[i + 1], a == "--from" ? from : count)) {
-        fprintf(stderr, "heapviz dump: %s needs a number\n%s", a.c_str(), usage);
-        return 2;
-      }
-      ++i;
-    } else if (!a.empty() && a[0] == '-') {
-      fprintf(stderr, "heapviz dump: unknown option '%s'\n%s", a.c_str(), usage);
-      return 2;
-    } else if (path) {
-      fprintf(stderr, "%s", usage);
-      return 2;
-    } else {
-      path = argv[i];
-    }
+  for (const auto& [name, v] : args.given()) {
+    std::string a = name, err;
+    if (a == "--kind")
+      err = analysis::parse_kinds(v, &filter);
+    else if (a == "--addr")
+      err = analysis::parse_addr(v, &filter);
+    else if (a == "--size")
+      err = analysis::parse_size(v, &filter);
+    else if (a == "--thread")
+      err = analysis::parse_tid(v, &filter);
+    else if ((a == "--from" || a == "--count") && !parse_u64(v, a == "--from" ? from : count))
+      err = "not a number";
+    if (!err.empty()) return usage_error(kDumpSpec, a + " " + v + ": " + err);
   }
-  if (!path) {
-    fprintf(stderr, "%s", usage);
-    return 2;
-  }
+  if (from_mark && args.has("--from"))
+    return usage_error(kDumpSpec, "--from and --from-mark: give one of them");
+  const char* path = args.positionals()[0];
   trace::TraceFile f;
-  if (!f.open(path)) {
-    fprintf(stderr, "%s: %s\n", path, f.error()->describe().c_str());
+  std::string open_error;
+  if (!open_input(path, f, &open_error)) {
+    fprintf(stderr, "%s\n", open_error.c_str());
     return 2;
+  }
+  uint64_t skip = 0, index = 0;
+  if (from_mark) { // the mark's own event is the first printed
+    analysis::Position p;
+    p.kind = analysis::Position::Kind::Mark;
+    p.label = from_mark;
+    p.text = from_mark;
+    uint64_t after = 0;
+    if (!resolve("dump", path, f, p, "--from-mark", &after)) return 2;
+    skip = after - 1; // the events before the mark, in sequence order
   }
   trace::EventStream s(f);
   uint64_t t0 = f.header().start_mono_ns, printed = 0;
@@ -88,7 +102,7 @@ int cmd_dump(int argc, char** argv) {
       t0 = e->ts;
       have_t0 = true;
     }
-    if (e->seq < from || !analysis::matches(*e, filter)) continue;
+    if (index++ < skip || e->seq < from || !analysis::matches(*e, filter)) continue;
     line = trace::event_line(*e, t0);
     line += '\n';
     fwrite(line.data(), 1, line.size(), stdout);

@@ -36,15 +36,22 @@ std::string bytes_hex(const std::vector<uint8_t>& v) {
 
 } // namespace
 
+const CommandSpec kErrorsSpec = {
+    .name = "errors",
+    .brief = "every heap error with its stacks and the bytes that differ",
+    .synopsis = "[--json] FILE",
+    .summary = "every heap error the trace records (glibc's checks; with record --checks, heapviz's\n"
+               "too): its kind, the check's message, the faulting call's stack, where the pointer lies\n"
+               "in its block, the block's allocation and free stacks, and the bytes that differ",
+    .options = {json_option()},
+    .examples = "heapviz record --checks -o app.hvt -- ./app\n"
+                "heapviz errors app.hvt",
+    .see = "docs/cli.md, \"heapviz errors\"; docs/checks.md",
+};
+
 int cmd_errors(int argc, char** argv) {
-  const char* usage =
-      "usage: heapviz errors FILE [--json]\n"
-      "  every heap error the trace records (glibc's checks; with HEAPVIZ_CHECKS or record --checks,\n"
-      "  heapviz's too): its kind, the check's message, the faulting call's stack, where the pointer\n"
-      "  lies in its block, the block's allocation and free stacks, and the bytes that differ\n"
-      "example: heapviz record --checks -o app.hvt -- ./app; heapviz errors app.hvt\n";
   ReportOptions o;
-  if (!parse_report_options("errors", argc, argv, o, 1, {}, usage)) return 2;
+  if (int rc = parse_report_options(kErrorsSpec, argc, argv, o); rc >= 0) return rc;
   const char* path = o.paths[0];
   trace::TraceFile f;
   if (!open_trace("errors", path, f)) return 2;

@@ -14,14 +14,22 @@
 
 namespace hv::cli {
 
+const CommandSpec kFragSpec = {
+    .name = "frag",
+    .brief = "why the footprint exceeds what is live: top, bins, blaming sites",
+    .synopsis = "[--at N|end|peak|mark:LABEL] [--top K] [--json] FILE",
+    .summary = "why the heap's footprint is larger than what is live at a position: the top chunk and\n"
+               "what keeps it from shrinking, free memory by bin, and the allocation sites whose live\n"
+               "blocks keep free memory apart",
+    .options = {at_option(), top_option(), json_option()},
+    .examples = "heapviz frag prog.hvt\n"
+                "heapviz frag --at peak --top 5 prog.hvt",
+    .see = "docs/cli.md, \"heapviz frag\"",
+};
+
 int cmd_frag(int argc, char** argv) {
-  const char* usage =
-      "usage: heapviz frag FILE [--at N|end|peak|mark:LABEL] [--top K] [--json]\n"
-      "  why the heap's footprint is larger than what is live at the position (default: the end):\n"
-      "  the top chunk and what keeps it from shrinking, free memory by bin, and the allocation sites\n"
-      "  whose live blocks keep free memory apart (the top K, 20; 0 for all)\n";
   ReportOptions o;
-  if (!parse_report_options("frag", argc, argv, o, 1, {"at"}, usage)) return 2;
+  if (int rc = parse_report_options(kFragSpec, argc, argv, o); rc >= 0) return rc;
   const char* path = o.paths[0];
   trace::TraceFile f;
   if (!open_trace("frag", path, f)) return 2;

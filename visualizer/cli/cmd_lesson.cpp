@@ -14,10 +14,6 @@
 namespace hv::cli {
 namespace {
 
-const char* kUsage = "usage: heapviz lesson --list\n"
-                     "       heapviz lesson --check [NAME...]\n"
-                     "       heapviz lesson NAME|NUMBER [--step K]\n";
-
 std::string names_of(const std::vector<session::Lesson>& ls) {
   std::string s;
   for (const session::Lesson& l : ls)
@@ -54,39 +50,40 @@ bool resolve_lesson(const char* command, const std::string& name, std::string* p
   return false;
 }
 
+const CommandSpec kLessonSpec = {
+    .name = "lesson",
+    .brief = "list, check or open the lessons",
+    .synopsis = "--list | NAME [--step K] | --check [NAME...]",
+    .summary = "the lessons (docs/lessons.md): list them, open the app at one, or check that every\n"
+               "lesson runs on its policies with every claim true",
+    .options = {{"--list", nullptr, nullptr, "list the lessons with what each is about"},
+                {"--check", nullptr, nullptr, "run the lessons (or those named) and check their claims"},
+                {"--step", nullptr, "K", "open the lesson at step K (1 = the first)"}},
+    .examples = "heapviz lesson --list\n"
+                "heapviz lesson tcache\n"
+                "heapviz lesson 3 --step 4\n"
+                "heapviz lesson --check",
+    .min_args = 0,
+    .max_args = -1,
+    .see = "docs/lessons.md",
+};
+
 int cmd_lesson(int argc, char** argv) {
-  bool list = false, check = false;
-  std::vector<std::string> names;
+  Args args;
+  if (int rc = args.parse(kLessonSpec, argc, argv); rc >= 0) return rc;
+  bool list = args.has("--list"), check = args.has("--check");
+  std::vector<std::string> names(args.positionals().begin(), args.positionals().end());
   int step = 1;
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--list") {
-      list = true;
-    } else if (a == "--check") {
-      check = true;
-    } else if (a == "--step") {
-      char* end = nullptr;
-      long k = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
-      if (i + 1 >= argc || *end || k < 1 || k > 10000) {
-        fprintf(stderr, "heapviz lesson: --step needs a step number (1 = the first)\n%s", kUsage);
-        return 2;
-      }
-      step = int(k);
-      ++i;
-    } else if (a == "-h" || a == "--help") {
-      fputs(kUsage, stdout);
-      return 0;
-    } else if (a[0] == '-' && a.size() > 1) {
-      fprintf(stderr, "heapviz lesson: unknown option '%s'\n%s", a.c_str(), kUsage);
-      return 2;
-    } else {
-      names.push_back(a);
-    }
+  if (const char* v = args.value("--step")) {
+    char* end = nullptr;
+    long k = strtol(v, &end, 10);
+    if (*end || k < 1 || k > 10000)
+      return usage_error(kLessonSpec, std::string("--step '") + v + "' is not a step number (1 = the first)");
+    step = int(k);
   }
-  if (!list && !check && names.size() != 1) {
-    fputs(kUsage, stderr);
-    return 2;
-  }
+  if (!list && !check && names.size() != 1)
+    return usage_error(kLessonSpec,
+                       names.empty() ? "which lesson? (heapviz lesson --list)" : "one lesson at a time");
   std::string dir = session::lessons_dir();
   if (list || check) {
     if (dir.empty()) {

@@ -115,11 +115,21 @@ bool wait_for_socket(int pid, uint64_t old, int* status, bool* reaped) {
 
 } // namespace
 
-int cmd_ps(int argc, char**) {
-  if (argc > 0) {
-    fprintf(stderr, "usage: heapviz ps\n");
-    return 2;
-  }
+const CommandSpec kPsSpec = {
+    .name = "ps",
+    .brief = "list the processes you can attach to",
+    .synopsis = "",
+    .summary = "list the processes you can attach to (started with heapviz run, or HEAPVIZ_LIVE=1)",
+    .options = {},
+    .examples = "heapviz ps",
+    .min_args = 0,
+    .max_args = 0,
+    .see = "docs/live.md",
+};
+
+int cmd_ps(int argc, char** argv) {
+  Args args;
+  if (int rc = args.parse(kPsSpec, argc, argv); rc >= 0) return rc;
   auto targets = live::list_targets();
   if (targets.empty()) {
     printf(
@@ -135,40 +145,45 @@ int cmd_ps(int argc, char**) {
   return 0;
 }
 
-static const char* kAttachUsage =
-    "usage: heapviz attach PID [--out FILE [--seconds S]] [--shot OUT.png --seconds S]\n";
+const CommandSpec kAttachSpec = {
+    .name = "attach",
+    .brief = "follow (or capture) a running process's heap",
+    .synopsis = "[--out FILE [--seconds S]] [--shot OUT.png --seconds S] PID",
+    .summary = "follow a running process's heap in the app (one started with heapviz run, or with\n"
+               "HEAPVIZ_LIVE=1); with --out, capture it to a trace instead",
+    .options = {{"--out", "-o", "FILE", "capture to this trace instead of opening the app"},
+                {"--seconds", nullptr, "S", "stop after S seconds (default: when the process exits)"},
+                {"--shot", nullptr, "OUT.png", "save a screenshot of the app after --seconds S, then quit"}},
+    .examples = "heapviz ps\n"
+                "heapviz attach 4242\n"
+                "heapviz attach --out server.hvt --seconds 30 4242",
+    .see = "docs/live.md",
+};
+
+// A positive number of seconds, or 0 with a message (returned status 2 in *rc).
+static bool parse_seconds(const CommandSpec& spec, const Args& args, double* seconds, int* rc) {
+  const char* v = args.value("--seconds");
+  if (!v) return true;
+  char* end = nullptr;
+  *seconds = strtod(v, &end);
+  if (*end || !(*seconds > 0)) {
+    *rc = usage_error(spec, std::string("--seconds '") + v + "' is not a positive number");
+    return false;
+  }
+  return true;
+}
 
 int cmd_attach(int argc, char** argv) {
-  int pid = 0;
-  std::string out, shot;
+  Args args;
+  if (int rc = args.parse(kAttachSpec, argc, argv); rc >= 0) return rc;
+  int pid = 0, rc = 2;
+  std::string out = args.value("--out") ? args.value("--out") : "";
+  std::string shot = args.value("--shot") ? args.value("--shot") : "";
   double seconds = 0;
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    if ((a == "--out" || a == "-o" || a == "--seconds" || a == "--shot") && i + 1 >= argc) {
-      fprintf(stderr, "heapviz attach: %s needs a value\n%s", a.c_str(), kAttachUsage);
-      return 2;
-    }
-    if (a == "--out" || a == "-o") {
-      out = argv[++i];
-    } else if (a == "--shot") {
-      shot = argv[++i];
-    } else if (a == "--seconds") {
-      char* end = nullptr;
-      seconds = strtod(argv[++i], &end);
-      if (*end || !(seconds > 0)) {
-        fprintf(stderr, "heapviz attach: --seconds '%s' is not a positive number\n", argv[i]);
-        return 2;
-      }
-    } else if (!pid && parse_pid(argv[i], &pid)) {
-    } else {
-      fprintf(stderr, "heapviz attach: unexpected '%s'\n%s", argv[i], kAttachUsage);
-      return 2;
-    }
-  }
-  if (!pid) {
-    fprintf(stderr, "heapviz attach: which process? (`heapviz ps` lists them)\n%s", kAttachUsage);
-    return 2;
-  }
+  if (!parse_seconds(kAttachSpec, args, &seconds, &rc)) return rc;
+  if (!parse_pid(args.positionals()[0], &pid))
+    return usage_error(kAttachSpec, std::string("'") + args.positionals()[0] +
+                                        "' is not a process id (heapviz ps lists them)");
   if (!out.empty()) return capture(pid, out, seconds);
   if (!has_gui()) return no_gui("attach", "capture with --out FILE instead");
   live::Target t;
@@ -180,58 +195,44 @@ int cmd_attach(int argc, char** argv) {
   return follow_in_app("attach", pid, live::capture_name(t.cmdline, pid), shot, seconds);
 }
 
+const CommandSpec kRunSpec = {
+    .name = "run",
+    .brief = "start a program and follow its heap live in the app",
+    .synopsis = "[--out FILE | --shot OUT.png] [--seconds S] [--break-on-error] [--break-at N]\n"
+                "                   [--] PROGRAM [ARGS...]",
+    .summary = "start a program on libhvalloc with live attach on and follow its heap in the app (or\n"
+               "capture it into a trace)",
+    .options = {{"--out", "-o", "FILE", "capture to this trace instead of opening the app"},
+                {"--shot", nullptr, "OUT.png", "save a screenshot of the app after --seconds S, then quit"},
+                {"--seconds", nullptr, "S", "stop following after S seconds"},
+                {"--break-on-error", nullptr, nullptr,
+                 "stop the program (SIGSTOP) at the call where a heap error is found, before\n"
+                 "its abort, and print the gdb -p PID line",
+                 "HEAPVIZ_BREAK_ON_ERROR=1"},
+                {"--break-at", nullptr, "N", "stop the program after the call that reaches event N",
+                 "HEAPVIZ_BREAK_AT"}},
+    .examples = "heapviz run -- ./server --port 8080\n"
+                "heapviz run --out server.hvt --seconds 10 -- ./server\n"
+                "heapviz run --break-on-error -- ./buggy",
+    .program = true,
+    .see = "docs/live.md",
+};
+
 int cmd_run(int argc, char** argv) {
-  static const char* kUsage =
-      "usage: heapviz run [--out FILE | --shot OUT.png] [--seconds S] [--break-on-error] [--break-at N]\n"
-      "                   -- PROGRAM [ARGS...]\n"
-      "  runs PROGRAM on libhvalloc and follows its heap in the app (or captures it into FILE)\n"
-      "  --break-on-error  stop the program (SIGSTOP) at the call where a heap error is found,\n"
-      "                    before its abort, and print the gdb -p PID line\n"
-      "  --break-at N      stop the program after the call that reaches event N\n";
-  std::string out, shot, break_at;
-  bool break_on_error = false;
+  Args args;
+  if (int rc = args.parse(kRunSpec, argc, argv); rc >= 0) return rc;
+  std::string out = args.value("--out") ? args.value("--out") : "";
+  std::string shot = args.value("--shot") ? args.value("--shot") : "";
+  std::string break_at = args.value("--break-at") ? args.value("--break-at") : "";
+  bool break_on_error = args.has("--break-on-error");
   double seconds = 0;
-  int i = 0;
-  for (; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--") {
-      ++i;
-      break;
-    }
-    if ((a == "--out" || a == "-o") && i + 1 < argc) {
-      out = argv[++i];
-    } else if (a == "--seconds" && i + 1 < argc) {
-      char* end = nullptr;
-      seconds = strtod(argv[++i], &end);
-      if (*end || !(seconds > 0)) {
-        fprintf(stderr, "heapviz run: --seconds '%s' is not a positive number\n", argv[i]);
-        return 2;
-      }
-    } else if (a == "--shot" && i + 1 < argc) {
-      shot = argv[++i];
-    } else if (a == "--break-on-error") {
-      break_on_error = true;
-    } else if (a == "--break-at") {
-      char* end = nullptr;
-      if (i + 1 >= argc || strtoull(argv[i + 1], &end, 10) == 0 || *end) {
-        fprintf(stderr, "heapviz run: --break-at needs an event number (1 or more)\n%s", kUsage);
-        return 2;
-      }
-      break_at = argv[++i];
-    } else if (a == "--help" || a == "-h") {
-      fputs(kUsage, stdout);
-      return 0;
-    } else if (a[0] != '-') {
-      break; // the program (without --)
-    } else {
-      fprintf(stderr, "heapviz run: unknown option '%s'\n%s", a.c_str(), kUsage);
-      return 2;
-    }
+  if (int rc = 2; !parse_seconds(kRunSpec, args, &seconds, &rc)) return rc;
+  if (!break_at.empty()) {
+    char* end = nullptr;
+    if (strtoull(break_at.c_str(), &end, 10) == 0 || *end)
+      return usage_error(kRunSpec, "--break-at '" + break_at + "' is not an event number (1 or more)");
   }
-  if (i >= argc) {
-    fprintf(stderr, "heapviz run: which program?\n%s", kUsage);
-    return 2;
-  }
+  char** prog = args.program(); // the program and its arguments
   if (out.empty() && !has_gui()) return no_gui("run", "capture with --out FILE instead");
   std::string lib = find_library();
   if (lib.empty()) {
@@ -262,8 +263,8 @@ int cmd_run(int argc, char** argv) {
     unsetenv("HEAPVIZ_OUT");
     if (break_on_error) setenv("HEAPVIZ_BREAK_ON_ERROR", "1", 1);
     if (!break_at.empty()) setenv("HEAPVIZ_BREAK_AT", break_at.c_str(), 1);
-    execvp(argv[i], argv + i);
-    fprintf(stderr, "heapviz run: %s: %s\n", argv[i], strerror(errno));
+    execvp(prog[0], prog);
+    fprintf(stderr, "heapviz run: %s: %s\n", prog[0], strerror(errno));
     _exit(127);
   }
   // Wait for its socket (the library's constructor creates it, then waits for us before main
@@ -272,7 +273,7 @@ int cmd_run(int argc, char** argv) {
   bool exited = false;
   int rc = 0;
   if (!wait_for_socket(child, 0, &status, &exited)) {
-    fprintf(stderr, "heapviz run: %s %s\n", argv[i],
+    fprintf(stderr, "heapviz run: %s %s\n", prog[0],
             exited ? "exited before it could be attached to" : "did not start listening within 10 s");
   } else if (!out.empty()) {
     // A launcher script (a pyenv shim, env, sh -c) execs the real program, which listens anew
@@ -285,7 +286,7 @@ int cmd_run(int argc, char** argv) {
                    [&] { return more = wait_for_socket(child, ino, &status, &exited); });
     }
   } else {
-    rc = follow_in_app("run", child, live::capture_name(argv[i], child), shot, seconds);
+    rc = follow_in_app("run", child, live::capture_name(prog[0], child), shot, seconds);
   }
   unlink(wait_marker(child).c_str()); // no longer following: a later exec of it must not wait
   if (!exited) {

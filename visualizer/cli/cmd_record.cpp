@@ -79,61 +79,46 @@ void remove_old_traces(const std::string& path) {
 
 } // namespace
 
+const CommandSpec kRecordSpec = {
+    .name = "record",
+    .brief = "run a program on libhvalloc and record its heap to a trace",
+    .synopsis = "[options] [--] PROGRAM [ARGS...]",
+    .summary = "run a program on libhvalloc.so and record its heap events, with the call stack of every\n"
+               "allocation and free, to a trace (and one trace per child process)",
+    .options = {{"--output", "-o", "FILE", "the trace (default: heapviz.PROGRAM.PID.hvt)", "HEAPVIZ_OUT"},
+                {"--no-stacks", nullptr, nullptr, "no call stacks (cheaper; sites and leaks need them)",
+                 "HEAPVIZ_STACKS=0"},
+                {"--stack-depth", nullptr, "N", "frames kept per call stack (1-256)", "HEAPVIZ_STACK_DEPTH"},
+                {"--checks", nullptr, nullptr,
+                 "heapviz's own heap checks (docs/checks.md): canaries, free patterns, double\n"
+                 "and invalid frees glibc misses; chunks stay where glibc puts them",
+                 "HEAPVIZ_CHECKS=1"}},
+    .examples = "heapviz record -- sort -n numbers.txt\n"
+                "heapviz record -o py.hvt -- python3 script.py\n"
+                "heapviz record --checks -o app.hvt -- ./app && heapviz errors app.hvt",
+    .program = true,
+    .see = "README.md \"Record a real program\", docs/stacks.md, docs/checks.md",
+};
+
 int cmd_record(int argc, char** argv) {
-  const char* usage =
-      "usage: heapviz record [-o FILE] [--no-stacks] [--stack-depth N] [--checks] -- PROGRAM [ARGS...]\n"
-      "  --checks  heapviz's own heap checks (HEAPVIZ_CHECKS=1, docs/checks.md): canaries, free\n"
-      "            patterns, double and invalid frees glibc misses; chunks stay where glibc puts them\n";
-  std::string out;
-  const char* stacks = nullptr; // HEAPVIZ_STACKS for the program (unset: its own environment's, or on)
-  std::string depth;
-  bool checks = false; // HEAPVIZ_CHECKS=1 for the program
-  int i = 0;
-  for (; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--") {
-      ++i;
-      break;
-    }
-    if (a == "-o" || a == "--output") {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "heapviz record: %s needs a file name\n", a.c_str());
-        return 2;
-      }
-      out = argv[++i];
-    } else if (a.rfind("-o", 0) == 0 && a.size() > 2) {
-      out = a.substr(2);
-    } else if (a == "--no-stacks") {
-      stacks = "0";
-    } else if (a == "--checks") {
-      checks = true;
-    } else if (a == "--stack-depth") {
-      char* end = nullptr;
-      if (i + 1 >= argc || strtoul(argv[i + 1], &end, 10) == 0 || *end) {
-        fprintf(stderr, "heapviz record: --stack-depth needs a number of frames (1-256)\n");
-        return 2;
-      }
-      depth = argv[++i];
-    } else if (a == "-h" || a == "--help") {
-      fputs(usage, stdout);
-      return 0;
-    } else if (!a.empty() && a[0] == '-') {
-      fprintf(stderr, "heapviz record: unknown option '%s'\n%s", a.c_str(), usage);
-      return 2;
-    } else {
-      break; // the program starts here ("--" is optional)
-    }
-  }
-  if (i >= argc) {
-    fputs(usage, stderr);
-    return 2;
+  Args args;
+  if (int rc = args.parse(kRecordSpec, argc, argv); rc >= 0) return rc;
+  std::string out = args.value("--output") ? args.value("--output") : "";
+  const char* stacks = args.has("--no-stacks") ? "0" : nullptr; // unset: the environment's, or on
+  std::string depth = args.value("--stack-depth") ? args.value("--stack-depth") : "";
+  bool checks = args.has("--checks"); // HEAPVIZ_CHECKS=1 for the program
+  if (!depth.empty()) {
+    char* end = nullptr;
+    unsigned long d = strtoul(depth.c_str(), &end, 10);
+    if (*end || d == 0 || d > 256)
+      return usage_error(kRecordSpec, "--stack-depth '" + depth + "': a number of frames (1-256)");
   }
   std::string lib = find_library();
   if (lib.empty()) {
     fprintf(stderr, "heapviz record: cannot find libhvalloc.so next to heapviz (set HEAPVIZ_LIB)\n");
     return 2;
   }
-  char** prog = argv + i;
+  char** prog = args.program();
 
   // Ask the child for its pid before exec, so the default name can use it.
   int pfd[2];

@@ -181,68 +181,60 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
 
 } // namespace
 
+const CommandSpec kSimSpec = {
+    .name = "sim",
+    .brief = "run a scenario or malloclab trace on the simulated allocator",
+    .synopsis = "[options] FILE",
+    .summary = "run a scenario (docs/scenarios.md) or a malloclab .rep trace (docs/malloclab.md) on the\n"
+               "simulated allocator (glibc 2.36's malloc, or a textbook policy) and print the heap (and,\n"
+               "for a .rep, mdriver's utilization)",
+    .options = {{"--policy", nullptr, "NAME",
+                 "the allocator: glibc (default), first-fit, next-fit, best-fit, worst-fit,\n"
+                 "segregated, buddy, bump (docs/policies.md)"},
+                {"--policies", nullptr, "A,B,...",
+                 "run it on several policies side by side and compare them"},
+                {"--why", nullptr, nullptr, "print each allocation with why its block landed where it did"},
+                {"--offsets", nullptr, nullptr, "print 'NAME OFFSET' per allocation instead of the heap"},
+                {"--check", nullptr, nullptr, "run the heap checker after every operation"},
+                {"--checks", nullptr, nullptr, "heapviz's own heap checks (docs/checks.md)",
+                 "HEAPVIZ_CHECKS=1"},
+                {"--output", "-o", "FILE|DIR",
+                 "also record the run as a trace FILE (with --policies: one trace per policy in DIR)"},
+                {"--json", nullptr, nullptr, "with --policies: the comparison as JSON (docs/cli.md)"},
+                {"--arena-size", nullptr, "BYTES", "a textbook policy's arena size (decimal or 0x-hex)"},
+                {"--block-size", nullptr, "BYTES", "the segregated and buddy policies' smallest block"},
+                {"--as-scenario", nullptr, nullptr, "print a .rep as scenario text (nothing runs)"}},
+    .examples = "heapviz sim assets/scenarios/demo.hvs\n"
+                "heapviz sim --offsets --policy best-fit my.hvs\n"
+                "heapviz sim --policies glibc,first-fit,buddy my.hvs\n"
+                "heapviz sim --why my.hvs\n"
+                "heapviz sim -o my.hvt my.hvs && heapviz view my.hvt",
+    .see = "docs/scenarios.md, docs/policies.md, docs/cli.md \"heapviz sim\"",
+};
+
 int cmd_sim(int argc, char** argv) {
-  for (int i = 0; i < argc; ++i) // several policies side by side: cmd_compare.cpp
-    if (std::string(argv[i]) == "--policies" || std::string(argv[i]).rfind("--policies=", 0) == 0)
-      return cmd_sim_compare(argc, argv);
-  for (int i = 0; i < argc; ++i) // each allocation's why: cmd_why.cpp
-    if (std::string(argv[i]) == "--why") return cmd_sim_why(argc, argv);
-  std::string policy_name = "glibc";
+  Args args;
+  if (int rc = args.parse(kSimSpec, argc, argv); rc >= 0) return rc;
+  if (args.has("--policies")) return cmd_sim_compare(args); // side by side: cmd_compare.cpp
+  if (args.has("--why")) return cmd_sim_why(args);          // each allocation's why: cmd_why.cpp
+  if (args.has("--json")) return usage_error(kSimSpec, "--json goes with --policies");
+  std::string policy_name = args.value("--policy") ? args.value("--policy") : "glibc";
   sim::PolicyOptions opts;
-  bool offsets = false, check = false, as_scenario = false;
+  bool offsets = args.has("--offsets"), check = args.has("--check"), as_scenario = args.has("--as-scenario");
   // heapviz's own heap checks (docs/checks.md): --checks, or HEAPVIZ_CHECKS=1 as for a program.
-  bool checks = getenv("HEAPVIZ_CHECKS") && *getenv("HEAPVIZ_CHECKS") && *getenv("HEAPVIZ_CHECKS") != '0';
-  std::string trace_out;
-  const char* path = nullptr;
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--policy") {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "heapviz sim: --policy needs a name\n");
-        return 2;
-      }
-      policy_name = argv[++i];
-    } else if (a.rfind("--policy=", 0) == 0) {
-      policy_name = a.substr(9);
-    } else if (a == "--arena-size" || a == "--block-size") {
+  bool checks = args.has("--checks") ||
+                (getenv("HEAPVIZ_CHECKS") && *getenv("HEAPVIZ_CHECKS") && *getenv("HEAPVIZ_CHECKS") != '0');
+  std::string trace_out = args.value("--output") ? args.value("--output") : "";
+  for (const char* a : {"--arena-size", "--block-size"})
+    if (const char* v = args.value(a)) {
       char* end = nullptr;
-      uint64_t v = 0;
-      if (i + 1 >= argc || (errno = 0, v = strtoull(argv[i + 1], &end, 0), errno) || end == argv[i + 1] ||
-          *end || argv[i + 1][0] == '-') {
-        fprintf(stderr, "heapviz sim: %s needs a number of bytes (decimal or 0x-hex)\n", a.c_str());
-        return 2;
-      }
-      (a == "--arena-size" ? opts.arena_size : opts.block_size) = v;
-      ++i;
-    } else if (a == "--offsets") {
-      offsets = true;
-    } else if (a == "--as-scenario") {
-      as_scenario = true;
-    } else if (a == "--check") {
-      check = true;
-    } else if (a == "--checks") {
-      checks = true;
-    } else if (a == "-o" || a == "--output") {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "heapviz sim: %s needs a file name\n", a.c_str());
-        return 2;
-      }
-      trace_out = argv[++i];
-    } else if (!a.empty() && a[0] == '-' && a != "-") {
-      fprintf(stderr, "heapviz sim: unknown option '%s'\n", a.c_str());
-      return 2;
-    } else if (!path) {
-      path = argv[i];
-    } else {
-      fprintf(stderr, "heapviz sim: one scenario file at a time ('%s' is extra)\n", argv[i]);
-      return 2;
+      errno = 0;
+      uint64_t n = strtoull(v, &end, 0);
+      if (errno || end == v || *end || v[0] == '-')
+        return usage_error(kSimSpec, std::string(a) + " '" + v + "': a number of bytes (decimal or 0x-hex)");
+      (strcmp(a, "--arena-size") == 0 ? opts.arena_size : opts.block_size) = n;
     }
-  }
-  if (!path) {
-    fprintf(stderr, "usage: heapviz sim [--policy NAME] [--arena-size BYTES] [--block-size BYTES] "
-                    "[--offsets] [--check] [--checks] [-o TRACE] [--as-scenario] FILE\n");
-    return 2;
-  }
+  const char* path = args.positionals()[0];
   std::string text, err;
   if (!read_file(path, &text, &err)) {
     fprintf(stderr, "heapviz sim: %s\n", err.c_str());

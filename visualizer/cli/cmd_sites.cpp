@@ -20,15 +20,25 @@
 
 namespace hv::cli {
 
+const CommandSpec kSitesSpec = {
+    .name = "sites",
+    .brief = "allocation sites (call stacks): live bytes, allocations",
+    .synopsis = "[--at N|end|peak|mark:LABEL] [--by live|allocs|bytes|temporary] [--top K] [--json] FILE",
+    .summary = "allocation sites (full call stacks): their live blocks and bytes at a position, and\n"
+               "their allocations, bytes allocated and temporary allocations up to it",
+    .options = {at_option(),
+                {"--by", nullptr, "live|allocs|bytes|temporary",
+                 "the column to sort by (default: live bytes)"},
+                top_option(),
+                json_option()},
+    .examples = "heapviz sites prog.hvt\n"
+                "heapviz sites --at peak --by allocs --top 10 prog.hvt",
+    .see = "docs/cli.md, \"heapviz sites\"",
+};
+
 int cmd_sites(int argc, char** argv) {
-  const char* usage =
-      "usage: heapviz sites FILE [--at N|end|peak|mark:LABEL] [--by live|allocs|bytes|temporary] [--top K] "
-      "[--json]\n"
-      "  allocation sites (full call stacks) with their live blocks and bytes at the position (default: the\n"
-      "  end), and their allocations, bytes allocated and temporary allocations up to it; the top K (20;\n"
-      "  0 for all) by the chosen column\n";
   ReportOptions o;
-  if (!parse_report_options("sites", argc, argv, o, 1, {"at", "by"}, usage)) return 2;
+  if (int rc = parse_report_options(kSitesSpec, argc, argv, o); rc >= 0) return rc;
   const char* path = o.paths[0];
   trace::TraceFile f;
   if (!open_trace("sites", path, f)) return 2;
@@ -88,12 +98,20 @@ int cmd_sites(int argc, char** argv) {
   return status;
 }
 
+const CommandSpec kLeaksSpec = {
+    .name = "leaks",
+    .brief = "blocks still in use at the end, by the stack that allocated them",
+    .synopsis = "[--top K] [--json] FILE",
+    .summary = "blocks still in use when the trace ends, grouped by the call stack that allocated\n"
+               "them, the most bytes (requested) first",
+    .options = {top_option(), json_option()},
+    .examples = "heapviz leaks prog.hvt --top 5",
+    .see = "docs/cli.md, \"heapviz leaks\"",
+};
+
 int cmd_leaks(int argc, char** argv) {
-  const char* usage = "usage: heapviz leaks FILE [--top K] [--json]\n"
-                      "  blocks still in use when the trace ends, grouped by the call stack that allocated\n"
-                      "  them, the most bytes (requested) first; the top K (20; 0 for all)\n";
   ReportOptions o;
-  if (!parse_report_options("leaks", argc, argv, o, 1, {}, usage)) return 2;
+  if (int rc = parse_report_options(kLeaksSpec, argc, argv, o); rc >= 0) return rc;
   const char* path = o.paths[0];
   trace::TraceFile f;
   if (!open_trace("leaks", path, f)) return 2;

@@ -1,4 +1,4 @@
-// cmd_stats.cpp - `heapviz stats [--json] FILE`: event counts, API calls, peaks, fragmentation,
+// cmd_stats.cpp - `heapviz stats [--at POS] [--json] FILE`: event counts, API calls, peaks, fragmentation,
 // released pages, duration, threads, blocks and sizes of a trace (keys documented in docs/cli.md).
 //
 // Owns: the summary's text and JSON forms and the exit status (0 ok or truncated, 1 corrupt after
@@ -19,35 +19,46 @@
 
 namespace hv::cli {
 
+const CommandSpec kStatsSpec = {
+    .name = "stats",
+    .brief = "a trace's summary: counts, calls, peaks, fragmentation, threads",
+    .synopsis = "[--at N|end|peak|mark:LABEL] [--json] FILE",
+    .summary = "a trace's (or a scenario's) summary: event counts, calls, peak heap and live bytes,\n"
+               "fragmentation, released pages, duration, threads; up to a position with --at",
+    .options = {at_option("the summary of the first N events, up to the peak of live bytes, or up to\n"
+                          "the first mark LABEL (default: the whole trace)"),
+                json_option()},
+    .examples = "heapviz stats prog.hvt\n"
+                "heapviz stats --json --at mark:loaded prog.hvt\n"
+                "heapviz stats assets/scenarios/demo.hvs     # a scenario is simulated first",
+    .see = "docs/cli.md, \"heapviz stats\"",
+};
+
 int cmd_stats(int argc, char** argv) {
-  const char* usage = "usage: heapviz stats [--json] FILE\n";
-  bool json = false;
-  const char* path = nullptr;
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--json") {
-      json = true;
-    } else if ((!a.empty() && a[0] == '-') || path) {
-      fprintf(stderr, "%s", usage);
-      return 2;
-    } else {
-      path = argv[i];
-    }
-  }
-  if (!path) {
-    fprintf(stderr, "%s", usage);
-    return 2;
+  Args args;
+  if (int rc = args.parse(kStatsSpec, argc, argv); rc >= 0) return rc;
+  bool json = args.has("--json");
+  const char* path = args.positionals()[0];
+  analysis::Position at;
+  if (const char* v = args.value("--at")) {
+    std::string err;
+    if (!analysis::parse_position(v, &at, &err)) return usage_error(kStatsSpec, std::string("--at ") + err);
   }
   trace::TraceFile f;
-  if (!f.open(path)) {
-    fprintf(stderr, "%s: %s\n", path, f.error()->describe().c_str());
+  std::string open_error;
+  if (!open_input(path, f, &open_error)) {
+    fprintf(stderr, "%s\n", open_error.c_str());
     return 2;
   }
+  uint64_t limit = UINT64_MAX;
+  if (args.has("--at") && !resolve("stats", path, f, at, "--at", &limit)) return 2;
   trace::EventStream s(f);
   model::HeapModel m;
   m.set_page_size(f.header().page_size);
   analysis::TraceSummary sum(0); // counts, peaks and time span only (no series)
-  while (const trace::Event* e = s.next()) {
+  for (uint64_t k = 0; k < limit; ++k) {
+    const trace::Event* e = s.next();
+    if (!e) break;
     m.apply(*e);
     sum.add(*e, m);
   }
@@ -109,7 +120,10 @@ int cmd_stats(int argc, char** argv) {
     fputs(o.c_str(), stdout);
   } else {
     printf("file:                %s\n", path);
-    printf("events:              %" PRIu64 "\n", n);
+    if (args.has("--at"))
+      printf("events:              %" PRIu64 " (up to --at %s)\n", n, at.text.c_str());
+    else
+      printf("events:              %" PRIu64 "\n", n);
     printf("calls:               malloc %" PRIu64 ", free %" PRIu64 ", calloc %" PRIu64 ", realloc %" PRIu64
            ", memalign %" PRIu64 "\n",
            calls(Ev::Malloc), calls(Ev::Free), calls(Ev::Calloc), calls(Ev::Realloc), calls(Ev::Memalign));

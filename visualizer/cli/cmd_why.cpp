@@ -17,34 +17,12 @@
 
 namespace hv::cli {
 
-int cmd_sim_why(int argc, char** argv) {
-  static const char* kUsage = "usage: heapviz sim --why [--policy NAME] FILE\n";
-  std::string path, policy = "glibc";
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--why") continue;
-    if (a == "--policy") {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "heapviz sim: --policy needs a name\n%s", kUsage);
-        return 2;
-      }
-      policy = argv[++i];
-    } else if (a.rfind("--policy=", 0) == 0) {
-      policy = a.substr(9);
-    } else if (!a.empty() && a[0] == '-') {
-      fprintf(stderr, "heapviz sim: '%s' does not go with --why\n%s", a.c_str(), kUsage);
-      return 2;
-    } else if (!path.empty()) {
-      fprintf(stderr, "heapviz sim: one file at a time ('%s' is extra)\n", a.c_str());
-      return 2;
-    } else {
-      path = a;
-    }
-  }
-  if (path.empty()) {
-    fputs(kUsage, stderr);
-    return 2;
-  }
+int cmd_sim_why(const Args& args) {
+  for (const char* o : {"--offsets", "--check", "--checks", "--as-scenario", "--arena-size", "--block-size",
+                        "--output", "--json"})
+    if (args.has(o)) return usage_error(kSimSpec, std::string(o) + " does not go with --why");
+  std::string path = args.positionals()[0];
+  std::string policy = args.value("--policy") ? args.value("--policy") : "glibc";
   session::CompareOptions o;
   std::string err;
   if (!session::parse_policy_list(policy, &o.policies, &err)) {

@@ -2,26 +2,30 @@
 // (0 ok, 1 a check failed, 2 bad input or usage).
 #pragma once
 
+#include "cli/options.h"
+
 #include <string>
 
 namespace hv::cli {
-int cmd_sim(int argc, char** argv);         // cmd_sim.cpp
-int cmd_sim_compare(int argc, char** argv); // cmd_compare.cpp (sim --policies: side by side)
-int cmd_sim_why(int argc, char** argv);     // cmd_why.cpp (sim --why: why each block landed there)
-int cmd_record(int argc, char** argv);      // cmd_record.cpp
-int cmd_check(int argc, char** argv);       // cmd_check.cpp
-int cmd_stats(int argc, char** argv);       // cmd_stats.cpp
-int cmd_dump(int argc, char** argv);        // cmd_dump.cpp
-int cmd_sites(int argc, char** argv);       // cmd_sites.cpp (allocation sites)
-int cmd_leaks(int argc, char** argv);       // cmd_sites.cpp (blocks live at the end, by stack)
-int cmd_frag(int argc, char** argv);        // cmd_frag.cpp (why the footprint exceeds what is live)
-int cmd_errors(int argc, char** argv);      // cmd_errors.cpp (each heap error, its block and stacks)
-int cmd_bins(int argc, char** argv);        // cmd_bins.cpp (every bin's list, head first)
-int cmd_diff(int argc, char** argv);        // cmd_diff.cpp (two runs or two positions, per site)
-int cmd_ps(int argc, char** argv);          // cmd_live.cpp (attachable processes)
-int cmd_attach(int argc, char** argv);      // cmd_live.cpp (follow or capture a live process)
-int cmd_run(int argc, char** argv);         // cmd_live.cpp (start a program and attach)
-int cmd_lesson(int argc, char** argv);      // cmd_lesson.cpp (list, check or open the lessons)
+int cmd_sim(int argc, char** argv);        // cmd_sim.cpp
+int cmd_sim_compare(const Args& sim_args); // cmd_compare.cpp (sim --policies: side by side)
+int cmd_sim_why(const Args& sim_args);     // cmd_why.cpp (sim --why: why each block landed there)
+int cmd_record(int argc, char** argv);     // cmd_record.cpp
+int cmd_check(int argc, char** argv);      // cmd_check.cpp
+int cmd_stats(int argc, char** argv);      // cmd_stats.cpp
+int cmd_dump(int argc, char** argv);       // cmd_dump.cpp
+int cmd_chunks(int argc, char** argv);     // cmd_chunks.cpp (every chunk at a position)
+int cmd_completion(int argc, char** argv); // main.cpp (bash completion from every spec)
+int cmd_sites(int argc, char** argv);      // cmd_sites.cpp (allocation sites)
+int cmd_leaks(int argc, char** argv);      // cmd_sites.cpp (blocks live at the end, by stack)
+int cmd_frag(int argc, char** argv);       // cmd_frag.cpp (why the footprint exceeds what is live)
+int cmd_errors(int argc, char** argv);     // cmd_errors.cpp (each heap error, its block and stacks)
+int cmd_bins(int argc, char** argv);       // cmd_bins.cpp (every bin's list, head first)
+int cmd_diff(int argc, char** argv);       // cmd_diff.cpp (two runs or two positions, per site)
+int cmd_ps(int argc, char** argv);         // cmd_live.cpp (attachable processes)
+int cmd_attach(int argc, char** argv);     // cmd_live.cpp (follow or capture a live process)
+int cmd_run(int argc, char** argv);        // cmd_live.cpp (start a program and attach)
+int cmd_lesson(int argc, char** argv);     // cmd_lesson.cpp (list, check or open the lessons)
 // The lesson file a name, a number or a path means (cmd_lesson.cpp); false after saying why on
 // stderr, with the list of lessons. command prefixes the message.
 bool resolve_lesson(const char* command, const std::string& name, std::string* path);
@@ -43,4 +47,11 @@ bool has_gui();
 int no_gui(const char* command, const char* hint = "");
 // libhvalloc.so next to this heapviz, or $HEAPVIZ_LIB; "" if not found (cmd_record.cpp).
 std::string find_library();
+
+// Each command's grammar (options.h), beside its code: used by its parser, `--help`, `heapviz
+// help`, and the completion script. view and shot are declared in gui_specs.cpp (built with or
+// without the GUI).
+extern const CommandSpec kSimSpec, kRecordSpec, kCheckSpec, kStatsSpec, kDumpSpec, kChunksSpec, kSitesSpec,
+    kLeaksSpec, kFragSpec, kErrorsSpec, kBinsSpec, kDiffSpec, kPsSpec, kAttachSpec, kRunSpec, kLessonSpec,
+    kViewSpec, kShotSpec, kCompletionSpec;
 } // namespace hv::cli

@@ -5,81 +5,79 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <unistd.h>
+
+#include "sim/simulate.h"
 
 namespace hv::cli {
 
-bool parse_report_options(const char* cmd, int argc, char** argv, ReportOptions& o, size_t max_paths,
-                          std::initializer_list<const char*> allowed, const char* usage) {
-  auto may = [&](const char* name) {
-    for (const char* a : allowed)
-      if (strcmp(a, name) == 0) return true;
-    return false;
-  };
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](const char* name) -> const char* {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "heapviz %s: %s needs a value\n%s", cmd, name, usage);
-        return nullptr;
-      }
-      return argv[++i];
-    };
-    auto position = [&](const char* name, analysis::Position& p, bool& has) {
-      const char* v = value(name);
-      if (!v) return false;
+int parse_report_options(const CommandSpec& spec, int argc, char** argv, ReportOptions& o) {
+  Args args;
+  if (int rc = args.parse(spec, argc, argv); rc >= 0) return rc;
+  for (const auto& [name, v] : args.given()) {
+    std::string a = name;
+    auto position = [&](analysis::Position& p, bool& has) {
       std::string err;
-      if (!analysis::parse_position(v, &p, &err)) {
-        fprintf(stderr, "heapviz %s: %s %s\n", cmd, name, err.c_str());
-        return false;
-      }
+      if (!analysis::parse_position(v, &p, &err)) return usage_error(spec, a + " " + err);
       has = true;
-      return true;
+      return -1;
     };
+    int rc = -1;
     if (a == "--json") {
       o.json = true;
     } else if (a == "--top") {
-      const char* v = value("--top");
-      if (!v) return false;
       char* end = nullptr;
       o.top = strtoul(v, &end, 10);
-      if (!*v || *end) {
-        fprintf(stderr, "heapviz %s: --top '%s' is not a number\n", cmd, v);
-        return false;
-      }
-    } else if (may("at") && a == "--at") {
-      if (!position("--at", o.at, o.has_at)) return false;
-    } else if (may("from") && a == "--from") {
-      if (!position("--from", o.from, o.has_from)) return false;
-    } else if (may("to") && a == "--to") {
-      if (!position("--to", o.to, o.has_to)) return false;
-    } else if (may("by") && a == "--by") {
-      const char* v = value("--by");
-      if (!v) return false;
+      if (!*v || *end || *v == '-') rc = usage_error(spec, std::string("--top '") + v + "' is not a number");
+    } else if (a == "--at") {
+      rc = position(o.at, o.has_at);
+    } else if (a == "--from") {
+      rc = position(o.from, o.has_from);
+    } else if (a == "--to") {
+      rc = position(o.to, o.has_to);
+    } else if (a == "--by") {
       o.by = v;
-      if (o.by != "live" && o.by != "allocs" && o.by != "bytes" && o.by != "temporary") {
-        fprintf(stderr, "heapviz %s: --by '%s': give live, allocs, bytes or temporary\n", cmd, v);
-        return false;
-      }
-    } else if (a == "-h" || a == "--help") {
-      fputs(usage, stdout);
-      exit(0);
-    } else if ((!a.empty() && a[0] == '-') || o.paths.size() >= max_paths) {
-      fprintf(stderr, "heapviz %s: unexpected argument '%s'\n%s", cmd, a.c_str(), usage);
-      return false;
-    } else {
-      o.paths.push_back(argv[i]);
+      if (o.by != "live" && o.by != "allocs" && o.by != "bytes" && o.by != "temporary")
+        rc = usage_error(spec, std::string("--by '") + v + "': give live, allocs, bytes or temporary");
     }
+    if (rc >= 0) return rc;
   }
-  if (o.paths.empty()) {
-    fprintf(stderr, "%s", usage);
+  for (char* p : args.positionals())
+    o.paths.push_back(p);
+  return -1;
+}
+
+bool open_input(const char* path, trace::TraceFile& f, std::string* error, bool* unreadable) {
+  if (unreadable) *unreadable = false;
+  if (!sim::is_scenario_file(path)) {
+    if (f.open(path)) return true;
+    *error = std::string(path) + ": " + f.error()->describe();
+    if (unreadable) *unreadable = f.error()->kind == trace::ErrorKind::Io;
     return false;
   }
-  return true;
+  std::string temp = sim::temp_trace_path(), err;
+  if (temp.empty()) {
+    *error = std::string(path) + ": cannot create a temporary trace file in $TMPDIR or /tmp to simulate it";
+    if (unreadable) *unreadable = true;
+    return false;
+  }
+  bool ok = sim::simulate_to_trace(path, temp, "glibc", &err);
+  if (ok && !f.open(temp)) {
+    ok = false;
+    err = std::string(path) + " (simulated): " + f.error()->describe();
+  }
+  unlink(temp.c_str()); // mapped: the data stays until f closes
+  if (!ok) {
+    *error = err.rfind(path, 0) == 0 ? err : std::string(path) + ": " + err;
+    if (unreadable) *unreadable = true;
+  }
+  return ok;
 }
 
 bool open_trace(const char* cmd, const char* path, trace::TraceFile& f) {
-  if (f.open(path)) return true;
-  fprintf(stderr, "heapviz %s: %s: %s\n", cmd, path, f.error()->describe().c_str());
+  std::string err;
+  if (open_input(path, f, &err)) return true;
+  fprintf(stderr, "heapviz %s: %s\n", cmd, err.c_str());
   return false;
 }
 

@@ -6,6 +6,7 @@
 
 #include "analysis/position.h"
 #include "analysis/sites.h"
+#include "cli/options.h"
 #include "model/heap_model.h"
 #include "symbols/symbolizer.h"
 #include "trace/event_stream.h"
@@ -23,13 +24,17 @@ struct ReportOptions {
   analysis::Position at, from, to;
   bool has_at = false, has_from = false, has_to = false;
 };
-// Parses argv (after the command name) for a report command: FILE (up to max_paths of them),
-// --json, --top K, and the options named in `allowed` ("at", "by", "from", "to"). False (having
-// said why on stderr, with the usage) on anything else; --help prints the usage and exits 0.
-bool parse_report_options(const char* cmd, int argc, char** argv, ReportOptions& o, size_t max_paths,
-                          std::initializer_list<const char*> allowed, const char* usage);
-// Opens path as a trace, or says why on stderr ("heapviz CMD: PATH: offset N: ...") and returns
-// false (the command's exit status is then 2).
+// Parses argv (after the command name) for a report command declared by spec: its FILEs and
+// whichever of --json, --top K, --at, --from, --to, --by it declares. -1: go on; else the exit
+// status (0 after --help, 2 having said why on stderr).
+int parse_report_options(const CommandSpec& spec, int argc, char** argv, ReportOptions& o);
+// Opens path as a trace. A scenario (.hvs, a malloclab .rep, other text: sim::is_scenario_file)
+// is simulated on glibc first, into a temporary trace that is unlinked once mapped, as the app
+// does. False with *error ("PATH: offset N: ...", "PATH:LINE: ..."); *unreadable (if given) true
+// for an I/O error or a scenario that does not run (exit 2), false for a damaged trace.
+bool open_input(const char* path, trace::TraceFile& f, std::string* error, bool* unreadable = nullptr);
+// Opens path as a trace (or a scenario, as open_input), or says why on stderr ("heapviz CMD: PATH: offset N:
+// ...") and returns false (the command's exit status is then 2).
 bool open_trace(const char* cmd, const char* path, trace::TraceFile& f);
 // Feeds s's events to `sites` (and `model`, if given) until `sites` has seen `limit` events or
 // the trace ends. Returns the exit status so far: 0, 1 for a trace corrupt after a readable

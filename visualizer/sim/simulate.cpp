@@ -10,9 +10,12 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <unistd.h>
+#include <vector>
 
 namespace hv::sim {
 
@@ -23,6 +26,34 @@ bool looks_like_trace(const std::string& path) {
   size_t n = fread(magic, 1, sizeof magic, f);
   fclose(f);
   return n == sizeof magic && memcmp(magic, hv::trace::kFileMagic, sizeof magic) == 0;
+}
+
+static bool ends_with(const std::string& s, const char* suffix) {
+  size_t n = strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+bool is_scenario_file(const std::string& path) {
+  if (looks_like_trace(path)) return false;
+  if (ends_with(path, ".hvs") || ends_with(path, ".txt") || ends_with(path, ".rep")) return true;
+  if (ends_with(path, ".hvt")) return false;
+  FILE* f = fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char buf[4096];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  return n > 0 && memchr(buf, 0, n) == nullptr;
+}
+
+std::string temp_trace_path() {
+  const char* dir = getenv("TMPDIR");
+  std::string tmpl = std::string(dir && *dir ? dir : "/tmp") + "/heapviz-sim-XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  int fd = mkstemp(buf.data());
+  if (fd < 0) return "";
+  close(fd);
+  return buf.data();
 }
 
 bool simulate_to_trace(const std::string& scenario_path, const std::string& trace_path,

@@ -32,5 +32,11 @@ bool simulate_to_trace(const std::string& scenario_path, const std::string& trac
 
 // True when the file's first bytes are a trace's magic (so anything else is tried as a scenario).
 bool looks_like_trace(const std::string& path);
+// True when path is to be simulated rather than read as a trace: a .hvs/.txt/.rep name, or no NUL
+// byte in the first 4 KiB of something that is not a trace (anything else gets the trace
+// reader's own error).
+bool is_scenario_file(const std::string& path);
+// A new empty file in $TMPDIR (or /tmp) for a simulated trace, "" when none can be made.
+std::string temp_trace_path();
 
 } // namespace hv::sim
