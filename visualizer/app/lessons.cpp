@@ -131,9 +131,11 @@ void App::draw_lessons_menu() {
   if (ImGui::BeginMenu("Lessons")) {
     read_lessons();
     if (lesson_.catalog.empty())
-      ImGui::TextDisabled(lesson_.dir.empty() ? "No lessons found (assets/lessons, or $HEAPVIZ_LESSONS)"
-                                              : "No lesson in %s",
-                          lesson_.dir.c_str());
+      ImGui::TextDisabled(
+          lesson_.dir.empty()
+              ? "No lessons found (share/heapviz/lessons, assets/lessons, or $HEAPVIZ_LESSONS)"
+              : "No lesson in %s",
+          lesson_.dir.c_str());
     for (size_t i = 0; i < lesson_.catalog.size(); ++i) {
       const session::Lesson& l = lesson_.catalog[i];
       char label[256];

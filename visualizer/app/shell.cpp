@@ -4,6 +4,7 @@
 #include "analysis/position.h"
 #include "app/app.h"
 #include "live/live_client.h"
+#include "session/data_dir.h"
 #include "session/policy_compare.h"
 #include "views/palette.h"
 
@@ -193,7 +194,7 @@ static bool write_png(const std::string& path, int w, int h) {
 }
 
 int run_viewer(const ViewOptions& o) {
-  const std::string& path = o.path;
+  std::string path = o.path;
   const std::string& policy_list = o.policies;
   std::vector<std::string> policies;
   std::string perr;
@@ -205,6 +206,8 @@ int run_viewer(const ViewOptions& o) {
     fprintf(stderr, "heapviz view: --policies needs a scenario file (FILE.hvs)\n");
     return 2;
   }
+  // No file: the bundled demo (session/data_dir.h), as scripts/run and the desktop entry open it.
+  if (path.empty() && o.lesson.empty() && !o.playground) path = session::demo_scenario();
   Gui g;
   if (int rc = g.init(1600, 900, true, "heapviz")) return rc;
   g.ini = layout_file();

@@ -13,7 +13,7 @@ namespace hv::app {
 // Opens the app on path (empty: no file yet). Returns the process exit status: 0, or 2 with
 // one line on stderr when there is no display or no OpenGL 3.3.
 struct ViewOptions {
-  std::string path;        // a trace or a scenario ("": none)
+  std::string path;        // a trace or a scenario ("": the demo, session/data_dir.h)
   std::string policies;    // "A,B,C": the scenario on those policies side by side ("": no)
   bool predict = false;    // predict mode (View > Predict, then reveal) from the first allocation
   bool playground = false; // the Playground's editor on the scenario (or a starter)

@@ -33,8 +33,8 @@ bool resolve_lesson(const char* command, const std::string& name, std::string* p
   std::string dir = session::lessons_dir();
   if (dir.empty()) {
     fprintf(stderr,
-            "%s: cannot find the lessons: no assets/lessons beside this heapviz's build or its source "
-            "tree (set HEAPVIZ_LESSONS to the directory)\n",
+            "%s: cannot find the lessons: no share/heapviz/lessons beside this heapviz, nor assets/lessons "
+            "in its source tree (set HEAPVIZ_LESSONS to the directory)\n",
             command);
     return false;
   }
@@ -88,8 +88,8 @@ int cmd_lesson(int argc, char** argv) {
   if (list || check) {
     if (dir.empty()) {
       fprintf(stderr,
-              "heapviz lesson: cannot find the lessons: no assets/lessons beside this heapviz's build or "
-              "its source tree (set HEAPVIZ_LESSONS to the directory)\n");
+              "heapviz lesson: cannot find the lessons: no share/heapviz/lessons beside this heapviz, nor "
+              "assets/lessons in its source tree (set HEAPVIZ_LESSONS to the directory)\n");
       return 2;
     }
     std::vector<std::string> errors;

@@ -1,6 +1,8 @@
 // lesson.cpp - lessons: files, steps, checks and positions (see lesson.h, docs/lessons.md).
 #include "session/lesson.h"
 
+#include "session/data_dir.h"
+
 #include "sim/policy.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
@@ -10,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 namespace hv::session {
 namespace {
@@ -49,19 +50,10 @@ void split_stem(const std::string& stem, int* number, std::string* name) {
 
 std::string lessons_dir() {
   if (const char* env = getenv("HEAPVIZ_LESSONS"); env && *env) return is_dir(env) ? env : "";
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    exe[n] = 0;
-    // ROOT/BUILD/bin/heapviz (or a test binary beside it) -> ROOT/assets/lessons
-    fs::path p = fs::path(exe).parent_path().parent_path().parent_path() / "assets" / "lessons";
-    if (is_dir(p.string())) return p.string();
-  }
-#ifdef HV_SOURCE_DIR
-  std::string src = std::string(HV_SOURCE_DIR) + "/assets/lessons";
-  if (is_dir(src)) return src;
-#endif
-  return "";
+  std::string data = data_dir();
+  if (data.empty()) return "";
+  std::string dir = (fs::path(data) / "lessons").string();
+  return is_dir(dir) ? dir : "";
 }
 
 bool load_lesson(const std::string& path, Lesson* out, std::string* error) {

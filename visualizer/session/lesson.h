@@ -36,9 +36,8 @@ struct Lesson {
   std::vector<LessonStep> steps;
 };
 
-// The lessons directory: $HEAPVIZ_LESSONS, else assets/lessons beside the executable's source
-// tree (the build's bin/ is ROOT/BUILD/bin), else the source tree the program was built from.
-// "" when none exists.
+// The lessons directory: $HEAPVIZ_LESSONS, else data_dir()/lessons (session/data_dir.h: the
+// installed PREFIX/share/heapviz, else the source tree's assets/). "" when none exists.
 std::string lessons_dir();
 
 // Reads one lesson file. False with *error ("FILE:LINE: message") when it does not parse, names
