@@ -43,15 +43,16 @@ add_custom_command(OUTPUT ${HV_MANPAGE}
 add_custom_target(hv_manpage ALL DEPENDS ${HV_MANPAGE})
 install(FILES ${HV_MANPAGE} DESTINATION share/man/man1)
 
-# Bash completion, written by heapviz itself (issue 19, item 1). When `heapviz completion bash`
-# exists, generate the file at build time and install it:
-#   set(HV_COMPLETION ${PROJECT_BINARY_DIR}/completion/heapviz)
-#   add_custom_command(OUTPUT ${HV_COMPLETION}
-#                      COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/completion
-#                      COMMAND heapviz completion bash > ${HV_COMPLETION}
-#                      DEPENDS heapviz)
-#   add_custom_target(hv_completion ALL DEPENDS ${HV_COMPLETION})
-#   install(FILES ${HV_COMPLETION} DESTINATION share/bash-completion/completions)
+# Bash completion, written by heapviz itself from every command's declared options
+# (`heapviz completion bash`, cli/options.h), at build time.
+set(HV_COMPLETION ${PROJECT_BINARY_DIR}/completion/heapviz)
+add_custom_command(OUTPUT ${HV_COMPLETION}
+                   COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/completion
+                   COMMAND $<TARGET_FILE:heapviz> completion bash > ${HV_COMPLETION}
+                   DEPENDS heapviz
+                   COMMENT "heapviz completion bash")
+add_custom_target(hv_completion ALL DEPENDS ${HV_COMPLETION})
+install(FILES ${HV_COMPLETION} DESTINATION share/bash-completion/completions)
 
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/CHANGELOG.md DESTINATION share/doc/heapviz)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION share/doc/heapviz/docs)

@@ -38,10 +38,14 @@ fi
 for f in bin/heapviz lib/libhvalloc.so include/heapviz/hvalloc.h share/heapviz/scenarios/demo.hvs \
   share/heapviz/lessons/01-vocabulary.hvs share/heapviz/examples/sessions.c \
   share/applications/heapviz.desktop share/icons/hicolor/scalable/apps/heapviz.svg \
-  share/man/man1/heapviz.1 share/doc/heapviz/README.md; do
+  share/man/man1/heapviz.1 share/doc/heapviz/README.md share/bash-completion/completions/heapviz; do
   [ -f "$prefix/$f" ] || fail "missing: PREFIX/$f"
 done
 [ -x "$hv" ] && ok "PREFIX/bin/heapviz and the rest in place" || fail "PREFIX/bin/heapviz not executable"
+# The installed completion completes a command (bash-completion loads it by the command's name).
+got=$(bash -c 'source "$1"; COMP_WORDS=(heapviz chu); COMP_CWORD=1; _heapviz; echo "${COMPREPLY[@]}"' _ \
+  "$prefix/share/bash-completion/completions/heapviz" 2>&1)
+[ "$got" = chunks ] && ok "bash completion: heapviz chu<TAB> -> chunks" || fail "bash completion: '$got'"
 grep -qx 'Exec=heapviz view %f' "$prefix/share/applications/heapviz.desktop" && grep -qx 'Icon=heapviz' \
   "$prefix/share/applications/heapviz.desktop" && ok "desktop entry: Exec and Icon" || fail "desktop entry"
 
