@@ -23,4 +23,23 @@ expect 0 "" -- "$hv" shot --at 12 -o twelve.png "$demo"
 rm -f ./*.png
 expect 2 "no mark 'nope' \(its marks: 'start'" -- "$hv" shot --at mark:nope "$demo"
 [ -z "$(ls ./*.png 2>/dev/null)" ] && ok "nothing written for a bad mark" || fail "a PNG for a bad mark: $(ls)"
+
+# The UI scale (View > UI scale): the saved setting, HEAPVIZ_UI_SCALE over it, --ui-scale over
+# both; the app's text and fixed sizes grow with it (the map starts lower under taller menus).
+mkdir -p cfg/heapviz
+printf 'ui_scale=1.75\n' >cfg/heapviz/settings.ini
+scale_of() { sed -n 's/.*ui scale \([0-9.]*\)$/\1/p'; }
+s=$(XDG_CONFIG_HOME=$tmp/cfg HEAPVIZ_TEST_FRAMES=2 "$hv" view "$demo" 2>/dev/null | scale_of)
+[ "$s" = 1.75 ] && ok "view takes the saved UI scale" || fail "view's UI scale: '$s' (want 1.75)"
+s=$(XDG_CONFIG_HOME=$tmp/cfg HEAPVIZ_UI_SCALE=2 HEAPVIZ_TEST_FRAMES=2 "$hv" view "$demo" 2>/dev/null | scale_of)
+[ "$s" = 2.00 ] && ok "HEAPVIZ_UI_SCALE over the setting" || fail "HEAPVIZ_UI_SCALE: '$s' (want 2.00)"
+s=$(XDG_CONFIG_HOME=$tmp/cfg HEAPVIZ_UI_SCALE=2 HEAPVIZ_TEST_FRAMES=2 "$hv" view --ui-scale 1.25 "$demo" 2>/dev/null | scale_of)
+[ "$s" = 1.25 ] && ok "--ui-scale over both" || fail "--ui-scale: '$s' (want 1.25)"
+expect 2 "--ui-scale '9': a scale from 0.75 to 3" -- "$hv" view --ui-scale 9 "$demo"
+"$hv" shot --size 1600x1000 -o s1.png --geometry g1.txt "$demo" 2>/dev/null
+"$hv" shot --size 1600x1000 --ui-scale 2 -o s2.png --geometry g2.txt "$demo" 2>/dev/null
+y1=$(awk '$1 == "map" {print int($3)}' g1.txt)
+y2=$(awk '$1 == "map" {print int($3)}' g2.txt)
+[ -n "$y1" ] && [ -n "$y2" ] && [ "$y2" -ge $((y1 * 3 / 2)) ] && ok "--ui-scale 2: the map starts at y $y2 (scale 1: $y1)" ||
+  fail "--ui-scale 2 did not grow the UI: map y $y2 vs $y1"
 finish

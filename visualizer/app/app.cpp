@@ -358,6 +358,7 @@ void App::draw_menu() {
     }
     draw_compare_menu();
     if (ImGui::MenuItem("Zoom to fit")) map_.fit_pending = true;
+    draw_ui_scale_menu();
     ImGui::EndMenu();
   }
   draw_lessons_menu();
@@ -552,10 +553,11 @@ void App::frame(float dt) {
     f.why = &why_;
     if (predict_.game.active()) f.hide_from = predict_.game.position();
     views::changed_chunks(doc_->replay().last_event(), doc_->policy(), f.changed);
-    float right_w = std::clamp(ds.x * 0.27f, 300.0f, 460.0f);
+    const float em = ImGui::GetFontSize() / 15.0f; // the UI scale: fixed sizes grow with the text
+    float right_w = std::clamp(ds.x * 0.27f, 300.0f * em, 460.0f * em);
     float left_w = ds.x - right_w;
     float map_h = std::floor((ds.y - top) * (lesson_.active ? 0.47f : 0.55f)); // a lesson: room to read
-    float tl_h = 150;
+    float tl_h = std::floor(150 * em);
     float ev_y = top + map_h + tl_h;
     ImGuiWindowFlags wf = fixed_ ? ImGuiWindowFlags_NoSavedSettings : 0;
 
@@ -674,7 +676,10 @@ void App::frame(float dt) {
                              "Chunk map        wheel: zoom at the cursor, drag: pan,\n"
                              "                 click: inspect, hover: details\n"
                              "Timeline         click or drag the curves to seek;\n"
-                             "                 click a red mark: go to that heap error\n"
+                             "                 click a red mark: go to that heap error;\n"
+                             "                 Ctrl+click the scrubber: type an event number\n"
+                             "File > Reload    read the file again (a trace still being written)\n"
+                             "View > UI scale  bigger text, for a projector\n"
                              "Breakpoints      run back / forward to an error, a kind,\n"
                              "                 an address, a size or a function\n"
                              "Events           click a row to go to that event");

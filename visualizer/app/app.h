@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hv::live {
@@ -61,6 +62,10 @@ public:
   // One frame of UI; dt in seconds since the previous frame.
   void frame(float dt);
   bool quit_requested() const { return quit_; }
+  // View > UI scale (ui_scale.cpp): the scale asked for since the last call (0: none), which the
+  // shell applies between frames; set_ui_scale says which one is in effect.
+  float take_ui_scale_request() { return std::exchange(ui_scale_request_, 0.0f); }
+  void set_ui_scale(float s) { ui_scale_ = s; }
   // While loading: the position of the heap preview shown (0: none yet).
   uint64_t preview_position() const { return preview_pos_; }
   // Why the last File > Open failed ("" if none did).
@@ -103,7 +108,9 @@ private:
   static constexpr double kBreakBudgetMs = 8;
   void refresh_picture();
   void draw_menu();
-  void draw_compare_menu(); // View > Compare policies (a scenario on several policies)
+  void draw_compare_menu();  // View > Compare policies (a scenario on several policies)
+  void draw_ui_scale_menu(); // View > UI scale (ui_scale.cpp)
+  float ui_scale_ = 1, ui_scale_request_ = 0;
   void draw_open_dialog();
   void draw_status();   // loading progress, or the error of a file that cannot be shown
   void after_growth();  // the live document grew in place

@@ -3,6 +3,7 @@
 
 #include "analysis/position.h"
 #include "app/app.h"
+#include "app/ui_scale.h"
 #include "live/live_client.h"
 #include "session/data_dir.h"
 #include "session/policy_compare.h"
@@ -94,7 +95,7 @@ struct Gui {
   std::string ini;
 
   // One line on stderr and an exit status on failure; 0 when the window is up.
-  int init(int w, int h, bool visible, const char* title) {
+  int init(int w, int h, bool visible, const char* title, float scale = 1) {
     const char* d = getenv("DISPLAY");
     const char* wl = getenv("WAYLAND_DISPLAY");
     if ((!d || !*d) && (!wl || !*wl)) {
@@ -131,14 +132,7 @@ struct Gui {
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = nullptr;
     io.LogFilename = nullptr;
-    ImGui::StyleColorsDark();
-    ImGuiStyle& st = ImGui::GetStyle();
-    st.WindowRounding = 0;
-    st.FrameRounding = 2;
-    st.WindowBorderSize = 1;
-    const char* font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-    struct stat sb;
-    if (stat(font, &sb) == 0) io.Fonts->AddFontFromFileTTF(font, 15.0f);
+    apply_ui_scale(scale, false);       // the font at its size, the style (ui_scale.h)
     glfwSetKeyCallback(window, on_key); // before the backend, so that it chains to ours
     if (!ImGui_ImplGlfw_InitForOpenGL(window, true) || !ImGui_ImplOpenGL3_Init("#version 330 core")) {
       fprintf(stderr, "heapviz: Dear ImGui backend initialisation failed\n");
@@ -209,10 +203,12 @@ int run_viewer(const ViewOptions& o) {
   // No file: the bundled demo (session/data_dir.h), as scripts/run and the desktop entry open it.
   if (path.empty() && o.lesson.empty() && !o.playground) path = session::demo_scenario();
   Gui g;
-  if (int rc = g.init(1600, 900, true, "heapviz")) return rc;
+  const float scale = o.ui_scale > 0 ? o.ui_scale : saved_ui_scale();
+  if (int rc = g.init(1600, 900, true, "heapviz", scale)) return rc;
   g.ini = layout_file();
   ImGui::GetIO().IniFilename = g.ini.empty() ? nullptr : g.ini.c_str();
   App app(false);
+  app.set_ui_scale(scale);
   g_key_target = &app;
   if (!o.lesson.empty())
     app.open_lesson(o.lesson, o.step);
@@ -246,6 +242,11 @@ int run_viewer(const ViewOptions& o) {
       glfwPollEvents();
     else
       glfwWaitEventsTimeout(busy && loading ? 1.0 / 30 : 0.25);
+    if (float s = app.take_ui_scale_request()) { // View > UI scale: between frames
+      apply_ui_scale(s, true);
+      app.set_ui_scale(s);
+      if (!save_ui_scale(s)) fprintf(stderr, "heapviz: cannot keep the UI scale in the settings file\n");
+    }
     render(g, app, &last);
     glfwSwapBuffers(g.window);
   }
@@ -253,11 +254,12 @@ int run_viewer(const ViewOptions& o) {
   if (report) {
     static const char* const kState[] = {"empty", "loading", "ready", "failed"};
     printf("heapviz: state %s, events %llu, position %llu, selected 0x%llx, bytes per pixel %g, playing %d, "
-           "last open error: %s, message: %s\n",
+           "last open error: %s, message: %s, ui scale %.2f\n",
            kState[int(app.doc().state())], (unsigned long long)app.doc().events(),
            (unsigned long long)app.doc().position(), (unsigned long long)app.cursor().selected,
            app.chunk_map().view.bpp, int(app.cursor().playing),
-           app.open_error().empty() ? "none" : app.open_error().c_str(), app.doc().error().c_str());
+           app.open_error().empty() ? "none" : app.open_error().c_str(), app.doc().error().c_str(),
+           double(ImGui::GetFontSize() / 15.0f));
     if (app.playground().open) { // its text's size, the last run, the error and its line's text
       const views::PlaygroundState& p = app.playground();
       printf("heapviz: playground %zu bytes, status '%s', typing %d, error line %d: %s\n", p.text.size(),
@@ -367,7 +369,7 @@ int run_shot(const ShotOptions& given) {
     return 2;
   }
   Gui g;
-  if (int rc = g.init(64, 64, false, "heapviz shot")) return rc;
+  if (int rc = g.init(64, 64, false, "heapviz shot", o.ui_scale > 0 ? o.ui_scale : 1)) return rc;
   app.why().start(app.doc()); // every allocation's "why", before the frames (the shot waits)
   app.why().wait();
   if (o.predict > 0) {

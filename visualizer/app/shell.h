@@ -19,6 +19,7 @@ struct ViewOptions {
   bool playground = false; // the Playground's editor on the scenario (or a starter)
   std::string lesson;      // a lesson file: the app opens it at its step instead of path
   int step = 0;            // the lesson's step (0 = the first)
+  float ui_scale = 0;      // the UI scale (0: the saved setting, ui_scale.h)
 };
 int run_viewer(const ViewOptions& o);
 
@@ -28,6 +29,7 @@ struct ShotOptions {
   std::string geometry; // optional: where each visible chunk was drawn, as text
   bool at_end = true;
   uint64_t at = 0;                  // position: the heap after this many events
+  float ui_scale = 1;               // the UI scale (a shot never takes the saved setting)
   bool say_output = false;          // out was chosen by run_shot: say where the PNG went
   std::string at_text;              // --at as written (N|end|peak|mark:LABEL): resolved on the trace
   uint64_t select = 0;              // chunk address to select (0: none)

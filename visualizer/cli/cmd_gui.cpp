@@ -16,17 +16,30 @@ bool has_gui() {
   return true;
 }
 
+// A UI scale as typed: 0.75 to 3.
+static bool parse_scale(const char* v, float* out) {
+  char* end = nullptr;
+  float s = strtof(v, &end);
+  if (*end || !(s >= 0.75f && s <= 3.0f)) return false;
+  *out = s;
+  return true;
+}
+
 int cmd_view(int argc, char** argv) {
   Args args;
   if (int rc = args.parse(kViewSpec, argc, argv); rc >= 0) return rc;
   std::string path = args.positionals().empty() ? "" : args.positionals()[0];
   std::string policies = args.value("--policies") ? args.value("--policies") : ""; // checked by the app
   bool predict = args.has("--predict"), playground = args.has("--playground");
+  float ui_scale = 0;
+  if (const char* v = args.value("--ui-scale"); v && !parse_scale(v, &ui_scale))
+    return usage_error(kViewSpec, std::string("--ui-scale '") + v + "': a scale from 0.75 to 3");
   app::ViewOptions o;
   o.path = path;
   o.policies = policies;
   o.predict = predict;
   o.playground = playground;
+  o.ui_scale = ui_scale;
   return app::run_viewer(o);
 }
 
@@ -48,6 +61,9 @@ int cmd_shot(int argc, char** argv) {
     if (a == "--at") {
       o.at_given = true;
       o.at_text = v; // resolved by run_shot on the loaded trace
+    } else if (a == "--ui-scale") {
+      if (!parse_scale(v, &o.ui_scale))
+        return usage_error(kShotSpec, std::string("--ui-scale '") + v + "': a scale from 0.75 to 3");
     } else if (a == "--select") {
       if (!parse_u64(v, &o.select)) {
         fprintf(stderr, "heapviz shot: --select '%s' is not an address\n", v);

@@ -14,7 +14,10 @@ const CommandSpec kViewSpec = {
                "heapviz FILE",
     .options = {{"--policies", nullptr, "A,B,...", "a scenario on several policies side by side"},
                 {"--predict", nullptr, nullptr, "predict-then-reveal: guess where each block lands"},
-                {"--playground", nullptr, nullptr, "edit a scenario and watch the heap as you type"}},
+                {"--playground", nullptr, nullptr, "edit a scenario and watch the heap as you type"},
+                {"--ui-scale", nullptr, "S",
+                 "the text's size, 0.75 to 3 (default: View > UI scale's setting, 1 at first)",
+                 "HEAPVIZ_UI_SCALE"}},
     .examples = "heapviz view prog.hvt\n"
                 "heapviz assets/scenarios/demo.hvs\n"
                 "heapviz view --policies glibc,first-fit,buddy my.hvs\n"
@@ -54,7 +57,8 @@ const CommandSpec kShotSpec = {
                 {"--answer", nullptr, "ADDR|grows|mapping|null", "with --predict: the guess that reveals it"},
                 {"--lesson", nullptr, "NAME", "a lesson (name, number or file) instead of FILE"},
                 {"--step", nullptr, "K", "with --lesson: the step (1 = the first)"},
-                {"--geometry", nullptr, "OUT.txt", "also write where each window and chunk was drawn"}},
+                {"--geometry", nullptr, "OUT.txt", "also write where each window and chunk was drawn"},
+                {"--ui-scale", nullptr, "S", "the text's size, 0.75 to 3 (default 1)"}},
     .examples = "heapviz shot prog.hvt                    # prog.hvt.at-end.png\n"
                 "heapviz shot --at peak -o peak.png prog.hvt\n"
                 "heapviz shot --at mark:loaded --select 0x5555555596b0 prog.hvt\n"

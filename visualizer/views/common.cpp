@@ -1,6 +1,8 @@
 // common.cpp - formatting shared by the views (views.h).
 #include "views/views.h"
 
+#include "imgui.h"
+
 #include <cstdio>
 
 namespace hv::views {
@@ -30,6 +32,12 @@ uint32_t changed_chunks(const session::Event* e, const model::PolicyInfo& policy
     return out[0] ? 1 : 0;
   }
   return 0;
+}
+
+void hint_wrapped(const char* text) {
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
+  ImGui::TextWrapped("%s", text);
+  ImGui::PopStyleColor();
 }
 
 } // namespace hv::views

@@ -132,7 +132,7 @@ bool word_diagram(const HeapPicture& pic, size_t i) {
 void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
   const HeapPicture& pic = f.picture;
   if (!c.selected) {
-    ImGui::TextDisabled("Click a chunk on the map, in the bins, or in the events to inspect it.");
+    hint_wrapped("Click a chunk on the map, in the bins, or in the events to inspect it.");
     return;
   }
   int64_t i = pic.find(c.selected);

@@ -18,11 +18,12 @@ void draw_metrics(const Frame& f) {
     ImGui::TextUnformatted(name);
     if (help && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", help);
     ImGui::TableNextColumn();
-    ImGui::TextUnformatted(value.c_str());
+    ImGui::TextWrapped("%s", value.c_str()); // a narrow window wraps the value, never clips it
   };
   char b[64];
   if (!ImGui::BeginTable("##metrics", 2, ImGuiTableFlags_RowBg)) return;
-  ImGui::TableSetupColumn("name", ImGuiTableColumnFlags_WidthFixed, 150);
+  ImGui::TableSetupColumn("name", ImGuiTableColumnFlags_WidthFixed,
+                          ImGui::GetFontSize() * 10); // 150 px at 15
   ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
   snprintf(b, sizeof b, "%s (peak %s)", human_bytes(x.heap_bytes).c_str(),
            human_bytes(f.doc.summary().peak_heap()).c_str());

@@ -45,7 +45,7 @@ void draw_site_list(const Frame& f, SitesState& s, Cursor& c) {
   session::SiteView* sv = f.sites;
   bool ready = sv->update(f.doc, 0.008);
   const analysis::SiteTable* t = sv->table();
-  if (!sv->problem().empty()) ImGui::TextDisabled("%s", sv->problem().c_str());
+  if (!sv->problem().empty()) hint_wrapped(sv->problem().c_str());
   if (!t) return;
   if (!ready)
     ImGui::TextDisabled("(reading sites: event %" PRIu64 " of %" PRIu64 ")", t->events(), f.doc.position());
@@ -145,7 +145,7 @@ void draw_leaks(const Frame& f, SitesState& s) {
   uint64_t end = f.doc.events();
   bool ready = sv.update(f.doc, 0.008, end);
   const analysis::SiteTable* t = sv.table();
-  if (!sv.problem().empty()) ImGui::TextDisabled("%s", sv.problem().c_str());
+  if (!sv.problem().empty()) hint_wrapped(sv.problem().c_str());
   if (!t) return;
   if (!ready) {
     ImGui::TextDisabled("(reading the trace to its end: event %" PRIu64 " of %" PRIu64 ")", t->events(), end);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cmath>
+#include <string>
 
 namespace hv::views {
 
@@ -118,6 +119,8 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
     }
     auto key = [](uint32_t rgb, const char* text) {
       ImGui::SameLine(0, 16);
+      if (ImGui::GetContentRegionAvail().x < ImGui::CalcTextSize(text).x)
+        ImGui::NewLine(); // wrap, never clip
       ImGui::TextColored(
           ImVec4(float(rgb >> 16) / 255, float((rgb >> 8) & 0xff) / 255, float(rgb & 0xff) / 255, 1), "%s",
           text);
@@ -141,7 +144,13 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   // Curves.
   ImVec2 avail = ImGui::GetContentRegionAvail();
   float h = std::max(30.0f, avail.y - 4);
-  int w = int(std::max(50.0f, avail.x));
+  // The y axis: a gutter left of the curves for their scale (bytes for heap, live and resident;
+  // percent for fragmentation), so that no label covers a curve or a mark.
+  const float axis_w = ImGui::CalcTextSize("999.9 KiB").x + 8;
+  const ImVec2 axis0 = ImGui::GetCursorScreenPos();
+  ImGui::Dummy(ImVec2(axis_w, h));
+  ImGui::SameLine(0, 0);
+  int w = int(std::max(50.0f, avail.x - axis_w));
   ImVec2 p0 = ImGui::GetCursorScreenPos();
   ImGui::InvisibleButton("##curves", ImVec2(float(w), h));
   bool hovered = ImGui::IsItemHovered();
@@ -179,6 +188,25 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->AddRectFilled(p0, ImVec2(p0.x + float(w), p0.y + h), IM_COL32(25, 25, 28, 255));
   float peak = s.peak;
+  {
+    // Gridlines at the peak, half of it and zero, each labelled in the gutter (bytes right-aligned,
+    // the fragmentation's percent under them in its colour).
+    const float lh = ImGui::GetTextLineHeight();
+    for (int k = 2; k >= 0; --k) {
+      float y = p0.y + h - 2 - float(k) / 2 * (h - 16);
+      if (k) dl->AddLine(ImVec2(p0.x, y), ImVec2(p0.x + float(w), y), IM_COL32(255, 255, 255, 28));
+      std::string bytes = k ? human_bytes(uint64_t(peak * float(k) / 2)) : "0";
+      if (k == 1 && h < 3 * lh + 16) continue; // no room for the middle label
+      float ty = std::clamp(y - lh / 2, axis0.y, axis0.y + h - lh);
+      dl->AddText(ImVec2(axis0.x + axis_w - 6 - ImGui::CalcTextSize(bytes.c_str()).x, ty),
+                  IM_COL32(170, 170, 175, 255), bytes.c_str());
+      if (k == 2 && h >= 2 * lh + 16) {
+        const char* pct = "100%";
+        dl->AddText(ImVec2(axis0.x + axis_w - 6 - ImGui::CalcTextSize(pct).x, ty + lh),
+                    im_color(kCurveFragRgb), pct);
+      }
+    }
+  }
   auto plot = [&](const std::vector<float>& ys, float scale, uint32_t rgb) {
     ImVec2 prev;
     for (int x = 0; x < w; ++x) {

@@ -328,5 +328,7 @@ void draw_metrics(const Frame& f);
 // Shared formatting (a chunk's state in words: state_text in chunk_layout.h).
 // The chunk addresses an event changed (an API event's user pointer less the policy's header).
 uint32_t changed_chunks(const session::Event* e, const model::PolicyInfo& policy, uint64_t out[2]);
+// A hint in the disabled colour, wrapped at the window's edge (never clipped in a narrow window).
+void hint_wrapped(const char* text);
 
 } // namespace hv::views
