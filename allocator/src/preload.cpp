@@ -10,6 +10,7 @@
 #include "live_server.h"
 #include "malloc_core_impl.h" // the whole algorithm, so the exported entry points inline it
 #include "stack_capture.h"
+#include "zstd_api.h"
 
 #include <cerrno>
 #include <csignal>
@@ -207,6 +208,10 @@ void enable_stacks() {
 // Runs after ld.so may already have called malloc; initialises whatever the first call did not.
 __attribute__((constructor(101))) void hvalloc_constructor() {
   g_alloc.ensure_init();
+  // libzstd only for a recording that compresses (zstd_api.h): loaded here, outside any
+  // allocator call, since dlopen allocates. Blocks flushed before now were stored as they are.
+  if (g_alloc.tracing() && g_alloc.trace_sink().compression() > 0 && !hv::alloc::load_zstd())
+    hv::alloc::raw_write(2, "heapviz: libzstd.so.1 cannot be loaded: the trace is written uncompressed\n");
   if (pthread_key_create(&g_exit_key, on_thread_exit) == 0) g_exit_key_ready = true;
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   if (g_alloc.tracing()) install_fatal_signal_flush();

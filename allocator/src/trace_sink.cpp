@@ -9,6 +9,7 @@
 
 #include "heapviz/decimal.h"
 
+#include "zstd_api.h" // libzstd, loaded only when a recording compresses
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -17,8 +18,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#define ZSTD_STATIC_LINKING_ONLY // ZSTD_initStaticCCtx: compression without malloc
-#include <zstd.h>
 
 namespace hv::alloc {
 
@@ -292,7 +291,7 @@ void TraceSink::flush(TraceThread* t) {
     return;
   }
   size_t n = t->enc.finish();
-  if (zstd_level_ > 0 && compress_and_write(t)) {
+  if (zstd_level_ > 0 && zstd_api() && compress_and_write(t)) {
     t->enc.clear();
     return;
   }
@@ -303,15 +302,16 @@ void TraceSink::flush(TraceThread* t) {
 // Compresses the finished block in t->buf into the thread's workspace and writes it there.
 // The workspace holds a static zstd context (no malloc) and the output buffer.
 bool TraceSink::compress_and_write(TraceThread* t) {
+  const ZstdApi& z = *zstd_api();
   trace::BlockHeader h;
   memcpy(&h, t->buf, sizeof h);
-  const size_t bound = ZSTD_compressBound(TraceThread::kBlockBytes + 64);
+  const size_t bound = z.compress_bound(TraceThread::kBlockBytes + 64);
   if (!t->zstd) {
-    size_t ctx = ZSTD_estimateCCtxSize(zstd_level_);
+    size_t ctx = z.estimate_cctx_size(zstd_level_);
     size_t total = ctx + sizeof h + bound;
     void* mem = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) return false;
-    if (!ZSTD_initStaticCCtx(mem, ctx)) {
+    if (!z.init_static_cctx(mem, ctx)) {
       ::munmap(mem, total);
       return false;
     }
@@ -321,8 +321,8 @@ bool TraceSink::compress_and_write(TraceThread* t) {
   size_t ctx = t->zstd_size - sizeof h - bound;
   auto* cctx = static_cast<ZSTD_CCtx*>(t->zstd);
   uint8_t* out = static_cast<uint8_t*>(t->zstd) + ctx;
-  size_t cs = ZSTD_compressCCtx(cctx, out + sizeof h, bound, t->buf + sizeof h, h.raw_size, zstd_level_);
-  if (ZSTD_isError(cs) || cs >= h.raw_size) return false; // stored as is
+  size_t cs = z.compress_cctx(cctx, out + sizeof h, bound, t->buf + sizeof h, h.raw_size, zstd_level_);
+  if (z.is_error(cs) || cs >= h.raw_size) return false; // stored as is
   h.flags |= trace::kBlockZstd;
   h.stored_size = static_cast<uint32_t>(cs);
   h.crc32 = trace::crc32(out + sizeof h, cs);
