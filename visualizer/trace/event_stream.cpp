@@ -77,6 +77,7 @@ bool EventStream::load_block(Thread& th, uint32_t k) {
   th.dec.start(zstd ? th.zbuf.get() : payload, b.raw_size, b.nevents, b.tid, b.first_seq, b.base_ns,
                b.base_addr, b.arena, zstd ? b.offset : b.offset + sizeof(BlockHeader), zstd,
                api_stack_for(file_.header().version));
+  release_behind();
   return true;
 }
 
@@ -208,7 +209,19 @@ EventStream::Position EventStream::save() const {
   return p;
 }
 
+void EventStream::release_behind() {
+  // The lowest block a thread still reads: every page well before it is done with.
+  constexpr uint64_t kKeepBehind = 8u << 20, kStep = 16u << 20;
+  uint64_t low = UINT64_MAX;
+  for (const auto& th : threads_)
+    if (th->k < th->blocks.size()) low = std::min(low, file_.blocks()[th->blocks[th->k]].offset);
+  if (low == UINT64_MAX || low < released_ + kKeepBehind + kStep) return;
+  file_.release(released_, low - kKeepBehind);
+  released_ = low - kKeepBehind;
+}
+
 void EventStream::restore(const Position& p) {
+  released_ = 0; // (pages released before are read back from the page cache when touched)
   done_ = false;
   error_.reset();
   for (size_t t = 0; t < threads_.size(); ++t) {

@@ -2,7 +2,9 @@
 //
 // Owns: one decoder per thread over that thread's blocks (in file order, which is seq order),
 // zstd decompression into a bounded per-thread buffer, the merge, the checks that sequence
-// numbers only go up, and saving/restoring a position (for the model's checkpoints).
+// numbers only go up, saving/restoring a position (for the model's checkpoints), and releasing
+// the file's pages every thread has read past (a pass over a trace of any size keeps a bounded
+// part of it resident; TraceFile::release).
 // Must not: know about the heap model.
 #pragma once
 
@@ -158,6 +160,9 @@ private:
   int cur_ = -1;                // the thread whose head was returned last
   uint64_t emitted_ = 0, last_seq_ = 0, gaps_ = 0;
   bool stop_at_gap_ = false;
+  uint64_t released_ = 0; // the file's pages before this offset were released (release_behind)
+  // Releases the pages more than a few MiB before the lowest block any thread still reads.
+  void release_behind();
   bool done_ = false;
   std::optional<TraceError> error_;
 };

@@ -308,6 +308,7 @@ void TraceFile::index_blocks() {
   char buf[200];
   std::unordered_set<uint32_t> seen_tids(threads_.begin(), threads_.end());
   index_end_ = off;
+  uint64_t released = off;
   while (off < size_) {
     uint64_t left = size_ - off;
     if (left < sizeof(BlockHeader)) {
@@ -384,6 +385,10 @@ void TraceFile::index_blocks() {
     if (seen_tids.insert(h.tid).second) threads_.push_back(h.tid);
     off = end;
     index_end_ = off;
+    if (off - released > (32u << 20)) { // checked: its pages need not stay resident (release())
+      release(released, off);
+      released = off;
+    }
   }
 }
 
