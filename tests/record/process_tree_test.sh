@@ -9,7 +9,7 @@ hv=$1
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 py=/usr/bin/python3
 [ -x "$py" ] || { echo "FAIL: $py is needed"; exit 1; }
-count() { ls "$1" "$1".* 2>/dev/null | wc -l; }
+count() { ls -d "$1" "$1".[0-9]* 2>/dev/null | wc -l; } # the traces beside PATH
 
 # 1. The shim chain: bash script -> exec bash -c -> exec python3. One trace, python's.
 cat > shim <<EOF2
@@ -40,6 +40,26 @@ n=$(count keep.hvt)
 n=$(count env.hvt)
 [ "$n" -eq 1 ] && ok "env -> sh -> python3: 1 trace" || fail "env chain: $n traces: $(ls env.hvt*)"
 
+# 1d. A launcher with helpers, as pyenv's shim: bash runs $(...) helpers (forked bash that
+# execs cat), then execs python3, which runs a child of its own. Beside PATH: python3 and its
+# child; the helpers' traces in PATH.launcher/.
+cat > pyenvlike <<EOF2
+#!/bin/bash
+v=\$(/bin/cat /etc/hostname)
+w=\$(/bin/cat /etc/hostname)
+exec $py -c 'import subprocess; subprocess.run(["/bin/true"])'
+EOF2
+chmod +x pyenvlike
+"$hv" record -o pl.hvt -- ./pyenvlike >/dev/null 2>err.txt
+n=$(count pl.hvt)
+h=$(ls pl.hvt.launcher 2>/dev/null | wc -l)
+[ "$n" -eq 2 ] && [ "$h" -eq 2 ] && ok "launcher with helpers: 2 traces (python3, its child), 2 helpers in pl.hvt.launcher/" ||
+  fail "launcher with helpers: $n traces ($(ls pl.hvt*)), $h helpers"
+grep -q "^heapviz record: 2 traces of processes that a launcher started before it exec'd the program moved to pl.hvt.launcher/" err.txt &&
+  ok "record says where the helpers went" || fail "no helpers line: $(cat err.txt)"
+"$hv" record -o pl.hvt -- /bin/true 2>/dev/null
+[ ! -e pl.hvt.launcher ] && ok "a new recording removes the old helpers' folder" || fail "pl.hvt.launcher stays: $(ls pl.hvt.launcher)"
+
 # 2. A shell that forks real children: its trace, and each child's, parent = the shell.
 cat > forker <<EOF2
 #!/bin/bash
@@ -50,7 +70,8 @@ EOF2
 chmod +x forker
 "$hv" record -o fork.hvt -- ./forker >/dev/null 2>err.txt
 n=$(count fork.hvt)
-[ "$n" -eq 3 ] && ok "forking shell: 3 traces (bash, python3 x2)" || fail "forking shell: $n traces: $(ls fork.hvt*)"
+[ "$n" -eq 3 ] && [ ! -e fork.hvt.launcher ] && ok "forking shell: 3 traces (bash, python3 x2)" ||
+  fail "forking shell: $n traces: $(ls -d fork.hvt*)"
 root_pid=$(sed -n 's/^heapviz record: fork.hvt: .*, pid \([0-9]*\), parent.*/\1/p' err.txt)
 kids=$(grep -c "^heapviz record:   fork.hvt\.[0-9]*: .*, parent $root_pid: $py -c print" err.txt)
 [ -n "$root_pid" ] && [ "$kids" -eq 2 ] && ok "the children's lines are indented under the shell (pid $root_pid)" ||

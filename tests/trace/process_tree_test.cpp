@@ -19,12 +19,14 @@ struct Dir {
   }
   ~Dir() { (void)!system(("rm -rf '" + path + "'").c_str()); }
   // A trace of process pid (parent ppid) running cmdline (arguments separated by NUL).
-  void trace(const std::string& name, uint32_t pid, uint32_t ppid, const std::string& cmdline) const {
+  void trace(const std::string& name, uint32_t pid, uint32_t ppid, const std::string& cmdline,
+             uint64_t start_ns = 1000) const {
     TraceBuilder b(0, 64 * 1024, cmdline);
     b.malloc(24, 0x1000);
     auto bytes = b.finish();
     test::put32(bytes, 112, pid);
     test::put32(bytes, 116, ppid);
+    memcpy(&bytes[128], &start_ns, 8); // start_mono_ns
     FILE* f = fopen((path + "/" + name).c_str(), "wb");
     fwrite(bytes.data(), 1, bytes.size(), f);
     fclose(f);
@@ -81,6 +83,23 @@ TEST(ProcessTree, AFifoIsNeverOpened) {
   std::string fifo = d.path + "/p.hvt";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   EXPECT_NE(read_process_trace(fifo).error, ""); // returns at once: no reader blocks
+}
+
+// A pyenv shim: bash (pid 100) forks helpers, then execs python (its trace begins at the exec,
+// t=500); python forks a real child. The helpers (and theirs) began before t=500.
+TEST(ProcessTree, HelpersOfALauncherAreThoseStartedBeforeItsExec) {
+  Dir d;
+  d.trace("r.hvt", 100, 99, "python3", 500);
+  d.trace("r.hvt.101", 101, 100, "bash pyenv-version-name", 100);
+  d.trace("r.hvt.102", 102, 101, "bash pyenv-version-file", 150); // a helper's helper
+  d.trace("r.hvt.103", 103, 100, "python3 -c child", 600);        // python's own child
+  d.trace("r.hvt.104", 104, 103, "ls", 700);
+  auto all = recording_traces(d.path + "/r.hvt");
+  auto helper = launcher_helpers(all);
+  std::vector<std::string> got;
+  for (size_t i = 0; i < all.size(); ++i)
+    if (helper[i]) got.push_back(all[i].cmdline);
+  EXPECT_EQ(got, (std::vector<std::string>{"bash pyenv-version-name", "bash pyenv-version-file"}));
 }
 
 TEST(ProcessTree, ShortCommandLineEndsInAnEllipsis) {

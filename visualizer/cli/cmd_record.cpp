@@ -77,6 +77,11 @@ void remove_old_traces(const std::string& path) {
   struct stat st;
   for (const auto& f : trace_files(path))
     if (lstat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode)) unlink(f.c_str());
+  std::string dir = path + ".launcher"; // gather_launcher_helpers' folder
+  if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return;
+  for (const auto& f : trace_files(dir + "/" + basename_of(path)))
+    if (lstat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode)) unlink(f.c_str());
+  rmdir(dir.c_str()); // (only if nothing else is in it)
 }
 
 // Says why the trace could not be written to `out` before the program starts ("" if it can).
@@ -100,6 +105,27 @@ std::string unwritable(const std::string& out) {
   close(fd);
   unlink(probe.c_str());
   return "";
+}
+
+// Moves the traces of the processes that launchers started before they exec'd the program
+// (trace::launcher_helpers: a pyenv shim's dozens of `$(...)` helpers) into PATH.launcher/, so
+// that beside PATH lie only the program's tree; says so in one line.
+void gather_launcher_helpers(const std::string& path) {
+  auto traces = trace::recording_traces(path);
+  auto helper = trace::launcher_helpers(traces);
+  size_t n = size_t(std::count(helper.begin(), helper.end(), true));
+  if (n == 0) return;
+  std::string dir = path + ".launcher";
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return;
+  size_t moved = 0;
+  for (size_t k = 0; k < traces.size(); ++k)
+    if (helper[k] && rename(traces[k].path.c_str(), (dir + "/" + basename_of(traces[k].path)).c_str()) == 0)
+      ++moved;
+  if (moved)
+    fprintf(stderr,
+            "heapviz record: %zu trace%s of processes that a launcher started before it exec'd the program "
+            "moved to %s/\n",
+            moved, moved == 1 ? "" : "s", dir.c_str());
 }
 
 // The recording's traces, one line each (the root first, children after their parent, a few
@@ -293,6 +319,7 @@ int cmd_record(int argc, char** argv) {
             prog[0]);
     return rc ? rc : 1;
   }
+  if (!keep_exec) gather_launcher_helpers(path);
   report_traces(path, opts.env.count("PYTHONMALLOC") > 0);
   if (WIFSIGNALED(status))
     fprintf(stderr,

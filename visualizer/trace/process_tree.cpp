@@ -35,6 +35,7 @@ ProcessTrace read_process_trace(const std::string& path) {
   } else {
     p.pid = h.pid;
     p.ppid = h.ppid;
+    p.start_ns = h.start_mono_ns;
     std::string cmd(std::min<uint32_t>(h.cmdline_len, 1u << 16), '\0');
     cmd.resize(fread(cmd.data(), 1, cmd.size(), f));
     while (!cmd.empty() && cmd.back() == '\0')
@@ -151,6 +152,27 @@ std::vector<ProcessTrace> child_traces(const std::string& path) {
     break;
   }
   return out;
+}
+
+std::vector<bool> launcher_helpers(const std::vector<ProcessTrace>& tree) {
+  std::vector<bool> helper(tree.size(), false);
+  // A process's last image: PATH (the root) or PATH.<pid>, not PATH.<pid>.<n> (an earlier image
+  // kept with HEAPVIZ_KEEP_EXEC).
+  std::map<uint32_t, size_t> last_image;
+  for (size_t i = 0; i < tree.size(); ++i) {
+    const std::string& p = tree[i].path;
+    std::string tail(1, '.');
+    tail += std::to_string(tree[i].pid);
+    bool numbered = p.size() > tail.size() && p.compare(p.size() - tail.size(), tail.size(), tail) == 0;
+    if (tree[i].error.empty() && (i == 0 || numbered)) last_image.emplace(tree[i].pid, i);
+  }
+  for (size_t i = 0; i < tree.size(); ++i) { // tree order: a parent before its children
+    auto it = last_image.find(tree[i].ppid);
+    if (it == last_image.end() || it->second == i || !tree[i].error.empty()) continue;
+    const ProcessTrace& parent = tree[it->second];
+    helper[i] = helper[it->second] || tree[i].start_ns < parent.start_ns;
+  }
+  return helper;
 }
 
 std::string short_cmdline(const std::string& cmdline, size_t max_chars) {
