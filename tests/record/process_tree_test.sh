@@ -100,13 +100,19 @@ out=$("$hv" record --compress 9 -o v.hvt -- sh -c "$vars" 2>/dev/null)
 [ "$out" = "/9//" ] && ok "record --compress 9 -> $out" || fail "record --compress 9 -> '$out'"
 out=$("$hv" record --compress=5 -o v.hvt -- sh -c "$vars" 2>/dev/null)
 [ "$out" = "/5//" ] && ok "record --compress=5 -> $out" || fail "record --compress=5 -> '$out'"
-for bad in "--verify 0" "--verify x" "--compress 20" "--compress=0" "--verify"; do
+for bad in "--verify 0" "--verify x" "--compress 20" "--compress=0"; do
   # shellcheck disable=SC2086
   "$hv" record $bad -o v.hvt -- true 2>err.txt
   rc=$?
-  [ "$rc" -eq 2 ] && grep -q "needs" err.txt && ok "record $bad: status 2, $(cat err.txt)" || fail "record $bad: $rc $(cat err.txt)"
+  [ "$rc" -eq 2 ] && grep -Eq "^heapviz record: --(verify|compress) '.*': a (number|zstd)" err.txt &&
+    ok "record $bad: status 2, $(head -1 err.txt)" || fail "record $bad: $rc $(cat err.txt)"
 done
-"$hv" record --help | grep -q -- "--precise-time .*HEAPVIZ_PRECISE_TIME=1" && ok "record --help lists the flags" || fail "record --help"
+help=$("$hv" record --help)
+for w in --verify --compress --precise-time --no-children --keep-exec --python-malloc HEAPVIZ_VERIFY HEAPVIZ_COMPRESS \
+  HEAPVIZ_PRECISE_TIME=1 HEAPVIZ_NO_CHILDREN=1 PYTHONMALLOC=malloc; do
+  [[ $help == *"$w"* ]] || fail "record --help does not say $w"
+done
+ok "record --help lists the flags and their variables"
 out=$(timeout 60 "$hv" run --out run.hvt --verify 5 --compress 4 --precise-time --no-children -- sh -c "$vars" 2>err.txt)
 [ "$out" = "5/4/1/1" ] && ok "run flags -> variables: $out" || fail "run flags -> '$out': $(cat err.txt)"
 "$hv" run --help | grep -q -- "--no-children" && ok "run --help lists the flags" || fail "run --help"
