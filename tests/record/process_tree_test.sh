@@ -116,6 +116,17 @@ ok "record --help lists the flags and their variables"
 out=$(timeout 60 "$hv" run --out run.hvt --verify 5 --compress 4 --precise-time --no-children -- sh -c "$vars" 2>err.txt)
 [ "$out" = "5/4/1/1" ] && ok "run flags -> variables: $out" || fail "run flags -> '$out': $(cat err.txt)"
 "$hv" run --help | grep -q -- "--no-children" && ok "run --help lists the flags" || fail "run --help"
+# run --no-children: the program's child does not listen (heapviz ps, from inside, lists no row of it).
+kid="$py -c 'import time; time.sleep(1.5)'"
+for nc in "" --no-children; do
+  # shellcheck disable=SC2086
+  rows=$(timeout 60 "$hv" run --out nc.hvt $nc -- sh -c "$kid & sleep 0.7; '$hv' ps; wait" 2>/dev/null |
+    grep -c "^ *[0-9]* .* $py -c import time")
+  want=1
+  [ -n "$nc" ] && want=0
+  [ "$rows" -eq "$want" ] && ok "run ${nc:-without --no-children}: the child listens: $rows" ||
+    fail "run ${nc:-without --no-children}: $rows listening children, want $want"
+done
 
 # 5. ... and does what it says. --verify: snapshots verified; --compress: a smaller file that
 # checks; --precise-time: a clock reading per call (distinct times), not one in 8.
