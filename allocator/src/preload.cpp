@@ -98,14 +98,14 @@ bool is_special_file(const char* path) {
 // Process start (field 22 of /proc/self/stat, clock ticks since boot) in ns on CLOCK_BOOTTIME;
 // 0 if unknown. Read with raw syscalls: this runs inside the first malloc.
 uint64_t process_start_boot_ns() {
-  static char stat[1024];
+  static char buf[1024];
   int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
-  ssize_t n = ::read(fd, stat, sizeof stat - 1);
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
   ::close(fd);
   if (n <= 0) return 0;
-  stat[n] = 0;
-  const char* p = strrchr(stat, ')'); // the command name may hold spaces and parentheses
+  buf[n] = 0;
+  const char* p = strrchr(buf, ')'); // the command name may hold spaces and parentheses
   if (!p) return 0;
   for (int field = 2; field < 22 && *p; ++p) // p ends on the first character of field 22
     if (*p == ' ') ++field;

@@ -89,6 +89,9 @@ out=$("$hv" record --python-malloc -o pm.hvt -- $py -c 'import os; print(os.envi
 grep -q pymalloc err.txt && fail "--python-malloc: the note printed anyway" || ok "--python-malloc: no note"
 PYTHONMALLOC=malloc "$hv" record -o pm2.hvt -- $py -c 'pass' >/dev/null 2>err.txt
 grep -q pymalloc err.txt && fail "PYTHONMALLOC set: the note printed anyway" || ok "PYTHONMALLOC set: no note"
+ln -s "$(readlink -f $py)" interp # CPython under another name: its executable module says so
+"$hv" record -o in.hvt -- ./interp -c 'pass' 2>err.txt
+grep -q pymalloc err.txt && ok "CPython named ./interp: the note, from its modules" || fail "./interp: no note: $(cat err.txt)"
 "$hv" record -o sh.hvt -- sh -c 'ls / >/dev/null' 2>err.txt
 grep -q pymalloc err.txt && fail "no python: the note printed" || ok "no python: no note"
 

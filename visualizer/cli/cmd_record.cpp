@@ -133,23 +133,25 @@ void gather_launcher_helpers(const std::string& path) {
 void report_traces(const std::string& path, bool python_malloc) {
   auto traces = trace::recording_traces(path);
   const size_t kShown = 12; // each line replays its trace for the peak heap
-  for (size_t k = 0; k < traces.size() && k < kShown; ++k)
+  bool cpython = false;     // by command line, executable or libpython (the shown traces' modules)
+  for (size_t k = 0; k < traces.size() && k < kShown; ++k) {
+    bool py = false;
     fprintf(stderr, "heapviz record: %*s%s\n", 2 * std::min(traces[k].depth, 8), "",
-            describe_process_trace(traces[k]).c_str());
+            describe_process_trace(traces[k], 72, &py).c_str());
+    cpython |= py;
+  }
+  for (const auto& t : traces)
+    cpython |= is_cpython(t.cmdline);
   if (traces.size() > kShown)
     fprintf(stderr,
             "heapviz record: ... and %zu more traces of child processes (%s.<pid>; `heapviz view %s`, "
             "File > Open child, lists them all)\n",
             traces.size() - kShown, path.c_str(), path.c_str());
   const char* pm = getenv("PYTHONMALLOC");
-  if (!python_malloc && (!pm || !*pm))
-    for (const auto& t : traces)
-      if (is_cpython(t.cmdline)) {
-        fprintf(stderr, "heapviz record: CPython's pymalloc serves objects of 512 bytes or less outside "
-                        "malloc, so the trace misses them: record with --python-malloc "
-                        "(PYTHONMALLOC=malloc) to see them\n");
-        break;
-      }
+  if (cpython && !python_malloc && (!pm || !*pm))
+    fprintf(stderr, "heapviz record: CPython's pymalloc serves objects of 512 bytes or less outside "
+                    "malloc, so the trace misses them: record with --python-malloc "
+                    "(PYTHONMALLOC=malloc) to see them\n");
 }
 
 } // namespace

@@ -4,6 +4,7 @@
 
 #include "analysis/trace_summary.h"
 #include "trace/event_stream.h"
+#include "trace/stack_table.h"
 #include "trace/trace_file.h"
 #include "views/chunk_layout.h" // human_bytes
 
@@ -31,7 +32,8 @@ std::string summarize_trace(const std::string& path) {
   return buf;
 }
 
-std::string describe_process_trace(const trace::ProcessTrace& p, size_t cmd_chars) {
+std::string describe_process_trace(const trace::ProcessTrace& p, size_t cmd_chars, bool* python) {
+  if (python) *python = is_cpython(p.cmdline);
   struct stat st;
   if (stat(p.path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
     return p.path + ": written to a pipe or a device (nothing to summarise here)";
@@ -41,11 +43,19 @@ std::string describe_process_trace(const trace::ProcessTrace& p, size_t cmd_char
   model::HeapModel m;
   m.set_page_size(f.header().page_size);
   analysis::TraceSummary sum(0);
+  trace::StackTable modules; // (only MODULE events are given to it)
+  std::string module_error;
   while (const trace::Event* e = s.next()) {
+    if (e->type == trace::Ev::Module) modules.add(*e, &module_error);
     m.apply(*e);
     sum.add(*e, m);
   }
   sum.finish(m);
+  if (python)
+    for (const auto& mod : modules.modules()) {
+      std::string base = mod.path.substr(mod.path.rfind('/') + 1);
+      if (base.compare(0, 9, "libpython") == 0 || is_cpython(base)) *python = true;
+    }
   size_t threads = f.threads().size();
   char buf[256];
   snprintf(buf, sizeof buf, "%llu events, peak heap %s, %zu thread%s, pid %u, parent %u",
