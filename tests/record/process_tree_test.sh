@@ -120,11 +120,13 @@ out=$(timeout 60 "$hv" run --out run.hvt --verify 5 --compress 4 --precise-time 
 [ "$out" = "5/4/1/1" ] && ok "run flags -> variables: $out" || fail "run flags -> '$out': $(cat err.txt)"
 "$hv" run --help | grep -q -- "--no-children" && ok "run --help lists the flags" || fail "run --help"
 # run --no-children: the program's child does not listen (heapviz ps, from inside, lists no row of it).
-kid="$py -c 'import time; time.sleep(1.5)'"
+# The child writes 'up' in main(), after the library's constructor has opened its socket (if any).
+kid="$py -c 'import time; open(\"up\", \"w\").close(); time.sleep(2)'"
 for nc in "" --no-children; do
+  rm -f up
   # shellcheck disable=SC2086
-  rows=$(timeout 60 "$hv" run --out nc.hvt $nc -- sh -c "$kid & sleep 0.7; '$hv' ps; wait" 2>/dev/null |
-    grep -c "^ *[0-9]* .* $py -c import time")
+  rows=$(timeout 60 "$hv" run --out nc.hvt $nc -- sh -c "$kid & while [ ! -e up ]; do sleep 0.05; done; '$hv' ps; wait" \
+    2>/dev/null | grep -c "^ *[0-9]* .* $py -c import time")
   want=1
   [ -n "$nc" ] && want=0
   [ "$rows" -eq "$want" ] && ok "run ${nc:-without --no-children}: the child listens: $rows" ||
@@ -161,6 +163,11 @@ for o in missing/x.hvt afile/x.hvt /proc/x.hvt .; do
   rm -f ran
 done
 grep -q "static" err.txt && fail "the message blames static linking"
+timeout 60 "$hv" run --out missing/r.hvt -- touch ran 2>err.txt
+rc=$?
+[ "$rc" -eq 2 ] && [ ! -e ran ] && grep -q "^heapviz run: cannot write the capture to missing/r.hvt: no such directory" err.txt &&
+  ok "run --out missing/r.hvt: status 2, not run" || fail "run --out missing/: rc $rc, $(cat err.txt)"
+rm -f ran
 mkdir ro && chmod 555 ro
 if [ "$(id -u)" != 0 ]; then # root may write anywhere
   "$hv" record -o ro/x.hvt -- true 2>err.txt

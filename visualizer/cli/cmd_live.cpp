@@ -238,6 +238,10 @@ int cmd_run(int argc, char** argv) {
   }
   char** prog = args.program(); // the program and its arguments
   if (out.empty() && !has_gui()) return no_gui("run", "capture with --out FILE instead");
+  if (std::string why = out.empty() ? "" : trace_unwritable(out); !why.empty()) {
+    fprintf(stderr, "heapviz run: cannot write the capture to %s: %s\n", out.c_str(), why.c_str());
+    return 2;
+  }
   std::string lib = find_library();
   if (lib.empty()) {
     fprintf(stderr, "heapviz run: cannot find libhvalloc.so next to heapviz (set HEAPVIZ_LIB)\n");

@@ -84,8 +84,10 @@ void remove_old_traces(const std::string& path) {
   rmdir(dir.c_str()); // (only if nothing else is in it)
 }
 
-// Says why the trace could not be written to `out` before the program starts ("" if it can).
-std::string unwritable(const std::string& out) {
+} // namespace
+
+// Says why a trace could not be written to `out` before the program starts ("" if it can).
+std::string trace_unwritable(const std::string& out) {
   struct stat st;
   if (stat(out.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return "it is a directory (give a file name in it)";
@@ -106,6 +108,8 @@ std::string unwritable(const std::string& out) {
   unlink(probe.c_str());
   return "";
 }
+
+namespace {
 
 // Moves the traces of the processes that launchers started before they exec'd the program
 // (trace::launcher_helpers: a pyenv shim's dozens of `$(...)` helpers) into PATH.launcher/, so
@@ -257,7 +261,7 @@ int cmd_record(int argc, char** argv) {
     return 2;
   }
   char** prog = args.program();
-  if (std::string why = unwritable(out.empty() ? "heapviz.hvt" : out); !why.empty()) {
+  if (std::string why = trace_unwritable(out.empty() ? "heapviz.hvt" : out); !why.empty()) {
     fprintf(stderr, "heapviz record: cannot write the trace to %s: %s\n",
             out.empty() ? "the current directory" : out.c_str(), why.c_str());
     return 2;

@@ -58,6 +58,9 @@ struct RecordOptions {
   bool read(const CommandSpec& spec, const Args& args);
   void apply() const; // setenv each, in the child before exec
 };
+// Why a trace cannot be written to path (no such directory, not a directory, a directory given,
+// no permission: a file is created and removed to know), or "" (cmd_record.cpp).
+std::string trace_unwritable(const std::string& path);
 // libhvalloc.so next to this heapviz, or $HEAPVIZ_LIB; "" if not found (cmd_record.cpp).
 std::string find_library();
 
