@@ -151,7 +151,11 @@ dp=$(distinct pt.hvt) cp=$(calls pt.hvt) du=$(distinct u.hvt) cu=$(calls u.hvt)
   ok "--precise-time: $dp distinct times for $cp mallocs (without: $du for $cu)" ||
   fail "--precise-time: $dp / $cp (without: $du / $cu)"
 timeout 60 "$hv" run --out rc.hvt --compress --verify 1 -- $py -c "$prog" >/dev/null 2>&1
+timeout 60 "$hv" run --out ru.hvt -- $py -c "$prog" >/dev/null 2>&1
 "$hv" check rc.hvt >/dev/null 2>&1 && ok "run --compress --verify 1: the capture checks" || fail "run capture: $("$hv" check rc.hvt 2>&1)"
+cs=$(stat -c %s rc.hvt)
+us=$(stat -c %s ru.hvt)
+[ "$cs" -lt "$us" ] && ok "run --compress: $us -> $cs bytes" || fail "run --compress: $us -> $cs bytes"
 
 # 6. record -o checks that it can write before the program starts.
 touch afile
