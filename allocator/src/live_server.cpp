@@ -3,6 +3,7 @@
 
 #include "heapviz/live_protocol.h"
 #include "malloc_core_impl.h"
+#include "zstd_api.h"
 
 #include <cerrno>
 #include <csignal>
@@ -558,13 +559,26 @@ void start(Core* core) {
     return;
   }
   if (const char* ver = getenv("HEAPVIZ_VERIFY")) g_server.verify = strtoull(ver, nullptr, 10) > 0;
+  // The recording options that apply to a stream as to a file (heapviz run --precise-time,
+  // --compress); HEAPVIZ_NO_CHILDREN=1: only the process `heapviz run` started listens.
+  if (const char* v = getenv("HEAPVIZ_PRECISE_TIME")) core->trace_sink().set_precise_time(*v == '1');
+  const char* w = getenv("HEAPVIZ_LIVE_WAIT");
+  if (const char* nc = getenv("HEAPVIZ_NO_CHILDREN");
+      nc && *nc == '1' && w && *w && strtol(w, nullptr, 10) != static_cast<long>(getpid()))
+    return;
+  // libzstd is loaded here (the constructor, outside any allocator call: dlopen allocates).
+  if (const char* v = getenv("HEAPVIZ_COMPRESS"); v && atoi(v) > 0) {
+    if (load_zstd())
+      core->trace_sink().set_compression(atoi(v));
+    else
+      say("libzstd.so.1 cannot be loaded: the stream is sent uncompressed");
+  }
   g_running = g_server.start(core);
   // HEAPVIZ_LIVE_WAIT=<pid> (set by `heapviz run` for the program it starts): that process
   // starts only once a viewer has attached (10 s at most), so the viewer sees it from its first
   // allocation on. Its children (another pid) do not wait; an image it execs does.
   // `heapviz run` also keeps a file <pid>.wait beside the socket while it is following: once it
   // has stopped (--seconds, Detach, the app closed), a later exec of this pid does not wait.
-  const char* w = getenv("HEAPVIZ_LIVE_WAIT");
   if (g_running && w && strtol(w, nullptr, 10) == static_cast<long>(getpid())) {
     char marker[sizeof g_server.path + 8];
     size_t n = strlen(g_server.path) - 5; // without ".sock"

@@ -42,6 +42,8 @@ bool g_exit_key_ready = false;
 // PATH.<pid>, so nothing overwrites its parent's trace. Names are built without allocating.
 char g_trace_path[4096];
 uint64_t g_verify_every = 0;
+bool g_keep_exec = false;   // HEAPVIZ_KEEP_EXEC=1: an image that execs keeps its trace (aside)
+bool g_no_children = false; // HEAPVIZ_NO_CHILDREN=1: only the root process records
 // HEAPVIZ_STACKS (default 1): call stacks are taken once the constructor has loaded libunwind
 // (the calls before it, ld.so's, get none); the header says they were asked for.
 bool g_stacks_wanted = true;
@@ -93,9 +95,71 @@ bool is_special_file(const char* path) {
   return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
-// Opens the trace for this process; `as_root` takes PATH itself. When the root process execs
-// another program (a launcher script that execs python), the new image takes PATH and the
-// earlier image's trace moves aside to PATH.<pid>.<n>: PATH always holds the program that ran last.
+// Process start (field 22 of /proc/self/stat, clock ticks since boot) in ns on CLOCK_BOOTTIME;
+// 0 if unknown. Read with raw syscalls: this runs inside the first malloc.
+uint64_t process_start_boot_ns() {
+  static char buf[1024];
+  int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  const char* p = strrchr(buf, ')'); // the command name may hold spaces and parentheses
+  if (!p) return 0;
+  for (int field = 2; field < 22 && *p; ++p) // p ends on the first character of field 22
+    if (*p == ' ') ++field;
+  long tck = sysconf(_SC_CLK_TCK);
+  if (!*p || tck <= 0) return 0;
+  return strtoull(p, nullptr, 10) * (1000000000ull / static_cast<unsigned long long>(tck));
+}
+
+// True when `path` is a trace that an earlier image of this very process wrote before it
+// exec'd (a launcher script, a shell that execs, `env`): same pid, and started after this
+// process did (a trace of an earlier process that had this pid started before it).
+bool earlier_image_trace(const char* path) {
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return false;
+  hv::trace::FileHeader h;
+  struct stat st;
+  bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ::read(fd, &h, sizeof h) == sizeof h;
+  ::close(fd);
+  if (!ok || memcmp(h.magic, hv::trace::kFileMagic, sizeof h.magic) != 0 ||
+      h.pid != static_cast<uint32_t>(getpid()))
+    return false;
+  uint64_t start = process_start_boot_ns();
+  timespec mono, boot;
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  clock_gettime(CLOCK_BOOTTIME, &boot);
+  int64_t offset = (boot.tv_sec - mono.tv_sec) * 1000000000ll + (boot.tv_nsec - mono.tv_nsec);
+  return start && static_cast<int64_t>(h.start_mono_ns) + offset >= static_cast<int64_t>(start);
+}
+
+// Makes room at `path` for this image, whose earlier image left a trace there: that trace is
+// removed (an image that execs leaves no trace of its own: it ran only to start the next), or
+// with HEAPVIZ_KEEP_EXEC=1 moved aside to PATH.<pid>.<n>. False if the name stays taken.
+bool replace_earlier_image(const char* path, unsigned long pid) {
+  if (!g_keep_exec) return ::unlink(path) == 0;
+  static char aside[sizeof g_trace_path];
+  for (int attempt = 1; attempt < 100; ++attempt) {
+    size_t n = append(aside, 0, sizeof aside, path);
+    if (path != g_trace_path) { // PATH: aside to PATH.<pid>.<n>; PATH.<pid>: to PATH.<pid>.<n>
+      n = append(aside, n, sizeof aside, ".");
+      n = append_num(aside, n, sizeof aside, pid);
+    }
+    n = append(aside, n, sizeof aside, ".");
+    append_num(aside, n, sizeof aside, static_cast<unsigned long>(attempt));
+    if (syscall(SYS_renameat2, AT_FDCWD, path, AT_FDCWD, aside, RENAME_NOREPLACE) == 0) return true;
+    if (errno != EEXIST) return false;
+  }
+  return false;
+}
+
+// Opens the trace for this process; `as_root` takes PATH itself, every other process
+// PATH.<pid>. When a process execs another program (a launcher script that execs python, a
+// shell's `exec`, a forked child that execs), the new image takes over the name and the earlier
+// image's trace is removed (HEAPVIZ_KEEP_EXEC=1: moved aside to PATH.<pid>.<n>): one trace per
+// process, of the program that ran last. With HEAPVIZ_NO_CHILDREN=1 only PATH is written.
 // A PATH that is a FIFO or a device is written as it is by the first process to claim it (the
 // others write PATH.<pid>) and never moved aside. A path that cannot be written (no such
 // directory, no permission, a full disk) is reported in one line on stderr; the program runs on.
@@ -105,9 +169,15 @@ void open_trace(bool as_root) {
   unsigned long pid = static_cast<unsigned long>(getpid());
   if (as_root) {
     if (g_alloc.trace_start(out, true, g_verify_every, stack_flag())) return;
-    if (errno == EEXIST && is_special_file(out)) {
+    int err = errno;
+    if (err == EEXIST && is_special_file(out)) {
       if (g_alloc.trace_start(out, false, g_verify_every, stack_flag())) return;
-    } else if (errno == EEXIST && getenv("HEAPVIZ_ROOT_PID")) {
+      err = errno;
+    } else if (err == EEXIST && earlier_image_trace(out)) {
+      if (replace_earlier_image(out, pid) && g_alloc.trace_start(out, true, g_verify_every, stack_flag()))
+        return;
+      err = EEXIST; // then PATH.<pid>
+    } else if (err == EEXIST && getenv("HEAPVIZ_ROOT_PID")) {
       for (int attempt = 1; attempt < 100; ++attempt) {
         if (syscall(SYS_renameat2, AT_FDCWD, out, AT_FDCWD, numbered_path(out, pid, attempt),
                     RENAME_NOREPLACE) == 0) {
@@ -116,12 +186,20 @@ void open_trace(bool as_root) {
         }
         if (errno != EEXIST) break;
       }
+      err = errno;
     }
-    if (errno != EEXIST) return report_unwritable(out);
+    if (err != EEXIST) {
+      errno = err;
+      return report_unwritable(out);
+    }
   }
+  if (g_no_children) return; // PATH is another process's: this one records nothing
   for (int attempt = 0; attempt < 100; ++attempt) {
     if (g_alloc.trace_start(numbered_path(out, pid, attempt), true, g_verify_every, stack_flag())) return;
     if (errno != EEXIST) return report_unwritable(g_trace_path);
+    if (attempt == 0 && earlier_image_trace(g_trace_path) && replace_earlier_image(g_trace_path, pid) &&
+        g_alloc.trace_start(numbered_path(out, pid, 0), true, g_verify_every, stack_flag()))
+      return;
   }
   report_unwritable(g_trace_path); // a hundred names taken: EEXIST says so
 }
@@ -179,7 +257,7 @@ void fork_child() {
     int saved_errno = errno;
     g_alloc.trace_sink().after_fork_child();
     g_alloc.trace_stop();
-    open_trace(false); // PATH.<pid>, starting with a baseline snapshot of the inherited heap
+    if (!g_no_children) open_trace(false); // PATH.<pid>, from a baseline snapshot of the inherited heap
     errno = saved_errno;
   }
 }
@@ -240,6 +318,8 @@ void hv::alloc::hv_start_recording_hook() {
   read_breakpoints();
   if (const char* v = getenv("HEAPVIZ_VERIFY")) g_verify_every = strtoull(v, nullptr, 10);
   if (const char* v = getenv("HEAPVIZ_STACKS")) g_stacks_wanted = *v != '0';
+  if (const char* v = getenv("HEAPVIZ_KEEP_EXEC")) g_keep_exec = *v == '1';
+  if (const char* v = getenv("HEAPVIZ_NO_CHILDREN")) g_no_children = *v == '1';
   if (const char* v = getenv("HEAPVIZ_PRECISE_TIME")) g_alloc.trace_sink().set_precise_time(*v == '1');
   if (const char* v = getenv("HEAPVIZ_COMPRESS"))
     g_alloc.trace_sink().set_compression(atoi(v) > 0 ? atoi(v) : 0);

@@ -343,3 +343,55 @@ TEST(AppInProcess, EveryStepOfEveryLessonShowsItsMarkAndBlocks) {
     }
   }
 }
+
+// tests/data/v1-sort.hvt as the trace of process pid whose parent is ppid (the header's fields).
+void write_trace_as(const std::string& dst, uint32_t pid, uint32_t ppid) {
+  FILE* in = fopen((std::string(HV_SOURCE_DIR) + "/tests/data/v1-sort.hvt").c_str(), "rb");
+  ASSERT_NE(in, nullptr);
+  std::vector<char> b(1 << 20);
+  b.resize(fread(b.data(), 1, b.size(), in));
+  fclose(in);
+  ASSERT_GT(b.size(), 144u);
+  memcpy(&b[112], &pid, 4);
+  memcpy(&b[116], &ppid, 4);
+  FILE* out = fopen(dst.c_str(), "wb");
+  fwrite(b.data(), 1, b.size(), out);
+  fclose(out);
+}
+
+TEST(AppInProcess, FileOpenChildListsTheChildProcessesTracesAndOpensOne) {
+  char tmpl[] = "/tmp/hvchild_XXXXXX";
+  const std::string dir = mkdtemp(tmpl), root = dir + "/rec.hvt";
+  write_trace_as(root, 500, 1);
+  write_trace_as(root + ".501", 501, 500); // a child
+  write_trace_as(root + ".502", 502, 501); // its child
+  Driven d(root);
+  const app::App::ChildrenMenu& m = d.a.children_menu();
+  auto centre = [&](const std::array<float, 4>& r) { return ImVec2((r[0] + r[2]) / 2, (r[1] + r[3]) / 2); };
+  d.click(18, 9); // File, the menu bar's first item
+  d.frames(2);
+  ASSERT_EQ(m.list.size(), 2u);
+  EXPECT_EQ(m.list[0].pid, 501u);
+  EXPECT_EQ(m.list[0].depth, 1);
+  EXPECT_EQ(m.list[1].pid, 502u);
+  EXPECT_EQ(m.list[1].depth, 2);
+  EXPECT_EQ(m.list[1].cmdline, "sort -n /tmp/in.txt");
+  ASSERT_GT(m.item[2], m.item[0]) << "File has no 'Open child'";
+  d.mouse_to(centre(m.item).x, centre(m.item).y); // the submenu opens on hover
+  d.frames(2);
+  ASSERT_EQ(m.rows.size(), 2u);
+  ImVec2 row = centre(m.rows[1]);
+  d.click(row.x, row.y);
+  for (int i = 0; i < 2000 && (d.a.doc().path() != root + ".502" || d.a.doc().state() != State::Ready); ++i) {
+    d.frame();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1)); // the loading thread
+  }
+  EXPECT_EQ(d.a.doc().path(), root + ".502");
+  EXPECT_EQ(d.a.doc().state(), State::Ready);
+  // The grandchild started nothing: its File > Open child is there, greyed out.
+  d.click(18, 9);
+  d.frames(2);
+  EXPECT_TRUE(m.list.empty());
+  EXPECT_GT(m.item[2], m.item[0]);
+  (void)!system(("rm -rf '" + dir + "'").c_str());
+}

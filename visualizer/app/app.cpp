@@ -314,6 +314,7 @@ void App::draw_menu() {
         }
       ImGui::EndMenu();
     }
+    draw_children_menu(); // children.cpp
     if (ImGui::MenuItem("Reload", nullptr, false, !doc_->path().empty() && !live_)) {
       if (side_.active()) { // the scenario again, on the same policies
         std::vector<std::string> names;

@@ -8,8 +8,10 @@
 
 #include "session/document.h"
 #include "session/why_log.h"
+#include "trace/process_tree.h"
 #include "views/views.h"
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -95,7 +97,19 @@ public:
   const std::string& save_message() const { return save_msg_; } // the last Save trace as
   void set_following(bool f);
 
+  // File > Open child (children.cpp): the traces of the processes the open trace's process
+  // started (trace/process_tree.h), read each time the File menu opens, and where the menu drew
+  // its rows (x0, y0, x1, y1), for the in-process tests.
+  struct ChildrenMenu {
+    std::vector<trace::ProcessTrace> list;
+    std::array<float, 4> item{}; // "Open child" itself
+    std::vector<std::array<float, 4>> rows;
+  };
+  const ChildrenMenu& children_menu() const { return children_; }
+
 private:
+  void draw_children_menu(); // File > Open child
+  ChildrenMenu children_;
   // Opens path, a scenario simulated on policy (a trace ignores it).
   void open_doc(const std::string& path, const std::string& policy);
   void lesson_tick();       // the Lesson window's intent, and the document brought to the step

@@ -199,18 +199,20 @@ const CommandSpec kRunSpec = {
     .name = "run",
     .brief = "start a program and follow its heap live in the app",
     .synopsis = "[--out FILE | --shot OUT.png] [--seconds S] [--break-on-error] [--break-at N]\n"
-                "                   [--] PROGRAM [ARGS...]",
+                "                   [--verify N] [--compress [LEVEL]] [--precise-time] [--no-children]\n"
+                "                   [--python-malloc] [--] PROGRAM [ARGS...]",
     .summary = "start a program on libhvalloc with live attach on and follow its heap in the app (or\n"
                "capture it into a trace)",
-    .options = {{"--out", "-o", "FILE", "capture to this trace instead of opening the app"},
-                {"--shot", nullptr, "OUT.png", "save a screenshot of the app after --seconds S, then quit"},
-                {"--seconds", nullptr, "S", "stop following after S seconds"},
-                {"--break-on-error", nullptr, nullptr,
-                 "stop the program (SIGSTOP) at the call where a heap error is found, before\n"
-                 "its abort, and print the gdb -p PID line",
-                 "HEAPVIZ_BREAK_ON_ERROR=1"},
-                {"--break-at", nullptr, "N", "stop the program after the call that reaches event N",
-                 "HEAPVIZ_BREAK_AT"}},
+    .options = RecordOptions::declare(
+        {{"--out", "-o", "FILE", "capture to this trace instead of opening the app"},
+         {"--shot", nullptr, "OUT.png", "save a screenshot of the app after --seconds S, then quit"},
+         {"--seconds", nullptr, "S", "stop following after S seconds"},
+         {"--break-on-error", nullptr, nullptr,
+          "stop the program (SIGSTOP) at the call where a heap error is found, before\n"
+          "its abort, and print the gdb -p PID line",
+          "HEAPVIZ_BREAK_ON_ERROR=1"},
+         {"--break-at", nullptr, "N", "stop the program after the call that reaches event N",
+          "HEAPVIZ_BREAK_AT"}}),
     .examples = "heapviz run -- ./server --port 8080\n"
                 "heapviz run --out server.hvt --seconds 10 -- ./server\n"
                 "heapviz run --break-on-error -- ./buggy",
@@ -227,6 +229,8 @@ int cmd_run(int argc, char** argv) {
   bool break_on_error = args.has("--break-on-error");
   double seconds = 0;
   if (int rc = 2; !parse_seconds(kRunSpec, args, &seconds, &rc)) return rc;
+  RecordOptions opts; // --verify, --compress, --precise-time, --no-children, --python-malloc
+  if (!opts.read(kRunSpec, args)) return 2;
   if (!break_at.empty()) {
     char* end = nullptr;
     if (strtoull(break_at.c_str(), &end, 10) == 0 || *end)
@@ -234,6 +238,10 @@ int cmd_run(int argc, char** argv) {
   }
   char** prog = args.program(); // the program and its arguments
   if (out.empty() && !has_gui()) return no_gui("run", "capture with --out FILE instead");
+  if (std::string why = out.empty() ? "" : trace_unwritable(out); !why.empty()) {
+    fprintf(stderr, "heapviz run: cannot write the capture to %s: %s\n", out.c_str(), why.c_str());
+    return 2;
+  }
   std::string lib = find_library();
   if (lib.empty()) {
     fprintf(stderr, "heapviz run: cannot find libhvalloc.so next to heapviz (set HEAPVIZ_LIB)\n");
@@ -263,6 +271,7 @@ int cmd_run(int argc, char** argv) {
     unsetenv("HEAPVIZ_OUT");
     if (break_on_error) setenv("HEAPVIZ_BREAK_ON_ERROR", "1", 1);
     if (!break_at.empty()) setenv("HEAPVIZ_BREAK_AT", break_at.c_str(), 1);
+    opts.apply();
     execvp(prog[0], prog);
     fprintf(stderr, "heapviz run: %s: %s\n", prog[0], strerror(errno));
     _exit(127);

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 
 #include "cli/trace_summary.h"
+#include "trace/process_tree.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
+#include <fcntl.h>
 #include <string>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -75,9 +77,139 @@ void remove_old_traces(const std::string& path) {
   struct stat st;
   for (const auto& f : trace_files(path))
     if (lstat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode)) unlink(f.c_str());
+  std::string dir = path + ".launcher"; // gather_launcher_helpers' folder
+  if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return;
+  for (const auto& f : trace_files(dir + "/" + basename_of(path)))
+    if (lstat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode)) unlink(f.c_str());
+  rmdir(dir.c_str()); // (only if nothing else is in it)
 }
 
 } // namespace
+
+// Says why a trace could not be written to `out` before the program starts ("" if it can).
+std::string trace_unwritable(const std::string& out) {
+  struct stat st;
+  if (stat(out.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return "it is a directory (give a file name in it)";
+    if (!S_ISREG(st.st_mode)) return ""; // a FIFO or a device is written as it is
+  }
+  std::string dir = ".";
+  if (size_t slash = out.rfind('/'); slash != std::string::npos)
+    dir = slash == 0 ? "/" : out.substr(0, slash);
+  if (stat(dir.c_str(), &st) != 0) return "no such directory: " + dir;
+  if (!S_ISDIR(st.st_mode)) return dir + " is not a directory";
+  // Creating a file is the one test that also holds for root, a read-only mount, /proc.
+  std::string probe = dir + "/.heapviz-probe-" + std::to_string(getpid());
+  int fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return errno == EACCES || errno == EPERM ? "no permission to create files in " + dir
+                                             : "cannot create files in " + dir + ": " + strerror(errno);
+  close(fd);
+  unlink(probe.c_str());
+  return "";
+}
+
+namespace {
+
+// Moves the traces of the processes that launchers started before they exec'd the program
+// (trace::launcher_helpers: a pyenv shim's dozens of `$(...)` helpers) into PATH.launcher/, so
+// that beside PATH lie only the program's tree; says so in one line.
+void gather_launcher_helpers(const std::string& path) {
+  auto traces = trace::recording_traces(path);
+  auto helper = trace::launcher_helpers(traces);
+  size_t n = size_t(std::count(helper.begin(), helper.end(), true));
+  if (n == 0) return;
+  std::string dir = path + ".launcher";
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return;
+  size_t moved = 0;
+  for (size_t k = 0; k < traces.size(); ++k)
+    if (helper[k] && rename(traces[k].path.c_str(), (dir + "/" + basename_of(traces[k].path)).c_str()) == 0)
+      ++moved;
+  if (moved)
+    fprintf(stderr,
+            "heapviz record: %zu trace%s of processes that a launcher started before it exec'd the program "
+            "moved to %s/\n",
+            moved, moved == 1 ? "" : "s", dir.c_str());
+}
+
+// The recording's traces, one line each (the root first, children after their parent, a few
+// then a count), and the note on CPython's pymalloc.
+void report_traces(const std::string& path, bool python_malloc) {
+  auto traces = trace::recording_traces(path);
+  const size_t kShown = 12; // each line replays its trace for the peak heap
+  bool cpython = false;     // by command line, executable or libpython (the shown traces' modules)
+  for (size_t k = 0; k < traces.size() && k < kShown; ++k) {
+    bool py = false;
+    fprintf(stderr, "heapviz record: %*s%s\n", 2 * std::min(traces[k].depth, 8), "",
+            describe_process_trace(traces[k], 72, &py).c_str());
+    cpython |= py;
+  }
+  for (const auto& t : traces)
+    cpython |= is_cpython(t.cmdline);
+  if (traces.size() > kShown)
+    fprintf(stderr,
+            "heapviz record: ... and %zu more traces of child processes (%s.<pid>; `heapviz view %s`, "
+            "File > Open child, lists them all)\n",
+            traces.size() - kShown, path.c_str(), path.c_str());
+  const char* pm = getenv("PYTHONMALLOC");
+  if (cpython && !python_malloc && (!pm || !*pm))
+    fprintf(stderr, "heapviz record: CPython's pymalloc serves objects of 512 bytes or less outside "
+                    "malloc, so the trace misses them: record with --python-malloc "
+                    "(PYTHONMALLOC=malloc) to see them\n");
+}
+
+} // namespace
+
+// The recording options that `record` and `run` share, each an environment variable of the
+// library (docs/cli.md "heapviz record").
+std::vector<Option> RecordOptions::declare(std::vector<Option> own) {
+  own.push_back({"--verify", nullptr, "N",
+                 "the allocator's own heap walk every N events (run: at every sync), so that\n"
+                 "`heapviz check` proves the replay exact",
+                 "HEAPVIZ_VERIFY"});
+  own.push_back({"--compress", nullptr, "[LEVEL]", "zstd-compress the trace's blocks, level 1-19 (3 if none)",
+                 "HEAPVIZ_COMPRESS"});
+  own.push_back({"--precise-time", nullptr, nullptr, "read the clock on every call, not every 8th",
+                 "HEAPVIZ_PRECISE_TIME=1"});
+  own.push_back({"--no-children", nullptr, nullptr,
+                 "record only the program, not the processes it starts (run: they do not listen)",
+                 "HEAPVIZ_NO_CHILDREN=1"});
+  own.push_back({"--python-malloc", nullptr, nullptr,
+                 "CPython: every object through malloc, none through pymalloc", "PYTHONMALLOC=malloc"});
+  return own;
+}
+
+bool RecordOptions::read(const CommandSpec& spec, const Args& args) {
+  auto set = [&](const char* k, std::string v) { env[k] = std::move(v); }; // (a move: GCC 12 -Wrestrict)
+  auto number = [&](const char* name, const char* v, unsigned long lo, unsigned long hi, const char* what) {
+    char* end = nullptr;
+    unsigned long n = strtoul(v, &end, 10);
+    if (!*v || *end || n < lo || n > hi) {
+      usage_error(spec, std::string(name) + " '" + v + "': " + what + " (" + std::to_string(lo) + "-" +
+                            std::to_string(hi) + ")");
+      return false;
+    }
+    return true;
+  };
+  if (const char* v = args.value("--verify")) {
+    if (!number("--verify", v, 1, 1000000000, "a number of events between snapshots")) return false;
+    set("HEAPVIZ_VERIFY", v);
+  }
+  if (args.has("--compress")) {
+    const char* v = args.value("--compress");
+    if (v && !number("--compress", v, 1, 19, "a zstd level")) return false;
+    set("HEAPVIZ_COMPRESS", v ? v : "3");
+  }
+  if (args.has("--precise-time")) set("HEAPVIZ_PRECISE_TIME", "1");
+  if (args.has("--no-children")) set("HEAPVIZ_NO_CHILDREN", "1");
+  if (args.has("--python-malloc")) set("PYTHONMALLOC", "malloc");
+  return true;
+}
+
+void RecordOptions::apply() const {
+  for (const auto& [k, v] : env)
+    setenv(k.c_str(), v.c_str(), 1);
+}
 
 const CommandSpec kRecordSpec = {
     .name = "record",
@@ -85,17 +217,24 @@ const CommandSpec kRecordSpec = {
     .synopsis = "[options] [--] PROGRAM [ARGS...]",
     .summary = "run a program on libhvalloc.so and record its heap events, with the call stack of every\n"
                "allocation and free, to a trace (and one trace per child process)",
-    .options = {{"--output", "-o", "FILE", "the trace (default: heapviz.PROGRAM.PID.hvt)", "HEAPVIZ_OUT"},
-                {"--no-stacks", nullptr, nullptr, "no call stacks (cheaper; sites and leaks need them)",
-                 "HEAPVIZ_STACKS=0"},
-                {"--stack-depth", nullptr, "N", "frames kept per call stack (1-256)", "HEAPVIZ_STACK_DEPTH"},
-                {"--checks", nullptr, nullptr,
-                 "heapviz's own heap checks (docs/checks.md): canaries, free patterns, double\n"
-                 "and invalid frees glibc misses; chunks stay where glibc puts them",
-                 "HEAPVIZ_CHECKS=1"}},
+    .options = RecordOptions::declare(
+        {{"--output", "-o", "FILE",
+          "the trace (default: heapviz.PROGRAM.PID.hvt; checked before the program starts)", "HEAPVIZ_OUT"},
+         {"--no-stacks", nullptr, nullptr, "no call stacks (cheaper; sites and leaks need them)",
+          "HEAPVIZ_STACKS=0"},
+         {"--stack-depth", nullptr, "N", "frames kept per call stack (1-256)", "HEAPVIZ_STACK_DEPTH"},
+         {"--checks", nullptr, nullptr,
+          "heapviz's own heap checks (docs/checks.md): canaries, free patterns, double\n"
+          "and invalid frees glibc misses; chunks stay where glibc puts them",
+          "HEAPVIZ_CHECKS=1"},
+         {"--keep-exec", nullptr, nullptr,
+          "keep the trace of each image that execs the next (FILE.PID.N); by default only\n"
+          "the program that ran last under a pid has one",
+          "HEAPVIZ_KEEP_EXEC=1"}}),
     .examples = "heapviz record -- sort -n numbers.txt\n"
                 "heapviz record -o py.hvt -- python3 script.py\n"
-                "heapviz record --checks -o app.hvt -- ./app && heapviz errors app.hvt",
+                "heapviz record --checks -o app.hvt -- ./app && heapviz errors app.hvt\n"
+                "heapviz record --python-malloc --compress -o py.hvt -- python3 script.py",
     .program = true,
     .see = "README.md \"Record a real program\", docs/stacks.md, docs/checks.md",
 };
@@ -107,6 +246,9 @@ int cmd_record(int argc, char** argv) {
   const char* stacks = args.has("--no-stacks") ? "0" : nullptr; // unset: the environment's, or on
   std::string depth = args.value("--stack-depth") ? args.value("--stack-depth") : "";
   bool checks = args.has("--checks"); // HEAPVIZ_CHECKS=1 for the program
+  bool keep_exec = args.has("--keep-exec");
+  RecordOptions opts;
+  if (!opts.read(kRecordSpec, args)) return 2;
   if (!depth.empty()) {
     char* end = nullptr;
     unsigned long d = strtoul(depth.c_str(), &end, 10);
@@ -119,6 +261,11 @@ int cmd_record(int argc, char** argv) {
     return 2;
   }
   char** prog = args.program();
+  if (std::string why = trace_unwritable(out.empty() ? "heapviz.hvt" : out); !why.empty()) {
+    fprintf(stderr, "heapviz record: cannot write the trace to %s: %s\n",
+            out.empty() ? "the current directory" : out.c_str(), why.c_str());
+    return 2;
+  }
 
   // Ask the child for its pid before exec, so the default name can use it.
   int pfd[2];
@@ -146,6 +293,8 @@ int cmd_record(int argc, char** argv) {
     if (stacks) setenv("HEAPVIZ_STACKS", stacks, 1);
     if (checks) setenv("HEAPVIZ_CHECKS", "1", 1);
     if (!depth.empty()) setenv("HEAPVIZ_STACK_DEPTH", depth.c_str(), 1);
+    if (keep_exec) setenv("HEAPVIZ_KEEP_EXEC", "1", 1);
+    opts.apply();
     execvp(prog[0], prog);
     fprintf(stderr, "heapviz record: cannot run '%s': %s\n", prog[0], strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);
@@ -170,17 +319,14 @@ int cmd_record(int argc, char** argv) {
   auto files = trace_files(path);
   if (files.empty() && (rc == 126 || rc == 127)) return rc; // exec failed; the child said why
   if (files.empty()) {
-    fprintf(stderr, "heapviz record: no trace was written (did '%s' run? is it statically linked?)\n",
+    fprintf(stderr,
+            "heapviz record: no trace was written (unless the library said why above: did '%s' run? is it "
+            "statically linked?)\n",
             prog[0]);
     return rc ? rc : 1;
   }
-  // The program's own trace first; child processes' traces after it (a few, then a count).
-  const size_t kShown = 6;
-  for (size_t k = 0; k < files.size() && k < kShown; ++k)
-    fprintf(stderr, "heapviz record: %s\n", summarize_trace(files[k]).c_str());
-  if (files.size() > kShown)
-    fprintf(stderr, "heapviz record: ... and %zu more traces of child processes (%s.*)\n",
-            files.size() - kShown, path.c_str());
+  if (!keep_exec) gather_launcher_helpers(path);
+  report_traces(path, opts.env.count("PYTHONMALLOC") > 0);
   if (WIFSIGNALED(status))
     fprintf(stderr,
             "heapviz record: %s was killed by signal %d (%s); its trace holds everything it flushed\n",

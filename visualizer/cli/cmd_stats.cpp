@@ -80,6 +80,7 @@ int cmd_stats(int argc, char** argv) {
     };
     auto u = [](uint64_t v) { return std::to_string(v); };
     kv("file", json_string(path));
+    kv("command", json_string(f.cmdline()));
     kv("events", u(n));
     std::string ec = "{";
     bool first = true;
@@ -120,6 +121,7 @@ int cmd_stats(int argc, char** argv) {
     fputs(o.c_str(), stdout);
   } else {
     printf("file:                %s\n", path);
+    printf("command:             %s\n", f.cmdline().c_str());
     if (args.has("--at"))
       printf("events:              %" PRIu64 " (up to --at %s)\n", n, at.text.c_str());
     else

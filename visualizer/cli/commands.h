@@ -4,7 +4,9 @@
 
 #include "cli/options.h"
 
+#include <map>
 #include <string>
+#include <vector>
 
 namespace hv::cli {
 int cmd_sim(int argc, char** argv);        // cmd_sim.cpp
@@ -45,6 +47,20 @@ bool has_gui();
 // Says on stderr that `command` needs the GUI this heapviz was built without (hint: what to do
 // instead, or ""); returns 2, the exit status for it (main.cpp).
 int no_gui(const char* command, const char* hint = "");
+// The recording options `record` and `run` share (cmd_record.cpp): --verify N, --compress
+// [LEVEL], --precise-time, --no-children and --python-malloc, each the environment variable the
+// library (or CPython) reads, set for the program by apply().
+struct RecordOptions {
+  std::map<std::string, std::string> env; // variable -> value
+  // A command's own options followed by these (for its CommandSpec).
+  static std::vector<Option> declare(std::vector<Option> own);
+  // Takes their values from parsed args; false after a usage error (said on stderr).
+  bool read(const CommandSpec& spec, const Args& args);
+  void apply() const; // setenv each, in the child before exec
+};
+// Why a trace cannot be written to path (no such directory, not a directory, a directory given,
+// no permission: a file is created and removed to know), or "" (cmd_record.cpp).
+std::string trace_unwritable(const std::string& path);
 // libhvalloc.so next to this heapviz, or $HEAPVIZ_LIB; "" if not found (cmd_record.cpp).
 std::string find_library();
 
