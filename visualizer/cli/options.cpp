@@ -128,7 +128,10 @@ void print_help(const CommandSpec& spec, FILE* out) {
     std::string left;
     if (opt.alias && opt.alias[1] != '-') left = std::string(opt.alias) + ", ";
     left += opt.name;
-    if (opt.value) left += std::string(optional_value(opt) ? "" : " ") + opt.value;
+    if (opt.value && optional_value(opt))
+      left += std::string("[=") + std::string(opt.value).substr(1); // --compress[=LEVEL]
+    else if (opt.value)
+      left += std::string(" ") + opt.value;
     if (opt.alias && opt.alias[1] == '-') left += std::string(" (or ") + opt.alias + ")";
     row(left, opt.help, opt.env);
   }
