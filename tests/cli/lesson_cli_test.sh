@@ -8,14 +8,8 @@ set -u
 hv=$1
 dir=$2
 runner=${3:-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { echo "ok: $*"; }
-fail() {
-  echo "FAIL: $*"
-  fails=$((fails + 1))
-}
+# shellcheck source=tests/lib.sh
+source "$(dirname "$0")/../lib.sh" # tmp, ok, fail (and check, expect, finish)
 
 n=$(find "$dir" -name '*.hvs' | wc -l)
 [ "$n" -ge 10 ] && ok "$n lessons in $dir" || fail "only $n lessons in $dir (issue 18 asks for 10 or more)"

@@ -4,14 +4,8 @@
 # traces that check reads, a policy that stops early, and bad lists refused with status 2.
 set -u
 hv=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { echo "ok: $*"; }
-fail() {
-  echo "FAIL: $*"
-  fails=$((fails + 1))
-}
+# shellcheck source=tests/lib.sh
+source "$(dirname "$0")/../lib.sh" # tmp, ok, fail (and check, expect, finish)
 
 # need(n): a 128, b 48, c 224, d 48, e 80 (528 bytes, 390 requested); f (64) and g (176) go into
 # a's and c's holes; first-fit looks at 0,1,2,3,4,1,4 blocks, best-fit at 0,1,2,3,4,5,6.

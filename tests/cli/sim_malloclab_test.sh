@@ -6,14 +6,8 @@
 set -u
 hv=$1
 data=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { echo "ok: $*"; }
-fail() {
-  echo "FAIL: $*"
-  fails=$((fails + 1))
-}
+# shellcheck source=tests/lib.sh
+source "$(dirname "$0")/../lib.sh" # tmp, ok, fail (and check, expect, finish)
 
 # Exact offsets: `NAME OFFSET` per allocating operation, ids named bID (realloc(NULL) and r ID 0
 # included: `b2 null` is realloc(p, 0)).

@@ -4,14 +4,8 @@
 # and dump read.
 set -u
 hv=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { echo "ok: $*"; }
-fail() {
-  echo "FAIL: $*"
-  fails=$((fails + 1))
-}
+# shellcheck source=tests/lib.sh
+source "$(dirname "$0")/../lib.sh" # tmp, ok, fail (and check, expect, finish)
 
 # Two holes (0x80 at 0x0, 0x40 at 0xa0) kept apart by blocks in use, then need(24) = 0x30. Buddy:
 # x1 takes 128 at 0x0, s1 halves the 128 at 0x80, x2 takes the 64 at 0xc0 and y takes it again.
