@@ -193,11 +193,13 @@ bool QueryScan::step(EventSource& src, double budget_ms) {
       next_ = std::min(n, (next_ / g + 1) * g);
       continue;
     }
-    src.read_events(next_, std::min(g - next_ % g, n - next_), &buf_);
-    if (buf_.empty()) break;
-    for (size_t k = 0; k < buf_.size() && matches_.size() < max_; ++k)
-      if (analysis::matches(buf_[k], filter_)) matches_.push_back(next_ + k);
-    next_ += buf_.size();
+    uint64_t at = next_;
+    uint64_t read = src.visit_events(next_, std::min(g - next_ % g, n - next_), [&](const Event& e) {
+      if (matches_.size() < max_ && analysis::matches(e, filter_)) matches_.push_back(at);
+      ++at;
+    });
+    if (!read) break;
+    next_ += read;
     if (budget_ms > 0 &&
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() > budget_ms)
       break;

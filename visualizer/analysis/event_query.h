@@ -10,6 +10,7 @@
 #include "trace/event_decoder.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,16 @@ public:
   virtual bool group_may_match(uint64_t g, const Filter& f) const { return kinds_in_group(g) & f.kinds; }
   // Events [first, first + count) (clipped); their data pointers may be cleared.
   virtual void read_events(uint64_t first, uint64_t count, std::vector<Event>* out) = 0;
+  // Calls f with events [first, first + count) (clipped) in order, each valid during its call
+  // only; returns how many. The default copies them through read_events(); a source that can
+  // hand them over in place (EventIndex, IndexReader) saves the copies (a scan's hot loop).
+  virtual uint64_t visit_events(uint64_t first, uint64_t count, const std::function<void(const Event&)>& f) {
+    std::vector<Event> buf;
+    read_events(first, count, &buf);
+    for (const Event& e : buf)
+      f(e);
+    return buf.size();
+  }
 };
 
 // The positions (0-based event indices) of the events that match a filter, found a time budget

@@ -80,6 +80,21 @@ void EventIndex::read(trace::EventStream& s, uint64_t* s_next, uint64_t first, u
   }
 }
 
+uint64_t EventIndex::visit(trace::EventStream& s, uint64_t* s_next, uint64_t first, uint64_t count,
+                           const std::function<void(const Event&)>& f) const {
+  if (first >= total_) return 0;
+  count = std::min(count, total_ - first);
+  if (!seek_to(s, s_next, first)) return 0;
+  uint64_t k = 0;
+  for (; k < count; ++k) {
+    const Event* e = s.next();
+    if (!e) break;
+    ++*s_next;
+    f(*e);
+  }
+  return k;
+}
+
 void EventIndex::read(uint64_t first, uint64_t count, std::vector<Event>* out) {
   read(stream_, &stream_next_, first, count, out);
 }

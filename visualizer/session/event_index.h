@@ -104,6 +104,9 @@ public:
   void read_events(uint64_t first, uint64_t count, std::vector<Event>* out) override {
     read(first, count, out);
   }
+  uint64_t visit_events(uint64_t first, uint64_t count, const std::function<void(const Event&)>& f) override {
+    return visit(stream_, &stream_next_, first, count, f);
+  }
 
 private:
   friend class IndexReader;
@@ -112,6 +115,9 @@ private:
   bool seek_to(uint64_t i) { return seek_to(stream_, &stream_next_, i); }
   void read(trace::EventStream& s, uint64_t* s_next, uint64_t first, uint64_t count,
             std::vector<Event>* out) const;
+  // Events in place, as EventSource::visit_events (their data pointers are not cleared).
+  uint64_t visit(trace::EventStream& s, uint64_t* s_next, uint64_t first, uint64_t count,
+                 const std::function<void(const Event&)>& f) const;
   void add_mark(uint64_t i, const Event& e);
   void add_thread(uint32_t tid);
 
@@ -142,6 +148,9 @@ public:
   }
   void read_events(uint64_t first, uint64_t count, std::vector<Event>* out) override {
     ix_.read(stream_, &next_, first, count, out);
+  }
+  uint64_t visit_events(uint64_t first, uint64_t count, const std::function<void(const Event&)>& f) override {
+    return ix_.visit(stream_, &next_, first, count, f);
   }
   // The index grew (a live file): the stream takes its new blocks.
   void refresh_blocks() { stream_.refresh_blocks(); }
