@@ -121,6 +121,8 @@ public:
   void extend(uint64_t events) {
     if (started_ && matches_.size() < max_ && next_ < events && next_ < end_) scanning_ = true;
   }
+  // Moves the end of the events looked at (then extend() goes on up to it).
+  void set_end(uint64_t to) { end_ = to; }
   const std::vector<uint64_t>& matches() const { return matches_; }
   bool scanning() const { return scanning_; }
   uint64_t scanned() const { return next_; }

@@ -137,8 +137,23 @@ void QueryJob::resume() {
   for (auto& r : readers_)
     r->refresh_blocks();
   std::lock_guard<std::mutex> g(mu_);
-  uint64_t end = parts_.empty() ? 0 : parts_.back().to;
-  if (total_handed_ < max_ && ix_.size() > end) add_part(end, ix_.size());
+  const uint64_t n = ix_.size();
+  if (total_handed_ < max_ && !parts_.empty() && n > parts_.back().to) {
+    // The last part takes the new events (a live file grows at every sync: one part, not one
+    // per sync). If it was done and handed over, it is open again, its matches so far handed.
+    Part& last = parts_.back();
+    const bool passed = first_open_ == parts_.size();
+    last.to = n;
+    last.scan.set_end(n);
+    last.scan.extend(n);
+    if (last.scan.scanning()) {
+      last.done = false;
+      if (passed) {
+        first_open_ = parts_.size() - 1;
+        handed_ = last.scan.matches().size();
+      }
+    }
+  }
   // (start_threads reads the parts: no thread runs yet, so the lock is only for form's sake.)
   start_threads();
 }

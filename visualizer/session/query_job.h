@@ -42,7 +42,7 @@ public:
 
   // Document only. stop(): the threads end at their next slice (each part keeps its place; a job
   // stopped `forever` never starts again). resume(): after the index grew, goes on with the parts
-  // not finished and a new part over the new events.
+  // not finished, the last one taking the new events.
   void stop(bool forever = false);
   void resume();
 
@@ -65,7 +65,7 @@ private:
   size_t max_;
   std::unique_ptr<IndexReader> readers_[kThreads]; // one per thread
   std::thread threads_[kThreads];
-  std::deque<Part> parts_; // in event order; grown only while no thread runs
+  std::deque<Part> parts_; // in event order; changed only while no thread runs
   std::atomic<bool> cancel_{false}, dead_{false};
   std::atomic<int> running_{0};
   std::mutex mu_;               // guards the parts' claimed/done, the hand-over and fresh_
