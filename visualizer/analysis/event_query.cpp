@@ -121,6 +121,42 @@ bool touches(const Event& e, uint64_t a) {
   }
 }
 
+int footprint(const Event& e, AddrRange out[kMaxFootprint]) {
+  if (e.type == Ev::Unknown) return 0;
+  int n = 0;
+  // The same cases as touches(), each as the range it accepts.
+  const uint64_t back = e.info().chunks == trace::EvChunks::User ? 16 : 0;
+  for (uint64_t x : {e.addr, e.addr2})
+    if (x >= back && x - back != 0) out[n++] = AddrRange{x - back, x - back + 17}; // x - back and + 16
+  switch (e.type) {
+  case Ev::ChunkAlloc:
+  case Ev::ChunkFree:
+  case Ev::BinIn:
+  case Ev::MmapChunk:
+  case Ev::Merge:
+    if (e.chunk() && e.size) out[n++] = AddrRange{e.chunk(), e.chunk() + e.size};
+    break;
+  case Ev::Malloc:
+  case Ev::Calloc:
+  case Ev::Realloc:
+  case Ev::Memalign: {
+    uint64_t req = e.type == Ev::Calloc ? e.count() * e.size : e.size;
+    uint64_t chunk = std::max<uint64_t>(32, (req + 8 + 15) & ~uint64_t(15));
+    if (e.ptr() >= 16 && req) out[n++] = AddrRange{e.ptr() - 16, e.ptr() - 16 + chunk};
+    break;
+  }
+  case Ev::Split:
+    out[n++] = AddrRange{e.chunk(), e.chunk() + e.first() + e.rest()};
+    break;
+  default:
+    break;
+  }
+  // Wrapped ends (a corrupt trace): every address.
+  for (int k = 0; k < n; ++k)
+    if (out[k].hi < out[k].lo) out[k] = AddrRange{0, UINT64_MAX};
+  return n;
+}
+
 bool matches(const Event& e, const Filter& f) {
   if (!(kind_of(e) & f.kinds)) return false;
   if (f.has_tid && e.tid != f.tid) return false;
@@ -131,11 +167,12 @@ bool matches(const Event& e, const Filter& f) {
   return true;
 }
 
-void QueryScan::start(const Filter& f, size_t max_matches) {
+void QueryScan::start(const Filter& f, size_t max_matches, uint64_t from, uint64_t to) {
   filter_ = f;
   max_ = max_matches;
   matches_.clear();
-  next_ = 0;
+  next_ = from;
+  end_ = to;
   scanning_ = true;
   started_ = true;
 }
@@ -150,17 +187,19 @@ void QueryScan::clear() {
 bool QueryScan::step(EventSource& src, double budget_ms) {
   if (!scanning_) return false;
   auto t0 = std::chrono::steady_clock::now();
-  const uint64_t g = src.group_size(), n = src.event_count();
+  const uint64_t g = src.group_size(), n = std::min(src.event_count(), end_);
   while (next_ < n && matches_.size() < max_) {
-    if (!(src.kinds_in_group(next_ / g) & filter_.kinds)) {
-      next_ = (next_ / g + 1) * g;
+    if (!src.group_may_match(next_ / g, filter_)) {
+      next_ = std::min(n, (next_ / g + 1) * g);
       continue;
     }
-    src.read_events(next_, g - next_ % g, &buf_);
-    if (buf_.empty()) break;
-    for (size_t k = 0; k < buf_.size() && matches_.size() < max_; ++k)
-      if (analysis::matches(buf_[k], filter_)) matches_.push_back(next_ + k);
-    next_ += buf_.size();
+    uint64_t at = next_;
+    uint64_t read = src.visit_events(next_, std::min(g - next_ % g, n - next_), [&](const Event& e) {
+      if (matches_.size() < max_ && analysis::matches(e, filter_)) matches_.push_back(at);
+      ++at;
+    });
+    if (!read) break;
+    next_ += read;
     if (budget_ms > 0 &&
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() > budget_ms)
       break;

@@ -10,6 +10,7 @@
 #include "trace/event_decoder.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,14 @@ std::string parse_tid(const std::string& text, Filter* f);
 // drowned in every top move.
 bool touches(const Event& e, uint64_t a);
 bool matches(const Event& e, const Filter& f);
+// The addresses touches() can accept for e, as at most kMaxFootprint ranges [lo, hi) (a superset:
+// touches(e, a) implies that a is in one of them). Returns how many it wrote. The per-group index
+// (analysis/group_summary.h) is built from it, so that a history skips groups unread.
+struct AddrRange {
+  uint64_t lo, hi;
+};
+inline constexpr int kMaxFootprint = 3;
+int footprint(const Event& e, AddrRange out[kMaxFootprint]);
 
 // Random access to a trace's events in groups (session::EventIndex).
 class EventSource {
@@ -79,25 +88,41 @@ public:
   virtual uint64_t group_size() const = 0;
   // The kinds present in group g (a superset is fine; 0: none).
   virtual uint32_t kinds_in_group(uint64_t g) const = 0;
+  // Whether an event of group g may match f (false: none does; a false "yes" only costs a read).
+  virtual bool group_may_match(uint64_t g, const Filter& f) const { return kinds_in_group(g) & f.kinds; }
   // Events [first, first + count) (clipped); their data pointers may be cleared.
   virtual void read_events(uint64_t first, uint64_t count, std::vector<Event>* out) = 0;
+  // Calls f with events [first, first + count) (clipped) in order, each valid during its call
+  // only; returns how many. The default copies them through read_events(); a source that can
+  // hand them over in place (EventIndex, IndexReader) saves the copies (a scan's hot loop).
+  virtual uint64_t visit_events(uint64_t first, uint64_t count, const std::function<void(const Event&)>& f) {
+    std::vector<Event> buf;
+    read_events(first, count, &buf);
+    for (const Event& e : buf)
+      f(e);
+    return buf.size();
+  }
 };
 
 // The positions (0-based event indices) of the events that match a filter, found a time budget
-// at a time so that a window stays responsive on a trace of many millions of events. Groups
-// without any wanted kind are skipped unread.
+// at a time so that a window stays responsive on a trace of many millions of events (or on a
+// thread of its own: session::QueryJob). Groups that cannot match (EventSource::group_may_match:
+// no wanted kind, address, size or thread) are skipped unread.
 class QueryScan {
 public:
-  // Starts over with f; at most max_matches positions are kept (then the scan stops).
-  void start(const Filter& f, size_t max_matches = SIZE_MAX);
+  // Starts over with f; at most max_matches positions are kept (then the scan stops). Only the
+  // events [from, to) are looked at (a part of a search split between threads).
+  void start(const Filter& f, size_t max_matches = SIZE_MAX, uint64_t from = 0, uint64_t to = UINT64_MAX);
   void clear();
   // Scans on for about budget_ms (0: to the end); true while there is more to scan.
   bool step(EventSource& src, double budget_ms);
   // The source grew to `events` events (a live file): a scan that had finished goes on over the
   // new ones at the next step() (matches so far are kept). No-op when cleared or full.
   void extend(uint64_t events) {
-    if (started_ && matches_.size() < max_ && next_ < events) scanning_ = true;
+    if (started_ && matches_.size() < max_ && next_ < events && next_ < end_) scanning_ = true;
   }
+  // Moves the end of the events looked at (then extend() goes on up to it).
+  void set_end(uint64_t to) { end_ = to; }
   const std::vector<uint64_t>& matches() const { return matches_; }
   bool scanning() const { return scanning_; }
   uint64_t scanned() const { return next_; }
@@ -108,7 +133,7 @@ private:
   size_t max_ = SIZE_MAX;
   std::vector<uint64_t> matches_;
   std::vector<Event> buf_;
-  uint64_t next_ = 0;
+  uint64_t next_ = 0, end_ = UINT64_MAX;
   bool scanning_ = false;
   bool started_ = false; // start() without a clear() since
 };

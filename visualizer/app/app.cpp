@@ -749,8 +749,7 @@ void App::after_growth() {
     cursor_.seek = int64_t(std::min(picture_.position, n));
   }
   picture_.position = UINT64_MAX; // the model moved: rebuild the picture at the next seek
-  events_.query.extend(n);
-  inspector_.history.extend(n);
+  // (The searches of the Events and Chunk windows were resumed over the new events by extend.)
 }
 
 void App::live_tick() {

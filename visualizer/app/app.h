@@ -49,6 +49,9 @@ public:
   views::PlaygroundState& playground() { return playground_; }
   // The playground has an edit waiting to run, or a run in flight (the shell draws at 30 Hz).
   bool simulating() const { return pg_dirty_ || pg_doc_ != nullptr; }
+  // A window's search (the Chunk window's history, the Events filter: session::QueryJob) is
+  // still running on its thread: the shell draws at 30 Hz for its progress bar, and a shot waits.
+  bool searching() const { return doc_->state() == session::Document::State::Ready && doc_->searching(); }
   // Lessons (app/lessons.cpp, docs/lessons.md): opens the lesson file at path at its step (0 =
   // the first); the document follows the step's policy and mark.
   void open_lesson(const std::string& path, int step);
@@ -80,6 +83,8 @@ public:
   views::ChunkMapState& chunk_map() { return map_; }
   views::SitesState& sites_view() { return sites_view_; }
   views::ErrorsState& errors_view() { return errors_view_; }
+  views::InspectorState& inspector() { return inspector_; }
+  views::EventListState& events_view() { return events_; }
   views::BreakpointsState& breakpoints() { return breaks_; }
   views::TimelineState& timeline() { return timeline_; }
   session::SiteView& sites() { return sites_; }

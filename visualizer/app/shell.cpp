@@ -233,11 +233,11 @@ int run_viewer(const ViewOptions& o) {
       break;
     // Idle politely: wake for input, or at 60 Hz while something moves (loading, playing).
     bool busy = app.doc().state() == session::Document::State::Loading || app.pending() || app.simulating() ||
-                app.cursor().playing;
+                app.searching() || app.cursor().playing;
     // Loading: 30 frames a second are plenty for a progress bar, and leave the CPU to the loader
     // (under software GL a frame costs tens of milliseconds).
-    bool loading =
-        app.doc().state() == session::Document::State::Loading || app.pending() || app.simulating();
+    bool loading = app.doc().state() == session::Document::State::Loading || app.pending() ||
+                   app.simulating() || app.searching();
     if (app.cursor().playing)
       glfwPollEvents();
     else
@@ -501,7 +501,15 @@ int run_shot(const ShotOptions& given) {
   }
   ImGuiIO& io = ImGui::GetIO();
   // Several frames: windows settle (auto-sizing, the map's zoom to fit) before the one we keep.
-  for (int frame = 0; frame < 4; ++frame) {
+  // Then until no window searches (a history or a filter on its thread: the PNG must show the
+  // answer, never "searching..."): it waits for the searches, and draws again.
+  for (int frame = 0, settled = 0;; ++frame) {
+    if (app.searching()) {
+      app.doc().wait_searches();
+      settled = 0;
+    }
+    if (settled == 4 || frame == 100) break;
+    ++settled;
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     io.DisplaySize = ImVec2(float(o.width), float(o.height));
@@ -564,6 +572,19 @@ int run_shot(const ShotOptions& given) {
     if (es.x1 > es.x0) fprintf(f, "errorswindow %.1f %.1f %.1f %.1f\n", es.x0, es.y0, es.x1, es.y1);
     if (es.x1 > es.x0) fprintf(f, "errorreport %" PRId64 "\n", es.shown + 1); // 0: none shown
     fprintf(f, "hatch %06x\n", views::kReleasedRgb);
+    // The searches: the Chunk window's history as saved (its event count, and whether it was
+    // complete) and the colour of a search's progress bar (never in a shot: it waits for them).
+    ImVec4 pc = ImGui::GetStyleColorVec4(ImGuiCol_PlotHistogram);
+    fprintf(f, "progressrgb %02x%02x%02x\n", unsigned(pc.x * 255 + 0.5f), unsigned(pc.y * 255 + 0.5f),
+            unsigned(pc.z * 255 + 0.5f));
+    const views::InspectorState& is = app.inspector();
+    if (is.x1 > is.x0) fprintf(f, "chunkwindow %.1f %.1f %.1f %.1f\n", is.x0, is.y0, is.x1, is.y1);
+    if (is.history)
+      fprintf(f, "history 0x%" PRIx64 " %zu %s\n", is.history_addr, is.history->matches().size(),
+              is.history->running() ? "searching" : "complete");
+    if (const views::EventListState& ev = app.events_view(); ev.query)
+      fprintf(f, "eventfilter %zu %s\n", ev.query->matches().size(),
+              ev.query->running() ? "searching" : "complete");
     for (const auto& b : app.predict().drawn)
       fprintf(f, "predictbutton %s %.1f %.1f %.1f %.1f\n", b.name, b.x0, b.y0, b.x1, b.y1);
     // Side by side: each policy's map, and the outlined block's first piece in it.
@@ -629,7 +650,8 @@ int run_live(const LiveOptions& o) {
         else
           glfwWaitEventsTimeout(1.0 / 15);
         render(g, app, &last, shot);
-        bool settled = app.doc().state() == session::Document::State::Ready && !app.pending();
+        bool settled =
+            app.doc().state() == session::Document::State::Ready && !app.pending() && !app.searching();
         if (o.shot_seconds > 0 && glfwGetTime() - t0 >= o.shot_seconds && (!shot || settled)) {
           if (shot) {
             int w, h;

@@ -54,6 +54,9 @@ Document::~Document() {
 }
 
 void Document::close() {
+  for (auto& w : jobs_)
+    if (auto j = w.lock()) j->stop(true); // before the file and the index go
+  jobs_.clear();
   cancel_.store(true);
   if (thread_.joinable()) thread_.join();
   cancel_.store(false);
@@ -237,6 +240,20 @@ trace::TraceFile::Growth Document::extend(uint64_t max_bytes, uint64_t max_event
   using Growth = trace::TraceFile::Growth;
   if (state() != State::Ready || is_scenario()) return Growth::Reopen;
   auto t0 = std::chrono::steady_clock::now();
+  // The searches read the file and the index on their threads: stopped while they grow.
+  std::vector<std::shared_ptr<QueryJob>> jobs;
+  for (auto& w : jobs_)
+    if (auto j = w.lock()) {
+      j->stop();
+      jobs.push_back(std::move(j));
+    }
+  struct Resume {
+    std::vector<std::shared_ptr<QueryJob>>& jobs;
+    ~Resume() {
+      for (auto& j : jobs)
+        j->resume();
+    }
+  } resume{jobs};
   Growth g = file_.grow(max_bytes);
   if (g == Growth::Reopen) return g;
   if (g == Growth::Same && !replay_->behind()) return g;
@@ -267,6 +284,25 @@ trace::TraceFile::Growth Document::extend(uint64_t max_bytes, uint64_t max_event
   std::lock_guard<std::mutex> lock(mu_);
   error_ = partial_note();
   return Growth::Grown;
+}
+
+std::shared_ptr<QueryJob> Document::query(const analysis::Filter& f, size_t max_matches) {
+  jobs_.erase(std::remove_if(jobs_.begin(), jobs_.end(), [](const auto& w) { return w.expired(); }),
+              jobs_.end());
+  auto j = std::make_shared<QueryJob>(*index_, f, max_matches);
+  jobs_.push_back(j);
+  return j;
+}
+
+bool Document::searching() {
+  for (auto& w : jobs_)
+    if (auto j = w.lock(); j && j->running()) return true;
+  return false;
+}
+
+void Document::wait_searches() {
+  for (auto& w : jobs_)
+    if (auto j = w.lock()) j->wait();
 }
 
 void Document::seek(uint64_t n) {

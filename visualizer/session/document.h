@@ -14,6 +14,7 @@
 #include "model/replay.h"
 #include "session/error_list.h"
 #include "session/event_index.h"
+#include "session/query_job.h"
 #include "trace/stack_table.h"
 #include "trace/trace_file.h"
 
@@ -97,6 +98,13 @@ public:
   uint64_t position() const { return replay_ ? replay_->position() : 0; }
   // Moves the replay to position n (clamped to [0, events()]). Ready only.
   void seek(uint64_t n);
+  // A search of the events on a thread of its own (a chunk's history, the Events filter), kept
+  // track of here: close() stops it for good, extend() stops it while the index grows and
+  // resumes it over the new events. The caller keeps the job; dropping it stops it. Ready only.
+  std::shared_ptr<QueryJob> query(const analysis::Filter& f, size_t max_matches = SIZE_MAX);
+  // Whether a job from query() is still searching (`heapviz shot` waits for none).
+  bool searching();
+  void wait_searches(); // blocks until no job from query() searches
   const std::vector<SeriesPoint>& series() const { return summary_.series(); }
   // What the loading pass counted: events by type, peaks, time span, the timeline's curves.
   const analysis::TraceSummary& summary() const { return summary_; }
@@ -161,6 +169,7 @@ private:
     if ((e.type == trace::Ev::Stack || e.type == trace::Ev::Module) && stacks_error_.empty())
       stacks_.add(e, &stacks_error_);
   }
+  std::vector<std::weak_ptr<QueryJob>> jobs_; // from query(): the UI thread's
   PreviewFn preview_;
   double preview_interval_ = 0.25;
   double load_seconds_ = 0, extend_seconds_ = 0;

@@ -49,34 +49,59 @@ bool EventIndex::build(std::atomic<uint64_t>* progress, const std::atomic<bool>*
   return true;
 }
 
-bool EventIndex::seek_to(uint64_t i) {
+bool EventIndex::seek_to(trace::EventStream& s, uint64_t* s_next, uint64_t i) const {
   if (i > total_ || start_at_.empty()) return false;
-  if (i == stream_next_) return true;
+  if (i == *s_next) return true;
   size_t k = size_t(std::upper_bound(start_at_.begin(), start_at_.end(), i) - start_at_.begin()) - 1;
-  if (!(stream_next_ <= i && stream_next_ >= start_at_[k])) {
-    stream_.restore(starts_[k]);
-    stream_next_ = start_at_[k];
+  if (!(*s_next <= i && *s_next >= start_at_[k])) {
+    s.restore(starts_[k]);
+    *s_next = start_at_[k];
   }
-  while (stream_next_ < i) {
-    if (!stream_.next()) return false;
-    ++stream_next_;
+  while (*s_next < i) {
+    if (!s.next()) return false;
+    ++*s_next;
   }
   return true;
 }
 
-void EventIndex::read(uint64_t first, uint64_t count, std::vector<Event>* out) {
+void EventIndex::read(trace::EventStream& s, uint64_t* s_next, uint64_t first, uint64_t count,
+                      std::vector<Event>* out) const {
   out->clear();
   if (first >= total_) return;
   count = std::min(count, total_ - first);
-  if (!seek_to(first)) return;
+  if (!seek_to(s, s_next, first)) return;
   for (uint64_t k = 0; k < count; ++k) {
-    const Event* e = stream_.next();
+    const Event* e = s.next();
     if (!e) break;
-    ++stream_next_;
+    ++*s_next;
     Event c = *e;
     c.data = c.data_end = nullptr;
     out->push_back(c);
   }
+}
+
+uint64_t EventIndex::visit(trace::EventStream& s, uint64_t* s_next, uint64_t first, uint64_t count,
+                           const std::function<void(const Event&)>& f) const {
+  if (first >= total_) return 0;
+  count = std::min(count, total_ - first);
+  if (!seek_to(s, s_next, first)) return 0;
+  uint64_t k = 0;
+  for (; k < count; ++k) {
+    const Event* e = s.next();
+    if (!e) break;
+    ++*s_next;
+    f(*e);
+  }
+  return k;
+}
+
+void EventIndex::read(uint64_t first, uint64_t count, std::vector<Event>* out) {
+  read(stream_, &stream_next_, first, count, out);
+}
+
+uint64_t EventIndex::memory_bytes() const {
+  return start_at_.capacity() * sizeof(uint64_t) + starts_.capacity() * sizeof(trace::EventStream::Position) +
+         kinds_.capacity() * sizeof(uint32_t) + summaries_.capacity() * sizeof(analysis::GroupSummary);
 }
 
 Event EventIndex::at(uint64_t i) {

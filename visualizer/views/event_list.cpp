@@ -1,6 +1,7 @@
 // event_list.cpp - the "Events" window: every event in order (rows paged by index: only the
-// window on screen is decoded), filterable by kind, address, size and thread through
-// analysis::QueryScan (the filter `heapviz dump` takes); a click moves the replay to that event.
+// window on screen is decoded), filterable by kind, address, size and thread (the filter
+// `heapviz dump` takes), searched by a session::QueryJob on a thread of its own with a progress
+// bar; a click moves the replay to that event.
 #include "views/palette.h"
 #include "views/views.h"
 
@@ -70,23 +71,29 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
   bool want_filter = s.error.empty() && flt.any();
   if (changed || want_filter != s.filtered) {
     s.filtered = want_filter;
-    if (want_filter)
-      s.query.start(flt);
-    else
-      s.query.clear();
+    // The search runs on a thread of its own (session::QueryJob); this frame shows what it found.
+    s.query = want_filter ? doc.query(flt) : nullptr;
     s.window_first = UINT64_MAX;
   }
-  if (s.query.scanning()) s.query.step(ix, 6.0);
+  static const std::vector<uint64_t> kNone;
+  const std::vector<uint64_t>& matches = s.query ? s.query->matches() : kNone;
+  const bool searching = s.query && s.query->running();
   ImGui::SameLine();
-  if (!s.error.empty())
+  if (!s.error.empty()) {
     ImGui::TextColored(ImVec4(0.94f, 0.33f, 0.31f, 1), "%s", s.error.c_str());
-  else if (s.filtered)
-    ImGui::TextDisabled("%zu match%s%s", s.query.matches().size(), s.query.matches().size() == 1 ? "" : "es",
-                        s.query.scanning() ? " so far (searching...)" : "");
-  else
+  } else if (s.filtered) {
+    ImGui::TextDisabled("%zu match%s%s", matches.size(), matches.size() == 1 ? "" : "es",
+                        searching ? " so far" : "");
+    if (searching) {
+      ImGui::SameLine();
+      // (A sliver of it filled from the start: the search has begun.)
+      ImGui::ProgressBar(std::max(0.05f, float(s.query->progress())), ImVec2(120, 0), "searching...");
+    }
+  } else {
     ImGui::TextDisabled("%" PRIu64 " events", ix.size());
+  }
 
-  uint64_t rows = s.filtered ? s.query.matches().size() : ix.size();
+  uint64_t rows = s.filtered ? matches.size() : ix.size();
   uint64_t current = doc.position() ? doc.position() - 1 : UINT64_MAX; // the last applied event
   // Rows are paged by index (uint64), not scrolled in pixels: ImGui positions are floats, which
   // cannot address row 3,000,000 of a 21-pixel-row list exactly. The wheel moves the page; the
@@ -101,8 +108,7 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
     if (current != UINT64_MAX) {
       uint64_t row = current;
       if (s.filtered)
-        row = uint64_t(std::lower_bound(s.query.matches().begin(), s.query.matches().end(), current) -
-                       s.query.matches().begin());
+        row = uint64_t(std::lower_bound(matches.begin(), matches.end(), current) - matches.begin());
       if (row < s.top || row >= s.top + page) s.top = row > page / 3 ? row - page / 3 : 0;
     }
     s.follow_position = doc.position();
@@ -135,14 +141,14 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
       if (!s.filtered)
         ix.read(s.top, n, &s.window);
       else
-        for (uint64_t k = s.top; k < s.top + n && k < s.query.matches().size(); ++k)
-          s.window.push_back(ix.at(s.query.matches()[k]));
+        for (uint64_t k = s.top; k < s.top + n && k < matches.size(); ++k)
+          s.window.push_back(ix.at(matches[k]));
       s.window_first = s.top;
     }
     uint64_t t0 = doc.file().header().start_mono_ns; // as `heapviz dump`: from the trace's start
     if (!t0) t0 = ix.first_ts();
     for (uint64_t k = 0; k < s.window.size(); ++k) {
-      uint64_t i = s.filtered ? s.query.matches()[s.top + k] : s.top + k;
+      uint64_t i = s.filtered ? matches[s.top + k] : s.top + k;
       const session::Event& e = s.window[k];
       ImGui::TableNextRow();
       ImGui::TableNextColumn();

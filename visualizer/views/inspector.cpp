@@ -130,6 +130,11 @@ bool word_diagram(const HeapPicture& pic, size_t i) {
 } // namespace
 
 void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
+  ImVec2 wp = ImGui::GetWindowPos(), ws = ImGui::GetWindowSize();
+  s.x0 = wp.x;
+  s.y0 = wp.y;
+  s.x1 = wp.x + ws.x;
+  s.y1 = wp.y + ws.y;
   const HeapPicture& pic = f.picture;
   if (!c.selected) {
     hint_wrapped("Click a chunk on the map, in the bins, or in the events to inspect it.");
@@ -231,8 +236,8 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
         } else {
           ImGui::TextDisabled("allocated at (reading stacks...)");
         }
-      } else if (!s.history.scanning()) {
-        const std::vector<uint64_t>& h = s.history.matches();
+      } else if (s.history && !s.history->running()) {
+        const std::vector<uint64_t>& h = s.history->matches();
         uint64_t pos = f.doc.position();
         for (size_t k = h.size(), looked = 0; k-- > 0 && looked < 32;) {
           if (h[k] >= pos) continue;
@@ -256,13 +261,19 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
     analysis::Filter flt;
     flt.has_addr = true;
     flt.addr = c.selected;
-    s.history.start(flt, 5000);
+    s.history = f.doc.query(flt, 5000); // on a thread of its own (session::QueryJob)
     s.rows_first = -1;
   }
-  if (s.history.scanning()) s.history.step(f.doc.index(), 4.0);
-  const std::vector<uint64_t>& history = s.history.matches();
+  const bool searching = s.history && s.history->running();
+  static const std::vector<uint64_t> kNone;
+  const std::vector<uint64_t>& history = s.history ? s.history->matches() : kNone;
   ImGui::Text("History of 0x%" PRIx64 ": %zu event%s%s", s.history_addr, history.size(),
-              history.size() == 1 ? "" : "s", s.history.scanning() ? " (searching...)" : "");
+              history.size() == 1 ? "" : "s", searching ? " so far" : "");
+  if (searching) {
+    ImGui::SameLine();
+    // (A sliver of it filled from the start: the search has begun.)
+    ImGui::ProgressBar(std::max(0.05f, float(s.history->progress())), ImVec2(120, 0), "searching...");
+  }
   uint64_t current = f.doc.position() ? f.doc.position() - 1 : UINT64_MAX;
   if (ImGui::BeginChild("##history", ImVec2(0, 0), true)) {
     ImGuiListClipper clip;

@@ -146,11 +146,11 @@ struct EventListState {
   char addr_text[32] = "";
   char size_text[32] = "";
   char tid_text[16] = "";
-  bool filtered = false;                 // a filter is set (else every event is listed)
-  analysis::QueryScan query;             // the matching event indices, when filtered
-  uint64_t follow_position = UINT64_MAX; // scroll to the current event when it changes
-  uint64_t top = 0;                      // the first row shown
-  std::vector<session::Event> window;    // decoded rows
+  bool filtered = false;                    // a filter is set (else every event is listed)
+  std::shared_ptr<session::QueryJob> query; // the matching event indices, when filtered
+  uint64_t follow_position = UINT64_MAX;    // scroll to the current event when it changes
+  uint64_t top = 0;                         // the first row shown
+  std::vector<session::Event> window;       // decoded rows
   uint64_t window_first = UINT64_MAX;
   std::string error;
 };
@@ -180,10 +180,11 @@ struct SitesState {
 void draw_sites(const Frame& f, SitesState& s, Cursor& c);
 
 struct InspectorState {
-  uint64_t history_addr = 0;        // the chunk whose history is listed
-  analysis::QueryScan history;      // the indices of the events touching it (analysis::touches)
-  std::vector<session::Event> rows; // decoded history rows on screen, from rows_first
+  uint64_t history_addr = 0;                  // the chunk whose history is listed
+  std::shared_ptr<session::QueryJob> history; // the events touching it (analysis::touches)
+  std::vector<session::Event> rows;           // decoded history rows on screen, from rows_first
   int rows_first = -1;
+  float x0 = 0, y0 = 0, x1 = 0, y1 = 0; // where the window was drawn (for shots' geometry)
 };
 void draw_inspector(const Frame& f, InspectorState& s, Cursor& c);
 
