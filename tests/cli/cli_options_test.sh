@@ -66,6 +66,17 @@ peak=$("$hv" stats --json "$demo" | sed -n 's/.*"peak_live_bytes": \([0-9]*\).*/
 "$hv" stats --json --at peak "$demo" | grep -q "\"final_live_bytes\": $peak," && ok "stats --at peak: live = peak ($peak)" ||
   fail "stats --at peak: final live is not the peak $peak"
 
+# The size filter: either size, the requested size only (req:), the chunk size only (chunk:).
+n_any=$("$hv" dump --size 112 "$demo" | wc -l)
+n_req=$("$hv" dump --size req:100 "$demo" | grep -c "malloc size=100")
+n_chunk=$("$hv" dump --size chunk:112 "$demo" | grep -cE " (malloc|free|calloc|realloc|memalign) ")
+[ "$n_req" -ge 1 ] && [ "$("$hv" dump --size req:100 "$demo" | wc -l)" -eq "$n_req" ] && ok "--size req:100: $n_req malloc(100)" ||
+  fail "--size req:100: $("$hv" dump --size req:100 "$demo" | head -3)"
+[ "$n_chunk" -eq 0 ] && [ "$("$hv" dump --size chunk:112 "$demo" | wc -l)" -ge 1 ] && ok "--size chunk:112: chunk events only" ||
+  fail "--size chunk:112 lists API calls"
+[ "$n_any" -ge "$("$hv" dump --size chunk:112 "$demo" | wc -l)" ] && ok "--size 112 ($n_any) covers chunk:112" || fail "--size 112: $n_any"
+expect 2 "size: N or MIN-MAX after 'chunk:'" -- "$hv" dump --size chunk: "$demo"
+
 # chunks at the end = sim's printout of the same scenario (offsets, sizes, states), row for row.
 "$hv" sim "$demo" | awk '$1 ~ /^0x/ {print $1, $2, $3 ($4 == "-" ? "" : " " $4)}' >"$tmp/sim.rows"
 "$hv" chunks --json "$demo" | python3 -c '

@@ -1,6 +1,9 @@
 // event_query.cpp - see event_query.h.
 #include "analysis/event_query.h"
 
+#include <cstring>
+#include <utility>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -65,12 +68,22 @@ std::string parse_addr(const std::string& text, Filter* f) {
   return "";
 }
 
-std::string parse_size(const std::string& text, Filter* f) {
+std::string parse_size(const std::string& full, Filter* f) {
   f->has_size = false;
-  if (text.empty()) return "";
+  f->size_of = SizeOf::Any;
+  std::string text = full;
+  for (const auto& [prefix, which] :
+       {std::pair{"req:", SizeOf::Request}, std::pair{"request:", SizeOf::Request},
+        std::pair{"chunk:", SizeOf::Chunk}})
+    if (text.rfind(prefix, 0) == 0) {
+      text = text.substr(strlen(prefix));
+      f->size_of = which;
+    }
+  if (text.empty()) return full.empty() ? "" : "size: N or MIN-MAX after '" + full + "'";
   size_t dash = text.find('-');
   if (dash == std::string::npos) {
-    if (!parse_u64(text, &f->size_lo)) return "size: N or MIN-MAX";
+    if (!parse_u64(text, &f->size_lo))
+      return "size: N or MIN-MAX (req:N for requested sizes, chunk:N for chunk sizes)";
     f->size_hi = f->size_lo;
   } else if (!parse_u64(text.substr(0, dash), &f->size_lo) ||
              !parse_u64(text.substr(dash + 1), &f->size_hi)) {
@@ -89,6 +102,22 @@ std::string parse_tid(const std::string& text, Filter* f) {
   f->tid = uint32_t(t);
   f->has_tid = true;
   return "";
+}
+
+// The size part: the event's size fields (size, size2) of the kind asked for.
+static bool size_matches(const Event& e, const Filter& f) {
+  auto in = [&](uint64_t v) { return v >= f.size_lo && v <= f.size_hi; };
+  if (f.size_of == SizeOf::Any) return in(e.size) || in(e.size2);
+  if (e.type == trace::Ev::Calloc && f.size_of == SizeOf::Request) return in(e.n * e.size); // n x size
+  const trace::EventInfo& info = e.info();
+  const trace::FieldCodec want = f.size_of == SizeOf::Request ? trace::FieldCodec::U : trace::FieldCodec::C;
+  for (uint8_t i = 0; i < info.nfields; ++i) {
+    const trace::FieldSpec& fs = info.fields[i];
+    if (fs.codec != want) continue;
+    if (fs.slot == trace::FieldSlot::size && in(e.size)) return true;
+    if (fs.slot == trace::FieldSlot::size2 && in(e.size2)) return true;
+  }
+  return false;
 }
 
 bool touches(const Event& e, uint64_t a) {
@@ -161,9 +190,7 @@ bool matches(const Event& e, const Filter& f) {
   if (!(kind_of(e) & f.kinds)) return false;
   if (f.has_tid && e.tid != f.tid) return false;
   if (f.has_addr && !touches(e, f.addr)) return false;
-  if (f.has_size &&
-      !((e.size >= f.size_lo && e.size <= f.size_hi) || (e.size2 >= f.size_lo && e.size2 <= f.size_hi)))
-    return false;
+  if (f.has_size && !size_matches(e, f)) return false;
   return true;
 }
 

@@ -47,9 +47,15 @@ inline uint32_t kind_of(const Event& e) {
   return 1u << unsigned(e.info().kind);
 }
 
+// Which sizes a size filter compares: either (what an event carries: a call's requested size,
+// a chunk event's chunk size), the requested size only (the API calls'), or the chunk size only
+// (chunk events'). The event table says which field is which (FieldCodec U and C).
+enum class SizeOf : uint8_t { Any, Request, Chunk };
+
 struct Filter {
   uint32_t kinds = kAllKinds;
   bool has_addr = false, has_size = false, has_tid = false;
+  SizeOf size_of = SizeOf::Any;
   uint64_t addr = 0, size_lo = 0, size_hi = 0;
   uint32_t tid = 0;
   bool any() const { return kinds != kAllKinds || has_addr || has_size || has_tid; }
@@ -58,7 +64,8 @@ struct Filter {
 // what is wrong, in words for the user.
 std::string parse_kinds(const std::string& text, Filter* f); // "alloc,free" (names of kind_name)
 std::string parse_addr(const std::string& text, Filter* f);  // 0x5555555592a0 or decimal
-std::string parse_size(const std::string& text, Filter* f);  // N or MIN-MAX
+// N or MIN-MAX, optionally after "req:" (requested sizes only) or "chunk:" (chunk sizes only).
+std::string parse_size(const std::string& text, Filter* f);
 std::string parse_tid(const std::string& text, Filter* f);
 
 // The one rule for a chunk's history: the event names the chunk holding address a. It matches

@@ -40,17 +40,8 @@ void on_glfw_error(int code, const char* what) {
 
 // $XDG_CONFIG_HOME/heapviz/imgui.ini (or ~/.config/heapviz/imgui.ini): where the layout lives.
 std::string layout_file() {
-  std::string dir;
-  if (const char* x = getenv("XDG_CONFIG_HOME"); x && *x == '/')
-    dir = x;
-  else if (const char* h = getenv("HOME"); h && *h)
-    dir = std::string(h) + "/.config";
-  else
-    return "";
-  mkdir(dir.c_str(), 0700);
-  dir += "/heapviz";
-  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return "";
-  return dir + "/imgui.ini";
+  std::string dir = config_dir(true);
+  return dir.empty() ? dir : dir + "/imgui.ini";
 }
 
 // The app's own keys, from GLFW's key events (installed before ImGui's backend, which chains to

@@ -21,18 +21,8 @@ const char* const kFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 constexpr float kFontPixels = 15.0f; // at scale 1
 
 std::string settings_file(bool create_dir) {
-  std::string dir;
-  if (const char* x = getenv("XDG_CONFIG_HOME"); x && *x == '/')
-    dir = x;
-  else if (const char* h = getenv("HOME"); h && *h)
-    dir = std::string(h) + "/.config";
-  else
-    return "";
-  if (create_dir) {
-    mkdir(dir.c_str(), 0700);
-    if (mkdir((dir + "/heapviz").c_str(), 0700) != 0 && errno != EEXIST) return "";
-  }
-  return dir + "/heapviz/settings.ini";
+  std::string dir = config_dir(create_dir);
+  return dir.empty() ? dir : dir + "/settings.ini";
 }
 
 float clamp_scale(float s) {
@@ -40,6 +30,21 @@ float clamp_scale(float s) {
 }
 
 } // namespace
+
+std::string config_dir(bool create) {
+  std::string dir;
+  if (const char* x = getenv("XDG_CONFIG_HOME"); x && *x == '/')
+    dir = x;
+  else if (const char* h = getenv("HOME"); h && *h)
+    dir = std::string(h) + "/.config";
+  else
+    return "";
+  if (create) {
+    mkdir(dir.c_str(), 0700);
+    if (mkdir((dir + "/heapviz").c_str(), 0700) != 0 && errno != EEXIST) return "";
+  }
+  return dir + "/heapviz";
+}
 
 float saved_ui_scale() {
   if (const char* e = getenv("HEAPVIZ_UI_SCALE"); e && *e) return clamp_scale(strtof(e, nullptr));

@@ -7,7 +7,13 @@
 // Must not: draw, or be called inside a frame.
 #pragma once
 
+#include <string>
+
 namespace hv::app {
+
+// $XDG_CONFIG_HOME/heapviz (or ~/.config/heapviz): the settings and the windows' layout live
+// there. create: make it if missing. "" when there is no such place.
+std::string config_dir(bool create);
 
 inline constexpr float kUiScaleMin = 0.75f, kUiScaleMax = 3.0f;
 // HEAPVIZ_UI_SCALE, else the saved setting, else 1 (always within [kUiScaleMin, kUiScaleMax]).

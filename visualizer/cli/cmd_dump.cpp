@@ -36,15 +36,18 @@ const CommandSpec kDumpSpec = {
                 "                    [--thread TID] FILE",
     .summary = "print a trace's (or a scenario's) events in sequence order, one per line, those the\n"
                "filters select (the same filters as the app's Events window)",
-    .options =
-        {{"--from", nullptr, "SEQ", "start at the event with this sequence number"},
-         {"--from-mark", nullptr, "LABEL", "start at the first mark LABEL (hv_mark, a scenario's mark)"},
-         {"--count", nullptr, "N", "print at most N events"},
-         {"--kind", nullptr, "KIND[,KIND...]",
-          "only these kinds: alloc free split merge bin top grow trim error mark chunk other"},
-         {"--addr", nullptr, "ADDR", "only the events touching the chunk that holds ADDR (its history)"},
-         {"--size", nullptr, "N|MIN-MAX", "only events whose size (requested or chunk) is N or in MIN-MAX"},
-         {"--thread", nullptr, "TID", "only this thread's events"}},
+    .options = {{"--from", nullptr, "SEQ", "start at the event with this sequence number"},
+                {"--from-mark", nullptr, "LABEL",
+                 "start at the first mark LABEL (hv_mark, a scenario's mark)"},
+                {"--count", nullptr, "N", "print at most N events"},
+                {"--kind", nullptr, "KIND[,KIND...]",
+                 "only these kinds: alloc free split merge bin top grow trim error mark chunk other"},
+                {"--addr", nullptr, "ADDR",
+                 "only the events touching the chunk that holds ADDR (its history)"},
+                {"--size", nullptr, "N|MIN-MAX",
+                 "only events with a size N or in MIN-MAX: a requested or a chunk size; req:N for\n"
+                 "requested sizes only (calloc: n x size), chunk:N for chunk sizes only"},
+                {"--thread", nullptr, "TID", "only this thread's events"}},
     .examples = "heapviz dump prog.hvt | less\n"
                 "heapviz dump --addr 0x5555555596b0 prog.hvt      # one chunk's history\n"
                 "heapviz dump --from-mark loaded --kind alloc,free --count 20 prog.hvt\n"

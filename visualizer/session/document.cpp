@@ -16,37 +16,6 @@ namespace {
 
 struct Cancelled {};
 
-bool ends_with(const std::string& s, const char* suffix) {
-  size_t n = strlen(suffix);
-  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
-}
-
-// A scenario is text: a .hvs/.txt name, a .rep (a malloclab trace, sim/malloclab.h), or no NUL byte in the
-// first 4 KiB of something that is not a trace. Anything else is opened as a trace (and gets the trace
-// reader's own error).
-bool is_scenario_file(const std::string& path) {
-  if (sim::looks_like_trace(path)) return false;
-  if (ends_with(path, ".hvs") || ends_with(path, ".txt") || ends_with(path, ".rep")) return true;
-  if (ends_with(path, ".hvt")) return false;
-  FILE* f = fopen(path.c_str(), "rb");
-  if (!f) return false;
-  char buf[4096];
-  size_t n = fread(buf, 1, sizeof buf, f);
-  fclose(f);
-  return n > 0 && memchr(buf, 0, n) == nullptr;
-}
-
-std::string temp_trace_path() {
-  const char* dir = getenv("TMPDIR");
-  std::string tmpl = std::string(dir && *dir ? dir : "/tmp") + "/heapviz-sim-XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  int fd = mkstemp(buf.data());
-  if (fd < 0) return "";
-  close(fd);
-  return buf.data();
-}
-
 } // namespace
 
 Document::~Document() {
@@ -136,9 +105,9 @@ void Document::load() {
   std::string note; // a partial-file warning for the banner
   std::string trace_path = path_;
   std::string temp;
-  if (is_scenario_file(path_)) {
+  if (sim::is_scenario_file(path_)) {
     scenario_ = true;
-    temp = temp_trace_path();
+    temp = sim::temp_trace_path();
     if (temp.empty()) return fail("cannot create a temporary trace file in $TMPDIR or /tmp");
     std::string err;
     std::vector<sim::MarkNames> marks;

@@ -209,19 +209,24 @@ EventStream::Position EventStream::save() const {
   return p;
 }
 
-void EventStream::release_behind() {
-  // The lowest block a thread still reads: every page well before it is done with.
-  constexpr uint64_t kKeepBehind = 8u << 20, kStep = 16u << 20;
+uint64_t EventStream::lowest_block() const {
   uint64_t low = UINT64_MAX;
   for (const auto& th : threads_)
     if (th->k < th->blocks.size()) low = std::min(low, file_.blocks()[th->blocks[th->k]].offset);
-  if (low == UINT64_MAX || low < released_ + kKeepBehind + kStep) return;
+  return low;
+}
+
+void EventStream::release_behind() {
+  // The lowest block a thread still reads: every page well before it is done with.
+  if (released_ == UINT64_MAX) return; // in the middle of restore()
+  uint64_t low = lowest_block();
+  if (low == UINT64_MAX || low < released_ + kKeepBehind + kReleaseStep) return;
   file_.release(released_, low - kKeepBehind);
   released_ = low - kKeepBehind;
 }
 
 void EventStream::restore(const Position& p) {
-  released_ = 0; // (pages released before are read back from the page cache when touched)
+  released_ = UINT64_MAX; // no release while the threads jump (their blocks load one by one)
   done_ = false;
   error_.reset();
   for (size_t t = 0; t < threads_.size(); ++t) {
@@ -244,6 +249,9 @@ void EventStream::restore(const Position& p) {
   emitted_ = p.emitted;
   last_seq_ = p.last_seq;
   gaps_ = p.gaps;
+  // A jump releases nothing (a seek stays cheap); reading on from here releases what it passes.
+  uint64_t low = lowest_block();
+  released_ = low == UINT64_MAX ? 0 : low - std::min(low, kKeepBehind);
 }
 
 } // namespace hv::trace

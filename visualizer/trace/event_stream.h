@@ -161,8 +161,10 @@ private:
   uint64_t emitted_ = 0, last_seq_ = 0, gaps_ = 0;
   bool stop_at_gap_ = false;
   uint64_t released_ = 0; // the file's pages before this offset were released (release_behind)
-  // Releases the pages more than a few MiB before the lowest block any thread still reads.
+  static constexpr uint64_t kKeepBehind = 8u << 20, kReleaseStep = 16u << 20;
+  // Releases the pages more than kKeepBehind before the lowest block any thread still reads.
   void release_behind();
+  uint64_t lowest_block() const; // that block's offset (UINT64_MAX: every thread has ended)
   bool done_ = false;
   std::optional<TraceError> error_;
 };

@@ -24,6 +24,8 @@ std::string make_filter(const EventListState& s, analysis::Filter* f) {
   f->kinds = s.kinds;
   std::string err = analysis::parse_addr(s.addr_text, f);
   if (err.empty()) err = analysis::parse_size(s.size_text, f);
+  if (err.empty() && f->size_of == analysis::SizeOf::Any)
+    f->size_of = analysis::SizeOf(s.size_of); // (no req:/chunk:)
   if (err.empty()) err = analysis::parse_tid(s.tid_text, f);
   return err;
 }
@@ -57,6 +59,14 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
   ImGui::SameLine();
   ImGui::SetNextItemWidth(100);
   changed |= ImGui::InputTextWithHint("##size", "size or a-b", s.size_text, sizeof s.size_text);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("a size or a range a-b; the menu beside it says which size: either, the size the\n"
+                      "program requested (malloc's argument; calloc's n x size), or the chunk's size\n"
+                      "(header and alignment included). req:N and chunk:N say it in the text too.");
+  ImGui::SameLine(0, 2);
+  static const char* const kSizeOf[] = {"either", "requested", "chunk"};
+  ImGui::SetNextItemWidth(ImGui::CalcTextSize("requested").x + ImGui::GetFrameHeight() + 8);
+  changed |= ImGui::Combo("##sizeof", &s.size_of, kSizeOf, 3);
   ImGui::SameLine();
   ImGui::SetNextItemWidth(80);
   changed |= ImGui::InputTextWithHint("##tid", "thread", s.tid_text, sizeof s.tid_text);
@@ -64,6 +74,7 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
   if (ImGui::Button("Clear")) {
     s.kinds = session::kAllKinds;
     s.addr_text[0] = s.size_text[0] = s.tid_text[0] = '\0';
+    s.size_of = 0;
     changed = true;
   }
   analysis::Filter flt;

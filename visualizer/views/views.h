@@ -145,6 +145,7 @@ struct EventListState {
   uint32_t kinds = session::kAllKinds;
   char addr_text[32] = "";
   char size_text[32] = "";
+  int size_of = 0; // what the size filter compares: 0 either size, 1 requested, 2 chunk (SizeOf)
   char tid_text[16] = "";
   bool filtered = false;                    // a filter is set (else every event is listed)
   std::shared_ptr<session::QueryJob> query; // the matching event indices, when filtered
