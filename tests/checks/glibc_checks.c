@@ -76,6 +76,31 @@ static void* thread_top_zero(void* arg) {
   keep(malloc(0x1000));
   return NULL;
 }
+/* A thread's arena with two heaps (64 MiB each, aligned to 64 MiB): a in the first, b the first
+ * chunk of the second, followed by top. */
+#define HEAP_OF(p) ((uintptr_t)(p) & ~(((uintptr_t)64 << 20) - 1))
+static const char* thread_mode;
+static void* thread_two_heaps(void* arg) {
+  (void)arg;
+  char* a = keep(malloc(120 << 10)); /* below the mmap threshold */
+  uintptr_t h1 = HEAP_OF(a);
+  char* b;
+  while (HEAP_OF(b = keep(malloc(120 << 10))) == h1) {
+  }
+  size_t* post = (size_t*)(h1 + ((size_t*)h1)[2] - 16); /* heap 1's last fencepost (heap_info.size) */
+  if (!strcmp(thread_mode, "free_heap_ar_ptr")) {
+    keep(malloc(24));                    /* top stays in heap 2 */
+    *(void**)HEAP_OF(b) = (void*)0x1000; /* heap 2's heap_info: its ar_ptr */
+    free(a);                             /* 120 KiB freed: _int_free looks at top's heap */
+  } else if (!strcmp(thread_mode, "heap_trim_fencepost")) {
+    post[1] = 0x11;  /* an overflow at heap 1's end */
+    free(b);         /* heap 2 is empty: heap_trim looks at heap 1's fenceposts */
+  } else {           /* heap_trim_new_size */
+    post[-1] = 0x41; /* the fencepost before it grows */
+    free(b);
+  }
+  return NULL;
+}
 static void* nothing(void* arg) {
   return arg;
 }
@@ -417,6 +442,14 @@ static int run(const char* mode) {
     pthread_t t;
     pthread_create(&t, NULL, thread_top_zero, NULL);
     pthread_join(t, NULL);
+  } else if (!strcmp(mode, "free_heap_ar_ptr") || !strcmp(mode, "heap_trim_fencepost") ||
+             !strcmp(mode, "heap_trim_new_size")) {
+    /* asserts heap->ar_ptr == av (_int_free), chunksize_nomask (p) == (0 | PREV_INUSE) and
+     * new_size > 0 && new_size < (long) (2 * MINSIZE) (heap_trim) */
+    pthread_t t;
+    thread_mode = mode;
+    pthread_create(&t, NULL, thread_two_heaps, NULL);
+    pthread_join(t, NULL);
   } else if (!strcmp(mode, "break_adjusted")) { /* break adjusted to free malloc space */
     keep(malloc(0x1f000));                      /* most of top */
     sbrk(-0x1000);                              /* someone else moves the break back under top's end */
@@ -525,6 +558,9 @@ static const char* const kModes[] = {
     "sysmalloc_top_prev_inuse",
     "sysmalloc_top_unaligned_end",
     "sysmalloc_top_zero_thread",
+    "free_heap_ar_ptr",
+    "heap_trim_fencepost",
+    "heap_trim_new_size",
     "break_adjusted",
     "realloc_invalid_pointer",
     "realloc_invalid_old_size",
