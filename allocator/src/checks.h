@@ -629,9 +629,7 @@ template <class P> const char* Checks<P>::glibc_entry_message(Chunk* c, bool rea
   size_t size = c->size();
   uintptr_t a = reinterpret_cast<uintptr_t>(c);
   if (realloc) {
-    bool main = !c->is_mmapped() && !c->non_main();
-    if (a > static_cast<uintptr_t>(0) - size || misaligned_chunk(c) || (main && !m_->in_main_range(c)))
-      return "realloc(): invalid pointer";
+    if (a > static_cast<uintptr_t>(0) - size || misaligned_chunk(c)) return "realloc(): invalid pointer";
     return nullptr;
   }
   if (c->is_mmapped()) {
@@ -643,7 +641,6 @@ template <class P> const char* Checks<P>::glibc_entry_message(Chunk* c, bool rea
       return "munmap_chunk(): invalid pointer";
     return nullptr;
   }
-  if (!c->non_main() && !m_->in_main_range(c)) return "free(): invalid pointer";
   if (a > static_cast<uintptr_t>(0) - size || misaligned_chunk(c)) return "free(): invalid pointer";
   if (size < kMinSize || !aligned_ok(size)) return "free(): invalid size";
   return nullptr;

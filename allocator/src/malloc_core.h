@@ -24,6 +24,15 @@
 #include <cstdio>
 #include <malloc.h>
 
+// glibc 2.36's `assert (EXPR)` in malloc.c or arena.c, inside glibc's function FUNC: EXPR is
+// glibc's text as its assert stringifies it (every run of blanks one space), the condition the C++
+// that computes the same thing. Every one is listed in docs/checks.md ("glibc's own checks").
+#define HV_GLIBC_ASSERT(cond, func, expr, addr)                                                              \
+  do {                                                                                                       \
+    if (__builtin_expect(!(cond), 0))                                                                        \
+      this->assert_failed("Fatal glibc error: malloc assertion failure in " func ": " expr, addr);           \
+  } while (0)
+
 namespace hv::alloc {
 
 // A maximal run of chunks in one heap region: the main arena's sbrk space (one segment per
@@ -239,6 +248,13 @@ private:
   [[noreturn]] void corrupt(trace::ErrorCode code, const char* msg, const void* addr) {
     hooks_.error(code, addr, msg);
     plat_.fatal(msg, addr);
+  }
+  // A failed assert of glibc's malloc. glibc keeps malloc's asserts in its release builds
+  // (malloc.c's __malloc_assert): "Fatal glibc error: malloc assertion failure in FUNC: EXPR",
+  // then abort. Here it is an Error event (code Other) like any check, then glibc's message
+  // (HV_GLIBC_ASSERT builds it at compile time: no formatting, no allocation).
+  [[noreturn]] __attribute__((noinline, cold)) void assert_failed(const char* msg, const void* addr) {
+    corrupt(trace::ErrorCode::Other, msg, addr);
   }
 
   // HEAPVIZ_CHECKS: `gone` became part of `r` (size bytes now); into_top: r is the new top.

@@ -183,7 +183,10 @@ template <class P> Arena* MallocCore<P>::arena_get(ThreadState& ts, size_t size)
 }
 
 template <class P> void MallocCore<P>::detach_arena(Arena* a) {
-  if (a) --a->attached_threads;
+  if (a) {
+    HV_GLIBC_ASSERT(a->attached_threads > 0, "detach_arena", "replaced_arena->attached_threads > 0", a);
+    --a->attached_threads;
+  }
 }
 
 template <class P> Arena* MallocCore<P>::get_free_list(ThreadState& ts) {
@@ -194,6 +197,8 @@ template <class P> Arena* MallocCore<P>::get_free_list(ThreadState& ts) {
     result = free_list_;
     if (result) {
       free_list_ = result->next_free;
+      HV_GLIBC_ASSERT(result->attached_threads == 0, "get_free_list", "result->attached_threads == 0",
+                      result);
       result->attached_threads = 1;
       detach_arena(replaced);
     }
@@ -209,6 +214,7 @@ template <class P> Arena* MallocCore<P>::get_free_list(ThreadState& ts) {
 template <class P> void MallocCore<P>::remove_from_free_list(Arena* arena) {
   Arena** previous = &free_list_;
   for (Arena* p = free_list_; p; p = p->next_free) {
+    HV_GLIBC_ASSERT(p->attached_threads == 0, "remove_from_free_list", "p->attached_threads == 0", p);
     if (p == arena) {
       *previous = p->next_free;
       break;
@@ -355,6 +361,7 @@ template <class P> void MallocCore<P>::thread_shutdown_body(ThreadState& ts) {
   ts.arena = nullptr;
   if (a) {
     free_list_lock_.lock();
+    HV_GLIBC_ASSERT(a->attached_threads > 0, "__malloc_arena_thread_freeres", "a->attached_threads > 0", a);
     if (--a->attached_threads == 0) {
       a->next_free = free_list_;
       free_list_ = a;
@@ -453,11 +460,17 @@ template <class P> int MallocCore<P>::heap_trim(HeapInfo* heap, size_t pad) {
     Chunk* p = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(prev_heap) + prev_size);
     long misalign = static_cast<long>(reinterpret_cast<uintptr_t>(p) & kAlignMask);
     p = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(prev_heap) + prev_size - misalign);
+    HV_GLIBC_ASSERT(p->size_nomask() == (0 | kPrevInuse), "heap_trim",
+                    "chunksize_nomask (p) == (0 | PREV_INUSE)", chunk2mem(p));
     Chunk* const post = p; // the last fencepost
     p = p->prev();         // the fencepost's predecessor: a fencepost, or an old top's scrap
     Chunk* const pre = p;
     long new_size = static_cast<long>(p->size()) + static_cast<long>(kMinSize - 2 * kSizeSz) + misalign;
+    HV_GLIBC_ASSERT(new_size > 0 && new_size < static_cast<long>(2 * kMinSize), "heap_trim",
+                    "new_size > 0 && new_size < (long) (2 * MINSIZE)", chunk2mem(p));
     if (!p->prev_inuse()) new_size += static_cast<long>(p->prev_size());
+    HV_GLIBC_ASSERT(new_size > 0 && new_size < max_size, "heap_trim", "new_size > 0 && new_size < max_size",
+                    chunk2mem(p));
     if (new_size + (max_size - static_cast<long>(prev_heap->size)) <
         static_cast<long>(pad + kMinSize + heap->pagesize))
       break;
@@ -474,6 +487,11 @@ template <class P> int MallocCore<P>::heap_trim(HeapInfo* heap, size_t pad) {
       hooks_.merge(ar_ptr, MergeHow::WithNext, p, p->size() + pre->size(), pre);
       check_merge(p, p->size() + pre->size(), pre, false);
     }
+    HV_GLIBC_ASSERT(
+        ((reinterpret_cast<uintptr_t>(p) + static_cast<uintptr_t>(new_size)) & (heap->pagesize - 1)) == 0,
+        "heap_trim", "((unsigned long) ((char *) p + new_size) & (heap->pagesize - 1)) == 0", chunk2mem(p));
+    HV_GLIBC_ASSERT(reinterpret_cast<char*>(p) + new_size == reinterpret_cast<char*>(heap) + heap->size,
+                    "heap_trim", "((char *) p + new_size) == ((char *) heap + heap->size)", chunk2mem(p));
     ar_ptr->top = top_chunk = p;
     top_chunk->set_head(static_cast<size_t>(new_size) | kPrevInuse);
     // The fenceposts (and the old top's scrap, or the old top itself when it was free) are top
@@ -609,6 +627,8 @@ template <class P> void* MallocCore<P>::sysmalloc_mmap(size_t nb, size_t pagesiz
   char* mm =
       static_cast<char*>(plat_.mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, extra_flags));
   if (mm == MAP_FAILED) return mm;
+  HV_GLIBC_ASSERT((reinterpret_cast<uintptr_t>(mm + kHdr) & kAlignMask) == 0, "sysmalloc_mmap",
+                  "((INTERNAL_SIZE_T) chunk2mem (mm) & MALLOC_ALIGN_MASK) == 0", mm + kHdr);
   Chunk* p = reinterpret_cast<Chunk*>(mm);
   p->set_prev_size(0);
   p->set_head(static_cast<size_t>(size) | kIsMmapped);
@@ -659,6 +679,19 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
   Chunk* old_top = av->top;
   size_t old_size = old_top->size();
   char* old_end = reinterpret_cast<char*>(old_top) + old_size;
+
+  // If not the first time through, old top must be at least MINSIZE, P set, and end on a page.
+  HV_GLIBC_ASSERT(
+      (old_top == av->initial_top() && old_size == 0) ||
+          (old_size >= kMinSize && old_top->prev_inuse() &&
+           (reinterpret_cast<uintptr_t>(old_end) & (pagesize - 1)) == 0),
+      "sysmalloc",
+      "(old_top == initial_top (av) && old_size == 0) || ((unsigned long) (old_size) >= MINSIZE && "
+      "prev_inuse (old_top) && ((unsigned long) old_end & (pagesize - 1)) == 0)",
+      chunk2mem(old_top));
+  // Precondition: not enough current space to satisfy nb request.
+  HV_GLIBC_ASSERT(old_size < nb + kMinSize, "sysmalloc",
+                  "(unsigned long) (old_size) < (unsigned long) (nb + MINSIZE)", chunk2mem(old_top));
 
   if (av != &main_arena_) {
     HeapInfo* old_heap = heap_for_ptr(old_top);
@@ -750,12 +783,15 @@ template <class P> void* MallocCore<P>::sysmalloc(size_t nb, Arena* av) {
           correction += static_cast<long>(old_size);
           end_misalign = reinterpret_cast<uintptr_t>(brk + size + correction);
           correction += static_cast<long>(align_up(end_misalign, pagesize) - end_misalign);
+          HV_GLIBC_ASSERT(correction >= 0, "sysmalloc", "correction >= 0", brk);
           snd_brk = static_cast<char*>(morecore(correction));
           if (snd_brk == nullptr) {
             correction = 0;
             snd_brk = static_cast<char*>(plat_.morecore(0));
           }
         } else {
+          HV_GLIBC_ASSERT((reinterpret_cast<uintptr_t>(brk + kHdr) & kAlignMask) == 0, "sysmalloc",
+                          "((unsigned long) chunk2mem (brk) & MALLOC_ALIGN_MASK) == 0", brk);
           if (snd_brk == nullptr) snd_brk = static_cast<char*>(plat_.morecore(0));
         }
         if (snd_brk != nullptr) {
@@ -832,6 +868,7 @@ template <class P> int MallocCore<P>::systrim(size_t pad, Arena* av) {
 template <class P> void MallocCore<P>::munmap_chunk(Chunk* p) {
   const size_t pagesize = plat_.pagesize();
   size_t size = p->size();
+  HV_GLIBC_ASSERT(p->is_mmapped(), "munmap_chunk", "chunk_is_mmapped (p)", chunk2mem(p));
   uintptr_t mem = reinterpret_cast<uintptr_t>(chunk2mem(p));
   uintptr_t block = reinterpret_cast<uintptr_t>(p) - p->prev_size();
   size_t total_size = p->prev_size() + size;
@@ -850,6 +887,7 @@ template <class P> Chunk* MallocCore<P>::mremap_chunk(Chunk* p, size_t new_size)
   const size_t pagesize = plat_.pagesize();
   size_t offset = p->prev_size();
   size_t size = p->size();
+  HV_GLIBC_ASSERT(p->is_mmapped(), "mremap_chunk", "chunk_is_mmapped (p)", chunk2mem(p));
   uintptr_t block = reinterpret_cast<uintptr_t>(p) - offset;
   uintptr_t mem = reinterpret_cast<uintptr_t>(chunk2mem(p));
   size_t total_size = offset + size;
@@ -870,6 +908,9 @@ template <class P> Chunk* MallocCore<P>::mremap_chunk(Chunk* p, size_t new_size)
   hooks_.mmap(&main_arena_, cp, new_size);
   hooks_.mmap_chunk(&main_arena_, reinterpret_cast<Chunk*>(cp + offset), new_size - offset);
   p = reinterpret_cast<Chunk*>(cp + offset);
+  HV_GLIBC_ASSERT(aligned_ok(reinterpret_cast<uintptr_t>(chunk2mem(p))), "mremap_chunk",
+                  "aligned_OK (chunk2mem (p))", chunk2mem(p));
+  HV_GLIBC_ASSERT(p->prev_size() == offset, "mremap_chunk", "prev_size (p) == offset", chunk2mem(p));
   p->set_head((new_size - offset) | kIsMmapped);
   size_t now = __atomic_add_fetch(&mp_.mmapped_mem, new_size - size - offset, __ATOMIC_RELAXED);
   size_t old_max = __atomic_load_n(&mp_.max_mmapped_mem, __ATOMIC_RELAXED);
@@ -1151,6 +1192,8 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
         fwd = bck->fd;
         if (fwd != bck) {
           size |= kPrevInuse; // compared against size_nomask, as glibc does
+          HV_GLIBC_ASSERT(!bck->bk->non_main(), "_int_malloc", "chunk_main_arena (bck->bk)",
+                          chunk2mem(bck->bk));
           if (size < bck->bk->size_nomask()) {
             fwd = bck;
             bck = bck->bk;
@@ -1158,8 +1201,11 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
             victim->bk_nextsize = fwd->fd->bk_nextsize;
             fwd->fd->bk_nextsize = victim->bk_nextsize->fd_nextsize = victim;
           } else {
-            while (size < fwd->size_nomask())
+            HV_GLIBC_ASSERT(!fwd->non_main(), "_int_malloc", "chunk_main_arena (fwd)", chunk2mem(fwd));
+            while (size < fwd->size_nomask()) {
               fwd = fwd->fd_nextsize;
+              HV_GLIBC_ASSERT(!fwd->non_main(), "_int_malloc", "chunk_main_arena (fwd)", chunk2mem(fwd));
+            }
             if (size == fwd->size_nomask()) {
               fwd = fwd->fd; // same size: insert second, no nextsize links
             } else {
@@ -1236,6 +1282,7 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
       while ((bit & map) == 0) {
         bin = next_bin(bin);
         bit <<= 1;
+        HV_GLIBC_ASSERT(bit != 0, "_int_malloc", "bit != 0", chunk2mem(bin));
       }
       victim = bin->bk;
       if (victim == bin) {
@@ -1244,6 +1291,8 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
         bit <<= 1;
       } else {
         size = victim->size();
+        HV_GLIBC_ASSERT(size >= nb, "_int_malloc", "(unsigned long) (size) >= (unsigned long) (nb)",
+                        chunk2mem(victim));
         remainder_size = size - nb;
         unlink_chunk(av, victim);
         take_and_split(av, victim, size, nb, in_smallbin_range(nb), "malloc(): corrupted unsorted chunks 2");
@@ -1429,7 +1478,9 @@ template <class P> void MallocCore<P>::int_free_bins(Arena* av, Chunk* p, size_t
     if (av == &main_arena_) {
       if (av->top->size() >= mp_.trim_threshold) systrim(mp_.top_pad, av);
     } else {
-      heap_trim(heap_for_ptr(av->top), mp_.top_pad);
+      HeapInfo* heap = heap_for_ptr(av->top);
+      HV_GLIBC_ASSERT(heap->ar_ptr == av, "_int_free", "heap->ar_ptr == av", heap);
+      heap_trim(heap, mp_.top_pad);
     }
     errno = err;
   }
@@ -1504,6 +1555,7 @@ template <class P> void MallocCore<P>::malloc_consolidate(Arena* av) {
 template <class P> void* MallocCore<P>::int_realloc(Arena* av, Chunk* oldp, size_t oldsize, size_t nb) {
   if (oldp->size_nomask() <= kHdr || oldsize >= av->system_mem)
     corrupt(ErrorCode::CorruptedSize, "realloc(): invalid old size", chunk2mem(oldp));
+  HV_GLIBC_ASSERT(!oldp->is_mmapped(), "_int_realloc", "!chunk_is_mmapped (oldp)", chunk2mem(oldp));
   Chunk* next = oldp->at(static_cast<ptrdiff_t>(oldsize));
   size_t nextsize = next->size();
   if (next->size_nomask() <= kHdr || nextsize >= av->system_mem)
@@ -1545,6 +1597,8 @@ template <class P> void* MallocCore<P>::int_realloc(Arena* av, Chunk* oldp, size
       }
     }
   }
+  HV_GLIBC_ASSERT(newsize >= nb, "_int_realloc", "(unsigned long) (newsize) >= (unsigned long) (nb)",
+                  chunk2mem(newp));
   size_t remainder_size = newsize - nb;
   if (remainder_size < kMinSize) {
     newp->set_head_size(newsize | abit);
@@ -1597,6 +1651,9 @@ template <class P> void* MallocCore<P>::int_memalign(Arena* av, size_t alignment
     hooks_.split(av, p, leadsize, newsize);
     int_free(av, p, true);
     p = newp;
+    HV_GLIBC_ASSERT(newsize >= nb && reinterpret_cast<uintptr_t>(chunk2mem(p)) % alignment == 0,
+                    "_int_memalign", "newsize >= nb && (((unsigned long) (chunk2mem (p))) % alignment) == 0",
+                    chunk2mem(p));
   }
   if (!p->is_mmapped()) {
     size_t size = p->size();
@@ -1625,15 +1682,24 @@ template <class P> void* MallocCore<P>::mid_memalign(size_t alignment, size_t by
       a <<= 1;
     alignment = a;
   }
-  if (plat_.single_threaded()) return int_memalign(&main_arena_, alignment, bytes);
+  void* p;
+  if (plat_.single_threaded()) {
+    p = int_memalign(&main_arena_, alignment, bytes);
+    HV_GLIBC_ASSERT(
+        !p || mem2chunk(p)->is_mmapped() || &main_arena_ == arena_for_chunk(mem2chunk(p)), "_mid_memalign",
+        "!p || chunk_is_mmapped (mem2chunk (p)) || &main_arena == arena_for_chunk (mem2chunk (p))", p);
+    return p;
+  }
   ThreadState& ts = plat_.thread();
   Arena* ar = arena_get(ts, bytes + alignment + kMinSize);
-  void* p = int_memalign(ar, alignment, bytes);
+  p = int_memalign(ar, alignment, bytes);
   if (!p && ar) {
     ar = arena_get_retry(ts, ar, bytes);
     p = int_memalign(ar, alignment, bytes);
   }
   if (ar) ar->mutex.unlock();
+  HV_GLIBC_ASSERT(!p || mem2chunk(p)->is_mmapped() || ar == arena_for_chunk(mem2chunk(p)), "_mid_memalign",
+                  "!p || chunk_is_mmapped (mem2chunk (p)) || ar_ptr == arena_for_chunk (mem2chunk (p))", p);
   return p;
 }
 
@@ -1655,14 +1721,28 @@ template <class P> inline __attribute__((always_inline)) void* MallocCore<P>::ma
 
 // malloc() past the tcache: the arena, locked unless the process is single-threaded.
 template <class P> void* MallocCore<P>::malloc_from_arena(ThreadState& ts, size_t bytes) {
-  if (plat_.single_threaded()) return int_malloc(&main_arena_, bytes);
+  void* victim;
+  if (plat_.single_threaded()) {
+    victim = int_malloc(&main_arena_, bytes);
+    HV_GLIBC_ASSERT(
+        !victim || mem2chunk(victim)->is_mmapped() || &main_arena_ == arena_for_chunk(mem2chunk(victim)),
+        "__libc_malloc",
+        "!victim || chunk_is_mmapped (mem2chunk (victim)) || &main_arena == arena_for_chunk (mem2chunk "
+        "(victim))",
+        victim);
+    return victim;
+  }
   Arena* ar = arena_get(ts, bytes);
-  void* victim = int_malloc(ar, bytes);
+  victim = int_malloc(ar, bytes);
   if (!victim && ar) {
     ar = arena_get_retry(ts, ar, bytes);
     victim = int_malloc(ar, bytes);
   }
   if (ar) ar->mutex.unlock();
+  HV_GLIBC_ASSERT(
+      !victim || mem2chunk(victim)->is_mmapped() || ar == arena_for_chunk(mem2chunk(victim)), "__libc_malloc",
+      "!victim || chunk_is_mmapped (mem2chunk (victim)) || ar_ptr == arena_for_chunk (mem2chunk (victim))",
+      victim);
   return victim;
 }
 
@@ -1672,12 +1752,14 @@ template <class P> inline __attribute__((always_inline)) void MallocCore<P>::fre
   if (mem == nullptr) return;
   Chunk* p = mem2chunk(mem);
   if (__builtin_expect(p->is_mmapped(), 0)) return free_mmapped(p);
-  if (!p->non_main() && !in_main_range(p)) corrupt(ErrorCode::InvalidPointer, "free(): invalid pointer", mem);
+  // As glibc's __libc_free: no check of our own here (a pointer outside every heap is
+  // HEAPVIZ_CHECKS's, docs/checks.md), and the arena is read before _int_free's checks.
   ThreadState& ts = plat_.thread();
   if (__builtin_expect(ts.tcache == nullptr, 0)) tcache_init(ts);
+  Arena* av = arena_for_chunk(p);
   size_t size = p->size();
   if (free_checks_and_tcache(ts, p, size)) return;
-  int_free_bins(arena_for_chunk(p), p, size, false);
+  int_free_bins(av, p, size, false);
 }
 
 template <class P> void MallocCore<P>::free_mmapped(Chunk* p) {
@@ -1706,8 +1788,7 @@ template <class P> void* MallocCore<P>::realloc_body(void* oldmem, size_t bytes)
     if (ts.tcache == nullptr) tcache_init(ts);
     ar_ptr = arena_for_chunk(oldp);
   }
-  if (reinterpret_cast<uintptr_t>(oldp) > static_cast<uintptr_t>(0) - oldsize || misaligned_chunk(oldp) ||
-      (ar_ptr == &main_arena_ && !in_main_range(oldp)))
+  if (reinterpret_cast<uintptr_t>(oldp) > static_cast<uintptr_t>(0) - oldsize || misaligned_chunk(oldp))
     corrupt(ErrorCode::InvalidPointer, "realloc(): invalid pointer", oldmem);
   size_t nb = checked_request2size(bytes);
   if (nb == 0) {
@@ -1724,10 +1805,21 @@ template <class P> void* MallocCore<P>::realloc_body(void* oldmem, size_t bytes)
     munmap_chunk(oldp);
     return newmem;
   }
-  if (plat_.single_threaded()) return int_realloc(ar_ptr, oldp, oldsize, nb);
+  void* newp;
+  if (plat_.single_threaded()) {
+    newp = int_realloc(ar_ptr, oldp, oldsize, nb);
+    HV_GLIBC_ASSERT(
+        !newp || mem2chunk(newp)->is_mmapped() || ar_ptr == arena_for_chunk(mem2chunk(newp)),
+        "__libc_realloc",
+        "!newp || chunk_is_mmapped (mem2chunk (newp)) || ar_ptr == arena_for_chunk (mem2chunk (newp))", newp);
+    return newp;
+  }
   ar_ptr->mutex.lock();
-  void* newp = int_realloc(ar_ptr, oldp, oldsize, nb);
+  newp = int_realloc(ar_ptr, oldp, oldsize, nb);
   ar_ptr->mutex.unlock();
+  HV_GLIBC_ASSERT(
+      !newp || mem2chunk(newp)->is_mmapped() || ar_ptr == arena_for_chunk(mem2chunk(newp)), "__libc_realloc",
+      "!newp || chunk_is_mmapped (mem2chunk (newp)) || ar_ptr == arena_for_chunk (mem2chunk (newp))", newp);
   if (newp == nullptr) {
     newp = malloc_body(bytes);
     if (newp != nullptr) {
@@ -1806,6 +1898,9 @@ template <class P> void* MallocCore<P>::calloc_body(size_t n, size_t elem_size) 
     }
   }
   void* mem = int_malloc(av, sz);
+  HV_GLIBC_ASSERT(
+      !mem || mem2chunk(mem)->is_mmapped() || av == arena_for_chunk(mem2chunk(mem)), "__libc_calloc",
+      "!mem || chunk_is_mmapped (mem2chunk (mem)) || av == arena_for_chunk (mem2chunk (mem))", mem);
   if (!single) {
     if (mem == nullptr && av != nullptr) {
       av = arena_get_retry(ts, av, sz);
@@ -1821,6 +1916,7 @@ template <class P> void* MallocCore<P>::calloc_body(size_t n, size_t elem_size) 
     return mem;
   }
   if (mp_.perturb_byte == 0 && p == oldtop && csz > oldtopsize) csz = oldtopsize;
+  HV_GLIBC_ASSERT((csz - kSizeSz) / kSizeSz >= 3, "__libc_calloc", "nclears >= 3", mem);
   memset(mem, 0, csz - kSizeSz);
   return mem;
 }
@@ -2003,6 +2099,10 @@ template <class P> int MallocCore<P>::mtrim(Arena* av, size_t pad) {
         if (size > psm1 + sizeof(Chunk)) {
           char* paligned_mem =
               reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + sizeof(Chunk) + psm1) & ~psm1);
+          HV_GLIBC_ASSERT(static_cast<char*>(chunk2mem(p)) + 2 * kHdr <= paligned_mem, "mtrim",
+                          "(char *) chunk2mem (p) + 2 * CHUNK_HDR_SZ <= paligned_mem", chunk2mem(p));
+          HV_GLIBC_ASSERT(reinterpret_cast<char*>(p) + size > paligned_mem, "mtrim",
+                          "(char *) p + size > paligned_mem", chunk2mem(p));
           size -= static_cast<size_t>(paligned_mem - reinterpret_cast<char*>(p));
           if (size > psm1) {
             // The whole pages past the chunk's list words (its header, fd, bk and the large bins'

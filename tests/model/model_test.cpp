@@ -152,6 +152,25 @@ TEST(Model, BinsInAndOut) {
   EXPECT_EQ(r.m.anomalies(), 0u) << r.m.first_anomaly();
 }
 
+// A free of an unknown chunk inside a heap is an anomaly the trace cannot explain; outside every
+// heap it is a fake chunk the program freed (glibc's checks let it through): fake_frees() counts it.
+TEST(Model, FreeOutsideEveryHeapIsAFakeChunk) {
+  TraceBuilder b;
+  start_heap(b);
+  b.free(kHeap + 0x1000 + 16); // inside the heap, no chunk there
+  Replayed inside(b);
+  EXPECT_EQ(inside.m.anomalies(), 1u);
+  EXPECT_EQ(inside.m.fake_frees(), 0u);
+  TraceBuilder b2;
+  start_heap(b2);
+  b2.free(0x7ffc00001000 + 16); // the stack
+  Replayed outside(b2);
+  EXPECT_EQ(outside.m.anomalies(), 1u);
+  EXPECT_EQ(outside.m.fake_frees(), 1u);
+  EXPECT_NE(outside.m.first_anomaly().find("outside every heap, a fake chunk"), std::string::npos)
+      << outside.m.first_anomaly();
+}
+
 TEST(Model, BinOutOfTheWrongBinIsAnAnomaly) {
   TraceBuilder b;
   start_heap(b);

@@ -341,10 +341,23 @@ template <> void HeapModel::on<Ev::Calloc>(const Event& e) {
   api_result(e, req);
 }
 
+// A free of an unknown chunk: outside every region, a fake chunk glibc let through (fake_frees()).
+void HeapModel::unknown_free(const Event& e) {
+  bool inside = regions_.size() == 0; // (a trace without regions says nothing about where heaps are)
+  regions_.for_each(
+      [&](const Region& r) { inside = inside || (e.addr >= r.addr && e.addr - r.addr < r.size); });
+  if (inside)
+    return anomaly(e, "free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
+  ++fake_frees_;
+  anomaly(e,
+          "free of 0x%llx, which is not a known chunk: outside every heap, a fake chunk that glibc's "
+          "checks let through (HEAPVIZ_CHECKS reports it)",
+          static_cast<unsigned long long>(e.addr));
+}
+
 template <> void HeapModel::on<Ev::FreeTcache>(const Event& e) {
   Chunk* c = e.addr ? chunks_.find(e.addr - 16) : nullptr;
-  if (!c)
-    return anomaly(e, "free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
+  if (!c) return unknown_free(e);
   leave(*c);
   c->state = uint8_t(ChunkState::Tcache);
   c->internal = false;
@@ -357,8 +370,7 @@ template <> void HeapModel::on<Ev::FreeTcache>(const Event& e) {
 template <> void HeapModel::on<Ev::Free>(const Event& e) {
   if (e.addr == 0) return;
   Chunk* c = chunks_.find(e.addr - 16);
-  if (!c)
-    return anomaly(e, "free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
+  if (!c) return unknown_free(e);
   leave(*c);
   c->state = kInHand;
   c->internal = false;

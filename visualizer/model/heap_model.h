@@ -118,6 +118,7 @@ struct HeapModelState {
   std::vector<uint64_t> unowned_tops_;                       // tops from a baseline snapshot, arena unknown
   uint64_t heap_bytes_ = 0, live_bytes_ = 0, free_bytes_ = 0, in_use_ = 0, in_hand_ = 0;
   uint64_t brk_ = 0, errors_ = 0, anomalies_ = 0;
+  uint64_t fake_frees_ = 0; // frees of a chunk outside every region (see fake_frees())
   uint32_t arenas_ = 1;
   std::string first_anomaly_;
   SnapshotAssembler baseline_;
@@ -168,6 +169,11 @@ public:
   uint32_t arena_count() const { return arenas_; } // highest arena index seen + 1
   uint64_t program_break() const { return brk_; }
   uint64_t errors() const { return errors_; } // ERROR events (the program's heap errors)
+  // Frees of a pointer outside every region and every known chunk: a fake chunk (on the stack,
+  // in static data) whose header passed glibc's checks, which then took it as it is (the tcache,
+  // a fastbin). The program's bug, not the trace's: the events about that chunk that follow do
+  // not fit the replayed heap (HEAPVIZ_CHECKS reports such a free: docs/checks.md).
+  uint64_t fake_frees() const { return fake_frees_; }
 
   // Events that did not fit the state (a free of an unknown chunk, ...): a count and the first.
   uint64_t anomalies() const { return anomalies_; }
@@ -197,6 +203,7 @@ public:
 
 private:
   Chunk* upsert(uint64_t addr, const Event& e, bool& created);
+  void unknown_free(const Event& e);
   void leave(const Chunk& c); // removes c's contribution to the metrics
   void enter(const Chunk& c); // adds it back
   void erase(Chunk* c);

@@ -136,7 +136,7 @@ enum class HeapErrorKind : uint8_t {
 };
 inline constexpr uint8_t kNumHeapErrorKinds = 6;
 // An error report's limits: its message's bytes, runs of differing bytes, and bytes per run.
-inline constexpr size_t kMaxErrorMessage = 200, kMaxErrorRuns = 8, kMaxErrorRunBytes = 64;
+inline constexpr size_t kMaxErrorMessage = 256, kMaxErrorRuns = 8, kMaxErrorRunBytes = 64;
 // An error report's flags: the faulting call is a free whose own API event comes before the error
 // (calls that return something write their event after their work, so an error inside them comes
 // before it).
