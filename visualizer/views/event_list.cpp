@@ -14,6 +14,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdlib>
+#include <string>
 
 namespace hv::views {
 
@@ -67,10 +68,10 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
   static const char* const kSizeOf[] = {"either", "requested", "chunk"};
   ImGui::SetNextItemWidth(ImGui::CalcTextSize("requested").x + ImGui::GetFrameHeight() + 8);
   changed |= ImGui::Combo("##sizeof", &s.size_of, kSizeOf, 3);
-  ImGui::SameLine();
+  same_line_or_wrap(80);
   ImGui::SetNextItemWidth(80);
   changed |= ImGui::InputTextWithHint("##tid", "thread", s.tid_text, sizeof s.tid_text);
-  ImGui::SameLine();
+  same_line_or_wrap(ImGui::CalcTextSize("Clear").x + ImGui::GetStyle().FramePadding.x * 2);
   if (ImGui::Button("Clear")) {
     s.kinds = session::kAllKinds;
     s.addr_text[0] = s.size_text[0] = s.tid_text[0] = '\0';
@@ -139,11 +140,15 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
   ImVec2 at = ImGui::GetCursorPos();
   if (ImGui::BeginTable("##events", 6, tf, table_size)) {
     float digits = ImGui::CalcTextSize("0").x;
-    ImGui::TableSetupColumn("event", ImGuiTableColumnFlags_WidthFixed, digits * 10);
-    ImGui::TableSetupColumn("seq", ImGuiTableColumnFlags_WidthFixed, digits * 10);
-    ImGui::TableSetupColumn("time", ImGuiTableColumnFlags_WidthFixed, digits * 13);
-    ImGui::TableSetupColumn("thread", ImGuiTableColumnFlags_WidthFixed, digits * 8);
-    ImGui::TableSetupColumn("arena", ImGuiTableColumnFlags_WidthFixed, digits * 5);
+    // Numbers as wide as this trace's need (so that "what" keeps the room at 1400 px wide).
+    const float numbers = digits * float(std::max<size_t>(5, std::to_string(ix.size()).size() + 1));
+    const float pad = ImGui::GetStyle().CellPadding.x * 2;
+    ImGui::TableSetupColumn("event", ImGuiTableColumnFlags_WidthFixed, numbers);
+    ImGui::TableSetupColumn("seq", ImGuiTableColumnFlags_WidthFixed, numbers);
+    ImGui::TableSetupColumn("time", ImGuiTableColumnFlags_WidthFixed,
+                            ImGui::CalcTextSize("+00000.000 ms").x + pad);
+    ImGui::TableSetupColumn("thread", ImGuiTableColumnFlags_WidthFixed, digits * 7 + pad);
+    ImGui::TableSetupColumn("arena", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("arena").x + pad);
     ImGui::TableSetupColumn("what", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableHeadersRow();
     uint64_t n = std::min(page, rows - std::min(rows, s.top));
