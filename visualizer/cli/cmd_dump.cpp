@@ -61,7 +61,8 @@ int cmd_dump(int argc, char** argv) {
   uint64_t from = 0, count = UINT64_MAX;
   const char* from_mark = args.value("--from-mark");
   analysis::Filter filter;
-  for (const auto& [name, v] : args.given()) {
+  for (const auto& option : args.given()) {
+    const char *name = option.first, *v = option.second; // (clang 14: no bindings in lambdas)
     std::string a = name, err;
     if (a == "--kind")
       err = analysis::parse_kinds(v, &filter);

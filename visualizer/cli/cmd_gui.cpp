@@ -56,7 +56,8 @@ int cmd_shot(int argc, char** argv) {
   if (int rc = args.parse(kShotSpec, argc, argv); rc >= 0) return rc;
   app::ShotOptions o;
   if (!args.positionals().empty()) o.file = args.positionals()[0];
-  for (const auto& [name, v] : args.given()) {
+  for (const auto& option : args.given()) {
+    const char *name = option.first, *v = option.second; // (clang 14: no bindings in lambdas)
     const std::string a = name;
     if (a == "--at") {
       o.at_given = true;

@@ -14,7 +14,8 @@ namespace hv::cli {
 int parse_report_options(const CommandSpec& spec, int argc, char** argv, ReportOptions& o) {
   Args args;
   if (int rc = args.parse(spec, argc, argv); rc >= 0) return rc;
-  for (const auto& [name, v] : args.given()) {
+  for (const auto& option : args.given()) {
+    const char *name = option.first, *v = option.second; // (clang 14: no bindings in lambdas)
     std::string a = name;
     auto position = [&](analysis::Position& p, bool& has) {
       std::string err;
