@@ -215,7 +215,7 @@ struct Server {
     sink.set_block_fn(nullptr, nullptr);
   }
   void send_sync() {
-    SyncPayload s{core->trace_sink().seq(), core->footprint_bytes()};
+    SyncPayload s{(core->trace_sink().events_written() + 1), core->footprint_bytes()};
     broadcast(kFrameSync, &s, sizeof s);
     __atomic_store_n(&last_sync, now_ms(), __ATOMIC_RELEASE); // (settle() waits for it)
   }
@@ -325,7 +325,7 @@ struct Server {
     if (req == kRequestInfo) {
       char info[sizeof(InfoPayload) + 4096];
       InfoPayload ip{static_cast<uint32_t>(getpid()), static_cast<uint32_t>(nviewers),
-                     core->footprint_bytes(), streaming() ? core->trace_sink().seq() : 0};
+                     core->footprint_bytes(), streaming() ? (core->trace_sink().events_written() + 1) : 0};
       memcpy(info, &ip, sizeof ip);
       size_t n = sizeof ip;
       int cfd = ::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);

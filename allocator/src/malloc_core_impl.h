@@ -2009,6 +2009,7 @@ template <class P> void* MallocCore<P>::realloc(void* oldmem, size_t bytes) {
   LiveScope live(this);
   if (!hooks_.on()) return checks_.on() ? realloc_checked(oldmem, bytes) : realloc_body(oldmem, bytes);
   hooks_.call_begin(plat_.thread());
+  hooks_.realloc_begin(plat_.thread(), oldmem);
   void* r = checks_.on() ? realloc_checked(oldmem, bytes) : realloc_body(oldmem, bytes);
   hooks_.realloc(oldmem, bytes, r);
   hooks_.call_end();

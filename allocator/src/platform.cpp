@@ -211,6 +211,7 @@ void* SimPlatform::mremap(void* p, size_t old_len, size_t new_len, int flags) {
 }
 
 ThreadState* SimPlatform::new_thread() {
+  scenario_threads_ = true;
   int slot = __atomic_fetch_add(&nslots_, 1, __ATOMIC_ACQ_REL);
   if (slot >= kMaxThreads) fatal_error("heapviz: too many threads in one simulated heap", nullptr);
   return &slots_[slot];

@@ -57,6 +57,8 @@ public:
   int nprocs();
   ThreadState& thread() { return g_real_thread_state; }
   bool single_threaded() const { return __libc_single_threaded; }
+  // Whether events happen one at a time (the trace then numbers them with one counter).
+  bool trace_sequential() const { return __libc_single_threaded; }
   uintptr_t random_key();
   [[noreturn]] void fatal(const char* msg, const void* addr) { fatal_error(msg, addr); }
   void breakpoint(const char* why) { stop_here(why); }
@@ -87,6 +89,9 @@ public:
   int nprocs() const { return nprocs_; }
   ThreadState& thread();
   bool single_threaded() const { return !threaded_; }
+  // Scenario threads all run on one OS thread, one event at a time: their trace is numbered by
+  // one counter, in the script's order, as glibc's own threads could not be.
+  bool trace_sequential() const { return !threaded_ || scenario_threads_; }
   uintptr_t random_key() const { return 0x6865617076697a21ull; } // deterministic in simulation
   [[noreturn]] void fatal(const char* msg, const void* addr) { fatal_error(msg, addr); }
   void breakpoint(const char*) {} // a simulation has no process to stop
@@ -113,6 +118,7 @@ public:
   static constexpr int kMaxThreads = 256;
 
 private:
+  bool scenario_threads_ = false; // new_thread() was called: a scenario's threads
   char* base_ = nullptr;
   char* cur_ = nullptr;
   char* committed_ = nullptr;

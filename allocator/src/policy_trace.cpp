@@ -25,7 +25,7 @@ struct PolicyTrace::Impl {
 
 PolicyTrace::PolicyTrace() : impl_(std::make_unique<Impl>()) {}
 uint64_t PolicyTrace::events() const {
-  return impl_->w.sink().seq() - 1;
+  return impl_->w.sink().events_written();
 }
 
 PolicyTrace::~PolicyTrace() {

@@ -41,6 +41,8 @@
 //   call_begin(ts)                 an API call starts (its events share one stamp)   none
 //   malloc realloc calloc memalign the call returns, with its result                 none
 //   free_begin(ts, mem), free_end  free starts / ends (the Free event is lazy, below) none
+//   realloc_begin(ts, old)         realloc starts: orders its changes after old's    none
+//                                  hand-over (no event: TraceSink::order_after)
 //   call_end()                     after the API event: the HEAPVIZ_VERIFY snapshot  none
 //   chunk_alloc(av, mem)           int_malloc hands mem out (null, mmapped: nothing) av's
 //   chunk_free(av, c, size)        an internal free starts (c is still the caller's) av's or none
@@ -111,7 +113,8 @@ template <class P> class HeapWalk; // heap_walk.h; complete wherever snapshot() 
 
 // Where an event goes: the thread writing it, its arena's trace index, the policy's own name for
 // that arena (its address: the thread's buffer caches the index under it; nullptr: no caching),
-// and whether the process is single-threaded (sequence numbers then need no atomic).
+// and whether events happen one at a time (Platform::trace_sequential: then one counter numbers
+// them; otherwise the clocks of TraceSink's "Order").
 struct TraceAt {
   ThreadState& ts;
   uint32_t arena;
@@ -150,11 +153,14 @@ public:
   // pending Free and an Arena event first if needed): room for event_info(E).max_bytes, plus
   // variable_bytes for an event with a label, blob or snapshot. nullptr if the thread has no
   // buffer (out of memory).
+  // key, key2: the pointers that order an API event (TraceSink's OrderBy::Address).
   template <trace::Ev E>
-  __attribute__((always_inline)) TraceThread* begin(const TraceAt& at, size_t variable_bytes = 0) {
+  __attribute__((always_inline)) TraceThread* begin(const TraceAt& at, size_t variable_bytes = 0,
+                                                    uint64_t key = 0, uint64_t key2 = 0) {
     static_assert(trace::event_info(E).name != nullptr, "not an event of the table");
     sink_.set_single_threaded(at.single);
-    TraceThread* t = sink_.begin(at.ts, E, at.arena, trace::event_info(E).max_bytes + variable_bytes);
+    TraceThread* t =
+        sink_.begin(at.ts, E, at.arena, trace::event_info(E).max_bytes + variable_bytes, key, key2);
     if (t) t->arena_ptr = at.key; // t->arena is at.arena now: the cache pair stays true
     return t;
   }
@@ -163,7 +169,22 @@ public:
   __attribute__((always_inline)) void event(const TraceAt& at, F... fields) {
     static_assert(!trace::event_info(E).variable,
                   "events with a label, blob or snapshot: see mark(), snapshot()");
-    if (TraceThread* t = begin<E>(at)) trace::put<E>(t->enc, fields...);
+    uint64_t key = 0, key2 = 0;
+    if constexpr (order_by(E) == OrderBy::Address) {
+      // The user pointers: malloc's family, the result (last field); free's, the pointer
+      // (first); realloc's, both.
+      const uint64_t f[] = {uint64_t(fields)...};
+      constexpr size_t last = sizeof...(F) - 1;
+      if constexpr (E == trace::Ev::Free || E == trace::Ev::FreeTcache) {
+        key = f[0];
+      } else if constexpr (E == trace::Ev::Realloc) {
+        key = f[0];
+        key2 = f[last];
+      } else {
+        key = f[last];
+      }
+    }
+    if (TraceThread* t = begin<E>(at, 0, key, key2)) trace::put<E>(t->enc, fields...);
   }
 
   // The trace index of arena `key` (never null, never the main arena: that is 0). A thread's
@@ -229,6 +250,12 @@ public:
     t->free_pending = false;
     event<trace::Ev::FreeTcache>(at, ptr, index);
     return true;
+  }
+  // A call that changes ptr's chunk before it writes its API event (realloc) is ordered after
+  // what handed ptr to this thread (TraceSink::order_after).
+  void order_after(ThreadState& ts, bool single, uint64_t ptr) {
+    sink_.set_single_threaded(single);
+    sink_.order_after(ts, ptr);
   }
   // free() returns: its Free event, if no other event wrote it.
   void free_end(ThreadState& ts) { sink_.finish_free(ts); }
@@ -350,10 +377,14 @@ public:
     if (__builtin_expect(on(), 0)) w_.event<Ev::Malloc>(at(ts, ts.arena), uint64_t(bytes), addr(result));
   }
   HV_HOOK void free_begin(ThreadState& ts, const void* mem) {
-    if (__builtin_expect(on(), 0)) w_.free_begin(ts, plat().single_threaded(), addr(mem));
+    if (__builtin_expect(on(), 0)) w_.free_begin(ts, plat().trace_sequential(), addr(mem));
   }
   HV_HOOK void free_end(ThreadState& ts) {
     if (__builtin_expect(on(), 0)) w_.free_end(ts);
+  }
+  // realloc starts (after call_begin): its changes to old's chunk come before its API event.
+  HV_HOOK void realloc_begin(ThreadState& ts, const void* old) {
+    if (__builtin_expect(on(), 0) && old) w_.order_after(ts, plat().trace_sequential(), addr(old));
   }
   HV_HOOK void realloc(const void* old, size_t bytes, const void* result) {
     if (__builtin_expect(on(), 0)) api<Ev::Realloc>(addr(old), uint64_t(bytes), addr(result));
@@ -509,7 +540,7 @@ private:
   // The glibc side of TraceAt: the main arena (and none) is 0, others through the writer's cache.
   HV_HOOK TraceAt at(ThreadState& ts, const Arena* av) {
     uint32_t index = (av == nullptr || av == main()) ? 0 : w_.arena_index(ts, av);
-    return TraceAt{ts, index, av, plat().single_threaded()};
+    return TraceAt{ts, index, av, plat().trace_sequential()};
   }
   // The event bodies, out of line; one instance per event and field types.
   template <Ev E, class... F> __attribute__((noinline)) void write(const Arena* av, F... fields) {
@@ -597,7 +628,10 @@ void TraceHooks<P>::error_(trace::ErrorCode code, trace::HeapErrorKind kind, tra
 }
 
 template <class P> void TraceHooks<P>::after_call() {
-  if (break_at_ && w_.sink().seq() > break_at_) { // seq(): the next event's (once: the first call there)
+  // Counted in events written (the next one's number while single-threaded); once threaded, in
+  // events of any thread, which the trace's merged order may number a little differently.
+  const uint64_t next = w_.sink().events_written() + 1;
+  if (break_at_ && next > break_at_) { // (once: the first call there)
     uint64_t target = break_at_;
     break_at_ = 0;
     watch_ = verify_every_;
@@ -612,17 +646,17 @@ template <class P> void TraceHooks<P>::after_call() {
       while (n)
         *p++ = digits[--n];
     };
-    put(w_.sink().seq() - 1);
+    put(next - 1);
     memcpy(p, ", after the call that reached event ", 36);
     p += 36;
     put(target);
     memcpy(p, " (HEAPVIZ_BREAK_AT)", 20);
     plat().breakpoint(why);
   }
-  if (!verify_every_ || in_snapshot_ || w_.sink().seq() < next_snapshot_) return;
+  if (!verify_every_ || in_snapshot_ || next < next_snapshot_) return;
   in_snapshot_ = true;
   snapshot(false, false);
-  next_snapshot_ = w_.sink().seq() + verify_every_;
+  next_snapshot_ = w_.sink().events_written() + 1 + verify_every_;
   in_snapshot_ = false;
 }
 

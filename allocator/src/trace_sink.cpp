@@ -267,6 +267,7 @@ TraceThread* TraceSink::thread_buf(ThreadState& ts) {
   t->tid = ts.sim_tid ? ts.sim_tid : static_cast<uint32_t>(syscall(SYS_gettid));
   t->stamp_count = kStampEvery; // the first call reads the clock
   spin_lock(&all_lock_);
+  t->clock = retired_clock_; // the same thread's earlier buffer (or a thread with its id) is behind
   t->next = all_;
   all_ = t;
   spin_unlock(&all_lock_);
@@ -352,11 +353,35 @@ void TraceSink::release(ThreadState& ts) {
       *pp = t->next;
       break;
     }
+  retired_events_ += t->threaded_events;
+  if (t->clock > retired_clock_) retired_clock_ = t->clock;
   spin_unlock(&all_lock_);
   ts.trace = nullptr;
   if (t->zstd) ::munmap(t->zstd, t->zstd_size);
   if (t->stacks) ::munmap(t->stacks, t->stacks_size);
   ::munmap(t, sizeof(TraceThread));
+}
+
+// An event after everything before it: above every clock, and every clock raised to it.
+uint64_t TraceSink::tick_all(TraceThread* t, uint64_t n) {
+  for (uint32_t i = 0; i < kClocks; ++i) {
+    OrderClock* c = clock_at(i);
+    uint64_t v = __atomic_load_n(&c->n, __ATOMIC_RELAXED), ts = __atomic_load_n(&c->ts, __ATOMIC_RELAXED);
+    if (v >= n) n = v + 1;
+    if (ts > t->call_ts) t->call_ts = ts;
+  }
+  for (uint32_t i = 0; i < kClocks; ++i)
+    raise(clock_at(i), n, t->call_ts);
+  return n;
+}
+
+uint64_t TraceSink::events_written() {
+  spin_lock(&all_lock_);
+  uint64_t n = seq_ - 1 + retired_events_;
+  for (TraceThread* t = all_; t; t = t->next)
+    n += __atomic_load_n(&t->threaded_events, __ATOMIC_RELAXED);
+  spin_unlock(&all_lock_);
+  return n;
 }
 
 void TraceSink::after_fork_child() {

@@ -1,12 +1,13 @@
 // trace_sink.h - where the allocator's events go: per-thread block buffers written to one file.
 //
-// Owns: the trace file descriptor, the process-wide sequence counter, timestamps, per-thread
-// buffers (mmapped, never malloc'ed), flushing (buffer full, thread exit, process exit, fatal
-// error), and what happens when the file cannot take a block (tracing stops with one line on
-// stderr). The allocator writes events only through the hooks (trace_hooks.h: their contract;
-// docs/trace-format.md lists what each event means), whose one branch is `on`.
-// Must not: call malloc or anything that may, take a lock on the event path (the one lock here
-// is taken once per finished block, around its write(2)), change errno, or throw.
+// Owns: the trace file descriptor, the events' order (sequence numbers: one counter while the
+// process is single-threaded, clocks per arena and per address region once it is not; see
+// "Order" below), timestamps, per-thread buffers (mmapped, never malloc'ed), flushing (buffer
+// full, thread exit, process exit, fatal error), and what happens when the file cannot take a
+// block (tracing stops with one line on stderr). The allocator writes events only through the hooks
+// (trace_hooks.h: their contract; docs/trace-format.md lists what each event means), whose one branch is
+// `on`. Must not: call malloc or anything that may, take a lock on the event path (the one lock here is taken
+// once per finished block, around its write(2)), change errno, or throw.
 #pragma once
 
 #include "arena.h"
@@ -28,9 +29,10 @@ struct TraceThread {
   uint32_t arena = 0; // arena index of the events being written
   // The policy's key for that arena (trace_hooks.h: TraceWriter::arena_index's per-thread cache).
   const void* arena_ptr = nullptr;
-  uint64_t call_ts = 0;     // timestamp shared by the events of the current API call
-  uint32_t stamp_count = 0; // calls since the clock was last read
-  uint64_t next_own = 0;    // the seq right after this thread's last event (0: none yet)
+  uint64_t call_ts = 0;         // timestamp shared by the events of the current API call
+  uint32_t stamp_count = 0;     // calls since the clock was last read
+  uint64_t clock = 0;           // the order number of this thread's last event (threaded: OrderClock)
+  uint64_t threaded_events = 0; // events this thread wrote while the process was threaded
   // A free() not yet written: if its chunk goes straight into the tcache, one FreeTcache event
   // says both; otherwise the next event of this thread writes the Free first.
   bool free_pending = false;
@@ -47,8 +49,77 @@ struct TraceThread {
   uint8_t buf[sizeof(trace::BlockHeader) + kBlockBytes + 64];
 };
 
+// ---- Order (docs/trace-format.md, "Order of events") ------------------------------------------
+// A single-threaded process numbers its events with one counter (seq_): contiguous, 1, 2, 3...
+// A threaded one must not: a counter every thread increments is one cache line bouncing between
+// the cores at every event (issue 20: recording with 2 threads cost more than with one). There,
+// an event's number is a hybrid logical clock, taken from the thread's own last number, the
+// call's time stamp (ns), and the clock of what the event depends on (an OrderClock, a cache
+// line of its own):
+//   - Arena: the events that change an arena's bins, chunks, top or heaps (taken under its lock,
+//     or the fastbin push just before its lock-free CAS) tick the arena's clock;
+//   - Address: an API event (malloc's result, free's pointer, realloc's two) ticks the clock of
+//     the 64 MiB address region of its pointer: a block malloc'ed in one thread and freed in
+//     another is ordered through it (the program's own synchronisation puts the free after the
+//     malloc, and both read-modify-write that clock);
+//   - System: mappings and the program break (heap_new/free, sbrk, mmap, munmap, mmapped chunks)
+//     also tick one process-wide clock, since an address unmapped by one arena may be mapped by
+//     another; these are system calls, whose cost dwarfs one shared line;
+//   - All: snapshots and error reports come after everything before them (every clock);
+//   - Thread: marks, stacks and modules follow their own thread only.
+// Number = max(thread's last + 1, stamp, clock + 1): every clock only grows, so each event's
+// number is above those of the events it depends on, and merging the threads by number (ties
+// by thread) is an order replay can rebuild the heap in exactly. A thread that stays in its
+// own arena touches only lines of its own. The numbers are not contiguous (a jump in them is
+// no lost event there): blocks holding such numbers carry kBlockClocked.
+enum class OrderBy : uint8_t { Thread, Arena, System, Address, All };
+constexpr OrderBy order_by(trace::Ev e) {
+  using trace::Ev;
+  switch (e) {
+  case Ev::Malloc:
+  case Ev::Calloc:
+  case Ev::Realloc:
+  case Ev::Memalign:
+  case Ev::Free:
+  case Ev::FreeTcache:
+    return OrderBy::Address;
+  case Ev::HeapNew:
+  case Ev::HeapFree:
+  case Ev::Sbrk:
+  case Ev::Mmap:
+  case Ev::Munmap:
+  case Ev::MmapChunk:
+  case Ev::MunmapChunk:
+    return OrderBy::System;
+  case Ev::Snapshot:
+  case Ev::BinLists:
+  case Ev::Error:
+  case Ev::ErrorReport:
+    return OrderBy::All;
+  case Ev::Mark:
+  case Ev::Stack:
+  case Ev::Module:
+  case Ev::Arena:
+    return OrderBy::Thread;
+  default:
+    return OrderBy::Arena;
+  }
+}
+// One clock: the number of the last event that ticked it, and the time stamp that event had
+// (a thread whose event follows another's takes at least that time). A cache line each.
+struct OrderClock {
+  uint64_t n;
+  uint64_t ts;
+  uint64_t pad[6];
+};
+
 class TraceSink {
 public:
+  // Clocks: [0] the system's, then one per arena index (modulo kArenaClocks), then one per
+  // 64 MiB address region (hashed into kRegionClocks). Sharing a clock only adds order.
+  static constexpr uint32_t kArenaClocks = 256, kRegionClocks = 256;
+  static constexpr uint32_t kClocks = 1 + kArenaClocks + kRegionClocks;
+
   bool on = false; // the one branch every hook takes when tracing is off
 
   // Opens `path` (O_EXCL when `exclusive`, else truncating) and writes the file header.
@@ -83,22 +154,24 @@ public:
   // The calling thread's buffer, created on first use (nullptr if out of memory).
   TraceThread* thread_buf(ThreadState& ts);
   // Starts an event of at most `max_bytes` encoded bytes in the current thread's buffer,
-  // flushing it first if full. Sets the seq and the call's timestamp.
+  // flushing it first if full. Sets the seq and the call's timestamp. key, key2: the pointers
+  // that order an API event (OrderBy::Address; 0: none).
   __attribute__((always_inline)) TraceThread* begin(ThreadState& ts, trace::Ev type, uint32_t arena_index,
-                                                    size_t max_bytes = 48) {
+                                                    size_t max_bytes = 48, uint64_t key = 0,
+                                                    uint64_t key2 = 0) {
     TraceThread* t = ts.trace;
     if (__builtin_expect(t == nullptr, 0) && !(t = thread_buf(ts))) return nullptr;
     if (__builtin_expect(!t->enc.fits(max_bytes + 32) || write_through_, 0)) flush(t);
     if (__builtin_expect(arena_index != t->arena, 0)) {
       if (!t->enc.empty()) {
-        uint64_t seq = take_seq(t);
+        uint64_t seq = take_seq(t, OrderBy::Thread, 0);
         t->enc.begin_event(trace::Ev::Arena, seq, t->call_ts, t->tid, t->arena);
         t->enc.usize(arena_index);
       }
       t->arena = arena_index;
     }
     if (__builtin_expect(t->free_pending, 0)) write_pending_free(t);
-    uint64_t seq = take_seq(t);
+    uint64_t seq = take_seq(t, order_by(type), arena_index, key, key2);
     t->enc.begin_event(type, seq, t->call_ts, t->tid, arena_index);
     return t;
   }
@@ -106,20 +179,31 @@ public:
   // than recording an event (rdtsc is ~10 ns on a VM), so by default a thread reads it on every
   // kStampEvery-th call and reuses the last reading in between; HEAPVIZ_PRECISE_TIME=1 reads it
   // on every call. A reused reading is never older than what another thread's events before it
-  // say (take_seq), so time does not run backwards in seq order; an idle thread's first calls
-  // after a pause may carry the time of its last reading, or another thread's later one.
+  // say (take_seq: the clock it ticks), so time does not run backwards in seq order between
+  // dependent events; an idle thread's first calls after a pause may carry the time of its last
+  // reading, or a later one of the thread it follows.
   static constexpr uint32_t kStampEvery = 8;
   void stamp(ThreadState& ts) {
     TraceThread* t = ts.trace;
     if (__builtin_expect(t == nullptr, 0) && !(t = thread_buf(ts))) return;
     if (precise_time_ || ++t->stamp_count >= kStampEvery) {
       t->stamp_count = 0;
-      t->call_ts = now_ns();
-      if (t->call_ts > __atomic_load_n(&latest_ts_, __ATOMIC_RELAXED))
-        __atomic_store_n(&latest_ts_, t->call_ts, __ATOMIC_RELAXED);
+      uint64_t now = now_ns();
+      if (now > t->call_ts) t->call_ts = now; // never back: it may have taken a later thread's
     }
   }
   void set_precise_time(bool p) { precise_time_ = p; }
+  // The call about to change ptr's chunk (realloc: its changes come before its API event) is
+  // ordered after the events that handed ptr to this thread: its address clock ticks now.
+  void order_after(ThreadState& ts, uint64_t ptr) {
+    if (single_) return;
+    TraceThread* t = ts.trace;
+    if (__builtin_expect(t == nullptr, 0) && !(t = thread_buf(ts))) return;
+    uint64_t n = t->clock + 1;
+    if (t->call_ts > n) n = t->call_ts;
+    if (seq_ > n) n = seq_;
+    t->clock = tick(t, region_clock(ptr), n);
+  }
   // Writes the thread's pending Free (see TraceThread::free_pending), if any.
   void finish_free(ThreadState& ts) {
     TraceThread* t = ts.trace;
@@ -129,7 +213,7 @@ public:
   }
   void write_pending_free(TraceThread* t) {
     t->free_pending = false;
-    uint64_t seq = take_seq(t);
+    uint64_t seq = take_seq(t, OrderBy::Address, t->arena, t->pending_ptr);
     t->enc.begin_event(trace::Ev::Free, seq, t->call_ts, t->tid, t->arena);
     trace::put_free(t->enc, t->pending_ptr);
   }
@@ -148,7 +232,10 @@ public:
     }
   }
   void set_write_through(bool w) { write_through_ = w; }
-  uint64_t seq() const { return seq_; }
+  // Events written so far (HEAPVIZ_BREAK_AT and HEAPVIZ_VERIFY count them; sims report them):
+  // while single-threaded, exactly the last sequence number; once threaded, the sum of every
+  // thread's count (this takes the buffers' lock: not for the event path).
+  uint64_t events_written();
   // Call stacks: node numbers are unique in a process (they never restart); the epoch changes
   // whenever a trace or a viewer's stream starts, and every thread's stack cache and the module
   // list then start over, so that each trace defines the nodes and modules it uses.
@@ -164,25 +251,79 @@ public:
 private:
   uint64_t slow_now_ns();
   bool compress_and_write(TraceThread* t);
-  uint64_t next_seq() { return single_ ? seq_++ : __atomic_fetch_add(&seq_, 1, __ATOMIC_RELAXED); }
-  // The next seq for thread t, and time that does not run backwards in seq order: a thread that
-  // reads the clock publishes the reading (latest_ts_, stamp()); a thread whose event follows
-  // another thread's takes at least the latest published reading. Both words share the seq's
-  // cache line, which the fetch-and-add has just brought to this core, so this costs no extra
-  // cache miss. A single-threaded process pays nothing: when it becomes single-threaded again,
-  // every thread reads the clock at its next call (fresh_stamps), later than anything written.
-  // Only two threads stamping at once (one between its clock read and its publish) can still
-  // order two times the other way.
-  uint64_t take_seq(TraceThread* t) {
-    if (single_) return seq_++;
-    uint64_t seq = __atomic_fetch_add(&seq_, 1, __ATOMIC_RELAXED);
-    if (seq != t->next_own) {
-      uint64_t l = __atomic_load_n(&latest_ts_, __ATOMIC_RELAXED);
-      if (l > t->call_ts) t->call_ts = l;
-    }
-    t->next_own = seq + 1;
-    return seq;
+  // The next sequence number for thread t (see "Order" above). While single-threaded: seq_++.
+  // Threaded: the clocks the event depends on tick, each by one compare-and-swap on a line that
+  // a thread working in its own arena has to itself.
+  __attribute__((always_inline)) uint64_t take_seq(TraceThread* t, OrderBy by, uint32_t arena_index,
+                                                   uint64_t key = 0, uint64_t key2 = 0) {
+    if (__builtin_expect(single_, 1)) return seq_++;
+    return take_threaded(t, by, arena_index, key, key2);
   }
+  uint64_t take_threaded(TraceThread* t, OrderBy by, uint32_t arena_index, uint64_t key, uint64_t key2) {
+    uint64_t n = t->clock + 1;
+    if (t->call_ts > n) n = t->call_ts;
+    if (seq_ > n) n = seq_; // above every number of the single-threaded start
+    switch (by) {
+    case OrderBy::Thread:
+      break;
+    case OrderBy::Arena:
+      n = tick(t, arena_clock(arena_index), n);
+      break;
+    case OrderBy::System:
+      n = tick(t, clock_at(0), n);
+      n = tick(t, arena_clock(arena_index), n);
+      raise(clock_at(0), n, t->call_ts);
+      break;
+    case OrderBy::Address:
+      if (key) n = tick(t, region_clock(key), n);
+      if (key2) {
+        uint64_t m = tick(t, region_clock(key2), n);
+        if (m > n && key) raise(region_clock(key), m, t->call_ts);
+        n = m;
+      }
+      break;
+    case OrderBy::All:
+      n = tick_all(t, n);
+      break;
+    }
+    t->clock = n;
+    ++t->threaded_events;
+    t->enc.set_clocked();
+    return n;
+  }
+  OrderClock* clock_at(uint32_t i) {
+    auto base = (reinterpret_cast<uintptr_t>(clock_words_) + 63) & ~uintptr_t(63);
+    return reinterpret_cast<OrderClock*>(base) + i;
+  }
+  OrderClock* arena_clock(uint32_t arena_index) { return clock_at(1 + arena_index % kArenaClocks); }
+  OrderClock* region_clock(uint64_t addr) {
+    uint64_t r = addr >> 26; // 64 MiB: a non-main arena's heap, or a slice of the main heap
+    return clock_at(1 + kArenaClocks + static_cast<uint32_t>((r ^ (r >> 8)) % kRegionClocks));
+  }
+  // Ticks clock c for an event that may be numbered n at the earliest: returns its number, n
+  // or past the clock. When the clock was ahead (another thread's event came last), the event
+  // takes that event's time if it is later than its own stamp; otherwise it publishes its own.
+  uint64_t tick(TraceThread* t, OrderClock* c, uint64_t n) {
+    uint64_t old = __atomic_load_n(&c->n, __ATOMIC_RELAXED), want;
+    do {
+      want = old >= n ? old + 1 : n;
+    } while (!__atomic_compare_exchange_n(&c->n, &old, want, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    uint64_t cts = __atomic_load_n(&c->ts, __ATOMIC_RELAXED);
+    if (old >= n && cts > t->call_ts)
+      t->call_ts = cts;
+    else if (t->call_ts > cts)
+      __atomic_store_n(&c->ts, t->call_ts, __ATOMIC_RELAXED);
+    return want;
+  }
+  // Raises clock c to n, and its time to ts (another clock of the same event numbered it n).
+  static void raise(OrderClock* c, uint64_t n, uint64_t ts) {
+    uint64_t old = __atomic_load_n(&c->n, __ATOMIC_RELAXED);
+    while (old < n &&
+           !__atomic_compare_exchange_n(&c->n, &old, n, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+    if (ts > __atomic_load_n(&c->ts, __ATOMIC_RELAXED)) __atomic_store_n(&c->ts, ts, __ATOMIC_RELAXED);
+  }
+  uint64_t tick_all(TraceThread* t, uint64_t n);
   void calibrate();
   void fresh_stamps(); // every thread's next call reads the clock
 
@@ -195,9 +336,8 @@ private:
   void* stream_ctx_ = nullptr;
   BlockFn block_fn_ = nullptr; // overrides both, while set
   void* block_ctx_ = nullptr;
-  // The seq counter and the latest clock reading, on one cache line (take_seq).
+  // The single-threaded counter (read-only once threaded: every thread reads it, none writes it).
   alignas(64) uint64_t seq_ = 1;
-  uint64_t latest_ts_ = 0;
   bool single_ = true;
   bool write_through_ = false;
   bool precise_time_ = false;
@@ -214,6 +354,11 @@ private:
   // is finished before any other thread's block starts (O_APPEND alone keeps only each single
   // write(2) whole).
   [[maybe_unused]] char cold_pad_[64] = {};
+  // The clocks (OrderClock, kClocks of them, 64-byte aligned within: see clock_at). Untouched
+  // until the process is threaded, so their pages are not resident before.
+  uint64_t clock_words_[kClocks * 8 + 8] = {};
+  uint64_t retired_events_ = 0; // threaded_events of buffers released (threads that exited)
+  uint64_t retired_clock_ = 0;  // the highest clock of a released buffer: a new one starts past it
   Lock write_lock_{};
   uint32_t next_stack_id_ = 1; // node 0 is the root
   uint32_t stack_epoch_ = 1;

@@ -44,7 +44,7 @@ expect 2 "" "heapviz bins: missing FILE" -- bins
 expect 1 "" "^$t/snapshot_mismatch.hvt: offset [0-9]+: snapshot at seq 18 differs from the model: chunk 0x5555555592b0: snapshot has size 32 fastbin\[0\], model has size 32 tcache\[0\]" -- check "$t/snapshot_mismatch.hvt"
 expect 1 "" "^$t/empty.hvt: offset 0: not a heapviz trace \(the file is 0 bytes" -- check "$t/empty.hvt"
 expect 1 "" "^$t/bad_magic.hvt: offset 0: not a heapviz trace \(bad magic\)$" -- check "$t/bad_magic.hvt"
-expect 1 "" "^$t/future_version.hvt: offset 8: trace version 3 was made by a newer heapviz; this heapviz reads versions 1 to 2$" -- check "$t/future_version.hvt"
+expect 1 "" "^$t/future_version.hvt: offset 8: trace version 4 was made by a newer heapviz; this heapviz reads versions 1 to 3$" -- check "$t/future_version.hvt"
 expect 1 "" "offset 100: truncated file header \(100 of 144 bytes\)" -- check "$t/truncated_header.hvt"
 expect 1 "" "offset [0-9]+: truncated: block stored_size [0-9]+ runs past the end of the file.*
 .*: [0-9]+ events could be read" -- check "$t/truncated.hvt"
@@ -110,7 +110,7 @@ expect 0 "^$t/internal.hvt: ok: 6 events" "^$" -- check "$t/internal.hvt"
 expect 0 "^#5 .* chunk_alloc 0x555555559000 size=656$" "" -- dump --from 5 --count 1 "$t/internal.hvt"
 expect 2 "" "--count x: not a number" -- dump --count x "$t/churn.hvt"
 expect 2 "" "unknown option '--frm'" -- dump --frm 3 "$t/churn.hvt"
-expect 2 "" "offset 8: trace version 3 was made by a newer heapviz" -- dump "$t/future_version.hvt"
+expect 2 "" "offset 8: trace version 4 was made by a newer heapviz" -- dump "$t/future_version.hvt"
 n=$("$hv" dump "$t/truncated.hvt" 2>/dev/null | wc -l)
 r=$("$hv" stats --json "$t/truncated.hvt" 2>/dev/null | sed -n 's/.*"events": \([0-9]*\),/\1/p')
 if [ "$n" -eq "$r" ] && [ "$n" -gt 1000 ]; then echo "ok: dump and stats agree on the readable prefix ($n events)"

@@ -19,6 +19,7 @@ EventStream::EventStream(const TraceFile& file) : file_(file) {
     threads_.back()->blocks = std::move(blocks);
   }
   heads_.assign(threads_.size(), UINT64_MAX);
+  clocked_ = any_clocked();
   for (size_t t = 0; t < threads_.size(); ++t)
     if (!start_thread(int(t))) return;
 }
@@ -45,6 +46,11 @@ void EventStream::refresh_blocks() {
   }
   heads_.resize(threads_.size(), UINT64_MAX);
   stop_at_gap_ = file_.error().has_value();
+  if (!clocked_ && any_clocked()) { // a live process became threaded: from here on, the clocked merge
+    clocked_ = true;
+    p.last_raw = p.last_seq;
+    p.last_clocked = false;
+  }
   restore(p);
 }
 
@@ -192,6 +198,58 @@ const Event* EventStream::pick() {
   return e;
 }
 
+bool EventStream::any_clocked() const {
+  for (const BlockInfo& b : file_.blocks())
+    if (b.flags & kBlockClocked) return true;
+  return false;
+}
+
+const Event* EventStream::next_clocked() {
+  if (done_) return nullptr;
+  if (cur_ >= 0) { // its head is the event returned last
+    if (!advance(cur_)) return nullptr;
+    sync_head(cur_);
+  }
+  int best = -1;
+  uint64_t low = UINT64_MAX;
+  for (int t = 0, n = int(threads_.size()); t < n; ++t)
+    if (threads_[size_t(t)]->has_head && (best < 0 || heads_[size_t(t)] < low)) {
+      best = t;
+      low = heads_[size_t(t)];
+    }
+  if (best < 0) {
+    finish();
+    return nullptr;
+  }
+  const Thread& th = *threads_[size_t(best)];
+  const bool clocked = file_.blocks()[th.blocks[th.k]].flags & kBlockClocked;
+  const uint64_t raw = th.head.seq;
+  // Between two unclocked events the numbers are one counter's, as in the merge of next().
+  if (emitted_ > 0 && !clocked && !last_clocked_ && raw != last_raw_ + 1) {
+    if (raw <= last_raw_) {
+      char buf[160];
+      snprintf(buf, sizeof buf, "sequence number %llu (thread %u) repeats or goes back (previous: %llu)",
+               static_cast<unsigned long long>(raw), th.tid, static_cast<unsigned long long>(last_raw_));
+      error_ = TraceError{ErrorKind::BadSequence, th.head.offset, buf};
+      done_ = true;
+      return nullptr;
+    }
+    if (stop_at_gap_) {
+      finish();
+      return nullptr;
+    }
+    ++gaps_;
+  }
+  cur_ = best;
+  out_ = th.head;
+  out_.seq = !clocked && raw > last_seq_ ? raw : last_seq_ + 1;
+  last_seq_ = out_.seq;
+  last_raw_ = raw;
+  last_clocked_ = clocked;
+  ++emitted_;
+  return &out_;
+}
+
 void EventStream::finish() {
   done_ = true;
   if (!error_ && file_.error()) error_ = file_.error();
@@ -206,6 +264,8 @@ EventStream::Position EventStream::save() const {
   p.emitted = emitted_;
   p.last_seq = last_seq_;
   p.gaps = gaps_;
+  p.last_raw = last_raw_;
+  p.last_clocked = last_clocked_;
   return p;
 }
 
@@ -249,6 +309,12 @@ void EventStream::restore(const Position& p) {
   emitted_ = p.emitted;
   last_seq_ = p.last_seq;
   gaps_ = p.gaps;
+  last_raw_ = p.last_raw;
+  last_clocked_ = p.last_clocked;
+  if (clocked_ && cur_ >= 0 && threads_[size_t(cur_)]->has_head) {
+    out_ = threads_[size_t(cur_)]->head;
+    out_.seq = last_seq_;
+  }
   // A jump releases nothing (a seek stays cheap); reading on from here releases what it passes.
   uint64_t low = lowest_block();
   released_ = low == UINT64_MAX ? 0 : low - std::min(low, kKeepBehind);

@@ -2,10 +2,11 @@
 //
 // Owns: one decoder per thread over that thread's blocks (in file order, which is seq order),
 // zstd decompression into a bounded per-thread buffer, the merge, the checks that sequence
-// numbers only go up, saving/restoring a position (for the model's checkpoints), and releasing
-// the file's pages every thread has read past (a pass over a trace of any size keeps a bounded
-// part of it resident; TraceFile::release).
-// Must not: know about the heap model.
+// numbers only go up, the merge of a threaded process's clocked numbers (kBlockClocked: by
+// number, ties in thread order; the events it returns are numbered 1, 2, 3... in that order),
+// saving/restoring a position (for the model's checkpoints), and releasing the file's pages every thread has
+// read past (a pass over a trace of any size keeps a bounded part of it resident; TraceFile::release). Must
+// not: know about the heap model.
 #pragma once
 
 #include "trace/event_decoder.h"
@@ -55,6 +56,8 @@ public:
     std::vector<Thread> threads;
     int cur;
     uint64_t emitted, last_seq, gaps;
+    uint64_t last_raw = 0;     // clocked merge: the number the last event had in the file
+    bool last_clocked = false; // ... and whether its block was clocked
   };
   Position save() const;
   // Restores a saved position. A thread the position does not list (the file gained it later:
@@ -124,6 +127,11 @@ private:
     }
   };
   bool advance(int t); // the general case: block boundaries, errors, the end of the thread
+  // The merge when some block is kBlockClocked (a threaded process's clocks: numbers that jump
+  // and may repeat in other threads): the lowest head, ties to the first thread, renumbered
+  // last + 1 (an unclocked block's number is kept, so a gap there still shows and counts).
+  const Event* next_clocked();
+  bool any_clocked() const;
   const Event* pick(); // the general case: a switch to another thread, gaps, errors, the end
   // pick() after the current thread's run ended at a head numbered otherwise than last + 1 (it
   // has a head): inline for the usual case, another thread's head is last + 1 and it is the
@@ -160,7 +168,11 @@ private:
   int cur_ = -1;                // the thread whose head was returned last
   uint64_t emitted_ = 0, last_seq_ = 0, gaps_ = 0;
   bool stop_at_gap_ = false;
-  uint64_t released_ = 0; // the file's pages before this offset were released (release_behind)
+  bool clocked_ = false;      // some block is kBlockClocked: next_clocked() merges
+  uint64_t last_raw_ = 0;     // (clocked) the file's number of the event returned last
+  bool last_clocked_ = false; // (clocked) and whether its block was clocked
+  Event out_{};               // (clocked) the event returned last, renumbered
+  uint64_t released_ = 0;     // the file's pages before this offset were released (release_behind)
   static constexpr uint64_t kKeepBehind = 8u << 20, kReleaseStep = 16u << 20;
   // Releases the pages more than kKeepBehind before the lowest block any thread still reads.
   void release_behind();
@@ -174,6 +186,7 @@ private:
 // and are numbered last + 1; everything else takes advance() and pick().
 inline const Event* EventStream::next() {
   if (done_) return nullptr;
+  if (clocked_) return next_clocked();
   if (cur_ < 0) return pick();
   Thread& th = *threads_[size_t(cur_)];
   if (!th.dec.at_block_start() && th.dec.next(th.head)) {
@@ -190,6 +203,11 @@ inline const Event* EventStream::next() {
 
 template <class Sink> uint64_t EventStream::run(Sink& sink, uint64_t max) {
   uint64_t n = 0;
+  if (clocked_) {
+    for (const Event* e; n < max && (e = next_clocked()); ++n)
+      dispatch(*e, sink);
+    return n;
+  }
   while (n < max && !done_) {
     const Event* e;
     if (cur_ >= 0 && !threads_[size_t(cur_)]->dec.at_block_start()) {

@@ -25,8 +25,8 @@ void backoff(int spin, std::atomic<uint32_t>& epoch, uint32_t seen) {
 
 bool SeqScatter::usable(const TraceFile& file) {
   if (file.blocks().empty()) return false;
-  for (const BlockInfo& b : file.blocks())
-    if (b.flags & kBlockZstd) return false;
+  for (const BlockInfo& b : file.blocks()) // compressed, or numbered by a threaded process's clocks
+    if (b.flags & (kBlockZstd | kBlockClocked)) return false;
   return true;
 }
 
@@ -65,7 +65,7 @@ SeqScatter::~SeqScatter() {
 
 bool SeqScatter::load_block(Thread& t, uint32_t k) {
   const BlockInfo& b = file_.blocks()[t.blocks[k]];
-  if (b.flags & kBlockZstd) return false;
+  if (b.flags & (kBlockZstd | kBlockClocked)) return false;
   t.k = k;
   t.dec.start(file_.data() + b.offset + sizeof(BlockHeader), b.raw_size, b.nevents, b.tid, b.first_seq,
               b.base_ns, b.base_addr, b.arena, b.offset + sizeof(BlockHeader), false,

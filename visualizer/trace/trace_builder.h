@@ -36,6 +36,8 @@ public:
   void set_zstd(bool on) { zstd_ = on; }
   uint64_t next_seq() const { return seq_; }
   void set_seq(uint64_t s) { seq_ = s; }
+  // Events from here on are numbered as a threaded process's clocks (their blocks kBlockClocked).
+  void set_clocked(bool on) { clocked_ = on; }
   uint64_t now() const { return ts_; }
   void sleep(uint64_t ns) { ts_ += ns; } // the next event's timestamp is this much later
   // Events of later calls go to thread tid's block (arena: that block's current arena).
@@ -240,6 +242,7 @@ private:
     }
     ts_ += 37 + (seq_ % 7) * 11;
     t.enc.call_stack = call_stack_;
+    if (clocked_) t.enc.set_clocked();
     t.enc.begin_event(type, seq_++, ts_, tid_, t.arena);
   }
   void flush(Open& t) {
@@ -251,7 +254,7 @@ private:
       memcpy(&h, t.buf.data(), sizeof h);
       std::vector<uint8_t> z(ZSTD_compressBound(h.raw_size));
       size_t zn = ZSTD_compress(z.data(), z.size(), t.buf.data() + sizeof h, h.raw_size, 3);
-      h.flags = kBlockZstd;
+      h.flags |= kBlockZstd;
       h.stored_size = uint32_t(zn);
       h.crc32 = crc32(z.data(), zn);
       const uint8_t* hp = reinterpret_cast<const uint8_t*>(&h);
@@ -268,6 +271,7 @@ private:
   std::vector<size_t> block_offsets_;
   uint32_t tid_ = 1;
   uint64_t seq_ = 1;
+  bool clocked_ = false;
   uint64_t start_ns_ = 1000000000;
   uint64_t ts_ = 1000000000;
   uint32_t call_stack_ = 0;

@@ -328,7 +328,7 @@ void TraceFile::index_blocks() {
       fail(zeros ? ErrorKind::Truncated : ErrorKind::CorruptBlock, off, buf);
       return;
     }
-    if (h.flags & ~uint16_t(kBlockZstd)) {
+    if (h.flags & ~uint16_t(kBlockZstd | kBlockClocked)) {
       snprintf(buf, sizeof buf, "unknown block flags 0x%x", h.flags);
       fail(ErrorKind::CorruptBlock, off, buf);
       return;

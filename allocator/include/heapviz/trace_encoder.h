@@ -34,6 +34,8 @@ public:
   uint32_t call_stack = 0;
 
   bool empty() const { return n_ == 0; }
+  // The block holds numbers of a threaded process's clocks (kBlockClocked: not contiguous).
+  void set_clocked() { clocked_ = true; }
   size_t payload_size() const { return static_cast<size_t>(p_ - payload()); }
   // True if an event of up to `bytes` encoded bytes still fits.
   bool fits(size_t bytes) const { return payload_size() + bytes <= cap_; }
@@ -113,7 +115,7 @@ public:
   // Fills in the header; returns the block's total size (header + payload) at buf.
   size_t finish() {
     hdr_.magic = kBlockMagic;
-    hdr_.flags = 0;
+    hdr_.flags = clocked_ ? kBlockClocked : 0;
     hdr_.reserved = 0;
     hdr_.raw_size = static_cast<uint32_t>(payload_size());
     hdr_.stored_size = hdr_.raw_size;
@@ -125,6 +127,7 @@ public:
   void clear() {
     p_ = payload();
     n_ = 0;
+    clocked_ = false;
     memset(&hdr_, 0, sizeof hdr_);
   }
   uint8_t* data() const { return buf_; }
@@ -135,6 +138,7 @@ private:
   uint8_t* p_ = nullptr;
   size_t cap_ = 0;
   uint32_t n_ = 0;
+  bool clocked_ = false;
   BlockHeader hdr_{};
   uint64_t last_seq_ = 0, last_ts_ = 0, last_addr_ = 0;
 };

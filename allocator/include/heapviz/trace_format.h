@@ -19,7 +19,7 @@
 namespace hv::trace {
 
 inline constexpr char kFileMagic[8] = {'H', 'V', 'T', 'R', 'A', 'C', 'E', '\0'};
-inline constexpr uint32_t kVersion = 2;             // bump on any incompatible change; see the changelog
+inline constexpr uint32_t kVersion = 3;             // bump on any incompatible change; see the changelog
 inline constexpr uint32_t kOldestVersion = 1;       // the oldest version readers still open
 inline constexpr uint32_t kBlockMagic = 0x31425648; // "HVB1" little-endian
 
@@ -67,7 +67,10 @@ struct FileHeader {
 static_assert(sizeof(FileHeader) == 144, "FileHeader layout is part of the format");
 
 // ---- Blocks --------------------------------------------------------------------------------
-enum BlockFlags : uint16_t { kBlockZstd = 1u << 0 };
+// kBlockClocked: the block's sequence numbers (some or all) are a threaded process's clocks
+// (docs/trace-format.md, "Order of events"): they may jump, and another thread's block may hold
+// the same number; readers merge by number, ties in thread order, and count no gaps there.
+enum BlockFlags : uint16_t { kBlockZstd = 1u << 0, kBlockClocked = 1u << 1 };
 
 #pragma pack(push, 1)
 struct BlockHeader {
