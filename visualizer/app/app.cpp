@@ -502,6 +502,7 @@ void App::draw_status() {
 }
 
 void App::frame(float dt) {
+  doc_->trim_pages();
   live_tick();
   adopt_pending();
   playground_tick();

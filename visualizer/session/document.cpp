@@ -13,6 +13,20 @@
 namespace hv::session {
 
 namespace {
+// The process's resident file-backed memory (RssFile in /proc/self/status), in KiB; -1 if unknown.
+long file_rss_kb() {
+  FILE* f = fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  long v = -1;
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, "RssFile:", 8) == 0) v = strtol(line + 8, nullptr, 10);
+  fclose(f);
+  return v;
+}
+} // namespace
+
+namespace {
 
 struct Cancelled {};
 
@@ -188,6 +202,7 @@ void Document::load() {
     std::lock_guard<std::mutex> g(mu_);
     error_ = partial_note();
   }
+  file_rss_base_kb_ = file_rss_kb();
   state_.store(State::Ready, std::memory_order_release);
 }
 
@@ -278,6 +293,18 @@ void Document::seek(uint64_t n) {
   if (state() != State::Ready) return;
   if (n > replay_->size()) n = replay_->size();
   if (n != replay_->position()) replay_->seek(n);
+  trim_pages();
+}
+
+void Document::trim_pages() {
+  if (state() != State::Ready || file_rss_base_kb_ < 0) return;
+  auto now = std::chrono::steady_clock::now();
+  if (now < next_trim_) return;
+  next_trim_ = now + std::chrono::milliseconds(100);
+  long kb = file_rss_kb();
+  if (kb < 0 || uint64_t(kb - std::min(kb, file_rss_base_kb_)) * 1024 <= kTraceResidentBudget) return;
+  file_.release(0, file_.file_size());
+  ++trims_;
 }
 
 } // namespace hv::session

@@ -19,6 +19,7 @@
 #include "trace/trace_file.h"
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -98,6 +99,15 @@ public:
   uint64_t position() const { return replay_ ? replay_->position() : 0; }
   // Moves the replay to position n (clamped to [0, events()]). Ready only.
   void seek(uint64_t n);
+  // Keeps the trace's resident pages bounded (issue 20): what the readers touch stays mapped
+  // (the seeks' replays, the searches' passes over every group), so once the process's
+  // file-backed resident memory has grown kTraceResidentBudget past what it was when the trace
+  // became ready, every page of the trace is released (the next read takes it back from the
+  // page cache). Cheap enough for every frame: it reads /proc/self/status at most every 100 ms.
+  // Called by seek() and by the app's frame; nothing while loading (the passes release their own).
+  static constexpr uint64_t kTraceResidentBudget = 48ull << 20;
+  void trim_pages();
+  uint64_t pages_trimmed() const { return trims_; } // how many times trim_pages() released
   // A search of the events on a thread of its own (a chunk's history, the Events filter), kept
   // track of here: close() stops it for good, extend() stops it while the index grows and
   // resumes it over the new events. The caller keeps the job; dropping it stops it. Ready only.
@@ -164,6 +174,9 @@ private:
   std::string stacks_error_;
   ErrorList errors_;
   uint64_t generation_ = 0;
+  long file_rss_base_kb_ = -1; // RssFile when the trace became ready (trim_pages)
+  std::chrono::steady_clock::time_point next_trim_{};
+  uint64_t trims_ = 0;
   // Feeds a STACK or MODULE event to stacks_ (until one is malformed).
   void add_stack_event(const trace::Event& e) {
     if ((e.type == trace::Ev::Stack || e.type == trace::Ev::Module) && stacks_error_.empty())

@@ -70,7 +70,19 @@ bool SeqScatter::load_block(Thread& t, uint32_t k) {
   t.dec.start(file_.data() + b.offset + sizeof(BlockHeader), b.raw_size, b.nevents, b.tid, b.first_seq,
               b.base_ns, b.base_addr, b.arena, b.offset + sizeof(BlockHeader), false,
               api_stack_for(file_.header().version));
+  release_behind();
   return true;
+}
+
+// As EventStream::release_behind: the file's pages well before the lowest block a thread still
+// decodes go (a later read of a mark's or snapshot's bytes there takes them back from the cache).
+void SeqScatter::release_behind() {
+  uint64_t low = UINT64_MAX;
+  for (const Thread& t : threads_)
+    if (!t.done && t.k < t.blocks.size()) low = std::min(low, file_.blocks()[t.blocks[t.k]].offset);
+  if (low == UINT64_MAX || low < file_released_ + kKeepBehind + kReleaseStep) return;
+  file_.release(file_released_, low - kKeepBehind);
+  file_released_ = low - kKeepBehind;
 }
 
 // After t's decoder has no event left: checks the block's end and loads the next block. False

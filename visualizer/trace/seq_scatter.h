@@ -230,6 +230,9 @@ private:
   // Thread index's events below x_ into the ring (deltas from base); false on an irregularity.
   bool fill(uint32_t index, const RoundBase& base);
   bool load_block(Thread& t, uint32_t k);
+  void release_behind();
+  uint64_t file_released_ = 0; // the file's pages before this offset were released (worker's)
+  static constexpr uint64_t kKeepBehind = 8u << 20, kReleaseStep = 16u << 20;
   bool next_block(Thread& t);
   bool next_event(Thread& t); // the next event into t.head (has_head = false at the end)
   void save_position();
