@@ -365,13 +365,12 @@ void TraceSink::release(ThreadState& ts) {
 // An event after everything before it: above every clock, and every clock raised to it.
 uint64_t TraceSink::tick_all(TraceThread* t, uint64_t n) {
   for (uint32_t i = 0; i < kClocks; ++i) {
-    OrderClock* c = clock_at(i);
-    uint64_t v = __atomic_load_n(&c->n, __ATOMIC_RELAXED), ts = __atomic_load_n(&c->ts, __ATOMIC_RELAXED);
+    uint64_t v = __atomic_load_n(&clock_at(i)->n, __ATOMIC_RELAXED);
     if (v >= n) n = v + 1;
-    if (ts > t->call_ts) t->call_ts = ts;
   }
+  if (n - 1 > t->call_ts) t->call_ts = n - 1; // after every event before it (see tick)
   for (uint32_t i = 0; i < kClocks; ++i)
-    raise(clock_at(i), n, t->call_ts);
+    raise(clock_at(i), n);
   return n;
 }
 
