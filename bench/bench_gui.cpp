@@ -73,15 +73,21 @@ double median(std::vector<double> v) {
 int gen(uint64_t events, const char* path, int threads, size_t live) {
   trace::TraceBuilder b(0, 64 * 1024, "bench_gui");
   trace::ChurnTrace g(b, threads, 777, live);
-  g.run(events);
-  auto bytes = b.finish();
   FILE* f = fopen(path, "wb");
-  if (!f || fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) {
+  bool ok = f != nullptr;
+  for (uint64_t done = 0; ok && done < events;) { // 10 M events at a time: 1 B do not fit in memory
+    done = std::min(events, done + 10000000);
+    g.run(done);
+    ok = b.drain(f);
+  }
+  auto rest = b.finish();
+  ok = ok && fwrite(rest.data(), 1, rest.size(), f) == rest.size();
+  long size = f ? ftell(f) : 0;
+  if (!ok || fclose(f) != 0) {
     perror(path);
     return 2;
   }
-  fclose(f);
-  printf("wrote %s: %.1f MB\n", path, double(bytes.size()) / 1e6);
+  printf("wrote %s: %.1f MB\n", path, double(size) / 1e6);
   return 0;
 }
 

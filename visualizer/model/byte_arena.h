@@ -37,8 +37,10 @@ public:
   void commit(size_t used) {
     HV_ASSERT_MSG(used <= size_t(end_ - cur_), "commit() of more bytes than reserve() gave");
     cur_ += used;
+    used_ += used;
   }
   size_t mapped() const { return mapped_; }
+  size_t used() const { return used_; } // bytes committed (what the writers wrote)
 
 private:
   static constexpr size_t kSlab = size_t(8) << 20;
@@ -52,6 +54,7 @@ private:
   uint8_t* cur_ = nullptr;
   uint8_t* end_ = nullptr;
   size_t mapped_ = 0;
+  size_t used_ = 0;
 };
 
 } // namespace hv::model

@@ -9,6 +9,7 @@
 #include "heapviz/trace_encoder.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <string>
@@ -215,6 +216,14 @@ public:
     flush();
     return out_;
   }
+  // Writes the finished bytes so far (the header, whole blocks) to f and forgets them: a trace
+  // larger than memory (bench_gui gen). False if the write fails.
+  bool drain(FILE* f) {
+    bool ok = fwrite(out_.data(), 1, out_.size(), f) == out_.size();
+    drained_ += out_.size();
+    out_.clear();
+    return ok;
+  }
   // Offsets of the blocks written so far.
   const std::vector<size_t>& block_offsets() const {
     return block_offsets_;
@@ -248,7 +257,7 @@ private:
   void flush(Open& t) {
     if (t.buf.empty() || t.enc.empty()) return;
     size_t n = t.enc.finish();
-    block_offsets_.push_back(out_.size());
+    block_offsets_.push_back(drained_ + out_.size());
     if (zstd_) {
       BlockHeader h;
       memcpy(&h, t.buf.data(), sizeof h);
@@ -267,6 +276,7 @@ private:
   }
   size_t cap_;
   std::vector<uint8_t> out_;
+  size_t drained_ = 0; // bytes drain() wrote
   std::map<uint32_t, Open> threads_;
   std::vector<size_t> block_offsets_;
   uint32_t tid_ = 1;
