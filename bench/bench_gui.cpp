@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <malloc.h>
 #include <random>
 #include <string>
 #include <vector>
@@ -134,6 +135,11 @@ int load(const char* path) {
          double(status_kb("VmRSS")) / 1024, double(status_kb("RssAnon")) / 1024,
          double(a.doc().index().memory_bytes()) / (1 << 20),
          double(a.doc().replay().checkpoint_bytes()) / (1 << 20), double(status_kb("RssFile")) / 1024);
+  struct mallinfo2 mi = mallinfo2();
+  printf("malloc: %.0f MiB in use (%.0f MiB of it mmapped), %.0f MiB free in its arenas; the checkpoints' "
+         "slabs: %.0f MiB mapped\n",
+         double(mi.uordblks + mi.hblkhd) / (1 << 20), double(mi.hblkhd) / (1 << 20),
+         double(mi.fordblks) / (1 << 20), double(a.doc().replay().checkpoint_mapped()) / (1 << 20));
   ImGui::DestroyContext();
   return 0;
 }

@@ -119,11 +119,12 @@ public:
   }
 
   const std::optional<trace::TraceError>& error() const { return error_; }
-  size_t checkpoints() const { return checkpoints_.size(); } // the pass's
-  size_t checkpoint_bytes() const { return arena_.used(); }  // their chunk records' bytes
-  size_t local_checkpoints() const { return local_.size(); } // seeks' (see kLocalEvery)
-  size_t local_bytes() const { return local_bytes_; }        // their memory (Local::cost())
-  uint64_t replayed() const { return replayed_; }            // events the last seek or step applied
+  size_t checkpoints() const { return checkpoints_.size(); }   // the pass's
+  size_t checkpoint_bytes() const { return arena_.used(); }    // their chunk records' bytes
+  size_t checkpoint_mapped() const { return arena_.mapped(); } // the slabs that hold them
+  size_t local_checkpoints() const { return local_.size(); }   // seeks' (see kLocalEvery)
+  size_t local_bytes() const { return local_bytes_; }          // their memory (Local::cost())
+  uint64_t replayed() const { return replayed_; }              // events the last seek or step applied
 
 private:
   template <class F> struct BuildSink;
