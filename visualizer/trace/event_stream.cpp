@@ -124,7 +124,7 @@ bool EventStream::advance(int t) {
 
 const Event* EventStream::pick() {
   if (done_) return nullptr;
-  // Sequence numbers are one counter per process, so the next event is almost always the one
+  // Unclocked sequence numbers are one counter per process, so the next event is almost always the one
   // numbered last + 1: the current thread's head (a run), or the lowest head. Only the current
   // thread moved since the last call, so heads_ needs one update; the scan has no
   // data-dependent branches (which thread comes next is unpredictable).
@@ -178,21 +178,7 @@ const Event* EventStream::pick() {
     cur_ = best;
   }
   const Event* e = &threads_[cur_]->head;
-  if (emitted_ > 0 && e->seq != last_seq_ + 1) {
-    if (e->seq <= last_seq_) {
-      char buf[160];
-      snprintf(buf, sizeof buf, "sequence number %llu (thread %u) repeats or goes back (previous: %llu)",
-               static_cast<unsigned long long>(e->seq), e->tid, static_cast<unsigned long long>(last_seq_));
-      error_ = TraceError{ErrorKind::BadSequence, e->offset, buf};
-      done_ = true;
-      return nullptr;
-    }
-    if (stop_at_gap_) {
-      finish();
-      return nullptr;
-    }
-    ++gaps_;
-  }
+  if (emitted_ > 0 && e->seq != last_seq_ + 1 && !jump(e->seq, last_seq_, e->tid, e->offset)) return nullptr;
   last_seq_ = e->seq;
   ++emitted_;
   return e;
@@ -225,21 +211,9 @@ const Event* EventStream::next_clocked() {
   const bool clocked = file_.blocks()[th.blocks[th.k]].flags & kBlockClocked;
   const uint64_t raw = th.head.seq;
   // Between two unclocked events the numbers are one counter's, as in the merge of next().
-  if (emitted_ > 0 && !clocked && !last_clocked_ && raw != last_raw_ + 1) {
-    if (raw <= last_raw_) {
-      char buf[160];
-      snprintf(buf, sizeof buf, "sequence number %llu (thread %u) repeats or goes back (previous: %llu)",
-               static_cast<unsigned long long>(raw), th.tid, static_cast<unsigned long long>(last_raw_));
-      error_ = TraceError{ErrorKind::BadSequence, th.head.offset, buf};
-      done_ = true;
-      return nullptr;
-    }
-    if (stop_at_gap_) {
-      finish();
-      return nullptr;
-    }
-    ++gaps_;
-  }
+  if (emitted_ > 0 && !clocked && !last_clocked_ && raw != last_raw_ + 1 &&
+      !jump(raw, last_raw_, th.tid, th.head.offset))
+    return nullptr;
   cur_ = best;
   out_ = th.head;
   out_.seq = !clocked && raw > last_seq_ ? raw : last_seq_ + 1;
@@ -248,6 +222,26 @@ const Event* EventStream::next_clocked() {
   last_clocked_ = clocked;
   ++emitted_;
   return &out_;
+}
+
+// A number that is not last + 1 in one counter's order: one that repeats or goes back is an
+// error; a jump is a gap (events lost), or the end when the file itself is damaged. False when
+// the stream stops there.
+bool EventStream::jump(uint64_t seq, uint64_t last, uint32_t tid, uint64_t offset) {
+  if (seq <= last) {
+    char buf[160];
+    snprintf(buf, sizeof buf, "sequence number %llu (thread %u) repeats or goes back (previous: %llu)",
+             static_cast<unsigned long long>(seq), tid, static_cast<unsigned long long>(last));
+    error_ = TraceError{ErrorKind::BadSequence, offset, buf};
+    done_ = true;
+    return false;
+  }
+  if (stop_at_gap_) {
+    finish();
+    return false;
+  }
+  ++gaps_;
+  return true;
 }
 
 void EventStream::finish() {

@@ -160,6 +160,7 @@ private:
   bool load_block(Thread& th, uint32_t k);
   bool start_thread(int t); // loads thread t's first event (its head)
   bool fail_from(Thread& th);
+  bool jump(uint64_t seq, uint64_t last, uint32_t tid, uint64_t offset); // not last + 1: a gap or an error
   void finish();
 
   const TraceFile& file_;

@@ -2,7 +2,8 @@
 // that its sequence number names, decoded ahead (on a worker thread, or inline) while the caller
 // applies the slots in order.
 //
-// Sequence numbers are one counter per process, so in a sound trace the events numbered
+// Sequence numbers of unclocked blocks are one counter per process (a clocked block, a threaded
+// process's clocks, is not scattered: usable() is false), so in a sound trace the events numbered
 // [S0, S0 + n) are each present once: the merge EventStream does with a comparison per thread
 // switch (a mispredicted branch each time the thread changes) is here a scatter. The decoder
 // works in rounds: round k decodes every thread's events numbered below X = S0 + k x round into
