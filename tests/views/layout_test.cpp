@@ -2,6 +2,7 @@
 // event index (session/), on scenarios simulated on the glibc policy. No GL, no ImGui.
 #include "session/document.h"
 #include "sim/simulate.h"
+#include "trace/churn_trace.h"
 #include "trace/trace_builder.h"
 #include "views/chunk_layout.h"
 #include "views/chunk_words.h"
@@ -765,4 +766,57 @@ TEST(ChunkLayout, LargeHeapsAreRadixSortedIntoExactAddressOrder) {
   }
   EXPECT_EQ(k, want.size());
   EXPECT_GT(k, 4000u);
+}
+
+// The picture lists every chunk once, in address order within each group, on a heap large enough
+// for the radix sort (tens of thousands of chunks) whose addresses lie far apart: the sbrk heap
+// near 0x5555..., three thread heaps near 0x7ff0..., mmapped chunks near 0x7f00....
+TEST(Picture, ChunksOfFarApartHeapsComeInAddressOrder) {
+  trace::TraceBuilder b(0, 64 * 1024, "picture_test");
+  trace::ChurnTrace g(b, 4, 11, 40000);
+  g.run(300000);
+  std::vector<uint8_t> bytes = b.finish();
+  std::string path = temp_path("far_apart.hvt");
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), long(bytes.size()));
+  session::Document d;
+  d.open(path);
+  ASSERT_EQ(d.wait(), session::Document::State::Ready) << d.error();
+  const model::HeapModel& m = d.replay().model();
+  std::vector<model::Chunk> want = m.chunks_sorted();
+  ASSERT_GT(want.size(), 20000u);
+  ASSERT_LT(want.front().addr, 0x560000000000ull);
+  ASSERT_GT(want.back().addr, 0x7ff000000000ull);
+  HeapPicture p;
+  for (int round = 0; round < 2; ++round) { // the second build reuses the first one's memory
+    views::build_picture(m, d.policy(), &p);
+    std::vector<uint64_t> got;
+    size_t mmapped = 0;
+    for (const HeapPicture::Group& gr : p.groups) {
+      for (uint32_t i = gr.first; i < gr.first + gr.count; ++i) {
+        const HeapPicture::Item& it = p.items[i];
+        if (i > gr.first) {
+          ASSERT_LT(p.items[i - 1].addr, it.addr) << "group " << gr.title << " item " << i;
+        }
+        if (!it.gap()) got.push_back(it.addr);
+      }
+      if (gr.mmapped) mmapped += gr.count;
+    }
+    EXPECT_GT(mmapped, 10u);
+    std::sort(got.begin(), got.end());
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i)
+      ASSERT_EQ(got[i], want[i].addr) << i;
+    // Each item is its chunk's record.
+    for (const model::Chunk& c : want) {
+      int64_t i = p.find(c.addr);
+      ASSERT_GE(i, 0);
+      const HeapPicture::Item& it = p.items[size_t(i)];
+      ASSERT_EQ(it.addr, c.addr);
+      ASSERT_EQ(it.size, c.size);
+      ASSERT_EQ(it.state, c.state);
+      ASSERT_EQ(it.seq, c.seq);
+    }
+  }
+  unlink(path.c_str());
 }

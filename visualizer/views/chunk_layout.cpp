@@ -1,5 +1,6 @@
 // chunk_layout.cpp - chunk map geometry (see chunk_layout.h).
 #include "views/chunk_layout.h"
+#include "views/addr_sort.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -116,45 +117,6 @@ static bool shortenable(const HeapPicture::Item& it) {
 
 namespace {
 
-// LSD radix sort of chunks by address. Only the bits that vary are sorted on (chunk addresses
-// are 16-aligned, and a heap spans far less than 2^64), in digits of at most 12 bits: few
-// enough buckets for the scatter to stay cache-friendly.
-void sort_by_addr(std::vector<Chunk>& v, std::vector<Chunk>& tmp) {
-  if (v.size() < 2048) {
-    std::sort(v.begin(), v.end(), [](const Chunk& a, const Chunk& b) { return a.addr < b.addr; });
-    return;
-  }
-  uint64_t lo = UINT64_MAX, hi = 0, any = 0;
-  for (const Chunk& c : v) {
-    lo = std::min(lo, c.addr);
-    hi = std::max(hi, c.addr);
-  }
-  for (const Chunk& c : v)
-    any |= c.addr - lo;
-  if (!any) return;
-  unsigned low = unsigned(__builtin_ctzll(any));
-  unsigned bits = 64 - unsigned(__builtin_clzll((hi - lo) >> low));
-  unsigned passes = (bits + 11) / 12, digit = (bits + passes - 1) / passes;
-  uint64_t mask = (1ull << digit) - 1;
-  tmp.resize(v.size());
-  std::vector<uint32_t> count(size_t(1) << digit);
-  for (unsigned p = 0; p < passes; ++p) {
-    unsigned shift = low + p * digit;
-    std::fill(count.begin(), count.end(), 0);
-    for (const Chunk& c : v)
-      ++count[((c.addr - lo) >> shift) & mask];
-    uint32_t sum = 0;
-    for (uint32_t& n : count) {
-      uint32_t k = n;
-      n = sum;
-      sum += k;
-    }
-    for (const Chunk& c : v)
-      tmp[count[((c.addr - lo) >> shift) & mask]++] = c;
-    v.swap(tmp);
-  }
-}
-
 HeapPicture::Item item_of(const Chunk& c) {
   return HeapPicture::Item{c.addr, c.size, c.req, c.seq, c.arena, c.state, c.bin, c.internal, c.pending};
 }
@@ -215,11 +177,28 @@ int64_t HeapPicture::find(uint64_t addr) const {
 
 void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, HeapPicture* out) {
   out->policy = policy;
-  std::vector<Chunk>& chunks = out->scratch;
-  chunks.clear();
-  chunks.reserve(m.chunk_count());
-  m.for_each_chunk([&](const Chunk& c) { chunks.push_back(c); });
-  sort_by_addr(chunks, out->scratch2);
+  std::vector<Chunk>& all = out->scratch;
+  all.clear();
+  all.reserve(m.chunk_count());
+  out->sort_addr.clear();
+  out->sort_addr.reserve(m.chunk_count());
+  m.for_each_chunk([&](const Chunk& c) {
+    all.push_back(c);
+    out->sort_addr.push_back(c.addr);
+  });
+  out->sort_idx.resize(out->sort_addr.size());
+  views::sort_by_address(out->sort_addr.data(), out->sort_addr.size(), out->sort_idx.data(), out->sort_keys,
+                         out->sort_keys2);
+  // The chunks in address order, read through the order.
+  struct InOrder {
+    const std::vector<Chunk>& all;
+    const std::vector<uint32_t>& order;
+    size_t size() const { return order.size(); }
+    const Chunk& operator[](size_t i) const {
+      if (i + 16 < order.size()) __builtin_prefetch(&all[order[i + 16]]);
+      return all[order[i]];
+    }
+  } chunks{all, out->sort_idx};
   std::vector<model::Region> regions = m.regions_sorted();
 
   out->items.clear();
@@ -283,19 +262,19 @@ void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, H
   };
   add_list(mmapped, true, "mmapped chunks");
   add_list(loose, false, "chunks outside any known region");
-  out->in_use_bytes = out->in_use_requested = 0;
-  for (const HeapPicture::Item& it : out->items)
-    if (!it.gap() && trace::is_in_use(it.state) && !it.internal && !it.pending) {
-      out->in_use_bytes += it.size;
-      out->in_use_requested += std::min(it.req, it.size);
-    }
   out->released.clear();
   m.released().for_each_in(0, UINT64_MAX, [&](uint64_t a, uint64_t b) { out->released.emplace_back(a, b); });
   out->released_bytes = m.released_bytes();
+  // One pass over the items for the totals and the compact copy (a million items are 40 MB).
+  out->in_use_bytes = out->in_use_requested = 0;
   out->units.resize(out->items.size());
   out->paints.resize(out->items.size());
   for (size_t i = 0; i < out->items.size(); ++i) {
     const HeapPicture::Item& it = out->items[i];
+    if (!it.gap() && trace::is_in_use(it.state) && !it.internal && !it.pending) {
+      out->in_use_bytes += it.size;
+      out->in_use_requested += std::min(it.req, it.size);
+    }
     uint64_t u = std::min<uint64_t>(it.size / kUnit, HeapPicture::kShortenable - 1);
     out->units[i] = uint32_t(u) | (shortenable(it) ? HeapPicture::kShortenable : 0);
     out->paints[i] = item_paint(it);

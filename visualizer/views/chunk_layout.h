@@ -87,7 +87,9 @@ struct HeapPicture {
   model::PolicyInfo policy; // the allocator it shows (header sizes, flags, bins, own chunks)
   // Scratch space kept between builds: fresh pages are slow to fault in (tens of MB with 1 M
   // chunks), reused ones are not.
-  std::vector<model::Chunk> scratch, scratch2;
+  std::vector<model::Chunk> scratch;
+  std::vector<uint64_t> sort_addr, sort_keys, sort_keys2; // the sort's (an index under its address)
+  std::vector<uint32_t> sort_idx;                         // scratch[sort_idx[i]]: the i-th by address
   // The item holding addr (a chunk start or any byte of it), or -1.
   int64_t find(uint64_t addr) const;
 };
