@@ -740,6 +740,38 @@ TEST(Checkpoints, LocalCheckpointsKeepTheMostRecentlyUsed) {
   EXPECT_EQ(rp.local_checkpoints(), Replay::kLocalMax);
 }
 
+// A local checkpoint dropped leaves its arena to the next one (its pages are touched already):
+// with room for three, seeks to ever new places save each new local in the arena of one dropped
+// before, while the two kept from the seeks before still give their exact states.
+TEST(Checkpoints, ADroppedLocalsArenaServesTheNextOne) {
+  constexpr uint64_t L = Replay::kLocalEvery;
+  TraceBuilder b(0, 16 * 1024);
+  ChurnTrace gen(b, 3, 43, 3000);
+  gen.run(300000);
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  LinearSeries lin(f);
+  Replay rp(f);
+  rp.set_local_limits(3, Replay::kLocalBytes, 1); // every local in an arena
+  rp.build();
+  for (uint64_t i = 0; i < 14; ++i) {
+    uint64_t mark = L * (70 - 4 * i); // downward: each seek restores a pass checkpoint
+    ASSERT_TRUE(rp.seek(mark + 77));  // and saves a local at mark
+    lin.expect_at(rp);
+    EXPECT_LE(rp.local_checkpoints(), 3u);
+    for (uint64_t back = std::min<uint64_t>(i, 2); back >= 1; --back) { // the oldest first
+      ASSERT_TRUE(rp.seek(mark + 4 * L * back + 5));
+      EXPECT_EQ(rp.replayed(), 5u) << "seek " << i << ", the local " << back << " seeks before";
+      lin.expect_at(rp);
+    }
+    ASSERT_TRUE(rp.seek(mark + 76));
+    EXPECT_EQ(rp.replayed(), 76u);
+    lin.expect_at(rp);
+    if (HasFailure()) return;
+  }
+}
+
 // Local checkpoints of a large heap go to an arena of their own (huge pages), and the memory they
 // hold stays within a budget: past it the least recently used go, and a heap too large for it
 // keeps none (each seek then replays from the pass's checkpoint). Every state is the linear one.

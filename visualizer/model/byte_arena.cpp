@@ -12,6 +12,13 @@ ByteArena::~ByteArena() {
 }
 
 void ByteArena::grow(size_t min) {
+  for (; next_ < slabs_.size(); ++next_) // a slab kept by clear()
+    if (slabs_[next_].size >= min) {
+      cur_ = slabs_[next_].start;
+      end_ = cur_ + slabs_[next_].size;
+      ++next_;
+      return;
+    }
   size_t want = round_to_huge_pages(min);
   if (want < kSlab) want = kSlab;
   size_t len = want + kHugePage; // room to align the start to 2 MiB
@@ -22,7 +29,8 @@ void ByteArena::grow(size_t min) {
 #ifdef MADV_HUGEPAGE
   madvise(start, want, MADV_HUGEPAGE); // advice only: no THP, ordinary pages
 #endif
-  slabs_.push_back(Slab{m, len});
+  slabs_.push_back(Slab{m, len, start, want});
+  next_ = slabs_.size();
   mapped_ += len;
   cur_ = start;
   end_ = start + want;

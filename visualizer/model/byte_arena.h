@@ -39,6 +39,12 @@ public:
     cur_ += used;
     used_ += used;
   }
+  // Forgets every allocation and keeps the slabs for the next writers: their pages stay touched.
+  void clear() {
+    next_ = 0;
+    cur_ = end_ = nullptr;
+    used_ = 0;
+  }
   size_t mapped() const { return mapped_; }
   size_t used() const { return used_; } // bytes committed (what the writers wrote)
 
@@ -49,8 +55,11 @@ private:
   struct Slab {
     void* map;
     size_t len;
+    uint8_t* start; // 2 MiB aligned
+    size_t size;    // usable bytes from start
   };
   std::vector<Slab> slabs_;
+  size_t next_ = 0; // the slab grow() tries next (after a clear(): the first)
   uint8_t* cur_ = nullptr;
   uint8_t* end_ = nullptr;
   size_t mapped_ = 0;

@@ -141,7 +141,12 @@ void Replay::keep_local() {
   if (chunks * HeapModel::kMinSavedChunk > local_bytes_max_ || chunks >= too_large_chunks_) return;
   Local l{Checkpoint{pos_, {}, stream_->save(), last_}, ++tick_, nullptr};
   if (chunks >= local_arena_chunks_) {
-    l.arena = std::make_unique<ByteArena>();
+    if (spare_arena_) {
+      l.arena = std::move(spare_arena_);
+      l.arena->clear();
+    } else {
+      l.arena = std::make_unique<ByteArena>();
+    }
     l.cp.model = model_.save(*l.arena);
   } else {
     l.cp.model = model_.save();
@@ -149,12 +154,14 @@ void Replay::keep_local() {
   size_t cost = l.cost();
   if (cost > local_bytes_max_) {
     too_large_chunks_ = chunks;
+    if (l.arena) spare_arena_ = std::move(l.arena);
     return;
   }
   while (!local_.empty() && (local_.size() >= local_max_ || local_bytes_ + cost > local_bytes_max_)) {
     auto lru = std::min_element(local_.begin(), local_.end(),
                                 [](const Local& a, const Local& b) { return a.used < b.used; });
     local_bytes_ -= lru->cost();
+    if (lru->arena && !spare_arena_) spare_arena_ = std::move(lru->arena);
     local_.erase(lru);
   }
   local_bytes_ += cost;
