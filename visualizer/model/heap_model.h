@@ -181,7 +181,7 @@ public:
 
   static constexpr uint32_t kMaxArenas = 4096; // arena indices beyond are anomalies
 
-  // A copy for checkpoints in about 18 bytes per chunk record (the table takes 80 to 120, and
+  // A copy for checkpoints in about 18 bytes per chunk record (the table takes 53 to 107, and
   // fresh memory is slow to touch): restore() gives back exactly the model save() was called
   // on, slot for slot (iteration order included), and every bin's list in its order.
   struct Saved {
