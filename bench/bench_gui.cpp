@@ -124,6 +124,22 @@ int load(const char* path) {
     pictures.push_back(ms_since(t2));
     seeks.push_back(ms_since(t));
   }
+  // Stepping: 20 random places, 10 steps forward then 10 back from each (the arrow keys).
+  std::vector<double> fwd, back;
+  for (int i = 0; i < 20; ++i) {
+    uint64_t at = rng() % (total - 20);
+    a.seek_now(at);
+    for (int k = 1; k <= 10; ++k) {
+      auto t = Clock::now();
+      a.seek_now(at + uint64_t(k));
+      fwd.push_back(ms_since(t));
+    }
+    for (int k = 9; k >= 0; --k) {
+      auto t = Clock::now();
+      a.seek_now(at + uint64_t(k));
+      back.push_back(ms_since(t));
+    }
+  }
   std::sort(seeks.begin(), seeks.end());
   if (first_heap < 0) first_heap = ready;
   printf("load %s: %llu events, %zu chunks at the end; first frame %.0f ms; first heap (preview) %.0f ms; "
@@ -132,6 +148,9 @@ int load(const char* path) {
          path, (unsigned long long)total, a.doc().replay().model().chunk_count(), first, first_heap, ready,
          seeks[seeks.size() / 2], seeks[seeks.size() * 99 / 100], seeks.back(),
          double(status_kb("VmHWM")) / 1024);
+  printf("steps (20 places x 10): forward median %.2f ms (max %.1f), back median %.2f ms (max %.1f)\n",
+         median(fwd), *std::max_element(fwd.begin(), fwd.end()), median(back),
+         *std::max_element(back.begin(), back.end()));
   printf("of a seek: replay median %.1f ms (max %.1f), picture median %.1f ms (max %.1f)\n", median(replays),
          *std::max_element(replays.begin(), replays.end()), median(pictures),
          *std::max_element(pictures.begin(), pictures.end()));

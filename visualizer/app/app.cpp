@@ -128,13 +128,6 @@ void App::seek_now(uint64_t pos) {
   refresh_picture();
 }
 
-void App::refresh_picture() {
-  if (doc_->state() != session::Document::State::Ready) return;
-  if (picture_.position == doc_->position()) return;
-  views::build_picture(doc_->replay().model(), doc_->policy(), &picture_);
-  picture_.position = doc_->position();
-}
-
 void App::place(const char* name, float x, float y, float w, float h) {
   ImGuiCond cond = fixed_ ? ImGuiCond_Always : ImGuiCond_FirstUseEver;
   ImGui::SetNextWindowPos(ImVec2(x, y), cond);

@@ -4,6 +4,7 @@
 #include "heapviz/hv_assert.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <memory>
@@ -153,6 +154,8 @@ void HeapModel::anomaly(const Event& e, const char* fmt, ...) {
 // only between the two), so the counts never go below zero, and the byte sums (modulo 2^64:
 // requests in a bad trace may be huge) are zero whenever nothing is counted.
 inline void HeapModel::leave(const Chunk& c) {
+  if (log_.on) [[unlikely]]
+    log_.note(c.addr, chunks_.size());
   if (c.pending) [[unlikely]] { // a call's chunk not yet handed out: in hand (its mapping counts)
     HV_ASSERT_MSG(in_hand_ > 0, "leave() of a record that was never enter()ed");
     --in_hand_;
@@ -308,6 +311,7 @@ void HeapModel::set_top(const Event& e) {
 
 void HeapModel::load_baseline(const Snapshot& s) {
   chunks_.clear();
+  log_.on = false; // every record changed
   order_.clear();
   free_sizes_ = FreeSizes();
   live_bytes_ = free_bytes_ = in_use_ = in_hand_ = 0;
@@ -708,7 +712,16 @@ HeapModel::Saved HeapModel::save() const {
   return s;
 }
 
+uint64_t HeapModel::start_change_log() const {
+  static std::atomic<uint64_t> next_id{1};
+  log_.on = true;
+  log_.id = next_id++;
+  log_.addrs.clear();
+  return log_.id;
+}
+
 void HeapModel::restore(const Saved& s) {
+  log_.on = false; // every record may have changed
   static_cast<HeapModelState&>(*this) = s.state;
   chunks_.reset(s.capacity);
   free_sizes_ = FreeSizes();

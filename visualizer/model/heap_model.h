@@ -181,6 +181,15 @@ public:
 
   static constexpr uint32_t kMaxArenas = 4096; // arena indices beyond are anomalies
 
+  // A log of the chunk records changed, for a view that keeps what it drew (the map's picture):
+  // start_change_log() empties it and returns its id (never 0, never reused); while
+  // change_log_complete(id), changed() holds the address of every record changed since (an
+  // address may repeat). restore(), a baseline snapshot, a copy of the model, or more entries than
+  // two per record end it. One log at a time: a newer start ends the older.
+  uint64_t start_change_log() const;
+  bool change_log_complete(uint64_t id) const { return id != 0 && id == log_.id && log_.on; }
+  const std::vector<uint64_t>& changed() const { return log_.addrs; }
+
   // A copy for checkpoints in about 18 bytes per chunk record (the table takes 53 to 107, and
   // fresh memory is slow to touch): restore() gives back exactly the model save() was called
   // on, slot for slot (iteration order included), and every bin's list in its order.
@@ -234,7 +243,28 @@ private:
   void anomaly(const Event& e, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
   void note_arena(uint32_t a);
 
+  // The change log (see start_change_log): the views' bookkeeping, not the heap's state, so a
+  // const model keeps it; a copy of the model starts without one.
+  struct ChangeLog {
+    bool on = false;
+    uint64_t id = 0;
+    std::vector<uint64_t> addrs;
+    ChangeLog() = default;
+    ChangeLog(const ChangeLog&) {}
+    ChangeLog& operator=(const ChangeLog&) {
+      on = false, id = 0, addrs.clear();
+      return *this;
+    }
+    void note(uint64_t addr, size_t records) {
+      if (addrs.size() < 2 * records + 4096)
+        addrs.push_back(addr);
+      else
+        on = false, addrs.clear(); // a whole build is cheaper than this many changes
+    }
+  };
+
   FlatMap<Chunk> chunks_;
+  mutable ChangeLog log_;
   FreeSizes free_sizes_; // of the chunks in bins
   BinOrder order_;       // the binned chunks' lists (a chunk leaves its list in leave())
   uint32_t tid_ = 0;     // the thread of the event being applied

@@ -175,6 +175,11 @@ int64_t HeapPicture::find(uint64_t addr) const {
   return -1;
 }
 
+uint32_t item_units(const HeapPicture::Item& it) {
+  uint64_t u = std::min<uint64_t>(it.size / kUnit, HeapPicture::kShortenable - 1);
+  return uint32_t(u) | (shortenable(it) ? HeapPicture::kShortenable : 0);
+}
+
 void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, HeapPicture* out) {
   out->policy = policy;
   std::vector<Chunk>& all = out->scratch;
@@ -189,16 +194,18 @@ void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, H
   out->sort_idx.resize(out->sort_addr.size());
   views::sort_by_address(out->sort_addr.data(), out->sort_addr.size(), out->sort_idx.data(), out->sort_keys,
                          out->sort_keys2);
-  // The chunks in address order, read through the order.
-  struct InOrder {
-    const std::vector<Chunk>& all;
-    const std::vector<uint32_t>& order;
-    size_t size() const { return order.size(); }
-    const Chunk& operator[](size_t i) const {
-      if (i + 16 < order.size()) __builtin_prefetch(&all[order[i + 16]]);
-      return all[order[i]];
-    }
-  } chunks{all, out->sort_idx};
+  // The chunks in address order (kept: update_picture merges changes into them).
+  size_t n = all.size();
+  out->sorted.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + 16 < n) __builtin_prefetch(&all[out->sort_idx[i + 16]]);
+    out->sorted[i] = all[out->sort_idx[i]];
+  }
+  build_picture_items(m, out);
+}
+
+void build_picture_items(const model::HeapModel& m, HeapPicture* out) {
+  const std::vector<Chunk>& chunks = out->sorted;
   std::vector<model::Region> regions = m.regions_sorted();
 
   out->items.clear();
@@ -240,6 +247,7 @@ void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, H
   std::stable_sort(
       out->groups.begin(), out->groups.end(),
       [](const HeapPicture::Group& a, const HeapPicture::Group& b) { return a.arena < b.arena; });
+  out->region_groups = uint32_t(out->groups.size());
   for (; ci < chunks.size(); ++ci)
     (chunks[ci].state == uint8_t(ChunkState::Mmapped) ? mmapped : loose).push_back(&chunks[ci]);
   auto add_list = [&](const std::vector<const Chunk*>& list, bool is_mmapped, const char* what) {
@@ -275,8 +283,7 @@ void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, H
       out->in_use_bytes += it.size;
       out->in_use_requested += std::min(it.req, it.size);
     }
-    uint64_t u = std::min<uint64_t>(it.size / kUnit, HeapPicture::kShortenable - 1);
-    out->units[i] = uint32_t(u) | (shortenable(it) ? HeapPicture::kShortenable : 0);
+    out->units[i] = item_units(it);
     out->paints[i] = item_paint(it);
   }
 }
@@ -284,6 +291,9 @@ void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, H
 void swap_content(HeapPicture& a, HeapPicture& b) {
   a.items.swap(b.items);
   a.groups.swap(b.groups);
+  std::swap(a.region_groups, b.region_groups);
+  a.sorted.swap(b.sorted);
+  std::swap(a.change_log, b.change_log);
   a.units.swap(b.units);
   a.paints.swap(b.paints);
   std::swap(a.position, b.position);

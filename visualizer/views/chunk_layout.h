@@ -71,6 +71,7 @@ struct HeapPicture {
   };
   std::vector<Item> items;
   std::vector<Group> groups;
+  uint32_t region_groups = 0; // groups[0, region_groups) show the model's regions (by arena, address)
   // The same items, compact, for the loops that touch every item (layout, fit, aggregation):
   // size / trace::kChunkGranule (saturated) with kShortenable set for top and gaps, and the paint.
   static constexpr uint32_t kShortenable = 1u << 31;
@@ -79,6 +80,7 @@ struct HeapPicture {
   std::vector<uint32_t> units;
   std::vector<Paint> paints;
   uint64_t position = UINT64_MAX; // the replay position it was built at
+  uint64_t change_log = 0;        // the model's change log started when it was (HeapModel)
   // Pages handed back to the system inside the regions (model::ReleasedPages): [start, end) in
   // address order, and their bytes.
   std::vector<std::pair<uint64_t, uint64_t>> released;
@@ -90,10 +92,22 @@ struct HeapPicture {
   std::vector<model::Chunk> scratch;
   std::vector<uint64_t> sort_addr, sort_keys, sort_keys2; // the sort's (an index under its address)
   std::vector<uint32_t> sort_idx;                         // scratch[sort_idx[i]]: the i-th by address
+  std::vector<model::Chunk> sorted;                       // the model's chunks in address order
+  std::vector<uint64_t> changed;                          // update_picture's
   // The item holding addr (a chunk start or any byte of it), or -1.
   int64_t find(uint64_t addr) const;
 };
 void build_picture(const model::HeapModel& m, const model::PolicyInfo& policy, HeapPicture* out);
+// The picture again after the model changed only at the addresses in `changed` (repeats allowed)
+// since out was built or updated from it (HeapModel's change log says so): the same picture
+// build_picture would make, at a cost in proportion to the changes (a chunk whose state changed in
+// place: a binary search) or to one pass over the items (chunks added, removed or resized, a region
+// changed). None when the changes are so many that a whole build is cheaper (out unchanged).
+enum class PictureUpdate : uint8_t { None, InPlace, Merged };
+PictureUpdate update_picture(const model::HeapModel& m, const std::vector<uint64_t>& changed,
+                             HeapPicture* out);
+// (build_picture's second half: items, groups and totals from out->sorted and the model's regions.)
+void build_picture_items(const model::HeapModel& m, HeapPicture* out);
 // An item in the app's words (tooltip, inspector): state_text, or for the allocator's own chunk
 // its state and what it is ("in use, tcache_perthread_struct (the allocator's own)"), or for a
 // chunk in the middle of a call what the call is doing with it.
@@ -103,7 +117,10 @@ std::string chunk_text(const HeapPicture::Item& it, const model::PolicyInfo& pol
 const char* mid_call_text(const HeapPicture::Item& it);
 // The paint of a whole item (no parts): its state's, or Internal, Gap, InHand while pending.
 Paint item_paint(const HeapPicture::Item& it);
-// Swaps what two pictures show (items, groups, position, totals, policy), not their scratch space.
+// Its compact size (HeapPicture::units): size / granule, saturated, with kShortenable.
+uint32_t item_units(const HeapPicture::Item& it);
+// Swaps what two pictures show (items, groups, position, totals, policy, the chunks in order and
+// the change log they follow), not their scratch space.
 void swap_content(HeapPicture& a, HeapPicture& b);
 
 // How widths follow bytes.
