@@ -55,9 +55,10 @@ void expect_same(const HeapPicture& got, const HeapPicture& want, const std::str
 } // namespace
 
 // Steps forward and back, short seeks forward (no checkpoint restored: the model's change log
-// holds what changed) and far seeks (a checkpoint: a whole build), 600 moves over a 4-arena churn
-// with mmapped chunks: after each the picture the app keeps (updated when the log allows, as
-// App::refresh_picture does) equals a whole build, and each way of updating ran.
+// holds what changed), steps back (the local checkpoint the model came from, put back by undo:
+// the log goes on) and far seeks (another checkpoint: a whole build), 600 moves over a 4-arena
+// churn with mmapped chunks: after each the picture the app keeps (updated when the log allows,
+// as App::refresh_picture does) equals a whole build, and each way of updating ran.
 TEST(PictureUpdate, EqualsAWholeBuildAfterEveryMove) {
   trace::TraceBuilder b(0, 64 * 1024, "picture_update_test");
   trace::ChurnTrace gen(b, 4, 9, 6000);
@@ -75,10 +76,14 @@ TEST(PictureUpdate, EqualsAWholeBuildAfterEveryMove) {
 
   HeapPicture kept, whole;
   std::mt19937_64 rng(3);
-  size_t in_place = 0, merged = 0, built = 0;
+  size_t in_place = 0, merged = 0, built = 0, backs = 0, backs_built = 0;
   uint64_t pos = total / 2;
+  bool far = true;
   for (int move = 0; move < 600; ++move) {
-    switch (rng() % 6) {
+    unsigned kind = unsigned(rng() % 6);
+    bool back_after_near = kind == 1 && !far && pos > 0;
+    far = kind == 0;
+    switch (kind) {
     case 0:
       pos = rng() % (total + 1); // far: mostly a checkpoint
       break;
@@ -100,6 +105,10 @@ TEST(PictureUpdate, EqualsAWholeBuildAfterEveryMove) {
       views::build_picture(m, d.policy(), &kept);
       ++built;
     }
+    if (back_after_near) {
+      ++backs;
+      backs_built += how == views::PictureUpdate::None;
+    }
     in_place += how == views::PictureUpdate::InPlace;
     merged += how == views::PictureUpdate::Merged;
     kept.change_log = m.start_change_log();
@@ -110,7 +119,13 @@ TEST(PictureUpdate, EqualsAWholeBuildAfterEveryMove) {
   EXPECT_GT(in_place, 50u);
   EXPECT_GT(merged, 50u);
   EXPECT_GT(built, 50u);
-  printf("in place %zu, merged %zu, built %zu\n", in_place, merged, built);
+  // A step back restores the local checkpoint the model came from: only what changed since is
+  // put back (HeapModel::restore's undo), and the log goes on.
+  EXPECT_GT(backs, 40u);
+  EXPECT_LE(backs_built * 10, backs) << backs_built << " of " << backs
+                                     << " steps back built the picture whole";
+  printf("in place %zu, merged %zu, built %zu; steps back after a near move: %zu, of them built whole %zu\n",
+         in_place, merged, built, backs, backs_built);
 }
 
 // A copy of the model starts without the log, and a restore ends it.

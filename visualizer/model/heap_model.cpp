@@ -156,6 +156,8 @@ void HeapModel::anomaly(const Event& e, const char* fmt, ...) {
 inline void HeapModel::leave(const Chunk& c) {
   if (log_.on) [[unlikely]]
     log_.note(c.addr, chunks_.size());
+  if (undo_on_) [[unlikely]]
+    note_undo(c);
   if (c.pending) [[unlikely]] { // a call's chunk not yet handed out: in hand (its mapping counts)
     HV_ASSERT_MSG(in_hand_ > 0, "leave() of a record that was never enter()ed");
     --in_hand_;
@@ -223,6 +225,11 @@ inline void HeapModel::enter(const Chunk& c) {
 inline Chunk* HeapModel::upsert(uint64_t addr, const Event& e, bool& created) {
   Chunk& c = chunks_.insert(addr, created);
   if (created) {
+    if (undo_on_) [[unlikely]] { // before leave(): there was no record here
+      bool fresh;
+      Chunk& u = undo_.insert(addr, fresh);
+      if (fresh) u.state = kNoRecord;
+    }
     c.arena = e.arena;
     c.state = kInHand;
     c.pending = false;
@@ -312,6 +319,7 @@ void HeapModel::set_top(const Event& e) {
 void HeapModel::load_baseline(const Snapshot& s) {
   chunks_.clear();
   log_.on = false; // every record changed
+  undo_give_up();
   order_.clear();
   free_sizes_ = FreeSizes();
   live_bytes_ = free_bytes_ = in_use_ = in_hand_ = 0;
@@ -690,10 +698,18 @@ static uint8_t* encode_chunks(const FlatMap<Chunk>& chunks, uint8_t* p) {
   return p;
 }
 
+static uint64_t next_save_id() {
+  static std::atomic<uint64_t> next{1};
+  return next++;
+}
+
 HeapModel::Saved HeapModel::save(ByteArena& arena) const {
   Saved s{static_cast<const HeapModelState&>(*this), chunks_.capacity(), chunks_.size(), nullptr, 0, {}};
+  s.id = next_save_id();
   uint8_t* p = arena.reserve(s.count * kMaxSavedChunk + kSavedSlack + order_.max_saved_bytes());
-  s.bytes = size_t(order_.save(encode_chunks(chunks_, p)) - p);
+  uint8_t* order = encode_chunks(chunks_, p);
+  s.order_at = size_t(order - p);
+  s.bytes = size_t(order_.save(order) - p);
   HV_ASSERT(s.bytes <= s.count * kMaxSavedChunk + order_.max_saved_bytes());
   s.chunks = p;
   arena.commit(s.bytes);
@@ -706,7 +722,10 @@ HeapModel::Saved HeapModel::save() const {
   // are written), 87 MB for a heap of 1.4 M chunks.
   auto buf = std::make_unique_for_overwrite<uint8_t[]>(s.count * kMaxSavedChunk + kSavedSlack +
                                                        order_.max_saved_bytes());
-  s.bytes = size_t(order_.save(encode_chunks(chunks_, buf.get())) - buf.get());
+  s.id = next_save_id();
+  uint8_t* order = encode_chunks(chunks_, buf.get());
+  s.order_at = size_t(order - buf.get());
+  s.bytes = size_t(order_.save(order) - buf.get());
   HV_ASSERT(s.bytes <= s.count * kMaxSavedChunk + order_.max_saved_bytes());
   s.own.assign(buf.get(), buf.get() + s.bytes);
   return s;
@@ -721,7 +740,33 @@ uint64_t HeapModel::start_change_log() const {
 }
 
 void HeapModel::restore(const Saved& s) {
+  if (undo_on_ && s.id != 0 && s.id == undo_base_) { // the records changed since this save, put back
+    undo_.for_each([&](const Chunk& u) {
+      Chunk* live = chunks_.find(u.addr);
+      if (live && is_free_state(live->state)) free_sizes_.remove(live->size);
+      if (u.state == kNoRecord) {
+        if (live) chunks_.erase(live);
+      } else {
+        bool created;
+        chunks_.insert(u.addr, created) = u;
+        if (is_free_state(u.state)) free_sizes_.add(u.size);
+      }
+      if (log_.on) log_.note(u.addr, chunks_.size());
+    });
+    undo_.reset(16);
+    static_cast<HeapModelState&>(*this) = s.state;
+    const uint8_t* p = order_.restore(s.data() + s.order_at, [this](uint64_t a) {
+      const Chunk* c = chunks_.find(a);
+      return c ? c->size : 0;
+    });
+    HV_ASSERT(size_t(p - s.data()) == s.bytes);
+    HV_ASSERT(chunks_.size() == s.count);
+    return;
+  }
   log_.on = false; // every record may have changed
+  undo_.reset(16);
+  undo_on_ = undo_wanted_;
+  undo_base_ = s.id;
   static_cast<HeapModelState&>(*this) = s.state;
   chunks_.reset(s.capacity);
   free_sizes_ = FreeSizes();

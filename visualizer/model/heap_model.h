@@ -202,13 +202,33 @@ public:
     const uint8_t* chunks = nullptr;
     size_t bytes = 0;
     std::vector<uint8_t> own;
+    size_t order_at = 0; // where the bin lists start in data()
+    uint64_t id = 0;     // this save's (never 0, never reused): see restore()
     const uint8_t* data() const { return own.empty() ? chunks : own.data(); }
   };
   // The fewest bytes a record takes saved: its address and four varints of a byte, and the bin.
   static constexpr size_t kMinSavedChunk = 8 + 4 + 1;
   Saved save(ByteArena& arena) const;
   Saved save() const;
+  // The model save() was called on. With undo on (set_undo), a restore of the save the model was
+  // last restored from, while no more than kUndoMax records have changed since (a step back to
+  // the local checkpoint it came from), puts back only those records (and every bin's list):
+  // the same chunks, metrics and lists, and the change log goes on (it gains those records).
   void restore(const Saved& s);
+  // Undo for restore(): the records' first values after each restore are kept (seeks; the
+  // replay's pass does not pay for it).
+  static constexpr size_t kUndoMax = size_t(1) << 16;
+  void set_undo(bool on) {
+    undo_wanted_ = on;
+    undo_give_up();
+  }
+  // The model is s's state (s was saved from it just now): undo from here, for a restore of s.
+  void undo_from(const Saved& s) {
+    if (!undo_wanted_) return;
+    if (undo_.size()) undo_.reset(16);
+    undo_on_ = true;
+    undo_base_ = s.id;
+  }
 
 private:
   Chunk* upsert(uint64_t addr, const Event& e, bool& created);
@@ -263,11 +283,28 @@ private:
     }
   };
 
+  void note_undo(const Chunk& c) {
+    bool created;
+    Chunk& u = undo_.insert(c.addr, created);
+    if (created) u = c;
+    if (undo_.size() > kUndoMax) [[unlikely]]
+      undo_give_up();
+  }
+  void undo_give_up() {
+    undo_on_ = false;
+    undo_base_ = 0;
+    if (undo_.size()) undo_.reset(16);
+  }
+  static constexpr uint8_t kNoRecord = 0xfe; // an undo entry's state: no record at that address
+
   FlatMap<Chunk> chunks_;
   mutable ChangeLog log_;
-  FreeSizes free_sizes_; // of the chunks in bins
-  BinOrder order_;       // the binned chunks' lists (a chunk leaves its list in leave())
-  uint32_t tid_ = 0;     // the thread of the event being applied
+  bool undo_wanted_ = false, undo_on_ = false;
+  uint64_t undo_base_ = 0; // the Saved::id last restored, while undo_ holds every change since
+  FlatMap<Chunk> undo_;    // each record changed since, as it was (state kNoRecord: none)
+  FreeSizes free_sizes_;   // of the chunks in bins
+  BinOrder order_;         // the binned chunks' lists (a chunk leaves its list in leave())
+  uint32_t tid_ = 0;       // the thread of the event being applied
 };
 
 #define HV_MODEL_ON_Apply(Name) template <> void HeapModel::on<trace::Ev::Name>(const Event& e);

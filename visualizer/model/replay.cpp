@@ -165,6 +165,7 @@ void Replay::keep_local() {
     local_.erase(lru);
   }
   local_bytes_ += cost;
+  model_.undo_from(l.cp.model); // a step back to it puts back only what changed since
   local_.push_back(std::move(l));
 }
 

@@ -226,6 +226,7 @@ template <class F> void Replay::build(F&& on_event) {
       total_ = pos_;
       error_ = file_.error(); // what EventStream says at the end of a clean prefix
       built_ = true;
+      model_.set_undo(true); // seeks keep what they change (HeapModel::restore)
       stream_at_pos_ = false;
       return;
     }
@@ -241,6 +242,7 @@ template <class F> void Replay::build(F&& on_event) {
   }
   stream_pass(sink, UINT64_MAX);
   built_ = true;
+  model_.set_undo(true); // seeks keep what they change (HeapModel::restore)
 }
 
 template <class F> bool Replay::extend(F&& on_event, uint64_t max_events) {
