@@ -155,7 +155,7 @@ void HeapModel::anomaly(const Event& e, const char* fmt, ...) {
 // requests in a bad trace may be huge) are zero whenever nothing is counted.
 inline void HeapModel::leave(const Chunk& c) {
   if (log_.on) [[unlikely]]
-    log_.note(c.addr, chunks_.size());
+    note_change(c.addr);
   if (undo_on_) [[unlikely]]
     note_undo(c);
   if (c.pending) [[unlikely]] { // a call's chunk not yet handed out: in hand (its mapping counts)
@@ -731,6 +731,14 @@ HeapModel::Saved HeapModel::save() const {
   return s;
 }
 
+void HeapModel::note_undo(const Chunk& c) {
+  bool created;
+  Chunk& u = undo_.insert(c.addr, created);
+  if (created) u = c;
+  if (undo_.size() > kUndoMax) [[unlikely]]
+    undo_give_up();
+}
+
 uint64_t HeapModel::start_change_log() const {
   static std::atomic<uint64_t> next_id{1};
   log_.on = true;
@@ -764,9 +772,7 @@ void HeapModel::restore(const Saved& s) {
     return;
   }
   log_.on = false; // every record may have changed
-  undo_.reset(16);
-  undo_on_ = undo_wanted_;
-  undo_base_ = s.id;
+  undo_give_up();   // (until undo_from(): a replay from here to a local checkpoint pays nothing)
   static_cast<HeapModelState&>(*this) = s.state;
   chunks_.reset(s.capacity);
   free_sizes_ = FreeSizes();

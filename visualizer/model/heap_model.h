@@ -211,13 +211,15 @@ public:
   Saved save(ByteArena& arena) const;
   Saved save() const;
   // The model save() was called on. With undo on (set_undo), a restore of the save the model was
-  // last restored from, while no more than kUndoMax records have changed since (a step back to
-  // the local checkpoint it came from), puts back only those records (and every bin's list):
-  // the same chunks, metrics and lists, and the change log goes on (it gains those records).
+  // last restored from or saved as (undo_from), while no more than kUndoMax records have changed
+  // since (a step back to the local checkpoint a seek left), puts back only those records (and
+  // every bin's list): the same chunks, metrics and lists, and the change log goes on (it gains
+  // those records).
   void restore(const Saved& s);
-  // Undo for restore(): the records' first values after each restore are kept (seeks; the
-  // replay's pass does not pay for it).
-  static constexpr size_t kUndoMax = size_t(1) << 16;
+  // Undo for restore(): after undo_from() and after such a restore, each changed record's first
+  // value is kept (seeks only; neither the replay's pass nor a seek's replay up to its local
+  // checkpoint pays for it).
+  static constexpr size_t kUndoMax = size_t(1) << 14;
   void set_undo(bool on) {
     undo_wanted_ = on;
     undo_give_up();
@@ -283,13 +285,9 @@ private:
     }
   };
 
-  void note_undo(const Chunk& c) {
-    bool created;
-    Chunk& u = undo_.insert(c.addr, created);
-    if (created) u = c;
-    if (undo_.size() > kUndoMax) [[unlikely]]
-      undo_give_up();
-  }
+  // (Out of line: leave() stays small enough to be inlined in the replay's loop.)
+  [[gnu::noinline]] void note_undo(const Chunk& c);
+  [[gnu::noinline]] void note_change(uint64_t addr) const { log_.note(addr, chunks_.size()); }
   void undo_give_up() {
     undo_on_ = false;
     undo_base_ = 0;

@@ -179,7 +179,9 @@ bool Replay::seek(uint64_t n) {
   if (n - pos_ >= kLocalEvery) { // then mark > n - kLocalEvery >= pos_
     uint64_t mark = n / kLocalEvery * kLocalEvery;
     if (!forward_to(mark)) return false;
-    keep_local();
+    keep_local(); // (and the model's undo starts there)
+  } else {
+    model_.undo_from(at.cp->model); // a step back from n restores the same checkpoint
   }
   return forward_to(n);
 }
