@@ -772,7 +772,7 @@ void HeapModel::restore(const Saved& s) {
     return;
   }
   log_.on = false; // every record may have changed
-  undo_give_up();   // (until undo_from(): a replay from here to a local checkpoint pays nothing)
+  undo_give_up();  // (until undo_from(): a replay from here to a local checkpoint pays nothing)
   static_cast<HeapModelState&>(*this) = s.state;
   chunks_.reset(s.capacity);
   free_sizes_ = FreeSizes();
