@@ -227,7 +227,9 @@ private:
 
   // Tcache
   void tcache_init(ThreadState& ts);
-  void tcache_put(ThreadState& ts, Chunk* chunk, size_t tc_idx);
+  // from: the arena whose bin chunk leaves (malloc's stashes, under its lock); nullptr for a
+  // free, whose chunk was in use (its event is ordered by its pointer or its thread).
+  void tcache_put(ThreadState& ts, Chunk* chunk, size_t tc_idx, Arena* from = nullptr);
   void* tcache_get(ThreadState& ts, size_t tc_idx);
   void register_thread(ThreadState& ts);
   void unregister_thread(ThreadState& ts);

@@ -593,13 +593,13 @@ template <class P> void MallocCore<P>::tcache_init(ThreadState& ts) {
 
 template <class P>
 inline __attribute__((always_inline)) void MallocCore<P>::tcache_put(ThreadState& ts, Chunk* chunk,
-                                                                     size_t tc_idx) {
+                                                                     size_t tc_idx, Arena* from) {
   TcacheEntry* e = static_cast<TcacheEntry*>(chunk2mem(chunk));
   e->key = tcache_key_;
   e->next = reinterpret_cast<TcacheEntry*>(protect_ptr(&e->next, ts.tcache->entries[tc_idx]));
   ts.tcache->entries[tc_idx] = e;
   ++ts.tcache->counts[tc_idx];
-  hooks_.tcache_in(ts, chunk, tc_idx);
+  hooks_.tcache_in(ts, from, chunk, tc_idx);
 }
 
 template <class P> void* MallocCore<P>::tcache_get(ThreadState& ts, size_t tc_idx) {
@@ -1071,7 +1071,7 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
               tc_victim = expected;
               if (tc_victim == nullptr) break;
             }
-            tcache_put(ts, tc_victim, tc_idx);
+            tcache_put(ts, tc_victim, tc_idx, av);
           }
         }
         void* p = chunk2mem(victim);
@@ -1103,7 +1103,7 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
           if (av != &main_arena_) tc_victim->set_non_main();
           bin->bk = bck;
           bck->fd = bin;
-          tcache_put(ts, tc_victim, tc_idx);
+          tcache_put(ts, tc_victim, tc_idx, av);
         }
       }
       void* p = chunk2mem(victim);
@@ -1172,7 +1172,7 @@ template <class P> void* MallocCore<P>::int_malloc_impl(Arena* av, size_t bytes)
         victim->set_inuse_at(size);
         if (av != &main_arena_) victim->set_non_main();
         if (tcache_nb && ts.tcache->counts[tc_idx] < mp_.tcache_count) {
-          tcache_put(ts, victim, tc_idx);
+          tcache_put(ts, victim, tc_idx, av);
           return_cached = true;
           continue;
         }

@@ -54,7 +54,8 @@
 //                                  lock-free push (its number precedes any pop)      none
 //   bin_in_at(av, c, i)            the unsorted scan sorted c into bin i             av's
 //   bin_out(av, c, kind, i)        c left a bin for consolidation                    av's
-//   tcache_in(ts, c, i)            c went into this thread's tcache bin i            none (own)
+//   tcache_in(ts, from, c, i)      c went into this thread's tcache bin i, from a    from's; a
+//                                  bin of arena `from` (malloc's stash) or a free    free: none
 //   top(av, c, size), fence        c is av's top / an unusable fencepost             av's
 //   internal(av, c)                tcache_init carved c, the allocator's own chunk   av's
 //   realloc_in_place, _moved       realloc resized c where it is / moved it          av's
@@ -455,8 +456,8 @@ public:
   HV_HOOK void bin_out(Arena* av, const Chunk* c, trace::BinKind kind, unsigned idx) {
     if (__builtin_expect(on(), 0)) write<Ev::BinOut>(av, addr(c), kind, uint8_t(idx));
   }
-  HV_HOOK void tcache_in(ThreadState& ts, const Chunk* c, size_t tc_idx) {
-    if (__builtin_expect(on(), 0)) tcache_in_(ts, c, tc_idx);
+  HV_HOOK void tcache_in(ThreadState& ts, Arena* from, const Chunk* c, size_t tc_idx) {
+    if (__builtin_expect(on(), 0)) tcache_in_(ts, from, c, tc_idx);
   }
   HV_HOOK void realloc_in_place(Arena* av, const Chunk* c, size_t old_size, size_t new_size) {
     if (__builtin_expect(on(), 0))
@@ -559,7 +560,7 @@ private:
     ThreadState& ts = plat().thread();
     w_.event<E>(at(ts, ts.arena), fields...);
   }
-  __attribute__((noinline)) void tcache_in_(ThreadState& ts, const Chunk* c, size_t tc_idx);
+  __attribute__((noinline)) void tcache_in_(ThreadState& ts, Arena* from, const Chunk* c, size_t tc_idx);
   __attribute__((noinline)) void arena_new_(Arena* a);
   __attribute__((noinline)) void main_heap_resize_(Arena* av, const char* end);
   __attribute__((noinline)) void mark_(const char* label);
@@ -581,9 +582,12 @@ private:
 };
 
 // Every small free's second event (the tcache's), out of line so that tcache_put stays small
-// enough to inline into free().
-template <class P> void TraceHooks<P>::tcache_in_(ThreadState& ts, const Chunk* c, size_t tc_idx) {
-  TraceAt where = at(ts, ts.arena);
+// enough to inline into free(). A chunk malloc stashes from a bin of arena `from` leaves that
+// bin: its event ticks that arena's clock, which need not be the thread's (a realloc of another
+// arena's chunk mallocs there; a 4-thread VERIFY recording failed `check` so, about once in 90).
+template <class P>
+void TraceHooks<P>::tcache_in_(ThreadState& ts, Arena* from, const Chunk* c, size_t tc_idx) {
+  TraceAt where = at(ts, from ? from : ts.arena);
   if (w_.free_tcache(where, addr(c) + kHdr, uint8_t(tc_idx)))
     return; // free() said in one event (user pointer)
   w_.event<Ev::BinIn>(where, addr(c), uint64_t(c->size()), trace::BinKind::Tcache, uint8_t(tc_idx));
