@@ -50,6 +50,7 @@ LAYERS = [
     ("layout", "visualizer/views/chunk_layout.*"),  # hv_layout: the chunk map's geometry, no UI
     ("layout", "visualizer/views/chunk_words.*"),  # hv_layout: a chunk word by word, no UI
     ("layout", "visualizer/views/addr_sort.*"),  # hv_layout: chunks ordered by address, no UI
+    ("layout", "visualizer/views/chunk_sort.*"),  # hv_layout: a model's chunks in address order
     ("layout", "visualizer/views/chunk_layout_update.cpp"),  # hv_layout: the picture moved by changes, no UI
     ("layout", "visualizer/views/palette.h"),  # colours as plain RGB, no ImGui
     ("views", "visualizer/views/*"),

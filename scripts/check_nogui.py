@@ -27,7 +27,7 @@ import sys
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 # What a GUI dependency looks like in a cache variable name, a path, a flag or a library name.
 GUI_NAME = re.compile(r"glfw|imgui|glad|(^|[^A-Za-z])HV_GL_|pkgcfg_lib_HV_GL", re.I)
-GUI_PATH = re.compile(r"imgui|glfw|glad|/GL(/|\b)|/KHR\b|visualizer/(app|gui_smoke)/|visualizer/views/(?!chunk_layout|chunk_words|addr_sort)|"
+GUI_PATH = re.compile(r"imgui|glfw|glad|/GL(/|\b)|/KHR\b|visualizer/(app|gui_smoke)/|visualizer/views/(?!chunk_layout|chunk_words|addr_sort|chunk_sort)|"
                       r"cli/cmd_gui\.cpp", re.I)
 GUI_LIB = re.compile(r"imgui|glfw|glad|(^|[\s/])-lGL\b|libGL[.X]|libOpenGL|libEGL", re.I)
 

@@ -16,14 +16,14 @@ static void* block;
 
 static void* worker(void* arg) {
   (void)arg;
-  block = malloc(100);     /* the block main reallocs: guards[0] keeps it from growing in place */
+  block = malloc(100); /* the block main reallocs: guards[0] keeps it from growing in place */
   guards[0] = malloc(24);
   for (int i = 0; i < 9; ++i) {
-    a[i] = malloc(200);    /* 208-byte chunks, each followed by a guard so none merges */
+    a[i] = malloc(200); /* 208-byte chunks, each followed by a guard so none merges */
     guards[i + 1] = malloc(24);
   }
   for (int i = 0; i < 9; ++i)
-    free(a[i]);            /* 7 fill the worker's tcache, a[7] and a[8] go to unsorted */
+    free(a[i]);             /* 7 fill the worker's tcache, a[7] and a[8] go to unsorted */
   void* big = malloc(1000); /* the unsorted scan sorts a[7] and a[8] into their smallbin */
   return big;
 }

@@ -154,6 +154,12 @@ public:
     for (const V& s : slots_)
       if (s.addr) f(s);
   }
+  // The elements of part `part` of `parts` equal ranges of slots (for threads that share a walk).
+  template <class F> void for_each_in_part(size_t part, size_t parts, F&& f) const {
+    size_t n = slots_.size(), first = n * part / parts, last = n * (part + 1) / parts;
+    for (size_t i = first; i < last; ++i)
+      if (slots_[i].addr) f(slots_[i]);
+  }
 
 private:
   size_t home(uint64_t addr) const { return size_t((addr * 0x9E3779B97F4A7C15ull) >> shift_); }

@@ -161,6 +161,10 @@ public:
   std::vector<Chunk> chunks_sorted() const; // by address
   std::vector<Region> regions_sorted() const;
   template <class F> void for_each_chunk(F&& f) const { chunks_.for_each(f); }
+  // The chunks of part `part` of `parts` (in table order): the parts together are every chunk once.
+  template <class F> void for_each_chunk_in(size_t part, size_t parts, F&& f) const {
+    chunks_.for_each_in_part(part, parts, f);
+  }
   // Every bin's list in its order, head first (bin_order.h): a tcache's list per thread, an
   // arena's bins per arena.
   const BinOrder& bin_order() const { return order_; }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace hv::views {
 
@@ -72,15 +73,12 @@ static void sort_indices(const uint64_t* addr, uint32_t* idx, size_t n, unsigned
     idx[i] = uint32_t(keys[i] & imask);
 }
 
-void sort_by_address(const uint64_t* addr, size_t n, uint32_t* order, std::vector<uint64_t>& keys,
-                     std::vector<uint64_t>& tmp) {
+void sort_by_address(const uint64_t* addr, size_t n, uint32_t* order, uint64_t* keys, uint64_t* tmp) {
   for (size_t i = 0; i < n; ++i)
     order[i] = uint32_t(i);
   if (n < 2) return;
   unsigned idx_bits = 64 - unsigned(__builtin_clzll(uint64_t(n - 1)));
-  keys.resize(n);
-  tmp.resize(n);
-  sort_indices(addr, order, n, idx_bits, keys.data(), tmp.data());
+  sort_indices(addr, order, n, idx_bits, keys, tmp);
 }
 
 } // namespace hv::views

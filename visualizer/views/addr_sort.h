@@ -8,13 +8,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
 namespace hv::views {
 
 // order[0, n) = the indices 0..n-1 ordered by addr[index] (distinct addresses, n < 2^32).
-// keys and tmp are scratch space, kept by the caller between calls (fresh memory is slow to touch).
-void sort_by_address(const uint64_t* addr, size_t n, uint32_t* order, std::vector<uint64_t>& keys,
-                     std::vector<uint64_t>& tmp);
+// keys[0, n) and tmp[0, n) are scratch space, kept by the caller between calls (fresh memory is
+// slow to touch).
+void sort_by_address(const uint64_t* addr, size_t n, uint32_t* order, uint64_t* keys, uint64_t* tmp);
 
 } // namespace hv::views

@@ -14,6 +14,7 @@
 
 #include "model/heap_model.h"
 #include "model/policy_info.h"
+#include "views/chunk_sort.h"
 
 #include <cstdint>
 #include <string>
@@ -89,11 +90,11 @@ struct HeapPicture {
   model::PolicyInfo policy; // the allocator it shows (header sizes, flags, bins, own chunks)
   // Scratch space kept between builds: fresh pages are slow to fault in (tens of MB with 1 M
   // chunks), reused ones are not.
-  std::vector<model::Chunk> scratch;
-  std::vector<uint64_t> sort_addr, sort_keys, sort_keys2; // the sort's (an index under its address)
-  std::vector<uint32_t> sort_idx;                         // scratch[sort_idx[i]]: the i-th by address
-  std::vector<model::Chunk> sorted;                       // the model's chunks in address order
-  std::vector<uint64_t> changed;                          // update_picture's
+  HugeVector<model::Chunk> scratch; // update_picture's next `sorted`
+  std::vector<uint32_t> sort_idx;   // update_picture's: the items of the changed chunks
+  ChunkSortScratch sort;            // build_picture's (chunk_sort.h)
+  HugeVector<model::Chunk> sorted;  // the model's chunks in address order
+  std::vector<uint64_t> changed;    // update_picture's
   // The item holding addr (a chunk start or any byte of it), or -1.
   int64_t find(uint64_t addr) const;
 };

@@ -95,7 +95,7 @@ PictureUpdate update_picture(const model::HeapModel& m, const std::vector<uint64
   }
   // The chunks in address order again: the runs between changed addresses copied, each changed
   // address's record as the model has it now (or none), then the items from them.
-  std::vector<Chunk>& next = out->scratch;
+  HugeVector<Chunk>& next = out->scratch;
   next.clear();
   next.reserve(out->sorted.size() + ch.size());
   auto at = out->sorted.begin();
