@@ -138,6 +138,63 @@ TEST(Checkpoints, StepsBackStartFromTheLocalCheckpointASeekLeft) {
   lin.expect_at(rp);
 }
 
+// A huge heap's local checkpoints are light (no records: HeapModel::save_light), forced here on a
+// small one. Steps back from one put back only what changed since, also after a seek forward
+// that restored nothing; once a restore of another checkpoint ends the model's undo, it is
+// passed over (its records are gone). Every state is the one a linear replay gives.
+TEST(Checkpoints, LightLocalCheckpointsServeStepsBackUntilTheUndoEnds) {
+  constexpr uint64_t L = Replay::kLocalEvery;
+  TraceBuilder b(0, 16 * 1024);
+  ChurnTrace gen(b, 3, 42, 3000);
+  gen.run(400000);
+  TempFile tf(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(tf.path));
+  Replay rp(f);
+  rp.set_light_local_from(0);
+  rp.build();
+  ASSERT_FALSE(rp.error()) << rp.error()->describe();
+  ASSERT_EQ(rp.checkpoints(), 2u); // at 0 and 2^18
+  LinearSeries lin(f);
+  auto same_as_linear = [&](uint64_t n) { // the whole state, chunk by chunk and bin by bin
+    EventStream s(f);
+    HeapModel m;
+    for (uint64_t k = 0; k < n; ++k)
+      m.apply(*s.next());
+    expect_same_state(rp.model(), m, n);
+  };
+
+  const uint64_t top = 20 * L, start = top + 300;
+  ASSERT_TRUE(rp.seek(start));
+  EXPECT_EQ(rp.replayed(), start); // from the checkpoint at 0, leaving a light one at top
+  EXPECT_EQ(rp.local_checkpoints(), 1u);
+  for (uint64_t n = start - 1; n >= top; --n) {
+    ASSERT_TRUE(rp.step_back());
+    EXPECT_EQ(rp.replayed(), n - top) << n; // from the light one, through the undo
+    lin.expect_at(rp);
+    if (HasFailure()) return;
+  }
+  same_as_linear(top);
+  // Forward from here with nothing nearer to restore: a light one at the last mark passed.
+  const uint64_t far = top + 5 * L + 17;
+  ASSERT_TRUE(rp.seek(far));
+  EXPECT_EQ(rp.replayed(), far - top);
+  ASSERT_TRUE(rp.step_back());
+  EXPECT_EQ(rp.replayed(), far - 1 - (top + 5 * L));
+  lin.expect_at(rp);
+  same_as_linear(far - 1);
+  // A seek near 0 restores the pass's checkpoint there (too near for a local one), which ends
+  // the undo: the light one is of no use from then on, and a seek past it replays all the way
+  // from where the model is.
+  ASSERT_TRUE(rp.seek(5));
+  EXPECT_EQ(rp.replayed(), 5u);
+  EXPECT_EQ(rp.local_checkpoints(), 1u);
+  ASSERT_TRUE(rp.seek(far - 2));
+  EXPECT_EQ(rp.replayed(), far - 2 - 5);
+  lin.expect_at(rp);
+  same_as_linear(far - 2);
+}
+
 // Local checkpoints are bounded: past kLocalMax places the least recently used goes, and a seek
 // there starts from the nearest one still kept.
 TEST(Checkpoints, LocalCheckpointsKeepTheMostRecentlyUsed) {

@@ -731,6 +731,18 @@ HeapModel::Saved HeapModel::save() const {
   return s;
 }
 
+HeapModel::Saved HeapModel::save_light() const {
+  Saved s{static_cast<const HeapModelState&>(*this), chunks_.capacity(), chunks_.size(), nullptr, 0, {}};
+  s.id = next_save_id();
+  s.light = true;
+  s.own.resize(order_.max_saved_bytes() + kSavedSlack);
+  s.order_at = 0;
+  s.bytes = size_t(order_.save(s.own.data()) - s.own.data());
+  s.own.resize(s.bytes);
+  s.own.shrink_to_fit();
+  return s;
+}
+
 void HeapModel::note_undo(const Chunk& c) {
   bool created;
   Chunk& u = undo_.insert(c.addr, created);
@@ -748,7 +760,7 @@ uint64_t HeapModel::start_change_log() const {
 }
 
 void HeapModel::restore(const Saved& s) {
-  if (undo_on_ && s.id != 0 && s.id == undo_base_) { // the records changed since this save, put back
+  if (can_undo_to(s)) { // the records changed since this save, put back
     undo_.for_each([&](const Chunk& u) {
       Chunk* live = chunks_.find(u.addr);
       if (live && is_free_state(live->state)) free_sizes_.remove(live->size);
@@ -771,6 +783,7 @@ void HeapModel::restore(const Saved& s) {
     HV_ASSERT(chunks_.size() == s.count);
     return;
   }
+  HV_ASSERT_MSG(!s.light, "restore() of a light save that the undo no longer reaches (can_undo_to)");
   log_.on = false; // every record may have changed
   undo_give_up();  // (until undo_from(): a replay from here to a local checkpoint pays nothing)
   static_cast<HeapModelState&>(*this) = s.state;

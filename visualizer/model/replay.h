@@ -4,7 +4,7 @@
 // blocks the events are decoded ahead by trace::SeqScatter on a second core, and the pass goes
 // on with the EventStream from a checkpoint at the first irregularity), checkpoints
 // (the model encoded by HeapModel::save() and the stream position every K events,
-// K = max(2^18, 8 x chunk records), so that a seek replays at most K events after a restore
+// K = max(2^18, 4 x chunk records), so that a seek replays at most K events after a restore
 // that costs far less), local checkpoints that seeks leave behind (a seek that restores a
 // checkpoint saves one on its way: stepping backward and scrubbing near its target then replay
 // fewer than kLocalEvery events; a seek forward that needs no restore saves none),
@@ -26,11 +26,14 @@ namespace hv::model {
 
 class Replay {
 public:
-  // The pass checkpoints every max(kMinCheckpointEvery, 8 x chunk records) events. A
-  // checkpoint costs about as much as replaying 1.5 events per chunk record (a walk of the
-  // chunk table), so this keeps checkpoints near 7% of the pass on a heap of 13 000 records;
-  // a seek then replays at most 2^18 events there (about 8 ms).
+  // The pass checkpoints every max(kMinCheckpointEvery, kEventsPerRecord x chunk records)
+  // events. A checkpoint costs about as much as replaying 1.5 events per chunk record (a walk
+  // of the chunk table); a seek on a small heap replays at most 2^18 events (about 8 ms). On a
+  // heap of a million chunks the interval is 4 M events: checkpoints take 4.5 bytes per event
+  // there (18 a record), and a random seek on the benchmark heap replays 0.5 M events at the
+  // median (at 8 records, 0.77 M: 20 ms more, for half the memory).
   static constexpr uint64_t kMinCheckpointEvery = uint64_t(1) << 18;
+  static constexpr uint64_t kEventsPerRecord = 4;
   // The pass goes back to its loop every kRunEvents events (checkpoints fall on these bounds).
   static constexpr uint64_t kRunEvents = 4096;
   // A seek that restores a checkpoint and then replays kLocalEvery events or more saves a local
@@ -68,6 +71,9 @@ public:
     local_bytes_max_ = bytes;
     local_arena_chunks_ = arena_chunks;
   }
+  // From how many chunk records a seek's local checkpoint is light (kLightLocalChunks; tests: 0
+  // and SIZE_MAX).
+  void set_light_local_from(size_t chunks) { light_from_ = chunks; }
   // From how many chunk records seeks load records ahead (kDelayedApplyChunks; tests: 0 and
   // SIZE_MAX, to compare the two).
   void set_delayed_apply_from(size_t chunks) { delayed_from_ = chunks; }
@@ -119,12 +125,12 @@ public:
   }
 
   const std::optional<trace::TraceError>& error() const { return error_; }
-  size_t checkpoints() const { return checkpoints_.size(); }   // the pass's
-  size_t checkpoint_bytes() const { return arena_.used(); }    // their chunk records' bytes
-  size_t checkpoint_mapped() const { return arena_.mapped(); } // the slabs that hold them
-  size_t local_checkpoints() const { return local_.size(); }   // seeks' (see kLocalEvery)
-  size_t local_bytes() const { return local_bytes_; }          // their memory (Local::cost())
-  uint64_t replayed() const { return replayed_; }              // events the last seek or step applied
+  size_t checkpoints() const { return checkpoints_.size(); }                    // the pass's
+  size_t checkpoint_bytes() const { return arena_.used(); }                     // their chunk records' bytes
+  size_t checkpoint_mapped() const { return arena_.mapped(); }                  // the slabs that hold them
+  size_t local_checkpoints() const { return local_.size() + (light_ ? 1 : 0); } // seeks' (kLocalEvery)
+  size_t local_bytes() const { return local_bytes_; } // their memory (Local::cost())
+  uint64_t replayed() const { return replayed_; }     // events the last seek or step applied
 
 private:
   template <class F> struct BuildSink;
@@ -161,6 +167,12 @@ private:
   // arena of their own: on huge pages, 1.3 M records take 4 ms instead of 130 (a 4 KiB fault
   // costs ~3 ms/MB here).
   static constexpr size_t kLocalArenaChunks = size_t(1) << 17;
+  // Heaps of this many chunk records or more keep a light local checkpoint instead
+  // (HeapModel::save_light: no records): good while the model's undo reaches it, which a step
+  // back or a seek near it uses, and nothing after the next restore of another checkpoint. A
+  // save of the records there costs 15-40 ms a seek, and a budget of kLocalBytes holds two or
+  // three of them, which random seeks seldom come back to.
+  static constexpr size_t kLightLocalChunks = size_t(1) << 17;
   // Heaps of this many chunk records or more (a table of 2.6 MB, past the core's L2) replay
   // seeks with the records of the next events loading ahead (replay.cpp: DelayedSeekSink).
   static constexpr size_t kDelayedApplyChunks = size_t(1) << 15;
@@ -179,6 +191,8 @@ private:
   uint64_t checkpoint_every_ = kMinCheckpointEvery;
   std::vector<Checkpoint> checkpoints_;
   std::vector<Local> local_;
+  std::optional<Checkpoint> light_; // the light local checkpoint (kLightLocalChunks), if any
+  size_t light_from_ = kLightLocalChunks;
   size_t local_bytes_ = 0;
   size_t local_max_ = kLocalMax, local_bytes_max_ = kLocalBytes, local_arena_chunks_ = kLocalArenaChunks;
   size_t delayed_from_ = kDelayedApplyChunks;
