@@ -115,11 +115,11 @@ static bool shortenable(const HeapPicture::Item& it) {
   return it.gap() || it.state == uint8_t(ChunkState::Top);
 }
 
-namespace {
-
 HeapPicture::Item item_of(const Chunk& c) {
   return HeapPicture::Item{c.addr, c.size, c.req, c.seq, c.arena, c.state, c.bin, c.internal, c.pending};
 }
+
+namespace {
 
 HeapPicture::Item gap_item(uint64_t a, uint64_t b, uint32_t arena) {
   return HeapPicture::Item{a, b - a, 0, 0, arena, HeapPicture::Item::kGapState, 0, false, false};

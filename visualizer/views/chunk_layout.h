@@ -119,6 +119,8 @@ const char* mid_call_text(const HeapPicture::Item& it);
 // The paint of a whole item (no parts): its state's, or Internal, Gap, InHand while pending.
 Paint item_paint(const HeapPicture::Item& it);
 // Its compact size (HeapPicture::units): size / granule, saturated, with kShortenable.
+// A chunk record's item (its fields as the picture keeps them).
+HeapPicture::Item item_of(const model::Chunk& c);
 uint32_t item_units(const HeapPicture::Item& it);
 // Swaps what two pictures show (items, groups, position, totals, policy, the chunks in order and
 // the change log they follow), not their scratch space.

@@ -6,7 +6,6 @@
 // build_picture ends with.
 // Must not: decide whether the change list is complete (the caller asks the model's change log),
 // or give a picture that differs from build_picture's in anything (tests compare them whole).
-#include "views/addr_sort.h"
 #include "views/chunk_layout.h"
 
 #include <algorithm>
@@ -66,8 +65,7 @@ bool update_in_place(const model::HeapModel& m, const std::vector<uint64_t>& cha
     size_t i = where[k];
     HeapPicture::Item& item = p.items[i];
     count_in_use(p, item, -1);
-    item = HeapPicture::Item{now.addr,  now.size, now.req,      now.seq,    now.arena,
-                             now.state, now.bin,  now.internal, now.pending};
+    item = item_of(now);
     count_in_use(p, item, 1);
     p.units[i] = item_units(item);
     p.paints[i] = item_paint(item);
