@@ -7,6 +7,7 @@
 #include "trace/churn_trace.h"
 
 #include <gtest/gtest.h>
+#include <memory>
 #include <random>
 
 using namespace hv::trace;
@@ -14,14 +15,26 @@ using namespace hv::model;
 using hv::test::expect_same_state;
 using hv::test::TempFile;
 
-TEST(Checkpoints, SeekAnywhereEqualsLinearReplay) {
-  TraceBuilder b(0, 16 * 1024);
-  b.set_zstd(true); // restoring a position inside a zstd block re-decompresses it
-  ChurnTrace gen(b, 3, 42, 3000);
-  gen.run(400000);
-  TempFile tf(b.finish());
+// A churn trace of 3 threads and 3000 live chunks (ChurnTrace), written and opened: what most
+// tests here replay.
+struct ChurnFile {
+  std::unique_ptr<TempFile> file;
   TraceFile f;
-  ASSERT_TRUE(f.open(tf.path));
+  bool opened = false;
+  explicit ChurnFile(uint64_t events, uint64_t seed = 42, bool zstd = false) {
+    TraceBuilder b(0, 16 * 1024);
+    b.set_zstd(zstd);
+    ChurnTrace gen(b, 3, seed, 3000);
+    gen.run(events);
+    file = std::make_unique<TempFile>(b.finish());
+    opened = f.open(file->path);
+  }
+};
+
+TEST(Checkpoints, SeekAnywhereEqualsLinearReplay) {
+  ChurnFile churn(400000, 42, true); // zstd: restoring a position inside a zstd block re-decompresses it
+  ASSERT_TRUE(churn.opened);
+  const TraceFile& f = churn.f;
   Replay rp(f);
   rp.set_checkpoint_every(65536);
   rp.build();
@@ -100,12 +113,9 @@ struct LinearSeries {
 // Every state is the one a linear replay gives.
 TEST(Checkpoints, StepsBackStartFromTheLocalCheckpointASeekLeft) {
   constexpr uint64_t L = Replay::kLocalEvery;
-  TraceBuilder b(0, 16 * 1024);
-  ChurnTrace gen(b, 3, 42, 3000);
-  gen.run(400000);
-  TempFile tf(b.finish());
-  TraceFile f;
-  ASSERT_TRUE(f.open(tf.path));
+  ChurnFile churn(400000);
+  ASSERT_TRUE(churn.opened);
+  const TraceFile& f = churn.f;
   Replay rp(f);
   rp.build();
   ASSERT_FALSE(rp.error()) << rp.error()->describe();
@@ -144,12 +154,9 @@ TEST(Checkpoints, StepsBackStartFromTheLocalCheckpointASeekLeft) {
 // passed over (its records are gone). Every state is the one a linear replay gives.
 TEST(Checkpoints, LightLocalCheckpointsServeStepsBackUntilTheUndoEnds) {
   constexpr uint64_t L = Replay::kLocalEvery;
-  TraceBuilder b(0, 16 * 1024);
-  ChurnTrace gen(b, 3, 42, 3000);
-  gen.run(400000);
-  TempFile tf(b.finish());
-  TraceFile f;
-  ASSERT_TRUE(f.open(tf.path));
+  ChurnFile churn(400000);
+  ASSERT_TRUE(churn.opened);
+  const TraceFile& f = churn.f;
   Replay rp(f);
   rp.set_light_local_from(0);
   rp.build();
@@ -199,12 +206,9 @@ TEST(Checkpoints, LightLocalCheckpointsServeStepsBackUntilTheUndoEnds) {
 // there starts from the nearest one still kept.
 TEST(Checkpoints, LocalCheckpointsKeepTheMostRecentlyUsed) {
   constexpr uint64_t L = Replay::kLocalEvery;
-  TraceBuilder b(0, 16 * 1024);
-  ChurnTrace gen(b, 3, 42, 3000);
-  gen.run(400000);
-  TempFile tf(b.finish());
-  TraceFile f;
-  ASSERT_TRUE(f.open(tf.path));
+  ChurnFile churn(400000);
+  ASSERT_TRUE(churn.opened);
+  const TraceFile& f = churn.f;
   Replay rp(f);
   rp.build();
   LinearSeries lin(f);
@@ -237,12 +241,9 @@ TEST(Checkpoints, LocalCheckpointsKeepTheMostRecentlyUsed) {
 // before, while the two kept from the seeks before still give their exact states.
 TEST(Checkpoints, ADroppedLocalsArenaServesTheNextOne) {
   constexpr uint64_t L = Replay::kLocalEvery;
-  TraceBuilder b(0, 16 * 1024);
-  ChurnTrace gen(b, 3, 43, 3000);
-  gen.run(300000);
-  TempFile tf(b.finish());
-  TraceFile f;
-  ASSERT_TRUE(f.open(tf.path));
+  ChurnFile churn(300000, 43);
+  ASSERT_TRUE(churn.opened);
+  const TraceFile& f = churn.f;
   LinearSeries lin(f);
   Replay rp(f);
   rp.set_local_limits(3, Replay::kLocalBytes, 1); // every local in an arena
@@ -269,12 +270,9 @@ TEST(Checkpoints, ADroppedLocalsArenaServesTheNextOne) {
 // keeps none (each seek then replays from the pass's checkpoint). Every state is the linear one.
 TEST(Checkpoints, LocalCheckpointsStayWithinTheirMemoryBudget) {
   constexpr uint64_t L = Replay::kLocalEvery;
-  TraceBuilder b(0, 16 * 1024);
-  ChurnTrace gen(b, 3, 42, 3000);
-  gen.run(300000);
-  TempFile tf(b.finish());
-  TraceFile f;
-  ASSERT_TRUE(f.open(tf.path));
+  ChurnFile churn(300000);
+  ASSERT_TRUE(churn.opened);
+  const TraceFile& f = churn.f;
   LinearSeries lin(f);
   auto place = [&](size_t i) { return L * (5 + i) + 100; }; // each leaves a local at L * (5 + i)
 
