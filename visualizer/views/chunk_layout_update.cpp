@@ -95,7 +95,7 @@ PictureUpdate update_picture(const model::HeapModel& m, const std::vector<uint64
   // address's record as the model has it now (or none), then the items from them.
   HugeVector<Chunk>& next = out->scratch;
   next.clear();
-  next.reserve(out->sorted.size() + ch.size());
+  reserve_with_headroom(next, out->sorted.size() + ch.size());
   auto at = out->sorted.begin();
   for (uint64_t a : ch) {
     auto run_end =

@@ -80,7 +80,7 @@ void sorted_chunks(const model::HeapModel& m, HugeVector<Chunk>& out, ChunkSortS
   if (m.chunk_count() < kTwoCores) {
     sort_half(m, 0, 1, s);
     size_t n = s.order[0].size();
-    out.reserve(n * 9 / 8);
+    reserve_with_headroom(out, n);
     out.resize(n);
     const Chunk* all = s.all[0].data();
     const uint32_t* order = s.order[0].data();
@@ -96,7 +96,7 @@ void sorted_chunks(const model::HeapModel& m, HugeVector<Chunk>& out, ChunkSortS
   sort_half(m, 0, 2, s);
   helper.join();
   size_t n = s.order[0].size() + s.order[1].size(), k = n / 2;
-  out.reserve(n * 9 / 8);
+  reserve_with_headroom(out, n);
   out.resize(n);
   size_t i = merge_split(s, k);
   std::thread second([&] { merge_into(s, i, k - i, out.data() + k, n - k); });
