@@ -6,6 +6,7 @@
 #include "same_state.h"
 #include "trace/churn_trace.h"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <memory>
 #include <random>
@@ -15,16 +16,16 @@ using namespace hv::model;
 using hv::test::expect_same_state;
 using hv::test::TempFile;
 
-// A churn trace of 3 threads and 3000 live chunks (ChurnTrace), written and opened: what most
-// tests here replay.
+// A churn trace of 3 threads and 3000 live chunks (ChurnTrace; or `live`), written and opened:
+// what most tests here replay.
 struct ChurnFile {
   std::unique_ptr<TempFile> file;
   TraceFile f;
   bool opened = false;
-  explicit ChurnFile(uint64_t events, uint64_t seed = 42, bool zstd = false) {
+  explicit ChurnFile(uint64_t events, uint64_t seed = 42, bool zstd = false, size_t live = 3000) {
     TraceBuilder b(0, 16 * 1024);
     b.set_zstd(zstd);
-    ChurnTrace gen(b, 3, seed, 3000);
+    ChurnTrace gen(b, 3, seed, live);
     gen.run(events);
     file = std::make_unique<TempFile>(b.finish());
     opened = f.open(file->path);
@@ -74,6 +75,65 @@ TEST(Checkpoints, SeekAnywhereEqualsLinearReplay) {
   ASSERT_TRUE(rp.step_forward());
   expect_same_state(rp.model(), at, 100000);
   EXPECT_FALSE(rp.seek(rp.size() + 1));
+}
+
+// On a heap of many records the pass saves deltas between its full checkpoints: a seek restores
+// the full one and applies the deltas after it (or goes back through the model's undo to the
+// delta it restored last), and every state is the one a linear replay gives, whichever way the
+// pass decoded.
+TEST(Checkpoints, DeltaCheckpointsGiveTheLinearReplaysState) {
+  ChurnFile churn(300000, 44, false, 40000);
+  ASSERT_TRUE(churn.opened);
+  for (Replay::Decode how : {Replay::Decode::Stream, Replay::Decode::ScatterInline}) {
+    SCOPED_TRACE(how == Replay::Decode::Stream ? "stream" : "scatter");
+    Replay rp(churn.f);
+    rp.set_decode(how, 4096);
+    rp.set_checkpoint_every(1024);
+    rp.set_delta_from(0);
+    rp.set_local_limits(1, 0, 0); // no local checkpoints: every seek restores the pass's
+    rp.build();
+    ASSERT_FALSE(rp.error()) << rp.error()->describe();
+    // Full checkpoints every 4 x records (up to 120000 events here), deltas every records / 2:
+    // chains of several deltas.
+    EXPECT_GE(rp.delta_checkpoints(), 10u);
+    EXPECT_GE(rp.checkpoints(), rp.delta_checkpoints() + 3);
+
+    std::mt19937_64 rng(9);
+    std::vector<uint64_t> positions;
+    for (int i = 0; i < 16; ++i)
+      positions.push_back(rng() % (rp.size() + 1));
+    std::vector<uint64_t> sorted = positions;
+    std::sort(sorted.begin(), sorted.end());
+    // The linear replay's state at each position, in order (one pass).
+    std::vector<HeapModel> linear;
+    {
+      EventStream s(churn.f);
+      HeapModel lin;
+      uint64_t at = 0;
+      for (uint64_t n : sorted) {
+        for (; at < n; ++at)
+          lin.apply(*s.next());
+        linear.push_back(lin);
+      }
+    }
+    auto linear_at = [&](uint64_t n) -> const HeapModel& {
+      return linear[size_t(std::lower_bound(sorted.begin(), sorted.end(), n) - sorted.begin())];
+    };
+    uint64_t max_replayed = 0;
+    for (uint64_t n : positions) { // in random order: each seek restores a chain
+      ASSERT_TRUE(rp.seek(n));
+      max_replayed = std::max(max_replayed, rp.replayed());
+      expect_same_state(rp.model(), linear_at(n), n);
+      if (n > 0) { // a step back: the undo to the delta restored, or its chain again
+        HeapModel here = rp.model();
+        ASSERT_TRUE(rp.step_back());
+        ASSERT_TRUE(rp.step_forward());
+        expect_same_state(rp.model(), here, n);
+      }
+    }
+    // No seek replayed more than a delta's interval (a run of events, rounded to run bounds).
+    EXPECT_LE(max_replayed, 20000u + Replay::kRunEvents);
+  }
 }
 
 // Metrics and the last event's seq after each number of events, by a linear replay.

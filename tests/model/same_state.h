@@ -8,8 +8,8 @@
 
 namespace hv::test {
 
-// Every chunk record (address, size, state, request, seq, internal), every bin's list in its order,
-// the metrics and the released pages.
+// Every chunk record (address, size, state, request, seq, internal, pending, arena, bin), every bin's list in
+// its order, the metrics and the released pages.
 inline void expect_same_state(const model::HeapModel& a, const model::HeapModel& b, uint64_t pos) {
   auto ca = a.chunks_sorted(), cb = b.chunks_sorted();
   ASSERT_EQ(ca.size(), cb.size()) << "at " << pos;
@@ -20,6 +20,9 @@ inline void expect_same_state(const model::HeapModel& a, const model::HeapModel&
     ASSERT_EQ(ca[i].req, cb[i].req) << "at " << pos;
     ASSERT_EQ(ca[i].seq, cb[i].seq) << "at " << pos;
     ASSERT_EQ(ca[i].internal, cb[i].internal) << "at " << pos;
+    ASSERT_EQ(ca[i].pending, cb[i].pending) << "at " << pos;
+    ASSERT_EQ(ca[i].arena, cb[i].arena) << "at " << pos;
+    ASSERT_EQ(ca[i].bin, cb[i].bin) << "at " << pos;
   }
   // Every bin's list, in its order.
   auto la = a.bin_order().lists(), lb = b.bin_order().lists();

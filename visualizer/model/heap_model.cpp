@@ -2,6 +2,7 @@
 #include "model/heap_model.h"
 
 #include "heapviz/hv_assert.h"
+#include "model/saved_codec.h"
 
 #include <algorithm>
 #include <atomic>
@@ -158,6 +159,7 @@ inline void HeapModel::leave(const Chunk& c) {
     note_change(c.addr);
   if (undo_on_) [[unlikely]]
     note_undo(c);
+  if (dirty_on_) note_dirty(c.addr);
   if (c.pending) [[unlikely]] { // a call's chunk not yet handed out: in hand (its mapping counts)
     HV_ASSERT_MSG(in_hand_ > 0, "leave() of a record that was never enter()ed");
     --in_hand_;
@@ -320,6 +322,7 @@ void HeapModel::load_baseline(const Snapshot& s) {
   chunks_.clear();
   log_.on = false; // every record changed
   undo_give_up();
+  stop_dirty_log();
   order_.clear();
   free_sizes_ = FreeSizes();
   live_bytes_ = free_bytes_ = in_use_ = in_hand_ = 0;
@@ -638,79 +641,28 @@ template <> void HeapModel::on<Ev::Snapshot>(const Event& e) {
 }
 
 // ---- Checkpoints -----------------------------------------------------------------------------
-// A saved chunk record: addr (8 bytes as is: records in probe order have unrelated addresses),
-// then varints: size, req, seq - the previous record's seq (zigzag), arena << 6 | pending << 5 |
-// internal << 4 | state, and the bin byte. Chunk sizes, requests and bins are small, seqs of live chunks
-// close together.
-static inline uint8_t* put_varint(uint8_t* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = uint8_t(v | 0x80);
-    v >>= 7;
-  }
-  *p++ = uint8_t(v);
-  return p;
-}
+// (The records' codec: saved_codec.h.)
+using saved::kMaxRecord;
+using saved::kSlack;
 
-static inline const uint8_t* get_varint(const uint8_t* p, uint64_t& v) {
-  uint64_t r = 0;
-  for (unsigned sh = 0;; sh += 7) {
-    uint8_t b = *p++;
-    r |= uint64_t(b & 0x7f) << sh;
-    if (!(b & 0x80)) break;
-  }
-  v = r;
-  return p;
-}
-
-static constexpr size_t kMaxSavedChunk = 8 + 4 * 10 + 5 + 1; // addr, 4 varints (one <= 5 bytes), bin
-static constexpr size_t kSavedSlack = 8;                     // put_varint8 stores 8 bytes whatever the length
-
-// put_varint without a branch on the length (which varies from chunk to chunk and mispredicts):
-// the 7-bit groups of v spread to bytes by three shift-and-mask steps (the decoder's gather in
-// reverse), the continuation bits set on all but the last, one 8-byte store. Values of 2^56 or
-// more take put_varint.
-static inline uint8_t* put_varint8(uint8_t* p, uint64_t v) {
-  if (__builtin_expect(v >> 56 != 0, 0)) return put_varint(p, v);
-  unsigned len = (unsigned(64 - __builtin_clzll(v | 1)) + 6) / 7; // 1 .. 8
-  uint64_t x = ((v & 0x00fffffff0000000ull) << 4) | (v & 0x000000000fffffffull);
-  x = ((x & 0x0fffc0000fffc000ull) << 2) | (x & 0x00003fff00003fffull);
-  x = ((x & 0x3f803f803f803f80ull) << 1) | (x & 0x007f007f007f007full);
-  x |= 0x8080808080808080ull & ((uint64_t(1) << (8 * (len - 1))) - 1);
-  __builtin_memcpy(p, &x, 8); // little-endian
-  return p + len;
-}
-
-// Encodes the records at out (room for count x kMaxSavedChunk + kSavedSlack bytes); returns the
-// end.
+// Encodes the records at out (room for count x kMaxRecord + kSlack bytes); returns the end.
 static uint8_t* encode_chunks(const FlatMap<Chunk>& chunks, uint8_t* p) {
   uint64_t prev_seq = 0;
   chunks.for_each_in_probe_order([&](const Chunk& c) {
     __builtin_memcpy(p, &c.addr, 8);
-    p = put_varint8(p + 8, c.size);
-    p = put_varint8(p, c.req);
-    uint64_t d = c.seq - prev_seq;
-    p = put_varint8(p, (d << 1) ^ uint64_t(int64_t(d) >> 63));
-    prev_seq = c.seq;
-    p = put_varint8(p,
-                    uint64_t(c.arena) << 6 | uint64_t(c.pending) << 5 | uint64_t(c.internal) << 4 | c.state);
-    *p++ = c.bin;
+    p = saved::put_fields(p + 8, c, prev_seq);
   });
   return p;
 }
 
-static uint64_t next_save_id() {
-  static std::atomic<uint64_t> next{1};
-  return next++;
-}
-
 HeapModel::Saved HeapModel::save(ByteArena& arena) const {
   Saved s{static_cast<const HeapModelState&>(*this), chunks_.capacity(), chunks_.size(), nullptr, 0, {}};
-  s.id = next_save_id();
-  uint8_t* p = arena.reserve(s.count * kMaxSavedChunk + kSavedSlack + order_.max_saved_bytes());
+  s.id = saved::next_id();
+  uint8_t* p = arena.reserve(s.count * kMaxRecord + kSlack + order_.max_saved_bytes());
   uint8_t* order = encode_chunks(chunks_, p);
   s.order_at = size_t(order - p);
   s.bytes = size_t(order_.save(order) - p);
-  HV_ASSERT(s.bytes <= s.count * kMaxSavedChunk + order_.max_saved_bytes());
+  HV_ASSERT(s.bytes <= s.count * kMaxRecord + order_.max_saved_bytes());
   s.chunks = p;
   arena.commit(s.bytes);
   return s;
@@ -720,22 +672,22 @@ HeapModel::Saved HeapModel::save() const {
   Saved s{static_cast<const HeapModelState&>(*this), chunks_.capacity(), chunks_.size(), nullptr, 0, {}};
   // Not a vector: its zero fill would touch all of the worst case (62 bytes a record; about 16
   // are written), 87 MB for a heap of 1.4 M chunks.
-  auto buf = std::make_unique_for_overwrite<uint8_t[]>(s.count * kMaxSavedChunk + kSavedSlack +
-                                                       order_.max_saved_bytes());
-  s.id = next_save_id();
+  auto buf =
+      std::make_unique_for_overwrite<uint8_t[]>(s.count * kMaxRecord + kSlack + order_.max_saved_bytes());
+  s.id = saved::next_id();
   uint8_t* order = encode_chunks(chunks_, buf.get());
   s.order_at = size_t(order - buf.get());
   s.bytes = size_t(order_.save(order) - buf.get());
-  HV_ASSERT(s.bytes <= s.count * kMaxSavedChunk + order_.max_saved_bytes());
+  HV_ASSERT(s.bytes <= s.count * kMaxRecord + order_.max_saved_bytes());
   s.own.assign(buf.get(), buf.get() + s.bytes);
   return s;
 }
 
 HeapModel::Saved HeapModel::save_light() const {
   Saved s{static_cast<const HeapModelState&>(*this), chunks_.capacity(), chunks_.size(), nullptr, 0, {}};
-  s.id = next_save_id();
+  s.id = saved::next_id();
   s.light = true;
-  s.own.resize(order_.max_saved_bytes() + kSavedSlack);
+  s.own.resize(order_.max_saved_bytes() + kSlack);
   s.order_at = 0;
   s.bytes = size_t(order_.save(s.own.data()) - s.own.data());
   s.own.resize(s.bytes);
@@ -760,6 +712,7 @@ uint64_t HeapModel::start_change_log() const {
 }
 
 void HeapModel::restore(const Saved& s) {
+  stop_dirty_log();     // every record may change
   if (can_undo_to(s)) { // the records changed since this save, put back
     undo_.for_each([&](const Chunk& u) {
       Chunk* live = chunks_.find(u.addr);
@@ -784,6 +737,7 @@ void HeapModel::restore(const Saved& s) {
     return;
   }
   HV_ASSERT_MSG(!s.light, "restore() of a light save that the undo no longer reaches (can_undo_to)");
+  HV_ASSERT_MSG(!s.delta, "restore() of a delta save that the undo does not reach (apply_delta)");
   log_.on = false; // every record may have changed
   undo_give_up();  // (until undo_from(): a replay from here to a local checkpoint pays nothing)
   static_cast<HeapModelState&>(*this) = s.state;
@@ -794,18 +748,7 @@ void HeapModel::restore(const Saved& s) {
   for (size_t i = 0; i < s.count; ++i) {
     Chunk c;
     __builtin_memcpy(&c.addr, p, 8);
-    uint64_t z, as;
-    p = get_varint(p + 8, c.size);
-    p = get_varint(p, c.req);
-    p = get_varint(p, z);
-    seq += (z >> 1) ^ (0 - (z & 1));
-    c.seq = seq;
-    p = get_varint(p, as);
-    c.arena = uint32_t(as >> 6);
-    c.pending = (as >> 5) & 1;
-    c.internal = (as >> 4) & 1;
-    c.state = uint8_t(as & 15);
-    c.bin = *p++;
+    p = saved::get_fields(p + 8, c, seq);
     bool created;
     chunks_.insert(c.addr, created) = c;
     HV_ASSERT_MSG(created, "a saved table holds the same address twice");

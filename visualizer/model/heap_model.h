@@ -209,6 +209,8 @@ public:
     size_t order_at = 0; // where the bin lists start in data()
     uint64_t id = 0;     // this save's (never 0, never reused): see restore()
     bool light = false;  // save_light(): no records, only for an undo (can_undo_to)
+    bool delta = false;  // save_delta(): the records changed since the save before it
+    size_t entries = 0;  // (a delta's records)
     const uint8_t* data() const { return own.empty() ? chunks : own.data(); }
   };
   // The fewest bytes a record takes saved: its address and four varints of a byte, and the bin.
@@ -235,6 +237,20 @@ public:
     undo_wanted_ = on;
     undo_give_up();
   }
+  // Delta saves (a huge heap's pass: replay.h). While the dirty log is on (start_dirty_log(),
+  // until a restore, a baseline, or more than `cap` changes), every record changed is noted;
+  // save_delta() saves those records as they are now (or that they are gone), the state and the
+  // bin lists, in about 16 bytes a changed record, and starts the log over. A model restored from
+  // a save(), then given apply_delta() of each delta saved after it in turn, is the model the last
+  // save_delta() was called on: the same records, metrics and lists (not slot for slot).
+  void start_dirty_log(size_t cap);
+  void stop_dirty_log() {
+    dirty_on_ = false;
+    dirty_.clear();
+  }
+  bool dirty_log_on() const { return dirty_on_; }
+  Saved save_delta(ByteArena& arena);
+  void apply_delta(const Saved& s);
   // The model is s's state (s was saved from it just now): undo from here, for a restore of s.
   void undo_from(const Saved& s) {
     if (!undo_wanted_) return;
@@ -298,6 +314,19 @@ private:
 
   // (Out of line: leave() stays small enough to be inlined in the replay's loop.)
   [[gnu::noinline]] void note_undo(const Chunk& c);
+  // A record changes several times in a row (a split's, a free's events) and a few are changed
+  // again and again (the tcache's): the log skips an address that the last change with the same
+  // hash named, which keeps it to about one entry per record changed.
+  static constexpr unsigned kDirtySeenBits = 12;
+  void note_dirty(uint64_t addr) {
+    uint64_t& seen = dirty_seen_[(addr * FlatMap<Chunk>::kHashMul) >> (64 - kDirtySeenBits)];
+    if (seen == addr) return;
+    seen = addr;
+    if (dirty_.size() < dirty_cap_)
+      dirty_.push_back(addr);
+    else
+      stop_dirty_log(); // a full save is due
+  }
   [[gnu::noinline]] void note_change(uint64_t addr) const { log_.note(addr, chunks_.size()); }
   void undo_give_up() {
     undo_on_ = false;
@@ -311,9 +340,13 @@ private:
   bool undo_wanted_ = false, undo_on_ = false;
   uint64_t undo_base_ = 0; // the Saved::id last restored, while undo_ holds every change since
   FlatMap<Chunk> undo_;    // each record changed since, as it was (state kNoRecord: none)
-  FreeSizes free_sizes_;   // of the chunks in bins
-  BinOrder order_;         // the binned chunks' lists (a chunk leaves its list in leave())
-  uint32_t tid_ = 0;       // the thread of the event being applied
+  bool dirty_on_ = false;  // the dirty log (start_dirty_log): records changed since the last save
+  size_t dirty_cap_ = 0;
+  std::vector<uint64_t> dirty_, dirty_tmp_; // addresses (may repeat); save_delta's scratch
+  std::vector<uint64_t> dirty_seen_;        // note_dirty's filter (kDirtySeenBits)
+  FreeSizes free_sizes_;                    // of the chunks in bins
+  BinOrder order_;                          // the binned chunks' lists (a chunk leaves its list in leave())
+  uint32_t tid_ = 0;                        // the thread of the event being applied
 };
 
 #define HV_MODEL_ON_Apply(Name) template <> void HeapModel::on<trace::Ev::Name>(const Event& e);

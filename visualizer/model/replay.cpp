@@ -18,8 +18,22 @@ void Replay::take_checkpoint() {
 }
 
 void Replay::take_checkpoint(trace::EventStream::Position p) {
-  checkpoints_.push_back(Checkpoint{pos_, model_.save(arena_), std::move(p), last_});
-  next_checkpoint_ = pos_ + std::max<uint64_t>(checkpoint_every_, kEventsPerRecord * model_.chunk_count());
+  size_t records = model_.chunk_count();
+  // A delta needs the dirty log kept since the checkpoint before (a restore, a baseline, or more
+  // changes than it holds stop it).
+  bool delta = model_.dirty_log_on() && pos_ < next_full_ && !checkpoints_.empty();
+  checkpoints_.push_back(
+      Checkpoint{pos_, delta ? model_.save_delta(arena_) : model_.save(arena_), std::move(p), last_});
+  deltas_ += delta;
+  if (!delta) next_full_ = pos_ + std::max<uint64_t>(checkpoint_every_, kEventsPerRecord * records);
+  next_checkpoint_ = next_full_;
+  if (records >= delta_from_) {
+    uint64_t every = std::max<uint64_t>(checkpoint_every_, records / kDeltasPerRecord);
+    next_checkpoint_ = std::min(next_full_, pos_ + every);
+    model_.start_dirty_log(4 * every + 4096); // an event changes at most a few records
+  } else {
+    model_.stop_dirty_log();
+  }
 }
 
 Replay::Decode Replay::choose() const {
@@ -122,7 +136,18 @@ Replay::Nearest Replay::nearest(uint64_t n) {
 void Replay::restore(Nearest at) {
   if (at.local) at.local->used = ++tick_;
   const Checkpoint& cp = *at.cp;
-  model_.restore(cp.model);
+  if (cp.model.delta && !model_.can_undo_to(cp.model)) {
+    // The full checkpoint before it (or a later one of its chain that the undo reaches), then the
+    // deltas after that.
+    size_t i = size_t(&cp - checkpoints_.data()), j = i;
+    while (checkpoints_[j].model.delta && !(j < i && model_.can_undo_to(checkpoints_[j].model)))
+      --j;
+    model_.restore(checkpoints_[j].model);
+    for (size_t k = j + 1; k <= i; ++k)
+      model_.apply_delta(checkpoints_[k].model);
+  } else {
+    model_.restore(cp.model);
+  }
   stream_->restore(cp.stream);
   pos_ = cp.pos;
   last_ = cp.last;

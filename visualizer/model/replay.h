@@ -5,12 +5,12 @@
 // on with the EventStream from a checkpoint at the first irregularity), checkpoints
 // (the model encoded by HeapModel::save() and the stream position every K events,
 // K = max(2^18, 4 x chunk records), so that a seek replays at most K events after a restore
-// that costs far less), local checkpoints that seeks leave behind (a seek that restores a
-// checkpoint saves one on its way: stepping backward and scrubbing near its target then replay
-// fewer than kLocalEvery events; a seek forward that needs no restore saves none),
-// seek/step forward/step backward.
-// Must not: draw (views read model() through const accessors), or summarise the pass: counts,
-// peaks and curves are the analysis layer's (analysis/trace_summary.h, fed by build's callback).
+// that costs far less; on a huge heap, deltas between them: HeapModel::save_delta), local checkpoints that
+// seeks leave behind (a seek that restores a checkpoint saves one on its way: stepping backward and scrubbing
+// near its target then replay fewer than kLocalEvery events; a seek forward that needs no restore saves
+// none), seek/step forward/step backward. Must not: draw (views read model() through const accessors), or
+// summarise the pass: counts, peaks and curves are the analysis layer's (analysis/trace_summary.h, fed by
+// build's callback).
 #pragma once
 
 #include "model/heap_model.h"
@@ -34,6 +34,12 @@ public:
   // median (at 8 records, 0.77 M: 20 ms more, for half the memory).
   static constexpr uint64_t kMinCheckpointEvery = uint64_t(1) << 18;
   static constexpr uint64_t kEventsPerRecord = 4;
+  // On a heap of kDeltaChunks records or more, the pass also saves a delta (HeapModel::save_delta:
+  // the records changed since the checkpoint before) every max(kMinCheckpointEvery, records /
+  // kDeltasPerRecord) events between two full ones. A seek restores the full one and applies the
+  // deltas after it, then replays at most that interval.
+  static constexpr size_t kDeltaChunks = size_t(1) << 17;
+  static constexpr uint64_t kDeltasPerRecord = 2;
   // The pass goes back to its loop every kRunEvents events (checkpoints fall on these bounds).
   static constexpr uint64_t kRunEvents = 4096;
   // A seek that restores a checkpoint and then replays kLocalEvery events or more saves a local
@@ -64,6 +70,12 @@ public:
   void set_checkpoint_every(uint64_t min) {
     if (!built_) checkpoint_every_ = min ? min : 1;
   }
+  // From how many chunk records the pass saves deltas between its full checkpoints (kDeltaChunks;
+  // tests: 0 and SIZE_MAX). Before build().
+  void set_delta_from(size_t chunks) {
+    if (!built_) delta_from_ = chunks;
+  }
+  size_t delta_checkpoints() const { return deltas_; } // of checkpoints()
   // The local checkpoints' limits (tests: small ones to reach them; before the first seek): at
   // most max (at least 1), bytes of memory, and an arena of their own from arena_chunks records.
   void set_local_limits(size_t max, size_t bytes, size_t arena_chunks) {
@@ -188,6 +200,8 @@ private:
   HeapModel model_;
   Event last_{};
   uint64_t pos_ = 0, total_ = 0, next_checkpoint_ = 0;
+  uint64_t next_full_ = 0; // the pass's next full checkpoint (deltas come between)
+  size_t delta_from_ = kDeltaChunks, deltas_ = 0;
   uint64_t checkpoint_every_ = kMinCheckpointEvery;
   std::vector<Checkpoint> checkpoints_;
   std::vector<Local> local_;
