@@ -90,11 +90,11 @@ struct HeapPicture {
   model::PolicyInfo policy; // the allocator it shows (header sizes, flags, bins, own chunks)
   // Scratch space kept between builds: fresh pages are slow to fault in (tens of MB with 1 M
   // chunks), reused ones are not.
-  HugeVector<model::Chunk> scratch; // update_picture's next `sorted`
-  std::vector<uint32_t> sort_idx;   // update_picture's: the items of the changed chunks
-  ChunkSortScratch sort;            // build_picture's (chunk_sort.h)
-  HugeVector<model::Chunk> sorted;  // the model's chunks in address order
-  std::vector<uint64_t> changed;    // update_picture's
+  std::vector<model::Chunk> added; // update_picture's records to merge into `sorted`
+  std::vector<uint32_t> sort_idx;  // update_picture's: the items of the changed chunks
+  ChunkSortScratch sort;           // build_picture's (chunk_sort.h)
+  HugeVector<model::Chunk> sorted; // the model's chunks in address order
+  std::vector<uint64_t> changed;   // update_picture's
   // The item holding addr (a chunk start or any byte of it), or -1.
   int64_t find(uint64_t addr) const;
 };

@@ -9,6 +9,7 @@
 #include "views/chunk_layout.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace hv::views {
 
@@ -91,22 +92,40 @@ PictureUpdate update_picture(const model::HeapModel& m, const std::vector<uint64
     out->released_bytes = m.released_bytes();
     return PictureUpdate::InPlace;
   }
-  // The chunks in address order again: the runs between changed addresses copied, each changed
-  // address's record as the model has it now (or none), then the items from them.
-  HugeVector<Chunk>& next = out->scratch;
-  next.clear();
-  reserve_with_headroom(next, out->sorted.size() + ch.size());
-  auto at = out->sorted.begin();
+  // The chunks in address order again, in place: a second buffer of the heap's records held
+  // 53 MiB more at 1.3 M chunks, and its first merge faulted it in fresh (384 k changes merged in
+  // 134 ms instead of 33):
+  // the records of changed addresses taken out (the runs between them moved down), then each
+  // changed address's record as the model has it now (if any) merged in from the end.
+  HugeVector<Chunk>& sorted = out->sorted;
+  std::vector<Chunk>& now = out->added;
+  now.clear();
+  size_t w = 0, r = 0, n = sorted.size();
+  auto move_run = [&](size_t from, size_t count, size_t to) {
+    if (count && from != to) std::memmove(&sorted[to], &sorted[from], count * sizeof(Chunk));
+  };
   for (uint64_t a : ch) {
-    auto run_end =
-        std::lower_bound(at, out->sorted.end(), a, [](const Chunk& c, uint64_t x) { return c.addr < x; });
-    next.insert(next.end(), at, run_end);
-    at = run_end;
-    if (at != out->sorted.end() && at->addr == a) ++at;
-    if (const Chunk* c = m.find(a)) next.push_back(*c);
+    size_t end = size_t(std::lower_bound(sorted.begin() + long(r), sorted.end(), a,
+                                         [](const Chunk& c, uint64_t x) { return c.addr < x; }) -
+                        sorted.begin());
+    move_run(r, end - r, w);
+    w += end - r;
+    r = end < n && sorted[end].addr == a ? end + 1 : end;
+    if (const Chunk* c = m.find(a)) now.push_back(*c);
   }
-  next.insert(next.end(), at, out->sorted.end());
-  out->sorted.swap(next);
+  move_run(r, n - r, w);
+  w += n - r;
+  size_t total = w + now.size();
+  reserve_with_headroom(sorted, total);
+  sorted.resize(total);
+  for (size_t j = now.size(), i = w; j-- > 0;) { // from the end: each added record above its place
+    size_t at = size_t(std::lower_bound(sorted.begin(), sorted.begin() + long(i), now[j].addr,
+                                        [](const Chunk& c, uint64_t x) { return c.addr < x; }) -
+                       sorted.begin());
+    move_run(at, i - at, at + j + 1);
+    sorted[at + j] = now[j];
+    i = at;
+  }
   build_picture_items(m, out);
   return PictureUpdate::Merged;
 }
