@@ -136,6 +136,49 @@ TEST(Checkpoints, DeltaCheckpointsGiveTheLinearReplaysState) {
   }
 }
 
+// A live capture's file grows (Replay::extend): the deltas go on across the extensions (a seek back
+// in between ends the dirty log: the next checkpoint is a full one), and every state is the one a
+// replay of the whole file gives.
+TEST(Checkpoints, DeltaCheckpointsGoOnAsTheFileGrows) {
+  TraceBuilder b(0, 16 * 1024);
+  ChurnTrace gen(b, 3, 45, 40000);
+  std::vector<uint64_t> syncs;
+  for (int k = 0; k < 8; ++k) {
+    gen.run(b.next_seq() - 1 + 30000);
+    b.flush();
+    syncs.push_back(b.bytes().size());
+  }
+  TempFile file(b.finish());
+  TraceFile grown_file;
+  ASSERT_TRUE(grown_file.open(file.path, syncs[0]));
+  Replay grown(grown_file);
+  grown.set_decode(Replay::Decode::Stream);
+  grown.set_checkpoint_every(1024);
+  grown.set_delta_from(0);
+  grown.set_local_limits(1, 0, 0);
+  grown.build();
+  for (size_t k = 1; k < syncs.size(); ++k) {
+    if (k % 3 == 0) ASSERT_TRUE(grown.seek(grown.size() / 3)); // the extension reloads the end
+    ASSERT_EQ(grown_file.grow(syncs[k]), TraceFile::Growth::Grown) << "sync " << k;
+    ASSERT_TRUE(grown.extend([](const Event&, const HeapModel&) {}));
+    ASSERT_FALSE(grown.error()) << grown.error()->describe();
+  }
+  EXPECT_GE(grown.delta_checkpoints(), 10u);
+
+  TraceFile whole_file;
+  ASSERT_TRUE(whole_file.open(file.path));
+  Replay whole(whole_file);
+  whole.build();
+  ASSERT_EQ(grown.size(), whole.size());
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 12; ++i) {
+    uint64_t n = rng() % (whole.size() + 1);
+    ASSERT_TRUE(grown.seek(n));
+    ASSERT_TRUE(whole.seek(n));
+    expect_same_state(grown.model(), whole.model(), n);
+  }
+}
+
 // Metrics and the last event's seq after each number of events, by a linear replay.
 struct LinearSeries {
   std::vector<Metrics> m;
