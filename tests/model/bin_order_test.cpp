@@ -348,6 +348,51 @@ TEST(BinOrder, BaselineListsGiveTheOrder) {
   EXPECT_EQ(r.check.failure(), ""); // a baseline's lists are applied, not checked
 }
 
+// The arenas a baseline's lists give its chunks are changes like any other: a checkpoint between
+// the snapshot and its lists (a full one: the snapshot stopped the dirty log) is followed by a
+// delta that has them, and a seek through that delta gives the state a linear replay does.
+TEST(BinOrder, BaselineListsAfterACheckpointReachTheNextDelta) {
+  TraceBuilder b;
+  const uint64_t h1 = 0x7ffff0000000;
+  b.heap_new(kHeap, 0x21000);
+  b.arena_new(1, h1 + 0x20);
+  b.arena(1);
+  b.heap_new(h1, 0x21000);
+  b.arena(0);
+  const uint64_t x = h1 + 0x8a0, y = x + 0x100, z = y + 0x100;
+  b.snapshot({{kHeap + 0x290, 0x20, ChunkState::Tcache, 0},
+              {kHeap + 0x2b0, 0x20, ChunkState::Tcache, 0},
+              {kHeap + 0x2d0, 0x21000 - 0x2d0, ChunkState::Top, 0},
+              {x, 0x100, ChunkState::Small, 16},
+              {y, 0x100, ChunkState::Small, 16},
+              {z, 0x100, ChunkState::Small, 16},
+              {z + 0x100, 0x21000 - 0x8a0 - 0x300, ChunkState::Top, 0}},
+             kSnapshotBaseline);
+  for (int i = 0; i < 5; ++i)
+    b.arena(0);
+  b.bin_lists_record(kSnapshotBaseline, {{BinKind::Small, 16, 1, {y, z, x}},
+                                         {BinKind::Tcache, 0, kTid, {kHeap + 0x2b0, kHeap + 0x290}}});
+  for (int i = 0; i < 10; ++i)
+    b.arena(0);
+  TempFile file(b.finish());
+  TraceFile f;
+  ASSERT_TRUE(f.open(file.path));
+  Replay rp(f);
+  rp.set_decode(Replay::Decode::Stream);
+  rp.set_checkpoint_every(1); // a checkpoint after every event, deltas between full ones
+  rp.set_delta_from(0);
+  rp.set_local_limits(1, 0, 0);
+  rp.build();
+  ASSERT_FALSE(rp.error()) << rp.error()->describe();
+  EXPECT_GE(rp.delta_checkpoints(), 5u);
+  HeapModel linear = rp.model();
+  ASSERT_EQ(linear.find(x)->arena, 1u);
+  ASSERT_TRUE(rp.seek(0)); // away, then back through the chain of deltas
+  ASSERT_TRUE(rp.seek(rp.size()));
+  EXPECT_EQ(rp.model().find(x)->arena, 1u);
+  hv::test::expect_same_state(rp.model(), linear, rp.size());
+}
+
 namespace {
 
 // The simulated heap's own lists (the allocator's walk), by (kind, index), head first.

@@ -90,7 +90,7 @@ TEST(Checkpoints, DeltaCheckpointsGiveTheLinearReplaysState) {
     rp.set_decode(how, 4096);
     rp.set_checkpoint_every(1024);
     rp.set_delta_from(0);
-    rp.set_local_limits(1, 0, 0); // no local checkpoints: every seek restores the pass's
+    rp.set_local_limits(1, 0, 0); // no local checkpoints: every seek restores the pass's checkpoints
     rp.build();
     ASSERT_FALSE(rp.error()) << rp.error()->describe();
     // Full checkpoints every 4 x records (up to 120000 events here), deltas every records / 2:
@@ -158,7 +158,9 @@ TEST(Checkpoints, DeltaCheckpointsGoOnAsTheFileGrows) {
   grown.set_local_limits(1, 0, 0);
   grown.build();
   for (size_t k = 1; k < syncs.size(); ++k) {
-    if (k % 3 == 0) ASSERT_TRUE(grown.seek(grown.size() / 3)); // the extension reloads the end
+    if (k % 3 == 0) { // the extension reloads the end
+      ASSERT_TRUE(grown.seek(grown.size() / 3));
+    }
     ASSERT_EQ(grown_file.grow(syncs[k]), TraceFile::Growth::Grown) << "sync " << k;
     ASSERT_TRUE(grown.extend([](const Event&, const HeapModel&) {}));
     ASSERT_FALSE(grown.error()) << grown.error()->describe();

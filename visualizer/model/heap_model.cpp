@@ -155,11 +155,7 @@ void HeapModel::anomaly(const Event& e, const char* fmt, ...) {
 // only between the two), so the counts never go below zero, and the byte sums (modulo 2^64:
 // requests in a bad trace may be huge) are zero whenever nothing is counted.
 inline void HeapModel::leave(const Chunk& c) {
-  if (log_.on) [[unlikely]]
-    note_change(c.addr);
-  if (undo_on_) [[unlikely]]
-    note_undo(c);
-  if (dirty_on_) note_dirty(c.addr);
+  note(c);
   if (c.pending) [[unlikely]] { // a call's chunk not yet handed out: in hand (its mapping counts)
     HV_ASSERT_MSG(in_hand_ > 0, "leave() of a record that was never enter()ed");
     --in_hand_;

@@ -196,7 +196,9 @@ public:
 
   // A copy for checkpoints in about 18 bytes per chunk record (the table takes 53 to 107, and
   // fresh memory is slow to touch): restore() gives back exactly the model save() was called
-  // on, slot for slot (iteration order included), and every bin's list in its order.
+  // on, slot for slot (iteration order included), and every bin's list in its order. A light
+  // save (save_light) has no records, a delta (save_delta) only the changed ones (its layout:
+  // heap_model_delta.cpp); the data after order_at is the bin lists in all three.
   struct Saved {
     HeapModelState state;
     size_t capacity = 0, count = 0;
@@ -210,7 +212,7 @@ public:
     uint64_t id = 0;     // this save's (never 0, never reused): see restore()
     bool light = false;  // save_light(): no records, only for an undo (can_undo_to)
     bool delta = false;  // save_delta(): the records changed since the save before it
-    size_t entries = 0;  // (a delta's records)
+    size_t entries = 0;  // a delta's addresses (of records there or gone)
     const uint8_t* data() const { return own.empty() ? chunks : own.data(); }
   };
   // The fewest bytes a record takes saved: its address and four varints of a byte, and the bin.
@@ -312,6 +314,15 @@ private:
     }
   };
 
+  // Every change of a record is noted before it is made (leave() does it; a change outside
+  // leave() calls it): the change log, the undo and the dirty log see it.
+  void note(const Chunk& c) {
+    if (log_.on) [[unlikely]]
+      note_change(c.addr);
+    if (undo_on_) [[unlikely]]
+      note_undo(c);
+    if (dirty_on_) note_dirty(c.addr);
+  }
   // (Out of line: leave() stays small enough to be inlined in the replay's loop.)
   [[gnu::noinline]] void note_undo(const Chunk& c);
   // A record changes several times in a row (a split's, a free's events) and a few are changed

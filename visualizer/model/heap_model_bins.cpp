@@ -54,7 +54,10 @@ template <> void HeapModel::on<Ev::BinLists>(const Event& e) {
                 c ? trace::state_text(c->state, c->bin).c_str() : "no such chunk");
         continue;
       }
-      if (r.kind != BinKind::Tcache) c->arena = r.owner; // (the snapshot did not say)
+      if (r.kind != BinKind::Tcache && c->arena != r.owner) { // (the snapshot did not say)
+        note(*c);
+        c->arena = r.owner;
+      }
       order_.push_tail(list, a, c->size);
     }
   }

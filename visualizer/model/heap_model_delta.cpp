@@ -40,6 +40,7 @@ constexpr size_t kAhead = 16;
 void sort_by_home(std::vector<uint64_t>& v, std::vector<uint64_t>& tmp) {
   size_t n = v.size();
   if (n == 0) return;
+  HV_ASSERT_MSG(n < (uint64_t(1) << 32), "a dirty log past 2^32 entries (its cap is far below)");
   unsigned bits = 4;
   while (bits < 20 && (size_t(1) << (bits + 5)) < n)
     ++bits;
@@ -98,6 +99,7 @@ HeapModel::Saved HeapModel::save_delta(ByteArena& arena) {
   s.chunks = p0;
   arena.commit(s.bytes);
   dirty_.clear(); // the next delta's changes start here
+  std::fill(dirty_seen_.begin(), dirty_seen_.end(), 0);
   return s;
 }
 

@@ -28,9 +28,11 @@ void Replay::take_checkpoint(trace::EventStream::Position p) {
   if (!delta) next_full_ = pos_ + std::max<uint64_t>(checkpoint_every_, kEventsPerRecord * records);
   next_checkpoint_ = next_full_;
   if (records >= delta_from_) {
-    uint64_t every = std::max<uint64_t>(checkpoint_every_, records / kDeltasPerRecord);
+    uint64_t every = std::max<uint64_t>(checkpoint_every_, records / kRecordsPerDeltaEvent);
     next_checkpoint_ = std::min(next_full_, pos_ + every);
-    model_.start_dirty_log(4 * every + 4096); // an event changes at most a few records
+    // Most events change one to three records; past the cap (a heap freed whole changes all of
+    // its records) the log stops and the next checkpoint is a full one.
+    model_.start_dirty_log(4 * every + 4096);
   } else {
     model_.stop_dirty_log();
   }

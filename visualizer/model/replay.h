@@ -2,15 +2,15 @@
 //
 // Owns: the full replay pass (model + merged event stream, applied as decoded; for a trace of raw
 // blocks the events are decoded ahead by trace::SeqScatter on a second core, and the pass goes
-// on with the EventStream from a checkpoint at the first irregularity), checkpoints
-// (the model encoded by HeapModel::save() and the stream position every K events,
-// K = max(2^18, 4 x chunk records), so that a seek replays at most K events after a restore
-// that costs far less; on a huge heap, deltas between them: HeapModel::save_delta), local checkpoints that
-// seeks leave behind (a seek that restores a checkpoint saves one on its way: stepping backward and scrubbing
-// near its target then replay fewer than kLocalEvery events; a seek forward that needs no restore saves
-// none), seek/step forward/step backward. Must not: draw (views read model() through const accessors), or
-// summarise the pass: counts, peaks and curves are the analysis layer's (analysis/trace_summary.h, fed by
-// build's callback).
+// on with the EventStream from a checkpoint at the first irregularity), checkpoints (the model
+// encoded by HeapModel::save() and the stream position every K events, K = max(2^18, 4 x chunk
+// records), so that a seek replays at most K events after a restore that costs far less; on a
+// huge heap, deltas between them: HeapModel::save_delta), local checkpoints that seeks leave
+// behind (a seek that restores a checkpoint saves one on its way: stepping backward and
+// scrubbing near its target then replay fewer than kLocalEvery events; a seek forward that needs
+// no restore saves none), seek/step forward/step backward.
+// Must not: draw (views read model() through const accessors), or summarise the pass: counts,
+// peaks and curves are the analysis layer's (analysis/trace_summary.h, fed by build's callback).
 #pragma once
 
 #include "model/heap_model.h"
@@ -36,10 +36,10 @@ public:
   static constexpr uint64_t kEventsPerRecord = 4;
   // On a heap of kDeltaChunks records or more, the pass also saves a delta (HeapModel::save_delta:
   // the records changed since the checkpoint before) every max(kMinCheckpointEvery, records /
-  // kDeltasPerRecord) events between two full ones. A seek restores the full one and applies the
-  // deltas after it, then replays at most that interval.
+  // kRecordsPerDeltaEvent) events between two full ones: up to seven deltas after each. A seek
+  // restores the full one and applies the deltas after it, then replays at most that interval.
   static constexpr size_t kDeltaChunks = size_t(1) << 17;
-  static constexpr uint64_t kDeltasPerRecord = 2;
+  static constexpr uint64_t kRecordsPerDeltaEvent = 2;
   // The pass goes back to its loop every kRunEvents events (checkpoints fall on these bounds).
   static constexpr uint64_t kRunEvents = 4096;
   // A seek that restores a checkpoint and then replays kLocalEvery events or more saves a local

@@ -20,9 +20,8 @@ namespace hv::views {
 // here (a picture of 1.3 M chunks took 233 ms so instead of 65).
 template <class T> using HugeVector = std::vector<T, model::HugePageAllocator<T>>;
 // Room for n: kept when it is there, else an eighth more than n. (A reserve of n every time
-// reallocates a vector that holds n but not its headroom, and the two buffers update_picture
-// swaps then keep growing into fresh memory: pictures of 1.2-1.3 M chunks took 132-134 ms
-// so instead of 41-55.)
+// reallocated a vector that held n but not its headroom, into fresh memory: a picture of 1.3 M
+// chunks took 132 ms so instead of 47-55.)
 template <class T> void reserve_with_headroom(HugeVector<T>& v, size_t n) {
   if (v.capacity() < n) v.reserve(n + n / 8);
 }
