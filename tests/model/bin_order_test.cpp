@@ -320,26 +320,37 @@ TEST(BinOrder, AMalformedRecordFailsTheCheck) {
       << r.check.failure();
 }
 
+// A baseline of arena 0's tcache and top and arena 1's smallbin 16 (x, y, z) and top, with its
+// lists (smallbin: y, z, x, in arena 1; the tcache: reversed) after `gap` events.
+struct BaselineWithLists {
+  static constexpr uint64_t h1 = 0x7ffff0000000, x = h1 + 0x8a0, y = x + 0x100, z = y + 0x100;
+  TraceBuilder b;
+  explicit BaselineWithLists(int gap = 0) {
+    b.heap_new(kHeap, 0x21000);
+    b.arena_new(1, h1 + 0x20);
+    b.arena(1);
+    b.heap_new(h1, 0x21000);
+    b.arena(0);
+    b.snapshot({{kHeap + 0x290, 0x20, ChunkState::Tcache, 0},
+                {kHeap + 0x2b0, 0x20, ChunkState::Tcache, 0},
+                {kHeap + 0x2d0, 0x21000 - 0x2d0, ChunkState::Top, 0},
+                {x, 0x100, ChunkState::Small, 16},
+                {y, 0x100, ChunkState::Small, 16},
+                {z, 0x100, ChunkState::Small, 16},
+                {z + 0x100, 0x21000 - 0x8a0 - 0x300, ChunkState::Top, 0}},
+               kSnapshotBaseline);
+    for (int i = 0; i < gap; ++i)
+      b.arena(0);
+    b.bin_lists_record(kSnapshotBaseline, {{BinKind::Small, 16, 1, {y, z, x}},
+                                           {BinKind::Tcache, 0, kTid, {kHeap + 0x2b0, kHeap + 0x290}}});
+  }
+};
+
 // A baseline's lists give the order the model starts from, and each free chunk's arena.
 TEST(BinOrder, BaselineListsGiveTheOrder) {
-  TraceBuilder b;
-  const uint64_t h1 = 0x7ffff0000000;
-  b.heap_new(kHeap, 0x21000);
-  b.arena_new(1, h1 + 0x20);
-  b.arena(1);
-  b.heap_new(h1, 0x21000);
-  b.arena(0);
-  const uint64_t x = h1 + 0x8a0, y = x + 0x100, z = y + 0x100;
-  b.snapshot({{kHeap + 0x290, 0x20, ChunkState::Tcache, 0},
-              {kHeap + 0x2b0, 0x20, ChunkState::Tcache, 0},
-              {kHeap + 0x2d0, 0x21000 - 0x2d0, ChunkState::Top, 0},
-              {x, 0x100, ChunkState::Small, 16},
-              {y, 0x100, ChunkState::Small, 16},
-              {z, 0x100, ChunkState::Small, 16},
-              {z + 0x100, 0x21000 - 0x8a0 - 0x300, ChunkState::Top, 0}},
-             kSnapshotBaseline);
-  b.bin_lists_record(kSnapshotBaseline, {{BinKind::Small, 16, 1, {y, z, x}},
-                                         {BinKind::Tcache, 0, kTid, {kHeap + 0x2b0, kHeap + 0x290}}});
+  BaselineWithLists base;
+  TraceBuilder& b = base.b;
+  const uint64_t x = base.x, y = base.y, z = base.z;
   Replayed r(b);
   EXPECT_EQ(list(r.m, BinKind::Small, 16, 1), (std::vector<uint64_t>{y, z, x}));
   EXPECT_EQ(list(r.m, BinKind::Tcache, 0, kTid), (std::vector<uint64_t>{kHeap + 0x2b0, kHeap + 0x290}));
@@ -352,26 +363,9 @@ TEST(BinOrder, BaselineListsGiveTheOrder) {
 // the snapshot and its lists (a full one: the snapshot stopped the dirty log) is followed by a
 // delta that has them, and a seek through that delta gives the state a linear replay does.
 TEST(BinOrder, BaselineListsAfterACheckpointReachTheNextDelta) {
-  TraceBuilder b;
-  const uint64_t h1 = 0x7ffff0000000;
-  b.heap_new(kHeap, 0x21000);
-  b.arena_new(1, h1 + 0x20);
-  b.arena(1);
-  b.heap_new(h1, 0x21000);
-  b.arena(0);
-  const uint64_t x = h1 + 0x8a0, y = x + 0x100, z = y + 0x100;
-  b.snapshot({{kHeap + 0x290, 0x20, ChunkState::Tcache, 0},
-              {kHeap + 0x2b0, 0x20, ChunkState::Tcache, 0},
-              {kHeap + 0x2d0, 0x21000 - 0x2d0, ChunkState::Top, 0},
-              {x, 0x100, ChunkState::Small, 16},
-              {y, 0x100, ChunkState::Small, 16},
-              {z, 0x100, ChunkState::Small, 16},
-              {z + 0x100, 0x21000 - 0x8a0 - 0x300, ChunkState::Top, 0}},
-             kSnapshotBaseline);
-  for (int i = 0; i < 5; ++i)
-    b.arena(0);
-  b.bin_lists_record(kSnapshotBaseline, {{BinKind::Small, 16, 1, {y, z, x}},
-                                         {BinKind::Tcache, 0, kTid, {kHeap + 0x2b0, kHeap + 0x290}}});
+  BaselineWithLists base(5);
+  TraceBuilder& b = base.b;
+  const uint64_t x = base.x;
   for (int i = 0; i < 10; ++i)
     b.arena(0);
   TempFile file(b.finish());

@@ -16,14 +16,7 @@
 
 namespace hv::model::saved {
 
-inline uint8_t* put_varint(uint8_t* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = uint8_t(v | 0x80);
-    v >>= 7;
-  }
-  *p++ = uint8_t(v);
-  return p;
-}
+using trace::put_varint; // LEB128, the trace format's
 
 inline const uint8_t* get_varint(const uint8_t* p, uint64_t& v) {
   uint64_t r = 0;
