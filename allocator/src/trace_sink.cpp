@@ -275,10 +275,22 @@ TraceThread* TraceSink::thread_buf(ThreadState& ts) {
   return t;
 }
 
-void TraceSink::fresh_stamps() {
+void TraceSink::back_to_one_counter() {
   spin_lock(&all_lock_);
-  for (TraceThread* t = all_; t; t = t->next)
+  uint64_t top = retired_clock_; // the highest number given out: a thread's last, or a clock's
+  for (TraceThread* t = all_; t; t = t->next) {
     __atomic_store_n(&t->stamp_count, kStampEvery, __ATOMIC_RELAXED);
+    uint64_t c = __atomic_load_n(&t->clock, __ATOMIC_RELAXED);
+    if (c > top) top = c;
+  }
+  for (uint32_t i = 0; i < kClocks; ++i) {
+    uint64_t c = __atomic_load_n(&clock_at(i)->n, __ATOMIC_RELAXED);
+    if (c > top) top = c;
+  }
+  if (top >= seq_) {
+    seq_skipped_ += top + 1 - seq_;
+    seq_ = top + 1;
+  }
   spin_unlock(&all_lock_);
 }
 
@@ -376,7 +388,7 @@ uint64_t TraceSink::tick_all(TraceThread* t, uint64_t n) {
 
 uint64_t TraceSink::events_written() {
   spin_lock(&all_lock_);
-  uint64_t n = seq_ - 1 + retired_events_;
+  uint64_t n = seq_ - 1 - seq_skipped_ + retired_events_;
   for (TraceThread* t = all_; t; t = t->next)
     n += __atomic_load_n(&t->threaded_events, __ATOMIC_RELAXED);
   spin_unlock(&all_lock_);

@@ -222,10 +222,14 @@ public:
   void release(ThreadState& ts); // thread exit: flush and unmap the buffer
   void after_fork_child();       // drop inherited buffers (the parent flushes its own copies)
   // Called per event; stores only on a change so threads do not keep writing a shared line.
+  // Back to one thread (glibc's flag set again: the live server does so after starting its
+  // thread, and that thread may have written events meanwhile), the counter goes on above every
+  // number the clocks gave out, and every thread reads the clock again: threads that exited may
+  // have written numbers and times later than ours.
   void set_single_threaded(bool s) {
     if (__builtin_expect(single_ != s, 0)) {
+      if (s) back_to_one_counter();
       single_ = s;
-      if (s) fresh_stamps(); // threads that exited may have written times later than ours
     }
   }
   void set_write_through(bool w) { write_through_ = w; }
@@ -321,7 +325,7 @@ private:
   }
   uint64_t tick_all(TraceThread* t, uint64_t n);
   void calibrate();
-  void fresh_stamps(); // every thread's next call reads the clock
+  void back_to_one_counter(); // see set_single_threaded
 
   void write_out(const void* data, size_t n);
   void write_block(const void* data, size_t n);
@@ -334,6 +338,7 @@ private:
   void* block_ctx_ = nullptr;
   // The single-threaded counter (read-only once threaded: every thread reads it, none writes it).
   alignas(64) uint64_t seq_ = 1;
+  uint64_t seq_skipped_ = 0; // numbers the counter skipped going back to one thread (not events)
   bool single_ = true;
   bool write_through_ = false;
   bool precise_time_ = false;
