@@ -193,8 +193,12 @@ private:
   void* int_malloc(Arena* av, size_t bytes);
   void* malloc_body(size_t bytes);
   void free_body(void* mem);
+  // The traced calls: out of line for a process that is not listening (malloc_hooked jumps to
+  // them), inlined into the live gate's scope for one that is (one frame less per call).
   __attribute__((noinline)) void* malloc_traced(size_t bytes);
   __attribute__((noinline)) void free_traced(void* mem);
+  __attribute__((always_inline)) inline void* malloc_traced_inline(size_t bytes);
+  __attribute__((always_inline)) inline void free_traced_inline(void* mem);
   void* realloc_body(void* oldmem, size_t bytes);
   void* calloc_body(size_t n, size_t elem_size);
   void* memalign_body(size_t alignment, size_t bytes);

@@ -1924,7 +1924,11 @@ template <class P> void* MallocCore<P>::calloc_body(size_t n, size_t elem_size) 
 // ---- The public entry points: the bodies above, plus the API events when tracing ----------
 
 template <class P> void* MallocCore<P>::malloc(size_t bytes) {
-  if (__builtin_expect(entry_, 0)) return malloc_hooked(bytes);
+  if (__builtin_expect(entry_, 0)) {
+    // Recording, not listening: straight to the traced call (no frame in between).
+    if (!live_ && !private_alloc_ && hooks_.on()) return malloc_traced(bytes);
+    return malloc_hooked(bytes);
+  }
   return malloc_body(bytes);
 }
 template <class P> void* MallocCore<P>::malloc_hooked(size_t bytes) {
@@ -1935,7 +1939,7 @@ template <class P> void* MallocCore<P>::malloc_hooked(size_t bytes) {
   }
   LiveScope live(this);
   if (!hooks_.on()) return checks_.on() ? malloc_checked(bytes) : malloc_body(bytes);
-  return malloc_traced(bytes);
+  return malloc_traced_inline(bytes);
 }
 // With HEAPVIZ_CHECKS (checks.h): the block's request is noted and its slack gets the canary; a
 // free or realloc first asks the checks whether it may go on (a reported bug, continue mode: no).
@@ -1976,6 +1980,9 @@ template <class P> void* MallocCore<P>::private_alloc(size_t bytes) {
 }
 // The hottest API event: hooks_.malloc encodes it inline here (trace_hooks.h).
 template <class P> void* MallocCore<P>::malloc_traced(size_t bytes) {
+  return malloc_traced_inline(bytes);
+}
+template <class P> inline void* MallocCore<P>::malloc_traced_inline(size_t bytes) {
   ThreadState& ts = plat_.thread();
   if (checks_.on()) checks_.prefetch_malloc(ts, bytes);
   hooks_.call_begin(ts);
@@ -1986,17 +1993,23 @@ template <class P> void* MallocCore<P>::malloc_traced(size_t bytes) {
   return r;
 }
 template <class P> void MallocCore<P>::free(void* mem) {
-  if (__builtin_expect(entry_, 0)) return free_hooked(mem);
+  if (__builtin_expect(entry_, 0)) {
+    if (!live_ && hooks_.on()) return free_traced(mem); // as malloc
+    return free_hooked(mem);
+  }
   free_body(mem);
 }
 template <class P> void MallocCore<P>::free_hooked(void* mem) {
   LiveScope live(this);
   if (!hooks_.on()) return checks_.on() ? free_checked(mem) : free_body(mem);
-  free_traced(mem);
+  free_traced_inline(mem);
 }
 // The Free event is written lazily (TraceThread::free_pending): as FreeTcache if the chunk goes
 // straight into the tcache, else just before the first event the free causes, else at the end.
 template <class P> void MallocCore<P>::free_traced(void* mem) {
+  free_traced_inline(mem);
+}
+template <class P> inline void MallocCore<P>::free_traced_inline(void* mem) {
   ThreadState& ts = plat_.thread();
   if (checks_.on() && mem) checks_.prefetch(mem);
   hooks_.free_begin(ts, mem);

@@ -259,19 +259,22 @@ constexpr uint32_t kRuleSlots = 2048;
 // The previous walk, to recognise the same stack again without walking it: the registers it
 // started from and every word of stack memory it read. Same registers, same words: same frames.
 constexpr unsigned kMaxReads = 3 * (kMaxDepth + kSkipMax);
+struct ReadWord {
+  uintptr_t addr, value; // side by side: the check reads both from one line
+};
 struct LastWalk {
-  uintptr_t rsp, rbp;
-  bool uses_rbp;   // the walk used the starting rbp (else any rbp matches)
-  uint32_t nreads; // 0: nothing to compare with
-  uint32_t stack;  // the node it gave
-  uintptr_t addr[kMaxReads], value[kMaxReads];
+  uintptr_t rip, rsp, rbp; // where the walk started (record's own frame)
+  bool uses_rbp;           // the walk used the starting rbp (else any rbp matches)
+  uint32_t nreads;         // 0: nothing to compare with
+  uint32_t stack;          // the node it gave
+  ReadWord reads[kMaxReads];
 };
 struct Cache {
   size_t bytes;
   uint32_t epoch, mask, used, prev_n;
   uint64_t prev_ip[kMaxDepth];
   uint32_t prev_id[kMaxDepth];
-  static constexpr unsigned kLast = 4; // malloc's and free's walks, and a few more
+  static constexpr unsigned kLast = 8; // the latest walks: malloc's, free's, and a few more
   LastWalk last[kLast];
   uint32_t last_next; // the entry a new walk replaces
   RuleSlot rules[kRuleSlots];
@@ -398,40 +401,16 @@ const unwind::Rule* rule_for(Cache* c, uintptr_t pc) {
 }
 
 // The program's frames of the current call, innermost first: at most max return addresses,
-// from this frame outwards, the allocator's own frames left out. *slot: the LastWalk entry that
-// holds this walk. Returns SIZE_MAX instead when the stack is one walked before (its entry's
-// stack is its node).
-// *saved_errno: errno before the full walk (which may reach the loader), when one was made.
-__attribute__((noinline)) size_t walk(Cache* c, uintptr_t* out, size_t max, LastWalk** slot,
-                                      int* saved_errno) {
-  unwind::Regs r;
-  asm volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=r"(r.rip), "=r"(r.rsp), "=r"(r.rbp));
-  LastWalk* victim = nullptr;
-  for (LastWalk& e : c->last) {
-    if (e.rsp != r.rsp || (e.uses_rbp && e.rbp != r.rbp)) continue;
-    victim = &e;
-    if (!e.nreads) continue;
-    uint32_t k = 0;
-    while (k < e.nreads && *reinterpret_cast<const uintptr_t*>(e.addr[k]) == e.value[k])
-      ++k;
-    if (k == e.nreads) {
-      *slot = &e;
-      return SIZE_MAX;
-    }
-  }
-  *saved_errno = errno; // the same stack costs no errno access; a new one may change it
-  if (!victim) victim = &c->last[c->last_next++ % Cache::kLast];
-  *slot = victim;
-  LastWalk& last = *victim;
+// walking from registers r (record's frame), the allocator's own frames left out. Logs the walk
+// into `last` (its registers and every word it read) for record's check.
+size_t walk(Cache* c, unwind::Regs r, uintptr_t* out, size_t max, LastWalk& last) {
+  last.rip = r.rip;
   last.rsp = r.rsp;
   last.rbp = r.rbp;
   last.uses_rbp = false;
   uint32_t nreads = 0;
   auto log = [&](uintptr_t addr, uintptr_t value) {
-    if (nreads < kMaxReads) {
-      last.addr[nreads] = addr;
-      last.value[nreads] = value;
-    }
+    if (nreads < kMaxReads) last.reads[nreads] = ReadWord{addr, value};
     ++nreads;
   };
   // Where the current rbp came from: the starting register (rbp_addr 0) or a saved slot. It
@@ -466,37 +445,54 @@ __attribute__((noinline)) size_t walk(Cache* c, uintptr_t* out, size_t max, Last
   return n;
 }
 
-uint32_t record(TraceWriter& w, ThreadState& ts) {
-  TraceThread* t = ts.trace;
-  if (!t || t->in_stack) return 0;
+// A stack record() did not recognise: walk it from r, intern it, remember the walk.
+__attribute__((noinline)) uint32_t record_new(TraceWriter& w, ThreadState& ts, TraceThread* t,
+                                              const unwind::Regs& r) {
+  int saved_errno = errno; // mmap and the loader may set it
   t->in_stack = true;
   uint32_t id = 0;
   uint32_t epoch = w.sink().stack_epoch();
   auto* c = static_cast<Cache*>(t->stacks);
-  if (__builtin_expect(!c || c->epoch != epoch, 0)) { // a new cache: mmap may set errno
-    int e = errno;
-    c = cache_for(t, epoch, 0);
-    errno = e;
-  }
+  if (!c || c->epoch != epoch) c = cache_for(t, epoch, 0);
   if (c) {
+    // The entry this walk replaces: the oldest. (Not one from the same registers: malloc and
+    // free called from one function reach record() with the same registers, and would take
+    // each other's entry on every call.)
+    size_t k = c->last_next++ % Cache::kLast;
+    LastWalk* victim = &c->last[k];
     uintptr_t ips[kMaxDepth];
-    LastWalk* slot = nullptr;
-    int saved_errno = 0;
-    size_t n = walk(c, ips, g_depth, &slot, &saved_errno);
-    if (n == SIZE_MAX) {
-      id = slot->stack;
-    } else {
-      size_t k = size_t(slot - c->last);
-      id = n ? intern(w, ts, t, ips, n) : 0;
-      if ((c = static_cast<Cache*>(t->stacks))) { // intern may have moved the cache
-        c->last[k].stack = id;
-        if (!id) c->last[k].nreads = 0; // failed: walk again next time
-      }
-      errno = saved_errno;
+    size_t n = walk(c, r, ips, g_depth, *victim);
+    id = n ? intern(w, ts, t, ips, n) : 0;
+    if ((c = static_cast<Cache*>(t->stacks))) { // intern may have moved the cache
+      c->last[k].stack = id;
+      if (!id) c->last[k].nreads = 0; // failed: walk again next time
     }
   }
   t->in_stack = false;
+  errno = saved_errno;
   return id;
+}
+
+// The stack of the current call. The walk starts here, in record's own frame, whose registers
+// are the same whenever the program's stack is: a stack walked before is recognised by those
+// registers and the words its walk read (a few loads, no walk, no lock, errno untouched).
+uint32_t record(TraceWriter& w, ThreadState& ts) {
+  TraceThread* t = ts.trace;
+  if (!t || t->in_stack) return 0;
+  unwind::Regs r;
+  asm volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=r"(r.rip), "=r"(r.rsp), "=r"(r.rbp));
+  auto* c = static_cast<Cache*>(t->stacks);
+  if (__builtin_expect(c != nullptr && c->epoch == w.sink().stack_epoch(), 1)) {
+    for (const LastWalk& e : c->last) {
+      if (e.rsp != r.rsp || e.rip != r.rip || (e.uses_rbp && e.rbp != r.rbp) || e.nreads == 0) continue;
+      const ReadWord* p = e.reads;
+      const ReadWord* end = p + e.nreads;
+      while (p != end && *reinterpret_cast<const uintptr_t*>(p->addr) == p->value)
+        ++p;
+      if (p == end) return e.stack;
+    }
+  }
+  return record_new(w, ts, t, r);
 }
 
 } // namespace

@@ -226,9 +226,10 @@ public:
   __attribute__((always_inline)) void call_begin(ThreadState& ts) {
     sink_.stamp(ts);
     if (TraceThread* t = ts.trace) t->in_free = false;
-    if (__builtin_expect(stack_fn_ != nullptr, 0)) take_stack(ts);
+    if (stack_fn_ != nullptr) take_stack(ts);
   }
-  __attribute__((noinline)) void take_stack(ThreadState& ts) {
+  // Inlined: a frame less for the stack function to walk and compare on every call.
+  __attribute__((always_inline)) void take_stack(ThreadState& ts) {
     if (TraceThread* t = ts.trace) {
       t->enc.call_stack = 0; // the stack function's own events (nodes, modules) carry none
       t->enc.call_stack = stack_fn_(*this, ts);
