@@ -2,6 +2,7 @@
 // back from the local checkpoint a seek left, the local checkpoints' limits and arenas, every
 // field through save and restore, and passes over truncated or corrupt traces.
 #include "../trace/test_util.h"
+#include "model/byte_arena.h"
 #include "model/replay.h"
 #include "same_state.h"
 #include "trace/churn_trace.h"
@@ -134,6 +135,75 @@ TEST(Checkpoints, DeltaCheckpointsGiveTheLinearReplaysState) {
     // No seek replayed more than a delta's interval (a run of events, rounded to run bounds).
     EXPECT_LE(max_replayed, 20000u + Replay::kRunEvents);
   }
+}
+
+// A seek forward within a chain of deltas goes back through the model's undo to the delta the
+// seek before it restored (Replay::restore), not to the chain's full checkpoint, and gives the
+// linear replay's state.
+TEST(Checkpoints, ASeekForwardInAChainUndoesToTheDeltaBefore) {
+  ChurnFile churn(300000, 44, false, 40000);
+  ASSERT_TRUE(churn.opened);
+  Replay rp(churn.f);
+  rp.set_decode(Replay::Decode::Stream);
+  rp.set_checkpoint_every(1024);
+  rp.set_delta_from(0);
+  rp.set_local_limits(1, 0, 0);
+  rp.build();
+  ASSERT_FALSE(rp.error()) << rp.error()->describe();
+  // Two deltas of one chain with another between them.
+  size_t first = 0;
+  while (first + 2 < rp.checkpoints() &&
+         !(rp.checkpoint_is_delta(first) && rp.checkpoint_is_delta(first + 1) &&
+           rp.checkpoint_is_delta(first + 2)))
+    ++first;
+  ASSERT_LT(first + 2, rp.checkpoints()) << "no chain of three deltas";
+  uint64_t from = rp.checkpoint_position(first) + 1, to = rp.checkpoint_position(first + 2) + 1;
+  ASSERT_LT(to - rp.checkpoint_position(first + 2),
+            Replay::kLocalEvery); // the seek's undo starts at the delta
+
+  ASSERT_TRUE(rp.seek(from));
+  EXPECT_EQ(rp.chain_undos(), 0u); // from the full checkpoint
+  ASSERT_TRUE(rp.seek(to));
+  EXPECT_EQ(rp.chain_undos(), 1u);
+  EXPECT_LE(rp.replayed(), 1u); // no events replayed from the chain's start
+  EventStream s(churn.f);
+  HeapModel lin;
+  for (uint64_t k = 0; k < to; ++k)
+    lin.apply(*s.next());
+  expect_same_state(rp.model(), lin, to);
+}
+
+// The dirty log keeps at most `cap` records: past them it stops (the pass's next checkpoint is
+// then a full one: take_checkpoint asks dirty_log_on()), and below them a delta saved from it,
+// applied after a restore of the save before, gives the model back.
+TEST(Checkpoints, TheDirtyLogStopsWhenFullAndItsDeltasAreExact) {
+  ChurnFile churn(20000, 46, false, 3000);
+  ASSERT_TRUE(churn.opened);
+  EventStream s(churn.f);
+  HeapModel m;
+  for (int k = 0; k < 8000; ++k)
+    m.apply(*s.next());
+  ByteArena arena;
+  HeapModel::Saved full = m.save(arena);
+  m.start_dirty_log(size_t(1) << 20);
+  for (int k = 0; k < 3000; ++k)
+    m.apply(*s.next());
+  ASSERT_TRUE(m.dirty_log_on());
+  HeapModel::Saved delta = m.save_delta(arena);
+  HeapModel back;
+  back.restore(full);
+  back.apply_delta(delta);
+  expect_same_state(back, m, 11000);
+
+  m.start_dirty_log(64);
+  int events = 0;
+  while (m.dirty_log_on() && events < 3000) {
+    m.apply(*s.next());
+    ++events;
+  }
+  EXPECT_FALSE(m.dirty_log_on());
+  EXPECT_GE(events, 22); // at most 3 records an event: the 65th came after a score of events
+  EXPECT_LT(events, 3000);
 }
 
 // A live capture's file grows (Replay::extend): the deltas go on across the extensions (a seek back

@@ -144,6 +144,7 @@ void Replay::restore(Nearest at) {
     size_t i = size_t(&cp - checkpoints_.data()), j = i;
     while (checkpoints_[j].model.delta && !(j < i && model_.can_undo_to(checkpoints_[j].model)))
       --j;
+    chain_undos_ += checkpoints_[j].model.delta;
     model_.restore(checkpoints_[j].model);
     for (size_t k = j + 1; k <= i; ++k)
       model_.apply_delta(checkpoints_[k].model);

@@ -143,6 +143,12 @@ public:
   size_t local_checkpoints() const { return local_.size() + (light_ ? 1 : 0); } // seeks' (kLocalEvery)
   size_t local_bytes() const { return local_bytes_; } // their memory (Local::cost())
   uint64_t replayed() const { return replayed_; }     // events the last seek or step applied
+  // The pass's checkpoint i (i < checkpoints()): its position, and whether it is a delta.
+  uint64_t checkpoint_position(size_t i) const { return checkpoints_[i].pos; }
+  bool checkpoint_is_delta(size_t i) const { return checkpoints_[i].model.delta; }
+  // Restores of a delta that went back through the model's undo to an earlier delta of its
+  // chain, instead of restoring the chain's full checkpoint (a seek forward within a chain).
+  uint64_t chain_undos() const { return chain_undos_; }
 
 private:
   template <class F> struct BuildSink;
@@ -202,6 +208,7 @@ private:
   uint64_t pos_ = 0, total_ = 0, next_checkpoint_ = 0;
   uint64_t next_full_ = 0; // the pass's next full checkpoint (deltas come between)
   size_t delta_from_ = kDeltaChunks, deltas_ = 0;
+  uint64_t chain_undos_ = 0;
   uint64_t checkpoint_every_ = kMinCheckpointEvery;
   std::vector<Checkpoint> checkpoints_;
   std::vector<Local> local_;
