@@ -120,19 +120,23 @@ static bool size_matches(const Event& e, const Filter& f) {
   return false;
 }
 
-bool touches(const Event& e, uint64_t a) {
-  if (e.type == Ev::Unknown) return false;
-  // API events carry user pointers (chunk + 16), the others chunk starts: either may be asked.
+namespace {
+// What e touches, told once for both of its readers: point(p) for each chunk it names by address
+// (p, or p + 16: API events carry user pointers, the others chunk starts, and either may be
+// asked), range(lo, hi) for the bytes of its chunk [lo, hi).
+template <class Point, class Range> void each_touch(const Event& e, Point&& point, Range&& range) {
+  if (e.type == Ev::Unknown) return;
   const uint64_t back = e.info().chunks == trace::EvChunks::User ? 16 : 0;
   for (uint64_t x : {e.addr, e.addr2})
-    if (x >= back && x - back != 0 && (x - back == a || x - back + 16 == a)) return true;
+    if (x >= back && x - back != 0) point(x - back);
   switch (e.type) {
   case Ev::ChunkAlloc:
   case Ev::ChunkFree:
   case Ev::BinIn:
   case Ev::MmapChunk:
   case Ev::Merge:
-    return e.chunk() && e.size && a >= e.chunk() && a < e.chunk() + e.size;
+    if (e.chunk() && e.size) range(e.chunk(), e.chunk() + e.size);
+    break;
   case Ev::Malloc:
   case Ev::Calloc:
   case Ev::Realloc:
@@ -141,45 +145,36 @@ bool touches(const Event& e, uint64_t a) {
     // next chunk's prev_size word, which belongs to that chunk's history, not this one's.
     uint64_t req = e.type == Ev::Calloc ? e.count() * e.size : e.size;
     uint64_t chunk = std::max<uint64_t>(32, (req + 8 + 15) & ~uint64_t(15));
-    return e.ptr() >= 16 && req && a >= e.ptr() - 16 && a < e.ptr() - 16 + chunk;
+    if (e.ptr() >= 16 && req) range(e.ptr() - 16, e.ptr() - 16 + chunk);
+    break;
   }
   case Ev::Split:
-    return a >= e.chunk() && a < e.chunk() + e.first() + e.rest();
+    range(e.chunk(), e.chunk() + e.first() + e.rest());
+    break;
   default:
-    return false;
+    break;
   }
+}
+} // namespace
+
+bool touches(const Event& e, uint64_t a) {
+  bool hit = false;
+  each_touch(
+      e, [&](uint64_t p) { hit |= p == a || p + 16 == a; },
+      [&](uint64_t lo, uint64_t hi) { hit |= a >= lo && a < hi; });
+  return hit;
 }
 
 int footprint(const Event& e, AddrRange out[kMaxFootprint]) {
-  if (e.type == Ev::Unknown) return 0;
   int n = 0;
-  // The same cases as touches(), each as the range it accepts.
-  const uint64_t back = e.info().chunks == trace::EvChunks::User ? 16 : 0;
-  for (uint64_t x : {e.addr, e.addr2})
-    if (x >= back && x - back != 0) out[n++] = AddrRange{x - back, x - back + 17}; // x - back and + 16
-  switch (e.type) {
-  case Ev::ChunkAlloc:
-  case Ev::ChunkFree:
-  case Ev::BinIn:
-  case Ev::MmapChunk:
-  case Ev::Merge:
-    if (e.chunk() && e.size) out[n++] = AddrRange{e.chunk(), e.chunk() + e.size};
-    break;
-  case Ev::Malloc:
-  case Ev::Calloc:
-  case Ev::Realloc:
-  case Ev::Memalign: {
-    uint64_t req = e.type == Ev::Calloc ? e.count() * e.size : e.size;
-    uint64_t chunk = std::max<uint64_t>(32, (req + 8 + 15) & ~uint64_t(15));
-    if (e.ptr() >= 16 && req) out[n++] = AddrRange{e.ptr() - 16, e.ptr() - 16 + chunk};
-    break;
-  }
-  case Ev::Split:
-    out[n++] = AddrRange{e.chunk(), e.chunk() + e.first() + e.rest()};
-    break;
-  default:
-    break;
-  }
+  each_touch(
+      e,
+      [&](uint64_t p) {
+        out[n++] = AddrRange{p, p + 17};
+      }, // p and p + 16
+      [&](uint64_t lo, uint64_t hi) {
+        out[n++] = AddrRange{lo, hi};
+      });
   // Wrapped ends (a corrupt trace): every address.
   for (int k = 0; k < n; ++k)
     if (out[k].hi < out[k].lo) out[k] = AddrRange{0, UINT64_MAX};
