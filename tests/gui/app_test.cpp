@@ -8,6 +8,7 @@
 #include "session/lesson.h"
 
 #include "imgui.h"
+#include "imgui_internal.h" // ImGuiWindow: what a window's items reach
 
 #include <gtest/gtest.h>
 
@@ -25,13 +26,14 @@ namespace {
 
 const std::string kDemo = std::string(HV_SOURCE_DIR) + "/assets/scenarios/demo.hvs";
 
-// An ImGui context of a 1600x900 window, as `heapviz shot` and the xdotool tests use.
+// An ImGui context of a 1600x900 window, as `heapviz shot` and the xdotool tests use (or of
+// another size).
 struct Headless {
-  Headless() {
+  explicit Headless(ImVec2 size = ImVec2(1600, 900)) {
     ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = nullptr;
-    io.DisplaySize = ImVec2(1600, 900);
+    io.DisplaySize = size;
     io.DeltaTime = 1.0f / 60;
     unsigned char* px;
     int w, h;
@@ -43,7 +45,7 @@ struct Headless {
 struct Driven {
   Headless imgui;
   app::App a{true}; // the default layout, whatever the user's imgui.ini says
-  explicit Driven(const std::string& path = kDemo) {
+  explicit Driven(const std::string& path = kDemo, ImVec2 size = ImVec2(1600, 900)) : imgui(size) {
     a.open(path);
     for (int i = 0; i < 2000 && a.doc().state() == State::Loading; ++i)
       frame();
@@ -109,6 +111,31 @@ TEST(AppInProcess, TheDemoOpensAtItsEnd) {
   EXPECT_EQ(d.a.doc().position(), 141u);
   EXPECT_EQ(d.a.picture().position, 141u); // the map shows the heap at the end
   EXPECT_EQ(d.a.cursor().selected, 0u);
+}
+
+// In a small window (a laptop's half screen) every window's bars wrap their groups onto another
+// line, and its hints wrap: no button, count or key runs past a window's right edge (where ImGui
+// would clip it), at the demo's start and end.
+TEST(AppInProcess, BarsWrapInANarrowWindowAndNothingIsClipped) {
+  for (ImVec2 size : {ImVec2(900, 700), ImVec2(1600, 900)}) {
+    Driven d(kDemo, size);
+    for (Key at : {Key::Home, Key::End}) {
+      d.a.key(at);
+      d.frames(3);
+      int windows = 0;
+      for (ImGuiWindow* w : ImGui::GetCurrentContext()->Windows) {
+        if (!w->Active || w->ParentWindow || std::string(w->Name) == "##MainMenuBar") continue;
+        ++windows;
+        if (w->Flags & ImGuiWindowFlags_HorizontalScrollbar) { // its rows scroll sideways instead
+          EXPECT_TRUE(w->ContentSize.x <= w->WorkRect.GetWidth() + 0.5f || w->ScrollbarX) << w->Name;
+          continue;
+        }
+        EXPECT_LE(w->ContentSize.x, w->WorkRect.GetWidth() + 0.5f)
+            << w->Name << " at " << size.x << "x" << size.y << ": its items reach past its right edge";
+      }
+      EXPECT_GE(windows, 8); // the map, timeline, events, sites, metrics, chunk, bins, arenas
+    }
+  }
 }
 
 TEST(AppInProcess, KeysStepSeekAndReturn) {

@@ -647,7 +647,10 @@ void App::frame(float dt) {
     y += chunk_h;
     if (show_bins_) {
       place("Bins", left_w, y, right_w, bins_h);
-      if (ImGui::Begin("Bins", &show_bins_, wf)) views::draw_bins(f, bins_, cursor_);
+      // A list's rows (index, address, size, which end malloc takes) scroll sideways in a
+      // narrow column rather than lose their ends.
+      if (ImGui::Begin("Bins", &show_bins_, wf | ImGuiWindowFlags_HorizontalScrollbar))
+        views::draw_bins(f, bins_, cursor_);
       ImGui::End();
     }
     y += bins_h;

@@ -50,9 +50,20 @@ const char* taken_end(trace::BinKind k, bool head) {
   }
 }
 
+void draw_bin_lists(const Frame& f, BinsState& s, Cursor& c);
+
 } // namespace
 
 void draw_bins(const Frame& f, BinsState& s, Cursor& c) {
+  // The window scrolls sideways (a list's rows keep their ends); its sentences wrap at its
+  // visible right edge, not at the end of its widest row.
+  ImGui::PushTextWrapPos(ImGui::GetWindowContentRegionMax().x + ImGui::GetScrollX());
+  draw_bin_lists(f, s, c);
+  ImGui::PopTextWrapPos();
+}
+
+namespace {
+void draw_bin_lists(const Frame& f, BinsState& s, Cursor& c) {
   const HeapPicture& pic = f.picture;
   const model::HeapModel& m = f.doc.replay().model();
   const model::PolicyInfo& pol = f.policy();
@@ -86,9 +97,9 @@ void draw_bins(const Frame& f, BinsState& s, Cursor& c) {
   if (pol.bins_about[0]) // a textbook policy (docs/policies.md): its own lists, under glibc's bin kinds
     ImGui::TextWrapped("Head first: %s.", pol.bins_about);
   else if (pol.list_order)
-    ImGui::TextDisabled("Each list head first, in the allocator's order.");
+    hint_wrapped("Each list head first, in the allocator's order.");
   else
-    ImGui::TextDisabled("Listed by address (this allocator's list order is not known).");
+    hint_wrapped("Listed by address (this allocator's list order is not known).");
   for (uint8_t k = 0; k < pol.nbins; ++k) { // the bin kinds the allocator has, in its order
     const trace::BinKind kind = pol.bins[k];
     const trace::BinKindInfo& info = trace::bin_kind_info(kind);
@@ -141,5 +152,6 @@ void draw_bins(const Frame& f, BinsState& s, Cursor& c) {
     ImGui::TreePop();
   }
 }
+} // namespace
 
 } // namespace hv::views

@@ -34,8 +34,8 @@ uint32_t changed_chunks(const session::Event* e, const model::PolicyInfo& policy
   return 0;
 }
 
-void same_line_or_wrap(float width) {
-  ImGui::SameLine();
+void same_line_or_wrap(float width, float spacing) {
+  ImGui::SameLine(0, spacing);
   if (ImGui::GetContentRegionAvail().x < width) ImGui::NewLine();
 }
 

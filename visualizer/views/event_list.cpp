@@ -54,10 +54,12 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
     }
     ImGui::EndPopup();
   }
-  ImGui::SameLine();
+  same_line_or_wrap(150);
   ImGui::SetNextItemWidth(150);
   changed |= ImGui::InputTextWithHint("##addr", "address", s.addr_text, sizeof s.addr_text);
-  ImGui::SameLine();
+  // The size and the menu that says which size: one group.
+  const float sizeof_w = ImGui::CalcTextSize("requested").x + ImGui::GetFrameHeight() + 8;
+  same_line_or_wrap(100 + 2 + sizeof_w);
   ImGui::SetNextItemWidth(100);
   changed |= ImGui::InputTextWithHint("##size", "size or a-b", s.size_text, sizeof s.size_text);
   if (ImGui::IsItemHovered())
@@ -66,7 +68,7 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
                       "(header and alignment included). req:N and chunk:N say it in the text too.");
   ImGui::SameLine(0, 2);
   static const char* const kSizeOf[] = {"either", "requested", "chunk"};
-  ImGui::SetNextItemWidth(ImGui::CalcTextSize("requested").x + ImGui::GetFrameHeight() + 8);
+  ImGui::SetNextItemWidth(sizeof_w);
   changed |= ImGui::Combo("##sizeof", &s.size_of, kSizeOf, 3);
   same_line_or_wrap(80);
   ImGui::SetNextItemWidth(80);
@@ -90,19 +92,29 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
   static const std::vector<uint64_t> kNone;
   const std::vector<uint64_t>& matches = s.query ? s.query->matches() : kNone;
   const bool searching = s.query && s.query->running();
-  ImGui::SameLine();
+  // What the filter found (or the error in it): after the bar, on a line of its own when the
+  // window is too narrow for it there.
+  char status[96];
+  if (s.filtered)
+    snprintf(status, sizeof status, "%zu match%s%s", matches.size(), matches.size() == 1 ? "" : "es",
+             searching ? " so far" : "");
+  else
+    snprintf(status, sizeof status, "%" PRIu64 " events", ix.size());
+  same_line_or_wrap(!s.error.empty()
+                        ? ImGui::CalcTextSize(s.error.c_str()).x
+                        : ImGui::CalcTextSize(status).x +
+                              (s.filtered && searching ? 120 + ImGui::GetStyle().ItemSpacing.x : 0));
   if (!s.error.empty()) {
     ImGui::TextColored(ImVec4(0.94f, 0.33f, 0.31f, 1), "%s", s.error.c_str());
   } else if (s.filtered) {
-    ImGui::TextDisabled("%zu match%s%s", matches.size(), matches.size() == 1 ? "" : "es",
-                        searching ? " so far" : "");
+    ImGui::TextDisabled("%s", status);
     if (searching) {
       ImGui::SameLine();
       // (A sliver of it filled from the start: the search has begun.)
       ImGui::ProgressBar(std::max(0.05f, float(s.query->progress())), ImVec2(120, 0), "searching...");
     }
   } else {
-    ImGui::TextDisabled("%" PRIu64 " events", ix.size());
+    ImGui::TextDisabled("%s", status);
   }
 
   uint64_t rows = s.filtered ? matches.size() : ix.size();

@@ -12,6 +12,14 @@ namespace hv::views {
 
 namespace {
 
+// "N B live in M blocks", after the bar's last item or on a line of its own.
+void live_text(const analysis::SiteTable& t) {
+  char text[96];
+  snprintf(text, sizeof text, "%" PRIu64 " B live in %" PRIu64 " blocks", t.live_bytes(), t.live_blocks());
+  same_line_or_wrap(ImGui::CalcTextSize(text).x);
+  ImGui::TextDisabled("%s", text);
+}
+
 void stack_text(const std::vector<symbols::Frame>& frames) {
   if (frames.empty()) ImGui::TextDisabled("(no call stack recorded)");
   for (const symbols::Frame& fr : frames) {
@@ -55,7 +63,6 @@ void draw_site_list(const Frame& f, SitesState& s, Cursor& c) {
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("list: every site (a full stack); bottom-up: by allocating function, then its\n"
                       "callers; top-down: from main in to the allocating functions");
-  ImGui::SameLine();
   if (s.view != 0) {
     if (!ready) return;
     if (s.tree_position != t->events() || s.tree_generation != f.doc.generation() || s.tree_view != s.view) {
@@ -64,16 +71,16 @@ void draw_site_list(const Frame& f, SitesState& s, Cursor& c) {
       s.tree_generation = f.doc.generation();
       s.tree_view = s.view;
     }
-    ImGui::TextDisabled("%" PRIu64 " B live in %" PRIu64 " blocks", t->live_bytes(), t->live_blocks());
+    live_text(*t);
     if (ImGui::BeginChild("##tree", ImVec2(0, 0), false)) tree_node(s.tree, 0, 0);
     ImGui::EndChild();
     return;
   }
   static const char* const kBy[] = {"live bytes", "allocations", "bytes allocated", "temporary"};
+  same_line_or_wrap(140 + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize("sort by").x);
   ImGui::SetNextItemWidth(140);
   ImGui::Combo("sort by", &s.by, kBy, 4);
-  ImGui::SameLine();
-  ImGui::TextDisabled("%" PRIu64 " B live in %" PRIu64 " blocks", t->live_bytes(), t->live_blocks());
+  live_text(*t);
   if (!c.function.empty()) {
     ImGui::Text("only sites through %s", c.function.c_str());
     ImGui::SameLine();

@@ -68,7 +68,12 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   ImGui::SameLine();
   ImGui::SetNextItemWidth(140);
   ImGui::SliderFloat("##speed", &c.speed, 1, 1e6, "%.0f events/s", ImGuiSliderFlags_Logarithmic);
-  ImGui::SameLine(0, 20);
+  // The groups after the transport wrap as whole groups in a narrow window, never clip.
+  const ImGuiStyle& style = ImGui::GetStyle();
+  auto button_w = [&](const char* label) { return ImGui::CalcTextSize(label).x + style.FramePadding.x * 2; };
+  same_line_or_wrap(ImGui::CalcTextSize("jump to").x + 90 + button_w("prev") + button_w("next") +
+                        3 * style.ItemSpacing.x,
+                    20);
   ImGui::TextUnformatted("jump to");
   ImGui::SameLine();
   ImGui::SetNextItemWidth(90);
@@ -89,15 +94,17 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
     int64_t i = doc.index().find_next(pos, mask);
     if (i >= 0) c.seek = i + 1;
   }
-  ImGui::SameLine();
+  same_line_or_wrap(button_w("run to..."));
   if (ImGui::Button("run to...")) c.open_breakpoints = true;
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip(
         "Breakpoints: run back or forward to an error, an event kind, a chunk, a size or a function");
-  ImGui::SameLine(0, 20);
-  ImGui::Text("event %" PRIu64 " of %" PRIu64, pos, total);
+  char where[64];
+  snprintf(where, sizeof where, "event %" PRIu64 " of %" PRIu64, pos, total);
+  same_line_or_wrap(ImGui::CalcTextSize(where).x, 20);
+  ImGui::TextUnformatted(where);
   // Diff marks: A and B at the current event; with both, the map compares with A.
-  ImGui::SameLine(0, 16);
+  same_line_or_wrap(button_w("A*") + style.ItemSpacing.x + button_w("B*"), 16);
   if (ImGui::SmallButton(c.mark_a >= 0 ? "A*" : "A")) c.mark_a = c.mark_a == int64_t(pos) ? -1 : int64_t(pos);
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip(c.mark_a >= 0 ? "mark A at event %" PRId64 " (click at it again to clear)"
@@ -118,9 +125,7 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
         peak_key = std::max(peak_key, float(p.heap));
     }
     auto key = [](uint32_t rgb, const char* text) {
-      ImGui::SameLine(0, 16);
-      if (ImGui::GetContentRegionAvail().x < ImGui::CalcTextSize(text).x)
-        ImGui::NewLine(); // wrap, never clip
+      same_line_or_wrap(ImGui::CalcTextSize(text).x, 16);
       ImGui::TextColored(
           ImVec4(float(rgb >> 16) / 255, float((rgb >> 8) & 0xff) / 255, float(rgb & 0xff) / 255, 1), "%s",
           text);

@@ -332,7 +332,8 @@ void draw_metrics(const Frame& f);
 uint32_t changed_chunks(const session::Event* e, const model::PolicyInfo& policy, uint64_t out[2]);
 // A hint in the disabled colour, wrapped at the window's edge (never clipped in a narrow window).
 void hint_wrapped(const char* text);
-// SameLine(), or a new line when the next item (width px) would not fit: a bar wraps, never clips.
-void same_line_or_wrap(float width);
+// SameLine() (`spacing` px after the last item; -1: the style's), or a new line when the next
+// item (width px) would not fit: a bar wraps, never clips.
+void same_line_or_wrap(float width, float spacing = -1.0f);
 
 } // namespace hv::views
