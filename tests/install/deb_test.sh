@@ -10,12 +10,8 @@ set -u
 build=$1
 work=$2
 gui=$3
-fails=0
-ok() { echo "ok: $*"; }
-fail() {
-  echo "FAIL: $*"
-  fails=$((fails + 1))
-}
+# shellcheck source=tests/lib.sh
+source "$(dirname "$0")/../lib.sh"
 unset HEAPVIZ_LIB HEAPVIZ_DATA HEAPVIZ_LESSONS
 rm -rf "$work"
 mkdir -p "$work"
@@ -72,6 +68,5 @@ n=$("$hv" lesson --list 2>/dev/null | grep -c '^ *[0-9][0-9]*  ')
 [ "$n" -eq "$(ls "$work/root/usr/share/heapviz/lessons" | wc -l)" ] && ok "the packaged heapviz lists its $n lessons" ||
   fail "packaged lesson --list: $n lessons"
 
-[ "$fails" -eq 0 ] && rm -rf "$work"
-[ "$fails" -eq 0 ] && echo "PASS" || echo "$fails FAILED"
-[ "$fails" -eq 0 ]
+[ "$fails" -eq 0 ] && rm -rf "$work" # kept when a check failed, to look at
+finish

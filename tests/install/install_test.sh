@@ -15,12 +15,8 @@ work=$2
 cc=$3
 gui=$4
 xvfb=${5:-}
-fails=0
-ok() { echo "ok: $*"; }
-fail() {
-  echo "FAIL: $*"
-  fails=$((fails + 1))
-}
+# shellcheck source=tests/lib.sh
+source "$(dirname "$0")/../lib.sh"
 unset HEAPVIZ_LIB HEAPVIZ_DATA HEAPVIZ_LESSONS
 rm -rf "$work"
 mkdir -p "$work"
@@ -152,6 +148,5 @@ hv=$work/moved/bin/heapviz
   "$hv" lesson --list 2>/dev/null | grep -q '^99  prefix-probe ' && ok "the prefix moved elsewhere still works" ||
   fail "moved prefix: $(cat "$work/moved.err")"
 
-[ "$fails" -eq 0 ] && rm -rf "$work"
-[ "$fails" -eq 0 ] && echo "PASS" || echo "$fails FAILED"
-[ "$fails" -eq 0 ]
+[ "$fails" -eq 0 ] && rm -rf "$work" # kept when a check failed, to look at
+finish
