@@ -193,8 +193,9 @@ private:
   void* int_malloc(Arena* av, size_t bytes);
   void* malloc_body(size_t bytes);
   void free_body(void* mem);
-  // The traced calls: out of line for a process that is not listening (malloc_hooked jumps to
-  // them), inlined into the live gate's scope for one that is (one frame less per call).
+  // The traced calls: out of line for a process that is not listening (malloc() and free() call
+  // them straight), inlined into the live gate's scope (malloc_hooked, free_hooked) for one that
+  // is: either way one frame less per call.
   __attribute__((noinline)) void* malloc_traced(size_t bytes);
   __attribute__((noinline)) void free_traced(void* mem);
   __attribute__((always_inline)) inline void* malloc_traced_inline(size_t bytes);

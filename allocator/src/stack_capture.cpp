@@ -449,7 +449,6 @@ size_t walk(Cache* c, unwind::Regs r, uintptr_t* out, size_t max, LastWalk& last
 __attribute__((noinline)) uint32_t record_new(TraceWriter& w, ThreadState& ts, TraceThread* t,
                                               const unwind::Regs& r) {
   int saved_errno = errno; // mmap and the loader may set it
-  t->in_stack = true;
   uint32_t id = 0;
   uint32_t epoch = w.sink().stack_epoch();
   auto* c = static_cast<Cache*>(t->stacks);
@@ -468,7 +467,6 @@ __attribute__((noinline)) uint32_t record_new(TraceWriter& w, ThreadState& ts, T
       if (!id) c->last[k].nreads = 0; // failed: walk again next time
     }
   }
-  t->in_stack = false;
   errno = saved_errno;
   return id;
 }
@@ -479,8 +477,15 @@ __attribute__((noinline)) uint32_t record_new(TraceWriter& w, ThreadState& ts, T
 uint32_t record(TraceWriter& w, ThreadState& ts) {
   TraceThread* t = ts.trace;
   if (!t || t->in_stack) return 0;
+  // From here the cache is this call's: a malloc from a signal handler that interrupts the
+  // check or the walk gets no stack, and can neither rewrite the entry being compared (its
+  // stack would be taken for ours) nor move the cache away (cache_for unmaps the old one).
+  t->in_stack = true;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
   unwind::Regs r;
   asm volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=r"(r.rip), "=r"(r.rsp), "=r"(r.rbp));
+  uint32_t id = 0;
+  bool known = false;
   auto* c = static_cast<Cache*>(t->stacks);
   if (__builtin_expect(c != nullptr && c->epoch == w.sink().stack_epoch(), 1)) {
     for (const LastWalk& e : c->last) {
@@ -489,10 +494,17 @@ uint32_t record(TraceWriter& w, ThreadState& ts) {
       const ReadWord* end = p + e.nreads;
       while (p != end && *reinterpret_cast<const uintptr_t*>(p->addr) == p->value)
         ++p;
-      if (p == end) return e.stack;
+      if (p == end) {
+        id = e.stack;
+        known = true;
+        break;
+      }
     }
   }
-  return record_new(w, ts, t, r);
+  if (!known) id = record_new(w, ts, t, r);
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  t->in_stack = false;
+  return id;
 }
 
 } // namespace
