@@ -115,14 +115,20 @@ TEST(AppInProcess, TheDemoOpensAtItsEnd) {
 
 // In a small window (a laptop's half screen) every window's bars wrap their groups onto another
 // line, and its hints wrap: no button, count or key runs past a window's right edge (where ImGui
-// would clip it), at the demo's start and end. (Top-level windows; a window that scrolls
-// sideways, Bins, is left out.)
+// would clip it), at the demo's start and end, and on each tab of Sites. (Top-level windows; a
+// window that scrolls sideways, Bins, is left out.)
 TEST(AppInProcess, BarsWrapInANarrowWindowAndNothingIsClipped) {
   for (ImVec2 size : {ImVec2(900, 700), ImVec2(1600, 900)}) {
     Driven d(kDemo, size);
-    for (Key at : {Key::Home, Key::End}) {
-      d.a.key(at);
-      d.frames(3);
+    for (int step = 0; step < 5; ++step) {
+      // The start, the end, then the Sites window's other tabs at the end.
+      if (step < 2) d.a.key(step == 0 ? Key::Home : Key::End);
+      if (step >= 2) {
+        d.a.sites_view().tab = step - 1;
+        d.a.sites_view().tab_request = true;
+      }
+      d.frames(6); // a scrollbar that comes with the new content takes a frame more to settle
+      SCOPED_TRACE("step " + std::to_string(step));
       int windows = 0;
       for (ImGuiWindow* w : ImGui::GetCurrentContext()->Windows) {
         if (!w->Active || w->ParentWindow || std::string(w->Name) == "##MainMenuBar") continue;

@@ -166,8 +166,8 @@ void draw_leaks(const Frame& f, SitesState& s) {
                      [&](uint32_t a, uint32_t b) { return t->site(a).live_bytes > t->site(b).live_bytes; });
     s.leaks_generation = f.doc.generation();
   }
-  ImGui::Text("%s in %" PRIu64 " blocks still in use when the trace ends, from %zu call stacks",
-              human_bytes(t->live_bytes()).c_str(), t->live_blocks(), s.leaks.size());
+  ImGui::TextWrapped("%s in %" PRIu64 " blocks still in use when the trace ends, from %zu call stacks",
+                     human_bytes(t->live_bytes()).c_str(), t->live_blocks(), s.leaks.size());
   if (ImGui::BeginChild("##leaks", ImVec2(0, 0), false)) {
     for (size_t r = 0; r < s.leaks.size() && r < 200; ++r) {
       const analysis::SiteStats& st = t->site(s.leaks[r]);
@@ -199,29 +199,31 @@ void draw_frag(const Frame& f, SitesState& s, Cursor& c) {
     c.pinned.clear();
   }
   const analysis::FragReport& r = s.frag;
-  ImGui::Text("footprint %s, live %s, free in bins %s, top %s", human_bytes(r.footprint).c_str(),
-              human_bytes(r.live_bytes).c_str(), human_bytes(r.free_bytes).c_str(),
-              human_bytes(r.top_bytes).c_str());
+  ImGui::TextWrapped("footprint %s, live %s, free in bins %s, top %s", human_bytes(r.footprint).c_str(),
+                     human_bytes(r.live_bytes).c_str(), human_bytes(r.free_bytes).c_str(),
+                     human_bytes(r.top_bytes).c_str());
   uint64_t top_trim = 0;
   for (const auto& t : r.tops)
     top_trim += t.trimmable;
-  ImGui::Text("malloc_trim(0) would hand back %s: %s of pages inside %s free chunks, %s of the main top",
-              human_bytes(r.trim_free_bytes + top_trim).c_str(), human_bytes(r.trim_free_bytes).c_str(),
-              human_count(r.trim_free_chunks).c_str(), human_bytes(top_trim).c_str());
+  ImGui::TextWrapped(
+      "malloc_trim(0) would hand back %s: %s of pages inside %s free chunks, %s of the main top",
+      human_bytes(r.trim_free_bytes + top_trim).c_str(), human_bytes(r.trim_free_bytes).c_str(),
+      human_count(r.trim_free_chunks).c_str(), human_bytes(top_trim).c_str());
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("glibc 2.36's malloc_trim: in every arena, madvise(MADV_DONTNEED) of the whole pages\n"
                       "inside free chunks of the unsorted, small and large bins (past their first 48\n"
                       "bytes), then the main arena's top shrinks to its last page. Pages already\n"
                       "handed back are not counted. Footprint stays; resident memory falls.");
   for (const auto& t : r.tops) {
-    ImGui::Text("arena %u: top %s, %s trimmable", t.arena, human_bytes(t.size).c_str(),
-                human_bytes(t.trimmable).c_str());
+    ImGui::TextWrapped("arena %u: top %s, %s trimmable", t.arena, human_bytes(t.size).c_str(),
+                       human_bytes(t.trimmable).c_str());
     if (t.below && t.below_site >= 0) {
-      ImGui::SameLine();
-      ImGui::TextDisabled("(kept from shrinking by %s)", sv->short_name(uint32_t(t.below_site)).c_str());
+      std::string why = "(kept from shrinking by " + sv->short_name(uint32_t(t.below_site)) + ")";
+      same_line_or_wrap(ImGui::CalcTextSize(why.c_str()).x);
+      hint_wrapped(why.c_str());
     }
   }
-  ImGui::TextDisabled("Sites whose live chunks keep free memory apart (freeing them would merge it):");
+  hint_wrapped("Sites whose live chunks keep free memory apart (freeing them would merge it):");
   if (ImGui::BeginTable("##blame", 4,
                         ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
                             ImGuiTableFlags_Resizable)) {
