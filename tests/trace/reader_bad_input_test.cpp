@@ -28,6 +28,22 @@ void expect_open_fails(const std::vector<uint8_t>& bytes, ErrorKind kind, const 
   EXPECT_EQ(f.error()->offset, off) << f.error()->describe();
 }
 
+// Opens bytes (a TempFile) and reads every event: whether it opened, how many events were read,
+// and the error that stopped the read (none: nothing did).
+struct ReadResult {
+  bool opened = false;
+  size_t events = 0;
+  std::optional<TraceError> err;
+};
+ReadResult read_bytes(const std::vector<uint8_t>& bytes) {
+  TempFile tf(bytes);
+  TraceFile f;
+  ReadResult r;
+  r.opened = f.open(tf.path);
+  if (r.opened) r.events = read_all(f, &r.err).ev.size();
+  return r;
+}
+
 std::vector<uint8_t> three_blocks(size_t* second = nullptr) {
   TraceBuilder b(0, 128);
   for (int i = 0; i < 60; ++i)
@@ -211,14 +227,11 @@ TEST(TraceBadInput, NeventsTooSmallLeavesTrailingBytes) {
   auto bytes = b.finish();
   size_t off = b.block_offsets()[0];
   put32(bytes, off + 20, 1);
-  TempFile tf(bytes);
-  TraceFile f;
-  ASSERT_TRUE(f.open(tf.path));
-  std::optional<TraceError> err;
-  auto ev = read_all(f, &err);
-  ASSERT_TRUE(err);
-  EXPECT_EQ(err->kind, ErrorKind::BadEvent);
-  EXPECT_NE(err->message.find("trailing bytes"), std::string::npos) << err->message;
+  ReadResult r = read_bytes(bytes);
+  ASSERT_TRUE(r.opened);
+  ASSERT_TRUE(r.err);
+  EXPECT_EQ(r.err->kind, ErrorKind::BadEvent);
+  EXPECT_NE(r.err->message.find("trailing bytes"), std::string::npos) << r.err->message;
 }
 
 TEST(TraceBadInput, SnapshotCountHuge) {
@@ -228,16 +241,13 @@ TEST(TraceBadInput, SnapshotCountHuge) {
   b.raw({0xff, 0xff, 0xff, 0xff, 0x0f, 0x00, 0x02, 0x02, 0x00, 0x00}); // n = 2^32-1, flags 0, one entry
   auto bytes = b.finish();
   size_t off = b.block_offsets()[0];
-  TempFile tf(bytes);
-  TraceFile f;
-  ASSERT_TRUE(f.open(tf.path));
-  std::optional<TraceError> err;
-  auto ev = read_all(f, &err);
-  EXPECT_EQ(ev.size(), 1u);
-  ASSERT_TRUE(err);
+  ReadResult r = read_bytes(bytes);
+  ASSERT_TRUE(r.opened);
+  EXPECT_EQ(r.events, 1u);
+  ASSERT_TRUE(r.err);
   uint64_t snap_off = off + sizeof(BlockHeader) + 7; // malloc: type, 2 deltas, size, 2-byte address, stack
-  EXPECT_EQ(err->describe(), "offset " + std::to_string(snap_off) +
-                                 ": snapshot: chunk count larger than the block can hold (4294967295)");
+  EXPECT_EQ(r.err->describe(), "offset " + std::to_string(snap_off) +
+                                   ": snapshot: chunk count larger than the block can hold (4294967295)");
 }
 
 TEST(TraceBadInput, UnknownEventTypeNamesItsOffset) {
@@ -246,15 +256,12 @@ TEST(TraceBadInput, UnknownEventTypeNamesItsOffset) {
   b.raw_event(0x77);
   auto bytes = b.finish();
   size_t off = b.block_offsets()[0];
-  TempFile tf(bytes);
-  TraceFile f;
-  ASSERT_TRUE(f.open(tf.path));
-  std::optional<TraceError> err;
-  auto ev = read_all(f, &err);
-  EXPECT_EQ(ev.size(), 1u);
-  ASSERT_TRUE(err);
-  EXPECT_EQ(err->describe(), "offset " + std::to_string(off + sizeof(BlockHeader) + 7) +
-                                 ": unknown event type 0x77 (thread 1)");
+  ReadResult r = read_bytes(bytes);
+  ASSERT_TRUE(r.opened);
+  EXPECT_EQ(r.events, 1u);
+  ASSERT_TRUE(r.err);
+  EXPECT_EQ(r.err->describe(), "offset " + std::to_string(off + sizeof(BlockHeader) + 7) +
+                                   ": unknown event type 0x77 (thread 1)");
 }
 
 TEST(TraceBadInput, VarintOverflow) {
@@ -262,54 +269,42 @@ TEST(TraceBadInput, VarintOverflow) {
   b.raw_event(uint8_t(Ev::Malloc));
   b.raw({0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x00}); // 11-byte size
   auto bytes = b.finish();
-  TempFile tf(bytes);
-  TraceFile f;
-  ASSERT_TRUE(f.open(tf.path));
-  std::optional<TraceError> err;
-  read_all(f, &err);
-  ASSERT_TRUE(err);
-  EXPECT_EQ(err->describe(), "offset " + std::to_string(b.block_offsets()[0] + sizeof(BlockHeader)) +
-                                 ": malloc: varint longer than 10 bytes");
+  ReadResult r = read_bytes(bytes);
+  ASSERT_TRUE(r.opened);
+  ASSERT_TRUE(r.err);
+  EXPECT_EQ(r.err->describe(), "offset " + std::to_string(b.block_offsets()[0] + sizeof(BlockHeader)) +
+                                   ": malloc: varint longer than 10 bytes");
 }
 
 TEST(TraceBadInput, VarintTenthByteTooBig) {
   TraceBuilder b;
   b.raw_event(uint8_t(Ev::Trim));
   b.raw({0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02});
-  TempFile tf(b.finish());
-  TraceFile f;
-  ASSERT_TRUE(f.open(tf.path));
-  std::optional<TraceError> err;
-  read_all(f, &err);
-  ASSERT_TRUE(err);
-  EXPECT_NE(err->message.find("trim: varint overflows 64 bits"), std::string::npos) << err->message;
+  ReadResult r = read_bytes(b.finish());
+  ASSERT_TRUE(r.opened);
+  ASSERT_TRUE(r.err);
+  EXPECT_NE(r.err->message.find("trim: varint overflows 64 bits"), std::string::npos) << r.err->message;
 }
 
 TEST(TraceBadInput, MarkLengthPastTheEnd) {
   TraceBuilder b;
   b.raw_event(uint8_t(Ev::Mark));
   b.raw({100, 'a', 'b'});
-  TempFile tf(b.finish());
-  TraceFile f;
-  ASSERT_TRUE(f.open(tf.path));
-  std::optional<TraceError> err;
-  read_all(f, &err);
-  ASSERT_TRUE(err);
-  EXPECT_NE(err->message.find("mark: length runs past the end of the block (100)"), std::string::npos)
-      << err->message;
+  ReadResult r = read_bytes(b.finish());
+  ASSERT_TRUE(r.opened);
+  ASSERT_TRUE(r.err);
+  EXPECT_NE(r.err->message.find("mark: length runs past the end of the block (100)"), std::string::npos)
+      << r.err->message;
 }
 
 TEST(TraceBadInput, InvalidEnumBytes) {
   TraceBuilder b;
   b.raw_event(uint8_t(Ev::BinIn));
   b.raw({0x00, 0x02, 9, 0}); // kind 9
-  TempFile tf(b.finish());
-  TraceFile f;
-  ASSERT_TRUE(f.open(tf.path));
-  std::optional<TraceError> err;
-  read_all(f, &err);
-  ASSERT_TRUE(err);
-  EXPECT_NE(err->message.find("bin_in: invalid bin kind (9)"), std::string::npos) << err->message;
+  ReadResult r = read_bytes(b.finish());
+  ASSERT_TRUE(r.opened);
+  ASSERT_TRUE(r.err);
+  EXPECT_NE(r.err->message.find("bin_in: invalid bin kind (9)"), std::string::npos) << r.err->message;
 }
 
 TEST(TraceBadInput, ZstdBlockThatDoesNotDecompress) {
@@ -321,15 +316,12 @@ TEST(TraceBadInput, ZstdBlockThatDoesNotDecompress) {
   size_t off = b.block_offsets()[0];
   bytes[off + sizeof(BlockHeader) + 6] ^= 0x55;
   fix_crc(bytes, off);
-  TempFile tf(bytes);
-  TraceFile f;
-  ASSERT_TRUE(f.open(tf.path));
-  std::optional<TraceError> err;
-  auto ev = read_all(f, &err);
-  ASSERT_TRUE(err);
-  EXPECT_EQ(err->offset, off);
-  EXPECT_EQ(err->kind, ErrorKind::CorruptBlock);
-  EXPECT_NE(err->message.find("zstd block"), std::string::npos) << err->message;
+  ReadResult r = read_bytes(bytes);
+  ASSERT_TRUE(r.opened);
+  ASSERT_TRUE(r.err);
+  EXPECT_EQ(r.err->offset, off);
+  EXPECT_EQ(r.err->kind, ErrorKind::CorruptBlock);
+  EXPECT_NE(r.err->message.find("zstd block"), std::string::npos) << r.err->message;
 }
 
 TEST(TraceBadInput, ZstdDecodeErrorNamesBlockAndPayloadByte) {
@@ -338,14 +330,11 @@ TEST(TraceBadInput, ZstdDecodeErrorNamesBlockAndPayloadByte) {
   b.malloc(1, 0x1000);
   b.raw_event(0x77); // a fixed-range code nobody defined (0x80-0xfe would be skipped)
   auto bytes = b.finish();
-  TempFile tf(bytes);
-  TraceFile f;
-  ASSERT_TRUE(f.open(tf.path));
-  std::optional<TraceError> err;
-  read_all(f, &err);
-  ASSERT_TRUE(err);
-  EXPECT_EQ(err->describe(), "offset " + std::to_string(b.block_offsets()[0]) +
-                                 ": unknown event type 0x77 (thread 1) (zstd block, payload byte 7)");
+  ReadResult r = read_bytes(bytes);
+  ASSERT_TRUE(r.opened);
+  ASSERT_TRUE(r.err);
+  EXPECT_EQ(r.err->describe(), "offset " + std::to_string(b.block_offsets()[0]) +
+                                   ": unknown event type 0x77 (thread 1) (zstd block, payload byte 7)");
 }
 
 TEST(TraceBadInput, TailOfZerosIsATornWrite) {
