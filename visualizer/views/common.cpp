@@ -39,6 +39,10 @@ void same_line_or_wrap(float width, float spacing) {
   if (ImGui::GetContentRegionAvail().x < width) ImGui::NewLine();
 }
 
+float button_width(const char* label) {
+  return ImGui::CalcTextSize(label).x + ImGui::GetStyle().FramePadding.x * 2;
+}
+
 void hint_wrapped(const char* text) {
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
   ImGui::TextWrapped("%s", text);

@@ -73,7 +73,7 @@ void draw_event_list(const Frame& f, EventListState& s, Cursor& c) {
   same_line_or_wrap(80);
   ImGui::SetNextItemWidth(80);
   changed |= ImGui::InputTextWithHint("##tid", "thread", s.tid_text, sizeof s.tid_text);
-  same_line_or_wrap(ImGui::CalcTextSize("Clear").x + ImGui::GetStyle().FramePadding.x * 2);
+  same_line_or_wrap(button_width("Clear"));
   if (ImGui::Button("Clear")) {
     s.kinds = session::kAllKinds;
     s.addr_text[0] = s.size_text[0] = s.tid_text[0] = '\0';

@@ -70,8 +70,7 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   ImGui::SliderFloat("##speed", &c.speed, 1, 1e6, "%.0f events/s", ImGuiSliderFlags_Logarithmic);
   // The groups after the transport wrap as whole groups in a narrow window, never clip.
   const ImGuiStyle& style = ImGui::GetStyle();
-  auto button_w = [&](const char* label) { return ImGui::CalcTextSize(label).x + style.FramePadding.x * 2; };
-  same_line_or_wrap(ImGui::CalcTextSize("jump to").x + 90 + button_w("prev") + button_w("next") +
+  same_line_or_wrap(ImGui::CalcTextSize("jump to").x + 90 + button_width("prev") + button_width("next") +
                         3 * style.ItemSpacing.x,
                     20);
   ImGui::TextUnformatted("jump to");
@@ -94,7 +93,7 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
     int64_t i = doc.index().find_next(pos, mask);
     if (i >= 0) c.seek = i + 1;
   }
-  same_line_or_wrap(button_w("run to..."));
+  same_line_or_wrap(button_width("run to..."));
   if (ImGui::Button("run to...")) c.open_breakpoints = true;
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip(
@@ -104,7 +103,7 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   same_line_or_wrap(ImGui::CalcTextSize(where).x, 20);
   ImGui::TextUnformatted(where);
   // Diff marks: A and B at the current event; with both, the map compares with A.
-  same_line_or_wrap(button_w("A*") + style.ItemSpacing.x + button_w("B*"), 16);
+  same_line_or_wrap(button_width("A*") + style.ItemSpacing.x + button_width("B*"), 16);
   if (ImGui::SmallButton(c.mark_a >= 0 ? "A*" : "A")) c.mark_a = c.mark_a == int64_t(pos) ? -1 : int64_t(pos);
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip(c.mark_a >= 0 ? "mark A at event %" PRId64 " (click at it again to clear)"

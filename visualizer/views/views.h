@@ -335,5 +335,7 @@ void hint_wrapped(const char* text);
 // SameLine() (`spacing` px after the last item; -1: the style's), or a new line when the next
 // item (width px) would not fit: a bar wraps, never clips.
 void same_line_or_wrap(float width, float spacing = -1.0f);
+// The width ImGui::Button(label) takes (its text and frame padding), for same_line_or_wrap.
+float button_width(const char* label);
 
 } // namespace hv::views
