@@ -94,6 +94,12 @@ bool is_special_file(const char* path) {
   struct stat st;
   return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
 }
+// A character device (/dev/null, /dev/full): every process of the tree writes it as it is,
+// none writes PATH.<pid> beside it (that would be a file in /dev).
+bool is_char_device(const char* path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISCHR(st.st_mode);
+}
 
 // Process start (field 22 of /proc/self/stat, clock ticks since boot) in ns on CLOCK_BOOTTIME;
 // 0 if unknown. Read with raw syscalls: this runs inside the first malloc.
@@ -160,13 +166,18 @@ bool replace_earlier_image(const char* path, unsigned long pid) {
 // shell's `exec`, a forked child that execs), the new image takes over the name and the earlier
 // image's trace is removed (HEAPVIZ_KEEP_EXEC=1: moved aside to PATH.<pid>.<n>): one trace per
 // process, of the program that ran last. With HEAPVIZ_NO_CHILDREN=1 only PATH is written.
-// A PATH that is a FIFO or a device is written as it is by the first process to claim it (the
-// others write PATH.<pid>) and never moved aside. A path that cannot be written (no such
-// directory, no permission, a full disk) is reported in one line on stderr; the program runs on.
+// A PATH that is a FIFO is written as it is by the first process to claim it (the others write
+// PATH.<pid>); a character device (/dev/null) by every process. Neither is ever moved aside. A
+// path that cannot be written (no such directory, no permission, a full disk) is reported in
+// one line on stderr; the program runs on.
 void open_trace(bool as_root) {
   const char* out = getenv("HEAPVIZ_OUT");
   if (!out || !*out) return;
   unsigned long pid = static_cast<unsigned long>(getpid());
+  if (is_char_device(out)) {
+    if (!g_alloc.trace_start(out, false, g_verify_every, stack_flag())) report_unwritable(out);
+    return;
+  }
   if (as_root) {
     if (g_alloc.trace_start(out, true, g_verify_every, stack_flag())) return;
     int err = errno;

@@ -132,10 +132,13 @@ bool TraceSink::open(const char* path, bool exclusive, const char* policy,
   int fd = ::open(path, oflags, 0644);
   if (fd < 0) return false;
   struct stat st;
-  bool regular = fstat(fd, &st) != 0 || S_ISREG(st.st_mode);
+  bool known = fstat(fd, &st) == 0;
+  bool regular = !known || S_ISREG(st.st_mode);
   // Two processes writing into one pipe would interleave their blocks: one at a time. The lock
-  // goes with the descriptor (O_CLOEXEC: an exec'd image claims it anew).
-  if (!regular && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  // goes with the descriptor (O_CLOEXEC: an exec'd image claims it anew). A character device
+  // (/dev/null, /dev/full) has no reader to confuse: every process writes it as it is.
+  bool shared = known && S_ISCHR(st.st_mode);
+  if (!regular && !shared && flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);
     errno = EEXIST;
     return false;

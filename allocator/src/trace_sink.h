@@ -123,8 +123,9 @@ public:
   // Opens `path` (O_EXCL when `exclusive`, else truncating) and writes the file header.
   // Returns false (and leaves tracing off, errno saying why) if the file cannot be created or
   // the header cannot be written; an exclusively created file is then removed again. A path
-  // that is no regular file (a FIFO, /dev/null, /dev/full) is opened as it is, and only by one
-  // process at a time: it is claimed with flock(2), and a second claimant gets EEXIST.
+  // that is no regular file is opened as it is: a character device (/dev/null, /dev/full) by
+  // any number of processes, anything else (a FIFO) by one process at a time: it is claimed
+  // with flock(2), and a second claimant gets EEXIST.
   bool open(const char* path, bool exclusive, const char* policy, const uint64_t params[trace::kNumParams],
             uint64_t heap_base, uint32_t flags, uint32_t page_size);
   // Stops tracing: flushes every buffer and closes the file.

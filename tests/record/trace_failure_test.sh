@@ -109,5 +109,18 @@ n=$(ls pipe.* 2>/dev/null | wc -l)
 [ "$n" -ge 1 ] && "$hv" check one.hvt >/dev/null 2>&1 && ok "sh took the FIFO, its child wrote $(ls pipe.*)" ||
   fail "sh and a child on one FIFO: $n other traces, check: $("$hv" check one.hvt 2>&1)"
 
+# 7. /dev/null is written as it is by every process of a tree: a shell and the two children it
+# forks leave no /dev/null.<pid> files (a file in /dev) and print nothing.
+ls -d /dev/null.* >before.txt 2>/dev/null
+HEAPVIZ_OUT=/dev/null LD_PRELOAD=$lib sh -c "$prog 1 1000 >/dev/null; $prog 1 1000 >/dev/null; true" 2>err.txt
+ls -d /dev/null.* >after.txt 2>/dev/null
+[ ! -s err.txt ] || fail "a tree on /dev/null: stderr: $(cat err.txt)"
+if cmp -s before.txt after.txt; then
+  ok "a shell and two children on /dev/null: no /dev/null.<pid> files"
+else
+  fail "a tree on /dev/null left files beside it: $(comm -13 before.txt after.txt | tr '\n' ' ')"
+  comm -13 before.txt after.txt | xargs -r rm -f
+fi
+
 [ "$fails" -eq 0 ] && echo "all trace failure checks passed"
 exit $((fails > 0))
