@@ -40,7 +40,9 @@ public:
   // True if an event of up to `bytes` encoded bytes still fits.
   bool fits(size_t bytes) const { return payload_size() + bytes <= cap_; }
 
-  // Starts an event. The first event of a block fixes the block's origins.
+  // Starts an event. The first event of a block fixes the block's origins. The cursor and the
+  // deltas' bases are read into locals first: a byte stored through p_ may alias any member, so
+  // writing through the members would reload them after every byte.
   void begin_event(Ev type, uint64_t seq, uint64_t ts_ns, uint32_t tid, uint32_t arena) {
     if (n_ == 0) {
       hdr_.tid = tid;
@@ -52,28 +54,72 @@ public:
       last_ts_ = ts_ns;
       last_addr_ = 0;
     }
-    *p_++ = static_cast<uint8_t>(type);
-    p_ = put_varint(p_, seq - last_seq_);
-    p_ = put_varint(p_, ts_ns >= last_ts_ ? ts_ns - last_ts_ : 0);
+    uint8_t* p = p_;
+    const uint64_t prev_seq = last_seq_, prev_ts = last_ts_;
     last_seq_ = seq;
-    if (ts_ns > last_ts_) last_ts_ = ts_ns;
+    if (ts_ns > prev_ts) last_ts_ = ts_ns;
     ++n_;
+    *p++ = static_cast<uint8_t>(type);
+    p = put_varint(p, seq - prev_seq);
+    p = put_varint(p, ts_ns >= prev_ts ? ts_ns - prev_ts : 0);
+    p_ = p;
   }
+  // The fields of one event, written through a local copy of the cursor and the address
+  // register (see begin_event); commit() stores them back. One per generated put_<event>.
+  class Fields {
+  public:
+    explicit Fields(BlockEncoder& e) : e_(e), p_(e.p_), last_addr_(e.last_addr_) {}
+    void put_U(uint64_t v) { p_ = put_varint(p_, v); }
+    void put_A(uint64_t a) {
+      p_ = put_varint(p_, zigzag(static_cast<int64_t>(a - last_addr_)));
+      last_addr_ = a;
+    }
+    void put_C(uint64_t v) { p_ = put_varint(p_, v >> 4); }
+    void put_S(int64_t v) { p_ = put_varint(p_, zigzag(v)); }
+    void put_Idx(uint8_t v) { *p_++ = v; }
+    void put_Tc(uint8_t v) { *p_++ = v; }
+    void put_Kind(BinKind k) { *p_++ = static_cast<uint8_t>(k); }
+    void put_How(MergeHow h) { *p_++ = static_cast<uint8_t>(h); }
+    void put_Code(ErrorCode c) { *p_++ = static_cast<uint8_t>(c); }
+    void put_Ix(uint64_t v) { put_U(v); }
+    void put_Label(ByteSpan b) { put_Blob(b); }
+    void put_Blob(ByteSpan b) {
+      put_U(b.size);
+      if (b.size) memcpy(p_, b.data, b.size); // b.data may be null when the size is 0
+      p_ += b.size;
+    }
+    void put_Snap(SnapshotHead h) {
+      put_U(h.count);
+      *p_++ = h.flags;
+    }
+    void commit() {
+      e_.p_ = p_;
+      e_.last_addr_ = last_addr_;
+    }
+
+  private:
+    BlockEncoder& e_;
+    uint8_t* p_;
+    uint64_t last_addr_;
+  };
+  // One field at a time (snapshot chunks, hand-made traces in tests): the codecs of Fields.
   void addr(uint64_t a) {
-    p_ = put_varint(p_, zigzag(static_cast<int64_t>(a - last_addr_)));
-    last_addr_ = a;
+    one([a](Fields& f) { f.put_A(a); });
   }
-  void usize(uint64_t v) { p_ = put_varint(p_, v); }
-  void csize(uint64_t v) { p_ = put_varint(p_, v >> 4); }
-  void svarint(int64_t v) { p_ = put_varint(p_, zigzag(v)); }
+  void usize(uint64_t v) {
+    one([v](Fields& f) { f.put_U(v); });
+  }
+  void csize(uint64_t v) {
+    one([v](Fields& f) { f.put_C(v); });
+  }
+  void svarint(int64_t v) {
+    one([v](Fields& f) { f.put_S(v); });
+  }
   void byte(uint8_t v) { *p_++ = v; }
   void bytes(const void* d, size_t n) {
     if (n) memcpy(p_, d, n); // d may be null when n is 0 (an empty payload)
     p_ += n;
   }
-
-  // One writer per field codec of the event table (trace_events.h); the put_<event> functions
-  // below call them in the table's field order.
   void put_U(uint64_t v) { usize(v); }
   void put_A(uint64_t a) { addr(a); }
   void put_C(uint64_t v) { csize(v); }
@@ -84,15 +130,14 @@ public:
   void put_How(MergeHow h) { byte(static_cast<uint8_t>(h)); }
   void put_Code(ErrorCode c) { byte(static_cast<uint8_t>(c)); }
   void put_Ix(uint64_t v) { usize(v); }
-  void put_Label(ByteSpan b) { put_Blob(b); }
-  void put_Blob(ByteSpan b) {
-    usize(b.size);
-    bytes(b.data, b.size);
+  void put_Label(ByteSpan b) {
+    one([b](Fields& f) { f.put_Label(b); });
   }
-  // A snapshot's count and flags; its entries follow (addr, csize, byte state, byte bin each).
+  void put_Blob(ByteSpan b) {
+    one([b](Fields& f) { f.put_Blob(b); });
+  }
   void put_Snap(SnapshotHead h) {
-    usize(h.count);
-    byte(h.flags);
+    one([h](Fields& f) { f.put_Snap(h); });
   }
 
   // The payload of an event of the extension range (codes 0x80-0xfe): its fields go between
@@ -133,6 +178,11 @@ public:
   uint8_t* data() const { return buf_; }
 
 private:
+  template <class Put> void one(Put put) {
+    Fields f(*this);
+    put(f);
+    f.commit();
+  }
   uint8_t* payload() const { return buf_ + sizeof(BlockHeader); }
   uint8_t* buf_ = nullptr;
   uint8_t* p_ = nullptr;
@@ -162,21 +212,26 @@ private:
 #define HV_ENC_TYPE_Blob ByteSpan
 #define HV_ENC_TYPE_Snap SnapshotHead
 #define HV_ENC_PARAM(codec, slot, label, prefix) HV_ENC_TYPE_##codec label
-#define HV_ENC_PUT(codec, slot, label, prefix) enc.put_##codec(label);
+#define HV_ENC_PUT_F(codec, slot, label, prefix) hv_f_.put_##codec(label);
 #define HV_ENC_FN(Name, name, code, kind, chunks, model, ...)                                                \
   inline void put_##name(BlockEncoder& enc, HV_EV_FOR_EACH_COMMA(HV_ENC_PARAM, __VA_ARGS__)) {               \
     if constexpr (is_extension_code(code)) {                                                                 \
       uint8_t* hv_payload_ = enc.begin_payload();                                                            \
-      HV_EV_FOR_EACH(HV_ENC_PUT, __VA_ARGS__)                                                                \
+      BlockEncoder::Fields hv_f_(enc);                                                                       \
+      HV_EV_FOR_EACH(HV_ENC_PUT_F, __VA_ARGS__)                                                              \
+      hv_f_.commit();                                                                                        \
       enc.end_payload(hv_payload_);                                                                          \
     } else {                                                                                                 \
-      HV_EV_FOR_EACH(HV_ENC_PUT, __VA_ARGS__)                                                                \
-      if constexpr (event_info(uint8_t(code)).api) enc.usize(enc.call_stack);                                \
+      const uint32_t hv_stack_ = enc.call_stack;                                                             \
+      BlockEncoder::Fields hv_f_(enc);                                                                       \
+      HV_EV_FOR_EACH(HV_ENC_PUT_F, __VA_ARGS__)                                                              \
+      if constexpr (event_info(uint8_t(code)).api) hv_f_.put_U(hv_stack_);                                   \
+      hv_f_.commit();                                                                                        \
     }                                                                                                        \
   }
 HV_TRACE_EVENTS(HV_ENC_FN)
 #undef HV_ENC_FN
-#undef HV_ENC_PUT
+#undef HV_ENC_PUT_F
 
 // put<Ev::Name>(enc, fields...): the same encoder chosen by the event constant, for writers that
 // are templates on the event (trace_hooks.h): put<Ev::Split>(enc, chunk, first, rest). There is
