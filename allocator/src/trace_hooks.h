@@ -74,8 +74,9 @@
 //   report(code, kind, msg, ...)   a heapviz check (HEAPVIZ_CHECKS) found a bug          any
 //   mark(label)                    hv_mark()                                         none
 // The Free event is lazy (TraceThread::free_pending): free_begin notes the pointer; tcache_in
-// turns it into one free_tcache event when the chunk goes straight into the tcache, any other
-// event writes it first, and free_end writes it if nothing did.
+// notes it when the chunk goes straight into the tcache, and free_end then writes one
+// free_tcache event; any other event of the free writes the pending one first, and free_end
+// writes a plain Free if nothing did.
 //
 // ==== Another policy ==========================================================================
 //
@@ -242,16 +243,25 @@ public:
     if (TraceThread* t = ts.trace) {
       t->pending_ptr = ptr;
       t->free_pending = true;
+      t->pending_tcache = 0;
       t->in_free = true;
     }
   }
-  // If the thread's pending free is ptr, says it and its tcache bin_in in one free_tcache event.
-  __attribute__((always_inline)) bool free_tcache(const TraceAt& at, uint64_t ptr, uint8_t index) {
-    TraceThread* t = at.ts.trace;
+  // If the thread's pending free is ptr, notes that its chunk went into tcache bin `index`:
+  // free_end says both in one free_tcache event.
+  __attribute__((always_inline)) bool free_into_tcache(ThreadState& ts, uint64_t ptr, size_t index) {
+    TraceThread* t = ts.trace;
     if (!t || !t->free_pending || t->pending_ptr != ptr) return false;
-    t->free_pending = false;
-    event<trace::Ev::FreeTcache>(at, ptr, index);
+    t->pending_tcache = static_cast<uint8_t>(index + 1);
     return true;
+  }
+  // free() returns, its chunk in the tcache (free_into_tcache): the free_tcache event.
+  __attribute__((always_inline)) void free_tcache_end(const TraceAt& at) {
+    TraceThread* t = at.ts.trace;
+    uint8_t index = static_cast<uint8_t>(t->pending_tcache - 1);
+    t->free_pending = false;
+    t->pending_tcache = 0;
+    event<trace::Ev::FreeTcache>(at, t->pending_ptr, index);
   }
   // A call that changes ptr's chunk before it writes its API event (realloc) is ordered after
   // what handed ptr to this thread (TraceSink::order_after).
@@ -382,7 +392,13 @@ public:
     if (__builtin_expect(on(), 0)) w_.free_begin(ts, plat().trace_sequential(), addr(mem));
   }
   HV_HOOK void free_end(ThreadState& ts) {
-    if (__builtin_expect(on(), 0)) w_.free_end(ts);
+    if (__builtin_expect(on(), 0)) {
+      TraceThread* t = ts.trace;
+      if (t && t->pending_tcache && t->free_pending)
+        w_.free_tcache_end(at(ts, ts.arena));
+      else
+        w_.free_end(ts);
+    }
   }
   // realloc starts (after call_begin): its changes to old's chunk come before its API event.
   HV_HOOK void realloc_begin(ThreadState& ts, const void* old) {
@@ -457,8 +473,10 @@ public:
   HV_HOOK void bin_out(Arena* av, const Chunk* c, trace::BinKind kind, unsigned idx) {
     if (__builtin_expect(on(), 0)) write<Ev::BinOut>(av, addr(c), kind, uint8_t(idx));
   }
+  // free()'s chunk (from: null) is only noted here; a chunk malloc stashes is a bin_in.
   HV_HOOK void tcache_in(ThreadState& ts, Arena* from, const Chunk* c, size_t tc_idx) {
-    if (__builtin_expect(on(), 0)) tcache_in_(ts, from, c, tc_idx);
+    if (__builtin_expect(on(), 0) && !(from == nullptr && w_.free_into_tcache(ts, addr(c) + kHdr, tc_idx)))
+      tcache_in_(ts, from, c, tc_idx);
   }
   HV_HOOK void realloc_in_place(Arena* av, const Chunk* c, size_t old_size, size_t new_size) {
     if (__builtin_expect(on(), 0))
@@ -582,15 +600,14 @@ private:
   bool in_snapshot_ = false;
 };
 
-// Every small free's second event (the tcache's), out of line so that tcache_put stays small
-// enough to inline into free(). A chunk malloc stashes from a bin of arena `from` leaves that
-// bin: its event ticks that arena's clock, which need not be the thread's (a realloc of another
-// arena's chunk mallocs there; a 4-thread VERIFY recording failed `check` so, about once in 90).
+// A chunk entering the tcache other than free()'s own (tcache_in notes that one): out of line,
+// so that tcache_put stays small enough to inline. A chunk malloc stashes from a bin of arena
+// `from` leaves that bin: its event ticks that arena's clock, which need not be the thread's (a
+// realloc of another arena's chunk mallocs there; a 4-thread VERIFY recording failed `check`
+// so, about once in 90).
 template <class P>
 void TraceHooks<P>::tcache_in_(ThreadState& ts, Arena* from, const Chunk* c, size_t tc_idx) {
   TraceAt where = at(ts, from ? from : ts.arena);
-  if (w_.free_tcache(where, addr(c) + kHdr, uint8_t(tc_idx)))
-    return; // free() said in one event (user pointer)
   w_.event<Ev::BinIn>(where, addr(c), uint64_t(c->size()), trace::BinKind::Tcache, uint8_t(tc_idx));
 }
 

@@ -180,6 +180,7 @@ void TraceSink::close_stream() {
   for (TraceThread* t = all_; t; t = t->next) {
     t->enc.clear();
     t->free_pending = false;
+    t->pending_tcache = 0;
   }
   spin_unlock(&all_lock_);
   stream_fn_ = nullptr;

@@ -37,6 +37,9 @@ struct TraceThread {
   // says both; otherwise the next event of this thread writes the Free first.
   bool free_pending = false;
   bool in_free = false; // the current API call is a free (its event comes before an error in it)
+  // 1 + the tcache bin the pending free's chunk went into (0: none yet): free_end writes the
+  // two as one FreeTcache event, so that free's tcache path calls out to no event writer.
+  uint8_t pending_tcache = 0;
   uint64_t pending_ptr = 0;
   void* zstd = nullptr; // compression workspace (HEAPVIZ_COMPRESS), mmapped on first use
   size_t zstd_size = 0;
@@ -212,6 +215,12 @@ public:
   void write_pending_free(TraceThread* t) {
     t->free_pending = false;
     uint64_t seq = take_seq(t, OrderBy::Address, t->arena, t->pending_ptr);
+    if (t->pending_tcache) { // (free_end writes it; another event of the free comes first)
+      t->enc.begin_event(trace::Ev::FreeTcache, seq, t->call_ts, t->tid, t->arena);
+      trace::put_free_tcache(t->enc, t->pending_ptr, uint8_t(t->pending_tcache - 1));
+      t->pending_tcache = 0;
+      return;
+    }
     t->enc.begin_event(trace::Ev::Free, seq, t->call_ts, t->tid, t->arena);
     trace::put_free(t->enc, t->pending_ptr);
   }
