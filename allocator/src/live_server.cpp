@@ -168,7 +168,15 @@ struct Server {
       uint64_t tail = ring_tail, head = __atomic_load_n(&ring_head, __ATOMIC_ACQUIRE);
       if (tail == head) return blocks;
       uint32_t slot = static_cast<uint32_t>(tail % kRingSlots);
-      if (nviewers) broadcast(kFrameBlock, ring + size_t(slot) * kSlotBytes, ring_len[slot]);
+      if (nviewers) {
+        // The program's threads leave a ring block's CRC to this thread (TraceSink::flush).
+        uint8_t* block = ring + size_t(slot) * kSlotBytes;
+        trace::BlockHeader h;
+        memcpy(&h, block, sizeof h);
+        h.crc32 = trace::crc32(block + sizeof h, h.stored_size);
+        memcpy(block, &h, sizeof h);
+        broadcast(kFrameBlock, block, ring_len[slot]);
+      }
       ++blocks;
       ring_lock.lock();
       __atomic_store_n(&ring_tail, tail + 1, __ATOMIC_RELEASE);

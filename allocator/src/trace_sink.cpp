@@ -307,7 +307,8 @@ void TraceSink::flush(TraceThread* t) {
     t->enc.clear(); // nowhere to go (a write failed): dropped, so the buffer never overflows
     return;
   }
-  size_t n = t->enc.finish();
+  // A block for the live thread's ring gets its CRC there (live_server.cpp, drain): another core.
+  size_t n = t->enc.finish(!(stream_fn_ && !block_fn_));
   if (zstd_level_ > 0 && zstd_api() && compress_and_write(t)) {
     t->enc.clear();
     return;

@@ -157,15 +157,17 @@ public:
     p_ += k - 1;
   }
 
-  // Fills in the header; returns the block's total size (header + payload) at buf.
-  size_t finish() {
+  // Fills in the header; returns the block's total size (header + payload) at buf. Without
+  // with_crc the header's crc32 is 0: the block's consumer computes it (the live thread, off
+  // the program's thread).
+  size_t finish(bool with_crc = true) {
     hdr_.magic = kBlockMagic;
     hdr_.flags = clocked_ ? kBlockClocked : 0;
     hdr_.reserved = 0;
     hdr_.raw_size = static_cast<uint32_t>(payload_size());
     hdr_.stored_size = hdr_.raw_size;
     hdr_.nevents = n_;
-    hdr_.crc32 = crc32(payload(), payload_size());
+    hdr_.crc32 = with_crc ? crc32(payload(), payload_size()) : 0;
     memcpy(buf_, &hdr_, sizeof hdr_);
     return sizeof(BlockHeader) + payload_size();
   }
