@@ -21,6 +21,7 @@
 #include <malloc.h>
 #include <new>
 #include <pthread.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -100,6 +101,16 @@ bool is_char_device(const char* path) {
   struct stat st;
   return stat(path, &st) == 0 && S_ISCHR(st.st_mode);
 }
+// With HEAPVIZ_NO_CHILDREN=1 only the program records, and a process knows it is the program
+// (without HEAPVIZ_ROOT_PID every process takes itself for it) by claiming the device with
+// flock(2) first. The descriptor stays open: the claim lasts as long as this image.
+bool claim_device(const char* path) {
+  int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return true; // trace_start says why
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
+  ::close(fd);
+  return false;
+}
 
 // Process start (field 22 of /proc/self/stat, clock ticks since boot) in ns on CLOCK_BOOTTIME;
 // 0 if unknown. Read with raw syscalls: this runs inside the first malloc.
@@ -165,16 +176,18 @@ bool replace_earlier_image(const char* path, unsigned long pid) {
 // PATH.<pid>. When a process execs another program (a launcher script that execs python, a
 // shell's `exec`, a forked child that execs), the new image takes over the name and the earlier
 // image's trace is removed (HEAPVIZ_KEEP_EXEC=1: moved aside to PATH.<pid>.<n>): one trace per
-// process, of the program that ran last. With HEAPVIZ_NO_CHILDREN=1 only PATH is written.
-// A PATH that is a FIFO is written as it is by the first process to claim it (the others write
-// PATH.<pid>); a character device (/dev/null) by every process. Neither is ever moved aside. A
-// path that cannot be written (no such directory, no permission, a full disk) is reported in
-// one line on stderr; the program runs on.
+// process, of the program that ran last. With HEAPVIZ_NO_CHILDREN=1 only PATH is written, by
+// the program. A PATH that is a FIFO is written as it is by the first process to claim it (the
+// others write PATH.<pid>); a character device (/dev/null) by every process (the program only,
+// with HEAPVIZ_NO_CHILDREN=1). Neither is ever moved aside. A path that cannot be written (no
+// such directory, no permission, a full disk) is reported in one line on stderr; the program
+// runs on.
 void open_trace(bool as_root) {
   const char* out = getenv("HEAPVIZ_OUT");
   if (!out || !*out) return;
   unsigned long pid = static_cast<unsigned long>(getpid());
   if (is_char_device(out)) {
+    if (g_no_children && (!as_root || !claim_device(out))) return;
     if (!g_alloc.trace_start(out, false, g_verify_every, stack_flag())) report_unwritable(out);
     return;
   }

@@ -18,9 +18,9 @@
 // costs. Its arguments are values the algorithm holds anyway; what a hook must read or compute
 // (a size from a chunk header, a bin's kind, a segment) is read inside the branch. The event
 // bodies are out of line (noinline), which keeps the wrappers small enough for the paths they sit
-// in (tcache_put must inline into free). The events of nearly every call, `malloc` and the
-// tcache's `free_tcache`/`bin_in`, are encoded inline in code that runs only while tracing
-// (malloc_traced; tcache_in's body).
+// in (tcache_put must inline into free). The events of nearly every call, `malloc` and
+// `free_tcache`, are encoded inline in code that runs only while tracing (malloc_traced,
+// free_traced: free_tcache at free_end); a tcache's other `bin_in` in tcache_in_'s body.
 //
 // While tracing, a hook writes its events into the calling thread's buffer (TraceSink), and:
 //   - never calls malloc (buffers are mmapped; a full block goes out with write(2));

@@ -136,7 +136,8 @@ bool TraceSink::open(const char* path, bool exclusive, const char* policy,
   bool regular = !known || S_ISREG(st.st_mode);
   // Two processes writing into one pipe would interleave their blocks: one at a time. The lock
   // goes with the descriptor (O_CLOEXEC: an exec'd image claims it anew). A character device
-  // (/dev/null, /dev/full) has no reader to confuse: every process writes it as it is.
+  // (/dev/null, /dev/full) is written by every process as it is: nothing reads /dev/null's
+  // blocks back, and a tty would garble a trace anyway.
   bool shared = known && S_ISCHR(st.st_mode);
   if (!regular && !shared && flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);

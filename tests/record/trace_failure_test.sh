@@ -122,5 +122,12 @@ else
   comm -13 before.txt after.txt | xargs -r rm -f
 fi
 
+# With HEAPVIZ_NO_CHILDREN=1 only the program writes the device: one line for /dev/full, not
+# one per process.
+HEAPVIZ_OUT=/dev/full HEAPVIZ_NO_CHILDREN=1 LD_PRELOAD=$lib sh -c "$prog 1 1000 >/dev/null; $prog 1 1000 >/dev/null; true" 2>err.txt
+n=$(grep -c '^heapviz:' err.txt)
+[ "$n" -eq 1 ] && ok "no children, /dev/full: one line, the program's" ||
+  fail "no children, /dev/full: $n heapviz lines: $(cat err.txt)"
+
 [ "$fails" -eq 0 ] && echo "all trace failure checks passed"
 exit $((fails > 0))
