@@ -320,6 +320,15 @@ private:
     }
   };
   void* private_alloc(size_t bytes);
+  // A call from a signal handler that interrupted a traced call (TraceHooks::nested): served
+  // without touching the heap, and noted for the trace.
+  void* nested_alloc(ThreadState& ts, trace::Ev what, uint64_t a, uint64_t b, size_t bytes);
+  void nested_free(ThreadState& ts, void* mem);
+  void* nested_realloc(ThreadState& ts, void* oldmem, size_t bytes);
+  // The interrupted call has ended: HEAPVIZ_CHECKS learns of a block a nested call made.
+  void nested_made(void* mem, size_t bytes) {
+    if (checks_.on()) checks_.allocated(mem, bytes);
+  }
   void* malloc_hooked(size_t bytes);
   void free_hooked(void* mem);
   void* malloc_checked(size_t bytes);

@@ -1978,18 +1978,58 @@ template <class P> void* MallocCore<P>::private_alloc(size_t bytes) {
   __atomic_add_fetch(&mp_.mmapped_mem, len, __ATOMIC_RELAXED);
   return chunk2mem(p);
 }
+// A signal handler's call while this thread is inside a traced one (trace_hooks.h, "Calls from a
+// signal handler"). An allocation is a fake mmapped chunk of its own, as private_alloc's (zeroed:
+// calloc's too); the interrupted call, when it ends, writes its MmapChunk and API events. An
+// aligned allocation fails (ENOMEM): a fake chunk is aligned to 16 only. Beyond
+// TraceThread::kNestedCalls notes in one interrupted call an allocation fails too, and a free is
+// dropped (the block stays allocated, in the heap and in the trace).
+template <class P>
+void* MallocCore<P>::nested_alloc(ThreadState& ts, trace::Ev what, uint64_t a, uint64_t b, size_t bytes) {
+  void* r = hooks_.nested_room(ts, 1) ? private_alloc(bytes) : nullptr;
+  if (r == nullptr) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  hooks_.nested_note(ts, what, a, b, r);
+  return r;
+}
+template <class P> void MallocCore<P>::nested_free(ThreadState& ts, void* mem) {
+  if (mem != nullptr && hooks_.nested_room(ts, 1)) hooks_.nested_note(ts, trace::Ev::Free, 0, 0, mem);
+}
+// A new block, the old one's bytes copied and the old one's free put off: the trace says
+// malloc and free rather than realloc.
+template <class P> void* MallocCore<P>::nested_realloc(ThreadState& ts, void* oldmem, size_t bytes) {
+  if (oldmem == nullptr) return nested_alloc(ts, trace::Ev::Malloc, bytes, 0, bytes);
+  if (bytes == 0) {
+    nested_free(ts, oldmem);
+    return nullptr;
+  }
+  if (!hooks_.nested_room(ts, 2)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  void* r = nested_alloc(ts, trace::Ev::Malloc, bytes, 0, bytes);
+  if (r == nullptr) return nullptr;
+  size_t old = usable_size(oldmem);
+  memcpy(r, oldmem, old < bytes ? old : bytes);
+  nested_free(ts, oldmem);
+  return r;
+}
+
 // The hottest API event: hooks_.malloc encodes it inline here (trace_hooks.h).
 template <class P> void* MallocCore<P>::malloc_traced(size_t bytes) {
   return malloc_traced_inline(bytes);
 }
 template <class P> inline void* MallocCore<P>::malloc_traced_inline(size_t bytes) {
   ThreadState& ts = plat_.thread();
+  if (hooks_.nested(ts)) return nested_alloc(ts, trace::Ev::Malloc, bytes, 0, bytes);
   if (checks_.on()) checks_.prefetch_malloc(ts, bytes);
   hooks_.call_begin(ts);
   void* r = malloc_body(bytes);
   if (checks_.on()) checks_.allocated(r, bytes);
   hooks_.malloc(ts, bytes, r);
-  hooks_.call_end();
+  hooks_.call_end(ts);
   return r;
 }
 template <class P> void MallocCore<P>::free(void* mem) {
@@ -2011,21 +2051,24 @@ template <class P> void MallocCore<P>::free_traced(void* mem) {
 }
 template <class P> inline void MallocCore<P>::free_traced_inline(void* mem) {
   ThreadState& ts = plat_.thread();
+  if (hooks_.nested(ts)) return nested_free(ts, mem);
   if (checks_.on() && mem) checks_.prefetch(mem);
   hooks_.free_begin(ts, mem);
   if (!checks_.on() || mem == nullptr || checks_.before_free(mem)) free_body(mem);
   hooks_.free_end(ts);
-  hooks_.call_end();
+  hooks_.call_end(ts);
 }
 template <class P> void* MallocCore<P>::realloc(void* oldmem, size_t bytes) {
   if (__builtin_expect(!entry_, 1)) return realloc_body(oldmem, bytes);
   LiveScope live(this);
   if (!hooks_.on()) return checks_.on() ? realloc_checked(oldmem, bytes) : realloc_body(oldmem, bytes);
-  hooks_.call_begin(plat_.thread());
-  hooks_.realloc_begin(plat_.thread(), oldmem);
+  ThreadState& ts = plat_.thread();
+  if (hooks_.nested(ts)) return nested_realloc(ts, oldmem, bytes);
+  hooks_.call_begin(ts);
+  hooks_.realloc_begin(ts, oldmem);
   void* r = checks_.on() ? realloc_checked(oldmem, bytes) : realloc_body(oldmem, bytes);
   hooks_.realloc(oldmem, bytes, r);
-  hooks_.call_end();
+  hooks_.call_end(ts);
   return r;
 }
 template <class P> void* MallocCore<P>::calloc(size_t n, size_t elem_size) {
@@ -2038,55 +2081,79 @@ template <class P> void* MallocCore<P>::calloc(size_t n, size_t elem_size) {
   }
   LiveScope live(this);
   if (!hooks_.on() && !checks_.on()) return calloc_body(n, elem_size);
-  hooks_.call_begin(plat_.thread());
+  ThreadState& ts = plat_.thread();
+  if (hooks_.nested(ts)) {
+    size_t total;
+    if (__builtin_mul_overflow(n, elem_size, &total)) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    return nested_alloc(ts, trace::Ev::Calloc, n, elem_size, total); // mmap memory is zero
+  }
+  hooks_.call_begin(ts);
   void* r = calloc_body(n, elem_size);
   if (checks_.on()) checks_.allocated(r, n * elem_size);
   hooks_.calloc(n, elem_size, r);
-  hooks_.call_end();
+  hooks_.call_end(ts);
   return r;
 }
 template <class P> void* MallocCore<P>::memalign(size_t alignment, size_t bytes) {
   if (__builtin_expect(!entry_, 1)) return memalign_body(alignment, bytes);
   LiveScope live(this);
   if (!hooks_.on() && !checks_.on()) return memalign_body(alignment, bytes);
+  if (hooks_.nested(plat_.thread())) { // no aligned block outside the heap (nested_alloc)
+    errno = ENOMEM;
+    return nullptr;
+  }
   hooks_.call_begin(plat_.thread());
   void* r = memalign_body(alignment, bytes);
   if (checks_.on()) checks_.allocated(r, bytes);
   hooks_.memalign(alignment, bytes, r);
-  hooks_.call_end();
+  hooks_.call_end(plat_.thread());
   return r;
 }
 template <class P> void* MallocCore<P>::valloc(size_t bytes) {
   if (__builtin_expect(!entry_, 1)) return valloc_body(bytes);
   LiveScope live(this);
   if (!hooks_.on() && !checks_.on()) return valloc_body(bytes);
+  if (hooks_.nested(plat_.thread())) { // no aligned block outside the heap (nested_alloc)
+    errno = ENOMEM;
+    return nullptr;
+  }
   hooks_.call_begin(plat_.thread());
   void* r = valloc_body(bytes);
   if (checks_.on()) checks_.allocated(r, bytes);
   hooks_.memalign(plat_.pagesize(), bytes, r);
-  hooks_.call_end();
+  hooks_.call_end(plat_.thread());
   return r;
 }
 template <class P> void* MallocCore<P>::pvalloc(size_t bytes) {
   if (__builtin_expect(!entry_, 1)) return pvalloc_body(bytes);
   LiveScope live(this);
   if (!hooks_.on() && !checks_.on()) return pvalloc_body(bytes);
+  if (hooks_.nested(plat_.thread())) { // no aligned block outside the heap (nested_alloc)
+    errno = ENOMEM;
+    return nullptr;
+  }
   hooks_.call_begin(plat_.thread());
   void* r = pvalloc_body(bytes);
   if (checks_.on()) checks_.allocated(r, r ? usable_size(r) : 0);
   hooks_.memalign(plat_.pagesize(), bytes, r);
-  hooks_.call_end();
+  hooks_.call_end(plat_.thread());
   return r;
 }
 template <class P> int MallocCore<P>::posix_memalign(void** memptr, size_t alignment, size_t size) {
   if (__builtin_expect(!entry_, 1)) return posix_memalign_body(memptr, alignment, size);
   LiveScope live(this);
   if (!hooks_.on() && !checks_.on()) return posix_memalign_body(memptr, alignment, size);
+  if (hooks_.nested(plat_.thread())) { // no aligned block outside the heap (nested_alloc)
+    return ENOMEM;
+  }
   hooks_.call_begin(plat_.thread());
   int rc = posix_memalign_body(memptr, alignment, size);
   if (checks_.on() && rc == 0) checks_.allocated(*memptr, size);
   hooks_.memalign(alignment, size, rc == 0 ? *memptr : nullptr);
-  hooks_.call_end();
+  hooks_.call_end(plat_.thread());
   return rc;
 }
 

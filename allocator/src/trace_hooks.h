@@ -43,7 +43,8 @@
 //   free_begin(ts, mem), free_end  free starts / ends (the Free event is lazy, below) none
 //   realloc_begin(ts, old)         realloc starts: orders its changes after old's    none
 //                                  hand-over (no event: TraceSink::order_after)
-//   call_end()                     after the API event: the HEAPVIZ_VERIFY snapshot  none
+//   call_end(ts)                   after the API event: the HEAPVIZ_VERIFY snapshot, none
+//                                  then what a signal handler's calls left (below)
 //   chunk_alloc(av, mem)           int_malloc hands mem out (null, mmapped: nothing) av's
 //   chunk_free(av, c, size)        an internal free starts (c is still the caller's) av's or none
 //   split(av, c, first, rest)      c is cut: [c, +first) stays, [c+first, +rest) new av's
@@ -226,7 +227,10 @@ public:
   // A call starts: its events share one timestamp (TraceSink::stamp) and its stack.
   __attribute__((always_inline)) void call_begin(ThreadState& ts) {
     sink_.stamp(ts);
-    if (TraceThread* t = ts.trace) t->in_free = false;
+    if (TraceThread* t = ts.trace) {
+      t->in_free = false;
+      t->in_call = true;
+    }
     if (stack_fn_ != nullptr) take_stack(ts);
   }
   // Inlined: a frame less for the stack function to walk and compare on every call.
@@ -234,6 +238,7 @@ public:
     if (TraceThread* t = ts.trace) {
       t->enc.call_stack = 0; // the stack function's own events (nodes, modules) carry none
       t->enc.call_stack = stack_fn_(*this, ts);
+      t->in_call = true; // an allocation the walk made (an ordinary call) ended it
     }
   }
   // free(ptr) starts: the Free event waits (see the contract above).
@@ -413,8 +418,39 @@ public:
   HV_HOOK void memalign(size_t alignment, size_t bytes, const void* result) {
     if (__builtin_expect(on(), 0)) api<Ev::Memalign>(uint64_t(alignment), uint64_t(bytes), addr(result));
   }
-  HV_HOOK void call_end() {
+  // The HEAPVIZ_VERIFY snapshot still belongs to the call (it holds every arena lock: a signal
+  // handler's malloc meanwhile must be nested()). Not tied to on(): a call that began while
+  // tracing ends even if tracing stopped. (A call made by another's stack walk ends that one
+  // too; take_stack starts it again.)
+  HV_HOOK void call_end(ThreadState& ts) {
     if (__builtin_expect(watch_ != 0, 0) && on()) after_call();
+    if (TraceThread* t = ts.trace) {
+      t->in_call = false;
+      if (__builtin_expect(t->nested_n != 0, 0)) nested_end_(ts);
+    }
+  }
+
+  // ---- Calls from a signal handler
+  // A handler that mallocs or frees while this thread is inside a traced call would change the
+  // heap under the call (glibc's own malloc does so too: undefined behaviour that often goes
+  // well) and write its events into the middle of the call's. While tracing, such a call is
+  // nested(): MallocCore serves it without touching the heap (an allocation in a mapping of its
+  // own, a free put off) and notes it (nested_note); when the interrupted call ends, the notes'
+  // events follow its own and the put-off frees are done (nested_end_). A stack walk's own
+  // allocations (in_stack) go the ordinary way: nothing has changed yet in that call.
+  HV_HOOK bool nested(ThreadState& ts) const {
+    const TraceThread* t = ts.trace;
+    return t != nullptr && __builtin_expect(t->in_call, 0) && !t->in_stack;
+  }
+  // Room for n more notes.
+  bool nested_room(ThreadState& ts, uint32_t n) const {
+    return ts.trace->nested_n + n <= TraceThread::kNestedCalls;
+  }
+  void nested_note(ThreadState& ts, Ev what, uint64_t a, uint64_t b, void* ptr) {
+    TraceThread* t = ts.trace;
+    t->nested[t->nested_n] = TraceThread::NestedCall{what, a, b, ptr};
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); // the note is whole before it counts
+    ++t->nested_n;
   }
   HV_HOOK void mark(const char* label) {
     if (__builtin_expect(on(), 0)) mark_(label);
@@ -584,6 +620,7 @@ private:
   __attribute__((noinline)) void main_heap_resize_(Arena* av, const char* end);
   __attribute__((noinline)) void mark_(const char* label);
   __attribute__((noinline)) void after_call();
+  __attribute__((noinline)) void nested_end_(ThreadState& ts);
   void bin_lists_(ThreadState& ts, HeapWalk<P>& w, uint8_t flags);
   uint32_t tid_of(ThreadState& ts);
   __attribute__((noinline, cold)) void error_(trace::ErrorCode code, trace::HeapErrorKind kind,
@@ -609,6 +646,38 @@ template <class P>
 void TraceHooks<P>::tcache_in_(ThreadState& ts, Arena* from, const Chunk* c, size_t tc_idx) {
   TraceAt where = at(ts, from ? from : ts.arena);
   w_.event<Ev::BinIn>(where, addr(c), uint64_t(c->size()), trace::BinKind::Tcache, uint8_t(tc_idx));
+}
+
+// The interrupted call has ended: its nested calls' events, in the order they were made, then
+// the frees they put off. The notes are taken out first: a put-off free is an ordinary call,
+// and a handler that interrupts it notes (and ends) its own.
+template <class P> void TraceHooks<P>::nested_end_(ThreadState& ts) {
+  TraceThread* t = ts.trace;
+  TraceThread::NestedCall calls[TraceThread::kNestedCalls];
+  uint32_t n = t->nested_n;
+  memcpy(calls, t->nested, n * sizeof calls[0]);
+  t->nested_n = 0;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  if (on()) {
+    const uint32_t stack = t->enc.call_stack;
+    t->enc.call_stack = 0; // the handler's stack is not the interrupted call's
+    for (uint32_t i = 0; i < n; ++i) {
+      const TraceThread::NestedCall& c = calls[i];
+      if (c.what == Ev::Free) continue;
+      const Chunk* p = mem2chunk(c.ptr);
+      region<Ev::MmapChunk>(main(), p, p->size());
+      if (c.what == Ev::Calloc)
+        w_.event<Ev::Calloc>(at(ts, ts.arena), c.a, c.b, addr(c.ptr));
+      else
+        w_.event<Ev::Malloc>(at(ts, ts.arena), c.a, addr(c.ptr));
+    }
+    t->enc.call_stack = stack;
+  }
+  for (uint32_t i = 0; i < n; ++i)
+    if (calls[i].what != Ev::Free)
+      core_->nested_made(calls[i].ptr, calls[i].what == Ev::Calloc ? calls[i].a * calls[i].b : calls[i].a);
+  for (uint32_t i = 0; i < n; ++i)
+    if (calls[i].what == Ev::Free) core_->free(calls[i].ptr);
 }
 
 template <class P> void TraceHooks<P>::arena_new_(Arena* a) {

@@ -48,6 +48,21 @@ struct TraceThread {
   void* stacks = nullptr;
   size_t stacks_size = 0;
   bool in_stack = false;
+  // Calls made while another traced call of this thread was under way: a signal handler's
+  // malloc or free that interrupted it. The policy serves them without touching the heap and
+  // notes them here (an allocation made, a free put off), in order; when the interrupted call
+  // ends, their events are written after its own and the frees are done (trace_hooks.h,
+  // "Calls from a signal handler"). in_call: a traced call is under way (TraceWriter::call_begin
+  // sets it, TraceHooks::call_end clears it).
+  struct NestedCall {
+    trace::Ev what; // Malloc, Calloc (a, b: its two arguments) or Free
+    uint64_t a, b;
+    void* ptr; // the block made, or the one to free
+  };
+  static constexpr uint32_t kNestedCalls = 16;
+  bool in_call = false;
+  uint32_t nested_n = 0;
+  NestedCall nested[kNestedCalls];
   TraceThread* next = nullptr; // all buffers, for the final flush
   uint8_t buf[sizeof(trace::BlockHeader) + kBlockBytes + 64];
 };

@@ -43,7 +43,8 @@ public:
   // Starts an event. The first event of a block fixes the block's origins. The cursor and the
   // deltas' bases are read into locals first: a byte stored through p_ may alias any member, so
   // writing through the members would reload them after every byte.
-  void begin_event(Ev type, uint64_t seq, uint64_t ts_ns, uint32_t tid, uint32_t arena) {
+  __attribute__((always_inline)) void begin_event(Ev type, uint64_t seq, uint64_t ts_ns, uint32_t tid,
+                                                  uint32_t arena) {
     if (n_ == 0) {
       hdr_.tid = tid;
       hdr_.first_seq = seq;
