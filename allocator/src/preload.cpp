@@ -229,13 +229,19 @@ void open_trace(bool as_root) {
 }
 
 void flush_on_signal(int sig) {
-  g_alloc.trace_flush_all();
+  g_alloc.trace_flush_all(true); // the signal may have stopped an event half-written
   signal(sig, SIG_DFL);
   raise(sig);
 }
 
+// Every signal whose default action ends the process (a crash, and also Ctrl-C, `| head`'s
+// SIGPIPE, a kill's SIGTERM, an alarm): with no handler of the program's, the process would
+// end without its exit handlers and the events still in its buffers would be lost (a short
+// program: all of them). Not the real-time signals (glibc's own use two).
 void install_fatal_signal_flush() {
-  static const int kFatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+  static const int kFatal[] = {SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,  SIGABRT, SIGHUP,   SIGINT,    SIGQUIT,
+                               SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2, SIGPROF,  SIGVTALRM, SIGXCPU,
+                               SIGXFSZ, SIGSYS,  SIGTRAP, SIGIO,   SIGPWR,  SIGSTKFLT};
   for (int sig : kFatal) {
     struct sigaction old;
     if (sigaction(sig, nullptr, &old) != 0 || old.sa_handler != SIG_DFL) continue; // the program's own

@@ -237,6 +237,10 @@ void ensure_modules(TraceWriter& w, const TraceAt& at, uint32_t epoch, const uin
   if (!scan) scan = loader_changed(); // a module unloaded, another loaded in its place
   if (scan) scan_and_announce(w, at, epoch);
   spin_unlock(&g_mod_lock);
+  // Every thread's stacks name these modules, but only this thread's buffer holds them: out
+  // with them now, so that a process killed before this thread's buffer fills (SIGKILL) still
+  // has its functions' names.
+  if (scan) w.sink().flush(at.ts.trace);
 }
 
 // ---- The per-thread stack cache ---------------------------------------------------------------

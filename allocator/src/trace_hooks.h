@@ -297,6 +297,7 @@ public:
         trace::put_snapshot(t->enc, trace::SnapshotHead{part, f});
         for (size_t i = done; i < done + part; ++i)
           trace::put_snapshot_chunk(t->enc, c[i].addr, c[i].size, c[i].state, c[i].bin);
+        t->enc.mark_whole();
       }
       done += part;
     } while (done < n);

@@ -350,12 +350,14 @@ bool TraceSink::compress_and_write(TraceThread* t) {
   return true;
 }
 
-void TraceSink::flush_all() {
+void TraceSink::flush_all(bool interrupted) {
   if (t_busy) return; // a fatal signal in the middle of this thread's own flush
   spin_lock(&all_lock_);
   t_busy |= kInFlushAll;
-  for (TraceThread* t = all_; t; t = t->next)
+  for (TraceThread* t = all_; t; t = t->next) {
+    if (interrupted) t->enc.cut_to_whole();
     flush(t);
+  }
   t_busy &= ~kInFlushAll;
   spin_unlock(&all_lock_);
 }

@@ -243,7 +243,10 @@ public:
   void set_compression(int level) { zstd_level_ = level; }
   int compression() const { return zstd_level_; }
   void flush(TraceThread* t);
-  void flush_all();              // best effort: other threads' buffers are read without a lock
+  // Best effort: other threads' buffers are read without a lock. interrupted: from a signal
+  // handler that may have stopped an event half-written (in this thread or another): each block
+  // ends with the last whole event (BlockEncoder::cut_to_whole).
+  void flush_all(bool interrupted = false);
   void release(ThreadState& ts); // thread exit: flush and unmap the buffer
   void after_fork_child();       // drop inherited buffers (the parent flushes its own copies)
   // Called per event; stores only on a change so threads do not keep writing a shared line.

@@ -173,10 +173,22 @@ public:
     return sizeof(BlockHeader) + payload_size();
   }
   void clear() {
-    p_ = payload();
-    n_ = 0;
+    p_ = whole_p_ = payload();
+    n_ = whole_n_ = 0;
     clocked_ = false;
     memset(&hdr_, 0, sizeof hdr_);
+  }
+  // The events so far are whole (put_<event> says so after its fields; a snapshot's writer after
+  // its chunks). A flush from a signal handler that interrupted an event cuts the block back to
+  // the last whole one (cut_to_whole): a block never ends inside an event.
+  void mark_whole() {
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); // the event's bytes are stored before it counts
+    whole_p_ = p_;
+    whole_n_ = n_;
+  }
+  void cut_to_whole() {
+    p_ = whole_p_;
+    n_ = whole_n_;
   }
   uint8_t* data() const { return buf_; }
 
@@ -189,8 +201,9 @@ private:
   uint8_t* payload() const { return buf_ + sizeof(BlockHeader); }
   uint8_t* buf_ = nullptr;
   uint8_t* p_ = nullptr;
+  uint8_t* whole_p_ = nullptr; // see mark_whole
   size_t cap_ = 0;
-  uint32_t n_ = 0;
+  uint32_t n_ = 0, whole_n_ = 0;
   bool clocked_ = false;
   BlockHeader hdr_{};
   uint64_t last_seq_ = 0, last_ts_ = 0, last_addr_ = 0;
@@ -231,6 +244,7 @@ private:
       if constexpr (event_info(uint8_t(code)).api) hv_f_.put_U(hv_stack_);                                   \
       hv_f_.commit();                                                                                        \
     }                                                                                                        \
+    if constexpr (Ev::Name != Ev::Snapshot) enc.mark_whole(); /* a snapshot's chunks follow */               \
   }
 HV_TRACE_EVENTS(HV_ENC_FN)
 #undef HV_ENC_FN

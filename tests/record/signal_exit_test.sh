@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# signal_exit_test.sh HEAPVIZ BUILD_BIN_DIR LIBHVALLOC: a recorded program that a signal ends
+# (SIGPIPE under `| head`, Ctrl-C's SIGINT, kill's SIGTERM, SIGHUP, an alarm, SIGUSR1) keeps
+# every event it made, and still dies of that signal. Before, only crashes (SIGSEGV, SIGABRT...)
+# flushed the buffers: a short program's trace held 0 events. A signal that stops an event
+# half-written leaves a trace that ends with the last whole one (a churn killed at random
+# moments). And a process killed by SIGKILL, which nothing can catch, still has its modules:
+# they are written out as soon as the first stack names them, so its stacks get function names.
+set -u
+hv=$(realpath "$1")
+bin=$(realpath "$2")
+lib=$(realpath "$3")
+prog="$bin/hv_record_signal_exit"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+mallocs() { "$hv" stats --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls"]["malloc"])'; }
+
+for sig in PIPE INT TERM HUP ALRM USR1; do
+  num=$(kill -l "$sig")
+  rm -f t.hvt*
+  HEAPVIZ_OUT=t.hvt LD_PRELOAD=$lib "$prog" "$num" 750 >/dev/null 2>err.txt
+  rc=$?
+  [ "$rc" -eq $((128 + num)) ] || fail "SIG$sig: exit status $rc, want $((128 + num)) (the program must still die of it)"
+  [ ! -s err.txt ] || fail "SIG$sig: stderr: $(cat err.txt)"
+  m=$(mallocs t.hvt 2>/dev/null)
+  c=$("$hv" check t.hvt 2>&1)
+  if [ "${m:-0}" -ge 750 ] && [[ $c == *": ok:"* ]]; then
+    ok "SIG$sig: $m mallocs recorded of 750, $c"
+  else
+    fail "SIG$sig: ${m:-no} mallocs recorded of 750; check: $c"
+  fi
+done
+
+# Killed in the middle of its events: the trace ends with a whole event every time.
+cat >churn.c <<'C'
+#include <stdlib.h>
+int main(void) {
+  static void* slot[1024];
+  unsigned long long r = 88172645463325252ull;
+  for (;;) {
+    r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+    unsigned k = r % 1024;
+    if (slot[k]) { free(slot[k]); slot[k] = 0; } else slot[k] = malloc(16 + (r >> 20) % 600);
+  }
+}
+C
+if cc -O2 -fno-builtin -o churn churn.c; then
+  torn=0
+  for i in $(seq 20); do
+    rm -f t.hvt*
+    timeout -s TERM "0.0$((i % 9 + 1))" env HEAPVIZ_OUT=t.hvt LD_PRELOAD="$lib" ./churn
+    c=$("$hv" check t.hvt 2>&1) || { torn=$((torn + 1)); echo "  run $i: $c"; }
+  done
+  [ "$torn" -eq 0 ] && ok "a churn killed by SIGTERM at 20 moments: every trace checks" ||
+    fail "a churn killed by SIGTERM: $torn of 20 traces end inside an event"
+else
+  fail "cannot compile churn.c"
+fi
+
+# SIGKILL: the modules are in the file before the process dies.
+rm -f t.hvt*
+HEAPVIZ_OUT=t.hvt LD_PRELOAD=$lib "$prog" wait 100 >ready.txt 2>err.txt &
+pid=$!
+for _ in $(seq 100); do grep -q ready ready.txt 2>/dev/null && break; sleep 0.05; done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+mods=$("$hv" dump t.hvt 2>/dev/null | grep -c ' module ')
+[ "$mods" -ge 1 ] && ok "killed by SIGKILL: $mods module events reached the file" ||
+  fail "killed by SIGKILL: no module event in the file: its stacks can have no names"
+
+[ "$fails" -eq 0 ] && echo "all signal exit checks passed"
+exit $((fails > 0))
