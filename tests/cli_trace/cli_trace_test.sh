@@ -74,6 +74,12 @@ expect 0 '"truncated": false,' "" -- stats --json "$t/churn.hvt"
 expect 0 '"threads": 2,' "" -- stats --json "$t/churn.hvt"
 expect 0 '"truncated": true,' "truncated.*these statistics cover the readable prefix" -- stats --json "$t/truncated.hvt"
 expect 0 '"final_fragmentation": 0\.[0-9]+,' "" -- stats --json "$t/truncated.hvt"
+# Every reader of the heap at a position says so when the position is the end of a truncated
+# file (they printed nothing at `--at end`, the default: the read stopped before the torn block).
+for c in sites frag bins chunks leaks errors; do
+  expect 0 "" "truncated.*(covers the readable prefix|after the readable prefix)" -- $c "$t/truncated.hvt"
+done
+expect 0 "" "^$" -- sites --at 10 "$t/truncated.hvt"
 expect 1 '"error": "offset [0-9]+: block CRC mismatch' "block CRC mismatch" -- stats --json "$t/corrupt_crc.hvt"
 expect 2 "" "not a heapviz trace" -- stats "$t/bad_magic.hvt"
 expect 2 "" "^usage: heapviz stats" -- stats --bogus "$t/churn.hvt"

@@ -46,7 +46,8 @@ int cmd_bins(int argc, char** argv) {
       break;
     }
   int status = 0;
-  if (const auto& e = stream.error(); e && events < limit) {
+  const bool ended = ends_at(stream, events, limit);
+  if (const auto& e = stream.error(); e && ended) {
     bool truncated = e->kind == trace::ErrorKind::Truncated;
     fprintf(stderr, "heapviz bins: %s: %s%s\n", path, e->describe().c_str(),
             truncated ? " (the file is truncated: this covers the readable prefix)" : "");

@@ -50,7 +50,8 @@ int cmd_chunks(int argc, char** argv) {
     m.apply(*e);
   }
   int status = 0;
-  if (const auto& e = stream.error(); e && events < limit) {
+  const bool ended = ends_at(stream, events, limit);
+  if (const auto& e = stream.error(); e && ended) {
     bool truncated = e->kind == trace::ErrorKind::Truncated;
     fprintf(stderr, "heapviz chunks: %s: %s%s\n", path, e->describe().c_str(),
             truncated ? " (the file is truncated: this is the heap after the readable prefix)" : "");

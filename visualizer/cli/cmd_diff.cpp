@@ -66,7 +66,7 @@ int cmd_diff(int argc, char** argv) {
     analysis::SiteTable& t = *tables.back();
     model::HeapModel m;
     trace::EventStream s(f);
-    if ((status = read_trace("diff", path, s, at_a, t, &m)) == 2) return 2;
+    if ((status = read_trace("diff", path, s, at_a, t, &m, false)) == 2) return 2;
     at_a = t.events();
     std::vector<analysis::SiteStats> a;
     for (uint32_t i = 0; i < t.size(); ++i)

@@ -82,8 +82,12 @@ bool open_trace(const char* cmd, const char* path, trace::TraceFile& f) {
   return false;
 }
 
+bool ends_at(trace::EventStream& s, uint64_t read, uint64_t limit) {
+  return read < limit || (!s.error() && s.next() == nullptr);
+}
+
 int read_trace(const char* cmd, const char* path, trace::EventStream& s, uint64_t limit,
-               analysis::SiteTable& sites, model::HeapModel* model) {
+               analysis::SiteTable& sites, model::HeapModel* model, bool last) {
   std::string err;
   while (sites.events() < limit) {
     const trace::Event* e = s.next();
@@ -94,7 +98,8 @@ int read_trace(const char* cmd, const char* path, trace::EventStream& s, uint64_
     }
     if (model) model->apply(*e);
   }
-  if (const auto& e = s.error(); e && sites.events() < limit) {
+  bool ended = last ? ends_at(s, sites.events(), limit) : sites.events() < limit;
+  if (const auto& e = s.error(); e && ended) {
     bool truncated = e->kind == trace::ErrorKind::Truncated;
     fprintf(stderr, "heapviz %s: %s: %s%s\n", cmd, path, e->describe().c_str(),
             truncated ? " (the file is truncated: this covers the readable prefix)" : "");

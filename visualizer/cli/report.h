@@ -36,11 +36,16 @@ bool open_input(const char* path, trace::TraceFile& f, std::string* error, bool*
 // Opens path as a trace (or a scenario, as open_input), or says why on stderr ("heapviz CMD: PATH: offset N:
 // ...") and returns false (the command's exit status is then 2).
 bool open_trace(const char* cmd, const char* path, trace::TraceFile& f);
+// Whether s ends at `limit` (read events in): it stopped before, or (peeking one event, so
+// the last use of s) nothing readable follows. A damaged file is reported only then.
+bool ends_at(trace::EventStream& s, uint64_t read, uint64_t limit);
 // Feeds s's events to `sites` (and `model`, if given) until `sites` has seen `limit` events or
 // the trace ends. Returns the exit status so far: 0, 1 for a trace corrupt after a readable
-// prefix, 2 for a malformed stack record (having said why on stderr).
+// prefix, 2 for a malformed stack record (having said why on stderr). A damaged or truncated
+// file is reported when the read stops at its end, the position included: `last` (the last read
+// on s) peeks one event past the position to see whether the readable prefix ends there.
 int read_trace(const char* cmd, const char* path, trace::EventStream& s, uint64_t limit,
-               analysis::SiteTable& sites, model::HeapModel* model);
+               analysis::SiteTable& sites, model::HeapModel* model, bool last = true);
 // The position's event count in f (peak and mark:LABEL need a pass); false having said why.
 bool resolve(const char* cmd, const char* path, const trace::TraceFile& f, const analysis::Position& p,
              const char* option, uint64_t* events);
