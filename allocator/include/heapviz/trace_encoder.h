@@ -173,22 +173,24 @@ public:
     return sizeof(BlockHeader) + payload_size();
   }
   void clear() {
-    p_ = whole_p_ = payload();
-    n_ = whole_n_ = 0;
+    p_ = payload();
+    n_ = 0;
+    whole_ = 0;
     clocked_ = false;
     memset(&hdr_, 0, sizeof hdr_);
   }
   // The events so far are whole (put_<event> says so after its fields; a snapshot's writer after
   // its chunks). A flush from a signal handler that interrupted an event cuts the block back to
   // the last whole one (cut_to_whole): a block never ends inside an event.
+  // (The size and the count are one word, stored at once: a signal between two stores would see
+  // a count that does not match the bytes.)
   void mark_whole() {
     __atomic_signal_fence(__ATOMIC_SEQ_CST); // the event's bytes are stored before it counts
-    whole_p_ = p_;
-    whole_n_ = n_;
+    whole_ = uint64_t(n_) << 32 | payload_size();
   }
   void cut_to_whole() {
-    p_ = whole_p_;
-    n_ = whole_n_;
+    p_ = payload() + uint32_t(whole_);
+    n_ = uint32_t(whole_ >> 32);
   }
   uint8_t* data() const { return buf_; }
 
@@ -201,9 +203,9 @@ private:
   uint8_t* payload() const { return buf_ + sizeof(BlockHeader); }
   uint8_t* buf_ = nullptr;
   uint8_t* p_ = nullptr;
-  uint8_t* whole_p_ = nullptr; // see mark_whole
   size_t cap_ = 0;
-  uint32_t n_ = 0, whole_n_ = 0;
+  uint32_t n_ = 0;
+  uint64_t whole_ = 0; // see mark_whole: events << 32 | payload bytes
   bool clocked_ = false;
   BlockHeader hdr_{};
   uint64_t last_seq_ = 0, last_ts_ = 0, last_addr_ = 0;
