@@ -449,10 +449,11 @@ int run_shot(const ShotOptions& given) {
   app.cursor().mark_a = o.mark_a;
   app.cursor().mark_b = o.mark_b;
   views::SitesState& ss = app.sites_view();
-  if (o.by_site || o.tab >= 0 || !o.function.empty()) {
-    app.sites().update(app.doc(), 1e9);
+  // The whole table before the first frame: the Sites window of a PNG never shows a part of it
+  // ("reading sites: event N of M", with totals that disagree with Metrics beside it).
+  app.sites().update(app.doc(), 1e9);
+  if (o.by_site || o.tab >= 0 || !o.function.empty())
     if (const char* p = app.sites().problem().c_str(); *p) fprintf(stderr, "heapviz shot: note: %s\n", p);
-  }
   if (o.tab >= 0) {
     ss.tab = o.tab;
     ss.tab_request = true;

@@ -37,7 +37,7 @@ const CommandSpec kShotSpec = {
                 at_option("the heap after the first N events, at the end (default), at the peak of\n"
                           "live bytes, or right after the first mark LABEL"),
                 {"--select", nullptr, "ADDR", "select the chunk at ADDR (Chunk window, its history)"},
-                {"--size", nullptr, "WxH", "window size (default 1600x1000)"},
+                {"--size", nullptr, "WxH", "window size (default 1600x900)"},
                 {"--mode", nullptr, "exact|min-width|one-cell", "the map's scale"},
                 {"--cells", nullptr, nullptr, "the same as --mode one-cell"},
                 {"--shorten-top", nullptr, nullptr, "draw the top chunk and gaps at most one row long"},
@@ -59,7 +59,7 @@ const CommandSpec kShotSpec = {
                 {"--step", nullptr, "K", "with --lesson: the step (1 = the first)"},
                 {"--geometry", nullptr, "OUT.txt", "also write where each window and chunk was drawn"},
                 {"--ui-scale", nullptr, "S", "the text's size, 0.75 to 3 (default 1)"}},
-    .examples = "heapviz shot prog.hvt                    # prog.hvt.at-end.png\n"
+    .examples = "heapviz shot prog.hvt                    # prog.hvt.at-N.png (N: its last event)\n"
                 "heapviz shot --at peak -o peak.png prog.hvt\n"
                 "heapviz shot --at mark:loaded --select 0x5555555596b0 prog.hvt\n"
                 "xvfb-run -a heapviz shot --lesson tcache --step 3 -o tcache.png",

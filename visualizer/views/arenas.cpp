@@ -45,8 +45,12 @@ void draw_arenas(const Frame& f, ArenasState& s, Cursor& c) {
   else // a trace that starts mid-run (a live attach) has not seen the break move yet
     ImGui::TextWrapped("program break not seen yet, mmapped chunks: %" PRIu64 " (%s)", mm_n,
                        human_bytes(mm_bytes).c_str());
+  // Columns as wide as their contents (a stretched "top" cut its button's "125.0 KiB" to "KiE"),
+  // scrolling sideways when the window is narrower.
   if (!ImGui::BeginTable("##arenas", 6,
-                         ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollY))
+                         ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
+                             ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollX |
+                             ImGuiTableFlags_ScrollY))
     return;
   ImGui::TableSetupScrollFreeze(0, 1);
   ImGui::TableSetupColumn("arena");

@@ -150,7 +150,8 @@ void draw_timeline(const Frame& f, TimelineState& s, Cursor& c) {
   float h = std::max(30.0f, avail.y - 4);
   // The y axis: a gutter left of the curves for their scale (bytes for heap, live and resident;
   // percent for fragmentation), so that no label covers a curve or a mark.
-  const float axis_w = ImGui::CalcTextSize("999.9 KiB").x + 8;
+  // (Wide enough for human_bytes' widest, "999.99 MiB": "123.42 MiB" lost its first digit.)
+  const float axis_w = ImGui::CalcTextSize("999.99 MiB").x + 8;
   const ImVec2 axis0 = ImGui::GetCursorScreenPos();
   ImGui::Dummy(ImVec2(axis_w, h));
   ImGui::SameLine(0, 0);
