@@ -38,6 +38,8 @@ expect 2 "heapviz stats: --at needs a value: N\|end\|peak\|mark:LABEL" -- "$hv" 
 expect 2 "heapviz sites: --by needs a value: live\|allocs\|bytes\|temporary" -- "$hv" sites --by --json "$demo"
 expect 2 "heapviz record: --stack-depth needs a value: N" -- "$hv" record --stack-depth
 expect 2 "heapviz stats: missing FILE" -- "$hv" stats
+# An option that swallowed the file says so.
+expect 2 "heapviz stats: missing FILE \(--at took '[^']*' as its N\|end\|peak\|mark:LABEL\)" -- "$hv" stats --at "$demo"
 expect 2 "heapviz stats: unexpected argument 'b'" -- "$hv" stats a b
 expect 2 "heapviz record: which program\?" -- "$hv" record -o x.hvt
 expect 2 "heapviz stats: --json takes no value" -- "$hv" stats --json=1 "$demo"

@@ -140,10 +140,20 @@ int cmd_stats(int argc, char** argv) {
              "released); %" PRIu64 " at the peak heap\n",
              fin.released_bytes, fin.resident_bytes(), sum.peak_released());
     printf("duration:            %.6f s\n", double(duration) / 1e9);
-    if (sum.time_back_steps())
-      printf("time order:          %" PRIu64 " events earlier than one before them, by at most %.3f ms (the "
+    if (sum.time_back_steps()) {
+      // In the unit that shows it: "at most 0.000 ms" hid a step of 491 ns.
+      const uint64_t back = sum.time_back_max_ns();
+      char at_most[48];
+      if (back < 1000)
+        snprintf(at_most, sizeof at_most, "%" PRIu64 " ns", back);
+      else if (back < 1000000)
+        snprintf(at_most, sizeof at_most, "%.3f us", double(back) / 1e3);
+      else
+        snprintf(at_most, sizeof at_most, "%.3f ms", double(back) / 1e6);
+      printf("time order:          %" PRIu64 " events earlier than one before them, by at most %s (the "
              "first: event %" PRIu64 ")\n",
-             sum.time_back_steps(), double(sum.time_back_max_ns()) / 1e6, sum.time_back_first());
+             sum.time_back_steps(), at_most, sum.time_back_first());
+    }
     printf("threads:             %zu\n", f.threads().size());
     printf("blocks:              %zu\n", f.blocks().size());
     printf("file size:           %" PRIu64 " bytes (%.2f bytes/event)\n", f.file_size(), per_event);

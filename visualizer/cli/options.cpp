@@ -150,6 +150,7 @@ int Args::parse(const CommandSpec& spec, int argc, char** argv) {
   program_ = nullptr;
   program_argc_ = 0;
   int i = 0;
+  std::string took; // the last option that took the next argument as its value, and that value
   for (; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--") {
@@ -191,6 +192,7 @@ int Args::parse(const CommandSpec& spec, int argc, char** argv) {
         if (i + 1 < argc && is_number(argv[i + 1])) v = argv[++i];
       } else if (i + 1 < argc && !(argv[i + 1][0] == '-' && argv[i + 1][1] == '-' && argv[i + 1][2])) {
         v = argv[++i];
+        took = name + " took '" + v + "' as its " + opt->value;
       } else {
         return usage_error(spec, std::string(name) + " needs a value: " + opt->value);
       }
@@ -218,7 +220,9 @@ int Args::parse(const CommandSpec& spec, int argc, char** argv) {
     std::string what = spec.synopsis;
     size_t sp = what.rfind(' ');
     what = sp == std::string::npos ? what : what.substr(sp + 1);
-    return usage_error(spec, "missing " + (what.empty() ? std::string("argument") : what));
+    // `stats --at FILE`: the option swallowed the file; say so rather than only "missing FILE".
+    return usage_error(spec, "missing " + (what.empty() ? std::string("argument") : what) +
+                                 (took.empty() ? "" : " (" + took + ")"));
   }
   if (spec.max_args >= 0 && n > spec.max_args)
     return usage_error(spec, std::string("unexpected argument '") + positionals_[size_t(spec.max_args)] +
