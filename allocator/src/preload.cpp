@@ -234,14 +234,16 @@ void flush_on_signal(int sig) {
   raise(sig);
 }
 
-// Every signal whose default action ends the process (a crash, and also Ctrl-C, `| head`'s
-// SIGPIPE, a kill's SIGTERM, an alarm): with no handler of the program's, the process would
-// end without its exit handlers and the events still in its buffers would be lost (a short
-// program: all of them). Not the real-time signals (glibc's own use two).
+// The crashes, and the signals that end programs in everyday use: Ctrl-C's SIGINT, SIGQUIT,
+// `| head`'s SIGPIPE, kill's SIGTERM, SIGHUP, an alarm. With no handler of the program's the
+// process would end without its exit handlers, and the events still in its buffers would be
+// lost (a short program: all of them). The profiling timers, SIGUSR1/2 and the rest stay as
+// they are: a profiler refuses to start over a SIGPROF handler it did not install (Datadog's
+// Ruby profiler: "There's a pre-existing SIGPROF signal handler"), and runtimes claim the user
+// signals; recording must not change what the program does.
 void install_fatal_signal_flush() {
-  static const int kFatal[] = {SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,  SIGABRT, SIGHUP,   SIGINT,    SIGQUIT,
-                               SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2, SIGPROF,  SIGVTALRM, SIGXCPU,
-                               SIGXFSZ, SIGSYS,  SIGTRAP, SIGIO,   SIGPWR,  SIGSTKFLT};
+  static const int kFatal[] = {SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,  SIGABRT, SIGHUP,
+                               SIGINT,  SIGQUIT, SIGPIPE, SIGTERM, SIGALRM};
   for (int sig : kFatal) {
     struct sigaction old;
     if (sigaction(sig, nullptr, &old) != 0 || old.sa_handler != SIG_DFL) continue; // the program's own
