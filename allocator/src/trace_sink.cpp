@@ -270,7 +270,7 @@ TraceThread* TraceSink::thread_buf(ThreadState& ts) {
   TraceThread* t = new (mem) TraceThread();
   t->enc.reset(t->buf, TraceThread::kBlockBytes);
   t->tid = ts.sim_tid ? ts.sim_tid : static_cast<uint32_t>(syscall(SYS_gettid));
-  t->stamp_count = kStampEvery; // the first call reads the clock
+  t->stamp_count = kStampNow; // the first call reads the clock
   spin_lock(&all_lock_);
   t->clock = retired_clock_; // the same thread's earlier buffer (or a thread with its id) is behind
   t->next = all_;
@@ -284,7 +284,7 @@ void TraceSink::back_to_one_counter() {
   spin_lock(&all_lock_);
   uint64_t top = retired_clock_; // the highest number given out: a thread's last, or a clock's
   for (TraceThread* t = all_; t; t = t->next) {
-    __atomic_store_n(&t->stamp_count, kStampEvery, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->stamp_count, kStampNow, __ATOMIC_RELAXED);
     uint64_t c = __atomic_load_n(&t->clock, __ATOMIC_RELAXED);
     if (c > top) top = c;
   }
@@ -302,7 +302,7 @@ void TraceSink::back_to_one_counter() {
 void TraceSink::flush(TraceThread* t) {
   if (!t) return;
   KeepErrno keep;
-  t->stamp_count = kStampEvery; // the next call reads the clock: blocks start with a fresh time
+  t->stamp_count = kStampNow; // the next call reads the clock: blocks start with a fresh time
   if (t->enc.empty()) return;
   if (fd_ < 0 && !block_fn_ && !stream_fn_) {
     t->enc.clear(); // nowhere to go (a write failed): dropped, so the buffer never overflows

@@ -30,7 +30,9 @@ struct TraceThread {
   // The policy's key for that arena (trace_hooks.h: TraceWriter::arena_index's per-thread cache).
   const void* arena_ptr = nullptr;
   uint64_t call_ts = 0;         // timestamp shared by the events of the current API call
-  uint32_t stamp_count = 0;     // calls since the clock was last read
+  uint32_t stamp_count = 0;     // calls since the clock was last read (TraceSink::stamp)
+  uint32_t stamp_every = 1;     // read the clock on every stamp_every-th call
+  uint64_t stamp_ns = 0;        // the last reading
   uint64_t clock = 0;           // the order number of this thread's last event (threaded: OrderClock)
   uint64_t threaded_events = 0; // events this thread wrote while the process was threaded
   // A free() not yet written: if its chunk goes straight into the tcache, one FreeTcache event
@@ -193,20 +195,33 @@ public:
     return t;
   }
   // Timestamps a new API call (its chunk events share the stamp). Reading the clock costs more
-  // than recording an event (rdtsc is ~10 ns on a VM), so by default a thread reads it on every
-  // kStampEvery-th call and reuses the last reading in between; HEAPVIZ_PRECISE_TIME=1 reads it
-  // on every call. A reused reading is never older than the events this one follows on a clock
-  // (tick), so time does not run backwards in seq order between dependent events; an idle
-  // thread's first calls after a pause may carry the time of its last reading.
-  static constexpr uint32_t kStampEvery = 8;
+  // than recording an event (rdtsc: ~16 ns here, ~60 cycles with what it holds up), so a thread
+  // that calls fast reads it on every stamp_every-th call only and reuses the last reading in
+  // between. stamp_every adapts at each reading: calls that came faster than kFastCallNs apart
+  // on average since the last reading double it (up to kStampMax); slower calls set it to 1, so
+  // a thread that calls now and then stamps every call with its own time. What it costs: after
+  // a burst of fast calls and a pause, up to kStampMax - 1 calls may carry the time of the
+  // burst's last reading. HEAPVIZ_PRECISE_TIME=1 reads the clock on every call. A reused
+  // reading is never older than the events this one follows on a clock (tick), so time does not
+  // run backwards in seq order between dependent events.
+  static constexpr uint32_t kStampMax = 32;
+  static constexpr uint64_t kFastCallNs = 1000;
+  static constexpr uint32_t kStampNow = 1u << 30; // stamp_count forcing a reading (a new block)
   void stamp(ThreadState& ts) {
     TraceThread* t = ts.trace;
     if (__builtin_expect(t == nullptr, 0) && !(t = thread_buf(ts))) return;
-    if (precise_time_ || ++t->stamp_count >= kStampEvery) {
-      t->stamp_count = 0;
-      uint64_t now = now_ns();
-      if (now > t->call_ts) t->call_ts = now; // never back: it may have taken a later thread's
+    if (precise_time_ || ++t->stamp_count >= t->stamp_every) read_clock(t);
+  }
+  __attribute__((always_inline)) void read_clock(TraceThread* t) {
+    const uint64_t now = now_ns();
+    const uint32_t calls = t->stamp_count;
+    if (calls < kStampNow) {
+      const bool fast = now - t->stamp_ns < uint64_t(calls) * kFastCallNs;
+      t->stamp_every = fast ? (t->stamp_every < kStampMax ? t->stamp_every * 2 : kStampMax) : 1;
     }
+    t->stamp_count = 0;
+    t->stamp_ns = now;
+    if (now > t->call_ts) t->call_ts = now; // never back: it may have taken a later thread's
   }
   void set_precise_time(bool p) { precise_time_ = p; }
   // The call about to change ptr's chunk (realloc: its changes come before its API event) is

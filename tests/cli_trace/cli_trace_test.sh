@@ -94,7 +94,7 @@ expect 0 "^#8 t=\+[0-9]+\.[0-9]{6}ms tid=1 arena=0 malloc size=24 -> 0x555555559
 expect 0 "^#18 .* snapshot chunks=3$" "" -- dump --from 18 "$t/snapshot_ok.hvt"
 expect 0 "^#2 .* heap_new 0x555555559000 size=135168" "" -- dump --from 2 --count 1 "$t/snapshot_ok.hvt"
 expect 0 "" "truncated.*the events before it are shown" -- dump "$t/truncated.hvt"
-expect 1 "^#1 .* malloc size=24 -> 0x1000$" "offset 215: unknown event type 0x77" -- dump "$t/unknown_event.hvt"
+expect 1 "^#1 .* malloc size=24 -> 0x1000$" "offset 217: unknown event type 0x77" -- dump "$t/unknown_event.hvt"
 # dump filters (analysis::Filter, the Events window's): kinds, a chunk's history, size, thread.
 expect 0 "^#13 .* free 0x5555555592c0$" "^$" -- dump --kind free "$t/snapshot_ok.hvt"
 [ "$("$hv" dump --kind free,alloc "$t/snapshot_ok.hvt" | cut -d' ' -f1 | tr '\n' ' ')" = "#8 #12 #13 #15 #16 " ] &&

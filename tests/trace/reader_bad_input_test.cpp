@@ -245,7 +245,7 @@ TEST(TraceBadInput, SnapshotCountHuge) {
   ASSERT_TRUE(r.opened);
   EXPECT_EQ(r.events, 1u);
   ASSERT_TRUE(r.err);
-  uint64_t snap_off = off + sizeof(BlockHeader) + 7; // malloc: type, 2 deltas, size, 2-byte address, stack
+  uint64_t snap_off = off + sizeof(BlockHeader) + 9; // malloc: type, 2 deltas, size, 4-byte address, stack
   EXPECT_EQ(r.err->describe(), "offset " + std::to_string(snap_off) +
                                    ": snapshot: chunk count larger than the block can hold (4294967295)");
 }
@@ -260,7 +260,7 @@ TEST(TraceBadInput, UnknownEventTypeNamesItsOffset) {
   ASSERT_TRUE(r.opened);
   EXPECT_EQ(r.events, 1u);
   ASSERT_TRUE(r.err);
-  EXPECT_EQ(r.err->describe(), "offset " + std::to_string(off + sizeof(BlockHeader) + 7) +
+  EXPECT_EQ(r.err->describe(), "offset " + std::to_string(off + sizeof(BlockHeader) + 9) + // malloc: 9 bytes
                                    ": unknown event type 0x77 (thread 1)");
 }
 
@@ -334,7 +334,7 @@ TEST(TraceBadInput, ZstdDecodeErrorNamesBlockAndPayloadByte) {
   ASSERT_TRUE(r.opened);
   ASSERT_TRUE(r.err);
   EXPECT_EQ(r.err->describe(), "offset " + std::to_string(b.block_offsets()[0]) +
-                                   ": unknown event type 0x77 (thread 1) (zstd block, payload byte 7)");
+                                   ": unknown event type 0x77 (thread 1) (zstd block, payload byte 9)");
 }
 
 TEST(TraceBadInput, TailOfZerosIsATornWrite) {

@@ -169,7 +169,7 @@ std::vector<Option> RecordOptions::declare(std::vector<Option> own) {
                  "HEAPVIZ_VERIFY"});
   own.push_back({"--compress", nullptr, "[LEVEL]", "zstd-compress the trace's blocks, level 1-19 (3 if none)",
                  "HEAPVIZ_COMPRESS"});
-  own.push_back({"--precise-time", nullptr, nullptr, "read the clock on every call, not every 8th",
+  own.push_back({"--precise-time", nullptr, nullptr, "read the clock on every call, not up to every 32nd",
                  "HEAPVIZ_PRECISE_TIME=1"});
   own.push_back({"--no-children", nullptr, nullptr,
                  "record only the program, not the processes it starts (run: they do not listen)",

@@ -71,9 +71,21 @@ public:
   public:
     explicit Fields(BlockEncoder& e) : e_(e), p_(e.p_), last_addr_(e.last_addr_) {}
     void put_U(uint64_t v) { p_ = put_varint(p_, v); }
+    // An address delta under 2^28 (zigzag: 128 MiB either way) is always written in 4 bytes, a
+    // LEB128 padded with continuation bits (docs/trace-format.md allows it): the length of a
+    // minimal one (3 or 4 bytes at random for a heap of a few MiB) was a mispredicted branch in
+    // most events. Measured: 10% faster recording, 8% bigger traces (bench/README.md).
     void put_A(uint64_t a) {
-      p_ = put_varint(p_, zigzag(static_cast<int64_t>(a - last_addr_)));
+      const uint64_t z = zigzag(static_cast<int64_t>(a - last_addr_));
       last_addr_ = a;
+      if (__builtin_expect(z < (uint64_t(1) << 28), 1)) {
+        const uint32_t x = uint32_t(z & 0x7f) | uint32_t((z << 1) & 0x7f00) | uint32_t((z << 2) & 0x7f0000) |
+                           uint32_t((z << 3) & 0x7f000000) | 0x808080u;
+        memcpy(p_, &x, 4); // little-endian
+        p_ += 4;
+      } else {
+        p_ = put_varint(p_, z);
+      }
     }
     void put_C(uint64_t v) { p_ = put_varint(p_, v >> 4); }
     void put_S(int64_t v) { p_ = put_varint(p_, zigzag(v)); }
