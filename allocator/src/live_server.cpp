@@ -53,10 +53,12 @@ struct Server {
   int listen_fd = -1;
   // The ring the allocator's threads hand finished blocks to (a copy into memory mapped once:
   // a socket in between cost the program a fresh kernel buffer per block). ring_fd (an eventfd)
-  // wakes the live thread when the ring stops being empty.
+  // wakes the live thread when the ring stops being empty, if it sleeps waiting for that
+  // (ring_sleeping); while blocks keep coming it looks every millisecond and is not woken.
   Lock ring_lock{};
   uint64_t ring_head = 0, ring_tail = 0; // blocks pushed / taken; the tail is a futex word too
   int ring_waiters = 0;                  // producers waiting for room
+  bool ring_sleeping = false;            // the live thread waits on ring_fd (both under ring_lock)
   uint8_t* ring = nullptr;               // kRingSlots x kSlotBytes
   uint32_t ring_len[kRingSlots] = {};
   int ring_fd = -1;
@@ -146,10 +148,12 @@ struct Server {
     uint32_t slot = static_cast<uint32_t>(s->ring_head % kRingSlots);
     memcpy(s->ring + size_t(slot) * kSlotBytes, data, n);
     s->ring_len[slot] = static_cast<uint32_t>(n);
-    bool was_empty = s->ring_head == s->ring_tail;
+    // Only a sleeping live thread is woken: a write(2) per millisecond cost the program ~3% of
+    // its time while streaming (bench/README.md, 2026-12-07 17:25).
+    bool wake = s->ring_head == s->ring_tail && s->ring_sleeping;
     __atomic_store_n(&s->ring_head, s->ring_head + 1, __ATOMIC_RELEASE);
     s->ring_lock.unlock();
-    if (was_empty) {
+    if (wake) {
       uint64_t one = 1;
       ssize_t w = ::write(s->ring_fd, &one, sizeof one);
       (void)w;
@@ -386,8 +390,16 @@ struct Server {
       pf[n++] = {listen_fd, POLLIN, 0};
       // While blocks keep coming, collect them once a millisecond instead of being woken for
       // each (a wakeup per block cost the program more than the copying); when the stream goes
-      // quiet, wait for it again.
-      pf[n++] = {ring_fd, static_cast<short>(busy_stream ? 0 : POLLIN), 0};
+      // quiet, wait for it again: say so (ring_sleeping) unless a block came meanwhile.
+      bool wait_ring = !busy_stream, came = false;
+      if (wait_ring) {
+        ring_lock.lock();
+        came = ring_head != ring_tail;
+        ring_sleeping = !came;
+        ring_lock.unlock();
+        if (came) wait_ring = false, busy_stream = true;
+      }
+      pf[n++] = {ring_fd, static_cast<short>(wait_ring ? POLLIN : 0), 0};
       const int first_viewer = n;
       for (int i = 0; i < nviewers; ++i)
         pf[n++] = {viewers[i], POLLIN, 0};
@@ -405,7 +417,13 @@ struct Server {
         timeout = timeout < 0 || left < timeout ? left : timeout;
       }
       if (busy_stream) timeout = timeout < 0 || timeout > 1 ? 1 : timeout;
+      if (came) timeout = 0;
       int r = ::poll(pf, static_cast<nfds_t>(n), timeout);
+      if (wait_ring) {
+        ring_lock.lock();
+        ring_sleeping = false;
+        ring_lock.unlock();
+      }
       if (r < 0 && errno != EINTR) { // should not happen: do not spin, do not die
         timespec ts{0, 10000000};
         nanosleep(&ts, nullptr);
