@@ -47,8 +47,13 @@ struct Driven {
   app::App a{true}; // the default layout, whatever the user's imgui.ini says
   explicit Driven(const std::string& path = kDemo, ImVec2 size = ImVec2(1600, 900)) : imgui(size) {
     a.open(path);
-    for (int i = 0; i < 2000 && a.doc().state() == State::Loading; ++i)
+    // Loading runs in the background: wait for it by the clock, not by a count of frames (2000
+    // frames without a pause were not enough while ctest ran other tests on both cores).
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (a.doc().state() == State::Loading && std::chrono::steady_clock::now() < give_up) {
       frame();
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
     EXPECT_EQ(a.doc().state(), State::Ready) << a.doc().error();
     frames(3); // laid out, fitted
   }

@@ -11,6 +11,7 @@
 #include "model/heap_model.h"
 #include "trace/event_stream.h"
 #include "trace/event_text.h"
+#include "trace/process_tree.h"
 #include <algorithm>
 
 #include <cinttypes>
@@ -121,7 +122,7 @@ int cmd_stats(int argc, char** argv) {
     fputs(o.c_str(), stdout);
   } else {
     printf("file:                %s\n", path);
-    printf("command:             %s\n", f.cmdline().c_str());
+    printf("command:             %s\n", trace::one_line(f.cmdline()).c_str());
     if (args.has("--at"))
       printf("events:              %" PRIu64 " (up to --at %s)\n", n, at.text.c_str());
     else

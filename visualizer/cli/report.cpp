@@ -116,6 +116,11 @@ int read_trace(const char* cmd, const char* path, trace::EventStream& s, uint64_
 bool resolve(const char* cmd, const char* path, const trace::TraceFile& f, const analysis::Position& p,
              const char* option, uint64_t* events) {
   std::string err;
+  if (p.kind == analysis::Position::Kind::Events && p.events > f.indexed_events()) { // as shot says it
+    fprintf(stderr, "heapviz %s: %s %s is past the end: %s has %" PRIu64 " events\n", cmd, option,
+            p.text.c_str(), path, f.indexed_events());
+    return false;
+  }
   if (analysis::resolve_position(f, p, events, &err)) return true;
   fprintf(stderr, "heapviz %s: %s: %s %s: %s\n", cmd, path, option, p.text.c_str(), err.c_str());
   return false;

@@ -42,6 +42,7 @@ std::string event_fields_text(const Event& e) {
     return "extension" + std::string(b);
   }
   const EventInfo& info = e.info();
+  bool unsorted = false; // the unsorted bin is one list: its index (1) is not printed, as `bins` says it
   for (int i = 0; i < info.nfields; ++i) {
     const FieldSpec& f = info.fields[i];
     uint64_t v = slot_value(e, f.slot);
@@ -63,10 +64,11 @@ std::string event_fields_text(const Event& e) {
       break;
     case FieldCodec::Idx:
     case FieldCodec::Tc:
-      snprintf(b, sizeof b, "[%u]", unsigned(v));
+      if (!(f.codec == FieldCodec::Idx && unsorted)) snprintf(b, sizeof b, "[%u]", unsigned(v));
       break;
     case FieldCodec::Kind:
       out += bin_kind_name(uint8_t(v)); // the one vocabulary's (heapviz/chunk_states.h)
+      unsorted = v == uint8_t(BinKind::Unsorted);
       break;
     case FieldCodec::How: {
       static const char* const kHow[] = {"with_prev", "with_next", "into_top"};

@@ -175,7 +175,24 @@ std::vector<bool> launcher_helpers(const std::vector<ProcessTrace>& tree) {
   return helper;
 }
 
-std::string short_cmdline(const std::string& cmdline, size_t max_chars) {
+std::string one_line(const std::string& cmdline) {
+  std::string o;
+  o.reserve(cmdline.size());
+  for (char c : cmdline) {
+    if (c == '\n')
+      o += "\\n";
+    else if (c == '\t')
+      o += "\\t";
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      o += '?';
+    else
+      o += c;
+  }
+  return o;
+}
+
+std::string short_cmdline(const std::string& raw, size_t max_chars) {
+  const std::string cmdline = one_line(raw);
   if (cmdline.size() <= max_chars) return cmdline;
   size_t keep = max_chars > 3 ? max_chars - 3 : 0;
   while (keep > 0 && (static_cast<unsigned char>(cmdline[keep]) & 0xc0) == 0x80) // a whole UTF-8 char

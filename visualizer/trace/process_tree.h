@@ -38,7 +38,10 @@ std::vector<ProcessTrace> child_traces(const std::string& path);
 // descends from such a process. Its trace began before its parent's (the parent's last image's,
 // which began at the exec); the program's own children begin after it.
 std::vector<bool> launcher_helpers(const std::vector<ProcessTrace>& tree);
-// The command line shortened to at most max_chars (an ellipsis at the end when cut).
+// The command line on one line: a newline or tab in an argument (`python3 -c "..."`) as \n or \t,
+// other control characters as '?'.
+std::string one_line(const std::string& cmdline);
+// one_line(cmdline), cut to max_chars (a whole UTF-8 character) with "..." when longer.
 std::string short_cmdline(const std::string& cmdline, size_t max_chars);
 
 } // namespace hv::trace
