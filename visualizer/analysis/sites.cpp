@@ -20,6 +20,13 @@ void SiteTable::alloc(const trace::Event& e, uint64_t ptr, uint64_t size, uint32
   SiteStats& s = at(site);
   ++s.allocs;
   s.bytes += size;
+  if (!before_.empty()) { // the trace never freed what was here: it is not from before any more
+    auto b = before_.find(ptr);
+    if (b != before_.end()) {
+      before_bytes_ -= b->second;
+      before_.erase(b);
+    }
+  }
   auto [it, fresh] = live_.try_emplace(ptr, Block{site, size});
   if (!fresh) { // the trace never freed what was here (a block from before it began): replaced
     SiteStats& old = at(it->second.site);
@@ -37,7 +44,14 @@ void SiteTable::alloc(const trace::Event& e, uint64_t ptr, uint64_t size, uint32
 
 void SiteTable::release(const trace::Event& e, uint64_t ptr) {
   auto it = live_.find(ptr);
-  if (it == live_.end()) return; // allocated before the trace began, or never (the model says so)
+  if (it == live_.end()) { // allocated before the trace began, or never (the model says so)
+    auto b = before_.find(ptr);
+    if (b != before_.end()) {
+      before_bytes_ -= b->second;
+      before_.erase(b);
+    }
+    return;
+  }
   SiteStats& s = at(it->second.site);
   --s.live;
   s.live_bytes -= it->second.size;
@@ -60,6 +74,29 @@ int64_t SiteTable::live_site(uint64_t ptr, uint64_t* size) const {
 bool SiteTable::add(const trace::Event& e, std::string* error) {
   ++events_;
   if (e.type == Ev::Stack || e.type == Ev::Module) return external_ || stacks_.add(e, error);
+  if (e.type == Ev::Snapshot && (e.snapshot_flags() & trace::kSnapshotBaseline) && baseline_.feed(e)) {
+    // What the process had allocated when heapviz attached (model::HeapModel::before_trace
+    // counts the same blocks from the model's side).
+    baseline_seen_ = true;
+    before_.clear();
+    before_bytes_ = 0;
+    for (const trace::SnapshotEntry& en : baseline_.snapshot().entries)
+      if (en.addr && (en.state == uint8_t(trace::ChunkState::InUse) ||
+                      en.state == uint8_t(trace::ChunkState::Mmapped))) {
+        before_[en.addr + 16] = en.size;
+        before_bytes_ += en.size;
+      }
+    return true;
+  }
+  if (e.type == Ev::Internal &&
+      !before_.empty()) { // the allocator's own (the tcache's struct), as the model says
+    auto b = before_.find(e.addr + 16);
+    if (b != before_.end()) {
+      before_bytes_ -= b->second;
+      before_.erase(b);
+    }
+    return true;
+  }
   if (!e.info().api) return true;
   ++api_calls_;
   const trace::StackTable& st = stacks();

@@ -9,6 +9,7 @@
 // Must not: draw, print or format (the CLI and the views do), or replay the heap (the model does).
 #pragma once
 
+#include "model/heap_model.h"
 #include "symbols/symbolizer.h"
 #include "trace/stack_table.h"
 
@@ -45,6 +46,12 @@ public:
   uint64_t live_blocks() const { return live_.size(); }
   uint64_t api_calls() const { return api_calls_; }
   uint64_t calls_with_stack() const { return with_stack_; }
+  // Blocks allocated before the trace began (heapviz attached to a running process: its baseline
+  // snapshot's blocks in use) and not freed since: in no site, since their stacks are unknown,
+  // and not in live_bytes(), since their requests are; bytes are their chunks' sizes.
+  bool has_baseline() const { return baseline_seen_; }
+  uint64_t before_blocks() const { return before_.size(); }
+  uint64_t before_bytes() const { return before_bytes_; }
   // The site of the live block at user pointer ptr (-1 if none is live there), and its size.
   int64_t live_site(uint64_t ptr, uint64_t* size = nullptr) const;
   template <class F> void for_each_live(F&& f) const {
@@ -71,6 +78,10 @@ private:
   std::unordered_map<uint64_t, Block> live_;
   std::unordered_map<uint32_t, LastAlloc> last_; // by thread
   uint64_t events_ = 0, live_bytes_ = 0, api_calls_ = 0, with_stack_ = 0;
+  model::SnapshotAssembler baseline_;
+  bool baseline_seen_ = false;
+  std::unordered_map<uint64_t, uint64_t> before_; // user pointer -> chunk size
+  uint64_t before_bytes_ = 0;
 };
 
 // The frames of site s as users read them: symbolized, inlined functions as frames of their own,

@@ -71,8 +71,13 @@ int cmd_chunks(int argc, char** argv) {
     --it;
     return a < it->addr + it->size ? &*it : nullptr;
   };
+  // A block in use from before the trace (heapviz attached later: the baseline's; model.h).
+  auto before = [&](const model::Chunk& c) {
+    return m.has_baseline() && c.seq == m.baseline_seq() && !c.internal &&
+           (c.state == uint8_t(trace::ChunkState::InUse) || c.state == uint8_t(trace::ChunkState::Mmapped));
+  };
   std::string out;
-  char buf[256];
+  char buf[320];
   if (o.json) {
     snprintf(buf, sizeof buf, "{\"at\": %" PRIu64 ", \"regions\": [", events);
     out = buf;
@@ -89,13 +94,13 @@ int cmd_chunks(int argc, char** argv) {
       if (r) snprintf(region, sizeof region, "\"0x%" PRIx64 "\"", r->addr);
       if (trace::is_binned(c.state))
         snprintf(bin, sizeof bin, "\"%s\"", trace::bin_text(trace::bin_of(c.state), c.bin).c_str());
-      snprintf(buf, sizeof buf,
-               "%s\n  {\"addr\": \"0x%" PRIx64 "\", \"region\": %s, \"offset\": %" PRIu64
-               ", \"size\": %" PRIu64
-               ", \"arena\": %u, \"state\": \"%s\", \"bin\": %s, \"requested\": %" PRIu64
-               ", \"seq\": %" PRIu64 ", \"internal\": %s}",
-               i ? "," : "", c.addr, region, r ? c.addr - r->addr : 0, c.size, c.arena,
-               trace::state_name(c.state), bin, c.req, c.seq, c.internal ? "true" : "false");
+      snprintf(
+          buf, sizeof buf,
+          "%s\n  {\"addr\": \"0x%" PRIx64 "\", \"region\": %s, \"offset\": %" PRIu64 ", \"size\": %" PRIu64
+          ", \"arena\": %u, \"state\": \"%s\", \"bin\": %s, \"requested\": %" PRIu64 ", \"seq\": %" PRIu64
+          ", \"internal\": %s, \"before_trace\": %s}",
+          i ? "," : "", c.addr, region, r ? c.addr - r->addr : 0, c.size, c.arena, trace::state_name(c.state),
+          bin, c.req, c.seq, c.internal ? "true" : "false", before(c) ? "true" : "false");
       out += buf;
     }
     out += "]}\n";
@@ -123,7 +128,7 @@ int cmd_chunks(int argc, char** argv) {
       std::string req = c.req ? std::to_string(c.req) : "-";
       bool held =
           c.state == uint8_t(trace::ChunkState::InUse) || c.state == uint8_t(trace::ChunkState::Mmapped);
-      std::string seq = c.seq && held ? std::to_string(c.seq) : "-";
+      std::string seq = before(c) ? "before the trace" : c.seq && held ? std::to_string(c.seq) : "-";
       snprintf(buf, sizeof buf, "  0x%-16" PRIx64 " 0x%-8" PRIx64 " 0x%-8" PRIx64 " %-13s %-10s %s%s\n",
                c.addr, r ? c.addr - r->addr : 0, c.size, trace::state_text(c.state, c.bin).c_str(),
                req.c_str(), seq.c_str(), c.internal ? "  (allocator's own)" : "");

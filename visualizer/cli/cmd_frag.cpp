@@ -46,6 +46,14 @@ int cmd_frag(int argc, char** argv) {
     return site >= 0 ? analysis::site_frames(sym, sites.stacks(), uint32_t(site))
                      : std::vector<symbols::Frame>{};
   };
+  // A live block in no site, in a trace attached to a running process: allocated before the trace.
+  const bool before = sites.has_baseline();
+  auto stack_text = [&](int64_t site, const char* indent, size_t max_frames) {
+    if (site < 0 && before)
+      return std::string(indent) + "(allocated before the trace began: heapviz attached later, so its call " +
+             "stack is unknown)\n";
+    return frames_text(frames(site), indent, max_frames);
+  };
   size_t shown = o.top && r.blame.size() > o.top ? o.top : r.blame.size();
   static const trace::ChunkState kBins[] = {trace::ChunkState::Tcache, trace::ChunkState::Fast,
                                             trace::ChunkState::Unsorted, trace::ChunkState::Small,
@@ -55,7 +63,9 @@ int cmd_frag(int argc, char** argv) {
     std::string out = "{\"at\": " + u(sites.events()) + ", \"footprint\": " + u(r.footprint) +
                       ", \"live_bytes\": " + u(r.live_bytes) + ", \"free_bytes\": " + u(r.free_bytes) +
                       ", \"top_bytes\": " + u(r.top_bytes) + ", \"released_bytes\": " + u(r.released_bytes) +
-                      ", \"trim_free_bytes\": " + u(r.trim_free_bytes) + ",\n \"free_by_bin\": {";
+                      ", \"trim_free_bytes\": " + u(r.trim_free_bytes) +
+                      ", \"before_trace_blocks\": " + u(sites.before_blocks()) +
+                      ", \"before_trace_bytes\": " + u(sites.before_bytes()) + ",\n \"free_by_bin\": {";
     for (size_t i = 0; i < 5; ++i)
       out += std::string(i ? ", " : "") + json_string(trace::state_name(uint8_t(kBins[i]))) + ": " +
              u(r.free_by_state[uint8_t(kBins[i])]);
@@ -70,7 +80,8 @@ int cmd_frag(int argc, char** argv) {
         snprintf(a, sizeof a, "\"0x%" PRIx64 "\"", t.below_chunk.addr);
         out += std::string("{\"chunk\": ") + a + ", \"size\": " + u(t.below_chunk.size) +
                ", \"state\": " + json_string(trace::state_name(t.below_chunk.state)) +
-               ", \"stack\": " + frames_json(frames(t.below_site)) + "}";
+               ", \"stack\": " + frames_json(frames(t.below_site)) +
+               ", \"before_trace\": " + (t.below_site < 0 && before ? "true" : "false") + "}";
       } else {
         out += "null";
       }
@@ -81,7 +92,8 @@ int cmd_frag(int argc, char** argv) {
       const auto& b = r.blame[i];
       out += std::string(i ? ",\n  " : "\n  ") + "{\"pinned_bytes\": " + u(b.pinned_bytes) +
              ", \"chunks\": " + u(b.chunks) + ", \"free_runs\": " + u(b.pinned_runs) +
-             ", \"stack\": " + frames_json(frames(b.site)) + "}";
+             ", \"stack\": " + frames_json(frames(b.site)) +
+             ", \"before_trace\": " + (b.site < 0 && before ? "true" : "false") + "}";
     }
     out += "]}\n";
     fputs(out.c_str(), stdout);
@@ -89,6 +101,10 @@ int cmd_frag(int argc, char** argv) {
     printf("at event %" PRIu64 ": footprint %" PRIu64 " bytes, %" PRIu64 " live (requested), %" PRIu64
            " free in bins, %" PRIu64 " in the top\n",
            sites.events(), r.footprint, r.live_bytes, r.free_bytes, r.top_bytes);
+    if (before)
+      printf("%" PRIu64 " blocks (%" PRIu64 " bytes of chunks) still in use were allocated before the trace "
+             "began (heapviz attached later): not in \"live\", their requests and stacks are unknown\n",
+             sites.before_blocks(), sites.before_bytes());
     printf("\nfree memory by bin:\n");
     for (trace::ChunkState s : kBins)
       printf("  %-10s %12" PRIu64 " bytes in %" PRIu64 " chunks\n", trace::state_name(uint8_t(s)),
@@ -112,7 +128,7 @@ int cmd_frag(int argc, char** argv) {
                    ? ": it keeps the top from shrinking, allocated at"
                    : "");
         if (t.below_chunk.state == uint8_t(trace::ChunkState::InUse))
-          fputs(frames_text(frames(t.below_site), "    ", 8).c_str(), stdout);
+          fputs(stack_text(t.below_site, "    ", 8).c_str(), stdout);
       }
     }
     printf("\n%zu allocation sites keep free memory apart%s\n", r.blame.size(), r.blame.empty() ? "" : ":");
@@ -120,7 +136,7 @@ int cmd_frag(int argc, char** argv) {
       const auto& b = r.blame[i];
       printf("\n#%zu  %" PRIu64 " free bytes in %" PRIu64 " runs kept apart by %" PRIu64 " live chunk%s of\n",
              i + 1, b.pinned_bytes, b.pinned_runs, b.chunks, b.chunks == 1 ? "" : "s");
-      fputs(frames_text(frames(b.site), "    ", 12).c_str(), stdout);
+      fputs(stack_text(b.site, "    ", 12).c_str(), stdout);
     }
     if (shown < r.blame.size()) printf("\n... %zu more sites (--top 0 shows all)\n", r.blame.size() - shown);
   }

@@ -66,7 +66,9 @@ int cmd_sites(int argc, char** argv) {
   if (o.json) {
     std::string out = "{\"at\": " + std::to_string(sites.events()) + ", \"by\": " + json_string(o.by) +
                       ", \"total_sites\": " + std::to_string(order.size()) +
-                      ", \"live_bytes\": " + std::to_string(sites.live_bytes()) + ", \"sites\": [";
+                      ", \"live_bytes\": " + std::to_string(sites.live_bytes()) +
+                      ", \"before_trace_blocks\": " + std::to_string(sites.before_blocks()) +
+                      ", \"before_trace_bytes\": " + std::to_string(sites.before_bytes()) + ", \"sites\": [";
     for (size_t i = 0; i < shown; ++i) {
       const analysis::SiteStats& st = sites.site(order[i]);
       out += std::string(i ? ",\n  " : "\n  ") + "{\"live_count\": " + std::to_string(st.live) +
@@ -84,6 +86,11 @@ int cmd_sites(int argc, char** argv) {
            " blocks; by %s:\n",
            order.size(), sites.events(), o.at.text.empty() ? "end" : o.at.text.c_str(), sites.live_bytes(),
            sites.live_blocks(), o.by == "live" ? "live bytes" : o.by.c_str());
+    if (sites.has_baseline())
+      printf("(and %" PRIu64 " blocks, %" PRIu64
+             " bytes of chunks, allocated before the trace began: heapviz "
+             "attached later, so their sites are unknown)\n",
+             sites.before_blocks(), sites.before_bytes());
     for (size_t i = 0; i < shown; ++i) {
       const analysis::SiteStats& st = sites.site(order[i]);
       printf("\n#%zu  %" PRIu64 " bytes live in %" PRIu64 " block%s; %" PRIu64 " allocation%s, %" PRIu64
@@ -137,12 +144,19 @@ int cmd_leaks(int argc, char** argv) {
              ", \"stack\": " + frames_json(analysis::site_frames(sym, sites.stacks(), order[i])) + "}";
     }
     out += "],\n \"total_count\": " + std::to_string(sites.live_blocks()) +
-           ", \"total_bytes\": " + std::to_string(sites.live_bytes()) + "}\n";
+           ", \"total_bytes\": " + std::to_string(sites.live_bytes()) +
+           ", \"before_trace_blocks\": " + std::to_string(sites.before_blocks()) +
+           ", \"before_trace_bytes\": " + std::to_string(sites.before_bytes()) + "}\n";
     fputs(out.c_str(), stdout);
   } else {
     printf("%" PRIu64 " bytes in %" PRIu64
            " blocks still in use at the end of the trace, from %zu call stacks\n",
            sites.live_bytes(), sites.live_blocks(), order.size());
+    if (sites.has_baseline())
+      printf("(and %" PRIu64 " blocks, %" PRIu64
+             " bytes of chunks, allocated before the trace began: heapviz "
+             "attached later, so their stacks are unknown; a leak among them cannot be told apart)\n",
+             sites.before_blocks(), sites.before_bytes());
     for (size_t i = 0; i < shown; ++i) {
       const analysis::SiteStats& st = sites.site(order[i]);
       printf("\n#%zu  %" PRIu64 " bytes in %" PRIu64 " block%s\n", i + 1, st.live_bytes, st.live,

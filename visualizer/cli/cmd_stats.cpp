@@ -67,6 +67,7 @@ int cmd_stats(int argc, char** argv) {
   const auto& err = s.error();
   bool truncated = err && err->kind == trace::ErrorKind::Truncated;
   model::Metrics fin = m.metrics();
+  const model::HeapModel::BeforeTrace before = m.before_trace();
   uint64_t n = sum.events(), duration = sum.duration_ns(), peak_heap = sum.peak_heap(),
            peak_live = sum.peak_live();
   double per_event = n ? double(f.file_size()) / double(n) : 0.0;
@@ -105,6 +106,8 @@ int cmd_stats(int argc, char** argv) {
     kv("final_fragmentation", fr);
     kv("final_chunks", u(fin.chunks));
     kv("final_released_bytes", u(fin.released_bytes));
+    kv("final_before_trace_blocks", u(before.blocks));
+    kv("final_before_trace_bytes", u(before.bytes));
     kv("peak_released_bytes", u(sum.peak_released()));
     kv("duration_ns", u(duration));
     kv("time_back_steps", u(sum.time_back_steps()));
@@ -135,6 +138,11 @@ int cmd_stats(int argc, char** argv) {
     printf("final heap:          %" PRIu64 " bytes, %" PRIu64 " live, %" PRIu64 " free (largest %" PRIu64
            "), %" PRIu64 " chunks\n",
            fin.heap_bytes, fin.live_bytes, fin.free_bytes, fin.largest_free, fin.chunks);
+    if (m.has_baseline()) // attached to a running process: what it had allocated before is in no "live"
+      printf("before the trace:    %" PRIu64 " blocks still in use, %" PRIu64
+             " bytes of chunks, allocated before heapviz attached (not in \"live\": their requests "
+             "are unknown)\n",
+             before.blocks, before.bytes);
     printf("final fragmentation: %.4f\n", fin.fragmentation());
     if (counts(int(Ev::Release))) // a trace that released pages (malloc_trim, a heap shrunk)
       printf("released:            %" PRIu64 " bytes at the end, so %" PRIu64 " resident (footprint - "

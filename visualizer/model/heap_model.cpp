@@ -327,6 +327,7 @@ void HeapModel::load_baseline(const Snapshot& s) {
   regions_.for_each([&](const Region& r) { heap_bytes_ += r.size; });
   std::fill(tops_.begin(), tops_.end(), 0);
   unowned_tops_.clear();
+  baseline_seq_ = s.seq;
   for (const auto& en : s.entries) {
     if (en.addr == 0) continue;
     bool created;
@@ -762,6 +763,19 @@ void HeapModel::restore(const Saved& s) {
 Metrics HeapModel::metrics() const {
   return Metrics{heap_bytes_,    live_bytes_, free_bytes_,      free_sizes_.largest(),
                  chunks_.size(), in_use_,     released_.bytes()};
+}
+
+HeapModel::BeforeTrace HeapModel::before_trace() const {
+  BeforeTrace b;
+  if (baseline_seq_ == 0) return b;
+  chunks_.for_each([&](const Chunk& c) {
+    if (c.seq == baseline_seq_ && !c.internal &&
+        (c.state == uint8_t(ChunkState::InUse) || c.state == uint8_t(ChunkState::Mmapped))) {
+      ++b.blocks;
+      b.bytes += c.size;
+    }
+  });
+  return b;
 }
 
 std::vector<Chunk> HeapModel::chunks_sorted() const {

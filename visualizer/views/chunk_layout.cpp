@@ -115,8 +115,11 @@ static bool shortenable(const HeapPicture::Item& it) {
   return it.gap() || it.state == uint8_t(ChunkState::Top);
 }
 
-HeapPicture::Item item_of(const Chunk& c) {
-  return HeapPicture::Item{c.addr, c.size, c.req, c.seq, c.arena, c.state, c.bin, c.internal, c.pending};
+HeapPicture::Item item_of(const Chunk& c, uint64_t baseline_seq) {
+  const bool before = baseline_seq != 0 && c.seq == baseline_seq && trace::is_in_use(c.state) && !c.internal;
+  return HeapPicture::Item{c.addr, c.size,     before ? HeapPicture::Item::kUnknownReq : c.req,
+                           c.seq,  c.arena,    c.state,
+                           c.bin,  c.internal, c.pending};
 }
 
 namespace {
@@ -213,7 +216,7 @@ void build_picture_items(const model::HeapModel& m, HeapPicture* out) {
         continue;
       }
       if (c.addr >= at + kUnit) out->items.push_back(gap_item(at, c.addr, r.arena));
-      out->items.push_back(item_of(c));
+      out->items.push_back(item_of(c, m.baseline_seq()));
       at = std::max(at, c.addr + c.size);
     }
     if (end >= at + kUnit) out->items.push_back(gap_item(at, end, r.arena));
@@ -239,7 +242,7 @@ void build_picture_items(const model::HeapModel& m, HeapPicture* out) {
     g.mmapped = is_mmapped;
     uint64_t bytes = 0;
     for (const Chunk* c : list) {
-      out->items.push_back(item_of(*c));
+      out->items.push_back(item_of(*c, m.baseline_seq()));
       bytes += c->size;
     }
     g.count = uint32_t(list.size());
@@ -260,21 +263,28 @@ void build_picture_items(const model::HeapModel& m, HeapPicture* out) {
   out->units.resize(out->items.size());
   out->paints.resize(out->items.size());
   auto tail = [out](size_t first, size_t last, uint64_t* totals) {
-    uint64_t bytes = 0, requested = 0;
+    uint64_t bytes = 0, requested = 0, before = 0, before_n = 0;
     for (size_t i = first; i < last; ++i) {
       const HeapPicture::Item& it = out->items[i];
       if (!it.gap() && trace::is_in_use(it.state) && !it.internal && !it.pending) {
-        bytes += it.size;
-        requested += std::min(it.req, it.size);
+        if (it.before_trace()) {
+          before += it.size;
+          ++before_n;
+        } else {
+          bytes += it.size;
+          requested += std::min(it.req, it.size);
+        }
       }
       out->units[i] = item_units(it);
       out->paints[i] = item_paint(it);
     }
     totals[0] = bytes;
     totals[1] = requested;
+    totals[2] = before;
+    totals[3] = before_n;
   };
   size_t n = out->items.size(), half = n < kTwoCores ? n : n / 2;
-  uint64_t first[2] = {0, 0}, second[2] = {0, 0};
+  uint64_t first[4] = {0, 0, 0, 0}, second[4] = {0, 0, 0, 0};
   if (half < n) {
     std::thread helper(tail, half, n, second);
     tail(0, half, first);
@@ -284,6 +294,8 @@ void build_picture_items(const model::HeapModel& m, HeapPicture* out) {
   }
   out->in_use_bytes = first[0] + second[0];
   out->in_use_requested = first[1] + second[1];
+  out->before_bytes = first[2] + second[2];
+  out->before_blocks = first[3] + second[3];
 }
 
 void swap_content(HeapPicture& a, HeapPicture& b) {
@@ -299,6 +311,8 @@ void swap_content(HeapPicture& a, HeapPicture& b) {
   std::swap(a.released_bytes, b.released_bytes);
   std::swap(a.in_use_bytes, b.in_use_bytes);
   std::swap(a.in_use_requested, b.in_use_requested);
+  std::swap(a.before_bytes, b.before_bytes);
+  std::swap(a.before_blocks, b.before_blocks);
   std::swap(a.policy, b.policy);
 }
 

@@ -53,7 +53,12 @@ std::string state_text(uint8_t model_state, uint8_t bin);
 struct HeapPicture {
   struct Item {
     uint64_t addr, size;
-    uint64_t req; // requested bytes (in use / mmapped)
+    uint64_t req; // requested bytes (in use / mmapped); kUnknownReq: allocated before the trace
+    static constexpr uint64_t kUnknownReq = UINT64_MAX;
+    // A block in use that was allocated before the trace began (heapviz attached: the baseline
+    // snapshot's, never freed since): its request is unknown, so it is drawn in use whole (no
+    // slack) and counted apart from the requested bytes (HeapPicture::before_bytes).
+    bool before_trace() const { return req == kUnknownReq; }
     uint64_t seq; // the allocating event
     uint32_t arena;
     uint8_t state; // model state; for gaps kGapState
@@ -78,6 +83,8 @@ struct HeapPicture {
   static constexpr uint32_t kShortenable = 1u << 31;
   // Chunks in use (not the allocator's own): their bytes and the bytes requested in them.
   uint64_t in_use_bytes = 0, in_use_requested = 0;
+  // Chunks in use from before the trace (Item::before_trace): not in the two above.
+  uint64_t before_bytes = 0, before_blocks = 0;
   std::vector<uint32_t> units;
   std::vector<Paint> paints;
   uint64_t position = UINT64_MAX; // the replay position it was built at
@@ -119,8 +126,9 @@ const char* mid_call_text(const HeapPicture::Item& it);
 // The paint of a whole item (no parts): its state's, or Internal, Gap, InHand while pending.
 Paint item_paint(const HeapPicture::Item& it);
 // Its compact size (HeapPicture::units): size / granule, saturated, with kShortenable.
-// A chunk record's item (its fields as the picture keeps them).
-HeapPicture::Item item_of(const model::Chunk& c);
+// A chunk record's item (its fields as the picture keeps them); baseline_seq: the model's
+// (model::HeapModel::baseline_seq), whose chunks in use are from before the trace.
+HeapPicture::Item item_of(const model::Chunk& c, uint64_t baseline_seq);
 uint32_t item_units(const HeapPicture::Item& it);
 // Swaps what two pictures show (items, groups, position, totals, policy, the chunks in order and
 // the change log they follow), not their scratch space.

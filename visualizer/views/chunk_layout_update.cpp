@@ -40,6 +40,11 @@ bool same_regions(const model::HeapModel& m, const HeapPicture& p) {
 // The chunk's contribution to the picture's totals (as build_picture_items counts them).
 void count_in_use(HeapPicture& p, const HeapPicture::Item& it, int sign) {
   if (it.gap() || !trace::is_in_use(it.state) || it.internal || it.pending) return;
+  if (it.before_trace()) {
+    p.before_bytes += uint64_t(sign) * it.size;
+    p.before_blocks += uint64_t(sign);
+    return;
+  }
   p.in_use_bytes += uint64_t(sign) * it.size;
   p.in_use_requested += uint64_t(sign) * std::min(it.req, it.size);
 }
@@ -66,7 +71,7 @@ bool update_in_place(const model::HeapModel& m, const std::vector<uint64_t>& cha
     size_t i = where[k];
     HeapPicture::Item& item = p.items[i];
     count_in_use(p, item, -1);
-    item = item_of(now);
+    item = item_of(now, m.baseline_seq());
     count_in_use(p, item, 1);
     p.units[i] = item_units(item);
     p.paints[i] = item_paint(item);

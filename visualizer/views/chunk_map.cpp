@@ -212,10 +212,12 @@ void tooltip(const HeapPicture::Item& it, const model::PolicyInfo& policy, sessi
     if (const char* mid = mid_call_text(it)) {
       ImGui::TextColored(ImVec4(0.96f, 0.56f, 0.69f, 1), "in the middle of a call");
       ImGui::TextDisabled("%s", mid);
+    } else if (it.before_trace()) {
+      ImGui::TextDisabled("allocated before the trace began (heapviz attached later): request unknown");
     } else if (trace::is_in_use(it.state) && !it.internal) {
       ImGui::Text("requested %" PRIu64 " bytes", it.req);
     }
-    if (it.seq)
+    if (it.seq && !it.before_trace())
       ImGui::Text("%s by event seq %" PRIu64, trace::is_in_use(it.state) ? "allocated" : "last changed",
                   it.seq);
     ImGui::Text("arena %u", it.arena);

@@ -52,12 +52,17 @@ const HeapPicture::Item* touching(const HeapPicture& p, size_t i, int d) {
 // field: "user data" / "slack", or with a prefix ("prev's "); where: said after what it holds.
 void usable_words(std::vector<ChunkWord>& out, const HeapPicture::Item& it, uint64_t from, uint64_t n,
                   ChunkWord::Owner owner, const char* prefix, const char* where) {
-  uint64_t start = it.addr + 16, req_end = start + it.req;
+  // A block from before the trace (its request unknown) is user data throughout.
+  uint64_t start = it.addr + 16, req_end = it.before_trace() ? UINT64_MAX : start + it.req;
   uint64_t a = from, e = from + n;
   if (a < req_end) {
     uint64_t k = std::min(e, req_end) - a;
-    out.push_back({a, k, owner, std::string(prefix) + "user data",
-                   fmt("%" PRIu64 " requested bytes", k) + where, Paint::InUse, a == start});
+    out.push_back(
+        {a, k, owner, std::string(prefix) + "user data",
+         (it.before_trace() ? fmt("%" PRIu64 " bytes of a block allocated before the trace began", k)
+                            : fmt("%" PRIu64 " requested bytes", k)) +
+             where,
+         Paint::InUse, a == start});
     a += k;
   }
   if (a < e)

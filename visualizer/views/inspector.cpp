@@ -200,6 +200,9 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
     }
     if (it.internal) {
       ImGui::TextWrapped("%s", pol.internal_about);
+    } else if (it.before_trace()) {
+      ImGui::Text("usable     %" PRIu64 " B", pol.usable(it.size, mmapped));
+      ImGui::TextDisabled("requested  unknown");
     } else if (trace::is_in_use(it.state) && !it.pending) {
       uint64_t usable = pol.usable(it.size, mmapped);
       ImGui::Text("requested  %" PRIu64 " B", it.req);
@@ -207,7 +210,11 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
                   usable > it.req ? usable - it.req : 0,
                   it.size ? 100.0 * double(it.size - it.req) / double(it.size) : 0.0);
     }
-    if (it.seq)
+    if (it.before_trace())
+      ImGui::TextWrapped("allocated  before the trace began: heapviz attached at the event with seq %" PRIu64
+                         ", so its request and call stack are unknown",
+                         it.seq);
+    else if (it.seq)
       ImGui::Text("%s by the event with seq %" PRIu64,
                   trace::is_in_use(it.state) ? "allocated " : "last changed", it.seq);
     if (const analysis::CallStory* st =
@@ -231,7 +238,10 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
       if (trace::is_in_use(it.state)) {
         if (sv->update(f.doc, 0.004) && sv->at(f.doc)) {
           int64_t site = sv->site_of(user);
-          ImGui::Text("allocated at%s", site < 0 ? " (not by a call this trace recorded)" : "");
+          const bool before = site < 0 && sv->table() && sv->table()->has_baseline();
+          ImGui::Text("allocated at%s", site >= 0 ? ""
+                                        : before  ? " (before the trace began: heapviz attached later)"
+                                                  : " (not by a call this trace recorded)");
           if (site >= 0) stack_lines(sv->frames(uint32_t(site)), 8, c);
         } else {
           ImGui::TextDisabled("allocated at (reading stacks...)");

@@ -51,11 +51,22 @@ void draw_metrics(const Frame& f) {
                           : 0.0,
            human_bytes(p.in_use_bytes - p.in_use_requested).c_str());
   row("overhead", b, "of the chunks in use (mmapped included): headers and slack, the bytes not requested");
+  if (m.has_baseline()) { // attached to a running process: what it had allocated before
+    snprintf(b, sizeof b, "%s in %s blocks", human_bytes(p.before_bytes).c_str(),
+             human_count(p.before_blocks).c_str());
+    row("before the trace", b,
+        "blocks in use that the process allocated before heapviz attached (chunk sizes):\n"
+        "their requests and call stacks are unknown, so they are in neither \"live requested\"\n"
+        "nor \"overhead\", and the map draws them in use whole");
+  }
+  const uint64_t accounted = std::min(x.heap_bytes, x.live_bytes + p.before_bytes);
   snprintf(b, sizeof b, "%.1f %%",
-           x.heap_bytes
-               ? 100.0 * double(x.heap_bytes - std::min(x.heap_bytes, x.live_bytes)) / double(x.heap_bytes)
-               : 0.0);
-  row("footprint not live", b, "1 - live requested / footprint: free chunks, top, headers, slack, metadata");
+           x.heap_bytes ? 100.0 * double(x.heap_bytes - accounted) / double(x.heap_bytes) : 0.0);
+  row("footprint not live", b,
+      m.has_baseline()
+          ? "1 - (live requested + before the trace) / footprint: free chunks, top, headers, slack,\n"
+            "metadata"
+          : "1 - live requested / footprint: free chunks, top, headers, slack, metadata");
   snprintf(b, sizeof b, "%" PRIu64 " (%" PRIu64 " in use)", x.chunks, x.in_use);
   row("chunks", b, "chunk records of every state, top and fenceposts included");
   if (m.errors()) {

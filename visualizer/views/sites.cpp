@@ -12,12 +12,25 @@ namespace hv::views {
 
 namespace {
 
-// "N B live in M blocks", after the bar's last item or on a line of its own.
+// "N B live in M blocks", after the bar's last item or on a line of its own; in a trace attached
+// to a running process, also the blocks it had allocated before (in no site).
 void live_text(const analysis::SiteTable& t) {
-  char text[96];
-  snprintf(text, sizeof text, "%" PRIu64 " B live in %" PRIu64 " blocks", t.live_bytes(), t.live_blocks());
+  char text[160];
+  int n = snprintf(text, sizeof text, "%" PRIu64 " B live in %" PRIu64 " blocks", t.live_bytes(),
+                   t.live_blocks());
+  if (t.has_baseline() && n > 0 && size_t(n) < sizeof text)
+    snprintf(text + n, sizeof text - size_t(n), " (+%s in %" PRIu64 " blocks from before the trace)",
+             human_bytes(t.before_bytes()).c_str(), t.before_blocks());
   same_line_or_wrap(ImGui::CalcTextSize(text).x);
   ImGui::TextDisabled("%s", text);
+  if (t.has_baseline() && ImGui::IsItemHovered())
+    ImGui::SetTooltip("heapviz attached to a running process: the blocks it had allocated before are\n"
+                      "in the heap, but in no site (their call stacks are unknown) and not in the\n"
+                      "live bytes (their requests are unknown: their chunk sizes are shown)");
+}
+// A blame row's or a top's site: a block allocated before the trace began has none.
+const char* no_site(const analysis::SiteTable& t) {
+  return t.has_baseline() ? "(allocated before the trace began)" : "(no call stack)";
 }
 
 void stack_text(const std::vector<symbols::Frame>& frames) {
@@ -168,6 +181,11 @@ void draw_leaks(const Frame& f, SitesState& s) {
   }
   ImGui::TextWrapped("%s in %" PRIu64 " blocks still in use when the trace ends, from %zu call stacks",
                      human_bytes(t->live_bytes()).c_str(), t->live_blocks(), s.leaks.size());
+  if (t->has_baseline())
+    hint_wrapped(("and " + human_bytes(t->before_bytes()) + " in " + std::to_string(t->before_blocks()) +
+                  " blocks allocated before heapviz attached: their stacks are unknown, so a leak among "
+                  "them cannot be told apart")
+                     .c_str());
   if (ImGui::BeginChild("##leaks", ImVec2(0, 0), false)) {
     for (size_t r = 0; r < s.leaks.size() && r < 200; ++r) {
       const analysis::SiteStats& st = t->site(s.leaks[r]);
@@ -199,9 +217,16 @@ void draw_frag(const Frame& f, SitesState& s, Cursor& c) {
     c.pinned.clear();
   }
   const analysis::FragReport& r = s.frag;
-  ImGui::TextWrapped("footprint %s, live %s, free in bins %s, top %s", human_bytes(r.footprint).c_str(),
-                     human_bytes(r.live_bytes).c_str(), human_bytes(r.free_bytes).c_str(),
-                     human_bytes(r.top_bytes).c_str());
+  const analysis::SiteTable& st = *sv->table();
+  if (st.has_baseline())
+    ImGui::TextWrapped("footprint %s, live %s, from before the trace %s, free in bins %s, top %s",
+                       human_bytes(r.footprint).c_str(), human_bytes(r.live_bytes).c_str(),
+                       human_bytes(st.before_bytes()).c_str(), human_bytes(r.free_bytes).c_str(),
+                       human_bytes(r.top_bytes).c_str());
+  else
+    ImGui::TextWrapped("footprint %s, live %s, free in bins %s, top %s", human_bytes(r.footprint).c_str(),
+                       human_bytes(r.live_bytes).c_str(), human_bytes(r.free_bytes).c_str(),
+                       human_bytes(r.top_bytes).c_str());
   uint64_t top_trim = 0;
   for (const auto& t : r.tops)
     top_trim += t.trimmable;
@@ -217,8 +242,12 @@ void draw_frag(const Frame& f, SitesState& s, Cursor& c) {
   for (const auto& t : r.tops) {
     ImGui::TextWrapped("arena %u: top %s, %s trimmable", t.arena, human_bytes(t.size).c_str(),
                        human_bytes(t.trimmable).c_str());
-    if (t.below && t.below_site >= 0) {
-      std::string why = "(kept from shrinking by " + sv->short_name(uint32_t(t.below_site)) + ")";
+    if (t.below && (t.below_site >= 0 || (t.below_chunk.state == uint8_t(trace::ChunkState::InUse) &&
+                                          sv->table()->has_baseline()))) {
+      std::string why = "(kept from shrinking by " +
+                        (t.below_site >= 0 ? sv->short_name(uint32_t(t.below_site))
+                                           : std::string("a block allocated before the trace began")) +
+                        ")";
       same_line_or_wrap(ImGui::CalcTextSize(why.c_str()).x);
       hint_wrapped(why.c_str());
     }
@@ -250,7 +279,7 @@ void draw_frag(const Frame& f, SitesState& s, Cursor& c) {
       ImGui::TableNextColumn();
       ImGui::Text("%" PRIu64, b.chunks);
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(b.site >= 0 ? sv->short_name(uint32_t(b.site)).c_str() : "(no call stack)");
+      ImGui::TextUnformatted(b.site >= 0 ? sv->short_name(uint32_t(b.site)).c_str() : no_site(*sv->table()));
     }
     ImGui::EndTable();
   }
