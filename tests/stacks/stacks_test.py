@@ -8,7 +8,7 @@ Records the test programs with `heapviz record` (stacks are on by default) and c
     library, in four threads, and in C++ with an inlined function and exceptions thrown through
     frames that allocate (no false leaks, the program unharmed);
   - CPython's C frames are named;
-  - a binary that is gone, or changed since recording, shows module+offset and says why;
+  - a binary that is gone, changed since recording, or stripped shows module+offset and says why;
   - the recording with stacks lays the heap out exactly as without them (same trace dump).
 """
 import json
@@ -188,6 +188,23 @@ if not names or any(not re.match(r"gone_prog\+0x", n) for n in names) or "change
     fail("changed: %s / %s" % (names, err))
 else:
     ok("a binary that changed since recording: no names from the wrong file (%s), and stderr says why" % names[0])
+
+# A stripped binary: its frames are module+offset, and stderr says why and what to do (a build
+# with symbols says nothing of the kind).
+stripped = os.path.join(work, "stripped_prog")
+shutil.copy(os.path.join(bindir, "hv_sites_prog_O2"), stripped)
+subprocess.run(["strip", "--strip-all", stripped], check=True)
+t = record("stripped", [stripped])
+j, err = run_json("leaks", "--json", t)
+names = [f["function"] for l in j.get("leaks", []) for f in l["stack"] if f["module"] == stripped]
+if not names or any(not re.match(r"stripped_prog\+0x", n) for n in names) or \
+        "stripped (no symbol table) and no debug symbols found" not in err or "-dbgsym" not in err:
+    fail("stripped: %s / %s" % (names, err))
+else:
+    ok("a stripped binary: %s, and stderr says it is stripped and how to get symbols" % names[0])
+j, err = run_json("leaks", "--json", record("unstripped", [os.path.join(bindir, "hv_sites_prog_O2")]))
+if "stripped" in err:
+    fail("a binary with symbols is called stripped: %s" % err)
 
 # Stacks do not move a chunk: the same run with and without them replays to the same heap.
 a = record("with", [os.path.join(bindir, "hv_sites_prog_O2")])

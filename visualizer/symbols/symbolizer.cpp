@@ -202,6 +202,7 @@ const std::vector<Frame>& Symbolizer::frames(uint64_t ip) {
     out.push_back(std::move(f));
   }
   free(scopes);
+  if (!symname) note_unnamed(m->path, mod);
   if (out.empty() || !done) { // no DWARF scope for it: the symbol table's name, the line table's place
     Frame f = base;
     f.function = outer;
@@ -211,6 +212,28 @@ const std::vector<Frame>& Symbolizer::frames(uint64_t ip) {
     out.push_back(std::move(f));
   }
   return out;
+}
+
+// An address of a module that opened but names no symbol: once per module, a problem that says
+// why when the reason is the usual one, a stripped file (no .symtab in it, and no debug file
+// found beside it): a new user otherwise sees "git+0x2f1a4" and no hint what to do.
+void Symbolizer::note_unnamed(const std::string& path, Dwfl_Module* mod) {
+  for (const Problem& p : problems_)
+    if (p.module == path) return;
+  Dwarf_Addr bias = 0;
+  Elf* elf = dwfl_module_getelf(mod, &bias);
+  bool symtab = false;
+  for (Elf_Scn* scn = elf ? elf_nextscn(elf, nullptr) : nullptr; scn && !symtab;
+       scn = elf_nextscn(elf, scn)) {
+    GElf_Shdr sh;
+    symtab = gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB;
+  }
+  const char* debug_file = nullptr;
+  dwfl_module_info(mod, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &debug_file);
+  if (symtab || debug_file) return; // symbols there: this address is just outside them (a PLT stub)
+  problems_.push_back({path, "stripped (no symbol table) and no debug symbols found for it: install them "
+                             "(Debian: its package's -dbgsym, from the debian-debug archive; or set "
+                             "DEBUGINFOD_URLS), or record a build with symbols"});
 }
 
 bool is_allocation_function(const Frame& f) {

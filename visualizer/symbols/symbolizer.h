@@ -18,6 +18,8 @@
 #include <unordered_map>
 #include <vector>
 
+struct Dwfl_Module; // elfutils/libdwfl.h
+
 namespace hv::symbols {
 
 struct Frame {
@@ -50,6 +52,7 @@ public:
   const std::vector<Problem>& problems() const { return problems_; }
 
 private:
+  void note_unnamed(const std::string& path, Dwfl_Module* mod);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::unordered_map<uint64_t, std::vector<Frame>> cache_;
