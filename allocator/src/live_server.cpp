@@ -605,13 +605,27 @@ void start(Core* core) {
   // allocation on. Its children (another pid) do not wait; an image it execs does.
   // `heapviz run` also keeps a file <pid>.wait beside the socket while it is following: once it
   // has stopped (--seconds, Detach, the app closed), a later exec of this pid does not wait.
+  // The file holds the pid of that `heapviz run`: one killed before it could remove the file
+  // (SIGKILL) left it behind, and an exec would wait 10 s for nobody; a file whose `heapviz
+  // run` is gone is removed instead.
   if (g_running && w && strtol(w, nullptr, 10) == static_cast<long>(getpid())) {
     char marker[sizeof g_server.path + 8];
     size_t n = strlen(g_server.path) - 5; // without ".sock"
     memcpy(marker, g_server.path, n);
     memcpy(marker + n, ".wait", 6);
-    struct stat st;
-    if (::stat(marker, &st) == 0) wait_set(&g_server.attached_once, 10);
+    int err = errno;
+    int fd = ::open(marker, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      char b[24] = {};
+      ssize_t k = ::read(fd, b, sizeof b - 1);
+      ::close(fd);
+      long runner = k > 0 ? strtol(b, nullptr, 10) : 0;
+      if (runner > 0 && ::kill(static_cast<pid_t>(runner), 0) != 0 && errno == ESRCH)
+        ::unlink(marker); // its `heapviz run` is gone
+      else
+        wait_set(&g_server.attached_once, 10);
+    }
+    errno = err;
   }
 }
 

@@ -9,6 +9,7 @@
 #  4. the program killed mid-stream: the viewer keeps what it received (a complete prefix);
 #  5. a peer with another uid is refused (when run as root: setpriv switches uid);
 #  6. `heapviz run --out` starts a program, captures it, and passes its exit status through;
+#     a `heapviz run` killed with SIGKILL leaves no program waiting for it;
 #  7. bad use: attach to a process that is not listening says so and exits 1;
 #  8. the hard cases, at once: threads that exit every round, fork while attached, malloc_trim
 #     and mallopt from another thread, a heap whose snapshot spans many blocks.
@@ -144,6 +145,24 @@ t0=$(date +%s%N)
 HEAPVIZ_LIB="$LIB" timeout 60 "$HV" run --out t7b.hvt --seconds 0.5 -- sh -c 'sleep 1.5; exec true' > /dev/null 2>&1
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ $ms -lt 6000 ] && ok "an exec after the capture ended did not wait for a viewer (${ms} ms)" || fail "it waited: ${ms} ms"
+
+# A `heapviz run` killed (SIGKILL: no chance to remove its <pid>.wait) while its program runs: the
+# program's next exec must not wait 10 s for a viewer that is gone, and `heapviz ps` clears any
+# such file left behind.
+rm -f t7c.done
+HEAPVIZ_LIB="$LIB" "$HV" run --out t7c.hvt -- sh -c "sleep 1; exec sh -c 'date +%s%N > $WORK/t7c.done'" > /dev/null 2>&1 &
+r=$!
+sleep 0.5
+t0=$(date +%s%N)
+kill -9 $r
+for _ in $(seq 150); do [ -s t7c.done ] && break; sleep 0.1; done
+ms=$((($(cat t7c.done 2>/dev/null || echo $((t0 + 15000000000))) - t0) / 1000000))
+[ $ms -lt 5000 ] && ok "heapviz run killed: the program's exec did not wait for it (${ms} ms after the kill)" ||
+  fail "heapviz run killed: the exec waited ${ms} ms"
+touch "$XDG_RUNTIME_DIR/heapviz/999999999.wait" # a pid that cannot exist
+timeout 10 "$HV" ps > /dev/null
+[ -z "$(ls "$XDG_RUNTIME_DIR/heapviz/" | grep '\.wait$')" ] && ok "heapviz ps removes .wait files of processes that are gone" ||
+  fail ".wait files left: $(ls "$XDG_RUNTIME_DIR/heapviz/")"
 
 # ---- 7. not attachable ------------------------------------------------------------------------
 sleep 60 & s=$!; pids+=($s)

@@ -93,7 +93,9 @@ int capture(int pid, const std::string& out, double seconds, live::Capture::End*
   return cap.end() == live::Capture::End::Failed ? 1 : 0;
 }
 
-// While this file exists, the program `heapviz run` started waits for a viewer at each exec.
+// While this file exists, the program `heapviz run` started waits for a viewer at each exec. It
+// holds the pid of that `heapviz run`: if that process is gone (killed before it could remove the
+// file), the program removes it instead of waiting, and `heapviz ps` clears such leftovers.
 std::string wait_marker(int pid) {
   return live::socket_dir_path() + "/" + std::to_string(pid) + ".wait";
 }
@@ -267,7 +269,10 @@ int cmd_run(int argc, char** argv) {
     setenv("HEAPVIZ_LIVE_WAIT", std::to_string(getpid()).c_str(), 1); // this pid waits for us...
     std::string dir = live::socket_dir_path();                        // ...while this file is there
     mkdir(dir.c_str(), 0700);
-    if (FILE* f = fopen(wait_marker(getpid()).c_str(), "w")) fclose(f);
+    if (FILE* f = fopen(wait_marker(getpid()).c_str(), "w")) { // our pid: while it lives, we follow
+      fprintf(f, "%d\n", static_cast<int>(getppid()));
+      fclose(f);
+    }
     unsetenv("HEAPVIZ_OUT");
     if (break_on_error) setenv("HEAPVIZ_BREAK_ON_ERROR", "1", 1);
     if (!break_at.empty()) setenv("HEAPVIZ_BREAK_AT", break_at.c_str(), 1);

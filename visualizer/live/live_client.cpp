@@ -186,6 +186,15 @@ std::vector<Target> list_targets() {
   std::vector<int> pids;
   while (dirent* e = readdir(d)) {
     std::string name = e->d_name;
+    // <pid>.wait: `heapviz run` follows <pid> (cmd_live.cpp); left behind when both are gone.
+    if (name.size() > 5 && name.compare(name.size() - 5, 5, ".wait") == 0) {
+      std::string num = name.substr(0, name.size() - 5);
+      struct stat st;
+      if (num.find_first_not_of("0123456789") == std::string::npos &&
+          stat(("/proc/" + num).c_str(), &st) != 0)
+        ::unlink((dir + "/" + name).c_str());
+      continue;
+    }
     if (name.size() < 6 || name.compare(name.size() - 5, 5, ".sock") != 0) continue;
     std::string num = name.substr(0, name.size() - 5);
     if (num.empty() || num.find_first_not_of("0123456789") != std::string::npos) continue;
