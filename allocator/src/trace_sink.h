@@ -32,6 +32,7 @@ struct TraceThread {
   uint64_t call_ts = 0;         // timestamp shared by the events of the current API call
   uint32_t stamp_count = 0;     // calls since the clock was last read (TraceSink::stamp)
   uint32_t stamp_every = 1;     // read the clock on every stamp_every-th call
+  uint32_t stamp_fast = 0;      // fast calls in a row at this interval (TraceSink::read_clock)
   uint64_t stamp_ns = 0;        // the last reading
   uint64_t clock = 0;           // the order number of this thread's last event (threaded: OrderClock)
   uint64_t threaded_events = 0; // events this thread wrote while the process was threaded
@@ -197,15 +198,19 @@ public:
   // Timestamps a new API call (its chunk events share the stamp). Reading the clock costs more
   // than recording an event (rdtsc: ~16 ns here, ~60 cycles with what it holds up), so a thread
   // that calls fast reads it on every stamp_every-th call only and reuses the last reading in
-  // between. stamp_every adapts at each reading: calls that came faster than kFastCallNs apart
-  // on average since the last reading double it (up to kStampMax); slower calls set it to 1, so
-  // a thread that calls now and then stamps every call with its own time. What it costs: after
-  // a burst of fast calls and a pause, up to kStampMax - 1 calls may carry the time of the
-  // burst's last reading. HEAPVIZ_PRECISE_TIME=1 reads the clock on every call. A reused
+  // between. stamp_every adapts at each reading: once kFastRun calls per step in a row have come
+  // faster than kFastCallNs apart on average (since the interval last changed), it doubles (up
+  // to kStampMax); a reading after calls that came slower sets it back to 1, so a thread that
+  // calls now and then stamps every call with its own time. (Doubling on one fast pair instead
+  // stamped a free made 3 ms after its malloc, right after the malloc before it, with that
+  // malloc's time.) What it costs: after a run of at least kFastRun fast calls and a pause, up
+  // to stamp_every - 1 (at most kStampMax - 1) calls may carry the time of the run's last
+  // reading. HEAPVIZ_PRECISE_TIME=1 reads the clock on every call. A reused
   // reading is never older than the events this one follows on a clock (tick), so time does not
   // run backwards in seq order between dependent events.
   static constexpr uint32_t kStampMax = 32;
   static constexpr uint64_t kFastCallNs = 1000;
+  static constexpr uint32_t kFastRun = 8;         // fast calls per reading interval before it doubles
   static constexpr uint32_t kStampNow = 1u << 30; // stamp_count forcing a reading (a new block)
   void stamp(ThreadState& ts) {
     TraceThread* t = ts.trace;
@@ -216,8 +221,16 @@ public:
     const uint64_t now = now_ns();
     const uint32_t calls = t->stamp_count;
     if (calls < kStampNow) {
-      const bool fast = now - t->stamp_ns < uint64_t(calls) * kFastCallNs;
-      t->stamp_every = fast ? (t->stamp_every < kStampMax ? t->stamp_every * 2 : kStampMax) : 1;
+      if (now - t->stamp_ns < uint64_t(calls) * kFastCallNs) { // fast since the last reading
+        t->stamp_fast += calls;
+        if (t->stamp_fast >= kFastRun * t->stamp_every && t->stamp_every < kStampMax) {
+          t->stamp_every *= 2;
+          t->stamp_fast = 0;
+        }
+      } else {
+        t->stamp_every = 1;
+        t->stamp_fast = 0;
+      }
     }
     t->stamp_count = 0;
     t->stamp_ns = now;
