@@ -1,8 +1,10 @@
 #!/bin/bash
-# Blocks from before the trace (docs/cli.md): a process that allocated 1000 blocks, captured by
-# `heapviz attach`, then freed 300 of them and allocated 50. stats, sites, leaks, frag and chunks
-# must all count the baseline's blocks less the 300 freed, by chunk bytes, outside every live
-# figure, and name them where a site would be; a trace recorded from the start has none.
+# Blocks from before the trace (docs/cli.md): a process that allocated 1000 blocks and two
+# mmapped ones, captured by `heapviz attach` (and by a second viewer attached meanwhile, whose
+# baseline reaches the first capture too), then freed 300 small blocks and one mmapped block and
+# allocated 50. stats, sites, leaks, frag and chunks must all count the first baseline's blocks
+# less those freed, by chunk bytes, outside every live figure, and name them where a site would
+# be; the mmapped ones are in use, not "in hand"; a trace recorded from the start has none.
 # usage: before_attach_test.sh HEAPVIZ BEFORE_ATTACH LIBHVALLOC WORKDIR
 set -u
 HV=$1 PROG=$2 LIB=$3 WORK=$4
@@ -23,44 +25,69 @@ timeout 60 "$HV" attach --out t.hvt $pid 2> attach.err &
 att=$!
 for _ in $(seq 200); do [ -s t.hvt ] && break; sleep 0.05; done
 sleep 0.2 # the baseline is written before the stream goes on
+timeout 60 "$HV" attach --out t2.hvt $pid 2> attach2.err & # a second viewer: its baseline reaches t.hvt
+att2=$!
+for _ in $(seq 200); do [ -s t2.hvt ] && break; sleep 0.05; done
+sleep 0.2
 touch go
 wait $att; rc=$?
+wait $att2; rc2=$?
 wait $pid
-[ $rc -eq 0 ] && ok "attach captured pid $pid" || { fail "attach exit $rc: $(cat attach.err)"; exit 1; }
+[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && ok "two viewers captured pid $pid" ||
+  { fail "attach exit $rc / $rc2: $(cat attach.err attach2.err)"; exit 1; }
+n=$("$HV" dump t.hvt | grep -c "snapshot .*baseline")
+[ "$n" -ge 2 ] && ok "the first capture has $n baseline snapshot parts (the second viewer's too)" ||
+  fail "the first capture has $n baseline parts: the second viewer's did not reach it"
 
-# The blocks from before the trace right after the baseline: the position before the program's
-# first call of the capture.
-first=$("$HV" dump --kind alloc,free --count 1 t.hvt | sed -n 's/^#\([0-9]*\) .*/\1/p')
-[ -n "$first" ] || { fail "no call in the capture"; exit 1; }
-s0=$("$HV" stats --json --at $((first - 1)) t.hvt)
-b0=$(echo "$s0" | json '["final_before_trace_blocks"]')
-y0=$(echo "$s0" | json '["final_before_trace_bytes"]')
-[ "$b0" -ge 1000 ] && [ "$b0" -le 1010 ] && ok "after the baseline: $b0 blocks from before the trace, $y0 bytes" ||
-  fail "after the baseline: $b0 blocks from before the trace (want 1000 and the few libc made)"
-s1=$("$HV" stats --json t.hvt)
-b1=$(echo "$s1" | json '["final_before_trace_blocks"]')
-y1=$(echo "$s1" | json '["final_before_trace_bytes"]')
-live=$(echo "$s1" | json '["final_live_bytes"]')
-# 300 freed blocks of malloc(100): chunks of 112 bytes.
-[ "$b1" -eq $((b0 - 300)) ] && [ "$y1" -eq $((y0 - 300 * 112)) ] &&
-  ok "at the end: $b1 blocks, $y1 bytes (the baseline's less the 300 freed)" ||
-  fail "at the end: $b1 blocks, $y1 bytes; want $((b0 - 300)) and $((y0 - 300 * 112))"
-[ "$live" -eq 10000 ] && ok "live bytes are the 50 blocks of 200 made in the trace" || fail "final_live_bytes $live, want 10000"
-"$HV" stats t.hvt | grep -q "^before the trace: *$b1 blocks still in use, $y1 bytes of chunks" &&
-  ok "stats says so" || fail "stats: $("$HV" stats t.hvt | grep before)"
-for cmd in sites leaks frag; do
-  out=$("$HV" $cmd --json t.hvt)
-  b=$(echo "$out" | json '["before_trace_blocks"]')
-  y=$(echo "$out" | json '["before_trace_bytes"]')
-  [ "$b" = "$b1" ] && [ "$y" = "$y1" ] && ok "$cmd --json: $b blocks, $y bytes" || fail "$cmd --json: $b blocks, $y bytes; want $b1, $y1"
+# The blocks from before the trace right after the (first) baseline: the position before the
+# program's first call of the capture. Both captures must say the same of them.
+mmapped() { # TRACE [--at N]: the sizes of the mmapped blocks from before the trace, smallest first
+  "$HV" chunks --json "$@" | python3 -c 'import json,sys
+c = json.load(sys.stdin)["chunks"]
+print(" ".join(str(x["size"]) for x in sorted(c, key=lambda x: x["size"]) if x["before_trace"] and x["state"] == "mmapped"))'
+}
+for t in t.hvt t2.hvt; do
+  echo "-- $t"
+  # (--at counts events; a second viewer's capture does not start at seq 1)
+  first=$("$HV" dump $t | grep -n -m1 -E "^#[0-9]+ .* (malloc|free|free_tcache) " | cut -d: -f1)
+  [ -n "$first" ] || { fail "$t: no call in the capture"; continue; }
+  s0=$("$HV" stats --json --at $((first - 1)) $t)
+  b0=$(echo "$s0" | json '["final_before_trace_blocks"]')
+  y0=$(echo "$s0" | json '["final_before_trace_bytes"]')
+  [ "$b0" -ge 1002 ] && [ "$b0" -le 1012 ] && ok "after the baseline: $b0 blocks from before the trace, $y0 bytes" ||
+    fail "after the baseline: $b0 blocks from before the trace (want 1002 and the few libc made)"
+  m0=$(mmapped --at $((first - 1)) $t)
+  set -- $m0
+  [ $# -eq 2 ] && [ "$1" -ge 200016 ] && [ "$2" -ge 300016 ] && ok "the two mmapped blocks are from before the trace ($m0)" ||
+    fail "mmapped blocks from before the trace after the baseline: '$m0', want two (200000 and 300000 bytes)"
+  big=${2:-0}
+  s1=$("$HV" stats --json $t)
+  b1=$(echo "$s1" | json '["final_before_trace_blocks"]')
+  y1=$(echo "$s1" | json '["final_before_trace_bytes"]')
+  live=$(echo "$s1" | json '["final_live_bytes"]')
+  # 300 freed blocks of malloc(100) (chunks of 112 bytes) and the mmapped one of 300000.
+  [ "$b1" -eq $((b0 - 301)) ] && [ "$y1" -eq $((y0 - 300 * 112 - big)) ] &&
+    ok "at the end: $b1 blocks, $y1 bytes (the baseline's less the 301 freed)" ||
+    fail "at the end: $b1 blocks, $y1 bytes; want $((b0 - 301)) and $((y0 - 300 * 112 - big))"
+  m1=$(mmapped $t)
+  [ "$m1" = "${1:-}" ] && ok "the mmapped block still in use at the end: $m1 bytes" || fail "mmapped at the end: '$m1', want '${1:-}'"
+  [ "$live" -eq 10000 ] && ok "live bytes are the 50 blocks of 200 made in the trace" || fail "final_live_bytes $live, want 10000"
+  "$HV" stats $t | grep -q "^before the trace: *$b1 blocks still in use, $y1 bytes of chunks" &&
+    ok "stats says so" || fail "stats: $("$HV" stats $t | grep before)"
+  for cmd in sites leaks frag; do
+    out=$("$HV" $cmd --json $t)
+    b=$(echo "$out" | json '["before_trace_blocks"]')
+    y=$(echo "$out" | json '["before_trace_bytes"]')
+    [ "$b" = "$b1" ] && [ "$y" = "$y1" ] && ok "$cmd --json: $b blocks, $y bytes" || fail "$cmd --json: $b blocks, $y bytes; want $b1, $y1"
+  done
+  "$HV" sites $t | grep -q "^(and $b1 blocks, $y1 bytes of chunks, allocated before the trace began" &&
+    ok "sites says so" || fail "sites: $("$HV" sites $t | head -3)"
+  "$HV" frag $t | grep -q "allocated before the trace began: heapviz attached later, so its call stack is unknown" &&
+    ok "frag names them where a site would be" || fail "frag: $("$HV" frag $t)"
+  "$HV" frag --json $t | grep -q '"before_trace": true' && ok "frag --json: before_trace" || fail "frag --json has no before_trace: true"
+  n=$("$HV" chunks $t | grep -c "before the trace$")
+  [ "$n" -eq "$b1" ] && ok "chunks: $n blocks allocated 'before the trace'" || fail "chunks: $n blocks 'before the trace', want $b1"
 done
-"$HV" sites t.hvt | grep -q "^(and $b1 blocks, $y1 bytes of chunks, allocated before the trace began" &&
-  ok "sites says so" || fail "sites: $("$HV" sites t.hvt | head -3)"
-"$HV" frag t.hvt | grep -q "allocated before the trace began: heapviz attached later, so its call stack is unknown" &&
-  ok "frag names them where a site would be" || fail "frag: $("$HV" frag t.hvt)"
-"$HV" frag --json t.hvt | grep -q '"before_trace": true' && ok "frag --json: before_trace" || fail "frag --json has no before_trace: true"
-n=$("$HV" chunks t.hvt | grep -c "before the trace$")
-[ "$n" -eq "$b1" ] && ok "chunks: $n blocks allocated 'before the trace'" || fail "chunks: $n blocks 'before the trace', want $b1"
 
 # Recorded from the start: none, and nothing said.
 touch go

@@ -56,6 +56,13 @@ void SiteTable::release(const trace::Event& e, uint64_t ptr) {
   --s.live;
   s.live_bytes -= it->second.size;
   live_bytes_ -= it->second.size;
+  if (!before_.empty()) { // (a block is in one of the two; a damaged trace may say otherwise)
+    auto b = before_.find(ptr);
+    if (b != before_.end()) {
+      before_bytes_ -= b->second;
+      before_.erase(b);
+    }
+  }
   auto last = last_.find(e.tid);
   if (last != last_.end() && last->second.ptr == ptr) {
     ++s.temporary;
@@ -74,10 +81,22 @@ int64_t SiteTable::live_site(uint64_t ptr, uint64_t* size) const {
 bool SiteTable::add(const trace::Event& e, std::string* error) {
   ++events_;
   if (e.type == Ev::Stack || e.type == Ev::Module) return external_ || stacks_.add(e, error);
-  if (e.type == Ev::Snapshot && (e.snapshot_flags() & trace::kSnapshotBaseline) && baseline_.feed(e)) {
+  // The mmapped blocks of the first baseline follow it (model::HeapModel::baseline_mmaps_).
+  if (baseline_mmaps_ && e.type != Ev::MmapChunk && e.type != Ev::Snapshot && e.type != Ev::BinLists &&
+      e.type != Ev::Internal)
+    baseline_mmaps_ = false;
+  if (baseline_mmaps_ && e.type == Ev::MmapChunk && e.addr) {
+    auto [it, fresh] = before_.try_emplace(e.addr + 16, e.size);
+    if (fresh) before_bytes_ += e.size;
+    return true;
+  }
+  if (e.type == Ev::Snapshot && !baseline_seen_ && (e.snapshot_flags() & trace::kSnapshotBaseline) &&
+      baseline_.feed(e)) {
     // What the process had allocated when heapviz attached (model::HeapModel::before_trace
-    // counts the same blocks from the model's side).
+    // counts the same blocks from the model's side). Only the first baseline: a later one (a
+    // second viewer attached) lists blocks this table already knows.
     baseline_seen_ = true;
+    baseline_mmaps_ = true;
     before_.clear();
     before_bytes_ = 0;
     for (const trace::SnapshotEntry& en : baseline_.snapshot().entries)

@@ -80,6 +80,7 @@ private:
   uint64_t events_ = 0, live_bytes_ = 0, api_calls_ = 0, with_stack_ = 0;
   model::SnapshotAssembler baseline_;
   bool baseline_seen_ = false;
+  bool baseline_mmaps_ = false;                   // the first baseline's MMAP_CHUNK events come now
   std::unordered_map<uint64_t, uint64_t> before_; // user pointer -> chunk size
   uint64_t before_bytes_ = 0;
 };

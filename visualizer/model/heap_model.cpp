@@ -315,6 +315,21 @@ void HeapModel::set_top(const Event& e) {
 }
 
 void HeapModel::load_baseline(const Snapshot& s) {
+  // A later baseline (a second viewer attached to the process this trace follows): the blocks
+  // the trace already knows keep their request and allocating event; only the first baseline's
+  // blocks are from before the trace.
+  std::vector<Chunk> known;
+  baseline_known_mmaps_.clear();
+  if (baseline_seq_ != 0)
+    chunks_.for_each([&](const Chunk& c) {
+      if (!trace::is_in_use(c.state) || c.pending) return;
+      (c.state == kMmapped ? baseline_known_mmaps_ : known).push_back(c);
+    });
+  std::sort(known.begin(), known.end(), [](const Chunk& a, const Chunk& b) { return a.addr < b.addr; });
+  std::sort(baseline_known_mmaps_.begin(), baseline_known_mmaps_.end(),
+            [](const Chunk& a, const Chunk& b) { return a.addr < b.addr; });
+  if (baseline_seq_ == 0) baseline_seq_ = s.seq;
+  baseline_mmaps_ = true;
   chunks_.clear();
   log_.on = false; // every record changed
   undo_give_up();
@@ -327,7 +342,6 @@ void HeapModel::load_baseline(const Snapshot& s) {
   regions_.for_each([&](const Region& r) { heap_bytes_ += r.size; });
   std::fill(tops_.begin(), tops_.end(), 0);
   unowned_tops_.clear();
-  baseline_seq_ = s.seq;
   for (const auto& en : s.entries) {
     if (en.addr == 0) continue;
     bool created;
@@ -338,7 +352,16 @@ void HeapModel::load_baseline(const Snapshot& s) {
     c.state = en.state;
     c.bin = is_free_state(en.state) ? en.bin : 0;
     c.req = 0;
-    c.seq = s.seq;
+    c.seq = trace::is_in_use(en.state) ? baseline_seq_ : s.seq;
+    if (trace::is_in_use(en.state) && !known.empty()) {
+      auto k = std::lower_bound(known.begin(), known.end(), en.addr,
+                                [](const Chunk& a, uint64_t x) { return a.addr < x; });
+      if (k != known.end() && k->addr == en.addr && k->size == en.size) {
+        c.req = k->req;
+        c.seq = k->seq;
+        c.internal = k->internal;
+      }
+    }
     enter(c);
     if (en.state == kTop) unowned_tops_.push_back(en.addr);
   }
@@ -516,6 +539,16 @@ template <> void HeapModel::on<Ev::MmapChunk>(const Event& e) {
   c->bin = 0;
   c->seq = e.seq;
   c->pending = true;
+  if (baseline_mmaps_) { // a baseline's: in use since before the trace, or as the trace says it
+    c->pending = false;
+    c->seq = baseline_seq_;
+    auto k = std::lower_bound(baseline_known_mmaps_.begin(), baseline_known_mmaps_.end(), e.addr,
+                              [](const Chunk& a, uint64_t x) { return a.addr < x; });
+    if (k != baseline_known_mmaps_.end() && k->addr == e.addr && k->size == e.size) {
+      c->req = k->req;
+      c->seq = k->seq;
+    }
+  }
   enter(*c);
 }
 

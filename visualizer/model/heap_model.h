@@ -123,7 +123,12 @@ struct HeapModelState {
   std::string first_anomaly_;
   SnapshotAssembler baseline_;
   ReleasedPages released_;
-  uint64_t baseline_seq_ = 0; // the baseline snapshot's seq, that of every chunk it brought (0: none)
+  uint64_t baseline_seq_ = 0; // the first baseline's seq: that of every block in use it brought (0: none)
+  // The mmapped chunks a baseline lists come right after it, as MMAP_CHUNK events (and before
+  // any other event but its own parts, bin lists and `internal` events): in use since before the trace (a
+  // later baseline's: as the trace says them), not "in hand" in a call.
+  bool baseline_mmaps_ = false;
+  std::vector<Chunk> baseline_known_mmaps_; // a later baseline's: the mmapped blocks already known
 };
 
 class HeapModel : private HeapModelState {
@@ -287,6 +292,10 @@ private:
   void on_chunk(const Event& e);       // chunk_alloc, chunk_free, fence
   void resident_again(const Chunk& c); // released.cpp: what c's change makes resident
   void load_baseline(const Snapshot& s);
+  void end_baseline_mmaps() {
+    baseline_mmaps_ = false;
+    baseline_known_mmaps_.clear();
+  }
   // The list a binned chunk is in: its arena's bin, or the tcache of the thread whose event is
   // being applied (glibc's threads take chunks from their own tcache only).
   uint64_t list_of(const Chunk& c) const {
@@ -380,6 +389,9 @@ HV_TRACE_EVENTS(HV_MODEL_ON)
 #undef HV_MODEL_ON_Apply
 
 template <trace::Ev T> inline void HeapModel::apply_as(const Event& e) {
+  if constexpr (T != trace::Ev::MmapChunk && T != trace::Ev::Snapshot && T != trace::Ev::BinLists &&
+                T != trace::Ev::Internal)
+    if (__builtin_expect(baseline_mmaps_, 0)) end_baseline_mmaps();
   if constexpr (trace::event_info(T).model == trace::EvModel::Apply) {
     tid_ = e.tid;
     on<T>(e);
