@@ -82,9 +82,13 @@ for t in t.hvt t2.hvt; do
   done
   "$HV" sites $t | grep -q "^(and $b1 blocks, $y1 bytes of chunks, allocated before the trace began" &&
     ok "sites says so" || fail "sites: $("$HV" sites $t | head -3)"
-  "$HV" frag $t | grep -q "allocated before the trace began: heapviz attached later, so its call stack is unknown" &&
+  "$HV" frag $t | grep -q "live chunks\{0,1\} allocated before the trace began" &&
     ok "frag names them where a site would be" || fail "frag: $("$HV" frag $t)"
   "$HV" frag --json $t | grep -q '"before_trace": true' && ok "frag --json: before_trace" || fail "frag --json has no before_trace: true"
+  z=$("$HV" chunks --json $t | python3 -c 'import json,sys
+c = [x for x in json.load(sys.stdin)["chunks"] if x["before_trace"]]
+print(len(c), sum(x["seq"] != 0 for x in c))')
+  [ "$z" = "$b1 0" ] && ok "chunks --json: $b1 blocks before_trace, all with seq 0" || fail "chunks --json: '$z', want '$b1 0'"
   n=$("$HV" chunks $t | grep -c "before the trace$")
   [ "$n" -eq "$b1" ] && ok "chunks: $n blocks allocated 'before the trace'" || fail "chunks: $n blocks 'before the trace', want $b1"
 done

@@ -80,7 +80,10 @@ bool resolve_position(const trace::TraceFile& f, const Position& p, uint64_t* ev
       *error += (i ? ", '" : " (its marks: '") + labels[i] + "'" + (i + 1 == labels.size() ? ")" : "");
     return false;
   }
-  *events = p.kind == Position::Kind::Peak ? best_at : n;
+  // A trace whose live bytes never rose (a capture of a process that only freed what it had
+  // before the attach): its peak is no earlier moment than the end, not the empty heap before
+  // the baseline.
+  *events = p.kind == Position::Kind::Peak && best > 0 ? best_at : n;
   return true;
 }
 

@@ -94,13 +94,14 @@ int cmd_chunks(int argc, char** argv) {
       if (r) snprintf(region, sizeof region, "\"0x%" PRIx64 "\"", r->addr);
       if (trace::is_binned(c.state))
         snprintf(bin, sizeof bin, "\"%s\"", trace::bin_text(trace::bin_of(c.state), c.bin).c_str());
-      snprintf(
-          buf, sizeof buf,
-          "%s\n  {\"addr\": \"0x%" PRIx64 "\", \"region\": %s, \"offset\": %" PRIu64 ", \"size\": %" PRIu64
-          ", \"arena\": %u, \"state\": \"%s\", \"bin\": %s, \"requested\": %" PRIu64 ", \"seq\": %" PRIu64
-          ", \"internal\": %s, \"before_trace\": %s}",
-          i ? "," : "", c.addr, region, r ? c.addr - r->addr : 0, c.size, c.arena, trace::state_name(c.state),
-          bin, c.req, c.seq, c.internal ? "true" : "false", before(c) ? "true" : "false");
+      snprintf(buf, sizeof buf,
+               "%s\n  {\"addr\": \"0x%" PRIx64 "\", \"region\": %s, \"offset\": %" PRIu64
+               ", \"size\": %" PRIu64
+               ", \"arena\": %u, \"state\": \"%s\", \"bin\": %s, \"requested\": %" PRIu64
+               ", \"seq\": %" PRIu64 ", \"internal\": %s, \"before_trace\": %s}",
+               i ? "," : "", c.addr, region, r ? c.addr - r->addr : 0, c.size, c.arena,
+               trace::state_name(c.state), bin, c.req, before(c) ? uint64_t(0) : c.seq,
+               c.internal ? "true" : "false", before(c) ? "true" : "false");
       out += buf;
     }
     out += "]}\n";

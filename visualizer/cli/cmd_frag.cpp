@@ -101,7 +101,7 @@ int cmd_frag(int argc, char** argv) {
     printf("at event %" PRIu64 ": footprint %" PRIu64 " bytes, %" PRIu64 " live (requested), %" PRIu64
            " free in bins, %" PRIu64 " in the top\n",
            sites.events(), r.footprint, r.live_bytes, r.free_bytes, r.top_bytes);
-    if (before)
+    if (sites.before_blocks())
       printf("%" PRIu64 " blocks (%" PRIu64 " bytes of chunks) still in use were allocated before the trace "
              "began (heapviz attached later): not in \"live\", their requests and stacks are unknown\n",
              sites.before_blocks(), sites.before_bytes());
@@ -122,18 +122,39 @@ int cmd_frag(int argc, char** argv) {
              " of them%s\n",
              t.arena, t.addr, t.size, t.trimmable, t.arena ? " (only the main arena's top is trimmed)" : "");
       if (t.below) {
+        const bool in_use = t.below_chunk.state == uint8_t(trace::ChunkState::InUse);
+        const bool from_before = in_use && t.below_site < 0 && before;
         printf("  right below it: 0x%" PRIx64 ", %" PRIu64 " bytes, %s%s\n", t.below_chunk.addr,
                t.below_chunk.size, trace::state_label(t.below_chunk.state),
-               t.below_chunk.state == uint8_t(trace::ChunkState::InUse)
-                   ? ": it keeps the top from shrinking, allocated at"
-                   : "");
-        if (t.below_chunk.state == uint8_t(trace::ChunkState::InUse))
-          fputs(stack_text(t.below_site, "    ", 8).c_str(), stdout);
+               from_before ? ": it keeps the top from shrinking; allocated before the trace began (heapviz "
+                             "attached later, so its call stack is unknown)"
+               : in_use    ? ": it keeps the top from shrinking, allocated at"
+                           : "");
+        if (in_use && !from_before) fputs(stack_text(t.below_site, "    ", 8).c_str(), stdout);
       }
     }
-    printf("\n%zu allocation sites keep free memory apart%s\n", r.blame.size(), r.blame.empty() ? "" : ":");
+    // The blocks from before the trace have many sites, none known: one entry, said as such.
+    size_t nsites = 0;
+    bool from_before = false;
+    for (const auto& b : r.blame) {
+      if (b.site < 0 && before)
+        from_before = true;
+      else
+        ++nsites;
+    }
+    printf("\n%zu allocation site%s keep%s free memory apart%s%s\n", nsites, nsites == 1 ? "" : "s",
+           nsites == 1 ? "s" : "", from_before ? ", and blocks from before the trace do" : "",
+           r.blame.empty() ? "" : ":");
     for (size_t i = 0; i < shown; ++i) {
       const auto& b = r.blame[i];
+      if (b.site < 0 && before) {
+        printf(
+            "\n#%zu  %" PRIu64 " free bytes in %" PRIu64 " runs kept apart by %" PRIu64
+            " live chunk%s allocated before the trace began\n    (their sites are unknown: heapviz attached "
+            "later; freeing all of them would merge those runs)\n",
+            i + 1, b.pinned_bytes, b.pinned_runs, b.chunks, b.chunks == 1 ? "" : "s");
+        continue;
+      }
       printf("\n#%zu  %" PRIu64 " free bytes in %" PRIu64 " runs kept apart by %" PRIu64 " live chunk%s of\n",
              i + 1, b.pinned_bytes, b.pinned_runs, b.chunks, b.chunks == 1 ? "" : "s");
       fputs(stack_text(b.site, "    ", 12).c_str(), stdout);

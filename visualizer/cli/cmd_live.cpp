@@ -40,16 +40,17 @@ bool parse_pid(const char* s, int* pid) {
 // one-line summary. Exit status: 0, or 1 if the capture failed.
 // exec_follows (for `heapviz run`): when the stream is lost, true if the process exec'd another
 // program (which listens anew): then this capture ends quietly and the caller attaches again.
-int capture(int pid, const std::string& out, double seconds, live::Capture::End* ended = nullptr,
-            const std::function<bool()>& exec_follows = {}) {
+// cmd: the command whose name its messages carry ("attach", "run").
+int capture(const char* cmd, int pid, const std::string& out, double seconds,
+            live::Capture::End* ended = nullptr, const std::function<bool()>& exec_follows = {}) {
   live::Capture cap;
   std::string err;
   if (!cap.start(pid, out, &err)) {
-    fprintf(stderr, "heapviz attach: %s\n", err.c_str());
+    fprintf(stderr, "heapviz %s: %s\n", cmd, err.c_str());
     return 1;
   }
   if (!exec_follows)
-    fprintf(stderr, "heapviz attach: capturing pid %d (%s) into %s%s\n", pid, cap.cmdline().c_str(),
+    fprintf(stderr, "heapviz %s: capturing pid %d (%s) into %s%s\n", cmd, pid, cap.cmdline().c_str(),
             out.c_str(), seconds > 0 ? "" : " until it exits (Ctrl-C detaches)");
   struct sigaction sa {};
   sa.sa_handler = on_interrupt;
@@ -85,11 +86,11 @@ int capture(int pid, const std::string& out, double seconds, live::Capture::End*
   }
   if (ended) *ended = cap.end();
   if (cap.end() == live::Capture::End::Lost && exec_follows && exec_follows()) return 0;
-  fprintf(stderr, "heapviz attach: %s: %llu events (%s) from pid %d in %.1f s; %s\n", out.c_str(),
+  fprintf(stderr, "heapviz %s: %s: %llu events (%s) from pid %d in %.1f s; %s\n", cmd, out.c_str(),
           static_cast<unsigned long long>(cap.synced_events()),
           views::human_bytes(cap.synced_bytes()).c_str(), pid, secs, how);
-  if (!cap.message().empty()) fprintf(stderr, "heapviz attach: %s\n", cap.message().c_str());
-  if (!note.empty()) fprintf(stderr, "heapviz attach: %s\n", note.c_str());
+  if (!cap.message().empty()) fprintf(stderr, "heapviz %s: %s\n", cmd, cap.message().c_str());
+  if (!note.empty()) fprintf(stderr, "heapviz %s: %s\n", cmd, note.c_str());
   return cap.end() == live::Capture::End::Failed ? 1 : 0;
 }
 
@@ -186,7 +187,7 @@ int cmd_attach(int argc, char** argv) {
   if (!parse_pid(args.positionals()[0], &pid))
     return usage_error(kAttachSpec, std::string("'") + args.positionals()[0] +
                                         "' is not a process id (heapviz ps lists them)");
-  if (!out.empty()) return capture(pid, out, seconds);
+  if (!out.empty()) return capture("attach", pid, out, seconds);
   if (!has_gui()) return no_gui("attach", "capture with --out FILE instead");
   live::Target t;
   std::string err;
@@ -296,7 +297,7 @@ int cmd_run(int argc, char** argv) {
       live::Capture::End end{};
       uint64_t ino = live::socket_id(child); // before attaching: an exec may follow at once
       more = false;
-      rc = capture(child, out, seconds, &end,
+      rc = capture("run", child, out, seconds, &end,
                    [&] { return more = wait_for_socket(child, ino, &status, &exited); });
     }
   } else {

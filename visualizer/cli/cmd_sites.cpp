@@ -86,7 +86,7 @@ int cmd_sites(int argc, char** argv) {
            " blocks; by %s:\n",
            order.size(), sites.events(), o.at.text.empty() ? "end" : o.at.text.c_str(), sites.live_bytes(),
            sites.live_blocks(), o.by == "live" ? "live bytes" : o.by.c_str());
-    if (sites.has_baseline())
+    if (sites.before_blocks())
       printf("(and %" PRIu64 " blocks, %" PRIu64
              " bytes of chunks, allocated before the trace began: heapviz "
              "attached later, so their sites are unknown)\n",
@@ -152,7 +152,7 @@ int cmd_leaks(int argc, char** argv) {
     printf("%" PRIu64 " bytes in %" PRIu64
            " blocks still in use at the end of the trace, from %zu call stacks\n",
            sites.live_bytes(), sites.live_blocks(), order.size());
-    if (sites.has_baseline())
+    if (sites.before_blocks())
       printf("(and %" PRIu64 " blocks, %" PRIu64
              " bytes of chunks, allocated before the trace began: heapviz "
              "attached later, so their stacks are unknown; a leak among them cannot be told apart)\n",

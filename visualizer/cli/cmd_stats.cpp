@@ -134,11 +134,13 @@ int cmd_stats(int argc, char** argv) {
            ", memalign %" PRIu64 "\n",
            calls(Ev::Malloc), calls(Ev::Free), calls(Ev::Calloc), calls(Ev::Realloc), calls(Ev::Memalign));
     printf("peak heap:           %" PRIu64 " bytes\n", peak_heap);
-    printf("peak live:           %" PRIu64 " bytes (requested)\n", peak_live);
+    printf("peak live:           %" PRIu64 " bytes (requested%s)\n", peak_live,
+           m.has_baseline() ? "; of blocks made during the trace: those from before it are in no live figure"
+                            : "");
     printf("final heap:          %" PRIu64 " bytes, %" PRIu64 " live, %" PRIu64 " free (largest %" PRIu64
            "), %" PRIu64 " chunks\n",
            fin.heap_bytes, fin.live_bytes, fin.free_bytes, fin.largest_free, fin.chunks);
-    if (m.has_baseline()) // attached to a running process: what it had allocated before is in no "live"
+    if (before.blocks) // attached to a running process: what it had allocated before is in no "live"
       printf("before the trace:    %" PRIu64 " blocks still in use, %" PRIu64
              " bytes of chunks, allocated before heapviz attached (not in \"live\": their requests "
              "are unknown)\n",

@@ -211,7 +211,7 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
                   it.size ? 100.0 * double(it.size - it.req) / double(it.size) : 0.0);
     }
     if (it.before_trace())
-      ImGui::TextWrapped("allocated  before the trace began: heapviz attached at the event with seq %" PRIu64
+      ImGui::TextWrapped("allocated before the trace began: heapviz attached at the event with seq %" PRIu64
                          ", so its request and call stack are unknown",
                          it.seq);
     else if (it.seq)
@@ -238,10 +238,8 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
       if (trace::is_in_use(it.state)) {
         if (sv->update(f.doc, 0.004) && sv->at(f.doc)) {
           int64_t site = sv->site_of(user);
-          const bool before = site < 0 && sv->table() && sv->table()->has_baseline();
-          ImGui::Text("allocated at%s", site >= 0 ? ""
-                                        : before  ? " (before the trace began: heapviz attached later)"
-                                                  : " (not by a call this trace recorded)");
+          if (!it.before_trace()) // (a block from before the trace: said above)
+            ImGui::Text("allocated at%s", site >= 0 ? "" : " (not by a call this trace recorded)");
           if (site >= 0) stack_lines(sv->frames(uint32_t(site)), 8, c);
         } else {
           ImGui::TextDisabled("allocated at (reading stacks...)");

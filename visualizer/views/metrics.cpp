@@ -37,35 +37,38 @@ void draw_metrics(const Frame& f) {
   row("resident estimate", b,
       "footprint - released: what the heap can hold in RAM. Pages never touched since the heap grew\n"
       "are not resident either, so the process's RSS for the heap may be lower still");
-  snprintf(b, sizeof b, "%s (peak %s)", human_bytes(x.live_bytes).c_str(),
-           human_bytes(f.doc.summary().peak_live()).c_str());
-  row("live requested", b, "bytes the program asked for and has not freed");
+  const HeapPicture& p = f.picture;
+  char lb[160];
+  if (p.before_blocks) // attached to a running process: its earlier blocks, on this row (no row more)
+    snprintf(lb, sizeof lb, "%s (peak %s) + %s from before the trace", human_bytes(x.live_bytes).c_str(),
+             human_bytes(f.doc.summary().peak_live()).c_str(), human_bytes(p.before_bytes).c_str());
+  else
+    snprintf(lb, sizeof lb, "%s (peak %s)", human_bytes(x.live_bytes).c_str(),
+             human_bytes(f.doc.summary().peak_live()).c_str());
+  row("live requested", lb,
+      p.before_blocks ? "bytes the program asked for and has not freed, in blocks made during the trace.\n"
+                        "From before the trace: blocks in use since before heapviz attached (their chunk\n"
+                        "sizes); their requests and call stacks are unknown, so they are in neither the\n"
+                        "live bytes, their peak, nor \"overhead\", and the map draws them in use whole"
+                      : "bytes the program asked for and has not freed");
   row("free in bins", human_bytes(x.free_bytes),
       "chunks in any bin: tcachebins, fastbins, unsortedbin, smallbins, largebins (not top)");
   row("largest free", human_bytes(x.largest_free), "the largest chunk in any bin");
   snprintf(b, sizeof b, "%.1f %%", 100.0 * x.fragmentation());
   row("external fragmentation", b, "1 - largest free / total free");
-  const HeapPicture& p = f.picture;
   snprintf(b, sizeof b, "%.1f %%  (%s)",
            p.in_use_bytes ? 100.0 * double(p.in_use_bytes - p.in_use_requested) / double(p.in_use_bytes)
                           : 0.0,
            human_bytes(p.in_use_bytes - p.in_use_requested).c_str());
   row("overhead", b, "of the chunks in use (mmapped included): headers and slack, the bytes not requested");
-  if (m.has_baseline()) { // attached to a running process: what it had allocated before
-    snprintf(b, sizeof b, "%s in %s blocks", human_bytes(p.before_bytes).c_str(),
-             human_count(p.before_blocks).c_str());
-    row("before the trace", b,
-        "blocks in use that the process allocated before heapviz attached (chunk sizes):\n"
-        "their requests and call stacks are unknown, so they are in neither \"live requested\"\n"
-        "nor \"overhead\", and the map draws them in use whole");
-  }
-  const uint64_t accounted = std::min(x.heap_bytes, x.live_bytes + p.before_bytes);
   snprintf(b, sizeof b, "%.1f %%",
-           x.heap_bytes ? 100.0 * double(x.heap_bytes - accounted) / double(x.heap_bytes) : 0.0);
+           x.heap_bytes
+               ? 100.0 * double(x.heap_bytes - std::min(x.heap_bytes, x.live_bytes)) / double(x.heap_bytes)
+               : 0.0);
   row("footprint not live", b,
-      m.has_baseline()
-          ? "1 - (live requested + before the trace) / footprint: free chunks, top, headers, slack,\n"
-            "metadata"
+      p.before_blocks
+          ? "1 - live requested / footprint: free chunks, top, headers, slack, metadata, and the\n"
+            "blocks from before the trace (their requests are unknown)"
           : "1 - live requested / footprint: free chunks, top, headers, slack, metadata");
   snprintf(b, sizeof b, "%" PRIu64 " (%" PRIu64 " in use)", x.chunks, x.in_use);
   row("chunks", b, "chunk records of every state, top and fenceposts included");

@@ -30,7 +30,7 @@ void live_text(const analysis::SiteTable& t) {
 }
 // A blame row's or a top's site: a block allocated before the trace began has none.
 const char* no_site(const analysis::SiteTable& t) {
-  return t.has_baseline() ? "(allocated before the trace began)" : "(no call stack)";
+  return t.has_baseline() ? "(blocks from before the trace: sites unknown)" : "(no call stack)";
 }
 
 void stack_text(const std::vector<symbols::Frame>& frames) {
