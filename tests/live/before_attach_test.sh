@@ -93,6 +93,30 @@ print(len(c), sum(x["seq"] != 0 for x in c))')
   [ "$n" -eq "$b1" ] && ok "chunks: $n blocks allocated 'before the trace'" || fail "chunks: $n blocks 'before the trace', want $b1"
 done
 
+# The map draws a block from before the trace in a paint of its own (the legend's "in use, from
+# before the trace"), a block made during the trace in the usual one.
+if command -v xvfb-run > /dev/null && "$HV" shot --help > /dev/null 2>&1; then
+  read -r a_before a_live < <("$HV" chunks --json t.hvt | python3 -c 'import json,sys
+c = json.load(sys.stdin)["chunks"]
+b = [x["addr"] for x in c if x["before_trace"] and x["state"] == "in_use"]
+l = [x["addr"] for x in c if not x["before_trace"] and x["state"] == "in_use" and x["requested"] == 200]
+print(b[0] if b else "-", l[0] if l else "-")')
+  for a in $a_before $a_live; do
+    lo=$(printf '0x%x' $((a - 0x200))) hi=$(printf '0x%x' $((a + 0x200)))
+    xvfb-run -a "$HV" shot t.hvt --size 1200x700 --range $lo-$hi --geometry g.txt -o g.png > /dev/null 2>&1
+    before=$(sed -n 's/^paint \([0-9]*\) [0-9a-f]* in use, from before the trace$/\1/p' g.txt)
+    inuse=$(sed -n 's/^paint \([0-9]*\) [0-9a-f]* in use (requested)$/\1/p' g.txt)
+    want=$([ $a = $a_before ] && echo "$before" || echo "$inuse")
+    if [ -n "$before" ] && grep -Eq "^rect $a [0-9]+ $want " g.txt; then
+      ok "map: the chunk at $a is drawn in paint $want ($([ $a = $a_before ] && echo 'from before the trace' || echo 'in use'))"
+    else
+      fail "map: chunk $a not drawn in paint '$want': $(grep "^rect $a " g.txt)"
+    fi
+  done
+else
+  echo "note: no xvfb-run or a build without the app: the map's paint is checked by the GUI build only"
+fi
+
 # Recorded from the start: none, and nothing said.
 touch go
 "$HV" record -o r.hvt -- "$PROG" "$WORK/go" > /dev/null 2>&1

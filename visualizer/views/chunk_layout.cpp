@@ -72,6 +72,8 @@ const char* paint_name(Paint p) {
     return trace::state_label(uint8_t(ChunkState::Mmapped));
   case Paint::InHand:
     return trace::state_label(uint8_t(ChunkState::InHand));
+  case Paint::Before:
+    return "in use, from before the trace";
   case Paint::Count:
     break;
   }
@@ -96,10 +98,11 @@ const char* mid_call_text(const HeapPicture::Item& it) {
 }
 
 Paint item_paint(const HeapPicture::Item& it) {
-  return it.gap()      ? Paint::Gap
-         : it.pending  ? Paint::InHand
-         : it.internal ? Paint::Internal
-                       : paint_of_state(it.state);
+  return it.gap()                                                      ? Paint::Gap
+         : it.pending                                                  ? Paint::InHand
+         : it.internal                                                 ? Paint::Internal
+         : it.before_trace() && it.state == uint8_t(ChunkState::InUse) ? Paint::Before
+                                                                       : paint_of_state(it.state);
 }
 
 std::string chunk_text(const HeapPicture::Item& it, const model::PolicyInfo& policy) {
@@ -528,7 +531,8 @@ namespace {
 
 // The paints of a program's live bytes (what a tick stands for when they get no pixel).
 bool live_paint(Paint p) {
-  return p == Paint::InUse || p == Paint::Header || p == Paint::Slack || p == Paint::Mmapped;
+  return p == Paint::InUse || p == Paint::Header || p == Paint::Slack || p == Paint::Mmapped ||
+         p == Paint::Before;
 }
 
 struct Emitter {
@@ -686,7 +690,7 @@ Parts parts_of(const HeapPicture::Item& it, const HeapPicture::Item* prev, const
       uint64_t own = prev->size > pol.header_bytes ? prev->size - pol.header_bytes : 0;
       r.lead_req = prev->req > own ? std::min(lead, prev->req - own) : 0;
       r.lead_slack = lead - r.lead_req;
-      r.lead_paint = Paint::InUse;
+      r.lead_paint = prev->before_trace() ? Paint::Before : Paint::InUse;
     }
   }
   uint64_t before = r.lead_req + r.lead_slack;
@@ -733,7 +737,7 @@ void emit_item(Emitter& em, const HeapPicture& p, size_t idx, bool first_of_grou
   part(pr.lead_slack, pr.lead_paint == Paint::InUse ? Paint::Slack : pr.lead_paint, idx - 1);
   part(pr.header, live ? Paint::Header : paint, idx);
   if (live) {
-    part(pr.req, Paint::InUse, idx);
+    part(pr.req, it.before_trace() ? Paint::Before : Paint::InUse, idx);
     part(pr.slack, Paint::Slack, idx);
   }
   if (x < a + w) em.span(x, a + w, paint, int32_t(idx), first); // a free chunk's body

@@ -39,6 +39,7 @@ enum class Paint : uint8_t {
   InHand,   // taken out of a bin or freed, not placed yet (inside one allocator call)
   Gap,      // bytes of a region that are not a chunk (heap_info, the arena, alignment)
   Internal, // the allocator's own chunk (glibc: the tcache_perthread_struct)
+  Before,   // a block in use since before the trace (heapviz attached later): its request unknown
   Count
 };
 Paint paint_of_state(uint8_t model_state);

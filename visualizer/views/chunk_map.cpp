@@ -41,12 +41,15 @@ void hatch(ImDrawList* dl, ImVec2 a, ImVec2 b) {
   }
 }
 
-void draw_legend() {
-  static const Paint kOrder[] = {Paint::InUse,    Paint::Header, Paint::Slack, Paint::Tcache,  Paint::Fast,
-                                 Paint::Unsorted, Paint::Small,  Paint::Large, Paint::Top,     Paint::Mmapped,
-                                 Paint::Fence,    Paint::InHand, Paint::Gap,   Paint::Internal};
+// before: the picture has blocks from before the trace (their entry is shown only then).
+void draw_legend(bool before) {
+  static const Paint kOrder[] = {Paint::InUse,  Paint::Before, Paint::Header,   Paint::Slack,
+                                 Paint::Tcache, Paint::Fast,   Paint::Unsorted, Paint::Small,
+                                 Paint::Large,  Paint::Top,    Paint::Mmapped,  Paint::Fence,
+                                 Paint::InHand, Paint::Gap,    Paint::Internal};
   float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
   for (size_t i = 0; i < std::size(kOrder); ++i) {
+    if (kOrder[i] == Paint::Before && !before) continue;
     if (i > 0) {
       float next = ImGui::GetItemRectMax().x + 14 + ImGui::GetTextLineHeight() + 4 +
                    ImGui::CalcTextSize(paint_name(kOrder[i])).x;
@@ -268,7 +271,7 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
     ImGui::SameLine();
     ImGui::TextColored(ImVec4(0.96f, 0.75f, 0.35f, 1), "(part of the heap: View...)");
   }
-  if (s.legend) draw_legend();
+  if (s.legend) draw_legend(f.picture.before_blocks > 0);
 
   ImVec2 avail = ImGui::GetContentRegionAvail();
   if (avail.x < 50 || avail.y < 30) return;

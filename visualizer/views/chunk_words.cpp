@@ -62,7 +62,7 @@ void usable_words(std::vector<ChunkWord>& out, const HeapPicture::Item& it, uint
          (it.before_trace() ? fmt("%" PRIu64 " bytes of a block allocated before the trace began", k)
                             : fmt("%" PRIu64 " requested bytes", k)) +
              where,
-         Paint::InUse, a == start});
+         it.before_trace() ? Paint::Before : Paint::InUse, a == start});
     a += k;
   }
   if (a < e)

@@ -46,11 +46,12 @@ void draw_metrics(const Frame& f) {
     snprintf(lb, sizeof lb, "%s (peak %s)", human_bytes(x.live_bytes).c_str(),
              human_bytes(f.doc.summary().peak_live()).c_str());
   row("live requested", lb,
-      p.before_blocks ? "bytes the program asked for and has not freed, in blocks made during the trace.\n"
-                        "From before the trace: blocks in use since before heapviz attached (their chunk\n"
-                        "sizes); their requests and call stacks are unknown, so they are in neither the\n"
-                        "live bytes, their peak, nor \"overhead\", and the map draws them in use whole"
-                      : "bytes the program asked for and has not freed");
+      p.before_blocks
+          ? "bytes the program asked for and has not freed, in blocks made during the trace.\n"
+            "From before the trace: blocks in use since before heapviz attached (their chunk\n"
+            "sizes); their requests and call stacks are unknown, so they are in neither the\n"
+            "live bytes, their peak, nor \"overhead\", and the map draws them whole, in brown grey"
+          : "bytes the program asked for and has not freed");
   row("free in bins", human_bytes(x.free_bytes),
       "chunks in any bin: tcachebins, fastbins, unsortedbin, smallbins, largebins (not top)");
   row("largest free", human_bytes(x.largest_free), "the largest chunk in any bin");

@@ -28,6 +28,7 @@ inline constexpr uint32_t kPaintRgb[size_t(Paint::Count)] = {
     0xF48FB1, // InHand: pink (only ever seen in the middle of a call)
     0x3A3A3A, // Gap: dark grey
     0x78909C, // Internal: blue grey (the tcache_perthread_struct)
+    0xA1887F, // Before: brown grey (in use, but from before the trace: nothing known of its request)
 };
 // 0xRRGGBB to ImGui's packed colour (IM_COL32 layout: A, B, G, R from the top byte down).
 constexpr uint32_t im_color(uint32_t rgb, unsigned alpha = 255) {
