@@ -169,6 +169,14 @@ sleep 60 & s=$!; pids+=($s)
 out=$(timeout 10 "$HV" attach $s --out nope.hvt 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$out" | grep -q "is not attachable" && ok "attach to a plain process: $out" || fail "attach plain: exit $rc: $out"
 kill $s
+# A listening process killed with SIGKILL leaves its socket: attach says the process is gone
+# (not a raw "Connection refused") and removes it.
+LD_PRELOAD="$LIB" HEAPVIZ_LIVE=1 sleep 60 & s=$!; pids+=($s)
+wait_socket $s || fail "no socket for sleep $s"
+kill -9 $s; wait $s 2>/dev/null
+out=$(timeout 10 "$HV" attach $s --out gone.hvt 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | grep -q "process $s is gone: .* was left behind by it (removed now)" &&
+  [ ! -e "$XDG_RUNTIME_DIR/heapviz/$s.sock" ] && ok "attach to a killed process: $out" || fail "attach to a killed process: exit $rc: $out"
 
 # ---- 8. hard cases ------------------------------------------------------------------------------
 hard=(env LT_SHORT=1 LT_FORK=1 LT_TRIM=1 LT_SLOTS=6000)

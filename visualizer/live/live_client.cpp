@@ -95,6 +95,12 @@ int connect_to(int pid, char request, std::string* err) {
     if (e == ENOENT)
       *err = "process " + std::to_string(pid) + " is not attachable (no " + path +
              "; start it with HEAPVIZ_LIVE=1 and libhvalloc.so preloaded, e.g. `heapviz run -- PROGRAM`)";
+    struct stat st;
+    if (e == ECONNREFUSED && ::stat(("/proc/" + std::to_string(pid)).c_str(), &st) != 0) {
+      // Killed without the chance to remove its socket (SIGKILL): say so, and clear it away.
+      *err = "process " + std::to_string(pid) + " is gone: " + path + " was left behind by it (removed now)";
+      ::unlink(path.c_str());
+    }
     ::close(fd);
     errno = e;
     return -1;
