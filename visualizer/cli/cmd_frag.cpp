@@ -48,12 +48,6 @@ int cmd_frag(int argc, char** argv) {
   };
   // A live block in no site, in a trace attached to a running process: allocated before the trace.
   const bool before = sites.has_baseline();
-  auto stack_text = [&](int64_t site, const char* indent, size_t max_frames) {
-    if (site < 0 && before)
-      return std::string(indent) + "(allocated before the trace began: heapviz attached later, so its call " +
-             "stack is unknown)\n";
-    return frames_text(frames(site), indent, max_frames);
-  };
   size_t shown = o.top && r.blame.size() > o.top ? o.top : r.blame.size();
   static const trace::ChunkState kBins[] = {trace::ChunkState::Tcache, trace::ChunkState::Fast,
                                             trace::ChunkState::Unsorted, trace::ChunkState::Small,
@@ -130,7 +124,7 @@ int cmd_frag(int argc, char** argv) {
                              "attached later, so its call stack is unknown)"
                : in_use    ? ": it keeps the top from shrinking, allocated at"
                            : "");
-        if (in_use && !from_before) fputs(stack_text(t.below_site, "    ", 8).c_str(), stdout);
+        if (in_use && !from_before) fputs(frames_text(frames(t.below_site), "    ", 8).c_str(), stdout);
       }
     }
     // The blocks from before the trace have many sites, none known: one entry, said as such.
@@ -157,7 +151,7 @@ int cmd_frag(int argc, char** argv) {
       }
       printf("\n#%zu  %" PRIu64 " free bytes in %" PRIu64 " runs kept apart by %" PRIu64 " live chunk%s of\n",
              i + 1, b.pinned_bytes, b.pinned_runs, b.chunks, b.chunks == 1 ? "" : "s");
-      fputs(stack_text(b.site, "    ", 12).c_str(), stdout);
+      fputs(frames_text(frames(b.site), "    ", 12).c_str(), stdout);
     }
     if (shown < r.blame.size()) printf("\n... %zu more sites (--top 0 shows all)\n", r.blame.size() - shown);
   }
