@@ -72,10 +72,7 @@ int cmd_chunks(int argc, char** argv) {
     return a < it->addr + it->size ? &*it : nullptr;
   };
   // A block in use from before the trace (heapviz attached later: the baseline's; model.h).
-  auto before = [&](const model::Chunk& c) {
-    return m.has_baseline() && c.seq == m.baseline_seq() && !c.internal &&
-           (c.state == uint8_t(trace::ChunkState::InUse) || c.state == uint8_t(trace::ChunkState::Mmapped));
-  };
+  auto before = [&](const model::Chunk& c) { return m.is_before_trace(c); };
   std::string out;
   char buf[320];
   if (o.json) {

@@ -802,8 +802,7 @@ HeapModel::BeforeTrace HeapModel::before_trace() const {
   BeforeTrace b;
   if (baseline_seq_ == 0) return b;
   chunks_.for_each([&](const Chunk& c) {
-    if (c.seq == baseline_seq_ && !c.internal &&
-        (c.state == uint8_t(ChunkState::InUse) || c.state == uint8_t(ChunkState::Mmapped))) {
+    if (is_before_trace(c)) {
       ++b.blocks;
       b.bytes += c.size;
     }

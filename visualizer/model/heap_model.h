@@ -162,8 +162,11 @@ public:
     uint64_t blocks = 0, bytes = 0;
   };
   BeforeTrace before_trace() const;
+  // Is c one of those blocks? (The one test of it: reports, the chunk list and the map ask here.)
+  bool is_before_trace(const Chunk& c) const {
+    return baseline_seq_ != 0 && c.seq == baseline_seq_ && !c.internal && trace::is_in_use(c.state);
+  }
   bool has_baseline() const { return baseline_seq_ != 0; }
-  uint64_t baseline_seq() const { return baseline_seq_; } // the seq of the chunks it brought (0: none)
   uint64_t heap_bytes() const { return heap_bytes_; }
   uint64_t live_bytes() const { return live_bytes_; }
   uint64_t in_hand() const { return in_hand_; }

@@ -118,8 +118,8 @@ static bool shortenable(const HeapPicture::Item& it) {
   return it.gap() || it.state == uint8_t(ChunkState::Top);
 }
 
-HeapPicture::Item item_of(const Chunk& c, uint64_t baseline_seq) {
-  const bool before = baseline_seq != 0 && c.seq == baseline_seq && trace::is_in_use(c.state) && !c.internal;
+HeapPicture::Item item_of(const Chunk& c, const model::HeapModel& m) {
+  const bool before = m.is_before_trace(c);
   return HeapPicture::Item{c.addr, c.size,     before ? HeapPicture::Item::kUnknownReq : c.req,
                            c.seq,  c.arena,    c.state,
                            c.bin,  c.internal, c.pending};
@@ -219,7 +219,7 @@ void build_picture_items(const model::HeapModel& m, HeapPicture* out) {
         continue;
       }
       if (c.addr >= at + kUnit) out->items.push_back(gap_item(at, c.addr, r.arena));
-      out->items.push_back(item_of(c, m.baseline_seq()));
+      out->items.push_back(item_of(c, m));
       at = std::max(at, c.addr + c.size);
     }
     if (end >= at + kUnit) out->items.push_back(gap_item(at, end, r.arena));
@@ -245,7 +245,7 @@ void build_picture_items(const model::HeapModel& m, HeapPicture* out) {
     g.mmapped = is_mmapped;
     uint64_t bytes = 0;
     for (const Chunk* c : list) {
-      out->items.push_back(item_of(*c, m.baseline_seq()));
+      out->items.push_back(item_of(*c, m));
       bytes += c->size;
     }
     g.count = uint32_t(list.size());

@@ -126,10 +126,10 @@ std::string chunk_text(const HeapPicture::Item& it, const model::PolicyInfo& pol
 const char* mid_call_text(const HeapPicture::Item& it);
 // The paint of a whole item (no parts): its state's, or Internal, Gap, InHand while pending.
 Paint item_paint(const HeapPicture::Item& it);
+// A chunk record's item (its fields as the picture keeps them; a block from before the trace,
+// model::HeapModel::is_before_trace, has kUnknownReq).
+HeapPicture::Item item_of(const model::Chunk& c, const model::HeapModel& m);
 // Its compact size (HeapPicture::units): size / granule, saturated, with kShortenable.
-// A chunk record's item (its fields as the picture keeps them); baseline_seq: the model's
-// (model::HeapModel::baseline_seq), whose chunks in use are from before the trace.
-HeapPicture::Item item_of(const model::Chunk& c, uint64_t baseline_seq);
 uint32_t item_units(const HeapPicture::Item& it);
 // Swaps what two pictures show (items, groups, position, totals, policy, the chunks in order and
 // the change log they follow), not their scratch space.

@@ -71,7 +71,7 @@ bool update_in_place(const model::HeapModel& m, const std::vector<uint64_t>& cha
     size_t i = where[k];
     HeapPicture::Item& item = p.items[i];
     count_in_use(p, item, -1);
-    item = item_of(now, m.baseline_seq());
+    item = item_of(now, m);
     count_in_use(p, item, 1);
     p.units[i] = item_units(item);
     p.paints[i] = item_paint(item);
