@@ -485,7 +485,7 @@ struct Server {
       }
       // (Not right after the drain above: the ring is empty then, and busy_stream would drop at
       // once, so that every block woke this thread again: 990 wakeups in a 1000-block churn, 12
-      // ms of the program's time in eventfd_write, bench/README.md 2026-12-07 20:40.)
+      // ms of the program's time in eventfd_write, bench/README.md 2026-12-07 20:15.)
       if (busy_stream && !drained) busy_stream = drain() > 0;
       now = now_ms();
       for (int i = npending - 1; i >= 0; --i) // silent for a second: closed
