@@ -120,8 +120,11 @@ bool word_diagram(const HeapPicture& pic, size_t i) {
     if (other) ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
     ImGui::TextWrapped("%s", w.value.c_str());
     if (other) ImGui::PopStyleColor();
-    if (w.user_pointer)
-      ImGui::TextColored(ImVec4(1, 0.92f, 0.23f, 1), "^ the user pointer (0x%" PRIx64 ")", w.addr);
+    if (w.user_pointer) { // wrapped, as the value above: a narrow window cut it at its edge
+      ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.92f, 0.23f, 1));
+      ImGui::TextWrapped("^ the user pointer (0x%" PRIx64 ")", w.addr);
+      ImGui::PopStyleColor();
+    }
   }
   ImGui::EndTable();
   return true;
@@ -162,8 +165,10 @@ void draw_inspector(const Frame& f, InspectorState& s, Cursor& c) {
     bool prev_free = prev && pol.merges_state(prev->state);
     uint64_t flags = model::flag_bits(pol, model::ChunkFacts{mmapped, it.arena, prev_free});
     ImGui::Text("chunk 0x%" PRIx64, it.addr);
-    ImGui::SameLine();
-    ImGui::TextDisabled("user pointer 0x%" PRIx64, pol.user_pointer(it.addr));
+    char user[48];
+    snprintf(user, sizeof user, "user pointer 0x%" PRIx64, pol.user_pointer(it.addr));
+    same_line_or_wrap(ImGui::CalcTextSize(user).x);
+    ImGui::TextDisabled("%s", user);
     ImGui::Separator();
     ImGui::Text("state      %s", chunk_text(it, pol).c_str());
     if (const char* mid = mid_call_text(it)) {
