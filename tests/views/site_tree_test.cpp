@@ -133,3 +133,52 @@ TEST(SiteView, GoesOnIntoTheBlocksALiveCaptureGains) {
   EXPECT_EQ(sv.restarts(), 1u); // the first update only
   unlink(path.c_str());
 }
+
+// Two sites whose innermost frame is the same helper (called from f and from g) read alike by
+// their short names; rows shown together get the callers that tell them apart, a site with a
+// name of its own keeps it, and a site listed twice is one row's name twice.
+TEST(SiteView, RowsThatReadAlikeGetTheirCallers) {
+  trace::TraceBuilder b(trace::kFileStacks);
+  b.module_record(0x555555554000, "/nonexistent/heapviz-test/prog", "", {{0, 0x4000, 5}});
+  // main; f and g called from main; the helper (one call site in it) called from f and from g
+  b.stack_nodes(1, {{0, 0x555555555a00},
+                    {1, 0x555555555b00},
+                    {1, 0x555555555c00},
+                    {2, 0x555555555e00},
+                    {3, 0x555555555e00}});
+  b.set_call_stack(4);
+  b.malloc(100, 0x5555555592a0);
+  b.set_call_stack(5);
+  b.malloc(50, 0x555555559310);
+  b.set_call_stack(3);
+  b.malloc(30, 0x555555559380);
+  auto bytes = b.finish();
+  std::string path = std::string(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") + "/hvsitenames_" +
+                     std::to_string(getpid()) + ".hvt";
+  FILE* fp = fopen(path.c_str(), "wb");
+  fwrite(bytes.data(), 1, bytes.size(), fp);
+  fclose(fp);
+  session::Document doc;
+  doc.open(path);
+  ASSERT_EQ(doc.wait(), session::Document::State::Ready);
+  doc.seek(doc.events());
+  session::SiteView sv;
+  ASSERT_TRUE(sv.update(doc, 10));
+  const int64_t from_f = sv.site_of(0x5555555592a0), from_g = sv.site_of(0x555555559310),
+                in_g = sv.site_of(0x555555559380);
+  ASSERT_GE(from_f, 0);
+  ASSERT_GE(from_g, 0);
+  ASSERT_GE(in_g, 0);
+  EXPECT_EQ(sv.short_name(uint32_t(from_f)), "prog+0x1e00");
+  EXPECT_EQ(sv.short_name(uint32_t(from_g)), "prog+0x1e00");
+  const std::vector<std::string> names =
+      sv.distinct_names({uint32_t(from_f), uint32_t(from_g), uint32_t(in_g), uint32_t(from_f)});
+  ASSERT_EQ(names.size(), 4u);
+  EXPECT_EQ(names[0], "prog+0x1b00 > prog+0x1e00");
+  EXPECT_EQ(names[1], "prog+0x1c00 > prog+0x1e00");
+  EXPECT_EQ(names[2], "prog+0x1c00");
+  EXPECT_EQ(names[3], names[0]);
+  // Shown alone, a site needs no caller.
+  EXPECT_EQ(sv.distinct_names({uint32_t(from_g)}), std::vector<std::string>{"prog+0x1e00"});
+  unlink(path.c_str());
+}

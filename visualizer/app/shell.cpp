@@ -470,9 +470,7 @@ int run_shot(const ShotOptions& given) {
   }
   if (o.tab == 1) ss.at_end.update(app.doc(), 1e9, app.doc().events());
   if (o.tab == 2 && st) {
-    ss.frag = analysis::fragmentation(app.doc().replay().model(), *st, app.doc().file().header().page_size);
-    ss.frag_position = app.doc().position();
-    ss.frag_generation = app.doc().generation();
+    views::update_frag(ss, app.sites(), app.doc());
     if (o.row > 0 && size_t(o.row) <= ss.frag.blame.size()) {
       ss.blame_row = o.row - 1;
       app.cursor().pinning = ss.frag.blame[size_t(o.row) - 1].pinning;

@@ -2,6 +2,7 @@
 #include "session/site_view.h"
 
 #include <chrono>
+#include <string_view>
 #include <unordered_map>
 
 namespace hv::session {
@@ -125,16 +126,56 @@ const std::vector<uint64_t>& SiteView::site_curve(Document& doc, uint32_t site, 
   return curve_;
 }
 
+namespace {
+
+std::string frame_name(const symbols::Frame& f) {
+  std::string s = f.function;
+  if (!f.file.empty() && f.line) {
+    size_t k = f.file.rfind('/');
+    s += " (" + (k == std::string::npos ? f.file : f.file.substr(k + 1)) + ":" + std::to_string(f.line) + ")";
+  }
+  return s;
+}
+
+} // namespace
+
 std::string SiteView::short_name(uint32_t site) {
   const std::vector<symbols::Frame>& f = frames(site);
   if (f.empty()) return "(no call stack)";
-  std::string s = f[0].function;
-  if (!f[0].file.empty() && f[0].line) {
-    size_t k = f[0].file.rfind('/');
-    s += " (" + (k == std::string::npos ? f[0].file : f[0].file.substr(k + 1)) + ":" +
-         std::to_string(f[0].line) + ")";
+  return frame_name(f[0]);
+}
+
+std::vector<std::string> SiteView::distinct_names(const std::vector<uint32_t>& sites) {
+  std::vector<std::string> names(sites.size());
+  std::vector<size_t> depth(sites.size(), 1); // frames in each name
+  std::vector<bool> numbered(sites.size(), false);
+  for (size_t i = 0; i < sites.size(); ++i)
+    names[i] = short_name(sites[i]);
+  for (bool again = true; again;) {
+    again = false;
+    // Rows that read alike: a name that two different sites have (a site listed twice is one).
+    std::unordered_map<std::string_view, int64_t> site_of_name; // -1: several sites
+    for (size_t i = 0; i < sites.size(); ++i) {
+      auto [it, fresh] = site_of_name.emplace(names[i], int64_t(sites[i]));
+      if (!fresh && it->second != int64_t(sites[i])) it->second = -1;
+    }
+    std::vector<size_t> grow;
+    for (size_t i = 0; i < sites.size(); ++i)
+      if (site_of_name.at(names[i]) < 0) grow.push_back(i);
+    for (size_t i : grow) {
+      // The caller goes in front: the part that tells two rows apart is the one a narrow column
+      // still shows.
+      const std::vector<symbols::Frame>& f = frames(sites[i]);
+      if (depth[i] < f.size()) {
+        names[i] = frame_name(f[depth[i]++]) + " > " + names[i];
+        again = true;
+      } else if (!numbered[i]) {
+        names[i] = "[site " + std::to_string(sites[i]) + "] " + names[i];
+        numbered[i] = true;
+      }
+    }
   }
-  return s;
+  return names;
 }
 
 } // namespace hv::session

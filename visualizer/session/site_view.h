@@ -53,6 +53,11 @@ public:
   const std::vector<uint64_t>& site_curve(Document& doc, uint32_t site, size_t points);
   // The innermost frame of site s outside the allocator ("" if none): for tooltips and lists.
   std::string short_name(uint32_t site);
+  // Names for rows of sites shown together: each its short_name, and where two rows would read
+  // the same (one helper, malloc'ing for several callers), as many of its callers in front of
+  // it ("main > f > helper") as tell them apart; sites still alike at their outermost frame
+  // get "[site N] " in front.
+  std::vector<std::string> distinct_names(const std::vector<uint32_t>& sites);
   const std::vector<symbols::Symbolizer::Problem>* symbol_problems() const {
     return sym_ ? &sym_->problems() : nullptr;
   }

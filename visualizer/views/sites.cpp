@@ -128,8 +128,12 @@ void draw_site_list(const Frame& f, SitesState& s, Cursor& c) {
     ImGui::TableSetupColumn("site", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableHeadersRow();
     ImGuiListClipper clip;
-    clip.Begin(int(s.order.size()));
-    while (clip.Step())
+    // The rows' height given, the clipper's first step is every row on screen (not one row to
+    // measure), so that rows on screen that would read alike get their callers (distinct_names).
+    clip.Begin(int(s.order.size()), ImGui::GetTextLineHeight() + 2 * ImGui::GetStyle().CellPadding.y);
+    while (clip.Step()) {
+      std::vector<uint32_t> shown(s.order.begin() + clip.DisplayStart, s.order.begin() + clip.DisplayEnd);
+      const std::vector<std::string> names = sv->distinct_names(shown);
       for (int r = clip.DisplayStart; r < clip.DisplayEnd; ++r) {
         uint32_t k = s.order[size_t(r)];
         const analysis::SiteStats& st = t->site(k);
@@ -148,8 +152,9 @@ void draw_site_list(const Frame& f, SitesState& s, Cursor& c) {
         ImGui::TableNextColumn();
         ImGui::TextUnformatted(human_bytes(st.peak_live_bytes).c_str());
         ImGui::TableNextColumn();
-        ImGui::TextUnformatted(sv->short_name(k).c_str());
+        ImGui::TextUnformatted(names[size_t(r - clip.DisplayStart)].c_str());
       }
+    }
     ImGui::EndTable();
   }
   if (c.site >= 0) {
@@ -201,6 +206,27 @@ void draw_leaks(const Frame& f, SitesState& s) {
   ImGui::EndChild();
 }
 
+} // namespace
+
+void update_frag(SitesState& s, session::SiteView& sv, const session::Document& doc) {
+  s.frag = analysis::fragmentation(doc.replay().model(), *sv.table(), doc.file().header().page_size);
+  s.frag_position = doc.position();
+  s.frag_generation = doc.generation();
+  std::vector<uint32_t> blamed; // the rows shown with a site
+  std::vector<size_t> row_of;
+  for (size_t k = 0; k < s.frag.blame.size() && k < kBlameRows; ++k)
+    if (s.frag.blame[k].site >= 0) {
+      blamed.push_back(uint32_t(s.frag.blame[k].site));
+      row_of.push_back(k);
+    }
+  std::vector<std::string> names = sv.distinct_names(blamed);
+  s.blame_names.assign(std::min(s.frag.blame.size(), kBlameRows), std::string());
+  for (size_t i = 0; i < names.size(); ++i)
+    s.blame_names[row_of[i]] = std::move(names[i]);
+}
+
+namespace {
+
 void draw_frag(const Frame& f, SitesState& s, Cursor& c) {
   session::SiteView* sv = f.sites;
   bool ready = sv->update(f.doc, 0.008);
@@ -209,9 +235,7 @@ void draw_frag(const Frame& f, SitesState& s, Cursor& c) {
     return;
   }
   if (s.frag_position != f.doc.position() || s.frag_generation != f.doc.generation()) {
-    s.frag = analysis::fragmentation(f.doc.replay().model(), *sv->table(), f.doc.file().header().page_size);
-    s.frag_position = f.doc.position();
-    s.frag_generation = f.doc.generation();
+    update_frag(s, *sv, f.doc);
     s.blame_row = -1;
     c.pinning.clear();
     c.pinned.clear();
@@ -262,7 +286,7 @@ void draw_frag(const Frame& f, SitesState& s, Cursor& c) {
     ImGui::TableSetupColumn("chunks", ImGuiTableColumnFlags_WidthFixed, 55);
     ImGui::TableSetupColumn("site", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableHeadersRow();
-    for (size_t k = 0; k < r.blame.size() && k < 500; ++k) {
+    for (size_t k = 0; k < r.blame.size() && k < kBlameRows; ++k) {
       const auto& b = r.blame[k];
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
@@ -279,7 +303,7 @@ void draw_frag(const Frame& f, SitesState& s, Cursor& c) {
       ImGui::TableNextColumn();
       ImGui::Text("%" PRIu64, b.chunks);
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(b.site >= 0 ? sv->short_name(uint32_t(b.site)).c_str() : no_site(*sv->table()));
+      ImGui::TextUnformatted(b.site >= 0 ? s.blame_names[k].c_str() : no_site(*sv->table()));
     }
     ImGui::EndTable();
   }

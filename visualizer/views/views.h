@@ -174,11 +174,17 @@ struct SitesState {
   session::SiteView at_end; // the site table at the trace's end, for Leaks
   std::vector<uint32_t> leaks;
   uint64_t leaks_generation = UINT64_MAX;
-  analysis::FragReport frag; // at frag_position
+  analysis::FragReport frag;            // at frag_position
+  std::vector<std::string> blame_names; // the names of frag.blame's rows (SiteView::distinct_names)
   uint64_t frag_position = UINT64_MAX, frag_generation = UINT64_MAX;
   int blame_row = -1;
 };
 void draw_sites(const Frame& f, SitesState& s, Cursor& c);
+// The Fragmentation tab's report at doc's position (sv's table must be ready), and the names of
+// its first kBlameRows blame rows (SiteView::distinct_names): the tab does it when the position
+// moves, `heapviz shot --tab frag` before its one frame.
+inline constexpr size_t kBlameRows = 500;
+void update_frag(SitesState& s, session::SiteView& sv, const session::Document& doc);
 
 struct InspectorState {
   uint64_t history_addr = 0;                  // the chunk whose history is listed
