@@ -168,6 +168,14 @@ static int run(const char* mode) {
     void* p = keep(malloc(0x38));
     printf("%s\n", p == &chunk[2] ? "the stack came back" : "a heap block came back");
     return 0;
+  } else if (!strcmp(mode, "free_fake_stack_chunk_first")) {
+    /* The same as the program's first heap call: glibc makes the heap inside this free (for the
+     * tcache), so the trace has no heap yet when the free comes; it is still outside all of them. */
+    size_t chunk[8] __attribute__((aligned(16))) = {0, 0x41};
+    free(keep(&chunk[2]));
+    void* p = keep(malloc(0x38));
+    printf("%s\n", p == &chunk[2] ? "the stack came back" : "a heap block came back");
+    return 0;
   } else if (!strcmp(mode, "free_fake_stack_bad_size")) { /* free(): invalid size, from the stack */
     size_t chunk[8] __attribute__((aligned(16))) = {0, 0x18};
     free(keep(&chunk[2]));
@@ -513,6 +521,7 @@ static const char* const kModes[] = {
     "free_invalid_pointer",
     "free_invalid_size",
     "free_fake_stack_chunk",
+    "free_fake_stack_chunk_first",
     "free_fake_stack_bad_size",
     "tcache_double_free",
     "tcache_too_many",

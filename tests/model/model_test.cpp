@@ -170,6 +170,14 @@ TEST(Model, FreeOutsideEveryHeapIsAFakeChunk) {
   EXPECT_EQ(outside.m.fake_frees(), 1u);
   EXPECT_NE(outside.m.first_anomaly().find("outside every heap, a fake chunk"), std::string::npos)
       << outside.m.first_anomaly();
+  // The program's first call frees a fake chunk: glibc makes its heap only inside that free (for
+  // the tcache), so the Free comes before any region. No heap exists: outside all of them.
+  TraceBuilder b3;
+  b3.free(0x7ffc00001000 + 16);
+  start_heap(b3);
+  Replayed first(b3);
+  EXPECT_EQ(first.m.anomalies(), 1u);
+  EXPECT_EQ(first.m.fake_frees(), 1u) << first.m.first_anomaly();
 }
 
 TEST(Model, BinOutOfTheWrongBinIsAnAnomaly) {

@@ -166,7 +166,8 @@ int main(int argc, char** argv) {
     write("snapshot_huge.hvt", b.finish());
   }
   {
-    TraceBuilder b;
+    TraceBuilder b; // a free inside a heap of a chunk it does not have (outside: a fake chunk)
+    b.heap_new(0x4240000, 0x21000);
     b.free(0x4242420);
     write("unknown_free.hvt", b.finish());
   }

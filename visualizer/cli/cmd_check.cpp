@@ -80,9 +80,10 @@ int cmd_check(int argc, char** argv) {
   std::string lists;
   if (snaps.orders_verified())
     lists = " (" + std::to_string(snaps.orders_verified()) + " with every bin list in its order)";
-  printf("%s: ok: %llu events, %zu blocks, %zu threads, %llu snapshots verified%s\n", path,
-         static_cast<unsigned long long>(s.emitted()), f.blocks().size(), f.threads().size(),
-         static_cast<unsigned long long>(verified), lists.c_str());
+  printf("%s: ok: %llu events, %zu block%s, %zu thread%s, %llu snapshots verified%s\n", path,
+         static_cast<unsigned long long>(s.emitted()), f.blocks().size(), f.blocks().size() == 1 ? "" : "s",
+         f.threads().size(), f.threads().size() == 1 ? "" : "s", static_cast<unsigned long long>(verified),
+         lists.c_str());
   // The trace is valid (exit 0), but what it recorded is not: say so, and where to read more.
   if (m.errors())
     printf("%s: the program's heap: %llu heap error%s recorded (heapviz errors %s)\n", path,

@@ -378,7 +378,10 @@ template <> void HeapModel::on<Ev::Calloc>(const Event& e) {
 
 // A free of an unknown chunk: outside every region, a fake chunk glibc let through (fake_frees()).
 void HeapModel::unknown_free(const Event& e) {
-  bool inside = regions_.size() == 0; // (a trace without regions says nothing about where heaps are)
+  // A trace with chunks but no regions (yet) says nothing about where heaps are; with neither
+  // (a program whose first call frees a fake chunk: glibc makes its heap only in that free, for
+  // the tcache), no heap exists and the pointer is outside all of them.
+  bool inside = regions_.size() == 0 && chunks_.size() != 0;
   regions_.for_each(
       [&](const Region& r) { inside = inside || (e.addr >= r.addr && e.addr - r.addr < r.size); });
   if (inside)
