@@ -269,5 +269,21 @@ else:
     ok("diff of two positions: %d chunks born, %d died, %d unchanged; first site %s" %
        (lay["born"]["chunks"], lay["died"]["chunks"], lay["unchanged"]["chunks"], j["sites"][0]["stack"][0]["function"]))
 
+# One position alone: --to N is from the start (not from the end, swapped), --from N to the end;
+# a --from after the --to is refused, never swapped (born and died would trade places).
+j0, _ = run_json("diff", "--json", t50, "--from", "0", "--to", "100")
+j1, _ = run_json("diff", "--json", t50, "--to", "100")
+j2, _ = run_json("diff", "--json", t50, "--from", "100")
+if (j1.get("from"), j1.get("to")) != (0, 100) or j1 != j0 or j2.get("from") != 100 or j2.get("to", 0) <= 100:
+    fail("diff with one position: --to 100 gives %s-%s, --from 100 gives %s-%s" %
+         (j1.get("from"), j1.get("to"), j2.get("from"), j2.get("to")))
+else:
+    ok("diff --to 100 alone is 0-100, --from 100 alone is 100-%d" % j2["to"])
+r = subprocess.run([hv, "diff", t50, "--from", "end", "--to", "100"], capture_output=True, text=True)
+if r.returncode != 2 or "comes after --to 100 (event 100)" not in r.stderr:
+    fail("diff --from end --to 100: exit %d, %s" % (r.returncode, r.stderr))
+else:
+    ok("diff --from end --to 100 is refused: %s" % r.stderr.strip())
+
 print("%d failures" % fails if fails else "all stack checks passed")
 sys.exit(1 if fails else 0)

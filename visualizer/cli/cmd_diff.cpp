@@ -58,10 +58,19 @@ int cmd_diff(int argc, char** argv) {
     const char* path = o.paths[0];
     trace::TraceFile f;
     if (!open_trace("diff", path, f)) return 2;
+    // One of the two alone: the other is the trace's start (--from) or its end (--to).
+    if (!o.has_from) o.from.kind = analysis::Position::Kind::Events, o.from.events = 0, o.from.text = "0";
     if (!o.has_to) o.to.kind = analysis::Position::Kind::End, o.to.text = "end";
     if (!resolve("diff", path, f, o.from, "--from", &at_a) || !resolve("diff", path, f, o.to, "--to", &at_b))
       return 2;
-    if (at_a > at_b) std::swap(at_a, at_b);
+    if (at_a > at_b) { // (swapped, born would read as died: say so rather than guess)
+      fprintf(stderr,
+              "heapviz diff: --from %s (event %llu) comes after --to %s (event %llu): give the earlier "
+              "position as --from\n",
+              o.from.text.c_str(), static_cast<unsigned long long>(at_a), o.to.text.c_str(),
+              static_cast<unsigned long long>(at_b));
+      return 2;
+    }
     tables.push_back(std::make_unique<analysis::SiteTable>());
     analysis::SiteTable& t = *tables.back();
     model::HeapModel m;
