@@ -131,6 +131,36 @@ TEST(Why, TextbookPolicies) {
   EXPECT_EQ(pl[1].why, "pool: no block fits: NULL");
 }
 
+// A free's merges belong to the free: the next call's block is the merged one, at its merged
+// size (the sizes were those before the last merge). A textbook realloc that grows into the free
+// block after it writes no realloc_in_place event: the same pointer is still in place.
+TEST(Why, MergedBlocksAndReallocInPlaceOnTextbookPolicies) {
+  const char* s = "a = malloc 100\nb = malloc 100\nc = malloc 100\ng = malloc 10\n"
+                  "free a\nfree b\nfree c\nd = malloc 200\ne = realloc d 250\n";
+  for (const char* policy : {"first-fit", "best-fit", "next-fit", "worst-fit"}) {
+    auto v = stories(s, policy);
+    ASSERT_EQ(v.size(), 6u) << policy;
+    EXPECT_EQ(v[4].source, BlockSource::Split) << policy;
+    EXPECT_EQ(v[4].from_size, 384u) << policy; // a, b and c merged: 3 x 128
+    EXPECT_NE(v[4].why.find("at +0x0 (384 B): split, 160 B stay free"), std::string::npos) << v[4].why;
+    EXPECT_EQ(v[5].source, BlockSource::InPlace) << policy;
+    EXPECT_EQ(v[5].why, "realloc in place: the block grew from 224 B to 272 B") << policy;
+  }
+}
+
+// memalign takes a larger chunk and cuts the aligned block out of it; it is no NULL.
+TEST(Why, MemalignCutsALargerChunk) {
+  auto v = stories("x = malloc 10\nd = memalign 64 100\ne = memalign 4096 10\n", "glibc");
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[1].source, BlockSource::Top);
+  EXPECT_EQ(v[1].why,
+            "no free chunk fits: cut from top at +0x2b0; the 112 B after the aligned block went back free");
+  EXPECT_EQ(v[2].source, BlockSource::Top);
+  EXPECT_EQ(v[2].chunk % 4096, 4096u - 16); // the block's user pointer is aligned
+  EXPECT_EQ(v[2].why, "10 B aligned to 4096 B: a 4176 B chunk was cut from top, then split at the aligned "
+                      "address +0xff0; 4144 B around the block went back free");
+}
+
 TEST(Predict, RevealsAndScores) {
   const char* s = "a = malloc 100\nb = malloc 20\nc = malloc 200\nd = malloc 20\ne = malloc 50\n"
                   "free a\nfree c\nf = malloc 40\ng = malloc 150\n";

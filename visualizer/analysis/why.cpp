@@ -51,13 +51,31 @@ std::string WhyBuilder::off(uint64_t addr) const {
 
 namespace {
 // An event a free writes after its API event, for the chunks it freed (touched: the chunk and
-// what it merged into; a merge adds its result).
-bool free_effect(const trace::Event& e, std::vector<uint64_t>* touched) {
+// what it merged into; a merge adds its result). A neighbour taken out of its bin to merge with
+// one of them (its bin_out comes before the merge that names both) is the free's too.
+// Once the freed chunk is in a bin or top (*settled), the free is done with its neighbours: a
+// bin_out beside it is the next call's (malloc taking the chunk after it from a bin).
+bool free_effect(const trace::Event& e, std::vector<uint64_t>* touched, const model::HeapModel& m,
+                 bool* settled) {
   auto in = [&](uint64_t c) { return std::find(touched->begin(), touched->end(), c) != touched->end(); };
+  auto beside = [&](uint64_t c) {
+    const model::Chunk* x = m.find(c);
+    if (!x) return false;
+    for (uint64_t t : *touched) {
+      const model::Chunk* y = m.find(t);
+      if (y && (x->addr + x->size == y->addr || y->addr + y->size == x->addr)) return true;
+    }
+    return false;
+  };
   switch (e.type) {
-  case Ev::ChunkFree:
+  case Ev::BinOut:
+    return !*settled && beside(e.chunk());
   case Ev::BinIn:
   case Ev::Top:
+    if (!in(e.chunk()) || *settled) return false; // (once in its bin, a move is malloc's sorting)
+    *settled = true;
+    return true;
+  case Ev::ChunkFree:
   case Ev::MunmapChunk:
     return in(e.chunk());
   case Ev::Merge:
@@ -81,8 +99,9 @@ bool free_effect(const trace::Event& e, std::vector<uint64_t>* touched) {
 void WhyBuilder::before(uint64_t index, const trace::Event& e, const model::HeapModel& m) {
   if (base_ == 0 && (e.type == Ev::HeapNew || e.type == Ev::Sbrk)) base_ = e.addr;
   if (!trace::is_api_event(e.type)) {
-    if (free_tail_ && !free_effect(e, &touched_)) free_tail_ = false;
+    if (free_tail_ && !free_effect(e, &touched_, m, &free_settled_)) free_tail_ = false;
     if (!free_tail_ && call_start_ == UINT64_MAX) call_start_ = index;
+    if (free_tail_) return; // the previous free's, not this call's: nothing of it is noted
   }
   auto note = [&](uint64_t c) -> Origin& {
     auto it = origin_.find(c);
@@ -119,6 +138,16 @@ void WhyBuilder::before(uint64_t index, const trace::Event& e, const model::Heap
     break;
   case Ev::ChunkAlloc:
     note(e.chunk());
+    if (!first_alloc_) first_alloc_ = e.chunk(), first_alloc_size_ = e.size;
+    break;
+  case Ev::ChunkFree:
+    freed_ += e.size; // (memalign: the pieces around the aligned block)
+    break;
+  case Ev::Merge:
+    // A block in use that merges: realloc growing it into the free block after it (a textbook
+    // policy writes no realloc_in_place). Noted as it was, in use and its old size.
+    if (const model::Chunk* ch = m.find(e.chunk()); ch && ch->state == uint8_t(ChunkState::InUse))
+      note(e.chunk());
     break;
   case Ev::ReallocInPlace:
     in_place_ = true;
@@ -135,9 +164,11 @@ void WhyBuilder::before(uint64_t index, const trace::Event& e, const model::Heap
   if (trace::is_api_event(e.type)) { // the next call's window starts
     call_start_ = UINT64_MAX;
     free_tail_ = e.type == Ev::Free;
+    free_settled_ = false;
     touched_.assign(1, e.ptr() - policy_.header_bytes);
     origin_.clear();
     grew_ = mmapped_ = sorted_ = consolidated_ = moved_to_ = 0;
+    first_alloc_ = first_alloc_size_ = freed_ = 0;
     new_arena_ = -1;
     in_place_ = false;
   }
@@ -159,7 +190,10 @@ void WhyBuilder::finish(uint64_t index, const trace::Event& e, const model::Heap
   }
   const uint64_t c = e.ptr() - policy_.header_bytes;
   s.chunk = c;
-  auto it = origin_.find(c);
+  // memalign (glibc) takes a larger chunk and cuts the aligned block out of it: where that chunk
+  // came from is the story.
+  const bool cut = e.type == Ev::Memalign && first_alloc_ != 0 && first_alloc_ != c;
+  auto it = origin_.find(cut ? first_alloc_ : c);
   const model::Chunk* now = m.find(c);
   if (mmapped_ && (!now || now->state == uint8_t(ChunkState::Mmapped) || it == origin_.end())) {
     s.source = BlockSource::Mmapped;
@@ -196,7 +230,20 @@ void WhyBuilder::finish(uint64_t index, const trace::Event& e, const model::Heap
     if (o.halvings) s.size = o.size - o.rest * (o.halvings == 1 ? 1 : 0);
     if (o.halvings && s.source == BlockSource::Split && o.halvings > 1) s.size = o.size >> o.halvings;
   }
-  if (in_place_ && e.type == Ev::Realloc && !moved_to_) s.source = BlockSource::InPlace;
+  if (e.type == Ev::Realloc && !moved_to_ && e.ptr() == e.old_ptr()) {
+    s.source = BlockSource::InPlace; // the same pointer: in place, whatever the chunk went through
+    if (!in_place_ && now && it != origin_.end() && it->second.state == uint8_t(ChunkState::InUse) &&
+        it->second.size != now->size) {
+      in_place_ = true; // a textbook policy's: sizes from the model (glibc writes realloc_in_place)
+      in_place_old_ = it->second.size;
+      in_place_new_ = now->size;
+    }
+  }
+  if (cut) {
+    s.size = now ? now->size : 0;
+    s.from_chunk = first_alloc_;
+    s.from_size = first_alloc_size_;
+  }
   s.why = wording(s, e);
   stories_.push_back(std::move(s));
 }
@@ -229,6 +276,23 @@ std::string WhyBuilder::wording(const CallStory& s, const trace::Event& e) const
     return pre + bytes(s.request) + (glibc ? " is at least the mmap threshold" : "") +
            ": a mapping of its own (" + bytes(s.size) + ")" + post;
   const std::string bin = trace::bin_text(s.bin_kind, s.bin_index).c_str();
+  if (glibc && e.type == Ev::Memalign && first_alloc_ && first_alloc_ != s.chunk) {
+    // _int_memalign: a chunk of request + alignment + MINSIZE, cut at the aligned address.
+    std::string from = s.source == BlockSource::Top
+                           ? (s.grew ? "cut from top (the heap grew by " + bytes(s.grew) + " first)"
+                                     : std::string("cut from top"))
+                       : s.source == BlockSource::Bin   ? "taken from " + bin
+                       : s.source == BlockSource::Split ? "split from a chunk in " + bin
+                                                        : std::string("taken");
+    return pre + bytes(s.request) + " aligned to " + std::to_string(e.alignment()) + " B: a " +
+           bytes(first_alloc_size_) + " chunk was " + from + ", then split at the aligned address " +
+           off(s.chunk) + "; " + bytes(freed_) + " around the block went back free";
+  }
+  // memalign whose larger chunk was aligned already: only its end went back.
+  const std::string gave_back = glibc && e.type == Ev::Memalign && freed_
+                                    ? "; the " + bytes(freed_) + " after the aligned block went back free"
+                                    : std::string();
+  post += gave_back;
   if (glibc) {
     const std::string need = e.type == Ev::Memalign ? pre
                                                     : pre + bytes(s.request) + " needs a " +

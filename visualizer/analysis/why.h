@@ -81,12 +81,15 @@ private:
   int64_t new_arena_ = -1; // an arena this call made (its index), or -1
   bool in_place_ = false;
   uint64_t in_place_old_ = 0, in_place_new_ = 0;
+  uint64_t first_alloc_ = 0, first_alloc_size_ = 0; // the call's first chunk_alloc (memalign's larger chunk)
+  uint64_t freed_ = 0;                              // bytes the call's chunk_free events gave back
   std::vector<CallStory> stories_;
   // Where the current call began: the first event after the previous API event that is not one
   // of a free's own (a free's events follow its API event: chunk_free, merges, bin_in or top,
   // trimming), UINT64_MAX before any.
   uint64_t call_start_ = UINT64_MAX;
   bool free_tail_ = false;
+  bool free_settled_ = false;     // the freed chunk reached a bin or top (free_effect)
   std::vector<uint64_t> touched_; // the freed chunk and what it merged into
 };
 
