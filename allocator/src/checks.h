@@ -292,6 +292,7 @@ private:
   };
 
   bool check_release(void* mem, bool realloc);
+  Chunk* live_block_before(Chunk* c, uint32_t* e_out);
   // The common free, inline: a live block whose own header, canary and next header are as the
   // table says gets its pattern and its freed entry. False: nothing was done, and the full path
   // (check_release, which reports) decides.
@@ -431,6 +432,13 @@ bool Checks<P>::next_header_bad(Chunk* c, size_t size, uint64_t* expect_out, uin
   *found_out = found;
   bool bad = (found & (kPrevInuse | kIsMmapped)) != kPrevInuse || (sz & kAlignMask) != 0 || (sz >> 40) != 0;
   uint64_t expect = (sz & ~kAlignMask) | kPrevInuse | (found & kNonMainArena);
+  if (bad) { // (a report: what the table says it should hold, when it knows; else the guess above)
+    uint32_t en = table_.get(nx);
+    if (CheckTable::live(en) && CheckTable::size_known(en))
+      expect = CheckTable::live_size(en) | kPrevInuse | (CheckTable::live_non_main(en) ? kNonMainArena : 0);
+    else if (CheckTable::freed(en) && CheckTable::freed_size(en))
+      expect = CheckTable::freed_size(en) | kPrevInuse | (found & kNonMainArena);
+  }
   if (!bad && (reinterpret_cast<uintptr_t>(nx) >> 8) == (reinterpret_cast<uintptr_t>(c) >> 8)) {
     const bool single = m_->plat_.single_threaded();
     uint32_t e1 = table_.get(nx);
@@ -447,12 +455,29 @@ bool Checks<P>::next_header_bad(Chunk* c, size_t size, uint64_t* expect_out, uin
   return bad;
 }
 
+// The live block whose chunk ends at c (at most 4 KiB before it), by the table: a heap chunk's
+// start is not written anywhere while it is in use. Null if none (or c is a region's first).
+template <class P> Chunk* Checks<P>::live_block_before(Chunk* c, uint32_t* e_out) {
+  for (size_t d = kMinSize; d <= 4096; d += kAlignMask + 1) {
+    Chunk* p = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(c) - d);
+    if (!table_.block_known(p)) break; // (the table has no page there: no block either)
+    uint32_t e = table_.get(p);
+    if (CheckTable::live(e) && CheckTable::size_known(e) && CheckTable::live_size(e) == d) {
+      *e_out = e;
+      return p;
+    }
+  }
+  return nullptr;
+}
+
 // The canary, the block's own size and flags, and the next chunk's, against what the table says.
 // False after a report (continue mode: the block is left alone).
 template <class P> bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char* when, bool* dry) {
   char* mem = static_cast<char*>(chunk2mem(c));
-  const bool mm = c->is_mmapped();
-  const bool sized = !mm && CheckTable::size_known(e);
+  // What the block is, from the table when it knows the size (a block from the heap): its header
+  // may be the very thing overwritten, M bit included.
+  const bool sized = CheckTable::size_known(e);
+  const bool mm = !sized && c->is_mmapped();
   const size_t size = sized ? CheckTable::live_size(e) : c->size();
   trace::ErrorRun runs[trace::kMaxErrorRuns];
   // The block's own header first: a size that lies would misplace every other check.
@@ -460,18 +485,29 @@ template <class P> bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char*
     size_t want = size | (CheckTable::live_non_main(e) ? kNonMainArena : 0);
     size_t got = c->size_nomask() & ~kPrevInuse;
     if (got != want) {
-      uint64_t found = c->size_nomask(), expect = want | (found & kPrevInuse);
+      // glibc's own check sees a header this bad at this very call (munmap_chunk(): invalid
+      // pointer, free(): invalid size): its verdict and message come first (docs/checks.md).
+      const bool releasing = !strcmp(when, "free") || !strcmp(when, "realloc");
+      if (releasing && !continue_ && !dry && glibc_entry_message(c, !strcmp(when, "realloc"))) return true;
+      // The likely writer: the live block that ends at this header (then P should be set).
+      uint32_t pe = 0;
+      Chunk* before = live_block_before(c, &pe);
+      uint64_t found = c->size_nomask(), expect = want | (before ? kPrevInuse : found & kPrevInuse);
       runs[0] = {kSizeSz, kSizeSz, reinterpret_cast<const uint8_t*>(&expect),
                  reinterpret_cast<const uint8_t*>(&found)};
-      report(trace::ErrorCode::CorruptedSize, Kind::HeapBufferOverflow,
-             Msg()
-                 .s("heapviz: heap buffer overflow: the header of block ")
-                 .x(reinterpret_cast<uintptr_t>(mem))
-                 .s(" was overwritten (found at ")
-                 .s(when)
-                 .s(")")
-                 .b,
-             mem, c, runs, 1, false, dry);
+      Msg msg;
+      msg.s("heapviz: heap buffer overflow: the header of block ")
+          .x(reinterpret_cast<uintptr_t>(mem))
+          .s(" was overwritten (found at ")
+          .s(when)
+          .s(")");
+      if (before)
+        msg.s("; the block before it, ")
+            .x(reinterpret_cast<uintptr_t>(chunk2mem(before)))
+            .s(" of ")
+            .u(CheckTable::req(pe))
+            .s(" bytes, ends there");
+      report(trace::ErrorCode::CorruptedSize, Kind::HeapBufferOverflow, msg.b, mem, c, runs, 1, false, dry);
       return false;
     }
   }

@@ -75,10 +75,20 @@ interior_plausible invalid-free an
 other_arena invalid-free an
 slack_overflow heap-buffer-overflow an
 header_overflow heap-buffer-overflow an
+header_overflow_victim invalid-free an
+header_overflow_plausible heap-buffer-overflow an
 exit_overflow heap-buffer-overflow anx
 write_after_free write-after-free af
 MODES
 
+# The header overflow's run is the size word, what the table says against what it holds (not the
+# found word's own bits as the expectation: 41 41 ... -> 41 41 ...).
+"$hv" errors --json header_overflow.hvt | grep -q '"expected": "31 00 00 00 00 00 00 00", "found": "41 41 41 41 41 41 41 41"' ||
+  fail "header_overflow: the report's bytes are not the size word 0x31 -> 'AAAAAAAA'"
+"$hv" errors header_overflow_plausible.hvt | grep -q 'the header of block 0x[0-9a-f]* was overwritten (found at free); the block before it, 0x[0-9a-f]* of 24 bytes, ends there' ||
+  fail "header_overflow_plausible: the report does not name the block before the header"
+"$hv" errors --json header_overflow_plausible.hvt | grep -q '"expected": "21 00 00 00 00 00 00 00", "found": "31 00 00 00 00 00 00 00"' ||
+  fail "header_overflow_plausible: the report's bytes are not the size word 0x21 -> 0x31"
 # The bytes: the slack overflow's run is the one byte written ('x' over the canary).
 "$hv" errors --json slack_overflow.hvt | grep -q '"expected": "cb", "found": "78"' ||
   fail "slack_overflow: the report's bytes are not canary cb -> 'x' 78"

@@ -131,6 +131,23 @@ int main(int argc, char** argv) {
     memset(a, 'A', 48);
     free(keep(a));
     keep(b);
+  } else if (!strcmp(mode, "header_overflow_victim")) {
+    /* munmap_chunk(): invalid pointer: 8 bytes into the next header ('B' sets its M bit), and that
+     * block freed first: glibc sees it at this free, so its verdict and message come first. */
+    char* a = keep(malloc(24));
+    char* b = keep(malloc(24));
+    memset(a, 'B', 32);
+    free(keep(b));
+    keep(a);
+  } else if (!strcmp(mode, "header_overflow_plausible")) {
+    /* glibc misses it: a plausible size (0x31 for 0x21) over the next header, that block freed
+     * first: its own header check names it, and the block before it that ends there. */
+    char* a = keep(malloc(24));
+    char* b = keep(malloc(24));
+    size_t v = 0x31;
+    memcpy(a + 24, &v, sizeof v);
+    free(keep(b));
+    keep(a);
   } else if (!strcmp(mode, "exit_overflow")) { /* glibc misses it: never freed, seen at exit */
     char* a = keep(malloc(20));
     a[22] = 'x';
