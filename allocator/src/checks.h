@@ -389,7 +389,7 @@ void Checks<P>::report(trace::ErrorCode code, Kind kind, const char* msg, const 
     *found = true;
     return;
   }
-  m_->hooks_.report(code, kind, msg, ptr, chunk, runs, nruns);
+  m_->hooks_.report(code, kind, msg, ptr, chunk, runs, nruns, continue_);
   if (!continue_) m_->plat_.fatal(msg, glibc_msg ? ptr : nullptr); // glibc's message: its address line too
   raw_write(2, msg);
   raw_write(2, "\n");

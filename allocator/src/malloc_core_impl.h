@@ -2054,7 +2054,10 @@ template <class P> inline void MallocCore<P>::free_traced_inline(void* mem) {
   if (hooks_.nested(ts)) return nested_free(ts, mem);
   if (checks_.on() && mem) checks_.prefetch(mem);
   hooks_.free_begin(ts, mem);
-  if (!checks_.on() || mem == nullptr || checks_.before_free(mem)) free_body(mem);
+  if (!checks_.on() || mem == nullptr || checks_.before_free(mem))
+    free_body(mem);
+  else
+    hooks_.free_skipped(ts); // (HEAPVIZ_CHECKS_CONTINUE: a bug the checks reported, the free not done)
   hooks_.free_end(ts);
   hooks_.call_end(ts);
 }

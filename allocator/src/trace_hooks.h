@@ -579,10 +579,24 @@ public:
   }
   // A bug heapviz's own checks found (HEAPVIZ_CHECKS): the error event, then its report with the
   // bytes that differ (runs), then every buffer is flushed. The caller then aborts or goes on.
+  // defer_call (HEAPVIZ_CHECKS_CONTINUE): the program goes on, and a free may yet be skipped
+  // (free_skipped), so its pending Free is not written before the report: the report says the
+  // call's event comes after (if the free is done at all).
   HV_HOOK void report(trace::ErrorCode code, trace::HeapErrorKind kind, const char* msg, const void* ptr,
-                      const void* chunk, const trace::ErrorRun* runs, size_t nruns) {
-    if (__builtin_expect(on(), 0))
+                      const void* chunk, const trace::ErrorRun* runs, size_t nruns, bool defer_call = false) {
+    if (__builtin_expect(on(), 0)) {
+      TraceThread* t = plat().thread().trace;
+      const bool hold = defer_call && t && t->free_pending;
+      if (hold) t->free_pending = t->in_free = false;
       error_(code, kind, trace::HeapErrorSource::Heapviz, msg, ptr, chunk, runs, nruns);
+      if (hold) t->free_pending = t->in_free = true;
+    }
+  }
+  // HEAPVIZ_CHECKS_CONTINUE: the checks skipped this free (a double free, an invalid pointer, an
+  // overwritten header): no Free event at all, so that a reader's heap stays as the real one.
+  HV_HOOK void free_skipped(ThreadState& ts) {
+    if (__builtin_expect(on(), 0))
+      if (TraceThread* t = ts.trace) t->free_pending = false, t->pending_tcache = 0, t->in_free = false;
   }
 
 private:
