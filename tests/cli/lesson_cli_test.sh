@@ -39,6 +39,14 @@ done
 # Lessons run alone, by name or number, and under heapviz sim with their first policy.
 "$hv" lesson --check tcache 4 >"$tmp/two" 2>&1 && [ "$(grep -c '^ok ' "$tmp/two")" -eq 2 ] &&
   ok "--check NAME NUMBER" || fail "--check tcache 4: $(cat "$tmp/two")"
+# A lesson of one's own, outside the lessons directory (docs/lessons.md, "Writing a lesson"): its
+# path, as `heapviz lesson PATH` and `shot --lesson PATH` take it; and a path that is not there.
+cp "$dir/08-tcache.hvs" "$tmp/mylesson.hvs"
+"$hv" lesson --check "$tmp/mylesson.hvs" >"$tmp/own" 2>&1 && grep -q '^ok  mylesson' "$tmp/own" &&
+  ok "--check PATH" || fail "--check $tmp/mylesson.hvs: $(cat "$tmp/own")"
+"$hv" lesson --check "$tmp/nope.hvs" >"$tmp/own" 2>&1
+[ $? -eq 2 ] && grep -q "nope.hvs: cannot open" "$tmp/own" && ok "--check of a missing file: exit 2" ||
+  fail "--check $tmp/nope.hvs: $(cat "$tmp/own")"
 "$hv" sim --check "$dir/08-tcache.hvs" >/dev/null 2>"$tmp/err" && ok "heapviz sim runs a lesson file" ||
   fail "sim on a lesson: $(cat "$tmp/err")"
 "$hv" sim --policy best-fit --check "$dir/04-fits.hvs" >/dev/null 2>"$tmp/err" &&

@@ -73,7 +73,17 @@ printf 'tunable glibc.malloc.hugetlb=1\n' >"$tmp/tu8.hvs"
 expect 2 "^$tmp/tu8.hvs:1: tunable 'glibc.malloc.hugetlb' is not supported" -- sim "$tmp/tu8.hvs"
 printf 'tunable glibc.malloc.arena_max=1x\n' >"$tmp/tu9.hvs"
 expect 2 "^$tmp/tu9.hvs:1: bad tunable value '1x'" -- sim "$tmp/tu9.hvs"
-expect 2 "cannot open $tmp/missing.hvs" -- sim "$tmp/missing.hvs"
+expect 2 "$tmp/missing.hvs: cannot open: No such file or directory" -- sim "$tmp/missing.hvs"
+expect 2 "^heapviz sim: $tmp: is a directory, not a scenario" -- sim "$tmp"
+expect 2 "^$tmp: is a directory, not a scenario" -- sim --why "$tmp"
+expect 2 "^heapviz sim: --arena-size '0': a number of bytes above 0" -- sim --policy buddy --arena-size 0 "$data/demo.hvs"
+# The help names every policy make_policy knows (it once offered a 'bump' that does not exist).
+if "$hv" sim --help | grep -q "segregated, buddy, pool, linear, stack (docs/policies.md)"; then
+  echo "ok: sim --help lists the policies"
+else
+  echo "FAIL: sim --help: $("$hv" sim --help | grep -A1 -- --policy)"
+  fails=$((fails + 1))
+fi
 expect 2 "unknown policy 'tlsf' \\(available: glibc, first-fit, next-fit, best-fit, worst-fit, buddy, segregated, pool, linear, stack\\)" -- sim --policy tlsf "$data/demo.hvs"
 expect 2 "usage: heapviz sim" -- sim
 expect 2 "cannot write /nonexistent/dir/x.hvt: No such file or directory" -- sim -o /nonexistent/dir/x.hvt "$data/demo.hvs"

@@ -84,18 +84,27 @@ int cmd_lesson(int argc, char** argv) {
   if (!list && !check && names.size() != 1)
     return usage_error(kLessonSpec,
                        names.empty() ? "which lesson? (heapviz lesson --list)" : "one lesson at a time");
+  // A lesson of one's own (a path, or NAME.hvs): `--check` and opening it take it as it is.
+  auto is_path = [](const std::string& n) {
+    return n.find('/') != std::string::npos || (n.size() > 4 && n.substr(n.size() - 4) == ".hvs");
+  };
+  bool only_paths = check && !list && !names.empty();
+  for (const std::string& n : names)
+    only_paths = only_paths && is_path(n);
   std::string dir = session::lessons_dir();
   if (list || check) {
-    if (dir.empty()) {
+    if (dir.empty() && !only_paths) {
       fprintf(stderr,
               "heapviz lesson: cannot find the lessons: no share/heapviz/lessons beside this heapviz, nor "
               "assets/lessons in its source tree (set HEAPVIZ_LESSONS to the directory)\n");
       return 2;
     }
     std::vector<std::string> errors;
-    std::vector<session::Lesson> ls = session::list_lessons(dir, &errors);
-    for (const std::string& e : errors)
-      fprintf(stderr, "heapviz lesson: %s\n", e.c_str());
+    std::vector<session::Lesson> ls =
+        dir.empty() ? std::vector<session::Lesson>{} : session::list_lessons(dir, &errors);
+    if (names.empty() || list)
+      for (const std::string& e : errors)
+        fprintf(stderr, "heapviz lesson: %s\n", e.c_str());
     if (list) {
       for (const session::Lesson& l : ls) {
         printf("%2d  %-17s %s\n", l.number, l.name.c_str(), l.title.c_str());
@@ -103,18 +112,27 @@ int cmd_lesson(int argc, char** argv) {
       }
       if (!check) return errors.empty() ? 0 : 1;
     }
-    int failed = int(errors.size());
-    for (const std::string& n : names)
-      if (!session::find_lesson(ls, n)) {
+    int failed = names.empty() ? int(errors.size()) : 0;
+    std::vector<session::Lesson> todo; // the lessons to check, in the order named (all: the list's)
+    if (names.empty()) todo = ls;
+    for (const std::string& n : names) {
+      if (is_path(n)) {
+        session::Lesson l;
+        std::string err;
+        if (!session::load_lesson(n, &l, &err)) {
+          fprintf(stderr, "heapviz lesson: %s\n", err.c_str());
+          return 2;
+        }
+        todo.push_back(std::move(l));
+      } else if (const session::Lesson* l = session::find_lesson(ls, n)) {
+        todo.push_back(*l);
+      } else {
         fprintf(stderr, "heapviz lesson: no lesson '%s'; the lessons are: %s\n", n.c_str(),
                 names_of(ls).c_str());
         return 2;
       }
-    for (const session::Lesson& l : ls) {
-      bool wanted = names.empty();
-      for (const std::string& n : names)
-        wanted |= session::find_lesson(ls, n) == &l;
-      if (!wanted) continue;
+    }
+    for (const session::Lesson& l : todo) {
       std::string err;
       if (!session::simulate_lesson(l, &err)) {
         fprintf(stderr, "%s\n", err.c_str());

@@ -26,18 +26,6 @@
 namespace hv::cli {
 namespace {
 
-bool read_file(const char* path, std::string* out, std::string* err) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *err = std::string("cannot open ") + path + ": " + strerror(errno);
-    return false;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
-
 std::string hex(uint64_t v) {
   char b[32];
   snprintf(b, sizeof b, "0x%lx", static_cast<unsigned long>(v));
@@ -188,22 +176,21 @@ const CommandSpec kSimSpec = {
     .summary = "run a scenario (docs/scenarios.md) or a malloclab .rep trace (docs/malloclab.md) on the\n"
                "simulated allocator (glibc 2.36's malloc, or a textbook policy) and print the heap (and,\n"
                "for a .rep, mdriver's utilization)",
-    .options = {{"--policy", nullptr, "NAME",
-                 "the allocator: glibc (default), first-fit, next-fit, best-fit, worst-fit,\n"
-                 "segregated, buddy, bump (docs/policies.md)"},
-                {"--policies", nullptr, "A,B,...",
-                 "run it on several policies side by side and compare them"},
-                {"--why", nullptr, nullptr, "print each allocation with why its block landed where it did"},
-                {"--offsets", nullptr, nullptr, "print 'NAME OFFSET' per allocation instead of the heap"},
-                {"--check", nullptr, nullptr, "run the heap checker after every operation"},
-                {"--checks", nullptr, nullptr, "heapviz's own heap checks (docs/checks.md)",
-                 "HEAPVIZ_CHECKS=1"},
-                {"--output", "-o", "FILE|DIR",
-                 "also record the run as a trace FILE (with --policies: one trace per policy in DIR)"},
-                {"--json", nullptr, nullptr, "with --policies: the comparison as JSON (docs/cli.md)"},
-                {"--arena-size", nullptr, "BYTES", "a textbook policy's arena size (decimal or 0x-hex)"},
-                {"--block-size", nullptr, "BYTES", "the segregated and buddy policies' smallest block"},
-                {"--as-scenario", nullptr, nullptr, "print a .rep as scenario text (nothing runs)"}},
+    .options =
+        {{"--policy", nullptr, "NAME",
+          "the allocator: glibc (default), first-fit, next-fit, best-fit, worst-fit,\n"
+          "segregated, buddy, pool, linear, stack (docs/policies.md)"},
+         {"--policies", nullptr, "A,B,...", "run it on several policies side by side and compare them"},
+         {"--why", nullptr, nullptr, "print each allocation with why its block landed where it did"},
+         {"--offsets", nullptr, nullptr, "print 'NAME OFFSET' per allocation instead of the heap"},
+         {"--check", nullptr, nullptr, "run the heap checker after every operation"},
+         {"--checks", nullptr, nullptr, "heapviz's own heap checks (docs/checks.md)", "HEAPVIZ_CHECKS=1"},
+         {"--output", "-o", "FILE|DIR",
+          "also record the run as a trace FILE (with --policies: one trace per policy in DIR)"},
+         {"--json", nullptr, nullptr, "with --policies: the comparison as JSON (docs/cli.md)"},
+         {"--arena-size", nullptr, "BYTES", "the buddy and pool policies' arena size (decimal or 0x-hex)"},
+         {"--block-size", nullptr, "BYTES", "the pool policy's block size"},
+         {"--as-scenario", nullptr, nullptr, "print a .rep as scenario text (nothing runs)"}},
     .examples = "heapviz sim assets/scenarios/demo.hvs\n"
                 "heapviz sim --offsets --policy best-fit my.hvs\n"
                 "heapviz sim --policies glibc,first-fit,buddy my.hvs\n"
@@ -230,13 +217,14 @@ int cmd_sim(int argc, char** argv) {
       char* end = nullptr;
       errno = 0;
       uint64_t n = strtoull(v, &end, 0);
-      if (errno || end == v || *end || v[0] == '-')
-        return usage_error(kSimSpec, std::string(a) + " '" + v + "': a number of bytes (decimal or 0x-hex)");
+      if (errno || end == v || *end || v[0] == '-' || n == 0)
+        return usage_error(kSimSpec,
+                           std::string(a) + " '" + v + "': a number of bytes above 0 (decimal or 0x-hex)");
       (strcmp(a, "--arena-size") == 0 ? opts.arena_size : opts.block_size) = n;
     }
   const char* path = args.positionals()[0];
   std::string text, err;
-  if (!read_file(path, &text, &err)) {
+  if (!sim::read_ops_file(path, &text, &err)) {
     fprintf(stderr, "heapviz sim: %s\n", err.c_str());
     return 2;
   }

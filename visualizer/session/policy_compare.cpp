@@ -172,16 +172,11 @@ bool compare_policies(const std::string& scenario_path, const CompareOptions& op
         "policy";
     return false;
   }
-  std::ifstream in(scenario_path, std::ios::binary);
-  if (!in) {
-    *error = scenario_path + ": cannot open: " + strerror(errno);
-    return false;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  std::string text;
+  if (!sim::read_ops_file(scenario_path, &text, error)) return false;
   std::vector<sim::Op> ops;
   sim::ParseError perr;
-  if (!sim::parse_ops_for_path(scenario_path, ss.str(), &ops, &perr)) { // a .hvs, or a malloclab .rep
+  if (!sim::parse_ops_for_path(scenario_path, text, &ops, &perr)) { // a .hvs, or a malloclab .rep
     *error = scenario_path + ":" + std::to_string(perr.line) + ": " + perr.message;
     return false;
   }

@@ -1,6 +1,11 @@
 // malloclab.cpp - .rep traces -> scenario operations (see malloclab.h, docs/malloclab.md).
 #include "sim/malloclab.h"
 
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <string>
@@ -198,6 +203,35 @@ std::string malloclab_scenario_text(const std::vector<Op>& ops) {
 
 bool parse_ops_for_path(std::string_view path, std::string_view text, std::vector<Op>* ops, ParseError* err) {
   return is_malloclab_path(path) ? parse_malloclab(text, ops, err) : parse_scenario(text, ops, err);
+}
+
+bool read_ops_file(const std::string& path, std::string* text, std::string* err) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *err = path + ": cannot open: " + strerror(errno);
+    return false;
+  }
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) { // (open(2) takes a directory: it reads as empty)
+    ::close(fd);
+    *err = path + ": is a directory, not a scenario";
+    return false;
+  }
+  text->clear();
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *err = path + ": cannot read: " + strerror(errno);
+      ::close(fd);
+      return false;
+    }
+    if (n == 0) break;
+    text->append(buf, size_t(n));
+  }
+  ::close(fd);
+  return true;
 }
 
 } // namespace hv::sim

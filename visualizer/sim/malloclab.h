@@ -42,4 +42,8 @@ std::string malloclab_scenario_text(const std::vector<Op>& ops);
 // parse_malloclab for a .rep path, parse_scenario for anything else.
 bool parse_ops_for_path(std::string_view path, std::string_view text, std::vector<Op>* ops, ParseError* err);
 
+// The text of a scenario or .rep file. False, with *err ("PATH: cannot open: ...", "PATH: is a
+// directory", ...), for anything that is not a readable regular file's text.
+bool read_ops_file(const std::string& path, std::string* text, std::string* err);
+
 } // namespace hv::sim
