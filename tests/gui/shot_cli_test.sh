@@ -22,6 +22,9 @@ expect 0 "" -- "$hv" shot --at 12 -o twelve.png "$demo"
 [ -f twelve.png ] && [ ! -f demo.hvs.at-12.png ] && ok "-o is kept" || fail "-o twelve.png not written"
 rm -f ./*.png
 expect 2 "no mark 'nope' \(its marks: 'start'" -- "$hv" shot --at mark:nope "$demo"
+# Options that would be ignored or read backwards are refused, not guessed at.
+expect 2 "--row K goes with --tab sites or --tab frag" -- "$hv" shot --row 5 "$demo"
+expect 2 "--diff '5:2': A comes after B" -- "$hv" shot --diff 5:2 "$demo"
 [ -z "$(ls ./*.png 2>/dev/null)" ] && ok "nothing written for a bad mark" || fail "a PNG for a bad mark: $(ls)"
 
 # The UI scale (View > UI scale): the saved setting, HEAPVIZ_UI_SCALE over it, --ui-scale over

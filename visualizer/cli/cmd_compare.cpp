@@ -71,7 +71,7 @@ int cmd_sim_compare(const Args& args) {
     }
     printf("%s]}\n", o.c_str());
   } else {
-    printf("heapviz sim: %s on %zu policies\n\n", path.c_str(), runs.size());
+    printf("heapviz sim: %s on %zu polic%s\n\n", path.c_str(), runs.size(), runs.size() == 1 ? "y" : "ies");
     printf("  %-11s %10s %10s %10s %8s %9s %9s %9s\n", "policy", "ops", "footprint", "peak", "util",
            "ext frag", "int frag", "searched");
     for (const auto& r : runs) {

@@ -108,6 +108,10 @@ int cmd_shot(int argc, char** argv) {
         fprintf(stderr, "heapviz shot: --diff '%s': expected A:B, two event numbers\n", v);
         return 2;
       }
+      if (x > y) { // (the map would outline as died what is born)
+        fprintf(stderr, "heapviz shot: --diff '%s': A comes after B; give the earlier event first\n", v);
+        return 2;
+      }
       o.mark_a = int64_t(x);
       o.mark_b = int64_t(y);
     } else if (a == "--tree") {
@@ -183,6 +187,8 @@ int cmd_shot(int argc, char** argv) {
   }
   if (o.file.empty()) return usage_error(kShotSpec, "missing FILE (or --lesson NAME)");
   if (!o.answer.empty() && o.predict == 0) return usage_error(kShotSpec, "--answer goes with --predict K");
+  if (o.row > 0 && o.tab != 0 && o.tab != 2)
+    return usage_error(kShotSpec, "--row K goes with --tab sites or --tab frag (the row to select)");
   return app::run_shot(o);
 }
 

@@ -49,7 +49,8 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
   auto sum = policy.summary();
   const uintptr_t base = policy.heap_base();
   char line[256];
-  snprintf(line, sizeof line, "heapviz sim: %s, policy %s, %zu operations\n", path, policy.name(), nops);
+  snprintf(line, sizeof line, "heapviz sim: %s, policy %s, %zu operation%s\n", path, policy.name(), nops,
+           nops == 1 ? "" : "s");
   out += line;
   snprintf(line, sizeof line, "main heap: %s bytes (%s) from the initial program break\n\n",
            hex(sum.heap_bytes).c_str(), human(sum.heap_bytes).c_str());

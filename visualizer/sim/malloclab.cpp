@@ -177,7 +177,8 @@ bool parse_malloclab(std::string_view text, std::vector<Op>* ops, ParseError* er
                                                " of its 4 numbers (" + kHeaderForms + ")");
   if (nops < h.num_ops)
     return fail(last_line, "the file ends after " + std::to_string(nops) +
-                               " operations; the header's num_ops is " + std::to_string(h.num_ops));
+                               (nops == 1 ? " operation" : " operations") + "; the header's num_ops is " +
+                               std::to_string(h.num_ops));
   if (header) *header = h;
   return true;
 }
