@@ -44,6 +44,8 @@ expect 2 "heapviz stats: unexpected argument 'b'" -- "$hv" stats a b
 expect 2 "heapviz record: which program\?" -- "$hv" record -o x.hvt
 expect 2 "heapviz stats: --json takes no value" -- "$hv" stats --json=1 "$demo"
 expect 2 "--at 'soon' is not a position" -- "$hv" stats --at soon "$demo"
+expect 2 "--at ' 5' is not a position" -- "$hv" stats --at " 5" "$demo"
+expect 2 "--at '\+5' is not a position" -- "$hv" stats --at +5 "$demo"
 
 # Scenarios where traces go: stats, dump, check simulate them first.
 expect 0 "^events: +141$" -- "$hv" stats "$demo"

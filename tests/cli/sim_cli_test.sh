@@ -74,6 +74,7 @@ expect 2 "^$tmp/tu8.hvs:1: tunable 'glibc.malloc.hugetlb' is not supported" -- s
 printf 'tunable glibc.malloc.arena_max=1x\n' >"$tmp/tu9.hvs"
 expect 2 "^$tmp/tu9.hvs:1: bad tunable value '1x'" -- sim "$tmp/tu9.hvs"
 expect 2 "$tmp/missing.hvs: cannot open: No such file or directory" -- sim "$tmp/missing.hvs"
+expect 2 "demo.hvs:19: 'b' is NULL: its allocation of 100 bytes at line 9 failed on pool" -- sim --policy pool "$data/demo.hvs"
 expect 2 "^heapviz sim: $tmp: is a directory, not a scenario" -- sim "$tmp"
 expect 2 "^$tmp: is a directory, not a scenario" -- sim --why "$tmp"
 expect 2 "^heapviz sim: --arena-size '0': a number of bytes above 0" -- sim --policy buddy --arena-size 0 "$data/demo.hvs"

@@ -73,4 +73,9 @@ session "$work/bad.log" 'z = malloc 5000' 'y = mallok 3'
 check "a bad line: its error" grep -q "^heapviz: playground .*, error line [0-9]*: unknown operation 'mallok'" "$work/bad.log"
 check "... on the line that holds it" grep -q "^heapviz: playground line [0-9]* reads 'y = mallok 3'$" "$work/bad.log"
 check "the last good heap stays ($more events)" grep -q "^heapviz: state ready, events $more," "$work/bad.log"
+# A file that is not there yet opens as a new one, as in an editor: the starter, that path in the
+# bar, and Save writes it (it once opened the starter with no word of the file).
+HEAPVIZ_TEST_FRAMES=20 "$hv" view --playground "$work/new.hvs" >"$work/new.log" 2>&1
+check "a new file: the starter, under its path" grep -q "^heapviz: playground file '$work/new.hvs' (new, not saved yet)$" "$work/new.log"
+check "... and nothing written before Save" test ! -e "$work/new.hvs"
 exit $fail

@@ -25,8 +25,10 @@ bool parse_position(const std::string& s, Position* out, std::string* error) {
   } else {
     char* end = nullptr;
     errno = 0;
-    unsigned long long v = s.empty() || s[0] == '-' ? 0 : strtoull(s.c_str(), &end, 10);
-    if (s.empty() || s[0] == '-' || !end || *end || errno) {
+    // Digits only: strtoull would also take " 5", "+5" and "-5" (as 2^64 - 5).
+    const bool digits = !s.empty() && s[0] >= '0' && s[0] <= '9';
+    unsigned long long v = digits ? strtoull(s.c_str(), &end, 10) : 0;
+    if (!digits || !end || *end || errno) {
       *error = "'" + s + "' is not a position: give an event number, end, peak or mark:LABEL";
       return false;
     }

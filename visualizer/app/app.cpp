@@ -368,7 +368,10 @@ void App::draw_menu() {
   // The file and position, right-aligned.
   std::string right = doc_->path();
   if (playground_.open)
-    right = "playground: " + (playground_.path.empty() ? std::string("(not saved)") : playground_.path) +
+    right = "playground: " +
+            (playground_.path.empty()
+                 ? std::string("(not saved)")
+                 : playground_.path + (playground_.unsaved_new ? " (new file, not saved yet)" : "")) +
             (doc_->state() == session::Document::State::Ready
                  ? std::string("  (simulated on ") + doc_->policy().name + ")"
                  : "");

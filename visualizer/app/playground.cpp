@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 
 namespace hv::app {
 namespace {
@@ -58,7 +59,14 @@ void App::start_playground(const std::string& path) {
   p.error.clear();
   std::string err;
   if (!path.empty()) {
-    if (!read_text(path, &p.text, &err)) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
+      // A new file, as an editor takes one: the starter, saved there by Save (the bar says so).
+      p.text = kStarter;
+      p.path = path;
+      p.unsaved_new = true;
+      snprintf(p.path_buf, sizeof p.path_buf, "%s", path.c_str());
+    } else if (!read_text(path, &p.text, &err)) {
       p.text = kStarter;
       p.error = err;
     } else {
@@ -101,6 +109,7 @@ void App::playground_tick() {
       p.error = "Save: give the file a name first", p.error_line = 0;
     } else if (write_text(to, p.text, &err)) {
       p.path = to;
+      p.unsaved_new = false;
       p.status = "saved " + to;
     } else {
       p.error = err, p.error_line = 0;

@@ -261,6 +261,8 @@ int run_viewer(const ViewOptions& o) {
         if ((at = p.text.find('\n', at)) != std::string::npos) ++at;
       if (p.error_line > 0 && at != std::string::npos) line = p.text.substr(at, p.text.find('\n', at) - at);
       printf("heapviz: playground line %d reads '%s'\n", p.error_line, line.c_str());
+      printf("heapviz: playground file '%s'%s\n", p.path.c_str(),
+             p.unsaved_new ? " (new, not saved yet)" : "");
     }
     const session::PredictGame& pg = app.predict().game;
     if (pg.asked() || pg.active())

@@ -38,7 +38,9 @@ std::string ScenarioRunner::check_expect(const Op& op) {
       *why = "expect names '" + name + "', which was never allocated";
       return nullptr;
     }
-    if (!it->second.ptr) *why = "'" + name + "' is NULL";
+    if (!it->second.ptr) // (say which call failed: a small policy's NULL is easily missed)
+      *why = "'" + name + "' is NULL: its allocation of " + std::to_string(it->second.requested) +
+             " bytes at line " + std::to_string(it->second.made_line) + " failed on " + policy_.name();
     return it->second.ptr;
   };
   // The chunk holding p (its row), or nullptr (mmapped, or outside every heap).
@@ -152,6 +154,8 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
     ns.ptr = p;
     ns.live = true;
     ns.freed_line = 0;
+    ns.made_line = op.line;
+    ns.requested = requested;
     if (!p) return;
     Block& b = live_[reinterpret_cast<uintptr_t>(p)];
     live_bytes_ += requested - b.requested; // b.requested is 0 unless p was live already

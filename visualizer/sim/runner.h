@@ -68,6 +68,8 @@ private:
     bool live = false;
     int freed_line = 0;
     const char* freed_how = "";
+    int made_line = 0;      // the operation that set it (a NULL: the call that failed)
+    uint64_t requested = 0; // its size
   };
   Policy& policy_;
   bool prepared_ = false;

@@ -273,6 +273,7 @@ struct PlaygroundState {
   // From the app: the error of the last run ("" if none) and its line (0: none), what it did.
   std::string error, status;
   int error_line = 0;
+  bool unsaved_new = false; // path is a file that does not exist yet (opened as a new one)
   bool simulating = false;
   bool focus = false;  // give the editor the keyboard next frame
   bool typing = false; // the editor has the keyboard (it had it in the last frame)
