@@ -302,7 +302,9 @@ private:
   const char* glibc_entry_message(Chunk* c, bool realloc);
   bool glibc_catches_double_free(Chunk* c);
   // (dry: for the exit sweep, *dry says whether it would report, and nothing is reported.)
-  bool live_checks(Chunk* c, uint32_t e, const char* when, bool* dry = nullptr);
+  // *glibc_sees (may be null): true when the block's header is so bad that glibc's own check
+  // rejects this free or realloc (the caller then leaves everything to glibc: no fill).
+  bool live_checks(Chunk* c, uint32_t e, const char* when, bool* dry = nullptr, bool* glibc_sees = nullptr);
   void fill(void* from, void* to, uint8_t byte) {
     if (to > from) fill_bytes(static_cast<uint8_t*>(from), static_cast<uint8_t*>(to), byte);
   }
@@ -472,7 +474,8 @@ template <class P> Chunk* Checks<P>::live_block_before(Chunk* c, uint32_t* e_out
 
 // The canary, the block's own size and flags, and the next chunk's, against what the table says.
 // False after a report (continue mode: the block is left alone).
-template <class P> bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char* when, bool* dry) {
+template <class P>
+bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char* when, bool* dry, bool* glibc_sees) {
   char* mem = static_cast<char*>(chunk2mem(c));
   // What the block is, from the table when it knows the size (a block from the heap): its header
   // may be the very thing overwritten, M bit included.
@@ -488,7 +491,10 @@ template <class P> bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char*
       // glibc's own check sees a header this bad at this very call (munmap_chunk(): invalid
       // pointer, free(): invalid size): its verdict and message come first (docs/checks.md).
       const bool releasing = !strcmp(when, "free") || !strcmp(when, "realloc");
-      if (releasing && !continue_ && !dry && glibc_entry_message(c, !strcmp(when, "realloc"))) return true;
+      if (releasing && !continue_ && !dry && glibc_sees && glibc_entry_message(c, !strcmp(when, "realloc"))) {
+        *glibc_sees = true;
+        return true;
+      }
       // The likely writer: the live block that ends at this header (then P should be set).
       uint32_t pe = 0;
       Chunk* before = live_block_before(c, &pe);
@@ -761,7 +767,9 @@ template <class P> bool Checks<P>::check_release(void* mem, bool realloc) {
   const char* call = realloc ? "realloc" : "free";
   uint32_t e = table_.get(c);
   if (CheckTable::live(e)) {
-    if (!live_checks(c, e, call)) return false;
+    bool glibc_sees = false;
+    if (!live_checks(c, e, call, nullptr, &glibc_sees)) return false;
+    if (glibc_sees) return true; // (its header lies: filling by it would write past the chunk)
     if (realloc) {
       table_.set(c, CheckTable::busy(e)); // its size may change before after_realloc says what it is
     } else if (c->is_mmapped()) {

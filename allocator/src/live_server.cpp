@@ -273,11 +273,13 @@ struct Server {
   void release_ring() { ::madvise(ring, size_t(kRingSlots) * kSlotBytes, MADV_DONTNEED); }
 
   void attach(int fd) {
-    if (!streaming()) populate_ring(); // (no thread writes the ring before open_stream)
+    const bool first = !streaming();
+    if (first) populate_ring(); // (no thread writes the ring before open_stream)
     char why[256];
     if (!stop_world(why, sizeof why)) {
       send_frame(fd, kFrameRefused, why, strlen(why));
       ::close(fd);
+      if (first) release_ring(); // (no stream after all)
       return;
     }
     TraceSink& sink = core->trace_sink();
@@ -293,6 +295,7 @@ struct Server {
     if (!send_frame(fd, kFrameTraceHeader, header, hn)) {
       ::close(fd);
       core->live_gate().start();
+      if (first) release_ring();
       return;
     }
     viewers[nviewers++] = fd;

@@ -89,6 +89,13 @@ MODES
   fail "header_overflow_plausible: the report does not name the block before the header"
 "$hv" errors --json header_overflow_plausible.hvt | grep -q '"expected": "21 00 00 00 00 00 00 00", "found": "31 00 00 00 00 00 00 00"' ||
   fail "header_overflow_plausible: the report's bytes are not the size word 0x21 -> 0x31"
+"$prog" glibc_sees_bad_size >/dev/null 2>native.txt
+HEAPVIZ_CHECKS=1 LD_PRELOAD=$lib "$prog" glibc_sees_bad_size >/dev/null 2>err.txt
+if [ "$(head -1 err.txt)" = "$(head -1 native.txt)" ] && grep -q "next header holds 0x21, its data 0x1234" err.txt; then
+  ok "glibc_sees_bad_size: glibc's '$(head -1 err.txt)', the block after it untouched"
+else
+  fail "glibc_sees_bad_size: native '$(head -1 native.txt)'; checks: $(cat err.txt)"
+fi
 # The bytes: the slack overflow's run is the one byte written ('x' over the canary).
 "$hv" errors --json slack_overflow.hvt | grep -q '"expected": "cb", "found": "78"' ||
   fail "slack_overflow: the report's bytes are not canary cb -> 'x' 78"

@@ -5,6 +5,7 @@
  * decisions, which libhvalloc reproduces. Every mode ends in exit(0) if nothing stopped it. */
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,16 @@ static void* keep(void* p) { /* the compiler must not see through the bugs */
 }
 
 static void* arena_block; /* a block of another thread's arena */
+/* glibc_sees_bad_size: the block after the one whose header is overwritten, checked at the abort. */
+static size_t* after_header;
+static void say_after(int sig) {
+  (void)sig;
+  char line[80];
+  int n = snprintf(line, sizeof line, "heap_bugs: the next header holds %#zx, its data %#zx\n",
+                   after_header[0], after_header[1]);
+  fwrite(line, 1, (size_t)n, stderr);
+  signal(SIGABRT, SIG_DFL);
+}
 static void* thread_alloc(void* arg) {
   (void)arg;
   arena_block = keep(malloc(100));
@@ -148,6 +159,19 @@ int main(int argc, char** argv) {
     memcpy(a + 24, &v, sizeof v);
     free(keep(b));
     keep(a);
+  } else if (!strcmp(mode, "glibc_sees_bad_size")) {
+    /* free(): invalid size: b's size word overwritten with 0x38 (glibc rejects it at the free). The
+     * checks leave it to glibc, and must not fill b's chunk by that size: c's header and data
+     * stay as they are (say_after prints them at the abort). */
+    char* a = keep(malloc(24));
+    char* b = keep(malloc(24));
+    size_t* c = keep(malloc(24));
+    c[0] = 0x1234;
+    after_header = c - 1;
+    size_t v = 0x38;
+    memcpy(a + 24, &v, sizeof v);
+    signal(SIGABRT, say_after);
+    free(keep(b));
   } else if (!strcmp(mode, "exit_overflow")) { /* glibc misses it: never freed, seen at exit */
     char* a = keep(malloc(20));
     a[22] = 'x';

@@ -161,6 +161,36 @@ TEST(Why, MemalignCutsALargerChunk) {
                       "address +0xff0; 4144 B around the block went back free");
 }
 
+// memalign's larger chunk taken whole from a bin is no split (its own cuts after taking it are
+// memalign's), and a free's trim (top written again, shrunk) is still the free's: the next
+// call's window starts after it.
+TEST(Why, MemalignFromABinAndAFreesTrim) {
+  const char* pre = "tunable glibc.malloc.tcache_count=0\n";
+  auto exact = stories(std::string(pre) +
+                           "a = malloc 24\nb = malloc 210\ng = malloc 24\nfree b\nq = memalign 64 100\n",
+                       "glibc");
+  ASSERT_EQ(exact.size(), 4u);
+  EXPECT_EQ(exact[3].why,
+            "the unsorted scan found one of exactly that size; the 112 B after the aligned block went "
+            "back free");
+  auto cut = stories(std::string(pre) +
+                         "a = malloc 40\nb = malloc 210\ng = malloc 24\nfree b\nq = memalign 64 100\n",
+                     "glibc");
+  ASSERT_EQ(cut.size(), 4u);
+  EXPECT_NE(cut[3].why.find("a 224 B chunk was taken from unsorted, then split at the aligned address"),
+            std::string::npos)
+      << cut[3].why;
+  session::PolicyRun run;
+  auto trim = stories("tunable glibc.malloc.tcache_count=0\ntunable glibc.malloc.mmap_threshold=1000000\n"
+                      "tunable glibc.malloc.trim_threshold=4096\na = malloc 24\nc = malloc 300000\nfree c\n"
+                      "d = malloc 24\n",
+                      "glibc", &run);
+  ASSERT_EQ(trim.size(), 3u);
+  ASSERT_EQ(run.ops.size(), 4u);            // (tunables are no operations)
+  EXPECT_EQ(trim[2].first, run.ops[2].end); // right after free c's events, its trim included
+  EXPECT_EQ(trim[2].why, "24 B needs a 32 B chunk; no free chunk fits: cut from top at +0x2b0");
+}
+
 TEST(Predict, RevealsAndScores) {
   const char* s = "a = malloc 100\nb = malloc 20\nc = malloc 200\nd = malloc 20\ne = malloc 50\n"
                   "free a\nfree c\nf = malloc 40\ng = malloc 150\n";

@@ -70,9 +70,12 @@ bool free_effect(const trace::Event& e, std::vector<uint64_t>* touched, const mo
   switch (e.type) {
   case Ev::BinOut:
     return !*settled && beside(e.chunk());
-  case Ev::BinIn:
-  case Ev::Top:
-    if (!in(e.chunk()) || *settled) return false; // (once in its bin, a move is malloc's sorting)
+  case Ev::BinIn: // (once in its bin, a move to another is the next malloc's sorting)
+    if (!in(e.chunk()) || *settled) return false;
+    *settled = true;
+    return true;
+  case Ev::Top: // (a trim writes top again, shrunk: still the free's)
+    if (!in(e.chunk())) return false;
     *settled = true;
     return true;
   case Ev::ChunkFree:
@@ -122,6 +125,7 @@ void WhyBuilder::before(uint64_t index, const trace::Event& e, const model::Heap
     break;
   case Ev::Split: {
     Origin& o = note(e.chunk());
+    if (o.allocated) break; // cut after this call took it (memalign trims its larger chunk)
     ++o.halvings;
     o.rest = e.rest();
     break;
@@ -137,7 +141,7 @@ void WhyBuilder::before(uint64_t index, const trace::Event& e, const model::Heap
       ++sorted_;
     break;
   case Ev::ChunkAlloc:
-    note(e.chunk());
+    note(e.chunk()).allocated = true;
     if (!first_alloc_) first_alloc_ = e.chunk(), first_alloc_size_ = e.size;
     break;
   case Ev::ChunkFree:

@@ -67,8 +67,9 @@ private:
     uint8_t state; // the chunk's state before the call took it
     uint8_t bin;
     uint64_t size;
-    uint32_t halvings = 0; // splits of the same chunk in this call (buddy)
-    uint64_t rest = 0;     // bytes a split left free
+    uint32_t halvings = 0;  // splits of the same chunk in this call (buddy)
+    uint64_t rest = 0;      // bytes a split left free
+    bool allocated = false; // the call took it (chunk_alloc): later splits are no search's
   };
   void finish(uint64_t index, const trace::Event& e, const model::HeapModel& m);
   std::string wording(const CallStory& s, const trace::Event& e) const;

@@ -71,10 +71,12 @@ void App::start_playground(const std::string& path) {
       p.error = err;
     } else {
       p.path = path;
+      p.unsaved_new = false;
       snprintf(p.path_buf, sizeof p.path_buf, "%s", path.c_str());
     }
   } else if (doc_->is_scenario() && read_text(doc_->path(), &p.text, &err)) {
     p.path = doc_->path();
+    p.unsaved_new = false;
     snprintf(p.path_buf, sizeof p.path_buf, "%s", p.path.c_str());
   } else if (p.text.empty()) {
     p.text = kStarter;
@@ -94,6 +96,7 @@ void App::playground_tick() {
     if (read_text(p.path_buf, &text, &err)) {
       p.text = text;
       p.path = p.path_buf;
+      p.unsaved_new = false;
       p.edited = true;
       ++p.generation; // (the editor's own copy of the old text must not come back)
       p.focus = true;

@@ -127,6 +127,8 @@ int cmd_lesson(int argc, char** argv) {
       } else if (const session::Lesson* l = session::find_lesson(ls, n)) {
         todo.push_back(*l);
       } else {
+        for (const std::string& e : errors) // (a lesson that does not load may be the one named)
+          fprintf(stderr, "heapviz lesson: %s\n", e.c_str());
         fprintf(stderr, "heapviz lesson: no lesson '%s'; the lessons are: %s\n", n.c_str(),
                 names_of(ls).c_str());
         return 2;

@@ -39,8 +39,11 @@ std::string ScenarioRunner::check_expect(const Op& op) {
       return nullptr;
     }
     if (!it->second.ptr) // (say which call failed: a small policy's NULL is easily missed)
-      *why = "'" + name + "' is NULL: its allocation of " + std::to_string(it->second.requested) +
-             " bytes at line " + std::to_string(it->second.made_line) + " failed on " + policy_.name();
+      *why = "'" + name + "' is NULL: " +
+             (*it->second.null_why
+                  ? std::string(it->second.null_why) + " (line " + std::to_string(it->second.made_line) + ")"
+                  : "its allocation of " + std::to_string(it->second.requested) + " bytes at line " +
+                        std::to_string(it->second.made_line) + " failed on " + policy_.name());
     return it->second.ptr;
   };
   // The chunk holding p (its row), or nullptr (mmapped, or outside every heap).
@@ -156,6 +159,12 @@ bool ScenarioRunner::run(const std::vector<Op>& ops, int* error_line, std::strin
     ns.freed_line = 0;
     ns.made_line = op.line;
     ns.requested = requested;
+    uint64_t product = 0;
+    ns.null_why = op.kind == OpKind::Realloc && op.a == 0
+                      ? "realloc to size 0 frees the block and returns NULL"
+                  : op.kind == OpKind::Calloc && __builtin_mul_overflow(op.a, op.b, &product)
+                      ? "calloc's count times size overflows"
+                      : "";
     if (!p) return;
     Block& b = live_[reinterpret_cast<uintptr_t>(p)];
     live_bytes_ += requested - b.requested; // b.requested is 0 unless p was live already

@@ -68,8 +68,9 @@ private:
     bool live = false;
     int freed_line = 0;
     const char* freed_how = "";
-    int made_line = 0;      // the operation that set it (a NULL: the call that failed)
-    uint64_t requested = 0; // its size
+    int made_line = 0;         // the operation that set it (a NULL: the call that failed)
+    uint64_t requested = 0;    // its size
+    const char* null_why = ""; // a NULL that is no failure: realloc to 0, calloc's overflow
   };
   Policy& policy_;
   bool prepared_ = false;
