@@ -293,6 +293,14 @@ private:
 
   bool check_release(void* mem, bool realloc);
   Chunk* live_block_before(Chunk* c, uint32_t* e_out);
+
+public:
+  // After glibc's own message for mem (the pointer a failed check names): one line on what the
+  // table knows, when mem is a live block whose header differs from what it was handed out with:
+  // "heapviz: its header was overwritten: ...; the block before it, ... ends there". Null if not.
+  const char* header_note(const void* mem, char* out, size_t cap);
+
+private:
   // The common free, inline: a live block whose own header, canary and next header are as the
   // table says gets its pattern and its freed entry. False: nothing was done, and the full path
   // (check_release, which reports) decides.
@@ -470,6 +478,33 @@ template <class P> Chunk* Checks<P>::live_block_before(Chunk* c, uint32_t* e_out
     }
   }
   return nullptr;
+}
+
+template <class P> const char* Checks<P>::header_note(const void* mem, char* out, size_t cap) {
+  if (!mem || (reinterpret_cast<uintptr_t>(mem) & kAlignMask) != 0) return nullptr;
+  Chunk* c = mem2chunk(const_cast<void*>(mem));
+  const uint32_t e = table_.get(c);
+  if (!CheckTable::live(e) || !CheckTable::size_known(e)) return nullptr;
+  const size_t want = CheckTable::live_size(e) | (CheckTable::live_non_main(e) ? kNonMainArena : 0);
+  if ((c->size_nomask() & ~kPrevInuse) == want) return nullptr;
+  uint32_t pe = 0;
+  Chunk* before = live_block_before(c, &pe);
+  Msg msg;
+  msg.s("heapviz: its header was overwritten: the size word holds ")
+      .x(c->size_nomask())
+      .s(", ")
+      .x(want | (before ? kPrevInuse : 0))
+      .s(" when it was handed out");
+  if (before)
+    msg.s("; the block before it, ")
+        .x(reinterpret_cast<uintptr_t>(chunk2mem(before)))
+        .s(" of ")
+        .u(CheckTable::req(pe))
+        .s(" bytes, ends there");
+  size_t n = msg.n < cap - 1 ? msg.n : cap - 1;
+  memcpy(out, msg.b, n);
+  out[n] = 0;
+  return out;
 }
 
 // The canary, the block's own size and flags, and the next chunk's, against what the table says.

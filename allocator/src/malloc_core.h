@@ -254,7 +254,10 @@ private:
   // trace_format.h), then glibc's message and abort. Every call site names its code.
   [[noreturn]] void corrupt(trace::ErrorCode code, const char* msg, const void* addr) {
     hooks_.error(code, addr, msg);
-    plat_.fatal(msg, addr);
+    // With HEAPVIZ_CHECKS, after glibc's message: what the checks know of the block (its header
+    // overwritten, and by which block's end).
+    char note[trace::kMaxErrorMessage];
+    plat_.fatal(msg, addr, checks_.on() ? checks_.header_note(addr, note, sizeof note) : nullptr);
   }
   // A failed assert of glibc's malloc. glibc keeps malloc's asserts in its release builds
   // (malloc.c's __malloc_assert): "Fatal glibc error: malloc assertion failure in FUNC: EXPR",

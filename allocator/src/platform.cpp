@@ -62,12 +62,16 @@ void stop_here(const char* why) {
   raise(SIGSTOP);
 }
 
-void fatal_error(const char* msg, const void* addr) {
+void fatal_error(const char* msg, const void* addr, const char* note) {
   raw_write(2, msg);
   raw_write(2, "\n");
   if (addr) {
     raw_write(2, "heapviz: the pointer involved is ");
     raw_write_hex(2, reinterpret_cast<uintptr_t>(addr));
+    raw_write(2, "\n");
+  }
+  if (note) {
+    raw_write(2, note);
     raw_write(2, "\n");
   }
   if (g_break_on_error)

@@ -24,8 +24,9 @@ namespace hv::alloc {
 // destructor, no allocation on first touch).
 extern __thread ThreadState g_real_thread_state __attribute__((tls_model("initial-exec")));
 
-// Writes "msg\n" (and the address, if any) to stderr and aborts, as glibc's malloc_printerr.
-[[noreturn]] void fatal_error(const char* msg, const void* addr);
+// Writes "msg\n" (and the address, if any; then note, a line of heapviz's, if any) to stderr and
+// aborts, as glibc's malloc_printerr.
+[[noreturn]] void fatal_error(const char* msg, const void* addr, const char* note = nullptr);
 // Breakpoints (HEAPVIZ_BREAK_ON_ERROR, HEAPVIZ_BREAK_AT; `heapviz run --break-on-error`,
 // `--break-at N`): stop_here() says why and how to attach a debugger on stderr, runs
 // g_before_stop (the preload library's: flush the trace, let a live viewer receive it), then stops
@@ -60,7 +61,9 @@ public:
   // Whether events happen one at a time (the trace then numbers them with one counter).
   bool trace_sequential() const { return __libc_single_threaded; }
   uintptr_t random_key();
-  [[noreturn]] void fatal(const char* msg, const void* addr) { fatal_error(msg, addr); }
+  [[noreturn]] void fatal(const char* msg, const void* addr, const char* note = nullptr) {
+    fatal_error(msg, addr, note);
+  }
   void breakpoint(const char* why) { stop_here(why); }
   void init(); // reads the page size; no allocation
   // Arms the thread-exit hook (a pthread key destructor) for the calling thread.
@@ -93,7 +96,9 @@ public:
   // one counter, in the script's order, as glibc's own threads could not be.
   bool trace_sequential() const { return !threaded_ || scenario_threads_; }
   uintptr_t random_key() const { return 0x6865617076697a21ull; } // deterministic in simulation
-  [[noreturn]] void fatal(const char* msg, const void* addr) { fatal_error(msg, addr); }
+  [[noreturn]] void fatal(const char* msg, const void* addr, const char* note = nullptr) {
+    fatal_error(msg, addr, note);
+  }
   void breakpoint(const char*) {} // a simulation has no process to stop
   void init() {}
   void on_thread_start() {}

@@ -89,6 +89,11 @@ MODES
   fail "header_overflow_plausible: the report does not name the block before the header"
 "$hv" errors --json header_overflow_plausible.hvt | grep -q '"expected": "21 00 00 00 00 00 00 00", "found": "31 00 00 00 00 00 00 00"' ||
   fail "header_overflow_plausible: the report's bytes are not the size word 0x21 -> 0x31"
+# Where glibc's message comes first, the checks add after it what they know: the header's word
+# and the block whose end it is (the likely writer).
+HEAPVIZ_CHECKS=1 LD_PRELOAD=$lib "$prog" header_overflow_victim >/dev/null 2>err.txt
+grep -q "^heapviz: its header was overwritten: the size word holds 0x4242424242424242, 0x21 when it was handed out; the block before it, 0x[0-9a-f]* of 24 bytes, ends there$" err.txt &&
+  ok "header_overflow_victim: glibc's line, then the checks' note" || fail "header_overflow_victim: no note: $(cat err.txt)"
 "$prog" glibc_sees_bad_size >/dev/null 2>native.txt
 HEAPVIZ_CHECKS=1 LD_PRELOAD=$lib "$prog" glibc_sees_bad_size >/dev/null 2>err.txt
 if [ "$(head -1 err.txt)" = "$(head -1 native.txt)" ] && grep -q "next header holds 0x21, its data 0x1234" err.txt; then
