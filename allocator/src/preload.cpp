@@ -182,10 +182,13 @@ bool replace_earlier_image(const char* path, unsigned long pid) {
 // with HEAPVIZ_NO_CHILDREN=1). Neither is ever moved aside. A path that cannot be written (no
 // such directory, no permission, a full disk) is reported in one line on stderr; the program
 // runs on.
+pid_t g_trace_pid = 0; // the process whose trace this image writes (see _exit below)
+
 void open_trace(bool as_root) {
   const char* out = getenv("HEAPVIZ_OUT");
   if (!out || !*out) return;
   unsigned long pid = static_cast<unsigned long>(getpid());
+  g_trace_pid = static_cast<pid_t>(pid);
   if (is_char_device(out)) {
     if (g_no_children && (!as_root || !claim_device(out))) return;
     if (!g_alloc.trace_start(out, false, g_verify_every, stack_flag())) report_unwritable(out);
@@ -366,6 +369,27 @@ void RealPlatform::on_thread_start() {
 }
 
 #define HV_EXPORT extern "C" __attribute__((visibility("default")))
+
+// _exit and _Exit, called by the program itself (glibc's own exit path calls its internal
+// _exit, not these): the process ends without exit handlers, so without our destructor, and
+// the events still in its buffers were lost (a program ending with _exit kept a 5-event trace).
+// They are flushed first, as a fatal signal's are. Not in a vfork child (posix_spawn's, or a
+// program's vfork): it shares the parent's memory while the parent's other threads go on
+// writing their buffers; its pid is not the one that opened the trace.
+namespace {
+[[noreturn]] void exit_now(int status) {
+  if (g_alloc.tracing() && g_trace_pid == static_cast<pid_t>(syscall(SYS_getpid)))
+    g_alloc.trace_flush_all(true);
+  for (;;)
+    syscall(SYS_exit_group, status);
+}
+} // namespace
+HV_EXPORT void _exit(int status) {
+  exit_now(status);
+}
+HV_EXPORT void _Exit(int status) {
+  exit_now(status);
+}
 
 HV_EXPORT void* malloc(size_t n) {
   return g_alloc.malloc(n);

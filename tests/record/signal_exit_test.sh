@@ -30,6 +30,22 @@ for sig in PIPE INT TERM HUP ALRM; do
   fi
 done
 
+# _exit ends a process without exit handlers: the events in its buffers were lost (a 5-event
+# trace). _exit and _Exit now flush them first; a vfork child's _exit (posix_spawn's) does not
+# touch the parent's buffers, which it shares.
+for how in _exit:5 vfork:6; do
+  rm -f t.hvt*
+  HEAPVIZ_OUT=t.hvt LD_PRELOAD=$lib "$prog" "${how%%:*}" 750 >/dev/null 2>err.txt
+  rc=$?
+  m=$(mallocs t.hvt 2>/dev/null)
+  c=$("$hv" check t.hvt 2>&1)
+  if [ "$rc" -eq "${how##*:}" ] && [ "${m:-0}" -ge 750 ] && [[ $c == *": ok:"* ]] && [ ! -s err.txt ]; then
+    ok "${how%%:*}: exit status $rc, $m mallocs recorded of 750, $c"
+  else
+    fail "${how%%:*}: exit status $rc (want ${how##*:}), ${m:-no} mallocs recorded of 750; check: $c; $(cat err.txt)"
+  fi
+done
+
 # A profiling signal is left to the program: a profiler refuses to start over a SIGPROF handler
 # it did not install, so recording must not install one.
 cat >prof.c <<'C'
