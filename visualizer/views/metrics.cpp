@@ -62,14 +62,18 @@ void draw_metrics(const Frame& f) {
                           : 0.0,
            human_bytes(p.in_use_bytes - p.in_use_requested).c_str());
   row("overhead", b, "of the chunks in use (mmapped included): headers and slack, the bytes not requested");
+  // Blocks from before the trace count whole (their requests are unknown): counted as not live,
+  // an attach to a long-running process read as 85% waste that was its live data.
+  const uint64_t live_all = x.live_bytes + p.before_bytes;
   snprintf(b, sizeof b, "%.1f %%",
            x.heap_bytes
-               ? 100.0 * double(x.heap_bytes - std::min(x.heap_bytes, x.live_bytes)) / double(x.heap_bytes)
+               ? 100.0 * double(x.heap_bytes - std::min(x.heap_bytes, live_all)) / double(x.heap_bytes)
                : 0.0);
   row("footprint not live", b,
       p.before_blocks
-          ? "1 - live requested / footprint: free chunks, top, headers, slack, metadata, and the\n"
-            "blocks from before the trace (their requests are unknown)"
+          ? "1 - (live requested + the blocks from before the trace) / footprint: free chunks, top,\n"
+            "headers, slack, metadata. The blocks from before the trace count whole (their chunk\n"
+            "sizes: their requests are unknown), so their headers and slack are not in it"
           : "1 - live requested / footprint: free chunks, top, headers, slack, metadata");
   snprintf(b, sizeof b, "%" PRIu64 " (%" PRIu64 " in use)", x.chunks, x.in_use);
   row("chunks", b, "chunk records of every state, top and fenceposts included");
