@@ -391,6 +391,57 @@ HV_EXPORT void _Exit(int status) {
   exit_now(status);
 }
 
+// A program's own handler that ends the program the usual way (coreutils' sort under `| head`,
+// servers on SIGTERM): cleanup, signal(sig, SIG_DFL), raise(sig). Our flush-on-signal handler is
+// not installed over the program's own (install_fatal_signal_flush), so that death lost every
+// event still buffered. raise and kill of this process flush first when the signal's action is
+// now the default one and it ends the process. The signals themselves are sent as glibc does.
+namespace {
+bool ends_process_by_default(int sig) {
+  switch (sig) {
+  case SIGCHLD:
+  case SIGCONT:
+  case SIGSTOP:
+  case SIGTSTP:
+  case SIGTTIN:
+  case SIGTTOU:
+  case SIGURG:
+  case SIGWINCH:
+    return false;
+  default:
+    return sig > 0 && sig < NSIG;
+  }
+}
+void flush_before_fatal(int sig) {
+  if (!g_alloc.tracing() || !ends_process_by_default(sig)) return;
+  if (g_trace_pid != static_cast<pid_t>(syscall(SYS_getpid))) return; // (a vfork child)
+  if (sig != SIGKILL) {
+    struct sigaction now;
+    // (Blocked or not: the usual handler that re-raises has it blocked until it returns, and it
+    // is delivered then, by this default action.)
+    if (sigaction(sig, nullptr, &now) != 0 || (now.sa_flags & SA_SIGINFO) || now.sa_handler != SIG_DFL)
+      return;
+  }
+  g_alloc.trace_flush_all(true); // (a handler may have interrupted an event: whole ones only)
+}
+} // namespace
+HV_EXPORT int raise(int sig) {
+  int saved = errno;
+  flush_before_fatal(sig);
+  errno = saved;
+  if (int e = pthread_kill(pthread_self(), sig)) { // glibc's raise
+    errno = e;
+    return -1;
+  }
+  return 0;
+}
+HV_EXPORT int kill(pid_t pid, int sig) {
+  int saved = errno;
+  if (pid == 0 || pid == -1 || pid == static_cast<pid_t>(syscall(SYS_getpid))) flush_before_fatal(sig);
+  errno = saved;
+  return static_cast<int>(syscall(SYS_kill, pid, sig));
+}
+
 HV_EXPORT void* malloc(size_t n) {
   return g_alloc.malloc(n);
 }

@@ -33,7 +33,9 @@ done
 # _exit ends a process without exit handlers: the events in its buffers were lost (a 5-event
 # trace). _exit and _Exit now flush them first; a vfork child's _exit (posix_spawn's) does not
 # touch the parent's buffers, which it shares.
-for how in _exit:5 vfork:6; do
+# A handler of the program's own that re-raises with the default action (sort's SIGPIPE under
+# `| head`), and a kill of itself, even with SIGKILL: raise and kill flush first.
+for how in _exit:5 vfork:6 handler:143 killself:137; do
   rm -f t.hvt*
   HEAPVIZ_OUT=t.hvt LD_PRELOAD=$lib "$prog" "${how%%:*}" 750 >/dev/null 2>err.txt
   rc=$?
