@@ -52,6 +52,9 @@ FragReport fragmentation(const model::HeapModel& m, const SiteTable& sites, uint
     }
   }
   r.released_bytes = m.released_bytes();
+  // By arena (chunks come in address order: a later arena's heap may sit below an earlier one's).
+  std::stable_sort(r.tops.begin(), r.tops.end(),
+                   [](const FragReport::Top& a, const FragReport::Top& b) { return a.arena < b.arena; });
   // The chunk right below each top.
   for (FragReport::Top& t : r.tops) {
     auto it = std::lower_bound(chunks.begin(), chunks.end(), t.addr,

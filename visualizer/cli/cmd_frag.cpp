@@ -101,14 +101,16 @@ int cmd_frag(int argc, char** argv) {
              sites.before_blocks(), sites.before_bytes());
     printf("\nfree memory by bin:\n");
     for (trace::ChunkState s : kBins)
-      printf("  %-10s %12" PRIu64 " bytes in %" PRIu64 " chunks\n", trace::state_name(uint8_t(s)),
-             r.free_by_state[uint8_t(s)], r.chunks_by_state[uint8_t(s)]);
+      printf("  %-10s %12" PRIu64 " bytes in %" PRIu64 " chunk%s\n", trace::state_name(uint8_t(s)),
+             r.free_by_state[uint8_t(s)], r.chunks_by_state[uint8_t(s)],
+             r.chunks_by_state[uint8_t(s)] == 1 ? "" : "s");
     uint64_t top_trim = 0;
     for (const auto& t : r.tops)
       top_trim += t.trimmable;
     printf("\nmalloc_trim(0) would hand back %" PRIu64 " bytes: %" PRIu64 " of pages inside %" PRIu64
-           " free chunks, %" PRIu64 " of the main arena's top",
-           r.trim_free_bytes + top_trim, r.trim_free_bytes, r.trim_free_chunks, top_trim);
+           " free chunk%s, %" PRIu64 " of the main arena's top",
+           r.trim_free_bytes + top_trim, r.trim_free_bytes, r.trim_free_chunks,
+           r.trim_free_chunks == 1 ? "" : "s", top_trim);
     if (r.released_bytes) printf(" (%" PRIu64 " bytes are handed back already)", r.released_bytes);
     printf("\n");
     for (const auto& t : r.tops) {
@@ -143,14 +145,17 @@ int cmd_frag(int argc, char** argv) {
       const auto& b = r.blame[i];
       if (b.site < 0 && before) {
         printf(
-            "\n#%zu  %" PRIu64 " free bytes in %" PRIu64 " runs kept apart by %" PRIu64
+            "\n#%zu  %" PRIu64 " free bytes in %" PRIu64 " run%s kept apart by %" PRIu64
             " live chunk%s allocated before the trace began\n    (their sites are unknown: heapviz attached "
             "later; freeing all of them would merge those runs)\n",
-            i + 1, b.pinned_bytes, b.pinned_runs, b.chunks, b.chunks == 1 ? "" : "s");
+            i + 1, b.pinned_bytes, b.pinned_runs, b.pinned_runs == 1 ? "" : "s", b.chunks,
+            b.chunks == 1 ? "" : "s");
         continue;
       }
-      printf("\n#%zu  %" PRIu64 " free bytes in %" PRIu64 " runs kept apart by %" PRIu64 " live chunk%s of\n",
-             i + 1, b.pinned_bytes, b.pinned_runs, b.chunks, b.chunks == 1 ? "" : "s");
+      printf("\n#%zu  %" PRIu64 " free bytes in %" PRIu64 " run%s kept apart by %" PRIu64
+             " live chunk%s of\n",
+             i + 1, b.pinned_bytes, b.pinned_runs, b.pinned_runs == 1 ? "" : "s", b.chunks,
+             b.chunks == 1 ? "" : "s");
       fputs(frames_text(frames(b.site), "    ", 12).c_str(), stdout);
     }
     if (shown < r.blame.size()) printf("\n... %zu more sites (--top 0 shows all)\n", r.blame.size() - shown);

@@ -177,8 +177,8 @@ std::string frames_text(const std::vector<symbols::Frame>& frames, const char* i
 
 void warn_symbol_problems(const symbols::Symbolizer& sym) {
   for (const symbols::Symbolizer::Problem& p : sym.problems())
-    fprintf(stderr, "heapviz: warning: %s: %s; its frames show as module+offset\n", p.module.c_str(),
-            p.why.c_str());
+    fprintf(stderr, "heapviz: warning: %s: %s%s\n", p.module.c_str(), p.why.c_str(),
+            p.why.find("module+offset") == std::string::npos ? "; its frames show as module+offset" : "");
 }
 
 } // namespace hv::cli

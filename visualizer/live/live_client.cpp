@@ -381,8 +381,9 @@ std::string Capture::finish() {
   if (got > keep)
     return "kept the trace up to the last sync point (" + std::to_string(synced_events()) + " events); " +
            std::to_string(got - keep) +
-           " bytes received after it were cut, as other threads' events of "
-           "that moment never arrived";
+           " bytes received after it were cut: the stream ended without a last sync (the process died "
+           "or the connection broke), so they may lack events its threads had not handed over, and a "
+           "trace must not skip any";
   return {};
 }
 

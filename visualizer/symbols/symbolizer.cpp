@@ -231,9 +231,11 @@ void Symbolizer::note_unnamed(const std::string& path, Dwfl_Module* mod) {
   const char* debug_file = nullptr;
   dwfl_module_info(mod, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &debug_file);
   if (symtab || debug_file) return; // symbols there: this address is just outside them (a PLT stub)
-  problems_.push_back({path, "stripped (no symbol table) and no debug symbols found for it: install them "
-                             "(Debian: its package's -dbgsym, from the debian-debug archive; or set "
-                             "DEBUGINFOD_URLS), or record a build with symbols"});
+  problems_.push_back({path,
+                       "stripped (no symbol table) and no debug symbols found for it: only its exported "
+                       "functions have names, its other frames show as module+offset; install them "
+                       "(Debian: its package's -dbgsym, from the debian-debug archive; or set "
+                       "DEBUGINFOD_URLS), or record a build with symbols"});
 }
 
 bool is_allocation_function(const Frame& f) {
