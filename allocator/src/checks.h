@@ -293,6 +293,14 @@ private:
 
   bool check_release(void* mem, bool realloc);
   Chunk* live_block_before(Chunk* c, uint32_t* e_out);
+  // "; the block before it, 0x... of N bytes, ends there" (before: live_block_before's, entry e).
+  static void say_block_before(Msg& msg, Chunk* before, uint32_t e) {
+    msg.s("; the block before it, ")
+        .x(reinterpret_cast<uintptr_t>(chunk2mem(before)))
+        .s(" of ")
+        .u(CheckTable::req(e))
+        .s(" bytes, ends there");
+  }
 
 public:
   // After glibc's own message for mem (the pointer a failed check names): one line on what the
@@ -495,12 +503,7 @@ template <class P> const char* Checks<P>::header_note(const void* mem, char* out
       .s(", ")
       .x(want | (before ? kPrevInuse : 0))
       .s(" when it was handed out");
-  if (before)
-    msg.s("; the block before it, ")
-        .x(reinterpret_cast<uintptr_t>(chunk2mem(before)))
-        .s(" of ")
-        .u(CheckTable::req(pe))
-        .s(" bytes, ends there");
+  if (before) say_block_before(msg, before, pe);
   size_t n = msg.n < cap - 1 ? msg.n : cap - 1;
   memcpy(out, msg.b, n);
   out[n] = 0;
@@ -542,12 +545,7 @@ bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char* when, bool* dry, b
           .s(" was overwritten (found at ")
           .s(when)
           .s(")");
-      if (before)
-        msg.s("; the block before it, ")
-            .x(reinterpret_cast<uintptr_t>(chunk2mem(before)))
-            .s(" of ")
-            .u(CheckTable::req(pe))
-            .s(" bytes, ends there");
+      if (before) say_block_before(msg, before, pe);
       report(trace::ErrorCode::CorruptedSize, Kind::HeapBufferOverflow, msg.b, mem, c, runs, 1, false, dry);
       return false;
     }
