@@ -21,12 +21,17 @@ std::string names_of(const std::vector<session::Lesson>& ls) {
   return s;
 }
 
+// A lesson of one's own: a path, or NAME.hvs (taken as it is, never looked up by name).
+bool names_a_file(const std::string& n) {
+  return n.find('/') != std::string::npos || (n.size() > 4 && n.substr(n.size() - 4) == ".hvs");
+}
+
 } // namespace
 
 // The lesson a name, a number or a file path means; on failure says why on stderr (listing the
 // lessons) and returns false. Shared with `heapviz shot --lesson`.
 bool resolve_lesson(const char* command, const std::string& name, std::string* path) {
-  if (name.find('/') != std::string::npos || (name.size() > 4 && name.substr(name.size() - 4) == ".hvs")) {
+  if (names_a_file(name)) {
     *path = name; // a file of one's own
     return true;
   }
@@ -84,13 +89,10 @@ int cmd_lesson(int argc, char** argv) {
   if (!list && !check && names.size() != 1)
     return usage_error(kLessonSpec,
                        names.empty() ? "which lesson? (heapviz lesson --list)" : "one lesson at a time");
-  // A lesson of one's own (a path, or NAME.hvs): `--check` and opening it take it as it is.
-  auto is_path = [](const std::string& n) {
-    return n.find('/') != std::string::npos || (n.size() > 4 && n.substr(n.size() - 4) == ".hvs");
-  };
+  // Lessons of one's own (names_a_file): `--check` and opening one take it as it is.
   bool only_paths = check && !list && !names.empty();
   for (const std::string& n : names)
-    only_paths = only_paths && is_path(n);
+    only_paths = only_paths && names_a_file(n);
   std::string dir = session::lessons_dir();
   if (list || check) {
     if (dir.empty() && !only_paths) {
@@ -116,7 +118,7 @@ int cmd_lesson(int argc, char** argv) {
     std::vector<session::Lesson> todo; // the lessons to check, in the order named (all: the list's)
     if (names.empty()) todo = ls;
     for (const std::string& n : names) {
-      if (is_path(n)) {
+      if (names_a_file(n)) {
         session::Lesson l;
         std::string err;
         if (!session::load_lesson(n, &l, &err)) {
