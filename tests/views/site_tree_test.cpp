@@ -7,13 +7,25 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 using namespace hv;
 
 namespace {
+
+// A trace's bytes in a file of the temporary directory named after `stem`; its path.
+std::string write_file(const std::vector<uint8_t>& bytes, const char* stem) {
+  std::string path = std::string(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") + "/" + stem + "_" +
+                     std::to_string(getpid()) + ".hvt";
+  FILE* f = fopen(path.c_str(), "wb");
+  fwrite(bytes.data(), 1, bytes.size(), f);
+  fclose(f);
+  return path;
+}
 
 // A module nowhere on disk (frames are named module+offset), main calling f and g, and:
 // f allocates 100 and 100 (one freed later), g allocates 50.
@@ -28,13 +40,7 @@ std::string write_trace() {
   b.malloc(50, 0x555555559380);
   b.set_call_stack(2);
   b.free(0x555555559310);
-  auto bytes = b.finish();
-  std::string path = std::string(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") + "/hvsitetree_" +
-                     std::to_string(getpid()) + ".hvt";
-  FILE* f = fopen(path.c_str(), "wb");
-  fwrite(bytes.data(), 1, bytes.size(), f);
-  fclose(f);
-  return path;
+  return write_file(b.finish(), "hvsitetree");
 }
 
 } // namespace
@@ -152,12 +158,7 @@ TEST(SiteView, RowsThatReadAlikeGetTheirCallers) {
   b.malloc(50, 0x555555559310);
   b.set_call_stack(3);
   b.malloc(30, 0x555555559380);
-  auto bytes = b.finish();
-  std::string path = std::string(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") + "/hvsitenames_" +
-                     std::to_string(getpid()) + ".hvt";
-  FILE* fp = fopen(path.c_str(), "wb");
-  fwrite(bytes.data(), 1, bytes.size(), fp);
-  fclose(fp);
+  const std::string path = write_file(b.finish(), "hvsitenames");
   session::Document doc;
   doc.open(path);
   ASSERT_EQ(doc.wait(), session::Document::State::Ready);
