@@ -230,6 +230,27 @@ TEST(AppInProcess, OpeningAMissingFileSaysWhyAndKeepsTheShownOne) {
 
 // Heap errors (tests/views/error_trace.h, written at build time by hv_make_error_trace): Run
 // forward / back and play stop at them, and a click on a red mark of the timeline goes to one.
+// The Metrics window shows every one of its rows in the default layout: no scrollbar hides the
+// last ones (it was 210 px high, and cut "chunks" in half at 1600x900). On the demo (ten rows) and
+// on a trace with heap errors (an eleventh), at a laptop's and a desktop's window size.
+TEST(AppInProcess, MetricsShowsAllItsRowsWithoutScrolling) {
+  for (const std::string& path : {kDemo, std::string(HV_ERROR_TRACE)})
+    for (ImVec2 size : {ImVec2(1280, 720), ImVec2(1600, 900)}) {
+      Driven d(path, size);
+      d.key(Key::End);
+      d.frames(4);
+      ImGuiWindow* w = ImGui::FindWindowByName("Metrics");
+      ASSERT_NE(w, nullptr);
+      SCOPED_TRACE(path + " at " + std::to_string(int(size.x)) + "x" + std::to_string(int(size.y)));
+      if (path != kDemo) {
+        ASSERT_GT(d.a.doc().replay().model().errors(), 0u); // the eleventh row
+      }
+      EXPECT_TRUE(w->Active);
+      EXPECT_FALSE(w->ScrollbarY) << "content " << w->ContentSize.y << " px in " << w->InnerRect.GetHeight();
+      EXPECT_EQ(w->ScrollMax.y, 0.0f);
+    }
+}
+
 TEST(AppInProcess, RunToErrorsPlayStopsAndAClickOnAnErrorMark) {
   Driven d(HV_ERROR_TRACE);
   const session::ErrorList& el = d.a.doc().errors();

@@ -626,7 +626,8 @@ void App::frame(float dt) {
     // Arenas.
     if (cursor_.open_breakpoints) show_breaks_ = !show_breaks_;
     cursor_.open_breakpoints = false;
-    float metrics_h = 210, chunk_h = std::floor((ds.y - top) * (show_breaks_ ? 0.36f : 0.46f)),
+    float metrics_h = views::metrics_height(f, right_w),
+          chunk_h = std::floor((ds.y - top) * (show_breaks_ ? 0.32f : 0.40f)),
           rest_h = ds.y - top - metrics_h - chunk_h,
           breaks_h = show_breaks_ ? std::floor(std::min(250.0f, rest_h * 0.68f)) : 0,
           bins_h = show_breaks_ ? rest_h - breaks_h : std::floor(rest_h * 0.62f);

@@ -4,27 +4,32 @@
 
 #include "imgui.h"
 
+#include <algorithm>
 #include <cinttypes>
+#include <cmath>
+#include <string>
+#include <vector>
 
 namespace hv::views {
 
-void draw_metrics(const Frame& f) {
+namespace {
+
+struct Row {
+  const char* name;
+  std::string value;
+  const char* help;
+};
+
+// The rows of the window at this position: what draw_metrics shows and metrics_height measures.
+std::vector<Row> rows_of(const Frame& f) {
   const model::Replay& r = f.doc.replay();
   const model::HeapModel& m = r.model();
   model::Metrics x = m.metrics();
-  auto row = [](const char* name, const std::string& value, const char* help) {
-    ImGui::TableNextRow();
-    ImGui::TableNextColumn();
-    ImGui::TextUnformatted(name);
-    if (help && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", help);
-    ImGui::TableNextColumn();
-    ImGui::TextWrapped("%s", value.c_str()); // a narrow window wraps the value, never clips it
+  std::vector<Row> out;
+  auto row = [&](const char* name, std::string value, const char* help) {
+    out.push_back(Row{name, std::move(value), help});
   };
   char b[64];
-  if (!ImGui::BeginTable("##metrics", 2, ImGuiTableFlags_RowBg)) return;
-  ImGui::TableSetupColumn("name", ImGuiTableColumnFlags_WidthFixed,
-                          ImGui::GetFontSize() * 10); // 150 px at 15
-  ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
   snprintf(b, sizeof b, "%s (peak %s)", human_bytes(x.heap_bytes).c_str(),
            human_bytes(f.doc.summary().peak_heap()).c_str());
   row("footprint", b, "heap regions (sbrk heap, mmapped heaps) plus mmapped chunks");
@@ -85,7 +90,41 @@ void draw_metrics(const Frame& f) {
     snprintf(b, sizeof b, "%" PRIu64, m.anomalies());
     row("replay anomalies", b, m.first_anomaly().c_str());
   }
+  return out;
+}
+
+float name_width() {
+  return ImGui::GetFontSize() * 10; // 150 px at 15
+}
+
+} // namespace
+
+void draw_metrics(const Frame& f) {
+  if (!ImGui::BeginTable("##metrics", 2, ImGuiTableFlags_RowBg)) return;
+  ImGui::TableSetupColumn("name", ImGuiTableColumnFlags_WidthFixed, name_width());
+  ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
+  for (const Row& row : rows_of(f)) {
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    ImGui::TextUnformatted(row.name);
+    if (row.help && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", row.help);
+    ImGui::TableNextColumn();
+    ImGui::TextWrapped("%s", row.value.c_str()); // a narrow window wraps the value, never clips it
+  }
   ImGui::EndTable();
+}
+
+float metrics_height(const Frame& f, float width) {
+  const ImGuiStyle& st = ImGui::GetStyle();
+  // The value column: the window's width less its padding, the name column and the cells'
+  // padding (a little less, so that a value measured to fit does not wrap after all).
+  const float value_w = width - 2 * st.WindowPadding.x - name_width() - 4 * st.CellPadding.x - 4;
+  float h = ImGui::GetFrameHeight() + 2 * st.WindowPadding.y; // the title bar and the padding
+  for (const Row& row : rows_of(f)) {
+    const float text = ImGui::CalcTextSize(row.value.c_str(), nullptr, false, std::max(1.0f, value_w)).y;
+    h += std::max(ImGui::GetTextLineHeight(), text) + 2 * st.CellPadding.y;
+  }
+  return std::ceil(h + st.ItemSpacing.y);
 }
 
 } // namespace hv::views

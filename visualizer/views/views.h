@@ -333,6 +333,9 @@ struct ArenasState {
 };
 void draw_arenas(const Frame& f, ArenasState& s, Cursor& c);
 void draw_metrics(const Frame& f);
+// The height at which a Metrics window `width` wide shows all its rows at this position, wrapped
+// values included, without a scrollbar (the layout's).
+float metrics_height(const Frame& f, float width);
 
 // Shared formatting (a chunk's state in words: state_text in chunk_layout.h).
 // The chunk addresses an event changed (an API event's user pointer less the policy's header).
