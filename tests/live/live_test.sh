@@ -59,7 +59,11 @@ wait $t1; t1rc=$?
 check_trace t1.hvt 5 "capture 1 replays to the process's own heap walks"
 [ ! -e "$XDG_RUNTIME_DIR/heapviz/$t1.sock" ] && ok "the socket is removed at exit" || fail "socket left behind"
 stats=$(timeout 30 "$HV" stats --json t1.hvt)
-echo "$stats" | grep -q '"threads": 5' && ok "stats reads the capture (4 program threads + the snapshots' writer)" || fail "stats: $stats"
+echo "$stats" | grep -q '"threads": 5' && echo "$stats" | grep -q '"calling_threads": 4' &&
+  ok "stats reads the capture (4 program threads called; the snapshots' writer is a fifth in the file)" || fail "stats: $stats"
+text=$(timeout 30 "$HV" stats t1.hvt | grep '^threads:')
+echo "$text" | grep -q '^threads: *4 called the allocator; 5 in the file (the other wrote only' &&
+  ok "stats says 4 threads called, not 5: $text" || fail "stats text: $text"
 
 # ---- 2. two viewers at once -----------------------------------------------------------------
 LD_PRELOAD="$LIB" HEAPVIZ_LIVE=1 HEAPVIZ_VERIFY=1 "$TARGET" 3 60 20000 > t2.out &

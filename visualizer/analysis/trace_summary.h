@@ -37,6 +37,8 @@ public:
   // After each event the pass applied, with the model after it.
   void add(const Event& e, const model::HeapModel& m) {
     ++counts_[uint8_t(e.type)];
+    if (e.tid != last_caller_) [[unlikely]] // (most calls come from the thread of the one before)
+      if (trace::event_info(e.type).api) note_caller(e.tid);
     // Timestamps are per thread and read every few calls, so the last event in seq order need
     // not carry the latest time: the span is the earliest and the latest stamp.
     if (events_++ == 0) first_ts_ = last_ts_ = e.ts;
@@ -78,6 +80,10 @@ public:
   uint64_t first_ts() const { return first_ts_; }
   uint64_t duration_ns() const { return last_ts_ - first_ts_; }
   uint64_t heap_errors() const { return counts_[uint8_t(trace::Ev::Error)]; }
+  // The threads that made at least one call (malloc's family, free) so far: the program's
+  // threads. A trace's file can have more: heapviz's live thread writes the snapshots of a live
+  // capture in blocks of its own.
+  size_t calling_threads() const { return callers_.size(); }
   // Events whose time is earlier than an event before them in seq order, by how much at most,
   // and the first of them (1-based; 0: none).
   uint64_t time_back_steps() const { return back_steps_; }
@@ -87,6 +93,11 @@ public:
 
 private:
   void point(const model::HeapModel& m);
+  void note_caller(uint32_t tid) {
+    last_caller_ = tid;
+    auto it = std::lower_bound(callers_.begin(), callers_.end(), tid);
+    if (it == callers_.end() || *it != tid) callers_.insert(it, tid);
+  }
 
   uint64_t counts_[256] = {};
   uint64_t events_ = 0, first_ts_ = 0, last_ts_ = 0;
@@ -98,6 +109,8 @@ private:
   uint64_t step_ = 0, next_point_ = UINT64_MAX, points_ = 0;
   bool tail_ = false; // finish() added a point that resume() takes back
   std::vector<SeriesPoint> series_;
+  uint32_t last_caller_ = UINT32_MAX; // the thread of the latest call (UINT32_MAX: none yet)
+  std::vector<uint32_t> callers_;     // the calling threads, sorted
 };
 
 } // namespace hv::analysis

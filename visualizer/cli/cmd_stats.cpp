@@ -113,6 +113,7 @@ int cmd_stats(int argc, char** argv) {
     kv("time_back_steps", u(sum.time_back_steps()));
     kv("time_back_max_ns", u(sum.time_back_max_ns()));
     kv("threads", u(f.threads().size()));
+    kv("calling_threads", u(sum.calling_threads()));
     kv("blocks", u(f.blocks().size()));
     kv("file_size", u(f.file_size()));
     snprintf(fr, sizeof fr, "%.3f", per_event);
@@ -165,7 +166,17 @@ int cmd_stats(int argc, char** argv) {
              "first: event %" PRIu64 ")\n",
              sum.time_back_steps(), at_most, sum.time_back_first());
     }
-    printf("threads:             %zu\n", f.threads().size());
+    if (sum.calling_threads() == f.threads().size())
+      printf("threads:             %zu\n", f.threads().size());
+    else if (args.has("--at")) // (the others may call later)
+      printf("threads:             %zu called the allocator up to --at; %zu in the file\n",
+             sum.calling_threads(), f.threads().size());
+    else { // a live capture: the live thread writes its snapshots (and nothing else) in blocks of its own
+      const size_t others = f.threads().size() - sum.calling_threads();
+      printf("threads:             %zu called the allocator; %zu in the file (the other%s wrote only "
+             "heapviz's own events, such as the live thread's snapshots)\n",
+             sum.calling_threads(), f.threads().size(), others == 1 ? "" : "s");
+    }
     printf("blocks:              %zu\n", f.blocks().size());
     printf("file size:           %" PRIu64 " bytes (%.2f bytes/event)\n", f.file_size(), per_event);
     if (m.errors()) printf("heap errors:         %" PRIu64 "\n", m.errors());

@@ -56,7 +56,7 @@ std::string describe_process_trace(const trace::ProcessTrace& p, size_t cmd_char
       std::string base = mod.path.substr(mod.path.rfind('/') + 1);
       if (base.compare(0, 9, "libpython") == 0 || is_cpython(base)) *python = true;
     }
-  size_t threads = f.threads().size();
+  size_t threads = sum.calling_threads(); // the program's (not the live thread, say)
   char buf[256];
   snprintf(buf, sizeof buf, "%llu events, peak heap %s, %zu thread%s, pid %u, parent %u",
            static_cast<unsigned long long>(sum.events()), views::human_bytes(sum.peak_heap()).c_str(),
