@@ -343,6 +343,7 @@ template <class P> void MallocCore<P>::thread_shutdown_body(ThreadState& ts) {
   Tcache* tc = ts.tcache;
   ts.tcache_shutting_down = true;
   if (tc) {
+    hooks_.stamp(ts); // the flush's events: the time of the exit, not of the thread's last call
     unregister_thread(ts);
     ts.tcache = nullptr;
     for (int i = 0; i < kTcacheMaxBins; ++i) {

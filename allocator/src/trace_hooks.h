@@ -212,8 +212,9 @@ public:
     return n;
   }
 
-  // A timestamp for events outside an API call (a baseline, a mark): no stack is taken.
-  void stamp(ThreadState& ts) { sink_.stamp(ts); }
+  // A timestamp for events outside an API call (a baseline, a mark, a thread's exit): a fresh
+  // reading (TraceSink::stamp_now); no stack is taken.
+  void stamp(ThreadState& ts) { sink_.stamp_now(ts); }
 
   // ---- Call stacks
   // The function that takes the calling thread's stack and returns its node, writing the nodes

@@ -217,6 +217,21 @@ public:
     if (__builtin_expect(t == nullptr, 0) && !(t = thread_buf(ts))) return;
     if (precise_time_ || ++t->stamp_count >= t->stamp_every) read_clock(t);
   }
+  // A time of its own for events outside an API call (a mark, a baseline, a snapshot, a thread's
+  // exit, malloc_trim): always a fresh reading, and the pace of the thread's calls is left as it
+  // was. These come after a pause as often as not (a mark after a barrier): the reading a fast
+  // thread reuses was up to kStampMax calls and any pause old, and it set a mark's place among
+  // the other threads' events (Order: the stamp is a lower bound of the number).
+  void stamp_now(ThreadState& ts) {
+    TraceThread* t = ts.trace;
+    if (__builtin_expect(t == nullptr, 0) && !(t = thread_buf(ts))) return;
+    const uint32_t calls = t->stamp_count;
+    t->stamp_count = kStampNow; // (no pace is learnt from this reading)
+    const uint64_t last = t->stamp_ns;
+    read_clock(t);
+    t->stamp_count = calls; // the calls' own count and reading go on as before
+    t->stamp_ns = last;
+  }
   __attribute__((always_inline)) void read_clock(TraceThread* t) {
     const uint64_t now = now_ns();
     const uint32_t calls = t->stamp_count;
