@@ -11,6 +11,76 @@ using trace::ChunkState;
 bool is_free(uint8_t s) {
   return trace::is_binned(s) || s == uint8_t(ChunkState::Top);
 }
+
+// mtrim's madvise for one free chunk: its whole pages from the first boundary at or past its
+// list words to its end, less the pages already handed back.
+void mtrim_chunk(const model::HeapModel& m, uint64_t addr, uint64_t size, uint64_t page, FragReport& r) {
+  uint64_t from = (addr + model::ReleasedPages::kListBytes + page - 1) & ~(page - 1);
+  uint64_t end = addr + size;
+  if (end <= from || (end - from) / page == 0) return;
+  uint64_t to = from + (end - from) / page * page;
+  uint64_t fresh = (to - from) - m.released().bytes_in(from, to);
+  r.trim_free_bytes += fresh;
+  r.trim_free_chunks += fresh > 0;
+}
+
+// What malloc_trim(0) would hand back, as glibc 2.36's mtrim does it in each arena:
+// malloc_consolidate first (every fastbin chunk merges with its free neighbours, and into the
+// top), then madvise of the whole pages inside each chunk of the bins, then (the main arena's)
+// systrim of the top. So a run of contiguous free chunks (fastbin, bins, top; a tcache chunk is
+// in use for its arena) with a fastbin chunk in it is one chunk by then: the top if it ends in
+// the top. Sets r.trim_free_* and each top's trimmable.
+void malloc_trim_estimate(const model::HeapModel& m, const std::vector<model::Chunk>& chunks, uint64_t page,
+                          FragReport& r) {
+  enum Kind { Other, Fast, Binned, Top };
+  auto kind = [](const model::Chunk& c) {
+    switch (ChunkState(c.state)) {
+    case ChunkState::Fast:
+      return Fast;
+    case ChunkState::Unsorted:
+    case ChunkState::Small:
+    case ChunkState::Large:
+      return Binned;
+    case ChunkState::Top:
+      return Top;
+    default:
+      return Other;
+    }
+  };
+  for (size_t i = 0; i < chunks.size();) {
+    if (kind(chunks[i]) == Other) {
+      ++i;
+      continue;
+    }
+    size_t j = i + 1; // the run [i, j): contiguous free chunks of one arena
+    while (j < chunks.size() && kind(chunks[j]) != Other && chunks[j].arena == chunks[i].arena &&
+           chunks[j].addr == chunks[j - 1].addr + chunks[j - 1].size)
+      ++j;
+    bool fast = false, top = false;
+    for (size_t k = i; k < j; ++k) {
+      fast |= kind(chunks[k]) == Fast;
+      top |= kind(chunks[k]) == Top;
+    }
+    const uint64_t lo = chunks[i].addr, hi = chunks[j - 1].addr + chunks[j - 1].size;
+    uint64_t top_size = 0;
+    if (fast && !top) {
+      mtrim_chunk(m, lo, hi - lo, page, r); // consolidated into one chunk, in the unsorted bin
+    } else if (fast) {
+      top_size = hi - lo; // consolidated into the top
+    } else {
+      for (size_t k = i; k < j; ++k)
+        if (kind(chunks[k]) == Binned)
+          mtrim_chunk(m, chunks[k].addr, chunks[k].size, page, r);
+        else if (kind(chunks[k]) == Top)
+          top_size = chunks[k].size;
+    }
+    // systrim: extra = ALIGN_DOWN(top_size - pad - MINSIZE - 1, pagesize), the main arena only.
+    if (top && chunks[i].arena == 0)
+      for (FragReport::Top& t : r.tops)
+        if (t.arena == 0) t.trimmable = top_size > 33 ? (top_size - 33) / page * page : 0;
+    i = j;
+  }
+}
 } // namespace
 
 FragReport fragmentation(const model::HeapModel& m, const SiteTable& sites, uint64_t page) {
@@ -34,23 +104,11 @@ FragReport fragmentation(const model::HeapModel& m, const SiteTable& sites, uint
       t.arena = c.arena;
       t.addr = c.addr;
       t.size = c.size;
-      // systrim: extra = ALIGN_DOWN(top_size - pad - MINSIZE - 1, pagesize), main arena only.
-      t.trimmable = c.arena == 0 && c.size > 33 ? (c.size - 33) / page * page : 0;
+      t.trimmable = 0; // (malloc_trim_estimate)
       r.tops.push_back(t);
     }
-    // mtrim: the whole pages past a free chunk's list words.
-    if (c.state == uint8_t(ChunkState::Unsorted) || c.state == uint8_t(ChunkState::Small) ||
-        c.state == uint8_t(ChunkState::Large)) {
-      uint64_t from = (c.addr + model::ReleasedPages::kListBytes + page - 1) & ~(page - 1);
-      uint64_t end = c.addr + c.size;
-      if (end > from && (end - from) / page > 0) {
-        uint64_t to = from + (end - from) / page * page;
-        uint64_t fresh = (to - from) - m.released().bytes_in(from, to);
-        r.trim_free_bytes += fresh;
-        r.trim_free_chunks += fresh > 0;
-      }
-    }
   }
+  malloc_trim_estimate(m, chunks, page, r);
   r.released_bytes = m.released_bytes();
   // By arena (chunks come in address order: a later arena's heap may sit below an earlier one's).
   std::stable_sort(r.tops.begin(), r.tops.end(),

@@ -27,7 +27,8 @@ struct FragReport {
     uint32_t arena = 0;
     uint64_t addr = 0, size = 0;
     // What malloc_trim(0) gives back from the top: the main arena's only (glibc's systrim: whole
-    // pages of size - MINSIZE - 1); other arenas' tops shrink in free(), never in malloc_trim.
+    // pages of size - MINSIZE - 1, the size after malloc_consolidate merged fastbin chunks into
+    // it); other arenas' tops shrink in free(), never in malloc_trim.
     uint64_t trimmable = 0;
     // The chunk right below the top (what keeps it from growing downwards), if any.
     bool below = false;
@@ -35,11 +36,11 @@ struct FragReport {
     int64_t below_site = -1; // its site if it is a live block (-1: none known)
   };
   std::vector<Top> tops;
-  // What malloc_trim(0) would hand back from free chunks (glibc 2.36's mtrim: in every arena, for
-  // each chunk of the unsorted, small and large bins, madvise of the whole pages from the first
+  // What malloc_trim(0) would hand back from free chunks (glibc 2.36's mtrim: in every arena,
+  // malloc_consolidate first, so a run of free chunks with a fastbin chunk in it is one chunk, or
+  // part of the top; then for each chunk of the bins, madvise of the whole pages from the first
   // page boundary at or past chunk + 48 to its end), not counting pages already handed back; and
-  // in how many chunks. Fastbin chunks (merged first by malloc_consolidate) and tcache chunks are
-  // not counted.
+  // in how many chunks. Tcache chunks are in use for the arena: they stay, and keep runs apart.
   uint64_t trim_free_bytes = 0, trim_free_chunks = 0;
   uint64_t released_bytes = 0; // already handed back (model/released.h)
   struct Blame {
