@@ -392,20 +392,47 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   }
   // Diff marks. At A: each chunk compared with B, the ones that die by B outlined in red. Anywhere
   // else: compared with A, born since A in green. Both: reused or rebinned yellow, unchanged dimmed.
+  // A pixel that pools chunks narrower than itself takes the strongest mark of its chunks (born or
+  // died, then reused, else dimmed), filled: a full view of thousands of small chunks freed since
+  // A showed none of them (pooled pixels were skipped).
   if (f.diff) {
     bool at_a = f.doc.position() == f.diff->a;
+    auto compare = [&](const HeapPicture::Item& it) {
+      return at_a ? f.diff->compare_at_a(it.addr, it.size, it.seq, it.state)
+                  : f.diff->compare(it.addr, it.size, it.seq, it.state);
+    };
+    const ImU32 changed = at_a ? IM_COL32(239, 83, 80, 255) : IM_COL32(102, 187, 106, 255);
+    const ImU32 reused = IM_COL32(255, 213, 79, 255);
+    PixelContents pooled;   // the pixel of the latest pooled rect
+    int pooled_k = -1;      // its mark: 1 born or died, 2 reused, 0 unchanged (-1: none yet)
+    float pooled_x = -1e9f; // its x (a pooled pixel is a column of rects, one per paint)
     for (const MapRect& r : s.rects) {
       ImVec2 a(origin.x + r.x0, origin.y + r.y0), b(origin.x + r.x1, origin.y + r.y1);
-      if (r.item < 0) continue;
+      if (r.tick) continue;
+      if (r.item < 0) {
+        PixelContents px = pixel_contents(pic, s.layout, s.view, r.x0 + 0.5f, (r.y0 + r.y1) / 2);
+        if (r.x0 != pooled_x || px.first != pooled.first || px.count != pooled.count) {
+          pooled = px;
+          pooled_x = r.x0;
+          pooled_k = 0;
+          for (uint32_t i = px.first; i < px.first + px.count && pooled_k != 1; ++i) {
+            const int k = pic.items[i].gap() ? 0 : compare(pic.items[i]);
+            if (k == 1 || (k == 2 && pooled_k == 0)) pooled_k = k;
+          }
+        }
+        if (pooled_k == 0)
+          dl->AddRectFilled(a, b, IM_COL32(0, 0, 0, 150));
+        else
+          dl->AddRectFilled(a, b, pooled_k == 1 ? changed : reused);
+        continue;
+      }
       const HeapPicture::Item& it = pic.items[size_t(r.item)];
       if (it.gap()) continue;
-      int k = at_a ? f.diff->compare_at_a(it.addr, it.size, it.seq, it.state)
-                   : f.diff->compare(it.addr, it.size, it.seq, it.state);
-      ImU32 changed = at_a ? IM_COL32(239, 83, 80, 255) : IM_COL32(102, 187, 106, 255);
+      int k = compare(it);
       if (k == 0)
         dl->AddRectFilled(a, b, IM_COL32(0, 0, 0, 150));
       else
-        dl->AddRect(a, b, k == 1 ? changed : IM_COL32(255, 213, 79, 255), 0, 0, 2);
+        dl->AddRect(a, b, k == 1 ? changed : reused, 0, 0, 2);
     }
   }
   // Released pages: hatched over their chunks (the fill beneath still says the chunk's state).
@@ -478,10 +505,26 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   for (uint64_t a : f.changed)
     if (a) outline(a, kHighlightRgb, 2);
   // A blame row of the Fragmentation tab: the free chunks kept apart, and the live ones that do.
+  // Thousands of chunks narrower than a few pixels each: an outline (a 1-pixel margin and 2-pixel
+  // lines) would draw each 4 pixels wide or more, and a run of 64-byte strings in an 8 MiB arena
+  // painted the whole arena red. So a narrow one is a tick of its own width (at least a pixel)
+  // at its place, and only a chunk wide enough for it gets an outline.
+  auto mark = [&](uint64_t addr, uint32_t rgb) {
+    int64_t i = pic.find(addr);
+    if (i < 0) return;
+    item_rects(pic, s.layout, s.view, size_t(i), &s.scratch);
+    float w = 0;
+    for (const MapRect& r : s.scratch)
+      w += r.x1 - r.x0;
+    if (w >= 3) return outline(addr, rgb, 2);
+    for (const MapRect& r : s.scratch)
+      dl->AddRectFilled(ImVec2(origin.x + r.x0, origin.y + r.y0),
+                        ImVec2(origin.x + std::max(r.x1, r.x0 + 1), origin.y + r.y1), im_color(rgb));
+  };
   for (uint64_t a : c.pinned)
-    outline(a, 0x4caf50, 2);
+    mark(a, kPinnedRgb);
   for (uint64_t a : c.pinning)
-    outline(a, 0xef5350, 2);
+    mark(a, kPinningRgb);
   // A lesson step's blocks: outlined, each with its name in a tag (names in one chunk side by
   // side: a merged chunk holds the pointers of the blocks it swallowed).
   std::vector<std::pair<int64_t, float>> tagged; // item, the x where its next tag goes (right to left)

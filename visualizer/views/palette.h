@@ -37,6 +37,9 @@ constexpr uint32_t im_color(uint32_t rgb, unsigned alpha = 255) {
 
 inline constexpr uint32_t kHighlightRgb = 0xFFEB3B; // chunks the current event changed
 inline constexpr uint32_t kSelectRgb = 0xFFFFFF;    // the selected chunk
+// A fragmentation blame row: the free chunks a site keeps apart, and that site's chunks.
+inline constexpr uint32_t kPinnedRgb = 0x4CAF50;
+inline constexpr uint32_t kPinningRgb = 0xEF5350;
 inline constexpr uint32_t kCurveHeapRgb = 0x66BB6A;
 inline constexpr uint32_t kCurveLiveRgb = 0xE8873A;
 inline constexpr uint32_t kCurveFragRgb = 0xB39DDB;
