@@ -251,6 +251,26 @@ TEST(AppInProcess, MetricsShowsAllItsRowsWithoutScrolling) {
     }
 }
 
+// The Arenas window is as tall as its rows: a threaded program's arenas each show, without
+// scrolling (it had 38% of what Metrics and Chunk leave, and showed the main arena's row only).
+TEST(AppInProcess, ArenasShowsARowForEveryArena) {
+  Driven d(std::string(HV_SOURCE_DIR) + "/tests/data/v2-threads.hvt");
+  d.key(Key::End);
+  d.frames(4);
+  ASSERT_EQ(d.a.doc().replay().model().arena_count(), 2u);
+  int tables = 0;
+  for (ImGuiWindow* w : ImGui::GetCurrentContext()->Windows) {
+    bool in_arenas = false;
+    for (ImGuiWindow* p = w; p; p = p->ParentWindow)
+      in_arenas |= std::string(p->Name) == "Arenas";
+    if (!in_arenas || !w->Active) continue;
+    tables += w->ParentWindow != nullptr; // the table's own scrolling child
+    EXPECT_EQ(w->ScrollMax.y, 0.0f) << w->Name << ": " << w->ContentSize.y << " px in "
+                                    << w->InnerRect.GetHeight();
+  }
+  EXPECT_EQ(tables, 1);
+}
+
 TEST(AppInProcess, RunToErrorsPlayStopsAndAClickOnAnErrorMark) {
   Driven d(HV_ERROR_TRACE);
   const session::ErrorList& el = d.a.doc().errors();

@@ -630,7 +630,10 @@ void App::frame(float dt) {
           chunk_h = std::floor((ds.y - top) * (show_breaks_ ? 0.32f : 0.40f)),
           rest_h = ds.y - top - metrics_h - chunk_h,
           breaks_h = show_breaks_ ? std::floor(std::min(250.0f, rest_h * 0.68f)) : 0,
-          bins_h = show_breaks_ ? rest_h - breaks_h : std::floor(rest_h * 0.62f);
+          // Arenas as tall as its rows (a threaded program's five showed one), up to 60% of what
+          // Metrics and Chunk leave; Bins scrolls in the rest.
+        bins_h = show_breaks_ ? rest_h - breaks_h
+                              : rest_h - std::floor(std::min(views::arenas_height(f), rest_h * 0.6f));
     if (predict_.game.active() || predict_.requested) { // predicting: the game where Metrics was
       place("Predict", left_w, y, right_w, metrics_h);
       bool open = true;

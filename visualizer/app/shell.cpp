@@ -598,11 +598,12 @@ int run_shot(const ShotOptions& given) {
   }
   fprintf(stderr, "heapviz shot: %s (%dx%d) at event %" PRIu64 " of %" PRIu64 "\n", o.out.c_str(), o.width,
           o.height, app.doc().position(), total);
-  // A damaged file: the picture of its readable prefix is written, and the exit status says so.
+  // A damaged file: the picture of its readable prefix is written, and the exit status says so. A
+  // torn tail only (a killed program's trace) is said and exits 0, as stats and sites do.
   std::string err = app.doc().error();
   if (!err.empty()) {
     fprintf(stderr, "heapviz shot: %s\n", err.c_str());
-    return 1;
+    return app.doc().only_truncated() ? 0 : 1;
   }
   return 0;
 }

@@ -94,6 +94,13 @@ std::string Document::error() const {
   return error_;
 }
 
+bool Document::only_truncated() const {
+  std::lock_guard<std::mutex> g(mu_);
+  if (!scenario_note_.empty() || !policy_warning_.empty()) return false;
+  const std::optional<trace::TraceError>& e = replay_->error() ? replay_->error() : file_.error();
+  return e && e->kind == trace::ErrorKind::Truncated;
+}
+
 double Document::progress(std::string* what) const {
   uint64_t replayed = done_.load(std::memory_order_relaxed);
   int phase = phase_.load(std::memory_order_relaxed);

@@ -85,6 +85,9 @@ public:
   // corrupt block, a scenario error after some operations) or how it is shown (an allocator
   // policy this heapviz does not know), or "" when all is well.
   std::string error() const;
+  // Ready: error() says only that the file ends in a torn block (the process died mid-write): a
+  // readable prefix, the normal end of a killed program, which readers report and exit 0 on.
+  bool only_truncated() const;
 
   // Ready only:
   const trace::TraceFile& file() const { return file_; }

@@ -4,7 +4,9 @@
 
 #include "imgui.h"
 
+#include <algorithm>
 #include <cinttypes>
+#include <cmath>
 #include <vector>
 
 namespace hv::views {
@@ -90,6 +92,17 @@ void draw_arenas(const Frame& f, ArenasState& s, Cursor& c) {
     ImGui::TextUnformatted(human_bytes(s.sums[a].free).c_str());
   }
   ImGui::EndTable();
+}
+
+float arenas_height(const Frame& f) {
+  const ImGuiStyle& st = ImGui::GetStyle();
+  const uint32_t n = std::max<uint32_t>(1, f.doc.replay().model().arena_count());
+  // The title, two lines of the program break (it wraps in the narrow column), the header and a
+  // row per arena (a small button's height), and the sideways scrollbar.
+  const float row = ImGui::GetFrameHeight() + 2 * st.CellPadding.y;
+  return std::ceil(ImGui::GetFrameHeight() + 2 * st.WindowPadding.y +
+                   2 * ImGui::GetTextLineHeightWithSpacing() + float(n + 1) * row + st.ScrollbarSize +
+                   st.ItemSpacing.y);
 }
 
 } // namespace hv::views

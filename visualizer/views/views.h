@@ -332,6 +332,9 @@ struct ArenasState {
   uint64_t mm_n = 0, mm_bytes = 0;
 };
 void draw_arenas(const Frame& f, ArenasState& s, Cursor& c);
+// The height at which the Arenas window shows a row for every arena at this position (the
+// layout's: it shares its column with Bins).
+float arenas_height(const Frame& f);
 void draw_metrics(const Frame& f);
 // The height at which a Metrics window `width` wide shows all its rows at this position, wrapped
 // values included, without a scrollbar (the layout's).
