@@ -92,6 +92,9 @@ def check_c(build):
         else:
             ok("%s: 3 blocks, 300 bytes at keep_a (sites_prog.c:%d) <- main (sites_prog.c:%d)" %
                (build, s[0]["line"], s[1]["line"]))
+    # strdup's block is the program's: in libc, but not a block libc keeps for itself.
+    if j.get("runtime_count") != 0 or any(l["held_by_runtime"] is not None for l in j["leaks"]):
+        fail("%s: the program's blocks taken for the C library's own: %s" % (build, j))
     if len(b) != 1 or b[0]["count"] != 1:
         fail("%s: no single leak of strdup's 6 bytes: %s" % (build, j["leaks"]))
     else:
@@ -137,6 +140,16 @@ if len(p) != 1 or (p[0]["count"], p[0]["bytes"]) != (40, 1920) or \
 else:
     ok("threads: 40 blocks, 1920 bytes at thread_fn (threads.c:%d) from 4 threads, <- %s" %
        (p[0]["stack"][0]["line"], p[0]["stack"][1]["function"] if len(p[0]["stack"]) > 1 else "?"))
+# The threads' TLS (allocate_dtv, under pthread_create) is the C library's own: last, said so.
+tls = find(j.get("leaks", []), lambda l: l["held_by_runtime"] == "a thread's TLS")
+held = [i for i, l in enumerate(j.get("leaks", [])) if l["held_by_runtime"]]
+if not tls or tls[0]["stack"][0]["function"] != "allocate_dtv" or \
+        held != list(range(len(j["leaks"]) - len(held), len(j["leaks"]))) or \
+        j["runtime_count"] != sum(l["count"] for l in j["leaks"] if l["held_by_runtime"]):
+    fail("threads: the TLS blocks are not listed last as the C library's: %s" % j)
+else:
+    ok("threads: %d TLS block%s (allocate_dtv) listed last, held by the C library" %
+       (tls[0]["count"], "" if tls[0]["count"] == 1 else "s"))
 
 # C++: an inlined function's frame, exceptions through allocating frames.
 t = record("cpp", [os.path.join(bindir, "hv_sites_cpp")])

@@ -169,4 +169,22 @@ std::vector<symbols::Frame> site_frames(symbols::Symbolizer& sym, const trace::S
   return out;
 }
 
+const char* runtime_holder(const std::vector<symbols::Frame>& frames) {
+  if (frames.empty()) return nullptr;
+  const std::string& fn = frames.front().function;
+  auto starts = [&](const char* p) { return fn.rfind(p, 0) == 0; };
+  // The function names are glibc's own (not an API a program calls to get memory it owns, as
+  // strdup or getline): only its internal callers of malloc are listed.
+  if (fn == "_IO_file_doallocate") return "a stdio buffer"; // stdout's, or a FILE's until fclose
+  if (fn == "allocate_dtv" || starts("_dl_allocate_tls") || fn == "_dl_resize_dtv" ||
+      fn == "_dl_update_slotinfo")
+    return "a thread's TLS";
+  if (starts("_dl_")) return "the loader's";
+  if (starts("_nl_") || fn == "setlocale" || fn == "new_composite_name") return "locale data";
+  if (fn == "__tzfile_read" || fn == "tzset_internal" || fn == "__tzstring_len") return "time zone data";
+  if (starts("__gconv")) return "iconv data";
+  if (starts("__nss_") || starts("nss_")) return "name service data";
+  return nullptr;
+}
+
 } // namespace hv::analysis

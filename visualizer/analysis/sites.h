@@ -91,4 +91,11 @@ private:
 std::vector<symbols::Frame> site_frames(symbols::Symbolizer& sym, const trace::StackTable& stacks,
                                         uint32_t site);
 
+// When a site's blocks are ones the C library or the loader allocates for itself and keeps until
+// exit (glibc 2.36: a stdio stream's buffer, a thread's TLS, locale, time zone and iconv data,
+// name service caches, the loader's own), what they are ("a stdio buffer", ...); nullptr for
+// the program's own. Read from the innermost frame (site_frames order): which glibc function
+// called malloc. A leak report lists such blocks apart, since the program cannot free them.
+const char* runtime_holder(const std::vector<symbols::Frame>& frames);
+
 } // namespace hv::analysis

@@ -133,18 +133,35 @@ int cmd_leaks(int argc, char** argv) {
     const analysis::SiteStats &x = sites.site(a), &y = sites.site(b);
     return x.live_bytes != y.live_bytes ? x.live_bytes > y.live_bytes : x.live > y.live;
   });
-  size_t shown = o.top && order.size() > o.top ? o.top : order.size();
   symbols::Symbolizer sym(sites.stacks());
+  // The program's blocks first; then those the C library keeps for itself until exit (a stdio
+  // buffer, a thread's TLS...), which the program cannot free: apart, and said what they are.
+  std::vector<std::vector<symbols::Frame>> frames(sites.size());
+  std::vector<const char*> holder(sites.size(), nullptr);
+  uint64_t runtime_count = 0, runtime_bytes = 0;
+  for (uint32_t s : order) {
+    frames[s] = analysis::site_frames(sym, sites.stacks(), s);
+    if ((holder[s] = analysis::runtime_holder(frames[s]))) {
+      runtime_count += sites.site(s).live;
+      runtime_bytes += sites.site(s).live_bytes;
+    }
+  }
+  std::stable_partition(order.begin(), order.end(), [&](uint32_t s) { return holder[s] == nullptr; });
+  size_t shown = o.top && order.size() > o.top ? o.top : order.size();
   if (o.json) {
     std::string out = "{\"leaks\": [";
     for (size_t i = 0; i < shown; ++i) {
       const analysis::SiteStats& st = sites.site(order[i]);
+      const char* h = holder[order[i]];
       out += std::string(i ? ",\n  " : "\n  ") + "{\"count\": " + std::to_string(st.live) +
              ", \"bytes\": " + std::to_string(st.live_bytes) +
-             ", \"stack\": " + frames_json(analysis::site_frames(sym, sites.stacks(), order[i])) + "}";
+             ", \"held_by_runtime\": " + (h ? json_string(h) : std::string("null")) +
+             ", \"stack\": " + frames_json(frames[order[i]]) + "}";
     }
     out += "],\n \"total_count\": " + std::to_string(sites.live_blocks()) +
            ", \"total_bytes\": " + std::to_string(sites.live_bytes()) +
+           ", \"runtime_count\": " + std::to_string(runtime_count) +
+           ", \"runtime_bytes\": " + std::to_string(runtime_bytes) +
            ", \"before_trace_blocks\": " + std::to_string(sites.before_blocks()) +
            ", \"before_trace_bytes\": " + std::to_string(sites.before_bytes()) + "}\n";
     fputs(out.c_str(), stdout);
@@ -152,6 +169,10 @@ int cmd_leaks(int argc, char** argv) {
     printf("%" PRIu64 " bytes in %" PRIu64
            " blocks still in use at the end of the trace, from %zu call stacks\n",
            sites.live_bytes(), sites.live_blocks(), order.size());
+    if (runtime_count)
+      printf("(of them, %" PRIu64 " bytes in %" PRIu64 " block%s the C library keeps for itself until exit, "
+             "listed last)\n",
+             runtime_bytes, runtime_count, runtime_count == 1 ? "" : "s");
     if (sites.before_blocks())
       printf("(and %" PRIu64 " blocks, %" PRIu64
              " bytes of chunks, allocated before the trace began: heapviz "
@@ -159,9 +180,12 @@ int cmd_leaks(int argc, char** argv) {
              sites.before_blocks(), sites.before_bytes());
     for (size_t i = 0; i < shown; ++i) {
       const analysis::SiteStats& st = sites.site(order[i]);
-      printf("\n#%zu  %" PRIu64 " bytes in %" PRIu64 " block%s\n", i + 1, st.live_bytes, st.live,
-             st.live == 1 ? "" : "s");
-      fputs(frames_text(analysis::site_frames(sym, sites.stacks(), order[i]), "    ", 12).c_str(), stdout);
+      const char* h = holder[order[i]];
+      if (h && (i == 0 || !holder[order[i - 1]]))
+        printf("\nHeld by the C library until exit (not the program's to free):\n");
+      printf("\n#%zu  %" PRIu64 " bytes in %" PRIu64 " block%s%s%s\n", i + 1, st.live_bytes, st.live,
+             st.live == 1 ? "" : "s", h ? ": " : "", h ? h : "");
+      fputs(frames_text(frames[order[i]], "    ", 12).c_str(), stdout);
     }
     if (shown < order.size())
       printf("\n... %zu more call stacks (--top 0 shows all)\n", order.size() - shown);

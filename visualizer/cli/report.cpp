@@ -171,7 +171,8 @@ std::string frames_text(const std::vector<symbols::Frame>& frames, const char* i
     o += "\n";
   }
   if (n < frames.size())
-    o += std::string(indent) + "... " + std::to_string(frames.size() - n) + " more frames\n";
+    o += std::string(indent) + "... " + std::to_string(frames.size() - n) +
+         (frames.size() - n == 1 ? " more frame\n" : " more frames\n");
   return o;
 }
 

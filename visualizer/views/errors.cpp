@@ -52,7 +52,8 @@ void stack(const char* title, uint32_t id, session::SiteView* sv, Cursor& c) {
       ImGui::SetTooltip("%s:%d\n%s\nclick: show only the sites with %s", fr.file.c_str(), fr.line,
                         fr.module.c_str(), fr.function.c_str());
   }
-  if (frames.size() > 12) ImGui::TextDisabled("    ... %zu more frames", frames.size() - 12);
+  if (frames.size() > 12)
+    ImGui::TextDisabled("    ... %zu more frame%s", frames.size() - 12, frames.size() == 13 ? "" : "s");
 }
 
 // event: the error's event number as the app counts them (1 = the first: the position showing it).

@@ -77,7 +77,8 @@ void stack_lines(const std::vector<symbols::Frame>& frames, size_t max, Cursor& 
       ImGui::SetTooltip("%s:%d\n%s\n0x%" PRIx64 "\nclick: show only the sites with %s", fr.file.c_str(),
                         fr.line, fr.module.c_str(), fr.address, fr.function.c_str());
   }
-  if (frames.size() > max) ImGui::TextDisabled("  ... %zu more frames", frames.size() - max);
+  if (frames.size() > max)
+    ImGui::TextDisabled("  ... %zu more frame%s", frames.size() - max, frames.size() - max == 1 ? "" : "s");
 }
 
 // The chunk as glibc lays it out, word by word, with its neighbours' boundary words: offset from

@@ -182,6 +182,10 @@ void draw_leaks(const Frame& f, SitesState& s) {
       if (t->site(k).live) s.leaks.push_back(k);
     std::stable_sort(s.leaks.begin(), s.leaks.end(),
                      [&](uint32_t a, uint32_t b) { return t->site(a).live_bytes > t->site(b).live_bytes; });
+    // What the C library keeps for itself until exit (a stdio buffer, a thread's TLS) comes last,
+    // said what it is, as in `heapviz leaks`.
+    std::stable_partition(s.leaks.begin(), s.leaks.end(),
+                          [&](uint32_t k) { return analysis::runtime_holder(sv.frames(k)) == nullptr; });
     s.leaks_generation = f.doc.generation();
   }
   ImGui::TextWrapped("%s in %" PRIu64 " blocks still in use when the trace ends, from %zu call stacks",
@@ -195,9 +199,11 @@ void draw_leaks(const Frame& f, SitesState& s) {
     for (size_t r = 0; r < s.leaks.size() && r < 200; ++r) {
       const analysis::SiteStats& st = t->site(s.leaks[r]);
       char label[96];
-      snprintf(label, sizeof label, "%s in %" PRIu64 " block%s##leak%zu", human_bytes(st.live_bytes).c_str(),
-               st.live, st.live == 1 ? "" : "s", r);
-      if (ImGui::TreeNodeEx(label, r < 3 ? ImGuiTreeNodeFlags_DefaultOpen : 0)) {
+      const char* held = analysis::runtime_holder(sv.frames(s.leaks[r]));
+      snprintf(label, sizeof label, "%s in %" PRIu64 " block%s%s%s##leak%zu",
+               human_bytes(st.live_bytes).c_str(), st.live, st.live == 1 ? "" : "s",
+               held ? ": the C library's own, " : "", held ? held : "", r);
+      if (ImGui::TreeNodeEx(label, r < 3 && !held ? ImGuiTreeNodeFlags_DefaultOpen : 0)) {
         stack_text(sv.frames(s.leaks[r]));
         ImGui::TreePop();
       }
