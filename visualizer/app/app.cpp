@@ -555,7 +555,7 @@ void App::frame(float dt) {
     float right_w = std::clamp(ds.x * 0.27f, 300.0f * em, 460.0f * em);
     float left_w = ds.x - right_w;
     float map_h = std::floor((ds.y - top) * (lesson_.active ? 0.47f : 0.55f)); // a lesson: room to read
-    float tl_h = std::floor(150 * em);
+    float tl_h = std::floor(180 * em); // the curves get about 60 px of it (heap growth, read at a glance)
     float ev_y = top + map_h + tl_h;
     ImGuiWindowFlags wf = fixed_ ? ImGuiWindowFlags_NoSavedSettings : 0;
 
