@@ -60,6 +60,20 @@ grep -q "^heapviz record: 2 traces of processes that a launcher started before i
 "$hv" record -o pl.hvt -- /bin/true 2>/dev/null
 [ ! -e pl.hvt.launcher ] && ok "a new recording removes the old helpers' folder" || fail "pl.hvt.launcher stays: $(ls pl.hvt.launcher)"
 
+# 1e. A program that runs a worker and then execs is a "launcher" by the rule above, but a worker
+# with a heap error is not filed away: its trace stays beside PATH, and its line says so.
+cat > forkbug <<EOF2
+#!/bin/bash
+$py -c 'import ctypes; l = ctypes.CDLL(None); l.malloc.restype = ctypes.c_void_p; l.free.argtypes = [ctypes.c_void_p]; p = l.malloc(24); l.free(p); l.free(p)' 2>/dev/null
+exec /bin/true
+EOF2
+chmod +x forkbug
+"$hv" record -o fb.hvt -- ./forkbug >/dev/null 2>err.txt
+bug=$(sed -n 's/^heapviz record: *\(fb.hvt\.[0-9]*\): .*; 1 heap error (heapviz errors fb.hvt\.[0-9]*)$/\1/p' err.txt)
+[ -n "$bug" ] && [ -f "$bug" ] && "$hv" errors "$bug" 2>/dev/null | grep -q "double free" &&
+  ok "a worker's heap error: its trace stays beside fb.hvt and its line says '1 heap error'" ||
+  fail "the worker's heap error: $(cat err.txt); launcher dir: $(ls fb.hvt.launcher 2>/dev/null)"
+
 # 2. A shell that forks real children: its trace, and each child's, parent = the shell.
 cat > forker <<EOF2
 #!/bin/bash

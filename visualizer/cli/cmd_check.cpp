@@ -55,8 +55,8 @@ int cmd_check(int argc, char** argv) {
   // A fake chunk the program freed (outside every heap) explains them too: glibc took it.
   bool explained = m.errors() > 0 || s.gaps() > 0 || m.fake_frees() > 0;
   if (m.anomalies() && explained)
-    fprintf(stderr, "%s: warning: %llu events do not fit the replayed heap (after %s); the first: %s\n", path,
-            static_cast<unsigned long long>(m.anomalies()),
+    fprintf(stderr, "%s: warning: %llu event%s not fit the replayed heap (after %s); the first: %s\n", path,
+            static_cast<unsigned long long>(m.anomalies()), m.anomalies() == 1 ? " does" : "s do",
             m.errors()       ? "a heap error"
             : m.fake_frees() ? "a free outside every heap"
                              : "lost events",
@@ -80,10 +80,10 @@ int cmd_check(int argc, char** argv) {
   std::string lists;
   if (snaps.orders_verified())
     lists = " (" + std::to_string(snaps.orders_verified()) + " with every bin list in its order)";
-  printf("%s: ok: %llu events, %zu block%s, %zu thread%s, %llu snapshots verified%s\n", path,
-         static_cast<unsigned long long>(s.emitted()), f.blocks().size(), f.blocks().size() == 1 ? "" : "s",
-         f.threads().size(), f.threads().size() == 1 ? "" : "s", static_cast<unsigned long long>(verified),
-         lists.c_str());
+  printf("%s: ok: %llu event%s, %zu block%s, %zu thread%s, %llu snapshot%s verified%s\n", path,
+         static_cast<unsigned long long>(s.emitted()), s.emitted() == 1 ? "" : "s", f.blocks().size(),
+         f.blocks().size() == 1 ? "" : "s", f.threads().size(), f.threads().size() == 1 ? "" : "s",
+         static_cast<unsigned long long>(verified), verified == 1 ? "" : "s", lists.c_str());
   // The trace is valid (exit 0), but what it recorded is not: say so, and where to read more.
   if (m.errors())
     printf("%s: the program's heap: %llu heap error%s recorded (heapviz errors %s)\n", path,

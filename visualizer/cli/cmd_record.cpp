@@ -4,7 +4,9 @@
 #include "cli/commands.h"
 
 #include "cli/trace_summary.h"
+#include "trace/event_stream.h"
 #include "trace/process_tree.h"
+#include "trace/trace_file.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -111,12 +113,26 @@ std::string trace_unwritable(const std::string& out) {
 
 namespace {
 
+// Whether the trace at path holds a heap error (glibc's or HEAPVIZ_CHECKS').
+bool has_heap_error(const std::string& path) {
+  trace::TraceFile f;
+  if (!f.open(path)) return false;
+  trace::EventStream s(f);
+  while (const trace::Event* e = s.next())
+    if (e->type == trace::Ev::Error || e->type == trace::Ev::ErrorReport) return true;
+  return false;
+}
+
 // Moves the traces of the processes that launchers started before they exec'd the program
 // (trace::launcher_helpers: a pyenv shim's dozens of `$(...)` helpers) into PATH.launcher/, so
-// that beside PATH lie only the program's tree; says so in one line.
+// that beside PATH lie only the program's tree; says so in one line. A trace with a heap error
+// stays (a program that forks a worker and then execs is no launcher to its user, and its
+// worker's bug must not be filed away).
 void gather_launcher_helpers(const std::string& path) {
   auto traces = trace::recording_traces(path);
   auto helper = trace::launcher_helpers(traces);
+  for (size_t k = 0; k < traces.size(); ++k)
+    if (helper[k] && has_heap_error(traces[k].path)) helper[k] = false;
   size_t n = size_t(std::count(helper.begin(), helper.end(), true));
   if (n == 0) return;
   std::string dir = path + ".launcher";
@@ -133,16 +149,19 @@ void gather_launcher_helpers(const std::string& path) {
 }
 
 // The recording's traces, one line each (the root first, children after their parent, a few
-// then a count), and the note on CPython's pymalloc.
-void report_traces(const std::string& path, bool python_malloc) {
+// then a count), and the note on CPython's pymalloc. Returns the heap errors of the traces shown.
+uint64_t report_traces(const std::string& path, bool python_malloc) {
+  uint64_t errors = 0;
   auto traces = trace::recording_traces(path);
   const size_t kShown = 12; // each line replays its trace for the peak heap
   bool cpython = false;     // by command line, executable or libpython (the shown traces' modules)
   for (size_t k = 0; k < traces.size() && k < kShown; ++k) {
     bool py = false;
+    uint64_t e = 0;
     fprintf(stderr, "heapviz record: %*s%s\n", 2 * std::min(traces[k].depth, 8), "",
-            describe_process_trace(traces[k], 72, &py).c_str());
+            describe_process_trace(traces[k], 72, &py, &e).c_str());
     cpython |= py;
+    errors += e;
   }
   for (const auto& t : traces)
     cpython |= is_cpython(t.cmdline);
@@ -156,6 +175,7 @@ void report_traces(const std::string& path, bool python_malloc) {
     fprintf(stderr, "heapviz record: CPython's pymalloc serves objects of 512 bytes or less outside "
                     "malloc, so the trace misses them: record with --python-malloc "
                     "(PYTHONMALLOC=malloc) to see them\n");
+  return errors;
 }
 
 } // namespace
@@ -225,7 +245,9 @@ const CommandSpec kRecordSpec = {
          {"--stack-depth", nullptr, "N", "frames kept per call stack (1-256)", "HEAPVIZ_STACK_DEPTH"},
          {"--checks", nullptr, nullptr,
           "heapviz's own heap checks (docs/checks.md): canaries, free patterns, double\n"
-          "and invalid frees glibc misses; chunks stay where glibc puts them",
+          "and invalid frees glibc misses; chunks stay where glibc puts them. A write after\n"
+          "free is seen in a freed block's first 32 bytes past its links: HEAPVIZ_CHECKS_FILL=all\n"
+          "for the whole block (slower)",
           "HEAPVIZ_CHECKS=1"},
          {"--keep-exec", nullptr, nullptr,
           "keep the trace of each image that execs the next (FILE.PID.N); by default only\n"
@@ -326,7 +348,14 @@ int cmd_record(int argc, char** argv) {
     return rc ? rc : 1;
   }
   if (!keep_exec) gather_launcher_helpers(path);
-  report_traces(path, opts.env.count("PYTHONMALLOC") > 0);
+  const uint64_t errors = report_traces(path, opts.env.count("PYTHONMALLOC") > 0);
+  // What a clean run under the checks does not prove: a write after free past the pattern.
+  const char* fill = getenv("HEAPVIZ_CHECKS_FILL");
+  if (checks && errors == 0 && !(fill && strcmp(fill, "all") == 0))
+    fprintf(stderr,
+            "heapviz record: the checks found no heap error (a write after free is looked for in the "
+            "first %s bytes past a freed block's links; HEAPVIZ_CHECKS_FILL=all looks at whole blocks)\n",
+            fill && *fill ? fill : "32");
   if (WIFSIGNALED(status))
     fprintf(stderr,
             "heapviz record: %s was killed by signal %d (%s); its trace holds everything it flushed\n",

@@ -32,8 +32,10 @@ std::string summarize_trace(const std::string& path) {
   return buf;
 }
 
-std::string describe_process_trace(const trace::ProcessTrace& p, size_t cmd_chars, bool* python) {
+std::string describe_process_trace(const trace::ProcessTrace& p, size_t cmd_chars, bool* python,
+                                   uint64_t* heap_errors) {
   if (python) *python = is_cpython(p.cmdline);
+  if (heap_errors) *heap_errors = 0;
   struct stat st;
   if (stat(p.path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
     return p.path + ": written to a pipe or a device (nothing to summarise here)";
@@ -66,7 +68,13 @@ std::string describe_process_trace(const trace::ProcessTrace& p, size_t cmd_char
     line += " (ends in a torn block: the process died mid-write)";
   else if (f.error())
     line += " (a damaged block: read up to it)";
-  return line + ": " + trace::short_cmdline(f.cmdline(), cmd_chars);
+  line += ": " + trace::short_cmdline(f.cmdline(), cmd_chars);
+  // A child's heap error is news even when the program the user named ran clean.
+  if (heap_errors) *heap_errors = m.errors();
+  if (m.errors())
+    line += "; " + std::to_string(m.errors()) + " heap error" + (m.errors() == 1 ? "" : "s") +
+            " (heapviz errors " + p.path + ")";
+  return line;
 }
 
 bool is_cpython(const std::string& cmdline) {
