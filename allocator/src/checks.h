@@ -289,6 +289,7 @@ private:
       b[n] = 0;
       return *this;
     }
+    Msg& bytes(uint64_t v) { return u(v).s(v == 1 ? " byte" : " bytes"); } // "1 byte", "2 bytes"
   };
 
   bool check_release(void* mem, bool realloc);
@@ -307,6 +308,9 @@ public:
   // table knows, when mem is a live block whose header differs from what it was handed out with:
   // "heapviz: its header was overwritten: ...; the block before it, ... ends there". Null if not.
   const char* header_note(const void* mem, char* out, size_t cap);
+  // Whether the header of the live block mem was overwritten (the table's size against the word):
+  // the word found, the one expected, and the live block that ends at that header (may be null).
+  bool header_overwritten(const void* mem, uint64_t* found, uint64_t* expect, Chunk** before, uint32_t* pe);
 
 private:
   // The common free, inline: a live block whose own header, canary and next header are as the
@@ -488,20 +492,32 @@ template <class P> Chunk* Checks<P>::live_block_before(Chunk* c, uint32_t* e_out
   return nullptr;
 }
 
-template <class P> const char* Checks<P>::header_note(const void* mem, char* out, size_t cap) {
-  if (!mem || (reinterpret_cast<uintptr_t>(mem) & kAlignMask) != 0) return nullptr;
+template <class P>
+bool Checks<P>::header_overwritten(const void* mem, uint64_t* found, uint64_t* expect, Chunk** before,
+                                   uint32_t* pe) {
+  if (!mem || (reinterpret_cast<uintptr_t>(mem) & kAlignMask) != 0) return false;
   Chunk* c = mem2chunk(const_cast<void*>(mem));
   const uint32_t e = table_.get(c);
-  if (!CheckTable::live(e) || !CheckTable::size_known(e)) return nullptr;
+  if (!CheckTable::live(e) || !CheckTable::size_known(e)) return false;
   const size_t want = CheckTable::live_size(e) | (CheckTable::live_non_main(e) ? kNonMainArena : 0);
-  if ((c->size_nomask() & ~kPrevInuse) == want) return nullptr;
+  if ((c->size_nomask() & ~kPrevInuse) == want) return false;
+  *pe = 0;
+  *before = live_block_before(c, pe);
+  *found = c->size_nomask();
+  *expect = want | (*before ? kPrevInuse : 0);
+  return true;
+}
+
+template <class P> const char* Checks<P>::header_note(const void* mem, char* out, size_t cap) {
+  uint64_t found = 0, expect = 0;
+  Chunk* before = nullptr;
   uint32_t pe = 0;
-  Chunk* before = live_block_before(c, &pe);
+  if (!header_overwritten(mem, &found, &expect, &before, &pe)) return nullptr;
   Msg msg;
   msg.s("heapviz: its header was overwritten: the size word holds ")
-      .x(c->size_nomask())
+      .x(found)
       .s(", ")
-      .x(want | (before ? kPrevInuse : 0))
+      .x(expect)
       .s(" when it was handed out");
   if (before) say_block_before(msg, before, pe);
   size_t n = msg.n < cap - 1 ? msg.n : cap - 1;
@@ -557,19 +573,20 @@ bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char* when, bool* dry, b
       const uint8_t* to = reinterpret_cast<uint8_t*>(mem + usable);
       size_t n = all_bytes(from, to, kCanary) ? 0 : diff_runs(c, from, to, kCanary, runs);
       if (n) {
-        report(trace::ErrorCode::Other, Kind::HeapBufferOverflow,
-               Msg()
-                   .s("heapviz: heap buffer overflow: ")
-                   .u(runs[0].offset - kHdr - req)
-                   .s(" bytes after the block ")
-                   .x(reinterpret_cast<uintptr_t>(mem))
-                   .s(" of ")
-                   .u(req)
-                   .s(" bytes (found at ")
-                   .s(when)
-                   .s(")")
-                   .b,
-               mem, c, runs, n, false, dry);
+        // Where the written bytes lie past the end: "1 byte written past the end" for a write
+        // right after it (an off-by-one read "0 bytes after the block", as if nothing was).
+        const uint64_t first = runs[0].offset - kHdr - req,
+                       last = runs[n - 1].offset + runs[n - 1].len - kHdr - req;
+        Msg msg;
+        msg.s("heapviz: heap buffer overflow: ");
+        if (first == 0)
+          msg.bytes(last).s(" written past the end of block ");
+        else
+          msg.s("bytes ").u(first).s(" to ").u(last - 1).s(" past the end of block ");
+        msg.x(reinterpret_cast<uintptr_t>(mem)).s(" of ").bytes(req);
+        if (first != 0) msg.s(" written");
+        msg.s(" (found at ").s(when).s(")");
+        report(trace::ErrorCode::Other, Kind::HeapBufferOverflow, msg.b, mem, c, runs, n, false, dry);
         if (dry) return false;
         // Continue mode: the slack is none of the allocator's, so the call goes on as under glibc
         // (a free that was skipped would leave the block live, to be reported again at exit),
@@ -631,8 +648,8 @@ template <class P> void Checks<P>::check_freed(Chunk* c, uint32_t e, char* end, 
   report(trace::ErrorCode::Other, Kind::WriteAfterFree,
          Msg()
              .s("heapviz: write after free: ")
-             .u(runs[0].len)
-             .s(" bytes at offset ")
+             .bytes(runs[0].len)
+             .s(" at offset ")
              .u(runs[0].offset - kHdr)
              .s(" of the freed block ")
              .x(reinterpret_cast<uintptr_t>(mem))
@@ -716,6 +733,11 @@ template <class P> const char* Checks<P>::glibc_entry_message(Chunk* c, bool rea
       return "munmap_chunk(): invalid pointer";
     return nullptr;
   }
+  // __libc_free finds the arena before _int_free's checks: with the A bit set it reads the heap
+  // header at heap_for_ptr(c). Outside the non-main heaps that is memory of no heap: glibc crashes
+  // there (SIGSEGV, a stack block with a word like 0x...55 before it) or reads garbage, and
+  // prints none of the lines below, so none is glibc's verdict here.
+  if (c->non_main() && (!in_some_heap(c) || m_->in_main_range(c))) return nullptr;
   if (a > static_cast<uintptr_t>(0) - size || misaligned_chunk(c)) return "free(): invalid pointer";
   if (size < kMinSize || !aligned_ok(size)) return "free(): invalid size";
   return nullptr;

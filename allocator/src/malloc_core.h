@@ -253,11 +253,24 @@ private:
   // A failed integrity check: the trace gets an Error event with `code` (what the check found;
   // trace_format.h), then glibc's message and abort. Every call site names its code.
   [[noreturn]] void corrupt(trace::ErrorCode code, const char* msg, const void* addr) {
-    hooks_.error(code, addr, msg);
-    // With HEAPVIZ_CHECKS, after glibc's message: what the checks know of the block (its header
-    // overwritten, and by which block's end).
+    // With HEAPVIZ_CHECKS, when the checks know the block's header was overwritten: glibc's
+    // verdict and message, recorded as the overflow it is (docs/checks.md: kind
+    // heap-buffer-overflow, the size word expected and found); after glibc's message, what the
+    // checks know of it (its header, and by which block's end).
     char note[trace::kMaxErrorMessage];
-    plat_.fatal(msg, addr, checks_.on() ? checks_.header_note(addr, note, sizeof note) : nullptr);
+    const char* said = checks_.on() ? checks_.header_note(addr, note, sizeof note) : nullptr;
+    uint64_t found = 0, expect = 0;
+    Chunk* before = nullptr;
+    uint32_t pe = 0;
+    if (said && checks_.header_overwritten(addr, &found, &expect, &before, &pe)) {
+      const trace::ErrorRun run{kSizeSz, kSizeSz, reinterpret_cast<const uint8_t*>(&expect),
+                                reinterpret_cast<const uint8_t*>(&found)};
+      hooks_.report_glibc(code, trace::HeapErrorKind::HeapBufferOverflow, msg, addr,
+                          mem2chunk(const_cast<void*>(addr)), &run, 1);
+    } else {
+      hooks_.error(code, addr, msg);
+    }
+    plat_.fatal(msg, addr, said);
   }
   // A failed assert of glibc's malloc. glibc keeps malloc's asserts in its release builds
   // (malloc.c's __malloc_assert): "Fatal glibc error: malloc assertion failure in FUNC: EXPR",

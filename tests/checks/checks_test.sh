@@ -70,12 +70,13 @@ unsorted_double_free double-free af
 thread_double_free double-free af
 realloc_freed double-free af
 stack_pointer invalid-free -
+stack_pointer_a_bit invalid-free -
 interior_pointer invalid-free an
 interior_plausible invalid-free an
 other_arena invalid-free an
 slack_overflow heap-buffer-overflow an
 header_overflow heap-buffer-overflow an
-header_overflow_victim invalid-free an
+header_overflow_victim heap-buffer-overflow an
 header_overflow_plausible heap-buffer-overflow an
 exit_overflow heap-buffer-overflow anx
 write_after_free write-after-free af
@@ -94,6 +95,19 @@ MODES
 HEAPVIZ_CHECKS=1 LD_PRELOAD=$lib "$prog" header_overflow_victim >/dev/null 2>err.txt
 grep -q "^heapviz: its header was overwritten: the size word holds 0x4242424242424242, 0x21 when it was handed out; the block before it, 0x[0-9a-f]* of 24 bytes, ends there$" err.txt &&
   ok "header_overflow_victim: glibc's line, then the checks' note" || fail "header_overflow_victim: no note: $(cat err.txt)"
+# ... and the trace says it too: glibc's message and source, the overflow's kind, the size word's
+# bytes, and the block before it (the writer) with its allocation stack.
+python3 - header_overflow_victim.hvt "$hv" <<'PY' && ok "header_overflow_victim: recorded as glibc's verdict on a heap-buffer-overflow, with the writer" || fail "header_overflow_victim: the recorded report"
+import json, subprocess, sys
+e = json.loads(subprocess.run([sys.argv[2], "errors", "--json", sys.argv[1]], capture_output=True, text=True).stdout)["errors"][0]
+w = e.get("writer") or {}
+ok = (e["kind"] == "heap-buffer-overflow" and e["source"] == "glibc" and e["message"] == "munmap_chunk(): invalid pointer"
+      and [b["offset"] for b in e["bytes"]] == [8] and e["bytes"][0]["found"] == "42 42 42 42 42 42 42 42"
+      and e["bytes"][0]["expected"] == "21 00 00 00 00 00 00 00"
+      and w.get("requested") == 24 and w.get("alloc_stack") and w["alloc_stack"][0]["function"] == "main")
+if not ok: print(json.dumps(e, indent=1)[:1500])
+sys.exit(0 if ok else 1)
+PY
 "$prog" glibc_sees_bad_size >/dev/null 2>native.txt
 HEAPVIZ_CHECKS=1 LD_PRELOAD=$lib "$prog" glibc_sees_bad_size >/dev/null 2>err.txt
 if [ "$(head -1 err.txt)" = "$(head -1 native.txt)" ] && grep -q "next header holds 0x21, its data 0x1234" err.txt; then

@@ -117,6 +117,11 @@ int main(int argc, char** argv) {
   } else if (!strcmp(mode, "stack_pointer")) { /* glibc: free(): invalid pointer */
     uintptr_t local[8] = {0};
     free(keep(&local[2]));
+  } else if (!strcmp(mode, "stack_pointer_a_bit")) { /* glibc: SIGSEGV, no message */
+    /* The word before the fake chunk's user pointer has the A (non-main arena) bit: glibc reads
+       a heap header at the pointer rounded down to 64 MiB, below the stack: unmapped. */
+    uintptr_t local[8] = {0, 0x55, 0, 0, 0, 0, 0, 0};
+    free(keep(&local[2]));
   } else if (!strcmp(mode, "interior_pointer")) { /* glibc: free(): invalid pointer (size 0) */
     char* a = keep(malloc(100));
     memset(a, 0, 100);

@@ -35,12 +35,12 @@ expect() {
 t=$tmp
 
 # check: valid traces
-expect 0 "^$t/snapshot_ok.hvt: ok: 18 events, 1 block, 1 thread, 1 snapshots verified$" "^$" -- check "$t/snapshot_ok.hvt"
-expect 0 "1 snapshots verified" "" -- check "$t/snapshot_coarse.hvt"
+expect 0 "^$t/snapshot_ok.hvt: ok: 18 events, 1 block, 1 thread, 1 snapshot verified$" "^$" -- check "$t/snapshot_ok.hvt"
+expect 0 "1 snapshot verified" "" -- check "$t/snapshot_coarse.hvt"
 expect 0 "^$t/churn.hvt: ok: 20000 events, [0-9]+ blocks, 2 threads, 0 snapshots verified$" "^$" -- check "$t/churn.hvt"
 expect 0 ": ok: [0-9]+ events, [0-9]+ blocks, 3 threads" "" -- check "$t/churn_zstd.hvt"
 # An event that does not fit, with no heap error or lost events to explain it: the check fails.
-expect 1 "" "^$t/unknown_free.hvt: 1 events do not fit the replayed heap, with no heap error or lost events to explain them; the first: offset [0-9]+: seq 2: free of 0x4242420, which is not a known chunk \\(for a trace libhvalloc wrote this is a heapviz bug" -- check "$t/unknown_free.hvt"
+expect 1 "" "^$t/unknown_free.hvt: 1 event does not fit the replayed heap, with no heap error or lost events to explain them; the first: offset [0-9]+: seq 2: free of 0x4242420, which is not a known chunk \\(for a trace libhvalloc wrote this is a heapviz bug" -- check "$t/unknown_free.hvt"
 # bins: every list in its order, as text and JSON; --at; no lists at the start
 expect 0 "^  tcache\[0\] +thread 1 +0x5555555592b0 \(32\)$" "^$" -- bins "$t/snapshot_ok.hvt"
 expect 0 '"bin": "tcache\[0\]", "kind": "tcache", "index": 0, "thread": 1, "chunks": \[\{"chunk": "0x5555555592b0", "size": 32\}\]' "^$" -- bins --json "$t/snapshot_ok.hvt"

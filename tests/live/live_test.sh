@@ -38,7 +38,7 @@ check_trace() {
   out=$(timeout 120 "$HV" check "$1" 2>&1)
   local rc=$?
   local n
-  n=$(echo "$out" | sed -n 's/.* \([0-9]*\) snapshots verified.*/\1/p')
+  n=$(echo "$out" | sed -n 's/.* \([0-9]*\) snapshots* verified.*/\1/p')
   if [ $rc -eq 0 ] && [ "${n:-0}" -ge "$2" ] && ! echo "$out" | grep -q warning; then ok "$3: $out"; else fail "$3: check exit $rc, want >= $2 snapshots: $out"; fi
 }
 

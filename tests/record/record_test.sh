@@ -29,7 +29,7 @@ rc=$?
 [ "$out" = "$want" ] && ok "python3's stdout passed through" || fail "stdout '$out'"
 grep -q "heapviz record: py.hvt: [0-9]* events" err.txt && ok "summary line: $(grep 'py.hvt:' err.txt)" || fail "no summary: $(cat err.txt)"
 check_all py.hvt
-snaps=$("$hv" check py.hvt | sed -n 's/.* \([0-9]*\) snapshots verified.*/\1/p')
+snaps=$("$hv" check py.hvt | sed -n 's/.* \([0-9]*\) snapshots* verified.*/\1/p')
 [ "${snaps:-0}" -ge 10 ] && ok "python3 trace: $snaps snapshots verified" || fail "python3 trace: ${snaps:-0} snapshots"
 
 # 2. gcc: cc1 and as are exec'd children; each gets its own trace, none overwrites another.

@@ -135,6 +135,28 @@ void ErrorLog::locate(HeapError& h, const model::HeapModel& m) const {
     h.free_stack = 0;
     h.freed = false;
   }
+  // An overflow into this block's own header: the block that ends at it wrote past its end.
+  bool own_header = false;
+  if (h.report.kind == trace::HeapErrorKind::HeapBufferOverflow && c)
+    for (const trace::ErrorBytes& r : h.report.bytes)
+      own_header |= h.chunk + r.offset < h.user;
+  if (own_header) {
+    const model::Chunk* before = nullptr;
+    m.for_each_chunk([&](const model::Chunk& k) {
+      if (k.addr + k.size == h.chunk && k.state == uint8_t(trace::ChunkState::InUse)) before = &k;
+    });
+    if (before) {
+      h.has_writer = true;
+      h.writer_user = policy_.user_pointer(before->addr);
+      h.writer_requested = before->req;
+      auto w = blocks_.find(h.writer_user);
+      if (w != blocks_.end()) {
+        h.writer_alloc_seq = w->second.alloc_seq;
+        h.writer_alloc_stack = w->second.alloc_stack;
+        if (!h.writer_requested) h.writer_requested = w->second.requested;
+      }
+    }
+  }
 }
 
 std::string where_text(const HeapError& h) {

@@ -40,6 +40,12 @@ struct HeapError {
   // address - user: negative before the block's start.
   int64_t delta() const { return int64_t(address - user); }
 
+  // An overflow into the block's own header (a heap-buffer-overflow whose bytes are the header's):
+  // the live block that ends there, which wrote past its end, and where it was allocated.
+  bool has_writer = false;
+  uint64_t writer_user = 0, writer_requested = 0, writer_alloc_seq = 0;
+  uint32_t writer_alloc_stack = 0;
+
   uint64_t call_seq = 0;                // the thread's latest API event before the error (0: none)
   uint32_t stack = 0;                   // the faulting call's
   uint32_t alloc_stack = 0;             // the block's latest allocation (0: none recorded)

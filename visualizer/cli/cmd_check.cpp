@@ -62,8 +62,8 @@ int cmd_check(int argc, char** argv) {
                              : "lost events",
             m.first_anomaly().c_str());
   if (m.anomalies() && !explained && failure.empty())
-    failure = std::to_string(m.anomalies()) +
-              " events do not fit the replayed heap, with no heap error or lost " +
+    failure = std::to_string(m.anomalies()) + (m.anomalies() == 1 ? " event does" : " events do") +
+              " not fit the replayed heap, with no heap error or lost " +
               "events to explain them; the first: " + m.first_anomaly() +
               " (for a trace libhvalloc wrote this is a heapviz bug: please report it with the trace)";
   if (s.gaps())

@@ -101,6 +101,12 @@ int cmd_errors(int argc, char** argv) {
                ", \"size\": " + u(h.chunk_size) + "}";
       else
         out += "null";
+      out += ", \"writer\": ";
+      if (h.has_writer)
+        out += "{\"address\": \"" + hex(h.writer_user) + "\", \"requested\": " + u(h.writer_requested) +
+               ", \"alloc_stack\": " + frames_json(frames(h.writer_alloc_stack)) + "}";
+      else
+        out += "null";
       out += ", \"stack\": " + frames_json(frames(h.stack)) +
              ", \"alloc_stack\": " + frames_json(frames(h.alloc_stack)) +
              ", \"free_stack\": " + frames_json(frames(h.free_stack));
@@ -135,6 +141,13 @@ int cmd_errors(int argc, char** argv) {
           printf("   freed at event %" PRIu64 " by\n%s", h.free_seq,
                  frames_text(frames(h.free_stack), "     ", 32).c_str());
       }
+      if (h.has_writer)
+        printf("   its header was overwritten by a write past the end of the block before it, 0x%" PRIx64
+               " of %" PRIu64 " bytes, allocated%s\n%s",
+               h.writer_user, h.writer_requested,
+               h.writer_alloc_seq ? (" at event " + std::to_string(h.writer_alloc_seq) + " by").c_str()
+                                  : " (not in the trace)",
+               h.writer_alloc_seq ? frames_text(frames(h.writer_alloc_stack), "     ", 32).c_str() : "");
       if (!h.report.bytes.empty()) {
         printf("   bytes that differ (offset from the block's start: expected -> found)\n");
         for (const trace::ErrorBytes& b : h.report.bytes)

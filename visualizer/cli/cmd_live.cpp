@@ -308,6 +308,10 @@ int cmd_run(int argc, char** argv) {
     while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
     }
   }
+  // A lost connection has its reason here: say it, as `record` does (a heap error's abort).
+  if (rc != 2 && WIFSIGNALED(status))
+    fprintf(stderr, "heapviz run: %s was killed by signal %d (%s); the capture holds what it sent before\n",
+            prog[0], WTERMSIG(status), strsignal(WTERMSIG(status)));
   // The program's status comes through whatever happened to the viewer (a program that ends
   // before we connect is not an error of ours); only a broken viewer setup says otherwise.
   if (rc == 2) return rc;

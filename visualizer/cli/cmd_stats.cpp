@@ -185,8 +185,12 @@ int cmd_stats(int argc, char** argv) {
       if (counts(t)) printf("  %-18s %" PRIu64 "\n", trace::event_type_name(uint8_t(t)).c_str(), counts(t));
   }
   if (m.anomalies())
-    fprintf(stderr, "%s: warning: %" PRIu64 " event%s not fit the replayed heap; the first: %s\n", path,
-            m.anomalies(), m.anomalies() == 1 ? " does" : "s do", m.first_anomaly().c_str());
+    fprintf(stderr, "%s: warning: %" PRIu64 " event%s not fit the replayed heap%s; the first: %s\n", path,
+            m.anomalies(), m.anomalies() == 1 ? " does" : "s do",
+            m.errors()       ? " (after a heap error)"
+            : m.fake_frees() ? " (after a free outside every heap)"
+                             : "",
+            m.first_anomaly().c_str());
   if (err) {
     fprintf(stderr, "%s: %s%s\n", path, err->describe().c_str(),
             truncated ? " (the file is truncated: these statistics cover the readable prefix)" : "");

@@ -82,6 +82,15 @@ std::string nearest(const std::string& word, const std::vector<std::string>& can
     size_t d = distance(word, c);
     // A unique prefix ("--no-st") or a word within a couple of typos.
     if (word.size() >= 3 && c.compare(0, word.size(), word) == 0) d = std::min<size_t>(d, 1);
+    // An abbreviation ("--secs" for "--seconds"): its letters in order, its first three the same.
+    const size_t w0 = std::min(word.find_first_not_of('-'), word.size()),
+                 c0 = std::min(c.find_first_not_of('-'), c.size());
+    if (word.size() - w0 >= 3 && w0 == c0 && c.compare(c0, 3, word, w0, 3) == 0) {
+      size_t k = w0;
+      for (size_t i = c0; i < c.size() && k < word.size(); ++i)
+        k += c[i] == word[k];
+      if (k == word.size()) d = std::min<size_t>(d, 2);
+    }
     if (d < best_d) {
       best_d = d;
       best = c;

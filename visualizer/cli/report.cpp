@@ -70,6 +70,17 @@ bool open_input(const char* path, trace::TraceFile& f, std::string* error, bool*
   unlink(temp.c_str()); // mapped: the data stays until f closes
   if (!ok) {
     *error = err.rfind(path, 0) == 0 ? err : std::string(path) + ": " + err;
+    // A text file read as a scenario for want of the trace's magic (no .hvs/.txt/.rep name): say
+    // both, not only why it is a bad scenario (`heapviz errors /etc/passwd`).
+    std::string p = path;
+    auto ends = [&](const char* x) {
+      return p.size() >= strlen(x) && p.compare(p.size() - strlen(x), strlen(x), x) == 0;
+    };
+    if (!ends(".hvs") && !ends(".txt") && !ends(".rep"))
+      *error =
+          p +
+          ": not a heapviz trace (it does not start with the trace's magic), and not a scenario either: " +
+          *error;
     if (unreadable) *unreadable = true;
   }
   return ok;

@@ -388,8 +388,8 @@ void HeapModel::unknown_free(const Event& e) {
     return anomaly(e, "free of 0x%llx, which is not a known chunk", static_cast<unsigned long long>(e.addr));
   ++fake_frees_;
   anomaly(e,
-          "free of 0x%llx, which is not a known chunk: outside every heap, a fake chunk that glibc's "
-          "checks let through (HEAPVIZ_CHECKS reports it)",
+          "free of 0x%llx, which is not a known chunk: outside every heap, a fake chunk (glibc takes "
+          "one whose header passes its checks, or crashes reading it; HEAPVIZ_CHECKS reports it)",
           static_cast<unsigned long long>(e.addr));
 }
 

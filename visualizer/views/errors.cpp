@@ -92,6 +92,17 @@ void report(const Frame& f, const analysis::HeapError& h, uint64_t event, Cursor
     if (h.free_seq)
       stack(("freed at seq " + std::to_string(h.free_seq) + " by").c_str(), h.free_stack, sv, c);
   }
+  if (h.has_writer) { // an overflow into this block's header: the block before it wrote it
+    char label[160];
+    snprintf(label, sizeof label,
+             "its header was overwritten past the end of the block before it, 0x%" PRIx64 " of %" PRIu64
+             " B, allocated %s",
+             h.writer_user, h.writer_requested, h.writer_alloc_seq ? "by" : "before the trace");
+    if (h.writer_alloc_seq)
+      stack(label, h.writer_alloc_stack, sv, c);
+    else
+      ImGui::TextDisabled("%s", label);
+  }
 }
 
 } // namespace
