@@ -99,6 +99,7 @@ fi
 expect 0 "^#1 t=\+0\.000048ms tid=1 arena=0 mark \"start\"$" "^$" -- dump --count 1 "$t/snapshot_ok.hvt"
 expect 0 "^#8 t=\+[0-9]+\.[0-9]{6}ms tid=1 arena=0 malloc size=24 -> 0x5555555592a0$" "" -- dump --from 8 --count 1 "$t/snapshot_ok.hvt"
 expect 0 "^#18 .* snapshot chunks=3$" "" -- dump --from 18 "$t/snapshot_ok.hvt"
+expect 2 "" "^heapviz dump: --from 19: past the end \(the last event is seq 18\)$" -- dump --from 19 "$t/snapshot_ok.hvt"
 expect 0 "^#2 .* heap_new 0x555555559000 size=135168" "" -- dump --from 2 --count 1 "$t/snapshot_ok.hvt"
 expect 0 "" "truncated.*the events before it are shown" -- dump "$t/truncated.hvt"
 expect 1 "^#1 .* malloc size=24 -> 0x1000$" "offset 217: unknown event type 0x77" -- dump "$t/unknown_event.hvt"

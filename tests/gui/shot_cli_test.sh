@@ -25,7 +25,13 @@ expect 2 "no mark 'nope' \(its marks: 'start'" -- "$hv" shot --at mark:nope "$de
 # Options that would be ignored or read backwards are refused, not guessed at.
 expect 2 "--row K goes with --tab sites or --tab frag" -- "$hv" shot --row 5 "$demo"
 expect 2 "--diff '5:2': A comes after B" -- "$hv" shot --diff 5:2 "$demo"
+expect 2 "--diff 'end:mark:tcache': A comes after B" -- "$hv" shot --diff end:mark:tcache "$demo"
+expect 2 "--diff '5:x': expected A:B, two positions" -- "$hv" shot --diff 5:x "$demo"
 [ -z "$(ls ./*.png 2>/dev/null)" ] && ok "nothing written for a bad mark" || fail "a PNG for a bad mark: $(ls)"
+# --diff takes positions as --at does (a mark's label after its own colon), as `heapviz diff` does.
+expect 0 "" -- "$hv" shot --diff mark:tcache:end -o diffmarks.png "$demo"
+[ -f diffmarks.png ] && ok "--diff mark:tcache:end draws" || fail "--diff mark:tcache:end wrote nothing"
+rm -f diffmarks.png
 
 # The UI scale (View > UI scale): the saved setting, HEAPVIZ_UI_SCALE over it, --ui-scale over
 # both; the app's text and fixed sizes grow with it (the map starts lower under taller menus).

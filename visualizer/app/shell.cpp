@@ -342,6 +342,35 @@ int run_shot(const ShotOptions& given) {
     o.at_end = p.kind == analysis::Position::Kind::End;
     if (p.kind == analysis::Position::Kind::Events && p.events > total) o.at = p.events; // said below
   }
+  if (!o.diff_text.empty()) { // A:B, each as --at (mark:LABEL has a colon of its own: try each)
+    bool found = false;
+    for (size_t i = o.diff_text.find(':'); i != std::string::npos && !found;
+         i = o.diff_text.find(':', i + 1)) {
+      analysis::Position pa, pb;
+      std::string e;
+      uint64_t a = 0, b = 0;
+      if (analysis::parse_position(o.diff_text.substr(0, i), &pa, &e) &&
+          analysis::parse_position(o.diff_text.substr(i + 1), &pb, &e) &&
+          analysis::resolve_position(app.doc().file(), pa, &a, &e) &&
+          analysis::resolve_position(app.doc().file(), pb, &b, &e)) {
+        found = true;
+        o.mark_a = int64_t(a);
+        o.mark_b = int64_t(b);
+      }
+    }
+    if (!found) {
+      fprintf(stderr,
+              "heapviz shot: --diff '%s': expected A:B, two positions of the trace (N, end, peak or "
+              "mark:LABEL)\n",
+              o.diff_text.c_str());
+      return 2;
+    }
+    if (o.mark_a > o.mark_b) { // (the map would outline as died what is born)
+      fprintf(stderr, "heapviz shot: --diff '%s': A comes after B; give the earlier position first\n",
+              o.diff_text.c_str());
+      return 2;
+    }
+  }
   if (o.out.empty()) { // FILE.at-N.png in the current directory (FILE's own may be read-only)
     const std::string base =
         o.file.substr(o.file.rfind('/') == std::string::npos ? 0 : o.file.rfind('/') + 1);

@@ -40,6 +40,7 @@ struct ShotOptions {
   std::string range;                // show the chunks that overlap [LO, HI): "LO-HI" (empty: all)
   std::string function;             // show only the sites whose stack has this function
   int64_t mark_a = -1, mark_b = -1; // diff marks (positions; -1: none)
+  std::string diff_text;            // --diff as written (A:B, positions as --at's): resolved on the trace
   int tab = -1;       // the Sites window's tab: 0 sites, 1 leaks, 2 fragmentation, 3 diff (-1: as it opens)
   int row = 0;        // in that tab, the row to select (1 = the first; 0: none)
   int sites_view = 0; // the Sites tab as a list (0), bottom-up (1) or top-down (2)

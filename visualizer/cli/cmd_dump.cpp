@@ -99,9 +99,12 @@ int cmd_dump(int argc, char** argv) {
   uint64_t t0 = f.header().start_mono_ns, printed = 0;
   bool have_t0 = t0 != 0;
   std::string line;
+  uint64_t last_seq = 0, seen = 0;
   while (printed < count) {
     const trace::Event* e = s.next();
     if (!e) break;
+    last_seq = e->seq;
+    ++seen;
     if (!have_t0) {
       t0 = e->ts;
       have_t0 = true;
@@ -113,6 +116,15 @@ int cmd_dump(int argc, char** argv) {
     ++printed;
   }
   fflush(stdout);
+  // Nothing printed: say why, rather than an empty page and exit 0.
+  if (printed == 0 && count > 0 && !s.error()) {
+    if (seen && from > last_seq) {
+      fprintf(stderr, "heapviz dump: --from %llu: past the end (the last event is seq %llu)\n",
+              static_cast<unsigned long long>(from), static_cast<unsigned long long>(last_seq));
+      return 2;
+    }
+    if (seen) fprintf(stderr, "heapviz dump: no event matches\n");
+  }
   // The file's own damage is known at open; a decode error only if we read that far.
   const auto& err = s.error() ? s.error() : f.error();
   if (err) {

@@ -102,18 +102,7 @@ int cmd_shot(int argc, char** argv) {
     } else if (a == "--range") {
       o.range = v; // checked by run_shot
     } else if (a == "--diff") {
-      unsigned long long x = 0, y = 0;
-      char end = 0;
-      if (sscanf(v, "%llu:%llu%c", &x, &y, &end) != 2) {
-        fprintf(stderr, "heapviz shot: --diff '%s': expected A:B, two event numbers\n", v);
-        return 2;
-      }
-      if (x > y) { // (the map would outline as died what is born)
-        fprintf(stderr, "heapviz shot: --diff '%s': A comes after B; give the earlier event first\n", v);
-        return 2;
-      }
-      o.mark_a = int64_t(x);
-      o.mark_b = int64_t(y);
+      o.diff_text = v; // A:B, each N|end|peak|mark:LABEL: resolved by run_shot on the loaded trace
     } else if (a == "--tree") {
       o.sites_view = strcmp(v, "bottom-up") == 0 ? 1 : strcmp(v, "top-down") == 0 ? 2 : -1;
       if (o.sites_view < 0) {
