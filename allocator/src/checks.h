@@ -411,7 +411,8 @@ void Checks<P>::report(trace::ErrorCode code, Kind kind, const char* msg, const 
     *found = true;
     return;
   }
-  m_->hooks_.report(code, kind, msg, ptr, chunk, runs, nruns, continue_);
+  m_->hooks_.report(code, kind, msg, ptr, chunk, runs, nruns, continue_,
+                    glibc_msg ? trace::HeapErrorSource::Glibc : trace::HeapErrorSource::Heapviz);
   if (!continue_) m_->plat_.fatal(msg, glibc_msg ? ptr : nullptr); // glibc's message: its address line too
   raw_write(2, msg);
   raw_write(2, "\n");
@@ -545,7 +546,8 @@ bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char* when, bool* dry, b
       // glibc's own check sees a header this bad at this very call (munmap_chunk(): invalid
       // pointer, free(): invalid size): its verdict and message come first (docs/checks.md).
       const bool releasing = !strcmp(when, "free") || !strcmp(when, "realloc");
-      if (releasing && !continue_ && !dry && glibc_sees && glibc_entry_message(c, !strcmp(when, "realloc"))) {
+      const char* g = releasing && !dry ? glibc_entry_message(c, !strcmp(when, "realloc")) : nullptr;
+      if (g && !continue_ && glibc_sees) {
         *glibc_sees = true;
         return true;
       }
@@ -556,13 +558,30 @@ bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char* when, bool* dry, b
       runs[0] = {kSizeSz, kSizeSz, reinterpret_cast<const uint8_t*>(&expect),
                  reinterpret_cast<const uint8_t*>(&found)};
       Msg msg;
-      msg.s("heapviz: heap buffer overflow: the header of block ")
-          .x(reinterpret_cast<uintptr_t>(mem))
-          .s(" was overwritten (found at ")
-          .s(when)
-          .s(")");
-      if (before) say_block_before(msg, before, pe);
-      report(trace::ErrorCode::CorruptedSize, Kind::HeapBufferOverflow, msg.b, mem, c, runs, 1, false, dry);
+      if (g) { // continue mode: glibc's verdict at this call, as by default, and the checks' note
+        msg.s(g);
+      } else {
+        msg.s("heapviz: heap buffer overflow: the header of block ")
+            .x(reinterpret_cast<uintptr_t>(mem))
+            .s(" was overwritten (found at ")
+            .s(when)
+            .s(")");
+        if (before) say_block_before(msg, before, pe);
+      }
+      report(trace::ErrorCode::CorruptedSize, Kind::HeapBufferOverflow, msg.b, mem, c, runs, 1, g != nullptr,
+             dry);
+      if (dry) return false;
+      if (g) {
+        char note[trace::kMaxErrorMessage];
+        if (header_note(mem, note, sizeof note)) {
+          raw_write(2, note);
+          raw_write(2, "\n");
+        }
+      }
+      // Continue mode: the header as it was handed out, so that one overflow is one report (the
+      // block before it, at its free, and the sweep at exit would find it again); the free is
+      // skipped.
+      c->set_head(expect);
       return false;
     }
   }
@@ -619,6 +638,15 @@ bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char* when, bool* dry, b
              .s(")")
              .b,
          mem, c, runs, 1, false, dry);
+  // Continue mode: the next header as the table knows it, once more (one overflow, one report);
+  // left as found when the table does not know that chunk (the expectation is a guess).
+  if (!dry) {
+    Chunk* nx = c->at(static_cast<ptrdiff_t>(size));
+    const uint32_t en = table_.get(nx);
+    if ((CheckTable::live(en) && CheckTable::size_known(en)) ||
+        (CheckTable::freed(en) && CheckTable::freed_size(en)))
+      nx->set_head(expect);
+  }
   return false;
 }
 

@@ -590,13 +590,15 @@ public:
   // defer_call (HEAPVIZ_CHECKS_CONTINUE): the program goes on, and a free may yet be skipped
   // (free_skipped), so its pending Free is not written before the report: the report says the
   // call's event comes after (if the free is done at all).
+  // source: Glibc when the message is glibc's (a bug glibc's own check sees at this call).
   HV_HOOK void report(trace::ErrorCode code, trace::HeapErrorKind kind, const char* msg, const void* ptr,
-                      const void* chunk, const trace::ErrorRun* runs, size_t nruns, bool defer_call = false) {
+                      const void* chunk, const trace::ErrorRun* runs, size_t nruns, bool defer_call = false,
+                      trace::HeapErrorSource source = trace::HeapErrorSource::Heapviz) {
     if (__builtin_expect(on(), 0)) {
       TraceThread* t = plat().thread().trace;
       const bool hold = defer_call && t && t->free_pending;
       if (hold) t->free_pending = t->in_free = false;
-      error_(code, kind, trace::HeapErrorSource::Heapviz, msg, ptr, chunk, runs, nruns);
+      error_(code, kind, source, msg, ptr, chunk, runs, nruns);
       if (hold) t->free_pending = t->in_free = true;
     }
   }
