@@ -504,6 +504,7 @@ int run_shot(const ShotOptions& given) {
     views::update_frag(ss, app.sites(), app.doc());
     if (o.row > 0 && size_t(o.row) <= ss.frag.blame.size()) {
       ss.blame_row = o.row - 1;
+      ss.blame_reveal = true;
       app.cursor().pinning = ss.frag.blame[size_t(o.row) - 1].pinning;
       app.cursor().pinned = ss.frag.blame[size_t(o.row) - 1].pinned;
     }

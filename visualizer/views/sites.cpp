@@ -265,11 +265,12 @@ void draw_frag(const Frame& f, SitesState& s, Cursor& c) {
       human_bytes(r.trim_free_bytes + top_trim).c_str(), human_bytes(r.trim_free_bytes).c_str(),
       human_count(r.trim_free_chunks).c_str(), human_bytes(top_trim).c_str());
   if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("glibc 2.36's malloc_trim: in every arena, madvise(MADV_DONTNEED) of the whole pages\n"
-                      "inside free chunks of the unsorted, small and large bins (past their first 48\n"
-                      "bytes), then the main arena's top shrinks to its last page. Pages already\n"
-                      "handed back are not counted. Footprint stays; resident memory falls.");
-  for (const auto& t : r.tops) {
+    ImGui::SetTooltip("glibc 2.36's malloc_trim, in every arena: malloc_consolidate first (fastbin chunks\n"
+                      "merge with their free neighbours, and into the top), then madvise(MADV_DONTNEED)\n"
+                      "of the whole pages inside each binned free chunk (past its first 48 bytes), then\n"
+                      "the main arena's top shrinks to its last page. Pages already handed back are not\n"
+                      "counted. Madvised pages stay in the footprint; resident memory falls.");
+  auto top_line = [&](const analysis::FragReport::Top& t) {
     ImGui::TextWrapped("arena %u: top %s, %s trimmable", t.arena, human_bytes(t.size).c_str(),
                        human_bytes(t.trimmable).c_str());
     if (t.below && (t.below_site >= 0 || (t.below_chunk.state == uint8_t(trace::ChunkState::InUse) &&
@@ -281,11 +282,30 @@ void draw_frag(const Frame& f, SitesState& s, Cursor& c) {
       same_line_or_wrap(ImGui::CalcTextSize(why.c_str()).x);
       hint_wrapped(why.c_str());
     }
+  };
+  // The main arena's top (the one malloc_trim shrinks); a threaded program's other tops folded, so
+  // that the blame table keeps its room (a trial's 5 arenas pushed its selected row out of sight).
+  size_t others = 0;
+  for (const auto& t : r.tops)
+    t.arena == 0 ? top_line(t) : void(++others);
+  if (others) {
+    char label[64];
+    snprintf(label, sizeof label, "the other arenas' tops (%zu)##tops", others);
+    if (ImGui::TreeNode(label)) {
+      for (const auto& t : r.tops)
+        if (t.arena != 0) top_line(t);
+      ImGui::TreePop();
+    }
   }
   hint_wrapped("Sites whose live chunks keep free memory apart (freeing them would merge it):");
+  // At least the header and four rows, the window scrolling if it must.
+  const float rows_h = ImGui::GetFrameHeightWithSpacing() * 5;
+  const float table_h =
+      std::max(ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing(), rows_h);
   if (ImGui::BeginTable("##blame", 4,
                         ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
-                            ImGuiTableFlags_Resizable)) {
+                            ImGuiTableFlags_Resizable,
+                        ImVec2(0, table_h))) {
     ImGui::TableSetupScrollFreeze(0, 1);
     ImGui::TableSetupColumn("pinned free", ImGuiTableColumnFlags_WidthFixed, 90);
     ImGui::TableSetupColumn("runs", ImGuiTableColumnFlags_WidthFixed, 45);
@@ -298,6 +318,10 @@ void draw_frag(const Frame& f, SitesState& s, Cursor& c) {
       ImGui::TableNextColumn();
       char label[64];
       snprintf(label, sizeof label, "%s##blame%zu", human_bytes(b.pinned_bytes).c_str(), k);
+      if (s.blame_reveal && s.blame_row == int(k)) { // chosen elsewhere (shot --row): in sight
+        ImGui::SetScrollHereY();
+        s.blame_reveal = false;
+      }
       if (ImGui::Selectable(label, s.blame_row == int(k), ImGuiSelectableFlags_SpanAllColumns)) {
         bool off = s.blame_row == int(k);
         s.blame_row = off ? -1 : int(k);

@@ -178,6 +178,7 @@ struct SitesState {
   std::vector<std::string> blame_names; // the names of frag.blame's rows (SiteView::distinct_names)
   uint64_t frag_position = UINT64_MAX, frag_generation = UINT64_MAX;
   int blame_row = -1;
+  bool blame_reveal = false; // scroll the blame table to blame_row once (set with it from outside)
 };
 void draw_sites(const Frame& f, SitesState& s, Cursor& c);
 // The Fragmentation tab's report at doc's position (sv's table must be ready), and the names of
