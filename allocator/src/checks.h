@@ -304,13 +304,12 @@ private:
   }
 
 public:
-  // After glibc's own message for mem (the pointer a failed check names): one line on what the
-  // table knows, when mem is a live block whose header differs from what it was handed out with:
-  // "heapviz: its header was overwritten: ...; the block before it, ... ends there". Null if not.
-  const char* header_note(const void* mem, char* out, size_t cap);
   // Whether the header of the live block mem was overwritten (the table's size against the word):
   // the word found, the one expected, and the live block that ends at that header (may be null).
   bool header_overwritten(const void* mem, uint64_t* found, uint64_t* expect, Chunk** before, uint32_t* pe);
+  // The line after glibc's own message on such a header (header_overwritten's findings), in out:
+  // "heapviz: its header was overwritten: ...; the block before it, ... ends there".
+  const char* header_note(uint64_t found, uint64_t expect, Chunk* before, uint32_t pe, char* out, size_t cap);
 
 private:
   // The common free, inline: a live block whose own header, canary and next header are as the
@@ -505,15 +504,13 @@ bool Checks<P>::header_overwritten(const void* mem, uint64_t* found, uint64_t* e
   *pe = 0;
   *before = live_block_before(c, pe);
   *found = c->size_nomask();
-  *expect = want | (*before ? kPrevInuse : 0);
+  *expect = want | (*before ? kPrevInuse : *found & kPrevInuse); // (P: unknown without a live block before)
   return true;
 }
 
-template <class P> const char* Checks<P>::header_note(const void* mem, char* out, size_t cap) {
-  uint64_t found = 0, expect = 0;
-  Chunk* before = nullptr;
-  uint32_t pe = 0;
-  if (!header_overwritten(mem, &found, &expect, &before, &pe)) return nullptr;
+template <class P>
+const char* Checks<P>::header_note(uint64_t found, uint64_t expect, Chunk* before, uint32_t pe, char* out,
+                                   size_t cap) {
   Msg msg;
   msg.s("heapviz: its header was overwritten: the size word holds ")
       .x(found)
@@ -573,15 +570,14 @@ bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char* when, bool* dry, b
       if (dry) return false;
       if (g) {
         char note[trace::kMaxErrorMessage];
-        if (header_note(mem, note, sizeof note)) {
-          raw_write(2, note);
-          raw_write(2, "\n");
-        }
+        raw_write(2, header_note(found, expect, before, pe, note, sizeof note));
+        raw_write(2, "\n");
       }
       // Continue mode: the header as it was handed out, so that one overflow is one report (the
       // block before it, at its free, and the sweep at exit would find it again); the free is
-      // skipped.
-      c->set_head(expect);
+      // skipped. Only where the whole word is known (a live block before it: P set) and no other
+      // thread may be writing it (its P bit, when the block before is freed).
+      if (before && m_->plat_.single_threaded()) c->set_head(expect);
       return false;
     }
   }
@@ -638,14 +634,18 @@ bool Checks<P>::live_checks(Chunk* c, uint32_t e, const char* when, bool* dry, b
              .s(")")
              .b,
          mem, c, runs, 1, false, dry);
-  // Continue mode: the next header as the table knows it, once more (one overflow, one report);
-  // left as found when the table does not know that chunk (the expectation is a guess).
-  if (!dry) {
+  // Continue mode: the next header as the table knows it, once more (one overflow, one report):
+  // its size from the table, P set (this block is in use), its A bit this block's (one heap, one
+  // arena; the word found may hold any bits). Left as found when the table does not know that
+  // chunk, or when another thread may be merging or handing it out.
+  if (!dry && m_->plat_.single_threaded()) {
     Chunk* nx = c->at(static_cast<ptrdiff_t>(size));
     const uint32_t en = table_.get(nx);
-    if ((CheckTable::live(en) && CheckTable::size_known(en)) ||
-        (CheckTable::freed(en) && CheckTable::freed_size(en)))
-      nx->set_head(expect);
+    const size_t a_bit = CheckTable::live_non_main(e) ? kNonMainArena : 0;
+    if (CheckTable::live(en) && CheckTable::size_known(en))
+      nx->set_head(CheckTable::live_size(en) | kPrevInuse | a_bit);
+    else if (CheckTable::freed(en) && CheckTable::freed_size(en))
+      nx->set_head(CheckTable::freed_size(en) | kPrevInuse | a_bit);
   }
   return false;
 }
@@ -748,6 +748,16 @@ template <class P> void Checks<P>::split_free(Chunk* c, size_t nb) {
 template <class P> const char* Checks<P>::glibc_entry_message(Chunk* c, bool realloc) {
   size_t size = c->size();
   uintptr_t a = reinterpret_cast<uintptr_t>(c);
+  // __libc_free and __libc_realloc find the arena before their checks: with the A bit set (and
+  // M clear) glibc reads the heap header at heap_for_ptr(c). Where no heap, table page or mapping
+  // heapviz knows is there, that read faults (SIGSEGV: a stack block with a word like 0x...55
+  // before it): glibc prints none of the lines below, so none is its verdict here.
+  if (!c->is_mmapped() && c->non_main()) {
+    Chunk* h = reinterpret_cast<Chunk*>(heap_for_ptr(c));
+    if (!m_->in_main_range(h) && !table_.block_known(h) &&
+        !m_->mmapped_.contains(reinterpret_cast<uintptr_t>(h)))
+      return nullptr;
+  }
   if (realloc) {
     if (a > static_cast<uintptr_t>(0) - size || misaligned_chunk(c)) return "realloc(): invalid pointer";
     return nullptr;
@@ -761,11 +771,6 @@ template <class P> const char* Checks<P>::glibc_entry_message(Chunk* c, bool rea
       return "munmap_chunk(): invalid pointer";
     return nullptr;
   }
-  // __libc_free finds the arena before _int_free's checks: with the A bit set it reads the heap
-  // header at heap_for_ptr(c). Outside the non-main heaps that is memory of no heap: glibc crashes
-  // there (SIGSEGV, a stack block with a word like 0x...55 before it) or reads garbage, and
-  // prints none of the lines below, so none is glibc's verdict here.
-  if (c->non_main() && (!in_some_heap(c) || m_->in_main_range(c))) return nullptr;
   if (a > static_cast<uintptr_t>(0) - size || misaligned_chunk(c)) return "free(): invalid pointer";
   if (size < kMinSize || !aligned_ok(size)) return "free(): invalid size";
   return nullptr;

@@ -255,18 +255,19 @@ private:
   [[noreturn]] void corrupt(trace::ErrorCode code, const char* msg, const void* addr) {
     // With HEAPVIZ_CHECKS, when the checks know the block's header was overwritten: glibc's
     // verdict and message, recorded as the overflow it is (docs/checks.md: kind
-    // heap-buffer-overflow, the size word expected and found); after glibc's message, what the
-    // checks know of it (its header, and by which block's end).
-    char note[trace::kMaxErrorMessage];
-    const char* said = checks_.on() ? checks_.header_note(addr, note, sizeof note) : nullptr;
+    // heap-buffer-overflow, source glibc, the size word expected and found); after glibc's
+    // message, what the checks know of it (its header, and by which block's end).
     uint64_t found = 0, expect = 0;
     Chunk* before = nullptr;
     uint32_t pe = 0;
-    if (said && checks_.header_overwritten(addr, &found, &expect, &before, &pe)) {
+    char note[trace::kMaxErrorMessage];
+    const char* said = nullptr;
+    if (checks_.on() && checks_.header_overwritten(addr, &found, &expect, &before, &pe)) {
+      said = checks_.header_note(found, expect, before, pe, note, sizeof note);
       const trace::ErrorRun run{kSizeSz, kSizeSz, reinterpret_cast<const uint8_t*>(&expect),
                                 reinterpret_cast<const uint8_t*>(&found)};
-      hooks_.report_glibc(code, trace::HeapErrorKind::HeapBufferOverflow, msg, addr,
-                          mem2chunk(const_cast<void*>(addr)), &run, 1);
+      hooks_.report(code, trace::HeapErrorKind::HeapBufferOverflow, msg, addr,
+                    mem2chunk(const_cast<void*>(addr)), &run, 1, false, trace::HeapErrorSource::Glibc);
     } else {
       hooks_.error(code, addr, msg);
     }

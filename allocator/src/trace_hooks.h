@@ -578,13 +578,6 @@ public:
       error_(code, trace::error_kind_of(code), trace::HeapErrorSource::Glibc, msg, at_addr, nullptr, nullptr,
              0);
   }
-  // A check of glibc's that failed, on a block whose damage HEAPVIZ_CHECKS knows (an overwritten
-  // header): glibc's message, with the checks' kind and bytes.
-  HV_HOOK void report_glibc(trace::ErrorCode code, trace::HeapErrorKind kind, const char* msg,
-                            const void* ptr, const void* chunk, const trace::ErrorRun* runs, size_t nruns) {
-    if (__builtin_expect(on(), 0))
-      error_(code, kind, trace::HeapErrorSource::Glibc, msg, ptr, chunk, runs, nruns);
-  }
   // A bug heapviz's own checks found (HEAPVIZ_CHECKS): the error event, then its report with the
   // bytes that differ (runs), then every buffer is flushed. The caller then aborts or goes on.
   // defer_call (HEAPVIZ_CHECKS_CONTINUE): the program goes on, and a free may yet be skipped

@@ -49,8 +49,9 @@ e = errors[0]
 problems = []
 if e["kind"] != kind: problems.append("kind %s, want %s" % (e["kind"], kind))
 if e["message"] != line: problems.append("message '%s'" % e["message"])
-if e["source"] != "heapviz" and not line.startswith("heapviz:") and e["source"] != "glibc":
-    problems.append("source %s" % e["source"])
+want_source = "heapviz" if line.startswith("heapviz:") else "glibc"  # whose message it is
+if e["source"] != want_source:
+    problems.append("source %s, want %s" % (e["source"], want_source))
 if "x" in stacks:  # found by the sweep at exit, outside any call: no faulting call's stack
     if e["stack"]: problems.append("a stack for a finding at exit: %s" % e["stack"][:1])
 elif not e["stack"] or e["stack"][0]["function"] not in ("main", "thread_free"):
