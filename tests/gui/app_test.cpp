@@ -271,6 +271,31 @@ TEST(AppInProcess, ArenasShowsARowForEveryArena) {
   EXPECT_EQ(tables, 1);
 }
 
+// A large UI scale in a small window: every window keeps room for its title and a line or two,
+// and stays on the screen (Metrics as tall as its rows and a taller timeline left Bins, Arenas
+// and Events negative heights at scale 2 in 1280x720).
+TEST(AppInProcess, EveryWindowKeepsRoomAtALargeUiScale) {
+  for (float scale : {1.0f, 1.5f, 2.0f}) {
+    Driven d(kDemo, ImVec2(1280, 720));
+    ImGui::GetIO().FontGlobalScale = scale;
+    ImGui::GetStyle().ScaleAllSizes(scale);
+    d.frames(4);
+    SCOPED_TRACE("UI scale " + std::to_string(scale));
+    int windows = 0;
+    for (ImGuiWindow* w : ImGui::GetCurrentContext()->Windows) {
+      if (!w->Active || w->ParentWindow || std::string(w->Name) == "##MainMenuBar") continue;
+      ++windows;
+      EXPECT_GE(w->Size.y, 2 * ImGui::GetFrameHeight()) << w->Name << ": " << w->Size.y << " px high";
+      EXPECT_LE(w->Pos.y + w->Size.y, 720.5f) << w->Name << " ends below the window";
+    }
+    EXPECT_GE(windows, 8);
+    // The map fits the heap in its rows, titles and rows grown with the scale: a zoom that shows
+    // chunks (the titles overflowing the map once chose 219 GiB a pixel: no chunk drawn).
+    EXPECT_LT(d.a.chunk_map().view.bpp, 65536.0) << "bytes a pixel";
+    EXPECT_GE(d.a.chunk_map().view.title_h, ImGui::GetTextLineHeight());
+  }
+}
+
 TEST(AppInProcess, RunToErrorsPlayStopsAndAClickOnAnErrorMark) {
   Driven d(HV_ERROR_TRACE);
   const session::ErrorList& el = d.a.doc().errors();

@@ -448,6 +448,25 @@ TEST(ChunkLayout, FitZoomMakesEverythingFitAndNoLess) {
   EXPECT_GT(views::layout_height(p, closer), h);
 }
 
+// A map whose titles alone do not fit (a large UI scale, many regions): the fit still shows the
+// chunks, each region in a row of its own. (A region whose chunks were far narrower than a pixel
+// got 0 rows, so the fit took 2^37 bytes a pixel: titles, and no chunk at all.)
+TEST(ChunkLayout, FitWhenTheTitlesAloneOverflowStillShowsTheChunks) {
+  Opened o("a = malloc 100\nhuge = malloc 300000\nb = malloc 200\n", "mm2");
+  HeapPicture p = o.picture_at(o.doc.events());
+  ASSERT_EQ(p.groups.size(), 2u);
+  MapView v;
+  v.width = 300;
+  v.title_h = 40; // a scale of 2
+  v.row_h = 36;
+  v.bpp = views::fit_bpp(p, v, 60); // less than the two titles
+  EXPECT_LT(v.bpp, 65536.0) << "bytes a pixel";
+  views::MapLayout l;
+  views::layout_map(p, v, &l);
+  for (const auto& g : l.groups)
+    EXPECT_GE(g.rows, 1u);
+}
+
 TEST(ChunkLayout, ShortenedTopIsAtMostOneRowAndSaysSo) {
   Opened o(kScenario);
   HeapPicture p = o.picture_at(o.doc.events());

@@ -555,7 +555,9 @@ void App::frame(float dt) {
     float right_w = std::clamp(ds.x * 0.27f, 300.0f * em, 460.0f * em);
     float left_w = ds.x - right_w;
     float map_h = std::floor((ds.y - top) * (lesson_.active ? 0.47f : 0.55f)); // a lesson: room to read
-    float tl_h = std::floor(180 * em); // the curves get about 60 px of it (heap growth, read at a glance)
+    // The curves get about 60 px of it (heap growth, read at a glance); Events and Sites below keep
+    // at least 45% of what the map leaves (a large UI scale in a small window).
+    float tl_h = std::floor(std::min(180 * em, (ds.y - top - map_h) * 0.55f));
     float ev_y = top + map_h + tl_h;
     ImGuiWindowFlags wf = fixed_ ? ImGuiWindowFlags_NoSavedSettings : 0;
 
@@ -626,14 +628,20 @@ void App::frame(float dt) {
     // Arenas.
     if (cursor_.open_breakpoints) show_breaks_ = !show_breaks_;
     cursor_.open_breakpoints = false;
-    float metrics_h = views::metrics_height(f, right_w),
-          chunk_h = std::floor((ds.y - top) * (show_breaks_ ? 0.32f : 0.40f)),
-          rest_h = ds.y - top - metrics_h - chunk_h,
+    // Metrics as tall as its rows, up to 36% of the column (it scrolls beyond); Bins and Arenas
+    // (or Breakpoints) keep at least 22% of it whatever the UI scale.
+    const float column = ds.y - top, fh = ImGui::GetFrameHeight(); // (fh: a title bar's height)
+    float metrics_h = std::floor(std::min(views::metrics_height(f, right_w), column * 0.36f)),
+          chunk_h = std::floor(std::min(column * (show_breaks_ ? 0.32f : 0.40f),
+                                        column - metrics_h - std::max(column * 0.22f, 4 * fh))),
+          rest_h = column - metrics_h - chunk_h,
           breaks_h = show_breaks_ ? std::floor(std::min(250.0f, rest_h * 0.68f)) : 0,
           // Arenas as tall as its rows (a threaded program's five showed one), up to 60% of what
           // Metrics and Chunk leave; Bins scrolls in the rest.
-        bins_h = show_breaks_ ? rest_h - breaks_h
-                              : rest_h - std::floor(std::min(views::arenas_height(f), rest_h * 0.6f));
+        bins_h =
+            show_breaks_
+                ? rest_h - breaks_h
+                : rest_h - std::floor(std::min({views::arenas_height(f), rest_h * 0.6f, rest_h - 2 * fh}));
     if (predict_.game.active() || predict_.requested) { // predicting: the game where Metrics was
       place("Predict", left_w, y, right_w, metrics_h);
       bool open = true;

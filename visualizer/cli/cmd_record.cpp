@@ -165,6 +165,8 @@ uint64_t report_traces(const std::string& path, bool python_malloc) {
   }
   for (const auto& t : traces)
     cpython |= is_cpython(t.cmdline);
+  for (size_t k = kShown; k < traces.size(); ++k) // (not shown: a scan, no replay)
+    errors += has_heap_error(traces[k].path);
   if (traces.size() > kShown)
     fprintf(stderr,
             "heapviz record: ... and %zu more traces of child processes (%s.<pid>; `heapviz view %s`, "
@@ -349,13 +351,21 @@ int cmd_record(int argc, char** argv) {
   }
   if (!keep_exec) gather_launcher_helpers(path);
   const uint64_t errors = report_traces(path, opts.env.count("PYTHONMALLOC") > 0);
-  // What a clean run under the checks does not prove: a write after free past the pattern.
+  // What a clean run under the checks does not prove: a write after free past the pattern. The
+  // pattern's bytes as the allocator reads HEAPVIZ_CHECKS_FILL: its leading digits, 0 (as "all",
+  // an empty or other value) for the whole block.
   const char* fill = getenv("HEAPVIZ_CHECKS_FILL");
-  if (checks && errors == 0 && !(fill && strcmp(fill, "all") == 0))
+  unsigned long long fill_bytes = 32;
+  if (fill) {
+    fill_bytes = 0;
+    for (const char* d = fill; *d >= '0' && *d <= '9'; ++d)
+      fill_bytes = fill_bytes * 10 + static_cast<unsigned long long>(*d - '0');
+  }
+  if (checks && errors == 0 && fill_bytes != 0)
     fprintf(stderr,
             "heapviz record: the checks found no heap error (a write after free is looked for in the "
-            "first %s bytes past a freed block's links; HEAPVIZ_CHECKS_FILL=all looks at whole blocks)\n",
-            fill && *fill ? fill : "32");
+            "first %llu bytes past a freed block's links; HEAPVIZ_CHECKS_FILL=all looks at whole blocks)\n",
+            fill_bytes);
   if (WIFSIGNALED(status))
     fprintf(stderr,
             "heapviz record: %s was killed by signal %d (%s); its trace holds everything it flushed\n",

@@ -373,9 +373,12 @@ bool item_shown(const HeapPicture& p, size_t group, size_t i, const MapView& v) 
   return it.addr < v.range_hi && it.addr + std::max<uint64_t>(it.size, 1) > v.range_lo;
 }
 
+// At least one: a group whose chunks are all far narrower than a pixel (a zoom of 2^40 bytes a
+// pixel) still has its row. (The slack below rounded such a length to 0 rows, and a fit that had
+// to leave room for five arenas' titles chose 219 GiB a pixel: titles, and no chunk.)
 static uint32_t rows_for(double length, float width) {
   if (length <= 0) return 1;
-  return uint32_t(std::ceil(length / double(width) - 1e-9));
+  return std::max<uint32_t>(1, uint32_t(std::ceil(length / double(width) - 1e-9)));
 }
 
 namespace {

@@ -279,6 +279,11 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   float scrollbar = ImGui::GetStyle().ScrollbarSize;
   MapView want = s.view;
   want.width = std::max(40.0f, std::floor(avail.x - scrollbar - 2));
+  // Titles and rows with the UI scale (their text is the font's size: at 1.5 a title ran into
+  // the row below it); whole pixels, the sizes of MapView's defaults at scale 1.
+  const float em = ImGui::GetFontSize() / 15.0f;
+  want.title_h = std::round(MapView{}.title_h * std::max(1.0f, em));
+  want.row_h = std::round(MapView{}.row_h * std::max(1.0f, em));
   if (s.fit_each && s.layout_position != pic.position) s.fit_pending = true;
   if (s.fit_pending && pic.position != UINT64_MAX) {
     want.bpp = fit_bpp(pic, want, avail.y - 4);
