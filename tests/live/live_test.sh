@@ -62,7 +62,7 @@ stats=$(timeout 30 "$HV" stats --json t1.hvt)
 echo "$stats" | grep -q '"threads": 5' && echo "$stats" | grep -q '"calling_threads": 4' &&
   ok "stats reads the capture (4 program threads called; the snapshots' writer is a fifth in the file)" || fail "stats: $stats"
 text=$(timeout 30 "$HV" stats t1.hvt | grep '^threads:')
-echo "$text" | grep -q '^threads: *4 called the allocator; 5 in the file (the other wrote only' &&
+echo "$text" | grep -q '^threads: *4 called the allocator; 5 in the file (the other made no allocator call' &&
   ok "stats says 4 threads called, not 5: $text" || fail "stats text: $text"
 
 # ---- 2. two viewers at once -----------------------------------------------------------------

@@ -18,7 +18,7 @@ for i in $(seq "$runs"); do
     fails=$((fails + 1))
     continue
   fi
-  if ! out=$("$hv" check s.hvt 2>&1) || [[ $out == *"do not fit"* ]]; then
+  if ! out=$("$hv" check s.hvt 2>&1) || [[ $out == *"not fit the replayed heap"* ]]; then
     echo "FAIL: run $i: $out"
     fails=$((fails + 1))
   fi

@@ -17,7 +17,7 @@ for run in 1 2 3 4 5; do
   fi
   out=$("$hv" check t.hvt 2>&1)
   rc=$?
-  if [ $rc -ne 0 ] || [[ $out == *"do not fit"* ]] || [[ $out == *warning* ]]; then
+  if [ $rc -ne 0 ] || [[ $out == *"not fit the replayed heap"* ]] || [[ $out == *warning* ]]; then
     fail "run $run: check: $out"
     continue
   fi

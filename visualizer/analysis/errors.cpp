@@ -115,26 +115,6 @@ void ErrorLog::locate(HeapError& h, const model::HeapModel& m) const {
   }
   h.user = user ? user : policy_.user_pointer(h.chunk);
   h.requested = c && c->req ? c->req : 0;
-  auto it = blocks_.find(h.user);
-  if (it == blocks_.end()) return;
-  const History& b = it->second;
-  if (!h.requested) h.requested = b.requested;
-  h.alloc_seq = b.alloc_seq;
-  h.alloc_stack = b.alloc_stack;
-  // The faulting call may be this block's own free (a double free, or a check at free): its free
-  // is then the one before.
-  // (A report says whether the call is a free whose event came first; without one, an older trace:
-  // the thread's latest call is taken to be the faulting one when it freed this block.)
-  bool own_call = h.has_report ? (h.report.flags & trace::kErrorCallWritten) != 0 : true;
-  bool own = own_call && b.freed && b.free_seq && h.call_seq == b.free_seq;
-  h.freed = own ? b.prior_freed : b.freed;
-  h.free_seq = own ? b.prior_free_seq : (b.freed ? b.free_seq : 0);
-  h.free_stack = own ? b.prior_free_stack : (b.freed ? b.free_stack : 0);
-  if (h.free_seq < h.alloc_seq) { // freed before its latest allocation: not this block's free
-    h.free_seq = 0;
-    h.free_stack = 0;
-    h.freed = false;
-  }
   // An overflow into this block's own header: the block that ends at it wrote past its end.
   bool own_header = false;
   if (h.report.kind == trace::HeapErrorKind::HeapBufferOverflow && c)
@@ -156,6 +136,26 @@ void ErrorLog::locate(HeapError& h, const model::HeapModel& m) const {
         if (!h.writer_requested) h.writer_requested = w->second.requested;
       }
     }
+  }
+  auto it = blocks_.find(h.user);
+  if (it == blocks_.end()) return;
+  const History& b = it->second;
+  if (!h.requested) h.requested = b.requested;
+  h.alloc_seq = b.alloc_seq;
+  h.alloc_stack = b.alloc_stack;
+  // The faulting call may be this block's own free (a double free, or a check at free): its free
+  // is then the one before.
+  // (A report says whether the call is a free whose event came first; without one, an older trace:
+  // the thread's latest call is taken to be the faulting one when it freed this block.)
+  bool own_call = h.has_report ? (h.report.flags & trace::kErrorCallWritten) != 0 : true;
+  bool own = own_call && b.freed && b.free_seq && h.call_seq == b.free_seq;
+  h.freed = own ? b.prior_freed : b.freed;
+  h.free_seq = own ? b.prior_free_seq : (b.freed ? b.free_seq : 0);
+  h.free_stack = own ? b.prior_free_stack : (b.freed ? b.free_stack : 0);
+  if (h.free_seq < h.alloc_seq) { // freed before its latest allocation: not this block's free
+    h.free_seq = 0;
+    h.free_stack = 0;
+    h.freed = false;
   }
 }
 

@@ -169,6 +169,15 @@ std::vector<symbols::Frame> site_frames(symbols::Symbolizer& sym, const trace::S
   return out;
 }
 
+const char* runtime_holder(symbols::Symbolizer& sym, const trace::StackTable& stacks, uint32_t site) {
+  std::vector<uint64_t> ips;
+  stacks.canonical_frames(site, ips);
+  for (uint64_t ip : ips)
+    for (const symbols::Frame& f : sym.frames(ip))
+      if (!symbols::is_allocation_function(f)) return runtime_holder(std::vector<symbols::Frame>{f});
+  return nullptr;
+}
+
 const char* runtime_holder(const std::vector<symbols::Frame>& frames) {
   if (frames.empty()) return nullptr;
   const std::string& fn = frames.front().function;

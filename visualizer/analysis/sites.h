@@ -13,6 +13,7 @@
 #include "symbols/symbolizer.h"
 #include "trace/stack_table.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -97,5 +98,24 @@ std::vector<symbols::Frame> site_frames(symbols::Symbolizer& sym, const trace::S
 // the program's own. Read from the innermost frame (site_frames order): which glibc function
 // called malloc. A leak report lists such blocks apart, since the program cannot free them.
 const char* runtime_holder(const std::vector<symbols::Frame>& frames);
+// The sites with live blocks, as a leak report lists them: the most live bytes first (then the
+// most blocks), the C library's own (holder(site) non-null) after the program's.
+template <class Holder> std::vector<uint32_t> leak_order(const SiteTable& t, Holder&& holder) {
+  std::vector<uint32_t> order;
+  for (uint32_t s = 0; s < t.size(); ++s)
+    if (t.site(s).live) order.push_back(s);
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    const SiteStats &x = t.site(a), &y = t.site(b);
+    return x.live_bytes != y.live_bytes ? x.live_bytes > y.live_bytes : x.live > y.live;
+  });
+  std::vector<char> held(t.size(), 0);
+  for (uint32_t s : order)
+    held[s] = holder(s) != nullptr;
+  std::stable_partition(order.begin(), order.end(), [&](uint32_t s) { return !held[s]; });
+  return order;
+}
+// The same for site s, symbolizing only its frames up to the first that is not the allocation
+// function's (a leak report classifies every site, and prints the frames of a few).
+const char* runtime_holder(symbols::Symbolizer& sym, const trace::StackTable& stacks, uint32_t site);
 
 } // namespace hv::analysis

@@ -344,25 +344,31 @@ int run_shot(const ShotOptions& given) {
   }
   if (!o.diff_text.empty()) { // A:B, each as --at (mark:LABEL has a colon of its own: try each)
     bool found = false;
+    std::string why = "expected A:B, two positions of the trace (N, end, peak or mark:LABEL)";
     for (size_t i = o.diff_text.find(':'); i != std::string::npos && !found;
          i = o.diff_text.find(':', i + 1)) {
       analysis::Position pa, pb;
       std::string e;
       uint64_t a = 0, b = 0;
-      if (analysis::parse_position(o.diff_text.substr(0, i), &pa, &e) &&
-          analysis::parse_position(o.diff_text.substr(i + 1), &pb, &e) &&
-          analysis::resolve_position(app.doc().file(), pa, &a, &e) &&
-          analysis::resolve_position(app.doc().file(), pb, &b, &e)) {
-        found = true;
-        o.mark_a = int64_t(a);
-        o.mark_b = int64_t(b);
+      if (!analysis::parse_position(o.diff_text.substr(0, i), &pa, &e) ||
+          !analysis::parse_position(o.diff_text.substr(i + 1), &pb, &e))
+        continue; // (not this colon)
+      if (!analysis::resolve_position(app.doc().file(), pa, &a, &e) ||
+          !analysis::resolve_position(app.doc().file(), pb, &b, &e)) {
+        why = e; // both parse, one names nothing in the trace (a mark it does not have)
+        continue;
       }
+      found = true;
+      o.mark_a = int64_t(a);
+      o.mark_b = int64_t(b);
     }
     if (!found) {
-      fprintf(stderr,
-              "heapviz shot: --diff '%s': expected A:B, two positions of the trace (N, end, peak or "
-              "mark:LABEL)\n",
-              o.diff_text.c_str());
+      fprintf(stderr, "heapviz shot: --diff '%s': %s\n", o.diff_text.c_str(), why.c_str());
+      return 2;
+    }
+    if (uint64_t(o.mark_b) > total) {
+      fprintf(stderr, "heapviz shot: --diff '%s': past the end (the trace has %" PRIu64 " events)\n",
+              o.diff_text.c_str(), total);
       return 2;
     }
     if (o.mark_a > o.mark_b) { // (the map would outline as died what is born)

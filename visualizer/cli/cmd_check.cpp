@@ -55,16 +55,11 @@ int cmd_check(int argc, char** argv) {
   // A fake chunk the program freed (outside every heap) explains them too: glibc took it.
   bool explained = m.errors() > 0 || s.gaps() > 0 || m.fake_frees() > 0;
   if (m.anomalies() && explained)
-    fprintf(stderr, "%s: warning: %llu event%s not fit the replayed heap (after %s); the first: %s\n", path,
-            static_cast<unsigned long long>(m.anomalies()), m.anomalies() == 1 ? " does" : "s do",
-            m.errors()       ? "a heap error"
-            : m.fake_frees() ? "a free outside every heap"
-                             : "lost events",
+    fprintf(stderr, "%s: warning: %s; the first: %s\n", path, events_not_fitting(m, s.gaps()).c_str(),
             m.first_anomaly().c_str());
   if (m.anomalies() && !explained && failure.empty())
-    failure = std::to_string(m.anomalies()) + (m.anomalies() == 1 ? " event does" : " events do") +
-              " not fit the replayed heap, with no heap error or lost " +
-              "events to explain them; the first: " + m.first_anomaly() +
+    failure = events_not_fitting(m, 0) +
+              ", with no heap error or lost events to explain them; the first: " + m.first_anomaly() +
               " (for a trace libhvalloc wrote this is a heapviz bug: please report it with the trace)";
   if (s.gaps())
     fprintf(stderr, "%s: warning: %llu jumps in the sequence numbers (lost events)\n", path,

@@ -126,28 +126,21 @@ int cmd_leaks(int argc, char** argv) {
   trace::EventStream stream(f);
   int status = read_trace("leaks", path, stream, UINT64_MAX, sites, nullptr);
   if (status == 2) return 2;
-  std::vector<uint32_t> order;
-  for (uint32_t s = 0; s < sites.size(); ++s)
-    if (sites.site(s).live) order.push_back(s);
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    const analysis::SiteStats &x = sites.site(a), &y = sites.site(b);
-    return x.live_bytes != y.live_bytes ? x.live_bytes > y.live_bytes : x.live > y.live;
-  });
   symbols::Symbolizer sym(sites.stacks());
   // The program's blocks first; then those the C library keeps for itself until exit (a stdio
   // buffer, a thread's TLS...), which the program cannot free: apart, and said what they are.
-  std::vector<std::vector<symbols::Frame>> frames(sites.size());
   std::vector<const char*> holder(sites.size(), nullptr);
   uint64_t runtime_count = 0, runtime_bytes = 0;
-  for (uint32_t s : order) {
-    frames[s] = analysis::site_frames(sym, sites.stacks(), s);
-    if ((holder[s] = analysis::runtime_holder(frames[s]))) {
+  for (uint32_t s = 0; s < sites.size(); ++s)
+    if (sites.site(s).live && (holder[s] = analysis::runtime_holder(sym, sites.stacks(), s))) {
       runtime_count += sites.site(s).live;
       runtime_bytes += sites.site(s).live_bytes;
     }
-  }
-  std::stable_partition(order.begin(), order.end(), [&](uint32_t s) { return holder[s] == nullptr; });
+  std::vector<uint32_t> order = analysis::leak_order(sites, [&](uint32_t s) { return holder[s]; });
   size_t shown = o.top && order.size() > o.top ? o.top : order.size();
+  std::vector<std::vector<symbols::Frame>> frames(sites.size()); // (the shown sites' only)
+  for (size_t i = 0; i < shown; ++i)
+    frames[order[i]] = analysis::site_frames(sym, sites.stacks(), order[i]);
   if (o.json) {
     std::string out = "{\"leaks\": [";
     for (size_t i = 0; i < shown; ++i) {
@@ -171,7 +164,7 @@ int cmd_leaks(int argc, char** argv) {
            sites.live_bytes(), sites.live_blocks(), order.size());
     if (runtime_count)
       printf("(of them, %" PRIu64 " bytes in %" PRIu64 " block%s the C library keeps for itself until exit, "
-             "listed last)\n",
+             "listed after the program's)\n",
              runtime_bytes, runtime_count, runtime_count == 1 ? "" : "s");
     if (sites.before_blocks())
       printf("(and %" PRIu64 " blocks, %" PRIu64
@@ -182,7 +175,8 @@ int cmd_leaks(int argc, char** argv) {
       const analysis::SiteStats& st = sites.site(order[i]);
       const char* h = holder[order[i]];
       if (h && (i == 0 || !holder[order[i - 1]]))
-        printf("\nHeld by the C library until exit (not the program's to free):\n");
+        printf("\nHeld by the C library until exit (not the program's to free; but a stdio buffer may be a "
+               "FILE's the program never closed):\n");
       printf("\n#%zu  %" PRIu64 " bytes in %" PRIu64 " block%s%s%s\n", i + 1, st.live_bytes, st.live,
              st.live == 1 ? "" : "s", h ? ": " : "", h ? h : "");
       fputs(frames_text(frames[order[i]], "    ", 12).c_str(), stdout);

@@ -171,10 +171,13 @@ int cmd_stats(int argc, char** argv) {
     else if (args.has("--at")) // (the others may call later)
       printf("threads:             %zu called the allocator up to --at; %zu in the file\n",
              sum.calling_threads(), f.threads().size());
+    else if (err) // (the replay stopped early: threads past it may have called)
+      printf("threads:             %zu called the allocator in the events read; %zu in the file\n",
+             sum.calling_threads(), f.threads().size());
     else { // a live capture: the live thread writes its snapshots (and nothing else) in blocks of its own
       const size_t others = f.threads().size() - sum.calling_threads();
-      printf("threads:             %zu called the allocator; %zu in the file (the other%s wrote only "
-             "heapviz's own events, such as the live thread's snapshots)\n",
+      printf("threads:             %zu called the allocator; %zu in the file (the other%s made no "
+             "allocator call, as heapviz's live thread writing a capture's snapshots)\n",
              sum.calling_threads(), f.threads().size(), others == 1 ? "" : "s");
     }
     printf("blocks:              %zu\n", f.blocks().size());
@@ -185,11 +188,7 @@ int cmd_stats(int argc, char** argv) {
       if (counts(t)) printf("  %-18s %" PRIu64 "\n", trace::event_type_name(uint8_t(t)).c_str(), counts(t));
   }
   if (m.anomalies())
-    fprintf(stderr, "%s: warning: %" PRIu64 " event%s not fit the replayed heap%s; the first: %s\n", path,
-            m.anomalies(), m.anomalies() == 1 ? " does" : "s do",
-            m.errors()       ? " (after a heap error)"
-            : m.fake_frees() ? " (after a free outside every heap)"
-                             : "",
+    fprintf(stderr, "%s: warning: %s; the first: %s\n", path, events_not_fitting(m, s.gaps()).c_str(),
             m.first_anomaly().c_str());
   if (err) {
     fprintf(stderr, "%s: %s%s\n", path, err->describe().c_str(),

@@ -193,4 +193,16 @@ void warn_symbol_problems(const symbols::Symbolizer& sym) {
             p.why.find("module+offset") == std::string::npos ? "; its frames show as module+offset" : "");
 }
 
+std::string events_not_fitting(const model::HeapModel& m, uint64_t gaps) {
+  const uint64_t n = m.anomalies();
+  std::string t = std::to_string(n) + (n == 1 ? " event does" : " events do") + " not fit the replayed heap";
+  if (m.errors())
+    t += " (after a heap error)";
+  else if (m.fake_frees())
+    t += " (after a free outside every heap)";
+  else if (gaps)
+    t += " (after lost events)";
+  return t;
+}
+
 } // namespace hv::cli

@@ -51,6 +51,10 @@ bool resolve(const char* cmd, const char* path, const trace::TraceFile& f, const
              const char* option, uint64_t* events);
 
 std::string json_string(const std::string& s);
+// "1 event does not fit the replayed heap" / "N events do not fit the replayed heap", with what
+// explains them when something does: " (after a heap error)", "(after a free outside every
+// heap)" or "(after lost events)" (gaps: the stream's jumps in sequence numbers).
+std::string events_not_fitting(const model::HeapModel& m, uint64_t gaps);
 // [FRAME, ...] on one line.
 std::string frames_json(const std::vector<symbols::Frame>& frames);
 // One line per frame, each starting with indent: "function (file:line)", or "function (module)"

@@ -349,6 +349,7 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
     released_rects(pic, s.layout, s.view, scroll, scroll + view_h, &s.released);
     s.rects_y0 = scroll;
     s.rects_y1 = scroll + view_h;
+    ++s.rects_gen;
   }
   if (s.record_geometry) {
     s.drawn.clear();
@@ -402,40 +403,59 @@ void draw_chunk_map(const Frame& f, ChunkMapState& s, Cursor& c) {
   // A showed none of them (pooled pixels were skipped).
   if (f.diff) {
     bool at_a = f.doc.position() == f.diff->a;
-    auto compare = [&](const HeapPicture::Item& it) {
-      return at_a ? f.diff->compare_at_a(it.addr, it.size, it.seq, it.state)
-                  : f.diff->compare(it.addr, it.size, it.seq, it.state);
-    };
+    // Each rect's mark, computed when the rects, the position or the marks change (not at every
+    // frame: a full view pools hundreds of thousands of chunks).
+    if (s.diff_gen != s.rects_gen || s.diff_pos != pic.position || s.diff_a != f.diff->a ||
+        s.diff_b != f.diff->b) {
+      auto compare = [&](const HeapPicture::Item& it) {
+        return at_a ? f.diff->compare_at_a(it.addr, it.size, it.seq, it.state)
+                    : f.diff->compare(it.addr, it.size, it.seq, it.state);
+      };
+      s.diff_k.assign(s.rects.size(), -1);
+      PixelContents pooled;   // the pixel of the latest pooled rect
+      int pooled_k = -1;      // its mark: 1 born or died, 2 reused, 0 unchanged (-1: none yet)
+      float pooled_x = -1e9f; // its x (a pooled pixel is a column of rects, one per paint)
+      for (size_t n = 0; n < s.rects.size(); ++n) {
+        const MapRect& r = s.rects[n];
+        if (r.tick) continue;
+        if (r.item < 0) {
+          PixelContents px = pixel_contents(pic, s.layout, s.view, r.x0 + 0.5f, (r.y0 + r.y1) / 2);
+          if (r.x0 != pooled_x || px.first != pooled.first || px.count != pooled.count) {
+            pooled = px;
+            pooled_x = r.x0;
+            pooled_k = 0;
+            size_t g = 0; // the pixel's region (its items are of one row)
+            while (g + 1 < pic.groups.size() && pic.groups[g + 1].first <= px.first)
+              ++g;
+            for (uint32_t i = px.first; i < px.first + px.count && pooled_k != 1; ++i) {
+              const HeapPicture::Item& it = pic.items[i];
+              if (it.gap() || (s.view.filtered() && !item_shown(pic, g, i, s.view))) continue;
+              const int k = compare(it);
+              if (k == 1 || (k == 2 && pooled_k == 0)) pooled_k = k;
+            }
+          }
+          s.diff_k[n] = int8_t(pooled_k + 8); // (+8: a pooled pixel's, filled)
+          continue;
+        }
+        const HeapPicture::Item& it = pic.items[size_t(r.item)];
+        if (!it.gap()) s.diff_k[n] = int8_t(compare(it));
+      }
+      s.diff_gen = s.rects_gen;
+      s.diff_pos = pic.position;
+      s.diff_a = f.diff->a;
+      s.diff_b = f.diff->b;
+    }
     const ImU32 changed = at_a ? IM_COL32(239, 83, 80, 255) : IM_COL32(102, 187, 106, 255);
     const ImU32 reused = IM_COL32(255, 213, 79, 255);
-    PixelContents pooled;   // the pixel of the latest pooled rect
-    int pooled_k = -1;      // its mark: 1 born or died, 2 reused, 0 unchanged (-1: none yet)
-    float pooled_x = -1e9f; // its x (a pooled pixel is a column of rects, one per paint)
-    for (const MapRect& r : s.rects) {
+    for (size_t n = 0; n < s.rects.size(); ++n) {
+      const MapRect& r = s.rects[n];
+      const int k = s.diff_k[n];
+      if (k < 0) continue;
       ImVec2 a(origin.x + r.x0, origin.y + r.y0), b(origin.x + r.x1, origin.y + r.y1);
-      if (r.tick) continue;
-      if (r.item < 0) {
-        PixelContents px = pixel_contents(pic, s.layout, s.view, r.x0 + 0.5f, (r.y0 + r.y1) / 2);
-        if (r.x0 != pooled_x || px.first != pooled.first || px.count != pooled.count) {
-          pooled = px;
-          pooled_x = r.x0;
-          pooled_k = 0;
-          for (uint32_t i = px.first; i < px.first + px.count && pooled_k != 1; ++i) {
-            const int k = pic.items[i].gap() ? 0 : compare(pic.items[i]);
-            if (k == 1 || (k == 2 && pooled_k == 0)) pooled_k = k;
-          }
-        }
-        if (pooled_k == 0)
-          dl->AddRectFilled(a, b, IM_COL32(0, 0, 0, 150));
-        else
-          dl->AddRectFilled(a, b, pooled_k == 1 ? changed : reused);
-        continue;
-      }
-      const HeapPicture::Item& it = pic.items[size_t(r.item)];
-      if (it.gap()) continue;
-      int k = compare(it);
-      if (k == 0)
+      if (k == 0 || k == 8)
         dl->AddRectFilled(a, b, IM_COL32(0, 0, 0, 150));
+      else if (k > 8)
+        dl->AddRectFilled(a, b, k == 9 ? changed : reused);
       else
         dl->AddRect(a, b, k == 1 ? changed : reused, 0, 0, 2);
     }

@@ -177,15 +177,9 @@ void draw_leaks(const Frame& f, SitesState& s) {
     return;
   }
   if (s.leaks_generation != f.doc.generation()) {
-    s.leaks.clear();
-    for (uint32_t k = 0; k < t->size(); ++k)
-      if (t->site(k).live) s.leaks.push_back(k);
-    std::stable_sort(s.leaks.begin(), s.leaks.end(),
-                     [&](uint32_t a, uint32_t b) { return t->site(a).live_bytes > t->site(b).live_bytes; });
     // What the C library keeps for itself until exit (a stdio buffer, a thread's TLS) comes last,
     // said what it is, as in `heapviz leaks`.
-    std::stable_partition(s.leaks.begin(), s.leaks.end(),
-                          [&](uint32_t k) { return analysis::runtime_holder(sv.frames(k)) == nullptr; });
+    s.leaks = analysis::leak_order(*t, [&](uint32_t k) { return analysis::runtime_holder(sv.frames(k)); });
     s.leaks_generation = f.doc.generation();
   }
   ImGui::TextWrapped("%s in %" PRIu64 " blocks still in use when the trace ends, from %zu call stacks",

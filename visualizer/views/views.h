@@ -98,6 +98,11 @@ struct ChunkMapState {
   std::vector<MapRect> rects, scratch;
   std::vector<ReleasedRect> released; // the released pages among them (hatched)
   float rects_y0 = -1, rects_y1 = -1; // the visible band rects was computed for (a cache)
+  // The diff marks of rects (session::DiffMarks: 0 unchanged, 1 born or died, 2 reused; +8 for a
+  // pooled pixel's; -1 none), and what they were computed for.
+  std::vector<int8_t> diff_k;
+  uint64_t rects_gen = 0, diff_gen = UINT64_MAX; // rects computed; the rects diff_k is for
+  uint64_t diff_pos = UINT64_MAX, diff_a = UINT64_MAX, diff_b = UINT64_MAX;
   // For `heapviz shot --geometry`: where the last frame drew each visible item (screen pixels).
   bool record_geometry = false;
   struct Drawn {
