@@ -12,26 +12,18 @@ every chunk is narrower than a pixel.
 """
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from png import pixel, read_png  # noqa: E402
+from checklist import check, finish, runner  # noqa: E402
 
 HEAPVIZ, PROG, WORK = sys.argv[1:4]
 os.makedirs(WORK, exist_ok=True)
-FAILS = []
 RED, YELLOW = 0xEF5350, 0xFFD54F
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
-
-
-def run(args):
-    return subprocess.run([HEAPVIZ] + args, capture_output=True, text=True)
+run = runner(HEAPVIZ)
 
 
 trace = os.path.join(WORK, "fastbin_trim.hvt")
@@ -80,5 +72,4 @@ yellow = count(rows, box, YELLOW, skip=wide)
 check(yellow > 20 * 13 * row_h,
       "--diff A:B: %d yellow pixels over the freed chunks, outside the chunks wide enough to outline" % yellow)
 
-print("%d failures" % len(FAILS) if FAILS else "all blame and diff pixel checks passed")
-sys.exit(1 if FAILS else 0)
+finish('all blame and diff pixel checks passed')

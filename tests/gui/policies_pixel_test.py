@@ -11,25 +11,17 @@ while that block lives. Without --select nothing is outlined. Bad lists are refu
 usage: policies_pixel_test.py HEAPVIZ SCENARIO WORKDIR
 """
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from png import pixel, read_png  # noqa: E402
+from checklist import check, finish, runner  # noqa: E402
 
 HEAPVIZ, SCENARIO, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 os.makedirs(WORK, exist_ok=True)
-FAILS = []
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
-
-
-def run(args):
-    return subprocess.run([HEAPVIZ] + args, capture_output=True, text=True)
+run = runner(HEAPVIZ)
 
 
 # The glibc run's trace (the same events the comparison writes: expect lines write none).
@@ -84,5 +76,4 @@ check(r.returncode == 2 and "named twice" in r.stderr, f"a policy named twice: s
 r = run(["shot", os.path.join(WORK, "missing.hvs"), "--policies", "glibc", "-o", os.path.join(WORK, "bad.png")])
 check(r.returncode == 2 and "cannot open" in r.stderr, f"a missing scenario: status 2 ({r.stderr.strip()})")
 
-print("FAILED: " + "; ".join(FAILS) if FAILS else "all passed")
-sys.exit(1 if FAILS else 0)
+finish('all passed')

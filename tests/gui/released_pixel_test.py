@@ -11,25 +11,17 @@ hatched in the geometry's `hatch` colour, where before the trim the same pixels 
 usage: released_pixel_test.py HEAPVIZ SCENARIO WORKDIR
 """
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from png import pixel, read_png  # noqa: E402
+from checklist import check, finish, runner  # noqa: E402
 
 HEAPVIZ, SCENARIO, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 os.makedirs(WORK, exist_ok=True)
-FAILS = []
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
-
-
-def run(args):
-    return subprocess.run([HEAPVIZ] + args, capture_output=True, text=True)
+run = runner(HEAPVIZ)
 
 
 trace = os.path.join(WORK, "trim.hvt")
@@ -106,5 +98,4 @@ first_page = [(x0, y0, min(x1, x0 + 8), y1) for (c, _, x0, y0, x1, y1) in
               [r for r in after["rect"] if r[0] == base + 0x42b0 and r[1] == UNSORTED][:1]]
 check(hatched_share(after_img, first_page, hatch) <= 0.01, "b's first page (its header) is not hatched")
 
-print(f"{len(FAILS)} failures")
-sys.exit(1 if FAILS else 0)
+finish('0 failures')

@@ -12,25 +12,17 @@ paint table, never from a copy here.
 """
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from png import pixel, read_png  # noqa: E402
+from checklist import check, finish, runner  # noqa: E402
 
 HEAPVIZ, PROG, WORK = sys.argv[1:4]
 os.makedirs(WORK, exist_ok=True)
-FAILS = []
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
-
-
-def run(args):
-    return subprocess.run([HEAPVIZ] + args, capture_output=True, text=True)
+run = runner(HEAPVIZ)
 
 
 trace = os.path.join(WORK, "frag.hvt")
@@ -125,5 +117,4 @@ check(len(edges) >= 90 and sum(e == 0xef5350 for e in edges) >= len(edges) * 0.9
 pin = [centre(rows, rects[x]) for x in chunks[40] if x in rects]
 check(pin and all(dimmed(c, paints[0]) for c in pin), "at A, pin's chunks, unchanged at B, are dimmed")
 
-print("%d failures" % len(FAILS) if FAILS else "all sites pixel checks passed")
-sys.exit(1 if FAILS else 0)
+finish('all sites pixel checks passed')
