@@ -74,8 +74,8 @@ TEST(Why, GlibcPathsInItsOwnWords) {
   EXPECT_EQ(v[7].source, BlockSource::Mmapped);
   // (The 96 B remainder e left in the unsorted bin is sorted before glibc turns to mmap.)
   EXPECT_EQ(v[7].why,
-            "the unsorted scan sorted 1 chunk into its bin; 200000 B is at least the mmap threshold: a "
-            "mapping of its own (200704 B)");
+            "the unsorted scan sorted 1 chunk into its bin; 200000 B needs a 200016 B chunk, at least the "
+            "mmap threshold: a mapping of its own (200704 B)");
   EXPECT_EQ(
       v[8].why,
       "1 fastbin chunk was consolidated first; the unsorted scan sorted 1 chunk into its bin; 2000 B needs "
@@ -87,6 +87,48 @@ TEST(Why, GlibcPathsInItsOwnWords) {
   EXPECT_EQ(v[4].first + 1, v[4].event);
   for (size_t k = 1; k < v.size(); ++k)
     EXPECT_GT(v[k].first, v[k - 1].event) << k;
+}
+
+// A trial's scenarios: what the last session's sentences got wrong.
+TEST(Why, ConsolidationInAFreeAndTheChunkAgainstTheThreshold) {
+  auto v = stories("tunable glibc.malloc.tcache_count=0\n"
+                   "a = malloc 24\ng = malloc 24\nbig = malloc 70000\n"
+                   "free a\n"   // a fastbin chunk
+                   "free big\n" // merges into top (>= 64 KiB): malloc_consolidate runs in this free
+                   "u = malloc 24\n",
+                   "glibc");
+  ASSERT_EQ(v.size(), 4u);
+  EXPECT_EQ(v[3].why.find("consolidated"), std::string::npos) << v[3].why; // the free's, not u's
+  // A request under the threshold whose chunk is not (131064 B: a 131072 B chunk), which top (34
+  // KiB after the first block) cannot serve: sysmalloc maps it.
+  auto x = stories("fill = malloc 100000\nx = malloc 131064\n", "glibc");
+  ASSERT_EQ(x.size(), 2u);
+  EXPECT_EQ(x[1].source, BlockSource::Mmapped);
+  EXPECT_EQ(x[1].why, "131064 B needs a 131072 B chunk, at least the mmap threshold: a mapping of its own "
+                      "(135168 B)");
+}
+
+TEST(Why, ReallocToZeroOverflowMremapAndTheTcacheStash) {
+  auto v = stories("a = malloc 100\nb = realloc a 0\n"
+                   "c = calloc 0xffffffffffffffff 2\n"
+                   "h = malloc 300000\nh = realloc h 600000\n",
+                   "glibc");
+  ASSERT_EQ(v.size(), 5u);
+  EXPECT_EQ(v[1].why, "realloc(p, 0) frees the block and returns NULL");
+  EXPECT_EQ(v[2].why, "calloc(18446744073709551615, 2): count x size overflows 64 bits: NULL (ENOMEM)");
+  EXPECT_EQ(v[4].why, "realloc of a mapped block: mremap made its mapping 602112 B (from 303104 B)");
+  // malloc from a fastbin moves the bin's other chunks into the tcache (tcache full first, then
+  // emptied, so that the frees go to the fastbin).
+  std::string t;
+  for (int i = 0; i < 10; ++i)
+    t += "p" + std::to_string(i) + " = malloc 40\n";
+  for (int i = 0; i < 10; ++i)
+    t += "free p" + std::to_string(i) + "\n"; // 7 to tcache[1], 3 to fastbin[1]
+  for (int i = 0; i < 8; ++i)
+    t += "q" + std::to_string(i) + " = malloc 40\n"; // 7 from the tcache, then the fastbin
+  auto w = stories(t, "glibc");
+  ASSERT_EQ(w.size(), 18u);
+  EXPECT_EQ(w[17].why, "40 B needs a 48 B chunk; fastbin[1] had one; 2 more of its chunks went to tcache[1]");
 }
 
 TEST(Why, TcacheAndRealloc) {

@@ -5,6 +5,7 @@
 #include "trace/event_stream.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -55,8 +56,16 @@ namespace {
 // one of them (its bin_out comes before the merge that names both) is the free's too.
 // Once the freed chunk is in a bin or top (*settled), the free is done with its neighbours: a
 // bin_out beside it is the next call's (malloc taking the chunk after it from a bin).
+// glibc's _int_free: a chunk that settles at FASTBIN_CONSOLIDATION_THRESHOLD (64 KiB) or more
+// (merged, or into top) runs malloc_consolidate then and there (*consolidates): its fastbin chunks'
+// bin_out, merges and bins, before any trim, are the free's, not the next malloc's.
 bool free_effect(const trace::Event& e, std::vector<uint64_t>* touched, const model::HeapModel& m,
-                 bool* settled) {
+                 bool* settled, bool glibc, bool* consolidates) {
+  auto settle = [&](uint64_t c) {
+    *settled = true;
+    const model::Chunk* x = m.find(c);
+    *consolidates = glibc && x && x->size >= 0x10000;
+  };
   auto in = [&](uint64_t c) { return std::find(touched->begin(), touched->end(), c) != touched->end(); };
   auto beside = [&](uint64_t c) {
     const model::Chunk* x = m.find(c);
@@ -67,16 +76,28 @@ bool free_effect(const trace::Event& e, std::vector<uint64_t>* touched, const mo
     }
     return false;
   };
+  if (*consolidates) // malloc_consolidate's own events
+    switch (e.type) {
+    case Ev::BinOut:
+      if (e.bin_kind() == BinKind::Fast) return true;
+      break;
+    case Ev::Merge:
+    case Ev::BinIn:
+    case Ev::Top:
+      return true;
+    default:
+      break;
+    }
   switch (e.type) {
   case Ev::BinOut:
     return !*settled && beside(e.chunk());
   case Ev::BinIn: // (once in its bin, a move to another is the next malloc's sorting)
     if (!in(e.chunk()) || *settled) return false;
-    *settled = true;
+    settle(e.chunk());
     return true;
   case Ev::Top: // (a trim writes top again, shrunk: still the free's)
     if (!in(e.chunk())) return false;
-    *settled = true;
+    settle(e.chunk());
     return true;
   case Ev::ChunkFree:
   case Ev::MunmapChunk:
@@ -102,7 +123,8 @@ bool free_effect(const trace::Event& e, std::vector<uint64_t>* touched, const mo
 void WhyBuilder::before(uint64_t index, const trace::Event& e, const model::HeapModel& m) {
   if (base_ == 0 && (e.type == Ev::HeapNew || e.type == Ev::Sbrk)) base_ = e.addr;
   if (!trace::is_api_event(e.type)) {
-    if (free_tail_ && !free_effect(e, &touched_, m, &free_settled_)) free_tail_ = false;
+    if (free_tail_ && !free_effect(e, &touched_, m, &free_settled_, is_glibc(policy_), &free_consolidates_))
+      free_tail_ = false;
     if (!free_tail_ && call_start_ == UINT64_MAX) call_start_ = index;
     if (free_tail_) return; // the previous free's, not this call's: nothing of it is noted
   }
@@ -139,6 +161,12 @@ void WhyBuilder::before(uint64_t index, const trace::Event& e, const model::Heap
   case Ev::BinIn:
     if (const model::Chunk* ch = m.find(e.chunk()); ch && ch->state == uint8_t(ChunkState::Unsorted))
       ++sorted_;
+    else if (is_glibc(policy_) && e.bin_kind() == BinKind::Tcache && ch && trace::is_binned(ch->state) &&
+             ch->state != uint8_t(ChunkState::Tcache))
+      ++stashed_, stash_bin_ = e.bin_index(); // malloc moved more of a bin's chunks to the tcache
+    break;
+  case Ev::MunmapChunk:
+    if (const model::Chunk* ch = m.find(e.chunk())) unmapped_ = ch->size;
     break;
   case Ev::ChunkAlloc:
     note(e.chunk()).allocated = true;
@@ -168,10 +196,10 @@ void WhyBuilder::before(uint64_t index, const trace::Event& e, const model::Heap
   if (trace::is_api_event(e.type)) { // the next call's window starts
     call_start_ = UINT64_MAX;
     free_tail_ = e.type == Ev::Free;
-    free_settled_ = false;
+    free_settled_ = free_consolidates_ = false;
     touched_.assign(1, e.ptr() - policy_.header_bytes);
     origin_.clear();
-    grew_ = mmapped_ = sorted_ = consolidated_ = moved_to_ = 0;
+    grew_ = mmapped_ = sorted_ = consolidated_ = moved_to_ = unmapped_ = stashed_ = 0;
     first_alloc_ = first_alloc_size_ = freed_ = 0;
     new_arena_ = -1;
     in_place_ = false;
@@ -267,8 +295,20 @@ std::string WhyBuilder::wording(const CallStory& s, const trace::Event& e) const
            (sorted_ == 1 ? " chunk into its bin; " : " chunks into their bins; ");
   std::string post = moved_to_ ? "; the old block was copied there and freed" : "";
   if (e.type == Ev::Realloc && moved_to_) pre = "realloc moved the block: " + pre;
-  if (s.source == BlockSource::None)
+  if (s.source == BlockSource::None) {
+    if (e.type == Ev::Realloc && s.request == 0) return "realloc(p, 0) frees the block and returns NULL";
+    uint64_t product = 0;
+    if (e.type == Ev::Calloc && __builtin_mul_overflow(e.n, e.size, &product))
+      return "calloc(" + std::to_string(e.n) + ", " + std::to_string(e.size) +
+             "): count x size overflows 64 bits: NULL (ENOMEM)";
+    if (s.request > uint64_t(PTRDIFF_MAX))
+      return bytes(s.request) + " is more than any heap can hold: NULL (ENOMEM)";
     return pre + (glibc ? "NULL: no chunk could be found or made" : policy + ": no block fits: NULL");
+  }
+  // A mapped block realloc'ed: glibc's mremap_chunk (the trace has its unmap and map).
+  if (glibc && e.type == Ev::Realloc && unmapped_ && mmapped_)
+    return "realloc of a mapped block: mremap made its mapping " + bytes(mmapped_) + " (from " +
+           bytes(unmapped_) + ")";
   if (s.source == BlockSource::InPlace) {
     if (in_place_ && in_place_new_ != in_place_old_)
       return "realloc in place: the block " +
@@ -276,9 +316,16 @@ std::string WhyBuilder::wording(const CallStory& s, const trace::Event& e) const
              bytes(in_place_old_) + " to " + bytes(in_place_new_);
     return "realloc in place: the block already had room for " + bytes(s.request);
   }
-  if (s.source == BlockSource::Mmapped)
-    return pre + bytes(s.request) + (glibc ? " is at least the mmap threshold" : "") +
+  if (s.source == BlockSource::Mmapped) // (glibc compares the chunk the request needs)
+    return pre +
+           (glibc ? bytes(s.request) + " needs a " + bytes(glibc_need(s.request)) +
+                        " chunk, at least the mmap threshold"
+                  : bytes(s.request)) +
            ": a mapping of its own (" + bytes(s.size) + ")" + post;
+  // glibc's stash: the bin that served it gave the tcache its other chunks too.
+  if (stashed_)
+    post += "; " + std::to_string(stashed_) + " more of its chunk" + (stashed_ == 1 ? "" : "s") +
+            " went to tcache[" + std::to_string(stash_bin_) + "]";
   const std::string bin = trace::bin_text(s.bin_kind, s.bin_index).c_str();
   if (glibc && e.type == Ev::Memalign && first_alloc_ && first_alloc_ != s.chunk) {
     // _int_memalign: a chunk of request + alignment + MINSIZE, cut at the aligned address.

@@ -90,8 +90,12 @@ private:
   // trimming), UINT64_MAX before any.
   uint64_t call_start_ = UINT64_MAX;
   bool free_tail_ = false;
-  bool free_settled_ = false;     // the freed chunk reached a bin or top (free_effect)
-  std::vector<uint64_t> touched_; // the freed chunk and what it merged into
+  bool free_settled_ = false;      // the freed chunk reached a bin or top (free_effect)
+  uint64_t unmapped_ = 0;          // a mapped chunk's size when the call unmapped it (realloc of one: mremap)
+  uint64_t stashed_ = 0;           // chunks the call moved from a bin into its tcache (glibc's stash)
+  uint8_t stash_bin_ = 0;          // into which tcache bin
+  bool free_consolidates_ = false; // glibc: it settled at 64 KiB or more: malloc_consolidate may follow
+  std::vector<uint64_t> touched_;  // the freed chunk and what it merged into
 };
 
 // Every allocating call of a trace (at most max_events events read; 0: all). False, with *error,

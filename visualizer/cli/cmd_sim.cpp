@@ -130,9 +130,11 @@ void print_heap(sim::Policy& policy, const sim::ScenarioRunner& runner, const ch
     mm += line;
   }
   if (!mm.empty()) out += "\nmmapped chunks (" + human(sum.mmapped_bytes) + "):\n" + mm;
-  snprintf(line, sizeof line, "\nsummary: %lu chunks in use (%s), %lu free chunks (%s, largest %s), top %s\n",
-           static_cast<unsigned long>(used_n), human(used).c_str(), static_cast<unsigned long>(free_n),
-           human(free_bytes).c_str(), human(largest_free).c_str(), human(top).c_str());
+  snprintf(line, sizeof line,
+           "\nsummary: %lu chunk%s in use (%s), %lu free chunk%s (%s, largest %s), top %s\n",
+           static_cast<unsigned long>(used_n), used_n == 1 ? "" : "s", human(used).c_str(),
+           static_cast<unsigned long>(free_n), free_n == 1 ? "" : "s", human(free_bytes).c_str(),
+           human(largest_free).c_str(), human(top).c_str());
   out += line;
   if (util) { // mdriver's measure (docs/malloclab.md): exact bytes, one decimal of percent
     snprintf(line, sizeof line, "utilization: %.1f%% (peak live %lu B / peak heap %lu B)\n",
