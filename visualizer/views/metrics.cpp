@@ -29,9 +29,24 @@ std::vector<Row> rows_of(const Frame& f) {
   auto row = [&](const char* name, std::string value, const char* help) {
     out.push_back(Row{name, std::move(value), help});
   };
-  char b[64];
-  snprintf(b, sizeof b, "%s (peak %s)", human_bytes(x.heap_bytes).c_str(),
-           human_bytes(f.doc.summary().peak_heap()).c_str());
+  // The peaks up to this position (the series' highest points so far, and now), and the trace's
+  // when it is higher: at a lesson's step, "peak 328 KiB" told of a heap the student had not met
+  // yet. (A series point covers the events since the one before: exact for a lesson's few
+  // events, and for a long trace as of the latest point.)
+  const uint64_t pos = f.doc.position();
+  uint64_t heap_so_far = x.heap_bytes, live_so_far = x.live_bytes;
+  for (const analysis::SeriesPoint& sp : f.doc.series()) {
+    if (sp.pos > pos) break;
+    heap_so_far = std::max(heap_so_far, sp.heap);
+    live_so_far = std::max(live_so_far, sp.live);
+  }
+  auto peak = [](uint64_t now, uint64_t so_far, uint64_t trace_peak) {
+    std::string t = human_bytes(now) + " (peak " + human_bytes(so_far);
+    if (trace_peak > so_far) t += " so far, " + human_bytes(trace_peak) + " in the trace";
+    return t + ")";
+  };
+  char b[96];
+  snprintf(b, sizeof b, "%s", peak(x.heap_bytes, heap_so_far, f.doc.summary().peak_heap()).c_str());
   row("footprint", b, "heap regions (sbrk heap, mmapped heaps) plus mmapped chunks");
   row("released to the OS", human_bytes(x.released_bytes),
       "pages inside the footprint handed back with madvise(MADV_DONTNEED): malloc_trim's free chunks,\n"
@@ -44,12 +59,12 @@ std::vector<Row> rows_of(const Frame& f) {
       "are not resident either, so the process's RSS for the heap may be lower still");
   const HeapPicture& p = f.picture;
   char lb[160];
+  const std::string live = peak(x.live_bytes, live_so_far, f.doc.summary().peak_live());
   if (p.before_blocks) // attached to a running process: its earlier blocks, on this row (no row more)
-    snprintf(lb, sizeof lb, "%s (peak %s) + %s from before the trace", human_bytes(x.live_bytes).c_str(),
-             human_bytes(f.doc.summary().peak_live()).c_str(), human_bytes(p.before_bytes).c_str());
+    snprintf(lb, sizeof lb, "%s + %s from before the trace", live.c_str(),
+             human_bytes(p.before_bytes).c_str());
   else
-    snprintf(lb, sizeof lb, "%s (peak %s)", human_bytes(x.live_bytes).c_str(),
-             human_bytes(f.doc.summary().peak_live()).c_str());
+    snprintf(lb, sizeof lb, "%s", live.c_str());
   row("live requested", lb,
       p.before_blocks
           ? "bytes the program asked for and has not freed, in blocks made during the trace.\n"
