@@ -27,6 +27,7 @@ expect 2 "--row K goes with --tab sites or --tab frag" -- "$hv" shot --row 5 "$d
 expect 2 "--diff '5:2': A comes after B" -- "$hv" shot --diff 5:2 "$demo"
 expect 2 "--diff 'end:mark:tcache': A comes after B" -- "$hv" shot --diff end:mark:tcache "$demo"
 expect 2 "--diff '5:x': expected A:B, two positions" -- "$hv" shot --diff 5:x "$demo"
+expect 2 "--answer 'banana': give a chunk's address \\(0x...\\), grows, mapping or null" -- "$hv" shot --predict 2 --answer banana "$demo"
 [ -z "$(ls ./*.png 2>/dev/null)" ] && ok "nothing written for a bad mark" || fail "a PNG for a bad mark: $(ls)"
 # --diff takes positions as --at does (a mark's label after its own colon), as `heapviz diff` does.
 expect 0 "" -- "$hv" shot --diff mark:tcache:end -o diffmarks.png "$demo"

@@ -419,7 +419,14 @@ int run_shot(const ShotOptions& given) {
       } else if (o.answer == "null") {
         pg.answer(A::Null);
       } else {
-        uint64_t a = strtoull(o.answer.c_str(), nullptr, 0);
+        char* end = nullptr;
+        uint64_t a = strtoull(o.answer.c_str(), &end, 0);
+        if (o.answer.empty() || *end != '\0') {
+          fprintf(stderr,
+                  "heapviz shot: --answer '%s': give a chunk's address (0x...), grows, mapping or null\n",
+                  o.answer.c_str());
+          return 2;
+        }
         int64_t i = app.picture().find(a);
         if (i < 0) {
           fprintf(stderr, "heapviz shot: --answer %s: no chunk holds it before allocation %d\n",

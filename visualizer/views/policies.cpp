@@ -192,8 +192,9 @@ void draw_policies(const Frame& f, PoliciesState& s, session::SideBySide& side, 
   if (ImGui::BeginTable("compare", 7,
                         ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg |
                             ImGuiTableFlags_SizingStretchProp)) {
-    const char* heads[] = {"policy",        "footprint",     "peak footprint", "utilization",
-                           "external frag", "internal frag", "searched/malloc"};
+    // (Fragmentation at this operation: `sim --policies` gives it at the live peak, hence "now".)
+    const char* heads[] = {"policy",       "footprint",    "peak footprint", "utilization",
+                           "ext frag now", "int frag now", "searched/malloc"};
     for (const char* h : heads)
       ImGui::TableSetupColumn(h);
     ImGui::TableHeadersRow();
@@ -219,7 +220,8 @@ void draw_policies(const Frame& f, PoliciesState& s, session::SideBySide& side, 
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip(
           "utilization: peak live requested / peak footprint (malloclab's)\n"
-          "external: 1 - largest free block / free bytes; internal: in-use bytes not requested\n"
+          "ext frag now: 1 - largest free block / free bytes, int frag now: in-use bytes not requested,\n"
+          "at this operation (sim --policies gives both when the live bytes peak)\n"
           "searched: blocks malloc looked at, per malloc (docs/policies.md)");
   }
 }
