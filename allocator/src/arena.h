@@ -118,6 +118,17 @@ struct Tcache {
 };
 static_assert(sizeof(Tcache) == 0x280);
 
+// Where the program called the allocator: the return address into the caller and the caller's
+// stack pointer once it is back (the CFA of the function that takes it), for the stack check
+// (stack_capture.cpp). HV_CALLER takes it in an out-of-line function that the exported entry
+// point tail-calls (MallocCore::malloc_traced and the like); {0, 0}: not known.
+struct Caller {
+  uintptr_t ra = 0, cfa = 0;
+};
+#define HV_CALLER()                                                                                          \
+  (::hv::alloc::Caller{reinterpret_cast<uintptr_t>(__builtin_return_address(0)),                             \
+                       reinterpret_cast<uintptr_t>(__builtin_dwarf_cfa())})
+
 // Per-thread allocator state. Plain data: it lives in __thread storage in the real allocator.
 struct TraceThread;
 struct ThreadState {

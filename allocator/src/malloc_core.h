@@ -53,10 +53,12 @@ public:
   template <class... A> constexpr explicit MallocCore(A&&... a) : plat_(static_cast<A&&>(a)...) {}
 
   // ---- glibc's public API ------------------------------------------------------------------
-  void* malloc(size_t bytes);
-  void free(void* mem);
-  void* calloc(size_t n, size_t elem_size);
-  void* realloc(void* oldmem, size_t bytes);
+  // Inlined into the exported functions, whose tail calls into the traced paths (below) let those
+  // name the program's call (HV_CALLER).
+  __attribute__((always_inline)) inline void* malloc(size_t bytes);
+  __attribute__((always_inline)) inline void free(void* mem);
+  __attribute__((always_inline)) inline void* calloc(size_t n, size_t elem_size);
+  __attribute__((always_inline)) inline void* realloc(void* oldmem, size_t bytes);
   void* memalign(size_t alignment, size_t bytes); // also aligned_alloc, as glibc 2.36
   void* valloc(size_t bytes);
   void* pvalloc(size_t bytes);
@@ -198,8 +200,8 @@ private:
   // is: either way one frame less per call.
   __attribute__((noinline)) void* malloc_traced(size_t bytes);
   __attribute__((noinline)) void free_traced(void* mem);
-  __attribute__((always_inline)) inline void* malloc_traced_inline(size_t bytes);
-  __attribute__((always_inline)) inline void free_traced_inline(void* mem);
+  __attribute__((always_inline)) inline void* malloc_traced_inline(size_t bytes, Caller c);
+  __attribute__((always_inline)) inline void free_traced_inline(void* mem, Caller c);
   void* realloc_body(void* oldmem, size_t bytes);
   void* calloc_body(size_t n, size_t elem_size);
   void* memalign_body(size_t alignment, size_t bytes);
@@ -346,8 +348,14 @@ private:
   void nested_made(void* mem, size_t bytes) {
     if (checks_.on()) checks_.allocated(mem, bytes);
   }
-  void* malloc_hooked(size_t bytes);
-  void free_hooked(void* mem);
+  // The API calls of a process that traces, listens or checks: out of line, and entered by a tail
+  // call from the exported function (its inlined malloc() etc.), so that their return address and
+  // CFA are the program's call (HV_CALLER: the stack check's key; when the compiler made no tail
+  // call they are the exported function's, and the check finds no match by them).
+  __attribute__((noinline)) void* malloc_hooked(size_t bytes);
+  __attribute__((noinline)) void free_hooked(void* mem);
+  __attribute__((noinline)) void* realloc_hooked(void* oldmem, size_t bytes);
+  __attribute__((noinline)) void* calloc_hooked(size_t n, size_t elem_size);
   void* malloc_checked(size_t bytes);
   void free_checked(void* mem);
   void* realloc_checked(void* oldmem, size_t bytes);
@@ -362,3 +370,31 @@ template <class P> template <class F> void MallocCore<P>::for_each_thread(F&& f)
 
 #include "checks.h"      // Checks<P>, complete: it sees the whole core
 #include "trace_hooks.h" // TraceHooks<P>, complete: it sees the whole core
+
+namespace hv::alloc {
+// The public entry points: inlined into every caller (the exported functions), so defined here
+// for every translation unit that calls them.
+template <class P> inline void* MallocCore<P>::malloc(size_t bytes) {
+  if (__builtin_expect(entry_, 0)) {
+    // Recording, not listening: straight to the traced call (no frame in between).
+    if (!live_ && !private_alloc_ && hooks_.on()) return malloc_traced(bytes);
+    return malloc_hooked(bytes);
+  }
+  return malloc_body(bytes);
+}
+template <class P> inline void MallocCore<P>::free(void* mem) {
+  if (__builtin_expect(entry_, 0)) {
+    if (!live_ && hooks_.on()) return free_traced(mem); // as malloc
+    return free_hooked(mem);
+  }
+  free_body(mem);
+}
+template <class P> inline void* MallocCore<P>::realloc(void* oldmem, size_t bytes) {
+  if (__builtin_expect(!entry_, 1)) return realloc_body(oldmem, bytes);
+  return realloc_hooked(oldmem, bytes);
+}
+template <class P> inline void* MallocCore<P>::calloc(size_t n, size_t elem_size) {
+  if (__builtin_expect(!entry_, 1)) return calloc_body(n, elem_size);
+  return calloc_hooked(n, elem_size);
+}
+} // namespace hv::alloc

@@ -1923,16 +1923,10 @@ template <class P> void* MallocCore<P>::calloc_body(size_t n, size_t elem_size) 
 }
 
 // ---- The public entry points: the bodies above, plus the API events when tracing ----------
+// (malloc, free, calloc and realloc themselves: malloc_core.h, inlined into their callers)
 
-template <class P> void* MallocCore<P>::malloc(size_t bytes) {
-  if (__builtin_expect(entry_, 0)) {
-    // Recording, not listening: straight to the traced call (no frame in between).
-    if (!live_ && !private_alloc_ && hooks_.on()) return malloc_traced(bytes);
-    return malloc_hooked(bytes);
-  }
-  return malloc_body(bytes);
-}
 template <class P> void* MallocCore<P>::malloc_hooked(size_t bytes) {
+  const Caller c = HV_CALLER();
   if (__builtin_expect(private_alloc_, 0)) {
     void* r = private_alloc(bytes);
     if (checks_.on()) checks_.allocated(r, bytes);
@@ -1940,7 +1934,7 @@ template <class P> void* MallocCore<P>::malloc_hooked(size_t bytes) {
   }
   LiveScope live(this);
   if (!hooks_.on()) return checks_.on() ? malloc_checked(bytes) : malloc_body(bytes);
-  return malloc_traced_inline(bytes);
+  return malloc_traced_inline(bytes, c);
 }
 // With HEAPVIZ_CHECKS (checks.h): the block's request is noted and its slack gets the canary; a
 // free or realloc first asks the checks whether it may go on (a reported bug, continue mode: no).
@@ -2020,41 +2014,35 @@ template <class P> void* MallocCore<P>::nested_realloc(ThreadState& ts, void* ol
 
 // The hottest API event: hooks_.malloc encodes it inline here (trace_hooks.h).
 template <class P> void* MallocCore<P>::malloc_traced(size_t bytes) {
-  return malloc_traced_inline(bytes);
+  return malloc_traced_inline(bytes, HV_CALLER());
 }
-template <class P> inline void* MallocCore<P>::malloc_traced_inline(size_t bytes) {
+template <class P> inline void* MallocCore<P>::malloc_traced_inline(size_t bytes, Caller c) {
   ThreadState& ts = plat_.thread();
   if (hooks_.nested(ts)) return nested_alloc(ts, trace::Ev::Malloc, bytes, 0, bytes);
   if (checks_.on()) checks_.prefetch_malloc(ts, bytes);
-  hooks_.call_begin(ts);
+  hooks_.call_begin(ts, c);
   void* r = malloc_body(bytes);
   if (checks_.on()) checks_.allocated(r, bytes);
   hooks_.malloc(ts, bytes, r);
   hooks_.call_end(ts);
   return r;
 }
-template <class P> void MallocCore<P>::free(void* mem) {
-  if (__builtin_expect(entry_, 0)) {
-    if (!live_ && hooks_.on()) return free_traced(mem); // as malloc
-    return free_hooked(mem);
-  }
-  free_body(mem);
-}
 template <class P> void MallocCore<P>::free_hooked(void* mem) {
+  const Caller c = HV_CALLER();
   LiveScope live(this);
   if (!hooks_.on()) return checks_.on() ? free_checked(mem) : free_body(mem);
-  free_traced_inline(mem);
+  free_traced_inline(mem, c);
 }
 // The Free event is written lazily (TraceThread::free_pending): as FreeTcache if the chunk goes
 // straight into the tcache, else just before the first event the free causes, else at the end.
 template <class P> void MallocCore<P>::free_traced(void* mem) {
-  free_traced_inline(mem);
+  free_traced_inline(mem, HV_CALLER());
 }
-template <class P> inline void MallocCore<P>::free_traced_inline(void* mem) {
+template <class P> inline void MallocCore<P>::free_traced_inline(void* mem, Caller c) {
   ThreadState& ts = plat_.thread();
   if (hooks_.nested(ts)) return nested_free(ts, mem);
   if (checks_.on() && mem) checks_.prefetch(mem);
-  hooks_.free_begin(ts, mem);
+  hooks_.free_begin(ts, mem, c);
   if (!checks_.on() || mem == nullptr || checks_.before_free(mem))
     free_body(mem);
   else
@@ -2062,21 +2050,21 @@ template <class P> inline void MallocCore<P>::free_traced_inline(void* mem) {
   hooks_.free_end(ts);
   hooks_.call_end(ts);
 }
-template <class P> void* MallocCore<P>::realloc(void* oldmem, size_t bytes) {
-  if (__builtin_expect(!entry_, 1)) return realloc_body(oldmem, bytes);
+template <class P> void* MallocCore<P>::realloc_hooked(void* oldmem, size_t bytes) {
+  const Caller c = HV_CALLER();
   LiveScope live(this);
   if (!hooks_.on()) return checks_.on() ? realloc_checked(oldmem, bytes) : realloc_body(oldmem, bytes);
   ThreadState& ts = plat_.thread();
   if (hooks_.nested(ts)) return nested_realloc(ts, oldmem, bytes);
-  hooks_.call_begin(ts);
+  hooks_.call_begin(ts, c);
   hooks_.realloc_begin(ts, oldmem);
   void* r = checks_.on() ? realloc_checked(oldmem, bytes) : realloc_body(oldmem, bytes);
   hooks_.realloc(oldmem, bytes, r);
   hooks_.call_end(ts);
   return r;
 }
-template <class P> void* MallocCore<P>::calloc(size_t n, size_t elem_size) {
-  if (__builtin_expect(!entry_, 1)) return calloc_body(n, elem_size);
+template <class P> void* MallocCore<P>::calloc_hooked(size_t n, size_t elem_size) {
+  const Caller c = HV_CALLER();
   if (__builtin_expect(private_alloc_, 0)) {
     size_t b;
     void* r = __builtin_mul_overflow(n, elem_size, &b) ? nullptr : private_alloc(b); // mmap memory is zero
@@ -2094,7 +2082,7 @@ template <class P> void* MallocCore<P>::calloc(size_t n, size_t elem_size) {
     }
     return nested_alloc(ts, trace::Ev::Calloc, n, elem_size, total); // mmap memory is zero
   }
-  hooks_.call_begin(ts);
+  hooks_.call_begin(ts, c);
   void* r = calloc_body(n, elem_size);
   if (checks_.on()) checks_.allocated(r, n * elem_size);
   hooks_.calloc(n, elem_size, r);

@@ -262,15 +262,26 @@ struct RuleSlot {
 constexpr uint32_t kRuleSlots = 2048;
 // The previous walk, to recognise the same stack again without walking it: the registers it
 // started from and every word of stack memory it read. Same registers, same words: same frames.
+// Two ways to match one:
+//   - by the program's frame: its return address and stack pointer (the Caller the entry point
+//     took) and the words read from the program's frames on (reads[prog_first..nreads)). The
+//     allocator's own frames in between only lead to that frame, so they are not compared (the
+//     common case: a few words, and malloc's and free's walks from one function tell apart by
+//     their return addresses at once). Only when no rule of the program's frames used an rbp
+//     the walk brought from the allocator's frames (prog_ra is 0 otherwise);
+//   - by record's own registers and every word read (any call, the entry point's Caller known or
+//     not).
 constexpr unsigned kMaxReads = 3 * (kMaxDepth + kSkipMax);
 struct ReadWord {
   uintptr_t addr, value; // side by side: the check reads both from one line
 };
 struct LastWalk {
-  uintptr_t rip, rsp, rbp; // where the walk started (record's own frame)
-  bool uses_rbp;           // the walk used the starting rbp (else any rbp matches)
-  uint32_t nreads;         // 0: nothing to compare with
-  uint32_t stack;          // the node it gave
+  uintptr_t prog_ra, prog_cfa; // the program's innermost frame (0: match by registers only)
+  uint32_t prog_first;         // its words start here in reads
+  uint32_t nreads;             // 0: nothing to compare with
+  uintptr_t rip, rsp, rbp;     // where the walk started (record's own frame)
+  bool uses_rbp;               // the walk used the starting rbp (else any rbp matches)
+  uint32_t stack;              // the node it gave
   ReadWord reads[kMaxReads];
 };
 struct Cache {
@@ -406,17 +417,23 @@ const unwind::Rule* rule_for(Cache* c, uintptr_t pc) {
 
 // The program's frames of the current call, innermost first: at most max return addresses,
 // walking from registers r (record's frame), the allocator's own frames left out. Logs the walk
-// into `last` (its registers and every word it read) for record's check.
+// into `last` (its registers, every word it read, and where the program's frames begin) for
+// record's check.
 size_t walk(Cache* c, unwind::Regs r, uintptr_t* out, size_t max, LastWalk& last) {
   last.rip = r.rip;
   last.rsp = r.rsp;
   last.rbp = r.rbp;
   last.uses_rbp = false;
+  last.prog_ra = last.prog_cfa = 0;
+  last.prog_first = 0;
   uint32_t nreads = 0;
   auto log = [&](uintptr_t addr, uintptr_t value) {
     if (nreads < kMaxReads) last.reads[nreads] = ReadWord{addr, value};
     ++nreads;
   };
+  // In the program's frames (prog): whether the current rbp came from them (a slot of theirs,
+  // or a rule of theirs that lost it), rather than from the starting register or our frames.
+  bool prog = false, rbp_from_prog = false, prog_ok = true;
   // Where the current rbp came from: the starting register (rbp_addr 0) or a saved slot. It
   // joins the words compared only when a rule uses it (in -O2 code rbp is mostly a variable).
   uintptr_t rbp_addr = 0, rbp_value = 0;
@@ -424,6 +441,7 @@ size_t walk(Cache* c, unwind::Regs r, uintptr_t* out, size_t max, LastWalk& last
     if (is_rbp) {
       rbp_addr = addr;
       rbp_value = value;
+      rbp_from_prog = prog;
     } else {
       log(addr, value);
     }
@@ -434,19 +452,45 @@ size_t walk(Cache* c, unwind::Regs r, uintptr_t* out, size_t max, LastWalk& last
     const unwind::Rule* rule = rule_for(c, pc);
     if (!rule) break;
     if (rule->cfa_reg == 6) { // this step uses rbp: its value joins the comparison
+      if (prog && !rbp_from_prog) prog_ok = false;
       if (rbp_addr == 0)
         last.uses_rbp = true;
       else
         log(rbp_addr, rbp_value);
     }
+    if (prog && (rule->flags & unwind::kRbpLost)) rbp_from_prog = true;
     if (!unwind::step(r, *rule, read)) break;
     pc = r.rip - 1;
     if (n == 0 && own_frame(r.rip)) continue;
+    if (!prog) {
+      prog = true;
+      last.prog_ra = r.rip;
+      last.prog_cfa = r.rsp;
+      last.prog_first = nreads;
+    }
     out[n++] = r.rip;
     if (n == max) break;
   }
   last.nreads = nreads <= kMaxReads ? nreads : 0;
+  if (!prog_ok || last.nreads == 0) last.prog_ra = last.prog_cfa = 0;
   return n;
+}
+
+// Remembers e's stack in one of t's memos (TraceThread::memo), for take_stack's inline check:
+// only a walk matched by the program's frame, and whose words there fit.
+void memo_put(TraceThread* t, const LastWalk& e, uint32_t epoch) {
+  const uint32_t n = e.nreads - e.prog_first;
+  if (e.prog_ra == 0 || e.stack == 0 || n > TraceThread::kMemoWords) return;
+  TraceThread::StackMemo& m = t->memo[t->memo_next++ % TraceThread::kMemos];
+  m.ra = e.prog_ra;
+  m.cfa = e.prog_cfa;
+  m.stack = e.stack;
+  m.nwords = n;
+  for (uint32_t i = 0; i < n; ++i) {
+    m.words[i].addr = e.reads[e.prog_first + i].addr;
+    m.words[i].value = e.reads[e.prog_first + i].value;
+  }
+  m.epoch = epoch;
 }
 
 // A stack record() did not recognise: walk it from r, intern it, remember the walk.
@@ -468,17 +512,29 @@ __attribute__((noinline)) uint32_t record_new(TraceWriter& w, ThreadState& ts, T
     id = n ? intern(w, ts, t, ips, n) : 0;
     if ((c = static_cast<Cache*>(t->stacks))) { // intern may have moved the cache
       c->last[k].stack = id;
-      if (!id) c->last[k].nreads = 0; // failed: walk again next time
+      if (id) memo_put(t, c->last[k], c->epoch);
+      if (!id) { // failed: walk again next time
+        c->last[k].nreads = 0;
+        c->last[k].prog_ra = c->last[k].prog_cfa = 0;
+      }
     }
   }
   errno = saved_errno;
   return id;
 }
 
-// The stack of the current call. The walk starts here, in record's own frame, whose registers
-// are the same whenever the program's stack is: a stack walked before is recognised by those
-// registers and the words its walk read (a few loads, no walk, no lock, errno untouched).
-uint32_t record(TraceWriter& w, ThreadState& ts) {
+// Whether the words e's walk read from addresses [p, end) hold what they held then.
+inline bool same_words(const ReadWord* p, const ReadWord* end) {
+  while (p != end && *reinterpret_cast<const uintptr_t*>(p->addr) == p->value)
+    ++p;
+  return p == end;
+}
+
+// The stack of the current call. The walk starts here, in record's own frame. A stack walked
+// before is recognised (a few loads, no walk, no lock, errno untouched) by the program's frame
+// the entry point named (caller) and the words the walk read from there on, or else by record's
+// own registers, which are the same whenever the whole stack is, and every word the walk read.
+uint32_t record(TraceWriter& w, ThreadState& ts, Caller caller) {
   TraceThread* t = ts.trace;
   if (!t || t->in_stack) return 0;
   // From here the cache is this call's: a malloc from a signal handler that interrupts the
@@ -492,16 +548,25 @@ uint32_t record(TraceWriter& w, ThreadState& ts) {
   bool known = false;
   auto* c = static_cast<Cache*>(t->stacks);
   if (__builtin_expect(c != nullptr && c->epoch == w.sink().stack_epoch(), 1)) {
-    for (const LastWalk& e : c->last) {
-      if (e.rsp != r.rsp || e.rip != r.rip || (e.uses_rbp && e.rbp != r.rbp) || e.nreads == 0) continue;
-      const ReadWord* p = e.reads;
-      const ReadWord* end = p + e.nreads;
-      while (p != end && *reinterpret_cast<const uintptr_t*>(p->addr) == p->value)
-        ++p;
-      if (p == end) {
-        id = e.stack;
-        known = true;
-        break;
+    if (caller.ra != 0) {
+      for (const LastWalk& e : c->last) {
+        if (e.prog_ra != caller.ra || e.prog_cfa != caller.cfa) continue;
+        if (same_words(e.reads + e.prog_first, e.reads + e.nreads)) {
+          id = e.stack;
+          known = true;
+          memo_put(t, e, c->epoch);
+          break;
+        }
+      }
+    }
+    if (!known) {
+      for (const LastWalk& e : c->last) {
+        if (e.rsp != r.rsp || e.rip != r.rip || (e.uses_rbp && e.rbp != r.rbp) || e.nreads == 0) continue;
+        if (same_words(e.reads, e.reads + e.nreads)) {
+          id = e.stack;
+          known = true;
+          break;
+        }
       }
     }
   }

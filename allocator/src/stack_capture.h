@@ -2,7 +2,10 @@
 // interned into the trace's stack tree, with the modules the frames lie in.
 //
 // Owns: the walk (unwind.h: the allocator's own DWARF-CFI walker, with each thread's cache of
-// rules per pc), dropping the allocator's own frames, the per-thread interning of stacks into
+// rules per pc), dropping the allocator's own frames, recognising a stack walked before without
+// walking it (by the program's frame the entry point named, HV_CALLER, and the words the walk
+// read: each thread's last walks, and its few latest stacks in TraceThread::memo, which
+// TraceWriter::take_stack checks inline), the per-thread interning of stacks into
 // tree nodes (docs/trace-format.md, "Call stacks": STACK events), and the module list (MODULE
 // events, from dl_iterate_phdr: path, build-id, segments; modules loaded later are found when a
 // frame lies outside every module named so far).

@@ -220,31 +220,45 @@ public:
   // The function that takes the calling thread's stack and returns its node, writing the nodes
   // and modules the trace does not have yet (stack_capture.cpp; null: no stacks, every API
   // event says 0). Set once, before any thread records.
-  using StackFn = uint32_t (*)(TraceWriter& w, ThreadState& ts);
+  // c: the program's call, when the entry point knew it (the check is cheaper then).
+  using StackFn = uint32_t (*)(TraceWriter& w, ThreadState& ts, Caller c);
   void set_stack_fn(StackFn fn) { stack_fn_ = fn; }
   bool stacks_on() const { return stack_fn_ != nullptr; }
 
   // ---- API calls
   // A call starts: its events share one timestamp (TraceSink::stamp) and its stack.
-  __attribute__((always_inline)) void call_begin(ThreadState& ts) {
+  __attribute__((always_inline)) void call_begin(ThreadState& ts, Caller c = {}) {
     sink_.stamp(ts);
     if (TraceThread* t = ts.trace) {
       t->in_free = false;
       t->in_call = true;
     }
-    if (stack_fn_ != nullptr) take_stack(ts);
+    if (stack_fn_ != nullptr) take_stack(ts, c);
   }
-  // Inlined: a frame less for the stack function to walk and compare on every call.
-  __attribute__((always_inline)) void take_stack(ThreadState& ts) {
+  // Inlined: a stack seen lately (TraceThread::memo) costs a few compares and no call.
+  __attribute__((always_inline)) void take_stack(ThreadState& ts, Caller c) {
     if (TraceThread* t = ts.trace) {
+      if (c.ra != 0 && !t->in_stack) { // (in_stack: a handler's call while the memos change)
+        const uint32_t epoch = sink_.stack_epoch();
+        for (const TraceThread::StackMemo& m : t->memo) {
+          if (m.ra != c.ra || m.cfa != c.cfa || m.epoch != epoch) continue;
+          uint32_t i = 0;
+          while (i < m.nwords && *reinterpret_cast<const uintptr_t*>(m.words[i].addr) == m.words[i].value)
+            ++i;
+          if (i == m.nwords) {
+            t->enc.call_stack = m.stack;
+            return;
+          }
+        }
+      }
       t->enc.call_stack = 0; // the stack function's own events (nodes, modules) carry none
-      t->enc.call_stack = stack_fn_(*this, ts);
+      t->enc.call_stack = stack_fn_(*this, ts, c);
       t->in_call = true; // an allocation the walk made (an ordinary call) ended it
     }
   }
   // free(ptr) starts: the Free event waits (see the contract above).
-  __attribute__((always_inline)) void free_begin(ThreadState& ts, bool single, uint64_t ptr) {
-    call_begin(ts);
+  __attribute__((always_inline)) void free_begin(ThreadState& ts, bool single, uint64_t ptr, Caller c) {
+    call_begin(ts, c);
     sink_.set_single_threaded(single);
     if (TraceThread* t = ts.trace) {
       t->pending_ptr = ptr;
@@ -389,14 +403,14 @@ public:
   void snapshot(bool baseline, bool exact);
 
   // ---- API calls
-  HV_HOOK void call_begin(ThreadState& ts) {
-    if (__builtin_expect(on(), 0)) w_.call_begin(ts);
+  HV_HOOK void call_begin(ThreadState& ts, Caller c = {}) {
+    if (__builtin_expect(on(), 0)) w_.call_begin(ts, c);
   }
   HV_HOOK void malloc(ThreadState& ts, size_t bytes, const void* result) {
     if (__builtin_expect(on(), 0)) w_.event<Ev::Malloc>(at(ts, ts.arena), uint64_t(bytes), addr(result));
   }
-  HV_HOOK void free_begin(ThreadState& ts, const void* mem) {
-    if (__builtin_expect(on(), 0)) w_.free_begin(ts, plat().trace_sequential(), addr(mem));
+  HV_HOOK void free_begin(ThreadState& ts, const void* mem, Caller c) {
+    if (__builtin_expect(on(), 0)) w_.free_begin(ts, plat().trace_sequential(), addr(mem), c);
   }
   HV_HOOK void free_end(ThreadState& ts) {
     if (__builtin_expect(on(), 0)) {

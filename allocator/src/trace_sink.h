@@ -51,6 +51,20 @@ struct TraceThread {
   void* stacks = nullptr;
   size_t stacks_size = 0;
   bool in_stack = false;
+  // The stacks this thread's calls came with most recently, checked inline on every call before
+  // the stack function is called (TraceWriter::take_stack; stack_capture.cpp fills them): the
+  // program's frame the entry point named (Caller), the words the walk read from there on, with
+  // what they held, and the node they gave in stack epoch `epoch` (0: empty).
+  static constexpr uint32_t kMemos = 4, kMemoWords = 6;
+  struct StackMemo {
+    uintptr_t ra, cfa;
+    uint32_t epoch, stack, nwords;
+    struct {
+      uintptr_t addr, value;
+    } words[kMemoWords];
+  };
+  StackMemo memo[kMemos] = {};
+  uint32_t memo_next = 0;
   // Calls made while another traced call of this thread was under way: a signal handler's
   // malloc or free that interrupted it. The policy serves them without touching the heap and
   // notes them here (an allocation made, a free put off), in order; when the interrupted call

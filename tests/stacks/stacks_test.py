@@ -7,6 +7,8 @@ Records the test programs with `heapviz record` (stacks are on by default) and c
     line, in C built -O2 without frame pointers and -O0, through libc (strdup), in a dlopen'ed
     library, in four threads, and in C++ with an inlined function and exceptions thrown through
     frames that allocate (no false leaks, the program unharmed);
+  - the stack check that spares a walk on a stack seen before never takes one stack for another:
+    120 call paths through look-alike frames, each allocation at its own path's site;
   - CPython's C frames are named;
   - a binary that is gone, changed since recording, or stripped shows module+offset and says why;
   - the recording with stacks lays the heap out exactly as without them (same trace dump).
@@ -224,6 +226,37 @@ a = record("with", [os.path.join(bindir, "hv_sites_prog_O2")])
 b = record("without", [os.path.join(bindir, "hv_sites_prog_O2")], opts=["--no-stacks"])
 if "stack=" in subprocess.run([hv, "dump", b], capture_output=True, text=True).stdout:
     fail("record --no-stacks: the trace has stacks")
+
+
+def check_shapes(build):
+    """shapes_prog: 120 paths of look-alike frames; each site's size names its path."""
+    t = record("shapes" + build, [os.path.join(bindir, "hv_shapes_prog" + build)])
+    j, _ = run_json("sites", "--json", "--top", "0", t)
+    sites = j.get("sites", [])
+    paths = []
+    for n in range(1, 5):
+        for v in range(3 ** n):
+            paths.append([(v // 3 ** i) % 3 for i in range(n)])
+    bad = []
+    for s in sites:
+        size, rest = divmod(s["bytes_allocated"], s["allocs"])
+        pid = size - 16
+        names = [f["function"] for f in s["stack"]]
+        if rest or not 0 <= pid < len(paths):
+            bad.append("a site mixes sizes: %d bytes in %d allocations, %s" % (s["bytes_allocated"], s["allocs"], names))
+            continue
+        want = ["leaf"] + ["f%d" % k for k in reversed(paths[pid])] + ["main"]
+        if names[:len(want)] != want:
+            bad.append("path %d: stack %s, want %s" % (pid, names[:len(want)], want))
+    allocs = sum(s["allocs"] for s in sites)
+    if bad or len(sites) != 120 or allocs != 200000:
+        fail("shapes%s: %d sites, %d allocations; %d wrong: %s" % (build, len(sites), allocs, len(bad), bad[:3]))
+    else:
+        ok("shapes%s: 200000 allocations from 120 look-alike paths, each site the path its size names" % build)
+
+
+for build in ("_O2", "_O0"):
+    check_shapes(build)
 
 
 def chunks(path):
