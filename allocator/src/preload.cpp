@@ -9,6 +9,7 @@
 #include "heapviz/hvalloc.h"
 #include "live_server.h"
 #include "malloc_core_impl.h" // the whole algorithm, so the exported entry points inline it
+#include "salvage.h"
 #include "stack_capture.h"
 #include "zstd_api.h"
 
@@ -290,7 +291,7 @@ void fork_child() {
   hv::alloc::live_server::after_fork_child(); // not attachable: the live thread did not survive
   if (g_alloc.tracing()) {
     int saved_errno = errno;
-    g_alloc.trace_sink().after_fork_child();
+    g_alloc.trace_sink().after_fork_child(hv::alloc::g_real_thread_state.trace);
     g_alloc.trace_stop();
     if (!g_no_children) open_trace(false); // PATH.<pid>, from a baseline snapshot of the inherited heap
     errno = saved_errno;
@@ -358,6 +359,7 @@ void hv::alloc::hv_start_recording_hook() {
   if (const char* v = getenv("HEAPVIZ_PRECISE_TIME")) g_alloc.trace_sink().set_precise_time(*v == '1');
   if (const char* v = getenv("HEAPVIZ_COMPRESS"))
     g_alloc.trace_sink().set_compression(atoi(v) > 0 ? atoi(v) : 0);
+  hv::alloc::salvage::set_dir(getenv("HEAPVIZ_SALVAGE")); // `heapviz record`'s (salvage.h)
   const char* root = getenv("HEAPVIZ_ROOT_PID");
   bool as_root = !root || strtoul(root, nullptr, 10) == static_cast<unsigned long>(getpid());
   open_trace(as_root);

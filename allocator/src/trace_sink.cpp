@@ -6,6 +6,7 @@
 #include "trace_sink.h"
 
 #include "platform.h"
+#include "salvage.h"
 
 #include "heapviz/decimal.h"
 
@@ -147,6 +148,8 @@ bool TraceSink::open(const char* path, bool exclusive, const char* policy,
   calibrate();
   static uint8_t header[kHeaderMax];
   size_t hsize = make_header(header, policy, params, heap_base, flags, page_size);
+  trace::FileHeader fh;
+  memcpy(&fh, header, sizeof fh);
   if (int err = write_whole(fd, header, hsize)) {
     if (exclusive) ::unlink(path); // ours, and holding no trace
     ::close(fd);
@@ -162,9 +165,27 @@ bool TraceSink::open(const char* path, bool exclusive, const char* policy,
   file_bytes_ = hsize;
   file_events_ = 0;
   fd_ = fd;
+  start_unix_ns_ = fh.start_unix_ns;
+  spin_lock(&all_lock_); // buffers made for an earlier trace (a forked child's) now feed this one
+  for (TraceThread* t = all_; t; t = t->next)
+    point_salvage(t);
+  spin_unlock(&all_lock_);
   new_stack_epoch(); // a new file: its stacks and modules are defined in it
   on = true;
   return true;
+}
+
+void TraceSink::point_salvage(TraceThread* t) {
+  if (!t->salvage_file) return;
+  auto at = [t](const void* m) {
+    return static_cast<size_t>(static_cast<const uint8_t*>(m) - reinterpret_cast<const uint8_t*>(t));
+  };
+  const trace::BlockEncoder::Layout l = t->enc.layout();
+  const size_t enc = at(&t->enc);
+  salvage::point(t, t->tid,
+                 {enc + l.whole, enc + l.header, enc + l.clocked, at(t->buf) + sizeof(trace::BlockHeader),
+                  uint32_t(TraceThread::kBlockBytes)},
+                 path_, start_unix_ns_);
 }
 
 void TraceSink::open_stream(BlockFn fn, void* ctx) {
@@ -264,12 +285,20 @@ void TraceSink::close() {
 TraceThread* TraceSink::thread_buf(ThreadState& ts) {
   if (ts.trace) return ts.trace;
   KeepErrno keep;
-  void* mem =
-      ::mmap(nullptr, sizeof(TraceThread), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (mem == MAP_FAILED) return nullptr;
+  const uint32_t tid = ts.sim_tid ? ts.sim_tid : static_cast<uint32_t>(syscall(SYS_gettid));
+  // Recording to a file under `heapviz record`: in a file of its own, so that a process killed
+  // before it flushes leaves its events behind (salvage.h).
+  void* mem = fd_ >= 0 && regular_file_ ? salvage::map(sizeof(TraceThread), tid) : nullptr;
+  const bool in_file = mem != nullptr;
+  if (!mem) {
+    mem = ::mmap(nullptr, sizeof(TraceThread), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) return nullptr;
+  }
   TraceThread* t = new (mem) TraceThread();
   t->enc.reset(t->buf, TraceThread::kBlockBytes);
-  t->tid = ts.sim_tid ? ts.sim_tid : static_cast<uint32_t>(syscall(SYS_gettid));
+  t->tid = tid;
+  t->salvage_file = in_file;
+  point_salvage(t);
   t->stamp_count = kStampNow; // the first call reads the clock
   spin_lock(&all_lock_);
   t->clock = retired_clock_; // the same thread's earlier buffer (or a thread with its id) is behind
@@ -379,7 +408,10 @@ void TraceSink::release(ThreadState& ts) {
   ts.trace = nullptr;
   if (t->zstd) ::munmap(t->zstd, t->zstd_size);
   if (t->stacks) ::munmap(t->stacks, t->stacks_size);
-  ::munmap(t, sizeof(TraceThread));
+  if (t->salvage_file)
+    salvage::unmap(t, sizeof(TraceThread));
+  else
+    ::munmap(t, sizeof(TraceThread));
 }
 
 // An event after everything before it: above every clock, and every clock raised to it.
@@ -403,11 +435,14 @@ uint64_t TraceSink::events_written() {
   return n;
 }
 
-void TraceSink::after_fork_child() {
-  // Every inherited buffer holds the parent's events, which the parent writes itself.
+void TraceSink::after_fork_child(const TraceThread* self) {
+  // Every inherited buffer holds the parent's events, which the parent writes itself. One in a
+  // salvage file (shared with the parent) first moves: the forking thread's to a file of the
+  // child's own, the others' (threads the child does not have) to private memory.
   for (TraceThread* t = all_; t; t = t->next) {
-    t->enc.clear();
     t->tid = static_cast<uint32_t>(syscall(SYS_gettid));
+    if (t->salvage_file) t->salvage_file = salvage::move_to_child(t, sizeof(TraceThread), t->tid, t == self);
+    t->enc.clear();
   }
   all_lock_ = 0;
   write_lock_.reinit(); // another thread may have been writing a block at the fork

@@ -44,7 +44,8 @@ struct TraceThread {
   // two as one FreeTcache event, so that free's tcache path calls out to no event writer.
   uint8_t pending_tcache = 0;
   uint64_t pending_ptr = 0;
-  void* zstd = nullptr; // compression workspace (HEAPVIZ_COMPRESS), mmapped on first use
+  void* zstd = nullptr;      // compression workspace (HEAPVIZ_COMPRESS), mmapped on first use
+  bool salvage_file = false; // this TraceThread lies in a file of HEAPVIZ_SALVAGE (salvage.h)
   size_t zstd_size = 0;
   // Call stacks (stack_capture.cpp): this thread's stack-tree cache, mmapped on first use, and
   // whether the thread is taking a stack now (an allocation made meanwhile gets none).
@@ -305,7 +306,8 @@ public:
   // ends with the last whole event (BlockEncoder::cut_to_whole).
   void flush_all(bool interrupted = false);
   void release(ThreadState& ts); // thread exit: flush and unmap the buffer
-  void after_fork_child();       // drop inherited buffers (the parent flushes its own copies)
+  // Drops inherited buffers (the parent flushes its own copies); self: the forking thread's.
+  void after_fork_child(const TraceThread* self);
   // Called per event; stores only on a change so threads do not keep writing a shared line.
   // Back to one thread (glibc's flag set again: the live server does so after starting its
   // thread, and that thread may have written events meanwhile), the counter goes on above every
@@ -448,11 +450,13 @@ private:
   Lock write_lock_{};
   uint32_t next_stack_id_ = 1; // node 0 is the root
   uint32_t stack_epoch_ = 1;
-  bool regular_file_ = false; // the trace is a regular file (a torn block can be cut off)
-  bool failed_ = false;       // a write failed: nothing more is written
-  uint64_t file_bytes_ = 0;   // header and whole blocks in the file
-  uint64_t file_events_ = 0;  // events in those blocks
-  char path_[4096] = {};      // for the message that says a write failed
+  bool regular_file_ = false;         // the trace is a regular file (a torn block can be cut off)
+  uint64_t start_unix_ns_ = 0;        // the trace's FileHeader.start_unix_ns (salvage files name it)
+  bool failed_ = false;               // a write failed: nothing more is written
+  uint64_t file_bytes_ = 0;           // header and whole blocks in the file
+  uint64_t file_events_ = 0;          // events in those blocks
+  char path_[4096] = {};              // for the message that says a write failed; salvage files name it
+  void point_salvage(TraceThread* t); // (salvage.h) says where t's events go
 };
 
 } // namespace hv::alloc

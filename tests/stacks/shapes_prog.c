@@ -4,8 +4,9 @@
  * pointer, and only words further out tell the two stacks apart. Each path is a sequence of 1 to
  * 4 of them (120 paths); the leaf allocates 16 + the path's number bytes (calloc, realloc of
  * NULL or malloc, by the number) and frees the block the path made before, so a site's size
- * names its path (stacks_test.py checks each site's frames against it). Paths are taken in a random order (fixed seed), 200000 calls in all.
- * Built -O2 without frame pointers and -O0 (rbp-based frames: the check's other way). */
+ * names its path (stacks_test.py checks each site's frames against it). Paths are taken in a random order
+ * (fixed seed), 200000 calls in all. Built -O2 without frame pointers and -O0 (rbp-based frames: the check's
+ * other way). */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -25,13 +26,13 @@ __attribute__((noinline)) static void leaf(int id) {
 
 /* One step of a path: the next function, or the leaf. Distinct constants keep the three apart
  * (no identical-code folding); the work after the call keeps it from being a tail call. */
-#define STEP(N)                                                                                    \
-  __attribute__((noinline)) static void f##N(const uint8_t* path, int k, int len, int id) {      \
-    if (k + 1 == len)                                                                              \
-      leaf(id);                                                                                    \
-    else                                                                                           \
-      fns[path[k + 1]](path, k + 1, len, id);                                                      \
-    sink_v = N;                                                                                    \
+#define STEP(N)                                                                                              \
+  __attribute__((noinline)) static void f##N(const uint8_t* path, int k, int len, int id) {                  \
+    if (k + 1 == len)                                                                                        \
+      leaf(id);                                                                                              \
+    else                                                                                                     \
+      fns[path[k + 1]](path, k + 1, len, id);                                                                \
+    sink_v = N;                                                                                              \
   }
 STEP(0)
 STEP(1)

@@ -6,6 +6,7 @@
 #include "cli/trace_summary.h"
 #include "trace/event_stream.h"
 #include "trace/process_tree.h"
+#include "trace/salvage.h"
 #include "trace/trace_file.h"
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <map>
 #include <string>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -180,6 +182,49 @@ uint64_t report_traces(const std::string& path, bool python_malloc) {
   return errors;
 }
 
+// A directory for the recording's salvage files (trace/salvage.h): tmpfs when there is one (the
+// buffers are memory anyway; a disk would be written back to), else TMPDIR or /tmp. "" if none
+// can be made (then nothing is salvaged).
+std::string make_salvage_dir() {
+  std::vector<std::string> bases = {"/dev/shm"};
+  if (const char* t = getenv("TMPDIR"); t && *t) bases.push_back(t);
+  bases.push_back("/tmp");
+  for (const auto& b : bases) {
+    std::string templ = b + "/heapviz-record-" + std::to_string(getpid()) + "-XXXXXX";
+    std::vector<char> buf(templ.begin(), templ.end());
+    buf.push_back(0);
+    if (mkdtemp(buf.data())) return buf.data();
+  }
+  return "";
+}
+
+// Puts the events that processes killed before they could flush (SIGKILL, the OOM killer) left
+// in their buffers back into their traces, and says so, one line per trace. False if some could
+// not be (said why).
+bool salvage(const std::string& dir) {
+  if (dir.empty()) return false;
+  bool all = true;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> back; // trace -> (events, buffers)
+  for (const auto& s : trace::salvage_directory(dir)) {
+    if (!s.note.empty()) {
+      fprintf(stderr,
+              "heapviz record: events that pid %u (thread %u) left unwritten were not added to %s: %s\n",
+              s.pid, s.tid, s.trace.c_str(), s.note.c_str());
+      all = false;
+      continue;
+    }
+    back[s.trace].first += s.events;
+    back[s.trace].second += 1;
+  }
+  for (const auto& [trace, n] : back)
+    fprintf(stderr,
+            "heapviz record: %s: %llu event%s that the process had not written when it was killed (left in "
+            "%llu thread buffer%s) are back in the trace\n",
+            trace.c_str(), static_cast<unsigned long long>(n.first), n.first == 1 ? "" : "s",
+            static_cast<unsigned long long>(n.second), n.second == 1 ? "" : "s");
+  return all;
+}
+
 } // namespace
 
 // The recording options that `record` and `run` share, each an environment variable of the
@@ -291,15 +336,19 @@ int cmd_record(int argc, char** argv) {
     return 2;
   }
 
+  // Thread buffers a killed process leaves behind are salvaged from here (trace/salvage.h).
+  const std::string salvage_dir = make_salvage_dir();
   // Ask the child for its pid before exec, so the default name can use it.
   int pfd[2];
   if (pipe(pfd) != 0) {
     perror("heapviz record: pipe");
+    rmdir(salvage_dir.c_str());
     return 2;
   }
   pid_t child = fork();
   if (child < 0) {
     perror("heapviz record: fork");
+    rmdir(salvage_dir.c_str());
     return 2;
   }
   if (child == 0) {
@@ -318,6 +367,7 @@ int cmd_record(int argc, char** argv) {
     if (checks) setenv("HEAPVIZ_CHECKS", "1", 1);
     if (!depth.empty()) setenv("HEAPVIZ_STACK_DEPTH", depth.c_str(), 1);
     if (keep_exec) setenv("HEAPVIZ_KEEP_EXEC", "1", 1);
+    if (!salvage_dir.empty()) setenv("HEAPVIZ_SALVAGE", salvage_dir.c_str(), 1);
     opts.apply();
     execvp(prog[0], prog);
     fprintf(stderr, "heapviz record: cannot run '%s': %s\n", prog[0], strerror(errno));
@@ -339,6 +389,7 @@ int cmd_record(int argc, char** argv) {
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
   int rc = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+  const bool salvaged = salvage(salvage_dir);
 
   auto files = trace_files(path);
   if (files.empty() && (rc == 126 || rc == 127)) return rc; // exec failed; the child said why
@@ -367,9 +418,9 @@ int cmd_record(int argc, char** argv) {
             "first %llu bytes past a freed block's links; HEAPVIZ_CHECKS_FILL=all looks at whole blocks)\n",
             fill_bytes);
   if (WIFSIGNALED(status))
-    fprintf(stderr,
-            "heapviz record: %s was killed by signal %d (%s); its trace holds everything it flushed\n",
-            prog[0], WTERMSIG(status), strsignal(WTERMSIG(status)));
+    fprintf(stderr, "heapviz record: %s was killed by signal %d (%s); its trace holds %s\n", prog[0],
+            WTERMSIG(status), strsignal(WTERMSIG(status)),
+            salvaged ? "every event it made" : "everything it flushed");
   return rc;
 }
 

@@ -185,11 +185,26 @@ public:
     return sizeof(BlockHeader) + payload_size();
   }
   void clear() {
+    whole_ = 0; // first: a process killed from here on leaves nothing to salvage (layout())
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     p_ = payload();
     n_ = 0;
-    whole_ = 0;
     clocked_ = false;
     memset(&hdr_, 0, sizeof hdr_);
+  }
+  // Where a salvager of a killed process's memory (heapviz/trace_format.h, "Salvage files")
+  // finds the block being filled, as byte offsets from this encoder: the whole word (see
+  // mark_whole), the header in the making (tid, first_seq, base_ns, base_addr and arena hold
+  // from the first event on), and the clocked flag (a bool); the payload is at data() +
+  // sizeof(BlockHeader).
+  struct Layout {
+    size_t whole, header, clocked;
+  };
+  Layout layout() const {
+    auto at = [this](const void* m) {
+      return static_cast<size_t>(static_cast<const char*>(m) - reinterpret_cast<const char*>(this));
+    };
+    return {at(&whole_), at(&hdr_), at(&clocked_)};
   }
   // The events so far are whole (put_<event> says so after its fields; a snapshot's writer after
   // its chunks). A flush from a signal handler that interrupted an event cuts the block back to

@@ -92,6 +92,30 @@ static_assert(sizeof(BlockHeader) == 56, "BlockHeader layout is part of the form
 
 inline constexpr uint32_t kMaxBlockPayload = 1u << 20; // readers reject larger blocks
 
+// ---- Salvage files (docs/trace-format.md, "Salvage files") ---------------------------------
+// Under `heapviz record` (HEAPVIZ_SALVAGE=DIR) each thread's buffer (its BlockEncoder and block)
+// is a shared mapping of a file in DIR, so that the events of a process killed before it could
+// flush them (SIGKILL, the OOM killer) are still there when it is gone: record appends them to
+// the trace. The file starts with this head; its offsets (BlockEncoder::layout) say where the
+// encoder keeps the block being filled: the whole word (u64: whole events << 32 | their payload
+// bytes), the header in the making (a BlockHeader whose tid, first_seq, base_ns, base_addr and
+// arena are set once there is an event), the clocked flag (u8), and the payload.
+inline constexpr char kSalvageMagic[8] = {'H', 'V', 'S', 'A', 'L', 'V', '1', '\0'};
+#pragma pack(push, 1)
+struct SalvageHead {
+  char magic[8];           // kSalvageMagic
+  uint32_t pid, tid;       // the process and thread whose buffer it is
+  uint64_t trace_start_ns; // the trace's FileHeader.start_unix_ns: the trace the events belong to
+  uint32_t whole_off;      // file offsets of the whole word, the header in the making, the
+  uint32_t header_off;     // clocked flag and the payload (see above)
+  uint32_t clocked_off;
+  uint32_t payload_off;
+  uint32_t payload_cap; // the payload's capacity
+  uint32_t reserved;
+  char trace_path[4096]; // the trace's path, NUL-terminated
+};
+#pragma pack(pop)
+
 // ---- Events --------------------------------------------------------------------------------
 // Every event is: u8 type, varint seq_delta, varint ts_delta, then its fields, where
 //   varint  = unsigned LEB128 (at most 10 bytes)
