@@ -300,9 +300,10 @@ int cmd_sim(int argc, char** argv) {
     fprintf(stderr, "%s:%d: %s\n", path, eline, emsg.c_str());
     return check_failed ? 1 : 2;
   }
-  // expect lines check the heap and a lesson's lines narrate it; they are not operations on it.
+  // The operations are the calls on the heap, what a reader counts in the file: not the marks,
+  // mallopt and tunable lines, thread starts and exits, expect lines or a lesson's lines.
   size_t nops = size_t(std::count_if(ops.begin(), ops.end(), [](const sim::Op& o) {
-    return o.kind < sim::OpKind::Expect; // the kinds from Expect on have no heap effect
+    return o.kind <= sim::OpKind::Free || o.kind == sim::OpKind::MallocTrim;
   }));
   if (!offsets) print_heap(*policy, runner, path, nops, rep ? &meter.result() : nullptr, out);
   fwrite(out.data(), 1, out.size(), stdout);
