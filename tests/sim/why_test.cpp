@@ -121,11 +121,11 @@ TEST(Why, ReallocToZeroOverflowMremapAndTheTcacheStash) {
   // emptied, so that the frees go to the fastbin).
   std::string t;
   for (int i = 0; i < 10; ++i)
-    t += "p" + std::to_string(i) + " = malloc 40\n";
+    t.append("p").append(std::to_string(i)).append(" = malloc 40\n");
   for (int i = 0; i < 10; ++i)
-    t += "free p" + std::to_string(i) + "\n"; // 7 to tcache[1], 3 to fastbin[1]
+    t.append("free p").append(std::to_string(i)).append("\n"); // 7 to tcache[1], 3 to fastbin[1]
   for (int i = 0; i < 8; ++i)
-    t += "q" + std::to_string(i) + " = malloc 40\n"; // 7 from the tcache, then the fastbin
+    t.append("q").append(std::to_string(i)).append(" = malloc 40\n"); // 7 from the tcache, then the fastbin
   auto w = stories(t, "glibc");
   ASSERT_EQ(w.size(), 18u);
   EXPECT_EQ(w[17].why, "40 B needs a 48 B chunk; fastbin[1] had one; 2 more of its chunks went to tcache[1]");
