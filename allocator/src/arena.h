@@ -142,6 +142,7 @@ struct ThreadState {
   // the gate's table (index + 1; 0: none yet), and how deep it is in calls that passed the gate.
   uint32_t live_slot;
   uint32_t live_passed;
+  uint32_t* live_admitted; // that slot's count of calls that passed (null: none yet)
   // A simulated scenario thread (SimPlatform::new_thread): the thread id its trace events carry
   // (0: the calling OS thread's, gettid()).
   uint32_t sim_tid;

@@ -50,19 +50,23 @@ public:
   // A thread starts an API call: waits while the gate is closed. A call nested in one that has
   // passed (malloc from a signal handler that interrupted malloc) goes straight through: the
   // stopper is already waiting for the outer one.
+  // (The slot's count is reached through ts.live_admitted, a pointer: this runs twice a call.)
   __attribute__((always_inline)) void enter(ThreadState& ts) {
     if (ts.live_passed) {
       ++ts.live_passed;
       return;
     }
-    if (__builtin_expect(ts.live_slot == 0, 0) && !claim(ts)) {
-      ts.live_passed = 1; // no slot (table full or missing): not gated
-      return;
+    uint32_t* admitted = ts.live_admitted;
+    if (__builtin_expect(admitted == nullptr, 0)) {
+      if (!claim(ts)) {
+        ts.live_passed = 1; // no slot (table full or missing): not gated
+        return;
+      }
+      admitted = ts.live_admitted;
     }
-    Slot& s = slots_[ts.live_slot - 1];
     for (;;) {
-      uint32_t outer = s.admitted; // nonzero only for an outer call a signal interrupted at its gate
-      __atomic_store_n(&s.admitted, outer + 1, __ATOMIC_RELAXED);
+      uint32_t outer = *admitted; // nonzero only for an outer call a signal interrupted at its gate
+      __atomic_store_n(admitted, outer + 1, __ATOMIC_RELAXED);
       if (fence_)
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
       else
@@ -71,14 +75,12 @@ public:
         ts.live_passed = 1;
         return;
       }
-      wait_open(s, outer);
+      wait_open(admitted, outer);
     }
   }
   __attribute__((always_inline)) void leave(ThreadState& ts) {
-    if (--ts.live_passed == 0 && ts.live_slot) {
-      Slot& s = slots_[ts.live_slot - 1];
-      __atomic_store_n(&s.admitted, s.admitted - 1, __ATOMIC_RELEASE);
-    }
+    if (--ts.live_passed == 0)
+      if (uint32_t* admitted = ts.live_admitted) __atomic_store_n(admitted, *admitted - 1, __ATOMIC_RELEASE);
   }
 
   // Closes the gate and returns true once no thread is inside a call; idle() runs between looks
@@ -139,6 +141,7 @@ public:
     if (!ts.live_slot || ts.live_passed) return;
     __atomic_store_n(&slots_[ts.live_slot - 1].tid, 0, __ATOMIC_RELEASE);
     ts.live_slot = 0;
+    ts.live_admitted = nullptr;
   }
   // fork child: only the calling thread survives, and the gate is open.
   void after_fork_child(ThreadState& ts) {
@@ -156,12 +159,12 @@ private:
     int tid;           // 0: free
   };
 
-  __attribute__((noinline)) void wait_open(Slot& s, uint32_t outer) {
-    int err = errno;                                    // a successful malloc leaves errno alone
-    __atomic_store_n(&s.admitted, 0, __ATOMIC_RELEASE); // nothing of this thread counts while it waits
+  __attribute__((noinline)) void wait_open(uint32_t* admitted, uint32_t outer) {
+    int err = errno;                                 // a successful malloc leaves errno alone
+    __atomic_store_n(admitted, 0, __ATOMIC_RELEASE); // nothing of this thread counts while it waits
     while (__atomic_load_n(&closed_, __ATOMIC_ACQUIRE))
       syscall(SYS_futex, &closed_, FUTEX_WAIT_PRIVATE, 1, nullptr, nullptr, 0);
-    __atomic_store_n(&s.admitted, outer, __ATOMIC_RELAXED);
+    __atomic_store_n(admitted, outer, __ATOMIC_RELAXED);
     errno = err;
   }
 
@@ -187,6 +190,7 @@ private:
       slots_[found - 1].admitted = 0;
       __atomic_store_n(&slots_[found - 1].tid, tid, __ATOMIC_RELEASE);
       ts.live_slot = found;
+      ts.live_admitted = &slots_[found - 1].admitted;
     }
     lock_.unlock();
     errno = err;

@@ -330,7 +330,7 @@ private:
     explicit LiveScope(MallocCore* core) : m(core) {
       if (m->live_) {
         ts = &m->plat_.thread();
-        if (__builtin_expect(ts->live_slot == 0, 0)) m->plat_.on_thread_start(); // released at exit
+        if (__builtin_expect(ts->live_admitted == nullptr, 0)) m->plat_.on_thread_start(); // released at exit
         m->live_gate_.enter(*ts);
       }
     }
