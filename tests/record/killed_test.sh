@@ -6,6 +6,7 @@
 # (HEAPVIZ_SALVAGE), and record puts what they hold back into the trace. One thread, four, and a
 # forked child killed while its parent goes on; every trace replays exactly (`check`).
 set -u
+via=
 hv=$(realpath "$1")
 bin=$(realpath "$2")
 prog="$bin/hv_record_killed"
@@ -18,7 +19,7 @@ count() { # count TRACE SIZE: malloc calls of SIZE bytes in TRACE
 # record's stderr in err.txt, its exit status in $rc and its pid in $rec.
 run() {
   rm -f t.hvt* out.txt
-  "$hv" record -o t.hvt -- "$prog" "$1" "$2" >out.txt 2>err.txt &
+  "$hv" record -o t.hvt ${opts:-} -- $via "$prog" "$1" "$2" >out.txt 2>err.txt &
   rec=$!
   for _ in $(seq 200); do grep -q ready out.txt 2>/dev/null && break; sleep 0.05; done
   local pid
@@ -38,6 +39,28 @@ else
   fail "one thread killed by SIGKILL: exit $rc, $m mallocs of 3000; check: $c; $(cat err.txt)"
 fi
 ls -d /dev/shm/heapviz-record-"$rec"-* >/dev/null 2>&1 && fail "record left its salvage directory: $(ls -d /dev/shm/heapviz-record-"$rec"-*)"
+
+# Started through a program that execs it (env): env's buffer, never flushed at the exec, names
+# a trace that the program's replaced (by default only the last image keeps one): dropped, not
+# reported as a loss; with --keep-exec env's trace is kept aside and gets its events.
+via=env
+run single 3000
+m=$("$hv" stats --json t.hvt | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls"]["malloc"])')
+if [ "$m" -eq 3000 ] && ! grep -q "not added" err.txt && grep -q "its trace holds every event it made" err.txt; then
+  ok "through env: $m mallocs of 3000, nothing said about env's own buffer"
+else
+  fail "through env: $m mallocs of 3000; $(cat err.txt)"
+fi
+opts=--keep-exec run single 3000
+aside=$(ls t.hvt.*.1 2>/dev/null | head -1)
+c=$([ -n "$aside" ] && "$hv" check "$aside" 2>&1)
+if [ -n "$aside" ] && grep -q "^heapviz record: $aside: [0-9]* events that the process had not written" err.txt &&
+  [[ $c == *": ok:"* ]]; then
+  ok "through env, --keep-exec: env's own trace $aside gets its last events back ($c)"
+else
+  fail "through env, --keep-exec: env's trace ${aside:-missing}; $c; $(cat err.txt)"
+fi
+via=
 
 run threads 2000
 got=""

@@ -153,7 +153,8 @@ TEST(Salvage, LeavesAloneWhatIsNotItsOwn) {
   std::string dir = scratch_dir();
   test::TempFile trace(five_mallocs(), "salvage3.hvt");
   const size_t size = read_file(trace.path).size();
-  // Its trace replaced by a later image of the process (another start time): not added.
+  // Its trace replaced by a later image of the process (another start time, and no trace of
+  // that start beside it): dropped with it, nothing said.
   write_file(dir + "/a", salvage_file(999999, 7, kStart + 1, trace.path, 6, 3));
   // A buffer with no whole event, and a file that is no salvage file: removed, nothing said.
   write_file(dir + "/b", salvage_file(999999, 7, kStart, trace.path, 6, 0, /*torn=*/true));
@@ -161,9 +162,7 @@ TEST(Salvage, LeavesAloneWhatIsNotItsOwn) {
   // A process that is still running (pid 1) flushes its own buffers: its file stays.
   write_file(dir + "/d", salvage_file(1, 1, kStart, trace.path, 6, 3));
   auto r = salvage_directory(dir);
-  ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(r[0].events, 0u);
-  EXPECT_EQ(r[0].note, "its trace was replaced (by a later image of the process)");
+  EXPECT_TRUE(r.empty()) << r[0].note;
   EXPECT_EQ(read_file(trace.path).size(), size);
   struct stat st;
   EXPECT_EQ(stat((dir + "/d").c_str(), &st), 0);
@@ -171,6 +170,32 @@ TEST(Salvage, LeavesAloneWhatIsNotItsOwn) {
   EXPECT_NE(stat((dir + "/c").c_str(), &st), 0);
   unlink((dir + "/d").c_str());
   rmdir(dir.c_str());
+}
+
+TEST(Salvage, ATraceMovedAsideByALaterImageStillGetsItsEvents) {
+  // record --keep-exec: the image that exec'd keeps its trace as PATH.<pid>.1, and PATH is the
+  // later image's (another start time). The earlier image's buffer names PATH.
+  std::string dir = scratch_dir();
+  test::TempFile later(five_mallocs(), "salvage4.hvt");
+  std::vector<uint8_t> t = five_mallocs();
+  const uint64_t later_start = kStart + 5;
+  std::vector<uint8_t> l = read_file(later.path);
+  FileHeader fh;
+  memcpy(&fh, l.data(), sizeof fh);
+  fh.start_unix_ns = later_start;
+  memcpy(l.data(), &fh, sizeof fh);
+  write_file(later.path, l);
+  const std::string aside = later.path + ".4242.1";
+  write_file(aside, t);
+  write_file(dir + "/a", salvage_file(999999, 7, kStart, later.path, 6, 3));
+  auto r = salvage_directory(dir);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].trace, aside);
+  EXPECT_EQ(r[0].events, 3u);
+  std::optional<TraceError> err;
+  EXPECT_EQ(sizes(aside, &err), (std::vector<uint64_t>{32, 32, 32, 32, 32, 100, 101, 102}));
+  EXPECT_EQ(sizes(later.path, &err).size(), 5u) << "the later image's trace is untouched";
+  unlink(aside.c_str());
 }
 
 } // namespace

@@ -71,6 +71,42 @@ std::vector<uint8_t> block_of(const std::vector<uint8_t>& file, const SalvageHea
   return out;
 }
 
+// The start time in the header of the trace at path (0: no trace there).
+uint64_t start_of(const std::string& path) {
+  FileHeader h{};
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  bool ok = ::read(fd, &h, sizeof h) == ssize_t(sizeof h) && memcmp(h.magic, kFileMagic, sizeof h.magic) == 0;
+  ::close(fd);
+  return ok ? h.start_unix_ns : 0;
+}
+
+// The trace a buffer's events belong to: the one at the path it named, if that is still the
+// trace that started at start_ns; else a sibling PATH.<...> that is (an image that exec'd keeps
+// its trace moved aside there under --keep-exec). "" if there is none: a later image of the
+// process replaced it, as record does unless --keep-exec, and its events are dropped with it.
+std::string trace_of(const std::string& path, uint64_t start_ns) {
+  if (start_of(path) == start_ns) return path;
+  std::string dir = ".", base = path;
+  if (size_t slash = path.rfind('/'); slash != std::string::npos) {
+    dir = slash == 0 ? "/" : path.substr(0, slash);
+    base = path.substr(slash + 1);
+  }
+  std::string found;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (name.size() > base.size() + 1 && name.compare(0, base.size() + 1, base + ".") == 0 &&
+          start_of(dir + "/" + name) == start_ns) {
+        found = path.find('/') == std::string::npos ? name : dir + "/" + name;
+        break;
+      }
+    }
+    closedir(d);
+  }
+  return found;
+}
+
 // One buffer's block, on its way to its trace.
 struct Pending {
   Salvaged s;
@@ -97,8 +133,6 @@ void append(const std::string& path, std::vector<Pending*>& ps) {
     memcpy(&b, p->block.data(), sizeof b);
     if (!bad.empty()) {
       p->s.note = bad;
-    } else if (f.header().start_unix_ns != p->start_ns) {
-      p->s.note = "its trace was replaced (by a later image of the process)";
     } else {
       bool there = false;
       for (const BlockInfo& i : f.blocks())
@@ -166,7 +200,10 @@ std::vector<Salvaged> salvage_directory(const std::string& dir) {
   }
   std::map<std::string, std::vector<Pending*>> by_trace;
   for (Pending& p : pending)
-    if (!p.block.empty()) by_trace[p.s.trace].push_back(&p);
+    if (!p.block.empty()) {
+      p.s.trace = trace_of(p.s.trace, p.start_ns);
+      if (!p.s.trace.empty()) by_trace[p.s.trace].push_back(&p);
+    }
   for (auto& [path, ps] : by_trace)
     append(path, ps);
   std::vector<Salvaged> out;

@@ -22,8 +22,11 @@ struct Salvaged {
 };
 
 // Appends to their traces the events left in the salvage files of `dir` whose process is gone,
-// removes those files, and the directory when it is empty. One entry per file that held events
-// or that was left out for a reason; files of buffers that were flushed are removed silently.
+// removes those files, and the directory when it is empty. A buffer's trace is the one that
+// started when its head says, at the path it names or moved aside beside it (PATH.<pid>.<n>,
+// `record --keep-exec`); a buffer whose trace a later image of the process replaced is dropped
+// with it. One entry per file whose events were added or that was left out for a reason (a
+// trace that cannot be read or written); files of buffers that were flushed are removed silently.
 std::vector<Salvaged> salvage_directory(const std::string& dir);
 
 } // namespace hv::trace
