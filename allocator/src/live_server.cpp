@@ -682,7 +682,8 @@ void after_fork_child() {
   g_running = false;
   // The live thread is the parent's; these descriptors are copies of its.
   if (g_server.streaming()) { // the child makes no blocks (its buffers hold the parent's events)
-    g_server.core->trace_sink().after_fork_child(nullptr); // first: resets the buffer list's lock
+    g_server.core->trace_sink().after_fork_child(
+        &g_real_thread_state); // first: resets the buffer list's lock
     g_server.core->trace_sink().close_stream();
   }
   for (int fd : {g_server.listen_fd, g_server.ring_fd, g_server.wake_rd, g_server.wake_wr})

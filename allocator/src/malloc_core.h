@@ -89,6 +89,7 @@ public:
   bool tracing() const { return hooks_.on(); }
   void trace_mark(const char* label);
   void trace_flush_all(bool interrupted = false) { hooks_.sink().flush_all(interrupted); }
+  void trace_flush_ending(bool interrupted) { hooks_.sink().flush_ending(interrupted, plat_.thread().trace); }
   uint64_t trace_events() { return hooks_.sink().events_written(); } // events written so far
   void trace_break_at(uint64_t n) { hooks_.set_break_at(n); }        // HEAPVIZ_BREAK_AT (trace_hooks.h)
   TraceSink& trace_sink() { return hooks_.sink(); }

@@ -233,7 +233,7 @@ void open_trace(bool as_root) {
 }
 
 void flush_on_signal(int sig) {
-  g_alloc.trace_flush_all(true); // the signal may have stopped an event half-written
+  g_alloc.trace_flush_ending(true); // the signal may have stopped an event half-written
   signal(sig, SIG_DFL);
   raise(sig);
 }
@@ -291,7 +291,7 @@ void fork_child() {
   hv::alloc::live_server::after_fork_child(); // not attachable: the live thread did not survive
   if (g_alloc.tracing()) {
     int saved_errno = errno;
-    g_alloc.trace_sink().after_fork_child(hv::alloc::g_real_thread_state.trace);
+    g_alloc.trace_sink().after_fork_child(&hv::alloc::g_real_thread_state);
     g_alloc.trace_stop();
     if (!g_no_children) open_trace(false); // PATH.<pid>, from a baseline snapshot of the inherited heap
     errno = saved_errno;
@@ -338,7 +338,7 @@ __attribute__((destructor)) void hvalloc_destructor() {
   hv::alloc::live_server::stop(); // the viewers get the final state and an Exit frame
   g_alloc.checks_sweep();         // HEAPVIZ_CHECKS: canaries and free patterns, at exit
   if (g_alloc.tracing()) {
-    g_alloc.trace_flush_all();
+    g_alloc.trace_flush_ending(false);
     g_alloc.trace_sink().set_write_through(true); // events during the rest of exit go out at once
   }
 }
@@ -381,7 +381,7 @@ void RealPlatform::on_thread_start() {
 namespace {
 [[noreturn]] void exit_now(int status) {
   if (g_alloc.tracing() && g_trace_pid == static_cast<pid_t>(syscall(SYS_getpid)))
-    g_alloc.trace_flush_all(true);
+    g_alloc.trace_flush_ending(true);
   for (;;)
     syscall(SYS_exit_group, status);
 }
@@ -424,7 +424,7 @@ void flush_before_fatal(int sig) {
     if (sigaction(sig, nullptr, &now) != 0 || (now.sa_flags & SA_SIGINFO) || now.sa_handler != SIG_DFL)
       return;
   }
-  g_alloc.trace_flush_all(true); // (a handler may have interrupted an event: whole ones only)
+  g_alloc.trace_flush_ending(true); // (a handler may have interrupted an event: whole ones only)
 }
 } // namespace
 HV_EXPORT int raise(int sig) {
@@ -562,6 +562,6 @@ HV_EXPORT void hv_mark(const char* label) {
 // Live viewers are not told: this may be a vfork child (sharing our memory) or an exec that
 // fails. They see the stream end; the new image, if it listens, takes over the same socket name.
 HV_EXPORT int execve(const char* path, char* const argv[], char* const envp[]) {
-  if (g_alloc.tracing() && !g_alloc.live()) g_alloc.trace_flush_all();
+  if (g_alloc.tracing() && !g_alloc.live()) g_alloc.trace_flush_ending(false);
   return static_cast<int>(syscall(SYS_execve, path, argv, envp));
 }

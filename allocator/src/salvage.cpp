@@ -129,31 +129,9 @@ void unmap(void* mem, size_t bytes) {
   ::munmap(head_of(mem), kHeadBytes + bytes);
 }
 
-bool move_to_child(void* mem, size_t bytes, uint32_t tid, bool own_file) {
+void forget(void* mem, size_t bytes) {
   KeepErrno keep;
-  uint8_t* base = head_of(mem);
-  const size_t len = kHeadBytes + bytes;
-  void* copy = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (copy == MAP_FAILED) { // no room for the copy: the buffer's events are the parent's anyway
-    ::mmap(base, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-    return false;
-  }
-  memcpy(copy, mem, bytes);
-  char name[kNameMax];
-  int fd = own_file && on() ? new_file(bytes, tid, name) : -1;
-  bool moved = false;
-  if (fd >= 0) {
-    moved = ::mmap(base, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) != MAP_FAILED;
-    ::close(fd);
-    if (moved)
-      memcpy(base + kNameAt, name, strlen(name) + 1);
-    else
-      ::unlink(name);
-  }
-  if (!moved) ::mmap(base, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-  memcpy(mem, copy, bytes);
-  ::munmap(copy, bytes);
-  return moved;
+  ::munmap(head_of(mem), kHeadBytes + bytes);
 }
 
 } // namespace hv::alloc::salvage

@@ -31,10 +31,8 @@ struct Where {
 void point(void* mem, uint32_t tid, const Where& w, const char* trace_path, uint64_t trace_start_ns);
 // Unlinks mem's file and unmaps it (its thread's events are flushed).
 void unmap(void* mem, size_t bytes);
-// In a forked child: mem (the parent's file, inherited shared) moves, at the same address and
-// with the same contents, to a file of the child's own (own_file: the forking thread's buffer),
-// else to private memory. False when it is private memory then (no longer salvageable); the
-// parent's file is untouched either way.
-bool move_to_child(void* mem, size_t bytes, uint32_t tid, bool own_file);
+// In a forked child: mem is the parent's (shared, and its thread goes on writing it); unmaps it
+// here without touching the file or the parent's mapping.
+void forget(void* mem, size_t bytes);
 
 } // namespace hv::alloc::salvage

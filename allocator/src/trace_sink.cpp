@@ -391,6 +391,19 @@ void TraceSink::flush_all(bool interrupted) {
   spin_unlock(&all_lock_);
 }
 
+void TraceSink::flush_ending(bool interrupted, const TraceThread* self) {
+  if (t_busy) return; // a fatal signal in the middle of this thread's own flush
+  spin_lock(&all_lock_);
+  t_busy |= kInFlushAll;
+  for (TraceThread* t = all_; t; t = t->next) {
+    if (t != self && t->salvage_file) continue;
+    if (interrupted) t->enc.cut_to_whole();
+    flush(t);
+  }
+  t_busy &= ~kInFlushAll;
+  spin_unlock(&all_lock_);
+}
+
 void TraceSink::release(ThreadState& ts) {
   TraceThread* t = ts.trace;
   if (!t) return;
@@ -435,14 +448,22 @@ uint64_t TraceSink::events_written() {
   return n;
 }
 
-void TraceSink::after_fork_child(const TraceThread* self) {
-  // Every inherited buffer holds the parent's events, which the parent writes itself. One in a
-  // salvage file (shared with the parent) first moves: the forking thread's to a file of the
-  // child's own, the others' (threads the child does not have) to private memory.
-  for (TraceThread* t = all_; t; t = t->next) {
+void TraceSink::after_fork_child(ThreadState* ts) {
+  // Every inherited buffer holds the parent's events, which the parent writes itself. A private
+  // one is the child's copy: cleared. One in a salvage file is still the parent's, a shared
+  // mapping its threads go on writing (salvage.h): the child neither reads it (beyond the list's
+  // link) nor writes it, but drops it, and its thread takes a new one at its next event.
+  TraceThread** pp = &all_;
+  while (TraceThread* t = *pp) {
+    if (t->salvage_file) {
+      *pp = t->next;
+      if (ts && ts->trace == t) ts->trace = nullptr;
+      salvage::forget(t, sizeof(TraceThread));
+      continue;
+    }
     t->tid = static_cast<uint32_t>(syscall(SYS_gettid));
-    if (t->salvage_file) t->salvage_file = salvage::move_to_child(t, sizeof(TraceThread), t->tid, t == self);
     t->enc.clear();
+    pp = &t->next;
   }
   all_lock_ = 0;
   write_lock_.reinit(); // another thread may have been writing a block at the fork

@@ -305,9 +305,14 @@ public:
   // handler that may have stopped an event half-written (in this thread or another): each block
   // ends with the last whole event (BlockEncoder::cut_to_whole).
   void flush_all(bool interrupted = false);
+  // The process is ending (a fatal signal, _exit, exit, exec) while other threads may still be
+  // writing their buffers: flushing those races with them (a torn or doubled event). A buffer in
+  // a salvage file (salvage.h) other than the calling thread's (self) is left for `heapviz record`,
+  // which reads it once the process is gone; the others are flushed as flush_all does.
+  void flush_ending(bool interrupted, const TraceThread* self);
   void release(ThreadState& ts); // thread exit: flush and unmap the buffer
-  // Drops inherited buffers (the parent flushes its own copies); self: the forking thread's.
-  void after_fork_child(const TraceThread* self);
+  // Drops inherited buffers (the parent flushes its own copies); ts: the forking thread's state.
+  void after_fork_child(ThreadState* ts);
   // Called per event; stores only on a change so threads do not keep writing a shared line.
   // Back to one thread (glibc's flag set again: the live server does so after starting its
   // thread, and that thread may have written events meanwhile), the counter goes on above every

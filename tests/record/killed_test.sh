@@ -54,7 +54,7 @@ fi
 opts=--keep-exec run single 3000
 aside=$(ls t.hvt.*.1 2>/dev/null | head -1)
 c=$([ -n "$aside" ] && "$hv" check "$aside" 2>&1)
-if [ -n "$aside" ] && grep -q "^heapviz record: $aside: [0-9]* events that the process had not written" err.txt &&
+if [ -n "$aside" ] && grep -q "^heapviz record: $aside: [0-9]* events still in 1 thread buffer when the process ended" err.txt &&
   [[ $c == *": ok:"* ]]; then
   ok "through env, --keep-exec: env's own trace $aside gets its last events back ($c)"
 else
@@ -66,7 +66,7 @@ run threads 2000
 got=""
 for t in 0 1 2 3; do got="$got $(count t.hvt $((1000 + t)))"; done
 c=$("$hv" check t.hvt 2>&1)
-if [ "$got" = " 2000 2000 2000 2000" ] && [[ $c == *": ok:"* ]] && grep -q "left in [45] thread buffers" err.txt; then
+if [ "$got" = " 2000 2000 2000 2000" ] && [[ $c == *": ok:"* ]] && grep -q "still in [45] thread buffers" err.txt; then
   ok "four threads killed by SIGKILL: mallocs per thread$got; $c"
 else
   fail "four threads killed by SIGKILL: mallocs per thread$got (want 2000 each); check: $c; $(cat err.txt)"

@@ -182,6 +182,8 @@ uint64_t report_traces(const std::string& path, bool python_malloc) {
   return errors;
 }
 
+volatile pid_t g_record_child = 0; // (for the signal handler that passes SIGTERM and SIGHUP on)
+
 // A directory for the recording's salvage files (trace/salvage.h): tmpfs when there is one (the
 // buffers are memory anyway; a disk would be written back to), else TMPDIR or /tmp. "" if none
 // can be made (then nothing is salvaged).
@@ -218,8 +220,8 @@ bool salvage(const std::string& dir) {
   }
   for (const auto& [trace, n] : back)
     fprintf(stderr,
-            "heapviz record: %s: %llu event%s that the process had not written when it was killed (left in "
-            "%llu thread buffer%s) are back in the trace\n",
+            "heapviz record: %s: %llu event%s still in %llu thread buffer%s when the process ended (killed, "
+            "or its threads still running) are back in the trace\n",
             trace.c_str(), static_cast<unsigned long long>(n.first), n.first == 1 ? "" : "s",
             static_cast<unsigned long long>(n.second), n.second == 1 ? "" : "s");
   return all;
@@ -382,9 +384,18 @@ int cmd_record(int argc, char** argv) {
   }
   close(pfd[1]);
 
-  // Like a shell: the program gets the terminal's signals; we wait for it.
+  // Like a shell: the program gets the terminal's signals; we wait for it. A SIGTERM or SIGHUP
+  // sent to record alone (`timeout`, `kill`, a closed ssh session) goes on to the program, and
+  // record still waits for it and puts its buffers back: it never leaves the program running
+  // unwatched. A salvage write past RLIMIT_FSIZE fails (EFBIG) instead of killing record.
   signal(SIGINT, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
+  signal(SIGXFSZ, SIG_IGN);
+  g_record_child = child;
+  struct sigaction pass = {};
+  pass.sa_handler = [](int sig) { kill(g_record_child, sig); };
+  sigaction(SIGTERM, &pass, nullptr);
+  sigaction(SIGHUP, &pass, nullptr);
   int status = 0;
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -16,11 +17,13 @@
 namespace hv::trace {
 namespace {
 
+// A salvage file's bytes: a regular file of at most 64 MiB (the allocator's are ~84 KiB);
+// anything else in the directory (a FIFO, a huge file) is not read.
 bool read_all(const std::string& path, std::vector<uint8_t>* out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
   if (fd < 0) return false;
   struct stat st;
-  bool ok = fstat(fd, &st) == 0;
+  bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= (off_t(64) << 20);
   if (ok) {
     out->resize(size_t(st.st_size));
     size_t got = 0;
@@ -35,8 +38,18 @@ bool read_all(const std::string& path, std::vector<uint8_t>* out) {
   return ok;
 }
 
+// Whether process pid is still running (a zombie is not: it has ended, its parent not yet told).
 bool process_running(uint32_t pid) {
-  return pid != 0 && (::kill(pid_t(pid), 0) == 0 || errno == EPERM);
+  if (pid == 0 || (::kill(pid_t(pid), 0) != 0 && errno != EPERM)) return false;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%u/stat", pid);
+  char buf[512] = {};
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return true;
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  const char* paren = n > 0 ? strrchr(buf, ')') : nullptr; // "pid (comm) S ..."
+  return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
 }
 
 // One salvage file's block, made whole from what its encoder kept (SalvageHead's offsets): its
